@@ -1,0 +1,50 @@
+"""Typed annotations on gast nodes, from one declared key set.
+
+Stages attach facts to nodes (what a name resolved to, which user line a lowered
+statement came from) without subclassing gast. Keys outside `KEYS` are a bug.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_FIELD = "_s2sad"
+
+KEYS = frozenset({
+    "resolved",   # the Python object a global name / attribute chain refers to
+    "origin",     # (line, source text) of the user statement a node came from
+    "comment",    # a comment line codegen prints before the statement
+    "location",   # errors.Location of the user construct, for late diagnostics
+})
+
+
+class _Annotations(dict):
+    """Copied shallowly by copy.deepcopy: annotations hold modules and functions."""
+
+    def __deepcopy__(self, memo: dict) -> "_Annotations":
+        return _Annotations(self)
+
+
+def set_anno(node: Any, key: str, value: Any) -> None:
+    assert key in KEYS, key
+    store = getattr(node, _FIELD, None)
+    if store is None:
+        store = _Annotations()
+        setattr(node, _FIELD, store)
+    store[key] = value
+
+
+def get_anno(node: Any, key: str, default: Any = None) -> Any:
+    assert key in KEYS, key
+    return getattr(node, _FIELD, {}).get(key, default)
+
+
+def has_anno(node: Any, key: str) -> bool:
+    assert key in KEYS, key
+    return key in getattr(node, _FIELD, {})
+
+
+def copy_annos(source: Any, target: Any) -> Any:
+    store = getattr(source, _FIELD, None)
+    if store:
+        setattr(target, _FIELD, _Annotations(store))
+    return target

@@ -1,0 +1,251 @@
+"""User transforms: grad, value_and_grad, source, grad_source.
+
+`wrt` follows JAX's `argnums`: an int (or a parameter name) gives one gradient,
+a tuple gives a tuple of gradients, even a tuple of one. Transforms compile
+lazily, on first call or first `.source`, so a decorated function may use
+module-level names defined after it; results are cached per function and options.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+import weakref
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import frontend, pipeline
+from .errors import ArgumentError, NonScalarOutputError, S2SADError
+from .runtime import NonScalarOutput
+
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+
+_CACHE: "weakref.WeakKeyDictionary[Callable, Dict[tuple, pipeline.Compiled]]" = \
+    weakref.WeakKeyDictionary()
+
+
+class GradientFunction:
+    """The callable `grad` returns; `.source` is the generated module it runs."""
+
+    def __init__(self, fn: Callable, wrt: Wrt, *, with_value: bool = False,
+                 optimize: bool = True, parsed: Optional[frontend.Parsed] = None):
+        self.fn = fn
+        self._parsed = parsed
+        self.with_value = with_value
+        self.optimize = optimize
+        self.wrt_names, self.single = _normalise_wrt(fn, parsed, wrt)
+        self._compiled: Optional[pipeline.Compiled] = None
+        if fn is not None:
+            functools.update_wrapper(self, fn)
+
+    @property
+    def compiled(self) -> pipeline.Compiled:
+        if self._compiled is None:
+            self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
+                                      self.with_value, self.optimize)
+        return self._compiled
+
+    @property
+    def source(self) -> str:
+        """The generated module, exactly the code that runs."""
+        return self.compiled.source
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        compiled = self.compiled
+        inputs = self._differentiated_inputs(args, kwargs)
+        try:
+            result = compiled.function(*args, **kwargs)
+        except NonScalarOutput as exc:
+            parsed = self._parsed or frontend.parse_function(self.fn)
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but {parsed.name} returned an array of "
+                f"shape {exc.shape}", parsed.locate(parsed.func.body[-1].value),
+                hint="reduce it to a scalar (e.g. return np.sum(...) or .sum()), or use "
+                     "s2sad.jacobian for the derivative of every element") from None
+        value, grads = result if self.with_value else (None, result)
+        if len(self.wrt_names) == 1:
+            grads = (grads,)
+        grads = tuple(_like(g, x) for g, x in zip(grads, inputs))
+        grads = grads[0] if self.single else grads
+        return (value, grads) if self.with_value else grads
+
+    def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
+        signature = _signature(self.fn, self._parsed)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.__name__}: {exc}") from None
+        bound.apply_defaults()
+        inputs = []
+        for param in self.wrt_names:
+            value = bound.arguments[param]
+            _check_differentiable(param, value)
+            inputs.append(value)
+        return inputs
+
+    def __repr__(self) -> str:
+        kind = "value_and_grad" if self.with_value else "grad"
+        return f"<s2sad {kind} of {getattr(self.fn, '__name__', '?')} wrt " \
+               f"{', '.join(self.wrt_names)}>"
+
+
+# -- public transforms ----------------------------------------------------------
+
+def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True):
+    """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`.
+
+        >>> df = grad(lambda_free_function)          # doctest: +SKIP
+        >>> dx = df(2.0)                              # a float for a float
+        >>> g0, g2 = grad(f, wrt=(0, 2))(x, y, z)     # a tuple for a tuple
+
+    Also a decorator: `@grad` or `@grad(wrt=(0, 1))`.
+    """
+    if f is None:
+        return lambda fn: GradientFunction(fn, wrt, optimize=optimize)
+    return GradientFunction(f, wrt, optimize=optimize)
+
+
+def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True):
+    """Like `grad`, but returns `(f(*args), gradients)` from one sweep."""
+    if f is None:
+        return lambda fn: GradientFunction(fn, wrt, with_value=True, optimize=optimize)
+    return GradientFunction(f, wrt, with_value=True, optimize=optimize)
+
+
+def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = True) -> str:
+    """The generated gradient module of `f`, as text."""
+    if mode != "reverse":
+        raise ArgumentError(f"mode {mode!r} is not available yet",
+                            hint="use mode='reverse'")
+    return GradientFunction(f, wrt, optimize=optimize).source
+
+
+def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = None,
+                filename: str = "<string>", with_value: bool = False,
+                optimize: bool = True) -> GradientFunction:
+    """`grad` for a function given as source text (REPL sessions, exec'd code).
+
+    Names resolve through `env` (by default `np`, `numpy` and `math`).
+    """
+    parsed = frontend.parse_source(text, name, filename, env)
+    return GradientFunction(None, wrt, with_value=with_value, optimize=optimize,
+                            parsed=parsed)
+
+
+# -- helpers ----------------------------------------------------------------------
+
+def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
+             with_value: bool, optimize: bool) -> pipeline.Compiled:
+    key = (wrt, with_value, optimize)
+    if fn is not None:
+        cached = _CACHE.get(fn, {}).get(key)
+        if cached is not None:
+            return cached
+    if parsed is None:
+        parsed = frontend.parse_function(fn)
+    module = getattr(fn, "__module__", None) or "__main__"
+    compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
+                                      optimize_code=optimize, user_module=module)
+    if fn is not None:
+        _CACHE.setdefault(fn, {})[key] = compiled
+    return compiled
+
+
+def _signature(fn: Optional[Callable], parsed: Optional[frontend.Parsed]) -> inspect.Signature:
+    if fn is not None:
+        return inspect.signature(fn)
+    args = parsed.func.args
+    kind = inspect.Parameter
+    params = [kind(a.id, kind.POSITIONAL_ONLY) for a in args.posonlyargs]
+    params += [kind(a.id, kind.POSITIONAL_OR_KEYWORD) for a in args.args]
+    defaults = [_literal(d) for d in args.defaults]
+    if defaults:
+        params[-len(defaults):] = [p.replace(default=d) for p, d in
+                                   zip(params[-len(defaults):], defaults)]
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        default = kind.empty if d is None else _literal(d)
+        params.append(kind(a.id, kind.KEYWORD_ONLY, default=default))
+    return inspect.Signature(params)
+
+
+def _literal(node: Any) -> Any:
+    import ast
+
+    import gast
+    try:
+        return ast.literal_eval(gast.gast_to_ast(node))
+    except ValueError:
+        return None
+
+
+def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
+                   wrt: Wrt) -> Tuple[list, bool]:
+    """wrt -> (parameter names, whether a single gradient is returned)."""
+    signature = _signature(fn, parsed)
+    params = list(signature.parameters.values())
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                       p.POSITIONAL_OR_KEYWORD)]
+    names = [p.name for p in params]
+    single = isinstance(wrt, (int, str, np.integer))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise ArgumentError("wrt is empty", hint="name at least one argument, e.g. wrt=0")
+    resolved = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)):
+            raise ArgumentError(f"wrt={item!r} is a bool", hint="use an index or a name")
+        if isinstance(item, (int, np.integer)):
+            index = int(item)
+            if not -len(positional) <= index < len(positional):
+                raise ArgumentError(
+                    f"wrt={index} is out of range: the function has {len(positional)} "
+                    f"positional parameter(s) {positional}",
+                    hint="count from 0, or name the parameter, e.g. wrt='x'")
+            resolved.append(positional[index])
+        elif isinstance(item, str):
+            if item not in names:
+                raise ArgumentError(f"wrt={item!r} is not a parameter; the parameters "
+                                    f"are {names}", hint="use one of the names above")
+            resolved.append(item)
+        else:
+            raise ArgumentError(f"wrt entries must be ints or names, not {item!r}",
+                                hint="e.g. wrt=0, wrt='x' or wrt=(0, 'y')")
+    if len(set(resolved)) != len(resolved):
+        raise ArgumentError(f"wrt names a parameter twice: {resolved}",
+                            hint="list each argument once")
+    return resolved, single
+
+
+def _check_differentiable(param: str, value: Any) -> None:
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
+        raise ArgumentError(
+            f"argument {param!r} is an integer ({value!r}); only floats and float "
+            "arrays can be differentiated",
+            hint=f"pass a float, e.g. {float(value)!r}, or leave {param!r} out of wrt")
+    if isinstance(value, np.ndarray):
+        if not np.issubdtype(value.dtype, np.floating):
+            raise ArgumentError(
+                f"argument {param!r} is an array of dtype {value.dtype}; only float "
+                "arrays can be differentiated",
+                hint=f"convert it, e.g. {param}.astype(float)")
+        return
+    if isinstance(value, numbers.Real):
+        return
+    raise ArgumentError(
+        f"argument {param!r} is a {type(value).__name__}; s2sad differentiates floats "
+        "and NumPy float arrays", hint="convert it with np.asarray(...)")
+
+
+def _like(g: Any, x: Any) -> Any:
+    """The gradient in the type and shape of its input (a float for a float)."""
+    if isinstance(x, np.ndarray):
+        g = np.asarray(g, dtype=x.dtype)
+        if g.shape != x.shape:
+            raise S2SADError(
+                f"internal error: gradient of shape {g.shape} for an input of shape "
+                f"{x.shape}", hint="please report this function to the s2sad developers")
+        return g
+    if isinstance(x, np.floating):
+        return type(x)(g)
+    return float(g)

@@ -1,0 +1,125 @@
+"""Code generation: a generated function -> module source text -> a live function.
+
+The module text is what users read (`df.source`, the CLI) and exactly what runs:
+it is compiled with its text registered in `linecache`, so tracebacks show the
+generated lines and `inspect.getsource` works on the result, which can therefore
+be differentiated again.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import hashlib
+import linecache
+import math
+import sys
+import types
+from typing import Any, Callable, Dict, List, Tuple
+
+import astor
+import gast
+import numpy as np
+
+from . import runtime
+from .anno import get_anno
+from .reverse import Generated
+
+_COMMENT_MARK = "__s2sad_comment__:"
+
+
+def to_source(generated: Generated, user_module: str = "__main__") -> str:
+    """The full module text: header comment, imports, the function."""
+    body = function_source(generated.func)
+    lines = ["# " + line if line else "#" for line in generated.header]
+    lines += _imports(generated, body, user_module)
+    return "\n".join(lines) + "\n\n\n" + body
+
+
+def function_source(func: gast.FunctionDef) -> str:
+    """Python text of one function, with annotated comments printed as comments."""
+    marked = _with_comment_markers(func)
+    text = astor.to_source(gast.gast_to_ast(marked))
+    out = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped[:1] in "'\"" and _COMMENT_MARK in stripped[:len(_COMMENT_MARK) + 3]:
+            indent = line[: len(line) - len(line.lstrip())]
+            comment = ast.literal_eval(stripped)[len(_COMMENT_MARK):]
+            out.append(f"{indent}# {comment}")
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _with_comment_markers(func: gast.FunctionDef) -> gast.FunctionDef:
+    marked = copy.copy(func)
+    marked.body = _mark_block(func.body)
+    return marked
+
+
+def _mark_block(body: List[gast.stmt]) -> List[gast.stmt]:
+    out = []
+    for stmt in body:
+        comment = get_anno(stmt, "comment")
+        if comment:
+            out.append(gast.Expr(value=gast.Constant(value=_COMMENT_MARK + comment,
+                                                     kind=None)))
+        out.append(stmt)
+    return out
+
+
+# -- imports --------------------------------------------------------------------
+
+def _used_names(source: str) -> set:
+    return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+
+
+def _imports(generated: Generated, body: str, user_module: str) -> List[str]:
+    used = _used_names(body)
+    lines = ["import math"] if "math" in used else []
+    if "np" in used and generated.namespace.get("np", np) is np:
+        lines.append("import numpy as np")
+    helpers = sorted(n for n in used if n in runtime.__all__)
+    if helpers:
+        lines.append(f"from s2sad.runtime import {', '.join(helpers)}")
+    for name in sorted(used & set(generated.namespace)):
+        if name == "np" and generated.namespace[name] is np:
+            continue
+        lines.append(_import_line(name, generated.namespace[name], user_module))
+    return lines
+
+
+def _import_line(alias: str, value: Any, user_module: str) -> str:
+    if isinstance(value, types.ModuleType):
+        real = value.__name__
+        return f"import {real}" if real == alias else f"import {real} as {alias}"
+    module = getattr(value, "__module__", None)
+    real = getattr(value, "__name__", None)
+    if module and real and getattr(sys.modules.get(module), real, None) is value:
+        suffix = "" if real == alias else f" as {alias}"
+        return f"from {module} import {real}{suffix}"
+    return f"from {user_module} import {alias}"
+
+
+# -- loading --------------------------------------------------------------------
+
+def namespace_for(generated: Generated) -> Dict[str, Any]:
+    """The globals the generated code runs in: ours first, then the user's names."""
+    namespace: Dict[str, Any] = {"__builtins__": builtins, "np": np, "math": math}
+    namespace.update({name: getattr(runtime, name) for name in runtime.__all__})
+    namespace.update(generated.namespace)
+    return namespace
+
+
+def load(source: str, function_name: str, namespace: Dict[str, Any],
+         label: str) -> Callable:
+    """Compile `source`, register it in linecache, return `function_name` from it."""
+    digest = hashlib.sha1(source.encode()).hexdigest()[:10]
+    filename = f"<s2sad {label} {digest}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    module_globals = dict(namespace)
+    module_globals["__name__"] = f"s2sad.generated.{function_name}"
+    exec(code, module_globals)
+    return module_globals[function_name]

@@ -1,0 +1,467 @@
+"""Front end: source text -> checked gast FunctionDef with resolved names.
+
+Input: a function object (or source text and a name). Output: `Parsed`, whose
+postcondition is
+  * node positions are the user's real file lines and columns;
+  * every global name and attribute chain the body reads is annotated with the
+    object it refers to (`resolved`), found through closure, globals, builtins;
+  * the body uses only the supported subset; anything else was refused with an
+    S2SADError pointing at the construct, before any transform ran.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import linecache
+import math
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Sequence
+
+import gast
+import numpy
+
+from .anno import set_anno
+from .errors import (Location, NameResolutionError, SourceUnavailableError,
+                     UnsupportedSyntaxError)
+
+
+@dataclass
+class Parsed:
+    """A parsed, resolved and checked user function."""
+
+    func: gast.FunctionDef
+    filename: str
+    file_lines: Sequence[str]
+    namespace: Dict[str, Any] = field(default_factory=dict)
+    defaults: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.func.name
+
+    def source_line(self, line: int) -> str:
+        if 1 <= line <= len(self.file_lines):
+            return self.file_lines[line - 1].rstrip("\n")
+        return ""
+
+    def locate(self, node: Any) -> Location:
+        line = getattr(node, "lineno", None) or self.func.lineno
+        col = getattr(node, "col_offset", None) or 0
+        end_line = getattr(node, "end_lineno", None)
+        end_col = getattr(node, "end_col_offset", None) if end_line == line else None
+        return Location(self.filename, line, col, self.source_line(line), end_col)
+
+
+# ---------------------------------------------------------------------------
+# Reading source
+
+
+def parse_function(fn: Callable) -> Parsed:
+    """Parse a live function object, keeping its real file positions."""
+    fn = inspect.unwrap(fn)
+    if not isinstance(fn, types.FunctionType):
+        raise SourceUnavailableError(
+            f"{fn!r} is not a Python function defined with `def`",
+            hint="pass a function written in Python; for a library function register "
+                 "a rule with @s2sad.adjoint")
+    if fn.__name__ == "<lambda>":
+        raise UnsupportedSyntaxError(
+            "lambda functions cannot be differentiated",
+            _code_location(fn),
+            hint="define the function with `def` and pass it by name")
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot find the source of function {fn.__name__!r} ({exc})",
+            _code_location(fn),
+            hint="functions typed at the REPL or made by exec have no source file; "
+                 "write it in a .py file, or call s2sad.grad_source(text, name) "
+                 "with the source text") from None
+    filename = fn.__code__.co_filename
+    file_lines = linecache.getlines(filename) or text.splitlines(True)
+    first_line = fn.__code__.co_firstlineno
+    if not linecache.getlines(filename):
+        first_line = 1
+    env = _function_environment(fn)
+    parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env)
+    parsed.defaults = _defaults_of(fn)
+    return parsed
+
+
+def parse_source(text: str, name: str, filename: str = "<string>",
+                 env: Optional[Dict[str, Any]] = None) -> Parsed:
+    """Parse function `name` from source text; names resolve through `env`."""
+    if env is None:
+        env = {"np": numpy, "numpy": numpy, "math": math}
+    text = textwrap.dedent(text)
+    try:
+        module = gast.parse(text)
+    except SyntaxError as exc:
+        raise UnsupportedSyntaxError(
+            f"the source does not parse: {exc.msg}",
+            Location(filename, exc.lineno or 1, (exc.offset or 1) - 1, exc.text or ""),
+            hint="fix the syntax error") from None
+    for stmt in module.body:
+        if isinstance(stmt, gast.FunctionDef) and stmt.name == name:
+            lines = text.splitlines(True)
+            segment = "".join(lines[stmt.lineno - 1 - len(stmt.decorator_list):
+                                    stmt.end_lineno])
+            first = stmt.lineno - len(stmt.decorator_list)
+            if stmt.decorator_list:
+                first = stmt.decorator_list[0].lineno
+                segment = "".join(lines[first - 1:stmt.end_lineno])
+            parsed = _parse(segment, name, filename, lines, first, dict(env))
+            parsed.defaults = {}
+            return parsed
+    raise SourceUnavailableError(f"no function named {name!r} in the given source",
+                                 hint="check the function name")
+
+
+def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
+           first_line: int, env: Dict[str, Any]) -> Parsed:
+    dedented = textwrap.dedent(text)
+    indent = _indent_width(text)
+    module = gast.parse(dedented)
+    func = module.body[0]
+    if isinstance(func, gast.AsyncFunctionDef):
+        raise UnsupportedSyntaxError("async functions are not supported",
+                                     Location(filename, first_line, indent, ""),
+                                     hint="differentiate a plain `def` function")
+    assert isinstance(func, gast.FunctionDef), "getsource returned a non-function"
+    _shift_positions(module, first_line - 1, indent)
+    func.decorator_list = []
+    func.returns = None
+    parsed = Parsed(func, filename, file_lines)
+    check_subset(parsed)
+    parsed.namespace = resolve_names(parsed, env)
+    return parsed
+
+
+def _indent_width(text: str) -> int:
+    for line in text.splitlines():
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def _shift_positions(tree: gast.AST, line_offset: int, col_offset: int) -> None:
+    for node in gast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno += line_offset
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += line_offset
+            if getattr(node, "col_offset", None) is not None:
+                node.col_offset += col_offset
+            if getattr(node, "end_col_offset", None) is not None:
+                node.end_col_offset += col_offset
+
+
+def _code_location(fn: Callable) -> Optional[Location]:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    line = code.co_firstlineno
+    text = linecache.getline(code.co_filename, line)
+    return Location(code.co_filename, line, 0, text)
+
+
+def _function_environment(fn: types.FunctionType) -> Dict[str, Any]:
+    """Closure cells over globals: the names the body can see, innermost first."""
+    env: Dict[str, Any] = dict(fn.__globals__)
+    for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+        try:
+            env[var] = cell.cell_contents
+        except ValueError:  # an empty cell: the closure variable is not bound yet
+            pass
+    return env
+
+
+def _defaults_of(fn: types.FunctionType) -> Dict[str, Any]:
+    sig = inspect.signature(fn)
+    return {p.name: p.default for p in sig.parameters.values()
+            if p.default is not inspect.Parameter.empty}
+
+
+# ---------------------------------------------------------------------------
+# Name resolution
+
+_MISSING = object()
+
+
+def resolve_names(parsed: Parsed, env: Dict[str, Any]) -> Dict[str, Any]:
+    """Annotate global names and attribute chains; return the globals used."""
+    local_names = bound_names(parsed.func)
+    used: Dict[str, Any] = {}
+    for node in gast.walk(parsed.func):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
+                and node.id not in local_names:
+            value = env.get(node.id, _MISSING)
+            if value is _MISSING:
+                value = getattr(builtins, node.id, _MISSING)
+            else:
+                used[node.id] = value
+            if value is _MISSING:
+                raise NameResolutionError(
+                    f"name {node.id!r} is not defined",
+                    parsed.locate(node),
+                    hint="define it at module level before building the gradient, "
+                         "or pass it as an argument")
+            set_anno(node, "resolved", value)
+    for node in gast.walk(parsed.func):
+        if isinstance(node, gast.Attribute):
+            _resolve_attribute(parsed, node)
+    return used
+
+
+def _resolve_attribute(parsed: Parsed, node: gast.Attribute) -> None:
+    from .anno import get_anno
+    base = node.value
+    if isinstance(base, gast.Attribute):
+        _resolve_attribute(parsed, base)
+    owner = get_anno(base, "resolved", _MISSING)
+    if owner is _MISSING or not isinstance(owner, types.ModuleType) and \
+            not isinstance(owner, type):
+        return  # an attribute of a local value: x.T, x.shape, x.sum
+    value = getattr(owner, node.attr, _MISSING)
+    if value is _MISSING:
+        raise NameResolutionError(
+            f"{_dotted(node)!r} does not exist",
+            parsed.locate(node),
+            hint=f"check the spelling; {getattr(owner, '__name__', owner)!s} has no "
+                 f"attribute {node.attr!r}")
+    set_anno(node, "resolved", value)
+
+
+def _dotted(node: gast.AST) -> str:
+    if isinstance(node, gast.Attribute):
+        return _dotted(node.value) + "." + node.attr
+    if isinstance(node, gast.Name):
+        return node.id
+    return "<expr>"
+
+
+def bound_names(func: gast.FunctionDef) -> set:
+    """Parameters and every name the body assigns: the function's locals."""
+    names = {arg.id for arg in _all_params(func)}
+    for node in gast.walk(func):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
+            names.add(node.id)
+    return names
+
+
+def _all_params(func: gast.FunctionDef):
+    args = func.args
+    params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+    for extra in (args.vararg, args.kwarg):
+        if extra is not None:
+            params.append(extra)
+    return params
+
+
+# ---------------------------------------------------------------------------
+# Subset check: refuse everything outside the supported language, with a hint.
+
+_REFUSED_STATEMENTS = {
+    gast.ClassDef: ("class definitions are not supported inside a differentiated "
+                    "function", "define the class outside the function"),
+    gast.FunctionDef: ("nested function definitions are not supported",
+                       "define the helper at module level"),
+    gast.AsyncFunctionDef: ("nested async functions are not supported",
+                            "use plain functions"),
+    gast.Try: ("try/except blocks are not supported",
+               "remove the try; a differentiated function must not depend on exceptions"),
+    gast.With: ("with blocks are not supported",
+                "move the context manager outside the function"),
+    gast.AsyncWith: ("async with blocks are not supported", "use plain code"),
+    gast.AsyncFor: ("async for loops are not supported", "use plain code"),
+    gast.Global: ("global statements are not supported",
+                  "pass the value as an argument and return the new value instead"),
+    gast.Nonlocal: ("nonlocal statements are not supported",
+                    "pass the value as an argument"),
+    gast.Delete: ("del statements are not supported",
+                  "remove the del; names go out of scope by themselves"),
+    gast.Import: ("imports inside the function are not supported",
+                  "import at module level"),
+    gast.ImportFrom: ("imports inside the function are not supported",
+                      "import at module level"),
+    gast.Raise: ("raise statements are not supported",
+                 "check inputs before calling the gradient"),
+    gast.Assert: ("assert statements are not supported",
+                  "check inputs before calling the gradient"),
+    gast.For: ("for loops are not supported yet",
+               "unroll the loop or write it with vectorised NumPy"),
+    gast.While: ("while loops are not supported yet",
+                 "unroll the loop or write it with vectorised NumPy"),
+    gast.If: ("if statements are not supported yet",
+              "use np.where(cond, a, b) for a data-dependent choice"),
+}
+
+_REFUSED_EXPRESSIONS = {
+    gast.Lambda: ("lambda expressions are not supported",
+                  "define the function with `def` at module level"),
+    gast.ListComp: ("list comprehensions are not supported",
+                    "use vectorised NumPy operations"),
+    gast.SetComp: ("set comprehensions are not supported",
+                   "use vectorised NumPy operations"),
+    gast.DictComp: ("dict comprehensions are not supported",
+                    "use arrays instead of dicts"),
+    gast.GeneratorExp: ("generator expressions are not supported",
+                        "use vectorised NumPy operations, e.g. np.sum(x ** 2)"),
+    gast.Yield: ("generators (yield) are not supported",
+                 "return a value instead of yielding"),
+    gast.YieldFrom: ("generators (yield from) are not supported",
+                     "return a value instead of yielding"),
+    gast.Await: ("await expressions are not supported", "use plain functions"),
+    gast.Starred: ("starred expressions (*args) are not supported",
+                   "pass the arguments one by one"),
+    gast.Dict: ("dict literals are not supported", "use arrays or separate variables"),
+    gast.Set: ("set literals are not supported", "use arrays or separate variables"),
+    gast.JoinedStr: ("f-strings are not supported",
+                     "remove string formatting from the function"),
+    gast.NamedExpr: ("assignment expressions (:=) are not supported",
+                     "assign on a separate line"),
+    gast.BoolOp: ("`and`/`or` expressions are not supported",
+                  "use np.logical_and / np.logical_or, or compute the values separately"),
+    gast.IfExp: ("conditional expressions are not supported yet",
+                 "use np.where(cond, a, b)"),
+}
+
+_SUPPORTED_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult,
+                     gast.Mod, gast.FloorDiv)
+
+
+def check_subset(parsed: Parsed) -> None:
+    """Refuse, with a located diagnostic, anything outside the supported subset."""
+    func = parsed.func
+    args = func.args
+    if args.vararg is not None or args.kwarg is not None:
+        extra = args.vararg or args.kwarg
+        raise UnsupportedSyntaxError(
+            "*args and **kwargs parameters are not supported", parsed.locate(extra),
+            hint="list the parameters by name")
+    _check_body(parsed, func.body, top=True)
+
+
+def _check_body(parsed: Parsed, body, top: bool = False) -> None:
+    for index, stmt in enumerate(body):
+        _check_statement(parsed, stmt, is_docstring=top and index == 0)
+    returns = [s for s in body if isinstance(s, gast.Return)]
+    if top and len(returns) > 1 or any(isinstance(s, gast.Return) for s in body[:-1]):
+        extra = returns[1] if len(returns) > 1 else returns[0]
+        raise UnsupportedSyntaxError(
+            "a return before the end of the function is not supported yet",
+            parsed.locate(extra),
+            hint="compute the result into one variable and return it on the last line")
+    if top and not (body and isinstance(body[-1], gast.Return)):
+        last = body[-1] if body else parsed.func
+        raise UnsupportedSyntaxError(
+            "the function must end with a return statement",
+            parsed.locate(last), hint="return the value to differentiate")
+
+
+def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool) -> None:
+    refused = _REFUSED_STATEMENTS.get(type(stmt))
+    if refused is not None:
+        message, hint = refused
+        raise UnsupportedSyntaxError(message, parsed.locate(stmt), hint=hint)
+    if isinstance(stmt, gast.Expr):
+        if is_docstring and isinstance(stmt.value, gast.Constant) \
+                and isinstance(stmt.value.value, str):
+            return
+        raise UnsupportedSyntaxError(
+            "an expression statement (its value is discarded) is not supported",
+            parsed.locate(stmt),
+            hint="assign the value to a name, or remove the line (printing and other "
+                 "side effects do not belong in a differentiated function)")
+    if isinstance(stmt, gast.Assign):
+        for target in stmt.targets:
+            _check_target(parsed, target)
+        if len(stmt.targets) > 1:
+            raise UnsupportedSyntaxError(
+                "chained assignment (a = b = ...) is not supported",
+                parsed.locate(stmt), hint="assign on separate lines")
+        _check_expression(parsed, stmt.value)
+    elif isinstance(stmt, gast.AugAssign):
+        _check_target(parsed, stmt.target, allow_tuple=False)
+        _check_operator(parsed, stmt.op, stmt)
+        _check_expression(parsed, stmt.value)
+    elif isinstance(stmt, gast.AnnAssign):
+        if stmt.value is None:
+            raise UnsupportedSyntaxError(
+                "a bare annotation without a value is not supported",
+                parsed.locate(stmt), hint="give the variable a value")
+        _check_target(parsed, stmt.target, allow_tuple=False)
+        _check_expression(parsed, stmt.value)
+    elif isinstance(stmt, gast.Return):
+        if stmt.value is None:
+            raise UnsupportedSyntaxError(
+                "the function returns nothing", parsed.locate(stmt),
+                hint="return the value to differentiate")
+        _check_expression(parsed, stmt.value)
+    elif isinstance(stmt, gast.Pass):
+        return
+    else:
+        raise UnsupportedSyntaxError(
+            f"{type(stmt).__name__} statements are not supported",
+            parsed.locate(stmt), hint="rewrite with assignments and NumPy calls")
+
+
+def _check_target(parsed: Parsed, target: gast.AST, allow_tuple: bool = True) -> None:
+    if isinstance(target, gast.Name):
+        return
+    if allow_tuple and isinstance(target, (gast.Tuple, gast.List)):
+        for elt in target.elts:
+            _check_target(parsed, elt, allow_tuple=True)
+        return
+    if isinstance(target, gast.Starred):
+        raise UnsupportedSyntaxError(
+            "starred assignment targets are not supported", parsed.locate(target),
+            hint="unpack into a fixed number of names, or index the array")
+    if isinstance(target, gast.Subscript):
+        raise UnsupportedSyntaxError(
+            "assignment to an element or slice is not supported yet",
+            parsed.locate(target),
+            hint="build the array with np.concatenate/np.stack or np.where instead")
+    if isinstance(target, gast.Attribute):
+        raise UnsupportedSyntaxError(
+            "assignment to an attribute is not supported", parsed.locate(target),
+            hint="assign to a local name instead")
+    raise UnsupportedSyntaxError("this assignment target is not supported",
+                                 parsed.locate(target), hint="assign to a plain name")
+
+
+def _check_operator(parsed: Parsed, op: gast.AST, node: gast.AST) -> None:
+    if not isinstance(op, _SUPPORTED_BINOPS):
+        symbol = {gast.BitAnd: "&", gast.BitOr: "|", gast.BitXor: "^",
+                  gast.LShift: "<<", gast.RShift: ">>"}.get(type(op), type(op).__name__)
+        raise UnsupportedSyntaxError(
+            f"the operator {symbol} is not supported", parsed.locate(node),
+            hint="bitwise operators have no derivative; use np.logical_and etc. on "
+                 "values that do not depend on the inputs")
+
+
+def _check_expression(parsed: Parsed, expr: gast.AST) -> None:
+    for node in gast.walk(expr):
+        refused = _REFUSED_EXPRESSIONS.get(type(node))
+        if refused is not None:
+            message, hint = refused
+            raise UnsupportedSyntaxError(message, parsed.locate(node), hint=hint)
+        if isinstance(node, gast.BinOp):
+            _check_operator(parsed, node.op, node)
+        elif isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Invert):
+            raise UnsupportedSyntaxError(
+                "the operator ~ is not supported", parsed.locate(node),
+                hint="use np.logical_not on values that do not depend on the inputs")
+        elif isinstance(node, gast.Call):
+            for keyword in node.keywords:
+                if keyword.arg is None:
+                    raise UnsupportedSyntaxError(
+                        "**kwargs in a call is not supported", parsed.locate(keyword.value),
+                        hint="pass the keyword arguments by name")
+        elif isinstance(node, gast.Constant) and isinstance(node.value, complex):
+            raise UnsupportedSyntaxError(
+                "complex numbers are not supported", parsed.locate(node),
+                hint="differentiate the real and imaginary parts as separate real values")

@@ -1,0 +1,63 @@
+"""The one ordered list of stages. Every transform runs through `differentiate`.
+
+    parse -> lower -> analyse -> reverse -> optimize -> codegen -> load
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Sequence
+
+from . import analysis, codegen, frontend, lower, optimize, reverse, rules
+from .frontend import Parsed
+
+STAGES = (
+    ("parse", "source text -> checked gast function with resolved names"),
+    ("lower", "one operation per assignment, SSA versions, shared subexpressions"),
+    ("analyse", "activity and shape classes"),
+    ("reverse", "primal sweep + adjoint sweep from rule templates"),
+    ("optimize", "constant folding, dead code, version coalescing, in-place +="),
+    ("codegen", "module text with header, comments and imports; compile"),
+)
+
+
+@dataclass
+class Compiled:
+    """A generated derivative: the module text users read and the function it defines."""
+
+    source: str
+    function: Callable
+    function_name: str
+    wrt: Sequence[str]
+
+
+def lower_function(parsed: Parsed) -> lower.Lowered:
+    return lower.lower(parsed, is_pure=rules.has_rule)
+
+
+def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,
+                  optimize_code: bool = True, user_module: str = "__main__") -> Compiled:
+    """Run every stage; raise an S2SADError before anything is generated, or succeed."""
+    lowered = lower_function(parsed)
+    analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind)
+    generated = reverse.reverse(analysed, with_value=with_value)
+    if optimize_code:
+        optimize.optimize(generated.func, generated.versions)
+    source = codegen.to_source(generated, user_module)
+    function = codegen.load(source, generated.func.name, codegen.namespace_for(generated),
+                            f"{generated.func.name} of {parsed.filename}")
+    return Compiled(source, function, generated.func.name, list(wrt))
+
+
+def lowered_source(parsed: Parsed) -> str:
+    """The lowered (SSA) form as Python text, for `s2sad ssa`."""
+    import copy
+
+    import gast
+
+    lowered = lower_function(parsed)
+    func = copy.copy(lowered.func)
+    output = lowered.output
+    value = gast.Tuple(elts=list(output), ctx=gast.Load()) if isinstance(output, tuple) \
+        else output
+    func.body = list(lowered.body) + [gast.Return(value=value)]
+    return codegen.function_source(func)

@@ -1,0 +1,184 @@
+"""The one registry of derivative rules, keyed by the resolved Python callable.
+
+Operators are keyed by the `operator` module (`a * b` and `operator.mul` share a
+rule), so `np.sin`, `numpy.sin` and `from numpy import sin` all reach one entry.
+Three kinds of entry:
+
+* `@partials(fn)`: a template `(y, *params)` returning the partial derivative of
+  the output with respect to each parameter (a tuple for several, None where
+  there is none); the reverse pass writes `dx = dy * partial`. With
+  `elementwise=True` the registry adds `unbroadcast` for broadcast operands, so
+  no rule can forget it.
+* `@adjoint(fn)`: a full template `(dy, y, *params)` whose body assigns
+  `d<param>` for each parameter with a gradient. Users register their own rules
+  with this decorator (`s2sad.adjoint`).
+* `non_differentiable(fn, ...)`: outputs are constants (shape, argmax, floor).
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+
+from ..errors import Location, NoDerivativeRuleError, RuleDefinitionError
+from .template import Template, parse_template
+
+ShapeKind = Union[str, Callable[[Any], str]]
+
+
+@dataclass
+class Rule:
+    key: Any
+    kind: str                      # "partials" | "adjoint" | "nondiff"
+    template: Optional[Template]
+    shape: ShapeKind = "other"     # "unary" | "binary" | "scalar" | "other"
+    elementwise: bool = False
+
+    @property
+    def label(self) -> str:
+        return callable_label(self.key)
+
+    @property
+    def params(self) -> List[str]:
+        """The primal parameter names the template binds call arguments to."""
+        lead = 1 if self.kind == "partials" else 2
+        return self.template.params[lead:]
+
+
+REGISTRY: Dict[Any, Rule] = {}
+
+
+def _key(fn: Any) -> Any:
+    return fn
+
+
+def register(rule: Rule) -> None:
+    REGISTRY[_key(rule.key)] = rule
+
+
+def lookup(fn: Any) -> Optional[Rule]:
+    try:
+        return REGISTRY.get(_key(fn))
+    except TypeError:  # unhashable callables have no rule
+        return None
+
+
+def has_rule(fn: Any) -> bool:
+    return lookup(fn) is not None
+
+
+def is_differentiable(fn: Any) -> bool:
+    rule = lookup(fn)
+    return rule is None or rule.kind != "nondiff"
+
+
+def shape_kind(fn: Any, value: Any = None) -> str:
+    rule = lookup(fn)
+    if rule is None:
+        return "other"
+    return rule.shape(value) if callable(rule.shape) else rule.shape
+
+
+# -- decorators --------------------------------------------------------------
+
+def partials(*functions: Any, elementwise: bool = True, shape: ShapeKind = None):
+    """Register a template returning the partial derivatives of each function."""
+    def decorate(template_fn: Callable) -> Callable:
+        template = parse_template(template_fn)
+        arity = len(template.params) - 1
+        kind = shape or ("unary" if arity == 1 else "binary" if elementwise else "other")
+        for fn in functions:
+            register(Rule(fn, "partials", template, kind, elementwise and arity > 1))
+        return template_fn
+    return decorate
+
+
+def adjoint(*functions: Any, shape: ShapeKind = "other", check: bool = True):
+    """Register a full adjoint template `(dy, y, *params)` assigning d<param>."""
+    def decorate(template_fn: Callable) -> Callable:
+        template = parse_template(template_fn)
+        for fn in functions:
+            if check:
+                check_template(fn, template)
+            register(Rule(fn, "adjoint", template, shape))
+        return template_fn
+    return decorate
+
+
+def non_differentiable(*functions: Any) -> None:
+    for fn in functions:
+        register(Rule(fn, "nondiff", None, "other"))
+
+
+def check_template(fn: Any, template: Template) -> None:
+    """A template's placeholders must be (dy, y) and parameters `fn` really has."""
+    params = template.params
+    if len(params) < 2 or params[0] != "dy" or params[1] != "y":
+        raise RuleDefinitionError(
+            f"adjoint template {template.name} must start with the parameters (dy, y)",
+            hint="write def my_adjoint(dy, y, x): dx = ...; return dx")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # ufuncs and builtins: nothing to compare with
+    known = list(signature.parameters)
+    has_var = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                  for p in signature.parameters.values())
+    unknown = [p for p in params[2:] if p not in known]
+    if unknown and not has_var:
+        raise RuleDefinitionError(
+            f"adjoint template {template.name} names parameters {unknown} that "
+            f"{callable_label(fn)}{signature} does not have",
+            hint="use the function's own parameter names after (dy, y)")
+    assigned = {n.id for stmt in template.node.body for n in _walk_names(stmt)}
+    if not any(f"d{p}" in assigned for p in params[2:]):
+        raise RuleDefinitionError(
+            f"adjoint template {template.name} assigns no d<param> for any of "
+            f"{params[2:]}", hint="assign dx for each parameter x that has a gradient")
+
+
+def _walk_names(stmt):
+    import gast
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            yield node
+
+
+# -- diagnostics --------------------------------------------------------------
+
+def callable_label(fn: Any) -> str:
+    module = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    if module.startswith("numpy") or type(fn).__name__ == "ufunc":
+        prefix = "np.linalg." if "linalg" in module else "np."
+        return prefix + getattr(fn, "__name__", name)
+    if module in ("math", "builtins", "_operator", "operator"):
+        return name if module == "builtins" else f"{module.lstrip('_')}.{name}"
+    return f"{module}.{name}" if module else name
+
+
+def missing_rule_error(fn: Any, location: Optional[Location]) -> NoDerivativeRuleError:
+    label = callable_label(fn)
+    known = sorted({rule.label for rule in REGISTRY.values() if rule.kind != "nondiff"})
+    near = difflib.get_close_matches(label, known, n=3, cutoff=0.6)
+    hint = f"nearest rules: {', '.join(near)}; " if near else ""
+    short = getattr(fn, "__name__", "op")
+    hint += ("if the call's result does not depend on the differentiated inputs, "
+             "compute it outside the function; otherwise register a rule:\n"
+             f"    @s2sad.adjoint({label})\n"
+             f"    def {short}_adjoint(dy, y, x):\n"
+             "        dx = dy * ...  # the derivative of the output with respect to x\n"
+             "        return dx")
+    return NoDerivativeRuleError(f"no derivative rule for {label}", location, hint=hint)
+
+
+def all_rules() -> List[Rule]:
+    return list(REGISTRY.values())
+
+
+def _load_builtin_rules() -> None:
+    from . import elementwise, indexing, linalg, nondiff, reductions, scalar  # noqa: F401
+
+
+_load_builtin_rules()

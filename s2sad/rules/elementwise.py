@@ -1,0 +1,164 @@
+"""NumPy elementwise functions (ufuncs): partial derivatives, broadcast-exact."""
+import numpy as np
+
+from . import partials
+
+
+@partials(np.sin)
+def sin_partials(y, x):
+    return np.cos(x)
+
+
+@partials(np.cos)
+def cos_partials(y, x):
+    return -np.sin(x)
+
+
+@partials(np.tan)
+def tan_partials(y, x):
+    return 1 + y * y
+
+
+@partials(np.exp)
+def exp_partials(y, x):
+    return y
+
+
+@partials(np.exp2)
+def exp2_partials(y, x):
+    return y * np.log(2)
+
+
+@partials(np.expm1)
+def expm1_partials(y, x):
+    return y + 1
+
+
+@partials(np.log)
+def log_partials(y, x):
+    return 1 / x
+
+
+@partials(np.log2)
+def log2_partials(y, x):
+    return 1 / (x * np.log(2))
+
+
+@partials(np.log10)
+def log10_partials(y, x):
+    return 1 / (x * np.log(10))
+
+
+@partials(np.log1p)
+def log1p_partials(y, x):
+    return 1 / (1 + x)
+
+
+@partials(np.sqrt)
+def sqrt_partials(y, x):
+    return 0.5 / y
+
+
+@partials(np.cbrt)
+def cbrt_partials(y, x):
+    return 1 / (3 * y * y)
+
+
+@partials(np.square)
+def square_partials(y, x):
+    return 2 * x
+
+
+@partials(np.reciprocal)
+def reciprocal_partials(y, x):
+    return -y * y
+
+
+@partials(np.tanh)
+def tanh_partials(y, x):
+    return 1 - y * y
+
+
+@partials(np.sinh)
+def sinh_partials(y, x):
+    return np.cosh(x)
+
+
+@partials(np.cosh)
+def cosh_partials(y, x):
+    return np.sinh(x)
+
+
+@partials(np.arcsin)
+def arcsin_partials(y, x):
+    return 1 / np.sqrt(1 - x * x)
+
+
+@partials(np.arccos)
+def arccos_partials(y, x):
+    return -1 / np.sqrt(1 - x * x)
+
+
+@partials(np.arctan)
+def arctan_partials(y, x):
+    return 1 / (1 + x * x)
+
+
+@partials(np.arcsinh)
+def arcsinh_partials(y, x):
+    return 1 / np.sqrt(x * x + 1)
+
+
+@partials(np.arccosh)
+def arccosh_partials(y, x):
+    return 1 / np.sqrt(x * x - 1)
+
+
+@partials(np.arctanh)
+def arctanh_partials(y, x):
+    return 1 / (1 - x * x)
+
+
+@partials(np.arctan2)
+def arctan2_partials(y, a, b):
+    return b / (a * a + b * b), -a / (a * a + b * b)
+
+
+@partials(np.hypot)
+def hypot_partials(y, a, b):
+    return a / y, b / y
+
+
+@partials(np.add)
+def np_add_partials(y, a, b):
+    return 1, 1
+
+
+@partials(np.subtract)
+def np_subtract_partials(y, a, b):
+    return 1, -1
+
+
+@partials(np.multiply)
+def np_multiply_partials(y, a, b):
+    return b, a
+
+
+@partials(np.divide, np.true_divide)
+def np_divide_partials(y, a, b):
+    return 1 / b, -y / b
+
+
+@partials(np.logaddexp)
+def logaddexp_partials(y, a, b):
+    return np.exp(a - y), np.exp(b - y)
+
+
+@partials(np.deg2rad, np.radians)
+def deg2rad_partials(y, x):
+    return np.pi / 180
+
+
+@partials(np.rad2deg, np.degrees)
+def rad2deg_partials(y, x):
+    return 180 / np.pi

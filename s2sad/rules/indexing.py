@@ -1,0 +1,30 @@
+"""Indexing reads: the adjoint scatters with accumulation (np.add.at semantics)."""
+import operator
+
+import numpy as np
+
+from . import adjoint
+
+
+@adjoint(operator.getitem, check=False)
+def getitem_adjoint(dy, y, a, index):
+    da = unindex(dy, a, index)
+    return da
+
+
+@adjoint(np.reshape)
+def reshape_adjoint(dy, y, a, shape):
+    da = np.reshape(dy, np.shape(a))
+    return da
+
+
+@adjoint(np.ravel)
+def ravel_adjoint(dy, y, a):
+    da = np.reshape(dy, np.shape(a))
+    return da
+
+
+@adjoint(np.copy)
+def copy_adjoint(dy, y, a):
+    da = dy
+    return da

@@ -1,0 +1,85 @@
+"""Rule templates: plain Python functions parsed once and inlined by name substitution.
+
+A template is a runnable function (a test can call it). Inlining replaces each
+parameter by the atom the call site passes, renames the template's own locals to
+fresh names, and hands back its statements and returned expressions.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import gast
+
+
+
+@dataclass
+class Template:
+    function: Callable
+    node: gast.FunctionDef
+    params: List[str]
+    defaults: Dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+
+def parse_template(function: Callable) -> Template:
+    source = textwrap.dedent(inspect.getsource(function))
+    module = gast.parse(source)
+    node = module.body[0]
+    assert isinstance(node, gast.FunctionDef)
+    node.decorator_list = []
+    signature = inspect.signature(function)
+    params = list(signature.parameters)
+    defaults = {p.name: p.default for p in signature.parameters.values()
+                if p.default is not inspect.Parameter.empty}
+    return Template(function, node, params, defaults)
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, bindings: Dict[str, gast.AST], renames: Dict[str, str]):
+        self.bindings = bindings
+        self.renames = renames
+
+    def visit_Name(self, node: gast.Name) -> gast.AST:
+        if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
+            return copy.deepcopy(self.bindings[node.id])
+        if node.id in self.renames:
+            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
+                             type_comment=None)
+        return node
+
+
+def instantiate(template: Template, bindings: Dict[str, gast.AST],
+                fresh_name: Callable[[str], str],
+                keep: Tuple[str, ...] = ()) -> Tuple[List[gast.stmt], Optional[gast.AST]]:
+    """Statements of the body with names substituted, and the returned expression.
+
+    Names the body assigns are renamed with `fresh_name`, except those in `keep`
+    (the d<param> outputs of an adjoint template, which the caller maps itself).
+    """
+    body = copy.deepcopy(template.node.body)
+    if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
+        body = body[1:]  # docstring
+    assigned = []
+    for stmt in body:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
+                    and node.id not in keep and node.id not in assigned:
+                assigned.append(node.id)
+    renames = {local: fresh_name(local) for local in assigned}
+    substitute = _Substitute(bindings, renames)
+    returned = None
+    statements = []
+    for stmt in body:
+        stmt = substitute.visit(stmt)
+        if isinstance(stmt, gast.Return):
+            returned = stmt.value
+        else:
+            statements.append(stmt)
+    return statements, returned

@@ -1,0 +1,105 @@
+"""The only module generated code imports: a few shape helpers.
+
+Each helper returns a fresh array (never a view of its input), so generated code
+may accumulate into the result in place.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """Sum `g` down to the shape of `x`: the adjoint of broadcasting `x` up."""
+    shape = np.shape(x)
+    g_shape = np.shape(g)
+    if g_shape == shape:
+        return g
+    g = np.asarray(g)
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return np.broadcast_to(g, shape).copy()
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g if np.ndim(x) else g[()]
+
+
+def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Spread `dy` back over the axes a sum reduced: the adjoint of np.sum."""
+    shape = np.shape(x)
+    dy = np.asarray(dy)
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = tuple(a % len(shape) for a in axes)
+        dy = np.expand_dims(dy, axes)
+    result = np.broadcast_to(dy, shape).copy()
+    return result if shape else result[()]
+
+
+def unindex(dy: Any, x: Any, index: Any) -> Any:
+    """Scatter `dy` into zeros shaped like `x`, adding at repeated indices."""
+    result = np.zeros(np.shape(x), dtype=np.result_type(dy, float))
+    np.add.at(result, index, dy)
+    return result
+
+
+def matmul_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
+    """dA for y = a @ b, for every combination of 1-D and 2-D (and stacked) operands."""
+    if np.ndim(b) == 1:
+        if np.ndim(a) == 1:
+            return dy * b
+        return np.multiply.outer(dy, b)
+    if np.ndim(a) == 1:
+        return np.matmul(b, dy)
+    return np.matmul(dy, np.swapaxes(b, -1, -2)) if np.ndim(dy) == np.ndim(a) else \
+        unbroadcast(np.matmul(dy, np.swapaxes(b, -1, -2)), a)
+
+
+def matmul_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
+    """dB for y = a @ b."""
+    if np.ndim(a) == 1:
+        if np.ndim(b) == 1:
+            return dy * a
+        return np.multiply.outer(a, dy)
+    if np.ndim(b) == 1:
+        return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy[..., None])[..., 0], b)
+    return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy), b)
+
+
+def dot_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
+    """dA for y = np.dot(a, b): scalars, vectors and matrices."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dy * b, a)
+    return matmul_adjoint_a(dy, a, b)
+
+
+def dot_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
+    """dB for y = np.dot(a, b)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dy * a, b)
+    return matmul_adjoint_b(dy, a, b)
+
+
+__all__ = ["unbroadcast", "unsum", "unindex", "matmul_adjoint_a", "matmul_adjoint_b",
+           "dot_adjoint_a", "dot_adjoint_b"]
+
+
+class NonScalarOutput(ValueError):
+    """Raised by generated gradients whose output turned out not to be a scalar."""
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+        super().__init__(f"the output has shape {shape}, not a scalar")
+
+
+def require_scalar(y: Any) -> None:
+    """grad is defined for scalar outputs only (as in JAX and autograd)."""
+    if np.ndim(y) != 0:
+        raise NonScalarOutput(np.shape(y))
+
+
+__all__ += ["require_scalar"]
