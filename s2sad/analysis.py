@@ -28,6 +28,7 @@ class Analysed:
     varied: FrozenSet[str]
     useful: FrozenSet[str]
     shape_class: Dict[str, Any] = field(default_factory=dict)
+    output_scalar: bool = False  # known before running: no require_scalar check needed
 
     @property
     def active(self) -> FrozenSet[str]:
@@ -55,7 +56,12 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     varied = _varied(lowered, set(wrt), is_differentiable)
     useful = _useful(lowered, is_differentiable)
     shapes = _shape_classes(lowered, shape_rule)
-    return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes)
+    output = lowered.output
+    output_scalar = not isinstance(output, tuple) and \
+        (isinstance(output, gast.Constant) or shapes.get(output.id) == SCALAR)
+    _infer_scalars_backwards(lowered, shapes, shape_rule)
+    return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes,
+                    output_scalar)
 
 
 def _assignments(lowered: Lowered):
@@ -92,6 +98,23 @@ def _useful(lowered: Lowered, is_differentiable) -> Set[str]:
     return useful
 
 
+def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_rule) -> None:
+    """The adjoint runs only once the output is known to be a scalar, and an
+    elementwise result with no dimensions has operands with no dimensions."""
+    if isinstance(lowered.output, tuple) or not is_local(lowered.output):
+        return
+    scalars = {lowered.output.id}
+    for target, value in reversed(list(_assignments(lowered))):
+        if target not in scalars:
+            continue
+        key = op_key(value)
+        kind = "copy" if key is None else shape_rule(key, value)
+        if kind in ("copy", "unary", "binary"):
+            scalars.update(n.id for n in op_operands(value) if is_local(n))
+    for scalar in scalars:
+        classes[scalar] = SCALAR
+
+
 def _shape_classes(lowered: Lowered, shape_rule) -> Dict[str, Any]:
     """Equal classes mean equal shapes; None means unknown."""
     fresh = itertools.count()
@@ -109,7 +132,7 @@ def _shape_classes(lowered: Lowered, shape_rule) -> Dict[str, Any]:
     for target, value in _assignments(lowered):
         key = op_key(value)
         operands = op_operands(value)
-        kind = "copy" if key is None else shape_rule(key)
+        kind = "copy" if key is None else shape_rule(key, value)
         if kind == "copy" or kind == "unary" and len(operands) >= 1:
             result = class_of(operands[0])
         elif kind == "binary" and len(operands) == 2:

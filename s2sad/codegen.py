@@ -83,8 +83,9 @@ def _imports(generated: Generated, body: str, user_module: str) -> List[str]:
     helpers = sorted(n for n in used if n in runtime.__all__)
     if helpers:
         lines.append(f"from s2sad.runtime import {', '.join(helpers)}")
+    ours = {"np": np, "math": math}
     for name in sorted(used & set(generated.namespace)):
-        if name == "np" and generated.namespace[name] is np:
+        if ours.get(name, None) is generated.namespace[name]:
             continue
         lines.append(_import_line(name, generated.namespace[name], user_module))
     return lines

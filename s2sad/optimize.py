@@ -207,15 +207,23 @@ def _move_comment(removed: gast.stmt, kept_reversed: List[gast.stmt]) -> None:
 def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str]) -> bool:
     """Give a version (x_1, dx_1) its base name back where the two never live together.
 
-    `versions` maps each version the compiler made to its base name; names the user
-    wrote are never in it, so a user's own `x_1` is left alone.
+    `versions` maps each version the compiler made to its base name, primal names
+    first and then their adjoints; names the user wrote are never in it, so a user's
+    own `x_1` is left alone. An adjoint keeps its version while its primal does, so
+    dx_1 always reads as the adjoint of x_1.
     """
     params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     changed = False
+    kept = set()
     for version, base in versions.items():
-        if version not in params and _lifetimes_disjoint(func.body, version, base, params):
-            _rename(func, version, base)
-            changed = True
+        primal = version[1:] if version.startswith("d") and version[1:] in versions \
+            else None
+        if primal in kept or version in params or \
+                not _lifetimes_disjoint(func.body, version, base, params):
+            kept.add(version)
+            continue
+        _rename(func, version, base)
+        changed = True
     func.body = [s for s in func.body if not _is_self_copy(s)]
     return changed
 

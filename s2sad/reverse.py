@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import gast
 
 from . import rules
-from .analysis import SCALAR, Analysed
+from .analysis import Analysed
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import assign, constant, is_local, name, op_key, op_operands
@@ -41,7 +41,8 @@ class Generated:
     header: List[str]
     source_name: str
     namespace: Dict[str, Any] = field(default_factory=dict)
-    versions: Dict[str, str] = field(default_factory=dict)  # x_1 -> x, dx_1 -> dx
+    # x_1 -> x for primal versions, then dx_1 -> dx for their adjoints, in that order
+    versions: Dict[str, str] = field(default_factory=dict)
 
 
 def reverse(analysed: Analysed, with_value: bool = False) -> Generated:
@@ -84,7 +85,7 @@ class _Reverse:
         for src, dst in zip(self.lowered.body, primal):
             for key in ("origin", "location"):
                 set_anno(dst, key, get_anno(src, key))
-        if self.analysed.class_of(output) != SCALAR:
+        if not self.analysed.output_scalar:
             primal.append(gast.Expr(value=_call("require_scalar", [name(output.id)])))
         for stmt in reversed(self.lowered.body):
             self.statement(stmt)
@@ -101,6 +102,7 @@ class _Reverse:
                          dict(self.lowered.parsed.namespace), self.versions())
 
     def versions(self) -> Dict[str, str]:
+        """x_1 -> x for every version, then dx_1 -> dx for their adjoints."""
         versions = dict(self.lowered.versions)
         for version, base in self.lowered.versions.items():
             if version not in self.adjoints:

@@ -55,6 +55,35 @@ class _Substitute(gast.NodeTransformer):
         return node
 
 
+class _Specialise(gast.NodeTransformer):
+    """Decide a template's `x if arg is None else y` once the argument is known."""
+
+    def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
+        self.generic_visit(node)
+        test = node.test
+        if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (gast.Is, gast.IsNot)) and \
+                _is_literal(test.left) and _is_literal(test.comparators[0]):
+            same = _literal_value(test.left) is _literal_value(test.comparators[0]) \
+                if _literal_value(test.comparators[0]) is None else None
+            if same is not None:
+                chosen = same if isinstance(test.ops[0], gast.Is) else not same
+                return node.body if chosen else node.orelse
+        return node
+
+
+def _is_literal(node: gast.AST) -> bool:
+    if isinstance(node, gast.Constant):
+        return True
+    return isinstance(node, (gast.Tuple, gast.List)) and all(map(_is_literal, node.elts))
+
+
+def _literal_value(node: gast.AST):
+    if isinstance(node, gast.Constant):
+        return node.value
+    return tuple(_literal_value(e) for e in node.elts)
+
+
 def instantiate(template: Template, bindings: Dict[str, gast.AST],
                 fresh_name: Callable[[str], str],
                 keep: Tuple[str, ...] = ()) -> Tuple[List[gast.stmt], Optional[gast.AST]]:
@@ -77,7 +106,7 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     returned = None
     statements = []
     for stmt in body:
-        stmt = substitute.visit(stmt)
+        stmt = _Specialise().visit(substitute.visit(stmt))
         if isinstance(stmt, gast.Return):
             returned = stmt.value
         else:

@@ -1,0 +1,247 @@
+"""Every registered rule, checked against central differences through the whole pipeline.
+
+The table is the test: a rule registered without an entry here fails
+`test_every_rule_has_a_table_entry`. Each entry gives the call as source text,
+the domain its inputs are drawn from, and the shapes to try (scalars, arrays
+and broadcasting pairs). The output is wrapped in sum(sin(...)) so the seed is
+not all ones and a transposed or misplaced adjoint cannot hide (Zygote's trick).
+"""
+import builtins
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, Tuple
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import rules
+from s2sad.check import numeric_grad
+
+ANY = (-2.0, 2.0)
+POSITIVE = (0.5, 2.0)
+UNIT = (-0.8, 0.8)
+ABOVE_ONE = (1.2, 3.0)
+
+SCALARS = [()]
+SHAPES_1 = [(), (3,), (2, 3)]
+SHAPES_2 = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((3, 1), (1, 4)), ((2, 3), ()),
+            ((), (2, 3)), ((1, 3), (2, 1))]
+
+
+@dataclass
+class Case:
+    keys: Tuple[Any, ...]
+    expression: str
+    domains: Sequence[Tuple[float, float]]
+    shapes: Sequence[Any]
+    wrap: str = "np.sum(np.sin({}))"
+
+    @property
+    def id(self) -> str:
+        return self.expression
+
+
+def unary(keys, expression, domain=ANY, shapes=SHAPES_1):
+    return Case(keys if isinstance(keys, tuple) else (keys,), expression, [domain], shapes)
+
+
+def binary(keys, expression, domains=(ANY, ANY), shapes=SHAPES_2):
+    return Case(keys if isinstance(keys, tuple) else (keys,), expression, domains, shapes)
+
+
+def scalar_math(keys, expression, domains=(ANY,)):
+    shapes = [()] if len(domains) == 1 else [((), ())]
+    return Case(keys if isinstance(keys, tuple) else (keys,), expression, domains, shapes,
+                wrap="math.sin({})")
+
+
+TABLE = [
+    # operators and their NumPy function forms
+    binary((operator.add, np.add), "a + b"),
+    binary((np.add,), "np.add(a, b)"),
+    binary((operator.sub, np.subtract), "a - b"),
+    binary((np.subtract,), "np.subtract(a, b)"),
+    binary((operator.mul, np.multiply), "a * b"),
+    binary((np.multiply,), "np.multiply(a, b)"),
+    binary((operator.truediv,), "a / b", (ANY, POSITIVE)),
+    binary((np.divide, np.true_divide), "np.divide(a, b)", (ANY, POSITIVE)),
+    binary((np.true_divide,), "np.true_divide(a, b)", (ANY, POSITIVE)),
+    binary((operator.pow,), "a ** b", (POSITIVE, ANY)),
+    binary((np.power,), "np.power(a, b)", (POSITIVE, ANY)),
+    binary((builtins.pow,), "pow(a, b)", (POSITIVE, ANY), shapes=[((), ())]),
+    unary((operator.pow,), "a ** 3"),
+    binary((operator.mod, np.mod), "a % b", ((0.1, 0.9), (1.1, 1.9))),
+    binary((np.mod, np.remainder), "np.mod(a, b)", ((0.1, 0.9), (1.1, 1.9))),
+    binary((np.remainder,), "np.remainder(a, b)", ((0.1, 0.9), (1.1, 1.9))),
+    unary((operator.neg, np.negative), "-a"),
+    unary((np.negative,), "np.negative(a)"),
+    unary((operator.pos, np.positive), "np.positive(a)"),
+    unary((builtins.float,), "float(a)", shapes=SCALARS),
+    unary((np.float64,), "np.float64(a)", shapes=SCALARS),
+    unary((builtins.abs, np.abs, np.absolute), "abs(a)", (0.3, 2.0)),
+    unary((np.abs,), "np.abs(a)", (-2.0, -0.3)),
+    unary((np.absolute,), "np.absolute(a)", (0.3, 2.0)),
+    binary((builtins.max,), "max(a, b)", ((0.0, 0.4), (0.6, 1.0)), shapes=[((), ())]),
+    binary((builtins.max,), "max(b, a)", ((0.0, 0.4), (0.6, 1.0)), shapes=[((), ())]),
+    binary((builtins.min,), "min(a, b)", ((0.0, 0.4), (0.6, 1.0)), shapes=[((), ())]),
+    binary((np.maximum, np.fmax), "np.maximum(a, b)", ((0.0, 0.4), (0.6, 1.0))),
+    binary((np.fmax,), "np.fmax(b, a)", ((0.0, 0.4), (0.6, 1.0))),
+    binary((np.minimum, np.fmin), "np.minimum(a, b)", ((0.0, 0.4), (0.6, 1.0))),
+    binary((np.fmin,), "np.fmin(b, a)", ((0.0, 0.4), (0.6, 1.0))),
+    # math: scalars only
+    scalar_math(math.sin, "math.sin(a)"),
+    scalar_math(math.cos, "math.cos(a)"),
+    scalar_math(math.tan, "math.tan(a)", (UNIT,)),
+    scalar_math(math.exp, "math.exp(a)"),
+    scalar_math(math.expm1, "math.expm1(a)"),
+    scalar_math(math.log, "math.log(a)", (POSITIVE,)),
+    scalar_math(math.log, "math.log(a, b)", (POSITIVE, ABOVE_ONE)),
+    scalar_math(math.log2, "math.log2(a)", (POSITIVE,)),
+    scalar_math(math.log10, "math.log10(a)", (POSITIVE,)),
+    scalar_math(math.log1p, "math.log1p(a)", (POSITIVE,)),
+    scalar_math(math.sqrt, "math.sqrt(a)", (POSITIVE,)),
+    scalar_math(math.tanh, "math.tanh(a)"),
+    scalar_math(math.sinh, "math.sinh(a)"),
+    scalar_math(math.cosh, "math.cosh(a)"),
+    scalar_math(math.asin, "math.asin(a)", (UNIT,)),
+    scalar_math(math.acos, "math.acos(a)", (UNIT,)),
+    scalar_math(math.atan, "math.atan(a)"),
+    scalar_math(math.asinh, "math.asinh(a)"),
+    scalar_math(math.acosh, "math.acosh(a)", (ABOVE_ONE,)),
+    scalar_math(math.atanh, "math.atanh(a)", (UNIT,)),
+    scalar_math(math.atan2, "math.atan2(a, b)", (ANY, POSITIVE)),
+    scalar_math(math.hypot, "math.hypot(a, b)", (POSITIVE, POSITIVE)),
+    scalar_math(math.pow, "math.pow(a, b)", (POSITIVE, ANY)),
+    scalar_math(math.fabs, "math.fabs(a)", ((0.3, 2.0),)),
+    scalar_math(math.fmod, "math.fmod(a, b)", ((0.1, 0.9), (1.1, 1.9))),
+    scalar_math(math.erf, "math.erf(a)"),
+    # NumPy elementwise
+    unary(np.sin, "np.sin(a)"),
+    unary(np.cos, "np.cos(a)"),
+    unary(np.tan, "np.tan(a)", UNIT),
+    unary(np.exp, "np.exp(a)"),
+    unary(np.exp2, "np.exp2(a)"),
+    unary(np.expm1, "np.expm1(a)"),
+    unary(np.log, "np.log(a)", POSITIVE),
+    unary(np.log2, "np.log2(a)", POSITIVE),
+    unary(np.log10, "np.log10(a)", POSITIVE),
+    unary(np.log1p, "np.log1p(a)", POSITIVE),
+    unary(np.sqrt, "np.sqrt(a)", POSITIVE),
+    unary(np.cbrt, "np.cbrt(a)", POSITIVE),
+    unary(np.square, "np.square(a)"),
+    unary(np.reciprocal, "np.reciprocal(a)", POSITIVE),
+    unary(np.tanh, "np.tanh(a)"),
+    unary(np.sinh, "np.sinh(a)"),
+    unary(np.cosh, "np.cosh(a)"),
+    unary(np.arcsin, "np.arcsin(a)", UNIT),
+    unary(np.arccos, "np.arccos(a)", UNIT),
+    unary(np.arctan, "np.arctan(a)"),
+    unary(np.arcsinh, "np.arcsinh(a)"),
+    unary(np.arccosh, "np.arccosh(a)", ABOVE_ONE),
+    unary(np.arctanh, "np.arctanh(a)", UNIT),
+    binary(np.arctan2, "np.arctan2(a, b)", (ANY, POSITIVE)),
+    binary(np.hypot, "np.hypot(a, b)", (POSITIVE, POSITIVE)),
+    binary(np.logaddexp, "np.logaddexp(a, b)"),
+    unary((np.deg2rad, np.radians), "np.deg2rad(a)"),
+    unary((np.radians,), "np.radians(a)"),
+    unary((np.rad2deg, np.degrees), "np.rad2deg(a) / 100"),
+    unary((np.degrees,), "np.degrees(a) / 100"),
+    # reductions
+    unary(np.sum, "np.sum(a)"),
+    unary(np.sum, "np.sum(a, axis=0)", shapes=[(3,), (2, 3)]),
+    unary(np.sum, "np.sum(a, axis=-1, keepdims=True)", shapes=[(2, 3)]),
+    unary(np.sum, "np.sum(a, axis=(0, 1))", shapes=[(2, 3)]),
+    unary(np.sum, "a.sum(axis=1)", shapes=[(2, 3)]),
+    unary(np.mean, "np.mean(a)"),
+    unary(np.mean, "np.mean(a, axis=1, keepdims=True)", shapes=[(2, 3)]),
+    unary(np.mean, "a.mean(0)", shapes=[(2, 3)]),
+    # linear algebra
+    Case((operator.matmul, np.matmul), "a @ b", [ANY, ANY],
+         [((2, 3), (3, 4)), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 2, 3), (3, 4))]),
+    Case((np.matmul,), "np.matmul(a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
+    Case((np.dot,), "np.dot(a, b)", [ANY, ANY],
+         [((2, 3), (3, 4)), ((3,), (3,)), ((2, 3), (3,)), ((), (3,)), ((2, 3), ())]),
+    Case((np.dot,), "a.dot(b)", [ANY, ANY], [((2, 3), (3,))]),
+    unary(np.transpose, "np.transpose(a) @ np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.transpose, "a.T * np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.transpose, "np.transpose(a, (1, 2, 0)) * np.arange(2.0)", shapes=[(2, 3, 4)]),
+    # indexing and shape
+    unary(operator.getitem, "a[1] * a[0]", shapes=[(3,)]),
+    unary(operator.getitem, "a[1:] * a[:2]", shapes=[(3,)]),
+    unary(operator.getitem, "a[:, 0] * a[1]", shapes=[(2, 2)]),
+    unary(operator.getitem, "a[[0, 0, 2]] * a[:, None]", shapes=[(3,)]),
+    unary(operator.getitem, "a[a > 0] * 2", shapes=[(3,)]),
+    unary(np.reshape, "np.reshape(a, (3, 2)) * np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.reshape, "a.reshape(3, 2) * np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.reshape, "a.reshape((6,)) * np.arange(6.0)", shapes=[(2, 3)]),
+    unary(np.ravel, "np.ravel(a) * np.arange(6.0)", shapes=[(2, 3)]),
+    unary(np.ravel, "a.flatten() * np.arange(6.0)", shapes=[(2, 3)]),
+    unary(np.copy, "np.copy(a) * a", shapes=[(2, 3)]),
+]
+
+
+def _sample(rng, domain, shape):
+    low, high = domain
+    value = rng.uniform(low, high, size=shape)
+    return float(value) if shape == () else value
+
+
+def _cases():
+    for case in TABLE:
+        for shapes in case.shapes:
+            shapes = shapes if len(case.domains) > 1 else (shapes,)
+            yield pytest.param(case, shapes, id=f"{case.id} {shapes}")
+
+
+@pytest.mark.parametrize("case, shapes", list(_cases()))
+def test_rule_against_central_differences(case, shapes):
+    rng = np.random.default_rng(abs(hash((case.expression, str(shapes)))) % 2**32)
+    names = ["a", "b"][: len(case.domains)]
+    args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
+    body = case.wrap.format(case.expression)
+    text = f"def f({', '.join(names)}):\n    return {body}\n"
+    env = {"np": np, "math": math}
+    primal_namespace = dict(env)
+    exec(text, primal_namespace)
+    primal = primal_namespace["f"]
+    gradient = s2sad.grad_source(text, "f", wrt=tuple(range(len(names))), env=env)
+    computed = gradient(*args)
+    for index, (arg, got) in enumerate(zip(args, computed)):
+        expected = numeric_grad(primal, args, index)
+        assert type(got) is type(arg), (type(got), type(arg))
+        assert np.shape(got) == np.shape(arg)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8,
+                                   err_msg=f"d/d{names[index]} of {case.expression}\n"
+                                           f"{gradient.source}")
+
+
+def test_every_rule_has_a_table_entry():
+    covered = {key for case in TABLE for key in case.keys}
+    missing = [rule.label for rule in rules.all_rules()
+               if rule.kind != "nondiff" and rule.key not in covered]
+    assert missing == []
+
+
+def test_templates_run_as_plain_functions():
+    """A rule template is a real function: calling it gives the derivative."""
+    from s2sad.rules import elementwise, scalar
+    assert elementwise.sin_partials(np.sin(0.3), 0.3) == pytest.approx(np.cos(0.3))
+    assert scalar.truediv_partials(3.0 / 4.0, 3.0, 4.0) == pytest.approx((0.25, -3 / 16))
+
+
+@pytest.mark.parametrize("case", TABLE, ids=[c.id for c in TABLE])
+def test_rule_unoptimized_code_agrees(case):
+    """The optimizer only rewrites: the unoptimized gradient gives the same numbers."""
+    rng = np.random.default_rng(7)
+    shapes = case.shapes[-1] if len(case.domains) > 1 else (case.shapes[-1],)
+    names = ["a", "b"][: len(case.domains)]
+    args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
+    text = f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n"
+    wrt = tuple(range(len(names)))
+    env = {"np": np, "math": math}
+    fast = s2sad.grad_source(text, "f", wrt=wrt, env=env)(*args)
+    plain = s2sad.grad_source(text, "f", wrt=wrt, env=env, optimize=False)(*args)
+    for got, expected in zip(plain, fast):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
