@@ -55,9 +55,10 @@ def _number(node: gast.AST) -> Optional[float]:
     return None
 
 
-def _is(node: gast.AST, value: float) -> bool:
-    number = _number(node)
-    return number is not None and number == value
+def _is(node: gast.AST, value: int) -> bool:
+    """An int literal equal to `value` (1.0 is left alone: x * 1.0 turns ints to floats)."""
+    return isinstance(node, gast.Constant) and type(node.value) is int and \
+        node.value == value
 
 
 class _Folder(gast.NodeTransformer):

@@ -91,8 +91,9 @@ def math_expm1_partials(y, x):
 
 
 @partials(math.log, elementwise=False, shape="scalar")
-def math_log_partials(y, x, base=math.e):
-    return 1 / (x * math.log(base)), -y / (base * math.log(base))
+def math_log_partials(y, x, base=None):
+    return (1 / x if base is None else 1 / (x * math.log(base)),
+            None if base is None else -y / (base * math.log(base)))
 
 
 @partials(math.log2, shape="scalar")

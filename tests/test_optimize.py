@@ -1,0 +1,147 @@
+"""Before/after pairs for each optimisation pass; a second run changes nothing."""
+import textwrap
+
+import gast
+import pytest
+
+from s2sad import codegen, optimize
+
+
+def parse(text: str) -> gast.FunctionDef:
+    return gast.parse(textwrap.dedent(text)).body[0]
+
+
+def show(func: gast.FunctionDef) -> str:
+    return codegen.function_source(func)
+
+
+def test_fold_constants():
+    func = parse("""
+    def g(a, dy):
+        da = dy * 2 * a ** (2 - 1)
+        db = dy * 1
+        dc = dy / 1 * math.log(2.718281828459045)
+        dd = -(-dy)
+        return da, db, dc, dd
+    """)
+    assert optimize.fold_constants(func)
+    assert show(func) == textwrap.dedent("""\
+        def g(a, dy):
+            da = dy * 2 * a
+            db = dy
+            dc = dy * 1.0
+            dd = dy
+            return da, db, dc, dd
+        """)
+    optimize.fold_constants(func)
+    assert not optimize.fold_constants(func)
+
+
+def test_fold_drops_default_helper_arguments():
+    func = parse("""
+    def g(x, dy):
+        dx = unsum(dy, x, None, False)
+        return dx
+    """)
+    optimize.fold_constants(func)
+    assert "dx = unsum(dy, x)" in show(func)
+
+
+def test_eliminate_dead_code():
+    func = parse("""
+    def g(x, df=1.0):
+        a = np.exp(x)
+        b = a * 2
+        f = a + b
+        db = df
+        da = df * 3
+        dx = da * a
+        return dx
+    """)
+    assert optimize.eliminate_dead(func)
+    assert show(func) == textwrap.dedent("""\
+        def g(x, df=1.0):
+            a = np.exp(x)
+            da = df * 3
+            dx = da * a
+            return dx
+        """)
+    assert not optimize.eliminate_dead(func)
+
+
+def test_dead_code_keeps_writes_into_live_arrays():
+    func = parse("""
+    def g(x, db):
+        dx = np.zeros_like(x)
+        dx[0] += db
+        np.add.at(dx, [1, 1], db)
+        dz = np.zeros_like(x)
+        dz[0] += db
+        return dx
+    """)
+    optimize.eliminate_dead(func)
+    assert "dz" not in show(func)
+    assert "dx[0] += db" in show(func) and "np.add.at(dx, [1, 1], db)" in show(func)
+
+
+def test_coalesce_versions_only_where_lifetimes_are_disjoint():
+    func = parse("""
+    def g(x, dy_1=1.0):
+        y = x * 2
+        y_1 = np.sin(y)
+        z = x + 1
+        z_1 = z * 3
+        return z_1 + y_1
+    """)
+    assert optimize.coalesce_versions(func, {"y_1": "y", "z_1": "z"})
+    assert show(func) == textwrap.dedent("""\
+        def g(x, dy_1=1.0):
+            y = x * 2
+            y = np.sin(y)
+            z = x + 1
+            z = z * 3
+            return z + y
+        """)
+
+
+def test_coalesce_keeps_versions_the_adjoint_needs():
+    func = parse("""
+    def g(x, dy_1=1.0):
+        y = x * 2
+        y_1 = np.sin(y)
+        dy = dy_1 * np.cos(y)
+        return dy
+    """)
+    assert not optimize.coalesce_versions(func, {"y_1": "y"})
+    assert "y_1 = np.sin(y)" in show(func)
+
+
+def test_inplace_accumulation_when_nobody_else_holds_the_array():
+    func = parse("""
+    def g(c, d, df=1.0):
+        dd = df
+        de = df
+        dc = de * np.cos(c)
+        dc = dc + dd * d
+        da = dc
+        db = dc
+        da = da + db * 2
+        return da
+    """)
+    assert optimize.accumulate_inplace(func)
+    text = show(func)
+    assert "dc += dd * d" in text and "da += db * 2" in text
+
+
+@pytest.mark.parametrize("body", [
+    # dd is the caller's seed: never written in place
+    "dd = df\n    dd = dd + 1\n    return dd",
+    # db still reads the shared array after the accumulation
+    "da = df * 2\n    db = da\n    da = da + 1\n    return da + db",
+    # unbroadcast may hand back its argument itself
+    "da = unbroadcast(dy, x)\n    da = da + 1\n    return da + dy",
+])
+def test_inplace_accumulation_refused_when_unsafe(body):
+    func = parse(f"def g(x, dy, df=1.0):\n    {body}\n")
+    optimize.accumulate_inplace(func)
+    assert "+=" not in show(func)
