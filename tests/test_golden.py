@@ -1,0 +1,34 @@
+"""Golden source: the emitted code of the canonical examples, pinned byte for byte.
+
+To accept a reviewed change: S2SAD_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
+"""
+import os
+import pathlib
+import re
+
+import pytest
+
+import s2sad
+
+from golden import functions
+
+GOLDEN = pathlib.Path(__file__).parent / "golden"
+CASES = [
+    ("seed002_grad_f.py", functions.f, 0),
+    ("lecture_grad_F.py", functions.F, (0, 1)),
+    ("regression_grad.py", functions.regression, 0),
+]
+
+
+def _normalise(source: str) -> str:
+    """The header names the file the function came from; keep only its base name."""
+    return re.sub(r"\(([^()]*/)?functions\.py:", "(functions.py:", source)
+
+
+@pytest.mark.parametrize("filename, function, wrt", CASES, ids=[c[0] for c in CASES])
+def test_golden_source(filename, function, wrt):
+    actual = _normalise(s2sad.source(function, wrt=wrt))
+    path = GOLDEN / filename
+    if os.environ.get("S2SAD_UPDATE_GOLDEN"):
+        path.write_text(actual)
+    assert actual == path.read_text()
