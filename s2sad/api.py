@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import types
 import weakref
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
@@ -53,6 +54,7 @@ class GradientFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         compiled = self.compiled
+        compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.function(*args, **kwargs)
@@ -80,7 +82,7 @@ class GradientFunction:
         inputs = []
         for param in self.wrt_names:
             value = bound.arguments[param]
-            _check_differentiable(param, value)
+            _check_differentiable(param, value, self.fn)
             inputs.append(value)
         return inputs
 
@@ -136,9 +138,10 @@ def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = Non
 # -- helpers ----------------------------------------------------------------------
 
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
-             with_value: bool, optimize: bool) -> pipeline.Compiled:
-    key = (wrt, with_value, optimize)
-    if fn is not None:
+             with_value: bool, optimize: bool, export: bool = False) -> pipeline.Compiled:
+    key = (wrt, with_value, optimize, export)
+    cacheable = isinstance(fn, types.FunctionType)
+    if cacheable:
         cached = _CACHE.get(fn, {}).get(key)
         if cached is not None:
             return cached
@@ -146,15 +149,20 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
         parsed = frontend.parse_function(fn)
     module = getattr(fn, "__module__", None) or "__main__"
     compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
-                                      optimize_code=optimize, user_module=module)
-    if fn is not None:
+                                      optimize_code=optimize, user_module=module,
+                                      export=export)
+    if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
 
 
 def _signature(fn: Optional[Callable], parsed: Optional[frontend.Parsed]) -> inspect.Signature:
     if fn is not None:
-        return inspect.signature(fn)
+        try:
+            return inspect.signature(fn)
+        except (TypeError, ValueError):
+            frontend.parse_function(fn)  # raises the right refusal for non-functions
+            raise
     args = parsed.func.args
     kind = inspect.Parameter
     params = [kind(a.id, kind.POSITIONAL_ONLY) for a in args.posonlyargs]
@@ -187,54 +195,61 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
                                                        p.POSITIONAL_OR_KEYWORD)]
     names = [p.name for p in params]
+    where = frontend._code_location(fn) if fn is not None else None
     single = isinstance(wrt, (int, str, np.integer))
+    if not single and not isinstance(wrt, (tuple, list)):
+        raise ArgumentError(f"wrt={wrt!r} is neither an index, a name nor a tuple of them",
+                            where, hint="e.g. wrt=0, wrt='x' or wrt=(0, 'y')")
     items = [wrt] if single else list(wrt)
     if not items:
-        raise ArgumentError("wrt is empty", hint="name at least one argument, e.g. wrt=0")
+        raise ArgumentError("wrt is empty", where,
+                            hint="name at least one argument, e.g. wrt=0")
     resolved = []
     for item in items:
         if isinstance(item, (bool, np.bool_)):
-            raise ArgumentError(f"wrt={item!r} is a bool", hint="use an index or a name")
+            raise ArgumentError(f"wrt={item!r} is a bool", where,
+                                hint="use an index or a name")
         if isinstance(item, (int, np.integer)):
             index = int(item)
             if not -len(positional) <= index < len(positional):
                 raise ArgumentError(
                     f"wrt={index} is out of range: the function has {len(positional)} "
-                    f"positional parameter(s) {positional}",
+                    f"positional parameter(s) {positional}", where,
                     hint="count from 0, or name the parameter, e.g. wrt='x'")
             resolved.append(positional[index])
         elif isinstance(item, str):
             if item not in names:
                 raise ArgumentError(f"wrt={item!r} is not a parameter; the parameters "
-                                    f"are {names}", hint="use one of the names above")
+                                    f"are {names}", where, hint="use one of the names above")
             resolved.append(item)
         else:
             raise ArgumentError(f"wrt entries must be ints or names, not {item!r}",
-                                hint="e.g. wrt=0, wrt='x' or wrt=(0, 'y')")
+                                where, hint="e.g. wrt=0, wrt='x' or wrt=(0, 'y')")
     if len(set(resolved)) != len(resolved):
-        raise ArgumentError(f"wrt names a parameter twice: {resolved}",
+        raise ArgumentError(f"wrt names a parameter twice: {resolved}", where,
                             hint="list each argument once")
     return resolved, single
 
 
-def _check_differentiable(param: str, value: Any) -> None:
+def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> None:
+    where = frontend.parameter_location(fn, param) if fn is not None else None
     if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
         raise ArgumentError(
             f"argument {param!r} is an integer ({value!r}); only floats and float "
-            "arrays can be differentiated",
+            "arrays can be differentiated", where,
             hint=f"pass a float, e.g. {float(value)!r}, or leave {param!r} out of wrt")
     if isinstance(value, np.ndarray):
         if not np.issubdtype(value.dtype, np.floating):
             raise ArgumentError(
                 f"argument {param!r} is an array of dtype {value.dtype}; only float "
-                "arrays can be differentiated",
+                "arrays can be differentiated", where,
                 hint=f"convert it, e.g. {param}.astype(float)")
         return
     if isinstance(value, numbers.Real):
         return
     raise ArgumentError(
         f"argument {param!r} is a {type(value).__name__}; s2sad differentiates floats "
-        "and NumPy float arrays", hint="convert it with np.asarray(...)")
+        "and NumPy float arrays", where, hint="convert it with np.asarray(...)")
 
 
 def _like(g: Any, x: Any) -> Any:

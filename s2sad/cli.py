@@ -61,7 +61,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             sys.stdout.write(pipeline.lowered_source(frontend.parse_function(fn)))
             return 0
         wrt = _parse_wrt(args.wrt)
-        text = api.source(fn, wrt=wrt, mode=args.mode, optimize=not args.no_optimize)
+        gradient = api.GradientFunction(fn, wrt, optimize=not args.no_optimize)
+        text = api._compile(fn, None, tuple(gradient.wrt_names), False,
+                            not args.no_optimize, export=bool(args.output)).source
     except _UsageError as exc:
         sys.stderr.write(f"s2sad: error: {exc}\n")
         return USAGE_ERROR

@@ -15,7 +15,7 @@ import linecache
 import math
 import sys
 import types
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import astor
 import gast
@@ -23,17 +23,28 @@ import numpy as np
 
 from . import runtime
 from .anno import get_anno
+from .errors import UnsupportedSyntaxError
 from .reverse import Generated
 
 _COMMENT_MARK = "__s2sad_comment__:"
 
 
-def to_source(generated: Generated, user_module: str = "__main__") -> str:
-    """The full module text: header comment, imports, the function."""
+def to_source(generated: Generated, user_module: str = "__main__",
+              export: bool = False) -> str:
+    """The full module text: header comment, imports, the function.
+
+    Values the function reads that no import can name (closure cells, arrays in
+    `env`) are bound when the module is loaded and listed in the header. With
+    `export`, module-level data of the user's module is imported from it too, so
+    the text works as a standalone file."""
     body = function_source(generated.func)
-    lines = ["# " + line if line else "#" for line in generated.header]
-    lines += _imports(generated, body, user_module)
-    return "\n".join(lines) + "\n\n\n" + body
+    imports, bound = _imports(generated, body, user_module, export)
+    header = list(generated.header)
+    if bound:
+        header.append(f"  bound names:   {', '.join(bound)} (values from "
+                      f"{generated.source_name}'s globals and closure)")
+    lines = ["# " + line if line else "#" for line in header]
+    return "\n".join(lines + imports) + "\n\n\n" + body
 
 
 def function_source(func: gast.FunctionDef) -> str:
@@ -75,7 +86,9 @@ def _used_names(source: str) -> set:
     return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
 
 
-def _imports(generated: Generated, body: str, user_module: str) -> List[str]:
+def _imports(generated: Generated, body: str, user_module: str,
+             export: bool) -> Tuple[List[str], List[str]]:
+    """Import lines, and the names bound without one."""
     used = _used_names(body)
     lines = ["import math"] if "math" in used else []
     if "np" in used and generated.namespace.get("np", np) is np:
@@ -84,23 +97,34 @@ def _imports(generated: Generated, body: str, user_module: str) -> List[str]:
     if helpers:
         lines.append(f"from s2sad.runtime import {', '.join(helpers)}")
     ours = {"np": np, "math": math}
+    bound = []
     for name in sorted(used & set(generated.namespace)):
-        if ours.get(name, None) is generated.namespace[name]:
+        value = generated.namespace[name]
+        if ours.get(name, None) is value:
             continue
-        lines.append(_import_line(name, generated.namespace[name], user_module))
-    return lines
+        line = _import_line(name, value)
+        if line is None and export and name in generated.global_names:
+            line = f"from {user_module} import {name}"
+        if line is None:
+            bound.append(name)
+        else:
+            lines.append(line)
+    return lines, bound
 
 
-def _import_line(alias: str, value: Any, user_module: str) -> str:
+def _import_line(alias: str, value: Any) -> Optional[str]:
+    """An import that names `value` exactly: modules, functions, classes."""
     if isinstance(value, types.ModuleType):
         real = value.__name__
         return f"import {real}" if real == alias else f"import {real} as {alias}"
     module = getattr(value, "__module__", None)
     real = getattr(value, "__name__", None)
-    if module and real and getattr(sys.modules.get(module), real, None) is value:
+    if isinstance(module, str) and isinstance(real, str) and \
+            getattr(sys.modules.get(module), real, None) is value and \
+            not module.startswith("__main__"):
         suffix = "" if real == alias else f" as {alias}"
         return f"from {module} import {real}{suffix}"
-    return f"from {user_module} import {alias}"
+    return None
 
 
 # -- loading --------------------------------------------------------------------
@@ -109,7 +133,12 @@ def namespace_for(generated: Generated) -> Dict[str, Any]:
     """The globals the generated code runs in: ours first, then the user's names."""
     namespace: Dict[str, Any] = {"__builtins__": builtins, "np": np, "math": math}
     namespace.update({name: getattr(runtime, name) for name in runtime.__all__})
-    namespace.update(generated.namespace)
+    for name, value in generated.namespace.items():
+        if name in namespace and namespace[name] is not value:
+            raise UnsupportedSyntaxError(
+                f"the function uses a global named {name!r}, a name generated code "
+                "reserves for its own use", hint=f"rename your {name!r}")
+        namespace[name] = value
     return namespace
 
 

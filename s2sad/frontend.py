@@ -36,6 +36,10 @@ class Parsed:
     file_lines: Sequence[str]
     namespace: Dict[str, Any] = field(default_factory=dict)
     defaults: Dict[str, Any] = field(default_factory=dict)
+    # where the names of `namespace` came from: module globals are read again at
+    # every call (a rebinding is seen); closure cells and `env` entries are fixed
+    live_globals: Optional[Dict[str, Any]] = None
+    global_names: frozenset = frozenset()
 
     @property
     def name(self) -> str:
@@ -69,7 +73,7 @@ def parse_function(fn: Callable) -> Parsed:
     if fn.__name__ == "<lambda>":
         raise UnsupportedSyntaxError(
             "lambda functions cannot be differentiated",
-            _code_location(fn),
+            _code_location(fn, "lambda"),
             hint="define the function with `def` and pass it by name")
     try:
         text = inspect.getsource(fn)
@@ -85,9 +89,12 @@ def parse_function(fn: Callable) -> Parsed:
     first_line = fn.__code__.co_firstlineno
     if not linecache.getlines(filename):
         first_line = 1
-    env = _function_environment(fn)
+    env, closure = _function_environment(fn)
     parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env)
     parsed.defaults = _defaults_of(fn)
+    parsed.live_globals = fn.__globals__
+    parsed.global_names = frozenset(n for n in parsed.namespace
+                                    if n not in closure and n in fn.__globals__)
     return parsed
 
 
@@ -113,7 +120,9 @@ def parse_source(text: str, name: str, filename: str = "<string>",
             if stmt.decorator_list:
                 first = stmt.decorator_list[0].lineno
                 segment = "".join(lines[first - 1:stmt.end_lineno])
-            parsed = _parse(segment, name, filename, lines, first, dict(env))
+            parsed = _parse(segment, name, filename, lines, first, dict(env),
+                            unresolved_hint="add it to env={...} (names resolve through "
+                                            "env, by default np, numpy and math)")
             parsed.defaults = {}
             return parsed
     raise SourceUnavailableError(f"no function named {name!r} in the given source",
@@ -121,62 +130,69 @@ def parse_source(text: str, name: str, filename: str = "<string>",
 
 
 def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
-           first_line: int, env: Dict[str, Any]) -> Parsed:
-    dedented = textwrap.dedent(text)
-    indent = _indent_width(text)
-    module = gast.parse(dedented)
-    func = module.body[0]
+           first_line: int, env: Dict[str, Any], unresolved_hint: str = "") -> Parsed:
+    # An indented definition (a method, a def inside a test) is parsed inside an
+    # `if 1:` block, so columns stay the file's own and a docstring line at
+    # column 0 is no obstacle (textwrap.dedent would stop at it).
+    indented = text[:1] in (" ", "\t")
+    module = gast.parse("if 1:\n" + text if indented else text)
+    func = module.body[0].body[0] if indented else module.body[0]
+    parsed = Parsed(func, filename, file_lines)
+    _shift_lines(module, first_line - 1 - (1 if indented else 0))
     if isinstance(func, gast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("async functions are not supported",
-                                     Location(filename, first_line, indent, ""),
+                                     parsed.locate(func),
                                      hint="differentiate a plain `def` function")
     assert isinstance(func, gast.FunctionDef), "getsource returned a non-function"
-    _shift_positions(module, first_line - 1, indent)
     func.decorator_list = []
     func.returns = None
-    parsed = Parsed(func, filename, file_lines)
     check_subset(parsed)
-    parsed.namespace = resolve_names(parsed, env)
+    parsed.namespace = resolve_names(parsed, env, unresolved_hint)
     return parsed
 
 
-def _indent_width(text: str) -> int:
-    for line in text.splitlines():
-        if line.strip():
-            return len(line) - len(line.lstrip())
-    return 0
-
-
-def _shift_positions(tree: gast.AST, line_offset: int, col_offset: int) -> None:
+def _shift_lines(tree: gast.AST, line_offset: int) -> None:
     for node in gast.walk(tree):
-        if hasattr(node, "lineno") and node.lineno is not None:
+        if getattr(node, "lineno", None) is not None:
             node.lineno += line_offset
             if getattr(node, "end_lineno", None) is not None:
                 node.end_lineno += line_offset
-            if getattr(node, "col_offset", None) is not None:
-                node.col_offset += col_offset
-            if getattr(node, "end_col_offset", None) is not None:
-                node.end_col_offset += col_offset
 
 
-def _code_location(fn: Callable) -> Optional[Location]:
+def _code_location(fn: Callable, construct: str = "def") -> Optional[Location]:
+    """Where a function's definition starts, the caret under `construct`."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return None
     line = code.co_firstlineno
     text = linecache.getline(code.co_filename, line)
-    return Location(code.co_filename, line, 0, text)
+    col = max(text.find(construct), 0)
+    return Location(code.co_filename, line, col, text, col + len(construct))
 
 
-def _function_environment(fn: types.FunctionType) -> Dict[str, Any]:
+def parameter_location(fn: Callable, parameter: str) -> Optional[Location]:
+    """The `def` line of `fn`, the caret under `parameter` when it is on that line."""
+    location = _code_location(fn)
+    if location is None:
+        return None
+    text = location.source_line
+    col = text.find(parameter, text.find("("))
+    if col < 0:
+        return location
+    return Location(location.filename, location.line, col, text, col + len(parameter))
+
+
+def _function_environment(fn: types.FunctionType):
     """Closure cells over globals: the names the body can see, innermost first."""
     env: Dict[str, Any] = dict(fn.__globals__)
+    closure = set()
     for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
         try:
             env[var] = cell.cell_contents
+            closure.add(var)
         except ValueError:  # an empty cell: the closure variable is not bound yet
             pass
-    return env
+    return env, closure
 
 
 def _defaults_of(fn: types.FunctionType) -> Dict[str, Any]:
@@ -191,11 +207,20 @@ def _defaults_of(fn: types.FunctionType) -> Dict[str, Any]:
 _MISSING = object()
 
 
-def resolve_names(parsed: Parsed, env: Dict[str, Any]) -> Dict[str, Any]:
-    """Annotate global names and attribute chains; return the globals used."""
+def resolve_names(parsed: Parsed, env: Dict[str, Any],
+                  unresolved_hint: str = "") -> Dict[str, Any]:
+    """Annotate global names and attribute chains; return the globals used.
+
+    Annotations are not resolved: they may name types imported only for a
+    type checker."""
     local_names = bound_names(parsed.func)
+    _refuse_reserved_names(parsed, local_names)
     used: Dict[str, Any] = {}
-    for node in gast.walk(parsed.func):
+    args = parsed.func.args
+    roots = list(parsed.func.body) + list(args.defaults) + \
+        [d for d in args.kw_defaults if d is not None]
+    nodes = [node for root in roots for node in gast.walk(root)]
+    for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
                 and node.id not in local_names:
             value = env.get(node.id, _MISSING)
@@ -207,13 +232,28 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any]) -> Dict[str, Any]:
                 raise NameResolutionError(
                     f"name {node.id!r} is not defined",
                     parsed.locate(node),
-                    hint="define it at module level before building the gradient, "
-                         "or pass it as an argument")
+                    hint=unresolved_hint or "define it at module level before calling "
+                    "the gradient, or pass it as an argument")
             set_anno(node, "resolved", value)
-    for node in gast.walk(parsed.func):
+    for node in nodes:
         if isinstance(node, gast.Attribute):
             _resolve_attribute(parsed, node)
     return used
+
+
+def _refuse_reserved_names(parsed: Parsed, local_names: set) -> None:
+    """Generated code calls np, math and the runtime helpers by these names."""
+    from . import runtime
+    reserved = {"np", "math", "tape"} | set(runtime.__all__)
+    clashes = sorted(local_names & reserved)
+    if not clashes:
+        return
+    clash = clashes[0]
+    node = next((n for n in gast.walk(parsed.func) if isinstance(n, gast.Name)
+                 and n.id == clash and not isinstance(n.ctx, gast.Load)), parsed.func)
+    raise UnsupportedSyntaxError(
+        f"the name {clash!r} is used by generated code and cannot name a local "
+        "variable or parameter", parsed.locate(node), hint=f"rename {clash!r}")
 
 
 def _resolve_attribute(parsed: Parsed, node: gast.Attribute) -> None:
@@ -348,13 +388,11 @@ def check_subset(parsed: Parsed) -> None:
 def _check_body(parsed: Parsed, body, top: bool = False) -> None:
     for index, stmt in enumerate(body):
         _check_statement(parsed, stmt, is_docstring=top and index == 0)
-    returns = [s for s in body if isinstance(s, gast.Return)]
-    if top and len(returns) > 1 or any(isinstance(s, gast.Return) for s in body[:-1]):
-        extra = returns[1] if len(returns) > 1 else returns[0]
-        raise UnsupportedSyntaxError(
-            "a return before the end of the function is not supported yet",
-            parsed.locate(extra),
-            hint="compute the result into one variable and return it on the last line")
+        if isinstance(stmt, gast.Return) and (not top or index != len(body) - 1):
+            raise UnsupportedSyntaxError(
+                "a return before the end of the function is not supported yet",
+                parsed.locate(stmt),
+                hint="assign the result to a variable and return it on the last line")
     if top and not (body and isinstance(body[-1], gast.Return)):
         last = body[-1] if body else parsed.func
         raise UnsupportedSyntaxError(
@@ -371,6 +409,7 @@ def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool) -> Non
         if is_docstring and isinstance(stmt.value, gast.Constant) \
                 and isinstance(stmt.value.value, str):
             return
+        _check_expression(parsed, stmt.value)  # `yield x` is refused as a generator
         raise UnsupportedSyntaxError(
             "an expression statement (its value is discarded) is not supported",
             parsed.locate(stmt),
@@ -459,7 +498,7 @@ def _check_expression(parsed: Parsed, expr: gast.AST) -> None:
             for keyword in node.keywords:
                 if keyword.arg is None:
                     raise UnsupportedSyntaxError(
-                        "**kwargs in a call is not supported", parsed.locate(keyword.value),
+                        "**kwargs in a call is not supported", parsed.locate(keyword),
                         hint="pass the keyword arguments by name")
         elif isinstance(node, gast.Constant) and isinstance(node.value, complex):
             raise UnsupportedSyntaxError(

@@ -28,6 +28,17 @@ class Compiled:
     function: Callable
     function_name: str
     wrt: Sequence[str]
+    live_globals: Optional[Dict[str, Any]] = None
+    global_names: Sequence[str] = ()
+
+    def refresh_globals(self) -> None:
+        """Read the user's module globals again: a name rebound since is seen."""
+        if self.live_globals is None:
+            return
+        namespace = self.function.__globals__
+        for name in self.global_names:
+            if name in self.live_globals:
+                namespace[name] = self.live_globals[name]
 
 
 def lower_function(parsed: Parsed) -> lower.Lowered:
@@ -35,17 +46,20 @@ def lower_function(parsed: Parsed) -> lower.Lowered:
 
 
 def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,
-                  optimize_code: bool = True, user_module: str = "__main__") -> Compiled:
+                  optimize_code: bool = True, user_module: str = "__main__",
+                  export: bool = False) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed."""
     lowered = lower_function(parsed)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind)
     generated = reverse.reverse(analysed, with_value=with_value)
     if optimize_code:
         optimize.optimize(generated.func, generated.versions)
-    source = codegen.to_source(generated, user_module)
+    source = codegen.to_source(generated, user_module, export)
     function = codegen.load(source, generated.func.name, codegen.namespace_for(generated),
                             f"{generated.func.name} of {parsed.filename}")
-    return Compiled(source, function, generated.func.name, list(wrt))
+    used = set(function.__code__.co_names)
+    return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
+                    sorted(n for n in parsed.global_names if n in used))
 
 
 def lowered_source(parsed: Parsed) -> str:

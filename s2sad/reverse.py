@@ -43,6 +43,7 @@ class Generated:
     namespace: Dict[str, Any] = field(default_factory=dict)
     # x_1 -> x for primal versions, then dx_1 -> dx for their adjoints, in that order
     versions: Dict[str, str] = field(default_factory=dict)
+    global_names: frozenset = frozenset()  # read again from the module at each call
 
 
 def reverse(analysed: Analysed, with_value: bool = False) -> Generated:
@@ -99,7 +100,8 @@ class _Reverse:
             name=self.function_name, args=self.signature(seed), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         return Generated(func, self.header(seed), self.lowered.func.name,
-                         dict(self.lowered.parsed.namespace), self.versions())
+                         dict(self.lowered.parsed.namespace), self.versions(),
+                         self.lowered.parsed.global_names)
 
     def versions(self) -> Dict[str, str]:
         """x_1 -> x for every version, then dx_1 -> dx for their adjoints."""

@@ -164,12 +164,17 @@ def missing_rule_error(fn: Any, location: Optional[Location]) -> NoDerivativeRul
     near = difflib.get_close_matches(label, known, n=3, cutoff=0.6)
     hint = f"nearest rules: {', '.join(near)}; " if near else ""
     short = getattr(fn, "__name__", "op")
+    try:
+        params = [p for p in inspect.signature(fn).parameters][:1] or ["x"]
+    except (TypeError, ValueError):
+        params = ["x"]
+    x = params[0]
     hint += ("if the call's result does not depend on the differentiated inputs, "
              "compute it outside the function; otherwise register a rule:\n"
              f"    @s2sad.adjoint({label})\n"
-             f"    def {short}_adjoint(dy, y, x):\n"
-             "        dx = dy * ...  # the derivative of the output with respect to x\n"
-             "        return dx")
+             f"    def {short}_adjoint(dy, y, {x}):\n"
+             f"        d{x} = dy * ...  # the derivative of the output with respect to {x}\n"
+             f"        return d{x}")
     return NoDerivativeRuleError(f"no derivative rule for {label}", location, hint=hint)
 
 

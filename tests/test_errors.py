@@ -1,0 +1,541 @@
+"""Refusals: every unsupported construct gives a located, readable diagnostic.
+
+Each case is a real function in tests/errcases_functions.py. The expected line is
+found by the marker comment `# E:<key>` on the offending line, the expected column
+by searching that line for the construct (a `»` in the snippet marks the column
+when it is not the snippet's start). For every refusal we check the exception's
+specific type, `.filename`, `.lineno`, `.col`, `.location`, the rendered message
+(`file:line:col`, the source line, a caret under the column, what is refused) and
+a non-empty hint.
+"""
+import importlib.util
+import math
+import os
+import textwrap
+
+import numpy as np
+import pytest
+
+import errcases_functions as ef
+import errcases_helpers
+import s2sad
+from s2sad import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
+                   NonScalarOutputError, RuleDefinitionError, S2SADError,
+                   SourceUnavailableError, UnsupportedSyntaxError)
+
+FILE = ef.__file__
+with open(FILE) as _handle:
+    LINES = _handle.read().splitlines()
+
+
+def marker(key):
+    """(lineno, line text) of the line that ends with `# E:<key>`."""
+    tag = f"# E:{key}"
+    hits = [i for i, line in enumerate(LINES, 1) if line.rstrip().endswith(tag)]
+    assert len(hits) == 1, f"marker {tag} found {len(hits)} times"
+    return hits[0], LINES[hits[0] - 1]
+
+
+def expect(key, snippet):
+    """(lineno, col, line): the marked line and the column where `snippet` starts."""
+    lineno, line = marker(key)
+    offset = snippet.index("»") if "»" in snippet else 0
+    text = snippet.replace("»", "")
+    assert line.count(text) >= 1, f"{text!r} not on line {lineno}: {line!r}"
+    return lineno, line.index(text) + offset, line
+
+
+def assert_located(exc, filename, lineno, col, line):
+    """The full diagnostic contract: attributes, location, header, source, caret, hint."""
+    assert isinstance(exc, S2SADError)
+    assert os.path.realpath(exc.filename) == os.path.realpath(filename)
+    assert exc.lineno == lineno, f"line {exc.lineno}, expected {lineno}\n{exc}"
+    assert exc.col == col, f"col {exc.col}, expected {col}\n{exc}"
+    assert exc.location is not None
+    assert (exc.location.filename, exc.location.line, exc.location.col) == \
+        (exc.filename, exc.lineno, exc.col)
+    rendered = str(exc).splitlines()
+    assert rendered[0].startswith(f"{exc.filename}:{lineno}:{col}: "), rendered[0]
+    shown = "    " + line.rstrip()
+    assert shown in rendered, f"source line not shown:\n{exc}"
+    index = rendered.index(shown)
+    assert index + 1 < len(rendered), f"no caret line:\n{exc}"
+    caret = rendered[index + 1]
+    assert caret.strip() and set(caret.strip()) == {"^"}, f"bad caret line:\n{exc}"
+    assert len(caret) - len(caret.lstrip()) == 4 + col, f"caret not under col {col}:\n{exc}"
+    assert isinstance(exc.hint, str) and exc.hint.strip(), f"no hint:\n{exc}"
+    assert any(r.startswith("hint: ") for r in rendered), f"hint not rendered:\n{exc}"
+
+
+def refusal(fn, *args, wrt=0):
+    """Differentiate `fn` and call the gradient: the way a user meets the error."""
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad(fn, wrt=wrt)(*args)
+    return info.value
+
+
+X = 0.3
+V = np.array([0.3, 0.7, 1.1])
+
+# (test id, function, marker key, column snippet, exception type, words in the message)
+CASES = [
+    # statements
+    ("class", ef.has_class, "class", "class Inner", UnsupportedSyntaxError, ["class"]),
+    ("nested_def", ef.has_nested_def, "nested_def", "def helper", UnsupportedSyntaxError,
+     ["nested function"]),
+    ("try", ef.has_try, "try", "try:", UnsupportedSyntaxError, ["try"]),
+    ("with", ef.has_with, "with", "with np", UnsupportedSyntaxError, ["with"]),
+    ("global", ef.has_global, "global", "global G", UnsupportedSyntaxError, ["global"]),
+    ("nonlocal", ef.has_nonlocal, "nonlocal", "nonlocal count", UnsupportedSyntaxError,
+     ["nonlocal"]),
+    ("for", ef.has_for, "for", "for i", UnsupportedSyntaxError,
+     ["for loop", "not supported yet"]),
+    ("while", ef.has_while, "while", "while y", UnsupportedSyntaxError,
+     ["while loop", "not supported yet"]),
+    ("if", ef.has_if, "if", "if x > 0", UnsupportedSyntaxError,
+     ["if statement", "not supported yet"]),
+    ("del", ef.has_del, "del", "del y", UnsupportedSyntaxError, ["del"]),
+    ("import", ef.has_import, "import", "import math", UnsupportedSyntaxError, ["import"]),
+    ("import_from", ef.has_import_from, "import_from", "from math", UnsupportedSyntaxError,
+     ["import"]),
+    ("assert", ef.has_assert, "assert", "assert x", UnsupportedSyntaxError, ["assert"]),
+    ("raise", ef.has_raise, "raise", "raise ValueError", UnsupportedSyntaxError, ["raise"]),
+    ("print", ef.has_print, "print", "print(x)", UnsupportedSyntaxError,
+     ["expression statement"]),
+    ("match", ef.has_match, "match", "match x", UnsupportedSyntaxError, ["match"]),
+    ("early_return", ef.has_early_return, "early_return", "return y",
+     UnsupportedSyntaxError, ["return"]),
+    ("no_return", ef.has_no_return, "no_return", "y = x", UnsupportedSyntaxError,
+     ["return"]),
+    ("chained_assign", ef.has_chained_assign, "chained_assign", "y = z",
+     UnsupportedSyntaxError, ["chained assignment"]),
+    ("bare_annotation", ef.has_bare_annotation, "bare_annotation", "y: float",
+     UnsupportedSyntaxError, ["annotation"]),
+    ("return_nothing", ef.nothing_returned, "return_nothing", "return",
+     UnsupportedSyntaxError, ["returns nothing"]),
+    # expressions
+    ("lambda", ef.has_lambda, "lambda", "lambda t", UnsupportedSyntaxError, ["lambda"]),
+    ("yield", ef.has_yield, "yield", "yield x", UnsupportedSyntaxError, ["yield"]),
+    ("starred_call", ef.has_starred_call, "starred_call", "*pair", UnsupportedSyntaxError,
+     ["starred"]),
+    ("starred_target", ef.has_starred_target, "starred_target", "*rest",
+     UnsupportedSyntaxError, ["starred"]),
+    ("list_comp", ef.has_list_comp, "list_comp", "[v * 2.0", UnsupportedSyntaxError,
+     ["list comprehension"]),
+    ("dict_comp", ef.has_dict_comp, "dict_comp", "{i: v", UnsupportedSyntaxError,
+     ["dict comprehension"]),
+    ("set_comp", ef.has_set_comp, "set_comp", "{v for", UnsupportedSyntaxError,
+     ["set comprehension"]),
+    ("generator_exp", ef.has_generator_exp, "generator_exp", "(v * v for",
+     UnsupportedSyntaxError, ["generator expression"]),
+    ("if_exp", ef.has_if_exp, "if_exp", "x if x > 0 else -x", UnsupportedSyntaxError,
+     ["conditional expression"]),
+    ("and", ef.has_and, "and", "x > 0 and", UnsupportedSyntaxError, ["and"]),
+    ("or", ef.has_or, "or", "x or 1.0", UnsupportedSyntaxError, ["or"]),
+    ("fstring", ef.has_fstring, "fstring", 'f"x=', UnsupportedSyntaxError, ["f-string"]),
+    ("walrus", ef.has_walrus, "walrus", "z := ", UnsupportedSyntaxError, [":="]),
+    ("bitand", ef.has_bitand, "bitand", "x & 1", UnsupportedSyntaxError, ["&"]),
+    ("bitor", ef.has_bitor, "bitor", "x | 2", UnsupportedSyntaxError, ["|"]),
+    ("xor", ef.has_xor, "xor", "x ^ 2", UnsupportedSyntaxError, ["^"]),
+    ("lshift", ef.has_lshift, "lshift", "x << 1", UnsupportedSyntaxError, ["<<"]),
+    ("invert", ef.has_invert, "invert", "~x", UnsupportedSyntaxError, ["~"]),
+    ("aug_bitor", ef.has_aug_bitor, "aug_bitor", "y |= 1", UnsupportedSyntaxError, ["|"]),
+    ("dict_literal", ef.has_dict_literal, "dict_literal", '{"x"', UnsupportedSyntaxError,
+     ["dict"]),
+    ("set_literal", ef.has_set_literal, "set_literal", "{x, 2.0}", UnsupportedSyntaxError,
+     ["set"]),
+    ("complex", ef.has_complex, "complex", "1j", UnsupportedSyntaxError, ["complex"]),
+    ("chained_compare", ef.has_chained_compare, "chained_compare", "0.0 < x",
+     UnsupportedSyntaxError, ["chained comparison"]),
+    ("function_value", ef.has_function_as_value, "function_value", "np.sin",
+     UnsupportedSyntaxError, ["np.sin"]),
+    ("call_local", ef.has_call_of_local, "call_local", "f(x)", UnsupportedSyntaxError,
+     ["call"]),
+    ("unpack_non_tuple", ef.has_unpack_non_tuple, "unpack_non_tuple", "= »x",
+     UnsupportedSyntaxError, ["unpack"]),
+    # assignment targets and parameters
+    ("subscript_target", ef.has_subscript_target, "subscript_target", "x[0]",
+     UnsupportedSyntaxError, ["element", "not supported yet"]),
+    ("subscript_augassign", ef.has_subscript_augassign, "subscript_augassign", "x[0]",
+     UnsupportedSyntaxError, ["element", "not supported yet"]),
+    ("attribute_target", ef.has_attribute_target, "attribute_target", "x.flags",
+     UnsupportedSyntaxError, ["attribute"]),
+    ("varargs", ef.has_varargs, "varargs", "*»args", UnsupportedSyntaxError, ["*args"]),
+    ("kwargs", ef.has_kwargs, "kwargs", "**»kwargs", UnsupportedSyntaxError, ["**kwargs"]),
+    # names, calls, methods and attributes
+    ("undefined_name", ef.has_undefined_name, "undefined_name", "undefined_scale",
+     NameResolutionError, ["undefined_scale", "not defined"]),
+    ("missing_module_attribute", ef.has_missing_module_attribute, "missing_attr",
+     "np.sine", NameResolutionError, ["np.sine"]),
+    ("used_before_assignment", ef.has_used_before_assignment, "before_assignment",
+     "later", UnsupportedSyntaxError, ["later", "before"]),
+    ("no_rule_np_sinc", ef.has_sinc, "sinc", "np.sinc(x)", NoDerivativeRuleError,
+     ["no derivative rule", "np.sinc"]),
+    ("no_rule_user_helper", ef.has_user_helper, "user_helper", "softplus(x)",
+     NoDerivativeRuleError, ["no derivative rule", "softplus"]),
+    ("no_rule_user_helper_dotted", ef.has_user_helper_dotted, "user_helper_dotted",
+     "errcases_helpers.smooth_step(x)", NoDerivativeRuleError,
+     ["no derivative rule", "smooth_step"]),
+    ("method_cumprod", ef.has_method_cumprod, "method_cumprod", "x.cumprod",
+     NoDerivativeRuleError, ["cumprod"]),
+    ("attribute_real", ef.has_attribute_real, "attribute_real", "x.real",
+     NoDerivativeRuleError, [".real"]),
+    # outputs known at transform time
+    ("tuple_output", ef.tuple_output, "tuple_output", "y, x", NonScalarOutputError,
+     ["tuple"]),
+]
+
+XFAILS: dict = {}  # construct -> reason, for refusals known not to hold yet
+
+
+def _param(case):
+    test_id = case[0]
+    marks = ()
+    if test_id in XFAILS:
+        marks = pytest.mark.xfail(reason=XFAILS[test_id], strict=True)
+    return pytest.param(*case[1:], id=test_id, marks=marks)
+
+
+@pytest.mark.parametrize("fn, key, snippet, error, words", [_param(c) for c in CASES])
+def test_refused_construct_is_located(fn, key, snippet, error, words):
+    lineno, col, line = expect(key, snippet)
+    exc = refusal(fn, V if "comp" in key or key.endswith("_exp") else X)
+    assert type(exc) is error, f"{type(exc).__name__}, expected {error.__name__}\n{exc}"
+    assert_located(exc, FILE, lineno, col, line)
+    for word in words:
+        assert word.lower() in exc.message.lower(), f"{word!r} not in {exc.message!r}"
+
+
+
+def test_kwargs_in_call_is_located_at_the_double_star():
+    lineno, col, line = expect("kwargs_call", "**opts")
+    exc = refusal(ef.has_kwargs_call, V, {})
+    assert type(exc) is UnsupportedSyntaxError
+    assert "**kwargs" in exc.message
+    assert_located(exc, FILE, lineno, col, line)
+
+
+def test_kwargs_in_call_is_refused_on_its_line():
+    lineno, _, line = expect("kwargs_call", "**opts")
+    exc = refusal(ef.has_kwargs_call, V, {})
+    assert type(exc) is UnsupportedSyntaxError
+    assert exc.lineno == lineno and "**kwargs" in exc.message and exc.hint
+
+
+def test_bare_yield_statement_is_refused_as_a_generator():
+    lineno, col, line = expect("bare_yield", "yield x")
+    exc = refusal(ef.has_bare_yield, X)
+    assert type(exc) is UnsupportedSyntaxError
+    assert_located(exc, FILE, lineno, col, line)
+    assert "yield" in exc.message or "generator" in exc.message, exc.message
+
+
+def test_async_function_is_located():
+    lineno, col, line = expect("async", "async def")
+    exc = refusal(ef.async_function, X)
+    assert type(exc) is UnsupportedSyntaxError
+    assert "async" in exc.message
+    assert_located(exc, FILE, lineno, col, line)
+
+
+# -- lambdas passed to grad ---------------------------------------------------------
+
+def test_grad_of_a_lambda_is_located_at_the_lambda():
+    lineno, col, line = expect("grad_lambda", "lambda x")
+    with pytest.raises(S2SADError) as info:
+        ef.grad_of_lambda()(2.0)
+    exc = info.value
+    assert type(exc) is UnsupportedSyntaxError
+    assert "lambda" in exc.message
+    assert_located(exc, FILE, lineno, col, line)
+
+
+def test_grad_of_a_lambda_is_refused_on_its_line():
+    lineno, _, line = expect("grad_lambda", "lambda x")
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        ef.grad_of_lambda()(2.0)
+    exc = info.value
+    assert os.path.realpath(exc.filename) == os.path.realpath(FILE)
+    assert exc.lineno == lineno
+    assert "lambda" in exc.message and "def" in exc.hint
+    assert "    " + line.rstrip() in str(exc).splitlines()
+
+
+# -- derivative rules -----------------------------------------------------------------
+
+def test_missing_rule_hint_shows_how_to_register_one():
+    exc = refusal(ef.has_sinc, X)
+    assert "@s2sad.adjoint(np.sinc)" in exc.hint
+    assert "def sinc_adjoint(dy, y, x):" in exc.hint
+
+
+def test_missing_rule_hint_for_a_user_helper_names_its_module():
+    exc = refusal(ef.has_user_helper, X)
+    assert "@s2sad.adjoint(errcases_helpers.softplus)" in exc.hint
+    exc = refusal(ef.has_user_helper_dotted, X)
+    assert "@s2sad.adjoint(errcases_helpers.smooth_step)" in exc.hint
+
+
+def _registration_from_hint(hint, derivative):
+    """The code the hint shows, with the placeholder filled in, as a module's text."""
+    start = hint.index("@s2sad.adjoint(")
+    code = textwrap.dedent(hint[start:].replace("\n    ", "\n"))
+    return ("import s2sad\nimport errcases_helpers\n\n\n"
+            + code.replace("...", derivative) + "\n")
+
+
+def _import_file(path):
+    """Rule templates are read with inspect.getsource: they must live in a real file."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _use_cube(x):
+    return 2.0 * errcases_helpers.cube(x)
+
+
+def test_following_the_missing_rule_hint_makes_the_gradient_work(tmp_path):
+    with pytest.raises(NoDerivativeRuleError) as info:
+        s2sad.grad(_use_cube)(X)
+    path = tmp_path / "errcases_cube_rule.py"
+    path.write_text(_registration_from_hint(info.value.hint, "3.0 * x ** 2"))
+    _import_file(path)
+    s2sad.check_grad(_use_cube, 0.7)
+
+
+def _use_cube_t(x):
+    return 2.0 * errcases_helpers.cube_with_other_name(x)
+
+
+def test_missing_rule_hint_uses_the_functions_own_parameter_names(tmp_path):
+    with pytest.raises(NoDerivativeRuleError) as info:
+        s2sad.grad(_use_cube_t)(X)
+    path = tmp_path / "errcases_cube_t_rule.py"
+    code = _registration_from_hint(info.value.hint, "3.0 * t ** 2")
+    path.write_text(code)
+    try:
+        _import_file(path)
+    except RuleDefinitionError as exc:
+        pytest.fail(f"the hint's code does not register:\n{code}\n{exc}")
+    s2sad.check_grad(_use_cube_t, 0.7)
+
+
+def test_a_call_without_a_rule_on_a_constant_is_not_refused():
+    assert s2sad.grad(ef.has_constant_no_rule_call)(X) == pytest.approx(np.sinc(0.5))
+
+
+def test_the_function_form_on_a_constant_array_is_accepted():
+    np.testing.assert_allclose(s2sad.grad(ef.has_function_on_constant)(V), np.cumprod(ef.W))
+
+
+@pytest.mark.xfail(reason="BUG (minor): an unmapped method on a value that does not depend "
+                          "on the inputs (W.cumprod() for a module-level W) is refused, "
+                          "while the function form np.cumprod(W) is accepted", strict=True)
+def test_an_unmapped_method_on_a_constant_array_is_accepted():
+    np.testing.assert_allclose(s2sad.grad(ef.has_method_on_constant)(V), np.cumprod(ef.W))
+
+
+# -- outputs ----------------------------------------------------------------------------
+
+def test_vector_output_is_refused_at_call_time():
+    lineno, col, line = expect("vector_output", "np.sin(y)")
+    df = s2sad.grad(ef.vector_output)
+    assert df(X) == pytest.approx(2.0 * np.cos(2.0 * X))  # a scalar input is fine
+    with pytest.raises(S2SADError) as info:
+        df(V)
+    exc = info.value
+    assert type(exc) is NonScalarOutputError
+    assert_located(exc, FILE, lineno, col, line)
+    assert "(3,)" in exc.message
+    assert "sum" in exc.hint and "jacobian" in exc.hint
+
+
+def test_vector_output_is_refused_by_value_and_grad_too():
+    lineno, col, line = expect("vector_output", "np.sin(y)")
+    with pytest.raises(NonScalarOutputError) as info:
+        s2sad.value_and_grad(ef.vector_output)(V)
+    assert_located(info.value, FILE, lineno, col, line)
+
+
+def test_tuple_output_hint_names_jacobian():
+    exc = refusal(ef.tuple_output, X)
+    assert "jacobian" in exc.hint
+
+
+# -- source not available ----------------------------------------------------------------
+
+def test_function_made_by_exec_has_no_source():
+    exc = refusal(ef.made_by_exec, X)
+    assert type(exc) is SourceUnavailableError
+    assert exc.filename == "<made-by-exec>"
+    assert exc.lineno == 1 and exc.col == 0
+    assert str(exc).startswith("<made-by-exec>:1:0: ")
+    assert "made_by_exec" in exc.message
+    assert "s2sad.grad_source" in exc.hint
+
+
+def test_following_the_source_hint_works():
+    df = s2sad.grad_source("def made_by_exec(x):\n    return x * x\n", "made_by_exec")
+    assert df(1.5) == pytest.approx(3.0)
+
+
+
+
+@pytest.mark.parametrize("fn", [
+    pytest.param(math.sin, id="math.sin"),
+    pytest.param(len, id="builtin_len"),
+    pytest.param(np.sin, id="np.sin_ufunc"),
+])
+def test_a_function_without_python_source_is_refused_with_a_hint(fn):
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad(fn)(X)
+    assert type(info.value) is SourceUnavailableError
+    assert "adjoint" in info.value.hint or "grad_source" in info.value.hint
+
+
+# -- wrt and argument errors ---------------------------------------------------------------
+
+@pytest.mark.parametrize("wrt, words", [
+    pytest.param(2, ["wrt=2", "out of range", "['x', 'y']"], id="index_out_of_range"),
+    pytest.param(-3, ["wrt=-3", "out of range"], id="negative_out_of_range"),
+    pytest.param("z", ["'z'", "not a parameter", "['x', 'y']"], id="unknown_name"),
+    pytest.param((0, 0), ["twice"], id="duplicate_index"),
+    pytest.param((0, "x"), ["twice"], id="duplicate_index_and_name"),
+    pytest.param((), ["empty"], id="empty"),
+    pytest.param(True, ["bool"], id="bool"),
+    pytest.param(0.5, ["0.5"], id="float"),
+    pytest.param(None, ["None"], id="none"),
+])
+def test_bad_wrt_is_an_argument_error(wrt, words):
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad(ef.two_args, wrt=wrt)(1.0, 2.0)
+    exc = info.value
+    assert type(exc) is ArgumentError
+    for word in words:
+        assert word in exc.message, f"{word!r} not in {exc.message!r}"
+    assert exc.hint and exc.hint.strip()
+
+
+def test_bad_wrt_is_refused_when_grad_is_built():
+    with pytest.raises(ArgumentError):
+        s2sad.grad(ef.two_args, wrt=5)
+    with pytest.raises(ArgumentError):
+        s2sad.value_and_grad(ef.two_args, wrt="nope")
+
+
+@pytest.mark.parametrize("args, words", [
+    pytest.param((2.0, 3), ["'n'", "integer"], id="int"),
+    pytest.param((2.0, np.int64(3)), ["'n'", "integer"], id="numpy_int"),
+    pytest.param((2.0, True), ["'n'"], id="bool"),
+    pytest.param((2.0, np.array([1, 2])), ["'n'", "int64"], id="int_array"),
+    pytest.param((2.0, [1.0, 2.0]), ["'n'", "list"], id="list"),
+])
+def test_differentiating_a_non_float_argument_is_an_argument_error(args, words):
+    df = s2sad.grad(ef.power, wrt=1)
+    with pytest.raises(S2SADError) as info:
+        df(*args)
+    exc = info.value
+    assert type(exc) is ArgumentError
+    for word in words:
+        assert word in exc.message, f"{word!r} not in {exc.message!r}"
+    assert exc.hint and exc.hint.strip()
+
+
+def test_int_argument_hint_suggests_a_float():
+    with pytest.raises(ArgumentError) as info:
+        s2sad.grad(ef.power, wrt=1)(2.0, 3)
+    assert "3.0" in info.value.hint and "wrt" in info.value.hint
+
+
+def test_int_argument_not_differentiated_is_fine():
+    assert s2sad.grad(ef.power, wrt=0)(2.0, 3) == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: s2sad.grad(ef.two_args, wrt=2)(1.0, 2.0), id="wrt_out_of_range"),
+    pytest.param(lambda: s2sad.grad(ef.two_args, wrt="z")(1.0, 2.0), id="wrt_unknown"),
+    pytest.param(lambda: s2sad.grad(ef.power, wrt=1)(2.0, 3), id="int_argument"),
+])
+def test_argument_errors_point_at_the_function(make):
+    with pytest.raises(ArgumentError) as info:
+        make()
+    exc = info.value
+    assert exc.filename is not None, f"no location:\n{exc}"
+    assert os.path.realpath(exc.filename) == os.path.realpath(FILE)
+    key = "two_args" if "two_args" in str(exc) or "x', 'y'" in str(exc) else "power"
+    lineno, line = marker(key)
+    assert exc.lineno == lineno
+    assert "    " + line.rstrip() in str(exc).splitlines()
+
+
+# -- grad_source text ------------------------------------------------------------------------
+
+SYNTAX_ERROR_TEXT = "import numpy as np\n\ndef f(x):\n    y = np.sin(x) +* 2.0\n    return y\n"
+
+
+def test_syntax_error_in_grad_source_text():
+    with pytest.raises(SyntaxError) as python:
+        compile(SYNTAX_ERROR_TEXT, "model_text.py", "exec")
+    expected_line, expected_col = python.value.lineno, python.value.offset - 1
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad_source(SYNTAX_ERROR_TEXT, "f", filename="model_text.py")
+    exc = info.value
+    assert type(exc) is UnsupportedSyntaxError
+    assert_located(exc, "model_text.py", expected_line, expected_col,
+                   SYNTAX_ERROR_TEXT.splitlines()[expected_line - 1])
+    assert "parse" in exc.message or "syntax" in exc.message.lower()
+
+
+def test_syntax_error_in_indented_grad_source_text_puts_the_caret_on_the_token():
+    text = textwrap.indent(SYNTAX_ERROR_TEXT, "        ")
+    with pytest.raises(SyntaxError) as python:
+        compile(textwrap.dedent(text), "<string>", "exec")
+    token = python.value.text[python.value.offset - 1]
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad_source(text, "f")
+    rendered = str(info.value).splitlines()
+    shown = [i for i, r in enumerate(rendered) if "np.sin(x) +* 2.0" in r]
+    assert shown, str(info.value)
+    source, caret = rendered[shown[0]], rendered[shown[0] + 1]
+    position = len(caret) - len(caret.lstrip())
+    assert source[position] == token, str(info.value)
+    assert info.value.lineno == python.value.lineno
+
+
+def test_refusal_in_grad_source_text_is_located_in_the_text():
+    text = ("\nimport numpy as np\n\n\ndef f(x):\n"
+            "    g = lambda t: t * 2.0\n    return np.sin(x)\n")
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad_source(text, "f", filename="notebook_cell")(X)
+    exc = info.value
+    assert type(exc) is UnsupportedSyntaxError
+    assert_located(exc, "notebook_cell", 6, 8, "    g = lambda t: t * 2.0")
+
+
+def test_grad_source_with_an_unknown_function_name():
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad_source("def f(x):\n    return x\n", "g")
+    assert type(info.value) is SourceUnavailableError
+    assert "'g'" in info.value.message and info.value.hint
+
+
+def test_undefined_name_in_grad_source_text():
+    text = "def f(x):\n    return scipy.special.expit(x)\n"
+    with pytest.raises(S2SADError) as info:
+        s2sad.grad_source(text, "f")(X)
+    exc = info.value
+    assert type(exc) is NameResolutionError
+    assert_located(exc, "<string>", 2, 11, "    return scipy.special.expit(x)")
+    assert "env" in exc.hint or "argument" in exc.hint
+
+
+# -- the error tree ------------------------------------------------------------------------
+
+def test_every_refusal_is_an_s2sad_error_not_a_crash():
+    for name in ["UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",
+                 "SourceUnavailableError", "NonScalarOutputError", "ArgumentError",
+                 "RuleDefinitionError"]:
+        assert issubclass(getattr(s2sad, name), S2SADError)
+    assert issubclass(S2SADError, Exception)
