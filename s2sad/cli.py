@@ -13,7 +13,7 @@ import traceback
 from typing import List, Optional
 
 from . import api, frontend, pipeline
-from .errors import S2SADError
+from .errors import ArgumentError, S2SADError
 
 USAGE_ERROR = 2
 TRANSFORM_ERROR = 1
@@ -64,7 +64,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         gradient = api.GradientFunction(fn, wrt, optimize=not args.no_optimize)
         text = api._compile(fn, None, tuple(gradient.wrt_names), False,
                             not args.no_optimize, export=bool(args.output)).source
-    except _UsageError as exc:
+    except (_UsageError, ArgumentError) as exc:
         sys.stderr.write(f"s2sad: error: {exc}\n")
         return USAGE_ERROR
     except S2SADError as exc:
@@ -74,8 +74,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             sys.stderr.write(str(exc) + "\n")
         return TRANSFORM_ERROR
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:
+            sys.stderr.write(f"s2sad: error: cannot write {args.output}: {exc.strerror}\n")
+            return USAGE_ERROR
     else:
         sys.stdout.write(text)
     return 0
