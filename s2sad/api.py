@@ -36,6 +36,12 @@ class GradientFunction:
         self.with_value = with_value
         self.optimize = optimize
         self.wrt_names, self.single = _normalise_wrt(fn, parsed, wrt)
+        self._signature = _signature(fn, parsed)
+        positional = [p.name for p in self._signature.parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        # where each differentiated argument sits in a positional call
+        self._positions = [positional.index(n) if n in positional else None
+                           for n in self.wrt_names]
         self._compiled: Optional[pipeline.Compiled] = None
         if fn is not None:
             functools.update_wrapper(self, fn)
@@ -73,9 +79,13 @@ class GradientFunction:
         return (value, grads) if self.with_value else grads
 
     def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
-        signature = _signature(self.fn, self._parsed)
+        if not kwargs and all(p is not None and p < len(args) for p in self._positions):
+            inputs = [args[p] for p in self._positions]  # the common, fast case
+            for param, value in zip(self.wrt_names, inputs):
+                _check_differentiable(param, value, self.fn)
+            return inputs
         try:
-            bound = signature.bind(*args, **kwargs)
+            bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{self.__name__}: {exc}") from None
         bound.apply_defaults()
@@ -232,6 +242,8 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
 
 
 def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> None:
+    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
+        return  # the common case, checked first
     where = frontend.parameter_location(fn, param) if fn is not None else None
     if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
         raise ArgumentError(
