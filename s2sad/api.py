@@ -74,7 +74,7 @@ class GradientFunction:
         value, grads = result if self.with_value else (None, result)
         if len(self.wrt_names) == 1:
             grads = (grads,)
-        grads = tuple(_like(g, x) for g, x in zip(grads, inputs))
+        grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
         grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
 
@@ -262,6 +262,18 @@ def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> Non
     raise ArgumentError(
         f"argument {param!r} is a {type(value).__name__}; s2sad differentiates floats "
         "and NumPy float arrays", where, hint="convert it with np.asarray(...)")
+
+
+def _distinct(grads: tuple, inputs: list) -> tuple:
+    """Gradients the caller may update in place: no two are one array, none is an input."""
+    seen = {id(x) for x in inputs}
+    result = []
+    for g in grads:
+        if isinstance(g, np.ndarray) and id(g) in seen:
+            g = g.copy()
+        seen.add(id(g))
+        result.append(g)
+    return tuple(result)
 
 
 def _like(g: Any, x: Any) -> Any:

@@ -12,6 +12,11 @@ class GradientCheckError(S2SADError):
     """The generated gradient disagrees with central differences."""
 
 
+def _call_on_copies(f: Callable, args: Sequence[Any]) -> float:
+    """f may write into its arguments; give it copies so every probe starts clean."""
+    return float(f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]))
+
+
 def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6) -> Any:
     """Central differences of scalar f with respect to positional argument `index`."""
     args = list(args)
@@ -19,7 +24,7 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         def at(value):
             args[index] = value
-            return float(f(*args))
+            return _call_on_copies(f, args)
         return (at(x + eps) - at(x - eps)) / (2 * eps)
     x = np.array(x, dtype=float)
     result = np.zeros_like(x)
@@ -29,7 +34,7 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
             probe = x.copy()
             probe[i] += sign * eps
             args[index] = probe
-            shifted.append(float(f(*args)))
+            shifted.append(_call_on_copies(f, args))
         result[i] = (shifted[0] - shifted[1]) / (2 * eps)
     return result
 
@@ -40,10 +45,17 @@ def check_grad(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float =
 
     Returns True, or raises GradientCheckError with a readable report.
     """
+    import inspect
+
     from .api import grad
-    single = isinstance(wrt, (int, np.integer))
-    indices: List[int] = [wrt] if single else list(wrt)
-    computed = grad(f, wrt=tuple(indices))(*args)
+    single = isinstance(wrt, (int, np.integer, str))
+    items = [wrt] if single else list(wrt)
+    positional = [p.name for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    indices: List[int] = [positional.index(i) if isinstance(i, str) else int(i) % len(positional)
+                          for i in items]
+    computed = grad(f, wrt=tuple(indices))(*[np.copy(a) if isinstance(a, np.ndarray) else a
+                                             for a in args])
     problems = []
     for index, got in zip(indices, computed):
         expected = numeric_grad(f, args, index, eps)

@@ -47,10 +47,22 @@ def to_source(generated: Generated, user_module: str = "__main__",
     return "\n".join(lines + imports) + "\n\n\n" + body
 
 
+class _SignedConstants(ast.NodeTransformer):
+    """-1 as a unary minus node, so astor writes (-1) ** k, not -1 ** k."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                (value < 0 or value == 0 and str(value).startswith("-")):
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+        return node
+
+
 def function_source(func: gast.FunctionDef) -> str:
     """Python text of one function, with annotated comments printed as comments."""
     marked = _with_comment_markers(func)
-    text = astor.to_source(gast.gast_to_ast(marked))
+    tree = _SignedConstants().visit(gast.gast_to_ast(marked))
+    text = astor.to_source(tree)
     out = []
     for line in text.splitlines():
         stripped = line.strip()

@@ -113,6 +113,9 @@ class _Folder(gast.NodeTransformer):
                     value=float(function(*[_number(a) for a in node.args])), kind=None))
             except (ValueError, OverflowError):
                 return node
+        if dotted == "np.where" and len(node.args) == 3 and not node.keywords and \
+                _number(node.args[0]) is not None:
+            return self._done(node.args[1] if _number(node.args[0]) else node.args[2])
         defaults = _HELPER_DEFAULTS.get(dotted)
         if defaults is not None:
             extra = node.args[2:]

@@ -5,8 +5,9 @@ from . import adjoint
 
 
 def _reduction_shape(call):
-    """A reduction with no axis argument returns a scalar."""
-    reduces_all = len(call.args) <= 1 and not any(k.arg == "axis" for k in call.keywords)
+    """A reduction with no axis argument (and no keepdims) returns a scalar."""
+    reduces_all = len(call.args) <= 1 and not any(
+        k.arg in ("axis", "keepdims") for k in call.keywords)
     return "scalar" if reduces_all else "other"
 
 

@@ -30,7 +30,8 @@ def truediv_partials(y, a, b):
 
 @partials(operator.pow, builtins.pow, np.power, math.pow)
 def pow_partials(y, x, p):
-    return p * x ** (p - 1), y * np.log(x)
+    # at x == 0: d(x ** 0)/dx is 0 (not 0 * 0 ** -1) and d(0 ** p)/dp is 0
+    return p * x ** np.where(p, p - 1, 1.0), y * np.log(np.where(x, x, 1.0))
 
 
 @partials(operator.mod, np.mod, np.remainder, math.fmod)
