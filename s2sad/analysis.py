@@ -1,22 +1,35 @@
-"""Analyses over the lowered body: activity and shape classes.
+"""Analyses over the lowered body: activity, shape classes, aliasing.
 
 Input: `Lowered` plus the differentiated parameters. Output: `Analysed`, with
   * `active`: names that depend on a differentiated input (varied) AND that the
     output depends on (useful); only these get adjoints (Tapenade's activity);
   * `shape_class`: names known to share one shape get the same class, so the
-    reverse pass emits `unbroadcast` only where broadcasting may really happen.
+    reverse pass emits `unbroadcast` only where broadcasting may really happen;
+  * `definitions`: how many times each name is bound (a loop body counts once).
+
+Loops and branches are handled flow-insensitively: each analysis runs over every
+statement of every block until nothing changes, which over-approximates (a name
+active on one path is active everywhere) and so never drops a derivative.
+
+`check_aliasing` refuses in-place updates that would make the adjoint wrong: a
+write into an array while another name still sees it (a view or a copy of the
+reference), which the generated adjoint could not follow.
 """
 from __future__ import annotations
 
 import itertools
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Set
 
 import gast
 import numpy as np
 
-from .lower import Lowered, is_local, local_names_in, op_key, op_operands
+from .anno import get_anno
+from .errors import UnsupportedSyntaxError
+from .lower import (VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in, op_key,
+                    op_operands, stored_name, walk_statements)
 
 SCALAR = "scalar"
 
@@ -29,12 +42,18 @@ class Analysed:
     useful: FrozenSet[str]
     shape_class: Dict[str, Any] = field(default_factory=dict)
     output_scalar: bool = False  # known before running: no require_scalar check needed
+    definitions: Dict[str, int] = field(default_factory=dict)
+    ranks: Dict[str, Optional[int]] = field(default_factory=dict)  # ndim where known
+    # `v += e` statements that are right only if v is not an array (checked at run time)
+    guarded: Dict[int, str] = field(default_factory=dict)
 
     @property
     def active(self) -> FrozenSet[str]:
         return self.varied & self.useful
 
     def is_active(self, node: gast.AST) -> bool:
+        while isinstance(node, gast.Subscript):
+            node = node.value
         return is_local(node) and node.id in self.active
 
     def same_shape(self, a: gast.AST, b: gast.AST) -> bool:
@@ -45,29 +64,52 @@ class Analysed:
             return SCALAR
         if is_local(node):
             return self.shape_class.get(node.id)
+        if isinstance(node, gast.Subscript) and \
+                rank_of(node, self.ranks, self.lowered.int_names) == 0:
+            return SCALAR
         return None
 
 
 def analyse(lowered: Lowered, wrt: Iterable[str],
             is_differentiable: Callable[[Any], bool],
-            shape_rule: Callable[[Any], str]) -> Analysed:
-    """`is_differentiable(key)` and `shape_rule(key)` come from the rule registry."""
+            shape_rule: Callable[[Any], str],
+            param_ranks: Optional[Dict[str, Optional[int]]] = None) -> Analysed:
+    """`is_differentiable(key)` and `shape_rule(key)` come from the rule registry;
+    `param_ranks` (ndim of each argument, from a call) specialises shapes."""
     wrt = list(wrt)
+    lowered.int_names = _int_names(lowered)
+    guarded = check_aliasing(lowered)
     varied = _varied(lowered, set(wrt), is_differentiable)
     useful = _useful(lowered, is_differentiable)
-    shapes = _shape_classes(lowered, shape_rule)
+    ranks = _ranks(lowered, param_ranks or {}, shape_rule)
+    scalars = frozenset(n for n, r in ranks.items() if r == 0)
+    shapes = _shape_classes(lowered, shape_rule, scalars)
     output = lowered.output
     output_scalar = not isinstance(output, tuple) and \
         (isinstance(output, gast.Constant) or shapes.get(output.id) == SCALAR)
     _infer_scalars_backwards(lowered, shapes, shape_rule)
+    for stmt in list(guarded):
+        if shapes.get(guarded[stmt]) == SCALAR:
+            del guarded[stmt]
     return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes,
-                    output_scalar)
+                    output_scalar, definitions(lowered), ranks, guarded)
 
 
 def _assignments(lowered: Lowered):
-    for stmt in lowered.body:
-        if isinstance(stmt, gast.Assign):
-            yield stmt.targets[0].id, stmt.value
+    """(name, value) for every binding and element write, in every block."""
+    for stmt in walk_statements(lowered.body):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            yield stored_name(stmt), stmt.value
+
+
+def definitions(lowered: Lowered) -> Dict[str, int]:
+    """How many statements bind each name (parameters count one)."""
+    counts: Dict[str, int] = {p: 1 for p in lowered.params}
+    for stmt in walk_statements(lowered.body):
+        if isinstance(stmt, (gast.Assign, gast.For)) and not is_store(stmt):
+            target = stored_name(stmt)
+            counts[target] = counts.get(target, 0) + 1
+    return counts
 
 
 def _output_names(lowered: Lowered) -> Set[str]:
@@ -77,24 +119,32 @@ def _output_names(lowered: Lowered) -> Set[str]:
 
 def _varied(lowered: Lowered, seeds: Set[str], is_differentiable) -> Set[str]:
     varied = set(seeds)
-    for target, value in _assignments(lowered):
-        key = op_key(value)
-        if key is not None and not is_differentiable(key):
-            continue
-        if any(n in varied for n in local_names_in(value)):
-            varied.add(target)
+    assignments = list(_assignments(lowered))
+    size = -1
+    while size != len(varied):
+        size = len(varied)
+        for target, value in assignments:
+            key = op_key(value)
+            if key is not None and not is_differentiable(key):
+                continue
+            if any(n in varied for n in local_names_in(value)):
+                varied.add(target)
     return varied
 
 
 def _useful(lowered: Lowered, is_differentiable) -> Set[str]:
     useful = _output_names(lowered)
-    for target, value in reversed(list(_assignments(lowered))):
-        if target not in useful:
-            continue
-        key = op_key(value)
-        if key is not None and not is_differentiable(key):
-            continue
-        useful.update(local_names_in(value))
+    assignments = list(reversed(list(_assignments(lowered))))
+    size = -1
+    while size != len(useful):
+        size = len(useful)
+        for target, value in assignments:
+            if target not in useful:
+                continue
+            key = op_key(value)
+            if key is not None and not is_differentiable(key):
+                continue
+            useful.update(local_names_in(value))
     return useful
 
 
@@ -103,24 +153,32 @@ def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_ru
     elementwise result with no dimensions has operands with no dimensions."""
     if isinstance(lowered.output, tuple) or not is_local(lowered.output):
         return
+    counts = definitions(lowered)
     scalars = {lowered.output.id}
-    for target, value in reversed(list(_assignments(lowered))):
-        if target not in scalars:
+    top_level = [(s.targets[0].id, s.value) for s in lowered.body
+                 if isinstance(s, gast.Assign) and not is_store(s)]
+    for target, value in reversed(top_level):
+        if target not in scalars or counts.get(target, 0) != 1:
             continue
         key = op_key(value)
         kind = "copy" if key is None else shape_rule(key, value)
         if kind in ("copy", "unary", "binary"):
             scalars.update(n.id for n in op_operands(value) if is_local(n))
     for scalar in scalars:
-        classes[scalar] = SCALAR
+        if counts.get(scalar, 0) == 1:
+            classes[scalar] = SCALAR
 
 
-def _shape_classes(lowered: Lowered, shape_rule) -> Dict[str, Any]:
-    """Equal classes mean equal shapes; None means unknown."""
+def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[str, Any]:
+    """Equal classes mean equal shapes; None means unknown.
+
+    A name bound several times (in a loop, in branches) keeps a class only if
+    every binding agrees; the bindings are visited until no class changes."""
     fresh = itertools.count()
     classes: Dict[str, Any] = {}
     for param in lowered.params:
-        classes[param] = SCALAR if param in lowered.scalar_params else f"param {param}"
+        classes[param] = SCALAR if param in lowered.scalar_params | scalars \
+            else f"param {param}"
 
     def class_of(node):
         if isinstance(node, gast.Constant):
@@ -129,25 +187,304 @@ def _shape_classes(lowered: Lowered, shape_rule) -> Dict[str, Any]:
             return classes.get(node.id)
         return None
 
-    for target, value in _assignments(lowered):
-        key = op_key(value)
-        operands = op_operands(value)
-        kind = "copy" if key is None else shape_rule(key, value)
-        if kind == "copy" or kind == "unary" and len(operands) >= 1:
-            result = class_of(operands[0])
-        elif kind == "binary" and len(operands) == 2:
-            left, right = (class_of(o) for o in operands)
-            if left == right:
-                result = left
-            elif left == SCALAR:
-                result = right
-            elif right == SCALAR:
-                result = left
-            else:
-                result = None
-        elif kind == "scalar":
-            result = SCALAR
-        else:
-            result = None
-        classes[target] = result if result is not None else f"unknown {next(fresh)}"
+    bindings = [s for s in walk_statements(lowered.body)
+                if isinstance(s, gast.Assign) and not is_store(s)]
+    unknown: Dict[Any, str] = {}
+    for _ in range(len(bindings) + 2):
+        proposals: Dict[str, set] = {p: {classes[p]} for p in lowered.params}
+        for stmt in bindings:
+            result = _result_class(stmt.value, shape_rule, class_of)
+            if result is None:
+                result = unknown.setdefault(id(stmt), f"unknown {next(fresh)}")
+            proposals.setdefault(stmt.targets[0].id, set()).add(result)
+        joined = {target: SCALAR if target in scalars else options.pop()
+                  if len(options) == 1 else unknown.setdefault(target, f"unknown {next(fresh)}")
+                  for target, options in proposals.items()}
+        if joined == classes:
+            break
+        classes = joined
     return classes
+
+
+def _result_class(value: gast.AST, shape_rule, class_of) -> Any:
+    key = op_key(value)
+    operands = op_operands(value)
+    kind = "copy" if key is None else shape_rule(key, value)
+    if kind == "copy" or kind == "unary" and len(operands) >= 1:
+        return class_of(operands[0])
+    if kind == "binary" and len(operands) == 2:
+        left, right = (class_of(o) for o in operands)
+        if left == right:
+            return left
+        if left == SCALAR:
+            return right
+        if right == SCALAR:
+            return left
+        return None
+    if kind == "scalar":
+        return SCALAR
+    return None
+
+
+def _int_names(lowered: Lowered) -> frozenset:
+    """Names that hold Python ints on every binding: counters, len(x), n - 1, ..."""
+    candidates = set(lowered.int_names)
+    bindings = [s for s in walk_statements(lowered.body)
+                if isinstance(s, gast.Assign) and not is_store(s)]
+    candidates |= {s.targets[0].id for s in bindings}
+    candidates -= set(lowered.params)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in bindings:
+            target = stmt.targets[0].id
+            if target in candidates and target not in lowered.int_names and \
+                    not _int_valued(stmt.value, candidates):
+                candidates.discard(target)
+                changed = True
+    return frozenset(candidates)
+
+
+def _int_valued(value: gast.AST, ints) -> bool:
+    if isinstance(value, gast.Constant):
+        return type(value.value) is int
+    if isinstance(value, gast.Name):
+        return value.id in ints
+    if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult,
+                                                               gast.FloorDiv, gast.Mod)):
+        return _int_valued(value.left, ints) and _int_valued(value.right, ints)
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        return _int_valued(value.operand, ints)
+    if isinstance(value, gast.Call):
+        callee = get_anno(value.func, "resolved")
+        if callee in (len, int, np.size, np.ndim):
+            return True
+        if callee in (min, max):
+            return all(_int_valued(a, ints) for a in value.args)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+        return value.value.id in _shape_names(value) and False
+    return False
+
+
+def _shape_names(node) -> set:
+    return set()
+
+
+# -- ranks -----------------------------------------------------------------------
+
+_CREATORS = {np.zeros, np.ones, np.empty, np.full}
+_LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy, np.asarray,
+         np.array}
+
+
+def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) \
+        -> Dict[str, Optional[int]]:
+    """ndim of each name where it follows from the arguments' (None: unknown).
+
+    Only a call specialises (loops with scalar arithmetic then skip `unbroadcast`);
+    without argument ranks only constants and loop counters are known."""
+    ranks: Dict[str, Optional[int]] = {p: param_ranks.get(p) for p in lowered.params}
+    ranks.update({p: 0 for p in lowered.scalar_params})
+    params = dict(ranks)
+    bindings = [s for s in walk_statements(lowered.body)
+                if isinstance(s, (gast.Assign, gast.For)) and not is_store(s)]
+    # optimistic: a name not yet seen has every rank (_ANY); each pass can only lose
+    # precision, so the passes stop
+    for _ in range(2 * len(bindings) + 2):
+        proposals: Dict[str, set] = {p: {r} for p, r in params.items()}
+        for stmt in bindings:
+            if isinstance(stmt, gast.For):
+                proposals.setdefault(stmt.target.id, set()).add(0)
+                continue
+            rank = _rank_of_value(stmt.value, ranks, lowered.int_names, shape_rule)
+            proposals.setdefault(stmt.targets[0].id, set()).add(rank)
+        joined = {}
+        for target, options in proposals.items():
+            options.discard(_ANY)
+            joined[target] = options.pop() if len(options) == 1 else \
+                _ANY if not options else None
+        if joined == ranks:
+            break
+        ranks = joined
+    return {n: (None if r is _ANY else r) for n, r in ranks.items()}
+
+
+_ANY = "any"   # a rank not constrained yet (the optimistic start of _ranks)
+
+
+def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optional[int]:
+    """ndim of an atom (a name, a constant, an element a[i])."""
+    if isinstance(node, gast.Constant):
+        return 0 if isinstance(node.value, (int, float)) else None
+    if is_local(node):
+        return 0 if node.id in int_names else ranks.get(node.id, _ANY)
+    if isinstance(node, gast.Subscript):
+        base = rank_of(node.value, ranks, int_names)
+        if base is None or base is _ANY:
+            return base
+        parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        consumed = added = 0
+        for part in parts:
+            if isinstance(part, gast.Slice):
+                consumed, added = consumed + 1, added + 1
+            elif isinstance(part, gast.Constant) and part.value is None:
+                added += 1
+            elif _is_int(part, ranks, int_names):
+                consumed += 1
+            else:
+                return None
+        return base - consumed + added if consumed <= base else None
+    return None
+
+
+def _is_int(node: gast.AST, ranks, int_names) -> bool:
+    if isinstance(node, gast.Constant):
+        return type(node.value) is int
+    if isinstance(node, gast.Name):
+        return node.id in int_names
+    if isinstance(node, gast.BinOp):
+        return _is_int(node.left, ranks, int_names) and _is_int(node.right, ranks, int_names)
+    if isinstance(node, gast.UnaryOp):
+        return _is_int(node.operand, ranks, int_names)
+    return False
+
+
+def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[int]:
+    key = op_key(value)
+    if key is None:
+        return rank_of(value, ranks, int_names)
+    if key is operator.getitem:
+        atom = gast.Subscript(value=value.value, slice=value.slice, ctx=gast.Load())
+        return rank_of(atom, ranks, int_names)
+    operands = [rank_of(o, ranks, int_names) for o in op_operands(value)]
+    if _ANY in operands:
+        return _ANY
+    if key is operator.matmul or key is np.matmul or key is np.dot:
+        if len(operands) >= 2 and None not in operands[:2]:
+            a, b = operands[:2]
+            return max(a + b - 2, 0) if a and b else a + b
+        return None
+    if key in _CREATORS:
+        shape = value.args[0] if isinstance(value, gast.Call) and value.args else None
+        if isinstance(shape, (gast.Tuple, gast.List)):
+            return len(shape.elts)
+        return 1 if shape is not None and rank_of(shape, ranks, int_names) == 0 else None
+    if key in _LIKE and isinstance(value, gast.Call) and len(value.args) == 1 \
+            and not value.keywords:
+        return operands[0]
+    if key in (len, int, float):
+        return 0
+    kind = shape_rule(key, value)
+    if kind == "scalar":
+        return 0
+    if kind == "unary":
+        return operands[0] if operands else None
+    if kind == "binary" and len(operands) >= 2 and None not in operands[:2]:
+        return max(operands[:2])
+    if isinstance(value, (gast.Compare,)) and None not in operands:
+        return max(operands)
+    return None
+
+
+# -- aliasing --------------------------------------------------------------------
+
+def check_aliasing(lowered: Lowered) -> Dict[int, str]:
+    """Refuse an in-place update that another name holding the same array would see.
+
+    An alias is `v = b` or a view of b (`b[1:3]`, `b.T`, ...). Writing into either
+    (`b[i] = e`, or `v += e`, which NumPy does in place) and then reading the other
+    needs the adjoint to follow the shared memory; s2sad refuses instead. `v += e`
+    is only in place when v holds an array: those statements are returned (id ->
+    the name updated) for a check at run time. The caller's arrays are never
+    written: `x += e` on a parameter makes a new array.
+    """
+    guarded: Dict[int, str] = {}
+    order = {}
+    loops: List[Tuple[int, int]] = []
+    _number(lowered.body, order, loops)
+    aliases = []
+    for stmt in walk_statements(lowered.body):
+        if isinstance(stmt, gast.Assign) and not is_store(stmt):
+            source = _aliased(stmt.value)
+            if source is not None:
+                aliases.append((stmt, stmt.targets[0].id, source))
+    if not aliases:
+        return guarded
+    writes = [(s, get_anno(s, "augmented") or stored_name(s))
+              for s in walk_statements(lowered.body) if is_store(s) or get_anno(s, "augmented")]
+    reads = [(s, set(_reads(s))) for s in walk_statements(lowered.body)]
+    for definition, alias, source in aliases:
+        for write, written in writes:
+            if written not in (alias, source) or write is definition:
+                continue
+            if get_anno(write, "augmented") and _element(definition.value, lowered.int_names):
+                continue  # total = x[0]; total += ...: an element, not a view, for a vector
+            other = source if written == alias else alias
+            for reader, names in reads:
+                if other in names and reader is not write and \
+                        _after(order, loops, definition, write, reader):
+                    if get_anno(write, "augmented"):
+                        guarded[id(write)] = written
+                        break
+                    raise UnsupportedSyntaxError(
+                        f"{written!r} is updated in place while {other!r} shares its "
+                        "array", get_anno(write, "location"),
+                        hint=f"make {alias!r} its own array ({alias} = "
+                             f"{source}.copy()), or write a new value "
+                             f"({alias} = {alias} + ...)")
+    return guarded
+
+
+def _aliased(value: gast.AST):
+    """The local name whose array `value` may share."""
+    if is_local(value):
+        return value.id
+    if op_key(value) in VIEW_FUNCTIONS:
+        first = op_operands(value)[0]
+        return first.id if is_local(first) else None
+    return None
+
+
+def _element(value: gast.AST, int_names) -> bool:
+    """x[i] with integer indices only (a view only of a matrix)."""
+    if op_key(value) is not operator.getitem:
+        return False
+    index = value.slice
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return all(isinstance(p, gast.Constant) and type(p.value) is int or
+               isinstance(p, gast.Name) and p.id in int_names for p in parts)
+
+
+def _reads(stmt: gast.stmt) -> List[str]:
+    if isinstance(stmt, (gast.For, gast.While, gast.If)):
+        parts = [stmt.iter] if isinstance(stmt, gast.For) else [stmt.test]
+    elif isinstance(stmt, gast.Assign):
+        parts = [stmt.value] + ([stmt.targets[0].slice] if is_store(stmt) else [])
+    elif isinstance(stmt, gast.AugAssign):
+        parts = [stmt.value, stmt.target]
+    else:
+        return []
+    return [n for part in parts for n in local_names_in(part)]
+
+
+def _number(body, order: Dict[int, int], loops: List[Tuple[int, int]]) -> None:
+    for stmt in body:
+        order[id(stmt)] = len(order)
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            start = len(order)
+            _number(stmt.body, order, loops)
+            _number(stmt.orelse, order, loops)
+            if not isinstance(stmt, gast.If):
+                loops.append((start, len(order)))
+
+
+def _after(order, loops, definition, write, reader) -> bool:
+    """Can `reader` run after `write`, with `definition` not run again in between?"""
+    d, w, r = order[id(definition)], order[id(write)], order[id(reader)]
+    if d < w < r:
+        return True
+    for start, end in loops:
+        if start <= w < end and start <= r < end:
+            if not start <= d < end or r < d:
+                return True
+    return False

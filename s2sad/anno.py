@@ -14,6 +14,8 @@ KEYS = frozenset({
     "origin",     # (line, source text) of the user statement a node came from
     "comment",    # a comment line codegen prints before the statement
     "location",   # errors.Location of the user construct, for late diagnostics
+    "atom",       # a subscript read in place inside a loop or branch (a[i])
+    "augmented",  # a statement lowered from `x op= e` (the user name x)
 })
 
 

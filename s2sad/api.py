@@ -17,8 +17,9 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import frontend, pipeline
-from .errors import ArgumentError, NonScalarOutputError, S2SADError
-from .runtime import NonScalarOutput
+from .errors import (ArgumentError, NonScalarOutputError, S2SADError,
+                     UnsupportedSyntaxError)
+from .runtime import NonScalarOutput, SharedUpdate
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -42,7 +43,10 @@ class GradientFunction:
         # where each differentiated argument sits in a positional call
         self._positions = [positional.index(n) if n in positional else None
                            for n in self.wrt_names]
+        self._param_names = list(self._signature.parameters)
         self._compiled: Optional[pipeline.Compiled] = None
+        self._specialised: Dict[tuple, pipeline.Compiled] = {}
+        self._last: Optional[pipeline.Compiled] = None
         if fn is not None:
             functools.update_wrapper(self, fn)
 
@@ -55,15 +59,44 @@ class GradientFunction:
 
     @property
     def source(self) -> str:
-        """The generated module, exactly the code that runs."""
-        return self.compiled.source
+        """The generated module, exactly the code that runs (for a function with loops,
+        the version compiled for the ranks of the last call's arguments)."""
+        return (self._last or self.compiled).source
+
+    def for_arguments(self, args: tuple, kwargs: dict) -> pipeline.Compiled:
+        """The compiled gradient for these arguments: loops are compiled per rank."""
+        compiled = self.compiled
+        if not compiled.specialises:
+            return compiled
+        if kwargs:
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = bound.arguments
+        else:
+            values = dict(zip(self._param_names, args))
+        key = tuple(_rank(values.get(p)) for p in self._param_names)
+        special = self._specialised.get(key)
+        if special is None:
+            special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
+                               self.optimize, ranks=key)
+            self._specialised[key] = special
+        self._last = special
+        return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        compiled = self.compiled
+        compiled = self.for_arguments(args, kwargs)
         compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.function(*args, **kwargs)
+        except SharedUpdate as exc:
+            parsed = self._parsed or frontend.parse_function(self.fn)
+            location = parsed.locate(_At(exc.line, exc.col))
+            raise UnsupportedSyntaxError(
+                "this `op=` updates an array in place that another name still reads "
+                "afterwards", location,
+                hint="write a new value (v = v + ...) or take a copy first "
+                     "(v = w.copy())") from None
         except NonScalarOutput as exc:
             parsed = self._parsed or frontend.parse_function(self.fn)
             raise NonScalarOutputError(
@@ -147,9 +180,26 @@ def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = Non
 
 # -- helpers ----------------------------------------------------------------------
 
+class _At:
+    """A source position, for Parsed.locate."""
+
+    def __init__(self, line: int, col: int):
+        self.lineno, self.col_offset = line, col
+
+
+def _rank(value: Any) -> Optional[int]:
+    """ndim of an argument where it is a number or an array (None otherwise)."""
+    if isinstance(value, (float, int, np.generic)):
+        return 0
+    if isinstance(value, np.ndarray):
+        return value.ndim
+    return None
+
+
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
-             with_value: bool, optimize: bool, export: bool = False) -> pipeline.Compiled:
-    key = (wrt, with_value, optimize, export)
+             with_value: bool, optimize: bool, export: bool = False,
+             ranks: Optional[tuple] = None) -> pipeline.Compiled:
+    key = (wrt, with_value, optimize, export, ranks)
     cacheable = isinstance(fn, types.FunctionType)
     if cacheable:
         cached = _CACHE.get(fn, {}).get(key)
@@ -158,9 +208,13 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
     if parsed is None:
         parsed = frontend.parse_function(fn)
     module = getattr(fn, "__module__", None) or "__main__"
+    param_ranks = None
+    if ranks is not None:
+        names = [a.id for a in frontend._all_params(parsed.func)]
+        param_ranks = dict(zip(names, ranks))
     compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
                                       optimize_code=optimize, user_module=module,
-                                      export=export)
+                                      export=export, param_ranks=param_ranks)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled

@@ -331,12 +331,6 @@ _REFUSED_STATEMENTS = {
                  "check inputs before calling the gradient"),
     gast.Assert: ("assert statements are not supported",
                   "check inputs before calling the gradient"),
-    gast.For: ("for loops are not supported yet",
-               "unroll the loop or write it with vectorised NumPy"),
-    gast.While: ("while loops are not supported yet",
-                 "unroll the loop or write it with vectorised NumPy"),
-    gast.If: ("if statements are not supported yet",
-              "use np.where(cond, a, b) for a data-dependent choice"),
 }
 
 _REFUSED_EXPRESSIONS = {
@@ -365,8 +359,6 @@ _REFUSED_EXPRESSIONS = {
                      "assign on a separate line"),
     gast.BoolOp: ("`and`/`or` expressions are not supported",
                   "use np.logical_and / np.logical_or, or compute the values separately"),
-    gast.IfExp: ("conditional expressions are not supported yet",
-                 "use np.where(cond, a, b)"),
 }
 
 _SUPPORTED_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.MatMult,
@@ -385,26 +377,57 @@ def check_subset(parsed: Parsed) -> None:
     _check_body(parsed, func.body, top=True)
 
 
-def _check_body(parsed: Parsed, body, top: bool = False) -> None:
+def _check_body(parsed: Parsed, body, top: bool = False, loops: int = 0) -> None:
     for index, stmt in enumerate(body):
-        _check_statement(parsed, stmt, is_docstring=top and index == 0)
-        if isinstance(stmt, gast.Return) and (not top or index != len(body) - 1):
-            raise UnsupportedSyntaxError(
-                "a return before the end of the function is not supported yet",
-                parsed.locate(stmt),
-                hint="assign the result to a variable and return it on the last line")
-    if top and not (body and isinstance(body[-1], gast.Return)):
+        _check_statement(parsed, stmt, is_docstring=top and index == 0, loops=loops)
+    if top and not _always_returns(body):
         last = body[-1] if body else parsed.func
         raise UnsupportedSyntaxError(
-            "the function must end with a return statement",
-            parsed.locate(last), hint="return the value to differentiate")
+            "the function may end without a return statement",
+            parsed.locate(last), hint="return the value to differentiate on every path")
 
 
-def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool) -> None:
+def _always_returns(body) -> bool:
+    """Every path through `body` ends in a return (an if needs both branches to)."""
+    for stmt in body:
+        if isinstance(stmt, gast.Return):
+            return True
+        if isinstance(stmt, gast.If) and _always_returns(stmt.body) and \
+                _always_returns(stmt.orelse):
+            return True
+    return False
+
+
+def _check_loop(parsed: Parsed, stmt, loops: int) -> None:
+    if stmt.orelse:
+        raise UnsupportedSyntaxError(
+            f"an else block on a {'for' if isinstance(stmt, gast.For) else 'while'} "
+            "loop is not supported", parsed.locate(stmt.orelse[0]),
+            hint="set a flag before `break` and test it after the loop")
+    if isinstance(stmt, gast.For):
+        _check_target(parsed, stmt.target)
+        _check_expression(parsed, stmt.iter)
+    else:
+        _check_expression(parsed, stmt.test)
+    _check_body(parsed, stmt.body, loops=loops + 1)
+
+
+def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool,
+                     loops: int = 0) -> None:
     refused = _REFUSED_STATEMENTS.get(type(stmt))
     if refused is not None:
         message, hint = refused
         raise UnsupportedSyntaxError(message, parsed.locate(stmt), hint=hint)
+    if isinstance(stmt, (gast.For, gast.While)):
+        _check_loop(parsed, stmt, loops)
+        return
+    if isinstance(stmt, gast.If):
+        _check_expression(parsed, stmt.test)
+        _check_body(parsed, stmt.body, loops=loops)
+        _check_body(parsed, stmt.orelse, loops=loops)
+        return
+    if isinstance(stmt, (gast.Break, gast.Continue)):
+        return  # Python itself refuses them outside a loop
     if isinstance(stmt, gast.Expr):
         if is_docstring and isinstance(stmt.value, gast.Constant) \
                 and isinstance(stmt.value.value, str):
@@ -460,10 +483,12 @@ def _check_target(parsed: Parsed, target: gast.AST, allow_tuple: bool = True) ->
             "starred assignment targets are not supported", parsed.locate(target),
             hint="unpack into a fixed number of names, or index the array")
     if isinstance(target, gast.Subscript):
-        raise UnsupportedSyntaxError(
-            "assignment to an element or slice is not supported yet",
-            parsed.locate(target),
-            hint="build the array with np.concatenate/np.stack or np.where instead")
+        if not isinstance(target.value, gast.Name):
+            raise UnsupportedSyntaxError(
+                "assignment into an element of an expression is not supported",
+                parsed.locate(target), hint="index a named array: a[i, j] = ...")
+        _check_expression(parsed, target.slice)
+        return
     if isinstance(target, gast.Attribute):
         raise UnsupportedSyntaxError(
             "assignment to an attribute is not supported", parsed.locate(target),

@@ -2,35 +2,48 @@
 
 Input: `Parsed`. Output: `Lowered`, whose body satisfies
 
-    stmt   := name = op            (every statement, in order)
-            | return atom | return (atom, ...)
+    stmt   := name = op
+            | name[index] = op | name[index] += op | name[index] -= op
+            | for name in range(atom, ...): stmt* | for name in reversed(range(...)): stmt*
+            | while name: stmt*        (the test's statements end the body again)
+            | if atom: stmt* else: stmt*
+            | break                     (only as the last statement of a branch)
     op     := atom | atom BINOP atom | UNARYOP atom | atom CMPOP atom
             | callee(arg, ..., key=arg) | atom[index] | (atom, ...) | [atom, ...]
     arg    := atom | (atom, ...) | [atom, ...]
     index  := atom | slice(atom?, atom?, atom?) | (index, ...)
     atom   := local name | constant | resolved global (np.pi, a module-level array)
+            | name[index]   (inside loops and branches: `a[i]`, `c[i + k]`, read in place)
 
-Names: the user's names are kept; a name assigned again becomes x_1, x_2 (SSA);
-temporaries take free letters. Identical pure operations on the same values are
-computed once (value numbering), which is what turns seed 002's repeated
-`exp(x)` into the single `a` of the lecture. The returned operation is assigned
-to the function's own name, so `def f(x): return ...` ends in `f = ...` and the
-adjoint seed is `df`.
+Early `return`, `continue` and `break` are made structured first: the rest of a
+block moves into the branch that does not leave it, a `return` inside a loop sets
+a flag and breaks. Calls to the user's own functions are inlined, their names
+renamed apart; a cycle of calls is refused.
+
+Names: the user's names are kept; a name assigned again becomes x_1, x_2 (SSA),
+except names assigned inside a loop or branch, which keep one name (the loop
+carries it). Temporaries take free letters. Identical pure operations on the same
+values are computed once (value numbering), which is what turns seed 002's
+repeated `exp(x)` into the single `a` of the lecture. The returned operation is
+assigned to the function's own name, so `def f(x): return ...` ends in `f = ...`
+and the adjoint seed is `df`.
 """
 from __future__ import annotations
 
+import builtins
 import copy
+import inspect
 import operator
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import gast
 import numpy as np
 
 from . import frontend
 from .anno import get_anno, set_anno
-from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
+from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
 
@@ -57,6 +70,18 @@ ARRAY_METHODS = {
 ARRAY_ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim,
                     "size": np.size}
 
+# Operations whose result may share memory with an operand (a view or the object itself).
+VIEW_FUNCTIONS = frozenset({
+    operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims,
+    np.asarray, np.swapaxes, np.moveaxis, np.broadcast_to, np.atleast_1d, np.atleast_2d,
+    np.atleast_3d, np.diagonal,
+})
+# Index arithmetic kept inline in a subscript (c[i + k]): recomputed, never stored.
+_INDEX_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+# Library code is never inlined: a call into it needs a rule.
+_LIBRARY_MODULES = ("numpy", "math", "builtins", "scipy", "s2sad", "autograd", "jax",
+                    "torch")
+
 
 @dataclass
 class Lowered:
@@ -69,6 +94,8 @@ class Lowered:
     namer: Namer
     versions: Dict[str, str] = field(default_factory=dict)
     scalar_params: frozenset = frozenset()
+    namespace: Dict[str, Any] = field(default_factory=dict)
+    int_names: frozenset = frozenset()   # loop counters: Python ints for sure
 
     @property
     def body(self) -> List[gast.stmt]:
@@ -94,7 +121,7 @@ def op_key(value: gast.AST) -> Any:
         return CMPOPS[type(value.ops[0])]
     if isinstance(value, gast.Call):
         return get_anno(value.func, "resolved")
-    if isinstance(value, gast.Subscript):
+    if isinstance(value, gast.Subscript) and not is_subscript_atom(value):
         return operator.getitem
     if isinstance(value, (gast.Tuple, gast.List)):
         return tuple
@@ -111,7 +138,7 @@ def op_operands(value: gast.AST) -> List[gast.AST]:
         return [value.left, value.comparators[0]]
     if isinstance(value, gast.Call):
         return list(value.args) + [k.value for k in value.keywords]
-    if isinstance(value, gast.Subscript):
+    if isinstance(value, gast.Subscript) and not is_subscript_atom(value):
         return [value.value, value.slice]
     if isinstance(value, (gast.Tuple, gast.List)):
         return list(value.elts)
@@ -121,6 +148,18 @@ def op_operands(value: gast.AST) -> List[gast.AST]:
 def is_local(node: gast.AST) -> bool:
     """A name bound in the lowered function (not a resolved global)."""
     return isinstance(node, gast.Name) and get_anno(node, "resolved", _NOT) is _NOT
+
+
+def is_subscript_atom(node: gast.AST) -> bool:
+    """`a[i]` read in place inside a loop or branch (lowering marks it)."""
+    return isinstance(node, gast.Subscript) and get_anno(node, "atom", False)
+
+
+def base_name(node: gast.AST) -> Optional[str]:
+    """The local array a name or a subscript atom reads."""
+    while isinstance(node, gast.Subscript):
+        node = node.value
+    return node.id if is_local(node) else None
 
 
 _NOT = object()
@@ -143,112 +182,620 @@ def constant(value: Any) -> gast.Constant:
     return gast.Constant(value=value, kind=None)
 
 
+def builtin(function: Any) -> gast.Name:
+    node = name(function.__name__)
+    set_anno(node, "resolved", function)
+    return node
+
+
+# -- walking a lowered body ----------------------------------------------------------
+
+def walk_statements(body: Sequence[gast.stmt]):
+    """Every statement, compound ones before their bodies, in program order."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            yield from walk_statements(stmt.body)
+            yield from walk_statements(stmt.orelse)
+
+
+def stored_name(stmt: gast.stmt) -> Optional[str]:
+    """The local a simple statement binds or writes into."""
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+    elif isinstance(stmt, gast.AugAssign):
+        target = stmt.target
+    elif isinstance(stmt, gast.For):
+        target = stmt.target
+    else:
+        return None
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else None
+
+
+def is_store(stmt: gast.stmt) -> bool:
+    """c[i] = e or c[i] += e: a write into an element of an array."""
+    target = stmt.targets[0] if isinstance(stmt, gast.Assign) else \
+        stmt.target if isinstance(stmt, gast.AugAssign) else None
+    return isinstance(target, gast.Subscript)
+
+
+def assigned_names(body: Sequence[gast.AST]) -> Set[str]:
+    """Names bound anywhere in `body` (user AST or lowered)."""
+    names = set()
+    for stmt in body:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                names.add(node.id)
+            elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
+                inner = node.value
+                if isinstance(inner, gast.Name):
+                    names.add(inner.id)
+    return names
+
+
+def _carried_names(body: Sequence[gast.stmt]) -> Set[str]:
+    """User names bound inside a loop or a branch: they keep one name (no versions)."""
+    names: Set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            names |= assigned_names([stmt])
+    return names
+
+
+# -- structured exits -----------------------------------------------------------------
+
+def _leaves(stmt: gast.stmt, loop_level: bool) -> bool:
+    """Does `stmt` contain a return, or a break/continue of the enclosing loop?"""
+    if isinstance(stmt, gast.Return):
+        return True
+    if isinstance(stmt, (gast.Break, gast.Continue)):
+        return loop_level
+    inner_loop = isinstance(stmt, (gast.For, gast.While))
+    return any(_leaves(child, loop_level and not inner_loop)
+               for field_name in ("body", "orelse") for child in getattr(stmt, field_name, []))
+
+
+class _Exits:
+    """Early return, break and continue rewritten as structured code.
+
+    The statements after an `if` that may leave the block move into both of its
+    branches (and vanish after the leaving statement), so nothing runs after a
+    `break` in its block; a `return` inside a loop assigns the result, sets a flag
+    and breaks, and the code after the loop runs only if the flag is unset.
+    """
+
+    def __init__(self, result: gast.AST, flag: str):
+        self.result = result
+        self.flag = flag
+        self.flag_used = False
+
+    def block(self, stmts: Sequence[gast.stmt], in_loop: bool) -> List[gast.stmt]:
+        out: List[gast.stmt] = []
+        for index, stmt in enumerate(stmts):
+            rest = list(stmts[index + 1:])
+            if isinstance(stmt, gast.Return):
+                out.append(gast.copy_location(gast.Assign(
+                    targets=[copy.deepcopy(self.result)], value=stmt.value,
+                    type_comment=None), stmt))
+                if in_loop:
+                    self.flag_used = True
+                    out.append(gast.copy_location(
+                        assign(self.flag, constant(True)), stmt))
+                    out.append(gast.copy_location(gast.Break(), stmt))
+                return out
+            if isinstance(stmt, gast.Break):
+                out.append(stmt)
+                return out
+            if isinstance(stmt, gast.Continue):
+                return out
+            if isinstance(stmt, gast.If) and _leaves(stmt, True):
+                branch = gast.If(test=stmt.test,
+                                 body=self.block(stmt.body + copy.deepcopy(rest), in_loop),
+                                 orelse=self.block(stmt.orelse + copy.deepcopy(rest),
+                                                   in_loop))
+                out.append(gast.copy_location(branch, stmt))
+                return out
+            if isinstance(stmt, (gast.For, gast.While)):
+                returns = any(isinstance(n, gast.Return) for n in gast.walk(stmt))
+                stmt.body = self.block(stmt.body, True)
+                out.append(stmt)
+                if returns:
+                    flag = name(self.flag)
+                    if in_loop:
+                        guard = gast.If(test=flag, body=[gast.Break()],
+                                        orelse=self.block(rest, in_loop))
+                    else:
+                        guard = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=flag),
+                                        body=self.block(rest, in_loop), orelse=[])
+                    out.append(gast.copy_location(guard, stmt))
+                    return out
+                continue
+            out.append(stmt)
+        return out
+
+
+def _single_final_return(body: Sequence[gast.stmt]) -> bool:
+    returns = [n for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.Return)]
+    return len(returns) == 1 and bool(body) and body[-1] is returns[0]
+
+
+def _returned_arity(body: Sequence[gast.stmt]) -> Optional[int]:
+    """How many values each return gives (None for one value); all must agree."""
+    arities = {len(n.value.elts) if isinstance(n.value, gast.Tuple) else None
+               for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.Return)}
+    return arities.pop() if len(arities) == 1 else -1
+
+
+def _is_user_function(fn: Any) -> bool:
+    """A plain Python function of the user's, to be inlined (library code needs a rule)."""
+    if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
+        return False
+    module = getattr(fn, "__module__", None) or ""
+    if module.split(".")[0] in _LIBRARY_MODULES:
+        return False
+    try:
+        path = inspect.getsourcefile(fn) or ""
+        inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return False  # no source to inline: it needs a rule like any library function
+    return "site-packages" not in path and "dist-packages" not in path
+
+
+@dataclass
+class _Scope:
+    """The names of one body being lowered: the function's own, or an inlined helper's."""
+
+    parsed: Parsed
+    env: Dict[str, str]                 # user name -> lowered name holding its value
+    bases: Dict[str, str]               # user name -> its first lowered name
+    carried: Set[str]                   # user names assigned in a loop or branch
+    label: str = ""                     # the helper's name ("" for the function itself)
+    aliases: Set[str] = field(default_factory=set)   # helper parameters seen by the caller
+
+
 class _Lowerer:
     def __init__(self, parsed: Parsed, is_pure: Callable[[Any], bool]):
-        self.parsed = parsed
         self.is_pure = is_pure
+        self.root = parsed
         func = parsed.func
         self.params = [a.id for a in frontend._all_params(func)]
         taken = frontend.bound_names(func) | set(parsed.namespace)
         self.namer = Namer(taken)
-        self.env: Dict[str, str] = {p: p for p in self.params}
-        self.defined: set = set(self.params)
         self.versions: Dict[str, str] = {}
-        self.body: List[gast.stmt] = []
-        self.shared: Dict[str, str] = {}
+        self.blocks: List[List[gast.stmt]] = [[]]
+        self.shared: Dict[str, Tuple[str, Set[str]]] = {}
+        self.depth = 0
+        self.int_names: Set[str] = set()
+        self.inlining: List[types.FunctionType] = []
+        self.namespace: Dict[str, Any] = dict(parsed.namespace)
+        self.scope = _Scope(parsed, {p: p for p in self.params}, {p: p for p in self.params},
+                            set())
         self.origin: Tuple[int, str] = (func.lineno, "")
 
+    @property
+    def parsed(self) -> Parsed:
+        return self.scope.parsed
+
     def run(self) -> Lowered:
-        func = self.parsed.func
-        output = None
-        for stmt in func.body:
-            line = stmt.lineno
-            self.origin = (line, self.parsed.source_line(line).strip())
-            output = self.statement(stmt)
+        func = self.root.func
+        output = self.function_body(func.body, func.name, root=True)
         new_func = gast.FunctionDef(
-            name=func.name, args=copy.deepcopy(func.args), body=self.body,
+            name=func.name, args=copy.deepcopy(func.args), body=self.blocks[0],
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         new_func.lineno = func.lineno
         scalars = frozenset(a.id for a in frontend._all_params(func)
                             if _is_scalar_annotation(a.annotation))
         for arg in frontend._all_params(new_func):
             arg.annotation = None
-        return Lowered(self.parsed, new_func, self.params, output, self.namer,
-                       self.versions, scalars)
+        return Lowered(self.root, new_func, self.params, output, self.namer,
+                       self.versions, scalars, self.namespace, frozenset(self.int_names))
+
+    def function_body(self, body: Sequence[gast.stmt], label: str, root: bool):
+        """Lower a body; return the atom (or tuple of atoms) it returns."""
+        if _single_final_return(body):
+            self.scope.carried = _carried_names(body)
+            for stmt in body[:-1]:
+                self.statement(stmt)
+            self.set_origin(body[-1])
+            return self.return_(body[-1], root)
+        arity = _returned_arity(body)
+        if arity == -1:
+            raise UnsupportedSyntaxError(
+                "the return statements give different numbers of values",
+                self.parsed.locate(body[-1]), hint="return the same kind of value everywhere")
+        if arity is not None and root:
+            returned = next(n for s in body for n in gast.walk(s) if isinstance(n, gast.Return))
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but {label} returns a tuple of {arity} values",
+                self.parsed.locate(returned.value),
+                hint="return one scalar (e.g. a sum of the parts), or use s2sad.jacobian")
+        preferred = label if root else f"{label}_result"
+        results = [self.namer.named(preferred if arity is None else f"{preferred}{k}")
+                   for k in range(arity or 1)]
+        target = name(results[0], gast.Store()) if arity is None else gast.Tuple(
+            elts=[name(r, gast.Store()) for r in results], ctx=gast.Store())
+        flag = self.namer.named("returned")
+        exits = _Exits(target, flag)
+        structured = exits.block(list(body), in_loop=False)
+        self.scope.carried = _carried_names(structured) | set(results) | {flag}
+        for result in results + [flag]:
+            self.scope.bases[result] = result
+        if exits.flag_used:
+            self.emit(assign(flag, constant(False)), body[0])
+        for stmt in structured:
+            self.statement(stmt)
+        atoms = tuple(name(r) for r in results)
+        return atoms[0] if arity is None else atoms
+
+    def set_origin(self, stmt: gast.stmt) -> None:
+        line = stmt.lineno
+        text = self.parsed.source_line(line).strip()
+        if self.scope.label:
+            text = f"{text}  (in {self.scope.label})"
+        self.origin = (line, text)
 
     # -- statements ---------------------------------------------------------
 
-    def statement(self, stmt: gast.stmt):
+    def statement(self, stmt: gast.stmt) -> None:
+        self.set_origin(stmt)
         if isinstance(stmt, (gast.Pass, gast.Expr)):
-            return None  # docstrings and pass carry no computation
+            return  # docstrings and pass carry no computation
         if isinstance(stmt, gast.Assign):
             self.assign_to(stmt.targets[0], stmt.value)
         elif isinstance(stmt, gast.AnnAssign):
             self.assign_to(stmt.target, stmt.value)
         elif isinstance(stmt, gast.AugAssign):
-            combined = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
-            gast.copy_location(combined, stmt)
-            self.assign_to(stmt.target, combined)
-        elif isinstance(stmt, gast.Return):
-            return self.return_(stmt)
-        return None
+            self.augmented(stmt)
+        elif isinstance(stmt, gast.If):
+            self.if_(stmt)
+        elif isinstance(stmt, gast.For):
+            self.for_(stmt)
+        elif isinstance(stmt, gast.While):
+            self.while_(stmt)
+        elif isinstance(stmt, gast.Break):
+            self.blocks[-1].append(gast.copy_location(gast.Break(), stmt))
+        else:  # a Return left by _Exits cannot happen: every return became an assignment
+            raise AssertionError(f"unexpected {type(stmt).__name__}")
 
     def assign_to(self, target: gast.AST, value: gast.AST) -> None:
         if isinstance(target, gast.Name):
-            dest = self.fresh_version(target.id)
-            self.expr(value, dest)
-            self.env[target.id] = dest
+            self.bind(target.id, value)
+            return
+        if isinstance(target, gast.Subscript):
+            self.store(target, value, None)
             return
         targets = target.elts
-        if not isinstance(value, (gast.Tuple, gast.List)):
+        if isinstance(value, gast.Call) and self.inlined_callee(value) is not None:
+            atoms = self.inline(value, self.inlined_callee(value))
+            if not isinstance(atoms, tuple) or len(atoms) != len(targets):
+                raise UnsupportedSyntaxError(
+                    f"cannot unpack the result of {frontend._dotted(value.func)}() into "
+                    f"{len(targets)} names", self.parsed.locate(value),
+                    hint="match the number of names to the values the helper returns")
+            values: List[gast.AST] = list(atoms)
+        elif isinstance(value, (gast.Tuple, gast.List)):
+            values = list(value.elts)
+            if len(values) != len(targets):
+                raise UnsupportedSyntaxError(
+                    f"cannot unpack {len(values)} values into {len(targets)} names",
+                    self.parsed.locate(value), hint="match the number of names and values")
+        else:
             raise UnsupportedSyntaxError(
                 "unpacking a value that is not a tuple literal is not supported yet",
                 self.parsed.locate(value),
                 hint="assign the parts one by one, e.g. a = t[0]; b = t[1]")
-        if len(value.elts) != len(targets):
-            raise UnsupportedSyntaxError(
-                f"cannot unpack {len(value.elts)} values into {len(targets)} names",
-                self.parsed.locate(value), hint="match the number of names and values")
         # All right-hand sides read the old bindings; bind the names afterwards.
         bound = []
-        for sub_target, sub_value in zip(targets, value.elts):
+        for sub_target, sub_value in zip(targets, values):
             if not isinstance(sub_target, gast.Name):
                 raise UnsupportedSyntaxError(
                     "nested tuple targets are not supported", self.parsed.locate(sub_target),
                     hint="unpack one level at a time")
+            if sub_target.id in self.scope.carried and len(targets) > 1:
+                # the name keeps one lowered name: compute into a temporary first
+                held = self.expr(sub_value)
+                dest = self.namer.temp()
+                self.emit(assign(dest, held), sub_value)
+                bound.append((sub_target.id, name(dest), sub_value))
+                continue
             dest = self.fresh_version(sub_target.id)
             self.expr(sub_value, dest)
-            bound.append((sub_target.id, dest))
-        for user_name, dest in bound:
-            self.env[user_name] = dest
+            bound.append((sub_target.id, dest, None))
+        for user_name, dest, node in bound:
+            if node is None:
+                self.scope.env[user_name] = dest
+            else:
+                self.bind_atom(user_name, dest, node)
+
+    def bind(self, user_name: str, value: gast.AST) -> None:
+        """user_name = value, as lowered statements ending in its new lowered name."""
+        dest = self.fresh_version(user_name)
+        carried = user_name in self.scope.carried and isinstance(
+            value, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Compare, gast.Subscript)) and \
+            not (isinstance(value, gast.Call) and self.inlined_callee(value) is not None)
+        if not carried:
+            self.expr(value, dest)
+        else:
+            atom = self.atom(value)
+            op = atom if atom is not None else self.operation(value)
+            if atom is None and dest in local_names_in(op) and not _additive(op):
+                # p = p * x in a loop: the adjoint needs the old p, so the new value
+                # is computed apart (a = p * x; p = a) and p is restored in between
+                op = self.emit(op, None, value, shareable=False)
+            self.emit(op, dest, value, shareable=atom is None and self._shareable(op))
+        self.scope.env[user_name] = dest
+
+    def bind_atom(self, user_name: str, atom: gast.AST, node: gast.AST) -> None:
+        dest = self.fresh_version(user_name)
+        self.emit(assign(dest, atom), node)
+        self.scope.env[user_name] = dest
 
     def fresh_version(self, user_name: str) -> str:
-        if user_name not in self.defined:
-            self.defined.add(user_name)
-            return self.namer.reserve(user_name)
-        dest = self.namer.version(user_name)
-        self.versions[dest] = user_name
+        scope = self.scope
+        base = scope.bases.get(user_name)
+        if base is None:
+            base = self.namer.reserve(user_name) if not scope.label else \
+                self.namer.named(user_name)
+            scope.bases[user_name] = base
+            self.invalidate(base)
+            return base
+        if user_name in scope.carried and user_name not in scope.aliases:
+            self.invalidate(base)
+            return base
+        dest = self.namer.version(base)
+        self.versions[dest] = base
         return dest
 
-    def return_(self, stmt: gast.Return):
+    def augmented(self, stmt: gast.AugAssign) -> None:
+        target = stmt.target
+        if isinstance(target, gast.Subscript):
+            self.store(target, stmt.value, stmt.op)
+            return
+        combined = gast.BinOp(left=name(target.id), op=stmt.op, right=stmt.value)
+        gast.copy_location(combined, stmt)
+        updated = self.scope.env.get(target.id)
+        self.bind(target.id, combined)
+        if updated is not None and self.blocks[-1]:
+            set_anno(self.blocks[-1][-1], "augmented", updated)
+
+    def return_(self, stmt: gast.Return, root: bool):
         value = stmt.value
         if isinstance(value, gast.Tuple):
             return tuple(self.expr(elt) for elt in value.elts)
-        func_name = self.parsed.func.name
+        if not root:
+            return self.expr(value)
+        func_name = self.root.func.name
         dest = func_name if self.namer.is_free(func_name) else None
-        if isinstance(value, gast.Name) and value.id in self.env \
-                and self.env[value.id] not in self.params:
-            return name(self.env[value.id])
+        if isinstance(value, gast.Name) and value.id in self.scope.env \
+                and self.scope.env[value.id] not in self.params:
+            return name(self.scope.env[value.id])
         if dest is None:
             dest = self.namer.temp()
         else:
             self.namer.reserve(dest)
         return self.expr(value, dest)
 
+    # -- compound statements --------------------------------------------------
+
+    def block(self, stmts: Sequence[gast.stmt], prefix: Sequence[Tuple] = ()) -> List[gast.stmt]:
+        """Lower a nested block; value numbering starts from what holds on entry."""
+        self.blocks.append([])
+        self.depth += 1
+        entry = dict(self.shared)
+        for user_target, value in prefix:
+            self.bind(user_target, value)
+        for stmt in stmts:
+            self.statement(stmt)
+        self.depth -= 1
+        self.shared = entry
+        return self.blocks.pop()
+
+    def if_(self, stmt: gast.If) -> None:
+        test = self.expr(stmt.test)
+        if isinstance(test, gast.Constant):
+            for inner in (stmt.body if test.value else stmt.orelse):
+                self.statement(inner)
+            return
+        body = self.block(stmt.body)
+        orelse = self.block(stmt.orelse)
+        self.forget(assigned_names(body + orelse))
+        self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
+
+    def for_(self, stmt: gast.For) -> None:
+        counter, iterate, elements = self.iteration(stmt.iter, stmt.target, stmt.body)
+        self.forget(assigned_names(stmt.body) | {counter})
+        self.forget_user(assigned_names(stmt.body))
+        self.int_names.add(counter)
+        body = self.block(stmt.body, prefix=elements)
+        self.forget(assigned_names(body))
+        loop = gast.For(target=name(counter, gast.Store()), iter=iterate, body=body,
+                        orelse=[], type_comment=None)
+        self.emit(loop, stmt)
+
+    def while_(self, stmt: gast.While) -> None:
+        test = self.namer.temp()
+        self.forget_user(assigned_names(stmt.body))
+        self.expr(stmt.test, test)
+        self.blocks.append([])
+        self.depth += 1
+        entry = dict(self.shared)
+        for inner in stmt.body:
+            self.statement(inner)
+        self.set_origin(stmt)
+        self.shared = {}
+        self.expr(stmt.test, test)
+        self.depth -= 1
+        self.shared = entry
+        body = self.blocks.pop()
+        self.forget(assigned_names(body))
+        self.emit(gast.While(test=name(test), body=body, orelse=[]), stmt)
+
+    def iteration(self, iterable: gast.AST, target: gast.AST, body: Sequence[gast.stmt]):
+        """(counter name, range call, element bindings) of a for statement."""
+        call = iterable if isinstance(iterable, gast.Call) else None
+        callee = get_anno(call.func, "resolved", None) if call is not None else None
+        if callee is builtins.range or callee is builtins.reversed and \
+                len(call.args) == 1 and isinstance(call.args[0], gast.Call) and \
+                get_anno(call.args[0].func, "resolved", None) is builtins.range:
+            if not isinstance(target, gast.Name):
+                raise UnsupportedSyntaxError(
+                    "a range loop binds one name", self.parsed.locate(target),
+                    hint="write for i in range(n):")
+            inner = call if callee is builtins.range else call.args[0]
+            if inner.keywords or not 1 <= len(inner.args) <= 3:
+                raise UnsupportedSyntaxError("range takes one to three arguments",
+                                             self.parsed.locate(inner), hint="range(n)")
+            args = [self.loop_bound(a, body) for a in inner.args]
+            iterate = gast.Call(func=builtin(builtins.range), args=args, keywords=[])
+            if callee is builtins.reversed:
+                iterate = gast.Call(func=builtin(builtins.reversed), args=[iterate],
+                                    keywords=[])
+            counter = self.fresh_version(target.id)
+            self.scope.env[target.id] = counter
+            return counter, iterate, []
+        if callee is builtins.enumerate:
+            if len(call.args) != 1 or call.keywords or not (
+                    isinstance(target, gast.Tuple) and len(target.elts) == 2
+                    and isinstance(target.elts[0], gast.Name)):
+                raise UnsupportedSyntaxError(
+                    "enumerate is supported as `for i, v in enumerate(x)`",
+                    self.parsed.locate(iterable), hint="for i, v in enumerate(x):")
+            counter = self.fresh_version(target.elts[0].id)
+            self.scope.env[target.elts[0].id] = counter
+            sequences = self.sequences(call.args[0], target.elts[1], body)
+            length = self.length_of([s for _, s in sequences], body)
+            return counter, self.range_of(length), self.elements(sequences, counter)
+        counter = self.namer.named("k")
+        sequences = self.sequences(iterable, target, body)
+        length = self.length_of([s for _, s in sequences], body)
+        return counter, self.range_of(length), self.elements(sequences, counter)
+
+    def sequences(self, iterable: gast.AST, target: gast.AST, body) -> List[Tuple[gast.AST, gast.AST]]:
+        """(target, array atom) pairs walked in step: zip(a, b) gives two."""
+        call = iterable if isinstance(iterable, gast.Call) else None
+        callee = get_anno(call.func, "resolved", None) if call is not None else None
+        if callee is builtins.zip:
+            if call.keywords or not isinstance(target, gast.Tuple) or \
+                    len(target.elts) != len(call.args):
+                raise UnsupportedSyntaxError(
+                    "zip is supported as `for a, b in zip(x, y)`",
+                    self.parsed.locate(iterable), hint="unpack one name per sequence")
+            return [pair for t, a in zip(target.elts, call.args)
+                    for pair in self.sequences(a, t, body)]
+        if isinstance(iterable, gast.Constant) or callee in (
+                builtins.range, builtins.enumerate, builtins.reversed, builtins.iter,
+                builtins.map, builtins.filter, builtins.sorted) or not isinstance(
+                    target, gast.Name):
+            raise UnsupportedSyntaxError(
+                "this for loop is not supported: loop over range(...), an array, "
+                "enumerate(x) or zip(x, y)", self.parsed.locate(iterable),
+                hint="write for i in range(len(x)): and index x[i]")
+        atom = self.expr(iterable)
+        if isinstance(atom, gast.Name) and is_local(atom) and \
+                atom.id in {self.scope.env.get(n) for n in assigned_names(body)}:
+            held = self.namer.temp()
+            self.emit(assign(held, atom), iterable)
+            atom = name(held)
+        return [(target, atom)]
+
+    def length_of(self, arrays: List[gast.AST], body) -> gast.AST:
+        lengths = []
+        for array in arrays:
+            dest = self.namer.temp()
+            call = gast.Call(func=builtin(builtins.len), args=[copy.deepcopy(array)],
+                             keywords=[])
+            self.emit(assign(dest, call), array)
+            self.int_names.add(dest)
+            lengths.append(name(dest))
+        if len(lengths) == 1:
+            return lengths[0]
+        dest = self.namer.temp()
+        self.emit(assign(dest, gast.Call(func=builtin(builtins.min), args=lengths,
+                                         keywords=[])), arrays[0])
+        self.int_names.add(dest)
+        return name(dest)
+
+    @staticmethod
+    def range_of(length: gast.AST) -> gast.Call:
+        return gast.Call(func=builtin(builtins.range), args=[length], keywords=[])
+
+    def elements(self, sequences, counter: str) -> List[Tuple[str, gast.AST]]:
+        prefix = []
+        for target, array in sequences:
+            element = gast.Subscript(value=copy.deepcopy(array), slice=name(counter),
+                                     ctx=gast.Load())
+            prefix.append((target.id, _Lowered(element)))
+        return prefix
+
+    def loop_bound(self, node: gast.AST, body) -> gast.AST:
+        """A range argument as an atom the loop body does not rebind."""
+        atom = self.expr(node)
+        if isinstance(atom, gast.Name) and is_local(atom) and \
+                atom.id in {self.scope.env.get(n) for n in assigned_names(body)}:
+            held = self.namer.temp()
+            self.emit(assign(held, atom), node)
+            return name(held)
+        return atom
+
+    # -- element writes ---------------------------------------------------------
+
+    def store(self, target: gast.Subscript, value: gast.AST,
+              op: Optional[gast.operator]) -> None:
+        """c[i] = e, c[i] += e, c[i] -= e; other c[i] op= e become c[i] = c[i] op e."""
+        base_user = target.value.id
+        if base_user not in self.scope.env:
+            raise UnsupportedSyntaxError(
+                f"assignment into {base_user!r}, which is not a local array",
+                self.parsed.locate(target),
+                hint=f"make a local copy first: {base_user} = {base_user}.copy()")
+        if base_user in self.scope.aliases or self.scope.env[base_user] in self.params:
+            raise UnsupportedSyntaxError(
+                f"assignment into an element of the argument {base_user!r} would change "
+                "the caller's array", self.parsed.locate(target),
+                hint=f"work on a copy: {base_user} = {base_user}.copy() (or np.copy)")
+        base = name(self.scope.env[base_user])
+        index = self.index(target.slice, inline=True)
+        subscript = gast.Subscript(value=base, slice=index, ctx=gast.Store())
+        if op is None or isinstance(op, (gast.Add, gast.Sub)):
+            lowered = self.atom(value)
+            if lowered is None:
+                lowered = self.operation(value)
+                if op is not None and not _linear(lowered) or \
+                        base.id in local_names_in(lowered):
+                    # the adjoint of the write would need the element it replaces
+                    lowered = self.emit(lowered, None, value, shareable=False)
+            stmt = gast.Assign(targets=[subscript], value=lowered, type_comment=None) \
+                if op is None else gast.AugAssign(target=subscript, op=copy.copy(op),
+                                                  value=lowered)
+        else:
+            current = self.read_in_place(copy.deepcopy(base), copy.deepcopy(index))
+            right = self.expr(value)
+            combined = gast.BinOp(left=current, op=copy.copy(op), right=right)
+            held = self.emit(combined, None, value, shareable=False)
+            stmt = gast.Assign(targets=[subscript], value=held, type_comment=None)
+        self.forget({base.id})
+        self.emit(stmt, target)
+
     # -- expressions --------------------------------------------------------
 
     def expr(self, node: gast.AST, dest: Optional[str] = None) -> gast.AST:
         """Lower `node`; return the atom holding its value (`dest` if given)."""
+        if isinstance(node, _Lowered):
+            return self.emit(node.value, dest, node.value, shareable=False)
+        if isinstance(node, gast.IfExp):
+            return self.conditional(node, dest)
+        if isinstance(node, gast.Call):
+            callee = self.inlined_callee(node)
+            if callee is not None:
+                result = self.inline(node, callee)
+                if isinstance(result, tuple):
+                    raise UnsupportedSyntaxError(
+                        f"{callee.__name__}() returns a tuple; unpack it first",
+                        self.parsed.locate(node),
+                        hint=f"a, b = {callee.__name__}(...)")
+                return result if dest is None else self.emit(result, dest, node, False)
         atom = self.atom(node)
         if atom is not None:
             if dest is None:
@@ -257,6 +804,24 @@ class _Lowerer:
         value = self.operation(node)
         shareable = self._shareable(value)
         return self.emit(value, dest, node, shareable)
+
+    def conditional(self, node: gast.IfExp, dest: Optional[str]) -> gast.AST:
+        test = self.expr(node.test)
+        if isinstance(test, gast.Constant):
+            return self.expr(node.body if test.value else node.orelse, dest)
+        dest = dest or self.namer.temp()
+        branches = []
+        for branch in (node.body, node.orelse):
+            self.blocks.append([])
+            self.depth += 1
+            entry = dict(self.shared)
+            self.expr(branch, dest)
+            self.depth -= 1
+            self.shared = entry
+            branches.append(self.blocks.pop())
+        self.forget(assigned_names(branches[0] + branches[1]))
+        self.emit(gast.If(test=test, body=branches[0], orelse=branches[1]), node)
+        return name(dest)
 
     def atom(self, node: gast.AST) -> Optional[gast.AST]:
         if isinstance(node, gast.Constant):
@@ -267,8 +832,8 @@ class _Lowerer:
                 and not isinstance(node.operand.value, bool):
             return constant(-node.operand.value)
         if isinstance(node, gast.Name):
-            if node.id in self.env:
-                return name(self.env[node.id])
+            if node.id in self.scope.env:
+                return name(self.scope.env[node.id])
             resolved = get_anno(node, "resolved", _NOT)
             if resolved is _NOT:
                 raise UnsupportedSyntaxError(
@@ -279,7 +844,34 @@ class _Lowerer:
         if isinstance(node, gast.Attribute) and get_anno(node, "resolved", _NOT) is not _NOT:
             self._check_global_value(node, get_anno(node, "resolved"))
             return _copy_global(node)
+        if isinstance(node, gast.Subscript) and self.depth > 0:
+            return self.subscript_atom(node)
         return None
+
+    def subscript_atom(self, node: gast.Subscript) -> Optional[gast.AST]:
+        """Inside a loop or branch, `a[i]` stays in place: recomputed, never stored."""
+        base, index = node.value, node.slice
+        if isinstance(base, gast.Subscript) and self._is_counter(base.slice) and \
+                not isinstance(index, gast.Tuple):
+            index = gast.Tuple(elts=[base.slice, index], ctx=gast.Load())
+            base = base.value
+        array = self.atom(base) if isinstance(base, (gast.Name, gast.Attribute)) else None
+        if array is None or isinstance(array, gast.Constant):
+            return None
+        return self.read_in_place(array, self.index(index, inline=True))
+
+    def _is_counter(self, index: gast.AST) -> bool:
+        """An index that is a Python int for sure (x[i][j] is then x[i, j])."""
+        if isinstance(index, gast.Constant):
+            return type(index.value) is int
+        return isinstance(index, gast.Name) and \
+            self.scope.env.get(index.id) in self.int_names
+
+    @staticmethod
+    def read_in_place(array: gast.AST, index: gast.AST) -> gast.Subscript:
+        atom = gast.Subscript(value=array, slice=index, ctx=gast.Load())
+        set_anno(atom, "atom", True)
+        return atom
 
     def _check_global_value(self, node: gast.AST, value: Any) -> None:
         if callable(value) and not isinstance(value, np.ndarray):
@@ -328,6 +920,12 @@ class _Lowerer:
                               ctx=gast.Load())
         return self.expr(node)
 
+    def inlined_callee(self, node: gast.Call) -> Optional[types.FunctionType]:
+        resolved = get_anno(node.func, "resolved", _NOT)
+        if resolved is _NOT or self.is_pure(resolved) or not _is_user_function(resolved):
+            return None
+        return resolved
+
     def call(self, node: gast.Call) -> gast.Call:
         func = node.func
         resolved = get_anno(func, "resolved", _NOT)
@@ -375,35 +973,158 @@ class _Lowerer:
         set_anno(call, "location", self.parsed.locate(node))
         return call
 
-    def index(self, node: gast.AST) -> gast.AST:
+    def index(self, node: gast.AST, inline: bool = False) -> gast.AST:
+        """An index as atoms; with `inline`, int arithmetic (i + k) stays in place."""
         if isinstance(node, gast.Slice):
-            parts = [None if p is None else self.expr(p)
+            parts = [None if p is None else self.index_part(p, inline)
                      for p in (node.lower, node.upper, node.step)]
             return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
         if isinstance(node, gast.Tuple):
-            return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+            return gast.Tuple(elts=[self.index(e, inline) for e in node.elts],
+                              ctx=gast.Load())
+        return self.index_part(node, inline)
+
+    def index_part(self, node: gast.AST, inline: bool) -> gast.AST:
+        if inline and isinstance(node, gast.BinOp) and isinstance(node.op, _INDEX_OPS):
+            return gast.BinOp(left=self.index_part(node.left, True), op=copy.copy(node.op),
+                              right=self.index_part(node.right, True))
+        if inline and isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+                and not isinstance(node.operand, gast.Constant):
+            return gast.UnaryOp(op=gast.USub(), operand=self.index_part(node.operand, True))
         return self.aggregate_element(node)
+
+    # -- helpers of the user's ----------------------------------------------------
+
+    def inline(self, node: gast.Call, fn: types.FunctionType):
+        """The helper's body in place, names renamed apart; returns its result atom(s)."""
+        helper = frontend.parse_function(fn)
+        if fn in self.inlining or (helper.filename, helper.func.lineno) == (
+                self.root.filename, self.root.func.lineno):
+            cycle = [f.__name__ for f in self.inlining] + [fn.__name__]
+            raise UnsupportedSyntaxError(
+                f"recursive call: {' -> '.join([self.root.name] + cycle)}",
+                self.parsed.locate(node), hint="write the recursion as a loop")
+        for key, value in helper.namespace.items():
+            if key in self.namespace and self.namespace[key] is not value:
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__} reads a global {key!r} that means something else "
+                    f"in {self.root.name}", self.parsed.locate(node),
+                    hint=f"rename one of the two {key!r}")
+            self.namespace[key] = value
+        arguments = self.bind_arguments(node, fn)
+        caller, line = self.scope, self.origin
+        scope = _Scope(helper, {}, {}, set(), label=fn.__name__)
+        rebound = assigned_names(helper.func.body)
+        for param, atom in arguments.items():
+            if is_local(atom) and param not in rebound:
+                scope.env[param] = scope.bases[param] = atom.id
+                scope.aliases.add(param)
+            else:
+                dest = self.namer.named(param)
+                self.emit(assign(dest, atom), node)
+                scope.env[param] = scope.bases[param] = dest
+        self.scope = scope
+        self.inlining.append(fn)
+        try:
+            result = self.function_body(helper.func.body, fn.__name__, root=False)
+        finally:
+            self.inlining.pop()
+            self.scope, self.origin = caller, line
+        return result
+
+    def bind_arguments(self, node: gast.Call, fn: types.FunctionType) -> Dict[str, gast.AST]:
+        signature = inspect.signature(fn)
+        args = [self.aggregate_element(a) for a in node.args]
+        kwargs = {k.arg: self.aggregate_element(k.value) for k in node.keywords}
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise UnsupportedSyntaxError(
+                f"this call does not match {fn.__name__}{signature} ({exc})",
+                self.parsed.locate(node), hint="pass the arguments the helper takes") from None
+        for param in signature.parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise UnsupportedSyntaxError(
+                    f"{fn.__name__} takes *args or **kwargs", self.parsed.locate(node),
+                    hint="list the helper's parameters by name")
+        bound.apply_defaults()
+        arguments = {}
+        for param, value in bound.arguments.items():
+            if not isinstance(value, gast.AST):
+                if value is not None and not isinstance(value, (bool, int, float, str)):
+                    raise UnsupportedSyntaxError(
+                        f"the default value of {fn.__name__}'s parameter {param!r} is "
+                        "not a number", self.parsed.locate(node),
+                        hint=f"pass {param}=... explicitly")
+                value = constant(value)
+            arguments[param] = value
+        return arguments
+
+    # -- value numbering -----------------------------------------------------------
 
     def _shareable(self, value: gast.AST) -> bool:
         key = op_key(value)
-        return key is not None and self.is_pure(key)
+        return key is not None and self.is_pure(key) and \
+            not any(is_subscript_atom(n) for n in gast.walk(value))
 
-    def emit(self, value: gast.AST, dest: Optional[str], node: gast.AST,
-             shareable: bool) -> gast.Name:
+    def forget(self, names: Set[str]) -> None:
+        """Shared values that read or live in `names` are stale once those change."""
+        if not names:
+            return
+        self.shared = {sig: (held, reads) for sig, (held, reads) in self.shared.items()
+                       if held not in names and not reads & names}
+
+    def forget_user(self, user_names: Set[str]) -> None:
+        self.forget({self.scope.env[n] for n in user_names if n in self.scope.env} |
+                    {self.scope.bases[n] for n in user_names if n in self.scope.bases})
+
+    def invalidate(self, lowered_name: str) -> None:
+        self.forget({lowered_name})
+
+    def emit(self, value: gast.AST, dest: Optional[str] = None, node: gast.AST = None,
+             shareable: bool = False) -> gast.AST:
+        """Append a statement (`value` a statement) or `dest = value`; return dest."""
+        if isinstance(value, gast.stmt):
+            set_anno(value, "origin", self.origin)
+            set_anno(value, "location", self.parsed.locate(dest if node is None else node))
+            self.blocks[-1].append(value)
+            return value
         signature = gast.dump(value) if shareable else None
         if signature is not None and signature in self.shared:
-            held = self.shared[signature]
+            held = self.shared[signature][0]
             if dest is None:
                 return name(held)
             value = name(held)
         target = dest or self.namer.temp()
+        self.invalidate(target)
         stmt = assign(target, value)
         set_anno(stmt, "origin", self.origin)
         set_anno(stmt, "location", self.parsed.locate(node))
-        self.body.append(stmt)
+        self.blocks[-1].append(stmt)
         if signature is not None and signature not in self.shared:
-            self.shared[signature] = target
+            self.shared[signature] = (target, set(local_names_in(value)))
         return name(target)
+
+
+class _Lowered:
+    """An operation already in lowered form (a loop element x[k]), passed to expr."""
+
+    def __init__(self, value: gast.AST):
+        self.value = value
+
+
+def _additive(op: gast.AST) -> bool:
+    """An operation whose adjoint reads no operand value (only, maybe, a shape)."""
+    if isinstance(op, gast.BinOp):
+        return isinstance(op.op, (gast.Add, gast.Sub))
+    return isinstance(op, gast.UnaryOp) and isinstance(op.op, gast.USub)
+
+
+def _linear(op: gast.AST) -> bool:
+    """c[i] += op keeps op in place only if its adjoint never reads op's own value."""
+    if isinstance(op, gast.BinOp):
+        return isinstance(op.op, (gast.Add, gast.Sub, gast.Mult))
+    return isinstance(op, gast.UnaryOp) and isinstance(op.op, gast.USub)
 
 
 def _copy_global(node: gast.AST) -> gast.AST:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Sequence
 
+import gast
+
 from . import analysis, codegen, frontend, lower, optimize, reverse, rules
 from .frontend import Parsed
 
@@ -30,6 +32,7 @@ class Compiled:
     wrt: Sequence[str]
     live_globals: Optional[Dict[str, Any]] = None
     global_names: Sequence[str] = ()
+    specialises: bool = False   # compiled again per argument ranks (the function has loops)
 
     def refresh_globals(self) -> None:
         """Read the user's module globals again: a name rebound since is seen."""
@@ -47,11 +50,21 @@ def lower_function(parsed: Parsed) -> lower.Lowered:
 
 def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,
                   optimize_code: bool = True, user_module: str = "__main__",
-                  export: bool = False) -> Compiled:
-    """Run every stage; raise an S2SADError before anything is generated, or succeed."""
+                  export: bool = False,
+                  param_ranks: Optional[Dict[str, Optional[int]]] = None) -> Compiled:
+    """Run every stage; raise an S2SADError before anything is generated, or succeed.
+
+    `param_ranks` (the ndim of each argument of a call) lets a function with loops
+    know its scalars, so its loop bodies do scalar arithmetic with no broadcasting
+    checks; straight-line code is the same for every rank and ignores them."""
     lowered = lower_function(parsed)
-    analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind)
+    loops = has_loops(lowered)
+    analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
+                                param_ranks if loops else None)
     generated = reverse.reverse(analysed, with_value=with_value)
+    if loops and param_ranks:
+        generated.header.append("  compiled for:  " + ", ".join(
+            f"{p} {_rank_text(param_ranks.get(p))}" for p in lowered.params))
     if optimize_code:
         optimize.optimize(generated.func, generated.versions)
     source = codegen.to_source(generated, user_module, export)
@@ -59,7 +72,11 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                             f"{generated.func.name} of {parsed.filename}")
     used = set(function.__code__.co_names)
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
-                    sorted(n for n in parsed.global_names if n in used))
+                    sorted(n for n in parsed.global_names if n in used), loops)
+
+
+def has_loops(lowered: lower.Lowered) -> bool:
+    return any(isinstance(s, (gast.For, gast.While)) for s in lower.walk_statements(lowered.body))
 
 
 def lowered_source(parsed: Parsed) -> str:
@@ -75,3 +92,7 @@ def lowered_source(parsed: Parsed) -> str:
         else output
     func.body = list(lowered.body) + [gast.Return(value=value)]
     return codegen.function_source(func)
+
+
+def _rank_text(rank: Optional[int]) -> str:
+    return "(any)" if rank is None else "scalar" if rank == 0 else f"{rank}-d array"

@@ -17,6 +17,7 @@ adjoint needs no tape.
 """
 from __future__ import annotations
 
+import builtins
 import copy
 import inspect
 import operator
@@ -29,7 +30,8 @@ from . import rules
 from .analysis import Analysed
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
-from .lower import assign, constant, is_local, name, op_key, op_operands
+from .lower import (assign, constant, is_local, is_store, local_names_in, name, op_key,
+                    op_operands, stored_name, walk_statements)
 from .rules.template import instantiate
 
 
@@ -53,7 +55,44 @@ def reverse(analysed: Analysed, with_value: bool = False) -> Generated:
 
 def _output_location(analysed: Analysed):
     func = analysed.lowered.parsed.func
-    return analysed.lowered.parsed.locate(func.body[-1].value)
+    returns = [n for n in gast.walk(func) if isinstance(n, gast.Return)]
+    return analysed.lowered.parsed.locate(returns[-1].value if returns else func)
+
+
+class _Slot:
+    """A value a statement overwrites, stored first if the adjoint sweep reads it.
+
+    The forward sweep holds the slot just before the statement; the adjoint sweep
+    holds its restore just after the statement's adjoint, so when the adjoint of a
+    statement runs, every value it reads is what it was when the statement ran.
+    """
+
+    def __init__(self, target: gast.AST, stmt: gast.stmt, in_loop: bool):
+        self.target = target          # a name, or an element c[i]
+        self.name = target.id if isinstance(target, gast.Name) else target.value.id
+        self.stmt = stmt
+        self.in_loop = in_loop
+        self.stored = False
+
+    def push(self) -> gast.stmt:
+        value = copy.deepcopy(self.target)
+        if isinstance(value, gast.Subscript):
+            value.ctx = gast.Load()
+            value = gast.Call(func=gast.Attribute(value=value, attr="copy", ctx=gast.Load()),
+                              args=[], keywords=[])
+        return gast.Expr(value=_call("tape.append", [value]))
+
+    def pop(self) -> gast.stmt:
+        target = copy.deepcopy(self.target)
+        target.ctx = gast.Store()
+        return gast.Assign(targets=[target], value=_call("tape.pop", []), type_comment=None)
+
+
+class _Restore:
+    """Where the adjoint sweep gets a stored value back (resolved once slots are known)."""
+
+    def __init__(self, slot: _Slot):
+        self.slot = slot
 
 
 class _Reverse:
@@ -62,13 +101,20 @@ class _Reverse:
         self.lowered = analysed.lowered
         self.namer = copy.deepcopy(self.lowered.namer)
         self.adjoints: Dict[str, str] = {}
-        self.sweep: List[gast.stmt] = []
+        self.live: set = set()      # names whose adjoint variable holds its value now
+        self.owned: set = set()     # adjoints holding an array no other name can see
+        self.blocks: List[List[Any]] = [[]]
         self.pending_comment: Optional[str] = None
         self.comment_next: Optional[str] = None
-        self.owned: set = set()  # adjoints holding an array no other name can see
+        self.slots: Dict[int, _Slot] = {}          # id(lowered statement) -> its slot
+        self.counters: Dict[int, str] = {}         # id(loop) -> its trip counter
+        self.preset: set = set()                   # names bound to None on entry
+        self.reads: List[Tuple[Any, bool, set]] = []  # (statement, inside?, names read)
         self.with_value = with_value
         prefix = "value_and_grad" if with_value else "grad"
         self.function_name = f"{prefix}_{self.lowered.func.name}"
+        self.primal_names = set(self.lowered.params) | {
+            n for s in walk_statements(self.lowered.body) for n in [stored_name(s)] if n}
 
     # -- driver -------------------------------------------------------------
 
@@ -80,28 +126,45 @@ class _Reverse:
                 f"tuple of {len(output)} values", _output_location(self.analysed),
                 hint="return one scalar (e.g. a sum of the parts), or use "
                      "s2sad.jacobian for several outputs")
+        if not isinstance(output, gast.Name) or not is_local(output):
+            output = self._bind_output(output)
         seed = self.namer.adjoint(output.id)
         self.adjoints[output.id] = seed
-        primal = [copy.deepcopy(s) for s in self.lowered.body]
-        for src, dst in zip(self.lowered.body, primal):
-            for key in ("origin", "location"):
-                set_anno(dst, key, get_anno(src, key))
+        self.live.add(output.id)
+        primal = self.forward_block(self.lowered.body, in_loop=False)
         if not self.analysed.output_scalar:
             primal.append(gast.Expr(value=_call("require_scalar", [name(output.id)])))
-        for stmt in reversed(self.lowered.body):
-            self.statement(stmt)
+        self.reverse_block(self.lowered.body)
         results = [self.gradient_of(p) for p in self.analysed.wrt]
+        sweep = self.blocks[0]
+        stored = self.decide_stores(primal, sweep)
         value = results[0] if len(results) == 1 else gast.Tuple(elts=results,
                                                                  ctx=gast.Load())
         if self.with_value:
-            value = gast.Tuple(elts=[name(output.id), value], ctx=gast.Load())
-        body = primal + self.sweep + [gast.Return(value=value)]
+            held = name(output.id)
+            if any(s.name == output.id for s in stored):
+                kept = self.namer.named(f"{output.id}_value")
+                primal.append(assign(kept, name(output.id)))
+                held = name(kept)
+            value = gast.Tuple(elts=[held, value], ctx=gast.Load())
+        entry = [assign(n, constant(None)) for n in sorted(self.preset)]
+        if stored:
+            entry.append(assign("tape", gast.List(elts=[], ctx=gast.Load())))
+        body = entry + _resolved(primal) + _resolved(sweep) + [gast.Return(value=value)]
         func = gast.FunctionDef(
             name=self.function_name, args=self.signature(seed), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
-        return Generated(func, self.header(seed), self.lowered.func.name,
-                         dict(self.lowered.parsed.namespace), self.versions(),
-                         self.lowered.parsed.global_names)
+        namespace = dict(self.lowered.namespace or self.lowered.parsed.namespace)
+        return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
+                         namespace, self.versions(), self.lowered.parsed.global_names)
+
+    def _bind_output(self, output: gast.AST) -> gast.Name:
+        """A constant or global output gets a name of its own, so it has a seed."""
+        target = self.namer.named(self.lowered.func.name)
+        self.lowered.body.append(assign(target, output))
+        set_anno(self.lowered.body[-1], "origin", (self.lowered.func.lineno, ""))
+        self.primal_names.add(target)
+        return name(target)
 
     def versions(self) -> Dict[str, str]:
         """x_1 -> x for every version, then dx_1 -> dx for their adjoints."""
@@ -126,42 +189,397 @@ class _Reverse:
             args.defaults.append(constant(1.0))
         return args
 
-    def header(self, seed: str) -> List[str]:
+    def header(self, seed: str, output: str, stored: List[_Slot]) -> List[str]:
         parsed = self.lowered.parsed
-        output = self.lowered.output_name or self.lowered.func.name
         active = sorted(self.analysed.active, key=self._definition_order)
+        if stored:
+            listed = ", ".join(
+                f"{_text(s.target)} (line {get_anno(s.stmt, 'origin')[0]}"
+                f"{', each iteration' if s.in_loop else ''})" for s in stored)
+            stores = f"  stored:        {listed}"
+        elif any(isinstance(s, (gast.For, gast.While)) for s in self.lowered.body) or \
+                any(isinstance(s, (gast.For, gast.While))
+                    for s in walk_statements(self.lowered.body)):
+            stores = "  stored:        nothing (loop indices are recomputed, no value is " \
+                     "overwritten before the adjoint reads it)"
+        else:
+            stores = "  stored:        nothing (straight-line code keeps every value in a local)"
         return [
             f"Reverse-mode gradient of {parsed.name} ({parsed.filename}:"
             f"{parsed.func.lineno}), generated by s2sad.",
             f"  output:        {output} (seed {seed})",
             f"  differentiate: {', '.join(self.analysed.wrt)}",
             f"  active:        {', '.join(active) or '(none)'}",
-            "  stored:        nothing (straight-line code keeps every value in a local)",
+            stores,
         ]
 
     def _definition_order(self, ssa_name: str) -> int:
         if ssa_name in self.lowered.params:
             return self.lowered.params.index(ssa_name) - len(self.lowered.params)
-        for index, stmt in enumerate(self.lowered.body):
-            if stmt.targets[0].id == ssa_name:
+        for index, stmt in enumerate(walk_statements(self.lowered.body)):
+            if stored_name(stmt) == ssa_name:
                 return index
-        return len(self.lowered.body)
+        return 1 << 30
 
     def gradient_of(self, param: str) -> gast.AST:
-        if param in self.adjoints:
+        if param in self.live:
             return name(self.adjoints[param])
-        zero_name = self.namer.adjoint(param)
-        self.adjoints[param] = zero_name
+        zero_name = self.adjoint_name(param)
         zeros = _call("np.zeros_like", [name(param)])
-        self.sweep.append(assign(zero_name, zeros))
+        self.blocks[-1].append(assign(zero_name, zeros))
+        self.reads.append((None, False, {param}))
         return name(zero_name)
 
-    # -- one primal statement ----------------------------------------------
+    # -- the forward sweep ------------------------------------------------------
 
-    def statement(self, stmt: gast.Assign) -> None:
+    def forward_block(self, stmts: Sequence[gast.stmt], in_loop: bool) -> List[Any]:
+        """The primal statements, each overwrite preceded by its slot."""
+        out: List[Any] = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.If):
+                out.append(gast.If(test=copy.deepcopy(stmt.test),
+                                   body=self.forward_block(stmt.body, in_loop),
+                                   orelse=self.forward_block(stmt.orelse, in_loop)))
+                continue
+            if isinstance(stmt, (gast.For, gast.While)):
+                out.extend(self.forward_loop(stmt, in_loop))
+                continue
+            if isinstance(stmt, gast.Break):
+                out.append(gast.Break())
+                continue
+            if id(stmt) in self.analysed.guarded:
+                location = get_anno(stmt, "location")
+                out.append(gast.Expr(value=_call("require_unshared", [
+                    name(self.analysed.guarded[id(stmt)]), constant(location.line),
+                    constant(location.col)])))
+            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+            slot = _Slot(_load(target), stmt, in_loop)
+            self.slots[id(stmt)] = slot
+            out.append(slot)
+            out.append(_copied(stmt))
+        return out
+
+    def forward_loop(self, loop, in_loop: bool) -> List[Any]:
+        out: List[Any] = []
+        body = self.forward_block(loop.body, in_loop=True)
+        counted = isinstance(loop, gast.While) or _breaks(loop.body)
+        if counted:
+            counter = self.namer.named("trips" if isinstance(loop, gast.While) else "runs")
+            self.counters[id(loop)] = counter
+            self.primal_names.add(counter)
+            start = assign(counter, constant(0))
+            slot = _Slot(name(counter), start, in_loop)
+            set_anno(start, "origin", get_anno(loop, "origin"))
+            self.slots[id(start)] = slot
+            self.counters[("start", id(loop))] = start
+            out += [slot, start]
+            body.insert(0, assign(counter, gast.BinOp(left=name(counter), op=gast.Add(),
+                                                     right=constant(1))))
+        if isinstance(loop, gast.For):
+            slot = _Slot(name(loop.target.id), loop, in_loop)
+            self.slots[id(loop)] = slot
+            out.append(slot)
+            out.append(gast.For(target=copy.deepcopy(loop.target), iter=copy.deepcopy(loop.iter),
+                                body=body, orelse=[], type_comment=None))
+        else:
+            out.append(gast.While(test=copy.deepcopy(loop.test), body=body, orelse=[]))
+        return out
+
+    # -- the adjoint sweep --------------------------------------------------------
+
+    def reverse_block(self, stmts: Sequence[gast.stmt]) -> None:
+        for stmt in reversed(stmts):
+            if isinstance(stmt, (gast.For, gast.While)):
+                self.reverse_loop(stmt)
+            elif isinstance(stmt, gast.If):
+                self.reverse_if(stmt)
+            elif isinstance(stmt, gast.Break):
+                continue
+            else:
+                start = len(self.blocks[-1])
+                if is_store(stmt):
+                    self.reverse_store(stmt)
+                    self.restore(stmt)
+                else:
+                    self.reverse_assign(stmt)
+                self.record(stmt, self.blocks[-1][start:])
+
+    def record(self, stmt: gast.stmt, code: List[Any], inside: bool = False) -> None:
+        """The primal names the adjoint code of `stmt` reads (`inside`: within its body)."""
+        names = _loads(code) & self.primal_names
+        if names:
+            self.reads.append((stmt, inside, names))
+
+    def restore(self, stmt: gast.stmt) -> None:
+        slot = self.slots.get(id(stmt))
+        if slot is not None:
+            self.blocks[-1].append(_Restore(slot))
+
+    def reverse_assign(self, stmt: gast.Assign) -> None:
         target = stmt.targets[0].id
-        if target not in self.analysed.active or target not in self.adjoints:
+        deferred: List[Tuple[gast.AST, gast.AST]] = []
+        if target in self.analysed.active and target in self.live:
+            self.set_comment(stmt)
+            value = stmt.value
+            dy = name(self.adjoints[target])
+            key = op_key(value)
+            if key is None:
+                self.accumulate(value, dy, deferred, target)
+            elif key is operator.getitem:
+                self.indexed(value, dy)
+            elif key is tuple:
+                raise UnsupportedSyntaxError(
+                    "a tuple or list of values that depend on the inputs is not supported "
+                    "here", get_anno(stmt, "location"),
+                    hint="build an array with np.array([...]) or np.stack")
+            elif rules.is_differentiable(key):
+                self.apply_rule(key, value, name(target), dy, stmt, deferred, target)
+        self.live.discard(target)   # what comes before sees the adjoint of the old value
+        self.restore(stmt)
+        for operand, contribution in deferred:
+            if not self.analysed.same_shape(operand, name(target)):
+                contribution = _call("unbroadcast", [contribution, copy.deepcopy(operand)])
+            self.accumulate(operand, contribution)
+
+    def reverse_store(self, stmt: gast.stmt) -> None:
+        """c[i] = e: de += dc[i], then dc[i] = 0;  c[i] += e: de += dc[i]."""
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+        base = target.value.id
+        if base not in self.analysed.active or base not in self.live:
             return
+        self.set_comment(stmt)
+        adjoint = self.adjoints[base]
+        dy: gast.AST = gast.Subscript(value=name(adjoint), slice=copy.deepcopy(target.slice),
+                                      ctx=gast.Load())
+        augmented = isinstance(stmt, gast.AugAssign)
+        if augmented and isinstance(stmt.op, gast.Sub):
+            dy = gast.UnaryOp(op=gast.USub(), operand=dy)
+        value = stmt.value
+        if op_key(value) is None:
+            if self.analysed.is_active(value):
+                if not augmented and isinstance(value, gast.Name) and \
+                        value.id not in self.live and \
+                        self.analysed.class_of(value) != "scalar":
+                    dy = gast.Call(func=gast.Attribute(value=dy, attr="copy", ctx=gast.Load()),
+                                   args=[], keywords=[])
+                self.accumulate(value, dy)
+        elif op_key(value) is operator.getitem:
+            self.indexed(value, dy)
+        else:
+            y = gast.Subscript(value=name(base), slice=copy.deepcopy(target.slice),
+                               ctx=gast.Load())
+            self.apply_rule(op_key(value), value, y, dy, stmt)
+        if not augmented:
+            owner = self.adjoint_target(name(base))
+            zero = gast.Subscript(value=name(owner), slice=copy.deepcopy(target.slice),
+                                  ctx=gast.Store())
+            self.emit(gast.Assign(targets=[zero], value=constant(0.0), type_comment=None))
+
+    def reverse_loop(self, loop) -> None:
+        touched = self.touched(loop.body)
+        local = {v for v in touched if self.is_local_to(v, loop)}
+        carried = sorted(touched - local, key=self._definition_order)
+        indexed = self.indexed_names(loop.body)
+        start = len(self.blocks[-1])
+        for v in carried:
+            self.materialize(v, v in indexed)
+        self.record(loop, self.blocks[-1][start:])
+        entry_owned = {self.adjoints[v] for v in carried if self.adjoints[v] in self.owned}
+        self.blocks.append([])
+        self.pending_comment = None
+        self.reverse_block(loop.body)
+        start = len(self.blocks[-1])
+        for v in carried:
+            self.materialize(v, self.adjoints[v] in entry_owned)
+        self.record(loop, self.blocks[-1][start:], inside=True)
+        self.owned &= entry_owned | (self.owned - {self.adjoints[v] for v in carried})
+        body = self.blocks.pop() or [gast.Pass()]
+        self.pending_comment = None
+        counter = self.counters.get(id(loop))
+        if isinstance(loop, gast.While):
+            index = self.namer.named("_")
+            iterate = gast.Call(func=name("range"), args=[name(counter)], keywords=[])
+        else:
+            index = loop.target.id
+            iterate = _backwards(loop.iter, counter)
+        backwards = gast.For(target=name(index, gast.Store()), iter=iterate, body=body,
+                             orelse=[], type_comment=None)
+        set_anno(backwards, "comment", f"adjoint of the loop at line "
+                                       f"{get_anno(loop, 'origin')[0]}, run backwards")
+        self.blocks[-1].append(backwards)
+        self.record(loop, [gast.Expr(value=iterate)])
+        self.restore(loop)
+        if counter is not None:
+            self.restore(self.counters[("start", id(loop))])
+
+    def reverse_if(self, branch: gast.If) -> None:
+        live, owned = set(self.live), set(self.owned)
+        outcomes = []
+        for block in (branch.body, branch.orelse):
+            self.live, self.owned = set(live), set(owned)
+            self.blocks.append([])
+            self.pending_comment = None
+            self.reverse_block(block)
+            outcomes.append((self.blocks.pop(), self.live, self.owned))
+        merged = outcomes[0][1] | outcomes[1][1]
+        finished = []
+        for statements, branch_live, branch_owned in outcomes:
+            self.blocks.append(statements)
+            self.live, self.owned = branch_live, branch_owned
+            start = len(statements)
+            for v in sorted(merged - branch_live, key=self._definition_order):
+                self.materialize(v, False)
+            self.record(branch, statements[start:], inside=True)
+            finished.append((self.blocks.pop(), self.owned))
+        self.live = merged
+        self.owned = finished[0][1] & finished[1][1]
+        self.pending_comment = None
+        self.record(branch, [gast.Expr(value=branch.test)])
+        if finished[0][0] or finished[1][0]:
+            self.blocks[-1].append(gast.If(test=copy.deepcopy(branch.test),
+                                           body=finished[0][0] or [gast.Pass()],
+                                           orelse=finished[1][0]))
+
+    # -- what a loop touches --------------------------------------------------------
+
+    def touched(self, body: Sequence[gast.stmt]) -> set:
+        """Active names whose adjoint the loop's adjoint may read or change."""
+        names = set()
+        for stmt in walk_statements(body):
+            names.update(n.id for n in gast.walk(stmt) if isinstance(n, gast.Name))
+        return names & self.analysed.active
+
+    def is_local_to(self, v: str, loop) -> bool:
+        """Bound once at the top of the loop body before any use, and used nowhere else:
+        its adjoint is zero when each backward iteration starts and when it ends."""
+        if self.analysed.definitions.get(v, 0) != 1 or v == self.lowered.output_name:
+            return False
+        inside = [s for s in walk_statements(loop.body) if v in _names(s)]
+        everywhere = [s for s in walk_statements(self.lowered.body) if v in _names(s)]
+        if len(inside) != len(everywhere):
+            return False
+        for stmt in loop.body:
+            if v in _names(stmt) or isinstance(stmt, (gast.For, gast.While, gast.If)) and \
+                    any(v in _names(s) for s in walk_statements([stmt])):
+                return isinstance(stmt, gast.Assign) and not is_store(stmt) and \
+                    stmt.targets[0].id == v and v not in local_names_in(stmt.value)
+        return False
+
+    def indexed_names(self, body: Sequence[gast.stmt]) -> set:
+        """Names whose adjoint the loop writes element by element (it must own it)."""
+        names = set()
+        for stmt in walk_statements(body):
+            if is_store(stmt):
+                names.add(stored_name(stmt))
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+                    names.add(node.value.id)
+        return names
+
+    def materialize(self, v: str, own: bool) -> None:
+        """Give v's adjoint a real value here: zeros if it is known zero so far."""
+        adjoint = self.adjoint_name(v)
+        if v not in self.live:
+            scalar = self.analysed.class_of(name(v)) == "scalar" and not own
+            zero = constant(0.0) if scalar else _call("zeros_like", [name(v)])
+            self.blocks[-1].append(assign(adjoint, zero))
+            self.live.add(v)
+            self.owned.add(adjoint)
+            if not scalar and v not in self.lowered.params and not self._bound_on_entry(v):
+                self.preset.add(v)
+        elif own and adjoint not in self.owned:
+            self.blocks[-1].append(assign(adjoint, _call("np.copy", [name(adjoint)])))
+            self.owned.add(adjoint)
+
+    def _bound_on_entry(self, v: str) -> bool:
+        return any(isinstance(s, gast.Assign) and not is_store(s) and s.targets[0].id == v
+                   for s in self.lowered.body)
+
+    # -- stores ----------------------------------------------------------------
+
+    def decide_stores(self, primal: List[Any], sweep: List[Any]) -> List[_Slot]:
+        """Store a value only if the adjoint sweep reads it after it is overwritten.
+
+        A read comes after the overwrite's restore when it belongs to a statement
+        earlier in the function (not enclosing it), or to any statement of a loop
+        around both (a later backward iteration)."""
+        order, parents = {}, {}
+        _layout(self.lowered.body, order, parents, ())
+        for key, start in self.counters.items():
+            if isinstance(key, tuple):
+                loop = next(s for s in walk_statements(self.lowered.body) if id(s) == key[1])
+                order[id(start)], parents[id(start)] = order[id(loop)], parents[id(loop)]
+        slots = list(self.slots.values())
+        changed = True
+        while changed:
+            changed = False
+            for slot in slots:
+                if slot.stored or not self._overwrites(slot):
+                    continue
+                if any(slot.name in names and self._read_after(slot, stmt, inside, order,
+                                                               parents)
+                       for stmt, inside, names in self.reads):
+                    slot.stored = True
+                    changed = True
+                    index_names = set(local_names_in(slot.target)) - {slot.name}
+                    if index_names:
+                        self.reads.append((slot.stmt, False, index_names))
+        stored = [s for s in slots if s.stored]
+        for slot in stored:
+            if isinstance(slot.target, gast.Name) and slot.name not in self.lowered.params \
+                    and not self._bound_before(slot, order, parents):
+                self.preset.add(slot.name)
+        return sorted(stored, key=lambda s: order.get(id(s.stmt), 0))
+
+    def _read_after(self, slot: _Slot, reader, inside: bool, order, parents) -> bool:
+        if reader is None:
+            return True  # the zero gradient of an argument, read at the very end
+        if reader is slot.stmt and not inside:
+            return False  # the statement's own adjoint runs before the restore
+        own = id(slot.stmt)
+        reader_chain = parents[id(reader)] + ((id(reader),) if inside else ())
+        if own in reader_chain and isinstance(slot.stmt, gast.For):
+            return False  # the backward loop binds its own index
+        loops = {p for p in parents[own] if p in self._loop_ids}
+        if loops & set(reader_chain):
+            return True
+        if id(reader) in parents[own]:
+            return False  # an enclosing header runs before the body's restores
+        return order[id(reader)] < order[own]
+
+    def _bound_before(self, slot: _Slot, order, parents) -> bool:
+        """Is the name bound at the top level before the slot's statement can run?"""
+        top = parents[id(slot.stmt)][0] if parents[id(slot.stmt)] else id(slot.stmt)
+        return any(stored_name(s) == slot.name and order[id(s)] < order[top]
+                   for s in self.lowered.body
+                   if isinstance(s, gast.Assign) and not is_store(s))
+
+    @property
+    def _loop_ids(self) -> set:
+        return {id(s) for s in walk_statements(self.lowered.body)
+                if isinstance(s, (gast.For, gast.While))}
+
+    def _overwrites(self, slot: _Slot) -> bool:
+        """Can a value of the name (or element) be there already when the statement runs?"""
+        if isinstance(slot.target, gast.Subscript) or slot.in_loop or \
+                slot.name in self.lowered.params:
+            return True
+        order = {id(s): k for k, s in enumerate(walk_statements(self.lowered.body))}
+        here = order.get(id(slot.stmt), order.get(id(self._loop_of(slot.stmt)), 0))
+        return any(stored_name(s) == slot.name and order[id(s)] < here
+                   for s in walk_statements(self.lowered.body)
+                   if isinstance(s, (gast.Assign, gast.For)) and not is_store(s))
+
+    def _loop_of(self, start: gast.stmt):
+        """The loop a trip counter's `trips = 0` was made for."""
+        for key, value in self.counters.items():
+            if isinstance(key, tuple) and value is start:
+                return next(s for s in walk_statements(self.lowered.body) if id(s) == key[1])
+        return None
+
+    # -- one operation ------------------------------------------------------------
+
+    def set_comment(self, stmt: gast.stmt) -> None:
         line, text = get_anno(stmt, "origin")
         comment = f"adjoint of line {line}: {_shorten(text)}"
         if comment != self.pending_comment:
@@ -169,23 +587,10 @@ class _Reverse:
             self.comment_next = comment
         else:
             self.comment_next = None
-        value = stmt.value
-        dy = name(self.adjoints[target])
-        key = op_key(value)
-        if key is None:
-            self.accumulate(value, dy)
-        elif key is operator.getitem:
-            self.indexed(value, dy)
-        elif key is tuple:
-            raise UnsupportedSyntaxError(
-                "a tuple or list of values that depend on the inputs is not supported "
-                "here", get_anno(stmt, "location"),
-                hint="build an array with np.array([...]) or np.stack")
-        else:
-            self.apply_rule(key, value, name(target), dy, stmt)
 
-    def apply_rule(self, key: Any, value: gast.AST, y: gast.Name, dy: gast.Name,
-                   stmt: gast.Assign) -> None:
+    def apply_rule(self, key: Any, value: gast.AST, y: gast.AST, dy: gast.AST,
+                   stmt: gast.stmt, deferred: Optional[list] = None,
+                   target: Optional[str] = None) -> None:
         rule = rules.lookup(key)
         location = get_anno(value, "location") or get_anno(stmt, "location")
         if rule is None:
@@ -201,19 +606,22 @@ class _Reverse:
                 if param not in active or _is_none(partial):
                     continue
                 contribution = _times(dy, partial)
-                if rule.elementwise and not self.analysed.same_shape(active[param], y):
-                    contribution = _call("unbroadcast", [contribution,
-                                                         copy.deepcopy(active[param])])
-                self.accumulate(active[param], contribution)
+                operand = active[param]
+                if deferred is not None and _is_name(operand, target):
+                    deferred.append((operand, contribution))
+                    continue
+                if rule.elementwise and not self.analysed.same_shape(operand, y):
+                    contribution = _call("unbroadcast", [contribution, copy.deepcopy(operand)])
+                self.accumulate(operand, contribution)
         else:
             keep = tuple(f"d{p}" for p in rule.params)
             statements, _ = instantiate(rule.template, {"dy": dy, "y": y, **bound},
                                         self._template_local, keep=keep)
             for stmt_ in statements:
-                target = stmt_.targets[0].id if isinstance(stmt_, gast.Assign) and \
+                target_ = stmt_.targets[0].id if isinstance(stmt_, gast.Assign) and \
                     isinstance(stmt_.targets[0], gast.Name) else None
-                if target in keep:
-                    param = rule.params[keep.index(target)]
+                if target_ in keep:
+                    param = rule.params[keep.index(target_)]
                     if param in active:
                         self.accumulate(active[param], stmt_.value)
                 else:
@@ -246,49 +654,67 @@ class _Reverse:
         return {p: (v if isinstance(v, gast.AST) else constant(v))
                 for p, v in bound.arguments.items()}
 
-    def indexed(self, value: gast.Subscript, dy: gast.Name) -> None:
+    def indexed(self, value: gast.Subscript, dy: gast.AST) -> None:
         """y = a[index]  ->  da[index] += dy  (np.add.at where indices may repeat)."""
-        base = value.value
-        if not self.analysed.is_active(base):
+        if not self.analysed.is_active(value.value):
             return
-        adjoint_name = self.adjoint_target(base, zero_init=True)
-        index = copy.deepcopy(value.slice)
-        if _basic_index(index):
-            target = gast.Subscript(value=name(adjoint_name), slice=index,
-                                    ctx=gast.Store())
-            self.emit(gast.AugAssign(target=target, op=gast.Add(), value=dy))
-        else:
-            call = _call("np.add.at", [name(adjoint_name), _index_expression(index), dy])
-            self.emit(gast.Expr(value=call))
+        atom = gast.Subscript(value=value.value, slice=value.slice, ctx=gast.Load())
+        self.accumulate(atom, dy)
 
     # -- accumulation -------------------------------------------------------
 
-    def adjoint_target(self, base: gast.Name, zero_init: bool) -> str:
-        """The adjoint of `base` as an array only this name holds, to write into."""
-        existing = self.adjoints.get(base.id)
+    def adjoint_name(self, v: str) -> str:
+        existing = self.adjoints.get(v)
         if existing is None:
-            existing = self.namer.adjoint(base.id)
-            self.adjoints[base.id] = existing
-            self.emit(assign(existing, _call("np.zeros_like", [name(base.id)])))
-        elif existing not in self.owned:
-            self.emit(assign(existing, _call("np.copy", [name(existing)])))
-        self.owned.add(existing)
+            existing = self.namer.adjoint(v)
+            self.adjoints[v] = existing
         return existing
 
-    def accumulate(self, arg: gast.AST, contribution: gast.AST) -> None:
+    def adjoint_target(self, base: gast.Name) -> str:
+        """The adjoint of `base` as an array only this name holds, to write into."""
+        adjoint = self.adjoint_name(base.id)
+        if base.id not in self.live:
+            self.emit(assign(adjoint, _call("np.zeros_like", [name(base.id)])))
+            self.live.add(base.id)
+        elif adjoint not in self.owned:
+            self.emit(assign(adjoint, _call("np.copy", [name(adjoint)])))
+        self.owned.add(adjoint)
+        return adjoint
+
+    def accumulate(self, arg: gast.AST, contribution: gast.AST,
+                   deferred: Optional[list] = None, target: Optional[str] = None) -> None:
         if not self.analysed.is_active(arg):
             return
+        if deferred is not None and _is_name(arg, target):
+            deferred.append((arg, contribution))
+            return
+        if isinstance(arg, gast.Subscript):
+            self.accumulate_element(arg, contribution)
+            return
         self._share_names_in(contribution)
-        existing = self.adjoints.get(arg.id)
-        if existing is None:
-            existing = self.namer.adjoint(arg.id)
-            self.adjoints[arg.id] = existing
+        existing = self.adjoint_name(arg.id)
+        if arg.id not in self.live:
+            self.live.add(arg.id)
             self.emit(assign(existing, contribution))
-            self.owned.discard(existing)
+            if isinstance(contribution, (gast.BinOp, gast.UnaryOp)):
+                self.owned.add(existing)
+            else:
+                self.owned.discard(existing)
         else:
             total = gast.BinOp(left=name(existing), op=gast.Add(), right=contribution)
             self.emit(assign(existing, total))
             self.owned.add(existing)  # arithmetic made a new array
+
+    def accumulate_element(self, atom: gast.Subscript, contribution: gast.AST) -> None:
+        """da[i] += e, or np.add.at(da, index, e) where the index may repeat."""
+        adjoint = self.adjoint_target(atom.value)
+        index = copy.deepcopy(atom.slice)
+        if _basic_index(index, self.lowered.int_names):
+            target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
+            self.emit(gast.AugAssign(target=target, op=gast.Add(), value=contribution))
+        else:
+            call = _call("np.add.at", [name(adjoint), _index_expression(index), contribution])
+            self.emit(gast.Expr(value=call))
 
     def _share_names_in(self, expression: gast.AST) -> None:
         """A value that is not computed by arithmetic may be the very array it reads."""
@@ -301,7 +727,7 @@ class _Reverse:
         if self.comment_next:
             set_anno(stmt, "comment", self.comment_next)
             self.comment_next = None
-        self.sweep.append(stmt)
+        self.blocks[-1].append(stmt)
 
     def emit_all(self, statements: Sequence[gast.stmt]) -> None:
         for stmt in statements:
@@ -309,6 +735,115 @@ class _Reverse:
 
     def _template_local(self, local: str) -> str:
         return self.namer.temp()
+
+
+# -- sweeps as lists of statements and markers -------------------------------------
+
+def _layout(body, order: Dict[int, int], parents: Dict[int, tuple], chain: tuple) -> None:
+    """Pre-order position and enclosing compound statements of every statement."""
+    for stmt in body:
+        order[id(stmt)] = len(order)
+        parents[id(stmt)] = chain
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            _layout(stmt.body, order, parents, chain + (id(stmt),))
+            _layout(stmt.orelse, order, parents, chain + (id(stmt),))
+
+
+def _resolved(body: List[Any]) -> List[gast.stmt]:
+    """Slots become pushes, restores become pops (or vanish); empty blocks get `pass`."""
+    out: List[gast.stmt] = []
+    for item in body:
+        if isinstance(item, _Slot):
+            if item.stored:
+                out.append(item.push())
+            continue
+        if isinstance(item, _Restore):
+            if item.slot.stored:
+                out.append(item.slot.pop())
+            continue
+        if isinstance(item, (gast.For, gast.While, gast.If)):
+            item.body = _resolved(item.body) or [gast.Pass()]
+            item.orelse = _resolved(item.orelse)
+            if isinstance(item, gast.If) and _is_pass(item.body) and not item.orelse:
+                continue
+        out.append(item)
+    return out
+
+
+def _is_pass(body: List[gast.stmt]) -> bool:
+    return all(isinstance(s, gast.Pass) for s in body)
+
+
+def _loads(body: List[Any]) -> set:
+    names = set()
+    for item in body:
+        if isinstance(item, (_Slot, _Restore)):
+            continue
+        if isinstance(item, (gast.For, gast.While, gast.If)):
+            names |= _loads(item.body) | _loads(item.orelse)
+            header = item.iter if isinstance(item, gast.For) else item.test
+            names |= {n.id for n in gast.walk(header) if isinstance(n, gast.Name)}
+            continue
+        names |= {n.id for n in gast.walk(item)
+                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return names
+
+
+def _names(stmt: gast.stmt) -> set:
+    """Names a simple statement (or a compound one's header) mentions."""
+    if isinstance(stmt, gast.For):
+        parts = [stmt.target, stmt.iter]
+    elif isinstance(stmt, (gast.While, gast.If)):
+        parts = [stmt.test]
+    else:
+        parts = [stmt]
+    return {n.id for part in parts for n in gast.walk(part) if isinstance(n, gast.Name)}
+
+
+def _breaks(body: Sequence[gast.stmt]) -> bool:
+    """A break of this loop (not of a loop nested in it)."""
+    for stmt in body:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
+
+
+def _backwards(iterate: gast.Call, counter: Optional[str]) -> gast.AST:
+    """The iterations of a for loop in reverse: the first `counter` only, after a break."""
+    forwards = get_anno(iterate.func, "resolved") is not builtins.reversed
+    sequence = copy.deepcopy(iterate if forwards else iterate.args[0])
+    if not forwards:
+        sequence = gast.Subscript(value=sequence, slice=gast.Slice(
+            lower=None, upper=None, step=constant(-1)), ctx=gast.Load())
+    if counter is not None:
+        sequence = gast.Subscript(value=sequence, slice=gast.Slice(
+            lower=None, upper=name(counter), step=None), ctx=gast.Load())
+    elif not forwards:
+        return copy.deepcopy(iterate.args[0])
+    return gast.Call(func=name("reversed"), args=[sequence], keywords=[])
+
+
+def _copied(stmt: gast.stmt) -> gast.stmt:
+    new = copy.deepcopy(stmt)
+    for key in ("origin", "location"):
+        set_anno(new, key, get_anno(stmt, key))
+    return new
+
+
+def _load(target: gast.AST) -> gast.AST:
+    node = copy.deepcopy(target)
+    node.ctx = gast.Load()
+    return node
+
+
+def _is_name(node: gast.AST, identifier: Optional[str]) -> bool:
+    return identifier is not None and isinstance(node, gast.Name) and node.id == identifier
+
+
+def _text(node: gast.AST) -> str:
+    return gast.unparse(node).strip()
 
 
 # -- small AST helpers ----------------------------------------------------------
@@ -356,13 +891,18 @@ def _factors(node: gast.AST) -> Tuple[bool, List[Tuple[gast.operator, gast.AST]]
     return False, [(gast.Mult(), node)]
 
 
-def _basic_index(index: gast.AST) -> bool:
-    """Constant ints, slices, None and Ellipsis never repeat an element."""
+def _basic_index(index: gast.AST, int_names=frozenset()) -> bool:
+    """Ints, slices, None and Ellipsis never repeat an element (an index array may)."""
     if isinstance(index, gast.Tuple):
-        return all(_basic_index(e) for e in index.elts)
+        return all(_basic_index(e, int_names) for e in index.elts)
     if isinstance(index, gast.Slice):
-        return all(p is None or isinstance(p, gast.Constant)
-                   for p in (index.lower, index.upper, index.step))
+        return True
+    if isinstance(index, gast.BinOp):
+        return _basic_index(index.left, int_names) and _basic_index(index.right, int_names)
+    if isinstance(index, gast.UnaryOp):
+        return _basic_index(index.operand, int_names)
+    if isinstance(index, gast.Name):
+        return index.id in int_names
     return isinstance(index, gast.Constant) and (
         index.value is None or index.value is Ellipsis
         or isinstance(index.value, int) and not isinstance(index.value, bool))

@@ -10,6 +10,19 @@ from typing import Any
 import numpy as np
 
 
+def zeros_like(x: Any) -> Any:
+    """A zero adjoint for x: 0.0 for a Python number, a fresh float array otherwise.
+
+    (None stands for a name a loop has not bound yet; nothing ever adds to it.)"""
+    if x is None or isinstance(x, (float, int)):
+        return 0.0
+    dtype = np.result_type(x, np.float32) if np.issubdtype(np.result_type(x), np.inexact) \
+        else np.float64
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return np.zeros((), dtype)[()]
+    return np.zeros(np.shape(x), dtype)
+
+
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum `g` down to the shape of `x`: the adjoint of broadcasting `x` up."""
     shape = np.shape(x)
@@ -85,7 +98,7 @@ def dot_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
 
 
 __all__ = ["unbroadcast", "unsum", "unindex", "matmul_adjoint_a", "matmul_adjoint_b",
-           "dot_adjoint_a", "dot_adjoint_b"]
+           "dot_adjoint_a", "dot_adjoint_b", "zeros_like"]
 
 
 class NonScalarOutput(ValueError):
@@ -103,3 +116,21 @@ def require_scalar(y: Any) -> None:
 
 
 __all__ += ["require_scalar"]
+
+
+class SharedUpdate(ValueError):
+    """Raised where `v += e` would update, in place, an array another name still reads."""
+
+    def __init__(self, line: int, col: int):
+        self.line, self.col = line, col
+        super().__init__(f"in-place update of a shared array at line {line}")
+
+
+def require_unshared(value: Any, line: int, col: int) -> None:
+    """`v += e` on a number rebinds v; on an array NumPy writes into it, and another name
+    that shares the array would see the change, which s2sad does not follow."""
+    if isinstance(value, np.ndarray):
+        raise SharedUpdate(line, col)
+
+
+__all__ += ["require_unshared"]

@@ -884,18 +884,8 @@ def copy_method(x):
 # -- known traps ---------------------------------------------------------------------
 
 
-def augmented_assignment_through_alias(x):
-    """y = x; y += 1.0 updates x's array in place too (aliasing)."""
-    y = x
-    y += 1.0
-    return np.sum(x * y)
 
 
-def augmented_assignment_through_view(x):
-    """y = x[1:3]; y *= 2.0 updates x through a slice view."""
-    y = x[1:3]
-    y *= 2.0
-    return np.sum(x ** 2)
 
 
 def keepdims_total_times_vector(A, x):

@@ -326,6 +326,10 @@ def has_user_helper_dotted(x):
     return errcases_helpers.smooth_step(x)  # E:user_helper_dotted
 
 
+def has_source_helper(x):
+    return errcases_helpers.shifted_softplus(x)
+
+
 def has_constant_no_rule_call(x):
     return x * np.sinc(0.5)
 

@@ -1,11 +1,13 @@
-"""User helpers that live in another module and have no derivative rule.
+"""Helpers in another module than the functions that call them.
 
-Used by tests/errcases_functions.py: calling them from a differentiated function
-must be refused with NoDerivativeRuleError whose hint shows how to register a rule.
+The first four are made by `exec`, so their source cannot be read: s2sad cannot
+inline them, and a call from a differentiated function must be refused with
+NoDerivativeRuleError whose hint shows how to register a rule. The last one has
+source and is inlined, from this module's own globals.
 """
 import numpy as np
 
-
+exec(compile('''
 def softplus(x):
     return np.log1p(np.exp(x))
 
@@ -20,3 +22,11 @@ def cube(x):
 
 def cube_with_other_name(t):
     return t * t * t
+''', "<errcases_helpers exec>", "exec"))
+
+OFFSET = 0.25
+
+
+def shifted_softplus(x, shift=OFFSET):
+    """Read here through this module's globals (np, OFFSET), not the caller's."""
+    return np.log1p(np.exp(x - shift))

@@ -235,6 +235,19 @@ BAD = textwrap.dedent("""\
         for i in range(3):
             s = s + x
         return s
+
+
+    def with_loop_else(x):
+        s = 0.0
+        for i in range(3):
+            s = s + x
+        else:
+            s = s * 2.0
+        return s
+
+
+    def recursive(x):
+        return recursive(x * 0.5) + 1.0
     """)
 
 
@@ -256,15 +269,14 @@ def line_of(text, needle):
 UNSUPPORTED = [
     ("with_lambda", "lambda t", "lambda"),
     ("with_try", "try:", "try"),
-    ("calls_helper", "helper(x) + 1.0", "no derivative rule"),
-    ("with_loop", "for i in", "for loops"),
+    ("with_loop_else", "s = s * 2.0", "else block"),
+    ("recursive", "recursive(x * 0.5)", "recursive call"),
 ]
 
 
-# ssa lowers calls without looking up derivative rules, so only grad refuses calls_helper
 @pytest.mark.parametrize("command, func, construct, words",
                          [("grad", *case) for case in UNSUPPORTED] +
-                         [("ssa", *case) for case in UNSUPPORTED if case[0] != "calls_helper"])
+                         [("ssa", *case) for case in UNSUPPORTED])
 def test_unsupported_construct_exits_1_with_a_diagnostic(bad, command, func, construct,
                                                          words):
     result = cli(command, f"{bad}:{func}", cwd=bad.parent)
@@ -285,9 +297,16 @@ def test_unsupported_construct_exits_1_with_a_diagnostic(bad, command, func, con
     assert any(text.startswith("hint: ") for text in lines[3:])
 
 
-def test_ssa_lowers_a_call_that_grad_refuses(bad):
+def test_ssa_inlines_a_helper_of_the_users(bad):
     out = ok(cli("ssa", f"{bad}:calls_helper"))
-    assert "a = helper(x)" in out
+    assert "a = x * 2" in out and " helper(" not in out
+
+
+def test_grad_of_a_loop_prints_the_loop_run_backwards(bad):
+    out = ok(cli("grad", f"{bad}:with_loop"))
+    assert "for i in range(3):" in out
+    assert "for i in reversed(range(3)):" in out
+    assert "#   stored:        nothing" in out
 
 
 def test_transform_error_writes_no_output_file(bad):
