@@ -150,22 +150,34 @@ def _useful(lowered: Lowered, is_differentiable) -> Set[str]:
 
 def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_rule) -> None:
     """The adjoint runs only once the output is known to be a scalar, and an
-    elementwise result with no dimensions has operands with no dimensions."""
+    elementwise result with no dimensions has operands with no dimensions.
+
+    A name bound in a loop (p = p * x + c[i]) takes part when every binding of it
+    is elementwise: each of its values then reaches the output elementwise."""
     if isinstance(lowered.output, tuple) or not is_local(lowered.output):
         return
     counts = definitions(lowered)
-    scalars = {lowered.output.id}
-    top_level = [(s.targets[0].id, s.value) for s in lowered.body
-                 if isinstance(s, gast.Assign) and not is_store(s)]
-    for target, value in reversed(top_level):
-        if target not in scalars or counts.get(target, 0) != 1:
-            continue
+    bindings = [(s.targets[0].id, s.value) for s in walk_statements(lowered.body)
+                if isinstance(s, gast.Assign) and not is_store(s)]
+    kinds: Dict[str, set] = {}
+    for target, value in bindings:
         key = op_key(value)
-        kind = "copy" if key is None else shape_rule(key, value)
-        if kind in ("copy", "unary", "binary"):
-            scalars.update(n.id for n in op_operands(value) if is_local(n))
+        kinds.setdefault(target, set()).add("copy" if key is None else shape_rule(key, value))
+    elementwise = {n for n, k in kinds.items() if k <= {"copy", "unary", "binary"}}
+    eligible = {n for n in kinds if counts.get(n, 0) == 1} | elementwise
+    scalars = {lowered.output.id}
+    size = 0
+    while size != len(scalars):
+        size = len(scalars)
+        for target, value in reversed(bindings):
+            if target not in scalars or target not in eligible:
+                continue
+            key = op_key(value)
+            kind = "copy" if key is None else shape_rule(key, value)
+            if kind in ("copy", "unary", "binary"):
+                scalars.update(n.id for n in op_operands(value) if is_local(n))
     for scalar in scalars:
-        if counts.get(scalar, 0) == 1:
+        if scalar in eligible or scalar in lowered.params:
             classes[scalar] = SCALAR
 
 
@@ -310,6 +322,20 @@ def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) 
 
 
 _ANY = "any"   # a rank not constrained yet (the optimistic start of _ranks)
+
+
+def assumed_ranks(lowered: Lowered) -> Dict[str, Optional[int]]:
+    """Ranks for showing a loop function's gradient before any call: an argument read
+    only as a[i] (or A[i, j]) with integer indices is taken to have that many axes."""
+    arities: Dict[str, set] = {p: set() for p in lowered.params}
+    ints = _int_names(lowered)
+    for node in (n for s in walk_statements(lowered.body) for n in gast.walk(s)):
+        if isinstance(node, gast.Subscript) and is_local(node.value) and \
+                node.value.id in arities:
+            parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+            whole = all(_is_int(p, {}, ints) for p in parts)
+            arities[node.value.id].add(len(parts) if whole else None)
+    return {p: found.pop() if len(found) == 1 else None for p, found in arities.items()}
 
 
 def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optional[int]:

@@ -395,8 +395,10 @@ class _Lowerer:
     def function_body(self, body: Sequence[gast.stmt], label: str, root: bool):
         """Lower a body; return the atom (or tuple of atoms) it returns."""
         if _single_final_return(body):
-            self.scope.carried = _carried_names(body)
-            for stmt in body[:-1]:
+            # no early return: only loops' break and continue need restructuring
+            structured = _Exits(name(label, gast.Store()), label).block(body[:-1], False)
+            self.scope.carried = _carried_names(structured)
+            for stmt in structured:
                 self.statement(stmt)
             self.set_origin(body[-1])
             return self.return_(body[-1], root)
@@ -474,7 +476,7 @@ class _Lowerer:
                     f"cannot unpack the result of {frontend._dotted(value.func)}() into "
                     f"{len(targets)} names", self.parsed.locate(value),
                     hint="match the number of names to the values the helper returns")
-            values: List[gast.AST] = list(atoms)
+            values: List[gast.AST] = [_Lowered(atom) for atom in atoms]
         elif isinstance(value, (gast.Tuple, gast.List)):
             values = list(value.elts)
             if len(values) != len(targets):
@@ -905,6 +907,8 @@ class _Lowerer:
             return self.attribute(node)
         if isinstance(node, gast.Subscript):
             base = self.expr(node.value)
+            if is_subscript_atom(base):
+                base = self.emit(base, None, node.value)  # a[i][1:]: index the row
             index = self.index(node.slice)
             return gast.Subscript(value=base, slice=index, ctx=gast.Load())
         if isinstance(node, (gast.Tuple, gast.List)):

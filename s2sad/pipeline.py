@@ -59,12 +59,18 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     checks; straight-line code is the same for every rank and ignores them."""
     lowered = lower_function(parsed)
     loops = has_loops(lowered)
+    assumed = loops and param_ranks is None
+    if assumed:
+        param_ranks = analysis.assumed_ranks(lowered)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks if loops else None)
     generated = reverse.reverse(analysed, with_value=with_value)
-    if loops and param_ranks:
+    if loops and any(r is not None for r in param_ranks.values()):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(param_ranks.get(p))}" for p in lowered.params))
+        if assumed:
+            generated.header.append("                 (ranks read from how the body indexes "
+                                    "them; a call compiles for its own arguments)")
     if optimize_code:
         optimize.optimize(generated.func, generated.versions)
     source = codegen.to_source(generated, user_module, export)

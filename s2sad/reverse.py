@@ -244,8 +244,8 @@ class _Reverse:
             if isinstance(stmt, (gast.For, gast.While)):
                 out.extend(self.forward_loop(stmt, in_loop))
                 continue
-            if isinstance(stmt, gast.Break):
-                out.append(gast.Break())
+            if isinstance(stmt, (gast.Break, gast.Pass)):
+                out.append(type(stmt)())
                 continue
             if id(stmt) in self.analysed.guarded:
                 location = get_anno(stmt, "location")
@@ -293,7 +293,7 @@ class _Reverse:
                 self.reverse_loop(stmt)
             elif isinstance(stmt, gast.If):
                 self.reverse_if(stmt)
-            elif isinstance(stmt, gast.Break):
+            elif isinstance(stmt, (gast.Break, gast.Pass)):
                 continue
             else:
                 start = len(self.blocks[-1])
@@ -384,7 +384,10 @@ class _Reverse:
         for v in carried:
             self.materialize(v, v in indexed)
         self.record(loop, self.blocks[-1][start:])
-        entry_owned = {self.adjoints[v] for v in carried if self.adjoints[v] in self.owned}
+        entry_owned = {self.adjoints[v] for v in carried
+                       if v in indexed and self.adjoints[v] in self.owned}
+        for v in local:
+            self.live.discard(v)  # nothing outside the loop adds to it
         self.blocks.append([])
         self.pending_comment = None
         self.reverse_block(loop.body)
@@ -450,28 +453,36 @@ class _Reverse:
         return names & self.analysed.active
 
     def is_local_to(self, v: str, loop) -> bool:
-        """Bound once at the top of the loop body before any use, and used nowhere else:
-        its adjoint is zero when each backward iteration starts and when it ends."""
-        if self.analysed.definitions.get(v, 0) != 1 or v == self.lowered.output_name:
+        """Used only inside the loop, and bound at the top of its body (or of a loop in
+        it) before any use: its adjoint is zero whenever a backward iteration starts
+        or ends, so it needs no zeros and its first contribution is assigned."""
+        if v == self.lowered.output_name or v in self.lowered.params:
             return False
         inside = [s for s in walk_statements(loop.body) if v in _names(s)]
         everywhere = [s for s in walk_statements(self.lowered.body) if v in _names(s)]
         if len(inside) != len(everywhere):
             return False
         for stmt in loop.body:
-            if v in _names(stmt) or isinstance(stmt, (gast.For, gast.While, gast.If)) and \
-                    any(v in _names(s) for s in walk_statements([stmt])):
-                return isinstance(stmt, gast.Assign) and not is_store(stmt) and \
-                    stmt.targets[0].id == v and v not in local_names_in(stmt.value)
+            mentions = [s for s in walk_statements([stmt]) if v in _names(s)]
+            if not mentions:
+                continue
+            if isinstance(stmt, (gast.For, gast.While)):
+                return self.is_local_to(v, stmt)
+            return isinstance(stmt, gast.Assign) and not is_store(stmt) and \
+                stmt.targets[0].id == v and v not in local_names_in(stmt.value) and \
+                self.analysed.definitions.get(v, 0) == 1
         return False
 
     def indexed_names(self, body: Sequence[gast.stmt]) -> set:
-        """Names whose adjoint the loop writes element by element (it must own it)."""
+        """Names whose adjoint the loop writes element by element (it must own it):
+        arrays read by element (da[i] += ...) and arrays overwritten by element
+        (dc[i] = 0.0 after the adjoint of c[i] = e)."""
         names = set()
         for stmt in walk_statements(body):
-            if is_store(stmt):
+            if isinstance(stmt, gast.Assign) and is_store(stmt):
                 names.add(stored_name(stmt))
-            for node in gast.walk(stmt):
+            parts = [stmt.value] if isinstance(stmt, (gast.Assign, gast.AugAssign)) else []
+            for node in (n for part in parts for n in gast.walk(part)):
                 if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
                     names.add(node.value.id)
         return names
@@ -534,15 +545,15 @@ class _Reverse:
     def _read_after(self, slot: _Slot, reader, inside: bool, order, parents) -> bool:
         if reader is None:
             return True  # the zero gradient of an argument, read at the very end
-        if reader is slot.stmt and not inside:
-            return False  # the statement's own adjoint runs before the restore
         own = id(slot.stmt)
         reader_chain = parents[id(reader)] + ((id(reader),) if inside else ())
         if own in reader_chain and isinstance(slot.stmt, gast.For):
             return False  # the backward loop binds its own index
         loops = {p for p in parents[own] if p in self._loop_ids}
-        if loops & set(reader_chain):
-            return True
+        if loops & (set(reader_chain) | {id(reader)}):
+            return True  # a later backward iteration reads it
+        if reader is slot.stmt and not inside:
+            return False  # the statement's own adjoint runs before the restore
         if id(reader) in parents[own]:
             return False  # an enclosing header runs before the body's restores
         return order[id(reader)] < order[own]
@@ -691,10 +702,12 @@ class _Reverse:
         if isinstance(arg, gast.Subscript):
             self.accumulate_element(arg, contribution)
             return
-        self._share_names_in(contribution)
         existing = self.adjoint_name(arg.id)
         if arg.id not in self.live:
             self.live.add(arg.id)
+            if _is_name(contribution, existing):
+                return  # s = s + t: the adjoint of the old s is that of the new one
+            self._share_names_in(contribution)
             self.emit(assign(existing, contribution))
             if isinstance(contribution, (gast.BinOp, gast.UnaryOp)):
                 self.owned.add(existing)
