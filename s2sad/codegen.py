@@ -88,6 +88,10 @@ def _mark_block(body: List[gast.stmt]) -> List[gast.stmt]:
         if comment:
             out.append(gast.Expr(value=gast.Constant(value=_COMMENT_MARK + comment,
                                                      kind=None)))
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            stmt = copy.copy(stmt)
+            stmt.body = _mark_block(stmt.body)
+            stmt.orelse = _mark_block(stmt.orelse)
         out.append(stmt)
     return out
 

@@ -603,6 +603,7 @@ class _Lowerer:
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
         self.forget(assigned_names(body + orelse))
+        self.set_origin(stmt)
         self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
 
     def for_(self, stmt: gast.For) -> None:
@@ -612,6 +613,7 @@ class _Lowerer:
         self.int_names.add(counter)
         body = self.block(stmt.body, prefix=elements)
         self.forget(assigned_names(body))
+        self.set_origin(stmt)
         loop = gast.For(target=name(counter, gast.Store()), iter=iterate, body=body,
                         orelse=[], type_comment=None)
         self.emit(loop, stmt)

@@ -65,9 +65,9 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks if loops else None)
     generated = reverse.reverse(analysed, with_value=with_value)
-    if loops and any(r is not None for r in param_ranks.values()):
+    if loops and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
-            f"{p} {_rank_text(param_ranks.get(p))}" for p in lowered.params))
+            f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))
         if assumed:
             generated.header.append("                 (ranks read from how the body indexes "
                                     "them; a call compiles for its own arguments)")

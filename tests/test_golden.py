@@ -17,6 +17,8 @@ CASES = [
     ("seed002_grad_f.py", functions.f, 0),
     ("lecture_grad_F.py", functions.F, (0, 1)),
     ("regression_grad.py", functions.regression, 0),
+    ("convolution_grad.py", functions.convolution, (0, 1)),
+    ("horner_grad.py", functions.horner, (0, 1)),
 ]
 
 

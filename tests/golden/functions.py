@@ -13,3 +13,22 @@ def F(x: float, y: float):
 def regression(A, X, Y):
     D = X @ A - Y
     return D @ D
+
+
+def convolution(a, b):
+    """Lecture 3.1: the loop c[i + k] += a[i] * b[k]."""
+    n = len(a)
+    m = len(b)
+    c = np.zeros(n + m - 1)
+    for i in range(n):
+        for k in range(m):
+            c[i + k] += a[i] * b[k]
+    return np.sum(c ** 2)
+
+
+def horner(x: float, c):
+    """One value stored per iteration: the p that p = p * x + c[i] overwrites."""
+    p = 0.0
+    for i in range(len(c)):
+        p = p * x + c[i]
+    return p
