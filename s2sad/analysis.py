@@ -465,10 +465,19 @@ def _aliased(value: gast.AST):
     """The local name whose array `value` may share."""
     if is_local(value):
         return value.id
-    if op_key(value) in VIEW_FUNCTIONS:
+    key = op_key(value)
+    if key is operator.getitem and _advanced(value.slice):
+        return None  # x[[0, 0, 2]] copies
+    if key in VIEW_FUNCTIONS:
         first = op_operands(value)[0]
         return first.id if is_local(first) else None
     return None
+
+
+def _advanced(index: gast.AST) -> bool:
+    """An index with a list in it: NumPy's advanced indexing, which copies."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return any(isinstance(p, gast.List) for p in parts)
 
 
 def _element(value: gast.AST, int_names) -> bool:

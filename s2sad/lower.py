@@ -76,6 +76,12 @@ VIEW_FUNCTIONS = frozenset({
     np.asarray, np.swapaxes, np.moveaxis, np.broadcast_to, np.atleast_1d, np.atleast_2d,
     np.atleast_3d, np.diagonal,
 })
+# Calls that make a new array: each call its own object, so never shared (CSE),
+# since one of them may be written into.
+FRESH_ARRAYS = frozenset({
+    np.copy, np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like,
+    np.empty_like, np.full_like, np.array, np.arange, np.linspace, np.eye, np.identity,
+})
 # Index arithmetic kept inline in a subscript (c[i + k]): recomputed, never stored.
 _INDEX_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 # Library code is never inlined: a call into it needs a rule.
@@ -1070,7 +1076,7 @@ class _Lowerer:
 
     def _shareable(self, value: gast.AST) -> bool:
         key = op_key(value)
-        return key is not None and self.is_pure(key) and \
+        return key is not None and self.is_pure(key) and key not in FRESH_ARRAYS and \
             not any(is_subscript_atom(n) for n in gast.walk(value))
 
     def forget(self, names: Set[str]) -> None:

@@ -5,8 +5,10 @@
   coalesce_versions  x_1 -> x when the two versions are never alive together
   accumulate_inplace dv = dv + e -> dv += e when no other name can see dv's array
 
-`optimize` runs them to a fixed point. The passes treat the body as straight-line
-code, which is all the reverse pass produces at present.
+`optimize` runs them to a fixed point. The passes work on the function's top-level
+statements; a loop or branch is one opaque statement to them, reading every name
+it mentions and binding every name it assigns, and nothing inside it is removed
+or renamed. A `tape.pop()` is never removed: the tape is a stack.
 """
 from __future__ import annotations
 
@@ -185,7 +187,7 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
             kept.append(stmt)
             continue
         defined = _defined_name(stmt)
-        if defined is not None and defined not in live:
+        if defined is not None and defined not in live and not _pops(stmt):
             changed = True
             _move_comment(stmt, kept)
             continue
@@ -195,6 +197,20 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
         kept.append(stmt)
     func.body = list(reversed(kept))
     return changed
+
+
+def _pops(stmt: gast.stmt) -> bool:
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) and \
+        _dotted(stmt.value.func) == "tape.pop"
+
+
+def _compound(stmt: gast.stmt) -> bool:
+    return isinstance(stmt, (gast.For, gast.While, gast.If))
+
+
+def _names_in_compound(body: List[gast.stmt]) -> Set[str]:
+    return {n.id for stmt in body if _compound(stmt) for n in gast.walk(stmt)
+            if isinstance(n, gast.Name)}
 
 
 def _move_comment(removed: gast.stmt, kept_reversed: List[gast.stmt]) -> None:
@@ -219,10 +235,11 @@ def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str]) -> bool:
     params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     changed = False
     kept = set()
+    in_blocks = _names_in_compound(func.body)
     for version, base in versions.items():
         primal = version[1:] if version.startswith("d") and version[1:] in versions \
             else None
-        if primal in kept or version in params or \
+        if primal in kept or version in params or {version, base} & in_blocks or \
                 not _lifetimes_disjoint(func.body, version, base, params):
             kept.add(version)
             continue
@@ -280,6 +297,15 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
     changed = False
     body = func.body
     for index, stmt in enumerate(body):
+        if _compound(stmt):
+            # a loop or branch may alias anything it touches: one group, none fresh
+            touched = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+            for name_ in list(touched):
+                touched |= group.get(name_, set())
+            for name_ in touched:
+                group[name_] = touched
+                fresh[name_] = False
+            continue
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
             continue
         target = stmt.targets[0].id
