@@ -525,7 +525,8 @@ class _Reverse:
         while changed:
             changed = False
             for slot in slots:
-                if slot.stored or not self._overwrites(slot):
+                if slot.stored or not self._overwrites(slot) or \
+                        self._same_every_time(slot, parents):
                     continue
                 if any(slot.name in names and self._read_after(slot, stmt, inside, order,
                                                                parents)
@@ -557,6 +558,22 @@ class _Reverse:
         if id(reader) in parents[own]:
             return False  # an enclosing header runs before the body's restores
         return order[id(reader)] < order[own]
+
+    def _same_every_time(self, slot: _Slot, parents) -> bool:
+        """`a = -lam` in a loop that never changes lam: what it overwrites is what it
+        writes (after the first time, and the first value is never read back)."""
+        stmt = slot.stmt
+        if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
+                self.analysed.definitions.get(slot.name, 0) != 1 or not parents[id(stmt)]:
+            return False
+        key = op_key(stmt.value)
+        if key is not None and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp)) \
+                and not rules.has_rule(key):
+            return False  # a call s2sad knows nothing of may give a new value each time
+        outermost = next(s for s in walk_statements(self.lowered.body)
+                         if id(s) == parents[id(stmt)][0])
+        changing = {stored_name(s) for s in walk_statements([outermost])}
+        return not set(local_names_in(stmt.value)) & (changing | {slot.name})
 
     def _bound_before(self, slot: _Slot, order, parents) -> bool:
         """Is the name bound at the top level before the slot's statement can run?"""
