@@ -462,12 +462,26 @@ class _Reverse:
         everywhere = [s for s in walk_statements(self.lowered.body) if v in _names(s)]
         if len(inside) != len(everywhere):
             return False
-        for stmt in loop.body:
-            mentions = [s for s in walk_statements([stmt]) if v in _names(s)]
-            if not mentions:
+        return self._bound_first(v, loop.body, len(inside))
+
+    def _bound_first(self, v: str, block: Sequence[gast.stmt], mentions: int) -> bool:
+        """The first statement of `block` that mentions v binds it, once and for all
+        (or a loop or one branch in the block holds every mention and binds it first)."""
+        for stmt in block:
+            inner = [s for s in walk_statements([stmt]) if v in _names(s)]
+            if not inner:
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
-                return self.is_local_to(v, stmt)
+                return len(inner) == mentions and v not in _names(stmt) and \
+                    self._bound_first(v, stmt.body, mentions)
+            if isinstance(stmt, gast.If):
+                if v in _names(stmt):
+                    return False
+                for branch in (stmt.body, stmt.orelse):
+                    found = sum(1 for s in walk_statements(branch) if v in _names(s))
+                    if found == mentions:
+                        return self._bound_first(v, branch, mentions)
+                return False
             return isinstance(stmt, gast.Assign) and not is_store(stmt) and \
                 stmt.targets[0].id == v and v not in local_names_in(stmt.value) and \
                 self.analysed.definitions.get(v, 0) == 1
