@@ -115,6 +115,15 @@ class _Reverse:
         self.function_name = f"{prefix}_{self.lowered.func.name}"
         self.primal_names = set(self.lowered.params) | {
             n for s in walk_statements(self.lowered.body) for n in [stored_name(s)] if n}
+        statements = list(walk_statements(self.lowered.body))
+        self.mentions = {id(s): _names(s) for s in statements}   # per statement
+        self.position = {id(s): k for k, s in enumerate(statements)}
+        self.loop_ids = {id(s) for s in statements if isinstance(s, (gast.For, gast.While))}
+        self.first_binding: Dict[str, int] = {}
+        for stmt in statements:
+            if isinstance(stmt, (gast.Assign, gast.For)) and not is_store(stmt):
+                self.first_binding.setdefault(stored_name(stmt), self.position[id(stmt)])
+        self._counts: Dict[int, Any] = {}
 
     # -- driver -------------------------------------------------------------
 
@@ -458,28 +467,40 @@ class _Reverse:
         or ends, so it needs no zeros and its first contribution is assigned."""
         if v == self.lowered.output_name or v in self.lowered.params:
             return False
-        inside = [s for s in walk_statements(loop.body) if v in _names(s)]
-        everywhere = [s for s in walk_statements(self.lowered.body) if v in _names(s)]
-        if len(inside) != len(everywhere):
+        inside = self._count(loop.body, v)
+        if inside != self._count(self.lowered.body, v):
             return False
-        return self._bound_first(v, loop.body, len(inside))
+        return self._bound_first(v, loop.body, inside)
+
+    def _count(self, block: Sequence[gast.stmt], v: str) -> int:
+        """How many statements of `block` (at any depth) mention v."""
+        key = id(block)
+        counts = self._counts.get(key)
+        if counts is None:
+            counts = {}
+            for stmt in walk_statements(block):
+                for n in self.mentions[id(stmt)]:
+                    counts[n] = counts.get(n, 0) + 1
+            self._counts[key] = counts
+        return counts.get(v, 0)
 
     def _bound_first(self, v: str, block: Sequence[gast.stmt], mentions: int) -> bool:
         """The first statement of `block` that mentions v binds it, once and for all
         (or a loop or one branch in the block holds every mention and binds it first)."""
         for stmt in block:
-            inner = [s for s in walk_statements([stmt]) if v in _names(s)]
+            inner = (v in self.mentions[id(stmt)]) + (
+                self._count(stmt.body, v) + self._count(stmt.orelse, v)
+                if isinstance(stmt, (gast.For, gast.While, gast.If)) else 0)
             if not inner:
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
-                return len(inner) == mentions and v not in _names(stmt) and \
+                return inner == mentions and v not in self.mentions[id(stmt)] and \
                     self._bound_first(v, stmt.body, mentions)
             if isinstance(stmt, gast.If):
-                if v in _names(stmt):
+                if v in self.mentions[id(stmt)]:
                     return False
                 for branch in (stmt.body, stmt.orelse):
-                    found = sum(1 for s in walk_statements(branch) if v in _names(s))
-                    if found == mentions:
+                    if self._count(branch, v) == mentions:
                         return self._bound_first(v, branch, mentions)
                 return False
             return isinstance(stmt, gast.Assign) and not is_store(stmt) and \
@@ -564,7 +585,7 @@ class _Reverse:
         reader_chain = parents[id(reader)] + ((id(reader),) if inside else ())
         if own in reader_chain and isinstance(slot.stmt, gast.For):
             return False  # the backward loop binds its own index
-        loops = {p for p in parents[own] if p in self._loop_ids}
+        loops = {p for p in parents[own] if p in self.loop_ids}
         if loops & (set(reader_chain) | {id(reader)}):
             return True  # a later backward iteration reads it
         if reader is slot.stmt and not inside:
@@ -596,21 +617,14 @@ class _Reverse:
                    for s in self.lowered.body
                    if isinstance(s, gast.Assign) and not is_store(s))
 
-    @property
-    def _loop_ids(self) -> set:
-        return {id(s) for s in walk_statements(self.lowered.body)
-                if isinstance(s, (gast.For, gast.While))}
-
     def _overwrites(self, slot: _Slot) -> bool:
         """Can a value of the name (or element) be there already when the statement runs?"""
         if isinstance(slot.target, gast.Subscript) or slot.in_loop or \
                 slot.name in self.lowered.params:
             return True
-        order = {id(s): k for k, s in enumerate(walk_statements(self.lowered.body))}
-        here = order.get(id(slot.stmt), order.get(id(self._loop_of(slot.stmt)), 0))
-        return any(stored_name(s) == slot.name and order[id(s)] < here
-                   for s in walk_statements(self.lowered.body)
-                   if isinstance(s, (gast.Assign, gast.For)) and not is_store(s))
+        here = self.position.get(id(slot.stmt),
+                                 self.position.get(id(self._loop_of(slot.stmt)), 0))
+        return self.first_binding.get(slot.name, here) < here
 
     def _loop_of(self, start: gast.stmt):
         """The loop a trip counter's `trips = 0` was made for."""
