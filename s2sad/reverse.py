@@ -124,6 +124,7 @@ class _Reverse:
             if isinstance(stmt, (gast.Assign, gast.For)) and not is_store(stmt):
                 self.first_binding.setdefault(stored_name(stmt), self.position[id(stmt)])
         self._counts: Dict[int, Any] = {}
+        self.first_element: Dict[str, str] = {}   # array -> the index of its first write
 
     # -- driver -------------------------------------------------------------
 
@@ -389,6 +390,7 @@ class _Reverse:
         local = {v for v in touched if self.is_local_to(v, loop)}
         carried = sorted(touched - local, key=self._definition_order)
         indexed = self.indexed_names(loop.body)
+        fresh = self.read_once_per_index(loop, carried)
         start = len(self.blocks[-1])
         for v in carried:
             self.materialize(v, v in indexed)
@@ -399,7 +401,9 @@ class _Reverse:
             self.live.discard(v)  # nothing outside the loop adds to it
         self.blocks.append([])
         self.pending_comment = None
+        self.first_element = {v: loop.target.id for v in fresh}
         self.reverse_block(loop.body)
+        self.first_element = {}
         start = len(self.blocks[-1])
         for v in carried:
             self.materialize(v, self.adjoints[v] in entry_owned)
@@ -507,6 +511,28 @@ class _Reverse:
                 stmt.targets[0].id == v and v not in local_names_in(stmt.value) and \
                 self.analysed.definitions.get(v, 0) == 1
         return False
+
+    def read_once_per_index(self, loop, carried: Sequence[str]) -> set:
+        """Arrays the loop reads only as v[i], i its own index, in plain statements of
+        its body, and whose adjoint is zero on entry: each iteration's first
+        contribution to dv[i] is the element's first, so it is assigned (dv[i] = e)."""
+        if not isinstance(loop, gast.For) or id(loop) in self.counters or \
+                get_anno(loop.iter.func, "resolved") is not builtins.range:
+            return set()
+        index = loop.target.id
+        found = set()
+        for v in carried:
+            if v in self.live:
+                continue
+            uses = [n for stmt in walk_statements(loop.body) for n in gast.walk(stmt)
+                    if isinstance(n, gast.Name) and n.id == v]
+            subscripts = [n for stmt in loop.body if isinstance(stmt, gast.Assign)
+                          and not is_store(stmt) for n in gast.walk(stmt.value)
+                          if isinstance(n, gast.Subscript) and _is_name(n.value, v)]
+            if uses and len(uses) == len(subscripts) and \
+                    all(_is_name(n.slice, index) for n in subscripts):
+                found.add(v)
+        return found
 
     def indexed_names(self, body: Sequence[gast.stmt]) -> set:
         """Names whose adjoint the loop writes element by element (it must own it):
@@ -767,7 +793,11 @@ class _Reverse:
         """da[i] += e, or np.add.at(da, index, e) where the index may repeat."""
         adjoint = self.adjoint_target(atom.value)
         index = copy.deepcopy(atom.slice)
-        if _basic_index(index, self.lowered.int_names):
+        if _is_name(index, self.first_element.get(atom.value.id)):
+            del self.first_element[atom.value.id]
+            target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
+            self.emit(gast.Assign(targets=[target], value=contribution, type_comment=None))
+        elif _basic_index(index, self.lowered.int_names):
             target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
             self.emit(gast.AugAssign(target=target, op=gast.Add(), value=contribution))
         else:

@@ -22,7 +22,7 @@ def grad_horner(x, c, dp=1.0):
     for i in reversed(range(a)):
         # adjoint of line 33: p = p * x + c[i]
         db = dp
-        dc[i] += dp
+        dc[i] = dp
         p = tape.pop()
         dp = db * x
         dx = dx + db * p
