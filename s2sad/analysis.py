@@ -18,10 +18,9 @@ reference), which the generated adjoint could not follow.
 from __future__ import annotations
 
 import itertools
-import math
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Set
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import gast
 import numpy as np
@@ -273,13 +272,7 @@ def _int_valued(value: gast.AST, ints) -> bool:
             return True
         if callee in (min, max):
             return all(_int_valued(a, ints) for a in value.args)
-    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
-        return value.value.id in _shape_names(value) and False
     return False
-
-
-def _shape_names(node) -> set:
-    return set()
 
 
 # -- ranks -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import gast
 
-from . import analysis, codegen, frontend, lower, optimize, reverse, rules
+from . import analysis, codegen, lower, optimize, reverse, rules
 from .frontend import Parsed
 
 STAGES = (
