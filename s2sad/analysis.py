@@ -45,6 +45,8 @@ class Analysed:
     ranks: Dict[str, Optional[int]] = field(default_factory=dict)  # ndim where known
     # `v += e` statements that are right only if v is not an array (checked at run time)
     guarded: Dict[int, str] = field(default_factory=dict)
+    # arrays that get values depending on the inputs by element: they must hold floats
+    float_arrays: FrozenSet[str] = frozenset()
 
     @property
     def active(self) -> FrozenSet[str]:
@@ -81,6 +83,7 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     varied = _varied(lowered, set(wrt), is_differentiable)
     useful = _useful(lowered, is_differentiable)
     ranks = _ranks(lowered, param_ranks or {}, shape_rule)
+    check_element_writes(lowered, ranks, assumed=not param_ranks)
     scalars = frozenset(n for n, r in ranks.items() if r == 0)
     shapes = _shape_classes(lowered, shape_rule, scalars)
     output = lowered.output
@@ -90,8 +93,11 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     for stmt in list(guarded):
         if shapes.get(guarded[stmt]) == SCALAR:
             del guarded[stmt]
+    floats = {stored_name(s) for s in walk_statements(lowered.body)
+              if is_store(s) and any(n in varied for n in local_names_in(s.value))}
+    floats -= _known_float(lowered, varied)
     return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes,
-                    output_scalar, definitions(lowered), ranks, guarded)
+                    output_scalar, definitions(lowered), ranks, guarded, frozenset(floats))
 
 
 def _assignments(lowered: Lowered):
@@ -429,6 +435,7 @@ def check_aliasing(lowered: Lowered) -> Dict[int, str]:
                 aliases.append((stmt, stmt.targets[0].id, source))
     if not aliases:
         return guarded
+    _refuse_writes_into_arguments(lowered, aliases)
     writes = [(s, get_anno(s, "augmented") or stored_name(s))
               for s in walk_statements(lowered.body) if is_store(s) or get_anno(s, "augmented")]
     reads = [(s, set(_reads(s))) for s in walk_statements(lowered.body)]
@@ -436,28 +443,103 @@ def check_aliasing(lowered: Lowered) -> Dict[int, str]:
         for write, written in writes:
             if written not in (alias, source) or write is definition:
                 continue
-            if get_anno(write, "augmented") and _element(definition.value, lowered.int_names):
-                continue  # total = x[0]; total += ...: an element, not a view, for a vector
             other = source if written == alias else alias
             for reader, names in reads:
                 if other in names and reader is not write and \
                         _after(order, loops, definition, write, reader):
                     if get_anno(write, "augmented"):
-                        guarded[id(write)] = written
+                        guarded[id(write)] = written  # in place only on an array
                         break
+                    shown = [_user_name(lowered, n) for n in (written, other, alias, source)]
                     raise UnsupportedSyntaxError(
-                        f"{written!r} is updated in place while {other!r} shares its "
+                        f"{shown[0]} is updated in place while {shown[1]} shares its "
                         "array", get_anno(write, "location"),
-                        hint=f"make {alias!r} its own array ({alias} = "
-                             f"{source}.copy()), or write a new value "
-                             f"({alias} = {alias} + ...)")
+                        hint=f"make {shown[2]} its own array ({shown[2]} = "
+                             f"{shown[3]}.copy()), or write a new value instead")
     return guarded
+
+
+def _refuse_writes_into_arguments(lowered: Lowered, aliases) -> None:
+    """c = x[1:]; c[0] = 5.0 would write into the caller's x."""
+    sharing = {p: p for p in lowered.params}
+    size = -1
+    while size != len(sharing):
+        size = len(sharing)
+        for _, alias, source in aliases:
+            if source in sharing and alias not in sharing:
+                sharing[alias] = sharing[source]
+    for stmt in walk_statements(lowered.body):
+        if is_store(stmt) and stored_name(stmt) in sharing:
+            written = stored_name(stmt)
+            raise UnsupportedSyntaxError(
+                f"writing into {_user_name(lowered, written)} would change the argument "
+                f"{sharing[written]!r}, whose array it shares", get_anno(stmt, "location"),
+                hint=f"work on a copy: {_user_name(lowered, written, bare=True)} = "
+                     f"... .copy()")
+
+
+def _user_name(lowered: Lowered, lowered_name: str, bare: bool = False) -> str:
+    """How a message names a lowered name: the user's, or what the temporary is."""
+    user = lowered.versions.get(lowered_name, lowered_name)
+    if user in frontend_bound_names(lowered):
+        return user if bare else repr(user)
+    return "a temporary" if not bare else "the array"
+
+
+def frontend_bound_names(lowered: Lowered) -> set:
+    from .frontend import bound_names
+    return bound_names(lowered.parsed.func)
+
+
+_FLOAT_MAKERS = {np.zeros, np.ones, np.empty, np.eye, np.linspace, np.identity}
+
+
+def _known_float(lowered: Lowered, varied) -> set:
+    """Names every binding of which is surely a float array: np.zeros(n) and kin
+    (no dtype), or a value computed from the differentiated inputs (floats)."""
+    verdicts: Dict[str, bool] = {}
+    for stmt in walk_statements(lowered.body):
+        if not isinstance(stmt, gast.Assign) or is_store(stmt):
+            continue
+        value = stmt.value
+        sure = isinstance(value, gast.Call) and get_anno(value.func, "resolved") in \
+            _FLOAT_MAKERS and not any(k.arg == "dtype" for k in value.keywords) or \
+            any(n in varied for n in local_names_in(value))
+        target = stmt.targets[0].id
+        verdicts[target] = verdicts.get(target, True) and sure
+    return {n for n, sure in verdicts.items() if sure}
+
+
+def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],
+                         assumed: bool) -> None:
+    """c[i] = e needs an index that picks each element once: integers and slices.
+    (An index array may repeat an element; NumPy keeps only the last write.)"""
+    for stmt in walk_statements(lowered.body):
+        if not is_store(stmt):
+            continue
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
+        parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
+        for part in parts:
+            if isinstance(part, gast.Slice) or _is_int(part, ranks, lowered.int_names) or \
+                    isinstance(part, gast.Constant) and part.value in (None, Ellipsis):
+                continue
+            if isinstance(part, gast.Name) and (ranks.get(part.id) == 0 or
+                                                 assumed and ranks.get(part.id) is None):
+                continue
+            raise UnsupportedSyntaxError(
+                "writing through an index array or a mask is not supported: an index "
+                "may repeat, and NumPy keeps only the last write", get_anno(stmt, "location"),
+                hint="write one element at a time in a loop, or build the array with "
+                     "np.where(mask, new, c)")
 
 
 def _aliased(value: gast.AST):
     """The local name whose array `value` may share."""
     if is_local(value):
         return value.id
+    if isinstance(value, gast.Subscript) and get_anno(value, "atom", False):
+        return value.value.id if is_local(value.value) and not _advanced(value.slice) \
+            else None  # r = C[i] in a loop: a row view
     key = op_key(value)
     if key is operator.getitem and _advanced(value.slice):
         return None  # x[[0, 0, 2]] copies
@@ -471,16 +553,6 @@ def _advanced(index: gast.AST) -> bool:
     """An index with a list in it: NumPy's advanced indexing, which copies."""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     return any(isinstance(p, gast.List) for p in parts)
-
-
-def _element(value: gast.AST, int_names) -> bool:
-    """x[i] with integer indices only (a view only of a matrix)."""
-    if op_key(value) is not operator.getitem:
-        return False
-    index = value.slice
-    parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return all(isinstance(p, gast.Constant) and type(p.value) is int or
-               isinstance(p, gast.Name) and p.id in int_names for p in parts)
 
 
 def _reads(stmt: gast.stmt) -> List[str]:

@@ -19,7 +19,7 @@ import numpy as np
 from . import frontend, pipeline
 from .errors import (ArgumentError, NonScalarOutputError, S2SADError,
                      UnsupportedSyntaxError)
-from .runtime import NonScalarOutput, SharedUpdate
+from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -29,6 +29,8 @@ _CACHE: "weakref.WeakKeyDictionary[Callable, Dict[tuple, pipeline.Compiled]]" = 
 
 class GradientFunction:
     """The callable `grad` returns; `.source` is the generated module it runs."""
+
+    _s2sad_transform = True  # the front end refuses to differentiate it (not yet)
 
     def __init__(self, fn: Callable, wrt: Wrt, *, with_value: bool = False,
                  optimize: bool = True, parsed: Optional[frontend.Parsed] = None):
@@ -48,7 +50,7 @@ class GradientFunction:
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
         self._last: Optional[pipeline.Compiled] = None
         if fn is not None:
-            functools.update_wrapper(self, fn)
+            functools.update_wrapper(self, fn, updated=())
 
     @property
     def compiled(self) -> pipeline.Compiled:
@@ -89,6 +91,14 @@ class GradientFunction:
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.function(*args, **kwargs)
+        except IntegerArrayWrite as exc:
+            parsed = self._parsed or frontend.parse_function(self.fn)
+            raise UnsupportedSyntaxError(
+                "this array holds integers (or booleans), and values that depend on the "
+                "inputs are written into it: they would be truncated",
+                parsed.locate(_At(exc.line, exc.col)),
+                hint="make it a float array, e.g. np.zeros(n) or np.zeros_like(k, "
+                     "dtype=float)") from None
         except SharedUpdate as exc:
             parsed = self._parsed or frontend.parse_function(self.fn)
             location = parsed.locate(_At(exc.line, exc.col))

@@ -63,8 +63,17 @@ class Parsed:
 
 
 def parse_function(fn: Callable) -> Parsed:
-    """Parse a live function object, keeping its real file positions."""
-    fn = inspect.unwrap(fn)
+    """Parse a live function object, keeping its real file positions.
+
+    A decorated function is read as the decorator made it (not unwrapped through
+    `__wrapped__`, which would differentiate another function than the one called)."""
+    if getattr(fn, "_s2sad_transform", False):
+        raise UnsupportedSyntaxError(
+            "differentiating a generated gradient (grad of grad) is not supported yet",
+            _code_location(getattr(fn, "fn", None)),
+            hint="for now take central differences of the gradient; second derivatives "
+                 "(s2sad.hessian) are planned")
+    fn = _through_transparent_wrappers(fn)
     if not isinstance(fn, types.FunctionType):
         raise SourceUnavailableError(
             f"{fn!r} is not a Python function defined with `def`",
@@ -76,7 +85,7 @@ def parse_function(fn: Callable) -> Parsed:
             _code_location(fn, "lambda"),
             hint="define the function with `def` and pass it by name")
     try:
-        text = inspect.getsource(fn)
+        text = inspect.getsource(fn.__code__)  # its own code, never __wrapped__
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot find the source of function {fn.__name__!r} ({exc})",
@@ -96,6 +105,43 @@ def parse_function(fn: Callable) -> Parsed:
     parsed.global_names = frozenset(n for n in parsed.namespace
                                     if n not in closure and n in fn.__globals__)
     return parsed
+
+
+def _through_transparent_wrappers(fn: Callable) -> Callable:
+    """The function a functools.wraps decorator wraps, if the wrapper only passes its
+    arguments on and returns the result (logging aside); otherwise the wrapper itself,
+    whose own code is then what gets differentiated (or refused)."""
+    while isinstance(fn, types.FunctionType) and hasattr(fn, "__wrapped__"):
+        try:
+            tree = gast.parse(textwrap.dedent(inspect.getsource(fn.__code__)))
+        except (OSError, TypeError, SyntaxError):
+            return fn
+        func = tree.body[0]
+        if not isinstance(func, gast.FunctionDef) or not _passes_through(func, fn):
+            return fn
+        fn = fn.__wrapped__
+    return fn
+
+
+def _passes_through(func: gast.FunctionDef, fn: types.FunctionType) -> bool:
+    body = [s for s in func.body if not isinstance(s, gast.Expr)]
+    if len(body) != 1 or not isinstance(body[0], gast.Return):
+        return False
+    call = body[0].value
+    args, kwargs = func.args.vararg, func.args.kwarg
+    if not isinstance(call, gast.Call) or not isinstance(call.func, gast.Name) or \
+            args is None or kwargs is None or func.args.args or func.args.kwonlyargs:
+        return False
+    cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    cell = cells.get(call.func.id)
+    try:
+        callee = cell.cell_contents if cell is not None else None
+    except ValueError:
+        return False
+    return callee is fn.__wrapped__ and len(call.args) == 1 and \
+        isinstance(call.args[0], gast.Starred) and \
+        getattr(call.args[0].value, "id", None) == args.id and len(call.keywords) == 1 and \
+        call.keywords[0].arg is None and getattr(call.keywords[0].value, "id", None) == kwargs.id
 
 
 def parse_source(text: str, name: str, filename: str = "<string>",

@@ -112,9 +112,11 @@ class Lowered:
         return self.output.id if isinstance(self.output, gast.Name) else None
 
 
-def lower(parsed: Parsed, is_pure: Callable[[Any], bool]) -> Lowered:
-    """Lower `parsed`; `is_pure(callee)` says which calls may be shared (CSE)."""
-    return _Lowerer(parsed, is_pure).run()
+def lower(parsed: Parsed, is_pure: Callable[[Any], bool],
+          param_ranks: Optional[Dict[str, Optional[int]]] = None) -> Lowered:
+    """Lower `parsed`; `is_pure(callee)` says which calls may be shared (CSE);
+    `param_ranks` (ndim per argument, None for a non-array) where a call gave them."""
+    return _Lowerer(parsed, is_pure, param_ranks or {}).run()
 
 
 def op_key(value: gast.AST) -> Any:
@@ -310,12 +312,14 @@ class _Exits:
                 if returns:
                     flag = name(self.flag)
                     if in_loop:
-                        guard = gast.If(test=flag, body=[gast.Break()],
+                        leave = gast.copy_location(gast.Break(), stmt)
+                        guard = gast.If(test=flag, body=[leave],
                                         orelse=self.block(rest, in_loop))
                     else:
                         guard = gast.If(test=gast.UnaryOp(op=gast.Not(), operand=flag),
                                         body=self.block(rest, in_loop), orelse=[])
                     out.append(gast.copy_location(guard, stmt))
+                    gast.copy_location(guard.test, stmt)
                     return out
                 continue
             out.append(stmt)
@@ -359,11 +363,14 @@ class _Scope:
     carried: Set[str]                   # user names assigned in a loop or branch
     label: str = ""                     # the helper's name ("" for the function itself)
     aliases: Set[str] = field(default_factory=set)   # helper parameters seen by the caller
+    renamed: Dict[str, str] = field(default_factory=dict)  # helper globals given new names
 
 
 class _Lowerer:
-    def __init__(self, parsed: Parsed, is_pure: Callable[[Any], bool]):
+    def __init__(self, parsed: Parsed, is_pure: Callable[[Any], bool],
+                 param_ranks: Dict[str, Optional[int]]):
         self.is_pure = is_pure
+        self.param_ranks = param_ranks
         self.root = parsed
         func = parsed.func
         self.params = [a.id for a in frontend._all_params(func)]
@@ -613,6 +620,7 @@ class _Lowerer:
         self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
 
     def for_(self, stmt: gast.For) -> None:
+        self._refuse_rebinding(stmt)
         counter, iterate, elements = self.iteration(stmt.iter, stmt.target, stmt.body)
         self.forget(assigned_names(stmt.body) | {counter})
         self.forget_user(assigned_names(stmt.body))
@@ -623,6 +631,18 @@ class _Lowerer:
         loop = gast.For(target=name(counter, gast.Store()), iter=iterate, body=body,
                         orelse=[], type_comment=None)
         self.emit(loop, stmt)
+
+    def _refuse_rebinding(self, loop: gast.For) -> None:
+        """The adjoint loop recomputes the index: the body must not change it."""
+        counters = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+        for inner in loop.body:
+            for node in gast.walk(inner):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
+                        and node.id in counters:
+                    raise UnsupportedSyntaxError(
+                        f"the loop variable {node.id!r} is assigned inside its loop",
+                        self.parsed.locate(node),
+                        hint=f"give the new value another name than {node.id!r}")
 
     def while_(self, stmt: gast.While) -> None:
         test = self.namer.temp()
@@ -770,9 +790,19 @@ class _Lowerer:
         subscript = gast.Subscript(value=base, slice=index, ctx=gast.Store())
         if op is None or isinstance(op, (gast.Add, gast.Sub)):
             lowered = self.atom(value)
+            if lowered is not None and base.id in local_names_in(lowered) or \
+                    isinstance(value, (gast.IfExp, _Lowered)) or \
+                    isinstance(value, gast.Call) and self.inlined_callee(value) is not None:
+                # c[i] = c[j]: the element read may be the one written (i == j)
+                lowered = self.expr(value) if lowered is None else lowered
+                if not isinstance(lowered, gast.Constant) and not (
+                        isinstance(lowered, gast.Name) and base.id not in
+                        local_names_in(lowered)):
+                    lowered = self.emit(lowered, None, value, shareable=False)
             if lowered is None:
                 lowered = self.operation(value)
                 if op is not None and not _linear(lowered) or \
+                        op is None and not isinstance(lowered, (gast.BinOp, gast.UnaryOp)) or \
                         base.id in local_names_in(lowered):
                     # the adjoint of the write would need the element it replaces
                     lowered = self.emit(lowered, None, value, shareable=False)
@@ -819,7 +849,9 @@ class _Lowerer:
         test = self.expr(node.test)
         if isinstance(test, gast.Constant):
             return self.expr(node.body if test.value else node.orelse, dest)
-        dest = dest or self.namer.temp()
+        final = dest
+        if dest is None or dest in self._carried_bases():
+            dest = self.namer.temp()  # s = s * x if c else s + x: the branches read s
         branches = []
         for branch in (node.body, node.orelse):
             self.blocks.append([])
@@ -831,9 +863,17 @@ class _Lowerer:
             branches.append(self.blocks.pop())
         self.forget(assigned_names(branches[0] + branches[1]))
         self.emit(gast.If(test=test, body=branches[0], orelse=branches[1]), node)
+        if final is not None and final != dest:
+            return self.emit(name(dest), final, node)
         return name(dest)
 
+    def _carried_bases(self) -> Set[str]:
+        return {self.scope.bases[n] for n in self.scope.carried if n in self.scope.bases}
+
     def atom(self, node: gast.AST) -> Optional[gast.AST]:
+        if isinstance(node, _Lowered):
+            value = node.value
+            return value if isinstance(value, (gast.Name, gast.Constant)) else None
         if isinstance(node, gast.Constant):
             return constant(node.value)
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
@@ -850,10 +890,10 @@ class _Lowerer:
                     f"{node.id!r} is used before it is assigned",
                     self.parsed.locate(node), hint="assign it first")
             self._check_global_value(node, resolved)
-            return _copy_global(node)
+            return self.global_ref(node)
         if isinstance(node, gast.Attribute) and get_anno(node, "resolved", _NOT) is not _NOT:
             self._check_global_value(node, get_anno(node, "resolved"))
-            return _copy_global(node)
+            return self.global_ref(node)
         if isinstance(node, gast.Subscript) and self.depth > 0:
             return self.subscript_atom(node)
         return None
@@ -862,7 +902,7 @@ class _Lowerer:
         """Inside a loop or branch, `a[i]` stays in place: recomputed, never stored."""
         base, index = node.value, node.slice
         if isinstance(base, gast.Subscript) and self._is_counter(base.slice) and \
-                not isinstance(index, gast.Tuple):
+                not isinstance(index, gast.Tuple) and self._is_array(base.value):
             index = gast.Tuple(elts=[base.slice, index], ctx=gast.Load())
             base = base.value
         array = self.atom(base) if isinstance(base, (gast.Name, gast.Attribute)) else None
@@ -870,12 +910,30 @@ class _Lowerer:
             return None
         return self.read_in_place(array, self.index(index, inline=True))
 
+    def _is_array(self, node: gast.AST) -> bool:
+        """An ndarray for sure (a list would not take x[i, j]): an argument the call
+        passes as one, or a module-level array."""
+        if isinstance(node, gast.Name) and node.id in self.scope.env:
+            lowered = self.scope.env[node.id]
+            return self.param_ranks.get(lowered, 2) is not None if lowered in self.params \
+                else True
+        return isinstance(get_anno(node, "resolved", None), np.ndarray)
+
     def _is_counter(self, index: gast.AST) -> bool:
         """An index that is a Python int for sure (x[i][j] is then x[i, j])."""
         if isinstance(index, gast.Constant):
             return type(index.value) is int
         return isinstance(index, gast.Name) and \
             self.scope.env.get(index.id) in self.int_names
+
+    def global_ref(self, node: gast.AST) -> gast.AST:
+        """A copy of a resolved global reference, under the name the module binds it to."""
+        copied = _copy_global(node)
+        if self.scope.renamed:
+            for inner in gast.walk(copied):
+                if isinstance(inner, gast.Name) and inner.id in self.scope.renamed:
+                    inner.id = self.scope.renamed[inner.id]
+        return copied
 
     @staticmethod
     def read_in_place(array: gast.AST, index: gast.AST) -> gast.Subscript:
@@ -960,7 +1018,7 @@ class _Lowerer:
                     "supported", self.parsed.locate(func),
                     hint="call a function defined at module level by its name")
         else:
-            func = _copy_global(func)
+            func = self.global_ref(func)
         args = [self.aggregate_element(a) for a in node.args]
         if receiver is not None:
             args.insert(0, receiver)
@@ -1016,17 +1074,22 @@ class _Lowerer:
             raise UnsupportedSyntaxError(
                 f"recursive call: {' -> '.join([self.root.name] + cycle)}",
                 self.parsed.locate(node), hint="write the recursion as a loop")
-        for key, value in helper.namespace.items():
-            if key in self.namespace and self.namespace[key] is not value:
-                raise UnsupportedSyntaxError(
-                    f"{fn.__name__} reads a global {key!r} that means something else "
-                    f"in {self.root.name}", self.parsed.locate(node),
-                    hint=f"rename one of the two {key!r}")
-            self.namespace[key] = value
         arguments = self.bind_arguments(node, fn)
         caller, line = self.scope, self.origin
         scope = _Scope(helper, {}, {}, set(), label=fn.__name__)
-        rebound = assigned_names(helper.func.body)
+        for key, value in helper.namespace.items():
+            if self.namespace.get(key, _NOT) is value:
+                continue
+            if key in self.namespace or not self.namer.is_free(key):
+                # the helper's global would be shadowed by a name of the caller's
+                alias = self.namer.named(key)
+                while alias in self.namespace:
+                    alias = self.namer.named(key)
+                scope.renamed[key] = alias
+                key = alias
+            self.namer.reserve(key)
+            self.namespace[key] = value
+        rebound = _rebound_names(helper.func.body)
         for param, atom in arguments.items():
             if is_local(atom) and param not in rebound:
                 scope.env[param] = scope.bases[param] = atom.id
@@ -1137,6 +1200,12 @@ def _linear(op: gast.AST) -> bool:
     if isinstance(op, gast.BinOp):
         return isinstance(op.op, (gast.Add, gast.Sub, gast.Mult))
     return isinstance(op, gast.UnaryOp) and isinstance(op.op, gast.USub)
+
+
+def _rebound_names(body: Sequence[gast.stmt]) -> Set[str]:
+    """Names a body rebinds (element writes do not rebind)."""
+    return {n.id for stmt in body for n in gast.walk(stmt)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 def _copy_global(node: gast.AST) -> gast.AST:

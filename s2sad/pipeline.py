@@ -32,7 +32,7 @@ class Compiled:
     wrt: Sequence[str]
     live_globals: Optional[Dict[str, Any]] = None
     global_names: Sequence[str] = ()
-    specialises: bool = False   # compiled again per argument ranks (the function has loops)
+    specialises: bool = False   # compiled again per argument ranks (loops or element writes)
 
     def refresh_globals(self) -> None:
         """Read the user's module globals again: a name rebound since is seen."""
@@ -44,8 +44,8 @@ class Compiled:
                 namespace[name] = self.live_globals[name]
 
 
-def lower_function(parsed: Parsed) -> lower.Lowered:
-    return lower.lower(parsed, is_pure=rules.has_rule)
+def lower_function(parsed: Parsed, param_ranks=None) -> lower.Lowered:
+    return lower.lower(parsed, is_pure=rules.has_rule, param_ranks=param_ranks)
 
 
 def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,
@@ -57,8 +57,10 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     `param_ranks` (the ndim of each argument of a call) lets a function with loops
     know its scalars, so its loop bodies do scalar arithmetic with no broadcasting
     checks; straight-line code is the same for every rank and ignores them."""
-    lowered = lower_function(parsed)
-    loops = has_loops(lowered)
+    lowered = lower_function(parsed, param_ranks)
+    loops = has_loops(lowered) or any(lower.is_store(s)
+                                      for s in lower.walk_statements(lowered.body)
+                                      if isinstance(s, (gast.Assign, gast.AugAssign)))
     assumed = loops and param_ranks is None
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)

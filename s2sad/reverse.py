@@ -30,8 +30,8 @@ from . import rules
 from .analysis import Analysed
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
-from .lower import (assign, constant, is_local, is_store, local_names_in, name, op_key,
-                    op_operands, stored_name, walk_statements)
+from .lower import (FRESH_ARRAYS, assign, constant, is_local, is_store, local_names_in,
+                    name, op_key, op_operands, stored_name, walk_statements)
 from .rules.template import instantiate
 
 
@@ -125,6 +125,7 @@ class _Reverse:
                 self.first_binding.setdefault(stored_name(stmt), self.position[id(stmt)])
         self._counts: Dict[int, Any] = {}
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
+        self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
 
     # -- driver -------------------------------------------------------------
 
@@ -267,6 +268,10 @@ class _Reverse:
             self.slots[id(stmt)] = slot
             out.append(slot)
             out.append(_copied(stmt))
+            if isinstance(target, gast.Name) and target.id in self.analysed.float_arrays:
+                location = get_anno(stmt, "location")
+                out.append(gast.Expr(value=_call("require_float", [
+                    name(target.id), constant(location.line), constant(location.col)])))
         return out
 
     def forward_loop(self, loop, in_loop: bool) -> List[Any]:
@@ -347,9 +352,18 @@ class _Reverse:
         self.live.discard(target)   # what comes before sees the adjoint of the old value
         self.restore(stmt)
         for operand, contribution in deferred:
-            if not self.analysed.same_shape(operand, name(target)):
+            if not self._keeps_shape(stmt.value, target):
                 contribution = _call("unbroadcast", [contribution, copy.deepcopy(operand)])
             self.accumulate(operand, contribution)
+
+    def _keeps_shape(self, value: gast.AST, target: str) -> bool:
+        """Does s = s + t give s its old shape back? (0.0 + vector does not.)"""
+        if self.analysed.class_of(name(target)) == "scalar":
+            return True
+        own = self.analysed.class_of(name(target))
+        return all(self.analysed.class_of(o) == "scalar" or
+                   own is not None and self.analysed.class_of(o) == own
+                   for o in op_operands(value) if not _is_name(o, target))
 
     def reverse_store(self, stmt: gast.stmt) -> None:
         """c[i] = e: de += dc[i], then dc[i] = 0;  c[i] += e: de += dc[i]."""
@@ -366,6 +380,11 @@ class _Reverse:
             dy = gast.UnaryOp(op=gast.USub(), operand=dy)
         value = stmt.value
         if op_key(value) is None:
+            element = gast.Subscript(value=name(base), slice=copy.deepcopy(target.slice),
+                                     ctx=gast.Load())
+            if self.analysed.is_active(value) and \
+                    not self.analysed.same_shape(value, element):
+                dy = _call("unbroadcast", [dy, copy.deepcopy(value)])  # C[i] = x[0]
             if self.analysed.is_active(value):
                 if not augmented and isinstance(value, gast.Name) and \
                         value.id not in self.live and \
@@ -629,8 +648,9 @@ class _Reverse:
             return False
         key = op_key(stmt.value)
         if key is not None and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp)) \
-                and not rules.has_rule(key):
-            return False  # a call s2sad knows nothing of may give a new value each time
+                and not rules.has_rule(key) or key in FRESH_ARRAYS or \
+                slot.name in self.written_by_element:
+            return False  # a new value (or a new array, written into) each time
         outermost = next(s for s in walk_statements(self.lowered.body)
                          if id(s) == parents[id(stmt)][0])
         changing = {stored_name(s) for s in walk_statements([outermost])}

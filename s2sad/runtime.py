@@ -134,3 +134,20 @@ def require_unshared(value: Any, line: int, col: int) -> None:
 
 
 __all__ += ["require_unshared"]
+
+
+class IntegerArrayWrite(ValueError):
+    """Raised where an array that gets values depending on the inputs holds integers."""
+
+    def __init__(self, line: int, col: int):
+        self.line, self.col = line, col
+        super().__init__(f"an integer array is written with real values at line {line}")
+
+
+def require_float(array: Any, line: int, col: int) -> None:
+    """Writing x[0] * 10 into an integer array truncates it: no derivative survives."""
+    if isinstance(array, np.ndarray) and not np.issubdtype(array.dtype, np.inexact):
+        raise IntegerArrayWrite(line, col)
+
+
+__all__ += ["require_float"]
