@@ -504,6 +504,10 @@ class _Lowerer:
         # All right-hand sides read the old bindings; bind the names afterwards.
         bound = []
         for sub_target, sub_value in zip(targets, values):
+            if isinstance(sub_target, gast.Subscript):
+                held = self.emit(self.expr(sub_value), None, sub_value)
+                bound.append((sub_target, held, None))
+                continue
             if not isinstance(sub_target, gast.Name):
                 raise UnsupportedSyntaxError(
                     "nested tuple targets are not supported", self.parsed.locate(sub_target),
@@ -519,7 +523,9 @@ class _Lowerer:
             self.expr(sub_value, dest)
             bound.append((sub_target.id, dest, None))
         for user_name, dest, node in bound:
-            if node is None:
+            if isinstance(user_name, gast.Subscript):
+                self.store(user_name, _Lowered(dest), None)  # c[0], c[1] = c[1], c[0]
+            elif node is None:
                 self.scope.env[user_name] = dest
             else:
                 self.bind_atom(user_name, dest, node)

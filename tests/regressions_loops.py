@@ -1,0 +1,185 @@
+"""Regressions from an adversarial review of loops, in-place writes and wrappers.
+
+Used by tests/test_loop_regressions.py. Every function runs as plain Python.
+Each case that s2sad must refuse carries the marker comment `# R:<key>` on the
+line the refusal must point at; the test finds the line by searching this
+file's text for the marker (never a hard-coded number). Keep each marker unique.
+"""
+# flake8: noqa
+import functools
+
+import numpy as np
+
+OFFSET = 0.25
+LST = [[1.0, 2.0], [3.0, 4.0]]
+
+
+# -- refused: writes s2sad cannot differentiate honestly ----------------------------
+
+def fancy_rep(x):
+    """Bug 1: `c[idx] += e` through an index array that repeats (NumPy keeps the last write)."""
+    c = np.zeros(3)
+    c[[0, 0, 1]] += x[:3]  # R:fancy_rep
+    return np.sum(c * x[:3])
+
+
+def view_write(x):
+    """Bug 3a: a write through a view of an argument (`c = x[1:]`) changed the caller's array."""
+    c = x[1:]
+    c[0] = 5.0  # R:view_write
+    return np.sum(c ** 2)
+
+
+def h_write_param(v):
+    """Helper for bug 3b: assigns into an element of its own parameter."""
+    v[0] = 2.0 * v[1]  # R:helper_writes_param
+    return np.sum(v ** 2)
+
+
+def helper_writes_param(x):
+    """Bug 3b: an inlined helper writing into its parameter's element changed the caller's array."""
+    return h_write_param(x)
+
+
+def counter_rebound(x):
+    """Bug 4: a loop variable reassigned in its loop (`i = i + 1`) was recomputed in the adjoint."""
+    s = 0.0
+    for i in range(4):
+        i = i + 1  # R:counter_rebound
+        s = s * x[i] + x[i]
+    return s
+
+
+def int_array_write(x, k):
+    """Bug 10: input-dependent values written into an integer array (truncated) got a gradient."""
+    c = np.zeros_like(k)
+    c[0] = x[0] * 10  # R:int_array_write
+    return np.sum(c * x)
+
+
+def row_view_loop(W):
+    """Bug 11a: a row view `r = C[i]` in a loop was not an alias of C when C[i] was rewritten."""
+    C = W * 1.0
+    s = 0.0
+    for i in range(3):
+        r = C[i]
+        C[i] = 2.0 * C[i]  # R:row_view_loop
+        s = s + np.sum(r)
+    return s
+
+
+def row_view_aug(W):
+    """Bug 11b: `r += 1.0` on a row view `r = C[0]` (NumPy updates C too) was not a write into C."""
+    C = W * 1.0
+    r = C[0]
+    r += 1.0  # R:row_view_aug
+    return np.sum(C * C)
+
+
+def q(x):  # R:grad_of_grad
+    """Bug 14: grad(grad(q)) unwrapped to q and silently gave the first derivative."""
+    return x ** 3
+
+
+# -- differentiated: each once gave a wrong gradient or crashed ---------------------
+
+def early_nested(x):
+    """Bug 2: an early `return` in nested loops became a synthesized `break` without a location."""
+    s = 0.0
+    for i in range(3):
+        for j in range(3):
+            if j > 1:
+                return s
+            s = s + x[i]
+    return s
+
+
+def h_global(a):
+    """Helper for bug 5: reads the module global OFFSET."""
+    return a * OFFSET
+
+
+def shadow_global(x):
+    """Bug 5: a caller's local named like a helper's global (OFFSET) shadowed it in the helper."""
+    OFFSET = x * 2.0
+    return h_global(x) * OFFSET
+
+
+def condexpr_loop(x):
+    """Bug 6: a conditional expression assigned to a loop-carried name that its branches read."""
+    s = 0.5
+    for i in range(3):
+        s = s * x if i > 0 else s + x
+    return s
+
+
+def scal_to_arr(x, a):
+    """Bug 7: a scalar loop-carried name that becomes an array (`s = a + x`) was not unbroadcast."""
+    s = a
+    for i in range(2):
+        s = s + x
+    return np.sum(s)
+
+
+def scalar_into_row(x):
+    """Bug 8: a scalar written into a row (`C[0] = x[0]`) got the row's adjoint, not its sum."""
+    C = np.zeros((2, 3))
+    C[0] = x[0]
+    return np.sum(C * C)
+
+
+def fresh_per_iter(x):
+    """Bug 9: an array made anew and written into in each iteration was not stored for the adjoint."""
+    s = 0.0
+    for i in range(3):
+        t = np.zeros(3)
+        t[i] = x[i]
+        s = s + np.sum(t * t)
+    return s
+
+
+def self_copy(x):
+    """Bug 12: `c[i] = c[j]` in a loop (j may equal i) must read the element through a temporary."""
+    c = x * 1.0
+    for i in range(3):
+        j = 2 - i
+        c[i] = c[j]
+    return np.sum(c * c * x)
+
+
+def list_chain(x):
+    """Bug 13: `LST[i][1]` on a global list was merged into `LST[i, 1]` as if it were an array."""
+    s = 0.0
+    for i in range(2):
+        s = s + x[i] * LST[i][1]
+    return s
+
+
+# -- wrappers -------------------------------------------------------------------------
+
+def doubled(fn):
+    """Decorator for bug 14b: a functools.wraps wrapper returning 2 * fn(x)."""
+    @functools.wraps(fn)
+    def w(x):
+        return 2.0 * fn(x)
+    return w
+
+
+@doubled
+def q2(x):
+    """Bug 14b: a functools.wraps decorator was unwrapped via __wrapped__, losing its factor 2."""
+    return x ** 3
+
+
+def logged(fn):
+    """Decorator for the logging-wrapper case: passes every argument on, returns the result."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+@logged
+def logged_cube(x):
+    """Wrapper case: a transparent `*args, **kwargs` wrapper must give the wrapped gradient."""
+    return np.sum(x ** 3)
