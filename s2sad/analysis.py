@@ -43,8 +43,9 @@ class Analysed:
     output_scalar: bool = False  # known before running: no require_scalar check needed
     definitions: Dict[str, int] = field(default_factory=dict)
     ranks: Dict[str, Optional[int]] = field(default_factory=dict)  # ndim where known
-    # `v += e` statements that are right only if v is not an array (checked at run time)
-    guarded: Dict[int, str] = field(default_factory=dict)
+    # `v += e` statements that are right only if v shares no array with another name
+    # still read (checked at run time): id -> (v, the other name)
+    guarded: Dict[int, Tuple[str, str]] = field(default_factory=dict)
     # arrays that get values depending on the inputs by element: they must hold floats
     float_arrays: FrozenSet[str] = frozenset()
 
@@ -91,7 +92,7 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
         (isinstance(output, gast.Constant) or shapes.get(output.id) == SCALAR)
     _infer_scalars_backwards(lowered, shapes, shape_rule)
     for stmt in list(guarded):
-        if shapes.get(guarded[stmt]) == SCALAR:
+        if SCALAR in (shapes.get(guarded[stmt][0]), shapes.get(guarded[stmt][1])):
             del guarded[stmt]
     floats = {stored_name(s) for s in walk_statements(lowered.body)
               if is_store(s) and any(n in varied for n in local_names_in(s.value))}
@@ -413,7 +414,7 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
 
 # -- aliasing --------------------------------------------------------------------
 
-def check_aliasing(lowered: Lowered) -> Dict[int, str]:
+def check_aliasing(lowered: Lowered) -> Dict[int, Tuple[str, str]]:
     """Refuse an in-place update that another name holding the same array would see.
 
     An alias is `v = b` or a view of b (`b[1:3]`, `b.T`, ...). Writing into either
@@ -423,7 +424,7 @@ def check_aliasing(lowered: Lowered) -> Dict[int, str]:
     the name updated) for a check at run time. The caller's arrays are never
     written: `x += e` on a parameter makes a new array.
     """
-    guarded: Dict[int, str] = {}
+    guarded: Dict[int, Tuple[str, str]] = {}
     order = {}
     loops: List[Tuple[int, int]] = []
     _number(lowered.body, order, loops)
@@ -448,7 +449,7 @@ def check_aliasing(lowered: Lowered) -> Dict[int, str]:
                 if other in names and reader is not write and \
                         _after(order, loops, definition, write, reader):
                     if get_anno(write, "augmented"):
-                        guarded[id(write)] = written  # in place only on an array
+                        guarded[id(write)] = (written, other)  # in place only on arrays
                         break
                     shown = [_user_name(lowered, n) for n in (written, other, alias, source)]
                     raise UnsupportedSyntaxError(

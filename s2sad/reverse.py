@@ -260,8 +260,11 @@ class _Reverse:
                 continue
             if id(stmt) in self.analysed.guarded:
                 location = get_anno(stmt, "location")
+                updated, other = self.analysed.guarded[id(stmt)]
+                if in_loop:  # the other name may be bound later in the body
+                    self.preset |= {updated, other} - set(self.lowered.params)
                 out.append(gast.Expr(value=_call("require_unshared", [
-                    name(self.analysed.guarded[id(stmt)]), constant(location.line),
+                    name(updated), name(other), constant(location.line),
                     constant(location.col)])))
             target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
             slot = _Slot(_load(target), stmt, in_loop)

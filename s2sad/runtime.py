@@ -126,10 +126,11 @@ class SharedUpdate(ValueError):
         super().__init__(f"in-place update of a shared array at line {line}")
 
 
-def require_unshared(value: Any, line: int, col: int) -> None:
+def require_unshared(value: Any, other: Any, line: int, col: int) -> None:
     """`v += e` on a number rebinds v; on an array NumPy writes into it, and another name
     that shares the array would see the change, which s2sad does not follow."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and isinstance(other, np.ndarray) and \
+            np.may_share_memory(value, other):
         raise SharedUpdate(line, col)
 
 

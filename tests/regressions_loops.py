@@ -1,9 +1,9 @@
-"""Regressions from an adversarial review of loops, in-place writes and wrappers.
+"""Regressions from an adversarial review of loops, element writes and wrappers.
 
 Used by tests/test_loop_regressions.py. Every function runs as plain Python.
-Each case that s2sad must refuse carries the marker comment `# R:<key>` on the
-line the refusal must point at; the test finds the line by searching this
-file's text for the marker (never a hard-coded number). Keep each marker unique.
+Each case s2sad must refuse carries the marker comment `# R:<key>` on the line
+the refusal must point at; the tests find that line by searching this file's
+text for the marker (never a hard-coded number). Keep each marker unique.
 """
 # flake8: noqa
 import functools
@@ -14,17 +14,17 @@ OFFSET = 0.25
 LST = [[1.0, 2.0], [3.0, 4.0]]
 
 
-# -- refused: writes s2sad cannot differentiate honestly ----------------------------
+# -- refused: writes and rebindings with no honest derivative ------------------------
 
 def fancy_rep(x):
-    """Bug 1: `c[idx] += e` through an index array that repeats (NumPy keeps the last write)."""
+    """Bug 1: `c[idx] += e` through a repeating index array (NumPy keeps one write)."""
     c = np.zeros(3)
     c[[0, 0, 1]] += x[:3]  # R:fancy_rep
     return np.sum(c * x[:3])
 
 
 def view_write(x):
-    """Bug 3a: a write through a view of an argument (`c = x[1:]`) changed the caller's array."""
+    """Bug 3a: a write through a view of an argument changed the caller's array."""
     c = x[1:]
     c[0] = 5.0  # R:view_write
     return np.sum(c ** 2)
@@ -37,12 +37,12 @@ def h_write_param(v):
 
 
 def helper_writes_param(x):
-    """Bug 3b: an inlined helper writing into its parameter's element changed the caller's array."""
+    """Bug 3b: an inlined helper's write into its parameter changed the caller's array."""
     return h_write_param(x)
 
 
 def counter_rebound(x):
-    """Bug 4: a loop variable reassigned in its loop (`i = i + 1`) was recomputed in the adjoint."""
+    """Bug 4: a loop variable reassigned in its loop was recomputed in the adjoint."""
     s = 0.0
     for i in range(4):
         i = i + 1  # R:counter_rebound
@@ -51,14 +51,14 @@ def counter_rebound(x):
 
 
 def int_array_write(x, k):
-    """Bug 10: input-dependent values written into an integer array (truncated) got a gradient."""
-    c = np.zeros_like(k)
-    c[0] = x[0] * 10  # R:int_array_write
+    """Bug 10: input-dependent values written into an integer array got a gradient."""
+    c = np.zeros_like(k)  # R:int_array_write
+    c[0] = x[0] * 10
     return np.sum(c * x)
 
 
 def row_view_loop(W):
-    """Bug 11a: a row view `r = C[i]` in a loop was not an alias of C when C[i] was rewritten."""
+    """Bug 11a: a row view `r = C[i]` in a loop was not an alias of C."""
     C = W * 1.0
     s = 0.0
     for i in range(3):
@@ -69,7 +69,7 @@ def row_view_loop(W):
 
 
 def row_view_aug(W):
-    """Bug 11b: `r += 1.0` on a row view `r = C[0]` (NumPy updates C too) was not a write into C."""
+    """Bug 11b: `r += 1.0` on a row view `r = C[0]` was not a write into C."""
     C = W * 1.0
     r = C[0]
     r += 1.0  # R:row_view_aug
@@ -81,10 +81,10 @@ def q(x):  # R:grad_of_grad
     return x ** 3
 
 
-# -- differentiated: each once gave a wrong gradient or crashed ---------------------
+# -- differentiated: each once gave a wrong gradient or an unlocated error -----------
 
 def early_nested(x):
-    """Bug 2: an early `return` in nested loops became a synthesized `break` without a location."""
+    """Bug 2: an early `return` in nested loops (a synthesized `break`) had no location."""
     s = 0.0
     for i in range(3):
         for j in range(3):
@@ -100,13 +100,13 @@ def h_global(a):
 
 
 def shadow_global(x):
-    """Bug 5: a caller's local named like a helper's global (OFFSET) shadowed it in the helper."""
+    """Bug 5: a caller's local OFFSET shadowed the helper's global OFFSET."""
     OFFSET = x * 2.0
     return h_global(x) * OFFSET
 
 
 def condexpr_loop(x):
-    """Bug 6: a conditional expression assigned to a loop-carried name that its branches read."""
+    """Bug 6: a conditional expression into a loop-carried name its branches read."""
     s = 0.5
     for i in range(3):
         s = s * x if i > 0 else s + x
@@ -114,7 +114,7 @@ def condexpr_loop(x):
 
 
 def scal_to_arr(x, a):
-    """Bug 7: a scalar loop-carried name that becomes an array (`s = a + x`) was not unbroadcast."""
+    """Bug 7: a scalar loop-carried name that becomes an array was not unbroadcast."""
     s = a
     for i in range(2):
         s = s + x
@@ -122,14 +122,14 @@ def scal_to_arr(x, a):
 
 
 def scalar_into_row(x):
-    """Bug 8: a scalar written into a row (`C[0] = x[0]`) got the row's adjoint, not its sum."""
+    """Bug 8: a scalar written into a row (`C[0] = x[0]`) was not unbroadcast."""
     C = np.zeros((2, 3))
     C[0] = x[0]
     return np.sum(C * C)
 
 
 def fresh_per_iter(x):
-    """Bug 9: an array made anew and written into in each iteration was not stored for the adjoint."""
+    """Bug 9: an array made anew and written in each iteration was not stored."""
     s = 0.0
     for i in range(3):
         t = np.zeros(3)
@@ -139,7 +139,7 @@ def fresh_per_iter(x):
 
 
 def self_copy(x):
-    """Bug 12: `c[i] = c[j]` in a loop (j may equal i) must read the element through a temporary."""
+    """Bug 12: `c[i] = c[j]` in a loop (j may equal i) must go through a temporary."""
     c = x * 1.0
     for i in range(3):
         j = 2 - i
@@ -148,7 +148,7 @@ def self_copy(x):
 
 
 def list_chain(x):
-    """Bug 13: `LST[i][1]` on a global list was merged into `LST[i, 1]` as if it were an array."""
+    """Bug 13: `LST[i][1]` on a global list was merged into `LST[i, 1]` like an array."""
     s = 0.0
     for i in range(2):
         s = s + x[i] * LST[i][1]
@@ -158,7 +158,7 @@ def list_chain(x):
 # -- wrappers -------------------------------------------------------------------------
 
 def doubled(fn):
-    """Decorator for bug 14b: a functools.wraps wrapper returning 2 * fn(x)."""
+    """Decorator for bug 14b: a functools.wraps wrapper that returns 2 * fn(x)."""
     @functools.wraps(fn)
     def w(x):
         return 2.0 * fn(x)
@@ -167,12 +167,12 @@ def doubled(fn):
 
 @doubled
 def q2(x):
-    """Bug 14b: a functools.wraps decorator was unwrapped via __wrapped__, losing its factor 2."""
+    """Bug 14b: a functools.wraps decorator was unwrapped, losing its factor 2."""
     return x ** 3
 
 
 def logged(fn):
-    """Decorator for the logging-wrapper case: passes every argument on, returns the result."""
+    """Decorator for the logging-wrapper case: passes every argument on."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         return fn(*args, **kwargs)
@@ -181,5 +181,5 @@ def logged(fn):
 
 @logged
 def logged_cube(x):
-    """Wrapper case: a transparent `*args, **kwargs` wrapper must give the wrapped gradient."""
+    """Wrapper case: a transparent `*args, **kwargs` wrapper gives fn's gradient."""
     return np.sum(x ** 3)
