@@ -208,19 +208,24 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
     bindings = [s for s in walk_statements(lowered.body)
                 if isinstance(s, gast.Assign) and not is_store(s)]
     unknown: Dict[Any, str] = {}
+    once = {n for n, k in definitions(lowered).items() if k == 1} - set(lowered.params)
     for _ in range(len(bindings) + 2):
+        before = dict(classes)
         proposals: Dict[str, set] = {p: {classes[p]} for p in lowered.params}
         for stmt in bindings:
+            target = stmt.targets[0].id
             result = _result_class(stmt.value, shape_rule, class_of)
             if result is None:
                 result = unknown.setdefault(id(stmt), f"unknown {next(fresh)}")
-            proposals.setdefault(stmt.targets[0].id, set()).add(result)
+            proposals.setdefault(target, set()).add(result)
+            if target in once:  # seen by the rest of this pass already
+                classes[target] = SCALAR if target in scalars else result
         joined = {target: SCALAR if target in scalars else options.pop()
                   if len(options) == 1 else unknown.setdefault(target, f"unknown {next(fresh)}")
                   for target, options in proposals.items()}
-        if joined == classes:
-            break
         classes = joined
+        if joined == before:
+            break
     return classes
 
 
@@ -302,7 +307,9 @@ def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) 
                 if isinstance(s, (gast.Assign, gast.For)) and not is_store(s)]
     # optimistic: a name not yet seen has every rank (_ANY); each pass can only lose
     # precision, so the passes stop
+    once = {n for n, k in definitions(lowered).items() if k == 1} - set(lowered.params)
     for _ in range(2 * len(bindings) + 2):
+        before = dict(ranks)
         proposals: Dict[str, set] = {p: {r} for p, r in params.items()}
         for stmt in bindings:
             if isinstance(stmt, gast.For):
@@ -310,14 +317,16 @@ def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) 
                 continue
             rank = _rank_of_value(stmt.value, ranks, lowered.int_names, shape_rule)
             proposals.setdefault(stmt.targets[0].id, set()).add(rank)
+            if stmt.targets[0].id in once:
+                ranks[stmt.targets[0].id] = rank
         joined = {}
         for target, options in proposals.items():
             options.discard(_ANY)
             joined[target] = options.pop() if len(options) == 1 else \
                 _ANY if not options else None
-        if joined == ranks:
-            break
         ranks = joined
+        if joined == before:
+            break
     return {n: (None if r is _ANY else r) for n, r in ranks.items()}
 
 
