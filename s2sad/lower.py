@@ -82,6 +82,8 @@ FRESH_ARRAYS = frozenset({
     np.copy, np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like,
     np.empty_like, np.full_like, np.array, np.arange, np.linspace, np.eye, np.identity,
 })
+# Names the generated module itself binds, to these modules.
+_GENERATED_MODULES = {"np": np, "math": __import__("math")}
 # Index arithmetic kept inline in a subscript (c[i + k]): recomputed, never stored.
 _INDEX_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 # Library code is never inlined: a call into it needs a rule.
@@ -1084,7 +1086,8 @@ class _Lowerer:
         caller, line = self.scope, self.origin
         scope = _Scope(helper, {}, {}, set(), label=fn.__name__)
         for key, value in helper.namespace.items():
-            if self.namespace.get(key, _NOT) is value:
+            if self.namespace.get(key, _NOT) is value or _GENERATED_MODULES.get(key) is value:
+                self.namespace.setdefault(key, value)
                 continue
             if key in self.namespace or not self.namer.is_free(key):
                 # the helper's global would be shadowed by a name of the caller's

@@ -69,3 +69,57 @@ def test_full_reduction_output_is_known_scalar():
     """, ["x"])
     assert result.output_scalar
     assert result.shape_class["x"] != analysis.SCALAR
+
+
+def test_activity_flows_around_a_loop():
+    result = analyse("""
+    def f(x, y):
+        s = 0.0
+        t = y
+        for i in range(3):
+            t = t * 2.0
+            s = s + x * i
+        return s + t
+    """, ["x"])
+    assert {"s", "x"} <= set(result.active) and "t" not in result.varied
+
+
+def test_a_name_bound_in_a_loop_counts_its_bindings():
+    result = analyse("""
+    def f(x):
+        s = 0.0
+        for i in range(3):
+            s = s + x
+        return s
+    """, ["x"])
+    assert result.definitions["s"] == 2 and result.definitions["i"] == 1
+
+
+def test_argument_ranks_make_loop_elements_scalars():
+    parsed = frontend.parse_source(textwrap.dedent("""
+    def f(x, c):
+        p = 0.0
+        for i in range(len(c)):
+            p = p * x + c[i]
+        return p
+    """), "f", env=ENV)
+    result = analysis.analyse(pipeline.lower_function(parsed), ["x"],
+                              rules.is_differentiable, rules.shape_kind, {"x": 0, "c": 1})
+    assert result.ranks["p"] == 0 and result.class_of(gast_name("p")) == "scalar"
+
+
+def gast_name(identifier):
+    from s2sad.lower import name
+    return name(identifier)
+
+
+def test_a_write_into_a_view_of_an_argument_is_refused():
+    import pytest
+    from s2sad import UnsupportedSyntaxError
+    with pytest.raises(UnsupportedSyntaxError, match="argument 'x'"):
+        analyse("""
+        def f(x):
+            c = x[1:]
+            c[0] = 5.0
+            return np.sum(c)
+        """, ["x"])

@@ -125,3 +125,83 @@ def test_lowered_function_computes_the_same_value(text, args):
     namespace = dict(ENV)
     exec(text, namespace)
     assert run_lowered(text, *args) == pytest.approx(namespace["f"](*args))
+
+
+# -- control flow ---------------------------------------------------------------------
+
+
+def test_a_loop_stays_structured_and_reads_elements_in_place():
+    text = """
+    def f(a, b):
+        c = np.zeros(len(a) + len(b) - 1)
+        for i in range(len(a)):
+            for k in range(len(b)):
+                c[i + k] += a[i] * b[k]
+        return np.sum(c)
+    """
+    out = lowered(text)
+    assert "        for k in range(" in out
+    assert "            c[i + k] += a[i] * b[k]\n" in out  # the lecture's line, in place
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0])
+    assert run_lowered(text, a, b) == pytest.approx(np.sum(np.convolve(a, b)))
+
+
+def test_early_returns_become_one_result_assigned_on_every_path():
+    text = """
+    def f(x):
+        if x > 1.0:
+            return x * 2.0
+        for i in range(3):
+            if x < -1.0:
+                return x - i
+            x = x * 0.5
+        return x
+    """
+    out = lowered(text)
+    assert len([l for l in out.splitlines() if l.strip().startswith("return ")]) == 1
+    assert "break" in out
+    for x in (2.0, -4.0, 0.3):
+        expected = 4.0 if x == 2.0 else -4.0 if x == -4.0 else 0.3 * 0.125
+        assert run_lowered(text, x) == pytest.approx(expected)
+
+
+def test_continue_moves_the_rest_of_the_body_into_the_other_branch():
+    text = """
+    def f(x):
+        s = 0.0
+        for i in range(len(x)):
+            if x[i] < 0:
+                continue
+            s = s + x[i]
+        return s
+    """
+    out = lowered(text)
+    assert "continue" not in out and "else:" in out
+    assert run_lowered(text, np.array([1.0, -2.0, 3.0])) == 4.0
+
+
+def test_a_helper_is_inlined_reading_its_own_modules_globals():
+    import errcases_helpers
+    text = """
+    def f(x):
+        shift = 3.0
+        return shifted_softplus(x) + shifted_softplus(x, shift=shift)
+    """
+    parsed = frontend.parse_source(textwrap.dedent(text), "f", env=dict(
+        ENV, shifted_softplus=errcases_helpers.shifted_softplus))
+    out = pipeline.lowered_source(parsed)
+    assert "shifted_softplus(" not in out and out.count("np.log1p(") == 2
+    assert "OFFSET" in out  # the helper's default, a global of its module
+
+
+def test_a_loop_carried_product_is_split_so_the_old_value_survives():
+    text = """
+    def f(x):
+        p = 1.0
+        for i in range(3):
+            p = p * x
+        return p
+    """
+    out = lowered(text)
+    assert "p = p * x" not in out  # a = p * x; p = a: the adjoint needs the old p
+    assert run_lowered(text, 1.5) == pytest.approx(1.5 ** 3)

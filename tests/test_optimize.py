@@ -145,3 +145,27 @@ def test_inplace_accumulation_refused_when_unsafe(body):
     func = parse(f"def g(x, dy, df=1.0):\n    {body}\n")
     optimize.accumulate_inplace(func)
     assert "+=" not in show(func)
+
+
+def test_a_tape_pop_is_never_dropped_even_if_its_value_is_unused():
+    func = parse("""
+    def g(x, tape):
+        p = tape.pop()
+        q = tape.pop()
+        return q
+    """)
+    optimize.eliminate_dead(func)
+    assert show(func).count("tape.pop()") == 2
+
+
+def test_a_loop_is_opaque_to_in_place_accumulation():
+    func = parse("""
+    def g(x, dy):
+        dv = dy * 2
+        for i in range(3):
+            dz = dv
+        dv = dv + x
+        return dv, dz
+    """)
+    optimize.accumulate_inplace(func)
+    assert "dv += x" not in show(func)  # dz shares dv's array after the loop
