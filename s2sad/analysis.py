@@ -80,10 +80,10 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     `param_ranks` (ndim of each argument, from a call) specialises shapes."""
     wrt = list(wrt)
     lowered.int_names = _int_names(lowered)
-    guarded = check_aliasing(lowered)
+    ranks = _ranks(lowered, param_ranks or {}, shape_rule)
+    guarded = check_aliasing(lowered, ranks, shape_rule)
     varied = _varied(lowered, set(wrt), is_differentiable)
     useful = _useful(lowered, is_differentiable)
-    ranks = _ranks(lowered, param_ranks or {}, shape_rule)
     check_element_writes(lowered, ranks, assumed=not param_ranks)
     scalars = frozenset(n for n, r in ranks.items() if r == 0)
     shapes = _shape_classes(lowered, shape_rule, scalars)
@@ -261,8 +261,7 @@ def _int_names(lowered: Lowered) -> frozenset:
         changed = False
         for stmt in bindings:
             target = stmt.targets[0].id
-            if target in candidates and target not in lowered.int_names and \
-                    not _int_valued(stmt.value, candidates):
+            if target in candidates and not _int_valued(stmt.value, candidates):
                 candidates.discard(target)
                 changed = True
     return frozenset(candidates)
@@ -423,7 +422,8 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
 
 # -- aliasing --------------------------------------------------------------------
 
-def check_aliasing(lowered: Lowered) -> Dict[int, Tuple[str, str]]:
+def check_aliasing(lowered: Lowered, ranks=None, shape_rule=None) \
+        -> Dict[int, Tuple[str, str]]:
     """Refuse an in-place update that another name holding the same array would see.
 
     An alias is `v = b` or a view of b (`b[1:3]`, `b.T`, ...). Writing into either
@@ -440,9 +440,10 @@ def check_aliasing(lowered: Lowered) -> Dict[int, Tuple[str, str]]:
     aliases = []
     for stmt in walk_statements(lowered.body):
         if isinstance(stmt, gast.Assign) and not is_store(stmt):
-            source = _aliased(stmt.value)
-            if source is not None:
-                aliases.append((stmt, stmt.targets[0].id, source))
+            source = aliased(stmt.value)
+            if source is not None and not (ranks and _rank_of_value(
+                    stmt.value, ranks, lowered.int_names, shape_rule) == 0):
+                aliases.append((stmt, stmt.targets[0].id, source))  # (a number copies)
     if not aliases:
         return guarded
     _refuse_writes_into_arguments(lowered, aliases)
@@ -529,8 +530,9 @@ def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],
             continue
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
         parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
+        numbers = lowered.int_names | {n for n, r in ranks.items() if r == 0}
         for part in parts:
-            if isinstance(part, gast.Slice) or _is_int(part, ranks, lowered.int_names) or \
+            if isinstance(part, gast.Slice) or _is_int(part, ranks, numbers) or \
                     isinstance(part, gast.Constant) and part.value in (None, Ellipsis):
                 continue
             if isinstance(part, gast.Name) and (ranks.get(part.id) == 0 or
@@ -543,7 +545,7 @@ def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],
                      "np.where(mask, new, c)")
 
 
-def _aliased(value: gast.AST):
+def aliased(value: gast.AST):
     """The local name whose array `value` may share."""
     if is_local(value):
         return value.id

@@ -17,9 +17,9 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import frontend, pipeline
-from .errors import (ArgumentError, NonScalarOutputError, S2SADError,
-                     UnsupportedSyntaxError)
-from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate
+from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
+                     S2SADError, UnsupportedSyntaxError)
+from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -48,6 +48,7 @@ class GradientFunction:
         self._param_names = list(self._signature.parameters)
         self._compiled: Optional[pipeline.Compiled] = None
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
+        self._specialises: Optional[bool] = None
         self._last: Optional[pipeline.Compiled] = None
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
@@ -65,11 +66,21 @@ class GradientFunction:
         the version compiled for the ranks of the last call's arguments)."""
         return (self._last or self.compiled).source
 
+    @property
+    def specialises(self) -> bool:
+        """Compiled per argument rank (loops, element writes): known from lowering alone."""
+        if self._specialises is None:
+            if self._compiled is not None:
+                self._specialises = self._compiled.specialises
+            else:
+                parsed = self._parsed or frontend.parse_function(self.fn)
+                self._specialises = pipeline.specialises(pipeline.lower_function(parsed))
+        return self._specialises
+
     def for_arguments(self, args: tuple, kwargs: dict) -> pipeline.Compiled:
         """The compiled gradient for these arguments: loops are compiled per rank."""
-        compiled = self.compiled
-        if not compiled.specialises:
-            return compiled
+        if not self.specialises:
+            return self.compiled
         if kwargs:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -91,6 +102,12 @@ class GradientFunction:
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.function(*args, **kwargs)
+        except UnsupportedShapes as exc:
+            parsed = self._parsed or frontend.parse_function(self.fn)
+            raise NoDerivativeRuleError(
+                f"no derivative for {exc}", parsed.locate(parsed.func),
+                hint="use np.matmul / np.einsum for stacks of matrices, or reshape to 2-d"
+            ) from None
         except IntegerArrayWrite as exc:
             parsed = self._parsed or frontend.parse_function(self.fn)
             raise UnsupportedSyntaxError(
@@ -201,8 +218,8 @@ def _rank(value: Any) -> Optional[int]:
     """ndim of an argument where it is a number or an array (None otherwise)."""
     if isinstance(value, (float, int, np.generic)):
         return 0
-    if isinstance(value, np.ndarray):
-        return value.ndim
+    if isinstance(value, np.ndarray) and value.ndim and type(value) is np.ndarray:
+        return value.ndim  # (a 0-d array is mutable, unlike a number: no rank)
     return None
 
 
@@ -314,6 +331,10 @@ def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> Non
             f"argument {param!r} is an integer ({value!r}); only floats and float "
             "arrays can be differentiated", where,
             hint=f"pass a float, e.g. {float(value)!r}, or leave {param!r} out of wrt")
+    if isinstance(value, np.matrix):
+        raise ArgumentError(
+            f"argument {param!r} is an np.matrix, whose * is a matrix product", where,
+            hint=f"pass np.asarray({param}) and write @ for matrix products")
     if isinstance(value, np.ndarray):
         if not np.issubdtype(value.dtype, np.floating):
             raise ArgumentError(

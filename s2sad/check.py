@@ -52,6 +52,13 @@ def check_grad(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float =
     items = [wrt] if single else list(wrt)
     positional = [p.name for p in inspect.signature(f).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    for item in items:
+        if isinstance(item, str) and item not in positional:
+            from .errors import ArgumentError
+            raise ArgumentError(
+                f"check_grad probes positional parameters; {item!r} is not one",
+                hint="check a keyword-only parameter with s2sad.grad and your own "
+                     "differences, or make it positional")
     indices: List[int] = [positional.index(i) if isinstance(i, str) else int(i) % len(positional)
                           for i in items]
     computed = grad(f, wrt=tuple(indices))(*[np.copy(a) if isinstance(a, np.ndarray) else a

@@ -290,7 +290,8 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
 def _refuse_reserved_names(parsed: Parsed, local_names: set) -> None:
     """Generated code calls np, math and the runtime helpers by these names."""
     from . import runtime
-    reserved = {"np", "math", "tape"} | set(runtime.__all__)
+    reserved = {"np", "math", "tape", "len", "range", "reversed", "min"} | \
+        set(runtime.__all__)
     clashes = sorted(local_names & reserved)
     if not clashes:
         return

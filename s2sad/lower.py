@@ -307,6 +307,11 @@ class _Exits:
                                                    in_loop))
                 out.append(gast.copy_location(branch, stmt))
                 return out
+            if isinstance(stmt, gast.If):  # leaves nothing, but a loop inside may break
+                stmt.body = self.block(stmt.body, in_loop)
+                stmt.orelse = self.block(stmt.orelse, in_loop)
+                out.append(stmt)
+                continue
             if isinstance(stmt, (gast.For, gast.While)):
                 returns = any(isinstance(n, gast.Return) for n in gast.walk(stmt))
                 stmt.body = self.block(stmt.body, True)

@@ -65,23 +65,28 @@ def _is(node: gast.AST, value: int) -> bool:
 
 class _Folder(gast.NodeTransformer):
     changed = False
+    whole_value = None  # an assignment's whole value: y = x * 1 must not become y = x
 
     def _done(self, node):
         self.changed = True
         return node
 
+    def visit_Assign(self, node: gast.Assign) -> gast.AST:
+        self.whole_value = node.value  # (the alias would see y's later writes)
+        self.generic_visit(node)
+        return node
+
     def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
         self.generic_visit(node)
         left, right = _number(node.left), _number(node.right)
+        if node is self.whole_value and (_is(node.right, 1) or _is(node.left, 1)):
+            return node
         fold = _FOLDABLE.get(type(node.op))
         if fold and left is not None and right is not None:
             try:
                 value = fold(left, right)
             except (ZeroDivisionError, OverflowError):
                 return node
-            if isinstance(value, float) and value.is_integer() and \
-                    isinstance(left, int) and isinstance(right, int):
-                value = int(value)
             return self._done(gast.Constant(value=value, kind=None))
         if isinstance(node.op, gast.Pow) and _is(node.right, 1):
             return self._done(node.left)
@@ -100,7 +105,9 @@ class _Folder(gast.NodeTransformer):
             if number is not None and number >= 0 and not isinstance(node.operand, bool):
                 return node  # -2 stays as written
             if isinstance(node.operand, gast.UnaryOp) and \
-                    isinstance(node.operand.op, gast.USub):
+                    isinstance(node.operand.op, gast.USub) and not (
+                        node is self.whole_value and isinstance(node.operand.operand,
+                                                                gast.Name)):
                 return self._done(node.operand.operand)
         return node
 
@@ -200,8 +207,9 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
 
 
 def _pops(stmt: gast.stmt) -> bool:
+    """v = tape.pop() (or tape_1.pop(), when the user has a global named tape)."""
     return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) and \
-        _dotted(stmt.value.func) == "tape.pop"
+        _dotted(stmt.value.func).startswith("tape") and _dotted(stmt.value.func).endswith(".pop")
 
 
 def _compound(stmt: gast.stmt) -> bool:
@@ -297,6 +305,11 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
     changed = False
     body = func.body
     for index, stmt in enumerate(body):
+        if isinstance(stmt, gast.Expr):
+            # tape.append(v) keeps v's array: v must not be updated in place after it
+            for name_ in _reads(stmt):
+                fresh[name_] = False
+            continue
         if _compound(stmt):
             # a loop or branch may alias anything it touches: one group, none fresh
             touched = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}

@@ -35,13 +35,15 @@ class Compiled:
     specialises: bool = False   # compiled again per argument ranks (loops or element writes)
 
     def refresh_globals(self) -> None:
-        """Read the user's module globals again: a name rebound since is seen."""
+        """Read the user's module globals again: data rebound since is seen. Functions
+        and modules stay as compiled: their derivative rules were chosen for them."""
         if self.live_globals is None:
             return
         namespace = self.function.__globals__
         for name in self.global_names:
-            if name in self.live_globals:
-                namespace[name] = self.live_globals[name]
+            value = self.live_globals.get(name, namespace.get(name))
+            if not callable(value) and not isinstance(value, type(gast)):
+                namespace[name] = value
 
 
 def lower_function(parsed: Parsed, param_ranks=None) -> lower.Lowered:
@@ -58,9 +60,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     know its scalars, so its loop bodies do scalar arithmetic with no broadcasting
     checks; straight-line code is the same for every rank and ignores them."""
     lowered = lower_function(parsed, param_ranks)
-    loops = has_loops(lowered) or any(lower.is_store(s)
-                                      for s in lower.walk_statements(lowered.body)
-                                      if isinstance(s, (gast.Assign, gast.AugAssign)))
+    loops = specialises(lowered)
     assumed = loops and param_ranks is None
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
@@ -81,6 +81,13 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     used = set(function.__code__.co_names)
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
                     sorted(n for n in parsed.global_names if n in used), loops)
+
+
+def specialises(lowered: lower.Lowered) -> bool:
+    """Loops and element writes are compiled per argument rank."""
+    return has_loops(lowered) or any(lower.is_store(s)
+                                     for s in lower.walk_statements(lowered.body)
+                                     if isinstance(s, (gast.Assign, gast.AugAssign)))
 
 
 def has_loops(lowered: lower.Lowered) -> bool:

@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import gast
 
 from . import rules
-from .analysis import Analysed
+from .analysis import Analysed, aliased
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, assign, constant, is_local, is_store, local_names_in,
@@ -74,18 +74,18 @@ class _Slot:
         self.in_loop = in_loop
         self.stored = False
 
-    def push(self) -> gast.stmt:
+    def push(self, tape: str) -> gast.stmt:
         value = copy.deepcopy(self.target)
         if isinstance(value, gast.Subscript):
             value.ctx = gast.Load()
             value = gast.Call(func=gast.Attribute(value=value, attr="copy", ctx=gast.Load()),
                               args=[], keywords=[])
-        return gast.Expr(value=_call("tape.append", [value]))
+        return gast.Expr(value=_call(f"{tape}.append", [value]))
 
-    def pop(self) -> gast.stmt:
+    def pop(self, tape: str) -> gast.stmt:
         target = copy.deepcopy(self.target)
         target.ctx = gast.Store()
-        return gast.Assign(targets=[target], value=_call("tape.pop", []), type_comment=None)
+        return gast.Assign(targets=[target], value=_call(f"{tape}.pop", []), type_comment=None)
 
 
 class _Restore:
@@ -126,6 +126,16 @@ class _Reverse:
         self._counts: Dict[int, Any] = {}
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
         self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
+        # names that may share an array (v = C[0:2]): restoring C's elements is for v too
+        self.sharing: Dict[str, set] = {}
+        for stmt in statements:
+            if isinstance(stmt, gast.Assign) and not is_store(stmt):
+                source = aliased(stmt.value)
+                if source is not None:
+                    group = self.sharing.get(source, {source}) | \
+                        self.sharing.get(stmt.targets[0].id, {stmt.targets[0].id})
+                    for member in group:
+                        self.sharing[member] = group
 
     # -- driver -------------------------------------------------------------
 
@@ -153,15 +163,21 @@ class _Reverse:
                                                                  ctx=gast.Load())
         if self.with_value:
             held = name(output.id)
-            if any(s.name == output.id for s in stored):
+            if any(s.name == output.id or s.name in self.sharing.get(output.id, ())
+                   for s in stored):
                 kept = self.namer.named(f"{output.id}_value")
-                primal.append(assign(kept, name(output.id)))
+                snapshot = name(output.id) if output.id not in self.written_by_element else \
+                    _call("np.copy", [name(output.id)])
+                primal.append(assign(kept, snapshot))
                 held = name(kept)
             value = gast.Tuple(elts=[held, value], ctx=gast.Load())
         entry = [assign(n, constant(None)) for n in sorted(self.preset)]
+        # the stack of stored values; a global of the user's called tape keeps its name
+        tape = "tape" if "tape" not in self.lowered.namespace else self.namer.version("tape")
         if stored:
-            entry.append(assign("tape", gast.List(elts=[], ctx=gast.Load())))
-        body = entry + _resolved(primal) + _resolved(sweep) + [gast.Return(value=value)]
+            entry.append(assign(tape, gast.List(elts=[], ctx=gast.Load())))
+        body = entry + _resolved(primal, tape) + _resolved(sweep, tape) + \
+            [gast.Return(value=value)]
         func = gast.FunctionDef(
             name=self.function_name, args=self.signature(seed), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
@@ -375,7 +391,7 @@ class _Reverse:
         if base not in self.analysed.active or base not in self.live:
             return
         self.set_comment(stmt)
-        adjoint = self.adjoints[base]
+        adjoint = self.adjoint_target(name(base))  # an array of our own (the seed is 1.0)
         dy: gast.AST = gast.Subscript(value=name(adjoint), slice=copy.deepcopy(target.slice),
                                       ctx=gast.Load())
         augmented = isinstance(stmt, gast.AugAssign)
@@ -539,7 +555,8 @@ class _Reverse:
         its body, and whose adjoint is zero on entry: each iteration's first
         contribution to dv[i] is the element's first, so it is assigned (dv[i] = e)."""
         if not isinstance(loop, gast.For) or id(loop) in self.counters or \
-                get_anno(loop.iter.func, "resolved") is not builtins.range:
+                get_anno(loop.iter.func, "resolved") is not builtins.range or \
+                not _never_wraps(loop.iter):
             return set()
         index = loop.target.id
         found = set()
@@ -611,8 +628,9 @@ class _Reverse:
                 if slot.stored or not self._overwrites(slot) or \
                         self._same_every_time(slot, parents):
                     continue
-                if any(slot.name in names and self._read_after(slot, stmt, inside, order,
-                                                               parents)
+                sharing = self.sharing.get(slot.name, {slot.name})
+                if any(sharing & names and self._read_after(slot, stmt, inside, order,
+                                                            parents)
                        for stmt, inside, names in self.reads):
                     slot.stored = True
                     changed = True
@@ -829,6 +847,11 @@ class _Reverse:
 
     def _share_names_in(self, expression: gast.AST) -> None:
         """A value that is not computed by arithmetic may be the very array it reads."""
+        if isinstance(expression, gast.Call) and isinstance(expression.func, gast.Attribute) \
+                and expression.func.attr == "copy" or \
+                isinstance(expression, gast.Subscript) and \
+                self.analysed.class_of(_primal_of(expression, self.adjoints)) == "scalar":
+            return  # dc[i].copy(), or one number out of dc
         if not isinstance(expression, (gast.BinOp, gast.UnaryOp)):
             for node in gast.walk(expression):
                 if isinstance(node, gast.Name):
@@ -860,21 +883,21 @@ def _layout(body, order: Dict[int, int], parents: Dict[int, tuple], chain: tuple
             _layout(stmt.orelse, order, parents, chain + (id(stmt),))
 
 
-def _resolved(body: List[Any]) -> List[gast.stmt]:
+def _resolved(body: List[Any], tape: str) -> List[gast.stmt]:
     """Slots become pushes, restores become pops (or vanish); empty blocks get `pass`."""
     out: List[gast.stmt] = []
     for item in body:
         if isinstance(item, _Slot):
             if item.stored:
-                out.append(item.push())
+                out.append(item.push(tape))
             continue
         if isinstance(item, _Restore):
             if item.slot.stored:
-                out.append(item.slot.pop())
+                out.append(item.slot.pop(tape))
             continue
         if isinstance(item, (gast.For, gast.While, gast.If)):
-            item.body = _resolved(item.body) or [gast.Pass()]
-            item.orelse = _resolved(item.orelse)
+            item.body = _resolved(item.body, tape) or [gast.Pass()]
+            item.orelse = _resolved(item.orelse, tape)
             if isinstance(item, gast.If) and _is_pass(item.body) and not item.orelse:
                 continue
         out.append(item)
@@ -909,6 +932,25 @@ def _names(stmt: gast.stmt) -> set:
     else:
         parts = [stmt]
     return {n.id for part in parts for n in gast.walk(part) if isinstance(n, gast.Name)}
+
+
+def _primal_of(element: gast.Subscript, adjoints: Dict[str, str]) -> gast.AST:
+    """dc[i] -> c[i]: the primal element an adjoint element stands for."""
+    inverse = {v: k for k, v in adjoints.items()}
+    base = element.value.id if isinstance(element.value, gast.Name) else None
+    if base not in inverse:
+        return element
+    return gast.Subscript(value=name(inverse[base]), slice=element.slice, ctx=gast.Load())
+
+
+def _never_wraps(iterate: gast.Call) -> bool:
+    """range(n), range(a, n) with a >= 0, step > 0: no index repeats, none negative."""
+    args = iterate.args
+    if len(args) >= 2 and not (isinstance(args[0], gast.Constant) and
+                               isinstance(args[0].value, int) and args[0].value >= 0):
+        return False
+    return len(args) < 3 or isinstance(args[2], gast.Constant) and \
+        isinstance(args[2].value, int) and args[2].value > 0
 
 
 def _breaks(body: Sequence[gast.stmt]) -> bool:

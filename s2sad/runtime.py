@@ -62,6 +62,8 @@ def unindex(dy: Any, x: Any, index: Any) -> Any:
 
 def matmul_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
     """dA for y = a @ b, for every combination of 1-D and 2-D (and stacked) operands."""
+    if min(np.ndim(a), np.ndim(b)) == 1 and max(np.ndim(a), np.ndim(b)) > 2:
+        _matrices_at_most(a, b, "@")
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
             return dy * b
@@ -74,6 +76,8 @@ def matmul_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
 
 def matmul_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
     """dB for y = a @ b."""
+    if min(np.ndim(a), np.ndim(b)) == 1 and max(np.ndim(a), np.ndim(b)) > 2:
+        _matrices_at_most(a, b, "@")
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:
             return dy * a
@@ -83,10 +87,21 @@ def matmul_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy), b)
 
 
+class UnsupportedShapes(ValueError):
+    """Raised by an adjoint helper for operand shapes it does not differentiate."""
+
+
+def _matrices_at_most(a: Any, b: Any, what: str) -> None:
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise UnsupportedShapes(f"{what} of arrays with more than 2 axes "
+                                f"(shapes {np.shape(a)} and {np.shape(b)})")
+
+
 def dot_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
     """dA for y = np.dot(a, b): scalars, vectors and matrices."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(dy * b, a)
+    _matrices_at_most(a, b, "np.dot")
     return matmul_adjoint_a(dy, a, b)
 
 
@@ -94,11 +109,13 @@ def dot_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
     """dB for y = np.dot(a, b)."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(dy * a, b)
+    _matrices_at_most(a, b, "np.dot")
     return matmul_adjoint_b(dy, a, b)
 
 
 __all__ = ["unbroadcast", "unsum", "unindex", "matmul_adjoint_a", "matmul_adjoint_b",
            "dot_adjoint_a", "dot_adjoint_b", "zeros_like"]
+# UnsupportedShapes is raised, not called: the API turns it into an S2SADError
 
 
 class NonScalarOutput(ValueError):

@@ -7,6 +7,7 @@ text for the marker (never a hard-coded number). Keep each marker unique.
 """
 # flake8: noqa
 import functools
+import math
 
 import numpy as np
 
@@ -183,3 +184,108 @@ def logged(fn):
 def logged_cube(x):
     """Wrapper case: a transparent `*args, **kwargs` wrapper gives fn's gradient."""
     return np.sum(x ** 3)
+
+
+# -- second review ------------------------------------------------------------------
+
+
+def view_read_then_write(x):
+    """r2-1: a view read before an element write into its base."""
+    C = x * 1.0
+    v = C[0:2]
+    y = np.sum(v * v)
+    C[0] = 5.0
+    return y + np.sum(C)
+
+
+def row_view_matmul_then_write(X):
+    """r2-1: r = C[0]; r @ r; then C[0, 1] = 0.0."""
+    C = X * 1.0
+    r = C[0]
+    y = r @ r
+    C[0, 1] = 0.0
+    return y + np.sum(C)
+
+
+def break_in_loop_in_branch(x, c):
+    """r2-2: a break in a loop that sits inside an if."""
+    s = 0.0
+    if c > 0:
+        for i in range(4):
+            if i == 2:
+                break
+            s = s + x[i]
+    return s
+
+
+def continue_in_loop_in_else(x, c):
+    """r2-2: a continue in a loop that sits in an else."""
+    s = 1.0
+    if c < 0:
+        s = 2.0
+    else:
+        for i in range(4):
+            if i == 1:
+                continue
+            s = s * x[i]
+    return s
+
+
+def taped_then_updated(W, a):
+    """r2-3: v = v + c after tape.append(v) must not become v += c."""
+    v = a * 1.0
+    u = np.tanh(W @ v)
+    v = v + a * 0.5
+    for i in range(2):
+        v = np.tanh(W @ v)
+    return np.sum(v * u)
+
+
+def power_one_alias(x):
+    """r2-4: y = x ** 1 folded to y = x made the writes go into x."""
+    y = x ** 1
+    for i in range(2):
+        y[i] = y[i] * 3.0
+    return np.sum(y * x)
+
+
+def int_division_fold(x):
+    """r2-5: 4 / 2 folded to an int made np.full an int array."""
+    y = np.full(3, 4 / 2)
+    y[1] = 0.25
+    return np.sum(y * x[:3])
+
+
+def negative_range_revisits(x):
+    """r2-6: range(-2, 2) visits x[1] twice (x[-2])."""
+    s = 0.0
+    for i in range(-2, 2):
+        s = s + np.sin(x[i])
+    return s
+
+
+def counter_name_reused(x, idx):
+    """r2-7: i is an index array, then a range counter."""
+    i = idx
+    s = np.sum(x[i] ** 2)
+    for i in range(2):
+        s = s + x[i] * s
+    return s
+
+
+def fmod_negative(a, b):
+    """r2-9: fmod truncates the quotient."""
+    return math.fmod(a, b) * 1.5
+
+
+def swap_elements(x):
+    """r2 lesser: an element swap in a loop (1-d: elements are copies)."""
+    c = x * 1.0
+    for j in range(len(c) - 1):
+        c[j], c[j + 1] = c[j + 1], c[j]
+    return np.sum(c * np.arange(1.0, len(c) + 1.0))
+
+
+def dot_of_stacks(A, B):  # R:dot_of_stacks
+    """r2-8: np.dot of 3-d arrays has no rule here: refused at call time (at the def)."""
+    return np.sum(np.dot(A, B) ** 2)

@@ -46,6 +46,11 @@ def marker(key):
 X5 = np.array([0.35, -0.6, 1.1, 0.45, -0.2])
 EYE3 = np.eye(3)
 K5 = np.array([3, 1, 4, 1, 5])
+X4 = np.array([0.5, 0.7, 0.2, 0.9])
+M23 = 0.1 * np.arange(6.0).reshape(2, 3) + 0.1
+W3 = np.array([[0.5, -0.3, 0.2], [0.1, 0.8, -0.4], [0.3, 0.2, 0.6]])
+IDX = np.array([0, 0, 1])
+S222 = 0.1 * np.arange(8.0).reshape(2, 2, 2) + 0.1
 
 # (test id, function, arguments, wrt)
 GRADIENT_CASES = [
@@ -60,6 +65,17 @@ GRADIENT_CASES = [
     ("13_list_chain", rl.list_chain, (X5,), 0),
     ("14b_wraps_doubled", rl.q2, (1.0,), 0),
     ("logging_wrapper", rl.logged_cube, (X5,), 0),
+    ("r2_1_view_read_then_write", rl.view_read_then_write, (X5[:3],), 0),
+    ("r2_1_row_view_matmul", rl.row_view_matmul_then_write, (M23,), 0),
+    ("r2_2_break_in_branch", rl.break_in_loop_in_branch, (X4, 1.0), 0),
+    ("r2_2_continue_in_else", rl.continue_in_loop_in_else, (X4, 1.0), 0),
+    ("r2_3_taped_then_updated", rl.taped_then_updated, (W3, X5[:3]), 0),
+    ("r2_4_power_one_alias", rl.power_one_alias, (X5,), 0),
+    ("r2_5_int_division_fold", rl.int_division_fold, (X5,), 0),
+    ("r2_6_negative_range", rl.negative_range_revisits, (X5[:3],), 0),
+    ("r2_7_counter_name_reused", rl.counter_name_reused, (X5[:3], IDX), 0),
+    ("r2_9_fmod_negative", rl.fmod_negative, (-5.5, 2.1), 1),
+    ("r2_swap_elements", rl.swap_elements, (X5,), 0),
 ]
 
 # (test id, function, arguments, wrt, marker key)
@@ -71,6 +87,7 @@ REFUSAL_CASES = [
     ("10_int_array_write", rl.int_array_write, (X5 + 0.0123, K5), 0, "int_array_write"),
     ("11a_row_view_loop", rl.row_view_loop, (EYE3,), 0, "row_view_loop"),
     ("11b_row_view_aug", rl.row_view_aug, (EYE3,), 0, "row_view_aug"),
+    ("r2_8_dot_of_stacks", rl.dot_of_stacks, (S222, S222 + 0.5), 0, "dot_of_stacks"),
 ]
 
 GRADIENTS = [pytest.param(*case[1:], id=case[0]) for case in GRADIENT_CASES]

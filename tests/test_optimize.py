@@ -22,17 +22,19 @@ def test_fold_constants():
         db = dy * 1
         dc = dy / 1 * math.log(2.718281828459045)
         dd = -(-dy)
-        return da, db, dc, dd
+        de = 4 / 2 + -(-dy)
+        return da, db, dc, dd, de
     """)
     assert optimize.fold_constants(func)
     assert show(func) == textwrap.dedent("""\
         def g(a, dy):
             da = dy * 2 * a
-            db = dy
+            db = dy * 1
             dc = dy * 1.0
-            dd = dy
-            return da, db, dc, dd
-        """)
+            dd = --dy
+            de = 2.0 + dy
+            return da, db, dc, dd, de
+        """)  # db = dy would make db the same array as dy, which a later write would see
     optimize.fold_constants(func)
     assert not optimize.fold_constants(func)
 

@@ -75,6 +75,8 @@ TABLE = [
     binary((operator.mod, np.mod), "a % b", ((0.1, 0.9), (1.1, 1.9))),
     binary((np.mod, np.remainder), "np.mod(a, b)", ((0.1, 0.9), (1.1, 1.9))),
     binary((np.remainder,), "np.remainder(a, b)", ((0.1, 0.9), (1.1, 1.9))),
+    # fmod truncates the quotient: for a < 0 it differs from %
+    binary((np.fmod,), "np.fmod(a, b)", ((-1.3, -1.2), (0.55, 0.58))),
     unary((operator.neg, np.negative), "-a"),
     unary((np.negative,), "np.negative(a)"),
     unary((operator.pos, np.positive), "np.positive(a)"),
@@ -116,6 +118,7 @@ TABLE = [
     scalar_math(math.pow, "math.pow(a, b)", (POSITIVE, ANY)),
     scalar_math(math.fabs, "math.fabs(a)", ((0.3, 2.0),)),
     scalar_math(math.fmod, "math.fmod(a, b)", ((0.1, 0.9), (1.1, 1.9))),
+    scalar_math(math.fmod, "math.fmod(a, b)", ((-1.3, -1.2), (0.55, 0.58))),
     scalar_math(math.erf, "math.erf(a)"),
     # NumPy elementwise
     unary(np.sin, "np.sin(a)"),

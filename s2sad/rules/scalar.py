@@ -34,9 +34,15 @@ def pow_partials(y, x, p):
     return p * x ** np.where(p, p - 1, 1.0), y * np.log(np.where(x, x, 1.0))
 
 
-@partials(operator.mod, np.mod, np.remainder, math.fmod)
+@partials(operator.mod, np.mod, np.remainder)
 def mod_partials(y, a, b):
     return 1, -np.floor_divide(a, b)
+
+
+@partials(math.fmod, np.fmod)
+def fmod_partials(y, a, b):
+    # fmod rounds the quotient toward zero, % rounds it down
+    return 1, -np.trunc(a / b)
 
 
 @partials(operator.neg, np.negative)
