@@ -39,6 +39,12 @@ def to_source(generated: Generated, user_module: str = "__main__",
     the text works as a standalone file."""
     body = function_source(generated.func)
     imports, bound = _imports(generated, body, user_module, export)
+    if export and bound:
+        raise UnsupportedSyntaxError(
+            f"the exported module would need values no import can name: "
+            f"{', '.join(bound)} (closure values, or globals of an inlined helper)",
+            hint="print the gradient instead of writing it with -o, or make those values "
+                 "module-level names of the function's own module")
     header = list(generated.header)
     if bound:
         header.append(f"  bound names:   {', '.join(bound)} (values from "

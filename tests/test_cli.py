@@ -449,3 +449,32 @@ def test_console_script():
                            timeout=120)
     assert usage.returncode == 2
     assert re.search(r"s2sad: error: .*FILE\.py:FUNC", usage.stderr)
+
+
+def test_export_refuses_values_no_import_can_name(tmp_path):
+    """-o writes a module that must run on its own: a helper's globals from another
+    module cannot be imported under the names the generated code uses."""
+    (tmp_path / "helpermod.py").write_text(textwrap.dedent("""\
+        import numpy as np
+        H = 2.0
+
+
+        def hh(t):
+            return t * H
+        """))
+    (tmp_path / "rootmod.py").write_text(textwrap.dedent("""\
+        import numpy as np
+        from helpermod import hh
+        H = 3.0
+
+
+        def f(x):
+            s = 0.0
+            for i in range(2):
+                s = s + hh(x[i]) * H
+            return s
+        """))
+    result = cli("grad", f"{tmp_path / 'rootmod.py'}:f", "-o", str(tmp_path / "out.py"),
+                 cwd=tmp_path)
+    assert result.returncode == 1 and "no import can name" in result.stderr
+    assert not (tmp_path / "out.py").exists()
