@@ -20,18 +20,22 @@ those cases are marked `xfail(strict=True)`, so a fix shows up as XPASS.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 import numbers
 import os
+import subprocess
+import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pytest
 from hypothesis import Phase, settings
 
 import corpus
+import s2sad
 
 # -- options ---------------------------------------------------------------------
 
@@ -127,17 +131,19 @@ class Inputs:
         return self.positional.index(name) if name in self.positional else name
 
 
-def inputs_for(fn: Callable) -> Inputs:
-    """Fresh inputs for `fn`, chosen by its parameter names (defaults are not passed)."""
+def inputs_for(fn: Callable, table: Optional[Dict[str, Callable[[], Any]]] = None) -> Inputs:
+    """Fresh inputs for `fn`, chosen by its parameter names (defaults are not passed);
+    `table` adds or overrides samplers (the loop corpus has names of its own)."""
+    table = INPUTS if table is None else {**INPUTS, **table}
     args, kwargs, values, positional = [], {}, {}, []
     for param in inspect.signature(fn).parameters.values():
         if param.default is not inspect.Parameter.empty:
             values[param.name] = param.default
             continue
-        if param.name not in INPUTS:
+        if param.name not in table:
             raise KeyError(f"{fn.__name__}: no input is defined for the argument name "
                            f"{param.name!r}; see the naming scheme in corpus.py")
-        value = INPUTS[param.name]()
+        value = table[param.name]()
         values[param.name] = value
         if param.kind is param.KEYWORD_ONLY:
             kwargs[param.name] = value
@@ -244,3 +250,34 @@ def pytest_generate_tests(metafunc):
         short = metafunc.config.getoption("--short")
         metafunc.parametrize("gradient_case", [
             _marked(metafunc, case, case.id) for case in gradient_cases(short)])
+
+
+# -- shared by the example tests ----------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+@pytest.fixture(scope="module")
+def examples():
+    """Import an example module by name, with examples/ on sys.path."""
+    sys.path.insert(0, EXAMPLES)
+    try:
+        yield importlib.import_module
+    finally:
+        sys.path.remove(EXAMPLES)
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def as_tuple(result, case):
+    """A single gradient as a tuple of one, like a tuple of several."""
+    return (result,) if case.single else result
+
+
+def gradients_of(case, inputs, **options):
+    df = s2sad.grad(case.fn, wrt=case.wrt(inputs), **options)
+    return as_tuple(df(*inputs.args, **inputs.kwargs), case)

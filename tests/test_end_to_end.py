@@ -36,7 +36,8 @@ import pytest
 
 import corpus
 import s2sad
-from conftest import call_by_name, central_difference, inputs_for  # noqa: I100
+from conftest import (as_tuple, call_by_name, central_difference,  # noqa: I100
+                      gradients_of, inputs_for)
 
 GRADIENT_TESTS = ("test_gradient_types_and_shapes", "test_gradient_matches_central_differences",
                   "test_gradient_matches_autograd", "test_value_and_grad_returns_the_primal",
@@ -65,15 +66,6 @@ ORACLE_RTOL, ORACLE_ATOL = 1e-9, 1e-12
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _as_tuple(result, case):
-    return (result,) if case.single else result
-
-
-def _gradients(case, inputs, **options):
-    df = s2sad.grad(case.fn, wrt=case.wrt(inputs), **options)
-    return _as_tuple(df(*inputs.args, **inputs.kwargs), case)
 
 
 @functools.lru_cache(maxsize=None)
@@ -164,7 +156,7 @@ def test_gradient_types_and_shapes(gradient_case):
         *inputs.args, **inputs.kwargs)
     if not gradient_case.single:
         assert type(result) is tuple and len(result) == len(gradient_case.params)
-    for name, gradient in zip(gradient_case.params, _as_tuple(result, gradient_case)):
+    for name, gradient in zip(gradient_case.params, as_tuple(result, gradient_case)):
         value = inputs.values[name]
         assert _same_kind(gradient, value), (
             f"d{name}: got {type(gradient).__name__} {np.shape(gradient)} "
@@ -175,7 +167,7 @@ def test_gradient_types_and_shapes(gradient_case):
 @pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
 def test_gradient_matches_central_differences(gradient_case, optimize):
     inputs = inputs_for(gradient_case.fn)
-    gradients = _gradients(gradient_case, inputs, optimize=optimize)
+    gradients = gradients_of(gradient_case, inputs, optimize=optimize)
     for name, gradient in zip(gradient_case.params, gradients):
         np.testing.assert_allclose(gradient, _central(gradient_case.fn, name),
                                    rtol=RTOL, atol=ATOL, err_msg=f"d{name}")
@@ -188,7 +180,7 @@ def test_gradient_matches_autograd(gradient_case):
     if fn.__name__ in AUTOGRAD_CANNOT:
         pytest.skip(f"autograd cannot: {AUTOGRAD_CANNOT[fn.__name__]}")
     inputs = inputs_for(fn)
-    gradients = _gradients(gradient_case, inputs)
+    gradients = gradients_of(gradient_case, inputs)
     oracle = _autograd_version(fn)
     for name, gradient in zip(gradient_case.params, gradients):
         def along(value, name=name):
@@ -208,8 +200,8 @@ def test_value_and_grad_returns_the_primal(gradient_case):
     expected = call_by_name(fn, copy.deepcopy(inputs.values))  # fn may update arrays
     assert np.shape(value) == ()
     np.testing.assert_allclose(value, expected, rtol=1e-13, atol=0)
-    for from_value_and_grad, from_grad in zip(_as_tuple(result, gradient_case),
-                                              _gradients(gradient_case, inputs)):
+    for from_value_and_grad, from_grad in zip(as_tuple(result, gradient_case),
+                                              gradients_of(gradient_case, inputs)):
         assert _same_kind(from_value_and_grad, from_grad)
         np.testing.assert_allclose(from_value_and_grad, from_grad, rtol=1e-13, atol=0)
 
@@ -230,7 +222,7 @@ def test_arguments_are_unchanged(gradient_case):
 def test_gradients_do_not_share_memory(gradient_case):
     """A caller may update a returned gradient in place without touching anything else."""
     inputs = inputs_for(gradient_case.fn)
-    gradients = [g for g in _gradients(gradient_case, inputs) if isinstance(g, np.ndarray)]
+    gradients = [g for g in gradients_of(gradient_case, inputs) if isinstance(g, np.ndarray)]
     arguments = [v for v in inputs.values.values() if isinstance(v, np.ndarray)]
     for i, gradient in enumerate(gradients):
         for other in gradients[i + 1:]:

@@ -4,11 +4,8 @@ The seed and lecture examples compare s2sad's gradient with a derivative written
 by hand in the example itself, so these tests also check central differences, the
 project's independent oracle.
 """
-import importlib
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,24 +13,8 @@ import pytest
 import s2sad
 from s2sad.check import numeric_grad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = os.path.join(ROOT, "examples")
+from conftest import EXAMPLES, run  # the `examples` fixture is conftest's too
 SCRIPTS = ["seed002.py", "lecture_sin_ratio.py", "gradient_descent.py"]
-
-
-@pytest.fixture(scope="module")
-def examples():
-    """Import an example module by name, with examples/ on sys.path."""
-    sys.path.insert(0, EXAMPLES)
-    try:
-        yield importlib.import_module
-    finally:
-        sys.path.remove(EXAMPLES)
-
-
-def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
 
 
 # -- seed 002: exp(exp(x) + exp(x)^2) + sin(exp(x) + exp(x)^2) -----------------------

@@ -8,11 +8,8 @@ oracle; these pass without loop support), s2sad's gradient against the reference
 generated source of the convolution against the lecture's adjoint lines (§3.1), and that
 every example runs as a script.
 """
-import importlib
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,25 +17,9 @@ import pytest
 import s2sad
 from s2sad.check import numeric_grad
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = os.path.join(ROOT, "examples")
+from conftest import run  # the `examples` fixture is conftest's too
 SCRIPTS = ["convolution_loops.py", "matmul_loops.py", "horner.py", "rk4.py", "rnn.py"]
 RTOL = 1e-6
-
-
-@pytest.fixture(scope="module")
-def examples():
-    """Import an example module by name, with examples/ on sys.path."""
-    sys.path.insert(0, EXAMPLES)
-    try:
-        yield importlib.import_module
-    finally:
-        sys.path.remove(EXAMPLES)
-
-
-def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
 
 
 def assert_gradients_close(got, expected, rtol=RTOL, atol=1e-10):

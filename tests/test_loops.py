@@ -37,10 +37,10 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-import conftest
 import corpus_loops
 import s2sad
-from conftest import GradientCase, Inputs, call_by_name, central_difference, is_float_value
+from conftest import (GradientCase, Inputs, as_tuple, call_by_name, central_difference,
+                      gradients_of, inputs_for)
 
 RTOL, ATOL = 1e-5, 1e-6
 ORACLE_RTOL, ORACLE_ATOL = 1e-9, 1e-12
@@ -77,24 +77,8 @@ OVERRIDES = {
 
 
 def loop_inputs_for(fn) -> Inputs:
-    """Fresh inputs for `fn` by parameter name, as conftest.inputs_for, with LOOP_INPUTS."""
-    table = {**conftest.INPUTS, **LOOP_INPUTS, **OVERRIDES.get(fn.__name__, {})}
-    args, kwargs, values, positional = [], {}, {}, []
-    for param in inspect.signature(fn).parameters.values():
-        if param.default is not inspect.Parameter.empty:
-            values[param.name] = param.default
-            continue
-        if param.name not in table:
-            raise KeyError(f"{fn.__name__}: no input for the argument name {param.name!r}")
-        value = table[param.name]()
-        values[param.name] = value
-        if param.kind is param.KEYWORD_ONLY:
-            kwargs[param.name] = value
-        else:
-            args.append(value)
-            positional.append(param.name)
-    float_params = [name for name, value in values.items() if is_float_value(value)]
-    return Inputs(args, kwargs, values, positional, float_params)
+    """Fresh inputs for `fn` by parameter name: conftest's table plus LOOP_INPUTS."""
+    return inputs_for(fn, {**LOOP_INPUTS, **OVERRIDES.get(fn.__name__, {})})
 
 
 def loop_cases(short=False):
@@ -120,15 +104,6 @@ def pytest_generate_tests(metafunc):
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _as_tuple(result, case):
-    return (result,) if case.single else result
-
-
-def _gradients(case, inputs, **options):
-    df = s2sad.grad(case.fn, wrt=case.wrt(inputs), **options)
-    return _as_tuple(df(*inputs.args, **inputs.kwargs), case)
 
 
 @functools.lru_cache(maxsize=None)
@@ -241,7 +216,7 @@ def test_gradient_matches_central_differences(loop_case, optimize):
         *inputs.args, **inputs.kwargs)
     if not loop_case.single:
         assert type(result) is tuple and len(result) == len(loop_case.params)
-    for name, gradient in zip(loop_case.params, _as_tuple(result, loop_case)):
+    for name, gradient in zip(loop_case.params, as_tuple(result, loop_case)):
         value = inputs.values[name]
         assert _same_kind(gradient, value), (
             f"d{name}: got {type(gradient).__name__} {np.shape(gradient)} "
@@ -272,8 +247,8 @@ def test_value_and_grad_returns_the_primal(loop_case):
     expected = call_by_name(fn, copy.deepcopy(inputs.values))
     assert np.shape(value) == ()
     np.testing.assert_allclose(value, expected, rtol=1e-13, atol=0)
-    for from_value_and_grad, from_grad in zip(_as_tuple(result, loop_case),
-                                              _gradients(loop_case, inputs)):
+    for from_value_and_grad, from_grad in zip(as_tuple(result, loop_case),
+                                              gradients_of(loop_case, inputs)):
         assert _same_kind(from_value_and_grad, from_grad)
         np.testing.assert_allclose(from_value_and_grad, from_grad, rtol=1e-13, atol=0)
 
@@ -283,7 +258,7 @@ def test_gradient_matches_autograd(loop_case):
     if _writes_in_place(fn.__name__):
         pytest.skip("in-place array writes: autograd cannot differentiate them")
     inputs = loop_inputs_for(fn)
-    gradients = _gradients(loop_case, inputs)
+    gradients = gradients_of(loop_case, inputs)
     oracle = _autograd_module()[fn.__name__]
     for name, gradient in zip(loop_case.params, gradients):
         def along(value, name=name):
