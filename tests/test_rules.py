@@ -9,8 +9,6 @@ not all ones and a transposed or misplaced adjoint cannot hide (Zygote's trick).
 import builtins
 import math
 import operator
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence, Tuple
 
 import numpy as np
 import pytest
@@ -19,43 +17,7 @@ import s2sad
 from s2sad import rules
 from s2sad.check import numeric_grad
 
-ANY = (-2.0, 2.0)
-POSITIVE = (0.5, 2.0)
-UNIT = (-0.8, 0.8)
-ABOVE_ONE = (1.2, 3.0)
-
-SCALARS = [()]
-SHAPES_1 = [(), (3,), (2, 3)]
-SHAPES_2 = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((3, 1), (1, 4)), ((2, 3), ()),
-            ((), (2, 3)), ((1, 3), (2, 1))]
-
-
-@dataclass
-class Case:
-    keys: Tuple[Any, ...]
-    expression: str
-    domains: Sequence[Tuple[float, float]]
-    shapes: Sequence[Any]
-    wrap: str = "np.sum(np.sin({}))"
-
-    @property
-    def id(self) -> str:
-        return self.expression
-
-
-def unary(keys, expression, domain=ANY, shapes=SHAPES_1):
-    return Case(keys if isinstance(keys, tuple) else (keys,), expression, [domain], shapes)
-
-
-def binary(keys, expression, domains=(ANY, ANY), shapes=SHAPES_2):
-    return Case(keys if isinstance(keys, tuple) else (keys,), expression, domains, shapes)
-
-
-def scalar_math(keys, expression, domains=(ANY,)):
-    shapes = [()] if len(domains) == 1 else [((), ())]
-    return Case(keys if isinstance(keys, tuple) else (keys,), expression, domains, shapes,
-                wrap="math.sin({})")
-
+from rule_cases import ABOVE_ONE, ANY, POSITIVE, UNIT, Case, binary, scalar_math, unary
 
 TABLE = [
     # operators and their NumPy function forms
@@ -183,6 +145,20 @@ TABLE = [
     unary(np.ravel, "a.flatten() * np.arange(6.0)", shapes=[(2, 3)]),
     unary(np.copy, "np.copy(a) * a", shapes=[(2, 3)]),
 ]
+
+
+def _extra_tables():
+    """TABLE lists of tests/rule_table_*.py (one module per domain of rules)."""
+    import importlib
+    import pathlib
+    here = pathlib.Path(__file__).parent
+    tables = []
+    for path in sorted(here.glob("rule_table_*.py")):
+        tables += importlib.import_module(path.stem).TABLE
+    return tables
+
+
+TABLE = TABLE + _extra_tables()
 
 
 def _sample(rng, domain, shape):

@@ -183,7 +183,8 @@ def all_rules() -> List[Rule]:
 
 
 def _load_builtin_rules() -> None:
-    from . import elementwise, indexing, linalg, nondiff, reductions, scalar  # noqa: F401
+    from . import (elementwise, indexing, linalg, nondiff, reductions, scalar,  # noqa: F401
+                   shapes)
 
 
 _load_builtin_rules()

@@ -1,0 +1,1 @@
+"""Shape and arrangement: concatenate, stack, flip, roll, tile, sort, ... (to be filled)."""
