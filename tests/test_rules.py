@@ -17,7 +17,7 @@ import s2sad
 from s2sad import rules
 from s2sad.check import numeric_grad
 
-from rule_cases import ABOVE_ONE, ANY, POSITIVE, UNIT, Case, binary, scalar_math, unary
+from rule_cases import ABOVE_ONE, ANY, POSITIVE, SCALARS, UNIT, Case, binary, scalar_math, unary
 
 TABLE = [
     # operators and their NumPy function forms
