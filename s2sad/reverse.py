@@ -439,9 +439,9 @@ class _Reverse:
             self.live.discard(v)  # nothing outside the loop adds to it
         self.blocks.append([])
         self.pending_comment = None
-        self.first_element = {v: loop.target.id for v in fresh}
+        enclosing, self.first_element = self.first_element, {v: loop.target.id for v in fresh}
         self.reverse_block(loop.body)
-        self.first_element = {}
+        self.first_element = enclosing
         start = len(self.blocks[-1])
         for v in carried:
             self.materialize(v, self.adjoints[v] in entry_owned)
