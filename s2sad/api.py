@@ -230,7 +230,7 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
     cacheable = isinstance(fn, types.FunctionType)
     if cacheable:
         cached = _CACHE.get(fn, {}).get(key)
-        if cached is not None:
+        if cached is not None and cached.is_current():
             return cached
     if parsed is None:
         parsed = frontend.parse_function(fn)

@@ -104,6 +104,7 @@ class Lowered:
     scalar_params: frozenset = frozenset()
     namespace: Dict[str, Any] = field(default_factory=dict)
     int_names: frozenset = frozenset()   # loop counters: Python ints for sure
+    inlined: tuple = ()                  # the user's functions whose bodies were inlined
 
     @property
     def body(self) -> List[gast.stmt]:
@@ -389,6 +390,7 @@ class _Lowerer:
         self.depth = 0
         self.int_names: Set[str] = set()
         self.inlining: List[types.FunctionType] = []
+        self.inlined: List[types.FunctionType] = []
         self.namespace: Dict[str, Any] = dict(parsed.namespace)
         self.scope = _Scope(parsed, {p: p for p in self.params}, {p: p for p in self.params},
                             set())
@@ -410,7 +412,8 @@ class _Lowerer:
         for arg in frontend._all_params(new_func):
             arg.annotation = None
         return Lowered(self.root, new_func, self.params, output, self.namer,
-                       self.versions, scalars, self.namespace, frozenset(self.int_names))
+                       self.versions, scalars, self.namespace, frozenset(self.int_names),
+                       tuple(self.inlined))
 
     def function_body(self, body: Sequence[gast.stmt], label: str, root: bool):
         """Lower a body; return the atom (or tuple of atoms) it returns."""
@@ -1114,6 +1117,7 @@ class _Lowerer:
                 scope.env[param] = scope.bases[param] = dest
         self.scope = scope
         self.inlining.append(fn)
+        self.inlined.append(fn)
         try:
             result = self.function_body(helper.func.body, fn.__name__, root=False)
         finally:

@@ -33,6 +33,11 @@ class Compiled:
     live_globals: Optional[Dict[str, Any]] = None
     global_names: Sequence[str] = ()
     specialises: bool = False   # compiled again per argument ranks (loops or element writes)
+    inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
+
+    def is_current(self) -> bool:
+        """No inlined helper has been redefined since (a notebook cell run again)."""
+        return all(fn.__globals__.get(fn.__name__, fn) is fn for fn in self.inlined)
 
     def refresh_globals(self) -> None:
         """Read the user's module globals again: data rebound since is seen. Functions
@@ -80,7 +85,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                             f"{generated.func.name} of {parsed.filename}")
     used = set(function.__code__.co_names)
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
-                    sorted(n for n in parsed.global_names if n in used), loops)
+                    sorted(n for n in parsed.global_names if n in used), loops,
+                    lowered.inlined)
 
 
 def specialises(lowered: lower.Lowered) -> bool:

@@ -127,3 +127,17 @@ def test_check_grad_passes_and_reports():
 def test_grad_source_for_text():
     df = s2sad.grad_source("def g(x):\n    return np.sin(x) * x\n", "g")
     assert df(0.5) == pytest.approx(np.cos(0.5) * 0.5 + np.sin(0.5))
+
+
+def test_a_redefined_helper_is_seen_by_a_new_gradient(tmp_path, monkeypatch):
+    """A notebook cell that redefines a helper: the cached gradient of its caller,
+    which inlined the old body, is not reused."""
+    (tmp_path / "nb_cells.py").write_text(
+        "def helper(x):\n    return x * 2.0\n\n\ndef f(x):\n    return helper(x) * x\n")
+    (tmp_path / "nb_later.py").write_text("def helper(x):\n    return x * 3.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import nb_cells
+    import nb_later
+    assert s2sad.grad(nb_cells.f)(1.0) == pytest.approx(4.0)
+    nb_cells.helper = nb_later.helper
+    assert s2sad.grad(nb_cells.f)(1.0) == pytest.approx(6.0)
