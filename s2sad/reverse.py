@@ -365,7 +365,8 @@ class _Reverse:
                 raise UnsupportedSyntaxError(
                     "a tuple or list of values that depend on the inputs is not supported "
                     "here", get_anno(stmt, "location"),
-                    hint="build an array with np.array([...]) or np.stack")
+                    hint="keep the values in separate names (np.array([...]), np.stack "
+                         "and np.concatenate of them have no rule yet)")
             elif rules.is_differentiable(key):
                 self.apply_rule(key, value, name(target), dy, stmt, deferred, target)
         self.live.discard(target)   # what comes before sees the adjoint of the old value
@@ -719,6 +720,14 @@ class _Reverse:
         if rule is None:
             raise rules.missing_rule_error(key, location)
         bound = self.bind(rule, value, location)
+        for argument in bound.values():
+            if isinstance(argument, (gast.Tuple, gast.List)) and any(
+                    self.analysed.is_active(e) for e in gast.walk(argument)):
+                raise UnsupportedSyntaxError(
+                    f"a tuple or list of values that depend on the inputs, passed to "
+                    f"{rule.label}, is not supported yet", location,
+                    hint="pass each array on its own, or combine them with arithmetic "
+                         "(np.stack and np.concatenate have no rule yet)")
         active = {p: a for p, a in bound.items() if self.analysed.is_active(a)}
         if rule.kind == "partials":
             statements, returned = instantiate(rule.template, {"y": y, **bound},

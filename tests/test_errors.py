@@ -9,6 +9,7 @@ specific type, `.filename`, `.lineno`, `.col`, `.location`, the rendered message
 a non-empty hint.
 """
 import importlib.util
+import inspect
 import math
 import os
 import textwrap
@@ -545,3 +546,15 @@ def test_every_refusal_is_an_s2sad_error_not_a_crash():
                  "RuleDefinitionError"]:
         assert issubclass(getattr(s2sad, name), S2SADError)
     assert issubclass(S2SADError, Exception)
+
+
+def _sum_of_a_tuple(a, b):
+    return np.sum((a, b))
+
+
+def test_a_tuple_of_active_arrays_passed_to_a_rule_is_refused_not_zeroed():
+    """np.sum((a, b)) used to drop both gradients silently (the tuple was inactive)."""
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(_sum_of_a_tuple, wrt=(0, 1))(V, V)
+    lines, first = inspect.getsourcelines(_sum_of_a_tuple)
+    assert info.value.lineno == first + 1 and "tuple" in info.value.message
