@@ -1,4 +1,8 @@
-"""Linear algebra: matrix products (the lecture's dA = dC @ B.T, dB = A.T @ dC) and transpose."""
+"""Linear algebra: matrix products (the lecture's dA = dC @ B.T, dB = A.T @ dC), transpose,
+inner/outer products, swapaxes, inv, solve, det, slogdet, cholesky and two-operand einsum.
+
+inv, solve, det, slogdet and cholesky differentiate through np.linalg.inv / solve, so
+they need A (or L) nonsingular at the point, as the primal does."""
 import operator
 
 import numpy as np
@@ -23,4 +27,102 @@ def dot_adjoint(dy, y, a, b):
 @adjoint(np.transpose)
 def transpose_adjoint(dy, y, a, axes=None):
     da = np.transpose(dy, np.argsort(axes)) if axes is not None else np.transpose(dy)
+    return da
+
+
+# -- products of vectors, axis swaps --------------------------------------------
+
+@adjoint(np.inner)
+def inner_adjoint(dy, y, a, b):
+    """y = a . b for 1-d a and b (inner over more axes is not covered)."""
+    da = dy * b
+    db = dy * a
+    return da, db
+
+
+@adjoint(np.outer)
+def outer_adjoint(dy, y, a, b):
+    """y[i, j] = a[i] * b[j] (np.outer flattens its operands first)."""
+    da = np.reshape(dy @ np.ravel(b), np.shape(a))
+    db = np.reshape(np.ravel(a) @ dy, np.shape(b))
+    return da, db
+
+
+@adjoint(np.swapaxes)
+def swapaxes_adjoint(dy, y, a, axis1, axis2):
+    da = np.swapaxes(dy, axis1, axis2)
+    return da
+
+
+# -- inverse, solve, determinants ----------------------------------------------------
+# Y.T is written np.swapaxes(Y, -1, -2) so that stacks of matrices work too.
+
+@adjoint(np.linalg.inv)
+def inv_adjoint(dy, y, a):
+    """Y = inv(A):  dA = -Y.T @ dY @ Y.T."""
+    y_t = np.swapaxes(y, -1, -2)
+    da = -y_t @ dy @ y_t
+    return da
+
+
+@adjoint(np.linalg.solve)
+def solve_adjoint(dy, y, a, b):
+    """x = solve(A, b):  db = solve(A.T, dx),  dA = -db @ x.T  (np.outer for a vector b)."""
+    g = np.linalg.solve(np.swapaxes(a, -1, -2), dy)
+    db = g
+    da = -np.outer(g, y) if np.ndim(b) == 1 else unbroadcast(-g @ np.swapaxes(y, -1, -2), a)
+    return da, db
+
+
+@adjoint(np.linalg.det)
+def det_adjoint(dy, y, a):
+    """y = det(A):  dA = dy * y * inv(A).T."""
+    inv_t = np.swapaxes(np.linalg.inv(a), -1, -2)
+    da = np.expand_dims(dy * y, (-2, -1)) * inv_t
+    return da
+
+
+# check=False: `upper` exists only from NumPy 2.0 (the check would refuse it on 1.x)
+@adjoint(np.linalg.cholesky, check=False)
+def cholesky_adjoint(dy, y, a, upper=False):
+    """L = cholesky(A), A = L @ L.T:  dA = sym(L^-T @ Phi(L.T @ dL) @ L^-1),
+    Phi = the lower triangle with its diagonal halved, sym(S) = (S + S.T) / 2.
+    (The gradient over symmetric A; with upper=True, U = L.T and dL = dU.T.)"""
+    l = np.swapaxes(y, -1, -2) if upper else y
+    dl = np.swapaxes(dy, -1, -2) if upper else dy
+    l_inv = np.linalg.inv(l)
+    l_inv_t = np.swapaxes(l_inv, -1, -2)
+    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - 0.5 * np.eye(np.shape(l)[-1]))
+    s = l_inv_t @ phi @ l_inv
+    da = (s + np.swapaxes(s, -1, -2)) / 2
+    return da
+
+
+@adjoint(np.einsum)
+def einsum_adjoint(dy, y, subscripts, a, b):
+    """y = einsum('A,B->Y', a, b):  da = einsum('Y,B->A', dy, b),  db = einsum('A,Y->B', a, dy).
+
+    Two operands with an explicit '->' only. An index of a that neither dy nor b
+    carries (summed over in a alone) is supplied by np.ones_like(a), and unbroadcast
+    sums over the batch axes an operand was broadcast along ('...ij' or a size-1 'b').
+    Not covered: implicit mode (no '->': the unpacking raises ValueError), more than two
+    operands (the call does not bind: refused when compiling), an index repeated within
+    the differentiated operand ('ii,i->', refused at run time by np.einsum itself, as an
+    output subscript may not repeat; repeated in the other operand is fine)."""
+    inputs, out = subscripts.split("->")
+    sa, sb = inputs.split(",")
+    da = unbroadcast(np.einsum(out + "," + sb + "," + sa + "->" + sa, dy, b, np.ones_like(a)), a)
+    db = unbroadcast(np.einsum(sa + "," + out + "," + sb + "->" + sb, a, dy, np.ones_like(b)), b)
+    return da, db
+
+
+@adjoint(np.linalg.slogdet)
+def slogdet_adjoint(dy, y, a):
+    """(sign, logdet) = slogdet(A):  dA = dlogdet * inv(A).T; the sign is piecewise constant.
+
+    The result is a pair the user indexes (slogdet(A)[1]); its adjoint dy arrives as
+    the array [dsign, dlogdet] (indexing scatters into zeros shaped like the pair)."""
+    dlogdet = dy[1]
+    inv_t = np.swapaxes(np.linalg.inv(a), -1, -2)
+    da = np.expand_dims(dlogdet, (-2, -1)) * inv_t
     return da

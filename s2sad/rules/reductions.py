@@ -1,4 +1,5 @@
-"""Reductions: sum and mean, over all axes or some (`axis`, `keepdims`)."""
+"""Reductions over all axes or some (`axis`, `keepdims`): sum, mean, prod, max/min, var/std,
+linalg.norm; and cumsum, cumprod and trace."""
 import numpy as np
 
 from . import adjoint
@@ -21,4 +22,102 @@ def sum_adjoint(dy, y, a, axis=None, keepdims=False):
 def mean_adjoint(dy, y, a, axis=None, keepdims=False):
     n = np.size(a) / np.size(y)
     da = unsum(dy / n, a, axis, keepdims)
+    return da
+
+
+# -- products ------------------------------------------------------------------------
+
+@adjoint(np.prod, shape=_reduction_shape)
+def prod_adjoint(dy, y, a, axis=None, keepdims=False):
+    # d prod / d a_i = prod / a_i: valid for inputs without zeros (a zero entry
+    # divides by zero; its true derivative is the product of the other entries).
+    da = unsum(dy * y, a, axis, keepdims) / a
+    return da
+
+
+# -- max and min ---------------------------------------------------------------------
+
+@adjoint(np.max, np.amax, shape=_reduction_shape)
+def max_adjoint(dy, y, a, axis=None, keepdims=False):
+    # The gradient goes to the arg-max. With ties, every entry equal to the maximum
+    # gets an equal share: dy / (number of tied entries), so the shares add up to dy
+    # (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
+    hit = a == unsum(y, a, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=keepdims)
+    da = unsum(dy / count, a, axis, keepdims) * hit
+    return da
+
+
+@adjoint(np.min, np.amin, shape=_reduction_shape)
+def min_adjoint(dy, y, a, axis=None, keepdims=False):
+    # As for max: the gradient goes to the arg-min, split equally among ties.
+    hit = a == unsum(y, a, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=keepdims)
+    da = unsum(dy / count, a, axis, keepdims) * hit
+    return da
+
+
+# -- variance and standard deviation ------------------------------------------------
+
+@adjoint(np.var, shape=_reduction_shape)
+def var_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
+    # y = sum((a - mean)**2) / (n - ddof); the mean's own derivative sums to zero.
+    n = np.size(a) / np.size(y)
+    centred = a - np.mean(a, axis=axis, keepdims=True)
+    da = unsum(dy, a, axis, keepdims) * (2 / (n - ddof)) * centred
+    return da
+
+
+@adjoint(np.std, shape=_reduction_shape)
+def std_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
+    # y = sqrt(var): d y = d var / (2 y); infinite where y is 0 (constant input).
+    n = np.size(a) / np.size(y)
+    centred = a - np.mean(a, axis=axis, keepdims=True)
+    da = unsum(dy / y, a, axis, keepdims) * (1 / (n - ddof)) * centred
+    return da
+
+
+# -- cumulative sums and products --------------------------------------------------
+# With axis=None NumPy works on the flattened array (y is 1-d), so the reversed
+# cumulative sum runs over dy flattened and goes back to the shape of a; with an int
+# axis it runs along that axis and the reshape changes nothing.
+
+@adjoint(np.cumsum)
+def cumsum_adjoint(dy, y, a, axis=None):
+    # da_k = sum over i >= k of dy_i: a cumulative sum from the end.
+    da = np.reshape(np.flip(np.cumsum(np.flip(dy, axis), axis), axis), np.shape(a))
+    return da
+
+
+@adjoint(np.cumprod)
+def cumprod_adjoint(dy, y, a, axis=None):
+    # da_k = sum over i >= k of dy_i * y_i / a_k: valid for inputs without zeros.
+    da = np.reshape(np.flip(np.cumsum(np.flip(dy * y, axis), axis), axis), np.shape(a)) / a
+    return da
+
+
+# -- norm and trace ------------------------------------------------------------------
+
+@adjoint(np.linalg.norm, shape=_reduction_shape)
+def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
+    # ord=None (or "fro"): the 2-norm of the flattened array (Frobenius for a matrix)
+    # with axis=None, the vector 2-norm along an int axis, Frobenius for a pair of
+    # axes: dx = dy * x / y. ord=1 or 2 of vectors (1-d x, or an int axis): the p-norm,
+    # dx = dy * sign(x) * |x|**(p - 1) / y**(p - 1). Any other ord (the matrix norms
+    # 1, 2, inf, "nuc", ... and vector ords other than 1, 2) has no rule here: np.ones
+    # of a negative size raises ValueError rather than give a wrong gradient.
+    # Infinite at x = 0.
+    p = 2 if ord == "fro" else ord
+    vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
+    known = ord == "fro" or vector and (ord == 1 or ord == 2)
+    dx = unsum(dy / y, x, axis, keepdims) * x if ord is None else \
+        np.ones(1 if known else -1) * unsum(dy / y ** (p - 1), x, axis, keepdims) \
+        * np.sign(x) * np.abs(x) ** (p - 1)
+    return dx
+
+
+@adjoint(np.trace, shape="scalar")
+def trace_adjoint(dy, y, a, offset=0):
+    # 2-d a only (axis1, axis2 are not accepted): dy on the offset diagonal.
+    da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset)
     return da

@@ -1,0 +1,55 @@
+"""Rule table for s2sad/rules/linalg.py beyond matmul, dot and transpose.
+
+Matrices that are inverted, solved with, or factorised are built well conditioned
+inside the expression (a + 3 * np.eye(3); a @ a.T + 3 * np.eye(3) for Cholesky).
+"""
+import inspect
+
+import numpy as np
+
+from rule_cases import ANY, POSITIVE, Case, binary, unary  # noqa: F401
+
+WELL = "(a + 3 * np.eye(3))"
+SPD = "(a @ a.T + 3 * np.eye(3))"
+
+TABLE = [
+    # vector products, axis swaps
+    Case((np.inner,), "np.inner(a, b)", [ANY, ANY], [((3,), (3,)), ((5,), (5,))]),
+    Case((np.outer,), "np.outer(a, b)", [ANY, ANY], [((3,), (4,)), ((2,), (2,))]),
+    Case((np.outer,), "np.outer(a, b) @ np.arange(4.0)", [ANY, ANY], [((2, 3), (2, 2))]),
+    unary(np.swapaxes, "np.swapaxes(a, 0, 1) @ np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.swapaxes, "np.swapaxes(a, -1, 0) * np.arange(2.0)", shapes=[(2, 3, 4)]),
+    # inverse, solve, determinants (stacks of matrices too)
+    unary(np.linalg.inv, f"np.linalg.inv({WELL})", shapes=[(3, 3)]),
+    unary(np.linalg.inv, f"np.linalg.inv({WELL}) * np.arange(3.0)", shapes=[(3, 3), (2, 3, 3)]),
+    Case((np.linalg.solve,), f"np.linalg.solve({WELL}, b)", [ANY, ANY],
+         [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 2)), ((3, 3), (2, 3, 1))]),
+    unary(np.linalg.det, f"np.linalg.det({WELL})", shapes=[(3, 3), (2, 3, 3)]),
+    unary(np.linalg.det, "np.linalg.det(a + 2 * np.eye(2)) * a", shapes=[(2, 2)]),
+    unary(np.linalg.slogdet, f"np.linalg.slogdet({WELL})[1]", shapes=[(3, 3), (2, 3, 3)]),
+    # a negative determinant: sign -1, and the sign's (zero) adjoint flows back too
+    unary(np.linalg.slogdet, "np.linalg.slogdet(-a - 3 * np.eye(3))[1]"
+          " * np.linalg.slogdet(-a - 3 * np.eye(3))[0]", shapes=[(3, 3)]),
+    # Cholesky of a well-conditioned SPD matrix (a square or wide a)
+    unary(np.linalg.cholesky, f"np.linalg.cholesky({SPD})", shapes=[(3, 3), (3, 5)]),
+    # einsum: the forms users write, then broadcasting and a one-operand sum
+    Case((np.einsum,), "np.einsum('ij,jk->ik', a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
+    Case((np.einsum,), "np.einsum('ij,ij->', a, b)", [ANY, ANY], [((2, 3), (2, 3))]),
+    Case((np.einsum,), "np.einsum('i,i->', a, b)", [ANY, ANY], [((3,), (3,))]),
+    Case((np.einsum,), "np.einsum('ij,j->i', a, b)", [ANY, ANY], [((2, 3), (3,))]),
+    Case((np.einsum,), "np.einsum('bij,bjk->bik', a, b)", [ANY, ANY],
+         [((2, 2, 3), (2, 3, 4)), ((1, 2, 3), (4, 3, 2))]),
+    Case((np.einsum,), "np.einsum('...ij,...jk->...ik', a, b)", [ANY, ANY],
+         [((2, 3), (4, 3, 2))]),
+    Case((np.einsum,), "np.einsum('i,j->ij', a, b)", [ANY, ANY], [((3,), (4,))]),
+    # i is summed in a alone: its adjoint spreads over i
+    Case((np.einsum,), "np.einsum('ij,jk->k', a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
+    # a repeated index in the operand not differentiated (a trace against b) is fine
+    Case((np.einsum,), "np.einsum('ii,i->', np.arange(9.0).reshape(3, 3), b) * np.sum(a)",
+         [ANY, ANY], [((2,), (3,))]),
+]
+
+if "upper" in inspect.signature(np.linalg.cholesky).parameters:  # NumPy >= 2.0
+    TABLE.append(unary(np.linalg.cholesky,
+                       f"np.linalg.cholesky({SPD}, upper=True) * np.arange(3.0)",
+                       shapes=[(3, 3)]))

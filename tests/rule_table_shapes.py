@@ -1,0 +1,55 @@
+"""Rule table for s2sad/rules/shapes.py: reshaping, reordering and selecting functions.
+
+Each expression multiplies by a fixed non-uniform array where the output would
+otherwise be symmetric in its elements, so a misplaced gradient shows.
+"""
+import numpy as np
+
+from rule_cases import ANY, POSITIVE, Case, binary, unary
+
+# sort: inputs spaced apart so no two elements tie
+DISTINCT = (-2.0, 2.0)
+
+TABLE = [
+    unary(np.expand_dims, "np.expand_dims(a, 0) * np.arange(3.0)", shapes=[(3,), (2, 3)]),
+    unary(np.expand_dims, "np.expand_dims(a, axis=-1) * np.arange(2.0)", shapes=[(3,), (2, 3)]),
+    unary(np.squeeze, "np.squeeze(a) * np.arange(3.0)", shapes=[(1, 3), (3, 1), (1, 3, 1)]),
+    unary(np.squeeze, "np.squeeze(a, axis=0) * np.arange(3.0)", shapes=[(1, 3), (1, 2, 3)]),
+    unary(np.squeeze, "np.squeeze(a, 1) * np.arange(3.0)", shapes=[(3, 1)]),
+    unary(np.flip, "np.flip(a) * np.arange(3.0)", shapes=[(3,), (2, 3)]),
+    unary(np.flip, "np.flip(a, 0) * np.arange(3.0)", shapes=[(3,), (2, 3)]),
+    unary(np.flip, "np.flip(a, axis=-1) * np.arange(3.0)", shapes=[(2, 3)]),
+    unary(np.roll, "np.roll(a, 1) * np.arange(3.0)", shapes=[(3,), (2, 3)]),
+    unary(np.roll, "np.roll(a, -2, axis=1) * np.arange(3.0)", shapes=[(2, 3)]),
+    unary(np.roll, "np.roll(a, shift=1, axis=0) * np.arange(3.0)", shapes=[(2, 3)]),
+    unary(np.roll, "np.roll(a, (1, 2), axis=(0, 1)) * np.arange(3.0)", shapes=[(2, 3)]),
+    unary(np.tile, "np.tile(a, 2) * np.arange(6.0)", shapes=[(3,), (2, 3)]),
+    unary(np.tile, "np.tile(a, (2, 1)) * np.arange(3.0)", shapes=[(3,), (2, 3)]),
+    unary(np.tile, "np.tile(a, (2, 1, 2)) * np.arange(6.0)", shapes=[(3,), (2, 3)]),
+    unary(np.tile, "np.tile(a, reps=3) * np.arange(3.0)", shapes=[()]),
+    unary(np.repeat, "np.repeat(a, 2) * np.arange(6.0)", shapes=[(3,)]),
+    unary(np.repeat, "np.repeat(a, 2) * np.arange(12.0)", shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, 3, axis=0) * np.arange(9.0)", shapes=[(3,)]),
+    unary(np.repeat, "np.repeat(a, 3, axis=0) * np.arange(3.0)", shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, repeats=2, axis=-1) * np.arange(6.0)", shapes=[(2, 3)]),
+    unary(np.broadcast_to, "np.broadcast_to(a, (2, 3)) * np.arange(3.0)",
+          shapes=[(), (3,), (1, 3), (2, 1), (2, 3)]),
+    unary(np.broadcast_to, "np.broadcast_to(a, shape=(4, 2, 3)) * np.arange(3.0)",
+          shapes=[(2, 3)]),
+    unary(np.take, "np.take(a, [0, 2, 2]) * np.arange(3.0)", shapes=[(3,), (2, 3)]),
+    unary(np.take, "np.take(a, 1) * a", shapes=[(3,), (2, 3)]),
+    unary(np.take, "np.take(a, [[1, 0], [1, 1]], axis=1) * np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.take, "np.take(a, indices=[2, 0, 0], axis=0) * np.arange(3.0)", shapes=[(3,)]),
+    unary(np.take, "np.take(a, 0, axis=-1) * np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.sort, "np.sort(a) * np.arange(3.0)", DISTINCT, shapes=[(3,), (2, 3)]),
+    unary(np.sort, "np.sort(a, axis=0) * np.arange(3.0)", DISTINCT, shapes=[(4, 3)]),
+    unary(np.sort, "np.sort(a, None) * np.arange(6.0)", DISTINCT, shapes=[(2, 3)]),
+    binary(np.where, "np.where(a > b, a, b)"),
+    binary(np.where, "np.where(a > 0, a * b, -b)"),
+    binary(np.where, "np.where(b > 0.5, 2.0, a)"),
+    unary(np.clip, "np.clip(a, -1.0, 1.0)"),
+    unary(np.clip, "np.clip(a, a_min=-0.5, a_max=None)"),
+    unary(np.clip, "np.clip(a, None, 0.5)"),
+    binary(np.clip, "np.clip(a, b, 1.5)", ((-2.0, 2.0), (-1.0, 1.0))),
+    binary(np.clip, "np.clip(b, -1.5, a)", ((-1.0, 1.0), (-2.0, 2.0))),
+]
