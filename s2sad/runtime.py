@@ -169,3 +169,19 @@ def require_float(array: Any, line: int, col: int) -> None:
 
 
 __all__ += ["require_float"]
+
+
+def norm_adjoint_p(dy: Any, y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
+    """dx for y = np.linalg.norm(x, ord, axis): "fro", and ord 1 or 2 of vectors
+    (dx = dy * sign(x) * |x| ** (p - 1) / y ** (p - 1)); infinite at x = 0."""
+    vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
+    if ord == "fro":
+        return unsum(dy / y, x, axis, keepdims) * x
+    if not vector or ord not in (1, 2):
+        raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
+                                f"{np.shape(x)}")
+    return unsum(dy / y ** (ord - 1), x, axis, keepdims) * np.sign(x) * \
+        np.abs(x) ** (ord - 1)
+
+
+__all__ += ["norm_adjoint_p"]

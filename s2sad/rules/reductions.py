@@ -100,19 +100,10 @@ def cumprod_adjoint(dy, y, a, axis=None):
 
 @adjoint(np.linalg.norm, shape=_reduction_shape)
 def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
-    # ord=None (or "fro"): the 2-norm of the flattened array (Frobenius for a matrix)
-    # with axis=None, the vector 2-norm along an int axis, Frobenius for a pair of
-    # axes: dx = dy * x / y. ord=1 or 2 of vectors (1-d x, or an int axis): the p-norm,
-    # dx = dy * sign(x) * |x|**(p - 1) / y**(p - 1). Any other ord (the matrix norms
-    # 1, 2, inf, "nuc", ... and vector ords other than 1, 2) has no rule here: np.ones
-    # of a negative size raises ValueError rather than give a wrong gradient.
-    # Infinite at x = 0.
-    p = 2 if ord == "fro" else ord
-    vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
-    known = ord == "fro" or vector and (ord == 1 or ord == 2)
+    # the 2-norm (of the flattened array, or along axis): dx = dy * x / y; other
+    # orders go to a runtime helper, which refuses the ones it has no rule for
     dx = unsum(dy / y, x, axis, keepdims) * x if ord is None else \
-        np.ones(1 if known else -1) * unsum(dy / y ** (p - 1), x, axis, keepdims) \
-        * np.sign(x) * np.abs(x) ** (p - 1)
+        norm_adjoint_p(dy, y, x, ord, axis, keepdims)
     return dx
 
 
