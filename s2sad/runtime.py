@@ -185,3 +185,12 @@ def norm_adjoint_p(dy: Any, y: Any, x: Any, ord: Any, axis: Any, keepdims: bool)
 
 
 __all__ += ["norm_adjoint_p"]
+
+
+def require_shapes(ok: Any, what: str) -> None:
+    """A rule's precondition on its operands (a refusal when the gradient runs)."""
+    if not ok:
+        raise UnsupportedShapes(what)
+
+
+__all__ += ["require_shapes"]

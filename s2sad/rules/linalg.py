@@ -26,7 +26,8 @@ def dot_adjoint(dy, y, a, b):
 
 @adjoint(np.transpose)
 def transpose_adjoint(dy, y, a, axes=None):
-    da = np.transpose(dy, np.argsort(axes)) if axes is not None else np.transpose(dy)
+    da = np.transpose(dy, np.argsort(np.mod(axes, np.ndim(dy)))) if axes is not None \
+        else np.transpose(dy)
     return da
 
 
@@ -34,7 +35,8 @@ def transpose_adjoint(dy, y, a, axes=None):
 
 @adjoint(np.inner)
 def inner_adjoint(dy, y, a, b):
-    """y = a . b for 1-d a and b (inner over more axes is not covered)."""
+    """y = a . b for 1-d a and b (inner over more axes is refused)."""
+    require_shapes(np.ndim(a) <= 1 and np.ndim(b) <= 1, "np.inner of arrays with axes > 1")
     da = dy * b
     db = dy * a
     return da, db
@@ -68,6 +70,8 @@ def inv_adjoint(dy, y, a):
 @adjoint(np.linalg.solve)
 def solve_adjoint(dy, y, a, b):
     """x = solve(A, b):  db = solve(A.T, dx),  dA = -db @ x.T  (np.outer for a vector b)."""
+    require_shapes(np.ndim(a) == 2 or np.shape(b)[:-1] == np.shape(a)[:-1],
+                   "np.linalg.solve of a stack of matrices with b not stacked alike")
     g = np.linalg.solve(np.swapaxes(a, -1, -2), dy)
     db = g
     da = -np.outer(g, y) if np.ndim(b) == 1 else unbroadcast(-g @ np.swapaxes(y, -1, -2), a)
@@ -109,6 +113,7 @@ def einsum_adjoint(dy, y, subscripts, a, b):
     operands (the call does not bind: refused when compiling), an index repeated within
     the differentiated operand ('ii,i->', refused at run time by np.einsum itself, as an
     output subscript may not repeat; repeated in the other operand is fine)."""
+    require_shapes("->" in subscripts, "np.einsum without '->' (implicit mode)")
     inputs, out = subscripts.split("->")
     sa, sb = inputs.split(",")
     da = unbroadcast(np.einsum(out + "," + sb + "," + sa + "->" + sa, dy, b, np.ones_like(a)), a)

@@ -31,6 +31,7 @@ def mean_adjoint(dy, y, a, axis=None, keepdims=False):
 def prod_adjoint(dy, y, a, axis=None, keepdims=False):
     # d prod / d a_i = prod / a_i: valid for inputs without zeros (a zero entry
     # divides by zero; its true derivative is the product of the other entries).
+    require_shapes(np.all(a != 0), "np.prod of an array with a zero entry")
     da = unsum(dy * y, a, axis, keepdims) / a
     return da
 
@@ -92,6 +93,7 @@ def cumsum_adjoint(dy, y, a, axis=None):
 @adjoint(np.cumprod)
 def cumprod_adjoint(dy, y, a, axis=None):
     # da_k = sum over i >= k of dy_i * y_i / a_k: valid for inputs without zeros.
+    require_shapes(np.all(a != 0), "np.cumprod of an array with a zero entry")
     da = np.reshape(np.flip(np.cumsum(np.flip(dy * y, axis), axis), axis), np.shape(a)) / a
     return da
 
@@ -110,5 +112,6 @@ def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
 @adjoint(np.trace, shape="scalar")
 def trace_adjoint(dy, y, a, offset=0):
     # 2-d a only (axis1, axis2 are not accepted): dy on the offset diagonal.
+    require_shapes(np.ndim(a) == 2, "np.trace of an array with more than 2 axes")
     da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset)
     return da

@@ -47,6 +47,8 @@ def tile_adjoint(dy, y, A, reps):
 @adjoint(np.repeat)
 def repeat_adjoint(dy, y, a, repeats, axis=None):
     # repeats is one int: each element's copies lie next to each other along the axis
+    require_shapes(np.ndim(repeats) == 0 and repeats > 0, "np.repeat with an array of "
+                   "repeats, or none")
     da = np.reshape(np.sum(np.reshape(dy, (-1, repeats)), axis=1), np.shape(a)) \
         if axis is None else \
         np.sum(np.reshape(dy, np.insert(np.shape(a), axis % np.ndim(a) + 1, repeats)),
@@ -63,6 +65,7 @@ def broadcast_to_adjoint(dy, y, array, shape):
 @adjoint(np.take)
 def take_adjoint(dy, y, a, indices, axis=None):
     # scatter along the taken axis, moved first; np.add.at adds at repeated indices
+    require_shapes(not isinstance(indices, tuple), "np.take with a tuple of indices")
     flat = np.reshape(a, -1) if axis is None else a
     position = 0 if axis is None else axis % np.ndim(a)
     count = np.ndim(indices)
@@ -93,8 +96,9 @@ def where_adjoint(dy, y, condition, x, other):
 @adjoint(np.clip)
 def clip_adjoint(dy, y, a, a_min=None, a_max=None):
     # y = minimum(maximum(a, a_min), a_max): dy goes to whichever value y equals
+    raised = np.maximum(a, a_min) if a_min is not None else a
     below = (a < a_min) if a_min is not None else False
-    above = (a > a_max) if a_max is not None else False
+    above = (raised > a_max) if a_max is not None else False  # (a_max wins if a_min > a_max)
     da = unbroadcast(np.where(np.logical_or(below, above), 0, dy), a)
     da_min = unbroadcast(np.where(np.logical_and(below, np.logical_not(above)), dy, 0), a_min)
     da_max = unbroadcast(np.where(above, dy, 0), a_max)
