@@ -14,6 +14,7 @@ import types
 import weakref
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
+import gast
 import numpy as np
 
 from . import frontend, pipeline
@@ -102,41 +103,41 @@ class GradientFunction:
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.function(*args, **kwargs)
-        except UnsupportedShapes as exc:
-            parsed = self._parsed or frontend.parse_function(self.fn)
-            raise NoDerivativeRuleError(
-                f"no derivative for {exc}", parsed.locate(parsed.func),
-                hint="use np.matmul / np.einsum for stacks of matrices, or reshape to 2-d"
-            ) from None
-        except IntegerArrayWrite as exc:
-            parsed = self._parsed or frontend.parse_function(self.fn)
-            raise UnsupportedSyntaxError(
-                "this array holds integers (or booleans), and values that depend on the "
-                "inputs are written into it: they would be truncated",
-                parsed.locate(_At(exc.line, exc.col)),
-                hint="make it a float array, e.g. np.zeros(n) or np.zeros_like(k, "
-                     "dtype=float)") from None
-        except SharedUpdate as exc:
-            parsed = self._parsed or frontend.parse_function(self.fn)
-            location = parsed.locate(_At(exc.line, exc.col))
-            raise UnsupportedSyntaxError(
-                "this `op=` updates an array in place that another name still reads "
-                "afterwards", location,
-                hint="write a new value (v = v + ...) or take a copy first "
-                     "(v = w.copy())") from None
-        except NonScalarOutput as exc:
-            parsed = self._parsed or frontend.parse_function(self.fn)
-            raise NonScalarOutputError(
-                f"grad needs a scalar output, but {parsed.name} returned an array of "
-                f"shape {exc.shape}", parsed.locate(parsed.func.body[-1].value),
-                hint="reduce it to a scalar (e.g. return np.sum(...) or .sum()), or use "
-                     "s2sad.jacobian for the derivative of every element") from None
+        except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate, NonScalarOutput) as exc:
+            raise self._refusal(exc) from None
         value, grads = result if self.with_value else (None, result)
         if len(self.wrt_names) == 1:
             grads = (grads,)
         grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
         grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
+
+    def _refusal(self, exc: Exception) -> S2SADError:
+        """What a check in the generated code found, as a located S2SADError."""
+        parsed = self._parsed or frontend.parse_function(self.fn)
+        if isinstance(exc, UnsupportedShapes):
+            return NoDerivativeRuleError(
+                f"no derivative for {exc}", parsed.locate(parsed.func),
+                hint="this case of the function has no rule yet; rewrite it with "
+                     "operations that have one (see the README's table)")
+        if isinstance(exc, IntegerArrayWrite):
+            return UnsupportedSyntaxError(
+                "this array holds integers (or booleans), and values that depend on the "
+                "inputs are written into it: they would be truncated",
+                parsed.locate(_At(exc.line, exc.col)),
+                hint="make it a float array, e.g. np.zeros(n) or np.zeros_like(k, "
+                     "dtype=float)")
+        if isinstance(exc, SharedUpdate):
+            return UnsupportedSyntaxError(
+                "this `op=` updates an array in place that another name still reads "
+                "afterwards", parsed.locate(_At(exc.line, exc.col)),
+                hint="write a new value (v = v + ...) or take a copy first (v = w.copy())")
+        returns = [n for n in gast.walk(parsed.func) if isinstance(n, gast.Return)]
+        return NonScalarOutputError(
+            f"grad needs a scalar output, but {parsed.name} returned an array of "
+            f"shape {exc.shape}", parsed.locate(returns[-1].value if returns else parsed.func),
+            hint="reduce it to a scalar (e.g. return np.sum(...) or .sum()), or use "
+                 "s2sad.jacobian for the derivative of every element")
 
     def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
         if not kwargs and all(p is not None and p < len(args) for p in self._positions):

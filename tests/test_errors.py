@@ -558,3 +558,16 @@ def test_a_tuple_of_active_arrays_passed_to_a_rule_is_refused_not_zeroed():
         s2sad.grad(_sum_of_a_tuple, wrt=(0, 1))(V, V)
     lines, first = inspect.getsourcelines(_sum_of_a_tuple)
     assert info.value.lineno == first + 1 and "tuple" in info.value.message
+
+
+def _vector_from_branches(x):
+    if np.sum(x) > 0:
+        return x * 2.0
+    return x
+
+
+def test_a_non_scalar_output_from_one_of_several_returns_is_located_at_a_return():
+    with pytest.raises(s2sad.NonScalarOutputError) as info:
+        s2sad.grad(_vector_from_branches)(V)
+    lines, first = inspect.getsourcelines(_vector_from_branches)
+    assert info.value.lineno in (first + 2, first + 3)
