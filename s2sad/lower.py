@@ -334,6 +334,10 @@ class _Exits:
         return out
 
 
+def _size(body: Sequence[gast.stmt]) -> int:
+    return sum(1 for _ in walk_statements(body))
+
+
 def _single_final_return(body: Sequence[gast.stmt]) -> bool:
     returns = [n for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.Return)]
     return len(returns) == 1 and bool(body) and body[-1] is returns[0]
@@ -417,9 +421,12 @@ class _Lowerer:
 
     def function_body(self, body: Sequence[gast.stmt], label: str, root: bool):
         """Lower a body; return the atom (or tuple of atoms) it returns."""
+        body = copy.deepcopy(list(body))  # restructuring exits rewrites blocks in place
         if _single_final_return(body):
             # no early return: only loops' break and continue need restructuring
+            size = _size(body)
             structured = _Exits(name(label, gast.Store()), label).block(body[:-1], False)
+            self._refuse_blow_up(size, structured)
             self.scope.carried = _carried_names(structured)
             for stmt in structured:
                 self.statement(stmt)
@@ -443,7 +450,9 @@ class _Lowerer:
             elts=[name(r, gast.Store()) for r in results], ctx=gast.Store())
         flag = self.namer.named("returned")
         exits = _Exits(target, flag)
+        size = _size(body)
         structured = exits.block(list(body), in_loop=False)
+        self._refuse_blow_up(size, structured)
         self.scope.carried = _carried_names(structured) | set(results) | {flag}
         for result in results + [flag]:
             self.scope.bases[result] = result
@@ -453,6 +462,17 @@ class _Lowerer:
             self.statement(stmt)
         atoms = tuple(name(r) for r in results)
         return atoms[0] if arity is None else atoms
+
+    def _refuse_blow_up(self, before: int, structured) -> None:
+        """Each `if` that may leave its block copies the rest of the block into both of
+        its branches; many in a row would multiply the code (2 ** k copies)."""
+        after = _size(structured)
+        if after > max(10 * before, 300):
+            raise UnsupportedSyntaxError(
+                f"the early exits (break, continue, return) of this function would be "
+                f"expanded into {after} statements", self.parsed.locate(self.parsed.func),
+                hint="set a flag where the loop should skip or stop, and test it once "
+                     "(if not done: ...)")
 
     def set_origin(self, stmt: gast.stmt) -> None:
         line = stmt.lineno

@@ -205,3 +205,34 @@ def test_a_loop_carried_product_is_split_so_the_old_value_survives():
     out = lowered(text)
     assert "p = p * x" not in out  # a = p * x; p = a: the adjoint needs the old p
     assert run_lowered(text, 1.5) == pytest.approx(1.5 ** 3)
+
+
+def test_lowering_twice_from_one_parse_gives_the_same_code():
+    """grad_source keeps one parse for the shown and the per-rank compiles: lowering
+    must not rewrite the parsed function (an early return in a loop lost its guard)."""
+    import s2sad
+    text = textwrap.dedent("""
+    def f(x):
+        s = 0.0
+        for i in range(len(x)):
+            if x[i] > 1.0:
+                return s * 2.0
+            s = s + x[i] ** 2
+        return s
+    """)
+    parsed = frontend.parse_source(text, "f", env=ENV)
+    assert pipeline.lowered_source(parsed) == pipeline.lowered_source(parsed)
+    df = s2sad.grad_source(text, "f")
+    df.source  # the compile shown before any call
+    np.testing.assert_allclose(df(np.array([0.5, 0.7, 1.5, 0.2])), [2.0, 2.8, 0.0, 0.0])
+
+
+def test_early_exits_that_would_multiply_the_code_are_refused():
+    import s2sad
+    lines = ["def f(x):", "    s = 0.0", "    for i in range(len(x)):"]
+    for j in range(9):
+        lines += [f"        if x[i] > {j * 0.01}:", f"            if i == {j}:",
+                  "                continue"]
+    lines += ["        s = s + x[i] * x[i]", "    return s"]
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="expanded"):
+        s2sad.grad_source("\n".join(lines) + "\n", "f")(np.linspace(0.5, 1.0, 12))
