@@ -158,7 +158,7 @@ class _Reverse:
         self.reverse_block(self.lowered.body)
         results = [self.gradient_of(p) for p in self.analysed.wrt]
         sweep = self.blocks[0]
-        stored = self.decide_stores(primal, sweep)
+        stored = self.decide_stores()
         value = results[0] if len(results) == 1 else gast.Tuple(elts=results,
                                                                  ctx=gast.Load())
         if self.with_value:
@@ -609,7 +609,7 @@ class _Reverse:
 
     # -- stores ----------------------------------------------------------------
 
-    def decide_stores(self, primal: List[Any], sweep: List[Any]) -> List[_Slot]:
+    def decide_stores(self) -> List[_Slot]:
         """Store a value only if the adjoint sweep reads it after it is overwritten.
 
         A read comes after the overwrite's restore when it belongs to a statement
