@@ -571,3 +571,45 @@ def test_a_non_scalar_output_from_one_of_several_returns_is_located_at_a_return(
         s2sad.grad(_vector_from_branches)(V)
     lines, first = inspect.getsourcelines(_vector_from_branches)
     assert info.value.lineno in (first + 2, first + 3)
+
+
+# -- refusals added with loops -------------------------------------------------------
+
+
+def _sum_of_squares(x):
+    return np.sum(x * x)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_an_np_matrix_argument_is_refused():
+    """np.matrix's * is a matrix product: an elementwise gradient would be wrong."""
+    with pytest.raises(ArgumentError) as info:
+        s2sad.grad(_sum_of_squares)(np.matrix([[1.0, 2.0], [3.0, 4.0]]))
+    assert "np.matrix" in info.value.message and "asarray" in info.value.hint
+
+
+@pytest.mark.parametrize("reserved", ["len", "range", "reversed", "min"])
+def test_a_local_named_like_a_builtin_generated_loops_call_is_refused(reserved):
+    text = f"def f(x):\n    {reserved} = x * 2.0\n    return {reserved}\n"
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad_source(text, "f")
+    assert info.value.lineno == 2 and reserved in info.value.message and info.value.hint
+
+
+def test_a_user_global_named_tape_keeps_its_meaning():
+    tape = np.array([0.5, 1.0, 2.0])
+    text = ("def f(x):\n    p = 0.0\n    for i in range(3):\n"
+            "        p = p * x + tape[i]\n    return p\n")
+    df = s2sad.grad_source(text, "f", env={"np": np, "tape": tape})
+    assert df(0.7) == pytest.approx(2 * 0.5 * 0.7 + 1.0)
+    assert "tape_1 = []" in df.source
+
+
+def _keyword_only(x, *, scale):
+    return np.sum(x * scale)
+
+
+def test_check_grad_names_why_it_cannot_probe_a_keyword_only_parameter():
+    with pytest.raises(ArgumentError) as info:
+        s2sad.check_grad(_keyword_only, V, wrt="scale")
+    assert "positional" in info.value.message and info.value.hint
