@@ -63,7 +63,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
 
     `param_ranks` (the ndim of each argument of a call) lets a function with loops
     know its scalars, so its loop bodies do scalar arithmetic with no broadcasting
-    checks; straight-line code is the same for every rank and ignores them."""
+    checks, and lets `@` take the lecture's form; other code is the same for every
+    rank and ignores them."""
     lowered = lower_function(parsed, param_ranks)
     loops = specialises(lowered)
     assumed = loops and param_ranks is None
@@ -90,10 +91,17 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
 
 
 def specialises(lowered: lower.Lowered) -> bool:
-    """Loops and element writes are compiled per argument rank."""
-    return has_loops(lowered) or any(lower.is_store(s)
-                                     for s in lower.walk_statements(lowered.body)
-                                     if isinstance(s, (gast.Assign, gast.AugAssign)))
+    """Loops, element writes and rules whose adjoint depends on ranks (`@`: dA = dC @ B.T
+    for matrices) are compiled per argument rank."""
+    statements = [s for s in lower.walk_statements(lowered.body)
+                  if isinstance(s, (gast.Assign, gast.AugAssign))]
+    return has_loops(lowered) or any(lower.is_store(s) or _rank_dependent(s.value)
+                                     for s in statements)
+
+
+def _rank_dependent(value: gast.AST) -> bool:
+    rule = rules.lookup(lower.op_key(value))
+    return rule is not None and rule.template is not None and rule.template.uses_ranks
 
 
 def has_loops(lowered: lower.Lowered) -> bool:

@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import gast
 
 from . import rules
-from .analysis import Analysed, aliased
+from .analysis import Analysed, aliased, rank_of
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, assign, constant, is_local, is_store, local_names_in,
@@ -729,9 +729,10 @@ class _Reverse:
                     hint="pass each array on its own, or combine them with arithmetic "
                          "(np.stack and np.concatenate have no rule yet)")
         active = {p: a for p, a in bound.items() if self.analysed.is_active(a)}
+        ranks = self.known_ranks(bound) if rule.template.uses_ranks else None
         if rule.kind == "partials":
             statements, returned = instantiate(rule.template, {"y": y, **bound},
-                                               self._template_local)
+                                               self._template_local, ranks=ranks)
             partials = returned.elts if isinstance(returned, gast.Tuple) else [returned]
             self.emit_all(statements)
             for param, partial in zip(rule.params, partials):
@@ -748,7 +749,7 @@ class _Reverse:
         else:
             keep = tuple(f"d{p}" for p in rule.params)
             statements, _ = instantiate(rule.template, {"dy": dy, "y": y, **bound},
-                                        self._template_local, keep=keep)
+                                        self._template_local, keep=keep, ranks=ranks)
             for stmt_ in statements:
                 target_ = stmt_.targets[0].id if isinstance(stmt_, gast.Assign) and \
                     isinstance(stmt_.targets[0], gast.Name) else None
@@ -760,6 +761,14 @@ class _Reverse:
                     if isinstance(stmt_, gast.Assign):
                         self._share_names_in(stmt_.value)
                     self.emit(stmt_)
+
+    def known_ranks(self, bound: Dict[str, gast.AST]) -> Dict[str, Optional[int]]:
+        """ndim of each argument the analysis knows (none unless compiled per rank)."""
+        known = {}
+        for param, atom in bound.items():
+            rank = rank_of(atom, self.analysed.ranks, self.lowered.int_names)
+            known[param] = rank if type(rank) is int else None
+        return known
 
     def bind(self, rule: rules.Rule, value: gast.AST, location) -> Dict[str, gast.AST]:
         """Map the template's parameter names to the call's argument atoms."""

@@ -6,6 +6,7 @@ import os
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 import s2sad
@@ -20,6 +21,13 @@ CASES = [
     ("convolution_grad.py", functions.convolution, (0, 1)),
     ("horner_grad.py", functions.horner, (0, 1)),
 ]
+# Compiled for the ranks of a call: matrices, so `@` takes the lecture's form.
+MATRICES = (np.ones((3, 2)), np.ones((2, 4)))
+CALLED = [
+    ("matrix_product_grad.py", functions.matrix_product, (0, 1), MATRICES),
+    ("linear_regression_grad.py", functions.linear_regression, 0,
+     (np.ones((2, 3)), np.ones((5, 2)), np.ones((5, 3)))),
+]
 
 
 def _normalise(source: str) -> str:
@@ -29,7 +37,18 @@ def _normalise(source: str) -> str:
 
 @pytest.mark.parametrize("filename, function, wrt", CASES, ids=[c[0] for c in CASES])
 def test_golden_source(filename, function, wrt):
-    actual = _normalise(s2sad.source(function, wrt=wrt))
+    _compare(filename, s2sad.source(function, wrt=wrt))
+
+
+@pytest.mark.parametrize("filename, function, wrt, args", CALLED, ids=[c[0] for c in CALLED])
+def test_golden_source_for_a_call(filename, function, wrt, args):
+    gradient = s2sad.grad(function, wrt=wrt)
+    gradient(*args)
+    _compare(filename, gradient.source)
+
+
+def _compare(filename: str, source: str) -> None:
+    actual = _normalise(source)
     path = GOLDEN / filename
     if os.environ.get("S2SAD_UPDATE_GOLDEN"):
         path.write_text(actual)

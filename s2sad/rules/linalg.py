@@ -8,19 +8,39 @@ import operator
 import numpy as np
 
 from . import adjoint
+from .template import known_rank
 
 
 @adjoint(operator.matmul, np.matmul, check=False)
 def matmul_adjoint(dy, y, a, b):
-    da = matmul_adjoint_a(dy, a, b)
-    db = matmul_adjoint_b(dy, a, b)
+    """The lecture's dA = dC @ B.T, dB = A.T @ dC for matrices; a vector operand by its
+    rank; stacks of matrices, or ranks not known while compiling, by a runtime helper."""
+    da = dy @ b.T if known_rank(a) == 2 and known_rank(b) == 2 else \
+        np.outer(dy, b) if known_rank(a) == 2 and known_rank(b) == 1 else \
+        b @ dy if known_rank(a) == 1 and known_rank(b) == 2 else \
+        dy * b if known_rank(a) == 1 and known_rank(b) == 1 else \
+        matmul_adjoint_a(dy, a, b)
+    db = a.T @ dy if known_rank(a) == 2 and known_rank(b) == 2 else \
+        a.T @ dy if known_rank(a) == 2 and known_rank(b) == 1 else \
+        np.outer(a, dy) if known_rank(a) == 1 and known_rank(b) == 2 else \
+        dy * a if known_rank(a) == 1 and known_rank(b) == 1 else \
+        matmul_adjoint_b(dy, a, b)
     return da, db
 
 
 @adjoint(np.dot)
 def dot_adjoint(dy, y, a, b):
-    da = dot_adjoint_a(dy, a, b)
-    db = dot_adjoint_b(dy, a, b)
+    """As for @ where a and b are vectors or matrices; a scalar operand scales."""
+    da = dy @ b.T if known_rank(a) == 2 and known_rank(b) == 2 else \
+        np.outer(dy, b) if known_rank(a) == 2 and known_rank(b) == 1 else \
+        b @ dy if known_rank(a) == 1 and known_rank(b) == 2 else \
+        dy * b if known_rank(a) == 1 and known_rank(b) == 1 else \
+        dot_adjoint_a(dy, a, b)
+    db = a.T @ dy if known_rank(a) == 2 and known_rank(b) == 2 else \
+        a.T @ dy if known_rank(a) == 2 and known_rank(b) == 1 else \
+        np.outer(a, dy) if known_rank(a) == 1 and known_rank(b) == 2 else \
+        dy * a if known_rank(a) == 1 and known_rank(b) == 1 else \
+        dot_adjoint_b(dy, a, b)
     return da, db
 
 

@@ -3,6 +3,12 @@
 A template is a runnable function (a test can call it). Inlining replaces each
 parameter by the atom the call site passes, renames the template's own locals to
 fresh names, and hands back its statements and returned expressions.
+
+`known_rank(x)` in a template is the ndim of x decided while compiling: where the
+call's ranks are known, `dy @ b.T if known_rank(a) == 2 and known_rank(b) == 2 else
+...` keeps only the branch that applies; where they are not, every such test is
+false, so the last branch (the one right for every rank) is emitted. Run as a plain
+function, a template sees the real ranks.
 """
 from __future__ import annotations
 
@@ -13,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
+import numpy as np
 
+
+def known_rank(x: Any) -> int:
+    """The ndim of x, as a template's compile-time test sees it (see the module doc)."""
+    return np.ndim(x)
 
 
 @dataclass
@@ -26,6 +37,11 @@ class Template:
     @property
     def name(self) -> str:
         return self.function.__name__
+
+    @property
+    def uses_ranks(self) -> bool:
+        """Its code depends on the operands' ranks: calls to it compile per rank."""
+        return any(_is_known_rank(node) for node in gast.walk(self.node))
 
 
 def parse_template(function: Callable) -> Template:
@@ -42,9 +58,16 @@ def parse_template(function: Callable) -> Template:
 
 
 class _Substitute(gast.NodeTransformer):
-    def __init__(self, bindings: Dict[str, gast.AST], renames: Dict[str, str]):
+    def __init__(self, bindings: Dict[str, gast.AST], renames: Dict[str, str],
+                 ranks: Dict[str, Optional[int]]):
         self.bindings = bindings
         self.renames = renames
+        self.ranks = ranks
+
+    def visit_Call(self, node: gast.Call) -> gast.AST:
+        if _is_known_rank(node):
+            return gast.Constant(value=self.ranks.get(node.args[0].id), kind=None)
+        return self.generic_visit(node)
 
     def visit_Name(self, node: gast.Name) -> gast.AST:
         if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
@@ -56,11 +79,15 @@ class _Substitute(gast.NodeTransformer):
 
 
 class _Specialise(gast.NodeTransformer):
-    """Decide a template's `x if arg is None else y` once the argument is known."""
+    """Decide a template's `x if arg is None else y` once the argument is known, and
+    its `known_rank(a) == 2 and ...` tests (an unknown rank, None, equals nothing)."""
 
     def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
         self.generic_visit(node)
         test = node.test
+        decided = _rank_test(test)
+        if decided is not None:
+            return node.body if decided else node.orelse
         if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
                 isinstance(test.ops[0], (gast.Is, gast.IsNot)) and \
                 _is_literal(test.left) and _is_literal(test.comparators[0]):
@@ -70,6 +97,26 @@ class _Specialise(gast.NodeTransformer):
                 chosen = same if isinstance(test.ops[0], gast.Is) else not same
                 return node.body if chosen else node.orelse
         return node
+
+
+def _is_known_rank(node: gast.AST) -> bool:
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+        node.func.id == "known_rank" and len(node.args) == 1 and \
+        isinstance(node.args[0], gast.Name)
+
+
+def _rank_test(test: gast.AST) -> Optional[bool]:
+    """`r == k` and `and` of them, once known_rank(...) became a constant r (or None)."""
+    if isinstance(test, gast.BoolOp) and isinstance(test.op, gast.And):
+        parts = [_rank_test(v) for v in test.values]
+        return None if None in parts else all(parts)
+    if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
+            isinstance(test.ops[0], gast.Eq) and isinstance(test.left, gast.Constant) and \
+            isinstance(test.comparators[0], gast.Constant) and \
+            type(test.comparators[0].value) is int and \
+            (test.left.value is None or type(test.left.value) is int):
+        return test.left.value == test.comparators[0].value
+    return None
 
 
 def _is_literal(node: gast.AST) -> bool:
@@ -86,8 +133,12 @@ def _literal_value(node: gast.AST):
 
 def instantiate(template: Template, bindings: Dict[str, gast.AST],
                 fresh_name: Callable[[str], str],
-                keep: Tuple[str, ...] = ()) -> Tuple[List[gast.stmt], Optional[gast.AST]]:
+                keep: Tuple[str, ...] = (),
+                ranks: Optional[Dict[str, Optional[int]]] = None) \
+        -> Tuple[List[gast.stmt], Optional[gast.AST]]:
     """Statements of the body with names substituted, and the returned expression.
+
+    `ranks` maps parameters to the ndim of their arguments where known.
 
     Names the body assigns are renamed with `fresh_name`, except those in `keep`
     (the d<param> outputs of an adjoint template, which the caller maps itself).
@@ -102,7 +153,7 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
                     and node.id not in keep and node.id not in assigned:
                 assigned.append(node.id)
     renames = {local: fresh_name(local) for local in assigned}
-    substitute = _Substitute(bindings, renames)
+    substitute = _Substitute(bindings, renames, ranks or {})
     returned = None
     statements = []
     for stmt in body:

@@ -15,6 +15,18 @@ def regression(A, X, Y):
     return D @ D
 
 
+def matrix_product(A, B):
+    """Lecture 3.2: C = A @ B, whose adjoints are dA = dC @ B.T and dB = A.T @ dC."""
+    C = A @ B
+    return np.sum(np.tanh(C))
+
+
+def linear_regression(A, X, Y):
+    """Lecture 3.4: L = ||XA - Y||^2 in matrix form; dA = 2 X.T (XA - Y)."""
+    R = X @ A - Y
+    return np.sum(R ** 2)
+
+
 def convolution(a, b):
     """Lecture 3.1: the loop c[i + k] += a[i] * b[k]."""
     n = len(a)
