@@ -48,6 +48,8 @@ class Analysed:
     guarded: Dict[int, Tuple[str, str]] = field(default_factory=dict)
     # arrays that get values depending on the inputs by element: they must hold floats
     float_arrays: FrozenSet[str] = frozenset()
+    # names holding a list of arrays a rule returned (np.split's parts, slogdet's pair)
+    sequences: FrozenSet[str] = frozenset()
 
     @property
     def active(self) -> FrozenSet[str]:
@@ -97,8 +99,11 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     floats = {stored_name(s) for s in walk_statements(lowered.body)
               if is_store(s) and any(n in varied for n in local_names_in(s.value))}
     floats -= _known_float(lowered, varied)
+    sequences = {target for target, value in _assignments(lowered)
+                 if op_key(value) is not None and shape_rule(op_key(value), value) == "pieces"}
     return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes,
-                    output_scalar, definitions(lowered), ranks, guarded, frozenset(floats))
+                    output_scalar, definitions(lowered), ranks, guarded, frozenset(floats),
+                    frozenset(sequences))
 
 
 def _assignments(lowered: Lowered):

@@ -66,6 +66,9 @@ ARRAY_METHODS = {
     "var": np.var, "std": np.std, "cumsum": np.cumsum, "squeeze": np.squeeze,
     "clip": np.clip, "copy": np.copy, "argmax": np.argmax, "argmin": np.argmin,
     "trace": np.trace, "flatten": np.ravel, "round": np.round,
+    "astype": np.array,  # x.astype(t) copies, as np.array(x, t) does
+    "cumprod": np.cumprod, "swapaxes": np.swapaxes, "repeat": np.repeat,
+    "take": np.take, "diagonal": np.diagonal, "argsort": np.argsort,
 }
 ARRAY_ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim,
                     "size": np.size}
@@ -74,7 +77,8 @@ ARRAY_ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim,
 VIEW_FUNCTIONS = frozenset({
     operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims,
     np.asarray, np.swapaxes, np.moveaxis, np.broadcast_to, np.atleast_1d, np.atleast_2d,
-    np.atleast_3d, np.diagonal,
+    np.atleast_3d, np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.rollaxis,
+    np.real, np.real_if_close, np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit,
 })
 # Calls that make a new array: each call its own object, so never shared (CSE),
 # since one of them may be written into.
@@ -526,9 +530,17 @@ class _Lowerer:
                 raise UnsupportedSyntaxError(
                     f"cannot unpack {len(values)} values into {len(targets)} names",
                     self.parsed.locate(value), hint="match the number of names and values")
+        elif isinstance(value, gast.Call):
+            # p, q = np.split(x, 2): the list into a temporary, then p = t[0], q = t[1]
+            held = self.expr(value)
+            if not is_local(held):
+                held = self.emit(held, None, value)
+            values = [_Lowered(gast.Subscript(value=copy.deepcopy(held), slice=constant(k),
+                                              ctx=gast.Load()))
+                      for k in range(len(targets))]
         else:
             raise UnsupportedSyntaxError(
-                "unpacking a value that is not a tuple literal is not supported yet",
+                "unpacking a value that is not a tuple literal or a call is not supported",
                 self.parsed.locate(value),
                 hint="assign the parts one by one, e.g. a = t[0]; b = t[1]")
         # All right-hand sides read the old bindings; bind the names afterwards.
@@ -978,7 +990,8 @@ class _Lowerer:
         return atom
 
     def _check_global_value(self, node: gast.AST, value: Any) -> None:
-        if callable(value) and not isinstance(value, np.ndarray):
+        """Functions are called, not passed; types (dtype=np.float32, int) are values."""
+        if callable(value) and not isinstance(value, (np.ndarray, type)):
             raise UnsupportedSyntaxError(
                 f"the function {frontend._dotted(node)!r} is used as a value",
                 self.parsed.locate(node),

@@ -365,8 +365,8 @@ class _Reverse:
                 raise UnsupportedSyntaxError(
                     "a tuple or list of values that depend on the inputs is not supported "
                     "here", get_anno(stmt, "location"),
-                    hint="keep the values in separate names (np.array([...]), np.stack "
-                         "and np.concatenate of them have no rule yet)")
+                    hint="keep the values in separate names, or join them into one "
+                         "array (np.array([...]), np.stack, np.concatenate)")
             elif rules.is_differentiable(key):
                 self.apply_rule(key, value, name(target), dy, stmt, deferred, target)
         self.live.discard(target)   # what comes before sees the adjoint of the old value
@@ -720,15 +720,15 @@ class _Reverse:
         if rule is None:
             raise rules.missing_rule_error(key, location)
         bound = self.bind(rule, value, location)
-        for argument in bound.values():
-            if isinstance(argument, (gast.Tuple, gast.List)) and any(
-                    self.analysed.is_active(e) for e in gast.walk(argument)):
-                raise UnsupportedSyntaxError(
-                    f"a tuple or list of values that depend on the inputs, passed to "
-                    f"{rule.label}, is not supported yet", location,
-                    hint="pass each array on its own, or combine them with arithmetic "
-                         "(np.stack and np.concatenate have no rule yet)")
-        active = {p: a for p, a in bound.items() if self.analysed.is_active(a)}
+        sequences = {p: a for p, a in bound.items() if _is_sequence(a) and any(
+            self.analysed.is_active(e) for e in gast.walk(a))}
+        if sequences and rule.kind == "partials":
+            raise UnsupportedSyntaxError(
+                f"a tuple or list of values that depend on the inputs, passed to "
+                f"{rule.label}, is not supported", location,
+                hint="pass each array on its own, or stack them first (np.stack)")
+        active = {p: a for p, a in bound.items()
+                  if self.analysed.is_active(a) or p in sequences}
         ranks = self.known_ranks(bound) if rule.template.uses_ranks else None
         if rule.kind == "partials":
             statements, returned = instantiate(rule.template, {"y": y, **bound},
@@ -755,7 +755,9 @@ class _Reverse:
                     isinstance(stmt_.targets[0], gast.Name) else None
                 if target_ in keep:
                     param = rule.params[keep.index(target_)]
-                    if param in active:
+                    if param in sequences:
+                        self.accumulate_elements(sequences[param], stmt_.value)
+                    elif param in active:
                         self.accumulate(active[param], stmt_.value)
                 else:
                     if isinstance(stmt_, gast.Assign):
@@ -798,6 +800,11 @@ class _Reverse:
     def indexed(self, value: gast.Subscript, dy: gast.AST) -> None:
         """y = a[index]  ->  da[index] += dy  (np.add.at where indices may repeat)."""
         if not self.analysed.is_active(value.value):
+            return
+        if value.value.id in self.analysed.sequences:  # parts[0]: Pieces of the list
+            index = _index_expression(copy.deepcopy(value.slice))
+            self.accumulate(value.value, _call("unindex", [dy, copy.deepcopy(value.value),
+                                                           index]))
             return
         atom = gast.Subscript(value=value.value, slice=value.slice, ctx=gast.Load())
         self.accumulate(atom, dy)
@@ -847,6 +854,40 @@ class _Reverse:
             total = gast.BinOp(left=name(existing), op=gast.Add(), right=contribution)
             self.emit(assign(existing, total))
             self.owned.add(existing)  # arithmetic made a new array
+
+    def accumulate_elements(self, sequence: gast.AST, contribution: gast.AST) -> None:
+        """np.concatenate([a, b]): the rule's adjoint for the list is indexable like it
+        (pieces, or an array over np.asarray's first axis); element i gets its [i]."""
+        if self._unpacks(sequence):
+            targets = [name(self.adjoint_name(e.id)) for e in sequence.elts]
+            for target in targets:
+                target.ctx = gast.Store()
+            self.emit(gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())],
+                                  value=contribution, type_comment=None))
+            for element in sequence.elts:
+                self.live.add(element.id)
+                self.owned.discard(self.adjoint_name(element.id))
+            return
+        if not isinstance(contribution, gast.Name):
+            pieces = self.namer.temp()
+            self.emit(assign(pieces, contribution))
+            contribution = name(pieces)
+        self._accumulate_pieces(sequence, contribution)
+
+    def _accumulate_pieces(self, sequence: gast.AST, pieces: gast.AST) -> None:
+        for position, element in enumerate(sequence.elts):
+            piece = gast.Subscript(value=copy.deepcopy(pieces), slice=constant(position),
+                                   ctx=gast.Load())
+            if _is_sequence(element):
+                self._accumulate_pieces(element, piece)
+            elif self.analysed.is_active(element):
+                self.accumulate(element, piece)
+
+    def _unpacks(self, sequence: gast.AST) -> bool:
+        """Every element a distinct active name with no adjoint yet: `da, db = ...`."""
+        elements = sequence.elts
+        return all(is_local(e) and self.analysed.is_active(e) and e.id not in self.live
+                   for e in elements) and len({e.id for e in elements}) == len(elements)
 
     def accumulate_element(self, atom: gast.Subscript, contribution: gast.AST) -> None:
         """da[i] += e, or np.add.at(da, index, e) where the index may repeat."""
@@ -1025,6 +1066,10 @@ def _call(dotted: str, args: List[gast.AST]) -> gast.Call:
     for part in parts[1:]:
         func = gast.Attribute(value=func, attr=part, ctx=gast.Load())
     return gast.Call(func=func, args=args, keywords=[])
+
+
+def _is_sequence(node: gast.AST) -> bool:
+    return isinstance(node, (gast.Tuple, gast.List))
 
 
 def _is_none(node: gast.AST) -> bool:

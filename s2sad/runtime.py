@@ -16,6 +16,8 @@ def zeros_like(x: Any) -> Any:
     (None stands for a name a loop has not bound yet; nothing ever adds to it.)"""
     if x is None or isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (list, tuple)):
+        return Pieces(zeros_like(e) for e in x)
     dtype = np.result_type(x, np.float32) if np.issubdtype(np.result_type(x), np.inexact) \
         else np.float64
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
@@ -55,9 +57,80 @@ def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def unindex(dy: Any, x: Any, index: Any) -> Any:
     """Scatter `dy` into zeros shaped like `x`, adding at repeated indices."""
+    if isinstance(x, (list, tuple)):
+        return _unindex_pieces(dy, x, index)
     result = np.zeros(np.shape(x), dtype=np.result_type(dy, float))
     np.add.at(result, index, dy)
     return result
+
+
+class Pieces(tuple):
+    """The adjoint of a list of arrays (np.split's result, eigh's pair): one adjoint per
+    element, adding element by element (a tuple's + would concatenate)."""
+
+    def __add__(self, other: Any) -> "Pieces":
+        return Pieces(a + b for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+
+def _unindex_pieces(dy: Any, x: Any, index: Any) -> Pieces:
+    pieces = [zeros_like(e) for e in x]
+    if isinstance(index, slice):
+        for k, position in enumerate(range(len(x))[index]):
+            pieces[position] = pieces[position] + dy[k]
+    else:
+        pieces[index] = pieces[index] + dy
+    return Pieces(pieces)
+
+
+# -- joining and splitting: the adjoint of a join cuts dy back into pieces ------------
+
+def unconcatenate(dy: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> list:
+    """The adjoint of np.concatenate(arrays, axis): dy cut at the arrays' boundaries, each
+    piece shaped like its array. `promote` (np.atleast_2d for vstack, ...) is how the
+    joining function raised each array's rank before concatenating."""
+    raised = [promote(a) for a in arrays] if promote else [np.asarray(a) for a in arrays]
+    if axis is None:
+        dy, axis = np.ravel(dy), 0
+        sizes = [np.size(a) for a in raised]
+    else:
+        sizes = [np.shape(a)[axis] for a in raised]
+    cuts = np.cumsum(sizes)[:-1]
+    return [_like_array(piece, a) for piece, a in zip(np.split(dy, cuts, axis), arrays)]
+
+
+def unstack(dy: Any, arrays: Any, axis: int = 0) -> list:
+    """The adjoint of np.stack(arrays, axis): the slices of dy along the new axis."""
+    return [_like_array(piece, a) for piece, a in zip(np.moveaxis(dy, axis, 0), arrays)]
+
+
+def _like_array(piece: Any, a: Any) -> Any:
+    """A fresh copy of `piece` in `a`'s shape (a number for a Python number)."""
+    piece = np.reshape(piece, np.shape(a)).copy()
+    return piece if np.ndim(a) or isinstance(a, np.ndarray) else piece[()]
+
+
+def unhstack(dy: Any, tup: Any) -> list:
+    """np.hstack joins 1-d arrays (and numbers) along axis 0, others along axis 1."""
+    axis = 0 if all(np.ndim(a) <= 1 for a in tup) else 1
+    return unconcatenate(dy, tup, axis, np.atleast_1d)
+
+
+def unvstack(dy: Any, tup: Any) -> list:
+    return unconcatenate(dy, tup, 0, np.atleast_2d)
+
+
+def undstack(dy: Any, tup: Any) -> list:
+    return unconcatenate(dy, tup, 2, np.atleast_3d)
+
+
+def uncolumn_stack(dy: Any, tup: Any) -> list:
+    """np.column_stack makes 1-d arrays columns, then joins along axis 1."""
+    return unconcatenate(dy, tup, 1,
+                         lambda a: np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a)
+
+
 
 
 def matmul_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
@@ -194,3 +267,158 @@ def require_shapes(ok: Any, what: str) -> None:
 
 
 __all__ += ["require_shapes"]
+
+__all__ += ["Pieces", "unconcatenate", "unstack", "unhstack", "unvstack", "undstack",
+            "uncolumn_stack"]
+
+
+# -- helpers of the shape, linear-algebra and creation rules --------------------------
+
+def undiagonal(dy: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The adjoint of np.diagonal(x, offset, axis1, axis2): dy on that diagonal of zeros."""
+    result = np.zeros(np.shape(x), dtype=np.result_type(dy, float))
+    moved = np.moveaxis(result, (axis1, axis2), (-2, -1))  # a view: writes reach result
+    count = np.shape(dy)[-1] if np.ndim(dy) else 0
+    rows = np.arange(count) + max(-offset, 0)
+    cols = np.arange(count) + max(offset, 0)
+    moved[..., rows, cols] = dy
+    return result
+
+
+def undiff(dy: Any, n: int = 1, axis: int = -1) -> Any:
+    """The adjoint of np.diff(a, n, axis): y_i = a_(i+1) - a_i is applied n times, so its
+    transpose is too: da_i = dy_(i-1) - dy_i (dy padded with a zero at each end)."""
+    for _ in range(n):
+        widths = [(0, 0)] * np.ndim(dy)
+        widths[axis] = (1, 0)
+        before = np.pad(dy, widths)
+        widths[axis] = (0, 1)
+        dy = before - np.pad(dy, widths)
+    return dy
+
+
+def unpad(dy: Any, array: Any, pad_width: Any) -> Any:
+    """The adjoint of np.pad(array, pad_width) (constant mode): the middle of dy."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(array), 2))
+    middle = tuple(slice(before, n - after) for (before, after), n in
+                   zip(widths, np.shape(dy)))
+    return np.array(dy[middle], dtype=np.result_type(dy, float))
+
+
+def unkron(dy: Any, a: Any, b: Any) -> tuple:
+    """(da, db) for y = np.kron(a, b): y[(i, k) interleaved] = a[i] * b[k]; dy is
+    reshaped so that a's and b's axes separate, then contracted with the other."""
+    rank = max(np.ndim(a), np.ndim(b))
+    shape_a = (1,) * (rank - np.ndim(a)) + np.shape(a)
+    shape_b = (1,) * (rank - np.ndim(b)) + np.shape(b)
+    pairs = np.reshape(dy, [n for pair in zip(shape_a, shape_b) for n in pair])
+    split = np.transpose(pairs, list(range(0, 2 * rank, 2)) + list(range(1, 2 * rank, 2)))
+    da = np.tensordot(split, np.reshape(b, shape_b), axes=rank)
+    db = np.tensordot(np.reshape(a, shape_a), split, axes=(list(range(rank)),
+                                                            list(range(rank))))
+    return np.reshape(da, np.shape(a)), np.reshape(db, np.shape(b))
+
+
+def tensordot_adjoint(dy: Any, a: Any, b: Any, axes: Any = 2) -> tuple:
+    """(da, db) for y = np.tensordot(a, b, axes): the contracted axes are moved to the
+    end of a and the front of b, where y = tensordot(a', b', n) and
+    da' = tensordot(dy, b', b's free axes), db' = tensordot(a', dy, a's free axes)."""
+    if np.ndim(axes) == 0:
+        n = int(axes)
+        axes_a, axes_b = list(range(np.ndim(a) - n, np.ndim(a))), list(range(n))
+    else:
+        axes_a, axes_b = [np.atleast_1d(x).tolist() for x in axes]
+        n = len(axes_a)
+    axes_a = [x % np.ndim(a) for x in axes_a]
+    axes_b = [x % np.ndim(b) for x in axes_b]
+    a_moved = np.moveaxis(a, axes_a, list(range(np.ndim(a) - n, np.ndim(a))))
+    b_moved = np.moveaxis(b, axes_b, list(range(n)))
+    free_a, free_b = np.ndim(a) - n, np.ndim(b) - n
+    da = np.tensordot(dy, b_moved, axes=(list(range(free_a, free_a + free_b)),
+                                         list(range(n, n + free_b))))
+    db = np.tensordot(a_moved, dy, axes=(list(range(free_a)), list(range(free_a))))
+    da = np.moveaxis(da, list(range(np.ndim(a) - n, np.ndim(a))), axes_a)
+    db = np.moveaxis(db, list(range(n)), axes_b)
+    return da, db
+
+
+def unpermute(dy: Any, a: Any, y: Any, axis: Any = -1) -> Any:
+    """The adjoint of a reordering along `axis` (np.partition) whose output y holds a's
+    values (distinct) in another order: dy goes back to where each value came from."""
+    if axis is None:
+        a, dy, y, axis = np.ravel(a), np.ravel(dy), np.ravel(y), 0
+    source = np.take_along_axis(np.argsort(a, axis), np.argsort(np.argsort(y, axis), axis),
+                                axis)
+    result = np.zeros(np.shape(a), dtype=np.result_type(dy, float))
+    np.put_along_axis(result, source, dy, axis)
+    return result
+
+
+def unastype(dy: Any, x: Any, dtype: Any) -> Any:
+    """The adjoint of a cast: back in x's float type; none through a cast to integers."""
+    if dtype is not None and not np.issubdtype(np.dtype(dtype), np.inexact):
+        return zeros_like(x)
+    source = np.result_type(x) if not isinstance(x, (list, tuple)) else np.float64
+    if np.issubdtype(source, np.inexact) and isinstance(dy, np.ndarray):
+        return dy.astype(source, copy=False)
+    return dy
+
+
+def ungradient(dy: Any, f: Any) -> Any:
+    """The adjoint of np.gradient(f) for 1-d f, unit spacing, edge_order 1: the transpose
+    of y_0 = f_1 - f_0, y_i = (f_(i+1) - f_(i-1)) / 2, y_(n-1) = f_(n-1) - f_(n-2)."""
+    if np.ndim(f) != 1 or np.size(f) < 3:
+        raise UnsupportedShapes(f"np.gradient of an array of shape {np.shape(f)} "
+                                "(1-d with at least 3 entries only)")
+    df = np.zeros(np.shape(f), dtype=np.result_type(dy, float))
+    df[2:] += dy[1:-1] / 2
+    df[:-2] -= dy[1:-1] / 2
+    df[1] += dy[0]
+    df[0] -= dy[0]
+    df[-1] += dy[-1]
+    df[-2] -= dy[-1]
+    return df
+
+
+def eigh_adjoint(dy: Any, w: Any, v: Any) -> Any:
+    """dA for (w, v) = np.linalg.eigh(A), which reads A's lower triangle:
+    G = V (diag(dw) + F * (V.T dV)) V.T with F_ij = 1 / (w_j - w_i) off the diagonal;
+    A_ij below the diagonal stands for both A_ij and A_ji, so it gets G_ij + G_ji.
+    Needs distinct eigenvalues where dV is used (F is infinite otherwise)."""
+    dw, dv = dy
+    n = np.shape(w)[-1]
+    v_t = np.swapaxes(v, -1, -2)
+    g = (v * np.expand_dims(dw, -2)) @ v_t
+    if np.any(dv):
+        gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + np.eye(n)
+        f = (1 - np.eye(n)) / gaps
+        g = g + v @ (f * (v_t @ dv)) @ v_t
+    return np.tril(g + np.swapaxes(g, -1, -2)) - g * np.eye(n)
+
+
+def svd_adjoint(dy: Any, a: Any, full_matrices: bool, compute_uv: bool) -> Any:
+    """dA for np.linalg.svd(A) where only the singular values are differentiated:
+    ds -> U diag(ds) Vh (the first k = min(m, n) singular vectors)."""
+    if compute_uv:
+        du, ds, dvh = dy
+        if np.any(du) or np.any(dvh):
+            raise UnsupportedShapes("np.linalg.svd with a gradient through U or Vh "
+                                    "(only the singular values are differentiated)")
+    else:
+        ds = dy
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return (u * np.expand_dims(ds, -2)) @ vh
+
+
+__all__ += ["undiagonal", "undiff", "unpad", "unkron", "tensordot_adjoint", "unpermute",
+            "unastype", "ungradient", "eigh_adjoint", "svd_adjoint"]
+
+
+def rollaxis_destination(a: Any, axis: int, start: int) -> int:
+    """Where np.rollaxis(a, axis, start) puts `axis`, as moveaxis counts."""
+    n = np.ndim(a)
+    axis, start = axis % n, start + n + 1 if start < 0 else start
+    return start - 1 if axis < start else start
+
+
+__all__ += ["rollaxis_destination"]

@@ -312,8 +312,8 @@ def has_used_before_assignment(x):
     return y
 
 
-def has_sinc(x):
-    y = 2.0 * np.sinc(x)  # E:sinc
+def has_i0(x):
+    y = 2.0 * np.i0(x)  # E:i0
     return y
 
 
@@ -331,11 +331,11 @@ def has_source_helper(x):
 
 
 def has_constant_no_rule_call(x):
-    return x * np.sinc(0.5)
+    return x * np.i0(0.5)
 
 
-def has_method_cumprod(x):
-    y = 1.0 + x.cumprod()  # E:method_cumprod
+def has_method_conj(x):
+    y = 1.0 + x.conj()  # E:method_conj
     return np.sum(y)
 
 
@@ -343,11 +343,11 @@ W = np.array([1.0, 2.0, 3.0])
 
 
 def has_method_on_constant(x):
-    return np.sum(x * W.cumprod())
+    return np.sum(x * W.conj())
 
 
 def has_function_on_constant(x):
-    return np.sum(x * np.cumprod(W))
+    return np.sum(x * np.conj(W))
 
 
 def has_attribute_real(x):

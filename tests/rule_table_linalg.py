@@ -53,3 +53,34 @@ if "upper" in inspect.signature(np.linalg.cholesky).parameters:  # NumPy >= 2.0
     TABLE.append(unary(np.linalg.cholesky,
                        f"np.linalg.cholesky({SPD}, upper=True) * np.arange(3.0)",
                        shapes=[(3, 3)]))
+
+# symmetric with well-spread eigenvalues, for eigh (whose input is read as symmetric)
+SYMMETRIC = "(a + a.T + np.diag(np.arange(3.0)) * 4)"
+
+TABLE += [
+    Case((np.tensordot,), "np.tensordot(a, b)", [ANY, ANY], [((2, 3, 4), (3, 4, 2))]),
+    Case((np.tensordot,), "np.tensordot(a, b, 1) * np.arange(2.0)", [ANY, ANY],
+         [((2, 3), (3, 2)), ((3,), (3, 2))]),
+    Case((np.tensordot,), "np.tensordot(a, b, axes=([0], [1])) * np.arange(2.0)", [ANY, ANY],
+         [((3, 2), (2, 3))]),
+    Case((np.tensordot,), "np.tensordot(a, b, axes=((0, 2), (1, 0)))", [ANY, ANY],
+         [((2, 3, 4), (4, 2))]),
+    Case((np.tensordot,), "np.tensordot(a, b, 0) * np.arange(2.0)", [ANY, ANY],
+         [((3,), (2,))]),
+    Case((np.kron,), "np.kron(a, b) * np.arange(3.0)", [ANY, ANY],
+         [((2, 3), (3, 1)), ((3,), (1,)), ((1,), (2, 3))]),
+    Case((np.kron,), "np.kron(a, b) * np.arange(6.0)", [ANY, ANY], [((2,), (3,))]),
+    Case((np.cross,), "np.cross(a, b) * np.arange(3.0)", [ANY, ANY],
+         [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 3))]),
+    unary(np.linalg.pinv, "np.linalg.pinv(a) * np.arange(3.0)", shapes=[(3, 2), (3, 3)]),
+    unary(np.linalg.pinv, "np.linalg.pinv(a) * np.arange(2.0)", shapes=[(2, 3)]),
+    unary(np.linalg.eigh, f"np.linalg.eigh({SYMMETRIC})[0] * np.arange(3.0)", shapes=[(3, 3)]),
+    unary(np.linalg.eigh, f"np.linalg.eigh({SYMMETRIC})[1] * np.arange(3.0)", shapes=[(3, 3)]),
+    unary(np.linalg.eigh, f"np.linalg.eigh(a @ a.T + np.eye(3))[0] * np.arange(3.0)",
+          shapes=[(3, 3), (3, 4)]),
+    unary(np.linalg.svd, "np.linalg.svd(a, compute_uv=False) * np.arange(2.0)",
+          shapes=[(3, 2), (2, 3)]),
+    unary(np.linalg.svd, "np.linalg.svd(a)[1] * np.arange(3.0)", shapes=[(3, 3), (4, 3)]),
+    unary(np.linalg.svd, "np.linalg.svd(a, full_matrices=False)[1] * np.arange(2.0)",
+          shapes=[(2, 3)]),
+]

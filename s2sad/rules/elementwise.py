@@ -162,3 +162,26 @@ def deg2rad_partials(y, x):
 @partials(np.rad2deg, np.degrees)
 def rad2deg_partials(y, x):
     return 180 / np.pi
+
+
+@partials(np.logaddexp2)
+def logaddexp2_partials(y, a, b):
+    return np.exp2(a - y), np.exp2(b - y)
+
+
+@partials(np.sinc)
+def sinc_partials(y, x):
+    # sinc(x) = sin(pi x) / (pi x): (cos(pi x) - sinc(x)) / x, and 0 at x = 0
+    return np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))
+
+
+# Real inputs: these return their argument (np.real_if_close, np.conj) or, where it is
+# finite, leave it unchanged (np.nan_to_num). s2sad differentiates real arrays only.
+@partials(np.conjugate, np.real, np.real_if_close)
+def identity_partials(y, x):
+    return 1
+
+
+@partials(np.nan_to_num)
+def nan_to_num_partials(y, x):
+    return np.isfinite(x)

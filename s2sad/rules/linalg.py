@@ -141,13 +141,78 @@ def einsum_adjoint(dy, y, subscripts, a, b):
     return da, db
 
 
-@adjoint(np.linalg.slogdet)
+@adjoint(np.linalg.slogdet, shape="pieces")
 def slogdet_adjoint(dy, y, a):
     """(sign, logdet) = slogdet(A):  dA = dlogdet * inv(A).T; the sign is piecewise constant.
 
     The result is a pair the user indexes (slogdet(A)[1]); its adjoint dy arrives as
-    the array [dsign, dlogdet] (indexing scatters into zeros shaped like the pair)."""
+    the Pieces (dsign, dlogdet)."""
     dlogdet = dy[1]
     inv_t = np.swapaxes(np.linalg.inv(a), -1, -2)
     da = np.expand_dims(dlogdet, (-2, -1)) * inv_t
+    return da
+
+
+# -- more products ---------------------------------------------------------------------
+
+@adjoint(np.tensordot)
+def tensordot_adjoint_rule(dy, y, a, b, axes=2):
+    pair = tensordot_adjoint(dy, a, b, axes)
+    da = pair[0]
+    db = pair[1]
+    return da, db
+
+
+@adjoint(np.kron)
+def kron_adjoint(dy, y, a, b):
+    pair = unkron(dy, a, b)
+    da = pair[0]
+    db = pair[1]
+    return da, db
+
+
+@adjoint(np.cross)
+def cross_adjoint(dy, y, a, b):
+    """y = a x b of 3-vectors (the last axis): <dy, a x b> = <a, b x dy> = <b, dy x a>.
+    (axisa=, axisb=, axisc=, axis= do not bind: refused.)"""
+    require_shapes(np.shape(a)[-1:] == (3,) and np.shape(b)[-1:] == (3,),
+                   "np.cross of vectors that are not 3-vectors")
+    da = unbroadcast(np.cross(b, dy), a)
+    db = unbroadcast(np.cross(dy, a), b)
+    return da, db
+
+
+# -- decompositions ------------------------------------------------------------------------
+
+@adjoint(np.linalg.pinv)
+def pinv_adjoint(dy, y, a):
+    """X = pinv(A), of constant rank near A (Golub and Pereyra):
+    dA = -X.T dX X.T + (I - A X) dX.T X X.T + X.T X dX.T (I - X A)."""
+    require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
+    y_t = y.T
+    left = np.eye(np.shape(a)[0]) - a @ y
+    right = np.eye(np.shape(a)[1]) - y @ a
+    da = -y_t @ dy @ y_t + left @ dy.T @ y @ y_t + y_t @ y @ dy.T @ right
+    return da
+
+
+@adjoint(np.linalg.eigh, shape="pieces")
+def eigh_adjoint_rule(dy, y, a, UPLO="L"):
+    """(w, V) = eigh(A) reads A's lower triangle (UPLO='L' only); distinct eigenvalues."""
+    require_shapes(UPLO == "L", "np.linalg.eigh with UPLO='U'")
+    da = eigh_adjoint(dy, y[0], y[1])
+    return da
+
+
+def _svd_result(call) -> str:
+    """svd(A, compute_uv=False) returns the singular values; otherwise a triple."""
+    flag = [k.value for k in call.keywords if k.arg == "compute_uv"] + call.args[2:3]
+    return "other" if flag and getattr(flag[0], "value", True) is False else "pieces"
+
+
+@adjoint(np.linalg.svd, shape=_svd_result)
+def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True):
+    """Through the singular values only: ds -> U diag(ds) Vh (a gradient reaching U or
+    Vh is refused when it runs)."""
+    da = svd_adjoint(dy, a, full_matrices, compute_uv)
     return da

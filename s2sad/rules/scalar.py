@@ -55,7 +55,7 @@ def pos_partials(y, x):
     return 1
 
 
-@partials(builtins.abs, np.abs, np.absolute, math.fabs)
+@partials(builtins.abs, np.abs, np.absolute, np.fabs, math.fabs)
 def abs_partials(y, x):
     return np.sign(x)
 

@@ -103,3 +103,199 @@ def clip_adjoint(dy, y, a, a_min=None, a_max=None):
     da_min = unbroadcast(np.where(np.logical_and(below, np.logical_not(above)), dy, 0), a_min)
     da_max = unbroadcast(np.where(above, dy, 0), a_max)
     return da, da_min, da_max
+
+
+# -- joining: a list of arrays in, one array out -------------------------------------
+# The adjoint of the list is a list of pieces of dy; element i of the call's list gets
+# piece i (reverse.accumulate_elements).
+
+@adjoint(np.concatenate)
+def concatenate_adjoint(dy, y, arrays, axis=0):
+    darrays = unconcatenate(dy, arrays, axis)
+    return darrays
+
+
+@adjoint(np.stack)
+def stack_adjoint(dy, y, arrays, axis=0):
+    darrays = unstack(dy, arrays, axis)
+    return darrays
+
+
+@adjoint(np.hstack)
+def hstack_adjoint(dy, y, tup):
+    dtup = unhstack(dy, tup)
+    return dtup
+
+
+@adjoint(np.vstack)
+def vstack_adjoint(dy, y, tup):
+    dtup = unvstack(dy, tup)
+    return dtup
+
+
+@adjoint(np.dstack)
+def dstack_adjoint(dy, y, tup):
+    dtup = undstack(dy, tup)
+    return dtup
+
+
+@adjoint(np.column_stack)
+def column_stack_adjoint(dy, y, tup):
+    dtup = uncolumn_stack(dy, tup)
+    return dtup
+
+
+# np.array([x, y]) is np.asarray of a list: element i of the list gets dy[i]; x.astype(t)
+# is lowered to np.array(x, t). A cast goes back to the argument's float type.
+@adjoint(np.array, np.asarray, check=False)
+def array_adjoint(dy, y, object, dtype=None):
+    dobject = dy if dtype is None else unastype(dy, object, dtype)
+    return dobject
+
+
+# -- splitting: one array in, a list of arrays out -------------------------------------
+# The user indexes the list (parts[0], or a, b = np.split(x, 2)); the adjoint of the
+# list arrives as Pieces, one adjoint per part, and the parts join back up.
+
+@adjoint(np.split, np.array_split, shape="pieces")
+def split_adjoint(dy, y, ary, indices_or_sections, axis=0):
+    dary = np.concatenate(dy, axis)
+    return dary
+
+
+@adjoint(np.hsplit, shape="pieces")
+def hsplit_adjoint(dy, y, ary, indices_or_sections):
+    dary = np.concatenate(dy, 1 if np.ndim(ary) > 1 else 0)
+    return dary
+
+
+@adjoint(np.vsplit, shape="pieces")
+def vsplit_adjoint(dy, y, ary, indices_or_sections):
+    dary = np.concatenate(dy, 0)
+    return dary
+
+
+@adjoint(np.dsplit, shape="pieces")
+def dsplit_adjoint(dy, y, ary, indices_or_sections):
+    dary = np.concatenate(dy, 2)
+    return dary
+
+
+# -- more reshaping and reordering ------------------------------------------------------
+
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, check=False)
+def atleast_adjoint(dy, y, a):
+    # one array at a time (several arguments return a list: the call does not bind)
+    da = np.reshape(dy, np.shape(a))
+    return da
+
+
+@adjoint(np.moveaxis)
+def moveaxis_adjoint(dy, y, a, source, destination):
+    da = np.moveaxis(dy, destination, source)
+    return da
+
+
+@adjoint(np.rollaxis)
+def rollaxis_adjoint(dy, y, a, axis, start=0):
+    # rollaxis(a, axis, start) is moveaxis(a, axis, start, less one if start is past axis)
+    da = np.moveaxis(dy, rollaxis_destination(a, axis, start), axis)
+    return da
+
+
+@adjoint(np.rot90)
+def rot90_adjoint(dy, y, m, k=1, axes=(0, 1)):
+    dm = np.rot90(dy, -k, axes)
+    return dm
+
+
+@adjoint(np.fliplr)
+def fliplr_adjoint(dy, y, m):
+    dm = np.fliplr(dy)
+    return dm
+
+
+@adjoint(np.flipud)
+def flipud_adjoint(dy, y, m):
+    dm = np.flipud(dy)
+    return dm
+
+
+@adjoint(np.diag)
+def diag_adjoint(dy, y, v, k=0):
+    # 1-d v makes a matrix with v on diagonal k; 2-d v reads that diagonal
+    dv = np.diagonal(dy, k) if np.ndim(v) == 1 else undiagonal(dy, v, k)
+    return dv
+
+
+@adjoint(np.diagonal)
+def diagonal_adjoint(dy, y, a, offset=0, axis1=0, axis2=1):
+    da = undiagonal(dy, a, offset, axis1, axis2)
+    return da
+
+
+@adjoint(np.tril)
+def tril_adjoint(dy, y, m, k=0):
+    dm = np.tril(dy, k)
+    return dm
+
+
+@adjoint(np.triu)
+def triu_adjoint(dy, y, m, k=0):
+    dm = np.triu(dy, k)
+    return dm
+
+
+@adjoint(np.diff)
+def diff_adjoint(dy, y, a, n=1, axis=-1):
+    # prepend= and append= are not parameters here: such calls do not bind (refused)
+    da = undiff(dy, n, axis)
+    return da
+
+
+@adjoint(np.pad)
+def pad_adjoint(dy, y, array, pad_width, mode="constant"):
+    # constant_values= does not bind (refused); the padding itself is constant
+    require_shapes(mode == "constant", "np.pad with a mode other than 'constant'")
+    darray = unpad(dy, array, pad_width)
+    return darray
+
+
+@adjoint(np.partition)
+def partition_adjoint(dy, y, a, kth, axis=-1):
+    # y holds a's values in another order: dy goes back where each came from (distinct
+    # values assumed, as for sort)
+    da = unpermute(dy, a, y, axis)
+    return da
+
+
+# -- creation: arrays whose values are the arguments' ----------------------------------
+
+@adjoint(np.full)
+def full_adjoint(dy, y, shape, fill_value, dtype=None):
+    dfill_value = unbroadcast(dy, fill_value)
+    return dfill_value
+
+
+@adjoint(np.full_like)
+def full_like_adjoint(dy, y, a, fill_value, dtype=None):
+    dfill_value = unbroadcast(dy, fill_value)
+    return dfill_value
+
+
+@adjoint(np.linspace)
+def linspace_adjoint(dy, y, start, stop, num=50, endpoint=True):
+    # y = start + (stop - start) * t for t = linspace(0, 1, num, endpoint): numbers only
+    require_shapes(np.ndim(start) == 0 and np.ndim(stop) == 0,
+                   "np.linspace with array start or stop")
+    t = np.linspace(0.0, 1.0, num, endpoint)
+    dstart = np.sum(dy * (1 - t))
+    dstop = np.sum(dy * t)
+    return dstart, dstop
+
+
+@adjoint(np.gradient)
+def gradient_adjoint(dy, y, f):
+    # 1-d f, unit spacing, edge_order=1 (other calls do not bind, or are refused)
+    df = ungradient(dy, f)
+    return df

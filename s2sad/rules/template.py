@@ -90,6 +90,11 @@ class _Specialise(gast.NodeTransformer):
             return node.body if decided else node.orelse
         if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
                 isinstance(test.ops[0], (gast.Is, gast.IsNot)) and \
+                isinstance(test.left, gast.Attribute) and _is_none(test.comparators[0]):
+            # a module's attribute (dtype=np.float32) is not None
+            return node.orelse if isinstance(test.ops[0], gast.Is) else node.body
+        if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (gast.Is, gast.IsNot)) and \
                 _is_literal(test.left) and _is_literal(test.comparators[0]):
             same = _literal_value(test.left) is _literal_value(test.comparators[0]) \
                 if _literal_value(test.comparators[0]) is None else None
@@ -117,6 +122,10 @@ def _rank_test(test: gast.AST) -> Optional[bool]:
             (test.left.value is None or type(test.left.value) is int):
         return test.left.value == test.comparators[0].value
     return None
+
+
+def _is_none(node: gast.AST) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _is_literal(node: gast.AST) -> bool:
