@@ -97,3 +97,10 @@ TABLE += [
     unary(np.gradient, "np.gradient(a) * np.arange(5.0)", shapes=[(5,)]),
     unary(np.gradient, "np.gradient(a) * np.arange(3.0)", shapes=[(3,)]),
 ]
+
+TABLE += [
+    unary(np.fft.fftshift, "np.fft.fftshift(a) * np.arange(5.0)", shapes=[(5,), (2, 5)]),
+    unary(np.fft.fftshift, "np.fft.fftshift(a, axes=0) * np.arange(3.0)", shapes=[(3, 3)]),
+    unary(np.fft.ifftshift, "np.fft.ifftshift(a) * np.arange(5.0)", shapes=[(5,), (3, 5)]),
+    unary(np.fft.ifftshift, "np.fft.ifftshift(a, (0, 1)) * np.arange(4.0)", shapes=[(3, 4)]),
+]

@@ -21,6 +21,8 @@ non_differentiable(
     np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.fix,
     math.floor, math.ceil, math.trunc,
     np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
+    # of a real array: np.imag is 0 and np.angle is 0 or pi (s2sad differentiates reals)
+    np.imag, np.angle,
     # constructors of constant arrays
     # (np.full, np.arange and np.linspace are left out: their values do depend on
     # their arguments, so an active argument must meet a real rule or a refusal)

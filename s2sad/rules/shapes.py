@@ -299,3 +299,16 @@ def gradient_adjoint(dy, y, f):
     # 1-d f, unit spacing, edge_order=1 (other calls do not bind, or are refused)
     df = ungradient(dy, f)
     return df
+
+
+@adjoint(np.fft.fftshift)
+def fftshift_adjoint(dy, y, x, axes=None):
+    # a roll by half of each axis: undone by ifftshift (they differ for odd lengths)
+    dx = np.fft.ifftshift(dy, axes)
+    return dx
+
+
+@adjoint(np.fft.ifftshift)
+def ifftshift_adjoint(dy, y, x, axes=None):
+    dx = np.fft.fftshift(dy, axes)
+    return dx
