@@ -77,9 +77,11 @@ class Analysed:
 def analyse(lowered: Lowered, wrt: Iterable[str],
             is_differentiable: Callable[[Any], bool],
             shape_rule: Callable[[Any], str],
-            param_ranks: Optional[Dict[str, Optional[int]]] = None) -> Analysed:
+            param_ranks: Optional[Dict[str, Optional[int]]] = None,
+            scalar_output: bool = True) -> Analysed:
     """`is_differentiable(key)` and `shape_rule(key)` come from the rule registry;
-    `param_ranks` (ndim of each argument, from a call) specialises shapes."""
+    `param_ranks` (ndim of each argument, from a call) specialises shapes;
+    `scalar_output` (grad) lets shapes be inferred back from a scalar output."""
     wrt = list(wrt)
     lowered.int_names = _int_names(lowered)
     ranks = _ranks(lowered, param_ranks or {}, shape_rule)
@@ -92,7 +94,8 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     output = lowered.output
     output_scalar = not isinstance(output, tuple) and \
         (isinstance(output, gast.Constant) or shapes.get(output.id) == SCALAR)
-    _infer_scalars_backwards(lowered, shapes, shape_rule)
+    if scalar_output:
+        _infer_scalars_backwards(lowered, shapes, shape_rule)
     for stmt in list(guarded):
         if SCALAR in (shapes.get(guarded[stmt][0]), shapes.get(guarded[stmt][1])):
             del guarded[stmt]

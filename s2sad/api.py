@@ -12,7 +12,7 @@ import inspect
 import numbers
 import types
 import weakref
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import gast
 import numpy as np
@@ -32,6 +32,8 @@ class GradientFunction:
     """The callable `grad` returns; `.source` is the generated module it runs."""
 
     _s2sad_transform = True  # the front end refuses to differentiate it (not yet)
+
+    mode = "reverse"
 
     def __init__(self, fn: Callable, wrt: Wrt, *, with_value: bool = False,
                  optimize: bool = True, parsed: Optional[frontend.Parsed] = None):
@@ -58,7 +60,7 @@ class GradientFunction:
     def compiled(self) -> pipeline.Compiled:
         if self._compiled is None:
             self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
-                                      self.with_value, self.optimize)
+                                      self.with_value, self.optimize, mode=self.mode)
         return self._compiled
 
     @property
@@ -92,7 +94,7 @@ class GradientFunction:
         special = self._specialised.get(key)
         if special is None:
             special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
-                               self.optimize, ranks=key)
+                               self.optimize, ranks=key, mode=self.mode)
             self._specialised[key] = special
         self._last = special
         return special
@@ -187,11 +189,13 @@ def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool
 
 
 def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = True) -> str:
-    """The generated gradient module of `f`, as text."""
-    if mode != "reverse":
-        raise ArgumentError(f"mode {mode!r} is not available yet",
-                            hint="use mode='reverse'")
-    return GradientFunction(f, wrt, optimize=optimize).source
+    """The generated derivative module of `f`, as text: the gradient (mode="reverse")
+    or the JVP (mode="forward")."""
+    if mode == "reverse":
+        return GradientFunction(f, wrt, optimize=optimize).source
+    if mode == "forward":
+        return JVPFunction(f, wrt, optimize=optimize).source
+    raise ArgumentError(f"mode {mode!r} is not a mode", hint="use 'reverse' or 'forward'")
 
 
 def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = None,
@@ -226,8 +230,8 @@ def _rank(value: Any) -> Optional[int]:
 
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
              with_value: bool, optimize: bool, export: bool = False,
-             ranks: Optional[tuple] = None) -> pipeline.Compiled:
-    key = (wrt, with_value, optimize, export, ranks)
+             ranks: Optional[tuple] = None, mode: str = "reverse") -> pipeline.Compiled:
+    key = (wrt, with_value, optimize, export, ranks, mode)
     cacheable = isinstance(fn, types.FunctionType)
     if cacheable:
         cached = _CACHE.get(fn, {}).get(key)
@@ -242,7 +246,7 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
         param_ranks = dict(zip(names, ranks))
     compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
                                       optimize_code=optimize, user_module=module,
-                                      export=export, param_ranks=param_ranks)
+                                      export=export, param_ranks=param_ranks, mode=mode)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
@@ -374,3 +378,181 @@ def _like(g: Any, x: Any) -> Any:
     if isinstance(x, np.floating):
         return type(x)(g)
     return float(g)
+
+
+# -- forward mode, pullbacks, Jacobians and Hessians ------------------------------------
+
+class JVPFunction(GradientFunction):
+    """The callable `jvp` returns: `(*args, tangent) -> (f(*args), the derivative of f
+    along tangent)`; with several `wrt`, `tangent` is a tuple of one per argument."""
+
+    mode = "forward"
+
+    def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True,
+                 parsed: Optional[frontend.Parsed] = None):
+        super().__init__(fn, wrt, optimize=optimize, parsed=parsed)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise TypeError(f"{self.__name__}: pass the arguments, then the tangent")
+        *args, tangent = args
+        args = tuple(args)
+        tangents = (tangent,) if self.single else tuple(tangent)
+        inputs = self._differentiated_inputs(args, kwargs)
+        if len(tangents) != len(inputs):
+            raise ArgumentError(f"{len(tangents)} tangents for {len(inputs)} differentiated "
+                                f"arguments {self.wrt_names}",
+                                hint="pass a tuple with one tangent per argument in wrt")
+        tangents = tuple(_tangent_like(t, x, p) for t, x, p in
+                         zip(tangents, inputs, self.wrt_names))
+        compiled = self.for_arguments(args, kwargs)
+        compiled.refresh_globals()
+        try:
+            value, derivative = compiled.function(
+                *args, **kwargs, **dict(zip(compiled.added_params, tangents)))
+        except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate) as exc:
+            raise self._refusal(exc) from None
+        return value, _tangent_of_value(derivative, value)
+
+    def __repr__(self) -> str:
+        return f"<s2sad jvp of {getattr(self.fn, '__name__', '?')} wrt " \
+               f"{', '.join(self.wrt_names)}>"
+
+
+class VJPFunction(GradientFunction):
+    """The callable `vjp` returns: `(*args) -> (f(*args), pullback)`, where
+    `pullback(cotangent)` gives the cotangent's product with the Jacobian, shaped like
+    the differentiated arguments (a tuple for several)."""
+
+    mode = "pullback"
+
+    def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True):
+        super().__init__(fn, wrt, optimize=optimize)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inputs = self._differentiated_inputs(args, kwargs)
+        value = self.fn(*args, **kwargs)
+        compiled = self.for_arguments(args, kwargs)
+
+        def pullback(cotangent: Any) -> Any:
+            if np.shape(cotangent) != np.shape(value):
+                raise ArgumentError(
+                    f"the cotangent has shape {np.shape(cotangent)}, the output "
+                    f"{np.shape(value)}", hint="pass an array shaped like the output")
+            compiled.refresh_globals()
+            seed = {compiled.added_params[0]: _tangent_like(cotangent, value, "cotangent")}
+            try:
+                grads = compiled.function(*args, **kwargs, **seed)
+            except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate) as exc:
+                raise self._refusal(exc) from None
+            grads = (grads,) if len(self.wrt_names) == 1 else grads
+            grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
+            return grads[0] if self.single else grads
+
+        return value, pullback
+
+    def __repr__(self) -> str:
+        return f"<s2sad vjp of {getattr(self.fn, '__name__', '?')} wrt " \
+               f"{', '.join(self.wrt_names)}>"
+
+
+def jvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> JVPFunction:
+    """Forward mode: `jvp(f, wrt)(*args, tangent)` returns `(f(*args), J @ tangent)`,
+    from one pass that carries each value's tangent beside it (`print(.source)`)."""
+    return JVPFunction(f, wrt, optimize=optimize)
+
+
+def vjp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> VJPFunction:
+    """Reverse mode for any output: `value, pullback = vjp(f, wrt)(*args)`, then
+    `pullback(ct)` is `ct @ J` shaped like the arguments (one adjoint sweep per call)."""
+    return VJPFunction(f, wrt, optimize=optimize)
+
+
+def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
+             optimize: bool = True) -> Callable:
+    """`jacobian(f, wrt)(*args)`: d f / d x with shape f's shape + x's shape (as
+    jax.jacobian), a tuple for several `wrt`. Forward mode takes one pass per input
+    element, reverse one per output element; by default the one with fewer passes."""
+    if mode not in (None, "forward", "reverse"):
+        raise ArgumentError(f"mode {mode!r} is not a mode", hint="use 'forward' or 'reverse'")
+    forward_fn = JVPFunction(f, wrt, optimize=optimize)
+    reverse_fn = VJPFunction(f, wrt, optimize=optimize)
+
+    def jacobian_of(*args: Any, **kwargs: Any) -> Any:
+        inputs = forward_fn._differentiated_inputs(args, kwargs)
+        value = f(*args, **kwargs)
+        if isinstance(value, tuple):
+            raise NonScalarOutputError(
+                f"jacobian needs one array output, but {forward_fn.__name__} returns a "
+                "tuple", hint="return one array (np.concatenate the parts)")
+        sizes = [np.size(x) for x in inputs]
+        chosen = mode or ("forward" if sum(sizes) < np.size(value) else "reverse")
+        if chosen == "forward":
+            blocks = _jacobian_forward(forward_fn, args, kwargs, inputs, value)
+        else:
+            blocks = _jacobian_reverse(reverse_fn, args, kwargs, inputs, value)
+        return blocks[0] if forward_fn.single else tuple(blocks)
+
+    functools.update_wrapper(jacobian_of, f, updated=())
+    return jacobian_of
+
+
+def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
+    """Column by column: the JVP along each unit vector of each input."""
+    blocks = []
+    for k, x in enumerate(inputs):
+        columns = []
+        for j in range(np.size(x)):
+            tangents = [np.zeros_like(np.asarray(i, dtype=float)) for i in inputs]
+            unit = np.zeros(np.size(x))
+            unit[j] = 1.0
+            tangents[k] = unit.reshape(np.shape(x))
+            tangents = [float(t) if not isinstance(i, np.ndarray) else t
+                        for t, i in zip(tangents, inputs)]
+            tangent = tangents[0] if jvp_fn.single else tuple(tangents)
+            columns.append(np.asarray(jvp_fn(*args, tangent, **kwargs)[1], dtype=float))
+        block = np.stack(columns, axis=-1).reshape(np.shape(value) + np.shape(x))
+        blocks.append(_number_if_scalar(block))
+    return blocks
+
+
+def _jacobian_reverse(vjp_fn: VJPFunction, args, kwargs, inputs, value) -> list:
+    """Row by row: the pullback of each unit vector of the output."""
+    _, pullback = vjp_fn(*args, **kwargs)
+    rows: List[list] = [[] for _ in inputs]
+    for i in range(np.size(value)):
+        unit = np.zeros(np.size(value))
+        unit[i] = 1.0
+        seed = unit.reshape(np.shape(value)) if isinstance(value, np.ndarray) else 1.0
+        grads = pullback(seed)
+        grads = (grads,) if vjp_fn.single else grads
+        for k, g in enumerate(grads):
+            rows[k].append(np.asarray(g, dtype=float))
+    return [_number_if_scalar(np.stack(r).reshape(np.shape(value) + np.shape(x)))
+            for r, x in zip(rows, inputs)]
+
+
+def _number_if_scalar(block: np.ndarray) -> Any:
+    return float(block) if block.ndim == 0 else block
+
+
+def _tangent_like(t: Any, x: Any, param: str) -> Any:
+    """A tangent (or cotangent) shaped and typed like the value it goes with."""
+    if np.shape(t) != np.shape(x):
+        raise ArgumentError(f"the tangent for {param!r} has shape {np.shape(t)}, the "
+                            f"argument {np.shape(x)}",
+                            hint="pass a tangent of the argument's shape")
+    if isinstance(x, np.ndarray):
+        return np.asarray(t, dtype=np.result_type(x, np.float32)
+                          if np.issubdtype(x.dtype, np.inexact) else float)
+    return float(t)
+
+
+def _tangent_of_value(derivative: Any, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_tangent_of_value(d, v) for d, v in zip(derivative, value))
+    if isinstance(value, np.ndarray):
+        return np.asarray(derivative, dtype=np.result_type(value, np.float32)
+                          if np.issubdtype(value.dtype, np.inexact) else float) \
+            .reshape(value.shape)
+    return float(derivative)

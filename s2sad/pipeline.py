@@ -1,6 +1,6 @@
 """The one ordered list of stages. Every transform runs through `differentiate`.
 
-    parse -> lower -> analyse -> reverse -> optimize -> codegen -> load
+    parse -> lower -> analyse -> reverse | forward -> optimize -> codegen -> load
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import gast
 
-from . import analysis, codegen, lower, optimize, reverse, rules
+from . import analysis, codegen, forward, lower, optimize, reverse, rules
 from .frontend import Parsed
 
 STAGES = (
@@ -17,6 +17,7 @@ STAGES = (
     ("lower", "one operation per assignment, SSA versions, shared subexpressions"),
     ("analyse", "activity and shape classes"),
     ("reverse", "primal sweep + adjoint sweep from rule templates"),
+    ("forward", "(or) each primal line followed by its tangent line"),
     ("optimize", "constant folding, dead code, version coalescing, in-place +="),
     ("codegen", "module text with header, comments and imports; compile"),
 )
@@ -34,6 +35,7 @@ class Compiled:
     global_names: Sequence[str] = ()
     specialises: bool = False   # compiled again per argument ranks (loops or element writes)
     inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
+    added_params: tuple = ()    # the seed (reverse) or the tangents (forward) it takes
 
     def is_current(self) -> bool:
         """No inlined helper has been redefined since (a notebook cell run again)."""
@@ -58,7 +60,8 @@ def lower_function(parsed: Parsed, param_ranks=None) -> lower.Lowered:
 def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,
                   optimize_code: bool = True, user_module: str = "__main__",
                   export: bool = False,
-                  param_ranks: Optional[Dict[str, Optional[int]]] = None) -> Compiled:
+                  param_ranks: Optional[Dict[str, Optional[int]]] = None,
+                  mode: str = "reverse") -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
     `param_ranks` (the ndim of each argument of a call) lets a function with loops
@@ -71,8 +74,10 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
-                                param_ranks if loops else None)
-    generated = reverse.reverse(analysed, with_value=with_value)
+                                param_ranks if loops else None,
+                                scalar_output=mode == "reverse")
+    generated = forward.forward(analysed) if mode == "forward" else \
+        reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback")
     if loops and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))
@@ -87,7 +92,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     used = set(function.__code__.co_names)
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
                     sorted(n for n in parsed.global_names if n in used), loops,
-                    lowered.inlined)
+                    lowered.inlined, generated.added_params)
 
 
 def specialises(lowered: lower.Lowered) -> bool:

@@ -46,11 +46,14 @@ class Generated:
     # x_1 -> x for primal versions, then dx_1 -> dx for their adjoints, in that order
     versions: Dict[str, str] = field(default_factory=dict)
     global_names: frozenset = frozenset()  # read again from the module at each call
+    # the parameters a derivative adds to f's: the seed df, or the tangents x_dot, ...
+    added_params: tuple = ()
 
 
-def reverse(analysed: Analysed, with_value: bool = False) -> Generated:
-    """The gradient function; `with_value` also returns the output (value_and_grad)."""
-    return _Reverse(analysed, with_value).run()
+def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False) -> Generated:
+    """The gradient function; `with_value` also returns the output (value_and_grad).
+    A `pullback` (vjp) takes a seed shaped like the output, which may be an array."""
+    return _Reverse(analysed, with_value, pullback).run()
 
 
 def _output_location(analysed: Analysed):
@@ -96,8 +99,9 @@ class _Restore:
 
 
 class _Reverse:
-    def __init__(self, analysed: Analysed, with_value: bool):
+    def __init__(self, analysed: Analysed, with_value: bool, pullback: bool = False):
         self.analysed = analysed
+        self.pullback = pullback
         self.lowered = analysed.lowered
         self.namer = copy.deepcopy(self.lowered.namer)
         self.adjoints: Dict[str, str] = {}
@@ -111,7 +115,7 @@ class _Reverse:
         self.preset: set = set()                   # names bound to None on entry
         self.reads: List[Tuple[Any, bool, set]] = []  # (statement, inside?, names read)
         self.with_value = with_value
-        prefix = "value_and_grad" if with_value else "grad"
+        prefix = "vjp" if pullback else "value_and_grad" if with_value else "grad"
         self.function_name = f"{prefix}_{self.lowered.func.name}"
         self.primal_names = set(self.lowered.params) | {
             n for s in walk_statements(self.lowered.body) for n in [stored_name(s)] if n}
@@ -153,7 +157,7 @@ class _Reverse:
         self.adjoints[output.id] = seed
         self.live.add(output.id)
         primal = self.forward_block(self.lowered.body, in_loop=False)
-        if not self.analysed.output_scalar:
+        if not self.analysed.output_scalar and not self.pullback:
             primal.append(gast.Expr(value=_call("require_scalar", [name(output.id)])))
         self.reverse_block(self.lowered.body)
         results = [self.gradient_of(p) for p in self.analysed.wrt]
@@ -183,7 +187,8 @@ class _Reverse:
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         namespace = dict(self.lowered.namespace or self.lowered.parsed.namespace)
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
-                         namespace, self.versions(), self.lowered.parsed.global_names)
+                         namespace, self.versions(), self.lowered.parsed.global_names,
+                         (seed,))
 
     def _bind_output(self, output: gast.AST) -> gast.Name:
         """A constant or global output gets a name of its own, so it has a seed."""

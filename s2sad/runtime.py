@@ -422,3 +422,73 @@ def rollaxis_destination(a: Any, axis: int, start: int) -> int:
 
 
 __all__ += ["rollaxis_destination"]
+
+
+def broadcast_like(t: Any, y: Any) -> Any:
+    """A tangent in the shape of the value it belongs to: `a + b` with only a (3,) active
+    has y of shape (2, 3), and so must y_dot."""
+    if np.shape(t) == np.shape(y):
+        return t
+    return np.broadcast_to(t, np.shape(y)).copy()
+
+
+__all__ += ["broadcast_like"]
+
+
+def norm_tangent_p(y: Any, x: Any, x_dot: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
+    """The tangent of np.linalg.norm(x, ord, axis) for the orders norm_adjoint_p takes."""
+    vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
+    if ord == "fro":
+        return np.sum(x * x_dot, axis=axis, keepdims=keepdims) / y
+    if not vector or ord not in (1, 2):
+        raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
+                                f"{np.shape(x)}")
+    weights = np.sign(x) * np.abs(x) ** (ord - 1)
+    return np.sum(weights * x_dot, axis=axis, keepdims=keepdims) / y ** (ord - 1)
+
+
+__all__ += ["norm_tangent_p"]
+
+
+def eigh_tangents(w: Any, v: Any, a_dot: Any) -> tuple:
+    """(w_dot, V_dot) for (w, V) = eigh(A), which reads A's lower triangle: with
+    S = the symmetric matrix that triangle stands for and P = V.T S_dot V,
+    w_dot = diag(P) and V_dot = V (F * P), F_ij = 1 / (w_j - w_i) off the diagonal."""
+    n = np.shape(w)[-1]
+    lower = np.tril(a_dot)
+    s_dot = lower + np.swapaxes(np.tril(a_dot, -1), -1, -2)
+    p = np.swapaxes(v, -1, -2) @ s_dot @ v
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + np.eye(n)
+    f = (1 - np.eye(n)) / gaps
+    return np.diagonal(p, 0, -2, -1).copy(), v @ (f * p)
+
+
+def svd_tangents(a: Any, a_dot: Any, compute_uv: bool) -> Any:
+    """The tangent of the singular values, s_dot = diag(U.T A_dot V); the tangents of U
+    and Vh are refused (forward mode cannot tell whether they are used)."""
+    if compute_uv:
+        raise UnsupportedShapes("forward mode through np.linalg.svd with compute_uv=True "
+                                "(write np.linalg.svd(A, compute_uv=False) for the "
+                                "singular values)")
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.einsum("...ik,...ij,...kj->...k", u, a_dot, vh)
+
+
+def permute_tangent(a_dot: Any, a: Any, y: Any, axis: Any = -1) -> Any:
+    """The tangent of a reordering along `axis` whose output y holds a's (distinct)
+    values: each output entry takes the tangent of the entry it came from."""
+    if axis is None:
+        a_dot, a, y, axis = np.ravel(a_dot), np.ravel(a), np.ravel(y), 0
+    source = np.take_along_axis(np.argsort(a, axis), np.argsort(np.argsort(y, axis), axis),
+                                axis)
+    return np.take_along_axis(a_dot, source, axis)
+
+
+def cast_tangent(t: Any, dtype: Any) -> Any:
+    """The tangent through x.astype(dtype): zero for integer types."""
+    if not np.issubdtype(np.dtype(dtype), np.inexact):
+        return np.zeros(np.shape(t))
+    return np.array(t, dtype)
+
+
+__all__ += ["eigh_tangents", "svd_tangents", "permute_tangent", "cast_tangent"]

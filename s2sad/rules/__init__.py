@@ -13,13 +13,18 @@ Three kinds of entry:
   `d<param>` for each parameter with a gradient. Users register their own rules
   with this decorator (`s2sad.adjoint`).
 * `non_differentiable(fn, ...)`: outputs are constants (shape, argmax, floor).
+
+Forward mode reads a second table, TANGENTS: `@tangent(fn)` templates
+`(y, *params, *<param>_dot)` returning the output's tangent `y_dot`. Functions with
+partials need none (y_dot = sum of partial * x_dot); `linear=` marks adjoint rules
+whose tangent is the function itself applied to the tangents.
 """
 from __future__ import annotations
 
 import difflib
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..errors import Location, NoDerivativeRuleError, RuleDefinitionError
 from .template import Template, parse_template
@@ -34,6 +39,8 @@ class Rule:
     template: Optional[Template]
     shape: ShapeKind = "other"     # "unary" | "binary" | "scalar" | "other"
     elementwise: bool = False
+    linear: Tuple[str, ...] = ()       # linear in these jointly: y_dot = f(x_dot, ...)
+    multilinear: Tuple[str, ...] = ()  # linear in each: y_dot = f(a_dot, b) + f(a, b_dot)
 
     @property
     def label(self) -> str:
@@ -47,6 +54,7 @@ class Rule:
 
 
 REGISTRY: Dict[Any, Rule] = {}
+TANGENTS: Dict[Any, Rule] = {}
 
 
 def _key(fn: Any) -> Any:
@@ -94,21 +102,86 @@ def partials(*functions: Any, elementwise: bool = True, shape: ShapeKind = None)
     return decorate
 
 
-def adjoint(*functions: Any, shape: ShapeKind = "other", check: bool = True):
-    """Register a full adjoint template `(dy, y, *params)` assigning d<param>."""
+def adjoint(*functions: Any, shape: ShapeKind = "other", check: bool = True,
+            linear: Union[str, Tuple[str, ...]] = (),
+            multilinear: Tuple[str, ...] = ()):
+    """Register a full adjoint template `(dy, y, *params)` assigning d<param>.
+
+    `linear` names the parameters the function is linear in jointly (np.reshape in a,
+    np.where in x and other), `multilinear` those it is linear in one at a time (@ in
+    a and b): forward mode then needs no tangent template."""
+    linear = (linear,) if isinstance(linear, str) else tuple(linear)
+
     def decorate(template_fn: Callable) -> Callable:
         template = parse_template(template_fn)
         for fn in functions:
             if check:
                 check_template(fn, template)
-            register(Rule(fn, "adjoint", template, shape))
+            register(Rule(fn, "adjoint", template, shape, linear=linear,
+                          multilinear=tuple(multilinear)))
         return template_fn
     return decorate
 
 
 def non_differentiable(*functions: Any) -> None:
+    """Mark functions whose outputs are constants for differentiation (zero derivative)."""
     for fn in functions:
         register(Rule(fn, "nondiff", None, "other"))
+
+
+def tangent(*functions: Any, check: bool = True):
+    """Register a forward-mode template `(y, *params, *<param>_dot)` returning y_dot.
+
+    Only the parameters with a `_dot` partner carry tangents; the others are treated
+    as constants (a call whose constant parameter depends on the inputs is refused)."""
+    def decorate(template_fn: Callable) -> Callable:
+        template = parse_template(template_fn)
+        for fn in functions:
+            if check:
+                check_tangent_template(fn, template)
+            TANGENTS[_key(fn)] = Rule(fn, "tangent", template, "other")
+        return template_fn
+    return decorate
+
+
+def lookup_tangent(fn: Any) -> Optional[Rule]:
+    try:
+        return TANGENTS.get(_key(fn))
+    except TypeError:
+        return None
+
+
+def tangent_split(template: Template):
+    """(primal parameter names, their tangent parameter names) of a tangent template."""
+    params = template.params[1:]
+    primal = [p for p in params if not p.endswith("_dot")]
+    tangents = [p for p in params if p.endswith("_dot")]
+    return primal, tangents
+
+
+def check_tangent_template(fn: Any, template: Template) -> None:
+    """(y, the function's own parameters, <param>_dot for those with tangents)."""
+    params = template.params
+    if not params or params[0] != "y":
+        raise RuleDefinitionError(
+            f"tangent template {template.name} must start with the parameter y",
+            hint="write def my_tangent(y, x, x_dot): return x_dot * ...")
+    primal, tangents = tangent_split(template)
+    orphans = [t for t in tangents if t[:-len("_dot")] not in primal]
+    if not tangents or orphans:
+        raise RuleDefinitionError(
+            f"tangent template {template.name} needs a <param>_dot parameter for "
+            f"parameters among {primal}" + (f", not {orphans}" if orphans else ""),
+            hint="after y and the primal parameters, add x_dot for each x with a tangent")
+    if not any(isinstance(stmt, _return_type()) for stmt in template.node.body):
+        raise RuleDefinitionError(f"tangent template {template.name} returns nothing",
+                                  hint="return the tangent of the output")
+    _check_parameter_names(fn, template.name, primal)
+
+
+def _return_type():
+    import gast
+    return gast.Return
 
 
 def check_template(fn: Any, template: Template) -> None:
@@ -118,24 +191,31 @@ def check_template(fn: Any, template: Template) -> None:
         raise RuleDefinitionError(
             f"adjoint template {template.name} must start with the parameters (dy, y)",
             hint="write def my_adjoint(dy, y, x): dx = ...; return dx")
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return  # ufuncs and builtins: nothing to compare with
-    known = list(signature.parameters)
-    has_var = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                  for p in signature.parameters.values())
-    unknown = [p for p in params[2:] if p not in known]
-    if unknown and not has_var:
-        raise RuleDefinitionError(
-            f"adjoint template {template.name} names parameters {unknown} that "
-            f"{callable_label(fn)}{signature} does not have",
-            hint="use the function's own parameter names after (dy, y)")
     assigned = {n.id for stmt in template.node.body for n in _walk_names(stmt)}
     if not any(f"d{p}" in assigned for p in params[2:]):
         raise RuleDefinitionError(
             f"adjoint template {template.name} assigns no d<param> for any of "
             f"{params[2:]}", hint="assign dx for each parameter x that has a gradient")
+    _check_parameter_names(fn, template.name, params[2:])
+
+
+def _check_parameter_names(fn: Any, template_name: str, names: List[str],
+                           signature: Optional[inspect.Signature] = None) -> None:
+    """A template binds call arguments by the function's own parameter names."""
+    if signature is None:
+        try:
+            signature = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return  # ufuncs and builtins: nothing to compare with
+    known = list(signature.parameters)
+    has_var = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                  for p in signature.parameters.values())
+    unknown = [p for p in names if p not in known]
+    if unknown and not has_var:
+        raise RuleDefinitionError(
+            f"template {template_name} names parameters {unknown} that "
+            f"{callable_label(fn)}{signature} does not have",
+            hint="use the function's own parameter names")
 
 
 def _walk_names(stmt):

@@ -6,25 +6,25 @@ import numpy as np
 from . import adjoint
 
 
-@adjoint(operator.getitem, check=False)
+@adjoint(operator.getitem, check=False, linear="a")
 def getitem_adjoint(dy, y, a, index):
     da = unindex(dy, a, index)
     return da
 
 
-@adjoint(np.reshape)
+@adjoint(np.reshape, linear="a")
 def reshape_adjoint(dy, y, a, shape):
     da = np.reshape(dy, np.shape(a))
     return da
 
 
-@adjoint(np.ravel)
+@adjoint(np.ravel, linear="a")
 def ravel_adjoint(dy, y, a):
     da = np.reshape(dy, np.shape(a))
     return da
 
 
-@adjoint(np.copy)
+@adjoint(np.copy, linear="a")
 def copy_adjoint(dy, y, a):
     da = dy
     return da

@@ -7,11 +7,11 @@ import operator
 
 import numpy as np
 
-from . import adjoint
+from . import adjoint, tangent
 from .template import known_rank
 
 
-@adjoint(operator.matmul, np.matmul, check=False)
+@adjoint(operator.matmul, np.matmul, check=False, multilinear=("a", "b"))
 def matmul_adjoint(dy, y, a, b):
     """The lecture's dA = dC @ B.T, dB = A.T @ dC for matrices; a vector operand by its
     rank; stacks of matrices, or ranks not known while compiling, by a runtime helper."""
@@ -28,7 +28,7 @@ def matmul_adjoint(dy, y, a, b):
     return da, db
 
 
-@adjoint(np.dot)
+@adjoint(np.dot, multilinear=("a", "b"))
 def dot_adjoint(dy, y, a, b):
     """As for @ where a and b are vectors or matrices; a scalar operand scales."""
     da = dy @ b.T if known_rank(a) == 2 and known_rank(b) == 2 else \
@@ -44,7 +44,7 @@ def dot_adjoint(dy, y, a, b):
     return da, db
 
 
-@adjoint(np.transpose)
+@adjoint(np.transpose, linear="a")
 def transpose_adjoint(dy, y, a, axes=None):
     da = np.transpose(dy, np.argsort(np.mod(axes, np.ndim(dy)))) if axes is not None \
         else np.transpose(dy)
@@ -53,7 +53,7 @@ def transpose_adjoint(dy, y, a, axes=None):
 
 # -- products of vectors, axis swaps --------------------------------------------
 
-@adjoint(np.inner)
+@adjoint(np.inner, multilinear=("a", "b"))
 def inner_adjoint(dy, y, a, b):
     """y = a . b for 1-d a and b (inner over more axes is refused)."""
     require_shapes(np.ndim(a) <= 1 and np.ndim(b) <= 1, "np.inner of arrays with axes > 1")
@@ -62,7 +62,7 @@ def inner_adjoint(dy, y, a, b):
     return da, db
 
 
-@adjoint(np.outer)
+@adjoint(np.outer, multilinear=("a", "b"))
 def outer_adjoint(dy, y, a, b):
     """y[i, j] = a[i] * b[j] (np.outer flattens its operands first)."""
     da = np.reshape(dy @ np.ravel(b), np.shape(a))
@@ -70,7 +70,7 @@ def outer_adjoint(dy, y, a, b):
     return da, db
 
 
-@adjoint(np.swapaxes)
+@adjoint(np.swapaxes, linear="a")
 def swapaxes_adjoint(dy, y, a, axis1, axis2):
     da = np.swapaxes(dy, axis1, axis2)
     return da
@@ -122,7 +122,7 @@ def cholesky_adjoint(dy, y, a, upper=False):
     return da
 
 
-@adjoint(np.einsum)
+@adjoint(np.einsum, multilinear=("a", "b"))
 def einsum_adjoint(dy, y, subscripts, a, b):
     """y = einsum('A,B->Y', a, b):  da = einsum('Y,B->A', dy, b),  db = einsum('A,Y->B', a, dy).
 
@@ -155,7 +155,7 @@ def slogdet_adjoint(dy, y, a):
 
 # -- more products ---------------------------------------------------------------------
 
-@adjoint(np.tensordot)
+@adjoint(np.tensordot, multilinear=("a", "b"))
 def tensordot_adjoint_rule(dy, y, a, b, axes=2):
     pair = tensordot_adjoint(dy, a, b, axes)
     da = pair[0]
@@ -163,7 +163,7 @@ def tensordot_adjoint_rule(dy, y, a, b, axes=2):
     return da, db
 
 
-@adjoint(np.kron)
+@adjoint(np.kron, multilinear=("a", "b"))
 def kron_adjoint(dy, y, a, b):
     pair = unkron(dy, a, b)
     da = pair[0]
@@ -171,7 +171,7 @@ def kron_adjoint(dy, y, a, b):
     return da, db
 
 
-@adjoint(np.cross)
+@adjoint(np.cross, multilinear=("a", "b"))
 def cross_adjoint(dy, y, a, b):
     """y = a x b of 3-vectors (the last axis): <dy, a x b> = <a, b x dy> = <b, dy x a>.
     (axisa=, axisb=, axisc=, axis= do not bind: refused.)"""
@@ -216,3 +216,72 @@ def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True):
     Vh is refused when it runs)."""
     da = svd_adjoint(dy, a, full_matrices, compute_uv)
     return da
+
+
+# -- tangents (forward mode) of the nonlinear functions ------------------------------------
+# (@, dot, inner, outer, tensordot, kron, cross and einsum are multilinear, transpose
+# and swapaxes linear: forward mode applies them to the tangents)
+
+@tangent(np.linalg.inv)
+def inv_tangent(y, a, a_dot):
+    """Y = inv(A):  Y_dot = -Y @ A_dot @ Y."""
+    y_dot = -y @ a_dot @ y
+    return y_dot
+
+
+@tangent(np.linalg.solve)
+def solve_tangent(y, a, a_dot, b, b_dot):
+    """x = solve(A, b):  x_dot = solve(A, b_dot - A_dot @ x)."""
+    y_dot = np.linalg.solve(a, b_dot - (a_dot @ y))
+    return y_dot
+
+
+@tangent(np.linalg.det)
+def det_tangent(y, a, a_dot):
+    """y = det(A):  y_dot = y * trace(inv(A) @ A_dot)."""
+    y_dot = y * np.einsum("...ij,...ji->...", np.linalg.inv(a), a_dot)
+    return y_dot
+
+
+@tangent(np.linalg.slogdet)
+def slogdet_tangent(y, a, a_dot):
+    """(sign, logdet):  the sign is constant, logdet_dot = trace(inv(A) @ A_dot)."""
+    y_dot = (np.zeros_like(y[0], dtype=float),
+             np.einsum("...ij,...ji->...", np.linalg.inv(a), a_dot))
+    return y_dot
+
+
+@tangent(np.linalg.cholesky, check=False)
+def cholesky_tangent(y, a, a_dot, upper=False):
+    """L = cholesky(A):  L_dot = L Phi(L^-1 S L^-T), S = (A_dot + A_dot.T) / 2 (the
+    symmetric convention of the adjoint), Phi = lower triangle, diagonal halved."""
+    l = np.swapaxes(y, -1, -2) if upper else y
+    l_inv = np.linalg.inv(l)
+    s = (a_dot + np.swapaxes(a_dot, -1, -2)) / 2
+    inner = l_inv @ s @ np.swapaxes(l_inv, -1, -2)
+    l_dot = l @ (np.tril(inner) * (1 - 0.5 * np.eye(np.shape(l)[-1])))
+    y_dot = np.swapaxes(l_dot, -1, -2) if upper else l_dot
+    return y_dot
+
+
+@tangent(np.linalg.pinv)
+def pinv_tangent(y, a, a_dot):
+    """X = pinv(A):  X_dot = -X A_dot X + X X.T A_dot.T (I - A X) + (I - X A) A_dot.T X.T X."""
+    require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
+    left = np.eye(np.shape(a)[0]) - a @ y
+    right = np.eye(np.shape(a)[1]) - y @ a
+    y_dot = -y @ a_dot @ y + y @ y.T @ a_dot.T @ left + right @ a_dot.T @ y.T @ y
+    return y_dot
+
+
+@tangent(np.linalg.eigh)
+def eigh_tangent(y, a, a_dot, UPLO="L"):
+    require_shapes(UPLO == "L", "np.linalg.eigh with UPLO='U'")
+    y_dot = eigh_tangents(y[0], y[1], a_dot)
+    return y_dot
+
+
+@tangent(np.linalg.svd)
+def svd_tangent(y, a, a_dot, full_matrices=True, compute_uv=True):
+    y_dot = svd_tangents(a, a_dot, compute_uv)
+    return y_dot

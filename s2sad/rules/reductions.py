@@ -2,7 +2,7 @@
 linalg.norm; and cumsum, cumprod and trace."""
 import numpy as np
 
-from . import adjoint
+from . import adjoint, tangent
 
 
 def _reduction_shape(call):
@@ -12,13 +12,13 @@ def _reduction_shape(call):
     return "scalar" if reduces_all else "other"
 
 
-@adjoint(np.sum, shape=_reduction_shape)
+@adjoint(np.sum, shape=_reduction_shape, linear="a")
 def sum_adjoint(dy, y, a, axis=None, keepdims=False):
     da = unsum(dy, a, axis, keepdims)
     return da
 
 
-@adjoint(np.mean, shape=_reduction_shape)
+@adjoint(np.mean, shape=_reduction_shape, linear="a")
 def mean_adjoint(dy, y, a, axis=None, keepdims=False):
     n = np.size(a) / np.size(y)
     da = unsum(dy / n, a, axis, keepdims)
@@ -83,7 +83,7 @@ def std_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
 # cumulative sum runs over dy flattened and goes back to the shape of a; with an int
 # axis it runs along that axis and the reshape changes nothing.
 
-@adjoint(np.cumsum)
+@adjoint(np.cumsum, linear="a")
 def cumsum_adjoint(dy, y, a, axis=None):
     # da_k = sum over i >= k of dy_i: a cumulative sum from the end.
     da = np.reshape(np.flip(np.cumsum(np.flip(dy, axis), axis), axis), np.shape(a))
@@ -109,9 +109,60 @@ def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
     return dx
 
 
-@adjoint(np.trace, shape="scalar")
+@adjoint(np.trace, shape="scalar", linear="a")
 def trace_adjoint(dy, y, a, offset=0):
     # 2-d a only (axis1, axis2 are not accepted): dy on the offset diagonal.
     require_shapes(np.ndim(a) == 2, "np.trace of an array with more than 2 axes")
     da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset)
     return da
+
+
+# -- tangents (forward mode) of the nonlinear reductions -------------------------------
+# (sum, mean, cumsum and trace are linear: their tangent is the function of a_dot)
+
+@tangent(np.prod)
+def prod_tangent(y, a, a_dot, axis=None, keepdims=False):
+    # sum of y / a_i * a_i_dot: inputs without zeros, as for the adjoint
+    require_shapes(np.all(a != 0), "np.prod of an array with a zero entry")
+    y_dot = np.sum(unsum(y, a, axis, keepdims) / a * a_dot, axis=axis, keepdims=keepdims)
+    return y_dot
+
+
+@tangent(np.max, np.amax, np.min, np.amin)
+def extremum_tangent(y, a, a_dot, axis=None, keepdims=False):
+    # the mean of a_dot over the entries equal to the extremum (the adjoint's tie rule)
+    hit = a == unsum(y, a, axis, keepdims)
+    y_dot = np.sum(hit * a_dot, axis=axis, keepdims=keepdims) / \
+        np.sum(hit, axis=axis, keepdims=keepdims)
+    return y_dot
+
+
+@tangent(np.var)
+def var_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
+    n = np.size(a) / np.size(y)
+    centred = a - np.mean(a, axis=axis, keepdims=True)
+    y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) * (2 / (n - ddof))
+    return y_dot
+
+
+@tangent(np.std)
+def std_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
+    n = np.size(a) / np.size(y)
+    centred = a - np.mean(a, axis=axis, keepdims=True)
+    y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) / ((n - ddof) * y)
+    return y_dot
+
+
+@tangent(np.cumprod)
+def cumprod_tangent(y, a, a_dot, axis=None):
+    # y_k = prod_(i <= k) a_i: y_k_dot = y_k * sum_(i <= k) a_i_dot / a_i (no zeros)
+    require_shapes(np.all(a != 0), "np.cumprod of an array with a zero entry")
+    y_dot = y * np.cumsum(a_dot / a, axis)
+    return y_dot
+
+
+@tangent(np.linalg.norm)
+def norm_tangent(y, x, x_dot, ord=None, axis=None, keepdims=False):
+    y_dot = np.sum(x * x_dot, axis=axis, keepdims=keepdims) / y if ord is None else \
+        norm_tangent_p(y, x, x_dot, ord, axis, keepdims)
+    return y_dot

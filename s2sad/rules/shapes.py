@@ -1,34 +1,34 @@
 """Shape, selection and reordering functions: adjoints move dy back to the input's layout."""
 import numpy as np
 
-from . import adjoint
+from . import adjoint, tangent
 
 
-@adjoint(np.expand_dims)
+@adjoint(np.expand_dims, linear="a")
 def expand_dims_adjoint(dy, y, a, axis):
     da = np.reshape(dy, np.shape(a))
     return da
 
 
-@adjoint(np.squeeze)
+@adjoint(np.squeeze, linear="a")
 def squeeze_adjoint(dy, y, a, axis=None):
     da = np.reshape(dy, np.shape(a))
     return da
 
 
-@adjoint(np.flip)
+@adjoint(np.flip, linear="m")
 def flip_adjoint(dy, y, m, axis=None):
     dm = np.flip(dy, axis)
     return dm
 
 
-@adjoint(np.roll)
+@adjoint(np.roll, linear="a")
 def roll_adjoint(dy, y, a, shift, axis=None):
     da = np.roll(dy, np.negative(shift), axis)
     return da
 
 
-@adjoint(np.tile)
+@adjoint(np.tile, linear="A")
 def tile_adjoint(dy, y, A, reps):
     # y has axes (r0 * s0, r1 * s1, ...) once A's shape s and reps r are padded to one
     # length: split each into (r_i, s_i), move the r axes first and sum them away
@@ -44,7 +44,7 @@ def tile_adjoint(dy, y, A, reps):
     return dA
 
 
-@adjoint(np.repeat)
+@adjoint(np.repeat, linear="a")
 def repeat_adjoint(dy, y, a, repeats, axis=None):
     # repeats is one int: each element's copies lie next to each other along the axis
     require_shapes(np.ndim(repeats) == 0 and repeats > 0, "np.repeat with an array of "
@@ -56,13 +56,13 @@ def repeat_adjoint(dy, y, a, repeats, axis=None):
     return da
 
 
-@adjoint(np.broadcast_to)
+@adjoint(np.broadcast_to, linear="array")
 def broadcast_to_adjoint(dy, y, array, shape):
     darray = unbroadcast(dy, array)
     return darray
 
 
-@adjoint(np.take)
+@adjoint(np.take, linear="a")
 def take_adjoint(dy, y, a, indices, axis=None):
     # scatter along the taken axis, moved first; np.add.at adds at repeated indices
     require_shapes(not isinstance(indices, tuple), "np.take with a tuple of indices")
@@ -86,7 +86,7 @@ def sort_adjoint(dy, y, a, axis=-1):
 
 # np.where's own names (condition, x, y) clash with the template's y, and NumPy takes
 # them positionally only, so the template names the branches x and other
-@adjoint(np.where, check=False)
+@adjoint(np.where, check=False, linear=("x", "other"))
 def where_adjoint(dy, y, condition, x, other):
     dx = unbroadcast(np.where(condition, dy, 0), x)
     dother = unbroadcast(np.where(condition, 0, dy), other)
@@ -109,37 +109,37 @@ def clip_adjoint(dy, y, a, a_min=None, a_max=None):
 # The adjoint of the list is a list of pieces of dy; element i of the call's list gets
 # piece i (reverse.accumulate_elements).
 
-@adjoint(np.concatenate)
+@adjoint(np.concatenate, linear="arrays")
 def concatenate_adjoint(dy, y, arrays, axis=0):
     darrays = unconcatenate(dy, arrays, axis)
     return darrays
 
 
-@adjoint(np.stack)
+@adjoint(np.stack, linear="arrays")
 def stack_adjoint(dy, y, arrays, axis=0):
     darrays = unstack(dy, arrays, axis)
     return darrays
 
 
-@adjoint(np.hstack)
+@adjoint(np.hstack, linear="tup")
 def hstack_adjoint(dy, y, tup):
     dtup = unhstack(dy, tup)
     return dtup
 
 
-@adjoint(np.vstack)
+@adjoint(np.vstack, linear="tup")
 def vstack_adjoint(dy, y, tup):
     dtup = unvstack(dy, tup)
     return dtup
 
 
-@adjoint(np.dstack)
+@adjoint(np.dstack, linear="tup")
 def dstack_adjoint(dy, y, tup):
     dtup = undstack(dy, tup)
     return dtup
 
 
-@adjoint(np.column_stack)
+@adjoint(np.column_stack, linear="tup")
 def column_stack_adjoint(dy, y, tup):
     dtup = uncolumn_stack(dy, tup)
     return dtup
@@ -157,25 +157,25 @@ def array_adjoint(dy, y, object, dtype=None):
 # The user indexes the list (parts[0], or a, b = np.split(x, 2)); the adjoint of the
 # list arrives as Pieces, one adjoint per part, and the parts join back up.
 
-@adjoint(np.split, np.array_split, shape="pieces")
+@adjoint(np.split, np.array_split, shape="pieces", linear="ary")
 def split_adjoint(dy, y, ary, indices_or_sections, axis=0):
     dary = np.concatenate(dy, axis)
     return dary
 
 
-@adjoint(np.hsplit, shape="pieces")
+@adjoint(np.hsplit, shape="pieces", linear="ary")
 def hsplit_adjoint(dy, y, ary, indices_or_sections):
     dary = np.concatenate(dy, 1 if np.ndim(ary) > 1 else 0)
     return dary
 
 
-@adjoint(np.vsplit, shape="pieces")
+@adjoint(np.vsplit, shape="pieces", linear="ary")
 def vsplit_adjoint(dy, y, ary, indices_or_sections):
     dary = np.concatenate(dy, 0)
     return dary
 
 
-@adjoint(np.dsplit, shape="pieces")
+@adjoint(np.dsplit, shape="pieces", linear="ary")
 def dsplit_adjoint(dy, y, ary, indices_or_sections):
     dary = np.concatenate(dy, 2)
     return dary
@@ -183,77 +183,77 @@ def dsplit_adjoint(dy, y, ary, indices_or_sections):
 
 # -- more reshaping and reordering ------------------------------------------------------
 
-@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, check=False)
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d, check=False, linear="a")
 def atleast_adjoint(dy, y, a):
     # one array at a time (several arguments return a list: the call does not bind)
     da = np.reshape(dy, np.shape(a))
     return da
 
 
-@adjoint(np.moveaxis)
+@adjoint(np.moveaxis, linear="a")
 def moveaxis_adjoint(dy, y, a, source, destination):
     da = np.moveaxis(dy, destination, source)
     return da
 
 
-@adjoint(np.rollaxis)
+@adjoint(np.rollaxis, linear="a")
 def rollaxis_adjoint(dy, y, a, axis, start=0):
     # rollaxis(a, axis, start) is moveaxis(a, axis, start, less one if start is past axis)
     da = np.moveaxis(dy, rollaxis_destination(a, axis, start), axis)
     return da
 
 
-@adjoint(np.rot90)
+@adjoint(np.rot90, linear="m")
 def rot90_adjoint(dy, y, m, k=1, axes=(0, 1)):
     dm = np.rot90(dy, -k, axes)
     return dm
 
 
-@adjoint(np.fliplr)
+@adjoint(np.fliplr, linear="m")
 def fliplr_adjoint(dy, y, m):
     dm = np.fliplr(dy)
     return dm
 
 
-@adjoint(np.flipud)
+@adjoint(np.flipud, linear="m")
 def flipud_adjoint(dy, y, m):
     dm = np.flipud(dy)
     return dm
 
 
-@adjoint(np.diag)
+@adjoint(np.diag, linear="v")
 def diag_adjoint(dy, y, v, k=0):
     # 1-d v makes a matrix with v on diagonal k; 2-d v reads that diagonal
     dv = np.diagonal(dy, k) if np.ndim(v) == 1 else undiagonal(dy, v, k)
     return dv
 
 
-@adjoint(np.diagonal)
+@adjoint(np.diagonal, linear="a")
 def diagonal_adjoint(dy, y, a, offset=0, axis1=0, axis2=1):
     da = undiagonal(dy, a, offset, axis1, axis2)
     return da
 
 
-@adjoint(np.tril)
+@adjoint(np.tril, linear="m")
 def tril_adjoint(dy, y, m, k=0):
     dm = np.tril(dy, k)
     return dm
 
 
-@adjoint(np.triu)
+@adjoint(np.triu, linear="m")
 def triu_adjoint(dy, y, m, k=0):
     dm = np.triu(dy, k)
     return dm
 
 
-@adjoint(np.diff)
+@adjoint(np.diff, linear="a")
 def diff_adjoint(dy, y, a, n=1, axis=-1):
     # prepend= and append= are not parameters here: such calls do not bind (refused)
     da = undiff(dy, n, axis)
     return da
 
 
-@adjoint(np.pad)
+@adjoint(np.pad, linear="array")
 def pad_adjoint(dy, y, array, pad_width, mode="constant"):
     # constant_values= does not bind (refused); the padding itself is constant
     require_shapes(mode == "constant", "np.pad with a mode other than 'constant'")
@@ -271,19 +271,19 @@ def partition_adjoint(dy, y, a, kth, axis=-1):
 
 # -- creation: arrays whose values are the arguments' ----------------------------------
 
-@adjoint(np.full)
+@adjoint(np.full, linear="fill_value")
 def full_adjoint(dy, y, shape, fill_value, dtype=None):
     dfill_value = unbroadcast(dy, fill_value)
     return dfill_value
 
 
-@adjoint(np.full_like)
+@adjoint(np.full_like, linear="fill_value")
 def full_like_adjoint(dy, y, a, fill_value, dtype=None):
     dfill_value = unbroadcast(dy, fill_value)
     return dfill_value
 
 
-@adjoint(np.linspace)
+@adjoint(np.linspace, linear=("start", "stop"))
 def linspace_adjoint(dy, y, start, stop, num=50, endpoint=True):
     # y = start + (stop - start) * t for t = linspace(0, 1, num, endpoint): numbers only
     require_shapes(np.ndim(start) == 0 and np.ndim(stop) == 0,
@@ -294,21 +294,54 @@ def linspace_adjoint(dy, y, start, stop, num=50, endpoint=True):
     return dstart, dstop
 
 
-@adjoint(np.gradient)
+@adjoint(np.gradient, linear="f")
 def gradient_adjoint(dy, y, f):
     # 1-d f, unit spacing, edge_order=1 (other calls do not bind, or are refused)
     df = ungradient(dy, f)
     return df
 
 
-@adjoint(np.fft.fftshift)
+@adjoint(np.fft.fftshift, linear="x")
 def fftshift_adjoint(dy, y, x, axes=None):
     # a roll by half of each axis: undone by ifftshift (they differ for odd lengths)
     dx = np.fft.ifftshift(dy, axes)
     return dx
 
 
-@adjoint(np.fft.ifftshift)
+@adjoint(np.fft.ifftshift, linear="x")
 def ifftshift_adjoint(dy, y, x, axes=None):
     dx = np.fft.fftshift(dy, axes)
     return dx
+
+
+# -- tangents (forward mode) of the functions that are not linear in their input -------
+
+@tangent(np.sort)
+def sort_tangent(y, a, a_dot, axis=-1):
+    # the tangents reordered as a was: y = take_along_axis(a, argsort(a))
+    y_dot = np.take_along_axis(np.ravel(a_dot), np.argsort(a, None), 0) if axis is None \
+        else np.take_along_axis(a_dot, np.argsort(a, axis), axis)
+    return y_dot
+
+
+@tangent(np.partition)
+def partition_tangent(y, a, a_dot, kth, axis=-1):
+    y_dot = permute_tangent(a_dot, a, y, axis)
+    return y_dot
+
+
+@tangent(np.clip)
+def clip_tangent(y, a, a_dot, a_min=None, a_max=None, a_min_dot=0.0, a_max_dot=0.0):
+    # y is whichever of a, a_min, a_max it equals (a_max wins, as in the adjoint)
+    raised = np.maximum(a, a_min) if a_min is not None else a
+    below = (a < a_min) if a_min is not None else False
+    above = (raised > a_max) if a_max is not None else False
+    y_dot = np.where(above, a_max_dot, np.where(below, a_min_dot, a_dot))
+    return y_dot
+
+
+@tangent(np.array, np.asarray, check=False)
+def array_tangent(y, object, object_dot, dtype=None):
+    # a cast to integers has no tangent; to floats, the tangent keeps its own type
+    y_dot = np.array(object_dot) if dtype is None else cast_tangent(object_dot, dtype)
+    return y_dot
