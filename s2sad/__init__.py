@@ -9,8 +9,8 @@
     f(0.5)           # the derivative
     print(f.source)  # the generated Python that computed it
 """
-from .api import (GradientFunction, JVPFunction, VJPFunction, grad, grad_source, jacobian,
-                  jvp, source, value_and_grad, vjp)
+from .api import (GradientFunction, JVPFunction, VJPFunction, grad, grad_source, hessian,
+                  hvp, jacobian, jvp, source, value_and_grad, vjp)
 from .check import check_grad
 from .errors import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
                      NonScalarOutputError, RuleDefinitionError, S2SADError,
@@ -20,7 +20,8 @@ from .rules import adjoint, non_differentiable, partials, tangent
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "jvp", "vjp", "jacobian", "source", "grad_source",
+    "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp", "source",
+    "grad_source",
     "check_grad", "GradientFunction", "JVPFunction", "VJPFunction",
     "adjoint", "partials", "tangent", "non_differentiable",
     "S2SADError", "UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",

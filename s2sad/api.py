@@ -73,7 +73,9 @@ class GradientFunction:
     def specialises(self) -> bool:
         """Compiled per argument rank (loops, element writes): known from lowering alone."""
         if self._specialises is None:
-            if self._compiled is not None:
+            if isinstance(self.fn, GradientFunction):
+                self._specialises = True  # the inner derivative is compiled per rank
+            elif self._compiled is not None:
                 self._specialises = self._compiled.specialises
             else:
                 parsed = self._parsed or frontend.parse_function(self.fn)
@@ -91,12 +93,15 @@ class GradientFunction:
         else:
             values = dict(zip(self._param_names, args))
         key = tuple(_rank(values.get(p)) for p in self._param_names)
+        self._last = self.for_ranks(key)
+        return self._last
+
+    def for_ranks(self, key: tuple) -> pipeline.Compiled:
         special = self._specialised.get(key)
         if special is None:
             special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
                                self.optimize, ranks=key, mode=self.mode)
             self._specialised[key] = special
-        self._last = special
         return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -232,6 +237,8 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
              with_value: bool, optimize: bool, export: bool = False,
              ranks: Optional[tuple] = None, mode: str = "reverse") -> pipeline.Compiled:
     key = (wrt, with_value, optimize, export, ranks, mode)
+    if isinstance(fn, GradientFunction):
+        return _compile_again(fn, wrt, with_value, optimize, ranks, mode)
     cacheable = isinstance(fn, types.FunctionType)
     if cacheable:
         cached = _CACHE.get(fn, {}).get(key)
@@ -250,6 +257,21 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
+
+
+def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, optimize: bool,
+                   ranks: Optional[tuple], mode: str) -> pipeline.Compiled:
+    """A derivative of a derivative: the generated code (for these ranks) is read back
+    like any function and differentiated (grad(grad(f)), the Hessian's JVP of grad f)."""
+    compiled = inner.compiled if ranks is None else inner.for_ranks(ranks)
+    parsed = frontend.parse_function(compiled.function)
+    param_ranks = None
+    if ranks is not None:
+        names = [a.id for a in frontend._all_params(parsed.func)]
+        param_ranks = dict(zip(names, ranks))
+    module = getattr(inner.fn, "__module__", None) or "__main__"
+    return pipeline.differentiate(parsed, wrt, with_value=with_value, optimize_code=optimize,
+                                  user_module=module, param_ranks=param_ranks, mode=mode)
 
 
 def _signature(fn: Optional[Callable], parsed: Optional[frontend.Parsed]) -> inspect.Signature:
@@ -502,13 +524,9 @@ def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
     blocks = []
     for k, x in enumerate(inputs):
         columns = []
-        for j in range(np.size(x)):
-            tangents = [np.zeros_like(np.asarray(i, dtype=float)) for i in inputs]
-            unit = np.zeros(np.size(x))
-            unit[j] = 1.0
-            tangents[k] = unit.reshape(np.shape(x))
-            tangents = [float(t) if not isinstance(i, np.ndarray) else t
-                        for t, i in zip(tangents, inputs)]
+        for unit in _units(x):
+            tangents = [unit if i == k else _zero_tangent(other)
+                        for i, other in enumerate(inputs)]
             tangent = tangents[0] if jvp_fn.single else tuple(tangents)
             columns.append(np.asarray(jvp_fn(*args, tangent, **kwargs)[1], dtype=float))
         block = np.stack(columns, axis=-1).reshape(np.shape(value) + np.shape(x))
@@ -520,10 +538,7 @@ def _jacobian_reverse(vjp_fn: VJPFunction, args, kwargs, inputs, value) -> list:
     """Row by row: the pullback of each unit vector of the output."""
     _, pullback = vjp_fn(*args, **kwargs)
     rows: List[list] = [[] for _ in inputs]
-    for i in range(np.size(value)):
-        unit = np.zeros(np.size(value))
-        unit[i] = 1.0
-        seed = unit.reshape(np.shape(value)) if isinstance(value, np.ndarray) else 1.0
+    for seed in _units(value):
         grads = pullback(seed)
         grads = (grads,) if vjp_fn.single else grads
         for k, g in enumerate(grads):
@@ -556,3 +571,57 @@ def _tangent_of_value(derivative: Any, value: Any) -> Any:
                           if np.issubdtype(value.dtype, np.inexact) else float) \
             .reshape(value.shape)
     return float(derivative)
+
+
+def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
+    """`hessian(f, wrt)(*args)`: the matrix of second derivatives of scalar `f`, shaped
+    x's shape + x's shape (a tuple of tuples of blocks for several `wrt`, as
+    jax.hessian). Forward over reverse: JVPs of the generated gradient code, one per
+    input element."""
+    gradient = GradientFunction(f, wrt, optimize=optimize)
+    along = JVPFunction(gradient, wrt, optimize=optimize)
+
+    def hessian_of(*args: Any, **kwargs: Any) -> Any:
+        inputs = along._differentiated_inputs(args, kwargs)
+        blocks = [[[] for _ in inputs] for _ in inputs]   # blocks[i][j]: d grad_i / d x_j
+        for j, x in enumerate(inputs):
+            for unit in _units(x):
+                tangents = [unit if k == j else _zero_tangent(i) for k, i in enumerate(inputs)]
+                columns = along(*args, tangents[0] if along.single else tuple(tangents),
+                                **kwargs)[1]
+                columns = (columns,) if along.single else columns
+                for i, column in enumerate(columns):
+                    blocks[i][j].append(np.asarray(column, dtype=float))
+        result = tuple(tuple(
+            _number_if_scalar(np.stack(blocks[i][j], axis=-1).reshape(
+                np.shape(inputs[i]) + np.shape(inputs[j])))
+            for j in range(len(inputs))) for i in range(len(inputs)))
+        return result[0][0] if along.single else result
+
+    functools.update_wrapper(hessian_of, f, updated=())
+    return hessian_of
+
+
+def _units(x: Any):
+    """The unit vectors of x's space, shaped (and typed) like x."""
+    for j in range(np.size(x)):
+        unit = np.zeros(np.size(x))
+        unit[j] = 1.0
+        yield unit.reshape(np.shape(x)) if isinstance(x, np.ndarray) else 1.0
+
+
+def _zero_tangent(x: Any) -> Any:
+    return np.zeros(np.shape(x)) if isinstance(x, np.ndarray) else 0.0
+
+
+def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
+    """`hvp(f, wrt)(*args, v)`: the Hessian of scalar `f` times v, from one JVP of the
+    generated gradient code (the matrix is never formed); v shaped like the argument
+    (a tuple for several `wrt`, and so is the result)."""
+    along = JVPFunction(GradientFunction(f, wrt, optimize=optimize), wrt, optimize=optimize)
+
+    def hessian_vector_product(*args: Any, **kwargs: Any) -> Any:
+        return along(*args, **kwargs)[1]
+
+    functools.update_wrapper(hessian_vector_product, f, updated=())
+    return hessian_vector_product

@@ -122,8 +122,9 @@ def _imports(generated: Generated, body: str, user_module: str,
     bound = []
     for name in sorted(used & set(generated.namespace)):
         value = generated.namespace[name]
-        if ours.get(name, None) is value:
-            continue
+        if ours.get(name, None) is value or name in helpers and \
+                getattr(runtime, name, None) is value:
+            continue  # imported above (generated code differentiated again reads them)
         line = _import_line(name, value)
         if line is None and export and name in generated.global_names:
             line = f"from {user_module} import {name}"

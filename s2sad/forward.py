@@ -137,6 +137,8 @@ class _Forward:
                 loop.body = self.nested(stmt.body)
             elif isinstance(stmt, (gast.Break, gast.Continue, gast.Pass)):
                 self.emit(type(stmt)())
+            elif isinstance(stmt, gast.Expr):  # a check (require_shapes) of re-read code
+                self.emit(copy.deepcopy(stmt), stmt)
             elif is_store(stmt):
                 self.store(stmt)
             elif isinstance(stmt, gast.AugAssign):

@@ -412,6 +412,16 @@ _SUPPORTED_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mat
                      gast.Mod, gast.FloorDiv)
 
 
+RUNTIME_CHECKS = ("require_scalar", "require_shapes", "require_unshared", "require_float")
+
+
+def is_check_call(node: gast.AST) -> bool:
+    """A call of one of s2sad.runtime's checks, which return nothing (lowering makes
+    sure the name really is the runtime's)."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+        node.func.id in RUNTIME_CHECKS
+
+
 def check_subset(parsed: Parsed) -> None:
     """Refuse, with a located diagnostic, anything outside the supported subset."""
     func = parsed.func
@@ -480,6 +490,8 @@ def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool,
                 and isinstance(stmt.value.value, str):
             return
         _check_expression(parsed, stmt.value)  # `yield x` is refused as a generator
+        if is_check_call(stmt.value):
+            return  # require_shapes(...) in generated code being differentiated again
         raise UnsupportedSyntaxError(
             "an expression statement (its value is discarded) is not supported",
             parsed.locate(stmt),

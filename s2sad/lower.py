@@ -489,6 +489,9 @@ class _Lowerer:
 
     def statement(self, stmt: gast.stmt) -> None:
         self.set_origin(stmt)
+        if isinstance(stmt, gast.Expr) and frontend.is_check_call(stmt.value):
+            self.check(stmt.value)
+            return
         if isinstance(stmt, (gast.Pass, gast.Expr)):
             return  # docstrings and pass carry no computation
         if isinstance(stmt, gast.Assign):
@@ -507,6 +510,18 @@ class _Lowerer:
             self.blocks[-1].append(gast.copy_location(gast.Break(), stmt))
         else:  # a Return left by _Exits cannot happen: every return became an assignment
             raise AssertionError(f"unexpected {type(stmt).__name__}")
+
+    def check(self, call: gast.Call) -> None:
+        """require_shapes(ok, what) in generated code: kept, its arguments as atoms."""
+        from . import runtime
+        resolved = get_anno(call.func, "resolved", _NOT)
+        if resolved is not getattr(runtime, call.func.id):
+            raise UnsupportedSyntaxError(
+                "an expression statement (its value is discarded) is not supported",
+                self.parsed.locate(call), hint="assign the value to a name")
+        args = [self.aggregate_element(a) for a in call.args]
+        checked = gast.Call(func=self.global_ref(call.func), args=args, keywords=[])
+        self.emit(gast.Expr(value=checked), None, call)
 
     def assign_to(self, target: gast.AST, value: gast.AST) -> None:
         if isinstance(target, gast.Name):

@@ -279,6 +279,9 @@ class _Reverse:
             if isinstance(stmt, (gast.Break, gast.Pass)):
                 out.append(type(stmt)())
                 continue
+            if isinstance(stmt, gast.Expr):  # a check (require_shapes) of re-read code
+                out.append(_copied(stmt))
+                continue
             if id(stmt) in self.analysed.guarded:
                 location = get_anno(stmt, "location")
                 updated, other = self.analysed.guarded[id(stmt)]
@@ -332,7 +335,7 @@ class _Reverse:
                 self.reverse_loop(stmt)
             elif isinstance(stmt, gast.If):
                 self.reverse_if(stmt)
-            elif isinstance(stmt, (gast.Break, gast.Pass)):
+            elif isinstance(stmt, (gast.Break, gast.Pass, gast.Expr)):
                 continue
             else:
                 start = len(self.blocks[-1])

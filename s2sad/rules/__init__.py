@@ -263,8 +263,8 @@ def all_rules() -> List[Rule]:
 
 
 def _load_builtin_rules() -> None:
-    from . import (elementwise, indexing, linalg, nondiff, reductions, scalar,  # noqa: F401
-                   shapes)
+    from . import (elementwise, generated, indexing, linalg, nondiff,  # noqa: F401
+                   reductions, scalar, shapes)
 
 
 _load_builtin_rules()

@@ -1,0 +1,51 @@
+"""Rules for the helpers generated code calls (s2sad.runtime), so that a generated
+derivative can be differentiated again: the Hessian differentiates the JVP's code.
+
+Generated code calls these helpers positionally, and some of their parameters are
+named dy, which an adjoint template's own (dy, y) would shadow: the templates name
+them g and registration skips the name check."""
+import numpy as np
+
+from .. import runtime
+from . import adjoint, non_differentiable
+
+non_differentiable(runtime.zeros_like, runtime.rollaxis_destination)
+
+
+@adjoint(runtime.broadcast_like, check=False, linear="t")
+def broadcast_like_adjoint(dy, y, t, like):
+    dt = unbroadcast(dy, t)
+    return dt
+
+
+@adjoint(runtime.unbroadcast, check=False, linear="g")
+def unbroadcast_adjoint(dy, y, g, x):
+    dg = broadcast_like(dy, g)
+    return dg
+
+
+@adjoint(runtime.unsum, check=False, linear="g")
+def unsum_adjoint(dy, y, g, x, axis=None, keepdims=False):
+    # y is g spread over the axes a sum reduced: the adjoint sums them again
+    dg = np.sum(dy, axis=axis, keepdims=keepdims) if axis is not None or keepdims \
+        else unbroadcast(dy, g)
+    return dg
+
+
+@adjoint(runtime.unindex, check=False, linear="g")
+def unindex_adjoint(dy, y, g, x, index):
+    # y scatters g into zeros at `index`: the adjoint reads dy back at it
+    dg = dy[index]
+    return dg
+
+
+@adjoint(runtime.cast_tangent, check=False, linear="t")
+def cast_tangent_adjoint(dy, y, t, dtype):
+    dt = unastype(dy, t, dtype)
+    return dt
+
+
+@adjoint(runtime.permute_tangent, check=False, linear="t")
+def permute_tangent_adjoint(dy, y, t, a, values, axis=-1):
+    dt = unpermute(dy, a, values, axis)
+    return dt
