@@ -77,7 +77,7 @@ def row_view_aug(W):
     return np.sum(C * C)
 
 
-def q(x):  # R:grad_of_grad
+def q(x):
     """Bug 14: grad(grad(q)) unwrapped to q and silently gave the first derivative."""
     return x ** 3
 

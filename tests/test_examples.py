@@ -47,15 +47,16 @@ def test_seed002_closed_form_is_right(examples):
                                    rtol=1e-6)
 
 
-@pytest.mark.xfail(reason="BUG: the generated gradient cannot be differentiated again: its "
-                          "`require_scalar(f)` line is refused as an expression statement",
-                   raises=s2sad.UnsupportedSyntaxError, strict=True)
 def test_seed002_generated_gradient_differentiates_again(examples):
-    """DESIGN.md: a generated function can be differentiated again."""
+    """DESIGN.md: a generated function can be differentiated again, as a function and
+    as grad(grad(f))."""
     seed = examples("seed002")
     d2f = s2sad.grad(seed.df.compiled.function)
+    again = s2sad.grad(seed.df)
     for x in SEED_POINTS:
-        np.testing.assert_allclose(d2f(x), numeric_grad(seed.symbolic_df, [x], 0), rtol=1e-6)
+        expected = numeric_grad(seed.symbolic_df, [x], 0)
+        np.testing.assert_allclose(d2f(x), expected, rtol=1e-6)
+        np.testing.assert_allclose(again(x), expected, rtol=1e-6)
 
 
 def test_seed002_main_prints_source_and_agreement(examples, capsys):

@@ -7,6 +7,7 @@ and broadcasting pairs). The output is wrapped in sum(sin(...)) so the seed is
 not all ones and a transposed or misplaced adjoint cannot hide (Zygote's trick).
 """
 import builtins
+import importlib
 import math
 import operator
 import zlib
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import rules
+from s2sad import rules, runtime
 from s2sad.check import numeric_grad
 
 from rule_cases import ABOVE_ONE, ANY, POSITIVE, SCALARS, UNIT, Case, binary, scalar_math, unary
@@ -197,8 +198,33 @@ def test_rule_against_central_differences(case, shapes):
                                            f"{gradient.source}")
 
 
+GENERATED = importlib.import_module("generated_rule_table").TABLE
+# generated code's helpers are in scope where generated code is differentiated again
+HELPERS = {name: getattr(runtime, name) for name in runtime.__all__}
+
+
+def _generated_cases():
+    for case in GENERATED:
+        for shapes in case.shapes:
+            yield pytest.param(case, (shapes,), id=f"{case.id} {shapes}")
+
+
+@pytest.mark.parametrize("case, shapes", list(_generated_cases()))
+def test_generated_code_helper_rule_against_central_differences(case, shapes):
+    rng = np.random.default_rng(zlib.crc32(f"{case.expression} {shapes}".encode()))
+    args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
+    text = f"def f(a):\n    return {case.wrap.format(case.expression)}\n"
+    env = {"np": np, "math": math, **HELPERS}
+    namespace = dict(env)
+    exec(text, namespace)
+    got = s2sad.grad_source(text, "f", env=env)(*args)
+    assert np.shape(got) == np.shape(args[0])
+    np.testing.assert_allclose(got, numeric_grad(namespace["f"], args, 0), rtol=1e-6,
+                               atol=1e-8)
+
+
 def test_every_rule_has_a_table_entry():
-    covered = {key for case in TABLE for key in case.keys}
+    covered = {key for case in TABLE + GENERATED for key in case.keys}
     builtin = [rule for rule in rules.all_rules() if rule.kind != "nondiff"
                and rule.template.function.__module__.startswith("s2sad.rules.")]
     missing = [rule.label for rule in builtin if rule.key not in covered]

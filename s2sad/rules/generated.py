@@ -27,8 +27,7 @@ def unbroadcast_adjoint(dy, y, g, x):
 @adjoint(runtime.unsum, check=False, linear="g")
 def unsum_adjoint(dy, y, g, x, axis=None, keepdims=False):
     # y is g spread over the axes a sum reduced: the adjoint sums them again
-    dg = np.sum(dy, axis=axis, keepdims=keepdims) if axis is not None or keepdims \
-        else unbroadcast(dy, g)
+    dg = np.sum(dy, axis=axis, keepdims=keepdims)
     return dg
 
 

@@ -1,0 +1,27 @@
+"""Rule table for the helpers generated code calls (s2sad/rules/generated.py), which a
+second derivative differentiates: checked by tests/test_rules.py with the helpers in
+scope (and kept out of the autograd oracle, which has no such functions)."""
+from s2sad import runtime
+
+from rule_cases import Case, unary
+
+TABLE = [
+    unary(runtime.broadcast_like, "broadcast_like(a, np.ones((2, 3))) * np.arange(3.0)",
+          shapes=[(), (3,), (1, 3), (2, 3)]),
+    unary(runtime.unbroadcast, "unbroadcast(a, np.ones(3)) * np.arange(3.0)",
+          shapes=[(3,), (2, 3), (4, 1, 3)]),
+    unary(runtime.unbroadcast, "unbroadcast(a, np.ones((2, 1))) * np.arange(2.0)[:, None]",
+          shapes=[(2, 3)]),
+    unary(runtime.unsum, "unsum(a, np.ones((2, 3))) * np.arange(3.0)", shapes=[()]),
+    unary(runtime.unsum, "unsum(a, np.ones((2, 3)), 1) * np.arange(3.0)", shapes=[(2,)]),
+    unary(runtime.unsum, "unsum(a, np.ones((2, 3)), 0, True) * np.arange(3.0)",
+          shapes=[(1, 3)]),
+    unary(runtime.unindex, "unindex(a, np.ones(4), 2) * np.arange(4.0)", shapes=[()]),
+    unary(runtime.unindex, "unindex(a, np.ones(4), [0, 0, 3]) * np.arange(4.0)",
+          shapes=[(3,)]),
+    unary(runtime.cast_tangent, "cast_tangent(a, np.float64) * a", shapes=[(3,)]),
+    unary(runtime.cast_tangent, "cast_tangent(a, int) + a", shapes=[(3,)]),
+    Case((runtime.permute_tangent,),
+         "permute_tangent(a, np.array([0.3, -1.0, 2.0]), np.array([-1.0, 0.3, 2.0])) "
+         "* np.arange(3.0)", [(-2.0, 2.0)], [(3,)]),
+]
