@@ -46,7 +46,7 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Spread `dy` back over the axes a sum reduced: the adjoint of np.sum."""
     shape = np.shape(x)
-    dy = np.asarray(dy)
+    dy = np.asarray(dy, dtype=_float_type(dy, x))
     if axis is not None and not keepdims:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
@@ -55,11 +55,18 @@ def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return result if shape else result[()]
 
 
+def _float_type(dy: Any, x: Any) -> Any:
+    """The dtype an adjoint of x is computed in: float32 stays float32."""
+    if isinstance(x, (list, tuple)):
+        return np.result_type(dy, np.float32)
+    return np.result_type(dy, x, np.float32)
+
+
 def unindex(dy: Any, x: Any, index: Any) -> Any:
     """Scatter `dy` into zeros shaped like `x`, adding at repeated indices."""
     if isinstance(x, (list, tuple)):
         return _unindex_pieces(dy, x, index)
-    result = np.zeros(np.shape(x), dtype=np.result_type(dy, float))
+    result = np.zeros(np.shape(x), dtype=_float_type(dy, x))
     np.add.at(result, index, dy)
     return result
 
@@ -276,7 +283,7 @@ __all__ += ["Pieces", "unconcatenate", "unstack", "unhstack", "unvstack", "undst
 
 def undiagonal(dy: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """The adjoint of np.diagonal(x, offset, axis1, axis2): dy on that diagonal of zeros."""
-    result = np.zeros(np.shape(x), dtype=np.result_type(dy, float))
+    result = np.zeros(np.shape(x), dtype=_float_type(dy, x))
     moved = np.moveaxis(result, (axis1, axis2), (-2, -1))  # a view: writes reach result
     count = np.shape(dy)[-1] if np.ndim(dy) else 0
     rows = np.arange(count) + max(-offset, 0)
@@ -302,7 +309,7 @@ def unpad(dy: Any, array: Any, pad_width: Any) -> Any:
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(array), 2))
     middle = tuple(slice(before, n - after) for (before, after), n in
                    zip(widths, np.shape(dy)))
-    return np.array(dy[middle], dtype=np.result_type(dy, float))
+    return np.array(dy[middle], dtype=_float_type(dy, array))
 
 
 def unkron(dy: Any, a: Any, b: Any) -> tuple:
@@ -349,7 +356,7 @@ def unpermute(dy: Any, a: Any, y: Any, axis: Any = -1) -> Any:
         a, dy, y, axis = np.ravel(a), np.ravel(dy), np.ravel(y), 0
     source = np.take_along_axis(np.argsort(a, axis), np.argsort(np.argsort(y, axis), axis),
                                 axis)
-    result = np.zeros(np.shape(a), dtype=np.result_type(dy, float))
+    result = np.zeros(np.shape(a), dtype=_float_type(dy, a))
     np.put_along_axis(result, source, dy, axis)
     return result
 
@@ -370,7 +377,7 @@ def ungradient(dy: Any, f: Any) -> Any:
     if np.ndim(f) != 1 or np.size(f) < 3:
         raise UnsupportedShapes(f"np.gradient of an array of shape {np.shape(f)} "
                                 "(1-d with at least 3 entries only)")
-    df = np.zeros(np.shape(f), dtype=np.result_type(dy, float))
+    df = np.zeros(np.shape(f), dtype=_float_type(dy, f))
     df[2:] += dy[1:-1] / 2
     df[:-2] -= dy[1:-1] / 2
     df[1] += dy[0]
@@ -387,13 +394,13 @@ def eigh_adjoint(dy: Any, w: Any, v: Any) -> Any:
     Needs distinct eigenvalues where dV is used (F is infinite otherwise)."""
     dw, dv = dy
     n = np.shape(w)[-1]
+    eye = np.eye(n, dtype=w.dtype)
     v_t = np.swapaxes(v, -1, -2)
     g = (v * np.expand_dims(dw, -2)) @ v_t
     if np.any(dv):
-        gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + np.eye(n)
-        f = (1 - np.eye(n)) / gaps
-        g = g + v @ (f * (v_t @ dv)) @ v_t
-    return np.tril(g + np.swapaxes(g, -1, -2)) - g * np.eye(n)
+        gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye
+        g = g + v @ ((1 - eye) / gaps * (v_t @ dv)) @ v_t
+    return np.tril(g + np.swapaxes(g, -1, -2)) - g * eye
 
 
 def svd_adjoint(dy: Any, a: Any, full_matrices: bool, compute_uv: bool) -> Any:
@@ -458,9 +465,9 @@ def eigh_tangents(w: Any, v: Any, a_dot: Any) -> tuple:
     lower = np.tril(a_dot)
     s_dot = lower + np.swapaxes(np.tril(a_dot, -1), -1, -2)
     p = np.swapaxes(v, -1, -2) @ s_dot @ v
-    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + np.eye(n)
-    f = (1 - np.eye(n)) / gaps
-    return np.diagonal(p, 0, -2, -1).copy(), v @ (f * p)
+    eye = np.eye(n, dtype=w.dtype)
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye
+    return np.diagonal(p, 0, -2, -1).copy(), v @ ((1 - eye) / gaps * p)
 
 
 def svd_tangents(a: Any, a_dot: Any, compute_uv: bool) -> Any:

@@ -116,7 +116,7 @@ def cholesky_adjoint(dy, y, a, upper=False):
     dl = np.swapaxes(dy, -1, -2) if upper else dy
     l_inv = np.linalg.inv(l)
     l_inv_t = np.swapaxes(l_inv, -1, -2)
-    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - 0.5 * np.eye(np.shape(l)[-1]))
+    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=l.dtype))
     s = l_inv_t @ phi @ l_inv
     da = (s + np.swapaxes(s, -1, -2)) / 2
     return da
@@ -190,8 +190,8 @@ def pinv_adjoint(dy, y, a):
     dA = -X.T dX X.T + (I - A X) dX.T X X.T + X.T X dX.T (I - X A)."""
     require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
     y_t = y.T
-    left = np.eye(np.shape(a)[0]) - a @ y
-    right = np.eye(np.shape(a)[1]) - y @ a
+    left = np.eye(np.shape(a)[0], dtype=y.dtype) - a @ y
+    right = np.eye(np.shape(a)[1], dtype=y.dtype) - y @ a
     da = -y_t @ dy @ y_t + left @ dy.T @ y @ y_t + y_t @ y @ dy.T @ right
     return da
 
@@ -259,7 +259,7 @@ def cholesky_tangent(y, a, a_dot, upper=False):
     l_inv = np.linalg.inv(l)
     s = (a_dot + np.swapaxes(a_dot, -1, -2)) / 2
     inner = l_inv @ s @ np.swapaxes(l_inv, -1, -2)
-    l_dot = l @ (np.tril(inner) * (1 - 0.5 * np.eye(np.shape(l)[-1])))
+    l_dot = l @ (np.tril(inner) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=l.dtype)))
     y_dot = np.swapaxes(l_dot, -1, -2) if upper else l_dot
     return y_dot
 
@@ -268,8 +268,8 @@ def cholesky_tangent(y, a, a_dot, upper=False):
 def pinv_tangent(y, a, a_dot):
     """X = pinv(A):  X_dot = -X A_dot X + X X.T A_dot.T (I - A X) + (I - X A) A_dot.T X.T X."""
     require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
-    left = np.eye(np.shape(a)[0]) - a @ y
-    right = np.eye(np.shape(a)[1]) - y @ a
+    left = np.eye(np.shape(a)[0], dtype=y.dtype) - a @ y
+    right = np.eye(np.shape(a)[1], dtype=y.dtype) - y @ a
     y_dot = -y @ a_dot @ y + y @ y.T @ a_dot.T @ left + right @ a_dot.T @ y.T @ y
     return y_dot
 

@@ -44,7 +44,7 @@ def max_adjoint(dy, y, a, axis=None, keepdims=False):
     # gets an equal share: dy / (number of tied entries), so the shares add up to dy
     # (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
     hit = a == unsum(y, a, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=keepdims)
+    count = np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a, dy))
     da = unsum(dy / count, a, axis, keepdims) * hit
     return da
 
@@ -53,7 +53,7 @@ def max_adjoint(dy, y, a, axis=None, keepdims=False):
 def min_adjoint(dy, y, a, axis=None, keepdims=False):
     # As for max: the gradient goes to the arg-min, split equally among ties.
     hit = a == unsum(y, a, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=keepdims)
+    count = np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a, dy))
     da = unsum(dy / count, a, axis, keepdims) * hit
     return da
 
@@ -113,7 +113,7 @@ def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
 def trace_adjoint(dy, y, a, offset=0):
     # 2-d a only (axis1, axis2 are not accepted): dy on the offset diagonal.
     require_shapes(np.ndim(a) == 2, "np.trace of an array with more than 2 axes")
-    da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset)
+    da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset, dtype=np.result_type(a, dy))
     return da
 
 
@@ -133,7 +133,7 @@ def extremum_tangent(y, a, a_dot, axis=None, keepdims=False):
     # the mean of a_dot over the entries equal to the extremum (the adjoint's tie rule)
     hit = a == unsum(y, a, axis, keepdims)
     y_dot = np.sum(hit * a_dot, axis=axis, keepdims=keepdims) / \
-        np.sum(hit, axis=axis, keepdims=keepdims)
+        np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a_dot))
     return y_dot
 
 

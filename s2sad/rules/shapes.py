@@ -69,7 +69,7 @@ def take_adjoint(dy, y, a, indices, axis=None):
     flat = np.reshape(a, -1) if axis is None else a
     position = 0 if axis is None else axis % np.ndim(a)
     count = np.ndim(indices)
-    moved = np.zeros(np.shape(np.moveaxis(flat, position, 0)), dtype=np.result_type(dy, float))
+    moved = np.zeros(np.shape(np.moveaxis(flat, position, 0)), dtype=np.result_type(dy, a, np.float32))
     np.add.at(moved, indices,
               np.moveaxis(dy, np.arange(position, position + count), np.arange(count)))
     da = np.reshape(np.moveaxis(moved, 0, position), np.shape(a))
