@@ -27,7 +27,8 @@ import numpy as np
 
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
-from .lower import (VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in, op_key,
+from .lower import (VIEW_FUNCTIONS, Lowered, is_local, is_push_statement, is_store,
+                    local_names_in, op_key,
                     op_operands, stored_name, walk_statements)
 
 SCALAR = "scalar"
@@ -114,6 +115,8 @@ def _assignments(lowered: Lowered):
     for stmt in walk_statements(lowered.body):
         if isinstance(stmt, (gast.Assign, gast.AugAssign)):
             yield stored_name(stmt), stmt.value
+        elif is_push_statement(stmt):  # tape.append(v): the tape holds v
+            yield stmt.value.func.value.id, stmt.value
 
 
 def definitions(lowered: Lowered) -> Dict[str, int]:

@@ -269,6 +269,8 @@ def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, opti
     if ranks is not None:
         names = [a.id for a in frontend._all_params(parsed.func)]
         param_ranks = dict(zip(names, ranks))
+        if inner.mode == "reverse":  # grad's seed df is a number
+            param_ranks.update({seed: 0 for seed in compiled.added_params})
     module = getattr(inner.fn, "__module__", None) or "__main__"
     return pipeline.differentiate(parsed, wrt, with_value=with_value, optimize_code=optimize,
                                   user_module=module, param_ranks=param_ranks, mode=mode)

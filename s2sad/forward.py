@@ -27,8 +27,8 @@ from . import rules
 from .analysis import Analysed
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
-from .lower import (assign, constant, is_local, is_store, name, op_key, op_operands,
-                    stored_name, walk_statements)
+from .lower import (TAPE_POP, assign, constant, is_local, is_push_statement, is_store, name,
+                    op_key, op_operands, stored_name, walk_statements)
 from .reverse import Generated, _call, _is_none, _is_sequence, _shorten, _times
 from .rules.template import instantiate
 
@@ -53,6 +53,10 @@ class _Forward:
     def run(self) -> Generated:
         for param in self.analysed.wrt:
             self.tangent_name(param)
+        for param in self.lowered.params:
+            if param in self.analysed.active and param not in self.analysed.wrt:
+                # a constant argument that a loop rebinds to active values (a seed dy)
+                self.emit_tangent(param, None, None)
         self.block(self.lowered.body)
         outputs = self.lowered.output
         several = isinstance(outputs, tuple)
@@ -137,6 +141,8 @@ class _Forward:
                 loop.body = self.nested(stmt.body)
             elif isinstance(stmt, (gast.Break, gast.Continue, gast.Pass)):
                 self.emit(type(stmt)())
+            elif is_push_statement(stmt):
+                self.push(stmt)
             elif isinstance(stmt, gast.Expr):  # a check (require_shapes) of re-read code
                 self.emit(copy.deepcopy(stmt), stmt)
             elif is_store(stmt):
@@ -169,10 +175,17 @@ class _Forward:
 
     def assign(self, stmt: gast.Assign) -> None:
         target = stmt.targets[0].id
+        value = stmt.value
+        if op_key(value) is TAPE_POP:
+            self.pop(stmt)
+            return
         if target not in self.analysed.active:
             self.emit(copy.deepcopy(stmt), stmt)
             return
-        value = stmt.value
+        if isinstance(value, gast.List) and not value.elts:  # tape = []
+            self.emit(copy.deepcopy(stmt), stmt)
+            self.emit(assign(self.tangent_name(target), gast.List(elts=[], ctx=gast.Load())))
+            return
         if target in set(n.id for n in gast.walk(value) if isinstance(n, gast.Name)):
             # p = p * x + c[i] in a loop: the tangent reads the old p, so the new value
             # is computed aside first
@@ -185,6 +198,31 @@ class _Forward:
         self.emit(copy.deepcopy(stmt), stmt)
         tangent = self.tangent_expression(value, name(target), stmt)
         self.emit_tangent(target, tangent, stmt)
+
+    # -- the tape of generated code read back: tangents ride on a tape of their own ----
+
+    def push(self, stmt: gast.Expr) -> None:
+        """tape.append(v) -> also tape_dot.append(v_dot): the two stay in step."""
+        self.emit(copy.deepcopy(stmt), stmt)
+        tape = stmt.value.func.value.id
+        if tape not in self.analysed.active:
+            return
+        value = stmt.value.args[0]
+        tangent = self.tangent_of(value) or self.zero_like(value)
+        self.emit(gast.Expr(value=_call(f"{self.tangent_name(tape)}.append", [tangent])))
+
+    def pop(self, stmt: gast.Assign) -> None:
+        """v = tape.pop() -> v_dot = tape_dot.pop() (popped and dropped where v is constant)."""
+        self.emit(copy.deepcopy(stmt), stmt)
+        tape = stmt.value.func.value.id
+        if tape not in self.analysed.active:
+            return
+        popped = _call(f"{self.tangent_name(tape)}.pop", [])
+        target = stmt.targets[0].id
+        if target in self.analysed.active:
+            self.emit(assign(self.tangent_name(target), popped))
+        else:
+            self.emit(gast.Expr(value=popped))
 
     def emit_tangent(self, target: str, tangent: Optional[gast.AST], stmt) -> None:
         dot = self.tangent_name(target)

@@ -292,6 +292,8 @@ def _refuse_reserved_names(parsed: Parsed, local_names: set) -> None:
     from . import runtime
     reserved = {"np", "math", "tape", "len", "range", "reversed", "min"} | \
         set(runtime.__all__)
+    if is_generated(parsed):
+        reserved = {n for n in reserved if not is_tape_name(n)}
     clashes = sorted(local_names & reserved)
     if not clashes:
         return
@@ -422,6 +424,31 @@ def is_check_call(node: gast.AST) -> bool:
         node.func.id in RUNTIME_CHECKS
 
 
+def is_generated(parsed: Parsed) -> bool:
+    """Code s2sad generated (codegen registers it under "<s2sad ...>"), read back to be
+    differentiated again: its tape of stored values is allowed."""
+    return parsed.filename.startswith("<s2sad ")
+
+
+def is_tape_name(identifier: str) -> bool:
+    return identifier == "tape" or identifier.startswith("tape_") and \
+        identifier[len("tape_"):].isdigit()
+
+
+def is_push(node: gast.AST) -> bool:
+    """tape.append(v) (a generated gradient storing a value)."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "append" and isinstance(node.func.value, gast.Name) and \
+        is_tape_name(node.func.value.id) and len(node.args) == 1 and not node.keywords
+
+
+def is_pop(node: gast.AST) -> bool:
+    """tape.pop() (a generated gradient restoring a value)."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr == "pop" and isinstance(node.func.value, gast.Name) and \
+        is_tape_name(node.func.value.id) and not node.args and not node.keywords
+
+
 def check_subset(parsed: Parsed) -> None:
     """Refuse, with a located diagnostic, anything outside the supported subset."""
     func = parsed.func
@@ -490,8 +517,8 @@ def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool,
                 and isinstance(stmt.value.value, str):
             return
         _check_expression(parsed, stmt.value)  # `yield x` is refused as a generator
-        if is_check_call(stmt.value):
-            return  # require_shapes(...) in generated code being differentiated again
+        if is_check_call(stmt.value) or is_generated(parsed) and is_push(stmt.value):
+            return  # require_shapes(...), tape.append(v): generated code read back
         raise UnsupportedSyntaxError(
             "an expression statement (its value is discarded) is not supported",
             parsed.locate(stmt),

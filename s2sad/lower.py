@@ -126,6 +126,29 @@ def lower(parsed: Parsed, is_pure: Callable[[Any], bool],
     return _Lowerer(parsed, is_pure, param_ranks or {}).run()
 
 
+class TapeOperation:
+    """tape.append / tape.pop in generated code read back: keys no rule has."""
+
+    def __init__(self, method: str):
+        self.method = method
+
+    def __repr__(self) -> str:
+        return f"tape.{self.method}"
+
+
+TAPE_PUSH, TAPE_POP = TapeOperation("append"), TapeOperation("pop")
+
+
+def tape_call(tape: gast.AST, operation: TapeOperation, args: List[gast.AST]) -> gast.Call:
+    func = gast.Attribute(value=tape, attr=operation.method, ctx=gast.Load())
+    set_anno(func, "resolved", operation)
+    return gast.Call(func=func, args=args, keywords=[])
+
+
+def is_push_statement(stmt: gast.stmt) -> bool:
+    return isinstance(stmt, gast.Expr) and op_key(stmt.value) is TAPE_PUSH
+
+
 def op_key(value: gast.AST) -> Any:
     """The rule-registry key of a lowered operation (None for a plain copy)."""
     if isinstance(value, gast.BinOp):
@@ -492,6 +515,9 @@ class _Lowerer:
         if isinstance(stmt, gast.Expr) and frontend.is_check_call(stmt.value):
             self.check(stmt.value)
             return
+        if isinstance(stmt, gast.Expr) and frontend.is_push(stmt.value):
+            self.push(stmt.value)
+            return
         if isinstance(stmt, (gast.Pass, gast.Expr)):
             return  # docstrings and pass carry no computation
         if isinstance(stmt, gast.Assign):
@@ -510,6 +536,14 @@ class _Lowerer:
             self.blocks[-1].append(gast.copy_location(gast.Break(), stmt))
         else:  # a Return left by _Exits cannot happen: every return became an assignment
             raise AssertionError(f"unexpected {type(stmt).__name__}")
+
+    def push(self, call: gast.Call) -> None:
+        """tape.append(v) of generated code: v as an atom, the tape by its local name."""
+        value = self.expr(call.args[0])
+        if not (is_local(value) or isinstance(value, gast.Constant)):
+            value = self.emit(value, None, call)
+        self.emit(gast.Expr(value=tape_call(self.expr(call.func.value), TAPE_PUSH, [value])),
+                  None, call)
 
     def check(self, call: gast.Call) -> None:
         """require_shapes(ok, what) in generated code: kept, its arguments as atoms."""
@@ -729,6 +763,10 @@ class _Lowerer:
         """(counter name, range call, element bindings) of a for statement."""
         call = iterable if isinstance(iterable, gast.Call) else None
         callee = get_anno(call.func, "resolved", None) if call is not None else None
+        if callee is builtins.reversed and len(call.args) == 1 and \
+                isinstance(call.args[0], gast.Subscript) and \
+                frontend.is_generated(self.parsed):
+            return self.first_runs(call, target, body)
         if callee is builtins.range or callee is builtins.reversed and \
                 len(call.args) == 1 and isinstance(call.args[0], gast.Call) and \
                 get_anno(call.args[0].func, "resolved", None) is builtins.range:
@@ -764,6 +802,26 @@ class _Lowerer:
         sequences = self.sequences(iterable, target, body)
         length = self.length_of([s for _, s in sequences], body)
         return counter, self.range_of(length), self.elements(sequences, counter)
+
+    def first_runs(self, call: gast.Call, target: gast.AST, body: Sequence[gast.stmt]):
+        """reversed(range(n)[:runs]) of generated code: the iterations a loop left by
+        `break` ran, backwards."""
+        window = call.args[0]
+        inner = window.value
+        if not (isinstance(inner, gast.Call) and
+                get_anno(inner.func, "resolved", None) is builtins.range and
+                isinstance(window.slice, gast.Slice) and isinstance(target, gast.Name)):
+            raise UnsupportedSyntaxError("this loop header is not supported",
+                                         self.parsed.locate(call), hint="for i in range(n):")
+        args = [self.loop_bound(a, body) for a in inner.args]
+        limit = self.loop_bound(window.slice.upper, body)
+        iterate = gast.Call(func=builtin(builtins.reversed), args=[gast.Subscript(
+            value=gast.Call(func=builtin(builtins.range), args=args, keywords=[]),
+            slice=gast.Slice(lower=None, upper=limit, step=None), ctx=gast.Load())],
+            keywords=[])
+        counter = self.fresh_version(target.id)
+        self.scope.env[target.id] = counter
+        return counter, iterate, []
 
     def sequences(self, iterable: gast.AST, target: gast.AST, body) -> List[Tuple[gast.AST, gast.AST]]:
         """(target, array atom) pairs walked in step: zip(a, b) gives two."""
@@ -1062,6 +1120,8 @@ class _Lowerer:
 
     def call(self, node: gast.Call) -> gast.Call:
         func = node.func
+        if frontend.is_pop(node) and frontend.is_generated(self.parsed):
+            return tape_call(self.expr(func.value), TAPE_POP, [])
         resolved = get_anno(func, "resolved", _NOT)
         receiver = None
         if resolved is _NOT:

@@ -207,9 +207,10 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
 
 
 def _pops(stmt: gast.stmt) -> bool:
-    """v = tape.pop() (or tape_1.pop(), when the user has a global named tape)."""
+    """v = tape.pop() (tape_1.pop() when the user has a global named tape; dtape.pop()
+    in a gradient of a gradient): a stack in step with its pushes, never skipped."""
     return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) and \
-        _dotted(stmt.value.func).startswith("tape") and _dotted(stmt.value.func).endswith(".pop")
+        isinstance(stmt.value.func, gast.Attribute) and stmt.value.func.attr == "pop"
 
 
 def _compound(stmt: gast.stmt) -> bool:

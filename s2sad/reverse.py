@@ -30,8 +30,9 @@ from . import rules
 from .analysis import Analysed, aliased, rank_of
 from .anno import get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
-from .lower import (FRESH_ARRAYS, assign, constant, is_local, is_store, local_names_in,
-                    name, op_key, op_operands, stored_name, walk_statements)
+from .lower import (FRESH_ARRAYS, TAPE_POP, assign, constant, is_local, is_push_statement,
+                    is_store, local_names_in, name, op_key, op_operands, stored_name,
+                    walk_statements)
 from .rules.template import instantiate
 
 
@@ -128,6 +129,10 @@ class _Reverse:
             if isinstance(stmt, (gast.Assign, gast.For)) and not is_store(stmt):
                 self.first_binding.setdefault(stored_name(stmt), self.position[id(stmt)])
         self._counts: Dict[int, Any] = {}
+        # tapes of generated code read back (grad of grad): their adjoints are stacks
+        # too, popped where the tape was pushed and pushed where it was popped
+        self.stacks = {stmt.value.func.value.id for stmt in statements
+                       if is_push_statement(stmt)} & self.analysed.active
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
         self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
         # names that may share an array (v = C[0:2]): restoring C's elements is for v too
@@ -159,6 +164,8 @@ class _Reverse:
         primal = self.forward_block(self.lowered.body, in_loop=False)
         if not self.analysed.output_scalar and not self.pullback:
             primal.append(gast.Expr(value=_call("require_scalar", [name(output.id)])))
+        for stack in sorted(self.stacks):
+            self.emit(assign(self.adjoint_name(stack), gast.List(elts=[], ctx=gast.Load())))
         self.reverse_block(self.lowered.body)
         results = [self.gradient_of(p) for p in self.analysed.wrt]
         sweep = self.blocks[0]
@@ -177,7 +184,8 @@ class _Reverse:
             value = gast.Tuple(elts=[held, value], ctx=gast.Load())
         entry = [assign(n, constant(None)) for n in sorted(self.preset)]
         # the stack of stored values; a global of the user's called tape keeps its name
-        tape = "tape" if "tape" not in self.lowered.namespace else self.namer.version("tape")
+        taken = "tape" in self.lowered.namespace or "tape" in self.primal_names
+        tape = self.namer.version("tape") if taken else "tape"
         if stored:
             entry.append(assign(tape, gast.List(elts=[], ctx=gast.Load())))
         body = entry + _resolved(primal, tape) + _resolved(sweep, tape) + \
@@ -335,6 +343,8 @@ class _Reverse:
                 self.reverse_loop(stmt)
             elif isinstance(stmt, gast.If):
                 self.reverse_if(stmt)
+            elif is_push_statement(stmt):
+                self.reverse_push(stmt)
             elif isinstance(stmt, (gast.Break, gast.Pass, gast.Expr)):
                 continue
             else:
@@ -357,8 +367,42 @@ class _Reverse:
         if slot is not None:
             self.blocks[-1].append(_Restore(slot))
 
+    def reverse_push(self, stmt: gast.Expr) -> None:
+        """tape.append(v)  ->  dv += dtape.pop() (the adjoint pushed where v was popped)."""
+        tape = stmt.value.func.value.id
+        if tape not in self.stacks:
+            return
+        self.set_comment(stmt)
+        popped = _call(f"{self.adjoint_name(tape)}.pop", [])
+        value = stmt.value.args[0]
+        if self.analysed.is_active(value):
+            self.accumulate(value, popped)
+        else:
+            self.emit(gast.Expr(value=popped))
+
+    def reverse_pop(self, stmt: gast.Assign) -> None:
+        """v = tape.pop()  ->  dtape.append(dv): v's adjoint goes back with the value."""
+        target = stmt.targets[0].id
+        tape = stmt.value.func.value.id
+        if tape in self.stacks:
+            self.set_comment(stmt)
+            if target in self.live:
+                pushed = name(self.adjoints[target])
+                self.owned.discard(self.adjoints[target])
+            elif self.analysed.class_of(name(target)) == "scalar" or \
+                    target not in self.analysed.active:
+                pushed = constant(0.0)
+            else:
+                pushed = _call("zeros_like", [name(target)])
+            self.emit(gast.Expr(value=_call(f"{self.adjoint_name(tape)}.append", [pushed])))
+        self.live.discard(target)
+        self.restore(stmt)
+
     def reverse_assign(self, stmt: gast.Assign) -> None:
         target = stmt.targets[0].id
+        if op_key(stmt.value) is TAPE_POP:
+            self.reverse_pop(stmt)
+            return
         deferred: List[Tuple[gast.AST, gast.AST]] = []
         if target in self.analysed.active and target in self.live:
             self.set_comment(stmt)
@@ -510,7 +554,7 @@ class _Reverse:
         names = set()
         for stmt in walk_statements(body):
             names.update(n.id for n in gast.walk(stmt) if isinstance(n, gast.Name))
-        return names & self.analysed.active
+        return (names & self.analysed.active) - self.stacks
 
     def is_local_to(self, v: str, loop) -> bool:
         """Used only inside the loop, and bound at the top of its body (or of a loop in
