@@ -11,7 +11,7 @@
 """
 from .api import (GradientFunction, JVPFunction, VJPFunction, grad, grad_source, hessian,
                   hvp, jacobian, jvp, source, value_and_grad, vjp)
-from .check import check_grad
+from .check import GradientCheckError, check_grad
 from .errors import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
                      NonScalarOutputError, RuleDefinitionError, S2SADError,
                      SourceUnavailableError, UnsupportedSyntaxError)
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp", "source",
     "grad_source",
-    "check_grad", "GradientFunction", "JVPFunction", "VJPFunction",
+    "check_grad", "GradientCheckError", "GradientFunction", "JVPFunction", "VJPFunction",
     "adjoint", "partials", "tangent", "non_differentiable",
     "S2SADError", "UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",
     "SourceUnavailableError", "NonScalarOutputError", "ArgumentError", "RuleDefinitionError",

@@ -41,9 +41,11 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
 
 def check_grad(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float = 1e-7,
                eps: float = 1e-6) -> bool:
-    """Compare s2sad's gradient of `f` at `args` with central differences.
+    """Compare s2sad's gradient of `f` at `args` with central differences, then
+    forward mode with reverse mode (the dot-product test).
 
-    Returns True, or raises GradientCheckError with a readable report.
+    Returns True, or raises GradientCheckError with a readable report naming which
+    disagrees.
     """
     import inspect
 
@@ -74,9 +76,36 @@ def check_grad(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float =
             problems.append(f"argument {index}: max abs error {error:.3g}\n"
                             f"  s2sad:               {np.array2string(np.asarray(got))}\n"
                             f"  central differences: {np.array2string(np.asarray(expected))}")
+    if not problems:
+        problems = _modes_disagree(f, args, indices, computed, rtol)
     if problems:
         raise GradientCheckError(
             f"gradient of {getattr(f, '__name__', f)} disagrees with central differences:\n"
             + "\n".join(problems),
-            hint="print s2sad.source(f) to read the generated code")
+            hint="print s2sad.source(f) (and s2sad.source(f, mode='forward')) to read "
+                 "the generated code")
     return True
+
+
+def _modes_disagree(f: Callable, args: Sequence[Any], indices: List[int], gradients,
+                    rtol: float) -> List[str]:
+    """The dot-product test: <J x_dot, y_bar> = <x_dot, J^T y_bar> for a random
+    direction x_dot and y_bar = 1, forward mode against reverse mode (skipped where a
+    call has a reverse rule and no forward one, e.g. a user's @adjoint alone)."""
+    from .api import jvp
+    from .errors import NoDerivativeRuleError
+    rng = np.random.default_rng(0)
+    directions = [rng.uniform(-1.0, 1.0, np.shape(args[i])) if isinstance(args[i], np.ndarray)
+                  else float(rng.uniform(-1.0, 1.0)) for i in indices]
+    try:
+        _, forward = jvp(f, wrt=tuple(indices))(
+            *[np.copy(a) if isinstance(a, np.ndarray) else a for a in args],
+            tuple(directions))
+    except NoDerivativeRuleError:
+        return []
+    reverse = sum(float(np.sum(np.asarray(g) * d)) for g, d in zip(gradients, directions))
+    if np.isclose(float(forward), reverse, rtol=max(rtol, 1e-9), atol=1e-9):
+        return []
+    return [f"forward and reverse mode disagree (dot-product test along a random "
+            f"direction): forward {float(forward):.12g}, reverse {reverse:.12g} "
+            f"(reverse matches central differences, so forward mode is wrong)"]

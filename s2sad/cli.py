@@ -1,4 +1,5 @@
-"""Command line: `s2sad grad FILE.py:FUNC` prints the generated gradient module.
+"""Command line: `s2sad grad FILE.py:FUNC` prints the generated gradient module
+(`--mode forward`: the JVP, each primal line followed by its tangent line).
 
 Exit status: 0 on success, 1 on a transform error (the diagnostic on stderr, no
 Python traceback unless --traceback), 2 on a usage error.
@@ -36,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--wrt", default=None,
                       help="comma-separated parameter names or indices (default: the "
                            "first parameter)")
-    grad.add_argument("--mode", choices=["reverse"], default="reverse")
+    grad.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
+                      help="reverse: the gradient (default); forward: the JVP")
     grad.add_argument("--no-optimize", action="store_true",
                       help="show the code before optimisation")
     grad.add_argument("-o", "--output", metavar="OUT.py",
@@ -63,7 +65,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         wrt = _parse_wrt(args.wrt)
         gradient = api.GradientFunction(fn, wrt, optimize=not args.no_optimize)
         text = api._compile(fn, None, tuple(gradient.wrt_names), False,
-                            not args.no_optimize, export=bool(args.output)).source
+                            not args.no_optimize, export=bool(args.output),
+                            mode=args.mode).source
     except (_UsageError, ArgumentError) as exc:
         sys.stderr.write(f"s2sad: error: {exc}\n")
         return USAGE_ERROR

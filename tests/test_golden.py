@@ -40,6 +40,18 @@ def test_golden_source(filename, function, wrt):
     _compare(filename, s2sad.source(function, wrt=wrt))
 
 
+# Forward mode: one tangent line after each primal line.
+FORWARD = [
+    ("seed002_jvp_f.py", functions.f, 0),
+    ("horner_jvp.py", functions.horner, (0, 1)),
+]
+
+
+@pytest.mark.parametrize("filename, function, wrt", FORWARD, ids=[c[0] for c in FORWARD])
+def test_golden_forward_source(filename, function, wrt):
+    _compare(filename, s2sad.source(function, wrt=wrt, mode="forward"))
+
+
 @pytest.mark.parametrize("filename, function, wrt, args", CALLED, ids=[c[0] for c in CALLED])
 def test_golden_source_for_a_call(filename, function, wrt, args):
     gradient = s2sad.grad(function, wrt=wrt)
