@@ -499,3 +499,17 @@ def cast_tangent(t: Any, dtype: Any) -> Any:
 
 
 __all__ += ["eigh_tangents", "svd_tangents", "permute_tangent", "cast_tangent"]
+
+
+def einsum_operand_adjoint(subscripts: str, first: Any, second: Any, operand: Any) -> Any:
+    """One operand's adjoint of a two-operand einsum: the output's adjoint contracted
+    with the other operand (np.ones_like(operand) supplies indices only it carries),
+    summed down to the operand's shape."""
+    own = subscripts.rsplit("->", 1)[1]
+    if len(set(own.replace("...", ""))) != len(own.replace("...", "")):
+        raise UnsupportedShapes(f"np.einsum with an index repeated in the differentiated "
+                                f"operand ({own!r})")
+    return unbroadcast(np.einsum(subscripts, first, second, np.ones_like(operand)), operand)
+
+
+__all__ += ["einsum_operand_adjoint"]

@@ -625,3 +625,16 @@ def test_check_grad_names_why_it_cannot_probe_a_keyword_only_parameter():
     with pytest.raises(ArgumentError) as info:
         s2sad.check_grad(_keyword_only, V, wrt="scale")
     assert "positional" in info.value.message and info.value.hint
+
+
+def _einsum_trace_weighted(A, v):
+    return np.einsum("ii,i->", A, v)
+
+
+def test_einsum_with_an_index_repeated_in_the_differentiated_operand_is_refused():
+    """'ii,i->' differentiated in A has no rule (it raised NumPy's own ValueError)."""
+    A, v = np.eye(3) + 0.5, np.array([1.0, 2.0, 3.0])
+    with pytest.raises(NoDerivativeRuleError) as info:
+        s2sad.grad(_einsum_trace_weighted, wrt=0)(A, v)
+    assert "repeated" in info.value.message
+    np.testing.assert_allclose(s2sad.grad(_einsum_trace_weighted, wrt=1)(A, v), np.diag(A))

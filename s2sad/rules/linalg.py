@@ -131,13 +131,13 @@ def einsum_adjoint(dy, y, subscripts, a, b):
     sums over the batch axes an operand was broadcast along ('...ij' or a size-1 'b').
     Not covered: implicit mode (no '->': the unpacking raises ValueError), more than two
     operands (the call does not bind: refused when compiling), an index repeated within
-    the differentiated operand ('ii,i->', refused at run time by np.einsum itself, as an
-    output subscript may not repeat; repeated in the other operand is fine)."""
+    the differentiated operand ('ii,i->' for a: refused when the gradient runs; repeated
+    in the other operand is fine)."""
     require_shapes("->" in subscripts, "np.einsum without '->' (implicit mode)")
     inputs, out = subscripts.split("->")
     sa, sb = inputs.split(",")
-    da = unbroadcast(np.einsum(out + "," + sb + "," + sa + "->" + sa, dy, b, np.ones_like(a)), a)
-    db = unbroadcast(np.einsum(sa + "," + out + "," + sb + "->" + sb, a, dy, np.ones_like(b)), b)
+    da = einsum_operand_adjoint(out + "," + sb + "," + sa + "->" + sa, dy, b, a)
+    db = einsum_operand_adjoint(sa + "," + out + "," + sb + "->" + sb, a, dy, b)
     return da, db
 
 
