@@ -25,7 +25,7 @@ import gast
 
 from . import rules
 from .analysis import Analysed
-from .anno import get_anno, set_anno
+from .anno import clone, get_anno, set_anno
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from .lower import (TAPE_POP, assign, constant, is_local, is_push_statement, is_store, name,
                     op_key, op_operands, stored_name, walk_statements)
@@ -42,7 +42,7 @@ class _Forward:
     def __init__(self, analysed: Analysed):
         self.analysed = analysed
         self.lowered = analysed.lowered
-        self.namer = copy.deepcopy(self.lowered.namer)
+        self.namer = clone(self.lowered.namer)
         self.tangents: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
         self.function_name = f"jvp_{self.lowered.func.name}"
@@ -61,7 +61,7 @@ class _Forward:
         outputs = self.lowered.output
         several = isinstance(outputs, tuple)
         outputs = list(outputs) if several else [outputs]
-        values = [copy.deepcopy(o) for o in outputs]
+        values = [clone(o) for o in outputs]
         derivatives = [self.output_tangent(o) for o in outputs]
         pack = (lambda items: gast.Tuple(elts=items, ctx=gast.Load())) if several \
             else (lambda items: items[0])
@@ -79,12 +79,12 @@ class _Forward:
         tangent = self.tangent_of(output)
         if tangent is not None:
             return tangent
-        return _call("zeros_like", [copy.deepcopy(output)])
+        return _call("zeros_like", [clone(output)])
 
     def signature(self) -> gast.arguments:
         """The primal's parameters, then x_dot for each differentiated x (keyword-only
         when the primal has defaults or keyword-only parameters of its own)."""
-        args = copy.deepcopy(self.lowered.func.args)
+        args = clone(self.lowered.func.args)
         tangents = [name(self.tangents[p], gast.Param()) for p in self.analysed.wrt]
         if args.defaults or args.kwonlyargs:
             args.kwonlyargs.extend(tangents)
@@ -127,16 +127,16 @@ class _Forward:
     def block(self, stmts: Sequence[gast.stmt]) -> None:
         for stmt in stmts:
             if isinstance(stmt, gast.If):
-                self.emit(gast.If(test=copy.deepcopy(stmt.test),
+                self.emit(gast.If(test=clone(stmt.test),
                                   body=self.nested(stmt.body), orelse=self.nested(stmt.orelse)))
             elif isinstance(stmt, gast.For):
-                loop = gast.For(target=copy.deepcopy(stmt.target),
-                                iter=copy.deepcopy(stmt.iter), body=[], orelse=[],
+                loop = gast.For(target=clone(stmt.target),
+                                iter=clone(stmt.iter), body=[], orelse=[],
                                 type_comment=None)
                 self.emit(loop, stmt)  # commented before its body is
                 loop.body = self.nested(stmt.body)
             elif isinstance(stmt, gast.While):
-                loop = gast.While(test=copy.deepcopy(stmt.test), body=[], orelse=[])
+                loop = gast.While(test=clone(stmt.test), body=[], orelse=[])
                 self.emit(loop, stmt)
                 loop.body = self.nested(stmt.body)
             elif isinstance(stmt, (gast.Break, gast.Continue, gast.Pass)):
@@ -144,7 +144,7 @@ class _Forward:
             elif is_push_statement(stmt):
                 self.push(stmt)
             elif isinstance(stmt, gast.Expr):  # a check (require_shapes) of re-read code
-                self.emit(copy.deepcopy(stmt), stmt)
+                self.emit(clone(stmt), stmt)
             elif is_store(stmt):
                 self.store(stmt)
             elif isinstance(stmt, gast.AugAssign):
@@ -180,22 +180,22 @@ class _Forward:
             self.pop(stmt)
             return
         if target not in self.analysed.active:
-            self.emit(copy.deepcopy(stmt), stmt)
+            self.emit(clone(stmt), stmt)
             return
         if isinstance(value, gast.List) and not value.elts:  # tape = []
-            self.emit(copy.deepcopy(stmt), stmt)
+            self.emit(clone(stmt), stmt)
             self.emit(assign(self.tangent_name(target), gast.List(elts=[], ctx=gast.Load())))
             return
         if target in set(n.id for n in gast.walk(value) if isinstance(n, gast.Name)):
             # p = p * x + c[i] in a loop: the tangent reads the old p, so the new value
             # is computed aside first
             held = self.namer.temp()
-            self.emit(assign(held, copy.deepcopy(value)), stmt)
+            self.emit(assign(held, clone(value)), stmt)
             tangent = self.tangent_expression(value, name(held), stmt)
             self.emit_tangent(target, tangent, stmt)
             self.emit(assign(target, name(held)))
             return
-        self.emit(copy.deepcopy(stmt), stmt)
+        self.emit(clone(stmt), stmt)
         tangent = self.tangent_expression(value, name(target), stmt)
         self.emit_tangent(target, tangent, stmt)
 
@@ -203,7 +203,7 @@ class _Forward:
 
     def push(self, stmt: gast.Expr) -> None:
         """tape.append(v) -> also tape_dot.append(v_dot): the two stay in step."""
-        self.emit(copy.deepcopy(stmt), stmt)
+        self.emit(clone(stmt), stmt)
         tape = stmt.value.func.value.id
         if tape not in self.analysed.active:
             return
@@ -213,7 +213,7 @@ class _Forward:
 
     def pop(self, stmt: gast.Assign) -> None:
         """v = tape.pop() -> v_dot = tape_dot.pop() (popped and dropped where v is constant)."""
-        self.emit(copy.deepcopy(stmt), stmt)
+        self.emit(clone(stmt), stmt)
         tape = stmt.value.func.value.id
         if tape not in self.analysed.active:
             return
@@ -235,7 +235,7 @@ class _Forward:
         """v += e on a name: v_dot = v_dot + e_dot (never in place: v_dot may be the
         caller's tangent)."""
         target = stmt.target.id
-        self.emit(copy.deepcopy(stmt), stmt)
+        self.emit(clone(stmt), stmt)
         if target not in self.analysed.active:
             return
         increment = self.tangent_of(stmt.value)
@@ -251,11 +251,11 @@ class _Forward:
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
         base = target.value.id
         if base not in self.analysed.active:
-            self.emit(copy.deepcopy(stmt), stmt)
+            self.emit(clone(stmt), stmt)
             return
         value = stmt.value
         if op_key(value) is None:
-            self.emit(copy.deepcopy(stmt), stmt)
+            self.emit(clone(stmt), stmt)
             tangent = self.tangent_of(value)
         else:
             placeholder = name("__s2sad_value__")
@@ -264,17 +264,17 @@ class _Forward:
             setup = self.blocks.pop()
             if _mentions(setup + [tangent], placeholder.id):
                 held = self.namer.temp()  # the tangent reads the value: compute it aside
-                self.emit(assign(held, copy.deepcopy(value)), stmt)
-                primal = copy.deepcopy(stmt)
+                self.emit(assign(held, clone(value)), stmt)
+                primal = clone(stmt)
                 primal.value = name(held)
                 self.emit(primal)
                 _rename(setup + [tangent], placeholder.id, held)
             else:
-                self.emit(copy.deepcopy(stmt), stmt)
+                self.emit(clone(stmt), stmt)
             for line in setup:
                 self.emit(line)
         element = gast.Subscript(value=name(self.tangent_name(base)),
-                                 slice=copy.deepcopy(target.slice), ctx=gast.Store())
+                                 slice=clone(target.slice), ctx=gast.Store())
         if isinstance(stmt, gast.Assign):
             self.emit(gast.Assign(targets=[element], value=tangent or constant(0.0),
                                   type_comment=None))
@@ -297,7 +297,7 @@ class _Forward:
             base = self.tangent_of(atom.value)
             if base is None:
                 return None
-            return gast.Subscript(value=base, slice=copy.deepcopy(atom.slice), ctx=gast.Load())
+            return gast.Subscript(value=base, slice=clone(atom.slice), ctx=gast.Load())
         if is_local(atom) and atom.id in self.analysed.active:
             return name(self.tangent_name(atom.id))
         return None
@@ -318,7 +318,7 @@ class _Forward:
             base = self.tangent_of(value.value)
             if base is None:
                 return None
-            return gast.Subscript(value=base, slice=copy.deepcopy(value.slice),
+            return gast.Subscript(value=base, slice=clone(value.slice),
                                   ctx=gast.Load())
         rule = rules.lookup(key)
         location = get_anno(value, "location") or get_anno(stmt, "location")
@@ -361,7 +361,7 @@ class _Forward:
             total = term if total is None else gast.BinOp(left=total, op=gast.Add(),
                                                           right=term)
         if total is not None and rule.elementwise and not full:
-            total = _call("broadcast_like", [total, copy.deepcopy(y)])
+            total = _call("broadcast_like", [total, clone(y)])
         return total
 
     def from_linearity(self, rule: rules.Rule, bound: Dict[str, gast.AST],
@@ -405,7 +405,7 @@ class _Forward:
             return constant(0.0)
         if self.analysed.class_of(argument) == "scalar":
             return constant(0.0)
-        return _call("zeros_like", [copy.deepcopy(argument)])
+        return _call("zeros_like", [clone(argument)])
 
     def from_tangent_template(self, rule: rules.Rule, value: gast.AST, y: gast.AST,
                               location) -> Optional[gast.AST]:
@@ -486,10 +486,10 @@ def _replace_arguments(value: gast.AST, bound: Dict[str, gast.AST],
                        replaced: Dict[str, gast.AST]) -> gast.AST:
     """The operation `value` with the arguments bound to some parameters replaced."""
     by_node = {id(bound[p]): t for p, t in replaced.items() if p in bound}
-    swap = (lambda node: copy.deepcopy(by_node[id(node)]) if id(node) in by_node
-            else copy.deepcopy(node))
+    swap = (lambda node: clone(by_node[id(node)]) if id(node) in by_node
+            else clone(node))
     if isinstance(value, gast.Call):
-        return gast.Call(func=copy.deepcopy(value.func), args=[swap(a) for a in value.args],
+        return gast.Call(func=clone(value.func), args=[swap(a) for a in value.args],
                          keywords=[gast.keyword(arg=k.arg, value=swap(k.value))
                                    for k in value.keywords])
     if isinstance(value, gast.BinOp):

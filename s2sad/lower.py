@@ -42,7 +42,7 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import get_anno, set_anno
+from .anno import clone, get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -315,7 +315,7 @@ class _Exits:
             rest = list(stmts[index + 1:])
             if isinstance(stmt, gast.Return):
                 out.append(gast.copy_location(gast.Assign(
-                    targets=[copy.deepcopy(self.result)], value=stmt.value,
+                    targets=[clone(self.result)], value=stmt.value,
                     type_comment=None), stmt))
                 if in_loop:
                     self.flag_used = True
@@ -330,8 +330,8 @@ class _Exits:
                 return out
             if isinstance(stmt, gast.If) and _leaves(stmt, True):
                 branch = gast.If(test=stmt.test,
-                                 body=self.block(stmt.body + copy.deepcopy(rest), in_loop),
-                                 orelse=self.block(stmt.orelse + copy.deepcopy(rest),
+                                 body=self.block(stmt.body + clone(rest), in_loop),
+                                 orelse=self.block(stmt.orelse + clone(rest),
                                                    in_loop))
                 out.append(gast.copy_location(branch, stmt))
                 return out
@@ -435,7 +435,7 @@ class _Lowerer:
         func = self.root.func
         output = self.function_body(func.body, func.name, root=True)
         new_func = gast.FunctionDef(
-            name=func.name, args=copy.deepcopy(func.args), body=self.blocks[0],
+            name=func.name, args=clone(func.args), body=self.blocks[0],
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         new_func.lineno = func.lineno
         scalars = frozenset(a.id for a in frontend._all_params(func)
@@ -448,7 +448,7 @@ class _Lowerer:
 
     def function_body(self, body: Sequence[gast.stmt], label: str, root: bool):
         """Lower a body; return the atom (or tuple of atoms) it returns."""
-        body = copy.deepcopy(list(body))  # restructuring exits rewrites blocks in place
+        body = clone(list(body))  # restructuring exits rewrites blocks in place
         if _single_final_return(body):
             # no early return: only loops' break and continue need restructuring
             size = _size(body)
@@ -584,7 +584,7 @@ class _Lowerer:
             held = self.expr(value)
             if not is_local(held):
                 held = self.emit(held, None, value)
-            values = [_Lowered(gast.Subscript(value=copy.deepcopy(held), slice=constant(k),
+            values = [_Lowered(gast.Subscript(value=clone(held), slice=constant(k),
                                               ctx=gast.Load()))
                       for k in range(len(targets))]
         else:
@@ -855,7 +855,7 @@ class _Lowerer:
         lengths = []
         for array in arrays:
             dest = self.namer.temp()
-            call = gast.Call(func=builtin(builtins.len), args=[copy.deepcopy(array)],
+            call = gast.Call(func=builtin(builtins.len), args=[clone(array)],
                              keywords=[])
             self.emit(assign(dest, call), array)
             self.int_names.add(dest)
@@ -875,7 +875,7 @@ class _Lowerer:
     def elements(self, sequences, counter: str) -> List[Tuple[str, gast.AST]]:
         prefix = []
         for target, array in sequences:
-            element = gast.Subscript(value=copy.deepcopy(array), slice=name(counter),
+            element = gast.Subscript(value=clone(array), slice=name(counter),
                                      ctx=gast.Load())
             prefix.append((target.id, _Lowered(element)))
         return prefix
@@ -931,7 +931,7 @@ class _Lowerer:
                 if op is None else gast.AugAssign(target=subscript, op=copy.copy(op),
                                                   value=lowered)
         else:
-            current = self.read_in_place(copy.deepcopy(base), copy.deepcopy(index))
+            current = self.read_in_place(clone(base), clone(index))
             right = self.expr(value)
             combined = gast.BinOp(left=current, op=copy.copy(op), right=right)
             held = self.emit(combined, None, value, shareable=False)
@@ -1336,7 +1336,7 @@ def _rebound_names(body: Sequence[gast.stmt]) -> Set[str]:
 
 def _copy_global(node: gast.AST) -> gast.AST:
     """A fresh copy of a resolved global reference, annotations included."""
-    return copy.deepcopy(node)
+    return clone(node)
 
 
 def _numpy_callee(function: Any) -> gast.Attribute:

@@ -305,6 +305,10 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
     group: Dict[str, Set[str]] = {}
     changed = False
     body = func.body
+    last_read: Dict[str, int] = {}  # the last statement that reads each name
+    for index, stmt in enumerate(body):
+        for name_ in _stmt_reads(stmt):
+            last_read[name_] = index
     for index, stmt in enumerate(body):
         if isinstance(stmt, gast.Expr):
             # tape.append(v) keeps v's array: v must not be updated in place after it
@@ -326,11 +330,8 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
         value = stmt.value
         if _is_self_accumulation(target, value):
             sharers = group.get(target, {target}) - {target}
-            later_reads: Set[str] = set()
-            for later in body[index + 1:]:
-                later_reads |= _stmt_reads(later)
-            if fresh.get(target) and target not in params and \
-                    not (sharers & (later_reads | params)):
+            if fresh.get(target) and target not in params and not (sharers & params) and \
+                    all(last_read.get(s, -1) <= index for s in sharers):
                 body[index] = copy_annos(stmt, gast.AugAssign(
                     target=stmt.targets[0], op=gast.Add(), value=value.right))
                 changed = True

@@ -28,7 +28,7 @@ import gast
 
 from . import rules
 from .analysis import Analysed, aliased, rank_of
-from .anno import get_anno, set_anno
+from .anno import clone, get_anno, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
@@ -79,7 +79,7 @@ class _Slot:
         self.stored = False
 
     def push(self, tape: str) -> gast.stmt:
-        value = copy.deepcopy(self.target)
+        value = clone(self.target)
         if isinstance(value, gast.Subscript):
             value.ctx = gast.Load()
             value = gast.Call(func=gast.Attribute(value=value, attr="copy", ctx=gast.Load()),
@@ -87,7 +87,7 @@ class _Slot:
         return gast.Expr(value=_call(f"{tape}.append", [value]))
 
     def pop(self, tape: str) -> gast.stmt:
-        target = copy.deepcopy(self.target)
+        target = clone(self.target)
         target.ctx = gast.Store()
         return gast.Assign(targets=[target], value=_call(f"{tape}.pop", []), type_comment=None)
 
@@ -104,7 +104,7 @@ class _Reverse:
         self.analysed = analysed
         self.pullback = pullback
         self.lowered = analysed.lowered
-        self.namer = copy.deepcopy(self.lowered.namer)
+        self.namer = clone(self.lowered.namer)
         self.adjoints: Dict[str, str] = {}
         self.live: set = set()      # names whose adjoint variable holds its value now
         self.owned: set = set()     # adjoints holding an array no other name can see
@@ -129,6 +129,9 @@ class _Reverse:
             if isinstance(stmt, (gast.Assign, gast.For)) and not is_store(stmt):
                 self.first_binding.setdefault(stored_name(stmt), self.position[id(stmt)])
         self._counts: Dict[int, Any] = {}
+        self._first_definitions: Optional[Dict[str, int]] = None
+        self.statement_of = {id(s): s for s in statements}
+        self._changed_in: Dict[int, set] = {}   # id(outermost loop) -> names it binds
         # tapes of generated code read back (grad of grad): their adjoints are stacks
         # too, popped where the tape was pushed and pushed where it was popped
         self.stacks = {stmt.value.func.value.id for stmt in statements
@@ -219,7 +222,7 @@ class _Reverse:
         return versions
 
     def signature(self, seed: str) -> gast.arguments:
-        args = copy.deepcopy(self.lowered.func.args)
+        args = clone(self.lowered.func.args)
         seed_param = name(seed, gast.Param())
         if args.kwonlyargs:
             args.kwonlyargs.append(seed_param)
@@ -256,10 +259,11 @@ class _Reverse:
     def _definition_order(self, ssa_name: str) -> int:
         if ssa_name in self.lowered.params:
             return self.lowered.params.index(ssa_name) - len(self.lowered.params)
-        for index, stmt in enumerate(walk_statements(self.lowered.body)):
-            if stored_name(stmt) == ssa_name:
-                return index
-        return 1 << 30
+        if self._first_definitions is None:
+            self._first_definitions = {}
+            for index, stmt in enumerate(walk_statements(self.lowered.body)):
+                self._first_definitions.setdefault(stored_name(stmt), index)
+        return self._first_definitions.get(ssa_name, 1 << 30)
 
     def gradient_of(self, param: str) -> gast.AST:
         if param in self.live:
@@ -277,7 +281,7 @@ class _Reverse:
         out: List[Any] = []
         for stmt in stmts:
             if isinstance(stmt, gast.If):
-                out.append(gast.If(test=copy.deepcopy(stmt.test),
+                out.append(gast.If(test=clone(stmt.test),
                                    body=self.forward_block(stmt.body, in_loop),
                                    orelse=self.forward_block(stmt.orelse, in_loop)))
                 continue
@@ -329,10 +333,10 @@ class _Reverse:
             slot = _Slot(name(loop.target.id), loop, in_loop)
             self.slots[id(loop)] = slot
             out.append(slot)
-            out.append(gast.For(target=copy.deepcopy(loop.target), iter=copy.deepcopy(loop.iter),
+            out.append(gast.For(target=clone(loop.target), iter=clone(loop.iter),
                                 body=body, orelse=[], type_comment=None))
         else:
-            out.append(gast.While(test=copy.deepcopy(loop.test), body=body, orelse=[]))
+            out.append(gast.While(test=clone(loop.test), body=body, orelse=[]))
         return out
 
     # -- the adjoint sweep --------------------------------------------------------
@@ -425,7 +429,7 @@ class _Reverse:
         self.restore(stmt)
         for operand, contribution in deferred:
             if not self._keeps_shape(stmt.value, target):
-                contribution = _call("unbroadcast", [contribution, copy.deepcopy(operand)])
+                contribution = _call("unbroadcast", [contribution, clone(operand)])
             self.accumulate(operand, contribution)
 
     def _keeps_shape(self, value: gast.AST, target: str) -> bool:
@@ -445,18 +449,18 @@ class _Reverse:
             return
         self.set_comment(stmt)
         adjoint = self.adjoint_target(name(base))  # an array of our own (the seed is 1.0)
-        dy: gast.AST = gast.Subscript(value=name(adjoint), slice=copy.deepcopy(target.slice),
+        dy: gast.AST = gast.Subscript(value=name(adjoint), slice=clone(target.slice),
                                       ctx=gast.Load())
         augmented = isinstance(stmt, gast.AugAssign)
         if augmented and isinstance(stmt.op, gast.Sub):
             dy = gast.UnaryOp(op=gast.USub(), operand=dy)
         value = stmt.value
         if op_key(value) is None:
-            element = gast.Subscript(value=name(base), slice=copy.deepcopy(target.slice),
+            element = gast.Subscript(value=name(base), slice=clone(target.slice),
                                      ctx=gast.Load())
             if self.analysed.is_active(value) and \
                     not self.analysed.same_shape(value, element):
-                dy = _call("unbroadcast", [dy, copy.deepcopy(value)])  # C[i] = x[0]
+                dy = _call("unbroadcast", [dy, clone(value)])  # C[i] = x[0]
             if self.analysed.is_active(value):
                 if not augmented and isinstance(value, gast.Name) and \
                         value.id not in self.live and \
@@ -467,12 +471,12 @@ class _Reverse:
         elif op_key(value) is operator.getitem:
             self.indexed(value, dy)
         else:
-            y = gast.Subscript(value=name(base), slice=copy.deepcopy(target.slice),
+            y = gast.Subscript(value=name(base), slice=clone(target.slice),
                                ctx=gast.Load())
             self.apply_rule(op_key(value), value, y, dy, stmt)
         if not augmented:
             owner = self.adjoint_target(name(base))
-            zero = gast.Subscript(value=name(owner), slice=copy.deepcopy(target.slice),
+            zero = gast.Subscript(value=name(owner), slice=clone(target.slice),
                                   ctx=gast.Store())
             self.emit(gast.Assign(targets=[zero], value=constant(0.0), type_comment=None))
 
@@ -543,7 +547,7 @@ class _Reverse:
         self.pending_comment = None
         self.record(branch, [gast.Expr(value=branch.test)])
         if finished[0][0] or finished[1][0]:
-            self.blocks[-1].append(gast.If(test=copy.deepcopy(branch.test),
+            self.blocks[-1].append(gast.If(test=clone(branch.test),
                                            body=finished[0][0] or [gast.Pass()],
                                            orelse=finished[1][0]))
 
@@ -671,15 +675,15 @@ class _Reverse:
         _layout(self.lowered.body, order, parents, ())
         for key, start in self.counters.items():
             if isinstance(key, tuple):
-                loop = next(s for s in walk_statements(self.lowered.body) if id(s) == key[1])
+                loop = self.statement_of[key[1]]
                 order[id(start)], parents[id(start)] = order[id(loop)], parents[id(loop)]
-        slots = list(self.slots.values())
+        slots = [slot for slot in self.slots.values()
+                 if self._overwrites(slot) and not self._same_every_time(slot, parents)]
         changed = True
         while changed:
             changed = False
             for slot in slots:
-                if slot.stored or not self._overwrites(slot) or \
-                        self._same_every_time(slot, parents):
+                if slot.stored:
                     continue
                 sharing = self.sharing.get(slot.name, {slot.name})
                 if any(sharing & names and self._read_after(slot, stmt, inside, order,
@@ -690,7 +694,7 @@ class _Reverse:
                     index_names = set(local_names_in(slot.target)) - {slot.name}
                     if index_names:
                         self.reads.append((slot.stmt, False, index_names))
-        stored = [s for s in slots if s.stored]
+        stored = [s for s in self.slots.values() if s.stored]
         for slot in stored:
             if isinstance(slot.target, gast.Name) and slot.name not in self.lowered.params \
                     and not self._bound_before(slot, order, parents):
@@ -725,9 +729,11 @@ class _Reverse:
                 and not rules.has_rule(key) or key in FRESH_ARRAYS or \
                 slot.name in self.written_by_element:
             return False  # a new value (or a new array, written into) each time
-        outermost = next(s for s in walk_statements(self.lowered.body)
-                         if id(s) == parents[id(stmt)][0])
-        changing = {stored_name(s) for s in walk_statements([outermost])}
+        outermost = parents[id(stmt)][0]
+        changing = self._changed_in.get(outermost)
+        if changing is None:
+            changing = {stored_name(s) for s in walk_statements([self.statement_of[outermost]])}
+            self._changed_in[outermost] = changing
         return not set(local_names_in(stmt.value)) & (changing | {slot.name})
 
     def _bound_before(self, slot: _Slot, order, parents) -> bool:
@@ -796,7 +802,7 @@ class _Reverse:
                     deferred.append((operand, contribution))
                     continue
                 if rule.elementwise and not self.analysed.same_shape(operand, y):
-                    contribution = _call("unbroadcast", [contribution, copy.deepcopy(operand)])
+                    contribution = _call("unbroadcast", [contribution, clone(operand)])
                 self.accumulate(operand, contribution)
         else:
             keep = tuple(f"d{p}" for p in rule.params)
@@ -854,8 +860,8 @@ class _Reverse:
         if not self.analysed.is_active(value.value):
             return
         if value.value.id in self.analysed.sequences:  # parts[0]: Pieces of the list
-            index = _index_expression(copy.deepcopy(value.slice))
-            self.accumulate(value.value, _call("unindex", [dy, copy.deepcopy(value.value),
+            index = _index_expression(clone(value.slice))
+            self.accumulate(value.value, _call("unindex", [dy, clone(value.value),
                                                            index]))
             return
         atom = gast.Subscript(value=value.value, slice=value.slice, ctx=gast.Load())
@@ -928,7 +934,7 @@ class _Reverse:
 
     def _accumulate_pieces(self, sequence: gast.AST, pieces: gast.AST) -> None:
         for position, element in enumerate(sequence.elts):
-            piece = gast.Subscript(value=copy.deepcopy(pieces), slice=constant(position),
+            piece = gast.Subscript(value=clone(pieces), slice=constant(position),
                                    ctx=gast.Load())
             if _is_sequence(element):
                 self._accumulate_pieces(element, piece)
@@ -944,7 +950,7 @@ class _Reverse:
     def accumulate_element(self, atom: gast.Subscript, contribution: gast.AST) -> None:
         """da[i] += e, or np.add.at(da, index, e) where the index may repeat."""
         adjoint = self.adjoint_target(atom.value)
-        index = copy.deepcopy(atom.slice)
+        index = clone(atom.slice)
         if _is_name(index, self.first_element.get(atom.value.id)):
             del self.first_element[atom.value.id]
             target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
@@ -1077,7 +1083,7 @@ def _breaks(body: Sequence[gast.stmt]) -> bool:
 def _backwards(iterate: gast.Call, counter: Optional[str]) -> gast.AST:
     """The iterations of a for loop in reverse: the first `counter` only, after a break."""
     forwards = get_anno(iterate.func, "resolved") is not builtins.reversed
-    sequence = copy.deepcopy(iterate if forwards else iterate.args[0])
+    sequence = clone(iterate if forwards else iterate.args[0])
     if not forwards:
         sequence = gast.Subscript(value=sequence, slice=gast.Slice(
             lower=None, upper=None, step=constant(-1)), ctx=gast.Load())
@@ -1085,19 +1091,19 @@ def _backwards(iterate: gast.Call, counter: Optional[str]) -> gast.AST:
         sequence = gast.Subscript(value=sequence, slice=gast.Slice(
             lower=None, upper=name(counter), step=None), ctx=gast.Load())
     elif not forwards:
-        return copy.deepcopy(iterate.args[0])
+        return clone(iterate.args[0])
     return gast.Call(func=name("reversed"), args=[sequence], keywords=[])
 
 
 def _copied(stmt: gast.stmt) -> gast.stmt:
-    new = copy.deepcopy(stmt)
+    new = clone(stmt)
     for key in ("origin", "location"):
         set_anno(new, key, get_anno(stmt, key))
     return new
 
 
 def _load(target: gast.AST) -> gast.AST:
-    node = copy.deepcopy(target)
+    node = clone(target)
     node.ctx = gast.Load()
     return node
 
@@ -1131,7 +1137,7 @@ def _is_none(node: gast.AST) -> bool:
 def _times(dy: gast.AST, partial: gast.AST) -> gast.AST:
     """dy * partial, written as a left-to-right chain: dy * 2 * a, -dy * y / b."""
     negative, factors = _factors(partial)
-    result: gast.AST = copy.deepcopy(dy)
+    result: gast.AST = clone(dy)
     if negative:
         result = gast.UnaryOp(op=gast.USub(), operand=result)
     for op, factor in factors:

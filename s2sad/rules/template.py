@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
+
+from ..anno import clone
 import numpy as np
 
 
@@ -71,7 +73,7 @@ class _Substitute(gast.NodeTransformer):
 
     def visit_Name(self, node: gast.Name) -> gast.AST:
         if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
-            return copy.deepcopy(self.bindings[node.id])
+            return clone(self.bindings[node.id])
         if node.id in self.renames:
             return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
                              type_comment=None)
@@ -152,7 +154,7 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     Names the body assigns are renamed with `fresh_name`, except those in `keep`
     (the d<param> outputs of an adjoint template, which the caller maps itself).
     """
-    body = copy.deepcopy(template.node.body)
+    body = clone(template.node.body)
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         body = body[1:]  # docstring
     assigned = []
