@@ -36,9 +36,11 @@ class GradientFunction:
     mode = "reverse"
 
     def __init__(self, fn: Callable, wrt: Wrt, *, with_value: bool = False,
-                 optimize: bool = True, parsed: Optional[frontend.Parsed] = None):
+                 optimize: bool = True, parsed: Optional[frontend.Parsed] = None,
+                 jit: bool = False):
         self.fn = fn
         self._parsed = parsed
+        self.jit = jit
         self.with_value = with_value
         self.optimize = optimize
         self.wrt_names, self.single = _normalise_wrt(fn, parsed, wrt)
@@ -60,7 +62,8 @@ class GradientFunction:
     def compiled(self) -> pipeline.Compiled:
         if self._compiled is None:
             self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
-                                      self.with_value, self.optimize, mode=self.mode)
+                                      self.with_value, self.optimize, mode=self.mode,
+                                      jit=self.jit)
         return self._compiled
 
     @property
@@ -100,7 +103,7 @@ class GradientFunction:
         special = self._specialised.get(key)
         if special is None:
             special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
-                               self.optimize, ranks=key, mode=self.mode)
+                               self.optimize, ranks=key, mode=self.mode, jit=self.jit)
             self._specialised[key] = special
         return special
 
@@ -109,7 +112,7 @@ class GradientFunction:
         compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
         try:
-            result = compiled.function(*args, **kwargs)
+            result = compiled.runner(*args, **kwargs)
         except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate, NonScalarOutput) as exc:
             raise self._refusal(exc) from None
         value, grads = result if self.with_value else (None, result)
@@ -172,25 +175,30 @@ class GradientFunction:
 
 # -- public transforms ----------------------------------------------------------
 
-def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True):
+def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
+         jit: bool = False):
     """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`.
 
         >>> df = grad(lambda_free_function)          # doctest: +SKIP
         >>> dx = df(2.0)                              # a float for a float
         >>> g0, g2 = grad(f, wrt=(0, 2))(x, y, z)     # a tuple for a tuple
 
-    Also a decorator: `@grad` or `@grad(wrt=(0, 1))`.
+    Also a decorator: `@grad` or `@grad(wrt=(0, 1))`. With `jit=True` the generated
+    code runs compiled by Numba (an optional dependency) where Numba accepts it, and
+    as Python with a warning otherwise.
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, optimize=optimize)
-    return GradientFunction(f, wrt, optimize=optimize)
+        return lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit)
+    return GradientFunction(f, wrt, optimize=optimize, jit=jit)
 
 
-def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True):
+def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
+                   jit: bool = False):
     """Like `grad`, but returns `(f(*args), gradients)` from one sweep."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, with_value=True, optimize=optimize)
-    return GradientFunction(f, wrt, with_value=True, optimize=optimize)
+        return lambda fn: GradientFunction(fn, wrt, with_value=True, optimize=optimize,
+                                           jit=jit)
+    return GradientFunction(f, wrt, with_value=True, optimize=optimize, jit=jit)
 
 
 def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = True) -> str:
@@ -235,8 +243,9 @@ def _rank(value: Any) -> Optional[int]:
 
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
              with_value: bool, optimize: bool, export: bool = False,
-             ranks: Optional[tuple] = None, mode: str = "reverse") -> pipeline.Compiled:
-    key = (wrt, with_value, optimize, export, ranks, mode)
+             ranks: Optional[tuple] = None, mode: str = "reverse",
+             jit: bool = False) -> pipeline.Compiled:
+    key = (wrt, with_value, optimize, export, ranks, mode, jit)
     if isinstance(fn, GradientFunction):
         return _compile_again(fn, wrt, with_value, optimize, ranks, mode)
     cacheable = isinstance(fn, types.FunctionType)
@@ -253,7 +262,8 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
         param_ranks = dict(zip(names, ranks))
     compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
                                       optimize_code=optimize, user_module=module,
-                                      export=export, param_ranks=param_ranks, mode=mode)
+                                      export=export, param_ranks=param_ranks, mode=mode,
+                                      jit_code=jit)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled

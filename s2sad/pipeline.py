@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import gast
 
-from . import analysis, codegen, forward, lower, optimize, reverse, rules
+from . import analysis, codegen, forward, jit, lower, optimize, reverse, rules
 from .frontend import Parsed
 
 STAGES = (
@@ -36,6 +36,16 @@ class Compiled:
     specialises: bool = False   # compiled again per argument ranks (loops or element writes)
     inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
     added_params: tuple = ()    # the seed (reverse) or the tangents (forward) it takes
+    jit: bool = False           # run through Numba where it accepts the code
+
+    @property
+    def runner(self) -> Callable:
+        """What a call runs: the function, or (jit) the function compiled by Numba."""
+        if not self.jit:
+            return self.function
+        if getattr(self, "_jitted", None) is None:
+            self._jitted = jit.JitFunction(self.function)
+        return self._jitted
 
     def is_current(self) -> bool:
         """No inlined helper has been redefined since (a notebook cell run again)."""
@@ -61,7 +71,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                   optimize_code: bool = True, user_module: str = "__main__",
                   export: bool = False,
                   param_ranks: Optional[Dict[str, Optional[int]]] = None,
-                  mode: str = "reverse") -> Compiled:
+                  mode: str = "reverse", jit_code: bool = False) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
     `param_ranks` (the ndim of each argument of a call) lets a function with loops
@@ -84,6 +94,10 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         if assumed:
             generated.header.append("                 (ranks read from how the body indexes "
                                     "them; a call compiles for its own arguments)")
+    if jit_code:
+        jit.numba_friendly(generated.func)
+        generated.header.append("  compiled by:   Numba, where it accepts this code "
+                                "(s2sad.grad(..., jit=True))")
     if optimize_code:
         optimize.optimize(generated.func, generated.versions)
     source = codegen.to_source(generated, user_module, export)
@@ -92,7 +106,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     used = set(function.__code__.co_names)
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
                     sorted(n for n in parsed.global_names if n in used), loops,
-                    lowered.inlined, generated.added_params)
+                    lowered.inlined, generated.added_params, jit_code)
 
 
 def specialises(lowered: lower.Lowered) -> bool:

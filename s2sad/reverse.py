@@ -185,7 +185,10 @@ class _Reverse:
                 primal.append(assign(kept, snapshot))
                 held = name(kept)
             value = gast.Tuple(elts=[held, value], ctx=gast.Load())
-        entry = [assign(n, constant(None)) for n in sorted(self.preset)]
+        # a value a loop's first iteration stores before any is bound: a placeholder
+        # (0.0 for a number, so the tape holds numbers only)
+        entry = [assign(n, constant(0.0 if self.analysed.class_of(name(n)) == "scalar"
+                                    else None)) for n in sorted(self.preset)]
         # the stack of stored values; a global of the user's called tape keeps its name
         taken = "tape" in self.lowered.namespace or "tape" in self.primal_names
         tape = self.namer.version("tape") if taken else "tape"
