@@ -104,14 +104,14 @@ def _mark_block(body: List[gast.stmt]) -> List[gast.stmt]:
 
 # -- imports --------------------------------------------------------------------
 
-def _used_names(source: str) -> set:
-    return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+def _used_names(func: gast.FunctionDef) -> set:
+    return {n.id for n in gast.walk(func) if isinstance(n, gast.Name)}
 
 
 def _imports(generated: Generated, body: str, user_module: str,
              export: bool) -> Tuple[List[str], List[str]]:
     """Import lines, and the names bound without one."""
-    used = _used_names(body)
+    used = _used_names(generated.func)
     lines = ["import math"] if "math" in used else []
     if "np" in used and generated.namespace.get("np", np) is np:
         lines.append("import numpy as np")

@@ -36,9 +36,12 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str]) -> gast.FunctionD
     while changed:
         changed = False
         changed |= fold_constants(func)
+        _loop_reads.clear()  # folding may rewrite inside a loop
         changed |= eliminate_dead(func)
     coalesce_versions(func, versions)
+    _loop_reads.clear()  # renamed
     accumulate_inplace(func)
+    _loop_reads.clear()
     return func
 
 
@@ -148,8 +151,21 @@ def _dotted(node: gast.AST) -> str:
 # -- liveness helpers --------------------------------------------------------------
 
 def _reads(node: gast.AST) -> Set[str]:
-    return {n.id for n in gast.walk(node)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    if isinstance(node, (gast.For, gast.While, gast.If)):
+        # a loop's reads are asked for by every pass: kept until the loop changes
+        cached = _loop_reads.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+    reads = {n.id for n in gast.walk(node)
+             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    if isinstance(node, (gast.For, gast.While, gast.If)):
+        _loop_reads[id(node)] = (node, reads)
+    return reads
+
+
+# compound statements are opaque to the passes (never changed inside), so what they
+# read is computed once: id -> (the statement, its reads); cleared by `optimize`
+_loop_reads: Dict[int, tuple] = {}
 
 
 def _stmt_reads(stmt: gast.stmt) -> Set[str]:
