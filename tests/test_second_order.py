@@ -1,0 +1,662 @@
+"""Second derivatives: hessian, hvp and grad(grad(f)) against central differences of grad.
+
+The oracle throughout is s2sad's own first-order gradient (checked against central
+differences and autograd by test_loops.py / test_end_to_end.py), differenced once
+more with the 4-point stencil
+
+    (8 (g(x + e) - g(x - e)) - (g(x + 2e) - g(x - 2e))) / 12 e,   e = 1e-4,
+
+whose truncation error O(e**4) and rounding error O(1e-16 / e) both sit far below
+the tolerance rtol 1e-4, atol 1e-6.
+
+* Every function of corpus.py and corpus_loops.py (inputs by parameter name, as
+  test_forward.py builds them): `s2sad.hessian(fn, wrt=<first float parameter>)`
+  with the exact shape x.shape + x.shape (a float for a Python float). Only the
+  first float parameter is taken, to keep the file fast; no function is skipped
+  for size, since no first float parameter has more than 20 elements (the (5, 4)
+  design matrix X) and the whole sweep takes a few seconds.
+* Every function with two or more float parameters: the tuple-wrt Hessian of all
+  of them, block by block (H[i][j] = d grad_i / d x_j, shape x_i.shape + x_j.shape)
+  against differences, and symmetric (H[i][j] is H[j][i] with its axes swapped).
+* hvp equals hessian @ v (flattened) and the difference of grad along v, for a
+  sample of the corpora, with one argument and with a tuple.
+* grad(grad(f, wrt=p), wrt=p) for every function with a scalar float parameter p
+  (both corpora, so also through loops, while loops and branches): a float for a
+  float, equal to the differences and to hessian; cross derivatives
+  grad(grad(f, wrt=0), wrt=1) of two-argument functions, equal both ways round.
+* Rosenbrock's function in its two-variable and its n-dimensional form against the
+  closed-form Hessian; while loops with a break.
+
+Cases that fail because of an s2sad bug are marked xfail(strict=True) with the
+reason: a fix shows up as XPASS.
+"""
+import copy
+import math
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+import corpus
+import corpus_loops
+import s2sad
+from conftest import call_by_name, inputs_for
+from test_loops import loop_inputs_for
+
+RTOL, ATOL = 1e-4, 1e-6
+EPS = 1e-4
+
+# -- known s2sad bugs --------------------------------------------------------------------
+
+
+class Bug:
+    """An s2sad bug: the xfail reason and the exception the test fails with."""
+
+    def __init__(self, reason, raises):
+        self.reason, self.raises = reason, raises
+
+    def mark(self):
+        return pytest.mark.xfail(strict=True, reason=self.reason, raises=self.raises)
+
+
+MATMUL_RULE = Bug(
+    "BUG: the gradient calls s2sad.runtime.matmul_adjoint_a/_b or dot_adjoint_a/_b, which "
+    "have no derivative rule: hessian(lambda A, B: np.sum(A.T @ B)) raises "
+    "NoDerivativeRuleError", s2sad.NoDerivativeRuleError)
+ADD_AT = Bug(
+    "BUG: the gradient of repeated/fancy/mask indexing is `np.add.at(dx, idx, da)`, an "
+    "expression statement the second pass refuses: hessian(lambda x: "
+    "np.sum(x[[0, 0, 1]] ** 2)) raises UnsupportedSyntaxError", s2sad.UnsupportedSyntaxError)
+IS_NONE = Bug(
+    "BUG: the gradient of math.log(a, c) contains `c is None`, which the second pass "
+    "refuses (UnsupportedSyntaxError: chained comparisons and `in`/`is`)",
+    s2sad.UnsupportedSyntaxError)
+POPPED_INDEX = Bug(
+    "BUG: an index read back from the tape (`i = tape.pop()`) is taken for a possible index "
+    "array, so `dx[i] += ...` in the gradient is refused (UnsupportedSyntaxError: writing "
+    "through an index array); e.g. a while loop over x[i] or two loops sharing the index i",
+    s2sad.UnsupportedSyntaxError)
+SHARED_ADJOINT = Bug(
+    "BUG: the gradient of an element-write loop `c[i] = c[i - 1] ...` or `c[i] *= ...` "
+    "updates dc in place while another adjoint shares its array; the second pass refuses "
+    "it (UnsupportedSyntaxError)", s2sad.UnsupportedSyntaxError)
+POWER_NAN = Bug(
+    "BUG: the Hessian of np.sum(np.maximum(w, 0.0) ** b) is NaN where w < 0 "
+    "(0 * 0 ** (b - 2) = 0 * inf); the true value is 0, and the gradient itself treats "
+    "0 ** b carefully", AssertionError)
+POSITIONAL_ONLY = Bug(
+    "BUG: grad(grad(f)) of a function with positional-only parameters generates "
+    "`def grad_grad_f(a, b=1.0, /, c, df, dda_1=1.0)`: an internal SyntaxError", SyntaxError)
+TUPLE_OF_ONE = Bug(
+    "BUG: hessian(f, wrt=(0,)) crashes: IndexError (array argument) or TypeError 'float' "
+    "object is not iterable (float); grad/jvp/vjp/jacobian accept a tuple of one",
+    (IndexError, TypeError))
+HVP_TUPLE_OF_ONE = Bug(
+    "BUG: hvp(f, wrt=(0,))(x, (v,)) returns a bare array, not a tuple of one as "
+    "grad/vjp/jacobian do for a tuple wrt", AssertionError)
+WRONG_REFUSAL = Bug(
+    "BUG: grad(grad(f)) of an array-valued gradient raises UnsupportedSyntaxError "
+    "'differentiating a generated gradient (grad of grad) is not supported yet ... "
+    "s2sad.hessian is planned' instead of NonScalarOutputError (api._refusal re-parses "
+    "the GradientFunction)", s2sad.UnsupportedSyntaxError)
+
+HESSIAN_BUGS = {
+    "transpose_matmul": MATMUL_RULE, "products_mixed": MATMUL_RULE,
+    "dot_scalar_vector": MATMUL_RULE, "reduction_then_matmul": MATMUL_RULE,
+    "constant_arrays": MATMUL_RULE, "loops-rnn_with_loss": MATMUL_RULE,
+    "index_repeated_fancy": ADD_AT, "index_embedding_rows": ADD_AT,
+    "index_negative_repeated": ADD_AT, "index_fancy_and_slice": ADD_AT,
+    "index_by_integer_argument": ADD_AT, "index_boolean_mask": ADD_AT,
+    "math_log_variable_base": IS_NONE,
+    "loops-range_negative_step_two": POPPED_INDEX, "loops-while_index_counter": POPPED_INDEX,
+    "loops-while_break": POPPED_INDEX, "loops-while_continue": POPPED_INDEX,
+    "loops-write_ones_multiply": SHARED_ADJOINT, "loops-write_np_copy_cumprod": SHARED_ADJOINT,
+    "loops-write_read_previous": SHARED_ADJOINT,
+    "relu_power_learned_exponent": POWER_NAN,
+}
+
+GRAD_GRAD_BUGS = {
+    "positional_only": POSITIONAL_ONLY,
+    "dot_scalar_vector": MATMUL_RULE,
+    "math_log_variable_base": IS_NONE,
+}
+
+# -- the corpora ---------------------------------------------------------------------------
+
+ALL = [(fn, inputs_for, fn.__name__) for fn in corpus.FUNCTIONS] + \
+    [(fn, loop_inputs_for, f"loops-{fn.__name__}") for fn in corpus_loops.FUNCTIONS]
+
+
+def _cases(select=lambda inputs: True, bugs=HESSIAN_BUGS):
+    cases = []
+    for fn, make, case_id in ALL:
+        if not select(make(fn)):
+            continue
+        marks = [bugs[case_id].mark()] if case_id in bugs else []
+        cases.append(pytest.param(fn, make, id=case_id, marks=marks))
+    return cases
+
+
+def _is_scalar(value):
+    return not isinstance(value, np.ndarray)
+
+
+def _scalar_params(inputs):
+    return [p for p in inputs.float_params if _is_scalar(inputs.values[p])]
+
+
+HESSIAN_CASES = _cases(lambda inputs: bool(inputs.float_params))
+TUPLE_CASES = _cases(lambda inputs: len(inputs.float_params) >= 2)
+SCALAR_CASES = _cases(lambda inputs: bool(_scalar_params(inputs)), bugs=GRAD_GRAD_BUGS)
+# a sample for hvp: every fifth function of each corpus
+HVP_CASES = HESSIAN_CASES[::5]
+
+
+# -- differences of the gradient ------------------------------------------------------------
+
+
+def _fresh(values):
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in values.items()}
+
+
+def _stencil(at, shifted, eps=EPS):
+    """The 4-point central difference of `at` (a list of arrays) along `shifted`."""
+    plus, minus = at(shifted(eps)), at(shifted(-eps))
+    plus2, minus2 = at(shifted(2 * eps)), at(shifted(-2 * eps))
+    return [(8 * (p - m) - (p2 - m2)) / (12 * eps)
+            for p, m, p2, m2 in zip(plus, minus, plus2, minus2)]
+
+
+def _gradient_at(fn, inputs, params):
+    """values -> [grad_k as a float array for k in params], gradient by s2sad.grad."""
+    df = s2sad.grad(fn, wrt=tuple(inputs.wrt_spec(p) for p in params))
+
+    def at(values):
+        return [np.asarray(g, dtype=float) for g in call_by_name(df, values)]
+    return at
+
+
+def differences_of_grad(fn, inputs, params, along):
+    """d grad_k / d along for each k in params, shaped x_k.shape + x_along.shape."""
+    gradient = _gradient_at(fn, inputs, params)
+    x = inputs.values[along]
+
+    def at(value):
+        values = _fresh(inputs.values)
+        values[along] = value
+        return gradient(values)
+
+    blocks = [np.zeros(np.shape(inputs.values[p]) + np.shape(x)) for p in params]
+    for index in np.ndindex(np.shape(x)):
+        def shifted(step, index=index):
+            if _is_scalar(x):
+                return x + step
+            probe = x.copy()
+            probe[index] += step
+            return probe
+        for block, column in zip(blocks, _stencil(at, shifted)):
+            block[(Ellipsis,) + index] = column
+    return blocks
+
+
+def differences_along(fn, inputs, params, directions):
+    """(grad(x + e v) - grad(x - e v)) / 2e, 4-point: the Hessian-vector product."""
+    gradient = _gradient_at(fn, inputs, params)
+
+    def at(step):
+        values = _fresh(inputs.values)
+        for p, d in zip(params, directions):
+            values[p] = values[p] + step * d
+        return gradient(values)
+    return _stencil(at, lambda step: step)
+
+
+def _direction(name, value):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    if isinstance(value, np.ndarray):
+        return rng.uniform(-1.0, 1.0, size=value.shape)
+    return float(rng.uniform(-1.0, 1.0))
+
+
+def _assert_kind(result, value, what):
+    """A float for a Python float, a float64 array of the right shape for an array."""
+    shape = np.shape(value) + np.shape(value)
+    assert np.shape(result) == shape, f"{what}: shape {np.shape(result)}, expected {shape}"
+    if type(value) is float:
+        assert type(result) is float, f"{what}: {type(result).__name__} for a float"
+    elif np.ndim(value) > 0:
+        assert type(result) is np.ndarray and result.dtype == np.float64, \
+            f"{what}: {type(result).__name__} {getattr(result, 'dtype', '')}"
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+# -- small functions of the tests below --------------------------------------------------------
+
+
+def cube(x):
+    return np.sum(x ** 3)
+
+
+def quartic(a):
+    return a ** 4 + np.sin(a)
+
+
+def total(A, B):
+    return np.sum(A @ B)
+
+
+# -- the Hessian of every corpus function ---------------------------------------------------
+
+
+def test_the_corpora_are_covered():
+    assert len(HESSIAN_CASES) == len(corpus.FUNCTIONS) + len(corpus_loops.FUNCTIONS)
+    assert len(TUPLE_CASES) >= 50 and len(SCALAR_CASES) >= 50 and len(HVP_CASES) >= 40
+    known = {p.id for p in HESSIAN_CASES} | {p.id for p in SCALAR_CASES}
+    assert set(HESSIAN_BUGS) | set(GRAD_GRAD_BUGS) <= known
+    # the docstring's claim: no first float parameter is large, so none is skipped
+    sizes = [np.size(make(fn).values[make(fn).float_params[0]]) for fn, make, _ in ALL]
+    assert max(sizes) <= 20
+
+
+@pytest.mark.parametrize("fn, make_inputs", HESSIAN_CASES)
+def test_hessian_matches_differences_of_grad(fn, make_inputs):
+    inputs = make_inputs(fn)
+    name = inputs.float_params[0]
+    before = copy.deepcopy(inputs.values)
+    H = s2sad.hessian(fn, wrt=inputs.wrt_spec(name))(*inputs.args, **inputs.kwargs)
+    for k, v in before.items():
+        np.testing.assert_array_equal(inputs.values[k], v, err_msg=f"{k} was changed")
+    _assert_kind(H, inputs.values[name], f"d2/d{name}2")
+    assert np.all(np.isfinite(H)), H
+    [expected] = differences_of_grad(fn, inputs, [name], name)
+    np.testing.assert_allclose(H, expected, rtol=RTOL, atol=ATOL)
+    # a Hessian is symmetric
+    size = int(np.size(inputs.values[name]))
+    square = np.reshape(H, (size, size))
+    np.testing.assert_allclose(square, square.T, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("fn, make_inputs", TUPLE_CASES)
+def test_tuple_hessian_blocks_match_differences_and_are_symmetric(fn, make_inputs):
+    inputs = make_inputs(fn)
+    params = inputs.float_params
+    wrt = tuple(inputs.wrt_spec(p) for p in params)
+    H = s2sad.hessian(fn, wrt=wrt)(*inputs.args, **inputs.kwargs)
+    assert type(H) is tuple and len(H) == len(params)
+    for row in H:
+        assert type(row) is tuple and len(row) == len(params)
+    shapes = {p: np.shape(inputs.values[p]) for p in params}
+    for j, along in enumerate(params):
+        expected = differences_of_grad(fn, inputs, params, along)
+        for i, p in enumerate(params):
+            block = H[i][j]
+            assert np.shape(block) == shapes[p] + shapes[along], (p, along, np.shape(block))
+            np.testing.assert_allclose(block, expected[i], rtol=RTOL, atol=ATOL,
+                                       err_msg=f"d grad_{p} / d {along}")
+    for i, p in enumerate(params):
+        for j, q in enumerate(params):
+            n_p, n_q = int(np.prod(shapes[p], dtype=int)), int(np.prod(shapes[q], dtype=int))
+            np.testing.assert_allclose(np.reshape(H[i][j], (n_p, n_q)),
+                                       np.reshape(H[j][i], (n_q, n_p)).T,
+                                       rtol=1e-9, atol=1e-9, err_msg=f"H[{p}][{q}]")
+
+
+def test_tuple_hessian_of_two_scalars_is_floats():
+    """Lecture 2.10, sin(a + b) / (a b): a 2x2 tuple of floats, the closed form."""
+    a, b = 0.7, 1.6
+    H = s2sad.hessian(corpus.lecture_sin_ratio, wrt=(0, 1))(a, b)
+    assert [[type(h) for h in row] for row in H] == [[float, float], [float, float]]
+    s, c, p = math.sin(a + b), math.cos(a + b), a * b
+    # f = s / p;  f_a = c / p - s b / p^2, and so on
+    f_aa = -s / p - 2 * c * b / p ** 2 + 2 * s * b * b / p ** 3
+    f_bb = -s / p - 2 * c * a / p ** 2 + 2 * s * a * a / p ** 3
+    f_ab = -s / p - c * (a + b) / p ** 2 - s / p ** 2 + 2 * s * a * b / p ** 3
+    np.testing.assert_allclose([[H[0][0], H[0][1]], [H[1][0], H[1][1]]],
+                               [[f_aa, f_ab], [f_ab, f_bb]], rtol=1e-12)
+
+
+def test_tuple_hessian_blocks_of_a_scalar_and_arrays():
+    """linear_regression_bias(w, a, X, Y): blocks of shapes (4, 4), (4,), (4, 5, 4), (), ..."""
+    fn = corpus.linear_regression_bias
+    inputs = inputs_for(fn)
+    w, a, X, Y = inputs.args
+    H = s2sad.hessian(fn, wrt=(0, 1, 2))(*inputs.args)
+    shapes = [[np.shape(block) for block in row] for row in H]
+    assert shapes == [[(4, 4), (4,), (4, 5, 4)],
+                      [(4,), (), (5, 4)],
+                      [(5, 4, 4), (5, 4), (5, 4, 5, 4)]]
+    assert type(H[1][1]) is float
+    # mean((X w + a - Y)^2): d2/dw2 = 2 X^T X / m, d2/da2 = 2, d2/dw da = 2 X^T 1 / m
+    m = len(Y)
+    np.testing.assert_allclose(H[0][0], 2 * X.T @ X / m, rtol=1e-12)
+    np.testing.assert_allclose(H[1][1], 2.0, rtol=1e-12)
+    np.testing.assert_allclose(H[0][1], 2 * X.sum(axis=0) / m, rtol=1e-12)
+    np.testing.assert_allclose(H[1][0], H[0][1], rtol=1e-12)
+    np.testing.assert_allclose(H[0][2], np.moveaxis(H[2][0], -1, 0), rtol=1e-12)
+    np.testing.assert_allclose(H[1][2], H[2][1], rtol=1e-12)
+
+
+@TUPLE_OF_ONE.mark()
+@pytest.mark.parametrize("x", [np.array([0.5, 0.6]), 0.5], ids=["array", "float"])
+def test_hessian_with_a_tuple_of_one(x):
+    H = s2sad.hessian(cube, wrt=(0,))(x)
+    assert type(H) is tuple and len(H) == 1 and type(H[0]) is tuple and len(H[0]) == 1
+    np.testing.assert_allclose(H[0][0], np.diag(6 * np.atleast_1d(x)).reshape(
+        np.shape(x) + np.shape(x)), rtol=1e-12)
+
+
+# -- Hessian-vector products -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, make_inputs", HVP_CASES)
+def test_hvp_is_hessian_times_v(fn, make_inputs):
+    inputs = make_inputs(fn)
+    name = inputs.float_params[0]
+    x = inputs.values[name]
+    v = _direction(f"{fn.__name__}.{name}", x)
+    wrt = inputs.wrt_spec(name)
+    Hv = s2sad.hvp(fn, wrt=wrt)(*inputs.args, v, **inputs.kwargs)
+    assert np.shape(Hv) == np.shape(x)
+    if type(x) is float:
+        assert type(Hv) is float
+    H = s2sad.hessian(fn, wrt=wrt)(*inputs.args, **inputs.kwargs)
+    size = int(np.size(x))
+    expected = np.reshape(H, (size, size)) @ np.reshape(v, size)
+    np.testing.assert_allclose(np.reshape(Hv, size), expected, rtol=1e-9, atol=1e-12)
+    [along] = differences_along(fn, inputs, [name], [v])
+    np.testing.assert_allclose(Hv, along, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("fn", [corpus.linear_regression_bias, corpus.lecture_sin_ratio,
+                                corpus.scalar_arctan2_hypot, corpus_loops.horner],
+                         ids=lambda fn: fn.__name__)
+def test_hvp_with_a_tuple(fn):
+    make = loop_inputs_for if fn in corpus_loops.FUNCTIONS else inputs_for
+    inputs = make(fn)
+    params = inputs.float_params
+    wrt = tuple(inputs.wrt_spec(p) for p in params)
+    vs = tuple(_direction(f"{fn.__name__}.{p}", inputs.values[p]) for p in params)
+    Hv = s2sad.hvp(fn, wrt=wrt)(*inputs.args, vs, **inputs.kwargs)
+    assert type(Hv) is tuple and len(Hv) == len(params)
+    H = s2sad.hessian(fn, wrt=wrt)(*inputs.args, **inputs.kwargs)
+    along = differences_along(fn, inputs, params, vs)
+    for i, p in enumerate(params):
+        assert np.shape(Hv[i]) == np.shape(inputs.values[p])
+        n_i = int(np.size(inputs.values[p]))
+        expected = sum(np.reshape(H[i][j], (n_i, -1)) @ np.reshape(vs[j], -1)
+                       for j in range(len(params)))
+        np.testing.assert_allclose(np.reshape(Hv[i], n_i), expected, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(Hv[i], along[i], rtol=RTOL, atol=ATOL)
+
+
+def test_hvp_rejects_a_wrong_direction():
+    x = np.array([0.5, 0.6, 0.7])
+    with pytest.raises(s2sad.ArgumentError):
+        s2sad.hvp(corpus.seed002_vector, wrt=0)(x, np.ones(4))
+    with pytest.raises(s2sad.ArgumentError):
+        s2sad.hvp(corpus.lecture_sin_ratio, wrt=(0, 1))(0.7, 1.6, (1.0,))
+
+
+@HVP_TUPLE_OF_ONE.mark()
+def test_hvp_with_a_tuple_of_one_returns_a_tuple():
+    x = np.array([0.5, 0.6])
+    Hv = s2sad.hvp(cube, wrt=(0,))(x, (np.ones(2),))
+    assert type(Hv) is tuple and len(Hv) == 1
+    np.testing.assert_allclose(Hv[0], 6 * x, rtol=1e-12)
+
+
+# -- grad(grad(f)) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, make_inputs", SCALAR_CASES)
+def test_grad_of_grad_matches_differences_of_grad(fn, make_inputs):
+    inputs = make_inputs(fn)
+    name = _scalar_params(inputs)[0]
+    wrt = inputs.wrt_spec(name)
+    x = inputs.values[name]
+    before = copy.deepcopy(inputs.values)
+    second = s2sad.grad(s2sad.grad(fn, wrt=wrt), wrt=wrt)(*inputs.args, **inputs.kwargs)
+    for k, v in before.items():
+        np.testing.assert_array_equal(inputs.values[k], v, err_msg=f"{k} was changed")
+    assert type(second) is type(x), f"{type(second).__name__} for a {type(x).__name__}"
+    [expected] = differences_of_grad(fn, inputs, [name], name)
+    np.testing.assert_allclose(second, expected, rtol=RTOL, atol=ATOL)
+    # reverse over reverse agrees with forward over reverse to rounding
+    H = s2sad.hessian(fn, wrt=wrt)(*inputs.args, **inputs.kwargs)
+    np.testing.assert_allclose(second, H, rtol=1e-9, atol=1e-12)
+
+
+CROSS = [(corpus.lecture_sin_ratio, (0.7, 1.6)),
+         (corpus.scalar_power_both_active, (0.7, 1.6)),
+         (corpus.scalar_arithmetic, (0.7, 1.6)),
+         (corpus_loops.if_elif_else_outside_loop, None)]
+
+
+@pytest.mark.parametrize("fn, args", CROSS, ids=[fn.__name__ for fn, _ in CROSS])
+def test_cross_derivatives_of_two_argument_functions(fn, args):
+    if args is None:
+        inputs = loop_inputs_for(fn)
+        args = tuple(inputs.args)
+    else:
+        inputs = inputs_for(fn)
+        assert tuple(inputs.args[:2]) == args
+    assert all(type(a) is float for a in args[:2])
+    ab = s2sad.grad(s2sad.grad(fn, wrt=0), wrt=1)(*args)
+    ba = s2sad.grad(s2sad.grad(fn, wrt=1), wrt=0)(*args)
+    by_name = s2sad.grad(s2sad.grad(fn, wrt=inputs.positional[0]),
+                         wrt=inputs.positional[1])(*args)
+    assert type(ab) is float and type(ba) is float
+    a_name, b_name = inputs.positional[:2]
+    [expected] = differences_of_grad(fn, inputs, [a_name], b_name)
+    np.testing.assert_allclose(ab, expected, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(ba, ab, rtol=1e-10, atol=1e-12)
+    assert by_name == ab
+    H = s2sad.hessian(fn, wrt=(0, 1))(*args)
+    np.testing.assert_allclose(H[0][1], ab, rtol=1e-10, atol=1e-12)
+
+
+def test_cross_derivative_has_the_closed_form():
+    """d2/da db of a ** b is a ** (b - 1) (1 + b log a)."""
+    a, b = 0.7, 1.6
+    ab = s2sad.grad(s2sad.grad(corpus.scalar_power_both_active, wrt=0), wrt=1)(a, b)
+    assert ab == pytest.approx(a ** (b - 1) * (1 + b * math.log(a)), rel=1e-12)
+
+
+def test_grad_of_grad_of_grad_is_the_third_derivative():
+    third = s2sad.grad(s2sad.grad(s2sad.grad(quartic)))(0.7)
+    assert type(third) is float
+    assert third == pytest.approx(24 * 0.7 - math.cos(0.7), rel=1e-12)
+
+
+def test_grad_of_grad_of_seed002_has_the_closed_form():
+    """f = exp(u) + sin(u), u = e^x + e^2x: f'' = (e^u - sin u) u'^2 + (e^u + cos u) u''."""
+    x = 0.5
+    u = math.exp(x) + math.exp(2 * x)
+    du = math.exp(x) + 2 * math.exp(2 * x)
+    ddu = math.exp(x) + 4 * math.exp(2 * x)
+    expected = (math.exp(u) - math.sin(u)) * du ** 2 + (math.exp(u) + math.cos(u)) * ddu
+    for fn in (corpus.seed002, corpus.seed002_lowered):
+        assert s2sad.grad(s2sad.grad(fn))(x) == pytest.approx(expected, rel=1e-12)
+        assert s2sad.hessian(fn)(x) == pytest.approx(expected, rel=1e-12)
+        assert s2sad.hvp(fn)(x, 2.0) == pytest.approx(2 * expected, rel=1e-12)
+
+
+def test_grad_of_grad_of_a_numpy_scalar_is_a_numpy_scalar():
+    """numpy_scalar_input(r, a) = sin(r) a + r^2: d2/dr2 = 2 - sin(r) a, an np.float64."""
+    r, a = np.float64(0.9), 0.7
+    second = s2sad.grad(s2sad.grad(corpus.numpy_scalar_input))(r, a)
+    assert type(second) is np.float64
+    assert second == pytest.approx(2 - math.sin(0.9) * a, rel=1e-12)
+
+
+def test_unoptimized_second_derivatives_agree():
+    fn = corpus_loops.horner
+    inputs = loop_inputs_for(fn)
+    name = _scalar_params(inputs)[0]
+    wrt = inputs.wrt_spec(name)
+    fast = s2sad.grad(s2sad.grad(fn, wrt=wrt), wrt=wrt)(*inputs.args)
+    plain = s2sad.grad(s2sad.grad(fn, wrt=wrt, optimize=False), wrt=wrt,
+                       optimize=False)(*inputs.args)
+    np.testing.assert_allclose(plain, fast, rtol=1e-12)
+    H = s2sad.hessian(fn, wrt=0)(*inputs.args)
+    H_plain = s2sad.hessian(fn, wrt=0, optimize=False)(*inputs.args)
+    np.testing.assert_allclose(H_plain, H, rtol=1e-12, atol=1e-14)
+
+
+@WRONG_REFUSAL.mark()
+def test_grad_of_an_array_gradient_is_refused_as_non_scalar():
+    A = np.arange(1.0, 13.0).reshape(3, 4) / 10
+    with pytest.raises(s2sad.NonScalarOutputError):
+        s2sad.grad(s2sad.grad(total, wrt=0), wrt=1)(A, A.T.copy())
+
+
+# -- Rosenbrock ----------------------------------------------------------------------------
+
+
+def rosenbrock(x, y):
+    """The two-variable banana: (1 - x)^2 + 100 (y - x^2)^2."""
+    return (1.0 - x) ** 2 + 100.0 * (y - x ** 2) ** 2
+
+
+def rosenbrock_nd(x):
+    """sum_i 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2, with slices."""
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_loop(x):
+    """The same sum in a for loop over the indices."""
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def rosenbrock_hessian(x):
+    n = len(x)
+    H = np.zeros((n, n))
+    for i in range(n - 1):
+        H[i, i] += 1200.0 * x[i] ** 2 - 400.0 * x[i + 1] + 2.0
+        H[i + 1, i + 1] += 200.0
+        H[i, i + 1] -= 400.0 * x[i]
+        H[i + 1, i] -= 400.0 * x[i]
+    return H
+
+
+def test_rosenbrock_two_variables():
+    x, y = -1.2, 1.0
+    H = s2sad.hessian(rosenbrock, wrt=(0, 1))(x, y)
+    expected = [[1200 * x ** 2 - 400 * y + 2, -400 * x], [-400 * x, 200.0]]
+    assert [[type(h) for h in row] for row in H] == [[float, float], [float, float]]
+    np.testing.assert_allclose(H, expected, rtol=1e-12)
+    np.testing.assert_allclose(s2sad.hessian(rosenbrock, wrt=0)(x, y), expected[0][0],
+                               rtol=1e-12)
+    np.testing.assert_allclose(s2sad.grad(s2sad.grad(rosenbrock, wrt=0), wrt=0)(x, y),
+                               expected[0][0], rtol=1e-12)
+    np.testing.assert_allclose(s2sad.grad(s2sad.grad(rosenbrock, wrt=0), wrt=1)(x, y),
+                               expected[0][1], rtol=1e-12)
+    np.testing.assert_allclose(s2sad.grad(s2sad.grad(rosenbrock, wrt="y"), wrt="y")(x, y),
+                               200.0, rtol=1e-12)
+    hv = s2sad.hvp(rosenbrock, wrt=(0, 1))(x, y, (1.0, -2.0))
+    np.testing.assert_allclose(hv, np.array(expected) @ [1.0, -2.0], rtol=1e-12)
+    # at the minimum (1, 1) the Hessian is [[802, -400], [-400, 200]]: positive definite
+    H_min = np.array(s2sad.hessian(rosenbrock, wrt=(0, 1))(1.0, 1.0))
+    np.testing.assert_allclose(H_min, [[802.0, -400.0], [-400.0, 200.0]], rtol=1e-12)
+    assert np.all(np.linalg.eigvalsh(H_min) > 0)
+
+
+@pytest.mark.parametrize("fn", [rosenbrock_nd, rosenbrock_loop], ids=["slices", "loop"])
+def test_rosenbrock_n_dimensions(fn):
+    x = np.array([-1.2, 1.0, 0.8, 1.3, 0.4])
+    H = s2sad.hessian(fn)(x)
+    assert type(H) is np.ndarray and H.shape == (5, 5)
+    np.testing.assert_allclose(H, rosenbrock_hessian(x), rtol=1e-12, atol=1e-10)
+    v = np.array([0.3, -0.1, 0.7, 0.2, -0.5])
+    np.testing.assert_allclose(s2sad.hvp(fn)(x, v), rosenbrock_hessian(x) @ v,
+                               rtol=1e-12, atol=1e-10)
+    # Newton's method from near the minimum (1, ..., 1) converges quadratically
+    x = np.ones(5) + 0.01 * v
+    errors = []
+    for _ in range(4):
+        x = x - np.linalg.solve(s2sad.hessian(fn)(x), s2sad.grad(fn)(x))
+        errors.append(np.linalg.norm(x - 1.0))
+    assert errors[1] < 1e-4 and errors[2] < 1e-6 and errors[3] < 1e-12, errors
+
+
+# -- while loops with a break ----------------------------------------------------------------
+
+
+def while_break_scalar(a):
+    """Multiply-and-add until the value exceeds 4: the trip count depends on a."""
+    s = a
+    k = 0
+    while True:
+        s = s * a + 0.5
+        k = k + 1
+        if s > 4.0:
+            break
+    return s * k
+
+
+def _while_break_closed_form(a):
+    """while_break_scalar(a) with the trip count found numerically, then differentiated."""
+    s, k = a, 0
+    while True:
+        s, k = s * a + 0.5, k + 1
+        if s > 4.0:
+            break
+    # s_k = a^(k+1) + 0.5 (a^(k-1) + ... + 1)
+    coeffs = np.zeros(k + 2)
+    coeffs[0] = 1.0            # a^(k+1), highest power first
+    coeffs[2:] = 0.5
+    return k * np.polyval(np.polyder(coeffs, 2), a)
+
+
+@pytest.mark.parametrize("a", [1.3, 1.1, 2.5])
+def test_while_with_break_on_a_scalar(a):
+    expected = _while_break_closed_form(a)
+    second = s2sad.grad(s2sad.grad(while_break_scalar))(a)
+    assert type(second) is float
+    assert second == pytest.approx(expected, rel=1e-12)
+    assert s2sad.hessian(while_break_scalar)(a) == pytest.approx(expected, rel=1e-12)
+    inputs = inputs_for(while_break_scalar)
+    inputs.values["a"] = a
+    [fd] = differences_of_grad(while_break_scalar, inputs, ["a"], "a")
+    assert second == pytest.approx(float(fd), rel=RTOL)
+
+
+def test_for_loop_with_break():
+    fn = corpus_loops.for_break_on_value
+    inputs = loop_inputs_for(fn)
+    (x,) = inputs.args
+    H = s2sad.hessian(fn)(x)
+    # s = sum of v * v before the first v > 1.05: 2 on those diagonal entries
+    stop = next(i for i, v in enumerate(x) if v > 1.05)
+    expected = np.diag([2.0 if i < stop else 0.0 for i in range(len(x))])
+    np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
+
+
+@POPPED_INDEX.mark()
+def test_while_true_with_break_over_a_vector():
+    """corpus_loops.while_break: s += x[i] ** 2 until s > 1.5, return s * x[0]."""
+    fn = corpus_loops.while_break
+    (x,) = loop_inputs_for(fn).args
+    H = s2sad.hessian(fn)(x)
+    s, stop = 0.0, 0
+    while True:
+        s, stop = s + x[stop] ** 2, stop + 1
+        if s > 1.5:
+            break
+    # f = s x0, s = sum_{i < stop} x_i^2
+    expected = np.zeros((len(x), len(x)))
+    for i in range(stop):
+        expected[i, i] += 2 * x[0]
+        expected[0, i] += 2 * x[i]
+        expected[i, 0] += 2 * x[i]
+    np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
