@@ -25,9 +25,10 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set
 import gast
 import numpy as np
 
+from . import runtime
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
-from .lower import (VIEW_FUNCTIONS, Lowered, is_local, is_push_statement, is_store,
+from .lower import (TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_push_statement, is_store,
                     local_names_in, op_key,
                     op_operands, stored_name, walk_statements)
 
@@ -243,6 +244,9 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
 def _result_class(value: gast.AST, shape_rule, class_of) -> Any:
     key = op_key(value)
     operands = op_operands(value)
+    if key in _SHAPED_LIKE and isinstance(value, gast.Call) and \
+            len(value.args) > _SHAPED_LIKE[key]:
+        return class_of(value.args[_SHAPED_LIKE[key]])
     kind = "copy" if key is None else shape_rule(key, value)
     if kind == "copy" or kind == "unary" and len(operands) >= 1:
         return class_of(operands[0])
@@ -292,6 +296,8 @@ def _int_valued(value: gast.AST, ints) -> bool:
         callee = get_anno(value.func, "resolved")
         if callee in (len, int, np.size, np.ndim):
             return True
+        if callee is TAPE_POP:
+            return True  # i = tape.pop() gives i back a value its other bindings gave
         if callee in (min, max):
             return all(_int_valued(a, ints) for a in value.args)
     return False
@@ -300,6 +306,16 @@ def _int_valued(value: gast.AST, ints) -> bool:
 # -- ranks -----------------------------------------------------------------------
 
 _CREATORS = {np.zeros, np.ones, np.empty, np.full}
+# generated code's helpers return an array shaped like one of their operands (the
+# one at this position): read back for a second derivative, they keep shapes known
+_SHAPED_LIKE = {runtime.unsum: 1, runtime.unbroadcast: 1, runtime.broadcast_like: 1,
+                runtime.zeros_like: 0, runtime.unindex: 1, runtime.matmul_adjoint_a: 1,
+                runtime.matmul_adjoint_b: 2, runtime.dot_adjoint_a: 1,
+                runtime.dot_adjoint_b: 2}
+# reorderings: the result has the operand's number of axes (x.T, np.flip(x), ...)
+_SAME_RANK = {np.transpose, np.swapaxes, np.moveaxis, np.rollaxis, np.flip, np.fliplr,
+              np.flipud, np.rot90, np.roll, np.sort, np.cumsum, np.cumprod, np.tril,
+              np.triu, np.fft.fftshift, np.fft.ifftshift, np.partition}
 _LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy, np.asarray,
          np.array}
 
@@ -417,6 +433,11 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
     if key in _LIKE and isinstance(value, gast.Call) and len(value.args) == 1 \
             and not value.keywords:
         return operands[0]
+    if key in _SAME_RANK and operands:
+        return operands[0]
+    if key in _SHAPED_LIKE and isinstance(value, gast.Call) and \
+            len(value.args) > _SHAPED_LIKE[key]:
+        return operands[_SHAPED_LIKE[key]]
     if key in (len, int, float):
         return 0
     kind = shape_rule(key, value)
@@ -537,8 +558,8 @@ def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],
     """c[i] = e needs an index that picks each element once: integers and slices.
     (An index array may repeat an element; NumPy keeps only the last write.)"""
     for stmt in walk_statements(lowered.body):
-        if not is_store(stmt):
-            continue
+        if not is_store(stmt) or get_anno(stmt, "scatter"):
+            continue  # (np.add.at read back from generated code adds at repeats)
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
         parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
         numbers = lowered.int_names | {n for n, r in ranks.items() if r == 0}

@@ -16,6 +16,7 @@ KEYS = frozenset({
     "location",   # errors.Location of the user construct, for late diagnostics
     "atom",       # a subscript read in place inside a loop or branch (a[i])
     "augmented",  # a statement lowered from `x op= e` (the user name x)
+    "scatter",    # c[index] += e read back from np.add.at(c, index, e): indices repeat
 })
 
 

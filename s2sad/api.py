@@ -122,9 +122,18 @@ class GradientFunction:
         grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
 
+    def _differentiated(self) -> frontend.Parsed:
+        """The function this transform differentiates, as parsed source (for a
+        derivative of a derivative, the inner generated code)."""
+        if self._parsed is not None:
+            return self._parsed
+        if isinstance(self.fn, GradientFunction):
+            return frontend.parse_function((self.fn._last or self.fn.compiled).function)
+        return frontend.parse_function(self.fn)
+
     def _refusal(self, exc: Exception) -> S2SADError:
         """What a check in the generated code found, as a located S2SADError."""
-        parsed = self._parsed or frontend.parse_function(self.fn)
+        parsed = self._differentiated()
         if isinstance(exc, UnsupportedShapes):
             return NoDerivativeRuleError(
                 f"no derivative for {exc}", parsed.locate(parsed.func),
@@ -564,14 +573,21 @@ def _number_if_scalar(block: np.ndarray) -> Any:
 
 
 def _tangent_like(t: Any, x: Any, param: str) -> Any:
-    """A tangent (or cotangent) shaped and typed like the value it goes with."""
+    """A tangent (or cotangent) shaped and typed like the value it goes with; a fresh
+    array, so the caller's is never handed back or written."""
+    if not isinstance(t, (numbers.Real, np.ndarray, np.generic)) or \
+            isinstance(t, (bool, np.bool_)) or \
+            isinstance(t, np.ndarray) and not np.issubdtype(t.dtype, np.number):
+        raise ArgumentError(f"the tangent for {param!r} is a {type(t).__name__}; pass a "
+                            "float or a float array shaped like the argument",
+                            hint="e.g. np.ones_like(x)")
     if np.shape(t) != np.shape(x):
         raise ArgumentError(f"the tangent for {param!r} has shape {np.shape(t)}, the "
                             f"argument {np.shape(x)}",
                             hint="pass a tangent of the argument's shape")
     if isinstance(x, np.ndarray):
-        return np.asarray(t, dtype=np.result_type(x, np.float32)
-                          if np.issubdtype(x.dtype, np.inexact) else float)
+        return np.array(t, dtype=np.result_type(x, np.float32)
+                        if np.issubdtype(x.dtype, np.inexact) else float)
     return float(t)
 
 
@@ -601,7 +617,7 @@ def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
                 tangents = [unit if k == j else _zero_tangent(i) for k, i in enumerate(inputs)]
                 columns = along(*args, tangents[0] if along.single else tuple(tangents),
                                 **kwargs)[1]
-                columns = (columns,) if along.single else columns
+                columns = (columns,) if len(inputs) == 1 else columns  # wrt=(0,) too
                 for i, column in enumerate(columns):
                     blocks[i][j].append(np.asarray(column, dtype=float))
         result = tuple(tuple(
@@ -633,7 +649,9 @@ def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     along = JVPFunction(GradientFunction(f, wrt, optimize=optimize), wrt, optimize=optimize)
 
     def hessian_vector_product(*args: Any, **kwargs: Any) -> Any:
-        return along(*args, **kwargs)[1]
+        product = along(*args, **kwargs)[1]
+        # the gradient code returns one array for one argument, even for wrt=(0,)
+        return (product,) if len(along.wrt_names) == 1 and not along.single else product
 
     functools.update_wrapper(hessian_vector_product, f, updated=())
     return hessian_vector_product

@@ -69,6 +69,8 @@ def function_source(func: gast.FunctionDef) -> str:
     marked = _with_comment_markers(func)
     tree = _SignedConstants().visit(gast.gast_to_ast(marked))
     text = astor.to_source(tree)
+    if tree.args.posonlyargs and tree.args.defaults:
+        text = _signature_fixed(text, tree)
     out = []
     for line in text.splitlines():
         stripped = line.strip()
@@ -79,6 +81,15 @@ def function_source(func: gast.FunctionDef) -> str:
         else:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+def _signature_fixed(text: str, tree: ast.FunctionDef) -> str:
+    """astor misplaces the defaults of a signature with positional-only parameters
+    (`def f(a, b=1.0, /, c, d)`): the signature is written by ast.unparse instead."""
+    head = f"def {tree.name}("
+    start = text.index(head) + len(head)
+    end = text.index("):\n", start)
+    return text[:start] + ast.unparse(tree.args) + text[end:]
 
 
 def _with_comment_markers(func: gast.FunctionDef) -> gast.FunctionDef:
@@ -98,8 +109,22 @@ def _mark_block(body: List[gast.stmt]) -> List[gast.stmt]:
             stmt = copy.copy(stmt)
             stmt.body = _mark_block(stmt.body)
             stmt.orelse = _mark_block(stmt.orelse)
+        elif get_anno(stmt, "scatter"):
+            stmt = _scatter_call(stmt)
         out.append(stmt)
     return out
+
+
+def _scatter_call(stmt: gast.AugAssign) -> gast.Expr:
+    """c[index] += e that must add at repeated indices: np.add.at(c, index, e)."""
+    target = stmt.target
+    add_at = gast.Attribute(value=gast.Attribute(
+        value=gast.Name(id="np", ctx=gast.Load(), annotation=None, type_comment=None),
+        attr="add", ctx=gast.Load()), attr="at", ctx=gast.Load())
+    array = copy.copy(target.value)
+    array.ctx = gast.Load()
+    return gast.Expr(value=gast.Call(func=add_at, args=[array, target.slice, stmt.value],
+                                     keywords=[]))
 
 
 # -- imports --------------------------------------------------------------------

@@ -279,7 +279,10 @@ class _Forward:
             self.emit(gast.Assign(targets=[element], value=tangent or constant(0.0),
                                   type_comment=None))
         elif tangent is not None:
-            self.emit(gast.AugAssign(target=element, op=copy.copy(stmt.op), value=tangent))
+            update = gast.AugAssign(target=element, op=copy.copy(stmt.op), value=tangent)
+            if get_anno(stmt, "scatter"):
+                set_anno(update, "scatter", True)  # np.add.at(c_dot, index, e_dot)
+            self.emit(update)
 
     # -- tangents of values ---------------------------------------------------------
 

@@ -69,10 +69,10 @@ def parse_function(fn: Callable) -> Parsed:
     `__wrapped__`, which would differentiate another function than the one called)."""
     if getattr(fn, "_s2sad_transform", False):
         raise UnsupportedSyntaxError(
-            "differentiating a generated gradient (grad of grad) is not supported yet",
+            "a derivative s2sad made (s2sad.grad(...)) cannot be read as source here",
             _code_location(getattr(fn, "fn", None)),
-            hint="for now take central differences of the gradient; second derivatives "
-                 "(s2sad.hessian) are planned")
+            hint="differentiate it directly: s2sad.grad(s2sad.grad(f)), s2sad.hessian(f), "
+                 "s2sad.hvp(f); a derivative called inside another function is not inlined")
     fn = _through_transparent_wrappers(fn)
     if not isinstance(fn, types.FunctionType):
         raise SourceUnavailableError(
@@ -442,6 +442,12 @@ def is_push(node: gast.AST) -> bool:
         is_tape_name(node.func.value.id) and len(node.args) == 1 and not node.keywords
 
 
+def is_scatter_add(node: gast.AST) -> bool:
+    """np.add.at(da, index, e) (a generated gradient accumulating at repeated indices)."""
+    return isinstance(node, gast.Call) and _dotted(node.func) == "np.add.at" and \
+        len(node.args) == 3 and isinstance(node.args[0], gast.Name) and not node.keywords
+
+
 def is_pop(node: gast.AST) -> bool:
     """tape.pop() (a generated gradient restoring a value)."""
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
@@ -517,7 +523,8 @@ def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool,
                 and isinstance(stmt.value.value, str):
             return
         _check_expression(parsed, stmt.value)  # `yield x` is refused as a generator
-        if is_check_call(stmt.value) or is_generated(parsed) and is_push(stmt.value):
+        if is_check_call(stmt.value) or is_generated(parsed) and (
+                is_push(stmt.value) or is_scatter_add(stmt.value)):
             return  # require_shapes(...), tape.append(v): generated code read back
         raise UnsupportedSyntaxError(
             "an expression statement (its value is discarded) is not supported",

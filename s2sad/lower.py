@@ -56,6 +56,7 @@ UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator
 CMPOPS = {
     gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt,
     gast.GtE: operator.ge, gast.Eq: operator.eq, gast.NotEq: operator.ne,
+    gast.Is: operator.is_, gast.IsNot: operator.is_not,  # `axis is None`
 }
 
 # Array methods and attributes users write, lowered to the NumPy function of the
@@ -518,6 +519,10 @@ class _Lowerer:
         if isinstance(stmt, gast.Expr) and frontend.is_push(stmt.value):
             self.push(stmt.value)
             return
+        if isinstance(stmt, gast.Expr) and frontend.is_scatter_add(stmt.value) and \
+                frontend.is_generated(self.parsed):
+            self.scatter_add(stmt.value)
+            return
         if isinstance(stmt, (gast.Pass, gast.Expr)):
             return  # docstrings and pass carry no computation
         if isinstance(stmt, gast.Assign):
@@ -544,6 +549,17 @@ class _Lowerer:
             value = self.emit(value, None, call)
         self.emit(gast.Expr(value=tape_call(self.expr(call.func.value), TAPE_PUSH, [value])),
                   None, call)
+
+    def scatter_add(self, call: gast.Call) -> None:
+        """np.add.at(da, index, e) of generated code: da[index] += e, adding at repeated
+        indices (its adjoint gathers: de += dda[index])."""
+        array, index, value = call.args
+        base = name(self.scope.env[array.id])
+        target = gast.Subscript(value=base, slice=self.expr(index), ctx=gast.Store())
+        stmt = gast.AugAssign(target=target, op=gast.Add(), value=self.expr(value))
+        set_anno(stmt, "scatter", True)
+        self.forget({base.id})
+        self.emit(stmt, call)
 
     def check(self, call: gast.Call) -> None:
         """require_shapes(ok, what) in generated code: kept, its arguments as atoms."""
@@ -1082,7 +1098,7 @@ class _Lowerer:
         if isinstance(node, gast.Compare):
             if len(node.ops) != 1 or type(node.ops[0]) not in CMPOPS:
                 raise UnsupportedSyntaxError(
-                    "chained comparisons and `in`/`is` are not supported",
+                    "chained comparisons and `in` are not supported",
                     self.parsed.locate(node),
                     hint="compare two values at a time, e.g. (a < b) & (b < c)")
             left = self.expr(node.left)

@@ -187,8 +187,7 @@ class _Reverse:
             value = gast.Tuple(elts=[held, value], ctx=gast.Load())
         # a value a loop's first iteration stores before any is bound: a placeholder
         # (0.0 for a number, so the tape holds numbers only)
-        entry = [assign(n, constant(0.0 if self.analysed.class_of(name(n)) == "scalar"
-                                    else None)) for n in sorted(self.preset)]
+        entry = [assign(n, constant(self._placeholder(n))) for n in sorted(self.preset)]
         # the stack of stored values; a global of the user's called tape keeps its name
         taken = "tape" in self.lowered.namespace or "tape" in self.primal_names
         tape = self.namer.version("tape") if taken else "tape"
@@ -203,6 +202,13 @@ class _Reverse:
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
                          (seed,))
+
+    def _placeholder(self, v: str) -> Any:
+        """What a name holds before a loop first binds it (its first store keeps it):
+        0 for an index, 0.0 for a number, so the tape holds numbers; None otherwise."""
+        if v in self.lowered.int_names:
+            return 0
+        return 0.0 if self.analysed.class_of(name(v)) == "scalar" else None
 
     def _bind_output(self, output: gast.AST) -> gast.Name:
         """A constant or global output gets a name of its own, so it has a seed."""

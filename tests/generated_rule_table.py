@@ -25,3 +25,19 @@ TABLE = [
          "permute_tangent(a, np.array([0.3, -1.0, 2.0]), np.array([-1.0, 0.3, 2.0])) "
          "* np.arange(3.0)", [(-2.0, 2.0)], [(3,)]),
 ]
+
+# dA, dB of a product: linear in the output's adjoint and in the other operand
+for helper in ("matmul_adjoint_a", "dot_adjoint_a"):
+    TABLE += [
+        Case((getattr(runtime, helper),), f"{helper}(a, np.ones((2, 3)), b) * np.arange(3.0)",
+             [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (3, 4))]),
+        Case((getattr(runtime, helper),), f"{helper}(a, np.ones(3), b) * np.arange(3.0)",
+             [(-2.0, 2.0), (-2.0, 2.0)], [((4,), (3, 4))]),
+    ]
+for helper in ("matmul_adjoint_b", "dot_adjoint_b"):
+    TABLE += [
+        Case((getattr(runtime, helper),), f"{helper}(a, b, np.ones((3, 4))) * np.arange(4.0)",
+             [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (2, 3))]),
+        Case((getattr(runtime, helper),), f"{helper}(a, b, np.ones(3)) * np.arange(3.0)",
+             [(-2.0, 2.0), (-2.0, 2.0)], [((2,), (2, 3))]),
+    ]

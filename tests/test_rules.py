@@ -206,21 +206,32 @@ HELPERS = {name: getattr(runtime, name) for name in runtime.__all__}
 def _generated_cases():
     for case in GENERATED:
         for shapes in case.shapes:
-            yield pytest.param(case, (shapes,), id=f"{case.id} {shapes}")
+            shapes = shapes if len(case.domains) > 1 else (shapes,)
+            yield pytest.param(case, shapes, id=f"{case.id} {shapes}")
 
 
 @pytest.mark.parametrize("case, shapes", list(_generated_cases()))
 def test_generated_code_helper_rule_against_central_differences(case, shapes):
+    """Both modes: reverse against central differences, forward against reverse."""
     rng = np.random.default_rng(zlib.crc32(f"{case.expression} {shapes}".encode()))
+    names = ["a", "b"][: len(case.domains)]
     args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
-    text = f"def f(a):\n    return {case.wrap.format(case.expression)}\n"
+    text = f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n"
     env = {"np": np, "math": math, **HELPERS}
     namespace = dict(env)
     exec(text, namespace)
-    got = s2sad.grad_source(text, "f", env=env)(*args)
-    assert np.shape(got) == np.shape(args[0])
-    np.testing.assert_allclose(got, numeric_grad(namespace["f"], args, 0), rtol=1e-6,
-                               atol=1e-8)
+    wrt = tuple(range(len(names)))
+    got = s2sad.grad_source(text, "f", wrt=wrt, env=env)(*args)
+    for index, gradient in enumerate(got):
+        assert np.shape(gradient) == np.shape(args[index])
+        np.testing.assert_allclose(gradient, numeric_grad(namespace["f"], args, index),
+                                   rtol=1e-6, atol=1e-8)
+    directions = [_sample(rng, (-1.0, 1.0), s) for s in shapes]
+    forward = s2sad.JVPFunction(None, wrt, parsed=s2sad.frontend.parse_source(
+        text, "f", "<string>", env))
+    _, derivative = forward(*args, tuple(directions))
+    expected = sum(float(np.sum(g * v)) for g, v in zip(got, directions))
+    np.testing.assert_allclose(derivative, expected, rtol=1e-9, atol=1e-12)
 
 
 def test_every_rule_has_a_table_entry():

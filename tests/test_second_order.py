@@ -60,67 +60,16 @@ class Bug:
         return pytest.mark.xfail(strict=True, reason=self.reason, raises=self.raises)
 
 
-MATMUL_RULE = Bug(
-    "BUG: the gradient calls s2sad.runtime.matmul_adjoint_a/_b or dot_adjoint_a/_b, which "
-    "have no derivative rule: hessian(lambda A, B: np.sum(A.T @ B)) raises "
-    "NoDerivativeRuleError", s2sad.NoDerivativeRuleError)
-ADD_AT = Bug(
-    "BUG: the gradient of repeated/fancy/mask indexing is `np.add.at(dx, idx, da)`, an "
-    "expression statement the second pass refuses: hessian(lambda x: "
-    "np.sum(x[[0, 0, 1]] ** 2)) raises UnsupportedSyntaxError", s2sad.UnsupportedSyntaxError)
-IS_NONE = Bug(
-    "BUG: the gradient of math.log(a, c) contains `c is None`, which the second pass "
-    "refuses (UnsupportedSyntaxError: chained comparisons and `in`/`is`)",
-    s2sad.UnsupportedSyntaxError)
-POPPED_INDEX = Bug(
-    "BUG: an index read back from the tape (`i = tape.pop()`) is taken for a possible index "
-    "array, so `dx[i] += ...` in the gradient is refused (UnsupportedSyntaxError: writing "
-    "through an index array); e.g. a while loop over x[i] or two loops sharing the index i",
-    s2sad.UnsupportedSyntaxError)
-SHARED_ADJOINT = Bug(
-    "BUG: the gradient of an element-write loop `c[i] = c[i - 1] ...` or `c[i] *= ...` "
-    "updates dc in place while another adjoint shares its array; the second pass refuses "
-    "it (UnsupportedSyntaxError)", s2sad.UnsupportedSyntaxError)
 POWER_NAN = Bug(
     "BUG: the Hessian of np.sum(np.maximum(w, 0.0) ** b) is NaN where w < 0 "
     "(0 * 0 ** (b - 2) = 0 * inf); the true value is 0, and the gradient itself treats "
     "0 ** b carefully", AssertionError)
-POSITIONAL_ONLY = Bug(
-    "BUG: grad(grad(f)) of a function with positional-only parameters generates "
-    "`def grad_grad_f(a, b=1.0, /, c, df, dda_1=1.0)`: an internal SyntaxError", SyntaxError)
-TUPLE_OF_ONE = Bug(
-    "BUG: hessian(f, wrt=(0,)) crashes: IndexError (array argument) or TypeError 'float' "
-    "object is not iterable (float); grad/jvp/vjp/jacobian accept a tuple of one",
-    (IndexError, TypeError))
-HVP_TUPLE_OF_ONE = Bug(
-    "BUG: hvp(f, wrt=(0,))(x, (v,)) returns a bare array, not a tuple of one as "
-    "grad/vjp/jacobian do for a tuple wrt", AssertionError)
-WRONG_REFUSAL = Bug(
-    "BUG: grad(grad(f)) of an array-valued gradient raises UnsupportedSyntaxError "
-    "'differentiating a generated gradient (grad of grad) is not supported yet ... "
-    "s2sad.hessian is planned' instead of NonScalarOutputError (api._refusal re-parses "
-    "the GradientFunction)", s2sad.UnsupportedSyntaxError)
 
 HESSIAN_BUGS = {
-    "transpose_matmul": MATMUL_RULE, "products_mixed": MATMUL_RULE,
-    "dot_scalar_vector": MATMUL_RULE, "reduction_then_matmul": MATMUL_RULE,
-    "constant_arrays": MATMUL_RULE, "loops-rnn_with_loss": MATMUL_RULE,
-    "index_repeated_fancy": ADD_AT, "index_embedding_rows": ADD_AT,
-    "index_negative_repeated": ADD_AT, "index_fancy_and_slice": ADD_AT,
-    "index_by_integer_argument": ADD_AT, "index_boolean_mask": ADD_AT,
-    "math_log_variable_base": IS_NONE,
-    "loops-range_negative_step_two": POPPED_INDEX, "loops-while_index_counter": POPPED_INDEX,
-    "loops-while_break": POPPED_INDEX, "loops-while_continue": POPPED_INDEX,
-    "loops-write_ones_multiply": SHARED_ADJOINT, "loops-write_np_copy_cumprod": SHARED_ADJOINT,
-    "loops-write_read_previous": SHARED_ADJOINT,
     "relu_power_learned_exponent": POWER_NAN,
 }
 
-GRAD_GRAD_BUGS = {
-    "positional_only": POSITIONAL_ONLY,
-    "dot_scalar_vector": MATMUL_RULE,
-    "math_log_variable_base": IS_NONE,
-}
+GRAD_GRAD_BUGS = {}
 
 # -- the corpora ---------------------------------------------------------------------------
 
@@ -343,7 +292,6 @@ def test_tuple_hessian_blocks_of_a_scalar_and_arrays():
     np.testing.assert_allclose(H[1][2], H[2][1], rtol=1e-12)
 
 
-@TUPLE_OF_ONE.mark()
 @pytest.mark.parametrize("x", [np.array([0.5, 0.6]), 0.5], ids=["array", "float"])
 def test_hessian_with_a_tuple_of_one(x):
     H = s2sad.hessian(cube, wrt=(0,))(x)
@@ -404,7 +352,6 @@ def test_hvp_rejects_a_wrong_direction():
         s2sad.hvp(corpus.lecture_sin_ratio, wrt=(0, 1))(0.7, 1.6, (1.0,))
 
 
-@HVP_TUPLE_OF_ONE.mark()
 def test_hvp_with_a_tuple_of_one_returns_a_tuple():
     x = np.array([0.5, 0.6])
     Hv = s2sad.hvp(cube, wrt=(0,))(x, (np.ones(2),))
@@ -510,7 +457,6 @@ def test_unoptimized_second_derivatives_agree():
     np.testing.assert_allclose(H_plain, H, rtol=1e-12, atol=1e-14)
 
 
-@WRONG_REFUSAL.mark()
 def test_grad_of_an_array_gradient_is_refused_as_non_scalar():
     A = np.arange(1.0, 13.0).reshape(3, 4) / 10
     with pytest.raises(s2sad.NonScalarOutputError):
@@ -642,7 +588,6 @@ def test_for_loop_with_break():
     np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
 
 
-@POPPED_INDEX.mark()
 def test_while_true_with_break_over_a_vector():
     """corpus_loops.while_break: s += x[i] ** 2 until s > 1.5, return s * x[0]."""
     fn = corpus_loops.while_break

@@ -48,3 +48,36 @@ def cast_tangent_adjoint(dy, y, t, dtype):
 def permute_tangent_adjoint(dy, y, t, a, values, axis=-1):
     dt = unpermute(dy, a, values, axis)
     return dt
+
+
+# dA and dB of a product, computed by the gradient of `a @ b` where ranks were not
+# known: each is linear in g (the output's adjoint) and in the other operand. For
+# dA = matmul_adjoint_a(g, a, b), the gradient of <g, a @ b> in a:
+#     <dy, dA> = <g, dy @ b>, so dg = dy @ b and db = the gradient of <g, dy @ b> in b.
+
+@adjoint(runtime.matmul_adjoint_a, check=False, multilinear=("g", "b"))
+def matmul_adjoint_a_adjoint(dy, y, g, a, b):
+    dg = np.matmul(dy, b)
+    db = matmul_adjoint_b(g, dy, b)
+    return dg, db
+
+
+@adjoint(runtime.matmul_adjoint_b, check=False, multilinear=("g", "a"))
+def matmul_adjoint_b_adjoint(dy, y, g, a, b):
+    dg = np.matmul(a, dy)
+    da = matmul_adjoint_a(g, a, dy)
+    return dg, da
+
+
+@adjoint(runtime.dot_adjoint_a, check=False, multilinear=("g", "b"))
+def dot_adjoint_a_adjoint(dy, y, g, a, b):
+    dg = np.dot(dy, b)
+    db = dot_adjoint_b(g, dy, b)
+    return dg, db
+
+
+@adjoint(runtime.dot_adjoint_b, check=False, multilinear=("g", "a"))
+def dot_adjoint_b_adjoint(dy, y, g, a, b):
+    dg = np.dot(a, dy)
+    da = dot_adjoint_a(g, a, dy)
+    return dg, da

@@ -13,6 +13,7 @@ non_differentiable(
     builtins.round, builtins.isinstance,
     # comparisons and logic
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+    operator.is_, operator.is_not,
     operator.not_, operator.floordiv, np.floor_divide,
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
