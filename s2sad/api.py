@@ -60,6 +60,13 @@ class GradientFunction:
 
     @property
     def compiled(self) -> pipeline.Compiled:
+        """The code the last call ran (compiled for its arguments' ranks), or before any
+        call the code for any ranks."""
+        return self._last or self.generic
+
+    @property
+    def generic(self) -> pipeline.Compiled:
+        """The code for arguments of any rank (what `.source` shows before a call)."""
         if self._compiled is None:
             self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
                                       self.with_value, self.optimize, mode=self.mode,
@@ -68,27 +75,20 @@ class GradientFunction:
 
     @property
     def source(self) -> str:
-        """The generated module, exactly the code that runs (for a function with loops,
-        the version compiled for the ranks of the last call's arguments)."""
-        return (self._last or self.compiled).source
+        """The generated module, exactly the code that runs: the version compiled for
+        the ranks of the last call's arguments (before any call, for any ranks)."""
+        return self.compiled.source
 
     @property
     def specialises(self) -> bool:
-        """Compiled per argument rank (loops, element writes): known from lowering alone."""
-        if self._specialises is None:
-            if isinstance(self.fn, GradientFunction):
-                self._specialises = True  # the inner derivative is compiled per rank
-            elif self._compiled is not None:
-                self._specialises = self._compiled.specialises
-            else:
-                parsed = self._parsed or frontend.parse_function(self.fn)
-                self._specialises = pipeline.specialises(pipeline.lower_function(parsed))
-        return self._specialises
+        """Every call runs code compiled for its arguments' ranks (a float's gradient
+        needs no broadcasting checks); the ranks of a call are its cache key."""
+        return True
 
     def for_arguments(self, args: tuple, kwargs: dict) -> pipeline.Compiled:
         """The compiled gradient for these arguments: loops are compiled per rank."""
         if not self.specialises:
-            return self.compiled
+            return self.generic
         if kwargs:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -128,7 +128,7 @@ class GradientFunction:
         if self._parsed is not None:
             return self._parsed
         if isinstance(self.fn, GradientFunction):
-            return frontend.parse_function((self.fn._last or self.fn.compiled).function)
+            return frontend.parse_function(self.fn.compiled.function)
         return frontend.parse_function(self.fn)
 
     def _refusal(self, exc: Exception) -> S2SADError:
@@ -282,7 +282,7 @@ def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, opti
                    ranks: Optional[tuple], mode: str) -> pipeline.Compiled:
     """A derivative of a derivative: the generated code (for these ranks) is read back
     like any function and differentiated (grad(grad(f)), the Hessian's JVP of grad f)."""
-    compiled = inner.compiled if ranks is None else inner.for_ranks(ranks)
+    compiled = inner.generic if ranks is None else inner.for_ranks(ranks)
     parsed = frontend.parse_function(compiled.function)
     param_ranks = None
     if ranks is not None:

@@ -74,21 +74,20 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                   mode: str = "reverse", jit_code: bool = False) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
-    `param_ranks` (the ndim of each argument of a call) lets a function with loops
-    know its scalars, so its loop bodies do scalar arithmetic with no broadcasting
-    checks, and lets `@` take the lecture's form; other code is the same for every
-    rank and ignores them."""
+    `param_ranks` (the ndim of each argument of a call) lets the code know its
+    scalars: loop bodies do scalar arithmetic with no broadcasting checks, a scalar
+    output needs no check, and `@` takes the lecture's form. Without them (the source
+    shown before any call), loops take the ranks their indexing implies."""
     lowered = lower_function(parsed, param_ranks)
     loops = specialises(lowered)
     assumed = loops and param_ranks is None
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
-                                param_ranks if loops else None,
-                                scalar_output=mode == "reverse")
+                                param_ranks, scalar_output=mode == "reverse")
     generated = forward.forward(analysed) if mode == "forward" else \
         reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback")
-    if loops and any(analysed.ranks.get(p) is not None for p in lowered.params):
+    if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))
         if assumed:

@@ -97,8 +97,12 @@ def test_transforms_are_cached():
     first = s2sad.grad(cube)
     first(1.0)
     second = s2sad.grad(cube)
-    assert second.compiled is first.compiled
-    assert s2sad.grad(cube, optimize=False).compiled is not first.compiled
+    second(2.0)
+    assert second.compiled is first.compiled   # same function, options and ranks
+    assert second.generic is first.generic
+    plain = s2sad.grad(cube, optimize=False)
+    plain(1.0)
+    assert plain.compiled is not first.compiled
 
 
 def test_decorated_function_may_use_names_defined_later():
