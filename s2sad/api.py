@@ -50,11 +50,14 @@ class GradientFunction:
         # where each differentiated argument sits in a positional call
         self._positions = [positional.index(n) if n in positional else None
                            for n in self.wrt_names]
+        # all differentiated arguments passed by position iff the call has more than this
+        self._last_position = max(p if p is not None else 1 << 30 for p in self._positions)
         self._param_names = list(self._signature.parameters)
         self._compiled: Optional[pipeline.Compiled] = None
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
         self._specialises: Optional[bool] = None
         self._last: Optional[pipeline.Compiled] = None
+        self._last_key: Optional[tuple] = None
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
 
@@ -93,10 +96,12 @@ class GradientFunction:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             values = bound.arguments
-        else:
-            values = dict(zip(self._param_names, args))
-        key = tuple(_rank(values.get(p)) for p in self._param_names)
-        self._last = self.for_ranks(key)
+            key = tuple(_rank(values.get(p)) for p in self._param_names)
+        else:  # the common case: the ranks of the positional arguments, None after
+            key = tuple(map(_rank, args)) + (None,) * (len(self._param_names) - len(args))
+        if key != self._last_key:
+            self._last = self.for_ranks(key)
+            self._last_key = key
         return self._last
 
     def for_ranks(self, key: tuple) -> pipeline.Compiled:
@@ -109,17 +114,22 @@ class GradientFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         compiled = self.for_arguments(args, kwargs)
-        compiled.refresh_globals()
+        if compiled.global_names:
+            compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.runner(*args, **kwargs)
         except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate, NonScalarOutput) as exc:
             raise self._refusal(exc) from None
         value, grads = result if self.with_value else (None, result)
-        if len(self.wrt_names) == 1:
-            grads = (grads,)
-        grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
-        grads = grads[0] if self.single else grads
+        if len(inputs) == 1:
+            grads = _like(grads, inputs[0])
+            if grads is inputs[0]:
+                grads = grads.copy()
+            grads = grads if self.single else (grads,)
+        else:
+            grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
+            grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
 
     def _differentiated(self) -> frontend.Parsed:
@@ -159,10 +169,11 @@ class GradientFunction:
                  "s2sad.jacobian for the derivative of every element")
 
     def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
-        if not kwargs and all(p is not None and p < len(args) for p in self._positions):
+        if not kwargs and self._last_position < len(args):
             inputs = [args[p] for p in self._positions]  # the common, fast case
             for param, value in zip(self.wrt_names, inputs):
-                _check_differentiable(param, value, self.fn)
+                if type(value) is not float:
+                    _check_differentiable(param, value, self.fn)
             return inputs
         try:
             bound = self._signature.bind(*args, **kwargs)
@@ -411,6 +422,8 @@ def _distinct(grads: tuple, inputs: list) -> tuple:
 
 def _like(g: Any, x: Any) -> Any:
     """The gradient in the type and shape of its input (a float for a float)."""
+    if type(x) is float:
+        return g if type(g) is float else float(g)
     if isinstance(x, np.ndarray):
         g = np.asarray(g, dtype=x.dtype)
         if g.shape != x.shape:

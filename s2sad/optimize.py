@@ -27,7 +27,8 @@ _FOLDABLE = {
 }
 _PURE_CALLS = {"math.log": math.log, "math.sqrt": math.sqrt, "np.log": np.log,
                "np.sqrt": np.sqrt, "math.exp": math.exp, "np.exp": np.exp}
-_HELPER_DEFAULTS = {"unsum": (None, False)}  # trailing parameters after (dy, x)
+_HELPER_DEFAULTS = {"unsum": (None, False),  # trailing parameters after (dy, x)
+                    "spread": (None, False)}
 
 
 def optimize(func: gast.FunctionDef, versions: Dict[str, str]) -> gast.FunctionDef:
@@ -137,6 +138,8 @@ class _Folder(gast.NodeTransformer):
                 extra.pop()
                 node.args.pop()
                 self.changed = True
+            if dotted == "spread" and len(node.args) == 2 and not node.keywords:
+                return self._done(node.args[0])  # over every axis: the value itself
         return node
 
 

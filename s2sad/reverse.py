@@ -137,6 +137,7 @@ class _Reverse:
         self.stacks = {stmt.value.func.value.id for stmt in statements
                        if is_push_statement(stmt)} & self.analysed.active
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
+        self.spreads: Dict[str, gast.AST] = {}     # da -> ds where da = unsum(ds, a)
         self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
         # names that may share an array (v = C[0:2]): restoring C's elements is for v too
         self.sharing: Dict[str, set] = {}
@@ -805,7 +806,7 @@ class _Reverse:
             for param, partial in zip(rule.params, partials):
                 if param not in active or _is_none(partial):
                     continue
-                contribution = _times(dy, partial)
+                contribution = _times(self.spread_or(dy, partial, y), partial)
                 operand = active[param]
                 if deferred is not None and _is_name(operand, target):
                     deferred.append((operand, contribution))
@@ -825,7 +826,10 @@ class _Reverse:
                     if param in sequences:
                         self.accumulate_elements(sequences[param], stmt_.value)
                     elif param in active:
+                        first = is_local(active[param]) and active[param].id not in self.live
                         self.accumulate(active[param], stmt_.value)
+                        if first:
+                            self.note_spread(active[param], stmt_.value)
                 else:
                     if isinstance(stmt_, gast.Assign):
                         self._share_names_in(stmt_.value)
@@ -918,9 +922,37 @@ class _Reverse:
             else:
                 self.owned.discard(existing)
         else:
+            self.spreads.pop(existing, None)
             total = gast.BinOp(left=name(existing), op=gast.Add(), right=contribution)
             self.emit(assign(existing, total))
             self.owned.add(existing)  # arithmetic made a new array
+
+    # -- sums spread back: dy is one number until something needs the array ------------
+
+    def note_spread(self, operand: gast.Name, contribution: gast.AST) -> None:
+        """da = unsum(ds, a) for s = np.sum(a): da is ds everywhere. Kept aside, so that
+        an elementwise rule whose partial has a's shape uses ds instead of da (exp's
+        de * e, not a full array of ds times e)."""
+        if len(self.blocks) != 1 or not (
+                isinstance(contribution, gast.Call) and _is_name(contribution.func, "unsum")
+                and len(contribution.args) >= 2 and _is_name(contribution.args[1], operand.id)
+                and all(isinstance(a, gast.Constant) and a.value in (None, False)
+                        for a in contribution.args[2:])):
+            return
+        spread = contribution.args[0]
+        if isinstance(spread, (gast.Name, gast.Constant)) or \
+                isinstance(spread, gast.BinOp) and all(
+                    isinstance(o, (gast.Name, gast.Constant)) for o in (spread.left, spread.right)):
+            self.spreads[self.adjoints[operand.id]] = spread
+
+    def spread_or(self, dy: gast.AST, partial: gast.AST, y: gast.AST) -> gast.AST:
+        """dy, or the number it spreads where `dy * partial` keeps y's shape anyway."""
+        spread = self.spreads.get(dy.id) if isinstance(dy, gast.Name) else None
+        if spread is None or self.analysed.class_of(y) in (None, "scalar"):
+            return dy
+        full = any(self.analysed.same_shape(n, y) for n in gast.walk(partial)
+                   if isinstance(n, gast.Name))
+        return clone(spread) if full else dy
 
     def accumulate_elements(self, sequence: gast.AST, contribution: gast.AST) -> None:
         """np.concatenate([a, b]): the rule's adjoint for the list is indexable like it

@@ -256,11 +256,11 @@ def norm_adjoint_p(dy: Any, y: Any, x: Any, ord: Any, axis: Any, keepdims: bool)
     (dx = dy * sign(x) * |x| ** (p - 1) / y ** (p - 1)); infinite at x = 0."""
     vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
     if ord == "fro":
-        return unsum(dy / y, x, axis, keepdims) * x
+        return spread(dy / y, x, axis, keepdims) * x
     if not vector or ord not in (1, 2):
         raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
                                 f"{np.shape(x)}")
-    return unsum(dy / y ** (ord - 1), x, axis, keepdims) * np.sign(x) * \
+    return spread(dy / y ** (ord - 1), x, axis, keepdims) * np.sign(x) * \
         np.abs(x) ** (ord - 1)
 
 
@@ -513,3 +513,15 @@ def einsum_operand_adjoint(subscripts: str, first: Any, second: Any, operand: An
 
 
 __all__ += ["einsum_operand_adjoint"]
+
+
+def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """dy with the axes a reduction of x removed put back as size 1, so that it
+    broadcasts against x: unsum without the copy, for reading (a == spread(y, a))."""
+    if axis is None or keepdims:
+        return dy
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return np.expand_dims(dy, tuple(a % np.ndim(x) for a in axes))
+
+
+__all__ += ["spread"]

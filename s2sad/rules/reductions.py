@@ -20,7 +20,7 @@ def sum_adjoint(dy, y, a, axis=None, keepdims=False):
 
 @adjoint(np.mean, shape=_reduction_shape, linear="a")
 def mean_adjoint(dy, y, a, axis=None, keepdims=False):
-    n = np.size(a) / np.size(y)
+    n = np.size(a) if axis is None else np.size(a) / np.size(y)
     da = unsum(dy / n, a, axis, keepdims)
     return da
 
@@ -32,7 +32,7 @@ def prod_adjoint(dy, y, a, axis=None, keepdims=False):
     # d prod / d a_i = prod / a_i: valid for inputs without zeros (a zero entry
     # divides by zero; its true derivative is the product of the other entries).
     require_shapes(np.all(a != 0), "np.prod of an array with a zero entry")
-    da = unsum(dy * y, a, axis, keepdims) / a
+    da = spread(dy * y, a, axis, keepdims) / a
     return da
 
 
@@ -43,18 +43,18 @@ def max_adjoint(dy, y, a, axis=None, keepdims=False):
     # The gradient goes to the arg-max. With ties, every entry equal to the maximum
     # gets an equal share: dy / (number of tied entries), so the shares add up to dy
     # (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
-    hit = a == unsum(y, a, axis, keepdims)
+    hit = a == spread(y, a, axis, keepdims)
     count = np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a, dy))
-    da = unsum(dy / count, a, axis, keepdims) * hit
+    da = spread(dy / count, a, axis, keepdims) * hit
     return da
 
 
 @adjoint(np.min, np.amin, shape=_reduction_shape)
 def min_adjoint(dy, y, a, axis=None, keepdims=False):
     # As for max: the gradient goes to the arg-min, split equally among ties.
-    hit = a == unsum(y, a, axis, keepdims)
+    hit = a == spread(y, a, axis, keepdims)
     count = np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a, dy))
-    da = unsum(dy / count, a, axis, keepdims) * hit
+    da = spread(dy / count, a, axis, keepdims) * hit
     return da
 
 
@@ -63,18 +63,18 @@ def min_adjoint(dy, y, a, axis=None, keepdims=False):
 @adjoint(np.var, shape=_reduction_shape)
 def var_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
     # y = sum((a - mean)**2) / (n - ddof); the mean's own derivative sums to zero.
-    n = np.size(a) / np.size(y)
+    n = np.size(a) if axis is None else np.size(a) / np.size(y)
     centred = a - np.mean(a, axis=axis, keepdims=True)
-    da = unsum(dy, a, axis, keepdims) * (2 / (n - ddof)) * centred
+    da = spread(dy, a, axis, keepdims) * (2 / (n - ddof)) * centred
     return da
 
 
 @adjoint(np.std, shape=_reduction_shape)
 def std_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
     # y = sqrt(var): d y = d var / (2 y); infinite where y is 0 (constant input).
-    n = np.size(a) / np.size(y)
+    n = np.size(a) if axis is None else np.size(a) / np.size(y)
     centred = a - np.mean(a, axis=axis, keepdims=True)
-    da = unsum(dy / y, a, axis, keepdims) * (1 / (n - ddof)) * centred
+    da = spread(dy / y, a, axis, keepdims) * (1 / (n - ddof)) * centred
     return da
 
 
@@ -104,7 +104,7 @@ def cumprod_adjoint(dy, y, a, axis=None):
 def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
     # the 2-norm (of the flattened array, or along axis): dx = dy * x / y; other
     # orders go to a runtime helper, which refuses the ones it has no rule for
-    dx = unsum(dy / y, x, axis, keepdims) * x if ord is None else \
+    dx = spread(dy / y, x, axis, keepdims) * x if ord is None else \
         norm_adjoint_p(dy, y, x, ord, axis, keepdims)
     return dx
 
@@ -124,14 +124,14 @@ def trace_adjoint(dy, y, a, offset=0):
 def prod_tangent(y, a, a_dot, axis=None, keepdims=False):
     # sum of y / a_i * a_i_dot: inputs without zeros, as for the adjoint
     require_shapes(np.all(a != 0), "np.prod of an array with a zero entry")
-    y_dot = np.sum(unsum(y, a, axis, keepdims) / a * a_dot, axis=axis, keepdims=keepdims)
+    y_dot = np.sum(spread(y, a, axis, keepdims) / a * a_dot, axis=axis, keepdims=keepdims)
     return y_dot
 
 
 @tangent(np.max, np.amax, np.min, np.amin)
 def extremum_tangent(y, a, a_dot, axis=None, keepdims=False):
     # the mean of a_dot over the entries equal to the extremum (the adjoint's tie rule)
-    hit = a == unsum(y, a, axis, keepdims)
+    hit = a == spread(y, a, axis, keepdims)
     y_dot = np.sum(hit * a_dot, axis=axis, keepdims=keepdims) / \
         np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a_dot))
     return y_dot
@@ -139,7 +139,7 @@ def extremum_tangent(y, a, a_dot, axis=None, keepdims=False):
 
 @tangent(np.var)
 def var_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
-    n = np.size(a) / np.size(y)
+    n = np.size(a) if axis is None else np.size(a) / np.size(y)
     centred = a - np.mean(a, axis=axis, keepdims=True)
     y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) * (2 / (n - ddof))
     return y_dot
@@ -147,7 +147,7 @@ def var_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
 
 @tangent(np.std)
 def std_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
-    n = np.size(a) / np.size(y)
+    n = np.size(a) if axis is None else np.size(a) / np.size(y)
     centred = a - np.mean(a, axis=axis, keepdims=True)
     y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) / ((n - ddof) * y)
     return y_dot
