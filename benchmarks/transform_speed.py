@@ -73,6 +73,29 @@ def chain_source(lines=CHAIN_LINES, seed=0):
         f"\n    return np.sum({' + '.join(used)})\n"
 
 
+LOOP_LINES = 200
+LOOP_BODY = ["s = s * 0.5 + np.sin(a[i]) * x", "t = np.cos(s) + a[i] * b[i]",
+             "c[i] = c[i] + t * 0.1", "s = s + np.tanh(t) * 0.25", "u = t * s + x",
+             "c[i] += u * 0.01", "s = 0.5 * s + np.exp(-u * u)"]
+
+
+def loops_source(lines=LOOP_LINES, seed=0):
+    """A function of about `lines` lines mixing loops over arrays (element reads,
+    element writes, carried scalars), branches and straight-line code between them,
+    one or two operations a line: issue 6's "200-line function with loops"."""
+    rng = random.Random(seed)
+    body = ["    s = 0.0", "    t = 0.0", "    u = 0.0", "    c = np.zeros(len(a))"]
+    while len(body) < lines - 1:
+        body.append("    for i in range(len(a)):")
+        for _ in range(rng.randint(4, 9)):
+            body.append("        " + rng.choice(LOOP_BODY))
+        body.append("    s = np.tanh(s + np.sum(c) * 0.01)")
+        body.append("    if s > 0.5:")
+        body.append("        s = s * 0.5")
+        body.append("    x = x * 0.9 + s * 0.1")
+    return "def looped(x, a, b):\n" + "\n".join(body) + "\n    return s + np.sum(c * c)\n"
+
+
 def seed002_sum(x):
     return np.sum(np.exp(np.exp(x) + np.exp(x) ** 2) + np.sin(np.exp(x) + np.exp(x) ** 2))
 
@@ -141,6 +164,22 @@ def main():
     print("|---:|---:|---:|---:|")
     print(f"| {len(times)} | {min(times):.1f} | {statistics.median(times):.1f} | "
           f"{max(times):.1f} |")
+
+    looped_text = loops_source()
+    looped_env = {"np": np}
+    exec(compile(looped_text, "<looped>", "exec"), looped_env)
+    looped_grad = s2sad.grad_source(looped_text, "looped", wrt=(0, 1, 2))
+    a, b = rng.uniform(-1.0, 1.0, 8), rng.uniform(-1.0, 1.0, 8)
+    for got, index in zip(looped_grad(0.3, a, b), range(3)):
+        np.testing.assert_allclose(got, numeric_grad(looped_env["looped"], [0.3, a, b], index),
+                                   rtol=1e-5, atol=1e-8)
+    loop_times = transform_times(looped_text, "looped")
+    print(f"\n## Transform time: {len(looped_text.splitlines())}-line function with loops "
+          f"({looped_grad.source.count(chr(10))} generated lines; issue 6 asks < 200 ms)\n")
+    print("| runs | min (ms) | median (ms) | max (ms) |")
+    print("|---:|---:|---:|---:|")
+    print(f"| {len(loop_times)} | {min(loop_times):.1f} | {statistics.median(loop_times):.1f} "
+          f"| {max(loop_times):.1f} |")
 
     rows = [
         ratio_row("chain, scalar", chain, chain_grad, (0.3,)),

@@ -52,10 +52,13 @@ class Analysed:
     float_arrays: FrozenSet[str] = frozenset()
     # names holding a list of arrays a rule returned (np.split's parts, slogdet's pair)
     sequences: FrozenSet[str] = frozenset()
+    _active: Optional[FrozenSet[str]] = None
 
     @property
     def active(self) -> FrozenSet[str]:
-        return self.varied & self.useful
+        if self._active is None:
+            self._active = self.varied & self.useful
+        return self._active
 
     def is_active(self, node: gast.AST) -> bool:
         while isinstance(node, gast.Subscript):

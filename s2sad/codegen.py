@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .anno import get_anno
+from .anno import get_anno, names_in
 from .errors import UnsupportedSyntaxError
 from .reverse import Generated
 
@@ -130,7 +130,7 @@ def _scatter_call(stmt: gast.AugAssign) -> gast.Expr:
 # -- imports --------------------------------------------------------------------
 
 def _used_names(func: gast.FunctionDef) -> set:
-    return {n.id for n in gast.walk(func) if isinstance(n, gast.Name)}
+    return {n.id for n in names_in(func)}
 
 
 def _imports(generated: Generated, body: str, user_module: str,

@@ -42,7 +42,7 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import clone, get_anno, set_anno
+from .anno import clone, get_anno, names_in, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -205,7 +205,7 @@ _NOT = object()
 
 
 def local_names_in(node: gast.AST) -> List[str]:
-    return [n.id for n in gast.walk(node) if is_local(n) and isinstance(n.ctx, gast.Load)]
+    return [n.id for n in names_in(node) if isinstance(n.ctx, gast.Load) and is_local(n)]
 
 
 def name(id_: str, ctx: Optional[gast.expr_context] = None) -> gast.Name:

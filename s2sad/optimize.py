@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Set
 import gast
 import numpy as np
 
-from .anno import copy_annos, get_anno
+from .anno import copy_annos, get_anno, names_in
 
 _FOLDABLE = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -159,8 +159,7 @@ def _reads(node: gast.AST) -> Set[str]:
         cached = _loop_reads.get(id(node))
         if cached is not None and cached[0] is node:
             return cached[1]
-    reads = {n.id for n in gast.walk(node)
-             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    reads = {n.id for n in names_in(node) if isinstance(n.ctx, gast.Load)}
     if isinstance(node, (gast.For, gast.While, gast.If)):
         _loop_reads[id(node)] = (node, reads)
     return reads
@@ -237,7 +236,7 @@ def _compound(stmt: gast.stmt) -> bool:
 
 
 def _names_in_compound(body: List[gast.stmt]) -> Set[str]:
-    return {n.id for stmt in body if _compound(stmt) for n in gast.walk(stmt)
+    return {n.id for stmt in body if _compound(stmt) for n in names_in(stmt)
             if isinstance(n, gast.Name)}
 
 
@@ -336,7 +335,7 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
             continue
         if _compound(stmt):
             # a loop or branch may alias anything it touches: one group, none fresh
-            touched = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+            touched = {n.id for n in names_in(stmt)}
             for name_ in list(touched):
                 touched |= group.get(name_, set())
             for name_ in touched:

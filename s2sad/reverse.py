@@ -28,7 +28,7 @@ import gast
 
 from . import rules
 from .analysis import Analysed, aliased, rank_of
-from .anno import clone, get_anno, set_anno
+from .anno import clone, get_anno, names_in, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
@@ -567,7 +567,7 @@ class _Reverse:
         """Active names whose adjoint the loop's adjoint may read or change."""
         names = set()
         for stmt in walk_statements(body):
-            names.update(n.id for n in gast.walk(stmt) if isinstance(n, gast.Name))
+            names.update(n.id for n in names_in(stmt))
         return (names & self.analysed.active) - self.stacks
 
     def is_local_to(self, v: str, loop) -> bool:
@@ -689,6 +689,10 @@ class _Reverse:
                 order[id(start)], parents[id(start)] = order[id(loop)], parents[id(loop)]
         slots = [slot for slot in self.slots.values()
                  if self._overwrites(slot) and not self._same_every_time(slot, parents)]
+        readers: Dict[str, List[Tuple[Any, bool]]] = {}   # name -> the reads of it
+        for stmt, inside, names in self.reads:
+            for read in names:
+                readers.setdefault(read, []).append((stmt, inside))
         changed = True
         while changed:
             changed = False
@@ -696,14 +700,13 @@ class _Reverse:
                 if slot.stored:
                     continue
                 sharing = self.sharing.get(slot.name, {slot.name})
-                if any(sharing & names and self._read_after(slot, stmt, inside, order,
-                                                            parents)
-                       for stmt, inside, names in self.reads):
+                if any(self._read_after(slot, stmt, inside, order, parents)
+                       for read in sharing for stmt, inside in readers.get(read, ())):
                     slot.stored = True
                     changed = True
                     index_names = set(local_names_in(slot.target)) - {slot.name}
-                    if index_names:
-                        self.reads.append((slot.stmt, False, index_names))
+                    for read in index_names:
+                        readers.setdefault(read, []).append((slot.stmt, False))
         stored = [s for s in self.slots.values() if s.stored]
         for slot in stored:
             if isinstance(slot.target, gast.Name) and slot.name not in self.lowered.params \
@@ -1074,10 +1077,9 @@ def _loads(body: List[Any]) -> set:
         if isinstance(item, (gast.For, gast.While, gast.If)):
             names |= _loads(item.body) | _loads(item.orelse)
             header = item.iter if isinstance(item, gast.For) else item.test
-            names |= {n.id for n in gast.walk(header) if isinstance(n, gast.Name)}
+            names |= {n.id for n in names_in(header)}
             continue
-        names |= {n.id for n in gast.walk(item)
-                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        names |= {n.id for n in names_in(item) if isinstance(n.ctx, gast.Load)}
     return names
 
 
@@ -1089,7 +1091,7 @@ def _names(stmt: gast.stmt) -> set:
         parts = [stmt.test]
     else:
         parts = [stmt]
-    return {n.id for part in parts for n in gast.walk(part) if isinstance(n, gast.Name)}
+    return {n.id for part in parts for n in names_in(part)}
 
 
 def _primal_of(element: gast.Subscript, adjoints: Dict[str, str]) -> gast.AST:

@@ -35,6 +35,7 @@ class Template:
     node: gast.FunctionDef
     params: List[str]
     defaults: Dict[str, Any]
+    _uses_ranks: Optional[bool] = None
 
     @property
     def name(self) -> str:
@@ -43,7 +44,9 @@ class Template:
     @property
     def uses_ranks(self) -> bool:
         """Its code depends on the operands' ranks: calls to it compile per rank."""
-        return any(_is_known_rank(node) for node in gast.walk(self.node))
+        if self._uses_ranks is None:
+            self._uses_ranks = any(_is_known_rank(node) for node in gast.walk(self.node))
+        return self._uses_ranks
 
 
 def parse_template(function: Callable) -> Template:
