@@ -138,34 +138,37 @@ def _output_names(lowered: Lowered) -> Set[str]:
     return {n for out in outputs for n in local_names_in(out)}
 
 
+def _dependences(lowered: Lowered, is_differentiable) -> List[Tuple[str, frozenset]]:
+    """(target, the names its value reads) for each binding that carries derivatives."""
+    edges = []
+    for target, value in _assignments(lowered):
+        key = op_key(value)
+        if key is None or is_differentiable(key):
+            edges.append((target, frozenset(local_names_in(value))))
+    return edges
+
+
 def _varied(lowered: Lowered, seeds: Set[str], is_differentiable) -> Set[str]:
     varied = set(seeds)
-    assignments = list(_assignments(lowered))
+    edges = _dependences(lowered, is_differentiable)
     size = -1
     while size != len(varied):
         size = len(varied)
-        for target, value in assignments:
-            key = op_key(value)
-            if key is not None and not is_differentiable(key):
-                continue
-            if any(n in varied for n in local_names_in(value)):
+        for target, reads in edges:
+            if target not in varied and not reads.isdisjoint(varied):
                 varied.add(target)
     return varied
 
 
 def _useful(lowered: Lowered, is_differentiable) -> Set[str]:
     useful = _output_names(lowered)
-    assignments = list(reversed(list(_assignments(lowered))))
+    edges = list(reversed(_dependences(lowered, is_differentiable)))
     size = -1
     while size != len(useful):
         size = len(useful)
-        for target, value in assignments:
-            if target not in useful:
-                continue
-            key = op_key(value)
-            if key is not None and not is_differentiable(key):
-                continue
-            useful.update(local_names_in(value))
+        for target, reads in edges:
+            if target in useful:
+                useful |= reads
     return useful
 
 

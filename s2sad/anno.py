@@ -1,11 +1,15 @@
-"""Typed annotations on gast nodes, from one declared key set.
+"""Typed annotations on gast nodes, from one declared key set; and the few tree
+utilities every stage leans on (clone, names_in, fingerprint, FastTransformer),
+written for speed since the passes call them on every statement.
 
 Stages attach facts to nodes (what a name resolved to, which user line a lowered
 statement came from) without subclassing gast. Keys outside `KEYS` are a bug.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict
+
+import gast
 
 _FIELD = "_s2sad"
 
@@ -97,9 +101,71 @@ def names_in(tree: Any) -> list:
     return found
 
 
-def _name_fields() -> Any:
-    import gast
-    return gast.Name._fields
+_NAME_FIELDS = gast.Name._fields
+_CONSTANT_FIELDS = gast.Constant._fields
 
 
-_NAME_FIELDS = _name_fields()
+def fingerprint(tree: Any) -> Any:
+    """A hashable key equal for structurally equal expressions (what gast.dump gives,
+    much faster): value numbering compares operations by it. Contexts are ignored."""
+    if isinstance(tree, list):
+        return tuple(fingerprint(item) for item in tree)
+    fields = getattr(tree, "_fields", None)
+    if fields is None:
+        return tree
+    if fields is _NAME_FIELDS:
+        return ("Name", tree.id)
+    if fields is _CONSTANT_FIELDS:  # 1, 1.0 and True are equal keys but not equal code
+        return ("Constant", type(tree.value).__name__, tree.value)
+    return (type(tree).__name__,) + tuple(
+        fingerprint(getattr(tree, field, None)) for field in fields
+        if field not in ("ctx", "type_comment", "kind"))
+
+
+
+_LEAVES = (gast.Name, gast.Constant, gast.expr_context, gast.operator, gast.unaryop,
+           gast.cmpop, gast.boolop)
+
+
+_UNSET = object()
+
+
+class FastTransformer(gast.NodeTransformer):
+    """gast.NodeTransformer, with leaves (names, constants, contexts, operators) not
+    visited and the visit method of each class looked up once."""
+
+    def visit(self, node):
+        dispatch = type(self).__dict__.get("_dispatch")
+        if dispatch is None:
+            dispatch = {}
+            type(self)._dispatch = dispatch  # per subclass: node type -> its method
+        method = dispatch.get(type(node), _UNSET)
+        if method is _UNSET:
+            method = getattr(type(self), "visit_" + type(node).__name__, None)
+            if method is None and not isinstance(node, _LEAVES):
+                method = type(self).generic_visit
+            dispatch[type(node)] = method
+        return node if method is None else method(self, node)
+
+    def generic_visit(self, node):
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if isinstance(old, list):
+                new = []
+                for item in old:
+                    if isinstance(item, gast.AST):
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                        if not isinstance(item, gast.AST):
+                            new.extend(item)
+                            continue
+                    new.append(item)
+                old[:] = new
+            elif isinstance(old, gast.AST):
+                replaced = self.visit(old)
+                if replaced is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, replaced)
+        return node

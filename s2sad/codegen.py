@@ -53,34 +53,69 @@ def to_source(generated: Generated, user_module: str = "__main__",
     return "\n".join(lines + imports) + "\n\n\n" + body
 
 
-class _SignedConstants(ast.NodeTransformer):
-    """-1 as a unary minus node, so astor writes (-1) ** k, not -1 ** k."""
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        value = node.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
-                (value < 0 or value == 0 and str(value).startswith("-")):
-            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
-        return node
-
-
 def function_source(func: gast.FunctionDef) -> str:
     """Python text of one function, with annotated comments printed as comments."""
-    marked = _with_comment_markers(func)
-    tree = _SignedConstants().visit(gast.gast_to_ast(marked))
+    comments: List[str] = []
+    marked = _with_comment_markers(func, comments)
+    tree = _to_ast(marked)
     text = astor.to_source(tree)
     if tree.args.posonlyargs and tree.args.defaults:
         text = _signature_fixed(text, tree)
     out = []
     for line in text.splitlines():
-        stripped = line.strip()
-        if stripped[:1] in "'\"" and _COMMENT_MARK in stripped[:len(_COMMENT_MARK) + 3]:
+        marker = line.strip().strip("'\"")  # '__s2sad_comment__:k' (or triple-quoted)
+        if marker.startswith(_COMMENT_MARK) and marker[len(_COMMENT_MARK):].isdigit():
             indent = line[: len(line) - len(line.lstrip())]
-            comment = ast.literal_eval(stripped)[len(_COMMENT_MARK):]
-            out.append(f"{indent}# {comment}")
+            out.append(f"{indent}# {comments[int(marker[len(_COMMENT_MARK):])]}")
         else:
             out.append(line)
     return "\n".join(out) + "\n"
+
+
+_AST_FORMS: Dict[type, Tuple[type, Tuple[str, ...]]] = {}  # gast class -> ast class, fields
+
+
+def _to_ast(node: Any) -> Any:
+    """gast -> ast for the nodes generated code has (gast.gast_to_ast, several times
+    faster): the same classes by name, a parameter's Name becomes an ast.arg."""
+    kind = type(node)
+    if kind is list:
+        return [_to_ast(item) for item in node]
+    if kind is gast.Name:
+        return ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
+    if kind is gast.Constant:
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                (value < 0 or value == 0 and str(value).startswith("-")):
+            # -1 as a unary minus, so astor writes (-1) ** k, not -1 ** k
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
+        return ast.Constant(value=value)
+    if kind is gast.arguments:
+        return ast.arguments(
+            posonlyargs=[_arg(a) for a in node.posonlyargs], args=[_arg(a) for a in node.args],
+            vararg=None, kwonlyargs=[_arg(a) for a in node.kwonlyargs],
+            kw_defaults=[_to_ast(d) for d in node.kw_defaults], kwarg=None,
+            defaults=[_to_ast(d) for d in node.defaults])
+    form = _AST_FORMS.get(kind)
+    if form is None:
+        if not issubclass(kind, gast.AST):
+            return node
+        target = getattr(ast, kind.__name__)
+        form = _AST_FORMS.setdefault(kind, (target, tuple(
+            f for f in target._fields if f in kind._fields)))
+    target, fields = form
+    converted = target(**{f: _to_ast(getattr(node, f)) for f in fields})
+    if target is ast.FunctionDef:
+        converted.lineno = 1
+    return converted
+
+
+_CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del(),
+             gast.Param: ast.Load()}
+
+
+def _arg(name: gast.Name) -> ast.arg:
+    return ast.arg(arg=name.id, annotation=None)
 
 
 def _signature_fixed(text: str, tree: ast.FunctionDef) -> str:
@@ -92,23 +127,26 @@ def _signature_fixed(text: str, tree: ast.FunctionDef) -> str:
     return text[:start] + ast.unparse(tree.args) + text[end:]
 
 
-def _with_comment_markers(func: gast.FunctionDef) -> gast.FunctionDef:
+def _with_comment_markers(func: gast.FunctionDef, comments: List[str]) -> gast.FunctionDef:
+    """A copy of func with each comment as a marker statement '<mark>k' (k: its index
+    in `comments`), which the printed text turns back into a comment line."""
     marked = copy.copy(func)
-    marked.body = _mark_block(func.body)
+    marked.body = _mark_block(func.body, comments)
     return marked
 
 
-def _mark_block(body: List[gast.stmt]) -> List[gast.stmt]:
+def _mark_block(body: List[gast.stmt], comments: List[str]) -> List[gast.stmt]:
     out = []
     for stmt in body:
         comment = get_anno(stmt, "comment")
         if comment:
-            out.append(gast.Expr(value=gast.Constant(value=_COMMENT_MARK + comment,
+            out.append(gast.Expr(value=gast.Constant(value=f"{_COMMENT_MARK}{len(comments)}",
                                                      kind=None)))
+            comments.append(comment)
         if isinstance(stmt, (gast.For, gast.While, gast.If)):
             stmt = copy.copy(stmt)
-            stmt.body = _mark_block(stmt.body)
-            stmt.orelse = _mark_block(stmt.orelse)
+            stmt.body = _mark_block(stmt.body, comments)
+            stmt.orelse = _mark_block(stmt.orelse, comments)
         elif get_anno(stmt, "scatter"):
             stmt = _scatter_call(stmt)
         out.append(stmt)

@@ -10,6 +10,7 @@ postcondition is
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import inspect
 import linecache
@@ -151,14 +152,14 @@ def parse_source(text: str, name: str, filename: str = "<string>",
         env = {"np": numpy, "numpy": numpy, "math": math}
     text = textwrap.dedent(text)
     try:
-        module = gast.parse(text)
+        module = ast.parse(text)  # only to find the function: gast converts it below
     except SyntaxError as exc:
         raise UnsupportedSyntaxError(
             f"the source does not parse: {exc.msg}",
             Location(filename, exc.lineno or 1, (exc.offset or 1) - 1, exc.text or ""),
             hint="fix the syntax error") from None
     for stmt in module.body:
-        if isinstance(stmt, gast.FunctionDef) and stmt.name == name:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
             lines = text.splitlines(True)
             segment = "".join(lines[stmt.lineno - 1 - len(stmt.decorator_list):
                                     stmt.end_lineno])

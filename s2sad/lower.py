@@ -42,7 +42,7 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import clone, get_anno, names_in, set_anno
+from .anno import clone, fingerprint, get_anno, names_in, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -1306,7 +1306,7 @@ class _Lowerer:
             set_anno(value, "location", self.parsed.locate(dest if node is None else node))
             self.blocks[-1].append(value)
             return value
-        signature = gast.dump(value) if shareable else None
+        signature = fingerprint(value) if shareable else None
         if signature is not None and signature in self.shared:
             held = self.shared[signature][0]
             if dest is None:

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Set
 import gast
 import numpy as np
 
-from .anno import copy_annos, get_anno, names_in
+from .anno import FastTransformer, copy_annos, get_anno, names_in
 
 _FOLDABLE = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -67,7 +67,7 @@ def _is(node: gast.AST, value: int) -> bool:
         node.value == value
 
 
-class _Folder(gast.NodeTransformer):
+class _Folder(FastTransformer):
     changed = False
     whole_value = None  # an assignment's whole value: y = x * 1 must not become y = x
 

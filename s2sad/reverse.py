@@ -130,6 +130,7 @@ class _Reverse:
                 self.first_binding.setdefault(stored_name(stmt), self.position[id(stmt)])
         self._counts: Dict[int, Any] = {}
         self._first_definitions: Optional[Dict[str, int]] = None
+        self._top_bindings: Optional[Dict[str, int]] = None
         self.statement_of = {id(s): s for s in statements}
         self._changed_in: Dict[int, set] = {}   # id(outermost loop) -> names it binds
         # tapes of generated code read back (grad of grad): their adjoints are stacks
@@ -752,9 +753,12 @@ class _Reverse:
     def _bound_before(self, slot: _Slot, order, parents) -> bool:
         """Is the name bound at the top level before the slot's statement can run?"""
         top = parents[id(slot.stmt)][0] if parents[id(slot.stmt)] else id(slot.stmt)
-        return any(stored_name(s) == slot.name and order[id(s)] < order[top]
-                   for s in self.lowered.body
-                   if isinstance(s, gast.Assign) and not is_store(s))
+        if self._top_bindings is None:  # name -> where the top level first binds it
+            self._top_bindings = {}
+            for s in self.lowered.body:
+                if isinstance(s, gast.Assign) and not is_store(s):
+                    self._top_bindings.setdefault(stored_name(s), order[id(s)])
+        return self._top_bindings.get(slot.name, 1 << 30) < order[top]
 
     def _overwrites(self, slot: _Slot) -> bool:
         """Can a value of the name (or element) be there already when the statement runs?"""

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
 
-from ..anno import clone
+from ..anno import FastTransformer, clone
 import numpy as np
 
 
@@ -36,10 +36,21 @@ class Template:
     params: List[str]
     defaults: Dict[str, Any]
     _uses_ranks: Optional[bool] = None
+    _assigned: Optional[List[str]] = None
 
     @property
     def name(self) -> str:
         return self.function.__name__
+
+    def locals_besides(self, keep: Tuple[str, ...]) -> List[str]:
+        """The names the body assigns, in order, but those in `keep` (the d<param>)."""
+        if self._assigned is None:
+            self._assigned = []
+            for node in gast.walk(self.node):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and \
+                        node.id not in self._assigned:
+                    self._assigned.append(node.id)
+        return [n for n in self._assigned if n not in keep]
 
     @property
     def uses_ranks(self) -> bool:
@@ -62,7 +73,7 @@ def parse_template(function: Callable) -> Template:
     return Template(function, node, params, defaults)
 
 
-class _Substitute(gast.NodeTransformer):
+class _Substitute(FastTransformer):
     def __init__(self, bindings: Dict[str, gast.AST], renames: Dict[str, str],
                  ranks: Dict[str, Optional[int]]):
         self.bindings = bindings
@@ -83,7 +94,7 @@ class _Substitute(gast.NodeTransformer):
         return node
 
 
-class _Specialise(gast.NodeTransformer):
+class _Specialise(FastTransformer):
     """Decide a template's `x if arg is None else y` once the argument is known, and
     its `known_rank(a) == 2 and ...` tests (an unknown rank, None, equals nothing)."""
 
@@ -160,13 +171,7 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     body = clone(template.node.body)
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         body = body[1:]  # docstring
-    assigned = []
-    for stmt in body:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
-                    and node.id not in keep and node.id not in assigned:
-                assigned.append(node.id)
-    renames = {local: fresh_name(local) for local in assigned}
+    renames = {local: fresh_name(local) for local in template.locals_besides(keep)}
     substitute = _Substitute(bindings, renames, ranks or {})
     returned = None
     statements = []
