@@ -114,8 +114,7 @@ class GradientFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         compiled = self.for_arguments(args, kwargs)
-        if compiled.global_names:
-            compiled.refresh_globals()
+        compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.runner(*args, **kwargs)
@@ -410,6 +409,8 @@ def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> Non
 
 def _distinct(grads: tuple, inputs: list) -> tuple:
     """Gradients the caller may update in place: no two are one array, none is an input."""
+    if not any(type(g) is np.ndarray for g in grads):
+        return grads  # numbers: nothing to share
     seen = {id(x) for x in inputs}
     result = []
     for g in grads:

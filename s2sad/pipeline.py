@@ -37,6 +37,7 @@ class Compiled:
     inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
     added_params: tuple = ()    # the seed (reverse) or the tangents (forward) it takes
     jit: bool = False           # run through Numba where it accepts the code
+    _data_globals: Optional[list] = None
 
     @property
     def runner(self) -> Callable:
@@ -54,13 +55,23 @@ class Compiled:
     def refresh_globals(self) -> None:
         """Read the user's module globals again: data rebound since is seen. Functions
         and modules stay as compiled: their derivative rules were chosen for them."""
-        if self.live_globals is None:
+        if self.live_globals is None or not self.data_globals:
             return
         namespace = self.function.__globals__
-        for name in self.global_names:
+        for name in self.data_globals:
             value = self.live_globals.get(name, namespace.get(name))
             if not callable(value) and not isinstance(value, type(gast)):
                 namespace[name] = value
+
+    @property
+    def data_globals(self) -> Sequence[str]:
+        """The globals read that are data (not functions or modules), found once."""
+        if self._data_globals is None:
+            namespace = self.function.__globals__
+            self._data_globals = [n for n in self.global_names
+                                  if not callable(namespace.get(n))
+                                  and not isinstance(namespace.get(n), type(gast))]
+        return self._data_globals
 
 
 def lower_function(parsed: Parsed, param_ranks=None) -> lower.Lowered:
