@@ -92,6 +92,10 @@ class _Folder(FastTransformer):
             except (ZeroDivisionError, OverflowError):
                 return node
             return self._done(gast.Constant(value=value, kind=None))
+        if isinstance(node.op, gast.Add) and isinstance(node.right, gast.UnaryOp) and \
+                isinstance(node.right.op, gast.USub):
+            return self._done(gast.BinOp(left=node.left, op=gast.Sub(),  # a + -b: a - b
+                                         right=node.right.operand))
         if isinstance(node.op, gast.Pow) and _is(node.right, 1):
             return self._done(node.left)
         if isinstance(node.op, gast.Mult) and _is(node.right, 1):

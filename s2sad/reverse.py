@@ -440,7 +440,7 @@ class _Reverse:
         self.restore(stmt)
         for operand, contribution in deferred:
             if not self._keeps_shape(stmt.value, target):
-                contribution = _call("unbroadcast", [contribution, clone(operand)])
+                contribution = self.reduced(contribution, operand)
             self.accumulate(operand, contribution)
 
     def _keeps_shape(self, value: gast.AST, target: str) -> bool:
@@ -819,7 +819,7 @@ class _Reverse:
                     deferred.append((operand, contribution))
                     continue
                 if rule.elementwise and not self.analysed.same_shape(operand, y):
-                    contribution = _call("unbroadcast", [contribution, clone(operand)])
+                    contribution = self.reduced(contribution, operand)
                 self.accumulate(operand, contribution)
         else:
             keep = tuple(f"d{p}" for p in rule.params)
@@ -841,6 +841,16 @@ class _Reverse:
                     if isinstance(stmt_, gast.Assign):
                         self._share_names_in(stmt_.value)
                     self.emit(stmt_)
+
+    def reduced(self, contribution: gast.AST, operand: gast.AST) -> gast.AST:
+        """The contribution summed down to the operand's shape: np.sum for a number
+        (-np.sum(e) for -e), unbroadcast otherwise."""
+        if self.analysed.class_of(operand) == "scalar":
+            if isinstance(contribution, gast.UnaryOp) and isinstance(contribution.op, gast.USub):
+                return gast.UnaryOp(op=gast.USub(),
+                                    operand=_call("np.sum", [contribution.operand]))
+            return _call("np.sum", [contribution])
+        return _call("unbroadcast", [contribution, clone(operand)])
 
     def known_ranks(self, bound: Dict[str, gast.AST]) -> Dict[str, Optional[int]]:
         """ndim of each argument the analysis knows (none unless compiled per rank)."""
