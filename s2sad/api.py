@@ -58,6 +58,7 @@ class GradientFunction:
         self._specialises: Optional[bool] = None
         self._last: Optional[pipeline.Compiled] = None
         self._last_key: Optional[tuple] = None
+        self._args_key: Optional[tuple] = None  # ranks of the last positional call
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
 
@@ -113,7 +114,15 @@ class GradientFunction:
         return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        compiled = self.for_arguments(args, kwargs)
+        if kwargs:
+            compiled = self.for_arguments(args, kwargs)
+            self._args_key = None
+        else:  # the common call: the same ranks as last time, found from args alone
+            key = tuple(map(_rank, args))
+            if key != self._args_key:
+                self.for_arguments(args, kwargs)
+                self._args_key = key
+            compiled = self._last
         compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
         try:
