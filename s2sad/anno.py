@@ -7,7 +7,7 @@ statement came from) without subclassing gast. Keys outside `KEYS` are a bug.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import gast
 

@@ -18,8 +18,7 @@ function applied to the tangents: np.sum(x_dot), a_dot @ b + a @ b_dot).
 from __future__ import annotations
 
 import copy
-import inspect
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import gast
 
@@ -28,8 +27,8 @@ from .analysis import Analysed
 from .anno import clone, get_anno, set_anno
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from .lower import (TAPE_POP, assign, constant, is_local, is_push_statement, is_store, name,
-                    op_key, op_operands, stored_name, walk_statements)
-from .reverse import Generated, _call, _is_none, _is_sequence, _shorten, _times
+                    op_key, stored_name, walk_statements)
+from .reverse import Generated, _call, _is_none, _is_sequence, _shorten, _times, bind_call
 from .rules.template import instantiate
 
 
@@ -327,7 +326,7 @@ class _Forward:
         location = get_anno(value, "location") or get_anno(stmt, "location")
         if rule is None:
             raise rules.missing_rule_error(key, location)
-        bound = _bind(rule.params, rule.template.defaults, value, rule.label, location)
+        bound = bind_call(rule.params, rule.template.defaults, value, rule.label, location)
         custom = rules.lookup_tangent(key)
         if custom is not None:
             return self.from_tangent_template(custom, value, y, location)
@@ -413,7 +412,7 @@ class _Forward:
     def from_tangent_template(self, rule: rules.Rule, value: gast.AST, y: gast.AST,
                               location) -> Optional[gast.AST]:
         primal, dots = rules.tangent_split(rule.template)
-        bound = _bind(primal, rule.template.defaults, value, rule.label, location)
+        bound = bind_call(primal, rule.template.defaults, value, rule.label, location)
         carried = {p: self.argument_tangent(bound.get(p)) for p in primal}
         for param, argument in bound.items():
             if f"{param}_dot" not in dots and carried.get(param) is not None:
@@ -447,28 +446,6 @@ class _Forward:
 
 
 _GETITEM = __import__("operator").getitem
-
-
-def _bind(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
-          location) -> Dict[str, gast.AST]:
-    """The call's argument atoms by the template's parameter names (defaults filled)."""
-    signature = inspect.Signature([
-        inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                          default=defaults.get(p, inspect.Parameter.empty))
-        for p in params])
-    if isinstance(value, gast.Call):
-        args, kwargs = list(value.args), {k.arg: k.value for k in value.keywords}
-    else:
-        args, kwargs = op_operands(value), {}
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise NoDerivativeRuleError(
-            f"the derivative rule for {label} does not accept this call ({exc})",
-            location, hint=f"the rule handles {label}({', '.join(params)})") from None
-    bound.apply_defaults()
-    return {p: (v if isinstance(v, gast.AST) else constant(v))
-            for p, v in bound.arguments.items()}
 
 
 def _mentions(nodes, identifier: str) -> bool:

@@ -17,8 +17,7 @@ from typing import Any, Callable, Dict, Optional
 
 import gast
 
-from .anno import get_anno
-from .lower import builtin, constant, name
+from .lower import builtin, constant
 
 
 class JitFallback(UserWarning):

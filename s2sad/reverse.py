@@ -862,28 +862,7 @@ class _Reverse:
 
     def bind(self, rule: rules.Rule, value: gast.AST, location) -> Dict[str, gast.AST]:
         """Map the template's parameter names to the call's argument atoms."""
-        template = rule.template
-        params = [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    default=template.defaults.get(
-                                        p, inspect.Parameter.empty))
-                  for p in rule.params]
-        signature = inspect.Signature(params)
-        if isinstance(value, gast.Call):
-            args = list(value.args)
-            kwargs = {k.arg: k.value for k in value.keywords}
-        else:
-            args, kwargs = op_operands(value), {}
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise NoDerivativeRuleError(
-                f"the derivative rule for {rule.label} does not accept this call ({exc})",
-                location,
-                hint=f"the rule handles {rule.label}({', '.join(rule.params)}); "
-                     "pass only those arguments") from None
-        bound.apply_defaults()
-        return {p: (v if isinstance(v, gast.AST) else constant(v))
-                for p, v in bound.arguments.items()}
+        return bind_call(rule.params, rule.template.defaults, value, rule.label, location)
 
     def indexed(self, value: gast.Subscript, dy: gast.AST) -> None:
         """y = a[index]  ->  da[index] += dy  (np.add.at where indices may repeat)."""
@@ -1181,6 +1160,29 @@ def _call(dotted: str, args: List[gast.AST]) -> gast.Call:
     for part in parts[1:]:
         func = gast.Attribute(value=func, attr=part, ctx=gast.Load())
     return gast.Call(func=func, args=args, keywords=[])
+
+
+def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
+              location) -> Dict[str, gast.AST]:
+    """The call's argument atoms by a template's parameter names (defaults filled)."""
+    signature = inspect.Signature([
+        inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=defaults.get(p, inspect.Parameter.empty))
+        for p in params])
+    if isinstance(value, gast.Call):
+        args, kwargs = list(value.args), {k.arg: k.value for k in value.keywords}
+    else:
+        args, kwargs = op_operands(value), {}
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise NoDerivativeRuleError(
+            f"the derivative rule for {label} does not accept this call ({exc})", location,
+            hint=f"the rule handles {label}({', '.join(params)}); pass only those "
+                 "arguments") from None
+    bound.apply_defaults()
+    return {p: (v if isinstance(v, gast.AST) else constant(v))
+            for p, v in bound.arguments.items()}
 
 
 def _is_sequence(node: gast.AST) -> bool:

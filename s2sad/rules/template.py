@@ -12,7 +12,6 @@ function, a template sees the real ranks.
 """
 from __future__ import annotations
 
-import copy
 import inspect
 import textwrap
 from dataclasses import dataclass
