@@ -370,7 +370,7 @@ def assumed_ranks(lowered: Lowered) -> Dict[str, Optional[int]]:
     only as a[i] (or A[i, j]) with integer indices is taken to have that many axes."""
     arities: Dict[str, set] = {p: set() for p in lowered.params}
     ints = _int_names(lowered)
-    for node in (n for s in walk_statements(lowered.body) for n in gast.walk(s)):
+    for node in (n for s in lowered.body for n in gast.walk(s)):  # each node once
         if isinstance(node, gast.Subscript) and is_local(node.value) and \
                 node.value.id in arities:
             parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]

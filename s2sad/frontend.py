@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 import gast
 import numpy
 
-from .anno import set_anno
+from .anno import names_in, set_anno
 from .errors import (Location, NameResolutionError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 
@@ -336,9 +336,8 @@ def _dotted(node: gast.AST) -> str:
 def bound_names(func: gast.FunctionDef) -> set:
     """Parameters and every name the body assigns: the function's locals."""
     names = {arg.id for arg in _all_params(func)}
-    for node in gast.walk(func):
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Del)):
-            names.add(node.id)
+    names.update(node.id for node in names_in(func.body)
+                 if isinstance(node.ctx, (gast.Store, gast.Del)))
     return names
 
 

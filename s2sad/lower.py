@@ -124,7 +124,11 @@ def lower(parsed: Parsed, is_pure: Callable[[Any], bool],
           param_ranks: Optional[Dict[str, Optional[int]]] = None) -> Lowered:
     """Lower `parsed`; `is_pure(callee)` says which calls may be shared (CSE);
     `param_ranks` (ndim per argument, None for a non-array) where a call gave them."""
-    return _Lowerer(parsed, is_pure, param_ranks or {}).run()
+    _ASSIGNED.clear()
+    try:
+        return _Lowerer(parsed, is_pure, param_ranks or {}).run()
+    finally:
+        _ASSIGNED.clear()
 
 
 class TapeOperation:
@@ -264,13 +268,30 @@ def assigned_names(body: Sequence[gast.AST]) -> Set[str]:
     """Names bound anywhere in `body` (user AST or lowered)."""
     names = set()
     for stmt in body:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                names.add(node.id)
-            elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
-                inner = node.value
-                if isinstance(inner, gast.Name):
-                    names.add(inner.id)
+        cached = _ASSIGNED.get(id(stmt))
+        if cached is not None and cached[0] is stmt:
+            names |= cached[1]
+            continue
+        found = _assigned_in(stmt)
+        if isinstance(stmt, (gast.For, gast.While, gast.If)):
+            _ASSIGNED[id(stmt)] = (stmt, found)  # asked again for each enclosing block
+        names |= found
+    return names
+
+
+# statement id -> (the statement, the names it binds), for the lowering under way
+_ASSIGNED: Dict[int, Tuple[gast.AST, Set[str]]] = {}
+
+
+def _assigned_in(stmt: gast.AST) -> Set[str]:
+    names = set()
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+        elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
+            inner = node.value
+            if isinstance(inner, gast.Name):
+                names.add(inner.id)
     return names
 
 
