@@ -41,3 +41,11 @@ for helper in ("matmul_adjoint_b", "dot_adjoint_b"):
         Case((getattr(runtime, helper),), f"{helper}(a, b, np.ones(3)) * np.arange(3.0)",
              [(-2.0, 2.0), (-2.0, 2.0)], [((2,), (2, 3))]),
     ]
+
+TABLE += [
+    unary(runtime.spread, "spread(a, np.ones((2, 3)), 1) * np.arange(6.0).reshape(2, 3)",
+          shapes=[(2,)]),
+    unary(runtime.spread, "spread(a, np.ones((2, 3, 4)), (0, 2)) * np.ones((2, 3, 4))",
+          shapes=[(3,)]),
+    unary(runtime.spread, "spread(a, np.ones((2, 3))) * np.arange(3.0)", shapes=[()]),
+]

@@ -605,3 +605,35 @@ def test_while_true_with_break_over_a_vector():
         expected[0, i] += 2 * x[i]
         expected[i, 0] += 2 * x[i]
     np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
+
+
+# -- reductions whose adjoint reads ties (max/min): their gradient code differentiates --
+
+def _logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def _row_max_energy(X):
+    return np.sum(np.max(X, axis=1) ** 2) + np.sum(np.min(X, axis=0) ** 3)
+
+
+def test_hessian_of_logsumexp_is_softmax_curvature():
+    """Its gradient code reads np.max's ties (np.count_nonzero, np.result_type, spread)."""
+    x = np.array([0.3, 1.2, -0.4, 0.8])
+    p = np.exp(x - _logsumexp(x))
+    np.testing.assert_allclose(s2sad.hessian(_logsumexp)(x), np.diag(p) - np.outer(p, p),
+                               atol=1e-12)
+
+
+def test_hessian_through_max_and_min_along_axes():
+    X = np.array([[0.3, 1.2, -0.4], [0.8, -1.1, 0.5]])
+    H = s2sad.hessian(_row_max_energy)(X)
+    gradient = s2sad.grad(_row_max_energy)
+    eps = 1e-6
+    expected = np.zeros(X.shape + X.shape)
+    for index in np.ndindex(X.shape):
+        step = np.zeros_like(X)
+        step[index] = eps
+        expected[(...,) + index] = (gradient(X + step) - gradient(X - step)) / (2 * eps)
+    np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)

@@ -81,3 +81,10 @@ def dot_adjoint_b_adjoint(dy, y, g, a, b):
     dg = np.dot(a, dy)
     da = dot_adjoint_a(g, a, dy)
     return dg, da
+
+
+@adjoint(runtime.spread, check=False, linear="g")
+def spread_adjoint(dy, y, g, x, axis=None, keepdims=False):
+    # y is g with size-1 axes put in (the same numbers): back to g's shape
+    dg = np.reshape(dy, np.shape(g))
+    return dg

@@ -9,7 +9,7 @@ from . import non_differentiable
 
 non_differentiable(
     # shapes, sizes, types
-    np.shape, np.ndim, np.size, builtins.len, builtins.int, builtins.bool, builtins.range,
+    np.shape, np.ndim, np.size, np.result_type, np.dtype, builtins.len, builtins.int, builtins.bool, builtins.range,
     builtins.round, builtins.isinstance,
     # comparisons and logic
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,

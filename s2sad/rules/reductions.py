@@ -44,7 +44,8 @@ def max_adjoint(dy, y, a, axis=None, keepdims=False):
     # gets an equal share: dy / (number of tied entries), so the shares add up to dy
     # (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
     hit = a == spread(y, a, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a, dy))
+    count = np.asarray(np.count_nonzero(hit, axis=axis, keepdims=keepdims),
+                       dtype=np.result_type(a, dy))
     da = spread(dy / count, a, axis, keepdims) * hit
     return da
 
@@ -53,7 +54,8 @@ def max_adjoint(dy, y, a, axis=None, keepdims=False):
 def min_adjoint(dy, y, a, axis=None, keepdims=False):
     # As for max: the gradient goes to the arg-min, split equally among ties.
     hit = a == spread(y, a, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a, dy))
+    count = np.asarray(np.count_nonzero(hit, axis=axis, keepdims=keepdims),
+                       dtype=np.result_type(a, dy))
     da = spread(dy / count, a, axis, keepdims) * hit
     return da
 
