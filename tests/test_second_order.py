@@ -637,3 +637,14 @@ def test_hessian_through_max_and_min_along_axes():
         step[index] = eps
         expected[(...,) + index] = (gradient(X + step) - gradient(X - step)) / (2 * eps)
     np.testing.assert_allclose(H, expected, rtol=1e-6, atol=1e-8)
+
+
+def _joined(a, b):
+    return np.sum(np.concatenate([a, b]) ** 3)
+
+
+def test_a_second_derivative_through_a_helper_without_a_rule_is_refused_clearly():
+    with pytest.raises(s2sad.NoDerivativeRuleError) as info:
+        s2sad.hessian(_joined)(np.array([0.5, 1.0]), np.array([2.0]))
+    assert "differentiated again" in info.value.message
+    assert "s2sad.adjoint" not in info.value.hint

@@ -240,6 +240,12 @@ def callable_label(fn: Any) -> str:
 
 def missing_rule_error(fn: Any, location: Optional[Location]) -> NoDerivativeRuleError:
     label = callable_label(fn)
+    if getattr(fn, "__module__", None) == "s2sad.runtime":
+        return NoDerivativeRuleError(
+            f"the generated code calls {label}, which has no derivative rule yet: this "
+            "gradient cannot be differentiated again", location,
+            hint="second derivatives through this rule are not supported yet; take "
+                 "central differences of the gradient instead")
     known = sorted({rule.label for rule in REGISTRY.values() if rule.kind != "nondiff"})
     near = difflib.get_close_matches(label, known, n=3, cutoff=0.6)
     hint = f"nearest rules: {', '.join(near)}; " if near else ""
