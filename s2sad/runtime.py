@@ -525,3 +525,16 @@ def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 __all__ += ["spread"]
+
+
+def rejoin(pieces: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> Any:
+    """The adjoint of unconcatenate: the pieces joined back along the axis they were cut
+    from (each first raised as `promote` raised its array)."""
+    raised = [np.reshape(p, np.shape(promote(a) if promote else np.asarray(a)))
+              for p, a in zip(pieces, arrays)]
+    if axis is None:
+        return np.concatenate([np.ravel(p) for p in raised])
+    return np.concatenate(raised, axis)
+
+
+__all__ += ["rejoin"]

@@ -49,3 +49,31 @@ TABLE += [
           shapes=[(3,)]),
     unary(runtime.spread, "spread(a, np.ones((2, 3))) * np.arange(3.0)", shapes=[()]),
 ]
+
+# the adjoints of the shape rules, each linear in the adjoint it moves
+W3 = "np.arange(9.0).reshape(3, 3)"
+TABLE += [
+    unary(runtime.undiagonal, f"undiagonal(a, np.ones((3, 3))) * {W3}", shapes=[(3,)]),
+    unary(runtime.undiagonal, f"undiagonal(a, np.ones((3, 3)), 1) * {W3}", shapes=[(2,)]),
+    unary(runtime.undiff, "undiff(a) * np.arange(4.0)", shapes=[(3,)]),
+    unary(runtime.undiff, "undiff(a, 2, 0) * np.arange(5.0)[:, None]", shapes=[(3, 2)]),
+    unary(runtime.unpad, "unpad(a, np.ones(3), 1) * np.arange(3.0)", shapes=[(5,)]),
+    unary(runtime.unastype, "unastype(a, np.ones(3), np.float64) * np.arange(3.0)",
+          shapes=[(3,)]),
+    unary(runtime.ungradient, "ungradient(a, np.ones(5)) * np.arange(5.0)", shapes=[(5,)]),
+    Case((runtime.unpermute,),
+         "unpermute(a, np.array([0.3, -1.0, 2.0]), np.array([-1.0, 0.3, 2.0])) "
+         "* np.arange(3.0)", [(-2.0, 2.0)], [(3,)]),
+    unary(runtime.unstack, "unstack(a, [np.ones(3), np.ones(3)])[1] * np.arange(3.0)",
+          shapes=[(2, 3)]),
+    unary(runtime.unconcatenate, "unconcatenate(a, [np.ones(2), np.ones(3)])[1] * np.arange(3.0)",
+          shapes=[(5,)]),
+    unary(runtime.unconcatenate,
+          "unconcatenate(a, [np.ones((2, 2)), np.ones((2, 1))], 1)[0] * np.arange(2.0)",
+          shapes=[(2, 3)]),
+    unary(runtime.unhstack, "unhstack(a, [np.ones(2), 1.0])[0] * np.arange(2.0)", shapes=[(3,)]),
+    unary(runtime.unvstack, "unvstack(a, [np.ones(3), np.ones(3)])[1] * np.arange(3.0)",
+          shapes=[(2, 3)]),
+    unary(runtime.undstack, "undstack(a, [np.ones(3), np.ones(3)])[0] * np.arange(3.0)",
+          shapes=[(1, 3, 2)]),
+]

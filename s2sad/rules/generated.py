@@ -88,3 +88,73 @@ def spread_adjoint(dy, y, g, x, axis=None, keepdims=False):
     # y is g with size-1 axes put in (the same numbers): back to g's shape
     dg = np.reshape(dy, np.shape(g))
     return dg
+
+
+# -- the adjoints of the shape rules: each linear in the adjoint g it moves -------------
+
+@adjoint(runtime.undiagonal, check=False, linear="g")
+def undiagonal_adjoint(dy, y, g, x, offset=0, axis1=0, axis2=1):
+    dg = np.diagonal(dy, offset, axis1, axis2)
+    return dg
+
+
+@adjoint(runtime.undiff, check=False, linear="g")
+def undiff_adjoint(dy, y, g, n=1, axis=-1):
+    # undiff is the transpose of np.diff, so its own transpose is np.diff
+    dg = np.diff(dy, n, axis)
+    return dg
+
+
+@adjoint(runtime.unpad, check=False, linear="g")
+def unpad_adjoint(dy, y, g, array, pad_width):
+    dg = np.pad(dy, pad_width)
+    return dg
+
+
+@adjoint(runtime.unastype, check=False, linear="g")
+def unastype_adjoint(dy, y, g, x, dtype):
+    dg = unastype(dy, g, dtype)
+    return dg
+
+
+@adjoint(runtime.ungradient, check=False, linear="g")
+def ungradient_adjoint(dy, y, g, f):
+    dg = np.gradient(dy)
+    return dg
+
+
+@adjoint(runtime.unpermute, check=False, linear="g")
+def unpermute_adjoint(dy, y, g, a, values, axis=-1):
+    dg = permute_tangent(dy, a, values, axis)
+    return dg
+
+
+@adjoint(runtime.unstack, check=False, linear="g", shape="pieces")
+def unstack_adjoint(dy, y, g, arrays, axis=0):
+    dg = np.stack([np.reshape(p, np.shape(a)) for p, a in zip(dy, arrays)], axis)
+    return dg
+
+
+@adjoint(runtime.unconcatenate, check=False, linear="g", shape="pieces")
+def unconcatenate_adjoint(dy, y, g, arrays, axis=0, promote=None):
+    dg = np.reshape(rejoin(dy, arrays, axis, promote), np.shape(g))
+    return dg
+
+
+@adjoint(runtime.unhstack, check=False, linear="g", shape="pieces")
+def unhstack_adjoint(dy, y, g, tup):
+    dg = np.reshape(rejoin(dy, tup, 0 if all(np.ndim(a) <= 1 for a in tup) else 1,
+                           np.atleast_1d), np.shape(g))
+    return dg
+
+
+@adjoint(runtime.unvstack, check=False, linear="g", shape="pieces")
+def unvstack_adjoint(dy, y, g, tup):
+    dg = np.reshape(rejoin(dy, tup, 0, np.atleast_2d), np.shape(g))
+    return dg
+
+
+@adjoint(runtime.undstack, check=False, linear="g", shape="pieces")
+def undstack_adjoint(dy, y, g, tup):
+    dg = np.reshape(rejoin(dy, tup, 2, np.atleast_3d), np.shape(g))
+    return dg
