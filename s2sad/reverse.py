@@ -658,6 +658,7 @@ class _Reverse:
     def materialize(self, v: str, own: bool) -> None:
         """Give v's adjoint a real value here: zeros if it is known zero so far."""
         adjoint = self.adjoint_name(v)
+        self.spreads.pop(adjoint, None)  # a loop is about to add to it
         if v not in self.live:
             scalar = self.analysed.class_of(name(v)) == "scalar" and not own
             zero = constant(0.0) if scalar else _call("zeros_like", [name(v)])
@@ -888,6 +889,7 @@ class _Reverse:
     def adjoint_target(self, base: gast.Name) -> str:
         """The adjoint of `base` as an array only this name holds, to write into."""
         adjoint = self.adjoint_name(base.id)
+        self.spreads.pop(adjoint, None)  # about to change element by element
         if base.id not in self.live:
             self.emit(assign(adjoint, _call("np.zeros_like", [name(base.id)])))
             self.live.add(base.id)

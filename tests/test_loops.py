@@ -361,3 +361,18 @@ def test_horner_stores_one_value_per_iteration():
 def test_store_count_helper_ignores_comments():
     assert _store_calls("# tape.append(x)\nx = 1\n") == 0
     assert _store_calls("    tape.append(p)\n    t.push(q)\n") == 2
+
+
+def _summed_then_indexed(x):
+    """Bug: np.sum(c)'s adjoint was kept as one number (dc is dd everywhere) even after
+    c[1] added to an element of dc, so the sine's adjoint saw dd, not dc."""
+    c = np.sin(x * 1.0)
+    a = c[1]
+    return np.sum(a) + np.sum(c)
+
+
+def test_a_spread_sum_adjoint_that_an_element_write_changes_is_not_used_as_a_number():
+    x = np.array([0.0, 0.3, -0.4])
+    for optimize in (True, False):
+        got = s2sad.grad(_summed_then_indexed, optimize=optimize)(x)
+        np.testing.assert_allclose(got, np.cos(x) * np.array([1.0, 2.0, 1.0]), rtol=1e-12)
