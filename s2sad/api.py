@@ -262,6 +262,11 @@ class _At:
 
 def _rank(value: Any) -> Optional[int]:
     """ndim of an argument where it is a number or an array (None otherwise)."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return value.ndim or None  # (a 0-d array is mutable, unlike a number: no rank)
+    if kind is float:
+        return 0
     if isinstance(value, (float, int, np.generic)):
         return 0
     if isinstance(value, np.ndarray) and value.ndim and type(value) is np.ndarray:
@@ -434,6 +439,9 @@ def _like(g: Any, x: Any) -> Any:
     """The gradient in the type and shape of its input (a float for a float)."""
     if type(x) is float:
         return g if type(g) is float else float(g)
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype and \
+            g.shape == x.shape:
+        return g  # the common case, already right
     if isinstance(x, np.ndarray):
         g = np.asarray(g, dtype=x.dtype)
         if g.shape != x.shape:
