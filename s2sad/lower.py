@@ -273,8 +273,7 @@ def assigned_names(body: Sequence[gast.AST]) -> Set[str]:
             names |= cached[1]
             continue
         found = _assigned_in(stmt)
-        if isinstance(stmt, (gast.For, gast.While, gast.If)):
-            _ASSIGNED[id(stmt)] = (stmt, found)  # asked again for each enclosing block
+        _ASSIGNED[id(stmt)] = (stmt, found)  # asked again for each enclosing block
         names |= found
     return names
 
