@@ -1,4 +1,5 @@
-"""User transforms: grad, value_and_grad, source, grad_source.
+"""User transforms: grad, value_and_grad, jvp, vjp, jacobian, hessian, hvp, source,
+grad_source.
 
 `wrt` follows JAX's `argnums`: an int (or a parameter name) gives one gradient,
 a tuple gives a tuple of gradients, even a tuple of one. Transforms compile
