@@ -56,7 +56,6 @@ class GradientFunction:
         self._param_names = list(self._signature.parameters)
         self._compiled: Optional[pipeline.Compiled] = None
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
-        self._specialises: Optional[bool] = None
         self._last: Optional[pipeline.Compiled] = None
         self._last_key: Optional[tuple] = None
         self._args_key: Optional[tuple] = None  # ranks of the last positional call
@@ -84,16 +83,9 @@ class GradientFunction:
         the ranks of the last call's arguments (before any call, for any ranks)."""
         return self.compiled.source
 
-    @property
-    def specialises(self) -> bool:
-        """Every call runs code compiled for its arguments' ranks (a float's gradient
-        needs no broadcasting checks); the ranks of a call are its cache key."""
-        return True
-
     def for_arguments(self, args: tuple, kwargs: dict) -> pipeline.Compiled:
-        """The compiled gradient for these arguments: loops are compiled per rank."""
-        if not self.specialises:
-            return self.generic
+        """The code compiled for these arguments' ranks (a float's gradient needs no
+        broadcasting checks); the ranks of a call are its cache key."""
         if kwargs:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()

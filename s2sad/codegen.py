@@ -58,7 +58,8 @@ def function_source(func: gast.FunctionDef) -> str:
     comments: List[str] = []
     marked = _with_comment_markers(func, comments)
     tree = _to_ast(marked)
-    text = astor.to_source(tree)
+    text = astor.to_source(tree, pretty_source="".join)  # no wrapping: astor breaks lines
+    # at odd places (inside np.result_type); a long line is easier to read whole
     if tree.args.posonlyargs and tree.args.defaults:
         text = _signature_fixed(text, tree)
     out = []

@@ -18,6 +18,7 @@ function applied to the tangents: np.sum(x_dot), a_dot @ b + a @ b_dot).
 from __future__ import annotations
 
 import copy
+import operator
 from typing import Dict, List, Optional, Sequence
 
 import gast
@@ -316,20 +317,20 @@ class _Forward:
                      "(np.array([...]), np.stack, np.concatenate)")
         if not rules.is_differentiable(key):
             return None
-        if key is _GETITEM:
+        if key is operator.getitem:
             base = self.tangent_of(value.value)
             if base is None:
                 return None
             return gast.Subscript(value=base, slice=clone(value.slice),
                                   ctx=gast.Load())
-        rule = rules.lookup(key)
         location = get_anno(value, "location") or get_anno(stmt, "location")
+        custom = rules.lookup_tangent(key)
+        if custom is not None:  # a tangent rule, with or without an adjoint beside it
+            return self.from_tangent_template(custom, value, y, location)
+        rule = rules.lookup(key)
         if rule is None:
             raise rules.missing_rule_error(key, location)
         bound = bind_call(rule.params, rule.template.defaults, value, rule.label, location)
-        custom = rules.lookup_tangent(key)
-        if custom is not None:
-            return self.from_tangent_template(custom, value, y, location)
         if rule.kind == "partials":
             return self.from_partials(rule, bound, y)
         if rule.linear or rule.multilinear:
@@ -443,9 +444,6 @@ class _Forward:
 
     def namer_temp(self, local: str) -> str:
         return self.namer.temp()
-
-
-_GETITEM = __import__("operator").getitem
 
 
 def _mentions(nodes, identifier: str) -> bool:

@@ -33,7 +33,6 @@ class Compiled:
     wrt: Sequence[str]
     live_globals: Optional[Dict[str, Any]] = None
     global_names: Sequence[str] = ()
-    specialises: bool = False   # compiled again per argument ranks (loops or element writes)
     inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
     added_params: tuple = ()    # the seed (reverse) or the tangents (forward) it takes
     jit: bool = False           # run through Numba where it accepts the code
@@ -74,8 +73,11 @@ class Compiled:
         return self._data_globals
 
 
-def lower_function(parsed: Parsed, param_ranks=None) -> lower.Lowered:
-    return lower.lower(parsed, is_pure=rules.has_rule, param_ranks=param_ranks)
+def lower_function(parsed: Parsed, param_ranks=None, mode: str = "reverse") -> lower.Lowered:
+    """Lowered code; a function with a rule for this mode is called, others inlined (a
+    helper with only a tangent rule is inlined for reverse mode)."""
+    has_rule = rules.has_forward_rule if mode == "forward" else rules.has_rule
+    return lower.lower(parsed, is_pure=has_rule, param_ranks=param_ranks)
 
 
 def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,
@@ -89,9 +91,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     scalars: loop bodies do scalar arithmetic with no broadcasting checks, a scalar
     output needs no check, and `@` takes the lecture's form. Without them (the source
     shown before any call), loops take the ranks their indexing implies."""
-    lowered = lower_function(parsed, param_ranks)
-    loops = specialises(lowered)
-    assumed = loops and param_ranks is None
+    lowered = lower_function(parsed, param_ranks, mode)
+    assumed = param_ranks is None and assumes_ranks(lowered)
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
@@ -115,22 +116,16 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                             f"{generated.func.name} of {parsed.filename}")
     used = set(function.__code__.co_names)
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
-                    sorted(n for n in parsed.global_names if n in used), loops,
+                    sorted(n for n in parsed.global_names if n in used),
                     lowered.inlined, generated.added_params, jit_code)
 
 
-def specialises(lowered: lower.Lowered) -> bool:
-    """Loops, element writes and rules whose adjoint depends on ranks (`@`: dA = dC @ B.T
-    for matrices) are compiled per argument rank."""
-    statements = [s for s in lower.walk_statements(lowered.body)
-                  if isinstance(s, (gast.Assign, gast.AugAssign))]
-    return has_loops(lowered) or any(lower.is_store(s) or _rank_dependent(s.value)
-                                     for s in statements)
-
-
-def _rank_dependent(value: gast.AST) -> bool:
-    rule = rules.lookup(lower.op_key(value))
-    return rule is not None and rule.template is not None and rule.template.uses_ranks
+def assumes_ranks(lowered: lower.Lowered) -> bool:
+    """Loops and element writes: before any call, their source takes the ranks the
+    body's indexing implies (a[i] makes a a vector), so it shows scalar loop bodies."""
+    return has_loops(lowered) or any(lower.is_store(s)
+                                     for s in lower.walk_statements(lowered.body)
+                                     if isinstance(s, (gast.Assign, gast.AugAssign)))
 
 
 def has_loops(lowered: lower.Lowered) -> bool:

@@ -638,3 +638,89 @@ def test_einsum_with_an_index_repeated_in_the_differentiated_operand_is_refused(
         s2sad.grad(_einsum_trace_weighted, wrt=0)(A, v)
     assert "repeated" in info.value.message
     np.testing.assert_allclose(s2sad.grad(_einsum_trace_weighted, wrt=1)(A, v), np.diag(A))
+
+
+# -- refusals of the rules added with the NumPy library and forward mode ---------------
+
+def _pad_reflect(x):
+    return np.sum(np.pad(x, 1, mode="reflect") ** 2)
+
+
+def _cross_2d(x):
+    return np.sum(np.cross(x[:2], np.array([1.0, 2.0])))
+
+
+def _linspace_arrays(x):
+    return np.sum(np.linspace(x, x + 1.0, 4) ** 2)
+
+
+def _pinv_stack(x):
+    return np.sum(np.linalg.pinv(np.stack([np.diag(x), np.diag(x * 2.0)])))
+
+
+def _eigh_upper(x):
+    return np.sum(np.linalg.eigh(np.diag(x) + 1.0, UPLO="U")[0])
+
+
+def _svd_vectors(x):
+    return np.sum(np.linalg.svd(np.diag(x) + 0.5)[0])
+
+
+def _gradient_2d(x):
+    return np.sum(np.gradient(np.outer(x, x))[0])
+
+
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
+@pytest.mark.parametrize("fn, words", [
+    (_pad_reflect, "'constant'"), (_cross_2d, "3-vectors"), (_linspace_arrays, "array start"),
+    (_pinv_stack, "stack of matrices"), (_eigh_upper, "UPLO='U'"), (_svd_vectors, "U or Vh"),
+], ids=["pad_reflect", "cross_2d", "linspace_arrays", "pinv_stack", "eigh_upper", "svd_U"])
+def test_cases_of_new_rules_without_a_derivative_are_refused_when_the_gradient_runs(fn, words):
+    exc = refusal(fn, V)
+    assert isinstance(exc, NoDerivativeRuleError)
+    assert words in exc.message, exc.message
+    lines, first = inspect.getsourcelines(fn)
+    assert exc.lineno == first
+
+
+def test_np_gradient_of_a_matrix_is_refused():
+    """np.gradient of a 2-d array returns a list of arrays: its call does not bind."""
+    exc = refusal(_gradient_2d, V)
+    assert isinstance(exc, NoDerivativeRuleError)
+
+
+def _unpack_an_array(x):
+    a, b, c = x
+    return a * b * c
+
+
+def test_unpacking_a_value_that_is_not_a_tuple_or_a_call_is_refused_where_it_is():
+    exc = refusal(_unpack_an_array, V)
+    assert isinstance(exc, UnsupportedSyntaxError)
+    assert "unpacking" in exc.message and "t[0]" in exc.hint
+    lines, first = inspect.getsourcelines(_unpack_an_array)
+    assert exc.lineno == first + 1
+
+
+def _scaled(x, k):
+    return x * k
+
+
+@s2sad.tangent(_scaled)
+def _scaled_tangent(y, x, x_dot, k):
+    return x_dot * k
+
+
+def _uses_scaled(x, k):
+    return np.sum(_scaled(x, k))
+
+
+def test_forward_mode_refuses_a_tangent_rule_that_takes_an_active_argument_as_constant():
+    """k has no k_dot in the tangent rule: differentiating along k would drop its term."""
+    assert s2sad.jvp(_uses_scaled, wrt=0)(V, 2.0, V)[1] == pytest.approx(2.0 * np.sum(V))
+    with pytest.raises(NoDerivativeRuleError) as info:
+        s2sad.jvp(_uses_scaled, wrt=1)(V, 2.0, 1.0)
+    assert "treats 'k' as a constant" in info.value.message
+    assert "k_dot" in info.value.hint
+    # reverse mode, which has no rule for _scaled, inlines its body
+    assert s2sad.grad(_uses_scaled, wrt=1)(V, 2.0) == pytest.approx(np.sum(V))

@@ -76,6 +76,11 @@ def has_rule(fn: Any) -> bool:
     return lookup(fn) is not None
 
 
+def has_forward_rule(fn: Any) -> bool:
+    """A rule forward mode can use: a tangent rule, or any rule (partials, linearity)."""
+    return lookup_tangent(fn) is not None or lookup(fn) is not None
+
+
 def is_differentiable(fn: Any) -> bool:
     rule = lookup(fn)
     return rule is None or rule.kind != "nondiff"

@@ -38,21 +38,11 @@ def prod_adjoint(dy, y, a, axis=None, keepdims=False):
 
 # -- max and min ---------------------------------------------------------------------
 
-@adjoint(np.max, np.amax, shape=_reduction_shape)
-def max_adjoint(dy, y, a, axis=None, keepdims=False):
-    # The gradient goes to the arg-max. With ties, every entry equal to the maximum
-    # gets an equal share: dy / (number of tied entries), so the shares add up to dy
-    # (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
-    hit = a == spread(y, a, axis, keepdims)
-    count = np.asarray(np.count_nonzero(hit, axis=axis, keepdims=keepdims),
-                       dtype=np.result_type(a, dy))
-    da = spread(dy / count, a, axis, keepdims) * hit
-    return da
-
-
-@adjoint(np.min, np.amin, shape=_reduction_shape)
-def min_adjoint(dy, y, a, axis=None, keepdims=False):
-    # As for max: the gradient goes to the arg-min, split equally among ties.
+@adjoint(np.max, np.amax, np.min, np.amin, shape=_reduction_shape)
+def extremum_adjoint(dy, y, a, axis=None, keepdims=False):
+    # The gradient goes to the arg-max (arg-min). With ties, every entry equal to the
+    # extremum gets an equal share: dy / (number of tied entries), so the shares add up
+    # to dy (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
     hit = a == spread(y, a, axis, keepdims)
     count = np.asarray(np.count_nonzero(hit, axis=axis, keepdims=keepdims),
                        dtype=np.result_type(a, dy))
