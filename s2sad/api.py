@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import gast
 import numpy as np
 
-from . import frontend, pipeline
+from . import entry, frontend, pipeline
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
                      S2SADError, UnsupportedSyntaxError)
 from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
@@ -59,6 +59,9 @@ class GradientFunction:
         self._last: Optional[pipeline.Compiled] = None
         self._last_key: Optional[tuple] = None
         self._args_key: Optional[tuple] = None  # ranks of the last positional call
+        self._entries: Dict[tuple, tuple] = {}  # argument types -> (compiled, entry)
+        self._entry: Optional[Callable] = None
+        self._entry_arity = -1  # the positional arguments self._entry takes
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
 
@@ -107,6 +110,13 @@ class GradientFunction:
         return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and len(args) == self._entry_arity:
+            return self._entry(*args)  # guarded by the types of the last call's arguments
+        return self._call_checked(*args, **kwargs)
+
+    def _call_checked(self, *args: Any, **kwargs: Any) -> Any:
+        """The general call: find the code for these ranks, check every argument, and
+        write an entry that repeats this call cheaply for arguments of the same types."""
         if kwargs:
             compiled = self.for_arguments(args, kwargs)
             self._args_key = None
@@ -122,6 +132,8 @@ class GradientFunction:
             result = compiled.runner(*args, **kwargs)
         except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate, NonScalarOutput) as exc:
             raise self._refusal(exc) from None
+        if not kwargs:
+            self._enter_next(args, compiled)
         value, grads = result if self.with_value else (None, result)
         if len(inputs) == 1:
             grads = _like(grads, inputs[0])
@@ -132,6 +144,23 @@ class GradientFunction:
             grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
             grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
+
+    def _enter_next(self, args: tuple, compiled: pipeline.Compiled) -> None:
+        """Make the entry for arguments of these types the next call's first try."""
+        kinds = tuple((type(a), getattr(a, "ndim", None), getattr(a, "dtype", None))
+                      for a in args)
+        found = self._entries.get(kinds)
+        if found is None or found[0] is not compiled:
+            refresh = compiled.refresh_globals if compiled.live_globals is not None \
+                and compiled.data_globals else None
+            fast = None
+            if self._last_position < len(args):
+                fast = entry.make_entry(args, self._positions, self.single, self.with_value,
+                                        compiled.runner, refresh, self._refusal,
+                                        self._call_checked)
+            found = self._entries[kinds] = (compiled, fast)
+        self._entry = found[1]
+        self._entry_arity = len(args) if found[1] is not None else -1
 
     def _differentiated(self) -> frontend.Parsed:
         """The function this transform differentiates, as parsed source (for a
