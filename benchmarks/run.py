@@ -41,7 +41,8 @@ Gradient columns:
 * PyTorch eager (if installed): the same computation on float64 tensors, `.backward()`;
 * JAX eager and JAX jit (if `import jax` works, with jax_enable_x64): `jax.grad` and
   `jax.jit(jax.grad)`; the jit's first call (tracing + XLA compile) is reported apart
-  from the steady state.
+  from the steady state. JAX runs on one thread too, and is timed after all the other
+  columns of all the benchmarks; an eager call that takes over a second is timed once.
 
 Timing: `timeit`, garbage collector off, best of R repeats, each of enough calls to
 last ~0.2 s (R = 5; with --quick R = 3 of ~0.02 s), after a warm-up call, on one
@@ -65,6 +66,9 @@ import os
 # threads otherwise take the cores from each other and the timings swing by 10x.
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+# XLA's CPU backend likewise runs on one thread, so JAX is timed on the same footing
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                      "intra_op_parallelism_threads=1")
 
 import argparse
 import datetime
@@ -520,25 +524,6 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
         g = try_call("PyTorch", result, lambda: b.torch_grad, args, reference)
         if g is not None:
             gradients["PyTorch"] = g
-    if jax is not None and b.jax_fn is not None:
-        rtol = RTOL if jnp.zeros(()).dtype == np.float64 else RTOL_FLOAT32
-        eager = jax.grad(b.jax_fn, argnums=b.wrt)
-        g = try_call("JAX", result, lambda: lambda *a: jax.block_until_ready(eager(*a)),
-                     args, reference, rtol)
-        if g is not None:
-            gradients["JAX"] = g
-        jitted = jax.jit(jax.grad(b.jax_fn, argnums=b.wrt), static_argnums=b.jax_static)
-
-        def first_jit_call():
-            start = time.perf_counter()
-            out = jitted(*args)
-            jax.block_until_ready(out)
-            result.jit_compile = time.perf_counter() - start
-            return jitted
-        g = try_call("JAX jit", result, first_jit_call, args, reference, rtol)
-        if g is not None:
-            gradients["JAX jit"] = lambda *a: jax.block_until_ready(jitted(*a))
-
     if show_source and "s2sad" in gradients:
         print(s2sad_grad.source)
 
@@ -555,15 +540,47 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
         result.generated = best_seconds(lambda: generated(*args), budget=budget,
                                         repeat=repeat)
         result.transform = transform_seconds(b, result.times["s2sad"], transform_runs)
-    # the jit's first call (trace + compile + one run) less a steady call
-    result.jit_compile = result.jit_compile - result.times["JAX jit"] \
-        if "JAX jit" in gradients else None
 
     result.memory["primal"] = peak_bytes(lambda: primal(*args))
     for column in ("s2sad", "by hand"):
         if column in gradients:
             result.memory[column] = peak_bytes(lambda g=gradients[column]: g(*args))
     return result
+
+
+def time_jax(b: Benchmark, result: Result, repeat: int, budget: float) -> None:
+    """JAX's columns, timed after every other column of every benchmark: XLA's compiled
+    code and runtime stay out of the NumPy timings. An eager call over a second (the
+    loops, one dispatch per scalar operation) is timed once rather than `repeat` times."""
+    args = b.args
+    reference = as_numpy(b.hand(*args))
+    rtol = RTOL if jnp.zeros(()).dtype == np.float64 else RTOL_FLOAT32
+    eager = jax.grad(b.jax_fn, argnums=b.wrt)
+    print(f"\n{b.label} (JAX):")
+    g = try_call("JAX", result, lambda: lambda *a: jax.block_until_ready(eager(*a)),
+                 args, reference, rtol)
+    if g is not None:
+        start = time.perf_counter()
+        g(*args)
+        once = time.perf_counter() - start
+        result.times["JAX"] = once if once > 1.0 else \
+            best_seconds(lambda: g(*args), budget=budget, repeat=repeat)
+    jitted = jax.jit(jax.grad(b.jax_fn, argnums=b.wrt), static_argnums=b.jax_static)
+
+    def first_jit_call():
+        start = time.perf_counter()
+        jax.block_until_ready(jitted(*args))
+        result.jit_compile = time.perf_counter() - start
+        return jitted
+    g = try_call("JAX jit", result, first_jit_call, args, reference, rtol)
+    if g is not None:
+        steady = lambda: jax.block_until_ready(jitted(*args))  # noqa: E731
+        steady()
+        result.times["JAX jit"] = best_seconds(steady, budget=budget, repeat=repeat)
+        # the jit's first call (trace + compile + one run) less a steady call
+        result.jit_compile -= result.times["JAX jit"]
+    else:
+        result.jit_compile = None
 
 
 # -- reporting -------------------------------------------------------------------------------
@@ -725,6 +742,10 @@ def main(argv=None):
     load_before = os.getloadavg()[0]
     results = [run_benchmark(b, repeat, budget, transform_runs, options.source)
                for b in make_benchmarks()]
+    if jax is not None:
+        for r in results:
+            if r.bench.jax_fn is not None:
+                time_jax(r.bench, r, repeat, budget)
     load_after = os.getloadavg()[0]   # this process itself adds about 1
     busy = load_after > 1.6   # another process took a core for most of the last minute
     versions.append(f"1-min load average {load_before:.2f} before, {load_after:.2f} after "
