@@ -96,14 +96,14 @@ class GradientFunction:
             key = tuple(_rank(values.get(p)) for p in self._param_names)
         else:  # the common case: the ranks of the positional arguments, None after
             key = tuple(map(_rank, args)) + (None,) * (len(self._param_names) - len(args))
-        if key != self._last_key:
+        if key != self._last_key or not self._last.is_current():
             self._last = self.for_ranks(key)
             self._last_key = key
         return self._last
 
     def for_ranks(self, key: tuple) -> pipeline.Compiled:
         special = self._specialised.get(key)
-        if special is None:
+        if special is None or not special.is_current():  # a helper redefined since
             special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
                                self.optimize, ranks=key, mode=self.mode, jit=self.jit)
             self._specialised[key] = special
@@ -122,7 +122,7 @@ class GradientFunction:
             self._args_key = None
         else:  # the common call: the same ranks as last time, found from args alone
             key = tuple(map(_rank, args))
-            if key != self._args_key:
+            if key != self._args_key or not self._last.is_current():
                 self.for_arguments(args, kwargs)
                 self._args_key = key
             compiled = self._last
@@ -157,7 +157,8 @@ class GradientFunction:
             if self._last_position < len(args):
                 fast = entry.make_entry(args, self._positions, self.single, self.with_value,
                                         compiled.runner, refresh, self._refusal,
-                                        self._call_checked)
+                                        self._call_checked,
+                                        compiled.is_current if compiled.inlined else None)
             found = self._entries[kinds] = (compiled, fast)
         self._entry = found[1]
         self._entry_arity = len(args) if found[1] is not None else -1

@@ -24,12 +24,13 @@ _NUMBER_TYPES = (float, int, bool, np.float64, np.float32, np.float16, np.longdo
 def make_entry(args: tuple, differentiated: Sequence[int],
                single: bool, with_value: bool, run: Callable, refresh: Optional[Callable],
                refusal: Callable[[Exception], Exception],
-               general: Callable) -> Optional[Callable]:
+               general: Callable, current: Optional[Callable] = None) -> Optional[Callable]:
     """An entry taking `len(args)` positional arguments, fast for arguments of the same
     types (and array ranks and dtypes) as `args`, or None where no guard is cheap.
 
     `differentiated` holds the positions of the differentiated arguments; `run` is the
-    compiled derivative; `general(*args)` is the checked call for every other case."""
+    compiled derivative; `general(*args)` is the checked call for every other case;
+    `current()`, where given, tells that no helper inlined in the code was redefined."""
     names = [f"a{i}" for i in range(len(args))]  # called by position only
     env: dict = {"run": run, "refresh": refresh, "REFUSALS": REFUSALS, "refusal": refusal,
                  "general": general, "ndarray": np.ndarray, "like": _like_array}
@@ -42,6 +43,9 @@ def make_entry(args: tuple, differentiated: Sequence[int],
     grads = [f"g{i}" for i in range(len(differentiated))]
     array_positions = [p for p in range(len(args)) if type(args[p]) is np.ndarray]
     arrays = [names[p] for p in array_positions]
+    if current is not None:
+        env["current"] = current
+        guards.append("current()")
     body = [f"def entry({', '.join(names)}):",
             f"    if {' and '.join(guards) or 'True'}:"]
     if refresh is not None:

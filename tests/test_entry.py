@@ -145,3 +145,28 @@ def test_no_entry_where_an_argument_has_no_cheap_test():
     assert entry.make_entry((1.0, object()), [0], single=True, with_value=False,
                             run=None, refresh=None, refusal=RuntimeError,
                             general=None) is None
+
+
+def inner_helper(x):
+    return x * x
+
+
+def uses_a_helper(x):
+    return 2.0 * inner_helper(x)
+
+
+def test_a_helper_redefined_between_calls_is_differentiated_anew():
+    """A notebook cell run again: the same grad object must not keep the old body."""
+    global inner_helper
+    original = inner_helper
+    g = s2sad.grad(uses_a_helper)
+    assert g(3.0) == pytest.approx(12.0)
+    assert g(3.0) == pytest.approx(12.0)  # through the entry
+    try:
+        def inner_helper(x):
+            return x * x * x
+        assert g(3.0) == pytest.approx(54.0)
+        assert g(3.0) == pytest.approx(54.0)
+    finally:
+        inner_helper = original
+    assert g(3.0) == pytest.approx(12.0)
