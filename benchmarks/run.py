@@ -765,6 +765,10 @@ def main(argv=None):
         notes += [f"{n}" for n in r.bench.notes if autograd is not None]
     if jax is None:
         notes.append("JAX is not installed: its eager and jit columns are skipped.")
+    else:
+        notes.append("JAX was timed after every other column, on one XLA thread; an "
+                     "eager JAX call over a second (the loops) was timed once, after a "
+                     "warm-up call.")
     if torch is None:
         notes.append("PyTorch is not installed: its column is skipped.")
     notes.append("s2sad transform: the first call of `s2sad.grad` on a fresh copy of the "
@@ -798,7 +802,7 @@ def main(argv=None):
               + (" --quick" if options.quick else "") + f"` on "
               f"{datetime.date.today().isoformat()}, {platform.machine()}, "
               f"{os.cpu_count()} CPUs; " + "; ".join(versions) + ".", ""]
-    chart_line = [f"", chart_note] if chart_note else ["", "![gradient/primal ratios](ratios.png)"]
+    chart_line = ["", chart_note] if chart_note else ["", "![gradient/primal ratios](ratios.png)"]
     with open(os.path.join(options.out, "results.md"), "w", encoding="utf-8") as out:
         out.write("\n".join(header + body + notes + chart_line) + "\n")
     print(f"\nwrote {os.path.join(options.out, 'results.md')}"

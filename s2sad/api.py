@@ -19,9 +19,10 @@ import gast
 import numpy as np
 
 from . import entry, frontend, pipeline
+from .entry import REFUSALS, like as _like
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
                      S2SADError, UnsupportedSyntaxError)
-from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
+from .runtime import IntegerArrayWrite, SharedUpdate, UnsupportedShapes
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -130,7 +131,7 @@ class GradientFunction:
         inputs = self._differentiated_inputs(args, kwargs)
         try:
             result = compiled.runner(*args, **kwargs)
-        except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate, NonScalarOutput) as exc:
+        except REFUSALS as exc:
             raise self._refusal(exc) from None
         if not kwargs:
             self._enter_next(args, compiled)
@@ -456,25 +457,6 @@ def _distinct(grads: tuple, inputs: list) -> tuple:
         seen.add(id(g))
         result.append(g)
     return tuple(result)
-
-
-def _like(g: Any, x: Any) -> Any:
-    """The gradient in the type and shape of its input (a float for a float)."""
-    if type(x) is float:
-        return g if type(g) is float else float(g)
-    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype and \
-            g.shape == x.shape:
-        return g  # the common case, already right
-    if isinstance(x, np.ndarray):
-        g = np.asarray(g, dtype=x.dtype)
-        if g.shape != x.shape:
-            raise S2SADError(
-                f"internal error: gradient of shape {g.shape} for an input of shape "
-                f"{x.shape}", hint="please report this function to the s2sad developers")
-        return g
-    if isinstance(x, np.floating):
-        return type(x)(g)
-    return float(g)
 
 
 # -- forward mode, pullbacks, Jacobians and Hessians ------------------------------------

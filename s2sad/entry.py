@@ -1,4 +1,4 @@
-"""The call path of `grad`: a small generated entry per compiled rank key.
+"""The call path of `grad`: a small generated entry per set of argument types.
 
 A scalar function's gradient runs in well under a microsecond, so the checks every
 call needs (which compiled code fits these arguments, are they floats, is a gradient
@@ -13,12 +13,15 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from .errors import S2SADError
 from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
 
+# what the generated code raises for a call it cannot differentiate
 REFUSALS = (UnsupportedShapes, IntegerArrayWrite, SharedUpdate, NonScalarOutput)
 
-# argument types whose rank, and whether they may be differentiated, their type decides
-_NUMBER_TYPES = (float, int, bool, np.float64, np.float32, np.float16, np.longdouble)
+# numbers whose type decides their rank (0) and whether they may be differentiated
+_FLOAT_TYPES = (float, np.float64, np.float32, np.float16, np.longdouble)
+_NUMBER_TYPES = _FLOAT_TYPES + (int, bool)
 
 
 def make_entry(args: tuple, differentiated: Sequence[int],
@@ -33,7 +36,7 @@ def make_entry(args: tuple, differentiated: Sequence[int],
     `current()`, where given, tells that no helper inlined in the code was redefined."""
     names = [f"a{i}" for i in range(len(args))]  # called by position only
     env: dict = {"run": run, "refresh": refresh, "REFUSALS": REFUSALS, "refusal": refusal,
-                 "general": general, "ndarray": np.ndarray, "like": _like_array}
+                 "general": general, "ndarray": np.ndarray, "like": like}
     guards = []
     for position, (name, value) in enumerate(zip(names, args)):
         guard = _guard(name, value, position in differentiated, env)
@@ -59,13 +62,12 @@ def make_entry(args: tuple, differentiated: Sequence[int],
     for index, (grad, position) in enumerate(zip(grads, differentiated)):
         earlier = [g for g, p in zip(grads[:index], differentiated) if p in array_positions]
         body += _conversion(grad, names[position], args[position], arrays + earlier)
-    result = grads[0] if single else "(" + ", ".join(grads) + ("," if len(grads) == 1 else "") + ")"
+    result = grads[0] if single else f"({', '.join(grads)}{',' if len(grads) == 1 else ''})"
     body.append(f"        return value, {result}" if with_value else f"        return {result}")
     body.append(f"    return general({', '.join(names)})")
     namespace: dict = {}
     exec(compile("\n".join(body) + "\n", "<s2sad entry>", "exec"), env, namespace)
     return namespace["entry"]
-
 
 
 def _guard(name: str, value: Any, differentiated: bool, env: dict) -> Optional[list]:
@@ -79,8 +81,7 @@ def _guard(name: str, value: Any, differentiated: bool, env: dict) -> Optional[l
         return [f"type({name}) is ndarray", f"{name}.ndim == {value.ndim}",
                 f"{name}.dtype is {name}_dtype"]
     if kind in _NUMBER_TYPES:
-        if differentiated and kind not in (float, np.float64, np.float32, np.float16,
-                                           np.longdouble):
+        if differentiated and kind not in _FLOAT_TYPES:
             return None
         if kind is float:
             return [f"type({name}) is float"]
@@ -96,7 +97,7 @@ def _guard(name: str, value: Any, differentiated: bool, env: dict) -> Optional[l
 
 def _conversion(grad: str, name: str, value: Any, arrays: list) -> list:
     """The lines that give the gradient its input's type (a float for a float) and make
-    sure it is no array the caller holds."""
+    sure it is no array the caller holds (nor another gradient)."""
     kind = type(value)
     if kind is float:
         return [f"        {grad} = float({grad})"]
@@ -106,16 +107,24 @@ def _conversion(grad: str, name: str, value: Any, arrays: list) -> list:
     return [f"        if type({grad}) is not ndarray or {grad}.dtype is not {name}_dtype "
             f"or {grad}.shape != {name}.shape:",
             f"            {grad} = like({grad}, {name})",
-            f"        elif {shared}:",
+            f"        if {shared}:",
             f"            {grad} = {grad}.copy()"]
 
 
-def _like_array(g: Any, x: np.ndarray) -> np.ndarray:
-    """The gradient as a fresh array of x's dtype and shape."""
-    g = np.array(g, dtype=x.dtype)
-    if g.shape != x.shape:
-        from .errors import S2SADError
-        raise S2SADError(f"internal error: gradient of shape {g.shape} for an input of "
-                         f"shape {x.shape}",
-                         hint="please report this function to the s2sad developers")
-    return g
+def like(g: Any, x: Any) -> Any:
+    """The gradient in the type and shape of its input (a float for a float)."""
+    if type(x) is float:
+        return g if type(g) is float else float(g)
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype and \
+            g.shape == x.shape:
+        return g  # the common case, already right
+    if isinstance(x, np.ndarray):
+        g = np.asarray(g, dtype=x.dtype)
+        if g.shape != x.shape:
+            raise S2SADError(
+                f"internal error: gradient of shape {g.shape} for an input of shape "
+                f"{x.shape}", hint="please report this function to the s2sad developers")
+        return g
+    if isinstance(x, np.floating):
+        return type(x)(g)
+    return float(g)

@@ -170,3 +170,18 @@ def test_a_helper_redefined_between_calls_is_differentiated_anew():
     finally:
         inner_helper = original
     assert g(3.0) == pytest.approx(12.0)
+
+
+def test_a_converted_gradient_that_is_an_input_array_is_still_copied():
+    """A dtype equal to the input's but not the same object (here one with metadata)
+    sends the gradient through the conversion, which keeps it as it is: the aliasing
+    check must still run after it."""
+    with_metadata = np.dtype(np.float64, metadata={"unit": "m"})
+    x = np.array([1.0, 2.0], dtype=with_metadata)
+    y = np.array([3.0, 4.0])
+    fast = entry.make_entry((x, y), [0], single=True, with_value=False,
+                            run=lambda a, b: b, refresh=None, refusal=RuntimeError,
+                            general=None)
+    gx = fast(x, y)
+    assert gx is not y
+    np.testing.assert_array_equal(gx, y)
