@@ -25,10 +25,11 @@ import timeit
 
 import numpy as np
 
-import s2sad
-from s2sad.check import numeric_grad
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # this checkout's s2sad, not an older install
+import s2sad  # noqa: E402
+from s2sad.check import numeric_grad  # noqa: E402
+
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "examples"))
 
 import lecture_sin_ratio  # noqa: E402

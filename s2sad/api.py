@@ -20,6 +20,7 @@ import numpy as np
 
 from . import entry, frontend, pipeline
 from .entry import REFUSALS, like as _like
+from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
                      S2SADError, UnsupportedSyntaxError)
 from .runtime import IntegerArrayWrite, SharedUpdate, UnsupportedShapes
@@ -63,14 +64,17 @@ class GradientFunction:
         self._entries: Dict[tuple, tuple] = {}  # argument types -> (compiled, entry)
         self._entry: Optional[Callable] = None
         self._entry_arity = -1  # the positional arguments self._entry takes
+        self._ran_floats = False  # the last call ran the code for Python numbers
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
 
     @property
     def compiled(self) -> pipeline.Compiled:
-        """The code the last call ran (compiled for its arguments' ranks), or before any
-        call the code for any ranks."""
-        return self._last or self.generic
+        """The code the last call ran (compiled for its arguments' ranks, and with math
+        functions for Python numbers), or before any call the code for any ranks."""
+        if self._last is None:
+            return self.generic
+        return self._last.floats if self._ran_floats else self._last
 
     @property
     def generic(self) -> pipeline.Compiled:
@@ -129,8 +133,18 @@ class GradientFunction:
             compiled = self._last
         compiled.refresh_globals()
         inputs = self._differentiated_inputs(args, kwargs)
+        floats = compiled.floats if compiled.floats is not None and \
+            _python_numbers(args, kwargs) else None
+        self._ran_floats = floats is not None
         try:
-            result = compiled.runner(*args, **kwargs)
+            if floats is None:
+                result = compiled.runner(*args, **kwargs)
+            else:
+                try:
+                    result = floats.function(*args, **kwargs)
+                except FLOAT_ERRORS:  # NumPy's inf or nan, where math raised
+                    result = compiled.runner(*map(as_numpy, args),
+                                             **{k: as_numpy(v) for k, v in kwargs.items()})
         except REFUSALS as exc:
             raise self._refusal(exc) from None
         if not kwargs:
@@ -156,10 +170,13 @@ class GradientFunction:
                 and compiled.data_globals else None
             fast = None
             if self._last_position < len(args):
+                floats = compiled.floats.function if compiled.floats is not None and \
+                    _python_numbers(args, {}) else None
                 fast = entry.make_entry(args, self._positions, self.single, self.with_value,
                                         compiled.runner, refresh, self._refusal,
                                         self._call_checked,
-                                        compiled.is_current if compiled.inlined else None)
+                                        compiled.is_current if compiled.inlined else None,
+                                        floats)
             found = self._entries[kinds] = (compiled, fast)
         self._entry = found[1]
         self._entry_arity = len(args) if found[1] is not None else -1
@@ -296,6 +313,12 @@ def _rank(value: Any) -> Optional[int]:
     if isinstance(value, np.ndarray) and value.ndim and type(value) is np.ndarray:
         return value.ndim  # (a 0-d array is mutable, unlike a number: no rank)
     return None
+
+
+def _python_numbers(args: tuple, kwargs: dict) -> bool:
+    """Every argument a Python float or int: the math code computes as NumPy's would."""
+    return all(type(a) is float or type(a) is int for a in args) and \
+        all(type(a) is float or type(a) is int for a in kwargs.values())
 
 
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from .errors import S2SADError
+from .floats import FLOAT_ERRORS
 from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
 
 # what the generated code raises for a call it cannot differentiate
@@ -27,16 +28,19 @@ _NUMBER_TYPES = _FLOAT_TYPES + (int, bool)
 def make_entry(args: tuple, differentiated: Sequence[int],
                single: bool, with_value: bool, run: Callable, refresh: Optional[Callable],
                refusal: Callable[[Exception], Exception],
-               general: Callable, current: Optional[Callable] = None) -> Optional[Callable]:
+               general: Callable, current: Optional[Callable] = None,
+               floats: Optional[Callable] = None) -> Optional[Callable]:
     """An entry taking `len(args)` positional arguments, fast for arguments of the same
     types (and array ranks and dtypes) as `args`, or None where no guard is cheap.
 
     `differentiated` holds the positions of the differentiated arguments; `run` is the
     compiled derivative; `general(*args)` is the checked call for every other case;
-    `current()`, where given, tells that no helper inlined in the code was redefined."""
+    `current()`, where given, tells that no helper inlined in the code was redefined;
+    `floats`, where given, is the code for Python numbers that `run` backs up."""
     names = [f"a{i}" for i in range(len(args))]  # called by position only
     env: dict = {"run": run, "refresh": refresh, "REFUSALS": REFUSALS, "refusal": refusal,
-                 "general": general, "ndarray": np.ndarray, "like": like}
+                 "general": general, "ndarray": np.ndarray, "like": like,
+                 "floats": floats, "FLOAT_ERRORS": FLOAT_ERRORS, "float64": np.float64}
     guards = []
     for position, (name, value) in enumerate(zip(names, args)):
         guard = _guard(name, value, position in differentiated, env)
@@ -55,9 +59,19 @@ def make_entry(args: tuple, differentiated: Sequence[int],
         body.append("        refresh()")
     unpacked = ", ".join(grads)  # (the code returns one gradient bare)
     target = f"value, ({unpacked})" if with_value else unpacked
-    body += ["        try:",
-             f"            {target} = run({', '.join(names)})",
-             "        except REFUSALS as exc:",
+    call = ", ".join(names)
+    numpy_call = ", ".join(f"float64({n})" if type(a) is float else n
+                           for n, a in zip(names, args))
+    if floats is None:
+        body += ["        try:",
+                 f"            {target} = run({call})"]
+    else:  # math's code, and where it raises NumPy's on NumPy floats, for inf or nan
+        body += ["        try:",
+                 "            try:",
+                 f"                {target} = floats({call})",
+                 "            except FLOAT_ERRORS:",
+                 f"                {target} = run({numpy_call})"]
+    body += ["        except REFUSALS as exc:",
              "            raise refusal(exc) from None"]
     for index, (grad, position) in enumerate(zip(grads, differentiated)):
         earlier = [g for g, p in zip(grads[:index], differentiated) if p in array_positions]

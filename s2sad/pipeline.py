@@ -4,12 +4,13 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Sequence
 
 import gast
 
-from . import analysis, codegen, forward, jit, lower, optimize, reverse, rules
+from . import analysis, codegen, floats, forward, jit, lower, optimize, reverse, rules
 from .frontend import Parsed
 
 STAGES = (
@@ -36,6 +37,8 @@ class Compiled:
     inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
     added_params: tuple = ()    # the seed (reverse) or the tangents (forward) it takes
     jit: bool = False           # run through Numba where it accepts the code
+    # the same derivative with math functions, for calls passing Python numbers only
+    floats: Optional["Compiled"] = None
     _data_globals: Optional[list] = None
 
     @property
@@ -111,6 +114,15 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                                 "(s2sad.grad(..., jit=True))")
     if optimize_code:
         optimize.optimize(generated.func, generated.versions)
+    compiled = _load(generated, parsed, lowered, wrt, user_module, export, jit_code)
+    if param_ranks and mode == "reverse" and not jit_code and not export:
+        compiled.floats = _python_floats(generated, parsed, lowered, wrt, user_module,
+                                         param_ranks)
+    return compiled
+
+
+def _load(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,
+          wrt: Sequence[str], user_module: str, export: bool, jit_code: bool) -> Compiled:
     source = codegen.to_source(generated, user_module, export)
     function = codegen.load(source, generated.func.name, codegen.namespace_for(generated),
                             f"{generated.func.name} of {parsed.filename}")
@@ -118,6 +130,24 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
                     sorted(n for n in parsed.global_names if n in used),
                     lowered.inlined, generated.added_params, jit_code)
+
+
+def _python_floats(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,
+                   wrt: Sequence[str], user_module: str,
+                   param_ranks: Dict[str, Optional[int]]) -> Optional[Compiled]:
+    """The variant for calls passing Python numbers only (see floats.py), or None."""
+    scalars = {p for p in lowered.params if param_ranks.get(p) == 0}
+    scalars.update(generated.added_params)  # the seed df: a number
+    func = floats.python_floats(generated.func, scalars)
+    if func is None:
+        return None
+    header = [line for line in generated.header if not line.startswith("  compiled for:")]
+    header.append("  compiled for:  " + ", ".join(lowered.params) + ": Python numbers, so "
+                  "math functions (where math raises,")
+    header.append("                 on overflow, division by zero or log(0), the call runs "
+                  "again with NumPy's code: inf or nan)")
+    return _load(dataclasses.replace(generated, func=func, header=header), parsed, lowered,
+                 wrt, user_module, False, False)
 
 
 def assumes_ranks(lowered: lower.Lowered) -> bool:
