@@ -3,6 +3,7 @@
   fold_constants     2 - 1 -> 1, a ** 1 -> a, dy * 1 -> dy, math.log(e) -> 1.0
   eliminate_dead     drop assignments nothing reads (the primal value f, unused setup)
   coalesce_versions  x_1 -> x when the two versions are never alive together
+  reuse_buffers      t = np.exp(u) -> t = np.exp(u, out=u) when u's array is dead
   accumulate_inplace dv = dv + e -> dv += e when no other name can see dv's array
 
 `optimize` runs them to a fixed point. The passes work on the function's top-level
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Callable, Dict, List, Optional, Set
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Set
 
 import gast
 import numpy as np
 
+from .analysis import SCALAR
 from .anno import FastTransformer, copy_annos, get_anno, names_in
 
 _FOLDABLE = {
@@ -31,14 +34,18 @@ _HELPER_DEFAULTS = {"unsum": (None, False),  # trailing parameters after (dy, x)
                     "spread": (None, False)}
 
 
-def optimize(func: gast.FunctionDef, versions: Dict[str, str]) -> gast.FunctionDef:
-    """Run every pass until none changes anything."""
+def optimize(func: gast.FunctionDef, versions: Dict[str, str],
+             shapes: Optional[Dict[str, "Shape"]] = None) -> gast.FunctionDef:
+    """Run every pass until none changes anything; with the shapes of the function's
+    names (code compiled for known ranks), reuse dead temporaries' arrays too."""
     changed = True
     while changed:
         changed = False
         changed |= fold_constants(func)
         _loop_reads.clear()  # folding may rewrite inside a loop
         changed |= eliminate_dead(func)
+    if shapes:
+        reuse_buffers(func, shapes)
     coalesce_versions(func, versions)
     _loop_reads.clear()  # renamed
     accumulate_inplace(func)
@@ -359,6 +366,8 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
                 changed = True
                 continue
         _leave_group(group, target)
+        if _written_into(value) is not None:  # t = np.exp(u, out=u): t is u's array
+            value = _written_into(value)
         if isinstance(value, gast.Name):
             shared = group.setdefault(value.id, {value.id})
             shared.add(target)
@@ -366,14 +375,23 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
             fresh[target] = fresh.get(value.id, False)
         else:
             fresh[target] = isinstance(value, (gast.BinOp, gast.UnaryOp))
-            if not fresh[target]:
+            if not fresh[target] and not _makes_new(value):
                 # e.g. unbroadcast(g, x) may hand back g itself
-                shared = {target} | _reads(value)
+                shared = {target} | (_reads(value) - _MODULES)
                 for member in list(shared):
                     shared |= group.get(member, set())
                 for member in shared:
                     group[member] = shared
     return changed
+
+
+def _written_into(value: gast.AST) -> Optional[gast.Name]:
+    """u in np.exp(u, out=u) (what reuse_buffers writes)."""
+    if isinstance(value, gast.Call):
+        for keyword in value.keywords:
+            if keyword.arg == "out" and isinstance(keyword.value, gast.Name):
+                return keyword.value
+    return None
 
 
 def _is_self_accumulation(target: str, value: gast.AST) -> bool:
@@ -385,3 +403,186 @@ def _leave_group(group: Dict[str, Set[str]], member: str) -> None:
     shared = group.pop(member, None)
     if shared is not None:
         shared.discard(member)
+
+
+# -- buffer reuse -------------------------------------------------------------------
+
+# elementwise operations that can write into an operand's array: BinOp -> ufunc name
+_UFUNC_OF = {gast.Add: "add", gast.Sub: "subtract", gast.Mult: "multiply",
+             gast.Div: "divide"}
+_UNARY_UFUNCS = {"np.exp", "np.log", "np.sin", "np.cos", "np.tanh", "np.sqrt", "np.negative",
+                 "np.log1p", "np.expm1", "np.square", "np.abs", "np.sinh", "np.cosh"}
+_MODULES = {"np", "math"}  # names generated code reserves for modules: never an array
+_REDUCTIONS = {"np.sum", "np.max", "np.min", "np.mean", "np.count_nonzero", "np.size"}
+_FLOAT_UFUNCS = _UNARY_UFUNCS - {"np.negative", "np.square", "np.abs"}  # floats from ints
+
+
+@dataclass
+class Shape:
+    """What the reuse pass knows of a name: its shape class (equal classes, equal
+    shapes), its rank, and whether it holds floats."""
+
+    klass: Any
+    rank: Optional[int]
+    floats: bool
+
+
+def reuse_buffers(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
+    """t = u * v  ->  t = np.multiply(u, v, out=u), when u's array is a float array
+    nobody else holds and nothing reads after, and t has u's shape (v is a scalar or
+    of u's class). A large temporary costs more to allocate (page faults, when the
+    allocator hands freed memory back) than to compute; a careful hand writes
+    `np.exp(e, out=e)`.
+
+    `known` holds the analysis's shapes of the function's own names; the shapes of
+    the adjoints and temporaries are read from the generated statements. Top-level
+    statements only: a loop or branch reads and holds everything it mentions."""
+    params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
+    shapes = _generated_shapes(func.body, known)
+    last_read: Dict[str, int] = {}
+    for index, stmt in enumerate(func.body):
+        for read in _stmt_reads(stmt):
+            last_read[read] = index
+    owned: Set[str] = set()  # fresh arrays that no other name can see
+    changed = False
+    for index, stmt in enumerate(func.body):
+        target = stmt.targets[0].id if isinstance(stmt, gast.Assign) and \
+            isinstance(stmt.targets[0], gast.Name) else None
+        if target is None:
+            owned -= _stmt_reads(stmt) | {n.id for n in names_in(stmt)}
+            continue
+        value = stmt.value
+        buffer = _reusable(value, target, shapes, owned, params, last_read, index)
+        if buffer is not None:
+            stmt.value = _into(value, buffer)
+            changed = True
+        owned.discard(target)
+        if not _makes_new(value):
+            owned -= _reads(value)  # the result may be (a view of) what it reads
+        if buffer is not None or isinstance(value, (gast.BinOp, gast.UnaryOp)) or \
+                _dotted_call(value) in _UNARY_UFUNCS:
+            owned.add(target)  # a new array (or the reused one, now the target's alone)
+    return changed
+
+
+def _reusable(value: gast.AST, target: str, shapes: Dict[str, Shape], owned: Set[str],
+              params: Set[str], last_read: Dict[str, int], index: int) -> Optional[str]:
+    """The operand of `value` whose array the result can be written into, or None."""
+    operands = _elementwise_operands(value)
+    if operands is None:
+        return None
+    result = shapes.get(target)
+    for operand in operands:
+        if not isinstance(operand, gast.Name) or operand.id not in owned or \
+                operand.id in params or last_read.get(operand.id, -1) > index:
+            continue
+        mine = shapes.get(operand.id)
+        if mine is None or not mine.floats or not mine.rank or mine.klass is None or \
+                result is None or result.klass != mine.klass:
+            continue
+        if all(_class_of(o, shapes) in (mine.klass, SCALAR) for o in operands):
+            return operand.id
+    return None
+
+
+def _makes_new(value: gast.AST) -> bool:
+    """A result that never shares an array with what it reads: arithmetic, a
+    comparison, a reduction (np.asarray, x.T, x[i] and most calls may)."""
+    return isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)) or \
+        _dotted_call(value) in _UNARY_UFUNCS | _REDUCTIONS
+
+
+def _elementwise_operands(value: gast.AST) -> Optional[list]:
+    if isinstance(value, gast.BinOp) and type(value.op) in _UFUNC_OF:
+        return [value.left, value.right]
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        return [value.operand]
+    if _dotted_call(value) in _UNARY_UFUNCS and len(value.args) == 1 and not value.keywords:
+        return [value.args[0]]
+    return None
+
+
+def _into(value: gast.AST, buffer: str) -> gast.Call:
+    """The same operation as a ufunc call writing into `buffer`."""
+    if isinstance(value, gast.BinOp):
+        function, args = f"np.{_UFUNC_OF[type(value.op)]}", [value.left, value.right]
+    elif isinstance(value, gast.UnaryOp):
+        function, args = "np.negative", [value.operand]
+    else:
+        function, args = _dotted(value.func), list(value.args)
+    module, attr = function.split(".")
+    out = gast.keyword(arg="out", value=gast.Name(id=buffer, ctx=gast.Load(),
+                                                    annotation=None, type_comment=None))
+    return gast.Call(func=gast.Attribute(value=gast.Name(id=module, ctx=gast.Load(),
+                                                         annotation=None, type_comment=None),
+                                         attr=attr, ctx=gast.Load()),
+                     args=args, keywords=[out])
+
+
+def _dotted_call(value: gast.AST) -> str:
+    return _dotted(value.func) if isinstance(value, gast.Call) else ""
+
+
+def _generated_shapes(body: List[gast.stmt], known: Dict[str, Shape]) -> Dict[str, Shape]:
+    """Shapes of the names the top-level statements bind: the analysis's for the
+    function's own names, and for the others (adjoints, a rule's temporaries) what
+    their definitions give: arithmetic broadcasts, `unbroadcast(g, x)` and
+    `unsum(dy, x, ...)` have x's shape. A name bound twice keeps a shape only if both
+    agree; one bound inside a loop or branch has none."""
+    shapes = dict(known)
+    seen: Dict[str, Optional[Shape]] = {}
+    for stmt in body:
+        if _compound(stmt):
+            for node in names_in(stmt):
+                if isinstance(node.ctx, gast.Store) and node.id not in known:
+                    seen[node.id] = None
+                    shapes.pop(node.id, None)
+            continue
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            value = gast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value)
+            target = stmt.target.id
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            value, target = stmt.value, stmt.targets[0].id
+        else:
+            continue
+        if target in known:
+            continue
+        shape = _shape_of(value, shapes)
+        if target in seen and seen[target] != shape:
+            shape = None
+        seen[target] = shape
+        if shape is None:
+            shapes.pop(target, None)
+        else:
+            shapes[target] = shape
+    return shapes
+
+
+def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
+    if isinstance(value, gast.Constant) and type(value.value) in (int, float):
+        return Shape(SCALAR, 0, isinstance(value.value, float))
+    if isinstance(value, gast.Name):
+        return shapes.get(value.id)
+    operands = _elementwise_operands(value)
+    if operands is not None:
+        parts = [_shape_of(o, shapes) for o in operands]
+        if any(p is None for p in parts):
+            return None
+        arrays = [p for p in parts if p.klass != SCALAR]
+        if any(a.klass != arrays[0].klass for a in arrays):
+            return None
+        floats = any(p.floats for p in parts) or _dotted_call(value) in _FLOAT_UFUNCS or \
+            isinstance(value, gast.BinOp) and isinstance(value.op, gast.Div)
+        shape = arrays[0] if arrays else parts[0]
+        return Shape(shape.klass, shape.rank, floats)
+    if _dotted_call(value) in ("unbroadcast", "unsum") and len(value.args) >= 2:
+        first, like = (_shape_of(a, shapes) for a in value.args[:2])
+        if first is None or like is None:
+            return None
+        return Shape(like.klass, like.rank, first.floats)
+    return None
+
+
+def _class_of(node: gast.AST, shapes: Dict[str, Shape]) -> Any:
+    shape = _shape_of(node, shapes)
+    return None if shape is None else shape.klass

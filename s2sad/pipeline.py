@@ -87,13 +87,16 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                   optimize_code: bool = True, user_module: str = "__main__",
                   export: bool = False,
                   param_ranks: Optional[Dict[str, Optional[int]]] = None,
-                  mode: str = "reverse", jit_code: bool = False) -> Compiled:
+                  mode: str = "reverse", jit_code: bool = False,
+                  reuse_arrays: bool = False) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
     `param_ranks` (the ndim of each argument of a call) lets the code know its
     scalars: loop bodies do scalar arithmetic with no broadcasting checks, a scalar
     output needs no check, and `@` takes the lecture's form. Without them (the source
-    shown before any call), loops take the ranks their indexing implies."""
+    shown before any call), loops take the ranks their indexing implies. With
+    `reuse_arrays` (and ranks given), a dead temporary's array takes a result
+    (`np.exp(u, out=u)`): for code that runs, not for code read back."""
     lowered = lower_function(parsed, param_ranks, mode)
     assumed = param_ranks is None and assumes_ranks(lowered)
     if assumed:
@@ -113,12 +116,29 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         generated.header.append("  compiled by:   Numba, where it accepts this code "
                                 "(s2sad.grad(..., jit=True))")
     if optimize_code:
-        optimize.optimize(generated.func, generated.versions)
+        reuse = reuse_arrays and not assumed and not jit_code and param_ranks
+        shapes = _shapes(analysed, generated) if reuse else None
+        optimize.optimize(generated.func, generated.versions, shapes)
     compiled = _load(generated, parsed, lowered, wrt, user_module, export, jit_code)
     if param_ranks and mode == "reverse" and not jit_code and not export:
         compiled.floats = _python_floats(generated, parsed, lowered, wrt, user_module,
                                          param_ranks)
     return compiled
+
+
+def _shapes(analysed: analysis.Analysed, generated: reverse.Generated) -> Dict[str, Any]:
+    """What the analysis knows of each name's shape, for reusing arrays: a class's rank
+    is that of any member whose rank is known; active values and the seed are floats."""
+    rank_of_class: Dict[Any, int] = {}
+    for name, klass in analysed.shape_class.items():
+        if analysed.ranks.get(name) is not None:
+            rank_of_class.setdefault(klass, analysed.ranks[name])
+    floats = set(analysed.active) | set(analysed.wrt) | set(generated.added_params)
+    shapes = {name: optimize.Shape(klass, rank_of_class.get(klass), name in floats)
+              for name, klass in analysed.shape_class.items()}
+    for seed in generated.added_params:
+        shapes.setdefault(seed, optimize.Shape(analysis.SCALAR, 0, True))
+    return shapes
 
 
 def _load(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,

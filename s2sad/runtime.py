@@ -27,6 +27,8 @@ def zeros_like(x: Any) -> Any:
 
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum `g` down to the shape of `x`: the adjoint of broadcasting `x` up."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g  # the common case, without np.shape's 0.2 us a call
     shape = np.shape(x)
     g_shape = np.shape(g)
     if g_shape == shape:

@@ -2,8 +2,10 @@
 import textwrap
 
 import gast
+import numpy as np
 import pytest
 
+import s2sad
 from s2sad import codegen, optimize
 
 
@@ -171,3 +173,78 @@ def test_a_loop_is_opaque_to_in_place_accumulation():
     """)
     optimize.accumulate_inplace(func)
     assert "dv += x" not in show(func)  # dz shares dv's array after the loop
+
+
+# -- buffer reuse ---------------------------------------------------------------------
+
+def array(klass="param x", floats=True):
+    return optimize.Shape(klass, 1, floats)
+
+
+SCALAR = optimize.Shape("scalar", 0, True)
+
+
+def test_reuse_buffers_writes_results_into_dead_temporaries():
+    func = parse("""
+    def g(x, c, dy):
+        a = x - c
+        b = np.exp(a)
+        s = np.sum(b)
+        db = dy / s * b
+        e = -db
+        return e
+    """)
+    known = {"x": array(), "c": SCALAR, "a": array(), "b": array(), "s": SCALAR, "dy": SCALAR}
+    assert optimize.reuse_buffers(func, known)
+    assert show(func) == textwrap.dedent("""\
+        def g(x, c, dy):
+            a = x - c
+            b = np.exp(a, out=a)
+            s = np.sum(b)
+            db = np.multiply(dy / s, b, out=b)
+            e = np.negative(db, out=db)
+            return e
+        """)  # x is the caller's; a reduction keeps no reference to b
+
+
+@pytest.mark.parametrize("why, body", [
+    ("a parameter's array is the caller's", "b = np.exp(x)\n    return b"),
+    ("read afterwards", "a = x * 2.0\n    b = np.exp(a)\n    return a + b"),
+    ("another name holds it", "a = x * 2.0\n    v = a\n    b = np.exp(a)\n    return v + b"),
+    ("a view of it is read afterwards",
+     "a = x * 2.0\n    v = a[1:]\n    b = np.exp(a)\n    return v"),
+    ("a tape holds it", "a = x * 2.0\n    tape.append(a)\n    b = np.exp(a)\n    return b"),
+    ("the result broadcasts larger", "a = x * 2.0\n    b = a * w\n    return b"),
+    ("not floats: k / 3 has no place in an integer array", "k = n * 2\n    b = k / 3\n    return b"),
+    ("a scalar has no array", "a = c * 2.0\n    b = np.exp(a)\n    return b"),
+    ("bound in a loop", "for i in range(3):\n        a = x * i\n    b = np.exp(a)\n    return b"),
+])
+def test_reuse_buffers_leaves(why, body):
+    func = parse(f"def g(x, w, n, c, tape):\n    {body}\n")
+    known = {"x": array(), "w": array("param w"), "n": array("param n", floats=False),
+             "c": SCALAR, "a": array() if "c * 2.0" not in body else SCALAR,
+             "v": optimize.Shape(None, 1, True), "b": array(), "k": array("param n", False)}
+    before = show(func)
+    assert not optimize.reuse_buffers(func, known), why
+    assert show(func) == before
+
+
+def shifted_logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def test_reused_gradient_equals_the_plain_one_and_leaves_the_inputs():
+    x = np.random.default_rng(1).normal(size=50)
+    kept = x.copy()
+    df = s2sad.grad(shifted_logsumexp)
+    got = df(x)
+    assert "out=" in df.source
+    plain = df.for_ranks((1,), reuse=False)
+    assert "out=" not in plain.source
+    np.testing.assert_allclose(got, plain.function(x), rtol=1e-14)
+    np.testing.assert_array_equal(x, kept)
+    softmax = np.exp(x - x.max()) / np.sum(np.exp(x - x.max()))
+    np.testing.assert_allclose(got, softmax, rtol=1e-12)
+    assert df(x.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(df(x.astype(np.float32)), softmax, rtol=1e-5)

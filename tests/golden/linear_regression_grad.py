@@ -4,6 +4,7 @@
 #   active:        A, a, R, b, linear_regression
 #   stored:        nothing (straight-line code keeps every value in a local)
 #   compiled for:  A 2-d array, X 2-d array, Y 2-d array
+import numpy as np
 from s2sad.runtime import unbroadcast
 
 
@@ -11,7 +12,7 @@ def grad_linear_regression(A, X, Y, dlinear_regression=1.0):
     a = X @ A
     R = a - Y
     # adjoint of line 27: return np.sum(R ** 2)
-    dR = dlinear_regression * 2 * R
+    dR = np.multiply(dlinear_regression * 2, R, out=R)
     # adjoint of line 26: R = X @ A - Y
     da = unbroadcast(dR, a)
     dA = X.T @ da
