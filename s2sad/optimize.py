@@ -5,6 +5,7 @@
   coalesce_versions  x_1 -> x when the two versions are never alive together
   reuse_buffers      t = np.exp(u) -> t = np.exp(u, out=u) when u's array is dead
   accumulate_inplace dv = dv + e -> dv += e when no other name can see dv's array
+  accumulate_where   dv += s * hit -> add_where(dv, hit, s) for a comparison's hit
 
 `optimize` runs them to a fixed point. The passes work on the function's top-level
 statements; a loop or branch is one opaque statement to them, reading every name
@@ -46,10 +47,13 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
         changed |= eliminate_dead(func)
     if shapes:
         reuse_buffers(func, shapes)
-    coalesce_versions(func, versions)
+    renamed: Dict[str, str] = {}
+    coalesce_versions(func, versions, renamed)
     _loop_reads.clear()  # renamed
     accumulate_inplace(func)
     _loop_reads.clear()
+    if shapes:
+        accumulate_where(func, _merged(shapes, renamed))
     return func
 
 
@@ -262,7 +266,8 @@ def _move_comment(removed: gast.stmt, kept_reversed: List[gast.stmt]) -> None:
 
 # -- version coalescing ------------------------------------------------------------
 
-def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str]) -> bool:
+def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str],
+                      renamed: Optional[Dict[str, str]] = None) -> bool:
     """Give a version (x_1, dx_1) its base name back where the two never live together.
 
     `versions` maps each version the compiler made to its base name, primal names
@@ -282,6 +287,8 @@ def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str]) -> bool:
             kept.add(version)
             continue
         _rename(func, version, base)
+        if renamed is not None:
+            renamed[version] = base
         changed = True
     func.body = [s for s in func.body if not _is_self_copy(s)]
     return changed
@@ -539,8 +546,11 @@ def _generated_shapes(body: List[gast.stmt], known: Dict[str, Shape]) -> Dict[st
                     shapes.pop(node.id, None)
             continue
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-            value = gast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value)
             target = stmt.target.id
+            before = shapes.get(target)
+            if before is not None and before.rank and before.floats:
+                continue  # an update in place: a float array keeps its shape (or raises)
+            value = gast.BinOp(left=stmt.target, op=stmt.op, right=stmt.value)
         elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             value, target = stmt.value, stmt.targets[0].id
         else:
@@ -563,6 +573,8 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
         return Shape(SCALAR, 0, isinstance(value.value, float))
     if isinstance(value, gast.Name):
         return shapes.get(value.id)
+    if _written_into(value) is not None:  # np.exp(u, out=u): u's array
+        return shapes.get(_written_into(value).id)
     operands = _elementwise_operands(value)
     if operands is not None:
         parts = [_shape_of(o, shapes) for o in operands]
@@ -575,6 +587,13 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
             isinstance(value, gast.BinOp) and isinstance(value.op, gast.Div)
         shape = arrays[0] if arrays else parts[0]
         return Shape(shape.klass, shape.rank, floats)
+    if isinstance(value, gast.Compare) and len(value.comparators) == 1:
+        parts = [_shape_of(o, shapes) for o in (value.left, value.comparators[0])]
+        if any(p is None for p in parts) or parts[0].klass != parts[1].klass and \
+                SCALAR not in (parts[0].klass, parts[1].klass):
+            return None
+        shape = parts[0] if parts[0].klass != SCALAR else parts[1]
+        return Shape(shape.klass, shape.rank, False)
     if _dotted_call(value) in ("unbroadcast", "unsum") and len(value.args) >= 2:
         first, like = (_shape_of(a, shapes) for a in value.args[:2])
         if first is None or like is None:
@@ -586,3 +605,52 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
 def _class_of(node: gast.AST, shapes: Dict[str, Shape]) -> Any:
     shape = _shape_of(node, shapes)
     return None if shape is None else shape.klass
+
+
+def _merged(shapes: Dict[str, Shape], renamed: Dict[str, str]) -> Dict[str, Shape]:
+    """The shapes after coalescing: a base name given a version's values keeps its
+    shape only if the version had the same."""
+    merged = dict(shapes)
+    for version, base in renamed.items():
+        if merged.get(version) != merged.get(base):
+            merged.pop(base, None)
+        merged.pop(version, None)
+    return merged
+
+
+def accumulate_where(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
+    """dv += s * hit  ->  add_where(dv, hit, s), where `hit` is a comparison of dv's
+    shape (the ties of a max): the adjoint of a max touches the few tied entries
+    instead of adding a product array of zeros everywhere. `dv += ...` was proved
+    safe in place by accumulate_inplace; add_where keeps the product's inf and nan."""
+    shapes = _generated_shapes(func.body, known)
+    bound: Dict[str, int] = {}
+    for stmt in func.body:
+        for node in names_in(stmt):
+            if isinstance(node.ctx, gast.Store):
+                bound[node.id] = bound.get(node.id, 0) + (1 if not _compound(stmt) else 2)
+    compares = {s.targets[0].id for s in func.body if isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Compare)
+                and bound.get(s.targets[0].id) == 1}
+    changed = False
+    for index, stmt in enumerate(func.body):
+        if not (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) and
+                isinstance(stmt.target, gast.Name) and isinstance(stmt.value, gast.BinOp) and
+                isinstance(stmt.value.op, gast.Mult)):
+            continue
+        total = shapes.get(stmt.target.id)
+        if total is None or not total.rank or not total.floats:
+            continue
+        left, right = stmt.value.left, stmt.value.right
+        hit, term = (right, left) if isinstance(right, gast.Name) and right.id in compares \
+            else (left, right)
+        if not (isinstance(hit, gast.Name) and hit.id in compares) or \
+                _class_of(hit, shapes) != total.klass:
+            continue
+        call = gast.Call(func=gast.Name(id="add_where", ctx=gast.Load(), annotation=None,
+                                        type_comment=None),
+                         args=[gast.Name(id=stmt.target.id, ctx=gast.Load(), annotation=None,
+                                         type_comment=None), hit, term], keywords=[])
+        func.body[index] = copy_annos(stmt, gast.Expr(value=call))
+        changed = True
+    return changed

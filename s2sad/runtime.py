@@ -227,6 +227,19 @@ def sign(x: Any) -> Any:
 __all__ += ["require_scalar", "sign"]
 
 
+def add_where(total: np.ndarray, where: Any, term: Any) -> None:
+    """total += term * where, in place, for a boolean `where` (the ties of a max): only
+    the entries `where` holds are touched, with no product array. A term with an inf
+    or nan goes the long way, since inf * False is nan and reaches every entry."""
+    if np.isfinite(term).all():
+        np.add(total, term, out=total, where=where)
+    else:
+        total += term * where
+
+
+__all__ += ["add_where"]
+
+
 class SharedUpdate(ValueError):
     """Raised where `v += e` would update, in place, an array another name still reads."""
 

@@ -248,3 +248,52 @@ def test_reused_gradient_equals_the_plain_one_and_leaves_the_inputs():
     np.testing.assert_allclose(got, softmax, rtol=1e-12)
     assert df(x.astype(np.float32)).dtype == np.float32
     np.testing.assert_allclose(df(x.astype(np.float32)), softmax, rtol=1e-5)
+
+
+def test_accumulate_where_adds_a_max_share_to_its_ties_only():
+    func = parse("""
+    def g(x, m, s):
+        dx = x * 2.0
+        e = x == m
+        dx += s * e
+        return dx
+    """)
+    known = {"x": array(), "m": SCALAR, "s": SCALAR}
+    assert optimize.accumulate_where(func, known)
+    assert show(func).splitlines()[3] == "    add_where(dx, e, s)"
+
+
+@pytest.mark.parametrize("why, body, known_dx", [
+    ("a product of floats, not a comparison", "e = x * m\n    dx += s * e", True),
+    ("the comparison broadcasts larger", "e = x == w\n    dx += s * e", True),
+    ("dx may be a number (rebinding, not in place)", "e = x == m\n    dx += s * e", False),
+])
+def test_accumulate_where_leaves(why, body, known_dx):
+    func = parse(f"def g(x, w, m, s):\n    dx = x * 2.0 if True else x\n    {body}\n"
+                 "    return dx\n")
+    known = {"x": array(), "w": array("param w"), "m": SCALAR, "s": SCALAR}
+    if known_dx:
+        known["dx"] = array()
+    before = show(func)
+    assert not optimize.accumulate_where(func, known), why
+    assert show(func) == before
+
+
+@pytest.mark.parametrize("term", [0.25, np.array([[0.25], [0.5]])])
+def test_add_where_equals_the_product_it_replaces(term):
+    from s2sad.runtime import add_where
+
+    total = np.arange(6.0).reshape(2, 3)
+    where = np.array([[True, False, False], [False, True, True]])
+    expected = total + term * where
+    add_where(total, where, term)
+    np.testing.assert_array_equal(total, expected)
+
+
+def test_add_where_keeps_a_nan_term_everywhere():
+    from s2sad.runtime import add_where
+
+    total = np.zeros(3)
+    with np.errstate(invalid="ignore"):
+        add_where(total, np.array([True, False, False]), np.nan)
+    assert np.isnan(total).all()  # as total + nan * where would be
