@@ -128,7 +128,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
 
 def _shapes(analysed: analysis.Analysed, generated: reverse.Generated) -> Dict[str, Any]:
     """What the analysis knows of each name's shape, for reusing arrays: a class's rank
-    is that of any member whose rank is known; active values and the seed are floats."""
+    is that of any member whose rank is known; active values, their adjoints (of
+    their shapes) and the seed are floats."""
     rank_of_class: Dict[Any, int] = {}
     for name, klass in analysed.shape_class.items():
         if analysed.ranks.get(name) is not None:
@@ -136,6 +137,9 @@ def _shapes(analysed: analysis.Analysed, generated: reverse.Generated) -> Dict[s
     floats = set(analysed.active) | set(analysed.wrt) | set(generated.added_params)
     shapes = {name: optimize.Shape(klass, rank_of_class.get(klass), name in floats)
               for name, klass in analysed.shape_class.items()}
+    for primal, adjoint in generated.adjoints.items():
+        if primal in analysed.active and primal in shapes:
+            shapes[adjoint] = optimize.Shape(shapes[primal].klass, shapes[primal].rank, True)
     for seed in generated.added_params:
         shapes.setdefault(seed, optimize.Shape(analysis.SCALAR, 0, True))
     return shapes

@@ -49,6 +49,8 @@ class Generated:
     global_names: frozenset = frozenset()  # read again from the module at each call
     # the parameters a derivative adds to f's: the seed df, or the tangents x_dot, ...
     added_params: tuple = ()
+    # primal name -> its adjoint's name (an adjoint has its primal's shape)
+    adjoints: Dict[str, str] = field(default_factory=dict)
 
 
 def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False) -> Generated:
@@ -203,7 +205,7 @@ class _Reverse:
         namespace = dict(self.lowered.namespace or self.lowered.parsed.namespace)
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
-                         (seed,))
+                         (seed,), dict(self.adjoints))
 
     def _placeholder(self, v: str) -> Any:
         """What a name holds before a loop first binds it (its first store keeps it):
