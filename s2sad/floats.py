@@ -3,7 +3,7 @@
 A gradient of a function of a few floats does a dozen scalar operations, and each
 NumPy call on a Python float costs ~0.5 us of dispatch where `math.exp` costs 50 ns.
 Where every value the generated code can make is a Python number (its inputs are
-floats or ints, it reads no global data, indexes nothing and calls only functions
+floats or ints, it reads no global data, indexes only its own lists, calls only functions
 with an exact `math` twin), this stage rewrites `np.exp` as `math.exp` and so on.
 
 The two differ only where math raises and NumPy returns inf or nan with a warning
@@ -50,7 +50,8 @@ _LIST_METHODS = {"append", "pop"}  # a tape of floats
 _STATEMENTS = (gast.Assign, gast.AugAssign, gast.Return, gast.For, gast.While, gast.If,
                gast.Expr, gast.Pass, gast.Break, gast.Continue)
 _EXPRESSIONS = (gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp,
-                gast.Call, gast.Name, gast.Constant, gast.Tuple, gast.List, gast.Attribute)
+                gast.Call, gast.Name, gast.Constant, gast.Tuple, gast.List, gast.Attribute,
+                gast.Subscript)
 _CONTEXTS = (gast.Load, gast.Store, gast.operator, gast.unaryop, gast.boolop, gast.cmpop,
              gast.arguments, gast.keyword)
 
@@ -68,8 +69,11 @@ def python_floats(func: gast.FunctionDef, scalars: Set[str]) -> Optional[gast.Fu
              and isinstance(n.ctx, (gast.Store, gast.Param))}
     if local & (_SAFE_BUILTINS | _SAFE_HELPERS | {"np", "math"}):
         return None  # a parameter or local named like a function the code calls
+    stores = {s.targets[0].id for s in func.body if isinstance(s, gast.Assign)
+              and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.BinOp)
+              and isinstance(s.value.left, gast.List)}  # y_stored = [None] * n
     for stmt in func.body:
-        if not _is_scalar_code(stmt, local):
+        if not _is_scalar_code(stmt, local, stores):
             return None
     return _ToMath().visit(copy.deepcopy(func))
 
@@ -89,9 +93,14 @@ def _is_number(node: Optional[gast.AST]) -> bool:
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
-def _is_scalar_code(tree: gast.AST, local: Set[str]) -> bool:
-    """Only statements and expressions that keep Python numbers Python numbers."""
+def _is_scalar_code(tree: gast.AST, local: Set[str], stores: Set[str]) -> bool:
+    """Only statements and expressions that keep Python numbers Python numbers (and
+    lists of them: a tape, or a loop's stored values)."""
     for node in gast.walk(tree):
+        if isinstance(node, gast.Subscript):
+            if not (isinstance(node.value, gast.Name) and node.value.id in stores):
+                return False
+            continue
         if isinstance(node, gast.Call):
             if not _is_safe_call(node, local):
                 return False
@@ -110,7 +119,7 @@ def _is_scalar_code(tree: gast.AST, local: Set[str]) -> bool:
             if not isinstance(node.value, (int, float, bool, str, type(None))):
                 return False
         elif not isinstance(node, _STATEMENTS + _EXPRESSIONS + _CONTEXTS):
-            return False  # subscripts, comprehensions, lambdas, ...
+            return False  # comprehensions, lambdas, ...
     return True
 
 

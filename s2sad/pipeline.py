@@ -104,7 +104,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
     generated = forward.forward(analysed) if mode == "forward" else \
-        reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback")
+        reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback",
+                        indexed=reuse_arrays and not jit_code and not assumed)
     if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))

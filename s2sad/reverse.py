@@ -28,7 +28,7 @@ import gast
 
 from . import rules
 from .analysis import Analysed, aliased, rank_of
-from .anno import clone, get_anno, names_in, set_anno
+from .anno import clone, copy_annos, get_anno, names_in, set_anno
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
@@ -53,10 +53,15 @@ class Generated:
     adjoints: Dict[str, str] = field(default_factory=dict)
 
 
-def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False) -> Generated:
+def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False,
+            indexed: bool = False) -> Generated:
     """The gradient function; `with_value` also returns the output (value_and_grad).
-    A `pullback` (vjp) takes a seed shaped like the output, which may be an array."""
-    return _Reverse(analysed, with_value, pullback).run()
+    A `pullback` (vjp) takes a seed shaped like the output, which may be an array.
+    With `indexed`, a loop's stored values go in lists indexed by its counter (see
+    indexed_stores) rather than on the stack, which code read back expects."""
+    generator = _Reverse(analysed, with_value, pullback)
+    generator.index_stores = indexed
+    return generator.run()
 
 
 def _output_location(analysed: Analysed):
@@ -199,6 +204,8 @@ class _Reverse:
             entry.append(assign(tape, gast.List(elts=[], ctx=gast.Load())))
         body = entry + _resolved(primal, tape) + _resolved(sweep, tape) + \
             [gast.Return(value=value)]
+        if self.index_stores and stored:
+            body = indexed_stores(body, tape, self.namer)
         func = gast.FunctionDef(
             name=self.function_name, args=self.signature(seed), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
@@ -1260,3 +1267,111 @@ def _index_expression(index: gast.AST) -> gast.AST:
 def _shorten(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# -- stores indexed by the loop counter ---------------------------------------------
+
+def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.stmt]:
+    """A loop over range(n) or range(a, b) that pushes the same values every trip,
+    undone by a reverse loop over the same range that pops them all, keeps each value
+    in its own list indexed by the loop variable instead: `y_stored = [None] * n`
+    before the loop, `y_stored[i] = y` in it, `y = y_stored[i]` in the adjoint. A
+    list item costs less than an append and a pop; the stack keeps the rest in order."""
+    loops = [s for s in body if isinstance(s, gast.For)]
+    out = list(body)
+    for forward in loops:
+        start = _range_start(forward.iter)
+        pushes = _direct(forward.body, tape, "append")
+        if start is None or not pushes or _pushes_elsewhere(forward, tape, pushes) or \
+                any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
+                    for n in gast.walk(forward)):
+            continue
+        backward = next((s for s in loops if _undoes(s, forward)), None)
+        if backward is None:
+            continue
+        pops = _direct(backward.body, tape, "pop")
+        if len(pops) != len(pushes) or _pops_elsewhere(backward, tape, pops):
+            continue
+        index = name(forward.target.id)
+        if not (isinstance(start, gast.Constant) and start.value == 0):
+            index = gast.BinOp(left=index, op=gast.Sub(), right=clone(start))
+        lists = []
+        for push, pop in zip(pushes, reversed(pops)):  # the last push is popped first
+            stored = namer.named(f"{_pushed_name(push)}_stored")
+            lists.append(assign(stored, gast.BinOp(
+                left=gast.List(elts=[constant(None)], ctx=gast.Load()), op=gast.Mult(),
+                right=_trips(forward.iter))))
+            _replace(forward.body, push, copy_annos(push, gast.Assign(
+                targets=[gast.Subscript(value=name(stored), slice=clone(index),
+                                        ctx=gast.Store())],
+                value=push.value.args[0], type_comment=None)))
+            _replace(backward.body, pop, copy_annos(pop, gast.Assign(
+                targets=pop.targets, value=gast.Subscript(
+                    value=name(stored), slice=clone(index), ctx=gast.Load()),
+                type_comment=None)))
+        at = out.index(forward)
+        out[at:at] = lists
+    if not any(_is_call_on(n, tape) for s in out for n in gast.walk(s)):
+        out = [s for s in out if not (isinstance(s, gast.Assign) and
+                                      _is_name(s.targets[0], tape))]
+    return out
+
+
+def _range_start(iterate: gast.AST) -> Optional[gast.AST]:
+    """a in range(a, b), 0 in range(n); None for a step or anything else."""
+    if not (isinstance(iterate, gast.Call) and _is_name(iterate.func, "range") and
+            1 <= len(iterate.args) <= 2 and not iterate.keywords):
+        return None
+    return iterate.args[0] if len(iterate.args) == 2 else constant(0)
+
+
+def _trips(iterate: gast.Call) -> gast.AST:
+    if len(iterate.args) == 1:
+        return clone(iterate.args[0])
+    return gast.BinOp(left=clone(iterate.args[1]), op=gast.Sub(), right=clone(iterate.args[0]))
+
+
+def _undoes(loop: gast.For, forward: gast.For) -> bool:
+    """for i in reversed(range(...)) over forward's very range and variable."""
+    iterate = loop.iter
+    return isinstance(iterate, gast.Call) and _is_name(iterate.func, "reversed") and \
+        len(iterate.args) == 1 and isinstance(loop.target, gast.Name) and \
+        isinstance(forward.target, gast.Name) and loop.target.id == forward.target.id and \
+        gast.dump(iterate.args[0]) == gast.dump(forward.iter)
+
+
+def _direct(body: List[gast.stmt], tape: str, method: str) -> List[gast.stmt]:
+    """The statements of `body` itself (not nested) that push to or pop from `tape`."""
+    found = []
+    for stmt in body:
+        value = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                _is_name(value.func.value, tape) and value.func.attr == method and \
+                (method == "pop" and isinstance(stmt, gast.Assign) and not value.args or
+                 method == "append" and isinstance(stmt, gast.Expr) and len(value.args) == 1):
+            found.append(stmt)
+    return found
+
+
+def _pushes_elsewhere(loop: gast.For, tape: str, direct: List[gast.stmt]) -> bool:
+    calls = [n for n in gast.walk(loop) if _is_call_on(n, tape)]
+    return len(calls) != len(direct)
+
+
+_pops_elsewhere = _pushes_elsewhere
+
+
+def _is_call_on(node: gast.AST, tape: str) -> bool:
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        _is_name(node.func.value, tape)
+
+
+def _pushed_name(push: gast.Expr) -> str:
+    value = push.value.args[0]
+    while not isinstance(value, gast.Name):
+        value = value.func.value if isinstance(value, gast.Call) else value.value
+    return value.id
+
+
+def _replace(body: List[gast.stmt], old: gast.stmt, new: gast.stmt) -> None:
+    body[body.index(old)] = new

@@ -376,3 +376,53 @@ def test_a_spread_sum_adjoint_that_an_element_write_changes_is_not_used_as_a_num
     for optimize in (True, False):
         got = s2sad.grad(_summed_then_indexed, optimize=optimize)(x)
         np.testing.assert_allclose(got, np.cos(x) * np.array([1.0, 2.0, 1.0]), rtol=1e-12)
+
+
+# -- stores indexed by the loop counter (compiled for a call) -----------------------
+
+def _offset_horner(x, c, a: int, b: int):
+    p = 0.0
+    for i in range(a, b):
+        p = p * x + c[i]
+    return p
+
+
+def _stepped_horner(x, c):
+    p = 0.0
+    for i in range(0, len(c), 2):
+        p = p * x + c[i]
+    return p
+
+
+def test_a_counted_loop_keeps_its_values_in_lists_indexed_by_the_counter():
+    df = s2sad.grad(corpus_loops.horner, wrt=(0, 1))
+    assert "tape.append(p)" in df.source  # before a call: the stack, read back by grad(grad)
+    coeffs = np.array([0.5, -1.0, 2.0, 0.25])
+    got = df(coeffs, 0.7)
+    source = df.source
+    assert "p_stored = [None] * a" in source and "p_stored[i] = p" in source
+    assert "p = p_stored[i]" in source and "tape" not in source
+    stack = df.for_ranks((1, 0), reuse=False)
+    assert "tape.append(p)" in stack.source
+    for mine, theirs in zip(got, stack.function(coeffs, 0.7)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-15)
+
+
+def test_an_offset_range_indexes_from_its_start():
+    df = s2sad.grad(_offset_horner, wrt=(0, 1))
+    c = np.array([0.5, -1.0, 2.0, 0.25, 3.0])
+    dx, dc = df(0.7, c, 1, 4)
+    assert "p_stored[i - a] = p" in df.source
+    values = {"x": 0.7, "c": c, "a": 1, "b": 4}
+    assert dx == pytest.approx(central_difference(_offset_horner, values, "x"), rel=1e-6)
+    np.testing.assert_allclose(dc, central_difference(_offset_horner, values, "c"),
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_a_stepped_range_keeps_the_stack():
+    df = s2sad.grad(_stepped_horner)
+    c = np.array([0.5, -1.0, 2.0, 0.25, 3.0])
+    dx = df(0.7, c)
+    assert "tape.append(p)" in df.source and "_stored" not in df.source
+    assert dx == pytest.approx(central_difference(_stepped_horner, {"x": 0.7, "c": c}, "x"),
+                               rel=1e-6)
