@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Set
 import gast
 import numpy as np
 
-from .anno import FastTransformer, copy_annos, get_anno, names_in
+from .anno import FastTransformer, copy_annos, get_anno, names_in, walk
 
 _FOLDABLE = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -308,7 +308,7 @@ def _is_self_copy(stmt: gast.stmt) -> bool:
 
 
 def _rename(func: gast.FunctionDef, old: str, new: str) -> None:
-    for node in gast.walk(func):
+    for node in walk(func):
         if isinstance(node, gast.Name) and node.id == old:
             node.id = new
 
