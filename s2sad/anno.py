@@ -192,26 +192,34 @@ class FastTransformer(gast.NodeTransformer):
     """gast.NodeTransformer, with leaves (names, constants, contexts, operators) not
     visited and the visit method of each class looked up once."""
 
+    _dispatch: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = {}  # per subclass: node type -> its method (None: a leaf)
+
+    def _method(self, kind: type):
+        method = getattr(type(self), "visit_" + kind.__name__, None)
+        if method is None and not issubclass(kind, _LEAVES):
+            method = type(self).generic_visit
+        self._dispatch[kind] = method
+        return method
+
     def visit(self, node):
-        dispatch = type(self).__dict__.get("_dispatch")
-        if dispatch is None:
-            dispatch = {}
-            type(self)._dispatch = dispatch  # per subclass: node type -> its method
-        method = dispatch.get(type(node), _UNSET)
+        method = self._dispatch.get(type(node), _UNSET)
         if method is _UNSET:
-            method = getattr(type(self), "visit_" + type(node).__name__, None)
-            if method is None and not isinstance(node, _LEAVES):
-                method = type(self).generic_visit
-            dispatch[type(node)] = method
+            method = self._method(type(node))
         return node if method is None else method(self, node)
 
     def generic_visit(self, node):
+        dispatch = self._dispatch
         for field in node._fields:
             old = getattr(node, field, None)
             if isinstance(old, list):
                 new = []
                 for item in old:
-                    if isinstance(item, gast.AST):
+                    if isinstance(item, gast.AST) and \
+                            dispatch.get(type(item), _UNSET) is not None:  # not a leaf
                         item = self.visit(item)
                         if item is None:
                             continue
@@ -220,10 +228,11 @@ class FastTransformer(gast.NodeTransformer):
                             continue
                     new.append(item)
                 old[:] = new
-            elif isinstance(old, gast.AST):
+            elif isinstance(old, gast.AST) and dispatch.get(type(old), _UNSET) is not None:
+                # (a leaf is left as it is, unvisited)
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
-                else:
+                elif replaced is not old:
                     setattr(node, field, replaced)
         return node
