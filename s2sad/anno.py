@@ -61,8 +61,9 @@ def copy_annos(source: Any, target: Any) -> Any:
 
 def clone(tree: Any) -> Any:
     """A copy of a gast tree (a node, or a list of them), as copy.deepcopy makes it but
-    several times faster: nodes and lists are copied, leaves (names, numbers) shared,
-    annotations copied shallowly. Every field is set on the copy (None if missing)."""
+    several times faster: nodes and lists are copied, leaves (strings, numbers) and
+    tokens (Load, Add: never changed in place) shared, annotations copied shallowly.
+    Every field is set on the copy (None if missing)."""
     kind = type(tree)
     if kind is list:
         return [clone(item) for item in tree]
@@ -71,6 +72,8 @@ def clone(tree: Any) -> Any:
         shape = _SHAPES[kind] = _shape(kind)
     if not shape:
         return tree  # a str, number, None: shared
+    if shape is _TOKEN and not tree.__dict__:
+        return tree  # a context or operator: no fields, nothing to change, shared
     fields, attributes = shape
     copied = kind.__new__(kind)
     state = copied.__dict__
@@ -90,11 +93,15 @@ def clone(tree: Any) -> Any:
 # class -> (its fields, its attributes) for nodes, () for leaves: looked up once
 _SHAPES: dict = {}
 _LEAVES_SHARED = frozenset({str, int, float, bool, type(None)})
+_TOKENS = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)
+_TOKEN = ((), ())
 
 
 def _shape(kind: type) -> tuple:
     if not hasattr(kind, "_fields"):
         return ()
+    if issubclass(kind, _TOKENS):
+        return _TOKEN
     return tuple(kind._fields), tuple(getattr(kind, "_attributes", ()))
 
 
