@@ -1306,8 +1306,9 @@ class _Lowerer:
 
     def forget(self, names: Set[str]) -> None:
         """Shared values that read or live in `names` are stale once those change."""
-        if not names:
-            return
+        if not names or not any(held in names or not reads.isdisjoint(names)
+                                for held, reads in self.shared.values()):
+            return  # (the common case, a fresh temporary: nothing to drop, no copy)
         self.shared = {sig: (held, reads) for sig, (held, reads) in self.shared.items()
                        if held not in names and not reads & names}
 
