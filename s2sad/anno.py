@@ -1,5 +1,5 @@
 """Typed annotations on gast nodes, from one declared key set; and the few tree
-utilities every stage leans on (clone, names_in, fingerprint, FastTransformer),
+utilities every stage leans on (clone, names_in, walk, fingerprint, FastTransformer),
 written for speed since the passes call them on every statement.
 
 Stages attach facts to nodes (what a name resolved to, which user line a lowered
@@ -7,7 +7,9 @@ statement came from) without subclassing gast. Keys outside `KEYS` are a bug.
 """
 from __future__ import annotations
 
-from typing import Any
+import ast
+from collections import deque
+from typing import Any, Iterator
 
 import gast
 
@@ -59,22 +61,48 @@ def copy_annos(source: Any, target: Any) -> Any:
 
 def clone(tree: Any) -> Any:
     """A copy of a gast tree (a node, or a list of them), as copy.deepcopy makes it but
-    several times faster: nodes and lists are copied, leaves (names, numbers) shared,
-    annotations copied shallowly."""
-    if isinstance(tree, list):
+    several times faster: nodes and lists are copied, leaves (strings, numbers) and
+    tokens (Load, Add: never changed in place) shared, annotations copied shallowly.
+    Every field is set on the copy (None if missing)."""
+    kind = type(tree)
+    if kind is list:
         return [clone(item) for item in tree]
-    if not hasattr(tree, "_fields"):
-        return tree
-    copied = type(tree).__new__(type(tree))
-    for field in tree._fields:
-        setattr(copied, field, clone(getattr(tree, field, None)))
-    for attribute in getattr(tree, "_attributes", ()):
-        if hasattr(tree, attribute):
-            setattr(copied, attribute, getattr(tree, attribute))
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = _SHAPES[kind] = _shape(kind)
+    if not shape:
+        return tree  # a str, number, None: shared
+    if shape is _TOKEN and not tree.__dict__:
+        return tree  # a context or operator: no fields, nothing to change, shared
+    fields, attributes = shape
+    copied = kind.__new__(kind)
+    state = copied.__dict__
+    for field in fields:
+        value = getattr(tree, field, None)
+        state[field] = value if type(value) in _LEAVES_SHARED else clone(value)
+    for attribute in attributes:
+        value = getattr(tree, attribute, _UNSET)
+        if value is not _UNSET:
+            state[attribute] = value
     store = getattr(tree, _FIELD, None)
     if store is not None:
-        setattr(copied, _FIELD, _Annotations(store))
+        state[_FIELD] = _Annotations(store)
     return copied
+
+
+# class -> (its fields, its attributes) for nodes, () for leaves: looked up once
+_SHAPES: dict = {}
+_LEAVES_SHARED = frozenset({str, int, float, bool, type(None)})
+_TOKENS = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)
+_TOKEN = ((), ())
+
+
+def _shape(kind: type) -> tuple:
+    if not hasattr(kind, "_fields"):
+        return ()
+    if issubclass(kind, _TOKENS):
+        return _TOKEN
+    return tuple(kind._fields), tuple(getattr(kind, "_attributes", ()))
 
 
 def names_in(tree: Any) -> list:
@@ -85,20 +113,57 @@ def names_in(tree: Any) -> list:
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
-        if isinstance(node, list):
+        kind = type(node)
+        if kind is list:
             stack.extend(node)
             continue
-        fields = getattr(node, "_fields", None)
+        fields = _SCANNED.get(kind)
         if fields is None:
-            continue
-        if fields is _NAME_FIELDS:
+            fields = _SCANNED[kind] = _scanned_fields(kind)
+        if fields is _NAME:
             found.append(node)
             continue
         for field in fields:
             value = getattr(node, field, None)
-            if value is not None and not isinstance(value, (str, int, float)):
+            if value is not None:
                 push(value)
     return found
+
+
+# class -> the fields names_in looks into (never contexts, operators or strings)
+_SCANNED: dict = {}
+_NAME = ("<a Name>",)
+_NO_NAMES_INSIDE = frozenset({"ctx", "op", "type_comment", "kind", "id", "attr"})
+
+
+def _scanned_fields(kind: type) -> tuple:
+    fields = getattr(kind, "_fields", None)
+    if fields is None:
+        return ()
+    if fields is gast.Name._fields:
+        return _NAME
+    if issubclass(kind, gast.Constant):
+        return ()
+    return tuple(f for f in fields if f not in _NO_NAMES_INSIDE)
+
+
+def walk(tree: Any) -> Iterator[Any]:
+    """Every node of a tree, in ast.walk's order (breadth first) and as lazily (a
+    node's children are queued when it is yielded): ast.walk without its two nested
+    generators per node, several times faster."""
+    todo = deque([tree])
+    popleft, push = todo.popleft, todo.append
+    while todo:
+        node = popleft()
+        for field in node._fields:  # ast.iter_child_nodes
+            value = getattr(node, field, None)
+            if isinstance(value, ast.AST):
+                push(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        push(item)
+        yield node
 
 
 _NAME_FIELDS = gast.Name._fields
@@ -134,26 +199,34 @@ class FastTransformer(gast.NodeTransformer):
     """gast.NodeTransformer, with leaves (names, constants, contexts, operators) not
     visited and the visit method of each class looked up once."""
 
+    _dispatch: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = {}  # per subclass: node type -> its method (None: a leaf)
+
+    def _method(self, kind: type):
+        method = getattr(type(self), "visit_" + kind.__name__, None)
+        if method is None and not issubclass(kind, _LEAVES):
+            method = type(self).generic_visit
+        self._dispatch[kind] = method
+        return method
+
     def visit(self, node):
-        dispatch = type(self).__dict__.get("_dispatch")
-        if dispatch is None:
-            dispatch = {}
-            type(self)._dispatch = dispatch  # per subclass: node type -> its method
-        method = dispatch.get(type(node), _UNSET)
+        method = self._dispatch.get(type(node), _UNSET)
         if method is _UNSET:
-            method = getattr(type(self), "visit_" + type(node).__name__, None)
-            if method is None and not isinstance(node, _LEAVES):
-                method = type(self).generic_visit
-            dispatch[type(node)] = method
+            method = self._method(type(node))
         return node if method is None else method(self, node)
 
     def generic_visit(self, node):
+        dispatch = self._dispatch
         for field in node._fields:
             old = getattr(node, field, None)
             if isinstance(old, list):
                 new = []
                 for item in old:
-                    if isinstance(item, gast.AST):
+                    if isinstance(item, gast.AST) and \
+                            dispatch.get(type(item), _UNSET) is not None:  # not a leaf
                         item = self.visit(item)
                         if item is None:
                             continue
@@ -162,10 +235,11 @@ class FastTransformer(gast.NodeTransformer):
                             continue
                     new.append(item)
                 old[:] = new
-            elif isinstance(old, gast.AST):
+            elif isinstance(old, gast.AST) and dispatch.get(type(old), _UNSET) is not None:
+                # (a leaf is left as it is, unvisited)
                 replaced = self.visit(old)
                 if replaced is None:
                     delattr(node, field)
-                else:
+                elif replaced is not old:
                     setattr(node, field, replaced)
         return node

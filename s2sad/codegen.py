@@ -105,7 +105,8 @@ def _to_ast(node: Any) -> Any:
         form = _AST_FORMS.setdefault(kind, (target, tuple(
             f for f in target._fields if f in kind._fields)))
     target, fields = form
-    converted = target(**{f: _to_ast(getattr(node, f)) for f in fields})
+    converted = target.__new__(target)  # what target(**fields) makes, without parsing
+    converted.__dict__.update({f: _to_ast(getattr(node, f)) for f in fields})  # keywords
     if target is ast.FunctionDef:
         converted.lineno = 1
     return converted

@@ -25,7 +25,7 @@ import gast
 
 from . import rules
 from .analysis import Analysed
-from .anno import clone, get_anno, set_anno
+from .anno import clone, get_anno, set_anno, walk
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from .lower import (TAPE_POP, assign, constant, is_local, is_push_statement, is_store, name,
                     op_key, stored_name, walk_statements)
@@ -186,7 +186,7 @@ class _Forward:
             self.emit(clone(stmt), stmt)
             self.emit(assign(self.tangent_name(target), gast.List(elts=[], ctx=gast.Load())))
             return
-        if target in set(n.id for n in gast.walk(value) if isinstance(n, gast.Name)):
+        if target in set(n.id for n in walk(value) if isinstance(n, gast.Name)):
             # p = p * x + c[i] in a loop: the tangent reads the old p, so the new value
             # is computed aside first
             held = self.namer.temp()
@@ -448,14 +448,14 @@ class _Forward:
 
 def _mentions(nodes, identifier: str) -> bool:
     return any(isinstance(n, gast.Name) and n.id == identifier
-               for node in nodes if node is not None for n in gast.walk(node))
+               for node in nodes if node is not None for n in walk(node))
 
 
 def _rename(nodes, old: str, new: str) -> None:
     for node in nodes:
         if node is None:
             continue
-        for n in gast.walk(node):
+        for n in walk(node):
             if isinstance(n, gast.Name) and n.id == old:
                 n.id = new
 

@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 import gast
 import numpy
 
-from .anno import names_in, set_anno
+from .anno import names_in, set_anno, walk
 from .errors import (Location, NameResolutionError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 
@@ -199,7 +199,7 @@ def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
 
 
 def _shift_lines(tree: gast.AST, line_offset: int) -> None:
-    for node in gast.walk(tree):
+    for node in walk(tree):
         if getattr(node, "lineno", None) is not None:
             node.lineno += line_offset
             if getattr(node, "end_lineno", None) is not None:
@@ -266,7 +266,7 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
     args = parsed.func.args
     roots = list(parsed.func.body) + list(args.defaults) + \
         [d for d in args.kw_defaults if d is not None]
-    nodes = [node for root in roots for node in gast.walk(root)]
+    nodes = [node for root in roots for node in walk(root)]
     for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) \
                 and node.id not in local_names:
@@ -299,7 +299,7 @@ def _refuse_reserved_names(parsed: Parsed, local_names: set) -> None:
     if not clashes:
         return
     clash = clashes[0]
-    node = next((n for n in gast.walk(parsed.func) if isinstance(n, gast.Name)
+    node = next((n for n in walk(parsed.func) if isinstance(n, gast.Name)
                  and n.id == clash and not isinstance(n.ctx, gast.Load)), parsed.func)
     raise UnsupportedSyntaxError(
         f"the name {clash!r} is used by generated code and cannot name a local "
@@ -601,7 +601,7 @@ def _check_operator(parsed: Parsed, op: gast.AST, node: gast.AST) -> None:
 
 
 def _check_expression(parsed: Parsed, expr: gast.AST) -> None:
-    for node in gast.walk(expr):
+    for node in walk(expr):
         refused = _REFUSED_EXPRESSIONS.get(type(node))
         if refused is not None:
             message, hint = refused

@@ -42,7 +42,7 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import clone, fingerprint, get_anno, names_in, set_anno
+from .anno import clone, fingerprint, get_anno, names_in, set_anno, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -284,7 +284,7 @@ _ASSIGNED: Dict[int, Tuple[gast.AST, Set[str]]] = {}
 
 def _assigned_in(stmt: gast.AST) -> Set[str]:
     names = set()
-    for node in gast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
@@ -362,7 +362,7 @@ class _Exits:
                 out.append(stmt)
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
-                returns = any(isinstance(n, gast.Return) for n in gast.walk(stmt))
+                returns = any(isinstance(n, gast.Return) for n in walk(stmt))
                 stmt.body = self.block(stmt.body, True)
                 out.append(stmt)
                 if returns:
@@ -387,14 +387,14 @@ def _size(body: Sequence[gast.stmt]) -> int:
 
 
 def _single_final_return(body: Sequence[gast.stmt]) -> bool:
-    returns = [n for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.Return)]
+    returns = [n for stmt in body for n in walk(stmt) if isinstance(n, gast.Return)]
     return len(returns) == 1 and bool(body) and body[-1] is returns[0]
 
 
 def _returned_arity(body: Sequence[gast.stmt]) -> Optional[int]:
     """How many values each return gives (None for one value); all must agree."""
     arities = {len(n.value.elts) if isinstance(n.value, gast.Tuple) else None
-               for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.Return)}
+               for stmt in body for n in walk(stmt) if isinstance(n, gast.Return)}
     return arities.pop() if len(arities) == 1 else -1
 
 
@@ -486,7 +486,7 @@ class _Lowerer:
                 "the return statements give different numbers of values",
                 self.parsed.locate(body[-1]), hint="return the same kind of value everywhere")
         if arity is not None and root:
-            returned = next(n for s in body for n in gast.walk(s) if isinstance(n, gast.Return))
+            returned = next(n for s in body for n in walk(s) if isinstance(n, gast.Return))
             raise NonScalarOutputError(
                 f"grad needs a scalar output, but {label} returns a tuple of {arity} values",
                 self.parsed.locate(returned.value),
@@ -767,9 +767,9 @@ class _Lowerer:
 
     def _refuse_rebinding(self, loop: gast.For) -> None:
         """The adjoint loop recomputes the index: the body must not change it."""
-        counters = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
+        counters = {n.id for n in walk(loop.target) if isinstance(n, gast.Name)}
         for inner in loop.body:
-            for node in gast.walk(inner):
+            for node in walk(inner):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
                         and node.id in counters:
                     raise UnsupportedSyntaxError(
@@ -1087,7 +1087,7 @@ class _Lowerer:
         """A copy of a resolved global reference, under the name the module binds it to."""
         copied = _copy_global(node)
         if self.scope.renamed:
-            for inner in gast.walk(copied):
+            for inner in walk(copied):
                 if isinstance(inner, gast.Name) and inner.id in self.scope.renamed:
                     inner.id = self.scope.renamed[inner.id]
         return copied
@@ -1302,12 +1302,13 @@ class _Lowerer:
     def _shareable(self, value: gast.AST) -> bool:
         key = op_key(value)
         return key is not None and self.is_pure(key) and key not in FRESH_ARRAYS and \
-            not any(is_subscript_atom(n) for n in gast.walk(value))
+            not any(is_subscript_atom(n) for n in walk(value))
 
     def forget(self, names: Set[str]) -> None:
         """Shared values that read or live in `names` are stale once those change."""
-        if not names:
-            return
+        if not names or not any(held in names or not reads.isdisjoint(names)
+                                for held, reads in self.shared.values()):
+            return  # (the common case, a fresh temporary: nothing to drop, no copy)
         self.shared = {sig: (held, reads) for sig, (held, reads) in self.shared.items()
                        if held not in names and not reads & names}
 
@@ -1366,7 +1367,7 @@ def _linear(op: gast.AST) -> bool:
 
 def _rebound_names(body: Sequence[gast.stmt]) -> Set[str]:
     """Names a body rebinds (element writes do not rebind)."""
-    return {n.id for stmt in body for n in gast.walk(stmt)
+    return {n.id for stmt in body for n in walk(stmt)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import AbstractSet, Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 import gast
 import numpy as np
 
 from .analysis import SCALAR
-from .anno import FastTransformer, copy_annos, get_anno, names_in
+from .anno import FastTransformer, copy_annos, get_anno, names_in, walk
 
 _FOLDABLE = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -39,21 +39,23 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
              shapes: Optional[Dict[str, "Shape"]] = None) -> gast.FunctionDef:
     """Run every pass until none changes anything; with the shapes of the function's
     names (code compiled for known ranks), reuse dead temporaries' arrays too."""
-    changed = True
-    while changed:
-        changed = False
-        changed |= fold_constants(func)
-        _loop_reads.clear()  # folding may rewrite inside a loop
-        changed |= eliminate_dead(func)
-    if shapes:
-        reuse_buffers(func, shapes)
-    renamed: Dict[str, str] = {}
-    coalesce_versions(func, versions, renamed)
-    _loop_reads.clear()  # renamed
-    accumulate_inplace(func)
-    _loop_reads.clear()
-    if shapes:
-        accumulate_where(func, _merged(shapes, renamed))
+    _compound_names.clear()
+    try:
+        changed = True
+        while changed:
+            folded = fold_constants(func)
+            if folded:
+                _compound_names.clear()  # folding may have rewritten inside a loop
+            changed = eliminate_dead(func) or folded
+        if shapes:
+            reuse_buffers(func, shapes)  # (top-level statements only)
+        renamed: Dict[str, str] = {}
+        coalesce_versions(func, versions, renamed)  # drops what it renames from the cache
+        accumulate_inplace(func)
+        if shapes:
+            accumulate_where(func, _merged(shapes, renamed))
+    finally:
+        _compound_names.clear()
     return func
 
 
@@ -168,21 +170,29 @@ def _dotted(node: gast.AST) -> str:
 
 # -- liveness helpers --------------------------------------------------------------
 
-def _reads(node: gast.AST) -> Set[str]:
-    if isinstance(node, (gast.For, gast.While, gast.If)):
-        # a loop's reads are asked for by every pass: kept until the loop changes
-        cached = _loop_reads.get(id(node))
-        if cached is not None and cached[0] is node:
-            return cached[1]
-    reads = {n.id for n in names_in(node) if isinstance(n.ctx, gast.Load)}
-    if isinstance(node, (gast.For, gast.While, gast.If)):
-        _loop_reads[id(node)] = (node, reads)
-    return reads
+def _reads(node: gast.AST) -> AbstractSet[str]:
+    if _compound(node):
+        return _names_of_compound(node)[0]
+    return {n.id for n in names_in(node) if isinstance(n.ctx, gast.Load)}
 
 
-# compound statements are opaque to the passes (never changed inside), so what they
-# read is computed once: id -> (the statement, its reads); cleared by `optimize`
-_loop_reads: Dict[int, tuple] = {}
+def _names_of_compound(stmt: gast.stmt) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """(the names a loop or branch reads, every name in it). Every pass asks for them
+    and they are large, so they are found once and kept until the statement changes."""
+    cached = _compound_names.get(id(stmt))
+    if cached is not None and cached[0] is stmt:
+        return cached[1], cached[2]
+    found = names_in(stmt)
+    reads = frozenset(n.id for n in found if isinstance(n.ctx, gast.Load))
+    every = frozenset(n.id for n in found)
+    _compound_names[id(stmt)] = (stmt, reads, every)
+    return reads, every
+
+
+# The passes never change a loop or a branch, but folding rewrites inside them and
+# coalescing renames: id -> (the statement, its reads, all its names), emptied by
+# `optimize` whenever folding changed anything, and by `_rename` for a renamed name.
+_compound_names: Dict[int, tuple] = {}
 
 
 def _stmt_reads(stmt: gast.stmt) -> Set[str]:
@@ -251,8 +261,7 @@ def _compound(stmt: gast.stmt) -> bool:
 
 
 def _names_in_compound(body: List[gast.stmt]) -> Set[str]:
-    return {n.id for stmt in body if _compound(stmt) for n in names_in(stmt)
-            if isinstance(n, gast.Name)}
+    return {n for stmt in body if _compound(stmt) for n in _names_of_compound(stmt)[1]}
 
 
 def _move_comment(removed: gast.stmt, kept_reversed: List[gast.stmt]) -> None:
@@ -322,9 +331,12 @@ def _is_self_copy(stmt: gast.stmt) -> bool:
 
 
 def _rename(func: gast.FunctionDef, old: str, new: str) -> None:
-    for node in gast.walk(func):
+    for node in walk(func):
         if isinstance(node, gast.Name) and node.id == old:
             node.id = new
+    for key, (_, _, every) in list(_compound_names.items()):
+        if old in every:  # (coalescing leaves names used in loops alone; the cache
+            del _compound_names[key]  # must not rely on that)
 
 
 # -- in-place accumulation ---------------------------------------------------------
@@ -353,7 +365,7 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
             continue
         if _compound(stmt):
             # a loop or branch may alias anything it touches: one group, none fresh
-            touched = {n.id for n in names_in(stmt)}
+            touched = set(_names_of_compound(stmt)[1])
             for name_ in list(touched):
                 touched |= group.get(name_, set())
             for name_ in touched:

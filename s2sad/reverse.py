@@ -28,7 +28,7 @@ import gast
 
 from . import rules
 from .analysis import Analysed, aliased, rank_of
-from .anno import clone, copy_annos, get_anno, names_in, set_anno
+from .anno import clone, copy_annos, get_anno, names_in, set_anno, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
@@ -66,7 +66,7 @@ def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False
 
 def _output_location(analysed: Analysed):
     func = analysed.lowered.parsed.func
-    returns = [n for n in gast.walk(func) if isinstance(n, gast.Return)]
+    returns = [n for n in walk(func) if isinstance(n, gast.Return)]
     return analysed.lowered.parsed.locate(returns[-1].value if returns else func)
 
 
@@ -640,10 +640,10 @@ class _Reverse:
         for v in carried:
             if v in self.live:
                 continue
-            uses = [n for stmt in walk_statements(loop.body) for n in gast.walk(stmt)
+            uses = [n for stmt in walk_statements(loop.body) for n in walk(stmt)
                     if isinstance(n, gast.Name) and n.id == v]
             subscripts = [n for stmt in loop.body if isinstance(stmt, gast.Assign)
-                          and not is_store(stmt) for n in gast.walk(stmt.value)
+                          and not is_store(stmt) for n in walk(stmt.value)
                           if isinstance(n, gast.Subscript) and _is_name(n.value, v)]
             if uses and len(uses) == len(subscripts) and \
                     all(_is_name(n.slice, index) for n in subscripts):
@@ -659,7 +659,7 @@ class _Reverse:
             if isinstance(stmt, gast.Assign) and is_store(stmt):
                 names.add(stored_name(stmt))
             parts = [stmt.value] if isinstance(stmt, (gast.Assign, gast.AugAssign)) else []
-            for node in (n for part in parts for n in gast.walk(part)):
+            for node in (n for part in parts for n in walk(part)):
                 if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
                     names.add(node.value.id)
         return names
@@ -806,7 +806,7 @@ class _Reverse:
             raise rules.missing_rule_error(key, location)
         bound = self.bind(rule, value, location)
         sequences = {p: a for p, a in bound.items() if _is_sequence(a) and any(
-            self.analysed.is_active(e) for e in gast.walk(a))}
+            self.analysed.is_active(e) for e in walk(a))}
         if sequences and rule.kind == "partials":
             raise UnsupportedSyntaxError(
                 f"a tuple or list of values that depend on the inputs, passed to "
@@ -957,7 +957,7 @@ class _Reverse:
         spread = self.spreads.get(dy.id) if isinstance(dy, gast.Name) else None
         if spread is None or self.analysed.class_of(y) in (None, "scalar"):
             return dy
-        full = any(self.analysed.same_shape(n, y) for n in gast.walk(partial)
+        full = any(self.analysed.same_shape(n, y) for n in walk(partial)
                    if isinstance(n, gast.Name))
         return clone(spread) if full else dy
 
@@ -1018,7 +1018,7 @@ class _Reverse:
                 self.analysed.class_of(_primal_of(expression, self.adjoints)) == "scalar":
             return  # dc[i].copy(), or one number out of dc
         if not isinstance(expression, (gast.BinOp, gast.UnaryOp)):
-            for node in gast.walk(expression):
+            for node in walk(expression):
                 if isinstance(node, gast.Name):
                     self.owned.discard(node.id)
 
@@ -1284,7 +1284,7 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.st
         pushes = _direct(forward.body, tape, "append")
         if start is None or not pushes or _pushes_elsewhere(forward, tape, pushes) or \
                 any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
-                    for n in gast.walk(forward)):
+                    for n in walk(forward)):
             continue
         backward = next((s for s in loops if _undoes(s, forward)), None)
         if backward is None:
@@ -1311,7 +1311,7 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.st
                 type_comment=None)))
         at = out.index(forward)
         out[at:at] = lists
-    if not any(_is_call_on(n, tape) for s in out for n in gast.walk(s)):
+    if not any(_is_call_on(n, tape) for s in out for n in walk(s)):
         out = [s for s in out if not (isinstance(s, gast.Assign) and
                                       _is_name(s.targets[0], tape))]
     return out
@@ -1354,7 +1354,7 @@ def _direct(body: List[gast.stmt], tape: str, method: str) -> List[gast.stmt]:
 
 
 def _pushes_elsewhere(loop: gast.For, tape: str, direct: List[gast.stmt]) -> bool:
-    calls = [n for n in gast.walk(loop) if _is_call_on(n, tape)]
+    calls = [n for n in walk(loop) if _is_call_on(n, tape)]
     return len(calls) != len(direct)
 
 

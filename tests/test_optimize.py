@@ -297,3 +297,41 @@ def test_add_where_keeps_a_nan_term_everywhere():
     with np.errstate(invalid="ignore"):
         add_where(total, np.array([True, False, False]), np.nan)
     assert np.isnan(total).all()  # as total + nan * where would be
+
+
+def test_names_a_loop_reads_are_found_again_after_folding_rewrites_inside_it():
+    # The first folding round writes 2 + -3 as 2 - 3, the second folds it to -1 and
+    # then np.where(-1, a, c) to a: only then is c dead. The passes keep what each
+    # loop reads between rounds; kept after that second round, it would keep c alive.
+    func = parse("""
+    def g(a, b, s):
+        c = np.sin(b)
+        for i in range(3):
+            s = s + np.where(2 + -3, a, c)
+        return s
+    """)
+    optimize.optimize(func, {})
+    assert show(func) == textwrap.dedent("""\
+        def g(a, b, s):
+            for i in range(3):
+                s = s + a
+            return s
+        """)
+
+
+
+def test_a_rename_is_seen_by_the_names_kept_for_a_loop():
+    # Coalescing leaves names used in loops alone, but the kept names must not rely on it.
+    func = parse("""
+    def g(x_1, s):
+        for i in range(3):
+            s = s + x_1[i]
+        return s
+    """)
+    loop = func.body[0]
+    try:
+        assert "x_1" in optimize._reads(loop)
+        optimize._rename(func, "x_1", "x")
+        assert "x" in optimize._reads(loop) and "x_1" not in optimize._reads(loop)
+    finally:
+        optimize._compound_names.clear()

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
 
-from ..anno import FastTransformer, clone
+from ..anno import FastTransformer, clone, walk
 import numpy as np
 
 
@@ -45,7 +45,7 @@ class Template:
         """The names the body assigns, in order, but those in `keep` (the d<param>)."""
         if self._assigned is None:
             self._assigned = []
-            for node in gast.walk(self.node):
+            for node in walk(self.node):
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) and \
                         node.id not in self._assigned:
                     self._assigned.append(node.id)
@@ -55,7 +55,7 @@ class Template:
     def uses_ranks(self) -> bool:
         """Its code depends on the operands' ranks: calls to it compile per rank."""
         if self._uses_ranks is None:
-            self._uses_ranks = any(_is_known_rank(node) for node in gast.walk(self.node))
+            self._uses_ranks = any(_is_known_rank(node) for node in walk(self.node))
         return self._uses_ranks
 
 
