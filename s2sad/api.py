@@ -74,7 +74,8 @@ class GradientFunction:
         functions for Python numbers), or before any call the code for any ranks."""
         if self._last is None:
             return self.generic
-        return self._last.floats if self._ran_floats else self._last
+        floats = self._last.floats
+        return floats if self._ran_floats and floats is not None else self._last
 
     @property
     def generic(self) -> pipeline.Compiled:
