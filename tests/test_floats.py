@@ -222,3 +222,16 @@ def test_pass_declines_subscripts_and_unknown_calls():
         return np.sum(v)
 
     assert floats.python_floats(generated(f), {"x", "df"}) is None
+
+
+def sum_of_a_float(x):
+    return np.sum(x) * 1.0000001
+
+
+def test_the_adjoint_of_a_sum_of_a_python_float_stays_float64():
+    # np.result_type(1.0, 2.0, np.float32) is float32: the spread adjoint was float32
+    df = s2sad.grad(sum_of_a_float)
+    assert df(2.0) == pytest.approx(1.0000001, rel=1e-13)
+    from s2sad.runtime import unsum
+    assert unsum(1.0, 2.0).dtype == np.float64
+    assert unsum(np.float32(1.0), np.ones(2, np.float32)).dtype == np.float32
