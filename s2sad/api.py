@@ -107,15 +107,15 @@ class GradientFunction:
             self._last_key = key
         return self._last
 
-    def for_ranks(self, key: tuple, reuse: bool = True) -> pipeline.Compiled:
-        """The code for these ranks; with `reuse=False`, without writes into dead
-        temporaries (`np.exp(u, out=u)`), for reading back to differentiate again."""
-        special = self._specialised.get((key, reuse))
+    def for_ranks(self, key: tuple, read_back: bool = False) -> pipeline.Compiled:
+        """The code for these ranks; with `read_back`, in the forms the frontend reads
+        back to differentiate again (see pipeline.differentiate)."""
+        special = self._specialised.get((key, read_back))
         if special is None or not special.is_current():  # a helper redefined since
             special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
                                self.optimize, ranks=key, mode=self.mode, jit=self.jit,
-                               reuse=reuse)
-            self._specialised[(key, reuse)] = special
+                               read_back=read_back)
+            self._specialised[(key, read_back)] = special
         return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -328,8 +328,8 @@ def _python_numbers(args: tuple, kwargs: dict) -> bool:
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
              with_value: bool, optimize: bool, export: bool = False,
              ranks: Optional[tuple] = None, mode: str = "reverse",
-             jit: bool = False, reuse: bool = True) -> pipeline.Compiled:
-    key = (wrt, with_value, optimize, export, ranks, mode, jit, reuse)
+             jit: bool = False, read_back: bool = False) -> pipeline.Compiled:
+    key = (wrt, with_value, optimize, export, ranks, mode, jit, read_back)
     if isinstance(fn, GradientFunction):
         return _compile_again(fn, wrt, with_value, optimize, ranks, mode)
     cacheable = isinstance(fn, types.FunctionType)
@@ -347,7 +347,7 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
     compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
                                       optimize_code=optimize, user_module=module,
                                       export=export, param_ranks=param_ranks, mode=mode,
-                                      jit_code=jit, reuse_arrays=reuse and not export)
+                                      jit_code=jit, read_back=read_back or export)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
@@ -357,7 +357,7 @@ def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, opti
                    ranks: Optional[tuple], mode: str) -> pipeline.Compiled:
     """A derivative of a derivative: the generated code (for these ranks) is read back
     like any function and differentiated (grad(grad(f)), the Hessian's JVP of grad f)."""
-    compiled = inner.generic if ranks is None else inner.for_ranks(ranks, reuse=False)
+    compiled = inner.generic if ranks is None else inner.for_ranks(ranks, read_back=True)
     parsed = frontend.parse_function(compiled.function)
     param_ranks = None
     if ranks is not None:

@@ -21,6 +21,8 @@ from typing import Any, Optional, Set
 import gast
 import numpy as np
 
+from .lower import call, name
+
 # what the float code raises where NumPy's returns inf or nan: rerun it with NumPy
 FLOAT_ERRORS = (ArithmeticError, ValueError)
 
@@ -29,6 +31,7 @@ def as_numpy(value: Any) -> Any:
     """A Python float as a NumPy one, for the rerun (ints stay: their arithmetic is
     exact in both codes)."""
     return np.float64(value) if type(value) is float else value
+
 
 # np.<name> -> math.<name> (or a builtin): the same function on one float
 _MATH_TWINS = {
@@ -84,13 +87,14 @@ def _parameters_are_numbers(args: gast.arguments, scalars: Set[str]) -> bool:
     positional = args.posonlyargs + args.args
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
-    return all(a.id in scalars or _is_number(d) for a, d in pairs)
+    return all(a.id in scalars or _is_number(d, (int, float)) for a, d in pairs)
 
 
-def _is_number(node: Optional[gast.AST]) -> bool:
+def _is_number(node: Optional[gast.AST], kinds: tuple) -> bool:
+    """A literal number of one of `kinds`, or its negation (-2)."""
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
         node = node.operand
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+    return isinstance(node, gast.Constant) and type(node.value) in kinds
 
 
 def _is_scalar_code(tree: gast.AST, local: Set[str], stores: Set[str]) -> bool:
@@ -113,7 +117,7 @@ def _is_scalar_code(tree: gast.AST, local: Set[str], stores: Set[str]) -> bool:
                     node.id not in _SAFE_HELPERS:
                 return False  # global data could be an array
         elif isinstance(node, gast.AugAssign):
-            if isinstance(node.op, gast.Pow) and not _is_integer(node.value):
+            if isinstance(node.op, gast.Pow) and not _is_number(node.value, (int,)):
                 return False  # (never generated; math.pow would need an Assign)
         elif isinstance(node, gast.Constant):
             if not isinstance(node.value, (int, float, bool, str, type(None))):
@@ -167,9 +171,9 @@ class _ToMath(gast.NodeTransformer):
             if node.attr in _CONSTANTS:
                 return _math(_CONSTANTS[node.attr])
             if node.attr in _BUILTIN_TWINS:
-                return _name(_BUILTIN_TWINS[node.attr])
+                return name(_BUILTIN_TWINS[node.attr])
             if node.attr == "sign":
-                return _name("sign")
+                return name("sign")
         return node
 
     def visit_Call(self, node: gast.Call) -> gast.AST:
@@ -182,20 +186,10 @@ class _ToMath(gast.NodeTransformer):
 
     def visit_BinOp(self, node: gast.BinOp) -> gast.AST:
         self.generic_visit(node)
-        if isinstance(node.op, gast.Pow) and not _is_integer(node.right):
-            return gast.Call(func=_math("pow"), args=[node.left, node.right], keywords=[])
+        if isinstance(node.op, gast.Pow) and not _is_number(node.right, (int,)):
+            return call("math.pow", [node.left, node.right])
         return node
 
 
-def _name(name: str) -> gast.Name:
-    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
-
-
-def _math(name: str) -> gast.Attribute:
-    return gast.Attribute(value=_name("math"), attr=name, ctx=gast.Load())
-
-
-def _is_integer(node: gast.AST) -> bool:
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
-        node = node.operand
-    return isinstance(node, gast.Constant) and type(node.value) is int
+def _math(attr: str) -> gast.Attribute:
+    return gast.Attribute(value=name("math"), attr=attr, ctx=gast.Load())

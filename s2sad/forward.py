@@ -27,9 +27,9 @@ from . import rules
 from .analysis import Analysed
 from .anno import clone, get_anno, set_anno, walk
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
-from .lower import (TAPE_POP, assign, constant, is_local, is_push_statement, is_store, name,
+from .lower import (TAPE_POP, assign, call, constant, is_local, is_push_statement, is_store, name,
                     op_key, stored_name, walk_statements)
-from .reverse import Generated, _call, _is_none, _is_sequence, _shorten, _times, bind_call
+from .reverse import Generated, _is_none, _is_sequence, _shorten, _times, bind_call
 from .rules.template import instantiate
 
 
@@ -79,7 +79,7 @@ class _Forward:
         tangent = self.tangent_of(output)
         if tangent is not None:
             return tangent
-        return _call("zeros_like", [clone(output)])
+        return call("zeros_like", [clone(output)])
 
     def signature(self) -> gast.arguments:
         """The primal's parameters, then x_dot for each differentiated x (keyword-only
@@ -209,7 +209,7 @@ class _Forward:
             return
         value = stmt.value.args[0]
         tangent = self.tangent_of(value) or self.zero_like(value)
-        self.emit(gast.Expr(value=_call(f"{self.tangent_name(tape)}.append", [tangent])))
+        self.emit(gast.Expr(value=call(f"{self.tangent_name(tape)}.append", [tangent])))
 
     def pop(self, stmt: gast.Assign) -> None:
         """v = tape.pop() -> v_dot = tape_dot.pop() (popped and dropped where v is constant)."""
@@ -217,7 +217,7 @@ class _Forward:
         tape = stmt.value.func.value.id
         if tape not in self.analysed.active:
             return
-        popped = _call(f"{self.tangent_name(tape)}.pop", [])
+        popped = call(f"{self.tangent_name(tape)}.pop", [])
         target = stmt.targets[0].id
         if target in self.analysed.active:
             self.emit(assign(self.tangent_name(target), popped))
@@ -228,7 +228,7 @@ class _Forward:
         dot = self.tangent_name(target)
         if tangent is None:  # an active name bound to a constant (c = np.zeros(n))
             tangent = constant(0.0) if self.analysed.class_of(name(target)) == "scalar" \
-                else _call("zeros_like", [name(target)])
+                else call("zeros_like", [name(target)])
         self.emit(assign(dot, tangent))
 
     def augmented(self, stmt: gast.AugAssign) -> None:
@@ -364,7 +364,7 @@ class _Forward:
             total = term if total is None else gast.BinOp(left=total, op=gast.Add(),
                                                           right=term)
         if total is not None and rule.elementwise and not full:
-            total = _call("broadcast_like", [total, clone(y)])
+            total = call("broadcast_like", [total, clone(y)])
         return total
 
     def from_linearity(self, rule: rules.Rule, bound: Dict[str, gast.AST],
@@ -408,7 +408,7 @@ class _Forward:
             return constant(0.0)
         if self.analysed.class_of(argument) == "scalar":
             return constant(0.0)
-        return _call("zeros_like", [clone(argument)])
+        return call("zeros_like", [clone(argument)])
 
     def from_tangent_template(self, rule: rules.Rule, value: gast.AST, y: gast.AST,
                               location) -> Optional[gast.AST]:

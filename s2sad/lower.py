@@ -216,6 +216,16 @@ def name(id_: str, ctx: Optional[gast.expr_context] = None) -> gast.Name:
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
 
+def call(dotted: str, args: List[gast.AST],
+         keywords: Optional[List[gast.keyword]] = None) -> gast.Call:
+    """A call of `dotted` ("np.exp", "tape.append", "unsum")."""
+    parts = dotted.split(".")
+    func: gast.AST = name(parts[0])
+    for part in parts[1:]:
+        func = gast.Attribute(value=func, attr=part, ctx=gast.Load())
+    return gast.Call(func=func, args=args, keywords=keywords or [])
+
+
 def assign(target: str, value: gast.AST) -> gast.Assign:
     return gast.Assign(targets=[name(target, gast.Store())], value=value,
                        type_comment=None)

@@ -24,6 +24,7 @@ import numpy as np
 
 from .analysis import SCALAR
 from .anno import FastTransformer, copy_annos, get_anno, names_in, walk
+from .lower import call, name
 
 _FOLDABLE = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -529,13 +530,7 @@ def _into(value: gast.AST, buffer: str) -> gast.Call:
         function, args = "np.negative", [value.operand]
     else:
         function, args = _dotted(value.func), list(value.args)
-    module, attr = function.split(".")
-    out = gast.keyword(arg="out", value=gast.Name(id=buffer, ctx=gast.Load(),
-                                                    annotation=None, type_comment=None))
-    return gast.Call(func=gast.Attribute(value=gast.Name(id=module, ctx=gast.Load(),
-                                                         annotation=None, type_comment=None),
-                                         attr=attr, ctx=gast.Load()),
-                     args=args, keywords=[out])
+    return call(function, args, [gast.keyword(arg="out", value=name(buffer))])
 
 
 def _dotted_call(value: gast.AST) -> str:
@@ -659,10 +654,7 @@ def accumulate_where(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
         if not (isinstance(hit, gast.Name) and hit.id in compares) or \
                 _class_of(hit, shapes) != total.klass:
             continue
-        call = gast.Call(func=gast.Name(id="add_where", ctx=gast.Load(), annotation=None,
-                                        type_comment=None),
-                         args=[gast.Name(id=stmt.target.id, ctx=gast.Load(), annotation=None,
-                                         type_comment=None), hit, term], keywords=[])
-        func.body[index] = copy_annos(stmt, gast.Expr(value=call))
+        added = call("add_where", [name(stmt.target.id), hit, term])
+        func.body[index] = copy_annos(stmt, gast.Expr(value=added))
         changed = True
     return changed

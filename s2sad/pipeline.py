@@ -88,24 +88,28 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                   export: bool = False,
                   param_ranks: Optional[Dict[str, Optional[int]]] = None,
                   mode: str = "reverse", jit_code: bool = False,
-                  reuse_arrays: bool = False) -> Compiled:
+                  read_back: bool = True) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
     `param_ranks` (the ndim of each argument of a call) lets the code know its
     scalars: loop bodies do scalar arithmetic with no broadcasting checks, a scalar
     output needs no check, and `@` takes the lecture's form. Without them (the source
-    shown before any call), loops take the ranks their indexing implies. With
-    `reuse_arrays` (and ranks given), a dead temporary's array takes a result
-    (`np.exp(u, out=u)`): for code that runs, not for code read back."""
+    shown before any call), loops take the ranks their indexing implies.
+
+    Code for a call's ranks that no one will read back to differentiate again
+    (`read_back=False`) also writes results into dead temporaries' arrays
+    (`np.exp(u, out=u)`) and keeps a counted loop's stored values in lists indexed
+    by its counter; the frontend accepts neither form."""
     lowered = lower_function(parsed, param_ranks, mode)
     assumed = param_ranks is None and assumes_ranks(lowered)
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
+    running = not read_back and not jit_code and not assumed and param_ranks is not None
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
     generated = forward.forward(analysed) if mode == "forward" else \
         reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback",
-                        indexed=reuse_arrays and not jit_code and not assumed)
+                        indexed=running)
     if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))
@@ -117,8 +121,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         generated.header.append("  compiled by:   Numba, where it accepts this code "
                                 "(s2sad.grad(..., jit=True))")
     if optimize_code:
-        reuse = reuse_arrays and not assumed and not jit_code and param_ranks
-        shapes = _shapes(analysed, generated) if reuse else None
+        shapes = _shapes(analysed, generated) if running else None
         optimize.optimize(generated.func, generated.versions, shapes)
     compiled = _load(generated, parsed, lowered, wrt, user_module, export, jit_code)
     if param_ranks and mode == "reverse" and not jit_code and not export:

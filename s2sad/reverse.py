@@ -30,7 +30,7 @@ from . import rules
 from .analysis import Analysed, aliased, rank_of
 from .anno import clone, copy_annos, get_anno, names_in, set_anno, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
-from .lower import (FRESH_ARRAYS, TAPE_POP, assign, constant, is_local, is_push_statement,
+from .lower import (FRESH_ARRAYS, TAPE_POP, assign, call, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
                     walk_statements)
 from .rules.template import instantiate
@@ -91,12 +91,12 @@ class _Slot:
             value.ctx = gast.Load()
             value = gast.Call(func=gast.Attribute(value=value, attr="copy", ctx=gast.Load()),
                               args=[], keywords=[])
-        return gast.Expr(value=_call(f"{tape}.append", [value]))
+        return gast.Expr(value=call(f"{tape}.append", [value]))
 
     def pop(self, tape: str) -> gast.stmt:
         target = clone(self.target)
         target.ctx = gast.Store()
-        return gast.Assign(targets=[target], value=_call(f"{tape}.pop", []), type_comment=None)
+        return gast.Assign(targets=[target], value=call(f"{tape}.pop", []), type_comment=None)
 
 
 class _Restore:
@@ -175,7 +175,7 @@ class _Reverse:
         self.live.add(output.id)
         primal = self.forward_block(self.lowered.body, in_loop=False)
         if not self.analysed.output_scalar and not self.pullback:
-            primal.append(gast.Expr(value=_call("require_scalar", [name(output.id)])))
+            primal.append(gast.Expr(value=call("require_scalar", [name(output.id)])))
         for stack in sorted(self.stacks):
             self.emit(assign(self.adjoint_name(stack), gast.List(elts=[], ctx=gast.Load())))
         self.reverse_block(self.lowered.body)
@@ -190,7 +190,7 @@ class _Reverse:
                    for s in stored):
                 kept = self.namer.named(f"{output.id}_value")
                 snapshot = name(output.id) if output.id not in self.written_by_element else \
-                    _call("np.copy", [name(output.id)])
+                    call("np.copy", [name(output.id)])
                 primal.append(assign(kept, snapshot))
                 held = name(kept)
             value = gast.Tuple(elts=[held, value], ctx=gast.Load())
@@ -289,7 +289,7 @@ class _Reverse:
         if param in self.live:
             return name(self.adjoints[param])
         zero_name = self.adjoint_name(param)
-        zeros = _call("np.zeros_like", [name(param)])
+        zeros = call("np.zeros_like", [name(param)])
         self.blocks[-1].append(assign(zero_name, zeros))
         self.reads.append((None, False, {param}))
         return name(zero_name)
@@ -319,7 +319,7 @@ class _Reverse:
                 updated, other = self.analysed.guarded[id(stmt)]
                 if in_loop:  # the other name may be bound later in the body
                     self.preset |= {updated, other} - set(self.lowered.params)
-                out.append(gast.Expr(value=_call("require_unshared", [
+                out.append(gast.Expr(value=call("require_unshared", [
                     name(updated), name(other), constant(location.line),
                     constant(location.col)])))
             target = stmt.targets[0] if isinstance(stmt, gast.Assign) else stmt.target
@@ -329,7 +329,7 @@ class _Reverse:
             out.append(_copied(stmt))
             if isinstance(target, gast.Name) and target.id in self.analysed.float_arrays:
                 location = get_anno(stmt, "location")
-                out.append(gast.Expr(value=_call("require_float", [
+                out.append(gast.Expr(value=call("require_float", [
                     name(target.id), constant(location.line), constant(location.col)])))
         return out
 
@@ -397,7 +397,7 @@ class _Reverse:
         if tape not in self.stacks:
             return
         self.set_comment(stmt)
-        popped = _call(f"{self.adjoint_name(tape)}.pop", [])
+        popped = call(f"{self.adjoint_name(tape)}.pop", [])
         value = stmt.value.args[0]
         if self.analysed.is_active(value):
             self.accumulate(value, popped)
@@ -417,8 +417,8 @@ class _Reverse:
                     target not in self.analysed.active:
                 pushed = constant(0.0)
             else:
-                pushed = _call("zeros_like", [name(target)])
-            self.emit(gast.Expr(value=_call(f"{self.adjoint_name(tape)}.append", [pushed])))
+                pushed = call("zeros_like", [name(target)])
+            self.emit(gast.Expr(value=call(f"{self.adjoint_name(tape)}.append", [pushed])))
         self.live.discard(target)
         self.restore(stmt)
 
@@ -480,7 +480,7 @@ class _Reverse:
                                      ctx=gast.Load())
             if self.analysed.is_active(value) and \
                     not self.analysed.same_shape(value, element):
-                dy = _call("unbroadcast", [dy, clone(value)])  # C[i] = x[0]
+                dy = call("unbroadcast", [dy, clone(value)])  # C[i] = x[0]
             if self.analysed.is_active(value):
                 if not augmented and isinstance(value, gast.Name) and \
                         value.id not in self.live and \
@@ -670,14 +670,14 @@ class _Reverse:
         self.spreads.pop(adjoint, None)  # a loop is about to add to it
         if v not in self.live:
             scalar = self.analysed.class_of(name(v)) == "scalar" and not own
-            zero = constant(0.0) if scalar else _call("zeros_like", [name(v)])
+            zero = constant(0.0) if scalar else call("zeros_like", [name(v)])
             self.blocks[-1].append(assign(adjoint, zero))
             self.live.add(v)
             self.owned.add(adjoint)
             if not scalar and v not in self.lowered.params and not self._bound_on_entry(v):
                 self.preset.add(v)
         elif own and adjoint not in self.owned:
-            self.blocks[-1].append(assign(adjoint, _call("np.copy", [name(adjoint)])))
+            self.blocks[-1].append(assign(adjoint, call("np.copy", [name(adjoint)])))
             self.owned.add(adjoint)
 
     def _bound_on_entry(self, v: str) -> bool:
@@ -858,9 +858,9 @@ class _Reverse:
         if self.analysed.class_of(operand) == "scalar":
             if isinstance(contribution, gast.UnaryOp) and isinstance(contribution.op, gast.USub):
                 return gast.UnaryOp(op=gast.USub(),
-                                    operand=_call("np.sum", [contribution.operand]))
-            return _call("np.sum", [contribution])
-        return _call("unbroadcast", [contribution, clone(operand)])
+                                    operand=call("np.sum", [contribution.operand]))
+            return call("np.sum", [contribution])
+        return call("unbroadcast", [contribution, clone(operand)])
 
     def known_ranks(self, bound: Dict[str, gast.AST]) -> Dict[str, Optional[int]]:
         """ndim of each argument the analysis knows (none unless compiled per rank)."""
@@ -880,7 +880,7 @@ class _Reverse:
             return
         if value.value.id in self.analysed.sequences:  # parts[0]: Pieces of the list
             index = _index_expression(clone(value.slice))
-            self.accumulate(value.value, _call("unindex", [dy, clone(value.value),
+            self.accumulate(value.value, call("unindex", [dy, clone(value.value),
                                                            index]))
             return
         atom = gast.Subscript(value=value.value, slice=value.slice, ctx=gast.Load())
@@ -900,10 +900,10 @@ class _Reverse:
         adjoint = self.adjoint_name(base.id)
         self.spreads.pop(adjoint, None)  # about to change element by element
         if base.id not in self.live:
-            self.emit(assign(adjoint, _call("np.zeros_like", [name(base.id)])))
+            self.emit(assign(adjoint, call("np.zeros_like", [name(base.id)])))
             self.live.add(base.id)
         elif adjoint not in self.owned:
-            self.emit(assign(adjoint, _call("np.copy", [name(adjoint)])))
+            self.emit(assign(adjoint, call("np.copy", [name(adjoint)])))
         self.owned.add(adjoint)
         return adjoint
 
@@ -1007,8 +1007,9 @@ class _Reverse:
             target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
             self.emit(gast.AugAssign(target=target, op=gast.Add(), value=contribution))
         else:
-            call = _call("np.add.at", [name(adjoint), _index_expression(index), contribution])
-            self.emit(gast.Expr(value=call))
+            scatter = call("np.add.at", [name(adjoint), _index_expression(index),
+                                          contribution])
+            self.emit(gast.Expr(value=scatter))
 
     def _share_names_in(self, expression: gast.AST) -> None:
         """A value that is not computed by arithmetic may be the very array it reads."""
@@ -1165,14 +1166,6 @@ def _text(node: gast.AST) -> str:
 
 # -- small AST helpers ----------------------------------------------------------
 
-def _call(dotted: str, args: List[gast.AST]) -> gast.Call:
-    parts = dotted.split(".")
-    func: gast.AST = name(parts[0])
-    for part in parts[1:]:
-        func = gast.Attribute(value=func, attr=part, ctx=gast.Load())
-    return gast.Call(func=func, args=args, keywords=[])
-
-
 def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
               location) -> Dict[str, gast.AST]:
     """The call's argument atoms by a template's parameter names (defaults filled)."""
@@ -1257,7 +1250,7 @@ def _index_expression(index: gast.AST) -> gast.AST:
     if isinstance(index, gast.Slice):
         parts = [p if p is not None else constant(None)
                  for p in (index.lower, index.upper, index.step)]
-        return _call("slice", parts)
+        return call("slice", parts)
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_index_expression(e) for e in index.elts],
                           ctx=gast.Load())
@@ -1282,7 +1275,7 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.st
     for forward in loops:
         start = _range_start(forward.iter)
         pushes = _direct(forward.body, tape, "append")
-        if start is None or not pushes or _pushes_elsewhere(forward, tape, pushes) or \
+        if start is None or not pushes or _tape_calls_elsewhere(forward, tape, pushes) or \
                 any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
                     for n in walk(forward)):
             continue
@@ -1290,7 +1283,7 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.st
         if backward is None:
             continue
         pops = _direct(backward.body, tape, "pop")
-        if len(pops) != len(pushes) or _pops_elsewhere(backward, tape, pops):
+        if len(pops) != len(pushes) or _tape_calls_elsewhere(backward, tape, pops):
             continue
         index = name(forward.target.id)
         if not (isinstance(start, gast.Constant) and start.value == 0):
@@ -1353,12 +1346,11 @@ def _direct(body: List[gast.stmt], tape: str, method: str) -> List[gast.stmt]:
     return found
 
 
-def _pushes_elsewhere(loop: gast.For, tape: str, direct: List[gast.stmt]) -> bool:
+def _tape_calls_elsewhere(loop: gast.For, tape: str, direct: List[gast.stmt]) -> bool:
+    """The loop pushes or pops somewhere other than its `direct` statements (in a
+    nested block): its trips do not each store the same values."""
     calls = [n for n in walk(loop) if _is_call_on(n, tape)]
     return len(calls) != len(direct)
-
-
-_pops_elsewhere = _pushes_elsewhere
 
 
 def _is_call_on(node: gast.AST, tape: str) -> bool:

@@ -50,14 +50,14 @@ def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     shape = np.shape(x)
     dtype = _float_type(dy, x)
     dy = np.asarray(dy, dtype=dtype)
-    if not shape:
-        return dy[()]
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
         dy = np.expand_dims(dy, axes)
-    if np.ndim(dy) > len(shape):
-        raise ValueError(f"cannot spread an adjoint of shape {np.shape(dy)} over {shape}")
+    if dy.ndim > len(shape):  # (assigning would drop its leading axes of size 1)
+        raise ValueError(f"cannot spread an adjoint of shape {dy.shape} over {shape}")
+    if not shape:
+        return dy[()]
     result = np.empty(shape, dtype)  # (np.broadcast_to(dy, shape).copy() is 3x slower)
     result[...] = dy
     return result

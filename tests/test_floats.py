@@ -235,3 +235,13 @@ def test_the_adjoint_of_a_sum_of_a_python_float_stays_float64():
     from s2sad.runtime import unsum
     assert unsum(1.0, 2.0).dtype == np.float64
     assert unsum(np.float32(1.0), np.ones(2, np.float32)).dtype == np.float32
+
+
+def test_unsum_refuses_an_adjoint_with_more_axes_than_its_input():
+    from s2sad.runtime import unsum
+    with pytest.raises(ValueError, match=r"cannot spread an adjoint of shape \(1, 3\)"):
+        unsum(np.ones((1, 3)), np.ones(3))
+    with pytest.raises(ValueError, match=r"cannot spread an adjoint of shape \(2,\)"):
+        unsum(np.ones(2), 1.0)
+    np.testing.assert_array_equal(unsum(np.array([1.0, 2.0]), np.ones((2, 3)), 1),
+                                  [[1.0] * 3, [2.0] * 3])

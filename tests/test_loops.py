@@ -402,7 +402,7 @@ def test_a_counted_loop_keeps_its_values_in_lists_indexed_by_the_counter():
     source = df.source
     assert "p_stored = [None] * a" in source and "p_stored[i] = p" in source
     assert "p = p_stored[i]" in source and "tape" not in source
-    stack = df.for_ranks((1, 0), reuse=False)
+    stack = df.for_ranks((1, 0), read_back=True)
     assert "tape.append(p)" in stack.source
     for mine, theirs in zip(got, stack.function(coeffs, 0.7)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-15)
