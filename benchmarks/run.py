@@ -39,10 +39,14 @@ Gradient columns:
   autograd.numpy (for the convolution the list version from benchmarks/loops.py,
   since autograd refuses `c[i + k] += ...` into an array);
 * PyTorch eager (if installed): the same computation on float64 tensors, `.backward()`;
+* s2sad jit (the loops, if Numba is installed): `s2sad.grad(f, jit=True)`, the
+  generated code compiled by Numba; its first call (Numba's typing and compile) is
+  reported apart from the steady state, and Numba is imported before it;
 * JAX eager and JAX jit (if `import jax` works, with jax_enable_x64): `jax.grad` and
   `jax.jit(jax.grad)`; the jit's first call (tracing + XLA compile) is reported apart
   from the steady state. JAX runs on one thread too, and is timed after all the other
-  columns of all the benchmarks; an eager call that takes over a second is timed once.
+  columns of all the benchmarks; an eager call that takes over a second is timed once
+  (--quick skips JAX on the loops).
 
 Timing: `timeit`, garbage collector off, best of R repeats, each of enough calls to
 last ~0.2 s (R = 5; with --quick R = 3 of ~0.02 s), after a warm-up call, on one
@@ -55,7 +59,8 @@ the peak memory tracemalloc sees during one gradient call against one primal cal
 
 The issue's targets are in the Markdown and each row is marked met / not met:
 s2sad <= 1.25 x the hand-written gradient on every benchmark; s2sad gradient/primal
-<= 3, except the convolution (<= 6). A script, not a test: the numbers depend on
+<= 3, except the convolution (<= 6); with jit=True, the loops' gradients <= 0.1 x the
+Python primal, compiling in under 2 s. A script, not a test: the numbers depend on
 the machine. S2SAD_BENCH_TRACEBACK=1 prints the traceback of any failure. The exit
 status is 1 if any gradient failed its check, or if --quick took over 60 s.
 """
@@ -88,6 +93,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # this checkout's s2sad, not an older install
 import s2sad  # noqa: E402
+from s2sad.jit import JitFallback  # noqa: E402
 
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "examples"))
@@ -108,6 +114,11 @@ torch = loops.torch            # None where not installed
 if torch is not None:
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
+try:  # optional (the jit extra)
+    import numba
+except ImportError:
+    numba = None
+
 try:  # optional, never installed by this project
     import jax
     import jax.numpy as jnp
@@ -121,6 +132,8 @@ RTOL_FLOAT32 = 1e-4      # for a library that could not be put in float64
 HAND_TARGET = 1.25       # s2sad / hand-written
 RATIO_TARGET = 3.0       # s2sad gradient / primal
 CONV_RATIO_TARGET = 6.0
+JIT_TARGET = 0.1         # s2sad jit=True gradient / Python primal, on the loops
+JIT_COMPILE_TARGET = 2.0  # seconds
 QUICK_BUDGET = 60.0      # seconds: --quick is a smoke run and must stay one
 
 
@@ -328,6 +341,7 @@ class Benchmark:
     jax_static: tuple = ()                  # static argnums for jax.jit
     ratio_target: float = RATIO_TARGET
     notes: List[str] = field(default_factory=list)
+    jit: bool = False                       # also time s2sad.grad(..., jit=True)
 
 
 def make_benchmarks() -> List[Benchmark]:
@@ -366,15 +380,15 @@ def make_benchmarks() -> List[Benchmark]:
                   torch_grad=torch_lecture, jax_fn=on(jnp, lecture_sin_ratio.F)),
         Benchmark("Horner", "Horner, 1000-step loop", horner_case.primal, horner_case.args,
                   (0, 1), horner_hand, autograd_fn=horner_case.autograd,
-                  torch_grad=horner_case.torch, jax_fn=horner_case.primal),
+                  torch_grad=horner_case.torch, jax_fn=horner_case.primal, jit=True),
         Benchmark("convolution", "convolution loops, n=256, k=8", conv_case.primal,
                   conv_case.args, (0, 1), conv_case.hand, autograd_fn=conv_case.autograd,
                   torch_grad=conv_case.torch, jax_fn=jax_conv_energy if jax else None,
-                  ratio_target=CONV_RATIO_TARGET,
+                  ratio_target=CONV_RATIO_TARGET, jit=True,
                   notes=[f"autograd, convolution: {conv_case.autograd_note}."]),
         Benchmark("RK4", "RK4, 1000 scalar steps", rk4_case.primal, rk4_case.args, (0, 1),
                   rk4_hand, autograd_fn=rk4_case.autograd, torch_grad=rk4_case.torch,
-                  jax_fn=rk4_case.primal, jax_static=(2, 3)),
+                  jax_fn=rk4_case.primal, jax_static=(2, 3), jit=True),
         Benchmark("MLP", "MLP 256x64, hidden 128, 10 classes", mlp.mlp_loss,
                   (W1, b1, W2, b2, X, labels), (0, 1, 2, 3), mlp_hand,
                   autograd_fn=mlp_on(anp), torch_grad=torch_mlp, jax_fn=mlp_on(jnp)),
@@ -445,7 +459,8 @@ class Result:
     status: Dict[str, str] = field(default_factory=dict)   # column -> "ok" / FAIL / refused ...
     generated: Optional[float] = None        # the generated function alone
     transform: Optional[float] = None        # s2sad's transform + compile time
-    jit_compile: Optional[float] = None
+    jit_compile: Optional[float] = None      # JAX jit's first call less a steady one
+    s2sad_jit_compile: Optional[float] = None  # likewise for s2sad.grad(..., jit=True)
     memory: Dict[str, int] = field(default_factory=dict)
     reference_ok: bool = True
 
@@ -494,6 +509,19 @@ def transform_seconds(b: Benchmark, steady: float, runs: int) -> float:
     return max(best - steady, 0.0)
 
 
+def first_s2sad_jit_call(b: Benchmark, result: Result) -> Callable:
+    """s2sad.grad(..., jit=True) on a fresh copy, its first call (the transform and
+    Numba's compile) timed into the result; a fallback to Python counts as an error."""
+    import warnings
+    gradient = s2sad.grad(rebind(b.primal), wrt=b.wrt, jit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitFallback)
+        start = time.perf_counter()
+        gradient(*b.args)
+        result.s2sad_jit_compile = time.perf_counter() - start
+    return gradient
+
+
 def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
                   show_source: bool) -> Result:
     result = Result(b)
@@ -525,6 +553,11 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
         g = try_call("PyTorch", result, lambda: b.torch_grad, args, reference)
         if g is not None:
             gradients["PyTorch"] = g
+    if numba is not None and b.jit:
+        g = try_call("s2sad jit", result, lambda: first_s2sad_jit_call(b, result), args,
+                     reference)
+        if g is not None:
+            gradients["s2sad jit"] = g
     if show_source and "s2sad" in gradients:
         print(s2sad_grad.source)
 
@@ -588,7 +621,7 @@ def time_jax(b: Benchmark, result: Result, repeat: int, budget: float) -> None:
 
 # -- reporting -------------------------------------------------------------------------------
 
-COLUMNS = ["s2sad", "by hand", "autograd", "PyTorch", "JAX", "JAX jit"]
+COLUMNS = ["s2sad", "s2sad jit", "by hand", "autograd", "PyTorch", "JAX", "JAX jit"]
 
 
 def fmt_time(seconds: Optional[float]) -> str:
@@ -655,6 +688,23 @@ def tables(results: List[Result], columns: List[str]) -> List[str]:
                      f"{'—' if ratio is None else f'{ratio:.2f}'} | "
                      f"≤ {r.bench.ratio_target:g} | "
                      f"{verdict(ratio, r.bench.ratio_target)} |")
+
+    jitted = [r for r in results if r.bench.jit]
+    if "s2sad jit" in columns:
+        lines += ["", "### Compiled path: `s2sad.grad(f, jit=True)` (Numba)", "",
+                  f"The loops' gradients ≤ {JIT_TARGET:g}× the Python primal, the first "
+                  f"call (transform and Numba's compile, Numba already imported) under "
+                  f"{JIT_COMPILE_TARGET:g} s.", "",
+                  "| benchmark | s2sad jit grad | jit/primal | met | first call | met |",
+                  "|---|---:|---:|---|---:|---|"]
+        for r in jitted:
+            t = r.times.get("s2sad jit")
+            ratio = t / r.primal if t is not None else None
+            first = r.s2sad_jit_compile
+            lines.append(f"| {r.bench.label} | {fmt_time(t)} | "
+                         f"{'—' if ratio is None else f'{ratio:.3f}'} | "
+                         f"{verdict(ratio, JIT_TARGET)} | {fmt_time(first)} | "
+                         f"{verdict(first, JIT_COMPILE_TARGET)} |")
 
     jit = "JAX jit" in columns
     lines += ["", "### s2sad transform time, generated code alone, peak memory", "",
@@ -736,6 +786,7 @@ def main(argv=None):
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}",
                 f"autograd {_version('autograd') if autograd else skipped}",
                 f"PyTorch {torch.__version__ if torch else skipped}",
+                f"Numba {numba.__version__ if numba else skipped}",
                 f"JAX {jax.__version__ if jax else 'not installed (columns skipped)'}"]
     print("; ".join(versions))
     versions.append(f"threads: OMP/OPENBLAS_NUM_THREADS={os.environ['OMP_NUM_THREADS']}/"
@@ -747,8 +798,9 @@ def main(argv=None):
                for b in make_benchmarks()]
     if jax is not None:
         for r in results:
-            if r.bench.jax_fn is not None:
-                time_jax(r.bench, r, repeat, budget)
+            if r.bench.jax_fn is not None and not (options.quick and r.bench.jit):
+                time_jax(r.bench, r, repeat, budget)  # (a smoke run skips JAX's loops:
+                # their eager calls take seconds and their jit compiles minutes)
     load_after = os.getloadavg()[0]   # this process itself adds about 1
     busy = load_after > 1.6   # another process took a core for most of the last minute
     versions.append(f"1-min load average {load_before:.2f} before, {load_after:.2f} after "
@@ -768,6 +820,9 @@ def main(argv=None):
         notes += [f"{n}" for n in r.bench.notes if autograd is not None]
     if jax is None:
         notes.append("JAX is not installed: its eager and jit columns are skipped.")
+    elif options.quick:
+        notes.append("--quick skips JAX on the loops (eager calls of seconds, jit compiles "
+                     "of minutes).")
     else:
         notes.append("JAX was timed after every other column, on one XLA thread; an "
                      "eager JAX call over a second (the loops) was timed once, after a "

@@ -99,17 +99,19 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     Code for a call's ranks that no one will read back to differentiate again
     (`read_back=False`) also writes results into dead temporaries' arrays
     (`np.exp(u, out=u)`) and keeps a counted loop's stored values in lists indexed
-    by its counter; the frontend accepts neither form."""
+    by its counter (for Numba, only its float numbers, in arrays); the frontend accepts
+    neither form."""
     lowered = lower_function(parsed, param_ranks, mode)
     assumed = param_ranks is None and assumes_ranks(lowered)
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
-    running = not read_back and not jit_code and not assumed and param_ranks is not None
+    for_call = not read_back and not assumed and param_ranks is not None
+    running = for_call and not jit_code
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
     generated = forward.forward(analysed) if mode == "forward" else \
         reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback",
-                        indexed=running)
+                        indexed=for_call, numbers_only=jit_code)
     if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))

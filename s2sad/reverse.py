@@ -18,11 +18,10 @@ adjoint needs no tape.
 from __future__ import annotations
 
 import builtins
-import copy
 import inspect
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
 
@@ -54,13 +53,15 @@ class Generated:
 
 
 def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False,
-            indexed: bool = False) -> Generated:
+            indexed: bool = False, numbers_only: bool = False) -> Generated:
     """The gradient function; `with_value` also returns the output (value_and_grad).
     A `pullback` (vjp) takes a seed shaped like the output, which may be an array.
     With `indexed`, a loop's stored values go in lists indexed by its counter (see
-    indexed_stores) rather than on the stack, which code read back expects."""
+    indexed_stores) rather than on the stack, which code read back expects; with
+    `numbers_only` (code for Numba), only float numbers do, in float arrays."""
     generator = _Reverse(analysed, with_value, pullback)
     generator.index_stores = indexed
+    generator.index_numbers_only = numbers_only
     return generator.run()
 
 
@@ -205,7 +206,8 @@ class _Reverse:
         body = entry + _resolved(primal, tape) + _resolved(sweep, tape) + \
             [gast.Return(value=value)]
         if self.index_stores and stored:
-            body = indexed_stores(body, tape, self.namer)
+            body = indexed_stores(body, tape, self.namer,
+                                  self.is_float_number if self.index_numbers_only else None)
         func = gast.FunctionDef(
             name=self.function_name, args=self.signature(seed), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
@@ -220,6 +222,11 @@ class _Reverse:
         if v in self.lowered.int_names:
             return 0
         return 0.0 if self.analysed.class_of(name(v)) == "scalar" else None
+
+    def is_float_number(self, v: str) -> bool:
+        """A number that depends on the differentiated inputs (all floats): rank 0."""
+        return v in self.analysed.varied and self.analysed.ranks.get(v) == 0 and \
+            v not in self.lowered.int_names
 
     def _bind_output(self, output: gast.AST) -> gast.Name:
         """A constant or global output gets a name of its own, so it has a seed."""
@@ -1264,12 +1271,17 @@ def _shorten(text: str, width: int = 60) -> str:
 
 # -- stores indexed by the loop counter ---------------------------------------------
 
-def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.stmt]:
+def indexed_stores(body: List[gast.stmt], tape: str, namer: Any,
+                   numbers_only: Optional[Callable[[str], bool]] = None) -> List[gast.stmt]:
     """A loop over range(n) or range(a, b) that pushes the same values every trip,
     undone by a reverse loop over the same range that pops them all, keeps each value
     in its own list indexed by the loop variable instead: `y_stored = [None] * n`
     before the loop, `y_stored[i] = y` in it, `y = y_stored[i]` in the adjoint. A
-    list item costs less than an append and a pop; the stack keeps the rest in order."""
+    list item costs less than an append and a pop; the stack keeps the rest in order.
+
+    With `numbers_only` (for Numba, which types a list of None poorly), only the
+    names it accepts, float numbers, are kept so, in `y_stored = np.empty(n)`; the
+    others stay on the stack (removing matched pairs keeps its order)."""
     loops = [s for s in body if isinstance(s, gast.For)]
     out = list(body)
     for forward in loops:
@@ -1290,14 +1302,16 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.st
             index = gast.BinOp(left=index, op=gast.Sub(), right=clone(start))
         lists = []
         for push, pop in zip(pushes, reversed(pops)):  # the last push is popped first
+            pushed = push.value.args[0]
+            if numbers_only is not None and not (isinstance(pushed, gast.Name) and
+                                                 numbers_only(pushed.id)):
+                continue
             stored = namer.named(f"{_pushed_name(push)}_stored")
-            lists.append(assign(stored, gast.BinOp(
-                left=gast.List(elts=[constant(None)], ctx=gast.Load()), op=gast.Mult(),
-                right=_trips(forward.iter))))
+            lists.append(assign(stored, _store_list(forward.iter, numbers_only is not None)))
             _replace(forward.body, push, copy_annos(push, gast.Assign(
                 targets=[gast.Subscript(value=name(stored), slice=clone(index),
                                         ctx=gast.Store())],
-                value=push.value.args[0], type_comment=None)))
+                value=pushed, type_comment=None)))
             _replace(backward.body, pop, copy_annos(pop, gast.Assign(
                 targets=pop.targets, value=gast.Subscript(
                     value=name(stored), slice=clone(index), ctx=gast.Load()),
@@ -1308,6 +1322,14 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any) -> List[gast.st
         out = [s for s in out if not (isinstance(s, gast.Assign) and
                                       _is_name(s.targets[0], tape))]
     return out
+
+
+def _store_list(iterate: gast.Call, numbers: bool) -> gast.AST:
+    """np.empty(trips) for float numbers, [None] * trips for anything."""
+    if numbers:
+        return call("np.empty", [_trips(iterate)])
+    return gast.BinOp(left=gast.List(elts=[constant(None)], ctx=gast.Load()), op=gast.Mult(),
+                      right=_trips(iterate))
 
 
 def _range_start(iterate: gast.AST) -> Optional[gast.AST]:
