@@ -388,6 +388,8 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
         _leave_group(group, target)
         if _written_into(value) is not None:  # t = np.exp(u, out=u): t is u's array
             value = _written_into(value)
+        elif _dotted_call(value) == "unbroadcast" and value.args:
+            value = value.args[0]  # unbroadcast(g, x) is g itself or a new array
         if isinstance(value, gast.Name):
             shared = group.setdefault(value.id, {value.id})
             shared.add(target)
@@ -595,7 +597,10 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
         shape = arrays[0] if arrays else parts[0]
         return Shape(shape.klass, shape.rank, floats)
     if isinstance(value, gast.Compare) and len(value.comparators) == 1:
-        parts = [_shape_of(o, shapes) for o in (value.left, value.comparators[0])]
+        left, right = value.left, value.comparators[0]
+        parts = [_shape_of(left, shapes), _shape_of(right, shapes)]
+        if parts[1] is None and parts[0] is not None and parts[0].klass != SCALAR:
+            parts[1] = _shape_of(_spread_like(right), shapes)  # a == spread(y, a, 1)
         if any(p is None for p in parts) or parts[0].klass != parts[1].klass and \
                 SCALAR not in (parts[0].klass, parts[1].klass):
             return None
@@ -607,6 +612,14 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
             return None
         return Shape(like.klass, like.rank, first.floats)
     return None
+
+
+def _spread_like(node: gast.AST) -> gast.AST:
+    """x for spread(dy, x, ...), which broadcasts against x: compared with an array of
+    x's shape, it gives that shape (a == spread(y, a, 1), the ties of a max)."""
+    if _dotted_call(node) == "spread" and len(node.args) >= 2:
+        return node.args[1]
+    return node
 
 
 def _class_of(node: gast.AST, shapes: Dict[str, Shape]) -> Any:

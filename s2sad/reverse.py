@@ -860,14 +860,16 @@ class _Reverse:
                     self.emit(stmt_)
 
     def reduced(self, contribution: gast.AST, operand: gast.AST) -> gast.AST:
-        """The contribution summed down to the operand's shape: np.sum for a number
-        (-np.sum(e) for -e), unbroadcast otherwise."""
+        """The contribution summed down to the operand's shape: np.sum for a number,
+        unbroadcast otherwise; -np.sum(e) for -e, so the negation runs on the sum."""
+        negated = isinstance(contribution, gast.UnaryOp) and \
+            isinstance(contribution.op, gast.USub)
+        summed = contribution.operand if negated else contribution
         if self.analysed.class_of(operand) == "scalar":
-            if isinstance(contribution, gast.UnaryOp) and isinstance(contribution.op, gast.USub):
-                return gast.UnaryOp(op=gast.USub(),
-                                    operand=call("np.sum", [contribution.operand]))
-            return call("np.sum", [contribution])
-        return call("unbroadcast", [contribution, clone(operand)])
+            summed = call("np.sum", [summed])
+        else:
+            summed = call("unbroadcast", [summed, clone(operand)])
+        return gast.UnaryOp(op=gast.USub(), operand=summed) if negated else summed
 
     def known_ranks(self, bound: Dict[str, gast.AST]) -> Dict[str, Optional[int]]:
         """ndim of each argument the analysis knows (none unless compiled per rank)."""

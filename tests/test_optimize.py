@@ -151,6 +151,30 @@ def test_inplace_accumulation_refused_when_unsafe(body):
     assert "+=" not in show(func)
 
 
+def test_inplace_accumulation_through_unbroadcast_of_a_dead_temporary():
+    func = parse("""
+    def g(x, y, dy):
+        dz = dy * y
+        dx = unbroadcast(dz, x)
+        dx = dx + y
+        return dx
+    """)  # unbroadcast(dz, x) is dz itself or a new array, never x's
+    assert optimize.accumulate_inplace(func)
+    assert "dx += y" in show(func)
+
+
+def test_inplace_accumulation_through_unbroadcast_refused_while_its_argument_is_read():
+    func = parse("""
+    def g(x, y, dy):
+        dz = dy * y
+        dx = unbroadcast(dz, x)
+        dx = dx + y
+        return dx + dz
+    """)
+    optimize.accumulate_inplace(func)
+    assert "+=" not in show(func)
+
+
 def test_a_tape_pop_is_never_dropped_even_if_its_value_is_unused():
     func = parse("""
     def g(x, tape):
@@ -263,7 +287,22 @@ def test_accumulate_where_adds_a_max_share_to_its_ties_only():
     assert show(func).splitlines()[3] == "    add_where(dx, e, s)"
 
 
+def test_accumulate_where_takes_ties_along_an_axis():
+    func = parse("""
+    def g(x, d, s):
+        dx = x * 2.0
+        e = x == spread(d, x, 1, True)
+        dx += spread(s, x, 1, True) * e
+        return dx
+    """)  # spread(d, x, ...) broadcasts against x: e has x's shape
+    known = {"x": optimize.Shape("param x", 2, True)}
+    assert optimize.accumulate_where(func, known)
+    assert show(func).splitlines()[3] == "    add_where(dx, e, spread(s, x, 1, True))"
+
+
 @pytest.mark.parametrize("why, body, known_dx", [
+    ("a number compared with a spread value has the spread shape",
+     "e = m == spread(w, x, 1)\n    dx += s * e", True),
     ("a product of floats, not a comparison", "e = x * m\n    dx += s * e", True),
     ("the comparison broadcasts larger", "e = x == w\n    dx += s * e", True),
     ("dx may be a number (rebinding, not in place)", "e = x == m\n    dx += s * e", False),
@@ -335,3 +374,28 @@ def test_a_rename_is_seen_by_the_names_kept_for_a_loop():
         assert "x" in optimize._reads(loop) and "x_1" not in optimize._reads(loop)
     finally:
         optimize._compound_names.clear()
+
+
+def softmax_cross_entropy(W, X, Y):
+    Z = X @ W
+    Z = Z - np.max(Z, axis=1, keepdims=True)
+    log_p = Z - np.log(np.sum(np.exp(Z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * log_p, axis=1))
+
+
+def test_softmax_cross_entropy_adjoint_updates_in_place_and_negates_sums():
+    rng = np.random.default_rng(3)
+    W, X = rng.normal(size=(4, 3)), rng.normal(size=(6, 4))
+    Y = np.eye(3)[rng.integers(0, 3, size=6)]
+    dW = s2sad.grad(softmax_cross_entropy)
+    got = dW(W, X, Y)
+    code = dW.source
+    assert "dZ_1 += " in code or "dZ += " in code  # no new array for the accumulation
+    assert "add_where(" in code                     # the max's share at its ties only
+    assert "= -unbroadcast(" in code                # negation after the reduction
+    plain = dW.for_ranks((2, 2, 2), read_back=True)
+    assert "add_where(" not in plain.source
+    np.testing.assert_allclose(got, plain.function(W, X, Y), rtol=1e-13)
+    from s2sad.check import numeric_grad
+    np.testing.assert_allclose(got, numeric_grad(softmax_cross_entropy, [W, X, Y], 0),
+                               rtol=1e-6, atol=1e-9)
