@@ -23,6 +23,7 @@ KEYS = frozenset({
     "atom",       # a subscript read in place inside a loop or branch (a[i])
     "augmented",  # a statement lowered from `x op= e` (the user name x)
     "scatter",    # c[index] += e read back from np.add.at(c, index, e): indices repeat
+    "loop",       # a gradient's forward loop and its adjoint loop: the source loop's id
 })
 
 

@@ -360,8 +360,10 @@ class _Reverse:
             slot = _Slot(name(loop.target.id), loop, in_loop)
             self.slots[id(loop)] = slot
             out.append(slot)
-            out.append(gast.For(target=clone(loop.target), iter=clone(loop.iter),
-                                body=body, orelse=[], type_comment=None))
+            copied = gast.For(target=clone(loop.target), iter=clone(loop.iter), body=body,
+                              orelse=[], type_comment=None)
+            set_anno(copied, "loop", id(loop))  # (its adjoint loop has the same)
+            out.append(copied)
         else:
             out.append(gast.While(test=clone(loop.test), body=body, orelse=[]))
         return out
@@ -544,6 +546,7 @@ class _Reverse:
                              orelse=[], type_comment=None)
         set_anno(backwards, "comment", f"adjoint of the loop at line "
                                        f"{get_anno(loop, 'origin')[0]}, run backwards")
+        set_anno(backwards, "loop", id(loop))
         self.blocks[-1].append(backwards)
         self.record(loop, [gast.Expr(value=iterate)])
         self.restore(loop)
@@ -1349,9 +1352,12 @@ def _trips(iterate: gast.Call) -> gast.AST:
 
 
 def _undoes(loop: gast.For, forward: gast.For) -> bool:
-    """for i in reversed(range(...)) over forward's very range and variable."""
+    """The adjoint loop made for the same source loop as forward (two loops over the
+    same range look alike), for i in reversed(range(...)) over its range and variable."""
     iterate = loop.iter
-    return isinstance(iterate, gast.Call) and _is_name(iterate.func, "reversed") and \
+    return get_anno(loop, "loop") is not None and \
+        get_anno(loop, "loop") == get_anno(forward, "loop") and \
+        isinstance(iterate, gast.Call) and _is_name(iterate.func, "reversed") and \
         len(iterate.args) == 1 and isinstance(loop.target, gast.Name) and \
         isinstance(forward.target, gast.Name) and loop.target.id == forward.target.id and \
         gast.dump(iterate.args[0]) == gast.dump(forward.iter)

@@ -286,6 +286,18 @@ def swap_elements(x):
     return np.sum(c * np.arange(1.0, len(c) + 1.0))
 
 
+def sibling_loops(x, a):
+    """Two loops over the same range storing as much per trip: each kept its stored
+    values in the other's lists (indexed stores matched the first adjoint loop over
+    that range, which undoes the second loop)."""
+    s = 0.0
+    for i in range(len(a)):
+        s = np.sin(s * a[i] + x)
+    for i in range(len(a)):
+        s = np.cos(s + a[i] * x)
+    return s
+
+
 def dot_of_stacks(A, B):  # R:dot_of_stacks
     """r2-8: np.dot of 3-d arrays has no rule here: refused at call time (at the def)."""
     return np.sum(np.dot(A, B) ** 2)

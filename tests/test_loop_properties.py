@@ -4,7 +4,9 @@ A program takes two vectors `a` (length 3-5) and `b` (length 3-5), starts an
 output `c = np.zeros(m)` (m in 3-6) and a scalar carry `s = 0.5`, and runs one
 `for i in range(...)` loop (range(n), range(lo, hi), range(lo, hi, 2), a
 negative step, or range(len(a))), optionally with a nested `for j in range(...)`
-(rectangular, the triangular range(i) or range(i + 1), or range(len(b))). The
+(rectangular, the triangular range(i) or range(i + 1), or range(len(b))), and
+sometimes a second loop after it: the same loop again, or another over the same
+range or a different one. The
 loop bodies hold 1-3 statements (the first one of the innermost body is always
 the lecture's `c[idx] += e`) drawn from
 
@@ -211,6 +213,15 @@ def loop_programs(draw) -> LoopProgram:
     else:
         lines += draw(bodies(["i"], outer_envs, lengths, draw(st.integers(1, 3)), " " * 8,
                              first_accumulates=True))
+    second = draw(st.sampled_from([None, None, "again", "same range", "other range"]))
+    if second == "again":  # the same loop twice: two loops that look alike
+        lines += lines[4:]
+    elif second is not None:  # a second loop after it, over the same range or another
+        second_text, trips = (outer_text, outer) if second == "same range" else \
+            draw(outer_ranges(la))
+        lines.append(f"    for i in {second_text}:")
+        lines += draw(bodies(["i"], [{"i": i} for i in trips], lengths,
+                             draw(st.integers(1, 2)), " " * 8, first_accumulates=True))
     lines.append("    return np.sum(c * w) + s")
     a = np.array(draw(st.lists(finite, min_size=la, max_size=la)))
     b = np.array(draw(st.lists(finite, min_size=lb, max_size=lb)))

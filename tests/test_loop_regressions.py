@@ -76,6 +76,8 @@ GRADIENT_CASES = [
     ("r2_7_counter_name_reused", rl.counter_name_reused, (X5[:3], IDX), 0),
     ("r2_9_fmod_negative", rl.fmod_negative, (-5.5, 2.1), 1),
     ("r2_swap_elements", rl.swap_elements, (X5,), 0),
+    ("sibling_loops_x", rl.sibling_loops, (0.3, X5), 0),
+    ("sibling_loops_a", rl.sibling_loops, (0.3, X5), 1),
 ]
 
 # (test id, function, arguments, wrt, marker key)

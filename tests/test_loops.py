@@ -408,6 +408,43 @@ def test_a_counted_loop_keeps_its_values_in_lists_indexed_by_the_counter():
         np.testing.assert_allclose(mine, theirs, rtol=1e-15)
 
 
+def _twice_carried(x, a):
+    s = 0.0
+    for i in range(len(a)):
+        s = np.sin(s * a[i] + x)
+    for i in range(len(a)):
+        s = np.cos(s + a[i] * x)
+    return s
+
+
+def test_two_loops_over_the_same_range_each_read_their_own_lists():
+    df = s2sad.grad(_twice_carried, wrt=(0, 1))
+    a = np.array([0.5, -1.0, 2.0, 0.25])
+    got = df(0.3, a)
+    code = df.source.split("\n\n\n")[1]
+    primal, first_adjoint, second_adjoint = code.split("run backwards")
+    loops = primal.split("for i in range(b):")  # each loop's lists are made before it
+
+    def lists_made(text):
+        return {line.split(" = ")[0].strip() for line in text.splitlines()
+                if line.endswith("= [None] * b")}
+
+    def lists_read(text):
+        return set(re.findall(r"= (\w+_stored\w*)\[i\]$", text, re.MULTILINE))
+    first_lists, second_lists = lists_made(loops[1]) | lists_made(loops[0]), \
+        lists_made(loops[1])
+    first_lists -= second_lists
+    assert first_lists and second_lists, code
+    # the first adjoint loop undoes the second loop, so it reads that loop's lists
+    assert lists_read(first_adjoint) == second_lists, code
+    assert lists_read(second_adjoint) == first_lists, code
+    stack = df.for_ranks((0, 1), read_back=True)
+    for mine, theirs in zip(got, stack.function(0.3, a)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-14)
+    values = {"x": 0.3, "a": a}
+    assert got[0] == pytest.approx(central_difference(_twice_carried, values, "x"), rel=1e-6)
+
+
 def test_an_offset_range_indexes_from_its_start():
     df = s2sad.grad(_offset_horner, wrt=(0, 1))
     c = np.array([0.5, -1.0, 2.0, 0.25, 3.0])
