@@ -313,6 +313,26 @@ def _carried_names(body: Sequence[gast.stmt]) -> Set[str]:
     return names
 
 
+def _updated_in_place(body: Sequence[gast.stmt]) -> Set[str]:
+    """User names whose array a statement writes into (v += e, v[i] = e): value
+    numbering must not hand such a name a value another name holds, or the write
+    would reach that name too (b = x * 2; c = x * 2; c[0] = 5 must not change b)."""
+    names: Set[str] = set()
+    for stmt in body:
+        for node in walk(stmt):
+            if isinstance(node, gast.AugAssign):
+                target = node.target
+            elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
+                target = node.value
+            else:
+                continue
+            while isinstance(target, (gast.Subscript, gast.Attribute)):
+                target = target.value
+            if isinstance(target, gast.Name):
+                names.add(target.id)
+    return names
+
+
 # -- structured exits -----------------------------------------------------------------
 
 def _leaves(stmt: gast.stmt, loop_level: bool) -> bool:
@@ -433,6 +453,7 @@ class _Scope:
     carried: Set[str]                   # user names assigned in a loop or branch
     label: str = ""                     # the helper's name ("" for the function itself)
     aliases: Set[str] = field(default_factory=set)   # helper parameters seen by the caller
+    updated_in_place: Set[str] = field(default_factory=set)  # v += e, v[i] = e
     renamed: Dict[str, str] = field(default_factory=dict)  # helper globals given new names
 
 
@@ -449,6 +470,7 @@ class _Lowerer:
         self.versions: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
         self.shared: Dict[str, Tuple[str, Set[str]]] = {}
+        self.private: Set[str] = set()  # names whose values are never shared (see emit)
         self.depth = 0
         self.int_names: Set[str] = set()
         self.inlining: List[types.FunctionType] = []
@@ -480,6 +502,7 @@ class _Lowerer:
     def function_body(self, body: Sequence[gast.stmt], label: str, root: bool):
         """Lower a body; return the atom (or tuple of atoms) it returns."""
         body = clone(list(body))  # restructuring exits rewrites blocks in place
+        self.scope.updated_in_place = _updated_in_place(body)
         if _single_final_return(body):
             # no early return: only loops' break and continue need restructuring
             size = _size(body)
@@ -691,6 +714,12 @@ class _Lowerer:
         self.scope.env[user_name] = dest
 
     def fresh_version(self, user_name: str) -> str:
+        dest = self._next_version(user_name)
+        if user_name in self.scope.updated_in_place:
+            self.private.add(dest)  # its array is written into: it shares no value
+        return dest
+
+    def _next_version(self, user_name: str) -> str:
         scope = self.scope
         base = scope.bases.get(user_name)
         if base is None:
@@ -1337,7 +1366,7 @@ class _Lowerer:
             set_anno(value, "location", self.parsed.locate(dest if node is None else node))
             self.blocks[-1].append(value)
             return value
-        signature = fingerprint(value) if shareable else None
+        signature = fingerprint(value) if shareable and dest not in self.private else None
         if signature is not None and signature in self.shared:
             held = self.shared[signature][0]
             if dest is None:

@@ -298,6 +298,25 @@ def sibling_loops(x, a):
     return s
 
 
+def equal_fancy_reads_then_update(x):
+    """Value numbering gave c b's array (both are c[[0, 0, 2]]); b += ... was then
+    refused as an update of an array c shares, which in Python it is not."""
+    c = np.copy(x)
+    b = c[[0, 0, 2]]
+    c = c[[0, 0, 2]]
+    b += x[:3]
+    return np.sum(c * b)
+
+
+def equal_values_then_element_write(x):
+    """Likewise for an element write: c = x * 2 shared b's array, so c[0] = ... was
+    refused as a write into an array b shares."""
+    b = x * 2.0
+    c = x * 2.0
+    c[0] = 5.0
+    return np.sum(b * b) + np.sum(c * x)
+
+
 def dot_of_stacks(A, B):  # R:dot_of_stacks
     """r2-8: np.dot of 3-d arrays has no rule here: refused at call time (at the def)."""
     return np.sum(np.dot(A, B) ** 2)

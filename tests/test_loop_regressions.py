@@ -78,6 +78,8 @@ GRADIENT_CASES = [
     ("r2_swap_elements", rl.swap_elements, (X5,), 0),
     ("sibling_loops_x", rl.sibling_loops, (0.3, X5), 0),
     ("sibling_loops_a", rl.sibling_loops, (0.3, X5), 1),
+    ("equal_fancy_reads_then_update", rl.equal_fancy_reads_then_update, (X5,), 0),
+    ("equal_values_then_element_write", rl.equal_values_then_element_write, (X5,), 0),
 ]
 
 # (test id, function, arguments, wrt, marker key)

@@ -70,6 +70,33 @@ def test_reassignment_gets_versions_and_user_names_stay():
         """)
 
 
+def test_equal_values_are_computed_once():
+    text = """
+    def f(x):
+        b = np.sin(x)
+        c = np.sin(x)
+        return b + c
+    """
+    assert "c = b" in lowered(text)
+
+
+@pytest.mark.parametrize("write", ["c[0] = 5.0", "c += 1.0", "b[1:] = 0.0", "b += c"])
+def test_a_name_written_into_shares_no_equal_value(write):
+    text = f"""
+    def f(x):
+        b = x * 2.0
+        c = x * 2.0
+        {write}
+        return b + c
+    """  # sharing one array, the write would reach the other name too
+    code = lowered(text)
+    assert "c = x * 2.0" in code and "c = b" not in code
+    x = np.array([1.0, 2.0, 3.0])
+    namespace = dict(ENV)
+    exec(textwrap.dedent(text), namespace)
+    np.testing.assert_array_equal(run_lowered(text, x.copy()), namespace["f"](x.copy()))
+
+
 def test_temporaries_skip_names_the_user_binds():
     text = """
     def f(a, b):
