@@ -1169,10 +1169,7 @@ def _text(node: gast.AST) -> str:
 def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
               location) -> Dict[str, gast.AST]:
     """The call's argument atoms by a template's parameter names (defaults filled)."""
-    signature = inspect.Signature([
-        inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                          default=defaults.get(p, inspect.Parameter.empty))
-        for p in params])
+    signature = _signature(params, defaults)
     if isinstance(value, gast.Call):
         args, kwargs = list(value.args), {k.arg: k.value for k in value.keywords}
     else:
@@ -1187,6 +1184,25 @@ def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, labe
     bound.apply_defaults()
     return {p: (v if isinstance(v, gast.AST) else constant(v))
             for p, v in bound.arguments.items()}
+
+
+def _signature(params: List[str], defaults: Dict[str, Any]) -> inspect.Signature:
+    """The signature binding a rule's arguments, made once per rule: building an
+    inspect.Signature costs more than binding a call with it."""
+    key = (tuple(params), id(defaults))
+    cached = _SIGNATURES.get(key)
+    if cached is None or cached[0] is not defaults:
+        signature = inspect.Signature([
+            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=defaults.get(p, inspect.Parameter.empty))
+            for p in params])
+        cached = _SIGNATURES[key] = (defaults, signature)
+    return cached[1]
+
+
+# (parameter names, id(defaults)) -> (the defaults, their signature); the defaults are a
+# rule template's, which lives as long as the rule (kept here so the id stays theirs)
+_SIGNATURES: Dict[Tuple[Tuple[str, ...], int], Tuple[Dict[str, Any], inspect.Signature]] = {}
 
 
 def _is_sequence(node: gast.AST) -> bool:
