@@ -36,6 +36,7 @@ class Template:
     defaults: Dict[str, Any]
     _uses_ranks: Optional[bool] = None
     _assigned: Optional[List[str]] = None
+    _has_conditionals: Optional[bool] = None
 
     @property
     def name(self) -> str:
@@ -50,6 +51,13 @@ class Template:
                         node.id not in self._assigned:
                     self._assigned.append(node.id)
         return [n for n in self._assigned if n not in keep]
+
+    @property
+    def has_conditionals(self) -> bool:
+        """Its body has an `x if test else y`, which instantiating may decide."""
+        if self._has_conditionals is None:
+            self._has_conditionals = _has_conditional(self.node)
+        return self._has_conditionals
 
     @property
     def uses_ranks(self) -> bool:
@@ -119,6 +127,10 @@ class _Specialise(FastTransformer):
         return node
 
 
+def _has_conditional(tree: gast.AST) -> bool:
+    return any(isinstance(node, gast.IfExp) for node in walk(tree))
+
+
 def _is_known_rank(node: gast.AST) -> bool:
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
         node.func.id == "known_rank" and len(node.args) == 1 and \
@@ -167,15 +179,20 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     Names the body assigns are renamed with `fresh_name`, except those in `keep`
     (the d<param> outputs of an adjoint template, which the caller maps itself).
     """
-    body = clone(template.node.body)
+    body = template.node.body
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         body = body[1:]  # docstring
+    body = clone(body)
     renames = {local: fresh_name(local) for local in template.locals_besides(keep)}
     substitute = _Substitute(bindings, renames, ranks or {})
+    # most templates have no `x if ... else y`: nothing to decide, no second pass
+    decide = template.has_conditionals or any(_has_conditional(b) for b in bindings.values())
     returned = None
     statements = []
     for stmt in body:
-        stmt = _Specialise().visit(substitute.visit(stmt))
+        stmt = substitute.visit(stmt)
+        if decide:
+            stmt = _Specialise().visit(stmt)
         if isinstance(stmt, gast.Return):
             returned = stmt.value
         else:
