@@ -152,7 +152,7 @@ def parse_source(text: str, name: str, filename: str = "<string>",
         env = {"np": numpy, "numpy": numpy, "math": math}
     text = textwrap.dedent(text)
     try:
-        module = ast.parse(text)  # only to find the function: gast converts it below
+        module = ast.parse(text)  # gast converts the function's tree below
     except SyntaxError as exc:
         raise UnsupportedSyntaxError(
             f"the source does not parse: {exc.msg}",
@@ -161,15 +161,10 @@ def parse_source(text: str, name: str, filename: str = "<string>",
     for stmt in module.body:
         if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
             lines = text.splitlines(True)
-            segment = "".join(lines[stmt.lineno - 1 - len(stmt.decorator_list):
-                                    stmt.end_lineno])
-            first = stmt.lineno - len(stmt.decorator_list)
-            if stmt.decorator_list:
-                first = stmt.decorator_list[0].lineno
-                segment = "".join(lines[first - 1:stmt.end_lineno])
-            parsed = _parse(segment, name, filename, lines, first, dict(env),
-                            unresolved_hint="add it to env={...} (names resolve through "
-                                            "env, by default np, numpy and math)")
+            # converted from the parse above (not parsed again): its lines are the text's
+            parsed = _checked(gast.ast_to_gast(stmt), filename, lines, dict(env),
+                              unresolved_hint="add it to env={...} (names resolve through "
+                                              "env, by default np, numpy and math)")
             parsed.defaults = {}
             return parsed
     raise SourceUnavailableError(f"no function named {name!r} in the given source",
@@ -184,8 +179,14 @@ def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
     indented = text[:1] in (" ", "\t")
     module = gast.parse("if 1:\n" + text if indented else text)
     func = module.body[0].body[0] if indented else module.body[0]
-    parsed = Parsed(func, filename, file_lines)
     _shift_lines(module, first_line - 1 - (1 if indented else 0))
+    return _checked(func, filename, file_lines, env, unresolved_hint)
+
+
+def _checked(func: gast.AST, filename: str, file_lines: Sequence[str], env: Dict[str, Any],
+             unresolved_hint: str) -> Parsed:
+    """The parsed function (its lines numbered as in the file), checked and resolved."""
+    parsed = Parsed(func, filename, file_lines)
     if isinstance(func, gast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("async functions are not supported",
                                      parsed.locate(func),
