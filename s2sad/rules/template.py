@@ -127,6 +127,9 @@ class _Specialise(FastTransformer):
         return node
 
 
+_ATOMS = (gast.Name, gast.Constant)  # what most arguments are: no conditional inside
+
+
 def _has_conditional(tree: gast.AST) -> bool:
     return any(isinstance(node, gast.IfExp) for node in walk(tree))
 
@@ -186,7 +189,8 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     renames = {local: fresh_name(local) for local in template.locals_besides(keep)}
     substitute = _Substitute(bindings, renames, ranks or {})
     # most templates have no `x if ... else y`: nothing to decide, no second pass
-    decide = template.has_conditionals or any(_has_conditional(b) for b in bindings.values())
+    decide = template.has_conditionals or any(
+        type(b) not in _ATOMS and _has_conditional(b) for b in bindings.values())
     returned = None
     statements = []
     for stmt in body:
