@@ -218,9 +218,11 @@ class FastTransformer(gast.NodeTransformer):
             method = self._method(type(node))
         return node if method is None else method(self, node)
 
-    def generic_visit(self, node):
+    def generic_visit(self, node, fields=None):
+        """Visit the children (of `fields` only, if given: constant folding visits a
+        loop's header fields on their own)."""
         dispatch = self._dispatch
-        for field in node._fields:
+        for field in node._fields if fields is None else fields:
             old = getattr(node, field, None)
             if isinstance(old, list):
                 new = []
