@@ -43,12 +43,16 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
     _compound_names.clear()
     try:
         folding = _Folding(func)
-        changed = True
-        while changed:
+        eliminated = False  # dead code elimination ran last, and nothing changed since
+        while True:
             folded = folding.run()
             if folded:
                 _compound_names.clear()  # folding may have rewritten inside a loop
-            changed = eliminate_dead(func) or folded
+            elif eliminated:
+                break  # a second elimination would find nothing (see eliminate_dead)
+            eliminated = True
+            if not eliminate_dead(func) and not folded:
+                break
         if shapes:
             reuse_buffers(func, shapes)  # (top-level statements only)
         renamed: Dict[str, str] = {}
@@ -304,6 +308,9 @@ def _defined_name(stmt: gast.stmt) -> Optional[str]:
 # -- dead code ------------------------------------------------------------------
 
 def eliminate_dead(func: gast.FunctionDef) -> bool:
+    """Drop top-level assignments to names nothing reads later. One backward pass
+    finds them all: a dropped statement adds nothing to the live names, so running
+    it again on its result sees the same live names and drops nothing."""
     live: Set[str] = set()
     kept: List[gast.stmt] = []
     changed = False
