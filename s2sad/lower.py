@@ -293,8 +293,23 @@ _ASSIGNED: Dict[int, Tuple[gast.AST, Set[str]]] = {}
 
 
 def _assigned_in(stmt: gast.AST) -> Set[str]:
+    """A loop's or branch's names are its header's and its blocks' (asked of each
+    statement once, through the cache), not a walk of everything again."""
+    if not isinstance(stmt, (gast.For, gast.While, gast.If)):
+        return _stored_in(stmt)
     names = set()
-    for node in walk(stmt):
+    for field in stmt._fields:
+        value = getattr(stmt, field, None)
+        if field in ("body", "orelse"):
+            names |= assigned_names(value)
+        elif isinstance(value, gast.AST):
+            names |= _stored_in(value)
+    return names
+
+
+def _stored_in(tree: gast.AST) -> Set[str]:
+    names = set()
+    for node in walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
