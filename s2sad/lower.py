@@ -213,7 +213,12 @@ def local_names_in(node: gast.AST) -> List[str]:
 
 
 def name(id_: str, ctx: Optional[gast.expr_context] = None) -> gast.Name:
-    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+    """gast.Name(id=id_, ctx=ctx or Load(), annotation=None, type_comment=None), made
+    without gast's Python-level constructor: every stage makes thousands of names."""
+    node = gast.Name.__new__(gast.Name)
+    node.__dict__.update(id=id_, ctx=ctx or gast.Load.__new__(gast.Load), annotation=None,
+                         type_comment=None)
+    return node
 
 
 def call(dotted: str, args: List[gast.AST],
