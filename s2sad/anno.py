@@ -90,6 +90,39 @@ def clone(tree: Any) -> Any:
     return copied
 
 
+def clone_with(tree: Any, replace: Any) -> Any:
+    """clone(tree), except that a node for which replace(node) gives something other
+    than None becomes that (taken as it is): one pass where cloning and then
+    substituting into the copy (a rule template instantiated) would take two."""
+    kind = type(tree)
+    if kind is list:
+        return [clone_with(item, replace) for item in tree]
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = _SHAPES[kind] = _shape(kind)
+    if not shape:
+        return tree
+    if shape is _TOKEN and not tree.__dict__:
+        return tree
+    replaced = replace(tree)
+    if replaced is not None:
+        return replaced
+    fields, attributes = shape
+    copied = kind.__new__(kind)
+    state = copied.__dict__
+    for field in fields:
+        value = getattr(tree, field, None)
+        state[field] = value if type(value) in _LEAVES_SHARED else clone_with(value, replace)
+    for attribute in attributes:
+        value = getattr(tree, attribute, _UNSET)
+        if value is not _UNSET:
+            state[attribute] = value
+    store = getattr(tree, _FIELD, None)
+    if store is not None:
+        state[_FIELD] = _Annotations(store)
+    return copied
+
+
 # class -> (its fields, its attributes) for nodes, () for leaves: looked up once
 _SHAPES: dict = {}
 _LEAVES_SHARED = frozenset({str, int, float, bool, type(None)})

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
 
-from ..anno import FastTransformer, clone, walk
+from ..anno import FastTransformer, clone, clone_with, walk
 import numpy as np
 
 
@@ -80,25 +80,28 @@ def parse_template(function: Callable) -> Template:
     return Template(function, node, params, defaults)
 
 
-class _Substitute(FastTransformer):
+class _Substitute:
+    """What a template node becomes in the copy (clone_with's `replace`): a parameter
+    the argument's atom, a local its fresh name, known_rank(x) the rank; None for a
+    node copied as it is."""
+
     def __init__(self, bindings: Dict[str, gast.AST], renames: Dict[str, str],
                  ranks: Dict[str, Optional[int]]):
         self.bindings = bindings
         self.renames = renames
         self.ranks = ranks
 
-    def visit_Call(self, node: gast.Call) -> gast.AST:
-        if _is_known_rank(node):
+    def replace(self, node: gast.AST) -> Optional[gast.AST]:
+        kind = type(node)
+        if kind is gast.Name:
+            if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
+                return clone(self.bindings[node.id])
+            if node.id in self.renames:
+                return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
+                                 type_comment=None)
+        elif kind is gast.Call and _is_known_rank(node):
             return gast.Constant(value=self.ranks.get(node.args[0].id), kind=None)
-        return self.generic_visit(node)
-
-    def visit_Name(self, node: gast.Name) -> gast.AST:
-        if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
-            return clone(self.bindings[node.id])
-        if node.id in self.renames:
-            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
-                             type_comment=None)
-        return node
+        return None
 
 
 class _Specialise(FastTransformer):
@@ -185,7 +188,6 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     body = template.node.body
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         body = body[1:]  # docstring
-    body = clone(body)
     renames = {local: fresh_name(local) for local in template.locals_besides(keep)}
     substitute = _Substitute(bindings, renames, ranks or {})
     # most templates have no `x if ... else y`: nothing to decide, no second pass
@@ -194,7 +196,7 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     returned = None
     statements = []
     for stmt in body:
-        stmt = substitute.visit(stmt)
+        stmt = clone_with(stmt, substitute.replace)  # a copy, substituted
         if decide:
             stmt = _Specialise().visit(stmt)
         if isinstance(stmt, gast.Return):
