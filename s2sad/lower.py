@@ -214,11 +214,15 @@ def local_names_in(node: gast.AST) -> List[str]:
 
 def name(id_: str, ctx: Optional[gast.expr_context] = None) -> gast.Name:
     """gast.Name(id=id_, ctx=ctx or Load(), annotation=None, type_comment=None), made
-    without gast's Python-level constructor: every stage makes thousands of names."""
+    without gast's Python-level constructor: every stage makes thousands of names.
+    A read shares one Load, as clones share their source's (a context is never
+    changed in place, only replaced): thousands of objects fewer to collect."""
     node = gast.Name.__new__(gast.Name)
-    node.__dict__.update(id=id_, ctx=ctx or gast.Load.__new__(gast.Load), annotation=None,
-                         type_comment=None)
+    node.__dict__.update(id=id_, ctx=ctx or _LOAD, annotation=None, type_comment=None)
     return node
+
+
+_LOAD = gast.Load()
 
 
 def call(dotted: str, args: List[gast.AST],
@@ -248,13 +252,21 @@ def builtin(function: Any) -> gast.Name:
 
 # -- walking a lowered body ----------------------------------------------------------
 
-def walk_statements(body: Sequence[gast.stmt]):
-    """Every statement, compound ones before their bodies, in program order."""
+def walk_statements(body: Sequence[gast.stmt]) -> List[gast.stmt]:
+    """Every statement, compound ones before their bodies, in program order: a list
+    (the stages ask for it a dozen times each; nested generators passed every
+    statement up through each enclosing block's generator)."""
+    found: List[gast.stmt] = []
+    _collect_statements(body, found)
+    return found
+
+
+def _collect_statements(body: Sequence[gast.stmt], found: List[gast.stmt]) -> None:
     for stmt in body:
-        yield stmt
+        found.append(stmt)
         if isinstance(stmt, (gast.For, gast.While, gast.If)):
-            yield from walk_statements(stmt.body)
-            yield from walk_statements(stmt.orelse)
+            _collect_statements(stmt.body, found)
+            _collect_statements(stmt.orelse, found)
 
 
 def stored_name(stmt: gast.stmt) -> Optional[str]:
