@@ -1168,40 +1168,50 @@ def _text(node: gast.AST) -> str:
 def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
               location) -> Dict[str, gast.AST]:
     """The call's argument atoms by a template's parameter names (defaults filled)."""
-    signature = _signature(params, defaults)
     if isinstance(value, gast.Call):
         args, kwargs = list(value.args), {k.arg: k.value for k in value.keywords}
     else:
         args, kwargs = op_operands(value), {}
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise NoDerivativeRuleError(
-            f"the derivative rule for {label} does not accept this call ({exc})", location,
-            hint=f"the rule handles {label}({', '.join(params)}); pass only those "
-                 "arguments") from None
-    bound.apply_defaults()
-    return {p: (v if isinstance(v, gast.AST) else constant(v))
-            for p, v in bound.arguments.items()}
-
-
-def _signature(params: List[str], defaults: Dict[str, Any]) -> inspect.Signature:
-    """The signature binding a rule's arguments, made once per rule: building an
-    inspect.Signature costs more than binding a call with it."""
-    key = (tuple(params), id(defaults))
-    cached = _SIGNATURES.get(key)
-    if cached is None or cached[0] is not defaults:
+    bound = _bound(params, defaults, args, kwargs)
+    if bound is None:  # (inspect binds it, or says why it does not fit)
         signature = inspect.Signature([
             inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                               default=defaults.get(p, inspect.Parameter.empty))
             for p in params])
-        cached = _SIGNATURES[key] = (defaults, signature)
-    return cached[1]
+        try:
+            arguments = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise NoDerivativeRuleError(
+                f"the derivative rule for {label} does not accept this call ({exc})",
+                location, hint=f"the rule handles {label}({', '.join(params)}); pass only "
+                               "those arguments") from None
+        arguments.apply_defaults()
+        bound = arguments.arguments
+    return {p: (v if isinstance(v, gast.AST) else constant(v)) for p, v in bound.items()}
 
 
-# (parameter names, id(defaults)) -> (the defaults, their signature); the defaults are a
-# rule template's, which lives as long as the rule (kept here so the id stays theirs)
-_SIGNATURES: Dict[Tuple[Tuple[str, ...], int], Tuple[Dict[str, Any], inspect.Signature]] = {}
+def _bound(params: List[str], defaults: Dict[str, Any], args: List[gast.AST],
+           kwargs: Dict[str, gast.AST]) -> Optional[Dict[str, Any]]:
+    """What inspect.Signature(params).bind(*args, **kwargs) gives with its defaults
+    applied (parameter order), for a call that fits; None for one that may not. Every
+    operation binds its rule's parameters: inspect's binding cost more than the rest
+    of a rule's use."""
+    if len(args) > len(params):
+        return None
+    given = dict(zip(params, args))
+    for key, arg in kwargs.items():
+        if key in given or key not in params:
+            return None
+        given[key] = arg
+    bound = {}
+    for param in params:
+        if param in given:
+            bound[param] = given[param]
+        elif param in defaults:
+            bound[param] = defaults[param]
+        else:
+            return None
+    return bound
 
 
 def _is_sequence(node: gast.AST) -> bool:
