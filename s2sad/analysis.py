@@ -91,8 +91,9 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     lowered.int_names = _int_names(lowered)
     ranks = _ranks(lowered, param_ranks or {}, shape_rule)
     guarded = check_aliasing(lowered, ranks, shape_rule)
-    varied = _varied(lowered, set(wrt), is_differentiable)
-    useful = _useful(lowered, is_differentiable)
+    edges = _dependences(lowered, is_differentiable)  # (both passes follow the same edges)
+    varied = _varied(set(wrt), edges)
+    useful = _useful(lowered, edges)
     check_element_writes(lowered, ranks, assumed=not param_ranks)
     scalars = frozenset(n for n, r in ranks.items() if r == 0)
     shapes = _shape_classes(lowered, shape_rule, scalars)
@@ -148,9 +149,8 @@ def _dependences(lowered: Lowered, is_differentiable) -> List[Tuple[str, frozens
     return edges
 
 
-def _varied(lowered: Lowered, seeds: Set[str], is_differentiable) -> Set[str]:
+def _varied(seeds: Set[str], edges: List[Tuple[str, frozenset]]) -> Set[str]:
     varied = set(seeds)
-    edges = _dependences(lowered, is_differentiable)
     size = -1
     while size != len(varied):
         size = len(varied)
@@ -160,9 +160,9 @@ def _varied(lowered: Lowered, seeds: Set[str], is_differentiable) -> Set[str]:
     return varied
 
 
-def _useful(lowered: Lowered, is_differentiable) -> Set[str]:
+def _useful(lowered: Lowered, edges: List[Tuple[str, frozenset]]) -> Set[str]:
     useful = _output_names(lowered)
-    edges = list(reversed(_dependences(lowered, is_differentiable)))
+    edges = list(reversed(edges))
     size = -1
     while size != len(useful):
         size = len(useful)
