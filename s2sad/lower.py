@@ -404,7 +404,7 @@ class _Exits:
                 out.append(stmt)
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
-                returns = any(isinstance(n, gast.Return) for n in walk(stmt))
+                returns = bool(_returns_in([stmt]))
                 stmt.body = self.block(stmt.body, True)
                 out.append(stmt)
                 if returns:
@@ -428,15 +428,22 @@ def _size(body: Sequence[gast.stmt]) -> int:
     return sum(1 for _ in walk_statements(body))
 
 
+def _returns_in(body: Sequence[gast.stmt]) -> List[gast.Return]:
+    """The return statements of a checked body, found among its statements: the
+    frontend admits no statement with a body but loops and branches, and no
+    expression holds a statement, so no walk through every expression is needed."""
+    return [s for s in walk_statements(body) if isinstance(s, gast.Return)]
+
+
 def _single_final_return(body: Sequence[gast.stmt]) -> bool:
-    returns = [n for stmt in body for n in walk(stmt) if isinstance(n, gast.Return)]
+    returns = _returns_in(body)
     return len(returns) == 1 and bool(body) and body[-1] is returns[0]
 
 
 def _returned_arity(body: Sequence[gast.stmt]) -> Optional[int]:
     """How many values each return gives (None for one value); all must agree."""
     arities = {len(n.value.elts) if isinstance(n.value, gast.Tuple) else None
-               for stmt in body for n in walk(stmt) if isinstance(n, gast.Return)}
+               for n in _returns_in(body)}
     return arities.pop() if len(arities) == 1 else -1
 
 
