@@ -297,7 +297,12 @@ class _Reverse:
     # -- the forward sweep ------------------------------------------------------
 
     def forward_block(self, stmts: Sequence[gast.stmt], in_loop: bool) -> List[Any]:
-        """The primal statements, each overwrite preceded by its slot."""
+        """The primal statements, each overwrite preceded by its slot.
+
+        A simple statement is the lowered one itself, not a copy: no lowered node is
+        in two statements, what the adjoint sweep takes from one it copies (atoms
+        are cloned where they are placed), and nothing reads the lowered body after
+        this stage, so the optimizer may rewrite these statements in place."""
         out: List[Any] = []
         for stmt in stmts:
             if isinstance(stmt, gast.If):
@@ -312,7 +317,7 @@ class _Reverse:
                 out.append(type(stmt)())
                 continue
             if isinstance(stmt, gast.Expr):  # a check (require_shapes) of re-read code
-                out.append(_copied(stmt))
+                out.append(stmt)
                 continue
             if id(stmt) in self.analysed.guarded:
                 location = get_anno(stmt, "location")
@@ -326,7 +331,7 @@ class _Reverse:
             slot = _Slot(_load(target), stmt, in_loop)
             self.slots[id(stmt)] = slot
             out.append(slot)
-            out.append(_copied(stmt))
+            out.append(stmt)
             if isinstance(target, gast.Name) and target.id in self.analysed.float_arrays:
                 location = get_anno(stmt, "location")
                 out.append(gast.Expr(value=call("require_float", [
@@ -1141,12 +1146,6 @@ def _backwards(iterate: gast.Call, counter: Optional[str]) -> gast.AST:
     elif not forwards:
         return clone(iterate.args[0])
     return gast.Call(func=name("reversed"), args=[sequence], keywords=[])
-
-
-def _copied(stmt: gast.stmt) -> gast.stmt:
-    """A primal statement for the forward sweep: a copy, its annotations (origin,
-    location) copied with it by clone."""
-    return clone(stmt)
 
 
 def _load(target: gast.AST) -> gast.AST:
