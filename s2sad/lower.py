@@ -1355,8 +1355,12 @@ class _Lowerer:
 
     def forget(self, names: Set[str]) -> None:
         """Shared values that read or live in `names` are stale once those change."""
-        if not names or not any(held in names or not reads.isdisjoint(names)
-                                for held, reads in self.shared.values()):
+        if not names:
+            return
+        for held, reads in self.shared.values():  # (a loop: asked of every temporary)
+            if held in names or not reads.isdisjoint(names):
+                break
+        else:
             return  # (the common case, a fresh temporary: nothing to drop, no copy)
         self.shared = {sig: (held, reads) for sig, (held, reads) in self.shared.items()
                        if held not in names and not reads & names}
