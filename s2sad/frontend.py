@@ -41,6 +41,8 @@ class Parsed:
     # every call (a rebinding is seen); closure cells and `env` entries are fixed
     live_globals: Optional[Dict[str, Any]] = None
     global_names: frozenset = frozenset()
+    # bound_names(func), found when the names are resolved (lowering needs them too)
+    local_names: frozenset = frozenset()
 
     @property
     def name(self) -> str:
@@ -319,6 +321,7 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
     Annotations are not resolved: they may name types imported only for a
     type checker."""
     local_names = bound_names(parsed.func)
+    parsed.local_names = frozenset(local_names)
     _refuse_reserved_names(parsed, local_names)
     used: Dict[str, Any] = {}
     args = parsed.func.args

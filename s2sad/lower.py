@@ -483,7 +483,7 @@ class _Lowerer:
         self.root = parsed
         func = parsed.func
         self.params = [a.id for a in frontend._all_params(func)]
-        taken = frontend.bound_names(func) | set(parsed.namespace)
+        taken = set(parsed.local_names) | set(parsed.namespace)  # (frontend.bound_names)
         self.namer = Namer(taken)
         self.versions: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
