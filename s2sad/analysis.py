@@ -26,7 +26,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .anno import get_anno, walk
+from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
 from .lower import (TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_push_statement, is_store,
                     local_names_in, op_key,
@@ -370,8 +370,8 @@ def assumed_ranks(lowered: Lowered) -> Dict[str, Optional[int]]:
     only as a[i] (or A[i, j]) with integer indices is taken to have that many axes."""
     arities: Dict[str, set] = {p: set() for p in lowered.params}
     ints = _int_names(lowered)
-    for node in (n for s in lowered.body for n in walk(s)):  # each node once
-        if isinstance(node, gast.Subscript) and is_local(node.value) and \
+    for node in subscripts_in(lowered.body):  # each node once
+        if is_local(node.value) and \
                 node.value.id in arities:
             parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
             whole = all(_is_int(p, {}, ints) for p in parts)

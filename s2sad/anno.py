@@ -163,6 +163,32 @@ def names_in(tree: Any) -> list:
     return found
 
 
+def subscripts_in(tree: Any) -> list:
+    """Every gast.Subscript in a tree, in no particular order: what filtering walk()
+    gives, without visiting contexts, operators, constants or inside names."""
+    found = []
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is list:
+            stack.extend(node)
+            continue
+        if kind is gast.Subscript:
+            found.append(node)
+        fields = _SCANNED.get(kind)
+        if fields is None:
+            fields = _SCANNED[kind] = _scanned_fields(kind)
+        if fields is _NAME:
+            continue
+        for field in fields:
+            value = getattr(node, field, None)
+            if value is not None:
+                push(value)
+    return found
+
+
 # class -> the fields names_in looks into (never contexts, operators or strings)
 _SCANNED: dict = {}
 _NAME = ("<a Name>",)

@@ -198,10 +198,10 @@ def _to_gast(node: Any) -> Any:
         state.update(id=node.arg, ctx=gast.Param(), annotation=_to_gast(node.annotation),
                      type_comment=node.type_comment)
     else:
-        for field in fields:
-            value = getattr(node, field, _MISSING)
+        for key in fields:
+            value = getattr(node, key, _MISSING)
             if value is not _MISSING:
-                state[field] = value if type(value) in _PLAIN else _to_gast(value)
+                state[key] = value if type(value) in _PLAIN else _to_gast(value)
         if kind is ast.FunctionDef and "type_params" not in state:
             state["type_params"] = []  # (Python < 3.12 has none)
     for attribute in attributes:

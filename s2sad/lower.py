@@ -42,7 +42,7 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import clone, fingerprint, get_anno, names_in, set_anno, walk
+from .anno import clone, fingerprint, get_anno, names_in, set_anno, subscripts_in, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -315,9 +315,9 @@ def _assigned_in(stmt: gast.AST) -> Set[str]:
     if not isinstance(stmt, (gast.For, gast.While, gast.If)):
         return _stored_in(stmt)
     names = set()
-    for field in stmt._fields:
-        value = getattr(stmt, field, None)
-        if field in ("body", "orelse"):
+    for part in stmt._fields:
+        value = getattr(stmt, part, None)
+        if part in ("body", "orelse"):
             names |= assigned_names(value)
         elif isinstance(value, gast.AST):
             names |= _stored_in(value)
@@ -1351,7 +1351,7 @@ class _Lowerer:
     def _shareable(self, value: gast.AST) -> bool:
         key = op_key(value)
         return key is not None and self.is_pure(key) and key not in FRESH_ARRAYS and \
-            not any(is_subscript_atom(n) for n in walk(value))
+            not any(is_subscript_atom(n) for n in subscripts_in(value))
 
     def forget(self, names: Set[str]) -> None:
         """Shared values that read or live in `names` are stale once those change."""
