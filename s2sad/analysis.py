@@ -26,7 +26,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .anno import get_anno, walk
+from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
 from .lower import (TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_push_statement, is_store,
                     local_names_in, op_key,
@@ -91,8 +91,9 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     lowered.int_names = _int_names(lowered)
     ranks = _ranks(lowered, param_ranks or {}, shape_rule)
     guarded = check_aliasing(lowered, ranks, shape_rule)
-    varied = _varied(lowered, set(wrt), is_differentiable)
-    useful = _useful(lowered, is_differentiable)
+    edges = _dependences(lowered, is_differentiable)  # (both passes follow the same edges)
+    varied = _varied(set(wrt), edges)
+    useful = _useful(lowered, edges)
     check_element_writes(lowered, ranks, assumed=not param_ranks)
     scalars = frozenset(n for n, r in ranks.items() if r == 0)
     shapes = _shape_classes(lowered, shape_rule, scalars)
@@ -148,9 +149,8 @@ def _dependences(lowered: Lowered, is_differentiable) -> List[Tuple[str, frozens
     return edges
 
 
-def _varied(lowered: Lowered, seeds: Set[str], is_differentiable) -> Set[str]:
+def _varied(seeds: Set[str], edges: List[Tuple[str, frozenset]]) -> Set[str]:
     varied = set(seeds)
-    edges = _dependences(lowered, is_differentiable)
     size = -1
     while size != len(varied):
         size = len(varied)
@@ -160,9 +160,9 @@ def _varied(lowered: Lowered, seeds: Set[str], is_differentiable) -> Set[str]:
     return varied
 
 
-def _useful(lowered: Lowered, is_differentiable) -> Set[str]:
+def _useful(lowered: Lowered, edges: List[Tuple[str, frozenset]]) -> Set[str]:
     useful = _output_names(lowered)
-    edges = list(reversed(_dependences(lowered, is_differentiable)))
+    edges = list(reversed(edges))
     size = -1
     while size != len(useful):
         size = len(useful)
@@ -370,8 +370,8 @@ def assumed_ranks(lowered: Lowered) -> Dict[str, Optional[int]]:
     only as a[i] (or A[i, j]) with integer indices is taken to have that many axes."""
     arities: Dict[str, set] = {p: set() for p in lowered.params}
     ints = _int_names(lowered)
-    for node in (n for s in lowered.body for n in walk(s)):  # each node once
-        if isinstance(node, gast.Subscript) and is_local(node.value) and \
+    for node in subscripts_in(lowered.body):  # each node once
+        if is_local(node.value) and \
                 node.value.id in arities:
             parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
             whole = all(_is_int(p, {}, ints) for p in parts)

@@ -91,6 +91,39 @@ def clone(tree: Any) -> Any:
     return copied
 
 
+def clone_with(tree: Any, replace: Any) -> Any:
+    """clone(tree), except that a node for which replace(node) gives something other
+    than None becomes that (taken as it is): one pass where cloning and then
+    substituting into the copy (a rule template instantiated) would take two."""
+    kind = type(tree)
+    if kind is list:
+        return [clone_with(item, replace) for item in tree]
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = _SHAPES[kind] = _shape(kind)
+    if not shape:
+        return tree
+    if shape is _TOKEN and not tree.__dict__:
+        return tree
+    replaced = replace(tree)
+    if replaced is not None:
+        return replaced
+    fields, attributes = shape
+    copied = kind.__new__(kind)
+    state = copied.__dict__
+    for field in fields:
+        value = getattr(tree, field, None)
+        state[field] = value if type(value) in _LEAVES_SHARED else clone_with(value, replace)
+    for attribute in attributes:
+        value = getattr(tree, attribute, _UNSET)
+        if value is not _UNSET:
+            state[attribute] = value
+    store = getattr(tree, _FIELD, None)
+    if store is not None:
+        state[_FIELD] = _Annotations(store)
+    return copied
+
+
 # class -> (its fields, its attributes) for nodes, () for leaves: looked up once
 _SHAPES: dict = {}
 _LEAVES_SHARED = frozenset({str, int, float, bool, type(None)})
@@ -123,6 +156,32 @@ def names_in(tree: Any) -> list:
             fields = _SCANNED[kind] = _scanned_fields(kind)
         if fields is _NAME:
             found.append(node)
+            continue
+        for field in fields:
+            value = getattr(node, field, None)
+            if value is not None:
+                push(value)
+    return found
+
+
+def subscripts_in(tree: Any) -> list:
+    """Every gast.Subscript in a tree, in no particular order: what filtering walk()
+    gives, without visiting contexts, operators, constants or inside names."""
+    found = []
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is list:
+            stack.extend(node)
+            continue
+        if kind is gast.Subscript:
+            found.append(node)
+        fields = _SCANNED.get(kind)
+        if fields is None:
+            fields = _SCANNED[kind] = _scanned_fields(kind)
+        if fields is _NAME:
             continue
         for field in fields:
             value = getattr(node, field, None)
@@ -219,9 +278,11 @@ class FastTransformer(gast.NodeTransformer):
             method = self._method(type(node))
         return node if method is None else method(self, node)
 
-    def generic_visit(self, node):
+    def generic_visit(self, node, fields=None):
+        """Visit the children (of `fields` only, if given: constant folding visits a
+        loop's header fields on their own)."""
         dispatch = self._dispatch
-        for field in node._fields:
+        for field in node._fields if fields is None else fields:
             old = getattr(node, field, None)
             if isinstance(old, list):
                 new = []

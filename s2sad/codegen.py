@@ -106,7 +106,16 @@ def _to_ast(node: Any) -> Any:
             f for f in target._fields if f in kind._fields)))
     target, fields = form
     converted = target.__new__(target)  # what target(**fields) makes, without parsing
-    converted.__dict__.update({f: _to_ast(getattr(node, f)) for f in fields})  # keywords
+    state = converted.__dict__
+    for field in fields:
+        value = getattr(node, field)
+        kind = type(value)
+        if kind in _PLAIN:  # a str, number or None: kept (most fields; no call for them)
+            state[field] = value
+        elif kind in _TOKENS:  # Load, Add, ...: shared, as ast.parse shares them
+            state[field] = _TOKENS[kind]
+        else:
+            state[field] = _to_ast(value)
     if target is ast.FunctionDef:
         converted.lineno = 1
     return converted
@@ -114,6 +123,13 @@ def _to_ast(node: Any) -> Any:
 
 _CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del(),
              gast.Param: ast.Load()}
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+# gast's operator classes (gast.Add: a subclass of ast.operator, as ast.Add) -> one ast
+# instance each; astor reads operators and never marks them
+_TOKENS = {**_CONTEXTS, **{
+    kind: getattr(ast, kind.__name__)()
+    for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+    for kind in base.__subclasses__() if kind.__module__ == gast.Add.__module__}}
 
 
 def _arg(name: gast.Name) -> ast.arg:

@@ -41,6 +41,8 @@ class Parsed:
     # every call (a rebinding is seen); closure cells and `env` entries are fixed
     live_globals: Optional[Dict[str, Any]] = None
     global_names: frozenset = frozenset()
+    # bound_names(func), found when the names are resolved (lowering needs them too)
+    local_names: frozenset = frozenset()
 
     @property
     def name(self) -> str:
@@ -152,7 +154,7 @@ def parse_source(text: str, name: str, filename: str = "<string>",
         env = {"np": numpy, "numpy": numpy, "math": math}
     text = textwrap.dedent(text)
     try:
-        module = ast.parse(text)  # only to find the function: gast converts it below
+        module = ast.parse(text)  # gast converts the function's tree below
     except SyntaxError as exc:
         raise UnsupportedSyntaxError(
             f"the source does not parse: {exc.msg}",
@@ -161,19 +163,71 @@ def parse_source(text: str, name: str, filename: str = "<string>",
     for stmt in module.body:
         if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
             lines = text.splitlines(True)
-            segment = "".join(lines[stmt.lineno - 1 - len(stmt.decorator_list):
-                                    stmt.end_lineno])
-            first = stmt.lineno - len(stmt.decorator_list)
-            if stmt.decorator_list:
-                first = stmt.decorator_list[0].lineno
-                segment = "".join(lines[first - 1:stmt.end_lineno])
-            parsed = _parse(segment, name, filename, lines, first, dict(env),
-                            unresolved_hint="add it to env={...} (names resolve through "
-                                            "env, by default np, numpy and math)")
+            # converted from the parse above (not parsed again): its lines are the text's
+            parsed = _checked(_to_gast(stmt), filename, lines, dict(env),
+                              unresolved_hint="add it to env={...} (names resolve through "
+                                              "env, by default np, numpy and math)")
             parsed.defaults = {}
             return parsed
     raise SourceUnavailableError(f"no function named {name!r} in the given source",
                                  hint="check the function name")
+
+
+def _to_gast(node: Any) -> Any:
+    """gast.ast_to_gast, several times faster on what functions are made of: a node
+    becomes the gast class of its name with the same fields and positions (a Name
+    also gets gast's annotation and type_comment, a parameter becomes a Name in the
+    Param context, a FunctionDef gets type_params). A class gast converts with a
+    method of its own (ExceptHandler, ClassDef, ...) is left to gast."""
+    kind = type(node)
+    if kind is list:
+        return [_to_gast(item) for item in node]
+    form = _GAST_FORMS.get(kind)
+    if form is None:
+        form = _GAST_FORMS[kind] = _gast_form(kind)
+    if form is _LEAF:
+        return node
+    if form is _BY_GAST:
+        return gast.ast_to_gast(node)
+    target, fields, attributes = form
+    converted = target.__new__(target)
+    state = converted.__dict__
+    if kind is ast.Name:
+        state.update(id=node.id, ctx=_to_gast(node.ctx), annotation=None, type_comment=None)
+    elif kind is ast.arg:
+        state.update(id=node.arg, ctx=gast.Param(), annotation=_to_gast(node.annotation),
+                     type_comment=node.type_comment)
+    else:
+        for key in fields:
+            value = getattr(node, key, _MISSING)
+            if value is not _MISSING:
+                state[key] = value if type(value) in _PLAIN else _to_gast(value)
+        if kind is ast.FunctionDef and "type_params" not in state:
+            state["type_params"] = []  # (Python < 3.12 has none)
+    for attribute in attributes:
+        value = getattr(node, attribute, _MISSING)
+        if value is not _MISSING:
+            state[attribute] = value
+    return converted
+
+
+def _gast_form(kind: type) -> Any:
+    """(gast class, fields, position attributes) of an ast class; _LEAF for a value
+    that is not a node, _BY_GAST for a class gast converts in a way of its own."""
+    if not issubclass(kind, ast.AST):
+        return _LEAF
+    if kind not in (ast.Name, ast.arg, ast.FunctionDef, ast.Constant) and \
+            hasattr(gast.ast3.Ast3ToGAst, "visit_" + kind.__name__):
+        return _BY_GAST
+    target = gast.Name if kind is ast.arg else getattr(gast, kind.__name__, None)
+    if target is None:
+        return _BY_GAST
+    return target, tuple(kind._fields), tuple(kind._attributes)
+
+
+_GAST_FORMS: Dict[type, Any] = {}
+_LEAF, _BY_GAST, _MISSING = object(), object(), object()
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
@@ -182,10 +236,16 @@ def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
     # `if 1:` block, so columns stay the file's own and a docstring line at
     # column 0 is no obstacle (textwrap.dedent would stop at it).
     indented = text[:1] in (" ", "\t")
-    module = gast.parse("if 1:\n" + text if indented else text)
+    module = _to_gast(ast.parse("if 1:\n" + text if indented else text))  # gast.parse
     func = module.body[0].body[0] if indented else module.body[0]
-    parsed = Parsed(func, filename, file_lines)
     _shift_lines(module, first_line - 1 - (1 if indented else 0))
+    return _checked(func, filename, file_lines, env, unresolved_hint)
+
+
+def _checked(func: gast.AST, filename: str, file_lines: Sequence[str], env: Dict[str, Any],
+             unresolved_hint: str) -> Parsed:
+    """The parsed function (its lines numbered as in the file), checked and resolved."""
+    parsed = Parsed(func, filename, file_lines)
     if isinstance(func, gast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("async functions are not supported",
                                      parsed.locate(func),
@@ -261,6 +321,7 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
     Annotations are not resolved: they may name types imported only for a
     type checker."""
     local_names = bound_names(parsed.func)
+    parsed.local_names = frozenset(local_names)
     _refuse_reserved_names(parsed, local_names)
     used: Dict[str, Any] = {}
     args = parsed.func.args

@@ -42,7 +42,7 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import clone, fingerprint, get_anno, names_in, set_anno, walk
+from .anno import clone, fingerprint, get_anno, names_in, set_anno, subscripts_in, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -213,7 +213,16 @@ def local_names_in(node: gast.AST) -> List[str]:
 
 
 def name(id_: str, ctx: Optional[gast.expr_context] = None) -> gast.Name:
-    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+    """gast.Name(id=id_, ctx=ctx or Load(), annotation=None, type_comment=None), made
+    without gast's Python-level constructor: every stage makes thousands of names.
+    A read shares one Load, as clones share their source's (a context is never
+    changed in place, only replaced): thousands of objects fewer to collect."""
+    node = gast.Name.__new__(gast.Name)
+    node.__dict__.update(id=id_, ctx=ctx or _LOAD, annotation=None, type_comment=None)
+    return node
+
+
+_LOAD = gast.Load()
 
 
 def call(dotted: str, args: List[gast.AST],
@@ -243,13 +252,21 @@ def builtin(function: Any) -> gast.Name:
 
 # -- walking a lowered body ----------------------------------------------------------
 
-def walk_statements(body: Sequence[gast.stmt]):
-    """Every statement, compound ones before their bodies, in program order."""
+def walk_statements(body: Sequence[gast.stmt]) -> List[gast.stmt]:
+    """Every statement, compound ones before their bodies, in program order: a list
+    (the stages ask for it a dozen times each; nested generators passed every
+    statement up through each enclosing block's generator)."""
+    found: List[gast.stmt] = []
+    _collect_statements(body, found)
+    return found
+
+
+def _collect_statements(body: Sequence[gast.stmt], found: List[gast.stmt]) -> None:
     for stmt in body:
-        yield stmt
+        found.append(stmt)
         if isinstance(stmt, (gast.For, gast.While, gast.If)):
-            yield from walk_statements(stmt.body)
-            yield from walk_statements(stmt.orelse)
+            _collect_statements(stmt.body, found)
+            _collect_statements(stmt.orelse, found)
 
 
 def stored_name(stmt: gast.stmt) -> Optional[str]:
@@ -293,8 +310,23 @@ _ASSIGNED: Dict[int, Tuple[gast.AST, Set[str]]] = {}
 
 
 def _assigned_in(stmt: gast.AST) -> Set[str]:
+    """A loop's or branch's names are its header's and its blocks' (asked of each
+    statement once, through the cache), not a walk of everything again."""
+    if not isinstance(stmt, (gast.For, gast.While, gast.If)):
+        return _stored_in(stmt)
     names = set()
-    for node in walk(stmt):
+    for part in stmt._fields:
+        value = getattr(stmt, part, None)
+        if part in ("body", "orelse"):
+            names |= assigned_names(value)
+        elif isinstance(value, gast.AST):
+            names |= _stored_in(value)
+    return names
+
+
+def _stored_in(tree: gast.AST) -> Set[str]:
+    names = set()
+    for node in walk(tree):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
             names.add(node.id)
         elif isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
@@ -392,7 +424,7 @@ class _Exits:
                 out.append(stmt)
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
-                returns = any(isinstance(n, gast.Return) for n in walk(stmt))
+                returns = bool(_returns_in([stmt]))
                 stmt.body = self.block(stmt.body, True)
                 out.append(stmt)
                 if returns:
@@ -416,15 +448,22 @@ def _size(body: Sequence[gast.stmt]) -> int:
     return sum(1 for _ in walk_statements(body))
 
 
+def _returns_in(body: Sequence[gast.stmt]) -> List[gast.Return]:
+    """The return statements of a checked body, found among its statements: the
+    frontend admits no statement with a body but loops and branches, and no
+    expression holds a statement, so no walk through every expression is needed."""
+    return [s for s in walk_statements(body) if isinstance(s, gast.Return)]
+
+
 def _single_final_return(body: Sequence[gast.stmt]) -> bool:
-    returns = [n for stmt in body for n in walk(stmt) if isinstance(n, gast.Return)]
+    returns = _returns_in(body)
     return len(returns) == 1 and bool(body) and body[-1] is returns[0]
 
 
 def _returned_arity(body: Sequence[gast.stmt]) -> Optional[int]:
     """How many values each return gives (None for one value); all must agree."""
     arities = {len(n.value.elts) if isinstance(n.value, gast.Tuple) else None
-               for stmt in body for n in walk(stmt) if isinstance(n, gast.Return)}
+               for n in _returns_in(body)}
     return arities.pop() if len(arities) == 1 else -1
 
 
@@ -465,7 +504,7 @@ class _Lowerer:
         self.root = parsed
         func = parsed.func
         self.params = [a.id for a in frontend._all_params(func)]
-        taken = frontend.bound_names(func) | set(parsed.namespace)
+        taken = set(parsed.local_names) | set(parsed.namespace)  # (frontend.bound_names)
         self.namer = Namer(taken)
         self.versions: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
@@ -1341,12 +1380,16 @@ class _Lowerer:
     def _shareable(self, value: gast.AST) -> bool:
         key = op_key(value)
         return key is not None and self.is_pure(key) and key not in FRESH_ARRAYS and \
-            not any(is_subscript_atom(n) for n in walk(value))
+            not any(is_subscript_atom(n) for n in subscripts_in(value))
 
     def forget(self, names: Set[str]) -> None:
         """Shared values that read or live in `names` are stale once those change."""
-        if not names or not any(held in names or not reads.isdisjoint(names)
-                                for held, reads in self.shared.values()):
+        if not names:
+            return
+        for held, reads in self.shared.values():  # (a loop: asked of every temporary)
+            if held in names or not reads.isdisjoint(names):
+                break
+        else:
             return  # (the common case, a fresh temporary: nothing to drop, no copy)
         self.shared = {sig: (held, reads) for sig, (held, reads) in self.shared.items()
                        if held not in names and not reads & names}

@@ -42,12 +42,17 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
     names (code compiled for known ranks), reuse dead temporaries' arrays too."""
     _compound_names.clear()
     try:
-        changed = True
-        while changed:
-            folded = fold_constants(func)
+        folding = _Folding(func)
+        eliminated = False  # dead code elimination ran last, and nothing changed since
+        while True:
+            folded = folding.run()
             if folded:
                 _compound_names.clear()  # folding may have rewritten inside a loop
-            changed = eliminate_dead(func) or folded
+            elif eliminated:
+                break  # a second elimination would find nothing (see eliminate_dead)
+            eliminated = True
+            if not eliminate_dead(func) and not folded:
+                break
         if shapes:
             reuse_buffers(func, shapes)  # (top-level statements only)
         renamed: Dict[str, str] = {}
@@ -63,9 +68,74 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
 # -- constant folding ------------------------------------------------------------
 
 def fold_constants(func: gast.FunctionDef) -> bool:
+    """One folding pass over the whole function: did it change anything?"""
     folder = _Folder()
     folder.visit(func)
     return folder.changed
+
+
+class _Folding:
+    """Folding passes run until one changes nothing, without revisiting what cannot
+    change: a fold rewrites inside one statement, so a statement the last pass left
+    alone the next leaves alone too, and a pass after the first visits only the
+    simple statements the pass before it changed (and that dead-code elimination
+    kept). The first pass goes statement by statement, in the order fold_constants
+    visits them, and notes what each changed. This holds unless a node is in two
+    statements (a change through one is seen in the other) or a pass changed a
+    loop's or branch's header or the signature: then every pass visits everything."""
+
+    def __init__(self, func: gast.FunctionDef):
+        self.func = func
+        self.changed: Optional[List[Tuple[gast.stmt, gast.stmt]]] = None  # (top, stmt)
+        self.exact = True   # the changed statements are all a next pass has to visit
+
+    def run(self) -> bool:
+        if not self.exact:
+            return fold_constants(self.func)
+        folder = _Folder()
+        if self.changed is None:
+            self.changed = []
+            folder.owners = {}
+            self._fields(folder, self.func, self.func, None)
+            self.exact = self.exact and not folder.shared
+            return folder.changed
+        kept = {id(stmt) for stmt in self.func.body}
+        changed = []
+        for top, stmt in self.changed:
+            if id(top) in kept and self._statement(folder, stmt):
+                changed.append((top, stmt))
+        self.changed = changed
+        return bool(changed)
+
+    def _fields(self, folder: "_Folder", node: gast.AST, owner: gast.AST,
+                top: Optional[gast.stmt]) -> None:
+        """The function or a loop or branch: its fields in order, its blocks statement
+        by statement."""
+        for field in node._fields:
+            if field in ("body", "orelse"):
+                for stmt in getattr(node, field):
+                    inner = top if top is not None else stmt
+                    if isinstance(stmt, (gast.For, gast.While, gast.If)):
+                        self._fields(folder, stmt, stmt, inner)
+                    elif self._statement(folder, stmt):
+                        self.changed.append((inner, stmt))
+                continue
+            before, folder.changed = folder.changed, False
+            folder.statement = owner
+            folder.generic_visit(node, (field,))
+            if folder.changed:
+                self.exact = False  # a header or the signature: not tracked
+            folder.changed = folder.changed or before
+
+    @staticmethod
+    def _statement(folder: "_Folder", stmt: gast.stmt) -> bool:
+        """Fold one simple statement: did it change?"""
+        before, folder.changed = folder.changed, False
+        folder.statement = stmt
+        folder.visit(stmt)
+        changed = folder.changed
+        folder.changed = changed or before
+        return changed
 
 
 def _number(node: gast.AST) -> Optional[float]:
@@ -84,6 +154,15 @@ def _is(node: gast.AST, value: int) -> bool:
 class _Folder(FastTransformer):
     changed = False
     whole_value = None  # an assignment's whole value: y = x * 1 must not become y = x
+    owners: Optional[Dict[int, gast.AST]] = None  # id(node) -> its statement (_Folding)
+    statement: Optional[gast.AST] = None  # the statement being visited (_Folding)
+    shared = False      # a node seen in two statements
+
+    def visit(self, node):
+        if self.owners is not None and \
+                self.owners.setdefault(id(node), self.statement) is not self.statement:
+            self.shared = True
+        return FastTransformer.visit(self, node)
 
     def _done(self, node):
         self.changed = True
@@ -229,6 +308,9 @@ def _defined_name(stmt: gast.stmt) -> Optional[str]:
 # -- dead code ------------------------------------------------------------------
 
 def eliminate_dead(func: gast.FunctionDef) -> bool:
+    """Drop top-level assignments to names nothing reads later. One backward pass
+    finds them all: a dropped statement adds nothing to the live names, so running
+    it again on its result sees the same live names and drops nothing."""
     live: Set[str] = set()
     kept: List[gast.stmt] = []
     changed = False

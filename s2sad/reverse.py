@@ -304,7 +304,12 @@ class _Reverse:
     # -- the forward sweep ------------------------------------------------------
 
     def forward_block(self, stmts: Sequence[gast.stmt], in_loop: bool) -> List[Any]:
-        """The primal statements, each overwrite preceded by its slot."""
+        """The primal statements, each overwrite preceded by its slot.
+
+        A simple statement is the lowered one itself, not a copy: no lowered node is
+        in two statements, what the adjoint sweep takes from one it copies (atoms
+        are cloned where they are placed), and nothing reads the lowered body after
+        this stage, so the optimizer may rewrite these statements in place."""
         out: List[Any] = []
         for stmt in stmts:
             if isinstance(stmt, gast.If):
@@ -319,7 +324,7 @@ class _Reverse:
                 out.append(type(stmt)())
                 continue
             if isinstance(stmt, gast.Expr):  # a check (require_shapes) of re-read code
-                out.append(_copied(stmt))
+                out.append(stmt)
                 continue
             if id(stmt) in self.analysed.guarded:
                 location = get_anno(stmt, "location")
@@ -333,7 +338,7 @@ class _Reverse:
             slot = _Slot(_load(target), stmt, in_loop)
             self.slots[id(stmt)] = slot
             out.append(slot)
-            out.append(_copied(stmt))
+            out.append(stmt)
             if isinstance(target, gast.Name) and target.id in self.analysed.float_arrays:
                 location = get_anno(stmt, "location")
                 out.append(gast.Expr(value=call("require_float", [
@@ -1155,13 +1160,6 @@ def _backwards(iterate: gast.Call, counter: Optional[str]) -> gast.AST:
     return gast.Call(func=name("reversed"), args=[sequence], keywords=[])
 
 
-def _copied(stmt: gast.stmt) -> gast.stmt:
-    new = clone(stmt)
-    for key in ("origin", "location"):
-        set_anno(new, key, get_anno(stmt, key))
-    return new
-
-
 def _load(target: gast.AST) -> gast.AST:
     node = clone(target)
     node.ctx = gast.Load()
@@ -1181,24 +1179,50 @@ def _text(node: gast.AST) -> str:
 def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
               location) -> Dict[str, gast.AST]:
     """The call's argument atoms by a template's parameter names (defaults filled)."""
-    signature = inspect.Signature([
-        inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                          default=defaults.get(p, inspect.Parameter.empty))
-        for p in params])
     if isinstance(value, gast.Call):
         args, kwargs = list(value.args), {k.arg: k.value for k in value.keywords}
     else:
         args, kwargs = op_operands(value), {}
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise NoDerivativeRuleError(
-            f"the derivative rule for {label} does not accept this call ({exc})", location,
-            hint=f"the rule handles {label}({', '.join(params)}); pass only those "
-                 "arguments") from None
-    bound.apply_defaults()
-    return {p: (v if isinstance(v, gast.AST) else constant(v))
-            for p, v in bound.arguments.items()}
+    bound = _bound(params, defaults, args, kwargs)
+    if bound is None:  # (inspect binds it, or says why it does not fit)
+        signature = inspect.Signature([
+            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=defaults.get(p, inspect.Parameter.empty))
+            for p in params])
+        try:
+            arguments = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise NoDerivativeRuleError(
+                f"the derivative rule for {label} does not accept this call ({exc})",
+                location, hint=f"the rule handles {label}({', '.join(params)}); pass only "
+                               "those arguments") from None
+        arguments.apply_defaults()
+        bound = arguments.arguments
+    return {p: (v if isinstance(v, gast.AST) else constant(v)) for p, v in bound.items()}
+
+
+def _bound(params: List[str], defaults: Dict[str, Any], args: List[gast.AST],
+           kwargs: Dict[str, gast.AST]) -> Optional[Dict[str, Any]]:
+    """What inspect.Signature(params).bind(*args, **kwargs) gives with its defaults
+    applied (parameter order), for a call that fits; None for one that may not. Every
+    operation binds its rule's parameters: inspect's binding cost more than the rest
+    of a rule's use."""
+    if len(args) > len(params):
+        return None
+    given = dict(zip(params, args))
+    for key, arg in kwargs.items():
+        if key in given or key not in params:
+            return None
+        given[key] = arg
+    bound = {}
+    for param in params:
+        if param in given:
+            bound[param] = given[param]
+        elif param in defaults:
+            bound[param] = defaults[param]
+        else:
+            return None
+    return bound
 
 
 def _is_sequence(node: gast.AST) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import gast
 
-from ..anno import FastTransformer, clone, walk
+from ..anno import FastTransformer, clone, clone_with, walk
 import numpy as np
 
 
@@ -36,6 +36,7 @@ class Template:
     defaults: Dict[str, Any]
     _uses_ranks: Optional[bool] = None
     _assigned: Optional[List[str]] = None
+    _has_conditionals: Optional[bool] = None
 
     @property
     def name(self) -> str:
@@ -50,6 +51,13 @@ class Template:
                         node.id not in self._assigned:
                     self._assigned.append(node.id)
         return [n for n in self._assigned if n not in keep]
+
+    @property
+    def has_conditionals(self) -> bool:
+        """Its body has an `x if test else y`, which instantiating may decide."""
+        if self._has_conditionals is None:
+            self._has_conditionals = _has_conditional(self.node)
+        return self._has_conditionals
 
     @property
     def uses_ranks(self) -> bool:
@@ -72,25 +80,28 @@ def parse_template(function: Callable) -> Template:
     return Template(function, node, params, defaults)
 
 
-class _Substitute(FastTransformer):
+class _Substitute:
+    """What a template node becomes in the copy (clone_with's `replace`): a parameter
+    the argument's atom, a local its fresh name, known_rank(x) the rank; None for a
+    node copied as it is."""
+
     def __init__(self, bindings: Dict[str, gast.AST], renames: Dict[str, str],
                  ranks: Dict[str, Optional[int]]):
         self.bindings = bindings
         self.renames = renames
         self.ranks = ranks
 
-    def visit_Call(self, node: gast.Call) -> gast.AST:
-        if _is_known_rank(node):
+    def replace(self, node: gast.AST) -> Optional[gast.AST]:
+        kind = type(node)
+        if kind is gast.Name:
+            if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
+                return clone(self.bindings[node.id])
+            if node.id in self.renames:
+                return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
+                                 type_comment=None)
+        elif kind is gast.Call and _is_known_rank(node):
             return gast.Constant(value=self.ranks.get(node.args[0].id), kind=None)
-        return self.generic_visit(node)
-
-    def visit_Name(self, node: gast.Name) -> gast.AST:
-        if isinstance(node.ctx, gast.Load) and node.id in self.bindings:
-            return clone(self.bindings[node.id])
-        if node.id in self.renames:
-            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
-                             type_comment=None)
-        return node
+        return None
 
 
 class _Specialise(FastTransformer):
@@ -117,6 +128,13 @@ class _Specialise(FastTransformer):
                 chosen = same if isinstance(test.ops[0], gast.Is) else not same
                 return node.body if chosen else node.orelse
         return node
+
+
+_ATOMS = (gast.Name, gast.Constant)  # what most arguments are: no conditional inside
+
+
+def _has_conditional(tree: gast.AST) -> bool:
+    return any(isinstance(node, gast.IfExp) for node in walk(tree))
 
 
 def _is_known_rank(node: gast.AST) -> bool:
@@ -167,15 +185,20 @@ def instantiate(template: Template, bindings: Dict[str, gast.AST],
     Names the body assigns are renamed with `fresh_name`, except those in `keep`
     (the d<param> outputs of an adjoint template, which the caller maps itself).
     """
-    body = clone(template.node.body)
+    body = template.node.body
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
         body = body[1:]  # docstring
     renames = {local: fresh_name(local) for local in template.locals_besides(keep)}
     substitute = _Substitute(bindings, renames, ranks or {})
+    # most templates have no `x if ... else y`: nothing to decide, no second pass
+    decide = template.has_conditionals or any(
+        type(b) not in _ATOMS and _has_conditional(b) for b in bindings.values())
     returned = None
     statements = []
     for stmt in body:
-        stmt = _Specialise().visit(substitute.visit(stmt))
+        stmt = clone_with(stmt, substitute.replace)  # a copy, substituted
+        if decide:
+            stmt = _Specialise().visit(stmt)
         if isinstance(stmt, gast.Return):
             returned = stmt.value
         else:
