@@ -291,7 +291,8 @@ def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = Non
 
     Names resolve through `env` (by default `np`, `numpy` and `math`).
     """
-    parsed = frontend.parse_source(text, name, filename, env)
+    with pipeline.collector_paused():
+        parsed = frontend.parse_source(text, name, filename, env)
     return GradientFunction(None, wrt, with_value=with_value, optimize=optimize,
                             parsed=parsed)
 
@@ -337,17 +338,18 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
         cached = _CACHE.get(fn, {}).get(key)
         if cached is not None and cached.is_current():
             return cached
-    if parsed is None:
-        parsed = frontend.parse_function(fn)
-    module = getattr(fn, "__module__", None) or "__main__"
-    param_ranks = None
-    if ranks is not None:
-        names = [a.id for a in frontend._all_params(parsed.func)]
-        param_ranks = dict(zip(names, ranks))
-    compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
-                                      optimize_code=optimize, user_module=module,
-                                      export=export, param_ranks=param_ranks, mode=mode,
-                                      jit_code=jit, read_back=read_back or export)
+    with pipeline.collector_paused():
+        if parsed is None:
+            parsed = frontend.parse_function(fn)
+        module = getattr(fn, "__module__", None) or "__main__"
+        param_ranks = None
+        if ranks is not None:
+            names = [a.id for a in frontend._all_params(parsed.func)]
+            param_ranks = dict(zip(names, ranks))
+        compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
+                                          optimize_code=optimize, user_module=module,
+                                          export=export, param_ranks=param_ranks, mode=mode,
+                                          jit_code=jit, read_back=read_back or export)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
@@ -366,8 +368,10 @@ def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, opti
         if inner.mode == "reverse":  # grad's seed df is a number
             param_ranks.update({seed: 0 for seed in compiled.added_params})
     module = getattr(inner.fn, "__module__", None) or "__main__"
-    return pipeline.differentiate(parsed, wrt, with_value=with_value, optimize_code=optimize,
-                                  user_module=module, param_ranks=param_ranks, mode=mode)
+    with pipeline.collector_paused():
+        return pipeline.differentiate(parsed, wrt, with_value=with_value,
+                                      optimize_code=optimize, user_module=module,
+                                      param_ranks=param_ranks, mode=mode)
 
 
 def _signature(fn: Optional[Callable], parsed: Optional[frontend.Parsed]) -> inspect.Signature:

@@ -145,3 +145,28 @@ def test_a_redefined_helper_is_seen_by_a_new_gradient(tmp_path, monkeypatch):
     assert s2sad.grad(nb_cells.f)(1.0) == pytest.approx(4.0)
     nb_cells.helper = nb_later.helper
     assert s2sad.grad(nb_cells.f)(1.0) == pytest.approx(6.0)
+
+
+def test_a_transform_pauses_the_cyclic_collector_and_restores_its_state():
+    import gc
+
+    from s2sad import pipeline
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return differentiate(*args, **kwargs)
+
+    differentiate = pipeline.differentiate
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            pipeline.differentiate = spy
+            s2sad.grad_source("def f(x):\n    return x * x\n", "f")(3.0)
+        finally:
+            pipeline.differentiate = differentiate
+            state = gc.isenabled()
+            gc.enable()
+        assert state is enabled  # as the caller left it
+    assert seen and not any(seen)  # paused while the stages ran
