@@ -679,10 +679,7 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
         shape = arrays[0] if arrays else parts[0]
         return Shape(shape.klass, shape.rank, floats)
     if isinstance(value, gast.Compare) and len(value.comparators) == 1:
-        left, right = value.left, value.comparators[0]
-        parts = [_shape_of(left, shapes), _shape_of(right, shapes)]
-        if parts[1] is None and parts[0] is not None and parts[0].klass != SCALAR:
-            parts[1] = _shape_of(_spread_like(right), shapes)  # a == spread(y, a, 1)
+        parts = [_shape_of(o, shapes) for o in (value.left, value.comparators[0])]
         if any(p is None for p in parts) or parts[0].klass != parts[1].klass and \
                 SCALAR not in (parts[0].klass, parts[1].klass):
             return None
@@ -694,14 +691,6 @@ def _shape_of(value: gast.AST, shapes: Dict[str, Shape]) -> Optional[Shape]:
             return None
         return Shape(like.klass, like.rank, first.floats)
     return None
-
-
-def _spread_like(node: gast.AST) -> gast.AST:
-    """x for spread(dy, x, ...), which broadcasts against x: compared with an array of
-    x's shape, it gives that shape (a == spread(y, a, 1), the ties of a max)."""
-    if _dotted_call(node) == "spread" and len(node.args) >= 2:
-        return node.args[1]
-    return node
 
 
 def _class_of(node: gast.AST, shapes: Dict[str, Shape]) -> Any:
@@ -722,9 +711,10 @@ def _merged(shapes: Dict[str, Shape], renamed: Dict[str, str]) -> Dict[str, Shap
 
 def accumulate_where(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
     """dv += s * hit  ->  add_where(dv, hit, s), where `hit` is a comparison of dv's
-    shape (the ties of a max): the adjoint of a max touches the few tied entries
-    instead of adding a product array of zeros everywhere. `dv += ...` was proved
-    safe in place by accumulate_inplace; add_where keeps the product's inf and nan."""
+    shape (the ties of a max over every axis) and s a number: the adjoint of a max
+    touches the few tied entries instead of adding a product array of zeros
+    everywhere. `dv += ...` was proved safe in place by accumulate_inplace;
+    add_where keeps the product's inf and nan."""
     shapes = _generated_shapes(func.body, known)
     bound: Dict[str, int] = {}
     for stmt in func.body:
@@ -747,8 +737,9 @@ def accumulate_where(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
         hit, term = (right, left) if isinstance(right, gast.Name) and right.id in compares \
             else (left, right)
         if not (isinstance(hit, gast.Name) and hit.id in compares) or \
-                _class_of(hit, shapes) != total.klass:
-            continue
+                _class_of(hit, shapes) != total.klass or _class_of(term, shapes) != SCALAR:
+            continue  # (NumPy's masked add is slower than the product for a term that
+            # broadcasts, as a max along an axis has)
         added = call("add_where", [name(stmt.target.id), hit, term])
         func.body[index] = copy_annos(stmt, gast.Expr(value=added))
         changed = True

@@ -287,22 +287,9 @@ def test_accumulate_where_adds_a_max_share_to_its_ties_only():
     assert show(func).splitlines()[3] == "    add_where(dx, e, s)"
 
 
-def test_accumulate_where_takes_ties_along_an_axis():
-    func = parse("""
-    def g(x, d, s):
-        dx = x * 2.0
-        e = x == spread(d, x, 1, True)
-        dx += spread(s, x, 1, True) * e
-        return dx
-    """)  # spread(d, x, ...) broadcasts against x: e has x's shape
-    known = {"x": optimize.Shape("param x", 2, True)}
-    assert optimize.accumulate_where(func, known)
-    assert show(func).splitlines()[3] == "    add_where(dx, e, spread(s, x, 1, True))"
-
-
 @pytest.mark.parametrize("why, body, known_dx", [
-    ("a number compared with a spread value has the spread shape",
-     "e = m == spread(w, x, 1)\n    dx += s * e", True),
+    ("the term broadcasts (a max along an axis): the product is faster",
+     "e = x == m\n    dx += w * e", True),
     ("a product of floats, not a comparison", "e = x * m\n    dx += s * e", True),
     ("the comparison broadcasts larger", "e = x == w\n    dx += s * e", True),
     ("dx may be a number (rebinding, not in place)", "e = x == m\n    dx += s * e", False),
@@ -318,23 +305,27 @@ def test_accumulate_where_leaves(why, body, known_dx):
     assert show(func) == before
 
 
-@pytest.mark.parametrize("term", [0.25, np.array([[0.25], [0.5]])])
-def test_add_where_equals_the_product_it_replaces(term):
+@pytest.mark.parametrize("rows", [2, 4000], ids=["small: the product", "large: masked add"])
+@pytest.mark.parametrize("term", [0.25, 2.0 ** -30])
+def test_add_where_equals_the_product_it_replaces(term, rows):
     from s2sad.runtime import add_where
 
-    total = np.arange(6.0).reshape(2, 3)
-    where = np.array([[True, False, False], [False, True, True]])
+    total = np.arange(3.0 * rows).reshape(rows, 3)
+    where = np.arange(3 * rows).reshape(rows, 3) % 4 == 1
     expected = total + term * where
     add_where(total, where, term)
     np.testing.assert_array_equal(total, expected)
 
 
-def test_add_where_keeps_a_nan_term_everywhere():
+@pytest.mark.parametrize("size", [3, 10_000])
+def test_add_where_keeps_a_nan_term_everywhere(size):
     from s2sad.runtime import add_where
 
-    total = np.zeros(3)
+    total = np.zeros(size)
+    where = np.zeros(size, dtype=bool)
+    where[0] = True
     with np.errstate(invalid="ignore"):
-        add_where(total, np.array([True, False, False]), np.nan)
+        add_where(total, where, np.nan)
     assert np.isnan(total).all()  # as total + nan * where would be
 
 
@@ -391,10 +382,9 @@ def test_softmax_cross_entropy_adjoint_updates_in_place_and_negates_sums():
     got = dW(W, X, Y)
     code = dW.source
     assert "dZ_1 += " in code or "dZ += " in code  # no new array for the accumulation
-    assert "add_where(" in code                     # the max's share at its ties only
     assert "= -unbroadcast(" in code                # negation after the reduction
+    assert "add_where(" not in code  # its term broadcasts: the product is faster
     plain = dW.for_ranks((2, 2, 2), read_back=True)
-    assert "add_where(" not in plain.source
     np.testing.assert_allclose(got, plain.function(W, X, Y), rtol=1e-13)
     from s2sad.check import numeric_grad
     np.testing.assert_allclose(got, numeric_grad(softmax_cross_entropy, [W, X, Y], 0),
