@@ -711,10 +711,9 @@ def _merged(shapes: Dict[str, Shape], renamed: Dict[str, str]) -> Dict[str, Shap
 
 def accumulate_where(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
     """dv += s * hit  ->  add_where(dv, hit, s), where `hit` is a comparison of dv's
-    shape (the ties of a max over every axis) and s a number: the adjoint of a max
-    touches the few tied entries instead of adding a product array of zeros
-    everywhere. `dv += ...` was proved safe in place by accumulate_inplace;
-    add_where keeps the product's inf and nan."""
+    shape (the ties of a max): the adjoint of a max touches the few tied entries
+    instead of adding a product array of zeros everywhere. `dv += ...` was proved
+    safe in place by accumulate_inplace; add_where keeps the product's inf and nan."""
     shapes = _generated_shapes(func.body, known)
     bound: Dict[str, int] = {}
     for stmt in func.body:
@@ -737,9 +736,8 @@ def accumulate_where(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
         hit, term = (right, left) if isinstance(right, gast.Name) and right.id in compares \
             else (left, right)
         if not (isinstance(hit, gast.Name) and hit.id in compares) or \
-                _class_of(hit, shapes) != total.klass or _class_of(term, shapes) != SCALAR:
-            continue  # (NumPy's masked add is slower than the product for a term that
-            # broadcasts, as a max along an axis has)
+                _class_of(hit, shapes) != total.klass:
+            continue
         added = call("add_where", [name(stmt.target.id), hit, term])
         func.body[index] = copy_annos(stmt, gast.Expr(value=added))
         changed = True

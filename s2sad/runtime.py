@@ -238,8 +238,9 @@ def add_where(total: np.ndarray, where: Any, term: Any) -> None:
     """total += term * where, in place, for a boolean `where` (the ties of a max): only
     the entries `where` holds are touched, with no product array. A term with an inf
     or nan goes the long way, since inf * False is nan and reaches every entry; so
-    does a small array, where the product costs less than the masked add."""
-    if total.size > _SMALL_ARRAY and np.isfinite(term).all():
+    do a small array and a term that broadcasts (a max along an axis), where the
+    product costs less than NumPy's masked add."""
+    if total.size > _SMALL_ARRAY and np.ndim(term) == 0 and np.isfinite(term):
         np.add(total, term, out=total, where=where)
     else:
         total += term * where
