@@ -48,12 +48,18 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Spread `dy` back over the axes a sum reduced: the adjoint of np.sum."""
     shape = np.shape(x)
-    dtype = _float_type(dy, x)
+    dtype = np.float64 if type(x) is np.ndarray and x.dtype == np.float64 and (
+        type(dy) is float or type(dy) is np.ndarray and dy.dtype == np.float64) \
+        else _float_type(dy, x)  # (the common case, without result_type's 0.5 us)
     dy = np.asarray(dy, dtype=dtype)
     if axis is not None and not keepdims and shape:
-        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        axes = tuple(a % len(shape) for a in axes)
-        dy = np.expand_dims(dy, axes)
+        axes = (axis % len(shape),) if type(axis) is int else \
+            tuple(a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis))
+        if dy.ndim + len(axes) == len(shape):  # the reduced axes back, as size 1
+            kept = iter(dy.shape)
+            dy = dy.reshape(tuple(1 if k in axes else next(kept) for k in range(len(shape))))
+        else:
+            dy = np.expand_dims(dy, axes)  # (raises below, or NumPy's error)
     if dy.ndim > len(shape):  # (assigning would drop its leading axes of size 1)
         raise ValueError(f"cannot spread an adjoint of shape {dy.shape} over {shape}")
     if not shape:
