@@ -142,31 +142,16 @@ def _shape(kind: type) -> tuple:
 def names_in(tree: Any) -> list:
     """Every gast.Name in a tree, in no particular order: ast.walk's job, several times
     faster (the passes ask it of every statement, many times)."""
-    found = []
-    stack = [tree]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node = pop()
-        kind = type(node)
-        if kind is list:
-            stack.extend(node)
-            continue
-        fields = _SCANNED.get(kind)
-        if fields is None:
-            fields = _SCANNED[kind] = _scanned_fields(kind)
-        if fields is _NAME:
-            found.append(node)
-            continue
-        for field in fields:
-            value = getattr(node, field, None)
-            if value is not None:
-                push(value)
-    return found
+    return _nodes_in(tree, gast.Name)
 
 
 def subscripts_in(tree: Any) -> list:
     """Every gast.Subscript in a tree, in no particular order: what filtering walk()
     gives, without visiting contexts, operators, constants or inside names."""
+    return _nodes_in(tree, gast.Subscript)
+
+
+def _nodes_in(tree: Any, wanted: type) -> list:
     found = []
     stack = [tree]
     pop, push = stack.pop, stack.append
@@ -176,7 +161,7 @@ def subscripts_in(tree: Any) -> list:
         if kind is list:
             stack.extend(node)
             continue
-        if kind is gast.Subscript:
+        if kind is wanted:
             found.append(node)
         fields = _SCANNED.get(kind)
         if fields is None:

@@ -38,6 +38,7 @@ import numpy as np
 import pytest
 
 import corpus_loops
+from regressions_loops import sibling_loops
 import s2sad
 from conftest import (GradientCase, Inputs, as_tuple, call_by_name, central_difference,
                       gradients_of, inputs_for)
@@ -408,17 +409,8 @@ def test_a_counted_loop_keeps_its_values_in_lists_indexed_by_the_counter():
         np.testing.assert_allclose(mine, theirs, rtol=1e-15)
 
 
-def _twice_carried(x, a):
-    s = 0.0
-    for i in range(len(a)):
-        s = np.sin(s * a[i] + x)
-    for i in range(len(a)):
-        s = np.cos(s + a[i] * x)
-    return s
-
-
 def test_two_loops_over_the_same_range_each_read_their_own_lists():
-    df = s2sad.grad(_twice_carried, wrt=(0, 1))
+    df = s2sad.grad(sibling_loops, wrt=(0, 1))
     a = np.array([0.5, -1.0, 2.0, 0.25])
     got = df(0.3, a)
     code = df.source.split("\n\n\n")[1]
@@ -442,7 +434,7 @@ def test_two_loops_over_the_same_range_each_read_their_own_lists():
     for mine, theirs in zip(got, stack.function(0.3, a)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-14)
     values = {"x": 0.3, "a": a}
-    assert got[0] == pytest.approx(central_difference(_twice_carried, values, "x"), rel=1e-6)
+    assert got[0] == pytest.approx(central_difference(sibling_loops, values, "x"), rel=1e-6)
 
 
 def test_an_offset_range_indexes_from_its_start():
