@@ -123,7 +123,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
     for_call = not read_back and not assumed and param_ranks is not None
-    running = for_call and not jit_code
+    reusing = for_call and not jit_code  # (Numba is given no out= forms)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
     generated = forward.forward(analysed) if mode == "forward" else \
@@ -140,7 +140,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         generated.header.append("  compiled by:   Numba, where it accepts this code "
                                 "(s2sad.grad(..., jit=True))")
     if optimize_code:
-        shapes = _shapes(analysed, generated) if running else None
+        shapes = _shapes(analysed, generated) if reusing else None
         optimize.optimize(generated.func, generated.versions, shapes)
     compiled = _load(generated, parsed, lowered, wrt, user_module, export, jit_code)
     if param_ranks and mode == "reverse" and not jit_code and not export:
