@@ -81,13 +81,7 @@ def clone(tree: Any) -> Any:
     for field in fields:
         value = getattr(tree, field, None)
         state[field] = value if type(value) in _LEAVES_SHARED else clone(value)
-    for attribute in attributes:
-        value = getattr(tree, attribute, _UNSET)
-        if value is not _UNSET:
-            state[attribute] = value
-    store = getattr(tree, _FIELD, None)
-    if store is not None:
-        state[_FIELD] = _Annotations(store)
+    _copy_positions_and_annotations(tree, state, attributes)
     return copied
 
 
@@ -114,6 +108,12 @@ def clone_with(tree: Any, replace: Any) -> Any:
     for field in fields:
         value = getattr(tree, field, None)
         state[field] = value if type(value) in _LEAVES_SHARED else clone_with(value, replace)
+    _copy_positions_and_annotations(tree, state, attributes)
+    return copied
+
+
+def _copy_positions_and_annotations(tree: Any, state: dict, attributes: tuple) -> None:
+    """The rest of a node's copy (clone, clone_with): positions, annotations."""
     for attribute in attributes:
         value = getattr(tree, attribute, _UNSET)
         if value is not _UNSET:
@@ -121,7 +121,6 @@ def clone_with(tree: Any, replace: Any) -> Any:
     store = getattr(tree, _FIELD, None)
     if store is not None:
         state[_FIELD] = _Annotations(store)
-    return copied
 
 
 # class -> (its fields, its attributes) for nodes, () for leaves: looked up once

@@ -480,7 +480,7 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
         else:
             fresh[target] = isinstance(value, (gast.BinOp, gast.UnaryOp))
             if not fresh[target] and not _makes_new(value):
-                # e.g. unbroadcast(g, x) may hand back g itself
+                # e.g. np.asarray(g) may hand back g itself
                 shared = {target} | (_reads(value) - _MODULES)
                 for member in list(shared):
                     shared |= group.get(member, set())

@@ -59,10 +59,7 @@ def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False
     With `indexed`, a loop's stored values go in lists indexed by its counter (see
     indexed_stores) rather than on the stack, which code read back expects; with
     `numbers_only` (code for Numba), only float numbers do, in float arrays."""
-    generator = _Reverse(analysed, with_value, pullback)
-    generator.index_stores = indexed
-    generator.index_numbers_only = numbers_only
-    return generator.run()
+    return _Reverse(analysed, with_value, pullback, indexed, numbers_only).run()
 
 
 def _output_location(analysed: Analysed):
@@ -108,9 +105,12 @@ class _Restore:
 
 
 class _Reverse:
-    def __init__(self, analysed: Analysed, with_value: bool, pullback: bool = False):
+    def __init__(self, analysed: Analysed, with_value: bool, pullback: bool = False,
+                 index_stores: bool = False, index_numbers_only: bool = False):
         self.analysed = analysed
         self.pullback = pullback
+        self.index_stores = index_stores
+        self.index_numbers_only = index_numbers_only
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
         self.adjoints: Dict[str, str] = {}

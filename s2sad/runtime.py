@@ -55,11 +55,11 @@ def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if axis is not None and not keepdims and shape:
         axes = (axis % len(shape),) if type(axis) is int else \
             tuple(a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else axis))
-        if dy.ndim + len(axes) == len(shape):  # the reduced axes back, as size 1
-            kept = iter(dy.shape)
-            dy = dy.reshape(tuple(1 if k in axes else next(kept) for k in range(len(shape))))
-        else:
-            dy = np.expand_dims(dy, axes)  # (raises below, or NumPy's error)
+        if dy.ndim + len(axes) != len(shape):
+            raise ValueError(f"cannot spread an adjoint of shape {dy.shape} over {shape} "
+                             f"along axis {axis}")
+        kept = iter(dy.shape)  # the reduced axes back, as size 1
+        dy = dy.reshape(tuple(1 if k in axes else next(kept) for k in range(len(shape))))
     if dy.ndim > len(shape):  # (assigning would drop its leading axes of size 1)
         raise ValueError(f"cannot spread an adjoint of shape {dy.shape} over {shape}")
     if not shape:

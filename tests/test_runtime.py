@@ -27,5 +27,8 @@ def test_unsum_of_a_python_number_over_an_array_fills_it():
 
 
 def test_unsum_refuses_an_adjoint_that_does_not_fit():
+    with pytest.raises(ValueError, match=r"cannot spread an adjoint of shape \(2,\) over "
+                                         r"\(2, 3, 4\) along axis 1"):
+        unsum(np.ones(2), np.ones((2, 3, 4)), 1)  # one axis short
     with pytest.raises(ValueError):
-        unsum(np.ones((2, 5)), np.ones((2, 3, 4)), 1)
+        unsum(np.ones((2, 5)), np.ones((2, 3, 4)), 1)  # the kept axes do not match
