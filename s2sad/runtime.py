@@ -5,6 +5,7 @@ may accumulate into the result in place.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -27,22 +28,62 @@ def zeros_like(x: Any) -> Any:
 
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum `g` down to the shape of `x`: the adjoint of broadcasting `x` up."""
-    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
-        return g  # the common case, without np.shape's 0.2 us a call
-    shape = np.shape(x)
-    g_shape = np.shape(g)
-    if g_shape == shape:
-        return g
-    g = np.asarray(g)
+    if type(g) is np.ndarray and type(x) is np.ndarray:
+        shape = x.shape  # (the common case, without np.shape's 0.2 us a call)
+        if g.shape == shape:
+            return g
+    else:
+        shape = np.shape(x)
+        if np.shape(g) == shape:
+            return g
+        g = np.asarray(g)
     extra = g.ndim - len(shape)
     if extra < 0:
         return np.broadcast_to(g, shape).copy()
-    if extra:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    g_shape = g.shape
+    axes = list(range(extra))
+    for i, n in enumerate(shape):
+        if n == 1 and g_shape[extra + i] != 1:
+            axes.append(extra + i)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g if np.ndim(x) else g[()]
+        g = summed_to(g, axes, shape)
+    return g if shape else g[()]
+
+
+def summed_to(g: np.ndarray, axes: list, shape: tuple) -> np.ndarray:
+    """g summed over some of its axes (in order), reshaped to `shape`.
+
+    Where the summed axes all lead or all trail the others in a C-contiguous float
+    array, the sum is a product with a vector of ones: one BLAS call, against
+    np.sum's loop per row, which over a short axis costs 4x (256 x 10) to 20x
+    (10000 x 3) as much. A sum over every axis stays np.sum's (pairwise, and as fast).
+    """
+    summed = 1
+    first_kept = last_kept = -1
+    for i, n in enumerate(g.shape):
+        if i in axes:
+            summed *= n
+        elif n != 1:
+            last_kept = i
+            if first_kept < 0:
+                first_kept = i
+    if axes and first_kept >= 0 and summed and g.dtype in _BLAS_FLOATS and \
+            g.flags.c_contiguous:
+        if axes[-1] < first_kept:
+            return _ones(summed, g.dtype).dot(g.reshape(summed, -1)).reshape(shape)
+        if axes[0] > last_kept:
+            return g.reshape(-1, summed).dot(_ones(summed, g.dtype)).reshape(shape)
+    return g.sum(axis=tuple(axes)).reshape(shape)
+
+
+_BLAS_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(size: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(size, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -568,6 +609,18 @@ def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 __all__ += ["spread"]
+
+
+def hits(a: Any, peak: Any) -> Any:
+    """1 where a equals its extremum `peak`, 0 elsewhere, in a's float type: a float
+    mask sums in one BLAS call (unbroadcast), where np.count_nonzero of the boolean
+    over a short axis takes 5x as long."""
+    a = np.asarray(a)
+    return (a == peak).astype(a.dtype if a.dtype in _BLAS_FLOATS else
+                              _float_type(np.float32, a))
+
+
+__all__ += ["hits"]
 
 
 def rejoin(pieces: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> Any:

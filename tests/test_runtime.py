@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from s2sad.runtime import unsum
+import itertools
+
+from s2sad.runtime import hits, summed_to, unbroadcast, unsum
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, (0, 2), (1,), None])
@@ -32,3 +34,59 @@ def test_unsum_refuses_an_adjoint_that_does_not_fit():
         unsum(np.ones(2), np.ones((2, 3, 4)), 1)  # one axis short
     with pytest.raises(ValueError):
         unsum(np.ones((2, 5)), np.ones((2, 3, 4)), 1)  # the kept axes do not match
+
+
+def _target_shapes(shape):
+    """Every shape an array of `shape` can be broadcast up from: leading axes dropped,
+    any of the rest set to 1."""
+    for lead in range(len(shape) + 1):
+        rest = shape[lead:]
+        for ones in itertools.product([False, True], repeat=len(rest)):
+            yield tuple(1 if one else n for one, n in zip(ones, rest))
+
+
+def _layouts(g):
+    """g in C order, Fortran order, and as a strided view."""
+    return [g, np.asfortranarray(g), g[..., ::-1] if g.ndim else g]
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (5, 1, 3), (4, 1), (2, 0, 3), (6,), ()])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.complex128])
+def test_unbroadcast_sums_down_to_every_shape_that_broadcasts_up(shape, dtype):
+    """The product with ones (C-contiguous floats, leading or trailing axes) and
+    np.sum (every other case) agree with summing the axes one by one."""
+    g = (np.random.default_rng(0).normal(size=shape) * 10).astype(dtype)
+    for target in _target_shapes(shape):
+        for layout in _layouts(g):
+            expected = layout.sum(axis=tuple(range(len(shape) - len(target))))
+            summed = tuple(i for i, n in enumerate(target) if n == 1 and expected.shape[i] != 1)
+            expected = expected.sum(axis=summed, keepdims=True)
+            got = unbroadcast(layout, np.zeros(target))
+            assert np.shape(got) == target and got.dtype == dtype
+            np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_unbroadcast_returns_the_adjoint_itself_where_nothing_broadcast():
+    g = np.ones((2, 3))
+    assert unbroadcast(g, np.zeros((2, 3))) is g
+    assert unbroadcast(1.5, 2.0) == 1.5
+
+
+@pytest.mark.parametrize("axes, shape", [([0], (1, 4)), ([1], (3, 1)), ([0, 1], (1, 1)),
+                                          ([], (3, 4))])
+def test_summed_to_keeps_the_order_of_a_float_sum(axes, shape):
+    """Row and column sums through BLAS equal np.sum's to rounding, with a fresh result."""
+    g = np.random.default_rng(1).normal(size=(3, 4))
+    got = summed_to(g, axes, shape)
+    np.testing.assert_allclose(got, g.sum(axis=tuple(axes), keepdims=True), rtol=1e-13)
+    assert got.shape == shape and not np.shares_memory(got, g)
+
+
+@pytest.mark.parametrize("dtype, expected", [(np.float64, np.float64), (np.float32, np.float32),
+                                              (np.int64, np.float64), (np.float16, np.float32)])
+def test_hits_marks_the_extremum_in_a_float_type(dtype, expected):
+    a = np.array([[1, 3, 3], [2, 0, 1]], dtype=dtype)
+    got = hits(a, np.max(a, axis=1, keepdims=True))
+    assert got.dtype == expected
+    np.testing.assert_array_equal(got, [[0, 1, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(unbroadcast(got, np.zeros((2, 1))), [[2], [1]])

@@ -9,7 +9,8 @@ import numpy as np
 from .. import runtime
 from . import adjoint, non_differentiable
 
-non_differentiable(runtime.zeros_like, runtime.rollaxis_destination, runtime.sign)
+non_differentiable(runtime.zeros_like, runtime.rollaxis_destination, runtime.sign,
+                   runtime.hits)
 
 
 @adjoint(runtime.broadcast_like, check=False, linear="t")
