@@ -611,16 +611,33 @@ def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 __all__ += ["spread"]
 
 
-def hits(a: Any, peak: Any) -> Any:
-    """1 where a equals its extremum `peak`, 0 elsewhere, in a's float type: a float
-    mask sums in one BLAS call (unbroadcast), where np.count_nonzero of the boolean
-    over a short axis takes 5x as long."""
-    a = np.asarray(a)
-    return (a == peak).astype(a.dtype if a.dtype in _BLAS_FLOATS else
-                              _float_type(np.float32, a))
+def tie_count(hit: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """np.count_nonzero(hit, axis, keepdims) in a's float type: how many entries of `a`
+    tie at its extremum. Along an axis, a mask of up to 65,536 entries is counted as
+    floats in one BLAS product (summed_to): 2.5x (256 x 10) to 8x (10,000 x 3) faster
+    than np.count_nonzero's loop per row; a larger one would cost more as a float copy
+    (2x at 10^6), and a count over every axis is fast either way."""
+    if type(a) is not np.ndarray:
+        a = np.asarray(a)
+    dtype = a.dtype if a.dtype in _BLAS_FLOATS else _float_type(np.float32, a)
+    if axis is None or a.size > _SMALL_MASK or not a.ndim:
+        return np.asarray(np.count_nonzero(hit, axis=axis, keepdims=keepdims), dtype=dtype)
+    shape = a.shape
+    if type(axis) is int:
+        axes = [axis % len(shape)]
+    else:
+        axes = sorted({k % len(shape) for k in ((axis,) if np.ndim(axis) == 0 else axis)})
+    if keepdims:
+        counted = tuple([1 if i in axes else n for i, n in enumerate(shape)])
+    else:
+        counted = tuple([n for i, n in enumerate(shape) if i not in axes])
+    return summed_to(hit.astype(dtype), axes, counted)
 
 
-__all__ += ["hits"]
+_SMALL_MASK = 1 << 16  # entries
+
+
+__all__ += ["tie_count"]
 
 
 def rejoin(pieces: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> Any:

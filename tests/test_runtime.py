@@ -4,7 +4,7 @@ import pytest
 
 import itertools
 
-from s2sad.runtime import hits, summed_to, unbroadcast, unsum
+from s2sad.runtime import summed_to, tie_count, unbroadcast, unsum
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, (0, 2), (1,), None])
@@ -84,9 +84,14 @@ def test_summed_to_keeps_the_order_of_a_float_sum(axes, shape):
 
 @pytest.mark.parametrize("dtype, expected", [(np.float64, np.float64), (np.float32, np.float32),
                                               (np.int64, np.float64), (np.float16, np.float32)])
-def test_hits_marks_the_extremum_in_a_float_type(dtype, expected):
-    a = np.array([[1, 3, 3], [2, 0, 1]], dtype=dtype)
-    got = hits(a, np.max(a, axis=1, keepdims=True))
-    assert got.dtype == expected
-    np.testing.assert_array_equal(got, [[0, 1, 1], [1, 0, 0]])
-    np.testing.assert_array_equal(unbroadcast(got, np.zeros((2, 1))), [[2], [1]])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("rows", [2, 40_000])  # counted as floats, and by np.count_nonzero
+def test_tie_count_counts_the_ties_in_the_extremum_s_float_type(dtype, expected, axis,
+                                                                 keepdims, rows):
+    a = np.tile(np.array([[1, 3, 3], [2, 0, 1]], dtype=dtype), (rows // 2, 1))
+    hit = a == np.max(a, axis=axis, keepdims=True)
+    got = tie_count(hit, a, axis, keepdims)
+    want = np.count_nonzero(hit, axis=axis, keepdims=keepdims)
+    assert got.dtype == expected and got.shape == np.shape(want)
+    np.testing.assert_array_equal(got, want)

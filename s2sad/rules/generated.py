@@ -10,7 +10,7 @@ from .. import runtime
 from . import adjoint, non_differentiable
 
 non_differentiable(runtime.zeros_like, runtime.rollaxis_destination, runtime.sign,
-                   runtime.hits)
+                   runtime.tie_count)
 
 
 @adjoint(runtime.broadcast_like, check=False, linear="t")

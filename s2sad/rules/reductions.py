@@ -43,9 +43,9 @@ def extremum_adjoint(dy, y, a, axis=None, keepdims=False):
     # The gradient goes to the arg-max (arg-min). With ties, every entry equal to the
     # extremum gets an equal share: dy / (number of tied entries), so the shares add up
     # to dy (the convention of PyTorch's amax and TensorFlow's reduce_max; a subgradient).
-    peak = spread(y, a, axis, keepdims)
-    hit = hits(a, peak)
-    da = spread(dy, a, axis, keepdims) / unbroadcast(hit, peak) * hit
+    hit = a == spread(y, a, axis, keepdims)
+    count = tie_count(hit, a, axis, keepdims)
+    da = spread(dy / count, a, axis, keepdims) * hit
     return da
 
 
@@ -122,9 +122,9 @@ def prod_tangent(y, a, a_dot, axis=None, keepdims=False):
 @tangent(np.max, np.amax, np.min, np.amin)
 def extremum_tangent(y, a, a_dot, axis=None, keepdims=False):
     # the mean of a_dot over the entries equal to the extremum (the adjoint's tie rule)
-    hit = hits(a, spread(y, a, axis, keepdims))
+    hit = a == spread(y, a, axis, keepdims)
     y_dot = np.sum(hit * a_dot, axis=axis, keepdims=keepdims) / \
-        np.sum(hit, axis=axis, keepdims=keepdims)
+        np.sum(hit, axis=axis, keepdims=keepdims, dtype=np.result_type(a_dot))
     return y_dot
 
 
