@@ -3,6 +3,7 @@
   fold_constants     2 - 1 -> 1, a ** 1 -> a, dy * 1 -> dy, math.log(e) -> 1.0
   eliminate_dead     drop assignments nothing reads (the primal value f, unused setup)
   coalesce_versions  x_1 -> x when the two versions are never alive together
+  spread_products    v = unsum(dy, x, 1); ... v * x -> v = spread(dy, x, 1): no copy
   reuse_buffers      t = np.exp(u) -> t = np.exp(u, out=u) when u's array is dead
   accumulate_inplace dv = dv + e -> dv += e when no other name can see dv's array
   accumulate_where   dv += s * hit -> add_where(dv, hit, s) for a comparison's hit
@@ -54,6 +55,7 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
             if not eliminate_dead(func) and not folded:
                 break
         if shapes:
+            spread_products(func, shapes)
             reuse_buffers(func, shapes)  # (top-level statements only)
         renamed: Dict[str, str] = {}
         coalesce_versions(func, versions, renamed)  # drops what it renames from the cache
@@ -507,6 +509,65 @@ def _leave_group(group: Dict[str, Set[str]], member: str) -> None:
     shared = group.pop(member, None)
     if shared is not None:
         shared.discard(member)
+
+
+# -- spreads read by broadcasting ---------------------------------------------------
+
+def spread_products(func: gast.FunctionDef, known: Dict[str, "Shape"]) -> bool:
+    """v = unsum(dy, x, axis)  ->  v = spread(dy, x, axis), where v's one read is an
+    operand of arithmetic whose other operand has x's shape: broadcasting spreads dy
+    itself, so the copy of x's shape unsum makes (for in-place updates, which v never
+    gets) is not needed. A sum over every axis, or one that kept its axes, spreads as
+    dy itself (v = dy)."""
+    shapes = _generated_shapes(func.body, known)
+    bound: Dict[str, int] = {}
+    reads: Dict[str, List[int]] = {}
+    for index, stmt in enumerate(func.body):
+        for node in names_in(stmt):
+            if isinstance(node.ctx, gast.Store):
+                bound[node.id] = bound.get(node.id, 0) + 1
+            else:
+                reads.setdefault(node.id, []).append(index)
+    changed = False
+    for index, stmt in enumerate(func.body):
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and
+                _dotted_call(stmt.value) == "unsum" and len(stmt.value.args) >= 2 and
+                not stmt.value.keywords and isinstance(stmt.value.args[1], gast.Name)):
+            continue
+        target, args = stmt.targets[0].id, stmt.value.args
+        where = reads.get(target, [])
+        if bound.get(target) != 1 or len(where) != 1 or where[0] <= index or \
+                _compound(func.body[where[0]]):
+            continue
+        like = _class_of(args[1], shapes)
+        if like is None or like == SCALAR or \
+                not _broadcast_against(func.body[where[0]], target, args[1].id, like, shapes):
+            continue
+        spreads_as_itself = _over_every_axis(args[2:]) or len(args) == 4 and \
+            isinstance(args[3], gast.Constant) and args[3].value is True
+        stmt.value = args[0] if spreads_as_itself else call("spread", list(args))
+        changed = True
+    return changed
+
+
+def _over_every_axis(options: list) -> bool:
+    """unsum's (axis, keepdims) are (None, False), written or left out."""
+    return all(isinstance(option, gast.Constant) and option.value is default
+               for option, default in zip(options, (None, False)))
+
+
+def _broadcast_against(stmt: gast.stmt, read: str, like: str, klass: Any,
+                       shapes: Dict[str, "Shape"]) -> bool:
+    """`read` is an operand of arithmetic in `stmt` whose other operand is `like` or of
+    its shape class."""
+    for node in walk(stmt):
+        if isinstance(node, gast.BinOp) and type(node.op) in _UFUNC_OF:
+            for mine, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(mine, gast.Name) and mine.id == read and (
+                        isinstance(other, gast.Name) and other.id == like or
+                        _class_of(other, shapes) == klass):
+                    return True
+    return False
 
 
 # -- buffer reuse -------------------------------------------------------------------

@@ -245,6 +245,69 @@ def test_reuse_buffers_leaves(why, body):
     assert show(func) == before
 
 
+# -- spreads read by broadcasting -------------------------------------------------------
+
+def test_spread_products_lets_broadcasting_spread_an_adjoint():
+    func = parse("""
+    def g(e, x, df, dy, ds):
+        de = unsum(df, e, 1, True)
+        dx = de * e
+        dv = unsum(dy, x, 0)
+        dw = x / dv
+        dt = unsum(ds, x)
+        du = dt * x
+        return dx, dw, du
+    """)
+    known = {"e": array("e"), "x": array(), "df": array("row"), "dy": array("col"),
+             "ds": SCALAR}
+    assert optimize.spread_products(func, known)
+    assert show(func) == textwrap.dedent("""\
+        def g(e, x, df, dy, ds):
+            de = df
+            dx = de * e
+            dv = spread(dy, x, 0)
+            dw = x / dv
+            dt = ds
+            du = dt * x
+            return dx, dw, du
+        """)  # kept axes, and a sum over all axes, spread as the adjoint itself
+
+
+@pytest.mark.parametrize("why, body", [
+    ("the other operand may be smaller", "dv = unsum(dy, x, 0)\n    dw = dv * w\n    return dw"),
+    ("read twice", "dv = unsum(dy, x, 0)\n    dw = dv * x\n    return dw + dv"),
+    ("not arithmetic", "dv = unsum(dy, x, 0)\n    dw = np.exp(dv)\n    return dw"),
+    ("updated in place", "dv = unsum(dy, x, 0)\n    dv += x\n    return dv * x"),
+    ("read in a loop", "dv = unsum(dy, x, 0)\n    for i in range(3):\n        dw = dv * x\n"
+     "    return dw"),
+    ("returned", "dv = unsum(dy, x, 0)\n    return dv"),
+])
+def test_spread_products_leaves(why, body):
+    func = parse(f"def g(x, w, dy):\n    {body}\n")
+    known = {"x": array(), "w": array("param w"), "dy": array("col")}
+    before = show(func)
+    assert not optimize.spread_products(func, known), why
+    assert show(func) == before
+
+
+def row_softmax_loss(Z, Y):
+    Z = Z - np.max(Z, axis=1, keepdims=True)
+    return -np.sum(Y * (Z - np.log(np.sum(np.exp(Z), axis=1, keepdims=True))))
+
+
+def test_spread_gradient_equals_the_plain_one():
+    rng = np.random.default_rng(2)
+    Z, Y = rng.normal(size=(6, 4)), np.eye(4)[rng.integers(0, 4, size=6)]
+    df = s2sad.grad(row_softmax_loss)
+    got = df(Z, Y)
+    assert "    db = dc\n" in df.compiled.source  # the adjoint of np.exp(Z_1)'s row sums
+    plain = df.for_ranks((2, 2), read_back=True)
+    assert "    db = unsum(dc, b, 1, True)\n" in plain.source
+    np.testing.assert_allclose(got, plain.function(Z, Y), rtol=1e-14)
+    softmax = np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)
+    np.testing.assert_allclose(got, softmax * Y.sum(axis=1, keepdims=True) - Y, rtol=1e-12)
+
+
 def shifted_logsumexp(x):
     m = np.max(x)
     return m + np.log(np.sum(np.exp(x - m)))
