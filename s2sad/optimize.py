@@ -24,7 +24,7 @@ import gast
 import numpy as np
 
 from .analysis import SCALAR
-from .anno import FastTransformer, copy_annos, get_anno, names_in, walk
+from .anno import FastTransformer, clone, copy_annos, get_anno, names_in, walk
 from .lower import call, name
 
 _FOLDABLE = {
@@ -594,19 +594,21 @@ class Shape:
 
 def reuse_buffers(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
     """t = u * v  ->  t = np.multiply(u, v, out=u), when u's array is a float array
-    nobody else holds and nothing reads after, and t has u's shape (v is a scalar or
-    of u's class). A large temporary costs more to allocate (page faults, when the
-    allocator hands freed memory back) than to compute; a careful hand writes
-    `np.exp(e, out=e)`.
+    nobody else holds and nothing reads after (but for its shape), and t has u's shape
+    (v is a scalar or of u's class). Where v's shape relative to u's is unknown (a
+    bias added to a matrix), `out=fits(u, v)` decides at run time: u if the result
+    fits in it, else None (a new array). A large temporary costs more to allocate
+    (page faults, when the allocator hands freed memory back) than to compute; a
+    careful hand writes `np.exp(e, out=e)`.
 
     `known` holds the analysis's shapes of the function's own names; the shapes of
     the adjoints and temporaries are read from the generated statements. Top-level
     statements only: a loop or branch reads and holds everything it mentions."""
     params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     shapes = _generated_shapes(func.body, known)
-    last_read: Dict[str, int] = {}
+    last_read: Dict[str, int] = {}  # the last statement that reads each name's values
     for index, stmt in enumerate(func.body):
-        for read in _stmt_reads(stmt):
+        for read in _value_reads(stmt):
             last_read[read] = index
     owned: Set[str] = set()  # fresh arrays that no other name can see
     changed = False
@@ -617,22 +619,48 @@ def reuse_buffers(func: gast.FunctionDef, known: Dict[str, Shape]) -> bool:
             owned -= _stmt_reads(stmt) | {n.id for n in names_in(stmt)}
             continue
         value = stmt.value
-        buffer = _reusable(value, target, shapes, owned, params, last_read, index)
-        if buffer is not None:
-            stmt.value = _into(value, buffer)
+        reuse = _reusable(value, target, shapes, owned, params, last_read, index)
+        if reuse is not None:
+            stmt.value = _into(value, *reuse)
             changed = True
         owned.discard(target)
         if not _makes_new(value):
             owned -= _reads(value)  # the result may be (a view of) what it reads
-        if buffer is not None or isinstance(value, (gast.BinOp, gast.UnaryOp)) or \
+        if reuse is not None or isinstance(value, (gast.BinOp, gast.UnaryOp)) or \
                 _dotted_call(value) in _UNARY_UFUNCS:
             owned.add(target)  # a new array (or the reused one, now the target's alone)
     return changed
 
 
+# helpers that read only the shape (and dtype) of their argument at this position
+_SHAPE_ARGUMENT = {"unbroadcast": 1, "unsum": 1, "spread": 1, "tie_count": 1,
+                   "zeros_like": 0, "np.size": 0, "np.shape": 0, "np.ndim": 0}
+
+
+def _value_reads(stmt: gast.stmt) -> Set[str]:
+    """The names whose values a statement reads: `unbroadcast(g, x)` reads only x's
+    shape, which writing into x's array (with out=, which keeps it) leaves alone."""
+    reads = _stmt_reads(stmt)
+    if _compound(stmt):
+        return reads
+    shape_only = set()
+    for node in walk(stmt):
+        position = _SHAPE_ARGUMENT.get(_dotted_call(node))
+        if position is not None and len(node.args) > position and \
+                isinstance(node.args[position], gast.Name):
+            shape_only.add(id(node.args[position]))
+    if not shape_only:
+        return reads
+    values = {n.id for n in names_in(stmt) if id(n) not in shape_only}
+    return {r for r in reads if r in values}
+
+
 def _reusable(value: gast.AST, target: str, shapes: Dict[str, Shape], owned: Set[str],
-              params: Set[str], last_read: Dict[str, int], index: int) -> Optional[str]:
-    """The operand of `value` whose array the result can be written into, or None."""
+              params: Set[str], last_read: Dict[str, int],
+              index: int) -> Optional[Tuple[str, list]]:
+    """The operand of `value` whose array the result can be written into, and the
+    operands whose shapes must be checked at run time for that (none where the
+    shapes are known to fit), or None."""
     operands = _elementwise_operands(value)
     if operands is None:
         return None
@@ -642,12 +670,22 @@ def _reusable(value: gast.AST, target: str, shapes: Dict[str, Shape], owned: Set
                 operand.id in params or last_read.get(operand.id, -1) > index:
             continue
         mine = shapes.get(operand.id)
-        if mine is None or not mine.floats or not mine.rank or mine.klass is None or \
-                result is None or result.klass != mine.klass:
+        if mine is None or not mine.floats or not mine.rank or mine.klass is None:
             continue
-        if all(_class_of(o, shapes) in (mine.klass, SCALAR) for o in operands):
-            return operand.id
+        others = [o for o in operands if o is not operand]
+        if result is not None and result.klass == mine.klass and \
+                all(_class_of(o, shapes) in (mine.klass, SCALAR) for o in others):
+            return operand.id, []
+        if len(others) == 1 and _may_fit(others[0], mine, shapes):
+            return operand.id, others
     return None
+
+
+def _may_fit(operand: gast.AST, buffer: Shape, shapes: Dict[str, Shape]) -> bool:
+    """An operand that may broadcast into the buffer's shape: a number, or an array of
+    no higher rank (whether it does, `fits` checks at run time)."""
+    shape = _shape_of(operand, shapes)
+    return shape is not None and shape.rank is not None and shape.rank <= buffer.rank
 
 
 def _makes_new(value: gast.AST) -> bool:
@@ -667,15 +705,18 @@ def _elementwise_operands(value: gast.AST) -> Optional[list]:
     return None
 
 
-def _into(value: gast.AST, buffer: str) -> gast.Call:
-    """The same operation as a ufunc call writing into `buffer`."""
+def _into(value: gast.AST, buffer: str, checked: list) -> gast.Call:
+    """The same operation as a ufunc call writing into `buffer` (where the `checked`
+    operands fit in it, at run time)."""
     if isinstance(value, gast.BinOp):
         function, args = f"np.{_UFUNC_OF[type(value.op)]}", [value.left, value.right]
     elif isinstance(value, gast.UnaryOp):
         function, args = "np.negative", [value.operand]
     else:
         function, args = _dotted(value.func), list(value.args)
-    return call(function, args, [gast.keyword(arg="out", value=name(buffer))])
+    out = call("fits", [name(buffer)] + [clone(o) for o in checked]) if checked else \
+        name(buffer)
+    return call(function, args, [gast.keyword(arg="out", value=out)])
 
 
 def _dotted_call(value: gast.AST) -> str:

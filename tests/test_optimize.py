@@ -230,16 +230,21 @@ def test_reuse_buffers_writes_results_into_dead_temporaries():
     ("a view of it is read afterwards",
      "a = x * 2.0\n    v = a[1:]\n    b = np.exp(a)\n    return v"),
     ("a tape holds it", "a = x * 2.0\n    tape.append(a)\n    b = np.exp(a)\n    return b"),
-    ("the result broadcasts larger", "a = x * 2.0\n    b = a * w\n    return b"),
+    ("the result may broadcast larger, and the other operand's rank is unknown",
+     "a = x * 2.0\n    b = a * v\n    return b"),
+    ("the other operand has the higher rank", "a = x * 2.0\n    b = a * M\n    return b"),
+    ("its values are read afterwards, not only its shape",
+     "a = x * 2.0\n    b = a * w\n    return unbroadcast(b, x) + a"),
     ("not floats: k / 3 has no place in an integer array", "k = n * 2\n    b = k / 3\n    return b"),
     ("a scalar has no array", "a = c * 2.0\n    b = np.exp(a)\n    return b"),
     ("bound in a loop", "for i in range(3):\n        a = x * i\n    b = np.exp(a)\n    return b"),
 ])
 def test_reuse_buffers_leaves(why, body):
-    func = parse(f"def g(x, w, n, c, tape):\n    {body}\n")
+    func = parse(f"def g(x, w, n, c, tape, M):\n    {body}\n")
     known = {"x": array(), "w": array("param w"), "n": array("param n", floats=False),
              "c": SCALAR, "a": array() if "c * 2.0" not in body else SCALAR,
-             "v": optimize.Shape(None, 1, True), "b": array(), "k": array("param n", False)}
+             "v": optimize.Shape(None, None, True), "b": array(), "k": array("param n", False),
+             "M": optimize.Shape("param M", 2, True)}
     before = show(func)
     assert not optimize.reuse_buffers(func, known), why
     assert show(func) == before
@@ -306,6 +311,62 @@ def test_spread_gradient_equals_the_plain_one():
     np.testing.assert_allclose(got, plain.function(Z, Y), rtol=1e-14)
     softmax = np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)
     np.testing.assert_allclose(got, softmax * Y.sum(axis=1, keepdims=True) - Y, rtol=1e-12)
+
+
+def test_reuse_buffers_checks_at_run_time_where_an_operand_may_broadcast():
+    """A bias added to a matrix: the sum fits in the matrix's array unless the bias
+    broadcasts it larger, which `fits` tells at run time. A read of the matrix's
+    shape alone (unbroadcast) does not keep its array."""
+    func = parse("""
+    def g(X, W, b1, dy):
+        a = X @ W
+        b = a + b1
+        H = np.tanh(b)
+        db = dy * (1 - H * H)
+        da = unbroadcast(db, a)
+        return da
+    """)
+    known = {"X": array("X", True), "W": array("W"), "b1": array("b1"), "dy": array("H"),
+             "a": optimize.Shape("a", 2, True), "b": optimize.Shape("b", 2, True),
+             "H": optimize.Shape("b", 2, True)}
+    known["X"] = known["W"] = optimize.Shape("X", 2, True)
+    assert optimize.reuse_buffers(func, known)
+    assert show(func) == textwrap.dedent("""\
+        def g(X, W, b1, dy):
+            a = X @ W
+            b = np.add(a, b1, out=fits(a, b1))
+            H = np.tanh(b, out=b)
+            db = dy * (1 - H * H)
+            da = unbroadcast(db, a)
+            return da
+        """)
+
+
+def dense_layer(W, b, X):
+    return np.sum(np.tanh(X @ W + b) ** 2)
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4,), (5, 3)),     # the bias fits
+                                    ((3, 1), (4,), (5, 3)),     # it broadcasts the sum up
+                                    ((3, 4), (1, 4), (5, 3))])  # it has the matrix's rank
+@pytest.mark.parametrize("bias_dtype", [np.float64, np.float32])
+def test_checked_reuse_gives_the_plain_gradient(shapes, bias_dtype):
+    rng = np.random.default_rng(3)
+    W, b, X = (rng.normal(size=s) for s in shapes)
+    b = b.astype(bias_dtype)
+    W32 = W.astype(np.float32)
+    df = s2sad.grad(dense_layer, wrt=(0, 1))
+    for weights in (W, W32):
+        kept = [weights.copy(), b.copy(), X.copy()]
+        got = df(weights, b, X)
+        assert "out=fits(a, b)" in df.compiled.source
+        plain = df.for_ranks((2, np.ndim(b), 2), read_back=True).function(weights, b, X)
+        for g, p, arg in zip(got, plain, (weights, b)):
+            assert g.shape == arg.shape and g.dtype == arg.dtype
+            single = weights is W32 or bias_dtype == np.float32
+            np.testing.assert_allclose(g, p, rtol=1e-5 if single else 1e-13)
+        for arg, before in zip((weights, b, X), kept):
+            np.testing.assert_array_equal(arg, before)
 
 
 def shifted_logsumexp(x):

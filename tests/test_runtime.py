@@ -4,7 +4,7 @@ import pytest
 
 import itertools
 
-from s2sad.runtime import summed_to, tie_count, unbroadcast, unsum
+from s2sad.runtime import fits, summed_to, tie_count, unbroadcast, unsum
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, (0, 2), (1,), None])
@@ -95,3 +95,22 @@ def test_tie_count_counts_the_ties_in_the_extremum_s_float_type(dtype, expected,
     want = np.count_nonzero(hit, axis=axis, keepdims=keepdims)
     assert got.dtype == expected and got.shape == np.shape(want)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("buffer_shape", [(3, 4), (3, 1), (1, 4), (4,), ()])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fits_exactly_where_the_result_has_the_buffer_s_shape_and_dtype(buffer_shape, dtype):
+    buffer = np.zeros(buffer_shape, dtype)
+    for shape in [(3, 4), (3, 1), (1, 4), (4,), (1,), (), (2, 3, 4), (5,)]:
+        for other in (np.float64, np.float32, np.int64):
+            operand = np.ones(shape, other)
+            try:
+                result = buffer + operand
+            except ValueError:  # shapes that do not broadcast: no room either
+                assert fits(buffer, operand) is None
+                continue
+            room = result.shape == buffer.shape and result.dtype == buffer.dtype
+            assert (fits(buffer, operand) is buffer) == room, (shape, other)
+    assert fits(buffer, 2.0) is buffer and fits(buffer, 3) is buffer
+    assert fits(buffer, [1.0] * 4) is (buffer if buffer_shape in [(3, 4), (1, 4), (4,)] and
+                                       dtype == np.float64 else None)

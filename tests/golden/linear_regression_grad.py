@@ -5,12 +5,12 @@
 #   stored:        nothing (straight-line code keeps every value in a local)
 #   compiled for:  A 2-d array, X 2-d array, Y 2-d array
 import numpy as np
-from s2sad.runtime import unbroadcast
+from s2sad.runtime import fits, unbroadcast
 
 
 def grad_linear_regression(A, X, Y, dlinear_regression=1.0):
     a = X @ A
-    R = a - Y
+    R = np.subtract(a, Y, out=fits(a, Y))
     # adjoint of line 27: return np.sum(R ** 2)
     dR = np.multiply(dlinear_regression * 2, R, out=R)
     # adjoint of line 26: R = X @ A - Y
