@@ -49,7 +49,9 @@ Gradient columns:
   (--quick skips JAX on the loops).
 
 Timing: `timeit`, garbage collector off, best of R repeats, each of enough calls to
-last ~0.2 s (R = 5; with --quick R = 3 of ~0.02 s), after a warm-up call, on one
+last ~0.2 s (R = 5; with --quick R = 3 of ~0.02 s), after a warm-up call, taken in
+rounds (each round times the primal and every column of a benchmark once, so that
+the machine's drift moves them alike), on one
 thread (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS default to 1; set
 them to measure otherwise: with PyTorch loaded, its spinning OpenMP workers and
 OpenBLAS's threads fight over a small machine's cores and timings swing). Also
@@ -101,7 +103,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "examples"))
 
 import loops  # noqa: E402  (also puts examples/ on the path)
-from transform_speed import best_seconds, loops_source, transform_times  # noqa: E402
+from transform_speed import (best_of_each, best_seconds, loops_source,  # noqa: E402
+                             transform_times)
 
 import convolution_loops  # noqa: E402
 import lecture_sin_ratio  # noqa: E402
@@ -579,19 +582,22 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
         print(s2sad_grad.source)
 
     primal = b.primal
-    result.primal = best_seconds(lambda: primal(*args), budget=budget, repeat=repeat)
+    calls = {"primal": lambda: primal(*args)}
     for column in COLUMNS:
         gradient = gradients.get(column)
         if gradient is not None:
             gradient(*args)  # warm-up
-            result.times[column] = best_seconds(lambda g=gradient: g(*args), budget=budget,
-                                                repeat=repeat)
+            calls[column] = lambda g=gradient: g(*args)
     if "s2sad" in gradients:
         s2sad_grad(*args)
         generated = s2sad_grad.compiled.function  # what that call ran (floats.py's code
         # for Python numbers)
-        result.generated = best_seconds(lambda: generated(*args), budget=budget,
-                                        repeat=repeat)
+        calls["generated"] = lambda: generated(*args)
+    times = best_of_each(calls, budget=budget, repeat=repeat)  # (in rounds: see there)
+    result.primal = times.pop("primal")
+    result.generated = times.pop("generated", None)
+    result.times.update(times)
+    if "s2sad" in gradients:
         result.transform = transform_seconds(b, result.times["s2sad"], transform_runs)
 
     result.memory["primal"] = peak_bytes(lambda: primal(*args))

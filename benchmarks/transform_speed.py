@@ -107,15 +107,29 @@ def lecture_sum(x, y):
 
 def best_seconds(call, budget=0.02, repeat=5):
     """The fastest of `repeat` timings of one call, each timing about `budget` seconds."""
-    timer = timeit.Timer(call)
-    number = 1
-    while True:
-        elapsed = timer.timeit(number)
-        if elapsed >= budget / 4 or number >= 1 << 20:
-            break
-        number *= 4
-    number = max(1, int(number * budget / max(elapsed, 1e-9)))
-    return min(timer.repeat(repeat=repeat, number=number)) / number
+    return best_of_each({"call": call}, budget, repeat)["call"]
+
+
+def best_of_each(calls, budget=0.02, repeat=5):
+    """The fastest of `repeat` timings of each call (a dict), each timing about `budget`
+    seconds, taken in rounds that time every call once: a machine that slows down or
+    speeds up during the measurement moves every call's time alike, not only the
+    ratios of the calls timed at that moment."""
+    timers = {}
+    for key, call in calls.items():
+        timer = timeit.Timer(call)
+        number = 1
+        while True:
+            elapsed = timer.timeit(number)
+            if elapsed >= budget / 4 or number >= 1 << 20:
+                break
+            number *= 4
+        timers[key] = timer, max(1, int(number * budget / max(elapsed, 1e-9)))
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(repeat):
+        for key, (timer, number) in timers.items():
+            best[key] = min(best[key], timer.timeit(number) / number)
+    return best
 
 
 def transform_times(text, name, runs=11):
