@@ -80,7 +80,7 @@ def clone(tree: Any) -> Any:
     state = copied.__dict__
     for field in fields:
         value = getattr(tree, field, None)
-        state[field] = value if type(value) in _LEAVES_SHARED else clone(value)
+        state[field] = value if type(value) in PLAIN_VALUES else clone(value)
     _copy_positions_and_annotations(tree, state, attributes)
     return copied
 
@@ -107,7 +107,7 @@ def clone_with(tree: Any, replace: Any) -> Any:
     state = copied.__dict__
     for field in fields:
         value = getattr(tree, field, None)
-        state[field] = value if type(value) in _LEAVES_SHARED else clone_with(value, replace)
+        state[field] = value if type(value) in PLAIN_VALUES else clone_with(value, replace)
     _copy_positions_and_annotations(tree, state, attributes)
     return copied
 
@@ -125,7 +125,8 @@ def _copy_positions_and_annotations(tree: Any, state: dict, attributes: tuple) -
 
 # class -> (its fields, its attributes) for nodes, () for leaves: looked up once
 _SHAPES: dict = {}
-_LEAVES_SHARED = frozenset({str, int, float, bool, type(None)})
+# field values that are no nodes: a copy or conversion keeps them as they are
+PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
 _TOKENS = (gast.expr_context, gast.operator, gast.unaryop, gast.cmpop, gast.boolop)
 _TOKEN = ((), ())
 

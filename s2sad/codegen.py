@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .anno import get_anno, names_in
+from .anno import PLAIN_VALUES, get_anno, names_in
 from .errors import UnsupportedSyntaxError
 from .reverse import Generated
 
@@ -110,7 +110,7 @@ def _to_ast(node: Any) -> Any:
     for field in fields:
         value = getattr(node, field)
         kind = type(value)
-        if kind in _PLAIN:  # a str, number or None: kept (most fields; no call for them)
+        if kind in PLAIN_VALUES:  # a str, number or None: kept (most fields; no call)
             state[field] = value
         elif kind in _TOKENS:  # Load, Add, ...: shared, as ast.parse shares them
             state[field] = _TOKENS[kind]
@@ -123,7 +123,6 @@ def _to_ast(node: Any) -> Any:
 
 _CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del(),
              gast.Param: ast.Load()}
-_PLAIN = frozenset({str, int, float, bool, type(None)})
 # gast's operator classes (gast.Add: a subclass of ast.operator, as ast.Add) -> one ast
 # instance each; astor reads operators and never marks them
 _TOKENS = {**_CONTEXTS, **{

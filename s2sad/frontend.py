@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 import gast
 import numpy
 
-from .anno import names_in, set_anno, walk
+from .anno import PLAIN_VALUES, names_in, set_anno, walk
 from .errors import (Location, NameResolutionError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 
@@ -201,7 +201,7 @@ def _to_gast(node: Any) -> Any:
         for key in fields:
             value = getattr(node, key, _MISSING)
             if value is not _MISSING:
-                state[key] = value if type(value) in _PLAIN else _to_gast(value)
+                state[key] = value if type(value) in PLAIN_VALUES else _to_gast(value)
         if kind is ast.FunctionDef and "type_params" not in state:
             state["type_params"] = []  # (Python < 3.12 has none)
     for attribute in attributes:
@@ -227,7 +227,6 @@ def _gast_form(kind: type) -> Any:
 
 _GAST_FORMS: Dict[type, Any] = {}
 _LEAF, _BY_GAST, _MISSING = object(), object(), object()
-_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],

@@ -517,10 +517,11 @@ def spread_products(func: gast.FunctionDef, known: Dict[str, "Shape"]) -> bool:
     """v = unsum(dy, x, axis)  ->  v = spread(dy, x, axis), where v's one read is an
     operand of arithmetic whose other operand has x's shape: broadcasting spreads dy
     itself, so the copy of x's shape unsum makes (for in-place updates, which v never
-    gets) is not needed. A sum over every axis, or one that kept its axes, spreads as
-    dy itself (v = dy)."""
+    gets) is not needed, as long as nothing writes into dy's array before v is read.
+    A sum over every axis, or one that kept its axes, spreads as dy itself (v = dy)."""
     shapes = _generated_shapes(func.body, known)
-    bound: Dict[str, int] = {}
+    bound = dict.fromkeys((a.id for a in func.args.args + func.args.posonlyargs +
+                           func.args.kwonlyargs), 1)  # bindings of each name
     reads: Dict[str, List[int]] = {}
     for index, stmt in enumerate(func.body):
         for node in names_in(stmt):
@@ -540,14 +541,31 @@ def spread_products(func: gast.FunctionDef, known: Dict[str, "Shape"]) -> bool:
                 _compound(func.body[where[0]]):
             continue
         like = _class_of(args[1], shapes)
-        if like is None or like == SCALAR or \
+        if like is None or like == SCALAR or bound.get(args[1].id, 0) > 1 or \
                 not _broadcast_against(func.body[where[0]], target, args[1].id, like, shapes):
+            continue
+        viewed = _reads(args[0])  # the spread is a view of dy's array: nothing may change it
+        if any(_writes_into(later, viewed) for later in func.body[index + 1:where[0] + 1]):
             continue
         spreads_as_itself = _over_every_axis(args[2:]) or len(args) == 4 and \
             isinstance(args[3], gast.Constant) and args[3].value is True
         stmt.value = args[0] if spreads_as_itself else call("spread", list(args))
         changed = True
     return changed
+
+
+def _writes_into(stmt: gast.stmt, names: AbstractSet[str]) -> bool:
+    """The statement may change the array of one of `names` in place: an update of it
+    (v += e, v[i] = e, out=v), a call statement or a loop or branch that mentions it."""
+    if _compound(stmt) or isinstance(stmt, gast.Expr):
+        return not names.isdisjoint(n.id for n in names_in(stmt))
+    if isinstance(stmt, gast.AugAssign):
+        return _base_name(stmt.target) in names
+    if isinstance(stmt, gast.Assign):
+        written = _written_into(stmt.value)
+        return written is not None and written.id in names or any(
+            not isinstance(t, gast.Name) and _base_name(t) in names for t in stmt.targets)
+    return False
 
 
 def _over_every_axis(options: list) -> bool:

@@ -7,6 +7,7 @@ import pytest
 
 import s2sad
 from s2sad import codegen, optimize
+from s2sad.check import numeric_grad
 
 
 def parse(text: str) -> gast.FunctionDef:
@@ -286,6 +287,10 @@ def test_spread_products_lets_broadcasting_spread_an_adjoint():
     ("read in a loop", "dv = unsum(dy, x, 0)\n    for i in range(3):\n        dw = dv * x\n"
      "    return dw"),
     ("returned", "dv = unsum(dy, x, 0)\n    return dv"),
+    ("the spread adjoint is updated before the read (a view would see it)",
+     "dv = unsum(dy, x, 0)\n    dy += w\n    dw = dv * x\n    return dw"),
+    ("x is bound again before the read",
+     "dv = unsum(dy, x, 0)\n    x = w * 2.0\n    dw = dv * x\n    return dw"),
 ])
 def test_spread_products_leaves(why, body):
     func = parse(f"def g(x, w, dy):\n    {body}\n")
@@ -311,6 +316,7 @@ def test_spread_gradient_equals_the_plain_one():
     np.testing.assert_allclose(got, plain.function(Z, Y), rtol=1e-14)
     softmax = np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)
     np.testing.assert_allclose(got, softmax * Y.sum(axis=1, keepdims=True) - Y, rtol=1e-12)
+    np.testing.assert_allclose(got, numeric_grad(row_softmax_loss, (Z, Y), 0), rtol=1e-6)
 
 
 def test_reuse_buffers_checks_at_run_time_where_an_operand_may_broadcast():
@@ -367,6 +373,9 @@ def test_checked_reuse_gives_the_plain_gradient(shapes, bias_dtype):
             np.testing.assert_allclose(g, p, rtol=1e-5 if single else 1e-13)
         for arg, before in zip((weights, b, X), kept):
             np.testing.assert_array_equal(arg, before)
+    for index, g in enumerate(df(W, b.astype(np.float64), X)):  # and central differences
+        np.testing.assert_allclose(
+            g, numeric_grad(dense_layer, (W, b.astype(np.float64), X), index), rtol=1e-6)
 
 
 def shifted_logsumexp(x):
@@ -501,6 +510,5 @@ def test_softmax_cross_entropy_adjoint_updates_in_place_and_negates_sums():
     assert "= -unbroadcast(" in code                # negation after the reduction
     plain = dW.for_ranks((2, 2, 2), read_back=True)
     np.testing.assert_allclose(got, plain.function(W, X, Y), rtol=1e-13)
-    from s2sad.check import numeric_grad
     np.testing.assert_allclose(got, numeric_grad(softmax_cross_entropy, [W, X, Y], 0),
                                rtol=1e-6, atol=1e-9)
