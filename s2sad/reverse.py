@@ -34,6 +34,10 @@ from .lower import (FRESH_ARRAYS, TAPE_POP, assign, call, constant, is_local, is
                     walk_statements)
 from .rules.template import instantiate
 
+# A read recorded at a branch with `inside=ENTRY`: code at the branch's entry in the
+# adjoint sweep, which runs after every restore of the branch's body.
+ENTRY = "entry"
+
 
 @dataclass
 class Generated:
@@ -575,7 +579,7 @@ class _Reverse:
             start = len(statements)
             for v in sorted(merged - branch_live, key=self._definition_order):
                 self.materialize(v, False)
-            self.record(branch, statements[start:], inside=True)
+            self.record(branch, statements[start:], inside=ENTRY)
             finished.append((self.blocks.pop(), self.owned))
         self.live = merged
         self.owned = finished[0][1] & finished[1][1]
@@ -685,7 +689,7 @@ class _Reverse:
         self.spreads.pop(adjoint, None)  # a loop is about to add to it
         if v not in self.live:
             scalar = self.analysed.class_of(name(v)) == "scalar" and not own
-            zero = constant(0.0) if scalar else call("zeros_like", [name(v)])
+            zero = constant(0.0) if scalar else call("zeros_like", [name(self._same_shape(v))])
             self.blocks[-1].append(assign(adjoint, zero))
             self.live.add(v)
             self.owned.add(adjoint)
@@ -694,6 +698,18 @@ class _Reverse:
         elif own and adjoint not in self.owned:
             self.blocks[-1].append(assign(adjoint, call("np.copy", [name(adjoint)])))
             self.owned.add(adjoint)
+
+    def _same_shape(self, v: str) -> str:
+        """A name that holds an array of v's shape wherever v's zero adjoint is made:
+        a differentiated argument bound once (a float array, never overwritten, so
+        nothing need be stored to read its shape), else v itself."""
+        shape = self.analysed.class_of(name(v))
+        if shape is not None:
+            for p in self.analysed.wrt:
+                if self.analysed.definitions.get(p) == 1 and p not in self.written_by_element \
+                        and self.analysed.class_of(name(p)) == shape:
+                    return p
+        return v
 
     def _bound_on_entry(self, v: str) -> bool:
         return any(isinstance(s, gast.Assign) and not is_store(s) and s.targets[0].id == v
@@ -753,7 +769,9 @@ class _Reverse:
         if reader is slot.stmt and not inside:
             return False  # the statement's own adjoint runs before the restore
         if id(reader) in parents[own]:
-            return False  # an enclosing header runs before the body's restores
+            # an enclosing header runs before the body's restores; the zeros a branch
+            # gives a name at its entry (`dy = zeros_like(y)`) run after them
+            return inside is ENTRY
         return order[id(reader)] < order[own]
 
     def _same_every_time(self, slot: _Slot, parents) -> bool:

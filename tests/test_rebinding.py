@@ -1,0 +1,94 @@
+"""A name bound again with another rank or shape: each binding keeps its own.
+
+A branch that binds a name afresh gives the name's earlier value a zero adjoint at
+the branch's entry in the adjoint sweep. That zero must have the shape of the value
+the branch overwrote, not of the value it wrote: `y = x` (a number) then
+`if v > 0: y = np.ones(3) * x` made the gradient of a number an array of shape (3,).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2sad
+from conftest import central_difference
+
+
+def branch_makes_array(x, v):
+    y = x
+    if v > 0:
+        y = np.ones(3) * x
+    z = y * x
+    z += y
+    return np.sum(z) + np.sum(y)
+
+
+def branch_makes_number(x, v):
+    y = np.arange(3.0) * x
+    w = np.sum(y * y)
+    if v > 0:
+        y = x * 2.0
+    return w + np.sum(y * x)
+
+
+def loop_makes_array(x, n):
+    y = x
+    for i in range(n):
+        if i > 0:
+            y = np.linspace(0.5, 1.5, 3) * x
+        y = y * x
+    return np.sum(y)
+
+
+def helper(x, v=None):
+    if v is None:
+        v = x
+        v = np.ones(3) * v
+    return np.sum(v * x)
+
+
+def through_helper(x):
+    return helper(x) + helper(x, 2.0 * x)
+
+
+CASES = [(branch_makes_array, 1.0), (branch_makes_array, -1.0),
+         (branch_makes_number, 1.0), (branch_makes_number, -1.0),
+         (loop_makes_array, 1), (loop_makes_array, 3)]
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("kind", [float, np.float64])
+@pytest.mark.parametrize("fn, other", CASES)
+def test_the_gradient_of_a_number_is_a_number(fn, other, kind, optimize):
+    x = kind(0.7)
+    got = s2sad.grad(fn, optimize=optimize)(x, other)
+    expected = central_difference(fn, {"x": x, "v": other, "n": other}, "x")
+    assert type(got) is kind
+    assert got == pytest.approx(expected, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("kind", [float, np.float64])
+def test_a_helper_default_that_becomes_an_array(kind):
+    x = kind(0.7)
+    got = s2sad.grad(through_helper)(x)
+    assert type(got) is kind
+    assert got == pytest.approx(central_difference(through_helper, {"x": x}, "x"), rel=1e-6)
+
+
+def test_the_overwritten_value_is_stored_only_when_its_shape_is_unknown():
+    """Where the shape class is known, the zero takes an argument's shape and the
+    branch stores nothing for it."""
+    def same_shape(x, v):
+        y = x * 2.0
+        if v > 0:
+            y = x * 3.0
+        return np.sum(y * x)
+
+    source = s2sad.grad(same_shape).for_arguments((np.ones(3), 1.0), {}).source
+    assert "tape" not in source
+    assert "dy = zeros_like(x)" in source
+    x = np.linspace(0.2, 0.8, 3)
+    for v in (1.0, -1.0):
+        np.testing.assert_allclose(s2sad.grad(same_shape)(x, v),
+                                   central_difference(same_shape, {"x": x, "v": v}, "x"),
+                                   rtol=1e-6)
