@@ -56,6 +56,7 @@ class GradientFunction:
         # all differentiated arguments passed by position iff the call has more than this
         self._last_position = max(p if p is not None else 1 << 30 for p in self._positions)
         self._param_names = list(self._signature.parameters)
+        self._call_name, self._arity = _call_shape(fn, self._signature, parsed)
         self._compiled: Optional[pipeline.Compiled] = None
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
         self._last: Optional[pipeline.Compiled] = None
@@ -126,6 +127,7 @@ class GradientFunction:
     def _call_checked(self, *args: Any, **kwargs: Any) -> Any:
         """The general call: find the code for these ranks, check every argument, and
         write an entry that repeats this call cheaply for arguments of the same types."""
+        self._check_call(args, kwargs)
         if kwargs:
             compiled = self.for_arguments(args, kwargs)
             self._args_key = None
@@ -163,6 +165,17 @@ class GradientFunction:
             grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
             grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
+
+    def _check_call(self, args: tuple, kwargs: dict, note: str = "") -> None:
+        """Raise the TypeError the user's function would raise for these arguments (an
+        extra positional argument must not reach the generated code's parameters)."""
+        low, high, _ = self._arity
+        if not kwargs and low <= len(args) <= high:
+            return  # the common case: the count fits and nothing is missing
+        problem = _call_mismatch(self._signature, self._call_name, args, kwargs,
+                                 self._arity[2])
+        if problem is not None:
+            raise TypeError(problem + note)
 
     def _enter_next(self, args: tuple, compiled: pipeline.Compiled) -> None:
         """Make the entry for arguments of these types the next call's first try."""
@@ -228,10 +241,8 @@ class GradientFunction:
                 if type(value) is not float:
                     _check_differentiable(param, value, self.fn)
             return inputs
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{self.__name__}: {exc}") from None
+        self._check_call(args, kwargs)
+        bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         inputs = []
         for param in self.wrt_names:
@@ -318,6 +329,87 @@ def _rank(value: Any) -> Optional[int]:
     if isinstance(value, np.ndarray) and value.ndim and type(value) is np.ndarray:
         return value.ndim  # (a 0-d array is mutable, unlike a number: no rank)
     return None
+
+
+def _call_shape(fn: Optional[Callable], signature: inspect.Signature,
+                parsed: Optional[frontend.Parsed]) -> Tuple[str, Tuple[int, float, int]]:
+    """The name Python's own TypeError gives the function, and (the fewest positional
+    arguments a call without keywords may pass, the most, the count of bound
+    arguments such as a method's self that Python's message adds)."""
+    target = fn.__func__ if inspect.ismethod(fn) else fn
+    if isinstance(target, functools.partial):
+        target = target.func
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or \
+        (parsed.name if parsed is not None else "f")
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    most = float("inf") if any(p.kind is p.VAR_POSITIONAL for p in params) else len(positional)
+    if any(p.kind is p.KEYWORD_ONLY and p.default is p.empty for p in params):
+        most = -1  # a required keyword-only parameter: every call is checked in full
+    return name, (len(required), most, 1 if inspect.ismethod(fn) else 0)
+
+
+def _call_mismatch(signature: inspect.Signature, name: str, args: tuple, kwargs: dict,
+                   bound: int = 0) -> Optional[str]:
+    """CPython's message for a call of a function of this signature that does not fit
+    (in the order CPython checks), or None where the call fits."""
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    by_name = {p.name: p for p in params}
+    takes_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    takes_varkw = any(p.kind is p.VAR_KEYWORD for p in params)
+    given = {p.name for p in positional[:len(args)]}
+    only_positional = []
+    for key in kwargs:
+        param = by_name.get(key)
+        if param is None or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or \
+                param.kind is param.POSITIONAL_ONLY:
+            if param is not None and param.kind is param.POSITIONAL_ONLY and not takes_varkw:
+                only_positional.append(key)
+                continue
+            if not takes_varkw:
+                return f"{name}() got an unexpected keyword argument {key!r}"
+            continue
+        if key in given:
+            return f"{name}() got multiple values for argument {key!r}"
+    if only_positional:
+        return f"{name}() got some positional-only arguments passed as keyword " \
+               f"arguments: {', '.join(repr(k) for k in only_positional)}"
+    if len(args) > len(positional) and not takes_varargs:
+        count = len(positional) + bound
+        defaulted = sum(p.default is not p.empty for p in positional)
+        takes = f"from {count - defaulted} to {count} positional arguments" if defaulted \
+            else f"{count} positional argument{'s' if count != 1 else ''}"
+        passed = len(args) + bound
+        keyword_only = sum(1 for k in kwargs if k in by_name and
+                           by_name[k].kind is by_name[k].KEYWORD_ONLY)
+        if keyword_only:
+            return f"{name}() takes {takes} but {passed} positional argument" \
+                   f"{'s' if passed != 1 else ''} (and {keyword_only} keyword-only " \
+                   f"argument{'s' if keyword_only != 1 else ''}) were given"
+        return f"{name}() takes {takes} but {passed} {'was' if passed == 1 else 'were'} given"
+    missing = [p.name for p in positional[len(args):]
+               if p.default is p.empty and p.name not in kwargs]
+    if missing:
+        return f"{name}() missing {len(missing)} required positional argument" \
+               f"{'s' if len(missing) != 1 else ''}: {_listed(missing)}"
+    missing = [p.name for p in params if p.kind is p.KEYWORD_ONLY and
+               p.default is p.empty and p.name not in kwargs]
+    if missing:
+        return f"{name}() missing {len(missing)} required keyword-only argument" \
+               f"{'s' if len(missing) != 1 else ''}: {_listed(missing)}"
+    return None
+
+
+def _listed(names: List[str]) -> str:
+    """'x', 'x' and 'y', 'x', 'y', and 'z': as CPython lists missing arguments."""
+    quoted = [repr(n) for n in names]
+    if len(quoted) == 1:
+        return quoted[0]
+    if len(quoted) == 2:
+        return f"{quoted[0]} and {quoted[1]}"
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
 def _python_numbers(args: tuple, kwargs: dict) -> bool:
@@ -499,14 +591,17 @@ class JVPFunction(GradientFunction):
     mode = "forward"
 
     def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True,
-                 parsed: Optional[frontend.Parsed] = None):
+                 parsed: Optional[frontend.Parsed] = None,
+                 tangent_note: str = " (jvp takes the function's arguments, then the tangent)"):
         super().__init__(fn, wrt, optimize=optimize, parsed=parsed)
+        self.tangent_note = tangent_note
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__}: pass the arguments, then the tangent")
         *args, tangent = args
         args = tuple(args)
+        self._check_call(args, kwargs, self.tangent_note)
         tangents = (tangent,) if self.single else tuple(tangent)
         inputs = self._differentiated_inputs(args, kwargs)
         if len(tangents) != len(inputs):
@@ -540,6 +635,7 @@ class VJPFunction(GradientFunction):
         super().__init__(fn, wrt, optimize=optimize)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_call(args, kwargs)
         inputs = self._differentiated_inputs(args, kwargs)
         value = self.fn(*args, **kwargs)
         compiled = self.for_arguments(args, kwargs)
@@ -589,6 +685,7 @@ def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
     reverse_fn = VJPFunction(f, wrt, optimize=optimize)
 
     def jacobian_of(*args: Any, **kwargs: Any) -> Any:
+        forward_fn._check_call(args, kwargs)
         inputs = forward_fn._differentiated_inputs(args, kwargs)
         value = f(*args, **kwargs)
         if isinstance(value, tuple):
@@ -677,6 +774,7 @@ def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     along = JVPFunction(gradient, wrt, optimize=optimize)
 
     def hessian_of(*args: Any, **kwargs: Any) -> Any:
+        along._check_call(args, kwargs)
         inputs = along._differentiated_inputs(args, kwargs)
         blocks = [[[] for _ in inputs] for _ in inputs]   # blocks[i][j]: d grad_i / d x_j
         for j, x in enumerate(inputs):
@@ -713,7 +811,8 @@ def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     """`hvp(f, wrt)(*args, v)`: the Hessian of scalar `f` times v, from one JVP of the
     generated gradient code (the matrix is never formed); v shaped like the argument
     (a tuple for several `wrt`, and so is the result)."""
-    along = JVPFunction(GradientFunction(f, wrt, optimize=optimize), wrt, optimize=optimize)
+    along = JVPFunction(GradientFunction(f, wrt, optimize=optimize), wrt, optimize=optimize,
+                        tangent_note=" (hvp takes the function's arguments, then the vector)")
 
     def hessian_vector_product(*args: Any, **kwargs: Any) -> Any:
         product = along(*args, **kwargs)[1]

@@ -116,6 +116,8 @@ class JitFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.compiled is not None:
+            if self.function.__kwdefaults__:  # Numba applies no keyword-only defaults
+                kwargs = {**self.function.__kwdefaults__, **kwargs}  # (the seed df=1.0)
             try:
                 return self.compiled(*args, **kwargs)
             except self._errors as exc:

@@ -254,13 +254,9 @@ class _Reverse:
 
     def signature(self, seed: str) -> gast.arguments:
         args = clone(self.lowered.func.args)
-        seed_param = name(seed, gast.Param())
-        if args.kwonlyargs:
-            args.kwonlyargs.append(seed_param)
-            args.kw_defaults.append(constant(1.0))
-        else:
-            args.args.append(seed_param)
-            args.defaults.append(constant(1.0))
+        # keyword-only: one positional argument too many must not become the seed
+        args.kwonlyargs.append(name(seed, gast.Param()))
+        args.kw_defaults.append(constant(1.0))
         return args
 
     def header(self, seed: str, output: str, stored: List[_Slot]) -> List[str]:

@@ -56,7 +56,7 @@ def test_decorator_forms():
 
     assert square(3.0) == 6.0
     assert product(2.0, 5.0) == (5.0, 2.0)
-    assert "def grad_square(x, dsquare=1.0):" in square.source
+    assert "def grad_square(x, *, dsquare=1.0):" in square.source
 
 
 def test_value_and_grad_returns_the_primal_value():

@@ -42,7 +42,7 @@ def ok(result):
 
 def test_grad_prints_the_gradient_module():
     out = ok(cli("grad", f"{SEED}:f"))
-    assert "def grad_f(x, df=1.0):" in out
+    assert "def grad_f(x, *, df=1.0):" in out
     assert out.startswith("# Reverse-mode gradient of f (")
     assert "    return dx\n" in out
     compile(out, "<grad_f>", "exec")
@@ -68,7 +68,7 @@ def test_ssa_of_the_lecture_function():
 @pytest.mark.parametrize("wrt", ["x,y", "0,1", "x,1", " x , y "])
 def test_wrt_names_and_indices(wrt):
     out = ok(cli("grad", f"{LECTURE}:F", "--wrt", wrt))
-    assert "def grad_F(x, y, dF=1.0):" in out
+    assert "def grad_F(x, y, *, dF=1.0):" in out
     assert "    return dx, dy\n" in out
 
 
@@ -92,14 +92,14 @@ def test_default_wrt_is_the_first_parameter():
 def test_no_optimize_shows_the_code_before_optimisation():
     optimized = ok(cli("grad", f"{SEED}:f"))
     plain = ok(cli("grad", f"{SEED}:f", "--no-optimize"))
-    assert "def grad_f(x, df=1.0):" in plain
+    assert "def grad_f(x, *, df=1.0):" in plain
     assert plain != optimized
     assert "dc = dc + " in plain and "dc += " in optimized
 
 
 def test_a_decorated_function_is_differentiated_as_written():
     out = ok(cli("grad", f"{DESCENT}:loss", "--wrt", "w,b"))
-    assert "def grad_loss(w, b, X, y, dloss=1.0):" in out
+    assert "def grad_loss(w, b, X, y, *, dloss=1.0):" in out
     assert "    return dw, db\n" in out
 
 

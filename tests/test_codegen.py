@@ -29,7 +29,7 @@ def test_getsource_works_on_the_generated_function():
     df(0.1)
     function = df.compiled.function
     assert inspect.getsource(function) in df.source
-    assert inspect.getsource(function).startswith("def grad_seed_002(x, dseed_002=1.0):")
+    assert inspect.getsource(function).startswith("def grad_seed_002(x, *, dseed_002=1.0):")
 
 
 def test_tracebacks_show_generated_lines():

@@ -63,7 +63,7 @@ def test_seed002_main_prints_source_and_agreement(examples, capsys):
     seed = examples("seed002")
     seed.main(points=(0.5,))
     out = capsys.readouterr().out
-    assert "def grad_f(x, df=1.0):" in out
+    assert "def grad_f(x, *, df=1.0):" in out
     assert "555.971967901508" in out  # df/dx at 0.5, in both columns
     assert out.count("555.971967901508") == 2
 
@@ -137,7 +137,7 @@ def test_lecture_gradient_by_name_and_unoptimised(examples, optimize):
 def test_lecture_scalar_annotations_need_no_unbroadcast(examples):
     lecture = examples("lecture_sin_ratio")
     text = s2sad.source(lecture.F, wrt=(0, 1))
-    assert "def grad_F(x, y, dF=1.0):" in text
+    assert "def grad_F(x, y, *, dF=1.0):" in text
     assert "unbroadcast" not in text
     assert "return dx, dy" in text
 

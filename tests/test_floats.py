@@ -98,7 +98,7 @@ def test_source_pins_the_lectures_float_code():
     df(0.3, 0.7)
     body = df.source.split("\n\n\n", 1)[1]
     assert body.splitlines()[:5] == [
-        "def grad_lecture(x, y, dlecture=1.0):",
+        "def grad_lecture(x, y, *, dlecture=1.0):",
         "    a = x + y",
         "    b = math.sin(a)",
         "    c = x * y",

@@ -295,7 +295,7 @@ def test_newton_script_prints_quadratic_convergence_and_the_comparison():
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "def grad_rosenbrock(x, drosenbrock=1.0):" in out
+    assert "def grad_rosenbrock(x, *, drosenbrock=1.0):" in out
     assert out.count("vs the hand-derived Hessian: max |diff| = 0.0e+00") == 2
     runs = re.findall(r"Newton, n = (\d): (\d+) iterations, .*\|\|x - 1\|\| = (\S+),", out)
     assert [n for n, _, _ in runs] == ["2", "4"]
@@ -317,7 +317,7 @@ def test_lbfgs_script_prints_results_and_gradient_checks():
     result = run(os.path.join("examples", "lbfgs_scipy.py"))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "def grad_loss(theta, X, y, lam=LAM, dloss=1.0):" in out
+    assert "def grad_loss(theta, X, y, lam=LAM, *, dloss=1.0):" in out
     assert out.count("success=True") == 3
     assert "jac=True with s2sad.value_and_grad(loss)" in out
     diffs = [float(d) for d in re.findall(r"max \|s2sad - central differences\| = (\S+)",

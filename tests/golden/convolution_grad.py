@@ -9,7 +9,7 @@ import numpy as np
 from s2sad.runtime import zeros_like
 
 
-def grad_convolution(a, b, dconvolution=1.0):
+def grad_convolution(a, b, *, dconvolution=1.0):
     n = len(a)
     m = len(b)
     d = n + m

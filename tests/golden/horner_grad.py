@@ -8,7 +8,7 @@
 from s2sad.runtime import zeros_like
 
 
-def grad_horner(x, c, dp=1.0):
+def grad_horner(x, c, *, dp=1.0):
     tape = []
     p = 0.0
     a = len(c)

@@ -6,7 +6,7 @@
 import numpy as np
 
 
-def grad_F(x, y, dF=1.0):
+def grad_F(x, y, *, dF=1.0):
     a = x + y
     b = np.sin(a)
     c = x * y

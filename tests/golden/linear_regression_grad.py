@@ -8,7 +8,7 @@ import numpy as np
 from s2sad.runtime import fits, unbroadcast
 
 
-def grad_linear_regression(A, X, Y, dlinear_regression=1.0):
+def grad_linear_regression(A, X, Y, *, dlinear_regression=1.0):
     a = X @ A
     R = np.subtract(a, Y, out=fits(a, Y))
     # adjoint of line 27: return np.sum(R ** 2)

@@ -7,7 +7,7 @@
 import numpy as np
 
 
-def grad_matrix_product(A, B, dmatrix_product=1.0):
+def grad_matrix_product(A, B, *, dmatrix_product=1.0):
     C = A @ B
     a = np.tanh(C, out=C)
     # adjoint of line 21: return np.sum(np.tanh(C))

@@ -6,7 +6,7 @@
 from s2sad.runtime import matmul_adjoint_a, matmul_adjoint_b, require_scalar, unbroadcast
 
 
-def grad_regression(A, X, Y, dregression=1.0):
+def grad_regression(A, X, Y, *, dregression=1.0):
     a = X @ A
     D = a - Y
     regression = D @ D

@@ -7,7 +7,7 @@ import numpy as np
 from s2sad.runtime import require_scalar
 
 
-def grad_f(x, df=1.0):
+def grad_f(x, *, df=1.0):
     a = np.exp(x)
     b = a ** 2
     c = a + b
