@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
@@ -90,14 +91,29 @@ def collector_paused() -> Iterator[None]:
     """A transform makes some 10^5 short-lived AST nodes, nearly none in cycles; the
     cyclic collector's passes over them, and over all of a big process's objects
     when one reaches the oldest generation, would cost up to as much as the transform
-    itself. What garbage there is waits for the next collection after it."""
-    enabled = gc.isenabled()
-    gc.disable()
+    itself. What garbage there is waits for the next collection after it.
+
+    Counted under a lock: transforms running at once in several threads pause it once,
+    and the last one to finish restores the state found by the first (each call saving
+    and restoring gc.isenabled() for itself could leave it off)."""
+    global _pauses, _enabled_before
+    with _pause_lock:
+        if _pauses == 0:
+            _enabled_before = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _enabled_before:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_pauses = 0              # transforms under way that paused the collector
+_enabled_before = False  # whether it was enabled when the first of them began
 
 
 def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = False,

@@ -158,3 +158,80 @@ def test_a_method_counts_self_as_python_does():
     with pytest.raises(TypeError) as caught:
         s2sad.grad(model.loss)(w, w)
     assert str(caught.value) == message
+
+
+# -- the collector pause, in threads -----------------------------------------------------
+
+def test_the_collector_stays_paused_until_the_last_of_two_threads_is_done():
+    """Each pause saved gc.isenabled() and restored it: the first transform to finish
+    turned the collector on under the other one, still running (and the second, having
+    saved "off", relied on the first to turn it on again)."""
+    assert gc.isenabled()
+    first_in, second_in, first_out = (threading.Event() for _ in range(3))
+    seen = {}
+
+    def first():
+        with pipeline.collector_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with pipeline.collector_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen["while the second runs"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"while the second runs": False}
+    assert gc.isenabled()
+
+
+def test_transforms_compiling_at_once_in_threads_leave_the_collector_enabled():
+    assert gc.isenabled()
+    errors = []
+
+    def work(k):
+        try:
+            for i in range(4):
+                namespace = {"np": np}
+                source = f"def f{k}_{i}(x):\n    return np.sum(np.sin(x) * {i + 1.5})\n"
+                df = s2sad.grad_source(source, f"f{k}_{i}", env=namespace)
+                x = np.array([0.3, 0.7])
+                np.testing.assert_allclose(df(x), np.cos(x) * (i + 1.5))
+        except Exception as exc:  # pragma: no cover (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert gc.isenabled()
+
+
+def test_a_user_who_disabled_the_collector_keeps_it_disabled():
+    gc.disable()
+    try:
+        with pipeline.collector_paused():
+            with pipeline.collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        s2sad.grad(lambda_free)(2.0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pipeline.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def lambda_free(x):
+    return np.cos(x) * x
