@@ -91,6 +91,8 @@ def _to_ast(node: Any) -> Any:
             # -1 as a unary minus, so astor writes (-1) ** k, not -1 ** k
             return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value))
         return ast.Constant(value=value)
+    if kind is gast.BoolOp:
+        return _to_ast(_conditional(node))
     if kind is gast.arguments:
         return ast.arguments(
             posonlyargs=[_arg(a) for a in node.posonlyargs], args=[_arg(a) for a in node.args],
@@ -119,6 +121,21 @@ def _to_ast(node: Any) -> Any:
     if target is ast.FunctionDef:
         converted.lineno = 1
     return converted
+
+
+def _conditional(node: gast.BoolOp) -> gast.IfExp:
+    """`a and b` -> `b if a else False`, `a or b` -> `True if a else b` (a comparison's
+    value is a bool; any other `a` is written again in its place): a rule template may
+    use `and`, which s2sad's own frontend refuses, and generated code is differentiated
+    again. The values are plain checks and names, evaluated once more at most."""
+    first = node.values[0]
+    rest = node.values[1:]
+    others = rest[0] if len(rest) == 1 else gast.BoolOp(op=node.op, values=rest)
+    same = gast.Constant(value=isinstance(node.op, gast.Or), kind=None) \
+        if isinstance(first, gast.Compare) else first
+    if isinstance(node.op, gast.And):
+        return gast.IfExp(test=first, body=others, orelse=same)
+    return gast.IfExp(test=first, body=same, orelse=others)
 
 
 _CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del(),

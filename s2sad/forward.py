@@ -47,6 +47,9 @@ class _Forward:
         self.blocks: List[List[gast.stmt]] = [[]]
         self.function_name = f"jvp_{self.lowered.func.name}"
         self.last_comment: Optional[str] = None
+        # names whose array is written into (c[i] = e): their tangents are too
+        self.written = {stored_name(s) for s in walk_statements(self.lowered.body)
+                        if is_store(s)}
 
     # -- driver -------------------------------------------------------------
 
@@ -229,7 +232,22 @@ class _Forward:
         if tangent is None:  # an active name bound to a constant (c = np.zeros(n))
             tangent = constant(0.0) if self.analysed.class_of(name(target)) == "scalar" \
                 else call("zeros_like", [name(target)])
+        elif self.shares_written(target, tangent):
+            tangent = call("np.copy", [tangent])
         self.emit(assign(dot, tangent))
+
+    def shares_written(self, target: str, tangent: gast.AST) -> bool:
+        """A tangent never shares an array with another tangent that one of the two
+        writes into: c = a * 1.0 gives c_dot = a_dot, and c[0] = 2.0 would then zero
+        a_dot[0] as well (the primal's c is a new array). Arithmetic makes a new
+        array; a name, an element, a view or a rule's call may hand back its operand."""
+        if isinstance(tangent, (gast.BinOp, gast.UnaryOp, gast.Constant)):
+            return False
+        if self.analysed.class_of(name(target)) == "scalar":
+            return False  # a number is never written into
+        bases = {primal for primal, dot in self.tangents.items()
+                 if _mentions([tangent], dot)}
+        return bool(({target} | bases) & self.written)
 
     def augmented(self, stmt: gast.AugAssign) -> None:
         """v += e on a name: v_dot = v_dot + e_dot (never in place: v_dot may be the

@@ -75,3 +75,89 @@ def test_unoptimized_forward_gives_the_same_numbers(fn, make_inputs):
     plain = s2sad.jvp(fn, wrt=wrt, optimize=False)(*inputs.args, directions,
                                                    **inputs.kwargs)[1]
     np.testing.assert_allclose(plain, fast, rtol=1e-12, atol=1e-14)
+
+
+# -- a tangent never shares an array with another that is written into (issue 15) ----------
+
+
+def scaled_copy_written(a):
+    c = a * 1.0
+    c[0] = 2.0
+    return np.sum(c * a)
+
+
+def shifted_copy_then_source_written(a):
+    b = np.sin(a)
+    c = b + 0.0
+    b[0] = 2.0
+    return np.sum(c * b * a)
+
+
+def copy_written_with_products(a):
+    c = np.exp(a)
+    d = c * 1.0
+    d[1] = a[0] * a[2]
+    return np.sum(c * d)
+
+
+def copy_written_in_a_loop(a):
+    c = np.tanh(a)
+    for i in range(2):
+        d = c + 0.0
+        d[i] = c[i + 1] * a[i]
+        c = d * a
+    return np.sum(c)
+
+
+ALIASING = [scaled_copy_written, shifted_copy_then_source_written, copy_written_with_products,
+            copy_written_in_a_loop]
+
+
+def _central_gradient(fn, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for k in range(x.size):
+        step = np.zeros_like(x)
+        step[k] = eps
+        grad[k] = (fn(x + step) - fn(x - step)) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("fn", ALIASING, ids=lambda fn: fn.__name__)
+def test_a_tangent_written_into_is_its_own_array(fn, optimize):
+    """c = a * 1.0 gave c_dot = a_dot, so c[0] = 2.0 zeroed a_dot[0] too (and the
+    caller's tangent): each basis direction's JVP against differences and reverse mode."""
+    x = np.array([0.3, 0.7, 1.1])
+    central = _central_gradient(fn, x)
+    reverse = s2sad.grad(fn, optimize=optimize)(x.copy())
+    np.testing.assert_allclose(reverse, central, rtol=1e-6, atol=1e-8)
+    jvp = s2sad.jvp(fn, optimize=optimize)
+    for k in range(x.size):
+        direction = np.eye(x.size)[k]
+        seen = direction.copy()
+        value, tangent = jvp(x.copy(), seen)
+        np.testing.assert_array_equal(seen, direction)  # the caller's tangent is kept
+        assert value == fn(x.copy())
+        np.testing.assert_allclose(tangent, central[k], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("fn", ALIASING, ids=lambda fn: fn.__name__)
+def test_hessian_through_a_tangent_written_into_is_symmetric(fn):
+    """Forward over reverse inherits the sharing (copy_written_with_products's Hessian
+    had a zero column and a nonzero row)."""
+    x = np.array([0.3, 0.7, 1.1])
+    hessian = s2sad.hessian(fn)(x.copy())
+    gradient = s2sad.grad(fn)
+    central = np.stack([_central_gradient(lambda y, k=k: gradient(y)[k], x)
+                        for k in range(x.size)])
+    np.testing.assert_allclose(hessian, hessian.T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hessian, central, rtol=1e-5, atol=1e-6)
+
+
+def test_a_tangent_written_into_is_copied_once_where_it_is_bound():
+    """The copy is made where the shared tangent is bound, and only there."""
+    text = s2sad.source(scaled_copy_written, mode="forward")
+    assert "c_dot = np.copy(a_dot)" in text
+    assert text.count("np.copy") == 1
+    text = s2sad.source(shifted_copy_then_source_written, mode="forward")
+    assert "c_dot = np.copy(b_dot)" in text

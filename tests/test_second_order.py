@@ -674,3 +674,47 @@ def test_hessian_through_joins_diagonals_differences_and_padding():
             for i, (g_up, g_down) in enumerate(zip(gradient(*up), gradient(*down))):
                 np.testing.assert_allclose(blocks[i][j][(...,) + index],
                                            (g_up - g_down) / (2 * eps), rtol=1e-6, atol=1e-7)
+
+
+# -- generated code is valid input: a template's `and` (issue 15) ------------------------------
+
+A_SOLVE = np.array([[2.0, 0.3, 0.1], [0.2, 3.0, 0.4], [0.1, 0.5, 4.0]])
+
+
+def solved_norm(b):
+    x = np.linalg.solve(A_SOLVE + np.diag(b), b)
+    return np.sum(x * x)
+
+
+def spaced_products(x):
+    c = np.linspace(0.1, 1.0, 5)
+    for j in range(3):
+        c[j] *= np.tanh(x * c[j + 1])
+    return np.sum(c)
+
+
+def _code_lines(source):
+    return [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_hessian_of_a_solve_is_accepted_and_right(optimize):
+    """solve's adjoint checks its operands with `and`, which the frontend refuses: the
+    generated code writes it as a conditional expression."""
+    gradient = s2sad.grad(solved_norm, optimize=optimize)
+    assert not any(" and " in line for line in _code_lines(gradient.source))
+    b = np.array([0.3, 0.7, 1.1])
+    hessian = s2sad.hessian(solved_norm, optimize=optimize)(b.copy())
+    central = np.stack([_stencil(lambda v: [gradient(v)], lambda s, k=k: b + s * np.eye(3)[k])[0]
+                        for k in range(3)], axis=-1)
+    np.testing.assert_allclose(hessian, central, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(hessian, hessian.T, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_grad_of_grad_through_linspace_is_accepted_and_right(optimize):
+    gradient = s2sad.grad(spaced_products, optimize=optimize)
+    assert not any(" and " in line for line in _code_lines(gradient.source))
+    second = s2sad.grad(gradient, optimize=optimize)(0.7)
+    central = _stencil(lambda v: [gradient(v)], lambda s: 0.7 + s)[0]
+    np.testing.assert_allclose(second, central, rtol=1e-6, atol=1e-8)
