@@ -1,85 +1,378 @@
 """May-alias analysis: which names may share an array with which.
 
-Writing into an array (`c[i] = e`, or `v += e`, which NumPy does in place) while
-another name still sees the same memory needs the adjoint to follow the shared
-memory; s2sad refuses instead, and never writes into the caller's arrays.
+NumPy writes `c[i] = e` (and `v += e` on an array) into memory that views and other
+names of the same array see. The lowered code, and so the adjoint and the tangent,
+treat every binding as a value of its own: a name that shares the written array and
+is read afterwards would see a change the derivative does not follow. s2sad refuses
+such programs (or, for `v += e` where v may be a number, checks at run time), and
+never writes into the caller's arrays.
+
+Two layers:
+  * `may_share`: flow-insensitive groups (union of every binding that may return its
+    operand's memory: `t = b`, basic indexing, reshape, ravel, .T, expand_dims, ...,
+    chains of any length; helpers are inlined into plain bindings). Any stage may ask
+    whether two names may share an array.
+  * `check_aliasing`: flow-sensitive over the names of groups with more than one
+    member. Each array-making binding is an allocation site with a recency split (the
+    site's most recent array vs older ones), so a loop that makes a new array per trip
+    and keeps last trip's under another name is not taken as sharing. A write into an
+    array makes every other name then pointing to it stale; reading a stale name (at
+    any later point, across loop back-edges, or at the return) is refused. Rebinding
+    a name clears it.
 """
 from __future__ import annotations
 
-import operator
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 import gast
+import numpy as np
 
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
-from .lower import (VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in, op_key,
-                    op_operands, stored_name, walk_statements)
+from .lower import (TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
+                    op_key, op_operands, stored_name, walk_statements)
+
+# rank of a lowered value where known (None: unknown)
+RankOf = Callable[[gast.AST], Optional[int]]
+
+# calls whose result is a new array whatever the arguments, used as index arrays
+_INDEX_MAKERS = frozenset({np.array, np.asarray, np.arange})
 
 
-def check_aliasing(lowered: Lowered, is_number=None) -> Dict[int, Tuple[str, str]]:
-    """Refuse an in-place update that another name holding the same array would see.
+def may_share(lowered: Lowered, rank_of: Optional[RankOf] = None) -> Dict[str, FrozenSet[str]]:
+    """Each name that may share an array with another -> every name of its group."""
+    rank_of = rank_of or (lambda value: None)
+    index_arrays = _index_arrays(lowered, rank_of)
+    parent: Dict[str, str] = {}
 
-    An alias is `v = b` or a view of b (`b[1:3]`, `b.T`, ...). Writing into either
-    (`b[i] = e`, or `v += e`, which NumPy does in place) and then reading the other
-    needs the adjoint to follow the shared memory; s2sad refuses instead. `v += e`
-    is only in place when v holds an array: those statements are returned (id ->
-    the name updated) for a check at run time. The caller's arrays are never
-    written: `x += e` on a parameter makes a new array.
-    """
-    guarded: Dict[int, Tuple[str, str]] = {}
-    order = {}
-    loops: List[Tuple[int, int]] = []
-    _number(lowered.body, order, loops)
-    aliases = []
+    def find(n: str) -> str:
+        while parent.get(n, n) != n:
+            parent[n] = parent.get(parent[n], parent[n])
+            n = parent[n]
+        return n
+
+    for target, sources in _sharing_edges(lowered, rank_of, index_arrays):
+        parent.setdefault(target, target)
+        for source in sources:
+            parent.setdefault(source, source)
+            a, b = find(target), find(source)
+            if a != b:
+                parent[a] = b
+    groups: Dict[str, Set[str]] = {}
+    for n in list(parent):
+        groups.setdefault(find(n), set()).add(n)
+    return {n: frozenset(g) for g in groups.values() if len(g) > 1 for n in g}
+
+
+def aliased(value: gast.AST, index_arrays: FrozenSet[str] = frozenset()) -> Optional[str]:
+    """The local name whose array `value` may share (the first, for a tuple)."""
+    sources = view_sources(value, index_arrays)
+    return sources[0] if sources else None
+
+
+def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset()) -> List[str]:
+    """The local names whose arrays the result of `value` may share ([]: a new array).
+
+    `index_arrays`: names known to hold integer or boolean arrays, whose use as an
+    index copies (as a list literal does)."""
+    if is_local(value):
+        return [value.id]
+    if isinstance(value, gast.Subscript):  # r = C[i] in a loop (an atom), or x[1:3]
+        if _advanced(value.slice, index_arrays):
+            return []   # x[[0, 0, 2]], x[mask], x[np.array(...)]: a copy
+        base = value.value
+        while isinstance(base, gast.Subscript):
+            base = base.value
+        return [base.id] if is_local(base) else []
+    key = op_key(value)
+    if key is tuple:  # (a, b): holds the arrays themselves
+        return [e.id for e in value.elts if is_local(e)]
+    if key in VIEW_FUNCTIONS:
+        operands = op_operands(value)
+        return [operands[0].id] if operands and is_local(operands[0]) else []
+    return []
+
+
+def _advanced(index: gast.AST, index_arrays: FrozenSet[str]) -> bool:
+    """An index with a list or an index array in it: NumPy's advanced indexing, which
+    copies."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return any(isinstance(p, gast.List) or isinstance(p, gast.Name) and p.id in index_arrays
+               for p in parts)
+
+
+def _index_arrays(lowered: Lowered, rank_of: RankOf) -> FrozenSet[str]:
+    """Names every binding of which is surely an array with axes (so an index made of
+    them is advanced indexing, a copy): rank known >= 1, or np.array([...])."""
+    verdicts: Dict[str, bool] = {p: _positive(rank_of(_load(p))) for p in lowered.params}
     for stmt in walk_statements(lowered.body):
-        if isinstance(stmt, gast.Assign) and not is_store(stmt):
-            source = aliased(stmt.value)
-            if source is not None and not (is_number and is_number(stmt.value)):
-                aliases.append((stmt, stmt.targets[0].id, source))  # (a number copies)
-    if not aliases:
-        return guarded
-    _refuse_writes_into_arguments(lowered, aliases)
-    writes = [(s, get_anno(s, "augmented") or stored_name(s))
-              for s in walk_statements(lowered.body) if is_store(s) or get_anno(s, "augmented")]
-    reads = [(s, set(_reads(s))) for s in walk_statements(lowered.body)]
-    for definition, alias, source in aliases:
-        for write, written in writes:
-            if written not in (alias, source) or write is definition:
+        if isinstance(stmt, gast.For):
+            for n in _target_names(stmt.target):
+                verdicts[n] = False
+            continue
+        if not isinstance(stmt, gast.Assign) or is_store(stmt):
+            continue
+        value = stmt.value
+        sure = _positive(rank_of(value)) or op_key(value) in _INDEX_MAKERS and \
+            bool(value.args) and (isinstance(value.args[0], (gast.List, gast.Tuple)) or
+                                  op_key(value) is np.arange)
+        for n in _target_names(stmt.targets[0]):
+            verdicts[n] = verdicts.get(n, True) and sure
+    return frozenset(n for n, sure in verdicts.items() if sure)
+
+
+def _load(name_: str) -> gast.Name:
+    return gast.Name(id=name_, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _positive(rank) -> bool:
+    return isinstance(rank, int) and rank >= 1
+
+
+def _is_number(value: gast.AST, rank_of: RankOf) -> bool:
+    return rank_of(value) == 0
+
+
+def _target_names(target: gast.AST) -> List[str]:
+    if isinstance(target, gast.Name):
+        return [target.id]
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return [n for e in target.elts for n in _target_names(e)]
+    return []
+
+
+def _sharing_edges(lowered: Lowered, rank_of: RankOf, index_arrays):
+    """(name, the names whose arrays it may share) for every binding."""
+    for stmt in walk_statements(lowered.body):
+        if isinstance(stmt, gast.For):
+            if is_local(stmt.iter):  # for row in C: each row a view
+                yield from ((n, [stmt.iter.id]) for n in _target_names(stmt.target))
+            continue
+        if not isinstance(stmt, gast.Assign) or is_store(stmt):
+            continue
+        targets = _target_names(stmt.targets[0])
+        if _is_number(stmt.value, rank_of):
+            continue  # (a number copies)
+        sources = view_sources(stmt.value, index_arrays)
+        updated = get_anno(stmt, "augmented")
+        if updated is not None and updated not in sources:
+            sources = sources + [updated]  # v += e: the same array, where v is one
+        if len(targets) > 1:  # (a, b = ...): either may be anything the value reads
+            sources = sources + local_names_in(stmt.value)
+        for target in targets:
+            yield target, sources
+
+
+# -- the flow-sensitive check ------------------------------------------------------
+
+_EXIT = None
+
+
+def check_aliasing(lowered: Lowered, rank_of: Optional[RankOf] = None,
+                   groups: Optional[Dict[str, FrozenSet[str]]] = None) \
+        -> Dict[int, Tuple[str, str]]:
+    """Refuse a write into an array that another name, read afterwards, still shares.
+
+    Writes are `c[i] = e` (surely into an array) and `v += e` (into v's array only
+    where v holds one: for a v whose rank is unknown the statement is returned,
+    id -> (v, the other name), for a check at run time). Writing into an array the
+    caller passed is refused outright."""
+    rank_of = rank_of or (lambda value: None)
+    if groups is None:
+        groups = may_share(lowered, rank_of)
+    has_store = any(is_store(s) for s in walk_statements(lowered.body))
+    if not groups or not (has_store or any(get_anno(s, "augmented") in groups
+                                           for s in walk_statements(lowered.body))):
+        return {}
+    checker = _Checker(lowered, rank_of, groups)
+    checker.run()
+    return checker.guarded
+
+
+_State = Tuple[Dict[str, FrozenSet], Dict[str, FrozenSet[int]]]  # points-to, stale
+
+
+class _Checker:
+    """Points-to sets with recency per allocation site, and stale names, to a fixpoint
+    over the statements' control flow (loops iterate; branches join by union)."""
+
+    def __init__(self, lowered: Lowered, rank_of: RankOf, groups):
+        self.lowered = lowered
+        self.rank_of = rank_of
+        self.tracked = set(groups)
+        self.index_arrays = _index_arrays(lowered, rank_of)
+        self.guarded: Dict[int, Tuple[str, str]] = {}
+        self.successors: Dict[int, List] = {}
+        self.statements: Dict[int, gast.stmt] = {}
+        self.entry = self._block(lowered.body, _EXIT, None)
+        output = lowered.output
+        outputs = output if isinstance(output, tuple) else (output,)
+        self.outputs = [n for o in outputs for n in local_names_in(o)]
+
+    # -- control flow --------------------------------------------------------------
+
+    def _block(self, body, after, loop):
+        following = after
+        for stmt in reversed(body):
+            following = self._node(stmt, following, loop)
+        return following
+
+    def _node(self, stmt, after, loop):
+        self.statements[id(stmt)] = stmt
+        if isinstance(stmt, gast.If):
+            self.successors[id(stmt)] = [self._block(stmt.body, after, loop),
+                                         self._block(stmt.orelse, after, loop)]
+        elif isinstance(stmt, (gast.For, gast.While)):
+            self.successors[id(stmt)] = [self._block(stmt.body, stmt, (stmt, after)),
+                                         self._block(stmt.orelse, after, loop)]
+        elif isinstance(stmt, gast.Break):
+            self.successors[id(stmt)] = [loop[1] if loop else after]
+        elif isinstance(stmt, gast.Continue):
+            self.successors[id(stmt)] = [loop[0] if loop else after]
+        else:
+            self.successors[id(stmt)] = [after]
+        return stmt
+
+    # -- the fixpoint --------------------------------------------------------------
+
+    def run(self) -> None:
+        start: _State = ({p: frozenset({("argument", p)}) for p in self.lowered.params
+                          if p in self.tracked and p not in self.lowered.scalar_params
+                          and self.rank_of(_load(p)) != 0}, {})
+        work = [self.entry]
+        incoming = {id(self.entry) if self.entry is not None else None: start}
+        while work:
+            node = work.pop()
+            key = None if node is _EXIT else id(node)
+            state = incoming[key]
+            if node is _EXIT:
+                for n in self.outputs:
+                    self._read(n, state, None)
                 continue
-            other = source if written == alias else alias
-            for reader, names in reads:
-                if other in names and reader is not write and \
-                        _after(order, loops, definition, write, reader):
-                    if get_anno(write, "augmented"):
-                        guarded[id(write)] = (written, other)  # in place only on arrays
-                        break
-                    shown = [_user_name(lowered, n) for n in (written, other, alias, source)]
-                    raise UnsupportedSyntaxError(
-                        f"{shown[0]} is updated in place while {shown[1]} shares its "
-                        "array", get_anno(write, "location"),
-                        hint=f"make {shown[2]} its own array ({shown[2]} = "
-                             f"{shown[3]}.copy()), or write a new value instead")
-    return guarded
+            out = self._transfer(node, state)
+            for succ in self.successors[key]:
+                succ_key = None if succ is _EXIT else id(succ)
+                known = incoming.get(succ_key)
+                joined = out if known is None else _join(known, out)
+                if known is None or joined != known:
+                    incoming[succ_key] = joined
+                    if succ not in work:
+                        work.append(succ)
 
+    def _transfer(self, stmt: gast.stmt, state: _State) -> _State:
+        pts, stale = dict(state[0]), dict(state[1])
+        for n in _reads(stmt):
+            self._read(n, (pts, stale), stmt)
+        if isinstance(stmt, gast.For):
+            sources = [stmt.iter.id] if is_local(stmt.iter) else []
+            for n in _target_names(stmt.target):
+                self._bind(n, sources, stmt, pts, stale, number=not sources)
+        elif isinstance(stmt, (gast.Assign, gast.AugAssign)) and is_store(stmt):
+            self._write(stored_name(stmt), stmt, pts, stale, surely_array=True)
+        elif isinstance(stmt, gast.Assign):
+            number = _is_number(stmt.value, self.rank_of)
+            sources = [] if number else view_sources(stmt.value, self.index_arrays)
+            updated = get_anno(stmt, "augmented")
+            targets = _target_names(stmt.targets[0])
+            if updated is not None and not number and updated in pts:
+                self._write(updated, stmt, pts, stale, surely_array=self._array(updated),
+                            exempt=set(targets))
+                sources = sources + [updated]
+            if len(targets) > 1:
+                sources = sources + local_names_in(stmt.value)
+            fresh = op_key(stmt.value) is TAPE_POP or not sources
+            for n in targets:
+                self._bind(n, sources, stmt, pts, stale, number=number, fresh=fresh)
+        return pts, stale
 
-def _refuse_writes_into_arguments(lowered: Lowered, aliases) -> None:
-    """c = x[1:]; c[0] = 5.0 would write into the caller's x."""
-    sharing = {p: p for p in lowered.params}
-    size = -1
-    while size != len(sharing):
-        size = len(sharing)
-        for _, alias, source in aliases:
-            if source in sharing and alias not in sharing:
-                sharing[alias] = sharing[source]
-    for stmt in walk_statements(lowered.body):
-        if is_store(stmt) and stored_name(stmt) in sharing:
-            written = stored_name(stmt)
+    def _array(self, name_: str) -> bool:
+        return _positive(self.rank_of(_load(name_)))
+
+    def _bind(self, name_: str, sources, stmt, pts, stale, number=False, fresh=False) -> None:
+        stale.pop(name_, None)
+        if name_ not in self.tracked:
+            return
+        if number:
+            pts.pop(name_, None)
+            return
+        held = frozenset().union(*(pts.get(s, frozenset()) for s in sources))
+        if fresh:
+            new, old = (id(stmt), "new"), (id(stmt), "old")
+            for other, objects in list(pts.items()):
+                if new in objects:  # the site makes another array: last one's holders
+                    pts[other] = objects - {new} | {old}
+            held = held | {new}
+        pts[name_] = held
+
+    def _write(self, written: str, stmt, pts, stale, surely_array: bool, exempt=()) -> None:
+        objects = pts.get(written, frozenset())
+        if not objects:
+            return
+        arguments = sorted(o[1] for o in objects if o[0] == "argument")
+        if arguments and is_store(stmt):
             raise UnsupportedSyntaxError(
-                f"writing into {_user_name(lowered, written)} would change the argument "
-                f"{sharing[written]!r}, whose array it shares", get_anno(stmt, "location"),
-                hint=f"work on a copy: {_user_name(lowered, written, bare=True)} = "
+                f"writing into {_user_name(self.lowered, written)} would change the "
+                f"argument {arguments[0]!r}, whose array it shares",
+                get_anno(stmt, "location"),
+                hint=f"work on a copy: {_user_name(self.lowered, written, bare=True)} = "
                      f"... .copy()")
+        for other, held in pts.items():
+            if other != written and other not in exempt and held & objects:
+                stale[other] = stale.get(other, frozenset()) | {id(stmt)}
+
+    def _read(self, name_: str, state: _State, reader) -> None:
+        writes = state[1].get(name_)
+        if not writes:
+            return
+        for write_id in sorted(writes):
+            write = self.statements[write_id]
+            updated = get_anno(write, "augmented") if not is_store(write) else None
+            if updated is not None and not self._array(updated):
+                other = self.guarded.setdefault(write_id, (updated, name_))[1]
+                if other == name_:
+                    continue  # v += e on what may be a number: checked at run time
+            written = updated or stored_name(write)
+            self._refuse(written, name_, write, reader)
+
+    def _refuse(self, written: str, other: str, write, reader) -> None:
+        shown_written = _user_name(self.lowered, written)
+        shown_other = _user_name(self.lowered, other)
+        where = "at the return" if reader is None else \
+            f"on line {get_anno(reader, 'location').line}" \
+            if get_anno(reader, "location") is not None else "afterwards"
+        bare = _user_name(self.lowered, written, bare=True)
+        raise UnsupportedSyntaxError(
+            f"{shown_written} is updated in place while {shown_other} shares its array "
+            f"and is read {where}", get_anno(write, "location"),
+            hint=f"make {bare} its own array ({bare} = ... .copy() where it is made), "
+                 "or write a new value instead")
+
+
+def _join(a: _State, b: _State) -> _State:
+    return _union(a[0], b[0]), _union(a[1], b[1])
+
+
+def _union(a: Dict[str, FrozenSet], b: Dict[str, FrozenSet]) -> Dict[str, FrozenSet]:
+    if a == b:
+        return a
+    joined = dict(a)
+    for k, v in b.items():
+        joined[k] = joined[k] | v if k in joined else v
+    return joined
+
+
+def _reads(stmt: gast.stmt) -> List[str]:
+    if isinstance(stmt, (gast.For, gast.While, gast.If)):
+        parts = [stmt.iter] if isinstance(stmt, gast.For) else [stmt.test]
+    elif isinstance(stmt, gast.Assign):
+        parts = [stmt.value] + ([stmt.targets[0].slice] if is_store(stmt) else [])
+    elif isinstance(stmt, gast.AugAssign):
+        parts = [stmt.value, stmt.target]
+    elif isinstance(stmt, gast.Expr):
+        parts = [stmt.value]
+    else:
+        return []
+    return [n for part in parts for n in local_names_in(part)]
 
 
 def _user_name(lowered: Lowered, lowered_name: str, bare: bool = False) -> str:
@@ -95,58 +388,4 @@ def frontend_bound_names(lowered: Lowered) -> set:
     return bound_names(lowered.parsed.func)
 
 
-def aliased(value: gast.AST):
-    """The local name whose array `value` may share."""
-    if is_local(value):
-        return value.id
-    if isinstance(value, gast.Subscript) and get_anno(value, "atom", False):
-        return value.value.id if is_local(value.value) and not _advanced(value.slice) \
-            else None  # r = C[i] in a loop: a row view
-    key = op_key(value)
-    if key is operator.getitem and _advanced(value.slice):
-        return None  # x[[0, 0, 2]] copies
-    if key in VIEW_FUNCTIONS:
-        first = op_operands(value)[0]
-        return first.id if is_local(first) else None
-    return None
-
-
-def _advanced(index: gast.AST) -> bool:
-    """An index with a list in it: NumPy's advanced indexing, which copies."""
-    parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return any(isinstance(p, gast.List) for p in parts)
-
-
-def _reads(stmt: gast.stmt) -> List[str]:
-    if isinstance(stmt, (gast.For, gast.While, gast.If)):
-        parts = [stmt.iter] if isinstance(stmt, gast.For) else [stmt.test]
-    elif isinstance(stmt, gast.Assign):
-        parts = [stmt.value] + ([stmt.targets[0].slice] if is_store(stmt) else [])
-    elif isinstance(stmt, gast.AugAssign):
-        parts = [stmt.value, stmt.target]
-    else:
-        return []
-    return [n for part in parts for n in local_names_in(part)]
-
-
-def _number(body, order: Dict[int, int], loops: List[Tuple[int, int]]) -> None:
-    for stmt in body:
-        order[id(stmt)] = len(order)
-        if isinstance(stmt, (gast.For, gast.While, gast.If)):
-            start = len(order)
-            _number(stmt.body, order, loops)
-            _number(stmt.orelse, order, loops)
-            if not isinstance(stmt, gast.If):
-                loops.append((start, len(order)))
-
-
-def _after(order, loops, definition, write, reader) -> bool:
-    """Can `reader` run after `write`, with `definition` not run again in between?"""
-    d, w, r = order[id(definition)], order[id(write)], order[id(reader)]
-    if d < w < r:
-        return True
-    for start, end in loops:
-        if start <= w < end and start <= r < end:
-            if not start <= d < end or r < d:
-                return True
-    return False
+__all__ = ["may_share", "check_aliasing", "aliased", "view_sources"]

@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .aliasing import aliased, check_aliasing  # noqa: F401 (aliased: re-exported)
+from .aliasing import aliased, check_aliasing, may_share  # noqa: F401 (aliased: re-exported)
 from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
 from .lower import (TAPE_POP, Lowered, is_local, is_push_statement, is_store,
@@ -52,6 +52,9 @@ class Analysed:
     float_arrays: FrozenSet[str] = frozenset()
     # names holding a list of arrays a rule returned (np.split's parts, slogdet's pair)
     sequences: FrozenSet[str] = frozenset()
+    # names that may share an array with another name (views, `t = b`, chains of
+    # them) -> every name of their group (s2sad.aliasing.may_share)
+    sharing: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     _active: Optional[FrozenSet[str]] = None
 
     @property
@@ -90,8 +93,10 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     wrt = list(wrt)
     lowered.int_names = _int_names(lowered)
     ranks = _ranks(lowered, param_ranks or {}, shape_rule)
-    guarded = check_aliasing(lowered, lambda value: _rank_of_value(
-        value, ranks, lowered.int_names, shape_rule) == 0)
+    def value_rank(value):
+        return _rank_of_value(value, ranks, lowered.int_names, shape_rule)
+    sharing = may_share(lowered, value_rank)
+    guarded = check_aliasing(lowered, value_rank, sharing)
     edges = _dependences(lowered, is_differentiable)  # (both passes follow the same edges)
     varied = _varied(set(wrt), edges)
     useful = _useful(lowered, edges)
@@ -113,7 +118,7 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
                  if op_key(value) is not None and shape_rule(op_key(value), value) == "pieces"}
     return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes,
                     output_scalar, definitions(lowered), ranks, guarded, frozenset(floats),
-                    frozenset(sequences))
+                    frozenset(sequences), sharing)
 
 
 def _assignments(lowered: Lowered):
@@ -497,6 +502,8 @@ def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],
             if isinstance(part, gast.Name) and (ranks.get(part.id) == 0 or
                                                  assumed and ranks.get(part.id) is None):
                 continue
+            if isinstance(part, gast.Subscript) and rank_of(part, ranks, numbers) == 0:
+                continue  # c[idx[i]] += a[i]: one element of an index array, one write
             raise UnsupportedSyntaxError(
                 "writing through an index array or a mask is not supported: an index "
                 "may repeat, and NumPy keeps only the last write", get_anno(stmt, "location"),

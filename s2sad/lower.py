@@ -66,7 +66,8 @@ ARRAY_METHODS = {
     "dot": np.dot, "transpose": np.transpose, "reshape": np.reshape, "ravel": np.ravel,
     "var": np.var, "std": np.std, "cumsum": np.cumsum, "squeeze": np.squeeze,
     "clip": np.clip, "copy": np.copy, "argmax": np.argmax, "argmin": np.argmin,
-    "trace": np.trace, "flatten": np.ravel, "round": np.round,
+    "trace": np.trace, "round": np.round,
+    "flatten": np.copy,  # of np.ravel(x): ravel may return a view, flatten always copies
     "astype": np.array,  # x.astype(t) copies, as np.array(x, t) does
     "cumprod": np.cumprod, "swapaxes": np.swapaxes, "repeat": np.repeat,
     "take": np.take, "diagonal": np.diagonal, "argsort": np.argsort,
@@ -80,6 +81,7 @@ VIEW_FUNCTIONS = frozenset({
     np.asarray, np.swapaxes, np.moveaxis, np.broadcast_to, np.atleast_1d, np.atleast_2d,
     np.atleast_3d, np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.rollaxis,
     np.real, np.real_if_close, np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit,
+    np.diag,  # (of a matrix: its diagonal, a view)
 })
 # Calls that make a new array: each call its own object, so never shared (CSE),
 # since one of them may be written into.
@@ -1248,6 +1250,14 @@ class _Lowerer:
                         hint="use the NumPy function instead (np.<name>(x, ...)); "
                              f"supported methods: {', '.join(sorted(ARRAY_METHODS))}")
                 receiver = self.expr(func.value)
+                if func.attr == "flatten":  # x.flatten(order) is np.copy(np.ravel(x, order))
+                    raveled = gast.Call(func=_numpy_callee(np.ravel), args=[receiver] + [
+                        self.aggregate_element(a) for a in node.args], keywords=[
+                        gast.keyword(arg=k.arg, value=self.aggregate_element(k.value))
+                        for k in node.keywords])
+                    set_anno(raveled, "location", self.parsed.locate(node))
+                    receiver = self.emit(raveled, None, node, self._shareable(raveled))
+                    node = gast.copy_location(gast.Call(func=func, args=[], keywords=[]), node)
                 resolved = method
                 func = _numpy_callee(method)
             else:
