@@ -1179,12 +1179,24 @@ class _Lowerer:
         return atom
 
     def _check_global_value(self, node: gast.AST, value: Any) -> None:
-        """Functions are called, not passed; types (dtype=np.float32, int) are values."""
+        """Functions are called, not passed; types (dtype=np.float32, int) are values.
+
+        A global is a constant only when it is plain data: an object of another kind
+        (np.r_, np.c_, np.mgrid, a user's object with __getitem__) computes something
+        from what it is given, which a constant would hide (a zero gradient)."""
         if callable(value) and not isinstance(value, (np.ndarray, type)):
             raise UnsupportedSyntaxError(
                 f"the function {frontend._dotted(node)!r} is used as a value",
                 self.parsed.locate(node),
                 hint="call it here; passing functions around is not supported")
+        if not _is_plain_data(value):
+            dotted = frontend._dotted(node)
+            raise UnsupportedSyntaxError(
+                f"{dotted!r} is a {type(value).__name__} object, not a number, array "
+                "or module: s2sad cannot tell what indexing it computes",
+                self.parsed.locate(node), hint=_INDEX_OBJECT_HINTS.get(
+                    id(value), "compute it outside the function and pass the result "
+                    "as an argument, or write it with NumPy functions"))
 
     def operation(self, node: gast.AST) -> gast.AST:
         if isinstance(node, gast.BinOp):
@@ -1478,3 +1490,34 @@ def _numpy_callee(function: Any) -> gast.Attribute:
 
 def _is_scalar_annotation(annotation: Optional[gast.AST]) -> bool:
     return isinstance(annotation, gast.Name) and annotation.id in ("float", "int")
+
+
+_PLAIN_SCALARS = (bool, int, float, complex, str, bytes, np.generic, np.ndarray, np.dtype,
+                  type, types.ModuleType, slice)
+
+
+def _is_plain_data(value: Any, depth: int = 0) -> bool:
+    """Numbers, strings, arrays, dtypes, modules, None and Ellipsis, and tuples,
+    lists and dicts of them: values that are what they are."""
+    if value is None or value is Ellipsis or isinstance(value, _PLAIN_SCALARS):
+        return True
+    if depth > 3:
+        return False
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return all(_is_plain_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain_data(k, depth + 1) and _is_plain_data(v, depth + 1)
+                   for k, v in value.items())
+    return False
+
+
+_INDEX_OBJECT_HINTS = {
+    id(np.r_): "write np.concatenate([a, b, ...]) (np.atleast_1d around a number) "
+               "instead of np.r_[a, b, ...]",
+    id(np.c_): "write np.column_stack([a, b, ...]) (or np.concatenate(..., axis=-1)) "
+               "instead of np.c_[a, b, ...]",
+    id(np.mgrid): "compute the grid outside the function (it does not depend on the "
+                  "inputs) and pass it as an argument",
+    id(np.ogrid): "compute the grid outside the function (it does not depend on the "
+                  "inputs) and pass it as an argument",
+}

@@ -518,7 +518,9 @@ def spread_products(func: gast.FunctionDef, known: Dict[str, "Shape"]) -> bool:
     operand of arithmetic whose other operand has x's shape: broadcasting spreads dy
     itself, so the copy of x's shape unsum makes (for in-place updates, which v never
     gets) is not needed, as long as nothing writes into dy's array before v is read.
-    A sum over every axis, or one that kept its axes, spreads as dy itself (v = dy)."""
+    A sum over every axis, or one that kept its axes, spreads as dy itself (v = dy).
+    v's entry leaves `known` (an adjoint's shape is its primal's only while it is
+    unsummed): later passes read its shape from the new definition."""
     shapes = _generated_shapes(func.body, known)
     bound = dict.fromkeys((a.id for a in func.args.args + func.args.posonlyargs +
                            func.args.kwonlyargs), 1)  # bindings of each name
@@ -550,6 +552,9 @@ def spread_products(func: gast.FunctionDef, known: Dict[str, "Shape"]) -> bool:
         spreads_as_itself = _over_every_axis(args[2:]) or len(args) == 4 and \
             isinstance(args[3], gast.Constant) and args[3].value is True
         stmt.value = args[0] if spreads_as_itself else call("spread", list(args))
+        # v no longer has x's shape (a later pass writing into v's array must not think
+        # so): its shape is now what its new definition gives
+        known.pop(target, None)
         changed = True
     return changed
 

@@ -6,7 +6,8 @@ may accumulate into the result in place.
 from __future__ import annotations
 
 import functools
-from typing import Any, Optional
+import string
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -176,8 +177,12 @@ def _like_array(piece: Any, a: Any) -> Any:
 
 def unhstack(dy: Any, tup: Any) -> list:
     """np.hstack joins 1-d arrays (and numbers) along axis 0, others along axis 1."""
-    axis = 0 if all(np.ndim(a) <= 1 for a in tup) else 1
-    return unconcatenate(dy, tup, axis, np.atleast_1d)
+    return unconcatenate(dy, tup, hstack_axis(tup), np.atleast_1d)
+
+
+def hstack_axis(tup: Any) -> int:
+    """The axis np.hstack joins along: 0 for 1-d arrays and numbers, else 1."""
+    return 0 if all(np.ndim(a) <= 1 for a in tup) else 1
 
 
 def unvstack(dy: Any, tup: Any) -> list:
@@ -611,18 +616,64 @@ def cast_tangent(t: Any, dtype: Any) -> Any:
 __all__ += ["eigh_tangents", "svd_tangents", "permute_tangent", "cast_tangent"]
 
 
-def einsum_operand_adjoint(subscripts: str, first: Any, second: Any, operand: Any) -> Any:
-    """One operand's adjoint of a two-operand einsum: the output's adjoint contracted
-    with the other operand (np.ones_like(operand) supplies indices only it carries),
-    summed down to the operand's shape."""
-    own = subscripts.rsplit("->", 1)[1]
-    if len(set(own.replace("...", ""))) != len(own.replace("...", "")):
+def _einsum_terms(subscripts: Any, shapes: list) -> Tuple[list, str]:
+    """The input terms and the output of a string einsum, with '...' spelled out as
+    letters of their own (right-aligned, as NumPy broadcasts them) and implicit mode's
+    output made explicit (the ellipsis, then the labels used once, sorted)."""
+    if not isinstance(subscripts, str):
+        raise UnsupportedShapes("np.einsum in the sublist form (operand, [indices], ...)")
+    text = subscripts.replace(" ", "")
+    inputs, arrow, out = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise UnsupportedShapes(f"np.einsum with {len(terms)} terms for "
+                                f"{len(shapes)} operands")
+    spare = [c for c in string.ascii_letters if c not in text]
+    counts = [len(shape) - len(term.replace("...", "")) for term, shape in zip(terms, shapes)]
+    rank = max([n for term, n in zip(terms, counts) if "..." in term], default=0)
+    ellipsis = "".join(spare[:rank])
+    terms = [term.replace("...", ellipsis[rank - n:]) for term, n in zip(terms, counts)]
+    if arrow:
+        return terms, out.replace("...", ellipsis)
+    labels = "".join(terms)
+    once = sorted(c for c in set(labels) if labels.count(c) == 1 and c not in ellipsis)
+    return terms, ellipsis + "".join(once)
+
+
+def einsum_adjoint(dy: Any, subscripts: Any, operands: tuple, which: int) -> Any:
+    """The adjoint of operand `which` of a two-operand einsum: dy contracted with the
+    other operand onto the labels of this one; a label only this operand carries (summed
+    over in it alone) spreads dy along it, and an axis of size 1 that einsum broadcast
+    against a longer one sums back to size 1."""
+    operand = operands[which]
+    other = operands[1 - which]
+    shape = np.shape(operand)
+    terms, out = _einsum_terms(subscripts, [np.shape(o) for o in operands])
+    own, others = terms[which], terms[1 - which]
+    if len(set(own)) != len(own):
         raise UnsupportedShapes(f"np.einsum with an index repeated in the differentiated "
                                 f"operand ({own!r})")
-    return unbroadcast(np.einsum(subscripts, first, second, np.ones_like(operand)), operand)
+    kept = "".join(c for c in own if c in out or c in others)
+    g = np.einsum(f"{out},{others}->{kept}", dy, other)
+    g = np.expand_dims(g, tuple(i for i, c in enumerate(own) if c not in kept))
+    axes = [i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1]
+    if axes:
+        g = np.sum(g, axis=tuple(axes), keepdims=True)
+    dtype = np.result_type(g, operand)
+    if g.shape != shape:
+        return np.broadcast_to(g, shape).astype(dtype)
+    return g.astype(dtype, copy=False)
 
 
-__all__ += ["einsum_operand_adjoint"]
+def einsum_adjoint_a(dy: Any, subscripts: Any, a: Any, b: Any) -> Any:
+    return einsum_adjoint(dy, subscripts, (a, b), 0)
+
+
+def einsum_adjoint_b(dy: Any, subscripts: Any, a: Any, b: Any) -> Any:
+    return einsum_adjoint(dy, subscripts, (a, b), 1)
+
+
+__all__ += ["einsum_adjoint_a", "einsum_adjoint_b"]
 
 
 def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -676,4 +727,10 @@ def rejoin(pieces: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> Any:
     return np.concatenate(raised, axis)
 
 
-__all__ += ["rejoin"]
+def restack(pieces: Any, arrays: Any, axis: int = 0) -> Any:
+    """The adjoint of unstack: the pieces, each in its array's shape, stacked back
+    along the new axis."""
+    return np.stack([np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)], axis)
+
+
+__all__ += ["rejoin", "restack", "hstack_axis"]

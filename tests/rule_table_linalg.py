@@ -15,6 +15,9 @@ SPD = "(a @ a.T + 3 * np.eye(3))"
 TABLE = [
     # vector products, axis swaps
     Case((np.inner,), "np.inner(a, b)", [ANY, ANY], [((3,), (3,)), ((5,), (5,))]),
+    # a number's gradient is a number (issue 15: it was an array)
+    Case((np.inner,), "np.inner(a, b)", [ANY, ANY], [((), (3,)), ((3,), ()), ((), ())]),
+    Case((np.vdot,), "np.vdot(a, b)", [ANY, ANY], [((3,), (3,)), ((2, 3), (3, 2)), ((), ())]),
     Case((np.outer,), "np.outer(a, b)", [ANY, ANY], [((3,), (4,)), ((2,), (2,))]),
     Case((np.outer,), "np.outer(a, b) @ np.arange(4.0)", [ANY, ANY], [((2, 3), (2, 2))]),
     unary(np.swapaxes, "np.swapaxes(a, 0, 1) @ np.arange(2.0)", shapes=[(2, 3)]),
@@ -42,6 +45,20 @@ TABLE = [
     Case((np.einsum,), "np.einsum('...ij,...jk->...ik', a, b)", [ANY, ANY],
          [((2, 3), (4, 3, 2))]),
     Case((np.einsum,), "np.einsum('i,j->ij', a, b)", [ANY, ANY], [((3,), (4,))]),
+    # '...' over operands of different ranks, where it is not leading (issue 15: a
+    # reshape crash, or a sum over the wrong axis where the sizes happened to agree)
+    Case((np.einsum,), "np.einsum('i...j,k...j->ik...', a, b)", [ANY, ANY],
+         [((2, 4, 3), (4, 3)), ((2, 3), (5, 4, 3)), ((2, 1, 3), (4, 2, 3))]),
+    Case((np.einsum,), "np.einsum('ij...,kj...->ik...', a, b)", [ANY, ANY],
+         [((2, 3, 4), (2, 3))]),
+    Case((np.einsum,), "np.einsum('i...,...->i...', a, b)", [ANY, ANY],
+         [((2, 3), (3,)), ((2, 3), ())]),
+    # implicit mode: the output is '...' then the labels used once, sorted
+    Case((np.einsum,), "np.einsum('ij,jk', a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
+    Case((np.einsum,), "np.einsum('ba,ac', a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
+    Case((np.einsum,), "np.einsum('...,...', a, b)", [ANY, ANY], [((2, 3), (3,))]),
+    Case((np.einsum,), "np.einsum('ij,kj->ik', a, b, optimize=True)", [ANY, ANY],
+         [((2, 3), (4, 3))]),
     # i is summed in a alone: its adjoint spreads over i
     Case((np.einsum,), "np.einsum('ij,jk->k', a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
     # a repeated index in the operand not differentiated (a trace against b) is fine

@@ -61,6 +61,12 @@ TABLE = [
     unary(np.std, "np.std(a, axis=(0, 1))", ANY, shapes=MATRIX),
     unary(np.std, "a.std(axis=1)", ANY, shapes=MATRIX),
     unary(np.std, "a.std()", ANY, shapes=[(2, 3)]),
+    # one entry along the axis (std is 0 there, and so is its derivative: issue 15's NaN)
+    unary(np.std, "np.std(a, axis=1)", ANY, shapes=[(2, 1)]),
+    unary(np.std, "np.std(a, axis=0, keepdims=True)", ANY, shapes=[(1, 3)]),
+    unary(np.std, "np.std(a)", ANY, shapes=[(1,), ()]),
+    unary(np.var, "np.var(a, axis=1)", ANY, shapes=[(2, 1)]),
+    unary(np.var, "np.var(a)", ANY, shapes=[(1,)]),
     # cumsum (flattened with axis=None)
     unary(np.cumsum, "np.cumsum(a)", ANY, shapes=SHAPES),
     unary(np.cumsum, "np.cumsum(a, axis=0)", ANY, shapes=SHAPES),

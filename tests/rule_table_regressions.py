@@ -35,7 +35,9 @@ def test_clip_with_a_min_above_a_max_sends_the_gradient_to_a_max():
     ("np.trace(a)", np.ones((2, 3, 4)), "np.trace"),
     ("np.sum(np.repeat(a, [1, 2, 3]))", np.ones(3), "np.repeat"),
     ("np.sum(np.take(a, (0, 2), axis=0))", np.ones((3, 4)), "np.take"),
-    ("np.sum(np.einsum('ij,jk', a, a))", np.ones((2, 2)), "implicit"),
+    ("np.sum(np.einsum(a, [0, 1], [1, 0]))", np.ones((2, 2)), "sublist"),
+    ("np.std(a, ddof=1)", np.ones(1), "ddof"),
+    ("np.var(a, axis=0, ddof=2)", np.ones((2, 3)), "ddof"),
     ("np.sum(np.linalg.solve(a + 3 * np.eye(3), np.ones(3)))", np.ones((2, 3, 3)),
      "solve"),
 ])

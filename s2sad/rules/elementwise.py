@@ -126,7 +126,8 @@ def arctan2_partials(y, a, b):
 
 @partials(np.hypot)
 def hypot_partials(y, a, b):
-    return a / y, b / y
+    # 0 at (0, 0), as for math.hypot (not nan)
+    return a / np.where(y == 0, 1, y), b / np.where(y == 0, 1, y)
 
 
 @partials(np.add)

@@ -10,7 +10,7 @@ from .. import runtime
 from . import adjoint, non_differentiable
 
 non_differentiable(runtime.zeros_like, runtime.rollaxis_destination, runtime.sign,
-                   runtime.tie_count)
+                   runtime.tie_count, runtime.hstack_axis)
 
 
 @adjoint(runtime.broadcast_like, check=False, linear="t")
@@ -132,7 +132,7 @@ def unpermute_adjoint(dy, y, g, a, values, axis=-1):
 
 @adjoint(runtime.unstack, check=False, linear="g", shape="pieces")
 def unstack_adjoint(dy, y, g, arrays, axis=0):
-    dg = np.stack([np.reshape(p, np.shape(a)) for p, a in zip(dy, arrays)], axis)
+    dg = restack(dy, arrays, axis)
     return dg
 
 
@@ -144,8 +144,7 @@ def unconcatenate_adjoint(dy, y, g, arrays, axis=0, promote=None):
 
 @adjoint(runtime.unhstack, check=False, linear="g", shape="pieces")
 def unhstack_adjoint(dy, y, g, tup):
-    dg = np.reshape(rejoin(dy, tup, 0 if all(np.ndim(a) <= 1 for a in tup) else 1,
-                           np.atleast_1d), np.shape(g))
+    dg = np.reshape(rejoin(dy, tup, hstack_axis(tup), np.atleast_1d), np.shape(g))
     return dg
 
 

@@ -55,10 +55,20 @@ def transpose_adjoint(dy, y, a, axes=None):
 
 @adjoint(np.inner, multilinear=("a", "b"))
 def inner_adjoint(dy, y, a, b):
-    """y = a . b for 1-d a and b (inner over more axes is refused)."""
-    require_shapes(np.ndim(a) <= 1 and np.ndim(b) <= 1, "np.inner of arrays with axes > 1")
-    da = dy * b
-    db = dy * a
+    """y = a . b for 1-d a and b, or a * b where one is a number (which then gets a
+    number: the sum over what it scaled); inner over more axes is refused."""
+    require_shapes(np.ndim(a) <= 1, "np.inner of arrays with axes > 1")
+    require_shapes(np.ndim(b) <= 1, "np.inner of arrays with axes > 1")
+    da = unbroadcast(dy * b, a)
+    db = unbroadcast(dy * a, b)
+    return da, db
+
+
+@adjoint(np.vdot, multilinear=("a", "b"))
+def vdot_adjoint(dy, y, a, b):
+    """y = sum of a * b over the flattened operands (real ones: no conjugate)."""
+    da = np.reshape(dy * np.ravel(b), np.shape(a))
+    db = np.reshape(dy * np.ravel(a), np.shape(b))
     return da, db
 
 
@@ -90,7 +100,8 @@ def inv_adjoint(dy, y, a):
 @adjoint(np.linalg.solve)
 def solve_adjoint(dy, y, a, b):
     """x = solve(A, b):  db = solve(A.T, dx),  dA = -db @ x.T  (np.outer for a vector b)."""
-    require_shapes(np.ndim(a) == 2 or np.shape(b)[:-1] == np.shape(a)[:-1],
+    # (no `or`: a template's code must be code s2sad itself accepts)
+    require_shapes(True if np.ndim(a) == 2 else np.shape(b)[:-1] == np.shape(a)[:-1],
                    "np.linalg.solve of a stack of matrices with b not stacked alike")
     g = np.linalg.solve(np.swapaxes(a, -1, -2), dy)
     db = g
@@ -122,22 +133,19 @@ def cholesky_adjoint(dy, y, a, upper=False):
     return da
 
 
-@adjoint(np.einsum, multilinear=("a", "b"))
-def einsum_adjoint(dy, y, subscripts, a, b):
+@adjoint(np.einsum, check=False)
+def einsum_adjoint_rule(dy, y, subscripts, a, b, optimize=False):
     """y = einsum('A,B->Y', a, b):  da = einsum('Y,B->A', dy, b),  db = einsum('A,Y->B', a, dy).
 
-    Two operands with an explicit '->' only. An index of a that neither dy nor b
-    carries (summed over in a alone) is supplied by np.ones_like(a), and unbroadcast
-    sums over the batch axes an operand was broadcast along ('...ij' or a size-1 'b').
-    Not covered: implicit mode (no '->': the unpacking raises ValueError), more than two
-    operands (the call does not bind: refused when compiling), an index repeated within
-    the differentiated operand ('ii,i->' for a: refused when the gradient runs; repeated
-    in the other operand is fine)."""
-    require_shapes("->" in subscripts, "np.einsum without '->' (implicit mode)")
-    inputs, out = subscripts.split("->")
-    sa, sb = inputs.split(",")
-    da = einsum_operand_adjoint(out + "," + sb + "," + sa + "->" + sa, dy, b, a)
-    db = einsum_operand_adjoint(sa + "," + out + "," + sb + "->" + sb, a, dy, b)
+    Two operands in the string form, explicit ('->') or implicit, '...' of any ranks
+    (spelled out as labels by the helpers). An index of a that neither dy nor b carries
+    (summed over in a alone) spreads dy along it, and an axis of size 1 broadcast against
+    a longer one sums back. Refused: the sublist form and an index repeated within the
+    differentiated operand ('ii,i->' for a; repeated in the other operand is fine) when
+    the gradient runs, more than two operands when compiling (the call does not bind)."""
+    require_shapes(isinstance(subscripts, str), "np.einsum in the sublist form")
+    da = einsum_adjoint_a(dy, subscripts, a, b)
+    db = einsum_adjoint_b(dy, subscripts, a, b)
     return da, db
 
 
@@ -175,8 +183,8 @@ def kron_adjoint(dy, y, a, b):
 def cross_adjoint(dy, y, a, b):
     """y = a x b of 3-vectors (the last axis): <dy, a x b> = <a, b x dy> = <b, dy x a>.
     (axisa=, axisb=, axisc=, axis= do not bind: refused.)"""
-    require_shapes(np.shape(a)[-1:] == (3,) and np.shape(b)[-1:] == (3,),
-                   "np.cross of vectors that are not 3-vectors")
+    require_shapes(np.shape(a)[-1:] == (3,), "np.cross of vectors that are not 3-vectors")
+    require_shapes(np.shape(b)[-1:] == (3,), "np.cross of vectors that are not 3-vectors")
     da = unbroadcast(np.cross(b, dy), a)
     db = unbroadcast(np.cross(dy, a), b)
     return da, db
@@ -219,8 +227,17 @@ def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True):
 
 
 # -- tangents (forward mode) of the nonlinear functions ------------------------------------
-# (@, dot, inner, outer, tensordot, kron, cross and einsum are multilinear, transpose
-# and swapaxes linear: forward mode applies them to the tangents)
+# (@, dot, inner, outer, tensordot, kron and cross are multilinear, transpose and
+# swapaxes linear: forward mode applies them to the tangents)
+
+@tangent(np.einsum, check=False)
+def einsum_tangent(y, subscripts, a, a_dot, b, b_dot, optimize=False):
+    """Bilinear in (a, b). A template rather than `multilinear`, so that an operand in
+    the subscripts' place (the sublist form) is refused, not taken as a constant."""
+    require_shapes(isinstance(subscripts, str), "np.einsum in the sublist form")
+    y_dot = np.einsum(subscripts, a_dot, b) + np.einsum(subscripts, a, b_dot)
+    return y_dot
+
 
 @tangent(np.linalg.inv)
 def inv_tangent(y, a, a_dot):

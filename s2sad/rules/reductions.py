@@ -55,6 +55,7 @@ def extremum_adjoint(dy, y, a, axis=None, keepdims=False):
 def var_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
     # y = sum((a - mean)**2) / (n - ddof); the mean's own derivative sums to zero.
     n = np.size(a) if axis is None else np.size(a) / np.size(y)
+    require_shapes(n > ddof, "np.var with ddof at least the number of entries it averages")
     centred = a - np.mean(a, axis=axis, keepdims=True)
     da = spread(dy, a, axis, keepdims) * (2 / (n - ddof)) * centred
     return da
@@ -62,10 +63,13 @@ def var_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
 
 @adjoint(np.std, shape=_reduction_shape)
 def std_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
-    # y = sqrt(var): d y = d var / (2 y); infinite where y is 0 (constant input).
+    # y = sqrt(var): d y = d var / (2 y). Where y is 0 (one entry, or all equal) std
+    # is |x|-like: the derivative 0, which central differences see (dy / inf = 0).
     n = np.size(a) if axis is None else np.size(a) / np.size(y)
+    require_shapes(n > ddof, "np.std with ddof at least the number of entries it averages")
     centred = a - np.mean(a, axis=axis, keepdims=True)
-    da = spread(dy / y, a, axis, keepdims) * (1 / (n - ddof)) * centred
+    da = spread(dy / np.where(y == 0, np.inf, y), a, axis, keepdims) * (1 / (n - ddof)) * \
+        centred
     return da
 
 
@@ -131,6 +135,7 @@ def extremum_tangent(y, a, a_dot, axis=None, keepdims=False):
 @tangent(np.var)
 def var_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
     n = np.size(a) if axis is None else np.size(a) / np.size(y)
+    require_shapes(n > ddof, "np.var with ddof at least the number of entries it averages")
     centred = a - np.mean(a, axis=axis, keepdims=True)
     y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) * (2 / (n - ddof))
     return y_dot
@@ -138,9 +143,12 @@ def var_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
 
 @tangent(np.std)
 def std_tangent(y, a, a_dot, axis=None, ddof=0, keepdims=False):
+    # 0 where y is 0, as for the adjoint
     n = np.size(a) if axis is None else np.size(a) / np.size(y)
+    require_shapes(n > ddof, "np.std with ddof at least the number of entries it averages")
     centred = a - np.mean(a, axis=axis, keepdims=True)
-    y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) / ((n - ddof) * y)
+    y_dot = np.sum(centred * a_dot, axis=axis, keepdims=keepdims) / \
+        ((n - ddof) * np.where(y == 0, np.inf, y))
     return y_dot
 
 

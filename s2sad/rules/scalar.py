@@ -175,7 +175,9 @@ def math_atan2_partials(y, a, b):
 
 @partials(math.hypot, shape="scalar")
 def math_hypot_partials(y, a, b):
-    return a / y, b / y
+    # at (0, 0) hypot is |.|-like: 0, as central differences see it (and np.sign(0) for
+    # abs), not a ZeroDivisionError
+    return a / (y if y != 0 else 1.0), b / (y if y != 0 else 1.0)
 
 
 @partials(math.erf, shape="scalar")

@@ -47,8 +47,9 @@ def tile_adjoint(dy, y, A, reps):
 @adjoint(np.repeat, linear="a")
 def repeat_adjoint(dy, y, a, repeats, axis=None):
     # repeats is one int: each element's copies lie next to each other along the axis
-    require_shapes(np.ndim(repeats) == 0 and repeats > 0, "np.repeat with an array of "
-                   "repeats, or none")
+    require_shapes(np.ndim(repeats) == 0, "np.repeat with an array of repeats, or none")
+    require_shapes(np.all(np.greater(repeats, 0)), "np.repeat with an array of repeats, "
+                   "or none")
     da = np.reshape(np.sum(np.reshape(dy, (-1, repeats)), axis=1), np.shape(a)) \
         if axis is None else \
         np.sum(np.reshape(dy, np.insert(np.shape(a), axis % np.ndim(a) + 1, repeats)),
@@ -286,8 +287,8 @@ def full_like_adjoint(dy, y, a, fill_value, dtype=None):
 @adjoint(np.linspace, linear=("start", "stop"))
 def linspace_adjoint(dy, y, start, stop, num=50, endpoint=True):
     # y = start + (stop - start) * t for t = linspace(0, 1, num, endpoint): numbers only
-    require_shapes(np.ndim(start) == 0 and np.ndim(stop) == 0,
-                   "np.linspace with array start or stop")
+    require_shapes(np.ndim(start) == 0, "np.linspace with array start or stop")
+    require_shapes(np.ndim(stop) == 0, "np.linspace with array start or stop")
     t = np.linspace(0.0, 1.0, num, endpoint)
     dstart = np.sum(dy * (1 - t))
     dstop = np.sum(dy * t)
