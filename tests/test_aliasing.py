@@ -1,0 +1,378 @@
+"""The may-alias analysis (s2sad/aliasing.py): views and names of one array.
+
+A write into an array (`d[0] = x`, or `t *= 0.5` on an array) that another name
+still sees, read afterwards, is refused where the write is, in reverse mode,
+value_and_grad and forward mode alike: the derivative would not follow the shared
+memory. Chains of views of any length are followed; copies (flatten, mask and
+index-array indexing) are not taken for views. Every program here once came back
+accepted and wrong, or refused though it was right.
+"""
+import inspect
+
+import numpy as np
+import pytest
+
+import s2sad
+from conftest import central_difference
+from s2sad import aliasing, analysis, frontend, pipeline, rules
+
+
+# -- view chains: a write through the end of the chain, a read of its start ------------
+
+def reshape_then_index(v, x):
+    c = v.copy()
+    d = c.reshape(1, 2)[0]
+    d[0] = x
+    return np.sum(c * v)
+
+
+def slice_of_slice(v, x):
+    c = v.copy()
+    d = c[:][:]
+    d[0] = x
+    return np.sum(c * v)
+
+
+def slice_then_flip(v, x):
+    c = v.copy()
+    d = c[1:][::-1]
+    d[0] = x
+    return np.sum(c * v)
+
+
+def new_axis_then_index(v, x):
+    c = v.copy()
+    d = c[None][0]
+    d[0] = x
+    return np.sum(c * v)
+
+
+def expand_dims_then_index(v, x):
+    c = v.copy()
+    d = np.expand_dims(c, 0)[0]
+    d[0] = x
+    return np.sum(c * v)
+
+
+def three_steps(v, x):
+    c = v.copy()
+    d = c.reshape(1, 2)[0][::-1]
+    d[0] = x
+    return np.sum(c * v)
+
+
+def three_named_steps(v, x):
+    c = v.copy()
+    a = c.T
+    b = np.squeeze(a[None])
+    d = b.ravel()
+    d[1] = x
+    return np.sum(c * v)
+
+
+def write_source_read_chain(v, x):
+    c = v.copy()
+    d = c.reshape(1, 2)[0]
+    c[0] = x
+    return np.sum(d * v)
+
+
+def write_in_place_through_chain(v, x):
+    c = v * 1.0
+    d = c[None][0]
+    d *= x
+    return np.sum(c)
+
+
+def first_row(m):
+    return m[0]
+
+
+def helper_returns_a_view(v, x):
+    c = np.outer(v, v)
+    r = first_row(c.T)
+    r[0] = x
+    return np.sum(c)
+
+
+# -- two other names for one array -------------------------------------------------------
+
+def two_names_element_write(b, x):
+    b = b * x
+    t = b
+    c = b
+    c[0] = b[1]
+    return np.sum(t)
+
+
+def two_names_in_place(A, x):
+    A = A * x
+    t = A
+    s = A
+    t *= 0.5
+    return np.sum(s)
+
+
+def read_again_next_trip(v, x):
+    c = v * 1.0
+    t = c
+    for i in range(1, 3):
+        c[i] = t[i - 1] * x
+    return np.sum(c)
+
+
+VEC2 = {"v": np.array([0.7, -1.3]), "x": 0.4}
+VEC3 = {"v": np.array([0.7, -1.3, 2.1]), "x": 0.4}
+
+REFUSED = [
+    (reshape_then_index, VEC2, "d[0] = x"),
+    (slice_of_slice, VEC2, "d[0] = x"),
+    (slice_then_flip, VEC3, "d[0] = x"),
+    (new_axis_then_index, VEC2, "d[0] = x"),
+    (expand_dims_then_index, VEC2, "d[0] = x"),
+    (three_steps, VEC2, "d[0] = x"),
+    (three_named_steps, VEC2, "d[1] = x"),
+    (write_source_read_chain, VEC2, "c[0] = x"),
+    (write_in_place_through_chain, VEC2, "d *= x"),
+    (helper_returns_a_view, VEC2, "r[0] = x"),
+    (two_names_element_write, {"b": np.array([0.7, -1.3, 2.1]), "x": 0.4}, "c[0] = b[1]"),
+    (two_names_in_place, {"A": np.array([0.7, -1.3, 2.1]), "x": 0.4}, "t *= 0.5"),
+    (read_again_next_trip, VEC3, "c[i] = t[i - 1] * x"),
+]
+
+
+def _line_of(fn, text):
+    lines, first = inspect.getsourcelines(fn)
+    hits = [first + k for k, line in enumerate(lines) if line.strip() == text]
+    assert len(hits) == 1, text
+    return hits[0]
+
+
+def _args(values):
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in values.items()}
+
+
+def _tangent(value):
+    return np.ones_like(value) if isinstance(value, np.ndarray) else 1.0
+
+
+@pytest.mark.parametrize("fn,values,write", REFUSED, ids=[c[0].__name__ for c in REFUSED])
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jvp"])
+def test_a_write_another_name_sees_is_refused_where_it_happens(fn, values, write, transform):
+    """Accepted before and wrong (d/dx came back 0 for every chain of two views)."""
+    args = _args(values)
+    before = _args(values)
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        if transform == "grad":
+            s2sad.grad(fn, wrt="x")(*args.values())
+        elif transform == "value_and_grad":
+            s2sad.value_and_grad(fn, wrt="x")(*args.values())
+        else:
+            s2sad.jvp(fn, wrt="x")(*args.values(), 1.0)
+    error = info.value
+    assert error.lineno == _line_of(fn, write)
+    assert "in place" in error.message and "shares its array" in error.message
+    assert ".copy()" in error.hint
+    for name_, value in before.items():
+        np.testing.assert_array_equal(args[name_], value)  # the caller's arrays untouched
+
+
+# -- what the hint says works: copy at the end of the chain --------------------------------
+
+def chain_then_copy(v, x):
+    c = v.copy()
+    d = c.reshape(1, 2)[0][::-1].copy()
+    d[0] = x
+    return np.sum(c * v) + np.sum(d * d)
+
+
+def names_then_copy(b, x):
+    b = b * x
+    t = b
+    c = b.copy()
+    c[0] = b[1]
+    return np.sum(t) + np.sum(c * c)
+
+
+# -- copies that are not views -------------------------------------------------------------
+
+def flatten_copies(m, x):
+    c = m * x
+    d = c.flatten()
+    d[0] = 0.0
+    return np.sum(c * c) + np.sum(d * d)
+
+
+def mask_copies(v, x):
+    c = v * x
+    d = c[c > 0]
+    d[0] = 0.0
+    return np.sum(c * c) + np.sum(d * d)
+
+
+def index_array_copies(v, x):
+    c = v * x
+    d = c[np.array([2, 0])]
+    d[0] = 0.0
+    return np.sum(c * c) + np.sum(d * d)
+
+
+def index_list_copies(v, x):
+    c = v * x
+    d = c[[2, 0]]
+    d[0] = 0.0
+    return np.sum(c * c) + np.sum(d * d)
+
+
+# -- one element of an index array per write ------------------------------------------------
+
+def scatter_by_index(a, idx):
+    c = np.zeros(3)
+    for i in range(2):
+        c[idx[i]] += a[i]
+    return np.sum(c * c)
+
+
+def scatter_repeated(a, idx):
+    c = np.zeros(3)
+    for i in range(3):
+        c[idx[i]] += a[i] * a[i]
+    return np.sum(c * c)
+
+
+def overwrite_repeated(a, idx):
+    c = np.ones(3)
+    for i in range(3):
+        c[idx[i]] = c[idx[i]] * a[i] + a[i]
+    return np.sum(c * c)
+
+
+# -- common programs that share nothing when the write happens ------------------------------
+
+def last_trip_array(v, x):
+    prev = np.zeros(3)
+    s = 0.0
+    for i in range(3):
+        cur = np.zeros(3)
+        cur[0] = prev[0] * x + v[i]
+        s = s + np.sum(prev * prev)
+        prev = cur
+    return s + np.sum(prev)
+
+
+def rebound_by_reshape(v, x):
+    v = v.reshape(3, 1) * x
+    v = v.reshape(3)
+    c = np.zeros(3)
+    for i in range(3):
+        r = v[i]
+        c[i] = r * r
+    return np.sum(c)
+
+
+def rows_of_a_matrix(m, x):
+    out = np.zeros(2)
+    for i in range(2):
+        r = m[i]
+        out[i] = np.sum(r * x)
+    return np.sum(out * out)
+
+
+def view_made_after_the_write(v, x):
+    c = v * 1.0
+    c[0] = x
+    d = c.reshape(1, 3)[0]
+    return np.sum(d * d)
+
+
+M = np.array([[0.7, -1.3], [2.1, 0.4]])
+ACCEPTED = [
+    (chain_then_copy, VEC2, "x"),
+    (chain_then_copy, VEC2, "v"),
+    (names_then_copy, {"b": np.array([0.7, -1.3, 2.1]), "x": 0.4}, "x"),
+    (flatten_copies, {"m": M, "x": 0.4}, "x"),
+    (flatten_copies, {"m": M, "x": 0.4}, "m"),
+    (mask_copies, VEC3, "x"),
+    (index_array_copies, VEC3, "x"),
+    (index_array_copies, VEC3, "v"),
+    (index_list_copies, VEC3, "x"),
+    (scatter_by_index, {"a": np.array([0.7, -1.3]), "idx": np.array([2, 0])}, "a"),
+    (scatter_repeated, {"a": np.array([0.7, -1.3, 0.5]), "idx": np.array([2, 0, 2])}, "a"),
+    (overwrite_repeated, {"a": np.array([0.7, -1.3, 0.5]), "idx": np.array([2, 0, 2])}, "a"),
+    (last_trip_array, VEC3, "x"),
+    (last_trip_array, VEC3, "v"),
+    (rebound_by_reshape, VEC3, "x"),
+    (rows_of_a_matrix, {"m": M, "x": 0.4}, "x"),
+    (view_made_after_the_write, VEC3, "x"),
+    (view_made_after_the_write, VEC3, "v"),
+]
+
+
+@pytest.mark.parametrize("fn,values,wrt", ACCEPTED,
+                         ids=[f"{c[0].__name__}-{c[2]}" for c in ACCEPTED])
+def test_copies_and_unshared_writes_are_accepted_and_right(fn, values, wrt):
+    """flatten, mask and index-array indexing copy; c[idx[i]] += e writes one element
+    (all refused before); the rest share nothing when the write happens."""
+    expected = central_difference(fn, _args(values), wrt)
+    gradient = s2sad.grad(fn, wrt=wrt)(*_args(values).values())
+    assert np.shape(gradient) == np.shape(values[wrt])
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-8)
+    value, gradient = s2sad.value_and_grad(fn, wrt=wrt)(*_args(values).values())
+    assert value == pytest.approx(fn(*_args(values).values()), rel=1e-12)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-8)
+    tangent = _tangent(values[wrt])
+    value, derivative = s2sad.jvp(fn, wrt=wrt)(*_args(values).values(), tangent)
+    assert value == pytest.approx(fn(*_args(values).values()), rel=1e-12)
+    assert derivative == pytest.approx(float(np.sum(expected * tangent)), rel=1e-6, abs=1e-8)
+
+
+def test_flatten_lowers_to_a_copy_of_ravel():
+    """ravel may return a view; flatten never does."""
+    text = pipeline.lowered_source(frontend.parse_function(flatten_copies))
+    assert "np.ravel(c)" in text and "d = np.copy(" in text
+
+
+# -- the caller's arrays ---------------------------------------------------------------------
+
+def write_into_argument_through_chain(v, x):
+    d = v.reshape(1, 2)[0][::-1]
+    d[0] = x
+    return np.sum(d * d)
+
+
+def write_into_argument_through_names(v, x):
+    t = v
+    s = t[:]
+    s[0] = x
+    return np.sum(s * s)
+
+
+@pytest.mark.parametrize("fn", [write_into_argument_through_chain,
+                                write_into_argument_through_names])
+def test_a_write_into_the_callers_array_is_refused_through_any_chain(fn):
+    v = np.array([0.7, -1.3])
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(fn, wrt="x")(v, 0.4)
+    assert "argument 'v'" in info.value.message and ".copy()" in info.value.hint
+    assert info.value.lineno == _line_of(fn, [line.strip() for line in
+                                              inspect.getsource(fn).splitlines()][-2])
+    np.testing.assert_array_equal(v, [0.7, -1.3])
+
+
+# -- the groups other stages ask about ---------------------------------------------------------
+
+def _analysed(fn, ranks):
+    lowered = pipeline.lower_function(frontend.parse_function(fn), ranks)
+    return analysis.analyse(lowered, ["x"], rules.is_differentiable, rules.shape_kind, ranks)
+
+
+def test_groups_follow_chains_and_names_and_stop_at_copies():
+    lowered = pipeline.lower_function(frontend.parse_function(three_named_steps))
+    assert {"c", "a", "b", "d"} <= aliasing.may_share(lowered)["d"]
+    lowered = pipeline.lower_function(frontend.parse_function(two_names_element_write))
+    sharing = aliasing.may_share(lowered)
+    assert sharing["t"] == sharing["c"] and {"t", "c"} <= sharing["c"]
+    sharing = _analysed(mask_copies, {"v": 1, "x": 0}).sharing
+    assert "d" not in sharing.get("c", ())
+    sharing = _analysed(chain_then_copy, {"v": 1, "x": 0}).sharing
+    assert "c" in sharing and "d" not in sharing.get("c", ())
