@@ -422,7 +422,9 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
              with_value: bool, optimize: bool, export: bool = False,
              ranks: Optional[tuple] = None, mode: str = "reverse",
              jit: bool = False, read_back: bool = False) -> pipeline.Compiled:
-    key = (wrt, with_value, optimize, export, ranks, mode, jit, read_back)
+    # the code object too: a function whose __code__ was replaced is another function
+    key = (wrt, with_value, optimize, export, ranks, mode, jit, read_back,
+           getattr(fn, "__code__", None))
     if isinstance(fn, GradientFunction):
         return _compile_again(fn, wrt, with_value, optimize, ranks, mode)
     cacheable = isinstance(fn, types.FunctionType)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dis
 import inspect
 import linecache
 import math
@@ -101,6 +102,7 @@ def parse_function(fn: Callable) -> Parsed:
     first_line = fn.__code__.co_firstlineno
     if not linecache.getlines(filename):
         first_line = 1
+    refuse_stale_source(fn, text)
     env, closure = _function_environment(fn)
     parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env)
     parsed.defaults = _defaults_of(fn)
@@ -108,6 +110,114 @@ def parse_function(fn: Callable) -> Parsed:
     parsed.global_names = frozenset(n for n in parsed.namespace
                                     if n not in closure and n in fn.__globals__)
     return parsed
+
+
+def refuse_stale_source(fn: types.FunctionType, text: str) -> None:
+    """Refuse source text that is not the source of the function that runs: a module
+    file edited after import (inspect reads the file as it is now). The text is
+    compiled in the function's own context (its closure, its class) and its code
+    compared with fn.__code__, every nested code object included."""
+    code = fn.__code__
+    if any(name.startswith("@py_assert") for name in code.co_varnames):
+        return  # rewritten by pytest's assert rewriting: not comparable (and refused)
+    if not _compiles_to(code, text, fn.__qualname__):
+        where = _code_location(fn)
+        module = getattr(fn, "__module__", None) or "the module"
+        raise SourceUnavailableError(
+            f"the source of {fn.__qualname__!r} in {code.co_filename} is not the code "
+            "that runs: the file was edited after it was imported", where,
+            hint=f"reload the module (importlib.reload({module})) or restart Python, "
+                 "then take the gradient of the reloaded function")
+
+
+def _compiles_to(code: types.CodeType, text: str, qualname: str) -> bool:
+    """Whether `text` (a def, maybe indented, maybe decorated) compiles to `code`."""
+    indented = text[:1] in (" ", "\t")
+    try:
+        module = ast.parse("if 1:\n" + text if indented else text)
+    except SyntaxError:
+        return False
+    found = module.body[0].body[0] if indented else module.body[0] if module.body else None
+    if not isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)) or \
+            found.name != code.co_name:
+        return False
+    found.decorator_list = []  # (evaluated outside the function's code)
+    body: list = [found]
+    owner = qualname.split(".")[-2] if "." in qualname else "<locals>"
+    if owner != "<locals>":  # a method: its class mangles __names and gives __class__
+        body = [ast.ClassDef(name=owner, bases=[], keywords=[], body=body,
+                             decorator_list=[])]
+    free = [name for name in code.co_freevars if name != "__class__"]
+    if free:  # closure variables: bind them in an enclosing function
+        assign = ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in free],
+                            value=ast.Constant(value=None))
+        body = [ast.FunctionDef(name="enclosing", args=ast.arguments(
+            posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+            kwarg=None, defaults=[]), body=[assign] + body, decorator_list=[],
+            returns=None)]
+    tree = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
+    try:
+        compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURES,
+                           dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return any(_same_code(candidate, code) for candidate in _code_objects(compiled)
+               if candidate.co_name == code.co_name)
+
+
+_FUTURES = 0
+for _feature in __import__("__future__").all_feature_names:
+    _FUTURES |= getattr(__import__("__future__"), _feature).compiler_flag
+
+
+def _code_objects(code: types.CodeType):
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield const
+            yield from _code_objects(const)
+
+
+def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
+    """The same instructions, names and constants (line numbers aside)."""
+    if a.co_names != b.co_names or a.co_varnames != b.co_varnames or \
+            a.co_freevars != b.co_freevars or a.co_cellvars != b.co_cellvars or \
+            len(a.co_consts) != len(b.co_consts) or _instructions(a) != _instructions(b):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, types.CodeType) or isinstance(y, types.CodeType):
+            if not (isinstance(x, types.CodeType) and isinstance(y, types.CodeType)
+                    and _same_code(x, y)):
+                return False
+        elif type(x) is not type(y) or repr(x) != repr(y):  # (0.0 is not -0.0; nan is nan)
+            return False
+    return True
+
+
+def _instructions(code: types.CodeType) -> list:
+    """The instructions as (operation, argument), jumps to instruction numbers. A
+    method call on a name the module imports compiles to LOAD_ATTR instead of
+    LOAD_METHOD (CPython 3.11+ looks at the module's imports, which compiling the
+    function alone does not see): the two count as one operation."""
+    number = {}  # offset -> instruction number (an EXTENDED_ARG prefix: its instruction's)
+    instructions: list = []
+    waiting = []
+    for i in dis.get_instructions(code):
+        waiting.append(i.offset)
+        if i.opname != "EXTENDED_ARG":  # (how many there are depends on the offsets)
+            number.update((offset, len(instructions)) for offset in waiting)
+            waiting = []
+            instructions.append(i)
+    result = []
+    for i in instructions:
+        operation = "LOAD_ATTR" if i.opname == "LOAD_METHOD" else i.opname
+        if i.opcode in dis.hasjrel or i.opcode in dis.hasjabs:
+            argument = number.get(i.argval, i.argval)
+        elif i.opcode in dis.hasname:
+            argument = i.argval
+        else:  # (a constant's index: the constants are compared on their own)
+            argument = i.arg
+        result.append((operation, argument))
+    return result
 
 
 def _through_transparent_wrappers(fn: Callable) -> Callable:
@@ -120,8 +230,9 @@ def _through_transparent_wrappers(fn: Callable) -> Callable:
         except (OSError, TypeError, SyntaxError):
             return fn
         func = tree.body[0]
-        if not isinstance(func, gast.FunctionDef) or not _passes_through(func, fn):
-            return fn
+        if not isinstance(func, gast.FunctionDef) or not _passes_through(func, fn) or \
+                not _compiles_to(fn.__code__, inspect.getsource(fn.__code__), fn.__qualname__):
+            return fn  # (a wrapper whose file was edited since is then refused as stale)
         fn = fn.__wrapped__
     return fn
 

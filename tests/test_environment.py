@@ -235,3 +235,151 @@ def test_a_user_who_disabled_the_collector_keeps_it_disabled():
 
 def lambda_free(x):
     return np.cos(x) * x
+
+
+# -- a module file edited after import: refused, with the way out ---------------------------
+
+@pytest.fixture
+def make_module(tmp_path, monkeypatch):
+    """make_module(name, text): a module written to a file and imported (and forgotten
+    after the test)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = []
+
+    def make(name, text):
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(text))
+        names.append(name)
+        return importlib.import_module(name), path
+
+    yield make
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def _edit(path, old, new):
+    """Rewrite the file (a later mtime, so linecache sees the change at once)."""
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    stamp = time.time() + 5
+    os.utime(path, (stamp, stamp))
+
+
+def test_a_module_edited_after_import_is_refused_and_reload_fixes_it(make_module):
+    """The primal was x ** 2 and the gradient that of x ** 3, the file's new text."""
+    module, path = make_module("edited_after_import", """
+        def f(x):
+            return x ** 2
+        """)
+    _edit(path, "x ** 2", "x ** 3")
+    with pytest.raises(s2sad.SourceUnavailableError) as caught:
+        s2sad.grad(module.f)(3.0)
+    message = str(caught.value)
+    assert "importlib.reload(edited_after_import)" in message
+    assert "edited after it was imported" in message
+    assert f"{path}:2:0" in message
+    with pytest.raises(s2sad.SourceUnavailableError):
+        s2sad.value_and_grad(module.f)(3.0)
+    with pytest.raises(s2sad.SourceUnavailableError):
+        s2sad.jvp(module.f)(3.0, 1.0)
+    importlib.reload(module)
+    assert s2sad.grad(module.f)(3.0) == pytest.approx(central_difference(module.f, {"x": 3.0}, "x"))
+    assert s2sad.grad(module.f)(3.0) == pytest.approx(27.0)
+
+
+def test_a_helper_edited_after_import_is_refused(make_module):
+    module, path = make_module("helper_edited_after_import", """
+        import numpy as np
+
+
+        def helper(x):
+            return np.sin(x)
+
+
+        def f(x):
+            return helper(x) * 2.0
+        """)
+    _edit(path, "np.sin(x)", "np.cos(x)")
+    with pytest.raises(s2sad.SourceUnavailableError) as caught:
+        s2sad.grad(module.f)(0.5)
+    assert "'helper'" in str(caught.value) and "importlib.reload" in str(caught.value)
+    importlib.reload(module)
+    assert s2sad.grad(module.f)(0.5) == pytest.approx(-2.0 * np.sin(0.5))
+
+
+def test_a_gradient_compiled_before_the_edit_stays_the_running_function_s(make_module):
+    module, path = make_module("compiled_before_the_edit", """
+        def f(x):
+            return x ** 2
+        """)
+    df = s2sad.value_and_grad(module.f)
+    assert df(3.0) == (9.0, 6.0)
+    _edit(path, "x ** 2", "x ** 3")
+    assert df(3.0) == (9.0, 6.0)  # what runs is still x ** 2
+
+
+def test_a_function_given_other_code_is_compiled_again():
+    """The cache was keyed by the function object alone."""
+    def f(x):
+        return x ** 2
+
+    def g(x):
+        return x ** 3
+
+    assert s2sad.grad(f)(2.0) == 4.0
+    f.__code__ = g.__code__
+    assert s2sad.grad(f)(2.0) == pytest.approx(12.0)
+
+
+class Scaled:
+    __factor = 3.0
+
+    def value(self, x):
+        return np.sum(np.sin(x) * self.__factor)
+
+
+class Child(Scaled):
+    def value(self, x):
+        """A docstring
+with a line at column 0."""
+        return super().value(x) + np.sum(x * -0.0) + Child._Scaled__factor * np.sum(x)
+
+
+def _closure():
+    scale = 2.5
+
+    def inner(x):
+        return np.sum(np.tanh(x) * scale)
+    return inner
+
+
+def _decorated(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+@_decorated
+def wrapped(x):
+    return np.sum(x ** 3)
+
+
+def test_current_source_is_accepted_in_every_context():
+    """Methods (mangled names, super(), docstrings), closures, decorators and generated
+    gradients differentiated again: their source compiles to their code."""
+    from s2sad import frontend
+    import inspect
+    for fn in (Scaled.value, Child.value, _closure(), wrapped.__wrapped__, wrapped):
+        text = inspect.getsource(fn.__code__)
+        assert frontend._compiles_to(fn.__code__, text, fn.__qualname__), fn.__qualname__
+    x = np.array([0.3, -0.4])
+    inner = _closure()
+    np.testing.assert_allclose(s2sad.grad(inner)(x), central_difference(inner, {"x": x}, "x"), rtol=1e-6)
+    np.testing.assert_allclose(s2sad.grad(wrapped)(x), 3 * x ** 2)
+    np.testing.assert_allclose(s2sad.hessian(wrapped)(x), np.diag(6 * x), atol=1e-12)
+    second = s2sad.grad(s2sad.grad(lambda_free))(0.7)
+    assert second == pytest.approx(-2 * np.sin(0.7) - 0.7 * np.cos(0.7))
