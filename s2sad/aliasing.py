@@ -70,11 +70,13 @@ def aliased(value: gast.AST, index_arrays: FrozenSet[str] = frozenset()) -> Opti
     return sources[0] if sources else None
 
 
-def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset()) -> List[str]:
+def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
+                 rank_of: Optional[RankOf] = None) -> List[str]:
     """The local names whose arrays the result of `value` may share ([]: a new array).
 
     `index_arrays`: names known to hold integer or boolean arrays, whose use as an
-    index copies (as a list literal does)."""
+    index copies (as a list literal does); `rank_of`, where known, tells np.diag of a
+    vector (a new matrix) from np.diag of a matrix (a view of its diagonal)."""
     if is_local(value):
         return [value.id]
     if isinstance(value, gast.Subscript):  # r = C[i] in a loop (an atom), or x[1:3]
@@ -89,7 +91,11 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset()) ->
         return [e.id for e in value.elts if is_local(e)]
     if key in VIEW_FUNCTIONS:
         operands = op_operands(value)
-        return [operands[0].id] if operands and is_local(operands[0]) else []
+        if not operands or not is_local(operands[0]):
+            return []
+        if key is np.diag and rank_of is not None and rank_of(operands[0]) == 1:
+            return []
+        return [operands[0].id]
     return []
 
 
@@ -153,7 +159,7 @@ def _sharing_edges(lowered: Lowered, rank_of: RankOf, index_arrays):
         targets = _target_names(stmt.targets[0])
         if _is_number(stmt.value, rank_of):
             continue  # (a number copies)
-        sources = view_sources(stmt.value, index_arrays)
+        sources = view_sources(stmt.value, index_arrays, rank_of)
         updated = get_anno(stmt, "augmented")
         if updated is not None and updated not in sources:
             sources = sources + [updated]  # v += e: the same array, where v is one
@@ -169,13 +175,15 @@ _EXIT = None
 
 
 def check_aliasing(lowered: Lowered, rank_of: Optional[RankOf] = None,
-                   groups: Optional[Dict[str, FrozenSet[str]]] = None) \
-        -> Dict[int, Tuple[str, str]]:
+                   groups: Optional[Dict[str, FrozenSet[str]]] = None,
+                   checked_at_run_time: bool = True) -> Dict[int, Tuple[str, str]]:
     """Refuse a write into an array that another name, read afterwards, still shares.
 
     Writes are `c[i] = e` (surely into an array) and `v += e` (into v's array only
-    where v holds one: for a v whose rank is unknown the statement is returned,
-    id -> (v, the other name), for a check at run time). Writing into an array the
+    where v holds one). With `checked_at_run_time`, a `v += e` whose v may be a number
+    is returned, id -> (v, the other name), for reverse mode's check at run time;
+    without it (code for a call's ranks, where such a v is rare, and which forward
+    mode does not check) it is refused like the rest. Writing into an array the
     caller passed is refused outright."""
     rank_of = rank_of or (lambda value: None)
     if groups is None:
@@ -184,7 +192,7 @@ def check_aliasing(lowered: Lowered, rank_of: Optional[RankOf] = None,
     if not groups or not (has_store or any(get_anno(s, "augmented") in groups
                                            for s in walk_statements(lowered.body))):
         return {}
-    checker = _Checker(lowered, rank_of, groups)
+    checker = _Checker(lowered, rank_of, groups, checked_at_run_time)
     checker.run()
     return checker.guarded
 
@@ -196,8 +204,9 @@ class _Checker:
     """Points-to sets with recency per allocation site, and stale names, to a fixpoint
     over the statements' control flow (loops iterate; branches join by union)."""
 
-    def __init__(self, lowered: Lowered, rank_of: RankOf, groups):
+    def __init__(self, lowered: Lowered, rank_of: RankOf, groups, checked_at_run_time: bool):
         self.lowered = lowered
+        self.checked_at_run_time = checked_at_run_time
         self.rank_of = rank_of
         self.tracked = set(groups)
         self.index_arrays = _index_arrays(lowered, rank_of)
@@ -271,7 +280,8 @@ class _Checker:
             self._write(stored_name(stmt), stmt, pts, stale, surely_array=True)
         elif isinstance(stmt, gast.Assign):
             number = _is_number(stmt.value, self.rank_of)
-            sources = [] if number else view_sources(stmt.value, self.index_arrays)
+            sources = [] if number else view_sources(stmt.value, self.index_arrays,
+                                                     self.rank_of)
             updated = get_anno(stmt, "augmented")
             targets = _target_names(stmt.targets[0])
             if updated is not None and not number and updated in pts:
@@ -327,7 +337,7 @@ class _Checker:
         for write_id in sorted(writes):
             write = self.statements[write_id]
             updated = get_anno(write, "augmented") if not is_store(write) else None
-            if updated is not None and not self._array(updated):
+            if updated is not None and self.checked_at_run_time and not self._array(updated):
                 other = self.guarded.setdefault(write_id, (updated, name_))[1]
                 if other == name_:
                     continue  # v += e on what may be a number: checked at run time

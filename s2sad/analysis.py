@@ -93,10 +93,13 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     wrt = list(wrt)
     lowered.int_names = _int_names(lowered)
     ranks = _ranks(lowered, param_ranks or {}, shape_rule)
+
     def value_rank(value):
         return _rank_of_value(value, ranks, lowered.int_names, shape_rule)
     sharing = may_share(lowered, value_rank)
-    guarded = check_aliasing(lowered, value_rank, sharing)
+    # (a call's code is checked where the analysis cannot tell: forward mode has no
+    # run-time check of `v += e`)
+    guarded = check_aliasing(lowered, value_rank, sharing, checked_at_run_time=not param_ranks)
     edges = _dependences(lowered, is_differentiable)  # (both passes follow the same edges)
     varied = _varied(set(wrt), edges)
     useful = _useful(lowered, edges)

@@ -121,6 +121,47 @@ def read_again_next_trip(v, x):
     return np.sum(c)
 
 
+def diagonal_of_a_matrix(m, x):
+    c = m * 1.0
+    d = np.diag(c)
+    c[0, 0] = x
+    return np.sum(d)
+
+
+def split_parts(v, x):
+    c = v * 1.0
+    p, q = np.split(c, 2)
+    p[0] = x
+    return np.sum(c)
+
+
+def iterate_rows(m, x):
+    c = m * 1.0
+    s = 0.0
+    for r in c:
+        r[0] = x
+        s = s + np.sum(r)
+    return s + np.sum(c)
+
+
+def head_and_tail(m):
+    return m[0], m[1:]
+
+
+def helper_returns_views_in_a_tuple(v, x):
+    c = v * 1.0
+    a, b = head_and_tail(c)
+    b[0] = x
+    return np.sum(c)
+
+
+def in_place_on_an_unknown_rank(A, b, x):
+    t = np.linalg.solve(A, b * x)
+    s = t
+    t += 1.0
+    return np.sum(s * s)
+
+
 VEC2 = {"v": np.array([0.7, -1.3]), "x": 0.4}
 VEC3 = {"v": np.array([0.7, -1.3, 2.1]), "x": 0.4}
 
@@ -138,6 +179,13 @@ REFUSED = [
     (two_names_element_write, {"b": np.array([0.7, -1.3, 2.1]), "x": 0.4}, "c[0] = b[1]"),
     (two_names_in_place, {"A": np.array([0.7, -1.3, 2.1]), "x": 0.4}, "t *= 0.5"),
     (read_again_next_trip, VEC3, "c[i] = t[i - 1] * x"),
+    (diagonal_of_a_matrix, {"m": np.array([[0.7, -1.3], [2.1, 0.4]]), "x": 0.4}, "c[0, 0] = x"),
+    (split_parts, {"v": np.array([0.7, -1.3, 2.1, 0.4]), "x": 0.4}, "p[0] = x"),
+    (iterate_rows, {"m": np.array([[0.7, -1.3], [2.1, 0.4]]), "x": 0.4}, "r[0] = x"),
+    (helper_returns_views_in_a_tuple, VEC3, "b[0] = x"),
+    # (the rank of solve's result is not inferred: forward mode has no run-time check)
+    (in_place_on_an_unknown_rank, {"A": np.array([[2.0, 0.5], [0.1, 3.0]]),
+                                   "b": np.array([1.0, 2.0]), "x": 0.3}, "t += 1.0"),
 ]
 
 
@@ -278,6 +326,12 @@ def rows_of_a_matrix(m, x):
     return np.sum(out * out)
 
 
+def diagonal_matrix_of_a_vector(v, x):
+    d = np.diag(v)
+    d[0, 1] = x
+    return np.sum(d * d) + np.sum(v)
+
+
 def view_made_after_the_write(v, x):
     c = v * 1.0
     c[0] = x
@@ -305,6 +359,8 @@ ACCEPTED = [
     (rows_of_a_matrix, {"m": M, "x": 0.4}, "x"),
     (view_made_after_the_write, VEC3, "x"),
     (view_made_after_the_write, VEC3, "v"),
+    (diagonal_matrix_of_a_vector, VEC2, "x"),
+    (diagonal_matrix_of_a_vector, VEC2, "v"),
 ]
 
 
