@@ -218,7 +218,10 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
     """Equal classes mean equal shapes; None means unknown.
 
     A name bound several times (in a loop, in branches) keeps a class only if
-    every binding agrees; the bindings are visited until no class changes."""
+    every binding agrees; the bindings are visited until no class changes. Where
+    they disagree, the name's class is its own: a value computed from it has the
+    shape of one of its bindings, not of all (`a = np.tanh(a1)` where a1 is a
+    number, then an array), so it gets a class of its own too."""
     fresh = itertools.count()
     classes: Dict[str, Any] = {}
     for param in lowered.params:
@@ -228,13 +231,14 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
     def class_of(node):
         if isinstance(node, gast.Constant):
             return SCALAR if isinstance(node.value, (int, float)) else None
-        if is_local(node):
+        if is_local(node) and node.id not in mixed:
             return classes.get(node.id)
-        return None
+        return None  # (what a name of mixed bindings holds here is no other name's shape)
 
     bindings = [s for s in walk_statements(lowered.body)
                 if isinstance(s, gast.Assign) and not is_store(s)]
     unknown: Dict[Any, str] = {}
+    mixed: Set[str] = set()  # names whose bindings may differ in shape
     once = {n for n, k in definitions(lowered).items() if k == 1} - set(lowered.params)
     for _ in range(len(bindings) + 2):
         before = dict(classes)
@@ -247,6 +251,7 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
             proposals.setdefault(target, set()).add(result)
             if target in once:  # seen by the rest of this pass already
                 classes[target] = SCALAR if target in scalars else result
+        mixed = {t for t, options in proposals.items() if len(options) > 1}
         joined = {target: SCALAR if target in scalars else options.pop()
                   if len(options) == 1 else unknown.setdefault(target, f"unknown {next(fresh)}")
                   for target, options in proposals.items()}

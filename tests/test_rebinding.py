@@ -92,3 +92,25 @@ def test_the_overwritten_value_is_stored_only_when_its_shape_is_unknown():
         np.testing.assert_allclose(s2sad.grad(same_shape)(x, v),
                                    central_difference(same_shape, {"x": x, "v": v}, "x"),
                                    rtol=1e-6)
+
+
+def loop_changes_rank(x, v):
+    a1 = x
+    for i in range(2):
+        a1 = np.tanh(a1) * v
+    return np.sum(a1)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("kind", [float, np.float64])
+def test_a_value_read_from_a_name_of_mixed_shapes_has_a_shape_of_its_own(kind, optimize):
+    """a = np.tanh(a1) holds a number on the first trip and an array on the second:
+    its shape is not a1's, so a1 = a * v reduces a's adjoint to a's shape."""
+    x, v = kind(0.217814), np.array([-0.829308, 1.387324, -1.360745])
+    got = s2sad.grad(loop_changes_rank, optimize=optimize)(x, v)
+    assert type(got) is kind
+    assert got == pytest.approx(
+        central_difference(loop_changes_rank, {"x": x, "v": v}, "x"), rel=1e-6)
+    both = s2sad.grad(loop_changes_rank, wrt=(0, 1), optimize=optimize)(x, v)
+    np.testing.assert_allclose(
+        both[1], central_difference(loop_changes_rank, {"x": x, "v": v}, "v"), rtol=1e-6)
