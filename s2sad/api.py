@@ -789,7 +789,8 @@ def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
                     blocks[i][j].append(np.asarray(column, dtype=float))
         result = tuple(tuple(
             _number_if_scalar(np.stack(blocks[i][j], axis=-1).reshape(
-                np.shape(inputs[i]) + np.shape(inputs[j])))
+                np.shape(inputs[i]) + np.shape(inputs[j])) if blocks[i][j] else
+                np.zeros(np.shape(inputs[i]) + np.shape(inputs[j])))  # an empty input
             for j in range(len(inputs))) for i in range(len(inputs)))
         return result[0][0] if along.single else result
 
