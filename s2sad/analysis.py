@@ -186,12 +186,24 @@ def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_ru
     elementwise result with no dimensions has operands with no dimensions.
 
     A name bound in a loop (p = p * x + c[i]) takes part when every binding of it
-    is elementwise: each of its values then reaches the output elementwise."""
+    is elementwise: each of its values then reaches the output elementwise. A use
+    inside a branch says nothing of a value bound outside it: `if a: dx = dx + u`
+    makes u a number only when the branch runs."""
     if isinstance(lowered.output, tuple) or not is_local(lowered.output):
         return
     counts = definitions(lowered)
-    bindings = [(s.targets[0].id, s.value) for s in walk_statements(lowered.body)
-                if isinstance(s, gast.Assign) and not is_store(s)]
+    arms: Dict[int, FrozenSet] = {}
+    _branch_arms(lowered.body, frozenset(), arms)
+    statements = [s for s in walk_statements(lowered.body)
+                  if isinstance(s, gast.Assign) and not is_store(s)]
+    bindings = [(s.targets[0].id, s.value) for s in statements]
+    where: Dict[str, List[FrozenSet]] = {p: [frozenset()] for p in lowered.params}
+    for stmt in statements:
+        where.setdefault(stmt.targets[0].id, []).append(arms[id(stmt)])
+
+    def always_with(operand: str, stmt: gast.stmt) -> bool:
+        """Does the statement run whenever a binding of the operand has run?"""
+        return all(arms[id(stmt)] <= bound for bound in where.get(operand, ()))
     kinds: Dict[str, set] = {}
     for target, value in bindings:
         key = op_key(value)
@@ -202,16 +214,29 @@ def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_ru
     size = 0
     while size != len(scalars):
         size = len(scalars)
-        for target, value in reversed(bindings):
+        for stmt, (target, value) in zip(reversed(statements), reversed(bindings)):
             if target not in scalars or target not in eligible:
                 continue
             key = op_key(value)
             kind = "copy" if key is None else shape_rule(key, value)
             if kind in ("copy", "unary", "binary"):
-                scalars.update(n.id for n in op_operands(value) if is_local(n))
+                scalars.update(n.id for n in op_operands(value)
+                               if is_local(n) and always_with(n.id, stmt))
     for scalar in scalars:
         if scalar in eligible or scalar in lowered.params:
             classes[scalar] = SCALAR
+
+
+def _branch_arms(body, enclosing: FrozenSet, arms: Dict[int, FrozenSet]) -> None:
+    """For each statement, the arms of the branches around it: (id of the if, 0 or 1)."""
+    for stmt in body:
+        arms[id(stmt)] = enclosing
+        if isinstance(stmt, gast.If):
+            _branch_arms(stmt.body, enclosing | {(id(stmt), 0)}, arms)
+            _branch_arms(stmt.orelse, enclosing | {(id(stmt), 1)}, arms)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            _branch_arms(stmt.body, enclosing, arms)
+            _branch_arms(stmt.orelse, enclosing, arms)
 
 
 def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[str, Any]:

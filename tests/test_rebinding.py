@@ -114,3 +114,25 @@ def test_a_value_read_from_a_name_of_mixed_shapes_has_a_shape_of_its_own(kind, o
     both = s2sad.grad(loop_changes_rank, wrt=(0, 1), optimize=optimize)(x, v)
     np.testing.assert_allclose(
         both[1], central_difference(loop_changes_rank, {"x": x, "v": v}, "v"), rtol=1e-6)
+
+
+def number_or_array(x, v, k):
+    if k == 0:
+        a0 = x
+    else:
+        a0 = v * x
+    a2 = np.sin(x)
+    return np.sum(np.sin(a0)) + np.sum(a2)
+
+
+@pytest.mark.parametrize("k", [0, 2])
+def test_a_use_inside_a_branch_says_nothing_of_a_value_bound_outside_it(k):
+    """In grad_f, `if a: dx = dx + da0` makes da0 a number only when the branch runs;
+    grad(grad(f)) took it for a number on the other path too (TypeError)."""
+    x, v = 0.293211, np.array([-0.97291, 0.694658, -0.970276])
+    gradient = s2sad.grad(number_or_array)
+    second = s2sad.grad(gradient)(x, v, k)
+    assert type(second) is float
+    expected = central_difference(gradient, {"x": x, "v": v, "k": k}, "x", eps=1e-5)
+    assert second == pytest.approx(expected, rel=1e-6)
+    assert second == pytest.approx(s2sad.hessian(number_or_array)(x, v, k), rel=1e-10)
