@@ -338,9 +338,10 @@ class _Checker:
             write = self.statements[write_id]
             updated = get_anno(write, "augmented") if not is_store(write) else None
             if updated is not None and self.checked_at_run_time and not self._array(updated):
-                other = self.guarded.setdefault(write_id, (updated, name_))[1]
-                if other == name_:
-                    continue  # v += e on what may be a number: checked at run time
+                # v += e on what may be a number: checked at run time (against the first
+                # name found; code for a call's ranks is checked here against all)
+                self.guarded.setdefault(write_id, (updated, name_))
+                continue
             written = updated or stored_name(write)
             self._refuse(written, name_, write, reader)
 
