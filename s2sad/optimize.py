@@ -336,9 +336,11 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
 
 def _pops(stmt: gast.stmt) -> bool:
     """v = tape.pop() (tape_1.pop() when the user has a global named tape; dtape.pop()
-    in a gradient of a gradient): a stack in step with its pushes, never skipped."""
-    return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) and \
-        isinstance(stmt.value.func, gast.Attribute) and stmt.value.func.attr == "pop"
+    in a gradient of a gradient, also inside an accumulation: di = di + dtape.pop()):
+    a stack in step with its pushes, never skipped."""
+    return isinstance(stmt, gast.Assign) and any(
+        isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and
+        node.func.attr == "pop" for node in walk(stmt.value))
 
 
 def _compound(stmt: gast.stmt) -> bool:
@@ -469,11 +471,13 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
                     target=stmt.targets[0], op=gast.Add(), value=value.right))
                 changed = True
                 continue
-        _leave_group(group, target)
         if _written_into(value) is not None:  # t = np.exp(u, out=u): t is u's array
             value = _written_into(value)
         elif _dotted_call(value) == "unbroadcast" and value.args:
             value = value.args[0]  # unbroadcast(g, x) is g itself or a new array
+        if isinstance(value, gast.Name) and value.id == target:
+            continue  # dv = unbroadcast(dv, v) may keep dv's array, and whoever shares it
+        _leave_group(group, target)
         if isinstance(value, gast.Name):
             shared = group.setdefault(value.id, {value.id})
             shared.add(target)

@@ -718,3 +718,46 @@ def test_grad_of_grad_through_linspace_is_accepted_and_right(optimize):
     second = s2sad.grad(gradient, optimize=optimize)(0.7)
     central = _stencil(lambda v: [gradient(v)], lambda s: 0.7 + s)[0]
     np.testing.assert_allclose(second, central, rtol=1e-6, atol=1e-8)
+
+
+# -- grad(grad(f)) through loops that write array elements (issue 15) -------------------------
+
+def element_products_then_sum_loop(x, v):
+    """The gradient's tape holds the loop counter (tape.append(i)); the second adjoint's
+    `di = di + dtape.pop()` was dropped as dead code, so every later pop was off by one."""
+    c = v.copy()
+    for i in range(2):
+        for j in range(2):
+            c[i + j] *= np.tanh(x)
+    s = 0.0
+    for i in range(3):
+        s = s + c[i] * v[i]
+    return s
+
+
+def recurrence_then_new_array(x, v):
+    """dC = unbroadcast(dc, C) may be dc's array; dc = unbroadcast(dc, c) kept it, and
+    dc += dtape.pop() then changed dC as well."""
+    c = v * 1.0
+    for i in range(1, 3):
+        c[i] += np.cos(x) * c[i - 1]
+    C = np.zeros(3)
+    for j in range(3):
+        C[j] = v[j] * x
+    c = c + C
+    return np.sum(np.sin(c))
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("fn", [element_products_then_sum_loop, recurrence_then_new_array],
+                         ids=lambda fn: fn.__name__)
+def test_grad_of_grad_through_element_writes_in_loops(fn, optimize):
+    v = np.array([-0.009958, -1.16532, -0.846081])
+    x = -1.232631
+    gradient = s2sad.grad(fn, optimize=optimize)
+    second = s2sad.grad(gradient, optimize=optimize)(x, v.copy())
+    central = _stencil(lambda value: [gradient(value, v.copy())], lambda s: x + s)[0]
+    assert type(second) is float
+    np.testing.assert_allclose(second, central, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(second, s2sad.hessian(fn, optimize=optimize)(x, v.copy()),
+                               rtol=1e-10)
