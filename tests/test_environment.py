@@ -383,3 +383,56 @@ def test_current_source_is_accepted_in_every_context():
     np.testing.assert_allclose(s2sad.hessian(wrapped)(x), np.diag(6 * x), atol=1e-12)
     second = s2sad.grad(s2sad.grad(lambda_free))(0.7)
     assert second == pytest.approx(-2 * np.sin(0.7) - 0.7 * np.cos(0.7))
+
+
+# -- rule templates and the parameter names of other NumPy versions -----------------------
+
+def reshaped_like_numpy_1(a, newshape, order="C"):
+    """np.reshape's signature before NumPy 2.1 (whose parameter is `shape`)."""
+    return np.reshape(a, newshape, order=order)
+
+
+@s2sad.adjoint(reshaped_like_numpy_1, linear="a", also_named={"shape": "newshape"})
+def reshaped_like_numpy_1_adjoint(dy, y, a, shape):
+    da = np.reshape(dy, np.shape(a))
+    return da
+
+
+def uses_the_old_name(x):
+    return np.sum(reshaped_like_numpy_1(x, newshape=(3, 2)) ** 2 * np.arange(6.0).reshape(3, 2))
+
+
+def test_a_template_binds_a_parameter_by_the_name_the_installed_function_gives_it():
+    """`import s2sad` raised RuleDefinitionError on NumPy 1.26 and 2.0: reshape's rule
+    named `shape` a parameter those versions call `newshape`."""
+    from s2sad import rules
+    rule = rules.lookup(reshaped_like_numpy_1)
+    assert rule.params == ["a", "newshape"]
+    x = np.linspace(-1.0, 1.0, 6)
+    expected = central_difference(uses_the_old_name, {"x": x}, "x")
+    np.testing.assert_allclose(s2sad.grad(uses_the_old_name)(x), expected, rtol=1e-6)
+    value, tangent = s2sad.jvp(uses_the_old_name)(x, np.ones(6))
+    assert tangent == pytest.approx(np.sum(expected))
+
+
+def test_numpy_reshape_has_a_rule_whichever_name_its_parameter_has():
+    import inspect
+    from s2sad import rules
+    names = inspect.signature(np.reshape).parameters
+    expected = "shape" if "shape" in names else "newshape"
+    assert rules.lookup(np.reshape).params == ["a", expected]
+
+
+def test_the_declared_numpy_floor_is_the_one_the_floor_check_installs():
+    """pyproject.toml's numpy>= lines, one per Python version, and .ci/numpy-floor's
+    choice for this Python, which must be met by the installed NumPy."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(root, "pyproject.toml")).read()
+    floors = re.findall(r'"numpy>=([0-9.]+); python_version ([<>=]+) \'([0-9.]+)\'"', text)
+    assert [f[0] for f in floors] == ["1.23.2", "1.26", "2.1", "2.3.2"]
+    assert "numpy>=1.22" not in text
+    installed = tuple(int(p) for p in re.findall(r"\d+", np.__version__)[:3])
+    assert installed >= (1, 23, 2)
+    with open(os.path.join(root, ".ci", "run")) as run:
+        assert 'python3 -m pip install ".[test]" && python3 -m pytest' in run.read()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..errors import Location, NoDerivativeRuleError, RuleDefinitionError
-from .template import Template, parse_template
+from .template import Template, parse_template, renamed
 
 ShapeKind = Union[str, Callable[[Any], str]]
 
@@ -109,23 +109,42 @@ def partials(*functions: Any, elementwise: bool = True, shape: ShapeKind = None)
 
 def adjoint(*functions: Any, shape: ShapeKind = "other", check: bool = True,
             linear: Union[str, Tuple[str, ...]] = (),
-            multilinear: Tuple[str, ...] = ()):
+            multilinear: Tuple[str, ...] = (),
+            also_named: Optional[Dict[str, str]] = None):
     """Register a full adjoint template `(dy, y, *params)` assigning d<param>.
 
     `linear` names the parameters the function is linear in jointly (np.reshape in a,
     np.where in x and other), `multilinear` those it is linear in one at a time (@ in
-    a and b): forward mode then needs no tangent template."""
+    a and b): forward mode then needs no tangent template. `also_named` maps a
+    parameter to the name another version of the library gives it (np.reshape's
+    `shape` is `newshape` before NumPy 2.1): the rule takes the installed name."""
     linear = (linear,) if isinstance(linear, str) else tuple(linear)
 
     def decorate(template_fn: Callable) -> Callable:
         template = parse_template(template_fn)
         for fn in functions:
+            names = _installed_names(fn, template.params, also_named or {})
+            fitted = renamed(template, names) if names else template
             if check:
-                check_template(fn, template)
-            register(Rule(fn, "adjoint", template, shape, linear=linear,
-                          multilinear=tuple(multilinear)))
+                check_template(fn, fitted)
+            register(Rule(fn, "adjoint", fitted, shape,
+                          linear=tuple(names.get(p, p) for p in linear),
+                          multilinear=tuple(names.get(p, p) for p in multilinear)))
         return template_fn
     return decorate
+
+
+def _installed_names(fn: Any, params: List[str], also_named: Dict[str, str]) -> Dict[str, str]:
+    """The renames (template name -> the function's) of parameters the installed
+    function calls by their other name."""
+    if not also_named:
+        return {}
+    try:
+        known = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {p: other for p, other in also_named.items()
+            if p in params and p not in known and other in known}
 
 
 def non_differentiable(*functions: Any) -> None:

@@ -12,7 +12,7 @@ def getitem_adjoint(dy, y, a, index):
     return da
 
 
-@adjoint(np.reshape, linear="a")
+@adjoint(np.reshape, linear="a", also_named={"shape": "newshape"})  # (NumPy < 2.1)
 def reshape_adjoint(dy, y, a, shape):
     da = np.reshape(dy, np.shape(a))
     return da

@@ -80,6 +80,19 @@ def parse_template(function: Callable) -> Template:
     return Template(function, node, params, defaults)
 
 
+def renamed(template: Template, names: Dict[str, str]) -> Template:
+    """The template with parameters renamed (old -> new), in its signature and body:
+    for a function whose parameter is called otherwise in another version of its
+    library (np.reshape's `shape` was `newshape` before NumPy 2.1), since call
+    arguments bind to a template's parameters by name."""
+    node = clone(template.node)
+    for item in walk(node):
+        if isinstance(item, gast.Name) and item.id in names:
+            item.id = names[item.id]
+    return Template(template.function, node, [names.get(p, p) for p in template.params],
+                    {names.get(p, p): v for p, v in template.defaults.items()})
+
+
 class _Substitute:
     """What a template node becomes in the copy (clone_with's `replace`): a parameter
     the argument's atom, a local its fresh name, known_rank(x) the rank; None for a
