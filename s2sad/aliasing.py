@@ -89,7 +89,7 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
     key = op_key(value)
     if key is tuple:  # (a, b): holds the arrays themselves
         return [e.id for e in value.elts if is_local(e)]
-    if key in VIEW_FUNCTIONS:
+    if key in VIEW_FUNCTIONS or _returns_its_operand(key, value):
         operands = op_operands(value)
         if not operands or not is_local(operands[0]):
             return []
@@ -97,6 +97,21 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
             return []
         return [operands[0].id]
     return []
+
+
+def _returns_its_operand(key, value: gast.AST) -> bool:
+    """Calls that hand back the array they were given: np.float64(a) of an array,
+    np.diff(a, 0), np.nan_to_num(a, False)."""
+    if key is np.float64:
+        return True
+    if key not in (np.diff, np.nan_to_num) or not isinstance(value, gast.Call):
+        return False
+    flag = "n" if key is np.diff else "copy"
+    given = value.args[1] if len(value.args) > 1 else next(
+        (k.value for k in value.keywords if k.arg == flag), None)
+    if given is None:
+        return False
+    return not (isinstance(given, gast.Constant) and bool(given.value))  # 0 / False
 
 
 def _advanced(index: gast.AST, index_arrays: FrozenSet[str]) -> bool:

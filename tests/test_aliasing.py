@@ -162,6 +162,20 @@ def in_place_on_an_unknown_rank(A, b, x):
     return np.sum(s * s)
 
 
+def float64_of_an_array(v, x):
+    c = v * 1.0
+    d = np.float64(c)
+    d[0] = x
+    return np.sum(c * v)
+
+
+def zeroth_difference(v, x):
+    c = v * 1.0
+    d = np.diff(c, 0)
+    d[0] = x
+    return np.sum(c * v)
+
+
 VEC2 = {"v": np.array([0.7, -1.3]), "x": 0.4}
 VEC3 = {"v": np.array([0.7, -1.3, 2.1]), "x": 0.4}
 
@@ -183,6 +197,8 @@ REFUSED = [
     (split_parts, {"v": np.array([0.7, -1.3, 2.1, 0.4]), "x": 0.4}, "p[0] = x"),
     (iterate_rows, {"m": np.array([[0.7, -1.3], [2.1, 0.4]]), "x": 0.4}, "r[0] = x"),
     (helper_returns_views_in_a_tuple, VEC3, "b[0] = x"),
+    (float64_of_an_array, VEC3, "d[0] = x"),   # (the same array, not a copy)
+    (zeroth_difference, VEC3, "d[0] = x"),
     # (the rank of solve's result is not inferred: forward mode has no run-time check)
     (in_place_on_an_unknown_rank, {"A": np.array([[2.0, 0.5], [0.1, 3.0]]),
                                    "b": np.array([1.0, 2.0]), "x": 0.3}, "t += 1.0"),
@@ -332,6 +348,13 @@ def diagonal_matrix_of_a_vector(v, x):
     return np.sum(d * d) + np.sum(v)
 
 
+def first_difference(v, x):
+    c = v * x
+    d = np.diff(c, 1)
+    d[0] = x
+    return np.sum(c * v) + np.sum(d * d)
+
+
 def view_made_after_the_write(v, x):
     c = v * 1.0
     c[0] = x
@@ -359,6 +382,7 @@ ACCEPTED = [
     (rows_of_a_matrix, {"m": M, "x": 0.4}, "x"),
     (view_made_after_the_write, VEC3, "x"),
     (view_made_after_the_write, VEC3, "v"),
+    (first_difference, VEC3, "x"),
     (diagonal_matrix_of_a_vector, VEC2, "x"),
     (diagonal_matrix_of_a_vector, VEC2, "v"),
 ]
