@@ -195,8 +195,12 @@ def undstack(dy: Any, tup: Any) -> list:
 
 def uncolumn_stack(dy: Any, tup: Any) -> list:
     """np.column_stack makes 1-d arrays columns, then joins along axis 1."""
-    return unconcatenate(dy, tup, 1,
-                         lambda a: np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a)
+    return unconcatenate(dy, tup, 1, as_column)
+
+
+def as_column(a: Any) -> Any:
+    """What np.column_stack makes of an array before joining: a column if 1-d."""
+    return np.reshape(a, (-1, 1)) if np.ndim(a) < 2 else a
 
 
 
@@ -733,4 +737,26 @@ def restack(pieces: Any, arrays: Any, axis: int = 0) -> Any:
     return np.stack([np.reshape(p, np.shape(a)) for p, a in zip(pieces, arrays)], axis)
 
 
-__all__ += ["rejoin", "restack", "hstack_axis"]
+def untake_along_axis(dy: Any, arr: Any, indices: Any, axis: Any) -> Any:
+    """The adjoint of np.take_along_axis(arr, indices, axis): dy added back at the
+    positions taken (np.add.at: a position taken twice gets both)."""
+    shape = np.shape(arr)
+    total = np.zeros(shape, dtype=np.result_type(dy, arr))
+    if axis is None:
+        flat = np.ravel(total)
+        np.add.at(flat, indices, dy)
+        return np.reshape(flat, shape)
+    dy = np.asarray(dy)
+    axis = axis % len(shape)
+    grid = []
+    for d, n in enumerate(dy.shape):
+        if d == axis:
+            grid.append(np.broadcast_to(indices, dy.shape))
+            continue
+        positions = np.arange(n) if shape[d] != 1 else np.zeros(n, dtype=np.intp)
+        grid.append(np.reshape(positions, [-1 if k == d else 1 for k in range(dy.ndim)]))
+    np.add.at(total, tuple(grid), dy)
+    return total
+
+
+__all__ += ["rejoin", "restack", "hstack_axis", "as_column", "untake_along_axis"]

@@ -158,3 +158,27 @@ def unvstack_adjoint(dy, y, g, tup):
 def undstack_adjoint(dy, y, g, tup):
     dg = np.reshape(rejoin(dy, tup, 2, np.atleast_3d), np.shape(g))
     return dg
+
+
+# the helpers of einsum's adjoint (two operands): einsum_adjoint_a(g, s, a, b) is the
+# contraction of g and b onto a's labels, bilinear in (g, b); a gives its shape only.
+# <dy, adjoint_a(g, b)> = <g, einsum(s, dy, b)> = <adjoint_b(g, dy, b), b>
+
+@adjoint(runtime.einsum_adjoint_a, check=False, multilinear=("g", "b"))
+def einsum_adjoint_a_adjoint(dy, y, g, subscripts, a, b):
+    dg = np.einsum(subscripts, dy, b)
+    db = einsum_adjoint_b(g, subscripts, dy, b)
+    return dg, db
+
+
+@adjoint(runtime.einsum_adjoint_b, check=False, multilinear=("g", "a"))
+def einsum_adjoint_b_adjoint(dy, y, g, subscripts, a, b):
+    dg = np.einsum(subscripts, a, dy)
+    da = einsum_adjoint_a(g, subscripts, a, dy)
+    return dg, da
+
+
+@adjoint(runtime.uncolumn_stack, check=False, linear="g", shape="pieces")
+def uncolumn_stack_adjoint(dy, y, g, tup):
+    dg = np.reshape(rejoin(dy, tup, 1, as_column), np.shape(g))
+    return dg

@@ -127,14 +127,14 @@ def cholesky_adjoint(dy, y, a, upper=False):
     dl = np.swapaxes(dy, -1, -2) if upper else dy
     l_inv = np.linalg.inv(l)
     l_inv_t = np.swapaxes(l_inv, -1, -2)
-    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=l.dtype))
+    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=np.result_type(l)))
     s = l_inv_t @ phi @ l_inv
     da = (s + np.swapaxes(s, -1, -2)) / 2
     return da
 
 
 @adjoint(np.einsum, check=False)
-def einsum_adjoint_rule(dy, y, subscripts, a, b, optimize=False):
+def einsum_adjoint_rule(dy, y, subscripts, a, b):
     """y = einsum('A,B->Y', a, b):  da = einsum('Y,B->A', dy, b),  db = einsum('A,Y->B', a, dy).
 
     Two operands in the string form, explicit ('->') or implicit, '...' of any ranks
@@ -142,7 +142,8 @@ def einsum_adjoint_rule(dy, y, subscripts, a, b, optimize=False):
     (summed over in a alone) spreads dy along it, and an axis of size 1 broadcast against
     a longer one sums back. Refused: the sublist form and an index repeated within the
     differentiated operand ('ii,i->' for a; repeated in the other operand is fine) when
-    the gradient runs, more than two operands when compiling (the call does not bind)."""
+    the gradient runs; more than two operands, and optimize=, when compiling (the call
+    does not bind: a third operand must not bind to a parameter of its own)."""
     require_shapes(isinstance(subscripts, str), "np.einsum in the sublist form")
     da = einsum_adjoint_a(dy, subscripts, a, b)
     db = einsum_adjoint_b(dy, subscripts, a, b)
@@ -198,8 +199,8 @@ def pinv_adjoint(dy, y, a):
     dA = -X.T dX X.T + (I - A X) dX.T X X.T + X.T X dX.T (I - X A)."""
     require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
     y_t = y.T
-    left = np.eye(np.shape(a)[0], dtype=y.dtype) - a @ y
-    right = np.eye(np.shape(a)[1], dtype=y.dtype) - y @ a
+    left = np.eye(np.shape(a)[0], dtype=np.result_type(y)) - a @ y
+    right = np.eye(np.shape(a)[1], dtype=np.result_type(y)) - y @ a
     da = -y_t @ dy @ y_t + left @ dy.T @ y @ y_t + y_t @ y @ dy.T @ right
     return da
 
@@ -231,7 +232,7 @@ def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True):
 # swapaxes linear: forward mode applies them to the tangents)
 
 @tangent(np.einsum, check=False)
-def einsum_tangent(y, subscripts, a, a_dot, b, b_dot, optimize=False):
+def einsum_tangent(y, subscripts, a, a_dot, b, b_dot):
     """Bilinear in (a, b). A template rather than `multilinear`, so that an operand in
     the subscripts' place (the sublist form) is refused, not taken as a constant."""
     require_shapes(isinstance(subscripts, str), "np.einsum in the sublist form")
@@ -276,7 +277,7 @@ def cholesky_tangent(y, a, a_dot, upper=False):
     l_inv = np.linalg.inv(l)
     s = (a_dot + np.swapaxes(a_dot, -1, -2)) / 2
     inner = l_inv @ s @ np.swapaxes(l_inv, -1, -2)
-    l_dot = l @ (np.tril(inner) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=l.dtype)))
+    l_dot = l @ (np.tril(inner) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=np.result_type(l))))
     y_dot = np.swapaxes(l_dot, -1, -2) if upper else l_dot
     return y_dot
 
@@ -285,8 +286,8 @@ def cholesky_tangent(y, a, a_dot, upper=False):
 def pinv_tangent(y, a, a_dot):
     """X = pinv(A):  X_dot = -X A_dot X + X X.T A_dot.T (I - A X) + (I - X A) A_dot.T X.T X."""
     require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
-    left = np.eye(np.shape(a)[0], dtype=y.dtype) - a @ y
-    right = np.eye(np.shape(a)[1], dtype=y.dtype) - y @ a
+    left = np.eye(np.shape(a)[0], dtype=np.result_type(y)) - a @ y
+    right = np.eye(np.shape(a)[1], dtype=np.result_type(y)) - y @ a
     y_dot = -y @ a_dot @ y + y @ y.T @ a_dot.T @ left + right @ a_dot.T @ y.T @ y
     return y_dot
 

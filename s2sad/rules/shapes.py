@@ -77,6 +77,13 @@ def take_adjoint(dy, y, a, indices, axis=None):
     return da
 
 
+@adjoint(np.take_along_axis, linear="arr")
+def take_along_axis_adjoint(dy, y, arr, indices, axis):
+    # (axis has no default: it changed from required to -1 in NumPy 2.3)
+    darr = untake_along_axis(dy, arr, indices, axis)
+    return darr
+
+
 @adjoint(np.sort)
 def sort_adjoint(dy, y, a, axis=-1):
     # y = take_along_axis(a, p) for p = argsort(a): dy goes back through p's inverse
