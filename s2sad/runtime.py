@@ -272,8 +272,13 @@ class NonScalarOutput(ValueError):
 
 
 def require_scalar(y: Any) -> None:
-    """grad is defined for scalar outputs only (as in JAX and autograd)."""
-    if type(y) is not float and np.ndim(y) != 0:  # (a float first: np.ndim costs 0.2 us)
+    """grad is defined for scalar outputs only (as in JAX and autograd). A list or tuple
+    is not one, whatever it holds (np.ndim of arrays of unequal shapes would raise)."""
+    if type(y) is float:  # (first: np.ndim costs 0.2 us)
+        return
+    if isinstance(y, (list, tuple)):
+        raise NonScalarOutput((len(y),))
+    if np.ndim(y) != 0:
         raise NonScalarOutput(np.shape(y))
 
 

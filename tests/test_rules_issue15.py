@@ -356,3 +356,21 @@ def test_the_hessian_through_solve_is_not_refused():
     gradient = s2sad.grad(solve_loss)
     expected = np.array([numeric_grad(lambda v: gradient(v)[i], [b], 0) for i in range(3)])
     np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-8)
+
+
+# -- a list of unequal arrays returned to grad: NumPy's ValueError from np.ndim ------------
+
+def returns_a_list_of_unequal_arrays(x):
+    return [np.ones(3), np.ones(2)]
+
+
+def returns_a_list_of_numbers(x):
+    return [1.0, 2.0]
+
+
+@pytest.mark.parametrize("f", [returns_a_list_of_unequal_arrays, returns_a_list_of_numbers])
+def test_a_list_returned_to_grad_is_refused(f):
+    with pytest.raises(s2sad.NonScalarOutputError, match="scalar output"):
+        s2sad.grad(f)(np.array([0.3, 0.5, 0.7]))
+    with pytest.raises(runtime.NonScalarOutput):
+        runtime.require_scalar([np.ones(3), np.ones(2)])
