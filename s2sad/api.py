@@ -22,8 +22,8 @@ from . import entry, frontend, pipeline
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
-                     S2SADError, UnsupportedSyntaxError)
-from .runtime import IntegerArrayWrite, SharedUpdate, UnsupportedShapes
+                     S2SADError, UnsupportedSyntaxError, entry_point, without_internal_frames)
+from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -70,6 +70,7 @@ class GradientFunction:
             functools.update_wrapper(self, fn, updated=())
 
     @property
+    @entry_point
     def compiled(self) -> pipeline.Compiled:
         """The code the last call ran (compiled for its arguments' ranks, and with math
         functions for Python numbers), or before any call the code for any ranks."""
@@ -88,6 +89,7 @@ class GradientFunction:
         return self._compiled
 
     @property
+    @entry_point
     def source(self) -> str:
         """The generated module, exactly the code that runs: the version compiled for
         the ranks of the last call's arguments (before any call, for any ranks)."""
@@ -120,9 +122,12 @@ class GradientFunction:
         return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs and len(args) == self._entry_arity:
-            return self._entry(*args)  # guarded by the types of the last call's arguments
-        return self._call_checked(*args, **kwargs)
+        try:  # (no cost until a refusal; entry_point's extra call would cost every call)
+            if not kwargs and len(args) == self._entry_arity:
+                return self._entry(*args)  # guarded by the types of the last call's arguments
+            return self._call_checked(*args, **kwargs)
+        except S2SADError as exc:
+            raise without_internal_frames(exc)
 
     def _call_checked(self, *args: Any, **kwargs: Any) -> Any:
         """The general call: find the code for these ranks, check every argument, and
@@ -209,6 +214,8 @@ class GradientFunction:
 
     def _refusal(self, exc: Exception) -> S2SADError:
         """What a check in the generated code found, as a located S2SADError."""
+        if isinstance(exc, NonScalarOutput) and isinstance(self.fn, GradientFunction):
+            return self.fn._refusal(exc)  # (the Hessian of a vector: the gradient's refusal)
         parsed = self._differentiated()
         if isinstance(exc, UnsupportedShapes):
             return NoDerivativeRuleError(
@@ -259,6 +266,7 @@ class GradientFunction:
 
 # -- public transforms ----------------------------------------------------------
 
+@entry_point
 def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
          jit: bool = False):
     """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`.
@@ -272,19 +280,21 @@ def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
     as Python with a warning otherwise.
     """
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit)
+        return entry_point(lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit))
     return GradientFunction(f, wrt, optimize=optimize, jit=jit)
 
 
+@entry_point
 def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
                    jit: bool = False):
     """Like `grad`, but returns `(f(*args), gradients)` from one sweep."""
     if f is None:
-        return lambda fn: GradientFunction(fn, wrt, with_value=True, optimize=optimize,
-                                           jit=jit)
+        return entry_point(lambda fn: GradientFunction(fn, wrt, with_value=True,
+                                                       optimize=optimize, jit=jit))
     return GradientFunction(f, wrt, with_value=True, optimize=optimize, jit=jit)
 
 
+@entry_point
 def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = True) -> str:
     """The generated derivative module of `f`, as text: the gradient (mode="reverse")
     or the JVP (mode="forward")."""
@@ -295,6 +305,7 @@ def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = Tr
     raise ArgumentError(f"mode {mode!r} is not a mode", hint="use 'reverse' or 'forward'")
 
 
+@entry_point
 def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = None,
                 filename: str = "<string>", with_value: bool = False,
                 optimize: bool = True) -> GradientFunction:
@@ -598,6 +609,7 @@ class JVPFunction(GradientFunction):
         super().__init__(fn, wrt, optimize=optimize, parsed=parsed)
         self.tangent_note = tangent_note
 
+    @entry_point
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__}: pass the arguments, then the tangent")
@@ -617,7 +629,7 @@ class JVPFunction(GradientFunction):
         try:
             value, derivative = compiled.function(
                 *args, **kwargs, **dict(zip(compiled.added_params, tangents)))
-        except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate) as exc:
+        except REFUSALS as exc:
             raise self._refusal(exc) from None
         return value, _tangent_of_value(derivative, value)
 
@@ -636,12 +648,14 @@ class VJPFunction(GradientFunction):
     def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True):
         super().__init__(fn, wrt, optimize=optimize)
 
+    @entry_point
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_call(args, kwargs)
         inputs = self._differentiated_inputs(args, kwargs)
         value = self.fn(*args, **kwargs)
         compiled = self.for_arguments(args, kwargs)
 
+        @entry_point
         def pullback(cotangent: Any) -> Any:
             if np.shape(cotangent) != np.shape(value):
                 raise ArgumentError(
@@ -651,7 +665,7 @@ class VJPFunction(GradientFunction):
             seed = {compiled.added_params[0]: _tangent_like(cotangent, value, "cotangent")}
             try:
                 grads = compiled.function(*args, **kwargs, **seed)
-            except (UnsupportedShapes, IntegerArrayWrite, SharedUpdate) as exc:
+            except REFUSALS as exc:
                 raise self._refusal(exc) from None
             grads = (grads,) if len(self.wrt_names) == 1 else grads
             grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
@@ -664,18 +678,21 @@ class VJPFunction(GradientFunction):
                f"{', '.join(self.wrt_names)}>"
 
 
+@entry_point
 def jvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> JVPFunction:
     """Forward mode: `jvp(f, wrt)(*args, tangent)` returns `(f(*args), J @ tangent)`,
     from one pass that carries each value's tangent beside it (`print(.source)`)."""
     return JVPFunction(f, wrt, optimize=optimize)
 
 
+@entry_point
 def vjp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> VJPFunction:
     """Reverse mode for any output: `value, pullback = vjp(f, wrt)(*args)`, then
     `pullback(ct)` is `ct @ J` shaped like the arguments (one adjoint sweep per call)."""
     return VJPFunction(f, wrt, optimize=optimize)
 
 
+@entry_point
 def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
              optimize: bool = True) -> Callable:
     """`jacobian(f, wrt)(*args)`: d f / d x with shape f's shape + x's shape (as
@@ -686,6 +703,7 @@ def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
     forward_fn = JVPFunction(f, wrt, optimize=optimize)
     reverse_fn = VJPFunction(f, wrt, optimize=optimize)
 
+    @entry_point
     def jacobian_of(*args: Any, **kwargs: Any) -> Any:
         forward_fn._check_call(args, kwargs)
         inputs = forward_fn._differentiated_inputs(args, kwargs)
@@ -767,6 +785,7 @@ def _tangent_of_value(derivative: Any, value: Any) -> Any:
     return float(derivative)
 
 
+@entry_point
 def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     """`hessian(f, wrt)(*args)`: the matrix of second derivatives of scalar `f`, shaped
     x's shape + x's shape (a tuple of tuples of blocks for several `wrt`, as
@@ -775,6 +794,7 @@ def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     gradient = GradientFunction(f, wrt, optimize=optimize)
     along = JVPFunction(gradient, wrt, optimize=optimize)
 
+    @entry_point
     def hessian_of(*args: Any, **kwargs: Any) -> Any:
         along._check_call(args, kwargs)
         inputs = along._differentiated_inputs(args, kwargs)
@@ -810,6 +830,7 @@ def _zero_tangent(x: Any) -> Any:
     return np.zeros(np.shape(x)) if isinstance(x, np.ndarray) else 0.0
 
 
+@entry_point
 def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     """`hvp(f, wrt)(*args, v)`: the Hessian of scalar `f` times v, from one JVP of the
     generated gradient code (the matrix is never formed); v shaped like the argument
@@ -817,6 +838,7 @@ def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     along = JVPFunction(GradientFunction(f, wrt, optimize=optimize), wrt, optimize=optimize,
                         tangent_note=" (hvp takes the function's arguments, then the vector)")
 
+    @entry_point
     def hessian_vector_product(*args: Any, **kwargs: Any) -> Any:
         product = along(*args, **kwargs)[1]
         # the gradient code returns one array for one argument, even for wrt=(0,)

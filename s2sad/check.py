@@ -5,7 +5,7 @@ from typing import Any, Callable, List, Sequence
 
 import numpy as np
 
-from .errors import S2SADError
+from .errors import S2SADError, entry_point
 
 
 class GradientCheckError(S2SADError):
@@ -39,6 +39,7 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
     return result
 
 
+@entry_point
 def check_grad(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float = 1e-7,
                eps: float = 1e-6) -> bool:
     """Compare s2sad's gradient of `f` at `args` with central differences, then

@@ -9,8 +9,11 @@ A diagnostic reads like a compiler's:
 """
 from __future__ import annotations
 
+import functools
+import os
+import types
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Optional, TypeVar
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,54 @@ class ArgumentError(S2SADError):
 
 class RuleDefinitionError(S2SADError):
     """A user-registered derivative rule does not fit the function it is for."""
+
+
+# -- tracebacks that show the user's code, not s2sad's ------------------------------------
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NOTE = "(s2sad hid its own frames from this traceback; set S2SAD_TRACEBACK=1 to show them)"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def show_internal_frames() -> bool:
+    """Whether a refusal keeps s2sad's frames in its traceback (S2SAD_TRACEBACK=1), for
+    debugging s2sad itself; read at each refusal, so it can be set at run time."""
+    return os.environ.get("S2SAD_TRACEBACK", "").strip().lower() not in ("", "0", "false",
+                                                                       "no", "off")
+
+
+def _internal(filename: str) -> bool:
+    """A frame of the s2sad package, or of code it generated (entries, derivatives)."""
+    return filename.startswith(_PACKAGE) or filename.startswith("<s2sad")
+
+
+def without_internal_frames(exc: S2SADError) -> S2SADError:
+    """The refusal with s2sad's own frames taken out of its traceback (as JAX filters
+    its internals): what is left is the user's code, and the diagnostic says where in
+    it. Raised again from a public entry point, it gains that one frame."""
+    if show_internal_frames():
+        return exc
+    kept = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not _internal(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    filtered = None
+    for tb in reversed(kept):
+        filtered = types.TracebackType(filtered, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
+    if hasattr(exc, "add_note") and _NOTE not in getattr(exc, "__notes__", ()):
+        exc.add_note(_NOTE)
+    return exc.with_traceback(filtered)
+
+
+def entry_point(fn: F) -> F:
+    """A public function: an S2SADError raised under it leaves with s2sad's frames
+    hidden (see without_internal_frames)."""
+    @functools.wraps(fn)
+    def public(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except S2SADError as exc:
+            raise without_internal_frames(exc)
+    return public  # type: ignore[return-value]

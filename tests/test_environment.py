@@ -436,3 +436,94 @@ def test_the_declared_numpy_floor_is_the_one_the_floor_check_installs():
     assert installed >= (1, 23, 2)
     with open(os.path.join(root, ".ci", "run")) as run:
         assert 'python3 -m pip install ".[test]" && python3 -m pytest' in run.read()
+
+
+# -- refusals show the user's frames, not s2sad's ------------------------------------------
+
+def returns_a_vector(x):
+    return x * 2.0
+
+
+def scalar_loss(x):
+    return np.sum(np.sin(x))
+
+
+def _s2sad_frames(exc):
+    package = os.path.dirname(os.path.abspath(s2sad.__file__)) + os.sep
+    frames = traceback.extract_tb(exc.__traceback__)
+    return [f for f in frames if f.filename.startswith(package) or f.filename.startswith("<s2sad")]
+
+
+def _refusal(call):
+    with pytest.raises(s2sad.S2SADError) as caught:
+        call()
+    return caught.value
+
+
+REFUSING_CALLS = {
+    "grad": lambda: s2sad.grad(returns_a_vector)(np.ones(3)),
+    "grad again": lambda: s2sad.grad(returns_a_vector)(np.ones(3)),
+    "value_and_grad": lambda: s2sad.value_and_grad(returns_a_vector)(np.ones(3)),
+    "bad wrt": lambda: s2sad.grad(scalar_loss, wrt=3),
+    "decorator with bad wrt": lambda: s2sad.grad(wrt="nope")(scalar_loss),
+    "source": lambda: s2sad.source(scalar_loss, mode="sideways"),
+    "grad_source": lambda: s2sad.grad_source("def f(x):\n    return [x]\n", "f")(1.0),
+    "integer argument": lambda: s2sad.grad(scalar_loss)(np.arange(3)),
+    "jvp tangent": lambda: s2sad.jvp(scalar_loss)(np.ones(3), np.ones(2)),
+    "vjp pullback": lambda: s2sad.vjp(returns_a_vector)(np.ones(3))[1](np.ones(2)),
+    "jacobian": lambda: s2sad.jacobian(scalar_loss)(np.arange(3)),
+    "hessian": lambda: s2sad.hessian(returns_a_vector)(np.ones(3)),
+    "hvp": lambda: s2sad.hvp(scalar_loss)(np.ones(3), np.ones(2)),
+    "check_grad": lambda: s2sad.check_grad(scalar_loss, np.arange(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSING_CALLS))
+def test_a_refusal_s_traceback_shows_the_user_s_frame_and_hides_s2sad_s(name):
+    """Like JAX: the traceback ends in the user's code (and the raise of the public
+    function they called), the diagnostic says where; s2sad's dozen frames are gone."""
+    exc = _refusal(REFUSING_CALLS[name])
+    frames = traceback.extract_tb(exc.__traceback__)
+    assert len(_s2sad_frames(exc)) <= 2, [f"{f.filename}:{f.name}" for f in frames]
+    assert frames[0].filename == __file__  # the user's frame, where the call is
+    assert "S2SAD_TRACEBACK=1" in "".join(getattr(exc, "__notes__", [])) or \
+        sys.version_info < (3, 11)
+    assert "error:" in str(exc) and "hint:" in str(exc)
+
+
+def test_s2sad_traceback_shows_every_frame(monkeypatch):
+    monkeypatch.setenv("S2SAD_TRACEBACK", "1")
+    exc = _refusal(REFUSING_CALLS["grad"])
+    assert len(_s2sad_frames(exc)) > 2
+    monkeypatch.setenv("S2SAD_TRACEBACK", "0")
+    exc = _refusal(REFUSING_CALLS["grad"])
+    assert len(_s2sad_frames(exc)) <= 2
+
+
+def test_a_stale_source_refusal_hides_s2sad_s_frames_too(make_module):
+    module, path = make_module("stale_for_traceback", """
+        def f(x):
+            return x ** 2
+        """)
+    _edit(path, "x ** 2", "x ** 3")
+    exc = _refusal(lambda: s2sad.grad(module.f)(2.0))
+    assert isinstance(exc, s2sad.SourceUnavailableError)
+    assert len(_s2sad_frames(exc)) <= 2
+
+
+def test_the_command_line_traceback_option_still_shows_everything(tmp_path):
+    path = tmp_path / "vector.py"
+    path.write_text("def f(x):\n    return [x]\n")
+    result = subprocess.run([sys.executable, "-m", "s2sad", "grad", f"{path}:f",
+                             "--traceback"], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.count(f"{os.sep}s2sad{os.sep}") >= 3, result.stderr
+
+
+def test_the_hessian_of_a_vector_function_is_refused_where_the_user_returns_it():
+    """NonScalarOutput, raised by the gradient's code under the Hessian's JVP, left as a
+    plain ValueError (not an S2SADError)."""
+    with pytest.raises(s2sad.NonScalarOutputError) as caught:
+        s2sad.hessian(returns_a_vector)(np.ones(3))
+    assert caught.value.filename == __file__
+    assert "return x * 2.0" in str(caught.value)
