@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .aliasing import aliased, check_aliasing, may_share  # noqa: F401 (aliased: re-exported)
+from .aliasing import _reads, aliased, check_aliasing, may_share  # noqa: F401 (aliased: re-exported)
 from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
 from .lower import (TAPE_POP, Lowered, is_local, is_push_statement, is_store,
@@ -185,46 +185,63 @@ def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_ru
     """The adjoint runs only once the output is known to be a scalar, and an
     elementwise result with no dimensions has operands with no dimensions.
 
-    A name bound in a loop (p = p * x + c[i]) takes part when every binding of it
-    is elementwise: each of its values then reaches the output elementwise. A use
-    inside a branch says nothing of a value bound outside it: `if a: dx = dx + u`
-    makes u a number only when the branch runs."""
+    A name is taken for a number when every value it holds is one:
+      * a name bound once, when an elementwise binding of such a number reads it;
+      * a name bound several times (p = p * x + c[i] in a loop), when every
+        statement that reads it is such a binding: then each of its values
+        reaches a number elementwise (`s = np.sum(y * y); y = s * 1.0` in a loop
+        leaves the first y an array);
+      * the output's last binding at the top level gives a number whatever else
+        the output's name holds.
+    A use inside a branch says nothing of a value bound outside it: `if a: dx =
+    dx + u` makes u a number only when the branch runs."""
     if isinstance(lowered.output, tuple) or not is_local(lowered.output):
         return
+    output = lowered.output.id
     counts = definitions(lowered)
     arms: Dict[int, FrozenSet] = {}
     _branch_arms(lowered.body, frozenset(), arms)
-    statements = [s for s in walk_statements(lowered.body)
-                  if isinstance(s, gast.Assign) and not is_store(s)]
-    bindings = [(s.targets[0].id, s.value) for s in statements]
+    statements = walk_statements(lowered.body)
+    bindings = [s for s in statements if isinstance(s, gast.Assign) and not is_store(s)]
     where: Dict[str, List[FrozenSet]] = {p: [frozenset()] for p in lowered.params}
-    for stmt in statements:
+    for stmt in bindings:
         where.setdefault(stmt.targets[0].id, []).append(arms[id(stmt)])
+    readers: Dict[str, List[gast.stmt]] = {}
+    for stmt in statements:
+        for read in set(_reads(stmt)):
+            readers.setdefault(read, []).append(stmt)
+    elementwise = {id(s) for s in bindings
+                   if op_key(s.value) is None or
+                   shape_rule(op_key(s.value), s.value) in ("unary", "binary")}
+    last = [s for s in bindings if s.targets[0].id == output][-1:]
+    final = id(last[0]) if last and any(last[0] is s for s in lowered.body) else None
 
     def always_with(operand: str, stmt: gast.stmt) -> bool:
         """Does the statement run whenever a binding of the operand has run?"""
         return all(arms[id(stmt)] <= bound for bound in where.get(operand, ()))
-    kinds: Dict[str, set] = {}
-    for target, value in bindings:
-        key = op_key(value)
-        kinds.setdefault(target, set()).add("copy" if key is None else shape_rule(key, value))
-    elementwise = {n for n, k in kinds.items() if k <= {"copy", "unary", "binary"}}
-    eligible = {n for n in kinds if counts.get(n, 0) == 1} | elementwise
-    scalars = {lowered.output.id}
-    size = 0
-    while size != len(scalars):
-        size = len(scalars)
-        for stmt, (target, value) in zip(reversed(statements), reversed(bindings)):
-            if target not in scalars or target not in eligible:
-                continue
-            key = op_key(value)
-            kind = "copy" if key is None else shape_rule(key, value)
-            if kind in ("copy", "unary", "binary"):
-                scalars.update(n.id for n in op_operands(value)
-                               if is_local(n) and always_with(n.id, stmt))
+
+    def forcing(stmt: gast.stmt, scalars: Set[str]) -> bool:
+        """Is every value this statement binds a number, and so its operands?"""
+        return id(stmt) in elementwise and \
+            (stmt.targets[0].id in scalars or id(stmt) == final)
+
+    allowed = set(where)
+    while True:  # reach back from the output; drop a name one of whose values escapes
+        scalars: Set[str] = {output} & allowed
+        size = -1
+        while size != len(scalars):
+            size = len(scalars)
+            for stmt in reversed(bindings):
+                if forcing(stmt, scalars):
+                    scalars.update(n.id for n in op_operands(stmt.value) if is_local(n)
+                                   and n.id in allowed and always_with(n.id, stmt))
+        escaping = {n for n in scalars if counts.get(n, 1) > 1 and not all(
+            isinstance(r, gast.Assign) and forcing(r, scalars) for r in readers.get(n, ()))}
+        if not escaping:
+            break
+        allowed -= escaping
     for scalar in scalars:
-        if scalar in eligible or scalar in lowered.params:
-            classes[scalar] = SCALAR
+        classes[scalar] = SCALAR
 
 
 def _branch_arms(body, enclosing: FrozenSet, arms: Dict[int, FrozenSet]) -> None:

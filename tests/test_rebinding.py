@@ -136,3 +136,38 @@ def test_a_use_inside_a_branch_says_nothing_of_a_value_bound_outside_it(k):
     expected = central_difference(gradient, {"x": x, "v": v, "k": k}, "x", eps=1e-5)
     assert second == pytest.approx(expected, rel=1e-6)
     assert second == pytest.approx(s2sad.hessian(number_or_array)(x, v, k), rel=1e-10)
+
+
+def loop_sums_then_rebinds(x):
+    y = x * 2.0
+    for i in range(1):
+        s = np.sum(y * y)
+        y = s * 1.0
+    return y
+
+
+def test_a_name_that_ends_a_number_may_have_been_an_array():
+    """The output y is a number, but the y the loop reads first is x's array: only a
+    name every value of which reaches a number elementwise is taken for one."""
+    x = np.array([1.0, 2.0, 3.0])
+    got = s2sad.grad(loop_sums_then_rebinds)(x)
+    np.testing.assert_allclose(got, 8 * x, rtol=1e-12)
+    np.testing.assert_allclose(got, central_difference(loop_sums_then_rebinds, {"x": x}, "x"),
+                               rtol=1e-6)
+
+
+def test_second_derivative_through_a_loop_that_changes_rank():
+    """grad_f's da1 is an array before its loop and a number after the last trip:
+    grad(grad(f)) reduced its adjoint to a number on every trip (0.443, right: 0.703)."""
+    def f(x, v, k):
+        a1 = x
+        for i in range(2):
+            a1 = np.tanh(a1) * v
+        return np.sum(np.sin(a1))
+
+    x, v = np.float64(-1.106818), np.array([1.342358, 0.176239, -1.152455])
+    gradient = s2sad.grad(f)
+    second = s2sad.grad(gradient)(x, v, 1)
+    assert second == pytest.approx(
+        central_difference(gradient, {"x": x, "v": v, "k": 1}, "x", eps=1e-5), rel=1e-6)
+    assert second == pytest.approx(s2sad.hessian(f)(x, v, 1), rel=1e-10)
