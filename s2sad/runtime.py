@@ -380,15 +380,22 @@ def norm_adjoint_p(dy: Any, y: Any, x: Any, ord: Any, axis: Any, keepdims: bool)
     (dx = dy * sign(x) * |x| ** (p - 1) / y ** (p - 1)); infinite at x = 0."""
     vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
     if ord == "fro":
-        return spread(dy / y, x, axis, keepdims) * x
+        return spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * x
     if not vector or ord not in (1, 2):
         raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
                                 f"{np.shape(x)}")
-    return spread(dy / y ** (ord - 1), x, axis, keepdims) * np.sign(x) * \
-        np.abs(x) ** (ord - 1)
+    if ord == 2:  # 0 at x = 0, as for ord=None
+        return spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * x
+    return spread(dy, x, axis, keepdims) * np.sign(x)
 
 
-__all__ += ["norm_adjoint_p"]
+def no_derivative(what: str) -> Any:
+    """The adjoint of a parameter a rule does not differentiate in (the template emits
+    it only where the argument depends on the inputs): a refusal, not a zero."""
+    raise UnsupportedShapes(what)
+
+
+__all__ += ["norm_adjoint_p", "no_derivative"]
 
 
 def require_shapes(ok: Any, what: str) -> None:
@@ -569,13 +576,13 @@ __all__ += ["broadcast_like"]
 def norm_tangent_p(y: Any, x: Any, x_dot: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     """The tangent of np.linalg.norm(x, ord, axis) for the orders norm_adjoint_p takes."""
     vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
-    if ord == "fro":
-        return np.sum(x * x_dot, axis=axis, keepdims=keepdims) / y
-    if not vector or ord not in (1, 2):
+    if not vector and ord != "fro" or ord not in ("fro", 1, 2):
         raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
                                 f"{np.shape(x)}")
-    weights = np.sign(x) * np.abs(x) ** (ord - 1)
-    return np.sum(weights * x_dot, axis=axis, keepdims=keepdims) / y ** (ord - 1)
+    if ord == 1:
+        return np.sum(np.sign(x) * x_dot, axis=axis, keepdims=keepdims)
+    # "fro" and 2: 0 at x = 0, as for ord=None
+    return np.sum(x * x_dot, axis=axis, keepdims=keepdims) / np.where(y == 0, np.inf, y)
 
 
 __all__ += ["norm_tangent_p"]

@@ -374,3 +374,44 @@ def test_a_list_returned_to_grad_is_refused(f):
         s2sad.grad(f)(np.array([0.3, 0.5, 0.7]))
     with pytest.raises(runtime.NonScalarOutput):
         runtime.require_scalar([np.ones(3), np.ones(2)])
+
+
+# -- the norm at 0 (NaN, where central differences see 0, as for std) ----------------------
+
+def norm_at_zero(x):
+    return np.linalg.norm(x) + np.sum(np.linalg.norm(x, ord=2, axis=1)) + \
+        np.linalg.norm(x, "fro")
+
+
+def test_the_norm_at_zero_has_derivative_zero():
+    x = np.array([[0.0, 0.0, 0.0], [0.3, -0.5, 0.9]])
+    _both_modes(norm_at_zero, x)
+    _both_modes(norm_at_zero, np.zeros((2, 3)))
+
+
+# -- a parameter a rule took as a constant, though it depends on the inputs -----------------
+
+def var_in_ddof(x, d):
+    return np.var(x, ddof=d) + np.sum(np.std(x[None, :], axis=1, ddof=d))
+
+
+def norm_in_ord(x, p):
+    return np.linalg.norm(x, ord=p)
+
+
+def test_ddof_that_depends_on_the_inputs_has_its_derivative():
+    # d var / d ddof = var / (n - ddof); it was 0 (the rule had no adjoint for ddof)
+    x = np.array([0.3, -0.5, 0.9])
+    expected = numeric_grad(var_in_ddof, [x, 1.0], 1)
+    np.testing.assert_allclose(s2sad.grad(var_in_ddof, wrt=1)(x, 1.0), expected, rtol=1e-6)
+    with pytest.raises(s2sad.S2SADError, match="ddof"):
+        s2sad.jvp(var_in_ddof, wrt=1)(x, 1.0, 1.0)
+
+
+def test_an_ord_that_depends_on_the_inputs_is_refused():
+    x = np.array([0.3, -0.5, 0.9])
+    with pytest.raises(s2sad.S2SADError, match="ord"):
+        s2sad.grad(norm_in_ord, wrt=1)(x, 2.0)
+    with pytest.raises(s2sad.S2SADError, match="ord"):
+        s2sad.jvp(norm_in_ord, wrt=1)(x, 2.0, 1.0)
+    np.testing.assert_allclose(s2sad.grad(norm_in_ord)(x, 2.0), x / np.linalg.norm(x))

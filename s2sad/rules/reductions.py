@@ -58,7 +58,9 @@ def var_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
     require_shapes(n > ddof, "np.var with ddof at least the number of entries it averages")
     centred = a - np.mean(a, axis=axis, keepdims=True)
     da = spread(dy, a, axis, keepdims) * (2 / (n - ddof)) * centred
-    return da
+    # (emitted only where ddof depends on the inputs: a constant has no adjoint)
+    dddof = np.sum(dy * y) / (n - ddof)
+    return da, dddof
 
 
 @adjoint(np.std, shape=_reduction_shape)
@@ -70,7 +72,8 @@ def std_adjoint(dy, y, a, axis=None, ddof=0, keepdims=False):
     centred = a - np.mean(a, axis=axis, keepdims=True)
     da = spread(dy / np.where(y == 0, np.inf, y), a, axis, keepdims) * (1 / (n - ddof)) * \
         centred
-    return da
+    dddof = np.sum(dy * y) / (2 * (n - ddof))
+    return da, dddof
 
 
 # -- cumulative sums and products --------------------------------------------------
@@ -97,11 +100,14 @@ def cumprod_adjoint(dy, y, a, axis=None):
 
 @adjoint(np.linalg.norm, shape=_reduction_shape)
 def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
-    # the 2-norm (of the flattened array, or along axis): dx = dy * x / y; other
-    # orders go to a runtime helper, which refuses the ones it has no rule for
-    dx = spread(dy / y, x, axis, keepdims) * x if ord is None else \
-        norm_adjoint_p(dy, y, x, ord, axis, keepdims)
-    return dx
+    # the 2-norm (of the flattened array, or along axis): dx = dy * x / y, 0 at x = 0
+    # (|x|-like there, as central differences see it); other orders go to a runtime
+    # helper, which refuses the ones it has no rule for
+    dx = spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * x if ord is None \
+        else norm_adjoint_p(dy, y, x, ord, axis, keepdims)
+    # (emitted only where ord depends on the inputs, which is refused)
+    dord = no_derivative("np.linalg.norm with an ord that depends on the inputs")
+    return dx, dord
 
 
 @adjoint(np.trace, shape="scalar", linear="a")
@@ -162,6 +168,6 @@ def cumprod_tangent(y, a, a_dot, axis=None):
 
 @tangent(np.linalg.norm)
 def norm_tangent(y, x, x_dot, ord=None, axis=None, keepdims=False):
-    y_dot = np.sum(x * x_dot, axis=axis, keepdims=keepdims) / y if ord is None else \
-        norm_tangent_p(y, x, x_dot, ord, axis, keepdims)
+    y_dot = np.sum(x * x_dot, axis=axis, keepdims=keepdims) / np.where(y == 0, np.inf, y) \
+        if ord is None else norm_tangent_p(y, x, x_dot, ord, axis, keepdims)
     return y_dot
