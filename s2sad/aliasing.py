@@ -146,6 +146,33 @@ def _load(name_: str) -> gast.Name:
     return gast.Name(id=name_, ctx=gast.Load(), annotation=None, type_comment=None)
 
 
+def literal_ranks(lowered: Lowered) -> Dict[str, int]:
+    """Names every binding of which is np.array([...]) of a literal (nested) list of
+    numbers: their number of axes, the depth of the list (idx = np.array([0, 2, 2]))."""
+    found: Dict[str, Optional[int]] = {}
+    for stmt in walk_statements(lowered.body):
+        if isinstance(stmt, gast.For):
+            for n in _target_names(stmt.target):
+                found[n] = None
+        elif isinstance(stmt, gast.Assign) and not is_store(stmt):
+            value = stmt.value
+            depth = _list_depth(value.args[0]) if op_key(value) in (np.array, np.asarray) \
+                and len(value.args) == 1 and not value.keywords else None
+            for n in _target_names(stmt.targets[0]):
+                found[n] = depth if found.get(n, depth) == depth else None
+    return {n: depth for n, depth in found.items()
+            if depth is not None and n not in lowered.params}
+
+
+def _list_depth(node: gast.AST) -> Optional[int]:
+    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float, bool)):
+        return 0
+    if isinstance(node, (gast.List, gast.Tuple)) and node.elts:
+        depths = {_list_depth(e) for e in node.elts}
+        return None if len(depths) != 1 or None in depths else depths.pop() + 1
+    return None
+
+
 def _positive(rank) -> bool:
     return isinstance(rank, int) and rank >= 1
 

@@ -25,7 +25,8 @@ import gast
 import numpy as np
 
 from . import runtime
-from .aliasing import _reads, aliased, check_aliasing, may_share  # noqa: F401 (aliased: re-exported)
+from .aliasing import (_reads, aliased, check_aliasing, literal_ranks,  # noqa: F401
+                       may_share)  # (aliased: re-exported)
 from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
 from .lower import (TAPE_POP, Lowered, is_local, is_push_statement, is_store,
@@ -539,6 +540,8 @@ def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],
                          assumed: bool) -> None:
     """c[i] = e needs an index that picks each element once: integers and slices.
     (An index array may repeat an element; NumPy keeps only the last write.)"""
+    ranks = {**ranks, **{n: r for n, r in literal_ranks(lowered).items()
+                         if ranks.get(n) is None}}  # (idx = np.array([0, 2, 2]))
     for stmt in walk_statements(lowered.body):
         if not is_store(stmt) or get_anno(stmt, "scatter"):
             continue  # (np.add.at read back from generated code adds at repeats)

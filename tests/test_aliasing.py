@@ -304,6 +304,14 @@ def scatter_repeated(a, idx):
     return np.sum(c * c)
 
 
+def scatter_by_a_literal_index(a, x):
+    c = a * 1.0
+    idx = np.array([0, 2, 1, 2])
+    for i in range(4):
+        c[idx[i]] += a[i] * x
+    return np.sum(c * c)
+
+
 def overwrite_repeated(a, idx):
     c = np.ones(3)
     for i in range(3):
@@ -375,6 +383,8 @@ ACCEPTED = [
     (index_list_copies, VEC3, "x"),
     (scatter_by_index, {"a": np.array([0.7, -1.3]), "idx": np.array([2, 0])}, "a"),
     (scatter_repeated, {"a": np.array([0.7, -1.3, 0.5]), "idx": np.array([2, 0, 2])}, "a"),
+    (scatter_by_a_literal_index, {"a": np.array([0.7, -1.3, 0.5, 0.2]), "x": 0.4}, "x"),
+    (scatter_by_a_literal_index, {"a": np.array([0.7, -1.3, 0.5, 0.2]), "x": 0.4}, "a"),
     (overwrite_repeated, {"a": np.array([0.7, -1.3, 0.5]), "idx": np.array([2, 0, 2])}, "a"),
     (last_trip_array, VEC3, "x"),
     (last_trip_array, VEC3, "v"),
