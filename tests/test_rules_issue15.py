@@ -7,6 +7,7 @@ or a wrong number); the comment above it says how.
 import ast
 import itertools
 import math
+import warnings
 
 import gast
 import numpy as np
@@ -415,3 +416,36 @@ def test_an_ord_that_depends_on_the_inputs_is_refused():
     with pytest.raises(s2sad.S2SADError, match="ord"):
         s2sad.jvp(norm_in_ord, wrt=1)(x, 2.0, 1.0)
     np.testing.assert_allclose(s2sad.grad(norm_in_ord)(x, 2.0), x / np.linalg.norm(x))
+
+
+# -- math functions whose derivative is infinite where they are not: ZeroDivisionError ----
+
+def sqrt_at_zero(x):
+    return math.sqrt(x)
+
+
+def asin_at_one(x):
+    return math.asin(x) + math.acos(x)
+
+
+def acosh_at_one(x):
+    return math.acosh(x)
+
+
+def atan2_at_origin(x):
+    return math.atan2(x, 0.0 * x)
+
+
+@pytest.mark.parametrize("f, x, expected", [(sqrt_at_zero, 0.0, math.inf),
+                                            (asin_at_one, 1.0, math.nan),
+                                            (acosh_at_one, 1.0, math.inf),
+                                            (atan2_at_origin, 0.0, math.nan)])
+def test_math_partials_at_their_singular_points_are_numpys_not_an_exception(f, x, expected):
+    # np.sqrt's (and so on) rules give inf or nan there; math's raised ZeroDivisionError
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = s2sad.grad(f)(x)
+        _, tangent = s2sad.jvp(f)(x, 1.0)
+    np.testing.assert_equal(got, expected)
+    np.testing.assert_equal(tangent, expected)
+    assert type(got) is float

@@ -118,9 +118,12 @@ def math_log1p_partials(y, x):
     return 1 / (1 + x)
 
 
+# Where math's derivative is infinite but the function is not (sqrt at 0, asin at 1),
+# the partial is NumPy's inf (np.sqrt's rule gives it), not Python's ZeroDivisionError.
+
 @partials(math.sqrt, shape="scalar")
 def math_sqrt_partials(y, x):
-    return 0.5 / y
+    return 0.5 / y if y != 0 else math.inf
 
 
 @partials(math.tanh, shape="scalar")
@@ -140,12 +143,12 @@ def math_cosh_partials(y, x):
 
 @partials(math.asin, shape="scalar")
 def math_asin_partials(y, x):
-    return 1 / math.sqrt(1 - x * x)
+    return 1 / math.sqrt(1 - x * x) if x * x != 1 else math.inf
 
 
 @partials(math.acos, shape="scalar")
 def math_acos_partials(y, x):
-    return -1 / math.sqrt(1 - x * x)
+    return -1 / math.sqrt(1 - x * x) if x * x != 1 else -math.inf
 
 
 @partials(math.atan, shape="scalar")
@@ -160,7 +163,7 @@ def math_asinh_partials(y, x):
 
 @partials(math.acosh, shape="scalar")
 def math_acosh_partials(y, x):
-    return 1 / math.sqrt(x * x - 1)
+    return 1 / math.sqrt(x * x - 1) if x * x != 1 else math.inf
 
 
 @partials(math.atanh, shape="scalar")
@@ -170,7 +173,9 @@ def math_atanh_partials(y, x):
 
 @partials(math.atan2, shape="scalar")
 def math_atan2_partials(y, a, b):
-    return b / (a * a + b * b), -a / (a * a + b * b)
+    # at (0, 0) atan2 jumps: NumPy's nan (np.arctan2's rule gives it), not an exception
+    return (b / (a * a + b * b) if a * a + b * b != 0 else math.nan,
+            -a / (a * a + b * b) if a * a + b * b != 0 else math.nan)
 
 
 @partials(math.hypot, shape="scalar")
