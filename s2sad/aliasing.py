@@ -394,11 +394,12 @@ class _Checker:
             f"on line {get_anno(reader, 'location').line}" \
             if get_anno(reader, "location") is not None else "afterwards"
         bare = _user_name(self.lowered, written, bare=True)
+        own = f"make {bare} its own array ({bare} = ... .copy() where it is made)" \
+            if bare != "the array" else "write into a copy (... .copy())"
         raise UnsupportedSyntaxError(
             f"{shown_written} is updated in place while {shown_other} shares its array "
             f"and is read {where}", get_anno(write, "location"),
-            hint=f"make {bare} its own array ({bare} = ... .copy() where it is made), "
-                 "or write a new value instead")
+            hint=f"{own}, or write a new value instead")
 
 
 def _join(a: _State, b: _State) -> _State:
