@@ -37,7 +37,11 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
   loops over elements, 2-d recurrences, reductions in loops;
 * `scalar_loops`: scalar for/while loops and branches on values that do not carry
   the derivative (loop counters, integer flags, the input's sign away from 0),
-  break/continue, iteration over an array, early returns.
+  break/continue, iteration over an array, early returns;
+* `vector_loops`: loops over whole vectors: rebinding `u = np.tanh(u) * x + v`,
+  `u += ...`/`u *= ...` in a loop, `u[1:] += u[:-1] * ...` (overlapping views),
+  `w[i]` with the loop variable, `for row in A`, branches on the counter, lists
+  appended to and stacked, rows of a copied matrix written in a loop.
 
 For every program the primal runs first (under np.errstate(all="raise")); programs
 that raise, or whose value leaves [-BOUND, BOUND], are rejected, and so are those
@@ -82,7 +86,8 @@ import numpy as np
 
 import s2sad
 
-FAMILIES = ("straight", "views", "ranks", "helpers", "recurrences", "scalar_loops")
+FAMILIES = ("straight", "views", "ranks", "helpers", "recurrences", "scalar_loops",
+            "vector_loops")
 BOUND = 1e3
 Shape = Tuple[int, ...]
 
@@ -487,8 +492,13 @@ def _views(rng: random.Random):
             text, shape = expression(rng, {source: arrays[source], "x": ()}, 1)
             if shape == () or text == source:
                 text, shape = f"np.sin({source}) * x", arrays[source]
-            body.append((f"{name} = {text}", "read"))
-            reads[name] = shape
+            if text.startswith((source, "np.transpose(")):   # c[::-1], c.T: a view
+                body.append((f"{name} = {text}", "view (read)"))
+                arrays[name], sharing = shape, True
+                writable.add(name)
+            else:
+                body.append((f"{name} = {text}", "read"))
+                reads[name] = shape
         else:  # read-only views, only read
             shape = arrays[source]
             if len(shape) == 2 and shape[0] == shape[1] or len(shape) == 2 and \
@@ -501,6 +511,9 @@ def _views(rng: random.Random):
             reads[name] = ()
     env = dict(arrays, **reads)
     used = ["c"] + rng.sample(sorted(set(env) - {"c"}), min(len(env) - 1, rng.randint(0, 2)))
+    if rng.random() < 0.3:     # the argument itself: its tangent must not have changed
+        env["v"] = base_shape
+        used.append("v")
     lines = [("import numpy as np", ""), (_header("f", params), "")]
     lines += [("    " + t, k) for t, k in body]
     lines.append(("    return " + scalar_result(rng, env, used), ""))
@@ -618,8 +631,10 @@ def _helpers(rng: random.Random):
             callee, cparams, _, ctuple = rng.choice(specs)
             inner = f"{callee}({', '.join(['a'] + ['b'] * (len(cparams) >= 3))})"
             if ctuple:
-                inner += "[0]"
-            defs += [f"def {name}(a, b=0.5):", f"    return {inner} * b + a"]
+                defs += [f"def {name}(a, b=0.5):", f"    s, _ = {inner}",
+                         "    return s * b + a"]
+            else:
+                defs += [f"def {name}(a, b=0.5):", f"    return {inner} * b + a"]
             specs.append((name, ["a", "b"], 1, False))
         defs.append("")
     env: Dict[str, Shape] = dict(shapes)
@@ -671,10 +686,10 @@ def _helpers(rng: random.Random):
     if rng.random() < 0.5:  # the same helper with a scalar and then an array
         name, hparams, ndefaults, returns_tuple = rng.choice(specs)
         extra = ["0.5"] * (len(hparams) - ndefaults - 1)
-        pick = "[0]" if returns_tuple else ""
         p, q = names.fresh(), names.fresh()
-        body += [(f"    {p} = {name}({', '.join(['x'] + extra)}){pick}", "scalar then array"),
-                 (f"    {q} = {name}({', '.join(['v'] + extra)}){pick}", "scalar then array")]
+        left = (lambda t: f"{t}, _") if returns_tuple else (lambda t: t)
+        body += [(f"    {left(p)} = {name}({', '.join(['x'] + extra)})", "scalar then array"),
+                 (f"    {left(q)} = {name}({', '.join(['v'] + extra)})", "scalar then array")]
         env[p], env[q] = (), (3,)
     local = [n for n in env if n not in params]
     used = rng.sample(local, min(len(local), 3)) if local else ["x"]
@@ -781,8 +796,61 @@ def _scalar_loops(rng: random.Random):
     return lines, shapes, {}
 
 
+# loops over whole vectors
+
+
+def _vector_loops(rng: random.Random):
+    params = ["x", "v", "w", "A"]
+    shapes = {"x": (), "v": (3,), "w": (3,), "A": (2, 3)}
+    init = rng.choice(["v.copy()", "v * x", "np.zeros_like(v)", "np.array(v)", "v + w"])
+    body: List[Tuple[str, str]] = [(f"    u = {init}", ""), ("    acc = 0.0", "")]
+    K = rng.randint(1, 3)
+    blocks = ["rebind", "augment", "index_var", "overlap", "dot", "while", "rows", "branch",
+              "scale_row"] + (["append"] if rng.random() < 0.3 else [])
+    for block in rng.sample(blocks, rng.randint(1, 3)):
+        if block == "rebind":
+            body += [(f"    for i in range({K}):", ""),
+                     ("        u = np.tanh(u) * x + v", "vector rebind in loop")]
+        elif block == "augment":
+            op = rng.choice(["+=", "*=", "-="])
+            rhs = "np.cos(w * x)" if op == "*=" else "np.sin(w) * x"
+            body += [(f"    for i in range({K}):", ""), (f"        u {op} {rhs}", f"u {op} in loop")]
+        elif block == "index_var":
+            body += [("    for i in range(3):", ""),
+                     ("        u = u * 0.9 + w[i] * x", "w[i] in loop")]
+        elif block == "overlap":
+            body += [(f"    for i in range({K}):", ""),
+                     ("        u[1:] += u[:-1] * 0.5 * x", "u[1:] += u[:-1] in loop")]
+        elif block == "dot":
+            body += [(f"    for i in range({K}):", ""),
+                     ("        acc = acc + np.dot(u, w) * x", "dot accumulate"),
+                     ("        u = u * 0.5", "")]
+        elif block == "while":
+            body += [("    j = 0", ""), (f"    while j < {K}:", ""),
+                     ("        u = u - 0.1 * (u - v) * x", "vector while"), ("        j += 1", "")]
+        elif block == "rows":
+            body += [("    for row in A:", ""), ("        acc = acc + np.sum(row * u) * x",
+                                                  "for row in A")]
+        elif block == "branch":
+            body += [(f"    for i in range({K + 1}):", ""), ("        if i % 2 == 0:", ""),
+                     ("            u = u * x", "vector branch in loop"), ("        else:", ""),
+                     ("            u = u + np.sin(v)", "vector branch in loop")]
+        elif block == "append":
+            body += [("    parts = []", ""), (f"    for i in range({K}):", ""),
+                     ("        parts.append(u * (i + 1.0))", "list append"),
+                     ("    u = np.sum(np.stack(parts), axis=0)", "stack of list")]
+        else:
+            body += [("    B = A.copy()", ""), ("    for i in range(2):", ""),
+                     ("        B[i] = B[i] * x + u", "row write in loop"),
+                     ("    acc = acc + np.sum(B * B)", "")]
+    lines = [("import numpy as np", ""), (_header("f", params), "")] + body
+    lines.append(("    return np.sum(u * u) + np.sum(np.sin(u)) + acc", ""))
+    return lines, shapes, {}
+
+
 GENERATORS = {"straight": _straight, "views": _views, "ranks": _ranks,
-              "helpers": _helpers, "recurrences": _recurrences, "scalar_loops": _scalar_loops}
+              "helpers": _helpers, "recurrences": _recurrences, "scalar_loops": _scalar_loops,
+              "vector_loops": _vector_loops}
 
 
 def generate(family: str, seed: int, index: int) -> Program:
@@ -1110,7 +1178,10 @@ def _check(program: Program, f) -> Outcome:
         def do_gradgrad(passed):
             gg["v"] = s2sad.grad(s2sad.grad(f, wrt=k, optimize=opt), wrt=k,
                                  optimize=opt)(*passed)
-        if run("gradgrad", do_gradgrad) and reference is not None:
+        if run("gradgrad", do_gradgrad) and not _type_ok(gg["v"], args[k]):
+            wrong("gradgrad type", f"d2/d{program.params[k]}2 is {type(gg['v']).__name__} "
+                  f"{np.shape(gg['v'])} for {type(args[k]).__name__}")
+        elif "v" in gg and reference is not None:
             i = wrt.index(k)
             expected, error = reference[i][i]
             if not _close(gg["v"], expected, error, rtol=1e-4, atol=1e-5):
@@ -1265,7 +1336,7 @@ def shrink(program: Program, outcome: Outcome, budget: int = 60) -> Tuple[Progra
 MODES = {"grad": "reverse", "value_and_grad": "reverse", "value_and_grad value": "value",
          "jvp value": "value", "jvp": "forward", "hessian": "hessian",
          "hessian symmetry": "hessian symmetry", "hessian shape": "hessian shape",
-         "gradgrad": "grad(grad)", "mutation": "mutation", "grad type": "type",
+         "gradgrad": "grad(grad)", "gradgrad type": "grad(grad) type", "mutation": "mutation", "grad type": "type",
          "value_and_grad type": "type", "timeout": "timeout"}
 PLAIN_KINDS = {"copy of the argument", "assign", "read", "init", "float", "scalar after",
                "array", "after branch", ""}
@@ -1343,15 +1414,64 @@ def record(state: dict, program: Program, outcome: Outcome, shrink_budget: int) 
     entry = state["classes"].setdefault(key, {"count": 0, "raw": key_before,
                                               "family": program.family, "programs": []})
     entry["count"] += 1
+    entry["last_seen"] = f"{time.strftime('%H:%M UTC', time.gmtime())}, s2sad {_COMMIT[0]}"
+    entry.pop("now", None)
     if len(entry["programs"]) < 5:
         entry["programs"].append(f"{program.family}/{program.seed}/{program.index}")
     if "source" not in entry or len(small.source) < len(entry["source"]):
         entry.update(source=small.source, args=_args_text(small), wrt=list(small.wrt),
+                     program=to_json(small),
                      optimize=small.optimize,
                      details=[f"{f.check} ({f.kind}): {f.detail}"
                               for f in small_outcome.failures][:6])
     # raw keys seen: later ones skip the shrink when one of the same kind was shrunk
     state["classes"][key]["raw"] = key_before
+
+
+def to_json(program: Program) -> dict:
+    """A program as JSON (the arguments with their exact types)."""
+    args = []
+    for a in program.args:
+        if isinstance(a, np.ndarray):
+            args.append({"array": a.tolist()})
+        elif isinstance(a, np.floating):
+            args.append({"float64": float(a)})
+        else:
+            args.append({type(a).__name__: a})
+    return {"family": program.family, "seed": program.seed, "index": program.index,
+            "lines": [list(line) for line in program.lines], "params": program.params,
+            "args": args, "wrt": list(program.wrt), "optimize": program.optimize,
+            "copies_only": program.copies_only}
+
+
+def from_json(data: dict) -> Program:
+    kinds = {"array": np.array, "float64": np.float64, "float": float, "int": int}
+    args = [kinds[k](v) for a in data["args"] for k, v in a.items()]
+    return Program(data["family"], data["seed"], data["index"],
+                   [tuple(line) for line in data["lines"]], data["params"], args,
+                   tuple(data["wrt"]), data["optimize"], data["copies_only"])
+
+
+def recheck(state: dict) -> None:
+    """Run the smallest program of every class again on the current s2sad."""
+    for key, entry in state["classes"].items():
+        if "program" in entry:
+            program = from_json(entry["program"])
+        else:   # recorded before programs were kept: the first original one
+            family, seed, index = entry["programs"][0].split("/")
+            program = generate(family, int(seed), int(index))
+        outcome = check_program(program, timeout=30)
+        if outcome.status in ("wrong", "crash"):
+            modes = " | ".join(mechanism(program, outcome).split(" | ")[:2])
+            same = key.startswith(modes + " | ")
+            now = "still fails" + ("" if same else f" differently: {mechanism(program, outcome)}")
+        elif outcome.status == "refused":
+            now = f"now refused ({outcome.refusals['grad'][:160]})"
+        else:
+            now = f"now {outcome.status}" + (f" (refused: {', '.join(sorted(outcome.refusals))})"
+                                             if outcome.refusals else "")
+        entry["now"] = f"{now} [rechecked {time.strftime('%H:%M UTC', time.gmtime())}, " \
+                       f"s2sad {_commit()}]"
 
 
 def _args_text(program: Program) -> str:
@@ -1367,11 +1487,13 @@ def _args_text(program: Program) -> str:
     return ", ".join(parts)
 
 
-def render(state: dict) -> str:
+def render(state: dict, notes: str = "") -> str:
     lines = ["# Random-program findings (benchmarks/random_programs.py)", "",
              "Living file: updated after each batch. Reproduce a program with",
              "`python -c \"import random_programs as r; p = r.generate(FAMILY, SEED, INDEX); "
              "print(p.source); print(r.check_program(p))\"` from benchmarks/.", ""]
+    if notes:
+        lines += [notes.rstrip(), ""]
     runs = state["runs"]
     lines.append(f"Batches so far: {len(runs)}; " + "; ".join(
         f"{r['family']} seed {r['seed']} x{r['count']} ({r['when']}, s2sad {r['commit']})"
@@ -1398,15 +1520,36 @@ def render(state: dict) -> str:
               "## Failure classes (by family, failing checks, crash message, and the kinds of "
               "statement left after shrinking)", ""]
     classes = sorted(state["classes"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
+    groups: Dict[str, List[int]] = {}
+    counts: Dict[str, int] = {}
+    for n, (key, entry) in enumerate(classes, 1):
+        head = " | ".join(key.split(" | ")[:2])
+        groups.setdefault(head, []).append(n)
+        counts[head] = counts.get(head, 0) + entry["count"]
+    lines += ["Summary: family | failing modes -> programs (class numbers below)", ""]
+    for head in sorted(groups, key=lambda h: -counts[h]):
+        lines.append(f"- {head} -> {counts[head]} (classes {', '.join(map(str, groups[head]))})")
+    lines.append("")
     for n, (key, entry) in enumerate(classes, 1):
         lines += [f"### {n}. {key}", "",
                   f"count: {entry['count']}; e.g. {', '.join(entry['programs'])}; "
-                  f"optimize={entry.get('optimize')}, wrt={tuple(entry.get('wrt', ()))}",
+                  f"optimize={entry.get('optimize')}, wrt={tuple(entry.get('wrt', ()))}; "
+                  f"last seen {entry.get('last_seen', '?')}"
+                  + (f"; **{entry['now']}**" if entry.get("now") else ""),
                   "", "```python", entry.get("source", "").rstrip(),
                   f"# arguments: {entry.get('args', '')}", "```", ""]
         lines += [f"- {d}" for d in entry.get("details", [])] + [""]
     lines += ["## Refusals by message (first message of grad)", ""]
-    refusals = sorted(state["refusals"].items(), key=lambda kv: -kv[1]["count"])
+    merged: Dict[str, dict] = {}
+    for key, entry in state["refusals"].items():
+        key = re.sub(r"'[^']*'", "'…'", key)
+        into = merged.setdefault(key, {"count": 0, "copies_only": 0})
+        into["count"] += entry["count"]
+        into["copies_only"] += entry["copies_only"]
+        if entry.get("copies_example") and len(entry["copies_example"]) < \
+                len(into.get("copies_example", "x" * 10 ** 6)):
+            into["copies_example"] = entry["copies_example"]
+    refusals = sorted(merged.items(), key=lambda kv: -kv[1]["count"])
     for key, entry in refusals[:40]:
         lines.append(f"- {entry['count']} (copies only: {entry['copies_only']}): {key}")
     copies = [(k, e) for k, e in refusals if e.get("copies_example")]
@@ -1416,6 +1559,9 @@ def render(state: dict) -> str:
         for key, entry in copies[:10]:
             lines += [f"{key}", "", "```python", entry["copies_example"].rstrip(), "```", ""]
     return "\n".join(lines) + "\n"
+
+
+_COMMIT = ["?"]
 
 
 def _commit() -> str:
@@ -1439,6 +1585,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--findings", default="random_program_findings.md")
     parser.add_argument("--state", default=None,
                         help="JSON file that accumulates results across runs")
+    parser.add_argument("--notes", default=None,
+                        help="a text file put at the top of the findings (triage notes)")
+    parser.add_argument("--render", action="store_true",
+                        help="only write the findings from --state, run nothing")
+    parser.add_argument("--recheck", action="store_true",
+                        help="run the smallest program of each class in --state again, "
+                             "mark it fixed or still failing, write the findings")
     parser.add_argument("--shrink", type=int, default=60,
                         help="checks spent shrinking each new failure (0: none)")
     parser.add_argument("--timeout", type=int, default=30, help="seconds per program")
@@ -1450,6 +1603,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if fam not in GENERATORS:
             parser.error(f"unknown family {fam!r}")
     state = _load_state(opts.state)
+    _COMMIT[0] = _commit()
+    if opts.render or opts.recheck:
+        families = ()
     started = time.time()
     this_run: Dict[str, Dict[str, int]] = {}
     for fam in families:
@@ -1461,11 +1617,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             counts[outcome.status] += 1
             record(state, program, outcome, opts.shrink)
         state["runs"].append({"family": fam, "seed": opts.seed, "count": opts.count,
-                              "start": opts.start, "commit": _commit(),
+                              "start": opts.start, "commit": _COMMIT[0],
                               "when": time.strftime("%H:%M UTC", time.gmtime())})
         _save_state(opts.state, state)
+        notes = ""
+        if opts.notes and os.path.exists(opts.notes):
+            with open(opts.notes) as fh:
+                notes = fh.read()
         with open(opts.findings, "w") as fh:
-            fh.write(render(state))
+            fh.write(render(state, notes))
+    if opts.recheck:
+        recheck(state)
+        _save_state(opts.state, state)
+    if opts.render or opts.recheck:
+        notes = open(opts.notes).read() if opts.notes and os.path.exists(opts.notes) else ""
+        with open(opts.findings, "w") as fh:
+            fh.write(render(state, notes))
+        return 0
     print(f"{'family':14} {'rejected':>8} {'accepted':>8} {'refused':>8} {'wrong':>6} "
           f"{'crashed':>7}")
     for fam, c in this_run.items():

@@ -1,9 +1,9 @@
 """A fixed-seed sample of benchmarks/random_programs.py's programs: right or refused.
 
-benchmarks/random_programs.py generates random Python + NumPy programs in six
+benchmarks/random_programs.py generates random Python + NumPy programs in seven
 families (straight-line NumPy, views and aliasing of local arrays, names rebound
 across ranks, helpers called with different argument kinds, element recurrences,
-scalar loops and branches) and checks grad, value_and_grad, jvp, hessian and
+scalar loops and branches, loops over vectors) and checks grad, value_and_grad, jvp, hessian and
 grad(grad) on each against central differences, and that no argument is changed.
 Locally it runs 10^4 programs per change to the transform; here the first
 S2SAD_RANDOM_PROGRAMS (default 40) programs of each family under one seed run, so a
