@@ -35,6 +35,10 @@ _PURE_CALLS = {"math.log": math.log, "math.sqrt": math.sqrt, "np.log": np.log,
                "np.sqrt": np.sqrt, "math.exp": math.exp, "np.exp": np.exp}
 _HELPER_DEFAULTS = {"unsum": (None, False),  # trailing parameters after (dy, x)
                     "spread": (None, False)}
+# keywords a rule template passes whose default values NumPy's reductions have anyway
+# (np.sum(x_dot, axis=None, keepdims=False) is np.sum(x_dot))
+_REDUCTIONS_DEFAULTS = {"axis": None, "keepdims": False}
+_REDUCTIONS_WITH_DEFAULTS = {"np.sum", "np.mean", "np.max", "np.min", "np.prod"}
 
 
 def optimize(func: gast.FunctionDef, versions: Dict[str, str],
@@ -228,6 +232,13 @@ class _Folder(FastTransformer):
         if dotted == "np.where" and len(node.args) == 3 and not node.keywords and \
                 _number(node.args[0]) is not None:
             return self._done(node.args[1] if _number(node.args[0]) else node.args[2])
+        if dotted in _REDUCTIONS_WITH_DEFAULTS:
+            kept = [k for k in node.keywords if not (
+                k.arg in _REDUCTIONS_DEFAULTS and isinstance(k.value, gast.Constant) and
+                k.value.value is _REDUCTIONS_DEFAULTS[k.arg])]
+            if len(kept) != len(node.keywords):
+                node.keywords = kept
+                self.changed = True
         defaults = _HELPER_DEFAULTS.get(dotted)
         if defaults is not None:
             extra = node.args[2:]

@@ -395,7 +395,15 @@ def no_derivative(what: str) -> Any:
     raise UnsupportedShapes(what)
 
 
-__all__ += ["norm_adjoint_p", "no_derivative"]
+def degrees_of_freedom(n: Any, ddof: Any) -> Any:
+    """n - ddof for var and std, refused where it is not positive (the primal is nan)."""
+    if n - ddof <= 0:
+        raise UnsupportedShapes("np.var or np.std with ddof at least the number of "
+                                "entries it averages")
+    return n - ddof
+
+
+__all__ += ["norm_adjoint_p", "no_derivative", "degrees_of_freedom"]
 
 
 def require_shapes(ok: Any, what: str) -> None:

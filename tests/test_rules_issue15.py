@@ -449,3 +449,43 @@ def test_math_partials_at_their_singular_points_are_numpys_not_an_exception(f, x
     np.testing.assert_equal(got, expected)
     np.testing.assert_equal(tangent, expected)
     assert type(got) is float
+
+
+# -- a positional argument bound to the template parameter in its place, not NumPy's -------
+
+X33 = np.array([[0.3, -0.5, 0.9], [0.8, 0.1, -0.4], [0.2, 0.6, 1.3]])
+
+
+def mean_dtype_positional(x):
+    # the third positional is dtype; the template took it as keepdims: a transposed gradient
+    return np.sum(np.mean(x, 1, np.float64) * np.arange(3.0))
+
+
+def prod_dtype_positional(x):
+    return np.sum(np.prod(x, 1, np.float64) * np.arange(3.0))
+
+
+def std_dtype_positional(x):
+    return np.sum(np.std(x, 1, np.float64) * np.arange(3.0))
+
+
+def sum_out(x):
+    return np.sum(np.sum(x, axis=0, out=np.zeros(3)))
+
+
+@pytest.mark.parametrize("f", [mean_dtype_positional, prod_dtype_positional,
+                               std_dtype_positional, sum_out])
+def test_dtype_and_out_bind_where_numpy_binds_them_and_are_refused(f):
+    with pytest.raises(s2sad.S2SADError, match="dtype=|out="):
+        s2sad.grad(f)(X33)
+    with pytest.raises(s2sad.S2SADError, match="dtype=|out="):
+        s2sad.jvp(f)(X33, X33)
+
+
+def keepdims_positional(x):
+    return np.sum(np.var(x, 1, None, None, 1, True) * np.arange(3.0)[:, None]) + \
+        np.sum(np.max(x, 0, None, True) * np.arange(3.0))
+
+
+def test_keepdims_passed_positionally_binds_as_keepdims():
+    _both_modes(keepdims_positional, X33)
