@@ -1,0 +1,1845 @@
+"""A corpus in the spirit of Tangent's test functions, written here from scratch.
+
+Small plain functions, each exercising one habit of ordinary Python + NumPy code:
+scalar arithmetic, math.* and np.* calls, branches, for and while loops, early
+returns, helpers (nested, with defaults, called by keyword), lists, tuples,
+closures, lambdas, attribute access, augmented assignment, element writes; and
+the same computation in several spellings (len(x), x.shape[0], np.shape(x)[0];
+math.* vs np.*; x**2 vs x*x vs np.square; while vs for; early return vs else).
+The last section holds combinations in the style of autograd's NumPy tests that
+tests/test_peer_numpy.py does not already write (keepdims against a broadcast of
+another rank, negative indices in slices and axes, joins along axis=-1, products
+of mixed ranks).
+
+The first parameter is the one differentiated. `CASES` maps each function's name
+to its arguments; test_tangent_style.py builds fresh copies for every call.
+Inputs sit away from every kink and branch boundary of the function they feed.
+"""
+import math
+
+import numpy as np
+
+# -- inputs ------------------------------------------------------------------------
+
+A = 0.7          # a positive Python float away from 0 and 1
+B = 1.3
+NEG = -0.45
+N = 3            # an int, never differentiated
+VEC = np.array([0.55, -0.8, 1.25, 0.35])
+VEC2 = np.array([0.9, 0.4, -0.65, 1.1])
+POSV = np.array([0.6, 1.15, 0.85, 1.4])
+MAT = np.array([[0.3, -0.7, 1.1, 0.45],
+                [0.95, 0.25, -0.35, 0.8],
+                [-0.6, 1.35, 0.5, -0.15]])
+MAT2 = np.array([[0.75, 0.2], [-0.4, 1.05], [0.65, -0.9], [0.15, 0.55]])
+SQ = np.array([[1.2, 0.3, -0.2], [0.1, 0.9, 0.4], [-0.3, 0.2, 1.4]])
+CUBE = np.linspace(-1.05, 1.25, 24).reshape(2, 3, 4)
+SCALE = 1.5
+OFFSETS = (0.25, -0.5, 0.75)
+
+
+class Config:
+    """A global object read by attribute, as model code reads its settings."""
+
+    scale = 2.5
+    shift = -0.3
+
+
+CONFIG = Config()
+
+# -- scalar arithmetic -------------------------------------------------------------
+
+
+def identity(a):
+    return a
+
+
+def negate(a):
+    return -a
+
+
+def unary_plus(a):
+    return +a
+
+
+def add_const_right(a):
+    return a + 2.0
+
+
+def add_const_left(a):
+    return 2.0 + a
+
+
+def add_int(a):
+    return a + 1
+
+
+def sub_const_right(a):
+    return a - 4.0
+
+
+def sub_const_left(a):
+    return 4.0 - a
+
+
+def sub_self(a):
+    return a - a
+
+
+def add_self(a):
+    return a + a
+
+
+def mul_const(a):
+    return a * 3.0
+
+
+def mul_const_left(a):
+    return 3.0 * a
+
+
+def div_const(a):
+    return a / 4.0
+
+
+def div_by(a):
+    return 4.0 / a
+
+
+def div_self(a):
+    return a / a
+
+
+def square_pow(a):
+    return a ** 2
+
+
+def square_mul(a):
+    return a * a
+
+
+def square_np(a):
+    return np.square(a)
+
+
+def square_float_pow(a):
+    return a ** 2.0
+
+
+def square_builtin_pow(a):
+    return pow(a, 2)
+
+
+def square_math_pow(a):
+    return math.pow(a, 2.0)
+
+
+def square_np_power(a):
+    return np.power(a, 2)
+
+
+def cube_pow(a):
+    return a ** 3
+
+
+def cube_mul(a):
+    return a * a * a
+
+
+def cube_grouped(a):
+    return a * (a * a)
+
+
+def root_pow(a):
+    return a ** 0.5
+
+
+def root_math(a):
+    return math.sqrt(a)
+
+
+def root_np(a):
+    return np.sqrt(a)
+
+
+def inverse_pow(a):
+    return a ** -1
+
+
+def const_pow(a):
+    return 2.0 ** a
+
+
+def self_pow(a):
+    return a ** a
+
+
+def saxpy(a, b, c):
+    return a * b + c
+
+
+def saxpy_steps(a, b, c):
+    t1 = a * b
+    t2 = t1 + c
+    return t2
+
+
+def saxpy_rebind(a, b, c):
+    t = a * b
+    t = t + c
+    return t
+
+
+def rebind_param(a):
+    a = a * 3.0
+    a = a + 1.0
+    return a
+
+
+def alias_then_rebind(a):
+    b = a
+    b = b * 3.0
+    return b * a
+
+
+def name_like_adjoint(a):
+    da = a * a
+    return da + a
+
+
+def name_like_tangent(a):
+    a_dot = np.sin(a)
+    return a_dot * a
+
+
+def int_division_mix(a):
+    return a * (7 // 2) + a / 2
+
+
+def modulo_const(a):
+    return (a % 0.5) * a
+
+
+def floor_division_value(a):
+    return (a // 0.25) * a
+
+
+def chained_ops(a, b):
+    return (a + b) * (a - b) / (a * b + 1.0)
+
+
+def polynomial(a):
+    return 3.0 * a ** 3 - 2.0 * a ** 2 + a - 5.0
+
+
+def horner(a):
+    return ((3.0 * a - 2.0) * a + 1.0) * a - 5.0
+
+
+def two_arg_mix(a, b):
+    return a * np.sin(b) + b * np.cos(a)
+
+
+def unused_second(a, b):
+    return a * 2.0
+
+
+def constant_output(a):
+    return 5.0
+
+
+def zero_times(a):
+    return 0.0 * a + 1.0
+
+
+def long_chain(a):
+    b = a * 1.1
+    c = b + a
+    d = c * b
+    e = d - a
+    f = e / c
+    g = f * f
+    return g + d
+
+
+# -- math vs numpy -------------------------------------------------------------------
+
+
+def sin_math(a):
+    return math.sin(a)
+
+
+def sin_np(a):
+    return np.sin(a)
+
+
+def exp_math(a):
+    return math.exp(a)
+
+
+def exp_np(a):
+    return np.exp(a)
+
+
+def exp_exp(a):
+    return np.exp(np.exp(a))
+
+
+def log_math(a):
+    return math.log(a)
+
+
+def log_np(a):
+    return np.log(a)
+
+
+def log_base_math(a):
+    return math.log(a, 3.0)
+
+
+def log2_both(a):
+    return math.log2(a) + np.log2(a)
+
+
+def log10_both(a):
+    return math.log10(a) - np.log10(a) * 0.5
+
+
+def tanh_math(a):
+    return math.tanh(a)
+
+
+def tanh_np(a):
+    return np.tanh(a)
+
+
+def tanh_by_exp(a):
+    e = np.exp(2.0 * a)
+    return (e - 1.0) / (e + 1.0)
+
+
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def softplus_math(a):
+    return math.log1p(math.exp(a))
+
+
+def softplus_np(a):
+    return np.log1p(np.exp(a))
+
+
+def expm1_math(a):
+    return math.expm1(a)
+
+
+def atan2_math(a):
+    return math.atan2(a, 1.5)
+
+
+def atan2_np(a):
+    return np.arctan2(1.5, a)
+
+
+def hypot_math(a):
+    return math.hypot(a, 2.0)
+
+
+def hypot_np(a):
+    return np.hypot(2.0, a)
+
+
+def inverse_trig(a):
+    return math.asin(a) + math.acos(a * 0.5) + math.atan(a)
+
+
+def inverse_trig_np(a):
+    return np.arcsin(a) + np.arccos(a * 0.5) + np.arctan(a)
+
+
+def hyperbolic_math(a):
+    return math.sinh(a) * math.cosh(a) + math.asinh(a)
+
+
+def hyperbolic_np(a):
+    return np.sinh(a) * np.cosh(a) + np.arcsinh(a)
+
+
+def erf_math(a):
+    return math.erf(a)
+
+
+def degrees_math(a):
+    return math.degrees(a) + math.radians(a)
+
+
+def fabs_math(a):
+    return math.fabs(a) * a
+
+
+def abs_builtin(a):
+    return abs(a) * 2.0
+
+
+def abs_np(a):
+    return np.abs(a) * 2.0
+
+
+def copysign_math(a):
+    return math.copysign(a, -1.0)
+
+
+def pi_constant(a):
+    return math.pi * a + np.pi * a * a
+
+
+def e_constant(a):
+    return math.e ** a
+
+
+def float_cast(a):
+    return float(a) * a
+
+
+def max_builtin(a):
+    return max(a, 0.2) * a
+
+
+def min_builtin(a):
+    return min(a, 0.2) + a
+
+
+def max_np(a):
+    return np.maximum(a, 0.2) * a
+
+
+def max_of_three(a, b):
+    return max(a, b, 0.1) * a
+
+
+def trig_identity(a):
+    return np.sin(a) ** 2 + np.cos(a) ** 2
+
+
+def cos_sin_mixed(a):
+    return math.cos(a) * np.sin(a)
+
+
+def sin_over(a, b):
+    return np.sin(a + b) / (a * b)
+
+
+# -- branches and early returns --------------------------------------------------------
+
+
+def branch_simple(a):
+    if a > 0:
+        a = a * 3.0
+    else:
+        a = a * 2.0
+    return a
+
+
+def branch_taken_other(a):
+    if a > 1.0:
+        a = a * 3.0
+    else:
+        a = a * a
+    return a
+
+
+def branch_nested(a):
+    if a > 0:
+        if a < 10:
+            a = a * a
+    else:
+        a = 3.0 * a
+    return a
+
+
+def branch_elif(a):
+    if a > 2.0:
+        b = a * 3.0
+    elif a > 0.5:
+        b = a * a
+    else:
+        b = -a
+    return b
+
+
+def branch_elif_zero(a):
+    if a > 0:
+        a = a * 3.0
+    elif 0 > a:
+        a = a * 2.0
+    else:
+        a = 1.0 * a
+    return a
+
+
+def branch_noisy(a):
+    if a * a / 3.0 > 0:
+        b = 3.0
+    else:
+        b = 4.0
+    a = a * b
+    if a < b - a * b:
+        a = a * a
+    elif a > b + 3.0 * a:
+        a = a / b
+    else:
+        a = -a
+    return a
+
+
+def branch_serial(a):
+    if a > 0:
+        a = a * a
+    a = a + a
+    if a < 0:
+        a = 3.0 * a
+    return a
+
+
+def branch_two_args(a, b):
+    if a > b:
+        a = a * a
+    else:
+        a = a * b
+    return a
+
+
+def branch_compare_chain(a):
+    if 0.0 < a < 1.0:
+        return a * a
+    return a
+
+
+def branch_and(a, b):
+    if a > 0 and b > 0:
+        return a * b
+    return a + b
+
+
+def branch_or(a, b):
+    if a < 0 or b < 0:
+        return a - b
+    return a * b
+
+
+def branch_not(a):
+    if not a > 1.0:
+        return np.sin(a)
+    return a
+
+
+def branch_on_int(a, n):
+    if n > 2:
+        return a * n
+    return a
+
+
+def early_return(a):
+    if a > 0:
+        return a * a
+    return -a
+
+
+def early_return_else(a):
+    if a > 0:
+        return a * a
+    else:
+        return -a
+
+
+def early_return_value(a):
+    b = a * 2.0
+    if b > 1.0:
+        return b * b
+    c = b + 1.0
+    return c
+
+
+def ternary(a):
+    return a * a if a > 0 else -a
+
+
+def ternary_assign(a, b):
+    c = a if a > b else b
+    return c * a
+
+
+def branch_assigns_one(a):
+    b = 1.0
+    if a > 0:
+        b = a * a
+    return b + a
+
+
+def branch_variable_defined_in_both(a):
+    if a > 0.5:
+        y = np.sin(a)
+        z = a
+    else:
+        y = np.cos(a)
+        z = 2.0
+    return y * z
+
+
+def branch_on_array_sum(x):
+    if np.sum(x) > 0:
+        y = x * 2.0
+    else:
+        y = x * x
+    return np.sum(y)
+
+
+def branch_on_element(x):
+    if x[0] > 0:
+        return np.sum(x * x)
+    return np.sum(x)
+
+
+def branch_rank_change(a):
+    if a > 0:
+        y = np.array([a, 2.0 * a])
+        return np.sum(y * y)
+    return a
+
+
+# -- loops -----------------------------------------------------------------------------
+
+
+def for_static(a):
+    for i in range(3):
+        a = a * a
+    return a
+
+
+def for_count(a, n):
+    for i in range(n):
+        a = a * 1.5 + 0.1
+    return a
+
+
+def for_power(a):
+    out = 1.0
+    for i in range(3):
+        out = out * a
+    return out
+
+
+def for_power_start(a):
+    out = a
+    for i in range(3 - 1):
+        out = out * a
+    return out
+
+
+def for_uses_index(a):
+    total = 0.0
+    for i in range(4):
+        total = total + a * i
+    return total
+
+
+def for_uses_index_pow(a):
+    total = 0.0
+    for i in range(1, 4):
+        total = total + a ** i
+    return total
+
+
+def for_reversed(a):
+    for i in reversed(range(3)):
+        a = a * (i + 1.0) + np.sin(a)
+    return a
+
+
+def for_step(a):
+    for i in range(0, 6, 2):
+        a = a + np.cos(a * i)
+    return a
+
+
+def for_nested(a):
+    for i in range(2):
+        for j in range(3):
+            a = a * 0.9 + np.sin(a)
+    return a
+
+
+def for_nested_dependent(a):
+    t = 0.0
+    for i in range(3):
+        for j in range(i):
+            t = t + a * (i - j)
+    return t
+
+
+def for_conditional_body(a):
+    for i in range(3):
+        if a < 20:
+            a = a * a + 0.5
+    return a
+
+
+def branch_around_loop(a):
+    if a < 20:
+        for i in range(3):
+            a = a * a
+    return a
+
+
+def for_cube_body(a):
+    for i in range(3):
+        a = a * a * a
+    return a
+
+
+def for_then_if(a, n):
+    for i in range(n):
+        a = a * a
+    a = 2.0 * a
+    if a > 0:
+        a = a * a
+    return a
+
+
+def if_then_for(a, n):
+    if a > 0:
+        a = a * a
+    a = 2.0 * a
+    for i in range(n):
+        a = a * a
+    return a
+
+
+def two_loops(a, n):
+    for i in range(n):
+        a = a * a
+    a = 2.0 * a
+    for i in range(n + 1):
+        a = a * 0.75
+    return a
+
+
+def for_break(a):
+    for i in range(10):
+        a = a * 1.5
+        if a > 2.0:
+            break
+    return a
+
+
+def for_continue(a):
+    t = 0.0
+    for i in range(5):
+        if i % 2 == 0:
+            continue
+        t = t + a * i
+    return t
+
+
+def for_early_return(a):
+    for i in range(10):
+        a = a * 1.5
+        if a > 2.0:
+            return a * a
+    return a
+
+
+def while_counter(a):
+    i = 0
+    while i < 3:
+        a = a * a
+        i = i + 1
+    return a
+
+
+def while_counter_aug(a):
+    i = 0
+    while i < 3:
+        a = a * a
+        i += 1
+    return a
+
+
+def while_value(a):
+    while abs(a) > 0.1:
+        a = a * 0.5
+    return a
+
+
+def while_np_abs(a):
+    while np.abs(a) > 0.1:
+        a = a * 0.5
+    return a
+
+
+def while_break(a):
+    k = 0
+    while True:
+        a = np.sin(a) + a
+        k = k + 1
+        if k >= 3:
+            break
+    return a
+
+
+def while_with_else_return(a):
+    k = 0
+    while k < 4:
+        if a > 3.0:
+            return a
+        a = a * 1.4
+        k = k + 1
+    return a * 2.0
+
+
+def for_over_array(x):
+    t = 0.0
+    for v in x:
+        t = t + v * v
+    return t
+
+
+def for_over_range_len(x):
+    t = 0.0
+    for i in range(len(x)):
+        t = t + np.sin(x[i])
+    return t
+
+
+def for_over_range_shape(x):
+    t = 0.0
+    for i in range(x.shape[0]):
+        t = t + np.sin(x[i])
+    return t
+
+
+def for_over_range_np_shape(x):
+    t = 0.0
+    for i in range(np.shape(x)[0]):
+        t = t + np.sin(x[i])
+    return t
+
+
+def for_over_range_size(x):
+    t = 0.0
+    for i in range(x.size):
+        t = t + np.sin(x[i])
+    return t
+
+
+def while_over_len(x):
+    t = 0.0
+    i = 0
+    while i < len(x):
+        t = t + np.sin(x[i])
+        i = i + 1
+    return t
+
+
+def for_enumerate(x):
+    t = 0.0
+    for i, v in enumerate(x):
+        t = t + v * (i + 1.0)
+    return t
+
+
+def for_zip(x, y):
+    t = 0.0
+    for u, v in zip(x, y):
+        t = t + u * v
+    return t
+
+
+def for_over_rows(x):
+    t = 0.0
+    for row in x:
+        t = t + np.sum(row * row)
+    return t
+
+
+def for_over_tuple_const(a):
+    t = a
+    for c in (0.5, 1.5, 2.5):
+        t = t * c + a
+    return t
+
+
+def for_over_global_tuple(a):
+    t = 0.0
+    for c in OFFSETS:
+        t = t + (a + c) ** 2
+    return t
+
+
+def for_running_product(x):
+    p = 1.0
+    for i in range(len(x)):
+        p = p * x[i]
+    return p
+
+
+def for_recurrence_pairs(x):
+    t = 0.0
+    for i in range(1, len(x)):
+        t = t + x[i] * x[i - 1]
+    return t
+
+
+def for_vector_state(x):
+    h = x
+    for i in range(3):
+        h = np.tanh(h * 0.5 + 0.1)
+    return np.sum(h)
+
+
+def for_scalar_to_vector(a):
+    v = np.zeros(3)
+    for i in range(3):
+        v = v + a * i
+    return np.sum(v * v)
+
+
+# -- element writes ----------------------------------------------------------------------
+
+
+def write_copy_loop(x):
+    y = np.zeros_like(x)
+    for i in range(len(x)):
+        y[i] = x[i]
+    return np.sum(y * y)
+
+
+def write_rows_loop(x):
+    h = np.zeros((len(x), 3))
+    for t in range(len(h)):
+        h[t] = x[t]
+    return np.sum(h * h)
+
+
+def write_accumulate(x):
+    y = np.zeros(2)
+    for i in range(len(x)):
+        y[i % 2] += x[i] * x[i]
+    return np.sum(y * np.array([1.0, 3.0]))
+
+
+def write_scalar_into_array(a):
+    y = np.zeros(3)
+    y[1] = a * a
+    return np.sum(y) + a
+
+
+def write_shifted(x):
+    y = np.zeros(len(x) + 1)
+    for i in range(len(x)):
+        y[i + 1] = y[i] + x[i]
+    return np.sum(y * y)
+
+
+def write_constant_element(x):
+    y = x * 1.0
+    y[0] = 2.0
+    return np.sum(y * y)
+
+
+def write_own_argument(x):
+    a = x[0]
+    b = x[1]
+    x[0] = a * b
+    return np.sum(x)
+
+
+def write_after_square(x):
+    y = x ** 2.0
+    x[0] = y[1] * y[2]
+    return np.sum(x * y)
+
+
+def write_slice(x):
+    y = np.zeros(6)
+    y[1:5] = x * 2.0
+    return np.sum(np.sin(y))
+
+
+def write_aug_element(x):
+    y = x.copy()
+    y[2] *= 3.0
+    y[0] += y[1]
+    return np.sum(y * y)
+
+
+def write_rnn(x, w):
+    h = np.zeros((4, 2))
+    for t in range(3):
+        h[t + 1] = np.tanh(x[t] * w + h[t])
+    return np.sum(h[1:])
+
+
+def write_matrix_element(x):
+    m = np.zeros((2, 2))
+    m[0, 0] = x[0]
+    m[1, 1] = x[1]
+    m[0, 1] = x[2] * x[3]
+    return np.sum(m @ m)
+
+
+# -- helpers, defaults, keywords ------------------------------------------------------------
+
+
+def _times(a, b):
+    return a * b
+
+
+def _plus(a, b):
+    return a + b
+
+
+def _scaled(a, scale=2.0):
+    return a * scale
+
+
+def _poly(a, c0=1.0, c1=0.5, c2=0.25):
+    return c0 + c1 * a + c2 * a * a
+
+
+def _pair(a):
+    return a * 2.0, a * a
+
+
+def _norm2(v):
+    return np.sum(v * v)
+
+
+def _softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / np.sum(e)
+
+
+def _branchy(a):
+    if a > 0:
+        return a * a
+    return -a
+
+
+def _calls_times(a, b):
+    return _times(a, b)
+
+
+def helper_call(a, b):
+    return _times(a, b)
+
+
+def helper_nested_calls(a, b, c):
+    return _plus(_times(a, b), c)
+
+
+def helper_two_levels(a, b):
+    return _calls_times(a, b)
+
+
+def helper_in_branch(a, b):
+    if a > b:
+        o = _times(a, b)
+    else:
+        o = _times(b, a)
+    return o
+
+
+def helper_in_loop(a, n):
+    for i in range(n):
+        a = _times(a, a)
+    return a
+
+
+def helper_default(a):
+    return _scaled(a)
+
+
+def helper_default_passed(a):
+    return _scaled(a, 3.0)
+
+
+def helper_keyword(a):
+    return _scaled(a, scale=3.0)
+
+
+def helper_keyword_active(a, b):
+    return _scaled(a, scale=b)
+
+
+def helper_keyword_first(a):
+    return _scaled(scale=0.5, a=a)
+
+
+def helper_some_defaults(a):
+    return _poly(a, c2=2.0)
+
+
+def helper_all_defaults(a):
+    return _poly(a)
+
+
+def helper_tuple_result(a):
+    p, q = _pair(a)
+    return p * q
+
+
+def helper_tuple_index(a):
+    return _pair(a)[1]
+
+
+def helper_array(x):
+    return _norm2(x) + _norm2(np.sin(x))
+
+
+def helper_softmax(x):
+    p = _softmax(x)
+    return np.sum(p * np.arange(4.0))
+
+
+def helper_branchy(a):
+    return _branchy(a) + _branchy(a - 2.0)
+
+
+def helper_same_arg_twice(a):
+    return _times(a, a)
+
+
+def nested_def(a, n):
+    def step(u, v):
+        return u * v
+
+    for i in range(n):
+        a = step(a, a)
+    return a
+
+
+def nested_def_default(a):
+    def shifted(u, by=0.5):
+        return u + by
+
+    return shifted(a) * shifted(a, by=2.0)
+
+
+def closure_reads_local(a):
+    k = 3.0
+
+    def scaled(u):
+        return u * k
+
+    return scaled(a) * a
+
+
+def closure_reads_param(a, b):
+    def scaled(u):
+        return u * b
+
+    return scaled(a) + scaled(a * a)
+
+
+def lambda_local(a):
+    sq = lambda u: u * u  # noqa: E731
+    return sq(a) + sq(2.0 * a)
+
+
+def lambda_immediate(a):
+    return (lambda u: u * 3.0)(a)
+
+
+def lambda_closure(a, b):
+    f = lambda u: u * b + a  # noqa: E731
+    return f(a)
+
+
+def recursive_power(a, n):
+    if n == 0:
+        return 1.0
+    return a * recursive_power(a, n - 1)
+
+
+def global_constant(a):
+    return a * SCALE
+
+
+def global_attribute(a):
+    return a * CONFIG.scale + CONFIG.shift
+
+
+def global_tuple_item(a):
+    return a * OFFSETS[1] + OFFSETS[2]
+
+
+def global_array(x):
+    return np.sum(x * VEC2)
+
+
+# -- lists, tuples, dicts ----------------------------------------------------------------
+
+
+def list_sum(a):
+    b = [1.0, a * a, 2.0]
+    return np.sum(b)
+
+
+def list_sum_builtin(a):
+    b = [1.0, a * a, 2.0]
+    return sum(b)
+
+
+def list_from_vector(x):
+    b = [1.0, x[0] * x[1] * x[2], 3.0]
+    return np.sum(b)
+
+
+def list_index(a):
+    x = [1.0, a, 3.0]
+    return x[0] * x[1]
+
+
+def list_negative_index(a):
+    x = [a, a * a, 3.0 * a]
+    return x[-1] * x[-2]
+
+
+def list_append(a):
+    out = []
+    for i in range(3):
+        out.append(a * i)
+    return np.sum(out)
+
+
+def list_append_sum_loop(a):
+    out = []
+    for i in range(3):
+        out.append(np.sin(a * i))
+    t = 0.0
+    for v in out:
+        t = t + v
+    return t
+
+
+def list_comprehension(a):
+    return np.sum([a * i for i in range(4)])
+
+
+def list_comprehension_array(x):
+    return np.sum([v * 3.0 for v in x])
+
+
+def generator_sum(a):
+    return sum(a ** i for i in range(1, 4))
+
+
+def tuple_pack_unpack(a, b):
+    t = (a, b * b)
+    p, q = t
+    return p * q
+
+
+def tuple_swap(a, b):
+    a, b = b, a * 2.0
+    return a * b
+
+
+def tuple_index(a, b, c):
+    t = (a, b, c)
+    return t[0] * t[2]
+
+
+def tuple_param(abc):
+    a, b, c = abc
+    return a * b + c
+
+
+def tuple_param_first_only(abc):
+    a, b, c = abc
+    return a
+
+
+def list_param(ab):
+    return ab[0] * ab[1]
+
+
+def dict_param(p):
+    return p['a'] * p['b'] + p['c']
+
+
+def dict_nested_param(p):
+    return p['i']['j'] * p['i']['k']
+
+
+def dict_literal(a, b):
+    d = {'u': a, 'v': b * b}
+    return d['u'] * d['v']
+
+
+def dict_call(a, b):
+    d = dict(u=a, v=b)
+    return d['u'] + d['v'] * a
+
+
+def nested_tuple_unpack(a):
+    (p, q), r = (a, a * a), 2.0
+    return p * q * r
+
+
+def star_unpack(a):
+    first, *rest = (a, a * 2.0, a * 3.0)
+    return first * rest[1]
+
+
+def array_from_scalars(a, b):
+    v = np.array([a, b, a * b])
+    return np.sum(v * v)
+
+
+def array_from_list_var(a):
+    items = [a, 2.0 * a]
+    v = np.array(items)
+    return np.sum(np.sin(v))
+
+
+def stack_from_list(x):
+    return np.sum(np.stack([x, x * 2.0]) * 0.5)
+
+
+def multiple_return(a):
+    return 2.0 * a, a
+
+
+# -- arrays, attributes and methods ----------------------------------------------------------
+
+
+def array_sum(x):
+    return np.sum(x)
+
+
+def array_sum_of_array(x):
+    return np.sum(np.array(x))
+
+
+def array_mean(x):
+    return np.mean(x)
+
+
+def array_sum_method(x):
+    return x.sum()
+
+
+def array_mean_method(x):
+    return (x * x).mean()
+
+
+def array_overwrite_param(x):
+    x = np.sum(x)
+    x = x * x
+    return x
+
+
+def array_len_scale(x):
+    return np.sum(x) / len(x)
+
+
+def array_shape_scale(x):
+    return np.sum(x) / x.shape[0]
+
+
+def array_np_shape_scale(x):
+    return np.sum(x) / np.shape(x)[0]
+
+
+def array_size_scale(x):
+    return np.sum(x) / x.size
+
+
+def array_ndim(x):
+    return np.sum(x) * x.ndim
+
+
+def array_first(x):
+    return x[0] * x[1]
+
+
+def array_last(x):
+    return x[-1] * x[len(x) - 1]
+
+
+def array_slice_tail(x):
+    return np.sum(x[1:])
+
+
+def array_slice_head(x):
+    return np.sum(x[:-1] * x[1:])
+
+
+def array_slice_step(x):
+    return np.sum(x[::2] * 3.0)
+
+
+def array_slice_reverse(x):
+    return np.sum(x[::-1] * np.arange(4.0))
+
+
+def array_newaxis_slice(x):
+    return np.sum(x[::2, np.newaxis] * np.ones(3))
+
+
+def array_none_index(x):
+    return np.sum(x[:, None] * x[None, :])
+
+
+def matrix_row(m):
+    return np.sum(m[1] * m[2])
+
+
+def matrix_column(m):
+    return np.sum(m[:, 1] ** 2)
+
+
+def matrix_element(m):
+    return m[1, 2] * m[0, 0]
+
+
+def matrix_chained_index(m):
+    return m[1][2] * m[0][0]
+
+
+def matrix_transpose_attr(m):
+    return np.sum(m.T @ m)
+
+
+def matrix_dot_method(m):
+    return np.sum(m.dot(MAT2))
+
+
+def matrix_shape_loop(m):
+    t = 0.0
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            t = t + m[i, j] * (i + j)
+    return t
+
+
+def matrix_unpack_shape(m):
+    rows, cols = m.shape
+    return np.sum(m) * rows / cols
+
+
+def matmul_op(m):
+    return np.sum(np.tanh(m @ MAT2))
+
+
+def dot_call(m):
+    return np.sum(np.tanh(np.dot(m, MAT2)))
+
+
+def matvec(m):
+    return np.sum(np.sin(m @ VEC))
+
+
+def logistic_regression(w, inputs, labels, bias):
+    h = np.dot(inputs, w) + bias
+    p = 0.5 * (np.tanh(h) + 1.0)
+    probs = p * labels + (1.0 - p) * (1.0 - labels)
+    return -np.sum(np.log(probs))
+
+
+def bilinear(w, x, h, u, b):
+    y = np.dot(x, w)
+    y = y + np.dot(h, u)
+    y = y + b
+    return np.sum(np.tanh(y))
+
+
+def least_squares(w):
+    r = MAT @ w - np.array([0.5, -0.25, 1.0])
+    return 0.5 * np.sum(r * r)
+
+
+def array_of_ones_mul(x):
+    return np.sum(np.ones(4) * x * x)
+
+
+def array_zeros_add(x):
+    return np.sum(np.zeros(4) + x ** 3)
+
+
+def array_reshape(x):
+    return np.sum(x.reshape(2, 2) @ np.array([1.0, -1.0]))
+
+
+def array_reshape_np(x):
+    return np.sum(np.reshape(x, (2, 2)) @ np.array([1.0, -1.0]))
+
+
+def array_square_spellings(x):
+    return np.sum(x ** 2) + np.sum(x * x) + np.sum(np.square(x))
+
+
+def array_max(x):
+    return np.max(x) * np.min(x)
+
+
+def array_max_method(x):
+    return x.max() - x.min()
+
+
+def array_cumsum(x):
+    return np.sum(np.cumsum(x) ** 2)
+
+
+def array_where(x):
+    return np.sum(np.where(x > 0, x * x, -x))
+
+
+def array_copy_then_scale(x):
+    y = x.copy()
+    y = y * 2.0
+    return np.sum(y * x)
+
+
+def array_astype(x):
+    return np.sum(x.astype(np.float64) ** 2)
+
+
+def array_scalar_broadcast(a):
+    return np.sum(VEC * a + a * a)
+
+
+def array_from_scalar_ones(a):
+    return np.sum(np.ones(3) * a)
+
+
+def array_full(a):
+    return np.sum(np.full(3, 2.0) * a * a)
+
+
+def array_linspace(a):
+    return np.sum(np.linspace(0.0, a, 5) ** 2)
+
+
+def array_dot_self(x):
+    return np.dot(x, x)
+
+
+def array_inner_outer(x):
+    return np.inner(x, VEC2) + np.sum(np.outer(x, VEC2))
+
+
+# -- augmented assignment ----------------------------------------------------------------------
+
+
+def aug_mul_self(a):
+    x = a * a
+    x *= x
+    return x
+
+
+def aug_add(a):
+    t = a
+    t += a * a
+    return t
+
+
+def aug_sub(a):
+    t = 3.0
+    t -= a * a
+    return t
+
+
+def aug_div(a):
+    t = a * 4.0
+    t /= a + 1.0
+    return t
+
+
+def aug_pow(a):
+    t = a + 1.0
+    t **= 3
+    return t
+
+
+def aug_in_loop(a):
+    t = 0.0
+    for i in range(4):
+        t += a * i
+        t *= 0.5
+    return t
+
+
+def aug_array(x):
+    y = x * 2.0
+    y += x * x
+    y *= 0.5
+    return np.sum(y)
+
+
+def aug_array_param(x):
+    x = x * 1.0
+    x += 1.0
+    return np.sum(x * x)
+
+
+def aug_array_broadcast(m):
+    y = m * 1.0
+    y -= np.mean(m, axis=0)
+    return np.sum(y * y)
+
+
+# -- autograd-style combinations (not in test_peer_numpy.py) ----------------------------------
+
+
+def ag_sum_keepdims_center(m):
+    c = m - np.sum(m, axis=-1, keepdims=True) / m.shape[-1]
+    return np.sum(c * c)
+
+
+def ag_mean_axis0_times_vector(m):
+    return np.sum(np.mean(m, axis=0) * VEC)
+
+
+def ag_keepdims_row_vs_column(m):
+    return np.sum(np.max(m, axis=1, keepdims=True) * np.mean(m, axis=0, keepdims=True))
+
+
+def ag_std_keepdims_normalize(m):
+    z = (m - np.mean(m, axis=0, keepdims=True)) / np.std(m, axis=0, keepdims=True)
+    return np.sum(z * MAT)
+
+
+def ag_prod_negative_axis(m):
+    return np.sum(np.prod(m, axis=-2))
+
+
+def ag_where_broadcast_row(m):
+    return np.sum(np.where(m > 0, m, VEC[None, :] * m))
+
+
+def ag_where_scalar_branches(m):
+    return np.sum(np.where(m > 0.6, 1.0, m) * m)
+
+
+def ag_where_rank_mix(x):
+    return np.sum(np.where(MAT > 0, x, x[0] * x))
+
+
+def ag_negative_slice(x):
+    return np.sum(x[-3:-1] * x[:2])
+
+
+def ag_negative_2d(m):
+    return np.sum(m[-2:, :-1] * m[:2, 1:])
+
+
+def ag_negative_step_2d(m):
+    return np.sum(m[::-1, ::-2] ** 2)
+
+
+def ag_negative_element(m):
+    return m[-1, -2] * m[-3, -4]
+
+
+def ag_concat_negative_axis(m):
+    return np.sum(np.sin(np.concatenate([m, m[:, ::-1]], axis=-1)) * np.arange(8.0))
+
+
+def ag_concat_scalars_and_vector(x):
+    return np.sum(np.concatenate([x[:2], np.array([1.0]), x[2:] * 2.0]) ** 2)
+
+
+def ag_stack_negative_axis(x):
+    return np.sum(np.stack([x, x * x, np.sin(x)], axis=-1) @ np.array([1.0, 2.0, 3.0]))
+
+
+def ag_stack_matrices(m):
+    return np.sum(np.stack([m, m * 2.0, np.cos(m)], axis=1) ** 2 * np.arange(4.0))
+
+
+def ag_dot_scalar_vector(a):
+    return np.sum(np.dot(a, VEC) ** 2)
+
+
+def ag_dot_vector_matrix(x):
+    return np.sum(np.tanh(np.dot(x[:3], MAT)))
+
+
+def ag_dot_3d_vector(x):
+    return np.sum(np.sin(np.dot(CUBE, x)))
+
+
+def ag_outer_matrix_input(m):
+    return np.sum(np.sin(np.outer(m, VEC[:2])))
+
+
+def ag_inner_matrix_vector(m):
+    return np.sum(np.sin(np.inner(m, VEC)))
+
+
+def ag_inner_3d(t):
+    return np.sum(np.sin(np.inner(t, MAT)))
+
+
+def ag_tensordot_axes_int(t):
+    return np.sum(np.sin(np.tensordot(t, MAT, axes=2)))
+
+
+def ag_tensordot_pairs(t):
+    return np.sum(np.sin(np.tensordot(t, MAT2, axes=([2], [0]))))
+
+
+def ag_tensordot_zero(x):
+    return np.sum(np.sin(np.tensordot(x, MAT, axes=0)))
+
+
+def ag_matmul_vector_both(x):
+    return (x @ MAT.T) @ (MAT @ x)
+
+
+def ag_broadcast_ranks_3(t):
+    return np.sum(t * VEC + MAT * t[0] + np.sin(t) * 0.5)
+
+
+def ag_broadcast_column(m):
+    return np.sum((m[:, :1] - m) ** 2 * m[:1, :])
+
+
+def ag_sum_axis_tuple_keepdims(t):
+    s = np.sum(t, axis=(0, 2), keepdims=True)
+    return np.sum(t / s)
+
+
+def ag_max_axis_neg_keepdims(t):
+    return np.sum(np.exp(t - np.max(t, axis=-1, keepdims=True)))
+
+
+def ag_transpose_negative(t):
+    return np.sum(np.transpose(t, (-1, 0, 1)) * np.arange(4.0)[:, None, None])
+
+
+def ag_swap_and_reduce(t):
+    return np.sum(np.mean(np.swapaxes(t, -1, -2), axis=-1) ** 2)
+
+
+# -- the input table ----------------------------------------------------------------------------
+
+CASES = {}
+
+
+def _case(fn, *args):
+    CASES[fn.__name__] = (fn, args)
+
+
+for _fn in [identity, negate, unary_plus, add_const_right, add_const_left, add_int,
+            sub_const_right, sub_const_left, sub_self, add_self, mul_const, mul_const_left,
+            div_const, div_by, div_self, square_pow, square_mul, square_np, square_float_pow,
+            square_builtin_pow, square_math_pow, square_np_power, cube_pow, cube_mul,
+            cube_grouped, root_pow, root_math, root_np, inverse_pow, const_pow, self_pow,
+            rebind_param, alias_then_rebind, name_like_adjoint, name_like_tangent,
+            int_division_mix, modulo_const, floor_division_value, polynomial, horner,
+            constant_output, zero_times, long_chain, sin_math, sin_np, exp_math, exp_np,
+            exp_exp, log_math, log_np, log_base_math, log2_both, log10_both, tanh_math,
+            tanh_np, tanh_by_exp, sigmoid, softplus_math, softplus_np, expm1_math,
+            atan2_math, atan2_np, hypot_math, hypot_np, inverse_trig, inverse_trig_np,
+            hyperbolic_math, hyperbolic_np, erf_math, degrees_math, fabs_math, abs_builtin,
+            abs_np, copysign_math, pi_constant, e_constant, float_cast, max_builtin,
+            min_builtin, max_np, trig_identity, cos_sin_mixed, branch_simple,
+            branch_taken_other, branch_nested, branch_elif, branch_elif_zero, branch_noisy,
+            branch_serial, branch_compare_chain, branch_not, early_return, early_return_else,
+            early_return_value, ternary, branch_assigns_one, branch_variable_defined_in_both,
+            branch_rank_change, for_static, for_power, for_power_start, for_uses_index,
+            for_uses_index_pow, for_reversed, for_step, for_nested, for_nested_dependent,
+            for_conditional_body, branch_around_loop, for_cube_body, for_break, for_continue,
+            for_early_return, while_counter, while_counter_aug, while_value, while_np_abs,
+            while_break, while_with_else_return, for_over_tuple_const, for_over_global_tuple,
+            for_scalar_to_vector, write_scalar_into_array, helper_default,
+            helper_default_passed, helper_keyword, helper_keyword_first, helper_some_defaults,
+            helper_all_defaults, helper_tuple_result, helper_tuple_index, helper_branchy,
+            helper_same_arg_twice, nested_def_default, closure_reads_local, lambda_local,
+            lambda_immediate, global_constant, global_attribute, global_tuple_item, list_sum,
+            list_sum_builtin, list_index, list_negative_index, list_append,
+            list_append_sum_loop, list_comprehension, generator_sum, nested_tuple_unpack,
+            star_unpack, array_from_list_var, multiple_return, array_scalar_broadcast,
+            array_from_scalar_ones, array_full, array_linspace, aug_mul_self, aug_add,
+            aug_sub, aug_div, aug_pow, aug_in_loop, ag_dot_scalar_vector]:
+    _case(_fn, A)
+
+# a negative scalar takes the other side of every branch
+for _fn in [branch_simple, branch_elif, branch_elif_zero, branch_noisy, branch_serial,
+            early_return, early_return_else, ternary, branch_nested, abs_builtin, fabs_math,
+            helper_branchy]:
+    CASES[_fn.__name__ + "@neg"] = (_fn, (NEG,))
+
+for _fn, _args in [(saxpy, (A, B, NEG)), (saxpy_steps, (A, B, NEG)), (saxpy_rebind, (A, B, NEG)),
+                   (chained_ops, (A, B)), (two_arg_mix, (A, B)), (unused_second, (A, B)),
+                   (max_of_three, (A, B)), (sin_over, (A, B)), (branch_two_args, (A, B)),
+                   (branch_two_args, (B, A)), (branch_and, (A, B)), (branch_or, (A, B)),
+                   (branch_or, (NEG, B)), (branch_on_int, (A, N)), (for_count, (A, N)),
+                   (for_then_if, (A, 2)), (if_then_for, (A, 2)), (two_loops, (A, 2)),
+                   (helper_call, (A, B)), (helper_nested_calls, (A, B, NEG)),
+                   (helper_two_levels, (A, B)), (helper_in_branch, (A, B)),
+                   (helper_in_branch, (B, A)), (helper_in_loop, (A, 2)),
+                   (helper_keyword_active, (A, B)), (nested_def, (A, 2)),
+                   (closure_reads_param, (A, B)), (lambda_closure, (A, B)),
+                   (recursive_power, (A, N)), (tuple_pack_unpack, (A, B)),
+                   (tuple_swap, (A, B)), (tuple_index, (A, B, NEG)), (dict_literal, (A, B)),
+                   (dict_call, (A, B)), (array_from_scalars, (A, B)),
+                   (ternary_assign, (A, B)), (ternary_assign, (B, A)),
+                   (tuple_param, ((A, B, NEG),)), (tuple_param_first_only, ((A, B, NEG),)),
+                   (list_param, ([A, B],)),
+                   (dict_param, ({'a': A, 'b': B, 'c': NEG},)),
+                   (dict_nested_param, ({'i': {'j': A, 'k': B}},))]:
+    _name = _fn.__name__
+    CASES[_name if _name not in CASES else _name + "@swap"] = (_fn, _args)
+
+for _fn in [branch_on_array_sum, branch_on_element, for_over_array, for_over_range_len,
+            for_over_range_shape, for_over_range_np_shape, for_over_range_size, while_over_len,
+            for_enumerate, for_running_product, for_recurrence_pairs, for_vector_state,
+            write_copy_loop, write_rows_loop, write_accumulate, write_shifted,
+            write_constant_element, write_own_argument, write_after_square, write_slice,
+            write_aug_element, write_matrix_element, helper_array, helper_softmax, global_array,
+            list_from_vector, list_comprehension_array, stack_from_list, array_sum,
+            array_sum_of_array, array_mean, array_sum_method, array_mean_method,
+            array_overwrite_param, array_len_scale, array_shape_scale, array_np_shape_scale,
+            array_size_scale, array_ndim, array_first, array_last, array_slice_tail,
+            array_slice_head, array_slice_step, array_slice_reverse, array_newaxis_slice,
+            array_none_index, least_squares, array_of_ones_mul, array_zeros_add, array_reshape,
+            array_reshape_np, array_square_spellings, array_max, array_max_method,
+            array_cumsum, array_where, array_copy_then_scale, array_astype, array_dot_self,
+            array_inner_outer, aug_array, aug_array_param, ag_where_rank_mix,
+            ag_negative_slice, ag_concat_scalars_and_vector, ag_stack_negative_axis,
+            ag_dot_vector_matrix, ag_dot_3d_vector, ag_tensordot_zero, ag_matmul_vector_both]:
+    _case(_fn, VEC)
+
+for _fn in [branch_on_array_sum, branch_on_element]:
+    CASES[_fn.__name__ + "@neg"] = (_fn, (-VEC[::-1].copy(),))
+
+_case(for_zip, VEC, VEC2)
+_case(write_rnn, VEC, np.array([0.5, -0.3]))
+
+for _fn in [for_over_rows, matrix_row, matrix_column, matrix_element, matrix_chained_index,
+            matrix_transpose_attr, matrix_dot_method, matrix_shape_loop, matrix_unpack_shape,
+            matmul_op, dot_call, matvec, aug_array_broadcast, ag_sum_keepdims_center,
+            ag_mean_axis0_times_vector, ag_keepdims_row_vs_column, ag_std_keepdims_normalize,
+            ag_prod_negative_axis, ag_where_broadcast_row, ag_where_scalar_branches,
+            ag_negative_2d, ag_negative_step_2d, ag_negative_element, ag_concat_negative_axis,
+            ag_stack_matrices, ag_outer_matrix_input, ag_inner_matrix_vector,
+            ag_broadcast_column]:
+    _case(_fn, MAT)
+
+for _fn in [ag_inner_3d, ag_tensordot_axes_int, ag_tensordot_pairs, ag_broadcast_ranks_3,
+            ag_sum_axis_tuple_keepdims, ag_max_axis_neg_keepdims, ag_transpose_negative,
+            ag_swap_and_reduce]:
+    _case(_fn, CUBE + 2.0 if _fn is ag_sum_axis_tuple_keepdims else CUBE)
+
+_case(logistic_regression, MAT2[:, 0].copy(), MAT.copy(), np.array([1.0, 0.0, 1.0]), 0.1)
+_case(bilinear, MAT2, MAT[0].copy(), np.array([0.2, -0.4]), SQ[:2, :2].copy(),
+      np.array([0.05, -0.1]))
+
+# the first argument's value is in a branch condition of the function: keep it positive
+CASES["root_np@vector"] = (root_np, (POSV,))

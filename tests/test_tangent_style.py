@@ -1,0 +1,205 @@
+"""Right or refused on a Tangent-style corpus (tests/corpus_tangent_style.py).
+
+For every function, in its first argument: s2sad.grad (optimised and not),
+value_and_grad, jvp, and, where the argument is a number, grad(grad(f)) and
+hessian. Each either agrees with central differences, with the exact structure of
+the argument (a float for a float, an array of the same shape for an array, the
+same containers) and the function's own value, leaving the caller's arguments
+untouched; or raises an S2SADError. Any other exception, or a wrong number, fails.
+
+Known defects are listed in KNOWN = {"case[mode]": reason} and marked
+xfail(strict=True), so a fix shows up as XPASS and the entry must go.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+import corpus_tangent_style as corpus
+import s2sad
+
+MODES = ("grad", "grad_noopt", "value_and_grad", "jvp", "grad_grad", "hessian")
+SECOND_ORDER = ("grad_grad", "hessian")
+
+KNOWN: dict = {}
+
+# -- structures: flatten a float / array / tuple / list / dict to one vector ---------------
+
+
+def _flatten(value):
+    """The entries of `value` as one float vector, and a function rebuilding it."""
+    if isinstance(value, np.ndarray):
+        shape = value.shape
+        return value.astype(np.float64).ravel(), lambda v: v.reshape(shape).copy()
+    if isinstance(value, (tuple, list)):
+        parts = [_flatten(item) for item in value]
+        return _join(parts, lambda items: type(value)(items))
+    if isinstance(value, dict):
+        keys = list(value)
+        parts = [_flatten(value[k]) for k in keys]
+        return _join(parts, lambda items: dict(zip(keys, items)))
+    if isinstance(value, (int, float, np.floating)):
+        return np.array([float(value)]), lambda v: float(v[0])
+    raise TypeError(f"cannot flatten {type(value).__name__}")
+
+
+def _join(parts, build):
+    sizes = [len(flat) for flat, _ in parts]
+    flat = np.concatenate([f for f, _ in parts]) if parts else np.zeros(0)
+
+    def rebuild(v):
+        items, start = [], 0
+        for (_, unflatten), size in zip(parts, sizes):
+            items.append(unflatten(v[start:start + size]))
+            start += size
+        return build(items)
+    return flat, rebuild
+
+
+def _check_structure(got, like, what):
+    """`got` has exactly the structure of `like`: float for float, same-shape arrays."""
+    if isinstance(like, np.ndarray) and like.ndim > 0:
+        assert isinstance(got, np.ndarray), f"{what}: {type(got).__name__} for an array"
+        assert got.shape == like.shape, f"{what}: shape {got.shape} for {like.shape}"
+        assert got.dtype == np.float64, f"{what}: dtype {got.dtype}"
+    elif isinstance(like, (tuple, list)):
+        assert type(got) is type(like) and len(got) == len(like), \
+            f"{what}: {type(got).__name__} of {len(got) if hasattr(got, '__len__') else '?'}"
+        for k, (g, e) in enumerate(zip(got, like)):
+            _check_structure(g, e, f"{what}[{k}]")
+    elif isinstance(like, dict):
+        assert isinstance(got, dict) and list(got) == list(like), f"{what}: {got!r}"
+        for k in like:
+            _check_structure(got[k], like[k], f"{what}[{k!r}]")
+    elif isinstance(like, float):
+        assert isinstance(got, float) and not isinstance(got, np.ndarray), \
+            f"{what}: {type(got).__name__} {got!r} for a float"
+    else:  # a NumPy scalar or a 0-d array: a number of any of those kinds
+        assert np.ndim(got) == 0 and not isinstance(got, (tuple, list, dict)), \
+            f"{what}: {type(got).__name__} {got!r} for a number"
+
+
+def _assert_close(got, expected, what, rtol=1e-5, atol=1e-6):
+    flat_got, _ = _flatten(got)
+    flat_expected, _ = _flatten(expected)
+    np.testing.assert_allclose(flat_got, flat_expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+# -- differences -------------------------------------------------------------------------
+
+
+def _call(f, args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*copy.deepcopy(args))
+
+
+def _is_scalar_output(value):
+    return not isinstance(value, (tuple, list, dict)) and np.ndim(value) == 0
+
+
+def _numeric_grad(f, args, eps=1e-6):
+    flat, rebuild = _flatten(args[0])
+    result = np.zeros_like(flat)
+    for k in range(len(flat)):
+        up, down = flat.copy(), flat.copy()
+        up[k] += eps
+        down[k] -= eps
+        result[k] = (float(_call(f, (rebuild(up),) + args[1:]))
+                     - float(_call(f, (rebuild(down),) + args[1:]))) / (2 * eps)
+    return rebuild(result)
+
+
+def _numeric_directional(f, args, direction, eps=1e-6):
+    flat, rebuild = _flatten(args[0])
+    d, _ = _flatten(direction)
+    up = _flatten(_call(f, (rebuild(flat + eps * d),) + args[1:]))[0]
+    down = _flatten(_call(f, (rebuild(flat - eps * d),) + args[1:]))[0]
+    return (up - down) / (2 * eps)
+
+
+def _numeric_second(f, args, h=1e-3):
+    a = args[0]
+
+    def at(step):
+        return float(_call(f, (a + step,) + args[1:]))
+    return (-at(2 * h) + 16 * at(h) - 30 * at(0.0) + 16 * at(-h) - at(-2 * h)) / (12 * h * h)
+
+
+def _direction(case_id, like):
+    flat, rebuild = _flatten(like)
+    rng = np.random.default_rng(zlib.crc32(case_id.encode()))
+    return rebuild(rng.uniform(-1.0, 1.0, size=flat.shape))
+
+
+# -- the test ----------------------------------------------------------------------------
+
+
+def _params():
+    for case_id in sorted(corpus.CASES):
+        f, args = corpus.CASES[case_id]
+        for mode in MODES:
+            if mode in SECOND_ORDER and not isinstance(args[0], float):
+                continue
+            key = f"{case_id}[{mode}]"
+            marks = [pytest.mark.xfail(strict=True, reason=KNOWN[key])] if key in KNOWN else []
+            yield pytest.param(case_id, mode, id=key, marks=marks)
+
+
+def _run(mode, f, args, direction):
+    """The transform `mode` of f, called on args (a fresh copy)."""
+    if mode == "grad":
+        return s2sad.grad(f)(*args)
+    if mode == "grad_noopt":
+        return s2sad.grad(f, optimize=False)(*args)
+    if mode == "value_and_grad":
+        return s2sad.value_and_grad(f)(*args)
+    if mode == "jvp":
+        return s2sad.jvp(f)(*args, direction)
+    if mode == "grad_grad":
+        return s2sad.grad(s2sad.grad(f))(*args)
+    if mode == "hessian":
+        return s2sad.hessian(f)(*args)
+    raise AssertionError(mode)
+
+
+@pytest.mark.parametrize("case_id, mode", list(_params()))
+def test_right_or_refused(case_id, mode):
+    f, args = corpus.CASES[case_id]
+    value = _call(f, args)
+    direction = _direction(case_id, args[0])
+    given = copy.deepcopy(args)
+    pristine = copy.deepcopy(args)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = _run(mode, f, given, copy.deepcopy(direction))
+    except s2sad.S2SADError:
+        return  # a refusal is allowed
+    _assert_close(given, pristine, "the caller's arguments were modified", rtol=0, atol=0)
+    if mode == "jvp":
+        got_value, tangent = got
+        _check_structure(got_value, value, "jvp value")
+        _assert_close(got_value, value, "jvp value")
+        _check_structure(tangent, value, "jvp tangent")
+        _assert_close(tangent, _numeric_directional(f, args, direction), "jvp tangent")
+        return
+    assert _is_scalar_output(value), f"a gradient of a non-scalar output: {got!r}"
+    if mode == "value_and_grad":
+        got_value, got = got
+        _check_structure(got_value, value, "value")
+        _assert_close(got_value, value, "value")
+    if mode in SECOND_ORDER:
+        _check_structure(got, args[0], mode)
+        _assert_close(got, _numeric_second(f, args), mode, rtol=1e-5, atol=1e-5)
+        return
+    _check_structure(got, args[0], mode)
+    _assert_close(got, _numeric_grad(f, args), mode)
+
+
+def test_the_corpus_is_broad():
+    assert len(corpus.CASES) >= 200
