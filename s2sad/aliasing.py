@@ -96,7 +96,32 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
         if key is np.diag and rank_of is not None and rank_of(operands[0]) == 1:
             return []
         return [operands[0].id]
+    if getattr(key, "__name__", None) in _RUNTIME_VIEWS and \
+            getattr(key, "__module__", None) == "s2sad.runtime":
+        # generated code read back: unbroadcast(g, x) may hand back g itself,
+        # spread(dy, x) a view of dy
+        operands = op_operands(value)
+        return [operands[0].id] if operands and is_local(operands[0]) else []
+    if key is not None and key is not TAPE_POP and _unknown_library(key):
+        # a user's own rule (s2sad.adjoint(mylib.op)): its result may be a view of
+        # anything it is given
+        return [o.id for o in op_operands(value) if is_local(o)]
     return []
+
+
+# s2sad.runtime's helpers that may return their first argument or a view of it
+_RUNTIME_VIEWS = frozenset({"unbroadcast", "spread", "broadcast_like", "as_column",
+                            "unastype", "cast_tangent"})
+# modules whose functions' views are all known (VIEW_FUNCTIONS, _returns_its_operand)
+_KNOWN_MODULES = ("numpy", "scipy", "math", "builtins", "_operator", "operator", "s2sad",
+                  "cmath")
+
+
+def _unknown_library(key) -> bool:
+    if isinstance(key, np.ufunc) or not callable(key):
+        return False
+    module = getattr(key, "__module__", None) or type(key).__module__ or ""
+    return not module.split(".")[0] in _KNOWN_MODULES
 
 
 def _returns_its_operand(key, value: gast.AST) -> bool:

@@ -466,3 +466,49 @@ def test_groups_follow_chains_and_names_and_stop_at_copies():
     assert "d" not in sharing.get("c", ())
     sharing = _analysed(chain_then_copy, {"v": 1, "x": 0}).sharing
     assert "c" in sharing and "d" not in sharing.get("c", ())
+
+
+# -- a user's own rule: its result may be a view of what it is given ------------------------
+
+def reversed_view(x):
+    return x[::-1]
+
+
+@s2sad.adjoint(reversed_view)
+def reversed_view_adjoint(dy, y, x):
+    dx = dy[::-1]
+    return dx
+
+
+@s2sad.tangent(reversed_view)
+def reversed_view_tangent(y, x, x_dot):
+    return x_dot[::-1]
+
+
+def write_into_a_user_rules_result(v, x):
+    c = v * 1.0
+    d = reversed_view(c)
+    d[0] = x
+    return np.sum(c * v)
+
+
+def read_a_user_rules_result(v, x):
+    c = v * x
+    d = reversed_view(c)
+    return np.sum(d * v)
+
+
+def test_a_user_rules_result_may_share_its_argument():
+    """s2sad cannot see inside mylib.op: writing into its result is refused where
+    another name of its argument is read; reading it alone is right."""
+    values = {"v": np.array([0.7, -1.3, 2.1]), "x": 0.4}
+    line = _line_of(write_into_a_user_rules_result, "d[0] = x")
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(write_into_a_user_rules_result, wrt="x")(*_args(values).values())
+    assert info.value.lineno == line
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.jvp(write_into_a_user_rules_result, wrt="x")(*_args(values).values(), 1.0)
+    assert info.value.lineno == line
+    expected = central_difference(read_a_user_rules_result, _args(values), "x")
+    assert s2sad.grad(read_a_user_rules_result, wrt="x")(*_args(values).values()) == \
+        pytest.approx(expected, rel=1e-6)
