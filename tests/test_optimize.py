@@ -279,6 +279,28 @@ def test_spread_products_lets_broadcasting_spread_an_adjoint():
         """)  # kept axes, and a sum over all axes, spread as the adjoint itself
 
 
+def test_a_spread_adjoint_loses_its_primal_shape_for_the_passes_after():
+    """Issue 15: db = unsum(dc / d, b, None, True) became db = dc / d (shape (1,)), and
+    reuse_buffers, still taking db for b's shape, wrote da = np.divide(db, 1 + a,
+    out=db): NumPy's non-broadcastable output operand."""
+    func = parse("""
+    def g(a, b, dc, d):
+        db = unsum(dc / d, b, None, True)
+        da = db / (1 + a)
+        return da
+    """)
+    known = {"a": array(), "b": array(), "db": array(), "dc": array("one"), "d": SCALAR}
+    assert optimize.spread_products(func, known)
+    assert "db" not in known
+    optimize.reuse_buffers(func, known)
+    assert show(func) == textwrap.dedent("""\
+        def g(a, b, dc, d):
+            db = dc / d
+            da = np.divide(db, 1 + a, out=fits(db, 1 + a))
+            return da
+        """)  # (was out=db: its shape is now checked when the code runs)
+
+
 @pytest.mark.parametrize("why, body", [
     ("the other operand may be smaller", "dv = unsum(dy, x, 0)\n    dw = dv * w\n    return dw"),
     ("read twice", "dv = unsum(dy, x, 0)\n    dw = dv * x\n    return dw + dv"),
