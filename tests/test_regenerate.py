@@ -102,20 +102,32 @@ EXAMPLE_CASES = [
 
 # -- the cases ----------------------------------------------------------------------------------
 
-def _corpus_cases():
-    cases = []
-    for fn in corpus.FUNCTIONS:
-        cases.append(pytest.param(lambda fn=fn: (fn, inputs_for(fn)), id=fn.__name__))
-    for fn in corpus_loops.FUNCTIONS:
-        cases.append(pytest.param(lambda fn=fn: (fn, loop_inputs_for(fn)),
-                                  id=f"loops-{fn.__name__}"))
-    for example in EXAMPLE_CASES:
-        cases.append(pytest.param(lambda e=example: (e.load(), e),
-                                  id=f"examples-{example.module}.{example.function}"))
-    return cases
+# known s2sad bugs: (test, case id) -> reason; xfail(strict=True), so a fix shows as XPASS
+POWER_NAN = ("BUG: the Hessian of np.sum(np.maximum(w, 0.0) ** b) is NaN where w < 0 "
+             "(see test_second_order.HESSIAN_BUGS)")
+ASSUMED_RANKS = ("BUG: the code shown before any call takes the ranks a loop's indexing "
+                 "implies (A[i]: a vector) and does not check them: called with a 2-d A it "
+                 "sums each row's adjoint to one number, silently")
+KNOWN_BUGS = {
+    **{(test, "relu_power_learned_exponent"): POWER_NAN
+       for test in ("second", "generic", "forward")},
+    ("generic", "loops-write_rows"): ASSUMED_RANKS,
+    ("generic", "loops-enumerate_rows"): ASSUMED_RANKS,
+}
 
 
-CASES = _corpus_cases()
+def _corpus_cases(test):
+    made = [(lambda fn=fn: (fn, inputs_for(fn)), fn.__name__) for fn in corpus.FUNCTIONS]
+    made += [(lambda fn=fn: (fn, loop_inputs_for(fn)), f"loops-{fn.__name__}")
+             for fn in corpus_loops.FUNCTIONS]
+    made += [(lambda e=example: (e.load(), e), f"examples-{example.module}.{example.function}")
+             for example in EXAMPLE_CASES]
+    return [pytest.param(make, id=case_id, marks=[
+        pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[test, case_id])]
+        if (test, case_id) in KNOWN_BUGS else []) for make, case_id in made]
+
+
+CASES = _corpus_cases("second")
 OPTIONS = [pytest.param(True, id="optimized"), pytest.param(False, id="plain")]
 
 
@@ -199,7 +211,7 @@ def test_second_derivative_of_the_generated_gradient(make, optimize):
 # -- reverse mode, the code for any rank ------------------------------------------------------
 
 @pytest.mark.parametrize("optimize", OPTIONS)
-@pytest.mark.parametrize("make", CASES)
+@pytest.mark.parametrize("make", _corpus_cases("generic"))
 def test_jvp_of_the_generic_generated_gradient(make, optimize):
     fn, inputs, p, spec, x = _setup(make)
     gradient = s2sad.grad(fn, wrt=spec, optimize=optimize)
@@ -216,7 +228,7 @@ def test_jvp_of_the_generic_generated_gradient(make, optimize):
 # -- forward mode ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("optimize", OPTIONS)
-@pytest.mark.parametrize("make", CASES)
+@pytest.mark.parametrize("make", _corpus_cases("forward"))
 def test_jvp_of_the_generated_jvp(make, optimize):
     """Forward over forward: ((f, f'v), (f'v, f''[v, v]))."""
     fn, inputs, p, spec, x = _setup(make)
@@ -260,3 +272,4 @@ def test_two_spreads_added_keep_the_arrays_shape():
     expected = _stencil(lambda s: gradient(A + s * v))
     assert tangent.shape == A.shape
     np.testing.assert_allclose(tangent, expected, rtol=RTOL, atol=ATOL)
+
