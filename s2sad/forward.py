@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence
 import gast
 
 from . import rules
+from .aliasing import view_sources
 from .analysis import Analysed
 from .anno import clone, get_anno, set_anno, walk
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
@@ -232,16 +233,21 @@ class _Forward:
         if tangent is None:  # an active name bound to a constant (c = np.zeros(n))
             tangent = constant(0.0) if self.analysed.class_of(name(target)) == "scalar" \
                 else call("zeros_like", [name(target)])
-        elif self.shares_written(target, tangent):
+        elif stmt is not None and self.shares_written(target, tangent, stmt.value):
             tangent = call("np.copy", [tangent])
         self.emit(assign(dot, tangent))
 
-    def shares_written(self, target: str, tangent: gast.AST) -> bool:
+    def shares_written(self, target: str, tangent: gast.AST, value: gast.AST) -> bool:
         """A tangent never shares an array with another tangent that one of the two
         writes into: c = a * 1.0 gives c_dot = a_dot, and c[0] = 2.0 would then zero
-        a_dot[0] as well (the primal's c is a new array). Arithmetic makes a new
-        array; a name, an element, a view or a rule's call may hand back its operand."""
-        if isinstance(tangent, (gast.BinOp, gast.UnaryOp, gast.Constant)):
+        a_dot[0] as well (the primal's c is a new array). Arithmetic and copies make a
+        new array; a name, an element, a view or a rule's call may hand back its
+        operand. Where the primal value itself may share its operand's array (a view,
+        the same object), the tangent mirrors it, and the primal's alias analysis has
+        refused every write another name would see."""
+        if isinstance(tangent, (gast.BinOp, gast.UnaryOp, gast.Constant)) or \
+                _makes_new(tangent) or not isinstance(value, gast.Name) and \
+                view_sources(value):
             return False
         if self.analysed.class_of(name(target)) == "scalar":
             return False  # a number is never written into
@@ -462,6 +468,23 @@ class _Forward:
 
     def namer_temp(self, local: str) -> str:
         return self.namer.temp()
+
+
+def _makes_new(node: gast.AST) -> bool:
+    """np.copy(t), np.array(t), t.copy(), zeros_like(y): an array of its own."""
+    if not isinstance(node, gast.Call):
+        return False
+    func = node.func
+    if isinstance(func, gast.Attribute) and func.attr == "copy" and not node.args:
+        return True  # t.copy()
+    dotted = func.id if isinstance(func, gast.Name) else \
+        f"{func.value.id}.{func.attr}" if isinstance(func, gast.Attribute) and \
+        isinstance(func.value, gast.Name) else ""
+    return dotted in _NEW_ARRAYS
+
+
+_NEW_ARRAYS = {"np.copy", "np.array", "np.zeros_like", "np.ones_like", "zeros_like",
+               "np.zeros", "np.ones"}
 
 
 def _mentions(nodes, identifier: str) -> bool:
