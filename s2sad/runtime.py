@@ -700,6 +700,26 @@ def einsum_adjoint_b(dy: Any, subscripts: Any, a: Any, b: Any) -> Any:
 __all__ += ["einsum_adjoint_a", "einsum_adjoint_b"]
 
 
+def inner_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
+    """da of y = np.inner(a, b), y[i.., j..] = sum_k a[i.., k] b[j.., k]: dy contracted
+    with b over b's leading axes j..; a number scaling b gets the sum."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dy * b, a)
+    na, nb = np.ndim(a), np.ndim(b)
+    return np.tensordot(dy, b, axes=(list(range(na - 1, na + nb - 2)), list(range(nb - 1))))
+
+
+def inner_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
+    """db of y = np.inner(a, b): dy contracted with a over a's leading axes i..."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dy * a, b)
+    na = np.ndim(a)
+    return np.tensordot(dy, a, axes=(list(range(na - 1)), list(range(na - 1))))
+
+
+__all__ += ["inner_adjoint_a", "inner_adjoint_b"]
+
+
 def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """dy with the axes a reduction of x removed put back as size 1, so that it
     broadcasts against x: unsum without the copy, for reading (a == spread(y, a))."""

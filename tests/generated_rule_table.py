@@ -79,6 +79,13 @@ TABLE += [
     unary(runtime.uncolumn_stack,
           "uncolumn_stack(a, [np.ones(3), np.ones((3, 2))])[1] * np.arange(2.0)",
           shapes=[(3, 3)]),
+    # np.inner's adjoint helpers beyond vectors
+    Case((runtime.inner_adjoint_a,), "inner_adjoint_a(a, np.ones((2, 3)), b) * np.arange(3.0)",
+         [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (4, 3))]),
+    Case((runtime.inner_adjoint_a,), "inner_adjoint_a(a, 1.0, b)", [(-2.0, 2.0), (-2.0, 2.0)],
+         [((3,), (3,))]),
+    Case((runtime.inner_adjoint_b,), "inner_adjoint_b(a, b, np.ones((4, 3))) * np.arange(3.0)",
+         [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (2, 3))]),
     # einsum's adjoint helpers (issue 15: the Hessian through einsum was refused)
     Case((runtime.einsum_adjoint_a,),
          "einsum_adjoint_a(a, 'ij,jk->ik', np.ones((2, 3)), b) * np.arange(3.0)",

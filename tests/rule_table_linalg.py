@@ -17,6 +17,9 @@ TABLE = [
     Case((np.inner,), "np.inner(a, b)", [ANY, ANY], [((3,), (3,)), ((5,), (5,))]),
     # a number's gradient is a number (issue 15: it was an array)
     Case((np.inner,), "np.inner(a, b)", [ANY, ANY], [((), (3,)), ((3,), ()), ((), ())]),
+    # the last axes contracted (was refused)
+    Case((np.inner,), "np.inner(a, b)", [ANY, ANY],
+         [((2, 3), (4, 3)), ((2, 2, 3), (3,)), ((3,), (2, 4, 3)), ((2, 3), ())]),
     Case((np.vdot,), "np.vdot(a, b)", [ANY, ANY], [((3,), (3,)), ((2, 3), (3, 2)), ((), ())]),
     Case((np.outer,), "np.outer(a, b)", [ANY, ANY], [((3,), (4,)), ((2,), (2,))]),
     Case((np.outer,), "np.outer(a, b) @ np.arange(4.0)", [ANY, ANY], [((2, 3), (2, 2))]),

@@ -182,3 +182,20 @@ def einsum_adjoint_b_adjoint(dy, y, g, subscripts, a, b):
 def uncolumn_stack_adjoint(dy, y, g, tup):
     dg = np.reshape(rejoin(dy, tup, 1, as_column), np.shape(g))
     return dg
+
+
+# np.inner's (as einsum's): inner_adjoint_a(g, a, b) is bilinear in (g, b), a its shape
+# only: <dy, adjoint_a(g, b)> = <g, inner(dy, b)> = <adjoint_b(g, dy, b), b>
+
+@adjoint(runtime.inner_adjoint_a, check=False, multilinear=("g", "b"))
+def inner_adjoint_a_adjoint(dy, y, g, a, b):
+    dg = np.inner(dy, b)
+    db = inner_adjoint_b(g, dy, b)
+    return dg, db
+
+
+@adjoint(runtime.inner_adjoint_b, check=False, multilinear=("g", "a"))
+def inner_adjoint_b_adjoint(dy, y, g, a, b):
+    dg = np.inner(a, dy)
+    da = inner_adjoint_a(g, a, dy)
+    return dg, da

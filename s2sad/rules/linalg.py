@@ -55,12 +55,10 @@ def transpose_adjoint(dy, y, a, axes=None):
 
 @adjoint(np.inner, multilinear=("a", "b"))
 def inner_adjoint(dy, y, a, b):
-    """y = a . b for 1-d a and b, or a * b where one is a number (which then gets a
-    number: the sum over what it scaled); inner over more axes is refused."""
-    require_shapes(np.ndim(a) <= 1, "np.inner of arrays with axes > 1")
-    require_shapes(np.ndim(b) <= 1, "np.inner of arrays with axes > 1")
-    da = unbroadcast(dy * b, a)
-    db = unbroadcast(dy * a, b)
+    """y = a . b for vectors: dy * b and dy * a; otherwise (the last axes contracted, or
+    a number scaling the other operand, which gets a number) by runtime helpers."""
+    da = dy * b if known_rank(a) == 1 and known_rank(b) == 1 else inner_adjoint_a(dy, a, b)
+    db = dy * a if known_rank(a) == 1 and known_rank(b) == 1 else inner_adjoint_b(dy, a, b)
     return da, db
 
 
