@@ -511,6 +511,9 @@ class _Lowerer:
         self.versions: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
         self.shared: Dict[str, Tuple[str, Set[str]]] = {}
+        # names that may share an array (t = b, views): a write into one makes the
+        # values computed from every one of them stale
+        self.sharers: Dict[str, Set[str]] = {}
         self.private: Set[str] = set()  # names whose values are never shared (see emit)
         self.depth = 0
         self.int_names: Set[str] = set()
@@ -787,6 +790,7 @@ class _Lowerer:
         self.bind(target.id, combined)
         if updated is not None and self.blocks[-1]:
             set_anno(self.blocks[-1][-1], "augmented", updated)
+            self.forget(self.sharing(updated))  # in place on an array: its views see it
 
     def return_(self, stmt: gast.Return, root: bool):
         value = stmt.value
@@ -828,7 +832,7 @@ class _Lowerer:
             return
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
-        self.forget(assigned_names(body + orelse))
+        self.forget(self.sharing_any(assigned_names(body + orelse)))
         self.set_origin(stmt)
         self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
 
@@ -839,7 +843,7 @@ class _Lowerer:
         self.forget_user(assigned_names(stmt.body))
         self.int_names.add(counter)
         body = self.block(stmt.body, prefix=elements)
-        self.forget(assigned_names(body))
+        self.forget(self.sharing_any(assigned_names(body)))
         self.set_origin(stmt)
         loop = gast.For(target=name(counter, gast.Store()), iter=iterate, body=body,
                         orelse=[], type_comment=None)
@@ -872,7 +876,7 @@ class _Lowerer:
         self.depth -= 1
         self.shared = entry
         body = self.blocks.pop()
-        self.forget(assigned_names(body))
+        self.forget(self.sharing_any(assigned_names(body)))
         self.emit(gast.While(test=name(test), body=body, orelse=[]), stmt)
 
     def iteration(self, iterable: gast.AST, target: gast.AST, body: Sequence[gast.stmt]):
@@ -1052,7 +1056,7 @@ class _Lowerer:
             combined = gast.BinOp(left=current, op=copy.copy(op), right=right)
             held = self.emit(combined, None, value, shareable=False)
             stmt = gast.Assign(targets=[subscript], value=held, type_comment=None)
-        self.forget({base.id})
+        self.forget(self.sharing(base.id))  # (what was computed from a view of it too)
         self.emit(stmt, target)
 
     # -- expressions --------------------------------------------------------
@@ -1098,7 +1102,7 @@ class _Lowerer:
             self.depth -= 1
             self.shared = entry
             branches.append(self.blocks.pop())
-        self.forget(assigned_names(branches[0] + branches[1]))
+        self.forget(self.sharing_any(assigned_names(branches[0] + branches[1])))
         self.emit(gast.If(test=test, body=branches[0], orelse=branches[1]), node)
         if final is not None and final != dest:
             return self.emit(name(dest), final, node)
@@ -1423,6 +1427,27 @@ class _Lowerer:
     def invalidate(self, lowered_name: str) -> None:
         self.forget({lowered_name})
 
+    def note_views(self, stmt: gast.stmt) -> None:
+        """t = b, v = c[1:], ...: t (v) and b (c) may share an array from here on."""
+        from .aliasing import view_sources  # (aliasing reads this module's tables)
+        if not isinstance(stmt, gast.Assign) or not isinstance(stmt.targets[0], gast.Name):
+            return
+        sources = view_sources(stmt.value)
+        if sources:
+            target = stmt.targets[0].id
+            group = set(self.sharers.get(target, {target}))
+            for source in sources:
+                group |= self.sharers.get(source, {source})
+            for member in group:
+                self.sharers[member] = group
+
+    def sharing(self, lowered_name: str) -> Set[str]:
+        return self.sharers.get(lowered_name, {lowered_name})
+
+    def sharing_any(self, names: Set[str]) -> Set[str]:
+        """`names` and every name that may share an array with one of them."""
+        return names.union(*(self.sharers[n] for n in names if n in self.sharers))
+
     def emit(self, value: gast.AST, dest: Optional[str] = None, node: gast.AST = None,
              shareable: bool = False) -> gast.AST:
         """Append a statement (`value` a statement) or `dest = value`; return dest."""
@@ -1430,6 +1455,7 @@ class _Lowerer:
             set_anno(value, "origin", self.origin)
             set_anno(value, "location", self.parsed.locate(dest if node is None else node))
             self.blocks[-1].append(value)
+            self.note_views(value)
             return value
         signature = fingerprint(value) if shareable and dest not in self.private else None
         if signature is not None and signature in self.shared:
@@ -1443,6 +1469,7 @@ class _Lowerer:
         set_anno(stmt, "origin", self.origin)
         set_anno(stmt, "location", self.parsed.locate(node))
         self.blocks[-1].append(stmt)
+        self.note_views(stmt)
         if signature is not None and signature not in self.shared:
             self.shared[signature] = (target, set(local_names_in(value)))
         return name(target)

@@ -162,6 +162,43 @@ def in_place_on_an_unknown_rank(A, b, x):
     return np.sum(s * s)
 
 
+# -- a value computed before the write is not reused after it (value numbering) --------------
+
+def sine_before_and_after_an_element_write(v, x):
+    c = v + 0.0
+    q = np.sin(c) * x
+    da = c
+    da[-1] -= x
+    return np.sum(np.sin(c)) + np.sum(q)
+
+
+def sine_before_and_after_an_update(v, x):
+    c = v * 1.0
+    a = np.sin(c) * x
+    t1 = c
+    t1 *= 0.5
+    return np.sum(np.sin(c)) + np.sum(a)
+
+
+def sine_before_and_after_a_while_loop(v, x):
+    c = v + 0.0
+    q = np.sum(np.sin(c)) * x
+    da = c
+    i = 0
+    while i < 1:
+        da[i] = x
+        i += 1
+    return np.sum(np.sin(c)) + q
+
+
+def sine_before_and_after_rows_written(v, x):
+    c = v + 0.0
+    q = np.sum(np.sin(c)) * x
+    for r in c[None]:
+        r[0] = x
+    return np.sum(np.sin(c)) + q
+
+
 def float64_of_an_array(v, x):
     c = v * 1.0
     d = np.float64(c)
@@ -197,6 +234,10 @@ REFUSED = [
     (split_parts, {"v": np.array([0.7, -1.3, 2.1, 0.4]), "x": 0.4}, "p[0] = x"),
     (iterate_rows, {"m": np.array([[0.7, -1.3], [2.1, 0.4]]), "x": 0.4}, "r[0] = x"),
     (helper_returns_views_in_a_tuple, VEC3, "b[0] = x"),
+    (sine_before_and_after_an_element_write, VEC3, "da[-1] -= x"),
+    (sine_before_and_after_an_update, VEC3, "t1 *= 0.5"),
+    (sine_before_and_after_a_while_loop, VEC3, "da[i] = x"),
+    (sine_before_and_after_rows_written, VEC3, "r[0] = x"),
     (float64_of_an_array, VEC3, "d[0] = x"),   # (the same array, not a copy)
     (zeroth_difference, VEC3, "d[0] = x"),
     # (the rank of solve's result is not inferred: forward mode has no run-time check)
