@@ -763,12 +763,18 @@ __all__ += ["tie_count"]
 
 def rejoin(pieces: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> Any:
     """The adjoint of unconcatenate: the pieces joined back along the axis they were cut
-    from (each first raised as `promote` raised its array)."""
+    from (each first raised as `promote` raised its array). Generated code names
+    `promote` ("atleast_2d"): a function passed as a value is not code s2sad reads."""
+    promote = _PROMOTIONS.get(promote, promote) if isinstance(promote, str) else promote
     raised = [np.reshape(p, np.shape(promote(a) if promote else np.asarray(a)))
               for p, a in zip(pieces, arrays)]
     if axis is None:
         return np.concatenate([np.ravel(p) for p in raised])
     return np.concatenate(raised, axis)
+
+
+_PROMOTIONS = {"atleast_1d": np.atleast_1d, "atleast_2d": np.atleast_2d,
+               "atleast_3d": np.atleast_3d, "as_column": as_column}
 
 
 def restack(pieces: Any, arrays: Any, axis: int = 0) -> Any:

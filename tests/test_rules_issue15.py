@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import frontend, rules, runtime
+from s2sad import frontend, lower, rules, runtime
 from s2sad.anno import walk
 from s2sad.check import numeric_grad
 from s2sad.rules.template import instantiate
@@ -340,8 +340,9 @@ def test_every_rule_template_emits_code_the_frontend_accepts(rule):
     """`and`/`or`, comprehensions and generators in a template made a gradient that
     s2sad refuses to differentiate again (the Hessian of np.linalg.solve)."""
     text = _template_as_function(rule)
-    frontend.parse_source(text, "f", filename="<s2sad template>",
-                          env={"np": np, "numpy": np, "math": math, **RUNTIME})
+    parsed = frontend.parse_source(text, "f", filename="<s2sad template>",
+                                   env={"np": np, "numpy": np, "math": math, **RUNTIME})
+    lower.lower(parsed, is_pure=rules.has_rule)  # (x.dtype, a function as a value)
 
 
 A3 = np.array([[2.0, 0.3, 0.1], [0.2, 1.5, 0.4], [0.1, 0.2, 1.8]])

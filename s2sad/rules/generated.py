@@ -144,19 +144,19 @@ def unconcatenate_adjoint(dy, y, g, arrays, axis=0, promote=None):
 
 @adjoint(runtime.unhstack, check=False, linear="g", shape="pieces")
 def unhstack_adjoint(dy, y, g, tup):
-    dg = np.reshape(rejoin(dy, tup, hstack_axis(tup), np.atleast_1d), np.shape(g))
+    dg = np.reshape(rejoin(dy, tup, hstack_axis(tup), "atleast_1d"), np.shape(g))
     return dg
 
 
 @adjoint(runtime.unvstack, check=False, linear="g", shape="pieces")
 def unvstack_adjoint(dy, y, g, tup):
-    dg = np.reshape(rejoin(dy, tup, 0, np.atleast_2d), np.shape(g))
+    dg = np.reshape(rejoin(dy, tup, 0, "atleast_2d"), np.shape(g))
     return dg
 
 
 @adjoint(runtime.undstack, check=False, linear="g", shape="pieces")
 def undstack_adjoint(dy, y, g, tup):
-    dg = np.reshape(rejoin(dy, tup, 2, np.atleast_3d), np.shape(g))
+    dg = np.reshape(rejoin(dy, tup, 2, "atleast_3d"), np.shape(g))
     return dg
 
 
@@ -180,7 +180,7 @@ def einsum_adjoint_b_adjoint(dy, y, g, subscripts, a, b):
 
 @adjoint(runtime.uncolumn_stack, check=False, linear="g", shape="pieces")
 def uncolumn_stack_adjoint(dy, y, g, tup):
-    dg = np.reshape(rejoin(dy, tup, 1, as_column), np.shape(g))
+    dg = np.reshape(rejoin(dy, tup, 1, "as_column"), np.shape(g))
     return dg
 
 
