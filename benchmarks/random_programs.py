@@ -21,7 +21,8 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
 * `views`: one local copy `c = v.copy()` (or np.copy, np.array, `v * 1.0`) and
   names for it: plain `t = c`, chains of 1-3 view steps (`[1:]`, `[::-1]`, `[:]`,
   `.reshape`, `.T`, `[None]`, `[:, None]`, `np.expand_dims`, `np.asarray`,
-  `.ravel()`, `np.squeeze`, rows and columns), and copies (`.flatten()`, `[mask]`,
+  `.ravel()`, `np.squeeze`, rows and columns), helpers that return a view of their
+  argument or write into it and return it, and copies (`.flatten()`, `[mask]`,
   `[np.array([...])]`, arithmetic, `.astype`); element writes and `=`, `+=`, `-=`,
   `*=` through any of them, reads through the others, read-only views
   (`broadcast_to`, `.diagonal()`) read;
@@ -439,7 +440,8 @@ def _views(rng: random.Random):
     reads: Dict[str, Shape] = {}
     # a quarter of the programs only copy: a refusal there is a false one
     forms = ["view", "view", "alias", "copy", "write", "write", "write", "whole", "read",
-             "readonly"]
+             "readonly", "helper"]
+    helpers: List[str] = []
     if rng.random() < 0.25:
         forms = ["copy", "copy", "write", "write", "whole", "read", "readonly"]
     for _ in range(rng.randint(2, 6)):
@@ -459,6 +461,25 @@ def _views(rng: random.Random):
                 continue
             name = names.fresh()
             body.append((f"{name} = {text}", "view " + " > ".join(kinds)))
+            arrays[name], sharing = shape, True
+            writable.add(name)
+        elif form == "helper":   # a helper hands back a view, or writes into its argument
+            h = f"h{len(helpers)}"
+            name = names.fresh()
+            steps = _view_steps(arrays[source])
+            if rng.random() < 0.5 and steps:
+                template, shape, kind = rng.choice(steps)
+                old = arrays[source]
+                view = template.format("a", n=old[0], h=old[0] // 2)
+                helpers += [f"def {h}(a):", f"    return {view}", ""]
+                body.append((f"{name} = {h}({source})", f"helper returns view {kind}"))
+            else:
+                shape = arrays[source]
+                op = rng.choice(["+=", "=", "*="])
+                helpers += [f"def {h}(a, s):", f"    a[{_index(rng, shape)}] {op} s",
+                            "    return a", ""]
+                body.append((f"{name} = {h}({source}, {rng.choice(['np.sin(x)', 'x', '0.5 * x'])})",
+                             f"helper writes argument {op}"))
             arrays[name], sharing = shape, True
             writable.add(name)
         elif form == "alias":
@@ -514,7 +535,8 @@ def _views(rng: random.Random):
     if rng.random() < 0.3:     # the argument itself: its tangent must not have changed
         env["v"] = base_shape
         used.append("v")
-    lines = [("import numpy as np", ""), (_header("f", params), "")]
+    lines = [("import numpy as np", "")] + [(t, "") for t in helpers] + \
+        [(_header("f", params), "")]
     lines += [("    " + t, k) for t, k in body]
     lines.append(("    return " + scalar_result(rng, env, used), ""))
     return lines, shapes, {"copies_only": not sharing}
@@ -1353,6 +1375,8 @@ def _coarse(kind: str) -> str:
         return "helper call" + (" tuple" if "tuple" in kind else "")
     if kind.startswith("helper w=None"):
         return "helper w=None"
+    if kind.startswith("helper returns view"):
+        return "helper returns a view"
     return kind
 
 
@@ -1403,6 +1427,14 @@ def record(state: dict, program: Program, outcome: Outcome, shrink_budget: int) 
                 entry["copies_example"] = program.source
     elif outcome.refusals:
         totals["later_refusals"] += 1
+        for check, message in outcome.refusals.items():
+            head = message.split(": error: ", 1)[-1][:140]
+            head = re.sub(r"'[^']*'", "'…'", re.sub(r"\d+", "N", head))
+            entry = state.setdefault("later", {}).setdefault(
+                f"{program.family} | {check} | {head}", {"count": 0})
+            entry["count"] += 1
+            if len(program.source) < len(entry.get("example", "x" * 10 ** 6)):
+                entry["example"] = program.source
     if outcome.status not in ("wrong", "crash"):
         return
     key_before = mechanism(program, outcome)
@@ -1519,19 +1551,24 @@ def render(state: dict, notes: str = "") -> str:
               "(or crash). 'later check refused': grad accepted, another check refused.", "",
               "## Failure classes (by family, failing checks, crash message, and the kinds of "
               "statement left after shrinking)", ""]
-    classes = sorted(state["classes"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
+    def fixed(entry: dict) -> bool:
+        return entry.get("now", "").startswith("now ")
+
+    classes = sorted(state["classes"].items(),
+                     key=lambda kv: (fixed(kv[1]), -kv[1]["count"], kv[0]))
     groups: Dict[str, List[int]] = {}
     counts: Dict[str, int] = {}
     for n, (key, entry) in enumerate(classes, 1):
-        head = " | ".join(key.split(" | ")[:2])
+        head = ("[fixed since] " if fixed(entry) else "") + " | ".join(key.split(" | ")[:2])
         groups.setdefault(head, []).append(n)
         counts[head] = counts.get(head, 0) + entry["count"]
-    lines += ["Summary: family | failing modes -> programs (class numbers below)", ""]
-    for head in sorted(groups, key=lambda h: -counts[h]):
+    lines += ["Summary: family | failing modes -> programs (class numbers below); "
+              "[fixed since]: its smallest program passes or is refused on recheck", ""]
+    for head in sorted(groups, key=lambda h: (h.startswith("[fixed"), -counts[h])):
         lines.append(f"- {head} -> {counts[head]} (classes {', '.join(map(str, groups[head]))})")
     lines.append("")
     for n, (key, entry) in enumerate(classes, 1):
-        lines += [f"### {n}. {key}", "",
+        lines += [f"### {n}. {'[fixed since] ' if fixed(entry) else ''}{key}", "",
                   f"count: {entry['count']}; e.g. {', '.join(entry['programs'])}; "
                   f"optimize={entry.get('optimize')}, wrt={tuple(entry.get('wrt', ()))}; "
                   f"last seen {entry.get('last_seen', '?')}"
@@ -1552,6 +1589,15 @@ def render(state: dict, notes: str = "") -> str:
     refusals = sorted(merged.items(), key=lambda kv: -kv[1]["count"])
     for key, entry in refusals[:40]:
         lines.append(f"- {entry['count']} (copies only: {entry['copies_only']}): {key}")
+    later = sorted(state.get("later", {}).items(), key=lambda kv: -kv[1]["count"])
+    if later:
+        lines += ["", "## Later checks refused where grad accepted (family | check | message)",
+                  ""]
+        for key, entry in later[:25]:
+            lines.append(f"- {entry['count']}: {key}")
+        lines += ["", "Smallest examples of the five most common:", ""]
+        for key, entry in later[:5]:
+            lines += [key, "", "```python", entry["example"].rstrip(), "```", ""]
     copies = [(k, e) for k, e in refusals if e.get("copies_example")]
     if copies:
         lines += ["", "### Refusals of programs that only copy (no view, no alias): "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NamedTuple, Tuple
 
 import numpy as np
 import pytest
@@ -107,3 +108,127 @@ def test_the_oracle_gives_the_analytic_gradient():
     gradient, error = random_programs._oracle_gradient(module.f, [0.5, v], 1)
     np.testing.assert_allclose(gradient, np.cos(v) * 0.5, rtol=1e-9, atol=1e-9)
     assert error < 1e-8
+
+
+class Found(NamedTuple):
+    """A program the random programs found wrong or crashing, as shrunk (by hand for some)."""
+
+    origin: str          # family/seed/index of the generated program it was shrunk from
+    source: str          # f's module without `import numpy as np`
+    args: str            # f's arguments, as keyword arguments in Python
+    wrt: Tuple[int, ...]
+    optimize: bool
+
+
+# One per (family, failing checks) class found in the first 9480 programs; all are right or
+# refused since (see each class's mechanism in the commit that fixed it).
+FOUND = [
+    Found('ranks/100/4',  # ranks | hessian crash [ValueError: cannot reshape array of size N into shape ()]
+          """\
+def f(x, v, k):
+    a2 = x
+    for i in range(2):
+        a2 = np.tanh(a2) * v
+    return np.sum(a2)
+""",
+          'x=1.142948, v=np.array([ 0.868255, -1.414586, -0.489521]), k=0', (0, 1), optimize=True),
+    Found('ranks/100/6',  # ranks | hessian crash [ValueError: cannot reshape array of size N into shape ()]
+          """\
+def f(x, v, k):
+    a1 = x
+    for i in range(2):
+        a1 = np.tanh(a1) * v
+    return np.sum(a1)
+""",
+          'x=np.float64(0.217814), v=np.array([-0.829308,  1.387324, -1.360745]), k=0', (0,), optimize=True),
+    Found('views/100/106',  # views | forward wrong; value wrong
+          """\
+def f(x, v):
+    c = v + 0.0
+    tmp = np.squeeze(c[None]).T
+    tmp *= np.cos(x)
+    return np.sum(c * c)
+""",
+          'x=np.float64(1.386303), v=np.array([-0.639937,  0.619026,  1.026313])', (1,), optimize=True),
+    Found('ranks/300/9',  # ranks | grad(grad) wrong
+          """\
+def f(x, v, k):
+    a1 = x
+    for i in range(2):
+        a1 = np.tanh(a1) * v
+    return np.sum(np.sin(a1))
+""",
+          'x=np.float64(-0.690524), v=np.array([ 1.100496, -0.916299,  0.662486]), k=2', (0, 1), optimize=True),
+    Found('straight/300/158',  # straight | forward wrong; reverse wrong; value wrong
+          """\
+def f(x, w):
+    q, u = 1.0 / (2.0 + (np.sqrt(1.0 + w * w)) * (np.sqrt(1.0 + w * w))), w[:-1]
+    u += u[0]
+    return np.sum(w * w)
+""",
+          'x=0.213954, w=np.array([-0.524918, -1.448117, -1.031842])', (0, 1), optimize=True),
+    Found('views/100/273',  # views | forward wrong; reverse wrong; value wrong
+          """\
+def f(x, v):
+    c = np.array(v)
+    t1 = np.sin(c) * x
+    z1 = c[None].T
+    z1[1] += np.tanh(x) * 0.5
+    return np.sum(np.sin(c))
+""",
+          'x=np.float64(-0.791664), v=np.array([ 0.839613, -0.487255,  0.109087,  0.212957])', (0,), optimize=False),
+    Found('ranks/200/52',  # ranks | grad(grad) crash [TypeError: only N-dimensional arrays can be converted 
+          """\
+def f(x, v, k):
+    if k == 0:
+        a0 = x
+    else:
+        a0 = v * x
+    a2 = np.sin(x)
+    return np.sum(np.sin(a0)) + np.sum(a2)
+""",
+          'x=0.293211, v=np.array([-0.97291 ,  0.694658, -0.970276]), k=2', (0, 1), optimize=True),
+    Found('straight/100/265',  # straight | forward wrong; value wrong
+          """\
+def f(x, y, A):
+    dx, df = np.add((A.mean(axis=-1)), (np.std(A))), np.maximum((A.reshape(-1)), (np.std(A)) - 5.0)
+    t1 = df.reshape(1, -1)
+    df += t1[0]
+    return np.sum(t1)
+""",
+          'x=np.float64(-0.52882), y=0.743214, A=np.array([[ 0.067505, -0.516211, -1.289456], [-0.76883 , -0.963026, -0.024244]])', (0, 1, 2), optimize=True),
+    Found('recurrences/100/130',  # recurrences | grad(grad) wrong
+          """\
+def f(x, v, a):
+    n = len(v)
+    c = v * 1.0
+    for i in range(1, n):
+        c[i] += 0.5 * np.tanh(x) * c[i - 1]
+    s = 0.0
+    for i in range(n):
+        s = s + c[i] * v[i]
+    return s
+""",
+          'x=np.float64(-0.381038), v=np.array([-0.43423 , -1.007256,  0.615624, -0.62325 ]), a=np.array([-0.066685,  0.182585, -0.159917, -0.903197])', (0, 1, 2), optimize=True),
+    Found('views/400/234 by hand',  # the same expression before and after a write through a view
+          """\
+def f(x, v):
+    c = v * 1.0
+    t1 = c * 2.0
+    x_1 = c[1:]
+    x_1 *= x
+    return np.sum(c * 2.0)
+""",
+          'x=-0.209243, v=np.array([ 1.069813, -1.114276, -1.25927 ,  0.435106])', (0, 1), optimize=True),
+]
+
+
+@pytest.mark.parametrize("found", FOUND, ids=[f.origin for f in FOUND])
+def test_a_program_found_once_stays_right_or_refused(found):
+    source = "import numpy as np\n" + found.source
+    values = eval(f"dict({found.args})", {"np": np})
+    lines = [(line, "") for line in source.splitlines()]
+    program = random_programs.Program(found.origin.split("/")[0], 0, 0, lines, list(values),
+                                      list(values.values()), found.wrt, found.optimize)
+    outcome = random_programs.check_program(program)
+    assert outcome.status in ("accepted", "refused"), _report(program, outcome)
