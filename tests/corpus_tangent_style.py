@@ -1726,6 +1726,492 @@ def ag_swap_and_reduce(t):
     return np.sum(np.mean(np.swapaxes(t, -1, -2), axis=-1) ** 2)
 
 
+# -- adversarial: aliasing, views, rebinding across ranks, mixed argument kinds ------------
+
+
+def alias_scaled_copy_write(x):
+    y = x * 1.0
+    y[0] = 2.0
+    return np.sum(y * x)
+
+
+def alias_plus_zero_write(x):
+    y = x + 0.0
+    y[1] = 3.0
+    return np.sum(y * x * x)
+
+
+def alias_two_names_write(x):
+    c = x * 2.0
+    t = c
+    t[0] = c[1]
+    return np.sum(c * x)
+
+
+def alias_two_names_aug(x):
+    c = x * 2.0
+    t = c
+    s = c
+    t *= 0.5
+    return np.sum(s * x)
+
+
+def alias_copy_is_separate(x):
+    c = x * 2.0
+    d = c.copy()
+    d[0] = 5.0
+    return np.sum(c * x) + np.sum(d)
+
+
+def alias_view_write(x):
+    c = x * 2.0
+    v = c[1:]
+    v[0] = x[0] * 3.0
+    return np.sum(c * c)
+
+
+def alias_view_of_view_write(x):
+    c = x * 2.0
+    d = c.reshape(2, 2)[0]
+    d[0] = x[3] * 5.0
+    return np.sum(c * c)
+
+
+def alias_view_chain_slices(x):
+    c = x * 1.0
+    d = c[1:][::-1]
+    d[0] = x[0] * x[0]
+    return np.sum(c * x)
+
+
+def alias_view_aug(x):
+    c = x * 1.0
+    c[1:] *= 2.0
+    return np.sum(c * c)
+
+
+def alias_flatten_copy(m):
+    c = m * 1.0
+    d = c.flatten()
+    d[0] = 9.0
+    return np.sum(c * m) + np.sum(d)
+
+
+def alias_mask_copy(x):
+    c = x * 1.0
+    d = c[c > 0]
+    d[0] = 7.0
+    return np.sum(c * x) + np.sum(d)
+
+
+def alias_transpose_write(m):
+    c = m * 1.0
+    t = c.T
+    t[0, 0] = m[1, 1] * 2.0
+    return np.sum(c * m)
+
+
+def alias_param_rebound_then_write(x):
+    x = x * 1.0
+    x[0] = 0.5
+    return np.sum(x * x)
+
+
+def alias_returned_by_helper(x):
+    c = x * 3.0
+    d = _same(c)
+    d[2] = 1.0
+    return np.sum(c * x)
+
+
+def _same(v):
+    return v
+
+
+def _maybe_vector(a, v=None):
+    if v is None:
+        v = np.ones(3) * a
+    return np.sum(v * a)
+
+
+def rank_helper_default_none(a):
+    return _maybe_vector(a)
+
+
+def rank_helper_given(a):
+    return _maybe_vector(a, np.array([1.0, 2.0, 3.0]))
+
+
+def rank_rebound_in_branch(a):
+    if a > 0:
+        y = np.array([a, a * a])
+    else:
+        y = a * 2.0
+    return np.sum(y)
+
+
+def rank_rebound_in_sequence(a):
+    y = a * 2.0
+    y = np.array([y, y * a, 1.0])
+    y = np.sum(y * y)
+    return y
+
+
+def rank_param_becomes_vector(a):
+    a = np.linspace(0.0, 1.0, 3) * a
+    return np.sum(np.sin(a))
+
+
+def rank_loop_grows(a):
+    y = a
+    for i in range(2):
+        y = np.stack([y, y * a]) if i == 0 else np.concatenate([y, y * 0.5])
+    return np.sum(y)
+
+
+def _square_any(v):
+    return v * v
+
+
+def helper_float_and_array(x):
+    return np.sum(_square_any(x)) + _square_any(x[0])
+
+
+def helper_array_and_float(a):
+    return np.sum(_square_any(np.ones(2) * a)) * _square_any(a)
+
+
+def _first_and_rest(v):
+    return v[0], v[1:]
+
+
+def helper_returns_view(x):
+    head, tail = _first_and_rest(x)
+    return head * np.sum(tail * tail)
+
+
+def _accumulate(v, scale=1.0):
+    total = 0.0
+    for i in range(len(v)):
+        total = total + v[i] * scale
+    return total
+
+
+def helper_loop_keyword(x):
+    return _accumulate(x * x, scale=0.5) + _accumulate(x)
+
+
+def _early(a):
+    for i in range(5):
+        if a > 1.5:
+            return a * i
+        a = a * 1.3
+    return a
+
+
+def helper_early_in_loop(a):
+    return _early(a) * 2.0
+
+
+# -- adversarial: element recurrences and second order ---------------------------------------
+
+
+def recurrence_scalar_into_array(a):
+    c = np.ones(4)
+    for i in range(3):
+        c[i + 1] = c[i] * np.tanh(a) + a
+    return np.sum(c * c)
+
+
+def recurrence_aug_nested(a):
+    c = np.ones(5)
+    for i in range(2):
+        for j in range(2):
+            c[i + j] *= 0.5 * np.tanh(a)
+    return np.sum(c)
+
+
+def recurrence_aug_add(a):
+    c = np.zeros(3)
+    for i in range(3):
+        c[i] += a * (i + 1.0)
+        c[i] += c[i - 1] * a
+    return np.sum(c * c)
+
+
+def recurrence_slice_update(a):
+    c = np.ones(4) * a
+    for i in range(2):
+        c[1:] = c[1:] + c[:-1] * a
+    return np.sum(c)
+
+
+def recurrence_overwrite_element(a):
+    c = np.array([a, 2.0, 3.0])
+    c[0] = c[0] * c[0]
+    c[0] = c[0] * a
+    return np.sum(c) * a
+
+
+def recurrence_vector_elements(x):
+    y = x * 1.0
+    for i in range(1, len(y)):
+        y[i] = y[i] + y[i - 1] * y[i]
+    return np.sum(y)
+
+
+def recurrence_vector_reverse(x):
+    y = x * 1.0
+    for i in range(len(y) - 2, -1, -1):
+        y[i] = y[i] * np.cos(y[i + 1])
+    return np.sum(y * y)
+
+
+def recurrence_while_index(x):
+    y = np.zeros(len(x))
+    i = len(x) - 1
+    while i >= 0:
+        y[i] = x[i] * x[i] + (y[i + 1] if i + 1 < len(x) else 0.0)
+        i = i - 1
+    return np.sum(y)
+
+
+def recurrence_matrix_rows(m):
+    h = np.zeros(m.shape[1])
+    for t in range(m.shape[0]):
+        h = np.tanh(m[t] + h * 0.5)
+    return np.sum(h)
+
+
+def loop_slice_window(x):
+    t = 0.0
+    for i in range(len(x) - 1):
+        t = t + np.sum(x[i:i + 2] ** 2) * (i + 1.0)
+    return t
+
+
+def loop_row_index(m):
+    t = 0.0
+    for i in range(m.shape[0]):
+        t = t + np.dot(m[i, :], m[i, :]) * (i + 1.0)
+    return t
+
+
+# -- adversarial: spellings and small oddities ------------------------------------------------
+
+
+def relu_ternary(a):
+    a = a if a > 0 else 0.0
+    return a * a
+
+
+def relu_np(x):
+    return np.sum(np.maximum(x, 0.0) ** 2)
+
+
+def relu_where(x):
+    return np.sum(np.where(x > 0, x, 0.0) ** 2)
+
+
+def relu_mask_mul(x):
+    return np.sum((x * (x > 0)) ** 2)
+
+
+def int_power_param(a, n):
+    return a ** n + np.power(a, n - 1)
+
+
+def float_of_element(x):
+    return float(x[0]) * x[1]
+
+
+def item_of_element(x):
+    return x[0].item() * x[1] if hasattr(x[0], "item") else x[1]
+
+
+def np_float64_wrap(a):
+    return np.float64(a) * a
+
+
+def int_cast_piecewise(a):
+    return int(a * 10.0 + 0.5) * a
+
+
+def round_piecewise(a):
+    return round(a, 1) * a
+
+
+def max_of_list(a, b):
+    return max([a * a, b]) * a
+
+
+def min_builtin_two(a, b):
+    return min(a * a, b) + a
+
+
+def sum_axis0_1d(x):
+    return np.sum(x, axis=0) * x.sum(0) + np.mean(x, 0)
+
+
+def shape_branch(x):
+    if x.shape[0] > 2:
+        return np.sum(x[:2] ** 2)
+    return np.sum(x)
+
+
+def len_in_arithmetic(x):
+    return np.sum(x) * (len(x) - 1.5)
+
+
+def double_transpose(m):
+    return np.sum(m.T.T * m)
+
+
+def real_attr(x):
+    return np.sum(x.real * x)
+
+
+def dot_of_floats(a, b):
+    return np.dot(a, b) + np.dot(a, a)
+
+
+def nested_ternary_loop(a):
+    t = 0.0
+    for i in range(4):
+        t = t + (a * i if i % 2 == 0 else -a)
+    return t
+
+
+def continue_on_index(a, n):
+    for i in range(n):
+        if i == 1:
+            continue
+        a = a * np.cos(a)
+    return a
+
+
+def while_decrement(a):
+    k = 3
+    while k > 0:
+        a = a + np.sin(a) * k
+        k -= 1
+    return a
+
+
+def loop_carried_pair(a):
+    p, q = a, 1.0
+    for i in range(3):
+        p, q = q * a, p + q
+    return p * q
+
+
+def swap_in_loop(a, b):
+    for i in range(3):
+        a, b = b, a * b
+    return a + b
+
+
+def scalar_and_array_result(a):
+    v = np.array([1.0, 2.0]) * a
+    s = v[0] + v[1]
+    return s * a
+
+
+def zero_d_array_math(h):
+    return np.sin(h) * h
+
+
+def zero_d_array_sum(h):
+    return np.sum(h * h)
+
+
+def float64_scalar_loop(r):
+    for i in range(3):
+        r = r * np.cos(r)
+    return r
+
+
+def float64_into_array(r):
+    c = np.zeros(3)
+    c[0] = r
+    c[2] = r * r
+    return np.sum(c * c)
+
+
+def float64_helper_default(r):
+    return _maybe_vector(r)
+
+
+# -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
+# Each function is smooth at the input (constant in the affected entries or terms), so the
+# derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
+
+
+def where_sqrt(x):
+    return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+
+def where_pow_half(x):
+    return np.sum(np.where(x > 0, x ** 0.5, 0.0))
+
+
+def where_arcsin(x):
+    return np.sum(np.where(np.abs(x) < 1.0, np.arcsin(x), x))
+
+
+def where_reciprocal(x):
+    y = x * (x > 0)
+    return np.sum(np.where(y != 0, 1.0 / y, 0.0))
+
+
+def where_log_times(x):
+    return np.sum(np.where(x > 0, np.log(x), 0.0) * x)
+
+
+def maximum_sqrt(x):
+    return np.sum(np.maximum(x, 0.0) ** 0.5)
+
+
+def clip_sqrt(x):
+    return np.sum(np.sqrt(np.clip(x, 0.0, None)))
+
+
+def where_then_sqrt(x):
+    return np.sum(np.sqrt(np.where(x > 0, x, 0.0)))
+
+
+def sqrt_zero_term(a):
+    return a + np.sqrt(a * 0.0)
+
+
+def math_sqrt_zero_term(a):
+    return a + math.sqrt(a * 0.0)
+
+
+def pow_half_zero_term(a):
+    return a + (a * 0.0) ** 0.5
+
+
+def np_power_zero_term(a):
+    return a + np.power(a * 0.0, 1.5)
+
+
+def cbrt_zero_term(a):
+    return a + np.cbrt(a * 0.0)
+
+
+def arcsin_at_one(a):
+    return a + np.arcsin(a * 0.0 + 1.0)
+
+
+def sqrt_of_relu(a):
+    return math.sqrt(max(a, 0.0)) + a
+
+
+def hypot_zero_term(a):
+    return a + math.hypot(a * 0.0, 0.0)
+
+
 # -- the input table ----------------------------------------------------------------------------
 
 CASES = {}
@@ -1843,3 +2329,52 @@ _case(bilinear, MAT2, MAT[0].copy(), np.array([0.2, -0.4]), SQ[:2, :2].copy(),
 
 # the first argument's value is in a branch condition of the function: keep it positive
 CASES["root_np@vector"] = (root_np, (POSV,))
+
+# -- adversarial cases --------------------------------------------------------------------------
+
+for _fn in [alias_scaled_copy_write, alias_plus_zero_write, alias_two_names_write,
+            alias_two_names_aug, alias_copy_is_separate, alias_view_write,
+            alias_view_of_view_write, alias_view_chain_slices, alias_view_aug,
+            alias_mask_copy, alias_param_rebound_then_write, alias_returned_by_helper,
+            helper_float_and_array, helper_returns_view, helper_loop_keyword,
+            recurrence_vector_elements, recurrence_vector_reverse, recurrence_while_index,
+            loop_slice_window, relu_np, relu_where, relu_mask_mul, float_of_element,
+            item_of_element, sum_axis0_1d, shape_branch, len_in_arithmetic, real_attr]:
+    _case(_fn, VEC)
+
+for _fn in [alias_flatten_copy, alias_transpose_write, recurrence_matrix_rows, loop_row_index,
+            double_transpose]:
+    _case(_fn, MAT)
+
+for _fn in [rank_helper_default_none, rank_helper_given, rank_rebound_in_branch,
+            rank_rebound_in_sequence, rank_param_becomes_vector, rank_loop_grows,
+            helper_array_and_float, helper_early_in_loop, recurrence_scalar_into_array,
+            recurrence_aug_nested, recurrence_aug_add, recurrence_slice_update,
+            recurrence_overwrite_element, relu_ternary, np_float64_wrap, int_cast_piecewise,
+            round_piecewise, nested_ternary_loop, while_decrement, loop_carried_pair,
+            scalar_and_array_result]:
+    _case(_fn, A)
+
+CASES["rank_rebound_in_branch@neg"] = (rank_rebound_in_branch, (NEG,))
+CASES["relu_ternary@neg"] = (relu_ternary, (NEG,))
+for _fn, _args in [(int_power_param, (A, N)), (max_of_list, (A, B)), (min_builtin_two, (A, B)),
+                   (dot_of_floats, (A, B)), (continue_on_index, (A, N)), (swap_in_loop, (A, B))]:
+    _case(_fn, *_args)
+
+# the same functions at a NumPy float64 and at a 0-d array: the gradient keeps the kind
+for _fn in [float64_scalar_loop, float64_into_array, float64_helper_default, square_pow,
+            sin_math, branch_simple, for_power, helper_keyword, rank_helper_default_none,
+            rank_rebound_in_sequence, recurrence_aug_nested, write_scalar_into_array]:
+    CASES[_fn.__name__ + "@float64"] = (_fn, (np.float64(A),))
+for _fn in [zero_d_array_math, zero_d_array_sum, square_pow, sin_np, for_power, exp_exp,
+            write_scalar_into_array, rank_helper_default_none]:
+    CASES[_fn.__name__ + "@0d"] = (_fn, (np.array(A),))
+
+for _fn in [where_sqrt, where_pow_half, where_arcsin, where_reciprocal, where_log_times,
+            maximum_sqrt, clip_sqrt, where_then_sqrt]:
+    _case(_fn, VEC)
+for _fn in [sqrt_zero_term, math_sqrt_zero_term, pow_half_zero_term, np_power_zero_term,
+            cbrt_zero_term, arcsin_at_one, hypot_zero_term]:
+    _case(_fn, A)
+CASES["sqrt_of_relu@neg"] = (sqrt_of_relu, (NEG,))
+_case(sqrt_of_relu, A)
