@@ -480,6 +480,8 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
     if key is operator.getitem:
         atom = gast.Subscript(value=value.value, slice=value.slice, ctx=gast.Load())
         return rank_of(atom, ranks, int_names)
+    if key is TAPE_POP:
+        return _ANY  # v = tape.pop() gives v back a value its other bindings gave
     operands = [rank_of(o, ranks, int_names) for o in op_operands(value)]
     if _ANY in operands:
         return _ANY

@@ -748,8 +748,24 @@ def recurrence_then_new_array(x, v):
     return np.sum(np.sin(c))
 
 
+def element_products_then_rebound(x, v):
+    """c = tape.pop() in the gradient gave c no rank when read back, so dc's element
+    dd = dc[i + j] was taken for a row sharing dc's array: the second derivative was
+    refused ('dc' is updated in place while 'dd' shares its array)."""
+    c = v * 1.0
+    for i in range(2):
+        for j in range(2):
+            c[i + j] *= 0.5 * np.tanh(x)
+    c = c * x
+    s = 0.0
+    for i in range(3):
+        s = s + c[i] * v[i]
+    return s
+
+
 @pytest.mark.parametrize("optimize", [True, False])
-@pytest.mark.parametrize("fn", [element_products_then_sum_loop, recurrence_then_new_array],
+@pytest.mark.parametrize("fn", [element_products_then_sum_loop, recurrence_then_new_array,
+                                element_products_then_rebound],
                          ids=lambda fn: fn.__name__)
 def test_grad_of_grad_through_element_writes_in_loops(fn, optimize):
     v = np.array([-0.009958, -1.16532, -0.846081])
