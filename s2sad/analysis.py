@@ -482,6 +482,11 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
         return rank_of(atom, ranks, int_names)
     if key is TAPE_POP:
         return _ANY  # v = tape.pop() gives v back a value its other bindings gave
+    if key is np.arange:
+        return 1  # a vector, always
+    if key is np.linspace and isinstance(value, gast.Call) and len(value.args) >= 2:
+        ends = [rank_of(a, ranks, int_names) for a in value.args[:2]]
+        return _ANY if _ANY in ends else 1 if ends == [0, 0] else None
     operands = [rank_of(o, ranks, int_names) for o in op_operands(value)]
     if _ANY in operands:
         return _ANY

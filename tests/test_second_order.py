@@ -777,3 +777,52 @@ def test_grad_of_grad_through_element_writes_in_loops(fn, optimize):
     np.testing.assert_allclose(second, central, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(second, s2sad.hessian(fn, optimize=optimize)(x, v.copy()),
                                rtol=1e-10)
+
+
+def arange_recurrence(x):
+    """np.arange's rank was unknown, so the gradient's d = c[i] was taken for a row of c
+    that c[i + 1] += d writes into: the second derivative was refused."""
+    c = np.arange(6.0) * x + 1.0
+    for i in range(3):
+        c[i + 1] += c[i]
+    return np.sum(c * c)
+
+
+def linspace_recurrence(x):
+    """The same with np.linspace (a vector for numbers at its ends)."""
+    c = np.linspace(0.1, 1.0, 6)
+    for i in range(3):
+        d = c[i]
+        c[i + 1] += d * x
+    return np.sum(c * c)
+
+
+def linspace_of_vectors(x, v):
+    """np.linspace to a vector's ends is a matrix: its rows are not numbers."""
+    c = np.linspace(0.5 * v, v, 3) * x
+    for i in range(2):
+        c[i + 1] += np.sin(c[i])
+    return np.sum(c * c)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("fn", [arange_recurrence, linspace_recurrence],
+                         ids=lambda fn: fn.__name__)
+def test_grad_of_grad_of_arange_and_linspace_arrays(fn, optimize):
+    x = 0.7
+    gradient = s2sad.grad(fn, optimize=optimize)
+    np.testing.assert_allclose(gradient(x), _stencil(lambda value: [fn(value)],
+                                                     lambda s: x + s)[0], rtol=1e-6)
+    second = s2sad.grad(gradient, optimize=optimize)(x)
+    np.testing.assert_allclose(second, _stencil(lambda value: [gradient(value)],
+                                                lambda s: x + s)[0], rtol=1e-6, atol=1e-8)
+
+
+def test_linspace_between_vectors_keeps_its_rows():
+    v = np.array([0.3, -0.8])
+    gradient = s2sad.grad(linspace_of_vectors)
+    central = _stencil(lambda value: [linspace_of_vectors(value, v)], lambda s: 0.7 + s)[0]
+    np.testing.assert_allclose(gradient(0.7, v), central, rtol=1e-6)
+    np.testing.assert_allclose(s2sad.hessian(linspace_of_vectors)(0.7, v),
+                               _stencil(lambda value: [gradient(value, v)],
+                                        lambda s: 0.7 + s)[0], rtol=1e-6)
