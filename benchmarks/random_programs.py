@@ -15,9 +15,12 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
 
 * `straight`: straight-line NumPy over scalars (float, np.float64), vectors and
   a 2x3 matrix: smooth elementwise functions, broadcasting (a matrix with a row,
-  a column `v[:, None]`), reductions with and without axis/keepdims, `@`, dot,
-  outer, einsum, concatenate/stack, reading indexes and slices, `+=`/`*=` on
-  fresh locals;
+  a column `v[:, None]`), reductions with and without axis/keepdims (std/var
+  over an axis of length 1 too), `@`, dot, inner, outer, einsum (ellipsis and
+  sublist forms), concatenate/stack/hstack/vstack/column_stack, `np.r_`/`np.c_`,
+  cumsum/cumprod/diff/sort/flip/roll/tile/repeat/diag/tril/kron, max/min, where,
+  clip, linalg solve/inv/det, the math module on numbers, reading indexes and
+  slices, `+=`/`-=`/`*=` on fresh locals;
 * `views`: one local copy `c = v.copy()` (or np.copy, np.array, `v * 1.0`) and
   names for it: plain `t = c`, chains of 1-3 view steps (`[1:]`, `[::-1]`, `[:]`,
   `.reshape`, `.T`, `[None]`, `[:, None]`, `np.expand_dims`, `np.asarray`,
@@ -38,7 +41,7 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
   loops over elements, 2-d recurrences, reductions in loops;
 * `scalar_loops`: scalar for/while loops and branches on values that do not carry
   the derivative (loop counters, integer flags, the input's sign away from 0),
-  break/continue, iteration over an array, early returns;
+  break/continue, iteration over an array, early returns, math.hypot (at 0 too);
 * `vector_loops`: loops over whole vectors: rebinding `u = np.tanh(u) * x + v`,
   `u += ...`/`u *= ...` in a loop, `u[1:] += u[:-1] * ...` (overlapping views),
   `w[i]` with the loop variable, `for row in A`, branches on the counter, lists
@@ -57,6 +60,8 @@ badly conditioned point). The remaining ones are checked:
   gradient, and its symmetry;
 * `gradgrad`: `s2sad.grad(s2sad.grad(f, wrt=k), wrt=k)` for a scalar argument k,
   against the same Hessian entry;
+* `reuse`: one gradient function called twice, the second time with every float an
+  np.float64 and every np.float64 a float (values and types as the arguments');
 * `mutation`: no call changes the caller's arguments.
 
 A program is *refused* when `grad` raises an `s2sad.S2SADError`, *wrong* when any
@@ -242,42 +247,95 @@ def _contractions(env: Dict[str, Shape]) -> List[Tuple[str, Shape]]:
     return out
 
 
+def _array_ops(shape: Shape) -> List[Tuple[str, Shape]]:
+    """NumPy functions of one array beyond the elementwise ones, smooth where used."""
+    out: List[Tuple[str, Shape]] = []
+    if len(shape) == 1:
+        n = shape[0]
+        out += [("np.cumsum({0})", shape), ("np.cumprod(1.0 + 0.1 * {0})", shape),
+                ("np.sort({0})", shape), ("np.flip({0})", shape), ("np.roll({0}, 1)", shape),
+                ("np.tile({0}, 2)", (2 * n,)), ("np.repeat({0}, 2)", (2 * n,)),
+                ("np.diag({0})", (n, n)), ("np.r_[{0}, {0}]", (2 * n,)),
+                ("np.c_[{0}, {0}]", (n, 2)), ("np.clip({0}, -10.0, 10.0)", shape),
+                ("np.where(np.arange({n}) % 2 == 0, {0}, 0.5 * {0})", shape),
+                ("np.max({0})", ()), ("np.min({0})", ()), ("np.abs(1.0 + {0} * {0})", shape),
+                ("np.einsum('i,i->', {0}, {0})", ()), ("np.einsum({0}, [0], {0}, [0], [])", ()),
+                ("np.hstack([{0}, {0}])", (2 * n,)), ("np.atleast_2d({0})", (1, n)),
+                ("np.expand_dims({0}, -1) * {0}", (n, n))]
+        if n >= 2:
+            out += [("np.diff({0})", (n - 1,))]
+    elif len(shape) == 2:
+        r, c = shape
+        out += [("np.cumsum({0}, axis=0)", shape), ("np.vstack([{0}, {0}])", (2 * r, c)),
+                ("np.hstack([{0}, {0}])", (r, 2 * c)), ("{0}.T @ {0}", (c, c)),
+                ("{0} @ {0}.T", (r, r)), ("np.tril({0} @ {0}.T)", (r, r)),
+                ("np.linalg.solve(np.eye({r}) * 3.0 + {0} @ {0}.T, {0})", shape),
+                ("np.linalg.inv(np.eye({r}) * 3.0 + {0} @ {0}.T)", (r, r)),
+                ("np.linalg.det(np.eye({r}) * 3.0 + {0} @ {0}.T)", ()),
+                ("np.std({0}[:, :1], axis=1)", (r,)), ("np.var({0}, axis=0, keepdims=True)",
+                                                        (1, c)),
+                ("np.std({0}, axis=-1, keepdims=True)", (r, 1)),
+                ("np.max({0}, axis=1)", (r,)), ("np.column_stack([{0}[0], {0}[-1]])", (c, 2)),
+                ("np.einsum('ij->j', {0})", (c,)), ("np.einsum('...j->...', {0})", (r,)),
+                ("np.kron({0}[0], {0}[-1])", (c * c,))]
+    return out
+
+
+MATH = ["math.sin({0})", "math.exp(math.sin({0}))", "math.hypot({0}, 1.0)",
+        "math.atan2({0}, 2.0)", "math.log1p({0} * {0})", "math.sqrt(1.0 + {0} * {0})",
+        "math.tanh({0})", "math.cos({0}) ** 2"]
+
+
 def expression(rng: random.Random, env: Dict[str, Shape], depth: int = 2,
-               want: Optional[Shape] = None) -> Tuple[str, Shape]:
+               want: Optional[Shape] = None, rich: bool = False) -> Tuple[str, Shape]:
     """(text, shape) of a smooth random expression over the names in env.
 
     With `want`, the result has that shape or broadcasts to it (a scalar always does).
+    `rich` adds NumPy's non-elementwise functions (cumsum, sort, solve, einsum, np.r_,
+    ...) and the math module's functions of numbers.
     """
     def fits(shape: Shape) -> bool:
         return want is None or broadcast(shape, want) == want
 
     names = [n for n in sorted(env) if fits(env[n])]
     for _ in range(20):
-        choice = rng.choice(["name", "unary", "unary", "binary", "binary", "reduction",
-                             "read", "contraction"] if depth > 0 else ["name", "name",
-                                                                       "constant"])
+        choice = rng.choice((["name", "unary", "unary", "binary", "binary", "reduction",
+                              "read", "contraction"] + ["array_op", "math"] * rich)
+                            if depth > 0 else ["name", "name", "constant"])
         if choice == "constant":
             return repr(rng.choice([0.5, 2.0, -1.5, 0.25])), ()
         if choice == "name" and names:
             name = rng.choice(names)
             return name, env[name]
         if choice == "unary":
-            text, shape = expression(rng, env, depth - 1, want)
+            text, shape = expression(rng, env, depth - 1, want, rich)
             if text[0].isdigit() or text[0] == "-":  # (-1.5) ** 2 and the like
                 continue
             return rng.choice(UNARY).format(f"({text})" if not text.isidentifier()
                                             else text), shape
         if choice == "binary":
-            left, ls = expression(rng, env, depth - 1, want)
-            right, rs = expression(rng, env, depth - 1, want)
+            left, ls = expression(rng, env, depth - 1, want, rich)
+            right, rs = expression(rng, env, depth - 1, want, rich)
             shape = broadcast(ls, rs)
             if shape is None or not fits(shape):
                 continue
             wrap = (lambda t: t if t.isidentifier() else f"({t})")
             return rng.choice(BINARY).format(wrap(left), wrap(right)), shape
+        if choice == "math":
+            text, shape = expression(rng, env, depth - 1, (), rich)
+            if shape == () and not text[0].isdigit() and text[0] != "-":
+                return rng.choice(MATH).format(text), ()
+            continue
         arrays = [n for n in sorted(env) if env[n] != ()]
         if not arrays:
             continue
+        if choice == "array_op":
+            name = rng.choice(arrays)
+            shape = env[name]
+            options = [(t, sh) for t, sh in _array_ops(shape) if fits(sh)]
+            if options:
+                template, result = rng.choice(options)
+                return template.format(name, n=shape[0], r=shape[0]), result
         if choice == "reduction":
             name = rng.choice(arrays)
             template, shape = rng.choice(_reductions(env[name]))
@@ -328,26 +386,27 @@ def _straight(rng: random.Random) -> Tuple[List[Tuple[str, str]], Dict[str, Shap
         form = rng.choice(["new", "new", "new", "augment", "rebind", "tuple"])
         if form == "augment" and fresh:
             target = rng.choice(sorted(fresh))
-            text, shape = expression(rng, env, 2, want=env[target])
+            text, shape = expression(rng, env, 2, want=env[target], rich=True)
             op = rng.choice(["+=", "-=", "*="])
             body.append((f"{target} {op} {text}", f"augment {op}"))
             continue
         if form == "tuple":
             first, second = names.fresh(), names.fresh()
-            t1, s1 = expression(rng, env)
-            t2, s2 = expression(rng, env)
+            t1, s1 = expression(rng, env, rich=True)
+            t2, s2 = expression(rng, env, rich=True)
             if t1 in env or t2 in env:
                 continue
             body.append((f"{first}, {second} = {t1}, {t2}", "tuple assignment"))
             env[first], env[second] = s1, s2
             fresh.update({first, second})
             continue
-        text, shape = expression(rng, env, rng.randint(1, 3))
+        text, shape = expression(rng, env, rng.randint(1, 3), rich=True)
         target = rng.choice(params) if form == "rebind" else names.fresh()
         body.append((f"{target} = {text}", "rebind parameter" if form == "rebind" else "assign"))
         env[target] = shape
         if text not in env and not any(r in text for r in ("[", ".T", "reshape", "ravel",
-                                                            "transpose", "diagonal")):
+                                                            "transpose", "diagonal", "flip",
+                                                            "atleast_2d", "squeeze")):
             fresh.add(target)
         else:
             fresh.discard(target)
@@ -355,7 +414,7 @@ def _straight(rng: random.Random) -> Tuple[List[Tuple[str, str]], Dict[str, Shap
     last = body[-1][0].split(" ")[0].rstrip(",") if body else params[0]
     if last in env and last not in used:
         used.append(last)
-    lines = [("import numpy as np", ""), (_header("f", params), "")]
+    lines = [("import math", ""), ("import numpy as np", ""), (_header("f", params), "")]
     lines += [("    " + t, k) for t, k in body]
     lines.append(("    return " + scalar_result(rng, env, used), ""))
     return lines, {p: choices[p] for p in params}, {}
@@ -535,7 +594,7 @@ def _views(rng: random.Random):
     if rng.random() < 0.3:     # the argument itself: its tangent must not have changed
         env["v"] = base_shape
         used.append("v")
-    lines = [("import numpy as np", "")] + [(t, "") for t in helpers] + \
+    lines = [("import math", ""), ("import numpy as np", "")] + [(t, "") for t in helpers] + \
         [(_header("f", params), "")]
     lines += [("    " + t, k) for t, k in body]
     lines.append(("    return " + scalar_result(rng, env, used), ""))
@@ -608,7 +667,7 @@ def _ranks(rng: random.Random):
     used = list(results)
     ret = " + ".join(f"np.sum({n})" if rng.random() < 0.7 else f"np.sum(np.sin({n}))"
                      for n in used)
-    lines = [("import numpy as np", "")] + [(t, "") for t in helpers]
+    lines = [("import math", ""), ("import numpy as np", "")] + [(t, "") for t in helpers]
     lines += [(_header("f", params), "")] + body + [(f"    return {ret}", "")]
     return lines, shapes, {}
 
@@ -715,7 +774,7 @@ def _helpers(rng: random.Random):
         env[p], env[q] = (), (3,)
     local = [n for n in env if n not in params]
     used = rng.sample(local, min(len(local), 3)) if local else ["x"]
-    lines = [("import numpy as np", "")] + [(t, "") for t in defs]
+    lines = [("import math", ""), ("import numpy as np", "")] + [(t, "") for t in defs]
     lines += [(_header("f", params), "")] + body
     lines.append(("    return " + scalar_result(rng, env, used), ""))
     return lines, shapes, {}
@@ -773,7 +832,7 @@ def _recurrences(rng: random.Random):
                      ("            C[i, j] = v[j] * x + (C[i - 1, j] * 0.5 if i > 0 else 0.0)",
                       "2-d C[i-1, j]"),
                      ("    c = c + C[1]", "")]
-    lines = [("import numpy as np", ""), (_header("f", params), "")] + body
+    lines = [("import math", ""), ("import numpy as np", ""), (_header("f", params), "")] + body
     lines.append((f"    return np.sum(c * c) + np.sum(np.sin(c)){extra}", ""))
     return lines, shapes, {}
 
@@ -787,7 +846,7 @@ def _scalar_loops(rng: random.Random):
     body: List[Tuple[str, str]] = [("    s = " + rng.choice(["0.0", "x", "y * 0.5"]), "")]
     K = rng.randint(1, 4)
     for block in rng.sample(["for", "for_if", "while", "value_if", "iterate", "flag",
-                             "break", "continue", "early"], rng.randint(1, 3)):
+                             "break", "continue", "early", "math"], rng.randint(1, 3)):
         if block == "for":
             body += [(f"    for i in range({K}):", ""),
                      (f"        s = s * 0.5 + np.sin(x + 0.3 * i)", "for")]
@@ -811,9 +870,12 @@ def _scalar_loops(rng: random.Random):
         elif block == "continue":
             body += [("    for i in range(4):", ""), ("        if i % 2 == 1:", ""),
                      ("            continue", "continue"), ("        s = s * y + x", "continue")]
+        elif block == "math":
+            body += [("    s = s + math.hypot(x, y) + math.exp(math.sin(y))", "math"),
+                     ("    s = s + x * math.hypot(0.0 * k, 0.0)", "math.hypot at 0")]
         else:
             body += [("    if k > 2:", ""), ("        return s * x + y", "early return")]
-    lines = [("import numpy as np", ""), (_header("f", params), "")] + body
+    lines = [("import math", ""), ("import numpy as np", ""), (_header("f", params), "")] + body
     lines.append(("    return s + y * x", ""))
     return lines, shapes, {}
 
@@ -836,7 +898,8 @@ def _vector_loops(rng: random.Random):
         elif block == "augment":
             op = rng.choice(["+=", "*=", "-="])
             rhs = "np.cos(w * x)" if op == "*=" else "np.sin(w) * x"
-            body += [(f"    for i in range({K}):", ""), (f"        u {op} {rhs}", f"u {op} in loop")]
+            body += [(f"    for i in range({K}):", ""),
+                     (f"        u {op} {rhs}", f"u {op} in loop")]
         elif block == "index_var":
             body += [("    for i in range(3):", ""),
                      ("        u = u * 0.9 + w[i] * x", "w[i] in loop")]
@@ -865,7 +928,7 @@ def _vector_loops(rng: random.Random):
             body += [("    B = A.copy()", ""), ("    for i in range(2):", ""),
                      ("        B[i] = B[i] * x + u", "row write in loop"),
                      ("    acc = acc + np.sum(B * B)", "")]
-    lines = [("import numpy as np", ""), (_header("f", params), "")] + body
+    lines = [("import math", ""), ("import numpy as np", ""), (_header("f", params), "")] + body
     lines.append(("    return np.sum(u * u) + np.sum(np.sin(u)) + acc", ""))
     return lines, shapes, {}
 
@@ -1122,7 +1185,7 @@ def _check(program: Program, f) -> Outcome:
     def wrong(check: str, detail: str):
         outcome.failures.append(Failure(check, "wrong", detail))
 
-    def compare_grads(check: str, grads):
+    def compare_grads(check: str, grads, at: Sequence[Any] = args):
         grads = (grads,) if single else tuple(grads)
         if len(grads) != len(wrt):
             wrong(check, f"{len(grads)} gradients for {len(wrt)} arguments")
@@ -1130,10 +1193,10 @@ def _check(program: Program, f) -> Outcome:
         ok = True
         for k, g in zip(wrt, grads):
             expected, error = oracle[k]
-            if not _type_ok(g, args[k]):
+            if not _type_ok(g, at[k]):
                 wrong(check + " type", f"d{program.params[k]}: {type(g).__name__} "
                       f"{np.shape(g)} {getattr(g, 'dtype', '')} for "
-                      f"{type(args[k]).__name__} {np.shape(args[k])}")
+                      f"{type(at[k]).__name__} {np.shape(at[k])}")
                 ok = False
             if np.shape(g) == np.shape(expected) and not _close(g, expected, error):
                 wrong(check, f"d{program.params[k]} = {_fmt(g)}, differences {_fmt(expected)}")
@@ -1146,6 +1209,22 @@ def _check(program: Program, f) -> Outcome:
         grad_result["g"] = s2sad.grad(f, wrt=wrt_arg, optimize=opt)(*passed)
     grad_ran = run("grad", do_grad)
     grad_ok = grad_ran and compare_grads("grad", grad_result["g"])
+
+    # one gradient function called again with every float an np.float64 and back: the
+    # code compiled for the first call must not be reused wrongly for the second
+    swapped = [np.float64(a) if type(a) is float else float(a) if isinstance(a, np.floating)
+               else a for a in args]
+
+    def do_reuse(passed):
+        gradient = s2sad.grad(f, wrt=wrt_arg, optimize=opt)
+        gradient(*passed)
+        again = _fresh(swapped)
+        compare_grads("reuse", gradient(*again), at=swapped)
+        for p, before, after in zip(program.params, swapped, again):
+            if isinstance(before, np.ndarray) and not np.array_equal(before, after):
+                wrong("mutation", f"reuse changed argument {p}")
+    if grad_ran:
+        run("reuse", do_reuse)
 
     def do_value_and_grad(passed):
         v, g = s2sad.value_and_grad(f, wrt=wrt_arg, optimize=opt)(*passed)
@@ -1358,8 +1437,10 @@ def shrink(program: Program, outcome: Outcome, budget: int = 60) -> Tuple[Progra
 MODES = {"grad": "reverse", "value_and_grad": "reverse", "value_and_grad value": "value",
          "jvp value": "value", "jvp": "forward", "hessian": "hessian",
          "hessian symmetry": "hessian symmetry", "hessian shape": "hessian shape",
-         "gradgrad": "grad(grad)", "gradgrad type": "grad(grad) type", "mutation": "mutation", "grad type": "type",
-         "value_and_grad type": "type", "timeout": "timeout"}
+         "gradgrad": "grad(grad)", "gradgrad type": "grad(grad) type", "mutation": "mutation",
+         "grad type": "type",
+         "value_and_grad type": "type", "timeout": "timeout", "reuse": "reuse",
+         "reuse type": "reuse type"}
 PLAIN_KINDS = {"copy of the argument", "assign", "read", "init", "float", "scalar after",
                "array", "after branch", ""}
 
