@@ -82,7 +82,7 @@ class GradientFunction:
     @property
     def generic(self) -> pipeline.Compiled:
         """The code for arguments of any rank (what `.source` shows before a call)."""
-        if self._compiled is None:
+        if self._compiled is None or not self._compiled.is_current():
             self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
                                       self.with_value, self.optimize, mode=self.mode,
                                       jit=self.jit)
@@ -198,7 +198,7 @@ class GradientFunction:
                                         compiled.runner, refresh, self._refusal,
                                         self._call_checked,
                                         compiled.is_current if compiled.inlined else None,
-                                        floats)
+                                        floats, compiled.codes)
             found = self._entries[kinds] = (compiled, fast)
         self._entry = found[1]
         self._entry_arity = len(args) if found[1] is not None else -1

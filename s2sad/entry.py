@@ -29,14 +29,17 @@ def make_entry(args: tuple, differentiated: Sequence[int],
                single: bool, with_value: bool, run: Callable, refresh: Optional[Callable],
                refusal: Callable[[Exception], Exception],
                general: Callable, current: Optional[Callable] = None,
-               floats: Optional[Callable] = None) -> Optional[Callable]:
+               floats: Optional[Callable] = None,
+               codes: Sequence[tuple] = ()) -> Optional[Callable]:
     """An entry taking `len(args)` positional arguments, fast for arguments of the same
     types (and array ranks and dtypes) as `args`, or None where no guard is cheap.
 
     `differentiated` holds the positions of the differentiated arguments; `run` is the
     compiled derivative; `general(*args)` is the checked call for every other case;
     `current()`, where given, tells that no helper inlined in the code was redefined;
-    `floats`, where given, is the code for Python numbers that `run` backs up."""
+    `floats`, where given, is the code for Python numbers that `run` backs up;
+    `codes` holds (function, code) pairs: the functions read must still have that code
+    (an in-place reload gives an edited function new code)."""
     names = [f"a{i}" for i in range(len(args))]  # called by position only
     env: dict = {"run": run, "refresh": refresh, "REFUSALS": REFUSALS, "refusal": refusal,
                  "general": general, "ndarray": np.ndarray, "like": like,
@@ -50,6 +53,9 @@ def make_entry(args: tuple, differentiated: Sequence[int],
     grads = [f"g{i}" for i in range(len(differentiated))]
     array_positions = [p for p in range(len(args)) if type(args[p]) is np.ndarray]
     arrays = [names[p] for p in array_positions]
+    for index, (function, code) in enumerate(codes):
+        env[f"source{index}"], env[f"code{index}"] = function, code
+        guards.append(f"source{index}.__code__ is code{index}")
     if current is not None:
         env["current"] = current
         guards.append("current()")

@@ -44,6 +44,9 @@ class Parsed:
     global_names: frozenset = frozenset()
     # bound_names(func), found when the names are resolved (lowering needs them too)
     local_names: frozenset = frozenset()
+    # the function object read (None for source text), and the code it had then
+    function: Optional[Callable] = None
+    code: Optional[types.CodeType] = None
 
     @property
     def name(self) -> str:
@@ -102,10 +105,12 @@ def parse_function(fn: Callable) -> Parsed:
     first_line = fn.__code__.co_firstlineno
     if not linecache.getlines(filename):
         first_line = 1
+    code = fn.__code__
     refuse_stale_source(fn, text)
     env, closure = _function_environment(fn)
     parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env)
     parsed.defaults = _defaults_of(fn)
+    parsed.function, parsed.code = fn, code
     parsed.live_globals = fn.__globals__
     parsed.global_names = frozenset(n for n in parsed.namespace
                                     if n not in closure and n in fn.__globals__)

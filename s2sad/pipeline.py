@@ -38,6 +38,9 @@ class Compiled:
     live_globals: Optional[Dict[str, Any]] = None
     global_names: Sequence[str] = ()
     inlined: tuple = ()         # helpers whose bodies are in the code, as they were then
+    # (function, the __code__ it had when read): the function and the helpers inlined;
+    # IPython's autoreload (and jurigged) give an edited function a new __code__ in place
+    codes: tuple = ()
     added_params: tuple = ()    # the seed (reverse) or the tangents (forward) it takes
     jit: bool = False           # run through Numba where it accepts the code
     # the same derivative with math functions, for calls passing Python numbers only
@@ -54,8 +57,10 @@ class Compiled:
         return self._jitted
 
     def is_current(self) -> bool:
-        """No inlined helper has been redefined since (a notebook cell run again)."""
-        return all(fn.__globals__.get(fn.__name__, fn) is fn for fn in self.inlined)
+        """No inlined helper has been redefined since (a notebook cell run again), and
+        neither the function nor a helper was given new code in place."""
+        return all(fn.__globals__.get(fn.__name__, fn) is fn for fn in self.inlined) and \
+            all(fn.__code__ is code for fn, code in self.codes)
 
     def refresh_globals(self) -> None:
         """Read the user's module globals again: data rebound since is seen. Functions
@@ -190,9 +195,12 @@ def _load(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,
     function = codegen.load(source, generated.func.name, codegen.namespace_for(generated),
                             f"{generated.func.name} of {parsed.filename}")
     used = set(function.__code__.co_names)
+    codes = tuple((fn, fn.__code__) for fn in lowered.inlined)  # (read just now)
+    if parsed.function is not None:
+        codes = ((parsed.function, parsed.code),) + codes
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
                     sorted(n for n in parsed.global_names if n in used),
-                    lowered.inlined, generated.added_params, jit_code)
+                    lowered.inlined, codes, generated.added_params, jit_code)
 
 
 def _python_floats(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,

@@ -527,3 +527,41 @@ def test_the_hessian_of_a_vector_function_is_refused_where_the_user_returns_it()
         s2sad.hessian(returns_a_vector)(np.ones(3))
     assert caught.value.filename == __file__
     assert "return x * 2.0" in str(caught.value)
+
+
+def helper_before(x):
+    return x ** 2
+
+
+def helper_after(x):
+    return x ** 3
+
+
+def calls_the_helper(x):
+    return helper_before(x) * 2.0
+
+
+def test_code_replaced_in_place_is_differentiated_anew():
+    """IPython's autoreload gives an edited function new __code__ in place: a gradient
+    made before kept differentiating the old code (its fast entry too)."""
+    def f(x):
+        return x ** 2
+
+    def g(x):
+        return x ** 3
+
+    df = s2sad.grad(f)
+    assert df(2.0) == 4.0 and df(2.0) == 4.0  # (the second call takes the fast entry)
+    f.__code__ = g.__code__
+    assert df(2.0) == pytest.approx(12.0)
+    assert df(2.0) == pytest.approx(12.0)
+    assert "x ** 3" in df.source or "3" in df.source
+    dh = s2sad.value_and_grad(calls_the_helper)
+    assert dh(2.0) == (8.0, 8.0) and dh(2.0) == (8.0, 8.0)
+    saved = helper_before.__code__
+    try:
+        helper_before.__code__ = helper_after.__code__
+        assert dh(2.0) == (16.0, pytest.approx(24.0))
+    finally:
+        helper_before.__code__ = saved
+    assert dh(2.0) == (8.0, 8.0)
