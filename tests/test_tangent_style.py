@@ -22,8 +22,9 @@ import pytest
 import corpus_tangent_style as corpus
 import s2sad
 
-MODES = ("grad", "grad_noopt", "value_and_grad", "jvp", "grad_grad", "hessian")
+MODES = ("grad", "grad_noopt", "value_and_grad", "jvp", "jvp_noopt", "grad_grad", "hessian")
 SECOND_ORDER = ("grad_grad", "hessian")
+HESSIAN_SIZE = 12  # the Hessian of an array input by second differences: 4 n^2 calls of f
 
 ZERO_TIMES_INF = ("0 x inf: a zero tangent or adjoint times a rule's infinite local derivative "
                   "gives nan (Python floats: ZeroDivisionError)")
@@ -33,18 +34,18 @@ KNOWN: dict = {}
 for _case_id, _modes in {
     "arcsin_at_one": ALL,
     "cbrt_zero_term": ALL,
-    "clip_sqrt": "jvp",
-    "math_sqrt_zero_term": "grad grad_noopt value_and_grad jvp grad_grad",
-    "maximum_sqrt": "grad grad_noopt value_and_grad jvp",
+    "clip_sqrt": "jvp jvp_noopt",
+    "math_sqrt_zero_term": "grad grad_noopt value_and_grad jvp jvp_noopt grad_grad",
+    "maximum_sqrt": "grad grad_noopt value_and_grad jvp jvp_noopt hessian",
     "np_power_zero_term": "grad_grad hessian",
     "pow_half_zero_term": ALL,
-    "sqrt_of_relu@neg": "grad grad_noopt value_and_grad jvp grad_grad",
+    "sqrt_of_relu@neg": "grad grad_noopt value_and_grad jvp jvp_noopt grad_grad",
     "sqrt_zero_term": ALL,
-    "where_arcsin": FIRST_ORDER,
-    "where_pow_half": FIRST_ORDER,
-    "where_reciprocal": FIRST_ORDER,
-    "where_sqrt": FIRST_ORDER,
-    "where_then_sqrt": "jvp",
+    "where_arcsin": FIRST_ORDER + " hessian",
+    "where_pow_half": FIRST_ORDER + " hessian",
+    "where_reciprocal": FIRST_ORDER + " hessian",
+    "where_sqrt": FIRST_ORDER + " hessian",
+    "where_then_sqrt": "jvp jvp_noopt",
 }.items():
     for _mode in _modes.split():
         KNOWN[f"{_case_id}[{_mode}]"] = ZERO_TIMES_INF
@@ -158,6 +159,25 @@ def _numeric_second(f, args, h=1e-3):
     return (-at(2 * h) + 16 * at(h) - 30 * at(0.0) + 16 * at(-h) - at(-2 * h)) / (12 * h * h)
 
 
+def _numeric_hessian(f, args, h=1e-4):
+    """Second differences of f in the entries of the array args[0]: shape x.shape * 2."""
+    x = args[0]
+    flat = x.ravel()
+    n = flat.size
+
+    def at(i, si, j, sj):
+        probe = flat.copy()
+        probe[i] += si * h
+        probe[j] += sj * h
+        return float(_call(f, (probe.reshape(x.shape),) + args[1:]))
+    result = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            result[i, j] = result[j, i] = (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1)
+                                           + at(i, -1, j, -1)) / (4 * h * h)
+    return result.reshape(x.shape * 2)
+
+
 def _direction(case_id, like):
     flat, rebuild = _flatten(like)
     rng = np.random.default_rng(zlib.crc32(case_id.encode()))
@@ -171,7 +191,10 @@ def _params():
     for case_id in sorted(corpus.CASES):
         f, args = corpus.CASES[case_id]
         for mode in MODES:
-            if mode in SECOND_ORDER and not _is_number(args[0]):
+            if mode == "grad_grad" and not _is_number(args[0]):
+                continue
+            if mode == "hessian" and not (_is_number(args[0]) or (
+                    isinstance(args[0], np.ndarray) and args[0].size <= HESSIAN_SIZE)):
                 continue
             key = f"{case_id}[{mode}]"
             marks = [pytest.mark.xfail(strict=True, reason=KNOWN[key])] if key in KNOWN else []
@@ -188,6 +211,8 @@ def _run(mode, f, args, direction):
         return s2sad.value_and_grad(f)(*args)
     if mode == "jvp":
         return s2sad.jvp(f)(*args, direction)
+    if mode == "jvp_noopt":
+        return s2sad.jvp(f, optimize=False)(*args, direction)
     if mode == "grad_grad":
         return s2sad.grad(s2sad.grad(f))(*args)
     if mode == "hessian":
@@ -209,7 +234,7 @@ def test_right_or_refused(case_id, mode):
     except s2sad.S2SADError:
         return  # a refusal is allowed
     _assert_close(given, pristine, "the caller's arguments were modified", rtol=0, atol=0)
-    if mode == "jvp":
+    if mode in ("jvp", "jvp_noopt"):
         got_value, tangent = got
         _check_structure(got_value, value, "jvp value", strict=False)
         _assert_close(got_value, value, "jvp value")
@@ -221,6 +246,11 @@ def test_right_or_refused(case_id, mode):
         got_value, got = got
         _check_structure(got_value, value, "value", strict=False)
         _assert_close(got_value, value, "value")
+    if mode == "hessian" and not _is_number(args[0]):
+        like = np.zeros(args[0].shape * 2)
+        _check_structure(got, like, mode)
+        _assert_close(got, _numeric_hessian(f, args), mode, rtol=1e-5, atol=1e-5)
+        return
     if mode in SECOND_ORDER:
         # grad(grad(f)) is a gradient: the input's kind; a Hessian of a 0-d input is a
         # number of any kind (a matrix of shape ())
