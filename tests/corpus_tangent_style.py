@@ -2142,6 +2142,79 @@ def float64_helper_default(r):
     return _maybe_vector(r)
 
 
+# -- adversarial: a loop rebinds a name from slices of itself ---------------------------------
+
+
+def self_slice_reverse_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[::-1] + y * 0.5
+    return y[0]
+
+
+def self_slice_reverse_loop_scaled_first(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y * 0.5 + y[::-1]
+    return y[0]
+
+
+def self_slice_flip_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.flip(y) + y * 0.5
+    return y[0]
+
+
+def self_slice_halves_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[::2] + y[1::2]
+    return y[0]
+
+
+def self_slice_halves_while(x):
+    y = x
+    while y.size > 1:
+        y = y[::2] + y[1::2] * y[::2]
+    return y[0]
+
+
+def self_slice_split_once(x):
+    y = x * 1.0
+    for i in range(1):
+        y = y[:2] + y[2:]
+    return np.sum(y * y)
+
+
+def self_slice_neighbours(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[1:] + y[:-1]
+    return np.sum(y * y)
+
+
+def self_slice_neighbours_product(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[1:] * y[:-1]
+    return np.sum(y)
+
+
+def self_slice_scalar_built(a):
+    y = np.array([a, 2.0 * a, 3.0])
+    for i in range(2):
+        y = y[::-1] + y * 0.5
+    return y[0]
+
+
+def self_slice_straight_line(x):
+    y = x * 1.0
+    y = y[::-1] + y * 0.5
+    y = y[::-1] + y * 0.5
+    return y[0]
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2378,3 +2451,9 @@ for _fn in [sqrt_zero_term, math_sqrt_zero_term, pow_half_zero_term, np_power_ze
     _case(_fn, A)
 CASES["sqrt_of_relu@neg"] = (sqrt_of_relu, (NEG,))
 _case(sqrt_of_relu, A)
+
+for _fn in [self_slice_reverse_loop, self_slice_reverse_loop_scaled_first, self_slice_flip_loop,
+            self_slice_halves_loop, self_slice_halves_while, self_slice_split_once,
+            self_slice_neighbours, self_slice_neighbours_product, self_slice_straight_line]:
+    _case(_fn, VEC)
+_case(self_slice_scalar_built, A)

@@ -28,6 +28,8 @@ HESSIAN_SIZE = 12  # the Hessian of an array input by second differences: 4 n^2 
 
 ZERO_TIMES_INF = ("0 x inf: a zero tangent or adjoint times a rule's infinite local derivative "
                   "gives nan (Python floats: ZeroDivisionError)")
+SELF_SLICE = ("a loop rebinds y from a slice of y (y = y[::-1] + ..., y = y[::2] + y[1::2]): "
+              "the slice's adjoint goes into the new y's dy, which is then replaced")
 FIRST_ORDER = "grad grad_noopt value_and_grad"
 ALL = " ".join(MODES)
 KNOWN: dict = {}
@@ -49,6 +51,17 @@ for _case_id, _modes in {
 }.items():
     for _mode in _modes.split():
         KNOWN[f"{_case_id}[{_mode}]"] = ZERO_TIMES_INF
+for _case_id, _modes in {
+    "self_slice_halves_loop": FIRST_ORDER,
+    "self_slice_halves_while": FIRST_ORDER + " hessian",
+    "self_slice_neighbours": FIRST_ORDER + " hessian",
+    "self_slice_reverse_loop": FIRST_ORDER,
+    "self_slice_reverse_loop_scaled_first": FIRST_ORDER,
+    "self_slice_scalar_built": FIRST_ORDER,
+    "self_slice_split_once": FIRST_ORDER + " hessian",
+}.items():
+    for _mode in _modes.split():
+        KNOWN[f"{_case_id}[{_mode}]"] = SELF_SLICE
 
 # -- structures: flatten a float / array / tuple / list / dict to one vector ---------------
 
