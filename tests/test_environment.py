@@ -378,7 +378,8 @@ def test_current_source_is_accepted_in_every_context():
         assert frontend._compiles_to(fn.__code__, text, fn.__qualname__), fn.__qualname__
     x = np.array([0.3, -0.4])
     inner = _closure()
-    np.testing.assert_allclose(s2sad.grad(inner)(x), central_difference(inner, {"x": x}, "x"), rtol=1e-6)
+    np.testing.assert_allclose(s2sad.grad(inner)(x), central_difference(inner, {"x": x}, "x"),
+                               rtol=1e-6)
     np.testing.assert_allclose(s2sad.grad(wrapped)(x), 3 * x ** 2)
     np.testing.assert_allclose(s2sad.hessian(wrapped)(x), np.diag(6 * x), atol=1e-12)
     second = s2sad.grad(s2sad.grad(lambda_free))(0.7)
