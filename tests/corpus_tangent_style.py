@@ -2215,6 +2215,37 @@ def self_slice_straight_line(x):
     return y[0]
 
 
+def self_slice_in_branch(x):
+    y = x * 1.0
+    if y[0] > 0:
+        y = y[::-1] + y * 0.5
+    return y[0]
+
+
+def self_slice_only_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[1:]
+    return np.sum(y * y)
+
+
+def self_slice_while_counter(x):
+    y = x * 1.0
+    k = 0
+    while k < 2:
+        y = y[::-1] + y * 0.5
+        k += 1
+    return y[0]
+
+
+def self_slice_through_temporary(x):
+    y = x * 1.0
+    for i in range(2):
+        z = y[::-1]
+        y = z + y * 0.5
+    return y[0]
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2457,3 +2488,6 @@ for _fn in [self_slice_reverse_loop, self_slice_reverse_loop_scaled_first, self_
             self_slice_neighbours, self_slice_neighbours_product, self_slice_straight_line]:
     _case(_fn, VEC)
 _case(self_slice_scalar_built, A)
+for _fn in [self_slice_in_branch, self_slice_only_loop, self_slice_while_counter,
+            self_slice_through_temporary]:
+    _case(_fn, VEC)
