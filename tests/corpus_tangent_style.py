@@ -2246,6 +2246,34 @@ def self_slice_through_temporary(x):
     return y[0]
 
 
+def self_fancy_index_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[[1, 0, 3, 2]] + y * 0.5
+    return y[0]
+
+
+def self_ellipsis_index_loop(m):
+    y = m * 1.0
+    for i in range(2):
+        y = y[..., ::-1] + y * 0.5
+    return y[0, 0]
+
+
+def self_newaxis_loop(x):
+    y = x * 1.0
+    for i in range(1):
+        y = y[None, :] + y[:, None]
+    return np.sum(y * np.arange(16.0).reshape(4, 4))
+
+
+def self_slice_second_operand(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y + y[::-1]
+    return y[0] * 2.0 + y[1]
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2491,3 +2519,6 @@ _case(self_slice_scalar_built, A)
 for _fn in [self_slice_in_branch, self_slice_only_loop, self_slice_while_counter,
             self_slice_through_temporary]:
     _case(_fn, VEC)
+for _fn in [self_fancy_index_loop, self_newaxis_loop, self_slice_second_operand]:
+    _case(_fn, VEC)
+_case(self_ellipsis_index_loop, MAT)

@@ -53,6 +53,9 @@ for _case_id, _modes in {
         KNOWN[f"{_case_id}[{_mode}]"] = ZERO_TIMES_INF
 for _case_id, _modes in {
     "self_slice_halves_loop": FIRST_ORDER,
+    "self_fancy_index_loop": FIRST_ORDER,
+    "self_ellipsis_index_loop": FIRST_ORDER,
+    "self_newaxis_loop": FIRST_ORDER + " hessian",
     "self_slice_in_branch": FIRST_ORDER,
     "self_slice_only_loop": FIRST_ORDER + " hessian",
     "self_slice_while_counter": FIRST_ORDER,
