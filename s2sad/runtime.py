@@ -375,18 +375,41 @@ def require_float(array: Any, line: int, col: int) -> None:
 __all__ += ["require_float"]
 
 
-def norm_adjoint_p(dy: Any, y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
-    """dx for y = np.linalg.norm(x, ord, axis): "fro", and ord 1 or 2 of vectors
-    (dx = dy * sign(x) * |x| ** (p - 1) / y ** (p - 1)); infinite at x = 0."""
+def _norm_weights(y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
+    """d y / d x of y = np.linalg.norm(x, ord, axis), shaped like x (the derivative of
+    each norm y along its axes): "fro" and 2 of vectors x / y, ord p >= 1 of vectors
+    sign(x) |x|^(p-1) / y^(p-1), 0 where y is 0 (|x|-like there); +-inf of vectors and
+    1, -1, inf, -inf of a matrix an equal share of the tied extremal entries (rows or
+    columns), as np.max's rule; 2, -2 and "nuc" of a matrix through its SVD. Others are
+    refused (p < 1 and 0 are not differentiable at a zero entry)."""
     vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
-    if ord == "fro":
-        return spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * x
-    if not vector or ord not in (1, 2):
-        raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
-                                f"{np.shape(x)}")
-    if ord == 2:  # 0 at x = 0, as for ord=None
-        return spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * x
-    return spread(dy, x, axis, keepdims) * np.sign(x)
+    safe = spread(np.where(y == 0, np.inf, y), x, axis, keepdims)
+    if ord == "fro" or vector and ord == 2:
+        return x / safe
+    if vector and ord in (np.inf, -np.inf):
+        hit = np.abs(x) == spread(y, x, axis, keepdims)
+        return np.sign(x) * hit / spread(tie_count(hit, x, axis, keepdims), x, axis, keepdims)
+    if vector and isinstance(ord, (int, float)) and ord >= 1:
+        return np.sign(x) * np.abs(x) ** (ord - 1) / safe ** (ord - 1)
+    if np.ndim(x) == 2 and axis is None and ord in (1, -1, np.inf, -np.inf):
+        across = 0 if ord in (1, -1) else 1  # column sums (1) or row sums (inf)
+        sums = np.sum(np.abs(x), axis=across, keepdims=True)
+        hit = sums == y
+        share = np.sign(x) * hit
+        return share / share.dtype.type(np.count_nonzero(hit))
+    if np.ndim(x) == 2 and axis is None and ord in (2, -2, "nuc"):
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        if ord == "nuc":
+            return u @ vh
+        k = 0 if ord == 2 else -1
+        return np.outer(u[:, k], vh[k])
+    raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
+                            f"{np.shape(x)}")
+
+
+def norm_adjoint_p(dy: Any, y: Any, x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
+    """dx for y = np.linalg.norm(x, ord, axis) of an ord other than None."""
+    return spread(dy, x, axis, keepdims) * _norm_weights(y, x, ord, axis, keepdims)
 
 
 def no_derivative(what: str) -> Any:
@@ -583,14 +606,8 @@ __all__ += ["broadcast_like"]
 
 def norm_tangent_p(y: Any, x: Any, x_dot: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     """The tangent of np.linalg.norm(x, ord, axis) for the orders norm_adjoint_p takes."""
-    vector = np.ndim(x) == 1 if axis is None else np.ndim(axis) == 0
-    if not vector and ord != "fro" or ord not in ("fro", 1, 2):
-        raise UnsupportedShapes(f"np.linalg.norm with ord={ord!r} of an array of shape "
-                                f"{np.shape(x)}")
-    if ord == 1:
-        return np.sum(np.sign(x) * x_dot, axis=axis, keepdims=keepdims)
-    # "fro" and 2: 0 at x = 0, as for ord=None
-    return np.sum(x * x_dot, axis=axis, keepdims=keepdims) / np.where(y == 0, np.inf, y)
+    weights = _norm_weights(y, x, ord, axis, keepdims)
+    return np.sum(weights * x_dot, axis=axis, keepdims=keepdims)
 
 
 __all__ += ["norm_tangent_p"]

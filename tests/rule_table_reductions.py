@@ -90,6 +90,19 @@ TABLE = [
     unary(np.linalg.norm, "np.linalg.norm(a, 1)", (0.5, 2.0), shapes=[(3,)]),
     unary(np.linalg.norm, "np.linalg.norm(a, ord=1, axis=-1)", (-2.0, -0.5), shapes=MATRIX),
     unary(np.linalg.norm, "np.linalg.norm(a, 2, 0, True)", ANY, shapes=MATRIX),
+    # other orders: p >= 1 and +-inf of vectors, the induced and nuclear norms of a matrix
+    unary(np.linalg.norm, "np.linalg.norm(a, 3)", ANY, shapes=[(3,)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, 1.5, axis=1)", ANY, shapes=MATRIX),
+    unary(np.linalg.norm, "np.linalg.norm(a, np.inf)", ANY, shapes=[(3,)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, -np.inf, axis=-1, keepdims=True)", ANY,
+          shapes=MATRIX),
+    unary(np.linalg.norm, "np.linalg.norm(a, 1)", ANY, shapes=[(2, 3)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, -1)", ANY, shapes=[(2, 3)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, np.inf)", ANY, shapes=[(2, 3)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, -np.inf)", ANY, shapes=[(2, 3)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, 2)", ANY, shapes=[(2, 3), (3, 3)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, -2)", ANY, shapes=[(3, 2)]),
+    unary(np.linalg.norm, "np.linalg.norm(a, 'nuc')", ANY, shapes=[(2, 3)]),
     # trace, 2-d
     unary(np.trace, "np.trace(a)", ANY, shapes=[(2, 3), (3, 3), (3, 2)]),
     unary(np.trace, "np.trace(a, offset=1)", ANY, shapes=[(2, 3), (3, 3)]),
@@ -118,9 +131,11 @@ def test_max_and_min_split_ties_along_an_axis():
     np.testing.assert_allclose(got, [[1.0, 0.0, 0.0], [2 / 3, 2 / 3, 2 / 3]])
 
 
-@pytest.mark.parametrize("expression", ["np.linalg.norm(a, 2)", "np.linalg.norm(a, 1)",
-                                        "np.linalg.norm(a, np.inf, axis=0)"])
+@pytest.mark.parametrize("expression", ["np.linalg.norm(a[0], 0.5)", "np.linalg.norm(a[0], 0)",
+                                        "np.linalg.norm(a, -1, axis=0)",
+                                        "np.linalg.norm(a[None], 2, axis=(1, 2))"])
 def test_norm_refuses_the_ords_it_has_no_rule_for(expression):
-    """ord=2 and ord=1 of a matrix are the spectral and max-column norms: no rule."""
+    """p < 1 of vectors is not differentiable at a zero entry; matrix norms of stacks
+    have no rule."""
     with pytest.raises(s2sad.NoDerivativeRuleError, match="ord="):
         _grad(f"np.sum({expression})")(np.array([[1.0, 2.0], [3.0, -4.0]]))
