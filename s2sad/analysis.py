@@ -458,6 +458,11 @@ def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optio
             else:
                 return None
         return base - consumed + added if consumed <= base else None
+    if isinstance(node, (gast.List, gast.Tuple)) and node.elts:  # np.array([a, 2.0])
+        inner = {rank_of(e, ranks, int_names) for e in node.elts}
+        if _ANY in inner:
+            return _ANY
+        return inner.pop() + 1 if len(inner) == 1 and None not in inner else None
     return None
 
 

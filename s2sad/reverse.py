@@ -994,17 +994,9 @@ class _Reverse:
 
     def accumulate_elements(self, sequence: gast.AST, contribution: gast.AST) -> None:
         """np.concatenate([a, b]): the rule's adjoint for the list is indexable like it
-        (pieces, or an array over np.asarray's first axis); element i gets its [i]."""
-        if self._unpacks(sequence):
-            targets = [name(self.adjoint_name(e.id)) for e in sequence.elts]
-            for target in targets:
-                target.ctx = gast.Store()
-            self.emit(gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())],
-                                  value=contribution, type_comment=None))
-            for element in sequence.elts:
-                self.live.add(element.id)
-                self.owned.discard(self.adjoint_name(element.id))
-            return
+        (pieces, or an array over np.asarray's first axis); element i gets its [i]
+        (`da = dy[0]`, not `da, db = dy`: generated code is differentiated again, and
+        the frontend unpacks only what it knows the length of)."""
         if not isinstance(contribution, gast.Name):
             pieces = self.namer.temp()
             self.emit(assign(pieces, contribution))
@@ -1019,12 +1011,6 @@ class _Reverse:
                 self._accumulate_pieces(element, piece)
             elif self.analysed.is_active(element):
                 self.accumulate(element, piece)
-
-    def _unpacks(self, sequence: gast.AST) -> bool:
-        """Every element a distinct active name with no adjoint yet: `da, db = ...`."""
-        elements = sequence.elts
-        return all(is_local(e) and self.analysed.is_active(e) and e.id not in self.live
-                   for e in elements) and len({e.id for e in elements}) == len(elements)
 
     def accumulate_element(self, atom: gast.Subscript, contribution: gast.AST) -> None:
         """da[i] += e, or np.add.at(da, index, e) where the index may repeat."""

@@ -171,3 +171,31 @@ def test_second_derivative_through_a_loop_that_changes_rank():
     assert second == pytest.approx(
         central_difference(gradient, {"x": x, "v": v, "k": 1}, "x", eps=1e-5), rel=1e-6)
     assert second == pytest.approx(s2sad.hessian(f)(x, v, 1), rel=1e-10)
+
+
+def test_an_array_of_a_list_of_numbers_has_one_axis():
+    """np.array([a, 2.0, 3.0]) has one axis, so c[0] is a number (a copy), not a view
+    of c: the write into c[0] afterwards was refused."""
+    def f(a):
+        c = np.array([a, 2.0, 3.0])
+        b = c[0]
+        c[0] = b * a
+        return np.sum(c) * b
+
+    assert s2sad.grad(f)(0.7) == pytest.approx(central_difference(f, {"a": 0.7}, "a"),
+                                               rel=1e-6)
+
+
+def test_the_adjoint_of_a_list_is_indexed_not_unpacked():
+    """`da, dc = dy` (the adjoint of np.array([a, c])) is not input s2sad accepts
+    again; `da = dy[0]` is, so grad(grad(f)) works."""
+    def f(a):
+        if a > 0:
+            y = np.array([a, a * a])
+            return np.sum(y)
+        return a
+
+    source = s2sad.grad(f).for_arguments((0.7,), {}).source
+    assert "da = dy[0]" in source and "dc = dy[1]" in source
+    assert s2sad.grad(s2sad.grad(f))(0.7) == pytest.approx(2.0, rel=1e-12)
+    assert s2sad.grad(s2sad.grad(f))(-0.7) == 0.0
