@@ -2274,6 +2274,197 @@ def self_slice_second_operand(x):
     return y[0] * 2.0 + y[1]
 
 
+# -- adversarial: helpers inlined twice, name clashes, loops over rebuilt arrays -----------
+
+
+def _mix_h(a, b):
+    c = a * b
+    y = c + a
+    return y
+
+
+def mix_inline_clash(a, b):
+    c = b * 3.0
+    y = _mix_h(a, c)
+    return y * c + b
+
+
+def _mix_h2(v, w=VEC2):
+    return np.sum(v * w)
+
+
+def mix_helper_global_default(x):
+    return _mix_h2(x) + _mix_h2(x, x)
+
+
+def _mix_shrink(v):
+    v = v[1:] + v[:-1]
+    return v
+
+
+def mix_helper_self_slice(x):
+    return np.sum(_mix_shrink(x) ** 2)
+
+
+def _mix_g(v):
+    return np.sum(v * v)
+
+
+def mix_helper_shapes(x):
+    return _mix_g(x) + _mix_g(x[:2]) + _mix_g(x[0])
+
+
+def _mix_loop_h(a, n=2):
+    for i in range(n):
+        a = a * np.cos(a)
+    return a
+
+
+def mix_helper_loop_twice(a):
+    return _mix_loop_h(a) + _mix_loop_h(a * 2.0, 3)
+
+
+def mix_loop_cond_update(x):
+    best = x[0]
+    for i in range(1, len(x)):
+        if x[i] > best:
+            best = x[i] * 1.0
+    return best * best
+
+
+def mix_loop_break_arrays(x):
+    y = x * 1.0
+    for i in range(4):
+        y = np.tanh(y) * 1.5
+        if np.sum(y) > 1.2:
+            break
+    return np.sum(y * y)
+
+
+def mix_nested_break(a):
+    t = a
+    for i in range(3):
+        for j in range(3):
+            t = t * 1.2 + 0.1
+            if t > 1.5:
+                break
+    return t
+
+
+def mix_early_return_loop_write(a):
+    c = np.zeros(4)
+    for i in range(4):
+        c[i] = a * (i + 1.0)
+        if c[i] > 1.5:
+            return np.sum(c * c)
+    return np.sum(c)
+
+
+def _mix_maybe(a, flag):
+    if flag:
+        return a * a
+    return a
+
+
+def mix_helper_flag(a):
+    return _mix_maybe(a, True) + _mix_maybe(a, False) * 3.0
+
+
+def mix_helper_kw_order(a, b):
+    return _mix_h(b=a, a=b) + _mix_h(a, b=b)
+
+
+def loop_roll_by_hand(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.concatenate([y[1:], y[:1] * 2.0])
+    return y[0] * 3.0 + y[1]
+
+
+def loop_stack_elems(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.stack([y[1] * y[0], y[0], y[3], y[2]])
+    return y[0] + y[2] * 2.0
+
+
+def loop_array_elems(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.array([y[1] * y[0], y[0], y[3], y[2]])
+    return y[0] + y[2] * 2.0
+
+
+def loop_where_self(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.where(y > 0, y[::-1], y * 0.5)
+    return y[0] + y[1] * 2.0
+
+
+def loop_maximum_self(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.maximum(y[::-1], y * 0.5)
+    return y[0] + y[1] * 2.0
+
+
+def loop_dot_self(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.dot(y[::-1], np.eye(4)) * y
+    return y[0] + y[1] * 2.0
+
+
+def loop_outer_self(x):
+    y = x * 1.0
+    for i in range(1):
+        y = np.outer(y[:2], y[2:])
+    return np.sum(y * np.arange(4.0).reshape(2, 2))
+
+
+def loop_sum_axis_self(m):
+    y = m * 1.0
+    for i in range(1):
+        y = np.sum(y[:, ::-1], axis=0) + y[0]
+    return y[0] + 2.0 * y[1]
+
+
+def loop_cumsum_self(x):
+    y = x * 1.0
+    for i in range(2):
+        y = np.cumsum(y[::-1])
+    return y[0] + y[1] * 2.0
+
+
+def loop_div_self(x):
+    y = x * 1.0 + 3.0
+    for i in range(2):
+        y = y / y[::-1]
+    return y[0] + y[1] * 2.0
+
+
+def loop_pow_self(x):
+    y = x * 1.0 + 3.0
+    for i in range(2):
+        y = y[::-1] ** 2.0 + y
+    return y[0] + y[1] * 2.0
+
+
+def loop_neg_self(x):
+    y = x * 1.0
+    for i in range(2):
+        y = -y[::-1]
+    return y[0] + y[1] * 2.0
+
+
+def loop_sub_self(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[::-1] - y * 0.5
+    return y[0] + y[1] * 2.0
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2522,3 +2713,15 @@ for _fn in [self_slice_in_branch, self_slice_only_loop, self_slice_while_counter
 for _fn in [self_fancy_index_loop, self_newaxis_loop, self_slice_second_operand]:
     _case(_fn, VEC)
 _case(self_ellipsis_index_loop, MAT)
+
+for _fn in [mix_helper_global_default, mix_helper_self_slice, mix_helper_shapes,
+            mix_loop_cond_update, mix_loop_break_arrays, loop_roll_by_hand, loop_stack_elems,
+            loop_array_elems, loop_where_self, loop_maximum_self, loop_dot_self,
+            loop_outer_self, loop_cumsum_self, loop_div_self, loop_pow_self, loop_neg_self,
+            loop_sub_self]:
+    _case(_fn, VEC)
+for _fn in [mix_helper_loop_twice, mix_nested_break, mix_early_return_loop_write, mix_helper_flag]:
+    _case(_fn, A)
+for _fn in [mix_inline_clash, mix_helper_kw_order]:
+    _case(_fn, A, B)
+_case(loop_sum_axis_self, MAT)

@@ -53,6 +53,9 @@ for _case_id, _modes in {
         KNOWN[f"{_case_id}[{_mode}]"] = ZERO_TIMES_INF
 for _case_id, _modes in {
     "self_slice_halves_loop": FIRST_ORDER,
+    "loop_neg_self": FIRST_ORDER,
+    "loop_sub_self": FIRST_ORDER,
+    "loop_sum_axis_self": FIRST_ORDER,
     "self_fancy_index_loop": FIRST_ORDER,
     "self_ellipsis_index_loop": FIRST_ORDER,
     "self_newaxis_loop": FIRST_ORDER + " hessian",
