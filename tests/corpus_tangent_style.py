@@ -2465,6 +2465,126 @@ def loop_sub_self(x):
     return y[0] + y[1] * 2.0
 
 
+# -- adversarial: copies made by arithmetic, then written (one tangent shared?) ---------
+
+
+def copy_pos(x):
+    c = +(x * 1.0)
+    d = c
+    c = c * 1.0
+    c[0] = 2.0
+    return np.sum(c * d)
+
+
+def copy_div(x):
+    c = x / 1.0
+    c[0] = 2.0
+    return np.sum(c * x)
+
+
+def copy_sub(x):
+    c = x - 0.0
+    c[1] = 2.0
+    return np.sum(c * x)
+
+
+def copy_asarray(x):
+    y = x * 2.0
+    c = np.asarray(y)
+    c[0] = 2.0
+    return np.sum(c * y)
+
+
+def copy_array(x):
+    c = np.array(x)
+    c[0] = 2.0
+    return np.sum(c * x)
+
+
+def copy_astype(x):
+    c = x.astype(float)
+    c[0] = 2.0
+    return np.sum(c * x)
+
+
+def copy_copy(x):
+    c = np.copy(x)
+    c[0] = 2.0
+    return np.sum(c * x)
+
+
+def copy_method_copy(x):
+    c = x.copy()
+    c[2] = 2.0
+    return np.sum(c * x)
+
+
+def copy_real(x):
+    c = np.real(x) * 1.0
+    c[2] = 2.0
+    return np.sum(c * x)
+
+
+def copy_reshape_copy(x):
+    c = (x * 1.0).reshape(2, 2)
+    c[0, 0] = 2.0
+    return np.sum(c.ravel() * x)
+
+
+def copy_ascontig(x):
+    c = np.ascontiguousarray(x)
+    c[0] = 2.0
+    return np.sum(c * x)
+
+
+def copy_float_mul(x):
+    c = 1.0 * x
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_add_zeros(x):
+    c = x + np.zeros(4)
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_where_true(x):
+    c = np.where(True, x, 0.0)
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_abs_pos(x):
+    c = np.abs(x * x)
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_max_same(x):
+    c = np.maximum(x, -5.0)
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_clip(x):
+    c = np.clip(x, -5.0, 5.0)
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_squeeze(x):
+    c = np.squeeze(x[None, :] * 1.0)
+    c[3] = 2.0
+    return np.sum(c * x)
+
+
+def copy_aug_on_alias(x):
+    c = x * 1.0
+    c *= 2.0
+    return np.sum(c * x)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2725,3 +2845,8 @@ for _fn in [mix_helper_loop_twice, mix_nested_break, mix_early_return_loop_write
 for _fn in [mix_inline_clash, mix_helper_kw_order]:
     _case(_fn, A, B)
 _case(loop_sum_axis_self, MAT)
+for _fn in [copy_pos, copy_div, copy_sub, copy_asarray, copy_array, copy_astype, copy_copy,
+            copy_method_copy, copy_real, copy_reshape_copy, copy_ascontig, copy_float_mul,
+            copy_add_zeros, copy_where_true, copy_abs_pos, copy_max_same, copy_clip,
+            copy_squeeze, copy_aug_on_alias]:
+    _case(_fn, VEC)
