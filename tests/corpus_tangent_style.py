@@ -2585,6 +2585,70 @@ def copy_aug_on_alias(x):
     return np.sum(c * x)
 
 
+# -- adversarial: a view of an arithmetic copy, then written -------------------------------
+
+
+def view_T(m):
+    c = (m * 1.0).T
+    c[0, 0] = 2.0
+    return np.sum(c.T * m)
+
+
+def view_slice(x):
+    c = (x * 1.0)[:]
+    c[0] = 2.0
+    return np.sum(c * x)
+
+
+def view_ravel(m):
+    c = np.ravel(m + 0.0)
+    c[0] = 2.0
+    return np.sum(c.reshape(3, 4) * m)
+
+
+def view_expand(x):
+    c = np.expand_dims(x * 1.0, 0)
+    c[0, 1] = 2.0
+    return np.sum(c[0] * x)
+
+
+def view_transpose(m):
+    c = np.transpose(m / 1.0)
+    c[1, 1] = 2.0
+    return np.sum(c.T * m)
+
+
+def view_loop(x):
+    y = x
+    for i in range(2):
+        c = (y * 1.0).reshape(2, 2)
+        c[0, i] = 0.5
+        y = c.ravel() * y
+    return np.sum(y)
+
+
+def view_helper(x):
+    c = _view_ident(x).reshape(2, 2)
+    c[1, 1] = 0.5
+    return np.sum(c.ravel() * x)
+
+
+def _view_ident(v):
+    return v * 1.0
+
+
+def view_two_step_scalar(a):
+    c = (np.ones(4) * a).reshape(2, 2)[0]
+    c[0] = 2.0
+    return np.sum(c) * a
+
+
+def view_diag(m):
+    s = m[:, :3] * 1.0
+    c = np.diagonal(s)
+    return np.sum(c * s)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2850,3 +2914,8 @@ for _fn in [copy_pos, copy_div, copy_sub, copy_asarray, copy_array, copy_astype,
             copy_add_zeros, copy_where_true, copy_abs_pos, copy_max_same, copy_clip,
             copy_squeeze, copy_aug_on_alias]:
     _case(_fn, VEC)
+for _fn in [view_slice, view_expand, view_loop, view_helper]:
+    _case(_fn, VEC)
+for _fn in [view_T, view_ravel, view_transpose, view_diag]:
+    _case(_fn, MAT)
+_case(view_two_step_scalar, A)

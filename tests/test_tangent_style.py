@@ -53,7 +53,8 @@ for _case_id, _modes in {
 }.items():
     for _mode in _modes.split():
         KNOWN[f"{_case_id}[{_mode}]"] = ZERO_TIMES_INF
-for _case_id in ("copy_reshape_copy", "copy_squeeze"):
+for _case_id in ("copy_reshape_copy", "copy_squeeze", "view_T", "view_expand", "view_helper",
+                 "view_loop", "view_ravel", "view_slice", "view_transpose"):
     for _mode in ("jvp", "jvp_noopt"):
         KNOWN[f"{_case_id}[{_mode}]"] = SHARED_TANGENT
 for _case_id, _modes in {
