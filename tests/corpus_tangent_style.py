@@ -2649,6 +2649,117 @@ def view_diag(m):
     return np.sum(c * s)
 
 
+# -- adversarial: what an optimiser folds, reuses or drops ---------------------------------
+
+
+def opt_fold_zero_write(x):
+    z = x * 0.0
+    z[1] = 2.0
+    return np.sum(z * x)
+
+
+def opt_fold_pow1(x):
+    return np.sum(x ** 1 * x ** 0 + x * 1 + 0 * x)
+
+
+def opt_fold_pow0_shape(m):
+    return np.sum((m ** 0) @ m.T)
+
+
+def opt_fold_zero_shape(m):
+    z = m * 0.0
+    return np.sum((z + 1.0) @ m.T) + np.sum(z.T @ m)
+
+
+def opt_fold_sub_self(x):
+    z = x - x
+    return np.sum(np.exp(z) * x) + np.sum(z)
+
+
+def opt_keep1(m):
+    return np.log1p(m ** 2).mean(axis=0, keepdims=True).sum(axis=1, keepdims=True).sum()
+
+
+def opt_keep2(m):
+    return np.mean(np.mean(m * m, axis=0, keepdims=True), axis=1)[0]
+
+
+def opt_keep3(m):
+    return (m * m).max(axis=1, keepdims=True).max()
+
+
+def opt_keep4(m):
+    return np.sin(m).std(axis=0, keepdims=True).sum()
+
+
+def opt_keep5(m):
+    return (m - m.mean(0)).var()
+
+
+def opt_keep6(m):
+    return (np.exp(m) / np.exp(m).sum(axis=-1, keepdims=True)).T.sum(axis=0).prod()
+
+
+def opt_keep7(m):
+    s = m.sum(axis=1, keepdims=True)
+    s = s + s.T.sum()
+    return np.sum(s * s)
+
+
+def opt_keep8(x):
+    return np.sum(np.cumsum(x ** 2, axis=0).reshape(2, 2).mean(axis=1, keepdims=True))
+
+
+def opt_cse(x):
+    a = np.sin(x) * 2.0
+    b = np.sin(x) * 2.0
+    a[0] = 5.0
+    return np.sum(a * b)
+
+
+def opt_dead_store(x):
+    y = x * 2.0
+    y = x * 3.0
+    return np.sum(y * y)
+
+
+def opt_reuse_temp(x):
+    t = x * x
+    u = t
+    t = t + 1.0
+    return np.sum(u * t)
+
+
+def zero_trip_for(a, n):
+    t = a
+    for i in range(n):
+        t = t * np.sin(a) + i
+        u = t * 2.0
+    return t * a
+
+
+def zero_trip_while(a):
+    k = 5
+    while k < 3:
+        a = a * a
+        k = k + 1
+    return a * 2.0
+
+
+def zero_trip_write(x, n):
+    y = x * 1.0
+    for i in range(n):
+        y[i] = y[i] * 2.0
+    return np.sum(y * y)
+
+
+def empty_vector_loop(x):
+    t = 0.0
+    for v in x[:0]:
+        t = t + v
+    return t + np.sum(x)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -2919,3 +3030,18 @@ for _fn in [view_slice, view_expand, view_loop, view_helper]:
 for _fn in [view_T, view_ravel, view_transpose, view_diag]:
     _case(_fn, MAT)
 _case(view_two_step_scalar, A)
+for _fn in [opt_fold_zero_write, opt_fold_pow1, opt_fold_sub_self, opt_keep8, opt_cse,
+            opt_dead_store, opt_reuse_temp]:
+    _case(_fn, VEC)
+for _fn in [opt_fold_pow0_shape, opt_fold_zero_shape, opt_keep1, opt_keep2, opt_keep3,
+            opt_keep4, opt_keep5, opt_keep6, opt_keep7]:
+    _case(_fn, MAT)
+_case(empty_vector_loop, VEC)
+_case(zero_trip_while, A)
+CASES["zero_trip_for@0"] = (zero_trip_for, (A, 0))
+CASES["zero_trip_for@2"] = (zero_trip_for, (A, 2))
+CASES["zero_trip_write@0"] = (zero_trip_write, (VEC, 0))
+CASES["zero_trip_write@2"] = (zero_trip_write, (VEC, 2))
+for _fn, _args in [(for_count, (A, 0)), (helper_in_loop, (A, 0)), (two_loops, (A, 0)),
+                   (nested_def, (A, 0)), (for_then_if, (A, 0)), (int_power_param, (A, 0))]:
+    CASES[_fn.__name__ + "@0"] = (_fn, _args)
