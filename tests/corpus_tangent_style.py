@@ -2760,6 +2760,115 @@ def empty_vector_loop(x):
     return t + np.sum(x)
 
 
+# -- adversarial: rows of a local array written through the loop variable ----------------
+
+
+def iter_row_write(m):
+    c = m * 1.0
+    for row in c:
+        row[0] = 0.5
+    return np.sum(c * m)
+
+
+def iter_row_aug(m):
+    c = m * 1.0
+    for row in c:
+        row *= 2.0
+    return np.sum(c * m)
+
+
+def iter_row_aug_active(m):
+    c = m * 1.0
+    for row in c:
+        row += m[0]
+    return np.sum(c * c)
+
+
+def enum_row_write(m):
+    c = m * 1.0
+    for i, row in enumerate(c):
+        row[1] = m[i, 0] * 3.0
+    return np.sum(c * c)
+
+
+def zip_row_write(m):
+    c = m * 1.0
+    for row, src in zip(c, m):
+        row[2] = src[0] * src[1]
+    return np.sum(c * c)
+
+
+def iter_row_rebind(m):
+    c = m * 1.0
+    t = 0.0
+    for row in c:
+        row = row * 2.0
+        t = t + np.sum(row)
+    return t + np.sum(c)
+
+
+def iter_elem_write_param_copy(x):
+    c = x * 1.0
+    for v in c:
+        v = v * 2.0
+    return np.sum(c * x)
+
+
+def _mix2_shrink(v):
+    return v[1:] + v[:-1]
+
+
+def _mix2_rev(v):
+    return v[::-1] + v * 0.5
+
+
+def mix2_helper_shrink_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = _mix2_shrink(y)
+    return np.sum(y * y)
+
+
+def mix2_helper_rev_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = _mix2_rev(y)
+    return y[0]
+
+
+def mix2_swap_arrays(x):
+    a = x * 1.0
+    b = x * 2.0
+    for i in range(2):
+        a, b = b, a + b[::-1]
+    return a[0] + b[1] * 2.0
+
+
+def mix2_copy_write_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y * 1.0
+        y[0] = y[1] * y[2]
+    return np.sum(y * y)
+
+
+def mix2_cond_self_slice_loop(x):
+    y = x * 1.0
+    for i in range(3):
+        if i % 2 == 0:
+            y = y[::-1] * 0.5 + 1.0
+        else:
+            y = y + 1.0
+    return y[0] + 2.0 * y[1]
+
+
+def mix2_scalar_list_elem(a):
+    y = np.array([a, 2.0 * a, a * a])
+    for i in range(2):
+        y = y[1] + y
+    return np.sum(y)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3045,3 +3154,10 @@ CASES["zero_trip_write@2"] = (zero_trip_write, (VEC, 2))
 for _fn, _args in [(for_count, (A, 0)), (helper_in_loop, (A, 0)), (two_loops, (A, 0)),
                    (nested_def, (A, 0)), (for_then_if, (A, 0)), (int_power_param, (A, 0))]:
     CASES[_fn.__name__ + "@0"] = (_fn, _args)
+for _fn in [iter_row_write, iter_row_aug, iter_row_aug_active, enum_row_write, zip_row_write,
+            iter_row_rebind]:
+    _case(_fn, MAT)
+for _fn in [iter_elem_write_param_copy, mix2_helper_shrink_loop, mix2_helper_rev_loop,
+            mix2_swap_arrays, mix2_copy_write_loop, mix2_cond_self_slice_loop]:
+    _case(_fn, VEC)
+_case(mix2_scalar_list_elem, A)
