@@ -2869,6 +2869,90 @@ def mix2_scalar_list_elem(a):
     return np.sum(y)
 
 
+# -- more of the math module and NumPy's scalar functions -----------------------------------
+
+
+def num_floor_ceil(a):
+    return math.floor(a * 3.0) * a + math.ceil(a) * a + np.floor(a * 3.0) * a
+
+
+def num_trunc_fmod(a):
+    return math.trunc(a * 3.0) * a + math.fmod(a, 0.3) * a
+
+
+def num_remainder_m(a):
+    return math.remainder(a, 0.5) * a
+
+
+def num_divmod_b(a):
+    q, r = divmod(a, 0.3)
+    return q * a + r * a
+
+
+def num_fsum_m(a):
+    return math.fsum([a, a * a, 1.0])
+
+
+def num_sign_m(a):
+    return np.sign(a) * a + math.copysign(1.0, a) * a
+
+
+def num_log_base_active(a, b):
+    return math.log(b, a)
+
+
+def num_pow_math_active(a, b):
+    return math.pow(b, a) + math.pow(a, b)
+
+
+def num_float_power(a):
+    return np.float_power(a, 2.5)
+
+
+def num_logaddexp_s(a):
+    return np.logaddexp(a, 0.0) + np.logaddexp2(a, 1.0)
+
+
+def num_sinc_heaviside(a):
+    return np.sinc(a) + np.heaviside(a, 0.5) * a
+
+
+def num_gamma_like(a):
+    return math.lgamma(a + 1.0) + math.gamma(a + 1.0)
+
+
+def num_erfc_m(a):
+    return math.erfc(a) + math.log1p(a)
+
+
+def num_cbrt_m(a):
+    return np.cbrt(a) * a
+
+
+def num_dist_m(a, b):
+    return math.dist((a, b), (0.0, 1.0))
+
+
+def num_prod_m(a):
+    return math.prod([a, a, 2.0])
+
+
+def num_np_scalar_funcs(a):
+    return np.exp2(a) + np.log2(a) + np.expm1(a) + np.deg2rad(a) + np.rad2deg(a)
+
+
+def num_clip_scalar(a):
+    return np.clip(a, 0.0, 1.0) * a + min(max(a, 0.0), 1.0)
+
+
+def num_hypot3(a, b):
+    return math.hypot(a, b, 1.0)
+
+
+def num_atan2_np_args(a, b):
+    return np.arctan2(a, b) * math.atan2(b, a)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3161,3 +3245,9 @@ for _fn in [iter_elem_write_param_copy, mix2_helper_shrink_loop, mix2_helper_rev
             mix2_swap_arrays, mix2_copy_write_loop, mix2_cond_self_slice_loop]:
     _case(_fn, VEC)
 _case(mix2_scalar_list_elem, A)
+for _fn in [num_floor_ceil, num_trunc_fmod, num_remainder_m, num_divmod_b, num_fsum_m,
+            num_sign_m, num_float_power, num_logaddexp_s, num_sinc_heaviside, num_gamma_like,
+            num_erfc_m, num_cbrt_m, num_prod_m, num_np_scalar_funcs, num_clip_scalar]:
+    _case(_fn, A)
+for _fn in [num_log_base_active, num_pow_math_active, num_dist_m, num_hypot3, num_atan2_np_args]:
+    _case(_fn, A, B)
