@@ -2953,6 +2953,68 @@ def num_atan2_np_args(a, b):
     return np.arctan2(a, b) * math.atan2(b, a)
 
 
+# -- adversarial: overlapping writes, element swaps, differences in a loop -----------------
+
+
+def overlap_shift_write(x):
+    y = x * 1.0
+    y[1:] = y[:-1]
+    return y[0] + 2.0 * y[1] + 3.0 * y[2] + 4.0 * y[3]
+
+
+def overlap_shift_write_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y[1:] = y[:-1] * 0.5
+    return y[0] + 2.0 * y[1] + 3.0 * y[2] + 4.0 * y[3]
+
+
+def overlap_reverse_write(x):
+    y = x * 1.0
+    y[:] = y[::-1]
+    return y[0] + 2.0 * y[1]
+
+
+def overlap_reverse_write_loop(x):
+    y = x * 1.0
+    for i in range(3):
+        y[:] = y[::-1] + y * 0.5
+    return y[0] + 2.0 * y[1]
+
+
+def overlap_diff_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[1:] - y[:-1]
+    return np.sum(y * y)
+
+
+def overlap_append_loop(x):
+    y = x[:1] * 1.0
+    for i in range(3):
+        y = np.append(y, y[-1] * x[i + 1])
+    return np.sum(y)
+
+
+def overlap_elem_swap(x):
+    y = x * 1.0
+    y[0], y[1] = y[1], y[0] * 2.0
+    return y[0] + 3.0 * y[1]
+
+
+def overlap_elem_swap_loop(x):
+    y = x * 1.0
+    for i in range(3):
+        y[i], y[i + 1] = y[i + 1] * 0.5, y[i]
+    return y[0] + 2.0 * y[1] + 3.0 * y[2] + 4.0 * y[3]
+
+
+def overlap_row_swap(m):
+    y = m * 1.0
+    y[[0, 1]] = y[[1, 0]]
+    return np.sum(y * np.arange(12.0).reshape(3, 4))
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3251,3 +3313,8 @@ for _fn in [num_floor_ceil, num_trunc_fmod, num_remainder_m, num_divmod_b, num_f
     _case(_fn, A)
 for _fn in [num_log_base_active, num_pow_math_active, num_dist_m, num_hypot3, num_atan2_np_args]:
     _case(_fn, A, B)
+for _fn in [overlap_shift_write, overlap_shift_write_loop, overlap_reverse_write,
+            overlap_reverse_write_loop, overlap_diff_loop, overlap_append_loop,
+            overlap_elem_swap, overlap_elem_swap_loop]:
+    _case(_fn, VEC)
+_case(overlap_row_swap, MAT)

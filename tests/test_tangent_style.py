@@ -60,6 +60,7 @@ for _case_id in ("copy_reshape_copy", "copy_squeeze", "view_T", "view_expand", "
 for _case_id, _modes in {
     "self_slice_halves_loop": FIRST_ORDER,
     "loop_neg_self": FIRST_ORDER,
+    "overlap_diff_loop": FIRST_ORDER + " hessian",
     "loop_sub_self": FIRST_ORDER,
     "loop_sum_axis_self": FIRST_ORDER,
     "self_fancy_index_loop": FIRST_ORDER,
