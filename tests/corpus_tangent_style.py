@@ -3015,6 +3015,61 @@ def overlap_row_swap(m):
     return np.sum(y * np.arange(12.0).reshape(3, 4))
 
 
+# -- adversarial: chains of arithmetic copies, written (adjoints must not share) ----------
+
+
+def copies_read_in_loop(x):
+    y = x * 1.0
+    t = 0.0
+    for i in range(3):
+        t = t + y[i] * x[i + 1]
+    return t + np.sum(y)
+
+
+def copies_written_in_loop(x):
+    y = x + 0.0
+    z = y * 1.0
+    for i in range(3):
+        z[i + 1] = z[i] * 0.5 + y[i]
+    return np.sum(z * y)
+
+
+def copies_chain_written(x):
+    y = x
+    z = y / 1.0
+    z[0] = 0.0
+    w = z * 1.0
+    w[1] = x[0]
+    return np.sum(w * y) + np.sum(z)
+
+
+def copies_round_robin(x):
+    a = x * 1.0
+    b = a * 1.0
+    c = b * 1.0
+    c[0] = b[1]
+    b[1] = a[2]
+    a[2] = c[3]
+    return np.sum(a * b * c)
+
+
+def copies_rebound_in_loop(x):
+    a = x * 1.0
+    for i in range(3):
+        b = a * 1.0
+        b[i] = a[i + 1] * a[i]
+        a = b
+    return np.sum(a)
+
+
+def copies_accumulate_and_zero(x):
+    acc = x * 0.0
+    for i in range(3):
+        acc = acc + x
+        acc[i] = 0.0
+    return np.sum(acc * x)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3318,3 +3373,6 @@ for _fn in [overlap_shift_write, overlap_shift_write_loop, overlap_reverse_write
             overlap_elem_swap, overlap_elem_swap_loop]:
     _case(_fn, VEC)
 _case(overlap_row_swap, MAT)
+for _fn in [copies_read_in_loop, copies_written_in_loop, copies_chain_written,
+            copies_round_robin, copies_rebound_in_loop, copies_accumulate_and_zero]:
+    _case(_fn, VEC)
