@@ -3070,6 +3070,75 @@ def copies_accumulate_and_zero(x):
     return np.sum(acc * x)
 
 
+# -- small algorithms: sorting by swaps, running max, argmax, matmul by hand -----------------
+
+
+def algo_bubble(x):
+    y = x * 1.0
+    n = len(y)
+    for i in range(n):
+        for j in range(n - 1 - i):
+            if y[j] > y[j + 1]:
+                t = y[j]
+                y[j] = y[j + 1]
+                y[j + 1] = t
+    return np.sum(y * np.arange(4.0))
+
+
+def algo_bubble_tuple(x):
+    y = x * 1.0
+    for i in range(4):
+        for j in range(3 - i):
+            if y[j] > y[j + 1]:
+                y[j], y[j + 1] = y[j + 1], y[j]
+    return np.sum(y * np.arange(4.0))
+
+
+def algo_running_max(x):
+    m = x[0]
+    for i in range(1, len(x)):
+        m = max(m, x[i])
+    return m * m
+
+
+def algo_argmax_index(x):
+    return x[np.argmax(x)] * x[int(np.argmin(x))]
+
+
+def algo_computed_index(x):
+    i = int(np.sum(x) * 2.0) % 4
+    return x[i] * x[i - 1]
+
+
+def algo_matmul_by_hand(m):
+    out = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            s = 0.0
+            for k in range(4):
+                s = s + m[i, k] * m[j, k]
+            out[i, j] = s
+    return np.sum(out * np.arange(9.0).reshape(3, 3))
+
+
+def algo_loop_rebind_param_slice(x):
+    t = 0.0
+    for i in range(len(x) - 1):
+        x = x[1:] * 1.5
+        t = t + np.sum(x)
+    return t
+
+
+def algo_selection_min(x):
+    y = x * 1.0
+    total = 0.0
+    for k in range(3):
+        j = int(np.argmin(y))
+        total = total + y[j] * (k + 1.0)
+        y[j] = 100.0
+    return total
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3376,3 +3445,7 @@ _case(overlap_row_swap, MAT)
 for _fn in [copies_read_in_loop, copies_written_in_loop, copies_chain_written,
             copies_round_robin, copies_rebound_in_loop, copies_accumulate_and_zero]:
     _case(_fn, VEC)
+for _fn in [algo_bubble, algo_bubble_tuple, algo_running_max, algo_argmax_index,
+            algo_computed_index, algo_loop_rebind_param_slice, algo_selection_min]:
+    _case(_fn, VEC)
+_case(algo_matmul_by_hand, MAT)
