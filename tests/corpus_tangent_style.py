@@ -3209,6 +3209,59 @@ def hypot_zero_term(a):
     return a + math.hypot(a * 0.0, 0.0)
 
 
+# -- degenerate points the rules special-case, or not ------------------------------------------
+
+
+def degenerate_std_const(x):
+    return np.std(x * 0.0 + 1.0) + np.sum(x)
+
+
+def degenerate_std_const_axis(m):
+    return np.sum(np.std(m[:, :1] * 0.0 + m[0, 0] * 0.0, axis=1)) + np.sum(m)
+
+
+def degenerate_norm_zero(x):
+    return np.linalg.norm(x - x) + np.sum(x)
+
+
+def degenerate_arccos_one(a):
+    return np.arccos(a * 0.0 + 1.0) + a
+
+
+def degenerate_arccosh_one(a):
+    return np.arccosh(a * 0.0 + 1.0) + a
+
+
+def degenerate_pow_15_zero(a):
+    return (a * 0.0) ** 1.5 + a
+
+
+def degenerate_x_pow_x_zero(a):
+    z = a * 0.0
+    return a + np.exp(z * np.log(z + 1.0))
+
+
+def degenerate_log_zero_times(a):
+    z = a * 0.0
+    return a + z * z * 3.0
+
+
+def degenerate_reciprocal_of_sq(x):
+    return np.sum(1.0 / (x * x + 1.0))
+
+
+def degenerate_sqrt_sum_sq_zero(x):
+    return np.sqrt(np.sum((x - x) ** 2)) + np.sum(x)
+
+
+def degenerate_hypot_np_zero(x):
+    return np.sum(np.hypot(x * 0.0, x * 0.0)) + np.sum(x)
+
+
+def degenerate_math_sqrt_var(a):
+    return math.sqrt(abs(a - a)) + a
+
+
 # -- the input table ----------------------------------------------------------------------------
 
 CASES = {}
@@ -3449,3 +3502,10 @@ for _fn in [algo_bubble, algo_bubble_tuple, algo_running_max, algo_argmax_index,
             algo_computed_index, algo_loop_rebind_param_slice, algo_selection_min]:
     _case(_fn, VEC)
 _case(algo_matmul_by_hand, MAT)
+for _fn in [degenerate_std_const, degenerate_norm_zero, degenerate_reciprocal_of_sq,
+            degenerate_sqrt_sum_sq_zero, degenerate_hypot_np_zero]:
+    _case(_fn, VEC)
+for _fn in [degenerate_arccos_one, degenerate_arccosh_one, degenerate_pow_15_zero,
+            degenerate_x_pow_x_zero, degenerate_log_zero_times, degenerate_math_sqrt_var]:
+    _case(_fn, A)
+_case(degenerate_std_const_axis, MAT)

@@ -37,6 +37,11 @@ ALL = " ".join(MODES)
 KNOWN: dict = {}
 for _case_id, _modes in {
     "arcsin_at_one": ALL,
+    "degenerate_arccos_one": ALL,
+    "degenerate_arccosh_one": ALL,
+    "degenerate_math_sqrt_var": "grad grad_noopt value_and_grad jvp jvp_noopt grad_grad",
+    "degenerate_pow_15_zero": "grad_grad hessian",
+    "degenerate_sqrt_sum_sq_zero": "grad grad_noopt value_and_grad jvp jvp_noopt hessian",
     "cbrt_zero_term": ALL,
     "clip_sqrt": "jvp jvp_noopt",
     "math_sqrt_zero_term": "grad grad_noopt value_and_grad jvp jvp_noopt grad_grad",
