@@ -25,7 +25,9 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
   names for it: plain `t = c`, chains of 1-3 view steps (`[1:]`, `[::-1]`, `[:]`,
   `.reshape`, `.T`, `[None]`, `[:, None]`, `np.expand_dims`, `np.asarray`,
   `.ravel()`, `np.squeeze`, rows and columns), helpers that return a view of their
-  argument or write into it and return it, and copies (`.flatten()`, `[mask]`,
+  argument or write into it and return it, a different view in each branch, a
+  name rebound to its own view (`c = c[::-1]`), a view rebound to a copy,
+  element writes in loops, ufuncs writing through `out=`, and copies (`.flatten()`, `[mask]`,
   `[np.array([...])]`, arithmetic, `.astype`); element writes and `=`, `+=`, `-=`,
   `*=` through any of them, reads through the others, read-only views
   (`broadcast_to`, `.diagonal()`) read;
@@ -499,10 +501,11 @@ def _views(rng: random.Random):
     reads: Dict[str, Shape] = {}
     # a quarter of the programs only copy: a refusal there is a false one
     forms = ["view", "view", "alias", "copy", "write", "write", "write", "whole", "read",
-             "readonly", "helper"]
+             "readonly", "helper", "loop_write", "branch_view", "rebind_copy", "self_view",
+             "out_write"]
     helpers: List[str] = []
     if rng.random() < 0.25:
-        forms = ["copy", "copy", "write", "write", "whole", "read", "readonly"]
+        forms = ["copy", "copy", "write", "write", "whole", "read", "readonly", "rebind_copy"]
     for _ in range(rng.randint(2, 6)):
         form = rng.choice(forms)
         source = rng.choice(sorted(arrays))
@@ -541,6 +544,49 @@ def _views(rng: random.Random):
                              f"helper writes argument {op}"))
             arrays[name], sharing = shape, True
             writable.add(name)
+        elif form == "loop_write":   # element writes in a loop, reading another name
+            vectors = sorted(n for n in arrays if len(arrays[n]) == 1)
+            targets = [n for n in vectors if n in writable]
+            if not targets:
+                continue
+            target, other = rng.choice(targets), rng.choice(vectors)
+            m = min(arrays[target][0], arrays[other][0])
+            stmt = rng.choice([f"{target}[i] += x * {other}[i]",
+                               f"{target}[i] = np.sin({other}[i]) * x",
+                               f"{target}[i] *= np.cos(x * {other}[i])"])
+            body += [(f"for i in range({m}):", ""), (f"    {stmt}", "element write in a loop")]
+        elif form == "branch_view":  # a different view in each branch
+            vectors = sorted(n for n in arrays if len(arrays[n]) == 1 and arrays[n][0] >= 2)
+            if not vectors:
+                continue
+            src = rng.choice(vectors)
+            name = names.fresh()
+            body += [("if x > 0:", ""), (f"    {name} = {src}[1:]", "view per branch"),
+                     ("else:", ""), (f"    {name} = {src}[:-1]", "view per branch")]
+            arrays[name], sharing = (arrays[src][0] - 1,), True
+            writable.add(name)
+        elif form == "rebind_copy":  # a view, then the name rebound to a new array
+            steps = _view_steps(arrays[source])
+            if not steps:
+                continue
+            template, shape, kind = rng.choice(steps)
+            old = arrays[source]
+            name = names.fresh()
+            body += [(f"{name} = {template.format(source, n=old[0], h=old[0] // 2)}", ""),
+                     (f"{name} = {name} * {rng.choice(['2.0', 'x'])}", "view rebound to a copy")]
+            arrays[name] = shape
+            writable.add(name)
+        elif form == "self_view":    # the name of an array rebound to a view of it
+            if len(arrays[source]) != 1:
+                continue
+            body.append((f"{source} = {source}[::-1]", "name rebound to its own view"))
+            sharing = True
+        elif form == "out_write":    # ufuncs writing through out=
+            target = rng.choice(sorted(writable))
+            call = rng.choice([f"np.multiply({target}, np.cos(x), out={target})",
+                               f"np.add({target}, x, out={target})",
+                               f"np.sin({target}, out={target})"])
+            body.append((f"{target} = {call}", "out="))
         elif form == "alias":
             name = names.fresh()
             body.append((f"{name} = {source}", "alias t = c"))
