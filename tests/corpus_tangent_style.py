@@ -3139,6 +3139,86 @@ def algo_selection_min(x):
     return total
 
 
+# -- augmented assignment with active operands, on slices and elements --------------------
+
+
+def inplace_active_mul(x):
+    y = x * 2.0
+    y *= x
+    return np.sum(y)
+
+
+def inplace_active_div(x):
+    y = x * 2.0
+    y /= x * x + 3.0
+    return np.sum(y)
+
+
+def inplace_active_pow(x):
+    y = x * 2.0 + 3.0
+    y **= 2
+    y -= x
+    return np.sum(y)
+
+
+def inplace_self(x):
+    y = x * 2.0
+    y *= y
+    y += y
+    return np.sum(y)
+
+
+def inplace_slice_active(x):
+    y = x * 2.0
+    y[1:] *= x[:-1]
+    y[0] /= x[1] + 3.0
+    return np.sum(y * y)
+
+
+def inplace_slice_pow(x):
+    y = x * 1.0
+    y[::2] **= 2
+    return np.sum(y * x)
+
+
+def inplace_slice_self(x):
+    y = x * 1.0
+    y[1:] += y[:-1]
+    return np.sum(y * y)
+
+
+def inplace_slice_self_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y[1:] *= y[:-1]
+    return np.sum(y)
+
+
+def inplace_elem_loop_self(a):
+    y = np.array([a, 1.0, 2.0])
+    for i in range(2):
+        y[i + 1] *= y[i]
+        y[i] += y[i + 1]
+    return np.sum(y)
+
+
+def inplace_scalar_chain(a):
+    t = a
+    t *= t
+    t += a
+    t /= a + 1.0
+    t **= 2
+    t -= a * a
+    return t
+
+
+def inplace_matrix_col(m):
+    y = m * 1.0
+    y[:, 1] *= m[:, 0]
+    y[1, :] += m[2, :] * y[0, :]
+    return np.sum(y * y)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3509,3 +3589,9 @@ for _fn in [degenerate_arccos_one, degenerate_arccosh_one, degenerate_pow_15_zer
             degenerate_x_pow_x_zero, degenerate_log_zero_times, degenerate_math_sqrt_var]:
     _case(_fn, A)
 _case(degenerate_std_const_axis, MAT)
+for _fn in [inplace_active_mul, inplace_active_div, inplace_active_pow, inplace_self,
+            inplace_slice_active, inplace_slice_pow, inplace_slice_self, inplace_slice_self_loop]:
+    _case(_fn, VEC)
+for _fn in [inplace_elem_loop_self, inplace_scalar_chain]:
+    _case(_fn, A)
+_case(inplace_matrix_col, MAT)
