@@ -502,7 +502,7 @@ def _views(rng: random.Random):
     # a quarter of the programs only copy: a refusal there is a false one
     forms = ["view", "view", "alias", "copy", "write", "write", "write", "whole", "read",
              "readonly", "helper", "loop_write", "branch_view", "rebind_copy", "self_view",
-             "out_write"]
+             "out_write", "slice_write"]
     helpers: List[str] = []
     if rng.random() < 0.25:
         forms = ["copy", "copy", "write", "write", "whole", "read", "readonly", "rebind_copy"]
@@ -581,6 +581,14 @@ def _views(rng: random.Random):
                 continue
             body.append((f"{source} = {source}[::-1]", "name rebound to its own view"))
             sharing = True
+        elif form == "slice_write":  # a slice written from an overlapping slice
+            targets = sorted(n for n in writable if len(arrays[n]) == 1 and arrays[n][0] >= 2)
+            if not targets:
+                continue
+            t = rng.choice(targets)
+            stmt = rng.choice([f"{t}[1:] = {t}[:-1] * x", f"{t}[:-1] += {t}[1:] * 0.5",
+                               f"{t}[::-1] += {t} * x", f"{t}[1:] *= {t}[:-1]"])
+            body.append((stmt, "overlapping slice write"))
         elif form == "out_write":    # ufuncs writing through out=
             target = rng.choice(sorted(writable))
             call = rng.choice([f"np.multiply({target}, np.cos(x), out={target})",
