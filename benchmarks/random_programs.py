@@ -40,14 +40,16 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
   called with a scalar and then an array, nested and calling each other;
 * `recurrences`: element recurrences in loops: `c[i] = c[i - 1] * ... + v[i]`,
   `c[i + j] *= ...` in nested loops, `c[idx[i]] += a[i]`, backward loops, while
-  loops over elements, 2-d recurrences, reductions in loops;
+  loops over elements, 2-d recurrences, reductions in loops, slices `c[i:i + 2]`
+  written and read in loops, writes through a view `d = c[1:]` in a loop;
 * `scalar_loops`: scalar for/while loops and branches on values that do not carry
   the derivative (loop counters, integer flags, the input's sign away from 0),
   break/continue, iteration over an array, early returns, math.hypot (at 0 too);
 * `vector_loops`: loops over whole vectors: rebinding `u = np.tanh(u) * x + v`,
   `u += ...`/`u *= ...` in a loop, `u[1:] += u[:-1] * ...` (overlapping views),
   `w[i]` with the loop variable, `for row in A`, branches on the counter, lists
-  appended to and stacked, rows of a copied matrix written in a loop.
+  appended to and stacked, rows of a copied matrix written in a loop, shifts
+  `u[1:] = u[:-1] * x` and `u = u[::-1] * x` in a loop.
 
 For every program the primal runs first (under np.errstate(all="raise")); programs
 that raise, or whose value leaves [-BOUND, BOUND], are rejected, and so are those
@@ -850,7 +852,7 @@ def _recurrences(rng: random.Random):
                      "c[0] ="))
     extra = ""
     for block in rng.sample(["first", "nested", "idx", "reduce", "backward", "while",
-                             "two_d", "first"], rng.randint(1, 3)):
+                             "two_d", "first", "slices", "view_loop"], rng.randint(1, 3)):
         coef = rng.choice(["np.cos(x)", "0.5 * np.tanh(x)", "x", "0.7", "np.sin(x) * 0.5"])
         if block == "first":
             stmt = rng.choice([f"c[i] = c[i - 1] * {coef} + v[i]",
@@ -869,6 +871,15 @@ def _recurrences(rng: random.Random):
                      ("    for i in range(4):", ""),
                      (f"        c[idx[i]] += a[i] * {rng.choice(['x', '1.0', 'np.cos(x)'])}",
                       "c[idx[i]] += a[i]")]
+        elif block == "slices":
+            stmt = rng.choice(["c[i:i + 2] += 0.5 * x * v[i]",
+                               "c[i + 1] = np.sum(c[i:i + 2]) * 0.5 + x",
+                               "c[i:i + 2] = c[i:i + 2] * np.cos(x)",
+                               "c[i + 1:] += c[i] * x"])
+            body += [("    for i in range(n - 1):", ""), (f"        {stmt}", "slices in a loop")]
+        elif block == "view_loop":
+            body += [("    d = c[1:]", ""), ("    for i in range(n - 1):", ""),
+                     (f"        d[i] = d[i] * {coef} + c[i]", "write through a view in a loop")]
         elif block == "reduce":
             body += [("    s = 0.0", ""), ("    for i in range(n):", ""),
                      ("        s = s + c[i] * v[i]", "reduce loop")]
@@ -944,7 +955,7 @@ def _vector_loops(rng: random.Random):
     body: List[Tuple[str, str]] = [(f"    u = {init}", ""), ("    acc = 0.0", "")]
     K = rng.randint(1, 3)
     blocks = ["rebind", "augment", "index_var", "overlap", "dot", "while", "rows", "branch",
-              "scale_row"] + (["append"] if rng.random() < 0.3 else [])
+              "scale_row", "shift"] + (["append"] if rng.random() < 0.3 else [])
     for block in rng.sample(blocks, rng.randint(1, 3)):
         if block == "rebind":
             body += [(f"    for i in range({K}):", ""),
@@ -960,6 +971,9 @@ def _vector_loops(rng: random.Random):
         elif block == "overlap":
             body += [(f"    for i in range({K}):", ""),
                      ("        u[1:] += u[:-1] * 0.5 * x", "u[1:] += u[:-1] in loop")]
+        elif block == "shift":
+            stmt = rng.choice(["u[1:] = u[:-1] * x", "u = u[::-1] * x", "u[:-1] = u[1:] + v[0]"])
+            body += [(f"    for i in range({K}):", ""), (f"        {stmt}", "shift in a loop")]
         elif block == "dot":
             body += [(f"    for i in range({K}):", ""),
                      ("        acc = acc + np.dot(u, w) * x", "dot accumulate"),
