@@ -34,7 +34,9 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
 * `ranks`: names rebound across ranks: a float then an array, an array in one
   branch and a number in the other, accumulators that become arrays in a loop,
   a float parameter rebound to an array, helpers with a `w=None` default that
-  become arrays;
+  become arrays, 0-d arrays (`np.array(x)`, also passed as the argument) and
+  np.float64 that meet arrays, one name bound to a helper's result for a number
+  and then for an array;
 * `helpers`: shape-polymorphic helpers called positionally, by keyword (in any
   order), with defaults omitted, returning tuples that are unpacked or indexed,
   called with a scalar and then an array, nested and calling each other;
@@ -668,7 +670,8 @@ def _ranks(rng: random.Random):
     results: Dict[str, Shape] = {}
     blocks = rng.sample(["float_then_array", "branch_flag", "branch_value", "helper_none",
                          "helper_none_ones", "accumulator", "array_then_scalar",
-                         "param_rebound", "loop_rank"], rng.randint(1, 3))
+                         "param_rebound", "loop_rank", "zero_d", "same_name_calls"],
+                        rng.randint(1, 3))
     for i, block in enumerate(blocks):
         a = f"a{i}"
         if block == "float_then_array":
@@ -715,6 +718,18 @@ def _ranks(rng: random.Random):
             body += [(f"    {a} = x", ""), ("    x = x * v", "float parameter -> array"),
                      (f"    {a} = {a} + np.sum(x)", "")]
             results[a] = ()
+        elif block == "zero_d":
+            first = rng.choice(["np.array(x) * 2.0", "np.asarray(x) + 1.0", "x * np.ones(())",
+                                "np.sum(v * x, keepdims=False)", "np.float64(x) * 0.5"])
+            body += [(f"    {a} = {first}", "0-d array or np.float64"),
+                     (f"    {a} = {a} * v + {a}", "0-d -> array")]
+            results[a] = (3,)
+        elif block == "same_name_calls":
+            h = f"h{i}"
+            helpers += [f"def {h}(a):", "    return np.sin(a) * 2.0", ""]
+            body += [(f"    {a} = {h}(x)", "same name, scalar then array call"),
+                     (f"    {a} = {h}(v) * {a}", "same name, scalar then array call")]
+            results[a] = (3,)
         else:
             body += [(f"    {a} = x", "loop rank"), ("    for i in range(2):", ""),
                      (f"        {a} = np.tanh({a}) * v", "loop rank change")]
@@ -1024,6 +1039,8 @@ def generate(family: str, seed: int, index: int) -> Program:
     optimize = rng.random() < 0.7
     if family == "straight" and rng.random() < 0.15:   # float32 arrays: float32 gradients
         args = [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in args]
+    if family == "ranks" and rng.random() < 0.2:       # 0-d arrays for the numbers
+        args = [np.array(a) if isinstance(a, float) else a for a in args]
     return Program(family, seed, index, lines, params, args, wrt,
                    optimize=optimize, copies_only=extra.get("copies_only", False))
 
