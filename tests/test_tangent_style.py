@@ -24,7 +24,7 @@ import s2sad
 
 MODES = ("grad", "grad_noopt", "value_and_grad", "jvp", "jvp_noopt", "grad_grad", "hessian")
 SECOND_ORDER = ("grad_grad", "hessian")
-HESSIAN_SIZE = 12  # the Hessian of an array input by second differences: 4 n^2 calls of f
+HESSIAN_SIZE = 4  # the Hessian of an array input by second differences: 2 n (n + 1) calls of f
 
 ZERO_TIMES_INF = ("0 x inf: a zero tangent or adjoint times a rule's infinite local derivative "
                   "gives nan (Python floats: ZeroDivisionError)")
