@@ -22,7 +22,8 @@ from . import entry, frontend, pipeline
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
-                     S2SADError, UnsupportedSyntaxError, entry_point, without_internal_frames)
+                     S2SADError, UnsupportedSyntaxError, CallError, entry_point,
+                     without_internal_frames)
 from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -126,7 +127,7 @@ class GradientFunction:
             if not kwargs and len(args) == self._entry_arity:
                 return self._entry(*args)  # guarded by the types of the last call's arguments
             return self._call_checked(*args, **kwargs)
-        except S2SADError as exc:
+        except (S2SADError, CallError) as exc:
             raise without_internal_frames(exc)
 
     def _call_checked(self, *args: Any, **kwargs: Any) -> Any:
@@ -180,7 +181,7 @@ class GradientFunction:
         problem = _call_mismatch(self._signature, self._call_name, args, kwargs,
                                  self._arity[2])
         if problem is not None:
-            raise TypeError(problem + note)
+            raise CallError(problem + note)
 
     def _enter_next(self, args: tuple, compiled: pipeline.Compiled) -> None:
         """Make the entry for arguments of these types the next call's first try."""

@@ -101,6 +101,11 @@ class RuleDefinitionError(S2SADError):
     """A user-registered derivative rule does not fit the function it is for."""
 
 
+class CallError(TypeError):
+    """A call of a derivative whose arguments do not fit the function's signature,
+    worded as Python words it for the function itself (not a refusal: a bad call)."""
+
+
 # -- tracebacks that show the user's code, not s2sad's ------------------------------------
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -120,7 +125,7 @@ def _internal(filename: str) -> bool:
     return filename.startswith(_PACKAGE) or filename.startswith("<s2sad")
 
 
-def without_internal_frames(exc: S2SADError) -> S2SADError:
+def without_internal_frames(exc: Exception) -> Exception:
     """The refusal with s2sad's own frames taken out of its traceback (as JAX filters
     its internals): what is left is the user's code, and the diagnostic says where in
     it. Raised again from a public entry point, it gains that one frame."""
@@ -135,18 +140,19 @@ def without_internal_frames(exc: S2SADError) -> S2SADError:
     filtered = None
     for tb in reversed(kept):
         filtered = types.TracebackType(filtered, tb.tb_frame, tb.tb_lasti, tb.tb_lineno)
-    if hasattr(exc, "add_note") and _NOTE not in getattr(exc, "__notes__", ()):
+    if isinstance(exc, S2SADError) and hasattr(exc, "add_note") and \
+            _NOTE not in getattr(exc, "__notes__", ()):
         exc.add_note(_NOTE)
     return exc.with_traceback(filtered)
 
 
 def entry_point(fn: F) -> F:
-    """A public function: an S2SADError raised under it leaves with s2sad's frames
-    hidden (see without_internal_frames)."""
+    """A public function: an S2SADError (or CallError) raised under it leaves with
+    s2sad's frames hidden (see without_internal_frames)."""
     @functools.wraps(fn)
     def public(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except S2SADError as exc:
+        except (S2SADError, CallError) as exc:
             raise without_internal_frames(exc)
     return public  # type: ignore[return-value]

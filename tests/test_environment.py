@@ -566,3 +566,17 @@ def test_code_replaced_in_place_is_differentiated_anew():
     finally:
         helper_before.__code__ = saved
     assert dh(2.0) == (8.0, 8.0)
+
+
+@pytest.mark.parametrize("entry", list(ENTRIES) + ["jvp", "hvp"])
+def test_a_call_that_does_not_fit_shows_the_user_s_frame(entry):
+    """As Python's own TypeError for the function would: the caller's line, not three
+    frames of s2sad's argument checks."""
+    transformed = s2sad.jvp(square) if entry == "jvp" else s2sad.hvp(square) \
+        if entry == "hvp" else ENTRIES[entry](square)
+    with pytest.raises(TypeError) as caught:
+        transformed(3.0, 5.0, 1.0) if entry in ("jvp", "hvp") else transformed(3.0, 5.0)
+    assert caught.value.args[0].startswith("square() takes 1 positional argument but 2")
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    assert frames[0].filename == __file__
+    assert len(_s2sad_frames(caught.value)) <= 2
