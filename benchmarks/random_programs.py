@@ -537,8 +537,13 @@ def _views(rng: random.Random):
                 template, shape, kind = rng.choice(steps)
                 old = arrays[source]
                 view = template.format("a", n=old[0], h=old[0] // 2)
-                helpers += [f"def {h}(a):", f"    return {view}", ""]
-                body.append((f"{name} = {h}({source})", f"helper returns view {kind}"))
+                if rng.random() < 0.3:   # the view inside a tuple
+                    helpers += [f"def {h}(a):", f"    return np.sum(a), {view}", ""]
+                    body.append((f"_, {name} = {h}({source})",
+                                 f"helper returns view {kind} in a tuple"))
+                else:
+                    helpers += [f"def {h}(a):", f"    return {view}", ""]
+                    body.append((f"{name} = {h}({source})", f"helper returns view {kind}"))
             else:
                 shape = arrays[source]
                 op = rng.choice(["+=", "=", "*="])
