@@ -127,12 +127,14 @@ def refuse_stale_source(fn: types.FunctionType, text: str) -> None:
         return  # rewritten by pytest's assert rewriting: not comparable (and refused)
     if not _compiles_to(code, text, fn.__qualname__):
         where = _code_location(fn)
-        module = getattr(fn, "__module__", None) or "the module"
+        module = getattr(fn, "__module__", None)
+        hint = "run the script again (a running script cannot be reloaded)" \
+            if module in (None, "__main__") else \
+            f"reload the module (importlib.reload({module})) or restart Python, then " \
+            "take the gradient of the reloaded function"
         raise SourceUnavailableError(
             f"the source of {fn.__qualname__!r} in {code.co_filename} is not the code "
-            "that runs: the file was edited after it was imported", where,
-            hint=f"reload the module (importlib.reload({module})) or restart Python, "
-                 "then take the gradient of the reloaded function")
+            "that runs: the file was edited after it was imported", where, hint=hint)
 
 
 def _compiles_to(code: types.CodeType, text: str, qualname: str) -> bool:

@@ -580,3 +580,24 @@ def test_a_call_that_does_not_fit_shows_the_user_s_frame(entry):
     frames = traceback.extract_tb(caught.value.__traceback__)
     assert frames[0].filename == __file__
     assert len(_s2sad_frames(caught.value)) <= 2
+
+
+def test_a_script_edited_while_it_runs_is_told_to_run_again(tmp_path):
+    script = tmp_path / "edits_itself.py"
+    script.write_text(textwrap.dedent("""
+        import os, time
+        import s2sad
+
+        def f(x):
+            return x ** 2
+
+        text = open(__file__).read()
+        open(__file__, "w").write(text.replace("x ** " + "2", "x ** " + "3"))
+        os.utime(__file__, (time.time() + 5,) * 2)
+        try:
+            print(s2sad.grad(f)(2.0))
+        except s2sad.SourceUnavailableError as exc:
+            print(exc)
+        """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert "hint: run the script again" in result.stdout, result.stdout + result.stderr
