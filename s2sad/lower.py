@@ -745,9 +745,11 @@ class _Lowerer:
         else:
             atom = self.atom(value)
             op = atom if atom is not None else self.operation(value)
-            if atom is None and dest in local_names_in(op) and not _additive(op):
+            if atom is None and dest in local_names_in(op) and \
+                    not (_additive(op) and not _reads_part_of(op, dest)):
                 # p = p * x in a loop: the adjoint needs the old p, so the new value
-                # is computed apart (a = p * x; p = a) and p is restored in between
+                # is computed apart (a = p * x; p = a) and p is restored in between;
+                # so does y = y[::-1] + a, whose old y's adjoint is not the new one's
                 op = self.emit(op, None, value, shareable=False)
             self.emit(op, dest, value, shareable=atom is None and self._shareable(op))
         self.scope.env[user_name] = dest
@@ -1487,6 +1489,12 @@ def _additive(op: gast.AST) -> bool:
     if isinstance(op, gast.BinOp):
         return isinstance(op.op, (gast.Add, gast.Sub))
     return isinstance(op, gast.UnaryOp) and isinstance(op.op, gast.USub)
+
+
+def _reads_part_of(op: gast.AST, name_: str) -> bool:
+    """Does an operand of op read part of the array (y[::-1], y[1:]), not all of it?"""
+    return any(isinstance(o, gast.Subscript) and is_local(o.value) and o.value.id == name_
+               for o in op_operands(op))
 
 
 def _linear(op: gast.AST) -> bool:

@@ -199,3 +199,45 @@ def test_the_adjoint_of_a_list_is_indexed_not_unpacked():
     assert "da = dy[0]" in source and "dc = dy[1]" in source
     assert s2sad.grad(s2sad.grad(f))(0.7) == pytest.approx(2.0, rel=1e-12)
     assert s2sad.grad(s2sad.grad(f))(-0.7) == 0.0
+
+
+def reversed_and_halved(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[::-1] + y * 0.5
+    return y[0]
+
+
+def halves_added(x):
+    y = x * 1.0
+    for i in range(1):
+        y = y[:2] + y[2:]
+    return np.sum(y * y)
+
+
+def pairs_added(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[::2] + y[1::2]
+    return y[0]
+
+
+def first_added(x):
+    y = x * 1.0
+    i = 0
+    while i < 2:
+        y = y + y[0]
+        i += 1
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("fn", [reversed_and_halved, halves_added, pairs_added, first_added])
+def test_a_loop_that_rebinds_a_name_from_part_of_itself(fn, optimize):
+    """y = y[::-1] + a in a loop: the old y's adjoint is a scatter of the new one's,
+    not the new one itself, so the sum is computed apart (b = y[::-1] + a; y = b).
+    It added into the new adjoint and lost it (reversed_and_halved: [0.5, 0, 0, 0.5]
+    for [1.25, 0, 0, 1]), or crashed in NumPy (halves_added)."""
+    x = np.array([0.55, -0.8, 1.25, 0.35])
+    np.testing.assert_allclose(s2sad.grad(fn, optimize=optimize)(x),
+                               central_difference(fn, {"x": x}, "x"), rtol=1e-6, atol=1e-9)
