@@ -13,7 +13,8 @@ their tests use), its first float parameter p, and optimize True and False:
 
 Each against central differences of the first derivative (4-point stencil, as
 test_second_order.py), which test_forward.py and the first-order suites check
-against differences of f. A refusal of generated code is a failure here.
+against differences of f. A refusal of generated code is a failure here. With
+--short, only the optimized code is differentiated again.
 """
 import inspect
 import os
@@ -129,6 +130,15 @@ def _corpus_cases(test):
 
 CASES = _corpus_cases("second")
 OPTIONS = [pytest.param(True, id="optimized"), pytest.param(False, id="plain")]
+
+
+@pytest.fixture(autouse=True)
+def _short(request):
+    """--short: the optimized code only (the whole sweep takes some 100 s alone)."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("optimize") is False and \
+            request.config.getoption("--short"):
+        pytest.skip("--short: optimized code only")
 
 
 def _setup(make):
