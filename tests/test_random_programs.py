@@ -241,7 +241,34 @@ def f(x, v):
 ]
 
 
-@pytest.mark.parametrize("found", FOUND, ids=[f.origin for f in FOUND])
+# Found and still open when added: strict xfails, so a fix shows up as XPASS (then move the
+# case into FOUND).
+OPEN = [
+    (Found('views/out= by hand',  # a write through out= is ignored: dx = 0
+           """\
+def f(x, v):
+    c = v.copy()
+    d = np.multiply(c, x, out=c)
+    return np.sum(c)
+""",
+           'x=0.756595, v=np.array([-0.929999,  0.167711,  0.872947])', (0, 1), optimize=True),
+     "a write through out= is ignored (the rule drops out=)"),
+    (Found('views/85 by hand',  # an overlapping slice read inline: dx -1.313, right 1.0795
+           """\
+def f(x, v):
+    c = v * 1.0
+    c[1:] = c[:-1] * x
+    return np.sum(c)
+""",
+           'x=-0.843138, v=np.array([-0.924302,  1.385792,  0.618049, -0.827275])', (0, 1),
+           optimize=True),
+     "c[1:] = c[:-1] * x: a slice assigned from an overlapping slice of itself"),
+]
+
+
+@pytest.mark.parametrize("found", FOUND + [
+    pytest.param(found, marks=pytest.mark.xfail(strict=True, reason=reason))
+    for found, reason in OPEN], ids=[f.origin for f in FOUND] + [f.origin for f, _ in OPEN])
 def test_a_program_found_once_stays_right_or_refused(found):
     source = "import numpy as np\n" + found.source
     values = eval(f"dict({found.args})", {"np": np})
