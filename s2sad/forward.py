@@ -48,9 +48,9 @@ class _Forward:
         self.blocks: List[List[gast.stmt]] = [[]]
         self.function_name = f"jvp_{self.lowered.func.name}"
         self.last_comment: Optional[str] = None
-        # names whose array is written into (c[i] = e): their tangents are too
-        self.written = {stored_name(s) for s in walk_statements(self.lowered.body)
-                        if is_store(s)}
+        # names whose array is written into (c[i] = e), also through a view of it
+        # (d = c[::-1]; d[0] = e): their tangents are too
+        self.written = _written_arrays(self.lowered.body)
 
     # -- driver -------------------------------------------------------------
 
@@ -468,6 +468,22 @@ class _Forward:
 
     def namer_temp(self, local: str) -> str:
         return self.namer.temp()
+
+
+def _written_arrays(body: Sequence[gast.stmt]) -> set:
+    """The names whose arrays an element write may change: the array written, and
+    every array it may be a view of (a chain of views, of any length)."""
+    statements = walk_statements(body)
+    written = {stored_name(s) for s in statements if is_store(s)}
+    views = [(s.targets[0].id, view_sources(s.value)) for s in statements
+             if isinstance(s, gast.Assign) and not is_store(s)]
+    size = -1
+    while size != len(written):
+        size = len(written)
+        for target, sources in views:
+            if target in written:
+                written.update(sources)
+    return written
 
 
 def _makes_new(node: gast.AST) -> bool:

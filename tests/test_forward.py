@@ -109,8 +109,24 @@ def copy_written_in_a_loop(a):
     return np.sum(c)
 
 
+def copy_written_through_its_view(a):
+    """c = a * 1.0 is not written by name, but through its view d."""
+    c = a * 1.0
+    d = c[1:]
+    d[0] = 2.0
+    return np.sum(a[1:] * d) + np.sum(np.sin(a))
+
+
+def copy_written_through_a_reversed_view(a):
+    c = a + 0.0
+    c = c[::-1]
+    c[1] = a[0] * a[2]
+    return np.sum(c * c) + np.sum(np.sin(a))
+
+
 ALIASING = [scaled_copy_written, shifted_copy_then_source_written, copy_written_with_products,
-            copy_written_in_a_loop]
+            copy_written_in_a_loop, copy_written_through_its_view,
+            copy_written_through_a_reversed_view]
 
 
 def _central_gradient(fn, x, eps=1e-6):
@@ -146,7 +162,13 @@ def test_hessian_through_a_tangent_written_into_is_symmetric(fn):
     """Forward over reverse inherits the sharing (copy_written_with_products's Hessian
     had a zero column and a nonzero row)."""
     x = np.array([0.3, 0.7, 1.1])
-    hessian = s2sad.hessian(fn)(x.copy())
+    try:
+        hessian = s2sad.hessian(fn)(x.copy())
+    except s2sad.S2SADError:
+        # the gradient restores d[0] through the view d of c, then reads c: refused
+        # when read back (right or refused)
+        assert fn in (copy_written_through_its_view, copy_written_through_a_reversed_view)
+        return
     gradient = s2sad.grad(fn)
     central = np.stack([_central_gradient(lambda y, k=k: gradient(y)[k], x)
                         for k in range(x.size)])
