@@ -6,10 +6,13 @@ returns, helpers (nested, with defaults, called by keyword), lists, tuples,
 closures, lambdas, attribute access, augmented assignment, element writes; and
 the same computation in several spellings (len(x), x.shape[0], np.shape(x)[0];
 math.* vs np.*; x**2 vs x*x vs np.square; while vs for; early return vs else).
-The last section holds combinations in the style of autograd's NumPy tests that
+A section holds combinations in the style of autograd's NumPy tests that
 tests/test_peer_numpy.py does not already write (keepdims against a broadcast of
 another rank, negative indices in slices and axes, joins along axis=-1, products
-of mixed ranks).
+of mixed ranks). The adversarial sections after it aim at the mechanisms of issue 15:
+aliasing and views, names rebound across ranks or from subscripts of themselves,
+element recurrences, copies whose tangents might be shared, optimiser folds, and rules
+evaluated where their derivative is infinite though the function is smooth.
 
 The first parameter is the one differentiated. `CASES` maps each function's name
 to its arguments; test_tangent_style.py builds fresh copies for every call.
