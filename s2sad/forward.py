@@ -251,9 +251,14 @@ class _Forward:
             return False
         if self.analysed.class_of(name(target)) == "scalar":
             return False  # a number is never written into
+        if target in self.written:
+            return True  # (then an array: np.copy keeps it one)
+        if not (isinstance(tangent, (gast.Name, gast.Subscript)) or
+                isinstance(tangent, gast.Call) and _is_call_to(tangent, "broadcast_like")):
+            return False  # a rule's result (unconcatenate's pieces): its own, or a view
         bases = {primal for primal, dot in self.tangents.items()
                  if _mentions([tangent], dot)}
-        return bool(({target} | bases) & self.written)
+        return bool(bases & self.written)
 
     def augmented(self, stmt: gast.AugAssign) -> None:
         """v += e on a name: v_dot = v_dot + e_dot (never in place: v_dot may be the
@@ -484,6 +489,10 @@ def _written_arrays(body: Sequence[gast.stmt]) -> set:
             if target in written:
                 written.update(sources)
     return written
+
+
+def _is_call_to(node: gast.Call, function: str) -> bool:
+    return isinstance(node.func, gast.Name) and node.func.id == function
 
 
 def _makes_new(node: gast.AST) -> bool:

@@ -201,3 +201,24 @@ def test_a_copy_written_then_viewed_is_right():
     for k in range(x.size):
         tangent = s2sad.jvp(copy_written_then_viewed)(x.copy(), np.eye(3)[k])[1]
         np.testing.assert_allclose(tangent, central[k], rtol=1e-6, atol=1e-8)
+
+
+def concatenated_then_fancy_indexed(x, v):
+    q = np.sum(v, axis=-1, keepdims=True)
+    x = np.concatenate([v, q])
+    t1 = x[np.array([2, 1])]
+    return np.sum(t1 * t1)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_hessian_through_pieces_of_a_written_adjoint(optimize):
+    """The gradient's dx is written (np.add.at), and c = unconcatenate(dx, ...) is made
+    of pieces: a copy of c_dot with np.copy crashed the Hessian ('setting an array
+    element with a sequence'). Only a tangent written by name, or a name or element
+    of a written one, is copied."""
+    v = np.array([0.177441, 0.180178, -0.525506])
+    hessian = s2sad.hessian(concatenated_then_fancy_indexed, wrt=1, optimize=optimize)(-0.3, v)
+    gradient = s2sad.grad(concatenated_then_fancy_indexed, wrt=1)
+    central = np.stack([_central_gradient(lambda w, k=k: gradient(-0.3, w)[k], v)
+                        for k in range(v.size)])
+    np.testing.assert_allclose(hessian, central, rtol=1e-6, atol=1e-8)
