@@ -3222,6 +3222,73 @@ def inplace_matrix_col(m):
     return np.sum(y * y)
 
 
+# -- adversarial: a name rebound to a view of itself (y = y[1:], y = y.T) in a loop or branch
+
+
+def rebind_view_rev(x):
+    y = x * 1.0
+    for i in range(3):
+        y = y[::-1]
+    return y[0] + 2.0 * y[1]
+
+
+def rebind_view_T(m):
+    y = m * 1.0
+    for i in range(3):
+        y = y.T
+    return np.sum(y * np.arange(12.0).reshape(y.shape))
+
+
+def rebind_view_row(m):
+    y = m * 1.0
+    for i in range(1):
+        y = y[1]
+    return np.sum(y * y)
+
+
+def rebind_view_none(x):
+    y = x * 1.0
+    for i in range(1):
+        y = y[None]
+    return np.sum(y * y)
+
+
+def rebind_view_branch(x):
+    y = x * 1.0
+    if x[0] > 0:
+        y = y[1:]
+    return np.sum(y * y)
+
+
+def rebind_view_while(x):
+    y = x * 1.0
+    while y.size > 2:
+        y = y[1:]
+    return np.sum(y * y)
+
+
+def rebind_view_reshape(x):
+    y = x * 1.0
+    for i in range(1):
+        y = y.reshape(2, 2)
+    return np.sum(y * np.arange(4.0).reshape(2, 2))
+
+
+def rebind_view_scaled_then_slice(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[1:]
+        y = y * 2.0
+    return np.sum(y * y)
+
+
+def rebind_view_mul_slice(x):
+    y = x * 1.0
+    for i in range(2):
+        y = 2.0 * y[1:]
+    return np.sum(y * y)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3598,3 +3665,8 @@ for _fn in [inplace_active_mul, inplace_active_div, inplace_active_pow, inplace_
 for _fn in [inplace_elem_loop_self, inplace_scalar_chain]:
     _case(_fn, A)
 _case(inplace_matrix_col, MAT)
+for _fn in [rebind_view_rev, rebind_view_none, rebind_view_branch, rebind_view_while,
+            rebind_view_reshape, rebind_view_scaled_then_slice, rebind_view_mul_slice]:
+    _case(_fn, VEC)
+for _fn in [rebind_view_T, rebind_view_row]:
+    _case(_fn, MAT)
