@@ -3289,6 +3289,39 @@ def rebind_view_mul_slice(x):
     return np.sum(y * y)
 
 
+def rebind_view_param_slice_loop(x):
+    t = 0.0
+    for i in range(2):
+        x = x[1:]
+        t = t + np.sum(x * x)
+    return t
+
+
+def rebind_view_param_T_branch(m):
+    if m[0, 0] > 0:
+        m = m.T
+    return np.sum(m * np.arange(12.0).reshape(m.shape))
+
+
+def _rebind_view_tail(v):
+    return v[1:]
+
+
+def rebind_view_helper_view_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = _rebind_view_tail(y)
+    return np.sum(y * y)
+
+
+def rebind_view_two_names_view_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        z = y[1:]
+        y = z
+    return np.sum(y * y)
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3670,3 +3703,7 @@ for _fn in [rebind_view_rev, rebind_view_none, rebind_view_branch, rebind_view_w
     _case(_fn, VEC)
 for _fn in [rebind_view_T, rebind_view_row]:
     _case(_fn, MAT)
+for _fn in [rebind_view_param_slice_loop, rebind_view_helper_view_loop,
+            rebind_view_two_names_view_loop]:
+    _case(_fn, VEC)
+_case(rebind_view_param_T_branch, MAT)

@@ -83,6 +83,9 @@ for _case_id, _modes in {
     "rebind_view_row": FIRST_ORDER,
     "rebind_view_scaled_then_slice": FIRST_ORDER + " hessian",
     "rebind_view_while": FIRST_ORDER + " hessian",
+    "rebind_view_param_slice_loop": FIRST_ORDER + " hessian",
+    "rebind_view_helper_view_loop": FIRST_ORDER + " hessian",
+    "rebind_view_param_T_branch": FIRST_ORDER,
 }.items():
     for _mode in _modes.split():
         KNOWN[f"{_case_id}[{_mode}]"] = VIEW_REBIND
