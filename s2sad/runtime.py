@@ -243,19 +243,30 @@ def _matrices_at_most(a: Any, b: Any, what: str) -> None:
 
 
 def dot_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
-    """dA for y = np.dot(a, b): scalars, vectors and matrices."""
+    """dA for y = np.dot(a, b): scalars, vectors and matrices as for @; beyond 2 axes,
+    y[i.., j.., n] = sum_k a[i.., k] b[j.., k, n] (b's second-to-last axis, or its only
+    one), so dA is dy contracted with b over j.. and n."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(dy * b, a)
-    _matrices_at_most(a, b, "np.dot")
-    return matmul_adjoint_a(dy, a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_adjoint_a(dy, a, b)
+    na, nb = np.ndim(a), np.ndim(b)
+    if nb == 1:
+        return np.multiply.outer(dy, b)
+    others = list(range(na - 1, na + nb - 2))  # dy's axes j.. and n
+    return np.tensordot(dy, b, axes=(others, list(range(nb - 2)) + [nb - 1]))
 
 
 def dot_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
-    """dB for y = np.dot(a, b)."""
+    """dB for y = np.dot(a, b): dy contracted with a over i.., k put back in place."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(dy * a, b)
-    _matrices_at_most(a, b, "np.dot")
-    return matmul_adjoint_b(dy, a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_adjoint_b(dy, a, b)
+    na, nb = np.ndim(a), np.ndim(b)
+    leading = list(range(na - 1))
+    contracted = np.tensordot(a, dy, axes=(leading, leading))  # (k, j.., n)
+    return np.moveaxis(contracted, 0, max(nb - 2, 0))
 
 
 __all__ = ["unbroadcast", "unsum", "unindex", "matmul_adjoint_a", "matmul_adjoint_b",

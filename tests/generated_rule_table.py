@@ -34,6 +34,13 @@ for helper in ("matmul_adjoint_a", "dot_adjoint_a"):
         Case((getattr(runtime, helper),), f"{helper}(a, np.ones(3), b) * np.arange(3.0)",
              [(-2.0, 2.0), (-2.0, 2.0)], [((4,), (3, 4))]),
     ]
+# np.dot beyond 2 axes: b's second-to-last axis contracted
+TABLE += [
+    Case((runtime.dot_adjoint_a,), "dot_adjoint_a(a, np.ones((2, 3, 4)), b) * np.arange(4.0)",
+         [(-2.0, 2.0), (-2.0, 2.0)], [((2, 3, 5), (4, 5))]),
+    Case((runtime.dot_adjoint_b,), "dot_adjoint_b(a, b, np.ones((5, 4, 2))) * np.arange(2.0)",
+         [(-2.0, 2.0), (-2.0, 2.0)], [((2, 3, 5, 2), (2, 3, 4))]),
+]
 for helper in ("matmul_adjoint_b", "dot_adjoint_b"):
     TABLE += [
         Case((getattr(runtime, helper),), f"{helper}(a, b, np.ones((3, 4))) * np.arange(4.0)",

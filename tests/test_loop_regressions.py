@@ -80,6 +80,7 @@ GRADIENT_CASES = [
     ("sibling_loops_a", rl.sibling_loops, (0.3, X5), 1),
     ("equal_fancy_reads_then_update", rl.equal_fancy_reads_then_update, (X5,), 0),
     ("equal_values_then_element_write", rl.equal_values_then_element_write, (X5,), 0),
+    ("r2_8_dot_of_stacks", rl.dot_of_stacks, (S222, S222 + 0.5), 0),
 ]
 
 # (test id, function, arguments, wrt, marker key)
@@ -91,7 +92,6 @@ REFUSAL_CASES = [
     ("10_int_array_write", rl.int_array_write, (X5 + 0.0123, K5), 0, "int_array_write"),
     ("11a_row_view_loop", rl.row_view_loop, (EYE3,), 0, "row_view_loop"),
     ("11b_row_view_aug", rl.row_view_aug, (EYE3,), 0, "row_view_aug"),
-    ("r2_8_dot_of_stacks", rl.dot_of_stacks, (S222, S222 + 0.5), 0, "dot_of_stacks"),
 ]
 
 GRADIENTS = [pytest.param(*case[1:], id=case[0]) for case in GRADIENT_CASES]

@@ -131,6 +131,9 @@ TABLE = [
     Case((np.dot,), "np.dot(a, b)", [ANY, ANY],
          [((2, 3), (3, 4)), ((3,), (3,)), ((2, 3), (3,)), ((), (3,)), ((2, 3), ())]),
     Case((np.dot,), "a.dot(b)", [ANY, ANY], [((2, 3), (3,))]),
+    # beyond 2 axes (issue 15: was refused): b's second-to-last axis is contracted
+    Case((np.dot,), "np.dot(a, b)", [ANY, ANY],
+         [((2, 3, 4), (4,)), ((2, 3, 4), (4, 2)), ((3,), (2, 3, 4)), ((2, 2, 3), (4, 3, 2))]),
     unary(np.transpose, "np.transpose(a) @ np.arange(2.0)", shapes=[(2, 3)]),
     unary(np.transpose, "a.T * np.arange(2.0)", shapes=[(2, 3)]),
     unary(np.transpose, "np.transpose(a, (1, 2, 0)) * np.arange(2.0)", shapes=[(2, 3, 4)]),
