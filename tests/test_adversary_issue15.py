@@ -89,6 +89,42 @@ def test_write_from_an_overlapping_slice_backwards():
     _check_all_modes(overlapping_slice_write_backwards)
 
 
+def view_named_then_written_through_its_base(x):
+    c = x * 1.0
+    a = c[:-1]
+    c[1:] = a * x[1:]
+    return np.sum(c)
+
+
+def reversed_self_times_argument(x):
+    c = x * 1.0
+    c[:] = c[::-1] * x
+    return np.sum(c)
+
+
+def shifted_square(x):
+    c = x * 1.0
+    c[1:] = c[:-1] ** 2
+    return np.sum(c * x)
+
+
+def shifted_product_added(x):
+    c = x * 1.0
+    c[1:] += c[:-1] * x[1:]
+    return np.sum(c * c)
+
+
+@pytest.mark.xfail(strict=True, reason="the user never reads a (or the view on the right) after "
+                   "the write, but the adjoint and the tangent do: the analysis counts only the "
+                   "user's reads, so the write into c is accepted and the derivative uses the new "
+                   "values (all modes wrong; linear right-hand sides like c[:-1] * 2.0 are right)")
+@pytest.mark.parametrize("f", [view_named_then_written_through_its_base,
+                               reversed_self_times_argument, shifted_square,
+                               shifted_product_added], ids=lambda f: f.__name__)
+def test_a_view_read_by_the_derivative_after_its_base_is_written(f):
+    _check_all_modes(f)
+
+
 def through_asanyarray(x):
     c = x * 1.0
     d = np.asanyarray(c)
@@ -243,6 +279,26 @@ def test_the_hessian_of_a_program_whose_gradient_is_accepted(f):
     np.testing.assert_allclose(s2sad.grad(f)(X), _expected(f, X), rtol=1e-6)
     np.testing.assert_allclose(s2sad.hessian(f)(X), _hessian_by_differences(f, X),
                                rtol=1e-4, atol=1e-4)
+
+
+def copy_updated_in_a_loop(t):
+    c = np.ones(3) * t
+    for i in range(3):
+        d = c.copy()
+        d[i] = d[i] * t
+        c = d
+    return np.sum(c ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="grad is right; its generated code (dd[i] = 0.0 while "
+                   "db shares dd) is refused by s2sad's own frontend, so hessian and "
+                   "grad(grad(f)) are refused")
+def test_second_order_of_a_copy_updated_in_a_loop():
+    t = 0.7
+    eps = 1e-4
+    f = copy_updated_in_a_loop
+    second = (f(t + eps) - 2 * f(t) + f(t - eps)) / eps ** 2
+    assert s2sad.grad(s2sad.grad(f))(t) == pytest.approx(second, rel=1e-4)
 
 
 def unary_plus_copy(x):
