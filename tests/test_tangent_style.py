@@ -2,7 +2,8 @@
 
 For every function, in its first argument: s2sad.grad and s2sad.jvp (optimised and
 not), value_and_grad, and, where the argument is a number, grad(grad(f)); hessian for a
-number or an array of at most HESSIAN_SIZE entries. Each either agrees with central
+number or an array of at most HESSIAN_SIZE entries; and grad in every float argument at
+once (grad_all) where there are several. Each either agrees with central
 differences, with the exact structure of the argument (a float for a float, an array of
 the same shape for an array, the same containers) and the function's own value, leaving
 the caller's arguments and tangent untouched; or raises an S2SADError. Any other
@@ -27,7 +28,8 @@ import pytest
 import corpus_tangent_style as corpus
 import s2sad
 
-MODES = ("grad", "grad_noopt", "value_and_grad", "jvp", "jvp_noopt", "grad_grad", "hessian")
+MODES = ("grad", "grad_noopt", "value_and_grad", "jvp", "jvp_noopt", "grad_grad", "hessian",
+         "grad_all")
 SECOND_ORDER = ("grad_grad", "hessian")
 HESSIAN_SIZE = 4  # the Hessian of an array input by second differences: 2 n (n + 1) calls of f
 
@@ -39,7 +41,7 @@ SELF_SLICE = ("y rebound from a subscript of itself in a loop or branch (y = y[:
 SHARED_TANGENT = ("forward mode: `a = x * 1.0` gives `a_dot = x_dot`; a view of a (reshape, "
                   ".T, [:], ravel, squeeze...) is then written, and the write reaches x_dot")
 FIRST_ORDER = "grad grad_noopt value_and_grad"
-ALL = " ".join(MODES)
+ALL = " ".join(m for m in MODES if m != "grad_all")
 KNOWN: dict = {}
 for _case_id, _modes in {
     "arcsin_at_one": ALL,
@@ -171,16 +173,24 @@ def _is_scalar_output(value):
     return not isinstance(value, (tuple, list, dict)) and np.ndim(value) == 0
 
 
-def _numeric_grad(f, args, eps=1e-6):
-    flat, rebuild = _flatten(args[0])
+def _numeric_grad(f, args, eps=1e-6, index=0):
+    flat, rebuild = _flatten(args[index])
+
+    def at(v):
+        return float(_call(f, args[:index] + (rebuild(v),) + args[index + 1:]))
     result = np.zeros_like(flat)
     for k in range(len(flat)):
         up, down = flat.copy(), flat.copy()
         up[k] += eps
         down[k] -= eps
-        result[k] = (float(_call(f, (rebuild(up),) + args[1:]))
-                     - float(_call(f, (rebuild(down),) + args[1:]))) / (2 * eps)
+        result[k] = (at(up) - at(down)) / (2 * eps)
     return rebuild(result)
+
+
+def _float_params(args):
+    """The positions of the float and float-array arguments (the ones grad_all takes)."""
+    return tuple(i for i, a in enumerate(args)
+                 if isinstance(a, float) or (isinstance(a, np.ndarray) and a.dtype == float))
 
 
 def _numeric_directional(f, args, direction, eps=1e-6):
@@ -233,6 +243,8 @@ def _params():
         for mode in MODES:
             if mode == "grad_grad" and not _is_number(args[0]):
                 continue
+            if mode == "grad_all" and len(_float_params(args)) < 2:
+                continue
             if mode == "hessian" and not (_is_number(args[0]) or (
                     isinstance(args[0], np.ndarray) and args[0].size <= HESSIAN_SIZE)):
                 continue
@@ -257,6 +269,8 @@ def _run(mode, f, args, direction):
         return s2sad.grad(s2sad.grad(f))(*args)
     if mode == "hessian":
         return s2sad.hessian(f)(*args)
+    if mode == "grad_all":
+        return s2sad.grad(f, wrt=_float_params(args))(*args)
     raise AssertionError(mode)
 
 
@@ -288,6 +302,11 @@ def test_right_or_refused(case_id, mode):
         got_value, got = got
         _check_structure(got_value, value, "value", strict=False)
         _assert_close(got_value, value, "value")
+    if mode == "grad_all":
+        wrt = _float_params(args)
+        _check_structure(got, tuple(args[i] for i in wrt), mode)
+        _assert_close(got, tuple(_numeric_grad(f, args, index=i) for i in wrt), mode)
+        return
     if mode == "hessian" and not _is_number(args[0]):
         like = np.zeros(args[0].shape * 2)
         _check_structure(got, like, mode)
