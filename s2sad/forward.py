@@ -51,6 +51,7 @@ class _Forward:
         # names whose array is written into (c[i] = e), also through a view of it
         # (d = c[::-1]; d[0] = e): their tangents are too
         self.written = _written_arrays(self.lowered.body)
+        self.sharing = _sharing(self.lowered.body)
 
     # -- driver -------------------------------------------------------------
 
@@ -291,15 +292,27 @@ class _Forward:
             self.blocks.append([])
             tangent = self.tangent_expression(value, placeholder, stmt)
             setup = self.blocks.pop()
+            reads_written = any(_mentions(setup + [tangent], n)
+                                for n in self.sharing.get(base, {base}))
             if _mentions(setup + [tangent], placeholder.id):
                 held = self.namer.temp()  # the tangent reads the value: compute it aside
                 self.emit(assign(held, clone(value)), stmt)
                 primal = clone(stmt)
                 primal.value = name(held)
-                self.emit(primal)
                 _rename(setup + [tangent], placeholder.id, held)
             else:
-                self.emit(clone(stmt), stmt)
+                primal = clone(stmt)
+            if reads_written:
+                # c[1:] = a * x with a = c[:-1]: the tangent reads an operand the write
+                # changes, so it is computed before the write
+                for line in setup:
+                    self.emit(line, stmt)
+                setup = []
+                if tangent is not None:
+                    computed = self.namer.temp()
+                    self.emit(assign(computed, tangent), stmt)
+                    tangent = name(computed)
+            self.emit(primal, stmt)
             for line in setup:
                 self.emit(line)
         element = gast.Subscript(value=name(self.tangent_name(base)),
@@ -489,6 +502,24 @@ def _written_arrays(body: Sequence[gast.stmt]) -> set:
             if target in written:
                 written.update(sources)
     return written
+
+
+def _sharing(body: Sequence[gast.stmt]) -> Dict[str, set]:
+    """For each name bound to a view (or the same object) of another, every name it
+    may share an array with: the groups views join, along chains of any length."""
+    groups: Dict[str, set] = {}
+    for stmt in walk_statements(body):
+        if not isinstance(stmt, gast.Assign) or is_store(stmt):
+            continue
+        names = {stmt.targets[0].id, *view_sources(stmt.value)}
+        if len(names) < 2:
+            continue
+        joined = set(names)
+        for member in names:
+            joined |= groups.get(member, set())
+        for member in joined:
+            groups[member] = joined
+    return groups
 
 
 def _is_call_to(node: gast.Call, function: str) -> bool:

@@ -222,3 +222,24 @@ def test_hessian_through_pieces_of_a_written_adjoint(optimize):
     central = np.stack([_central_gradient(lambda w, k=k: gradient(-0.3, w)[k], v)
                         for k in range(v.size)])
     np.testing.assert_allclose(hessian, central, rtol=1e-6, atol=1e-8)
+
+
+def overlapping_shift(x, v):
+    c = v * 1.0
+    c[1:] = c[:-1] * x
+    return np.sum(np.tanh(c) * 0.5)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_write_over_its_own_operand_takes_the_tangent_first(optimize):
+    """c[1:] = c[:-1] * x reads c[:-1] through the view a = c[:-1]: the tangent
+    a_dot * x + x_dot * a was computed after the write had changed a."""
+    x, v = -1.245028, np.array([0.686353, -0.115028, -0.772168, 0.574315])
+    t = np.array([0.3, -0.2, 0.5, 0.1])
+    eps = 1e-6
+    central = (overlapping_shift(x + 0.7 * eps, v + eps * t)
+               - overlapping_shift(x - 0.7 * eps, v - eps * t)) / (2 * eps)
+    value, tangent = s2sad.jvp(overlapping_shift, wrt=(0, 1), optimize=optimize)(
+        x, v.copy(), (0.7, t.copy()))
+    assert value == overlapping_shift(x, v)
+    np.testing.assert_allclose(tangent, central, rtol=1e-6, atol=1e-8)
