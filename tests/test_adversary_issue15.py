@@ -351,6 +351,44 @@ def test_jvp_refuses_or_truncates_writes_into_integer_arrays(f):
     _check_all_modes(f)
 
 
+def updates_its_argument(x):
+    x += 1.0
+    return np.sum(x * x)
+
+
+def doubles_its_argument(x):
+    x *= 2.0
+    return x * x
+
+
+def test_grad_accepts_an_argument_updated_in_place_and_leaves_the_caller_s_alone():
+    x = np.array([0.5, 1.0])
+    np.testing.assert_allclose(s2sad.grad(updates_its_argument)(x), [3.0, 4.0])
+    np.testing.assert_array_equal(x, [0.5, 1.0])
+
+
+@pytest.mark.xfail(strict=True, reason="api: vjp runs the user's function on the caller's arrays "
+                   "for the value (x += 1 changes them), then differentiates at the changed "
+                   "point: pullback gives [5, 6] for [3, 4], and x is left [1.5, 2]")
+def test_vjp_of_a_function_that_updates_its_argument():
+    x = np.array([0.5, 1.0])
+    value, pullback = s2sad.vjp(updates_its_argument)(x)
+    np.testing.assert_allclose(pullback(1.0), [3.0, 4.0])
+    np.testing.assert_array_equal(x, [0.5, 1.0])
+
+
+@pytest.mark.xfail(strict=True, reason="api: jacobian calls f(*args) on the caller's arrays "
+                   "before differentiating: x *= 2 leaves x changed, and in reverse mode the "
+                   "Jacobian is taken at the changed point ([[16, 0], [0, 32]] for [[8, 0], "
+                   "[0, 16]])")
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_a_function_that_updates_its_argument(mode):
+    x = np.array([0.5, 1.0])
+    np.testing.assert_allclose(s2sad.jacobian(doubles_its_argument, mode=mode)(x),
+                               np.diag([8.0, 16.0]))
+    np.testing.assert_array_equal(x, [0.5, 1.0])
+
+
 # == (A) secondary: the Hessian refuses s2sad's own gradient code ============================
 
 def overlapping_update(x):
