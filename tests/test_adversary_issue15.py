@@ -434,6 +434,27 @@ def test_a_global_array_written_through_a_view_is_refused(f):
         WEIGHTS[:] = 1.0
 
 
+def copy_of_an_integer_argument_written(x, c):
+    d = c * 1
+    d[0] = x[0]
+    return np.sum(d * x)
+
+
+@pytest.mark.xfail(strict=True, reason="forward.py has no run-time require_float (reverse.py "
+                   "emits one): for an integer array argument grad refuses, jvp returns 6.3 "
+                   "where the derivative is 6")
+def test_jvp_of_a_write_into_a_copy_of_an_integer_argument():
+    x = np.full(4, 0.3)
+    c = np.arange(4)
+    with pytest.raises(s2sad.S2SADError):
+        s2sad.grad(copy_of_an_integer_argument_written)(x, c)
+    try:
+        _, tangent = s2sad.jvp(copy_of_an_integer_argument_written)(x, c, np.ones(4))
+    except s2sad.S2SADError:
+        return
+    assert tangent == pytest.approx(6.0)
+
+
 # == (A) secondary: the Hessian refuses s2sad's own gradient code ============================
 
 def overlapping_update(x):
