@@ -125,6 +125,29 @@ def test_a_view_read_by_the_derivative_after_its_base_is_written(f):
     _check_all_modes(f)
 
 
+def copy_of_a_view_then_base_written(x):
+    c = np.sin(x)
+    v = c[:]
+    w = v * 1.0
+    c[0] = x[1]
+    return np.sum(w * x) + np.sum(c * x)
+
+
+def test_reverse_mode_of_a_copy_of_a_view_then_base_written():
+    np.testing.assert_allclose(s2sad.grad(copy_of_a_view_then_base_written)(X),
+                               _expected(copy_of_a_view_then_base_written, X), rtol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="forward mode: w = v * 1.0 gets w_dot = v_dot, and v_dot is "
+                   "a view of c_dot, which c[0] = e then writes (the issue's shared tangent, one "
+                   "view step away): jvp wrong at every option, the Hessian wrong and not symmetric")
+def test_forward_mode_of_a_copy_of_a_view_then_base_written():
+    f = copy_of_a_view_then_base_written
+    _check_all_modes(f)
+    np.testing.assert_allclose(s2sad.hessian(f)(X), _hessian_by_differences(f, X),
+                               rtol=1e-4, atol=1e-4)
+
+
 def through_asanyarray(x):
     c = x * 1.0
     d = np.asanyarray(c)
