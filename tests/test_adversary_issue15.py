@@ -133,6 +133,20 @@ def copy_of_a_view_then_base_written(x):
     return np.sum(w * x) + np.sum(c * x)
 
 
+def ravel_of_base_scaled(x):
+    c = np.sin(x)
+    w = c.ravel() * 1.0
+    c[0] = x[1]
+    return np.sum(w * x) + np.sum(c * x)
+
+
+def view_added_to_zero(x):
+    c = np.sin(x)
+    w = np.add(c[::-1], 0.0)
+    c[:2] = x[2:]
+    return np.sum(w * x) + np.sum(c * x)
+
+
 def test_reverse_mode_of_a_copy_of_a_view_then_base_written():
     np.testing.assert_allclose(s2sad.grad(copy_of_a_view_then_base_written)(X),
                                _expected(copy_of_a_view_then_base_written, X), rtol=1e-6)
@@ -141,8 +155,9 @@ def test_reverse_mode_of_a_copy_of_a_view_then_base_written():
 @pytest.mark.xfail(strict=True, reason="forward mode: w = v * 1.0 gets w_dot = v_dot, and v_dot is "
                    "a view of c_dot, which c[0] = e then writes (the issue's shared tangent, one "
                    "view step away): jvp wrong at every option, the Hessian wrong and not symmetric")
-def test_forward_mode_of_a_copy_of_a_view_then_base_written():
-    f = copy_of_a_view_then_base_written
+@pytest.mark.parametrize("f", [copy_of_a_view_then_base_written, ravel_of_base_scaled,
+                               view_added_to_zero], ids=lambda f: f.__name__)
+def test_forward_mode_of_a_copy_of_a_view_then_base_written(f):
     _check_all_modes(f)
     np.testing.assert_allclose(s2sad.hessian(f)(X), _hessian_by_differences(f, X),
                                rtol=1e-4, atol=1e-4)
