@@ -351,10 +351,45 @@ def zeros_like_of_int_written(x):
     return np.sum(c * x)
 
 
-@pytest.mark.xfail(strict=True, reason="np.zeros_like(x, dtype=int) is not known to hold "
-                   "integers: the write's cast to int is differentiated through (22.6 for 11)")
-def test_zeros_like_with_an_integer_dtype_truncates():
-    _check_all_modes(zeros_like_of_int_written)
+def zeros_with_positional_int_dtype(x):
+    c = np.zeros(4, int)
+    c[0] = x[0] * 10.0
+    return np.sum(c * x)
+
+
+def zeros_with_string_int_dtype(x):
+    c = np.zeros(4, "i8")
+    c[0] = x[0] * 10.0
+    return np.sum(c * x)
+
+
+def full_like_of_int_written(x):
+    c = np.full_like(x, 3, dtype=int)
+    c[0] = x[0] * 10.0
+    return np.sum(c * x)
+
+
+def astype_int_written(x):
+    c = x.astype(int)
+    c[0] = x[0] * 10.0
+    return np.sum(c * x)
+
+
+def comparison_written(x):
+    c = x > 0
+    c[0] = x[0]
+    return np.sum(c * x)
+
+
+@pytest.mark.xfail(strict=True, reason="these arrays are not known to hold integers (or "
+                   "booleans), so the write's cast is differentiated through in every mode "
+                   "(22.6 for 11); np.zeros(4, dtype=int) is refused")
+@pytest.mark.parametrize("f", [zeros_like_of_int_written, zeros_with_positional_int_dtype,
+                               zeros_with_string_int_dtype, full_like_of_int_written,
+                               astype_int_written, comparison_written],
+                         ids=lambda f: f.__name__)
+def test_integer_arrays_the_check_does_not_see_truncate(f):
+    _check_all_modes(f)
 
 
 def int_array_written(x):
