@@ -3,6 +3,11 @@
     python benchmarks/random_programs.py --count 300 --seed 1 --family all --jobs 1
     python benchmarks/random_programs.py --count 2000 --seed 7 --family views \\
         --findings /tmp/fuzz_findings.md --state /tmp/fuzz_state.json
+    python benchmarks/random_programs.py --recheck --state /tmp/fuzz_state.json \\
+        --findings /tmp/fuzz_findings.md      # each class's smallest program again
+
+About 0.1-0.2 s a program on one core (run it under `nice`); `--state` accumulates
+the counts and failure classes across runs, `--findings` is rendered from it.
 
 A generator independent of tests/test_properties.py and tests/test_loop_properties.py
 (plain `random.Random`, no hypothesis), for running 10^4 programs locally after a
@@ -14,7 +19,7 @@ compiled under a unique `<random-program ...>` file name registered in `linecach
 so `inspect.getsource` reads exactly the text that was compiled. The families:
 
 * `straight`: straight-line NumPy over scalars (float, np.float64), vectors and
-  a 2x3 matrix: smooth elementwise functions, broadcasting (a matrix with a row,
+  a 2x3 matrix (float64, sometimes float32): smooth elementwise functions, broadcasting (a matrix with a row,
   a column `v[:, None]`), reductions with and without axis/keepdims (std/var
   over an axis of length 1 too), `@`, dot, inner, outer, einsum (ellipsis and
   sublist forms), concatenate/stack/hstack/vstack/column_stack, `np.r_`/`np.c_`,
@@ -27,8 +32,9 @@ so `inspect.getsource` reads exactly the text that was compiled. The families:
   `.ravel()`, `np.squeeze`, rows and columns), helpers that return a view of their
   argument or write into it and return it, a different view in each branch, a
   name rebound to its own view (`c = c[::-1]`), a view rebound to a copy,
-  element writes in loops, ufuncs writing through `out=`, and copies (`.flatten()`, `[mask]`,
-  `[np.array([...])]`, arithmetic, `.astype`); element writes and `=`, `+=`, `-=`,
+  element writes in loops, ufuncs writing through `out=`, a slice assigned from an
+  overlapping slice, and copies (`.flatten()`, `[mask]`, `[np.array([...])]`,
+  arithmetic, `.astype`); element writes and `=`, `+=`, `-=`,
   `*=` through any of them, reads through the others, read-only views
   (`broadcast_to`, `.diagonal()`) read;
 * `ranks`: names rebound across ranks: a float then an array, an array in one
