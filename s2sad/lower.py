@@ -1031,22 +1031,27 @@ class _Lowerer:
         base = name(self.scope.env[base_user])
         index = self.index(target.slice, inline=True)
         subscript = gast.Subscript(value=base, slice=index, ctx=gast.Store())
+
+        def reads_written(op_: gast.AST) -> bool:
+            """Does op read the array the write changes (c, or a = c[:-1])? The adjoint
+            of c[1:] = a * x would read a after the write: a * x is computed apart."""
+            return not self.sharing(base.id).isdisjoint(local_names_in(op_))
+
         if op is None or isinstance(op, (gast.Add, gast.Sub)):
             lowered = self.atom(value)
-            if lowered is not None and base.id in local_names_in(lowered) or \
+            if lowered is not None and reads_written(lowered) or \
                     isinstance(value, (gast.IfExp, _Lowered)) or \
                     isinstance(value, gast.Call) and self.inlined_callee(value) is not None:
                 # c[i] = c[j]: the element read may be the one written (i == j)
                 lowered = self.expr(value) if lowered is None else lowered
                 if not isinstance(lowered, gast.Constant) and not (
-                        isinstance(lowered, gast.Name) and base.id not in
-                        local_names_in(lowered)):
+                        isinstance(lowered, gast.Name) and not reads_written(lowered)):
                     lowered = self.emit(lowered, None, value, shareable=False)
             if lowered is None:
                 lowered = self.operation(value)
                 if op is not None and not _linear(lowered) or \
                         op is None and not isinstance(lowered, (gast.BinOp, gast.UnaryOp)) or \
-                        base.id in local_names_in(lowered):
+                        reads_written(lowered):
                     # the adjoint of the write would need the element it replaces
                     lowered = self.emit(lowered, None, value, shareable=False)
             stmt = gast.Assign(targets=[subscript], value=lowered, type_comment=None) \
