@@ -11,10 +11,9 @@ exception (a NumPy error from generated code, ZeroDivisionError, ...) or a wrong
 (nan included) fails.
 
 Known defects are listed in KNOWN = {"case[mode]": reason} and marked
-xfail(strict=True), so a fix shows up as XPASS and the entry must go. Three mechanisms,
-each with its smallest programs in the corpus: 0 x inf in a chain-rule product, a name
-rebound from a subscript of itself in a loop or branch (reverse mode), and a tangent shared
-through a view of an identity-like operation (forward mode).
+xfail(strict=True), so a fix shows up as XPASS and the entry must go. Two mechanisms are
+open, each with its smallest programs in the corpus: 0 x inf in a chain-rule product, and
+a name rebound to a view of itself in a loop or branch (reverse mode).
 """
 from __future__ import annotations
 
@@ -38,8 +37,6 @@ ZERO_TIMES_INF = ("0 x inf: a zero tangent or adjoint times a rule's infinite lo
 SELF_SLICE = ("y rebound from a subscript of itself in a loop or branch (y = y[::-1] + ..., "
               "y = y[1:] - y[:-1]): the subscript's adjoint goes into the new y's dy, which "
               "is then replaced (wrong), or is taken of the new y (NumPy error)")
-SHARED_TANGENT = ("forward mode: `a = x * 1.0` gives `a_dot = x_dot`; a view of a (reshape, "
-                  ".T, [:], ravel, squeeze...) is then written, and the write reaches x_dot")
 FIRST_ORDER = "grad grad_noopt value_and_grad"
 ALL = " ".join(m for m in MODES if m != "grad_all")
 KNOWN: dict = {}
@@ -66,10 +63,8 @@ for _case_id, _modes in {
 }.items():
     for _mode in _modes.split():
         KNOWN[f"{_case_id}[{_mode}]"] = ZERO_TIMES_INF
-for _case_id in ("copy_reshape_copy", "copy_squeeze", "view_T", "view_expand", "view_helper",
-                 "view_loop", "view_ravel", "view_slice", "view_transpose"):
-    for _mode in ("jvp", "jvp_noopt"):
-        KNOWN[f"{_case_id}[{_mode}]"] = SHARED_TANGENT
+# SHARED_TANGENT (copy_reshape_copy, copy_squeeze, view_* in forward mode) was fixed by
+# fe4c3da: the tangent of a write is computed before the write.
 # fixed by 51617fe (lower: an additive operation reading part of the name it rebinds is
 # computed apart): self_slice_*, self_*_index_loop, loop_{neg,sub,sum_axis}_self,
 # overlap_diff_loop. Still open: a bare `y = y[1:]` in a loop
