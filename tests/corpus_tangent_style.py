@@ -3322,6 +3322,51 @@ def rebind_view_two_names_view_loop(x):
     return np.sum(y * y)
 
 
+# -- adversarial: a name rebound with another rank in a branch or loop ----------------------
+
+
+def rerank_br_sum(x):
+    y = x * 2.0
+    if x[0] > 0:
+        y = np.sum(y)
+    return np.sum(y * y)
+
+
+def rerank_br_elem(x):
+    y = x * 2.0
+    if x[0] > 0:
+        y = y[2]
+    return np.sum(y * y)
+
+
+def rerank_br_stack(x):
+    y = x * 2.0
+    if x[0] > 0:
+        y = np.stack([y, y * x])
+    return np.sum(y * y)
+
+
+def rerank_loop_sum_rank(x):
+    y = x * 2.0
+    for i in range(2):
+        y = np.sum(y) * x
+    return np.sum(y)
+
+
+def rerank_loop_mean_keep(m):
+    y = m * 1.0
+    for i in range(2):
+        y = y - np.mean(y, axis=0)
+    return np.sum(y * y * m)
+
+
+def rerank_loop_outer_growth(x):
+    y = x[:2] * 1.0
+    for i in range(1):
+        y = np.outer(y, y)
+    return np.sum(y * np.arange(4.0).reshape(2, 2))
+
+
 # -- adversarial: a rule evaluated where its derivative is infinite, with a zero factor ------
 # Each function is smooth at the input (constant in the affected entries or terms), so the
 # derivative is finite; a chain rule that multiplies 0 by inf gives NaN instead.
@@ -3707,3 +3752,9 @@ for _fn in [rebind_view_param_slice_loop, rebind_view_helper_view_loop,
             rebind_view_two_names_view_loop]:
     _case(_fn, VEC)
 _case(rebind_view_param_T_branch, MAT)
+for _fn in [rerank_br_sum, rerank_br_elem, rerank_br_stack, rerank_loop_sum_rank,
+            rerank_loop_outer_growth]:
+    _case(_fn, VEC)
+for _fn in [rerank_br_sum, rerank_br_elem, rerank_br_stack]:
+    CASES[_fn.__name__ + "@neg"] = (_fn, (-VEC,))
+_case(rerank_loop_mean_keep, MAT)

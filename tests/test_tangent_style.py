@@ -83,6 +83,7 @@ for _case_id, _modes in {
     "rebind_view_param_slice_loop": FIRST_ORDER + " hessian",
     "rebind_view_helper_view_loop": FIRST_ORDER + " hessian",
     "rebind_view_param_T_branch": FIRST_ORDER,
+    "rerank_br_elem": FIRST_ORDER + " hessian",
 }.items():
     for _mode in _modes.split():
         KNOWN[f"{_case_id}[{_mode}]"] = VIEW_REBIND
