@@ -124,6 +124,23 @@ def _unknown_library(key) -> bool:
     return not module.split(".")[0] in _KNOWN_MODULES
 
 
+def viewed_global(value: gast.AST) -> Optional[str]:
+    """The module-level array whose memory `value` may share (`W`, `W[1:]`, `W.T`,
+    `np.reshape(W, ...)`), by its name in the user's code; None if there is none."""
+    if isinstance(value, gast.Subscript):
+        base = value.value
+        while isinstance(base, gast.Subscript):
+            base = base.value
+        value = base
+    elif op_key(value) in VIEW_FUNCTIONS:
+        operands = op_operands(value)
+        value = operands[0] if operands else None
+    if isinstance(value, gast.Name) and not is_local(value) and \
+            isinstance(get_anno(value, "resolved", None), np.ndarray):
+        return value.id
+    return None
+
+
 def _returns_its_operand(key, value: gast.AST) -> bool:
     """Calls that hand back the array they were given: np.float64(a) of an array,
     np.diff(a, 0), np.nan_to_num(a, False)."""
@@ -255,11 +272,16 @@ def check_aliasing(lowered: Lowered, rank_of: Optional[RankOf] = None,
     rank_of = rank_of or (lambda value: None)
     if groups is None:
         groups = may_share(lowered, rank_of)
-    has_store = any(is_store(s) for s in walk_statements(lowered.body))
-    if not groups or not (has_store or any(get_anno(s, "augmented") in groups
-                                           for s in walk_statements(lowered.body))):
+    statements = walk_statements(lowered.body)
+    module_views = {n for s in statements if isinstance(s, gast.Assign) and not is_store(s)
+                    and viewed_global(s.value) for n in _target_names(s.targets[0])}
+    tracked = set(groups) | module_views
+    has_store = any(is_store(s) for s in statements)
+    if not tracked or not (has_store or any(get_anno(s, "augmented") in tracked
+                                            for s in statements)):
         return {}
     checker = _Checker(lowered, rank_of, groups, checked_at_run_time)
+    checker.tracked |= module_views
     checker.run()
     return checker.guarded
 
@@ -357,9 +379,12 @@ class _Checker:
                 sources = sources + [updated]
             if len(targets) > 1:
                 sources = sources + local_names_in(stmt.value)
-            fresh = op_key(stmt.value) is TAPE_POP or not sources
+            module_array = None if number else viewed_global(stmt.value)
+            fresh = op_key(stmt.value) is TAPE_POP or not sources and module_array is None
             for n in targets:
                 self._bind(n, sources, stmt, pts, stale, number=number, fresh=fresh)
+                if module_array is not None and n in pts:
+                    pts[n] = pts[n] | {("global", module_array)}
         return pts, stale
 
     def _array(self, name_: str) -> bool:
@@ -385,6 +410,14 @@ class _Checker:
         objects = pts.get(written, frozenset())
         if not objects:
             return
+        module_arrays = sorted(o[1] for o in objects if o[0] == "global")
+        if module_arrays:  # (a module's array changes for good: never written)
+            raise UnsupportedSyntaxError(
+                f"writing into {_user_name(self.lowered, written)} would change the "
+                f"module's array {module_arrays[0]!r}, whose memory it shares",
+                get_anno(stmt, "location"),
+                hint=f"work on a copy: {_user_name(self.lowered, written, bare=True)} = "
+                     f"{module_arrays[0]}.copy()")
         arguments = sorted(o[1] for o in objects if o[0] == "argument")
         if arguments and is_store(stmt):
             raise UnsupportedSyntaxError(

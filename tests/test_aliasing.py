@@ -587,3 +587,56 @@ def test_a_write_whose_value_reads_a_view_of_the_array_written(fn, optimize):
     np.testing.assert_allclose(gv, central_difference(fn, values, "v"), rtol=1e-6)
     value, tangent = s2sad.jvp(fn, wrt=0)(*values.values(), 1.0)
     assert tangent == pytest.approx(central_difference(fn, values, "x"), rel=1e-6)
+
+
+MODULE_WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def module_array_written_through_a_view(x):
+    d = MODULE_WEIGHTS[1:]
+    d[0] = x[0]
+    return np.sum(MODULE_WEIGHTS * x)
+
+
+def module_array_updated_through_a_name(x):
+    d = MODULE_WEIGHTS
+    d += x
+    return np.sum(MODULE_WEIGHTS * x)
+
+
+def module_array_written_through_reshape(x):
+    d = np.reshape(MODULE_WEIGHTS, (2, 2)).T
+    d[0, 0] = x[1]
+    return np.sum(d)
+
+
+def module_array_read_through_a_view(x):
+    d = MODULE_WEIGHTS[1:]
+    return np.sum(d * x[1:])
+
+
+def module_array_copied_then_written(x):
+    d = MODULE_WEIGHTS[1:].copy()
+    d[0] = x[0]
+    return np.sum(d * x[1:])
+
+
+@pytest.mark.parametrize("fn", [module_array_written_through_a_view,
+                                module_array_updated_through_a_name,
+                                module_array_written_through_reshape])
+def test_a_module_array_written_through_a_name_is_refused(fn):
+    """The write would change the module's array for good (and the gradient ignored
+    it): refused like a write into an argument."""
+    x = np.array([0.5, -0.2, 0.3, 0.9])
+    with pytest.raises(s2sad.S2SADError, match="module's array 'MODULE_WEIGHTS'"):
+        s2sad.grad(fn)(x)
+    np.testing.assert_array_equal(MODULE_WEIGHTS, [1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("fn", [module_array_read_through_a_view,
+                                module_array_copied_then_written])
+def test_a_module_array_read_or_copied_is_accepted(fn):
+    x = np.array([0.5, -0.2, 0.3, 0.9])
+    np.testing.assert_allclose(s2sad.grad(fn)(x), central_difference(fn, {"x": x}, "x"),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(MODULE_WEIGHTS, [1.0, 2.0, 3.0, 4.0])
