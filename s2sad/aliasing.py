@@ -30,6 +30,7 @@ import numpy as np
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
 from .lower import (TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
+                    statement_reads,
                     op_key, op_operands, stored_name, walk_statements)
 
 # rank of a lowered value where known (None: unknown)
@@ -359,7 +360,7 @@ class _Checker:
 
     def _transfer(self, stmt: gast.stmt, state: _State) -> _State:
         pts, stale = dict(state[0]), dict(state[1])
-        for n in _reads(stmt):
+        for n in statement_reads(stmt):
             self._read(n, (pts, stale), stmt)
         if isinstance(stmt, gast.For):
             sources = [stmt.iter.id] if is_local(stmt.iter) else []
@@ -471,20 +472,6 @@ def _union(a: Dict[str, FrozenSet], b: Dict[str, FrozenSet]) -> Dict[str, Frozen
     for k, v in b.items():
         joined[k] = joined[k] | v if k in joined else v
     return joined
-
-
-def _reads(stmt: gast.stmt) -> List[str]:
-    if isinstance(stmt, (gast.For, gast.While, gast.If)):
-        parts = [stmt.iter] if isinstance(stmt, gast.For) else [stmt.test]
-    elif isinstance(stmt, gast.Assign):
-        parts = [stmt.value] + ([stmt.targets[0].slice] if is_store(stmt) else [])
-    elif isinstance(stmt, gast.AugAssign):
-        parts = [stmt.value, stmt.target]
-    elif isinstance(stmt, gast.Expr):
-        parts = [stmt.value]
-    else:
-        return []
-    return [n for part in parts for n in local_names_in(part)]
 
 
 def _user_name(lowered: Lowered, lowered_name: str, bare: bool = False) -> str:

@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from . import runtime
-from .aliasing import (_reads, aliased, check_aliasing, literal_ranks,  # noqa: F401
+from .aliasing import (aliased, check_aliasing, literal_ranks,  # noqa: F401
                        may_share)  # (aliased: re-exported)
 from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
@@ -209,7 +209,7 @@ def _infer_scalars_backwards(lowered: Lowered, classes: Dict[str, Any], shape_ru
         where.setdefault(stmt.targets[0].id, []).append(arms[id(stmt)])
     readers: Dict[str, List[gast.stmt]] = {}
     for stmt in statements:
-        for read in set(_reads(stmt)):
+        for read in set(statement_reads(stmt)):
             readers.setdefault(read, []).append(stmt)
     elementwise = {id(s) for s in bindings
                    if op_key(s.value) is None or

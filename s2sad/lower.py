@@ -190,6 +190,21 @@ def op_operands(value: gast.AST) -> List[gast.AST]:
     return [value]
 
 
+def statement_reads(stmt: gast.stmt) -> List[str]:
+    """The local names a lowered statement reads (a store's index too, not its array)."""
+    if isinstance(stmt, (gast.For, gast.While, gast.If)):
+        parts = [stmt.iter] if isinstance(stmt, gast.For) else [stmt.test]
+    elif isinstance(stmt, gast.Assign):
+        parts = [stmt.value] + ([stmt.targets[0].slice] if is_store(stmt) else [])
+    elif isinstance(stmt, gast.AugAssign):
+        parts = [stmt.value, stmt.target]
+    elif isinstance(stmt, gast.Expr):
+        parts = [stmt.value]
+    else:
+        return []
+    return [n for part in parts for n in local_names_in(part)]
+
+
 def is_local(node: gast.AST) -> bool:
     """A name bound in the lowered function (not a resolved global)."""
     return isinstance(node, gast.Name) and get_anno(node, "resolved", _NOT) is _NOT
