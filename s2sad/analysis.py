@@ -29,7 +29,7 @@ from .aliasing import (aliased, check_aliasing, literal_ranks,  # noqa: F401
                        may_share)  # (aliased: re-exported)
 from .anno import get_anno, subscripts_in
 from .errors import UnsupportedSyntaxError
-from .lower import (TAPE_POP, Lowered, is_local, is_push_statement, is_store,
+from .lower import (TAPE_POP, Lowered, is_local, is_push_statement, is_store, statement_reads,
                     local_names_in, op_key,
                     op_operands, stored_name, walk_statements)
 
