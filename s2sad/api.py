@@ -24,7 +24,8 @@ from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
                      S2SADError, UnsupportedSyntaxError, CallError, entry_point,
                      without_internal_frames)
-from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
+from .runtime import (IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes,
+                      described)
 
 Wrt = Union[int, str, Sequence[Union[int, str]]]
 
@@ -149,14 +150,8 @@ class GradientFunction:
             _python_numbers(args, kwargs) else None
         self._ran_floats = floats is not None
         try:
-            if floats is None:
-                result = compiled.runner(*args, **kwargs)
-            else:
-                try:
-                    result = floats.function(*args, **kwargs)
-                except FLOAT_ERRORS:  # NumPy's inf or nan, where math raised
-                    result = compiled.runner(*map(as_numpy, args),
-                                             **{k: as_numpy(v) for k, v in kwargs.items()})
+            result = _run_numbers(compiled.runner, args, kwargs,
+                                  first=floats.function if floats is not None else None)
         except REFUSALS as exc:
             raise self._refusal(exc) from None
         if not kwargs:
@@ -235,12 +230,29 @@ class GradientFunction:
                 "this `op=` updates an array in place that another name still reads "
                 "afterwards", parsed.locate(_At(exc.line, exc.col)),
                 hint="write a new value (v = v + ...) or take a copy first (v = w.copy())")
-        returns = [n for n in gast.walk(parsed.func) if isinstance(n, gast.Return)]
+        what = exc.what or f"an array of shape {exc.shape}"
         return NonScalarOutputError(
-            f"grad needs a scalar output, but {parsed.name} returned an array of "
-            f"shape {exc.shape}", parsed.locate(returns[-1].value if returns else parsed.func),
+            f"grad needs a scalar output, but {parsed.name} returned {what}",
+            self._output_location(),
             hint="reduce it to a scalar (e.g. return np.sum(...) or .sum()), or use "
                  "s2sad.jacobian for the derivative of every element")
+
+    def _output_location(self) -> Any:
+        """Where the differentiated function returns (its last return's value)."""
+        parsed = self._differentiated()
+        returns = [n for n in gast.walk(parsed.func) if isinstance(n, gast.Return)]
+        return parsed.locate(returns[-1].value if returns and returns[-1].value is not None
+                             else parsed.func)
+
+    def _require_one_output(self, value: Any, transform: str) -> None:
+        """Refuse a list or tuple output where one array is needed (NumPy would fail
+        on parts of unequal shapes, or silently stack equal ones)."""
+        if isinstance(value, (list, tuple)):
+            raise NonScalarOutputError(
+                f"{transform} needs one array output, but {self.__name__} returned "
+                f"{described(value)}", self._output_location(),
+                hint="return one array (np.concatenate or np.stack the parts), or take "
+                     f"the {transform} of each part by its own function")
 
     def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
         if not kwargs and self._last_position < len(args):
@@ -430,6 +442,32 @@ def _python_numbers(args: tuple, kwargs: dict) -> bool:
         all(type(a) is float or type(a) is int for a in kwargs.values())
 
 
+def _run_numbers(run: Callable, args: tuple, kwargs: dict,
+                 first: Optional[Callable] = None) -> Any:
+    """Run generated code (`first`, the math variant, where given, else `run`). Python
+    floats raise where NumPy's return inf or nan (`0.0 ** -0.5`, `math.log(0.0)`): then
+    run it again on NumPy floats, so every transform gives NumPy's answer, as JAX does."""
+    try:
+        return (first or run)(*args, **kwargs)
+    except FLOAT_ERRORS:
+        if not _holds_python_float(args) and not _holds_python_float(kwargs.values()):
+            raise  # NumPy's own code raised: the rerun would too
+    return run(*map(_numpy_floats, args),
+               **{k: _numpy_floats(v) for k, v in kwargs.items()})
+
+
+def _holds_python_float(values: Any) -> bool:
+    return any(type(v) is float or type(v) in (list, tuple) and _holds_python_float(v)
+               for v in values)
+
+
+def _numpy_floats(value: Any) -> Any:
+    """The value with its Python floats as NumPy's (in new lists and tuples)."""
+    if type(value) in (list, tuple):
+        return type(value)(map(_numpy_floats, value))
+    return as_numpy(value)
+
+
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
              with_value: bool, optimize: bool, export: bool = False,
              ranks: Optional[tuple] = None, mode: str = "reverse",
@@ -617,6 +655,11 @@ class JVPFunction(GradientFunction):
         *args, tangent = args
         args = tuple(args)
         self._check_call(args, kwargs, self.tangent_note)
+        if not self.single and not isinstance(tangent, (tuple, list)):
+            raise ArgumentError(f"the tangent is a {type(tangent).__name__}, but "
+                                f"{len(self.wrt_names)} arguments {self.wrt_names} are "
+                                "differentiated",
+                                hint="pass a tuple with one tangent per argument in wrt")
         tangents = (tangent,) if self.single else tuple(tangent)
         inputs = self._differentiated_inputs(args, kwargs)
         if len(tangents) != len(inputs):
@@ -628,8 +671,8 @@ class JVPFunction(GradientFunction):
         compiled = self.for_arguments(args, kwargs)
         compiled.refresh_globals()
         try:
-            value, derivative = compiled.function(
-                *args, **kwargs, **dict(zip(compiled.added_params, tangents)))
+            value, derivative = _run_numbers(
+                compiled.function, args, {**kwargs, **dict(zip(compiled.added_params, tangents))})
         except REFUSALS as exc:
             raise self._refusal(exc) from None
         return value, _tangent_of_value(derivative, value)
@@ -654,18 +697,15 @@ class VJPFunction(GradientFunction):
         self._check_call(args, kwargs)
         inputs = self._differentiated_inputs(args, kwargs)
         value = self.fn(*args, **kwargs)
+        self._require_one_output(value, "vjp")
         compiled = self.for_arguments(args, kwargs)
 
         @entry_point
         def pullback(cotangent: Any) -> Any:
-            if np.shape(cotangent) != np.shape(value):
-                raise ArgumentError(
-                    f"the cotangent has shape {np.shape(cotangent)}, the output "
-                    f"{np.shape(value)}", hint="pass an array shaped like the output")
-            compiled.refresh_globals()
             seed = {compiled.added_params[0]: _tangent_like(cotangent, value, "cotangent")}
+            compiled.refresh_globals()
             try:
-                grads = compiled.function(*args, **kwargs, **seed)
+                grads = _run_numbers(compiled.function, args, {**kwargs, **seed})
             except REFUSALS as exc:
                 raise self._refusal(exc) from None
             grads = (grads,) if len(self.wrt_names) == 1 else grads
@@ -709,10 +749,7 @@ def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
         forward_fn._check_call(args, kwargs)
         inputs = forward_fn._differentiated_inputs(args, kwargs)
         value = f(*args, **kwargs)
-        if isinstance(value, tuple):
-            raise NonScalarOutputError(
-                f"jacobian needs one array output, but {forward_fn.__name__} returns a "
-                "tuple", hint="return one array (np.concatenate the parts)")
+        forward_fn._require_one_output(value, "jacobian")
         sizes = [np.size(x) for x in inputs]
         chosen = mode or ("forward" if sum(sizes) < np.size(value) else "reverse")
         if chosen == "forward":
@@ -734,9 +771,8 @@ def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
             tangents = [unit if i == k else _zero_tangent(other)
                         for i, other in enumerate(inputs)]
             tangent = tangents[0] if jvp_fn.single else tuple(tangents)
-            columns.append(np.asarray(jvp_fn(*args, tangent, **kwargs)[1], dtype=float))
-        block = np.stack(columns, axis=-1).reshape(np.shape(value) + np.shape(x))
-        blocks.append(_number_if_scalar(block))
+            columns.append(np.asarray(jvp_fn(*args, tangent, **kwargs)[1]))
+        blocks.append(_block(columns, -1, value, x))
     return blocks
 
 
@@ -748,28 +784,40 @@ def _jacobian_reverse(vjp_fn: VJPFunction, args, kwargs, inputs, value) -> list:
         grads = pullback(seed)
         grads = (grads,) if vjp_fn.single else grads
         for k, g in enumerate(grads):
-            rows[k].append(np.asarray(g, dtype=float))
-    return [_number_if_scalar(np.stack(r).reshape(np.shape(value) + np.shape(x)))
-            for r, x in zip(rows, inputs)]
+            rows[k].append(np.asarray(g))
+    return [_block(r, 0, value, x) for r, x in zip(rows, inputs)]
 
 
-def _number_if_scalar(block: np.ndarray) -> Any:
-    return float(block) if block.ndim == 0 else block
+def _block(parts: list, axis: int, value: Any, x: Any) -> Any:
+    """The derivative of `value` by `x` (shaped value's shape + x's shape) from its
+    columns (axis -1) or rows (axis 0); in the float type NumPy promotes theirs to (a
+    float32 function's stays float32), an empty block where either is empty; a 0-d
+    block is a number unless one of the two is an array."""
+    floats = [d for d in (np.asarray(value).dtype, np.asarray(x).dtype) if d.kind == "f"]
+    dtype = np.result_type(*floats) if floats else np.dtype(float)
+    shape = np.shape(value) + np.shape(x)
+    block = np.stack(parts, axis=axis).astype(dtype, copy=False).reshape(shape) if parts \
+        else np.zeros(shape, dtype)
+    if block.ndim or isinstance(value, np.ndarray) or isinstance(x, np.ndarray):
+        return block
+    return float(block) if dtype == np.float64 else dtype.type(block)
 
 
 def _tangent_like(t: Any, x: Any, param: str) -> Any:
     """A tangent (or cotangent) shaped and typed like the value it goes with; a fresh
     array, so the caller's is never handed back or written."""
+    what, of = ("the cotangent", "output") if param == "cotangent" else \
+        (f"the tangent for {param!r}", "argument")
     if not isinstance(t, (numbers.Real, np.ndarray, np.generic)) or \
             isinstance(t, (bool, np.bool_)) or \
-            isinstance(t, np.ndarray) and not np.issubdtype(t.dtype, np.number):
-        raise ArgumentError(f"the tangent for {param!r} is a {type(t).__name__}; pass a "
-                            "float or a float array shaped like the argument",
-                            hint="e.g. np.ones_like(x)")
+            isinstance(t, (np.ndarray, np.generic)) and t.dtype.kind not in "fiu":
+        kind = f"an array of dtype {t.dtype}" if isinstance(t, np.ndarray) else \
+            f"a {type(t).__name__}"
+        raise ArgumentError(f"{what} is {kind}; pass a float or a float array shaped "
+                            f"like the {of}", hint="e.g. np.ones_like(...) of it")
     if np.shape(t) != np.shape(x):
-        raise ArgumentError(f"the tangent for {param!r} has shape {np.shape(t)}, the "
-                            f"argument {np.shape(x)}",
-                            hint="pass a tangent of the argument's shape")
+        raise ArgumentError(f"{what} has shape {np.shape(t)}, the {of} {np.shape(x)}",
+                            hint=f"pass one of the {of}'s shape")
     if isinstance(x, np.ndarray):
         return np.array(t, dtype=np.result_type(x, np.float32)
                         if np.issubdtype(x.dtype, np.inexact) else float)
@@ -777,12 +825,14 @@ def _tangent_like(t: Any, x: Any, param: str) -> Any:
 
 
 def _tangent_of_value(derivative: Any, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_tangent_of_value(d, v) for d, v in zip(derivative, value))
+    if isinstance(value, (tuple, list)):  # (a list's zero tangent is a Pieces tuple)
+        return type(value)(_tangent_of_value(d, v) for d, v in zip(derivative, value))
     if isinstance(value, np.ndarray):
         return np.asarray(derivative, dtype=np.result_type(value, np.float32)
                           if np.issubdtype(value.dtype, np.inexact) else float) \
             .reshape(value.shape)
+    if isinstance(value, np.floating) and type(value) is not np.float64:
+        return np.result_type(value, np.float32).type(derivative)  # float32 stays
     return float(derivative)
 
 
@@ -807,12 +857,9 @@ def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
                                 **kwargs)[1]
                 columns = (columns,) if len(inputs) == 1 else columns  # wrt=(0,) too
                 for i, column in enumerate(columns):
-                    blocks[i][j].append(np.asarray(column, dtype=float))
-        result = tuple(tuple(
-            _number_if_scalar(np.stack(blocks[i][j], axis=-1).reshape(
-                np.shape(inputs[i]) + np.shape(inputs[j])) if blocks[i][j] else
-                np.zeros(np.shape(inputs[i]) + np.shape(inputs[j])))  # an empty input
-            for j in range(len(inputs))) for i in range(len(inputs)))
+                    blocks[i][j].append(np.asarray(column))
+        result = tuple(tuple(_block(blocks[i][j], -1, inputs[i], inputs[j])
+                             for j in range(len(inputs))) for i in range(len(inputs)))
         return result[0][0] if along.single else result
 
     functools.update_wrapper(hessian_of, f, updated=())

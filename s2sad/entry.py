@@ -68,9 +68,15 @@ def make_entry(args: tuple, differentiated: Sequence[int],
     call = ", ".join(names)
     numpy_call = ", ".join(f"float64({n})" if type(a) is float else n
                            for n, a in zip(names, args))
-    if floats is None:
+    if floats is None and numpy_call == call:
         body += ["        try:",
                  f"            {target} = run({call})"]
+    elif floats is None:  # Python floats raise where NumPy's give inf or nan: rerun
+        body += ["        try:",
+                 "            try:",
+                 f"                {target} = run({call})",
+                 "            except FLOAT_ERRORS:",
+                 f"                {target} = run({numpy_call})"]
     else:  # math's code, and where it raises NumPy's on NumPy floats, for inf or nan
         body += ["        try:",
                  "            try:",

@@ -108,7 +108,7 @@ def parse_function(fn: Callable) -> Parsed:
     code = fn.__code__
     refuse_stale_source(fn, text)
     env, closure = _function_environment(fn)
-    parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env)
+    parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env, function=fn)
     parsed.defaults = _defaults_of(fn)
     parsed.function, parsed.code = fn, code
     parsed.live_globals = fn.__globals__
@@ -348,7 +348,8 @@ _LEAF, _BY_GAST, _MISSING = object(), object(), object()
 
 
 def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
-           first_line: int, env: Dict[str, Any], unresolved_hint: str = "") -> Parsed:
+           first_line: int, env: Dict[str, Any], unresolved_hint: str = "",
+           function: Optional[types.FunctionType] = None) -> Parsed:
     # An indented definition (a method, a def inside a test) is parsed inside an
     # `if 1:` block, so columns stay the file's own and a docstring line at
     # column 0 is no obstacle (textwrap.dedent would stop at it).
@@ -356,7 +357,44 @@ def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
     module = _to_gast(ast.parse("if 1:\n" + text if indented else text))  # gast.parse
     func = module.body[0].body[0] if indented else module.body[0]
     _shift_lines(module, first_line - 1 - (1 if indented else 0))
+    if function is not None:
+        _defaults_as_values(func, function, env)
     return _checked(func, filename, file_lines, env, unresolved_hint)
+
+
+def _defaults_as_values(func: gast.FunctionDef, fn: types.FunctionType,
+                        env: Dict[str, Any]) -> None:
+    """Python evaluated the defaults once, where `def` ran (a loop variable, a closure
+    of the enclosing function, a global since rebound): the generated signature takes
+    those values, a number as itself, anything else by a name bound to it in `env`."""
+    args = func.args
+    taken = {n.id for n in walk(func) if isinstance(n, gast.Name)}
+    positional = args.posonlyargs + args.args
+    values = list(fn.__defaults__ or ())
+    expressions = [func] * (len(values) - len(args.defaults)) + list(args.defaults)
+    args.defaults = [_value_node(param.id, value, where, env, taken) for param, value, where
+                     in zip(positional[len(positional) - len(values):], values,
+                            expressions[len(expressions) - len(values):])]
+    kwdefaults = fn.__kwdefaults__ or {}
+    args.kw_defaults = [
+        _value_node(param.id, kwdefaults[param.id], where or func, env, taken)
+        if param.id in kwdefaults else None
+        for param, where in zip(args.kwonlyargs, args.kw_defaults)]
+
+
+def _value_node(param: str, value: Any, where: gast.AST, env: Dict[str, Any],
+                taken: set) -> gast.AST:
+    plain = type(value) in (int, bool, str, type(None)) or \
+        type(value) is float and math.isfinite(value)
+    if plain:
+        node: gast.AST = gast.Constant(value=value, kind=None)
+    else:
+        name = f"{param}_default"
+        while name in taken or name in env and env[name] is not value:
+            name += "_"
+        env[name] = value
+        node = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+    return gast.copy_location(node, where)
 
 
 def _checked(func: gast.AST, filename: str, file_lines: Sequence[str], env: Dict[str, Any],

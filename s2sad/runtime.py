@@ -277,9 +277,16 @@ __all__ = ["unbroadcast", "unsum", "unindex", "matmul_adjoint_a", "matmul_adjoin
 class NonScalarOutput(ValueError):
     """Raised by generated gradients whose output turned out not to be a scalar."""
 
-    def __init__(self, shape: tuple):
+    def __init__(self, shape: tuple, what: str = ""):
         self.shape = shape
+        self.what = what  # for a list or tuple: "a list of 2 arrays"
         super().__init__(f"the output has shape {shape}, not a scalar")
+
+
+def described(group: Any) -> str:
+    """'a list of 2 arrays': what a list or tuple output is, for refusals."""
+    parts = "arrays" if all(isinstance(v, np.ndarray) for v in group) else "values"
+    return f"a {type(group).__name__} of {len(group)} {parts}"
 
 
 def require_scalar(y: Any) -> None:
@@ -288,7 +295,7 @@ def require_scalar(y: Any) -> None:
     if type(y) is float:  # (first: np.ndim costs 0.2 us)
         return
     if isinstance(y, (list, tuple)):
-        raise NonScalarOutput((len(y),))
+        raise NonScalarOutput((len(y),), described(y))
     if np.ndim(y) != 0:
         raise NonScalarOutput(np.shape(y))
 
