@@ -117,7 +117,7 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
             del guarded[stmt]
     floats = {stored_name(s) for s in walk_statements(lowered.body)
               if is_store(s) and any(n in varied for n in local_names_in(s.value))}
-    floats -= _known_float(lowered, varied)
+    floats -= _known_float(lowered, varied, is_differentiable)
     sequences = {target for target, value in _assignments(lowered)
                  if op_key(value) is not None and shape_rule(op_key(value), value) == "pieces"}
     return Analysed(lowered, wrt, frozenset(varied), frozenset(useful), shapes,
@@ -529,23 +529,47 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
 
 # -- element writes --------------------------------------------------------------
 
-_FLOAT_MAKERS = {np.zeros, np.ones, np.empty, np.eye, np.linspace, np.identity}
+# array makers whose dtype is float unless given: how many positional arguments
+# come before the dtype (np.zeros(4, int) gives it by position)
+_FLOAT_MAKERS = {np.zeros: 1, np.ones: 1, np.empty: 1, np.identity: 1, np.eye: 3,
+                 np.linspace: 5}
+# calls whose dtype is their first argument's unless given (x.astype(int) lowers to
+# np.array(x, int)), and the positional arguments before the dtype
+_DTYPE_OF_OPERAND = {np.array: 1, np.asarray: 1, np.copy: 1, np.zeros_like: 1,
+                     np.ones_like: 1, np.empty_like: 1, np.full_like: 2}
 
 
-def _known_float(lowered: Lowered, varied) -> set:
-    """Names every binding of which is surely a float array: np.zeros(n) and kin
-    (no dtype), or a value computed from the differentiated inputs (floats)."""
+def _known_float(lowered: Lowered, varied, is_differentiable) -> set:
+    """Names every binding of which is surely a float array: np.zeros(n) and kin with
+    no dtype given, or arithmetic on the differentiated inputs (floats). A dtype
+    given (np.zeros_like(x, dtype=int), x.astype(int)) or a comparison is not."""
     verdicts: Dict[str, bool] = {}
     for stmt in walk_statements(lowered.body):
         if not isinstance(stmt, gast.Assign) or is_store(stmt):
             continue
         value = stmt.value
-        sure = isinstance(value, gast.Call) and get_anno(value.func, "resolved") in \
-            _FLOAT_MAKERS and not any(k.arg == "dtype" for k in value.keywords) or \
-            any(n in varied for n in local_names_in(value))
         target = stmt.targets[0].id
-        verdicts[target] = verdicts.get(target, True) and sure
+        verdicts[target] = verdicts.get(target, True) and _surely_float(
+            value, varied, is_differentiable)
     return {n for n, sure in verdicts.items() if sure}
+
+
+def _surely_float(value: gast.AST, varied, is_differentiable) -> bool:
+    key = op_key(value)
+    if isinstance(value, gast.Call):
+        if any(k.arg == "dtype" for k in value.keywords):
+            return False
+        if key in _FLOAT_MAKERS:
+            return len(value.args) <= _FLOAT_MAKERS[key]
+        if key in _DTYPE_OF_OPERAND and len(value.args) > _DTYPE_OF_OPERAND[key]:
+            return False
+    if not any(n in varied for n in local_names_in(value)):
+        return False
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return not isinstance(value.op, (gast.BitAnd, gast.BitOr, gast.BitXor, gast.Invert,
+                                         gast.Not))
+    return key is None or key in _DTYPE_OF_OPERAND or \
+        key is not operator.getitem and is_differentiable(key)
 
 
 def check_element_writes(lowered: Lowered, ranks: Dict[str, Optional[int]],

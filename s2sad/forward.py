@@ -179,6 +179,16 @@ class _Forward:
             self.last_comment = comment
 
     def assign(self, stmt: gast.Assign) -> None:
+        self.bind(stmt)
+        target = stmt.targets[0].id
+        if target in self.analysed.float_arrays and op_key(stmt.value) is not TAPE_POP:
+            # its elements get values that depend on the inputs: an integer array
+            # would truncate them (reverse mode checks the same)
+            location = get_anno(stmt, "location")
+            self.emit(gast.Expr(value=call("require_float", [
+                name(target), constant(location.line), constant(location.col)])))
+
+    def bind(self, stmt: gast.Assign) -> None:
         target = stmt.targets[0].id
         value = stmt.value
         if op_key(value) is TAPE_POP:
