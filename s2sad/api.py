@@ -255,6 +255,7 @@ class GradientFunction:
                      f"the {transform} of each part by its own function")
 
     def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
+        _refuse_masked(args, kwargs, self._signature, self.fn)
         if not kwargs and self._last_position < len(args):
             inputs = [args[p] for p in self._positions]  # the common, fast case
             for param, value in zip(self.wrt_names, inputs):
@@ -593,10 +594,34 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
     return resolved, single
 
 
+def _refuse_masked(args: tuple, kwargs: dict, signature: inspect.Signature,
+                   fn: Optional[Callable]) -> None:
+    """A masked array's arithmetic skips its masked elements, but the generated code
+    reads the data underneath: its derivative would be wrong."""
+    if not any(isinstance(a, np.ma.MaskedArray) for a in args) and \
+            not any(isinstance(a, np.ma.MaskedArray) for a in kwargs.values()):
+        return
+    names = list(signature.parameters)
+    for name, value in [*zip(names, args), *kwargs.items()]:
+        if isinstance(value, np.ma.MaskedArray):
+            raise ArgumentError(
+                f"argument {name!r} is a masked array, whose operations skip the masked "
+                "elements; s2sad differentiates plain arrays",
+                _parameter_location(fn, name),
+                hint=f"pass {name}.filled(0.0) (or the value masked elements should "
+                     "have), and the mask as its own argument if the function needs it")
+
+
+def _parameter_location(fn: Optional[Callable], param: str) -> Any:
+    while isinstance(fn, GradientFunction):  # (a Hessian's: the user's function)
+        fn = fn.fn
+    return frontend.parameter_location(fn, param) if fn is not None else None
+
+
 def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> None:
     if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
         return  # the common case, checked first
-    where = frontend.parameter_location(fn, param) if fn is not None else None
+    where = _parameter_location(fn, param)
     if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
         raise ArgumentError(
             f"argument {param!r} is an integer ({value!r}); only floats and float "

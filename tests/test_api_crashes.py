@@ -239,3 +239,26 @@ def test_a_tangent_that_is_not_real_is_refused(tangent):
 def test_one_tangent_for_two_arguments_is_refused():
     with pytest.raises(ArgumentError, match="one tangent per argument"):
         s2sad.jvp(product, wrt=(0, 1))(2.0, 3.0, 1.0)
+
+
+def sum_of_products(x, n):
+    return np.sum(x * n)
+
+
+def test_a_masked_array_is_refused():
+    # its operations skip masked elements, the generated code reads the data beneath
+    # (the gradient was silently [1.38, 1.0, -2.83]: 1.0 for the masked element)
+    masked = np.ma.array([1.0, 2.0, 3.0], mask=[0, 1, 0])
+    for call in (lambda: s2sad.grad(total_square)(masked),
+                 lambda: s2sad.jvp(total_square)(masked, np.ones(3)),
+                 lambda: s2sad.hessian(total_square)(masked),
+                 lambda: s2sad.grad(sum_of_products)(np.ones(3), masked)):
+        with pytest.raises(ArgumentError, match="is a masked array") as info:
+            call()
+        assert "test_api_crashes.py:" in str(info.value)
+
+
+def test_the_hessian_locates_an_integer_argument():
+    with pytest.raises(ArgumentError, match="is an integer") as info:
+        s2sad.hessian(total_square)(1)
+    assert "test_api_crashes.py:" in str(info.value)
