@@ -43,6 +43,9 @@ class GradientFunction:
     def __init__(self, fn: Callable, wrt: Wrt, *, with_value: bool = False,
                  optimize: bool = True, parsed: Optional[frontend.Parsed] = None,
                  jit: bool = False):
+        if fn is None and parsed is None:  # (grad alone takes None: its decorator form)
+            raise ArgumentError("the function to differentiate is None",
+                                hint="pass the function itself, e.g. s2sad.jacobian(f)")
         self.fn = fn
         self._parsed = parsed
         self.jit = jit

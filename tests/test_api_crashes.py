@@ -262,3 +262,10 @@ def test_the_hessian_locates_an_integer_argument():
     with pytest.raises(ArgumentError, match="is an integer") as info:
         s2sad.hessian(total_square)(1)
     assert "test_api_crashes.py:" in str(info.value)
+
+
+@pytest.mark.parametrize("transform", [s2sad.jvp, s2sad.vjp, s2sad.jacobian, s2sad.hessian,
+                                       s2sad.hvp])
+def test_none_as_the_function_is_refused(transform):
+    with pytest.raises(ArgumentError, match="the function to differentiate is None"):
+        transform(None)
