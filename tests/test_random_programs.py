@@ -250,22 +250,30 @@ def f(x, v):
 """,
           'x=-0.843138, v=np.array([-0.924302,  1.385792,  0.618049, -0.827275])', (0, 1),
           optimize=True),
-]
-
-
-# Found and still open when added: strict xfails, so a fix shows up as XPASS (then move the
-# case into FOUND).
-OPEN = [
-    (Found('views/out= by hand',  # a write through out= is ignored: dx = 0
-           """\
+    Found('views/out= by hand',  # a write through out= was ignored: dx = 0
+          """\
 def f(x, v):
     c = v.copy()
     d = np.multiply(c, x, out=c)
     return np.sum(c)
 """,
-           'x=0.756595, v=np.array([-0.929999,  0.167711,  0.872947])', (0, 1), optimize=True),
-     "a write through out= is ignored (the rule drops out=)"),
+          'x=0.756595, v=np.array([-0.929999,  0.167711,  0.872947])', (0, 1), optimize=True),
+    Found('views/20261207/12 by hand',  # value numbering merged two equal arrays, then out=
+          """\
+def f(x, v):
+    t1 = v * 1.0
+    dx = v * 1.0
+    t1 = np.add(t1, x, out=t1)
+    return np.sum(np.sin(dx))
+""",
+          'x=np.float64(1.117492), v=np.array([ 0.165011,  0.226522, -1.44814 ,  1.415546])',
+          (1,), optimize=False),
 ]
+
+
+# Found and still open when added: strict xfails, so a fix shows up as XPASS (then move the
+# case into FOUND).
+OPEN: list = []   # (Found, reason) pairs
 
 
 @pytest.mark.parametrize("found", FOUND + [
