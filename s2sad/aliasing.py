@@ -144,9 +144,13 @@ def viewed_global(value: gast.AST) -> Optional[str]:
 
 def _returns_its_operand(key, value: gast.AST) -> bool:
     """Calls that hand back the array they were given: np.float64(a) of an array,
-    np.diff(a, 0), np.nan_to_num(a, False)."""
+    np.diff(a, 0), np.nan_to_num(a, False), np.array(a, copy=False) and
+    a.astype(t, copy=False)."""
     if key is np.float64:
         return True
+    if key is np.array and isinstance(value, gast.Call):  # np.array(c, copy=False)
+        copy = next((k.value for k in value.keywords if k.arg == "copy"), None)
+        return copy is not None and not (isinstance(copy, gast.Constant) and copy.value is True)
     if key not in (np.diff, np.nan_to_num) or not isinstance(value, gast.Call):
         return False
     flag = "n" if key is np.diff else "copy"

@@ -82,7 +82,14 @@ VIEW_FUNCTIONS = frozenset({
     np.atleast_3d, np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.rollaxis,
     np.real, np.real_if_close, np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit,
     np.diag,  # (of a matrix: its diagonal, a view)
+    # (the array itself where it already fits)
+    np.asanyarray, np.ascontiguousarray, np.asfortranarray, np.asarray_chkfinite,
+    np.require, np.trim_zeros,
 })
+# NumPy functions that write into an array they are given (and return None).
+IN_PLACE_FUNCTIONS = frozenset(f for f in (
+    getattr(np, n, None) for n in ("copyto", "fill_diagonal", "put", "putmask", "place",
+                                   "put_along_axis")) if f is not None)
 # Calls that make a new array: each call its own object, so never shared (CSE),
 # since one of them may be written into.
 FRESH_ARRAYS = frozenset({
@@ -1272,6 +1279,26 @@ class _Lowerer:
             return None
         return resolved
 
+    def refuse_writes_into_arguments(self, node: gast.Call, resolved: Any) -> None:
+        """np.add(a, b, out=c), np.copyto(c, v): the call writes into an array it is
+        given, which the derivative would not see (the lowered code binds values)."""
+        out = next((k for k in node.keywords if k.arg == "out" and not (
+            isinstance(k.value, gast.Constant) and k.value.value is None)), None)
+        if out is None and isinstance(resolved, np.ufunc) and len(node.args) > resolved.nin:
+            out = node.args[resolved.nin]  # np.add(a, b, c): c is out
+        if out is not None and not frontend.is_generated(self.parsed):
+            # (generated code writes with out= only into an array no one reads again)
+            raise UnsupportedSyntaxError(
+                "a call that writes its result into an array (out=) is not supported",
+                self.parsed.locate(out), hint="bind the result to a name instead: "
+                                              "c = np.add(a, b)")
+        if resolved in IN_PLACE_FUNCTIONS:
+            raise UnsupportedSyntaxError(
+                f"{getattr(resolved, '__name__', 'this function')}() changes an array it is "
+                "given in place, which is not supported", self.parsed.locate(node),
+                hint="build a new array instead (np.where(mask, values, c), or c.copy() "
+                     "then element assignments)")
+
     def call(self, node: gast.Call) -> gast.Call:
         func = node.func
         if frontend.is_pop(node) and frontend.is_generated(self.parsed):
@@ -1305,6 +1332,7 @@ class _Lowerer:
                     hint="call a function defined at module level by its name")
         else:
             func = self.global_ref(func)
+        self.refuse_writes_into_arguments(node, resolved)
         args = [self.aggregate_element(a) for a in node.args]
         if receiver is not None:
             args.insert(0, receiver)

@@ -188,8 +188,6 @@ def through_astype_without_copy(x):
     return np.sum(c * x)
 
 
-@pytest.mark.xfail(strict=True, reason="aliasing: these return their argument's array (a view) "
-                   "but are taken as copies; the write into d is lost from c")
 @pytest.mark.parametrize("f", [through_asanyarray, through_ascontiguousarray,
                                through_asfortranarray, through_astype_without_copy],
                          ids=lambda f: f.__name__)
@@ -203,8 +201,6 @@ def asanyarray_of_the_argument_updated(x):
     return np.sum(x * x)
 
 
-@pytest.mark.xfail(strict=True, reason="y = np.asanyarray(x); y += 1 changes x in the user's "
-                   "function; s2sad differentiates sum(x * x) as if x were unchanged")
 def test_asanyarray_of_an_argument_updated_in_place():
     _check_all_modes(asanyarray_of_the_argument_updated)
 
@@ -215,8 +211,6 @@ def out_argument_into_itself(x):
     return np.sum(c * x)
 
 
-@pytest.mark.xfail(strict=True, reason="out= of a ufunc is ignored: c is doubled in place, "
-                   "the gradient is that of sum(x * x)")
 def test_a_ufunc_s_out_argument_writes_into_it():
     _check_all_modes(out_argument_into_itself)
 
@@ -269,10 +263,6 @@ def putmask_bound(x):
     return np.sum(c * x)
 
 
-@pytest.mark.xfail(strict=True, reason="an out= argument (keyword or positional) and NumPy's "
-                   "in-place functions (fill_diagonal, put, putmask, place, copyto) write into "
-                   "an array; the call is differentiated as if it made a new one: every mode "
-                   "wrong (as an expression statement they are refused)")
 @pytest.mark.parametrize("f", [ufunc_positional_out, ufunc_out_where, clip_out, cumsum_out,
                                dot_out, fill_diagonal_bound, put_bound, putmask_bound],
                          ids=lambda f: f.__name__)
@@ -308,8 +298,6 @@ def through_trim_zeros(x):
     return np.sum(c * x)
 
 
-@pytest.mark.xfail(strict=True, reason="VIEW_FUNCTIONS lists the views, so every other NumPy "
-                   "call is taken as a copy; these return their argument or a slice of it")
 @pytest.mark.parametrize("f", [through_array_copy_false, through_asarray_chkfinite,
                                through_require, through_trim_zeros], ids=lambda f: f.__name__)
 def test_more_calls_that_hand_back_their_argument(f):
@@ -322,8 +310,6 @@ def copyto_result_bound(x):
     return np.sum(c)
 
 
-@pytest.mark.xfail(strict=True, reason="z = np.copyto(c, v) writes v into c; s2sad gives an "
-                   "exactly zero gradient (the call's side effect is unseen)")
 def test_copyto_writes_into_its_first_argument():
     _check_all_modes(copyto_result_bound)
 
@@ -378,9 +364,6 @@ def comparison_written(x):
     return np.sum(c * x)
 
 
-@pytest.mark.xfail(strict=True, reason="these arrays are not known to hold integers (or "
-                   "booleans), so the write's cast is differentiated through in every mode "
-                   "(22.6 for 11); np.zeros(4, dtype=int) is refused")
 @pytest.mark.parametrize("f", [zeros_like_of_int_written, zeros_with_positional_int_dtype,
                                zeros_with_string_int_dtype, full_like_of_int_written,
                                astype_int_written, comparison_written],
@@ -413,8 +396,6 @@ def test_reverse_mode_refuses_writes_into_integer_arrays():
             s2sad.grad(f)(X.copy())
 
 
-@pytest.mark.xfail(strict=True, reason="forward mode has no check of writes into integer or "
-                   "boolean arrays (reverse mode refuses them): jvp differentiates the cast")
 @pytest.mark.parametrize("f", [int_array_written, bool_array_written, int_array_slice_written],
                          ids=lambda f: f.__name__)
 def test_jvp_refuses_or_truncates_writes_into_integer_arrays(f):
@@ -492,9 +473,6 @@ def test_a_global_array_written_directly_is_refused():
 
 # passes on the working tree with an uncommitted aliasing.py change (04:30 UTC): not strict
 # until it is committed, then drop the marker
-@pytest.mark.xfail(strict=False, reason="aliasing follows views of local names only: a view or "
-                   "alias of a module's array is written (the global changes for good) and the "
-                   "gradient ignores the write; WEIGHTS[0] = e itself is refused")
 @pytest.mark.parametrize("f", [global_written_through_a_view, global_updated_through_an_alias,
                                global_written_through_reshape], ids=lambda f: f.__name__)
 def test_a_global_array_written_through_a_view_is_refused(f):
@@ -512,9 +490,6 @@ def copy_of_an_integer_argument_written(x, c):
     return np.sum(d * x)
 
 
-@pytest.mark.xfail(strict=True, reason="forward.py has no run-time require_float (reverse.py "
-                   "emits one): for an integer array argument grad refuses, jvp returns 6.3 "
-                   "where the derivative is 6")
 def test_jvp_of_a_write_into_a_copy_of_an_integer_argument():
     x = np.full(4, 0.3)
     c = np.arange(4)
@@ -773,9 +748,6 @@ def _edit(path, old, new):
 
 # passes on the working tree with an uncommitted frontend.py change (04:30 UTC): not strict
 # until it is committed, then drop the marker
-@pytest.mark.xfail(strict=False, reason="a default value lives in the module's code, not the "
-                   "function's __code__: the stale-source check passes and the gradient is "
-                   "that of the file's new default (27 for x ** 2, whose gradient is 6)")
 @pytest.mark.parametrize("signature", ["x, k=2.0", "x, *, k=2.0"])
 def test_a_default_edited_after_import_is_refused_or_right(make_module, signature):
     name = "adversary_default_" + ("kw" if "*" in signature else "pos")
