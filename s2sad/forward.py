@@ -264,9 +264,10 @@ class _Forward:
             return False  # a number is never written into
         if target in self.written:
             return True  # (then an array: np.copy keeps it one)
-        if not (isinstance(tangent, (gast.Name, gast.Subscript)) or
-                isinstance(tangent, gast.Call) and _is_call_to(tangent, "broadcast_like")):
-            return False  # a rule's result (unconcatenate's pieces): its own, or a view
+        while isinstance(tangent, gast.Call) and _is_call_to(tangent, "broadcast_like"):
+            tangent = tangent.args[0]  # (may hand back its first argument)
+        if not isinstance(tangent, (gast.Name, gast.Subscript)):
+            return False  # arithmetic, or a rule's result (unconcatenate's pieces)
         bases = {primal for primal, dot in self.tangents.items()
                  if _mentions([tangent], dot)}
         return bool(bases & self.written)
@@ -500,18 +501,11 @@ class _Forward:
 
 def _written_arrays(body: Sequence[gast.stmt]) -> set:
     """The names whose arrays an element write may change: the array written, and
-    every array it may be a view of (a chain of views, of any length)."""
-    statements = walk_statements(body)
-    written = {stored_name(s) for s in statements if is_store(s)}
-    views = [(s.targets[0].id, view_sources(s.value)) for s in statements
-             if isinstance(s, gast.Assign) and not is_store(s)]
-    size = -1
-    while size != len(written):
-        size = len(written)
-        for target, sources in views:
-            if target in written:
-                written.update(sources)
-    return written
+    every name that may share its array (a view of it, or one it is a view of, along
+    chains of any length: v = c[:] sees c[0] = e)."""
+    written = {stored_name(s) for s in walk_statements(body) if is_store(s)}
+    groups = _sharing(body)
+    return written.union(*(groups.get(n, ()) for n in written))
 
 
 def _sharing(body: Sequence[gast.stmt]) -> Dict[str, set]:

@@ -149,9 +149,6 @@ def test_reverse_mode_of_a_copy_of_a_view_then_base_written():
                                _expected(copy_of_a_view_then_base_written, X), rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="forward mode: w = v * 1.0 gets w_dot = v_dot, and v_dot is "
-                   "a view of c_dot, which c[0] = e then writes (the issue's shared tangent, one "
-                   "view step away): jvp wrong at every option, the Hessian wrong and not symmetric")
 @pytest.mark.parametrize("f", [copy_of_a_view_then_base_written, ravel_of_base_scaled,
                                view_added_to_zero], ids=lambda f: f.__name__)
 def test_forward_mode_of_a_copy_of_a_view_then_base_written(f):
