@@ -760,18 +760,20 @@ class _Lowerer:
         """user_name = value, as lowered statements ending in its new lowered name."""
         dest = self.fresh_version(user_name)
         carried = user_name in self.scope.carried and isinstance(
-            value, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Compare, gast.Subscript)) and \
+            value, (gast.BinOp, gast.UnaryOp, gast.Call, gast.Compare, gast.Subscript,
+                    gast.Attribute)) and \
             not (isinstance(value, gast.Call) and self.inlined_callee(value) is not None)
         if not carried:
             self.expr(value, dest)
         else:
             atom = self.atom(value)
             op = atom if atom is not None else self.operation(value)
-            if atom is None and dest in local_names_in(op) and \
-                    not (_additive(op) and not _reads_part_of(op, dest)):
+            if dest in local_names_in(op) and (atom is not None or not (
+                    _additive(op) and not _reads_part_of(op, dest))):
                 # p = p * x in a loop: the adjoint needs the old p, so the new value
                 # is computed apart (a = p * x; p = a) and p is restored in between;
-                # so does y = y[::-1] + a, whose old y's adjoint is not the new one's
+                # so do y = y[::-1] + a and y = y[1:], whose old y's adjoint is not the
+                # new one's
                 op = self.emit(op, None, value, shareable=False)
             self.emit(op, dest, value, shareable=atom is None and self._shareable(op))
         self.scope.env[user_name] = dest
@@ -1513,6 +1515,11 @@ class _Lowerer:
             if dest is None:
                 return name(held)
             value = name(held)
+        if dest is not None and not is_local(value) and dest in local_names_in(value) and \
+                not (_additive(value) and not _reads_part_of(value, dest)):
+            # y = y[1:] (a helper's result, in a loop): the adjoint of the old y is not
+            # the new one's, so the value is computed apart and y restored in between
+            value = self.emit(value, None, node)
         target = dest or self.namer.temp()
         self.invalidate(target)
         stmt = assign(target, value)

@@ -241,3 +241,62 @@ def test_a_loop_that_rebinds_a_name_from_part_of_itself(fn, optimize):
     x = np.array([0.55, -0.8, 1.25, 0.35])
     np.testing.assert_allclose(s2sad.grad(fn, optimize=optimize)(x),
                                central_difference(fn, {"x": x}, "x"), rtol=1e-6, atol=1e-9)
+
+
+def _tail(v):
+    return v[1:]
+
+
+def reversed_in_a_loop(x):
+    y = x * 1.0
+    for i in range(2):
+        y = y[::-1]
+        y = y * x
+    return np.sum(y * y)
+
+
+def shortened_while_long(x):
+    y = x * 1.0
+    while y.size > 2:
+        y = y[1:]
+    return np.sum(y * y)
+
+
+def shortened_by_a_helper(x):
+    y = x * 1.0
+    for i in range(2):
+        y = _tail(y)
+    return np.sum(y * y)
+
+
+def an_argument_shortened(x):
+    for i in range(2):
+        x = x[1:]
+    return np.sum(x * x)
+
+
+def transposed_in_a_loop(m):
+    y = m * 1.0
+    for i in range(1):
+        y = y.T
+        y = y[1]
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("fn", [reversed_in_a_loop, shortened_while_long, shortened_by_a_helper,
+                                an_argument_shortened])
+def test_a_loop_that_rebinds_a_name_to_a_view_of_itself(fn, optimize):
+    """y = y[1:] in a loop (or a helper returning v[1:]): the adjoint wrote the new y's
+    adjoint into part of itself (dy[1:] += dy) and lost the old one's, or NumPy raised."""
+    x = np.array([0.55, -0.8, 1.25, 0.35])
+    np.testing.assert_allclose(s2sad.grad(fn, optimize=optimize)(x),
+                               central_difference(fn, {"x": x}, "x"), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_loop_that_transposes_a_name(optimize):
+    m = np.arange(6.0).reshape(2, 3) / 5 + 0.1
+    np.testing.assert_allclose(s2sad.grad(transposed_in_a_loop, optimize=optimize)(m),
+                               central_difference(transposed_in_a_loop, {"m": m}, "m"),
+                               rtol=1e-6, atol=1e-9)

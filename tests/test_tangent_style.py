@@ -67,26 +67,10 @@ for _case_id, _modes in {
 # fe4c3da: the tangent of a write is computed before the write.
 # fixed by 51617fe (lower: an additive operation reading part of the name it rebinds is
 # computed apart): self_slice_*, self_*_index_loop, loop_{neg,sub,sum_axis}_self,
-# overlap_diff_loop. Still open: a bare `y = y[1:]` in a loop
-VIEW_REBIND = ("y rebound to a view of itself in a loop or branch (y = y[1:], y = y[::-1], "
-               "y = y.T, y = y[None], y = y[1]): the adjoint `dy[1:] += dy` mixes the new "
-               "and old y's adjoints (wrong), or NumPy raises")
-for _case_id, _modes in {
-    "self_slice_only_loop": FIRST_ORDER + " hessian",
-    "rebind_view_T": FIRST_ORDER,
-    "rebind_view_branch": FIRST_ORDER + " hessian",
-    "rebind_view_none": FIRST_ORDER + " hessian",
-    "rebind_view_rev": FIRST_ORDER,
-    "rebind_view_row": FIRST_ORDER,
-    "rebind_view_scaled_then_slice": FIRST_ORDER + " hessian",
-    "rebind_view_while": FIRST_ORDER + " hessian",
-    "rebind_view_param_slice_loop": FIRST_ORDER + " hessian",
-    "rebind_view_helper_view_loop": FIRST_ORDER + " hessian",
-    "rebind_view_param_T_branch": FIRST_ORDER,
-    "rerank_br_elem": FIRST_ORDER + " hessian",
-}.items():
-    for _mode in _modes.split():
-        KNOWN[f"{_case_id}[{_mode}]"] = VIEW_REBIND
+# overlap_diff_loop; and by the commit after it, which computes apart any rebinding of a
+# loop-carried name that reads it (y = y[1:], y = y.T): self_slice_only_loop, rebind_view_*,
+# rerank_br_elem.
+
 
 # -- structures: flatten a float / array / tuple / list / dict to one vector ---------------
 
