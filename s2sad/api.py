@@ -478,7 +478,8 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
              jit: bool = False, read_back: bool = False) -> pipeline.Compiled:
     # the code object too: a function whose __code__ was replaced is another function
     key = (wrt, with_value, optimize, export, ranks, mode, jit, read_back,
-           getattr(fn, "__code__", None))
+           getattr(fn, "__code__", None), _Same(getattr(fn, "__defaults__", None)),
+           _Same(getattr(fn, "__kwdefaults__", None)))
     if isinstance(fn, GradientFunction):
         return _compile_again(fn, wrt, with_value, optimize, ranks, mode)
     cacheable = isinstance(fn, types.FunctionType)
@@ -501,6 +502,22 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
+
+
+class _Same:
+    """A cache key part equal only to the same object (a defaults tuple may hold
+    arrays, which do not hash); it keeps the object alive, so its id is not reused."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
 
 
 def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, optimize: bool,
@@ -724,7 +741,7 @@ class VJPFunction(GradientFunction):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self._check_call(args, kwargs)
         inputs = self._differentiated_inputs(args, kwargs)
-        value = self.fn(*args, **kwargs)
+        value = _value_on_copies(self.fn, args, kwargs)
         self._require_one_output(value, "vjp")
         compiled = self.for_arguments(args, kwargs)
 
@@ -776,7 +793,7 @@ def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
     def jacobian_of(*args: Any, **kwargs: Any) -> Any:
         forward_fn._check_call(args, kwargs)
         inputs = forward_fn._differentiated_inputs(args, kwargs)
-        value = f(*args, **kwargs)
+        value = _value_on_copies(f, args, kwargs)
         forward_fn._require_one_output(value, "jacobian")
         sizes = [np.size(x) for x in inputs]
         chosen = mode or ("forward" if sum(sizes) < np.size(value) else "reverse")
@@ -788,6 +805,14 @@ def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
 
     functools.update_wrapper(jacobian_of, f, updated=())
     return jacobian_of
+
+
+def _value_on_copies(f: Callable, args: tuple, kwargs: dict) -> Any:
+    """f's value, from copies of the array arguments: a function that updates an
+    argument in place (x *= 2) must leave the caller's array, and the point the
+    derivative is taken at, as they were."""
+    return f(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
+             **{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()})
 
 
 def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
