@@ -29,7 +29,7 @@ import numpy as np
 
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
-from .lower import (TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
+from .lower import (FRESH_ARRAYS, TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
                     statement_reads,
                     op_key, op_operands, stored_name, walk_statements)
 
@@ -225,6 +225,15 @@ def _positive(rank) -> bool:
 
 
 def _is_number(value: gast.AST, rank_of: RankOf) -> bool:
+    """A value of no axes is a number (immutable), except a 0-d array: what
+    np.array(s) and kin make, and c[...] of one (a view, which a write into c
+    changes)."""
+    if op_key(value) in FRESH_ARRAYS:
+        return False
+    if isinstance(value, gast.Subscript):
+        parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+        if any(isinstance(p, gast.Constant) and p.value is Ellipsis for p in parts):
+            return False
     return rank_of(value) == 0
 
 
