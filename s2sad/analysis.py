@@ -404,7 +404,10 @@ def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) 
             if isinstance(stmt, gast.For):
                 proposals.setdefault(stmt.target.id, set()).add(0)
                 continue
-            rank = _rank_of_value(stmt.value, ranks, lowered.int_names, shape_rule)
+            placeholder = isinstance(stmt.value, gast.Constant) and stmt.value.value is None
+            # (v = None before a loop that stores v: a placeholder, never an operand)
+            rank = _ANY if placeholder else \
+                _rank_of_value(stmt.value, ranks, lowered.int_names, shape_rule)
             proposals.setdefault(stmt.targets[0].id, set()).add(rank)
             if stmt.targets[0].id in once:
                 ranks[stmt.targets[0].id] = rank

@@ -527,9 +527,6 @@ def copy_updated_in_a_loop(t):
     return np.sum(c ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="grad is right; its generated code (dd[i] = 0.0 while "
-                   "db shares dd) is refused by s2sad's own frontend, so hessian and "
-                   "grad(grad(f)) are refused")
 def test_second_order_of_a_copy_updated_in_a_loop():
     t = 0.7
     eps = 1e-4
