@@ -27,6 +27,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 import gast
 import numpy as np
 
+from . import runtime
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
@@ -224,6 +225,28 @@ def _positive(rank) -> bool:
     return isinstance(rank, int) and rank >= 1
 
 
+# calls that read only the shape (and dtype) of the argument at this position, which
+# a write into its array leaves alone (s2sad.runtime's adjoint helpers, in generated
+# code read back)
+_SHAPE_ARGUMENT = {runtime.unbroadcast: 1, runtime.unsum: 1, runtime.spread: 1,
+                   runtime.tie_count: 1, runtime.zeros_like: 0, np.zeros_like: 0,
+                   np.ones_like: 0, np.empty_like: 0, np.shape: 0, np.size: 0, np.ndim: 0}
+
+
+def _shape_only_read(stmt: gast.stmt) -> Optional[str]:
+    """The name a statement reads only the shape of (`da = unbroadcast(g, a)`)."""
+    if not isinstance(stmt, gast.Assign) or not isinstance(stmt.value, gast.Call):
+        return None
+    position = _SHAPE_ARGUMENT.get(op_key(stmt.value))
+    args = stmt.value.args
+    if position is None or len(args) <= position or not is_local(args[position]):
+        return None
+    read = args[position].id
+    others = [a for i, a in enumerate(args) if i != position] + \
+        [k.value for k in stmt.value.keywords]
+    return None if any(read in local_names_in(o) for o in others) else read
+
+
 def _is_number(value: gast.AST, rank_of: RankOf) -> bool:
     """A value of no axes is a number (immutable), except a 0-d array: what
     np.array(s) and kin make, and c[...] of one (a view, which a write into c
@@ -373,8 +396,10 @@ class _Checker:
 
     def _transfer(self, stmt: gast.stmt, state: _State) -> _State:
         pts, stale = dict(state[0]), dict(state[1])
+        shape_only = _shape_only_read(stmt)
         for n in statement_reads(stmt):
-            self._read(n, (pts, stale), stmt)
+            if n != shape_only:
+                self._read(n, (pts, stale), stmt)
         if isinstance(stmt, gast.For):
             sources = [stmt.iter.id] if is_local(stmt.iter) else []
             for n in _target_names(stmt.target):

@@ -508,8 +508,6 @@ def row_of_a_stack_written(x):
     return np.sum(c * x) + np.sum(d * x)
 
 
-@pytest.mark.xfail(strict=True, reason="grad is right, but the generated gradient writes into "
-                   "an array a temporary shares, and the frontend refuses s2sad's own code")
 @pytest.mark.parametrize("f", [overlapping_update, row_of_a_stack_written],
                          ids=lambda f: f.__name__)
 def test_the_hessian_of_a_program_whose_gradient_is_accepted(f):
