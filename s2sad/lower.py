@@ -1239,8 +1239,9 @@ class _Lowerer:
             right = self.expr(node.right)
             return gast.BinOp(left=left, op=copy.copy(node.op), right=right)
         if isinstance(node, gast.UnaryOp):
-            if isinstance(node.op, gast.UAdd):
-                return self.expr(node.operand)
+            if isinstance(node.op, gast.UAdd):  # +a of an array is a new array
+                return gast.Call(func=_numpy_callee(np.positive),
+                                 args=[self.expr(node.operand)], keywords=[])
             return gast.UnaryOp(op=copy.copy(node.op), operand=self.expr(node.operand))
         if isinstance(node, gast.Compare):
             if len(node.ops) != 1 or type(node.ops[0]) not in CMPOPS:

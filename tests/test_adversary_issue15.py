@@ -540,7 +540,6 @@ def unary_plus_copy(x):
     return np.sum(a * c)
 
 
-@pytest.mark.xfail(strict=True, reason="false refusal: +a is a new array (np.positive)")
 def test_unary_plus_is_a_copy():
     np.testing.assert_allclose(s2sad.grad(unary_plus_copy)(X), _expected(unary_plus_copy, X),
                                rtol=1e-6)
