@@ -1,0 +1,107 @@
+"""Adversarial review of issue 15, round 2: programs from an independent random generator
+aimed at the seams of the latest fixes (names rebound from themselves in loops and branches,
+0-d arrays, element writes reading views of the written array), minimised by hand.
+
+Each confirmed defect is a strict xfail (a fix shows as XPASS: then drop the marker). The
+expected values are checked against central differences of the user's function."""
+import numpy as np
+import pytest
+
+import s2sad
+
+from conftest import central_difference
+
+X = np.array([0.3, -0.5, 0.8, 0.2])
+
+
+# == a name rebound by np.concatenate of itself in a loop or branch: second order crashes ====
+
+def concatenate_itself_in_a_loop(x):
+    y = x * 1.0
+    for i in range(1):
+        y = np.concatenate([y, y[:1]])
+    return np.sum(y * y)
+
+
+def concatenate_itself_in_a_branch(x):
+    y = x * 1.0
+    if x[0] > 0:
+        y = np.concatenate([y, y[:1]])
+    return np.sum(np.cos(y))
+
+
+def concatenate_itself_times_s(x, s):
+    y = x * 1.0
+    for i in range(1):
+        y = np.concatenate([y, y[:1] * s])
+    return np.sum(y * y)
+
+
+def test_concatenate_itself_in_a_loop_gradient_is_right():
+    want = central_difference(concatenate_itself_in_a_loop, {"x": X}, "x")
+    np.testing.assert_allclose(s2sad.grad(concatenate_itself_in_a_loop)(X), want, rtol=1e-6)
+
+
+HESSIAN_REASON = ("forward mode over the gradient copies unconcatenate's list of unequal pieces "
+                  "with np.copy(unconcatenate(...)) (c_dot = np.copy([...])): NumPy raises "
+                  "'setting an array element with a sequence'")
+
+
+@pytest.mark.xfail(strict=True, reason=HESSIAN_REASON)
+@pytest.mark.parametrize("f", [concatenate_itself_in_a_loop, concatenate_itself_in_a_branch])
+def test_hessian_of_concatenate_itself(f):
+    want = np.diag([4.0, 2.0, 2.0, 2.0]) if f is concatenate_itself_in_a_loop else None
+    got = s2sad.hessian(f)(X)
+    if want is None:   # d^2/dx_i^2 of sum(cos(y)) is -cos(x_i), x_0 counted twice
+        want = np.diag(-np.cos(X))
+        want[0, 0] *= 2
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason=HESSIAN_REASON)
+def test_jvp_of_grad_of_concatenate_itself():
+    _, hv = s2sad.jvp(s2sad.grad(concatenate_itself_in_a_loop))(X, X)
+    np.testing.assert_allclose(hv, np.diag([4.0, 2.0, 2.0, 2.0]) @ X, rtol=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason=HESSIAN_REASON)
+def test_grad_grad_of_concatenate_itself():
+    # f = sum(x**2) + (x0 s)^2: d^2 f / ds^2 = 2 x0^2
+    got = s2sad.grad(s2sad.grad(concatenate_itself_times_s, 1), 1)(X, 0.7)
+    np.testing.assert_allclose(got, 2 * X[0] ** 2, rtol=1e-9)
+
+
+# == a 0-d array read through z[()] / z[...]: the Hessian crashes ============================
+
+def zero_d_element(s):
+    z = np.array(s)
+    q = z[()]
+    return q * q
+
+
+def zero_d_ellipsis(s):
+    z = np.array(s * 1.0)
+    q = z[...]
+    return np.cos(q) * 2.0 + q * 1.0
+
+
+def test_zero_d_element_first_and_grad_grad_are_right():
+    assert s2sad.grad(zero_d_element)(0.7) == pytest.approx(1.4)
+    assert s2sad.grad(s2sad.grad(zero_d_element))(0.7) == pytest.approx(2.0)
+
+
+ZERO_D_REASON = ("forward mode over the gradient: dz = np.zeros_like(z) of a 0-d z gets the "
+                 "tangent dz_dot = zeros_like(dz), a Python float, then dz_dot[()] += dq_dot "
+                 "raises TypeError: 'float' object is not subscriptable")
+
+
+@pytest.mark.xfail(strict=True, reason=ZERO_D_REASON)
+@pytest.mark.parametrize("f, want", [(zero_d_element, lambda s: 2.0),
+                                     (zero_d_ellipsis, lambda s: -2.0 * np.cos(s))])
+def test_hessian_of_a_zero_d_element_read(f, want):
+    np.testing.assert_allclose(s2sad.hessian(f)(0.7), want(0.7), rtol=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason=ZERO_D_REASON)
+def test_hvp_of_a_zero_d_element_read():
+    np.testing.assert_allclose(s2sad.hvp(zero_d_element)(0.7, 1.0), 2.0, rtol=1e-9)
