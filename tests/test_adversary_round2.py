@@ -181,7 +181,40 @@ def broadcast_arrays_written(x):
     return np.sum(c * x)
 
 
+def row_of_unstack_written(x):
+    C = np.outer(x, x)
+    r = np.unstack(C)[0]
+    r *= 2.0
+    return np.sum(C)
+
+
+def row_of_matrix_transpose_written(x):
+    C = np.outer(x, x)
+    r = np.matrix_transpose(C)[0]
+    r *= 2.0
+    return np.sum(C)
+
+
+def getattr_transpose_written(x):
+    C = np.outer(x, x)
+    r = getattr(C, "T")[0]
+    r *= 2.0
+    return np.sum(C)
+
+
+def np_astype_no_copy_written(x):
+    c = x * 1.0
+    d = np.astype(c, np.float64, copy=False)
+    d *= 2.0
+    return np.sum(c * x)
+
+
 UNSEEN_VIEWS = [row_of_list_written, row_of_iter_written, broadcast_arrays_written]
+if hasattr(np, "unstack"):   # NumPy 2.1
+    UNSEEN_VIEWS.append(row_of_unstack_written)
+if hasattr(np, "matrix_transpose"):   # NumPy 2.0
+    UNSEEN_VIEWS += [row_of_matrix_transpose_written, np_astype_no_copy_written]
+UNSEEN_VIEWS.append(getattr_transpose_written)
 
 
 def _refused_or(call, check):
@@ -227,3 +260,29 @@ def test_row_of_tuple_is_right_or_refused():
     _refused_or(lambda: s2sad.grad(row_of_tuple)(X.copy()),
                 lambda g: np.testing.assert_allclose(
                     g, central_difference(row_of_tuple, {"x": X}, "x"), rtol=1e-6))
+
+
+# == a module array written through a view the analysis does not see ======================
+# s2sad refuses writes through W[1:] or W.reshape(...); through list(W.reshape(2, 2))[0] it
+# accepts, changes the module's array for good at every call, and ignores the write.
+
+W = np.linspace(0.5, 1.5, 4)
+
+
+def module_array_row_of_list_written(x):
+    r = list(W.reshape(2, 2))[0]
+    r *= 1.5
+    return np.sum(W * x)
+
+
+@pytest.mark.xfail(strict=True, reason="list(W...)[0] is a view of the module's array: the "
+                   "write changes W at every call and is not refused")
+def test_module_array_written_through_an_unseen_view_is_refused():
+    kept = W.copy()
+    try:
+        with pytest.raises(s2sad.S2SADError):
+            s2sad.grad(module_array_row_of_list_written)(X.copy())
+    finally:
+        changed = not np.array_equal(W, kept)
+        W[...] = kept
+    assert not changed, "grad changed the module's array"
