@@ -242,8 +242,10 @@ class _Forward:
     def emit_tangent(self, target: str, tangent: Optional[gast.AST], stmt) -> None:
         dot = self.tangent_name(target)
         if tangent is None:  # an active name bound to a constant (c = np.zeros(n))
-            tangent = constant(0.0) if self.analysed.class_of(name(target)) == "scalar" \
-                else call("zeros_like", [name(target)])
+            # (a 0-d array written into, dz[()] += e, needs an array tangent too)
+            scalar = self.analysed.class_of(name(target)) == "scalar" and \
+                target not in self.written
+            tangent = constant(0.0) if scalar else call("zeros_like", [name(target)])
         elif stmt is not None and self.shares_written(target, tangent, stmt.value):
             tangent = call("np.copy", [tangent])
         self.emit(assign(dot, tangent))
@@ -260,8 +262,10 @@ class _Forward:
                 _makes_new(tangent) or not isinstance(value, gast.Name) and \
                 view_sources(value):
             return False
-        if self.analysed.class_of(name(target)) == "scalar":
-            return False  # a number is never written into
+        if self.analysed.class_of(name(target)) == "scalar" or \
+                target in self.analysed.sequences:
+            return False  # a number is never written into, nor a list of pieces (np.copy
+            # of unequal pieces fails; a piece taken out and written is copied there)
         if target in self.written:
             return True  # (then an array: np.copy keeps it one)
         while isinstance(tangent, gast.Call) and _is_call_to(tangent, "broadcast_like"):

@@ -946,6 +946,11 @@ class _Reverse:
             deferred.append((arg, contribution))
             return
         if isinstance(arg, gast.Subscript):
+            if is_local(arg.value) and arg.value.id in self.analysed.sequences:
+                index = _index_expression(clone(arg.slice))  # parts[0] read in a loop
+                self.accumulate(arg.value, call("unindex", [contribution, clone(arg.value),
+                                                            index]))
+                return
             self.accumulate_element(arg, contribution)
             return
         existing = self.adjoint_name(arg.id)

@@ -300,3 +300,36 @@ def test_a_loop_that_transposes_a_name(optimize):
     np.testing.assert_allclose(s2sad.grad(transposed_in_a_loop, optimize=optimize)(m),
                                central_difference(transposed_in_a_loop, {"m": m}, "m"),
                                rtol=1e-6, atol=1e-9)
+
+
+def concatenated_with_itself(x, s):
+    y = x * 1.0
+    for i in range(1):
+        y = np.concatenate([y, y[:1] * s])
+    return np.sum(y * y)
+
+
+def test_second_order_through_pieces_of_a_list_read_in_a_loop():
+    """The gradient's pieces (c = unconcatenate(...); dy = c[0] in a loop): the Hessian
+    copied the list of unequal pieces with np.copy, and grad(grad) took the adjoint of
+    c[1] for an array's element (np.zeros_like of the list): both raised ValueError."""
+    x = np.array([0.3, -0.5, 0.8, 0.2])
+    hessian = s2sad.hessian(concatenated_with_itself)(x, 1.0)
+    expected = 2 * np.eye(4)
+    expected[0, 0] = 4.0
+    np.testing.assert_allclose(hessian, expected, rtol=1e-9, atol=1e-12)
+    second = s2sad.grad(s2sad.grad(concatenated_with_itself, 1), 1)(x, 0.7)
+    assert second == pytest.approx(2 * x[0] ** 2, rel=1e-9)
+
+
+def zero_d_element(s):
+    z = np.array(s)
+    q = z[()]
+    return q * q
+
+
+def test_second_order_through_an_element_of_a_0d_array():
+    """dz = np.zeros_like(z) of a 0-d z is an array the gradient writes into
+    (dz[()] += ...): its tangent was the number 0.0, and the Hessian raised TypeError."""
+    assert s2sad.hessian(zero_d_element)(0.7) == pytest.approx(2.0, rel=1e-12)
+    assert s2sad.hvp(zero_d_element)(0.7, 1.0) == pytest.approx(2.0, rel=1e-12)
