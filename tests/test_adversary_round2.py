@@ -4,6 +4,8 @@ aimed at the seams of the latest fixes (names rebound from themselves in loops a
 
 Each confirmed defect is a strict xfail (a fix shows as XPASS: then drop the marker). The
 expected values are checked against central differences of the user's function."""
+import operator
+
 import numpy as np
 import pytest
 
@@ -155,6 +157,9 @@ def test_hessian_where_the_gradient_code_writes_a_viewed_array(f):
 
 
 # == views the alias analysis does not see: accepted, value and gradient wrong ==============
+# Mechanism: a call with no derivative rule is not refused when its result is not read for
+# the output (np.lib.stride_tricks.as_strided(c) read is refused: "no derivative rule"), and
+# the write through its result is dropped from the generated code as dead.
 # Each takes a view of a local array through a call it does not know returns views
 # (list(C) and iter(C) hand back C's rows; np.broadcast_arrays hands back views), writes
 # through it, then reads the base. Even value_and_grad's value is wrong (the write is lost
@@ -209,7 +214,14 @@ def np_astype_no_copy_written(x):
     return np.sum(c * x)
 
 
-UNSEEN_VIEWS = [row_of_list_written, row_of_iter_written, broadcast_arrays_written]
+def as_strided_written(x):
+    c = x * 1.0
+    d = np.lib.stride_tricks.as_strided(c)
+    d *= 2.0
+    return np.sum(c * x)
+
+
+UNSEEN_VIEWS = [as_strided_written, row_of_list_written, row_of_iter_written, broadcast_arrays_written]
 if hasattr(np, "unstack"):   # NumPy 2.1
     UNSEEN_VIEWS.append(row_of_unstack_written)
 if hasattr(np, "matrix_transpose"):   # NumPy 2.0
@@ -246,7 +258,7 @@ def test_jvp_through_an_unseen_view(f):
                 lambda result: np.testing.assert_allclose(result[1], want, rtol=1e-6))
 
 
-# == tuple(C)[0]: an AttributeError from inside s2sad, not a refusal ========================
+# == tuple(C)[0], operator.getitem: an AttributeError from inside s2sad, not a refusal ======
 
 def row_of_tuple(x):
     C = np.outer(x, x)
@@ -257,9 +269,21 @@ def row_of_tuple(x):
 @pytest.mark.xfail(strict=True, reason="AttributeError: 'Call' object has no attribute 'elts' "
                    "(tuple(...) taken for a tuple literal)")
 def test_row_of_tuple_is_right_or_refused():
+    """tuple(C)[0] and operator.getitem(x, slice(1, None))."""
     _refused_or(lambda: s2sad.grad(row_of_tuple)(X.copy()),
                 lambda g: np.testing.assert_allclose(
                     g, central_difference(row_of_tuple, {"x": X}, "x"), rtol=1e-6))
+
+
+def operator_getitem(x):
+    d = operator.getitem(x, slice(1, None))
+    return np.sum(d * d)
+
+
+@pytest.mark.xfail(strict=True, reason="AttributeError: 'Call' object has no attribute 'value'")
+def test_operator_getitem_is_right_or_refused():
+    _refused_or(lambda: s2sad.grad(operator_getitem)(X.copy()),
+                lambda g: np.testing.assert_allclose(g, [0.0, 2 * X[1], 2 * X[2], 2 * X[3]]))
 
 
 # == a module array written through a view the analysis does not see ======================
