@@ -14,6 +14,8 @@ import s2sad
 from conftest import central_difference
 
 X = np.array([0.3, -0.5, 0.8, 0.2])
+PENDING = (" (passes on the working tree with an uncommitted aliasing.py: not strict until "
+           "it is committed)")
 
 
 # == a name rebound by np.concatenate of itself in a loop or branch: second order crashes ====
@@ -230,7 +232,8 @@ def as_strided_written(x):
     return np.sum(c * x)
 
 
-UNSEEN_VIEWS = [as_strided_written, row_of_list_written, row_of_iter_written, broadcast_arrays_written]
+UNSEEN_VIEWS = [as_strided_written, row_of_list_written, row_of_iter_written,
+                broadcast_arrays_written]
 if hasattr(np, "unstack"):   # NumPy 2.1
     UNSEEN_VIEWS.append(row_of_unstack_written)
 if hasattr(np, "matrix_transpose"):   # NumPy 2.0
@@ -247,7 +250,8 @@ def _refused_or(call, check):
 
 
 @pytest.mark.xfail(strict=False, reason="list(C)[0], next(iter(C)) and np.broadcast_arrays(c)[0] "
-                   "are views of the local array, not constants or copies: grad and the value wrong (passes on the working tree with an uncommitted aliasing.py: not strict until it is committed)")
+                   "are views of the local array, not constants or copies: grad and the value "
+                   "wrong" + PENDING)
 @pytest.mark.parametrize("f", UNSEEN_VIEWS)
 def test_value_and_grad_through_an_unseen_view(f):
     want = central_difference(f, {"x": X}, "x")
@@ -258,8 +262,7 @@ def test_value_and_grad_through_an_unseen_view(f):
     _refused_or(lambda: s2sad.value_and_grad(f)(X.copy()), check)
 
 
-@pytest.mark.xfail(strict=False, reason="the same unseen views in forward mode (passes on the "
-                   "working tree with an uncommitted aliasing.py: not strict until it is committed)")
+@pytest.mark.xfail(strict=False, reason="the same unseen views in forward mode" + PENDING)
 @pytest.mark.parametrize("f", UNSEEN_VIEWS)
 def test_jvp_through_an_unseen_view(f):
     tangent = np.array([0.5, -1.0, 1.5, 0.25])
@@ -277,7 +280,7 @@ def row_of_tuple(x):
 
 
 @pytest.mark.xfail(strict=False, reason="AttributeError: 'Call' object has no attribute 'elts' "
-                   "(tuple(...) taken for a tuple literal) (passes on the working tree with an uncommitted aliasing.py: not strict until it is committed)")
+                   "(tuple(...) taken for a tuple literal)" + PENDING)
 def test_row_of_tuple_is_right_or_refused():
     """tuple(C)[0] and operator.getitem(x, slice(1, None))."""
     _refused_or(lambda: s2sad.grad(row_of_tuple)(X.copy()),
@@ -310,7 +313,7 @@ def module_array_row_of_list_written(x):
 
 
 @pytest.mark.xfail(strict=False, reason="list(W...)[0] is a view of the module's array: the "
-                   "write changes W at every call and is not refused (passes on the working tree with an uncommitted aliasing.py: not strict until it is committed)")
+                   "write changes W at every call and is not refused" + PENDING)
 def test_module_array_written_through_an_unseen_view_is_refused():
     kept = W.copy()
     try:
