@@ -363,3 +363,56 @@ def test_second_order_of_a_shifted_add_in_the_scalar():
     h = 1e-3
     want = (s2sad.grad(shift_add_scaled)(0.7 + h) - s2sad.grad(shift_add_scaled)(0.7 - h)) / (2 * h)
     assert s2sad.grad(s2sad.grad(shift_add_scaled))(0.7) == pytest.approx(want, rel=1e-5)
+
+
+# == a 0-d array under two names: the update through the second name is lost ===============
+# z = np.array(s) is a mutable 0-d array; w = z is the same array, so w *= s (or
+# w[...] = s * s) changes z. s2sad treats w as a number of its own: value_and_grad's value,
+# the gradient, jvp and grad(grad) are all those of z = s (f = s**2 is returned as 0.7 at
+# 0.7, derivative 1.0 for 1.4).
+
+def zero_d_updated_through_another_name(s):
+    z = np.array(s)
+    w = z
+    w *= s
+    return z * 1.0
+
+
+def zero_d_written_through_another_name(s):
+    z = np.array(s)
+    w = z
+    w[...] = s * s
+    return z * 1.0
+
+
+def zero_d_asarray_updated_through_another_name(s):
+    z = np.asarray(s * 2.0)
+    w = z
+    w *= s
+    return z * 1.0
+
+
+ZERO_D_ALIASES = [zero_d_updated_through_another_name, zero_d_written_through_another_name,
+                  zero_d_asarray_updated_through_another_name]
+
+
+@pytest.mark.xfail(strict=True, reason="w = z of a 0-d array is taken for a copy of a number: "
+                   "the update through w is lost (value and derivative wrong)")
+@pytest.mark.parametrize("f", ZERO_D_ALIASES)
+def test_zero_d_array_updated_through_another_name(f):
+    h = 1e-6
+    want = (f(0.7 + h) - f(0.7 - h)) / (2 * h)
+
+    def check(result):
+        np.testing.assert_allclose(result[0], f(0.7), rtol=1e-12)
+        np.testing.assert_allclose(result[1], want, rtol=1e-6)
+    _refused_or(lambda: s2sad.value_and_grad(f)(0.7), check)
+
+
+@pytest.mark.xfail(strict=True, reason="the same in forward mode")
+@pytest.mark.parametrize("f", ZERO_D_ALIASES)
+def test_jvp_of_zero_d_array_updated_through_another_name(f):
+    h = 1e-6
+    want = (f(0.7 + h) - f(0.7 - h)) / (2 * h)
+    _refused_or(lambda: s2sad.jvp(f)(0.7, 1.0),
+                lambda result: np.testing.assert_allclose(result[1], want, rtol=1e-6))
