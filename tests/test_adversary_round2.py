@@ -392,8 +392,17 @@ def zero_d_asarray_updated_through_another_name(s):
     return z * 1.0
 
 
+def zero_d_accumulator_read_through_an_earlier_name(s):
+    acc = np.zeros(())
+    total = acc
+    for i in range(3):
+        acc += s * (i + 1.0)
+    return total * s
+
+
 ZERO_D_ALIASES = [zero_d_updated_through_another_name, zero_d_written_through_another_name,
-                  zero_d_asarray_updated_through_another_name]
+                  zero_d_asarray_updated_through_another_name,
+                  zero_d_accumulator_read_through_an_earlier_name]
 
 
 @pytest.mark.xfail(strict=True, reason="w = z of a 0-d array is taken for a copy of a number: "
