@@ -400,7 +400,20 @@ def zero_d_accumulator_read_through_an_earlier_name(s):
     return total * s
 
 
-ZERO_D_ALIASES = [zero_d_updated_through_another_name, zero_d_written_through_another_name,
+def _doubled_through_default(a, v=None):
+    if v is None:
+        v = a
+    v *= 2.0
+    return a * 1.0
+
+
+def zero_d_updated_in_a_helper_through_its_default(s):
+    z = np.array(s)
+    return _doubled_through_default(z) * s
+
+
+ZERO_D_ALIASES = [zero_d_updated_in_a_helper_through_its_default,
+                  zero_d_updated_through_another_name, zero_d_written_through_another_name,
                   zero_d_asarray_updated_through_another_name,
                   zero_d_accumulator_read_through_an_earlier_name]
 
