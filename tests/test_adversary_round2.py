@@ -149,8 +149,16 @@ def _hessian_by_differences(f, x, eps=1e-4):
     return np.array(columns).T
 
 
+def flattened_copy_element_from_element(x):
+    # the gradient code is a = np.ravel(x); c = np.copy(a); b = c[1]; ...; c[0] = e: b, a
+    # number, is taken for a view of c (the rank of c is lost through ravel/copy)
+    c = x.flatten()
+    c[0] = c[1] * x[2]
+    return np.sum(c * x)
+
+
 OWN_CODE_REFUSED = [row_view_then_row_write, half_from_reversed_other_half,
-                    evens_plus_odds_in_a_loop]
+                    evens_plus_odds_in_a_loop, flattened_copy_element_from_element]
 
 
 @pytest.mark.parametrize("f", OWN_CODE_REFUSED)
