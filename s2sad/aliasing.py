@@ -27,7 +27,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 import gast
 import numpy as np
 
-from . import runtime
+from . import rules, runtime
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
@@ -89,7 +89,7 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
             base = base.value
         return [base.id] if is_local(base) else []
     key = op_key(value)
-    if key is tuple:  # (a, b): holds the arrays themselves
+    if key is tuple and isinstance(value, gast.Tuple):  # (a, b): holds the arrays
         return [e.id for e in value.elts if is_local(e)]
     if key in VIEW_FUNCTIONS or _returns_its_operand(key, value):
         operands = op_operands(value)
@@ -104,9 +104,11 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
         # spread(dy, x) a view of dy
         operands = op_operands(value)
         return [operands[0].id] if operands and is_local(operands[0]) else []
-    if key is not None and key is not TAPE_POP and _unknown_library(key):
-        # a user's own rule (s2sad.adjoint(mylib.op)): its result may be a view of
-        # anything it is given
+    if key is not None and key is not TAPE_POP and (
+            _unknown_library(key) or not rules.has_rule(key) and key not in FRESH_ARRAYS):
+        # a user's own rule (s2sad.adjoint(mylib.op)), or a call with no rule that the
+        # derivative never meets (list(C), next(iter(C)), np.broadcast_arrays): its
+        # result may be a view of anything it is given
         return [o.id for o in op_operands(value) if is_local(o)]
     return []
 
