@@ -3,10 +3,10 @@ aimed at the seams of the latest fixes (names rebound from themselves in loops a
 0-d arrays, element writes reading views of the written array) and hand-written probes of
 calls that may return views, minimised by hand.
 
-Each confirmed defect is a strict xfail (a fix shows as XPASS: then drop the marker), except
-those that pass on the working tree with another engineer's uncommitted change (PENDING:
-not strict until it is committed). The expected values are central differences of the
-user's function; "right or refused" tests accept an S2SADError."""
+Each confirmed defect is a strict xfail (a fix shows as XPASS: then drop the marker); plain
+tests are defects found here and fixed since (commit named beside them). The expected values
+are central differences of the user's function; "right or refused" tests accept an
+S2SADError."""
 import operator
 
 import numpy as np
@@ -17,8 +17,6 @@ import s2sad
 from conftest import central_difference
 
 X = np.array([0.3, -0.5, 0.8, 0.2])
-PENDING = (" (passes on the working tree with an uncommitted aliasing.py: not strict until "
-           "it is committed)")
 
 
 # == a name rebound by np.concatenate of itself in a loop or branch: second order crashes ====
@@ -179,7 +177,8 @@ def test_hessian_where_the_gradient_code_writes_a_viewed_array(f):
 
 
 # == views the alias analysis does not see: accepted, value and gradient wrong ==============
-# Mechanism: a call with no derivative rule is not refused when its result is not read for
+# Were accepted and wrong (fixed by f9a39e8 for calls without a rule). Mechanism: a call
+# with no derivative rule is not refused when its result is not read for
 # the output (np.lib.stride_tricks.as_strided(c) read is refused: "no derivative rule"), and
 # the write through its result is dropped from the generated code as dead.
 # Each takes a view of a local array through a call it does not know returns views
@@ -260,9 +259,6 @@ def _refused_or(call, check):
     check(result)
 
 
-@pytest.mark.xfail(strict=False, reason="list(C)[0], next(iter(C)) and np.broadcast_arrays(c)[0] "
-                   "are views of the local array, not constants or copies: grad and the value "
-                   "wrong" + PENDING)
 @pytest.mark.parametrize("f", UNSEEN_VIEWS)
 def test_value_and_grad_through_an_unseen_view(f):
     want = central_difference(f, {"x": X}, "x")
@@ -273,7 +269,6 @@ def test_value_and_grad_through_an_unseen_view(f):
     _refused_or(lambda: s2sad.value_and_grad(f)(X.copy()), check)
 
 
-@pytest.mark.xfail(strict=False, reason="the same unseen views in forward mode" + PENDING)
 @pytest.mark.parametrize("f", UNSEEN_VIEWS)
 def test_jvp_through_an_unseen_view(f):
     tangent = np.array([0.5, -1.0, 1.5, 0.25])
@@ -313,7 +308,7 @@ def test_value_and_grad_through_an_einsum_view(f):
     _refused_or(lambda: s2sad.value_and_grad(f)(X.copy()), check)
 
 
-# == tuple(C)[0], operator.getitem: an AttributeError from inside s2sad, not a refusal ======
+# == tuple(C)[0] (fixed by f9a39e8), operator.getitem: AttributeError inside s2sad ============
 
 def row_of_tuple(x):
     C = np.outer(x, x)
@@ -321,8 +316,6 @@ def row_of_tuple(x):
     return np.sum(r)
 
 
-@pytest.mark.xfail(strict=False, reason="AttributeError: 'Call' object has no attribute 'elts' "
-                   "(tuple(...) taken for a tuple literal)" + PENDING)
 def test_row_of_tuple_is_right_or_refused():
     """tuple(C)[0] and operator.getitem(x, slice(1, None))."""
     _refused_or(lambda: s2sad.grad(row_of_tuple)(X.copy()),
@@ -341,9 +334,9 @@ def test_operator_getitem_is_right_or_refused():
                 lambda g: np.testing.assert_allclose(g, [0.0, 2 * X[1], 2 * X[2], 2 * X[3]]))
 
 
-# == a module array written through a view the analysis does not see ======================
+# == a module array written through a view the analysis did not see (fixed by f9a39e8) ======
 # s2sad refuses writes through W[1:] or W.reshape(...); through list(W.reshape(2, 2))[0] it
-# accepts, changes the module's array for good at every call, and ignores the write.
+# accepted, changed the module's array for good at every call, and ignored the write.
 
 W = np.linspace(0.5, 1.5, 4)
 
@@ -354,8 +347,6 @@ def module_array_row_of_list_written(x):
     return np.sum(W * x)
 
 
-@pytest.mark.xfail(strict=False, reason="list(W...)[0] is a view of the module's array: the "
-                   "write changes W at every call and is not refused" + PENDING)
 def test_module_array_written_through_an_unseen_view_is_refused():
     kept = W.copy()
     try:
