@@ -451,9 +451,13 @@ def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optio
             return base
         parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
         consumed = added = 0
+        lists = [p for p in parts if isinstance(p, gast.List)]
         for part in parts:
             if isinstance(part, gast.Slice):
                 consumed, added = consumed + 1, added + 1
+            elif len(lists) == 1 and part is lists[0] and part.elts and \
+                    all(_is_int(e, ranks, int_names) for e in part.elts):
+                consumed, added = consumed + 1, added + 1  # x[[0, 0, 2]]: one axis
             elif isinstance(part, gast.Constant) and part.value is None:
                 added += 1
             elif _is_int(part, ranks, int_names):
