@@ -450,3 +450,21 @@ def test_jvp_of_zero_d_array_updated_through_another_name(f):
 def test_hvp_of_a_float_is_a_float():
     result = s2sad.hvp(zero_d_element)(0.7, 1.0)
     assert isinstance(result, float) and result == pytest.approx(2.0)
+
+
+# == false refusal: a full integer index of a 2-D array is a number, not a view ==============
+# y = C[1, 2] is a NumPy scalar (a copy); y *= s rebinds y. s2sad refuses it as a write into
+# C ("'y' is updated in place while 'C' shares its array"); y = c[0] of a 1-D c is accepted.
+
+def element_of_a_matrix_updated(x):
+    C = np.outer(x, x)
+    y = C[1, 2]
+    y *= 3.0
+    return np.sum(C) + y
+
+
+@pytest.mark.xfail(strict=True, reason="C[1, 2] of a 2-D array taken for a view: false refusal")
+def test_element_of_a_matrix_updated_is_accepted():
+    np.testing.assert_allclose(s2sad.grad(element_of_a_matrix_updated)(X.copy()),
+                               central_difference(element_of_a_matrix_updated, {"x": X}, "x"),
+                               rtol=1e-6)
