@@ -22,6 +22,7 @@ Two layers:
 """
 from __future__ import annotations
 
+import operator
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 import gast
@@ -91,6 +92,9 @@ def view_sources(value: gast.AST, index_arrays: FrozenSet[str] = frozenset(),
     key = op_key(value)
     if key is tuple and isinstance(value, gast.Tuple):  # (a, b): holds the arrays
         return [e.id for e in value.elts if is_local(e)]
+    if key is np.einsum:  # np.einsum("ii->i", C), of one operand: may be a view of it
+        operands = [o for o in op_operands(value) if is_local(o)]
+        return [operands[0].id] if len(operands) == 1 else []
     if key in VIEW_FUNCTIONS or _returns_its_operand(key, value):
         operands = op_operands(value)
         if not operands or not is_local(operands[0]):
@@ -249,17 +253,44 @@ def _shape_only_read(stmt: gast.stmt) -> Optional[str]:
     return None if any(read in local_names_in(o) for o in others) else read
 
 
-def _is_number(value: gast.AST, rank_of: RankOf) -> bool:
+def _is_number(value: gast.AST, rank_of: RankOf,
+               arrays: FrozenSet[str] = frozenset()) -> bool:
     """A value of no axes is a number (immutable), except a 0-d array: what
-    np.array(s) and kin make, and c[...] of one (a view, which a write into c
-    changes)."""
-    if op_key(value) in FRESH_ARRAYS:
+    np.array(s) and kin make, a name `arrays` says may hold one (w = z), and c[...]
+    of one (a view, which a write into c changes)."""
+    if _makes_an_array(value) or is_local(value) and value.id in arrays:
         return False
     if isinstance(value, gast.Subscript):
         parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
         if any(isinstance(p, gast.Constant) and p.value is Ellipsis for p in parts):
             return False
     return rank_of(value) == 0
+
+
+def _makes_an_array(value: gast.AST) -> bool:
+    """np.array(s), np.zeros(()), np.asarray(s), np.reshape(s, ()): an ndarray even
+    with no axes (x[i] of an array, and arithmetic on a 0-d array, give numbers)."""
+    key = op_key(value)
+    return key in FRESH_ARRAYS or key in VIEW_FUNCTIONS and key is not operator.getitem
+
+
+def _zero_d_arrays(lowered: Lowered) -> FrozenSet[str]:
+    """Names that may hold an array made in the function (np.array(s), np.zeros(())),
+    also through plain copies of the reference (w = z) and views (c[...]): where such
+    a name has no axes it is still an array, which `w *= s` writes into."""
+    made: Set[str] = set()
+    size = -1
+    while size != len(made):
+        size = len(made)
+        for stmt in walk_statements(lowered.body):
+            if not isinstance(stmt, gast.Assign) or is_store(stmt):
+                continue
+            value = stmt.value
+            if _makes_an_array(value) or is_local(value) and value.id in made or \
+                    isinstance(value, gast.Subscript) and is_local(value.value) and \
+                    value.value.id in made and not _is_number(value, lambda v: 0):
+                made.update(_target_names(stmt.targets[0]))
+    return frozenset(made)
 
 
 def _target_names(target: gast.AST) -> List[str]:
@@ -272,6 +303,7 @@ def _target_names(target: gast.AST) -> List[str]:
 
 def _sharing_edges(lowered: Lowered, rank_of: RankOf, index_arrays):
     """(name, the names whose arrays it may share) for every binding."""
+    arrays = _zero_d_arrays(lowered)
     for stmt in walk_statements(lowered.body):
         if isinstance(stmt, gast.For):
             if is_local(stmt.iter):  # for row in C: each row a view
@@ -280,7 +312,8 @@ def _sharing_edges(lowered: Lowered, rank_of: RankOf, index_arrays):
         if not isinstance(stmt, gast.Assign) or is_store(stmt):
             continue
         targets = _target_names(stmt.targets[0])
-        if _is_number(stmt.value, rank_of):
+        if _is_number(stmt.value, rank_of, arrays) and \
+                get_anno(stmt, "augmented") not in arrays:
             continue  # (a number copies)
         sources = view_sources(stmt.value, index_arrays, rank_of)
         updated = get_anno(stmt, "augmented")
@@ -337,6 +370,7 @@ class _Checker:
         self.checked_at_run_time = checked_at_run_time
         self.rank_of = rank_of
         self.tracked = set(groups)
+        self.arrays = _zero_d_arrays(lowered)
         self.index_arrays = _index_arrays(lowered, rank_of)
         self.guarded: Dict[int, Tuple[str, str]] = {}
         self.successors: Dict[int, List] = {}
@@ -409,10 +443,11 @@ class _Checker:
         elif isinstance(stmt, (gast.Assign, gast.AugAssign)) and is_store(stmt):
             self._write(stored_name(stmt), stmt, pts, stale, surely_array=True)
         elif isinstance(stmt, gast.Assign):
-            number = _is_number(stmt.value, self.rank_of)
+            updated = get_anno(stmt, "augmented")
+            number = _is_number(stmt.value, self.rank_of, self.arrays) and \
+                updated not in self.arrays  # (w *= s on a 0-d array writes into it)
             sources = [] if number else view_sources(stmt.value, self.index_arrays,
                                                      self.rank_of)
-            updated = get_anno(stmt, "augmented")
             targets = _target_names(stmt.targets[0])
             if updated is not None and not number and updated in pts:
                 self._write(updated, stmt, pts, stale, surely_array=self._array(updated),
@@ -421,7 +456,10 @@ class _Checker:
             if len(targets) > 1:
                 sources = sources + local_names_in(stmt.value)
             module_array = None if number else viewed_global(stmt.value)
-            fresh = op_key(stmt.value) is TAPE_POP or not sources and module_array is None
+            numbers_only = bool(sources) and all(  # np.asarray(s) of a number: new
+                src in self.tracked and src not in pts for src in sources)
+            fresh = op_key(stmt.value) is TAPE_POP or numbers_only or \
+                not sources and module_array is None
             for n in targets:
                 self._bind(n, sources, stmt, pts, stale, number=number, fresh=fresh)
                 if module_array is not None and n in pts:
@@ -429,7 +467,7 @@ class _Checker:
         return pts, stale
 
     def _array(self, name_: str) -> bool:
-        return _positive(self.rank_of(_load(name_)))
+        return name_ in self.arrays or _positive(self.rank_of(_load(name_)))
 
     def _bind(self, name_: str, sources, stmt, pts, stale, number=False, fresh=False) -> None:
         stale.pop(name_, None)

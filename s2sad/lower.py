@@ -1335,6 +1335,10 @@ class _Lowerer:
                     hint="call a function defined at module level by its name")
         else:
             func = self.global_ref(func)
+        if resolved is operator.getitem:  # (the stages take getitem for x[i])
+            raise UnsupportedSyntaxError(
+                "operator.getitem called as a function is not supported",
+                self.parsed.locate(node), hint="index the array instead: x[i], x[1:]")
         self.refuse_writes_into_arguments(node, resolved)
         args = [self.aggregate_element(a) for a in node.args]
         if receiver is not None:

@@ -640,3 +640,69 @@ def test_a_module_array_read_or_copied_is_accepted(fn):
     np.testing.assert_allclose(s2sad.grad(fn)(x), central_difference(fn, {"x": x}, "x"),
                                rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(MODULE_WEIGHTS, [1.0, 2.0, 3.0, 4.0])
+
+
+def zero_d_updated_through_another_name(s):
+    z = np.array(s)
+    w = z
+    w *= s
+    return z * 1.0
+
+
+def zero_d_from_asarray_updated(s):
+    z = np.asarray(s * 2.0)
+    w = z
+    w *= s
+    return z * 1.0
+
+
+def zero_d_accumulator_read_through_an_earlier_name(s):
+    acc = np.zeros(())
+    total = acc
+    for i in range(2):
+        acc += s
+    return total * s
+
+
+def zero_d_accumulator(s):
+    acc = np.zeros(())
+    for i in range(3):
+        acc += s * i
+    return acc * s
+
+
+def einsum_diagonal_written(x):
+    C = np.outer(x, x)
+    d = np.einsum("ii->i", C)
+    d *= 2.0
+    return np.sum(C)
+
+
+@pytest.mark.parametrize("fn", [zero_d_updated_through_another_name, zero_d_from_asarray_updated,
+                                zero_d_accumulator_read_through_an_earlier_name])
+def test_a_0d_array_updated_through_another_name_is_refused(fn):
+    """w = z of a 0-d array is the same array, and w *= s writes into it: accepted, the
+    value and the gradient were wrong (0.7 and 1.0 for s * s: 0.49 and 1.4)."""
+    for call in (lambda: s2sad.grad(fn)(0.7), lambda: s2sad.jvp(fn)(0.7, 1.0)):
+        with pytest.raises(s2sad.S2SADError, match="shares its array"):
+            call()
+
+
+def test_a_0d_accumulator_alone_is_accepted_and_right():
+    assert s2sad.grad(zero_d_accumulator)(0.7) == pytest.approx(
+        central_difference(zero_d_accumulator, {"s": 0.7}, "s"), rel=1e-6)
+
+
+def test_a_write_through_an_einsum_view_is_refused():
+    with pytest.raises(s2sad.S2SADError, match="shares its array"):
+        s2sad.grad(einsum_diagonal_written)(np.array([0.3, 0.5, 0.9]))
+
+
+def test_operator_getitem_as_a_function_is_refused():
+    import operator
+
+    def f(x):
+        return np.sum(operator.getitem(x, slice(1, None)))
+
+    with pytest.raises(s2sad.S2SADError, match="operator.getitem"):
+        s2sad.grad(f)(np.array([0.3, 0.5, 0.9]))
