@@ -520,6 +520,13 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
     if key in _SHAPED_LIKE and isinstance(value, gast.Call) and \
             len(value.args) > _SHAPED_LIKE[key]:
         return operands[_SHAPED_LIKE[key]]
+    if key is np.ravel:
+        return 1
+    if key is np.reshape and isinstance(value, gast.Call) and len(value.args) > 1:
+        shape = value.args[1]  # np.reshape(x, (2, 3)), np.reshape(x, -1)
+        if isinstance(shape, gast.Tuple):
+            return len(shape.elts)
+        return 1 if rank_of(shape, ranks, int_names) == 0 else None
     if key in (len, int, float):
         return 0
     kind = shape_rule(key, value)
