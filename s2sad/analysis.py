@@ -522,6 +522,8 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
         return operands[_SHAPED_LIKE[key]]
     if key is np.ravel:
         return 1
+    if key is np.outer:
+        return 2
     if key is np.reshape and isinstance(value, gast.Call) and len(value.args) > 1:
         shape = value.args[1]  # np.reshape(x, (2, 3)), np.reshape(x, -1)
         if isinstance(shape, gast.Tuple):
