@@ -943,7 +943,9 @@ def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
     def hessian_vector_product(*args: Any, **kwargs: Any) -> Any:
         product = along(*args, **kwargs)[1]
         # the gradient code returns one array for one argument, even for wrt=(0,)
-        return (product,) if len(along.wrt_names) == 1 and not along.single else product
+        product = (product,) if len(along.wrt_names) == 1 and not along.single else product
+        # shaped and typed like the vector (a float for a float), as grad's result is
+        return _tangent_of_value(product, args[-1]) if args else product
 
     functools.update_wrapper(hessian_vector_product, f, updated=())
     return hessian_vector_product

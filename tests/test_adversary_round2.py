@@ -446,7 +446,6 @@ def test_jvp_of_zero_d_array_updated_through_another_name(f):
 # grad(f)(0.7) is a float, but the generated gradient returns ds = dz (a 0-d array) and the
 # forward pass over it hands that back unconverted: "a float for a float" does not hold.
 
-@pytest.mark.xfail(strict=True, reason="hvp of a float argument returns array(2.), not a float")
 def test_hvp_of_a_float_is_a_float():
     result = s2sad.hvp(zero_d_element)(0.7, 1.0)
     assert isinstance(result, float) and result == pytest.approx(2.0)
