@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, FrozenSet, List, Optional, Sequence
 
 import gast
 
@@ -50,8 +50,8 @@ class _Forward:
         self.last_comment: Optional[str] = None
         # names whose array is written into (c[i] = e), also through a view of it
         # (d = c[::-1]; d[0] = e): their tangents are too
-        self.written = _written_arrays(self.lowered.body)
-        self.sharing = _sharing(self.lowered.body)
+        self.sharing = analysed.sharing  # (the alias analysis's groups)
+        self.written = _written_arrays(self.lowered.body, self.sharing)
 
     # -- driver -------------------------------------------------------------
 
@@ -503,31 +503,12 @@ class _Forward:
         return self.namer.temp()
 
 
-def _written_arrays(body: Sequence[gast.stmt]) -> set:
+def _written_arrays(body: Sequence[gast.stmt], sharing: Dict[str, FrozenSet[str]]) -> set:
     """The names whose arrays an element write may change: the array written, and
     every name that may share its array (a view of it, or one it is a view of, along
     chains of any length: v = c[:] sees c[0] = e)."""
     written = {stored_name(s) for s in walk_statements(body) if is_store(s)}
-    groups = _sharing(body)
-    return written.union(*(groups.get(n, ()) for n in written))
-
-
-def _sharing(body: Sequence[gast.stmt]) -> Dict[str, set]:
-    """For each name bound to a view (or the same object) of another, every name it
-    may share an array with: the groups views join, along chains of any length."""
-    groups: Dict[str, set] = {}
-    for stmt in walk_statements(body):
-        if not isinstance(stmt, gast.Assign) or is_store(stmt):
-            continue
-        names = {stmt.targets[0].id, *view_sources(stmt.value)}
-        if len(names) < 2:
-            continue
-        joined = set(names)
-        for member in names:
-            joined |= groups.get(member, set())
-        for member in joined:
-            groups[member] = joined
-    return groups
+    return written.union(*(sharing.get(n, ()) for n in written))
 
 
 def _is_call_to(node: gast.Call, function: str) -> bool:
