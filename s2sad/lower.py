@@ -768,13 +768,7 @@ class _Lowerer:
         else:
             atom = self.atom(value)
             op = atom if atom is not None else self.operation(value)
-            if dest in local_names_in(op) and (atom is not None or not (
-                    _additive(op) and not _reads_part_of(op, dest))):
-                # p = p * x in a loop: the adjoint needs the old p, so the new value
-                # is computed apart (a = p * x; p = a) and p is restored in between;
-                # so do y = y[::-1] + a and y = y[1:], whose old y's adjoint is not the
-                # new one's
-                op = self.emit(op, None, value, shareable=False)
+            # (p = p * x is computed apart by emit: a = p * x; p = a)
             self.emit(op, dest, value, shareable=atom is None and self._shareable(op))
         self.scope.env[user_name] = dest
 
@@ -1522,8 +1516,9 @@ class _Lowerer:
             value = name(held)
         if dest is not None and not is_local(value) and dest in local_names_in(value) and \
                 not (_additive(value) and not _reads_part_of(value, dest)):
-            # y = y[1:] (a helper's result, in a loop): the adjoint of the old y is not
-            # the new one's, so the value is computed apart and y restored in between
+            # p = p * x, y = y[1:], y = y[::-1] + a (in a loop, or a helper's result):
+            # the adjoint needs the old p, or the old y's adjoint is not the new one's,
+            # so the value is computed apart (a = p * x; p = a) and p restored between
             value = self.emit(value, None, node)
         target = dest or self.namer.temp()
         self.invalidate(target)
