@@ -706,3 +706,43 @@ def test_operator_getitem_as_a_function_is_refused():
 
     with pytest.raises(s2sad.S2SADError, match="operator.getitem"):
         s2sad.grad(f)(np.array([0.3, 0.5, 0.9]))
+
+
+def ufunc_out_keyword(x):
+    c = x * 1.0
+    d = np.multiply(c, 2.0, out=c)
+    return np.sum(c * d)
+
+
+def ufunc_out_positional(x):
+    c = x * 1.0
+    d = np.add(c, 1.0, c)
+    return np.sum(c * d)
+
+
+def copyto_bound(x):
+    c = np.zeros(3)
+    z = np.copyto(c, x)
+    return np.sum(c * x)
+
+
+@pytest.mark.parametrize("fn, line_offset, caret, message", [
+    (ufunc_out_keyword, 2, "out=c", "writes its result into an array (out=)"),
+    (ufunc_out_positional, 2, "c", "writes its result into an array (out=)"),
+    (copyto_bound, 2, "np.copyto(c, x)", "copyto() changes an array it is given in place"),
+])
+def test_calls_that_write_into_an_array_are_refused_at_the_array(fn, line_offset, caret,
+                                                                 message):
+    """Their writes were ignored (copyto's gradient was 0): refused, pointing at the
+    array written (out=) or the call, with a hint to bind a new value."""
+    first = inspect.getsourcelines(fn)[1]
+    for call in (lambda: s2sad.grad(fn)(np.array([0.3, 0.5, 0.9])),
+                 lambda: s2sad.jvp(fn)(np.array([0.3, 0.5, 0.9]), np.ones(3))):
+        with pytest.raises(s2sad.S2SADError) as info:
+            call()
+        text = str(info.value)
+        assert message in text and "hint:" in text
+        assert info.value.lineno == first + line_offset
+        source_line, caret_line = text.splitlines()[1:3]
+        start = caret_line.index("^")
+        assert source_line[start:start + len(caret)] == caret
