@@ -17,6 +17,7 @@ import pytest
 import s2sad
 
 from conftest import central_difference
+from test_element_dtypes import INTEGER_ARRAYS  # (the same programs, refusal messages)
 
 X = np.array([0.33, -0.77, 1.13, 0.57])   # away from the integer-cast kinks below
 
@@ -325,46 +326,7 @@ def test_a_zero_d_array_s_ellipsis_view():
         s2sad.hessian(zero_d_view_then_write)(X)
 
 
-def zeros_like_of_int_written(x):
-    c = np.zeros_like(x, dtype=int)
-    c[2] = x[2] * 10.0
-    return np.sum(c * x)
-
-
-def zeros_with_positional_int_dtype(x):
-    c = np.zeros(4, int)
-    c[0] = x[0] * 10.0
-    return np.sum(c * x)
-
-
-def zeros_with_string_int_dtype(x):
-    c = np.zeros(4, "i8")
-    c[0] = x[0] * 10.0
-    return np.sum(c * x)
-
-
-def full_like_of_int_written(x):
-    c = np.full_like(x, 3, dtype=int)
-    c[0] = x[0] * 10.0
-    return np.sum(c * x)
-
-
-def astype_int_written(x):
-    c = x.astype(int)
-    c[0] = x[0] * 10.0
-    return np.sum(c * x)
-
-
-def comparison_written(x):
-    c = x > 0
-    c[0] = x[0]
-    return np.sum(c * x)
-
-
-@pytest.mark.parametrize("f", [zeros_like_of_int_written, zeros_with_positional_int_dtype,
-                               zeros_with_string_int_dtype, full_like_of_int_written,
-                               astype_int_written, comparison_written],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("f", INTEGER_ARRAYS, ids=lambda f: f.__name__)
 def test_integer_arrays_the_check_does_not_see_truncate(f):
     _check_all_modes(f)
 

@@ -14,6 +14,10 @@ import pytest
 
 import s2sad
 from conftest import central_difference
+from test_adversary_round2 import (einsum_diagonal_written,  # (the adversary's programs)
+                                   zero_d_accumulator_read_through_an_earlier_name,
+                                   zero_d_asarray_updated_through_another_name,
+                                   zero_d_updated_through_another_name)
 from s2sad import aliasing, analysis, frontend, pipeline, rules
 
 
@@ -642,28 +646,6 @@ def test_a_module_array_read_or_copied_is_accepted(fn):
     np.testing.assert_array_equal(MODULE_WEIGHTS, [1.0, 2.0, 3.0, 4.0])
 
 
-def zero_d_updated_through_another_name(s):
-    z = np.array(s)
-    w = z
-    w *= s
-    return z * 1.0
-
-
-def zero_d_from_asarray_updated(s):
-    z = np.asarray(s * 2.0)
-    w = z
-    w *= s
-    return z * 1.0
-
-
-def zero_d_accumulator_read_through_an_earlier_name(s):
-    acc = np.zeros(())
-    total = acc
-    for i in range(2):
-        acc += s
-    return total * s
-
-
 def zero_d_accumulator(s):
     acc = np.zeros(())
     for i in range(3):
@@ -671,14 +653,8 @@ def zero_d_accumulator(s):
     return acc * s
 
 
-def einsum_diagonal_written(x):
-    C = np.outer(x, x)
-    d = np.einsum("ii->i", C)
-    d *= 2.0
-    return np.sum(C)
-
-
-@pytest.mark.parametrize("fn", [zero_d_updated_through_another_name, zero_d_from_asarray_updated,
+@pytest.mark.parametrize("fn", [zero_d_updated_through_another_name,
+                                zero_d_asarray_updated_through_another_name,
                                 zero_d_accumulator_read_through_an_earlier_name])
 def test_a_0d_array_updated_through_another_name_is_refused(fn):
     """w = z of a 0-d array is the same array, and w *= s writes into it: accepted, the
