@@ -9,8 +9,9 @@
     f(0.5)           # the derivative
     print(f.source)  # the generated Python that computed it
 """
-from .api import (GradientFunction, JVPFunction, VJPFunction, grad, grad_source, hessian,
-                  hvp, jacobian, jvp, source, value_and_grad, vjp)
+from .api import (ElementwiseGradFunction, GradientFunction, JVPFunction, VJPFunction,
+                  elementwise_grad, grad, grad_source, hessian, hessp, hvp, jacobian, jvp,
+                  source, value_and_grad, vjp)
 from .check import GradientCheckError, check_grad
 from .errors import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
                      NonScalarOutputError, RuleDefinitionError, S2SADError,
@@ -21,7 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "hessian", "hvp", "source",
-    "grad_source",
+    "grad_source", "elementwise_grad", "hessp", "ElementwiseGradFunction",
     "check_grad", "GradientCheckError", "GradientFunction", "JVPFunction", "VJPFunction",
     "adjoint", "partials", "tangent", "non_differentiable",
     "S2SADError", "UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",

@@ -8,6 +8,7 @@ module-level names defined after it; results are cached per function and options
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import numbers
@@ -283,10 +284,56 @@ class GradientFunction:
 
 # -- public transforms ----------------------------------------------------------
 
+def keywords_checked(transform: Callable) -> Callable:
+    """A public function whose unknown keyword is answered with the one meant
+    (`argnum=` -> `argnums`), where Python would only say it is unexpected; the
+    signature `inspect.signature` shows stays the function's own."""
+    accepted = [p.name for p in inspect.signature(transform).parameters.values()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    @functools.wraps(transform)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for key in kwargs:
+            if key not in accepted:
+                raise CallError(_unexpected_keyword(transform.__name__, key, accepted))
+        return transform(*args, **kwargs)
+    return checked
+
+
+# keywords users bring from other transforms and libraries, and where they belong
+_OTHER_KEYWORDS = {"mode": "s2sad.jacobian and s2sad.source take mode=",
+                   "has_aux": "has_aux= is not supported yet",
+                   "argnum": "autograd's argnum is s2sad's wrt (or argnums)"}
+
+
+def _unexpected_keyword(name: str, key: str, accepted: List[str]) -> str:
+    """Python's message for an unexpected keyword, with the parameter meant."""
+    message = f"{name}() got an unexpected keyword argument {key!r}"
+    close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
+    if close:
+        return f"{message}; did you mean {close[0]!r}?"
+    if key in _OTHER_KEYWORDS:
+        return f"{message} ({_OTHER_KEYWORDS[key]})"
+    return f"{message}; its keywords are {', '.join(accepted[1:])}"  # (after the function)
+
+
+def _wrt_or_argnums(wrt: Optional[Wrt], argnums: Optional[Wrt]) -> Wrt:
+    """The differentiated arguments, from wrt or JAX's name for it (one of the two)."""
+    if argnums is None:
+        return 0 if wrt is None else wrt
+    if wrt is not None:
+        raise ArgumentError(f"both wrt={wrt!r} and argnums={argnums!r} are given; "
+                            "argnums is another name for wrt",
+                            hint=f"pass one of them, e.g. argnums={argnums!r}")
+    return argnums
+
+
 @entry_point
-def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
-         jit: bool = False):
-    """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`.
+@keywords_checked
+def grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
+         argnums: Optional[Wrt] = None, optimize: bool = True, jit: bool = False):
+    """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`
+    (default: the first; `argnums` is JAX's name for the same option).
 
         >>> df = grad(lambda_free_function)          # doctest: +SKIP
         >>> dx = df(2.0)                              # a float for a float
@@ -296,15 +343,18 @@ def grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
     code runs compiled by Numba (an optional dependency) where Numba accepts it, and
     as Python with a warning otherwise.
     """
+    wrt = _wrt_or_argnums(wrt, argnums)
     if f is None:
         return entry_point(lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit))
     return GradientFunction(f, wrt, optimize=optimize, jit=jit)
 
 
 @entry_point
-def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool = True,
-                   jit: bool = False):
+@keywords_checked
+def value_and_grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
+                   argnums: Optional[Wrt] = None, optimize: bool = True, jit: bool = False):
     """Like `grad`, but returns `(f(*args), gradients)` from one sweep."""
+    wrt = _wrt_or_argnums(wrt, argnums)
     if f is None:
         return entry_point(lambda fn: GradientFunction(fn, wrt, with_value=True,
                                                        optimize=optimize, jit=jit))
@@ -312,9 +362,12 @@ def value_and_grad(f: Optional[Callable] = None, wrt: Wrt = 0, *, optimize: bool
 
 
 @entry_point
-def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = True) -> str:
+@keywords_checked
+def source(f: Callable, wrt: Optional[Wrt] = None, mode: str = "reverse",
+           optimize: bool = True, *, argnums: Optional[Wrt] = None) -> str:
     """The generated derivative module of `f`, as text: the gradient (mode="reverse")
     or the JVP (mode="forward")."""
+    wrt = _wrt_or_argnums(wrt, argnums)
     if mode == "reverse":
         return GradientFunction(f, wrt, optimize=optimize).source
     if mode == "forward":
@@ -323,6 +376,7 @@ def source(f: Callable, wrt: Wrt = 0, mode: str = "reverse", optimize: bool = Tr
 
 
 @entry_point
+@keywords_checked
 def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = None,
                 filename: str = "<string>", with_value: bool = False,
                 optimize: bool = True) -> GradientFunction:
@@ -594,6 +648,8 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
                                 hint="use an index or a name")
         if isinstance(item, (int, np.integer)):
             index = int(item)
+            if index >= len(positional):
+                _refuse_starred(fn, params, item)
             if not -len(positional) <= index < len(positional):
                 raise ArgumentError(
                     f"wrt={index} is out of range: the function has {len(positional)} "
@@ -601,6 +657,7 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
                     hint="count from 0, or name the parameter, e.g. wrt='x'")
             resolved.append(positional[index])
         elif isinstance(item, str):
+            _refuse_starred(fn, params, item)
             if item not in names:
                 raise ArgumentError(f"wrt={item!r} is not a parameter; the parameters "
                                     f"are {names}", where, hint="use one of the names above")
@@ -612,6 +669,24 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
         raise ArgumentError(f"wrt names a parameter twice: {resolved}", where,
                             hint="list each argument once")
     return resolved, single
+
+
+def _refuse_starred(fn: Optional[Callable], params: list, item: Union[int, str]) -> None:
+    """wrt naming `*args` or `**kwargs` (by name, or by an index past the named
+    parameters): the generated code takes named parameters only."""
+    for p in params:
+        star = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
+        if star and (item == p.name or star == "*" and not isinstance(item, str)):
+            where = frontend.parameter_location(fn, star + p.name) if fn is not None else None
+            named = [q.name for q in params if q.kind in (q.POSITIONAL_ONLY,
+                                                          q.POSITIONAL_OR_KEYWORD)]
+            new = [n for n in ("a", "b", "u", "v", "p", "q") if n not in named][:2]
+            raise ArgumentError(
+                f"s2sad cannot differentiate with respect to {star}{p.name} (wrt={item!r}): "
+                "only named parameters can be differentiated", where,
+                hint=f"name the arguments in the def, e.g. def "
+                     f"{getattr(fn, '__name__', 'f')}({', '.join(named + new)}) in place of "
+                     f"{star}{p.name}, and pass wrt={new[0]!r}")
 
 
 def _refuse_masked(args: tuple, kwargs: dict, signature: inspect.Signature,
@@ -765,25 +840,31 @@ class VJPFunction(GradientFunction):
 
 
 @entry_point
-def jvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> JVPFunction:
+@keywords_checked
+def jvp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
+        optimize: bool = True) -> JVPFunction:
     """Forward mode: `jvp(f, wrt)(*args, tangent)` returns `(f(*args), J @ tangent)`,
     from one pass that carries each value's tangent beside it (`print(.source)`)."""
-    return JVPFunction(f, wrt, optimize=optimize)
+    return JVPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize)
 
 
 @entry_point
-def vjp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> VJPFunction:
+@keywords_checked
+def vjp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
+        optimize: bool = True) -> VJPFunction:
     """Reverse mode for any output: `value, pullback = vjp(f, wrt)(*args)`, then
     `pullback(ct)` is `ct @ J` shaped like the arguments (one adjoint sweep per call)."""
-    return VJPFunction(f, wrt, optimize=optimize)
+    return VJPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize)
 
 
 @entry_point
-def jacobian(f: Callable, wrt: Wrt = 0, *, mode: Optional[str] = None,
-             optimize: bool = True) -> Callable:
+@keywords_checked
+def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
+             mode: Optional[str] = None, optimize: bool = True) -> Callable:
     """`jacobian(f, wrt)(*args)`: d f / d x with shape f's shape + x's shape (as
     jax.jacobian), a tuple for several `wrt`. Forward mode takes one pass per input
     element, reverse one per output element; by default the one with fewer passes."""
+    wrt = _wrt_or_argnums(wrt, argnums)
     if mode not in (None, "forward", "reverse"):
         raise ArgumentError(f"mode {mode!r} is not a mode", hint="use 'forward' or 'reverse'")
     forward_fn = JVPFunction(f, wrt, optimize=optimize)
@@ -890,11 +971,14 @@ def _tangent_of_value(derivative: Any, value: Any) -> Any:
 
 
 @entry_point
-def hessian(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
+@keywords_checked
+def hessian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
+            optimize: bool = True) -> Callable:
     """`hessian(f, wrt)(*args)`: the matrix of second derivatives of scalar `f`, shaped
     x's shape + x's shape (a tuple of tuples of blocks for several `wrt`, as
     jax.hessian). Forward over reverse: JVPs of the generated gradient code, one per
     input element."""
+    wrt = _wrt_or_argnums(wrt, argnums)
     gradient = GradientFunction(f, wrt, optimize=optimize)
     along = JVPFunction(gradient, wrt, optimize=optimize)
 
@@ -932,10 +1016,13 @@ def _zero_tangent(x: Any) -> Any:
 
 
 @entry_point
-def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
+@keywords_checked
+def hvp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
+        optimize: bool = True) -> Callable:
     """`hvp(f, wrt)(*args, v)`: the Hessian of scalar `f` times v, from one JVP of the
     generated gradient code (the matrix is never formed); v shaped like the argument
     (a tuple for several `wrt`, and so is the result)."""
+    wrt = _wrt_or_argnums(wrt, argnums)
     along = JVPFunction(GradientFunction(f, wrt, optimize=optimize), wrt, optimize=optimize,
                         tangent_note=" (hvp takes the function's arguments, then the vector)")
 
@@ -949,3 +1036,56 @@ def hvp(f: Callable, wrt: Wrt = 0, *, optimize: bool = True) -> Callable:
 
     functools.update_wrapper(hessian_vector_product, f, updated=())
     return hessian_vector_product
+
+
+@entry_point
+@keywords_checked
+def hessp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
+          optimize: bool = True) -> Callable:
+    """SciPy's `hessp=` convention: `hessp(f)(x, p, *args)` is H(x) @ p for
+    `f(x, *args)`, as `scipy.optimize.minimize(f, x0, args, jac=grad(f),
+    hessp=hessp(f), method="trust-ncg")` calls it; `hvp` with the arguments in
+    SciPy's order. With `wrt=k`, x is f's k-th argument and `args` fill the others."""
+    wrt = _wrt_or_argnums(wrt, argnums)
+    names, single = _normalise_wrt(f, None, wrt)
+    positional = [p.name for p in _signature(f, None).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not single or names[0] not in positional:
+        raise ArgumentError(f"hessp takes one positional argument as x, not wrt={wrt!r}",
+                            frontend._code_location(f),
+                            hint="use s2sad.hvp(f, wrt)(*args, v) for several arguments "
+                                 "or a keyword-only one")
+    position = positional.index(names[0])
+    product = hvp(f, wrt, optimize=optimize)
+
+    @entry_point
+    def hessian_times(x: Any, p: Any, *args: Any) -> Any:
+        return product(*args[:position], x, *args[position:], p)
+
+    functools.update_wrapper(hessian_times, f, updated=())
+    return hessian_times
+
+
+class ElementwiseGradFunction(VJPFunction):
+    """The callable `elementwise_grad` returns: the pullback of a cotangent of ones,
+    which for an elementwise f is the derivative of each element (autograd's)."""
+
+    @entry_point
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        value, pullback = super().__call__(*args, **kwargs)
+        return pullback(np.ones_like(value) if isinstance(value, np.ndarray) else 1.0)
+
+    def __repr__(self) -> str:
+        return f"<s2sad elementwise_grad of {getattr(self.fn, '__name__', '?')} wrt " \
+               f"{', '.join(self.wrt_names)}>"
+
+
+@entry_point
+@keywords_checked
+def elementwise_grad(f: Callable, wrt: Optional[Wrt] = None, *,
+                     argnums: Optional[Wrt] = None,
+                     optimize: bool = True) -> ElementwiseGradFunction:
+    """autograd's `elementwise_grad`: the gradient of sum(f(x)), shaped like x (a float
+    for a float), which for an elementwise f is f'(x) element by element; one pullback
+    of a cotangent of ones (`.source` shows its code)."""
+    return ElementwiseGradFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize)

@@ -5,6 +5,7 @@ from typing import Any, Callable, List, Sequence
 
 import numpy as np
 
+from .api import keywords_checked
 from .errors import S2SADError, entry_point
 
 
@@ -40,17 +41,20 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
 
 
 @entry_point
-def check_grad(f: Callable, *args: Any, wrt=0, rtol: float = 1e-5, atol: float = 1e-7,
-               eps: float = 1e-6) -> bool:
+@keywords_checked
+def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e-5,
+               atol: float = 1e-7, eps: float = 1e-6) -> bool:
     """Compare s2sad's gradient of `f` at `args` with central differences, then
-    forward mode with reverse mode (the dot-product test).
+    forward mode with reverse mode (the dot-product test); `wrt` (or `argnums`, its
+    JAX name) as for grad, by default the first argument.
 
     Returns True, or raises GradientCheckError with a readable report naming which
     disagrees.
     """
     import inspect
 
-    from .api import grad
+    from .api import _wrt_or_argnums, grad
+    wrt = _wrt_or_argnums(wrt, argnums)
     single = isinstance(wrt, (int, np.integer, str))
     items = [wrt] if single else list(wrt)
     positional = [p.name for p in inspect.signature(f).parameters.values()

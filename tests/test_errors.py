@@ -413,7 +413,7 @@ def test_a_function_without_python_source_is_refused_with_a_hint(fn):
     pytest.param((), ["empty"], id="empty"),
     pytest.param(True, ["bool"], id="bool"),
     pytest.param(0.5, ["0.5"], id="float"),
-    pytest.param(None, ["None"], id="none"),
+    # (wrt=None is the default, the first argument: argnums= may be given instead)
 ])
 def test_bad_wrt_is_an_argument_error(wrt, words):
     with pytest.raises(S2SADError) as info:
