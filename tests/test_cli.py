@@ -21,7 +21,11 @@ DESCENT = os.path.join("examples", "gradient_descent.py")
 
 
 def cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "s2sad", *args], cwd=cwd,
+    """`python -m s2sad ...` of this checkout, from any directory (a copy of s2sad
+    installed in site-packages would answer otherwise)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+    return subprocess.run([sys.executable, "-m", "s2sad", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -187,7 +191,12 @@ def test_output_module_matches_the_api(tmp_path):
         sys.path.remove(EXAMPLES)
     result = cli("grad", f"{DESCENT}:loss", "--wrt", "0,1", "-o", str(tmp_path / "lg.py"))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "lg.py").read_text() == s2sad.source(gd.loss.__wrapped__, wrt=(0, 1))
+    # the function is the API's, byte for byte; the helpers it calls are copied above it
+    written = (tmp_path / "lg.py").read_text()
+    api_source = s2sad.source(gd.loss.__wrapped__, wrt=(0, 1))
+    function = api_source[api_source.index("\ndef grad_loss("):]
+    assert written.endswith(function)
+    assert "\nfrom s2sad" not in written and "import s2sad" not in written
     X, y = gd.make_data(n=10)
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "y.npy", y)
@@ -201,6 +210,139 @@ def test_output_module_matches_the_api(tmp_path):
     dw, db = gd.loss(np.array([0.5, 0.25]), 0.1, X, y)
     np.testing.assert_allclose(np.load(tmp_path / "dw.npy"), dw, rtol=1e-12)
     np.testing.assert_allclose(np.load(tmp_path / "db.npy"), db, rtol=1e-12)
+
+
+# a fresh interpreter that cannot import s2sad (it may be installed in site-packages,
+# not only in this checkout): -I leaves out the working directory and PYTHONPATH, and a
+# finder refuses the package wherever it is
+WITHOUT_S2SAD = textwrap.dedent("""\
+    import sys
+    class _NoS2SAD:
+        def find_spec(self, name, path=None, target=None):
+            if name == "s2sad" or name.startswith("s2sad."):
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
+    sys.meta_path.insert(0, _NoS2SAD())
+    try:
+        import s2sad
+    except ModuleNotFoundError:
+        pass
+    else:
+        raise SystemExit("s2sad is importable")
+    """)
+
+
+def python_without_s2sad(code, *path, cwd):
+    prelude = WITHOUT_S2SAD + f"sys.path[:0] = {list(path)!r}\n"
+    return subprocess.run([sys.executable, "-I", "-c", prelude + textwrap.dedent(code)],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+HELPERS = textwrap.dedent("""\
+    import numpy as np
+
+
+    def many_helpers(A, x, w):
+        m = np.max(A, axis=1)
+        p = np.concatenate([x, w])
+        q = np.sum(A @ x[:4]) + np.sum(m * w[:3]) + np.sum(p[[0, 0, 1]]) ** 2
+        return q + np.sum(np.maximum(x, 0.5) * w)
+    """)
+
+
+def test_output_module_runs_with_numpy_alone(tmp_path):
+    """-o copies the s2sad.runtime helpers the code calls (and what they call) into the
+    file: it imports and runs where s2sad is not installed."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "helpers_model.py").write_text(HELPERS)
+    result = cli("grad", str(src / "helpers_model.py") + ":many_helpers", "--wrt", "A,x,w",
+                 "-o", str(tmp_path / "standalone.py"))
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "standalone.py").read_text()
+    assert "s2sad.runtime import" not in written
+    assert "#   runtime:       copied below from s2sad.runtime " in written
+    assert "def unbroadcast(" in written and "def tie_count(" in written
+    compile(written, "standalone.py", "exec")
+    check = python_without_s2sad("""
+        import numpy as np
+        import standalone
+        rng = np.random.default_rng(3)
+        A, x, w = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=4)
+        dA, dx, dw = standalone.grad_many_helpers(A, x, w)
+        np.savez("grads.npz", A=A, x=x, w=w, dA=dA, dx=dx, dw=dw)
+        print("ok")
+        """, str(tmp_path), cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout == "ok\n"
+    import s2sad
+    sys.path.insert(0, str(src))
+    try:
+        import helpers_model
+    finally:
+        sys.path.remove(str(src))
+    saved = np.load(tmp_path / "grads.npz")
+    want = s2sad.grad(helpers_model.many_helpers, wrt=(0, 1, 2))(
+        saved["A"], saved["x"], saved["w"])
+    for name, value in zip(["dA", "dx", "dw"], want):
+        np.testing.assert_allclose(saved[name], value, rtol=1e-12)
+
+
+@pytest.mark.parametrize("target, options, call", [
+    (f"{SEED}:f", [], "seed_grad.grad_f(0.5)"),
+    (f"{DESCENT}:loss", ["--wrt", "w,b"],
+     "seed_grad.grad_loss(np.ones(2), 0.5, np.ones((3, 2)), np.zeros(3))"),
+    (f"{LECTURE}:F", ["--wrt", "x,y", "--mode", "forward"],
+     "seed_grad.jvp_F(1.0, 2.0, 1.0, 0.0)"),
+    (f"{SEED}:f", ["--no-optimize"], "seed_grad.grad_f(np.float64(0.5))"),
+], ids=["seed", "loss", "forward", "plain"])
+def test_examples_written_with_o_run_without_s2sad(tmp_path, target, options, call):
+    result = cli("grad", target, *options, "-o", str(tmp_path / "seed_grad.py"))
+    assert result.returncode == 0, result.stderr
+    check = python_without_s2sad(f"""
+        import numpy as np
+        import seed_grad
+        print(repr({call}))
+        """, str(tmp_path), EXAMPLES, cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.strip()
+
+
+def test_without_s2sad_really_blocks_it(tmp_path):
+    check = python_without_s2sad("import s2sad.runtime", cwd=tmp_path)
+    assert check.returncode != 0 and "blocked" in check.stderr
+
+
+def test_the_targets_own_prints_go_to_stderr(tmp_path):
+    (tmp_path / "noisy.py").write_text(textwrap.dedent("""\
+        import numpy as np
+        print("loading noisy")
+
+
+        def f(x):
+            return np.sum(np.sin(x))
+
+
+        if __name__ == "__main__":
+            print("as a script")
+        """))
+    result = cli("grad", "noisy.py:f", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "loading noisy" not in result.stdout
+    assert result.stdout.startswith("# Reverse-mode gradient of f (")
+    compile(result.stdout, "<grad_f>", "exec")
+    assert result.stderr == "loading noisy\n"
+    assert "as a script" not in result.stdout + result.stderr
+    ssa = cli("ssa", "noisy.py:f", cwd=tmp_path)
+    assert ssa.stdout.startswith("def f(x):") and ssa.stderr == "loading noisy\n"
+    written = cli("grad", "noisy.py:f", "-o", "out.py", cwd=tmp_path)
+    assert written.stdout == "" and "loading noisy" not in (tmp_path / "out.py").read_text()
+
+
+def test_version():
+    import s2sad
+    result = cli("--version")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == f"s2sad {s2sad.__version__}\n"
 
 
 # -- transform errors: exit 1, a diagnostic, no traceback ------------------------------
