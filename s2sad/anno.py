@@ -24,6 +24,7 @@ KEYS = frozenset({
     "augmented",  # a statement lowered from `x op= e` (the user name x)
     "scatter",    # c[index] += e read back from np.add.at(c, index, e): indices repeat
     "loop",       # a gradient's forward loop and its adjoint loop: the source loop's id
+    "specialised",  # a call of a helper given structures: its desugared reading
 })
 
 

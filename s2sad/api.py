@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import gast
 import numpy as np
 
-from . import entry, frontend, pipeline
+from . import entry, frontend, pipeline, structured
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
@@ -72,6 +72,10 @@ class GradientFunction:
         self._entry: Optional[Callable] = None
         self._entry_arity = -1  # the positional arguments self._entry takes
         self._ran_floats = False  # the last call ran the code for Python numbers
+        # structured arguments: per structure, the function read for it and the same
+        # transform of that flat function (see structured.py)
+        self._flat: Dict[tuple, tuple] = {}
+        self._last_inner: Optional["GradientFunction"] = None
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
 
@@ -80,6 +84,8 @@ class GradientFunction:
     def compiled(self) -> pipeline.Compiled:
         """The code the last call ran (compiled for its arguments' ranks, and with math
         functions for Python numbers), or before any call the code for any ranks."""
+        if self._last_inner is not None:
+            return self._last_inner.compiled
         if self._last is None:
             return self.generic
         floats = self._last.floats
@@ -139,6 +145,9 @@ class GradientFunction:
         """The general call: find the code for these ranks, check every argument, and
         write an entry that repeats this call cheaply for arguments of the same types."""
         self._check_call(args, kwargs)
+        call = self._structured(args, kwargs)
+        if call is not None:
+            return self._call_structured(call)
         if kwargs:
             compiled = self.for_arguments(args, kwargs)
             self._args_key = None
@@ -170,6 +179,61 @@ class GradientFunction:
             grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
             grads = grads[0] if self.single else grads
         return (value, grads) if self.with_value else grads
+
+    # -- structured arguments (see structured.py) ------------------------------------
+
+    def _structured(self, args: tuple, kwargs: dict) -> Optional[structured.Call]:
+        """The call's structures where it passes any (a dict of parameters, a list of
+        layers, an object), else None: the common path."""
+        call = None
+        if self.fn is not None and not isinstance(self.fn, GradientFunction):
+            call = structured.structured_call(self._signature, self.fn, args, kwargs,
+                                              self.wrt_names)
+        self._last_inner = None
+        return call
+
+    def _flat_transform(self, call: structured.Call) -> tuple:
+        """(the function read for this structure, this transform of it, the number of
+        differentiated leaves of each argument in wrt), made once per structure."""
+        key = (call.key, getattr(self.fn, "__code__", None))
+        found = self._flat.get(key)
+        if found is None:
+            with pipeline.collector_paused():
+                flattened = structured.flatten_function(self.fn, call.trees, self.wrt_names)
+            groups = [flattened.positions(p) for p in self.wrt_names]
+            positions = tuple(p for group in groups for p in group)
+            inner = self._flat_version(flattened, positions) if positions else None
+            found = self._flat[key] = (flattened, inner, [len(g) for g in groups])
+        self._last_inner = found[1]
+        return found
+
+    def _flat_version(self, flattened: structured.Flattened,
+                      positions: tuple) -> "GradientFunction":
+        return GradientFunction(None, positions, with_value=self.with_value,
+                                optimize=self.optimize, parsed=flattened.parsed, jit=self.jit)
+
+    def _regroup(self, call: structured.Call, counts: List[int], flat: Sequence[Any]) -> Any:
+        """The differentiated arguments' gradients (or tangents) in their structures,
+        from the flat function's, one per differentiated leaf."""
+        grouped, start = [], 0
+        for param, count in zip(self.wrt_names, counts):
+            grouped.append(structured.rebuild(call.trees[param], flat[start:start + count],
+                                              call.values[param]))
+            start += count
+        return grouped[0] if self.single else tuple(grouped)
+
+    def _call_structured(self, call: structured.Call) -> Any:
+        flattened, inner, counts = self._flat_transform(call)
+        if inner is None:  # nothing differentiable in the structures: nothing to sweep
+            value = self.fn(**call.values) if self.with_value else None
+            grads = self._regroup(call, counts, [])
+            return (value, grads) if self.with_value else grads
+        result = inner(*flattened.arguments(call.values))
+        value, grads = result if self.with_value else (None, result)
+        grads = self._regroup(call, counts, grads)
+        if self.with_value:
+            return structured.output_of(flattened, value), grads
+        return grads
 
     def _check_call(self, args: tuple, kwargs: dict, note: str = "") -> None:
         """Raise the TypeError the user's function would raise for these arguments (an

@@ -42,7 +42,8 @@ import gast
 import numpy as np
 
 from . import frontend
-from .anno import clone, fingerprint, get_anno, names_in, set_anno, subscripts_in, walk
+from .anno import (clone, fingerprint, get_anno, has_anno, names_in, set_anno, subscripts_in,
+                   walk)
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
@@ -1381,15 +1382,19 @@ class _Lowerer:
     # -- helpers of the user's ----------------------------------------------------
 
     def inline(self, node: gast.Call, fn: types.FunctionType):
-        """The helper's body in place, names renamed apart; returns its result atom(s)."""
-        helper = frontend.parse_function(fn)
+        """The helper's body in place, names renamed apart; returns its result atom(s).
+        A helper given structures was read for them by the desugar stage (its
+        leaves are its parameters): that reading is inlined."""
+        helper = get_anno(node, "specialised") or frontend.parse_function(fn)
         if fn in self.inlining or (helper.filename, helper.func.lineno) == (
                 self.root.filename, self.root.func.lineno):
             cycle = [f.__name__ for f in self.inlining] + [fn.__name__]
             raise UnsupportedSyntaxError(
                 f"recursive call: {' -> '.join([self.root.name] + cycle)}",
                 self.parsed.locate(node), hint="write the recursion as a loop")
-        arguments = self.bind_arguments(node, fn)
+        arguments = self.bind_arguments(node, fn) if not has_anno(node, "specialised") else \
+            {a.id: self.aggregate_element(v)
+             for a, v in zip(frontend._all_params(helper.func), node.args)}
         caller, line = self.scope, self.origin
         scope = _Scope(helper, {}, {}, set(), label=fn.__name__)
         for key, value in helper.namespace.items():

@@ -437,7 +437,9 @@ def test_bad_wrt_is_refused_when_grad_is_built():
     pytest.param((2.0, np.int64(3)), ["'n'", "integer"], id="numpy_int"),
     pytest.param((2.0, True), ["'n'"], id="bool"),
     pytest.param((2.0, np.array([1, 2])), ["'n'", "int64"], id="int_array"),
-    pytest.param((2.0, [1.0, 2.0]), ["'n'", "list"], id="list"),
+    # a list is a structure now: its leaves must be floats, named by their path
+    pytest.param((2.0, [1.0, 2]), ["n[1]", "integer"], id="list_of_an_int"),
+    pytest.param((2.0, {"a": "x"}), ["n['a']", "str"], id="dict_of_a_string"),
 ])
 def test_differentiating_a_non_float_argument_is_an_argument_error(args, words):
     df = s2sad.grad(ef.power, wrt=1)
