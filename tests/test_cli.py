@@ -620,3 +620,30 @@ def test_export_refuses_values_no_import_can_name(tmp_path):
                  cwd=tmp_path)
     assert result.returncode == 1 and "no import can name" in result.stderr
     assert not (tmp_path / "out.py").exists()
+
+
+# -- packaging -------------------------------------------------------------------------
+
+def _pyproject():
+    tomllib = pytest.importorskip("tomllib")  # (Python 3.11+)
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        return tomllib.load(f)
+
+
+def test_version_in_pyproject_is_the_packages():
+    import s2sad
+    assert _pyproject()["project"]["version"] == s2sad.__version__
+
+
+def test_package_metadata_ships_types_license_and_urls():
+    project = _pyproject()
+    assert os.path.isfile(os.path.join(ROOT, "s2sad", "py.typed"))
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["s2sad"]
+    assert project["project"]["license"] == {"text": "Apache-2.0"}
+    with open(os.path.join(ROOT, "LICENSE"), encoding="utf-8") as f:
+        license_text = f.read()
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert "END OF TERMS AND CONDITIONS" in license_text
+    urls = project["project"]["urls"]
+    assert set(urls) == {"Homepage", "Repository", "Issues", "Changelog"}
+    assert all(url.startswith("https://github.com/s2sad/s2sad") for url in urls.values())
