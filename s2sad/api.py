@@ -354,6 +354,7 @@ def keywords_checked(transform: Callable) -> Callable:
     signature `inspect.signature` shows stays the function's own."""
     accepted = [p.name for p in inspect.signature(transform).parameters.values()
                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    _KEYWORDS[transform.__name__] = accepted
 
     @functools.wraps(transform)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -364,10 +365,7 @@ def keywords_checked(transform: Callable) -> Callable:
     return checked
 
 
-# keywords users bring from other transforms and libraries, and where they belong
-_OTHER_KEYWORDS = {"mode": "s2sad.jacobian and s2sad.source take mode=",
-                   "has_aux": "has_aux= is not supported yet",
-                   "argnum": "autograd's argnum is s2sad's wrt (or argnums)"}
+_KEYWORDS: Dict[str, List[str]] = {}  # each public transform's keywords, by its name
 
 
 def _unexpected_keyword(name: str, key: str, accepted: List[str]) -> str:
@@ -376,8 +374,10 @@ def _unexpected_keyword(name: str, key: str, accepted: List[str]) -> str:
     close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
     if close:
         return f"{message}; did you mean {close[0]!r}?"
-    if key in _OTHER_KEYWORDS:
-        return f"{message} ({_OTHER_KEYWORDS[key]})"
+    takers = [f"s2sad.{other}" for other, keys in _KEYWORDS.items() if key in keys[1:]]
+    if takers:  # a keyword of another transform (grad(f, mode=...))
+        return f"{message}; {key}= is taken by {', '.join(takers)} ({name}() takes " \
+               f"{', '.join(accepted[1:])})"
     return f"{message}; its keywords are {', '.join(accepted[1:])}"  # (after the function)
 
 

@@ -250,8 +250,11 @@ def _frames(tb):
 
 def test_keyword_of_another_transform_says_where_it_belongs():
     with pytest.raises(TypeError, match=r"grad\(\) got an unexpected keyword argument "
-                                        r"'mode' \(s2sad.jacobian and s2sad.source take"):
+                                        r"'mode'; mode= is taken by s2sad.source, "
+                                        r"s2sad.jacobian \(grad\(\) takes wrt, argnums"):
         s2sad.grad(loss, mode="forward")
+    with pytest.raises(TypeError, match=r"rtol= is taken by s2sad.check_grad \(hvp\(\) takes"):
+        s2sad.hvp(loss, rtol=1e-3)
     with pytest.raises(TypeError, match="its keywords are wrt, argnums, optimize"):
         s2sad.hvp(loss, banana=1)
 
