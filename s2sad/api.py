@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import gast
 import numpy as np
 
-from . import entry, frontend, pipeline, structured
+from . import callables, entry, frontend, pipeline, pytree, structured
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
@@ -43,17 +43,25 @@ class GradientFunction:
 
     def __init__(self, fn: Callable, wrt: Wrt, *, with_value: bool = False,
                  optimize: bool = True, parsed: Optional[frontend.Parsed] = None,
-                 jit: bool = False):
+                 jit: bool = False, has_aux: bool = False):
         if fn is None and parsed is None:  # (grad alone takes None: its decorator form)
             raise ArgumentError("the function to differentiate is None",
                                 hint="pass the function itself, e.g. s2sad.jacobian(f)")
-        self.fn = fn
+        # a method, a partial, an object with __call__, np.tanh: the function read, and
+        # the arguments the callable passes first (see callables.py); self.fn is the
+        # function, and its code takes those arguments before the user's
+        self._target = callables.target(fn) if fn is not None else \
+            callables.Target(None, name=parsed.name)
+        self.fn = self._target.function
+        # (a bound method's self, a partial's arguments: every call passes them first)
+        self._binds = bool(self._target.bound or self._target.keywords)
         self._parsed = parsed
         self.jit = jit
         self.with_value = with_value
+        self.has_aux = has_aux  # f returns (value, aux); aux comes back undifferentiated
         self.optimize = optimize
         self.wrt_names, self.single = _normalise_wrt(fn, parsed, wrt)
-        self._signature = _signature(fn, parsed)
+        self._signature = _full_signature(self.fn, parsed)
         positional = [p.name for p in self._signature.parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         # where each differentiated argument sits in a positional call
@@ -62,7 +70,7 @@ class GradientFunction:
         # all differentiated arguments passed by position iff the call has more than this
         self._last_position = max(p if p is not None else 1 << 30 for p in self._positions)
         self._param_names = list(self._signature.parameters)
-        self._call_name, self._arity = _call_shape(fn, self._signature, parsed)
+        self._call_name, self._arity = _call_shape(self.fn, self._signature, parsed)
         self._compiled: Optional[pipeline.Compiled] = None
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
         self._last: Optional[pipeline.Compiled] = None
@@ -78,6 +86,7 @@ class GradientFunction:
         self._last_inner: Optional["GradientFunction"] = None
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
+        self.__dict__.setdefault("__name__", self._target.name)  # (a partial has none)
 
     @property
     @entry_point
@@ -97,7 +106,7 @@ class GradientFunction:
         if self._compiled is None or not self._compiled.is_current():
             self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
                                       self.with_value, self.optimize, mode=self.mode,
-                                      jit=self.jit)
+                                      jit=self.jit, has_aux=self.has_aux)
         return self._compiled
 
     @property
@@ -129,11 +138,13 @@ class GradientFunction:
         if special is None or not special.is_current():  # a helper redefined since
             special = _compile(self.fn, self._parsed, tuple(self.wrt_names), self.with_value,
                                self.optimize, ranks=key, mode=self.mode, jit=self.jit,
-                               read_back=read_back)
+                               read_back=read_back, has_aux=self.has_aux)
             self._specialised[(key, read_back)] = special
         return special
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._binds:
+            args, kwargs = self._target.arguments(args, kwargs)
         try:  # (no cost until a refusal; entry_point's extra call would cost every call)
             if not kwargs and len(args) == self._entry_arity:
                 return self._entry(*args)  # guarded by the types of the last call's arguments
@@ -186,9 +197,11 @@ class GradientFunction:
         """The call's structures where it passes any (a dict of parameters, a list of
         layers, an object), else None: the common path."""
         call = None
-        if self.fn is not None and not isinstance(self.fn, GradientFunction):
-            call = structured.structured_call(self._signature, self.fn, args, kwargs,
-                                              self.wrt_names)
+        # (the JVP of a gradient, for Hessians: the structures of the function's call)
+        target = self.fn.fn if isinstance(self.fn, GradientFunction) else self.fn
+        if target is not None and not isinstance(target, GradientFunction):
+            call = structured.structured_call(self._signature, target, args, kwargs,
+                                              self.wrt_names, always=self.has_aux)
         self._last_inner = None
         return call
 
@@ -197,9 +210,19 @@ class GradientFunction:
         differentiated leaves of each argument in wrt), made once per structure."""
         key = (call.key, getattr(self.fn, "__code__", None))
         found = self._flat.get(key)
+        if found is None and isinstance(self.fn, GradientFunction):
+            # the gradient's own reading for this structure, and this transform of it
+            flattened, gradient, counts = self.fn._flat_transform(call)
+            positions = tuple(range(sum(counts)))  # (the gradient's parameters come first)
+            positions = tuple(p for name in self.wrt_names
+                              for p in flattened.positions(name))
+            found = self._flat[key] = (flattened, self._flat_version(flattened, positions,
+                                                                     gradient), counts)
         if found is None:
             with pipeline.collector_paused():
                 flattened = structured.flatten_function(self.fn, call.trees, self.wrt_names)
+            if self.has_aux:
+                self._require_pair(flattened)
             groups = [flattened.positions(p) for p in self.wrt_names]
             positions = tuple(p for group in groups for p in group)
             inner = self._flat_version(flattened, positions) if positions else None
@@ -207,10 +230,23 @@ class GradientFunction:
         self._last_inner = found[1]
         return found
 
-    def _flat_version(self, flattened: structured.Flattened,
-                      positions: tuple) -> "GradientFunction":
-        return GradientFunction(None, positions, with_value=self.with_value,
-                                optimize=self.optimize, parsed=flattened.parsed, jit=self.jit)
+    def _flat_version(self, flattened: structured.Flattened, positions: tuple,
+                      gradient: Optional["GradientFunction"] = None) -> "GradientFunction":
+        return GradientFunction(None, positions, with_value=self.with_value or self.has_aux,
+                                optimize=self.optimize, parsed=flattened.parsed, jit=self.jit,
+                                has_aux=self.has_aux)
+
+    def _require_pair(self, flattened: structured.Flattened) -> None:
+        """has_aux: the function returns (value, aux), its value one number or array."""
+        tree = flattened.flat.output
+        if tree is not None and tree.kind in ("tuple", "list") and len(tree.children) == 2 \
+                and tree.children[0].kind == "leaf":
+            return
+        returns = [n for n in gast.walk(flattened.parsed.func) if isinstance(n, gast.Return)]
+        raise NonScalarOutputError(
+            f"has_aux=True needs {self.__name__} to return a pair (value, aux)",
+            flattened.parsed.locate(returns[-1].value if returns else flattened.parsed.func),
+            hint="return value, aux (aux may be any structure of arrays), or drop has_aux")
 
     def _regroup(self, call: structured.Call, counts: List[int], flat: Sequence[Any]) -> Any:
         """The differentiated arguments' gradients (or tangents) in their structures,
@@ -224,16 +260,19 @@ class GradientFunction:
 
     def _call_structured(self, call: structured.Call) -> Any:
         flattened, inner, counts = self._flat_transform(call)
+        wants_value = self.with_value or self.has_aux
         if inner is None:  # nothing differentiable in the structures: nothing to sweep
-            value = self.fn(**call.values) if self.with_value else None
+            value = _value_on_copies(self.fn, (), call.values) if wants_value else None
             grads = self._regroup(call, counts, [])
-            return (value, grads) if self.with_value else grads
-        result = inner(*flattened.arguments(call.values))
-        value, grads = result if self.with_value else (None, result)
-        grads = self._regroup(call, counts, grads)
-        if self.with_value:
-            return structured.output_of(flattened, value), grads
-        return grads
+        else:
+            result = inner(*flattened.arguments(call.values))
+            value, grads = result if wants_value else (None, result)
+            grads = self._regroup(call, counts, grads)
+            if wants_value:
+                value = structured.output_of(flattened, value)
+        if self.has_aux and not self.with_value:
+            return grads, value[1]  # (JAX's order: the gradient, then aux)
+        return (value, grads) if self.with_value else grads
 
     def _check_call(self, args: tuple, kwargs: dict, note: str = "") -> None:
         """Raise the TypeError the user's function would raise for these arguments (an
@@ -261,7 +300,8 @@ class GradientFunction:
                 fast = entry.make_entry(args, self._positions, self.single, self.with_value,
                                         compiled.runner, refresh, self._refusal,
                                         self._call_checked,
-                                        compiled.is_current if compiled.inlined else None,
+                                        compiled.is_current if compiled.inlined or
+                                        compiled.cells else None,
                                         floats, compiled.codes)
             found = self._entries[kinds] = (compiled, fast)
         self._entry = found[1]
@@ -342,7 +382,7 @@ class GradientFunction:
 
     def __repr__(self) -> str:
         kind = "value_and_grad" if self.with_value else "grad"
-        return f"<s2sad {kind} of {getattr(self.fn, '__name__', '?')} wrt " \
+        return f"<s2sad {kind} of {self._target.name} wrt " \
                f"{', '.join(self.wrt_names)}>"
 
 
@@ -395,7 +435,8 @@ def _wrt_or_argnums(wrt: Optional[Wrt], argnums: Optional[Wrt]) -> Wrt:
 @entry_point
 @keywords_checked
 def grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
-         argnums: Optional[Wrt] = None, optimize: bool = True, jit: bool = False):
+         argnums: Optional[Wrt] = None, has_aux: bool = False, optimize: bool = True,
+         jit: bool = False):
     """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`
     (default: the first; `argnums` is JAX's name for the same option).
 
@@ -405,24 +446,30 @@ def grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
 
     Also a decorator: `@grad` or `@grad(wrt=(0, 1))`. With `jit=True` the generated
     code runs compiled by Numba (an optional dependency) where Numba accepts it, and
-    as Python with a warning otherwise.
+    as Python with a warning otherwise. With `has_aux=True`, f returns `(value, aux)`
+    and the call returns `(gradient, aux)`, as jax.grad's.
     """
     wrt = _wrt_or_argnums(wrt, argnums)
     if f is None:
-        return entry_point(lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit))
-    return GradientFunction(f, wrt, optimize=optimize, jit=jit)
+        return entry_point(lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit,
+                                                       has_aux=has_aux))
+    return GradientFunction(f, wrt, optimize=optimize, jit=jit, has_aux=has_aux)
 
 
 @entry_point
 @keywords_checked
 def value_and_grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
-                   argnums: Optional[Wrt] = None, optimize: bool = True, jit: bool = False):
-    """Like `grad`, but returns `(f(*args), gradients)` from one sweep."""
+                   argnums: Optional[Wrt] = None, has_aux: bool = False,
+                   optimize: bool = True, jit: bool = False):
+    """Like `grad`, but returns `(f(*args), gradients)` from one sweep; with
+    `has_aux=True`, `((value, aux), gradients)`, as jax.value_and_grad."""
     wrt = _wrt_or_argnums(wrt, argnums)
     if f is None:
         return entry_point(lambda fn: GradientFunction(fn, wrt, with_value=True,
-                                                       optimize=optimize, jit=jit))
-    return GradientFunction(f, wrt, with_value=True, optimize=optimize, jit=jit)
+                                                       optimize=optimize, jit=jit,
+                                                       has_aux=has_aux))
+    return GradientFunction(f, wrt, with_value=True, optimize=optimize, jit=jit,
+                            has_aux=has_aux)
 
 
 @entry_point
@@ -481,11 +528,9 @@ def _call_shape(fn: Optional[Callable], signature: inspect.Signature,
                 parsed: Optional[frontend.Parsed]) -> Tuple[str, Tuple[int, float, int]]:
     """The name Python's own TypeError gives the function, and (the fewest positional
     arguments a call without keywords may pass, the most, the count of bound
-    arguments such as a method's self that Python's message adds)."""
-    target = fn.__func__ if inspect.ismethod(fn) else fn
-    if isinstance(target, functools.partial):
-        target = target.func
-    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or \
+    arguments Python's message adds: none, as a method's self or a partial's arguments
+    are in the call's arguments by then, see callables.Target.arguments)."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or \
         (parsed.name if parsed is not None else "f")
     params = list(signature.parameters.values())
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -493,7 +538,7 @@ def _call_shape(fn: Optional[Callable], signature: inspect.Signature,
     most = float("inf") if any(p.kind is p.VAR_POSITIONAL for p in params) else len(positional)
     if any(p.kind is p.KEYWORD_ONLY and p.default is p.empty for p in params):
         most = -1  # a required keyword-only parameter: every call is checked in full
-    return name, (len(required), most, 1 if inspect.ismethod(fn) else 0)
+    return name, (len(required), most, 0)
 
 
 def _call_mismatch(signature: inspect.Signature, name: str, args: tuple, kwargs: dict,
@@ -593,9 +638,10 @@ def _numpy_floats(value: Any) -> Any:
 def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tuple,
              with_value: bool, optimize: bool, export: bool = False,
              ranks: Optional[tuple] = None, mode: str = "reverse",
-             jit: bool = False, read_back: bool = False) -> pipeline.Compiled:
+             jit: bool = False, read_back: bool = False,
+             has_aux: bool = False) -> pipeline.Compiled:
     # the code object too: a function whose __code__ was replaced is another function
-    key = (wrt, with_value, optimize, export, ranks, mode, jit, read_back,
+    key = (wrt, with_value, optimize, export, ranks, mode, jit, read_back, has_aux,
            getattr(fn, "__code__", None), _Same(getattr(fn, "__defaults__", None)),
            _Same(getattr(fn, "__kwdefaults__", None)))
     if isinstance(fn, GradientFunction):
@@ -616,7 +662,8 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
         compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
                                           optimize_code=optimize, user_module=module,
                                           export=export, param_ranks=param_ranks, mode=mode,
-                                          jit_code=jit, read_back=read_back or export)
+                                          jit_code=jit, read_back=read_back or export,
+                                          has_aux=has_aux)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
@@ -658,6 +705,20 @@ def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, opti
 
 
 def _signature(fn: Optional[Callable], parsed: Optional[frontend.Parsed]) -> inspect.Signature:
+    """The parameters as the user calls `fn`: a bound method's without self, a
+    partial's without what it binds, numpy.tanh's as its wrapper's (x)."""
+    if fn is None:
+        return _full_signature(None, parsed)
+    target = callables.target(fn)
+    return target.visible(_full_signature(target.function, parsed))
+
+
+def _full_signature(fn: Optional[Callable],
+                    parsed: Optional[frontend.Parsed]) -> inspect.Signature:
+    """The parameters of the function read (a method's self included): what the
+    generated code takes."""
+    if isinstance(fn, GradientFunction):
+        return fn._signature
     if fn is not None:
         try:
             return inspect.signature(fn)
@@ -696,7 +757,8 @@ def _normalise_wrt(fn: Optional[Callable], parsed: Optional[frontend.Parsed],
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
                                                        p.POSITIONAL_OR_KEYWORD)]
     names = [p.name for p in params]
-    where = frontend._code_location(fn) if fn is not None else None
+    where = frontend._code_location(callables.target(fn).function) if fn is not None \
+        else None
     single = isinstance(wrt, (int, str, np.integer))
     if not single and not isinstance(wrt, (tuple, list)):
         raise ArgumentError(f"wrt={wrt!r} is neither an index, a name nor a tuple of them",
@@ -828,16 +890,58 @@ class JVPFunction(GradientFunction):
 
     def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True,
                  parsed: Optional[frontend.Parsed] = None,
-                 tangent_note: str = " (jvp takes the function's arguments, then the tangent)"):
-        super().__init__(fn, wrt, optimize=optimize, parsed=parsed)
+                 tangent_note: str = " (jvp takes the function's arguments, then the tangent)",
+                 has_aux: bool = False):
+        super().__init__(fn, wrt, optimize=optimize, parsed=parsed, has_aux=has_aux)
         self.tangent_note = tangent_note
+
+    def _flat_version(self, flattened: structured.Flattened, positions: tuple,
+                      gradient: Optional["GradientFunction"] = None) -> "GradientFunction":
+        if gradient is not None:  # (a Hessian's: the JVP of the flat gradient)
+            return JVPFunction(gradient, positions, optimize=self.optimize,
+                               tangent_note=self.tangent_note)
+        return JVPFunction(None, positions, optimize=self.optimize, parsed=flattened.parsed,
+                           tangent_note=self.tangent_note)
+
+    def _call_structured(self, call: structured.Call, tangents: tuple) -> Any:
+        """The JVP along tangents of the arguments' structures (a dict's tangent is a
+        dict with the same keys), the value and its tangent in the output's structure."""
+        flattened, inner, _ = self._flat_transform(call)
+        flat_tangents: List[Any] = []
+        for param, tangent in zip(self.wrt_names, tangents):
+            tree = call.trees[param]
+            if tree is None:
+                flat_tangents.append(tangent)
+                continue
+            if not pytree.is_structured(tangent) or \
+                    pytree.describe(tangent, False, "tangent") != tree:
+                raise ArgumentError(
+                    f"the tangent for {param!r} is not of the argument's structure",
+                    hint=f"pass a tangent shaped like {param}, e.g. the same dict of "
+                         "arrays (None where the argument holds None)")
+            flat_tangents.extend(pytree.leaves(tangent, tree))
+        if inner is None:
+            raise ArgumentError(f"the differentiated arguments {self.wrt_names} hold no "
+                                "float or array", hint="differentiate another argument")
+        value, derivative = inner(*flattened.arguments(call.values), tuple(flat_tangents))
+        if isinstance(self.fn, GradientFunction):  # a gradient's: in the arguments' structures
+            counts = [len(flattened.positions(p)) for p in self.wrt_names]
+            flat_value = (value,) if len(inner.wrt_names) == 1 else value
+            flat_derivative = (derivative,) if len(inner.wrt_names) == 1 else derivative
+            return self._regroup(call, counts, flat_value), \
+                self._regroup(call, counts, flat_derivative)
+        value = structured.output_of(flattened, value)
+        derivative = structured.output_of(flattened, derivative)
+        if self.has_aux:
+            return value[0], derivative[0], value[1]
+        return value, derivative
 
     @entry_point
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{self.__name__}: pass the arguments, then the tangent")
         *args, tangent = args
-        args = tuple(args)
+        args, kwargs = self._target.arguments(tuple(args), kwargs)
         self._check_call(args, kwargs, self.tangent_note)
         if not self.single and not isinstance(tangent, (tuple, list)):
             raise ArgumentError(f"the tangent is a {type(tangent).__name__}, but "
@@ -845,6 +949,13 @@ class JVPFunction(GradientFunction):
                                 "differentiated",
                                 hint="pass a tuple with one tangent per argument in wrt")
         tangents = (tangent,) if self.single else tuple(tangent)
+        call = self._structured(args, kwargs)
+        if call is not None:
+            if len(tangents) != len(self.wrt_names):
+                raise ArgumentError(f"{len(tangents)} tangents for {len(self.wrt_names)} "
+                                    f"differentiated arguments {self.wrt_names}",
+                                    hint="pass a tuple with one tangent per argument in wrt")
+            return self._call_structured(call, tangents)
         inputs = self._differentiated_inputs(args, kwargs)
         if len(tangents) != len(inputs):
             raise ArgumentError(f"{len(tangents)} tangents for {len(inputs)} differentiated "
@@ -862,7 +973,7 @@ class JVPFunction(GradientFunction):
         return value, _tangent_of_value(derivative, value)
 
     def __repr__(self) -> str:
-        return f"<s2sad jvp of {getattr(self.fn, '__name__', '?')} wrt " \
+        return f"<s2sad jvp of {self._target.name} wrt " \
                f"{', '.join(self.wrt_names)}>"
 
 
@@ -873,16 +984,44 @@ class VJPFunction(GradientFunction):
 
     mode = "pullback"
 
-    def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True):
-        super().__init__(fn, wrt, optimize=optimize)
+    def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True,
+                 parsed: Optional[frontend.Parsed] = None, has_aux: bool = False):
+        super().__init__(fn, wrt, optimize=optimize, parsed=parsed, has_aux=has_aux)
+
+    def _flat_version(self, flattened: structured.Flattened, positions: tuple,
+                      gradient: Optional["GradientFunction"] = None) -> "GradientFunction":
+        return VJPFunction(None, positions, optimize=self.optimize, parsed=flattened.parsed,
+                           has_aux=self.has_aux)
 
     @entry_point
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args, kwargs = self._target.arguments(args, kwargs)
         self._check_call(args, kwargs)
-        inputs = self._differentiated_inputs(args, kwargs)
-        value = _value_on_copies(self.fn, args, kwargs)
+        call = self._structured(args, kwargs)
+        value = _value_on_copies(self.fn, (), call.values) if call is not None else \
+            _value_on_copies(self.fn, args, kwargs)
+        aux = None
+        if self.has_aux:
+            if call is not None:
+                self._flat_transform(call)  # (refuses a function not returning a pair)
+            value, aux = value
         self._require_one_output(value, "vjp")
-        compiled = self.for_arguments(args, kwargs)
+        pullback = self.pullback_at(args, kwargs, value, call)
+        return (value, pullback, aux) if self.has_aux else (value, pullback)
+
+    def pullback_at(self, args: tuple, kwargs: dict, value: Any,
+                    call: Optional[structured.Call] = None) -> Callable:
+        """The pullback at these arguments, where f's value is `value`; for a
+        structured call, the flat function's, its result in the arguments' structures."""
+        transform, flat = self, None
+        if call is not None:
+            flattened, transform, counts = self._flat_transform(call)
+            if transform is None:
+                raise ArgumentError(f"the differentiated arguments {self.wrt_names} hold "
+                                    "no float or array", hint="differentiate another argument")
+            args, kwargs, flat = tuple(flattened.arguments(call.values)), {}, (call, counts)
+        inputs = transform._differentiated_inputs(args, kwargs)
+        compiled = transform.for_arguments(args, kwargs)
 
         @entry_point
         def pullback(cotangent: Any) -> Any:
@@ -891,34 +1030,38 @@ class VJPFunction(GradientFunction):
             try:
                 grads = _run_numbers(compiled.function, args, {**kwargs, **seed})
             except REFUSALS as exc:
-                raise self._refusal(exc) from None
-            grads = (grads,) if len(self.wrt_names) == 1 else grads
+                raise transform._refusal(exc) from None
+            grads = (grads,) if len(transform.wrt_names) == 1 else grads
             grads = _distinct(tuple(_like(g, x) for g, x in zip(grads, inputs)), inputs)
+            if flat is not None:  # a structure's leaves: its gradient in that structure
+                return self._regroup(flat[0], flat[1], grads)
             return grads[0] if self.single else grads
 
-        return value, pullback
+        return pullback
 
     def __repr__(self) -> str:
-        return f"<s2sad vjp of {getattr(self.fn, '__name__', '?')} wrt " \
+        return f"<s2sad vjp of {self._target.name} wrt " \
                f"{', '.join(self.wrt_names)}>"
 
 
 @entry_point
 @keywords_checked
 def jvp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
-        optimize: bool = True) -> JVPFunction:
+        has_aux: bool = False, optimize: bool = True) -> JVPFunction:
     """Forward mode: `jvp(f, wrt)(*args, tangent)` returns `(f(*args), J @ tangent)`,
-    from one pass that carries each value's tangent beside it (`print(.source)`)."""
-    return JVPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize)
+    from one pass that carries each value's tangent beside it (`print(.source)`); with
+    `has_aux=True` (f returns `(value, aux)`), `(value, J @ tangent, aux)`."""
+    return JVPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize, has_aux=has_aux)
 
 
 @entry_point
 @keywords_checked
 def vjp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
-        optimize: bool = True) -> VJPFunction:
+        has_aux: bool = False, optimize: bool = True) -> VJPFunction:
     """Reverse mode for any output: `value, pullback = vjp(f, wrt)(*args)`, then
-    `pullback(ct)` is `ct @ J` shaped like the arguments (one adjoint sweep per call)."""
-    return VJPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize)
+    `pullback(ct)` is `ct @ J` shaped like the arguments (one adjoint sweep per call);
+    with `has_aux=True` (f returns `(value, aux)`), `value, pullback, aux`."""
+    return VJPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize, has_aux=has_aux)
 
 
 @entry_point
@@ -936,16 +1079,28 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
 
     @entry_point
     def jacobian_of(*args: Any, **kwargs: Any) -> Any:
-        forward_fn._check_call(args, kwargs)
-        inputs = forward_fn._differentiated_inputs(args, kwargs)
+        called = forward_fn._target.arguments(args, kwargs)  # (a method's self first)
+        forward_fn._check_call(*called)
+        call = forward_fn._structured(*called)
         value = _value_on_copies(f, args, kwargs)
         forward_fn._require_one_output(value, "jacobian")
+        # (forward_fn's call passes a method's self itself; the pullback is given it)
+        along, back, forward_args, reverse_args = forward_fn, reverse_fn, (args, kwargs), called
+        if call is not None:  # one block per leaf, then in the arguments' structures
+            flattened, along, counts = forward_fn._flat_transform(call)
+            back = reverse_fn._flat_transform(call)[1]
+            forward_args = reverse_args = (tuple(flattened.arguments(call.values)), {})
+            inputs = along._differentiated_inputs(*forward_args)
+        else:
+            inputs = forward_fn._differentiated_inputs(*called)
         sizes = [np.size(x) for x in inputs]
         chosen = mode or ("forward" if sum(sizes) < np.size(value) else "reverse")
         if chosen == "forward":
-            blocks = _jacobian_forward(forward_fn, args, kwargs, inputs, value)
+            blocks = _jacobian_forward(along, *forward_args, inputs, value)
         else:
-            blocks = _jacobian_reverse(reverse_fn, args, kwargs, inputs, value)
+            blocks = _jacobian_reverse(back, *reverse_args, inputs, value)
+        if call is not None:
+            return forward_fn._regroup(call, counts, blocks)
         return blocks[0] if forward_fn.single else tuple(blocks)
 
     functools.update_wrapper(jacobian_of, f, updated=())
@@ -956,8 +1111,19 @@ def _value_on_copies(f: Callable, args: tuple, kwargs: dict) -> Any:
     """f's value, from copies of the array arguments: a function that updates an
     argument in place (x *= 2) must leave the caller's array, and the point the
     derivative is taken at, as they were."""
-    return f(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
-             **{k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()})
+    return f(*[_copied(a) for a in args], **{k: _copied(v) for k, v in kwargs.items()})
+
+
+def _copied(value: Any) -> Any:
+    """The value with its arrays copied, inside dicts, lists, tuples, namedtuples and
+    dataclasses too (an object of another class is passed as it is)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if not pytree.is_structured(value) or pytree.is_user_object(value):
+        return value
+    tree = pytree.describe(value, False, "argument")
+    return pytree.rebuild(tree, [_copied(leaf) for leaf in pytree.leaves(value, tree)],
+                          value)
 
 
 def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
@@ -976,7 +1142,7 @@ def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
 
 def _jacobian_reverse(vjp_fn: VJPFunction, args, kwargs, inputs, value) -> list:
     """Row by row: the pullback of each unit vector of the output."""
-    _, pullback = vjp_fn(*args, **kwargs)
+    pullback = vjp_fn.pullback_at(args, kwargs, value)
     rows: List[list] = [[] for _ in inputs]
     for seed in _units(value):
         grads = pullback(seed)
@@ -1048,23 +1214,46 @@ def hessian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = 
 
     @entry_point
     def hessian_of(*args: Any, **kwargs: Any) -> Any:
-        along._check_call(args, kwargs)
-        inputs = along._differentiated_inputs(args, kwargs)
-        blocks = [[[] for _ in inputs] for _ in inputs]   # blocks[i][j]: d grad_i / d x_j
-        for j, x in enumerate(inputs):
-            for unit in _units(x):
-                tangents = [unit if k == j else _zero_tangent(i) for k, i in enumerate(inputs)]
-                columns = along(*args, tangents[0] if along.single else tuple(tangents),
-                                **kwargs)[1]
-                columns = (columns,) if len(inputs) == 1 else columns  # wrt=(0,) too
-                for i, column in enumerate(columns):
-                    blocks[i][j].append(np.asarray(column))
-        result = tuple(tuple(_block(blocks[i][j], -1, inputs[i], inputs[j])
-                             for j in range(len(inputs))) for i in range(len(inputs)))
+        called = along._target.arguments(args, kwargs)  # (a method's self first)
+        along._check_call(*called)
+        call = along._structured(*called)
+        if call is None:
+            inputs = along._differentiated_inputs(*called)
+            result = _hessian_blocks(along, args, kwargs, inputs)
+            return result[0][0] if along.single else result
+        # structured arguments: the blocks of every pair of leaves, in the structures
+        flattened, flat_along, counts = along._flat_transform(call)
+        flat_args = tuple(flattened.arguments(call.values))
+        blocks = _hessian_blocks(flat_along, flat_args, {},
+                                 flat_along._differentiated_inputs(flat_args, {}))
+        starts = [sum(counts[:k]) for k in range(len(counts))]
+        trees = [call.trees[p] for p in along.wrt_names]
+        values = [call.values[p] for p in along.wrt_names]
+        result = tuple(tuple(
+            structured.rebuild(trees[a], [
+                structured.rebuild(trees[b], [blocks[i][j] for j in range(
+                    starts[b], starts[b] + counts[b])], values[b])
+                for i in range(starts[a], starts[a] + counts[a])], values[a])
+            for b in range(len(counts))) for a in range(len(counts)))
         return result[0][0] if along.single else result
 
     functools.update_wrapper(hessian_of, f, updated=())
     return hessian_of
+
+
+def _hessian_blocks(along: JVPFunction, args: tuple, kwargs: dict, inputs: list) -> tuple:
+    """blocks[i][j] = d grad_i / d x_j, from one JVP of the gradient per element of x_j."""
+    blocks: List[List[list]] = [[[] for _ in inputs] for _ in inputs]
+    for j, x in enumerate(inputs):
+        for unit in _units(x):
+            tangents = [unit if k == j else _zero_tangent(i) for k, i in enumerate(inputs)]
+            columns = along(*args, tangents[0] if along.single else tuple(tangents),
+                            **kwargs)[1]
+            columns = (columns,) if len(inputs) == 1 else columns  # wrt=(0,) too
+            for i, column in enumerate(columns):
+                blocks[i][j].append(np.asarray(column))
+    return tuple(tuple(_block(blocks[i][j], -1, inputs[i], inputs[j])
+                       for j in range(len(inputs))) for i in range(len(inputs)))
 
 
 def _units(x: Any):
@@ -1095,6 +1284,8 @@ def hvp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None
         product = along(*args, **kwargs)[1]
         # the gradient code returns one array for one argument, even for wrt=(0,)
         product = (product,) if len(along.wrt_names) == 1 and not along.single else product
+        if args and pytree.is_structured(args[-1]):
+            return product  # (in the vector's structure already)
         # shaped and typed like the vector (a float for a float), as grad's result is
         return _tangent_of_value(product, args[-1]) if args else product
 
@@ -1140,7 +1331,7 @@ class ElementwiseGradFunction(VJPFunction):
         return pullback(np.ones_like(value) if isinstance(value, np.ndarray) else 1.0)
 
     def __repr__(self) -> str:
-        return f"<s2sad elementwise_grad of {getattr(self.fn, '__name__', '?')} wrt " \
+        return f"<s2sad elementwise_grad of {self._target.name} wrt " \
                f"{', '.join(self.wrt_names)}>"
 
 

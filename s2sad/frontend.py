@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import dis
 import inspect
 import linecache
@@ -19,7 +20,7 @@ import math
 import textwrap
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import gast
 import numpy
@@ -38,10 +39,13 @@ class Parsed:
     file_lines: Sequence[str]
     namespace: Dict[str, Any] = field(default_factory=dict)
     defaults: Dict[str, Any] = field(default_factory=dict)
-    # where the names of `namespace` came from: module globals are read again at
-    # every call (a rebinding is seen); closure cells and `env` entries are fixed
+    # where the names of `namespace` came from: module globals and closure variables
+    # (`cells`) are read again at every call (a rebinding is seen); `env` entries are fixed
     live_globals: Optional[Dict[str, Any]] = None
     global_names: frozenset = frozenset()
+    # the closure cells of the names read from the closure: the code reads them again
+    # at each call, as it does module globals
+    cells: Dict[str, Any] = field(default_factory=dict)
     # bound_names(func), found when the names are resolved (lowering needs them too)
     local_names: frozenset = frozenset()
     # the function object read (None for source text), and the code it had then
@@ -69,11 +73,14 @@ class Parsed:
 # Reading source
 
 
-def parse_function(fn: Callable) -> Parsed:
+def parse_function(fn: Callable, desugar: Optional[Callable[[Parsed], None]] = None,
+                   check: bool = True) -> Parsed:
     """Parse a live function object, keeping its real file positions.
 
     A decorated function is read as the decorator made it (not unwrapped through
-    `__wrapped__`, which would differentiate another function than the one called)."""
+    `__wrapped__`, which would differentiate another function than the one called).
+    `desugar(parsed)`, where given, rewrites the resolved function before the subset
+    check (see desugar.py); with `check=False` the check is left to the caller."""
     if getattr(fn, "_s2sad_transform", False):
         raise UnsupportedSyntaxError(
             "a derivative s2sad made (s2sad.grad(...)) cannot be read as source here",
@@ -87,10 +94,11 @@ def parse_function(fn: Callable) -> Parsed:
             hint="pass a function written in Python; for a library function register "
                  "a rule with @s2sad.adjoint")
     if fn.__name__ == "<lambda>":
-        raise UnsupportedSyntaxError(
-            "lambda functions cannot be differentiated",
-            _code_location(fn, "lambda"),
-            hint="define the function with `def` and pass it by name")
+        func, file_lines = read_lambda(fn)
+        env, closure = _function_environment(fn)
+        parsed = _parse_tree(func, fn.__code__.co_filename, file_lines, env, function=fn,
+                             desugar=desugar, check=check)
+        return _read_from(parsed, fn, closure)
     try:
         text = inspect.getsource(fn.__code__)  # its own code, never __wrapped__
     except (OSError, TypeError) as exc:
@@ -105,15 +113,22 @@ def parse_function(fn: Callable) -> Parsed:
     first_line = fn.__code__.co_firstlineno
     if not linecache.getlines(filename):
         first_line = 1
-    code = fn.__code__
     refuse_stale_source(fn, text)
     env, closure = _function_environment(fn)
-    parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env, function=fn)
+    parsed = _parse(text, fn.__name__, filename, file_lines, first_line, env, function=fn,
+                    desugar=desugar, check=check)
+    return _read_from(parsed, fn, closure)
+
+
+def _read_from(parsed: Parsed, fn: types.FunctionType, closure: set) -> Parsed:
+    """The parse of `fn` with what the later stages need of the function itself."""
     parsed.defaults = _defaults_of(fn)
-    parsed.function, parsed.code = fn, code
+    parsed.function, parsed.code = fn, fn.__code__
     parsed.live_globals = fn.__globals__
     parsed.global_names = frozenset(n for n in parsed.namespace
                                     if n not in closure and n in fn.__globals__)
+    parsed.cells = {n: cell for n, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ())
+                    if n in closure and n in parsed.namespace}
     return parsed
 
 
@@ -126,15 +141,20 @@ def refuse_stale_source(fn: types.FunctionType, text: str) -> None:
     if any(name.startswith("@py_assert") for name in code.co_varnames):
         return  # rewritten by pytest's assert rewriting: not comparable (and refused)
     if not _compiles_to(code, text, fn.__qualname__):
-        where = _code_location(fn)
-        module = getattr(fn, "__module__", None)
-        hint = "run the script again (a running script cannot be reloaded)" \
-            if module in (None, "__main__") else \
-            f"reload the module (importlib.reload({module})) or restart Python, then " \
-            "take the gradient of the reloaded function"
-        raise SourceUnavailableError(
-            f"the source of {fn.__qualname__!r} in {code.co_filename} is not the code "
-            "that runs: the file was edited after it was imported", where, hint=hint)
+        raise _stale_source(fn)
+
+
+def _stale_source(fn: types.FunctionType) -> SourceUnavailableError:
+    """The refusal of a function whose file was edited after it was imported."""
+    module = getattr(fn, "__module__", None)
+    hint = "run the script again (a running script cannot be reloaded)" \
+        if module in (None, "__main__") else \
+        f"reload the module (importlib.reload({module})) or restart Python, then " \
+        "take the gradient of the reloaded function"
+    return SourceUnavailableError(
+        f"the source of {fn.__qualname__!r} in {fn.__code__.co_filename} is not the code "
+        "that runs: the file was edited after it was imported", _code_location(fn),
+        hint=hint)
 
 
 def _compiles_to(code: types.CodeType, text: str, qualname: str) -> bool:
@@ -149,9 +169,15 @@ def _compiles_to(code: types.CodeType, text: str, qualname: str) -> bool:
             found.name != code.co_name:
         return False
     found.decorator_list = []  # (evaluated outside the function's code)
-    body: list = [found]
+    return _node_compiles_to(code, found, qualname)
+
+
+def _node_compiles_to(code: types.CodeType, found: ast.AST, qualname: str) -> bool:
+    """Whether a def (without decorators) or a lambda compiles to `code`, compiled in
+    the context `qualname` names (a class, a closure)."""
+    body: list = [found if isinstance(found, ast.stmt) else ast.Expr(value=found)]
     owner = qualname.split(".")[-2] if "." in qualname else "<locals>"
-    if owner != "<locals>":  # a method: its class mangles __names and gives __class__
+    if not owner.startswith("<"):  # a method: its class mangles __names, gives __class__
         body = [ast.ClassDef(name=owner, bases=[], keywords=[], body=body,
                              decorator_list=[])]
     free = [name for name in code.co_freevars if name != "__class__"]
@@ -265,6 +291,68 @@ def _passes_through(func: gast.FunctionDef, fn: types.FunctionType) -> bool:
         call.keywords[0].arg is None and getattr(call.keywords[0].value, "id", None) == kwargs.id
 
 
+def read_lambda(fn: types.FunctionType) -> Tuple[gast.FunctionDef, Sequence[str]]:
+    """A lambda as the function `def <name>(<its parameters>): return <its expression>`
+    (named as the name it is assigned to, else `lambda_`), its nodes at the lambda's
+    own lines and columns in its file; and the file's lines."""
+    file_lines = linecache.getlines(fn.__code__.co_filename)
+    found = _find_lambda(fn, file_lines)
+    if found is None:
+        if file_lines:
+            raise _stale_source(fn)
+        params = ", ".join(inspect.signature(fn).parameters)
+        raise SourceUnavailableError(
+            f"cannot find the source of the lambda ({params}): "
+            f"{fn.__code__.co_filename} is not a file", _code_location(fn),
+            hint="a lambda made by eval or exec, or typed at the interactive prompt, has "
+                 "no source to read; write it in a .py file, or pass its text as a def: "
+                 f"s2sad.grad_source('def f({params}):\\n    return <its expression>\\n', "
+                 "'f')")
+    node, name = found
+    node = copy.deepcopy(node)
+    result = ast.copy_location(ast.Return(value=node.body), node.body)
+    func = ast.copy_location(ast.FunctionDef(
+        name=name or "lambda_", args=node.args, body=[result], decorator_list=[],
+        returns=None, type_comment=None), node)
+    return _to_gast(func), file_lines
+
+
+def _find_lambda(fn: types.FunctionType,
+                 file_lines: Sequence[str]) -> Optional[Tuple[ast.Lambda, Optional[str]]]:
+    """The lambda expression of `fn` in its file, and the name it is assigned to (if
+    it is the value of `name = lambda ...`): among the lambdas that start on its first
+    line, the one that compiles, in fn's context, to fn's code (a line may hold
+    several; a call spanning lines may hold it). None where the file has none."""
+    code = fn.__code__
+    tree = _file_tree(code.co_filename, file_lines)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno and \
+                _node_compiles_to(code, node, fn.__qualname__):
+            names = [a.targets[0].id for a in ast.walk(tree) if isinstance(a, ast.Assign)
+                     and a.value is node and isinstance(a.targets[0], ast.Name)]
+            return node, (names[0] if names else None)
+    return None
+
+
+def _file_tree(filename: str, file_lines: Sequence[str]) -> Optional[ast.Module]:
+    """The file parsed, once while linecache holds the same lines (None if it does
+    not parse)."""
+    cached = _FILE_TREES.get(filename)
+    if cached is not None and cached[0] is file_lines:
+        return cached[1]
+    try:
+        tree: Optional[ast.Module] = ast.parse("".join(file_lines)) if file_lines else None
+    except (SyntaxError, ValueError):
+        tree = None
+    _FILE_TREES[filename] = (file_lines, tree)
+    return tree
+
+
+_FILE_TREES: Dict[str, Tuple[Sequence[str], Optional[ast.Module]]] = {}
+
+
 def parse_source(text: str, name: str, filename: str = "<string>",
                  env: Optional[Dict[str, Any]] = None) -> Parsed:
     """Parse function `name` from source text; names resolve through `env`."""
@@ -347,9 +435,16 @@ _GAST_FORMS: Dict[type, Any] = {}
 _LEAF, _BY_GAST, _MISSING = object(), object(), object()
 
 
+def read_function(fn: Callable) -> Parsed:
+    """A function's source parsed and its names resolved, not yet checked: for the
+    desugar stage, which rewrites what the check would refuse, then calls `finish`."""
+    return parse_function(fn, check=False)
+
+
 def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
            first_line: int, env: Dict[str, Any], unresolved_hint: str = "",
-           function: Optional[types.FunctionType] = None) -> Parsed:
+           function: Optional[types.FunctionType] = None,
+           desugar: Optional[Callable[[Parsed], None]] = None, check: bool = True) -> Parsed:
     # An indented definition (a method, a def inside a test) is parsed inside an
     # `if 1:` block, so columns stay the file's own and a docstring line at
     # column 0 is no obstacle (textwrap.dedent would stop at it).
@@ -357,9 +452,36 @@ def _parse(text: str, name: str, filename: str, file_lines: Sequence[str],
     module = _to_gast(ast.parse("if 1:\n" + text if indented else text))  # gast.parse
     func = module.body[0].body[0] if indented else module.body[0]
     _shift_lines(module, first_line - 1 - (1 if indented else 0))
+    return _parse_tree(func, filename, file_lines, env, unresolved_hint, function, desugar,
+                       check)
+
+
+def _parse_tree(func: gast.FunctionDef, filename: str, file_lines: Sequence[str],
+                env: Dict[str, Any], unresolved_hint: str = "",
+                function: Optional[types.FunctionType] = None,
+                desugar: Optional[Callable[[Parsed], None]] = None,
+                check: bool = True) -> Parsed:
+    """A function's tree, positioned as in its file: resolved, desugared, checked."""
     if function is not None:
         _defaults_as_values(func, function, env)
-    return _checked(func, filename, file_lines, env, unresolved_hint)
+    if desugar is None and check:
+        return _checked(func, filename, file_lines, env, unresolved_hint)
+    parsed = Parsed(func, filename, file_lines)
+    _refuse_async(parsed)
+    parsed.namespace = resolve_names(parsed, env, unresolved_hint)
+    if desugar is not None:
+        desugar(parsed)
+    if check:
+        finish(parsed)
+    return parsed
+
+
+def finish(parsed: Parsed) -> None:
+    """The subset check of a desugared function, and its locals found again."""
+    check_subset(parsed)
+    local_names = bound_names(parsed.func)
+    parsed.local_names = frozenset(local_names)
+    _refuse_reserved_names(parsed, local_names)
 
 
 def _defaults_as_values(func: gast.FunctionDef, fn: types.FunctionType,
@@ -401,6 +523,14 @@ def _checked(func: gast.AST, filename: str, file_lines: Sequence[str], env: Dict
              unresolved_hint: str) -> Parsed:
     """The parsed function (its lines numbered as in the file), checked and resolved."""
     parsed = Parsed(func, filename, file_lines)
+    _refuse_async(parsed)
+    check_subset(parsed)
+    parsed.namespace = resolve_names(parsed, env, unresolved_hint)
+    return parsed
+
+
+def _refuse_async(parsed: Parsed) -> None:
+    func = parsed.func
     if isinstance(func, gast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("async functions are not supported",
                                      parsed.locate(func),
@@ -408,9 +538,6 @@ def _checked(func: gast.AST, filename: str, file_lines: Sequence[str], env: Dict
     assert isinstance(func, gast.FunctionDef), "getsource returned a non-function"
     func.decorator_list = []
     func.returns = None
-    check_subset(parsed)
-    parsed.namespace = resolve_names(parsed, env, unresolved_hint)
-    return parsed
 
 
 def _shift_lines(tree: gast.AST, line_offset: int) -> None:
@@ -422,23 +549,31 @@ def _shift_lines(tree: gast.AST, line_offset: int) -> None:
 
 
 def _code_location(fn: Callable, construct: str = "def") -> Optional[Location]:
-    """Where a function's definition starts, the caret under `construct`."""
+    """Where a function's definition starts, the caret under `construct` (under
+    `lambda` for a lambda, the one of several on its line that made it)."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return None
     line = code.co_firstlineno
     text = linecache.getline(code.co_filename, line)
     col = max(text.find(construct), 0)
+    if code.co_name == "<lambda>" and isinstance(fn, types.FunctionType):
+        construct = "lambda"
+        found = _find_lambda(fn, linecache.getlines(code.co_filename))
+        col = found[0].col_offset if found is not None else max(text.find(construct), 0)
     return Location(code.co_filename, line, col, text, col + len(construct))
 
 
 def parameter_location(fn: Callable, parameter: str) -> Optional[Location]:
-    """The `def` line of `fn`, the caret under `parameter` when it is on that line."""
+    """The `def` (or `lambda`) line of `fn`, the caret under `parameter` when it is on
+    that line."""
     location = _code_location(fn)
     if location is None:
         return None
     text = location.source_line
-    col = text.find(parameter, text.find("("))
+    start = location.col + len("lambda") if fn.__code__.co_name == "<lambda>" else \
+        text.find("(", location.col)
+    col = text.find(parameter, start)
     if col < 0:
         return location
     return Location(location.filename, location.line, col, text, col + len(parameter))

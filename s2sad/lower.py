@@ -44,7 +44,7 @@ import numpy as np
 from . import frontend
 from .anno import (clone, fingerprint, get_anno, has_anno, names_in, set_anno, subscripts_in,
                    walk)
-from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
+from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
 
@@ -120,6 +120,8 @@ class Lowered:
     namespace: Dict[str, Any] = field(default_factory=dict)
     int_names: frozenset = frozenset()   # loop counters: Python ints for sure
     inlined: tuple = ()                  # the user's functions whose bodies were inlined
+    # has_aux: the values returned beside the differentiated output, not differentiated
+    aux: Tuple[gast.AST, ...] = ()
 
     @property
     def body(self) -> List[gast.stmt]:
@@ -585,12 +587,6 @@ class _Lowerer:
             raise UnsupportedSyntaxError(
                 "the return statements give different numbers of values",
                 self.parsed.locate(body[-1]), hint="return the same kind of value everywhere")
-        if arity is not None and root:
-            returned = next(n for s in body for n in walk(s) if isinstance(n, gast.Return))
-            raise NonScalarOutputError(
-                f"grad needs a scalar output, but {label} returns a tuple of {arity} values",
-                self.parsed.locate(returned.value),
-                hint="return one scalar (e.g. a sum of the parts), or use s2sad.jacobian")
         preferred = label if root else f"{label}_result"
         results = [self.namer.named(preferred if arity is None else f"{preferred}{k}")
                    for k in range(arity or 1)]

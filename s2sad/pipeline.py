@@ -46,6 +46,9 @@ class Compiled:
     # the same derivative with math functions, for calls passing Python numbers only
     floats: Optional["Compiled"] = None
     _data_globals: Optional[list] = None
+    # (name, cell, value then) of the closure variables read: read again at each call
+    # like globals (a closure variable rebound since is seen)
+    cells: tuple = ()
 
     @property
     def runner(self) -> Callable:
@@ -60,7 +63,9 @@ class Compiled:
         """No inlined helper has been redefined since (a notebook cell run again), and
         neither the function nor a helper was given new code in place."""
         return all(fn.__globals__.get(fn.__name__, fn) is fn for fn in self.inlined) and \
-            all(fn.__code__ is code for fn, code in self.codes)
+            all(fn.__code__ is code for fn, code in self.codes) and \
+            all(_cell_value(cell) is value for _, cell, value in self.cells
+                if callable(value) or isinstance(value, type(gast)))
 
     def refresh_globals(self) -> None:
         """Read the user's module globals again: data rebound since is seen. Functions
@@ -68,8 +73,10 @@ class Compiled:
         if self.live_globals is None or not self.data_globals:
             return
         namespace = self.function.__globals__
+        cells = {name: cell for name, cell, _ in self.cells}
         for name in self.data_globals:
-            value = self.live_globals.get(name, namespace.get(name))
+            value = _cell_value(cells[name]) if name in cells else \
+                self.live_globals.get(name, namespace.get(name))
             if not callable(value) and not isinstance(value, type(gast)):
                 namespace[name] = value
 
@@ -82,6 +89,15 @@ class Compiled:
                                   if not callable(namespace.get(n))
                                   and not isinstance(namespace.get(n), type(gast))]
         return self._data_globals
+
+
+def _cell_value(cell: Any) -> Any:
+    """A closure variable's value now (NameError where it was deleted, as Python's)."""
+    try:
+        return cell.cell_contents
+    except ValueError:
+        raise NameError("a closure variable the differentiated function reads is no "
+                        "longer bound") from None
 
 
 def lower_function(parsed: Parsed, param_ranks=None, mode: str = "reverse") -> lower.Lowered:
@@ -126,7 +142,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                   export: bool = False,
                   param_ranks: Optional[Dict[str, Optional[int]]] = None,
                   mode: str = "reverse", jit_code: bool = False,
-                  read_back: bool = True) -> Compiled:
+                  read_back: bool = True, has_aux: bool = False) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
     `param_ranks` (the ndim of each argument of a call) lets the code know its
@@ -138,8 +154,13 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     (`read_back=False`) also writes results into dead temporaries' arrays
     (`np.exp(u, out=u)`) and keeps a counted loop's stored values in lists indexed
     by its counter (for Numba, only its float numbers, in arrays); the frontend accepts
-    neither form."""
+    neither form.
+
+    With `has_aux`, the function returns a tuple whose first value is differentiated;
+    the others come back beside it (from reverse mode with `with_value`)."""
     lowered = lower_function(parsed, param_ranks, mode)
+    if has_aux and mode != "forward":
+        lowered.output, lowered.aux = _split_aux(lowered)
     assumed = param_ranks is None and assumes_ranks(lowered)
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
@@ -168,6 +189,15 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         compiled.floats = _python_floats(generated, parsed, lowered, wrt, user_module,
                                          param_ranks)
     return compiled
+
+
+def _split_aux(lowered: lower.Lowered) -> tuple:
+    """(the differentiated output, the auxiliary values) of a function returning them
+    as one tuple (the desugar stage flattens `return loss, aux` to leaves)."""
+    output = lowered.output
+    if not isinstance(output, tuple):
+        return output, ()
+    return output[0], tuple(output[1:])
 
 
 def _shapes(analysed: analysis.Analysed, generated: reverse.Generated) -> Dict[str, Any]:
@@ -199,8 +229,10 @@ def _load(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,
     if parsed.function is not None:
         codes = ((parsed.function, parsed.code),) + codes
     return Compiled(source, function, generated.func.name, list(wrt), parsed.live_globals,
-                    sorted(n for n in parsed.global_names if n in used),
-                    lowered.inlined, codes, generated.added_params, jit_code)
+                    sorted(n for n in {*parsed.global_names, *parsed.cells} if n in used),
+                    lowered.inlined, codes, generated.added_params, jit_code,
+                    cells=tuple((n, cell, parsed.namespace.get(n))
+                                for n, cell in parsed.cells.items()))
 
 
 def _python_floats(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,

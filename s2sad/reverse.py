@@ -190,15 +190,10 @@ class _Reverse:
         value = results[0] if len(results) == 1 else gast.Tuple(elts=results,
                                                                  ctx=gast.Load())
         if self.with_value:
-            held = name(output.id)
-            if any(s.name == output.id or s.name in self.sharing.get(output.id, ())
-                   for s in stored):
-                kept = self.namer.named(f"{output.id}_value")
-                snapshot = name(output.id) if output.id not in self.written_by_element else \
-                    call("np.copy", [name(output.id)])
-                primal.append(assign(kept, snapshot))
-                held = name(kept)
-            value = gast.Tuple(elts=[held, value], ctx=gast.Load())
+            held = [self.held_value(atom, stored, primal)
+                    for atom in (output,) + tuple(self.lowered.aux)]
+            returned = held[0] if len(held) == 1 else gast.Tuple(elts=held, ctx=gast.Load())
+            value = gast.Tuple(elts=[returned, value], ctx=gast.Load())
         # a value a loop's first iteration stores before any is bound: a placeholder
         # (0.0 for a number, so the tape holds numbers only)
         entry = [assign(n, constant(self._placeholder(n))) for n in sorted(self.preset)]
@@ -219,6 +214,20 @@ class _Reverse:
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
                          (seed,), dict(self.adjoints))
+
+    def held_value(self, atom: gast.AST, stored: List[_Slot], primal: List[gast.stmt]) -> gast.AST:
+        """A value returned beside the gradient (the output, has_aux's values), kept
+        aside where the adjoint sweep restores an older value into its name."""
+        if not isinstance(atom, gast.Name) or not is_local(atom):
+            return atom
+        if not any(s.name == atom.id or s.name in self.sharing.get(atom.id, ())
+                   for s in stored):
+            return name(atom.id)
+        kept = self.namer.named(f"{atom.id}_value")
+        snapshot = name(atom.id) if atom.id not in self.written_by_element else \
+            call("np.copy", [name(atom.id)])
+        primal.append(assign(kept, snapshot))
+        return name(kept)
 
     def _placeholder(self, v: str) -> Any:
         """What a name holds before a loop first binds it (its first store keeps it):

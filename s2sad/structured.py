@@ -60,11 +60,11 @@ class Call:
 
 
 def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwargs: dict,
-                    wrt: Sequence[str]) -> Optional[Call]:
+                    wrt: Sequence[str], always: bool = False) -> Optional[Call]:
     """The call's structures, or None where no argument is structured (the common
-    path, unchanged). Differentiated structures must hold floats (refused naming the
-    path otherwise)."""
-    if not any(pytree.is_structured(a) for a in args) and \
+    path, unchanged) and not `always` (has_aux: the output's structure is needed).
+    Differentiated structures must hold floats (refused naming the path otherwise)."""
+    if not always and not any(pytree.is_structured(a) for a in args) and \
             not any(pytree.is_structured(v) for v in kwargs.values()):
         defaults = [p.default for p in signature.parameters.values()
                     if p.default is not p.empty]
