@@ -349,8 +349,13 @@ def test_hessp_of_a_float():
 
 @pytest.mark.parametrize("wrt", [(0, 1), "k"])
 def test_hessp_refuses_several_or_keyword_only_arguments(wrt):
-    with pytest.raises(s2sad.ArgumentError, match="hessp takes one positional argument"):
-        s2sad.hessp(with_keyword if wrt == "k" else rosen_scaled, wrt=wrt)
+    fn = with_keyword if wrt == "k" else rosen_scaled
+    with pytest.raises(s2sad.ArgumentError, match="hessp takes one positional argument") \
+            as info:
+        s2sad.hessp(fn, wrt=wrt)
+    assert info.value.lineno == fn.__code__.co_firstlineno
+    assert info.value.location.source_line.startswith(f"def {fn.__name__}(")
+    assert "s2sad.hvp(f, wrt)(*args, v)" in info.value.hint
 
 
 @pytest.mark.parametrize("method", ["trust-ncg", "Newton-CG", "trust-krylov"])
