@@ -194,8 +194,8 @@ def _node_compiles_to(code: types.CodeType, found: ast.AST, qualname: str) -> bo
                            dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
-    return any(_same_code(candidate, code) for candidate in _code_objects(compiled)
-               if candidate.co_name == code.co_name)
+    return any(_same_code(candidate, code)
+               for candidate in _code_objects(compiled, code.co_name))
 
 
 _FUTURES = 0
@@ -203,11 +203,15 @@ for _feature in __import__("__future__").all_feature_names:
     _FUTURES |= getattr(__import__("__future__"), _feature).compiler_flag
 
 
-def _code_objects(code: types.CodeType):
+def _code_objects(code: types.CodeType, name: str):
+    """The code objects named `name` in `code`, not those nested in them (a lambda
+    inside the lambda compiled is not the lambda compiled)."""
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            yield const
-            yield from _code_objects(const)
+            if const.co_name == name:
+                yield const
+            else:
+                yield from _code_objects(const, name)
 
 
 def _same_code(a: types.CodeType, b: types.CodeType) -> bool:

@@ -159,6 +159,10 @@ def grad_of_lambda():
     return s2sad.grad(lambda x: x * x)  # E:grad_lambda
 
 
+def grad_of_lambdas_on_one_line():
+    return s2sad.grad(lambda x: x * x), s2sad.grad(lambda x: x * undefined_in_lambda)  # E:lambdas
+
+
 def has_yield(x):
     y = yield x  # E:yield
     return y

@@ -254,6 +254,11 @@ def _walk_names(stmt):
 def callable_label(fn: Any) -> str:
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    if type(fn).__name__ == "ufunc" and not module.startswith("numpy"):
+        from ..callables import qualified_name  # SciPy's (scipy.special.expit), a user's
+        found = qualified_name(fn)
+        if found is not None and not found.startswith("numpy."):
+            return found
     if module.startswith("numpy") or type(fn).__name__ == "ufunc":
         prefix = "np.linalg." if "linalg" in module else "np."
         return prefix + getattr(fn, "__name__", name)

@@ -1,0 +1,209 @@
+"""What a transform differentiates: any callable a user passes, as one Python function
+whose source s2sad reads, plus the arguments the callable passes to it itself.
+
+* a function, a lambda, a nested `def` or closure, a staticmethod (read through its
+  class or an instance it is a plain function): itself;
+* a bound method, a classmethod: its function, the instance (the class) passed first;
+* an object with `__call__`: its class's `__call__`, the object passed first;
+* `functools.partial`: what its function comes to, the partial's arguments passed after
+  that function's own bound ones, its keywords as keywords (a call may override them);
+* a NumPy, SciPy or `math` function, or a builtin with a derivative rule, which has no
+  Python source: a two-line wrapper written as text (`def tanh(x): return np.tanh(x)`),
+  registered in linecache under `<s2sad-wrapper of numpy.tanh>`;
+* a derivative s2sad made (`grad(grad(f))`): itself, its own bound arguments first.
+
+The transform's code takes the function's full parameter list; a call passes the bound
+arguments, then the user's. So `wrt=0` is the first argument the user passes, as in JAX
+for a bound method and for functools.partial.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import linecache
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .errors import SourceUnavailableError
+
+
+@dataclass(frozen=True)
+class Target:
+    """A callable as s2sad differentiates it."""
+
+    function: Callable  # a Python function (or a derivative s2sad made) to read
+    bound: tuple = ()   # the leading arguments the callable passes itself
+    keywords: Dict[str, Any] = field(default_factory=dict)  # a partial's keywords
+    name: str = "f"     # for repr and messages: <lambda>, M.loss, numpy.tanh
+
+    def arguments(self, args: tuple, kwargs: dict) -> Tuple[tuple, dict]:
+        """A user's call as the function takes it: the bound arguments first; a
+        partial's keywords, which the call's own override (as functools.partial's)."""
+        if self.keywords:
+            kwargs = {**self.keywords, **kwargs}
+        return self.bound + args, kwargs
+
+    def visible(self, signature: inspect.Signature) -> inspect.Signature:
+        """The function's signature as the user calls the callable (what
+        inspect.signature gives for a bound method or a partial): the bound leading
+        parameters gone; a parameter a keyword binds, and every positional one after
+        it, keyword-only with the bound value as default."""
+        params = list(signature.parameters.values())
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+        gone = {p.name for p in positional[:len(self.bound)]}
+        result, keyword_only = [], False
+        for p in params:
+            if p.name in gone:
+                continue
+            if p.name in self.keywords:
+                keyword_only = keyword_only or p.kind is not p.KEYWORD_ONLY
+                p = p.replace(default=self.keywords[p.name])
+            if keyword_only and p.kind is p.POSITIONAL_OR_KEYWORD:
+                p = p.replace(kind=p.KEYWORD_ONLY)
+            result.append(p)
+        keyword = [p for p in result if p.kind is p.KEYWORD_ONLY]
+        return signature.replace(parameters=[p for p in result if p.kind is not
+                                             p.KEYWORD_ONLY and p.kind is not p.VAR_KEYWORD]
+                                 + keyword + [p for p in result if p.kind is p.VAR_KEYWORD])
+
+
+def target(fn: Any) -> Target:
+    """The function to differentiate for callable `fn`, and what it binds."""
+    if getattr(fn, "_s2sad_transform", False):  # a derivative: read back as generated code
+        inner = fn._target
+        return Target(fn, inner.bound, inner.keywords, inner.name)
+    if isinstance(fn, types.FunctionType):  # (M.loss, not test.<locals>.M.loss)
+        return Target(fn, name=fn.__qualname__.rpartition("<locals>.")[2])
+    if isinstance(fn, staticmethod):  # (taken from a class's __dict__)
+        return target(fn.__func__)
+    if isinstance(fn, classmethod):
+        raise SourceUnavailableError(
+            f"{_short_repr(fn)} is a classmethod object, not bound to its class",
+            hint=f"pass it as its class (or an instance) gives it: "
+                 f"{fn.__func__.__qualname__.rpartition('<locals>.')[2]}")
+    if isinstance(fn, types.MethodType):
+        inner = target(fn.__func__)
+        return Target(inner.function, (fn.__self__,) + inner.bound, inner.keywords,
+                      inner.name)
+    if isinstance(fn, functools.partial):
+        inner = target(fn.func)
+        return Target(inner.function, inner.bound + fn.args,
+                      {**inner.keywords, **fn.keywords}, f"partial({inner.name})")
+    if not callable(fn):
+        raise SourceUnavailableError(
+            f"{_short_repr(fn)} is not a function",
+            hint="pass the function to differentiate, e.g. s2sad.grad(f)")
+    library = _library_function(fn)
+    if library is not None:
+        return library
+    call = getattr(type(fn), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(fn, type):
+        inner = target(call)
+        return Target(inner.function, (fn,) + inner.bound, inner.keywords, inner.name)
+    raise SourceUnavailableError(
+        f"{_short_repr(fn)} is not a Python function defined with `def`",
+        hint="pass a function written in Python; for a library function register "
+             "a rule with @s2sad.adjoint")
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- library functions ---------------------------------------------------------------
+
+def _library_function(fn: Any) -> Optional[Target]:
+    """A NumPy, SciPy or math function (or a builtin with a derivative rule) as a
+    wrapper written in Python, or None for anything else."""
+    from . import rules
+    name = qualified_name(fn)
+    if name is None:
+        return None
+    differentiable = rules.lookup_tangent(fn) is not None or \
+        rules.lookup(fn) is not None and rules.lookup(fn).kind != "nondiff"
+    if not differentiable and name.split(".")[0] not in ("numpy", "scipy", "math"):
+        return None  # sorted, print, ...: not a function of numbers
+    if name.startswith("builtins."):
+        name = name[len("builtins."):]
+    wrapper = _WRAPPERS.get(name)
+    if wrapper is None or wrapper.__globals__.get(_TARGET) is not fn:
+        wrapper = _WRAPPERS[name] = _wrapper(fn, name)
+    return Target(wrapper, name=name)
+
+
+_WRAPPERS: Dict[str, types.FunctionType] = {}
+_TARGET = "__s2sad_wraps__"
+
+
+def _wrapper(fn: Any, name: str) -> types.FunctionType:
+    """`def tanh(x): return np.tanh(x)` for numpy.tanh, compiled from its text (which
+    linecache holds, so the frontend reads it as any function): the parameters are
+    the function's required positional ones (a ufunc's inputs)."""
+    params = _required_parameters(fn, name)
+    module, _, short = name.rpartition(".")  # (no module: a builtin)
+    top = module.split(".")[0]
+    callee = "np" + name[len("numpy"):] if top == "numpy" else name
+    if not module:  # (the generated code names the result after the function)
+        short = f"builtin_{short}"
+    text = f"def {short}({', '.join(params)}):\n    return {callee}({', '.join(params)})\n"
+    filename = f"<s2sad-wrapper of {name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {"np": np, _TARGET: fn, "__name__": f"s2sad.wrappers.{top or 'builtins'}"}
+    if top:
+        namespace[top] = sys.modules[top]
+    exec(compile(text, filename, "exec"), namespace)
+    wrapper = namespace.pop(short)
+    wrapper.__qualname__ = name
+    return wrapper
+
+
+def _required_parameters(fn: Any, name: str) -> List[str]:
+    nin = getattr(fn, "nin", None)
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = None
+    if isinstance(fn, np.ufunc):
+        names = [p.name for p in params or ()][:nin]
+        return names if len(names) == nin else \
+            ["x"] if nin == 1 else [f"x{i + 1}" for i in range(nin)]
+    if params is None:
+        raise SourceUnavailableError(
+            f"{name} has no signature s2sad can read, so its arguments are unknown",
+            hint=f"wrap it in a function of your own: def f(x): return {name}(x)")
+    names = [p.name for p in params if p.default is p.empty and p.kind in
+             (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not names or any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise SourceUnavailableError(
+            f"{name} takes its arguments as *args, so which to differentiate is unknown",
+            hint=f"wrap it in a function of your own: def f(x, y): return {name}(x, y)")
+    return names
+
+
+def qualified_name(fn: Any) -> Optional[str]:
+    """Where a user imports `fn` from, and its name: numpy.tanh, numpy.linalg.norm,
+    scipy.special.expit, math.sin (None for a value no public module holds). A ufunc
+    does not say its module (SciPy's say numpy or nothing): the module is then the
+    shortest public one that holds it."""
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    module = getattr(fn, "__module__", None)
+    if isinstance(module, str) and _public(module) and \
+            vars(sys.modules.get(module, types)).get(name) is fn:
+        return f"{module}.{name}"
+    holders = [m for m, value in list(sys.modules.items()) if _public(m) and
+               isinstance(value, types.ModuleType) and vars(value).get(name) is fn]
+    if not holders:
+        return None
+    return min(holders, key=lambda m: (m.count("."), len(m), m)) + "." + name
+
+
+def _public(module: str) -> bool:
+    return not any(part.startswith("_") for part in module.split("."))
