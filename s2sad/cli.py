@@ -15,6 +15,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import textwrap
 import traceback
 from typing import Dict, List, Optional
 
@@ -155,9 +156,10 @@ def with_runtime_copied(text: str) -> str:
     names = [n.strip() for n in found[0][len(_RUNTIME_IMPORT):].split(",")]
     imports, definitions = _runtime_sources(names)
     header = [line for line in lines if line.startswith("#")]
-    header += [f"#   runtime:       copied below from s2sad.runtime {__version__} "
-               f"({', '.join(names)}", "#                  and what they call): this file "
-               "needs NumPy, not s2sad"]
+    header += textwrap.wrap(f"copied below from s2sad.runtime {__version__}: "
+                            f"{', '.join(names)} and what they call; this file needs "
+                            "NumPy, not s2sad", 88, initial_indent="#   runtime:       ",
+                            subsequent_indent="#" + " " * 18, break_on_hyphens=False)
     kept = [line for line in lines if not line.startswith("#") and line not in found]
     kept += [line for line in imports if line not in kept]
     rule = "# " + "-" * 78
