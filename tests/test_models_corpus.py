@@ -1,0 +1,470 @@
+"""The model corpus (corpus_models.py): structured parameters as other people write them.
+
+Each case is differentiated with s2sad.grad and s2sad.value_and_grad and checked
+against an oracle: autograd (which takes dicts, lists and tuples natively) on a copy
+of the corpus module whose `np` is autograd.numpy, or leaf-wise central differences
+for namedtuples, dataclasses and None leaves. The gradient must have exactly the
+argument's structure (dict keys in order, list vs tuple, the same namedtuple or
+dataclass type, None for None), each leaf the argument leaf's type, dtype and shape;
+the caller's arguments must come back untouched.
+
+Cases that fail today are strict xfails with the cause (KNOWN below), so a fix shows
+up as XPASS.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib.util
+import inspect
+import os
+import sys
+import types
+from typing import Any, Callable, List, Tuple
+
+import numpy as np
+import pytest
+
+import autograd
+import s2sad
+
+import corpus_models
+from corpus_models import CASES
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _autograd_copy() -> types.ModuleType:
+    """corpus_models again, with `import numpy as np` reading autograd.numpy."""
+    path = os.path.join(HERE, "corpus_models.py")
+    with open(path) as handle:
+        text = handle.read()
+    assert "import numpy as np\n" in text
+    text = text.replace("import numpy as np\n", "import autograd.numpy as np\n", 1)
+    module = types.ModuleType("corpus_models_autograd")
+    module.__file__ = path
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(text, path, "exec"), module.__dict__)
+    return module
+
+
+AUTOGRAD = _autograd_copy()
+AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
+
+# Cases failing today: case name -> cause. A fix turns them into XPASS (strict).
+KNOWN = {
+    "int_argument_range": "a plain int argument is a run-time value: range(n_layers) then "
+                          "layers[i] is 'indexed by a value known only at run time'",
+    "compute_cost": "a key built at compile time is not folded: parameters['W' + str(l)]",
+    "fstring_keys_loss": "a key built at compile time is not folded: params[f'W{i}']",
+    "rnn_collect_outputs": "outputs.append(...) in a loop of run-time count "
+                           "(range(X.shape[0])) is refused",
+    "callable_model_loss": "calling a differentiated dataclass with __call__ (model(x)) "
+                           "is refused: 'a dataclass is used here as a value'",
+    "model_method_loss": "self(x) inside a method of the differentiated dataclass is "
+                         "refused: 'a dataclass is used here as a value'",
+    "star_unpack_layers": "starred unpacking of a list of layers (*hidden, last = layers) "
+                          "is refused",
+    "iterate_keys_l2": "sorted(params.keys()) is refused ('a dict is used here as a value')",
+    "tied_autoencoder": "for W in reversed(weights) over a list is refused",
+}
+# Cases failing only under value_and_grad / has_aux / mutation checks, by test name.
+KNOWN_BY_TEST = {
+}
+
+
+def _params(cases, test):
+    out = []
+    for c in cases:
+        reason = KNOWN_BY_TEST.get((test, c.name)) or KNOWN.get(c.name)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        out.append(pytest.param(c, id=c.name, marks=marks))
+    return out
+
+
+PLAIN = [c for c in CASES if not c.aux]
+AUX = [c for c in CASES if c.aux]
+
+
+# -- structures -------------------------------------------------------------------------
+
+def _is_namedtuple(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
+
+
+def leaves_with_paths(value: Any, path: str = "") -> List[Tuple[str, Any]]:
+    """(path, leaf) of every leaf, None included, in the structure's order."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in leaves_with_paths(v, f"{path}[{k!r}]")]
+    if _is_namedtuple(value):
+        return [p for f, v in zip(value._fields, value)
+                for p in leaves_with_paths(v, f"{path}.{f}")]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in leaves_with_paths(v, f"{path}[{i}]")]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [p for f in dataclasses.fields(value)
+                for p in leaves_with_paths(getattr(value, f.name), f"{path}.{f.name}")]
+    return [(path, value)]
+
+
+def assert_same_structure(got: Any, like: Any, path: str = "grad") -> None:
+    """`got` has exactly the structure of `like`: container types, keys and their order,
+    lengths, None where None; each leaf a float for a float, an array of the same shape
+    and dtype for an array."""
+    if like is None:
+        assert got is None, f"{path}: expected None, got {type(got).__name__}"
+        return
+    if isinstance(like, (dict, list, tuple)) or dataclasses.is_dataclass(like):
+        assert type(got) is type(like), \
+            f"{path}: expected {type(like).__name__}, got {type(got).__name__}"
+    if isinstance(like, dict):
+        assert list(got) == list(like), f"{path}: keys {list(got)} != {list(like)}"
+        for k in like:
+            assert_same_structure(got[k], like[k], f"{path}[{k!r}]")
+    elif isinstance(like, (list, tuple)):
+        assert len(got) == len(like), f"{path}: length {len(got)} != {len(like)}"
+        for i, (g, v) in enumerate(zip(got, like)):
+            assert_same_structure(g, v, f"{path}[{i}]")
+    elif dataclasses.is_dataclass(like):
+        for f in dataclasses.fields(like):
+            assert_same_structure(getattr(got, f.name), getattr(like, f.name),
+                                  f"{path}.{f.name}")
+    elif isinstance(like, np.ndarray):
+        assert isinstance(got, np.ndarray), f"{path}: expected an array, got {type(got)}"
+        assert got.shape == like.shape, f"{path}: shape {got.shape} != {like.shape}"
+        assert got.dtype == like.dtype, f"{path}: dtype {got.dtype} != {like.dtype}"
+    elif isinstance(like, float):
+        assert isinstance(got, float) and not isinstance(got, np.ndarray), \
+            f"{path}: expected a float, got {type(got).__name__}"
+    else:
+        raise AssertionError(f"{path}: unexpected leaf {like!r} in a differentiated argument")
+
+
+def assert_same_values(got: Any, expected: Any, rtol: float, atol: float) -> None:
+    got_leaves = leaves_with_paths(got)
+    expected_leaves = leaves_with_paths(expected)
+    assert [p for p, _ in got_leaves] == [p for p, _ in expected_leaves]
+    for (path, g), (_, e) in zip(got_leaves, expected_leaves):
+        if e is None:
+            assert g is None, path
+            continue
+        np.testing.assert_allclose(np.asarray(g, dtype=np.float64),
+                                   np.asarray(e, dtype=np.float64), rtol=rtol, atol=atol,
+                                   err_msg=f"gradient{path}")
+
+
+def assert_unchanged(before: Any, after: Any, path: str = "arg") -> None:
+    """Deep equality of a call's arguments before and after: nothing was mutated."""
+    assert type(before) is type(after), path
+    if isinstance(before, dict):
+        assert list(before) == list(after), path
+        for k in before:
+            assert_unchanged(before[k], after[k], f"{path}[{k!r}]")
+    elif isinstance(before, (list, tuple)):
+        assert len(before) == len(after), path
+        for i, (b, a) in enumerate(zip(before, after)):
+            assert_unchanged(b, a, f"{path}[{i}]")
+    elif dataclasses.is_dataclass(before) and not isinstance(before, type):
+        for f in dataclasses.fields(before):
+            assert_unchanged(getattr(before, f.name), getattr(after, f.name),
+                             f"{path}.{f.name}")
+    elif isinstance(before, np.ndarray):
+        assert before.dtype == after.dtype and np.array_equal(before, after), \
+            f"{path} was modified"
+    else:
+        assert before == after, f"{path} was modified"
+
+
+# -- oracles ----------------------------------------------------------------------------
+
+def _argnums(case) -> Tuple[int, ...]:
+    return case.argnums if isinstance(case.argnums, tuple) else (case.argnums,)
+
+
+def _as_float64(value: Any) -> Any:
+    """The same structure with float64 leaves (the oracle runs in float64)."""
+    if isinstance(value, np.ndarray) and value.dtype == np.float32:
+        return value.astype(np.float64)
+    if isinstance(value, dict):
+        return {k: _as_float64(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_float64(v) for v in value]
+    if _is_namedtuple(value):
+        return type(value)(*[_as_float64(v) for v in value])
+    if isinstance(value, tuple):
+        return tuple(_as_float64(v) for v in value)
+    return value
+
+
+def _scalar_of(case, fn):
+    if not case.aux:
+        return fn
+    return lambda *args: fn(*args)[0]
+
+
+def autograd_gradients(case, args) -> Tuple[Any, ...]:
+    fn = _scalar_of(case, AUTOGRAD_CASES[case.name].get(AUTOGRAD))
+    args = _as_float64(copy.deepcopy(args))
+    return tuple(autograd.grad(fn, i)(*args) for i in _argnums(case))
+
+
+def _replace_leaf(value: Any, path: List[Any], new: Any) -> Any:
+    """`value` with the leaf at `path` (keys, indices, field names) replaced; the
+    containers on the way are new, as a user's functional update would make them."""
+    if not path:
+        return new
+    key, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        out = dict(value)
+        out[key] = _replace_leaf(value[key], rest, new)
+        return out
+    if _is_namedtuple(value):
+        return value._replace(**{key: _replace_leaf(getattr(value, key), rest, new)})
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        items[key] = _replace_leaf(value[key], rest, new)
+        return type(value)(items)
+    return dataclasses.replace(value, **{key: _replace_leaf(getattr(value, key), rest, new)})
+
+
+def _leaf_keys(value: Any, path: Tuple = ()) -> List[Tuple[Tuple, Any]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaf_keys(v, path + (k,))]
+    if _is_namedtuple(value):
+        return [p for f, v in zip(value._fields, value) for p in _leaf_keys(v, path + (f,))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _leaf_keys(v, path + (i,))]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [p for f in dataclasses.fields(value)
+                for p in _leaf_keys(getattr(value, f.name), path + (f.name,))]
+    return [(path, value)]
+
+
+def fd_gradient(fn: Callable, args: tuple, argnum: int, eps: float = 1e-6) -> Any:
+    """Central differences, leaf by leaf and entry by entry, rebuilt in the argument's
+    structure (None leaves stay None)."""
+    args = list(_as_float64(copy.deepcopy(args)))
+    result = args[argnum]
+    for path, leaf in _leaf_keys(args[argnum]):
+        if leaf is None:
+            continue
+        base = np.array(leaf, dtype=np.float64)
+        grad = np.zeros_like(base)
+        for index in np.ndindex(base.shape):
+            values = []
+            for step in (eps, -eps):
+                moved = base.copy()
+                moved[index] += step
+                new = float(moved) if isinstance(leaf, float) else moved
+                trial = list(args)
+                trial[argnum] = _replace_leaf(args[argnum], list(path), new)
+                values.append(fn(*trial))
+            grad[index] = (values[0] - values[1]) / (2 * eps)
+        result = _replace_leaf(result, list(path),
+                               float(grad) if isinstance(leaf, float) else grad)
+    return result
+
+
+def expected_gradients(case, args) -> Tuple[Any, ...]:
+    if case.oracle == "autograd":
+        return autograd_gradients(case, args)
+    fn = _scalar_of(case, case.get(corpus_models))
+    return tuple(fd_gradient(fn, args, i) for i in _argnums(case))
+
+
+def tolerances(case, args):
+    if case.oracle == "fd":
+        return 1e-5, 1e-7
+    if any(getattr(leaf, "dtype", None) == np.float32 for _, leaf in leaves_with_paths(args)):
+        return 2e-4, 1e-5
+    return 1e-6, 1e-10
+
+
+def check(case, args, grads) -> None:
+    """`grads` (one per argnum, or the single gradient) against the oracle."""
+    single = not isinstance(case.argnums, tuple)
+    got = (grads,) if single else grads
+    if not single:
+        assert isinstance(grads, tuple) and len(grads) == len(case.argnums)
+    rtol, atol = tolerances(case, args)
+    for g, e, i in zip(got, expected_gradients(case, args), _argnums(case)):
+        assert_same_structure(g, args[i])
+        assert_same_values(g, e, rtol, atol)
+
+
+# -- the tests --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", _params(PLAIN, "grad"))
+def test_grad_matches_the_oracle(case):
+    args = case.args()
+    before = copy.deepcopy(args)
+    grads = s2sad.grad(case.get(corpus_models), argnums=case.argnums)(*args)
+    assert_unchanged(before, args)
+    check(case, args, grads)
+
+
+@pytest.mark.parametrize("case", _params(PLAIN, "value_and_grad"))
+def test_value_and_grad_matches_the_oracle(case):
+    args = case.args()
+    fn = case.get(corpus_models)
+    expected_value = fn(*copy.deepcopy(args))
+    before = copy.deepcopy(args)
+    value, grads = s2sad.value_and_grad(fn, argnums=case.argnums)(*args)
+    assert_unchanged(before, args)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    check(case, args, grads)
+
+
+@pytest.mark.parametrize("case", _params(PLAIN, "twice"))
+def test_second_call_with_new_values(case):
+    """The compiled gradient is reused for new values of the same structure."""
+    args = case.args()
+    df = s2sad.grad(case.get(corpus_models), argnums=case.argnums)
+    df(*args)
+    moved = tuple(_scaled(a, 1.1) if i in _argnums(case) else a for i, a in enumerate(args))
+    check(case, moved, df(*moved))
+
+
+def _scaled(value, factor):
+    paths = _leaf_keys(value)
+    for path, leaf in paths:
+        if leaf is not None:
+            value = _replace_leaf(value, list(path), leaf * factor if not isinstance(
+                leaf, np.ndarray) else (leaf * factor).astype(leaf.dtype))
+    return value
+
+
+def _aux_equal(got, expected, path="aux"):
+    assert type(got) is type(expected), f"{path}: {type(got)} != {type(expected)}"
+    if isinstance(expected, dict):
+        assert list(got) == list(expected), path
+        for k in expected:
+            _aux_equal(got[k], expected[k], f"{path}[{k!r}]")
+    elif isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected), path
+        for i, (g, e) in enumerate(zip(got, expected)):
+            _aux_equal(g, e, f"{path}[{i}]")
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=path)
+        assert np.shape(got) == np.shape(expected), path
+
+
+@pytest.mark.parametrize("case", _params(AUX, "has_aux"))
+def test_has_aux_follows_jax(case):
+    """grad(has_aux=True) -> (grad, aux); value_and_grad -> ((value, aux), grad)."""
+    args = case.args()
+    fn = case.get(corpus_models)
+    value, aux = fn(*copy.deepcopy(args))
+    before = copy.deepcopy(args)
+    grads, got_aux = s2sad.grad(fn, argnums=case.argnums, has_aux=True)(*args)
+    check(case, args, grads)
+    _aux_equal(got_aux, aux)
+    (got_value, got_aux), grads = s2sad.value_and_grad(fn, argnums=case.argnums,
+                                                        has_aux=True)(*args)
+    np.testing.assert_allclose(got_value, value, rtol=1e-12)
+    _aux_equal(got_aux, aux)
+    check(case, args, grads)
+    assert_unchanged(before, args)
+
+
+def test_aux_without_has_aux_is_refused():
+    """A loss returning (loss, metrics) without has_aux=True: refused, not a wrong answer."""
+    args = corpus_models.softmax_args()
+    with pytest.raises(s2sad.S2SADError):
+        s2sad.grad(corpus_models.loss_with_metrics)(*args)
+
+
+def test_layers_of_another_depth_compile_again():
+    """One grad object, called with two layers and then three: each structure right."""
+    df = s2sad.grad(corpus_models.mlp_layers_range_len)
+    for builder in (corpus_models.layers_args, corpus_models.layers3_args,
+                    corpus_models.layers_args):
+        args = builder()
+        check(CASES_BY_NAME["mlp_layers_range_len"], args, df(*args))
+
+
+def test_configs_choose_branches_per_call():
+    """One grad object, a relu config then a tanh one: the string is read per call."""
+    df = s2sad.grad(corpus_models.configured_mlp)
+    for name in ("configured_mlp_relu", "configured_mlp_tanh", "configured_mlp_relu"):
+        case = CASES_BY_NAME[name]
+        args = case.args()
+        check(case, args, df(*args))
+
+
+def test_generator_expression_is_right_or_refused():
+    """sum(np.sum(w ** 2) for w in params.values()) is issue 17: until then a refusal,
+    never a wrong gradient or a crash."""
+    case = CASES_BY_NAME["mlp_l2_genexpr"]
+    args = case.args()
+    try:
+        grads = s2sad.grad(corpus_models.mlp_l2_genexpr)(*args)
+    except s2sad.S2SADError as error:
+        assert error.lineno is not None
+        return
+    check(case, args, grads)
+
+
+def test_dict_mlp_source_is_one_local_per_leaf():
+    df = s2sad.grad(corpus_models.mlp_mse)
+    df(*corpus_models.mlp_dict_args())
+    text = df.source
+    for leaf in ("W1", "b1", "W2", "b2"):
+        assert f"params_{leaf}" in text and f"dparams_{leaf}" in text
+    code = [line for line in text.splitlines() if not line.strip().startswith("#")]
+    assert not any("params[" in line for line in code)
+    assert "dparams_W1 = x.T @ " in text
+
+
+CASES_BY_NAME = {c.name: c for c in CASES}
+
+
+# -- refusals ---------------------------------------------------------------------------
+
+def _line_of(fn, text):
+    lines, start = inspect.getsourcelines(fn)
+    for offset, line in enumerate(lines):
+        if text in line:
+            return start + offset, line
+    raise AssertionError(text)
+
+
+@pytest.mark.parametrize("fn, args, path", [
+    (corpus_models.int_leaf_loss, lambda: ({"W": np.ones(3), "n": 3}, np.ones(3)),
+     "params['n']"),
+    (corpus_models.string_leaf_loss,
+     lambda: ({"W": np.ones((3, 2)), "act": "tanh"}, np.ones((4, 3))), "params['act']"),
+    (corpus_models.int_field_loss,
+     lambda: (corpus_models.LinearState(np.arange(3), 0.5), np.ones((4, 3)), np.ones(4)),
+     "state.weights"),
+    (corpus_models.mutable_dataclass_loss,
+     lambda: (corpus_models.LinearState(np.ones(3), True), np.ones((4, 3)), np.ones(4)),
+     "state.bias"),
+    (corpus_models.mlp_layers_range_len,
+     lambda: ([(np.ones((3, 2)), np.arange(2))], np.ones((4, 3)), np.ones((4, 2))),
+     "layers[0][1]"),
+], ids=["int-in-dict", "string-in-dict", "int-array-in-dataclass", "bool-in-dataclass",
+        "int-array-in-list"])
+def test_non_float_leaf_is_refused_by_path(fn, args, path):
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(fn)(*args())
+    assert path in str(info.value)
+
+
+@pytest.mark.parametrize("fn, args, text", [
+    (corpus_models.missing_key_loss,
+     lambda: ({"W1": np.ones((3, 2)), "W2": np.ones((2, 1))}, np.ones((4, 3))),
+     'params["W3"]'),
+    (corpus_models.missing_field_loss,
+     lambda: (corpus_models.Params(np.ones((3, 2)), np.ones(2)), np.ones((4, 3)),
+              np.ones((4, 2))), "params.bias"),
+], ids=["missing-key", "missing-field"])
+def test_missing_key_or_field_points_at_the_line(fn, args, text):
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(fn)(*args())
+    line, source = _line_of(fn, text)
+    error = info.value
+    assert error.lineno == line
+    assert error.col == source.index(text)
+    rendered = str(error)
+    assert source.rstrip() in rendered and "^" in rendered
