@@ -84,6 +84,7 @@ class GradientFunction:
         # transform of that flat function (see structured.py)
         self._flat: Dict[tuple, tuple] = {}
         self._last_inner: Optional["GradientFunction"] = None
+        self._desugared: Optional[bool] = None  # plain calls too go through desugar
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
         self.__dict__.setdefault("__name__", self._target.name)  # (a partial has none)
@@ -200,8 +201,11 @@ class GradientFunction:
         # (the JVP of a gradient, for Hessians: the structures of the function's call)
         target = self.fn.fn if isinstance(self.fn, GradientFunction) else self.fn
         if target is not None and not isinstance(target, GradientFunction):
+            if self._desugared is None:  # (read once: does its body need the stage?)
+                self._desugared = structured.needs_desugar(target)
             call = structured.structured_call(self._signature, target, args, kwargs,
-                                              self.wrt_names, always=self.has_aux)
+                                              self.wrt_names,
+                                              always=self.has_aux or self._desugared)
         self._last_inner = None
         return call
 

@@ -5,6 +5,7 @@ from typing import Any, Callable, List, Sequence
 
 import numpy as np
 
+from . import pytree
 from .api import keywords_checked
 from .errors import S2SADError, entry_point
 
@@ -15,7 +16,32 @@ class GradientCheckError(S2SADError):
 
 def _call_on_copies(f: Callable, args: Sequence[Any]) -> float:
     """f may write into its arguments; give it copies so every probe starts clean."""
-    return float(f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]))
+    from .api import _copied
+    return float(f(*[_copied(a) for a in args]))
+
+
+def _leaf_checks(f: Callable, args: Sequence[Any], index: int, got: Any):
+    """(label, s2sad's gradient, a function of the leaf alone, the position of the
+    leaf among its arguments) for each leaf of argument `index`: a dict of parameters
+    is checked array by array."""
+    x = args[index]
+    if not pytree.is_structured(x):
+        yield f"argument {index}", got, f, args
+        return
+    tree = pytree.describe(x, True, f"argument {index}")
+    values = pytree.leaves(x, tree)
+    computed = pytree.leaves(got, tree)
+    for k, (path, _) in enumerate(tree.leaf_paths()):
+        def of_leaf(*probe, k=k):
+            leaves = list(values)
+            leaves[k] = probe[index]
+            whole = list(probe)
+            whole[index] = pytree.rebuild(tree, leaves, x)
+            return f(*whole)
+        label = f"argument {index}" + "".join(
+            f".{key}" if kind in (pytree.NAMEDTUPLE, pytree.DATACLASS) else f"[{key!r}]"
+            for kind, key in path)
+        yield label, computed[k], of_leaf, [*args[:index], values[k], *args[index + 1:]]
 
 
 def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6) -> Any:
@@ -68,17 +94,19 @@ def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e
                      "differences, or make it positional")
     indices: List[int] = [positional.index(i) if isinstance(i, str) else int(i) % len(positional)
                           for i in items]
-    computed = grad(f, wrt=tuple(indices))(*[np.copy(a) if isinstance(a, np.ndarray) else a
-                                             for a in args])
+    from .api import _copied
+    computed = grad(f, wrt=tuple(indices))(*[_copied(a) for a in args])
     problems = []
-    for index, got in zip(indices, computed):
-        expected = numeric_grad(f, args, index, eps)
+    checks = [(index, check) for index, whole in zip(indices, computed)
+              for check in _leaf_checks(f, args, index, whole)]
+    for index, (label, got, probed, probe_args) in checks:
+        expected = numeric_grad(probed, probe_args, index, eps)
         if np.shape(got) != np.shape(expected):
-            problems.append(f"argument {index}: gradient shape {np.shape(got)}, "
+            problems.append(f"{label}: gradient shape {np.shape(got)}, "
                             f"expected {np.shape(expected)}")
         elif not np.allclose(got, expected, rtol=rtol, atol=atol):
             error = np.max(np.abs(np.asarray(got) - expected))
-            problems.append(f"argument {index}: max abs error {error:.3g}\n"
+            problems.append(f"{label}: max abs error {error:.3g}\n"
                             f"  s2sad:               {np.array2string(np.asarray(got))}\n"
                             f"  central differences: {np.array2string(np.asarray(expected))}")
     if not problems:
@@ -92,23 +120,44 @@ def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e
     return True
 
 
+def _direction(x: Any, rng: np.random.Generator) -> Any:
+    """A random direction shaped like x (a structure of them for a structure)."""
+    if pytree.is_structured(x):
+        tree = pytree.describe(x, True, "argument")
+        return pytree.rebuild(tree, [_direction(leaf, rng) for leaf in pytree.leaves(x, tree)],
+                              x)
+    return rng.uniform(-1.0, 1.0, np.shape(x)) if isinstance(x, np.ndarray) else \
+        float(rng.uniform(-1.0, 1.0))
+
+
+def _all_leaves(values: Sequence[Any], args: Sequence[Any], indices: List[int]) -> list:
+    """The leaves of each differentiated argument's gradient (or direction), in order."""
+    found = []
+    for value, index in zip(values, indices):
+        if pytree.is_structured(args[index]):
+            found.extend(pytree.leaves(value, pytree.describe(args[index], True, "argument")))
+        else:
+            found.append(value)
+    return found
+
+
 def _modes_disagree(f: Callable, args: Sequence[Any], indices: List[int], gradients,
                     rtol: float) -> List[str]:
     """The dot-product test: <J x_dot, y_bar> = <x_dot, J^T y_bar> for a random
     direction x_dot and y_bar = 1, forward mode against reverse mode (skipped where a
     call has a reverse rule and no forward one, e.g. a user's @adjoint alone)."""
-    from .api import jvp
+    from .api import _copied, jvp
     from .errors import NoDerivativeRuleError
     rng = np.random.default_rng(0)
-    directions = [rng.uniform(-1.0, 1.0, np.shape(args[i])) if isinstance(args[i], np.ndarray)
-                  else float(rng.uniform(-1.0, 1.0)) for i in indices]
+    directions = [_direction(args[i], rng) for i in indices]
     try:
         _, forward = jvp(f, wrt=tuple(indices))(
-            *[np.copy(a) if isinstance(a, np.ndarray) else a for a in args],
+            *[_copied(a) for a in args],
             tuple(directions))
     except NoDerivativeRuleError:
         return []
-    reverse = sum(float(np.sum(np.asarray(g) * d)) for g, d in zip(gradients, directions))
+    reverse = sum(float(np.sum(np.asarray(g) * d)) for g, d in
+                  zip(_all_leaves(gradients, args, indices), _all_leaves(directions, args, indices)))
     if np.isclose(float(forward), reverse, rtol=max(rtol, 1e-9), atol=1e-9):
         return []
     return [f"forward and reverse mode disagree (dot-product test along a random "

@@ -21,6 +21,7 @@ Everything else passes through unchanged, for the subset check and the later sta
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import inspect
 import types
@@ -103,30 +104,49 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
     desugar = _Desugar(parsed, taken, read_helper, check_helper)
     flat = Flat()
     env: Dict[str, Static] = {}
-    params: List[gast.AST] = []
-    for arg in _positional_params(parsed.func):
+    originals = {arg.id: arg for arg in _positional_params(parsed.func)}
+    for arg in originals.values():
         tree = trees.get(arg.id)
         if tree is None:
-            params.append(arg)
             flat.layout.append((arg.id, [arg.id], False))
             continue
         names = pytree.leaf_names(arg.id, tree, taken)
         whole = None if arg.id in differentiated else _load(arg.id)
         env[arg.id] = _static_of(tree, iter(names), whole)
-        params.extend(_param(n, arg) for n in names)
         flat.layout.append((arg.id, names, False))
     desugar.env = env
     parsed.func.body = desugar.function_body(parsed.func.body)
     flat.output = desugar.output
+    params: List[gast.AST] = []
     for index, (param, names, _) in enumerate(flat.layout):
-        if param in desugar.whole_used and trees.get(param) is not None:
-            flat.layout[index] = (param, names, True)
-            params.append(_param(param, parsed.func))
+        if trees.get(param) is None:
+            params.append(originals[param])  # (with its annotation: x: float is a scalar)
+            continue
+        params.extend(_param(n, originals[param]) for n in names)
+        if param in desugar.whole_used:
+            flat.layout[index] = (param, names, True)  # (after its leaves, as the call)
+            params.append(_param(param, originals[param]))
     args = parsed.func.args
     args.posonlyargs, args.args, args.kwonlyargs, args.kw_defaults = [], params, [], []
     args.defaults, args.vararg, args.kwarg = [], None, None
     parsed.namespace.update(desugar.added_globals)
     return flat
+
+
+def needed(parsed: Any) -> bool:
+    """Whether a function whose arguments are plain still needs this stage: it builds
+    or reads structures of its own (a dict literal, a comprehension, a tuple bound to
+    a name, `.items()`), or calls a method of an object it reads from outside."""
+    for node in walk(parsed.func):
+        if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp)):
+            return True
+        if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List)) \
+                and isinstance(node.targets[0], gast.Name):
+            return True
+        if isinstance(node, gast.Attribute) and \
+                pytree.is_user_object(get_anno(node.value, "resolved")):
+            return True
+    return False
 
 
 def _positional_params(func: gast.FunctionDef) -> List[gast.AST]:
@@ -611,8 +631,8 @@ class _Desugar:
             if existing is value:
                 break
         else:
-            name = pytree.fresh(getattr(value, "__name__", "value").strip("<>") or "value",
-                                self.taken)
+            preferred = getattr(value, "__name__", None) or type(value).__name__.lower()
+            name = pytree.fresh(pytree._identifier_part(preferred), self.taken)
             self.added_globals[name] = value
         node = gast.copy_location(_load(name), where)
         set_anno(node, "resolved", value)
@@ -785,6 +805,85 @@ class _Desugar:
                 items.append(value)
         return Struct(pytree.DICT, None, keys, items, loop_depth=self.loop_depth)
 
+    def evaluate_ListComp(self, node: gast.ListComp) -> Static:
+        return self.comprehension(node, pytree.LIST)
+
+    def evaluate_GeneratorExp(self, node: gast.GeneratorExp) -> Static:
+        return self.comprehension(node, pytree.LIST)
+
+    def evaluate_DictComp(self, node: gast.DictComp) -> Static:
+        return self.comprehension(node, pytree.DICT)
+
+    def comprehension(self, node: gast.AST, kind: str) -> Static:
+        """A comprehension over structures (`[W.T for W, b in layers]`, `{k: v * 2 for
+        k, v in params.items()}`, `sum(np.sum(w ** 2) for w in params.values())`):
+        one item per element, known now. Its names are its own, as in Python."""
+        rows: List[Dict[str, Static]] = [{}]
+        for generator in node.generators:
+            if generator.is_async:
+                return self.dynamic(node)
+            expanded = []
+            for row in rows:
+                with self.scoped(row):
+                    items = self.iterated(self.evaluate(clone(generator.iter)), generator.iter)
+                if items is None:
+                    return self.dynamic(node)
+                for item in items:
+                    bound = dict(row)
+                    if not _bind_pattern(generator.target, item, bound):
+                        return self.dynamic(node)
+                    with self.scoped(bound):
+                        keep = all(self.truth(self.known_test(clone(test)), test)
+                                   for test in generator.ifs)
+                    if keep:
+                        expanded.append(bound)
+            rows = expanded
+        keys, items = [], []
+        for row in rows:
+            with self.scoped(row):
+                if kind == pytree.DICT:
+                    key = self.evaluate(clone(node.key))
+                    if not isinstance(key, Const) or type(key.value) not in (str, int):
+                        self.refuse("a dict comprehension's key that is not a string or "
+                                    "integer known now", node.key, hint="use the keys of "
+                                    "the structure it loops over")
+                    value = self.evaluate(clone(node.value))
+                    if key.value in keys:
+                        items[keys.index(key.value)] = value
+                        continue
+                    keys.append(key.value)
+                    items.append(value)
+                else:
+                    items.append(self.evaluate(clone(node.elt)))
+                    keys.append(len(keys))
+        return Struct(kind, None, keys, items, loop_depth=self.loop_depth)
+
+    def known_test(self, test: gast.AST) -> Static:
+        value = self.evaluate(test)
+        if not isinstance(value, (Const, Struct)):
+            self.refuse("a comprehension over a structure filters on a value known only at "
+                        "run time", test, hint="filter on the structure's keys, or use "
+                                               "np.where on the values")
+        return value
+
+    def dynamic(self, node: gast.AST) -> Static:
+        """A construct this stage leaves as it is (the subset check decides on it)."""
+        return Leaf(node)
+
+    @contextlib.contextmanager
+    def scoped(self, bound: Dict[str, Static]):
+        """Names bound for a comprehension's element, as they were outside after it."""
+        saved = {name: self.env.get(name, _MISSING) for name in bound}
+        self.env.update(bound)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is _MISSING:
+                    self.env.pop(name, None)
+                else:
+                    self.env[name] = value
+
     def evaluate_Subscript(self, node: gast.Subscript) -> Static:
         base = self.evaluate(node.value)
         if isinstance(base, Struct):
@@ -843,8 +942,11 @@ class _Desugar:
                                   if isinstance(in_class, property) else ""), node,
                         hint="read a field the object holds, or pass the value as an "
                              "argument")
-        if isinstance(base, Const) and not _is_number(base.value) and base.value is not None \
-                and not isinstance(base.value, str):
+        if isinstance(base, Const) and pytree.is_user_object(base.value):
+            return self.object_attribute(base.value, node)
+        if isinstance(base, Leaf) and pytree.is_user_object(get_anno(node.value, "resolved")):
+            return self.object_attribute(get_anno(node.value, "resolved"), node)
+        if isinstance(base, Const) and not _is_number(base.value) and base.value is not None:
             found = getattr(base.value, node.attr, _MISSING)
             if found is not _MISSING:
                 if isinstance(base.value, type) and isinstance(
@@ -853,6 +955,34 @@ class _Desugar:
                 return Const(found)
         node.value = self.materialize(base, node.value)
         return Leaf(node)
+
+    def object_attribute(self, owner: Any, node: gast.Attribute) -> Static:
+        """An attribute of an object the function reads from a global or a closure
+        (`model.forward`, `model.W`): a method is read for this object; data is read
+        at run time from the object (a training loop may rebind model.W)."""
+        in_class = inspect.getattr_static(type(owner), node.attr, None)
+        if isinstance(in_class, types.FunctionType):
+            return Method(Const(owner), node.attr, in_class)
+        if isinstance(in_class, staticmethod):
+            return Const(in_class.__func__)
+        if isinstance(in_class, classmethod):
+            return Method(Const(type(owner)), node.attr, in_class.__func__)
+        value = getattr(owner, node.attr, _MISSING)
+        if value is _MISSING:
+            self.refuse(f"{type(owner).__name__} object has no attribute {node.attr!r}", node,
+                        hint="check the attribute's name")
+        if pytree.is_structured(value):
+            self.refuse(f"{node.attr!r} of an object the function reads from outside holds a "
+                        f"{type(value).__name__}, which is not read here", node,
+                        hint="pass it to the function as an argument (or the object itself "
+                             "as an argument)")
+        if callable(value) or isinstance(value, str) or value is None or \
+                isinstance(value, bool):
+            return Const(value)
+        read = gast.copy_location(gast.Attribute(value=self.global_name(owner, node),
+                                                 attr=node.attr, ctx=gast.Load()), node)
+        set_anno(read, "resolved", value)
+        return Leaf(read)
 
     def evaluate_Call(self, node: gast.Call) -> Static:
         callee = self.evaluate(node.func)
@@ -869,6 +999,9 @@ class _Desugar:
             known = self.builtin_call(resolved, args, keywords, node)
             if known is not None:
                 return known
+            folded = _folded(resolved, args, keywords)
+            if folded is not None:
+                return folded
             if structured and _is_helper(resolved):
                 return self.specialise(resolved, args, keywords, node, prefix=[])
         node.func = self.materialize(callee, node.func)
@@ -922,10 +1055,28 @@ class _Desugar:
                     return None
             if isinstance(first, Const):
                 return Const(isinstance(first.value, args[1].value))
+        if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Struct) \
+                and not keywords.keys() - {"start"}:
+            start = args[1] if len(args) == 2 else keywords.get("start")
+            return self.summed(self.iterated(first, node), start, node)
         if function is dataclasses.replace and len(args) == 1 and isinstance(first, Struct) \
                 and first.kind == pytree.DATACLASS:
             return self.replaced(first, keywords, node)
         return None
+
+    def summed(self, items: List[Static], start: Optional[Static], node: gast.AST) -> Static:
+        """sum() of a structure's items: their additions, in Python's order (a start
+        other than the default 0 comes first)."""
+        terms = ([start] if start is not None else []) + list(items)
+        if not terms:
+            return Const(0)
+        total = self.materialize(terms[0], node)
+        if start is None and len(terms) == 1:
+            total = gast.BinOp(left=gast.Constant(value=0, kind=None), op=gast.Add(),
+                               right=total)
+        for term in terms[1:]:
+            total = gast.BinOp(left=total, op=gast.Add(), right=self.materialize(term, node))
+        return Leaf(gast.copy_location(total, node))
 
     def replaced(self, base: Struct, changes: Dict[str, Static], node: gast.AST) -> Static:
         for key in changes:
@@ -1076,10 +1227,46 @@ class _Desugar:
 _MISSING = object()
 
 
+_PURE_BUILTINS = frozenset({builtins.len, builtins.str, builtins.int, builtins.float,
+                            builtins.bool, builtins.abs, builtins.min, builtins.max,
+                            builtins.round, builtins.repr, builtins.sorted})
+_PLAIN = (int, float, str, bool, type(None), tuple)
+
+
+def _folded(function: Any, args: List[Static], keywords: Dict[str, Static]) -> Optional[Static]:
+    """A call known now: a pure builtin, or a method of a string, on constants
+    (`name.startswith("W")` where name is a dict's key)."""
+    values = [a.value for a in args if isinstance(a, Const)]
+    kwvalues = {k: v.value for k, v in keywords.items() if isinstance(v, Const)}
+    if len(values) != len(args) or len(kwvalues) != len(keywords) or \
+            not all(isinstance(v, _PLAIN) for v in values + list(kwvalues.values())):
+        return None
+    owner = getattr(function, "__self__", None)
+    pure = function in _PURE_BUILTINS or isinstance(function, types.BuiltinMethodType) and \
+        type(owner) is str
+    if not pure:
+        return None
+    try:
+        return Const(function(*values, **kwvalues))
+    except Exception:  # (Python's own error is raised by the code at run time)
+        return None
+
+
 def _is_helper(function: Any) -> bool:
     from .lower import _is_user_function
     from .rules import has_rule
     return _is_user_function(function) and not has_rule(function)
+
+
+def _bind_pattern(target: gast.AST, value: Static, bound: Dict[str, Static]) -> bool:
+    """Bind a comprehension's target to an element known now; False where it cannot."""
+    if isinstance(target, gast.Name):
+        bound[target.id] = value
+        return True
+    if isinstance(target, (gast.Tuple, gast.List)) and isinstance(value, Struct) and \
+            value.kind in pytree.SEQUENCES and len(value.items) == len(target.elts):
+        return all(_bind_pattern(t, v, bound) for t, v in zip(target.elts, value.items))
+    return False
 
 
 def _same_static(a: Static, b: Static) -> bool:

@@ -10,8 +10,9 @@ order, and builds a value of the same structure from new leaves (the gradient).
 
 Leaves are floats, ints and arrays (values the code computes with), and values of
 other types the function may only pass along. Strings, None, booleans, functions,
-modules and classes are constants of the structure: two calls differing in them are
-compiled apart, and the code reads them as literals (`if cfg.act == "tanh"` is
+modules and classes, and the integers inside a structure that is not differentiated
+(a config's n_layers), are constants of the structure: two calls differing in them
+are compiled apart, and the code reads them as literals (`if cfg.act == "tanh"` is
 decided when the call is compiled).
 """
 from __future__ import annotations
@@ -120,6 +121,10 @@ def describe(value: Any, differentiated: bool, path: str,
     if isinstance(value, numbers.Number):
         if differentiated:
             _require_float(value, path)
+        if isinstance(value, numbers.Integral) and depth > 0:
+            # a count in a config (n_layers, n_steps): known when the call is compiled,
+            # so it may select from a structure or bound a loop over one
+            return Tree(CONST, _Constant(int(value)))
         return Tree(LEAF)
     if kind is dict:
         if not all(type(k) in (str, int) for k in value):
@@ -252,7 +257,7 @@ class _Constant:
         self.value = value
 
     def _key(self) -> Any:
-        if self.value is None or type(self.value) in (str, bool, np.bool_):
+        if self.value is None or type(self.value) in (str, bool, np.bool_, int):
             return (type(self.value), self.value)
         return (type(self.value), id(self.value))
 

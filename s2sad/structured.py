@@ -88,6 +88,16 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
     return Call(values, trees, tuple(trees.get(p) for p in signature.parameters))
 
 
+def needs_desugar(fn: Callable) -> bool:
+    """A function called with plain arguments that still builds or reads structures
+    of its own (see desugar.needed); False where its source cannot be read here (the
+    usual path gives the diagnostic)."""
+    try:
+        return desugar.needed(frontend.read_function(fn))
+    except Exception:  # (any refusal is raised again on the usual path, located)
+        return False
+
+
 def flatten_function(fn: Callable, trees: Dict[str, Optional[Tree]],
                      differentiated: Sequence[str]) -> Flattened:
     """`fn` read with one parameter per leaf of its structured arguments."""
