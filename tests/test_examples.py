@@ -14,7 +14,8 @@ import s2sad
 from s2sad.check import numeric_grad
 
 from conftest import EXAMPLES, run  # the `examples` fixture is conftest's too
-SCRIPTS = ["seed002.py", "lecture_sin_ratio.py", "gradient_descent.py"]
+SCRIPTS = ["seed002.py", "lecture_sin_ratio.py", "gradient_descent.py",
+           "mlp_params_dict.py", "class_model.py"]
 
 
 # -- seed 002: exp(exp(x) + exp(x)^2) + sin(exp(x) + exp(x)^2) -----------------------
@@ -199,7 +200,7 @@ def test_gradient_descent_does_not_modify_its_data(examples):
 def test_example_runs_as_a_script(script):
     result = run(os.path.join("examples", script))
     assert result.returncode == 0, result.stderr
-    assert "def grad_" in result.stdout
+    assert "def grad_" in result.stdout or "def value_and_grad_" in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -220,3 +221,75 @@ def test_gradient_descent_script_prints_a_decreasing_loss():
                        result.stdout)
     np.testing.assert_allclose([float(v) for v in fitted.groups()], [2.0, -3.0, 0.5],
                                atol=0.05)
+
+
+# -- structured parameters: a dict of layers, and a model written as a class --------------
+
+def _autograd_gradient(fn, args):
+    """autograd's gradient of fn (written against `np`) w.r.t. its first argument: fn's
+    code run with autograd.numpy as `np` (autograd takes dicts, lists and tuples)."""
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    scope = dict(fn.__globals__, np=anp)
+    again = type(fn)(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    for name, value in fn.__globals__.items():  # its helpers see autograd.numpy too
+        if callable(value) and getattr(value, "__code__", None) is not None and \
+                getattr(value, "__module__", None) == fn.__module__:
+            scope[name] = type(value)(value.__code__, scope, value.__name__,
+                                      value.__defaults__, value.__closure__)
+    return autograd.grad(again)(*args)
+
+
+def test_mlp_params_dict_gradient_is_autograds(examples):
+    example = examples("mlp_params_dict")
+    x, y = example.make_data(n=20)
+    params = example.init_params(hidden=5)
+    value, grads = example.loss_and_grads(params, x, y)
+    expected = _autograd_gradient(example.loss, (params, x, y))
+    assert list(grads) == ["hidden", "output"]
+    for name in grads:
+        assert list(grads[name]) == ["W", "b"]
+        for key in ("W", "b"):
+            assert grads[name][key].shape == params[name][key].shape
+            np.testing.assert_allclose(grads[name][key], expected[name][key], rtol=1e-8)
+    np.testing.assert_allclose(value, example.loss(params, x, y), rtol=1e-12)
+
+
+def test_mlp_params_dict_script_trains_and_prints_its_gradient():
+    result = run(os.path.join("examples", "mlp_params_dict.py"))
+    assert result.returncode == 0, result.stderr
+    losses = [float(v) for v in re.findall(r"step +\d+ +loss (\d+\.\d+)", result.stdout)]
+    assert len(losses) == 7 and losses[-1] < 0.1 * losses[0]
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    for leaf in ("params_hidden_W", "dparams_hidden_W", "dparams_output_b"):
+        assert leaf in result.stdout
+
+
+def test_class_model_gradient_is_autograds(examples):
+    example = examples("class_model")
+    X, Y, labels = example.make_blobs(per_class=5)
+    for activation in ("tanh", "relu"):
+        model = example.MLP([2, 4, 3], activation=activation, weight_decay=0.01)
+        params = model.init_params(seed=3)
+        grads = s2sad.grad(model.loss)(params, X, Y)
+        assert type(grads) is list and len(grads) == 2
+        for layer, ((dW, db), (W, b)) in enumerate(zip(grads, params)):
+            assert type(grads[layer]) is tuple
+            for slot, (got, leaf) in enumerate(((dW, W), (db, b))):
+                assert got.shape == leaf.shape
+
+                def at(value):
+                    moved = [list(p) for p in params]
+                    moved[layer][slot] = value
+                    return model.loss([tuple(p) for p in moved], X, Y)
+
+                np.testing.assert_allclose(got, numeric_grad(at, [leaf], 0), rtol=1e-6,
+                                           atol=1e-9)
+
+
+def test_class_model_script_reaches_full_accuracy():
+    result = run(os.path.join("examples", "class_model.py"))
+    assert result.returncode == 0, result.stderr
+    accuracies = [float(v) for v in re.findall(r"accuracy (\d\.\d+)", result.stdout)]
+    assert accuracies[-1] == 1.0 and accuracies[0] < 0.5
+    assert "def grad_loss(self_weight_decay, params_0_0" in result.stdout
