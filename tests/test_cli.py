@@ -512,6 +512,9 @@ def test_wrt_naming_no_parameter_is_a_usage_error(wrt, message):
     assert result.returncode == 2
 
 
+# (the wording of the front end's refusal, as differentiable callables grow)
+NOT_A_FUNCTION = r"is not a (Python )?function"
+
 NOT_FUNCTIONS = [
     pytest.param(f"{SEED}:np", id="a module"),
     pytest.param(f"{DESCENT}:TRUE_W", id="an array"),
@@ -525,7 +528,7 @@ def test_ssa_of_a_target_that_is_not_a_function_gives_a_diagnostic(target):
     result = cli("ssa", target)
     assert "Traceback" not in result.stderr
     assert result.returncode in (1, 2)
-    assert "is not a Python function" in result.stderr
+    assert re.search(NOT_A_FUNCTION, result.stderr), result.stderr
 
 
 @pytest.mark.parametrize("target", NOT_FUNCTIONS)
@@ -533,7 +536,7 @@ def test_grad_of_a_target_that_is_not_a_function_gives_a_diagnostic(target):
     result = cli("grad", target)
     assert "Traceback" not in result.stderr
     assert result.returncode in (1, 2)
-    assert "is not a Python function defined with `def`" in result.stderr
+    assert re.search(NOT_A_FUNCTION, result.stderr), result.stderr
 
 
 @pytest.fixture
@@ -547,7 +550,7 @@ def test_a_target_that_is_a_builtin_gives_a_diagnostic(library, command):
     result = cli(command, "lib.py:cos", cwd=library)
     assert "Traceback" not in result.stderr
     assert result.returncode in (1, 2)
-    assert "is not a Python function defined with `def`" in result.stderr
+    assert re.search(NOT_A_FUNCTION, result.stderr), result.stderr
 
 
 @pytest.mark.parametrize("command", ["grad", "ssa"])
@@ -555,7 +558,7 @@ def test_a_target_that_is_a_numpy_ufunc_gives_a_diagnostic(library, command):
     result = cli(command, "lib.py:sin", cwd=library)
     assert "Traceback" not in result.stderr
     assert result.returncode in (1, 2)
-    assert "is not a Python function defined with `def`" in result.stderr
+    assert re.search(NOT_A_FUNCTION, result.stderr), result.stderr
 
 
 def test_output_to_a_missing_directory_is_a_usage_error(tmp_path):
