@@ -1306,16 +1306,14 @@ def hessp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = No
     hessp=hessp(f), method="trust-ncg")` calls it; `hvp` with the arguments in
     SciPy's order. With `wrt=k`, x is f's k-th argument and `args` fill the others."""
     wrt = _wrt_or_argnums(wrt, argnums)
-    names, single = _normalise_wrt(f, None, wrt)
-    positional = [p.name for p in _signature(f, None).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not single or names[0] not in positional:
+    product = hvp(f, wrt, optimize=optimize)
+    resolved = GradientFunction(f, wrt)  # (where x sits in f's positional arguments)
+    position = resolved._positions[0]
+    if not resolved.single or position is None:
         raise ArgumentError(f"hessp takes one positional argument as x, not wrt={wrt!r}",
                             frontend._code_location(f),
                             hint="use s2sad.hvp(f, wrt)(*args, v) for several arguments "
                                  "or a keyword-only one")
-    position = positional.index(names[0])
-    product = hvp(f, wrt, optimize=optimize)
 
     @entry_point
     def hessian_times(x: Any, p: Any, *args: Any) -> Any:
