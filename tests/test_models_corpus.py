@@ -55,8 +55,6 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 KNOWN = {
     "int_argument_range": "a plain int argument is a run-time value: range(n_layers) then "
                           "layers[i] is 'indexed by a value known only at run time'",
-    "compute_cost": "a key built at compile time is not folded: parameters['W' + str(l)]",
-    "fstring_keys_loss": "a key built at compile time is not folded: params[f'W{i}']",
     "rnn_collect_outputs": "outputs.append(...) in a loop of run-time count "
                            "(range(X.shape[0])) is refused",
     "callable_model_loss": "calling a differentiated dataclass with __call__ (model(x)) "
@@ -468,3 +466,95 @@ def test_missing_key_or_field_points_at_the_line(fn, args, text):
     assert error.col == source.index(text)
     rendered = str(error)
     assert source.rstrip() in rendered and "^" in rendered
+
+
+# -- the other transforms on the same corpus --------------------------------------------
+
+SINGLE = [c for c in PLAIN if not isinstance(c.argnums, tuple)]
+
+
+def _tangent_like(value: Any, seed: int = 5) -> Any:
+    """A direction of the structure of `value`: floats for floats, arrays of the same
+    shape and dtype for arrays, None for None."""
+    rng = np.random.default_rng(seed)
+    out = value
+    for path, leaf in _leaf_keys(value):
+        if leaf is None:
+            continue
+        if isinstance(leaf, np.ndarray):
+            new = rng.normal(size=leaf.shape).astype(leaf.dtype)
+        else:
+            new = float(rng.normal())
+        out = _replace_leaf(out, list(path), new)
+    return out
+
+
+def _dot(a: Any, b: Any) -> float:
+    return sum(float(np.sum(np.asarray(x, dtype=np.float64) * np.asarray(y, dtype=np.float64)))
+               for (_, x), (_, y) in zip(leaves_with_paths(a), leaves_with_paths(b))
+               if x is not None)
+
+
+@pytest.mark.parametrize("case", _params(SINGLE, "vjp"))
+def test_vjp_pullback_of_one_is_the_gradient(case):
+    args = case.args()
+    before = copy.deepcopy(args)
+    value, pullback = s2sad.vjp(case.get(corpus_models), argnums=case.argnums)(*args)
+    np.testing.assert_allclose(value, case.get(corpus_models)(*copy.deepcopy(args)),
+                               rtol=1e-12)
+    check(case, args, pullback(1.0))
+    assert_unchanged(before, args)
+
+
+@pytest.mark.parametrize("case", _params(SINGLE, "jvp"))
+def test_jvp_along_a_structured_tangent(case):
+    """The tangent has the argument's structure; the directional derivative is the
+    oracle gradient's inner product with it."""
+    args = case.args()
+    before = copy.deepcopy(args)
+    tangent = _tangent_like(args[case.argnums])
+    value, derivative = s2sad.jvp(case.get(corpus_models), argnums=case.argnums)(
+        *args, tangent)
+    expected = _dot(expected_gradients(case, args)[0], tangent)
+    rtol, atol = tolerances(case, args)
+    np.testing.assert_allclose(derivative, expected, rtol=max(rtol, 1e-6), atol=atol)
+    assert_unchanged(before, args)
+
+
+@pytest.mark.parametrize("case", _params(SINGLE, "check_grad"))
+def test_check_grad_accepts_the_corpus(case):
+    args = case.args()
+    if any(getattr(leaf, "dtype", None) == np.float32 for _, leaf in leaves_with_paths(args)):
+        pytest.skip("central differences in float32 are too coarse for check_grad")
+    assert s2sad.check_grad(case.get(corpus_models), *args, argnums=case.argnums)
+
+
+HVP = [c for c in SINGLE if c.oracle == "autograd" and c.name in (
+    "logistic_regression_loss", "mlp_mse", "nested_dict_mlp", "softmax_cross_entropy",
+    "gaussian_nll", "jax_tutorial_loss", "mlp_layers_enumerate", "linear_regression_tuple",
+    "two_layer_tuple", "rnn_loss", "deep_nested", "vae_kl")]
+
+
+@pytest.mark.parametrize("case", _params(HVP, "hvp"))
+def test_hvp_of_a_structure(case):
+    """Hessian-vector product along a direction of the argument's structure, against
+    autograd's (the gradient of <grad f, v>)."""
+    args = case.args()
+    v = _tangent_like(args[case.argnums], seed=7)
+    got = s2sad.hvp(case.get(corpus_models), argnums=case.argnums)(*args, v)
+    fn = AUTOGRAD_CASES[case.name].get(AUTOGRAD)
+    first = autograd.grad(fn, case.argnums)
+
+    def along(*a):
+        g = first(*a)
+        total = 0.0
+        for path, direction in _leaf_keys(v):
+            part = g
+            for key in path:  # autograd's boxes of dicts and lists are indexed like them
+                part = part[key]
+            total = total + AUTOGRAD.np.sum(part * direction)
+        return total
+
+    expected = autograd.grad(along, case.argnums)(*copy.deepcopy(args))
+    assert_same_structure(got, args[case.argnums], "hvp")
+    assert_same_values(got, expected, 1e-6, 1e-10)
