@@ -444,3 +444,17 @@ def test_wrt_none_is_the_default_first_argument(transform):
     assert _same(transform(loss, wrt=None)(W, B, X, Y), transform(loss)(W, B, X, Y))
     assert _same(transform(loss, wrt=None, argnums=None)(W, B, X, Y),
                  transform(loss, wrt=0)(W, B, X, Y))
+
+
+def test_more_spellings_of_argnums():
+    want = s2sad.grad(loss, wrt=1)(W, B, X, Y)
+    assert s2sad.grad(loss, argnums=np.int64(1))(W, B, X, Y) == want
+    assert s2sad.grad(loss, argnums=1)(W, b=B, X=X, y=Y) == want  # called by keyword
+    assert s2sad.grad(loss, argnums=(np.int32(1),))(W, B, X, Y) == (want,)
+
+    @s2sad.elementwise_grad
+    def cube(v):
+        return v ** 3
+
+    np.testing.assert_allclose(cube(np.array([1.0, -2.0])), [3.0, 12.0], rtol=1e-12)
+    assert cube(2.0) == 12.0 and type(cube(2.0)) is float
