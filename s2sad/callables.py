@@ -94,11 +94,7 @@ def target(fn: Any) -> Target:
         inner = target(fn.func)
         return Target(inner.function, inner.bound + fn.args,
                       {**inner.keywords, **fn.keywords}, f"partial({inner.name})")
-    if not callable(fn):
-        raise SourceUnavailableError(
-            f"{_short_repr(fn)} is not a function",
-            hint="pass the function to differentiate, e.g. s2sad.grad(f)")
-    library = _library_function(fn)
+    library = _library_function(fn) if callable(fn) else None
     if library is not None:
         return library
     call = getattr(type(fn), "__call__", None)

@@ -562,4 +562,35 @@ def test_a_builtin_without_source_is_refused(function):
 def test_something_not_callable_is_refused():
     with pytest.raises(s2sad.SourceUnavailableError) as info:
         s2sad.grad(X)
-    assert "is not a function" in info.value.message
+    assert "is not a Python function defined with `def`" in info.value.message
+
+
+# -- with structured arguments --------------------------------------------------------
+
+def _regression_loss(params, batch):
+    return np.sum((batch["X"] @ params["w"] - batch["y"]) ** 2) + params["b"] ** 2
+
+
+BATCH = {"X": np.array([[1.0, 2.0], [0.5, -1.0]]), "y": np.array([1.0, 0.0])}
+PARAMS = {"w": np.array([0.1, 0.2]), "b": 0.3}
+
+
+class Regression:
+    def __init__(self):
+        self.X, self.y = BATCH["X"], BATCH["y"]
+
+    def loss(self, params):
+        return np.sum((self.X @ params["w"] - self.y) ** 2) + params["b"] ** 2
+
+
+@pytest.mark.parametrize("loss", [
+    functools.partial(_regression_loss, batch=BATCH),
+    Regression().loss,
+    lambda params, batch=BATCH: _regression_loss(params, batch),
+], ids=["partial_with_a_dict_keyword", "method", "lambda"])
+def test_a_dict_of_parameters_through_a_bound_callable(loss):
+    gradient = s2sad.grad(loss)(PARAMS)
+    assert type(gradient) is dict and sorted(gradient) == ["b", "w"]
+    residual = BATCH["X"] @ PARAMS["w"] - BATCH["y"]
+    np.testing.assert_allclose(gradient["w"], 2.0 * BATCH["X"].T @ residual, rtol=1e-12)
+    assert type(gradient["b"]) is float and gradient["b"] == pytest.approx(0.6, rel=1e-12)
