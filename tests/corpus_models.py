@@ -945,6 +945,168 @@ def loss_with_value_in_aux(params, x, y):
     return loss, {"loss": loss, "pred_norm": np.sum(pred ** 2), "n": x.shape[0]}
 
 
+# -- sharing, closures, membership, scalar kinds ----------------------------------------
+
+def tied_weights(params, x):
+    """An autoencoder whose decoder is given the encoder's own array (tied weights)."""
+    h = np.tanh(x @ params["enc"])
+    return np.sum((h @ params["dec"].T - x) ** 2)
+
+
+def tied_weights_args():
+    W = _normal(3000, 3, 2)
+    return {"enc": W, "dec": W}, _normal(3001, 4, 3)
+
+
+def shared_subdict_loss(params, x):
+    return np.sum(np.sin(x @ params["a"]["W"])) + 2 * np.sum(x @ params["b"]["W"])
+
+
+def shared_subdict_args():
+    shared = {"W": _normal(3010, 3, 2)}
+    return {"a": shared, "b": shared}, _normal(3011, 4, 3)
+
+
+def optional_bias_membership(params, x, y):
+    """`if "b" in params:` for an optional entry."""
+    out = x @ params["W"]
+    if "b" in params:
+        out = out + params["b"]
+    return np.sum((out - y) ** 2)
+
+
+def membership_args():
+    return {"W": _normal(3020, 3, 2), "b": _normal(3021, 2)}, _normal(3022, 4, 3), \
+        _normal(3023, 4, 2)
+
+
+def copy_then_override(params, x):
+    """A shallow copy of the parameters with one entry replaced."""
+    p = dict(params)
+    p["W"] = p["W"] * 0.5
+    return np.sum(np.tanh(x @ p["W"] + p["b"]))
+
+
+def closure_layer_loss(params, x):
+    """A nested helper closing over the parameters."""
+    def layer(h):
+        return np.tanh(h @ params["W"] + params["b"])
+    return np.sum(layer(x) ** 2)
+
+
+def square_args():
+    return {"W": _normal(3030, 3, 3), "b": _normal(3031, 3)}, _normal(3032, 4, 3)
+
+
+def inner_sgd_step(params, X, y, lr=0.1):
+    """Meta-learning: the loss after one inner gradient step, the step written out."""
+    g = X.T @ (X @ params["w"] - y) / X.shape[0]
+    adapted = {"w": params["w"] - lr * g}
+    return np.mean((X @ adapted["w"] - y) ** 2)
+
+
+def inner_step_args():
+    return {"w": _normal(3040, 3)}, _normal(3041, 6, 3), _normal(3042, 6)
+
+
+def polynomial(coefs, x):
+    """Coefficients as a list of Python floats."""
+    total = 0.0
+    for i, c in enumerate(coefs):
+        total = total + c * x ** i
+    return np.sum(total)
+
+
+def polynomial_args():
+    return [0.5, 1.2, -0.3], _normal(3050, 5)
+
+
+def weighted_layers(layers, x):
+    total = 0.0
+    for depth, (W, b) in enumerate(layers, start=1):
+        x = np.tanh(x @ W + b)
+        total = total + depth * np.sum(x ** 2)
+    return total
+
+
+def choose_branch_layer(layers, x):
+    """Which layer is used depends on the data, at run time."""
+    layer = layers[0] if np.sum(x) > 0 else layers[1]
+    return np.sum(np.tanh(x @ layer[0] + layer[1]))
+
+
+def branch_args():
+    return [(_normal(3060, 3, 3), _normal(3061, 3)), (_normal(3062, 3, 3), _normal(3063, 3))], \
+        -np.abs(_normal(3064, 3))
+
+
+def int_keys_loss(params, x):
+    h = x
+    for k in range(2):
+        h = np.tanh(h @ params[k])
+    return np.sum(h)
+
+
+def int_keys_args():
+    return {0: _normal(3070, 3, 3), 1: _normal(3071, 3, 2)}, _normal(3072, 4, 3)
+
+
+def empty_parts_loss(params, x):
+    return np.sum(np.tanh(x @ params["W"])) * params["scale"]
+
+
+def empty_parts_args():
+    return {"W": _normal(3080, 3, 2), "extra": {}, "unused": None, "buffers": [],
+            "scale": 1.5}, _normal(3081, 4, 3)
+
+
+def scalar_kinds_loss(params, x):
+    """np.float32 and np.float64 scalars, a 0-d array and a Python float as leaves."""
+    return params["a"] * np.sum(np.sin(x)) + params["b"] ** 2 + params["c"] * params["d"]
+
+
+def scalar_kinds_args():
+    return {"a": numpy.float32(2.0), "b": numpy.array(0.5), "c": numpy.float64(1.5),
+            "d": 0.25}, _normal(3090, 4)
+
+
+LayerWithDefault = namedtuple("LayerWithDefault", ["W", "b"], defaults=[None])
+
+
+def namedtuple_default_none(layer, x):
+    out = x @ layer.W
+    if layer.b is not None:
+        out = out + layer.b
+    return np.sum(out ** 2)
+
+
+def namedtuple_default_args():
+    return LayerWithDefault(_normal(3100, 3, 2)), _normal(3101, 4, 3)
+
+
+def namedtuple_by_position(layer, x):
+    W, b = layer[0], layer[1]
+    return np.sum(np.tanh(x @ W + b))
+
+
+def namedtuple_position_args():
+    return LayerWithDefault(_normal(3110, 3, 2), _normal(3111, 2)), _normal(3112, 4, 3)
+
+
+@dataclass
+class Scaled:
+    W: np.ndarray
+    scale: float = dataclasses.field(default=2.0, init=False)
+
+
+def init_false_field_loss(model, x):
+    return model.scale * np.sum(np.tanh(x @ model.W))
+
+
+def init_false_args():
+    return Scaled(_normal(3120, 3, 2)), _normal(3121, 4, 3)
+
+
 # -- refusals: the structures may not be differentiated or read as written -------------
 
 def int_leaf_loss(params, x):
@@ -1072,6 +1234,21 @@ CASES = [
     case(tied_autoencoder, tied_args),
     case(cached_loss, mlp_dict_args),
     case(loss_with_value_in_aux, mlp_dict_args, aux=True),
+    case(tied_weights, tied_weights_args),
+    case(shared_subdict_loss, shared_subdict_args),
+    case(optional_bias_membership, membership_args),
+    case(copy_then_override, square_args),
+    case(closure_layer_loss, square_args),
+    case(inner_sgd_step, inner_step_args),
+    case(polynomial, polynomial_args),
+    case(weighted_layers, lambda: layers_args((3, 3, 2))[:2]),
+    case(choose_branch_layer, branch_args),
+    case(int_keys_loss, int_keys_args),
+    case(empty_parts_loss, empty_parts_args, oracle="fd"),
+    case(scalar_kinds_loss, scalar_kinds_args, oracle="fd"),
+    case(namedtuple_default_none, namedtuple_default_args, oracle="fd"),
+    case(namedtuple_by_position, namedtuple_position_args, oracle="fd"),
+    case(init_false_field_loss, init_false_args, oracle="fd"),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
          partial_args),
 ]

@@ -65,6 +65,13 @@ KNOWN = {
                           "is refused",
     "iterate_keys_l2": "sorted(params.keys()) is refused ('a dict is used here as a value')",
     "tied_autoencoder": "for W in reversed(weights) over a list is refused",
+    "optional_bias_membership": "'b' in params is refused ('a dict is used here as a value')",
+    "copy_then_override": "p = dict(params) is refused ('a dict is used here as a value')",
+    "closure_layer_loss": "a nested def closing over params is refused with a wrong "
+                          "diagnostic: NameResolutionError 'name h is not defined' for the "
+                          "nested def's own parameter",
+    "choose_branch_layer": "layers[0] if <run-time test> else layers[1] on (W, b) tuples is "
+                           "refused ('a tuple or list of values that depend on the inputs')",
 }
 # Cases failing only under value_and_grad / has_aux / mutation checks, by test name.
 KNOWN_BY_TEST = {
@@ -131,6 +138,9 @@ def assert_same_structure(got: Any, like: Any, path: str = "grad") -> None:
         assert isinstance(got, np.ndarray), f"{path}: expected an array, got {type(got)}"
         assert got.shape == like.shape, f"{path}: shape {got.shape} != {like.shape}"
         assert got.dtype == like.dtype, f"{path}: dtype {got.dtype} != {like.dtype}"
+    elif isinstance(like, np.generic):
+        assert type(got) is type(like), \
+            f"{path}: expected {type(like).__name__}, got {type(got).__name__}"
     elif isinstance(like, float):
         assert isinstance(got, float) and not isinstance(got, np.ndarray), \
             f"{path}: expected a float, got {type(got).__name__}"
@@ -222,7 +232,9 @@ def _replace_leaf(value: Any, path: List[Any], new: Any) -> Any:
         items = list(value)
         items[key] = _replace_leaf(value[key], rest, new)
         return type(value)(items)
-    return dataclasses.replace(value, **{key: _replace_leaf(getattr(value, key), rest, new)})
+    out = copy.copy(value)  # a dataclass: init=False fields too, frozen ones too
+    object.__setattr__(out, key, _replace_leaf(getattr(value, key), rest, new))
+    return out
 
 
 def _leaf_keys(value: Any, path: Tuple = ()) -> List[Tuple[Tuple, Any]]:
@@ -272,7 +284,7 @@ def expected_gradients(case, args) -> Tuple[Any, ...]:
 
 def tolerances(case, args):
     if case.oracle == "fd":
-        return 1e-5, 1e-7
+        return 1e-5, 1e-6
     if any(getattr(leaf, "dtype", None) == np.float32 for _, leaf in leaves_with_paths(args)):
         return 2e-4, 1e-5
     return 1e-6, 1e-10
@@ -409,8 +421,9 @@ def test_dict_mlp_source_is_one_local_per_leaf():
     text = df.source
     for leaf in ("W1", "b1", "W2", "b2"):
         assert f"params_{leaf}" in text and f"dparams_{leaf}" in text
-    code = [line for line in text.splitlines() if not line.strip().startswith("#")]
-    assert not any("params[" in line for line in code)
+    body = text.split("def grad_mlp_mse(", 1)[1].split("\ndef ", 1)[0]
+    code = [line for line in body.splitlines() if not line.strip().startswith("#")]
+    assert not any("params[" in line for line in code)  # one plain local per leaf
     assert "dparams_W1 = x.T @ " in text
 
 
