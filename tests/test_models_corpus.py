@@ -571,3 +571,52 @@ def test_hvp_of_a_structure(case):
     expected = autograd.grad(along, case.argnums)(*copy.deepcopy(args))
     assert_same_structure(got, args[case.argnums], "hvp")
     assert_same_values(got, expected, 1e-6, 1e-10)
+
+
+# -- calling conventions ----------------------------------------------------------------
+
+def test_structured_argument_passed_by_keyword():
+    """grad(loss)(params=..., x=..., y=...) and the data by keyword: the same gradient."""
+    case = CASES_BY_NAME["mlp_mse"]
+    params, x, y = case.args()
+    df = s2sad.grad(corpus_models.mlp_mse)
+    for call in (lambda: df(params, x=x, y=y), lambda: df(params=params, x=x, y=y),
+                 lambda: df(y=y, x=x, params=params)):
+        check(case, (params, x, y), call())
+
+
+def test_has_aux_with_two_structured_arguments():
+    """argnums=(0, 1) with has_aux: a tuple of gradients, each in its argument's structure."""
+    enc, dec, x = corpus_models.encoder_decoder_args()
+
+    def loss(enc, dec, x):
+        z = np.tanh(x @ enc["W"] + enc["b"])
+        recon = z @ dec["W"] + dec["b"]
+        return np.mean((recon - x) ** 2), {"code": z}
+
+    (value, aux), (genc, gdec) = s2sad.value_and_grad(loss, argnums=(0, 1), has_aux=True)(
+        enc, dec, x)
+    expected_value, expected_aux = loss(enc, dec, x)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    _aux_equal(aux, expected_aux)
+    case = CASES_BY_NAME["encoder_decoder_loss"]
+    check(case, (enc, dec, x), (genc, gdec))
+
+
+@pytest.mark.parametrize("case", _params(AUX, "vjp_has_aux"))
+def test_vjp_and_jvp_with_has_aux(case):
+    """JAX: vjp(f, has_aux=True) -> (value, pullback, aux); jvp -> (value, tangent, aux)."""
+    args = case.args()
+    fn = case.get(corpus_models)
+    value, aux = fn(*copy.deepcopy(args))
+    got_value, pullback, got_aux = s2sad.vjp(fn, argnums=case.argnums, has_aux=True)(*args)
+    np.testing.assert_allclose(got_value, value, rtol=1e-12)
+    _aux_equal(got_aux, aux)
+    check(case, args, pullback(1.0))
+    tangent = _tangent_like(args[case.argnums])
+    got_value, derivative, got_aux = s2sad.jvp(fn, argnums=case.argnums, has_aux=True)(
+        *args, tangent)
+    np.testing.assert_allclose(got_value, value, rtol=1e-12)
+    _aux_equal(got_aux, aux)
+    np.testing.assert_allclose(derivative, _dot(expected_gradients(case, args)[0], tangent),
+                               rtol=1e-6)
