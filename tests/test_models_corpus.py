@@ -20,6 +20,7 @@ import inspect
 import os
 import sys
 import types
+import warnings
 from typing import Any, Callable, List, Tuple
 
 import numpy as np
@@ -27,6 +28,7 @@ import pytest
 
 import autograd
 import s2sad
+from s2sad.jit import JitFallback
 
 import corpus_models
 from corpus_models import CASES
@@ -620,3 +622,125 @@ def test_vjp_and_jvp_with_has_aux(case):
     _aux_equal(got_aux, aux)
     np.testing.assert_allclose(derivative, _dot(expected_gradients(case, args)[0], tangent),
                                rtol=1e-6)
+
+
+# -- jacobian, hessian and jit on structures ----------------------------------------------
+
+def _contract(block: Any, direction: Any) -> Any:
+    """A Hessian block (shape of row leaf + shape of column leaf) applied to a direction
+    of the column leaf."""
+    d = np.asarray(direction, dtype=np.float64)
+    return np.tensordot(np.asarray(block, dtype=np.float64), d, axes=d.ndim)
+
+
+@pytest.mark.parametrize("name", ["gaussian_nll", "vae_kl", "logistic_regression_loss",
+                                  "linear_regression_tuple"])
+def test_hessian_of_a_structure_applied_to_a_direction(name):
+    """H[i][j] has the shape of leaf i followed by leaf j (JAX's nesting); H applied to
+    a direction equals autograd's Hessian-vector product."""
+    case = CASES_BY_NAME[name]
+    args = case.args()
+    H = s2sad.hessian(case.get(corpus_models))(*args)
+    v = _tangent_like(args[0], seed=11)
+    paths = _leaf_keys(args[0])
+    fn = AUTOGRAD_CASES[name].get(AUTOGRAD)
+    first = autograd.grad(fn)
+
+    def along(*a):
+        g = first(*a)
+        total = 0.0
+        for path, direction in paths:
+            part = g
+            for key in path:
+                part = part[key]
+            total = total + AUTOGRAD.np.sum(part * _get(v, path))
+        return total
+
+    expected = autograd.grad(along)(*copy.deepcopy(args))
+    for row, leaf in paths:
+        block_row = _get(H, row)
+        applied = sum(_contract(_get(block_row, column), _get(v, column))
+                      for column, _ in paths)
+        np.testing.assert_allclose(applied, _get(expected, row), rtol=1e-6, atol=1e-10)
+        for column, other in paths:
+            assert np.shape(_get(block_row, column)) == np.shape(leaf) + np.shape(other)
+
+
+def _get(value: Any, path: Tuple) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+def layer_output(params, x):
+    """A vector-valued function of a dict and a list (for jacobian)."""
+    h = np.tanh(x @ params["W"] + params["b"])
+    return h * params["scales"][0] + params["scales"][1]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_jacobian_of_a_structure(mode):
+    params = {"W": _normal_array(1, (3, 2)), "b": _normal_array(2, (2,)),
+              "scales": [_normal_array(3, (2,)), 0.5]}
+    x = _normal_array(4, (3,))
+    J = s2sad.jacobian(layer_output, mode=mode)(params, x)
+    assert type(J) is dict and list(J) == ["W", "b", "scales"]
+    assert type(J["scales"]) is list and len(J["scales"]) == 2
+    for path, leaf in _leaf_keys(params):
+        def of_leaf(value, path=path):
+            return layer_output(_replace_leaf(params, list(path), value), x)
+        expected = np.zeros((2,) + np.shape(leaf))
+        base = np.array(leaf, dtype=np.float64)
+        for index in np.ndindex(base.shape):
+            up, down = base.copy(), base.copy()
+            up[index] += 1e-6
+            down[index] -= 1e-6
+            as_leaf = (lambda a: float(a)) if isinstance(leaf, float) else (lambda a: a)
+            expected[(slice(None),) + index] = (of_leaf(as_leaf(up)) -
+                                                of_leaf(as_leaf(down))) / 2e-6
+        got = _get(J, path)
+        assert np.shape(got) == expected.shape, path
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-8)
+
+
+def _normal_array(seed, shape):
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+@pytest.mark.parametrize("name", ["mlp_mse", "namedtuple_linear", "jax_tutorial_loss",
+                                  "frozen_dataclass_loss", "gaussian_nll"])
+def test_jit_on_structures(name):
+    """jit=True takes structured arguments (running the code as Python, with the usual
+    warning, where Numba cannot take it): the same gradient, in the same structure."""
+    case = CASES_BY_NAME[name]
+    args = case.args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitFallback)
+        grads = s2sad.grad(case.get(corpus_models), jit=True)(*args)
+    check(case, args, grads)
+
+
+# -- the checks themselves can fail ------------------------------------------------------
+
+@pytest.mark.parametrize("got, like", [
+    ((np.ones(2), np.ones(1)), [np.ones(2), np.ones(1)]),            # tuple for a list
+    ({"b": np.ones(1), "W": np.ones(2)}, {"W": np.ones(2), "b": np.ones(1)}),  # key order
+    ({"W": np.ones(2, np.float64)}, {"W": np.ones(2, np.float32)}),  # dtype
+    ({"W": np.ones((2, 1))}, {"W": np.ones(2)}),                      # shape
+    ({"a": np.array(1.0)}, {"a": 1.0}),                               # 0-d array for a float
+    ({"a": np.float64(1.0)}, {"a": np.float32(1.0)}),                 # scalar type
+    ({"a": np.zeros(2)}, {"a": None}),                                # None kept
+    ((1.0, 2.0), corpus_models.Params(1.0, 2.0)),                     # namedtuple type
+    ({"W": np.ones(2)}, corpus_models.DenseParams(np.ones(2))),       # dataclass type
+])
+def test_structure_check_rejects(got, like):
+    with pytest.raises(AssertionError):
+        assert_same_structure(got, like)
+
+
+def test_mutation_check_rejects_a_changed_leaf():
+    before = {"W": np.ones(2), "layers": [(np.ones(1), 0.5)]}
+    after = copy.deepcopy(before)
+    after["layers"][0][0][0] = 2.0
+    with pytest.raises(AssertionError):
+        assert_unchanged(before, after)
