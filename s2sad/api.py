@@ -8,6 +8,7 @@ module-level names defined after it; results are cached per function and options
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import inspect
@@ -19,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import gast
 import numpy as np
 
-from . import callables, entry, frontend, pipeline, pytree, structured
+from . import callables, codegen, entry, frontend, pipeline, pytree, structured
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
@@ -85,6 +86,8 @@ class GradientFunction:
         self._flat: Dict[tuple, tuple] = {}
         self._last_inner: Optional["GradientFunction"] = None
         self._desugared: Optional[bool] = None  # plain calls too go through desugar
+        self._entries_shown: Dict[tuple, Optional[tuple]] = {}  # (source, function)
+        self._last_shown: Optional[tuple] = None
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
         self.__dict__.setdefault("__name__", self._target.name)  # (a partial has none)
@@ -95,7 +98,11 @@ class GradientFunction:
         """The code the last call ran (compiled for its arguments' ranks, and with math
         functions for Python numbers), or before any call the code for any ranks."""
         if self._last_inner is not None:
-            return self._last_inner.compiled
+            compiled = self._last_inner.compiled
+            if self._last_shown is None:
+                return compiled
+            return dataclasses.replace(compiled, source=compiled.source + "\n\n" +
+                                       self._last_shown[0])
         if self._last is None:
             return self.generic
         floats = self._last.floats
@@ -231,8 +238,27 @@ class GradientFunction:
             positions = tuple(p for group in groups for p in group)
             inner = self._flat_version(flattened, positions) if positions else None
             found = self._flat[key] = (flattened, inner, [len(g) for g in groups])
+            self._entries_shown[key] = self._structured_entry(flattened, inner)
         self._last_inner = found[1]
+        self._last_shown = self._entries_shown.get(key)
         return found
+
+    def _structured_entry(self, flattened: structured.Flattened,
+                          inner: Optional["GradientFunction"]) -> Optional[tuple]:
+        """(its source, the function) of the entry a structured call of grad runs: the
+        leaves taken out, the gradient rebuilt, written as code `.source` shows."""
+        if type(self) is not GradientFunction or inner is None:
+            return None
+        name = ("value_and_grad_" if inner.with_value else "grad_") + flattened.parsed.name
+        made = structured.entry_code(flattened, name, self._param_names, self.wrt_names,
+                                     self.single, self.with_value, self.has_aux)
+        if made is None:
+            return None
+        text, namespace = made
+        namespace[name] = inner
+        function = codegen.load(text, f"{name}_of_structures", namespace,
+                                f"entry of {flattened.parsed.name}")
+        return text, function
 
     def _flat_version(self, flattened: structured.Flattened, positions: tuple,
                       gradient: Optional["GradientFunction"] = None) -> "GradientFunction":
@@ -268,6 +294,8 @@ class GradientFunction:
         if inner is None:  # nothing differentiable in the structures: nothing to sweep
             value = _value_on_copies(self.fn, (), call.values) if wants_value else None
             grads = self._regroup(call, counts, [])
+        elif self._last_shown is not None:  # the entry .source shows
+            return self._last_shown[1](*[call.values[p] for p in self._param_names])
         else:
             result = inner(*flattened.arguments(call.values))
             value, grads = result if wants_value else (None, result)

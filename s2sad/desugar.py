@@ -731,6 +731,42 @@ class _Desugar:
         node.operand = self.materialize(operand, node.operand)
         return Leaf(node)
 
+    def evaluate_BinOp(self, node: gast.BinOp) -> Static:
+        """Arithmetic on values known now folds (`len(params) // 2`, `"W" + str(l)`,
+        `"W%d" % l`): keys and counts computed from the structure stay known."""
+        left, right = self.evaluate(node.left), self.evaluate(node.right)
+        if isinstance(left, Const) and isinstance(right, Const) and \
+                type(left.value) in (int, str) and type(right.value) in (int, str, tuple):
+            operator = _BINARY.get(type(node.op))
+            if operator is not None:
+                try:
+                    return Const(operator(left.value, right.value))
+                except Exception:  # (Python's own error is raised at run time)
+                    pass
+        node.left, node.right = self.materialize(left, node.left), \
+            self.materialize(right, node.right)
+        return Leaf(node)
+
+    def evaluate_JoinedStr(self, node: gast.JoinedStr) -> Static:
+        """An f-string of values known now (f"W{l}") is a key known now."""
+        parts = []
+        for value in node.values:
+            if isinstance(value, gast.Constant):
+                parts.append(str(value.value))
+                continue
+            inner = self.evaluate(value.value) if isinstance(value, gast.FormattedValue) \
+                else None
+            spec = value.format_spec
+            if not isinstance(inner, Const) or spec is not None and not (
+                    isinstance(spec, gast.JoinedStr) and
+                    all(isinstance(v, gast.Constant) for v in spec.values)):
+                return Leaf(node)  # (refused by the subset check)
+            text = {115: str, 114: repr, 97: ascii}.get(value.conversion, lambda v: v)(
+                inner.value)
+            parts.append(format(text, "".join(str(v.value) for v in spec.values)
+                                if spec is not None else ""))
+        return Const("".join(parts))
+
     def evaluate_Compare(self, node: gast.Compare) -> Static:
         operands = [self.evaluate(node.left)] + [self.evaluate(c) for c in node.comparators]
         if all(isinstance(o, Const) for o in operands):
@@ -1055,6 +1091,9 @@ class _Desugar:
                     return None
             if isinstance(first, Const):
                 return Const(isinstance(first.value, args[1].value))
+        if function is builtins.dict and not args:
+            return Struct(pytree.DICT, None, list(keywords), list(keywords.values()),
+                          loop_depth=self.loop_depth)
         if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Struct) \
                 and not keywords.keys() - {"start"}:
             start = args[1] if len(args) == 2 else keywords.get("start")
@@ -1285,6 +1324,11 @@ def _known_identity(left: Static, right: Static) -> Optional[bool]:
             if isinstance(a, Const):
                 return a.value is None
     return None
+
+
+_BINARY = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+           gast.Mult: lambda a, b: a * b, gast.FloorDiv: lambda a, b: a // b,
+           gast.Mod: lambda a, b: a % b}
 
 
 def _compared(op: gast.cmpop, a: Any, b: Any) -> bool:

@@ -1249,6 +1249,14 @@ class _Lowerer:
         if isinstance(node, gast.Attribute):
             return self.attribute(node)
         if isinstance(node, gast.Subscript):
+            if isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str) \
+                    and isinstance(node.value, gast.Name) and node.value.id in self.params:
+                # (a call with a dict argument reads it key by key: see desugar.py)
+                raise UnsupportedSyntaxError(
+                    "a value indexed by a string key is read as a dict, whose keys are "
+                    "known only when the function is called", self.parsed.locate(node),
+                    hint="call the gradient with your arguments, then print its .source: "
+                         "it is compiled for the structure of that call")
             base = self.expr(node.value)
             if is_subscript_atom(base):
                 base = self.emit(base, None, node.value)  # a[i][1:]: index the row

@@ -174,3 +174,136 @@ def _attribute_reader(fn: Callable) -> Callable[[Any], Optional[Sequence[str]]]:
                       callable(getattr(type(value), n, None)))
 
     return attributes
+
+
+# -- the entry shown in .source ------------------------------------------------------
+
+def entry_code(flattened: Flattened, flat_name: str, params: Sequence[str],
+               wrt: Sequence[str], single: bool, with_value: bool,
+               has_aux: bool) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """The source of the function a structured call of grad runs (and its names):
+    the arguments taken apart into the flat function's leaves, its gradients put back
+    together in the arguments' structures, as a user would write it by hand. None
+    where a structure cannot be written back as code (a dataclass field that __init__
+    does not take)."""
+    namespace: Dict[str, Any] = {}
+    taken = set(params) | {flat_name}
+    arguments: List[str] = []
+    for param, names, whole in flattened.flat.layout:
+        tree = flattened.trees.get(param)
+        if tree is None:
+            arguments.append(param)
+            continue
+        arguments.extend(_access(param, path) for path, _ in tree.leaf_paths())
+        if whole:
+            arguments.append(param)
+    gradients: List[str] = []
+    rebuilt: List[str] = []
+    for param in wrt:
+        tree = flattened.trees.get(param)
+        leaf_names = [f"d{param}"] if tree is None else \
+            [f"d{n}" for n in flattened.flat.layout[[p for p, _, _ in
+                                                      flattened.flat.layout].index(param)][1]]
+        leaf_names = [pytree.fresh(n, taken) for n in leaf_names]
+        gradients.extend(leaf_names)
+        if tree is None:
+            rebuilt.append(leaf_names[0])
+            continue
+        text = _rebuilt(tree, param, iter(leaf_names), namespace)
+        if text is None:
+            return None
+        rebuilt.append(text)
+    grads_target = ", ".join(gradients) + ("," if len(gradients) == 1 else "")
+    result = rebuilt[0] if single else "(" + ", ".join(rebuilt) + ("," if len(rebuilt) == 1
+                                                                    else "") + ")"
+    call = f"{flat_name}({', '.join(arguments)})"
+    lines = [f"def {flat_name}_of_structures({', '.join(params)}):",
+             '    """The call with structured arguments: their leaves in, the gradient '
+             'rebuilt."""']
+    if not (with_value or has_aux):
+        lines += [f"    {grads_target} = {call}", f"    return {result}"]
+    else:
+        output = flattened.flat.output
+        plain = output is None or output.kind == pytree.LEAF
+        count = 1 if plain else output.leaf_count()
+        value_names = [pytree.fresh("value" if k == 0 else f"aux_{k}", taken)
+                       for k in range(count)]
+        target = value_names[0] if count == 1 else "(" + ", ".join(value_names) + ")"
+        lines.append(f"    {target}, ({grads_target}) = {call}")
+        if has_aux:
+            aux = _output_text(output.children[1], iter(value_names[1:]), namespace)
+            lines.append(f"    return ({value_names[0]}, {aux}), {result}" if with_value
+                         else f"    return {result}, {aux}")
+        else:
+            value_text = value_names[0] if plain else \
+                _output_text(output, iter(value_names), namespace)
+            lines.append(f"    return {value_text}, {result}")
+    return "\n".join(lines) + "\n", namespace
+
+
+def _access(param: str, path: Sequence[Tuple[str, Any]]) -> str:
+    text = param
+    for kind, key in path:
+        text += f".{key}" if kind in (pytree.DATACLASS, pytree.OBJECT, pytree.NAMEDTUPLE) \
+            else f"[{key!r}]"
+    return text
+
+
+def _rebuilt(tree: Tree, original: str, names, namespace: Dict[str, Any]) -> Optional[str]:
+    """An expression of the structure `tree` with the next names for its leaves."""
+    if tree.kind == pytree.LEAF:
+        return next(names)
+    if tree.kind == pytree.CONST:
+        return original  # (a None, a string: as the argument holds it)
+    parts = []
+    for key, child in zip(tree.keys, tree.children):
+        part = _rebuilt(child, _access(original, [(tree.kind, key)]), names, namespace)
+        if part is None:
+            return None
+        parts.append((key, part))
+    if tree.kind == pytree.DICT:
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in parts) + "}"
+    if tree.kind == pytree.LIST:
+        return "[" + ", ".join(p for _, p in parts) + "]"
+    if tree.kind == pytree.TUPLE:
+        return "(" + ", ".join(p for _, p in parts) + ("," if len(parts) == 1 else "") + ")"
+    if tree.kind == pytree.NAMEDTUPLE:
+        name = _type_name(tree.type, namespace)
+        return f"{name}(" + ", ".join(f"{k}={p}" for k, p in parts) + ")"
+    if tree.kind == pytree.DATACLASS:
+        import dataclasses
+        if not all(f.init for f in dataclasses.fields(tree.type)):
+            return None
+        namespace["dataclasses"] = dataclasses
+        return f"dataclasses.replace({original}, " + \
+            ", ".join(f"{k}={p}" for k, p in parts) + ")"
+    return None
+
+
+def _output_text(tree: Tree, names, namespace: Dict[str, Any]) -> Optional[str]:
+    """The function's value rebuilt in the structure its source returns."""
+    if tree.kind == pytree.CONST:
+        constant = pytree.constant_value(tree)
+        if constant is None or type(constant) in (str, int, float, bool):
+            return repr(constant)
+        name = f"constant_{len(namespace)}"
+        namespace[name] = constant
+        return name
+    if tree.kind == pytree.DATACLASS:
+        parts = [(k, _output_text(c, names, namespace)) for k, c in zip(tree.keys, tree.children)]
+        return f"{_type_name(tree.type, namespace)}(" + \
+            ", ".join(f"{k}={p}" for k, p in parts) + ")"
+    if tree.kind == pytree.LEAF:
+        return next(names)
+    text = _rebuilt(Tree(tree.kind, tree.type, tree.keys, tuple(
+        Tree(pytree.LEAF) for _ in tree.children)), "", iter(
+        [_output_text(c, names, namespace) for c in tree.children]), namespace)
+    return text
+
+
+def _type_name(kind: type, namespace: Dict[str, Any]) -> str:
+    name = kind.__name__
+    while namespace.get(name, kind) is not kind:
+        name += "_"
+    namespace[name] = kind
+    return name

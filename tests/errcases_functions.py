@@ -258,8 +258,8 @@ def has_aug_bitor(x):
 
 
 def has_dict_literal(x):
-    d = {"x": x}  # E:dict_literal
-    return x
+    d = {"x": x}  # (a dict read whole below: its items are read by key)
+    return np.sum(d)  # E:dict_literal
 
 
 def has_set_literal(x):

@@ -130,7 +130,7 @@ CASES = [
     ("lshift", ef.has_lshift, "lshift", "x << 1", UnsupportedSyntaxError, ["<<"]),
     ("invert", ef.has_invert, "invert", "~x", UnsupportedSyntaxError, ["~"]),
     ("aug_bitor", ef.has_aug_bitor, "aug_bitor", "y |= 1", UnsupportedSyntaxError, ["|"]),
-    ("dict_literal", ef.has_dict_literal, "dict_literal", '{"x"', UnsupportedSyntaxError,
+    ("dict_literal", ef.has_dict_literal, "dict_literal", 'd)', UnsupportedSyntaxError,
      ["dict"]),
     ("set_literal", ef.has_set_literal, "set_literal", "{x, 2.0}", UnsupportedSyntaxError,
      ["set"]),
