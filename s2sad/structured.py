@@ -226,8 +226,10 @@ def entry_code(flattened: Flattened, flat_name: str, params: Sequence[str],
         output = flattened.flat.output
         plain = output is None or output.kind == pytree.LEAF
         count = 1 if plain else output.leaf_count()
-        value_names = [pytree.fresh("value" if k == 0 else f"aux_{k}", taken)
-                       for k in range(count)]
+        paths = [path for path, _ in output.leaf_paths()] if not plain else [()]
+        value_names = [pytree.fresh("value" if k == 0 else "_".join(
+            ["aux"] + [pytree._identifier_part(key) for _, key in path[1:]]), taken)
+            for k, path in enumerate(paths)]
         target = value_names[0] if count == 1 else "(" + ", ".join(value_names) + ")"
         lines.append(f"    {target}, ({grads_target}) = {call}")
         if has_aux:

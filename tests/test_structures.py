@@ -371,3 +371,35 @@ def test_refusals_name_the_line_and_the_construct(f, args, words, construct):
     assert words in str(error)
     assert construct in error.location.source_line
     assert error.location.source_line[error.location.col:].startswith(construct.split("[")[0])
+
+
+# -- what .source shows --------------------------------------------------------------
+
+def readme_predict(params, X):
+    h = X
+    for W, b in params[:-1]:
+        h = np.tanh(h @ W + b)
+    W, b = params[-1]
+    return h @ W + b
+
+
+def readme_loss(params, X, y):
+    err = readme_predict(params, X) - y
+    return np.mean(err ** 2), {"max_error": np.max(np.abs(err))}
+
+
+def test_the_readme_shows_the_entry_that_runs():
+    from pathlib import Path
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start = readme.index("def value_and_grad_loss_of_structures")
+    shown = readme[start:readme.index("```", start)]
+    params = [(RNG.normal(size=(3, 8)), np.zeros(8)), (RNG.normal(size=(8, 1)), np.zeros(1))]
+    step = s2sad.value_and_grad(readme_loss, has_aux=True)
+    (value, aux), grads = step(params, X, Y[:, :1])
+    source = step.source.replace("readme_loss", "loss")
+    assert shown.strip() in source
+    assert type(grads) is list and all(type(layer) is tuple for layer in grads)
+    assert set(aux) == {"max_error"}
+    # one local per leaf, the lecture's matrix adjoints, the structure rebuilt once
+    assert "dparams_0_0" in source and ".T @ " in source
+    assert source.count("[(dparams_0_0, dparams_0_1), (dparams_1_0, dparams_1_1)]") == 1
