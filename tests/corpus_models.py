@@ -1107,6 +1107,43 @@ def init_false_args():
     return Scaled(_normal(3120, 3, 2)), _normal(3121, 4, 3)
 
 
+# -- stores into a structure under a run-time condition ---------------------------------
+
+def conditional_store(params, x):
+    """A cache entry replaced only when a data-dependent test holds."""
+    cache = {"h": x}
+    h = np.tanh(x @ params["W"])
+    if np.sum(h) > 0:
+        cache["h"] = h
+    return np.sum(cache["h"] * params["b"])
+
+
+def conditional_store_taken_args():
+    x = np.abs(_normal(3200, 3))
+    return {"W": np.abs(_normal(3201, 3, 3)), "b": _normal(3202, 3)}, x
+
+
+def conditional_store_not_taken_args():
+    x = -np.abs(_normal(3200, 3))
+    return {"W": np.abs(_normal(3201, 3, 3)), "b": _normal(3202, 3)}, x
+
+
+def conditional_rescale(params, x):
+    """Logits rescaled only when they grow large (a data-dependent normalisation)."""
+    out = {"z": x @ params["W"]}
+    if np.max(out["z"]) > 1.0:
+        out["z"] = out["z"] / np.max(out["z"])
+    return np.sum(out["z"] ** 2)
+
+
+def conditional_rescale_args():
+    return {"W": _normal(3210, 3, 2)}, _normal(3211, 4, 3)  # max(z) < 1: kept
+
+
+def conditional_rescale_large_args():
+    return {"W": _normal(3210, 3, 2)}, 3.0 * _normal(3211, 4, 3)  # max(z) > 1: rescaled
+
+
 # -- refusals: the structures may not be differentiated or read as written -------------
 
 def int_leaf_loss(params, x):
@@ -1249,6 +1286,11 @@ CASES = [
     case(namedtuple_default_none, namedtuple_default_args, oracle="fd"),
     case(namedtuple_by_position, namedtuple_position_args, oracle="fd"),
     case(init_false_field_loss, init_false_args, oracle="fd"),
+    case(conditional_store, conditional_store_taken_args, name="conditional_store_taken"),
+    case(conditional_store, conditional_store_not_taken_args,
+         name="conditional_store_not_taken"),
+    case(conditional_rescale, conditional_rescale_args),
+    case(conditional_rescale, conditional_rescale_large_args, name="conditional_rescale_large"),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
          partial_args),
 ]
