@@ -1144,6 +1144,26 @@ def conditional_rescale_large_args():
     return {"W": _normal(3210, 3, 2)}, 3.0 * _normal(3211, 4, 3)  # max(z) > 1: rescaled
 
 
+# -- functions chosen by a config -----------------------------------------------------
+
+def activation_by_ternary(params, x, cfg):
+    act = np.tanh if cfg["act"] == "tanh" else relu
+    return np.sum(act(x @ params["W"] + params["b"]) ** 2)
+
+
+ACTIVATIONS = {"tanh": np.tanh, "relu": relu, "sigmoid": sigmoid}
+
+
+def activation_table(params, x, cfg):
+    h = ACTIVATIONS[cfg["act"]](x @ params["W"] + params["b"])
+    return np.sum(h ** 2)
+
+
+def activation_args():
+    return {"W": _normal(3300, 3, 2), "b": _normal(3301, 2)}, _normal(3302, 4, 3), \
+        {"act": "sigmoid"}
+
+
 # -- refusals: the structures may not be differentiated or read as written -------------
 
 def int_leaf_loss(params, x):
@@ -1291,6 +1311,8 @@ CASES = [
          name="conditional_store_not_taken"),
     case(conditional_rescale, conditional_rescale_args),
     case(conditional_rescale, conditional_rescale_large_args, name="conditional_rescale_large"),
+    case(activation_by_ternary, activation_args),
+    case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
          partial_args),
 ]
