@@ -1144,6 +1144,32 @@ def conditional_rescale_large_args():
     return {"W": _normal(3210, 3, 2)}, 3.0 * _normal(3211, 4, 3)  # max(z) > 1: rescaled
 
 
+def store_in_both_branches(params, x):
+    """Both branches of a data-dependent if store the same entry."""
+    out = {"h": x}
+    if np.sum(x) > 0:
+        out["h"] = np.tanh(x @ params["W"])
+    else:
+        out["h"] = np.sin(x @ params["W"])
+    return np.sum(out["h"] * params["b"])
+
+
+def positive_x_args():
+    return {"W": _normal(3400, 3, 3), "b": _normal(3401, 3)}, np.abs(_normal(3402, 3))
+
+
+def negative_x_args():
+    return {"W": _normal(3400, 3, 3), "b": _normal(3401, 3)}, -np.abs(_normal(3402, 3))
+
+
+def list_item_in_branch(params, x):
+    """A list slot replaced under a data-dependent if."""
+    outs = [x, x]
+    if np.sum(x) > 0:
+        outs[0] = np.tanh(x @ params["W"])
+    return np.sum(outs[0] * params["b"]) + np.sum(outs[1])
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1311,6 +1337,10 @@ CASES = [
          name="conditional_store_not_taken"),
     case(conditional_rescale, conditional_rescale_args),
     case(conditional_rescale, conditional_rescale_large_args, name="conditional_rescale_large"),
+    case(store_in_both_branches, positive_x_args, name="store_in_both_branches_true"),
+    case(store_in_both_branches, negative_x_args, name="store_in_both_branches_false"),
+    case(list_item_in_branch, positive_x_args, name="list_item_in_branch_taken"),
+    case(list_item_in_branch, negative_x_args, name="list_item_in_branch_not_taken"),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),

@@ -59,6 +59,10 @@ KNOWN = {
                              "cfg['act'] == 'tanh' else relu ('used as a value')",
     "activation_table": "a function looked up in a module-level dict is refused: "
                         "ACTIVATIONS[cfg['act']](z)",
+    "activation_by_ternary": "a function chosen by a config is refused: act = np.tanh if "
+                             "cfg['act'] == 'tanh' else relu ('used as a value')",
+    "activation_table": "a function looked up in a module-level dict is refused: "
+                        "ACTIVATIONS[cfg['act']](z)",
     "conditional_store_not_taken": "WRONG value and gradient: cache['h'] = h inside a run-time "
                                    "if is taken as unconditional (the if vanishes from the "
                                    "generated code)",
