@@ -135,14 +135,11 @@ def _layers():
     return [(W.copy(), B.copy()), (W.T.copy(), B[::-1].copy())]
 
 
-# == 1. WRONG GRADIENT: a store into a structure inside a run-time `if` ================
+# == 1. (fixed) a store into a structure inside a run-time `if` ======================
 
-BRANCH_STORE = ("desugar.py `if_`: `before = dict(self.env)` copies the env shallowly but "
-                "`store_item` mutates the Struct's items in place, so a store in one branch "
-                "is seen by the other branch and after the if as if it always ran; "
-                "`merged` keeps it (`a is b`). Smallest: W2 = p['W'] * 2; if np.sum(x) > 0: "
-                "p['W'] = W2; return np.sum(p['W'] @ x) at sum(x) < 0 gives twice the "
-                "gradient")
+# Found and fixed during the review: `if_` copied the env shallowly and a store in one
+# branch was seen on the other path (W2 = p["W"] * 2; if np.sum(x) > 0: p["W"] = W2 gave
+# twice the gradient at sum(x) < 0); each branch now changes its own copy.
 
 
 def store_in_if(p, x):
@@ -185,17 +182,9 @@ def store_both_branches(p, x):
     return np.sum(p["W"] @ x)
 
 
-BOTH_BRANCHES = BRANCH_STORE + ("; with a store in both branches the else branch reads the "
-                                "body's fresh name (None at run time): ValueError/TypeError "
-                                "from the generated code, not an S2SADError")
-
-
 @pytest.mark.parametrize("f, x", [
     (store_in_if, X), (store_in_else, XN), (list_item_in_if, X), (local_dict_in_if, X),
-    pytest.param(store_both_branches, X, marks=pytest.mark.xfail(strict=True,
-                                                               reason=BOTH_BRANCHES)),
-    pytest.param(store_both_branches, XN, marks=pytest.mark.xfail(strict=True,
-                                                                reason=BOTH_BRANCHES))],
+    (store_both_branches, X), (store_both_branches, XN)],
     ids=["if-taken", "else-taken", "list-taken", "dict-taken", "both-body", "both-else"])
 def test_store_in_a_branch_when_it_is_taken(f, x):
     try:
@@ -204,21 +193,235 @@ def test_store_in_a_branch_when_it_is_taken(f, x):
         pass  # a refusal is acceptable
 
 
-@pytest.mark.xfail(strict=True, reason=BRANCH_STORE)
 def test_store_in_if_not_taken():
     _check(store_in_if, {"W": W.copy()}, XN)
 
 
-@pytest.mark.xfail(strict=True, reason=BRANCH_STORE)
 def test_store_in_else_not_taken():
     _check(store_in_else, {"W": W.copy()}, X)
 
 
-@pytest.mark.xfail(strict=True, reason=BRANCH_STORE + " (a local list: hs[0] = h2)")
 def test_list_item_stored_in_if_not_taken():
     _check(list_item_in_if, {"W": W.copy()}, XN)
 
 
-@pytest.mark.xfail(strict=True, reason=BRANCH_STORE + " (a local dict: d['h'] = h3)")
 def test_local_dict_item_stored_in_if_not_taken():
     _check(local_dict_in_if, {"W": W.copy()}, XN)
+
+
+# == 2. WRONG GRADIENT: a structure holds a parameter that is rebound afterwards =======
+
+PARAM_REBOUND = ("desugar.py `is_stable`: `_assignment_counts` does not count a "
+                 "parameter's own binding, so a parameter rebound once in the body looks "
+                 "bound once ('stable') and `held` keeps the name itself in the tuple; a "
+                 "later read of the tuple sees the new value. Smallest: t = (x, p['b']); "
+                 "x = x * 2; return np.sum(p['W'] @ t[0]) + ...")
+
+
+def tuple_then_parameter_rebound(p, x):
+    t = (x, p["b"])
+    x = x * 2
+    return np.sum(p["W"] @ t[0]) + np.sum(x) + np.sum(t[1])
+
+
+def pair_then_parameter_rebound(p, x):
+    t = (p["W"] @ x, x)
+    x = np.tanh(x)
+    u, v = t
+    return np.sum(u * v) + np.sum(x)
+
+
+def tuple_then_local_rebound(p, x):
+    h = p["W"] @ x
+    t = (h,)
+    h = h * 2
+    h = h + 1.0
+    return np.sum(t[0] ** 2) + np.sum(h)
+
+
+@pytest.mark.xfail(strict=True, reason=PARAM_REBOUND)
+def test_tuple_holding_a_parameter_rebound_later_wrt_structure():
+    _check(tuple_then_parameter_rebound, _p(), X)
+
+
+@pytest.mark.xfail(strict=True, reason=PARAM_REBOUND)
+def test_tuple_holding_a_parameter_rebound_later_wrt_array():
+    _check(tuple_then_parameter_rebound, _p(), X, argnum=1)
+
+
+@pytest.mark.xfail(strict=True, reason=PARAM_REBOUND + " (u, v = t unpacked after)")
+def test_pair_holding_a_parameter_rebound_later():
+    _check(pair_then_parameter_rebound, _p(), X, argnum=1)
+
+
+def test_tuple_holding_a_local_rebound_later():
+    _check(tuple_then_local_rebound, _p(), X)
+
+
+# == 3. WRONG GRADIENT: a helper stores into the structure it is given ==================
+
+HELPER_STORE = ("desugar.py `specialise`/`passed` gives the helper a NEW Struct for its "
+                "structured parameter, so the helper's `p['W'] = ...` never reaches the "
+                "caller's Struct, though Python passes the same dict. Smallest: def "
+                "scale2(p): p['W'] = p['W'] * 2; return p -- then q = scale2(p); "
+                "np.sum(p['W'] @ x) reads the old W")
+
+
+def doubled_in_place(p):
+    p["W"] = p["W"] * 2
+    return p
+
+
+def helper_stores_into_argument(p, x):
+    q = doubled_in_place(p)
+    return np.sum(p["W"] @ x) + np.sum(q["W"])
+
+
+def helper_stores_into_argument_result_unused(p, x):
+    doubled_in_place(p)
+    return np.sum(p["W"] @ x)
+
+
+@pytest.mark.xfail(strict=True, reason=HELPER_STORE)
+def test_helper_storing_into_its_structured_argument():
+    _check(helper_stores_into_argument, _p(), X)
+
+
+@pytest.mark.xfail(strict=True, reason=HELPER_STORE + " (its result unused)")
+def test_helper_storing_into_its_structured_argument_result_unused():
+    _check(helper_stores_into_argument_result_unused, _p(), X)
+
+
+def test_helper_returning_a_new_structure():
+    _check(helper_new_structure, _p(), X)
+
+
+def _twice(p):
+    return {"W": p["W"] * 2, "b": p["b"] + 1.0}
+
+
+def helper_new_structure(p, x):
+    q = _twice(_twice(p))
+    return np.sum(np.tanh(q["W"] @ x + q["b"])) + np.sum(p["b"] ** 2)
+
+
+# == 4. STALE RESULT: an attribute of a global or closure object folded at compile time ==
+
+class _Model:
+    def __init__(self):
+        self.W = W.copy()
+        self.b = B.copy()
+        self.act = np.tanh
+        self.use_bias = True
+        self.kind = "tanh"
+        self.scale = 2.0
+
+    def loss(self, x):
+        h = self.W @ x
+        if self.use_bias:
+            h = h + self.b
+        return np.sum(self.act(h) ** 2) * self.scale
+
+
+MODEL = _Model()
+
+STALE_ATTRIBUTE = ("desugar.py `object_attribute` makes a bool/str/callable attribute of an "
+                   "object read from a global or closure a Const when the call is compiled, "
+                   "and nothing checks it again (the cache key holds only the arguments' "
+                   "trees). Smallest: MODEL.use_bias = True; def f(x): h = MODEL.W @ x; "
+                   "if MODEL.use_bias: h = h + MODEL.b; ... -- g(x); MODEL.use_bias = False; "
+                   "g(x) still adds b")
+
+
+def global_model_bool(x):
+    h = MODEL.W @ x
+    if MODEL.use_bias:
+        h = h + MODEL.b
+    return np.sum(np.tanh(h) ** 2)
+
+
+def global_model_callable(x):
+    return np.sum(MODEL.act(MODEL.W @ x) ** 2)
+
+
+def global_model_string(x):
+    h = MODEL.W @ x
+    if MODEL.kind == "tanh":
+        h = np.tanh(h)
+    return np.sum(h ** 2)
+
+
+def global_model_arrays(x):
+    return np.sum(np.tanh(MODEL.W @ x + MODEL.b) ** 2) * MODEL.scale
+
+
+def _after_rebinding(f, attribute, new):
+    g = s2sad.grad(f)
+    g(X)
+    old = getattr(MODEL, attribute)
+    setattr(MODEL, attribute, new)
+    try:
+        _check(f, X, got=g(X))
+    finally:
+        setattr(MODEL, attribute, old)
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_ATTRIBUTE)
+def test_global_object_bool_rebound_between_calls():
+    _after_rebinding(global_model_bool, "use_bias", False)
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_ATTRIBUTE + " (MODEL.act = np.sin)")
+def test_global_object_function_rebound_between_calls():
+    _after_rebinding(global_model_callable, "act", np.sin)
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_ATTRIBUTE + " (MODEL.kind == 'tanh')")
+def test_global_object_string_rebound_between_calls():
+    _after_rebinding(global_model_string, "kind", "identity")
+
+
+@pytest.mark.parametrize("attribute, new", [("W", W.T * 3), ("b", -B), ("scale", 5.0)])
+def test_global_object_arrays_and_floats_rebound_between_calls(attribute, new):
+    _after_rebinding(global_model_arrays, attribute, new)
+
+
+def test_global_object_array_updated_in_place_between_calls():
+    g = s2sad.grad(global_model_arrays)
+    g(X)
+    saved = MODEL.W.copy()
+    MODEL.W *= 3
+    try:
+        _check(global_model_arrays, X, got=g(X))
+    finally:
+        MODEL.W[...] = saved
+
+
+def _closure_over_model():
+    m = _Model()
+
+    def f(x):
+        h = m.W @ x
+        if m.use_bias:
+            h = h + m.b
+        return np.sum(np.tanh(h) ** 2)
+    return m, f
+
+
+@pytest.mark.xfail(strict=True, reason=STALE_ATTRIBUTE + " (through a closure cell)")
+def test_closure_object_bool_rebound_between_calls():
+    m, f = _closure_over_model()
+    g = s2sad.grad(f)
+    g(X)
+    m.use_bias = False
+    _check(f, X, got=g(X))
+
+
+@pytest.mark.parametrize("attribute, new", [("use_bias", False), ("act", np.sin),
+                                            ("W", W.T * 3), ("scale", 5.0)])
+def test_method_sees_its_object_rebound_between_calls(attribute, new):
+    m = _Model()
+    g = s2sad.grad(m.loss)
+    g(X)
+    setattr(m, attribute, new)
+    _check(m.loss, X, got=g(X))
