@@ -425,3 +425,147 @@ def test_method_sees_its_object_rebound_between_calls(attribute, new):
     g(X)
     setattr(m, attribute, new)
     _check(m.loss, X, got=g(X))
+
+
+# == the join after a run-time `if` (new): aliasing kept, shapes refused ================
+
+def alias_stored_in_branch(p, x):
+    a = p
+    W2 = p["W"] * 2
+    if np.sum(x) > 0:
+        a["W"] = W2
+    return np.sum(p["W"] @ x)
+
+
+def nested_alias_stored_in_branch(p, x):
+    inner = p["inner"]
+    W2 = inner["W"] * 2
+    if np.sum(x) > 0:
+        inner["W"] = W2
+    return np.sum(p["inner"]["W"] @ x)
+
+
+def two_names_stored_in_branches(p, x):
+    q = {"W": p["W"]}
+    r = q
+    W2 = p["W"] * 2
+    if np.sum(x) > 0:
+        r["W"] = W2
+    else:
+        q["W"] = W2 * 2
+    return np.sum(q["W"] @ x) + np.sum(r["W"])
+
+
+def new_key_in_both_branches(p, x):
+    d = {}
+    if np.sum(x) > 0:
+        d["h"] = p["W"] @ x
+    else:
+        d["h"] = p["W"] @ (3 * x)
+    return np.sum(d["h"])
+
+
+def stored_then_unrolled(p, x):
+    W2 = p["W"] * 2
+    if np.sum(x) > 0:
+        p["W"] = W2
+    s = 0.0
+    for k in p:
+        s = s + np.sum(p[k] @ x)
+    return s
+
+
+def stored_then_returned_in_branch(p, x):
+    W2 = p["W"] * 2
+    if np.sum(x) > 0:
+        p["W"] = W2
+        return np.sum(p["W"] @ x)
+    return np.sum(p["W"] @ x) * 3
+
+
+def augmented_in_branch(p, x):
+    if np.sum(x) > 0:
+        p["W"] += p["W"]
+    return np.sum(p["W"] @ x)
+
+
+def number_stored_in_branch(p, x):
+    d = {"s": 1.0}
+    if np.sum(x) > 0:
+        d["s"] = 2.0
+    return np.sum(p["W"] @ x) * d["s"]
+
+
+MIXED = np.array([-0.3, 0.9])   # sum > 0, x[0] < 0
+
+
+@pytest.mark.parametrize("x", [X, XN, MIXED], ids=["pos", "neg", "mixed"])
+@pytest.mark.parametrize("f", [alias_stored_in_branch, two_names_stored_in_branches,
+                               new_key_in_both_branches, stored_then_unrolled,
+                               stored_then_returned_in_branch, augmented_in_branch,
+                               number_stored_in_branch])
+def test_branch_stores_joined(f, x):
+    _check(f, _p(), x)
+
+
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_branch_store_through_an_alias_of_a_nested_dict(x):
+    _check(nested_alias_stored_in_branch, {"inner": {"W": W.copy()}}, x)
+
+
+def appended_in_branch(p, x):
+    hs = [p["W"] @ x]
+    if np.sum(x) > 0:
+        hs.append(p["W"] @ (2 * x))
+    return np.sum(hs[-1])
+
+
+def test_append_in_a_branch_is_refused_at_the_if():
+    with pytest.raises(s2sad.S2SADError, match="different structure after each branch"):
+        s2sad.grad(appended_in_branch)(_p(), X)
+
+
+NESTED_IF_JOIN = ("desugar.py `joined`: after an inner run-time if, the Struct is the inner "
+                  "join's new Struct, which `origins` of the outer branch copies does not "
+                  "know, so the outer join refuses \"'p' holds a different structure after "
+                  "each branch\" though p has one shape on every path. Smallest: if "
+                  "np.sum(x) > 0: (if x[0] > 0: p['W'] = W2 else: p['W'] = W3); return "
+                  "np.sum(p['W'] @ x)")
+
+
+def stored_in_nested_ifs(p, x):
+    W2 = p["W"] * 2
+    W3 = p["W"] * 3
+    if np.sum(x) > 0:
+        if x[0] > 0:
+            p["W"] = W2
+        else:
+            p["W"] = W3
+    return np.sum(p["W"] @ x)
+
+
+@pytest.mark.xfail(strict=True, reason=NESTED_IF_JOIN)
+@pytest.mark.parametrize("x", [X, XN, MIXED], ids=["pos", "neg", "mixed"])
+def test_store_in_nested_ifs(x):
+    _check(stored_in_nested_ifs, _p(), x)
+
+
+TUPLE_ITEM_JOIN = ("desugar.py `joined`: `layers[0] = (W0 * 2, b0)` in a branch replaces the "
+                   "item by a new tuple Struct of the same shape, whose origin is not the "
+                   "copied one, so the join refuses \"'layers_0' holds a different structure "
+                   "after each branch\" (it does not: a 2-tuple of arrays on both paths)")
+
+
+def layer_replaced_in_branch(layers, x):
+    W0, b0 = layers[0]
+    if np.sum(x) > 0:
+        layers[0] = (W0 * 2, b0)
+    for W_, b_ in layers:
+        x = np.tanh(W_ @ x + b_)
+    return np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, reason=TUPLE_ITEM_JOIN)
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_layer_tuple_replaced_in_a_branch(x):
+    _check(layer_replaced_in_branch, _layers(), x)
