@@ -59,16 +59,6 @@ KNOWN = {
                              "cfg['act'] == 'tanh' else relu ('used as a value')",
     "activation_table": "a function looked up in a module-level dict is refused: "
                         "ACTIVATIONS[cfg['act']](z)",
-    "activation_by_ternary": "a function chosen by a config is refused: act = np.tanh if "
-                             "cfg['act'] == 'tanh' else relu ('used as a value')",
-    "activation_table": "a function looked up in a module-level dict is refused: "
-                        "ACTIVATIONS[cfg['act']](z)",
-    "conditional_store_not_taken": "WRONG value and gradient: cache['h'] = h inside a run-time "
-                                   "if is taken as unconditional (the if vanishes from the "
-                                   "generated code)",
-    "conditional_rescale": "crash: out['z'] re-stored inside a run-time if that is not taken: "
-                           "the generated code reads an unassigned local (None / "
-                           "UnboundLocalError), not a refusal",
     "int_argument_range": "a plain int argument is a run-time value: range(n_layers) then "
                           "layers[i] is 'indexed by a value known only at run time'",
     "rnn_collect_outputs": "outputs.append(...) in a loop of run-time count "
