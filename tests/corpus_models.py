@@ -1170,6 +1170,38 @@ def list_item_in_branch(params, x):
     return np.sum(outs[0] * params["b"]) + np.sum(outs[1])
 
 
+def stacked_rnn(layers, X):
+    """A stacked RNN: a loop over time steps (run-time count) around a loop over layers."""
+    hs = [np.zeros(W.shape[1]) for W, _ in layers]
+    h = hs[0]
+    for t in range(X.shape[0]):
+        x = X[t]
+        for W, U in layers:
+            h = np.tanh(x @ W + h @ U)
+            x = h
+    return np.sum(h ** 2)
+
+
+def stacked_rnn_args():
+    layers = [(_normal(3500, 3, 3), _normal(3501, 3, 3, scale=0.3)),
+              (_normal(3502, 3, 3), _normal(3503, 3, 3, scale=0.3))]
+    return layers, _normal(3504, 5, 3)
+
+
+def config_none_default(params, x, cfg=None):
+    """A config that defaults to None and is filled in."""
+    if cfg is None:
+        cfg = {"scale": 2.0, "act": "tanh"}
+    h = x @ params["W"] + params["b"]
+    if cfg["act"] == "tanh":
+        h = np.tanh(h)
+    return cfg["scale"] * np.sum(h ** 2)
+
+
+def config_none_args():
+    return {"W": _normal(3510, 3, 2), "b": _normal(3511, 2)}, _normal(3512, 4, 3)
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1341,6 +1373,8 @@ CASES = [
     case(store_in_both_branches, negative_x_args, name="store_in_both_branches_false"),
     case(list_item_in_branch, positive_x_args, name="list_item_in_branch_taken"),
     case(list_item_in_branch, negative_x_args, name="list_item_in_branch_not_taken"),
+    case(stacked_rnn, stacked_rnn_args),
+    case(config_none_default, config_none_args),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
