@@ -18,10 +18,11 @@ import dataclasses
 import functools
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Any, Callable, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import numpy
+from scipy.special import logsumexp as scipy_logsumexp
 
 _RNG = numpy.random.default_rng
 
@@ -1202,6 +1203,88 @@ def config_none_args():
     return {"W": _normal(3510, 3, 2), "b": _normal(3511, 2)}, _normal(3512, 4, 3)
 
 
+def neural_net_predict(params, inputs):
+    """autograd's examples/neural_net.py, as written there."""
+    for W, b in params:
+        outputs = np.dot(inputs, W) + b
+        inputs = np.tanh(outputs)
+    return outputs - scipy_logsumexp(outputs, axis=1, keepdims=True)
+
+
+def log_posterior(params, inputs, targets, L2_reg):
+    log_prior = -L2_reg * sum(np.sum(W ** 2) + np.sum(b ** 2) for W, b in params)
+    log_lik = np.sum(neural_net_predict(params, inputs) * targets)
+    return log_prior + log_lik
+
+
+def log_posterior_args():
+    layers, inputs, _ = layers_args((4, 5, 3), seed=3600)
+    return layers, inputs, numpy.eye(3)[[0, 2, 1, 1, 0]], 0.1
+
+
+def typed_loss(params: Dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
+    """Type hints as a typed code base writes them."""
+    pred: np.ndarray = np.tanh(x @ params["W"]) @ params["v"]
+    return float(np.mean((pred - y) ** 2)) if False else np.mean((pred - y) ** 2)
+
+
+def typed_args():
+    return {"W": _normal(3610, 3, 4), "v": _normal(3611, 4)}, _normal(3612, 5, 3), \
+        _normal(3613, 5)
+
+
+def gp_neg_log_marginal(params, X, y):
+    """A Gaussian process's negative log marginal likelihood, hyper-parameters in a dict
+    of Python floats (log length-scale, log signal variance, log noise)."""
+    sq = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=2)
+    K = np.exp(params["log_var"]) * np.exp(-0.5 * sq / np.exp(2 * params["log_ls"]))
+    K = K + np.exp(params["log_noise"]) * np.eye(X.shape[0])
+    alpha = np.linalg.solve(K, y)
+    sign, logdet = np.linalg.slogdet(K)
+    return 0.5 * y @ alpha + 0.5 * logdet
+
+
+def gp_args():
+    return {"log_ls": -0.2, "log_var": 0.3, "log_noise": -1.5}, _normal(3620, 6, 2), \
+        _normal(3621, 6)
+
+
+def gp_neg_log_marginal_renamed(params, X, y):
+    """The same, with slogdet's sign bound to another name."""
+    sq = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=2)
+    K = np.exp(params["log_var"]) * np.exp(-0.5 * sq / np.exp(2 * params["log_ls"]))
+    K = K + np.exp(params["log_noise"]) * np.eye(X.shape[0])
+    alpha = np.linalg.solve(K, y)
+    _, logdet = np.linalg.slogdet(K)
+    return 0.5 * y @ alpha + 0.5 * logdet
+
+
+def gmm_neg_log_likelihood(params, x):
+    """A 1-d Gaussian mixture: mixing logits, means and log standard deviations."""
+    log_weights = params["logits"] - scipy_logsumexp(params["logits"])
+    z = (x[:, None] - params["means"][None, :]) / np.exp(params["log_stds"])[None, :]
+    log_comp = -0.5 * z ** 2 - params["log_stds"][None, :] - 0.5 * np.log(2 * np.pi)
+    return -np.sum(scipy_logsumexp(log_comp + log_weights[None, :], axis=1))
+
+
+def gmm_args():
+    return {"logits": _normal(3630, 3), "means": np.array([-1.0, 0.2, 1.5]),
+            "log_stds": _normal(3631, 3, scale=0.2)}, 1.5 * _normal(3632, 10)
+
+
+def embedding_loss(params, ids, targets):
+    """Embedding lookup with repeated ids (the adjoint must accumulate)."""
+    vectors = params["embedding"][ids]
+    logits = vectors @ params["out"]
+    return np.sum((logits - targets) ** 2)
+
+
+def embedding_args():
+    ids = numpy.array([0, 3, 3, 1, 0, 3])
+    return {"embedding": _normal(3640, 5, 4), "out": _normal(3641, 4, 2)}, ids, \
+        _normal(3642, 6, 2)
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1375,6 +1458,12 @@ CASES = [
     case(list_item_in_branch, negative_x_args, name="list_item_in_branch_not_taken"),
     case(stacked_rnn, stacked_rnn_args),
     case(config_none_default, config_none_args),
+    case(log_posterior, log_posterior_args),
+    case(typed_loss, typed_args),
+    case(gp_neg_log_marginal, gp_args),
+    case(gp_neg_log_marginal_renamed, gp_args),
+    case(gmm_neg_log_likelihood, gmm_args),
+    case(embedding_loss, embedding_args),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),

@@ -43,6 +43,7 @@ def _autograd_copy() -> types.ModuleType:
         text = handle.read()
     assert "import numpy as np\n" in text
     text = text.replace("import numpy as np\n", "import autograd.numpy as np\n", 1)
+    text = text.replace("from scipy.special import", "from autograd.scipy.special import", 1)
     module = types.ModuleType("corpus_models_autograd")
     module.__file__ = path
     sys.modules[module.__name__] = module  # dataclasses look their module up
@@ -55,6 +56,11 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 
 # Cases failing today: case name -> cause. A fix turns them into XPASS (strict).
 KNOWN = {
+    "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
+                     "neural_net.py uses it; not specific to structures)",
+    "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",
+    "gp_neg_log_marginal": "sign, logdet = np.linalg.slogdet(K) is refused: 'the name sign "
+                           "is used by generated code and cannot name a local variable'",
     "config_none_default": "if cfg is None: cfg = {...} with cfg=None is refused: 'cfg holds "
                            "a different structure after each branch of this if, decided at "
                            "run time' (cfg is None is known when the call is compiled)",
