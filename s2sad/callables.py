@@ -194,11 +194,19 @@ def qualified_name(fn: Any) -> Optional[str]:
     if isinstance(module, str) and _public(module) and \
             vars(sys.modules.get(module, types)).get(name) is fn:
         return f"{module}.{name}"
+    found = _FOUND.get(id(fn))
+    if found is not None and found[0] is fn:
+        return found[1]
     holders = [m for m, value in list(sys.modules.items()) if _public(m) and
                isinstance(value, types.ModuleType) and vars(value).get(name) is fn]
     if not holders:
         return None
-    return min(holders, key=lambda m: (m.count("."), len(m), m)) + "." + name
+    qualified = min(holders, key=lambda m: (m.count("."), len(m), m)) + "." + name
+    _FOUND[id(fn)] = (fn, qualified)  # (the search reads every module once)
+    return qualified
+
+
+_FOUND: Dict[int, Tuple[Any, str]] = {}
 
 
 def _public(module: str) -> bool:
