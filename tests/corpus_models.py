@@ -1328,6 +1328,19 @@ def missing_field_loss(params, X, y):
     return np.sum((pred - y) ** 2)
 
 
+def missing_config_attribute(params, x, cfg):
+    return np.sum(x @ params["W"]) * cfg.momentum
+
+
+def layer_index_out_of_range(layers, x):
+    return np.sum(x @ layers[5][0])
+
+
+def unpack_wrong_count(params, x):
+    W, b, c = params
+    return np.sum(x @ W + b)
+
+
 def int_field_loss(state, X, y):
     return np.sum((X @ state.weights - y) ** 2)
 

@@ -484,7 +484,15 @@ def test_non_float_leaf_is_refused_by_path(fn, args, path):
     (corpus_models.missing_field_loss,
      lambda: (corpus_models.Params(np.ones((3, 2)), np.ones(2)), np.ones((4, 3)),
               np.ones((4, 2))), "params.bias"),
-], ids=["missing-key", "missing-field"])
+    (corpus_models.missing_config_attribute,
+     lambda: ({"W": np.ones((3, 2))}, np.ones((4, 3)), corpus_models.TrainConfig()),
+     "cfg.momentum"),
+    (corpus_models.layer_index_out_of_range,
+     lambda: ([(np.ones((3, 2)), np.ones(2))], np.ones((4, 3))), "layers[5]"),
+    (corpus_models.unpack_wrong_count,
+     lambda: ((np.ones((3, 2)), np.ones(2)), np.ones((4, 3))), "W, b, c"),
+], ids=["missing-key", "missing-field", "missing-config-attribute", "index-out-of-range",
+        "unpack-count"])
 def test_missing_key_or_field_points_at_the_line(fn, args, text):
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(fn)(*args())
