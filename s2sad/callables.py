@@ -169,7 +169,11 @@ def _required_parameters(fn: Any, name: str) -> List[str]:
         names = [p.name for p in params or ()][:nin]
         return names if len(names) == nin else \
             ["x"] if nin == 1 else [f"x{i + 1}" for i in range(nin)]
-    if params is None:
+    if params is None:  # (math.log, math.hypot, max): the parameters its rule names
+        from . import rules
+        rule = rules.lookup(fn) or rules.lookup_tangent(fn)
+        if rule is not None and rule.template is not None:
+            return [p for p in rule.params if p not in rule.template.defaults]
         raise SourceUnavailableError(
             f"{name} has no signature s2sad can read, so its arguments are unknown",
             hint=f"wrap it in a function of your own: def f(x): return {name}(x)")

@@ -523,6 +523,21 @@ def test_numpy_functions_on_arrays():
         (pytest.approx(0.4 / 0.25, rel=1e-12), pytest.approx(-0.3 / 0.25, rel=1e-12))
 
 
+@pytest.mark.parametrize("function, at", [
+    (math.log, (2.0,)), (math.hypot, (3.0, 4.0)), (max, (3.0, 4.5)), (min, (3.0, 4.5)),
+    (math.atan2, (1.0, 2.0)), (math.pow, (2.0, 3.0)), (np.arctan2, (1.0, 2.0)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_library_functions_of_several_numbers(function, at):
+    """(math.log, math.hypot and max have no signature: their rule's parameters.)"""
+    wrt = tuple(range(len(at)))
+    gradients = s2sad.grad(function, wrt=wrt)(*at)
+    for k, gradient in enumerate(gradients):
+        step = [1e-6 if i == k else 0.0 for i in range(len(at))]
+        expected = (function(*[a + s for a, s in zip(at, step)]) -
+                    function(*[a - s for a, s in zip(at, step)])) / 2e-6
+        assert type(gradient) is float and gradient == pytest.approx(expected, rel=1e-6)
+
+
 def test_a_library_functions_code_reads_as_a_wrapper():
     source = s2sad.source(np.tanh)
     assert "def grad_tanh(x" in source and "<s2sad-wrapper of numpy.tanh>" in source
