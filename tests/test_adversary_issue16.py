@@ -625,3 +625,96 @@ def test_shallow_copy_then_store(f):
 
 def test_list_copy_then_item_replaced():
     _check(list_copy_then_store, _layers()[:1], X)
+
+
+# == WRONG JACOBIAN / CRASH: a function returning a dict of one array ====================
+
+DICT_OUTPUT = ("api.py `_require_one_output` refuses list and tuple outputs only; a dict "
+               "output {'h': h} passes, `_units(value)` sees np.size(dict) == 1 and "
+               "np.shape(dict) == (), so reverse mode returns ONE row (the gradient of "
+               "sum(h)) as the 'Jacobian', and forward mode crashes in `_block` (ValueError: "
+               "cannot reshape array of size 8 into shape (2,2)). Smallest: def f(W, x): "
+               "return {'h': np.tanh(W @ x)}; s2sad.jacobian(f, mode='reverse')(W, x)")
+
+
+def dict_of_one_output(p, x):
+    return {"h": np.tanh(p["W"] @ x)}
+
+
+def plain_dict_of_one_output(W_, x):
+    return {"h": np.tanh(W_ @ x)}
+
+
+def _jacobian_of_tanh_layer():
+    return autograd.jacobian(lambda w: anp.tanh(anp.dot(w, X)))(W)
+
+
+def _right_or_refused(run, check):
+    try:
+        got = run()
+    except s2sad.S2SADError:
+        return
+    check(got)
+
+
+def _dict_jacobian_is_right(J, structured):
+    assert isinstance(J, dict) and list(J) == ["h"], J   # JAX: output structure outside
+    block = J["h"]["W"] if structured else J["h"]
+    np.testing.assert_allclose(block, _jacobian_of_tanh_layer(), rtol=1e-7)
+
+
+@pytest.mark.xfail(strict=True, reason=DICT_OUTPUT)
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_a_dict_output_structured(mode):
+    _right_or_refused(lambda: s2sad.jacobian(dict_of_one_output, mode=mode)({"W": W.copy()}, X),
+                      lambda J: _dict_jacobian_is_right(J, True))
+
+
+@pytest.mark.xfail(strict=True, reason=DICT_OUTPUT + " (a plain array argument too)")
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_a_dict_output_plain(mode):
+    _right_or_refused(lambda: s2sad.jacobian(plain_dict_of_one_output, mode=mode)(W.copy(), X),
+                      lambda J: _dict_jacobian_is_right(J, False))
+
+
+VJP_DICT_COTANGENT = ("api.py `pullback_at`: vjp of a function returning {'h': h} gives the "
+                      "value as a dict, but its pullback passes the cotangent to "
+                      "`_tangent_like(cotangent, value, ...)`, which refuses a dict ('the "
+                      "cotangent is a dict; pass a float or a float array shaped like the "
+                      "output') and refuses an array of h's shape (the dict's shape is ()): "
+                      "no cotangent is accepted but a scalar, which seeds sum(h)")
+
+
+@pytest.mark.xfail(strict=True, reason=VJP_DICT_COTANGENT)
+def test_vjp_of_a_dict_output_takes_a_dict_cotangent():
+    def run():
+        out, pull = s2sad.vjp(dict_of_one_output)({"W": W.copy()}, X)
+        return out, pull({"h": np.array([1.0, -2.0])})
+
+    def check(result):
+        out, g = result
+        np.testing.assert_allclose(out["h"], np.tanh(W @ X))
+        g = g[0] if isinstance(g, tuple) else g
+        want = np.outer(np.array([1.0, -2.0]) * (1 - np.tanh(W @ X) ** 2), X)
+        np.testing.assert_allclose(g["W"], want, rtol=1e-7)
+    check(run())  # (the value is a dict: its cotangent must be one)
+
+
+def test_jvp_of_a_dict_output():
+    t = {"W": np.array([[1.0, 0.5], [-0.5, 2.0]])}
+    out, dout = s2sad.jvp(dict_of_one_output)({"W": W.copy()}, X, t)
+    assert list(dout) == ["h"]
+    want = (1 - np.tanh(W @ X) ** 2) * (t["W"] @ X)
+    np.testing.assert_allclose(dout["h"], want, rtol=1e-7)
+
+
+def tuple_of_one_output(p, x):
+    return (np.tanh(p["W"] @ x),)
+
+
+@pytest.mark.parametrize("transform", [lambda f: s2sad.jacobian(f),
+                                       lambda f: s2sad.jacobian(f, mode="reverse"),
+                                       lambda f: s2sad.vjp(f)])
+def test_tuple_output_refused_for_jacobian_and_vjp(transform):
+    with pytest.raises(s2sad.S2SADError, match="returned a tuple of 1"):
+        transform(tuple_of_one_output)({"W": W.copy()}, X)
