@@ -221,6 +221,8 @@ class GradientFunction:
         differentiated leaves of each argument in wrt), made once per structure."""
         key = (call.key, getattr(self.fn, "__code__", None))
         found = self._flat.get(key)
+        if found is not None and not found[0].flat.is_current():
+            found = None  # (an outside object's attribute read as a constant was rebound)
         if found is None and isinstance(self.fn, GradientFunction):
             # the gradient's own reading for this structure, and this transform of it
             flattened, gradient, counts = self.fn._flat_transform(call)

@@ -66,6 +66,7 @@ class Struct(Static):
     items: List[Static]
     whole: Optional[gast.AST] = None
     loop_depth: int = 0  # the loop nesting it was made at (a deeper loop may not grow it)
+    borrowed: bool = False  # a helper's view of its caller's structure: read only
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
@@ -93,6 +94,12 @@ class Flat:
     and the structure of what it returns."""
     layout: List[Tuple[str, List[str], bool]] = field(default_factory=list)
     output: Optional[Tree] = None
+    constants: List[tuple] = field(default_factory=list)  # see _Desugar.constants
+
+    def is_current(self) -> bool:
+        """No attribute read as a constant from an outside object was rebound since."""
+        return all(getattr(owner, name, _MISSING) is value
+                   for owner, name, value in self.constants)
 
 
 def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: Sequence[str],
@@ -117,6 +124,7 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
     desugar.env = env
     parsed.func.body = desugar.function_body(parsed.func.body)
     flat.output = desugar.output
+    flat.constants = desugar.constants
     params: List[gast.AST] = []
     for index, (param, names, _) in enumerate(flat.layout):
         if trees.get(param) is None:
@@ -213,6 +221,11 @@ class _Desugar:
         self.added_globals: Dict[str, Any] = {}
         self.loop_depth = 0
         self.assigned_in_function = _assignment_counts(parsed.func.body)
+        for arg in _positional_params(parsed.func):  # (bound once by the call)
+            self.assigned_in_function[arg.id] = self.assigned_in_function.get(arg.id, 0) + 1
+        # (object, attribute, value) of each attribute of an outside object read as a
+        # constant now: the code is compiled again when one of them is rebound
+        self.constants: List[tuple] = []
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
@@ -366,6 +379,11 @@ class _Desugar:
                         hint="build a new one instead")
 
     def mutating(self, base: Struct, where: gast.AST) -> None:
+        if base.borrowed:
+            self.refuse("a helper changes a structure its caller passed it (the caller "
+                        "would see the change)", where,
+                        hint="build a new one and return it, e.g. new = dict(p); "
+                             "new['W'] = ...; or {**p, 'W': ...}")
         if base.loop_depth < self.loop_depth:
             self.refuse("a structure made before this loop is changed in it, and the "
                         "loop's count is known only at run time", where,
@@ -414,7 +432,7 @@ class _Desugar:
                         hint="return values of the same structure on every path")
         self.output = tree
         nodes = self.leaf_nodes(value, stmt)
-        if tree.kind == pytree.LEAF:
+        if len(nodes) == 1:  # (one leaf returns bare, a structure of one too)
             stmt.value = nodes[0]
         else:
             stmt.value = gast.copy_location(gast.Tuple(elts=nodes, ctx=gast.Load()),
@@ -435,15 +453,17 @@ class _Desugar:
             chosen = stmt.body if self.truth(test, stmt.test) else stmt.orelse
             return self.statements(chosen)
         self.keep_variables(stmt.body + stmt.orelse, stmt)
-        before = dict(self.env)
         stmt.test = self.materialize(test, stmt.test)
+        before = self.env
+        # each branch changes its own copy of the structures (d["k"] = v in one branch
+        # only must not be seen on the other path); they are joined after the if
+        self.env, body_copies = _copied(before)
         stmt.body, body_returns = self.block(stmt.body)
-        after_body = self.env
-        self.env = dict(before)
+        body = (self.env, body_copies, stmt.body, body_returns)
+        self.env, else_copies = _copied(before)
         stmt.orelse, else_returns = self.block(stmt.orelse)
-        after_else = self.env
-        self.env = self.merged(before, after_body, after_else, body_returns, else_returns,
-                               stmt)
+        orelse = (self.env, else_copies, stmt.orelse, else_returns)
+        self.env = self.joined(before, body, orelse, stmt)
         if not stmt.body:
             stmt.body = [gast.copy_location(gast.Pass(), stmt)]
         self.out.append(stmt)
@@ -459,27 +479,67 @@ class _Desugar:
                         hint="test a number or a boolean")
             raise
 
-    def merged(self, before, body_env, else_env, body_returns, else_returns, where):
-        """The names bound after an if: a branch that returned does not reach it; where
-        the branches bind a name to different structures, the code cannot know which."""
-        if body_returns and not else_returns:
+    def joined(self, before: Dict[str, Static], body: tuple, orelse: tuple,
+               where: gast.If) -> Dict[str, Static]:
+        """The names known after an if. A branch that returned does not reach it. Where
+        the branches stored different values into an item of a structure, both bind
+        one new name to theirs (a phi) and the item is that name; a structure of
+        another shape on each path cannot be known now."""
+        body_env, body_copies, body_block, body_returns = body
+        else_env, else_copies, else_block, else_returns = orelse
+        if body_returns:
             return else_env
-        if else_returns and not body_returns:
+        if else_returns:
             return body_env
-        merged = {}
-        for name in set(body_env) | set(else_env):
+        origins = {id(copy): original for copies in (body_copies, else_copies)
+                   for original, copy in copies.values()}
+        merged: Dict[int, Struct] = {}
+
+        def refuse_shapes(name: str) -> None:
+            self.refuse(f"{name!r} holds a different structure after each branch of this "
+                        "if, decided at run time", where,
+                        hint="bind the structure before the if and assign only its arrays "
+                             "in the branches")
+
+        def join(a: Static, b: Static, name: str) -> Static:
+            if a is b or _same_static(a, b):
+                return a
+            if isinstance(a, Struct) and isinstance(b, Struct):
+                origin = origins.get(id(a))
+                if origin is None or origins.get(id(b)) is not origin or a.keys != b.keys:
+                    refuse_shapes(name)
+                if id(origin) in merged:
+                    return merged[id(origin)]
+                joint = Struct(a.kind, a.type, list(a.keys), [], 
+                               a.whole if a.whole is not None and b.whole is not None
+                               else None, origin.loop_depth)
+                merged[id(origin)] = joint
+                joint.items = [join(x, y, f"{name}_{pytree._identifier_part(k)}")
+                               for k, x, y in zip(a.keys, a.items, b.items)]
+                return joint
+            if isinstance(a, (Leaf, Const)) and isinstance(b, (Leaf, Const)) and not (
+                    isinstance(a, Const) and not _is_number(a.value) or
+                    isinstance(b, Const) and not _is_number(b.value)):
+                phi = pytree.fresh(name, self.taken)
+                for block, value in ((body_block, a), (else_block, b)):
+                    _before_jump(block, gast.copy_location(gast.Assign(
+                        targets=[gast.Name(id=phi, ctx=gast.Store(), annotation=None,
+                                           type_comment=None)],
+                        value=self.materialize(value, where)), where))
+                self.assigned_in_function[phi] = 2
+                return Leaf(_load(phi))
+            refuse_shapes(name)
+            raise AssertionError
+
+        result: Dict[str, Static] = {}
+        for name in sorted(set(body_env) | set(else_env)):
             a, b = body_env.get(name), else_env.get(name)
-            if a is b:
-                merged[name] = a
-            elif a is None or b is None or not _same_static(a, b):
+            if a is None or b is None:
                 if name in before or isinstance(a, Struct) or isinstance(b, Struct):
-                    self.refuse(f"{name!r} holds a different structure after each branch of "
-                                "this if, decided at run time", where,
-                                hint="bind the structure before the if and assign only its "
-                                     "arrays in the branches")
-            else:
-                merged[name] = a
-        return merged
+                    refuse_shapes(name)
+                continue
+            result[name] = join(a, b, name)
+        return result
 
     def keep_variables(self, body: Sequence[gast.stmt], where: gast.AST) -> None:
         """Names a loop or branch rebinds that hold known numbers now become run-time
@@ -1014,6 +1074,7 @@ class _Desugar:
                              "as an argument)")
         if callable(value) or isinstance(value, str) or value is None or \
                 isinstance(value, bool):
+            self.constants.append((owner, node.attr, value))
             return Const(value)
         read = gast.copy_location(gast.Attribute(value=self.global_name(owner, node),
                                                  attr=node.attr, ctx=gast.Load()), node)
@@ -1091,9 +1152,11 @@ class _Desugar:
                     return None
             if isinstance(first, Const):
                 return Const(isinstance(first.value, args[1].value))
-        if function is builtins.dict and not args:
-            return Struct(pytree.DICT, None, list(keywords), list(keywords.values()),
-                          loop_depth=self.loop_depth)
+        if function is builtins.dict and (not args or len(args) == 1 and isinstance(
+                first, Struct) and first.kind == pytree.DICT):
+            keys = (list(first.keys) if args else []) + list(keywords)
+            items = (list(first.items) if args else []) + list(keywords.values())
+            return Struct(pytree.DICT, None, keys, items, loop_depth=self.loop_depth)
         if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Struct) \
                 and not keywords.keys() - {"start"}:
             start = args[1] if len(args) == 2 else keywords.get("start")
@@ -1202,6 +1265,7 @@ class _Desugar:
         taken = set(helper.local_names) | set(helper.namespace) | \
             _all_identifiers(helper.func)
         inner = _Desugar(helper, taken, self.read_helper, self.check_helper)
+        inner.constants = self.constants  # (one list for the whole reading)
         params, call_args = [], []
         for arg in _positional_params(helper.func):
             value = bound.arguments.get(arg.id, _MISSING)
@@ -1256,7 +1320,7 @@ class _Desugar:
             items = [self.passed(item, f"{param}_{pytree._identifier_part(key)}", inner,
                                  params, call_args, where)
                      for key, item in zip(value.keys, value.items)]
-            return Struct(value.kind, value.type, list(value.keys), items)
+            return Struct(value.kind, value.type, list(value.keys), items, borrowed=True)
         if isinstance(value, Method):
             return Method(self.passed(value.receiver, param, inner, params, call_args, where),
                           value.name, value.function)
@@ -1295,6 +1359,34 @@ def _is_helper(function: Any) -> bool:
     from .lower import _is_user_function
     from .rules import has_rule
     return _is_user_function(function) and not has_rule(function)
+
+
+def _copied(env: Dict[str, Static]) -> Tuple[Dict[str, Static], Dict[int, tuple]]:
+    """A copy of `env` whose structures are new objects (aliasing kept: two names of
+    one dict stay one dict), and {id(original): (original, copy)}."""
+    copies: Dict[int, tuple] = {}
+
+    def copy(value: Static) -> Static:
+        if isinstance(value, Struct):
+            if id(value) not in copies:
+                new = Struct(value.kind, value.type, list(value.keys), [], value.whole,
+                             value.loop_depth, value.borrowed)
+                copies[id(value)] = (value, new)
+                new.items = [copy(item) for item in value.items]
+            return copies[id(value)][1]
+        if isinstance(value, Method):
+            return Method(copy(value.receiver), value.name, value.function)
+        return value
+
+    return {name: copy(value) for name, value in env.items()}, copies
+
+
+def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:
+    """Append to a branch, before a final break or continue."""
+    if block and isinstance(block[-1], (gast.Break, gast.Continue)):
+        block.insert(len(block) - 1, stmt)
+    else:
+        block.append(stmt)
 
 
 def _bind_pattern(target: gast.AST, value: Static, bound: Dict[str, Static]) -> bool:
