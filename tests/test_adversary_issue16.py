@@ -718,3 +718,162 @@ def tuple_of_one_output(p, x):
 def test_tuple_output_refused_for_jacobian_and_vjp(transform):
     with pytest.raises(s2sad.S2SADError, match="returned a tuple of 1"):
         transform(tuple_of_one_output)({"W": W.copy()}, X)
+
+
+# == CRASH: positional-only parameters when nothing differentiable is in the structures ==
+
+POSITIONAL_ONLY = ("api.py `_call_structured`: with no differentiable leaf (`inner is "
+                   "None`), the value is computed by `_value_on_copies(self.fn, (), "
+                   "call.values)`, i.e. every argument BY KEYWORD: a def f(p, x, /) raises "
+                   "TypeError 'got some positional-only arguments passed as keyword "
+                   "arguments'. Smallest: def f(p, x, /): return np.sum(x ** 2); "
+                   "s2sad.value_and_grad(f)({}, x)")
+
+
+def positional_only(p, x, /):
+    return np.sum(x ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=POSITIONAL_ONLY)
+@pytest.mark.parametrize("p", [{}, {"a": None}, []], ids=["empty", "none", "list"])
+def test_value_and_grad_of_positional_only_with_no_leaves(p):
+    value, g = s2sad.value_and_grad(positional_only)(p, X)
+    assert g == p and np.isclose(value, np.sum(X ** 2))
+
+
+@pytest.mark.parametrize("p", [{}, {"a": None}, []], ids=["empty", "none", "list"])
+def test_grad_of_a_structure_with_no_leaves(p):
+    assert s2sad.grad(positional_only)(p, X) == p
+    g = s2sad.grad(positional_only, (0, 1))(p, X)
+    assert g[0] == p
+    np.testing.assert_allclose(g[1], 2 * X)
+
+
+# == BAD REFUSAL: namedtuple._replace is refused at a line of collections/__init__.py ====
+
+NT_REPLACE = ("desugar.py `evaluate_Attribute`: `_replace` is a plain function in the "
+              "namedtuple's class, so the `isinstance(in_class, types.FunctionType)` branch "
+              "wins and the stdlib's _replace is specialised; it fails inside "
+              "collections/__init__.py ('a namedtuple is used here as a value', with that "
+              "file's line and caret). `method_call`'s own `_replace` handling is never "
+              "reached: test `base.kind == NAMEDTUPLE and attr.startswith('_')` first")
+
+Layer = collections.namedtuple("Layer", "W b")
+
+
+def namedtuple_replaced(layer, x):
+    q = layer._replace(W=layer.W * 2)
+    return np.sum(np.tanh(q.W @ x + q.b))
+
+
+@pytest.mark.xfail(strict=True, reason=NT_REPLACE)
+def test_namedtuple_replace():
+    try:
+        got = s2sad.grad(namedtuple_replaced)(Layer(W.copy(), B.copy()), X)
+    except s2sad.S2SADError as exc:
+        assert "collections" not in str(exc).splitlines()[0], str(exc)
+        return
+    _check(namedtuple_replaced, Layer(W.copy(), B.copy()), X, got=got)
+
+
+def namedtuple_asdict(layer, x):
+    d = layer._asdict()
+    return np.sum(np.tanh(d["W"] @ x + d["b"]))
+
+
+@pytest.mark.xfail(strict=True, reason=NT_REPLACE + " (_asdict too: 'the method ._fields is "
+                                                    "used as a value' in collections)")
+def test_namedtuple_asdict_is_right_or_refused_in_the_users_file():
+    try:
+        got = s2sad.grad(namedtuple_asdict)(Layer(W.copy(), B.copy()), X)
+    except s2sad.S2SADError as exc:
+        assert __file__.rsplit("/", 1)[-1] in str(exc).splitlines()[0], str(exc)
+        return
+    assert type(got) is Layer
+    _check(namedtuple_asdict, Layer(W.copy(), B.copy()), X, got=got)
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    W: np.ndarray
+    b: np.ndarray
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.W @ x + self.b) ** 2)
+
+
+def frozen_method(fp, x):
+    return fp.loss(x)
+
+
+def frozen_replaced(fp, x):
+    q = dataclasses.replace(fp, W=fp.W * 2)
+    return q.loss(x) + np.sum(fp.b)
+
+
+@pytest.mark.parametrize("f", [frozen_method, frozen_replaced])
+def test_frozen_dataclass_methods_and_replace(f):
+    got = _check(f, Frozen(W.copy(), B.copy()), X)
+    assert type(got) is Frozen
+
+
+def test_bound_method_of_a_frozen_dataclass():
+    fp = Frozen(W.copy(), B.copy())
+    _check(fp.loss, X, got=s2sad.grad(fp.loss)(X))
+
+
+# == check_grad ==========================================================================
+
+CHECK_FLOAT32 = ("check.py `numeric_grad`: a 0-d leaf that is np.float32 is probed as "
+                 "`x + eps` in float32 (NumPy 2 keeps the scalar's type), so eps = 1e-6 is "
+                 "below float32's resolution and the 'central difference' is off by ~1%: "
+                 "check_grad raises GradientCheckError on a right gradient. (Arrays are "
+                 "converted to float64 first; scalars are not.) Smallest: "
+                 "check_grad(lambda p, x: ... * p['s'], {'W': W, 's': np.float32(0.5)}, x)")
+
+
+def scaled_layer(p, x):
+    return np.sum(np.tanh(p["W"] @ x)) * p["s"]
+
+
+@pytest.mark.xfail(strict=True, reason=CHECK_FLOAT32)
+def test_check_grad_with_a_float32_scalar_leaf():
+    assert s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": np.float32(0.5)}, X)
+
+
+def test_check_grad_with_float_leaves():
+    assert s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": 0.5}, X)
+    assert s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": np.array(0.5)}, X)
+
+
+CHECK_WRT_RANGE = ("check.py `check_grad`: `int(i) % len(positional)` wraps an out-of-range "
+                   "wrt around (wrt=2 of a 2-parameter function checks argument 0 and "
+                   "returns True), where s2sad.grad refuses 'wrt=2 is out of range'")
+
+
+@pytest.mark.xfail(strict=True, reason=CHECK_WRT_RANGE)
+def test_check_grad_refuses_an_out_of_range_wrt():
+    with pytest.raises(s2sad.S2SADError, match="out of range"):
+        s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": 0.5}, X, wrt=2)
+
+
+def test_check_grad_negative_wrt_is_the_last_argument():
+    assert s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": 0.5}, X, wrt=-1)
+
+
+def wrong_if_check_grad_is_blind(p, x):
+    t = (x, p["b"])
+    x = x * 2
+    return np.sum(p["W"] @ t[0]) + np.sum(x) + np.sum(t[1])
+
+
+def test_check_grad_structures_and_argnums():
+    assert s2sad.check_grad(wrong_if_check_grad_is_blind, _p(), X, argnums=(0, 1))
+    assert s2sad.check_grad(frozen_method, Frozen(W.copy(), B.copy()), X)
+    assert s2sad.check_grad(namedtuple_asdict_free, [Layer(W.copy(), B.copy())], X)
+
+
+def namedtuple_asdict_free(layers, x):
+    for layer in layers:
+        x = np.tanh(layer.W @ x + layer.b)
+    return np.sum(x ** 2)
