@@ -765,3 +765,26 @@ def test_mutation_check_rejects_a_changed_leaf():
     after["layers"][0][0][0] = 2.0
     with pytest.raises(AssertionError):
         assert_unchanged(before, after)
+
+
+def test_key_order_and_leaf_kinds_follow_each_call():
+    """One grad object: the gradient's keys come in each call's order, and a leaf that
+    is a float in one call and an array in the next comes back as each was."""
+    case = CASES_BY_NAME["mixed_scalar_leaves"]
+    df = s2sad.grad(corpus_models.mixed_scalar_leaves)
+    params, x = case.args()
+    reordered = {k: params[k] for k in reversed(list(params))}
+    as_arrays = {k: np.array(v) if isinstance(v, float) else v  # 0-d arrays
+                 for k, v in params.items()}
+    for args in ((params, x), (reordered, x), (as_arrays, x), (params, x)):
+        check(case, args, df(*args))
+
+
+def test_decorator_and_wrt_by_name_take_structures():
+    @s2sad.grad(wrt="params")
+    def dloss(params, x, y):
+        return np.mean((corpus_models.predict(params, x) - y) ** 2)
+
+    case = CASES_BY_NAME["mlp_mse"]
+    args = case.args()
+    check(case, args, dloss(*args))
