@@ -139,15 +139,14 @@ _TARGET = "__s2sad_wraps__"
 
 def _wrapper(fn: Any, name: str) -> types.FunctionType:
     """`def tanh(x): return np.tanh(x)` for numpy.tanh, compiled from its text (which
-    linecache holds, so the frontend reads it as any function): the parameters are
-    the function's required positional ones (a ufunc's inputs)."""
-    params = _required_parameters(fn, name)
+    linecache holds, so the frontend reads it as any function)."""
+    written, passed = _parameters(fn, name)
     module, _, short = name.rpartition(".")  # (no module: a builtin)
     top = module.split(".")[0]
     callee = "np" + name[len("numpy"):] if top == "numpy" else name
     if not module:  # (the generated code names the result after the function)
         short = f"builtin_{short}"
-    text = f"def {short}({', '.join(params)}):\n    return {callee}({', '.join(params)})\n"
+    text = f"def {short}({', '.join(written)}):\n    return {callee}({', '.join(passed)})\n"
     filename = f"<s2sad-wrapper of {name}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {"np": np, _TARGET: fn, "__name__": f"s2sad.wrappers.{top or 'builtins'}"}
@@ -159,31 +158,49 @@ def _wrapper(fn: Any, name: str) -> types.FunctionType:
     return wrapper
 
 
-def _required_parameters(fn: Any, name: str) -> List[str]:
-    nin = getattr(fn, "nin", None)
+def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
+    """The wrapper's parameters and the arguments it passes on: a ufunc's inputs; else
+    the required parameters, then the optional ones its derivative rule handles with a
+    number, string or None as default (`partial(np.sum, axis=0)`, `ord=` of norm), by
+    keyword, up to the first whose default is not one."""
+    from . import rules
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         params = None
     if isinstance(fn, np.ufunc):
-        names = [p.name for p in params or ()][:nin]
-        return names if len(names) == nin else \
-            ["x"] if nin == 1 else [f"x{i + 1}" for i in range(nin)]
+        names = [p.name for p in params or ()][:fn.nin]
+        if len(names) != fn.nin:
+            names = ["x"] if fn.nin == 1 else [f"x{i + 1}" for i in range(fn.nin)]
+        return names, names
+    rule = rules.lookup(fn) or rules.lookup_tangent(fn)
+    handled = rule.params if rule is not None and rule.template is not None else []
     if params is None:  # (math.log, math.hypot, max): the parameters its rule names
-        from . import rules
-        rule = rules.lookup(fn) or rules.lookup_tangent(fn)
-        if rule is not None and rule.template is not None:
-            return [p for p in rule.params if p not in rule.template.defaults]
+        if handled:
+            names = [p for p in rule.params if p not in rule.template.defaults]
+            return names, names
         raise SourceUnavailableError(
             f"{name} has no signature s2sad can read, so its arguments are unknown",
             hint=f"wrap it in a function of your own: def f(x): return {name}(x)")
-    names = [p.name for p in params if p.default is p.empty and p.kind in
-             (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not names or any(p.kind is p.VAR_POSITIONAL for p in params):
+    if any(p.kind is p.VAR_POSITIONAL for p in params) or \
+            not any(p.default is p.empty for p in params):
         raise SourceUnavailableError(
             f"{name} takes its arguments as *args, so which to differentiate is unknown",
             hint=f"wrap it in a function of your own: def f(x, y): return {name}(x, y)")
-    return names
+    written, passed = [], []
+    for p in params:
+        if p.kind is p.VAR_KEYWORD:
+            break
+        if p.default is p.empty:
+            written.append(p.name)
+            passed.append(p.name)
+        elif p.kind is p.POSITIONAL_ONLY or \
+                type(p.default) not in (type(None), bool, int, float, str):
+            break
+        elif p.name in handled and p.name not in ("out", "dtype"):  # (no derivative)
+            written.append(f"{p.name}={p.default!r}")
+            passed.append(f"{p.name}={p.name}")
+    return written, passed
 
 
 def qualified_name(fn: Any) -> Optional[str]:

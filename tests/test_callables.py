@@ -538,6 +538,23 @@ def test_library_functions_of_several_numbers(function, at):
         assert type(gradient) is float and gradient == pytest.approx(expected, rel=1e-6)
 
 
+def test_numpy_functions_with_options_through_partial_or_arguments():
+    """JAX habits: partial(jnp.sum, axis=0), norm's ord=, reshape's shape."""
+    matrix = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]])
+    by_rows = s2sad.jacobian(functools.partial(np.mean, axis=1))(matrix)
+    assert by_rows.shape == (2, 2, 3)
+    np.testing.assert_allclose(by_rows[0, 0], np.full(3, 1 / 3), rtol=1e-12)
+    np.testing.assert_allclose(by_rows[0, 1], np.zeros(3))
+    np.testing.assert_array_equal(s2sad.jacobian(np.sum)(matrix, 0),
+                                  s2sad.jacobian(functools.partial(np.sum, axis=0))(matrix))
+    np.testing.assert_allclose(s2sad.grad(functools.partial(np.linalg.norm, ord=1))(X),
+                               np.sign(X), rtol=1e-12)
+    assert s2sad.jacobian(np.reshape)(matrix, (3, 2)).shape == (3, 2, 2, 3)
+    # (the wrapper takes the options the rule handles; out= and dtype= have no derivative)
+    assert linecache.getline(s2sad.grad(np.sum).fn.__code__.co_filename, 1) == \
+        "def sum(a, axis=None):\n"
+
+
 def test_a_library_functions_code_reads_as_a_wrapper():
     source = s2sad.source(np.tanh)
     assert "def grad_tanh(x" in source and "<s2sad-wrapper of numpy.tanh>" in source
