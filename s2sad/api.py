@@ -389,7 +389,7 @@ class GradientFunction:
     def _require_one_output(self, value: Any, transform: str) -> None:
         """Refuse a list or tuple output where one array is needed (NumPy would fail
         on parts of unequal shapes, or silently stack equal ones)."""
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple)) or pytree.is_structured(value):
             raise NonScalarOutputError(
                 f"{transform} needs one array output, but {self.__name__} returned "
                 f"{described(value)}", self._output_location(),

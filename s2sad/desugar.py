@@ -226,6 +226,7 @@ class _Desugar:
         # (object, attribute, value) of each attribute of an outside object read as a
         # constant now: the code is compiled again when one of them is rebound
         self.constants: List[tuple] = []
+        self.returns_borrowed = False  # a helper returning (part of) what it was given
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
@@ -380,8 +381,9 @@ class _Desugar:
 
     def mutating(self, base: Struct, where: gast.AST) -> None:
         if base.borrowed:
-            self.refuse("a helper changes a structure its caller passed it (the caller "
-                        "would see the change)", where,
+            self.refuse("this changes a structure another function holds too (a helper's "
+                        "argument, or what a helper returned of its arguments); s2sad does "
+                        "not follow a change across a call", where,
                         hint="build a new one and return it, e.g. new = dict(p); "
                              "new['W'] = ...; or {**p, 'W': ...}")
         if base.loop_depth < self.loop_depth:
@@ -425,6 +427,7 @@ class _Desugar:
             self.out.append(stmt)
             return
         value = self.evaluate(stmt.value)
+        self.returns_borrowed = self.returns_borrowed or _holds_borrowed(value)
         tree = tree_of(value)
         if self.output is not None and self.output != tree:
             self.refuse("this return gives a value of another structure than an earlier "
@@ -457,12 +460,12 @@ class _Desugar:
         before = self.env
         # each branch changes its own copy of the structures (d["k"] = v in one branch
         # only must not be seen on the other path); they are joined after the if
-        self.env, body_copies = _copied(before)
+        self.env = _copied(before)
         stmt.body, body_returns = self.block(stmt.body)
-        body = (self.env, body_copies, stmt.body, body_returns)
-        self.env, else_copies = _copied(before)
+        body = (self.env, stmt.body, body_returns)
+        self.env = _copied(before)
         stmt.orelse, else_returns = self.block(stmt.orelse)
-        orelse = (self.env, else_copies, stmt.orelse, else_returns)
+        orelse = (self.env, stmt.orelse, else_returns)
         self.env = self.joined(before, body, orelse, stmt)
         if not stmt.body:
             stmt.body = [gast.copy_location(gast.Pass(), stmt)]
@@ -485,15 +488,13 @@ class _Desugar:
         the branches stored different values into an item of a structure, both bind
         one new name to theirs (a phi) and the item is that name; a structure of
         another shape on each path cannot be known now."""
-        body_env, body_copies, body_block, body_returns = body
-        else_env, else_copies, else_block, else_returns = orelse
+        body_env, body_block, body_returns = body
+        else_env, else_block, else_returns = orelse
         if body_returns:
             return else_env
         if else_returns:
             return body_env
-        origins = {id(copy): original for copies in (body_copies, else_copies)
-                   for original, copy in copies.values()}
-        merged: Dict[int, Struct] = {}
+        merged: Dict[tuple, Struct] = {}
 
         def refuse_shapes(name: str) -> None:
             self.refuse(f"{name!r} holds a different structure after each branch of this "
@@ -505,15 +506,15 @@ class _Desugar:
             if a is b or _same_static(a, b):
                 return a
             if isinstance(a, Struct) and isinstance(b, Struct):
-                origin = origins.get(id(a))
-                if origin is None or origins.get(id(b)) is not origin or a.keys != b.keys:
+                if (a.kind, a.type, a.keys) != (b.kind, b.type, b.keys):
                     refuse_shapes(name)
-                if id(origin) in merged:
-                    return merged[id(origin)]
-                joint = Struct(a.kind, a.type, list(a.keys), [], 
+                if (id(a), id(b)) in merged:  # (names of one structure stay one)
+                    return merged[id(a), id(b)]
+                joint = Struct(a.kind, a.type, list(a.keys), [],
                                a.whole if a.whole is not None and b.whole is not None
-                               else None, origin.loop_depth)
-                merged[id(origin)] = joint
+                               else None, min(a.loop_depth, b.loop_depth),
+                               a.borrowed or b.borrowed)
+                merged[id(a), id(b)] = joint
                 joint.items = [join(x, y, f"{name}_{pytree._identifier_part(k)}")
                                for k, x, y in zip(a.keys, a.items, b.items)]
                 return joint
@@ -1304,7 +1305,10 @@ class _Desugar:
         self.emit(gast.Assign(targets=[target], value=call), node)
         for n in names:
             self.assigned_in_function[n] = 0
-        return _static_of(output, iter(names), None)
+        result = _static_of(output, iter(names), None)
+        if inner.returns_borrowed:  # (its caller's structure: a store into it is refused)
+            _mark_borrowed(result)
+        return result
 
     def passed(self, value: Static, param: str, inner: "_Desugar", params: list,
                call_args: list, where: gast.AST) -> Static:
@@ -1361,9 +1365,9 @@ def _is_helper(function: Any) -> bool:
     return _is_user_function(function) and not has_rule(function)
 
 
-def _copied(env: Dict[str, Static]) -> Tuple[Dict[str, Static], Dict[int, tuple]]:
+def _copied(env: Dict[str, Static]) -> Dict[str, Static]:
     """A copy of `env` whose structures are new objects (aliasing kept: two names of
-    one dict stay one dict), and {id(original): (original, copy)}."""
+    one dict stay one dict)."""
     copies: Dict[int, tuple] = {}
 
     def copy(value: Static) -> Static:
@@ -1378,7 +1382,19 @@ def _copied(env: Dict[str, Static]) -> Tuple[Dict[str, Static], Dict[int, tuple]
             return Method(copy(value.receiver), value.name, value.function)
         return value
 
-    return {name: copy(value) for name, value in env.items()}, copies
+    return {name: copy(value) for name, value in env.items()}
+
+
+def _holds_borrowed(value: Static) -> bool:
+    return isinstance(value, Struct) and (value.borrowed or any(
+        _holds_borrowed(item) for item in value.items))
+
+
+def _mark_borrowed(value: Static) -> None:
+    if isinstance(value, Struct):
+        value.borrowed = True
+        for item in value.items:
+            _mark_borrowed(item)
 
 
 def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:
