@@ -399,6 +399,16 @@ def test_an_argument_error_points_at_the_lambdas_parameter():
     assert (exc.lineno, exc.col) == (lineno, line.index("lambda n") + len("lambda "))
 
 
+def test_a_wrt_error_points_at_the_lambda():
+    with pytest.raises(s2sad.ArgumentError) as info:
+        first, second = s2sad.grad(lambda t: t), s2sad.grad(lambda u: u, wrt=3)  # C:wrt
+    lineno, line = marker("wrt")
+    exc = info.value
+    assert "wrt=3 is out of range" in exc.message
+    assert (exc.lineno, exc.col) == (lineno, line.index("lambda u"))
+    assert str(exc).splitlines()[2].strip() == "^" * len("lambda")
+
+
 def test_a_lambda_made_by_eval_is_refused_with_a_hint_that_works():
     made = eval("lambda x: x * x")
     with pytest.raises(s2sad.SourceUnavailableError) as info:
