@@ -612,6 +612,67 @@ def forward_lambda():
     return lambda params, x, y: np.sum(model.forward(params, x) * y)
 
 
+class DenseNet:
+    """A base class with a property and an overridable forward."""
+    scale = 2.0
+
+    def __init__(self, sizes):
+        self.sizes = sizes
+
+    @property
+    def n_layers(self):
+        return len(self.sizes) - 1
+
+    def forward(self, params, x):
+        return x @ params["W"] + params["b"]
+
+    def loss(self, params, x):
+        return self.scale * np.sum(self.forward(params, x) ** 2)
+
+    def loss_per_layer(self, params, x):
+        total = 0.0
+        for i in range(self.n_layers):
+            total = total + np.sum(np.tanh(self.forward(params, x)) ** 2) / (i + 1)
+        return total
+
+    @staticmethod
+    def static_loss(params, x):
+        return np.sum(np.tanh(x @ params["W"] + params["b"]))
+
+    @classmethod
+    def class_loss(cls, params, x):
+        return cls.scale * np.sum(np.tanh(x @ params["W"] + params["b"]))
+
+
+class TanhNet(DenseNet):
+    """A subclass overriding forward through super()."""
+    scale = 0.5
+
+    def forward(self, params, x):
+        return np.tanh(super().forward(params, x))
+
+
+class PlainTanhNet(DenseNet):
+    """A subclass overriding forward without super()."""
+
+    def forward(self, params, x):
+        return np.tanh(x @ params["W"] + params["b"])
+
+
+class LoggingModel:
+    def __init__(self):
+        self.last_loss = None
+
+    def loss(self, params, x):
+        value = np.sum(np.tanh(x @ params["W"] + params["b"]))
+        self.last_loss = value
+        return value
+
+
+def dense_args():
+    return {"W": _normal(3700, 3, 2), "b": _normal(3701, 2)}, _normal(3702, 4, 3)
+
+
 def mlp_object_args():
     return layers_args((3, 5, 2), seed=910)
 
@@ -1305,6 +1366,21 @@ def activation_args():
         {"act": "sigmoid"}
 
 
+def loss_filling_metrics(params, x, y, metrics):
+    """Metrics written into a dict the caller passes (the habit before has_aux)."""
+    pred = predict(params, x)
+    loss = np.mean((pred - y) ** 2)
+    metrics["loss"] = loss
+    metrics["max_err"] = np.max(np.abs(pred - y))
+    return loss
+
+
+def loss_logging(params, x, y, history):
+    loss = np.mean((predict(params, x) - y) ** 2)
+    history.append(loss)
+    return loss
+
+
 # -- refusals: the structures may not be differentiated or read as written -------------
 
 def int_leaf_loss(params, x):
@@ -1417,6 +1493,15 @@ CASES = [
          linear_model_args),
     Case("MLP.__call__", lambda m: m.MLP([3, 5, 2]), mlp_object_args),
     Case("MLP.forward_lambda", lambda m: m.forward_lambda(), mlp_object_args),
+    Case("DenseNet.loss", lambda m: m.DenseNet([3, 2]).loss, dense_args),
+    Case("DenseNet.loss_per_layer_property", lambda m: m.DenseNet([3, 2, 2]).loss_per_layer,
+         dense_args),
+    Case("TanhNet.loss_super", lambda m: m.TanhNet([3, 2]).loss, dense_args),
+    Case("PlainTanhNet.loss_override", lambda m: m.PlainTanhNet([3, 2]).loss, dense_args),
+    Case("DenseNet.static_loss", lambda m: m.DenseNet.static_loss, dense_args),
+    Case("DenseNet.static_loss_on_instance", lambda m: m.DenseNet([3, 2]).static_loss,
+         dense_args),
+    Case("TanhNet.class_loss", lambda m: m.TanhNet.class_loss, dense_args),
     case(loss_with_metrics, softmax_args, aux=True),
     case(loss_with_tuple_aux, mlp_dict_args, aux=True),
     case(loss_with_list_aux, layers_args, aux=True),
