@@ -1106,3 +1106,71 @@ def test_jacobian_of_a_dict_output_refusal_says_why():
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.jacobian(dict_of_one_output)({"W": W.copy()}, X)
     assert "dict literals are not supported" not in str(info.value)
+
+
+# == WRONG GRADIENT: a loop over a structure that the body changes ======================
+
+LIVE_ITERATION = ("desugar.py `iterated` (and `method_call` for .items()/.values()) takes "
+                  "the structure's items once, before the unrolled loop; Python's dict views "
+                  "and list iterators read each item when they reach it, so a store into a "
+                  "LATER item in the body is seen by Python's loop and not by s2sad's. "
+                  "Smallest: for v in p.values(): p['b'] = p['b'] * 2 + np.sum(v); "
+                  "return np.sum(p['b'] * x) (with keys W, b) -- half of dW. Iterate item by "
+                  "item reading the current Struct (for a list: by index, re-reading "
+                  "len/items), or refuse a store into the iterated structure")
+
+
+def values_changed_in_loop(p, x):
+    for v in p.values():
+        p["b"] = p["b"] * 2 + np.sum(v)
+    return np.sum(p["b"] * x)
+
+
+def items_changed_in_loop(p, x):
+    for k, v in p.items():
+        p["b"] = p["b"] + np.sum(v * v)
+    return np.sum(p["b"] * x)
+
+
+def layers_changed_in_loop(layers, x):
+    for W_, b_ in layers:
+        layers[1] = (layers[1][0] * 2, layers[1][1])
+        x = np.tanh(W_ @ x + b_)
+    return np.sum(x)
+
+
+def layers_changed_in_enumerate(layers, x):
+    for i, (W_, b_) in enumerate(layers):
+        if i == 0:
+            layers[1] = (layers[1][0] * 3, layers[1][1])
+        x = np.tanh(W_ @ x + b_)
+    return np.sum(x)
+
+
+def keys_loop_reads_current(p, x):
+    for k in p:
+        p["b"] = p["b"] * 2 + np.sum(p[k])
+    return np.sum(p["b"] * x)
+
+
+def _right_or_refused_check(f, *args):
+    try:
+        _check(f, *args)
+    except s2sad.S2SADError:
+        pass
+
+
+@pytest.mark.xfail(strict=True, reason=LIVE_ITERATION)
+@pytest.mark.parametrize("f", [values_changed_in_loop, items_changed_in_loop])
+def test_dict_view_changed_in_its_loop(f):
+    _right_or_refused_check(f, _p(), X)
+
+
+@pytest.mark.xfail(strict=True, reason=LIVE_ITERATION + " (a list iterator: layers[1] = ...)")
+@pytest.mark.parametrize("f", [layers_changed_in_loop, layers_changed_in_enumerate])
+def test_list_changed_in_its_loop(f):
+    _right_or_refused_check(f, _layers(), X)
+
+
+def test_keys_loop_reads_the_current_items():
+    _check(keys_loop_reads_current, _p(), X)
