@@ -72,13 +72,22 @@ class Tree:
             yield from child.leaf_paths(prefix + ((self.kind, key),))
 
 
+_LEAF = Tree(LEAF)
+
+
 def is_structured(value: Any) -> bool:
     """Whether a call's argument is a structure to flatten (rather than a float, an
     array or another value passed along whole)."""
     kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return False
     if kind in (list, tuple, dict):
         return True
     return _is_namedtuple(value) or _is_dataclass_instance(value) or is_user_object(value)
+
+
+_PLAIN_LEAVES = frozenset({np.ndarray, float, int, str, bool, type(None), np.float64,
+                           np.float32})
 
 
 _FUNCTION_LIKE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
@@ -97,68 +106,79 @@ def is_user_object(value: Any) -> bool:
         hasattr(value, "__dict__") or hasattr(type(value), "__slots__"))
 
 
-def describe(value: Any, differentiated: bool, path: str,
+def describe(value: Any, differentiated: bool, path: Any,
              object_attributes: Callable[[Any], Optional[Sequence[str]]] = lambda v: None,
              depth: int = 0) -> Tree:
     """The tree of `value`. In a differentiated argument every leaf must be a float or
     a float array (None stays None); anything else is refused naming its path, as
     JAX does. `object_attributes(obj)` gives the attributes of an object of the user's
-    (neither a namedtuple nor a dataclass) that the code may read."""
+    (neither a namedtuple nor a dataclass) that the code may read. (`path` is the
+    argument's name, or below it (parent path, key, "[" or "."), written out only for
+    an error: a call describes its arguments every time.)"""
     if depth > _MAX_DEPTH:
-        raise ArgumentError(f"{path} nests structures more than {_MAX_DEPTH} deep",
-                            hint="pass the arrays in a flatter structure")
+        raise ArgumentError(f"{path_text(path)} nests structures more than {_MAX_DEPTH} "
+                            "deep", hint="pass the arrays in a flatter structure")
     kind = type(value)
     if kind is np.ndarray or kind is float or isinstance(value, (np.ndarray, np.generic)) \
             and not isinstance(value, np.bool_):
-        if differentiated:
-            _require_float(value, path)
-        return Tree(LEAF)
+        if differentiated and (kind is not float and value.dtype.kind != "f"):
+            _require_float(value, path_text(path))
+        return _LEAF
     if value is None or kind in (str, bool, np.bool_) or isinstance(value, _FUNCTION_LIKE) or \
             callable(value) and not is_structured(value):
         if differentiated and value is not None:
-            _require_float(value, path)
+            _require_float(value, path_text(path))
         return Tree(CONST, _Constant(value))
     if isinstance(value, numbers.Number):
         if differentiated:
-            _require_float(value, path)
+            _require_float(value, path_text(path))
         if isinstance(value, numbers.Integral) and depth > 0:
             # a count in a config (n_layers, n_steps): known when the call is compiled,
             # so it may select from a structure or bound a loop over one
             return Tree(CONST, _Constant(int(value)))
-        return Tree(LEAF)
+        return _LEAF
+    below = depth + 1
     if kind is dict:
         if not all(type(k) in (str, int) for k in value):
             bad = next(k for k in value if type(k) not in (str, int))
-            raise ArgumentError(f"{path} has the key {bad!r}; s2sad reads dicts with string "
-                                "or integer keys", hint="use string keys, e.g. 'W1'")
+            raise ArgumentError(f"{path_text(path)} has the key {bad!r}; s2sad reads dicts "
+                                "with string or integer keys", hint="use string keys, e.g. 'W1'")
         keys = tuple(value)
-        return Tree(DICT, None, keys, tuple(
-            describe(value[k], differentiated, f"{path}[{k!r}]", object_attributes, depth + 1)
-            for k in keys))
+        return Tree(DICT, None, keys, tuple([
+            describe(value[k], differentiated, (path, k, "["), object_attributes, below)
+            for k in keys]))
     if kind in (list, tuple):
-        return Tree(LIST if kind is list else TUPLE, None, tuple(range(len(value))), tuple(
-            describe(v, differentiated, f"{path}[{i}]", object_attributes, depth + 1)
-            for i, v in enumerate(value)))
+        return Tree(LIST if kind is list else TUPLE, None, tuple(range(len(value))), tuple([
+            describe(v, differentiated, (path, i, "["), object_attributes, below)
+            for i, v in enumerate(value)]))
     if _is_namedtuple(value):
         fields = tuple(value._fields)
-        return Tree(NAMEDTUPLE, kind, fields, tuple(
-            describe(v, differentiated, f"{path}.{f}", object_attributes, depth + 1)
-            for f, v in zip(fields, value)))
+        return Tree(NAMEDTUPLE, kind, fields, tuple([
+            describe(v, differentiated, (path, f, "."), object_attributes, below)
+            for f, v in zip(fields, value)]))
     if _is_dataclass_instance(value):
         fields = tuple(f.name for f in dataclasses.fields(value))
-        return Tree(DATACLASS, kind, fields, tuple(
-            describe(getattr(value, f), differentiated, f"{path}.{f}", object_attributes,
-                     depth + 1) for f in fields))
+        return Tree(DATACLASS, kind, fields, tuple([
+            describe(getattr(value, f), differentiated, (path, f, "."), object_attributes,
+                     below) for f in fields]))
     attributes = None if differentiated or not is_user_object(value) else \
         object_attributes(value)
     if attributes is not None:
         present = tuple(a for a in attributes if _has_instance_attribute(value, a))
-        return Tree(OBJECT, kind, present, tuple(
-            describe(getattr(value, a), False, f"{path}.{a}", object_attributes, depth + 1)
-            for a in present))
+        return Tree(OBJECT, kind, present, tuple([
+            describe(getattr(value, a), False, (path, a, "."), object_attributes, below)
+            for a in present]))
     if differentiated:
-        _require_float(value, path)
-    return Tree(LEAF, None)  # passed along whole
+        _require_float(value, path_text(path))
+    return _LEAF  # passed along whole
+
+
+def path_text(path: Any) -> str:
+    """params['W1'][0].b, from describe's path."""
+    if isinstance(path, str):
+        return path
+    parent, key, how = path
+    return path_text(parent) + (f"[{key!r}]" if how == "[" else f".{key}")
 
 
 def leaves(value: Any, tree: Tree) -> List[Any]:

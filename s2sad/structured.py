@@ -70,9 +70,13 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
                     if p.default is not p.empty]
         if not any(pytree.is_structured(d) for d in defaults):
             return None
-    bound = signature.bind(*args, **kwargs)
-    bound.apply_defaults()
-    values = dict(bound.arguments)
+    names = list(signature.parameters)
+    if not kwargs and len(args) == len(names):  # (the common call: no binding to do)
+        values = dict(zip(names, args))
+    else:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
     attributes = _attribute_reader(fn)
     trees: Dict[str, Optional[Tree]] = {}
     for param, value in values.items():
@@ -85,7 +89,7 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
                 raise
         else:
             trees[param] = None
-    return Call(values, trees, tuple(trees.get(p) for p in signature.parameters))
+    return Call(values, trees, tuple(trees.get(p) for p in names))
 
 
 def needs_desugar(fn: Callable) -> bool:
@@ -157,23 +161,32 @@ _ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)")
 def _attribute_reader(fn: Callable) -> Callable[[Any], Optional[Sequence[str]]]:
     """For an object passed along (self, a model, a config): the attributes the code
     may read, the names after a dot in the function's and the class's source. Only
-    they are part of the structure (a history list the object keeps growing is not)."""
-    try:
-        own = set(_ATTRIBUTE.findall(inspect.getsource(fn)))
-    except (OSError, TypeError):
-        own = set()
+    they are part of the structure (a history list the object keeps growing is not).
+    The sources are read once (when an object is first met)."""
 
     def attributes(value: Any) -> Optional[Sequence[str]]:
-        names = set(own)
-        try:
-            names |= set(_ATTRIBUTE.findall(inspect.getsource(type(value))))
-        except (OSError, TypeError):
-            pass
+        names = _dotted_names(fn) | _dotted_names(type(value))
         held = set(getattr(value, "__dict__", {})) | set(getattr(type(value), "__slots__", ()))
         return sorted(n for n in names if n in held or hasattr(type(value), n) and not
                       callable(getattr(type(value), n, None)))
 
     return attributes
+
+
+_DOTTED: Dict[Any, frozenset] = {}
+
+
+def _dotted_names(source_of: Any) -> frozenset:
+    """The names written after a dot in a function's or a class's source."""
+    key = getattr(source_of, "__code__", source_of)
+    found = _DOTTED.get(key)
+    if found is None:
+        try:
+            found = frozenset(_ATTRIBUTE.findall(inspect.getsource(source_of)))
+        except (OSError, TypeError):
+            found = frozenset()
+        _DOTTED[key] = found
+    return found
 
 
 # -- the entry shown in .source ------------------------------------------------------
