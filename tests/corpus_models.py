@@ -18,10 +18,10 @@ import dataclasses
 import functools
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
-import numpy
+import numpy  # the argument builders' own name: the autograd copy rebinds only `np`
 from scipy.special import logsumexp as scipy_logsumexp
 
 _RNG = numpy.random.default_rng
@@ -1099,7 +1099,7 @@ def choose_branch_layer(layers, x):
 
 def branch_args():
     return [(_normal(3060, 3, 3), _normal(3061, 3)), (_normal(3062, 3, 3), _normal(3063, 3))], \
-        -np.abs(_normal(3064, 3))
+        -numpy.abs(_normal(3064, 3))
 
 
 def int_keys_loss(params, x):
@@ -1181,13 +1181,13 @@ def conditional_store(params, x):
 
 
 def conditional_store_taken_args():
-    x = np.abs(_normal(3200, 3))
-    return {"W": np.abs(_normal(3201, 3, 3)), "b": _normal(3202, 3)}, x
+    x = numpy.abs(_normal(3200, 3))
+    return {"W": numpy.abs(_normal(3201, 3, 3)), "b": _normal(3202, 3)}, x
 
 
 def conditional_store_not_taken_args():
-    x = -np.abs(_normal(3200, 3))
-    return {"W": np.abs(_normal(3201, 3, 3)), "b": _normal(3202, 3)}, x
+    x = -numpy.abs(_normal(3200, 3))
+    return {"W": numpy.abs(_normal(3201, 3, 3)), "b": _normal(3202, 3)}, x
 
 
 def conditional_rescale(params, x):
@@ -1217,11 +1217,11 @@ def store_in_both_branches(params, x):
 
 
 def positive_x_args():
-    return {"W": _normal(3400, 3, 3), "b": _normal(3401, 3)}, np.abs(_normal(3402, 3))
+    return {"W": _normal(3400, 3, 3), "b": _normal(3401, 3)}, numpy.abs(_normal(3402, 3))
 
 
 def negative_x_args():
-    return {"W": _normal(3400, 3, 3), "b": _normal(3401, 3)}, -np.abs(_normal(3402, 3))
+    return {"W": _normal(3400, 3, 3), "b": _normal(3401, 3)}, -numpy.abs(_normal(3402, 3))
 
 
 def list_item_in_branch(params, x):
@@ -1286,7 +1286,7 @@ def log_posterior_args():
 def typed_loss(params: Dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
     """Type hints as a typed code base writes them."""
     pred: np.ndarray = np.tanh(x @ params["W"]) @ params["v"]
-    return float(np.mean((pred - y) ** 2)) if False else np.mean((pred - y) ** 2)
+    return np.mean((pred - y) ** 2)
 
 
 def typed_args():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
 import inspect
 import os
 import sys
@@ -87,7 +86,6 @@ KNOWN = {
     "iterate_keys_l2": "sorted(params.keys()) is refused ('a dict is used here as a value')",
     "tied_autoencoder": "for W in reversed(weights) over a list is refused",
     "optional_bias_membership": "'b' in params is refused ('a dict is used here as a value')",
-    "copy_then_override": "p = dict(params) is refused ('a dict is used here as a value')",
     "closure_layer_loss": "a nested def closing over params is refused with a wrong "
                           "diagnostic: NameResolutionError 'name h is not defined' for the "
                           "nested def's own parameter",
