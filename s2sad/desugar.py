@@ -67,6 +67,7 @@ class Struct(Static):
     whole: Optional[gast.AST] = None
     loop_depth: int = 0  # the loop nesting it was made at (a deeper loop may not grow it)
     borrowed: bool = False  # a helper's view of its caller's structure: read only
+    view_of: Optional[tuple] = None  # (dict, "items"): a view of a dict, not a copy
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
@@ -564,7 +565,7 @@ class _Desugar:
                 self.reads_structure(stmt.body):
             items = [Const(k) for k in self.known_range(iterable)]
         if items is not None:
-            self.unroll(stmt, items)
+            self.unroll(stmt, items, self.live_items(iterable))
             return
         for name in _store_names(stmt.target):
             self.env.pop(name, None)
@@ -598,7 +599,30 @@ class _Desugar:
                         hint="iterate over a list, a tuple or a dict")
         return None
 
-    def unroll(self, stmt: gast.For, items: List[Static]) -> None:
+    def live_items(self, iterable: Static) -> Optional[Callable[[int], Optional[Static]]]:
+        """The k-th item of a loop over a list or a dict's view, read when iteration k
+        starts, as Python reads it: the body may have changed the items after the
+        first (`for v in lst: lst[1] = ...`, `for k, v in d.items(): d[k2] = ...`)."""
+        if not isinstance(iterable, Struct):
+            return None
+        if iterable.view_of is not None:
+            receiver, name = iterable.view_of
+            keys = list(receiver.keys)
+
+            def of_view(k: int) -> Optional[Static]:
+                if k >= len(keys):
+                    return None
+                value = receiver.item(keys[k])
+                return Struct(pytree.TUPLE, None, [0, 1], [Const(keys[k]), value],
+                              loop_depth=self.loop_depth) if name == "items" else \
+                    Const(keys[k]) if name == "keys" else value
+            return of_view
+        if iterable.kind == pytree.LIST:
+            return lambda k: iterable.items[k] if k < len(iterable.items) else None
+        return None
+
+    def unroll(self, stmt: gast.For, items: List[Static],
+               live: Optional[Callable[[int], Optional[Static]]] = None) -> None:
         for node in walk(stmt):
             if isinstance(node, gast.Return):
                 self.refuse("a return inside a loop over a structure is not supported",
@@ -612,11 +636,20 @@ class _Desugar:
             self.refuse(f"this loop over {len(items)} items would be unrolled into too "
                         "much code", stmt, hint="keep the values in an array and loop "
                                                 "over it by index")
-        for item in items:
+        count = 0
+        while True:
+            item = live(count) if live is not None else \
+                items[count] if count < len(items) else None
+            if item is None:
+                break
+            if count > _MAX_UNROLLED:
+                self.refuse("this loop over a list grows the list as fast as it goes",
+                            stmt, hint="loop over a copy: for v in list(lst):")
             body = clone(stmt.body)
             target = clone(stmt.target)
             self.bind_known(target, item, stmt)
             self.statements(body)
+            count += 1
 
     def while_(self, stmt: gast.While) -> None:
         self.dynamic_loop(stmt, lambda: setattr(stmt, "test", self.expression(stmt.test)))
@@ -1203,8 +1236,10 @@ class _Desugar:
                                loop_depth=self.loop_depth) if name == "items" else
                         Const(k) if name == "keys" else v
                         for k, v in zip(receiver.keys, receiver.items)]
-                return Struct(pytree.LIST, None, list(range(len(rows))), rows,
+                view = Struct(pytree.LIST, None, list(range(len(rows))), rows,
                               loop_depth=self.loop_depth)
+                view.view_of = (receiver, name)  # (a loop over it reads it live)
+                return view
             if name == "get" and args and isinstance(args[0], Const) and not keywords:
                 found = receiver.item(args[0].value)
                 return found if found is not None else \
