@@ -181,12 +181,16 @@ def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
             return names, names
         raise SourceUnavailableError(
             f"{name} has no signature s2sad can read, so its arguments are unknown",
-            hint=f"wrap it in a function of your own: def f(x): return {name}(x)")
+            hint=f"write a function of your own that calls {name} with the arguments "
+                 "it needs (def f(x, y): return ...), and differentiate that")
     if any(p.kind is p.VAR_POSITIONAL for p in params) or \
             not any(p.default is p.empty for p in params):
+        how = "as *args" if any(p.kind is p.VAR_POSITIONAL for p in params) else \
+            "all with defaults"
         raise SourceUnavailableError(
-            f"{name} takes its arguments as *args, so which to differentiate is unknown",
-            hint=f"wrap it in a function of your own: def f(x, y): return {name}(x, y)")
+            f"{name} takes its arguments {how}, so which to differentiate is unknown",
+            hint=f"write a function of your own that calls {name} with the arguments "
+                 "it needs (def f(x, y): return ...), and differentiate that")
     written, passed = [], []
     for p in params:
         if p.kind is p.VAR_KEYWORD:

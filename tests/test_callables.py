@@ -601,6 +601,14 @@ def test_a_builtin_without_source_is_refused(function):
     assert "@s2sad.adjoint" in exc.hint
 
 
+def test_a_numpy_function_taking_star_args_is_refused():
+    with pytest.raises(s2sad.SourceUnavailableError) as info:
+        s2sad.grad(np.einsum)
+    assert info.value.message == "numpy.einsum takes its arguments as *args, so which " \
+        "to differentiate is unknown"
+    assert "def f(x, y)" in info.value.hint
+
+
 def test_something_not_callable_is_refused():
     with pytest.raises(s2sad.SourceUnavailableError) as info:
         s2sad.grad(X)
