@@ -1346,6 +1346,26 @@ def embedding_args():
         _normal(3642, 6, 2)
 
 
+def batch_loss(params, batch):
+    """The batch as a tuple, unpacked into the helper's arguments."""
+    return mlp_mse(params, *batch)
+
+
+def batch_args():
+    params, x, y = mlp_dict_args()
+    return params, (x, y)
+
+
+def keyword_batch_loss(params, batch):
+    """The batch as a dict, passed as keyword arguments."""
+    return mlp_mse(params, **batch)
+
+
+def keyword_batch_args():
+    params, x, y = mlp_dict_args()
+    return params, {"x": x, "y": y}
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1562,6 +1582,8 @@ CASES = [
     case(gp_neg_log_marginal_renamed, gp_args),
     case(gmm_neg_log_likelihood, gmm_args),
     case(embedding_loss, embedding_args),
+    case(batch_loss, batch_args),
+    case(keyword_batch_loss, keyword_batch_args),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
