@@ -1,14 +1,17 @@
 """The model corpus (corpus_models.py): structured parameters as other people write them.
 
-Each case is differentiated with s2sad.grad and s2sad.value_and_grad and checked
-against an oracle: autograd (which takes dicts, lists and tuples natively) on a copy
-of the corpus module whose `np` is autograd.numpy, or leaf-wise central differences
-for namedtuples, dataclasses and None leaves. The gradient must have exactly the
-argument's structure (dict keys in order, list vs tuple, the same namedtuple or
-dataclass type, None for None), each leaf the argument leaf's type, dtype and shape;
-the caller's arguments must come back untouched.
+Each case goes through grad, value_and_grad (and a second call with new values), vjp,
+jvp along a tangent of the argument's structure, and check_grad; a subset through hvp,
+hessian, jacobian and jit=True; the has_aux cases through grad, value_and_grad, vjp
+and jvp with JAX's return conventions. The oracle is autograd (which takes dicts,
+lists and tuples natively) run on a copy of the corpus module whose `np` is
+autograd.numpy, or leaf-wise central differences for namedtuples, dataclasses, None
+leaves and objects. The gradient must have exactly the argument's structure (dict keys
+in order, list vs tuple, the same namedtuple or dataclass type, None for None), each
+leaf the argument leaf's type, dtype and shape; the caller's arguments must come back
+untouched. Refusals are checked for the path they name and the line they point at.
 
-Cases that fail today are strict xfails with the cause (KNOWN below), so a fix shows
+Cases that fail today are strict xfails with their cause (KNOWN below), so a fix shows
 up as XPASS.
 """
 from __future__ import annotations
