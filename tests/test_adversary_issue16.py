@@ -921,7 +921,19 @@ def copy_method_then_store(params, x):
                                sum_with_start, dict_loop_rebinds_items, copy_method_then_store])
 @pytest.mark.parametrize("argnum", [0, 1])
 def test_python_semantics_of_dicts(f, argnum):
-    _check(f, _p(), X, argnum=argnum)
+    _check_or_refused_as_callers(f, _p(), X, argnum=argnum)
+
+
+def _check_or_refused_as_callers(f, *args, argnum=0):
+    """Right, or (for a store into an argument that is not differentiated, which would
+    change the caller's structure in Python) refused saying so."""
+    if argnum == 0:  # (the structure is differentiated: its stores are the function's own)
+        _check(f, *args, argnum=argnum)
+        return
+    try:
+        _check(f, *args, argnum=argnum)
+    except s2sad.S2SADError as exc:
+        assert "changes a structure its caller holds" in str(exc), str(exc)
 
 
 def layers_append(layers, x):
@@ -944,8 +956,8 @@ def list_alias_appended(layers, x):
 
 @pytest.mark.parametrize("f", [layers_append, sum_list_with_start, list_alias_appended])
 def test_python_semantics_of_lists(f):
-    _check(f, _layers(), X)
-    _check(f, _layers(), X, argnum=1)
+    _check_or_refused_as_callers(f, _layers(), X)
+    _check_or_refused_as_callers(f, _layers(), X, argnum=1)
 
 
 def four_deep(p, x):
@@ -1108,8 +1120,9 @@ def test_jacobian_of_a_dict_output_refusal_says_why():
     assert "dict literals are not supported" not in str(info.value)
 
 
-# == WRONG GRADIENT: a loop over a structure that the body changes ======================
+# == a loop over a structure that the body changes ==================================
 
+# (found in review; fixed for plain loops and dict views, not for enumerate)
 LIVE_ITERATION = ("desugar.py `iterated` (and `method_call` for .items()/.values()) takes "
                   "the structure's items once, before the unrolled loop; Python's dict views "
                   "and list iterators read each item when they reach it, so a store into a "
@@ -1160,17 +1173,205 @@ def _right_or_refused_check(f, *args):
         pass
 
 
-@pytest.mark.xfail(strict=True, reason=LIVE_ITERATION)
 @pytest.mark.parametrize("f", [values_changed_in_loop, items_changed_in_loop])
 def test_dict_view_changed_in_its_loop(f):
     _right_or_refused_check(f, _p(), X)
 
 
-@pytest.mark.xfail(strict=True, reason=LIVE_ITERATION + " (a list iterator: layers[1] = ...)")
-@pytest.mark.parametrize("f", [layers_changed_in_loop, layers_changed_in_enumerate])
-def test_list_changed_in_its_loop(f):
-    _right_or_refused_check(f, _layers(), X)
+def test_list_changed_in_its_loop():
+    _right_or_refused_check(layers_changed_in_loop, _layers(), X)
+
+
+@pytest.mark.xfail(strict=True, reason="still open after the fix of plain loops: enumerate("
+                   "layers) builds its (i, item) rows from the items once (desugar.py "
+                   "`builtin_call`, enumerate), so layers[1] = ... at i == 0 is not seen "
+                   "at i == 1; same for zip(...). " + LIVE_ITERATION)
+def test_list_changed_in_its_enumerate_loop():
+    _right_or_refused_check(layers_changed_in_enumerate, _layers(), X)
 
 
 def test_keys_loop_reads_the_current_items():
     _check(keys_loop_reads_current, _p(), X)
+
+
+# == BAD REFUSAL: an attribute read only in a helper ======================================
+
+HELPER_ATTRIBUTE = ("structured.py `_attribute_reader` lists the attributes of an object "
+                    "argument from the names after a dot in the function's and the class's "
+                    "source only; an attribute read in a helper the object is passed to "
+                    "(def scaled(m, h): return h * m.scale), and set outside the class "
+                    "(m.scale = 2.0), is left out of the structure, and the helper is refused "
+                    "'Model has no attribute 'scale' that s2sad can read' -- it has. Scan "
+                    "the helpers' source too (or read a missing attribute at run time)")
+
+
+class _Scaled:
+    def __init__(self, W_):
+        self.W = W_
+
+    def loss(self, x):
+        return np.sum(_scaled(self, np.tanh(self.W @ x)))
+
+
+def _scaled(m, h):
+    return h * m.scale
+
+
+def object_through_a_helper(m, x):
+    return np.sum(_scaled(m, np.tanh(m.W @ x)))
+
+
+@pytest.mark.xfail(strict=True, reason=HELPER_ATTRIBUTE)
+def test_attribute_read_in_a_helper_of_a_method():
+    m = _Scaled(W.copy())
+    m.scale = 2.0
+    _check(m.loss, X, got=s2sad.grad(m.loss)(X))
+
+
+@pytest.mark.xfail(strict=True, reason=HELPER_ATTRIBUTE + " (the object as an argument)")
+def test_attribute_read_in_a_helper_of_an_object_argument():
+    m = _Scaled(W.copy())
+    m.scale = 2.0
+    _check(object_through_a_helper, m, X, argnum=1)
+
+
+# == more attacks met today ================================================================
+
+def mixed_hessian(p, x):
+    return np.sum(np.tanh(p["W"] @ x + p["b"]) ** 2) + np.sum(x ** 3) * np.sum(p["b"])
+
+
+def test_hessian_of_a_structure_and_an_array():
+    H = s2sad.hessian(mixed_hessian, argnums=(0, 1))(_p(), X)
+
+    def af(w, b, x):
+        return anp.sum(anp.tanh(anp.dot(w, x) + b) ** 2) + anp.sum(x ** 3) * anp.sum(b)
+    assert isinstance(H[0][1], dict) and isinstance(H[1][0], dict)
+    np.testing.assert_allclose(H[0][1]["b"], autograd.jacobian(autograd.grad(af, 1), 2)(W, B, X))
+    np.testing.assert_allclose(H[1][0]["W"], autograd.jacobian(autograd.grad(af, 2), 0)(W, B, X))
+    np.testing.assert_allclose(H[1][1], autograd.hessian(af, 2)(W, B, X))
+    np.testing.assert_allclose(H[0][0]["W"]["b"],
+                               autograd.jacobian(autograd.grad(af, 0), 1)(W, B, X))
+
+
+def _scaled_by_default(p, scale={"a": 2.0}):
+    return p["W"] * scale["a"]
+
+
+def helper_with_a_structured_default(p, x):
+    return np.sum(_scaled_by_default(p) @ x)
+
+
+def _predict(params, x):
+    return np.tanh(params["W"] @ x + params["b"])
+
+
+def helper_by_keywords(p, x):
+    return np.sum(_predict(x=x, params=p))
+
+
+def filtered_comprehension(p, x):
+    q = {k: v for k, v in p.items() if k.startswith("W")}
+    return sum(np.sum(v @ x) for v in q.values())
+
+
+def get_with_a_default(p, x):
+    c = p.get("c", np.ones(2))
+    return np.sum(p["W"] @ x * c)
+
+
+def stacked_leaves(p, x):
+    return np.sum(np.stack([p["W"][0], p["b"]]) ** 2) + \
+        np.sum(np.concatenate([p["W"].ravel(), p["b"]]) * 0.5)
+
+
+def swapped_items(p, x):
+    p["W"], p["b"] = p["b"], p["W"]
+    return np.sum(p["b"] @ x) + np.sum(p["W"] ** 2)
+
+
+def swapped_names(p, x):
+    a = {"v": p["W"] @ x}
+    c = {"v": p["b"]}
+    a, c = c, a
+    return np.sum(a["v"] ** 3) + np.sum(c["v"])
+
+
+def _layer(p, x, act):
+    h = p["W"] @ x
+    if act == "tanh":
+        return np.tanh(h)
+    return h * 3.0
+
+
+def helper_specialised_twice(p, x):
+    return np.sum(_layer(p, x, "tanh")) + np.sum(_layer(p, x, "linear") ** 2)
+
+
+@pytest.mark.parametrize("f", [helper_with_a_structured_default, helper_by_keywords,
+                               filtered_comprehension, get_with_a_default, stacked_leaves,
+                               swapped_names, helper_specialised_twice])
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_more_spellings(f, argnum):
+    _check(f, _p(), X, argnum=argnum)
+
+
+def test_swapped_items():
+    _check(swapped_items, {"W": np.array([0.3, 0.2]), "b": np.array([[1.0, 2.0], [0.5, 0.1]])}, X)
+
+
+def deleted_key(p, x):
+    q = dict(p)
+    del q["b"]
+    return sum(np.sum(v @ x) for v in q.values())
+
+
+def popped_key(p, x):
+    q = dict(p)
+    b_ = q.pop("b")
+    return sum(np.sum(v @ x) for v in q.values()) + np.sum(b_)
+
+
+def concatenated_list(p, x):
+    hs = [p["W"] @ x]
+    hs = hs + [p["W"] @ (2 * x)]
+    return np.sum(hs[1])
+
+
+def list_reversed_in_place(layers, x):
+    ls = list(layers)
+    ls.reverse()
+    for W_, b_ in ls:
+        x = np.tanh(W_ @ x + b_)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("f, args", [(deleted_key, _p), (popped_key, _p), (concatenated_list, _p),
+                                     (list_reversed_in_place, _layers)])
+def test_structure_edits_right_or_refused(f, args):
+    _right_or_refused_check(f, args(), X)
+
+
+@dataclasses.dataclass
+class _WithInitFalse:
+    W: np.ndarray
+    b: np.ndarray
+    n: float = dataclasses.field(init=False, default=1.0)
+
+
+def replaced_as_aux(p, x):
+    q = dataclasses.replace(p, W=p.W * 2)
+    return np.sum(np.tanh(q.W @ x + q.b)) * p.n, q
+
+
+def test_dataclass_with_an_init_false_field_as_aux_and_gradient():
+    p = _WithInitFalse(W.copy(), B.copy())
+    p.n = 0.5
+    g, aux = s2sad.grad(replaced_as_aux, has_aux=True)(p, X)
+    assert type(aux) is _WithInitFalse and aux.n == 0.5
+    np.testing.assert_allclose(aux.W, 2 * W)
+    assert type(g) is _WithInitFalse
+    _check(lambda p, x: replaced_as_aux(p, x)[0], p, X, got=g)
+    (value, aux), g2 = s2sad.value_and_grad(replaced_as_aux, has_aux=True)(p, X)
+    np.testing.assert_allclose(value, replaced_as_aux(p, X)[0])
+    np.testing.assert_allclose(g2.n, g.n)
