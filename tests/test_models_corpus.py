@@ -837,3 +837,22 @@ def test_side_effects_on_an_argument_are_kept_or_refused(fn, container):
     except s2sad.S2SADError:
         return
     assert len(sink) > 0, "the write into the argument was dropped"
+
+
+def test_tangent_of_another_structure_is_refused():
+    params, x, y = corpus_models.mlp_dict_args()
+    for tangent in ({"W1": params["W1"]}, list(params.values()),
+                    dict(params, extra=np.ones(2))):
+        with pytest.raises(s2sad.ArgumentError) as info:
+            s2sad.jvp(corpus_models.mlp_mse)(params, x, y, tangent)
+        assert "params" in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, reason="a tangent leaf of the wrong shape is named by the "
+                   "flat local 'params_W1', not by its path params['W1']")
+def test_tangent_leaf_of_the_wrong_shape_is_named_by_its_path():
+    params, x, y = corpus_models.mlp_dict_args()
+    tangent = dict(params, W1=np.ones(3))
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.jvp(corpus_models.mlp_mse)(params, x, y, tangent)
+    assert "params['W1']" in str(info.value)
