@@ -477,6 +477,12 @@ def _line_of(fn, text):
     raise AssertionError(text)
 
 
+def _deep_nested_with_int():
+    params, x, y = corpus_models.deep_nested_args()
+    params["encoder"]["layers"][1]["n"] = 3
+    return params, x, y
+
+
 @pytest.mark.parametrize("fn, args, path", [
     (corpus_models.int_leaf_loss, lambda: ({"W": np.ones(3), "n": 3}, np.ones(3)),
      "params['n']"),
@@ -491,8 +497,17 @@ def _line_of(fn, text):
     (corpus_models.mlp_layers_range_len,
      lambda: ([(np.ones((3, 2)), np.arange(2))], np.ones((4, 3)), np.ones((4, 2))),
      "layers[0][1]"),
+    (corpus_models.deep_nested, _deep_nested_with_int,
+     "params['encoder']['layers'][1]['n']"),
+    (corpus_models.namedtuple_layers,
+     lambda: ([corpus_models.Layer(np.ones((3, 2)), np.arange(2))], np.ones((4, 3)),
+              np.ones((4, 2))), "layers[0].b"),
+    (corpus_models.mlp_mse,
+     lambda: (dict(corpus_models.mlp_dict_args()[0], b1=np.ones(4, complex)),
+              *corpus_models.mlp_dict_args()[1:]), "params['b1']"),
 ], ids=["int-in-dict", "string-in-dict", "int-array-in-dataclass", "bool-in-dataclass",
-        "int-array-in-list"])
+        "int-array-in-list", "int-deep-in-nested", "int-array-in-namedtuple-in-list",
+        "complex-array"])
 def test_non_float_leaf_is_refused_by_path(fn, args, path):
     with pytest.raises(s2sad.ArgumentError) as info:
         s2sad.grad(fn)(*args())
