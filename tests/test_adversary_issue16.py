@@ -1375,3 +1375,91 @@ def test_dataclass_with_an_init_false_field_as_aux_and_gradient():
     (value, aux), g2 = s2sad.value_and_grad(replaced_as_aux, has_aux=True)(p, X)
     np.testing.assert_allclose(value, replaced_as_aux(p, X)[0])
     np.testing.assert_allclose(g2.n, g.n)
+
+
+# == BAD REFUSAL (regression of the if-join): a run-time if inside a run-time loop ========
+
+IF_IN_LOOP = ("REGRESSION (worked at ad2c695): desugar.py `if_` now gives each branch "
+              "copies of every Struct in the env (`_copied`), and `joined` returns new "
+              "Struct objects even where nothing was stored; `dynamic_loop` then sees "
+              "`before.get(name) is not value` for the structured argument and refuses "
+              "\"'p' is bound to another structure in a loop whose count is known only at "
+              "run time\". Smallest: for i in range(n): (if np.sum(h) > 0: h = h * 2); "
+              "h = np.tanh(p['W'] @ h). Keep the original Struct where the join finds no "
+              "difference (or compare shapes in dynamic_loop)")
+
+
+def if_inside_a_runtime_loop(p, x, n):
+    h = x
+    for i in range(n):
+        if np.sum(h) > 0:
+            h = h * 2
+        h = np.tanh(p["W"] @ h)
+    return np.sum(h)
+
+
+def if_inside_a_while(p, x):
+    h = x
+    k = 0
+    while k < 3:
+        if np.sum(h) > 0:
+            h = h * 0.5
+        h = np.tanh(p["W"] @ h)
+        k += 1
+    return np.sum(h)
+
+
+@pytest.mark.xfail(strict=True, reason=IF_IN_LOOP)
+def test_if_inside_a_runtime_for_loop():
+    _check(if_inside_a_runtime_loop, {"W": W.copy()}, X, 3)
+
+
+@pytest.mark.xfail(strict=True, reason=IF_IN_LOOP + " (a while loop)")
+def test_if_inside_a_while_loop():
+    _check(if_inside_a_while, {"W": W.copy()}, X)
+
+
+BRANCH_LOCAL = ("desugar.py `joined`: a name bound to a structure in one branch only (a "
+                "temporary of that branch, never read after the if) is refused \"'d' holds a "
+                "different structure after each branch of this if\"; Python is fine with it "
+                "(the name is just unbound on the other path). Drop such a name from the "
+                "env after the if instead; a later read is then refused as unbound. "
+                "Smallest: if np.sum(x) > 0: d = {'h': p['W'] @ x}; s = np.sum(d['h'] ** 2) "
+                "else: s = ...; return s")
+
+
+def branch_local_structure(p, x):
+    if np.sum(x) > 0:
+        d = {"h": p["W"] @ x}
+        s = np.sum(d["h"] ** 2)
+    else:
+        s = np.sum(x) * np.sum(p["W"])
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason=BRANCH_LOCAL)
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_a_structure_local_to_one_branch(x):
+    _check(branch_local_structure, _p(), x)
+
+
+def branch_local_tuple_unpacked(p, x):
+    if np.sum(x) > 0:
+        W_, b_ = p["W"], p["b"]
+        s = np.sum(W_ @ x + b_)
+    else:
+        s = np.sum(p["b"])
+    return s
+
+
+def unrolled_loop_in_a_branch(layers, x):
+    if np.sum(x) > 0:
+        for W_, b_ in layers:
+            x = np.tanh(W_ @ x + b_)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_unpacking_and_unrolling_in_a_branch(x):
+    _check(branch_local_tuple_unpacked, _p(), x)
+    _check(unrolled_loop_in_a_branch, _layers(), x)
