@@ -351,6 +351,13 @@ def test_value_and_grad_matches_the_oracle(case):
     check(case, args, grads)
 
 
+@pytest.mark.parametrize("case", _params(PLAIN, "unoptimised"))
+def test_unoptimised_gradient_matches_the_oracle(case):
+    args = case.args()
+    check(case, args, s2sad.grad(case.get(corpus_models), argnums=case.argnums,
+                                 optimize=False)(*args))
+
+
 @pytest.mark.parametrize("case", _params(PLAIN, "twice"))
 def test_second_call_with_new_values(case):
     """The compiled gradient is reused for new values of the same structure."""
