@@ -121,6 +121,8 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
         names = pytree.leaf_names(arg.id, tree, taken)
         whole = None if arg.id in differentiated else _load(arg.id)
         env[arg.id] = _static_of(tree, iter(names), whole)
+        if arg.id not in differentiated:  # (the caller's object: changes would be lost)
+            _mark_borrowed(env[arg.id])
         flat.layout.append((arg.id, names, False))
     desugar.env = env
     parsed.func.body = desugar.function_body(parsed.func.body)
@@ -382,11 +384,12 @@ class _Desugar:
 
     def mutating(self, base: Struct, where: gast.AST) -> None:
         if base.borrowed:
-            self.refuse("this changes a structure another function holds too (a helper's "
-                        "argument, or what a helper returned of its arguments); s2sad does "
-                        "not follow a change across a call", where,
-                        hint="build a new one and return it, e.g. new = dict(p); "
-                             "new['W'] = ...; or {**p, 'W': ...}")
+            self.refuse("this changes a structure its caller holds too (an argument that "
+                        "is not differentiated, a helper's argument, or what a helper "
+                        "returned of its arguments); the generated code never changes the "
+                        "caller's objects", where,
+                        hint="change a copy (new = dict(p); new['W'] = ...), and return what "
+                             "the caller needs (has_aux=True returns (value, aux))")
         if base.loop_depth < self.loop_depth:
             self.refuse("a structure made before this loop is changed in it, and the "
                         "loop's count is known only at run time", where,
