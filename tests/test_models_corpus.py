@@ -878,3 +878,87 @@ def test_tangent_leaf_of_the_wrong_shape_is_named_by_its_path():
     with pytest.raises(s2sad.ArgumentError) as info:
         s2sad.jvp(corpus_models.mlp_mse)(params, x, y, tangent)
     assert "params['W1']" in str(info.value)
+
+
+# -- random nestings ----------------------------------------------------------------------
+
+from collections import namedtuple  # noqa: E402
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+Pair = namedtuple("Pair", ["first", "second"])
+
+
+@dataclasses.dataclass
+class Box:
+    left: Any
+    right: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenBox:
+    left: Any
+    right: Any = None
+
+
+_leaf = st.one_of(
+    st.floats(-2.0, 2.0).map(float),
+    st.tuples(st.integers(1, 3), st.integers(0, 2)).map(
+        lambda s: np.linspace(-1.0, 1.0, s[0] * max(s[1], 1)).reshape(
+            (s[0], s[1]) if s[1] else (s[0],))),
+    st.just(None))
+
+
+def _nest(children):
+    return st.one_of(
+        st.dictionaries(st.sampled_from(["W", "b", "layer1", "out", "gamma"]), children,
+                        min_size=1, max_size=3),
+        st.lists(children, min_size=1, max_size=3),
+        st.lists(children, min_size=1, max_size=3).map(tuple),
+        st.tuples(children, children).map(lambda t: Pair(*t)),
+        st.tuples(children, children).map(lambda t: Box(*t)),
+        st.tuples(children, children).map(lambda t: FrozenBox(*t)))
+
+
+def _reads(value: Any, text: str = "p") -> List[str]:
+    """The expression reading each non-None leaf, as a user would spell it."""
+    if isinstance(value, dict):
+        return [r for k, v in value.items() for r in _reads(v, f"{text}[{k!r}]")]
+    if _is_namedtuple(value):
+        return [r for f, v in zip(value._fields, value) for r in _reads(v, f"{text}.{f}")]
+    if isinstance(value, (list, tuple)):
+        return [r for i, v in enumerate(value) for r in _reads(v, f"{text}[{i}]")]
+    if dataclasses.is_dataclass(value):
+        return [r for f in dataclasses.fields(value)
+                for r in _reads(getattr(value, f.name), f"{text}.{f.name}")]
+    return [] if value is None else [text]
+
+
+@given(st.recursive(_leaf, _nest, max_leaves=8))
+def test_random_nesting_has_its_gradient_in_its_structure(tmp_path_factory, structure):
+    """f(p) = sum over leaves of (k+1) * sum(sin(leaf_k)), read by subscripts and
+    attributes; the gradient is (k+1) * cos(leaf_k) in exactly p's structure."""
+    reads = _reads(structure)
+    if not reads:
+        return
+    body = " + ".join(f"{k + 1}.0 * np.sum(np.sin({r}))" for k, r in enumerate(reads))
+    folder = tmp_path_factory.mktemp("nesting")
+    name = f"nesting_{abs(hash(body))}"
+    (folder / f"{name}.py").write_text(f"import numpy as np\n\n\ndef f(p):\n"
+                                       f"    return {body}\n")
+    sys.path.insert(0, str(folder))
+    try:
+        module = __import__(name)
+    finally:
+        sys.path.remove(str(folder))
+    before = copy.deepcopy(structure)
+    got = s2sad.grad(module.f)(structure)
+    assert_unchanged(before, structure)
+    assert_same_structure(got, structure)
+    expected = structure
+    leaves = [(path, leaf) for path, leaf in _leaf_keys(structure) if leaf is not None]
+    for k, (path, leaf) in enumerate(leaves):
+        value = (k + 1) * np.cos(leaf)
+        expected = _replace_leaf(expected, list(path),
+                                 float(value) if isinstance(leaf, float) else value)
+    assert_same_values(got, expected, 1e-12, 1e-12)
