@@ -207,6 +207,8 @@ class GradientFunction:
         call = None
         # (the JVP of a gradient, for Hessians: the structures of the function's call)
         target = self.fn.fn if isinstance(self.fn, GradientFunction) else self.fn
+        if target is None:
+            target = getattr(self, "_source_text", None)  # (grad_source's)
         if target is not None and not isinstance(target, GradientFunction):
             if self._desugared is None:  # (read once: does its body need the stage?)
                 self._desugared = structured.needs_desugar(target)
@@ -233,7 +235,9 @@ class GradientFunction:
                                                                      gradient), counts)
         if found is None:
             with pipeline.collector_paused():
-                flattened = structured.flatten_function(self.fn, call.trees, self.wrt_names)
+                flattened = structured.flatten_function(
+                    self.fn if self.fn is not None else self._source_text, call.trees,
+                    self.wrt_names)
             if self.has_aux:
                 self._require_pair(flattened)
             groups = [flattened.positions(p) for p in self.wrt_names]
@@ -531,8 +535,11 @@ def grad_source(text: str, name: str, wrt: Wrt = 0, *, env: Optional[dict] = Non
     """
     with pipeline.collector_paused():
         parsed = frontend.parse_source(text, name, filename, env)
-    return GradientFunction(None, wrt, with_value=with_value, optimize=optimize,
-                            parsed=parsed)
+    transform = GradientFunction(None, wrt, with_value=with_value, optimize=optimize,
+                                 parsed=parsed)
+    # (a call passing a dict or a list reads the text again for its structure)
+    transform._source_text = structured.SourceText(text, name, filename, env)
+    return transform
 
 
 # -- helpers ----------------------------------------------------------------------

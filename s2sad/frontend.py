@@ -358,8 +358,10 @@ _FILE_TREES: Dict[str, Tuple[Sequence[str], Optional[ast.Module]]] = {}
 
 
 def parse_source(text: str, name: str, filename: str = "<string>",
-                 env: Optional[Dict[str, Any]] = None) -> Parsed:
-    """Parse function `name` from source text; names resolve through `env`."""
+                 env: Optional[Dict[str, Any]] = None,
+                 desugar: Optional[Callable[[Parsed], None]] = None) -> Parsed:
+    """Parse function `name` from source text; names resolve through `env`
+    (`desugar` as for parse_function)."""
     if env is None:
         env = {"np": numpy, "numpy": numpy, "math": math}
     text = textwrap.dedent(text)
@@ -374,9 +376,17 @@ def parse_source(text: str, name: str, filename: str = "<string>",
         if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
             lines = text.splitlines(True)
             # converted from the parse above (not parsed again): its lines are the text's
-            parsed = _checked(_to_gast(stmt), filename, lines, dict(env),
-                              unresolved_hint="add it to env={...} (names resolve through "
-                                              "env, by default np, numpy and math)")
+            hint = "add it to env={...} (names resolve through env, by default np, " \
+                   "numpy and math)"
+            if desugar is None:
+                parsed = _checked(_to_gast(stmt), filename, lines, dict(env),
+                                  unresolved_hint=hint)
+            else:
+                parsed = Parsed(_to_gast(stmt), filename, lines)
+                _refuse_async(parsed)
+                parsed.namespace = resolve_names(parsed, dict(env), hint)
+                desugar(parsed)
+                finish(parsed)
             parsed.defaults = {}
             return parsed
     raise SourceUnavailableError(f"no function named {name!r} in the given source",

@@ -77,7 +77,8 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         values = dict(bound.arguments)
-    attributes = _attribute_reader(fn)
+    attributes = _attribute_reader(fn) if not isinstance(fn, SourceText) else \
+        (lambda value: None)
     trees: Dict[str, Optional[Tree]] = {}
     for param, value in values.items():
         if pytree.is_structured(value):
@@ -96,23 +97,39 @@ def needs_desugar(fn: Callable) -> bool:
     """A function called with plain arguments that still builds or reads structures
     of its own (see desugar.needed); False where its source cannot be read here (the
     usual path gives the diagnostic)."""
+    if isinstance(fn, SourceText):
+        return False  # (source text was read already; it builds no structures here)
     try:
         return desugar.needed(frontend.read_function(fn))
     except Exception:  # (any refusal is raised again on the usual path, located)
         return False
 
 
-def flatten_function(fn: Callable, trees: Dict[str, Optional[Tree]],
+def flatten_function(fn: Any, trees: Dict[str, Optional[Tree]],
                      differentiated: Sequence[str]) -> Flattened:
-    """`fn` read with one parameter per leaf of its structured arguments."""
+    """`fn` read with one parameter per leaf of its structured arguments; `fn` is a
+    function, or the (text, name, filename, env) grad_source was given."""
     found: List[desugar.Flat] = []
 
     def rewrite(parsed: frontend.Parsed) -> None:
         found.append(desugar.flatten_root(parsed, trees, differentiated, frontend.read_function,
                                           frontend.finish))
 
-    parsed = frontend.parse_function(fn, desugar=rewrite)
+    if isinstance(fn, SourceText):
+        parsed = frontend.parse_source(fn.text, fn.name, fn.filename, fn.env, desugar=rewrite)
+    else:
+        parsed = frontend.parse_function(fn, desugar=rewrite)
     return Flattened(parsed, found[0], trees)
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A function given as source text (s2sad.grad_source), read again per structure."""
+
+    text: str
+    name: str
+    filename: str
+    env: Optional[dict]
 
 
 def rebuild(tree: Optional[Tree], values: Sequence[Any], like: Any) -> Any:

@@ -403,3 +403,15 @@ def test_the_readme_shows_the_entry_that_runs():
     # one local per leaf, the lecture's matrix adjoints, the structure rebuilt once
     assert "dparams_0_0" in source and ".T @ " in source
     assert source.count("[(dparams_0_0, dparams_0_1), (dparams_1_0, dparams_1_1)]") == 1
+
+
+def test_grad_source_takes_structured_arguments():
+    text = '''
+def f(p, x):
+    return np.sum(np.tanh(x @ p["W"] + p["b"]) ** 2)
+'''
+    grad = s2sad.grad_source(text, "f")
+    params = {"W": PARAMS["W1"], "b": PARAMS["b1"]}
+    expected = autograd.grad(lambda p: anp.sum(anp.tanh(anp.dot(X, p["W"]) + p["b"]) ** 2))(
+        params)
+    _same_structure(grad(params, X), expected)
