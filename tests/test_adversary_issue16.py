@@ -1460,6 +1460,52 @@ def unrolled_loop_in_a_branch(layers, x):
 
 
 @pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
-def test_unpacking_and_unrolling_in_a_branch(x):
+def test_unpacking_in_a_branch(x):
     _check(branch_local_tuple_unpacked, _p(), x)
-    _check(unrolled_loop_in_a_branch, _layers(), x)
+
+
+def test_unrolled_layers_in_a_branch_not_taken():
+    _check(unrolled_loop_in_a_branch, _layers(), XN)
+
+
+# == WRONG GRADIENT (core, reverse.py): an array rebound twice inside a run-time if =========
+
+SPREAD_IN_BRANCH = ("reverse.py `accumulate`: the return's `dx = unsum(dm1, x)` is noted as "
+                    "a spread (dx is the number dm1 everywhere); inside an `if` the later "
+                    "`dx = de * a` (adjoint of the first rebinding) takes the `arg.id not in "
+                    "self.live` path, which does not `self.spreads.pop(existing)`, so the "
+                    "next elementwise rule still uses dm1 for dx: `dd = dm1 * (1 - x * x)` "
+                    "instead of dx * (...). Not specific to structures (plain arrays, with "
+                    "optimize=False too); structured code meets it as an unrolled loop over "
+                    "layers inside an if. Smallest: def f(a, x): if np.sum(x) > 0: x = "
+                    "np.tanh(a * x); x = np.tanh(a * x) -- return np.sum(x). A one-line fix "
+                    "(pop the spread there) makes these pass in a scratch copy")
+
+
+def rebound_twice_in_a_branch(a, x):
+    if np.sum(x) > 0:
+        x = np.tanh(a * x)
+        x = np.tanh(a * x)
+    return np.sum(x)
+
+
+def rebound_twice_straight(a, x):
+    x = np.tanh(a * x)
+    x = np.tanh(a * x)
+    return np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, reason=SPREAD_IN_BRANCH)
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_array_rebound_twice_in_a_branch(argnum):
+    _check(rebound_twice_in_a_branch, 0.8, X, argnum=argnum)
+
+
+def test_array_rebound_twice_straight():
+    _check(rebound_twice_straight, 0.8, X)
+    _check(rebound_twice_straight, 0.8, X, argnum=1)
+
+
+@pytest.mark.xfail(strict=True, reason=SPREAD_IN_BRANCH + " (the structured spelling)")
+def test_unrolled_layers_in_a_branch():
+    _check(unrolled_loop_in_a_branch, _layers(), X)
