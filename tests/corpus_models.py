@@ -1366,6 +1366,21 @@ def keyword_batch_args():
     return params, {"x": x, "y": y}
 
 
+# Losses as lambdas bound to names, as notebooks write them.
+lambda_l2_loss = lambda params, x, y: mlp_mse(params, x, y) + 1e-3 * sum(  # noqa: E731
+    np.sum(w ** 2) for w in params.values())
+lambda_aux_loss = lambda params, x, y: (mlp_mse(params, x, y), {"W1": params["W1"]})  # noqa: E731
+lambda_layers_loss = lambda layers, x, y: np.mean(  # noqa: E731
+    (jax_style_forward(layers, x) - y) ** 2)
+
+
+def jax_style_forward(layers, x):
+    for W, b in layers[:-1]:
+        x = np.tanh(x @ W + b)
+    W, b = layers[-1]
+    return x @ W + b
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1584,6 +1599,9 @@ CASES = [
     case(embedding_loss, embedding_args),
     case(batch_loss, batch_args),
     case(keyword_batch_loss, keyword_batch_args),
+    Case("lambda_l2_loss", lambda m: m.lambda_l2_loss, mlp_dict_args),
+    Case("lambda_aux_loss", lambda m: m.lambda_aux_loss, mlp_dict_args, aux=True),
+    Case("lambda_layers_loss", lambda m: m.lambda_layers_loss, layers3_args),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
