@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import inspect
 import os
+import re
 import sys
 import types
 import warnings
@@ -469,6 +470,20 @@ def test_dict_mlp_source_is_one_local_per_leaf():
     code = [line for line in body.splitlines() if not line.strip().startswith("#")]
     assert not any("params[" in line for line in code)  # one plain local per leaf
     assert "dparams_W1 = x.T @ " in text
+
+
+def test_nested_dict_mlp_source_reads_like_the_lecture():
+    """A dict of layers walked by .items() in a helper: each leaf one local, each weight's
+    adjoint the lecture's dW = X.T @ dZ, the dict of gradients built once at the end."""
+    df = s2sad.grad(corpus_models.nested_dict_mlp)
+    df(*corpus_models.nested_dict_args())
+    flat, entry = df.source.split("\ndef grad_nested_dict_mlp_of_structures(", 1)
+    for layer in ("hidden1", "hidden2", "out"):
+        assert f"params_{layer}_W" in flat
+        assert re.search(rf"dparams_{layer}_W = \w+\.T @ \w+", flat), layer
+    assert "params[" not in "\n".join(
+        line for line in flat.splitlines() if not line.strip().startswith("#"))
+    assert entry.count("return ") == 1 and entry.count("{'W': dparams_") == 3
 
 
 CASES_BY_NAME = {c.name: c for c in CASES}
