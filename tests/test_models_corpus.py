@@ -977,3 +977,19 @@ def test_random_nesting_has_its_gradient_in_its_structure(tmp_path_factory, stru
         expected = _replace_leaf(expected, list(path),
                                  float(value) if isinstance(leaf, float) else value)
     assert_same_values(got, expected, 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES
+                                  if c.name in KNOWN])
+def test_known_cases_are_right_or_refused_at_a_line(case):
+    """What fails today fails honestly: an S2SADError pointing into the corpus source
+    with a caret, never a crash or a wrong gradient (and once fixed, the right one)."""
+    args = case.args()
+    fn = case.get(corpus_models)
+    try:
+        result = s2sad.grad(fn, argnums=case.argnums, has_aux=case.aux)(*args)
+    except s2sad.S2SADError as error:
+        assert error.filename == corpus_models.__file__, str(error)
+        assert error.lineno is not None and "^" in str(error)
+        return
+    check(case, args, result[0] if case.aux else result)
