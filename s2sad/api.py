@@ -298,7 +298,8 @@ class GradientFunction:
         flattened, inner, counts = self._flat_transform(call)
         wants_value = self.with_value or self.has_aux
         if inner is None:  # nothing differentiable in the structures: nothing to sweep
-            value = _value_on_copies(self.fn, (), call.values) if wants_value else None
+            value = _value_on_copies(self.fn, *call.as_call(self._signature)) \
+                if wants_value else None
             grads = self._regroup(call, counts, [])
         elif self._last_shown is not None:  # the entry .source shows
             return self._last_shown[1](*[call.values[p] for p in self._param_names])
@@ -385,7 +386,10 @@ class GradientFunction:
 
     def _output_location(self) -> Any:
         """Where the differentiated function returns (its last return's value)."""
-        parsed = self._differentiated()
+        try:
+            parsed = self._differentiated()
+        except S2SADError:  # (a body only the desugar stage reads: a dict literal)
+            parsed = frontend.read_function(self.fn)
         returns = [n for n in gast.walk(parsed.func) if isinstance(n, gast.Return)]
         return parsed.locate(returns[-1].value if returns and returns[-1].value is not None
                              else parsed.func)
@@ -1039,7 +1043,8 @@ class VJPFunction(GradientFunction):
         args, kwargs = self._target.arguments(args, kwargs)
         self._check_call(args, kwargs)
         call = self._structured(args, kwargs)
-        value = _value_on_copies(self.fn, (), call.values) if call is not None else \
+        value = _value_on_copies(self.fn, *call.as_call(self._signature)) \
+            if call is not None else \
             _value_on_copies(self.fn, args, kwargs)
         aux = None
         if self.has_aux:

@@ -52,6 +52,7 @@ def numeric_grad(f: Callable, args: Sequence[Any], index: int, eps: float = 1e-6
         def at(value):
             args[index] = value
             return _call_on_copies(f, args)
+        x = float(x)  # (an np.float32 would round x + eps back to x)
         return (at(x + eps) - at(x - eps)) / (2 * eps)
     x = np.array(x, dtype=float)
     result = np.zeros_like(x)
@@ -92,6 +93,12 @@ def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e
                 f"check_grad probes positional parameters; {item!r} is not one",
                 hint="check a keyword-only parameter with s2sad.grad and your own "
                      "differences, or make it positional")
+    for item in items:
+        if not isinstance(item, str) and not -len(positional) <= int(item) < len(positional):
+            from .errors import ArgumentError
+            raise ArgumentError(f"wrt={item} is out of range: the function has "
+                                f"{len(positional)} positional parameter(s) {positional}",
+                                hint="count from 0, or name the parameter")
     indices: List[int] = [positional.index(i) if isinstance(i, str) else int(i) % len(positional)
                           for i in items]
     from .api import _copied

@@ -608,6 +608,30 @@ class _Desugar:
         first (`for v in lst: lst[1] = ...`, `for k, v in d.items(): d[k2] = ...`)."""
         if not isinstance(iterable, Struct):
             return None
+        if iterable.view_of is not None and iterable.view_of[1] == "zip":
+            live = [self.live_items(a) for a in iterable.view_of[0]]
+            if any(f is None for f in live):
+                return None
+
+            def of_zip(k: int) -> Optional[Static]:
+                row = [f(k) for f in live]
+                if any(item is None for item in row):
+                    return None
+                return Struct(pytree.TUPLE, None, list(range(len(row))), row,
+                              loop_depth=self.loop_depth)
+            return of_zip
+        if iterable.view_of is not None and iterable.view_of[1] == "enumerate":
+            (inner, start), _ = iterable.view_of
+            live = self.live_items(inner)
+            if live is None:
+                return None
+
+            def of_enumerate(k: int) -> Optional[Static]:
+                item = live(k)
+                return None if item is None else Struct(
+                    pytree.TUPLE, None, [0, 1], [Const(start + k), item],
+                    loop_depth=self.loop_depth)
+            return of_enumerate
         if iterable.view_of is not None:
             receiver, name = iterable.view_of
             keys = list(receiver.keys)
@@ -622,7 +646,11 @@ class _Desugar:
             return of_view
         if iterable.kind == pytree.LIST:
             return lambda k: iterable.items[k] if k < len(iterable.items) else None
-        return None
+        if iterable.kind == pytree.DICT:  # (for k in d: its keys, as they were)
+            keys = list(iterable.keys)
+            return lambda k: Const(keys[k]) if k < len(keys) else None
+        items = list(iterable.items)  # (a tuple cannot change)
+        return lambda k: items[k] if k < len(items) else None
 
     def unroll(self, stmt: gast.For, items: List[Static],
                live: Optional[Callable[[int], Optional[Static]]] = None) -> None:
@@ -1061,6 +1089,8 @@ class _Desugar:
                 return base.items[base.keys.index(node.attr)]
             if base.kind in (pytree.DICT, pytree.LIST) or base.type is None:
                 return Method(base, node.attr)
+            if base.kind == pytree.NAMEDTUPLE and node.attr in ("_replace", "_asdict"):
+                return Method(base, node.attr)
             in_class = inspect.getattr_static(base.type, node.attr, None)
             if isinstance(in_class, staticmethod):
                 return Const(in_class.__func__)
@@ -1068,8 +1098,6 @@ class _Desugar:
                 return Method(Const(base.type), node.attr, in_class.__func__)
             if isinstance(in_class, types.FunctionType):
                 return Method(base, node.attr, in_class)
-            if base.kind == pytree.NAMEDTUPLE and node.attr.startswith("_"):
-                return Method(base, node.attr)
             self.refuse(f"{_type_name(base)} has no attribute {node.attr!r} that s2sad can "
                         "read" + (" (a property is computed by code s2sad does not read)"
                                   if isinstance(in_class, property) else ""), node,
@@ -1168,8 +1196,10 @@ class _Desugar:
             columns = [self.iterated(a, node) for a in args]
             rows = [Struct(pytree.TUPLE, None, list(range(len(args))), list(row),
                            loop_depth=self.loop_depth) for row in zip(*columns)]
-            return Struct(pytree.LIST, None, list(range(len(rows))), rows,
+            view = Struct(pytree.LIST, None, list(range(len(rows))), rows,
                           loop_depth=self.loop_depth)
+            view.view_of = (args, "zip")
+            return view
         if function is builtins.enumerate and isinstance(first, Struct) and len(args) <= 2:
             start = args[1] if len(args) == 2 else keywords.get("start", Const(0))
             if not isinstance(start, Const):
@@ -1177,8 +1207,10 @@ class _Desugar:
             rows = [Struct(pytree.TUPLE, None, [0, 1], [Const(start.value + k), item],
                            loop_depth=self.loop_depth)
                     for k, item in enumerate(self.iterated(first, node))]
-            return Struct(pytree.LIST, None, list(range(len(rows))), rows,
+            view = Struct(pytree.LIST, None, list(range(len(rows))), rows,
                           loop_depth=self.loop_depth)
+            view.view_of = ((first, start.value), "enumerate")
+            return view
         if function is builtins.isinstance and len(args) == 2 and isinstance(args[1], Const):
             if isinstance(first, Struct) and first.kind in pytree.CONTAINERS:
                 example = {pytree.LIST: [], pytree.TUPLE: (), pytree.DICT: {}}.get(first.kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -57,6 +58,14 @@ class Call:
     values: Dict[str, Any]
     trees: Dict[str, Optional[Tree]]
     key: Tuple[Optional[Tree], ...]
+
+    def as_call(self, signature: inspect.Signature) -> Tuple[tuple, dict]:
+        """(args, kwargs) passing these values to a function of `signature`."""
+        params = signature.parameters
+        args = tuple(v for k, v in self.values.items()
+                     if params[k].kind is not params[k].KEYWORD_ONLY)
+        return args, {k: v for k, v in self.values.items()
+                      if params[k].kind is params[k].KEYWORD_ONLY}
 
 
 def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwargs: dict,
@@ -182,7 +191,7 @@ def _attribute_reader(fn: Callable) -> Callable[[Any], Optional[Sequence[str]]]:
     The sources are read once (when an object is first met)."""
 
     def attributes(value: Any) -> Optional[Sequence[str]]:
-        names = _dotted_names(fn) | _dotted_names(type(value))
+        names = _dotted_names(fn) | _dotted_names(type(value)) | _helpers_dotted(fn)
         held = set(getattr(value, "__dict__", {})) | set(getattr(type(value), "__slots__", ()))
         return sorted(n for n in names if n in held or hasattr(type(value), n) and not
                       callable(getattr(type(value), n, None)))
@@ -191,6 +200,22 @@ def _attribute_reader(fn: Callable) -> Callable[[Any], Optional[Sequence[str]]]:
 
 
 _DOTTED: Dict[Any, frozenset] = {}
+
+
+def _helpers_dotted(fn: Any, depth: int = 3) -> frozenset:
+    """The names after a dot in the user's functions `fn` calls (an object's attribute
+    may be read only in a helper it is passed to), a few calls deep."""
+    code = getattr(fn, "__code__", None)
+    namespace = getattr(fn, "__globals__", {})
+    if code is None or depth == 0:
+        return frozenset()
+    found: set = set()
+    for name in code.co_names:
+        helper = namespace.get(name)
+        if isinstance(helper, types.FunctionType) and helper is not fn and \
+                helper.__module__ == getattr(fn, "__module__", None):
+            found |= _dotted_names(helper) | _helpers_dotted(helper, depth - 1)
+    return frozenset(found)
 
 
 def _dotted_names(source_of: Any) -> frozenset:
