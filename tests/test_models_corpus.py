@@ -993,3 +993,12 @@ def test_known_cases_are_right_or_refused_at_a_line(case):
         assert error.lineno is not None and "^" in str(error)
         return
     check(case, args, result[0] if case.aux else result)
+
+
+def test_differentiating_a_plain_object_is_refused_naming_it():
+    """A model object that is not a dataclass, as the differentiated argument (PyTorch
+    habit): refused naming the argument and its class, not differentiated field by guess."""
+    model = corpus_models.LinearModel(l2=0.1)
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(corpus_models.LinearModel.loss)(model, *corpus_models.linear_model_args())
+    assert "self" in str(info.value) and "LinearModel" in str(info.value)
