@@ -1381,6 +1381,38 @@ def jax_style_forward(layers, x):
     return x @ W + b
 
 
+def flax_style_apply(variables, x):
+    """Flax's parameter tree: {"params": {"Dense_0": {"kernel", "bias"}, ...}}."""
+    p = variables["params"]
+    x = np.tanh(x @ p["Dense_0"]["kernel"] + p["Dense_0"]["bias"])
+    return x @ p["Dense_1"]["kernel"] + p["Dense_1"]["bias"]
+
+
+def flax_style_loss(variables, x, y):
+    return np.mean((flax_style_apply(variables, x) - y) ** 2)
+
+
+def flax_style_args():
+    variables = {"params": {
+        "Dense_0": {"kernel": _normal(3800, 3, 4), "bias": _normal(3801, 4)},
+        "Dense_1": {"kernel": _normal(3802, 4, 2), "bias": _normal(3803, 2)}}}
+    return variables, _normal(3804, 5, 3), _normal(3805, 5, 2)
+
+
+def awkward_keys_loss(params, x):
+    """Keys whose plain-local spellings collide ("a_b", "a"/"b", "a-b", "a b") or are
+    not identifiers ("class", "1st", "")."""
+    return (np.sum(x * params["a_b"]) + 2 * np.sum(x * params["a"]["b"]) +
+            3 * np.sum(x * params["a-b"]) + 5 * np.sum(np.sin(x * params["a b"])) +
+            np.sum(params["class"] ** 2) + np.sum(params["1st"] * x) + params[""] ** 2)
+
+
+def awkward_keys_args():
+    return {"a_b": _normal(3810, 3), "a": {"b": _normal(3811, 3)}, "a-b": _normal(3812, 3),
+            "a b": _normal(3813, 3), "class": _normal(3814, 3), "1st": _normal(3815, 3),
+            "": 0.5}, _normal(3816, 3)
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1602,6 +1634,8 @@ CASES = [
     Case("lambda_l2_loss", lambda m: m.lambda_l2_loss, mlp_dict_args),
     Case("lambda_aux_loss", lambda m: m.lambda_aux_loss, mlp_dict_args, aux=True),
     Case("lambda_layers_loss", lambda m: m.lambda_layers_loss, layers3_args),
+    case(flax_style_loss, flax_style_args),
+    case(awkward_keys_loss, awkward_keys_args),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
