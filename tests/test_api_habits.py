@@ -458,3 +458,11 @@ def test_more_spellings_of_argnums():
 
     np.testing.assert_allclose(cube(np.array([1.0, -2.0])), [3.0, 12.0], rtol=1e-12)
     assert cube(2.0) == 12.0 and type(cube(2.0)) is float
+
+
+def test_scipy_minimize_takes_hessian_as_hess():
+    optimize = pytest.importorskip("scipy.optimize")
+    result = optimize.minimize(rosen, np.zeros(4), jac=s2sad.grad(rosen),
+                               hess=s2sad.hessian(rosen), method="trust-exact")
+    assert result.success, result.message
+    np.testing.assert_allclose(result.x, np.ones(4), atol=1e-6)
