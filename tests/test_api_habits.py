@@ -463,6 +463,7 @@ def test_more_spellings_of_argnums():
 def test_scipy_minimize_takes_hessian_as_hess():
     optimize = pytest.importorskip("scipy.optimize")
     result = optimize.minimize(rosen, np.zeros(4), jac=s2sad.grad(rosen),
-                               hess=s2sad.hessian(rosen), method="trust-exact")
+                               hess=s2sad.hessian(rosen), method="trust-exact",
+                               options={"gtol": 1e-10})
     assert result.success, result.message
     np.testing.assert_allclose(result.x, np.ones(4), atol=1e-6)
