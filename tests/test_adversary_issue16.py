@@ -1509,3 +1509,58 @@ def test_array_rebound_twice_straight():
 @pytest.mark.xfail(strict=True, reason=SPREAD_IN_BRANCH + " (the structured spelling)")
 def test_unrolled_layers_in_a_branch():
     _check(unrolled_loop_in_a_branch, _layers(), X)
+
+
+# == WRONG GRADIENT (core, lower.py): `h = h ** 2` after a run-time if, then `h ** 2` ========
+
+CSE_AFTER_REBIND = ("lower.py `emit`: for `h = h ** 2` where the value must be computed apart "
+                    "(`e = h ** 2; h = e`, taken when h was rebound in an earlier if), the "
+                    "signature of the ORIGINAL value `h ** 2` is recorded for the dest after "
+                    "the rebinding (shared[h ** 2] = (h, {e})), so the return's `h ** 2` is "
+                    "read as the new h: the generated code computes np.sum(h), not "
+                    "np.sum(h ** 2) (optimize=False too). Not specific to structures. "
+                    "Smallest: def f(a, x): h = a * x; if np.sum(x) > 0: h = np.tanh(h); "
+                    "h = h ** 2; return np.sum(h ** 2). Setting `signature = None` after "
+                    "`value = self.emit(value, None, node)` makes these pass in a scratch copy")
+
+
+def power_rebound_after_if(a, x):
+    h = a * x
+    if np.sum(x) > 0:
+        h = np.tanh(h)
+    h = h ** 2
+    return np.sum(h ** 2)
+
+
+def power_rebound_after_if_structured(p, x):
+    h = p["a"] * x
+    if np.sum(x) > 0:
+        h = np.tanh(h)
+    else:
+        p["b"] = p["b"] * 0.9
+    h = h ** 2
+    return np.sum(h ** 2) + np.sum(p["b"])
+
+
+def power_rebound_straight(a, x):
+    h = a * x
+    h = h ** 2
+    return np.sum(h ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=CSE_AFTER_REBIND)
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_power_rebound_after_an_if(x):
+    _check(power_rebound_after_if, 0.8, x)
+
+
+@pytest.mark.xfail(strict=True, reason=CSE_AFTER_REBIND + " (the structured spelling, found "
+                   "by a random program of stores, ifs, unrolled loops and helpers)")
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_power_rebound_after_an_if_structured(x):
+    _check(power_rebound_after_if_structured, {"a": np.array([0.3, 0.5]),
+                                               "b": np.array([0.1, 0.2])}, x)
+
+
+def test_power_rebound_straight():
+    _check(power_rebound_straight, 0.8, X)
