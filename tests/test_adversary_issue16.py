@@ -690,19 +690,12 @@ def test_tuple_output_refused_for_jacobian_and_vjp(transform):
 
 # == CRASH: positional-only parameters when nothing differentiable is in the structures ==
 
-POSITIONAL_ONLY = ("api.py `_call_structured`: with no differentiable leaf (`inner is "
-                   "None`), the value is computed by `_value_on_copies(self.fn, (), "
-                   "call.values)`, i.e. every argument BY KEYWORD: a def f(p, x, /) raises "
-                   "TypeError 'got some positional-only arguments passed as keyword "
-                   "arguments'. Smallest: def f(p, x, /): return np.sum(x ** 2); "
-                   "s2sad.value_and_grad(f)({}, x)")
-
-
+# (found in review, fixed: with no differentiable leaf the value was computed with every
+# argument by keyword, a TypeError for positional-only parameters)
 def positional_only(p, x, /):
     return np.sum(x ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=POSITIONAL_ONLY)
 @pytest.mark.parametrize("p", [{}, {"a": None}, []], ids=["empty", "none", "list"])
 def test_value_and_grad_of_positional_only_with_no_leaves(p):
     value, g = s2sad.value_and_grad(positional_only)(p, X)
@@ -719,22 +712,15 @@ def test_grad_of_a_structure_with_no_leaves(p):
 
 # == BAD REFUSAL: namedtuple._replace is refused at a line of collections/__init__.py ====
 
-NT_REPLACE = ("desugar.py `evaluate_Attribute`: `_replace` is a plain function in the "
-              "namedtuple's class, so the `isinstance(in_class, types.FunctionType)` branch "
-              "wins and the stdlib's _replace is specialised; it fails inside "
-              "collections/__init__.py ('a namedtuple is used here as a value', with that "
-              "file's line and caret). `method_call`'s own `_replace` handling is never "
-              "reached: test `base.kind == NAMEDTUPLE and attr.startswith('_')` first")
+# (found in review, fixed: namedtuple _replace/_asdict were specialised from the stdlib's
+# source and refused at a line of collections/__init__.py)
 
 Layer = collections.namedtuple("Layer", "W b")
-
-
 def namedtuple_replaced(layer, x):
     q = layer._replace(W=layer.W * 2)
     return np.sum(np.tanh(q.W @ x + q.b))
 
 
-@pytest.mark.xfail(strict=True, reason=NT_REPLACE)
 def test_namedtuple_replace():
     try:
         got = s2sad.grad(namedtuple_replaced)(Layer(W.copy(), B.copy()), X)
@@ -749,8 +735,6 @@ def namedtuple_asdict(layer, x):
     return np.sum(np.tanh(d["W"] @ x + d["b"]))
 
 
-@pytest.mark.xfail(strict=True, reason=NT_REPLACE + " (_asdict too: 'the method ._fields is "
-                                                    "used as a value' in collections)")
 def test_namedtuple_asdict_is_right_or_refused_in_the_users_file():
     try:
         got = s2sad.grad(namedtuple_asdict)(Layer(W.copy(), B.copy()), X)
@@ -792,19 +776,11 @@ def test_bound_method_of_a_frozen_dataclass():
 
 # == check_grad ==========================================================================
 
-CHECK_FLOAT32 = ("check.py `numeric_grad`: a 0-d leaf that is np.float32 is probed as "
-                 "`x + eps` in float32 (NumPy 2 keeps the scalar's type), so eps = 1e-6 is "
-                 "below float32's resolution and the 'central difference' is off by ~1%: "
-                 "check_grad raises GradientCheckError on a right gradient. (Arrays are "
-                 "converted to float64 first; scalars are not.) Smallest: "
-                 "check_grad(lambda p, x: ... * p['s'], {'W': W, 's': np.float32(0.5)}, x)")
-
-
+# (found in review, fixed: an np.float32 0-d leaf was probed in float32, a false alarm)
 def scaled_layer(p, x):
     return np.sum(np.tanh(p["W"] @ x)) * p["s"]
 
 
-@pytest.mark.xfail(strict=True, reason=CHECK_FLOAT32)
 def test_check_grad_with_a_float32_scalar_leaf():
     assert s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": np.float32(0.5)}, X)
 
@@ -814,12 +790,7 @@ def test_check_grad_with_float_leaves():
     assert s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": np.array(0.5)}, X)
 
 
-CHECK_WRT_RANGE = ("check.py `check_grad`: `int(i) % len(positional)` wraps an out-of-range "
-                   "wrt around (wrt=2 of a 2-parameter function checks argument 0 and "
-                   "returns True), where s2sad.grad refuses 'wrt=2 is out of range'")
-
-
-@pytest.mark.xfail(strict=True, reason=CHECK_WRT_RANGE)
+# (found in review, fixed: an out-of-range wrt wrapped around to argument 0)
 def test_check_grad_refuses_an_out_of_range_wrt():
     with pytest.raises(s2sad.S2SADError, match="out of range"):
         s2sad.check_grad(scaled_layer, {"W": W.copy(), "s": 0.5}, X, wrt=2)
@@ -1107,13 +1078,7 @@ def test_hessian_and_jvp_objects_called_with_another_structure():
     np.testing.assert_allclose(tangent, (up - down) / (2 * eps), rtol=1e-6)
 
 
-DICT_OUTPUT_MESSAGE = ("the refusal of jacobian/vjp of a dict output says 'dict literals are "
-                       "not supported', though dict literals are supported (grad of the same "
-                       "function's sum works): it should say that jacobian/vjp need one array "
-                       "output, as for a tuple ('returned a tuple of 1 arrays')")
-
-
-@pytest.mark.xfail(strict=True, reason=DICT_OUTPUT_MESSAGE)
+# (found in review, fixed: the refusal said 'dict literals are not supported')
 def test_jacobian_of_a_dict_output_refusal_says_why():
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.jacobian(dict_of_one_output)({"W": W.copy()}, X)
@@ -1123,16 +1088,6 @@ def test_jacobian_of_a_dict_output_refusal_says_why():
 # == a loop over a structure that the body changes ==================================
 
 # (found in review; fixed for plain loops and dict views, not for enumerate)
-LIVE_ITERATION = ("desugar.py `iterated` (and `method_call` for .items()/.values()) takes "
-                  "the structure's items once, before the unrolled loop; Python's dict views "
-                  "and list iterators read each item when they reach it, so a store into a "
-                  "LATER item in the body is seen by Python's loop and not by s2sad's. "
-                  "Smallest: for v in p.values(): p['b'] = p['b'] * 2 + np.sum(v); "
-                  "return np.sum(p['b'] * x) (with keys W, b) -- half of dW. Iterate item by "
-                  "item reading the current Struct (for a list: by index, re-reading "
-                  "len/items), or refuse a store into the iterated structure")
-
-
 def values_changed_in_loop(p, x):
     for v in p.values():
         p["b"] = p["b"] * 2 + np.sum(v)
@@ -1182,10 +1137,6 @@ def test_list_changed_in_its_loop():
     _right_or_refused_check(layers_changed_in_loop, _layers(), X)
 
 
-@pytest.mark.xfail(strict=True, reason="still open after the fix of plain loops: enumerate("
-                   "layers) builds its (i, item) rows from the items once (desugar.py "
-                   "`builtin_call`, enumerate), so layers[1] = ... at i == 0 is not seen "
-                   "at i == 1; same for zip(...). " + LIVE_ITERATION)
 def test_list_changed_in_its_enumerate_loop():
     _right_or_refused_check(layers_changed_in_enumerate, _layers(), X)
 
@@ -1196,15 +1147,8 @@ def test_keys_loop_reads_the_current_items():
 
 # == BAD REFUSAL: an attribute read only in a helper ======================================
 
-HELPER_ATTRIBUTE = ("structured.py `_attribute_reader` lists the attributes of an object "
-                    "argument from the names after a dot in the function's and the class's "
-                    "source only; an attribute read in a helper the object is passed to "
-                    "(def scaled(m, h): return h * m.scale), and set outside the class "
-                    "(m.scale = 2.0), is left out of the structure, and the helper is refused "
-                    "'Model has no attribute 'scale' that s2sad can read' -- it has. Scan "
-                    "the helpers' source too (or read a missing attribute at run time)")
-
-
+# (found in review, fixed: an attribute read only in a helper was left out of the
+# object's structure and refused as missing)
 class _Scaled:
     def __init__(self, W_):
         self.W = W_
@@ -1221,14 +1165,12 @@ def object_through_a_helper(m, x):
     return np.sum(_scaled(m, np.tanh(m.W @ x)))
 
 
-@pytest.mark.xfail(strict=True, reason=HELPER_ATTRIBUTE)
 def test_attribute_read_in_a_helper_of_a_method():
     m = _Scaled(W.copy())
     m.scale = 2.0
     _check(m.loss, X, got=s2sad.grad(m.loss)(X))
 
 
-@pytest.mark.xfail(strict=True, reason=HELPER_ATTRIBUTE + " (the object as an argument)")
 def test_attribute_read_in_a_helper_of_an_object_argument():
     m = _Scaled(W.copy())
     m.scale = 2.0
