@@ -1448,6 +1448,13 @@ def loss_logging(params, x, y, history):
     return loss
 
 
+def forward_outputs(params, x):
+    """Several named outputs (for jvp, whose tangent has the output's structure)."""
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return {"hidden": h, "out": out, "norm": np.sum(out ** 2)}
+
+
 # -- refusals: the structures may not be differentiated or read as written -------------
 
 def int_leaf_loss(params, x):

@@ -1018,3 +1018,22 @@ def test_differentiating_a_plain_object_is_refused_naming_it():
     with pytest.raises(s2sad.ArgumentError) as info:
         s2sad.grad(corpus_models.LinearModel.loss)(model, *corpus_models.linear_model_args())
     assert "self" in str(info.value) and "LinearModel" in str(info.value)
+
+
+def test_jvp_of_a_function_returning_a_dict():
+    """The tangent of a dict output is a dict of the same keys, each the directional
+    derivative of that entry (against central differences along the tangent)."""
+    params, x, _ = corpus_models.mlp_dict_args()
+    tangent = _tangent_like(params, seed=13)
+    value, derivative = s2sad.jvp(corpus_models.forward_outputs)(params, x, tangent)
+    expected_value = corpus_models.forward_outputs(params, x)
+    assert type(derivative) is dict and list(derivative) == list(expected_value)
+    step = 1e-6
+    ahead = corpus_models.forward_outputs({k: v + step * tangent[k] for k, v in params.items()}, x)
+    behind = corpus_models.forward_outputs({k: v - step * tangent[k] for k, v in params.items()},
+                                           x)
+    for key in expected_value:
+        np.testing.assert_allclose(value[key], expected_value[key], rtol=1e-12)
+        assert np.shape(derivative[key]) == np.shape(expected_value[key])
+        np.testing.assert_allclose(derivative[key], (ahead[key] - behind[key]) / (2 * step),
+                                   rtol=1e-6, atol=1e-9)
