@@ -1506,3 +1506,143 @@ def test_power_rebound_after_an_if_structured(x):
 
 def test_power_rebound_straight():
     _check(power_rebound_straight, 0.8, X)
+
+
+# == the API around structures: argnums, keywords, defaults, has_aux, jit, hvp, recursion ==
+
+def mixed_arguments(p, x, q):
+    return np.sum(np.tanh(p["W"] @ x)) * q + np.sum(x ** 2) * q
+
+
+def test_argnums_mixing_structures_and_plain_arguments():
+    p = {"W": W.copy()}
+    gp, gx, gq = s2sad.grad(mixed_arguments, argnums=(0, 1, 2))(p, X, 1.3)
+    _check(mixed_arguments, p, X, 1.3, got=gp)
+    _check(mixed_arguments, p, X, 1.3, argnum=1, got=gx)
+    _check(mixed_arguments, p, X, 1.3, argnum=2, got=gq)
+    gq2, gp2 = s2sad.grad(mixed_arguments, argnums=(2, 0))(p, X, 1.3)
+    assert isinstance(gp2, dict) and np.ndim(gq2) == 0
+    np.testing.assert_allclose(gp2["W"], gp["W"])
+    assert s2sad.check_grad(mixed_arguments, p, X, 1.3, argnums=(0, 1, 2))
+
+
+def structured_default(x, p={"W": W.copy()}):
+    return np.sum(np.tanh(p["W"] @ x))
+
+
+def keyword_only_structure(x, *, p):
+    return np.sum(np.tanh(p["W"] @ x))
+
+
+def test_structures_as_defaults_and_keyword_only_arguments():
+    _check(structured_default, X, got=s2sad.grad(structured_default)(X))
+    g = s2sad.grad(structured_default, "p")(X)
+    _check(lambda p: structured_default(X, p), {"W": W.copy()}, got=g)
+    p = {"W": W.copy()}
+    g = s2sad.grad(keyword_only_structure, "p")(X, p=p)
+    _check(lambda p: keyword_only_structure(X, p=p), p, got=g)
+
+
+def aux_holding_value_and_inputs(p, x):
+    h = np.tanh(p["W"] @ x)
+    loss = np.sum(h ** 2)
+    return loss, {"loss": loss, "h": h, "W": p["W"], "x": x, "n": len(p), "tag": "ok",
+                  "none": None}
+
+
+def test_has_aux_holding_the_value_and_inputs():
+    p = {"W": W.copy()}
+    g, aux = s2sad.grad(aux_holding_value_and_inputs, has_aux=True)(p, X)
+    want_value, want_aux = aux_holding_value_and_inputs(p, X)
+    assert list(aux) == list(want_aux)
+    assert aux["n"] == 1 and aux["tag"] == "ok" and aux["none"] is None
+    for key in ("loss", "h", "W", "x"):
+        np.testing.assert_allclose(aux[key], want_aux[key])
+    _check(lambda p, x: aux_holding_value_and_inputs(p, x)[0], p, X, got=g)
+    g["W"][...] = 99.0                       # the caller may update the gradient in place
+    assert np.array_equal(p["W"], W) and aux["loss"] != 99.0
+    (value, aux2), g2 = s2sad.value_and_grad(aux_holding_value_and_inputs, has_aux=True)(p, X)
+    np.testing.assert_allclose(value, want_value)
+    np.testing.assert_allclose(aux2["h"], want_aux["h"])
+    (gp, gx), aux3 = s2sad.grad(aux_holding_value_and_inputs, argnums=(0, 1),
+                                has_aux=True)(p, X)
+    _check(lambda p, x: aux_holding_value_and_inputs(p, x)[0], p, X, argnum=1, got=gx)
+
+
+def layered_loss(p, x):
+    return np.sum(np.tanh(p["W"] @ x + p["b"]) ** 2) + np.sum(p["b"] ** 3)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_jit_on_structures_and_has_aux():
+    got = s2sad.grad(layered_loss, jit=True)(_p(), X)
+    _check(layered_loss, _p(), X, got=got)
+    g, aux = s2sad.grad(aux_holding_value_and_inputs, has_aux=True, jit=True)(_p(), X)
+    _check(lambda p, x: aux_holding_value_and_inputs(p, x)[0], _p(), X, got=g)
+
+
+LayerNT = collections.namedtuple("LayerNT", "W b")
+
+
+def namedtuple_layers(layers, x):
+    for layer in layers:
+        x = np.tanh(layer.W @ x + layer.b)
+    return np.sum(x ** 2) + sum(np.sum(layer.b ** 3) for layer in layers)
+
+
+def _nt_layers():
+    return [LayerNT(W.copy(), B.copy()), LayerNT(W.T.copy(), -B)]
+
+
+def test_hvp_and_hessian_of_namedtuple_layers():
+    v = [LayerNT(np.ones((2, 2)), np.array([0.5, -1.0])), LayerNT(np.zeros((2, 2)), np.ones(2))]
+    got = s2sad.hvp(namedtuple_layers)(_nt_layers(), X, v)
+    assert type(got) is list and type(got[0]) is LayerNT
+    eps = 1e-5
+    grad = s2sad.grad(namedtuple_layers)
+    up = grad([LayerNT(l.W + eps * d.W, l.b + eps * d.b) for l, d in zip(_nt_layers(), v)], X)
+    down = grad([LayerNT(l.W - eps * d.W, l.b - eps * d.b) for l, d in zip(_nt_layers(), v)], X)
+    for i in range(2):
+        np.testing.assert_allclose(got[i].W, (up[i].W - down[i].W) / (2 * eps), rtol=1e-5,
+                                   atol=1e-8)
+        np.testing.assert_allclose(got[i].b, (up[i].b - down[i].b) / (2 * eps), rtol=1e-5,
+                                   atol=1e-8)
+    H = s2sad.hessian(namedtuple_layers)(_nt_layers(), X)
+
+    def af(b0, b1):
+        h = X
+        for w, b in ((W, b0), (W.T, b1)):
+            h = anp.tanh(anp.dot(w, h) + b)
+        return anp.sum(h ** 2) + anp.sum(b0 ** 3) + anp.sum(b1 ** 3)
+    np.testing.assert_allclose(H[0].b[1].b, autograd.jacobian(autograd.grad(af, 0), 1)(B, -B),
+                               rtol=1e-6)
+    assert s2sad.check_grad(namedtuple_layers, _nt_layers(), X)
+
+
+def _recursive(layers, x, i):
+    if i == len(layers):
+        return x
+    W_, b_ = layers[i]
+    return _recursive(layers, np.tanh(W_ @ x + b_), i + 1)
+
+
+def recursion_through_a_helper(layers, x):
+    return np.sum(_recursive(layers, x, 0))
+
+
+def test_recursion_through_a_helper_is_right_or_refused_in_the_users_file():
+    try:
+        got = s2sad.grad(recursion_through_a_helper)(_layers(), X)
+    except s2sad.S2SADError as exc:
+        assert "test_adversary_issue16.py" in str(exc).splitlines()[0]
+        return
+    _check(recursion_through_a_helper, _layers(), X, got=got)
+
+
+def test_int_and_bool_leaves_in_a_differentiated_structure_are_refused_by_path():
+    with pytest.raises(s2sad.S2SADError, match=r"p\['n'\]"):
+        s2sad.grad(layered_loss)({"W": W.copy(), "b": B.copy(), "n": 3}, X)
+    with pytest.raises(s2sad.S2SADError, match=r"p\['flag'\]"):
+        s2sad.grad(layered_loss)({"W": W.copy(), "b": B.copy(), "flag": True}, X)
+    with pytest.raises(s2sad.S2SADError, match=r"p\['b'\]"):
+        s2sad.grad(layered_loss)({"W": W.copy(), "b": np.array([1, 2])}, X)
