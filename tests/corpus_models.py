@@ -1413,6 +1413,60 @@ def awkward_keys_args():
             "": 0.5}, _normal(3816, 3)
 
 
+# -- everyday Python around structures (issue 17's idioms) ---------------------------
+
+def comprehension_layers(layers, x, y):
+    """Per-layer outputs by a list comprehension, a penalty by a generator."""
+    outs = [np.tanh(x @ W + b) for W, b in layers[:1]]
+    penalty = sum(np.sum(W ** 2) for W, _ in layers)
+    h = outs[0]
+    W, b = layers[-1]
+    return np.mean((h @ W + b - y) ** 2) + 1e-3 * penalty
+
+
+def shape_unpack_rnn(params, X, y):
+    """T, d = X.shape, an assert on the input, a print left in while debugging."""
+    T, d = X.shape
+    assert d == params["Wxh"].shape[0]
+    h = np.zeros(params["Whh"].shape[0])
+    for t in range(T):
+        h = np.tanh(X[t] @ params["Wxh"] + h @ params["Whh"] + params["bh"])
+    out = h @ params["Why"] + params["by"]
+    return np.sum((out - y) ** 2)
+
+
+def and_or_config(params, x, cfg):
+    h = x @ params["W"]
+    if cfg["use_bias"] and params.get("b") is not None:
+        h = h + params["b"]
+    if cfg["act"] == "tanh" or cfg["act"] == "default":
+        h = np.tanh(h)
+    return np.sum(h ** 2)
+
+
+def and_or_args():
+    return {"W": _normal(3900, 3, 2), "b": _normal(3901, 2)}, _normal(3902, 4, 3), \
+        {"use_bias": True, "act": "default"}
+
+
+def stacked_predictions(params, xs):
+    """Predictions per example collected in a list and stacked."""
+    preds = []
+    for x in xs:
+        preds.append(np.tanh(x @ params["W"]) @ params["v"])
+    return np.sum(np.stack(preds) ** 2)
+
+
+def stacked_args():
+    return {"W": _normal(3910, 3, 4), "v": _normal(3911, 4)}, \
+        [_normal(3912 + i, 3) for i in range(4)]
+
+
+def max_over_layers(layers, x):
+    """The largest layer response, by max() over a list."""
+    return max([np.sum(np.tanh(x @ W + b)) for W, b in layers])
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1643,6 +1697,11 @@ CASES = [
     Case("lambda_layers_loss", lambda m: m.lambda_layers_loss, layers3_args),
     case(flax_style_loss, flax_style_args),
     case(awkward_keys_loss, awkward_keys_args),
+    case(comprehension_layers, layers_args),
+    case(shape_unpack_rnn, rnn_args),
+    case(and_or_config, and_or_args),
+    case(stacked_predictions, stacked_args),
+    case(max_over_layers, lambda: layers_args((3, 3, 3))[:2]),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
