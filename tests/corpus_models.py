@@ -1425,7 +1425,7 @@ def comprehension_layers(layers, x, y):
 
 
 def shape_unpack_rnn(params, X, y):
-    """T, d = X.shape, an assert on the input, a print left in while debugging."""
+    """T, d = X.shape and an assert on the input."""
     T, d = X.shape
     assert d == params["Wxh"].shape[0]
     h = np.zeros(params["Whh"].shape[0])
