@@ -268,6 +268,9 @@ class GradientFunction:
 
     def _flat_version(self, flattened: structured.Flattened, positions: tuple,
                       gradient: Optional["GradientFunction"] = None) -> "GradientFunction":
+        if gradient is not None:  # (grad of grad: the gradient of the flat gradient)
+            return GradientFunction(gradient, positions, with_value=self.with_value,
+                                    optimize=self.optimize, jit=self.jit)
         return GradientFunction(None, positions, with_value=self.with_value or self.has_aux,
                                 optimize=self.optimize, parsed=flattened.parsed, jit=self.jit,
                                 has_aux=self.has_aux)
@@ -1035,6 +1038,8 @@ class VJPFunction(GradientFunction):
 
     def _flat_version(self, flattened: structured.Flattened, positions: tuple,
                       gradient: Optional["GradientFunction"] = None) -> "GradientFunction":
+        if gradient is not None:
+            return VJPFunction(gradient, positions, optimize=self.optimize)
         return VJPFunction(None, positions, optimize=self.optimize, parsed=flattened.parsed,
                            has_aux=self.has_aux)
 

@@ -147,7 +147,11 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
 def needed(parsed: Any) -> bool:
     """Whether a function whose arguments are plain still needs this stage: it builds
     or reads structures of its own (a dict literal, a comprehension, a tuple bound to
-    a name, `.items()`), or calls a method of an object it reads from outside."""
+    a name, `.items()`), or calls a method of an object it reads from outside. (Code
+    s2sad generated, read back, keeps its tape list as the later stages know it.)"""
+    from .frontend import is_generated
+    if is_generated(parsed):
+        return False
     for node in walk(parsed.func):
         if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp)):
             return True

@@ -39,7 +39,6 @@ CASES = [
     ("for_else", el.for_else, (X,), 0, ["for_else", "for_else_keyword", "for_else_body"]),
     ("while_else", el.while_else, (X,), 0,
      ["while_else", "while_else_keyword", "while_else_body"]),
-    ("for_over_dict_items", el.for_over_dict_items, (X,), 0, ["dict_items"]),
     ("for_over_string", el.for_over_string, (X,), 0, ["string"]),
     ("nested_def_in_loop", el.nested_def_in_loop, (X,), 0, ["def_in_loop"]),
     ("global_in_loop", el.global_in_loop, (X,), 0, ["global_in_loop"]),

@@ -415,3 +415,10 @@ def f(p, x):
     expected = autograd.grad(lambda p: anp.sum(anp.tanh(anp.dot(X, p["W"]) + p["b"]) ** 2))(
         params)
     _same_structure(grad(params, X), expected)
+
+
+def test_a_loop_over_a_dict_literals_items_is_unrolled():
+    """(It used to be refused: tests/errcases_loops.py keeps the function.)"""
+    import errcases_loops
+    assert s2sad.grad(errcases_loops.for_over_dict_items)(1.5) == pytest.approx(2.0)
+    assert s2sad.check_grad(errcases_loops.for_over_dict_items, 1.5)
