@@ -34,58 +34,11 @@ from . import pytree
 from .anno import clone, get_anno, set_anno, walk
 from .errors import UnsupportedSyntaxError
 from .pytree import Tree
+from .statics import (BINARY, Const, Leaf, Method, Static, Struct, bind_pattern, compared,
+                      copied, folded, holds_borrowed, is_number, known_identity, load_name,
+                      mark_borrowed, same_static, static_of, tree_of)
 
 _MAX_UNROLLED = 10_000  # statements an unrolled loop may expand to
-
-
-class Static:
-    """What an expression is known to be when the call is compiled."""
-
-
-@dataclass(eq=False)
-class Leaf(Static):
-    """A value computed at run time, by this expression."""
-    node: gast.AST
-
-
-@dataclass(eq=False)
-class Const(Static):
-    """A value known now: a number, string, None, bool, or a function or class."""
-    value: Any
-
-
-@dataclass(eq=False)
-class Struct(Static):
-    """A dict, list, tuple, namedtuple, dataclass or object, item by item. Mutable, as
-    Python's: names bound to one Struct see each other's stores. `whole` is an
-    expression for the unchanged original (a non-differentiated argument passed as it
-    is), for uses that need the object itself (indexing by a run-time value)."""
-    kind: str
-    type: Any
-    keys: List[Any]
-    items: List[Static]
-    whole: Optional[gast.AST] = None
-    loop_depth: int = 0  # the loop nesting it was made at (a deeper loop may not grow it)
-    borrowed: bool = False  # a helper's view of its caller's structure: read only
-    view_of: Optional[tuple] = None  # (dict, "items"): a view of a dict, not a copy
-
-    def item(self, key: Any) -> Optional[Static]:
-        if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
-                not isinstance(key, bool):
-            if -len(self.items) <= key < len(self.items):
-                return self.items[key]
-            return None
-        if key in self.keys:
-            return self.items[self.keys.index(key)]
-        return None
-
-
-@dataclass(eq=False)
-class Method(Static):
-    """A method read from a structure, not yet called: `params.items`, `self.forward`."""
-    receiver: Static
-    name: str
-    function: Any = None  # a class's function (self.forward), called with the receiver
 
 
 @dataclass
@@ -119,10 +72,10 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
             flat.layout.append((arg.id, [arg.id], False))
             continue
         names = pytree.leaf_names(arg.id, tree, taken)
-        whole = None if arg.id in differentiated else _load(arg.id)
-        env[arg.id] = _static_of(tree, iter(names), whole)
+        whole = None if arg.id in differentiated else load_name(arg.id)
+        env[arg.id] = static_of(tree, iter(names), whole)
         if arg.id not in differentiated:  # (the caller's object: changes would be lost)
-            _mark_borrowed(env[arg.id])
+            mark_borrowed(env[arg.id])
         flat.layout.append((arg.id, names, False))
     desugar.env = env
     parsed.func.body = desugar.function_body(parsed.func.body)
@@ -176,42 +129,6 @@ def _param(name: str, where: gast.AST) -> gast.Name:
 
 def _all_identifiers(func: gast.AST) -> set:
     return {n.id for n in walk(func) if isinstance(n, gast.Name)}
-
-
-def _static_of(tree: Tree, names, whole: Optional[gast.AST]) -> Static:
-    """The Static of an argument of structure `tree`, its leaves named by `names`."""
-    if tree.kind == pytree.LEAF:
-        return Leaf(_load(next(names)))
-    if tree.kind == pytree.CONST:
-        return Const(pytree.constant_value(tree))
-    items = []
-    for key, child in zip(tree.keys, tree.children):
-        part = None
-        if whole is not None:
-            part = gast.Attribute(value=whole, attr=key, ctx=gast.Load()) \
-                if tree.kind in (pytree.DATACLASS, pytree.OBJECT) else \
-                gast.Subscript(value=whole, slice=gast.Constant(value=key, kind=None),
-                               ctx=gast.Load())
-        items.append(_static_of(child, names, part))
-    return Struct(tree.kind, tree.type, list(tree.keys), items, whole)
-
-
-def _load(identifier: str) -> gast.Name:
-    return gast.Name(id=identifier, ctx=gast.Load(), annotation=None, type_comment=None)
-
-
-def tree_of(static: Static) -> Tree:
-    """The structure of a returned value (its leaves in `leaf_nodes`' order)."""
-    if isinstance(static, Struct):
-        return Tree(static.kind, static.type, tuple(static.keys),
-                    tuple(tree_of(s) for s in static.items))
-    if isinstance(static, Const) and not _is_number(static.value):
-        return Tree(pytree.CONST, pytree._Constant(static.value))
-    return Tree(pytree.LEAF)
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) in (int, float)
 
 
 class _Desugar:
@@ -298,7 +215,7 @@ class _Desugar:
 
     def assign(self, target: gast.AST, value: Static, stmt: gast.stmt) -> None:
         if isinstance(target, gast.Name):
-            literal = isinstance(stmt.value, gast.Constant) and _is_number(value.value) \
+            literal = isinstance(stmt.value, gast.Constant) and is_number(value.value) \
                 if isinstance(value, Const) else False
             if isinstance(value, (Struct, Method)) or isinstance(value, Const) and \
                     not literal and not self.assigned_in_loop(target.id):
@@ -435,7 +352,7 @@ class _Desugar:
             self.out.append(stmt)
             return
         value = self.evaluate(stmt.value)
-        self.returns_borrowed = self.returns_borrowed or _holds_borrowed(value)
+        self.returns_borrowed = self.returns_borrowed or holds_borrowed(value)
         tree = tree_of(value)
         if self.output is not None and self.output != tree:
             self.refuse("this return gives a value of another structure than an earlier "
@@ -454,7 +371,7 @@ class _Desugar:
         """The run-time leaves of a value, in flattening order (constants left out)."""
         if isinstance(value, Struct):
             return [n for item in value.items for n in self.leaf_nodes(item, where)]
-        if isinstance(value, Const) and not _is_number(value.value):
+        if isinstance(value, Const) and not is_number(value.value):
             return []
         return [self.materialize(value, where)]
 
@@ -468,10 +385,10 @@ class _Desugar:
         before = self.env
         # each branch changes its own copy of the structures (d["k"] = v in one branch
         # only must not be seen on the other path); they are joined after the if
-        self.env = _copied(before)
+        self.env = copied(before)
         stmt.body, body_returns = self.block(stmt.body)
         body = (self.env, stmt.body, body_returns)
-        self.env = _copied(before)
+        self.env = copied(before)
         stmt.orelse, else_returns = self.block(stmt.orelse)
         orelse = (self.env, stmt.orelse, else_returns)
         self.env = self.joined(before, body, orelse, stmt)
@@ -511,7 +428,7 @@ class _Desugar:
                              "in the branches")
 
         def join(a: Static, b: Static, name: str) -> Static:
-            if a is b or _same_static(a, b):
+            if a is b or same_static(a, b):
                 return a
             if isinstance(a, Struct) and isinstance(b, Struct):
                 if (a.kind, a.type, a.keys) != (b.kind, b.type, b.keys):
@@ -527,8 +444,8 @@ class _Desugar:
                                for k, x, y in zip(a.keys, a.items, b.items)]
                 return joint
             if isinstance(a, (Leaf, Const)) and isinstance(b, (Leaf, Const)) and not (
-                    isinstance(a, Const) and not _is_number(a.value) or
-                    isinstance(b, Const) and not _is_number(b.value)):
+                    isinstance(a, Const) and not is_number(a.value) or
+                    isinstance(b, Const) and not is_number(b.value)):
                 phi = pytree.fresh(name, self.taken)
                 for block, value in ((body_block, a), (else_block, b)):
                     _before_jump(block, gast.copy_location(gast.Assign(
@@ -536,7 +453,7 @@ class _Desugar:
                                            type_comment=None)],
                         value=self.materialize(value, where)), where))
                 self.assigned_in_function[phi] = 2
-                return Leaf(_load(phi))
+                return Leaf(load_name(phi))
             refuse_shapes(name)
             raise AssertionError
 
@@ -555,7 +472,7 @@ class _Desugar:
         variables, bound before it (n = 3, then n += 1 in a loop)."""
         for name in sorted(_stored_names(body)):
             value = self.env.get(name)
-            if isinstance(value, Const) and _is_number(value.value):
+            if isinstance(value, Const) and is_number(value.value):
                 del self.env[name]
                 self.emit(gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
                                                          annotation=None, type_comment=None)],
@@ -763,7 +680,7 @@ class _Desugar:
             preferred = getattr(value, "__name__", None) or type(value).__name__.lower()
             name = pytree.fresh(pytree._identifier_part(preferred), self.taken)
             self.added_globals[name] = value
-        node = gast.copy_location(_load(name), where)
+        node = gast.copy_location(load_name(name), where)
         set_anno(node, "resolved", value)
         return node
 
@@ -780,7 +697,7 @@ class _Desugar:
             self.emit(gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
                                                      annotation=None, type_comment=None)],
                                   value=node), where)
-            return Leaf(_load(name))
+            return Leaf(load_name(name))
         if isinstance(value, Struct):
             if all(self.is_held(i) for i in value.items):
                 return value
@@ -866,7 +783,7 @@ class _Desugar:
         left, right = self.evaluate(node.left), self.evaluate(node.right)
         if isinstance(left, Const) and isinstance(right, Const) and \
                 type(left.value) in (int, str) and type(right.value) in (int, str, tuple):
-            operator = _BINARY.get(type(node.op))
+            operator = BINARY.get(type(node.op))
             if operator is not None:
                 try:
                     return Const(operator(left.value, right.value))
@@ -901,11 +818,11 @@ class _Desugar:
         if all(isinstance(o, Const) for o in operands):
             values = [o.value for o in operands]
             if all(type(v) in (int, float, str, bool, type(None)) for v in values):
-                return Const(all(_compared(op, a, b) for op, a, b in
+                return Const(all(compared(op, a, b) for op, a, b in
                                  zip(node.ops, values, values[1:])))
         if len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot)):
             left, right = operands
-            known = _known_identity(left, right)
+            known = known_identity(left, right)
             if known is not None:
                 return Const(known if isinstance(node.ops[0], gast.Is) else not known)
         node.left = self.materialize(operands[0], node.left)
@@ -995,7 +912,7 @@ class _Desugar:
                     return self.dynamic(node)
                 for item in items:
                     bound = dict(row)
-                    if not _bind_pattern(generator.target, item, bound):
+                    if not bind_pattern(generator.target, item, bound):
                         return self.dynamic(node)
                     with self.scoped(bound):
                         keep = all(self.truth(self.known_test(clone(test)), test)
@@ -1111,7 +1028,7 @@ class _Desugar:
             return self.object_attribute(base.value, node)
         if isinstance(base, Leaf) and pytree.is_user_object(get_anno(node.value, "resolved")):
             return self.object_attribute(get_anno(node.value, "resolved"), node)
-        if isinstance(base, Const) and not _is_number(base.value) and base.value is not None:
+        if isinstance(base, Const) and not is_number(base.value) and base.value is not None:
             found = getattr(base.value, node.attr, _MISSING)
             if found is not _MISSING:
                 if isinstance(base.value, type) and isinstance(
@@ -1165,9 +1082,9 @@ class _Desugar:
             known = self.builtin_call(resolved, args, keywords, node)
             if known is not None:
                 return known
-            folded = _folded(resolved, args, keywords)
-            if folded is not None:
-                return folded
+            constant = folded(resolved, args, keywords)
+            if constant is not None:
+                return constant
             if structured and _is_helper(resolved):
                 return self.specialise(resolved, args, keywords, node, prefix=[])
         node.func = self.materialize(callee, node.func)
@@ -1349,7 +1266,7 @@ class _Desugar:
             if not isinstance(value, Static):
                 value = Const(value)  # a default
             if isinstance(value, (Struct, Method)) or isinstance(value, Const) and \
-                    not _is_number(value.value):
+                    not is_number(value.value):
                 inner.env[arg.id] = self.passed(value, arg.id, inner, params, call_args,
                                                 node)
             else:
@@ -1362,7 +1279,7 @@ class _Desugar:
         args_node.vararg = args_node.kwarg = None
         helper.namespace.update(inner.added_globals)
         self.check_helper(helper)
-        callee = gast.copy_location(_load(function.__name__), node.func)  # (inlined)
+        callee = gast.copy_location(load_name(function.__name__), node.func)  # (inlined)
         set_anno(callee, "resolved", function)
         call = gast.copy_location(gast.Call(func=callee, args=call_args, keywords=[]), node)
         set_anno(call, "specialised", helper)
@@ -1379,9 +1296,9 @@ class _Desugar:
         self.emit(gast.Assign(targets=[target], value=call), node)
         for n in names:
             self.assigned_in_function[n] = 0
-        result = _static_of(output, iter(names), None)
+        result = static_of(output, iter(names), None)
         if inner.returns_borrowed:  # (its caller's structure: a store into it is refused)
-            _mark_borrowed(result)
+            mark_borrowed(result)
         return result
 
     def passed(self, value: Static, param: str, inner: "_Desugar", params: list,
@@ -1393,7 +1310,7 @@ class _Desugar:
             name = pytree.fresh(param, inner.taken)
             params.append(_param(name, where))
             call_args.append(self.materialize(value, where))
-            return Leaf(_load(name))
+            return Leaf(load_name(name))
         if isinstance(value, Struct):
             items = [self.passed(item, f"{param}_{pytree._identifier_part(key)}", inner,
                                  params, call_args, where)
@@ -1408,67 +1325,10 @@ class _Desugar:
 _MISSING = object()
 
 
-_PURE_BUILTINS = frozenset({builtins.len, builtins.str, builtins.int, builtins.float,
-                            builtins.bool, builtins.abs, builtins.min, builtins.max,
-                            builtins.round, builtins.repr, builtins.sorted})
-_PLAIN = (int, float, str, bool, type(None), tuple)
-
-
-def _folded(function: Any, args: List[Static], keywords: Dict[str, Static]) -> Optional[Static]:
-    """A call known now: a pure builtin, or a method of a string, on constants
-    (`name.startswith("W")` where name is a dict's key)."""
-    values = [a.value for a in args if isinstance(a, Const)]
-    kwvalues = {k: v.value for k, v in keywords.items() if isinstance(v, Const)}
-    if len(values) != len(args) or len(kwvalues) != len(keywords) or \
-            not all(isinstance(v, _PLAIN) for v in values + list(kwvalues.values())):
-        return None
-    owner = getattr(function, "__self__", None)
-    pure = function in _PURE_BUILTINS or isinstance(function, types.BuiltinMethodType) and \
-        type(owner) is str
-    if not pure:
-        return None
-    try:
-        return Const(function(*values, **kwvalues))
-    except Exception:  # (Python's own error is raised by the code at run time)
-        return None
-
-
 def _is_helper(function: Any) -> bool:
     from .lower import _is_user_function
     from .rules import has_rule
     return _is_user_function(function) and not has_rule(function)
-
-
-def _copied(env: Dict[str, Static]) -> Dict[str, Static]:
-    """A copy of `env` whose structures are new objects (aliasing kept: two names of
-    one dict stay one dict)."""
-    copies: Dict[int, tuple] = {}
-
-    def copy(value: Static) -> Static:
-        if isinstance(value, Struct):
-            if id(value) not in copies:
-                new = Struct(value.kind, value.type, list(value.keys), [], value.whole,
-                             value.loop_depth, value.borrowed)
-                copies[id(value)] = (value, new)
-                new.items = [copy(item) for item in value.items]
-            return copies[id(value)][1]
-        if isinstance(value, Method):
-            return Method(copy(value.receiver), value.name, value.function)
-        return value
-
-    return {name: copy(value) for name, value in env.items()}
-
-
-def _holds_borrowed(value: Static) -> bool:
-    return isinstance(value, Struct) and (value.borrowed or any(
-        _holds_borrowed(item) for item in value.items))
-
-
-def _mark_borrowed(value: Static) -> None:
-    if isinstance(value, Struct):
-        value.borrowed = True
-        for item in value.items:
-            _mark_borrowed(item)
 
 
 def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:
@@ -1477,48 +1337,6 @@ def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:
         block.insert(len(block) - 1, stmt)
     else:
         block.append(stmt)
-
-
-def _bind_pattern(target: gast.AST, value: Static, bound: Dict[str, Static]) -> bool:
-    """Bind a comprehension's target to an element known now; False where it cannot."""
-    if isinstance(target, gast.Name):
-        bound[target.id] = value
-        return True
-    if isinstance(target, (gast.Tuple, gast.List)) and isinstance(value, Struct) and \
-            value.kind in pytree.SEQUENCES and len(value.items) == len(target.elts):
-        return all(_bind_pattern(t, v, bound) for t, v in zip(target.elts, value.items))
-    return False
-
-
-def _same_static(a: Static, b: Static) -> bool:
-    if isinstance(a, Const) and isinstance(b, Const):
-        return type(a.value) is type(b.value) and a.value == b.value \
-            if type(a.value) in (int, float, str, bool) else a.value is b.value
-    return a is b
-
-
-def _known_identity(left: Static, right: Static) -> Optional[bool]:
-    """`x is None` where x is known now: a structure, a constant."""
-    for a, b in ((left, right), (right, left)):
-        if isinstance(b, Const) and b.value is None:
-            if isinstance(a, Struct):
-                return False
-            if isinstance(a, Const):
-                return a.value is None
-    return None
-
-
-_BINARY = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
-           gast.Mult: lambda a, b: a * b, gast.FloorDiv: lambda a, b: a // b,
-           gast.Mod: lambda a, b: a % b}
-
-
-def _compared(op: gast.cmpop, a: Any, b: Any) -> bool:
-    table = {gast.Eq: lambda: a == b, gast.NotEq: lambda: a != b, gast.Lt: lambda: a < b,
-             gast.LtE: lambda: a <= b, gast.Gt: lambda: a > b, gast.GtE: lambda: a >= b,
-             gast.Is: lambda: a is b, gast.IsNot: lambda: a is not b,
-             gast.In: lambda: a in b, gast.NotIn: lambda: a not in b}
-    return bool(table[type(op)]())
 
 
 def _assignment_counts(body: Sequence[gast.stmt]) -> Dict[str, int]:
