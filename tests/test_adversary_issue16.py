@@ -1646,3 +1646,31 @@ def test_int_and_bool_leaves_in_a_differentiated_structure_are_refused_by_path()
         s2sad.grad(layered_loss)({"W": W.copy(), "b": B.copy(), "flag": True}, X)
     with pytest.raises(s2sad.S2SADError, match=r"p\['b'\]"):
         s2sad.grad(layered_loss)({"W": W.copy(), "b": np.array([1, 2])}, X)
+
+
+def loss_of_params_and_data(params, x):
+    return np.sum(np.tanh(params["W"] @ x + params["b"]) ** 2)
+
+
+def test_partial_with_a_bound_structure_sees_its_items_rebound():
+    import functools
+    params = _p()
+    f = functools.partial(loss_of_params_and_data, params)
+    g = s2sad.grad(f)
+    g(X)
+    params["W"] = W.T * 3
+    params["b"] = -B
+    _check(f, X, got=g(X))
+    params["W"] *= 0.5
+    _check(f, X, got=g(X))
+
+
+def test_lambda_over_a_structure_and_a_lambda_default():
+    params = _p()
+    f = lambda p, x: np.sum(np.tanh(p["W"] @ x + p["b"]) ** 2)  # noqa: E731
+    _check(f, params, X, got=s2sad.grad(f)(params, X))
+    h = lambda x, p=params: np.sum(np.tanh(p["W"] @ x) ** 2)  # noqa: E731
+    g = s2sad.grad(h)
+    _check(h, X, got=g(X))
+    params["W"] = W.T * 2   # (the default is the same dict: Python sees the new item)
+    _check(h, X, got=g(X))
