@@ -1674,3 +1674,80 @@ def test_lambda_over_a_structure_and_a_lambda_default():
     _check(h, X, got=g(X))
     params["W"] = W.T * 2   # (the default is the same dict: Python sees the new item)
     _check(h, X, got=g(X))
+
+
+# -- objects: slots, class attributes rebound, inheritance, __call__ -------------------------
+
+class _Slotted:
+    __slots__ = ("W", "b")
+
+    def __init__(self, W_, b_):
+        self.W = W_
+        self.b = b_
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.W @ x + self.b) ** 2)
+
+
+class _ClassConstants:
+    scale = 2.0
+    act = "tanh"
+
+    def __init__(self, W_):
+        self.W = W_
+
+    def loss(self, x):
+        h = self.W @ x
+        if self.act == "tanh":
+            h = np.tanh(h)
+        return np.sum(h ** 2) * self.scale
+
+
+class _Base:
+    def forward(self, x):
+        return np.tanh(self.W @ x)
+
+
+class _Child(_Base):
+    def __init__(self, W_):
+        self.W = W_
+
+    def loss(self, x):
+        return np.sum(self.forward(x) ** 2)
+
+
+class _CallableModel:
+    def __init__(self, W_):
+        self.W = W_
+
+    def __call__(self, x):
+        return np.sum(np.tanh(self.W @ x) ** 2)
+
+
+def _grad_checked(f):
+    _check(f, X, got=s2sad.grad(f)(X))
+
+
+def test_slotted_inherited_and_callable_objects():
+    _grad_checked(_Slotted(W.copy(), B.copy()).loss)
+    _grad_checked(_Child(W.copy()).loss)
+    model = _CallableModel(W.copy())
+    g = s2sad.grad(model)
+    _check(model, X, got=g(X))
+    model.W = W.T * 2
+    _check(model, X, got=g(X))
+
+
+@pytest.mark.parametrize("owner, attribute, new", [
+    ("class", "scale", 5.0), ("class", "act", "identity"), ("instance", "act", "identity")])
+def test_class_attributes_rebound_between_calls(owner, attribute, new):
+    m = _ClassConstants(W.copy())
+    g = s2sad.grad(m.loss)
+    g(X)
+    target = _ClassConstants if owner == "class" else m
+    old = getattr(_ClassConstants, attribute)
+    setattr(target, attribute, new)
+    try:
+        _check(m.loss, X, got=g(X))
+    finally:
+        setattr(_ClassConstants, attribute, old)
