@@ -1751,3 +1751,47 @@ def test_class_attributes_rebound_between_calls(owner, attribute, new):
         _check(m.loss, X, got=g(X))
     finally:
         setattr(_ClassConstants, attribute, old)
+
+
+# == CRASH: the structured entry's names collide with the user's parameter names ==========
+
+ENTRY_NAMES = ("structured.py `entry_code`: the entry `def grad_f_of_structures(<the user's "
+               "parameters>)` calls the flat gradient by the name `grad_<f>`, rebuilds a "
+               "namedtuple by its class name and a dataclass with `dataclasses.replace`; a "
+               "parameter of that name shadows them (`taken` reserves the parameters only "
+               "for the gradient names, `_type_name` checks only the namespace): "
+               "TypeError \"'dict' object is not callable\" / \"'Layer' object is not "
+               "callable\" / AttributeError \"'DC' object has no attribute 'replace'\". "
+               "Smallest: def loss(grad_loss, x): return np.sum(grad_loss['W'] @ x)")
+
+
+def loss_named_like_its_gradient(grad_loss_named_like_its_gradient, x):
+    return np.sum(np.tanh(grad_loss_named_like_its_gradient["W"] @ x))
+
+
+def parameter_named_like_its_class(LayerNT, x):
+    return np.sum(np.tanh(LayerNT.W @ x + LayerNT.b))
+
+
+@dataclasses.dataclass
+class _DC:
+    W: np.ndarray
+
+
+def parameter_named_dataclasses(dataclasses, x):
+    return np.sum(np.tanh(dataclasses.W @ x))
+
+
+@pytest.mark.xfail(strict=True, reason=ENTRY_NAMES)
+def test_parameter_named_like_the_flat_gradient():
+    _check(loss_named_like_its_gradient, {"W": W.copy()}, X)
+
+
+@pytest.mark.xfail(strict=True, reason=ENTRY_NAMES + " (the namedtuple's class name)")
+def test_parameter_named_like_its_namedtuple_class():
+    _check(parameter_named_like_its_class, LayerNT(W.copy(), B.copy()), X)
+
+
+@pytest.mark.xfail(strict=True, reason=ENTRY_NAMES + " (a parameter named dataclasses)")
+def test_parameter_named_dataclasses():
+    _check(parameter_named_dataclasses, _DC(W.copy()), X)
