@@ -1795,3 +1795,26 @@ def test_parameter_named_like_its_namedtuple_class():
 @pytest.mark.xfail(strict=True, reason=ENTRY_NAMES + " (a parameter named dataclasses)")
 def test_parameter_named_dataclasses():
     _check(parameter_named_dataclasses, _DC(W.copy()), X)
+
+
+# == BAD REFUSAL: an OrderedDict of parameters (a state_dict) ===============================
+
+ORDERED_DICT = ("pytree.py `is_structured`/`describe` take `type(value) is dict` only; an "
+                "OrderedDict (what a PyTorch state_dict is, and a JAX pytree) is not "
+                "structured, so the call takes the plain path and is refused with \"a value "
+                "indexed by a string key is read as a dict, whose keys are known only when "
+                "the function is called\" -- though it was called. Treat dict subclasses "
+                "(OrderedDict, defaultdict) as dicts and rebuild the gradient with the same "
+                "type, as JAX does; at least say that the type is not supported")
+
+
+def ordered_loss(p, x):
+    return np.sum(np.tanh(p["W"] @ x + p["b"]) ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=ORDERED_DICT)
+def test_an_ordered_dict_of_parameters():
+    p = collections.OrderedDict(W=W.copy(), b=B.copy())
+    got = s2sad.grad(ordered_loss)(p, X)
+    assert type(got) is collections.OrderedDict and list(got) == ["W", "b"]
+    _check(ordered_loss, dict(p), X, got=dict(got))
