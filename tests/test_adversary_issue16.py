@@ -1818,3 +1818,98 @@ def test_an_ordered_dict_of_parameters():
     got = s2sad.grad(ordered_loss)(p, X)
     assert type(got) is collections.OrderedDict and list(got) == ["W", "b"]
     _check(ordered_loss, dict(p), X, got=dict(got))
+
+
+# == BAD REFUSALS: reversed(...) and a comprehension over range(len(...)) ==================
+
+REVERSED = ("desugar.py: `reversed` is not known now: `for W, b in reversed(layers)` is "
+            "refused \"this for loop is not supported: loop over range(...), an array, "
+            "enumerate(x) or zip(x, y)\" and `for i in reversed(range(len(layers)))` \"this "
+            "list is indexed by a value known only at run time\" (`known_range` takes range "
+            "only), though layers[::-1] works. Treat reversed(<structure>) like a slice "
+            "[::-1] in `builtin_call`, and reversed(range(...)) of known bounds in "
+            "`known_range`")
+
+
+def loop_over_reversed_layers(layers, x):
+    for W_, b_ in reversed(layers):
+        x = np.tanh(W_ @ x + b_)
+    return np.sum(x)
+
+
+def loop_over_reversed_range(layers, x):
+    for i in reversed(range(len(layers))):
+        x = np.tanh(layers[i][0] @ x + layers[i][1])
+    return np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, reason=REVERSED)
+@pytest.mark.parametrize("f", [loop_over_reversed_layers, loop_over_reversed_range])
+def test_reversed_loops(f):
+    _check(f, _layers(), X)
+
+
+COMPREHENSION_RANGE = ("desugar.py `comprehension`: a generator over range(len(layers)) is "
+                       "not a structure (`iterated` returns None, `known_range` is not tried "
+                       "as `for_` does), so `[np.tanh(layers[i][0] @ x) for i in "
+                       "range(len(layers))]` is left as it is and refused \"list "
+                       "comprehensions are not supported\" -- a `for` loop of the same "
+                       "range is unrolled")
+
+
+def comprehension_over_an_index_range(layers, x):
+    outs = [np.tanh(layers[i][0] @ x) for i in range(len(layers))]
+    return np.sum(outs[0] * outs[-1])
+
+
+@pytest.mark.xfail(strict=True, reason=COMPREHENSION_RANGE)
+def test_comprehension_over_an_index_range():
+    _check(comprehension_over_an_index_range, _layers(), X)
+
+
+def sliced_layers(layers, x):
+    for W_, b_ in layers[::-1]:
+        x = np.tanh(W_ @ x + b_)
+    for W_, b_ in layers[1:]:
+        x = x * np.sum(W_)
+    return np.sum(x)
+
+
+def nested_unpacking(layers, x):
+    (W1, b1), (W2, b2) = layers
+    return np.sum(np.tanh(W2 @ np.tanh(W1 @ x + b1) + b2))
+
+
+def zip_of_star(layers, x):
+    Ws, bs = zip(*layers)
+    return np.sum(Ws[0] @ x) + np.sum(bs[1] ** 2)
+
+
+def index_arithmetic(layers, x):
+    for i in range(1, len(layers)):
+        x = np.tanh(layers[i - 1][0] @ x + layers[i][1])
+    return np.sum(x)
+
+
+def folded_max(layers, x):
+    n = max(len(layers), 1)
+    return np.sum(layers[n - 1][0] @ x)
+
+
+@pytest.mark.parametrize("f", [sliced_layers, nested_unpacking, zip_of_star, index_arithmetic,
+                               folded_max])
+def test_layer_list_spellings(f):
+    _check(f, _layers(), X)
+    _check(f, _layers(), X, argnum=1)
+
+
+def _doubled_plus(W, b):
+    return W * 2 + b
+
+
+def keywords_from_a_dict(p, x):
+    return np.sum(_doubled_plus(**p) @ x)
+
+
+def test_helper_called_with_a_dict_spread_as_keywords():
+    _check(keywords_from_a_dict, _p(), X)
