@@ -1916,3 +1916,49 @@ def keywords_from_a_dict(p, x):
 
 def test_helper_called_with_a_dict_spread_as_keywords():
     _check(keywords_from_a_dict, _p(), X)
+
+
+def configured(p, cfg, x):
+    h = p["W"] @ x
+    if cfg["act"] == "tanh":
+        h = np.tanh(h)
+    return np.sum(h ** 2) * cfg["scale"] + np.sum(x ** 3)
+
+
+def _configured_autograd(w, x, act, scale):
+    h = anp.dot(w, x)
+    if act == "tanh":
+        h = anp.tanh(h)
+    return anp.sum(h ** 2) * scale + anp.sum(x ** 3)
+
+
+def test_hessians_with_a_config_structure_reused_across_configs():
+    h_x, h_p, h_both = (s2sad.hessian(configured, 2), s2sad.hessian(configured, 0),
+                        s2sad.hessian(configured, (0, 2)))
+    for act, scale in (("tanh", 2.0), ("id", 2.0), ("tanh", 3.0)):
+        cfg = {"act": act, "scale": scale}
+        np.testing.assert_allclose(h_x({"W": W}, cfg, X),
+                                   autograd.hessian(_configured_autograd, 1)(W, X, act, scale),
+                                   rtol=1e-6)
+        np.testing.assert_allclose(h_p({"W": W}, cfg, X)["W"]["W"],
+                                   autograd.hessian(_configured_autograd, 0)(W, X, act, scale),
+                                   rtol=1e-6)
+        both = h_both({"W": W}, cfg, X)
+        np.testing.assert_allclose(both[0][1]["W"], autograd.jacobian(
+            autograd.grad(_configured_autograd, 0), 1)(W, X, act, scale), rtol=1e-6)
+
+
+def test_jvp_and_vjp_with_mixed_argnums_and_a_config():
+    cfg = {"act": "tanh", "scale": 2.0}
+    t = ({"W": np.ones((2, 2))}, np.array([0.5, -1.0]))
+    _, d = s2sad.jvp(configured, (0, 2))({"W": W}, cfg, X, t)
+    eps = 1e-6
+    up = configured({"W": W + eps}, cfg, X + eps * t[1])
+    down = configured({"W": W - eps}, cfg, X - eps * t[1])
+    np.testing.assert_allclose(d, (up - down) / (2 * eps), rtol=1e-6)
+    _, pull = s2sad.vjp(configured, (0, 2))({"W": W}, cfg, X)
+    gp, gx = pull(2.0)
+    want = s2sad.grad(configured, (0, 2))({"W": W}, cfg, X)
+    np.testing.assert_allclose(gp["W"], 2 * want[0]["W"])
+    np.testing.assert_allclose(gx, 2 * want[1])
+    _check(configured, {"W": W.copy()}, cfg, X, got=want[0])
