@@ -1962,3 +1962,89 @@ def test_jvp_and_vjp_with_mixed_argnums_and_a_config():
     np.testing.assert_allclose(gp["W"], 2 * want[0]["W"])
     np.testing.assert_allclose(gx, 2 * want[1])
     _check(configured, {"W": W.copy()}, cfg, X, got=want[0])
+
+
+# == STALE RESULT: a global object rebound to another instance, read through its method =====
+
+class _GlobalModel:
+    def __init__(self, W_):
+        self.W = W_
+
+    def forward(self, x):
+        return np.tanh(self.W @ x)
+
+
+GLOBAL_MODEL = _GlobalModel(W.copy())
+
+REBOUND_OWNER = ("desugar.py `object_attribute`/`global_name`: `GLOBAL_MODEL.forward(x)` is "
+                 "specialised with the object itself as a constant receiver (Method(Const("
+                 "owner))), and `self.W` inside reads that object by a name bound to it in "
+                 "`added_globals`; when the module rebinds GLOBAL_MODEL to a new instance, "
+                 "nothing notices (the constants list checks attributes of the old object, "
+                 "not the global name), and the old object's W is used. (GLOBAL_MODEL.W read "
+                 "directly is right.) Smallest: M = Model(W); def f(x): return "
+                 "np.sum(M.forward(x) ** 2); g(x); M = Model(2 * W); g(x) is the old gradient")
+
+
+def through_a_global_method(x):
+    return np.sum(GLOBAL_MODEL.forward(x) ** 2)
+
+
+def through_a_global_attribute(x):
+    return np.sum(np.tanh(GLOBAL_MODEL.W @ x) ** 2)
+
+
+def through_a_global_method_structured(p, x):
+    return np.sum(GLOBAL_MODEL.forward(x) * p["a"])
+
+
+def _global_rebound(run):
+    global GLOBAL_MODEL
+    old = GLOBAL_MODEL
+    GLOBAL_MODEL = _GlobalModel(W.T * 3)
+    try:
+        run()
+    finally:
+        GLOBAL_MODEL = old
+
+
+@pytest.mark.xfail(strict=True, reason=REBOUND_OWNER)
+def test_global_object_rebound_then_its_method_called():
+    g = s2sad.grad(through_a_global_method)
+    g(X)
+    _global_rebound(lambda: _check(through_a_global_method, X, got=g(X)))
+
+
+@pytest.mark.xfail(strict=True, reason=REBOUND_OWNER + " (a structured call)")
+def test_global_object_rebound_then_its_method_called_structured():
+    p = {"a": np.array([0.5, 2.0])}
+    g = s2sad.grad(through_a_global_method_structured, 1)
+    g(p, X)
+    _global_rebound(lambda: _check(through_a_global_method_structured, p, X, argnum=1,
+                                   got=g(p, X)))
+
+
+def test_global_object_rebound_then_its_attribute_read():
+    g = s2sad.grad(through_a_global_attribute)
+    g(X)
+    _global_rebound(lambda: _check(through_a_global_attribute, X, got=g(X)))
+
+
+HELPER_GLOBAL_ATTRIBUTE = ("a helper (plain, no structures) reading an attribute of a global "
+                           "object is refused \"the attribute .W is not supported\", while the "
+                           "same read in the differentiated function itself works: the "
+                           "helper is not passed through the desugar stage "
+                           "(`desugar.needed` is asked of the root function only)")
+
+
+def _reads_the_global_model(x):
+    return np.tanh(GLOBAL_MODEL.W @ x)
+
+
+def global_attribute_in_a_helper(x):
+    return np.sum(_reads_the_global_model(x) ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=HELPER_GLOBAL_ATTRIBUTE)
+def test_global_object_attribute_read_in_a_helper():
+    _check(global_attribute_in_a_helper, X, got=s2sad.grad(global_attribute_in_a_helper)(X))
