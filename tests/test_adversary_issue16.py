@@ -2048,3 +2048,41 @@ def global_attribute_in_a_helper(x):
 @pytest.mark.xfail(strict=True, reason=HELPER_GLOBAL_ATTRIBUTE)
 def test_global_object_attribute_read_in_a_helper():
     _check(global_attribute_in_a_helper, X, got=s2sad.grad(global_attribute_in_a_helper)(X))
+
+
+# == WRONG GRADIENT (rare spelling): a method replaced on the instance ======================
+
+INSTANCE_OVERRIDE = ("pytree.py `_has_instance_attribute` leaves out an instance attribute "
+                     "that shadows a method of the class (callable, `found is not in_class`), "
+                     "and desugar.py `evaluate_Attribute` then resolves `self.forward` "
+                     "through the class: an override set on the instance (m.forward = "
+                     "sin_forward, Python calls it) is ignored and the class's method is "
+                     "differentiated instead, silently. Smallest: m = Model(W); m.forward = "
+                     "lambda-free def sin_forward(x): return np.sin(x); grad(m.loss)(x) uses "
+                     "tanh. Read an instance __dict__ entry before the class (or refuse it)")
+
+
+class _Overridable:
+    def __init__(self, W_):
+        self.W = W_
+
+    def forward(self, x):
+        return np.tanh(self.W @ x)
+
+    def loss(self, x):
+        return np.sum(self.forward(x) ** 2)
+
+
+def _sin_forward(x):
+    return np.sin(x)
+
+
+@pytest.mark.xfail(strict=True, reason=INSTANCE_OVERRIDE)
+def test_a_method_replaced_on_the_instance():
+    m = _Overridable(W.copy())
+    m.forward = _sin_forward
+    try:
+        got = s2sad.grad(m.loss)(X)
+    except s2sad.S2SADError:
+        return
+    _check(m.loss, X, got=got)
