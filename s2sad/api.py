@@ -240,6 +240,8 @@ class GradientFunction:
                     self.wrt_names)
             if self.has_aux:
                 self._require_pair(flattened)
+            elif self.mode == "reverse" and not isinstance(self.fn, GradientFunction):
+                self._refuse_pair(flattened)
             groups = [flattened.positions(p) for p in self.wrt_names]
             positions = tuple(p for group in groups for p in group)
             inner = self._flat_version(flattened, positions) if positions else None
@@ -274,6 +276,17 @@ class GradientFunction:
         return GradientFunction(None, positions, with_value=self.with_value or self.has_aux,
                                 optimize=self.optimize, parsed=flattened.parsed, jit=self.jit,
                                 has_aux=self.has_aux)
+
+    def _refuse_pair(self, flattened: structured.Flattened) -> None:
+        """A function returning (value, aux) without has_aux: JAX users' first slip."""
+        tree = flattened.flat.output
+        if tree is not None and tree.kind in ("tuple", "list") and len(tree.children) == 2 \
+                and tree.children[0].kind == "leaf" and tree.children[1].kind != "leaf":
+            returns = [n for n in gast.walk(flattened.parsed.func) if isinstance(n, gast.Return)]
+            raise NonScalarOutputError(
+                f"grad needs a scalar output, but {self.__name__} returns a pair (value, aux)",
+                flattened.parsed.locate(returns[-1].value if returns else flattened.parsed.func),
+                hint="pass has_aux=True to get (gradient, aux) back, as with jax.grad")
 
     def _require_pair(self, flattened: structured.Flattened) -> None:
         """has_aux: the function returns (value, aux), its value one number or array."""
@@ -967,7 +980,15 @@ class JVPFunction(GradientFunction):
                     f"the tangent for {param!r} is not of the argument's structure",
                     hint=f"pass a tangent shaped like {param}, e.g. the same dict of "
                          "arrays (None where the argument holds None)")
-            flat_tangents.extend(pytree.leaves(tangent, tree))
+            leaves = pytree.leaves(tangent, tree)
+            for (path, _), leaf, original in zip(tree.leaf_paths(), leaves,
+                                                pytree.leaves(call.values[param], tree)):
+                if np.shape(leaf) != np.shape(original):
+                    where = pytree.path_text(_nested_path(param, path))
+                    raise ArgumentError(
+                        f"the tangent's {where} has shape {np.shape(leaf)}, the argument's "
+                        f"{np.shape(original)}", hint=f"pass a tangent shaped like {param}")
+            flat_tangents.extend(leaves)
         if inner is None:
             raise ArgumentError(f"the differentiated arguments {self.wrt_names} hold no "
                                 "float or array", hint="differentiate another argument")
@@ -1156,6 +1177,14 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
 
     functools.update_wrapper(jacobian_of, f, updated=())
     return jacobian_of
+
+
+def _nested_path(param: str, path: Sequence[tuple]) -> Any:
+    """describe's form of a leaf's path (for pytree.path_text)."""
+    nested: Any = param
+    for kind, key in path:
+        nested = (nested, key, "." if kind in ("namedtuple", "dataclass", "object") else "[")
+    return nested
 
 
 def _value_on_copies(f: Callable, args: tuple, kwargs: dict) -> Any:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
+import numpy as np
 
 from . import pytree
 from .anno import clone, get_anno, set_anno, walk
@@ -225,8 +226,21 @@ class _Desugar:
             self.emit(gast.Assign(targets=[target], value=self.materialize(value, stmt)), stmt)
             return
         if isinstance(target, (gast.Tuple, gast.List)):
+            starred = [k for k, e in enumerate(target.elts) if isinstance(e, gast.Starred)]
+            if isinstance(value, Struct) and value.kind in pytree.SEQUENCES and \
+                    len(starred) == 1 and len(value.items) >= len(target.elts) - 1:
+                # *hidden, last = layers: the starred name gets a list of the rest
+                k, after = starred[0], len(target.elts) - starred[0] - 1
+                middle = value.items[k:len(value.items) - after]
+                parts = value.items[:k] + [Struct(pytree.LIST, None, list(range(len(middle))),
+                                                  list(middle), loop_depth=self.loop_depth)] + \
+                    value.items[len(value.items) - after:]
+                for part, item in zip(target.elts, parts):
+                    self.assign(part.value if isinstance(part, gast.Starred) else part, item,
+                                stmt)
+                return
             if isinstance(value, Struct) and value.kind in pytree.SEQUENCES + (
-                    pytree.LIST,) and not any(isinstance(e, gast.Starred) for e in target.elts):
+                    pytree.LIST,) and not starred:
                 if len(value.items) != len(target.elts):
                     self.refuse(f"unpacking {len(value.items)} values into "
                                 f"{len(target.elts)} names", target,
@@ -648,6 +662,8 @@ class _Desugar:
             return value.node
         if isinstance(value, Const):
             constant = value.value
+            if value.source is not None:
+                return clone(value.source)
             if constant is None or type(constant) in (int, float, str, bool, complex) or \
                     constant is Ellipsis:
                 return gast.copy_location(gast.Constant(value=constant, kind=None), where)
@@ -671,7 +687,15 @@ class _Desugar:
         raise AssertionError(value)
 
     def global_name(self, value: Any, where: gast.AST) -> gast.AST:
-        """A name for a function, class or module known now (self.act = np.tanh)."""
+        """A name for a function, class or module known now (self.act = np.tanh): a
+        NumPy function as np.<name>, as people write it."""
+        name = getattr(value, "__name__", None)
+        if isinstance(name, str) and getattr(np, name, None) is value:
+            module = self.global_name(np, where)
+            read = gast.copy_location(gast.Attribute(value=module, attr=name,
+                                                     ctx=gast.Load()), where)
+            set_anno(read, "resolved", value)
+            return read
         for name, existing in list(self.parsed.namespace.items()) + \
                 list(self.added_globals.items()):
             if existing is value:
@@ -762,7 +786,7 @@ class _Desugar:
     def evaluate_Name(self, node: gast.Name) -> Static:
         if isinstance(node.ctx, gast.Load) and node.id in self.env:
             return self.env[node.id]
-        return Leaf(node)
+        return _function_named(node) or Leaf(node)
 
     def evaluate_Constant(self, node: gast.Constant) -> Static:
         return Const(node.value)
@@ -820,6 +844,14 @@ class _Desugar:
             if all(type(v) in (int, float, str, bool, type(None)) for v in values):
                 return Const(all(compared(op, a, b) for op, a, b in
                                  zip(node.ops, values, values[1:])))
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.In, gast.NotIn)) and \
+                isinstance(operands[0], Const) and isinstance(operands[1], Struct):
+            container = operands[1]
+            members = [k for k in container.keys] if container.kind == pytree.DICT else \
+                [i.value for i in container.items if isinstance(i, Const)]
+            if container.kind == pytree.DICT or len(members) == len(container.items):
+                found = operands[0].value in members
+                return Const(found if isinstance(node.ops[0], gast.In) else not found)
         if len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot)):
             left, right = operands
             known = known_identity(left, right)
@@ -829,6 +861,23 @@ class _Desugar:
         node.comparators = [self.materialize(o, c)
                             for o, c in zip(operands[1:], node.comparators)]
         return Leaf(node)
+
+    def evaluate_BoolOp(self, node: gast.BoolOp) -> Static:
+        """`and`/`or` whose deciding operands are known now, with Python's short
+        circuit (`cfg["bias"] and params.get("b") is not None`). From the first operand
+        known only at run time on, the expression stays (the subset check decides)."""
+        last = len(node.values) - 1
+        for k, operand in enumerate(node.values):
+            value = self.evaluate(operand)
+            if not isinstance(value, (Const, Struct)):
+                if k == last:
+                    return value
+                node.values = [self.materialize(value, operand)] + \
+                    [self.expression(rest) for rest in node.values[k + 1:]]
+                return Leaf(node)
+            if k == last or self.truth(value, operand) == isinstance(node.op, gast.Or):
+                return value
+        raise AssertionError("a BoolOp has operands")
 
     def evaluate_IfExp(self, node: gast.IfExp) -> Static:
         test = self.evaluate(node.test)
@@ -999,6 +1048,19 @@ class _Desugar:
             key = self.evaluate(node.slice) if not isinstance(node.slice, gast.Slice) else None
             if isinstance(key, Const):
                 return Const(base.value[key.value])
+        table = get_anno(node.value, "resolved", None) if isinstance(base, Leaf) else None
+        if type(table) in (dict, list, tuple) and not isinstance(node.slice, gast.Slice):
+            key = self.evaluate(node.slice)  # ACTIVATIONS[cfg["act"]]: a function known now
+            if isinstance(key, Const):
+                try:
+                    found = table[key.value]
+                except (KeyError, IndexError, TypeError):
+                    found = None
+                if isinstance(found, _FUNCTIONS):
+                    return Const(found)
+            node.slice = self.materialize(key, node.slice)
+            node.value = self.materialize(base, node.value)
+            return Leaf(node)
         node.value = self.materialize(base, node.value)
         node.slice = self.expression(node.slice)
         return Leaf(node)
@@ -1036,7 +1098,7 @@ class _Desugar:
                     return Method(base, node.attr, found.__func__)
                 return Const(found)
         node.value = self.materialize(base, node.value)
-        return Leaf(node)
+        return _function_named(node) or Leaf(node)
 
     def object_attribute(self, owner: Any, node: gast.Attribute) -> Static:
         """An attribute of an object the function reads from a global or a closure
@@ -1071,14 +1133,16 @@ class _Desugar:
         callee = self.evaluate(node.func)
         if isinstance(callee, Method):
             return self.method_call(callee, node)
+        if isinstance(callee, Struct) and callee.type is not None:  # model(x): __call__
+            call = inspect.getattr_static(callee.type, "__call__", None)
+            if isinstance(call, types.FunctionType):
+                return self.method_call(Method(callee, "__call__", call), node)
         resolved = get_anno(node.func, "resolved", _MISSING) if isinstance(callee, Leaf) \
             else callee.value if isinstance(callee, Const) else _MISSING
-        args = [self.evaluate(a) if not isinstance(a, gast.Starred) else a for a in node.args]
-        keywords = {k.arg: self.evaluate(k.value) for k in node.keywords if k.arg is not None}
+        args, keywords, spread, wheres, keyword_wheres = self.call_arguments(node)
         structured = any(isinstance(a, Struct) for a in args) or \
             any(isinstance(v, Struct) for v in keywords.values())
-        if resolved is not _MISSING and not any(isinstance(a, gast.Starred) for a in args) \
-                and len(keywords) == len(node.keywords):
+        if resolved is not _MISSING and not spread:
             known = self.builtin_call(resolved, args, keywords, node)
             if known is not None:
                 return known
@@ -1088,12 +1152,53 @@ class _Desugar:
             if structured and _is_helper(resolved):
                 return self.specialise(resolved, args, keywords, node, prefix=[])
         node.func = self.materialize(callee, node.func)
-        node.args = [self.materialize(a, n) if not isinstance(a, gast.Starred) else
-                     self.starred(a) for a, n in zip(args, node.args)]
-        for k in node.keywords:
-            k.value = self.materialize(keywords[k.arg], k.value) if k.arg is not None \
-                else self.expression(k.value)
+        if not spread:
+            node.args = [self.materialize(a, where) for a, where in zip(args, wheres)]
+            node.keywords = [gast.keyword(arg=k, value=self.materialize(
+                v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
         return Leaf(node)
+
+    def call_arguments(self, node: gast.Call) -> tuple:
+        """(positional arguments, keyword arguments, whether some are spread at run
+        time, where each positional and each keyword argument came from). `*batch` and
+        `**batch` of a structure known now are its items: `loss(params, *batch)` with
+        batch = (x, y) is loss(params, x, y)."""
+        args: List[Static] = []
+        keywords: Dict[str, Static] = {}
+        spread = False
+        rewritten = []  # (the arguments as run-time code, where some are spread then)
+        wheres: List[gast.AST] = []
+        for arg in node.args:
+            wheres.append(arg)
+            if not isinstance(arg, gast.Starred):
+                args.append(self.evaluate(arg))
+                rewritten.append(self.materialize(args[-1], arg) if not isinstance(
+                    args[-1], (Struct, Method)) else arg)
+                continue
+            value = self.evaluate(arg.value)
+            if isinstance(value, Struct) and value.kind in pytree.SEQUENCES + (pytree.DICT,):
+                items = self.iterated(value, arg)
+                args.extend(items)
+                wheres[-1:] = [arg] * len(items)
+            else:
+                arg.value = self.materialize(value, arg.value)
+                rewritten.append(arg)
+                spread = True
+        by_keyword = {}
+        for keyword in node.keywords:
+            value = self.evaluate(keyword.value)
+            if keyword.arg is not None:
+                keywords[keyword.arg] = value
+                by_keyword[keyword.arg] = keyword.value
+            elif isinstance(value, Struct) and value.kind == pytree.DICT and \
+                    all(isinstance(k, str) for k in value.keys):
+                keywords.update(zip(value.keys, value.items))
+            else:
+                keyword.value = self.materialize(value, keyword.value)
+                spread = True
+        if spread:  # (the call keeps its form; the subset check decides on it)
+            node.args = rewritten
+        return args, keywords, spread, wheres, by_keyword
 
     def starred(self, node: gast.Starred) -> gast.AST:
         node.value = self.expression(node.value)
@@ -1142,6 +1247,21 @@ class _Desugar:
                     return None
             if isinstance(first, Const):
                 return Const(isinstance(first.value, args[1].value))
+        if function is builtins.reversed and len(args) == 1 and isinstance(first, Struct) \
+                and first.kind in pytree.SEQUENCES:
+            items = list(reversed(first.items))
+            return Struct(pytree.LIST, None, list(range(len(items))), items,
+                          loop_depth=self.loop_depth)
+        if function is builtins.sorted and len(args) == 1 and isinstance(first, Struct) and \
+                not keywords:
+            keys = self.iterated(first, node)
+            if all(isinstance(k, Const) for k in keys):
+                try:
+                    ordered = sorted(keys, key=lambda k: k.value)
+                except TypeError:
+                    return None
+                return Struct(pytree.LIST, None, list(range(len(ordered))), ordered,
+                              loop_depth=self.loop_depth)
         if function is builtins.dict and (not args or len(args) == 1 and isinstance(
                 first, Struct) and first.kind == pytree.DICT):
             keys = (list(first.keys) if args else []) + list(keywords)
@@ -1323,6 +1443,18 @@ class _Desugar:
 
 
 _MISSING = object()
+
+
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
+def _function_named(node: gast.AST) -> Optional[Const]:
+    """A global name or attribute chain that names a function (np.tanh, relu): a
+    value known now, so `act = np.tanh if ... else relu` then `act(z)` calls it."""
+    resolved = get_anno(node, "resolved", None)
+    if isinstance(resolved, _FUNCTIONS):
+        return Const(resolved, source=node)
+    return None
 
 
 def _is_helper(function: Any) -> bool:

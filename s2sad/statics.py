@@ -30,8 +30,11 @@ class Leaf(Static):
 
 @dataclass(eq=False)
 class Const(Static):
-    """A value known now: a number, string, None, bool, or a function or class."""
+    """A value known now: a number, string, None, bool, or a function or class.
+    `source` is the expression that names a function where the code did (np.tanh),
+    so the code names it so again."""
     value: Any
+    source: Optional[gast.AST] = None
 
 
 @dataclass(eq=False)

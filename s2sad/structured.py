@@ -90,7 +90,9 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
         (lambda value: None)
     trees: Dict[str, Optional[Tree]] = {}
     for param, value in values.items():
-        if pytree.is_structured(value):
+        if value is None:  # (a default filled in: `if cfg is None:` is decided now)
+            trees[param] = pytree.describe(None, False, param)
+        elif pytree.is_structured(value):
             try:
                 trees[param] = pytree.describe(value, param in wrt, param, attributes)
             except ArgumentError as exc:
