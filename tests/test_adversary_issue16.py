@@ -2152,3 +2152,35 @@ def test_a_table_entry_rebound():
     g({"W": W.copy()}, cfg, X)
     _with_activation(lambda: _check(table_of_functions, {"W": W.copy()}, cfg, X,
                                     got=g({"W": W.copy()}, cfg, X)), table=True)
+
+
+def test_check_grad_on_awkward_structures():
+    assert s2sad.check_grad(none_leaf, {"W": W.copy(), "extra": None}, X)
+    assert s2sad.check_grad(same_array_twice, {"a": W, "b": W}, X)
+    p = _WithInitFalse(W.copy(), B.copy())
+    p.n = 0.5
+    assert s2sad.check_grad(lambda p, x: replaced_as_aux(p, x)[0], p, X)
+    assert s2sad.check_grad(alias_then_store, _p(), X)
+    assert s2sad.check_grad(four_deep, {"a": [{"b": (B.copy(), {"c": W.copy()})}]}, X)
+    assert s2sad.check_grad(scalar_leaves, {"W": W.copy(), "s": np.array(0.7),
+                                            "f": np.float64(0.4), "g": 0.25}, X)
+
+
+def _tripled_wrongly(x):
+    return 2.0 * x
+
+
+@s2sad.adjoint(_tripled_wrongly, check=False)
+def _tripled_wrongly_adjoint(dy, y, x):
+    dx = 3.0 * dy   # planted: the derivative is 2
+
+
+def planted_wrong_rule(p, x):
+    return np.sum(_tripled_wrongly(p["b"]) * x) + np.sum(p["W"] @ x)
+
+
+def test_check_grad_reports_a_wrong_gradient_by_its_path():
+    """check_grad must be able to fail on a structure, naming the leaf."""
+    with pytest.raises(s2sad.GradientCheckError, match=r"\['b'\]") as info:
+        s2sad.check_grad(planted_wrong_rule, _p(), X)
+    assert "['W']" not in str(info.value)
