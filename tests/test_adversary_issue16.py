@@ -2184,3 +2184,66 @@ def test_check_grad_reports_a_wrong_gradient_by_its_path():
     with pytest.raises(s2sad.GradientCheckError, match=r"\['b'\]") as info:
         s2sad.check_grad(planted_wrong_rule, _p(), X)
     assert "['W']" not in str(info.value)
+
+
+ISINSTANCE_BUILTIN_TYPE = ("desugar.py: `isinstance(layer, dict)` is folded only when the "
+                           "class argument is a Const, but a builtin type name (dict, list, "
+                           "tuple) evaluates to a Leaf (`_function_named` takes functions, "
+                           "not types), so the test stays a run-time if, both branches are "
+                           "read, and the tuple's specialisation refuses the dict branch: "
+                           "\"the key 'W' is not in this tuple\". Smallest: def apply(layer, "
+                           "x): if isinstance(layer, dict): return ... layer['W'] ...; W, b "
+                           "= layer; ...")
+
+
+def _apply_any_layer(layer, x):
+    if isinstance(layer, dict):
+        return np.tanh(layer["W"] @ x)
+    W_, b_ = layer
+    return np.tanh(W_ @ x + b_)
+
+
+def heterogeneous_layers(layers, x):
+    for layer in layers:
+        x = _apply_any_layer(layer, x)
+    return np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, reason=ISINSTANCE_BUILTIN_TYPE)
+def test_isinstance_of_a_builtin_type_selects_the_branch():
+    _check(heterogeneous_layers, [(W.copy(), B.copy()), {"W": W.T.copy()}], X)
+
+
+def _inner_product(p, h):
+    return p["W"] @ h
+
+
+def _outer_layer(p, h):
+    return np.tanh(_inner_product(p, h) + p["b"])
+
+
+def helpers_calling_helpers(layers, x):
+    for p in layers:
+        x = _outer_layer(p, x)
+    return np.sum(x ** 2)
+
+
+def _layer_report(p, h):
+    return {"h": np.tanh(p["W"] @ h), "n": np.sum(h)}
+
+
+def helper_results_chained(layers, x):
+    acc = 0.0
+    for p in layers:
+        r = _layer_report(p, x)
+        x = r["h"]
+        acc = acc + r["n"]
+    return np.sum(x) + acc
+
+
+def test_helpers_calling_helpers_and_chained_results():
+    dict_layers = [{"W": W.copy(), "b": B.copy()}, {"W": W.T.copy(), "b": -B}]
+    _check(helpers_calling_helpers, dict_layers, X)
+    _check(helpers_calling_helpers, dict_layers, X, argnum=1)
+    _check(helper_results_chained, dict_layers, X)
+    _check(helper_results_chained, dict_layers, X, argnum=1)
