@@ -1081,6 +1081,8 @@ class _Desugar:
                 return Method(Const(base.type), node.attr, in_class.__func__)
             if isinstance(in_class, types.FunctionType):
                 return Method(base, node.attr, in_class)
+            if isinstance(in_class, property) and isinstance(in_class.fget, types.FunctionType):
+                return self.specialise(in_class.fget, [], {}, node, prefix=[base])
             self.refuse(f"{_type_name(base)} has no attribute {node.attr!r} that s2sad can "
                         "read" + (" (a property is computed by code s2sad does not read)"
                                   if isinstance(in_class, property) else ""), node,
@@ -1092,6 +1094,8 @@ class _Desugar:
             return self.object_attribute(get_anno(node.value, "resolved"), node)
         if isinstance(base, Const) and not is_number(base.value) and base.value is not None:
             found = getattr(base.value, node.attr, _MISSING)
+            if found is not _MISSING and isinstance(base.value, type):
+                self.constants.append((base.value, node.attr, found))  # (cls.scale)
             if found is not _MISSING:
                 if isinstance(base.value, type) and isinstance(
                         inspect.getattr_static(base.value, node.attr, None), classmethod):
@@ -1399,7 +1403,8 @@ class _Desugar:
         args_node.vararg = args_node.kwarg = None
         helper.namespace.update(inner.added_globals)
         self.check_helper(helper)
-        callee = gast.copy_location(load_name(function.__name__), node.func)  # (inlined)
+        callee = gast.copy_location(load_name(function.__name__),
+                                    getattr(node, "func", node))  # (inlined)
         set_anno(callee, "resolved", function)
         call = gast.copy_location(gast.Call(func=callee, args=call_args, keywords=[]), node)
         set_anno(call, "specialised", helper)

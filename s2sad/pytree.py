@@ -96,6 +96,11 @@ _LIBRARY_MODULES = frozenset({"builtins", "numpy", "scipy", "math", "functools",
                               "collections", "numba", "dask", "jax", "autograd", "s2sad"})
 
 
+def is_function_like(value: Any) -> bool:
+    """A function, a NumPy ufunc, a builtin or a class: a constant a call may pass."""
+    return isinstance(value, _FUNCTION_LIKE) and not isinstance(value, types.ModuleType)
+
+
 def is_user_object(value: Any) -> bool:
     """An instance of a class of the user's (a model, a config): its attributes are
     read as a structure's fields."""

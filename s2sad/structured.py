@@ -73,11 +73,11 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
     """The call's structures, or None where no argument is structured (the common
     path, unchanged) and not `always` (has_aux: the output's structure is needed).
     Differentiated structures must hold floats (refused naming the path otherwise)."""
-    if not always and not any(pytree.is_structured(a) for a in args) and \
-            not any(pytree.is_structured(v) for v in kwargs.values()):
+    if not always and not any(map(_compiled_apart, args)) and \
+            not any(map(_compiled_apart, kwargs.values())):
         defaults = [p.default for p in signature.parameters.values()
                     if p.default is not p.empty]
-        if not any(pytree.is_structured(d) for d in defaults):
+        if not any(map(_compiled_apart, defaults)):
             return None
     names = list(signature.parameters)
     if not kwargs and len(args) == len(names):  # (the common call: no binding to do)
@@ -90,8 +90,10 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
         (lambda value: None)
     trees: Dict[str, Optional[Tree]] = {}
     for param, value in values.items():
-        if value is None:  # (a default filled in: `if cfg is None:` is decided now)
-            trees[param] = pytree.describe(None, False, param)
+        if value is None or pytree.is_function_like(value):
+            # a default filled in (`if cfg is None:` is decided now), a function passed
+            # (act=np.tanh: called as itself), a class (a classmethod's cls)
+            trees[param] = pytree.describe(value, False, param)
         elif pytree.is_structured(value):
             try:
                 trees[param] = pytree.describe(value, param in wrt, param, attributes)
@@ -102,6 +104,12 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
         else:
             trees[param] = None
     return Call(values, trees, tuple(trees.get(p) for p in names))
+
+
+def _compiled_apart(value: Any) -> bool:
+    """An argument the code is compiled for, beyond its rank: a structure, a function
+    or a class."""
+    return pytree.is_structured(value) or pytree.is_function_like(value)
 
 
 def needs_desugar(fn: Callable) -> bool:
