@@ -86,6 +86,7 @@ class GradientFunction:
         self._flat: Dict[tuple, tuple] = {}
         self._last_inner: Optional["GradientFunction"] = None
         self._desugared: Optional[bool] = None  # plain calls too go through desugar
+        self._int_constants = False  # int arguments select from structures: compile per int
         self._entries_shown: Dict[tuple, Optional[tuple]] = {}  # (source, function)
         self._last_shown: Optional[tuple] = None
         if fn is not None:
@@ -215,6 +216,8 @@ class GradientFunction:
             call = structured.structured_call(self._signature, target, args, kwargs,
                                               self.wrt_names,
                                               always=self.has_aux or self._desugared)
+            if call is not None and self._int_constants:
+                call = structured.with_int_constants(call)
         self._last_inner = None
         return call
 
@@ -228,16 +231,24 @@ class GradientFunction:
         if found is None and isinstance(self.fn, GradientFunction):
             # the gradient's own reading for this structure, and this transform of it
             flattened, gradient, counts = self.fn._flat_transform(call)
-            positions = tuple(range(sum(counts)))  # (the gradient's parameters come first)
             positions = tuple(p for name in self.wrt_names
                               for p in flattened.positions(name))
             found = self._flat[key] = (flattened, self._flat_version(flattened, positions,
                                                                      gradient), counts)
         if found is None:
-            with pipeline.collector_paused():
-                flattened = structured.flatten_function(
-                    self.fn if self.fn is not None else self._source_text, call.trees,
-                    self.wrt_names)
+            try:
+                with pipeline.collector_paused():
+                    flattened = structured.flatten_function(
+                        self.fn if self.fn is not None else self._source_text, call.trees,
+                        self.wrt_names)
+            except UnsupportedSyntaxError as exc:
+                # a structure indexed through an int argument (range(n_layers)): the code
+                # is compiled for the ints of each call, as it is for a config's
+                if not getattr(exc, "run_time_index", False) or self._int_constants or \
+                        not structured.has_int_arguments(call):
+                    raise
+                self._int_constants = True
+                return self._flat_transform(structured.with_int_constants(call))
             if self.has_aux:
                 self._require_pair(flattened)
             elif self.mode == "reverse" and not isinstance(self.fn, GradientFunction):

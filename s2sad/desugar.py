@@ -753,9 +753,13 @@ class _Desugar:
         key = self.evaluate(node)
         if isinstance(key, Const):
             return key.value
-        self.refuse(f"this {base.kind} is indexed by a value known only at run time",
-                    where, hint="index it with a constant or loop over it "
-                                "(for item in ...: / for i in range(len(...)):)")
+        try:
+            self.refuse(f"this {base.kind} is indexed by a value known only at run time",
+                        where, hint="index it with a constant or loop over it "
+                                    "(for item in ...: / for i in range(len(...)):)")
+        except UnsupportedSyntaxError as exc:
+            exc.run_time_index = True  # (the call may compile again with its ints known)
+            raise
 
     def evaluate(self, node: gast.AST) -> Static:
         method = getattr(self, "evaluate_" + type(node).__name__, None)

@@ -15,6 +15,8 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from . import desugar, frontend, pytree
 from .errors import ArgumentError
 from .pytree import Tree
@@ -104,6 +106,22 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
         else:
             trees[param] = None
     return Call(values, trees, tuple(trees.get(p) for p in names))
+
+
+def has_int_arguments(call: Call) -> bool:
+    return any(_is_int(v) for p, v in call.values.items() if call.trees.get(p) is None)
+
+
+def with_int_constants(call: Call) -> Call:
+    """The call with its int arguments constants of the compiled code (a structure is
+    indexed through them: `for i in range(n): layers[i]`)."""
+    trees = {p: pytree.describe(v, False, p, depth=1) if t is None and _is_int(v) else t
+             for (p, v), t in zip(call.values.items(), call.trees.values())}
+    return Call(call.values, trees, tuple(trees.values()))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _compiled_apart(value: Any) -> bool:

@@ -422,3 +422,17 @@ def test_a_loop_over_a_dict_literals_items_is_unrolled():
     import errcases_loops
     assert s2sad.grad(errcases_loops.for_over_dict_items)(1.5) == pytest.approx(2.0)
     assert s2sad.check_grad(errcases_loops.for_over_dict_items, 1.5)
+
+
+def test_an_int_argument_indexing_a_structure_compiles_per_int():
+    def depth_loss(layers, x, n):
+        h = x
+        for i in range(n):
+            h = np.tanh(h @ layers[i])
+        return np.sum(h)
+    layers = [RNG.normal(size=(3, 3)) * 0.4 for _ in range(3)]
+    x = RNG.normal(size=3)
+    grad = s2sad.grad(depth_loss)
+    assert np.all(grad(layers, x, 2)[2] == 0.0) and np.any(grad(layers, x, 3)[2] != 0.0)
+    assert s2sad.check_grad(depth_loss, layers, x, 2)
+    assert s2sad.check_grad(depth_loss, layers, x, 3)
