@@ -62,45 +62,17 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 KNOWN = {
     "shape_unpack_rnn": "issue 17: assert statements are refused (assert d == "
                         "params['Wxh'].shape[0])",
-    "and_or_config": "issue 17: `and`/`or` are refused, even between values known when the "
-                     "call is compiled (cfg['use_bias'] and params.get('b') is not None)",
     "max_over_layers": "issue 17: max() over a list is refused ('the derivative rule for max "
                        "does not accept this call (missing a required argument: b)')",
-    "batch_loss": "a helper called with *batch (mlp_mse(params, *batch)) is refused with a "
-                  "diagnostic blaming params ('a dict is used here as a value')",
-    "keyword_batch_loss": "a helper called with **batch is refused with a diagnostic "
-                          "blaming params ('a dict is used here as a value')",
-    "DenseNet.loss_per_layer_property": "a @property of self is refused ('a property is "
-                                        "computed by code s2sad does not read')",
     "TanhNet.loss_super": "super().forward(params, x) in an overriding method is refused "
                           "with a wrong diagnostic ('a dict is used here as a value')",
-    "TanhNet.class_loss": "cls.scale in a classmethod is refused ('the attribute .scale is "
-                          "not supported')",
     "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
                      "neural_net.py uses it; not specific to structures)",
     "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",
     "gp_neg_log_marginal": "sign, logdet = np.linalg.slogdet(K) is refused: 'the name sign "
                            "is used by generated code and cannot name a local variable'",
-    "config_none_default": "if cfg is None: cfg = {...} with cfg=None is refused: 'cfg holds "
-                           "a different structure after each branch of this if, decided at "
-                           "run time' (cfg is None is known when the call is compiled)",
-    "activation_by_ternary": "a function chosen by a config is refused: act = np.tanh if "
-                             "cfg['act'] == 'tanh' else relu ('used as a value')",
-    "activation_table": "a function looked up in a module-level dict is refused: "
-                        "ACTIVATIONS[cfg['act']](z)",
-    "int_argument_range": "a plain int argument is a run-time value: range(n_layers) then "
-                          "layers[i] is 'indexed by a value known only at run time'",
     "rnn_collect_outputs": "outputs.append(...) in a loop of run-time count "
                            "(range(X.shape[0])) is refused",
-    "callable_model_loss": "calling a differentiated dataclass with __call__ (model(x)) "
-                           "is refused: 'a dataclass is used here as a value'",
-    "model_method_loss": "self(x) inside a method of the differentiated dataclass is "
-                         "refused: 'a dataclass is used here as a value'",
-    "star_unpack_layers": "starred unpacking of a list of layers (*hidden, last = layers) "
-                          "is refused",
-    "iterate_keys_l2": "sorted(params.keys()) is refused ('a dict is used here as a value')",
-    "tied_autoencoder": "for W in reversed(weights) over a list is refused",
-    "optional_bias_membership": "'b' in params is refused ('a dict is used here as a value')",
     "closure_layer_loss": "a nested def closing over params is refused with a wrong "
                           "diagnostic: NameResolutionError 'name h is not defined' for the "
                           "nested def's own parameter",
@@ -443,9 +415,6 @@ def test_aux_without_has_aux_is_refused():
         s2sad.grad(corpus_models.loss_with_metrics)(*args)
 
 
-@pytest.mark.xfail(strict=True, reason="the refusal says 'returns a tuple of 3 values' for "
-                   "(loss, {'acc': ..., 'logits': ...}) (it counts leaves, not the pair) and "
-                   "its hint does not mention has_aux=True")
 def test_aux_without_has_aux_points_to_has_aux():
     args = corpus_models.softmax_args()
     with pytest.raises(s2sad.S2SADError) as info:
@@ -907,8 +876,6 @@ def test_tangent_of_another_structure_is_refused():
         assert "params" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="a tangent leaf of the wrong shape is named by the "
-                   "flat local 'params_W1', not by its path params['W1']")
 def test_tangent_leaf_of_the_wrong_shape_is_named_by_its_path():
     params, x, y = corpus_models.mlp_dict_args()
     tangent = dict(params, W1=np.ones(3))
