@@ -1467,6 +1467,14 @@ def max_over_layers(layers, x):
     return max([np.sum(np.tanh(x @ W + b)) for W, b in layers])
 
 
+def swap_state_in_branch(params, x):
+    """A tuple state rebound to another tuple of the same shape under a run-time if."""
+    state = (x @ params["W"], np.tanh(x @ params["W"]) * params["b"])
+    if np.sum(x) > 0:
+        state = (state[1], state[0])
+    return np.sum(state[0] ** 2) + np.sum(state[1])
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1702,6 +1710,8 @@ CASES = [
     case(and_or_config, and_or_args),
     case(stacked_predictions, stacked_args),
     case(max_over_layers, lambda: layers_args((3, 3, 3))[:2]),
+    case(swap_state_in_branch, positive_x_args, name="swap_state_in_branch_taken"),
+    case(swap_state_in_branch, negative_x_args, name="swap_state_in_branch_not_taken"),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
