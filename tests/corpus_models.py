@@ -1475,6 +1475,51 @@ def swap_state_in_branch(params, x):
     return np.sum(state[0] ** 2) + np.sum(state[1])
 
 
+def reversed_enumerate_layers(layers, x):
+    h = x
+    for i, (W, b) in enumerate(reversed(layers)):
+        h = np.tanh(h @ W + b) * (i + 1)
+    return np.sum(h)
+
+
+def square_layers_args():
+    return layers_args((3, 3, 3, 3), seed=3950)[:2]
+
+
+def first_middle_last(layers, x):
+    first, *middle, last = layers
+    h = np.tanh(x @ first[0] + first[1])
+    for W, b in middle:
+        h = np.tanh(h @ W + b)
+    return np.sum(h @ last[0] + last[1])
+
+
+def activation_from_config(params, x, cfg):
+    """A function object carried by the config, with a default."""
+    act = cfg.get("act_fn", np.tanh)
+    return np.sum(act(x @ params["W"] + params["b"]) ** 2)
+
+
+def activation_from_config_args():
+    params, x, _ = activation_args()
+    return params, x, {"act_fn": sigmoid}
+
+
+class ScaledProjection:
+    """A property computing an array from the object's attributes."""
+    base = np.array([[1.0, 0.5], [-0.5, 1.0]])
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    @property
+    def projection(self):
+        return self.base * self.scale
+
+    def loss(self, params, x):
+        return np.sum(np.tanh((x @ params["W"]) @ self.projection + params["b"]) ** 2)
+
+
 # -- functions chosen by a config -----------------------------------------------------
 
 def activation_by_ternary(params, x, cfg):
@@ -1488,6 +1533,10 @@ ACTIVATIONS = {"tanh": np.tanh, "relu": relu, "sigmoid": sigmoid}
 def activation_table(params, x, cfg):
     h = ACTIVATIONS[cfg["act"]](x @ params["W"] + params["b"])
     return np.sum(h ** 2)
+
+
+def activation_args_two():
+    return activation_args()[:2]
 
 
 def activation_args():
@@ -1712,6 +1761,10 @@ CASES = [
     case(max_over_layers, lambda: layers_args((3, 3, 3))[:2]),
     case(swap_state_in_branch, positive_x_args, name="swap_state_in_branch_taken"),
     case(swap_state_in_branch, negative_x_args, name="swap_state_in_branch_not_taken"),
+    case(reversed_enumerate_layers, square_layers_args),
+    case(first_middle_last, square_layers_args),
+    case(activation_from_config, activation_from_config_args),
+    Case("ScaledProjection.loss", lambda m: m.ScaledProjection(0.7).loss, activation_args_two),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
     Case("partial_target", lambda m: functools.partial(m.partial_target, reg=0.1),
