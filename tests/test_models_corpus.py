@@ -1010,3 +1010,19 @@ def test_jvp_of_a_function_returning_a_dict():
         assert np.shape(derivative[key]) == np.shape(expected_value[key])
         np.testing.assert_allclose(derivative[key], (ahead[key] - behind[key]) / (2 * step),
                                    rtol=1e-6, atol=1e-9)
+
+
+def test_float32_structures_stay_float32_in_every_transform():
+    params, x, y = corpus_models.mlp32_args()
+    direction = _tangent_like(params)
+    value, grads = s2sad.value_and_grad(corpus_models.mlp_mse)(params, x, y)
+    assert np.asarray(value).dtype == np.float32
+    assert_same_structure(grads, params)
+    assert_same_structure(s2sad.hvp(corpus_models.mlp_mse)(params, x, y, direction), params)
+    value, derivative = s2sad.jvp(corpus_models.mlp_mse)(params, x, y, direction)
+    assert np.asarray(derivative).dtype == np.float32
+    _, pullback = s2sad.vjp(corpus_models.mlp_mse)(params, x, y)
+    assert_same_structure(pullback(np.float32(1.0)), params)
+    kl_params = {k: v.astype(np.float32) for k, v in corpus_models.vae_args()[0].items()}
+    H = s2sad.hessian(corpus_models.vae_kl)(kl_params)
+    assert all(block.dtype == np.float32 for row in H.values() for block in row.values())
