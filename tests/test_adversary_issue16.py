@@ -2294,3 +2294,45 @@ def test_gradient_of_a_dataclass_that_validates_itself():
 @pytest.mark.xfail(strict=True, reason=POST_INIT + " (the normalising one: a clipped gradient)")
 def test_gradient_of_a_dataclass_that_normalises_itself():
     _check(clipped_weights_loss, _ClippedWeights(W.copy()), X)
+
+
+# == WRONG GRADIENT (core, lower.py): `x = x - m` then `x - m` read as the new x ==============
+
+CSE_SELF_UPDATE = ("lower.py `emit`: `x = x - m` (an additive update, emitted in place) records "
+                   "its value's signature for the dest AFTER `invalidate(x)`: shared[x - m] = "
+                   "(x, {x, m}), although the value read the OLD x; a later `x - m` (the new x) "
+                   "matches and is read as x. The generated code has `x = x - b; s = "
+                   "np.sum(x)` for `s = np.sum(x - np.mean(h))` (optimize=False too; taken when "
+                   "x is rebound later in a loop). Not specific to structures. Fix verified in "
+                   "a scratch copy: do not record the signature when the target is among the "
+                   "value's names (`and target not in local_names_in(value)`)")
+
+
+def self_update_then_same_expression(a, x):
+    h = x * a
+    x = x - np.mean(h)
+    s = np.sum(x - np.mean(h))
+    for i in range(2):
+        x = x * 0.5
+    return s + np.sum(x ** 2)
+
+
+def self_update_then_same_expression_structured(p, x, n):
+    h = x * p["a"]
+    x = x - np.mean(h)
+    s = np.sum(x - np.mean(h))
+    for i in range(n):
+        x = np.tanh(p["W"] @ x)
+    return s + np.sum(x ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason=CSE_SELF_UPDATE)
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_self_update_then_the_same_expression(argnum):
+    _check(self_update_then_same_expression, 0.7, X, argnum=argnum)
+
+
+@pytest.mark.xfail(strict=True, reason=CSE_SELF_UPDATE + " (x rebound in a run-time loop)")
+def test_self_update_then_the_same_expression_structured():
+    _check(self_update_then_same_expression_structured,
+           {"a": np.array([0.5, 1.5]), "W": W.copy()}, X, 2)
