@@ -1505,6 +1505,11 @@ def activation_from_config_args():
     return params, x, {"act_fn": sigmoid}
 
 
+def leaky_relu_config_args():
+    params, x, _ = activation_args()
+    return params, x, {"act_fn": lambda z: np.maximum(z, 0.1 * z)}
+
+
 class ScaledProjection:
     """A property computing an array from the object's attributes."""
     base = np.array([[1.0, 0.5], [-0.5, 1.0]])
@@ -1764,6 +1769,7 @@ CASES = [
     case(reversed_enumerate_layers, square_layers_args),
     case(first_middle_last, square_layers_args),
     case(activation_from_config, activation_from_config_args),
+    case(activation_from_config, leaky_relu_config_args, name="activation_lambda_in_config"),
     Case("ScaledProjection.loss", lambda m: m.ScaledProjection(0.7).loss, activation_args_two),
     case(activation_by_ternary, activation_args),
     case(activation_table, activation_args),
