@@ -5,11 +5,12 @@
     grads = dloss(params, X, Y)             # a list of (dW, db), like params
 
 `MLP.loss` calls the model's own methods (`self.forward`, `self.activate`) and reads
-its attributes (`self.activation`, `self.weight_decay`). s2sad reads those attributes
-when the call is compiled: `self.activation == "tanh"` picks the branch then, and the
-generated code holds only the arithmetic. The parameters are a list of `(W, b)`
-layers, walked with `for W, b in params[:-1]:` and `params[-1]`; the gradient comes
-back as a list of `(dW, db)` tuples in the same order.
+its attributes. A string attribute is read when the call is compiled:
+`self.activation == "tanh"` picks the branch then, so the generated code holds only
+the tanh; a float attribute is read at each call (the generated function takes
+`self_weight_decay`). The parameters are a list of `(W, b)` layers, walked with
+`for W, b in params[:-1]:` and `params[-1]`; the gradient comes back as a list of
+`(dW, db)` tuples in the same order.
 
 The task: three Gaussian blobs in the plane (seeded), softmax cross-entropy, plain
 full-batch gradient descent. The script prints the loss and accuracy as it trains,
