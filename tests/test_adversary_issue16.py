@@ -2376,3 +2376,27 @@ def test_refusals_name_leaves_by_their_paths(f):
         s2sad.grad(f)({"W": W.copy()}, X)
     message = str(info.value).splitlines()[0]
     assert "p_W" not in message, message
+
+
+def local_named_like_an_adjoint(p, x):
+    dp_W = p["W"] * 2
+    return np.sum(dp_W @ x)
+
+
+def local_named_like_a_stored_list(p, x, n):
+    h = x
+    h_stored = p["W"] * 1.0
+    for i in range(n):
+        h = np.tanh(h_stored @ h)
+    return np.sum(h)
+
+
+def local_named_like_the_seed(p, x):
+    dlocal_named_like_the_seed = 2.0
+    return np.sum(p["W"] @ x) * dlocal_named_like_the_seed
+
+
+def test_locals_named_like_generated_names():
+    _check(local_named_like_an_adjoint, {"W": W.copy()}, X)
+    _check(local_named_like_a_stored_list, {"W": W.copy()}, X, 3)
+    _check(local_named_like_the_seed, {"W": W.copy()}, X)
