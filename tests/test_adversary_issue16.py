@@ -2400,3 +2400,28 @@ def test_locals_named_like_generated_names():
     _check(local_named_like_an_adjoint, {"W": W.copy()}, X)
     _check(local_named_like_a_stored_list, {"W": W.copy()}, X, 3)
     _check(local_named_like_the_seed, {"W": W.copy()}, X)
+
+
+def data_indexed_at_run_time(p, data, n):
+    s = 0.0
+    for i in range(n):
+        s = s + np.sum(np.tanh(p["W"] @ data[i]))
+    return s
+
+
+def batch_indexed_at_run_time(p, batch, n):
+    s = 0.0
+    for i in range(n):
+        s = s + np.sum((p["W"] @ batch["x"][i] - batch["y"][i]) ** 2)
+    return s
+
+
+def test_data_structures_indexed_at_run_time_and_replaced_between_calls():
+    data = [X, -X, 2 * X]
+    g = s2sad.grad(data_indexed_at_run_time)
+    _check(data_indexed_at_run_time, {"W": W.copy()}, data, 3, got=g({"W": W.copy()}, data, 3))
+    data[0] = 3 * X   # the same list, an item replaced
+    _check(data_indexed_at_run_time, {"W": W.copy()}, data, 3, got=g({"W": W.copy()}, data, 3))
+    for batch in ({"x": np.array([X, -X, 2 * X]), "y": np.array([X, X, X])},
+                  {"x": [X, -X, 2 * X], "y": [X, X, X]}):
+        _check(batch_indexed_at_run_time, {"W": W.copy()}, batch, 3)
