@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional
 
 import gast
 
-from . import pytree
-from .pytree import Tree
+from .. import pytree
+from ..pytree import Tree
 
 
 class Static:

@@ -1,0 +1,113 @@
+"""Desugar: structured values rewritten to plain locals, for the structure of a call.
+
+A model's parameters arrive as a dict of arrays, a list of layer tuples, a namedtuple,
+a dataclass, an object (`self`). The later stages know floats and arrays; this stage
+removes the structures before they run. It evaluates the function's structured values
+when the call is compiled, as the code already knows ranks then:
+
+    params["W1"]                  ->  params_W1            (a parameter of its own)
+    W, b = layers[0]              ->  W = layers_0_0; b = layers_0_1
+    for W, b in layers: body      ->  body once per layer, with that layer's leaves
+    for i in range(len(layers))   ->  unrolled where i selects from a structure
+    cfg.act == "tanh"             ->  True or False, decided now
+    out = {"loss": l, "h": h}     ->  nothing: `out` is known as a structure of names
+    return loss, out              ->  return loss, out_h  (the API rebuilds `out`)
+    h = predict(params, x)        ->  predict specialised to the structure it is given
+
+Each structured value is a `Static` while the function is read: a `Leaf` holds an
+expression computed at run time, a `Const` a value known now, a `Struct` its items.
+Everything else passes through unchanged, for the subset check and the later stages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import gast
+
+from .. import pytree
+from ..anno import get_anno, walk
+from ..pytree import Tree
+from .expressions import _MISSING, _all_identifiers, _param, _positional_params
+from .statements import Desugar
+from .values import Static, load_name, mark_borrowed, static_of
+
+__all__ = ["Flat", "flatten_root", "needed"]
+
+
+@dataclass
+class Flat:
+    """The flattened function: for each original parameter, the parameters that stand
+    for it (its leaves in order, then its own name where the object itself is read),
+    and the structure of what it returns."""
+    layout: List[Tuple[str, List[str], bool]] = field(default_factory=list)
+    output: Optional[Tree] = None
+    constants: List[tuple] = field(default_factory=list)  # see Expressions.constants
+
+    def is_current(self) -> bool:
+        """No attribute read as a constant from an outside object was rebound since."""
+        return all(getattr(owner, name, _MISSING) is value
+                   for owner, name, value in self.constants)
+
+
+def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: Sequence[str],
+                 read_helper: Callable, check_helper: Callable) -> Flat:
+    """Rewrite `parsed.func` for arguments of structures `trees` (None for an argument
+    that is a float, an array or another value passed whole); return its layout. A
+    differentiated structure is only ever read leaf by leaf."""
+    taken = set(parsed.local_names) | set(parsed.namespace) | _all_identifiers(parsed.func)
+    desugar = Desugar(parsed, taken, read_helper, check_helper)
+    flat = Flat()
+    env: Dict[str, Static] = {}
+    originals = {arg.id: arg for arg in _positional_params(parsed.func)}
+    for arg in originals.values():
+        tree = trees.get(arg.id)
+        if tree is None:
+            flat.layout.append((arg.id, [arg.id], False))
+            continue
+        names = pytree.leaf_names(arg.id, tree, taken)
+        whole = None if arg.id in differentiated else load_name(arg.id)
+        env[arg.id] = static_of(tree, iter(names), whole)
+        if arg.id not in differentiated:  # (the caller's object: changes would be lost)
+            mark_borrowed(env[arg.id])
+        flat.layout.append((arg.id, names, False))
+    desugar.env = env
+    parsed.func.body = desugar.function_body(parsed.func.body)
+    flat.output = desugar.output
+    flat.constants = desugar.constants
+    params: List[gast.AST] = []
+    for index, (param, names, _) in enumerate(flat.layout):
+        if trees.get(param) is None:
+            params.append(originals[param])  # (with its annotation: x: float is a scalar)
+            continue
+        params.extend(_param(n, originals[param]) for n in names)
+        if param in desugar.whole_used:
+            flat.layout[index] = (param, names, True)  # (after its leaves, as the call)
+            params.append(_param(param, originals[param]))
+    args = parsed.func.args
+    args.posonlyargs, args.args, args.kwonlyargs, args.kw_defaults = [], params, [], []
+    args.defaults, args.vararg, args.kwarg = [], None, None
+    parsed.namespace.update(desugar.added_globals)
+    return flat
+
+
+def needed(parsed: Any) -> bool:
+    """Whether a function whose arguments are plain still needs this stage: it builds
+    or reads structures of its own (a dict literal, a comprehension, a tuple bound to
+    a name, `.items()`), or calls a method of an object it reads from outside. (Code
+    s2sad generated, read back, keeps its tape list as the later stages know it.)"""
+    from ..frontend import is_generated
+    if is_generated(parsed):
+        return False
+    for node in walk(parsed.func):
+        if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp)):
+            return True
+        if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List)) \
+                and isinstance(node.targets[0], gast.Name):
+            return True
+        if isinstance(node, gast.Attribute) and \
+                pytree.is_user_object(get_anno(node.value, "resolved")):
+            return True
+    return False
+
+

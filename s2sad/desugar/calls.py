@@ -1,0 +1,344 @@
+"""The desugar stage's reading of calls: builtins over structures (len, zip, sum,
+...), methods of structures (d.items(), lst.append), functions and methods of the
+user's given structures, read for them (specialised) and called with their leaves."""
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import inspect
+import types
+from typing import Any, Dict, List, Optional
+
+import gast
+
+from .. import pytree
+from ..anno import get_anno, set_anno
+from .values import Const, Leaf, Method, Static, Struct, folded, is_number, load_name, \
+    mark_borrowed, static_of
+from .expressions import (Expressions, _MISSING, _all_identifiers, _param,
+                          _positional_params, _type_name)
+
+
+class Calls(Expressions):
+    """Calls, on top of the expressions they take."""
+
+    def evaluate_Call(self, node: gast.Call) -> Static:
+        callee = self.evaluate(node.func)
+        if isinstance(callee, Method):
+            return self.method_call(callee, node)
+        if isinstance(callee, Struct) and callee.type is not None:  # model(x): __call__
+            call = inspect.getattr_static(callee.type, "__call__", None)
+            if isinstance(call, types.FunctionType):
+                return self.method_call(Method(callee, "__call__", call), node)
+        resolved = get_anno(node.func, "resolved", _MISSING) if isinstance(callee, Leaf) \
+            else callee.value if isinstance(callee, Const) else _MISSING
+        args, keywords, spread, wheres, keyword_wheres = self.call_arguments(node)
+        structured = any(isinstance(a, Struct) for a in args) or \
+            any(isinstance(v, Struct) for v in keywords.values())
+        if resolved is not _MISSING and not spread:
+            known = self.builtin_call(resolved, args, keywords, node)
+            if known is not None:
+                return known
+            constant = folded(resolved, args, keywords)
+            if constant is not None:
+                return constant
+            if structured and _is_helper(resolved):
+                return self.specialise(resolved, args, keywords, node, prefix=[])
+        node.func = self.materialize(callee, node.func)
+        if not spread:
+            node.args = [self.materialize(a, where) for a, where in zip(args, wheres)]
+            node.keywords = [gast.keyword(arg=k, value=self.materialize(
+                v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
+        return Leaf(node)
+
+    def call_arguments(self, node: gast.Call) -> tuple:
+        """(positional arguments, keyword arguments, whether some are spread at run
+        time, where each positional and each keyword argument came from). `*batch` and
+        `**batch` of a structure known now are its items: `loss(params, *batch)` with
+        batch = (x, y) is loss(params, x, y)."""
+        args: List[Static] = []
+        keywords: Dict[str, Static] = {}
+        spread = False
+        rewritten = []  # (the arguments as run-time code, where some are spread then)
+        wheres: List[gast.AST] = []
+        for arg in node.args:
+            wheres.append(arg)
+            if not isinstance(arg, gast.Starred):
+                args.append(self.evaluate(arg))
+                rewritten.append(self.materialize(args[-1], arg) if not isinstance(
+                    args[-1], (Struct, Method)) else arg)
+                continue
+            value = self.evaluate(arg.value)
+            if isinstance(value, Struct) and value.kind in pytree.SEQUENCES + (pytree.DICT,):
+                items = self.iterated(value, arg)
+                args.extend(items)
+                wheres[-1:] = [arg] * len(items)
+            else:
+                arg.value = self.materialize(value, arg.value)
+                rewritten.append(arg)
+                spread = True
+        by_keyword = {}
+        for keyword in node.keywords:
+            value = self.evaluate(keyword.value)
+            if keyword.arg is not None:
+                keywords[keyword.arg] = value
+                by_keyword[keyword.arg] = keyword.value
+            elif isinstance(value, Struct) and value.kind == pytree.DICT and \
+                    all(isinstance(k, str) for k in value.keys):
+                keywords.update(zip(value.keys, value.items))
+            else:
+                keyword.value = self.materialize(value, keyword.value)
+                spread = True
+        if spread:  # (the call keeps its form; the subset check decides on it)
+            node.args = rewritten
+        return args, keywords, spread, wheres, by_keyword
+
+    def starred(self, node: gast.Starred) -> gast.AST:
+        node.value = self.expression(node.value)
+        return node
+
+    def builtin_call(self, function: Any, args: List[Static], keywords: Dict[str, Static],
+                     node: gast.Call) -> Optional[Static]:
+        """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
+        structures: known now."""
+        first = args[0] if args else None
+        if function is builtins.len and len(args) == 1 and isinstance(first, Struct):
+            return Const(len(first.items))
+        if function in (builtins.list, builtins.tuple) and len(args) == 1 and \
+                isinstance(first, Struct):
+            items = self.iterated(first, node)
+            kind = pytree.LIST if function is builtins.list else pytree.TUPLE
+            return Struct(kind, None, list(range(len(items))), list(items),
+                          loop_depth=self.loop_depth)
+        if function is builtins.zip and args and not keywords and \
+                all(isinstance(a, Struct) for a in args):
+            columns = [self.iterated(a, node) for a in args]
+            rows = [Struct(pytree.TUPLE, None, list(range(len(args))), list(row),
+                           loop_depth=self.loop_depth) for row in zip(*columns)]
+            view = Struct(pytree.LIST, None, list(range(len(rows))), rows,
+                          loop_depth=self.loop_depth)
+            view.view_of = (args, "zip")
+            return view
+        if function is builtins.enumerate and isinstance(first, Struct) and len(args) <= 2:
+            start = args[1] if len(args) == 2 else keywords.get("start", Const(0))
+            if not isinstance(start, Const):
+                return None
+            rows = [Struct(pytree.TUPLE, None, [0, 1], [Const(start.value + k), item],
+                           loop_depth=self.loop_depth)
+                    for k, item in enumerate(self.iterated(first, node))]
+            view = Struct(pytree.LIST, None, list(range(len(rows))), rows,
+                          loop_depth=self.loop_depth)
+            view.view_of = ((first, start.value), "enumerate")
+            return view
+        if function is builtins.isinstance and len(args) == 2 and isinstance(args[1], Const):
+            if isinstance(first, Struct) and first.kind in pytree.CONTAINERS:
+                example = {pytree.LIST: [], pytree.TUPLE: (), pytree.DICT: {}}.get(first.kind)
+                kind = type(example) if example is not None else first.type
+                try:
+                    return Const(issubclass(kind, args[1].value))
+                except TypeError:
+                    return None
+            if isinstance(first, Const):
+                return Const(isinstance(first.value, args[1].value))
+        if function is builtins.reversed and len(args) == 1 and isinstance(first, Struct) \
+                and first.kind in pytree.SEQUENCES:
+            items = list(reversed(first.items))
+            return Struct(pytree.LIST, None, list(range(len(items))), items,
+                          loop_depth=self.loop_depth)
+        if function is builtins.sorted and len(args) == 1 and isinstance(first, Struct) and \
+                not keywords:
+            keys = self.iterated(first, node)
+            if all(isinstance(k, Const) for k in keys):
+                try:
+                    ordered = sorted(keys, key=lambda k: k.value)
+                except TypeError:
+                    return None
+                return Struct(pytree.LIST, None, list(range(len(ordered))), ordered,
+                              loop_depth=self.loop_depth)
+        if function is builtins.dict and (not args or len(args) == 1 and isinstance(
+                first, Struct) and first.kind == pytree.DICT):
+            keys = (list(first.keys) if args else []) + list(keywords)
+            items = (list(first.items) if args else []) + list(keywords.values())
+            return Struct(pytree.DICT, None, keys, items, loop_depth=self.loop_depth)
+        if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Struct) \
+                and not keywords.keys() - {"start"}:
+            start = args[1] if len(args) == 2 else keywords.get("start")
+            return self.summed(self.iterated(first, node), start, node)
+        if function is dataclasses.replace and len(args) == 1 and isinstance(first, Struct) \
+                and first.kind == pytree.DATACLASS:
+            return self.replaced(first, keywords, node)
+        return None
+
+    def summed(self, items: List[Static], start: Optional[Static], node: gast.AST) -> Static:
+        """sum() of a structure's items: their additions, in Python's order (a start
+        other than the default 0 comes first)."""
+        terms = ([start] if start is not None else []) + list(items)
+        if not terms:
+            return Const(0)
+        total = self.materialize(terms[0], node)
+        if start is None and len(terms) == 1:
+            total = gast.BinOp(left=gast.Constant(value=0, kind=None), op=gast.Add(),
+                               right=total)
+        for term in terms[1:]:
+            total = gast.BinOp(left=total, op=gast.Add(), right=self.materialize(term, node))
+        return Leaf(gast.copy_location(total, node))
+
+    def replaced(self, base: Struct, changes: Dict[str, Static], node: gast.AST) -> Static:
+        for key in changes:
+            if key not in base.keys:
+                self.refuse(f"{_type_name(base)} has no field {key!r}", node,
+                            hint="replace one of its fields")
+        items = [changes.get(k, item) for k, item in zip(base.keys, base.items)]
+        return Struct(base.kind, base.type, list(base.keys), items,
+                      loop_depth=self.loop_depth)
+
+    def method_call(self, method: Method, node: gast.Call) -> Static:
+        receiver = method.receiver
+        args = [self.evaluate(a) for a in node.args]
+        keywords = {k.arg: self.evaluate(k.value) for k in node.keywords}
+        if method.function is not None:
+            return self.specialise(method.function, args, keywords, node, prefix=[receiver])
+        name = method.name
+        if isinstance(receiver, Struct) and receiver.kind == pytree.DICT:
+            if name in ("items", "keys", "values") and not args and not keywords:
+                rows = [Struct(pytree.TUPLE, None, [0, 1], [Const(k), v],
+                               loop_depth=self.loop_depth) if name == "items" else
+                        Const(k) if name == "keys" else v
+                        for k, v in zip(receiver.keys, receiver.items)]
+                view = Struct(pytree.LIST, None, list(range(len(rows))), rows,
+                              loop_depth=self.loop_depth)
+                view.view_of = (receiver, name)  # (a loop over it reads it live)
+                return view
+            if name == "get" and args and isinstance(args[0], Const) and not keywords:
+                found = receiver.item(args[0].value)
+                return found if found is not None else \
+                    (args[1] if len(args) > 1 else Const(None))
+            if name == "copy" and not args and not keywords:
+                return Struct(receiver.kind, None, list(receiver.keys), list(receiver.items),
+                              loop_depth=self.loop_depth)
+            if name == "update" and len(args) == 1 and isinstance(args[0], Struct) and \
+                    args[0].kind == pytree.DICT:
+                self.mutating(receiver, node)
+                for k, v in zip(args[0].keys, args[0].items):
+                    self.store_item(receiver, k, v, node, node)
+                return Const(None)
+        if isinstance(receiver, Struct) and receiver.kind == pytree.LIST:
+            if name == "append" and len(args) == 1 and not keywords:
+                self.mutating(receiver, node)
+                receiver.items.append(self.held(args[0], "item", node))
+                receiver.keys = list(range(len(receiver.items)))
+                return Const(None)
+            if name == "extend" and len(args) == 1 and isinstance(args[0], Struct):
+                self.mutating(receiver, node)
+                receiver.items.extend(self.iterated(args[0], node))
+                receiver.keys = list(range(len(receiver.items)))
+                return Const(None)
+            if name == "copy" and not args and not keywords:
+                return Struct(pytree.LIST, None, list(receiver.keys), list(receiver.items),
+                              loop_depth=self.loop_depth)
+        if isinstance(receiver, Struct) and receiver.kind == pytree.NAMEDTUPLE:
+            if name == "_replace" and not args:
+                return self.replaced(receiver, keywords, node)
+            if name == "_asdict" and not args and not keywords:
+                return Struct(pytree.DICT, None, list(receiver.keys), list(receiver.items),
+                              loop_depth=self.loop_depth)
+        self.refuse(f".{name}() of a {receiver.kind if isinstance(receiver, Struct) else 'value'}"
+                    " is not supported here", node,
+                    hint="read the items directly (d['k'], for k, v in d.items(), "
+                         "lst.append(v))")
+        raise AssertionError
+
+    # -- helpers given structures ---------------------------------------------------
+
+    def specialise(self, function: Any, args: List[Static], keywords: Dict[str, Static],
+                   node: gast.Call, prefix: List[Static]) -> Static:
+        """A call of the user's function with structured arguments: its body is read
+        for these structures (a helper of its own, called with the leaves), its result
+        bound to fresh names and known as a structure."""
+        if not _is_helper(function):
+            self.refuse(f"{getattr(function, '__qualname__', function)!r} is given a "
+                        "structure, but it is not a Python function s2sad can read", node,
+                        hint="pass the arrays it needs one by one")
+        helper = self.read_helper(function)
+        try:
+            bound = inspect.signature(function).bind(*(prefix + args), **keywords)
+        except TypeError as exc:
+            self.refuse(f"this call does not match {function.__name__}"
+                        f"{inspect.signature(function)} ({exc})", node,
+                        hint="pass the arguments the helper takes")
+        bound.apply_defaults()
+        taken = set(helper.local_names) | set(helper.namespace) | \
+            _all_identifiers(helper.func)
+        inner = type(self)(helper, taken, self.read_helper, self.check_helper)
+        inner.constants = self.constants  # (one list for the whole reading)
+        params, call_args = [], []
+        for arg in _positional_params(helper.func):
+            value = bound.arguments.get(arg.id, _MISSING)
+            if value is _MISSING:
+                continue
+            if not isinstance(value, Static):
+                value = Const(value)  # a default
+            if isinstance(value, (Struct, Method)) or isinstance(value, Const) and \
+                    not is_number(value.value):
+                inner.env[arg.id] = self.passed(value, arg.id, inner, params, call_args,
+                                                node)
+            else:
+                params.append(_param(arg.id, arg))
+                call_args.append(self.materialize(value, node))
+        helper.func.body = inner.function_body(helper.func.body)
+        args_node = helper.func.args
+        args_node.posonlyargs, args_node.args, args_node.kwonlyargs = [], params, []
+        args_node.kw_defaults, args_node.defaults = [], []
+        args_node.vararg = args_node.kwarg = None
+        helper.namespace.update(inner.added_globals)
+        self.check_helper(helper)
+        callee = gast.copy_location(load_name(function.__name__),
+                                    getattr(node, "func", node))  # (inlined)
+        set_anno(callee, "resolved", function)
+        call = gast.copy_location(gast.Call(func=callee, args=call_args, keywords=[]), node)
+        set_anno(call, "specialised", helper)
+        output = inner.output
+        if output is None or output.kind == pytree.LEAF:
+            return Leaf(call)
+        names = [pytree.fresh(f"{function.__name__}_result", self.taken)
+                 for _ in range(output.leaf_count())]
+        target = gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Store(), annotation=None,
+                                            type_comment=None) for n in names],
+                            ctx=gast.Store())
+        if len(names) == 1:
+            target = target.elts[0]
+        self.emit(gast.Assign(targets=[target], value=call), node)
+        for n in names:
+            self.assigned_in_function[n] = 0
+        result = static_of(output, iter(names), None)
+        if inner.returns_borrowed:  # (its caller's structure: a store into it is refused)
+            mark_borrowed(result)
+        return result
+
+    def passed(self, value: Static, param: str, inner: "Calls", params: list,
+               call_args: list, where: gast.AST) -> Static:
+        """The Static a helper sees for a structured argument: each run-time leaf a
+        parameter of its own (named after the helper's parameter), constants as they
+        are."""
+        if isinstance(value, Leaf):
+            name = pytree.fresh(param, inner.taken)
+            params.append(_param(name, where))
+            call_args.append(self.materialize(value, where))
+            return Leaf(load_name(name))
+        if isinstance(value, Struct):
+            items = [self.passed(item, f"{param}_{pytree._identifier_part(key)}", inner,
+                                 params, call_args, where)
+                     for key, item in zip(value.keys, value.items)]
+            return Struct(value.kind, value.type, list(value.keys), items, borrowed=True)
+        if isinstance(value, Method):
+            return Method(self.passed(value.receiver, param, inner, params, call_args, where),
+                          value.name, value.function)
+        return value
+
+
+def _is_helper(function: Any) -> bool:
+    from ..lower import _is_user_function
+    from ..rules import has_rule
+    return _is_user_function(function) and not has_rule(function)
+
+

@@ -1,0 +1,714 @@
+"""The desugar stage's reading of expressions: each evaluates to what is known of
+its value when the call is compiled (see values.py), and is written back as run-time
+code where it is not known (`materialize`). Calls are calls.py's, statements
+statements.py's; those classes extend this one, whose methods they call."""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import types
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import gast
+import numpy as np
+
+from .. import pytree
+from ..anno import clone, get_anno, set_anno, walk
+from ..errors import UnsupportedSyntaxError
+from ..pytree import Tree
+from .values import (BINARY, Const, Leaf, Method, Static, Struct, bind_pattern, compared,
+                     is_number, known_identity, load_name)
+
+
+_MISSING = object()
+
+
+
+class Expressions:
+    """Expressions of one function read for the structures of a call."""
+
+    def __init__(self, parsed: Any, taken: set, read_helper: Callable,
+                 check_helper: Callable):
+        self.parsed = parsed
+        self.taken = taken
+        self.read_helper = read_helper      # fn -> Parsed (resolved, not checked)
+        self.check_helper = check_helper    # Parsed -> None (the subset check)
+        self.env: Dict[str, Static] = {}
+        self.out: List[gast.stmt] = []
+        self.output: Optional[Tree] = None
+        self.whole_used: set = set()
+        self.added_globals: Dict[str, Any] = {}
+        self.loop_depth = 0
+        self.assigned_in_function = _assignment_counts(parsed.func.body)
+        for arg in _positional_params(parsed.func):  # (bound once by the call)
+            self.assigned_in_function[arg.id] = self.assigned_in_function.get(arg.id, 0) + 1
+        # (object, attribute, value) of each attribute of an outside object read as a
+        # constant now: the code is compiled again when one of them is rebound
+        self.constants: List[tuple] = []
+        self.returns_borrowed = False  # a helper returning (part of) what it was given
+
+    def refuse(self, message: str, node: gast.AST, hint: str) -> None:
+        raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
+
+    # -- statements -----------------------------------------------------------------
+
+    def emit(self, stmt: gast.stmt, where: gast.AST) -> None:
+        self.out.append(gast.copy_location(stmt, where) if getattr(stmt, "lineno", None)
+                        is None else stmt)
+
+    def expression(self, node: Optional[gast.AST]) -> Optional[gast.AST]:
+        """The node rewritten for run time (structures replaced by their leaves)."""
+        if node is None:
+            return None
+        if isinstance(node, gast.Slice):
+            node.lower, node.upper, node.step = (self.expression(node.lower),
+                                                 self.expression(node.upper),
+                                                 self.expression(node.step))
+            return node
+        return self.materialize(self.evaluate(node), node)
+
+    def materialize(self, value: Static, where: gast.AST) -> gast.AST:
+        """A run-time expression for `value`: a leaf's, a constant's literal, a list or
+        tuple of leaves as a literal (np.stack([a, b])), a passed-along object whole."""
+        if isinstance(value, Leaf):
+            return value.node
+        if isinstance(value, Const):
+            constant = value.value
+            if value.source is not None:
+                return clone(value.source)
+            if constant is None or type(constant) in (int, float, str, bool, complex) or \
+                    constant is Ellipsis:
+                return gast.copy_location(gast.Constant(value=constant, kind=None), where)
+            return self.global_name(constant, where)
+        if isinstance(value, Struct):
+            if value.whole is not None:
+                self.whole_used.add(_root_name(value.whole))
+                return clone(value.whole)
+            if value.kind in (pytree.LIST, pytree.TUPLE):
+                kind = gast.List if value.kind == pytree.LIST else gast.Tuple
+                return gast.copy_location(kind(elts=[self.materialize(i, where)
+                                                     for i in value.items],
+                                               ctx=gast.Load()), where)
+            self.refuse(f"a {value.kind} is used here as a value; s2sad reads "
+                        "structures item by item", where,
+                        hint="pass its items (d['key'], obj.field) instead of the whole "
+                             "structure")
+        if isinstance(value, Method):
+            self.refuse(f"the method .{value.name} is used as a value", where,
+                        hint="call it here")
+        raise AssertionError(value)
+
+    def global_name(self, value: Any, where: gast.AST) -> gast.AST:
+        """A name for a function, class or module known now (self.act = np.tanh): a
+        NumPy function as np.<name>, as people write it."""
+        name = getattr(value, "__name__", None)
+        if isinstance(name, str) and getattr(np, name, None) is value:
+            module = self.global_name(np, where)
+            read = gast.copy_location(gast.Attribute(value=module, attr=name,
+                                                     ctx=gast.Load()), where)
+            set_anno(read, "resolved", value)
+            return read
+        for name, existing in list(self.parsed.namespace.items()) + \
+                list(self.added_globals.items()):
+            if existing is value:
+                break
+        else:
+            preferred = getattr(value, "__name__", None) or type(value).__name__.lower()
+            name = pytree.fresh(pytree._identifier_part(preferred), self.taken)
+            self.added_globals[name] = value
+        node = gast.copy_location(load_name(name), where)
+        set_anno(node, "resolved", value)
+        return node
+
+    def held(self, value: Static, preferred: str, where: gast.AST) -> Static:
+        """`value`, with its run-time leaves in names of their own, for a structure
+        bound to a name: later reads see these values even if the expressions' names
+        are rebound (t = (a, b); a = 2 * a; t[0] is the old a)."""
+        if isinstance(value, Leaf):
+            node = value.node
+            if isinstance(node, gast.Constant) or isinstance(node, gast.Name) and \
+                    self.is_stable(node.id):
+                return value
+            name = pytree.fresh(preferred, self.taken)
+            self.emit(gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
+                                                     annotation=None, type_comment=None)],
+                                  value=node), where)
+            return Leaf(load_name(name))
+        if isinstance(value, Struct):
+            if all(self.is_held(i) for i in value.items):
+                return value
+            items = [self.held(item, f"{preferred}_{pytree._identifier_part(key)}", where)
+                     for key, item in zip(value.keys, value.items)]
+            return Struct(value.kind, value.type, list(value.keys), items, value.whole,
+                          value.loop_depth)
+        return value
+
+    def is_held(self, value: Static) -> bool:
+        if isinstance(value, Leaf):
+            return isinstance(value.node, gast.Constant) or \
+                isinstance(value.node, gast.Name) and self.is_stable(value.node.id)
+        if isinstance(value, Struct):
+            return all(self.is_held(i) for i in value.items)
+        return True
+
+    def is_stable(self, identifier: str) -> bool:
+        """A name bound at most once, never in a loop: it keeps its value (leaf names
+        made by this stage, parameters the function does not rebind, a local bound
+        once)."""
+        return self.assigned_in_function.get(identifier, 0) <= 1 and \
+            identifier not in self.parsed.namespace
+
+    def static_key(self, node: gast.AST, base: Struct, where: gast.AST) -> Any:
+        """The key or index selecting an item of `base`, known now, or a refusal."""
+        if isinstance(node, gast.Slice):
+            return node  # (handled by subscript)
+        key = self.evaluate(node)
+        if isinstance(key, Const):
+            return key.value
+        try:
+            self.refuse(f"this {base.kind} is indexed by a value known only at run time",
+                        where, hint="index it with a constant or loop over it "
+                                    "(for item in ...: / for i in range(len(...)):)")
+        except UnsupportedSyntaxError as exc:
+            exc.run_time_index = True  # (the call may compile again with its ints known)
+            raise
+
+    def evaluate(self, node: gast.AST) -> Static:
+        method = getattr(self, "evaluate_" + type(node).__name__, None)
+        if method is not None:
+            return method(node)
+        self.rewrite_children(node)
+        return Leaf(node)
+
+    def rewrite_children(self, node: gast.AST) -> None:
+        for name, value in gast.iter_fields(node):
+            if isinstance(value, list):
+                setattr(node, name, [self.expression(v) if isinstance(v, gast.expr)
+                                     else self.rewrite_part(v) for v in value])
+            elif isinstance(value, gast.expr):
+                setattr(node, name, self.expression(value))
+            elif isinstance(value, gast.AST):
+                self.rewrite_part(value)
+
+    def rewrite_part(self, value: Any) -> Any:
+        if isinstance(value, gast.keyword):
+            value.value = self.expression(value.value)
+        elif isinstance(value, gast.comprehension):
+            self.rewrite_children(value)
+        elif isinstance(value, gast.arguments):
+            pass  # a lambda's (refused later)
+        return value
+
+    def evaluate_Name(self, node: gast.Name) -> Static:
+        if isinstance(node.ctx, gast.Load) and node.id in self.env:
+            return self.env[node.id]
+        return _function_named(node) or Leaf(node)
+
+    def evaluate_Constant(self, node: gast.Constant) -> Static:
+        return Const(node.value)
+
+    def evaluate_UnaryOp(self, node: gast.UnaryOp) -> Static:
+        operand = self.evaluate(node.operand)
+        if isinstance(operand, Const) and isinstance(node.op, (gast.USub, gast.UAdd, gast.Not)) \
+                and type(operand.value) in (int, float, bool, type(None), str):
+            value = operand.value
+            return Const(-value if isinstance(node.op, gast.USub) else
+                         +value if isinstance(node.op, gast.UAdd) else not value)
+        node.operand = self.materialize(operand, node.operand)
+        return Leaf(node)
+
+    def evaluate_BinOp(self, node: gast.BinOp) -> Static:
+        """Arithmetic on values known now folds (`len(params) // 2`, `"W" + str(l)`,
+        `"W%d" % l`): keys and counts computed from the structure stay known."""
+        left, right = self.evaluate(node.left), self.evaluate(node.right)
+        if isinstance(left, Const) and isinstance(right, Const) and \
+                type(left.value) in (int, str) and type(right.value) in (int, str, tuple):
+            operator = BINARY.get(type(node.op))
+            if operator is not None:
+                try:
+                    return Const(operator(left.value, right.value))
+                except Exception:  # (Python's own error is raised at run time)
+                    pass
+        node.left, node.right = self.materialize(left, node.left), \
+            self.materialize(right, node.right)
+        return Leaf(node)
+
+    def evaluate_JoinedStr(self, node: gast.JoinedStr) -> Static:
+        """An f-string of values known now (f"W{l}") is a key known now."""
+        parts = []
+        for value in node.values:
+            if isinstance(value, gast.Constant):
+                parts.append(str(value.value))
+                continue
+            inner = self.evaluate(value.value) if isinstance(value, gast.FormattedValue) \
+                else None
+            spec = value.format_spec
+            if not isinstance(inner, Const) or spec is not None and not (
+                    isinstance(spec, gast.JoinedStr) and
+                    all(isinstance(v, gast.Constant) for v in spec.values)):
+                return Leaf(node)  # (refused by the subset check)
+            text = {115: str, 114: repr, 97: ascii}.get(value.conversion, lambda v: v)(
+                inner.value)
+            parts.append(format(text, "".join(str(v.value) for v in spec.values)
+                                if spec is not None else ""))
+        return Const("".join(parts))
+
+    def evaluate_Compare(self, node: gast.Compare) -> Static:
+        operands = [self.evaluate(node.left)] + [self.evaluate(c) for c in node.comparators]
+        if all(isinstance(o, Const) for o in operands):
+            values = [o.value for o in operands]
+            if all(type(v) in (int, float, str, bool, type(None)) for v in values):
+                return Const(all(compared(op, a, b) for op, a, b in
+                                 zip(node.ops, values, values[1:])))
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.In, gast.NotIn)) and \
+                isinstance(operands[0], Const) and isinstance(operands[1], Struct):
+            container = operands[1]
+            members = [k for k in container.keys] if container.kind == pytree.DICT else \
+                [i.value for i in container.items if isinstance(i, Const)]
+            if container.kind == pytree.DICT or len(members) == len(container.items):
+                found = operands[0].value in members
+                return Const(found if isinstance(node.ops[0], gast.In) else not found)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot)):
+            left, right = operands
+            known = known_identity(left, right)
+            if known is not None:
+                return Const(known if isinstance(node.ops[0], gast.Is) else not known)
+        node.left = self.materialize(operands[0], node.left)
+        node.comparators = [self.materialize(o, c)
+                            for o, c in zip(operands[1:], node.comparators)]
+        return Leaf(node)
+
+    def evaluate_BoolOp(self, node: gast.BoolOp) -> Static:
+        """`and`/`or` whose deciding operands are known now, with Python's short
+        circuit (`cfg["bias"] and params.get("b") is not None`). From the first operand
+        known only at run time on, the expression stays (the subset check decides)."""
+        last = len(node.values) - 1
+        for k, operand in enumerate(node.values):
+            value = self.evaluate(operand)
+            if not isinstance(value, (Const, Struct)):
+                if k == last:
+                    return value
+                node.values = [self.materialize(value, operand)] + \
+                    [self.expression(rest) for rest in node.values[k + 1:]]
+                return Leaf(node)
+            if k == last or self.truth(value, operand) == isinstance(node.op, gast.Or):
+                return value
+        raise AssertionError("a BoolOp has operands")
+
+    def evaluate_IfExp(self, node: gast.IfExp) -> Static:
+        test = self.evaluate(node.test)
+        if isinstance(test, (Const, Struct)):
+            return self.evaluate(node.body if self.truth(test, node.test) else node.orelse)
+        node.test = self.materialize(test, node.test)
+        node.body, node.orelse = self.expression(node.body), self.expression(node.orelse)
+        return Leaf(node)
+
+    def evaluate_Tuple(self, node: gast.Tuple) -> Static:
+        return self.sequence(node, pytree.TUPLE)
+
+    def evaluate_List(self, node: gast.List) -> Static:
+        return self.sequence(node, pytree.LIST)
+
+    def sequence(self, node: gast.AST, kind: str) -> Static:
+        if not isinstance(node.ctx, gast.Load):
+            return Leaf(node)
+        items: List[Static] = []
+        for elt in node.elts:
+            if isinstance(elt, gast.Starred):
+                spread = self.evaluate(elt.value)
+                if isinstance(spread, Struct) and spread.kind in pytree.SEQUENCES:
+                    items.extend(spread.items)
+                    continue
+                self.rewrite_children(node)  # (refused by the subset check)
+                return Leaf(node)
+            items.append(self.evaluate(elt))
+        return Struct(kind, None, list(range(len(items))), items,
+                      loop_depth=self.loop_depth)
+
+    def evaluate_Dict(self, node: gast.Dict) -> Static:
+        keys, items = [], []
+        for key_node, value_node in zip(node.keys, node.values):
+            if key_node is None:  # {**other}
+                other = self.evaluate(value_node)
+                if not (isinstance(other, Struct) and other.kind == pytree.DICT):
+                    self.refuse("** of a value that is not a dict known now", value_node,
+                                hint="write the keys out")
+                for k, v in zip(other.keys, other.items):
+                    if k in keys:
+                        items[keys.index(k)] = v
+                    else:
+                        keys.append(k)
+                        items.append(v)
+                continue
+            key = self.evaluate(key_node)
+            if not isinstance(key, Const) or type(key.value) not in (str, int):
+                self.refuse("a dict key that is not a string or integer known now", key_node,
+                            hint="use string keys, e.g. {'W1': ...}")
+            value = self.evaluate(value_node)
+            if key.value in keys:
+                items[keys.index(key.value)] = value
+            else:
+                keys.append(key.value)
+                items.append(value)
+        return Struct(pytree.DICT, None, keys, items, loop_depth=self.loop_depth)
+
+    def evaluate_ListComp(self, node: gast.ListComp) -> Static:
+        return self.comprehension(node, pytree.LIST)
+
+    def evaluate_GeneratorExp(self, node: gast.GeneratorExp) -> Static:
+        return self.comprehension(node, pytree.LIST)
+
+    def evaluate_DictComp(self, node: gast.DictComp) -> Static:
+        return self.comprehension(node, pytree.DICT)
+
+    def comprehension(self, node: gast.AST, kind: str) -> Static:
+        """A comprehension over structures (`[W.T for W, b in layers]`, `{k: v * 2 for
+        k, v in params.items()}`, `sum(np.sum(w ** 2) for w in params.values())`):
+        one item per element, known now. Its names are its own, as in Python."""
+        rows: List[Dict[str, Static]] = [{}]
+        for generator in node.generators:
+            if generator.is_async:
+                return self.dynamic(node)
+            expanded = []
+            for row in rows:
+                with self.scoped(row):
+                    items = self.iterated(self.evaluate(clone(generator.iter)), generator.iter)
+                if items is None:
+                    return self.dynamic(node)
+                for item in items:
+                    bound = dict(row)
+                    if not bind_pattern(generator.target, item, bound):
+                        return self.dynamic(node)
+                    with self.scoped(bound):
+                        keep = all(self.truth(self.known_test(clone(test)), test)
+                                   for test in generator.ifs)
+                    if keep:
+                        expanded.append(bound)
+            rows = expanded
+        keys, items = [], []
+        for row in rows:
+            with self.scoped(row):
+                if kind == pytree.DICT:
+                    key = self.evaluate(clone(node.key))
+                    if not isinstance(key, Const) or type(key.value) not in (str, int):
+                        self.refuse("a dict comprehension's key that is not a string or "
+                                    "integer known now", node.key, hint="use the keys of "
+                                    "the structure it loops over")
+                    value = self.evaluate(clone(node.value))
+                    if key.value in keys:
+                        items[keys.index(key.value)] = value
+                        continue
+                    keys.append(key.value)
+                    items.append(value)
+                else:
+                    items.append(self.evaluate(clone(node.elt)))
+                    keys.append(len(keys))
+        return Struct(kind, None, keys, items, loop_depth=self.loop_depth)
+
+    def known_test(self, test: gast.AST) -> Static:
+        value = self.evaluate(test)
+        if not isinstance(value, (Const, Struct)):
+            self.refuse("a comprehension over a structure filters on a value known only at "
+                        "run time", test, hint="filter on the structure's keys, or use "
+                                               "np.where on the values")
+        return value
+
+    def dynamic(self, node: gast.AST) -> Static:
+        """A construct this stage leaves as it is (the subset check decides on it)."""
+        return Leaf(node)
+
+    @contextlib.contextmanager
+    def scoped(self, bound: Dict[str, Static]):
+        """Names bound for a comprehension's element, as they were outside after it."""
+        saved = {name: self.env.get(name, _MISSING) for name in bound}
+        self.env.update(bound)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is _MISSING:
+                    self.env.pop(name, None)
+                else:
+                    self.env[name] = value
+
+    def evaluate_Subscript(self, node: gast.Subscript) -> Static:
+        base = self.evaluate(node.value)
+        if isinstance(base, Struct):
+            if isinstance(node.slice, gast.Slice) and base.kind in (pytree.LIST, pytree.TUPLE,
+                                                                    pytree.NAMEDTUPLE):
+                bounds = [None if p is None else self.evaluate(p)
+                          for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+                if all(b is None or isinstance(b, Const) for b in bounds):
+                    picked = range(len(base.items))[slice(*[
+                        None if b is None else b.value for b in bounds])]
+                    kind = pytree.LIST if base.kind == pytree.LIST else pytree.TUPLE
+                    return Struct(kind, None, list(range(len(picked))),
+                                  [base.items[k] for k in picked],
+                                  loop_depth=self.loop_depth)
+            try:
+                key = self.static_key(node.slice, base, node)
+            except UnsupportedSyntaxError:
+                if base.whole is None:
+                    raise
+                node.value = self.materialize(base, node.value)
+                node.slice = self.expression(node.slice)
+                return Leaf(node)
+            item = base.item(key)
+            if item is None:
+                self.refuse(f"{_describe_key(key)} is not in this {base.kind} "
+                            f"(it has {_describe_keys(base)})", node,
+                            hint="use one of the keys the structure has")
+            return item
+        if isinstance(base, Const) and base.value is not None and \
+                type(base.value) in (str, tuple):
+            key = self.evaluate(node.slice) if not isinstance(node.slice, gast.Slice) else None
+            if isinstance(key, Const):
+                return Const(base.value[key.value])
+        table = get_anno(node.value, "resolved", None) if isinstance(base, Leaf) else None
+        if type(table) in (dict, list, tuple) and not isinstance(node.slice, gast.Slice):
+            key = self.evaluate(node.slice)  # ACTIVATIONS[cfg["act"]]: a function known now
+            if isinstance(key, Const):
+                try:
+                    found = table[key.value]
+                except (KeyError, IndexError, TypeError):
+                    found = None
+                if isinstance(found, _FUNCTIONS):
+                    return Const(found)
+            node.slice = self.materialize(key, node.slice)
+            node.value = self.materialize(base, node.value)
+            return Leaf(node)
+        node.value = self.materialize(base, node.value)
+        node.slice = self.expression(node.slice)
+        return Leaf(node)
+
+    def evaluate_Attribute(self, node: gast.Attribute) -> Static:
+        base = self.evaluate(node.value)
+        if isinstance(base, Struct):
+            if base.kind in pytree.RECORDS and node.attr in base.keys:
+                return base.items[base.keys.index(node.attr)]
+            if base.kind in (pytree.DICT, pytree.LIST) or base.type is None:
+                return Method(base, node.attr)
+            if base.kind == pytree.NAMEDTUPLE and node.attr in ("_replace", "_asdict"):
+                return Method(base, node.attr)
+            in_class = inspect.getattr_static(base.type, node.attr, None)
+            if isinstance(in_class, staticmethod):
+                return Const(in_class.__func__)
+            if isinstance(in_class, classmethod):
+                return Method(Const(base.type), node.attr, in_class.__func__)
+            if isinstance(in_class, types.FunctionType):
+                return Method(base, node.attr, in_class)
+            if isinstance(in_class, property) and isinstance(in_class.fget, types.FunctionType):
+                return self.specialise(in_class.fget, [], {}, node, prefix=[base])
+            self.refuse(f"{_type_name(base)} has no attribute {node.attr!r} that s2sad can "
+                        "read" + (" (a property is computed by code s2sad does not read)"
+                                  if isinstance(in_class, property) else ""), node,
+                        hint="read a field the object holds, or pass the value as an "
+                             "argument")
+        if isinstance(base, Const) and pytree.is_user_object(base.value):
+            return self.object_attribute(base.value, node)
+        if isinstance(base, Leaf) and pytree.is_user_object(get_anno(node.value, "resolved")):
+            return self.object_attribute(get_anno(node.value, "resolved"), node)
+        if isinstance(base, Const) and not is_number(base.value) and base.value is not None:
+            found = getattr(base.value, node.attr, _MISSING)
+            if found is not _MISSING and isinstance(base.value, type):
+                self.constants.append((base.value, node.attr, found))  # (cls.scale)
+            if found is not _MISSING:
+                if isinstance(base.value, type) and isinstance(
+                        inspect.getattr_static(base.value, node.attr, None), classmethod):
+                    return Method(base, node.attr, found.__func__)
+                return Const(found)
+        node.value = self.materialize(base, node.value)
+        return _function_named(node) or Leaf(node)
+
+    def object_attribute(self, owner: Any, node: gast.Attribute) -> Static:
+        """An attribute of an object the function reads from a global or a closure
+        (`model.forward`, `model.W`): a method is read for this object; data is read
+        at run time from the object (a training loop may rebind model.W)."""
+        in_class = inspect.getattr_static(type(owner), node.attr, None)
+        if isinstance(in_class, types.FunctionType):
+            return Method(Const(owner), node.attr, in_class)
+        if isinstance(in_class, staticmethod):
+            return Const(in_class.__func__)
+        if isinstance(in_class, classmethod):
+            return Method(Const(type(owner)), node.attr, in_class.__func__)
+        value = getattr(owner, node.attr, _MISSING)
+        if value is _MISSING:
+            self.refuse(f"{type(owner).__name__} object has no attribute {node.attr!r}", node,
+                        hint="check the attribute's name")
+        if pytree.is_structured(value):
+            self.refuse(f"{node.attr!r} of an object the function reads from outside holds a "
+                        f"{type(value).__name__}, which is not read here", node,
+                        hint="pass it to the function as an argument (or the object itself "
+                             "as an argument)")
+        if callable(value) or isinstance(value, str) or value is None or \
+                isinstance(value, bool):
+            self.constants.append((owner, node.attr, value))
+            return Const(value)
+        read = gast.copy_location(gast.Attribute(value=self.global_name(owner, node),
+                                                 attr=node.attr, ctx=gast.Load()), node)
+        set_anno(read, "resolved", value)
+        return Leaf(read)
+
+    def truth(self, test: Static, where: gast.AST) -> bool:
+        if isinstance(test, Struct):
+            return bool(test.items)
+        try:
+            return bool(test.value)
+        except Exception:  # (an object whose truth is an error, e.g. an array)
+            self.refuse("this condition has no truth value", where,
+                        hint="test a number or a boolean")
+            raise
+
+    def iterated(self, iterable: Static, where: gast.AST) -> Optional[List[Static]]:
+        """The items a for loop over a structure takes, one per iteration."""
+        if isinstance(iterable, Struct):
+            if iterable.kind == pytree.DICT:
+                return [Const(k) for k in iterable.keys]
+            if iterable.kind in pytree.SEQUENCES:
+                return list(iterable.items)
+            self.refuse(f"a {iterable.kind} cannot be iterated", where,
+                        hint="iterate over a list, a tuple or a dict")
+        return None
+
+    def store_item(self, base: Struct, key: Any, value: Static, target: gast.AST,
+                   stmt: gast.stmt) -> None:
+        """d["k"] = v, lst[0] = v: the item of the structure is the new value."""
+        self.mutating(base, target)
+        held = self.held(value, _path_name(target), stmt)
+        if base.kind in (pytree.LIST,) and isinstance(key, int):
+            if not -len(base.items) <= key < len(base.items):
+                self.refuse("list assignment index out of range", target,
+                            hint="append to grow a list")
+            base.items[key] = held
+        elif base.kind == pytree.DICT and isinstance(key, (str, int)):
+            if key in base.keys:
+                base.items[base.keys.index(key)] = held
+            else:
+                base.keys.append(key)
+                base.items.append(held)
+        else:
+            self.refuse(f"a {base.kind} cannot be changed item by item", target,
+                        hint="build a new one instead")
+
+    def mutating(self, base: Struct, where: gast.AST) -> None:
+        if base.borrowed:
+            self.refuse("this changes a structure its caller holds too (an argument that "
+                        "is not differentiated, a helper's argument, or what a helper "
+                        "returned of its arguments); the generated code never changes the "
+                        "caller's objects", where,
+                        hint="change a copy (new = dict(p); new['W'] = ...), and return what "
+                             "the caller needs (has_aux=True returns (value, aux))")
+        if base.loop_depth < self.loop_depth:
+            self.refuse("a structure made before this loop is changed in it, and the "
+                        "loop's count is known only at run time", where,
+                        hint="loop over a structure or a range of known length, or keep "
+                             "the values in an array (np.zeros(n), then x[i] = ...)")
+        base.whole = None  # (no longer the caller's object)
+
+
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
+def _function_named(node: gast.AST) -> Optional[Const]:
+    """A global name or attribute chain that names a function (np.tanh, relu): a
+    value known now, so `act = np.tanh if ... else relu` then `act(z)` calls it."""
+    resolved = get_anno(node, "resolved", None)
+    if isinstance(resolved, _FUNCTIONS):
+        return Const(resolved, source=node)
+    return None
+
+
+def _positional_params(func: gast.FunctionDef) -> List[gast.AST]:
+    args = func.args
+    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+
+
+def _param(name: str, where: gast.AST) -> gast.Name:
+    node = gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
+    return gast.copy_location(node, where)
+
+
+def _all_identifiers(func: gast.AST) -> set:
+    return {n.id for n in walk(func) if isinstance(n, gast.Name)}
+
+
+def _assignment_counts(body: Sequence[gast.stmt]) -> Dict[str, int]:
+    """How often each name is bound (a binding in a loop counts twice)."""
+    counts: Dict[str, int] = {}
+
+    def visit(stmts: Sequence[gast.stmt], weight: int) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, (gast.For, gast.While)):
+                if isinstance(stmt, gast.For):
+                    for n in _store_names(stmt.target):
+                        counts[n] = counts.get(n, 0) + 2
+                visit(stmt.body, 2)
+                visit(stmt.orelse, weight)
+            elif isinstance(stmt, gast.If):
+                visit(stmt.body, weight)
+                visit(stmt.orelse, weight)
+            else:
+                for node in walk(stmt):
+                    if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                        counts[node.id] = counts.get(node.id, 0) + weight
+    visit(body, 1)
+    return counts
+
+
+def _stored_names(body: Sequence[gast.stmt]) -> set:
+    return {n.id for stmt in body for n in walk(stmt)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _store_names(target: gast.AST) -> List[str]:
+    return [n.id for n in walk(target) if isinstance(n, gast.Name)]
+
+
+def _belongs_to(loop: gast.AST, jump: gast.AST) -> bool:
+    """Whether break/continue `jump` leaves `loop` itself (not a loop nested in it)."""
+    def search(stmts, inside_nested):
+        for stmt in stmts:
+            if stmt is jump:
+                return not inside_nested
+            if isinstance(stmt, (gast.For, gast.While)):
+                if search(stmt.body, True):
+                    return True
+                continue
+            for field_name in ("body", "orelse"):
+                found = search(getattr(stmt, field_name, []) or [], inside_nested)
+                if found:
+                    return True
+        return False
+    return search(loop.body, False)
+
+
+def _root_name(node: gast.AST) -> str:
+    while not isinstance(node, gast.Name):
+        node = node.value
+    return node.id
+
+
+def _path_name(target: gast.AST) -> str:
+    """params_W1 for params["W1"] (a name for a stored item)."""
+    if isinstance(target, gast.Name):
+        return target.id
+    if isinstance(target, gast.Subscript):
+        key = target.slice.value if isinstance(target.slice, gast.Constant) else "item"
+        return f"{_path_name(target.value)}_{pytree._identifier_part(key)}"
+    if isinstance(target, gast.Attribute):
+        return f"{_path_name(target.value)}_{target.attr}"
+    return "item"
+
+
+def _describe_key(key: Any) -> str:
+    return f"the key {key!r}" if isinstance(key, str) else f"the index {key!r}"
+
+
+def _describe_keys(base: Struct) -> str:
+    if base.kind in pytree.SEQUENCES:
+        return f"{len(base.items)} items"
+    return "the keys " + ", ".join(repr(k) for k in base.keys) if base.keys else "no keys"
+
+
+def _type_name(base: Struct) -> str:
+    return getattr(base.type, "__name__", base.kind)

@@ -1,0 +1,458 @@
+"""The desugar stage's walk over statements: assignments bind names to structures,
+stores change their items, loops over structures are unrolled, branches on run-time
+data change copies that are joined after them, returns give the output's structure."""
+from __future__ import annotations
+
+import builtins
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import gast
+
+from .. import pytree
+from ..anno import clone, get_anno, walk
+from .values import Const, Leaf, Method, Static, Struct, copied, holds_borrowed, is_number, \
+    load_name, same_static, tree_of
+from .calls import Calls
+from .expressions import _belongs_to, _describe_key, _store_names, _stored_names
+
+_MAX_UNROLLED = 10_000  # statements an unrolled loop may expand to
+
+
+class Desugar(Calls):
+    """One function, read statement by statement (see the package's docstring)."""
+
+    def function_body(self, body: Sequence[gast.stmt]) -> List[gast.stmt]:
+        self.out = []
+        self.statements(body)
+        return self.out
+
+    def statements(self, body: Sequence[gast.stmt]) -> bool:
+        """Emit `body`; True when it ended in a return (what follows is unreachable)."""
+        for stmt in body:
+            if self.statement(stmt):
+                return True
+        return False
+
+    def block(self, body: Sequence[gast.stmt]) -> Tuple[List[gast.stmt], bool]:
+        saved, self.out = self.out, []
+        try:
+            returned = self.statements(body)
+            return self.out, returned
+        finally:
+            self.out = saved
+
+    def statement(self, stmt: gast.stmt) -> bool:
+        if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            if stmt.value is None or len(targets) != 1:
+                self.out.append(stmt)  # (refused by the subset check)
+                return False
+            self.assign(targets[0], self.evaluate(stmt.value), stmt)
+        elif isinstance(stmt, gast.AugAssign):
+            self.augmented(stmt)
+        elif isinstance(stmt, gast.Expr):
+            value = self.evaluate(stmt.value)
+            if isinstance(value, Leaf):
+                stmt.value = value.node
+                self.out.append(stmt)
+            elif isinstance(value, Struct) or isinstance(value, Const) and \
+                    not isinstance(stmt.value, gast.Constant):
+                pass  # a method of a structure (ys.append(v)) done now, or a no-op
+            else:
+                self.out.append(stmt)  # a docstring
+        elif isinstance(stmt, gast.Return):
+            self.return_(stmt)
+            return True
+        elif isinstance(stmt, gast.If):
+            return self.if_(stmt)
+        elif isinstance(stmt, gast.For):
+            self.for_(stmt)
+        elif isinstance(stmt, gast.While):
+            self.while_(stmt)
+        else:
+            self.out.append(stmt)  # pass, break, continue; the rest is refused later
+        return False
+
+    def assign(self, target: gast.AST, value: Static, stmt: gast.stmt) -> None:
+        if isinstance(target, gast.Name):
+            literal = isinstance(stmt.value, gast.Constant) and is_number(value.value) \
+                if isinstance(value, Const) else False
+            if isinstance(value, (Struct, Method)) or isinstance(value, Const) and \
+                    not literal and not self.assigned_in_loop(target.id):
+                self.env[target.id] = self.held(value, target.id, stmt)
+                return
+            self.env.pop(target.id, None)
+            self.emit(gast.Assign(targets=[target], value=self.materialize(value, stmt)), stmt)
+            return
+        if isinstance(target, (gast.Tuple, gast.List)):
+            starred = [k for k, e in enumerate(target.elts) if isinstance(e, gast.Starred)]
+            if isinstance(value, Struct) and value.kind in pytree.SEQUENCES and \
+                    len(starred) == 1 and len(value.items) >= len(target.elts) - 1:
+                # *hidden, last = layers: the starred name gets a list of the rest
+                k, after = starred[0], len(target.elts) - starred[0] - 1
+                middle = value.items[k:len(value.items) - after]
+                parts = value.items[:k] + [Struct(pytree.LIST, None, list(range(len(middle))),
+                                                  list(middle), loop_depth=self.loop_depth)] + \
+                    value.items[len(value.items) - after:]
+                for part, item in zip(target.elts, parts):
+                    self.assign(part.value if isinstance(part, gast.Starred) else part, item,
+                                stmt)
+                return
+            if isinstance(value, Struct) and value.kind in pytree.SEQUENCES + (
+                    pytree.LIST,) and not starred:
+                if len(value.items) != len(target.elts):
+                    self.refuse(f"unpacking {len(value.items)} values into "
+                                f"{len(target.elts)} names", target,
+                                hint="unpack as many names as the structure holds")
+                for part, item in zip(target.elts, value.items):
+                    self.assign(part, item, stmt)
+                return
+            if isinstance(value, Struct):
+                self.refuse(f"unpacking a {value.kind} is not supported", target,
+                            hint="read its items by key instead")
+            for name in _store_names(target):
+                self.env.pop(name, None)
+            self.emit(gast.Assign(targets=[self.target(target)],
+                                  value=self.materialize(value, stmt)), stmt)
+            return
+        if isinstance(target, gast.Subscript):
+            base = self.evaluate(target.value)
+            if isinstance(base, Struct):
+                key = self.static_key(target.slice, base, target)
+                self.store_item(base, key, value, target, stmt)
+                return
+            target.value = self.materialize(base, target)
+            target.slice = self.expression(target.slice)
+        elif isinstance(target, gast.Attribute):
+            base = self.evaluate(target.value)
+            if isinstance(base, Struct):
+                self.refuse("assignment to an attribute of a structure is not supported",
+                            target, hint="build a new value, e.g. "
+                                         "dataclasses.replace(cfg, field=value)")
+        self.emit(gast.Assign(targets=[target], value=self.materialize(value, stmt)), stmt)
+
+    def bind_known(self, target: gast.AST, value: Static, stmt: gast.stmt) -> None:
+        """An unrolled loop's target: a number known now (the index of a loop over a
+        known range, enumerate's count) stays known in the body."""
+        if isinstance(target, gast.Name) and isinstance(value, Const):
+            self.env[target.id] = value
+        elif isinstance(target, (gast.Tuple, gast.List)) and isinstance(value, Struct) and \
+                len(target.elts) == len(value.items):
+            for part, item in zip(target.elts, value.items):
+                self.bind_known(part, item, stmt)
+        else:
+            self.assign(target, value, stmt)
+
+    def target(self, target: gast.AST) -> gast.AST:
+        """An unpacking target of run-time values (its subscripts' parts rewritten)."""
+        if isinstance(target, (gast.Tuple, gast.List)):
+            target.elts = [self.target(e) for e in target.elts]
+        elif isinstance(target, gast.Subscript):
+            target.value = self.materialize(self.evaluate(target.value), target)
+            target.slice = self.expression(target.slice)
+        return target
+
+    def assigned_in_loop(self, identifier: str) -> bool:
+        """A name bound more than once or in a loop: a constant must stay a variable."""
+        return self.assigned_in_function.get(identifier, 0) > 1 or self.loop_depth > 0
+
+    def augmented(self, stmt: gast.AugAssign) -> None:
+        target = stmt.target
+        if isinstance(target, gast.Name) and target.id in self.env:
+            current = self.env[target.id]
+            if isinstance(current, Struct):
+                self.refuse("an augmented assignment to a structure is not supported",
+                            stmt, hint="build the new structure explicitly")
+            value = gast.BinOp(left=self.materialize(current, stmt), op=stmt.op,
+                               right=self.expression(stmt.value))
+            self.env.pop(target.id)
+            self.emit(gast.Assign(targets=[target], value=value), stmt)
+            return
+        if isinstance(target, gast.Subscript):
+            base = self.evaluate(target.value)
+            if isinstance(base, Struct):
+                key = self.static_key(target.slice, base, target)
+                item = base.item(key)
+                if item is None:
+                    self.refuse(f"{_describe_key(key)} is not in this {base.kind}", target,
+                                hint="assign it first")
+                new = Leaf(gast.BinOp(left=self.materialize(item, stmt), op=stmt.op,
+                                      right=self.expression(stmt.value)))
+                self.store_item(base, key, new, target, stmt)
+                return
+            target.value = self.materialize(base, target)
+            target.slice = self.expression(target.slice)
+        stmt.value = self.expression(stmt.value)
+        self.out.append(stmt)
+
+    def return_(self, stmt: gast.Return) -> None:
+        if stmt.value is None:
+            self.out.append(stmt)
+            return
+        value = self.evaluate(stmt.value)
+        self.returns_borrowed = self.returns_borrowed or holds_borrowed(value)
+        tree = tree_of(value)
+        if self.output is not None and self.output != tree:
+            self.refuse("this return gives a value of another structure than an earlier "
+                        "return", stmt.value,
+                        hint="return values of the same structure on every path")
+        self.output = tree
+        nodes = self.leaf_nodes(value, stmt)
+        if len(nodes) == 1:  # (one leaf returns bare, a structure of one too)
+            stmt.value = nodes[0]
+        else:
+            stmt.value = gast.copy_location(gast.Tuple(elts=nodes, ctx=gast.Load()),
+                                            stmt.value)
+        self.out.append(stmt)
+
+    def leaf_nodes(self, value: Static, where: gast.AST) -> List[gast.AST]:
+        """The run-time leaves of a value, in flattening order (constants left out)."""
+        if isinstance(value, Struct):
+            return [n for item in value.items for n in self.leaf_nodes(item, where)]
+        if isinstance(value, Const) and not is_number(value.value):
+            return []
+        return [self.materialize(value, where)]
+
+    def if_(self, stmt: gast.If) -> bool:
+        test = self.evaluate(stmt.test)
+        if isinstance(test, Const) or isinstance(test, Struct):
+            chosen = stmt.body if self.truth(test, stmt.test) else stmt.orelse
+            return self.statements(chosen)
+        self.keep_variables(stmt.body + stmt.orelse, stmt)
+        stmt.test = self.materialize(test, stmt.test)
+        before = self.env
+        # each branch changes its own copy of the structures (d["k"] = v in one branch
+        # only must not be seen on the other path); they are joined after the if
+        self.env = copied(before)
+        stmt.body, body_returns = self.block(stmt.body)
+        body = (self.env, stmt.body, body_returns)
+        self.env = copied(before)
+        stmt.orelse, else_returns = self.block(stmt.orelse)
+        orelse = (self.env, stmt.orelse, else_returns)
+        self.env = self.joined(before, body, orelse, stmt)
+        if not stmt.body:
+            stmt.body = [gast.copy_location(gast.Pass(), stmt)]
+        self.out.append(stmt)
+        return body_returns and else_returns
+
+    def joined(self, before: Dict[str, Static], body: tuple, orelse: tuple,
+               where: gast.If) -> Dict[str, Static]:
+        """The names known after an if. A branch that returned does not reach it. Where
+        the branches stored different values into an item of a structure, both bind
+        one new name to theirs (a phi) and the item is that name; a structure of
+        another shape on each path cannot be known now."""
+        body_env, body_block, body_returns = body
+        else_env, else_block, else_returns = orelse
+        if body_returns:
+            return else_env
+        if else_returns:
+            return body_env
+        merged: Dict[tuple, Struct] = {}
+
+        def refuse_shapes(name: str) -> None:
+            self.refuse(f"{name!r} holds a different structure after each branch of this "
+                        "if, decided at run time", where,
+                        hint="bind the structure before the if and assign only its arrays "
+                             "in the branches")
+
+        def join(a: Static, b: Static, name: str) -> Static:
+            if a is b or same_static(a, b):
+                return a
+            if isinstance(a, Struct) and isinstance(b, Struct):
+                if (a.kind, a.type, a.keys) != (b.kind, b.type, b.keys):
+                    refuse_shapes(name)
+                if (id(a), id(b)) in merged:  # (names of one structure stay one)
+                    return merged[id(a), id(b)]
+                joint = Struct(a.kind, a.type, list(a.keys), [],
+                               a.whole if a.whole is not None and b.whole is not None
+                               else None, min(a.loop_depth, b.loop_depth),
+                               a.borrowed or b.borrowed)
+                merged[id(a), id(b)] = joint
+                joint.items = [join(x, y, f"{name}_{pytree._identifier_part(k)}")
+                               for k, x, y in zip(a.keys, a.items, b.items)]
+                return joint
+            if isinstance(a, (Leaf, Const)) and isinstance(b, (Leaf, Const)) and not (
+                    isinstance(a, Const) and not is_number(a.value) or
+                    isinstance(b, Const) and not is_number(b.value)):
+                phi = pytree.fresh(name, self.taken)
+                for block, value in ((body_block, a), (else_block, b)):
+                    _before_jump(block, gast.copy_location(gast.Assign(
+                        targets=[gast.Name(id=phi, ctx=gast.Store(), annotation=None,
+                                           type_comment=None)],
+                        value=self.materialize(value, where)), where))
+                self.assigned_in_function[phi] = 2
+                return Leaf(load_name(phi))
+            refuse_shapes(name)
+            raise AssertionError
+
+        result: Dict[str, Static] = {}
+        for name in sorted(set(body_env) | set(else_env)):
+            a, b = body_env.get(name), else_env.get(name)
+            if a is None or b is None:
+                if name in before or isinstance(a, Struct) or isinstance(b, Struct):
+                    refuse_shapes(name)
+                continue
+            result[name] = join(a, b, name)
+        return result
+
+    def keep_variables(self, body: Sequence[gast.stmt], where: gast.AST) -> None:
+        """Names a loop or branch rebinds that hold known numbers now become run-time
+        variables, bound before it (n = 3, then n += 1 in a loop)."""
+        for name in sorted(_stored_names(body)):
+            value = self.env.get(name)
+            if isinstance(value, Const) and is_number(value.value):
+                del self.env[name]
+                self.emit(gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
+                                                         annotation=None, type_comment=None)],
+                                      value=gast.Constant(value=value.value, kind=None)),
+                          where)
+
+    def for_(self, stmt: gast.For) -> None:
+        if stmt.orelse:
+            self.out.append(stmt)  # (refused by the subset check)
+            return
+        iterable = self.evaluate(stmt.iter)
+        items = self.iterated(iterable, stmt.iter)
+        if items is None and self.known_range(iterable) is not None and \
+                self.reads_structure(stmt.body):
+            items = [Const(k) for k in self.known_range(iterable)]
+        if items is not None:
+            self.unroll(stmt, items, self.live_items(iterable))
+            return
+        for name in _store_names(stmt.target):
+            self.env.pop(name, None)
+        self.dynamic_loop(stmt, lambda: setattr(stmt, "iter", self.materialize(iterable,
+                                                                               stmt.iter)))
+
+    def reads_structure(self, body: Sequence[gast.stmt]) -> bool:
+        return any(isinstance(n, gast.Name) and isinstance(self.env.get(n.id), Struct)
+                   for stmt in body for n in walk(stmt))
+
+    def known_range(self, iterable: Static) -> Optional[range]:
+        """range(...) of known numbers (range(len(layers))), as a Python range."""
+        if not isinstance(iterable, Leaf) or not isinstance(iterable.node, gast.Call):
+            return None
+        call = iterable.node
+        if get_anno(call.func, "resolved") is not builtins.range or call.keywords:
+            return None
+        bounds = [a.value for a in call.args if isinstance(a, gast.Constant)]
+        if len(bounds) != len(call.args) or not all(type(b) is int for b in bounds):
+            return None
+        return range(*bounds)
+
+    def live_items(self, iterable: Static) -> Optional[Callable[[int], Optional[Static]]]:
+        """The k-th item of a loop over a list or a dict's view, read when iteration k
+        starts, as Python reads it: the body may have changed the items after the
+        first (`for v in lst: lst[1] = ...`, `for k, v in d.items(): d[k2] = ...`)."""
+        if not isinstance(iterable, Struct):
+            return None
+        if iterable.view_of is not None and iterable.view_of[1] == "zip":
+            live = [self.live_items(a) for a in iterable.view_of[0]]
+            if any(f is None for f in live):
+                return None
+
+            def of_zip(k: int) -> Optional[Static]:
+                row = [f(k) for f in live]
+                if any(item is None for item in row):
+                    return None
+                return Struct(pytree.TUPLE, None, list(range(len(row))), row,
+                              loop_depth=self.loop_depth)
+            return of_zip
+        if iterable.view_of is not None and iterable.view_of[1] == "enumerate":
+            (inner, start), _ = iterable.view_of
+            live = self.live_items(inner)
+            if live is None:
+                return None
+
+            def of_enumerate(k: int) -> Optional[Static]:
+                item = live(k)
+                return None if item is None else Struct(
+                    pytree.TUPLE, None, [0, 1], [Const(start + k), item],
+                    loop_depth=self.loop_depth)
+            return of_enumerate
+        if iterable.view_of is not None:
+            receiver, name = iterable.view_of
+            keys = list(receiver.keys)
+
+            def of_view(k: int) -> Optional[Static]:
+                if k >= len(keys):
+                    return None
+                value = receiver.item(keys[k])
+                return Struct(pytree.TUPLE, None, [0, 1], [Const(keys[k]), value],
+                              loop_depth=self.loop_depth) if name == "items" else \
+                    Const(keys[k]) if name == "keys" else value
+            return of_view
+        if iterable.kind == pytree.LIST:
+            return lambda k: iterable.items[k] if k < len(iterable.items) else None
+        if iterable.kind == pytree.DICT:  # (for k in d: its keys, as they were)
+            keys = list(iterable.keys)
+            return lambda k: Const(keys[k]) if k < len(keys) else None
+        items = list(iterable.items)  # (a tuple cannot change)
+        return lambda k: items[k] if k < len(items) else None
+
+    def unroll(self, stmt: gast.For, items: List[Static],
+               live: Optional[Callable[[int], Optional[Static]]] = None) -> None:
+        for node in walk(stmt):
+            if isinstance(node, gast.Return):
+                self.refuse("a return inside a loop over a structure is not supported",
+                            node, hint="keep the result in a name and return after the loop")
+            if isinstance(node, (gast.Break, gast.Continue)) and \
+                    _belongs_to(stmt, node):
+                self.refuse("break and continue are not supported in a loop over a "
+                            "structure (it is unrolled for the structure's items)", node,
+                            hint="test a condition around the rest of the body instead")
+        if len(items) * sum(1 for _ in walk(stmt)) > 50 * _MAX_UNROLLED:
+            self.refuse(f"this loop over {len(items)} items would be unrolled into too "
+                        "much code", stmt, hint="keep the values in an array and loop "
+                                                "over it by index")
+        count = 0
+        while True:
+            item = live(count) if live is not None else \
+                items[count] if count < len(items) else None
+            if item is None:
+                break
+            if count > _MAX_UNROLLED:
+                self.refuse("this loop over a list grows the list as fast as it goes",
+                            stmt, hint="loop over a copy: for v in list(lst):")
+            body = clone(stmt.body)
+            target = clone(stmt.target)
+            self.bind_known(target, item, stmt)
+            self.statements(body)
+            count += 1
+
+    def while_(self, stmt: gast.While) -> None:
+        self.dynamic_loop(stmt, lambda: setattr(stmt, "test", self.expression(stmt.test)))
+
+    def dynamic_loop(self, stmt: gast.AST, header: Callable[[], None]) -> None:
+        """A loop whose count is known only at run time: its body once, as it is; a
+        structure it changes or binds is refused (it could differ per iteration)."""
+        self.keep_variables(stmt.body, stmt)
+        header()
+        before = dict(self.env)
+        self.loop_depth += 1
+        try:
+            stmt.body, _ = self.block(stmt.body)
+        finally:
+            self.loop_depth -= 1
+        for name, value in list(self.env.items()):
+            if before.get(name) is not value:
+                if name in before:
+                    self.refuse(f"{name!r} is bound to another structure in a loop whose "
+                                "count is known only at run time", stmt,
+                                hint="loop over a structure or a range of known length")
+                del self.env[name]  # (bound per iteration, not after the loop)
+        if not stmt.body:
+            stmt.body = [gast.copy_location(gast.Pass(), stmt)]
+        self.out.append(stmt)
+
+    # -- expressions ----------------------------------------------------------------
+
+
+def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:
+    """Append to a branch, before a final break or continue."""
+    if block and isinstance(block[-1], (gast.Break, gast.Continue)):
+        block.insert(len(block) - 1, stmt)
+    else:
+        block.append(stmt)
+
+
