@@ -699,10 +699,14 @@ def _dotted(node: gast.AST) -> str:
 
 
 def bound_names(func: gast.FunctionDef) -> set:
-    """Parameters and every name the body assigns: the function's locals."""
+    """Parameters and every name the body assigns: the function's locals (with the
+    names a nested def, class or lambda binds, so that reading them is never taken
+    for a global: the check refuses or the desugar stage reads those constructs)."""
     names = {arg.id for arg in _all_params(func)}
     names.update(node.id for node in names_in(func.body)
-                 if isinstance(node.ctx, (gast.Store, gast.Del)))
+                 if isinstance(node.ctx, (gast.Store, gast.Del, gast.Param)))
+    names.update(node.name for stmt in func.body for node in walk(stmt)
+                 if isinstance(node, (gast.FunctionDef, gast.ClassDef, gast.AsyncFunctionDef)))
     return names
 
 

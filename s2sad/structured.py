@@ -219,7 +219,9 @@ def _attribute_reader(fn: Callable) -> Callable[[Any], Optional[Sequence[str]]]:
     The sources are read once (when an object is first met)."""
 
     def attributes(value: Any) -> Optional[Sequence[str]]:
-        names = _dotted_names(fn) | _dotted_names(type(value)) | _helpers_dotted(fn)
+        names = _dotted_names(fn) | _helpers_dotted(fn)
+        for klass in type(value).__mro__[:-1]:  # (its base classes' methods read it too)
+            names = names | _dotted_names(klass)
         held = set(getattr(value, "__dict__", {})) | set(getattr(type(value), "__slots__", ()))
         return sorted(n for n in names if n in held or hasattr(type(value), n) and not
                       callable(getattr(type(value), n, None)))

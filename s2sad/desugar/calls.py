@@ -13,7 +13,7 @@ import gast
 
 from .. import pytree
 from ..anno import get_anno, set_anno
-from .values import Const, Leaf, Method, Static, Struct, folded, is_number, load_name, \
+from .values import Const, Leaf, Method, Static, Struct, Super, folded, is_number, load_name, \
     mark_borrowed, static_of
 from .expressions import (Expressions, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
@@ -102,6 +102,8 @@ class Calls(Expressions):
         """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
         structures: known now."""
         first = args[0] if args else None
+        if function is builtins.super and not args and not keywords:
+            return self.zero_argument_super(node)
         if function is builtins.len and len(args) == 1 and isinstance(first, Struct):
             return Const(len(first.items))
         if function in (builtins.list, builtins.tuple) and len(args) == 1 and \
@@ -168,6 +170,19 @@ class Calls(Expressions):
                 and first.kind == pytree.DATACLASS:
             return self.replaced(first, keywords, node)
         return None
+
+    def zero_argument_super(self, node: gast.AST) -> Optional[Static]:
+        """super() in a method (its class from the method's __class__ cell, the object
+        its first parameter's)."""
+        function = getattr(self.parsed, "function", None)
+        cells = dict(zip(getattr(getattr(function, "__code__", None), "co_freevars", ()),
+                         getattr(function, "__closure__", None) or ()))
+        owner = cells["__class__"].cell_contents if "__class__" in cells else None
+        params = _positional_params(self.parsed.func)
+        receiver = self.env.get(params[0].id) if params else None
+        if not isinstance(owner, type) or receiver is None:
+            return None
+        return Super(receiver, owner)
 
     def summed(self, items: List[Static], start: Optional[Static], node: gast.AST) -> Static:
         """sum() of a structure's items: their additions, in Python's order (a start

@@ -16,8 +16,8 @@ from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
 from ..pytree import Tree
-from .values import (BINARY, Const, Leaf, Method, Static, Struct, bind_pattern, compared,
-                     is_number, known_identity, load_name)
+from .values import (BINARY, Const, Leaf, Method, Static, Struct, Super, bind_pattern,
+                     compared, is_number, known_identity, load_name)
 
 
 _MISSING = object()
@@ -483,6 +483,16 @@ class Expressions:
 
     def evaluate_Attribute(self, node: gast.Attribute) -> Static:
         base = self.evaluate(node.value)
+        if isinstance(base, Super):  # super().forward: the next class's function
+            kind = base.receiver.type if isinstance(base.receiver, Struct) else None
+            order = kind.__mro__ if isinstance(kind, type) else ()
+            after = order[order.index(base.owner) + 1:] if base.owner in order else ()
+            for klass in after:
+                found = klass.__dict__.get(node.attr)
+                if isinstance(found, types.FunctionType):
+                    return Method(base.receiver, node.attr, found)
+            self.refuse(f"super() has no method {node.attr!r} that s2sad can read", node,
+                        hint="call the method of the base class by its name")
         if isinstance(base, Struct):
             if base.kind in pytree.RECORDS and node.attr in base.keys:
                 return base.items[base.keys.index(node.attr)]

@@ -64,6 +64,14 @@ class Struct(Static):
 
 
 @dataclass(eq=False)
+class Super(Static):
+    """`super()` in a method read for an object: attributes from after `owner` in
+    the object's class order."""
+    receiver: Static
+    owner: type
+
+
+@dataclass(eq=False)
 class Method(Static):
     """A method read from a structure, not yet called: `params.items`, `self.forward`."""
     receiver: Static
