@@ -2425,3 +2425,40 @@ def test_data_structures_indexed_at_run_time_and_replaced_between_calls():
     for batch in ({"x": np.array([X, -X, 2 * X]), "y": np.array([X, X, X])},
                   {"x": [X, -X, 2 * X], "y": [X, X, X]}):
         _check(batch_indexed_at_run_time, {"W": W.copy()}, batch, 3)
+
+
+def captured_in_a_tuple_then_stored_in_a_branch(p, x):
+    t = (p,)
+    W2 = p["W"] * 2
+    if np.sum(x) > 0:
+        p["W"] = W2
+    return np.sum(t[0]["W"] @ x)
+
+
+def item_alias_then_stored_in_a_branch(layers, x):
+    first = layers[0]
+    W2 = first["W"] * 3
+    if np.sum(x) > 0:
+        layers[0]["W"] = W2
+    return np.sum(first["W"] @ x) + np.sum(layers[0]["W"])
+
+
+def alias_made_in_a_branch(layers, x):
+    W2 = layers[0]["W"] * 3
+    if np.sum(x) > 0:
+        first = layers[0]
+        first["W"] = W2
+    return np.sum(layers[0]["W"] @ x)
+
+
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_aliases_across_a_branch_store(x):
+    _check(captured_in_a_tuple_then_stored_in_a_branch, {"W": W.copy()}, x)
+    _check(item_alias_then_stored_in_a_branch, [{"W": W.copy()}], x)
+
+
+@pytest.mark.xfail(strict=True, reason=BRANCH_LOCAL + " (here an alias made in the branch: "
+                   "first = layers[0]; first['W'] = W2)")
+@pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
+def test_an_alias_made_in_a_branch(x):
+    _check(alias_made_in_a_branch, [{"W": W.copy()}], x)
