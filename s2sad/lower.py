@@ -494,6 +494,10 @@ def _returned_arity(body: Sequence[gast.stmt]) -> Optional[int]:
     return arities.pop() if len(arities) == 1 else -1
 
 
+def described_value(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
 def _is_user_function(fn: Any) -> bool:
     """A plain Python function of the user's, to be inlined (library code needs a rule)."""
     if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
@@ -1333,6 +1337,11 @@ class _Lowerer:
                     "supported", self.parsed.locate(func),
                     hint="call a function defined at module level by its name")
         else:
+            if not callable(resolved):  # (F = None at module level, then F(x))
+                raise UnsupportedSyntaxError(
+                    f"{frontend._dotted(func)!r} is {described_value(resolved)}, not a "
+                    "function", self.parsed.locate(func),
+                    hint="bind it to a function before taking the gradient")
             func = self.global_ref(func)
         if resolved is operator.getitem:  # (the stages take getitem for x[i])
             raise UnsupportedSyntaxError(

@@ -436,3 +436,16 @@ def test_an_int_argument_indexing_a_structure_compiles_per_int():
     assert np.all(grad(layers, x, 2)[2] == 0.0) and np.any(grad(layers, x, 3)[2] != 0.0)
     assert s2sad.check_grad(depth_loss, layers, x, 2)
     assert s2sad.check_grad(depth_loss, layers, x, 3)
+
+
+NOT_A_FUNCTION = None
+
+
+def calls_a_global_bound_to_none(x):
+    return np.sum(x * 2) - np.sum(NOT_A_FUNCTION(x))
+
+
+def test_a_call_of_a_global_that_is_not_a_function_is_refused():
+    """(It was taken for a constant: the gradient ignored the term.)"""
+    with pytest.raises(UnsupportedSyntaxError, match="'NOT_A_FUNCTION' is None, not a function"):
+        s2sad.grad(calls_a_global_bound_to_none)(np.ones(2))
