@@ -386,14 +386,16 @@ def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str],
     changed = False
     kept = set()
     in_blocks = _names_in_compound(func.body)
+    lifetimes = _Lifetimes(func.body, params)
     for version, base in versions.items():
         primal = version[1:] if version.startswith("d") and version[1:] in versions \
             else None
         if primal in kept or version in params or {version, base} & in_blocks or \
-                not _lifetimes_disjoint(func.body, version, base, params):
+                not lifetimes.disjoint(version, base):
             kept.add(version)
             continue
         _rename(func, version, base)
+        lifetimes.rename(version, base)
         if renamed is not None:
             renamed[version] = base
         changed = True
@@ -401,26 +403,45 @@ def coalesce_versions(func: gast.FunctionDef, versions: Dict[str, str],
     return changed
 
 
-def _first_definition(body: List[gast.stmt], identifier: str, params: Set[str]) -> int:
-    if identifier in params:
-        return -1
-    for index, stmt in enumerate(body):
-        if _defined_name(stmt) == identifier:
-            return index
-    return len(body)
+class _Lifetimes:
+    """Where each name of a straight-line body is read and (re)defined, found once:
+    asked for every version of a long unrolled body, a scan per question would cost
+    the square of its length."""
 
+    def __init__(self, body: List[gast.stmt], params: Set[str]):
+        self.params = params
+        self.length = len(body)
+        self.reads: Dict[str, List[int]] = {}
+        self.defined: Dict[str, List[int]] = {}
+        for index, stmt in enumerate(body):
+            for read in _stmt_reads(stmt):
+                self.reads.setdefault(read, []).append(index)
+            defined = _defined_name(stmt)
+            if defined is not None:
+                self.defined.setdefault(defined, []).append(index)
 
-def _lifetimes_disjoint(body: List[gast.stmt], a: str, b: str, params: Set[str]) -> bool:
-    """After the later of a and b is first defined, the earlier one is never used."""
-    first, second = sorted((a, b), key=lambda n: _first_definition(body, n, params))
-    start = _first_definition(body, second, params)
-    if start >= len(body):
-        return all(first not in _stmt_reads(s) for s in body) or \
-            all(second not in _stmt_reads(s) for s in body)
-    if any(second in _stmt_reads(s) for s in body[:start]):
-        return False
-    return not any(first in _stmt_reads(s) or _defined_name(s) == first
-                   for s in body[start + 1:])
+    def first_definition(self, identifier: str) -> int:
+        if identifier in self.params:
+            return -1
+        found = self.defined.get(identifier)
+        return found[0] if found else self.length
+
+    def disjoint(self, a: str, b: str) -> bool:
+        """After the later of a and b is first defined, the earlier one is never used."""
+        first, second = sorted((a, b), key=self.first_definition)
+        start = self.first_definition(second)
+        if start >= self.length:
+            return not self.reads.get(first) or not self.reads.get(second)
+        if any(index < start for index in self.reads.get(second, ())):
+            return False
+        return not any(index > start for index in self.reads.get(first, ()) +
+                       self.defined.get(first, []))
+
+    def rename(self, old: str, new: str) -> None:
+        for table in (self.reads, self.defined):
+            moved = table.pop(old, [])
+            if moved:
+                table[new] = sorted(set(table.get(new, [])) | set(moved))
 
 
 def _is_self_copy(stmt: gast.stmt) -> bool:
