@@ -2172,7 +2172,7 @@ def _tripled_wrongly(x):
 
 @s2sad.adjoint(_tripled_wrongly, check=False)
 def _tripled_wrongly_adjoint(dy, y, x):
-    dx = 3.0 * dy   # planted: the derivative is 2
+    dx = 3.0 * dy  # noqa: F841  (planted: the derivative is 2)
 
 
 def planted_wrong_rule(p, x):
