@@ -1538,6 +1538,7 @@ class _Lowerer:
             # the adjoint needs the old p, or the old y's adjoint is not the new one's,
             # so the value is computed apart (a = p * x; p = a) and p restored between
             value = self.emit(value, None, node)
+            signature = None  # (recorded for the temporary; dest is only rebound from it)
         target = dest or self.namer.temp()
         self.invalidate(target)
         stmt = assign(target, value)
@@ -1545,7 +1546,9 @@ class _Lowerer:
         set_anno(stmt, "location", self.parsed.locate(node))
         self.blocks[-1].append(stmt)
         self.note_views(stmt)
-        if signature is not None and signature not in self.shared:
+        if signature is not None and signature not in self.shared and \
+                target not in local_names_in(value):
+            # (x = x - b read the old x: the new x does not hold x - b)
             self.shared[signature] = (target, set(local_names_in(value)))
         return name(target)
 

@@ -434,7 +434,7 @@ class _Lifetimes:
             return not self.reads.get(first) or not self.reads.get(second)
         if any(index < start for index in self.reads.get(second, ())):
             return False
-        return not any(index > start for index in self.reads.get(first, ()) +
+        return not any(index > start for index in self.reads.get(first, []) +
                        self.defined.get(first, []))
 
     def rename(self, old: str, new: str) -> None:

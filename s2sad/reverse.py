@@ -964,6 +964,7 @@ class _Reverse:
             return
         existing = self.adjoint_name(arg.id)
         if arg.id not in self.live:
+            self.spreads.pop(existing, None)  # (a new adjoint: no longer the spread one)
             self.live.add(arg.id)
             if _is_name(contribution, existing):
                 return  # s = s + t: the adjoint of the old s is that of the new one
