@@ -1410,19 +1410,9 @@ def test_unrolled_layers_in_a_branch_not_taken():
     _check(unrolled_loop_in_a_branch, _layers(), XN)
 
 
-# == WRONG GRADIENT (core, reverse.py): an array rebound twice inside a run-time if =========
-
-SPREAD_IN_BRANCH = ("reverse.py `accumulate`: the return's `dx = unsum(dm1, x)` is noted as "
-                    "a spread (dx is the number dm1 everywhere); inside an `if` the later "
-                    "`dx = de * a` (adjoint of the first rebinding) takes the `arg.id not in "
-                    "self.live` path, which does not `self.spreads.pop(existing)`, so the "
-                    "next elementwise rule still uses dm1 for dx: `dd = dm1 * (1 - x * x)` "
-                    "instead of dx * (...). Not specific to structures (plain arrays, with "
-                    "optimize=False too); structured code meets it as an unrolled loop over "
-                    "layers inside an if. Smallest: def f(a, x): if np.sum(x) > 0: x = "
-                    "np.tanh(a * x); x = np.tanh(a * x) -- return np.sum(x). A one-line fix "
-                    "(pop the spread there) makes these pass in a scratch copy")
-
+# == (fixed) core, reverse.py: an array rebound twice inside a run-time if ==================
+# (found in review: the return's unsum spread was kept for the new adjoint dx, so the next
+# elementwise rule used the seed; not specific to structures)
 
 def rebound_twice_in_a_branch(a, x):
     if np.sum(x) > 0:
@@ -1437,7 +1427,6 @@ def rebound_twice_straight(a, x):
     return np.sum(x)
 
 
-@pytest.mark.xfail(strict=True, reason=SPREAD_IN_BRANCH)
 @pytest.mark.parametrize("argnum", [0, 1])
 def test_array_rebound_twice_in_a_branch(argnum):
     _check(rebound_twice_in_a_branch, 0.8, X, argnum=argnum)
@@ -1448,23 +1437,13 @@ def test_array_rebound_twice_straight():
     _check(rebound_twice_straight, 0.8, X, argnum=1)
 
 
-@pytest.mark.xfail(strict=True, reason=SPREAD_IN_BRANCH + " (the structured spelling)")
 def test_unrolled_layers_in_a_branch():
     _check(unrolled_loop_in_a_branch, _layers(), X)
 
 
-# == WRONG GRADIENT (core, lower.py): `h = h ** 2` after a run-time if, then `h ** 2` ========
-
-CSE_AFTER_REBIND = ("lower.py `emit`: for `h = h ** 2` where the value must be computed apart "
-                    "(`e = h ** 2; h = e`, taken when h was rebound in an earlier if), the "
-                    "signature of the ORIGINAL value `h ** 2` is recorded for the dest after "
-                    "the rebinding (shared[h ** 2] = (h, {e})), so the return's `h ** 2` is "
-                    "read as the new h: the generated code computes np.sum(h), not "
-                    "np.sum(h ** 2) (optimize=False too). Not specific to structures. "
-                    "Smallest: def f(a, x): h = a * x; if np.sum(x) > 0: h = np.tanh(h); "
-                    "h = h ** 2; return np.sum(h ** 2). Setting `signature = None` after "
-                    "`value = self.emit(value, None, node)` makes these pass in a scratch copy")
-
+# == (fixed) core, lower.py: `h = h ** 2` after a run-time if, then `h ** 2` ================
+# (found in review by random structured programs: the old value's signature was recorded
+# for the rebound name, so the return's h ** 2 read the new h)
 
 def power_rebound_after_if(a, x):
     h = a * x
@@ -1490,14 +1469,11 @@ def power_rebound_straight(a, x):
     return np.sum(h ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=CSE_AFTER_REBIND)
 @pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
 def test_power_rebound_after_an_if(x):
     _check(power_rebound_after_if, 0.8, x)
 
 
-@pytest.mark.xfail(strict=True, reason=CSE_AFTER_REBIND + " (the structured spelling, found "
-                   "by a random program of stores, ifs, unrolled loops and helpers)")
 @pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
 def test_power_rebound_after_an_if_structured(x):
     _check(power_rebound_after_if_structured, {"a": np.array([0.3, 0.5]),
@@ -2296,17 +2272,9 @@ def test_gradient_of_a_dataclass_that_normalises_itself():
     _check(clipped_weights_loss, _ClippedWeights(W.copy()), X)
 
 
-# == WRONG GRADIENT (core, lower.py): `x = x - m` then `x - m` read as the new x ==============
-
-CSE_SELF_UPDATE = ("lower.py `emit`: `x = x - m` (an additive update, emitted in place) records "
-                   "its value's signature for the dest AFTER `invalidate(x)`: shared[x - m] = "
-                   "(x, {x, m}), although the value read the OLD x; a later `x - m` (the new x) "
-                   "matches and is read as x. The generated code has `x = x - b; s = "
-                   "np.sum(x)` for `s = np.sum(x - np.mean(h))` (optimize=False too; taken when "
-                   "x is rebound later in a loop). Not specific to structures. Fix verified in "
-                   "a scratch copy: do not record the signature when the target is among the "
-                   "value's names (`and target not in local_names_in(value)`)")
-
+# == (fixed) core, lower.py: `x = x - m` then `x - m` read as the new x =====================
+# (found in review by random plain programs: a self-update's signature was recorded for
+# its own target)
 
 def self_update_then_same_expression(a, x):
     h = x * a
@@ -2326,13 +2294,11 @@ def self_update_then_same_expression_structured(p, x, n):
     return s + np.sum(x ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=CSE_SELF_UPDATE)
 @pytest.mark.parametrize("argnum", [0, 1])
 def test_self_update_then_the_same_expression(argnum):
     _check(self_update_then_same_expression, 0.7, X, argnum=argnum)
 
 
-@pytest.mark.xfail(strict=True, reason=CSE_SELF_UPDATE + " (x rebound in a run-time loop)")
 def test_self_update_then_the_same_expression_structured():
     _check(self_update_then_same_expression_structured,
            {"a": np.array([0.5, 1.5]), "W": W.copy()}, X, 2)
