@@ -1,0 +1,826 @@
+"""Adversary review of issue 16's callables, JAX/autograd API habits and command line.
+
+Every accepted case is compared with central differences (conftest.central_difference)
+or autograd; strict xfails are today's findings (their reasons give the smallest
+reproducer and the likely cause), plain tests are attacks that hold.
+"""
+import dataclasses
+import functools
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import s2sad
+from conftest import central_difference
+
+X = np.array([0.3, -0.7, 1.1])
+Y = np.array([0.5, 0.2, -0.4])
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fd(f, args, i=0, **kwargs):
+    """Central differences of scalar f(*args, **kwargs) in its i-th argument."""
+    args = list(args)
+
+    def only(z):
+        return f(*args[:i], z, *args[i + 1:], **kwargs)
+    return central_difference(only, {"z": args[i]}, "z")
+
+
+def close(a, b, tol=1e-6):
+    return np.allclose(np.asarray(a, float), np.asarray(b, float), atol=tol, rtol=tol)
+
+
+def xfail(reason):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# == lambdas in awkward places ===========================================================
+
+SAME_LINE_DEFAULTS = [lambda x, c=2.0: np.sum(x ** c), lambda x, c=3.0: np.sum(x ** c)]
+GRID = [lambda x, k=k: np.sum(x * k) for k in (1.0, 2.0)]
+LATE = [lambda x: np.sum(x * k) for k in (1.0, 2.0)]  # both see k = 2.0
+TABLE = {"sq": lambda x: np.sum(x ** 2), "cube": lambda x: np.sum(x ** 3)}
+PAIR = (lambda x: np.sum(x * 2.0), (lambda k: lambda x: np.sum(x * k))(5.0))
+BOTH = [lambda x: np.sum(x ** 2), lambda y: np.sum(y ** 2)]
+MULTILINE = (lambda x:
+             np.sum(x ** 2)
+             + np.sum(np.cos(x)))
+sq = lambda sq: np.sum(sq ** 2)  # noqa: E731  (the function named like its parameter)
+with_dx = lambda x, dx: np.sum(x * dx ** 2)  # noqa: E731  (a parameter named like an adjoint)
+positional_only = lambda x, /, y: np.sum(x * y ** 2)  # noqa: E731
+keyword_only = lambda x, *, y=2.0: np.sum(x * y ** 2)  # noqa: E731
+branch = lambda x: np.sum(x ** 2) if np.sum(x) > 0 else np.sum(x ** 3)  # noqa: E731
+
+
+def make_closure(c):
+    return lambda x: np.sum(np.exp(c * x))
+
+
+class LambdaHolder:
+    sq = lambda self, x: np.sum(x ** 2)  # noqa: E731
+    cube = staticmethod(lambda x: np.sum(x ** 3))
+    __call__ = lambda self, x: np.sum(np.cos(x) * 3.0)  # noqa: E731
+
+
+@pytest.mark.parametrize("fn", [
+    SAME_LINE_DEFAULTS[0], SAME_LINE_DEFAULTS[1], GRID[0], GRID[1], LATE[0], LATE[1],
+    TABLE["sq"], TABLE["cube"], PAIR[0], PAIR[1], BOTH[0], BOTH[1], MULTILINE, sq,
+    branch, make_closure(1.0), make_closure(2.0), LambdaHolder().sq, LambdaHolder.cube,
+    LambdaHolder().cube, LambdaHolder(),
+], ids=lambda f: getattr(f, "__qualname__", type(f).__name__))
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_lambda_in_awkward_place(fn, sign):
+    x = sign * X
+    g = s2sad.grad(fn)(x)
+    assert type(g) is np.ndarray and g.dtype == np.float64
+    assert close(g, fd(fn, (x,)))
+
+
+def test_lambdas_with_odd_parameters():
+    assert close(s2sad.grad(with_dx)(X, Y), fd(with_dx, (X, Y)))
+    assert close(s2sad.grad(with_dx, 1)(X, Y), fd(with_dx, (X, Y), 1))
+    assert close(s2sad.grad(positional_only)(X, Y), fd(positional_only, (X, Y)))
+    assert close(s2sad.grad(keyword_only)(X), fd(keyword_only, (X,)))
+    assert close(s2sad.grad(keyword_only, "y")(X, y=1.5), fd(lambda y: keyword_only(X, y=y), (1.5,)))
+
+
+def test_closures_made_by_one_function_twice_stay_apart():
+    a1, a2 = make_closure(1.0), make_closure(2.0)
+    g1, g2 = s2sad.grad(a1), s2sad.grad(a2)
+    assert close(g2(X), 2 * np.exp(2 * X))
+    assert close(g1(X), np.exp(X))
+    assert close(g2(X), 2 * np.exp(2 * X))
+
+
+def test_two_inline_grads_on_one_line():
+    ga = s2sad.grad(lambda x: np.sum(x ** 2)); gb = s2sad.grad(lambda x: np.sum(x ** 4))  # noqa: E702
+    assert close(ga(X), 2 * X) and close(gb(X), 4 * X ** 3)
+
+
+@xfail("a def whose default is a lambda (def f(x, act=lambda t: t ** 2): return np.sum(act(x))) "
+       "is refused as NoDerivativeRuleError 'no derivative rule for __main__.<lambda>' with a hint "
+       "'@s2sad.adjoint(__main__.<lambda>) def <lambda>_adjoint(...)' that is not Python; "
+       "a lambda value known when the call is compiled is not read as source (desugar/lower treat "
+       "it as a library callable); the model corpus has the config-carried variant as xfail too")
+def test_lambda_as_default_argument():
+    def f(x, act=lambda t: t ** 2):
+        return np.sum(act(x))
+    assert close(s2sad.grad(f)(X), 2 * X)
+
+
+# == stale results after rebinding =======================================================
+
+SCALE_ARRAY = np.array([1.0, 2.0, 3.0])
+ACT = np.tanh
+
+
+def global_scaled(x):
+    return np.sum(x * SCALE_ARRAY ** 2)
+
+
+def test_global_array_mutated_and_rebound_plain_and_jit():
+    global SCALE_ARRAY
+    saved = SCALE_ARRAY
+    try:
+        for jit in (False, True):
+            SCALE_ARRAY = np.array([1.0, 2.0, 3.0])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                g = s2sad.grad(global_scaled, jit=jit)
+                assert close(g(X), SCALE_ARRAY ** 2)
+                SCALE_ARRAY[0] = 4.0
+                assert close(g(X), SCALE_ARRAY ** 2)
+                SCALE_ARRAY = np.array([3.0, 3.0, 3.0])
+                assert close(g(X), SCALE_ARRAY ** 2)
+    finally:
+        SCALE_ARRAY = saved
+
+
+lambda_reads_global_act = lambda x: np.sum(ACT(x) * 2.0)  # noqa: E731
+
+
+@xfail("a lambda reading a global function alias (ACT = np.tanh) keeps ACT's first derivative "
+       "after ACT = np.cos is rebound: g = s2sad.grad(lambda x: np.sum(ACT(x))); g(x); "
+       "ACT = np.cos; g(x) still gives 1 - tanh(x)**2 (silently wrong; the same design limit "
+       "as test_adversary_issue16's global alias, here reached through a lambda)")
+def test_lambda_reads_rebound_global_function():
+    global ACT
+    saved = ACT
+    try:
+        ACT = np.tanh
+        g = s2sad.grad(lambda_reads_global_act)
+        assert close(g(X), 2 * (1 - np.tanh(X) ** 2))
+        ACT = np.cos
+        assert close(g(X), fd(lambda_reads_global_act, (X,)))
+    finally:
+        ACT = saved
+
+
+def test_closure_cells_rebound_ints_functions_arrays():
+    def outer():
+        n, act, v = 2, np.tanh, np.array([1.0, 2.0, 3.0])
+
+        def f(x):
+            h = x * v
+            for _ in range(n):
+                h = act(h) * 1.5
+            return np.sum(h)
+
+        def rebind(nn, aa, vv):
+            nonlocal n, act, v
+            n, act, v = nn, aa, vv
+        return f, rebind
+    f, rebind = outer()
+    g = s2sad.grad(f)
+    assert close(g(X), fd(f, (X,)))
+    rebind(3, np.tanh, np.array([1.0, 2.0, 3.0]))
+    assert close(g(X), fd(f, (X,)))
+    rebind(3, np.sin, np.array([0.5, 0.5, 2.0]))
+    assert close(g(X), fd(f, (X,)))
+
+
+class Configurable:
+    def __init__(self):
+        self.n, self.flag, self.act = 2, True, np.tanh
+        self.layers, self.d = [1.0, 2.0], {"a": 1.0}
+
+    def loss(self, x):
+        h = x
+        for _ in range(self.n):
+            h = np.sin(h) * 1.5
+        if self.flag:
+            h = h * 2.0
+        h = self.act(h)
+        for c in self.layers:
+            h = h * c
+        return np.sum(h) * self.d["a"]
+
+
+def test_method_sees_every_kind_of_attribute_change():
+    m = Configurable()
+    g = s2sad.grad(m.loss)
+    p = s2sad.grad(functools.partial(m.loss))
+    changes = [lambda: setattr(m, "n", 3), lambda: setattr(m, "flag", False),
+               lambda: setattr(m, "act", np.sin), lambda: m.layers.append(3.0),
+               lambda: m.layers.__setitem__(0, 5.0), lambda: m.d.__setitem__("a", 7.0)]
+    assert close(g(X), fd(m.loss, (X,)))
+    for change in changes:
+        change()
+        assert close(g(X), fd(m.loss, (X,)))
+        assert close(p(X), fd(m.loss, (X,)))
+
+
+@xfail("a function's __defaults__ replaced after its first call is not seen: "
+       "lam = lambda x, w=W: np.sum(x * w ** 2); g = s2sad.grad(lam); g(x); "
+       "lam.__defaults__ = (np.ones(3),); g(x) still uses W (silently wrong; defaults are "
+       "read once when the call is compiled, closure cells and globals at each call)")
+def test_defaults_replaced_after_first_call():
+    w = np.array([1.0, 2.0, 3.0])
+    lam = lambda x, w=w: np.sum(x * w ** 2)  # noqa: E731
+    g = s2sad.grad(lam)
+    assert close(g(X), w ** 2)
+    w[0] = 10.0  # (mutated in place: seen)
+    assert close(g(X), w ** 2)
+    lam.__defaults__ = (np.ones(3),)
+    assert close(g(X), np.ones(3))
+
+
+# == methods, objects, partials ==========================================================
+
+class Slotted:
+    __slots__ = ("w",)
+
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return np.sum(self.w * x ** 2)
+
+
+class WithProperty:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0, 3.0])
+
+    @property
+    def scale(self):
+        return 2.0 * self.w
+
+    def loss(self, x):
+        return np.sum(self.scale * x ** 2)
+
+
+class Base:
+    k = 2.0
+
+    def loss(self, x):
+        return np.sum(self.f(x))
+
+    def f(self, x):
+        return x ** 2
+
+    @classmethod
+    def cls_loss(cls, x):
+        return np.sum(cls.k * x ** 2)
+
+
+class Derived(Base):
+    k = 5.0
+
+    def f(self, x):
+        return x ** 3
+
+
+class CallableInherited(Derived):
+    def __call__(self, x):
+        return self.loss(x)
+
+
+class CallAlias:
+    def loss(self, x):
+        return np.sum(np.sin(x) * 2.0)
+    __call__ = loss
+
+
+def test_slots_property_inheritance_classmethods():
+    s = Slotted(2.0)
+    g = s2sad.grad(s.loss)
+    assert close(g(X), 4 * X)
+    s.w = 3.0
+    assert close(g(X), 6 * X)
+    p = WithProperty()
+    gp = s2sad.grad(p.loss)
+    assert close(gp(X), 4 * p.w * X)
+    p.w[0] = 10.0
+    assert close(gp(X), 4 * p.w * X)
+    assert close(s2sad.grad(Derived().loss)(X), 3 * X ** 2)
+    assert close(s2sad.grad(Base().cls_loss)(X), 4 * X)
+    assert close(s2sad.grad(Derived.cls_loss)(X), 10 * X)
+    assert close(s2sad.grad(Derived().cls_loss)(X), 10 * X)
+    assert close(s2sad.grad(CallableInherited())(X), 3 * X ** 2)
+    assert close(s2sad.grad(CallAlias())(X), 2 * np.cos(X))
+    Base.k = 7.0
+    try:
+        assert close(s2sad.grad(Base.cls_loss)(X), 14 * X)
+    finally:
+        Base.k = 2.0
+
+
+def test_unbound_method_and_dataclass_self():
+    @dataclasses.dataclass
+    class D:
+        w: np.ndarray
+        b: float
+
+        def loss(self, x):
+            return np.sum(self.w * np.sin(x)) + self.b ** 2
+    d = D(np.array([1.0, 2.0, 3.0]), 0.5)
+    assert close(s2sad.grad(D.loss, 1)(d, X), d.w * np.cos(X))
+    gd = s2sad.grad(D.loss)(d, X)
+    assert type(gd) is D and close(gd.w, np.sin(X)) and gd.b == pytest.approx(1.0)
+    assert close(s2sad.grad(functools.partial(D.loss, d))(X), d.w * np.cos(X))
+
+
+class StaticCall:
+    @staticmethod
+    def __call__(x):
+        return np.sum(x ** 2)
+
+
+class StaticCallDefault:
+    @staticmethod
+    def __call__(x, y=1.0):
+        return np.sum(x ** 2 * y)
+
+
+class ClassCall:
+    k = 3.0
+
+    @classmethod
+    def __call__(cls, x):
+        return np.sum(cls.k * x ** 2)
+
+
+@xfail("an object whose __call__ is a staticmethod: s2sad.grad(StaticCall())(x) is refused "
+       "'wrt=0 is out of range: the function has 0 positional parameter(s) []' (caret on "
+       "@staticmethod); callables.target binds the object as the first argument because "
+       "type(fn).__call__ is a plain function, without checking "
+       "inspect.getattr_static(type(fn), '__call__') is a staticmethod")
+def test_staticmethod_call():
+    assert close(s2sad.grad(StaticCall())(X), 2 * X)
+
+
+@xfail("an object whose __call__ is a staticmethod with a default: "
+       "s2sad.grad(StaticCallDefault())(x) raises a raw TypeError \"unsupported operand "
+       "type(s) for ** or pow(): 'StaticCallDefault' and 'int'\" (the object is passed as x, "
+       "x as y; same cause as test_staticmethod_call, here a crash from the user's code)")
+def test_staticmethod_call_with_default():
+    assert close(s2sad.grad(StaticCallDefault())(X), 2 * X)
+
+
+@xfail("an object whose __call__ is a classmethod: s2sad.grad(ClassCall())(x) is refused "
+       "'<ClassCall object> is not a Python function defined with `def`'; callables.target "
+       "only takes type(fn).__call__ when it is a FunctionType (a classmethod gives a bound "
+       "method: it could recurse into target(type(fn).__call__))")
+def test_classmethod_call():
+    assert close(s2sad.grad(ClassCall())(X), 6 * X)
+
+
+def f3(x, y, z):
+    return np.sum(x * y ** 2 * z ** 3)
+
+
+def test_partials():
+    P = functools.partial
+    pp = P(P(f3, 2.0), z=3.0)   # functools flattens it: f3(2.0, y, z=3.0)
+    assert close(s2sad.grad(pp)(X), fd(pp, (X,)))
+    assert close(s2sad.grad(P(f3, y=2.0))(X, z=1.0), fd(lambda x: f3(x, 2.0, 1.0), (X,)))
+    pk = P(f3, y=2.0, z=1.0)
+    assert s2sad.grad(pk)(X, z=3.0) == pytest.approx(4 * 27)
+    with pytest.raises(TypeError, match="multiple values for argument 'y'"):
+        s2sad.grad(P(f3, y=2.0))(X, 3.0)   # as Python says for the partial itself
+    with pytest.raises(s2sad.ArgumentError, match="out of range"):
+        s2sad.grad(P(f3, y=2.0), argnums=1)(X, z=1.5)  # z is keyword-only now, as in Python
+    assert s2sad.grad(P(f3, y=2.0), argnums="z")(X, z=1.5) == pytest.approx(np.sum(X * 4 * 3 * 1.5 ** 2))
+    arr = np.array([1.0, 2.0, 3.0])
+    g = s2sad.grad(P(lambda x, y: np.sum(x * y), y=arr))
+    assert close(g(X), arr)
+    arr[0] = 100.0
+    assert close(g(X), arr)
+
+
+@pytest.mark.parametrize("fn, args, i", [
+    (np.tanh, (0.5,), 0), (math.sin, (0.5,), 0), (np.sin, (np.array(0.5),), 0),
+    (np.sum, (X,), 0), (np.linalg.norm, (X,), 0), (np.dot, (X, Y), 1),
+    (np.arctan2, (0.3, 0.7), 1), (math.atan2, (0.3, 0.7), 0), (math.pow, (0.3, 0.7), 1),
+    (np.power, (0.3, 0.7), 0), (abs, (-0.3,), 0), (max, (0.3, 0.7), 1), (min, (0.7, 0.2), 1),
+    (pow, (0.7, 2.0), 1), (np.prod, (X,), 0), (np.logaddexp, (0.3, 0.7), 0),
+    (np.std, (X,), 0), (functools.partial(np.std, ddof=1), (X,), 0),
+    (functools.partial(np.var, ddof=1), (X,), 0),
+    (functools.partial(np.linalg.norm, ord=1), (X,), 0),
+    (functools.partial(np.linalg.norm, ord=np.inf), (X,), 0),
+    (functools.partial(np.linalg.norm, ord=3), (X,), 0),
+    (functools.partial(np.linalg.norm, ord="nuc"), (np.array([[0.3, -0.7], [1.1, 0.45]]),), 0),
+    (functools.partial(np.power, 2.0), (0.7,), 0), (np.linalg.det, (np.array([[0.3, -0.7], [1.1, 0.45]]),), 0),
+    (np.sinc, (0.3,), 0), (np.cbrt, (0.3,), 0), (np.fmod, (0.7, 0.3), 0), (math.hypot, (0.3, 0.4), 1),
+], ids=lambda v: getattr(v, "__name__", None) or (repr(v)[:30] if callable(v) else None))
+def test_library_functions_passed_directly(fn, args, i):
+    g = s2sad.grad(fn, i)(*args)
+    assert close(g, fd(fn, args, i))
+    if not isinstance(args[i], np.ndarray):
+        assert type(g) is float
+
+
+def test_library_function_keeps_float32():
+    assert type(s2sad.grad(np.tanh)(np.float32(0.5))) is np.float32
+    assert s2sad.grad(np.sum)(X.astype(np.float32)).dtype == np.float32
+
+
+@xfail("partial(np.sum, keepdims=True) (or partial(np.clip, a_min=0.0, a_max=0.5), "
+       "np.average(weights=...)) is refused with CallError \"numpy.sum() got an unexpected "
+       "keyword argument 'keepdims'\", which NumPy's sum does take: callables._parameters "
+       "stops at the first parameter whose default is not a plain literal (keepdims=<no value>), "
+       "so the wrapper lacks the keyword and the message blames NumPy")
+def test_library_partial_with_keyword_after_sentinel_default():
+    g = s2sad.grad(lambda x: np.sum(functools.partial(np.clip, a_min=0.0, a_max=0.5)(x)))(X)
+    assert close(g, fd(lambda x: np.sum(np.clip(x, 0.0, 0.5)), (X,)))   # (inside: accepted)
+    try:
+        s2sad.grad(functools.partial(np.sum, keepdims=True))(X)
+    except TypeError as exc:
+        assert "numpy.sum() got an unexpected keyword" not in str(exc)
+
+
+@xfail("s2sad.grad(math.log)(8.0, 2.0) says 'math.log() takes 1 positional argument but 2 were "
+       "given', but math.log takes a base: the wrapper has only the parameters math.log's rule "
+       "names (x); the message should say the wrapper/rule takes one, or accept base")
+def test_math_log_with_base():
+    try:
+        g = s2sad.grad(math.log)(8.0, 2.0)
+    except TypeError as exc:
+        assert "math.log() takes 1 positional argument" not in str(exc)
+    else:
+        assert g == pytest.approx(1 / (8.0 * math.log(2.0)))
+
+
+@xfail("s2sad.grad(scipy.special.logsumexp) reads SciPy's own source and refuses it at "
+       "scipy/special/_logsumexp.py:117 'with blocks are not supported' (hint: move the "
+       "context manager outside the function); callables.target takes any FunctionType as user "
+       "code before asking whether it is a library function (_library_function) with no rule")
+def test_scipy_python_function_refusal_names_the_function():
+    special = pytest.importorskip("scipy.special")
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(special.logsumexp)(X)
+    assert "with blocks" not in str(info.value)
+
+
+# == API habits ==========================================================================
+
+def fxy(x, y, a):
+    return np.sum(np.sin(x) * y) * a
+
+
+def test_argnums_like_jax():
+    assert s2sad.grad(fxy, argnums=-1)(X, Y, 2.0) == pytest.approx(np.sum(np.sin(X) * Y))
+    g = s2sad.grad(fxy, argnums=(0, -1))(X, Y, 2.0)
+    assert type(g) is tuple and len(g) == 2 and type(g[1]) is float
+    assert close(s2sad.grad(fxy, argnums=np.int64(1))(X, Y, 2.0), 2 * np.sin(X))
+    g1 = s2sad.grad(fxy, argnums=(np.int64(1),))(X, Y, 2.0)
+    assert type(g1) is tuple and len(g1) == 1
+    for bad in (3, -4, True, 1.0, ()):
+        with pytest.raises(s2sad.ArgumentError):
+            s2sad.grad(fxy, argnums=bad)(X, Y, 2.0)
+    with pytest.raises(s2sad.ArgumentError, match="both wrt"):
+        s2sad.grad(fxy, 0, argnums=1)
+
+
+@xfail("argnums=range(2) is refused 'wrt=range(0, 2) is neither an index, a name nor a tuple of "
+       "them'; JAX documents argnums as int | Sequence[int] (a range is one; JAX's "
+       "_ensure_index_tuple takes any iterable of ints); api._normalise_wrt takes only tuple/list")
+def test_argnums_any_sequence():
+    g = s2sad.grad(fxy, argnums=range(2))(X, Y, 2.0)
+    assert type(g) is tuple and close(g[1], 2 * np.sin(X))
+
+
+@pytest.mark.parametrize("transform, typo, right", [
+    (s2sad.grad, "argnum", "argnums"), (s2sad.grad, "has_axu", "has_aux"),
+    (s2sad.value_and_grad, "argnum", "argnums"), (s2sad.jacobian, "argnum", "argnums"),
+    (s2sad.jvp, "argnum", "argnums"), (s2sad.vjp, "hasaux", "has_aux"),
+    (s2sad.hessian, "has_aux", "has_aux"),
+])
+def test_misspelt_keywords(transform, typo, right):
+    with pytest.raises(TypeError, match=right):
+        transform(fxy, **{typo: 1})
+
+
+def g_aux(x, y):
+    return np.sum(x ** 2 * y), {"x2": x ** 2, "t": (y, 3)}
+
+
+def test_has_aux_conventions():
+    g, aux = s2sad.grad(g_aux, has_aux=True)(X, Y)
+    assert close(g, 2 * X * Y) and set(aux) == {"x2", "t"} and aux["t"][1] == 3
+    (g0, g1), aux = s2sad.grad(g_aux, argnums=(0, 1), has_aux=True)(X, Y)
+    assert close(g1, X ** 2)
+    (v, aux), g = s2sad.value_and_grad(g_aux, has_aux=True)(X, Y)
+    assert v == pytest.approx(np.sum(X ** 2 * Y)) and close(g, 2 * X * Y)
+    (v, aux), gs = s2sad.value_and_grad(g_aux, argnums=(1,), has_aux=True)(X, Y)
+    assert type(gs) is tuple and len(gs) == 1
+    v, t, aux = s2sad.jvp(g_aux, has_aux=True)(X, Y, np.ones(3))
+    assert t == pytest.approx(np.sum(2 * X * Y)) and close(aux["x2"], X ** 2)
+    v, pullback, aux = s2sad.vjp(g_aux, argnums=(0, 1), has_aux=True)(X, Y)
+    b0, b1 = pullback(1.0)
+    assert close(b0, 2 * X * Y) and close(b1, X ** 2)
+    assert s2sad.grad(lambda x: (x ** 2, x * 3), has_aux=True)(0.5) == (1.0, 1.5)
+    v, pullback, aux = s2sad.vjp(lambda x: (np.sin(x), {"a": x}), has_aux=True)(X)
+    assert close(pullback(np.ones(3)), np.cos(X)) and close(aux["a"], X)
+    with pytest.raises(s2sad.S2SADError, match="pair"):
+        s2sad.grad(lambda x: (np.sum(x ** 2), 1, 2), has_aux=True)(X)
+
+
+def test_has_aux_float32_method_partial_jit():
+    x32 = X.astype(np.float32)
+    (v, aux), g = s2sad.value_and_grad(lambda x: (np.sum(x ** 2), x * 2), has_aux=True)(x32)
+    assert type(v) is np.float32 and aux.dtype == np.float32 and g.dtype == np.float32
+
+    class Mo:
+        w = 2.0
+
+        def loss(self, x):
+            return np.sum(self.w * x ** 2), {"p": x * self.w}
+    g, aux = s2sad.grad(Mo().loss, has_aux=True)(X)
+    assert close(g, 4 * X) and close(aux["p"], 2 * X)
+    (v, aux), g = s2sad.value_and_grad(
+        functools.partial(lambda x, y: (np.sum(x * y), y), y=Y), has_aux=True)(X)
+    assert close(g, Y) and close(aux, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g, aux = s2sad.grad(lambda x: (np.sum(x ** 2), x), has_aux=True, jit=True)(X)
+    assert close(g, 2 * X) and close(aux, X)
+
+
+def mutating(x):
+    x *= 2.0
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("run", [
+    lambda x: s2sad.grad(mutating)(x), lambda x: s2sad.value_and_grad(mutating)(x),
+    lambda x: s2sad.jvp(mutating)(x, np.ones(3)), lambda x: s2sad.vjp(mutating)(x)[1](1.0),
+    lambda x: s2sad.hessian(mutating)(x), lambda x: s2sad.jacobian(mutating)(x),
+    lambda x: s2sad.elementwise_grad(mutating)(x), lambda x: s2sad.hvp(mutating)(x, np.ones(3)),
+    lambda x: s2sad.check_grad(mutating, x),
+    lambda x: s2sad.grad(lambda x: (mutating(x), 0), has_aux=True)(x),
+])
+def test_caller_argument_never_mutated(run):
+    x = X.copy()
+    run(x)
+    assert np.array_equal(x, X)
+
+
+@pytest.mark.parametrize("fn, afn", [
+    (lambda x: x * np.sum(x), lambda x: x * anp.sum(x)),
+    (lambda x: np.tanh(x) ** 2, lambda x: anp.tanh(x) ** 2),
+    (lambda x: np.sum(x ** 2), lambda x: anp.sum(x ** 2)),
+    (np.tanh, anp.tanh),
+])
+def test_elementwise_grad_against_autograd(fn, afn):
+    assert close(s2sad.elementwise_grad(fn)(X), autograd.elementwise_grad(afn)(X))
+    x32 = X.astype(np.float32)
+    assert s2sad.elementwise_grad(fn)(x32).dtype == np.float32
+    e = s2sad.elementwise_grad(lambda x: x ** 3)(0.5)
+    assert e == pytest.approx(0.75)
+
+
+def test_elementwise_grad_argnums():
+    ew = s2sad.elementwise_grad(lambda x, y: x * y ** 2, argnums=1)(X, Y)
+    assert close(ew, 2 * X * Y)
+    both = s2sad.elementwise_grad(lambda x, y: x * y ** 2, argnums=(0, 1))(X, Y)
+    assert type(both) is tuple and close(both[0], Y ** 2)
+
+
+class Vec:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0, 3.0])
+
+    def loss(self, x, y):
+        return np.sum(self.w * np.sin(x) * y ** 2)
+
+    def vec(self, x, y):
+        return self.w * np.sin(x) * y
+
+
+def test_hessian_jacobian_hvp_hessp_of_methods_and_lambdas():
+    m = Vec()
+    H = s2sad.hessian(m.loss, argnums=(0, 1))(X, Y)
+    assert close(H[0][0], np.diag(-m.w * np.sin(X) * Y ** 2))
+    assert close(H[0][1], np.diag(2 * m.w * np.cos(X) * Y))
+    assert close(H[1][1], np.diag(2 * m.w * np.sin(X)))
+    for mode in ("forward", "reverse"):
+        J = s2sad.jacobian(m.vec, argnums=(0, 1), mode=mode)(X, Y)
+        assert close(J[0], np.diag(m.w * np.cos(X) * Y)) and close(J[1], np.diag(m.w * np.sin(X)))
+    lam = lambda x: np.sum(np.sin(x) ** 2)  # noqa: E731
+    assert close(s2sad.hessian(lam)(X), np.diag(2 * np.cos(2 * X)))
+    assert close(s2sad.hvp(m.loss)(X, Y, Y), -m.w * np.sin(X) * Y ** 2 * Y)
+    assert s2sad.check_grad(m.loss, X, Y)
+    assert s2sad.check_grad(functools.partial(lambda x, k: np.sum(x * k), k=2.0), X)
+    gg = s2sad.grad(s2sad.grad(lambda t: t ** 4 * np.sin(t)))
+    t = 0.7
+    assert gg(t) == pytest.approx(12 * t ** 2 * np.sin(t) + 8 * t ** 3 * np.cos(t) - t ** 4 * np.sin(t))
+
+
+P3 = np.array([1.0, 2.0, -1.0])
+
+
+def vec_loss(a, x, y):
+    return np.sum(a * np.sin(x) * y ** 2)
+
+
+class VecCall:
+    def __call__(self, x, y):
+        return np.sum(np.array([1.0, 2.0, 3.0]) * np.sin(x) * y ** 2)
+
+
+@xfail("WRONG VALUE: hessp of a bound method (or a partial with a bound positional, or an "
+       "object with __call__) whose function takes more than x: s2sad.hessp(m.loss)(x, p, y) "
+       "computes H at x:=y, y:=x (m.loss(self, x, y)); api.hessp takes x's position from "
+       "GradientFunction(f, wrt)._positions, which counts the bound self/partial arguments "
+       "(position 1), then calls product(*args[:1], x, *args[1:], p) = product(y, x, p)")
+@pytest.mark.parametrize("fn", [Vec().loss, functools.partial(vec_loss, np.array([1.0, 2.0, 3.0])),
+                                VecCall()], ids=["method", "partial", "callable"])
+def test_hessp_of_bound_callables(fn):
+    w = np.array([1.0, 2.0, 3.0])
+    want = -w * np.sin(X) * Y ** 2 * P3
+    assert close(s2sad.hvp(fn)(X, Y, P3), want)          # hvp is right
+    assert close(s2sad.hessp(fn)(X, P3, Y), want)
+
+
+def test_hessp_in_scipy_minimize():
+    optimize = pytest.importorskip("scipy.optimize")
+
+    def f(v, a):
+        return np.sum((v - a) ** 4) + np.sum(v ** 2)
+    got = optimize.minimize(f, np.ones(3), args=(Y,), jac=s2sad.grad(f), hessp=s2sad.hessp(f),
+                            method="trust-ncg").x
+    want = optimize.minimize(f, np.ones(3), args=(Y,), method="BFGS", tol=1e-12).x
+    assert close(got, want, 1e-4)
+
+    def hf(a, v):
+        return np.sum(a * v ** 4)
+    p = np.array([2.0, 3.0, 4.0])
+    assert close(s2sad.hessp(hf, 1)(X, Y, p), 12 * p * X ** 2 * Y)
+
+
+def jit_default(x, c=2.0):
+    return np.sum(x ** 2) * c
+
+
+@xfail("jit=True on a function with a defaulted positional parameter the call leaves out: "
+       "s2sad.grad(lambda x, c=2.0: np.sum(x ** 2) * c, jit=True)(x) raises a raw TypeError "
+       "\"missing argument 'c'\" from Numba: Numba's dispatcher does not fill a positional "
+       "default when keyword-only parameters (the seed df=1.0) are passed by keyword "
+       "(numba.njit(lambda x, c=2.0, *, d=1.0: x)(1.0, d=1.0) fails the same way); "
+       "jit.JitFunction.__call__ could bind the signature and apply_defaults first")
+def test_jit_with_positional_default():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert close(s2sad.grad(jit_default, jit=True)(X), 4 * X)
+
+
+def test_jit_on_callables():
+    m = Vec()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = s2sad.grad(m.loss, jit=True)
+        assert close(g(X, Y), m.w * np.cos(X) * Y ** 2)
+        m.w[0] = 7.0
+        assert close(g(X, Y), m.w * np.cos(X) * Y ** 2)
+        m.w = np.array([2.0, 2.0, 2.0])
+        assert close(g(X, Y), m.w * np.cos(X) * Y ** 2)
+        assert s2sad.grad(np.tanh, jit=True)(0.5) == pytest.approx(1 - np.tanh(0.5) ** 2)
+        f = make_closure(3.0)
+        assert close(s2sad.grad(f, jit=True)(X), 3 * np.exp(3 * X))
+        assert close(s2sad.grad(functools.partial(lambda x, k: np.sum(x * k), k=2.0),
+                                jit=True)(X), 2.0 * np.ones(3))
+
+
+# == command line ========================================================================
+
+TARGET = textwrap.dedent('''
+    import numpy as np
+    print("hello from target")
+    SCALE = 2.0
+
+    def loops(x, W):
+        h = x
+        for i in range(3):
+            h = np.tanh(W @ h + SCALE)
+        return np.sum(h ** 2)
+
+    def bcast(A, v):
+        B = A * v[None, :] + v
+        return np.sum(np.exp(B).mean(axis=0) * v)
+
+    def index(x):
+        y = x[1:] * x[:-1]
+        z = x[[0, 2]]
+        return np.sum(y) + np.sum(z ** 2) + x[-1] * x[0]
+
+    def many(A, x):
+        c = np.concatenate([x, x ** 2])
+        s = np.stack([x, np.sin(x)])
+        n = np.linalg.norm(A @ x)
+        e = np.einsum("ij,j->i", A, x)
+        m = np.maximum(x, 0.5)
+        w = np.where(x > 0.4, x, -x)
+        return np.sum(c) + np.sum(s) * n + np.sum(e * m) + np.sum(w) + np.max(x) + np.dot(x, x)
+
+    def inplace(x):
+        y = np.zeros(4)
+        y[0] = x[0] * 2
+        y[1:3] += x[1:3] ** 2
+        return np.sum(y * x)
+
+    lam = lambda x: np.sum(np.sin(x) * SCALE)
+''')
+
+RUN_WITHOUT_S2SAD = textwrap.dedent('''
+    import sys, importlib, json
+    sys.modules["s2sad"] = None          # s2sad is not importable here
+    import numpy as np
+    args = [np.array(a) if isinstance(a, list) else a for a in json.loads(sys.argv[2])]
+    module = importlib.import_module(sys.argv[1])
+    name = [n for n in dir(module) if n.startswith(("grad_", "jvp_"))][0]
+    print(json.dumps(np.asarray(getattr(module, name)(*args), float).tolist()))
+''')
+
+
+def cli(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    return subprocess.run([sys.executable, "-m", "s2sad", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def run_generated(module, args, cwd):
+    import json
+    plain = [a.tolist() if isinstance(a, np.ndarray) else a for a in args]
+    out = subprocess.run([sys.executable, "-c", RUN_WITHOUT_S2SAD, module, json.dumps(plain)],
+                         cwd=cwd, capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert out.returncode == 0, out.stderr
+    return np.array(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture(scope="module")
+def target_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "target.py").write_text(TARGET)
+    return d
+
+
+RNG = np.random.default_rng(0)
+W3 = RNG.normal(size=(3, 3)) * 0.5
+X3 = RNG.normal(size=3)
+A23 = RNG.normal(size=(2, 3))
+X4 = RNG.uniform(0.1, 1.0, 4)
+
+
+@pytest.mark.parametrize("func, args, wrt", [
+    ("loops", (X3, W3), 0), ("loops", (X3, W3), 1), ("bcast", (A23, X3), 0),
+    ("index", (X4,), 0), ("many", (W3, X3), 0), ("many", (W3, X3), 1),
+    ("inplace", (X4,), 0), ("lam", (X3,), 0),
+])
+def test_cli_output_runs_with_numpy_alone(target_dir, func, args, wrt):
+    sys.path.insert(0, str(target_dir))
+    try:
+        import importlib
+        target = importlib.import_module("target")
+    finally:
+        sys.path.remove(str(target_dir))
+    out = f"out_{func}_{wrt}"
+    result = cli("grad", f"target.py:{func}", "--wrt", str(wrt), "-o", f"{out}.py",
+                 cwd=target_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and "hello from target" in result.stderr
+    got = run_generated(out, args, target_dir)
+    assert close(got, fd(getattr(target, func), args, wrt))
+
+
+def test_cli_forward_output_runs_with_numpy_alone(target_dir):
+    result = cli("grad", "target.py:many", "--mode", "forward", "-o", "fwd_many.py",
+                 cwd=target_dir)
+    assert result.returncode == 0, result.stderr
+    t = np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6], [0.7, 0.8, 0.9]])
+    got = run_generated("fwd_many", (W3, X3, t), target_dir)
+    sys.path.insert(0, str(target_dir))
+    try:
+        import importlib
+        target = importlib.import_module("target")
+    finally:
+        sys.path.remove(str(target_dir))
+    assert got[1] == pytest.approx(np.sum(fd(target.many, (W3, X3)) * t), abs=1e-6)
+
+
+def test_cli_version():
+    result = cli("--version", cwd=ROOT)
+    assert result.returncode == 0 and result.stdout.strip() == f"s2sad {s2sad.__version__}"
+
+
+@xfail("s2sad grad my-model.py:f -o out.py (a file name that is not a Python identifier, "
+       "with a global read by f) crashes with a SyntaxError traceback: the exported module's "
+       "header says `from my-model import SCALE`; codegen compiles it in pipeline._load and the "
+       "CLI shows the internal traceback (without -o it works); a usage error, or importing the "
+       "module by path (importlib.util.spec_from_file_location), would do")
+def test_cli_output_for_a_file_name_with_a_dash(tmp_path):
+    (tmp_path / "my-model.py").write_text("import numpy as np\nSCALE = 3.0\n\n"
+                                          "def f(x):\n    return np.sum(x * SCALE)\n")
+    result = cli("grad", "my-model.py:f", "-o", "out_dash.py", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 1, 2)
