@@ -2492,3 +2492,42 @@ class _WithExplicitBase(_Base):
 def test_overriding_methods_calling_the_base_class():
     _grad_checked(_WithSuper(W.copy()).loss)
     _grad_checked(_WithExplicitBase(W.copy()).loss)
+
+
+def _aux_empty(p, x):
+    return np.sum(p["W"] @ x), {}
+
+
+def _aux_none(p, x):
+    return np.sum(p["W"] @ x), None
+
+
+def _aux_empty_tuple(p, x):
+    return np.sum(p["W"] @ x), ()
+
+
+def _aux_nested(p, x):
+    h = p["W"] @ x
+    return np.sum(h), {"a": [h, (h * 2, {"b": None, "c": "str"})], "n": 3}
+
+
+def _same_value(a, b):
+    if isinstance(b, dict):
+        return type(a) is dict and list(a) == list(b) and all(_same_value(a[k], b[k]) for k in b)
+    if isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same_value, a, b))
+    if isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and np.allclose(a, b)
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("f", [_aux_empty, _aux_none, _aux_empty_tuple, _aux_nested])
+def test_has_aux_of_every_shape(f):
+    p = {"W": W.copy()}
+    want_value, want_aux = f(p, X)
+    g, aux = s2sad.grad(f, has_aux=True)(p, X)
+    assert _same_value(aux, want_aux), aux
+    (value, aux2), g2 = s2sad.value_and_grad(f, has_aux=True)(p, X)
+    assert _same_value(aux2, want_aux) and np.isclose(value, want_value)
+    np.testing.assert_allclose(g["W"], np.outer(np.ones(2), X))
+    np.testing.assert_allclose(g2["W"], g["W"])
