@@ -269,12 +269,9 @@ class GradientFunction:
         if type(self) is not GradientFunction or inner is None:
             return None
         name = ("value_and_grad_" if inner.with_value else "grad_") + flattened.parsed.name
-        made = structured.entry_code(flattened, name, self._param_names, self.wrt_names,
-                                     self.single, self.with_value, self.has_aux)
-        if made is None:
-            return None
-        text, namespace = made
-        namespace[name] = inner
+        text, namespace = structured.entry_code(flattened, name, inner, self._param_names,
+                                                self.wrt_names, self.single, self.with_value,
+                                                self.has_aux)
         function = codegen.load(text, f"{name}_of_structures", namespace,
                                 f"entry of {flattened.parsed.name}")
         return text, function

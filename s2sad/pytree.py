@@ -17,6 +17,7 @@ decided when the call is compiled).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import keyword
@@ -24,7 +25,7 @@ import numbers
 import re
 import types
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -227,22 +228,30 @@ def rebuild(tree: Tree, new_leaves: Sequence[Any], like: Any) -> Any:
         if tree.kind == NAMEDTUPLE:
             return tree.type(*[build(c, o) for c, o in zip(tree.children, original)])
         if tree.kind == DATACLASS:
-            return _replaced(original, {k: build(c, getattr(original, k))
-                                        for k, c in zip(tree.keys, tree.children)})
+            return with_fields(original, **{k: build(c, getattr(original, k))
+                                            for k, c in zip(tree.keys, tree.children)})
         raise AssertionError(f"no gradient of structure {tree.kind}")
 
     return build(tree, like)
 
 
-def _replaced(original: Any, values: Dict[str, Any]) -> Any:
-    """dataclasses.replace, which takes only the fields __init__ takes; the others are
-    set on the copy (a frozen dataclass's through object.__setattr__)."""
-    init = {f.name for f in dataclasses.fields(original) if f.init}
-    copy = dataclasses.replace(original, **{k: v for k, v in values.items() if k in init})
+def with_fields(original: Any, **values: Any) -> Any:
+    """A copy of a dataclass with these fields, made without calling __init__: a
+    gradient is not a model, so a __post_init__ that validates or normalises the
+    fields must not run on it (a frozen dataclass's fields are set all the same)."""
+    made = copy.copy(original)
     for key, value in values.items():
-        if key not in init:
-            object.__setattr__(copy, key, value)
-    return copy
+        object.__setattr__(made, key, value)
+    return made
+
+
+def made_with_fields(kind: type, **values: Any) -> Any:
+    """An instance of a dataclass with these fields, without calling __init__ (a value
+    the function returned: its __post_init__ ran when the function made it)."""
+    made = kind.__new__(kind)
+    for key, value in values.items():
+        object.__setattr__(made, key, value)
+    return made
 
 
 def leaf_names(param: str, tree: Tree, taken: set) -> List[str]:

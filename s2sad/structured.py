@@ -200,12 +200,7 @@ def _build_output(tree: Tree, leaves) -> Any:
     if tree.kind == pytree.NAMEDTUPLE:
         return tree.type(*items)
     if tree.kind == pytree.DATACLASS:
-        init = {f.name for f in __import__("dataclasses").fields(tree.type) if f.init}
-        made = tree.type(**{k: v for k, v in zip(tree.keys, items) if k in init})
-        for k, v in zip(tree.keys, items):
-            if k not in init:
-                object.__setattr__(made, k, v)
-        return made
+        return pytree.made_with_fields(tree.type, **dict(zip(tree.keys, items)))
     raise AssertionError(tree.kind)
 
 
@@ -263,18 +258,18 @@ def _dotted_names(source_of: Any) -> frozenset:
 
 # -- the entry shown in .source ------------------------------------------------------
 
-def entry_code(flattened: Flattened, flat_name: str, params: Sequence[str],
-               wrt: Sequence[str], single: bool, with_value: bool,
-               has_aux: bool) -> Optional[Tuple[str, Dict[str, Any]]]:
-    """The source of the function a structured call of grad runs (and its names):
+def entry_code(flattened: Flattened, flat_name: str, flat_function: Any,
+               params: Sequence[str], wrt: Sequence[str], single: bool, with_value: bool,
+               has_aux: bool) -> Tuple[str, Dict[str, Any]]:
+    """The source of the function a structured call of grad runs, and its globals:
     the arguments taken apart into the flat function's leaves, its gradients put back
-    together in the arguments' structures, as a user would write it by hand. None
-    where a structure cannot be written back as code (a dataclass field that __init__
-    does not take)."""
-    namespace: Dict[str, Any] = {}
-    taken = set(params) | {flat_name}
+    together in the arguments' structures, as a user would write it by hand. Every
+    name it reads from outside is kept apart from the parameters' names."""
+    taken = set(params)
+    names = _Globals(taken)
+    call_name = names.name(flat_name, flat_function)
     arguments: List[str] = []
-    for param, names, whole in flattened.flat.layout:
+    for param, leaf_names, whole in flattened.flat.layout:
         tree = flattened.trees.get(param)
         if tree is None:
             arguments.append(param)
@@ -284,24 +279,16 @@ def entry_code(flattened: Flattened, flat_name: str, params: Sequence[str],
             arguments.append(param)
     gradients: List[str] = []
     rebuilt: List[str] = []
+    layout = {param: leaves for param, leaves, _ in flattened.flat.layout}
     for param in wrt:
         tree = flattened.trees.get(param)
-        leaf_names = [f"d{param}"] if tree is None else \
-            [f"d{n}" for n in flattened.flat.layout[[p for p, _, _ in
-                                                      flattened.flat.layout].index(param)][1]]
-        leaf_names = [pytree.fresh(n, taken) for n in leaf_names]
-        gradients.extend(leaf_names)
-        if tree is None:
-            rebuilt.append(leaf_names[0])
-            continue
-        text = _rebuilt(tree, param, iter(leaf_names), namespace)
-        if text is None:
-            return None
-        rebuilt.append(text)
+        grads = [pytree.fresh(f"d{n}", taken) for n in layout[param]]
+        gradients.extend(grads)
+        rebuilt.append(grads[0] if tree is None else _rebuilt(tree, param, iter(grads), names))
     grads_target = ", ".join(gradients) + ("," if len(gradients) == 1 else "")
     result = rebuilt[0] if single else "(" + ", ".join(rebuilt) + ("," if len(rebuilt) == 1
                                                                     else "") + ")"
-    call = f"{flat_name}({', '.join(arguments)})"
+    call = f"{call_name}({', '.join(arguments)})"
     lines = [f"def {flat_name}_of_structures({', '.join(params)}):",
              '    """The call with structured arguments: their leaves in, the gradient '
              'rebuilt."""']
@@ -318,14 +305,30 @@ def entry_code(flattened: Flattened, flat_name: str, params: Sequence[str],
         target = value_names[0] if count == 1 else "(" + ", ".join(value_names) + ")"
         lines.append(f"    {target}, ({grads_target}) = {call}")
         if has_aux:
-            aux = _output_text(output.children[1], iter(value_names[1:]), namespace)
+            aux = _output_text(output.children[1], iter(value_names[1:]), names)
             lines.append(f"    return ({value_names[0]}, {aux}), {result}" if with_value
                          else f"    return {result}, {aux}")
         else:
             value_text = value_names[0] if plain else \
-                _output_text(output, iter(value_names), namespace)
+                _output_text(output, iter(value_names), names)
             lines.append(f"    return {value_text}, {result}")
-    return "\n".join(lines) + "\n", namespace
+    return "\n".join(lines) + "\n", names.namespace
+
+
+class _Globals:
+    """The names the entry reads from outside, none of them a parameter's."""
+
+    def __init__(self, taken: set):
+        self.taken = taken
+        self.namespace: Dict[str, Any] = {}
+
+    def name(self, preferred: str, value: Any) -> str:
+        for name, held in self.namespace.items():
+            if held is value:
+                return name
+        name = pytree.fresh(preferred, self.taken)
+        self.namespace[name] = value
+        return name
 
 
 def _access(param: str, path: Sequence[Tuple[str, Any]]) -> str:
@@ -336,7 +339,7 @@ def _access(param: str, path: Sequence[Tuple[str, Any]]) -> str:
     return text
 
 
-def _rebuilt(tree: Tree, original: str, names, namespace: Dict[str, Any]) -> Optional[str]:
+def _rebuilt(tree: Tree, original: str, names, globals_: _Globals) -> str:
     """An expression of the structure `tree` with the next names for its leaves."""
     if tree.kind == pytree.LEAF:
         return next(names)
@@ -344,10 +347,8 @@ def _rebuilt(tree: Tree, original: str, names, namespace: Dict[str, Any]) -> Opt
         return original  # (a None, a string: as the argument holds it)
     parts = []
     for key, child in zip(tree.keys, tree.children):
-        part = _rebuilt(child, _access(original, [(tree.kind, key)]), names, namespace)
-        if part is None:
-            return None
-        parts.append((key, part))
+        parts.append((key, _rebuilt(child, _access(original, [(tree.kind, key)]), names,
+                                    globals_)))
     if tree.kind == pytree.DICT:
         return "{" + ", ".join(f"{k!r}: {p}" for k, p in parts) + "}"
     if tree.kind == pytree.LIST:
@@ -355,42 +356,35 @@ def _rebuilt(tree: Tree, original: str, names, namespace: Dict[str, Any]) -> Opt
     if tree.kind == pytree.TUPLE:
         return "(" + ", ".join(p for _, p in parts) + ("," if len(parts) == 1 else "") + ")"
     if tree.kind == pytree.NAMEDTUPLE:
-        name = _type_name(tree.type, namespace)
+        name = globals_.name(tree.type.__name__, tree.type)
         return f"{name}(" + ", ".join(f"{k}={p}" for k, p in parts) + ")"
     if tree.kind == pytree.DATACLASS:
-        import dataclasses
-        if not all(f.init for f in dataclasses.fields(tree.type)):
-            return None
-        namespace["dataclasses"] = dataclasses
-        return f"dataclasses.replace({original}, " + \
-            ", ".join(f"{k}={p}" for k, p in parts) + ")"
-    return None
+        name = globals_.name("with_fields", pytree.with_fields)
+        return f"{name}({original}, " + ", ".join(f"{k}={p}" for k, p in parts) + ")"
+    raise AssertionError(f"no gradient of structure {tree.kind}")
 
 
-def _output_text(tree: Tree, names, namespace: Dict[str, Any]) -> Optional[str]:
-    """The function's value rebuilt in the structure its source returns."""
+def _output_text(tree: Tree, names, globals_: _Globals) -> str:
+    """The function's value rebuilt in the structure its source returns (a dataclass
+    built by its class: it is the function's own value)."""
     if tree.kind == pytree.CONST:
         constant = pytree.constant_value(tree)
         if constant is None or type(constant) in (str, int, float, bool):
             return repr(constant)
-        name = f"constant_{len(namespace)}"
-        namespace[name] = constant
-        return name
-    if tree.kind == pytree.DATACLASS:
-        parts = [(k, _output_text(c, names, namespace)) for k, c in zip(tree.keys, tree.children)]
-        return f"{_type_name(tree.type, namespace)}(" + \
-            ", ".join(f"{k}={p}" for k, p in parts) + ")"
+        return globals_.name("constant", constant)
     if tree.kind == pytree.LEAF:
         return next(names)
-    text = _rebuilt(Tree(tree.kind, tree.type, tree.keys, tuple(
-        Tree(pytree.LEAF) for _ in tree.children)), "", iter(
-        [_output_text(c, names, namespace) for c in tree.children]), namespace)
-    return text
-
-
-def _type_name(kind: type, namespace: Dict[str, Any]) -> str:
-    name = kind.__name__
-    while namespace.get(name, kind) is not kind:
-        name += "_"
-    namespace[name] = kind
-    return name
+    parts = [(key, _output_text(child, names, globals_))
+             for key, child in zip(tree.keys, tree.children)]
+    if tree.kind == pytree.NAMEDTUPLE:
+        name = globals_.name(tree.type.__name__, tree.type)
+        return f"{name}(" + ", ".join(f"{k}={p}" for k, p in parts) + ")"
+    if tree.kind == pytree.DATACLASS:
+        kind = globals_.name(tree.type.__name__, tree.type)
+        made = globals_.name("made_with_fields", pytree.made_with_fields)
+        return f"{made}({kind}, " + ", ".join(f"{k}={p}" for k, p in parts) + ")"
+    if tree.kind == pytree.DICT:
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in parts) + "}"
+    if tree.kind == pytree.LIST:
+        return "[" + ", ".join(p for _, p in parts) + "]"
+    return "(" + ", ".join(p for _, p in parts) + ("," if len(parts) == 1 else "") + ")"

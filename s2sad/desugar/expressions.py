@@ -448,7 +448,9 @@ class Expressions:
             try:
                 key = self.static_key(node.slice, base, node)
             except UnsupportedSyntaxError:
-                if base.whole is None:
+                # a list of arrays passed along whole is indexed at run time; an item
+                # that is itself a structure could not be read from what comes back
+                if base.whole is None or any(isinstance(i, Struct) for i in base.items):
                     raise
                 node.value = self.materialize(base, node.value)
                 node.slice = self.expression(node.slice)

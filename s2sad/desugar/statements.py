@@ -270,6 +270,11 @@ class Desugar(Calls):
                 merged[id(a), id(b)] = joint
                 joint.items = [join(x, y, f"{name}_{pytree._identifier_part(k)}")
                                for k, x, y in zip(a.keys, a.items, b.items)]
+                origin = a.origin
+                if origin is not None and origin is b.origin and origin.keys == joint.keys \
+                        and all(j is o for j, o in zip(joint.items, origin.items)):
+                    merged[id(a), id(b)] = origin  # (unchanged on both paths: the same one)
+                    return origin
                 return joint
             if isinstance(a, (Leaf, Const)) and isinstance(b, (Leaf, Const)) and not (
                     isinstance(a, Const) and not is_number(a.value) or
@@ -289,7 +294,7 @@ class Desugar(Calls):
         for name in sorted(set(body_env) | set(else_env)):
             a, b = body_env.get(name), else_env.get(name)
             if a is None or b is None:
-                if name in before or isinstance(a, Struct) or isinstance(b, Struct):
+                if name in before:  # (a name bound in one branch only is that branch's)
                     refuse_shapes(name)
                 continue
             result[name] = join(a, b, name)

@@ -51,6 +51,7 @@ class Struct(Static):
     loop_depth: int = 0  # the loop nesting it was made at (a deeper loop may not grow it)
     borrowed: bool = False  # a helper's view of its caller's structure: read only
     view_of: Optional[tuple] = None  # (dict, "items"): a view of a dict, not a copy
+    origin: Optional["Struct"] = None  # the structure a branch's copy was made of
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
@@ -151,7 +152,7 @@ def copied(env: Dict[str, Static]) -> Dict[str, Static]:
         if isinstance(value, Struct):
             if id(value) not in copies:
                 new = Struct(value.kind, value.type, list(value.keys), [], value.whole,
-                             value.loop_depth, value.borrowed)
+                             value.loop_depth, value.borrowed, origin=value)
                 copies[id(value)] = (value, new)
                 new.items = [copy(item) for item in value.items]
             return copies[id(value)][1]
