@@ -971,3 +971,18 @@ def test_star_args_refusals_name_star_args():
                      (functools.partial(va), "*args")]:
         with pytest.raises(s2sad.ArgumentError, match=r"\{}".format(star)):
             s2sad.grad(fn)(X)
+
+
+NESTED_DEFAULT = lambda x, s=(lambda t: np.sum(t ** 3)): np.sum(x ** 2)  # noqa: E731
+
+
+@xfail("a lambda that is the default of another lambda on its line is read as the outer one: "
+       "outer = lambda x, s=(lambda t: np.sum(t ** 3)): np.sum(x ** 2); "
+       "s2sad.grad(outer.__defaults__[0])(x) raises a raw TypeError 'grad_outer() missing 1 "
+       "required positional argument: s'; frontend._node_compiles_to compiles the outer lambda "
+       "as a module expression, where its default's lambda is a sibling code constant, and "
+       "_code_objects yields it, so the outer node 'compiles to' the inner's code")
+def test_lambda_that_is_another_lambdas_default():
+    inner = NESTED_DEFAULT.__defaults__[0]
+    assert close(s2sad.grad(inner)(X), 3 * X ** 2)
+    assert close(s2sad.grad(NESTED_DEFAULT)(X), 2 * X)
