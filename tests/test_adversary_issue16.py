@@ -1321,14 +1321,8 @@ def test_dataclass_with_an_init_false_field_as_aux_and_gradient():
 
 # == BAD REFUSAL (regression of the if-join): a run-time if inside a run-time loop ========
 
-IF_IN_LOOP = ("REGRESSION (worked at ad2c695): desugar.py `if_` now gives each branch "
-              "copies of every Struct in the env (`_copied`), and `joined` returns new "
-              "Struct objects even where nothing was stored; `dynamic_loop` then sees "
-              "`before.get(name) is not value` for the structured argument and refuses "
-              "\"'p' is bound to another structure in a loop whose count is known only at "
-              "run time\". Smallest: for i in range(n): (if np.sum(h) > 0: h = h * 2); "
-              "h = np.tanh(p['W'] @ h). Keep the original Struct where the join finds no "
-              "difference (or compare shapes in dynamic_loop)")
+# (found in review, fixed: a regression of the if-join refused any run-time if inside a
+# run-time loop: 'p' is bound to another structure in a loop ...)
 
 
 def if_inside_a_runtime_loop(p, x, n):
@@ -1351,23 +1345,15 @@ def if_inside_a_while(p, x):
     return np.sum(h)
 
 
-@pytest.mark.xfail(strict=True, reason=IF_IN_LOOP)
 def test_if_inside_a_runtime_for_loop():
     _check(if_inside_a_runtime_loop, {"W": W.copy()}, X, 3)
 
 
-@pytest.mark.xfail(strict=True, reason=IF_IN_LOOP + " (a while loop)")
 def test_if_inside_a_while_loop():
     _check(if_inside_a_while, {"W": W.copy()}, X)
 
 
-BRANCH_LOCAL = ("desugar.py `joined`: a name bound to a structure in one branch only (a "
-                "temporary of that branch, never read after the if) is refused \"'d' holds a "
-                "different structure after each branch of this if\"; Python is fine with it "
-                "(the name is just unbound on the other path). Drop such a name from the "
-                "env after the if instead; a later read is then refused as unbound. "
-                "Smallest: if np.sum(x) > 0: d = {'h': p['W'] @ x}; s = np.sum(d['h'] ** 2) "
-                "else: s = ...; return s")
+# (found in review, fixed: a structure bound in one branch only was refused)
 
 
 def branch_local_structure(p, x):
@@ -1379,7 +1365,6 @@ def branch_local_structure(p, x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason=BRANCH_LOCAL)
 @pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
 def test_a_structure_local_to_one_branch(x):
     _check(branch_local_structure, _p(), x)
@@ -1731,14 +1716,8 @@ def test_class_attributes_rebound_between_calls(owner, attribute, new):
 
 # == CRASH: the structured entry's names collide with the user's parameter names ==========
 
-ENTRY_NAMES = ("structured.py `entry_code`: the entry `def grad_f_of_structures(<the user's "
-               "parameters>)` calls the flat gradient by the name `grad_<f>`, rebuilds a "
-               "namedtuple by its class name and a dataclass with `dataclasses.replace`; a "
-               "parameter of that name shadows them (`taken` reserves the parameters only "
-               "for the gradient names, `_type_name` checks only the namespace): "
-               "TypeError \"'dict' object is not callable\" / \"'Layer' object is not "
-               "callable\" / AttributeError \"'DC' object has no attribute 'replace'\". "
-               "Smallest: def loss(grad_loss, x): return np.sum(grad_loss['W'] @ x)")
+# (found in review, fixed: the structured entry's names were shadowed by parameters of
+# those names: TypeError/AttributeError)
 
 
 def loss_named_like_its_gradient(grad_loss_named_like_its_gradient, x):
@@ -1758,17 +1737,14 @@ def parameter_named_dataclasses(dataclasses, x):
     return np.sum(np.tanh(dataclasses.W @ x))
 
 
-@pytest.mark.xfail(strict=True, reason=ENTRY_NAMES)
 def test_parameter_named_like_the_flat_gradient():
     _check(loss_named_like_its_gradient, {"W": W.copy()}, X)
 
 
-@pytest.mark.xfail(strict=True, reason=ENTRY_NAMES + " (the namedtuple's class name)")
 def test_parameter_named_like_its_namedtuple_class():
     _check(parameter_named_like_its_class, LayerNT(W.copy(), B.copy()), X)
 
 
-@pytest.mark.xfail(strict=True, reason=ENTRY_NAMES + " (a parameter named dataclasses)")
 def test_parameter_named_dataclasses():
     _check(parameter_named_dataclasses, _DC(W.copy()), X)
 
@@ -1952,14 +1928,8 @@ class _GlobalModel:
 
 GLOBAL_MODEL = _GlobalModel(W.copy())
 
-REBOUND_OWNER = ("desugar.py `object_attribute`/`global_name`: `GLOBAL_MODEL.forward(x)` is "
-                 "specialised with the object itself as a constant receiver (Method(Const("
-                 "owner))), and `self.W` inside reads that object by a name bound to it in "
-                 "`added_globals`; when the module rebinds GLOBAL_MODEL to a new instance, "
-                 "nothing notices (the constants list checks attributes of the old object, "
-                 "not the global name), and the old object's W is used. (GLOBAL_MODEL.W read "
-                 "directly is right.) Smallest: M = Model(W); def f(x): return "
-                 "np.sum(M.forward(x) ** 2); g(x); M = Model(2 * W); g(x) is the old gradient")
+# (found in review, fixed: a global object rebound to another instance was read through
+# its method as the old object)
 
 
 def through_a_global_method(x):
@@ -1984,14 +1954,12 @@ def _global_rebound(run):
         GLOBAL_MODEL = old
 
 
-@pytest.mark.xfail(strict=True, reason=REBOUND_OWNER)
 def test_global_object_rebound_then_its_method_called():
     g = s2sad.grad(through_a_global_method)
     g(X)
     _global_rebound(lambda: _check(through_a_global_method, X, got=g(X)))
 
 
-@pytest.mark.xfail(strict=True, reason=REBOUND_OWNER + " (a structured call)")
 def test_global_object_rebound_then_its_method_called_structured():
     p = {"a": np.array([0.5, 2.0])}
     g = s2sad.grad(through_a_global_method_structured, 1)
@@ -2028,14 +1996,8 @@ def test_global_object_attribute_read_in_a_helper():
 
 # == WRONG GRADIENT (rare spelling): a method replaced on the instance ======================
 
-INSTANCE_OVERRIDE = ("pytree.py `_has_instance_attribute` leaves out an instance attribute "
-                     "that shadows a method of the class (callable, `found is not in_class`), "
-                     "and desugar.py `evaluate_Attribute` then resolves `self.forward` "
-                     "through the class: an override set on the instance (m.forward = "
-                     "sin_forward, Python calls it) is ignored and the class's method is "
-                     "differentiated instead, silently. Smallest: m = Model(W); m.forward = "
-                     "lambda-free def sin_forward(x): return np.sin(x); grad(m.loss)(x) uses "
-                     "tanh. Read an instance __dict__ entry before the class (or refuse it)")
+# (found in review, fixed: a method replaced on the instance was ignored, the class's
+# differentiated instead)
 
 
 class _Overridable:
@@ -2053,7 +2015,6 @@ def _sin_forward(x):
     return np.sin(x)
 
 
-@pytest.mark.xfail(strict=True, reason=INSTANCE_OVERRIDE)
 def test_a_method_replaced_on_the_instance():
     m = _Overridable(W.copy())
     m.forward = _sin_forward
@@ -2227,13 +2188,8 @@ def test_helpers_calling_helpers_and_chained_results():
 
 # == a dataclass's __post_init__ run on the GRADIENT ==========================================
 
-POST_INIT = ("pytree.py `rebuild` -> `_replaced` builds the gradient with dataclasses.replace, "
-             "which runs the class's __init__ and __post_init__ on the gradient's leaves: a "
-             "validating __post_init__ (sigma > 0) raises the user's ValueError on a negative "
-             "gradient, and a normalising one (W = np.clip(W, -1, 1)) silently changes the "
-             "gradient. (flax/JAX rebuild by calling the class too -- a design question; a "
-             "gradient is not a parameter value, so building it with object.__new__ and "
-             "setting the fields would avoid both)")
+# (found in review, fixed: the gradient of a dataclass was built through __init__ and
+# __post_init__, which validated or clipped the gradient)
 
 
 @dataclasses.dataclass
@@ -2262,12 +2218,10 @@ def clipped_weights_loss(c, x):
     return np.sum((c.W @ x) * 100.0)
 
 
-@pytest.mark.xfail(strict=True, reason=POST_INIT + " (the validating one: ValueError)")
 def test_gradient_of_a_dataclass_that_validates_itself():
     _check(gaussian_nll, _Gaussian(np.array([0.1, 0.2]), np.array([0.5, 0.5])), X)
 
 
-@pytest.mark.xfail(strict=True, reason=POST_INIT + " (the normalising one: a clipped gradient)")
 def test_gradient_of_a_dataclass_that_normalises_itself():
     _check(clipped_weights_loss, _ClippedWeights(W.copy()), X)
 
@@ -2423,8 +2377,6 @@ def test_aliases_across_a_branch_store(x):
     _check(item_alias_then_stored_in_a_branch, [{"W": W.copy()}], x)
 
 
-@pytest.mark.xfail(strict=True, reason=BRANCH_LOCAL + " (here an alias made in the branch: "
-                   "first = layers[0]; first['W'] = W2)")
 @pytest.mark.parametrize("x", [X, XN], ids=["pos", "neg"])
 def test_an_alias_made_in_a_branch(x):
     _check(alias_made_in_a_branch, [{"W": W.copy()}], x)
@@ -2432,13 +2384,8 @@ def test_an_alias_made_in_a_branch(x):
 
 # == an int argument selecting a layer ======================================================
 
-INT_INDEX_UNDIFFERENTIATED = ("desugar.py: `W, b = layers[i]` with `i` an int argument is "
-                              "compiled per int when layers is differentiated, but when only "
-                              "x is (grad(f, 1)), layers is a structure passed whole and "
-                              "`layers[i]` becomes a run-time subscript, so the unpacking is "
-                              "refused \"unpacking a value that is not a tuple literal or a "
-                              "call is not supported\" -- the same program is accepted for "
-                              "argnums=0. Select per int in both cases")
+# (found in review, fixed: `W, b = layers[i]` with an int argument i was refused when
+# only the data was differentiated)
 
 
 def layer_picked_by_an_int(layers, x, i):
@@ -2461,7 +2408,6 @@ def test_int_argument_selects_a_layer_wrt_the_layers():
                got=g(_layers(), X, i))
 
 
-@pytest.mark.xfail(strict=True, reason=INT_INDEX_UNDIFFERENTIATED)
 @pytest.mark.parametrize("i", [0, 1])
 def test_int_argument_selects_a_layer_wrt_the_data(i):
     _check(layer_picked_by_an_int, _layers(), X, i, argnum=1)
