@@ -483,6 +483,10 @@ def _parse_tree(func: gast.FunctionDef, filename: str, file_lines: Sequence[str]
     parsed = Parsed(func, filename, file_lines)
     _refuse_async(parsed)
     parsed.namespace = resolve_names(parsed, env, unresolved_hint)
+    if function is not None:  # (the desugar stage reads what the names are bound to)
+        parsed.function = function
+        parsed.live_globals = function.__globals__
+        parsed.cells = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
     if desugar is not None:
         desugar(parsed)
     if check:

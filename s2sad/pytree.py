@@ -345,6 +345,8 @@ def _is_dataclass_instance(value: Any) -> bool:
 def _has_instance_attribute(value: Any, attribute: str) -> bool:
     """An attribute the object holds (its __dict__ or slots), not a method or a
     class-level function, which the desugar stage resolves through the class."""
+    if attribute in getattr(value, "__dict__", {}):
+        return True  # (held by the object, a function put there too)
     try:
         found = getattr(value, attribute)
     except AttributeError:

@@ -45,8 +45,10 @@ class Flat:
     constants: List[tuple] = field(default_factory=list)  # see Expressions.constants
 
     def is_current(self) -> bool:
-        """No attribute read as a constant from an outside object was rebound since."""
-        return all(getattr(owner, name, _MISSING) is value
+        """No attribute read as a constant from an outside object, and no global or
+        closure variable holding such an object, was rebound since."""
+        return all((owner.get(name, _MISSING) if isinstance(owner, dict) else
+                    getattr(owner, name, _MISSING)) is value
                    for owner, name, value in self.constants)
 
 

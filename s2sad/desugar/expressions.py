@@ -519,7 +519,9 @@ class Expressions:
         if isinstance(base, Const) and pytree.is_user_object(base.value):
             return self.object_attribute(base.value, node)
         if isinstance(base, Leaf) and pytree.is_user_object(get_anno(node.value, "resolved")):
-            return self.object_attribute(get_anno(node.value, "resolved"), node)
+            owner = get_anno(node.value, "resolved")
+            self.depends_on_binding(node.value, owner)
+            return self.object_attribute(owner, node)
         if isinstance(base, Const) and not is_number(base.value) and base.value is not None:
             found = getattr(base.value, node.attr, _MISSING)
             if found is not _MISSING and isinstance(base.value, type):
@@ -531,6 +533,18 @@ class Expressions:
                 return Const(found)
         node.value = self.materialize(base, node.value)
         return _function_named(node) or Leaf(node)
+
+    def depends_on_binding(self, node: gast.AST, owner: Any) -> None:
+        """The code is read for the object a global or closure variable holds now
+        (MODEL.forward): it is compiled again when the variable is rebound."""
+        if not isinstance(node, gast.Name):
+            return
+        cell = self.parsed.cells.get(node.id)
+        if cell is not None:
+            self.constants.append((cell, "cell_contents", owner))
+        elif self.parsed.live_globals is not None and \
+                self.parsed.live_globals.get(node.id) is owner:
+            self.constants.append((self.parsed.live_globals, node.id, owner))
 
     def object_attribute(self, owner: Any, node: gast.Attribute) -> Static:
         """An attribute of an object the function reads from a global or a closure
