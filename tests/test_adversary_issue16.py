@@ -2477,3 +2477,26 @@ def test_has_aux_of_every_shape(f):
     assert _same_value(aux2, want_aux) and np.isclose(value, want_value)
     np.testing.assert_allclose(g["W"], np.outer(np.ones(2), X))
     np.testing.assert_allclose(g2["W"], g["W"])
+
+
+LOOP_TEMPORARY = ("desugar.py `dynamic_loop`: a name bound to a structure before a run-time "
+                  "loop and rebound to a new one (same shape) inside it is refused \"'hs' is "
+                  "bound to another structure in a loop whose count is known only at run "
+                  "time\", even where every read is in the same iteration or after a new "
+                  "binding (a per-step temporary list, as in a training loop). Low priority: "
+                  "the refusal is located and clear; seen in random programs")
+
+
+def temporary_rebuilt_in_a_run_time_loop(p, x, n):
+    hs = [x]
+    s = np.sum(hs[0])
+    for i in range(n):
+        hs = [np.tanh(p["W"] @ x)]
+        s = s + np.sum(hs[0])
+    hs = [x * 2]
+    return s + np.sum(hs[0])
+
+
+@pytest.mark.xfail(strict=True, reason=LOOP_TEMPORARY)
+def test_a_temporary_rebuilt_in_a_run_time_loop():
+    _check(temporary_rebuilt_in_a_run_time_loop, {"W": W.copy()}, X, 3)
