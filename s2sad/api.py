@@ -1102,11 +1102,15 @@ class VJPFunction(GradientFunction):
             args, kwargs, flat = tuple(flattened.arguments(call.values)), {}, (call, counts)
         inputs = transform._differentiated_inputs(args, kwargs)
         compiled = transform.for_arguments(args, kwargs)
+        # the linearization at this point, as JAX's: the caller may change its arrays
+        # (or a global) before calling the pullback
+        args = tuple(_copied(a) for a in args)
+        kwargs = {k: _copied(v) for k, v in kwargs.items()}
+        compiled.refresh_globals()
 
         @entry_point
         def pullback(cotangent: Any) -> Any:
             seed = {compiled.added_params[0]: _tangent_like(cotangent, value, "cotangent")}
-            compiled.refresh_globals()
             try:
                 grads = _run_numbers(compiled.function, args, {**kwargs, **seed})
             except REFUSALS as exc:
@@ -1393,6 +1397,8 @@ def hessp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = No
     product = hvp(f, wrt, optimize=optimize)
     resolved = GradientFunction(f, wrt)  # (where x sits in f's positional arguments)
     position = resolved._positions[0]
+    if position is not None:  # (counted among the arguments the caller passes: a bound
+        position -= len(resolved._target.bound)  # method's self is passed by the method)
     if not resolved.single or position is None:
         raise ArgumentError(f"hessp takes one positional argument as x, not wrt={wrt!r}",
                             frontend._code_location(f),

@@ -78,6 +78,11 @@ def target(fn: Any) -> Target:
         inner = fn._target
         return Target(fn, inner.bound, inner.keywords, inner.name)
     if isinstance(fn, types.FunctionType):  # (M.loss, not test.<locals>.M.loss)
+        from .lower import _is_user_function
+        if fn.__name__ != "<lambda>" and not _is_user_function(fn):
+            library = _library_function(fn)  # (scipy.special.logsumexp: a rule, or none)
+            if library is not None:
+                return library
         return Target(fn, name=fn.__qualname__.rpartition("<locals>.")[2])
     if isinstance(fn, staticmethod):  # (taken from a class's __dict__)
         return target(fn.__func__)
@@ -98,6 +103,14 @@ def target(fn: Any) -> Target:
     if library is not None:
         return library
     call = getattr(type(fn), "__call__", None)
+    module = (getattr(type(fn), "__module__", None) or "").split(".")[0]
+    if module in ("numpy", "scipy") and callable(fn) and not isinstance(fn, type):
+        from .errors import NoDerivativeRuleError
+        raise NoDerivativeRuleError(
+            f"no derivative rule for {module}.{type(fn).__name__} objects "
+            f"({_short_repr(fn)})",
+            hint="write the function it computes in Python with NumPy operations, or "
+                 "register a rule with @s2sad.adjoint for a function that calls it")
     if isinstance(call, types.FunctionType) and not isinstance(fn, type):
         inner = target(call)
         return Target(inner.function, (fn,) + inner.bound, inner.keywords, inner.name)

@@ -118,6 +118,14 @@ class JitFunction:
         if self.compiled is not None:
             if self.function.__kwdefaults__:  # Numba applies no keyword-only defaults
                 kwargs = {**self.function.__kwdefaults__, **kwargs}  # (the seed df=1.0)
+            defaults = self.function.__defaults__
+            if defaults:  # nor positional ones, when keywords are passed (the seed)
+                count = self.function.__code__.co_argcount
+                missing = count - len(args)
+                if 0 < missing <= len(defaults):
+                    names = self.function.__code__.co_varnames[len(args):count]
+                    filled = defaults[len(defaults) - missing:]
+                    kwargs = {**dict(zip(names, filled)), **kwargs}
             try:
                 return self.compiled(*args, **kwargs)
             except self._errors as exc:
