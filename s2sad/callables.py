@@ -111,6 +111,12 @@ def target(fn: Any) -> Target:
             f"({_short_repr(fn)})",
             hint="write the function it computes in Python with NumPy operations, or "
                  "register a rule with @s2sad.adjoint for a function that calls it")
+    declared = inspect.getattr_static(type(fn), "__call__", None)
+    if isinstance(declared, staticmethod) and not isinstance(fn, type):
+        return target(declared.__func__)  # (called without the object)
+    if isinstance(declared, classmethod) and not isinstance(fn, type):
+        inner = target(declared.__func__)
+        return Target(inner.function, (type(fn),) + inner.bound, inner.keywords, inner.name)
     if isinstance(call, types.FunctionType) and not isinstance(fn, type):
         inner = target(call)
         return Target(inner.function, (fn,) + inner.bound, inner.keywords, inner.name)
