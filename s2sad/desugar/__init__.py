@@ -102,7 +102,8 @@ def needed(parsed: Any) -> bool:
     if is_generated(parsed):
         return False
     for node in walk(parsed.func):
-        if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp)):
+        if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp,
+                             gast.Lambda)):
             return True
         if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List)) \
                 and isinstance(node.targets[0], gast.Name):

@@ -12,9 +12,9 @@ from typing import Any, Dict, List, Optional
 import gast
 
 from .. import pytree
-from ..anno import get_anno, set_anno
-from .values import Const, Leaf, Method, Static, Struct, Super, folded, is_number, load_name, \
-    mark_borrowed, static_of
+from ..anno import clone, get_anno, set_anno
+from .values import (Const, Leaf, LocalLambda, Method, Static, Struct, Super, folded,
+                     is_number, load_name, mark_borrowed, static_of)
 from .expressions import (Expressions, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
 
@@ -26,6 +26,8 @@ class Calls(Expressions):
         callee = self.evaluate(node.func)
         if isinstance(callee, Method):
             return self.method_call(callee, node)
+        if isinstance(callee, LocalLambda):
+            return self.lambda_call(callee, node)
         if isinstance(callee, Struct) and callee.type is not None:  # model(x): __call__
             call = inspect.getattr_static(callee.type, "__call__", None)
             if isinstance(call, types.FunctionType):
@@ -92,6 +94,32 @@ class Calls(Expressions):
         if spread:  # (the call keeps its form; the subset check decides on it)
             node.args = rewritten
         return args, keywords, spread, wheres, by_keyword
+
+    def lambda_call(self, function: LocalLambda, node: gast.Call) -> Static:
+        """A call of a lambda bound in this function: its body, read here with its
+        parameters bound to the arguments (each held in a name, so that an argument
+        computed once is not computed again for each use)."""
+        if function.reader is not self:
+            self.refuse("a lambda made in another function is called here", node,
+                        hint="define the function at module level and pass its name")
+        args, keywords, spread, _, _ = self.call_arguments(node)
+        params = [a.id for a in function.node.args.args]
+        defaults = dict(zip(params[len(params) - len(function.defaults):], function.defaults))
+        if spread or len(args) > len(params) or set(keywords) - set(params):
+            self.refuse("this call does not match the lambda's parameters", node,
+                        hint=f"pass {', '.join(params)}")
+        bound: Dict[str, Static] = dict(zip(params, args))
+        for name in params[len(args):]:
+            if name in keywords:
+                bound[name] = keywords[name]
+            elif name in defaults:
+                bound[name] = defaults[name]
+            else:
+                self.refuse(f"the lambda's parameter {name!r} is not given", node,
+                            hint=f"pass {', '.join(params)}")
+        bound = {name: self.held(value, name, node) for name, value in bound.items()}
+        with self.scoped(bound):
+            return self.evaluate(clone(function.node.body))
 
     def starred(self, node: gast.Starred) -> gast.AST:
         node.value = self.expression(node.value)

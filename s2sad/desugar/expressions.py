@@ -16,8 +16,8 @@ from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
 from ..pytree import Tree
-from .values import (BINARY, Const, Leaf, Method, Static, Struct, Super, bind_pattern,
-                     compared, is_number, known_identity, load_name)
+from .values import (BINARY, Const, Leaf, LocalLambda, Method, Static, Struct, Super,
+                     bind_pattern, compared, is_number, known_identity, load_name)
 
 
 _MISSING = object()
@@ -96,6 +96,10 @@ class Expressions:
         if isinstance(value, Method):
             self.refuse(f"the method .{value.name} is used as a value", where,
                         hint="call it here")
+        if isinstance(value, LocalLambda):
+            self.refuse("a lambda is used here as a value; s2sad reads a lambda bound to a "
+                        "name where it is called", where,
+                        hint="call it here, or define the function at module level")
         raise AssertionError(value)
 
     def global_name(self, value: Any, where: gast.AST) -> gast.AST:
@@ -294,6 +298,13 @@ class Expressions:
             if k == last or self.truth(value, operand) == isinstance(node.op, gast.Or):
                 return value
         raise AssertionError("a BoolOp has operands")
+
+    def evaluate_Lambda(self, node: gast.Lambda) -> Static:
+        args = node.args
+        if args.vararg is not None or args.kwarg is not None or args.kwonlyargs or \
+                args.posonlyargs:
+            return self.dynamic(node)  # (refused by the subset check)
+        return LocalLambda(node, [self.evaluate(d) for d in args.defaults], self)
 
     def evaluate_IfExp(self, node: gast.IfExp) -> Static:
         test = self.evaluate(node.test)

@@ -10,8 +10,8 @@ import gast
 
 from .. import pytree
 from ..anno import clone, get_anno, walk
-from .values import Const, Leaf, Method, Static, Struct, copied, holds_borrowed, is_number, \
-    load_name, same_static, tree_of
+from .values import (Const, Leaf, LocalLambda, Method, Static, Struct, copied, holds_borrowed,
+                     is_number, load_name, same_static, tree_of)
 from .calls import Calls
 from .expressions import _belongs_to, _describe_key, _store_names, _stored_names
 
@@ -77,7 +77,7 @@ class Desugar(Calls):
         if isinstance(target, gast.Name):
             literal = isinstance(stmt.value, gast.Constant) and is_number(value.value) \
                 if isinstance(value, Const) else False
-            if isinstance(value, (Struct, Method)) or isinstance(value, Const) and \
+            if isinstance(value, (Struct, Method, LocalLambda)) or isinstance(value, Const) and \
                     not literal and not self.assigned_in_loop(target.id):
                 self.env[target.id] = self.held(value, target.id, stmt)
                 return

@@ -65,6 +65,17 @@ class Struct(Static):
 
 
 @dataclass(eq=False)
+class LocalLambda(Static):
+    """A lambda bound in the function (`act = lambda t: np.maximum(t, 0.0)`): each call
+    is its body with the parameters bound to the arguments, read where it is called,
+    as Python reads a closure's variables when it is called. `defaults` were read
+    where the lambda was made, as Python evaluates them."""
+    node: gast.AST
+    defaults: List[Static]
+    reader: Any  # the reading of the function that made it
+
+
+@dataclass(eq=False)
 class Super(Static):
     """`super()` in a method read for an object: attributes from after `owner` in
     the object's class order."""

@@ -1,0 +1,66 @@
+"""Lambdas bound to a name inside the differentiated function (desugar.py reads each
+call as the lambda's body with its parameters bound), against central differences
+and autograd; what stays refused, at its line."""
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.errors import UnsupportedSyntaxError
+
+X = np.array([0.5, -0.7, 0.2])
+W = np.array([[0.3, -0.2, 0.1], [0.1, 0.4, -0.3], [0.2, 0.0, 0.5]])
+
+
+def leaky(params, x):
+    act = lambda t: np.maximum(t, 0.0) + 0.1 * t  # noqa: E731
+    return np.sum(act(x @ params["W"]) ** 2)
+
+
+def with_default_and_closure(x, w):
+    scale = 2.0
+    power = lambda a, b=2.0: (a * scale) ** b  # noqa: E731
+    return np.sum(power(np.tanh(x * w))) + np.sum(power(x, 3.0))
+
+
+def called_twice_with_an_expression(x, w):
+    f = lambda t: np.sin(t) * t  # noqa: E731
+    return np.sum(f(x * w) + f(x + w))
+
+
+def keyword_argument(x, w):
+    g = lambda a, b: a * np.exp(b)  # noqa: E731
+    return np.sum(g(b=x * w, a=x))
+
+
+@pytest.mark.parametrize("f, args, oracle", [
+    (leaky, ({"W": W}, X),
+     lambda p, x: anp.sum((anp.maximum(anp.dot(x, p["W"]), 0.0) + 0.1 * anp.dot(x, p["W"])) ** 2)),
+    (with_default_and_closure, (X, 0.7),
+     lambda x, w: anp.sum((anp.tanh(x * w) * 2.0) ** 2) + anp.sum((x * 2.0) ** 3.0)),
+    (called_twice_with_an_expression, (X, 0.7),
+     lambda x, w: anp.sum(anp.sin(x * w) * x * w + anp.sin(x + w) * (x + w))),
+    (keyword_argument, (X, 0.7), lambda x, w: anp.sum(x * anp.exp(x * w))),
+], ids=["leaky", "default_and_closure", "twice", "keywords"])
+def test_a_local_lambda_is_read_where_it_is_called(f, args, oracle):
+    got = s2sad.grad(f)(*args)
+    expected = autograd.grad(oracle)(*args)
+    if isinstance(expected, dict):
+        np.testing.assert_allclose(got["W"], expected["W"], rtol=1e-10)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert s2sad.check_grad(f, *args)
+
+
+def passes_its_lambda(x):
+    f = lambda t: t * 2.0  # noqa: E731
+    return np.sum(np.apply_along_axis(f, 0, x))
+
+
+def test_a_lambda_used_as_a_value_is_refused_at_its_line():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(passes_its_lambda)(X)
+    error = info.value
+    assert "lambda is used here as a value" in str(error)
+    assert error.location.line == passes_its_lambda.__code__.co_firstlineno + 2
