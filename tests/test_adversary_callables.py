@@ -1150,3 +1150,55 @@ def test_namedtuple_and_frozen_dataclass_methods():
     assert close(s2sad.grad(f)(X), 2 * f.w * X)
     gf = s2sad.grad(lambda m, x: m(x))(f, X)
     assert type(gf) is F and close(gf.w, X ** 2)
+
+
+# == a lambda bound to a name inside the function (4866914) ================================
+
+def inner_lambda_default_of_a_rebound_name(x):
+    c = 2.0
+    g = lambda t, c=c: t * c  # noqa: E731  (the default is 2.0, made here)
+    c = 3.0
+    return np.sum(g(x))
+
+
+def inner_lambda_default_of_the_argument(x):
+    g = lambda t, s=x: t * s  # noqa: E731  (s is the x of this line)
+    x = x ** 2
+    return np.sum(g(x))
+
+
+@xfail("WRONG VALUE: a lambda made inside the function with a default that reads a name rebound "
+       "before the call (c = 2.0; g = lambda t, c=c: t * c; c = 3.0; return np.sum(g(x))) gives "
+       "3.0, not 2.0: the desugar stage reads the lambda where it is called and evaluates its "
+       "default expression there, against the later c (Python evaluates defaults where the "
+       "lambda is made; the commit says so too)")
+def test_inner_lambda_default_reads_the_value_when_made():
+    assert close(s2sad.grad(inner_lambda_default_of_a_rebound_name)(X), 2.0 * np.ones(3))
+
+
+@xfail("WRONG VALUE: g = lambda t, s=x: t * s; x = x ** 2; return np.sum(g(x)) differentiates "
+       "x**2 * x**2 (s read as the new x) instead of x**2 * x_old: d/dx = 3 x**2, s2sad gives "
+       "4 x**3; the default expression is evaluated where the lambda is called")
+def test_inner_lambda_default_of_the_differentiated_argument():
+    f = inner_lambda_default_of_the_argument
+    assert close(s2sad.grad(f)(X), fd(f, (X,)))
+
+
+def inner_lambdas_that_hold(x):
+    c = 2.0
+    g = lambda t: t * c  # noqa: E731  (closure: c read when called, 3.0)
+    c = 3.0
+    h = lambda t: t * x  # noqa: E731
+    x2 = x * 2.0
+    a = lambda t: t ** 2  # noqa: E731
+    b = lambda t: a(t) * 3.0  # noqa: E731
+    total = 0.0
+    for i in range(3):
+        k = lambda t: t ** 2 * i  # noqa: E731
+        total = total + np.sum(k(x))
+    return np.sum(g(x)) + np.sum(h(np.sin(x2))) + np.sum(b(x)) + total
+
+
+def test_inner_lambdas_closures_and_loops():
+    f = inner_lambdas_that_hold
+    assert close(s2sad.grad(f)(X), fd(f, (X,)))
