@@ -2500,3 +2500,41 @@ def temporary_rebuilt_in_a_run_time_loop(p, x, n):
 @pytest.mark.xfail(strict=True, reason=LOOP_TEMPORARY)
 def test_a_temporary_rebuilt_in_a_run_time_loop():
     _check(temporary_rebuilt_in_a_run_time_loop, {"W": W.copy()}, X, 3)
+
+
+def keys_reversed(p, x):
+    s = 0.0
+    for k in reversed(p):
+        s = s * 0.5 + np.sum(p[k] * x)
+    return s
+
+
+def keys_sorted_descending(p, x):
+    s = 0.0
+    for k in sorted(p, reverse=True):
+        s = s * 0.5 + np.sum(p[k] * x)
+    return s
+
+
+def items_reversed(p, x):
+    s = 0.0
+    for k, v in reversed(list(p.items())):
+        s = s * 0.5 + np.sum(v * x)
+    return s
+
+
+def _unordered():
+    return {"b": np.array([0.1, 0.2]), "a": np.array([0.5, -0.3]), "c": np.array([1.0, 2.0])}
+
+
+def test_items_reversed():
+    _check(items_reversed, _unordered(), X)
+
+
+@pytest.mark.xfail(strict=True, reason="desugar.py `builtin_call`: reversed(<dict>) (its keys, "
+                   "last first, Python 3.8+) and sorted(<dict>, reverse=True) are not folded "
+                   "(reversed takes sequences only, sorted no keywords), so the dict is "
+                   "materialised and refused 'a dict is used here as a value' (low)")
+@pytest.mark.parametrize("f", [keys_reversed, keys_sorted_descending])
+def test_keys_reversed_or_sorted_descending(f):
+    _check(f, _unordered(), X)
