@@ -51,7 +51,7 @@ def generate(seed: int) -> Program:
             return ({k: g.normal(size=N) for k in keys}, g.normal(size=N))
         for _ in range(rng.randint(1, 4)):
             spelling = rng.choice(["key", "items", "values_sum", "keys_loop", "comprehension",
-                                   "helper"])
+                                   "helper", "lambda"])
             k = rng.choice(keys)
             if spelling == "key":
                 lines.append(f"acc = acc + np.sum({_expression(rng, f'p[{k!r}]', 'x')})")
@@ -67,6 +67,9 @@ def generate(seed: int) -> Program:
             elif spelling == "comprehension":
                 lines += [f"q = {{k: {_expression(rng, 'v', 'x')} for k, v in p.items()}}",
                           f"acc = acc + np.sum(q[{k!r}] * p[{rng.choice(keys)!r}])"]
+            elif spelling == "lambda":
+                lines += [f"f = lambda v, w=x: {_expression(rng, 'v', 'w')}",
+                          f"acc = acc + np.sum(f(p[{k!r}])) + np.sum(f(p[{k!r}] * 0.5, x))"]
             else:
                 helper = [f"def {name}_helper(params, data):",
                           f"    return np.sum({_expression(rng, f'params[{k!r}]', 'data')})"]
