@@ -1221,3 +1221,29 @@ def unsum(x):
                          ids=["lambda-unbroadcast", "def-unsum"])
 def test_function_named_like_a_runtime_helper(fn, arg):
     assert close(s2sad.grad(fn)(arg), fd(fn, (arg,)))
+
+
+def test_edited_file_refused_then_reloaded(tmp_path, monkeypatch):
+    import importlib
+    import linecache
+    import time
+    module = tmp_path / "edmod_adv.py"
+    module.write_text("import numpy as np\ndef f(x):\n    return np.sum(x ** 2)\n"
+                      "lam = lambda x: np.sum(x ** 2)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    edmod = importlib.import_module("edmod_adv")
+    try:
+        assert close(s2sad.grad(edmod.f)(X), 2 * X) and close(s2sad.grad(edmod.lam)(X), 2 * X)
+        module.write_text("import numpy as np\ndef f(x):\n    return np.sum(x ** 3)\n"
+                          "lam = lambda x: np.sum(x ** 3)\n")
+        later = time.time() + 5
+        os.utime(module, (later, later))
+        linecache.checkcache()
+        for fn in (edmod.f, edmod.lam):   # the old code runs, the file says x ** 3
+            with pytest.raises(s2sad.SourceUnavailableError, match="edited"):
+                s2sad.grad(fn)(X)
+        edmod = importlib.reload(edmod)
+        assert close(s2sad.grad(edmod.f)(X), 3 * X ** 2)
+        assert close(s2sad.grad(edmod.lam)(X), 3 * X ** 2)
+    finally:
+        sys.modules.pop("edmod_adv", None)
