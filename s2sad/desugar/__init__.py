@@ -108,6 +108,9 @@ def needed(parsed: Any) -> bool:
         if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List)) \
                 and isinstance(node.targets[0], gast.Name):
             return True
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Tuple) and \
+                isinstance(node.value, gast.Attribute) and node.value.attr == "shape":
+            return True  # (T, d = X.shape)
         if isinstance(node, gast.Attribute) and \
                 pytree.is_user_object(get_anno(node.value, "resolved")):
             return True

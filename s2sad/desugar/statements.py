@@ -7,6 +7,7 @@ import builtins
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
+import numpy as np
 
 from .. import pytree
 from ..anno import clone, get_anno, walk
@@ -110,6 +111,14 @@ class Desugar(Calls):
             if isinstance(value, Struct):
                 self.refuse(f"unpacking a {value.kind} is not supported", target,
                             hint="read its items by key instead")
+            if isinstance(value, Leaf) and _is_shape(value.node) and not starred:
+                # T, d = X.shape: one index of the shape per name (Python raises where
+                # the rank is not the count of names; so does the generated code)
+                for k, part in enumerate(target.elts):
+                    item = gast.Subscript(value=clone(value.node), slice=gast.Constant(
+                        value=k, kind=None), ctx=gast.Load())
+                    self.assign(part, Leaf(gast.copy_location(item, value.node)), stmt)
+                return
             for name in _store_names(target):
                 self.env.pop(name, None)
             self.emit(gast.Assign(targets=[self.target(target)],
@@ -451,6 +460,14 @@ class Desugar(Calls):
         self.out.append(stmt)
 
     # -- expressions ----------------------------------------------------------------
+
+
+def _is_shape(node: gast.AST) -> bool:
+    """x.shape or np.shape(x)."""
+    if isinstance(node, gast.Attribute):
+        return node.attr == "shape"
+    return isinstance(node, gast.Call) and get_anno(node.func, "resolved") is np.shape and \
+        len(node.args) == 1 and not node.keywords
 
 
 def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:

@@ -1,6 +1,6 @@
-"""Lambdas bound to a name inside the differentiated function (desugar.py reads each
-call as the lambda's body with its parameters bound), against central differences
-and autograd; what stays refused, at its line."""
+"""Everyday Python the desugar stage reads (issue 17's first pieces): a lambda bound to
+a name inside the function (read as its body where it is called), `T, d = X.shape`;
+against central differences and autograd, and what stays refused, at its line."""
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -64,3 +64,17 @@ def test_a_lambda_used_as_a_value_is_refused_at_its_line():
     error = info.value
     assert "lambda is used here as a value" in str(error)
     assert error.location.line == passes_its_lambda.__code__.co_firstlineno + 2
+
+
+def shape_unpacked(params, X):
+    T, d = X.shape
+    h = np.zeros(params["Wh"].shape[0])
+    for t in range(T):
+        h = np.tanh(params["Wh"] @ h + params["Wx"] @ X[t])
+    return np.sum(h) * d
+
+
+def test_a_shape_unpacked_into_names():
+    rng = np.random.default_rng(3)
+    params = {"Wh": rng.normal(size=(3, 3)) * 0.4, "Wx": rng.normal(size=(3, 2)) * 0.4}
+    assert s2sad.check_grad(shape_unpacked, params, rng.normal(size=(5, 2)))
