@@ -1314,3 +1314,19 @@ def test_source_of_a_bound_method_after_a_call():
     g = s2sad.grad(m.loss)
     assert close(g(X), 2 * m.w * X)
     assert "self" in g.source or "w" in g.source
+
+
+@xfail("value_and_grad(f, jit=True) returns the value as a Python float where the same call "
+       "without jit returns np.float32 (float32 input) or np.float64: "
+       "s2sad.value_and_grad(lambda x: np.sum(np.sin(x) * 2.0), jit=True)(x.astype(np.float32))"
+       "[0] is a float; Numba boxes a float32 scalar return as a Python float and the entry "
+       "casts the gradient (_like) but not the value (also with has_aux)")
+def test_value_and_grad_jit_keeps_the_value_type():
+    x32 = X.astype(np.float32)
+    f = lambda x: np.sum(np.sin(x) * 2.0)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = s2sad.value_and_grad(f)(x32)[0]
+        jitted = s2sad.value_and_grad(f, jit=True)(x32)[0]
+    assert type(plain) is np.float32
+    assert type(jitted) is type(plain)
