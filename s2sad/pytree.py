@@ -82,7 +82,7 @@ def is_structured(value: Any) -> bool:
     kind = type(value)
     if kind in _PLAIN_LEAVES:
         return False
-    if kind in (list, tuple, dict):
+    if kind in (list, tuple, dict) or isinstance(value, dict):
         return True
     return _is_namedtuple(value) or _is_dataclass_instance(value) or is_user_object(value)
 
@@ -144,13 +144,13 @@ def describe(value: Any, differentiated: bool, path: Any,
             return Tree(CONST, _Constant(int(value)))
         return _LEAF
     below = depth + 1
-    if kind is dict:
+    if isinstance(value, dict):  # (an OrderedDict too: a PyTorch-style state_dict)
         if not all(type(k) in (str, int) for k in value):
             bad = next(k for k in value if type(k) not in (str, int))
             raise ArgumentError(f"{path_text(path)} has the key {bad!r}; s2sad reads dicts "
                                 "with string or integer keys", hint="use string keys, e.g. 'W1'")
         keys = tuple(value)
-        return Tree(DICT, None, keys, tuple([
+        return Tree(DICT, None if kind is dict else kind, keys, tuple([
             describe(value[k], differentiated, (path, k, "["), object_attributes, below)
             for k in keys]))
     if kind in (list, tuple):
@@ -221,7 +221,8 @@ def rebuild(tree: Tree, new_leaves: Sequence[Any], like: Any) -> Any:
         if tree.kind == CONST:
             return original
         if tree.kind == DICT:
-            return {k: build(c, original[k]) for k, c in zip(tree.keys, tree.children)}
+            items = {k: build(c, original[k]) for k, c in zip(tree.keys, tree.children)}
+            return items if tree.type is None else tree.type(items)
         if tree.kind in (LIST, TUPLE):
             items = [build(c, o) for c, o in zip(tree.children, original)]
             return items if tree.kind == LIST else tuple(items)

@@ -192,7 +192,7 @@ def _build_output(tree: Tree, leaves) -> Any:
         return pytree.constant_value(tree)
     items = [_build_output(child, leaves) for child in tree.children]
     if tree.kind == pytree.DICT:
-        return dict(zip(tree.keys, items))
+        return (tree.type or dict)(zip(tree.keys, items))
     if tree.kind == pytree.LIST:
         return items
     if tree.kind == pytree.TUPLE:
@@ -350,7 +350,9 @@ def _rebuilt(tree: Tree, original: str, names, globals_: _Globals) -> str:
         parts.append((key, _rebuilt(child, _access(original, [(tree.kind, key)]), names,
                                     globals_)))
     if tree.kind == pytree.DICT:
-        return "{" + ", ".join(f"{k!r}: {p}" for k, p in parts) + "}"
+        text = "{" + ", ".join(f"{k!r}: {p}" for k, p in parts) + "}"
+        return text if tree.type is None else \
+            f"{globals_.name(tree.type.__name__, tree.type)}({text})"
     if tree.kind == pytree.LIST:
         return "[" + ", ".join(p for _, p in parts) + "]"
     if tree.kind == pytree.TUPLE:
