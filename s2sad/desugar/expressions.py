@@ -4,6 +4,7 @@ code where it is not known (`materialize`). Calls are calls.py's, statements
 statements.py's; those classes extend this one, whose methods they call."""
 from __future__ import annotations
 
+import builtins
 import contextlib
 import inspect
 import types
@@ -383,7 +384,11 @@ class Expressions:
             expanded = []
             for row in rows:
                 with self.scoped(row):
-                    items = self.iterated(self.evaluate(clone(generator.iter)), generator.iter)
+                    iterable = self.evaluate(clone(generator.iter))
+                    items = self.iterated(iterable, generator.iter)
+                    known = self.known_range(iterable) if items is None else None
+                    if known is not None:  # ([f(layers[i]) for i in range(len(layers))])
+                        items = [Const(k) for k in known]
                 if items is None:
                     return self.dynamic(node)
                 for item in items:
@@ -606,6 +611,23 @@ class Expressions:
             self.refuse(f"a {iterable.kind} cannot be iterated", where,
                         hint="iterate over a list, a tuple or a dict")
         return None
+
+    def known_range(self, iterable: Static) -> Optional[range]:
+        """range(...) of known numbers (range(len(layers))), or reversed(...) of one,
+        as a Python range."""
+        if not isinstance(iterable, Leaf) or not isinstance(iterable.node, gast.Call):
+            return None
+        call = iterable.node
+        function = get_anno(call.func, "resolved")
+        if function is builtins.reversed and len(call.args) == 1 and not call.keywords:
+            inner = self.known_range(Leaf(call.args[0]))
+            return inner[::-1] if inner is not None else None
+        if function is not builtins.range or call.keywords:
+            return None
+        bounds = [a.value for a in call.args if isinstance(a, gast.Constant)]
+        if len(bounds) != len(call.args) or not all(type(b) is int for b in bounds):
+            return None
+        return range(*bounds)
 
     def store_item(self, base: Struct, key: Any, value: Static, target: gast.AST,
                    stmt: gast.stmt) -> None:

@@ -3,7 +3,6 @@ stores change their items, loops over structures are unrolled, branches on run-t
 data change copies that are joined after them, returns give the output's structure."""
 from __future__ import annotations
 
-import builtins
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
@@ -341,18 +340,6 @@ class Desugar(Calls):
     def reads_structure(self, body: Sequence[gast.stmt]) -> bool:
         return any(isinstance(n, gast.Name) and isinstance(self.env.get(n.id), Struct)
                    for stmt in body for n in walk(stmt))
-
-    def known_range(self, iterable: Static) -> Optional[range]:
-        """range(...) of known numbers (range(len(layers))), as a Python range."""
-        if not isinstance(iterable, Leaf) or not isinstance(iterable.node, gast.Call):
-            return None
-        call = iterable.node
-        if get_anno(call.func, "resolved") is not builtins.range or call.keywords:
-            return None
-        bounds = [a.value for a in call.args if isinstance(a, gast.Constant)]
-        if len(bounds) != len(call.args) or not all(type(b) is int for b in bounds):
-            return None
-        return range(*bounds)
 
     def live_items(self, iterable: Static) -> Optional[Callable[[int], Optional[Static]]]:
         """The k-th item of a loop over a list or a dict's view, read when iteration k
