@@ -137,7 +137,7 @@ def needs_desugar(fn: Callable) -> bool:
     if isinstance(fn, SourceText):
         return False  # (source text was read already; it builds no structures here)
     try:
-        return desugar.needed(frontend.read_function(fn))
+        return desugar.needed(frontend.read_function(fn), frontend.read_function)
     except Exception:  # (any refusal is raised again on the usual path, located)
         return False
 

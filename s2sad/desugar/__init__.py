@@ -93,15 +93,25 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
     return flat
 
 
-def needed(parsed: Any) -> bool:
+def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) -> bool:
     """Whether a function whose arguments are plain still needs this stage: it builds
     or reads structures of its own (a dict literal, a comprehension, a tuple bound to
-    a name, `.items()`), or calls a method of an object it reads from outside. (Code
-    s2sad generated, read back, keeps its tape list as the later stages know it.)"""
+    a name, `.items()`), or calls a method of an object it reads from outside; or a
+    helper of the user's it calls does (read with `read_helper`, a few calls deep).
+    (Code s2sad generated, read back, keeps its tape list as the later stages know it.)"""
     from ..frontend import is_generated
+    from .calls import _is_helper
     if is_generated(parsed):
         return False
     for node in walk(parsed.func):
+        if read_helper is not None and depth > 0 and isinstance(node, gast.Call):
+            helper = get_anno(node.func, "resolved")
+            if helper is not None and helper is not parsed.function and _is_helper(helper):
+                try:
+                    if needed(read_helper(helper), read_helper, depth - 1):
+                        return True
+                except Exception:  # (the usual path gives the diagnostic)
+                    pass
         if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp,
                              gast.Lambda)):
             return True

@@ -44,7 +44,7 @@ class Calls(Expressions):
             constant = folded(resolved, args, keywords)
             if constant is not None:
                 return constant
-            if structured and _is_helper(resolved):
+            if _is_helper(resolved) and (structured or self.helper_needs_reading(resolved)):
                 return self.specialise(resolved, args, keywords, node, prefix=[])
         node.func = self.materialize(callee, node.func)
         if not spread:
@@ -120,6 +120,18 @@ class Calls(Expressions):
         bound = {name: self.held(value, name, node) for name, value in bound.items()}
         with self.scoped(bound):
             return self.evaluate(clone(function.node.body))
+
+    def helper_needs_reading(self, function: Any) -> bool:
+        """A helper given plain arguments that still builds or reads structures of its
+        own (MODEL.W of a global object): it is read by this stage too."""
+        from . import needed
+        code = function.__code__
+        if code not in _NEEDED:
+            try:
+                _NEEDED[code] = needed(self.read_helper(function), self.read_helper)
+            except Exception:  # (the usual path gives the diagnostic)
+                _NEEDED[code] = False
+        return _NEEDED[code]
 
     def starred(self, node: gast.Starred) -> gast.AST:
         node.value = self.expression(node.value)
@@ -377,6 +389,9 @@ class Calls(Expressions):
             return Method(self.passed(value.receiver, param, inner, params, call_args, where),
                           value.name, value.function)
         return value
+
+
+_NEEDED: Dict[Any, bool] = {}  # helper code -> whether it needs reading here
 
 
 def _is_helper(function: Any) -> bool:
