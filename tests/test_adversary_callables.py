@@ -1400,3 +1400,51 @@ class Private:
                                           ("loss2", lambda: 3 * X ** 2)])
 def test_private_name_mangled_attributes(method, want):
     assert close(s2sad.grad(getattr(Private(), method))(X), want())
+
+
+class ClassConstants:
+    SCALE = 2.0
+
+    def __init__(self):
+        self.w = np.array([1.0, 2.0, 3.0])
+
+    @staticmethod
+    def act(z):
+        return np.tanh(z)
+
+    @classmethod
+    def scale(cls, z):
+        return z * cls.SCALE
+
+    def by_type(self, x):
+        return np.sum(x * type(self).SCALE)
+
+    def by_dunder_class(self, x):
+        return np.sum(x * self.__class__.SCALE)
+
+    def by_getattr(self, x):
+        return np.sum(x * getattr(self, "w")) + np.sum(x * getattr(self, "missing", 3.0))
+
+    def by_static_and_class_methods(self, x):
+        return np.sum(self.act(x * self.w)) + np.sum(self.scale(x) ** 2) + \
+            np.sum(ClassConstants.act(x) * ClassConstants.SCALE)
+
+    def by_array_attributes(self, x):
+        return np.sum(x * self.w.sum()) + np.sum(x * self.w.shape[0]) + np.sum(x * len(self.w))
+
+
+def test_class_constants_and_helpers_through_self():
+    m = ClassConstants()
+    for name in ("by_getattr", "by_static_and_class_methods", "by_array_attributes"):
+        fn = getattr(m, name)
+        assert close(s2sad.grad(fn)(X), fd(fn, (X,)))
+
+
+@xfail("a class constant read through the instance's type: type(self).SCALE is refused 'the "
+       "attribute .SCALE is not supported; hint: supported array attributes: T, ndim, shape, "
+       "size'; self.__class__.SCALE 'ClassConstants has no attribute __class__ that s2sad can "
+       "read' (false); both are the polymorphic spelling of cls.SCALE, which works")
+@pytest.mark.parametrize("name", ["by_type", "by_dunder_class"])
+def test_class_constant_through_type_of_self(name):
+    fn = getattr(ClassConstants(), name)
+    assert close(s2sad.grad(fn)(X), 2.0 * np.ones(3))
