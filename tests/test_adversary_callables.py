@@ -1484,3 +1484,15 @@ def test_method_of_a_class_made_by_runpy(tmp_path):
     path.write_text(EXEC_MODEL)
     ns = runpy.run_path(str(path))
     assert close(s2sad.grad(ns["m"].loss)(X), 4 * X)
+
+
+@xfail("DATA LOSS: s2sad grad model.py:f -o model.py overwrites the user's own source file with "
+       "the generated module (exit 0; the module then imports itself: from model import SCALE); "
+       "cli.main opens args.output for writing without checking it is the target's file (a "
+       "usage error, exit 2, would do; also for a path that resolves to the same file)")
+def test_cli_output_never_overwrites_the_target(tmp_path):
+    source = "import numpy as np\nSCALE = 2.0\n\ndef f(x):\n    return np.sum(x * SCALE)\n"
+    (tmp_path / "model.py").write_text(source)
+    result = cli("grad", "model.py:f", "-o", "./model.py", cwd=tmp_path)
+    assert (tmp_path / "model.py").read_text() == source
+    assert result.returncode == 2
