@@ -1496,3 +1496,23 @@ def test_cli_output_never_overwrites_the_target(tmp_path):
     result = cli("grad", "model.py:f", "-o", "./model.py", cwd=tmp_path)
     assert (tmp_path / "model.py").read_text() == source
     assert result.returncode == 2
+
+
+def with_default_scale(x, y, c=2.0):
+    return np.sum(np.sin(x) * y) * c
+
+
+@xfail("JAX SEMANTICS (a different value): argnums=-1 counts from the positional arguments the "
+       "CALL passes (jax api_util.argnums_partial normalises with _ensure_inbounds(len(args))), "
+       "so jax.grad(f, argnums=-1)(x, y) for f(x, y, c=2.0) differentiates y; "
+       "s2sad.grad(f, argnums=-1)(x, y) resolves -1 against the signature and returns df/dc at "
+       "the default (a float) where the user asked for df/dy; api._normalise_wrt takes the "
+       "signature's positional parameters, not the call's")
+def test_negative_argnums_count_the_passed_arguments():
+    g = s2sad.grad(with_default_scale, argnums=-1)(X, Y)
+    assert close(g, 2.0 * np.sin(X))
+
+
+def test_negative_argnums_when_every_argument_is_passed():
+    assert s2sad.grad(with_default_scale, argnums=-1)(X, Y, 3.0) == pytest.approx(np.sum(np.sin(X) * Y))
+    assert close(s2sad.grad(with_default_scale, argnums=-2)(X, Y, 3.0), 3.0 * np.sin(X))
