@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    source = args.target.rpartition(":")[0] or args.target
+    if getattr(args, "output", None) and os.path.exists(args.output) and \
+            os.path.exists(source) and os.path.samefile(args.output, source):
+        sys.stderr.write(f"s2sad: error: -o {args.output} is the file the function is read "
+                         "from; it would be overwritten\n")
+        return USAGE_ERROR
     try:
         fn = _load_target(args.target)
     except _UsageError as exc:

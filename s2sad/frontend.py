@@ -234,13 +234,16 @@ def _instructions(code: types.CodeType) -> list:
     """The instructions as (operation, argument), jumps to instruction numbers. A
     method call on a name the module imports compiles to LOAD_ATTR instead of
     LOAD_METHOD (CPython 3.11+ looks at the module's imports, which compiling the
-    function alone does not see): the two count as one operation."""
+    function alone does not see): the two count as one operation; so do a NULL pushed
+    apart and one pushed by LOAD_GLOBAL."""
     number = {}  # offset -> instruction number (an EXTENDED_ARG prefix: its instruction's)
     instructions: list = []
     waiting = []
     for i in dis.get_instructions(code):
         waiting.append(i.offset)
-        if i.opname != "EXTENDED_ARG":  # (how many there are depends on the offsets)
+        # (how many EXTENDED_ARGs there are depends on the offsets; a call whose result
+        # is called, m.f(a)(b), pushes its NULL apart or in LOAD_GLOBAL by the same rule)
+        if i.opname not in ("EXTENDED_ARG", "PUSH_NULL"):
             number.update((offset, len(instructions)) for offset in waiting)
             waiting = []
             instructions.append(i)

@@ -17,6 +17,7 @@ decided when the call is compiled).
 """
 from __future__ import annotations
 
+import builtins
 import copy
 import dataclasses
 import functools
@@ -107,9 +108,12 @@ def is_user_object(value: Any) -> bool:
     read as a structure's fields."""
     if isinstance(value, _FUNCTION_LIKE) or isinstance(value, (np.ndarray, np.generic)):
         return False
-    module = (getattr(type(value), "__module__", None) or "").split(".")[0]
+    kind = type(value)
+    module = (getattr(kind, "__module__", None) or "").split(".")[0]
+    if module == "builtins" and getattr(builtins, kind.__name__, None) is not kind:
+        module = ""  # (a class made by exec(source, {}) says it is the builtins')
     return module not in _LIBRARY_MODULES and (
-        hasattr(value, "__dict__") or hasattr(type(value), "__slots__"))
+        hasattr(value, "__dict__") or hasattr(kind, "__slots__"))
 
 
 def describe(value: Any, differentiated: bool, path: Any,

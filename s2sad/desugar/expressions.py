@@ -305,7 +305,11 @@ class Expressions:
         if args.vararg is not None or args.kwarg is not None or args.kwonlyargs or \
                 args.posonlyargs:
             return self.dynamic(node)  # (refused by the subset check)
-        return LocalLambda(node, [self.evaluate(d) for d in args.defaults], self)
+        # (defaults are values where the lambda is made: held in names of their own)
+        defaults = [self.held(self.evaluate(d), f"{a.id}_default", d)
+                    for a, d in zip(args.args[len(args.args) - len(args.defaults):],
+                                    args.defaults)]
+        return LocalLambda(node, defaults, self)
 
     def evaluate_IfExp(self, node: gast.IfExp) -> Static:
         test = self.evaluate(node.test)
