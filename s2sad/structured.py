@@ -218,6 +218,8 @@ def _attribute_reader(fn: Callable) -> Callable[[Any], Optional[Sequence[str]]]:
         for klass in type(value).__mro__[:-1]:  # (its base classes' methods read it too)
             names = names | _dotted_names(klass)
         held = set(getattr(value, "__dict__", {})) | set(getattr(type(value), "__slots__", ()))
+        names |= {f"_{k.__name__.lstrip('_')}{n}" for n in names if n.startswith("__")
+                  for k in type(value).__mro__}  # (self.__w is held as _C__w)
         return sorted(n for n in names if n in held or hasattr(type(value), n) and not
                       callable(getattr(type(value), n, None)))
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 import gast
 
 from .. import pytree
-from ..anno import clone, get_anno, set_anno
+from ..anno import clone, get_anno, set_anno, walk
 from .values import (Const, Leaf, LocalLambda, Method, Static, Struct, Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
 from .expressions import (Expressions, _MISSING, _all_identifiers, _param,
@@ -128,7 +128,12 @@ class Calls(Expressions):
         code = function.__code__
         if code not in _NEEDED:
             try:
-                _NEEDED[code] = needed(self.read_helper(function), self.read_helper)
+                helper = self.read_helper(function)
+                # (a helper returning a pair or a dict: the caller may unpack it, or
+                # return it as (value, aux))
+                _NEEDED[code] = needed(helper, self.read_helper) or any(
+                    isinstance(n, gast.Return) and isinstance(n.value, (gast.Tuple, gast.Dict))
+                    for n in walk(helper.func))
             except Exception:  # (the usual path gives the diagnostic)
                 _NEEDED[code] = False
         return _NEEDED[code]
@@ -142,6 +147,9 @@ class Calls(Expressions):
         """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
         structures: known now."""
         first = args[0] if args else None
+        if function is builtins.type and len(args) == 1 and isinstance(first, Struct) and \
+                isinstance(first.type, type):
+            return Const(first.type)  # (type(self).SCALE)
         if function is builtins.super and not args and not keywords:
             return self.zero_argument_super(node)
         if function is builtins.len and len(args) == 1 and isinstance(first, Struct):

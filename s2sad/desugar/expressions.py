@@ -518,6 +518,11 @@ class Expressions:
         if isinstance(base, Struct):
             if base.kind in pytree.RECORDS and node.attr in base.keys:
                 return base.items[base.keys.index(node.attr)]
+            if node.attr == "__class__" and isinstance(base.type, type):
+                return Const(base.type)
+            mangled = _mangled(node.attr, base.type, base.keys)
+            if base.kind in pytree.RECORDS and mangled is not None:  # self.__w
+                return base.items[base.keys.index(mangled)]
             if base.kind in (pytree.DICT, pytree.LIST) or base.type is None:
                 return Method(base, node.attr)
             if base.kind == pytree.NAMEDTUPLE and node.attr in ("_replace", "_asdict"):
@@ -670,6 +675,16 @@ class Expressions:
 
 
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
+def _mangled(attribute: str, kind: Any, keys: List[Any]) -> Optional[str]:
+    """self.__w in a method of class C is held as self._C__w: the key of one of the
+    object's classes, if any."""
+    if not attribute.startswith("__") or attribute.endswith("__") or \
+            not isinstance(kind, type):
+        return None
+    names = [f"_{klass.__name__.lstrip('_')}{attribute}" for klass in kind.__mro__]
+    return next((name for name in names if name in keys), None)
 
 
 def _function_named(node: gast.AST) -> Optional[Const]:
