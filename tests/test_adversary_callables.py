@@ -1165,18 +1165,10 @@ def inner_lambda_default_of_the_argument(x):
     return np.sum(g(x))
 
 
-@xfail("WRONG VALUE: a lambda made inside the function with a default that reads a name rebound "
-       "before the call (c = 2.0; g = lambda t, c=c: t * c; c = 3.0; return np.sum(g(x))) gives "
-       "3.0, not 2.0: the desugar stage reads the lambda where it is called and evaluates its "
-       "default expression there, against the later c (Python evaluates defaults where the "
-       "lambda is made; the commit says so too)")
 def test_inner_lambda_default_reads_the_value_when_made():
     assert close(s2sad.grad(inner_lambda_default_of_a_rebound_name)(X), 2.0 * np.ones(3))
 
 
-@xfail("WRONG VALUE: g = lambda t, s=x: t * s; x = x ** 2; return np.sum(g(x)) differentiates "
-       "x**2 * x**2 (s read as the new x) instead of x**2 * x_old: d/dx = 3 x**2, s2sad gives "
-       "4 x**3; the default expression is evaluated where the lambda is called")
 def test_inner_lambda_default_of_the_differentiated_argument():
     f = inner_lambda_default_of_the_argument
     assert close(s2sad.grad(f)(X), fd(f, (X,)))
@@ -1257,11 +1249,6 @@ def returns_a_helpers_pair(x):
     return pair_helper(x)
 
 
-@xfail("has_aux=True on a function that returns a helper's pair (def loss(x): return "
-       "pair_helper(x), the helper returning (value, aux)) is refused 'has_aux=True needs "
-       "returns_a_helpers_pair to return a pair (value, aux)', which it does; "
-       "GradientFunction._require_pair looks for a tuple at the return statement "
-       "(l, a = pair_helper(x); return l, a is accepted)")
 def test_has_aux_pair_returned_by_a_helper():
     g, aux = s2sad.grad(returns_a_helpers_pair, has_aux=True)(X)
     assert close(g, 2 * X) and close(aux, 2 * X)
@@ -1345,12 +1332,6 @@ def calls_a_stored_derivative(x):
     return SIN_DERIVATIVE(x) * 2.0
 
 
-@xfail("a def or lambda whose body calls a transform inline (return s2sad.grad(np.sin)(x) * 2.0) "
-       "is refused 'the source of calls_a_transform_inline ... is not the code that runs: the file "
-       "was edited after it was imported' -- false, nothing was edited: compiled in its module "
-       "(which imports s2sad) CPython 3.11 emits PUSH_NULL; LOAD_GLOBAL s2sad for the call whose "
-       "result is called, compiled alone LOAD_GLOBAL (NULL + s2sad); frontend._instructions "
-       "normalises LOAD_METHOD/LOAD_ATTR but not this, so refuse_stale_source fails")
 @pytest.mark.parametrize("fn", [calls_a_transform_inline, calls_a_partial_inline],
                          ids=["s2sad.grad(np.sin)(x)", "functools.partial(np.multiply, 2.0)(x)"])
 def test_function_calling_a_transform_inline_is_not_called_edited(fn):
@@ -1390,10 +1371,6 @@ class Private:
         return np.sum(self.__cube(x))
 
 
-@xfail("a name-mangled private attribute or method (self.__w, self.__cube(x)) is refused "
-       "'Private has no attribute __w that s2sad can read' -- it has, as _Private__w: the "
-       "attribute read looks up the name as written instead of mangling it with the class "
-       "(frontend already mangles when it compiles the method for the staleness check)")
 @pytest.mark.parametrize("method, want", [("loss", lambda: 2 * np.array([1.0, 2.0, 3.0]) * X),
                                           ("loss2", lambda: 3 * X ** 2)])
 def test_private_name_mangled_attributes(method, want):
@@ -1438,10 +1415,6 @@ def test_class_constants_and_helpers_through_self():
         assert close(s2sad.grad(fn)(X), fd(fn, (X,)))
 
 
-@xfail("a class constant read through the instance's type: type(self).SCALE is refused 'the "
-       "attribute .SCALE is not supported; hint: supported array attributes: T, ndim, shape, "
-       "size'; self.__class__.SCALE 'ClassConstants has no attribute __class__ that s2sad can "
-       "read' (false); both are the polymorphic spelling of cls.SCALE, which works")
 @pytest.mark.parametrize("name", ["by_type", "by_dunder_class"])
 def test_class_constant_through_type_of_self(name):
     fn = getattr(ClassConstants(), name)
@@ -1462,12 +1435,6 @@ m = Model()
 '''
 
 
-@xfail("a class defined by code exec'd into a plain dict (exec(compile(src, path, 'exec'), {}), "
-       "as a test harness or a corpus runner does) has __module__ 'builtins' (no __name__ in "
-       "its globals), so pytree.is_user_object takes its instances for library objects: "
-       "s2sad.grad(ns['m'].loss)(x) is refused 'the attribute .w is not supported; hint: "
-       "supported array attributes'; runpy.run_path (which sets __name__) works. Check that "
-       "the type really is a builtins one (getattr(builtins, name) is type(value))")
 def test_method_of_a_class_made_by_exec(tmp_path):
     import linecache
     path = str(tmp_path / "exec_model.py")
@@ -1486,10 +1453,6 @@ def test_method_of_a_class_made_by_runpy(tmp_path):
     assert close(s2sad.grad(ns["m"].loss)(X), 4 * X)
 
 
-@xfail("DATA LOSS: s2sad grad model.py:f -o model.py overwrites the user's own source file with "
-       "the generated module (exit 0; the module then imports itself: from model import SCALE); "
-       "cli.main opens args.output for writing without checking it is the target's file (a "
-       "usage error, exit 2, would do; also for a path that resolves to the same file)")
 def test_cli_output_never_overwrites_the_target(tmp_path):
     source = "import numpy as np\nSCALE = 2.0\n\ndef f(x):\n    return np.sum(x * SCALE)\n"
     (tmp_path / "model.py").write_text(source)

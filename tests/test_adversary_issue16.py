@@ -1764,7 +1764,6 @@ def ordered_loss(p, x):
     return np.sum(np.tanh(p["W"] @ x + p["b"]) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=ORDERED_DICT)
 def test_an_ordered_dict_of_parameters():
     p = collections.OrderedDict(W=W.copy(), b=B.copy())
     got = s2sad.grad(ordered_loss)(p, X)
@@ -1799,7 +1798,6 @@ def test_loop_over_reversed_layers():
     _check(loop_over_reversed_layers, _layers(), X)  # (fixed during the review)
 
 
-@pytest.mark.xfail(strict=True, reason=REVERSED)
 def test_loop_over_reversed_range():
     _check(loop_over_reversed_range, _layers(), X)
 
@@ -1817,7 +1815,6 @@ def comprehension_over_an_index_range(layers, x):
     return np.sum(outs[0] * outs[-1])
 
 
-@pytest.mark.xfail(strict=True, reason=COMPREHENSION_RANGE)
 def test_comprehension_over_an_index_range():
     _check(comprehension_over_an_index_range, _layers(), X)
 
@@ -1989,7 +1986,6 @@ def global_attribute_in_a_helper(x):
     return np.sum(_reads_the_global_model(x) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason=HELPER_GLOBAL_ATTRIBUTE)
 def test_global_object_attribute_read_in_a_helper():
     _check(global_attribute_in_a_helper, X, got=s2sad.grad(global_attribute_in_a_helper)(X))
 

@@ -528,6 +528,11 @@ class Expressions:
             if base.kind == pytree.NAMEDTUPLE and node.attr in ("_replace", "_asdict"):
                 return Method(base, node.attr)
             in_class = inspect.getattr_static(base.type, node.attr, None)
+            if in_class is None and node.attr.startswith("__") and isinstance(base.type, type):
+                in_class = next((found for found in (
+                    inspect.getattr_static(base.type, f"_{k.__name__.lstrip('_')}{node.attr}",
+                                           None) for k in base.type.__mro__)
+                    if found is not None), None)  # (self.__cube: _C__cube)
             if isinstance(in_class, staticmethod):
                 return Const(in_class.__func__)
             if isinstance(in_class, classmethod):
