@@ -111,7 +111,9 @@ class JitFunction:
         namespace.update(_compiled_helpers(numba))
         rebound = types.FunctionType(function.__code__, namespace, function.__name__,
                                      function.__defaults__, function.__closure__)
-        self._errors = (numba.core.errors.NumbaError,)
+        # (Numba's linear algebra needs SciPy, and says so with an ImportError when it
+        # compiles a product: the code then runs as Python, as for what Numba refuses)
+        self._errors = (numba.core.errors.NumbaError, ImportError)
         self.compiled = numba.njit(rebound)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
