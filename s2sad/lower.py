@@ -853,7 +853,13 @@ class _Lowerer:
             return
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
-        self.forget(self.sharing_any(assigned_names(body + orelse)))
+        assigned = assigned_names(body + orelse)
+        if any(n in assigned for n in local_names_in(test)):
+            # `if c: c = ...`: the branch taken is the one c chose before it was rebound
+            # (the adjoint replays the branches from the test's value): a name of its own
+            self.set_origin(stmt)
+            test = self.emit(test, None, stmt.test)
+        self.forget(self.sharing_any(assigned))
         self.set_origin(stmt)
         self.emit(gast.If(test=test, body=body or [gast.Pass()], orelse=orelse), stmt)
 

@@ -78,3 +78,50 @@ def test_a_shape_unpacked_into_names():
     rng = np.random.default_rng(3)
     params = {"Wh": rng.normal(size=(3, 3)) * 0.4, "Wx": rng.normal(size=(3, 2)) * 0.4}
     assert s2sad.check_grad(shape_unpacked, params, rng.normal(size=(5, 2)))
+
+
+# -- and / or with Python's short circuit ------------------------------------------------
+
+def and_in_a_condition(x, a, b):
+    if a > 0 and b > 0:
+        y = x * a
+    else:
+        y = x * b
+    z = a * 0.0 or b * x  # (the value of `or`: its first true operand)
+    return np.sum(y) + np.sum(z)
+
+
+def guarded_while(x):
+    i = 0
+    s = 0.0
+    n = x.shape[0]
+    while i < n and x[i] > 0:  # (x[n] is never read)
+        s = s + x[i] ** 2
+        i = i + 1
+    return s
+
+
+def test_and_or_of_run_time_values():
+    import errcases_functions as ef
+    for a, b in [(0.5, 0.3), (-0.5, 0.3), (0.5, -0.3)]:
+        assert s2sad.check_grad(and_in_a_condition, X, a, b, wrt=(0, 1, 2))
+    for x in [np.array([0.5, 0.7, -0.2, 0.3]), np.array([0.5, 0.7, 0.2]), np.array([-1.0])]:
+        assert s2sad.check_grad(guarded_while, x)
+    # (tests/errcases_functions.py's and / or, refused before)
+    assert s2sad.check_grad(ef.has_and, 0.5) and s2sad.check_grad(ef.has_or, 0.5)
+
+
+def test_a_branch_test_rebound_in_its_own_branch():
+    """`if c: c = ...` then `if c:` again: the adjoint replays the branch c chose
+    before it was rebound (it replayed the new c's: a wrong gradient)."""
+    def h(x, a):
+        c = a > 0
+        y = x
+        if c:
+            c = a > 1
+            y = x * 2.0
+        if c:
+            y = y * 3.0
+        return y * a
+    for a in (0.5, 1.5, -0.5):
+        assert s2sad.check_grad(h, 2.0, a, wrt=(0, 1))

@@ -123,8 +123,6 @@ CASES = [
      ["set comprehension"]),
     ("generator_exp", ef.has_generator_exp, "generator_exp", "(v * v for",
      UnsupportedSyntaxError, ["generator expression"]),
-    ("and", ef.has_and, "and", "x > 0 and", UnsupportedSyntaxError, ["and"]),
-    ("or", ef.has_or, "or", "x or 1.0", UnsupportedSyntaxError, ["or"]),
     ("fstring", ef.has_fstring, "fstring", 'f"x=', UnsupportedSyntaxError, ["f-string"]),
     ("walrus", ef.has_walrus, "walrus", "z := ", UnsupportedSyntaxError, [":="]),
     ("bitand", ef.has_bitand, "bitand", "x & 1", UnsupportedSyntaxError, ["&"]),

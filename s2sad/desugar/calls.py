@@ -370,7 +370,7 @@ class Calls(Expressions):
                             ctx=gast.Store())
         if len(names) == 1:
             target = target.elts[0]
-        self.emit(gast.Assign(targets=[target], value=call), node)
+        self.emit(gast.Assign(type_comment=None, targets=[target], value=call), node)
         for n in names:
             self.assigned_in_function[n] = 0
         result = static_of(output, iter(names), None)

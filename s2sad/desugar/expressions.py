@@ -135,7 +135,7 @@ class Expressions:
                     self.is_stable(node.id):
                 return value
             name = pytree.fresh(preferred, self.taken)
-            self.emit(gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
+            self.emit(gast.Assign(type_comment=None, targets=[gast.Name(id=name, ctx=gast.Store(),
                                                      annotation=None, type_comment=None)],
                                   value=node), where)
             return Leaf(load_name(name))
@@ -284,21 +284,43 @@ class Expressions:
         return Leaf(node)
 
     def evaluate_BoolOp(self, node: gast.BoolOp) -> Static:
-        """`and`/`or` whose deciding operands are known now, with Python's short
-        circuit (`cfg["bias"] and params.get("b") is not None`). From the first operand
-        known only at run time on, the expression stays (the subset check decides)."""
+        """`and`/`or` with Python's short circuit: operands known now decide now
+        (`cfg["bias"] and params.get("b") is not None`); from the first operand known
+        only at run time on, as statements (see short_circuit)."""
         last = len(node.values) - 1
         for k, operand in enumerate(node.values):
             value = self.evaluate(operand)
             if not isinstance(value, (Const, Struct)):
                 if k == last:
                     return value
-                node.values = [self.materialize(value, operand)] + \
-                    [self.expression(rest) for rest in node.values[k + 1:]]
-                return Leaf(node)
+                return self.short_circuit(node, value, operand, node.values[k + 1:])
             if k == last or self.truth(value, operand) == isinstance(node.op, gast.Or):
                 return value
         raise AssertionError("a BoolOp has operands")
+
+    def short_circuit(self, node: gast.BoolOp, first: Static, where: gast.AST,
+                      rest: List[gast.AST]) -> Static:
+        """`p and q` of run-time values as Python computes it, in statements the later
+        stages know: `condition = p`, then `if condition: condition = q` (for `or`,
+        `if not condition:`), so q is computed only where p does not decide
+        (`i < n and x[i] > 0` never reads x[n])."""
+        flag = pytree.fresh("condition", self.taken)
+        self.assigned_in_function[flag] = 2
+        self.emit(_assign(flag, self.materialize(first, where)), where)
+        for operand in rest:
+            test: gast.AST = load_name(flag)
+            if isinstance(node.op, gast.Or):
+                test = gast.UnaryOp(op=gast.Not(), operand=test)
+            saved, self.out = self.out, []
+            try:
+                value = self.evaluate(operand)
+                self.emit(_assign(flag, self.materialize(value, operand)), operand)
+                body = self.out
+            finally:
+                self.out = saved
+            self.emit(gast.If(test=gast.copy_location(test, operand), body=body, orelse=[]),
+                      operand)
+        return Leaf(gast.copy_location(load_name(flag), node))
 
     def evaluate_Lambda(self, node: gast.Lambda) -> Static:
         args = node.args
@@ -680,6 +702,11 @@ class Expressions:
 
 
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
+def _assign(name: str, value: gast.AST) -> gast.Assign:
+    return gast.Assign(type_comment=None, targets=[gast.Name(id=name, ctx=gast.Store(), annotation=None,
+                                          type_comment=None)], value=value)
 
 
 def _mangled(attribute: str, kind: Any, keys: List[Any]) -> Optional[str]:

@@ -82,7 +82,7 @@ class Desugar(Calls):
                 self.env[target.id] = self.held(value, target.id, stmt)
                 return
             self.env.pop(target.id, None)
-            self.emit(gast.Assign(targets=[target], value=self.materialize(value, stmt)), stmt)
+            self.emit(gast.Assign(type_comment=None, targets=[target], value=self.materialize(value, stmt)), stmt)
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             starred = [k for k, e in enumerate(target.elts) if isinstance(e, gast.Starred)]
@@ -120,7 +120,7 @@ class Desugar(Calls):
                 return
             for name in _store_names(target):
                 self.env.pop(name, None)
-            self.emit(gast.Assign(targets=[self.target(target)],
+            self.emit(gast.Assign(type_comment=None, targets=[self.target(target)],
                                   value=self.materialize(value, stmt)), stmt)
             return
         if isinstance(target, gast.Subscript):
@@ -137,7 +137,7 @@ class Desugar(Calls):
                 self.refuse("assignment to an attribute of a structure is not supported",
                             target, hint="build a new value, e.g. "
                                          "dataclasses.replace(cfg, field=value)")
-        self.emit(gast.Assign(targets=[target], value=self.materialize(value, stmt)), stmt)
+        self.emit(gast.Assign(type_comment=None, targets=[target], value=self.materialize(value, stmt)), stmt)
 
     def bind_known(self, target: gast.AST, value: Static, stmt: gast.stmt) -> None:
         """An unrolled loop's target: a number known now (the index of a loop over a
@@ -174,7 +174,7 @@ class Desugar(Calls):
             value = gast.BinOp(left=self.materialize(current, stmt), op=stmt.op,
                                right=self.expression(stmt.value))
             self.env.pop(target.id)
-            self.emit(gast.Assign(targets=[target], value=value), stmt)
+            self.emit(gast.Assign(type_comment=None, targets=[target], value=value), stmt)
             return
         if isinstance(target, gast.Subscript):
             base = self.evaluate(target.value)
@@ -315,7 +315,7 @@ class Desugar(Calls):
             value = self.env.get(name)
             if isinstance(value, Const) and is_number(value.value):
                 del self.env[name]
-                self.emit(gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
+                self.emit(gast.Assign(type_comment=None, targets=[gast.Name(id=name, ctx=gast.Store(),
                                                          annotation=None, type_comment=None)],
                                       value=gast.Constant(value=value.value, kind=None)),
                           where)
@@ -422,6 +422,14 @@ class Desugar(Calls):
             count += 1
 
     def while_(self, stmt: gast.While) -> None:
+        if any(isinstance(n, gast.BoolOp) for n in walk(stmt.test)) and not stmt.orelse:
+            # while i < n and x[i] > 0: the short circuit is statements, computed again
+            # before each trip: while True: if not (...): break
+            guard = gast.copy_location(gast.If(
+                test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
+                body=[gast.copy_location(gast.Break(), stmt)], orelse=[]), stmt)
+            stmt.test = gast.copy_location(gast.Constant(value=True, kind=None), stmt.test)
+            stmt.body = [guard] + list(stmt.body)
         self.dynamic_loop(stmt, lambda: setattr(stmt, "test", self.expression(stmt.test)))
 
     def dynamic_loop(self, stmt: gast.AST, header: Callable[[], None]) -> None:
