@@ -790,7 +790,8 @@ _SUPPORTED_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mat
                      gast.Mod, gast.FloorDiv)
 
 
-RUNTIME_CHECKS = ("require_scalar", "require_shapes", "require_unshared", "require_float")
+RUNTIME_CHECKS = ("require_scalar", "require_shapes", "require_unshared", "require_float",
+                  "require_true")
 
 
 def is_check_call(node: gast.AST) -> bool:

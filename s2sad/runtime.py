@@ -310,7 +310,14 @@ def sign(x: Any) -> Any:
     return 0.0 if x == 0 else x
 
 
-__all__ += ["require_scalar", "sign"]
+def require_true(condition: Any, message: str = "") -> None:
+    """An `assert` of the differentiated function, checked where it stood (in the
+    forward sweep of the generated code)."""
+    if not condition:
+        raise AssertionError(message) if message else AssertionError()
+
+
+__all__ += ["require_scalar", "require_true", "sign"]
 
 
 def add_where(total: np.ndarray, where: Any, term: Any) -> None:

@@ -125,3 +125,21 @@ def test_a_branch_test_rebound_in_its_own_branch():
         return y * a
     for a in (0.5, 1.5, -0.5):
         assert s2sad.check_grad(h, 2.0, a, wrt=(0, 1))
+
+
+# -- assert --------------------------------------------------------------------------
+
+def asserts(x, W):
+    assert x.ndim == 1, "x must be a vector"
+    assert W.shape[1] == x.shape[0]
+    return np.sum(np.tanh(W @ x))
+
+
+def test_an_assert_is_checked_in_the_forward_sweep():
+    W = np.ones((2, 3)) * 0.3
+    assert s2sad.check_grad(asserts, np.ones(3), W)
+    with pytest.raises(AssertionError, match="x must be a vector"):
+        s2sad.grad(asserts)(np.ones((3, 1)), W)
+    assert s2sad.hessian(asserts)(np.ones(3), W).shape == (3, 3)
+    import errcases_functions as ef  # (its assert, refused before)
+    assert s2sad.check_grad(ef.has_assert, 0.5)

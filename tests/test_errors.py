@@ -95,7 +95,6 @@ CASES = [
     ("import", ef.has_import, "import", "import math", UnsupportedSyntaxError, ["import"]),
     ("import_from", ef.has_import_from, "import_from", "from math", UnsupportedSyntaxError,
      ["import"]),
-    ("assert", ef.has_assert, "assert", "assert x", UnsupportedSyntaxError, ["assert"]),
     ("raise", ef.has_raise, "raise", "raise ValueError", UnsupportedSyntaxError, ["raise"]),
     ("print", ef.has_print, "print", "print(x)", UnsupportedSyntaxError,
      ["expression statement"]),

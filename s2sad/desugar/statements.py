@@ -9,7 +9,7 @@ import gast
 import numpy as np
 
 from .. import pytree
-from ..anno import clone, get_anno, walk
+from ..anno import clone, get_anno, set_anno, walk
 from .values import (Const, Leaf, LocalLambda, Method, Static, Struct, copied, holds_borrowed,
                      is_number, load_name, same_static, tree_of)
 from .calls import Calls
@@ -69,9 +69,28 @@ class Desugar(Calls):
             self.for_(stmt)
         elif isinstance(stmt, gast.While):
             self.while_(stmt)
+        elif isinstance(stmt, gast.Assert):
+            self.assert_(stmt)
         else:
             self.out.append(stmt)  # pass, break, continue; the rest is refused later
         return False
+
+    def assert_(self, stmt: gast.Assert) -> None:
+        """`assert x.ndim == 2, "..."`: checked where it stands, in the forward sweep
+        (require_true); one known to hold now is gone."""
+        from .. import runtime
+        test = self.evaluate(stmt.test)
+        if isinstance(test, (Const, Struct)) and self.truth(test, stmt.test):
+            return
+        message = self.evaluate(stmt.msg) if stmt.msg is not None else Const("")
+        if not (isinstance(message, Const) and isinstance(message.value, str)):
+            message = Const(self.parsed.source_line(stmt.lineno).strip())
+        check = gast.Name(id="require_true", ctx=gast.Load(), annotation=None,
+                          type_comment=None)
+        set_anno(check, "resolved", runtime.require_true)
+        self.emit(gast.Expr(value=gast.Call(func=check, args=[
+            self.materialize(test, stmt.test), self.materialize(message, stmt)],
+            keywords=[])), stmt)
 
     def assign(self, target: gast.AST, value: Static, stmt: gast.stmt) -> None:
         if isinstance(target, gast.Name):
