@@ -682,15 +682,23 @@ class _Lowerer:
         self.emit(stmt, call)
 
     def check(self, call: gast.Call) -> None:
-        """require_shapes(ok, what) in generated code: kept, its arguments as atoms."""
+        """require_shapes(ok, what) in generated code, an assert's require_true, a
+        print: kept where they stand (the forward sweep), their arguments as atoms."""
         from . import runtime
         resolved = get_anno(call.func, "resolved", _NOT)
-        if resolved is not getattr(runtime, call.func.id):
+        if resolved is not getattr(runtime, call.func.id, builtins.print):
             raise UnsupportedSyntaxError(
                 "an expression statement (its value is discarded) is not supported",
                 self.parsed.locate(call), hint="assign the value to a name")
+        if any(isinstance(a, gast.Starred) for a in call.args) or \
+                any(k.arg is None or k.arg == "file" for k in call.keywords):
+            raise UnsupportedSyntaxError(
+                "this print is not supported", self.parsed.locate(call),
+                hint="print values by position (with sep= and end= if you like)")
         args = [self.aggregate_element(a) for a in call.args]
-        checked = gast.Call(func=self.global_ref(call.func), args=args, keywords=[])
+        keywords = [gast.keyword(arg=k.arg, value=self.aggregate_element(k.value))
+                    for k in call.keywords]
+        checked = gast.Call(func=self.global_ref(call.func), args=args, keywords=keywords)
         self.emit(gast.Expr(value=checked), None, call)
 
     def assign_to(self, target: gast.AST, value: gast.AST) -> None:

@@ -143,3 +143,21 @@ def test_an_assert_is_checked_in_the_forward_sweep():
     assert s2sad.hessian(asserts)(np.ones(3), W).shape == (3, 3)
     import errcases_functions as ef  # (its assert, refused before)
     assert s2sad.check_grad(ef.has_assert, 0.5)
+
+
+# -- print ---------------------------------------------------------------------------
+
+def prints(x, w):
+    h = np.tanh(x * w)
+    print("h =", np.sum(h), sep=" ")
+    return np.sum(h ** 2)
+
+
+def test_a_print_runs_once_a_call_in_the_forward_sweep(capsys):
+    gradient = s2sad.grad(prints)
+    gradient(np.ones(2), 0.5)
+    assert capsys.readouterr().out == f"h = {np.sum(np.tanh(np.ones(2) * 0.5))}\n"
+    assert gradient.source.count("print(") == 1
+    s2sad.value_and_grad(prints)(np.ones(2), 0.5)
+    assert capsys.readouterr().out.count("h =") == 1
+    assert s2sad.check_grad(prints, np.ones(2), 0.5)

@@ -96,8 +96,6 @@ CASES = [
     ("import_from", ef.has_import_from, "import_from", "from math", UnsupportedSyntaxError,
      ["import"]),
     ("raise", ef.has_raise, "raise", "raise ValueError", UnsupportedSyntaxError, ["raise"]),
-    ("print", ef.has_print, "print", "print(x)", UnsupportedSyntaxError,
-     ["expression statement"]),
     ("match", ef.has_match, "match", "match x", UnsupportedSyntaxError, ["match"]),
     ("no_return", ef.has_no_return, "no_return", "y = x", UnsupportedSyntaxError,
      ["return"]),
