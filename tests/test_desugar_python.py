@@ -161,3 +161,20 @@ def test_a_print_runs_once_a_call_in_the_forward_sweep(capsys):
     s2sad.value_and_grad(prints)(np.ones(2), 0.5)
     assert capsys.readouterr().out.count("h =") == 1
     assert s2sad.check_grad(prints, np.ones(2), 0.5)
+
+
+# -- sum over a generator of a run-time count ---------------------------------------------
+
+def sums_of_generators(x, w):
+    n = x.shape[0]
+    s = sum(x[i] ** 2 * w for i in range(n) if x[i] > 0)
+    t = sum((x[i] * x[j] for i in range(n) for j in range(i)), 1.0)
+    return s + t
+
+
+def test_sum_over_a_generator_is_a_loop():
+    x = np.array([0.5, -0.7, 0.3, 0.9])
+    assert s2sad.check_grad(sums_of_generators, x, 1.5, wrt=(0, 1))
+    source = s2sad.grad(sums_of_generators)
+    source(x, 1.5)
+    assert "for " in source.source and "total = total + " in source.source

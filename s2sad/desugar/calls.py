@@ -214,6 +214,9 @@ class Calls(Expressions):
                 and not keywords.keys() - {"start"}:
             start = args[1] if len(args) == 2 else keywords.get("start")
             return self.summed(self.iterated(first, node), start, node)
+        if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Leaf) and \
+                isinstance(first.node, (gast.GeneratorExp, gast.ListComp)) and not keywords:
+            return self.accumulated(first.node, args[1] if len(args) == 2 else None, node)
         if function is dataclasses.replace and len(args) == 1 and isinstance(first, Struct) \
                 and first.kind == pytree.DATACLASS:
             return self.replaced(first, keywords, node)
@@ -245,6 +248,48 @@ class Calls(Expressions):
         for term in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=self.materialize(term, node))
         return Leaf(gast.copy_location(total, node))
+
+    def accumulated(self, comprehension: gast.AST, start: Optional[Static],
+                    node: gast.AST) -> Static:
+        """sum(x[i] ** 2 for i in range(n)) over a count known only at run time: the
+        loop Python runs, written out (`total = 0`, then `total = total + ...` in a
+        for loop over the same iterables, the same filters), and read like the user's
+        own loops. A name the function also binds elsewhere is renamed in it (a
+        comprehension's names are its own)."""
+        comprehension = clone(comprehension)
+        targets = {n.id for g in comprehension.generators for n in walk(g.target)
+                   if isinstance(n, gast.Name)}
+        renamed = {name: pytree.fresh(name, self.taken) for name in targets
+                   if self.assigned_in_function.get(name, 0) > 1}
+        for inner in walk(comprehension):
+            if isinstance(inner, gast.Name) and inner.id in renamed:
+                inner.id = renamed[inner.id]
+        total = pytree.fresh("total", self.taken)
+        self.assigned_in_function[total] = 2
+
+        def target(identifier: str) -> gast.Name:
+            return gast.Name(id=identifier, ctx=gast.Store(), annotation=None,
+                             type_comment=None)
+
+        initial = self.materialize(start, node) if start is not None else \
+            gast.Constant(value=0, kind=None)
+        self.emit(gast.Assign(type_comment=None, targets=[target(total)], value=initial), node)
+        body: List[gast.stmt] = [gast.copy_location(gast.Assign(
+            type_comment=None, targets=[target(total)],
+            value=gast.BinOp(left=load_name(total), op=gast.Add(), right=comprehension.elt)),
+            comprehension.elt)]
+        for generator in reversed(comprehension.generators):
+            for test in reversed(generator.ifs):
+                body = [gast.copy_location(gast.If(test=test, body=body, orelse=[]), test)]
+            body = [gast.copy_location(gast.For(target=generator.target, iter=generator.iter,
+                                                body=body, orelse=[], type_comment=None),
+                                       generator.iter)]
+        for stmt in body:
+            for inner in walk(stmt):
+                if isinstance(inner, gast.Name) and isinstance(inner.ctx, gast.Store):
+                    self.assigned_in_function[inner.id] = 2
+            self.statement(stmt)
+        return Leaf(gast.copy_location(load_name(total), node))
 
     def replaced(self, base: Struct, changes: Dict[str, Static], node: gast.AST) -> Static:
         for key in changes:
