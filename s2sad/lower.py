@@ -1295,6 +1295,8 @@ class _Lowerer:
 
     def inlined_callee(self, node: gast.Call) -> Optional[types.FunctionType]:
         resolved = get_anno(node.func, "resolved", _NOT)
+        if has_anno(node, "specialised") and isinstance(resolved, types.FunctionType):
+            return resolved  # (read for its call already: a nested def's too)
         if resolved is _NOT or self.is_pure(resolved) or not _is_user_function(resolved):
             return None
         return resolved

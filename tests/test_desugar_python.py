@@ -178,3 +178,36 @@ def test_sum_over_a_generator_is_a_loop():
     source = s2sad.grad(sums_of_generators)
     source(x, 1.5)
     assert "for " in source.source and "total = total + " in source.source
+
+
+# -- nested defs -----------------------------------------------------------------------
+
+def closes_over_params(params, x):
+    def layer(h):
+        return np.tanh(h @ params["W"])
+    return np.sum(layer(layer(x)))
+
+
+def nested_with_branch_and_default(x, w):
+    scale = 2.0
+
+    def f(t, c=1.5):
+        u = t * w
+        if np.sum(u) > 0:
+            u = u * scale
+        return np.sum(u ** 2) * c
+    return f(x) + f(x * 2.0, 0.5)
+
+
+def test_a_nested_def_is_read_where_it_is_called():
+    import errcases_functions as ef
+    import errcases_loops as el
+    params = {"W": np.array([[0.3, -0.2], [0.1, 0.4]])}
+    x = np.array([0.5, 0.7])
+    assert s2sad.check_grad(closes_over_params, params, x)
+    for sign in (1.0, -1.0):
+        assert s2sad.check_grad(nested_with_branch_and_default, sign * x, 0.7, wrt=(0, 1))
+    # (refused before: a nested def, one in a loop, a generator over an array)
+    assert s2sad.check_grad(ef.has_nested_def, 0.5)
+    assert s2sad.check_grad(el.nested_def_in_loop, 0.5)
+    assert s2sad.check_grad(ef.has_generator_exp, x)

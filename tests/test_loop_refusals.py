@@ -40,7 +40,6 @@ CASES = [
     ("while_else", el.while_else, (X,), 0,
      ["while_else", "while_else_keyword", "while_else_body"]),
     ("for_over_string", el.for_over_string, (X,), 0, ["string"]),
-    ("nested_def_in_loop", el.nested_def_in_loop, (X,), 0, ["def_in_loop"]),
     ("global_in_loop", el.global_in_loop, (X,), 0, ["global_in_loop"]),
     ("direct_recursion_called", el.calls_recursive, (X,), 0, ["direct_recursion"]),
     ("direct_recursion_itself", el.recursive_power, (X, 3), 0, ["direct_recursion"]),

@@ -62,8 +62,6 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 KNOWN = {
     "activation_lambda_in_config": "a lambda carried by the config (act_fn=lambda z: ...) is "
                                    "refused as 'no derivative rule for <lambda>' (a def works)",
-    "shape_unpack_rnn": "issue 17: assert statements are refused (assert d == "
-                        "params['Wxh'].shape[0])",
     "max_over_layers": "issue 17: max() over a list is refused ('the derivative rule for max "
                        "does not accept this call (missing a required argument: b)')",
     "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
@@ -73,9 +71,6 @@ KNOWN = {
                            "is used by generated code and cannot name a local variable'",
     "rnn_collect_outputs": "outputs.append(...) in a loop of run-time count "
                            "(range(X.shape[0])) is refused",
-    "closure_layer_loss": "a nested def closing over params is refused with a wrong "
-                          "diagnostic: NameResolutionError 'name h is not defined' for the "
-                          "nested def's own parameter",
     "choose_branch_layer": "layers[0] if <run-time test> else layers[1] on (W, b) tuples is "
                            "refused ('a tuple or list of values that depend on the inputs')",
 }

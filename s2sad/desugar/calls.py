@@ -13,7 +13,7 @@ import gast
 
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
-from .values import (Const, Leaf, LocalLambda, Method, Static, Struct, Super, folded,
+from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
 from .expressions import (Expressions, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
@@ -28,6 +28,8 @@ class Calls(Expressions):
             return self.method_call(callee, node)
         if isinstance(callee, LocalLambda):
             return self.lambda_call(callee, node)
+        if isinstance(callee, LocalDef):
+            return self.local_def_call(callee, node)
         if isinstance(callee, Struct) and callee.type is not None:  # model(x): __call__
             call = inspect.getattr_static(callee.type, "__call__", None)
             if isinstance(call, types.FunctionType):
@@ -375,13 +377,20 @@ class Calls(Expressions):
                         f"{inspect.signature(function)} ({exc})", node,
                         hint="pass the arguments the helper takes")
         bound.apply_defaults()
+        return self.read_for(helper, dict(bound.arguments), function, node)
+
+    def read_for(self, helper: Any, arguments: Dict[str, Any], function: Any,
+                 node: gast.AST) -> Static:
+        """A helper (read, not yet checked) read for the Statics of its arguments: a
+        helper of its own, called with their leaves, its result known as a
+        structure."""
         taken = set(helper.local_names) | set(helper.namespace) | \
             _all_identifiers(helper.func)
         inner = type(self)(helper, taken, self.read_helper, self.check_helper)
         inner.constants = self.constants  # (one list for the whole reading)
         params, call_args = [], []
         for arg in _positional_params(helper.func):
-            value = bound.arguments.get(arg.id, _MISSING)
+            value = arguments.get(arg.id, _MISSING)
             if value is _MISSING:
                 continue
             if not isinstance(value, Static):
@@ -422,6 +431,47 @@ class Calls(Expressions):
         if inner.returns_borrowed:  # (its caller's structure: a store into it is refused)
             mark_borrowed(result)
         return result
+
+    def local_def_call(self, function: LocalDef, node: gast.Call) -> Static:
+        """A call of a function defined inside this one: read as a helper for its
+        arguments, the enclosing function's variables it reads passed to it as they
+        are at the call (as Python's closures read them)."""
+        if function.reader is not self:
+            self.refuse("a function defined in another function is called here", node,
+                        hint="define the function at module level")
+        from ..frontend import Parsed, bound_names
+        definition = clone(function.node)
+        args = definition.args
+        if args.vararg is not None or args.kwarg is not None or args.kwonlyargs or \
+                args.posonlyargs or definition.decorator_list:
+            self.refuse("this nested function's signature is not supported", function.node,
+                        hint="take positional parameters only, or define it at module level")
+        own = bound_names(definition)
+        free = sorted({n.id for n in walk(definition) if isinstance(n, gast.Name)
+                       and isinstance(n.ctx, gast.Load) and n.id not in own
+                       and (n.id in self.env or n.id in self.parsed.local_names)})
+        params = [a.id for a in args.args]
+        values, keywords, spread, _, _ = self.call_arguments(node)
+        if spread or len(values) > len(params) or set(keywords) - set(params):
+            self.refuse("this call does not match the nested function's parameters", node,
+                        hint=f"pass {', '.join(params)}")
+        arguments: Dict[str, Any] = dict(zip(params, values))
+        defaults = dict(zip(params[len(params) - len(function.defaults):], function.defaults))
+        for name in params[len(values):]:
+            if name not in keywords and name not in defaults:
+                self.refuse(f"the nested function's parameter {name!r} is not given", node,
+                            hint=f"pass {', '.join(params)}")
+            arguments[name] = keywords.get(name, defaults.get(name))
+        for name in free:  # (the enclosing function's variables, as they are now)
+            arguments[name] = self.evaluate(load_name(name))
+            args.args.append(gast.Name(id=name, ctx=gast.Param(), annotation=None,
+                                       type_comment=None))
+        args.defaults = []
+        helper = Parsed(definition, self.parsed.filename, self.parsed.file_lines,
+                        dict(self.parsed.namespace))
+        helper.local_names = frozenset(bound_names(definition))
+        helper.live_globals, helper.cells = self.parsed.live_globals, self.parsed.cells
+        return self.read_for(helper, arguments, function.stub, node)
 
     def passed(self, value: Static, param: str, inner: "Calls", params: list,
                call_args: list, where: gast.AST) -> Static:

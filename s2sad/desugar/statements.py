@@ -3,6 +3,7 @@ stores change their items, loops over structures are unrolled, branches on run-t
 data change copies that are joined after them, returns give the output's structure."""
 from __future__ import annotations
 
+import types
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
@@ -10,8 +11,8 @@ import numpy as np
 
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
-from .values import (Const, Leaf, LocalLambda, Method, Static, Struct, copied, holds_borrowed,
-                     is_number, load_name, same_static, tree_of)
+from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, copied,
+                     holds_borrowed, is_number, load_name, same_static, tree_of)
 from .calls import Calls
 from .expressions import _belongs_to, _describe_key, _store_names, _stored_names
 
@@ -71,9 +72,22 @@ class Desugar(Calls):
             self.while_(stmt)
         elif isinstance(stmt, gast.Assert):
             self.assert_(stmt)
+        elif isinstance(stmt, gast.FunctionDef) and not stmt.decorator_list:
+            self.define(stmt)
         else:
             self.out.append(stmt)  # pass, break, continue; the rest is refused later
         return False
+
+    def define(self, stmt: gast.FunctionDef) -> None:
+        """A nested def: known by its name, read where it is called (see calls.py);
+        its defaults are values where it is defined, as Python evaluates them."""
+        args = stmt.args.args
+        defaults = [self.held(self.evaluate(d), f"{a.id}_default", d)
+                    for a, d in zip(args[len(args) - len(stmt.args.defaults):],
+                                    stmt.args.defaults)]
+        stub = types.FunctionType(compile("def _(): pass", "<s2sad nested def>", "exec")
+                                  .co_consts[0], {}, stmt.name)
+        self.env[stmt.name] = LocalDef(stmt, defaults, self, stub)
 
     def assert_(self, stmt: gast.Assert) -> None:
         """`assert x.ndim == 2, "..."`: checked where it stands, in the forward sweep

@@ -76,6 +76,17 @@ class LocalLambda(Static):
 
 
 @dataclass(eq=False)
+class LocalDef(Static):
+    """A function defined inside the function: each call reads it as a helper for
+    its arguments. `stub` is a function object standing for it in the later stages
+    (which track the helpers they inline by their function)."""
+    node: gast.AST
+    defaults: List[Static]
+    reader: Any
+    stub: Any
+
+
+@dataclass(eq=False)
 class Super(Static):
     """`super()` in a method read for an object: attributes from after `owner` in
     the object's class order."""
