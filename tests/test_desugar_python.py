@@ -211,3 +211,24 @@ def test_a_nested_def_is_read_where_it_is_called():
     assert s2sad.check_grad(ef.has_nested_def, 0.5)
     assert s2sad.check_grad(el.nested_def_in_loop, 0.5)
     assert s2sad.check_grad(ef.has_generator_exp, x)
+
+
+# -- the walrus --------------------------------------------------------------------------
+
+def walrus(x):
+    if (s := np.sum(x ** 2)) > 1.0:
+        y = s * 2.0
+    else:
+        y = s
+    i = 0
+    total = 0.0
+    while (i := i + 1) < 4:  # (computed again before each trip)
+        total = total + x[i - 1] * i
+    return y + total
+
+
+def test_an_assignment_expression_is_an_assignment_where_it_stands():
+    import errcases_functions as ef
+    for x in (np.array([0.5, 0.7, 0.2, 0.1]), np.array([0.1, 0.2, 0.1, 0.1])):
+        assert s2sad.check_grad(walrus, x)
+    assert s2sad.check_grad(ef.has_walrus, 0.5)  # (refused before)

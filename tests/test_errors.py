@@ -117,7 +117,6 @@ CASES = [
     ("set_comp", ef.has_set_comp, "set_comp", "{v for", UnsupportedSyntaxError,
      ["set comprehension"]),
     ("fstring", ef.has_fstring, "fstring", 'f"x=', UnsupportedSyntaxError, ["f-string"]),
-    ("walrus", ef.has_walrus, "walrus", "z := ", UnsupportedSyntaxError, [":="]),
     ("bitand", ef.has_bitand, "bitand", "x & 1", UnsupportedSyntaxError, ["&"]),
     ("bitor", ef.has_bitor, "bitor", "x | 2", UnsupportedSyntaxError, ["|"]),
     ("xor", ef.has_xor, "xor", "x ^ 2", UnsupportedSyntaxError, ["^"]),

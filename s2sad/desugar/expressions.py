@@ -322,6 +322,11 @@ class Expressions:
                       operand)
         return Leaf(gast.copy_location(load_name(flag), node))
 
+    def evaluate_NamedExpr(self, node: gast.NamedExpr) -> Static:
+        """`(n := len(x))`: the assignment where it stands, then the name's value."""
+        self.assign(node.target, self.evaluate(node.value), node)
+        return self.evaluate(gast.copy_location(load_name(node.target.id), node))
+
     def evaluate_Lambda(self, node: gast.Lambda) -> Static:
         args = node.args
         if args.vararg is not None or args.kwarg is not None or args.kwonlyargs or \

@@ -455,7 +455,8 @@ class Desugar(Calls):
             count += 1
 
     def while_(self, stmt: gast.While) -> None:
-        if any(isinstance(n, gast.BoolOp) for n in walk(stmt.test)) and not stmt.orelse:
+        if any(isinstance(n, (gast.BoolOp, gast.NamedExpr)) for n in walk(stmt.test)) and \
+                not stmt.orelse:
             # while i < n and x[i] > 0: the short circuit is statements, computed again
             # before each trip: while True: if not (...): break
             guard = gast.copy_location(gast.If(
