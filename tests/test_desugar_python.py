@@ -232,3 +232,16 @@ def test_an_assignment_expression_is_an_assignment_where_it_stands():
     for x in (np.array([0.5, 0.7, 0.2, 0.1]), np.array([0.1, 0.2, 0.1, 0.1])):
         assert s2sad.check_grad(walrus, x)
     assert s2sad.check_grad(ef.has_walrus, 0.5)  # (refused before)
+
+
+# -- max and min of several values ------------------------------------------------------------
+
+def max_and_min(a, b, c):
+    m = max([a * 2.0, b, c + 1.0])
+    n = min(a, b * 3.0, c)
+    return m * n
+
+
+def test_max_and_min_of_several_values_fold_pairwise():
+    for args in ((0.3, 0.9, 0.2), (0.7, 0.1, -0.5)):
+        assert s2sad.check_grad(max_and_min, *args, wrt=(0, 1, 2))

@@ -62,8 +62,6 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 KNOWN = {
     "activation_lambda_in_config": "a lambda carried by the config (act_fn=lambda z: ...) is "
                                    "refused as 'no derivative rule for <lambda>' (a def works)",
-    "max_over_layers": "issue 17: max() over a list is refused ('the derivative rule for max "
-                       "does not accept this call (missing a required argument: b)')",
     "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
                      "neural_net.py uses it; not specific to structures)",
     "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",

@@ -20,6 +20,8 @@ Everything else passes through unchanged, for the subset check and the later sta
 """
 from __future__ import annotations
 
+import builtins
+
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -125,6 +127,10 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
         if isinstance(node, gast.Attribute) and \
                 pytree.is_user_object(get_anno(node.value, "resolved")):
             return True
+        if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in (
+                builtins.max, builtins.min, builtins.sum) and (len(node.args) > 2 or (
+                    len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple)))):
+            return True  # (max([a, b, c]), min(a, b, c))
     return False
 
 

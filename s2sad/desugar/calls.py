@@ -212,6 +212,20 @@ class Calls(Expressions):
             keys = (list(first.keys) if args else []) + list(keywords)
             items = (list(first.items) if args else []) + list(keywords.values())
             return Struct(pytree.DICT, None, keys, items, loop_depth=self.loop_depth)
+        if function in (builtins.max, builtins.min) and not keywords and (
+                len(args) == 1 and isinstance(first, Struct) and
+                first.kind in pytree.SEQUENCES or len(args) > 2) and \
+                not all(isinstance(a, Const) for a in args):
+            # max(values), max(a, b, c): max(max(a, b), c), as Python compares them
+            items = list(first.items) if len(args) == 1 else list(args)
+            if not items:
+                return None
+            result = self.materialize(items[0], node)
+            for item in items[1:]:
+                pair = gast.Call(func=clone(node.func), args=[result, self.materialize(item, node)],
+                                 keywords=[])
+                result = gast.copy_location(pair, node)
+            return Leaf(result)
         if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Struct) \
                 and not keywords.keys() - {"start"}:
             start = args[1] if len(args) == 2 else keywords.get("start")
