@@ -40,7 +40,8 @@ def has_try(x):
 
 
 def has_with(x):
-    with np.errstate(all="ignore"):  # E:with
+    # (with np.errstate(...) is read as its body: it changes warnings, not values)
+    with np.printoptions(precision=3):  # E:with
         y = np.log(x)
     return y
 

@@ -245,3 +245,13 @@ def max_and_min(a, b, c):
 def test_max_and_min_of_several_values_fold_pairwise():
     for args in ((0.3, 0.9, 0.2), (0.7, 0.1, -0.5)):
         assert s2sad.check_grad(max_and_min, *args, wrt=(0, 1, 2))
+
+
+def errstate(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(x) * x
+    return np.sum(y)
+
+
+def test_with_np_errstate_is_its_body():
+    assert s2sad.check_grad(errstate, np.array([0.5, 0.7]))

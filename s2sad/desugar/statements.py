@@ -74,6 +74,9 @@ class Desugar(Calls):
             self.assert_(stmt)
         elif isinstance(stmt, gast.FunctionDef) and not stmt.decorator_list:
             self.define(stmt)
+        elif isinstance(stmt, gast.With) and all(_is_errstate(i) for i in stmt.items):
+            # with np.errstate(...): which warnings NumPy gives, not what it computes
+            return self.statements(stmt.body)
         else:
             self.out.append(stmt)  # pass, break, continue; the rest is refused later
         return False
@@ -489,6 +492,12 @@ class Desugar(Calls):
         self.out.append(stmt)
 
     # -- expressions ----------------------------------------------------------------
+
+
+def _is_errstate(item: gast.withitem) -> bool:
+    call = item.context_expr
+    return item.optional_vars is None and isinstance(call, gast.Call) and \
+        get_anno(call.func, "resolved") is np.errstate
 
 
 def _is_shape(node: gast.AST) -> bool:
