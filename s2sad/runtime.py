@@ -317,7 +317,13 @@ def require_true(condition: Any, message: str = "") -> None:
         raise AssertionError(message) if message else AssertionError()
 
 
-__all__ += ["require_scalar", "require_true", "sign"]
+def raise_error(kind: type, *args: Any) -> None:
+    """A `raise` of the differentiated function, where it stood (a check in a branch:
+    `if x.ndim != 2: raise ValueError(...)`)."""
+    raise kind(*args)
+
+
+__all__ += ["require_scalar", "require_true", "raise_error", "sign"]
 
 
 def add_where(total: np.ndarray, where: Any, term: Any) -> None:

@@ -85,8 +85,8 @@ def has_if(x):
 
 
 def has_del(x):
-    y = x * 2.0
-    del y  # E:del
+    y = [x, x]  # (del of a name is read as the name going out of use)
+    del y[0]  # E:del
     return x
 
 
@@ -106,7 +106,8 @@ def has_assert(x):
 
 
 def has_raise(x):
-    raise ValueError("no")  # E:raise
+    # (raise ValueError("...") in a check is raised where it stands; a chained one is not)
+    raise ValueError("no") from None  # E:raise
     return x
 
 

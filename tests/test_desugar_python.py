@@ -255,3 +255,20 @@ def errstate(x):
 
 def test_with_np_errstate_is_its_body():
     assert s2sad.check_grad(errstate, np.array([0.5, 0.7]))
+
+
+# -- raise in a check, del of a name ----------------------------------------------------------
+
+def checks_its_input(x, W):
+    if x.ndim != 1:
+        raise ValueError("x must be a vector")
+    h = np.tanh(W @ x)
+    del W
+    return np.sum(h)
+
+
+def test_a_raise_in_a_check_is_raised_where_it_stands():
+    W = np.ones((2, 3)) * 0.3
+    assert s2sad.check_grad(checks_its_input, np.ones(3), W)
+    with pytest.raises(ValueError, match="x must be a vector"):
+        s2sad.grad(checks_its_input)(np.ones((3, 1)), W)

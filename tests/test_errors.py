@@ -89,7 +89,7 @@ CASES = [
     ("global", ef.has_global, "global", "global G", UnsupportedSyntaxError, ["global"]),
     ("nonlocal", ef.has_nonlocal, "nonlocal", "nonlocal count", UnsupportedSyntaxError,
      ["nonlocal"]),
-    ("del", ef.has_del, "del", "del y", UnsupportedSyntaxError, ["del"]),
+    ("del", ef.has_del, "del", "del y[0]", UnsupportedSyntaxError, ["del"]),
     ("import", ef.has_import, "import", "import math", UnsupportedSyntaxError, ["import"]),
     ("import_from", ef.has_import_from, "import_from", "from math", UnsupportedSyntaxError,
      ["import"]),

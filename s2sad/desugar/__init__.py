@@ -116,7 +116,7 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
                     pass
         if isinstance(node, (gast.Dict, gast.DictComp, gast.ListComp, gast.GeneratorExp,
                              gast.Lambda, gast.BoolOp, gast.Assert, gast.NamedExpr,
-                             gast.With)) or \
+                             gast.With, gast.Raise, gast.Delete)) or \
                 isinstance(node, gast.FunctionDef) and node is not parsed.func:
             return True
         if isinstance(node, gast.Assign) and isinstance(node.value, (gast.Tuple, gast.List)) \

@@ -72,6 +72,12 @@ class Desugar(Calls):
             self.while_(stmt)
         elif isinstance(stmt, gast.Assert):
             self.assert_(stmt)
+        elif isinstance(stmt, gast.Raise) and self.raise_(stmt):
+            return True  # (what follows in the block is not reached)
+        elif isinstance(stmt, gast.Delete) and all(isinstance(t, gast.Name)
+                                                   for t in stmt.targets):
+            for target in stmt.targets:  # (del x: the name is not read again)
+                self.env.pop(target.id, None)
         elif isinstance(stmt, gast.FunctionDef) and not stmt.decorator_list:
             self.define(stmt)
         elif isinstance(stmt, gast.With) and all(_is_errstate(i) for i in stmt.items):
@@ -91,6 +97,24 @@ class Desugar(Calls):
         stub = types.FunctionType(compile("def _(): pass", "<s2sad nested def>", "exec")
                                   .co_consts[0], {}, stmt.name)
         self.env[stmt.name] = LocalDef(stmt, defaults, self, stub)
+
+    def raise_(self, stmt: gast.Raise) -> bool:
+        """`raise ValueError("...")` (in a branch that checks the inputs): raised where
+        it stands (raise_error). False for a raise of another form (refused later)."""
+        from .. import runtime
+        error = stmt.exc
+        if stmt.cause is not None or not isinstance(error, gast.Call) or error.keywords:
+            return False
+        kind = get_anno(error.func, "resolved")
+        if not (isinstance(kind, type) and issubclass(kind, Exception)):
+            return False
+        call = gast.Name(id="raise_error", ctx=gast.Load(), annotation=None,
+                         type_comment=None)
+        set_anno(call, "resolved", runtime.raise_error)
+        self.emit(gast.Expr(value=gast.Call(func=call, args=[
+            error.func] + [self.expression(a) for a in error.args],
+            keywords=[])), stmt)
+        return True
 
     def assert_(self, stmt: gast.Assert) -> None:
         """`assert x.ndim == 2, "..."`: checked where it stands, in the forward sweep
