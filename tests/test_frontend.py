@@ -517,7 +517,7 @@ def far_down(x):
 
 def far_down_broken(x):
     y = np.sin(x)
-    del y  # F:far_down_broken
+    del y[0]  # F:far_down_broken
     return np.sum(x)
 
 
