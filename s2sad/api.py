@@ -87,6 +87,7 @@ class GradientFunction:
         self._last_inner: Optional["GradientFunction"] = None
         self._desugared: Optional[bool] = None  # plain calls too go through desugar
         self._int_constants = False  # int arguments select from structures: compile per int
+        self._shape_constants = False  # lists grown in loops over shapes: compile per shape
         self._entries_shown: Dict[tuple, Optional[tuple]] = {}  # (source, function)
         self._last_shown: Optional[tuple] = None
         if fn is not None:
@@ -218,13 +219,15 @@ class GradientFunction:
                                               always=self.has_aux or self._desugared)
             if call is not None and self._int_constants:
                 call = structured.with_int_constants(call)
+            if call is not None and self._shape_constants:
+                call = structured.with_shapes(call)
         self._last_inner = None
         return call
 
     def _flat_transform(self, call: structured.Call) -> tuple:
         """(the function read for this structure, this transform of it, the number of
         differentiated leaves of each argument in wrt), made once per structure."""
-        key = (call.key, getattr(self.fn, "__code__", None))
+        key = (call.key, call.shapes, getattr(self.fn, "__code__", None))
         found = self._flat.get(key)
         if found is not None and not found[0].flat.is_current():
             found = None  # (an outside object's attribute read as a constant was rebound)
@@ -240,8 +243,14 @@ class GradientFunction:
                 with pipeline.collector_paused():
                     flattened = structured.flatten_function(
                         self.fn if self.fn is not None else self._source_text, call.trees,
-                        self.wrt_names)
+                        self.wrt_names, dict(call.shapes or ()))
             except UnsupportedSyntaxError as exc:
+                # a list grown in a loop over range(X.shape[0]): compiled for the shapes
+                # of each call, the loop unrolled (as JAX traces it)
+                if getattr(exc, "run_time_count", False) and not self._shape_constants \
+                        and structured.with_shapes(call).shapes:
+                    self._shape_constants = True
+                    return self._flat_transform(structured.with_shapes(call))
                 # a structure indexed through an int argument (range(n_layers)): the code
                 # is compiled for the ints of each call, as it is for a config's
                 if not getattr(exc, "run_time_index", False) or self._int_constants or \

@@ -60,6 +60,8 @@ class Call:
     values: Dict[str, Any]
     trees: Dict[str, Optional[Tree]]
     key: Tuple[Optional[Tree], ...]
+    # the shapes of the array arguments, where the code is compiled for them
+    shapes: Optional[Tuple[Tuple[str, tuple], ...]] = None
 
     def as_call(self, signature: inspect.Signature) -> Tuple[tuple, dict]:
         """(args, kwargs) passing these values to a function of `signature`."""
@@ -108,6 +110,14 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
     return Call(values, trees, tuple(trees.get(p) for p in names))
 
 
+def with_shapes(call: Call) -> Call:
+    """The call with the shapes of its array arguments known to the code (a list grown
+    in a loop over range(X.shape[0]): the loop is unrolled for this shape)."""
+    shapes = tuple((p, v.shape) for p, v in call.values.items()
+                   if call.trees.get(p) is None and isinstance(v, np.ndarray))
+    return Call(call.values, call.trees, call.key, shapes)
+
+
 def has_int_arguments(call: Call) -> bool:
     return any(_is_int(v) for p, v in call.values.items() if call.trees.get(p) is None)
 
@@ -117,7 +127,7 @@ def with_int_constants(call: Call) -> Call:
     indexed through them: `for i in range(n): layers[i]`)."""
     trees = {p: pytree.describe(v, False, p, depth=1) if t is None and _is_int(v) else t
              for (p, v), t in zip(call.values.items(), call.trees.values())}
-    return Call(call.values, trees, tuple(trees.values()))
+    return Call(call.values, trees, tuple(trees.values()), call.shapes)
 
 
 def _is_int(value: Any) -> bool:
@@ -143,14 +153,15 @@ def needs_desugar(fn: Callable) -> bool:
 
 
 def flatten_function(fn: Any, trees: Dict[str, Optional[Tree]],
-                     differentiated: Sequence[str]) -> Flattened:
+                     differentiated: Sequence[str],
+                     shapes: Optional[Dict[str, tuple]] = None) -> Flattened:
     """`fn` read with one parameter per leaf of its structured arguments; `fn` is a
     function, or the (text, name, filename, env) grad_source was given."""
     found: List[desugar.Flat] = []
 
     def rewrite(parsed: frontend.Parsed) -> None:
         found.append(desugar.flatten_root(parsed, trees, differentiated, frontend.read_function,
-                                          frontend.finish))
+                                          frontend.finish, shapes))
 
     if isinstance(fn, SourceText):
         parsed = frontend.parse_source(fn.text, fn.name, fn.filename, fn.env, desugar=rewrite)

@@ -272,3 +272,34 @@ def test_a_raise_in_a_check_is_raised_where_it_stands():
     assert s2sad.check_grad(checks_its_input, np.ones(3), W)
     with pytest.raises(ValueError, match="x must be a vector"):
         s2sad.grad(checks_its_input)(np.ones((3, 1)), W)
+
+
+# -- a list grown in a loop over a shape --------------------------------------------------
+
+def rnn_collecting_outputs(params, X):
+    T = X.shape[0]
+    h = np.zeros(params["Wh"].shape[0])
+    outputs = []
+    for t in range(T):
+        h = np.tanh(params["Wh"] @ h + params["Wx"] @ X[t])
+        outputs.append(h)
+    H = np.stack(outputs)
+    return np.sum(H ** 2) + sum(np.sum(o) for o in outputs)
+
+
+def products_of_neighbours(x):
+    ys = []
+    for i in range(len(x)):
+        ys.append(x[i] * x[i - 1])
+    return np.sum(np.array(ys))
+
+
+def test_a_list_grown_in_a_loop_over_a_shape_is_unrolled_for_that_shape():
+    rng = np.random.default_rng(5)
+    params = {"Wh": rng.normal(size=(3, 3)) * 0.4, "Wx": rng.normal(size=(3, 2)) * 0.4}
+    gradient = s2sad.grad(rnn_collecting_outputs)
+    for steps in (5, 3):  # (another shape compiles again)
+        X = rng.normal(size=(steps, 2))
+        assert s2sad.check_grad(rnn_collecting_outputs, params, X)
+        gradient(params, X)
+    assert s2sad.check_grad(products_of_neighbours, rng.normal(size=4))

@@ -67,8 +67,6 @@ KNOWN = {
     "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",
     "gp_neg_log_marginal": "sign, logdet = np.linalg.slogdet(K) is refused: 'the name sign "
                            "is used by generated code and cannot name a local variable'",
-    "rnn_collect_outputs": "outputs.append(...) in a loop of run-time count "
-                           "(range(X.shape[0])) is refused",
     "choose_branch_layer": "layers[0] if <run-time test> else layers[1] on (W, b) tuples is "
                            "refused ('a tuple or list of values that depend on the inputs')",
 }

@@ -55,7 +55,8 @@ class Flat:
 
 
 def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: Sequence[str],
-                 read_helper: Callable, check_helper: Callable) -> Flat:
+                 read_helper: Callable, check_helper: Callable,
+                 shapes: Optional[Dict[str, tuple]] = None) -> Flat:
     """Rewrite `parsed.func` for arguments of structures `trees` (None for an argument
     that is a float, an array or another value passed whole); return its layout. A
     differentiated structure is only ever read leaf by leaf."""
@@ -76,6 +77,7 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
             mark_borrowed(env[arg.id])
         flat.layout.append((arg.id, names, False))
     desugar.env = env
+    desugar.shapes = dict(shapes or {})
     parsed.func.body = desugar.function_body(parsed.func.body)
     flat.output = desugar.output
     flat.constants = desugar.constants

@@ -10,6 +10,7 @@ import types
 from typing import Any, Dict, List, Optional
 
 import gast
+import numpy as np
 
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
@@ -149,6 +150,11 @@ class Calls(Expressions):
         """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
         structures: known now."""
         first = args[0] if args else None
+        if function in (builtins.len, np.shape, np.ndim) and len(args) == 1 and \
+                isinstance(first, Leaf) and self.known_shape(first.node) is not None:
+            shape = self.known_shape(first.node)
+            return Const(shape[0] if function is builtins.len else
+                         shape if function is np.shape else len(shape))
         if function is builtins.type and len(args) == 1 and isinstance(first, Struct) and \
                 isinstance(first.type, type):
             return Const(first.type)  # (type(self).SCALE)

@@ -47,6 +47,7 @@ class Expressions:
         # constant now: the code is compiled again when one of them is rebound
         self.constants: List[tuple] = []
         self.returns_borrowed = False  # a helper returning (part of) what it was given
+        self.shapes: Dict[str, tuple] = {}  # arguments' shapes, where compiled for them
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
@@ -530,7 +531,19 @@ class Expressions:
         node.slice = self.expression(node.slice)
         return Leaf(node)
 
+    def known_shape(self, node: gast.AST) -> Optional[tuple]:
+        """The shape of an argument the call is compiled for with its shapes known (a
+        loop over range(X.shape[0]) that grows a list): None otherwise."""
+        if isinstance(node, gast.Name) and node.id in self.shapes and \
+                self.is_stable(node.id) and node.id not in self.env:
+            return self.shapes[node.id]
+        return None
+
     def evaluate_Attribute(self, node: gast.Attribute) -> Static:
+        shape = self.known_shape(node.value)
+        if shape is not None and node.attr in ("shape", "ndim", "size"):
+            return Const(shape if node.attr == "shape" else len(shape)
+                         if node.attr == "ndim" else int(np.prod(shape)))
         base = self.evaluate(node.value)
         if isinstance(base, Super):  # super().forward: the next class's function
             kind = base.receiver.type if isinstance(base.receiver, Struct) else None
@@ -699,10 +712,15 @@ class Expressions:
                         hint="change a copy (new = dict(p); new['W'] = ...), and return what "
                              "the caller needs (has_aux=True returns (value, aux))")
         if base.loop_depth < self.loop_depth:
-            self.refuse("a structure made before this loop is changed in it, and the "
-                        "loop's count is known only at run time", where,
-                        hint="loop over a structure or a range of known length, or keep "
-                             "the values in an array (np.zeros(n), then x[i] = ...)")
+            try:
+                self.refuse("a structure made before this loop is changed in it, and the "
+                            "loop's count is known only at run time", where,
+                            hint="loop over a structure or a range of known length, or "
+                                 "keep the values in an array (np.zeros(n), then "
+                                 "x[i] = ...)")
+            except UnsupportedSyntaxError as exc:
+                exc.run_time_count = True  # (the call may compile again with its shapes)
+                raise
         base.whole = None  # (no longer the caller's object)
 
 
