@@ -245,19 +245,24 @@ class GradientFunction:
                         self.fn if self.fn is not None else self._source_text, call.trees,
                         self.wrt_names, dict(call.shapes or ()))
             except UnsupportedSyntaxError as exc:
-                # a list grown in a loop over range(X.shape[0]): compiled for the shapes
-                # of each call, the loop unrolled (as JAX traces it)
-                if getattr(exc, "run_time_count", False) and not self._shape_constants \
-                        and structured.with_shapes(call).shapes:
-                    self._shape_constants = True
-                    return self._flat_transform(structured.with_shapes(call))
-                # a structure indexed through an int argument (range(n_layers)): the code
-                # is compiled for the ints of each call, as it is for a config's
-                if not getattr(exc, "run_time_index", False) or self._int_constants or \
-                        not structured.has_int_arguments(call):
+                # a structure indexed through an int argument (for i in range(n_layers):
+                # layers[i]), a list grown in a loop over range(X.shape[0]): the code is
+                # compiled for the ints and the shapes of each call (the loop unrolled for
+                # them, as JAX traces it), as it is for a config's ints
+                retry = getattr(exc, "run_time_index", False) or \
+                    getattr(exc, "run_time_count", False)
+                ints = not self._int_constants and structured.has_int_arguments(call)
+                shapes = getattr(exc, "run_time_count", False) and \
+                    not self._shape_constants and bool(structured.with_shapes(call).shapes)
+                if not retry or not (ints or shapes):
                     raise
-                self._int_constants = True
-                return self._flat_transform(structured.with_int_constants(call))
+                self._int_constants |= ints
+                self._shape_constants |= shapes
+                if ints:
+                    call = structured.with_int_constants(call)
+                if shapes:
+                    call = structured.with_shapes(call)
+                return self._flat_transform(call)
             if self.has_aux:
                 self._require_pair(flattened)
             elif self.mode == "reverse" and not isinstance(self.fn, GradientFunction):

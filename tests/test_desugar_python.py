@@ -303,3 +303,22 @@ def test_a_list_grown_in_a_loop_over_a_shape_is_unrolled_for_that_shape():
         assert s2sad.check_grad(rnn_collecting_outputs, params, X)
         gradient(params, X)
     assert s2sad.check_grad(products_of_neighbours, rng.normal(size=4))
+
+
+def comprehensions_over_shapes(x):
+    squares = [v * v for v in x]
+    cubes = np.array([x[i] ** 3 for i in range(len(x))])
+    return np.sum(np.stack(squares)) + np.sum(cubes) + sum(x[i] for i in range(len(x)))
+
+
+def comprehension_over_an_int(x, n):
+    return np.sum(np.array([x * k for k in range(n)]))
+
+
+def test_list_comprehensions_over_shapes_and_ints_compile_for_them():
+    assert s2sad.check_grad(comprehensions_over_shapes, np.array([0.5, 0.7, 0.2]))
+    gradient = s2sad.grad(comprehension_over_an_int)
+    np.testing.assert_allclose(gradient(np.ones(2), 3), [3.0, 3.0])
+    np.testing.assert_allclose(gradient(np.ones(2), 4), [6.0, 6.0])
+    import errcases_functions as ef  # (refused before)
+    assert s2sad.check_grad(ef.has_list_comp, np.array([0.3, 0.7, 1.1]))

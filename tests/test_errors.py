@@ -110,8 +110,6 @@ CASES = [
      ["starred"]),
     ("starred_target", ef.has_starred_target, "starred_target", "*rest",
      UnsupportedSyntaxError, ["starred"]),
-    ("list_comp", ef.has_list_comp, "list_comp", "[v * 2.0", UnsupportedSyntaxError,
-     ["list comprehension"]),
     ("dict_comp", ef.has_dict_comp, "dict_comp", "{i: v", UnsupportedSyntaxError,
      ["dict comprehension"]),
     ("set_comp", ef.has_set_comp, "set_comp", "{v for", UnsupportedSyntaxError,

@@ -421,6 +421,22 @@ class Expressions:
                     known = self.known_range(iterable) if items is None else None
                     if known is not None:  # ([f(layers[i]) for i in range(len(layers))])
                         items = [Const(k) for k in known]
+                    shape = self.known_shape(generator.iter) if items is None else None
+                    if shape:  # ([v * v for v in x], x's shape known: its rows)
+                        items = [Leaf(gast.copy_location(gast.Subscript(
+                            value=clone(generator.iter), slice=gast.Constant(value=k, kind=None),
+                            ctx=gast.Load()), generator.iter)) for k in range(shape[0])]
+                if items is None and not isinstance(node, gast.GeneratorExp):
+                    # (a list built over a count known at run time: the call may compile
+                    # again for its arrays' shapes; a generator sum() reads as a loop)
+                    try:
+                        self.refuse("a comprehension over a count known only at run time is "
+                                    "not supported", node,
+                                    hint="loop and write into an array (np.zeros(n), then "
+                                         "y[i] = ...)")
+                    except UnsupportedSyntaxError as exc:
+                        exc.run_time_count = True
+                        raise
                 if items is None:
                     return self.dynamic(node)
                 for item in items:
