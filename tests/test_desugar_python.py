@@ -322,3 +322,11 @@ def test_list_comprehensions_over_shapes_and_ints_compile_for_them():
     np.testing.assert_allclose(gradient(np.ones(2), 4), [6.0, 6.0])
     import errcases_functions as ef  # (refused before)
     assert s2sad.check_grad(ef.has_list_comp, np.array([0.3, 0.7, 1.1]))
+
+
+def test_the_items_of_a_list_grown_by_append_are_named_after_it():
+    gradient = s2sad.grad(products_of_neighbours)
+    gradient(np.ones(3))
+    source = gradient.source
+    assert "ys_0 = " in source and "np.array([ys_0, ys_1, ys_2])" in source
+    assert "dys_0" in source

@@ -355,7 +355,10 @@ class Calls(Expressions):
         if isinstance(receiver, Struct) and receiver.kind == pytree.LIST:
             if name == "append" and len(args) == 1 and not keywords:
                 self.mutating(receiver, node)
-                receiver.items.append(self.held(args[0], "item", node))
+                owner = node.func.value if isinstance(node.func, gast.Attribute) else None
+                preferred = f"{owner.id}_{len(receiver.items)}" \
+                    if isinstance(owner, gast.Name) else "item"  # (ys.append(v): ys_0, ...)
+                receiver.items.append(self.held(args[0], preferred, node))
                 receiver.keys = list(range(len(receiver.items)))
                 return Const(None)
             if name == "extend" and len(args) == 1 and isinstance(args[0], Struct):
