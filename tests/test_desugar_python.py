@@ -330,3 +330,17 @@ def test_the_items_of_a_list_grown_by_append_are_named_after_it():
     source = gradient.source
     assert "ys_0 = " in source and "np.array([ys_0, ys_1, ys_2])" in source
     assert "dys_0" in source
+
+
+def activation_from_a_config(params, x, cfg):
+    act = cfg.get("act_fn", np.tanh)
+    return np.sum(act(x @ params["W"]))
+
+
+def test_a_lambda_carried_in_a_config_is_read_for_its_call():
+    params = {"W": np.array([[0.3, -0.2], [0.1, 0.4]])}
+    x = np.array([0.5, -0.7])
+    assert s2sad.check_grad(activation_from_a_config, params, x,
+                            {"act_fn": lambda z: np.maximum(z, 0.1 * z)})
+    gradient = s2sad.grad(activation_from_a_config)(params, x, {"act_fn": lambda z: z ** 2})
+    np.testing.assert_allclose(gradient["W"], np.outer(x, 2 * (x @ params["W"])))

@@ -60,8 +60,6 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 
 # Cases failing today: case name -> cause. A fix turns them into XPASS (strict).
 KNOWN = {
-    "activation_lambda_in_config": "a lambda carried by the config (act_fn=lambda z: ...) is "
-                                   "refused as 'no derivative rule for <lambda>' (a def works)",
     "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
                      "neural_net.py uses it; not specific to structures)",
     "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",

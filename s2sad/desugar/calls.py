@@ -47,7 +47,8 @@ class Calls(Expressions):
             constant = folded(resolved, args, keywords)
             if constant is not None:
                 return constant
-            if _is_helper(resolved) and (structured or self.helper_needs_reading(resolved)):
+            if _is_helper(resolved) and (structured or _is_lambda(resolved) or
+                                         self.helper_needs_reading(resolved)):
                 return self.specialise(resolved, args, keywords, node, prefix=[])
         node.func = self.materialize(callee, node.func)
         if not spread:
@@ -523,6 +524,14 @@ _NEEDED: Dict[Any, bool] = {}  # helper code -> whether it needs reading here
 def _is_helper(function: Any) -> bool:
     from ..lower import _is_user_function
     from ..rules import has_rule
-    return _is_user_function(function) and not has_rule(function)
+    return (_is_user_function(function) or _is_lambda(function)) and not has_rule(function)
+
+
+def _is_lambda(function: Any) -> bool:
+    """A lambda of the user's (act_fn=lambda z: ... in a config): read for its call,
+    as lower inlines no lambda itself."""
+    return isinstance(function, types.FunctionType) and function.__name__ == "<lambda>" \
+        and (getattr(function, "__module__", None) or "").split(".")[0] not in (
+            "numpy", "scipy", "s2sad")
 
 
