@@ -481,8 +481,21 @@ def keywords_checked(transform: Callable) -> Callable:
         for key in kwargs:
             if key not in accepted:
                 raise CallError(_unexpected_keyword(transform.__name__, key, accepted))
+        if transform.__name__ in _JAX_FORMS and len(args) > 1 and (
+                isinstance(args[1], np.ndarray) or isinstance(args[1], (tuple, list)) and
+                any(isinstance(a, (np.ndarray, float)) for a in args[1])):
+            # jax.jvp(f, primals, tangents), jax.vjp(f, x): the arguments where s2sad
+            # takes the differentiated arguments' positions
+            raise CallError(f"{transform.__name__}() takes the function (and wrt), then is "
+                            f"called with the arguments: {_JAX_FORMS[transform.__name__]}")
         return transform(*args, **kwargs)
     return checked
+
+
+# JAX's calling forms of a transform that takes arguments where s2sad takes wrt
+_JAX_FORMS = {"jvp": "s2sad.jvp(f)(*primals, tangent) for jax.jvp(f, primals, tangents)",
+              "vjp": "s2sad.vjp(f)(*primals) for jax.vjp(f, *primals)",
+              "grad": "s2sad.grad(f)(*args): the function first, then its arguments"}
 
 
 _KEYWORDS: Dict[str, List[str]] = {}  # each public transform's keywords, by its name

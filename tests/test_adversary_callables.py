@@ -906,11 +906,6 @@ def test_cli_callables(tmp_path, name):
     assert "not a Python function defined with `def`" not in result.stderr
 
 
-@xfail("a JAX user's first jvp/vjp call is refused without naming s2sad's form: "
-       "s2sad.jvp(f, (x,), (t,)) -> \"jvp() takes from 1 to 2 positional arguments but 3 were "
-       "given\"; s2sad.vjp(f, x) -> \"wrt=array([...]) is neither an index, a name nor a tuple "
-       "of them\"; the issue asks for JAX habits to get an error naming the right spelling "
-       "(s2sad.jvp(f)(x, t), s2sad.vjp(f)(x))")
 def test_jax_style_jvp_vjp_calls_are_pointed_to_s2sad_form():
     def f(x):
         return np.sin(x)

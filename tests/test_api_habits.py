@@ -467,3 +467,17 @@ def test_scipy_minimize_takes_hessian_as_hess():
                                options={"gtol": 1e-10})
     assert result.success, result.message
     np.testing.assert_allclose(result.x, np.ones(4), atol=1e-6)
+
+
+def test_jax_calling_forms_are_pointed_to_s2sads():
+    """jax.jvp(f, primals, tangents) and jax.vjp(f, x) written with s2sad's names."""
+    import s2sad as s
+    from s2sad.errors import CallError
+
+    def f(x):
+        return np.sum(np.sin(x))
+    for call, words in [(lambda: s.jvp(f, (np.ones(2),), (np.ones(2),)), "s2sad.jvp(f)(*primals"),
+                        (lambda: s.vjp(f, np.ones(2)), "s2sad.vjp(f)(*primals)")]:
+        with pytest.raises(CallError, match=words.replace("(", r"\(").replace(")", r"\)")
+                           .replace("*", r"\*")):
+            call()
