@@ -344,3 +344,25 @@ def test_a_lambda_carried_in_a_config_is_read_for_its_call():
                             {"act_fn": lambda z: np.maximum(z, 0.1 * z)})
     gradient = s2sad.grad(activation_from_a_config)(params, x, {"act_fn": lambda z: z ** 2})
     np.testing.assert_allclose(gradient["W"], np.outer(x, 2 * (x @ params["W"])))
+
+
+def doubled_by_np_shape(x):
+    ys = []
+    for i in range(np.shape(x)[0]):
+        ys.append(x[i] * 2.0)
+    return np.sum(np.stack(ys) ** 2)
+
+
+def picks_positive(x):
+    picked = [x[i] ** 2 for i in np.nonzero(x > 0)[0]]
+    return np.sum(np.array(picked))
+
+
+def test_lists_over_shapes_in_another_spelling_and_a_count_no_shape_fixes():
+    assert s2sad.check_grad(doubled_by_np_shape, np.array([0.5, -0.2, 0.3]))
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(picks_positive)(np.array([0.5, -0.2, 0.3]))
+    error = info.value
+    assert "a comprehension over a count known only at run time" in str(error)
+    assert error.location.line == picks_positive.__code__.co_firstlineno + 1
+    assert error.hint
