@@ -22,6 +22,7 @@ Two layers:
 """
 from __future__ import annotations
 
+import ast
 import operator
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
@@ -31,7 +32,8 @@ import numpy as np
 from . import rules, runtime
 from .anno import get_anno
 from .errors import UnsupportedSyntaxError
-from .lower import (FRESH_ARRAYS, TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_store, local_names_in,
+from .lower import (FRESH_ARRAYS, TAPE_POP, VIEW_FUNCTIONS, Lowered, is_local, is_push_statement,
+                    is_store, local_names_in,
                     statement_reads,
                     op_key, op_operands, stored_name, walk_statements)
 
@@ -253,6 +255,17 @@ def _shape_only_read(stmt: gast.stmt) -> Optional[str]:
     return None if any(read in local_names_in(o) for o in others) else read
 
 
+def _pushed_reference(stmt: gast.stmt) -> Optional[str]:
+    """The name whose array generated code keeps on its tape (`tape.append(f)`): only
+    the reference is kept, for the adjoint sweep to bind back (`f = tape.pop()`) after
+    it has undone the writes made since, so this reads no values (a double buffer's
+    gradient, differentiated again, pushes a name whose array was just written)."""
+    if not is_push_statement(stmt):
+        return None
+    pushed = stmt.value.args[0] if len(stmt.value.args) == 1 else None
+    return pushed.id if pushed is not None and is_local(pushed) else None
+
+
 def _is_number(value: gast.AST, rank_of: RankOf,
                arrays: FrozenSet[str] = frozenset()) -> bool:
     """A value of no axes is a number (immutable), except a 0-d array: what
@@ -359,11 +372,22 @@ def check_aliasing(lowered: Lowered, rank_of: Optional[RankOf] = None,
 
 
 _State = Tuple[Dict[str, FrozenSet], Dict[str, FrozenSet[int]]]  # points-to, stale
+# One world: a _State frozen (its items), so that a set of worlds can hold it.
+_World = Tuple[FrozenSet, FrozenSet]
+# The most worlds kept apart at one point of the program; beyond, they are merged into
+# one (name by name), which is what a single points-to map would say.
+_MOST_WORLDS = 32
 
 
 class _Checker:
     """Points-to sets with recency per allocation site, and stale names, to a fixpoint
-    over the statements' control flow (loops iterate; branches join by union)."""
+    over the statements' control flow (loops iterate).
+
+    The state at a point is a set of worlds, each a points-to map with its stale
+    names, one per way the program may have come there: branches and loop back-edges
+    add worlds instead of merging maps, so a double buffer (`u, new = new, u`) holds
+    u -> A, new -> B in one world and u -> B, new -> A in the other, and a write into
+    new is never taken as a write into u's array."""
 
     def __init__(self, lowered: Lowered, rank_of: RankOf, groups, checked_at_run_time: bool):
         self.lowered = lowered
@@ -375,6 +399,7 @@ class _Checker:
         self.guarded: Dict[int, Tuple[str, str]] = {}
         self.successors: Dict[int, List] = {}
         self.statements: Dict[int, gast.stmt] = {}
+        self.order = {id(s): k for k, s in enumerate(walk_statements(lowered.body))}
         self.entry = self._block(lowered.body, _EXIT, None)
         output = lowered.output
         outputs = output if isinstance(output, tuple) else (output,)
@@ -411,16 +436,18 @@ class _Checker:
                           if p in self.tracked and p not in self.lowered.scalar_params
                           and self.rank_of(_load(p)) != 0}, {})
         work = [self.entry]
-        incoming = {id(self.entry) if self.entry is not None else None: start}
+        incoming = {id(self.entry) if self.entry is not None else None:
+                    frozenset({_frozen(start)})}
         while work:
             node = work.pop()
             key = None if node is _EXIT else id(node)
-            state = incoming[key]
+            worlds = [_thawed(w) for w in incoming[key]]
             if node is _EXIT:
-                for n in self.outputs:
-                    self._read(n, state, None)
+                for world in worlds:
+                    for n in self.outputs:
+                        self._read(n, world, None)
                 continue
-            out = self._transfer(node, state)
+            out = frozenset(_frozen(self._transfer(node, world)) for world in worlds)
             for succ in self.successors[key]:
                 succ_key = None if succ is _EXIT else id(succ)
                 known = incoming.get(succ_key)
@@ -432,9 +459,9 @@ class _Checker:
 
     def _transfer(self, stmt: gast.stmt, state: _State) -> _State:
         pts, stale = dict(state[0]), dict(state[1])
-        shape_only = _shape_only_read(stmt)
+        unread = _shape_only_read(stmt) or _pushed_reference(stmt)
         for n in statement_reads(stmt):
-            if n != shape_only:
+            if n != unread:
                 self._read(n, (pts, stale), stmt)
         if isinstance(stmt, gast.For):
             sources = [stmt.iter.id] if is_local(stmt.iter) else []
@@ -499,12 +526,13 @@ class _Checker:
                      f"{module_arrays[0]}.copy()")
         arguments = sorted(o[1] for o in objects if o[0] == "argument")
         if arguments and is_store(stmt):
+            argument = _user_name(self.lowered, arguments[0], bare=True)
             raise UnsupportedSyntaxError(
                 f"writing into {_user_name(self.lowered, written)} would change the "
-                f"argument {arguments[0]!r}, whose array it shares",
+                f"argument {argument!r}, whose array it shares",
                 get_anno(stmt, "location"),
-                hint=f"work on a copy: {_user_name(self.lowered, written, bare=True)} = "
-                     f"... .copy()")
+                hint=f"work on a copy: begin the function with {argument} = "
+                     f"{argument}.copy()")
         for other, held in pts.items():
             if other != written and other not in exempt and held & objects:
                 stale[other] = stale.get(other, frozenset()) | {id(stmt)}
@@ -513,7 +541,7 @@ class _Checker:
         writes = state[1].get(name_)
         if not writes:
             return
-        for write_id in sorted(writes):
+        for write_id in sorted(writes, key=lambda w: self.order.get(w, 0)):
             write = self.statements[write_id]
             updated = get_anno(write, "augmented") if not is_store(write) else None
             if updated is not None and self.checked_at_run_time and not self._array(updated):
@@ -533,14 +561,76 @@ class _Checker:
         bare = _user_name(self.lowered, written, bare=True)
         own = f"make {bare} its own array ({bare} = ... .copy() where it is made)" \
             if bare != "the array" else "write into a copy (... .copy())"
+        copied = self._copying_line(other) or self._copying_line(written)
+        if copied is not None:
+            own = f"copy where the array is shared: {copied[1]} (line {copied[0]})"
         raise UnsupportedSyntaxError(
             f"{shown_written} is updated in place while {shown_other} shares its array "
             f"and is read {where}", get_anno(write, "location"),
             hint=f"{own}, or write a new value instead")
 
+    def _copying_line(self, lowered_name: str) -> Optional[Tuple[int, str]]:
+        """The user's line `v = u[1:]` that makes the name share another's array, as
+        it reads with a copy (`v = u[1:].copy()`), with its line; None if there is no
+        such line of one plain assignment (a swap `u, new = new, u` is not one)."""
+        user = self.lowered.versions.get(lowered_name, lowered_name)
+        for stmt in walk_statements(self.lowered.body):
+            if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
+                    _target_names(stmt.targets[0]) != [lowered_name] or \
+                    not view_sources(stmt.value, self.index_arrays, self.rank_of):
+                continue
+            line, text = get_anno(stmt, "origin", (None, ""))
+            copied = _with_a_copy(text, user)
+            if copied is not None:
+                return line, copied
+        return None
 
-def _join(a: _State, b: _State) -> _State:
-    return _union(a[0], b[0]), _union(a[1], b[1])
+
+def _with_a_copy(text: str, user: str) -> Optional[str]:
+    """`v = u[1:]` -> `v = u[1:].copy()`, for a line binding exactly `user`."""
+    try:
+        parsed = ast.parse(text)
+    except SyntaxError:
+        return None
+    if len(parsed.body) != 1 or not isinstance(parsed.body[0], ast.Assign):
+        return None
+    assigned = parsed.body[0]
+    if len(assigned.targets) != 1 or not isinstance(assigned.targets[0], ast.Name) or \
+            assigned.targets[0].id != user:
+        return None
+    value = ast.get_source_segment(text, assigned.value)
+    if not isinstance(assigned.value, (ast.Name, ast.Subscript, ast.Attribute, ast.Call)):
+        value = f"({value})"
+    return f"{user} = {value}.copy()"
+
+
+def _join(a: FrozenSet[_World], b: FrozenSet[_World]) -> FrozenSet[_World]:
+    """The worlds of both, less those another world covers; merged into one world
+    when there are too many."""
+    states = [_thawed(w) for w in a | b]
+    kept = [s for k, s in enumerate(states)
+            if not any(_covers(other, s) and (not _covers(s, other) or j < k)
+                       for j, other in enumerate(states) if j != k)]
+    if len(kept) > _MOST_WORLDS:
+        merged: _State = ({}, {})
+        for s in kept:
+            merged = _union(merged[0], s[0]), _union(merged[1], s[1])
+        kept = [merged]
+    return frozenset(_frozen(s) for s in kept)
+
+
+def _covers(a: _State, b: _State) -> bool:
+    """Does world a say all that world b says (every pointer and stale mark of b)?"""
+    return all(k in a[0] and v <= a[0][k] for k, v in b[0].items()) and \
+        all(k in a[1] and v <= a[1][k] for k, v in b[1].items())
+
+
+def _frozen(state: _State) -> _World:
+    return frozenset(state[0].items()), frozenset(state[1].items())
+
+
+def _thawed(world: _World) -> _State:
+    return dict(world[0]), dict(world[1])
 
 
 def _union(a: Dict[str, FrozenSet], b: Dict[str, FrozenSet]) -> Dict[str, FrozenSet]:
