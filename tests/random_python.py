@@ -259,7 +259,72 @@ def _zip_lists(w: _Writer) -> None:
     w.add(_consume_list(w, b))
 
 
-LISTS = [_list_literal, _append_loop, _append_loop, _list_of_vectors, _zip_lists]
+def _alias_or_copy(w: _Writer) -> None:
+    # a second name for the same list sees its changes; a copy does not
+    name, other = w.fresh("vals"), w.fresh("other")
+    w.emit(f"{name} = [{w.scalar()}, {w.scalar()}]")
+    w.emit(f"{other} = " + w.pick([name, f"list({name})", f"{name}[:]", f"{name}.copy()"]))
+    w.emit(w.pick([f"{other}.append({w.scalar()})", f"{other}[0] = {w.scalar()}",
+                   f"{other}.extend([{w.scalar()}])", f"{other} += [{w.scalar()}]"]))
+    w.add(f"sum({name}) * 1.5 + sum({other})")
+
+
+def _ranges(w: _Writer) -> None:
+    # loops over computed ranges: neighbours, strides, reversed
+    name = w.fresh("ys")
+    header, body = w.pick([
+        ("for i in range(len(x) - 1):", "x[i + 1] - x[i]"),
+        ("for i in range(1, len(x)):", "x[i] * x[i - 1]"),
+        ("for i in range(0, len(x), 2):", "x[i]"),
+        ("for i in reversed(range(len(x))):", "x[i] * (i + 1)"),
+        ("for i, v in enumerate(x, start=1):", "v / i"),
+        ("for v, u in zip(x, x[1:]):", "v * u"),
+        ("for v in reversed(x):", "v"),
+    ])
+    w.emit(f"{name} = []", header, f"    {name}.append({w.item_of(body)})")
+    w.add(_consume_list(w, name))
+
+
+def _iterate_list(w: _Writer) -> None:
+    # a list read back: iteration, reversed, slices, enumerate, zip of two lists
+    name, t = w.fresh("vals"), w.fresh("t")
+    w.emit(f"{name} = [{w.scalar()}, {w.scalar()}, {w.scalar()}]", f"{t} = 0.0")
+    header, item = w.pick([(f"for v in {name}:", "v"), (f"for v in reversed({name}):", "v"),
+                           (f"for v in {name}[1:]:", "v"),
+                           (f"for k, v in enumerate({name}):", "v * (k + 1)"),
+                           (f"for v, u in zip({name}, {name}[::-1]):", "v * u"),
+                           (f"for k in range(len({name})):", f"{name}[k] * x[k]")])
+    w.emit(header, f"    {t} = {t} + {w.item_of(item)}")
+    w.scalars.append(t)
+    w.add(t)
+
+
+def _conditional_append(w: _Writer) -> None:
+    # the list's length depends on the values (a second call may have another one)
+    name = w.fresh("ys")
+    w.emit(f"{name} = [{w.scalar()}]", "for i in range(len(x)):",
+           f"    if {w.condition('x[i]')}:", f"        {name}.append({w.item_of('x[i]')})")
+    w.add(w.pick([f"sum({name})", f"np.sum(np.array({name}))", f"{name}[-1] * len({name})"]))
+
+
+def _closure_append(w: _Writer) -> None:
+    # a nested def changes the enclosing function's list
+    name, add = w.fresh("ys"), w.fresh("add")
+    w.emit(f"{name} = []", f"def {add}(v):", f"    {name}.append({w.smooth('v')})",
+           "for i in range(len(x)):", f"    {add}(x[i])")
+    w.add(_consume_list(w, name))
+
+
+def _sum_of_vectors(w: _Writer) -> None:
+    name = w.fresh("parts")
+    w.emit(f"{name} = [{w.vector()}, {w.vector()}]")
+    w.add(w.pick([f"np.sum(sum({name}, np.zeros_like(x)))", f"np.sum(sum({name}) ** 2)",
+                  f"np.sum(np.vstack({name}))", f"np.sum(np.hstack({name}) * 0.5)"]))
+
+
+LISTS = [_list_literal, _append_loop, _append_loop, _list_of_vectors, _zip_lists,
+         _alias_or_copy, _ranges, _iterate_list, _conditional_append, _closure_append,
+         _sum_of_vectors]
 
 
 # ---- comprehensions
@@ -338,7 +403,41 @@ def _max_min_values(w: _Writer) -> None:
     w.add(f"{fn}({', '.join(values)})")
 
 
-COMPREHENSIONS = [_comprehension, _comprehension, _comprehension, _max_min_values]
+def _comprehension_scope(w: _Writer) -> None:
+    # the comprehension's variable is its own; a walrus inside binds the enclosing name
+    v = w.assign("v", w.scalar())
+    kind = w.pick(["shadow", "walrus", "over_list", "items"])
+    if kind == "shadow":
+        w.add(f"sum({w.item_of('v')} for v in x) + {v}")
+    elif kind == "walrus":
+        m = w.fresh("last")
+        w.emit(f"{m} = 0.0", f"total = sum(({m} := {w.item_of('v')}) for v in x)")
+        w.add(f"total + {m} * {v}")
+    elif kind == "over_list":
+        lst = w.fresh("vals")
+        w.emit(f"{lst} = [{w.scalar()}, {v}, {w.scalar()}]")
+        w.add(f"sum([{w.item_of('u')} for u in {lst}])")
+    else:
+        d = w.fresh("d")
+        w.emit(f"{d} = {{'p': {w.scalar()}, 'q': {v}}}")
+        w.add(f"sum({w.item_of('val')} for key, val in {d}.items())")
+
+
+def _builtins(w: _Writer) -> None:
+    # item 3's builtins over sequences
+    vals = [w.scalar() for _ in range(3)]
+    lst = w.fresh("vals")
+    w.emit(f"{lst} = [{', '.join(vals)}]")
+    w.add(w.pick([f"sorted({lst})[0] + sorted({lst})[-1] * 0.5",
+                  f"math.fsum({lst})", f"math.prod({lst})", f"abs({vals[0]})",
+                  f"round({vals[0]}, 1) + {vals[1]}", f"sum(abs(v) for v in {lst})",
+                  f"sum(sorted(x)[:2])", f"max(abs(v) for v in x)",
+                  f"{vals[0]} if any(v > 0.5 for v in x) else {vals[1]}",
+                  f"{vals[0]} if all(v > -1.2 for v in x) else {vals[1]}"]))
+
+
+COMPREHENSIONS = [_comprehension, _comprehension, _comprehension, _max_min_values,
+                  _comprehension_scope, _builtins]
 
 
 # ---- conditions
@@ -395,8 +494,32 @@ def _in_tuple(w: _Writer) -> None:
     w.add(t)
 
 
+def _short_circuit(w: _Writer) -> None:
+    # the right operand is not evaluated when the left decides: its walrus does not bind
+    m = w.assign("m", w.scalar())
+    op = w.pick(["or", "and"])
+    w.emit(f"if {w.condition()} {op} ({m} := {w.scalar()}) > {w.const(-0.5, 0.5)}:",
+           f"    acc = acc + {w.scalar()}")
+    w.add(m)
+
+
+def _while_and(w: _Writer) -> None:
+    # a loop whose trip count depends on the values
+    t = w.fresh("t")
+    w.emit(f"{t} = 0.0", "k = 0", f"while k < len(x) and x[k] < {w.const(0.0, 1.0)}:",
+           f"    {t} = {t} + {w.item_of('x[k]')}", "    k += 1")
+    w.add(t)
+
+
+def _break_continue(w: _Writer) -> None:
+    t = w.fresh("t")
+    w.emit(f"{t} = 0.0", "for i in range(len(x)):", f"    if {w.condition('x[i]')}:",
+           f"        {w.pick(['break', 'continue'])}", f"    {t} = {t} + {w.item_of('x[i]')}")
+    w.add(t)
+
+
 CONDITIONS = [_if_bool, _if_bool, _if_no_else, _conditional_expression, _walrus, _value_or,
-              _is_none, _in_tuple]
+              _is_none, _in_tuple, _short_circuit, _while_and, _break_continue]
 
 
 # ---- closures
@@ -460,7 +583,40 @@ def _function_argument(w: _Writer) -> None:
     w.add(f"{apply}({act}, {w.scalar()}) + np.sum({apply}({act}, x))")
 
 
-CLOSURES = [_lambda, _nested_def, _nested_def, _function_argument]
+def _binding_time(w: _Writer) -> None:
+    # a closure reads the variable when called; a default was evaluated at the def
+    c, h = w.fresh("c"), w.fresh("h")
+    w.emit(f"{c} = {w.scalar()}")
+    if w.chance(0.5):
+        w.emit(f"def {h}(u):", f"    return {w.smooth('u')} * {c}")
+    else:
+        w.emit(f"def {h}(u, k={c}):", f"    return {w.smooth('u')} * k + {c}")
+    w.emit(f"{c} = {w.scalar()}")
+    w.add(f"{h}({w.scalar()})")
+
+
+def _factory(w: _Writer) -> None:
+    # a helper that returns a function, and helpers calling each other
+    make, inner = w.fresh("make"), w.fresh("inner")
+    if w.chance(0.5):
+        w.emit(f"def {make}(c):", f"    return lambda t: {w.smooth('t')} * c")
+        w.add(f"{make}({w.scalar()})({w.scalar()})")
+    else:
+        w.emit(f"def {inner}(u):", f"    return {w.smooth('u')}",
+               f"def {make}(u, v):", f"    return {inner}(u) * v + {inner}(v)")
+        w.add(f"{make}({w.scalar()}, {w.scalar()})")
+
+
+def _lambda_in_loop(w: _Writer) -> None:
+    # a lambda bound to a name in a loop body, called at once
+    t = w.fresh("t")
+    w.emit(f"{t} = 0.0", "for i in range(len(x)):",
+           f"    g = lambda u: {w.smooth('u')} * x[i]", f"    {t} = {t} + g({w.scalar()})")
+    w.add(t)
+
+
+CLOSURES = [_lambda, _nested_def, _nested_def, _function_argument, _binding_time, _factory,
+            _lambda_in_loop]
 
 
 # ---- statements
@@ -519,7 +675,37 @@ def _misc(w: _Writer) -> None:
         w.emit("with np.errstate(over='ignore'):", f"    acc = acc + {w.scalar()}")
 
 
-STATEMENTS = [_unpacking, _unpacking, _assert, _print, _del, _misc]
+def _more_unpacking(w: _Writer) -> None:
+    kind = w.pick(["nested", "chain", "loop", "augmented", "arrays", "rebind"])
+    if kind == "nested":
+        a, b, c = w.fresh("a"), w.fresh("b"), w.fresh("c")
+        w.emit(f"({a}, {b}), {c} = ({w.scalar()}, {w.scalar()}), {w.scalar()}")
+        w.add(f"{a} * {b} + {c}")
+    elif kind == "chain":
+        a, b = w.fresh("a"), w.fresh("b")
+        w.emit(f"{a} = {b} = {w.scalar()}", f"{b} = {b} * {w.scalar()}")
+        w.add(f"{a} + {b}")
+    elif kind == "loop":
+        t = w.fresh("t")
+        w.emit(f"{t} = 0.0", f"for p, q in [({w.scalar()}, {w.scalar()}), ({w.scalar()}, "
+               f"{w.scalar()})]:", f"    {t} = {t} + p * q")
+        w.add(t)
+    elif kind == "augmented":
+        t = w.assign("t", w.scalar())
+        w.emit(f"{t} += {w.scalar()}", f"{t} *= {w.scalar()}", f"{t} -= {w.const()}")
+        w.add(t)
+    elif kind == "arrays":
+        u, v = w.fresh("u"), w.fresh("v")
+        w.emit(f"{u}, {v} = {w.vector()}, {w.vector()}", f"{u}, {v} = {v}, {u} * 2.0")
+        w.add(f"np.sum({u} * {w.vector()}) + np.sum({v} ** 2)")
+    else:
+        t = w.fresh("tmp")
+        w.emit(f"{t} = {w.scalar()}", f"acc = acc + {t}", f"del {t}", f"{t} = {w.scalar()}")
+        w.add(t)
+
+
+STATEMENTS = [_unpacking, _unpacking, _assert, _print, _del, _misc, _more_unpacking,
+              _more_unpacking]
 
 _BY_FAMILY = {"lists": LISTS, "comprehensions": COMPREHENSIONS, "conditions": CONDITIONS,
               "closures": CLOSURES, "statements": STATEMENTS}
@@ -549,7 +735,7 @@ def generate(family: str, seed: int, index: int) -> Program:
     w.emit(w.pick(["return acc", "return acc * 1.0", f"return acc + {w.reduce('x')} * 0.1"]))
     name = f"f_{family}_{seed}_{index}"
     body = textwrap.indent("\n".join(w.lines), "    ")
-    source = f"import numpy as np\n\n\ndef {name}(x, y):\n{body}\n"
+    source = f"import math\n\nimport numpy as np\n\n\ndef {name}(x, y):\n{body}\n"
     x = np.round(rng.uniform(-1.5, 1.5, size=n), 3)
     y = np.round(rng.normal(0.0, 0.7, size=(rows, n)), 3) if y_matrix else \
         float(np.round(rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 1.5), 3))
@@ -581,7 +767,8 @@ class _Recorder(ast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id in ("max", "min", "abs"):
+        if isinstance(node.func, ast.Name) and node.func.id in ("max", "min", "abs", "sorted",
+                                                                  "round"):
             node.func = ast.Name("_" + node.func.id.upper(), ast.Load())
         return node
 
@@ -602,6 +789,16 @@ class _Decisions:
         chosen = pick(range(len(items)), key=lambda k: items[k], **kwargs)
         self.log.append(("ext", chosen))
         return items[chosen]
+
+    def sorted_(self, items):
+        items = list(items)
+        self.log.append(("sorted", tuple(np.argsort(items, kind="stable").tolist())))
+        return sorted(items)
+
+    def round_(self, v, *digits):
+        value = round(v, *digits)
+        self.log.append(("round", value))
+        return value
 
     def abs_(self, v):
         self.log.append(("abs", tuple(np.sign(np.ravel(v)).tolist())))
@@ -642,7 +839,8 @@ def _load(program: Program, directory: Path) -> Tuple[Callable, Callable, _Decis
     tree = ast.fix_missing_locations(_Recorder().visit(ast.parse(program.source)))
     scope = {"_D": decisions.decision, "_ABS": decisions.abs_,
              "_MAX": lambda *a, **k: decisions.extreme(max, a, k),
-             "_MIN": lambda *a, **k: decisions.extreme(min, a, k)}
+             "_MIN": lambda *a, **k: decisions.extreme(min, a, k),
+             "_SORTED": decisions.sorted_, "_ROUND": decisions.round_}
     exec(compile(tree, f"<recording {program.name}>", "exec"), scope)
     scope["np"] = _NumPyRecorder(decisions)
     return getattr(module, program.name), scope[program.name], decisions
@@ -683,7 +881,7 @@ def _value(twin, decisions, args) -> Tuple[float, list]:
     decisions.log = []
     value, _ = _quiet(twin, *_fresh(args), strict=True)
     value = float(value)
-    if not np.isfinite(value) or abs(value) > 1e6:
+    if not np.isfinite(value) or abs(value) > 1e4:   # (beyond, differences lose digits)
         raise _Skip("value out of bound")
     return value, decisions.log
 
@@ -768,8 +966,9 @@ def check(program: Program, directory: Path, timeout: int = 60) -> Outcome:
         sys.modules.pop(program.name, None)
 
 
-def _check(s2sad, program, f, twin, decisions) -> Outcome:
-    for attempt in range(4):
+def _point(program, twin, decisions, first: int):
+    """Arguments (from draw `first` on) whose differences cross no kink, and the differences."""
+    for attempt in range(first, first + 4):
         args = _arguments(program, attempt)
         try:
             expected = _differences(twin, decisions, args)
@@ -778,58 +977,70 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
         except Exception as exc:   # the program itself fails in Python at these arguments
             raise _Skip(f"f fails: {type(exc).__name__}: {exc}")
         if expected is not None:
-            break
-    else:
-        raise _Skip("every point drawn sits near a kink")
-    value, printed = _quiet(f, *_fresh(args))
+            return args, expected
+    raise _Skip("every point drawn sits near a kink")
+
+
+def _check(s2sad, program, f, twin, decisions) -> Outcome:
+    """grad and jvp at a first point, then the same gradient functions at a second point
+    of the same shapes (a compiled gradient must not keep the first call's data)."""
     refusals, wrong, crashes = [], [], []
+    df = s2sad.grad(f, wrt=(0, 1))
+    jf = s2sad.jvp(f, wrt=(0, 1))
+    for point, first in (("", 0), (" (second call)", 10)):
+        args, expected = _point(program, twin, decisions, first)
+        value, printed = _quiet(f, *_fresh(args))
 
-    def attempt(what, run):
-        saved = _fresh(args)
-        try:
-            result, out = _quiet(run, *args)
-        except s2sad.S2SADError as exc:
-            refusals.append(refusal_line(exc))
-            if not _has_line(exc):
-                wrong.append(f"{what}: a refusal without a line: {str(exc)[:300]}")
-            return None
-        except _Timeout:
-            raise
-        except Exception as exc:
-            crashes.append(f"{what}: {type(exc).__name__}: {str(exc).strip()[:300]}\n"
-                           + "".join(traceback.format_exception(exc)[-4:]))
-            return None
-        if not all(_same(a, b) for a, b in zip(args, saved)):
-            wrong.append(f"{what}: the caller's arguments changed")
-        if out != printed:
-            wrong.append(f"{what}: printed {out!r}, f prints {printed!r}")
-        return result
+        def attempt(what, run):
+            saved = _fresh(args)
+            try:
+                result, out = _quiet(run, *args)
+            except s2sad.S2SADError as exc:
+                refusals.append(refusal_line(exc))
+                if not _has_line(exc):
+                    wrong.append(f"{what}: a refusal without a line: {str(exc)[:300]}")
+                return None
+            except _Timeout:
+                raise
+            except Exception as exc:
+                crashes.append(f"{what}: {type(exc).__name__}: {str(exc).strip()[:300]}\n"
+                               + "".join(traceback.format_exception(exc)[-4:]))
+                return None
+            if not all(_same(a, b) for a, b in zip(args, saved)):
+                wrong.append(f"{what}: the caller's arguments changed")
+            if out != printed:
+                wrong.append(f"{what}: printed {out!r}, f prints {printed!r}")
+            return result
 
-    gradients = attempt("grad", lambda *a: s2sad.grad(f, wrt=(0, 1))(*a))
-    if gradients is not None:
-        for name, got, exp, a in zip("xy", gradients, expected, args):
-            if not _type_ok(got, a):
-                wrong.append(f"grad: d{name} is {type(got).__name__} "
-                             f"{getattr(got, 'shape', '')}, expected like {a!r}")
-            elif not _close(got, exp):
-                wrong.append(f"grad: d{name} = {got!r}, differences give {exp!r}")
-    rng = np.random.default_rng([program.seed, program.index, 99])
-    direction = (rng.normal(size=args[0].shape),
-                 rng.normal(size=args[1].shape) if isinstance(args[1], np.ndarray)
-                 else float(rng.normal()))
-    result = attempt("jvp", lambda *a: s2sad.jvp(f, wrt=(0, 1))(*a, direction))
-    if result is not None:
-        got_value, tangent = result
-        exp_tangent = float(np.sum(expected[0] * direction[0]) +
-                            np.sum(expected[1] * direction[1]))
-        if not _close(got_value, value):
-            wrong.append(f"jvp: value {got_value!r}, f gives {value!r}")
-        if not _close(tangent, exp_tangent):
-            wrong.append(f"jvp: tangent {tangent!r}, differences give {exp_tangent!r}")
+        gradients = attempt("grad" + point, df)
+        if gradients is not None:
+            for name, got, exp, a in zip("xy", gradients, expected, args):
+                if not _type_ok(got, a):
+                    wrong.append(f"grad{point}: d{name} is {type(got).__name__} "
+                                 f"{getattr(got, 'shape', '')}, expected like {a!r}")
+                elif not _close(got, exp):
+                    wrong.append(f"grad{point}: d{name} = {got!r}, differences give {exp!r}")
+        rng = np.random.default_rng([program.seed, program.index, 99 + first])
+        direction = (rng.normal(size=args[0].shape),
+                     rng.normal(size=args[1].shape) if isinstance(args[1], np.ndarray)
+                     else float(rng.normal()))
+        result = attempt("jvp" + point, lambda *a: jf(*a, direction))
+        if result is not None:
+            got_value, tangent = result
+            exp_tangent = float(np.sum(expected[0] * direction[0]) +
+                                np.sum(expected[1] * direction[1]))
+            if not _close(got_value, value):
+                wrong.append(f"jvp{point}: value {got_value!r}, f gives {value!r}")
+            if not _close(tangent, exp_tangent):
+                wrong.append(f"jvp{point}: tangent {tangent!r}, differences give "
+                             f"{exp_tangent!r}")
+        if wrong or crashes or refusals:
+            break
+    where = f"\nat {_args_text(args)}"
     if wrong:
-        return Outcome("wrong", "\n".join(wrong), refusals)
+        return Outcome("wrong", "\n".join(wrong) + where, refusals)
     if crashes:
-        return Outcome("crash", "\n".join(crashes), refusals)
+        return Outcome("crash", "\n".join(crashes) + where, refusals)
     if refusals:
         return Outcome("refused", "", refusals)
     return Outcome("exact")
@@ -849,6 +1060,7 @@ def main(argv: List[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     counts = {family: collections.Counter() for family in FAMILIES}
     refusals: collections.Counter = collections.Counter()
+    examples: Dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(count):
             family = FAMILIES[index % len(FAMILIES)]
@@ -856,6 +1068,8 @@ def main(argv: List[str]) -> int:
             outcome = check(program, Path(tmp))
             counts[family][outcome.status] += 1
             refusals.update(set(outcome.refusals))
+            for line in outcome.refusals:
+                examples.setdefault(line, f"{family!r}, {seed}, {index // len(FAMILIES)}")
             if outcome.status in ("wrong", "crash"):
                 path = out / f"{program.name}.py"
                 path.write_text(program.source + f"\n# arguments: {_args_text(program.args)}\n"
@@ -870,7 +1084,7 @@ def main(argv: List[str]) -> int:
     print(f"{'total':16}" + "".join(f"{total[s]:9d}" for s in statuses))
     print("\nrefusals (programs refused in grad or jvp, by first line):")
     for line, k in refusals.most_common():
-        print(f"{k:6d}  {line}")
+        print(f"{k:6d}  {line}  (e.g. generate({examples[line]}))")
     print(f"\nwrong or crashing programs: {out}")
     return 1 if total["wrong"] or total["crash"] else 0
 
