@@ -389,11 +389,15 @@ class _Checker:
     u -> A, new -> B in one world and u -> B, new -> A in the other, and a write into
     new is never taken as a write into u's array."""
 
-    def __init__(self, lowered: Lowered, rank_of: RankOf, groups, checked_at_run_time: bool):
+    def __init__(self, lowered: Lowered, rank_of: RankOf, groups, checked_at_run_time: bool,
+                 copied: FrozenSet[int] = frozenset()):
         self.lowered = lowered
         self.checked_at_run_time = checked_at_run_time
         self.rank_of = rank_of
+        self.groups = groups
         self.tracked = set(groups)
+        # (a trial for a hint: these bindings taken as copies, refusals left bare)
+        self.copied = copied
         self.arrays = _zero_d_arrays(lowered)
         self.index_arrays = _index_arrays(lowered, rank_of)
         self.guarded: Dict[int, Tuple[str, str]] = {}
@@ -487,6 +491,8 @@ class _Checker:
                 src in self.tracked and src not in pts for src in sources)
             fresh = op_key(stmt.value) is TAPE_POP or numbers_only or \
                 not sources and module_array is None
+            if id(stmt) in self.copied:
+                sources, fresh = [], True
             for n in targets:
                 self._bind(n, sources, stmt, pts, stale, number=number, fresh=fresh)
                 if module_array is not None and n in pts:
@@ -561,28 +567,46 @@ class _Checker:
         bare = _user_name(self.lowered, written, bare=True)
         own = f"make {bare} its own array ({bare} = ... .copy() where it is made)" \
             if bare != "the array" else "write into a copy (... .copy())"
-        copied = self._copying_line(other) or self._copying_line(written)
+        message = f"{shown_written} is updated in place while {shown_other} shares its " \
+            f"array and is read {where}"
+        location = get_anno(write, "location")
+        copied = None if self.copied else self._copying_line(written, other, message, location)
         if copied is not None:
             own = f"copy where the array is shared: {copied[1]} (line {copied[0]})"
-        raise UnsupportedSyntaxError(
-            f"{shown_written} is updated in place while {shown_other} shares its array "
-            f"and is read {where}", get_anno(write, "location"),
-            hint=f"{own}, or write a new value instead")
+        raise UnsupportedSyntaxError(message, location,
+                                     hint=f"{own}, or write a new value instead")
 
-    def _copying_line(self, lowered_name: str) -> Optional[Tuple[int, str]]:
-        """The user's line `v = u[1:]` that makes the name share another's array, as
-        it reads with a copy (`v = u[1:].copy()`), with its line; None if there is no
-        such line of one plain assignment (a swap `u, new = new, u` is not one)."""
-        user = self.lowered.versions.get(lowered_name, lowered_name)
-        for stmt in walk_statements(self.lowered.body):
-            if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
-                    _target_names(stmt.targets[0]) != [lowered_name] or \
-                    not view_sources(stmt.value, self.index_arrays, self.rank_of):
-                continue
+    def _copying_line(self, written: str, other: str, message: str,
+                      location) -> Optional[Tuple[int, str]]:
+        """The user's line whose binding makes the two names share an array (`v = u[1:]`,
+        `new = u`), as it reads with a copy (`v = u[1:].copy()`), with its line: the
+        first of the group's plain one-name bindings that, taken as a copy, lifts this
+        refusal (lines of the stale name first, then of the written one)."""
+        group = self.groups.get(written, frozenset()) | {written, other}
+        ranked = sorted(
+            (stmt for stmt in walk_statements(self.lowered.body)
+             if isinstance(stmt, gast.Assign) and not is_store(stmt)
+             and len(_target_names(stmt.targets[0])) == 1
+             and _target_names(stmt.targets[0])[0] in group
+             and view_sources(stmt.value, self.index_arrays, self.rank_of)),
+            key=lambda stmt: (_target_names(stmt.targets[0]) != [other],
+                              _target_names(stmt.targets[0]) != [written],
+                              self.order.get(id(stmt), 0)))
+        for stmt in ranked:
+            target = _target_names(stmt.targets[0])[0]
             line, text = get_anno(stmt, "origin", (None, ""))
-            copied = _with_a_copy(text, user)
-            if copied is not None:
-                return line, copied
+            copied = _with_a_copy(text, self.lowered.versions.get(target, target))
+            if copied is None:
+                continue
+            trial = _Checker(self.lowered, self.rank_of, self.groups, self.checked_at_run_time,
+                             copied=frozenset({id(stmt)}))
+            trial.tracked = self.tracked
+            try:
+                trial.run()
+            except UnsupportedSyntaxError as error:
+                if (error.message, error.location) == (message, location):
+                    continue  # (the same refusal: this copy is not the one)
+            return line, copied
         return None
 
 
