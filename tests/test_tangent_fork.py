@@ -1,0 +1,205 @@
+"""The feature list of Tangent's maintained fork, differentiated by s2sad.
+
+Issue 17 asks that everything the fork (github.com/pedronahum/tangent, tangent-ad on
+PyPI) differentiates, s2sad differentiates too. tests/corpus_tangent_fork.py holds
+functions written here for each entry of the fork's feature list; for each one:
+
+* grad: s2sad.grad in the first argument against central differences, with the
+  argument's exact structure (a float for a float, an array of its shape and dtype, a
+  dict of the same keys); a function with a tuple or array output must instead be
+  refused with NonScalarOutputError (s2sad's contract; the fork sums the outputs);
+* jvp: s2sad.jvp against a directional central difference, value included;
+* hessian: for a number or an array of at most HESSIAN_SIZE entries, against second
+  differences;
+* grad3 (the section "second and third derivatives"): grad(grad(grad(f))) against a
+  third difference.
+
+Unlike test_tangent_style.py, a refusal fails here: the fork differentiates all of it.
+Each known failure is listed in REFUSED with the first line of s2sad's refusal (or
+CRASH for an exception that is not an S2SADError) and marked xfail(strict=True), so
+that a fix shows up as XPASS and the entry must go. No case gives a wrong number.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import corpus_tangent_fork as corpus
+import s2sad
+from test_tangent_style import (_assert_close, _call, _check_structure, _direction,
+                                _is_number, _is_scalar_output, _numeric_directional,
+                                _numeric_grad, _numeric_hessian, _numeric_second)
+
+HESSIAN_SIZE = 4  # second differences cost 2 n (n + 1) calls of f
+THIRD_ORDER_FEATURE = "second and third derivatives"
+
+# The refusals and crashes the first run found: (case, modes, the exception the test
+# raises today, the first line of s2sad's message without its file:line:col). A refusal
+# is marked with raises=S2SADError, so that one turning into a wrong number fails.
+CLASS_METHOD = "NoDerivativeRuleError: the method .{}() is not supported"
+LIST_OF_ACTIVES = ("UnsupportedSyntaxError: a tuple or list of values that depend on the "
+                   "inputs is not supported here")
+SUM_RULE = "NoDerivativeRuleError: no derivative rule for sum"
+RUN_TIME_COUNT = ("UnsupportedSyntaxError: a comprehension over a count known only at run "
+                  "time is not supported")
+REFUSED = [
+    # lambda functions
+    ("lam_made_by_local_factory", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: a lambda is used here as a value; s2sad reads a lambda bound "
+     "to a name where it is called"),
+    # closures: a nested def calling another nested def crashes desugar
+    ("closure_nested_def_calls_nested_def", "grad jvp hessian", AssertionError,
+     "CRASH (not an S2SADError): a bare AssertionError (a LocalDef) from "
+     "s2sad/desugar/expressions.py:106 via desugar/calls.py read_for"),
+    ("closure_appends_to_enclosing_list", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: this changes a structure its caller holds too (an argument "
+     "that is not differentiated, a helper's argument, or what a helper returned of its "
+     "arguments); the generated code never changes the caller's objects"),
+    # classes: an instance made in the function, its methods called
+    ("class_method_inlined", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("value")),
+    ("class_attribute_factor", "grad jvp hessian", s2sad.S2SADError,
+     CLASS_METHOD.format("apply")),
+    ("class_method_chain", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("run")),
+    ("class_two_instances", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("apply")),
+    ("class_numpy_method", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("energy")),
+    ("class_attribute_from_argument", "grad jvp hessian", s2sad.S2SADError,
+     CLASS_METHOD.format("apply")),
+    ("class_inherited_override", "grad jvp hessian", s2sad.S2SADError,
+     CLASS_METHOD.format("describe")),
+    ("class_multilevel_inheritance", "grad jvp hessian", s2sad.S2SADError,
+     CLASS_METHOD.format("area")),
+    ("class_base_still_works", "grad jvp hessian", s2sad.S2SADError,
+     CLASS_METHOD.format("describe")),
+    # comprehensions over zip/enumerate of an array, or filtered on active values
+    ("comp_zip_pairs", "grad jvp hessian", s2sad.S2SADError, RUN_TIME_COUNT),
+    ("comp_enumerate", "grad jvp hessian", s2sad.S2SADError, RUN_TIME_COUNT),
+    ("comp_filter_on_active_values", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: a comprehension over a structure filters on a value known "
+     "only at run time"),
+    # for loops over lists of active values
+    ("for_over_list_of_actives", "grad jvp hessian", s2sad.S2SADError, LIST_OF_ACTIVES),
+    ("for_zip_lists", "grad jvp hessian", s2sad.S2SADError, LIST_OF_ACTIVES),
+    ("for_enumerate_reversed_list", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: this for loop is not supported: loop over range(...), an "
+     "array, enumerate(x) or zip(x, y)"),
+    # tuples
+    ("tuple_nested_unpack", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: nested tuple targets are not supported"),
+    # list building: + concatenation, +=, reverse(), sum with a start
+    ("list_extend_concat", "grad hessian", s2sad.S2SADError, SUM_RULE),
+    ("list_extend_concat", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
+    ("list_grow_by_plus", "grad hessian", s2sad.S2SADError, SUM_RULE),
+    ("list_grow_by_plus", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
+    ("list_plus_equals", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: an augmented assignment to a structure is not supported"),
+    ("list_reverse_method", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: .reverse() of a list is not supported here"),
+    ("list_sum_with_start", "grad jvp hessian", s2sad.S2SADError, SUM_RULE),
+    # third derivative through a loop: the second-order code holds dtape.append(d_b)
+    ("deriv_loop_product", "grad3", s2sad.S2SADError,
+     "UnsupportedSyntaxError: an expression statement (its value is discarded) is not "
+     "supported"),
+    # base statements
+    ("ops_chain_assign", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: chained assignment (a = b = ...) is not supported"),
+]
+KNOWN = {f"{case_id}[{mode}]": (raises, reason)
+         for case_id, modes, raises, reason in REFUSED for mode in modes.split()}
+
+
+def _numeric_third(f, args, h=1e-2):
+    """f''' at the number args[0]: (f(x+2h) - 2 f(x+h) + 2 f(x-h) - f(x-2h)) / 2h^3."""
+    x = args[0]
+
+    def at(step):
+        return float(_call(f, (x + step,) + args[1:]))
+    return (at(2 * h) - 2 * at(h) + 2 * at(-h) - at(-2 * h)) / (2 * h ** 3)
+
+
+def _modes(case_id):
+    f, args = corpus.CASES[case_id]
+    modes = ["grad", "jvp"]
+    scalar_out = _is_scalar_output(_call(f, args))
+    if scalar_out and (_is_number(args[0]) or (
+            isinstance(args[0], np.ndarray) and args[0].size <= HESSIAN_SIZE)):
+        modes.append("hessian")
+    if scalar_out and corpus.FEATURES[case_id] == THIRD_ORDER_FEATURE and _is_number(args[0]):
+        modes.append("grad3")
+    return modes
+
+
+def _params():
+    for case_id in corpus.CASES:
+        for mode in _modes(case_id):
+            key = f"{case_id}[{mode}]"
+            marks = []
+            if key in KNOWN:
+                raises, reason = KNOWN[key]
+                marks = [pytest.mark.xfail(strict=True, raises=raises, reason=reason)]
+            yield pytest.param(case_id, mode, id=key, marks=marks)
+
+
+def _run(mode, f, args, direction):
+    if mode == "grad":
+        return s2sad.grad(f)(*args)
+    if mode == "jvp":
+        return s2sad.jvp(f)(*args, direction)
+    if mode == "hessian":
+        return s2sad.hessian(f)(*args)
+    if mode == "grad3":
+        return s2sad.grad(s2sad.grad(s2sad.grad(f)))(*args)
+    raise AssertionError(mode)
+
+
+def _data(args):
+    """The arguments that are numbers, arrays or containers (an object is left out)."""
+    return tuple(a for a in args if isinstance(a, (float, int, np.ndarray, tuple, list, dict)))
+
+
+@pytest.mark.parametrize("case_id, mode", list(_params()))
+def test_fork_feature(case_id, mode):
+    f, args = corpus.CASES[case_id]
+    oracle = corpus.REFERENCES.get(case_id, f)  # what central differences see
+    value = _call(oracle, args)
+    direction = _direction(case_id, args[0])
+    given, given_direction = copy.deepcopy(args), copy.deepcopy(direction)
+    if mode == "grad" and not _is_scalar_output(value):
+        with pytest.raises(s2sad.NonScalarOutputError):
+            _run(mode, f, given, given_direction)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = _run(mode, f, given, given_direction)
+    _assert_close(_data(given), _data(args), "the caller's arguments were modified",
+                  rtol=0, atol=0)
+    _assert_close(given_direction, direction, "the caller's tangent was modified",
+                  rtol=0, atol=0)
+    if mode == "jvp":
+        got_value, tangent = got
+        _check_structure(got_value, value, "jvp value", strict=False)
+        _assert_close(got_value, value, "jvp value")
+        _check_structure(tangent, value, "jvp tangent", strict=False)
+        _assert_close(tangent, _numeric_directional(oracle, args, direction), "jvp tangent")
+    elif mode == "grad":
+        _check_structure(got, args[0], "grad")
+        _assert_close(got, _numeric_grad(oracle, args), "grad")
+    elif mode == "hessian" and not _is_number(args[0]):
+        _check_structure(got, np.zeros(args[0].shape * 2), "hessian")
+        _assert_close(got, _numeric_hessian(oracle, args), "hessian", rtol=1e-5, atol=1e-5)
+    elif mode == "hessian":
+        _check_structure(got, args[0], "hessian", strict=False)
+        _assert_close(got, _numeric_second(oracle, args), "hessian", rtol=1e-5, atol=1e-5)
+    else:
+        _check_structure(got, args[0], "grad3")
+        _assert_close(got, _numeric_third(oracle, args), "grad3", rtol=1e-3, atol=1e-3)
+
+
+def test_every_feature_has_cases():
+    """At least 80 functions, and each feature of the fork's list has three or more cases."""
+    functions = {id(fn) for fn, _ in corpus.CASES.values()}
+    assert len(functions) >= 80
+    for feature in set(corpus.FEATURES.values()):
+        assert sum(1 for f in corpus.FEATURES.values() if f == feature) >= 3, feature
