@@ -387,7 +387,8 @@ class _Forward:
         rule = rules.lookup(key)
         if rule is None:
             raise rules.missing_rule_error(key, location)
-        bound = bind_call(rule.params, rule.template.defaults, value, rule.label, location)
+        bound = bind_call(rule.params, rule.template.defaults, value, rule.label, location,
+                          rule.template.varargs)
         if rule.kind == "partials":
             return self.from_partials(rule, bound, y)
         if rule.linear or rule.multilinear:
@@ -439,12 +440,16 @@ class _Forward:
             return _replace_arguments(value, bound, replaced)
         total = None
         for param in rule.multilinear:
-            tangent = self.argument_tangent(bound.get(param))
-            if tangent is None:
-                continue
-            term = _replace_arguments(value, bound, {param: tangent})
-            total = term if total is None else gast.BinOp(left=total, op=gast.Add(),
-                                                          right=term)
+            # multilinear in a *args parameter (np.einsum's operands): in each element
+            slots = bound[param].elts if param == rule.template.varargs and param in bound \
+                else [bound.get(param)]
+            for slot in slots:
+                tangent = self.argument_tangent(slot)
+                if tangent is None:
+                    continue
+                term = _replace_arguments(value, {param: slot}, {param: tangent})
+                total = term if total is None else gast.BinOp(left=total, op=gast.Add(),
+                                                              right=term)
         return total
 
     def argument_tangent(self, argument: Optional[gast.AST]) -> Optional[gast.AST]:

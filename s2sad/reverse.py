@@ -870,25 +870,46 @@ class _Reverse:
                     contribution = self.reduced(contribution, operand)
                 self.accumulate(operand, contribution)
         else:
-            keep = tuple(f"d{p}" for p in rule.params)
-            statements, _ = instantiate(rule.template, {"dy": dy, "y": y, **bound},
-                                        self._template_local, keep=keep, ranks=ranks)
-            for stmt_ in statements:
-                target_ = stmt_.targets[0].id if isinstance(stmt_, gast.Assign) and \
-                    isinstance(stmt_.targets[0], gast.Name) else None
-                if target_ in keep:
-                    param = rule.params[keep.index(target_)]
-                    if param in sequences:
-                        self.accumulate_elements(sequences[param], stmt_.value)
-                    elif param in active:
-                        first = is_local(active[param]) and active[param].id not in self.live
-                        self.accumulate(active[param], stmt_.value)
-                        if first:
-                            self.note_spread(active[param], stmt_.value)
-                else:
-                    if isinstance(stmt_, gast.Assign):
-                        self._share_names_in(stmt_.value)
-                    self.emit(stmt_)
+            # a template's *args (np.einsum's operands): d<args> is the adjoint of the one
+            # at `position`, instantiated for each active element in turn
+            varargs = rule.template.varargs
+            each = [k for k, e in enumerate(bound[varargs].elts) if self.analysed.is_active(e)] \
+                if varargs in sequences else [None]
+            for k in each:
+                self.adjoint_from_template(rule, dy, y, bound if k is None else
+                                           {**bound, "position": constant(k)},
+                                           active, sequences, ranks, k, k == each[0])
+
+    def adjoint_from_template(self, rule: rules.Rule, dy: gast.AST, y: gast.AST,
+                              bound: Dict[str, gast.AST], active, sequences, ranks,
+                              element: Optional[int], first_round: bool) -> None:
+        """One instantiation of an adjoint template: d<param> accumulated into the
+        argument (or into element `element` of the *args), the rest emitted."""
+        keep = tuple(f"d{p}" for p in rule.params)
+        statements, _ = instantiate(rule.template, {"dy": dy, "y": y, **bound},
+                                    self._template_local, keep=keep, ranks=ranks)
+        for stmt_ in statements:
+            target_ = stmt_.targets[0].id if isinstance(stmt_, gast.Assign) and \
+                isinstance(stmt_.targets[0], gast.Name) else None
+            if target_ in keep:
+                param = rule.params[keep.index(target_)]
+                operand = bound[param].elts[element] if element is not None and \
+                    param == rule.template.varargs else None
+                if operand is None and not first_round:
+                    continue  # (another parameter's adjoint: accumulated once)
+                if operand is None and param in sequences:
+                    self.accumulate_elements(sequences[param], stmt_.value)
+                    continue
+                operand = active.get(param) if operand is None else operand
+                if operand is not None:
+                    first = is_local(operand) and operand.id not in self.live
+                    self.accumulate(operand, stmt_.value)
+                    if first:
+                        self.note_spread(operand, stmt_.value)
+            else:
+                if isinstance(stmt_, gast.Assign):
+                    self._share_names_in(stmt_.value)
+                self.emit(stmt_)
 
     def reduced(self, contribution: gast.AST, operand: gast.AST) -> gast.AST:
         """The contribution summed down to the operand's shape: np.sum for a number,
@@ -912,7 +933,8 @@ class _Reverse:
 
     def bind(self, rule: rules.Rule, value: gast.AST, location) -> Dict[str, gast.AST]:
         """Map the template's parameter names to the call's argument atoms."""
-        return bind_call(rule.params, rule.template.defaults, value, rule.label, location)
+        return bind_call(rule.params, rule.template.defaults, value, rule.label, location,
+                         rule.template.varargs)
 
     def indexed(self, value: gast.Subscript, dy: gast.AST) -> None:
         """y = a[index]  ->  da[index] += dy  (np.add.at where indices may repeat)."""
@@ -1192,12 +1214,18 @@ def _text(node: gast.AST) -> str:
 # -- small AST helpers ----------------------------------------------------------
 
 def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, label: str,
-              location) -> Dict[str, gast.AST]:
-    """The call's argument atoms by a template's parameter names (defaults filled)."""
+              location, varargs: Optional[str] = None) -> Dict[str, gast.AST]:
+    """The call's argument atoms by a template's parameter names (defaults filled); a
+    *args parameter (`varargs`) gets the positional arguments past those before it, as
+    a tuple of the call's own nodes."""
     if isinstance(value, gast.Call):
         args, kwargs = list(value.args), {k.arg: k.value for k in value.keywords}
     else:
         args, kwargs = op_operands(value), {}
+    if varargs is not None and varargs not in kwargs:
+        at = params.index(varargs)
+        kwargs[varargs] = gast.Tuple(elts=args[at:], ctx=gast.Load())
+        args = args[:at]
     bound = _bound(params, defaults, args, kwargs)
     if bound is None:  # (inspect binds it, or says why it does not fit)
         signature = inspect.Signature([

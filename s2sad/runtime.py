@@ -688,64 +688,146 @@ def cast_tangent(t: Any, dtype: Any) -> Any:
 __all__ += ["eigh_tangents", "svd_tangents", "permute_tangent", "cast_tangent"]
 
 
-def _einsum_terms(subscripts: Any, shapes: list) -> Tuple[list, str]:
-    """The input terms and the output of a string einsum, with '...' spelled out as
-    letters of their own (right-aligned, as NumPy broadcasts them) and implicit mode's
-    output made explicit (the ellipsis, then the labels used once, sorted)."""
-    if not isinstance(subscripts, str):
-        raise UnsupportedShapes("np.einsum in the sublist form (operand, [indices], ...)")
-    text = subscripts.replace(" ", "")
-    inputs, arrow, out = text.partition("->")
-    terms = inputs.split(",")
-    if len(terms) != len(shapes):
+# -- einsum: every form NumPy accepts ---------------------------------------------------
+# The arguments of a call are kept as NumPy takes them, `args`: ('ij,jk->ik', A, B) or the
+# sublist form (A, [0, 1], B, [1, 2], [0, 2]); an operand is named by its position in args.
+
+_SUBLIST_LABELS = string.ascii_uppercase + string.ascii_lowercase  # NumPy's: 0 is 'A'
+
+
+def _sublist_term(sublist: Any) -> str:
+    return "".join("..." if label is Ellipsis else _SUBLIST_LABELS[label]
+                   for label in sublist)
+
+
+def _einsum_parts(args: tuple) -> Tuple[list, list, str]:
+    """(the positions of the operands in args, their terms, the output term), with
+    '...' spelled out as letters of their own (right-aligned, as NumPy broadcasts) and
+    implicit mode's output made explicit: the ellipsis, then the labels used once, in
+    NumPy's order (by character: 'B' before 'a')."""
+    if isinstance(args[0], str):
+        inputs, arrow, out = args[0].replace(" ", "").partition("->")
+        positions = list(range(1, len(args)))
+        terms = inputs.split(",")
+        explicit = out if arrow else None
+    else:  # operand, sublist, operand, sublist, ... [, output sublist]
+        positions = list(range(0, len(args) - 1, 2))
+        terms = [_sublist_term(args[p + 1]) for p in positions]
+        explicit = _sublist_term(args[-1]) if len(args) % 2 else None
+    if len(terms) != len(positions):
         raise UnsupportedShapes(f"np.einsum with {len(terms)} terms for "
-                                f"{len(shapes)} operands")
-    spare = [c for c in string.ascii_letters if c not in text]
-    counts = [len(shape) - len(term.replace("...", "")) for term, shape in zip(terms, shapes)]
-    rank = max([n for term, n in zip(terms, counts) if "..." in term], default=0)
+                                f"{len(positions)} operands")
+    used = "".join(terms) + (explicit or "")
+    spare = [c for c in string.ascii_letters if c not in used]
+    counts = [np.ndim(args[p]) - len(t.replace("...", "")) for p, t in zip(positions, terms)]
+    rank = max([n for t, n in zip(terms, counts) if "..." in t], default=0)
     ellipsis = "".join(spare[:rank])
-    terms = [term.replace("...", ellipsis[rank - n:]) for term, n in zip(terms, counts)]
-    if arrow:
-        return terms, out.replace("...", ellipsis)
+    terms = [t.replace("...", ellipsis[rank - n:]) for t, n in zip(terms, counts)]
+    if explicit is not None:
+        return positions, terms, explicit.replace("...", ellipsis)
     labels = "".join(terms)
     once = sorted(c for c in set(labels) if labels.count(c) == 1 and c not in ellipsis)
-    return terms, ellipsis + "".join(once)
+    return positions, terms, ellipsis + "".join(once)
 
 
-def einsum_adjoint(dy: Any, subscripts: Any, operands: tuple, which: int) -> Any:
-    """The adjoint of operand `which` of a two-operand einsum: dy contracted with the
-    other operand onto the labels of this one; a label only this operand carries (summed
-    over in it alone) spreads dy along it, and an axis of size 1 that einsum broadcast
-    against a longer one sums back to size 1."""
-    operand = operands[which]
-    other = operands[1 - which]
+def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False) -> Any:
+    """The adjoint of operand args[wrt] of y = np.einsum(*args), given dy: dy contracted
+    with the other operands onto this one's labels. A label only this operand carries
+    (summed over in it alone) spreads dy along it; a label repeated in it (a diagonal,
+    'ii->i') puts dy on the diagonal and zeros elsewhere; an axis of size 1 that einsum
+    broadcast against a longer one sums back to size 1. (wrt=None: the adjoints of every
+    argument, as Pieces, those of the subscripts zero: a template run as a function.)"""
+    if wrt is None:
+        positions = _einsum_parts(args)[0]
+        return Pieces(einsum_adjoint(dy, args, k, optimize) if k in positions else 0.0
+                      for k in range(len(args)))
+    positions, terms, out = _einsum_parts(args)
+    operand = args[wrt]
+    own = terms[positions.index(wrt)]
     shape = np.shape(operand)
-    terms, out = _einsum_terms(subscripts, [np.shape(o) for o in operands])
-    own, others = terms[which], terms[1 - which]
-    if len(set(own)) != len(own):
-        raise UnsupportedShapes(f"np.einsum with an index repeated in the differentiated "
-                                f"operand ({own!r})")
-    kept = "".join(c for c in own if c in out or c in others)
-    g = np.einsum(f"{out},{others}->{kept}", dy, other)
-    g = np.expand_dims(g, tuple(i for i, c in enumerate(own) if c not in kept))
-    axes = [i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1]
-    if axes:
-        g = np.sum(g, axis=tuple(axes), keepdims=True)
-    dtype = np.result_type(g, operand)
-    if g.shape != shape:
-        return np.broadcast_to(g, shape).astype(dtype)
-    return g.astype(dtype, copy=False)
+    others = [(t, args[p]) for p, t in zip(positions, terms) if p != wrt]
+    labels = "".join(dict.fromkeys(own))  # each once, in order
+    kept = "".join(c for c in labels if c in out or any(c in t for t, _ in others))
+    spec = ",".join([out] + [t for t, _ in others]) + "->" + kept
+    g = np.asarray(np.einsum(spec, dy, *[o for _, o in others], optimize=optimize))
+    size = {c: shape[own.index(c)] for c in labels}
+    broadcast = tuple(i for i, c in enumerate(kept) if size[c] == 1 and g.shape[i] != 1)
+    if broadcast:
+        g = np.sum(g, axis=broadcast, keepdims=True)
+    dtype = np.result_type(g, operand) if np.issubdtype(np.result_type(operand), np.inexact) \
+        else g.dtype
+    if len(labels) != len(own):
+        g = _undiagonal_einsum(g, kept, own, shape, size)
+    elif kept != own:
+        g = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(own)
+                                                    if c not in kept)), shape)
+    # (einsum of dy alone may be a view of it; a broadcast one is read-only)
+    fresh = others and kept == own or len(labels) != len(own)
+    g = g.astype(dtype, copy=False) if fresh else np.array(g, dtype=dtype)
+    return g if shape else g[()]
 
 
-def einsum_adjoint_a(dy: Any, subscripts: Any, a: Any, b: Any) -> Any:
-    return einsum_adjoint(dy, subscripts, (a, b), 0)
+def _undiagonal_einsum(g: np.ndarray, kept: str, own: str, shape: tuple,
+                       size: dict) -> np.ndarray:
+    """g over the labels `kept` put into an array of the term `own`, whose labels may
+    repeat (on the diagonal, zeros elsewhere) or be missing from kept (spread)."""
+    fresh = iter(c for c in string.ascii_letters if c not in own)
+    target, terms, operands = "", [kept], [g]
+    seen = set(kept)
+    for axis, c in enumerate(own):
+        if c not in seen:  # a label g lacks: spread along it
+            seen.add(c)
+            target += c
+            terms.append(c)
+            operands.append(np.ones(size[c], g.dtype))
+        elif c in target:  # a repeat: on the diagonal of its first axis
+            other = next(fresh)
+            target += other
+            terms.append(c + other)
+            operands.append(np.eye(shape[axis], dtype=g.dtype))
+        else:
+            target += c
+    return np.einsum(",".join(terms) + "->" + target, *operands)
 
 
-def einsum_adjoint_b(dy: Any, subscripts: Any, a: Any, b: Any) -> Any:
-    return einsum_adjoint(dy, subscripts, (a, b), 1)
+def _einsum_args_with(args: tuple, wrt: int, value: Any) -> tuple:
+    return tuple(value if k == wrt else a for k, a in enumerate(args))
 
 
-__all__ += ["einsum_adjoint_a", "einsum_adjoint_b"]
+def einsum_adjoint_adjoint(g: Any, dy: Any, args: tuple, wrt: int,
+                           optimize: Any = False) -> "Pieces":
+    """The adjoints of the arguments of einsum_adjoint(g, args, wrt), given dy: of each
+    operand but args[wrt] (of which only the shape is read, a zero), the adjoint of that
+    operand in np.einsum(*args) with dy in wrt's place, given g, since
+    <dy, einsum_adjoint(g, args, wrt)> = <g, np.einsum(*args with dy at wrt)>."""
+    positions = _einsum_parts(args)[0]
+    swapped = _einsum_args_with(args, wrt, dy)
+    return Pieces(einsum_adjoint(g, swapped, k, optimize) if k in positions and k != wrt
+                  else zeros_like(a) if k == wrt else 0.0 for k, a in enumerate(args))
+
+
+def einsum_at(dy: Any, args: tuple, wrt: int, optimize: Any = False) -> Any:
+    """np.einsum(*args) with dy in place of args[wrt]: the adjoint of einsum_adjoint's
+    dy (it is linear in it)."""
+    return np.einsum(*_einsum_args_with(args, wrt, dy), optimize=optimize)
+
+
+def einsum_adjoint_tangent(g: Any, args: tuple, args_dot: tuple, wrt: int,
+                           optimize: Any = False) -> Any:
+    """The tangent of einsum_adjoint(g, args, wrt) along the operands' tangents (g held):
+    the sum, over each operand but args[wrt], of the helper with that operand's tangent
+    in its place (it is linear in each); a zero tangent adds nothing."""
+    positions = _einsum_parts(args)[0]
+    total = zeros_like(args[wrt])
+    for k in positions:
+        if k != wrt and np.any(args_dot[k]):
+            total = total + einsum_adjoint(g, _einsum_args_with(args, k, args_dot[k]), wrt,
+                                           optimize)
+    return total
+
+
+__all__ += ["einsum_adjoint", "einsum_adjoint_adjoint", "einsum_at",
+            "einsum_adjoint_tangent"]
 
 
 def inner_adjoint_a(dy: Any, a: Any, b: Any) -> Any:

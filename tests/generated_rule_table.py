@@ -93,17 +93,25 @@ TABLE += [
          [((3,), (3,))]),
     Case((runtime.inner_adjoint_b,), "inner_adjoint_b(a, b, np.ones((4, 3))) * np.arange(3.0)",
          [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (2, 3))]),
-    # einsum's adjoint helpers (issue 15: the Hessian through einsum was refused)
-    Case((runtime.einsum_adjoint_a,),
-         "einsum_adjoint_a(a, 'ij,jk->ik', np.ones((2, 3)), b) * np.arange(3.0)",
+    # einsum's adjoint helper (issue 15: the Hessian through einsum was refused), of
+    # each form (issue 17): g and an operand other than args[wrt] are differentiated
+    Case((runtime.einsum_adjoint,),
+         "einsum_adjoint(a, ('ij,jk->ik', np.ones((2, 3)), b), wrt=1) * np.arange(3.0)",
          [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (3, 4))]),
-    Case((runtime.einsum_adjoint_a,),
-         "einsum_adjoint_a(a, 'i...j,k...j->ik...', np.ones((2, 1, 3)), b) * np.arange(3.0)",
-         [(-2.0, 2.0), (-2.0, 2.0)], [((2, 5, 4), (5, 4, 3))]),
-    Case((runtime.einsum_adjoint_b,),
-         "einsum_adjoint_b(a, 'ij,jk->ik', b, np.ones((3, 4))) * np.arange(4.0)",
+    Case((runtime.einsum_adjoint,),
+         "einsum_adjoint(a, ('i...j,k...j->ik...', np.ones((2, 1, 3)), b), wrt=1) "
+         "* np.arange(3.0)", [(-2.0, 2.0), (-2.0, 2.0)], [((2, 5, 4), (5, 4, 3))]),
+    Case((runtime.einsum_adjoint,),
+         "einsum_adjoint(a, ('ij,jk->ik', b, np.ones((3, 4))), wrt=2) * np.arange(4.0)",
          [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (2, 3))]),
-    Case((runtime.einsum_adjoint_b,),
-         "einsum_adjoint_b(a, 'ij,jk', b, np.ones((3, 4))) * np.arange(4.0)",
+    Case((runtime.einsum_adjoint,),
+         "einsum_adjoint(a, ('ij,jk', b, np.ones((3, 4))), wrt=2) * np.arange(4.0)",
          [(-2.0, 2.0), (-2.0, 2.0)], [((2, 4), (2, 3))]),
+    Case((runtime.einsum_adjoint,),
+         "einsum_adjoint(a, ('ij,jk,kl->il', np.ones((2, 3)), b, "
+         "np.arange(8.0).reshape(4, 2)), wrt=1, optimize=True) * np.arange(3.0)",
+         [(-2.0, 2.0), (-2.0, 2.0)], [((2, 2), (3, 4))]),
+    Case((runtime.einsum_adjoint,),
+         "einsum_adjoint(a, (np.ones((3, 3)), [0, 0], b, [0, 1], [1]), wrt=0) "
+         "* np.arange(9.0).reshape(3, 3)", [(-2.0, 2.0), (-2.0, 2.0)], [((2,), (3, 2))]),
 ]

@@ -625,12 +625,10 @@ def _einsum_trace_weighted(A, v):
     return np.einsum("ii,i->", A, v)
 
 
-def test_einsum_with_an_index_repeated_in_the_differentiated_operand_is_refused():
-    """'ii,i->' differentiated in A has no rule (it raised NumPy's own ValueError)."""
+def test_einsum_with_an_index_repeated_in_the_differentiated_operand():
+    """'ii,i->' differentiated in A: v on the diagonal (refused once; issue 17)."""
     A, v = np.eye(3) + 0.5, np.array([1.0, 2.0, 3.0])
-    with pytest.raises(NoDerivativeRuleError) as info:
-        s2sad.grad(_einsum_trace_weighted, wrt=0)(A, v)
-    assert "repeated" in info.value.message
+    np.testing.assert_allclose(s2sad.grad(_einsum_trace_weighted, wrt=0)(A, v), np.diag(v))
     np.testing.assert_allclose(s2sad.grad(_einsum_trace_weighted, wrt=1)(A, v), np.diag(A))
 
 

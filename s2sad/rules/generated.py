@@ -7,7 +7,7 @@ them g and registration skips the name check."""
 import numpy as np
 
 from .. import runtime
-from . import adjoint, non_differentiable
+from . import adjoint, non_differentiable, tangent
 
 non_differentiable(runtime.zeros_like, runtime.rollaxis_destination, runtime.sign,
                    runtime.tie_count, runtime.hstack_axis)
@@ -160,22 +160,24 @@ def undstack_adjoint(dy, y, g, tup):
     return dg
 
 
-# the helpers of einsum's adjoint (two operands): einsum_adjoint_a(g, s, a, b) is the
-# contraction of g and b onto a's labels, bilinear in (g, b); a gives its shape only.
-# <dy, adjoint_a(g, b)> = <g, einsum(s, dy, b)> = <adjoint_b(g, dy, b), b>
+# einsum's adjoint helper: einsum_adjoint(g, args, wrt) is the contraction of g and the
+# operands of np.einsum(*args) but args[wrt] onto args[wrt]'s labels, linear in g and in
+# each of those operands; args[wrt] gives its shape only. With x = args[wrt],
+#     <dy, einsum_adjoint(g, args, wrt)> = <g, np.einsum(*args with dy in x's place)>:
+# dg is that einsum, and each other operand's adjoint is einsum's, with dy in x's place.
 
-@adjoint(runtime.einsum_adjoint_a, check=False, multilinear=("g", "b"))
-def einsum_adjoint_a_adjoint(dy, y, g, subscripts, a, b):
-    dg = np.einsum(subscripts, dy, b)
-    db = einsum_adjoint_b(g, subscripts, dy, b)
-    return dg, db
+@adjoint(runtime.einsum_adjoint, check=False)
+def einsum_adjoint_adjoint_rule(dy, y, g, args, wrt=None, optimize=False):
+    dg = einsum_at(dy, args, wrt, optimize)
+    dargs = einsum_adjoint_adjoint(g, dy, args, wrt, optimize)
+    return dg, dargs
 
 
-@adjoint(runtime.einsum_adjoint_b, check=False, multilinear=("g", "a"))
-def einsum_adjoint_b_adjoint(dy, y, g, subscripts, a, b):
-    dg = np.einsum(subscripts, a, dy)
-    da = einsum_adjoint_a(g, subscripts, a, dy)
-    return dg, da
+@tangent(runtime.einsum_adjoint, check=False)
+def einsum_adjoint_tangent_rule(y, g, g_dot, args, args_dot, wrt=None, optimize=False):
+    y_dot = einsum_adjoint(g_dot, args, wrt, optimize) + \
+        einsum_adjoint_tangent(g, args, args_dot, wrt, optimize)
+    return y_dot
 
 
 @adjoint(runtime.uncolumn_stack, check=False, linear="g", shape="pieces")

@@ -1,5 +1,5 @@
 """Linear algebra: matrix products (the lecture's dA = dC @ B.T, dB = A.T @ dC), transpose,
-inner/outer products, swapaxes, inv, solve, det, slogdet, cholesky and two-operand einsum.
+inner/outer products, swapaxes, inv, solve, det, slogdet, cholesky and einsum.
 
 inv, solve, det, slogdet and cholesky differentiate through np.linalg.inv / solve, so
 they need A (or L) nonsingular at the point, as the primal does."""
@@ -131,21 +131,19 @@ def cholesky_adjoint(dy, y, a, upper=False):
     return da
 
 
-@adjoint(np.einsum, check=False)
-def einsum_adjoint_rule(dy, y, subscripts, a, b):
-    """y = einsum('A,B->Y', a, b):  da = einsum('Y,B->A', dy, b),  db = einsum('A,Y->B', a, dy).
-
-    Two operands in the string form, explicit ('->') or implicit, '...' of any ranks
-    (spelled out as labels by the helpers). An index of a that neither dy nor b carries
-    (summed over in a alone) spreads dy along it, and an axis of size 1 broadcast against
-    a longer one sums back. Refused: the sublist form and an index repeated within the
-    differentiated operand ('ii,i->' for a; repeated in the other operand is fine) when
-    the gradient runs; more than two operands, and optimize=, when compiling (the call
-    does not bind: a third operand must not bind to a parameter of its own)."""
-    require_shapes(isinstance(subscripts, str), "np.einsum in the sublist form")
-    da = einsum_adjoint_a(dy, subscripts, a, b)
-    db = einsum_adjoint_b(dy, subscripts, a, b)
-    return da, db
+@adjoint(np.einsum, multilinear=("operands",))
+def einsum_adjoint_rule(dy, y, *operands, optimize=None, position=None):
+    """y = np.einsum(*operands), linear in each operand: the adjoint of the operand at
+    `position` (s2sad writes doperands once for each operand that has a gradient) is dy
+    contracted with the other operands onto its labels, by a runtime helper that reads
+    every form NumPy accepts: the subscripts string, explicit or implicit ('ij,jk'), with
+    '...' over operands of different ranks, or the sublist form (a, [0, 1], b, [1, 2]);
+    any number of operands; indices repeated in an operand (its diagonal, 'ii->i') or
+    summed over in it alone. optimize= does not change the value: passed on, as a path
+    for the adjoint's own contraction."""
+    doperands = einsum_adjoint(dy, operands, wrt=position) if optimize is None else \
+        einsum_adjoint(dy, operands, wrt=position, optimize=optimize)
+    return doperands
 
 
 @adjoint(np.linalg.slogdet, shape="pieces")
@@ -226,17 +224,8 @@ def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True):
 
 
 # -- tangents (forward mode) of the nonlinear functions ------------------------------------
-# (@, dot, inner, outer, tensordot, kron and cross are multilinear, transpose and
+# (@, dot, inner, outer, tensordot, kron, cross and einsum are multilinear, transpose and
 # swapaxes linear: forward mode applies them to the tangents)
-
-@tangent(np.einsum, check=False)
-def einsum_tangent(y, subscripts, a, a_dot, b, b_dot):
-    """Bilinear in (a, b). A template rather than `multilinear`, so that an operand in
-    the subscripts' place (the sublist form) is refused, not taken as a constant."""
-    require_shapes(isinstance(subscripts, str), "np.einsum in the sublist form")
-    y_dot = np.einsum(subscripts, a_dot, b) + np.einsum(subscripts, a, b_dot)
-    return y_dot
-
 
 @tangent(np.linalg.inv)
 def inv_tangent(y, a, a_dot):

@@ -34,6 +34,7 @@ class Template:
     node: gast.FunctionDef
     params: List[str]
     defaults: Dict[str, Any]
+    varargs: Optional[str] = None  # a *args parameter: the extra positional arguments
     _uses_ranks: Optional[bool] = None
     _assigned: Optional[List[str]] = None
     _has_conditionals: Optional[bool] = None
@@ -77,7 +78,9 @@ def parse_template(function: Callable) -> Template:
     params = list(signature.parameters)
     defaults = {p.name: p.default for p in signature.parameters.values()
                 if p.default is not inspect.Parameter.empty}
-    return Template(function, node, params, defaults)
+    varargs = next((p.name for p in signature.parameters.values()
+                    if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+    return Template(function, node, params, defaults, varargs)
 
 
 def renamed(template: Template, names: Dict[str, str]) -> Template:
@@ -90,7 +93,8 @@ def renamed(template: Template, names: Dict[str, str]) -> Template:
         if isinstance(item, gast.Name) and item.id in names:
             item.id = names[item.id]
     return Template(template.function, node, [names.get(p, p) for p in template.params],
-                    {names.get(p, p): v for p, v in template.defaults.items()})
+                    {names.get(p, p): v for p, v in template.defaults.items()},
+                    names.get(template.varargs, template.varargs))
 
 
 class _Substitute:
