@@ -483,7 +483,9 @@ class _Checker:
             if updated is not None and not number and updated in pts:
                 self._write(updated, stmt, pts, stale, surely_array=self._array(updated),
                             exempt=set(targets))
-                sources = sources + [updated]
+                # (an array updated keeps its own; what may be a number may also take
+                # the new value's: v = 0.0; v += a)
+                sources = [updated] if self._array(updated) else sources + [updated]
             if len(targets) > 1:
                 sources = sources + local_names_in(stmt.value)
             module_array = None if number else viewed_global(stmt.value)
