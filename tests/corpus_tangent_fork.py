@@ -157,12 +157,24 @@ def lam_sees_inplace_update(x):
 
 
 
+def lam_nested_lambda(x):
+    f = lambda t: (lambda u: u * t)(t + 1.0)
+    return f(x)
+
+
+def lam_conditional_body(x):
+    f = lambda t: t if t > 0 else -t
+    return f(x) + f(x - 1.0)
+
+
+
 _register("lambda functions", [
     (lam_square, (A,)), (lam_two_args, (A,)), (lam_composed, (A,)),
     (lam_relu_hidden, (VEC,)), (lam_reads_local, (A,)), (lam_default_param, (A,)),
     (lam_called_in_loop, (A,)), (lam_called_twice_array, (VEC,)), (lam_immediate, (A,)),
     (lam_late_binding, (A,)), (lam_default_binds_early, (A,)), (lam_returns_tuple, (A,)), (lam_in_comprehension, (A,)), (lam_keyword_call, (A,)),
     (lam_param_shadows_outer, (A,)), (lam_made_by_local_factory, (A,)), (lam_default_is_shared_array, (VEC,)), (lam_sees_inplace_update, (VEC,)),
+    (lam_nested_lambda, (A,)), (lam_conditional_body, (A,)),
 ])
 
 
@@ -790,6 +802,12 @@ def bool_and_array_value(x):
 
 
 
+def bool_or_falsy_difference(x):
+    y = (x - x) or x
+    return y * y
+
+
+
 _register("boolean operators", [
     (bool_and_range, (A,)), ("bool_and_range@neg", bool_and_range, (NEG,)),
     (bool_or_boundary, (A,)), ("bool_or_boundary@big", bool_or_boundary, (2.5,)),
@@ -799,6 +817,7 @@ _register("boolean operators", [
     ("bool_value_used@neg", bool_value_used, (A, NEG)), (bool_or_value, (A,)),
     (bool_and_returns_value, (A,)), (bool_or_returns_active, (A,)), (bool_or_first_falsy, (A,)), (bool_chained_active_middle, (A,)), (bool_short_circuit_index, (VEC,)),
     (bool_and_with_walrus, (A,)), (bool_and_array_value, (VEC,)),
+    (bool_or_falsy_difference, (A,)),
 ])
 
 
@@ -1201,10 +1220,17 @@ def pass_only_branch(x):
     return y
 
 
+def assert_with_walrus(x):
+    assert (y := x * 2.0) > 0
+    return y * y
+
+
+
 _register("assert and pass", [
     (assert_simple, (A,)), (assert_message, (A,)), (assert_compound, (A,)),
     (assert_numpy, (VEC,)), (assert_in_loop, (A,)), (pass_in_branches, (A,)),
     ("pass_in_branches@neg", pass_in_branches, (NEG,)), (pass_only_branch, (A,)),
+    (assert_with_walrus, (A,)),
 ])
 
 
@@ -1271,12 +1297,23 @@ def dict_items_of_local(x):
 
 
 
+def dict_constructor_call(x):
+    d = dict(a=x, b=2.0 * x)
+    return d["a"] * d["b"]
+
+
+def dict_get_active_default(x, cfg):
+    return cfg.get("missing", x) * x
+
+
+
 _register("dictionaries (read only)", [
     (dict_argument, (A, {"lr": 0.1, "momentum": 0.9})), (dict_default_argument, (A,)),
     (dict_global, (A,)), (dict_global_nested, (A,)), (dict_single_key, (A,)),
     (dict_two_keys, (A,)), (dict_get_method, (A, {"lr": 0.3})),
     (dict_active_values_param, ({"w": A, "b": B},)),
     (dict_rewritten_in_loop, (A,)), (dict_written_through_alias, (A,)), (dict_items_of_local, (A,)),
+    (dict_constructor_call, (A,)), (dict_get_active_default, (A, {"lr": 0.1})),
 ])
 
 
@@ -1373,6 +1410,23 @@ def tuple_indexed_by_loop(x):
 
 
 
+def tuple_unpack_array(x):
+    a, b, c, d = x
+    return a * b + c * d
+
+
+def tuple_star_unpack_array(x):
+    first, *rest = x
+    return first * sum(rest)
+
+
+def tuple_zip_star(x):
+    pairs = [(x, 1.0), (2.0 * x, 3.0)]
+    firsts, seconds = zip(*pairs)
+    return sum(firsts) * seconds[1]
+
+
+
 _register("tuples and multiple outputs", [
     (tuple_unpack_pair, (A,)), (tuple_unpack_twice, (A,)), (tuple_unpack_helper, (A,)),
     (tuple_index_local, (A,)), (tuple_nested_unpack, (A,)), (tuple_helper_indexed, (A,)),
@@ -1380,6 +1434,7 @@ _register("tuples and multiple outputs", [
     (tuple_shape_unpack, (MAT,)),
     (tuple_star_unpack, (A,)), (tuple_swap_names, (A,)), (tuple_loop_carried, (A,)),
     (tuple_same_name_twice, (A,)), (tuple_swap_elements, (VEC,)), (tuple_indexed_by_loop, (A,)),
+    (tuple_unpack_array, (VEC,)), (tuple_star_unpack_array, (VEC,)), (tuple_zip_star, (A,)),
 ])
 
 
@@ -1717,12 +1772,18 @@ def list_sum_with_start(x):
 
 
 
+def list_repeated(x):
+    return sum([x] * 3) * x
+
+
+
 _register("list building", [
     (list_append_sum, (A,)), (list_append_array, (A,)), (list_append_stack_rows, (VEC,)),
     (list_literal_then_append, (A,)), (list_index_after_build, (A,)),
     (list_extend_concat, (A,)),
     (list_pop_and_insert, (A,)), (list_len_and_slice, (A,)),
     (list_grow_by_plus, (A,)), (list_plus_equals, (A,)), (list_extend_method, (A,)), (list_reverse_method, (A,)), (list_set_items_in_loop, (A,)), (list_of_arrays_last, (VEC,)), (list_alias_then_append, (A,)), (list_sum_with_start, (A,)),
+    (list_repeated, (A,)),
 ])
 
 
@@ -1933,10 +1994,20 @@ def ops_in_constant_tuple(x, n):
 
 
 
+def ops_builtin_max_of_array(x):
+    return max(x) * 2.0 + min(x)
+
+
+def ops_builtin_sum_of_matrix(x):
+    return np.sum(sum(x) ** 2)
+
+
+
 _register("operators and base statements", [
     (ops_floor_mod, (A,)), (ops_elif_chain, (A,)), ("ops_elif_chain@neg", ops_elif_chain, (NEG,)),
     ("ops_elif_chain@small", ops_elif_chain, (0.3,)), ("ops_elif_chain@big", ops_elif_chain, (B,)),
     (ops_chained_comparison, (A,)), ("ops_chained_comparison@big", ops_chained_comparison, (B,)),
     (ops_chain_assign, (A,)), (ops_unary_and_pow, (A,)), (ops_matmul_operator, (MAT,)),
     (ops_sorted_builtin, (A,)), (ops_round_and_abs, (A,)), (ops_math_prod, (A,)), (ops_del_then_reuse, (A,)), (ops_is_none_default, (A,)), (ops_in_constant_tuple, (A, 3)),
+    (ops_builtin_max_of_array, (VEC,)), (ops_builtin_sum_of_matrix, (MAT,)),
 ])

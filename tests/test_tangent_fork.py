@@ -85,9 +85,15 @@ REFUSED = [
     ("for_enumerate_reversed_list", "grad jvp hessian", s2sad.S2SADError,
      "UnsupportedSyntaxError: this for loop is not supported: loop over range(...), an "
      "array, enumerate(x) or zip(x, y)"),
-    # tuples
+    # tuples: nested targets; an array unpacked (first, *rest = x is accepted)
     ("tuple_nested_unpack", "grad jvp hessian", s2sad.S2SADError,
      "UnsupportedSyntaxError: nested tuple targets are not supported"),
+    ("tuple_unpack_array", "grad jvp hessian", s2sad.S2SADError,
+     "UnsupportedSyntaxError: unpacking a value that is not a tuple literal or a call is "
+     "not supported"),
+    # dictionaries: the dict(...) constructor
+    ("dict_constructor_call", "grad jvp hessian", s2sad.S2SADError,
+     "NoDerivativeRuleError: no derivative rule for dict"),
     # list building: + concatenation, +=, reverse(), sum with a start
     ("list_extend_concat", "grad hessian", s2sad.S2SADError, SUM_RULE),
     ("list_extend_concat", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
@@ -98,11 +104,20 @@ REFUSED = [
     ("list_reverse_method", "grad jvp hessian", s2sad.S2SADError,
      "UnsupportedSyntaxError: .reverse() of a list is not supported here"),
     ("list_sum_with_start", "grad jvp hessian", s2sad.S2SADError, SUM_RULE),
+    ("list_repeated", "grad hessian", s2sad.S2SADError, SUM_RULE),
+    ("list_repeated", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
     # third derivative through a loop: the second-order code holds dtape.append(d_b)
     ("deriv_loop_product", "grad3", s2sad.S2SADError,
      "UnsupportedSyntaxError: an expression statement (its value is discarded) is not "
      "supported"),
-    # base statements
+    # base statements; builtin max/min/sum over an array (they iterate over its first axis)
+    ("ops_builtin_max_of_array", "grad hessian", s2sad.S2SADError,
+     "NoDerivativeRuleError: the derivative rule for min does not accept this call "
+     "(missing a required argument: 'b')"),
+    ("ops_builtin_max_of_array", "jvp", s2sad.S2SADError,
+     "NoDerivativeRuleError: the derivative rule for max does not accept this call "
+     "(missing a required argument: 'b')"),
+    ("ops_builtin_sum_of_matrix", "grad jvp", s2sad.S2SADError, SUM_RULE),
     ("ops_chain_assign", "grad jvp hessian", s2sad.S2SADError,
      "UnsupportedSyntaxError: chained assignment (a = b = ...) is not supported"),
 ]
