@@ -791,7 +791,7 @@ _SUPPORTED_BINOPS = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mat
 
 
 RUNTIME_CHECKS = ("require_scalar", "require_shapes", "require_unshared", "require_float",
-                  "require_true", "raise_error", "print")  # (a print: once a call)
+                  "require_true", "raise_error", "print", "log_message")  # (a print: once a call)
 
 
 def is_check_call(node: gast.AST) -> bool:

@@ -6,6 +6,7 @@ may accumulate into the result in place.
 from __future__ import annotations
 
 import functools
+import logging
 import string
 from typing import Any, Optional, Tuple
 
@@ -317,13 +318,24 @@ def require_true(condition: Any, message: str = "") -> None:
         raise AssertionError(message) if message else AssertionError()
 
 
+def log_message(logger: Optional[str], level: int, message: Any, *args: Any,
+                **keywords: Any) -> None:
+    """A logging call of the differentiated function (`log.info("loss %s", loss)`),
+    made where it stood, in the forward sweep: by the logger's name (None: the
+    logging module's own functions, which use the root logger)."""
+    if logger is None:
+        logging.log(level, message, *args, **keywords)
+    else:
+        logging.getLogger(logger).log(level, message, *args, **keywords)
+
+
 def raise_error(kind: type, *args: Any) -> None:
     """A `raise` of the differentiated function, where it stood (a check in a branch:
     `if x.ndim != 2: raise ValueError(...)`)."""
     raise kind(*args)
 
 
-__all__ += ["require_scalar", "require_true", "raise_error", "sign"]
+__all__ += ["require_scalar", "require_true", "raise_error", "log_message", "sign"]
 
 
 def add_where(total: np.ndarray, where: Any, term: Any) -> None:

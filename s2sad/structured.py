@@ -123,15 +123,18 @@ def has_int_arguments(call: Call) -> bool:
 
 
 def with_int_constants(call: Call) -> Call:
-    """The call with its int arguments constants of the compiled code (a structure is
-    indexed through them: `for i in range(n): layers[i]`)."""
+    """The call with its int and bool arguments constants of the compiled code (a
+    structure is indexed through them: `for i in range(n): layers[i]`; a flag chooses
+    a function: `act = np.tanh if use_tanh else np.sin`)."""
     trees = {p: pytree.describe(v, False, p, depth=1) if t is None and _is_int(v) else t
              for (p, v), t in zip(call.values.items(), call.trees.values())}
     return Call(call.values, trees, tuple(trees.values()), call.shapes)
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    """An int or a bool argument (a flag choosing a branch or a function): made a
+    constant of the code on a retry."""
+    return isinstance(value, (int, np.integer, np.bool_))
 
 
 def _compiled_apart(value: Any) -> bool:

@@ -177,7 +177,7 @@ def has_starred_call(x):
 
 
 def has_starred_target(x):
-    a, *rest = x, x, x  # E:starred_target
+    a, *rest = np.sin(x)  # E:starred_target
     return a
 
 
@@ -363,18 +363,13 @@ def has_attribute_real(x):
 
 
 def has_function_as_value(x):
-    f = np.sin  # E:function_value
+    y = np.apply_along_axis(np.sin, 0, x)  # E:function_value
     return x * 2.0
 
 
 def has_call_of_local(x):
     f = x
     return f(x)  # E:call_local
-
-
-def has_chained_compare(x):
-    y = 0.0 < x < 1.0  # E:chained_compare
-    return x * 2.0
 
 
 def has_unpack_non_tuple(x):

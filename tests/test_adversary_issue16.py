@@ -2527,10 +2527,6 @@ def test_items_reversed():
     _check(items_reversed, _unordered(), X)
 
 
-@pytest.mark.xfail(strict=True, reason="desugar.py `builtin_call`: reversed(<dict>) (its keys, "
-                   "last first, Python 3.8+) and sorted(<dict>, reverse=True) are not folded "
-                   "(reversed takes sequences only, sorted no keywords), so the dict is "
-                   "materialised and refused 'a dict is used here as a value' (low)")
 @pytest.mark.parametrize("f", [keys_reversed, keys_sorted_descending])
 def test_keys_reversed_or_sorted_descending(f):
     _check(f, _unordered(), X)

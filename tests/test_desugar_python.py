@@ -1,6 +1,9 @@
 """Everyday Python the desugar stage reads (issue 17's first pieces): a lambda bound to
 a name inside the function (read as its body where it is called), `T, d = X.shape`;
 against central differences and autograd, and what stays refused, at its line."""
+import logging
+import math
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -366,3 +369,208 @@ def test_lists_over_shapes_in_another_spelling_and_a_count_no_shape_fixes():
     assert "a comprehension over a count known only at run time" in str(error)
     assert error.location.line == picks_positive.__code__.co_firstlineno + 1
     assert error.hint
+
+
+# -- issue 17, second round: builtins over sequences, chains, unpacking, functions as values
+
+def _fd_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def _exact_in_both_modes(f, x, hessian=True):
+    """grad against central differences (exact shape and dtype), jvp against the
+    directional difference, and the Hessian against differences of the gradient."""
+    x = np.asarray(x, dtype=float)
+    g = s2sad.grad(f)(x.copy())
+    assert isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype == np.float64
+    np.testing.assert_allclose(g, _fd_grad(f, x), rtol=1e-6, atol=1e-7)
+    direction = np.linspace(0.3, -0.4, x.size).reshape(x.shape)
+    value, tangent = s2sad.jvp(f)(x.copy(), direction)
+    np.testing.assert_allclose(value, f(x), rtol=1e-12)
+    np.testing.assert_allclose(tangent, (f(x + 1e-6 * direction) - f(x - 1e-6 * direction))
+                               / 2e-6, rtol=1e-6, atol=1e-7)
+    if hessian:
+        h = s2sad.hessian(f)(x.copy())
+        expected = np.stack([_fd_grad(lambda t: s2sad.grad(f)(t)[k], x)
+                             for k in np.ndindex(x.shape)])
+        np.testing.assert_allclose(h.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
+
+
+XS = np.array([0.3, 1.7, -0.4, 0.9])
+
+
+def chained_comparison(x):
+    if 0.0 < x[0] < 1.0:
+        return np.sum(x ** 3)
+    return np.sum(x ** 2)
+
+
+def chained_comparison_of_computed_values(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        if -1.0 < np.sin(x[i]) * 2.0 <= 1.5 < 2.0:
+            total = total + x[i] ** 2
+    return total
+
+
+def member_of_a_constant_tuple(x):
+    k = np.floor(x[1])
+    if k in (1.0, 2.0):
+        return np.sum(x * k)
+    if k not in (1.0, 2.0):
+        return np.sum(x ** 2)
+    return 0.0
+
+
+@pytest.mark.parametrize("f", [chained_comparison, chained_comparison_of_computed_values,
+                               member_of_a_constant_tuple])
+def test_chained_comparisons_and_membership_of_run_time_values(f):
+    _exact_in_both_modes(f, XS)
+    _exact_in_both_modes(f, XS * -1.5)
+
+
+def test_a_chain_computes_its_middle_once_and_its_right_only_where_needed():
+    def f(x):
+        k = x.shape[0] + 1
+        if x[0] > 5.0 > x[k]:  # (x[k] would raise: it is read only where x[0] > 5)
+            return np.sum(x)
+        if -2.0 < np.sum(x) * 0.5 < 2.0:
+            return np.sum(x ** 2)
+        return 0.0
+
+    g = s2sad.grad(f)
+    np.testing.assert_allclose(g(XS), 2 * XS)
+    assert g.source.count("np.sum(x) * 0.5") <= 1 or "compared" in g.source
+
+
+def starred_unpacking(x):
+    first, *rest, last = x
+    head, *tail = [x[0] * 2.0, x[1], x[2] ** 2]
+    return first * sum(rest) + last * head * tail[-1]
+
+
+def generators_into_builtins(x):
+    n = len(x)
+    big = max(x[i] * x[(i + 1) % n] for i in range(n))
+    small = min(np.sin(v) for v in x)
+    return big + small + math.fsum(v ** 2 for v in x) + math.prod(v + 2.0 for v in x[:2])
+
+
+def sorted_and_list_methods(x):
+    ordered = sorted([x[0], x[1] * 2.0, x[2]])
+    backwards = sorted([x[0], x[3]], reverse=True)
+    parts = [x[0], x[1]]
+    parts.insert(0, x[2] * 3.0)
+    parts.append(x[3])
+    popped = parts.pop()
+    first = parts.pop(0)
+    return ordered[0] * 2.0 + ordered[-1] + backwards[0] * popped + first * sum(parts) \
+        + [1, 2, 3].index(2) * x[0] + ["a", "b", "a"].count("a")
+
+
+def dict_comprehension_over_a_string(x):
+    d = {k: x * (i + 1) for i, k in enumerate("abc")}
+    return np.sum(d["a"] * d["c"]) + sum(np.sum(v) for v in d.values())
+
+
+@pytest.mark.parametrize("f", [starred_unpacking, generators_into_builtins,
+                               sorted_and_list_methods, dict_comprehension_over_a_string])
+def test_builtins_over_sequences(f):
+    _exact_in_both_modes(f, XS)
+
+
+def test_sorted_numbers_are_a_permutation_with_the_right_ties_and_order():
+    def f(x):
+        a, b, c = sorted([x[0] * x[1], x[2], x[1]], reverse=True)
+        return a * 3.0 + b * 2.0 + c
+
+    x = np.array([0.5, 1.2, 0.1])
+    np.testing.assert_allclose(s2sad.grad(f)(x), _fd_grad(f, x), rtol=1e-7)
+
+
+def test_a_starred_unpacking_of_a_computed_array_is_refused_at_its_line():
+    def f(x):
+        a, *rest = np.sin(x)
+        return a
+
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(f)(XS)
+    assert "starred unpacking" in str(info.value) and "*rest" in str(info.value)
+    assert info.value.hint == "index the rows: first, rest = x[0], x[1:]"
+
+
+def _apply(fn, v, scale=1.0):
+    return fn(v) * scale
+
+
+def _twice(fn, v):
+    return fn(fn(v))
+
+
+def functions_as_values(x, use_tanh):
+    act = np.tanh if use_tanh else np.sin
+    squash = act
+    return np.sum(squash(x)) + np.sum(_apply(np.exp, x, 0.5)) + np.sum(_twice(np.sin, x)) \
+        + np.sum(_apply(lambda t: t ** 3, x))
+
+
+@pytest.mark.parametrize("use_tanh", [True, False])
+def test_a_function_held_in_a_variable_or_passed_to_a_helper(use_tanh):
+    g = s2sad.grad(functions_as_values)
+    got = g(XS, use_tanh)
+    np.testing.assert_allclose(got, _fd_grad(lambda x: functions_as_values(x, use_tanh), XS),
+                               rtol=1e-6)
+    assert ("np.tanh(x)" if use_tanh else "np.sin(x)") in g.source
+    np.testing.assert_allclose(g(XS, not use_tanh), _fd_grad(
+        lambda x: functions_as_values(x, not use_tanh), XS), rtol=1e-6)
+
+
+def test_a_function_chosen_at_run_time_is_refused_at_its_line():
+    def f(x):
+        act = np.tanh if x[0] > 0 else np.sin
+        return np.sum(act(x))
+
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(f)(XS)
+    assert "a function chosen by a value known only at run time" in str(info.value)
+    assert "x[0] > 0" in str(info.value).splitlines()[1]
+
+
+def _pair(v):
+    return np.sin(v), np.cos(v) * v
+
+
+def indexes_a_helpers_tuple(x):
+    return np.sum(_pair(x)[1]) + np.sum(_pair(x * 2.0)[0] ** 2)
+
+
+def test_a_helpers_tuple_result_indexed_directly():
+    _exact_in_both_modes(indexes_a_helpers_tuple, XS)
+
+
+_LOG = logging.getLogger("s2sad.tests.model")
+
+
+def logs(x):
+    _LOG.info("input %s", x)
+    loss = np.sum(x ** 2)
+    logging.getLogger("s2sad.tests.model").debug("unused")  # (a logger made here: kept)
+    _LOG.log(logging.WARNING, "loss %.3f", loss)
+    return loss
+
+
+def test_logging_calls_run_once_a_call_in_the_forward_sweep(caplog):
+    caplog.set_level(logging.DEBUG, logger="s2sad.tests.model")
+    g = s2sad.grad(logs)
+    np.testing.assert_allclose(g(XS), 2 * XS)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count(f"loss {np.sum(XS ** 2):.3f}") == 1
+    assert sum(m.startswith("input ") for m in messages) == 1
+    assert [r.levelno for r in caplog.records if r.getMessage().startswith("loss")] == \
+        [logging.WARNING]
+    assert g.source.count("log_message(") == 3

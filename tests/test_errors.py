@@ -126,8 +126,6 @@ CASES = [
     ("set_literal", ef.has_set_literal, "set_literal", "{x, 2.0}", UnsupportedSyntaxError,
      ["set"]),
     ("complex", ef.has_complex, "complex", "1j", UnsupportedSyntaxError, ["complex"]),
-    ("chained_compare", ef.has_chained_compare, "chained_compare", "0.0 < x",
-     UnsupportedSyntaxError, ["chained comparison"]),
     ("function_value", ef.has_function_as_value, "function_value", "np.sin",
      UnsupportedSyntaxError, ["np.sin"]),
     ("call_local", ef.has_call_of_local, "call_local", "f(x)", UnsupportedSyntaxError,

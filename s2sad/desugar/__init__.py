@@ -21,6 +21,7 @@ Everything else passes through unchanged, for the subset check and the later sta
 from __future__ import annotations
 
 import builtins
+import math
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -30,8 +31,8 @@ import gast
 from .. import pytree
 from ..anno import get_anno, walk
 from ..pytree import Tree
-from .expressions import _MISSING, _all_identifiers, _param, _positional_params
-from .statements import Desugar
+from .expressions import _FUNCTIONS, _MISSING, _all_identifiers, _param, _positional_params
+from .statements import Desugar, _logging_function
 from .values import Static, load_name, mark_borrowed, static_of
 
 __all__ = ["Flat", "flatten_root", "needed"]
@@ -107,6 +108,7 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
     from .calls import _is_helper
     if is_generated(parsed):
         return False
+    called = {id(node.func) for node in walk(parsed.func) if isinstance(node, gast.Call)}
     for node in walk(parsed.func):
         if read_helper is not None and depth > 0 and isinstance(node, gast.Call):
             helper = get_anno(node.func, "resolved")
@@ -134,6 +136,26 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
                 builtins.max, builtins.min, builtins.sum) and (len(node.args) > 2 or (
                     len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple)))):
             return True  # (max([a, b, c]), min(a, b, c))
+        if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in _OVER_ITEMS:
+            return True  # (math.prod([a, b]), sorted([a, b]))
+        if isinstance(node, gast.Compare) and (len(node.ops) > 1 or isinstance(
+                node.ops[0], (gast.In, gast.NotIn))):
+            return True  # (0 < x < 1, x in (1.0, 2.0))
+        if isinstance(node, gast.Assign) and any(isinstance(n, gast.Starred)
+                                                 for n in walk(node.targets[0])):
+            return True  # (first, *rest = xs)
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Call) and \
+                _is_helper(get_anno(node.value.func, "resolved")):
+            return True  # (h(x)[0] of a helper returning a tuple)
+        if isinstance(node, gast.Call) and _logging_function(node.func) is not None:
+            return True  # (log.info("loss %s", loss))
+        if isinstance(node, (gast.Name, gast.Attribute)) and id(node) not in called and \
+                isinstance(node.ctx, gast.Load) and \
+                isinstance(get_anno(node, "resolved"), _FUNCTIONS):
+            return True  # (act = np.tanh; apply(np.tanh, x))
     return False
+
+
+_OVER_ITEMS = (math.prod, math.fsum, builtins.sorted)  # builtins taking a sequence
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import inspect
+import math
 import types
 from typing import Any, Dict, List, Optional
 
@@ -16,7 +17,7 @@ from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
-from .expressions import (Expressions, _MISSING, _all_identifiers, _param,
+from .expressions import (Expressions, _FUNCTIONS, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
 
 
@@ -37,9 +38,13 @@ class Calls(Expressions):
                 return self.method_call(Method(callee, "__call__", call), node)
         resolved = get_anno(node.func, "resolved", _MISSING) if isinstance(callee, Leaf) \
             else callee.value if isinstance(callee, Const) else _MISSING
+        if resolved in (builtins.sum, math.fsum) and node.args and \
+                isinstance(node.args[0], gast.GeneratorExp):
+            self.accumulating = node.args[0]  # (over a run-time count: a loop)
         args, keywords, spread, wheres, keyword_wheres = self.call_arguments(node)
-        structured = any(isinstance(a, Struct) for a in args) or \
-            any(isinstance(v, Struct) for v in keywords.values())
+        structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
+                         isinstance(a, Const) and isinstance(a.value, _FUNCTIONS)
+                         for a in list(args) + list(keywords.values()))
         if resolved is not _MISSING and not spread:
             known = self.builtin_call(resolved, args, keywords, node)
             if known is not None:
@@ -72,7 +77,7 @@ class Calls(Expressions):
             if not isinstance(arg, gast.Starred):
                 args.append(self.evaluate(arg))
                 rewritten.append(self.materialize(args[-1], arg) if not isinstance(
-                    args[-1], (Struct, Method)) else arg)
+                    args[-1], (Struct, Method, LocalLambda, LocalDef)) else arg)
                 continue
             value = self.evaluate(arg.value)
             if isinstance(value, Struct) and value.kind in pytree.SEQUENCES + (pytree.DICT,):
@@ -122,7 +127,7 @@ class Calls(Expressions):
                 self.refuse(f"the lambda's parameter {name!r} is not given", node,
                             hint=f"pass {', '.join(params)}")
         bound = {name: self.held(value, name, node) for name, value in bound.items()}
-        with self.scoped(bound):
+        with self.scoped({**(function.closure or {}), **bound}):
             return self.evaluate(clone(function.node.body))
 
     def helper_needs_reading(self, function: Any) -> bool:
@@ -150,6 +155,9 @@ class Calls(Expressions):
                      node: gast.Call) -> Optional[Static]:
         """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
         structures: known now."""
+        if function in (builtins.enumerate, builtins.zip, builtins.reversed, builtins.list,
+                        builtins.tuple):  # (enumerate("abc"): of a string known now)
+            args = [self.known_sequence(a, node) for a in args]
         first = args[0] if args else None
         if function in (builtins.len, np.shape, np.ndim) and len(args) == 1 and \
                 isinstance(first, Leaf) and self.known_shape(first.node) is not None:
@@ -200,20 +208,10 @@ class Calls(Expressions):
             if isinstance(first, Const):
                 return Const(isinstance(first.value, args[1].value))
         if function is builtins.reversed and len(args) == 1 and isinstance(first, Struct) \
-                and first.kind in pytree.SEQUENCES:
-            items = list(reversed(first.items))
+                and first.kind in pytree.SEQUENCES + (pytree.DICT,):
+            items = list(reversed(self.iterated(first, node)))  # (of a dict: its keys)
             return Struct(pytree.LIST, None, list(range(len(items))), items,
                           loop_depth=self.loop_depth)
-        if function is builtins.sorted and len(args) == 1 and isinstance(first, Struct) and \
-                not keywords:
-            keys = self.iterated(first, node)
-            if all(isinstance(k, Const) for k in keys):
-                try:
-                    ordered = sorted(keys, key=lambda k: k.value)
-                except TypeError:
-                    return None
-                return Struct(pytree.LIST, None, list(range(len(ordered))), ordered,
-                              loop_depth=self.loop_depth)
         if function is builtins.dict and (not args or len(args) == 1 and isinstance(
                 first, Struct) and first.kind == pytree.DICT):
             keys = (list(first.keys) if args else []) + list(keywords)
@@ -233,17 +231,38 @@ class Calls(Expressions):
                                  keywords=[])
                 result = gast.copy_location(pair, node)
             return Leaf(result)
-        if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Struct) \
-                and not keywords.keys() - {"start"}:
+        if function in (builtins.sum, math.fsum) and len(args) in (1, 2) and \
+                isinstance(first, Struct) and not keywords.keys() - {"start"}:
             start = args[1] if len(args) == 2 else keywords.get("start")
-            return self.summed(self.iterated(first, node), start, node)
-        if function is builtins.sum and len(args) in (1, 2) and isinstance(first, Leaf) and \
-                isinstance(first.node, (gast.GeneratorExp, gast.ListComp)) and not keywords:
-            return self.accumulated(first.node, args[1] if len(args) == 2 else None, node)
+            if function is math.fsum and (start is not None or len(args) == 2):
+                return None
+            total = self.summed(self.iterated(first, node), start, node)
+            return total if function is builtins.sum else self.as_float(total, node)
+        if function in (builtins.sum, math.fsum) and len(args) in (1, 2) and \
+                isinstance(first, Leaf) and first.node is self.accumulating and not keywords:
+            total = self.accumulated(first.node, args[1] if len(args) == 2 else None, node)
+            return total if function is builtins.sum else self.as_float(total, node)
+        if function is math.prod and len(args) == 1 and isinstance(first, Struct) and \
+                not keywords.keys() - {"start"}:
+            return self.multiplied(self.iterated(first, node), keywords.get("start"), node)
+        if function is builtins.sorted and len(args) == 1 and isinstance(first, Struct) and \
+                not keywords.keys() - {"reverse"} and isinstance(keywords.get(
+                    "reverse", Const(False)), Const):
+            return self.sorted_values(self.iterated(first, node),
+                                      bool(keywords.get("reverse", Const(False)).value), node)
         if function is dataclasses.replace and len(args) == 1 and isinstance(first, Struct) \
                 and first.kind == pytree.DATACLASS:
             return self.replaced(first, keywords, node)
         return None
+
+    def known_sequence(self, value: Static, where: gast.AST) -> Static:
+        """A string or tuple known now as a list of its items (each known now)."""
+        if isinstance(value, Const):
+            items = self.iterated(value, where)
+            if items is not None:
+                return Struct(pytree.LIST, None, list(range(len(items))), items,
+                              loop_depth=self.loop_depth)
+        return value
 
     def zero_argument_super(self, node: gast.AST) -> Optional[Static]:
         """super() in a method (its class from the method's __class__ cell, the object
@@ -271,6 +290,51 @@ class Calls(Expressions):
         for term in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=self.materialize(term, node))
         return Leaf(gast.copy_location(total, node))
+
+    def as_float(self, total: Static, node: gast.AST) -> Static:
+        """math.fsum's result: a Python float (its exact rounding aside, the sum)."""
+        call = gast.Call(func=gast.Name(id="float", ctx=gast.Load(), annotation=None,
+                                        type_comment=None),
+                         args=[self.materialize(total, node)], keywords=[])
+        set_anno(call.func, "resolved", builtins.float)
+        return Leaf(gast.copy_location(call, node))
+
+    def multiplied(self, items: List[Static], start: Optional[Static],
+                   node: gast.AST) -> Static:
+        """math.prod() of a structure's items: their products, in Python's order."""
+        terms = ([start] if start is not None else []) + list(items)
+        if not terms:
+            return Const(1)
+        product = self.materialize(terms[0], node)
+        if start is None and len(terms) == 1:
+            product = gast.BinOp(left=gast.Constant(value=1, kind=None), op=gast.Mult(),
+                                 right=product)
+        for term in terms[1:]:
+            product = gast.BinOp(left=product, op=gast.Mult(),
+                                 right=self.materialize(term, node))
+        return Leaf(gast.copy_location(product, node))
+
+    def sorted_values(self, items: List[Static], reverse: bool, node: gast.AST) -> Static:
+        """sorted() of numbers: the same numbers, in order (np.sort of them, a
+        permutation, differentiated as np.sort is); numbers known now sort now."""
+        if all(isinstance(k, Const) for k in items):
+            try:
+                ordered = sorted(items, key=lambda k: k.value, reverse=reverse)
+            except TypeError:
+                return None
+            return Struct(pytree.LIST, None, list(range(len(ordered))), ordered,
+                          loop_depth=self.loop_depth)
+        listed = gast.List(elts=[self.materialize(i, node) for i in items], ctx=gast.Load())
+        order = gast.Call(func=self.global_name(np.sort, node), args=[
+            gast.Call(func=self.global_name(np.array, node), args=[listed], keywords=[])],
+            keywords=[])
+        held = self.held(Leaf(gast.copy_location(order, node)), "in_order", node)
+        count = len(items)
+        return Struct(pytree.LIST, None, list(range(count)), [
+            Leaf(gast.copy_location(gast.Subscript(
+                value=clone(held.node), slice=gast.Constant(
+                    value=count - 1 - k if reverse else k, kind=None), ctx=gast.Load()), node))
+            for k in range(count)], loop_depth=self.loop_depth)
 
     def accumulated(self, comprehension: gast.AST, start: Optional[Static],
                     node: gast.AST) -> Static:
@@ -370,6 +434,27 @@ class Calls(Expressions):
             if name == "copy" and not args and not keywords:
                 return Struct(pytree.LIST, None, list(receiver.keys), list(receiver.items),
                               loop_depth=self.loop_depth)
+            if name == "insert" and len(args) == 2 and isinstance(args[0], Const) and \
+                    type(args[0].value) is int and not keywords:
+                self.mutating(receiver, node)
+                receiver.items.insert(args[0].value, self.held(args[1], "item", node))
+                receiver.keys = list(range(len(receiver.items)))
+                return Const(None)
+            if name == "pop" and len(args) <= 1 and not keywords and all(
+                    isinstance(a, Const) and type(a.value) is int for a in args):
+                self.mutating(receiver, node)
+                if not receiver.items:
+                    self.refuse("pop from an empty list", node, hint="append to it first")
+                at = args[0].value if args else -1
+                if not -len(receiver.items) <= at < len(receiver.items):
+                    self.refuse("pop index out of range", node,
+                                hint=f"the list holds {len(receiver.items)} items")
+                popped = receiver.items.pop(at)
+                receiver.keys = list(range(len(receiver.items)))
+                return popped
+            if name in ("index", "count") and len(args) == 1 and isinstance(args[0], Const) \
+                    and all(isinstance(i, Const) for i in receiver.items):
+                return Const(getattr([i.value for i in receiver.items], name)(args[0].value))
         if isinstance(receiver, Struct) and receiver.kind == pytree.NAMEDTUPLE:
             if name == "_replace" and not args:
                 return self.replaced(receiver, keywords, node)
@@ -419,8 +504,8 @@ class Calls(Expressions):
                 continue
             if not isinstance(value, Static):
                 value = Const(value)  # a default
-            if isinstance(value, (Struct, Method)) or isinstance(value, Const) and \
-                    not is_number(value.value):
+            if isinstance(value, (Struct, Method, LocalLambda)) or isinstance(value, Const) \
+                    and not is_number(value.value):
                 inner.env[arg.id] = self.passed(value, arg.id, inner, params, call_args,
                                                 node)
             else:
@@ -515,6 +600,19 @@ class Calls(Expressions):
         if isinstance(value, Method):
             return Method(self.passed(value.receiver, param, inner, params, call_args, where),
                           value.name, value.function)
+        if isinstance(value, LocalLambda):  # (its free names passed along, as they are now)
+            own = {a.id for a in value.node.args.args}
+            free = sorted({n.id for n in walk(value.node.body) if isinstance(n, gast.Name)
+                           and isinstance(n.ctx, gast.Load) and n.id not in own
+                           and (n.id in value.reader.env or
+                                n.id in value.reader.parsed.local_names)})
+            closure = {name: self.passed(value.reader.evaluate(load_name(name)),
+                                         f"{param}_{name}", inner, params, call_args, where)
+                       for name in free}
+            closure.update(value.closure or {})
+            defaults = [self.passed(d, f"{param}_default", inner, params, call_args, where)
+                        for d in value.defaults]
+            return LocalLambda(value.node, defaults, inner, closure)
         return value
 
 

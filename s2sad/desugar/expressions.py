@@ -48,6 +48,7 @@ class Expressions:
         self.constants: List[tuple] = []
         self.returns_borrowed = False  # a helper returning (part of) what it was given
         self.shapes: Dict[str, tuple] = {}  # arguments' shapes, where compiled for them
+        self.accumulating: Optional[gast.AST] = None  # sum(<this generator>): a loop
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
@@ -260,6 +261,8 @@ class Expressions:
         return Const("".join(parts))
 
     def evaluate_Compare(self, node: gast.Compare) -> Static:
+        if len(node.ops) > 1:
+            return self.evaluate(self.chained(node))
         operands = [self.evaluate(node.left)] + [self.evaluate(c) for c in node.comparators]
         if all(isinstance(o, Const) for o in operands):
             values = [o.value for o in operands]
@@ -279,10 +282,49 @@ class Expressions:
             known = known_identity(left, right)
             if known is not None:
                 return Const(known if isinstance(node.ops[0], gast.Is) else not known)
+        if isinstance(node.ops[0], (gast.In, gast.NotIn)) and isinstance(operands[0], Leaf):
+            members = self.iterated(operands[1], node.comparators[0])
+            if members is not None:
+                return self.membership(node, operands[0], members)
         node.left = self.materialize(operands[0], node.left)
         node.comparators = [self.materialize(o, c)
                             for o, c in zip(operands[1:], node.comparators)]
         return Leaf(node)
+
+    def chained(self, node: gast.Compare) -> gast.BoolOp:
+        """`a < b < c` as Python computes it: `a < b and b < c`, b computed once (held
+        in a name by a walrus), c only where a < b holds."""
+        pairs = []
+        left = node.left
+        for k, (op, right) in enumerate(zip(node.ops, node.comparators)):
+            if k < len(node.ops) - 1 and not isinstance(right, (gast.Constant, gast.Name)):
+                name = pytree.fresh("compared", self.taken)
+                self.assigned_in_function[name] = 1
+                right = gast.copy_location(gast.NamedExpr(target=gast.Name(
+                    id=name, ctx=gast.Store(), annotation=None, type_comment=None),
+                    value=right), right)
+                following = gast.copy_location(load_name(name), right)
+            else:
+                following = clone(right)
+            pairs.append(gast.copy_location(gast.Compare(left=left, ops=[op],
+                                                         comparators=[right]), node))
+            left = following
+        return gast.copy_location(gast.BoolOp(op=gast.And(), values=pairs), node)
+
+    def membership(self, node: gast.Compare, value: Leaf, members: List[Static]) -> Static:
+        """`x in (a, b)` of a run-time x: `x == a or x == b` (Python compares by
+        equality; `not in`: `x != a and x != b`), x computed once."""
+        inside = isinstance(node.ops[0], gast.In)
+        if not members:
+            return Const(not inside)
+        held = self.held(value, "member", node)
+        tests = [gast.copy_location(gast.Compare(
+            left=clone(self.materialize(held, node)), ops=[gast.Eq() if inside else gast.NotEq()],
+            comparators=[self.materialize(m, node)]), node) for m in members]
+        if len(tests) == 1:
+            return self.evaluate(tests[0])
+        return self.evaluate(gast.copy_location(gast.BoolOp(
+            op=gast.Or() if inside else gast.And(), values=tests), node))
 
     def evaluate_BoolOp(self, node: gast.BoolOp) -> Static:
         """`and`/`or` with Python's short circuit: operands known now decide now
@@ -343,6 +385,15 @@ class Expressions:
         test = self.evaluate(node.test)
         if isinstance(test, (Const, Struct)):
             return self.evaluate(node.body if self.truth(test, node.test) else node.orelse)
+        if any(isinstance(branch, gast.Lambda) or _function_named(branch) is not None
+               for branch in (node.body, node.orelse)):
+            try:
+                self.refuse("a function chosen by a value known only at run time", node.test,
+                            hint="pass the choice as a bool or int argument of the "
+                                 "differentiated function (compiled for each value)")
+            except UnsupportedSyntaxError as exc:
+                exc.run_time_index = True  # (the call may compile again with its flags)
+                raise
         node.test = self.materialize(test, node.test)
         node.body, node.orelse = self.expression(node.body), self.expression(node.orelse)
         return Leaf(node)
@@ -426,7 +477,7 @@ class Expressions:
                         items = [Leaf(gast.copy_location(gast.Subscript(
                             value=clone(generator.iter), slice=gast.Constant(value=k, kind=None),
                             ctx=gast.Load()), generator.iter)) for k in range(shape[0])]
-                if items is None and not isinstance(node, gast.GeneratorExp):
+                if items is None and node is not self.accumulating:
                     # (a list built over a count known at run time: the call may compile
                     # again for its arrays' shapes; a generator sum() reads as a loop)
                     try:
@@ -553,6 +604,17 @@ class Expressions:
         if isinstance(node, gast.Name) and node.id in self.shapes and \
                 self.is_stable(node.id) and node.id not in self.env:
             return self.shapes[node.id]
+        if isinstance(node, gast.Subscript):  # (x[:2], X[1:, 0] of such an argument)
+            shape = self.known_shape(node.value)
+            index = _constant_index(node.slice)
+            if shape is not None and index is not None:
+                try:
+                    return np.broadcast_to(0.0, shape)[index].shape
+                except (IndexError, TypeError, ValueError):
+                    return None
+        if isinstance(node, gast.Attribute) and node.attr == "T":
+            shape = self.known_shape(node.value)
+            return shape[::-1] if shape is not None else None
         return None
 
     def evaluate_Attribute(self, node: gast.Attribute) -> Static:
@@ -672,7 +734,11 @@ class Expressions:
             raise
 
     def iterated(self, iterable: Static, where: gast.AST) -> Optional[List[Static]]:
-        """The items a for loop over a structure takes, one per iteration."""
+        """The items a for loop over a structure takes, one per iteration (a string or
+        a tuple known now: its items, known now)."""
+        if isinstance(iterable, Const) and type(iterable.value) in (str, tuple, range) and \
+                all(is_number(v) or type(v) is str for v in iterable.value):
+            return [Const(v) for v in iterable.value]
         if isinstance(iterable, Struct):
             if iterable.kind == pytree.DICT:
                 return [Const(k) for k in iterable.keys]
@@ -741,6 +807,27 @@ class Expressions:
 
 
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
+def _constant_index(node: gast.AST) -> Any:
+    """An index written with constants only (2, -1, 1:3, ::-1, (0, 1:)), as Python
+    would give it to __getitem__; None for anything else."""
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _constant_index(node.operand)
+        return -inner if type(inner) is int else None
+    if isinstance(node, gast.Slice):
+        parts = [None if p is None else _constant_index(p)
+                 for p in (node.lower, node.upper, node.step)]
+        given = [p for p in (node.lower, node.upper, node.step) if p is not None]
+        if any(type(_constant_index(p)) is not int for p in given):
+            return None
+        return slice(*parts)
+    if isinstance(node, gast.Tuple):
+        parts = [_constant_index(e) for e in node.elts]
+        return tuple(parts) if all(p is not None for p in parts) else None
+    return None
 
 
 def _assign(name: str, value: gast.AST) -> gast.Assign:

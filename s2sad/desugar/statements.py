@@ -3,14 +3,16 @@ stores change their items, loops over structures are unrolled, branches on run-t
 data change copies that are joined after them, returns give the output's structure."""
 from __future__ import annotations
 
+import logging
 import types
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
 import numpy as np
 
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
+from ..errors import UnsupportedSyntaxError
 from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, copied,
                      holds_borrowed, is_number, load_name, same_static, tree_of)
 from .calls import Calls
@@ -51,6 +53,8 @@ class Desugar(Calls):
             self.assign(targets[0], self.evaluate(stmt.value), stmt)
         elif isinstance(stmt, gast.AugAssign):
             self.augmented(stmt)
+        elif isinstance(stmt, gast.Expr) and self.logged(stmt.value):
+            pass
         elif isinstance(stmt, gast.Expr):
             value = self.evaluate(stmt.value)
             if isinstance(value, Leaf):
@@ -116,6 +120,47 @@ class Desugar(Calls):
             keywords=[])), stmt)
         return True
 
+    def logged(self, call: gast.AST) -> bool:
+        """`logger.info("loss %s", loss)`, `logging.debug(...)`: logged where it
+        stands, once a call, in the forward sweep (log_message, given the logger's name
+        and the level, so that the generated code holds no logger object)."""
+        from .. import runtime
+        if not isinstance(call, gast.Call):
+            return False
+        function = _logging_function(call.func)
+        owner = getattr(function, "__self__", None)
+        name = getattr(function, "__name__", None)
+        if isinstance(owner, logging.Logger) and type(owner) in (logging.Logger,
+                                                                 logging.RootLogger):
+            logger: Optional[str] = owner.name if not isinstance(owner, logging.RootLogger) \
+                else None
+        elif getattr(logging, str(name), None) is function and function is not None:
+            logger = None  # (the module's own: the root logger's)
+        else:
+            return False
+        levels = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+                  "warn": logging.WARNING, "error": logging.ERROR,
+                  "critical": logging.CRITICAL, "fatal": logging.CRITICAL}
+        args = list(call.args)
+        if name == "log" and args:
+            given = args.pop(0)
+            level = given.value if isinstance(given, gast.Constant) else \
+                get_anno(given, "resolved")  # (logging.WARNING)
+            if type(level) is not int:
+                return False
+        elif name in levels:
+            level = levels[name]
+        else:
+            return False
+        log = gast.Name(id="log_message", ctx=gast.Load(), annotation=None, type_comment=None)
+        set_anno(log, "resolved", runtime.log_message)
+        self.emit(gast.Expr(value=gast.Call(func=log, args=[
+            gast.Constant(value=logger, kind=None), gast.Constant(value=level, kind=None)] +
+            [self.expression(a) for a in args],
+            keywords=[gast.keyword(arg=k.arg, value=self.expression(k.value))
+                      for k in call.keywords])), call)
+        return True
+
     def assert_(self, stmt: gast.Assert) -> None:
         """`assert x.ndim == 2, "..."`: checked where it stands, in the forward sweep
         (require_true); one known to hold now is gone."""
@@ -146,6 +191,8 @@ class Desugar(Calls):
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             starred = [k for k, e in enumerate(target.elts) if isinstance(e, gast.Starred)]
+            if starred and isinstance(value, Leaf):  # (first, *rest = x: x's rows)
+                value = self.rows(value, target.elts[starred[0]])
             if isinstance(value, Struct) and value.kind in pytree.SEQUENCES and \
                     len(starred) == 1 and len(value.items) >= len(target.elts) - 1:
                 # *hidden, last = layers: the starred name gets a list of the rest
@@ -219,6 +266,26 @@ class Desugar(Calls):
             target.value = self.materialize(self.evaluate(target.value), target)
             target.slice = self.expression(target.slice)
         return target
+
+    def rows(self, value: Leaf, where: gast.AST) -> Struct:
+        """An array's rows as a list, for an unpacking that needs their count; the
+        count is its shape's first (the call compiles again, for its arrays' shapes,
+        where that is not known yet)."""
+        held = self.held(value, "unpacked", where)
+        shape = self.known_shape(held.node)
+        if not shape:
+            try:
+                self.refuse("a starred unpacking needs the count of rows, known only at "
+                            "run time here", where, hint="index the rows: first, rest = "
+                                                         "x[0], x[1:]")
+            except UnsupportedSyntaxError as exc:
+                exc.run_time_count = True
+                raise
+        rows = [Leaf(gast.copy_location(gast.Subscript(
+            value=clone(held.node), slice=gast.Constant(value=k, kind=None), ctx=gast.Load()),
+            where)) for k in range(shape[0])]
+        return Struct(pytree.LIST, None, list(range(len(rows))), rows,
+                      loop_depth=self.loop_depth)
 
     def assigned_in_loop(self, identifier: str) -> bool:
         """A name bound more than once or in a loop: a constant must stay a variable."""
@@ -540,3 +607,26 @@ def _before_jump(block: List[gast.stmt], stmt: gast.stmt) -> None:
         block.append(stmt)
 
 
+
+
+def _logging_function(func: gast.AST) -> Any:
+    """The logging function or Logger method a call's callee names (log.info of a
+    global logger, logging.warning), or None."""
+    function = get_anno(func, "resolved")
+    if function is None and isinstance(func, gast.Attribute):
+        owner = get_anno(func.value, "resolved")
+        made = func.value
+        if isinstance(made, gast.Call) and get_anno(made.func, "resolved") is \
+                logging.getLogger and len(made.args) <= 1 and not made.keywords:
+            names = [a.value if isinstance(a, gast.Constant) else get_anno(a, "resolved")
+                     for a in made.args]  # (logging.getLogger(__name__).info(...))
+            if all(isinstance(n, str) for n in names):
+                owner = logging.getLogger(*names)
+        if isinstance(owner, logging.Logger):
+            function = getattr(owner, func.attr, None)
+    if isinstance(getattr(function, "__self__", None), logging.Logger):
+        return function
+    name = getattr(function, "__name__", None)
+    if function is not None and isinstance(name, str) and getattr(logging, name, None) is function:
+        return function
+    return None

@@ -73,6 +73,7 @@ class LocalLambda(Static):
     node: gast.AST
     defaults: List[Static]
     reader: Any  # the reading of the function that made it
+    closure: Optional[Dict[str, Static]] = None  # its free names, passed to a helper
 
 
 @dataclass(eq=False)
