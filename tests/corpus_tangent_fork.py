@@ -168,6 +168,24 @@ def lam_conditional_body(x):
 
 
 
+def _apply_then_add(fn, v):
+    return fn(v) + v
+
+
+def lam_passed_to_helper(x):
+    return _apply_then_add(lambda t: t * t, x)
+
+
+def lam_stored_in_dict(x):
+    ops = {"sq": lambda t: t * t, "cube": lambda t: t ** 3}
+    return ops["sq"](x) + ops["cube"](x)
+
+
+def lam_mapped(x):
+    return sum(map(lambda t: t * t, [x, 2.0 * x]))
+
+
+
 _register("lambda functions", [
     (lam_square, (A,)), (lam_two_args, (A,)), (lam_composed, (A,)),
     (lam_relu_hidden, (VEC,)), (lam_reads_local, (A,)), (lam_default_param, (A,)),
@@ -175,6 +193,7 @@ _register("lambda functions", [
     (lam_late_binding, (A,)), (lam_default_binds_early, (A,)), (lam_returns_tuple, (A,)), (lam_in_comprehension, (A,)), (lam_keyword_call, (A,)),
     (lam_param_shadows_outer, (A,)), (lam_made_by_local_factory, (A,)), (lam_default_is_shared_array, (VEC,)), (lam_sees_inplace_update, (VEC,)),
     (lam_nested_lambda, (A,)), (lam_conditional_body, (A,)),
+    (lam_passed_to_helper, (A,)), (lam_stored_in_dict, (A,)), (lam_mapped, (A,)),
 ])
 
 
@@ -393,10 +412,30 @@ def keyword_only_parameter(x, *, scale=2.0):
     return scale * np.sin(x)
 
 
+def nested_def_passed_to_helper(x):
+    def cube(t):
+        return t ** 3
+    return _apply_then_add(cube, x)
+
+
+def nested_def_recursive(x):
+    def power(t, n):
+        if n == 0:
+            return 1.0
+        return t * power(t, n - 1)
+    return power(x, 3)
+
+
+def activation_as_default(x, act=np.tanh):
+    return act(x) * x
+
+
+
 _register("nested functions, default and keyword arguments", [
     (nested_def_with_default, (A,)), (helper_keywords_reordered, (A,)),
     (helper_defaults_only, (A,)), (helper_keyword_active_value, (A, B)),
     (nested_def_twice, (A,)), (nested_def_array, (VEC,)), (keyword_only_parameter, (A,)),
+    (nested_def_passed_to_helper, (A,)), (nested_def_recursive, (A,)), (activation_as_default, (A,)),
 ])
 
 
