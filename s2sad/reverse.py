@@ -1237,11 +1237,18 @@ def bind_call(params: List[str], defaults: Dict[str, Any], value: gast.AST, labe
         except TypeError as exc:
             raise NoDerivativeRuleError(
                 f"the derivative rule for {label} does not accept this call ({exc})",
-                location, hint=f"the rule handles {label}({', '.join(params)}); pass only "
-                               "those arguments") from None
+                location, hint=f"the rule handles {label}({_signature_text(params, varargs)}); "
+                               "pass only those arguments") from None
         arguments.apply_defaults()
         bound = arguments.arguments
     return {p: (v if isinstance(v, gast.AST) else constant(v)) for p, v in bound.items()}
+
+
+def _signature_text(params: List[str], varargs: Optional[str]) -> str:
+    """A template's parameters as a user calls the function: *args starred, without
+    the `position` through which the adjoint of one of them is asked for."""
+    return ", ".join("*" + p if p == varargs else p for p in params
+                     if varargs is None or p != "position")
 
 
 def _bound(params: List[str], defaults: Dict[str, Any], args: List[gast.AST],

@@ -11,7 +11,9 @@ Three kinds of entry:
   no rule can forget it.
 * `@adjoint(fn)`: a full template `(dy, y, *params)` whose body assigns
   `d<param>` for each parameter with a gradient. Users register their own rules
-  with this decorator (`s2sad.adjoint`).
+  with this decorator (`s2sad.adjoint`). A template may take `*args` (np.einsum's
+  operands): they bind as a tuple, and `d<args>` is the adjoint of the one at the
+  template's keyword `position`, instantiated once for each element with a gradient.
 * `non_differentiable(fn, ...)`: outputs are constants (shape, argmax, floor).
 
 Forward mode reads a second table, TANGENTS: `@tangent(fn)` templates
