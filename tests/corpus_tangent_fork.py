@@ -187,12 +187,13 @@ def lam_mapped(x):
 
 
 _register("lambda functions", [
-    (lam_square, (A,)), (lam_two_args, (A,)), (lam_composed, (A,)),
-    (lam_relu_hidden, (VEC,)), (lam_reads_local, (A,)), (lam_default_param, (A,)),
-    (lam_called_in_loop, (A,)), (lam_called_twice_array, (VEC,)), (lam_immediate, (A,)),
-    (lam_late_binding, (A,)), (lam_default_binds_early, (A,)), (lam_returns_tuple, (A,)), (lam_in_comprehension, (A,)), (lam_keyword_call, (A,)),
-    (lam_param_shadows_outer, (A,)), (lam_made_by_local_factory, (A,)), (lam_default_is_shared_array, (VEC,)), (lam_sees_inplace_update, (VEC,)),
-    (lam_nested_lambda, (A,)), (lam_conditional_body, (A,)),
+    (lam_square, (A,)), (lam_two_args, (A,)), (lam_composed, (A,)), (lam_relu_hidden, (VEC,)),
+    (lam_reads_local, (A,)), (lam_default_param, (A,)), (lam_called_in_loop, (A,)),
+    (lam_called_twice_array, (VEC,)), (lam_immediate, (A,)), (lam_late_binding, (A,)),
+    (lam_default_binds_early, (A,)), (lam_returns_tuple, (A,)), (lam_in_comprehension, (A,)),
+    (lam_keyword_call, (A,)), (lam_param_shadows_outer, (A,)),
+    (lam_made_by_local_factory, (A,)), (lam_default_is_shared_array, (VEC,)),
+    (lam_sees_inplace_update, (VEC,)), (lam_nested_lambda, (A,)), (lam_conditional_body, (A,)),
     (lam_passed_to_helper, (A,)), (lam_stored_in_dict, (A,)), (lam_mapped, (A,)),
 ])
 
@@ -364,10 +365,13 @@ _register("closures and captured variables", [
     ("closure_of_closure", make_affine_then(1.7)(-0.4), (A,)),
     ("closure_lambda_factory", make_scaled_lambda(2.5), (A,)),
     ("closure_array_captured", make_array_weighted(np.array([0.5, 1.5, -1.0, 2.0])), (VEC,)),
-    (closure_mixed_captures, (A, B)),
-    (closure_nested_def_calls_nested_def, (A,)),
-    (closure_rebound_after_def, (A,)), (closure_in_loop_reads_index, (A,)), (closure_returns_early, (A,)), (closure_reads_array_local, (VEC,)),
-    (closure_appends_to_enclosing_list, (A,)), (closure_sees_element_write, (VEC,)), (closure_default_binds_at_def, (A,)), (closure_reads_loop_carried, (A,)), (closure_local_shadows_outer, (A,)), (closure_param_shadows_outer, (A,)), (closure_return_in_loop, (VEC,)),
+    (closure_mixed_captures, (A, B)), (closure_nested_def_calls_nested_def, (A,)),
+    (closure_rebound_after_def, (A,)), (closure_in_loop_reads_index, (A,)),
+    (closure_returns_early, (A,)), (closure_reads_array_local, (VEC,)),
+    (closure_appends_to_enclosing_list, (A,)), (closure_sees_element_write, (VEC,)),
+    (closure_default_binds_at_def, (A,)), (closure_reads_loop_carried, (A,)),
+    (closure_local_shadows_outer, (A,)), (closure_param_shadows_outer, (A,)),
+    (closure_return_in_loop, (VEC,)),
 ])
 
 
@@ -435,7 +439,8 @@ _register("nested functions, default and keyword arguments", [
     (nested_def_with_default, (A,)), (helper_keywords_reordered, (A,)),
     (helper_defaults_only, (A,)), (helper_keyword_active_value, (A, B)),
     (nested_def_twice, (A,)), (nested_def_array, (VEC,)), (keyword_only_parameter, (A,)),
-    (nested_def_passed_to_helper, (A,)), (nested_def_recursive, (A,)), (activation_as_default, (A,)),
+    (nested_def_passed_to_helper, (A,)), (nested_def_recursive, (A,)),
+    (activation_as_default, (A,)),
 ])
 
 
@@ -626,13 +631,13 @@ def ternary_as_argument(x):
 
 
 _register("conditional expressions", [
-    (ternary_relu, (A,)), ("ternary_relu@neg", ternary_relu, (NEG,)),
-    (ternary_nested, (A,)), ("ternary_nested@big", ternary_nested, (B,)),
-    ("ternary_nested@neg", ternary_nested, (NEG,)),
-    (ternary_each_comparison, (A, 3)), (ternary_sequence, (A,)),
-    (ternary_clip, (A,)), ("ternary_clip@small", ternary_clip, (0.1,)),
-    (ternary_on_array_sum, (VEC,)),
-    (ternary_with_boolop, (A,)), (ternary_array_or_scalar, (VEC,)), (ternary_in_loop, (A,)), (ternary_as_argument, (A,)),
+    (ternary_relu, (A,)), ("ternary_relu@neg", ternary_relu, (NEG,)), (ternary_nested, (A,)),
+    ("ternary_nested@big", ternary_nested, (B,)),
+    ("ternary_nested@neg", ternary_nested, (NEG,)), (ternary_each_comparison, (A, 3)),
+    (ternary_sequence, (A,)), (ternary_clip, (A,)),
+    ("ternary_clip@small", ternary_clip, (0.1,)), (ternary_on_array_sum, (VEC,)),
+    (ternary_with_boolop, (A,)), (ternary_array_or_scalar, (VEC,)), (ternary_in_loop, (A,)),
+    (ternary_as_argument, (A,)),
 ])
 
 
@@ -735,10 +740,13 @@ def comp_dict_over_range(x):
 
 _register("list comprehensions", [
     (comp_powers_summed, (A,)), (comp_filtered, (A,)), (comp_nested, (A,)),
-    (comp_two_generators, (A,)), (comp_constant_coefficients, (VEC,)),
-    (comp_over_rows, (MAT,)), (comp_over_elements, (VEC,)), (comp_generator_in_sum, (A,)),
-    (comp_zip_pairs, (VEC,)), (comp_enumerate, (VEC,)), (comp_dict, (A,)), (comp_helper_inside, (A,)), (comp_max_of_generator, (A,)),
-    (comp_variable_shadows_param, (A,)), (gen_variable_shadows_param, (A,)), (comp_ragged_nested, (A,)), (comp_generator_to_array, (A,)), (comp_filter_on_active_values, (VEC,)), (comp_dict_over_range, (A,)),
+    (comp_two_generators, (A,)), (comp_constant_coefficients, (VEC,)), (comp_over_rows, (MAT,)),
+    (comp_over_elements, (VEC,)), (comp_generator_in_sum, (A,)), (comp_zip_pairs, (VEC,)),
+    (comp_enumerate, (VEC,)), (comp_dict, (A,)), (comp_helper_inside, (A,)),
+    (comp_max_of_generator, (A,)), (comp_variable_shadows_param, (A,)),
+    (gen_variable_shadows_param, (A,)), (comp_ragged_nested, (A,)),
+    (comp_generator_to_array, (A,)), (comp_filter_on_active_values, (VEC,)),
+    (comp_dict_over_range, (A,)),
 ])
 
 
@@ -854,7 +862,8 @@ _register("boolean operators", [
     ("bool_two_bands@far", bool_two_bands, (12.5,)), (bool_three_and, (A,)),
     (bool_not_of_or, (A,)), (bool_numpy_comparisons, (VEC,)), (bool_value_used, (A, B)),
     ("bool_value_used@neg", bool_value_used, (A, NEG)), (bool_or_value, (A,)),
-    (bool_and_returns_value, (A,)), (bool_or_returns_active, (A,)), (bool_or_first_falsy, (A,)), (bool_chained_active_middle, (A,)), (bool_short_circuit_index, (VEC,)),
+    (bool_and_returns_value, (A,)), (bool_or_returns_active, (A,)), (bool_or_first_falsy, (A,)),
+    (bool_chained_active_middle, (A,)), (bool_short_circuit_index, (VEC,)),
     (bool_and_with_walrus, (A,)), (bool_and_array_value, (VEC,)),
     (bool_or_falsy_difference, (A,)),
 ])
@@ -941,7 +950,8 @@ def aug_negative_modulo(x):
 _register("augmented assignment", [
     (aug_all_scalar, (A,)), (aug_floor_div, (A,)), (aug_modulo, (A,)),
     (aug_accumulate_loop, (A,)), (aug_gradient_step, (A,)), (aug_array, (VEC,)),
-    (aug_element_of_local, (VEC,)), (aug_matrix_column, (MAT,)), (aug_pow_array, (SMALL,)), (aug_negative_modulo, (A,)),
+    (aug_element_of_local, (VEC,)), (aug_matrix_column, (MAT,)), (aug_pow_array, (SMALL,)),
+    (aug_negative_modulo, (A,)),
 ])
 
 
@@ -1082,12 +1092,12 @@ def for_enumerate_reversed_list(x):
 
 
 _register("for loops", [
-    (for_taylor_exp, (A,)), (for_start_stop, (A,)), (for_step, (A,)),
-    (for_negative_step, (A,)), (for_nested, (A,)), (for_branch_inside, (A,)),
-    (for_numpy_inside, (VEC,)), (for_no_trips, (A,)), (for_int_count, (A, 3)),
-    (for_coefficients_tuple, (A,)),
-    (for_reversed_range, (A,)), (for_over_list_of_actives, (A,)), (for_enumerate_array, (VEC,)), (for_write_rows, (VEC,)),
-    (for_index_leaks, (A,)), (for_row_leaks, (MAT,)), (for_zip_lists, (A,)), (for_enumerate_reversed_list, (A,)),
+    (for_taylor_exp, (A,)), (for_start_stop, (A,)), (for_step, (A,)), (for_negative_step, (A,)),
+    (for_nested, (A,)), (for_branch_inside, (A,)), (for_numpy_inside, (VEC,)),
+    (for_no_trips, (A,)), (for_int_count, (A, 3)), (for_coefficients_tuple, (A,)),
+    (for_reversed_range, (A,)), (for_over_list_of_actives, (A,)), (for_enumerate_array, (VEC,)),
+    (for_write_rows, (VEC,)), (for_index_leaks, (A,)), (for_row_leaks, (MAT,)),
+    (for_zip_lists, (A,)), (for_enumerate_reversed_list, (A,)),
 ])
 
 
@@ -1350,8 +1360,8 @@ _register("dictionaries (read only)", [
     (dict_argument, (A, {"lr": 0.1, "momentum": 0.9})), (dict_default_argument, (A,)),
     (dict_global, (A,)), (dict_global_nested, (A,)), (dict_single_key, (A,)),
     (dict_two_keys, (A,)), (dict_get_method, (A, {"lr": 0.3})),
-    (dict_active_values_param, ({"w": A, "b": B},)),
-    (dict_rewritten_in_loop, (A,)), (dict_written_through_alias, (A,)), (dict_items_of_local, (A,)),
+    (dict_active_values_param, ({"w": A, "b": B},)), (dict_rewritten_in_loop, (A,)),
+    (dict_written_through_alias, (A,)), (dict_items_of_local, (A,)),
     (dict_constructor_call, (A,)), (dict_get_active_default, (A, {"lr": 0.1})),
 ])
 
@@ -1470,10 +1480,10 @@ _register("tuples and multiple outputs", [
     (tuple_unpack_pair, (A,)), (tuple_unpack_twice, (A,)), (tuple_unpack_helper, (A,)),
     (tuple_index_local, (A,)), (tuple_nested_unpack, (A,)), (tuple_helper_indexed, (A,)),
     (tuple_output_first, (A,)), (tuple_output_pair, (A,)), (tuple_output_array_pair, (VEC,)),
-    (tuple_shape_unpack, (MAT,)),
-    (tuple_star_unpack, (A,)), (tuple_swap_names, (A,)), (tuple_loop_carried, (A,)),
-    (tuple_same_name_twice, (A,)), (tuple_swap_elements, (VEC,)), (tuple_indexed_by_loop, (A,)),
-    (tuple_unpack_array, (VEC,)), (tuple_star_unpack_array, (VEC,)), (tuple_zip_star, (A,)),
+    (tuple_shape_unpack, (MAT,)), (tuple_star_unpack, (A,)), (tuple_swap_names, (A,)),
+    (tuple_loop_carried, (A,)), (tuple_same_name_twice, (A,)), (tuple_swap_elements, (VEC,)),
+    (tuple_indexed_by_loop, (A,)), (tuple_unpack_array, (VEC,)),
+    (tuple_star_unpack_array, (VEC,)), (tuple_zip_star, (A,)),
 ])
 
 
@@ -1534,9 +1544,9 @@ def slice_write_ellipsis(x):
 
 _register("NumPy slicing and ellipsis", [
     (slice_colon_column, (MAT,)), (slice_rows_from, (MAT,)), (slice_ellipsis, (CUBE,)),
-    (slice_ellipsis_leading, (CUBE,)), (slice_negative_step, (VEC,)),
-    (slice_interior, (VEC,)), (slice_newaxis, (VEC,)), (slice_element_negative, (MAT,)),
-    (slice_ellipsis_newaxis, (VEC,)), (slice_mask, (VEC,)), (slice_fancy_repeat, (VEC,)), (slice_write_ellipsis, (CUBE,)),
+    (slice_ellipsis_leading, (CUBE,)), (slice_negative_step, (VEC,)), (slice_interior, (VEC,)),
+    (slice_newaxis, (VEC,)), (slice_element_negative, (MAT,)), (slice_ellipsis_newaxis, (VEC,)),
+    (slice_mask, (VEC,)), (slice_fancy_repeat, (VEC,)), (slice_write_ellipsis, (CUBE,)),
 ])
 
 
@@ -1819,10 +1829,10 @@ def list_repeated(x):
 _register("list building", [
     (list_append_sum, (A,)), (list_append_array, (A,)), (list_append_stack_rows, (VEC,)),
     (list_literal_then_append, (A,)), (list_index_after_build, (A,)),
-    (list_extend_concat, (A,)),
-    (list_pop_and_insert, (A,)), (list_len_and_slice, (A,)),
-    (list_grow_by_plus, (A,)), (list_plus_equals, (A,)), (list_extend_method, (A,)), (list_reverse_method, (A,)), (list_set_items_in_loop, (A,)), (list_of_arrays_last, (VEC,)), (list_alias_then_append, (A,)), (list_sum_with_start, (A,)),
-    (list_repeated, (A,)),
+    (list_extend_concat, (A,)), (list_pop_and_insert, (A,)), (list_len_and_slice, (A,)),
+    (list_grow_by_plus, (A,)), (list_plus_equals, (A,)), (list_extend_method, (A,)),
+    (list_reverse_method, (A,)), (list_set_items_in_loop, (A,)), (list_of_arrays_last, (VEC,)),
+    (list_alias_then_append, (A,)), (list_sum_with_start, (A,)), (list_repeated, (A,)),
 ])
 
 
@@ -1855,8 +1865,8 @@ def deriv_array_quartic(x):
 
 
 _register("second and third derivatives", [
-    (deriv_poly, (A,)), (deriv_exp_sin, (A,)), (deriv_loop_product, (A,)),
-    (deriv_branch, (A,)), (deriv_array_quartic, (SMALL,)),
+    (deriv_poly, (A,)), (deriv_exp_sin, (A,)), (deriv_loop_product, (A,)), (deriv_branch, (A,)),
+    (deriv_array_quartic, (SMALL,)),
 ])
 
 
@@ -2043,10 +2053,13 @@ def ops_builtin_sum_of_matrix(x):
 
 
 _register("operators and base statements", [
-    (ops_floor_mod, (A,)), (ops_elif_chain, (A,)), ("ops_elif_chain@neg", ops_elif_chain, (NEG,)),
-    ("ops_elif_chain@small", ops_elif_chain, (0.3,)), ("ops_elif_chain@big", ops_elif_chain, (B,)),
-    (ops_chained_comparison, (A,)), ("ops_chained_comparison@big", ops_chained_comparison, (B,)),
-    (ops_chain_assign, (A,)), (ops_unary_and_pow, (A,)), (ops_matmul_operator, (MAT,)),
-    (ops_sorted_builtin, (A,)), (ops_round_and_abs, (A,)), (ops_math_prod, (A,)), (ops_del_then_reuse, (A,)), (ops_is_none_default, (A,)), (ops_in_constant_tuple, (A, 3)),
+    (ops_floor_mod, (A,)), (ops_elif_chain, (A,)),
+    ("ops_elif_chain@neg", ops_elif_chain, (NEG,)),
+    ("ops_elif_chain@small", ops_elif_chain, (0.3,)),
+    ("ops_elif_chain@big", ops_elif_chain, (B,)), (ops_chained_comparison, (A,)),
+    ("ops_chained_comparison@big", ops_chained_comparison, (B,)), (ops_chain_assign, (A,)),
+    (ops_unary_and_pow, (A,)), (ops_matmul_operator, (MAT,)), (ops_sorted_builtin, (A,)),
+    (ops_round_and_abs, (A,)), (ops_math_prod, (A,)), (ops_del_then_reuse, (A,)),
+    (ops_is_none_default, (A,)), (ops_in_constant_tuple, (A, 3)),
     (ops_builtin_max_of_array, (VEC,)), (ops_builtin_sum_of_matrix, (MAT,)),
 ])

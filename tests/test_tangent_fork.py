@@ -45,16 +45,14 @@ LIST_OF_ACTIVES = ("UnsupportedSyntaxError: a tuple or list of values that depen
 SUM_RULE = "NoDerivativeRuleError: no derivative rule for sum"
 RUN_TIME_COUNT = ("UnsupportedSyntaxError: a comprehension over a count known only at run "
                   "time is not supported")
+LAMBDA_VALUE = ("UnsupportedSyntaxError: a lambda is used here as a value; s2sad reads a "
+                "lambda bound to a name where it is called")
 LOCAL_DEF_CRASH = ("CRASH (not an S2SADError): a bare AssertionError (a LocalDef) from "
                    "s2sad/desugar/expressions.py:106 via desugar/calls.py read_for")
 REFUSED = [
     # lambda functions
-    ("lam_made_by_local_factory", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: a lambda is used here as a value; s2sad reads a lambda bound "
-     "to a name where it is called"),
-    ("lam_mapped", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: a lambda is used here as a value; s2sad reads a lambda bound "
-     "to a name where it is called"),
+    ("lam_made_by_local_factory", "grad jvp hessian", s2sad.S2SADError, LAMBDA_VALUE),
+    ("lam_mapped", "grad jvp hessian", s2sad.S2SADError, LAMBDA_VALUE),
     # a nested def read as a value (called from another nested def, passed to a helper,
     # calling itself) crashes desugar instead of being read or refused
     ("closure_nested_def_calls_nested_def", "grad jvp hessian", AssertionError, LOCAL_DEF_CRASH),
