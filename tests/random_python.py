@@ -518,8 +518,17 @@ def _break_continue(w: _Writer) -> None:
     w.add(t)
 
 
+def _isinstance(w: _Writer) -> None:
+    # a decision on the type of y, fixed by the call (a float or an array)
+    t = w.fresh("t")
+    w.emit(f"if isinstance(y, float) and {w.condition()}:", f"    {t} = y * {w.scalar()}",
+           "elif isinstance(y, np.ndarray):", f"    {t} = np.sum(y) * {w.scalar()}", "else:",
+           f"    {t} = {w.scalar()}")
+    w.add(t)
+
+
 CONDITIONS = [_if_bool, _if_bool, _if_no_else, _conditional_expression, _walrus, _value_or,
-              _is_none, _in_tuple, _short_circuit, _while_and, _break_continue]
+              _is_none, _in_tuple, _short_circuit, _while_and, _break_continue, _isinstance]
 
 
 # ---- closures
@@ -615,8 +624,23 @@ def _lambda_in_loop(w: _Writer) -> None:
     w.add(t)
 
 
+def _signatures(w: _Writer) -> None:
+    # *args, **kwargs and keyword-only parameters of a nested def
+    h = w.fresh("h")
+    kind = w.pick(["args", "kwargs", "kwonly"])
+    if kind == "args":
+        w.emit(f"def {h}(*vals):", f"    return sum({w.smooth('v')} for v in vals)")
+        w.add(f"{h}({w.scalar()}, {w.scalar()}) + {h}({w.scalar()})")
+    elif kind == "kwargs":
+        w.emit(f"def {h}(u, **options):", f"    return {w.smooth('u')} * options['scale']")
+        w.add(f"{h}({w.scalar()}, scale={w.scalar()})")
+    else:
+        w.emit(f"def {h}(u, *, c={w.const()}):", f"    return {w.smooth('u')} * c")
+        w.add(f"{h}({w.scalar()}) + {h}({w.scalar()}, c={w.scalar()})")
+
+
 CLOSURES = [_lambda, _nested_def, _nested_def, _function_argument, _binding_time, _factory,
-            _lambda_in_loop]
+            _lambda_in_loop, _signatures]
 
 
 # ---- statements
@@ -660,8 +684,25 @@ def _assert(w: _Writer) -> None:
 
 
 def _print(w: _Writer) -> None:
-    w.emit(w.pick(["print('f:', len(x))", f"print('value', {w.scalar()})",
-                   "print(f'x has {len(x)} entries')", "print(x.shape)"]))
+    kind = w.pick(["line", "line", "loop", "branch", "helper"])
+    line = w.pick(["print('f:', len(x))", f"print('value', {w.scalar()})",
+                   "print(f'x has {len(x)} entries')", "print(x.shape)"])
+    if kind == "line":
+        w.emit(line)
+    elif kind == "loop":   # once per trip, in the gradient too
+        w.emit("for i in range(len(x)):", "    print('step', i)")
+    elif kind == "branch":
+        w.emit(f"if {w.condition()}:", "    print('taken')")
+    else:
+        show = w.fresh("show")
+        w.emit(f"def {show}(v):", "    print('v is', v)", "    return v * 2.0")
+        w.add(f"{show}({w.scalar()}) + {show}({w.scalar()})")
+
+
+def _raise(w: _Writer) -> None:
+    w.emit(*w.pick([["if len(x) < 2:", "    raise ValueError('x is too short')"],
+                    [f"if not np.isfinite({w.scalar()}):", "    raise ValueError('not finite')"],
+                    ["if x.ndim != 1:", "    raise TypeError(f'x has {x.ndim} dimensions')"]]))
 
 
 def _del(w: _Writer) -> None:
@@ -704,8 +745,8 @@ def _more_unpacking(w: _Writer) -> None:
         w.add(t)
 
 
-STATEMENTS = [_unpacking, _unpacking, _assert, _print, _del, _misc, _more_unpacking,
-              _more_unpacking]
+STATEMENTS = [_unpacking, _unpacking, _assert, _print, _print, _del, _misc, _more_unpacking,
+              _more_unpacking, _raise]
 
 _BY_FAMILY = {"lists": LISTS, "comprehensions": COMPREHENSIONS, "conditions": CONDITIONS,
               "closures": CLOSURES, "statements": STATEMENTS}
