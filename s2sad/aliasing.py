@@ -376,7 +376,7 @@ _State = Tuple[Dict[str, FrozenSet], Dict[str, FrozenSet[int]]]  # points-to, st
 _World = Tuple[FrozenSet, FrozenSet]
 # The most worlds kept apart at one point of the program; beyond, they are merged into
 # one (name by name), which is what a single points-to map would say.
-_MOST_WORLDS = 32
+_MOST_WORLDS = 64
 
 
 class _Checker:
@@ -439,9 +439,10 @@ class _Checker:
         start: _State = ({p: frozenset({("argument", p)}) for p in self.lowered.params
                           if p in self.tracked and p not in self.lowered.scalar_params
                           and self.rank_of(_load(p)) != 0}, {})
+        live = self._live()
         work = [self.entry]
-        incoming = {id(self.entry) if self.entry is not None else None:
-                    frozenset({_frozen(start)})}
+        entry_key = id(self.entry) if self.entry is not None else None
+        incoming = {entry_key: frozenset({_frozen(_only(start, live[entry_key]))})}
         while work:
             node = work.pop()
             key = None if node is _EXIT else id(node)
@@ -454,12 +455,41 @@ class _Checker:
             out = frozenset(_frozen(self._transfer(node, world)) for world in worlds)
             for succ in self.successors[key]:
                 succ_key = None if succ is _EXIT else id(succ)
+                arriving = frozenset(_frozen(_only(_thawed(w), live[succ_key])) for w in out)
                 known = incoming.get(succ_key)
-                joined = out if known is None else _join(known, out)
+                joined = arriving if known is None else _join(known, arriving)
                 if known is None or joined != known:
                     incoming[succ_key] = joined
                     if succ not in work:
                         work.append(succ)
+
+    def _live(self) -> Dict[Optional[int], FrozenSet[str]]:
+        """The names each node or what follows may still use: read, write into, or
+        update. Worlds keep only those, else they would differ in dead temporaries
+        alone (each swap's) and multiply."""
+        uses: Dict[int, Set[str]] = {}
+        kills: Dict[int, Set[str]] = {}
+        for key, stmt in self.statements.items():
+            uses[key] = set(statement_reads(stmt))
+            if is_store(stmt):
+                uses[key].add(stored_name(stmt))
+            if get_anno(stmt, "augmented") is not None:
+                uses[key].add(get_anno(stmt, "augmented"))
+            kills[key] = set(_target_names(stmt.target)) if isinstance(stmt, gast.For) else \
+                set(_target_names(stmt.targets[0])) \
+                if isinstance(stmt, gast.Assign) and not is_store(stmt) else set()
+        live: Dict[Optional[int], FrozenSet[str]] = {None: frozenset(self.outputs)}
+        changed = True
+        while changed:
+            changed = False
+            for key in self.statements:
+                after = set().union(*(live.get(None if s is _EXIT else id(s), frozenset())
+                                      for s in self.successors[key]))
+                now = frozenset(uses[key] | (after - kills[key]))
+                if now != live.get(key):
+                    live[key] = now
+                    changed = True
+        return live
 
     def _transfer(self, stmt: gast.stmt, state: _State) -> _State:
         pts, stale = dict(state[0]), dict(state[1])
@@ -649,6 +679,11 @@ def _covers(a: _State, b: _State) -> bool:
     """Does world a say all that world b says (every pointer and stale mark of b)?"""
     return all(k in a[0] and v <= a[0][k] for k, v in b[0].items()) and \
         all(k in a[1] and v <= a[1][k] for k, v in b[1].items())
+
+
+def _only(state: _State, names: FrozenSet[str]) -> _State:
+    return ({n: v for n, v in state[0].items() if n in names},
+            {n: v for n, v in state[1].items() if n in names})
 
 
 def _frozen(state: _State) -> _World:
