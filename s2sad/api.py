@@ -114,10 +114,24 @@ class GradientFunction:
     def generic(self) -> pipeline.Compiled:
         """The code for arguments of any rank (what `.source` shows before a call)."""
         if self._compiled is None or not self._compiled.is_current():
-            self._compiled = _compile(self.fn, self._parsed, tuple(self.wrt_names),
-                                      self.with_value, self.optimize, mode=self.mode,
-                                      jit=self.jit, has_aux=self.has_aux)
+            self._compiled = self._desugared_generic() or _compile(
+                self.fn, self._parsed, tuple(self.wrt_names), self.with_value, self.optimize,
+                mode=self.mode, jit=self.jit, has_aux=self.has_aux)
         return self._compiled
+
+    def _desugared_generic(self) -> Optional[pipeline.Compiled]:
+        """Before any call, a function whose body needs the desugar stage (an assert,
+        a comprehension, a lambda) is read by it for plain arguments, as a call with
+        floats or arrays would read it."""
+        if self.fn is None or isinstance(self.fn, GradientFunction) or self.has_aux or \
+                not structured.needs_desugar(self.fn):
+            return None
+        trees = {p: None for p in self._param_names}
+        call = structured.Call({p: None for p in self._param_names}, trees,
+                               tuple(trees.values()))
+        inner = self._flat_transform(call)[1]
+        self._last_inner = self._last_shown = None  # (no call has run)
+        return inner.generic if inner is not None else None
 
     @property
     @entry_point

@@ -368,9 +368,19 @@ class Calls(Expressions):
         for generator in reversed(comprehension.generators):
             for test in reversed(generator.ifs):
                 body = [gast.copy_location(gast.If(test=test, body=body, orelse=[]), test)]
-            body = [gast.copy_location(gast.For(target=generator.target, iter=generator.iter,
-                                                body=body, orelse=[], type_comment=None),
-                                       generator.iter)]
+            iterable, held = generator.iter, []
+            if not isinstance(iterable, gast.Name) and not (
+                    isinstance(iterable, gast.Call) and get_anno(iterable.func, "resolved") in
+                    (builtins.range, builtins.enumerate, builtins.zip, builtins.reversed)):
+                # (for u in x[:2]: the loop runs over a name, computed where Python does)
+                name = pytree.fresh("items", self.taken)
+                self.assigned_in_function[name] = 2
+                held = [gast.copy_location(gast.Assign(
+                    type_comment=None, targets=[target(name)], value=iterable), iterable)]
+                iterable = gast.copy_location(load_name(name), iterable)
+            body = held + [gast.copy_location(gast.For(
+                target=generator.target, iter=iterable, body=body, orelse=[],
+                type_comment=None), generator.iter)]
         for stmt in body:
             for inner in walk(stmt):
                 if isinstance(inner, gast.Name) and isinstance(inner.ctx, gast.Store):
@@ -504,8 +514,8 @@ class Calls(Expressions):
                 continue
             if not isinstance(value, Static):
                 value = Const(value)  # a default
-            if isinstance(value, (Struct, Method, LocalLambda)) or isinstance(value, Const) \
-                    and not is_number(value.value):
+            if isinstance(value, (Struct, Method, LocalLambda, LocalDef)) or \
+                    isinstance(value, Const) and not is_number(value.value):
                 inner.env[arg.id] = self.passed(value, arg.id, inner, params, call_args,
                                                 node)
             else:
@@ -555,10 +565,8 @@ class Calls(Expressions):
                 args.posonlyargs or definition.decorator_list:
             self.refuse("this nested function's signature is not supported", function.node,
                         hint="take positional parameters only, or define it at module level")
-        own = bound_names(definition)
-        free = sorted({n.id for n in walk(definition) if isinstance(n, gast.Name)
-                       and isinstance(n.ctx, gast.Load) and n.id not in own
-                       and (n.id in self.env or n.id in self.parsed.local_names)})
+        closure = function.closure or {}
+        free = _free_names(definition, self, closure)
         params = [a.id for a in args.args]
         values, keywords, spread, _, _ = self.call_arguments(node)
         if spread or len(values) > len(params) or set(keywords) - set(params):
@@ -572,7 +580,8 @@ class Calls(Expressions):
                             hint=f"pass {', '.join(params)}")
             arguments[name] = keywords.get(name, defaults.get(name))
         for name in free:  # (the enclosing function's variables, as they are now)
-            arguments[name] = self.evaluate(load_name(name))
+            arguments[name] = closure[name] if name in closure else \
+                self.evaluate(load_name(name))
             args.args.append(gast.Name(id=name, ctx=gast.Param(), annotation=None,
                                        type_comment=None))
         args.defaults = []
@@ -600,23 +609,33 @@ class Calls(Expressions):
         if isinstance(value, Method):
             return Method(self.passed(value.receiver, param, inner, params, call_args, where),
                           value.name, value.function)
-        if isinstance(value, LocalLambda):  # (its free names passed along, as they are now)
-            own = {a.id for a in value.node.args.args}
-            free = sorted({n.id for n in walk(value.node.body) if isinstance(n, gast.Name)
-                           and isinstance(n.ctx, gast.Load) and n.id not in own
-                           and (n.id in value.reader.env or
-                                n.id in value.reader.parsed.local_names)})
-            closure = {name: self.passed(value.reader.evaluate(load_name(name)),
-                                         f"{param}_{name}", inner, params, call_args, where)
-                       for name in free}
-            closure.update(value.closure or {})
+        if isinstance(value, (LocalLambda, LocalDef)):  # (its free names passed along)
+            earlier = value.closure or {}
+            closure = {name: self.passed(
+                earlier[name] if name in earlier else value.reader.evaluate(load_name(name)),
+                f"{param}_{name}", inner, params, call_args, where)
+                for name in _free_names(value.node, value.reader, earlier)}
             defaults = [self.passed(d, f"{param}_default", inner, params, call_args, where)
                         for d in value.defaults]
+            if isinstance(value, LocalDef):
+                return LocalDef(value.node, defaults, inner, value.stub, closure)
             return LocalLambda(value.node, defaults, inner, closure)
         return value
 
 
 _NEEDED: Dict[Any, bool] = {}  # helper code -> whether it needs reading here
+
+
+def _free_names(function: gast.AST, reader: "Calls", closure: Dict[str, Static]) -> List[str]:
+    """The enclosing function's variables a lambda or nested def reads (Python's
+    closure): names it loads and does not bind, bound where it was made."""
+    from ..frontend import bound_names
+    own = bound_names(function) if isinstance(function, gast.FunctionDef) else \
+        {a.id for a in function.args.args}
+    return sorted({n.id for n in walk(function) if isinstance(n, gast.Name)
+                   and isinstance(n.ctx, gast.Load) and n.id not in own
+                   and (n.id in reader.env or n.id in reader.parsed.local_names or
+                        n.id in closure)})
 
 
 def _is_helper(function: Any) -> bool:

@@ -49,6 +49,7 @@ class Expressions:
         self.returns_borrowed = False  # a helper returning (part of) what it was given
         self.shapes: Dict[str, tuple] = {}  # arguments' shapes, where compiled for them
         self.accumulating: Optional[gast.AST] = None  # sum(<this generator>): a loop
+        self.unrolling = 0  # inside a comprehension read item by item
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
@@ -366,8 +367,15 @@ class Expressions:
         return Leaf(gast.copy_location(load_name(flag), node))
 
     def evaluate_NamedExpr(self, node: gast.NamedExpr) -> Static:
-        """`(n := len(x))`: the assignment where it stands, then the name's value."""
-        self.assign(node.target, self.evaluate(node.value), node)
+        """`(n := len(x))`: the assignment where it stands, then the name's value. In
+        a comprehension read item by item, each item's value is held in a name of its
+        own first (the walrus's name is the last item's after it, as in Python)."""
+        value = self.evaluate(node.value)
+        if self.unrolling and isinstance(value, Leaf):
+            value = self.held(value, node.target.id, node)
+            self.assign(node.target, value, node)
+            return value
+        self.assign(node.target, value, node)
         return self.evaluate(gast.copy_location(load_name(node.target.id), node))
 
     def evaluate_Lambda(self, node: gast.Lambda) -> Static:
@@ -500,7 +508,16 @@ class Expressions:
                     if keep:
                         expanded.append(bound)
             rows = expanded
-        keys, items = [], []
+        self.unrolling += 1
+        try:
+            return self.comprehension_items(node, kind, rows)
+        finally:
+            self.unrolling -= 1
+
+    def comprehension_items(self, node: gast.AST, kind: str,
+                            rows: List[Dict[str, Static]]) -> Static:
+        keys: List[Any] = []
+        items: List[Static] = []
         for row in rows:
             with self.scoped(row):
                 if kind == pytree.DICT:

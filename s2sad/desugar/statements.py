@@ -16,7 +16,8 @@ from ..errors import UnsupportedSyntaxError
 from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, copied,
                      holds_borrowed, is_number, load_name, same_static, tree_of)
 from .calls import Calls
-from .expressions import _belongs_to, _describe_key, _store_names, _stored_names
+from .expressions import (_belongs_to, _describe_key, _path_name, _store_names,
+                          _stored_names)
 
 _MAX_UNROLLED = 10_000  # statements an unrolled loop may expand to
 
@@ -211,7 +212,8 @@ class Desugar(Calls):
                     self.refuse(f"unpacking {len(value.items)} values into "
                                 f"{len(target.elts)} names", target,
                                 hint="unpack as many names as the structure holds")
-                for part, item in zip(target.elts, value.items):
+                for part, item in zip(target.elts, self.evaluated_first(value.items,
+                                                                        target.elts, stmt)):
                     self.assign(part, item, stmt)
                 return
             if isinstance(value, Struct):
@@ -266,6 +268,32 @@ class Desugar(Calls):
             target.value = self.materialize(self.evaluate(target.value), target)
             target.slice = self.expression(target.slice)
         return target
+
+    def evaluated_first(self, items: List[Static], parts: List[gast.AST],
+                        stmt: gast.stmt) -> List[Static]:
+        """The items of `a, b = b, a + b`, each one that reads a name an earlier part
+        rebinds held in a name of its own first: Python computes the whole right side
+        before it binds any name."""
+        result = []
+        for k, (part, item) in enumerate(zip(parts, items)):
+            earlier = {name for p in parts[:k] for name in _store_names(p)}
+            result.append(self.held_apart(item, _path_name(part), stmt)
+                          if _names_read(item) & earlier else item)
+        return result
+
+    def held_apart(self, value: Static, preferred: str, where: gast.AST) -> Static:
+        """`value`'s run-time leaves in fresh names (even a name's: it is rebound)."""
+        if isinstance(value, Leaf) and not isinstance(value.node, gast.Constant):
+            name = pytree.fresh(preferred, self.taken)
+            self.emit(gast.Assign(type_comment=None, targets=[gast.Name(
+                id=name, ctx=gast.Store(), annotation=None, type_comment=None)],
+                value=value.node), where)
+            return Leaf(load_name(name))
+        if isinstance(value, Struct) and value.whole is None:
+            return Struct(value.kind, value.type, list(value.keys), [
+                self.held_apart(i, f"{preferred}_{pytree._identifier_part(k)}", where)
+                for k, i in zip(value.keys, value.items)], loop_depth=value.loop_depth)
+        return value
 
     def rows(self, value: Leaf, where: gast.AST) -> Struct:
         """An array's rows as a list, for an unpacking that needs their count; the
@@ -630,3 +658,13 @@ def _logging_function(func: gast.AST) -> Any:
     if function is not None and isinstance(name, str) and getattr(logging, name, None) is function:
         return function
     return None
+
+
+def _names_read(value: Static) -> set:
+    """The names a Static's run-time leaves read."""
+    if isinstance(value, Leaf):
+        return {n.id for n in walk(value.node) if isinstance(n, gast.Name)}
+    if isinstance(value, Struct):
+        return set().union(*(_names_read(i) for i in value.items)) | (
+            _names_read(Leaf(value.whole)) if value.whole is not None else set())
+    return set()

@@ -85,6 +85,7 @@ class LocalDef(Static):
     defaults: List[Static]
     reader: Any
     stub: Any
+    closure: Optional[Dict[str, Static]] = None  # its free names, passed to a helper
 
 
 @dataclass(eq=False)
