@@ -21,6 +21,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from numpy import einsum
 
 import s2sad
 from s2sad.check import numeric_grad
@@ -354,6 +355,62 @@ def test_random_subscripts_hessian(subscripts, shapes):
     check_hessian(text, _inputs(subscripts, shapes))
 
 
+# -- spellings: how the call is reached and how its arguments arrive -------------------
+
+SPEC = 'ij,jk->ik'
+
+
+def imported_name(A, B):
+    return np.sum(np.sin(einsum('ij,jk->ik', A, B)))
+
+
+def subscripts_in_a_local(A, B):
+    spec = 'ij,jk->ik'
+    return np.sum(np.sin(np.einsum(spec, A, B)))
+
+
+def subscripts_in_a_global(A, B):
+    return np.sum(np.sin(np.einsum(SPEC, A, B)))
+
+
+def optimize_from_an_argument(A, B, opt=True):
+    return np.sum(np.sin(np.einsum('ij,jk->ik', A, B, optimize=opt)))
+
+
+def _product(a, b):
+    return np.einsum('ij,jk->ik', a, b)
+
+
+def in_a_helper(A, B):
+    return np.sum(np.sin(_product(A, B)))
+
+
+def operands_from_a_list(A, B):
+    ops = [A, B]
+    return np.sum(np.sin(np.einsum('ij,jk->ik', *ops)))
+
+
+def used_twice_and_accumulated(A, B):
+    C = np.einsum('ij,jk', A, B)
+    C = C + np.einsum('ij,jk', A, B).T.T * 2.0
+    return np.sum(np.sin(C))
+
+
+@pytest.mark.parametrize("f", [imported_name, subscripts_in_a_local, subscripts_in_a_global,
+                               optimize_from_an_argument, in_a_helper, operands_from_a_list,
+                               used_twice_and_accumulated])
+def test_spellings(f):
+    A = np.array([[0.3, 0.5, 0.9], [0.8, 0.1, 0.4]])
+    B = np.array([[0.2, -0.7], [0.5, 0.6], [-0.3, 0.1]])
+    expected = [numeric_grad(f, [A, B], i) for i in (0, 1)]
+    got = s2sad.grad(f, wrt=(0, 1))(A, B)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-8)
+    directions = (np.ones_like(A), np.cos(np.arange(6.0)).reshape(3, 2))
+    _, tangent = s2sad.jvp(f, wrt=(0, 1))(A, B, directions)
+    assert tangent == pytest.approx(sum(np.sum(e * d) for e, d in zip(expected, directions)))
+
+
 # -- the user's arguments, types and the generated code -------------------------------------
 
 def matmul_loss(A, B):
@@ -457,3 +514,21 @@ def test_the_helper_as_a_plain_function_gives_every_adjoint():
     assert pieces[0] == 0.0
     np.testing.assert_allclose(pieces[1], dy @ B.T)
     np.testing.assert_allclose(pieces[2], A.T @ dy)
+
+
+def with_int_argument(x, N):
+    return np.sum(np.sin(np.einsum('ij,jk->ik', x, N)))
+
+
+def test_an_int_array_argument_is_an_operand_without_an_adjoint():
+    x = np.array([[0.3, 0.5, 0.9], [0.8, 0.1, 0.4]])
+    N = np.arange(6).reshape(3, 2)
+    expected = numeric_grad(with_int_argument, [x, N], 0)
+    got = s2sad.grad(with_int_argument)(x, N)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+    _, tangent = s2sad.jvp(with_int_argument)(x, N, np.ones_like(x))
+    assert tangent == pytest.approx(np.sum(expected))
+    hessian = s2sad.hessian(with_int_argument)(x, N)
+    oracle = autograd.hessian(lambda x: anp.sum(anp.sin(anp.einsum('ij,jk->ik', x, N))))(x)
+    np.testing.assert_allclose(hessian, oracle, rtol=1e-9, atol=1e-12)
