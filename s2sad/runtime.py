@@ -774,7 +774,7 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
         g = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(own)
                                                     if c not in kept)), shape)
     # (einsum of dy alone may be a view of it; a broadcast one is read-only)
-    fresh = others and kept == own or len(labels) != len(own)
+    fresh = bool(others) and kept == own or len(labels) != len(own)
     g = g.astype(dtype, copy=False) if fresh else np.array(g, dtype=dtype)
     return g if shape else g[()]
 
@@ -820,8 +820,9 @@ def einsum_adjoint_adjoint(g: Any, dy: Any, args: tuple, wrt: int,
 
 def einsum_at(dy: Any, args: tuple, wrt: int, optimize: Any = False) -> Any:
     """np.einsum(*args) with dy in place of args[wrt]: the adjoint of einsum_adjoint's
-    dy (it is linear in it)."""
-    return np.einsum(*_einsum_args_with(args, wrt, dy), optimize=optimize)
+    dy (it is linear in it). (Of dy alone, einsum may give a view of it: copied.)"""
+    y = np.einsum(*_einsum_args_with(args, wrt, dy), optimize=optimize)
+    return np.array(y) if len(_einsum_parts(args)[0]) == 1 else y
 
 
 def einsum_adjoint_tangent(g: Any, args: tuple, args_dot: tuple, wrt: int,

@@ -255,7 +255,8 @@ def test_hessian(id):
     check_hessian(_text(call, len(shapes)), _inputs(id, shapes))
 
 
-@pytest.mark.parametrize("id", ["matmul", "diagonal with a matrix", "three products",
+@pytest.mark.parametrize("id", ["matmul", "transpose", "diagonal", "trace implicit",
+                                "diagonal with a matrix", "three products",
                                 "sublist implicit", "ellipsis size-1 broadcast",
                                 "same array twice", "optimize True"])
 def test_grad_of_grad(id):
