@@ -11,7 +11,8 @@ whose rows have x's length. The checker is independent of s2sad: central differe
 (step 1e-6) of a copy of the program whose branch decisions are recorded (every
 comparison, `and`/`or`/`not` operand, `if` test, and the choice made by max, min and
 abs), so a point whose differences cross a kink is drawn again instead of compared.
-On each program it checks grad (wrt x and y) and jvp (in a random direction) for
+On each program it checks grad and jvp (in a random direction; with respect to x and y,
+x alone or y alone, by the program's index) for
 values, types and shapes, that the caller's arguments are unchanged, and that a print
 in f prints once per call of the gradient, as it does once per call of f.
 
@@ -59,6 +60,11 @@ class Program:
     source: str
     name: str
     args: Tuple[Any, ...]
+
+    @property
+    def wrt(self) -> Any:
+        """Which arguments are differentiated: both, x or y, by the index."""
+        return [(0, 1), 0, (0, 1), 1][self.index % 4]
 
 
 class _Writer:
@@ -322,9 +328,74 @@ def _sum_of_vectors(w: _Writer) -> None:
                   f"np.sum(np.vstack({name}))", f"np.sum(np.hstack({name}) * 0.5)"]))
 
 
+def _recurrence(w: _Writer) -> None:
+    # each new item reads the last one (an RNN's states, a running product)
+    hs = w.fresh("hs")
+    kind = w.pick(["scalar", "scalar_index", "vector", "rows"] if w.y_matrix else
+                  ["scalar", "scalar_index", "vector"])
+    if kind == "scalar":
+        w.emit(f"{hs} = [{w.scalar()}]", "for i in range(1, len(x)):",
+               f"    {hs}.append(np.tanh({hs}[-1] * {w.const(0.3, 0.9)} + x[i]))")
+        w.add(_consume_list(w, hs))
+    elif kind == "scalar_index":
+        w.emit(f"{hs} = [x[0]]", "for i in range(1, x.shape[0]):",
+               f"    {hs}.append({hs}[i - 1] * 0.5 + {w.item_of('x[i]')})")
+        w.add(_consume_list(w, hs))
+    elif kind == "vector":
+        h = w.fresh("h")
+        w.emit(f"{h} = np.zeros_like(x)", f"{hs} = []", "for i in range(len(x)):",
+               f"    {h} = np.tanh({h} * {w.const(0.3, 0.9)} + x[i] * x)", f"    {hs}.append({h})")
+        w.add(_consume_list(w, hs, vectors=True))
+    else:
+        h, rows, dim = w.fresh("h"), w.fresh("T"), w.fresh("dim")
+        w.emit(f"{rows}, {dim} = y.shape", f"{h} = np.zeros({dim})", f"{hs} = []",
+               f"for r in range({rows}):", f"    {h} = np.tanh(y[r] * x + {h} * 0.5)",
+               f"    {hs}.append({h})")
+        w.add(_consume_list(w, hs, vectors=True))
+
+
+def _append_then_update(w: _Writer) -> None:
+    # a list holds the array object: an in-place update after the append shows in it,
+    # a rebinding does not
+    h, hs = w.fresh("h"), w.fresh("hs")
+    w.emit(f"{h} = x * {w.const()}", f"{hs} = [{h}]")
+    w.emit(w.pick([f"{h} += {w.vector()}", f"{h} = {h} + {w.vector()}", f"{h}[0] = {w.scalar()}",
+                   f"{h} *= {w.const()}"]))
+    w.emit(f"{hs}.append({h})")
+    w.add(f"np.sum(np.stack({hs}) ** 2) + np.sum({hs}[0] * x)")
+
+
+def _filled_list(w: _Writer) -> None:
+    # [0.0] * n, then item assignment; a dict filled in a loop
+    name = w.fresh("vals")
+    if w.chance(0.5):
+        w.emit(f"{name} = [0.0] * len(x)", "for i in range(len(x)):",
+               f"    {name}[i] = {w.item_of('x[i]')}")
+        w.add(_consume_list(w, name))
+    else:
+        w.emit(f"{name} = {{}}", "for i in range(len(x)):", f"    {name}[i] = {w.item_of('x[i]')}")
+        w.add(w.pick([f"sum({name}.values())", f"{name}[0] * {name}[len(x) - 1]",
+                      f"sum(v * k for k, v in {name}.items())", f"{name}.get(1, 0.0) + {name}[2]"]))
+
+
+def _numpy_on_lists(w: _Writer) -> None:
+    # NumPy functions take a list where they take an array
+    name = w.fresh("vals")
+    w.emit(f"{name} = [{w.scalar()}, {w.scalar()}, {w.scalar()}]")
+    w.add(w.pick([f"np.sum({name})", f"np.mean({name}) * {w.scalar()}",
+                  f"np.dot({name}, x[:3])", f"np.sum(np.array([[{name}[0], {name}[1]], "
+                  f"[{name}[2], {name}[0]]]) @ x[:2])", f"np.max({name})",
+                  f"np.sum(np.concatenate([x[:2], {name}]) ** 2)",
+                  f"np.sum(np.array({name})[[0, 2, 2]])",
+                  f"sum([x[i] * x[j] for j in range(len(x))] for i in range(len(x)))[1]",
+                  f"np.sum(np.array([[x[i] * x[j] for j in range(len(x))] "
+                  f"for i in range(len(x))]) @ x)"]))
+
+
 LISTS = [_list_literal, _append_loop, _append_loop, _list_of_vectors, _zip_lists,
          _alias_or_copy, _ranges, _iterate_list, _conditional_append, _closure_append,
-         _sum_of_vectors]
+         _sum_of_vectors, _recurrence, _recurrence, _append_then_update, _filled_list,
+         _numpy_on_lists]
 
 
 # ---- comprehensions
@@ -436,8 +507,27 @@ def _builtins(w: _Writer) -> None:
                   f"{vals[0]} if all(v > -1.2 for v in x) else {vals[1]}"]))
 
 
+def _argmax_key(w: _Writer) -> None:
+    # max/min over indices with a key, and comprehensions inside a nested def
+    kind = w.pick(["key", "key_lambda", "def_comprehension", "pairs"])
+    if kind == "key":
+        best = w.fresh("best")
+        w.emit(f"{best} = {w.pick(['max', 'min'])}(range(len(x)), key=lambda i: x[i])")
+        w.add(f"x[{best}] * {w.scalar()}")
+    elif kind == "key_lambda":
+        w.add(f"{w.pick(['max', 'min'])}(x, key=lambda v: (v - {w.const(-0.5, 0.5)}) ** 2)")
+    elif kind == "def_comprehension":
+        h = w.fresh("h")
+        w.emit(f"def {h}(u):", f"    return sum({w.item_of('v')} * u for v in x)")
+        w.add(f"{h}({w.scalar()}) + {h}({w.scalar()})")
+    else:
+        pairs = w.fresh("pairs")
+        w.emit(f"{pairs} = [({w.scalar()}, {w.scalar()}), ({w.scalar()}, {w.scalar()})]")
+        w.add(f"sum(a * b for a, b in {pairs})")
+
+
 COMPREHENSIONS = [_comprehension, _comprehension, _comprehension, _max_min_values,
-                  _comprehension_scope, _builtins]
+                  _comprehension_scope, _builtins, _argmax_key]
 
 
 # ---- conditions
@@ -827,7 +917,8 @@ class _Decisions:
 
     def extreme(self, pick, args, kwargs):
         items = list(args[0]) if len(args) == 1 else list(args)
-        chosen = pick(range(len(items)), key=lambda k: items[k], **kwargs)
+        key = kwargs.get("key") or (lambda v: v)
+        chosen = pick(range(len(items)), key=lambda k: key(items[k]))
         self.log.append(("ext", chosen))
         return items[chosen]
 
@@ -972,6 +1063,7 @@ def refusal_line(exc: BaseException) -> str:
     """The first line of a refusal without its file and position."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     first = re.sub(r"'[A-Za-z_]\w*'", "'…'", first)   # (one line per message, not per name)
+    first = re.sub(r"\bline \d+", "line N", first)
     return re.sub(r"^.*?:\d+:\d+: (error: )?", "", first)
 
 
@@ -1029,8 +1121,10 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
     """grad and jvp at a first point, then the same gradient functions at a second point
     of the same shapes (a compiled gradient must not keep the first call's data)."""
     refusals, wrong, crashes = [], [], []
-    df = s2sad.grad(f, wrt=(0, 1))
-    jf = s2sad.jvp(f, wrt=(0, 1))
+    wrt = program.wrt
+    which = wrt if isinstance(wrt, tuple) else (wrt,)
+    df = s2sad.grad(f, wrt=wrt)
+    jf = s2sad.jvp(f, wrt=wrt)
     for point, first in (("", 0), (" (second call)", 10)):
         args, expected = _point(program, twin, decisions, first)
         value, printed = _quiet(f, *_fresh(args))
@@ -1058,7 +1152,9 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
 
         gradients = attempt("grad" + point, df)
         if gradients is not None:
-            for name, got, exp, a in zip("xy", gradients, expected, args):
+            gradients = gradients if isinstance(wrt, tuple) else (gradients,)
+            for k, got in zip(which, gradients):
+                name, exp, a = "xy"[k], expected[k], args[k]
                 if not _type_ok(got, a):
                     wrong.append(f"grad{point}: d{name} is {type(got).__name__} "
                                  f"{getattr(got, 'shape', '')}, expected like {a!r}")
@@ -1068,11 +1164,12 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
         direction = (rng.normal(size=args[0].shape),
                      rng.normal(size=args[1].shape) if isinstance(args[1], np.ndarray)
                      else float(rng.normal()))
-        result = attempt("jvp" + point, lambda *a: jf(*a, direction))
+        tangent_in = tuple(direction[k] for k in which) if isinstance(wrt, tuple) else \
+            direction[wrt]
+        result = attempt("jvp" + point, lambda *a: jf(*a, tangent_in))
         if result is not None:
             got_value, tangent = result
-            exp_tangent = float(np.sum(expected[0] * direction[0]) +
-                                np.sum(expected[1] * direction[1]))
+            exp_tangent = float(sum(np.sum(expected[k] * direction[k]) for k in which))
             if not _close(got_value, value):
                 wrong.append(f"jvp{point}: value {got_value!r}, f gives {value!r}")
             if not _close(tangent, exp_tangent):

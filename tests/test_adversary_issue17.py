@@ -202,6 +202,32 @@ def test_nested_def_calls_nested_def():
         raise
 
 
+def dot_of_a_list(x):
+    vals = [x[0] * 2.0, x[1], x[2]]
+    return np.dot(vals, x)
+
+
+def list_filled_by_index(x):
+    vals = [0.0] * len(x)
+    for i in range(len(x)):
+        vals[i] = x[i] ** 2
+    return vals[0] * vals[-1]
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="TypeError: can't multiply sequence by non-int of type 'float' "
+                          "(grad: the adjoint of np.dot(list, x) is dg * [vals_0, ...])")
+def test_dot_of_a_list():
+    _assert_exact(dot_of_a_list)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="TypeError: 'Pieces' object does not support item assignment "
+                          "(jvp only: vals_dot[i] = ... into a list made by [0.0] * len(x))")
+def test_list_filled_by_index():
+    _assert_exact(list_filled_by_index)
+
+
 # -- 4. the source before a call -------------------------------------------------------
 
 @pytest.mark.xfail(strict=True, raises=s2sad.S2SADError,
