@@ -873,7 +873,8 @@ class _Reverse:
             # a template's *args (np.einsum's operands): d<args> is the adjoint of the one
             # at `position`, instantiated for each active element in turn
             varargs = rule.template.varargs
-            each = [k for k, e in enumerate(bound[varargs].elts) if self.analysed.is_active(e)] \
+            each = [k for k, e in enumerate(bound[varargs].elts) if self.analysed.is_active(e)
+                    or _is_sequence(e) and any(self.analysed.is_active(n) for n in walk(e))] \
                 if varargs in sequences else [None]
             for k in each:
                 self.adjoint_from_template(rule, dy, y, bound if k is None else
@@ -897,8 +898,9 @@ class _Reverse:
                     param == rule.template.varargs else None
                 if operand is None and not first_round:
                     continue  # (another parameter's adjoint: accumulated once)
-                if operand is None and param in sequences:
-                    self.accumulate_elements(sequences[param], stmt_.value)
+                if operand is None and param in sequences or _is_sequence(operand):
+                    # (a list: each element its piece, np.einsum('i,i', [a, b], x))
+                    self.accumulate_elements(operand or sequences[param], stmt_.value)
                     continue
                 operand = active.get(param) if operand is None else operand
                 if operand is not None:

@@ -755,6 +755,8 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
                       for k in range(len(args)))
     positions, terms, out = _einsum_parts(args)
     operand = args[wrt]
+    if isinstance(operand, (list, tuple)):  # np.einsum('i,i', [a, b], x): an array
+        operand = np.asarray(operand)
     own = terms[positions.index(wrt)]
     shape = np.shape(operand)
     others = [(t, args[p]) for p, t in zip(positions, terms) if p != wrt]

@@ -226,6 +226,8 @@ FORMS = [
     ("gram", "np.einsum('ij,kj->ik', x0, x0)", [(2, 3)]),
     ("same array thrice", "np.einsum('ij,jk,kl->il', x0, x0, x0)", [(3, 3)]),
     ("same array, diagonal and not", "np.einsum('ii,ij->j', x0, x0)", [(3, 3)]),
+    ("list operand", "np.einsum('ij,j', [x0, x0 * x1], x1)", [(3,), (3,)]),
+    ("list of numbers", "np.einsum('i,i', [x1, 2.0 * x1, 1.0], x0)", [(3,), "float"]),
 ]
 
 FORM_IDS = [form[0] for form in FORMS]
@@ -246,7 +248,8 @@ HESSIAN_FORMS = ["matmul", "matmul implicit", "diagonal", "trace implicit",
                  "ellipsis size-1 broadcast", "ellipsis elementwise", "sublist",
                  "sublist diagonal", "optimize greedy", "scalar operand",
                  "constant in the middle", "int operand", "same array twice", "gram",
-                 "same array thrice", "same array, diagonal and not", "summed alone"]
+                 "same array thrice", "same array, diagonal and not", "summed alone",
+                 "list operand", "list of numbers"]
 
 
 @pytest.mark.parametrize("id", HESSIAN_FORMS)
