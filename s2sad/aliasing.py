@@ -604,7 +604,9 @@ class _Checker:
         location = get_anno(write, "location")
         copied = None if self.copied else self._copying_line(written, other, message, location)
         if copied is not None:
-            own = f"copy where the array is shared: {copied[1]} (line {copied[0]})"
+            # (the line of s2sad's own gradient code, differentiated again, would mislead)
+            where_made = "" if frontend_generated(self.lowered) else f" (line {copied[0]})"
+            own = f"copy where the array is shared: {copied[1]}{where_made}"
         raise UnsupportedSyntaxError(message, location,
                                      hint=f"{own}, or write a new value instead")
 
@@ -709,6 +711,11 @@ def _user_name(lowered: Lowered, lowered_name: str, bare: bool = False) -> str:
     if user in frontend_bound_names(lowered):
         return user if bare else repr(user)
     return "a temporary" if not bare else "the array"
+
+
+def frontend_generated(lowered: Lowered) -> bool:
+    from .frontend import is_generated
+    return is_generated(lowered.parsed)
 
 
 def frontend_bound_names(lowered: Lowered) -> set:
