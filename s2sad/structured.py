@@ -77,14 +77,16 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
     """The call's structures, or None where no argument is structured (the common
     path, unchanged) and not `always` (has_aux: the output's structure is needed).
     Differentiated structures must hold floats (refused naming the path otherwise)."""
-    if not always and not any(map(_compiled_apart, args)) and \
+    spread = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                 for p in signature.parameters.values())  # (*args: a tuple, **kw: a dict)
+    if not always and not spread and not any(map(_compiled_apart, args)) and \
             not any(map(_compiled_apart, kwargs.values())):
         defaults = [p.default for p in signature.parameters.values()
                     if p.default is not p.empty]
         if not any(map(_compiled_apart, defaults)):
             return None
     names = list(signature.parameters)
-    if not kwargs and len(args) == len(names):  # (the common call: no binding to do)
+    if not kwargs and len(args) == len(names) and not spread:  # (the common call)
         values = dict(zip(names, args))
     else:
         bound = signature.bind(*args, **kwargs)

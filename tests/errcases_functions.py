@@ -294,14 +294,6 @@ def has_attribute_target(x):
 
 # -- parameters -------------------------------------------------------------------
 
-def has_varargs(x, *args):  # E:varargs
-    return x * 2.0
-
-
-def has_kwargs(x, **kwargs):  # E:kwargs
-    return x * 2.0
-
-
 # -- names, calls, methods, attributes ------------------------------------------------
 
 def has_undefined_name(x):

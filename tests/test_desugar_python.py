@@ -574,3 +574,61 @@ def test_logging_calls_run_once_a_call_in_the_forward_sweep(caplog):
     assert [r.levelno for r in caplog.records if r.getMessage().startswith("loss")] == \
         [logging.WARNING]
     assert g.source.count("log_message(") == 3
+
+
+# -- *args and **kwargs ------------------------------------------------------------------
+
+def _squares(*values, **options):
+    return sum(np.sum(v ** 2) for v in values) * options.get("scale", 1.0) + \
+        options.get("shift", 0.0)
+
+
+def _first_times_rest(*values):
+    return values[0] * np.sum(np.stack(values[1:]))
+
+
+def calls_helpers_with_spread_parameters(x, w):
+    return _squares(x, x * w, scale=3.0) + _squares(w) + np.sum(_first_times_rest(w, x, x * 2.0))
+
+
+def test_helpers_with_star_args_and_star_star_kwargs():
+    _exact_in_both_modes(lambda x: calls_helpers_with_spread_parameters(x, 0.7), XS)
+    g = s2sad.grad(calls_helpers_with_spread_parameters, wrt=(0, 1))
+    dx, dw = g(XS, 0.7)
+    assert np.asarray(dw).shape == () and dx.shape == XS.shape
+    np.testing.assert_allclose(dw, (calls_helpers_with_spread_parameters(XS, 0.7 + 1e-6) -
+                                    calls_helpers_with_spread_parameters(XS, 0.7 - 1e-6)) / 2e-6,
+                               rtol=1e-6)
+
+
+def loss_of_a_batch(w, *batch, **options):
+    x, y = batch
+    return np.sum((w * x - y) ** 2) * options.get("scale", 1.0) + len(batch)
+
+
+@pytest.mark.parametrize("options", [{}, {"scale": 2.0}])
+def test_the_differentiated_function_takes_star_args_and_star_star_kwargs(options):
+    y = np.array([1.0, 2.0, 0.5, -1.0])
+    got = s2sad.grad(loss_of_a_batch)(0.7, XS, y, **options)
+    expected = autograd.grad(lambda w: anp.sum((w * XS - y) ** 2) *
+                             options.get("scale", 1.0))(0.7)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    value, _ = s2sad.value_and_grad(loss_of_a_batch)(0.7, XS, y, **options)
+    np.testing.assert_allclose(value, loss_of_a_batch(0.7, XS, y, **options), rtol=1e-12)
+    h = s2sad.hessian(loss_of_a_batch)(0.7, XS, y, **options)
+    np.testing.assert_allclose(h, 2 * np.sum(XS * XS) * options.get("scale", 1.0), rtol=1e-12)
+    # a call with another count of extra values compiles again, for that count
+    assert s2sad.grad(loss_of_a_batch)(0.7, XS, y) is not None
+    with pytest.raises(Exception):
+        s2sad.grad(loss_of_a_batch)(0.7, XS)  # (x, y = batch: Python's ValueError too)
+
+
+def test_differentiating_an_item_of_star_args_is_refused_at_the_parameter():
+    def spread(*xs):
+        return np.sum(xs[0] * xs[1])
+
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(spread)(XS, XS)
+    text = str(info.value)
+    assert "only named parameters can be differentiated" in text
+    assert "def spread(*xs):" in text and "def spread(a, b) in place of *xs" in text

@@ -139,8 +139,6 @@ CASES = [
      UnsupportedSyntaxError, ["element", "argument", "caller"]),
     ("attribute_target", ef.has_attribute_target, "attribute_target", "x.flags",
      UnsupportedSyntaxError, ["attribute"]),
-    ("varargs", ef.has_varargs, "varargs", "*»args", UnsupportedSyntaxError, ["*args"]),
-    ("kwargs", ef.has_kwargs, "kwargs", "**»kwargs", UnsupportedSyntaxError, ["**kwargs"]),
     # names, calls, methods and attributes
     ("undefined_name", ef.has_undefined_name, "undefined_name", "undefined_scale",
      NameResolutionError, ["undefined_scale", "not defined"]),

@@ -65,7 +65,8 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
     desugar = Desugar(parsed, taken, read_helper, check_helper)
     flat = Flat()
     env: Dict[str, Static] = {}
-    originals = {arg.id: arg for arg in _positional_params(parsed.func)}
+    spread = [a for a in (parsed.func.args.vararg, parsed.func.args.kwarg) if a is not None]
+    originals = {arg.id: arg for arg in _positional_params(parsed.func) + spread}
     for arg in originals.values():
         tree = trees.get(arg.id)
         if tree is None:
@@ -108,6 +109,8 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
     from .calls import _is_helper
     if is_generated(parsed):
         return False
+    if parsed.func.args.vararg is not None or parsed.func.args.kwarg is not None:
+        return True  # (*args is a tuple, **kwargs a dict, of the call's values)
     called = {id(node.func) for node in walk(parsed.func) if isinstance(node, gast.Call)}
     for node in walk(parsed.func):
         if read_helper is not None and depth > 0 and isinstance(node, gast.Call):

@@ -521,6 +521,16 @@ class Calls(Expressions):
             else:
                 params.append(_param(arg.id, arg))
                 call_args.append(self.materialize(value, node))
+        spread = helper.func.args
+        for packed, kind in ((spread.vararg, pytree.TUPLE), (spread.kwarg, pytree.DICT)):
+            if packed is None:  # (def h(*vs): vs is a tuple of the call's extra values)
+                continue
+            given = arguments.get(packed.id, {} if kind == pytree.DICT else ())
+            keys = list(given) if kind == pytree.DICT else list(range(len(given)))
+            values = list(given.values()) if kind == pytree.DICT else list(given)
+            inner.env[packed.id] = self.passed(Struct(
+                kind, None, keys, [v if isinstance(v, Static) else Const(v) for v in values],
+                loop_depth=self.loop_depth), packed.id, inner, params, call_args, node)
         helper.func.body = inner.function_body(helper.func.body)
         args_node = helper.func.args
         args_node.posonlyargs, args_node.args, args_node.kwonlyargs = [], params, []
