@@ -768,15 +768,20 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
     broadcast = tuple(i for i, c in enumerate(kept) if size[c] == 1 and g.shape[i] != 1)
     if broadcast:
         g = np.sum(g, axis=broadcast, keepdims=True)
+    fresh = bool(others)  # (einsum of dy alone may be a view of it)
+    kept_shape = tuple(size[c] for c in kept)
+    if g.shape != kept_shape:  # a label of size 1 elsewhere, longer here: spread along it
+        g = np.broadcast_to(g, kept_shape)
+        fresh = False
     dtype = np.result_type(g, operand) if np.issubdtype(np.result_type(operand), np.inexact) \
         else g.dtype
     if len(labels) != len(own):
         g = _undiagonal_einsum(g, kept, own, shape, size)
+        fresh = True
     elif kept != own:
         g = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(own)
                                                     if c not in kept)), shape)
-    # (einsum of dy alone may be a view of it; a broadcast one is read-only)
-    fresh = bool(others) and kept == own or len(labels) != len(own)
+        fresh = False  # (a broadcast array is read-only)
     g = g.astype(dtype, copy=False) if fresh else np.array(g, dtype=dtype)
     return g if shape else g[()]
 
