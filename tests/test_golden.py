@@ -27,6 +27,12 @@ CALLED = [
     ("matrix_product_grad.py", functions.matrix_product, (0, 1), MATRICES),
     ("linear_regression_grad.py", functions.linear_regression, 0,
      (np.ones((2, 3)), np.ones((5, 2)), np.ones((5, 3)))),
+    # everyday Python (issue 17): a list grown by append, a generator, a dict comprehension
+    ("rnn_outputs_grad.py", functions.rnn_outputs, 0, (np.eye(2) * 0.5, np.ones((3, 2)))),
+    ("weighted_squares_grad.py", functions.weighted_squares, (0, 1),
+     (np.array([0.5, -1.0, 2.0]), 0.3)),
+    ("layer_norms_grad.py", functions.layer_norms, 0,
+     ({"W1": np.ones((2, 2)), "W2": np.ones(3)},)),
 ]
 
 

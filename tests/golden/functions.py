@@ -44,3 +44,27 @@ def horner(x: float, c):
     for i in range(len(c)):
         p = p * x + c[i]
     return p
+
+
+def rnn_outputs(W, x):
+    """A list grown by append in a loop over the rows, stacked after: unrolled for
+    the shape of the call, each item named after the list (hs_0, hs_1, ...)."""
+    h = np.zeros(W.shape[0])
+    hs = []
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t])
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def weighted_squares(x, w):
+    """A generator summed over a count known only at run time: the loop Python runs,
+    with the comprehension's names."""
+    return sum(w * x[i] ** 2 for i in range(len(x)) if x[i] > 0.0)
+
+
+def layer_norms(params):
+    """A dict comprehension over a dict of parameters: one item per key, known when
+    the call is compiled."""
+    squares = {name: np.sum(W ** 2) for name, W in params.items()}
+    return squares["W1"] + 0.5 * squares["W2"]
