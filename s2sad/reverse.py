@@ -875,7 +875,8 @@ class _Reverse:
             varargs = rule.template.varargs
             each = [k for k, e in enumerate(bound[varargs].elts) if self.analysed.is_active(e)
                     or _is_sequence(e) and any(self.analysed.is_active(n) for n in walk(e))] \
-                if varargs in sequences else [None]
+                if varargs in sequences else []
+            each = each or [None]  # (position None: the adjoints of all, indexable)
             for k in each:
                 self.adjoint_from_template(rule, dy, y, bound if k is None else
                                            {**bound, "position": constant(k)},
@@ -894,16 +895,17 @@ class _Reverse:
                 isinstance(stmt_.targets[0], gast.Name) else None
             if target_ in keep:
                 param = rule.params[keep.index(target_)]
-                operand = bound[param].elts[element] if element is not None and \
-                    param == rule.template.varargs else None
-                if operand is None and not first_round:
+                if element is not None and param == rule.template.varargs:
+                    operand = bound[param].elts[element]
+                elif not first_round:
                     continue  # (another parameter's adjoint: accumulated once)
-                if operand is None and param in sequences or _is_sequence(operand):
-                    # (a list: each element its piece, np.einsum('i,i', [a, b], x))
-                    self.accumulate_elements(operand or sequences[param], stmt_.value)
-                    continue
-                operand = active.get(param) if operand is None else operand
-                if operand is not None:
+                else:
+                    operand = sequences.get(param, active.get(param))
+                if _is_sequence(operand):
+                    # a list: each element its piece (np.concatenate([a, b]), or an
+                    # operand of np.einsum('i,i', [a, b], x))
+                    self.accumulate_elements(operand, stmt_.value)
+                elif operand is not None:
                     first = is_local(operand) and operand.id not in self.live
                     self.accumulate(operand, stmt_.value)
                     if first:
