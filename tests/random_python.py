@@ -387,9 +387,10 @@ def _numpy_on_lists(w: _Writer) -> None:
                   f"[{name}[2], {name}[0]]]) @ x[:2])", f"np.max({name})",
                   f"np.sum(np.concatenate([x[:2], {name}]) ** 2)",
                   f"np.sum(np.array({name})[[0, 2, 2]])",
-                  f"sum([x[i] * x[j] for j in range(len(x))] for i in range(len(x)))[1]",
-                  f"np.sum(np.array([[x[i] * x[j] for j in range(len(x))] "
-                  f"for i in range(len(x))]) @ x)"]))
+                  "sum(np.array([x[i] * x[j] for j in range(len(x))]) "
+                  "for i in range(len(x)))[1]",
+                  "np.sum(np.array([[x[i] * x[j] for j in range(len(x))] "
+                  "for i in range(len(x))]) @ x)"]))
 
 
 LISTS = [_list_literal, _append_loop, _append_loop, _list_of_vectors, _zip_lists,
@@ -502,7 +503,7 @@ def _builtins(w: _Writer) -> None:
     w.add(w.pick([f"sorted({lst})[0] + sorted({lst})[-1] * 0.5",
                   f"math.fsum({lst})", f"math.prod({lst})", f"abs({vals[0]})",
                   f"round({vals[0]}, 1) + {vals[1]}", f"sum(abs(v) for v in {lst})",
-                  f"sum(sorted(x)[:2])", f"max(abs(v) for v in x)",
+                  "sum(sorted(x)[:2])", "max(abs(v) for v in x)",
                   f"{vals[0]} if any(v > 0.5 for v in x) else {vals[1]}",
                   f"{vals[0]} if all(v > -1.2 for v in x) else {vals[1]}"]))
 
@@ -579,8 +580,8 @@ def _is_none(w: _Writer) -> None:
 
 def _in_tuple(w: _Writer) -> None:
     t = w.assign("t", "0.0")
-    w.emit(f"for k in range(len(x)):", f"    if k in (0, 2):", f"        {t} = {t} + x[k] * "
-           f"{w.scalar()}", f"    elif not k in (1,):", f"        {t} = {t} - x[k]")
+    w.emit("for k in range(len(x)):", "    if k in (0, 2):", f"        {t} = {t} + x[k] * "
+           f"{w.scalar()}", "    elif not k in (1,):", f"        {t} = {t} - x[k]")
     w.add(t)
 
 
@@ -617,8 +618,34 @@ def _isinstance(w: _Writer) -> None:
     w.add(t)
 
 
+def _guarded(w: _Writer) -> None:
+    # a branch or right operand that is not evaluated must not leak nan or inf into the
+    # gradient (the np.where trap), nor fail (an index out of range, a list that is empty)
+    a = w.assign("a", f"{w.scalar()} - {w.const(-0.5, 0.5)}")
+    kind = w.pick(["sqrt", "log", "and_sqrt", "division", "empty", "index"])
+    if kind == "sqrt":
+        w.add(f"np.sqrt({a}) if {a} > 0 else {a} * 0.5")
+    elif kind == "log":
+        w.add(f"{a} if {a} <= 0 else np.log({a}) * {w.scalar()}")
+    elif kind == "and_sqrt":
+        t = w.fresh("t")
+        w.emit(f"{t} = {a} > 0 and np.sqrt({a}) > {w.const(0.2, 0.8)}",
+               f"acc = acc + ({w.scalar()} if {t} else {a})")
+    elif kind == "division":
+        den = w.fresh("den")
+        w.emit(f"{den} = {a} if {a} > 0 else 0.0",
+               f"if {den} != 0 and {w.scalar()} / {den} > 0.5:", f"    acc = acc + {den} * {a}")
+    elif kind == "empty":
+        ys = w.fresh("ys")
+        w.emit(f"{ys} = [v for v in [{a}, {w.scalar()}] if v > 10.0]")
+        w.add(f"({ys}[-1] if {ys} else {a}) + (len({ys}) > 0 and {ys}[0] > 0)")
+    else:
+        w.add(f"x[len(x) + 1] if len(x) > 7 else {a} * x[-1]")
+
+
 CONDITIONS = [_if_bool, _if_bool, _if_no_else, _conditional_expression, _walrus, _value_or,
-              _is_none, _in_tuple, _short_circuit, _while_and, _break_continue, _isinstance]
+              _is_none, _in_tuple, _short_circuit, _while_and, _break_continue, _isinstance,
+              _guarded, _guarded]
 
 
 # ---- closures

@@ -3,9 +3,11 @@ reproducers of what tests/random_python.py's random programs found, and attacks 
 semantics Python gives the new constructs (parallel assignment, a walrus's binding,
 closures' and defaults' binding time, aliases of a list, short circuits).
 
-Each confirmed defect is a strict xfail whose reason starts with the first line of the
-wrong output or of the crash (a fix shows as XPASS: then drop the marker); the plain
-tests pin attacks that s2sad already meets. The oracle is central differences
+An open defect is a strict xfail whose reason starts with the first line of the wrong
+output or of the crash (a fix shows as XPASS: then drop the marker). Sections 1-4 were
+found wrong or crashing (commit 5269874 added them as xfails; 7a275e7 fixed them) and
+are kept as regression tests, the old wrong value in each comment; the last section
+pins attacks s2sad met from the start. The oracle is central differences
 (conftest.central_difference) and the function's own value.
 """
 import numpy as np
@@ -29,14 +31,14 @@ def _assert_exact(fn, x=X):
     np.testing.assert_allclose(tangent, expected @ direction, rtol=1e-5, atol=1e-6)
 
 
-# -- 1. a parallel assignment is done one name at a time --------------------------------
+# -- 1. a parallel assignment was done one name at a time ------------------------------
 # In a function the desugar stage rewrites (any assert, with, lambda, nested def, and/or,
-# walrus, comprehension, list...), `a, b = b, a * 2.0` becomes `a = b; b = a * 2.0`:
-# the right side is not evaluated before the names are bound. Value, gradient and jvp
-# are all wrong; without such a construct the same lines are right (swap_plain below).
-
-SWAP = ("a parallel assignment after a desugared construct is done one name at a time: "
-        "value_and_grad(f)(X)[0] is -2.8, f(X) is -1.8")
+# walrus, comprehension, list...), `a, b = b, a * 2.0` became `a = b; b = a * 2.0`:
+# the right side was not evaluated before the names were bound. Value, gradient and jvp
+# were all wrong (value_and_grad(swap_after_assert)(X)[0] was -2.8, f(X) is -1.8;
+# fibonacci_with_assert -5.6 for -1.5; rotation_under_and 0.8706 for 0.7273;
+# swap_arrays_with_lambda 0.8608 for 2.5468); without such a construct the same lines
+# were right (swap_plain).
 
 
 def swap_plain(x):
@@ -100,42 +102,34 @@ def test_swap_without_a_desugared_construct_is_right():
     _assert_exact(swap_plain)
 
 
-@pytest.mark.xfail(strict=True, reason=SWAP)
 def test_swap_after_assert():
     _assert_exact(swap_after_assert)
 
 
-@pytest.mark.xfail(strict=True, reason=SWAP + " (with np.errstate before)")
 def test_swap_after_errstate():
     _assert_exact(swap_after_errstate)
 
 
-@pytest.mark.xfail(strict=True, reason=SWAP)
 def test_swap_before_and():
     _assert_exact(swap_before_and)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is -5.6, f(X) is -1.5 "
-                                       "(a, b = b, a + b in a loop, with an assert)")
 def test_fibonacci_with_assert():
     _assert_exact(fibonacci_with_assert)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is 0.8706, f(X) is 0.7273 "
-                                       "(u, v = c*u - s*v, s*u + c*v under an `and`)")
 def test_rotation_under_and():
     _assert_exact(rotation_under_and)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is 0.8608, f(X) is 2.5468 "
-                                       "(arrays: u, v = v, u * 2.0 after a lambda)")
 def test_swap_arrays_with_lambda():
     _assert_exact(swap_arrays_with_lambda)
 
 
 # -- 2. a walrus inside an unrolled comprehension ---------------------------------------
-# Each item of `[(m := u * 2.0) for u in x]` reads the name m, which holds the last
-# item's value by the time the items are used: every item is the last one.
+# Each item of `[(m := u * 2.0) for u in x]` read the name m, which held the last item's
+# value by the time the items were used: every item was the last one
+# (walrus_in_list_comprehension gave 2.0 for 1.6, walrus_in_sum_beside_a_list 3.3 for 0.5).
 
 def walrus_in_list_comprehension(x):
     s = [(m := u * 2.0) for u in x]
@@ -145,7 +139,7 @@ def walrus_in_list_comprehension(x):
 def walrus_in_sum_beside_a_list(x):
     total = sum((last := u * 2.0) for u in x)
     d = [x[i] for i in range(x.shape[0])]
-    return total + d[0]
+    return total + d[0] + last * 0.0
 
 
 def walrus_in_summed_generator(x):
@@ -157,19 +151,18 @@ def test_walrus_in_a_summed_generator_kept_as_a_loop_is_right():
     _assert_exact(walrus_in_summed_generator)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is 2.0, f(X) is 1.6 "
-                                       "(every item of the comprehension is the last one)")
 def test_walrus_in_list_comprehension():
     _assert_exact(walrus_in_list_comprehension)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is 3.3, f(X) is 0.5 (sum of "
-                                       "a generator with a walrus, unrolled beside a list)")
 def test_walrus_in_sum_beside_a_list():
     _assert_exact(walrus_in_sum_beside_a_list)
 
 
 # -- 3. crashes ------------------------------------------------------------------------
+# AttributeError: 'Subscript' object has no attribute 'id' (reverse.py indexed, a
+# generator's second for over x[:2]); AssertionError: LocalDef(...) (desugar materialize,
+# a nested def read by another nested def).
 
 def nested_generator_over_a_slice(x):
     return sum(v * u for v in x for u in x[:2])
@@ -184,23 +177,15 @@ def nested_def_calls_nested_def(x):
     return outer(x[0])
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="AttributeError: 'Subscript' object has no attribute 'id' "
-                          "(reverse.py indexed: a generator's second for over x[:2])")
 def test_nested_generator_over_a_slice():
     _assert_exact(nested_generator_over_a_slice)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="AssertionError: LocalDef(node=<gast.gast.FunctionDef ...>) "
-                          "(desugar materialize: a nested def read by another nested def)")
 def test_nested_def_calls_nested_def():
-    try:
-        _assert_exact(nested_def_calls_nested_def)
-    except AssertionError as exc:   # (a wrong value would be an AssertionError too)
-        assert "LocalDef" in str(exc)
-        raise
+    _assert_exact(nested_def_calls_nested_def)
 
+
+# -- open: lists handed to NumPy as they are --------------------------------------------
 
 def dot_of_a_list(x):
     vals = [x[0] * 2.0, x[1], x[2]]
@@ -229,10 +214,9 @@ def test_list_filled_by_index():
 
 
 # -- 4. the source before a call -------------------------------------------------------
+# UnsupportedSyntaxError: ...: assert statements are not supported (grad(f).source
+# before a call, though grad(f)(x) accepted f).
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError,
-                   reason="UnsupportedSyntaxError: ...: assert statements are not supported "
-                          "(grad(f).source before a call, though grad(f)(x) accepts f)")
 def test_source_before_a_call_reads_what_the_call_accepts():
     df = s2sad.grad(swap_plain_with_assert)
     assert "def grad_swap_plain_with_assert" in df.source
