@@ -1971,6 +1971,33 @@ _register("differentiable simulators", [
 ])
 
 
+# -- feature: gradients in several arguments at once (README "Multiple Gradients") ---------
+
+
+def multi_two_scalars(x, y):
+    return x * x * y + np.sin(y) / (1.0 + x * x)
+
+
+def multi_scalar_and_array(s, v):
+    return np.sum(np.tanh(s * v)) + s ** 3
+
+
+def multi_linear_regression(w, X, y, b):
+    residual = X @ w + b - y
+    return np.mean(residual ** 2)
+
+
+def multi_three_with_helper(x, y, z):
+    return _blend(x, y, weight=0.25) * z + np.exp(-z * y)
+
+
+_register("gradients in several arguments", [
+    (multi_two_scalars, (A, B)), (multi_scalar_and_array, (A, VEC)),
+    (multi_linear_regression, (POSV, MAT, np.array([0.5, -0.25, 1.0]), 0.3)),
+    (multi_three_with_helper, (A, B, NEG)),
+])
+
+
 # -- feature: operators and statements of the base language (arithmetic with // and %,
 #    comparisons, if/elif/else, chained comparisons, multiple assignment) ------------------
 

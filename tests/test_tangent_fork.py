@@ -12,7 +12,8 @@ functions written here for each entry of the fork's feature list; for each one:
 * hessian: for a number or an array of at most HESSIAN_SIZE entries, against second
   differences;
 * grad3 (the section "second and third derivatives"): grad(grad(grad(f))) against a
-  third difference.
+  third difference;
+* grad_all: grad in every float argument at once, where there are several.
 
 Unlike test_tangent_style.py, a refusal fails here: the fork differentiates all of it.
 Each known failure is listed in REFUSED with the first line of s2sad's refusal (or
@@ -31,8 +32,9 @@ import pytest
 import corpus_tangent_fork as corpus
 import s2sad
 from test_tangent_style import (_assert_close, _call, _check_structure, _direction,
-                                _is_number, _is_scalar_output, _numeric_directional,
-                                _numeric_grad, _numeric_hessian, _numeric_second)
+                                _float_params, _is_number, _is_scalar_output,
+                                _numeric_directional, _numeric_grad, _numeric_hessian,
+                                _numeric_second)
 
 HESSIAN_SIZE = 4  # second differences cost 2 n (n + 1) calls of f
 THIRD_ORDER_FEATURE = "second and third derivatives"
@@ -148,6 +150,8 @@ def _modes(case_id):
         modes.append("hessian")
     if scalar_out and corpus.FEATURES[case_id] == THIRD_ORDER_FEATURE and _is_number(args[0]):
         modes.append("grad3")
+    if scalar_out and len(_float_params(args)) > 1:
+        modes.append("grad_all")
     return modes
 
 
@@ -171,6 +175,8 @@ def _run(mode, f, args, direction):
         return s2sad.hessian(f)(*args)
     if mode == "grad3":
         return s2sad.grad(s2sad.grad(s2sad.grad(f)))(*args)
+    if mode == "grad_all":
+        return s2sad.grad(f, wrt=_float_params(args))(*args)
     raise AssertionError(mode)
 
 
@@ -211,6 +217,10 @@ def test_fork_feature(case_id, mode):
     elif mode == "grad":
         _check_structure(got, args[0], "grad")
         _assert_close(got, _numeric_grad(oracle, args), "grad")
+    elif mode == "grad_all":
+        wrt = _float_params(args)
+        _check_structure(got, tuple(args[i] for i in wrt), "grad_all")
+        _assert_close(got, tuple(_numeric_grad(oracle, args, index=i) for i in wrt), "grad_all")
     elif mode == "hessian" and not _is_number(args[0]):
         _check_structure(got, np.zeros(args[0].shape * 2), "hessian")
         _assert_close(got, _numeric_hessian(oracle, args), "hessian", rtol=1e-5, atol=1e-5)
