@@ -10,8 +10,10 @@ scratch for s2sad, that use the feature the way the fork's documentation describ
 plus a few spellings a user might also write.
 
 `CASES` maps a case id to (function, arguments); `FEATURES` maps each case id to the
-feature its section exercises. The first argument is the one differentiated; inputs
-sit away from every kink and branch boundary of the function they feed.
+feature its section exercises; `REFERENCES` gives, for a case whose derivative is not the
+function's own (stop_gradient), the function central differences should see. The first
+argument is the one differentiated; inputs sit away from every kink and branch boundary of
+the function they feed.
 """
 import math
 
