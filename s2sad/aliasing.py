@@ -14,11 +14,13 @@ Two layers:
     whether two names may share an array.
   * `check_aliasing`: flow-sensitive over the names of groups with more than one
     member. Each array-making binding is an allocation site with a recency split (the
-    site's most recent array vs older ones), so a loop that makes a new array per trip
-    and keeps last trip's under another name is not taken as sharing. A write into an
-    array makes every other name then pointing to it stale; reading a stale name (at
-    any later point, across loop back-edges, or at the return) is refused. Rebinding
-    a name clears it.
+    site's three most recent arrays vs older ones), so a loop that makes a new array
+    per trip and keeps the last trips' under other names is not taken as sharing. A
+    write into an array makes every other name then pointing to it stale; reading a
+    stale name (at any later point, across loop back-edges, or at the return) is
+    refused. Rebinding a name clears it. The state at each point is a set of worlds,
+    one points-to map per way the program came there, restricted to the names still
+    used, so a double buffer's swap (`u, new = new, u`) keeps u and new apart.
 """
 from __future__ import annotations
 
@@ -374,6 +376,9 @@ def check_aliasing(lowered: Lowered, rank_of: Optional[RankOf] = None,
 _State = Tuple[Dict[str, FrozenSet], Dict[str, FrozenSet[int]]]  # points-to, stale
 # One world: a _State frozen (its items), so that a set of worlds can hold it.
 _World = Tuple[FrozenSet, FrozenSet]
+# An allocation site's arrays told apart: its most recent ones (a loop keeping three
+# buffers, each made anew, needs three), then all older ones as one.
+_RECENT = 3
 # The most worlds kept apart at one point of the program; beyond, they are merged into
 # one (name by name), which is what a single points-to map would say.
 _MOST_WORLDS = 64
@@ -543,11 +548,11 @@ class _Checker:
             return
         held = frozenset().union(*(pts.get(s, frozenset()) for s in sources))
         if fresh:
-            new, old = (id(stmt), "new"), (id(stmt), "old")
+            site = id(stmt)
             for other, objects in list(pts.items()):
-                if new in objects:  # the site makes another array: last one's holders
-                    pts[other] = objects - {new} | {old}
-            held = held | {new}
+                if any(o[0] == site for o in objects):  # the site makes another array
+                    pts[other] = frozenset(_older(o, site) for o in objects)
+            held = frozenset(_older(o, site) for o in held) | {(site, 0)}
         pts[name_] = held
 
     def _write(self, written: str, stmt, pts, stale, surely_array: bool, exempt=()) -> None:
@@ -660,6 +665,14 @@ def _with_a_copy(text: str, user: str) -> Optional[str]:
     if not isinstance(assigned.value, (ast.Name, ast.Subscript, ast.Attribute, ast.Call)):
         value = f"({value})"
     return f"{user} = {value}.copy()"
+
+
+def _older(made, site: int):
+    """An array of the allocation site, once the site has made another: (site, k) is
+    its k-th most recent array, (site, "old") any older one."""
+    if made[0] != site or made[1] == "old":
+        return made
+    return (site, made[1] + 1) if made[1] + 1 < _RECENT else (site, "old")
 
 
 def _join(a: FrozenSet[_World], b: FrozenSet[_World]) -> FrozenSet[_World]:

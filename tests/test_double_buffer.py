@@ -55,11 +55,11 @@ def heat_2d_oracle(u0):
     return anp.sum(anp.tanh(u))
 
 
-def wave_oracle(u0):
+def wave_oracle(u0, damping=1.0):
     prev, cur = u0, u0
     for _ in range(4):
         inner = 2 * cur[1:-1] - prev[1:-1] + K * (cur[2:] - 2 * cur[1:-1] + cur[:-2]) * cur[1:-1]
-        prev, cur = cur, anp.concatenate([anp.zeros(1), inner, anp.zeros(1)])
+        prev, cur = cur, anp.concatenate([anp.zeros(1), inner, anp.zeros(1)]) * damping
     return anp.sum(cur ** 2)
 
 
@@ -279,6 +279,19 @@ def wave_three_buffers(u0):
     return np.sum(cur ** 2)
 
 
+def wave_damped_in_place(u0):
+    prev = u0.copy()
+    cur = u0.copy()
+    nxt = np.zeros_like(u0)
+    for t in range(4):
+        nxt[1:-1] = 2 * cur[1:-1] - prev[1:-1] + K * (cur[2:] - 2 * cur[1:-1] + cur[:-2]) * cur[1:-1]
+        nxt[0] = 0.0
+        nxt[-1] = 0.0
+        nxt *= 0.9
+        prev, cur, nxt = cur, nxt, prev
+    return np.sum(cur ** 2)
+
+
 # (function, arguments, autograd oracle of the same value or None)
 ACCEPTED = [
     (heat_tuple_swap, (U1,), heat_oracle),
@@ -300,6 +313,7 @@ ACCEPTED = [
     (heat_2d, (U2,), heat_2d_oracle),
     (heat_2d_rows_and_tmp, (U2,), heat_2d_oracle),
     (wave_three_buffers, (U1,), wave_oracle),
+    (wave_damped_in_place, (U1,), lambda u0: wave_oracle(u0, 0.9)),
 ]
 IDS = [fn.__name__ if len(args) == 1 else f"{fn.__name__}-n{args[1]}"
        for fn, args, _ in ACCEPTED]
