@@ -213,6 +213,19 @@ def test_list_filled_by_index():
     _assert_exact(list_filled_by_index)
 
 
+def max_of_a_list(x):
+    vals = [x[0] * 2.0, x[1], x[2]]
+    return np.max(vals)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="TypeError: Field elements must be 2- or 3-tuples, got "
+                          "'np.float64(2.0)' (jvp only: np.result_type([vals_0_dot, ...]) in "
+                          "the tangent of np.max of a list)")
+def test_max_of_a_list():
+    _assert_exact(max_of_a_list)
+
+
 # -- 4. the source before a call -------------------------------------------------------
 # UnsupportedSyntaxError: ...: assert statements are not supported (grad(f).source
 # before a call, though grad(f)(x) accepted f).
