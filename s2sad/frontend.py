@@ -631,7 +631,7 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
 
     Annotations are not resolved: they may name types imported only for a
     type checker."""
-    local_names = bound_names(parsed.func)
+    local_names = _rename_reserved_locals(parsed, bound_names(parsed.func))
     parsed.local_names = frozenset(local_names)
     _refuse_reserved_names(parsed, local_names)
     used: Dict[str, Any] = {}
@@ -660,11 +660,42 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
     return used
 
 
+def _reserved_names() -> set:
+    from . import runtime
+    return {"np", "math", "tape", "len", "range", "reversed", "min"} | set(runtime.__all__)
+
+
+def _rename_reserved_locals(parsed: Parsed, local_names: set) -> set:
+    """A local variable named like a name the generated code calls (`sign, logdet =
+    np.linalg.slogdet(K)`, where `sign` is a runtime helper): renamed `sign_1`
+    throughout the function, its own scope (a parameter keeps its name, and is
+    refused: callers may pass it by name)."""
+    if is_generated(parsed):
+        return local_names
+    params = {a.id for a in walk(parsed.func.args) if isinstance(a, gast.Name)}
+    clashes = (local_names & _reserved_names()) - params
+    if not clashes:
+        return local_names
+    taken = set(local_names) | set(parsed.namespace) | _reserved_names() | \
+        {n.id for n in walk(parsed.func) if isinstance(n, gast.Name)}
+    renamed = {name: _fresh_name(name, taken) for name in sorted(clashes)}
+    for node in walk(parsed.func):
+        if isinstance(node, gast.Name) and node.id in renamed:
+            node.id = renamed[node.id]
+    return bound_names(parsed.func)
+
+
+def _fresh_name(preferred: str, taken: set) -> str:
+    counter = 1
+    while f"{preferred}_{counter}" in taken:
+        counter += 1
+    taken.add(f"{preferred}_{counter}")
+    return f"{preferred}_{counter}"
+
+
 def _refuse_reserved_names(parsed: Parsed, local_names: set) -> None:
     """Generated code calls np, math and the runtime helpers by these names."""
-    from . import runtime
-    reserved = {"np", "math", "tape", "len", "range", "reversed", "min"} | \
-        set(runtime.__all__)
+    reserved = _reserved_names()
     if is_generated(parsed):
         reserved = {n for n in reserved if not is_tape_name(n)}
     clashes = sorted(local_names & reserved)

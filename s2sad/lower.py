@@ -828,6 +828,8 @@ class _Lowerer:
         if not root:
             return self.expr(value)
         func_name = self.root.func.name
+        if func_name in frontend._reserved_names():  # (a name the code calls: unsum)
+            func_name += "_value"
         dest = func_name if self.namer.is_free(func_name) else None
         if isinstance(value, gast.Name) and value.id in self.scope.env \
                 and self.scope.env[value.id] not in self.params:

@@ -1196,12 +1196,6 @@ def unsum(x):
     return np.sum(np.sum(x, axis=0) ** 2)
 
 
-@xfail("a function (or a lambda assigned to a name) named like a runtime helper its gradient "
-       "calls: def unsum(x): return np.sum(np.sum(x, axis=0) ** 2), or unbroadcast = lambda x: "
-       "np.sum(x * np.ones((2, 3))), gives a raw TypeError \"'numpy.float64' object is not "
-       "callable\": the generated code names the output local after the function (unsum = ...), "
-       "which shadows the helper; a parameter or local of that name is refused ('the name unsum "
-       "is used by generated code'), the function's own name is not checked or renamed")
 @pytest.mark.parametrize("fn, arg", [(unbroadcast, X), (unsum, np.array([[0.3, 0.2, 0.1], [0.5, -0.1, 0.4]]))],
                          ids=["lambda-unbroadcast", "def-unsum"])
 def test_function_named_like_a_runtime_helper(fn, arg):

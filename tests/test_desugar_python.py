@@ -632,3 +632,31 @@ def test_differentiating_an_item_of_star_args_is_refused_at_the_parameter():
     text = str(info.value)
     assert "only named parameters can be differentiated" in text
     assert "def spread(*xs):" in text and "def spread(a, b) in place of *xs" in text
+
+
+# -- a structure chosen at run time ------------------------------------------------------
+
+def chooses_a_layer(params, x):
+    layer = params["a"] if np.sum(x) > 0 else params["b"]
+    scale = (2.0, params["s"]) if x[0] > 0.5 else (3.0, params["s"] * 2.0)
+    return np.sum(np.tanh(x @ layer["W"] + layer["b"])) * scale[0] + scale[1]
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_structure_chosen_by_a_run_time_test_is_chosen_item_by_item(sign):
+    rng = np.random.default_rng(3)
+    params = {k: {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)} for k in "ab"}
+    params["s"] = 0.4
+    x = sign * np.array([0.7, 0.2, 0.4])
+    got = s2sad.grad(chooses_a_layer)(params, x)
+    def oracle(p):
+        layer = p["a"] if np.sum(x) > 0 else p["b"]
+        scale = (2.0, p["s"]) if x[0] > 0.5 else (3.0, p["s"] * 2.0)
+        return anp.sum(anp.tanh(anp.dot(x, layer["W"]) + layer["b"])) * scale[0] + scale[1]
+
+    expected = autograd.grad(oracle)(params)
+    for k in "ab":
+        for leaf in ("W", "b"):
+            np.testing.assert_allclose(got[k][leaf], expected[k][leaf], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(got["s"], expected["s"], rtol=1e-12)
+    assert s2sad.check_grad(chooses_a_layer, params, x)

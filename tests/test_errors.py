@@ -589,12 +589,25 @@ def test_an_np_matrix_argument_is_refused():
     assert "np.matrix" in info.value.message and "asarray" in info.value.hint
 
 
-@pytest.mark.parametrize("reserved", ["len", "range", "reversed", "min"])
-def test_a_local_named_like_a_builtin_generated_loops_call_is_refused(reserved):
-    text = f"def f(x):\n    {reserved} = x * 2.0\n    return {reserved}\n"
+@pytest.mark.parametrize("reserved", ["len", "range", "reversed", "min", "sign", "fits"])
+def test_a_local_named_like_a_name_generated_code_calls_is_renamed(reserved):
+    """`sign, logdet = np.linalg.slogdet(K)`: the local is `sign_1` in the generated
+    code, which calls the runtime's `sign` (or loops over `range`) by its name."""
+    text = (f"def f(x):\n    {reserved} = x * 2.0\n"
+            f"    return np.sum(np.abs({reserved}) * 3.0 + np.sin({reserved}))\n")
+    g = s2sad.grad_source(text, "f")
+    np.testing.assert_allclose(g(0.3), 6.0 + 2.0 * np.cos(0.6), rtol=1e-12)
+    np.testing.assert_allclose(g(np.array([0.3, -0.2])),
+                               [6.0 + 2.0 * np.cos(0.6), -6.0 + 2.0 * np.cos(-0.4)], rtol=1e-12)
+    assert f"{reserved}_1 = " in g.source
+
+
+@pytest.mark.parametrize("reserved", ["len", "sign"])
+def test_a_parameter_named_like_a_name_generated_code_calls_is_refused(reserved):
+    text = f"def f(x, {reserved}):\n    return x * {reserved}\n"
     with pytest.raises(UnsupportedSyntaxError) as info:
-        s2sad.grad_source(text, "f")
-    assert info.value.lineno == 2 and reserved in info.value.message and info.value.hint
+        s2sad.grad_source(text, "f")(0.3, 2.0)
+    assert info.value.lineno == 1 and reserved in info.value.message and info.value.hint
 
 
 def test_a_user_global_named_tape_keeps_its_meaning():

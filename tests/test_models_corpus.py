@@ -63,10 +63,6 @@ KNOWN = {
     "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
                      "neural_net.py uses it; not specific to structures)",
     "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",
-    "gp_neg_log_marginal": "sign, logdet = np.linalg.slogdet(K) is refused: 'the name sign "
-                           "is used by generated code and cannot name a local variable'",
-    "choose_branch_layer": "layers[0] if <run-time test> else layers[1] on (W, b) tuples is "
-                           "refused ('a tuple or list of values that depend on the inputs')",
 }
 # Cases failing only under value_and_grad / has_aux / mutation checks, by test name.
 KNOWN_BY_TEST = {

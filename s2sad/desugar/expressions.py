@@ -402,9 +402,40 @@ class Expressions:
             except UnsupportedSyntaxError as exc:
                 exc.run_time_index = True  # (the call may compile again with its flags)
                 raise
+        chosen = self.chosen_structure(node, test)
+        if chosen is not None:
+            return chosen
         node.test = self.materialize(test, node.test)
         node.body, node.orelse = self.expression(node.body), self.expression(node.orelse)
         return Leaf(node)
+
+    def chosen_structure(self, node: gast.IfExp, test: Static) -> Optional[Static]:
+        """`layers[0] if np.sum(x) > 0 else layers[1]` of structures alike: a structure
+        whose items are chosen one by one (`layer_0 = layers_0_0 if c else layers_1_0`),
+        the test computed once. Only where reading either side runs no code."""
+        saved, self.out = self.out, []
+        try:
+            body, orelse = self.evaluate(clone(node.body)), self.evaluate(clone(node.orelse))
+            emitted = self.out
+        finally:
+            self.out = saved
+        if emitted or not isinstance(body, Struct) or not isinstance(orelse, Struct) or \
+                pytree_layout(body) != pytree_layout(orelse):
+            return None
+        condition = self.held(test, "chosen", node)
+
+        def choose(a: Static, b: Static) -> Static:
+            if isinstance(a, Struct):
+                return Struct(a.kind, a.type, list(a.keys),
+                              [choose(x, y) for x, y in zip(a.items, b.items)],
+                              loop_depth=self.loop_depth)
+            if isinstance(a, Const) and isinstance(b, Const) and a.value is b.value:
+                return a
+            return Leaf(gast.copy_location(gast.IfExp(
+                test=clone(self.materialize(condition, node.test)),
+                body=self.materialize(a, node.body), orelse=self.materialize(b, node.orelse)),
+                node))
+        return choose(body, orelse)
 
     def evaluate_Tuple(self, node: gast.Tuple) -> Static:
         return self.sequence(node, pytree.TUPLE)
@@ -845,6 +876,17 @@ def _constant_index(node: gast.AST) -> Any:
         parts = [_constant_index(e) for e in node.elts]
         return tuple(parts) if all(p is not None for p in parts) else None
     return None
+
+
+def pytree_layout(value: Static) -> Any:
+    """The shape of a structure's nesting (kinds, types and keys), leaves alike."""
+    if isinstance(value, Struct):
+        return (value.kind, value.type, tuple(value.keys),
+                tuple(pytree_layout(i) for i in value.items))
+    if isinstance(value, Const):
+        return ("const", type(value.value)) if is_number(value.value) or \
+            isinstance(value.value, np.ndarray) else ("const", id(value.value))
+    return "leaf"
 
 
 def _assign(name: str, value: gast.AST) -> gast.Assign:
