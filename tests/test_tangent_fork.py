@@ -232,9 +232,6 @@ def test_fork_feature(case_id, mode):
         _assert_close(got, _numeric_third(oracle, args), "grad3", rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="desugar (calls.py, passed) recurses without end on a nested def "
-                          "that calls itself")
 def test_recursive_nested_def_is_refused():
     """README: recursion is refused, naming the cycle; a nested def calling itself too.
     A low recursion limit makes an endless recursion fail in milliseconds, not seconds."""

@@ -503,10 +503,16 @@ class Calls(Expressions):
         """A helper (read, not yet checked) read for the Statics of its arguments: a
         helper of its own, called with their leaves, its result known as a
         structure."""
+        if function in self.reading:
+            cycle = [getattr(f, "__name__", "?") for f in self.reading[
+                self.reading.index(function):]] + [function.__name__]
+            self.refuse(f"recursive call: {' -> '.join(cycle)}", node,
+                        hint="write the recursion as a loop")
         taken = set(helper.local_names) | set(helper.namespace) | \
             _all_identifiers(helper.func)
         inner = type(self)(helper, taken, self.read_helper, self.check_helper)
         inner.constants = self.constants  # (one list for the whole reading)
+        inner.reading = self.reading + [function]
         params, call_args = [], []
         for arg in _positional_params(helper.func):
             value = arguments.get(arg.id, _MISSING)
@@ -620,16 +626,20 @@ class Calls(Expressions):
             return Method(self.passed(value.receiver, param, inner, params, call_args, where),
                           value.name, value.function)
         if isinstance(value, (LocalLambda, LocalDef)):  # (its free names passed along)
+            passing = inner.passing
+            if id(value) in passing:  # (a nested def that calls itself)
+                return passing[id(value)]
+            copy = LocalDef(value.node, [], inner, value.stub, {}) \
+                if isinstance(value, LocalDef) else LocalLambda(value.node, [], inner, {})
+            passing[id(value)] = copy
             earlier = value.closure or {}
-            closure = {name: self.passed(
+            copy.closure = {name: self.passed(
                 earlier[name] if name in earlier else value.reader.evaluate(load_name(name)),
                 f"{param}_{name}", inner, params, call_args, where)
                 for name in _free_names(value.node, value.reader, earlier)}
-            defaults = [self.passed(d, f"{param}_default", inner, params, call_args, where)
-                        for d in value.defaults]
-            if isinstance(value, LocalDef):
-                return LocalDef(value.node, defaults, inner, value.stub, closure)
-            return LocalLambda(value.node, defaults, inner, closure)
+            copy.defaults = [self.passed(d, f"{param}_default", inner, params, call_args,
+                                         where) for d in value.defaults]
+            return copy
         return value
 
 

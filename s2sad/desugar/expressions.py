@@ -50,6 +50,8 @@ class Expressions:
         self.shapes: Dict[str, tuple] = {}  # arguments' shapes, where compiled for them
         self.accumulating: Optional[gast.AST] = None  # sum(<this generator>): a loop
         self.unrolling = 0  # inside a comprehension read item by item
+        self.reading: List[Any] = [getattr(parsed, "function", None)]  # helpers being read
+        self.passing: Dict[int, Static] = {}  # lambdas and defs passed to this reading
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
