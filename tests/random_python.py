@@ -14,9 +14,10 @@ abs), so a point whose differences cross a kink is drawn again instead of compar
 On each program it checks grad and jvp (in a random direction; with respect to x and y,
 x alone or y alone, by the program's index) for
 values, types and shapes, that the caller's arguments are unchanged, and that a print
-in f prints once per call of the gradient, as it does once per call of f.
+in f prints once per call of the gradient, as it does once per call of f. With
+--hessian, s2sad.hessian in x is compared with central differences of the gradient.
 
-    python tests/random_python.py 2000 [seed] [--out DIR]
+    python tests/random_python.py 2000 [seed] [--out DIR] [--hessian]
 
 prints the counts per family, the refusals by frequency, and writes each wrong or
 crashing program (with its arguments and what went wrong) to DIR.
@@ -43,6 +44,7 @@ import numpy as np
 
 FAMILIES = ["lists", "comprehensions", "conditions", "closures", "statements", "mixed"]
 STEP = 1e-6
+HESSIAN_STEP = 1e-5   # (differences of an exact gradient)
 RTOL, ATOL = 1e-5, 1e-6
 
 # -- generation ---------------------------------------------------------------------
@@ -1089,13 +1091,20 @@ def _same(a, b) -> bool:
 def refusal_line(exc: BaseException) -> str:
     """The first line of a refusal without its file and position."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = re.sub(r"^<s2sad [^>]*>", "", first)
     first = re.sub(r"'[A-Za-z_]\w*'", "'…'", first)   # (one line per message, not per name)
     first = re.sub(r"\bline \d+", "line N", first)
     return re.sub(r"^.*?:\d+:\d+: (error: )?", "", first)
 
 
 def _has_line(exc: BaseException) -> bool:
-    return re.search(r"\.py:\d+:\d+", str(exc)) is not None
+    return re.search(r":\d+:\d+", str(exc)) is not None
+
+
+def _in_generated_code(exc: BaseException) -> bool:
+    """A refusal located in code s2sad generated (`<s2sad grad_f of ...>:66:4`), not in
+    the user's file: a second-order refusal of the first-order code."""
+    return re.match(r"<s2sad [^>]*>:\d+:\d+", str(exc).strip()) is not None
 
 
 def _arguments(program: Program, attempt: int) -> Tuple[Any, ...]:
@@ -1110,16 +1119,17 @@ def _arguments(program: Program, attempt: int) -> Tuple[Any, ...]:
     return x, y
 
 
-def check(program: Program, directory: Path, timeout: int = 60, ad: Any = None) -> Outcome:
+def check(program: Program, directory: Path, timeout: int = 60, ad: Any = None,
+          hessian: bool = False) -> Outcome:
     """Every check on one program (see the module docstring); `ad` stands for s2sad
-    (a test passes a broken one to see the checker fail)."""
+    (a test passes a broken one to see the checker fail); `hessian` adds the Hessian."""
     import s2sad
     s2sad = ad or s2sad
     f, twin, decisions = _load(program, directory)
     try:
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.alarm(timeout)
-        return _check(s2sad, program, f, twin, decisions)
+        return _check(s2sad, program, f, twin, decisions, hessian)
     except _Skip as exc:
         return Outcome("skipped", str(exc))
     except _Timeout:
@@ -1144,9 +1154,39 @@ def _point(program, twin, decisions, first: int):
     raise _Skip("every point drawn sits near a kink")
 
 
-def _check(s2sad, program, f, twin, decisions) -> Outcome:
+def _check_hessian(s2sad, f, twin, decisions, args, dx, df, wrt, which, attempt,
+                   wrong) -> None:
+    """hessian wrt x against central differences (step 1e-5) of the gradient just checked,
+    where no probe changes a decision."""
+    _, base = _value(twin, decisions, args)
+    columns = []
+    for i in range(args[0].size):
+        sides = []
+        for s in (HESSIAN_STEP, -HESSIAN_STEP):
+            probe = args[0].copy()
+            probe[i] += s
+            moved = (probe,) + tuple(args[1:])
+            if _value(twin, decisions, moved)[1] != base:
+                return   # (a kink within the step: no reference here)
+            g, _ = _quiet(df, *_fresh(moved))
+            sides.append(g[which.index(0)] if isinstance(wrt, tuple) else g)
+        columns.append((sides[0] - sides[1]) / (2 * HESSIAN_STEP))
+    expected = np.array(columns).T
+    got = attempt("hessian", lambda *a: s2sad.hessian(f, wrt=0)(*a), prints=False)
+    if got is None:
+        return
+    if type(got) is not np.ndarray or got.shape != expected.shape:
+        wrong.append(f"hessian: {type(got).__name__} {getattr(got, 'shape', '')}, "
+                     f"expected shape {expected.shape}")
+    elif not (np.all(np.isfinite(got)) and
+              np.all(np.abs(got - expected) <= 1e-5 + 1e-4 * np.abs(expected))):
+        wrong.append(f"hessian: {got!r}, differences of the gradient give {expected!r}")
+
+
+def _check(s2sad, program, f, twin, decisions, hessian: bool = False) -> Outcome:
     """grad and jvp at a first point, then the same gradient functions at a second point
-    of the same shapes (a compiled gradient must not keep the first call's data)."""
+    of the same shapes (a compiled gradient must not keep the first call's data); with
+    `hessian`, the Hessian in x at the first point too."""
     refusals, wrong, crashes = [], [], []
     wrt = program.wrt
     which = wrt if isinstance(wrt, tuple) else (wrt,)
@@ -1156,12 +1196,13 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
         args, expected = _point(program, twin, decisions, first)
         value, printed = _quiet(f, *_fresh(args))
 
-        def attempt(what, run):
+        def attempt(what, run, prints=True):
             saved = _fresh(args)
             try:
                 result, out = _quiet(run, *args)
             except s2sad.S2SADError as exc:
-                refusals.append(refusal_line(exc))
+                refusals.append(("(in generated code) " if _in_generated_code(exc) else "")
+                                + refusal_line(exc))
                 if not _has_line(exc):
                     wrong.append(f"{what}: a refusal without a line: {str(exc)[:300]}")
                 return None
@@ -1173,7 +1214,7 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
                 return None
             if not all(_same(a, b) for a, b in zip(args, saved)):
                 wrong.append(f"{what}: the caller's arguments changed")
-            if out != printed:
+            if prints and out != printed:
                 wrong.append(f"{what}: printed {out!r}, f prints {printed!r}")
             return result
 
@@ -1202,6 +1243,10 @@ def _check(s2sad, program, f, twin, decisions) -> Outcome:
             if not _close(tangent, exp_tangent):
                 wrong.append(f"jvp{point}: tangent {tangent!r}, differences give "
                              f"{exp_tangent!r}")
+        if hessian and first == 0 and 0 in which and gradients is not None and not wrong:
+            _check_hessian(s2sad, f, twin, decisions, args, gradients[which.index(0)]
+                           if isinstance(wrt, tuple) else gradients, df, wrt, which,
+                           attempt, wrong)
         if wrong or crashes or refusals:
             break
     where = f"\nat {_args_text(args)}"
@@ -1233,7 +1278,7 @@ def main(argv: List[str]) -> int:
         for index in range(count):
             family = FAMILIES[index % len(FAMILIES)]
             program = generate(family, seed, index // len(FAMILIES))
-            outcome = check(program, Path(tmp))
+            outcome = check(program, Path(tmp), hessian="--hessian" in argv)
             counts[family][outcome.status] += 1
             refusals.update(set(outcome.refusals))
             for line in outcome.refusals:
@@ -1257,5 +1302,5 @@ def main(argv: List[str]) -> int:
     return 1 if total["wrong"] or total["crash"] else 0
 
 
-if __name__ == "__main__":   # python tests/random_python.py 2000 [seed] [--out DIR]
+if __name__ == "__main__":   # python tests/random_python.py 2000 [seed] [--out DIR] [--hessian]
     sys.exit(main(sys.argv[1:]))

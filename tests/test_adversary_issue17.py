@@ -226,6 +226,34 @@ def test_max_of_a_list():
     _assert_exact(max_of_a_list)
 
 
+# -- open: second order of a list holding an array updated after the append -----------
+
+def append_then_set(x):
+    h = x * 0.9
+    hs = [h]
+    h[0] = x[2]          # (hs[0] is h: it sees the change)
+    hs.append(h)
+    return np.sum(np.stack(hs) ** 2) + np.sum(hs[0] * x)
+
+
+def test_append_then_set_gradient():
+    _assert_exact(append_then_set)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError,
+                   reason="UnsupportedSyntaxError: <s2sad grad_append_then_set of ...>:27:4: "
+                          "error: 'dh' is updated in place while 'da' shares its array (the "
+                          "generated gradient fails its own alias check; the refusal points "
+                          "into generated code)")
+def test_append_then_set_hessian():
+    gradient = s2sad.grad(append_then_set)
+    step = 1e-5
+    expected = np.array([(gradient(X + step * e) - gradient(X - step * e)) / (2 * step)
+                         for e in np.eye(3)]).T
+    np.testing.assert_allclose(s2sad.hessian(append_then_set)(X.copy()), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
 # -- 4. the source before a call -------------------------------------------------------
 # UnsupportedSyntaxError: ...: assert statements are not supported (grad(f).source
 # before a call, though grad(f)(x) accepted f).

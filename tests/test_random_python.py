@@ -1,8 +1,9 @@
 """A fixed-seed batch of tests/random_python.py's everyday-Python programs: each is
 exact or refused (an S2SADError naming a line), none is wrong or crashes.
 
-The batch is the first COUNT programs of each family under SEED (about 10 s); run
-`python tests/random_python.py 2400 1` for a long run. A program failing for a defect
+The batch is the first COUNT programs of each family under SEED, and the first
+HESSIAN_COUNT again with the Hessian checked (about 15 s together); run
+`python tests/random_python.py 2400 1 [--hessian]` for a long run. A program failing for a defect
 already reproduced in tests/test_adversary_issue17.py is listed in OPEN with that
 test's name and checked to fail still (strict xfail: a fix shows as XPASS, then drop
 the entry); any other wrong or crashing program fails the batch.
@@ -20,6 +21,7 @@ import random_python  # noqa: E402
 
 SEED = 20261207
 COUNT = int(os.environ.get("S2SAD_RANDOM_PYTHON", 40))
+HESSIAN_COUNT = int(os.environ.get("S2SAD_RANDOM_PYTHON_HESSIAN", 12))
 
 # (family, index) -> the reproducer in test_adversary_issue17.py
 OPEN = {
@@ -47,6 +49,20 @@ def test_random_python_programs_are_exact_or_refused(family, tmp_path):
     # the batch tests something: most programs are compared, not skipped or refused
     assert statuses.count("skipped") <= COUNT // 8, statuses
     assert statuses.count("exact") >= COUNT // 4, statuses
+
+
+@pytest.mark.parametrize("family", random_python.FAMILIES)
+def test_random_python_hessians(family, tmp_path):
+    """The first HESSIAN_COUNT programs again, with s2sad.hessian in x checked too."""
+    failures = []
+    for index in range(HESSIAN_COUNT):
+        if (family, index) in OPEN:
+            continue
+        program = random_python.generate(family, SEED, index)
+        outcome = random_python.check(program, tmp_path, hessian=True)
+        if outcome.status in ("wrong", "crash"):
+            failures.append(_report(program, outcome))
+    assert not failures, "\n\n".join(failures)
 
 
 @pytest.mark.parametrize("family,index", sorted(OPEN), ids=lambda v: str(v))
