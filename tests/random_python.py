@@ -8,14 +8,16 @@ around NumPy elementwise functions and reductions.
 
 Every program is `f(x, y)`: x a 1-D float array of length 3-6, y a float or a 2-D array
 whose rows have x's length. The checker is independent of s2sad: central differences
-(step 1e-6) of a copy of the program whose branch decisions are recorded (every
-comparison, `and`/`or`/`not` operand, `if` test, and the choice made by max, min and
-abs), so a point whose differences cross a kink is drawn again instead of compared.
-On each program it checks grad and jvp (in a random direction; with respect to x and y,
-x alone or y alone, by the program's index) for
-values, types and shapes, that the caller's arguments are unchanged, and that a print
-in f prints once per call of the gradient, as it does once per call of f. With
---hessian, s2sad.hessian in x is compared with central differences of the gradient.
+(step 1e-6) of a twin of the program that records its decisions (every comparison,
+`and`/`or`/`not` operand, `if` test, and the choice made by max, min, abs, sorted, round,
+np.abs, np.max, np.min), so a point whose differences cross a kink is drawn again
+instead of compared. On each program it checks grad and jvp (in a random direction;
+with respect to x and y, x alone or y alone, by the program's index) for values, types
+and shapes; that the caller's arguments are unchanged; that a print in f prints once
+per call of the gradient, as it does once per call of f; and all of it again at a
+second point with the same gradient functions. A refusal must be an S2SADError naming
+a line. With --hessian, s2sad.hessian in x is compared with central differences of
+the gradient.
 
     python tests/random_python.py 2000 [seed] [--out DIR] [--hessian]
 
@@ -1265,7 +1267,8 @@ def _args_text(args) -> str:
 
 
 def main(argv: List[str]) -> int:
-    positional = [a for a in argv if not a.startswith("--")]
+    positional = [a for k, a in enumerate(argv)
+                  if not a.startswith("--") and (k == 0 or argv[k - 1] != "--out")]
     count = int(positional[0]) if positional else 120
     seed = int(positional[1]) if len(positional) > 1 else 0
     out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else \
