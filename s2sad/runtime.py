@@ -712,26 +712,37 @@ def _sublist_term(sublist: Any) -> str:
                    for label in sublist)
 
 
-def _einsum_parts(args: tuple) -> Tuple[list, list, str]:
+def _einsum_key(args: tuple) -> tuple:
+    """np.einsum's arguments as a hashable key (what its index bookkeeping depends
+    on): each operand by its number of axes, the subscripts, sublists as tuples."""
+    if isinstance(args[0], str):
+        return (args[0],) + tuple(np.ndim(a) for a in args[1:])
+    last = len(args) - 1 if len(args) % 2 else None  # the output sublist
+    return tuple(np.ndim(a) if k % 2 == 0 and k != last else tuple(a)
+                 for k, a in enumerate(args))
+
+
+@functools.lru_cache(maxsize=256)
+def _einsum_parts(key: tuple) -> Tuple[list, list, str]:
     """(the positions of the operands in args, their terms, the output term), with
     '...' spelled out as letters of their own (right-aligned, as NumPy broadcasts) and
     implicit mode's output made explicit: the ellipsis, then the labels used once, in
-    NumPy's order (by character: 'B' before 'a')."""
-    if isinstance(args[0], str):
-        inputs, arrow, out = args[0].replace(" ", "").partition("->")
-        positions = list(range(1, len(args)))
+    NumPy's order (by character: 'B' before 'a'). `key` is _einsum_key(args)."""
+    if isinstance(key[0], str):
+        inputs, arrow, out = key[0].replace(" ", "").partition("->")
+        positions = list(range(1, len(key)))
         terms = inputs.split(",")
         explicit = out if arrow else None
     else:  # operand, sublist, operand, sublist, ... [, output sublist]
-        positions = list(range(0, len(args) - 1, 2))
-        terms = [_sublist_term(args[p + 1]) for p in positions]
-        explicit = _sublist_term(args[-1]) if len(args) % 2 else None
+        positions = list(range(0, len(key) - 1, 2))
+        terms = [_sublist_term(key[p + 1]) for p in positions]
+        explicit = _sublist_term(key[-1]) if len(key) % 2 else None
     if len(terms) != len(positions):
         raise UnsupportedShapes(f"np.einsum with {len(terms)} terms for "
                                 f"{len(positions)} operands")
     used = "".join(terms) + (explicit or "")
     spare = [c for c in string.ascii_letters if c not in used]
-    counts = [np.ndim(args[p]) - len(t.replace("...", "")) for p, t in zip(positions, terms)]
+    counts = [key[p] - len(t.replace("...", "")) for p, t in zip(positions, terms)]
     rank = max([n for t, n in zip(terms, counts) if "..." in t], default=0)
     ellipsis = "".join(spare[:rank])
     terms = [t.replace("...", ellipsis[rank - n:]) for t, n in zip(terms, counts)]
@@ -742,6 +753,21 @@ def _einsum_parts(args: tuple) -> Tuple[list, list, str]:
     return positions, terms, ellipsis + "".join(once)
 
 
+@functools.lru_cache(maxsize=256)
+def _adjoint_plan(key: tuple, wrt: int) -> Tuple[str, list, str, str]:
+    """How einsum_adjoint computes the adjoint of args[wrt]: (the einsum of dy and the
+    other operands onto the labels this operand keeps, the positions of those others,
+    the kept labels, this operand's term). A label it keeps is in the output or in
+    another operand; the others are summed over in it alone."""
+    positions, terms, out = _einsum_parts(key)
+    own = terms[positions.index(wrt)]
+    others = [(p, t) for p, t in zip(positions, terms) if p != wrt]
+    labels = "".join(dict.fromkeys(own))  # each once, in order
+    kept = "".join(c for c in labels if c in out or any(c in t for _, t in others))
+    spec = ",".join([out] + [t for _, t in others]) + "->" + kept
+    return spec, [p for p, _ in others], kept, own
+
+
 def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False) -> Any:
     """The adjoint of operand args[wrt] of y = np.einsum(*args), given dy: dy contracted
     with the other operands onto this one's labels. A label only this operand carries
@@ -749,22 +775,18 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
     'ii->i') puts dy on the diagonal and zeros elsewhere; an axis of size 1 that einsum
     broadcast against a longer one sums back to size 1. (wrt=None: the adjoints of every
     argument, as Pieces, those of the subscripts zero: a template run as a function.)"""
+    key = _einsum_key(args)
     if wrt is None:
-        positions = _einsum_parts(args)[0]
+        positions = _einsum_parts(key)[0]
         return Pieces(einsum_adjoint(dy, args, k, optimize) if k in positions else 0.0
                       for k in range(len(args)))
-    positions, terms, out = _einsum_parts(args)
+    spec, others, kept, own = _adjoint_plan(key, wrt)
     operand = args[wrt]
     if isinstance(operand, (list, tuple)):  # np.einsum('i,i', [a, b], x): an array
         operand = np.asarray(operand)
-    own = terms[positions.index(wrt)]
     shape = np.shape(operand)
-    others = [(t, args[p]) for p, t in zip(positions, terms) if p != wrt]
-    labels = "".join(dict.fromkeys(own))  # each once, in order
-    kept = "".join(c for c in labels if c in out or any(c in t for t, _ in others))
-    spec = ",".join([out] + [t for t, _ in others]) + "->" + kept
-    g = np.asarray(np.einsum(spec, dy, *[o for _, o in others], optimize=optimize))
-    size = {c: shape[own.index(c)] for c in labels}
+    g = np.asarray(np.einsum(spec, dy, *[args[p] for p in others], optimize=optimize))
+    size = {c: n for c, n in zip(own, shape)}
     broadcast = tuple(i for i, c in enumerate(kept) if size[c] == 1 and g.shape[i] != 1)
     if broadcast:
         g = np.sum(g, axis=broadcast, keepdims=True)
@@ -775,7 +797,7 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
         fresh = False
     dtype = np.result_type(g, operand) if np.issubdtype(np.result_type(operand), np.inexact) \
         else g.dtype
-    if len(labels) != len(own):
+    if len(size) != len(own):
         g = _undiagonal_einsum(g, kept, own, shape, size)
         fresh = True
     elif kept != own:
@@ -819,7 +841,7 @@ def einsum_adjoint_adjoint(g: Any, dy: Any, args: tuple, wrt: int,
     operand but args[wrt] (of which only the shape is read, a zero), the adjoint of that
     operand in np.einsum(*args) with dy in wrt's place, given g, since
     <dy, einsum_adjoint(g, args, wrt)> = <g, np.einsum(*args with dy at wrt)>."""
-    positions = _einsum_parts(args)[0]
+    positions = _einsum_parts(_einsum_key(args))[0]
     swapped = _einsum_args_with(args, wrt, dy)
     return Pieces(einsum_adjoint(g, swapped, k, optimize) if k in positions and k != wrt
                   else zeros_like(a) if k == wrt else 0.0 for k, a in enumerate(args))
@@ -829,7 +851,7 @@ def einsum_at(dy: Any, args: tuple, wrt: int, optimize: Any = False) -> Any:
     """np.einsum(*args) with dy in place of args[wrt]: the adjoint of einsum_adjoint's
     dy (it is linear in it). (Of dy alone, einsum may give a view of it: copied.)"""
     y = np.einsum(*_einsum_args_with(args, wrt, dy), optimize=optimize)
-    return np.array(y) if len(_einsum_parts(args)[0]) == 1 else y
+    return np.array(y) if len(_einsum_parts(_einsum_key(args))[0]) == 1 else y
 
 
 def einsum_adjoint_tangent(g: Any, args: tuple, args_dot: tuple, wrt: int,
@@ -837,7 +859,7 @@ def einsum_adjoint_tangent(g: Any, args: tuple, args_dot: tuple, wrt: int,
     """The tangent of einsum_adjoint(g, args, wrt) along the operands' tangents (g held):
     the sum, over each operand but args[wrt], of the helper with that operand's tangent
     in its place (it is linear in each); a zero tangent adds nothing."""
-    positions = _einsum_parts(args)[0]
+    positions = _einsum_parts(_einsum_key(args))[0]
     total = zeros_like(args[wrt])
     for k in positions:
         if k != wrt and np.any(args_dot[k]):
