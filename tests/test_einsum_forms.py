@@ -548,3 +548,26 @@ def test_an_int_array_argument_is_an_operand_without_an_adjoint():
     hessian = s2sad.hessian(with_int_argument)(x, N)
     oracle = autograd.hessian(lambda x: anp.sum(anp.sin(anp.einsum('ij,jk->ik', x, N))))(x)
     np.testing.assert_allclose(hessian, oracle, rtol=1e-9, atol=1e-12)
+
+
+def chain_with_diagonal(A, B):
+    return np.einsum('ij,jk,kk->ik', A, B, B)
+
+
+def test_vjp_and_jacobians_of_an_array_valued_einsum():
+    """The pullback of an array output, and the Jacobian by forward and reverse mode."""
+    A = np.array([[0.3, 0.5, 0.9], [0.8, 0.1, 0.4]])
+    B = np.array([[0.2, -0.7, 0.1], [0.5, 0.6, -0.4], [-0.3, 0.1, 0.8]])
+    dy = np.cos(np.arange(6.0)).reshape(2, 3)
+    value, pullback = s2sad.vjp(chain_with_diagonal, wrt=(0, 1))(A, B)
+    np.testing.assert_array_equal(value, chain_with_diagonal(A, B))
+    dA, dB = pullback(dy)
+    for got, index in ((dA, 0), (dB, 1)):
+        expected = numeric_grad(lambda a, b: np.sum(dy * chain_with_diagonal(a, b)), [A, B],
+                                index)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+    forward = s2sad.jacobian(chain_with_diagonal, wrt=1, mode="forward")(A, B)
+    reverse = s2sad.jacobian(chain_with_diagonal, wrt=1, mode="reverse")(A, B)
+    assert forward.shape == (2, 3, 3, 3)
+    np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.einsum('ij,ijkl->kl', dy, reverse), dB, rtol=1e-12)
