@@ -44,7 +44,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-FAMILIES = ["lists", "comprehensions", "conditions", "closures", "statements", "mixed"]
+FAMILIES = ["lists", "comprehensions", "conditions", "closures", "statements", "mixed",
+            "nested"]
 STEP = 1e-6
 HESSIAN_STEP = 1e-5   # (differences of an exact gradient)
 RTOL, ATOL = 1e-5, 1e-6
@@ -869,8 +870,64 @@ def _more_unpacking(w: _Writer) -> None:
 STATEMENTS = [_unpacking, _unpacking, _assert, _print, _print, _del, _misc, _more_unpacking,
               _more_unpacking, _raise]
 
+# ---- constructs inside each other (drawn by the mixed family)
+
+def _loop_of_comprehensions(w: _Writer) -> None:
+    t = w.fresh("t")
+    w.emit(f"{t} = 0.0", "for i in range(len(x)):", "    row = [x[i] * v for v in x]",
+           f"    {t} = {t} + sum(row) * ({w.scalar()} if {w.condition('x[i]')} else 0.5)")
+    w.add(t)
+
+
+def _def_returning_list(w: _Writer) -> None:
+    feats = w.fresh("feats")
+    w.emit(f"def {feats}(u):", "    out = []", "    for k in range(3):",
+           f"        out.append({w.smooth('u * (k + 1)')})", "    return out")
+    w.add(f"np.sum(np.stack({feats}({w.scalar()}))) + sum({feats}({w.scalar()}))")
+
+
+def _lambda_in_comprehension(w: _Writer) -> None:
+    g = w.fresh("g")
+    w.emit(f"{g} = lambda t: {w.smooth('t')}")
+    w.add(f"sum(({g}(v) if v > {w.const(-0.5, 0.5)} else -{g}(v)) for v in x)")
+
+
+def _builtin_conversions(w: _Writer) -> None:
+    w.add(w.pick([f"sum(list(map(lambda v: v * {w.scalar()}, x)))",
+                  f"sum(dict(zip(['a', 'b'], [{w.scalar()}, {w.scalar()}])).values())",
+                  f"sum(1 for v in x if v > {w.const(-0.5, 0.5)}) * {w.scalar()}",
+                  f"len([v for v in x if v > {w.const(-0.5, 0.5)}]) * {w.scalar()}",
+                  "sum(x.tolist())", "sum(float(v) for v in x)", f"sum(list(x) + [{w.scalar()}])"]))
+
+
+def _walrus_while(w: _Writer) -> None:
+    t = w.fresh("t")
+    w.emit(f"{t} = 0.0", "k = 0", "while (k := k + 1) < len(x):",
+           f"    {t} = {t} + {w.item_of('x[k]')}")
+    w.add(t)
+
+
+def _stepper(w: _Writer) -> None:
+    step, h, s = w.fresh("step"), w.fresh("h"), w.fresh("s")
+    w.emit(f"def {step}(h, v):", f"    return np.tanh(h * {w.const(0.2, 0.9)} + v), h * v",
+           f"{h}, {s} = 0.0, 0.0", w.pick(["for v in x:", "for v in x.tolist():",
+                                           "for i, v in enumerate(x):"]),
+           f"    {h}, inc = {step}({h}, v)", f"    {s} = {s} + inc")
+    w.add(f"{h} + {s}")
+
+
+def _pairs_comprehension(w: _Writer) -> None:
+    pairs = w.fresh("pairs")
+    w.emit(f"{pairs} = [(v, {w.item_of('v')}) for v in x]")
+    w.add(w.pick([f"sum(a * b for a, b in {pairs})", f"{pairs}[0][1] * {pairs}[-1][0]",
+                  f"np.sum(np.array({pairs}))"]))
+
+
+NESTED = [_loop_of_comprehensions, _def_returning_list, _lambda_in_comprehension,
+          _builtin_conversions, _walrus_while, _stepper, _pairs_comprehension]
+
 _BY_FAMILY = {"lists": LISTS, "comprehensions": COMPREHENSIONS, "conditions": CONDITIONS,
-              "closures": CLOSURES, "statements": STATEMENTS}
+              "closures": CLOSURES, "statements": STATEMENTS, "nested": NESTED}
 
 
 def generate(family: str, seed: int, index: int) -> Program:
@@ -887,8 +944,7 @@ def generate(family: str, seed: int, index: int) -> Program:
         w.assign("base", w.reduce(w.smooth(w.vector())))
     count = int(rng.integers(1, 4)) if family != "mixed" else int(rng.integers(2, 6))
     for _ in range(count):
-        pool = _BY_FAMILY[family] if family != "mixed" else \
-            _BY_FAMILY[w.pick(list(_BY_FAMILY))]
+        pool = _BY_FAMILY[family] if family != "mixed" else w.pick(list(_BY_FAMILY.values()))
         w.pick(pool)(w)
     if family == "statements" and not w.terms:
         w.add(w.scalar())
@@ -1043,6 +1099,8 @@ def _quiet(fn, *args, strict: bool = False):
 def _value(twin, decisions, args) -> Tuple[float, list]:
     decisions.log = []
     value, _ = _quiet(twin, *_fresh(args), strict=True)
+    if np.iscomplexobj(value):   # (a Python float to a fractional power: f leaves the reals)
+        raise _Skip("complex value")
     value = float(value)
     if not np.isfinite(value) or abs(value) > 1e4:   # (beyond, differences lose digits)
         raise _Skip("value out of bound")
