@@ -115,8 +115,9 @@ def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwa
 def with_shapes(call: Call) -> Call:
     """The call with the shapes of its array arguments known to the code (a list grown
     in a loop over range(X.shape[0]): the loop is unrolled for this shape)."""
-    shapes = tuple((p, v.shape) for p, v in call.values.items()
-                   if call.trees.get(p) is None and isinstance(v, np.ndarray))
+    shapes = tuple((p, np.shape(v)) for p, v in call.values.items()
+                   if call.trees.get(p) is None and isinstance(v, (np.ndarray, float,
+                                                                   np.floating)))
     return Call(call.values, call.trees, call.key, shapes)
 
 

@@ -139,11 +139,6 @@ def has_no_return(x):
     y = x * 2.0  # E:no_return
 
 
-def has_chained_assign(x):
-    y = z = x * 2.0  # E:chained_assign
-    return y + z
-
-
 def has_bare_annotation(x):
     y: float  # E:bare_annotation
     y = x * 2.0

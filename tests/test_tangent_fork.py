@@ -60,7 +60,6 @@ LAMBDA_VALUE = ("UnsupportedSyntaxError: a lambda is used here as a value; s2sad
 REFUSED = [
     # lambda functions
     ("lam_made_by_local_factory", "grad jvp hessian", s2sad.S2SADError, LAMBDA_VALUE),
-    ("lam_mapped", "grad jvp hessian", s2sad.S2SADError, LAMBDA_VALUE),
     ("closure_appends_to_enclosing_list", "grad jvp hessian", s2sad.S2SADError,
      "UnsupportedSyntaxError: this changes a structure its caller holds too (an argument "
      "that is not differentiated, a helper's argument, or what a helper returned of its "
@@ -80,53 +79,10 @@ REFUSED = [
      CLASS_METHOD.format("area")),
     ("class_base_still_works", "grad jvp hessian", s2sad.S2SADError,
      CLASS_METHOD.format("describe")),
-    # comprehensions over zip/enumerate of an array, or filtered on active values
-    ("comp_zip_pairs", "grad jvp hessian", s2sad.S2SADError, RUN_TIME_COUNT),
-    ("comp_enumerate", "grad jvp hessian", s2sad.S2SADError, RUN_TIME_COUNT),
-    ("comp_filter_on_active_values", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: a comprehension over a structure filters on a value known "
-     "only at run time"),
-    # for loops over lists of active values
-    ("for_over_list_of_actives", "grad jvp hessian", s2sad.S2SADError, LIST_OF_ACTIVES),
-    ("for_zip_lists", "grad jvp hessian", s2sad.S2SADError, LIST_OF_ACTIVES),
-    ("for_enumerate_reversed_list", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: this for loop is not supported: loop over range(...), an "
-     "array, enumerate(x) or zip(x, y)"),
-    # tuples: nested targets; an array unpacked (first, *rest = x is accepted)
-    ("tuple_nested_unpack", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: nested tuple targets are not supported"),
-    ("tuple_unpack_array", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: unpacking a value that is not a tuple literal or a call is "
-     "not supported"),
-    # dictionaries: the dict(...) constructor
-    ("dict_constructor_call", "grad jvp hessian", s2sad.S2SADError,
-     "NoDerivativeRuleError: no derivative rule for dict"),
-    # list building: + concatenation, +=, reverse(), sum with a start
-    ("list_extend_concat", "grad hessian", s2sad.S2SADError, SUM_RULE),
-    ("list_extend_concat", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
-    ("list_grow_by_plus", "grad hessian", s2sad.S2SADError, SUM_RULE),
-    ("list_grow_by_plus", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
-    ("list_plus_equals", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: an augmented assignment to a structure is not supported"),
-    ("list_reverse_method", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: .reverse() of a list is not supported here"),
-    ("list_sum_with_start", "grad jvp hessian", s2sad.S2SADError, SUM_RULE),
-    ("list_repeated", "grad hessian", s2sad.S2SADError, SUM_RULE),
-    ("list_repeated", "jvp", s2sad.S2SADError, LIST_OF_ACTIVES),
     # third derivative through a loop: the second-order code holds dtape.append(d_b)
     ("deriv_loop_product", "grad3", s2sad.S2SADError,
      "UnsupportedSyntaxError: an expression statement (its value is discarded) is not "
      "supported"),
-    # base statements; builtin max/min/sum over an array (they iterate over its first axis)
-    ("ops_builtin_max_of_array", "grad hessian", s2sad.S2SADError,
-     "NoDerivativeRuleError: the derivative rule for min does not accept this call "
-     "(missing a required argument: 'b')"),
-    ("ops_builtin_max_of_array", "jvp", s2sad.S2SADError,
-     "NoDerivativeRuleError: the derivative rule for max does not accept this call "
-     "(missing a required argument: 'b')"),
-    ("ops_builtin_sum_of_matrix", "grad jvp", s2sad.S2SADError, SUM_RULE),
-    ("ops_chain_assign", "grad jvp hessian", s2sad.S2SADError,
-     "UnsupportedSyntaxError: chained assignment (a = b = ...) is not supported"),
 ]
 KNOWN = {f"{case_id}[{mode}]": (raises, reason)
          for case_id, modes, raises, reason in REFUSED for mode in modes.split()}

@@ -135,12 +135,19 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
         if isinstance(node, gast.Attribute) and \
                 pytree.is_user_object(get_anno(node.value, "resolved")):
             return True
-        if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in (
-                builtins.max, builtins.min, builtins.sum) and (len(node.args) > 2 or (
-                    len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple)))):
-            return True  # (max([a, b, c]), min(a, b, c))
-        if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in _OVER_ITEMS:
-            return True  # (math.prod([a, b]), sorted([a, b]))
+        if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in _OVER_ITEMS \
+                and not (len(node.args) == 2 and get_anno(node.func, "resolved") in (
+                    builtins.max, builtins.min)):
+            return True  # (math.prod([a, b]), sorted([a, b]), zip(x, w), dict(a=x), sum(x))
+        if isinstance(node, (gast.For, gast.BinOp, gast.AugAssign)) and any(
+                isinstance(part, (gast.List, gast.Tuple)) for part in (
+                    getattr(node, "iter", None), getattr(node, "left", None),
+                    getattr(node, "right", None), getattr(node, "value", None))):
+            return True  # (for v in [a, b], a + [v], [x] * 3, items += [v])
+        if isinstance(node, gast.Assign) and (len(node.targets) > 1 or isinstance(
+                node.targets[0], (gast.Tuple, gast.List)) and not isinstance(
+                    node.value, gast.Call)):
+            return True  # (a = b = v; a, b = x; (a, b), c = ...)
         if isinstance(node, gast.Compare) and (len(node.ops) > 1 or isinstance(
                 node.ops[0], (gast.In, gast.NotIn))):
             return True  # (0 < x < 1, x in (1.0, 2.0))
@@ -159,6 +166,8 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
     return False
 
 
-_OVER_ITEMS = (math.prod, math.fsum, builtins.sorted)  # builtins taking a sequence
+_OVER_ITEMS = (math.prod, math.fsum, builtins.sorted, builtins.zip, builtins.enumerate,
+               builtins.map, builtins.dict, builtins.reversed, builtins.list, builtins.tuple,
+               builtins.sum, builtins.max, builtins.min)  # builtins over a sequence
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
+from ..errors import UnsupportedSyntaxError
 from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
 from .expressions import (Expressions, _FUNCTIONS, _MISSING, _all_identifiers, _param,
@@ -39,7 +40,7 @@ class Calls(Expressions):
         resolved = get_anno(node.func, "resolved", _MISSING) if isinstance(callee, Leaf) \
             else callee.value if isinstance(callee, Const) else _MISSING
         if resolved in (builtins.sum, math.fsum) and node.args and \
-                isinstance(node.args[0], gast.GeneratorExp):
+                isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
             self.accumulating = node.args[0]  # (over a run-time count: a loop)
         args, keywords, spread, wheres, keyword_wheres = self.call_arguments(node)
         structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
@@ -156,9 +157,22 @@ class Calls(Expressions):
         """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
         structures: known now."""
         if function in (builtins.enumerate, builtins.zip, builtins.reversed, builtins.list,
-                        builtins.tuple):  # (enumerate("abc"): of a string known now)
+                        builtins.tuple, builtins.map):
+            # (enumerate("abc"): of a string known now; zip(x, w) of arrays whose shapes
+            # the call is compiled for: their rows)
             args = [self.known_sequence(a, node) for a in args]
+            rows = [self.known_rows(a, node) or a for a in args]
+            if self.wants_rows and function is not builtins.map and \
+                    all(isinstance(a, Struct) for a in rows):
+                args = rows  # (a comprehension: read item by item)
         first = args[0] if args else None
+        if function is builtins.map and len(args) >= 2 and not keywords and \
+                all(isinstance(a, Struct) for a in args[1:]):
+            return self.mapped(node, args[1:])
+        if function in (builtins.sum, builtins.max, builtins.min) and len(args) == 1 and \
+                isinstance(first, Leaf) and not isinstance(first.node, (
+                    gast.GeneratorExp, gast.ListComp)) and not keywords:
+            return self.over_rows(function, first, node)
         if function in (builtins.len, np.shape, np.ndim) and len(args) == 1 and \
                 isinstance(first, Leaf) and self.known_shape(first.node) is not None:
             shape = self.known_shape(first.node)
@@ -254,6 +268,40 @@ class Calls(Expressions):
                 and first.kind == pytree.DATACLASS:
             return self.replaced(first, keywords, node)
         return None
+
+    def mapped(self, node: gast.Call, sequences: List[Struct]) -> Static:
+        """map(f, xs, ...): a list of the calls, as Python makes them (each item read
+        by f where it is called)."""
+        columns = [self.iterated(s, node) for s in sequences]
+        items = []
+        for row in zip(*columns):
+            call = gast.copy_location(gast.Call(func=clone(node.args[0]), args=[
+                self.materialize(self.held(v, "item", node), node) for v in row],
+                keywords=[]), node)
+            items.append(self.held(self.evaluate(call), "mapped", node))
+        return Struct(pytree.LIST, None, list(range(len(items))), items,
+                      loop_depth=self.loop_depth)
+
+    def over_rows(self, function: Any, array: Leaf, node: gast.Call) -> Static:
+        """sum(x), max(x), min(x) of an array: Python's loop over its rows. sum is
+        np.sum(x, axis=0) exactly; max and min compare numbers, so x must be 1-d (the
+        call compiles again for its shape, where that is not known yet)."""
+        if function is builtins.sum:
+            call = gast.Call(func=self.global_name(np.sum, node), args=[array.node], keywords=[
+                gast.keyword(arg="axis", value=gast.Constant(value=0, kind=None))])
+            return Leaf(gast.copy_location(call, node))
+        shape = self.known_shape(array.node)
+        if shape is None or len(shape) != 1:
+            try:
+                self.refuse(f"{function.__name__}() of an array compares its rows; s2sad "
+                            "needs it to be 1-d and its shape known", node,
+                            hint=f"use np.{function.__name__}(x) (its ties share the "
+                                 "gradient)")
+            except UnsupportedSyntaxError as exc:
+                exc.run_time_count = shape is None
+                raise
+        rows = self.known_rows(array, node)
+        return self.builtin_call(function, [rows], {}, node)
 
     def known_sequence(self, value: Static, where: gast.AST) -> Static:
         """A string or tuple known now as a list of its items (each known now)."""
@@ -462,6 +510,11 @@ class Calls(Expressions):
                 popped = receiver.items.pop(at)
                 receiver.keys = list(range(len(receiver.items)))
                 return popped
+            if name in ("reverse", "clear") and not args and not keywords:
+                self.mutating(receiver, node)
+                receiver.items = list(reversed(receiver.items)) if name == "reverse" else []
+                receiver.keys = list(range(len(receiver.items)))
+                return Const(None)
             if name in ("index", "count") and len(args) == 1 and isinstance(args[0], Const) \
                     and all(isinstance(i, Const) for i in receiver.items):
                 return Const(getattr([i.value for i in receiver.items], name)(args[0].value))

@@ -50,6 +50,7 @@ class Expressions:
         self.shapes: Dict[str, tuple] = {}  # arguments' shapes, where compiled for them
         self.accumulating: Optional[gast.AST] = None  # sum(<this generator>): a loop
         self.unrolling = 0  # inside a comprehension read item by item
+        self.wants_rows = 0  # reading a comprehension's iterable: arrays as their rows
         self.reading: List[Any] = [getattr(parsed, "function", None)]  # helpers being read
         self.passing: Dict[int, Static] = {}  # lambdas and defs passed to this reading
 
@@ -231,6 +232,9 @@ class Expressions:
         """Arithmetic on values known now folds (`len(params) // 2`, `"W" + str(l)`,
         `"W%d" % l`): keys and counts computed from the structure stay known."""
         left, right = self.evaluate(node.left), self.evaluate(node.right)
+        joined = self.joined_sequences(node, left, right)
+        if joined is not None:
+            return joined
         if isinstance(left, Const) and isinstance(right, Const) and \
                 type(left.value) in (int, str) and type(right.value) in (int, str, tuple):
             operator = BINARY.get(type(node.op))
@@ -242,6 +246,29 @@ class Expressions:
         node.left, node.right = self.materialize(left, node.left), \
             self.materialize(right, node.right)
         return Leaf(node)
+
+    def joined_sequences(self, node: gast.BinOp, left: Static, right: Static) -> Optional[Static]:
+        """`a + [v]` of lists (or tuples): a new one of their items; `[x] * 3`: its
+        items repeated, as Python builds them (the items themselves, not copies)."""
+        def sequence(value: Static) -> Optional[List[Static]]:
+            if isinstance(value, Struct) and value.kind in (pytree.LIST, pytree.TUPLE):
+                return list(value.items)
+            return None
+
+        first, second = sequence(left), sequence(right)
+        if isinstance(node.op, gast.Add) and first is not None and second is not None and \
+                left.kind == right.kind:
+            items = first + second
+        elif isinstance(node.op, gast.Mult) and (first is not None) != (second is not None):
+            count = right if first is not None else left
+            if not (isinstance(count, Const) and type(count.value) is int):
+                return None
+            items = (first if first is not None else second) * max(count.value, 0)
+            left = left if first is not None else right
+        else:
+            return None
+        return Struct(left.kind, None, list(range(len(items))), items,
+                      loop_depth=self.loop_depth)
 
     def evaluate_JoinedStr(self, node: gast.JoinedStr) -> Static:
         """An f-string of values known now (f"W{l}") is a key known now."""
@@ -508,7 +535,11 @@ class Expressions:
             expanded = []
             for row in rows:
                 with self.scoped(row):
-                    iterable = self.evaluate(clone(generator.iter))
+                    self.wants_rows += 1
+                    try:
+                        iterable = self.evaluate(clone(generator.iter))
+                    finally:
+                        self.wants_rows -= 1
                     items = self.iterated(iterable, generator.iter)
                     known = self.known_range(iterable) if items is None else None
                     if known is not None:  # ([f(layers[i]) for i in range(len(layers))])
@@ -536,8 +567,11 @@ class Expressions:
                     if not bind_pattern(generator.target, item, bound):
                         return self.dynamic(node)
                     with self.scoped(bound):
-                        keep = all(self.truth(self.known_test(clone(test)), test)
-                                   for test in generator.ifs)
+                        tests = [self.evaluate(clone(test)) if node is self.accumulating
+                                 else self.known_test(clone(test)) for test in generator.ifs]
+                    if not all(isinstance(t, (Const, Struct)) for t in tests):
+                        return self.dynamic(node)  # (sum([... if x[i] > 0]): a loop)
+                    keep = all(self.truth(t, test) for t, test in zip(tests, generator.ifs))
                     if keep:
                         expanded.append(bound)
             rows = expanded
@@ -647,6 +681,18 @@ class Expressions:
         node.value = self.materialize(base, node.value)
         node.slice = self.expression(node.slice)
         return Leaf(node)
+
+    def known_rows(self, value: Static, where: gast.AST) -> Optional[Struct]:
+        """An array whose shape the call was compiled for, as the list of its rows
+        (`x[0]`, `x[1]`, ...; a computed array held in a name first); None where its
+        shape is not known."""
+        if not isinstance(value, Leaf) or not self.known_shape(value.node):
+            return None
+        count = self.known_shape(value.node)[0]
+        return Struct(pytree.LIST, None, list(range(count)), [
+            Leaf(gast.copy_location(gast.Subscript(
+                value=clone(value.node), slice=gast.Constant(value=k, kind=None),
+                ctx=gast.Load()), where)) for k in range(count)], loop_depth=self.loop_depth)
 
     def known_shape(self, node: gast.AST) -> Optional[tuple]:
         """The shape of an argument the call is compiled for with its shapes known (a

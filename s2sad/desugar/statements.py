@@ -48,10 +48,14 @@ class Desugar(Calls):
     def statement(self, stmt: gast.stmt) -> bool:
         if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
-            if stmt.value is None or len(targets) != 1:
+            if stmt.value is None:
                 self.out.append(stmt)  # (refused by the subset check)
                 return False
-            self.assign(targets[0], self.evaluate(stmt.value), stmt)
+            value = self.evaluate(stmt.value)
+            if len(targets) > 1:  # (a = b = v: v computed once, bound left to right)
+                value = self.held(value, _path_name(targets[-1]), stmt)
+            for target in targets:
+                self.assign(target, value, stmt)
         elif isinstance(stmt, gast.AugAssign):
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr) and self.logged(stmt.value):
@@ -192,8 +196,10 @@ class Desugar(Calls):
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             starred = [k for k, e in enumerate(target.elts) if isinstance(e, gast.Starred)]
-            if starred and isinstance(value, Leaf):  # (first, *rest = x: x's rows)
-                value = self.rows(value, target.elts[starred[0]])
+            if isinstance(value, Leaf) and not _is_shape(value.node) and (
+                    starred or not isinstance(value.node, gast.Call)):  # (a, b = x)
+                value = self.rows(value, target.elts[starred[0]] if starred else target,
+                                  "a starred unpacking" if starred else "unpacking an array")
             if isinstance(value, Struct) and value.kind in pytree.SEQUENCES and \
                     len(starred) == 1 and len(value.items) >= len(target.elts) - 1:
                 # *hidden, last = layers: the starred name gets a list of the rest
@@ -295,25 +301,22 @@ class Desugar(Calls):
                 for k, i in zip(value.keys, value.items)], loop_depth=value.loop_depth)
         return value
 
-    def rows(self, value: Leaf, where: gast.AST) -> Struct:
+    def rows(self, value: Leaf, where: gast.AST, what: str) -> Struct:
         """An array's rows as a list, for an unpacking that needs their count; the
         count is its shape's first (the call compiles again, for its arrays' shapes,
         where that is not known yet)."""
-        held = self.held(value, "unpacked", where)
-        shape = self.known_shape(held.node)
-        if not shape:
+        if self.known_shape(value.node) == ():
+            self.refuse("a number cannot be unpacked", value.node,
+                        hint="unpack an array or a tuple (a, b = t[0], t[1])")
+        rows = self.known_rows(value, where)
+        if rows is None:
             try:
-                self.refuse("a starred unpacking needs the count of rows, known only at "
-                            "run time here", where, hint="index the rows: first, rest = "
-                                                         "x[0], x[1:]")
+                self.refuse(f"{what} needs the count of its rows, known only at run time "
+                            "here", where, hint="index the rows: first, rest = x[0], x[1:]")
             except UnsupportedSyntaxError as exc:
                 exc.run_time_count = True
                 raise
-        rows = [Leaf(gast.copy_location(gast.Subscript(
-            value=clone(held.node), slice=gast.Constant(value=k, kind=None), ctx=gast.Load()),
-            where)) for k in range(shape[0])]
-        return Struct(pytree.LIST, None, list(range(len(rows))), rows,
-                      loop_depth=self.loop_depth)
+        return rows
 
     def assigned_in_loop(self, identifier: str) -> bool:
         """A name bound more than once or in a loop: a constant must stay a variable."""
@@ -323,7 +326,23 @@ class Desugar(Calls):
         target = stmt.target
         if isinstance(target, gast.Name) and target.id in self.env:
             current = self.env[target.id]
+            if isinstance(current, Struct) and current.kind == pytree.LIST and \
+                    isinstance(stmt.op, gast.Add):  # (items += [v]: extends the list)
+                added = self.iterated(self.evaluate(stmt.value), stmt.value)
+                if added is None:
+                    self.refuse("a list is extended by values whose count is known only at "
+                                "run time", stmt.value, hint="append them one by one")
+                self.mutating(current, stmt)
+                current.items.extend(self.held(a, f"{target.id}_{len(current.items) + k}",
+                                               stmt) for k, a in enumerate(added))
+                current.keys = list(range(len(current.items)))
+                return
             if isinstance(current, Struct):
+                new = self.evaluate(gast.copy_location(gast.BinOp(
+                    left=load_name(target.id), op=stmt.op, right=stmt.value), stmt))
+                if isinstance(new, Struct):  # (t += (v,), lst *= 2: a new structure)
+                    self.assign(target, new, stmt)
+                    return
                 self.refuse("an augmented assignment to a structure is not supported",
                             stmt, hint="build the new structure explicitly")
             value = gast.BinOp(left=self.materialize(current, stmt), op=stmt.op,
