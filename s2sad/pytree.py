@@ -339,6 +339,10 @@ def _require_float(value: Any, path: str) -> None:
                         hint=f"move {path} out of the differentiated argument")
 
 
+def is_namedtuple_type(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields")
+
+
 def _is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(type(value), "_fields")
 

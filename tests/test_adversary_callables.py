@@ -1096,11 +1096,6 @@ def calls_a_method_of_an_object_it_makes(x):
     return MadeInside().loss(x)
 
 
-@xfail("a method of an object the function makes (return MadeInside().loss(x)) is refused as "
-       "NoDerivativeRuleError 'the method .loss() is not supported' with the hint 'use the NumPy "
-       "function instead (np.<name>(x, ...)); supported methods: argmax, ...' (the array-method "
-       "list): the call's receiver, a class instantiation, is taken for an array; a message "
-       "naming the object made in the function (make it outside, or pass it) would be right")
 def test_method_of_an_object_made_inside():
     try:
         g = s2sad.grad(calls_a_method_of_an_object_it_makes)(X)

@@ -1,6 +1,8 @@
 """Everyday Python the desugar stage reads (issue 17's first pieces): a lambda bound to
 a name inside the function (read as its body where it is called), `T, d = X.shape`;
 against central differences and autograd, and what stays refused, at its line."""
+import collections
+import dataclasses
 import logging
 import math
 
@@ -660,3 +662,81 @@ def test_a_structure_chosen_by_a_run_time_test_is_chosen_item_by_item(sign):
             np.testing.assert_allclose(got[k][leaf], expected[k][leaf], rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(got["s"], expected["s"], rtol=1e-12)
     assert s2sad.check_grad(chooses_a_layer, params, x)
+
+
+# -- objects made in the function ---------------------------------------------------------
+
+class _Dense:
+    def __init__(self, W, b=0.0, act=np.tanh):
+        self.W = W
+        self.b = b
+        self.act = act
+
+    def __call__(self, h):
+        return self.act(h @ self.W + self.b)
+
+
+class _Scaled(_Dense):
+    def __init__(self, W, scale):
+        super().__init__(W, b=0.1)
+        self.scale = scale
+
+    def __call__(self, h):
+        return super().__call__(h) * self.scale
+
+
+class _Counter:
+    def __init__(self):
+        self.total = 0.0
+
+    def add(self, v):
+        self.total = self.total + v
+
+
+@dataclasses.dataclass
+class _Point:
+    x: float
+    y: float = 1.0
+
+
+_Pair = collections.namedtuple("_Pair", "first second")
+
+
+def makes_objects(W, x):
+    layers = [_Dense(W), _Scaled(W.T, 2.0), _Dense(W, act=np.sin)]
+    h = x
+    for layer in layers[:2]:
+        h = layer(h)
+    p = _Point(np.sum(h), y=np.sum(x))
+    q = _Pair(p.x * 2.0, p.y)
+    return q.first * q.second + np.sum(layers[2](x)) + layers[1].scale
+
+
+def test_objects_made_in_the_function_are_read_field_by_field():
+    W = np.array([[0.3, -0.2], [0.1, 0.4]])
+    x = np.array([0.5, -0.7])
+    got = s2sad.grad(makes_objects, wrt=(0, 1))(W, x)
+    eps = 1e-6
+    for k, arg in enumerate((W, x)):
+        expected = np.zeros_like(arg)
+        for i in np.ndindex(arg.shape):
+            step = np.zeros_like(arg)
+            step[i] = eps
+            args = [W, x]
+            up, down = list(args), list(args)
+            up[k], down[k] = arg + step, arg - step
+            expected[i] = (makes_objects(*up) - makes_objects(*down)) / (2 * eps)
+        np.testing.assert_allclose(got[k], expected, rtol=1e-6, atol=1e-8)
+    _exact_in_both_modes(lambda v: makes_objects(W, v), x)
+
+
+def test_a_method_that_changes_an_object_made_here_is_refused():
+    def f(x):
+        c = _Counter()
+        c.add(x)
+        return c.total
+
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(f)(0.3)
+    assert "changes a structure its caller holds" in str(info.value)
+    assert "self.total = self.total + v" in str(info.value)

@@ -64,21 +64,6 @@ REFUSED = [
      "UnsupportedSyntaxError: this changes a structure its caller holds too (an argument "
      "that is not differentiated, a helper's argument, or what a helper returned of its "
      "arguments); the generated code never changes the caller's objects"),
-    # classes: an instance made in the function, its methods called
-    ("class_method_inlined", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("value")),
-    ("class_attribute_factor", "grad jvp hessian", s2sad.S2SADError,
-     CLASS_METHOD.format("apply")),
-    ("class_method_chain", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("run")),
-    ("class_two_instances", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("apply")),
-    ("class_numpy_method", "grad jvp hessian", s2sad.S2SADError, CLASS_METHOD.format("energy")),
-    ("class_attribute_from_argument", "grad jvp hessian", s2sad.S2SADError,
-     CLASS_METHOD.format("apply")),
-    ("class_inherited_override", "grad jvp hessian", s2sad.S2SADError,
-     CLASS_METHOD.format("describe")),
-    ("class_multilevel_inheritance", "grad jvp hessian", s2sad.S2SADError,
-     CLASS_METHOD.format("area")),
-    ("class_base_still_works", "grad jvp hessian", s2sad.S2SADError,
-     CLASS_METHOD.format("describe")),
     # third derivative through a loop: the second-order code holds dtape.append(d_b)
     ("deriv_loop_product", "grad3", s2sad.S2SADError,
      "UnsupportedSyntaxError: an expression statement (its value is discarded) is not "

@@ -46,6 +46,8 @@ class Calls(Expressions):
         structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
                          isinstance(a, Const) and isinstance(a.value, _FUNCTIONS)
                          for a in list(args) + list(keywords.values()))
+        if resolved is not _MISSING and not spread and _is_user_class(resolved):
+            return self.constructed(resolved, args, keywords, node)
         if resolved is not _MISSING and not spread:
             known = self.builtin_call(resolved, args, keywords, node)
             if known is not None:
@@ -449,6 +451,10 @@ class Calls(Expressions):
         receiver = method.receiver
         args = [self.evaluate(a) for a in node.args]
         keywords = {k.arg: self.evaluate(k.value) for k in node.keywords}
+        if method.function is not None and method.name == "__init__" and \
+                isinstance(receiver, Struct) and receiver.kind == pytree.OBJECT:
+            self.initialise(receiver, method.function, args, keywords, node)  # super().__init__
+            return Const(None)
         if method.function is not None:
             return self.specialise(method.function, args, keywords, node, prefix=[receiver])
         name = method.name
@@ -530,6 +536,68 @@ class Calls(Expressions):
                          "lst.append(v))")
         raise AssertionError
 
+    # -- objects made in the function ------------------------------------------------
+
+    def constructed(self, cls: type, args: List[Static], keywords: Dict[str, Static],
+                    node: gast.Call) -> Static:
+        """`q = Quadratic(2.0, 3.0, x)`: an object of the user's class made here, known
+        field by field (its __init__ read for the arguments, as a helper whose result
+        is the object); a namedtuple or a dataclass: its fields, from its signature."""
+        try:
+            bound = inspect.signature(cls).bind(*args, **keywords)
+        except (TypeError, ValueError) as exc:
+            self.refuse(f"this call does not make a {cls.__name__} ({exc})", node,
+                        hint=f"pass the arguments {cls.__name__}{_signature_text(cls)} takes")
+        if pytree.is_namedtuple_type(cls) or dataclasses.is_dataclass(cls):
+            if dataclasses.is_dataclass(cls) and (hasattr(cls, "__post_init__") or any(
+                    not f.init for f in dataclasses.fields(cls))):
+                self.refuse(f"{cls.__name__} computes fields s2sad does not read "
+                            "(__post_init__ or init=False)", node,
+                            hint="pass every field to the constructor")
+            bound.apply_defaults()
+            items = [v if isinstance(v, Static) else Const(v) for v in bound.arguments.values()]
+            kind = pytree.NAMEDTUPLE if pytree.is_namedtuple_type(cls) else pytree.DATACLASS
+            return Struct(kind, cls, list(bound.arguments), [
+                self.held(item, f"{_identifier(cls)}_{key}", node)
+                for key, item in zip(bound.arguments, items)], loop_depth=self.loop_depth)
+        made = Struct(pytree.OBJECT, cls, [], [], loop_depth=self.loop_depth)
+        init = inspect.getattr_static(cls, "__init__", None)
+        if isinstance(init, types.FunctionType):
+            self.initialise(made, init, args, keywords, node)
+        elif args or keywords:
+            self.refuse(f"{cls.__name__} takes no arguments s2sad can read", node,
+                        hint="define __init__ in Python")
+        return made
+
+    def initialise(self, receiver: Struct, init: Any, args: List[Static],
+                   keywords: Dict[str, Static], node: gast.AST) -> None:
+        """`receiver.__init__(...)`: read as a helper given the object so far and
+        returning it (`return self` after its body); the fields it sets are the
+        receiver's from then on."""
+        self.mutating(receiver, node)
+        helper = self.read_helper(init)
+        params = _positional_params(helper.func)
+        if not params:
+            self.refuse(f"{init.__qualname__} takes no self", node, hint="take self first")
+        own = params[0].id
+        returned = gast.Return(value=load_name(own))
+        for inner_node in walk(helper.func):
+            if isinstance(inner_node, gast.Return) and inner_node.value is None:
+                inner_node.value = load_name(own)
+        helper.func.body = list(helper.func.body) + [gast.copy_location(returned,
+                                                                        helper.func.body[-1])]
+        try:
+            bound = inspect.signature(init).bind(receiver, *args, **keywords)
+        except TypeError as exc:
+            self.refuse(f"this call does not match {init.__qualname__}"
+                        f"{inspect.signature(init)} ({exc})", node,
+                        hint="pass the arguments __init__ takes")
+        bound.apply_defaults()
+        made = self.read_for(helper, dict(bound.arguments), init, node, owned=own)
+        if not isinstance(made, Struct) or made.kind != pytree.OBJECT:
+            self.refuse(f"{init.__qualname__} rebinds self", node, hint="set fields of self")
+        receiver.keys, receiver.items = list(made.keys), list(made.items)
+
     # -- helpers given structures ---------------------------------------------------
 
     def specialise(self, function: Any, args: List[Static], keywords: Dict[str, Static],
@@ -552,7 +620,7 @@ class Calls(Expressions):
         return self.read_for(helper, dict(bound.arguments), function, node)
 
     def read_for(self, helper: Any, arguments: Dict[str, Any], function: Any,
-                 node: gast.AST) -> Static:
+                 node: gast.AST, owned: Optional[str] = None) -> Static:
         """A helper (read, not yet checked) read for the Statics of its arguments: a
         helper of its own, called with their leaves, its result known as a
         structure."""
@@ -577,6 +645,8 @@ class Calls(Expressions):
                     isinstance(value, Const) and not is_number(value.value):
                 inner.env[arg.id] = self.passed(value, arg.id, inner, params, call_args,
                                                 node)
+                if arg.id == owned:  # (__init__'s self: its fields are set there)
+                    inner.env[arg.id].borrowed = False
             else:
                 params.append(_param(arg.id, arg))
                 call_args.append(self.materialize(value, node))
@@ -709,6 +779,30 @@ def _free_names(function: gast.AST, reader: "Calls", closure: Dict[str, Static])
                    and isinstance(n.ctx, gast.Load) and n.id not in own
                    and (n.id in reader.env or n.id in reader.parsed.local_names or
                         n.id in closure)})
+
+
+def _is_user_class(value: Any) -> bool:
+    """A class of the user's (not NumPy's, not an exception, not a builtin type) whose
+    objects the function makes: read field by field."""
+    if not isinstance(value, type) or issubclass(value, BaseException):
+        return False
+    if pytree.is_namedtuple_type(value) or dataclasses.is_dataclass(value):
+        return True
+    module = (getattr(value, "__module__", "") or "").split(".")[0]
+    return module not in ("builtins", "numpy", "scipy", "s2sad", "collections", "typing",
+                          "abc", "functools", "enum", "decimal", "fractions", "dataclasses") \
+        and inspect.getattr_static(value, "__new__", object.__new__) is object.__new__
+
+
+def _identifier(cls: type) -> str:
+    return pytree._identifier_part(cls.__name__.lower())
+
+
+def _signature_text(cls: type) -> str:
+    try:
+        return str(inspect.signature(cls))
+    except (TypeError, ValueError):
+        return "(...)"
 
 
 def _is_helper(function: Any) -> bool:

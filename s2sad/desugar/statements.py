@@ -248,6 +248,16 @@ class Desugar(Calls):
             target.slice = self.expression(target.slice)
         elif isinstance(target, gast.Attribute):
             base = self.evaluate(target.value)
+            if isinstance(base, Struct) and base.kind == pytree.OBJECT:
+                # (self.w = w in __init__ of an object made in the function)
+                self.mutating(base, target)
+                held = self.held(value, _path_name(target), stmt)
+                if target.attr in base.keys:
+                    base.items[base.keys.index(target.attr)] = held
+                else:
+                    base.keys.append(target.attr)
+                    base.items.append(held)
+                return
             if isinstance(base, Struct):
                 self.refuse("assignment to an attribute of a structure is not supported",
                             target, hint="build a new value, e.g. "
