@@ -923,8 +923,50 @@ def _pairs_comprehension(w: _Writer) -> None:
                   f"np.sum(np.array({pairs}))"]))
 
 
+def _def_in_loop(w: _Writer) -> None:
+    # a def in a loop body reads the loop's variable; a def before a loop reads a name
+    # the loop rebinds, at each call
+    t, h = w.fresh("t"), w.fresh("h")
+    if w.chance(0.5):
+        w.emit(f"{t} = 0.0", "for i in range(len(x)):", f"    def {h}(u):",
+               f"        return {w.smooth('u')} * x[i]", f"    {t} = {t} + {h}({w.scalar()})")
+    else:
+        c = w.fresh("c")
+        w.emit(f"{c} = {w.scalar()}", f"def {h}(u):", f"    return {w.smooth('u')} * {c}",
+               f"{t} = 0.0", "for i in range(len(x)):", f"    {c} = x[i]",
+               f"    {t} = {t} + {h}({w.scalar()})")
+    w.add(t)
+
+
+def _generator_once(w: _Writer) -> None:
+    # a generator is used up by the first consumer; iter/next walk it by hand
+    g = w.fresh("gen")
+    kind = w.pick(["twice", "next", "partial"])
+    if kind == "twice":
+        w.emit(f"{g} = ({w.item_of('v')} for v in x)")
+        w.add(f"sum({g}) + sum({g})")
+    elif kind == "next":
+        w.emit(f"{g} = iter(x)", f"first = next({g})")
+        w.add(f"first * {w.scalar()} + sum({g})")
+    else:
+        w.emit(f"{g} = ({w.item_of('v')} for v in x)", f"head = next({g})")
+        w.add(f"head + sum({g}) * 0.5")
+
+
+def _list_operations(w: _Writer) -> None:
+    # repetition, slices with steps, reverse and del of an item
+    name = w.fresh("vals")
+    w.emit(f"{name} = [{w.scalar()}, {w.scalar()}] * 2" if w.chance(0.4) else
+           f"{name} = [{w.scalar()}, {w.scalar()}, {w.scalar()}, {w.scalar()}]")
+    w.emit(w.pick([f"{name}.reverse()", f"del {name}[0]", f"{name} = {name}[::-1]",
+                   f"{name} = {name}[1::2]", f"{name}[-1] = {name}[0] * 2.0",
+                   f"{name}.append({name}[0])"]))
+    w.add(w.pick([f"sum({name})", f"{name}[0] * {name}[-1]", f"sum({name}[1:]) * {name}[0]"]))
+
+
 NESTED = [_loop_of_comprehensions, _def_returning_list, _lambda_in_comprehension,
-          _builtin_conversions, _walrus_while, _stepper, _pairs_comprehension]
+          _builtin_conversions, _walrus_while, _stepper, _pairs_comprehension, _def_in_loop,
+          _generator_once, _list_operations]
 
 _BY_FAMILY = {"lists": LISTS, "comprehensions": COMPREHENSIONS, "conditions": CONDITIONS,
               "closures": CLOSURES, "statements": STATEMENTS, "nested": NESTED}

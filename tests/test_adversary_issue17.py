@@ -226,6 +226,45 @@ def test_max_of_a_list():
     _assert_exact(max_of_a_list)
 
 
+# -- open: a generator is used up by its first consumer ---------------------------------
+
+def generator_summed_twice(x):
+    gen = (v * v for v in x)
+    return sum(gen) + sum(gen)          # (the second sum is 0: gen is used up)
+
+
+def next_of_an_inactive_generator(x, y):
+    gen = (v for v in x)
+    head = next(gen)
+    return head * y + sum(gen)
+
+
+def next_of_an_inactive_iterator(x, y):
+    it = iter(x)
+    first = next(it)
+    return first * y + sum(it)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is 1.66, f(X) is 0.83 (the "
+                                       "generator is summed twice: Python's second sum is 0)")
+def test_generator_summed_twice():
+    _assert_exact(generator_summed_twice)
+
+
+@pytest.mark.parametrize("fn", [next_of_an_inactive_generator, next_of_an_inactive_iterator],
+                         ids=lambda fn: fn.__name__)
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="TypeError: 'list' object is not an iterator (generated "
+                          "next([gen_0, gen_1, gen_2])) / unsupported operand type(s) for +: "
+                          "'float' and 'iterator' — next() of a generator or iter() that is "
+                          "not differentiated (wrt=1)")
+def test_next_of_an_inactive_generator(fn):
+    y = 0.8
+    value, dy = s2sad.value_and_grad(fn, wrt=1)(X.copy(), y)
+    assert value == pytest.approx(fn(X.copy(), y), rel=1e-12)
+    assert dy == pytest.approx(central_difference(fn, {"x": X, "y": y}, "y"), rel=1e-5)
+
+
 # -- open: second order of a list holding an array updated after the append -----------
 
 def append_then_set(x):

@@ -26,6 +26,12 @@ HESSIAN_COUNT = int(os.environ.get("S2SAD_RANDOM_PYTHON_HESSIAN", 12))
 # (family, index) -> the reproducer in test_adversary_issue17.py
 OPEN = {
     ("lists", 28): "test_dot_of_a_list",
+    ("mixed", 0): "test_generator_summed_twice",
+    ("mixed", 38): "test_generator_summed_twice",
+    ("nested", 6): "test_generator_summed_twice",
+    ("nested", 16): "test_generator_summed_twice",
+    ("nested", 32): "test_generator_summed_twice",
+    ("nested", 31): "test_next_of_an_inactive_generator",
 }
 
 
