@@ -17,6 +17,7 @@ import dis
 import inspect
 import linecache
 import math
+import re
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -839,6 +840,9 @@ def is_generated(parsed: Parsed) -> bool:
 
 
 def is_tape_name(identifier: str) -> bool:
+    """tape, tape_1, ...; and dtape, d_tape, ddtape_1 (a tape's adjoint in code of a
+    higher order, a stack just the same)."""
+    identifier = re.sub(r"^(?:d_?)+(?=tape)", "", identifier)
     return identifier == "tape" or identifier.startswith("tape_") and \
         identifier[len("tape_"):].isdigit()
 

@@ -740,3 +740,19 @@ def test_a_method_that_changes_an_object_made_here_is_refused():
         s2sad.grad(f)(0.3)
     assert "changes a structure its caller holds" in str(info.value)
     assert "self.total = self.total + v" in str(info.value)
+
+
+def test_a_third_derivative_through_a_loop_reads_the_tape_of_the_second():
+    def product(x):
+        y = 1.0
+        for k in range(1, 5):
+            y = y * (x + 0.1 * k)
+        return y
+
+    third = s2sad.grad(s2sad.grad(s2sad.grad(product)))
+    x = 0.7
+    # y = prod (x + a_k): y''' = 6 * sum over triples of the remaining linear factor
+    a = [0.1, 0.2, 0.3, 0.4]
+    expected = 6 * sum(x + a[k] for k in range(4))
+    np.testing.assert_allclose(third(x), expected, rtol=1e-10)
+    np.testing.assert_allclose(s2sad.grad(third)(x), 24.0, rtol=1e-10)

@@ -64,10 +64,6 @@ REFUSED = [
      "UnsupportedSyntaxError: this changes a structure its caller holds too (an argument "
      "that is not differentiated, a helper's argument, or what a helper returned of its "
      "arguments); the generated code never changes the caller's objects"),
-    # third derivative through a loop: the second-order code holds dtape.append(d_b)
-    ("deriv_loop_product", "grad3", s2sad.S2SADError,
-     "UnsupportedSyntaxError: an expression statement (its value is discarded) is not "
-     "supported"),
 ]
 KNOWN = {f"{case_id}[{mode}]": (raises, reason)
          for case_id, modes, raises, reason in REFUSED for mode in modes.split()}
