@@ -378,6 +378,43 @@ def test_the_swap_in_the_hessian(fn, args, oracle):
     np.testing.assert_allclose(hessian, expected, rtol=1e-6, atol=1e-7)
 
 
+def simulate(u0, kappa, steps):
+    u = u0.copy()
+    new = np.empty_like(u)
+    for _ in range(steps):
+        new[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        new[0] = u[0]
+        new[-1] = u[-1]
+        u, new = new, u
+    return u
+
+
+def fit_the_diffusion(u0, kappa, target):
+    u = simulate(u0, kappa, 5)
+    return np.mean((u - target) ** 2)
+
+
+def test_the_swap_in_a_helper_differentiated_for_its_coefficient():
+    """The buffers live in a helper; the coefficient is differentiated too (a float
+    gradient for a float), in reverse, forward and second order."""
+    values = {"u0": np.sin(np.linspace(0.0, 3.0, 9)), "kappa": 0.23,
+              "target": np.cos(np.linspace(0.0, 3.0, 9))}
+    args = tuple(values.values())
+    du0, dkappa = s2sad.grad(fit_the_diffusion, wrt=(0, 1))(*args)
+    np.testing.assert_allclose(du0, central_difference(fit_the_diffusion, values, "u0"),
+                               rtol=1e-6, atol=1e-9)
+    assert isinstance(dkappa, float)
+    assert dkappa == pytest.approx(central_difference(fit_the_diffusion, values, "kappa"),
+                                   rel=1e-7)
+    _, tangent = s2sad.jvp(fit_the_diffusion, wrt=1)(*args, 1.0)
+    assert tangent == pytest.approx(dkappa, rel=1e-12)
+    second = s2sad.hessian(fit_the_diffusion, wrt=1)(*args)
+    along = s2sad.grad(fit_the_diffusion, wrt=1)
+    eps = 1e-6
+    assert second == pytest.approx((along(args[0], 0.23 + eps, args[2]) -
+                                    along(args[0], 0.23 - eps, args[2])) / (2 * eps), rel=1e-6)
+
+
 def test_a_swap_in_many_branches_stays_quick_and_right():
     """2**8 ways through the body, two states of the buffers: the check's worlds keep
     only what live names hold (each swap's temporaries would multiply them)."""
