@@ -570,12 +570,16 @@ class _Checker:
         arguments = sorted(o[1] for o in objects if o[0] == "argument")
         if arguments and is_store(stmt):
             argument = _user_name(self.lowered, arguments[0], bare=True)
-            raise UnsupportedSyntaxError(
-                f"writing into {_user_name(self.lowered, written)} would change the "
-                f"argument {argument!r}, whose array it shares",
-                get_anno(stmt, "location"),
-                hint=f"work on a copy: begin the function with {argument} = "
-                     f"{argument}.copy()")
+            message = f"writing into {_user_name(self.lowered, written)} would change " \
+                f"the argument {argument!r}, whose array it shares"
+            location = get_anno(stmt, "location")
+            copied = None if self.copied else \
+                self._copying_line(written, arguments[0], message, location)
+            hint = f"work on a copy: {copied[1]} (line {copied[0]})" if copied else \
+                f"work on a copy: begin the function with {argument} = {argument}.copy()" \
+                if argument in _parameters(self.lowered) else \
+                "work on a copy of the argument (... .copy() where the function reads it)"
+            raise UnsupportedSyntaxError(message, location, hint=hint)
         for other, held in pts.items():
             if other != written and other not in exempt and held & objects:
                 stale[other] = stale.get(other, frozenset()) | {id(stmt)}
@@ -724,6 +728,15 @@ def _user_name(lowered: Lowered, lowered_name: str, bare: bool = False) -> str:
     if user in frontend_bound_names(lowered):
         return user if bare else repr(user)
     return "a temporary" if not bare else "the array"
+
+
+def _parameters(lowered: Lowered) -> List[str]:
+    """The parameters of the user's def (not the leaves a structured argument became)."""
+    code = lowered.parsed.code
+    if code is None:
+        return list(lowered.params)
+    count = code.co_argcount + code.co_kwonlyargcount
+    return list(code.co_varnames[:count])
 
 
 def frontend_generated(lowered: Lowered) -> bool:

@@ -14,6 +14,7 @@ program that is accepted and right.
 import importlib.util
 import inspect
 import random
+import re
 import types
 
 import autograd
@@ -514,8 +515,7 @@ def swap_without_a_copy(u0):
 
 
 def swap_without_a_copy_fixed(u0):
-    u0 = u0.copy()
-    u = u0
+    u = u0.copy()
     new = np.zeros_like(u)
     for t in range(STEPS):
         new[1:-1] = u[1:-1] + K * (u[2:] - 2 * u[1:-1] + u[:-2]) * u[1:-1]
@@ -628,7 +628,7 @@ def copied_into_while_a_view_is_read_fixed(u0):
 REFUSED = [
     (swap_without_a_copy, "new[1:-1] = u[1:-1] + K * (u[2:] - 2 * u[1:-1] + u[:-2]) * u[1:-1]",
      "new[1:-1]", "writing into 'new' would change the argument 'u0', whose array it shares",
-     "u0 = u0.copy()", swap_without_a_copy_fixed),
+     "u = u0.copy()", swap_without_a_copy_fixed),
     (swap_on_the_parameter,
      "new[1:-1] = u[1:-1] + K * (u[2:] - 2 * u[1:-1] + u[:-2]) * u[1:-1]", "new[1:-1]",
      "writing into 'new' would change the argument 'u', whose array it shares",
@@ -646,7 +646,8 @@ REFUSED = [
 READS = {view_read_after_its_array_is_written: "s = s + np.sum(v * v)",
          one_array_under_two_names: "new[0] = u[0]",
          copied_into_while_a_view_is_read: "s = np.sum(tail * tail)"}
-HINT_LINES = {view_read_after_its_array_is_written: "v = u[1:]",
+HINT_LINES = {swap_without_a_copy: "u = u0",
+              view_read_after_its_array_is_written: "v = u[1:]",
               one_array_under_two_names: "new = u",
               copied_into_while_a_view_is_read: "tail = u[1:]"}
 
@@ -688,10 +689,51 @@ def test_the_hint_as_printed_gives_a_right_gradient(fn, written, caret, message,
     corrected = inspect.getsource(fixed).replace(fixed.__name__, fn.__name__).splitlines()
     changed = [line.strip() for line in corrected if line not in refused]
     assert changed == [hint]
+    if fn in HINT_LINES:  # (the hint's line in place of the line it names)
+        assert len(corrected) == len(refused)
     gradient = s2sad.grad(fixed)(U1.copy())
     name = list(inspect.signature(fixed).parameters)[0]
     np.testing.assert_allclose(gradient, central_difference(fixed, {name: U1.copy()}, name),
                                rtol=1e-6, atol=1e-8)
+
+
+def swap_on_an_item_of_a_dict(p):
+    u = p["u"]
+    new = np.zeros_like(u)
+    for t in range(STEPS):
+        new[1:-1] = u[1:-1] * u[2:] + u[:-2]
+        new[0] = u[0]
+        new[-1] = u[-1]
+        u, new = new, u
+    return np.sum(u ** 2) * p["k"]
+
+
+def swap_on_an_item_of_a_dict_fixed(p):
+    u = p["u"].copy()
+    new = np.zeros_like(u)
+    for t in range(STEPS):
+        new[1:-1] = u[1:-1] * u[2:] + u[:-2]
+        new[0] = u[0]
+        new[-1] = u[-1]
+        u, new = new, u
+    return np.sum(u ** 2) * p["k"]
+
+
+def test_a_structured_arguments_array_is_copied_where_it_is_read():
+    """The hint names the user's line (a leaf of a dict has no parameter to copy)."""
+    params = {"u": U1.copy(), "k": 2.0}
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as info:
+        s2sad.grad(swap_on_an_item_of_a_dict)(params)
+    assert info.value.lineno == _line_of(swap_on_an_item_of_a_dict,
+                                         "new[1:-1] = u[1:-1] * u[2:] + u[:-2]")
+    line = _line_of(swap_on_an_item_of_a_dict, 'u = p["u"]')
+    assert info.value.hint == f'work on a copy: u = p["u"].copy() (line {line})'
+    np.testing.assert_array_equal(params["u"], U1)
+    gradient = s2sad.grad(swap_on_an_item_of_a_dict_fixed)(params)
+    expected = central_difference(lambda u, k: swap_on_an_item_of_a_dict_fixed({"u": u, "k": k}),
+                                  {"u": U1.copy(), "k": 2.0}, "u")
+    np.testing.assert_allclose(gradient["u"], expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(params["u"], U1)
 
 
 # -- random double buffers: right, or refused with a hint that leads to right ----------------
@@ -761,10 +803,9 @@ def _applied(source, hint):
         first = next(k for k, line in enumerate(lines) if line.startswith("def "))
         lines.insert(first + 1, "    " + hint.split("begin the function with ")[1])
     else:
-        shared = hint.split("copy where the array is shared: ")[1]
-        text, line = shared.split(" (line ")[0], int(shared.split(" (line ")[1].split(")")[0])
-        old = lines[line - 1]
-        lines[line - 1] = old[:len(old) - len(old.lstrip())] + text
+        text, line = re.match(r".*?: (.*) \(line (\d+)\)", hint).groups()
+        old = lines[int(line) - 1]
+        lines[int(line) - 1] = old[:len(old) - len(old.lstrip())] + text
     return "\n".join(lines) + "\n"
 
 
