@@ -273,7 +273,8 @@ def wave_three_buffers(u0):
     cur = u0.copy()
     nxt = np.zeros_like(u0)
     for t in range(4):
-        nxt[1:-1] = 2 * cur[1:-1] - prev[1:-1] + K * (cur[2:] - 2 * cur[1:-1] + cur[:-2]) * cur[1:-1]
+        nxt[1:-1] = 2 * cur[1:-1] - prev[1:-1] + \
+            K * (cur[2:] - 2 * cur[1:-1] + cur[:-2]) * cur[1:-1]
         nxt[0] = 0.0
         nxt[-1] = 0.0
         prev, cur, nxt = cur, nxt, prev
@@ -285,7 +286,8 @@ def wave_damped_in_place(u0):
     cur = u0.copy()
     nxt = np.zeros_like(u0)
     for t in range(4):
-        nxt[1:-1] = 2 * cur[1:-1] - prev[1:-1] + K * (cur[2:] - 2 * cur[1:-1] + cur[:-2]) * cur[1:-1]
+        nxt[1:-1] = 2 * cur[1:-1] - prev[1:-1] + \
+            K * (cur[2:] - 2 * cur[1:-1] + cur[:-2]) * cur[1:-1]
         nxt[0] = 0.0
         nxt[-1] = 0.0
         nxt *= 0.9
@@ -759,7 +761,7 @@ def random_double_buffer(seed):
         if two_d else ["u[1:-1]", "u[2:]", "u[:-2]"]
     body = "        "
     lines = ["def f(u0, n=3):",
-             f"    u = {rng.choice(['u0.copy()', 'np.array(u0)', 'u0 * 1.0', 'np.copy(u0)', 'u0'])}",
+             "    u = " + rng.choice(["u0.copy()", "np.array(u0)", "u0 * 1.0", "np.copy(u0)", "u0"]),
              f"    new = {rng.choice(['np.zeros_like(u)', 'np.zeros(u.shape)', 'u.copy()', 'u'])}"]
     loop = rng.choice(["for", "for n", "while"])
     if loop == "for":
