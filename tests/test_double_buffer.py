@@ -761,7 +761,8 @@ def random_double_buffer(seed):
         if two_d else ["u[1:-1]", "u[2:]", "u[:-2]"]
     body = "        "
     lines = ["def f(u0, n=3):",
-             "    u = " + rng.choice(["u0.copy()", "np.array(u0)", "u0 * 1.0", "np.copy(u0)", "u0"]),
+             "    u = " + rng.choice(["u0.copy()", "np.array(u0)", "u0 * 1.0", "np.copy(u0)",
+                                 "u0"]),
              f"    new = {rng.choice(['np.zeros_like(u)', 'np.zeros(u.shape)', 'u.copy()', 'u'])}"]
     loop = rng.choice(["for", "for n", "while"])
     if loop == "for":
