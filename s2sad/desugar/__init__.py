@@ -170,6 +170,7 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
 
 _OVER_ITEMS = (math.prod, math.fsum, builtins.sorted, builtins.zip, builtins.enumerate,
                builtins.map, builtins.dict, builtins.reversed, builtins.list, builtins.tuple,
-               builtins.sum, builtins.max, builtins.min)  # builtins over a sequence
+               builtins.sum, builtins.max, builtins.min, builtins.iter,
+               builtins.next)  # builtins over a sequence
 
 

@@ -61,6 +61,8 @@ class Calls(Expressions):
         node.func = self.materialize(callee, node.func)
         if not spread:
             node.args = [self.materialize(a, where) for a, where in zip(args, wheres)]
+            if _takes_arrays(resolved):  # (np.dot(vals, x) of a list: np.array(vals))
+                node.args = [self.as_array(a, arg) for a, arg in zip(args, node.args)]
             node.keywords = [gast.keyword(arg=k, value=self.materialize(
                 v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
         return Leaf(node)
@@ -168,6 +170,30 @@ class Calls(Expressions):
                     all(isinstance(a, Struct) for a in rows):
                 args = rows  # (a comprehension: read item by item)
         first = args[0] if args else None
+        if function is builtins.iter and len(args) == 1 and not keywords:
+            sequence = self.known_sequence(first, node) if not isinstance(first, Leaf) else \
+                self.known_rows(first, node)
+            if isinstance(first, Leaf) and sequence is None:
+                try:  # (iter(x): the call may compile again, for its arrays' shapes)
+                    self.refuse("iter() of an array whose count of rows is known only at "
+                                "run time", node, hint="index the rows: x[0], x[1:]")
+                except UnsupportedSyntaxError as exc:
+                    exc.run_time_count = True
+                    raise
+            if isinstance(sequence, Struct) and sequence.kind in pytree.SEQUENCES + (
+                    pytree.DICT,):
+                items = self.iterated(sequence, node)
+                return Struct(pytree.LIST, None, list(range(len(items))), items,
+                              loop_depth=self.loop_depth, one_shot=True)
+        if function is builtins.next and len(args) in (1, 2) and not keywords and \
+                isinstance(first, Struct) and first.one_shot:
+            if not first.items:
+                if len(args) == 2:
+                    return args[1]
+                self.refuse("next() of a generator whose items are used up (StopIteration)",
+                            node, hint="give next() a default: next(it, 0.0)")
+            first.keys.pop()
+            return first.items.pop(0)
         if function is builtins.map and len(args) >= 2 and not keywords and \
                 all(isinstance(a, Struct) for a in args[1:]):
             return self.mapped(node, args[1:])
@@ -270,6 +296,16 @@ class Calls(Expressions):
                 and first.kind == pytree.DATACLASS:
             return self.replaced(first, keywords, node)
         return None
+
+    def as_array(self, value: Static, materialized: gast.AST) -> gast.AST:
+        """A list of run-time values given to a NumPy function that reads it as an
+        array: np.array of it, as NumPy converts it (each item's adjoint its piece)."""
+        if not (isinstance(value, Struct) and value.kind == pytree.LIST and
+                value.whole is None and any(isinstance(i, Leaf) for i in value.items)):
+            return materialized
+        call = gast.Call(func=self.global_name(np.array, materialized), args=[materialized],
+                         keywords=[])
+        return gast.copy_location(call, materialized)
 
     def mapped(self, node: gast.Call, sequences: List[Struct]) -> Static:
         """map(f, xs, ...): a list of the calls, as Python makes them (each item read
@@ -779,6 +815,23 @@ def _free_names(function: gast.AST, reader: "Calls", closure: Dict[str, Static])
                    and isinstance(n.ctx, gast.Load) and n.id not in own
                    and (n.id in reader.env or n.id in reader.parsed.local_names or
                         n.id in closure)})
+
+
+_SEQUENCES_OF_ARRAYS = {"array", "asarray", "asanyarray", "stack", "concatenate", "hstack",
+                        "vstack", "dstack", "column_stack", "row_stack", "block", "einsum",
+                        "zeros", "ones", "empty", "full", "reshape", "broadcast_to", "tile",
+                        "transpose", "pad", "split", "array_split", "meshgrid", "ix_",
+                        "select", "piecewise", "choose", "lexsort", "unravel_index",
+                        "ravel_multi_index", "r_", "c_"}
+
+
+def _takes_arrays(function: Any) -> bool:
+    """A NumPy function that converts a list argument to an array (np.dot, np.max):
+    not one that reads a list as a sequence of arrays or as a shape."""
+    module = getattr(function, "__module__", None) or ""
+    return callable(function) and not isinstance(function, type) and \
+        (module.split(".")[0] == "numpy" or isinstance(function, np.ufunc)) and \
+        getattr(function, "__name__", "") not in _SEQUENCES_OF_ARRAYS
 
 
 def _is_user_class(value: Any) -> bool:

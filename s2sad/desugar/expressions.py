@@ -151,7 +151,7 @@ class Expressions:
             items = [self.held(item, f"{preferred}_{pytree._identifier_part(key)}", where)
                      for key, item in zip(value.keys, value.items)]
             return Struct(value.kind, value.type, list(value.keys), items, value.whole,
-                          value.loop_depth)
+                          value.loop_depth, one_shot=value.one_shot)
         return value
 
     def is_held(self, value: Static) -> bool:
@@ -256,6 +256,14 @@ class Expressions:
             return None
 
         first, second = sequence(left), sequence(right)
+        if isinstance(node.op, gast.Mult) and (first is not None) != (second is not None) \
+                and isinstance(right if first is not None else left, Leaf):
+            try:  # ([0.0] * len(x): the call may compile again, for its arrays' shapes)
+                self.refuse("a list repeated a number of times known only at run time",
+                            node, hint="make an array instead: np.zeros(len(x))")
+            except UnsupportedSyntaxError as exc:
+                exc.run_time_count = True
+                raise
         if isinstance(node.op, gast.Add) and first is not None and second is not None and \
                 left.kind == right.kind:
             items = first + second
@@ -519,7 +527,10 @@ class Expressions:
         return self.comprehension(node, pytree.LIST)
 
     def evaluate_GeneratorExp(self, node: gast.GeneratorExp) -> Static:
-        return self.comprehension(node, pytree.LIST)
+        made = self.comprehension(node, pytree.LIST)
+        if isinstance(made, Struct):
+            made.one_shot = True  # (summed twice, Python's second sum is 0)
+        return made
 
     def evaluate_DictComp(self, node: gast.DictComp) -> Static:
         return self.comprehension(node, pytree.DICT)
@@ -839,7 +850,10 @@ class Expressions:
             if iterable.kind == pytree.DICT:
                 return [Const(k) for k in iterable.keys]
             if iterable.kind in pytree.SEQUENCES:
-                return list(iterable.items)
+                items = list(iterable.items)
+                if iterable.one_shot:  # (a generator: its items used up)
+                    iterable.items, iterable.keys = [], []
+                return items
             self.refuse(f"a {iterable.kind} cannot be iterated", where,
                         hint="iterate over a list, a tuple or a dict")
         return None

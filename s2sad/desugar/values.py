@@ -52,6 +52,7 @@ class Struct(Static):
     borrowed: bool = False  # a helper's view of its caller's structure: read only
     view_of: Optional[tuple] = None  # (dict, "items"): a view of a dict, not a copy
     origin: Optional["Struct"] = None  # the structure a branch's copy was made of
+    one_shot: bool = False  # a generator or iterator: iterating it uses its items up
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
@@ -176,7 +177,8 @@ def copied(env: Dict[str, Static]) -> Dict[str, Static]:
         if isinstance(value, Struct):
             if id(value) not in copies:
                 new = Struct(value.kind, value.type, list(value.keys), [], value.whole,
-                             value.loop_depth, value.borrowed, origin=value)
+                             value.loop_depth, value.borrowed, origin=value,
+                             one_shot=value.one_shot)
                 copies[id(value)] = (value, new)
                 new.items = [copy(item) for item in value.items]
             return copies[id(value)][1]
