@@ -756,3 +756,30 @@ def test_a_third_derivative_through_a_loop_reads_the_tape_of_the_second():
     expected = 6 * sum(x + a[k] for k in range(4))
     np.testing.assert_allclose(third(x), expected, rtol=1e-10)
     np.testing.assert_allclose(s2sad.grad(third)(x), 24.0, rtol=1e-10)
+
+
+# -- np.copyto(dst, src) is dst[...] = src -------------------------------------------------
+
+def heat_by_copyto(u0, k):
+    u = u0.copy()
+    new = np.zeros_like(u)
+    for _ in range(3):
+        new[1:-1] = u[1:-1] + k * (u[2:] - 2 * u[1:-1] + u[:-2])
+        np.copyto(u, new)
+    return np.sum(u ** 2)
+
+
+def test_np_copyto_is_a_write_the_alias_check_knows():
+    x = np.linspace(0.0, 1.0, 6)
+    _exact_in_both_modes(lambda u: heat_by_copyto(u, 0.1), x)
+    before = x.copy()
+    s2sad.grad(heat_by_copyto, wrt=(0, 1))(x, 0.1)
+    np.testing.assert_array_equal(x, before)
+
+    def into_the_argument(u):
+        np.copyto(u, u * 2.0)
+        return np.sum(u)
+
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(into_the_argument)(x)
+    assert "np.copyto(u, u * 2.0)" in str(info.value) and "u = u.copy()" in info.value.hint

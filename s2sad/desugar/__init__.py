@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
+import numpy as np
 
 from .. import pytree
 from ..anno import get_anno, walk
@@ -171,6 +172,6 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
 _OVER_ITEMS = (math.prod, math.fsum, builtins.sorted, builtins.zip, builtins.enumerate,
                builtins.map, builtins.dict, builtins.reversed, builtins.list, builtins.tuple,
                builtins.sum, builtins.max, builtins.min, builtins.iter,
-               builtins.next)  # builtins over a sequence
+               builtins.next, np.copyto)  # builtins over a sequence; np.copyto
 
 

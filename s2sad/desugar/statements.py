@@ -60,6 +60,13 @@ class Desugar(Calls):
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr) and self.logged(stmt.value):
             pass
+        elif isinstance(stmt, gast.Expr) and _is_copyto(stmt.value):
+            # np.copyto(u, new): u[...] = new, a write the later stages check and know
+            target = gast.Subscript(value=stmt.value.args[0], slice=gast.Constant(
+                value=Ellipsis, kind=None), ctx=gast.Store())
+            return self.statement(gast.copy_location(gast.Assign(
+                targets=[gast.copy_location(target, stmt.value)], value=stmt.value.args[1],
+                type_comment=None), stmt))
         elif isinstance(stmt, gast.Expr):
             value = self.evaluate(stmt.value)
             if isinstance(value, Leaf):
@@ -697,3 +704,9 @@ def _names_read(value: Static) -> set:
         return set().union(*(_names_read(i) for i in value.items)) | (
             _names_read(Leaf(value.whole)) if value.whole is not None else set())
     return set()
+
+
+def _is_copyto(call: gast.AST) -> bool:
+    return isinstance(call, gast.Call) and get_anno(call.func, "resolved") is np.copyto and \
+        len(call.args) == 2 and not call.keywords and \
+        not any(isinstance(a, gast.Starred) for a in call.args)
