@@ -199,16 +199,10 @@ def list_filled_by_index(x):
     return vals[0] * vals[-1]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="TypeError: can't multiply sequence by non-int of type 'float' "
-                          "(grad: the adjoint of np.dot(list, x) is dg * [vals_0, ...])")
 def test_dot_of_a_list():
     _assert_exact(dot_of_a_list)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="TypeError: 'Pieces' object does not support item assignment "
-                          "(jvp only: vals_dot[i] = ... into a list made by [0.0] * len(x))")
 def test_list_filled_by_index():
     _assert_exact(list_filled_by_index)
 
@@ -218,10 +212,6 @@ def max_of_a_list(x):
     return np.max(vals)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="TypeError: Field elements must be 2- or 3-tuples, got "
-                          "'np.float64(2.0)' (jvp only: np.result_type([vals_0_dot, ...]) in "
-                          "the tangent of np.max of a list)")
 def test_max_of_a_list():
     _assert_exact(max_of_a_list)
 
@@ -245,19 +235,12 @@ def next_of_an_inactive_iterator(x, y):
     return first * y + sum(it)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(f)(X)[0] is 1.66, f(X) is 0.83 (the "
-                                       "generator is summed twice: Python's second sum is 0)")
 def test_generator_summed_twice():
     _assert_exact(generator_summed_twice)
 
 
 @pytest.mark.parametrize("fn", [next_of_an_inactive_generator, next_of_an_inactive_iterator],
                          ids=lambda fn: fn.__name__)
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="TypeError: 'list' object is not an iterator (generated "
-                          "next([gen_0, gen_1, gen_2])) / unsupported operand type(s) for +: "
-                          "'float' and 'iterator' — next() of a generator or iter() that is "
-                          "not differentiated (wrt=1)")
 def test_next_of_an_inactive_generator(fn):
     y = 0.8
     value, dy = s2sad.value_and_grad(fn, wrt=1)(X.copy(), y)
