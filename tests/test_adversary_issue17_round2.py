@@ -1,0 +1,738 @@
+"""Adversarial review of issue 17, round 2: Python's reference semantics (aliases of a
+list or object, lazy iterators, closures read when they run) against what the desugar
+stage rewrites, and the refusals' messages.
+
+An open defect is a strict xfail whose reason starts with the first line of the wrong
+output or of the crash (a fix shows as XPASS: then drop the marker). The last sections
+pin tricky programs s2sad gets right, so they stay right. The oracle is central
+differences of the function itself (conftest.central_difference) and its own value.
+"""
+import collections
+import contextlib
+import dataclasses
+import functools
+import io
+
+import numpy as np
+import pytest
+
+import s2sad
+from conftest import central_difference
+
+X = np.array([0.3, -0.7, 0.5])
+DIRECTION = np.array([0.4, -1.1, 0.7])
+
+
+def _assert_exact(fn, x=X):
+    """value_and_grad and jvp of fn at x agree with fn and with central differences,
+    print as often as fn does, and leave x as it was."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        value = fn(x.copy())
+    expected = central_difference(fn, {"x": x}, "x")
+    for run in (lambda a: s2sad.value_and_grad(fn)(a),
+                lambda a: s2sad.jvp(fn)(a, DIRECTION)):
+        argument = x.copy()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            got_value, got = run(argument)
+        np.testing.assert_array_equal(argument, x)
+        assert out.getvalue() == printed.getvalue()
+        np.testing.assert_allclose(got_value, value, rtol=1e-12, atol=1e-12)
+        if np.ndim(got):
+            assert np.shape(got) == x.shape and got.dtype == np.float64
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_allclose(got, expected @ DIRECTION, rtol=1e-5, atol=1e-6)
+
+
+def _assert_hessian(fn, x=X):
+    """hessian(fn) against central differences of the (checked) gradient."""
+    gradient = s2sad.grad(fn)
+    step = 1e-5
+    expected = np.array([(gradient(x + step * e) - gradient(x - step * e)) / (2 * step)
+                         for e in np.eye(x.size)]).T
+    np.testing.assert_allclose(s2sad.hessian(fn)(x.copy()), expected, rtol=1e-5, atol=1e-6)
+
+
+# -- 1. iterators are used up: a generator, map, zip, enumerate, reversed ----------------
+# A generator bound to a name and then walked by `for` gives nothing: the loop runs no
+# trip (value 0.0, gradient 0), the commonest spelling of all. The other iterators
+# (map, zip, enumerate objects) are read again by a second consumer, where Python's
+# second pass is empty. Lazy iterators read their list when consumed (reversed, a
+# generator over a list appended to, or reading a closure's name rebound since).
+
+def for_over_a_generator(x):
+    gen = (v * 2.0 for v in x)
+    s = 0.0
+    for v in gen:
+        s = s + v * v
+    return s
+
+
+def for_over_a_generator_of_a_list(x):
+    gen = (v * 2.0 for v in [x[0], x[1]])
+    s = 0.0
+    for v in gen:
+        s = s + v * v
+    return s
+
+
+def for_after_next(x):
+    gen = (v * 2.0 for v in x)
+    first = next(gen)
+    s = 0.0
+    for v in gen:
+        s = s + v * first
+    return s
+
+
+def zip_of_one_generator_twice(x):
+    gen = (v for v in x)
+    return sum(a * b for a, b in zip(gen, gen))      # (x[0]*x[1]: pairs of successive items)
+
+
+def map_used_twice(x):
+    m = map(np.sin, [x[0], x[1]])
+    a = sum(m)
+    b = sum(m)                                       # (0: m is used up)
+    return a + b * 10.0
+
+
+def zip_used_twice(x):
+    z = zip([x[0], x[1]], [x[2], x[0]])
+    a = sum(p * q for p, q in z)
+    b = sum(p * q for p, q in z)                     # (0)
+    return a + 10.0 * b
+
+
+def enumerate_used_twice(x):
+    e = enumerate([x[0], x[1]])
+    a = sum(i * v for i, v in e)
+    b = sum(v for i, v in e)                         # (0)
+    return a + 10.0 * b
+
+
+def reversed_reads_the_list_when_consumed(x):
+    vals = [x[0], x[1], x[2]]
+    r = reversed(vals)
+    vals[0] = x[1] * 7.0                             # (r sees it: its last item)
+    return sum(v * w for v, w in zip(r, [1.0, 2.0, 3.0]))
+
+
+def generator_over_a_list_appended_to(x):
+    vals = [x[0], x[1]]
+    gen = (v * 2.0 for v in vals)
+    vals.append(x[2] * 10.0)                         # (gen sees it)
+    return sum(gen)
+
+
+def generator_reads_its_closure_when_consumed(x):
+    k = x[0]
+    gen = (v * k for v in [x[0], x[1]])
+    k = x[1] * 3.0                                   # (gen multiplies by this k)
+    return sum(gen)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(for_over_a_generator)(X) is (0.0, "
+                   "[0, 0, 0]); f(X) is 3.32, differences [2.4, -5.6, 4.0]")
+def test_for_over_a_generator():
+    _assert_exact(for_over_a_generator)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(for_over_a_generator_of_a_list)(X) "
+                   "is (0.0, [0, 0, 0]); f(X) is 2.32, differences [2.4, -5.6, 0]")
+def test_for_over_a_generator_of_a_list():
+    _assert_exact(for_over_a_generator_of_a_list)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(for_after_next)(X) is (0.0, [0, 0, 0]);"
+                   " f(X) is -0.24, differences [-0.8, 1.2, 1.2]")
+def test_for_after_next():
+    _assert_exact(for_after_next)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(zip_of_one_generator_twice)(X) is "
+                   "(0, [0, 0, 0]); f(X) is -0.21, differences [-0.7, 0.3, 0]")
+def test_zip_of_one_generator_twice():
+    _assert_exact(zip_of_one_generator_twice)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(map_used_twice)(X)[0] is -3.8357, "
+                   "f(X) is -0.3487 (the second sum of the map object is not 0)")
+def test_map_used_twice():
+    _assert_exact(map_used_twice)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(zip_used_twice)(X)[0] is -0.66, "
+                   "f(X) is -0.06 (the second pass over the zip object is not empty)")
+def test_zip_used_twice():
+    _assert_exact(zip_used_twice)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(enumerate_used_twice)(X)[0] is -4.7, "
+                   "f(X) is -0.7 (the second pass over the enumerate object is not empty)")
+def test_enumerate_used_twice():
+    _assert_exact(enumerate_used_twice)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(reversed_reads_the_list_when_consumed)"
+                   "(X) is (0.0, [3, 2, 1]); f(X) is -15.6, differences [0, 23, 1]")
+def test_reversed_reads_the_list_when_consumed():
+    _assert_exact(reversed_reads_the_list_when_consumed)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(generator_over_a_list_appended_to)(X) "
+                   "is (-0.8, [2, 2, 0]); f(X) is 9.2, differences [2, 2, 20]")
+def test_generator_over_a_list_appended_to():
+    _assert_exact(generator_over_a_list_appended_to)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(generator_reads_its_closure_when_"
+                   "consumed)(X) is (-0.12, [-0.1, 0.3, 0]); f(X) is 0.84, differences "
+                   "[-2.1, -3.3, 0]")
+def test_generator_reads_its_closure_when_consumed():
+    _assert_exact(generator_reads_its_closure_when_consumed)
+
+
+# -- 2. lists and objects shared by reference ------------------------------------------
+
+def repeated_inner_list(x):
+    m = [[x[0]]] * 2                 # (m[0] and m[1] are one list)
+    m[0].append(x[1])
+    return sum(m[1]) * 2.0 + len(m[1])
+
+
+class Holds:
+    def __init__(self, items):
+        self.items = items
+
+    def total(self):
+        return sum(self.items)
+
+
+def object_holds_a_list_appended_to(x):
+    items = [x[0]]
+    h = Holds(items)
+    items.append(x[1] * 3.0)         # (h.items is items)
+    return h.total()
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(repeated_inner_list)(X) is (1.6, "
+                   "[2, 0, 0]); f(X) is 1.2, differences [2, 2, 0]")
+def test_repeated_inner_list():
+    _assert_exact(repeated_inner_list)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(object_holds_a_list_appended_to)(X) "
+                   "is (0.3, [1, 0, 0]); f(X) is -1.8, differences [1, 3, 0]")
+def test_object_holds_a_list_appended_to():
+    _assert_exact(object_holds_a_list_appended_to)
+
+
+# -- 3. crashes: a local def as a value -------------------------------------------------
+
+def helper_returns_a_closure(x):
+    def make(k):
+        def g(t):
+            return t * k
+        return g
+    g1 = make(x[0])
+    return g1(x[2])
+
+
+def partial_of_a_local_def(x):
+    def h(a, b):
+        return a * b
+    p = functools.partial(h, b=x[1])
+    return p(x[0])
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="AssertionError: LocalDef(node=<gast.gast.FunctionDef ...>, ...) "
+                          "(desugar/expressions.py materialize, from return_ of make)")
+def test_helper_returns_a_closure():
+    _assert_exact(helper_returns_a_closure)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="AssertionError: LocalDef(node=<gast.gast.FunctionDef ...>, ...) "
+                          "(desugar/calls.py evaluate_Call materializes the def as an argument)")
+def test_partial_of_a_local_def():
+    _assert_exact(partial_of_a_local_def)
+
+
+# -- 4. refusals whose message or hint is wrong -----------------------------------------
+
+def swap_rows(X2):
+    y = X2.copy()
+    y[0], y[1] = y[1], y[0]          # (NumPy: both rows end as the old y[1])
+    return np.sum(y * np.arange(6.0).reshape(3, 2))
+
+
+@pytest.mark.xfail(strict=True, reason="'y' is updated in place while 'y_1' shares its "
+                   "array and is read on line <the def line> (a name the user never wrote, the "
+                   "def's line; the hint 'make y its own array (y = ... .copy())' is already so)")
+def test_swap_rows_refusal_names_the_users_line():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(swap_rows)(np.arange(6.0).reshape(3, 2) * 0.1)
+    line = swap_rows.__code__.co_firstlineno + 2
+    assert info.value.location.line == line
+    assert "y_1" not in str(info.value) and f"line {line - 2}" not in str(info.value)
+
+
+def del_of_an_item(x):
+    vals = [x[0], x[1], x[2]]
+    del vals[0]
+    return vals[0] * 2.0 + vals[1]
+
+
+def copyto_where(x):
+    y = np.zeros(3)
+    np.copyto(y, x * 2.0, where=np.array([True, False, True]))
+    return np.sum(y * x)
+
+
+@pytest.mark.xfail(strict=True, reason="hint: remove the del; names go out of scope by "
+                   "themselves (for `del vals[0]`: removing the line changes the value)")
+def test_del_of_an_item_hint_keeps_the_value():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(del_of_an_item)(X.copy())
+    assert "remove the del" not in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, reason="error: an expression statement (its value is "
+                   "discarded) is not supported / hint: ... or remove the line (np.copyto with "
+                   "where=: removing it changes the value)")
+def test_copyto_where_hint_keeps_the_value():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(copyto_where)(X.copy())
+    assert "remove the line" not in str(info.value)
+
+
+def late_binding_lambdas(x):
+    fs = [lambda: x[i] * 2.0 for i in range(3)]       # (each reads the last i: 2)
+    return fs[0]() + fs[1]()
+
+
+@pytest.mark.xfail(strict=True, reason="error: 'i' is used before it is assigned / hint: "
+                   "assign it first (Python runs it: both lambdas read i == 2)")
+def test_late_binding_lambdas_right_or_refused_for_what_it_is():
+    try:
+        _assert_exact(late_binding_lambdas)
+    except s2sad.S2SADError as error:
+        assert "used before it is assigned" not in str(error)
+
+
+# -- 5. third order of issue 17's constructs --------------------------------------------
+# grad and grad(grad) accept them; grad(grad(grad(f))) refuses each at the user's line,
+# saying the construct is not supported.
+
+def third_generator(a):
+    return sum(np.sin(a * k) for k in [1.0, 2.0, 3.0])
+
+
+def third_append(a):
+    s = 0.0
+    vals = []
+    for i in range(3):
+        s = np.sin(s + a) * a
+        vals.append(s)
+    return sum(vals)
+
+
+def third_chained_comparison(a):
+    if 0.0 < a < 1.0:
+        return a ** 4
+    return a
+
+
+def third_lambda(a):
+    f = lambda t: np.sin(t) * a  # noqa: E731
+    return f(a * 2.0)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError,
+                   reason="UnsupportedSyntaxError: ...:<line>: error: generator expressions are "
+                          "not supported (third_generator; the others: 'an expression statement "
+                          "... is not supported' at vals.append(s), 'chained comparisons and `in`"
+                          " are not supported', 'lambda expressions are not supported')")
+@pytest.mark.parametrize("fn", [third_generator, third_append, third_chained_comparison,
+                                third_lambda], ids=lambda fn: fn.__name__)
+def test_third_derivative(fn):
+    a, step = 0.7, 1e-4
+    second = s2sad.grad(s2sad.grad(fn))
+    expected = (second(a + step) - second(a - step)) / (2 * step)
+    assert s2sad.grad(second)(a) == pytest.approx(expected, rel=1e-5)
+
+
+# -- 6. the printed source of a gradient runs -------------------------------------------
+
+def list_summed(x):
+    s = [x[0] * 2.0]
+    return sum(s)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="ValueError: too many values to unpack (expected 1): the printed "
+                          "entry grad_list_summed_of_structures does `dx, = grad_list_summed(x)`"
+                          " and the printed grad_list_summed returns the array dx")
+def test_printed_source_runs():
+    df = s2sad.grad(list_summed)
+    x = np.array([1.0, 2.0])
+    expected = df(x)
+    namespace = {}
+    exec(compile(df.source, "<printed>", "exec"), namespace)
+    for name, function in namespace.items():
+        if name.startswith("grad_list_summed"):
+            np.testing.assert_allclose(function(x), expected)
+
+
+# -- 7. Hessian: prints once per column --------------------------------------------------
+
+def prints_its_input(x):
+    print("x", x)
+    return np.sum(x ** 3)
+
+
+@pytest.mark.xfail(strict=True, reason="hessian(prints_its_input)(X) prints 3 lines (one "
+                   "per column), f prints 1")
+def test_hessian_prints_once():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        s2sad.hessian(prints_its_input)(X.copy())
+    assert out.getvalue().count("\n") == 1
+
+
+# -- 8. tricky programs s2sad gets right (kept so they stay right) ------------------------
+
+def plus_equals_changes_the_alias(x):
+    a = [x[0]]
+    b = a
+    b += [x[1] * 2.0]                # (in place: a sees it)
+    return sum(a) * 3.0 + len(a)
+
+
+def plus_makes_a_new_list(x):
+    a = [x[0]]
+    b = a
+    b = b + [x[1] * 2.0]             # (a new list: a does not see it)
+    return sum(a) * 3.0 + sum(b)
+
+
+def alias_item_set(x):
+    a = [x[0], x[1]]
+    b = a
+    b[0] = x[2] * 5.0
+    return a[0] + 2.0 * a[1]
+
+
+def alias_reverse_insert_pop(x):
+    a = [x[0], x[1], x[2] * 2.0]
+    b = a
+    b.reverse()
+    b.insert(0, x[0] * 4.0)
+    t = b.pop(-2)
+    return a[0] * 3.0 + a[2] + t * len(a)
+
+
+def chained_assignment_of_an_empty_list(x):
+    a = b = []                       # (one list, two names)
+    a.append(x[0] * 2.0)
+    b.append(x[1])
+    return sum(a) + 10.0 * len(b) + b[0]
+
+
+def nested_list_alias(x):
+    rows = [[x[0]], [x[1]]]
+    r = rows[0]
+    r.append(x[2] * 3.0)
+    a = [x[0]]
+    b = [a, a]
+    a.append(x[1])
+    return sum(rows[0]) + sum(rows[1]) + sum(b[1]) * 2.0 + len(b[0])
+
+
+def closure_over_a_list_appended_later(x):
+    vals = [x[0]]
+    h = lambda: sum(vals)  # noqa: E731
+    vals.append(x[1] * 3.0)
+    return h()
+
+
+def append_while_iterating(x):
+    vals = [x[0], x[1]]
+    for v in vals:                   # (walks the items appended too)
+        if len(vals) < 4:
+            vals.append(v * 2.0)
+    return sum(vals)
+
+
+def insert_past_the_end(x):
+    vals = [x[0], x[1]]
+    vals.insert(10, x[2] * 3.0)
+    vals.insert(-1, x[0] * 5.0)
+    return vals[2] * 7.0 + vals[3]
+
+
+def map_and_zip_of_different_lengths(x):
+    a = sum(map(lambda p, q: p * q, [x[0], x[1], x[2]], [2.0, 3.0]))
+    return a + sum(p * q for p, q in zip([x[0], x[1], x[2]], [x[1], x[2]]))
+
+
+def sum_with_a_float_start(x):
+    return sum([x[0], x[1]], 0.5) * x[2] + sum((v * v for v in x), 1.5)
+
+
+def generator_next_then_list(x):
+    gen = (v * 2.0 for v in x)
+    a = next(gen)
+    rest = list(gen)
+    again = list(gen)                # (empty)
+    return a * 5.0 + rest[0] * 3.0 + len(rest) + len(again)
+
+
+def generator_source_rebound(x):
+    vals = [x[0], x[1]]
+    gen = (v * 2.0 for v in vals)    # (the first iterable is evaluated here)
+    vals = [x[2] * 10.0]
+    return sum(gen) + sum(vals)
+
+
+def iter_of_a_list(x):
+    it = iter([x[0], x[1], x[2]])
+    a = next(it)
+    b = next(it)
+    return a * 2.0 + b + sum(it)
+
+
+def chained_comparison_side_effects(x):
+    vals = [x[0], x[1], x[2]]
+    s = 0.0
+    if -10.0 < vals.pop() < 10.0:    # (popped once)
+        s = s + sum(vals) * 3.0
+    if x[0] > x[1] < x[2]:
+        s = s + x[0] * x[1]
+    if not (x[1] < x[0] < x[2]):
+        s = s + x[2] * 5.0
+    return s
+
+
+def chained_comparison_calls_next_once(x):
+    gen = (v for v in x)
+    if -10.0 < next(gen) < 10.0:
+        return sum(gen) * 3.0
+    return x[0]
+
+
+def noisy(t):
+    print("noisy", t)
+    return t * 2.0
+
+
+def chained_comparison_prints_once(x):
+    if -5.0 < noisy(x[0]) < 5.0:
+        return x[1] * 3.0
+    return x[2]
+
+
+def in_a_dict_and_a_list(x):
+    d = {"a": x[0], "b": x[1]}
+    s = 0.0
+    if "a" in d:
+        s = s + d["a"] * 2.0
+    if "c" not in d:
+        s = s + d["b"]
+    if x[0] in [x[1], x[0]]:
+        s = s + x[2] * 3.0
+    return s
+
+
+def unpacking(x):
+    a, *mid, b = [x[0], x[1]]        # (mid is empty)
+    (c, d), e = (x[0], x[1]), x[2]
+    first, *rest = x
+    y = x.copy()
+    y[0], y[1] = y[1], y[0]          # (scalars: a swap)
+    return a * b + len(mid) + c * d * e + first * sum(rest) + y[0] * 3.0
+
+
+def lambdas_in_a_loop_read_the_last_index(x):
+    fs = []
+    for i in range(3):
+        fs.append(lambda t: t * x[i])    # (each reads i == 2 when called)
+    return fs[0](2.0) + fs[1](3.0)
+
+
+def functions_passed_to_a_helper(x):
+    def twice(f, t):
+        return f(f(t))
+    return np.sum(twice(np.sin, x)) + np.sum(twice(lambda u: u * u, x))
+
+
+def list_repetition_and_item_updates(x):
+    a = [x[0], x[1]] * 2
+    a[0] = x[2]
+    a[1] += x[2] * 3.0
+    a[-1] *= 2.0
+    c = a[:]
+    c.append(x[0])
+    return a[0] + a[1] * 5.0 + a[3] * 10.0 + sum(c)
+
+
+def lists_swapped_then_appended(x):
+    a = [x[0]]
+    b = [x[1]]
+    a, b = b, a
+    a.append(x[2])
+    t = (a, x[1])
+    a.append(x[0] * 3.0)             # (t[0] is a)
+    return sum(a) * 2.0 + sum(b) + sum(t[0])
+
+
+class Scaled:
+    def __init__(self, a, scale=None, *, shift=0.0):
+        if scale is None:
+            self.scale = 2.0
+        else:
+            self.scale = scale
+        self.a = a + shift
+
+    def value(self):
+        return self.a * self.scale
+
+    def twice(self):
+        return self.value() * 2.0
+
+    @property
+    def squared(self):
+        return self.a ** 2
+
+    def itself(self):
+        return self
+
+
+def objects_with_defaults_and_aliases(x):
+    p = Scaled(x[0])
+    q = Scaled(x[0], x[1])
+    r = Scaled(x[0], shift=x[2])
+    o = Scaled(x[1], 1.0)
+    o2 = o
+    o2.a = x[2] * 5.0                # (o is o2)
+    s = Scaled(x[0], 1.0)
+    l1 = [s]
+    l2 = [s]
+    l1[0].a = x[1]
+    return (p.value() + q.twice() + r.itself().itself().value() + p.squared + o.value()
+            + l2[0].value())
+
+
+class Base:
+    def __init__(self, a):
+        self.a = a
+
+    def f(self):
+        return self.a * 2.0
+
+    def g(self):
+        return self.f() + 1.0
+
+
+class Child(Base):
+    def __init__(self, a, b):
+        super().__init__(a * b)
+        self.b = b
+
+    def f(self):
+        return super().f() * self.b
+
+
+class NoSuper(Base):
+    def __init__(self, b):
+        self.b = b
+
+    def f(self):
+        return self.b * 3.0
+
+
+NT = collections.namedtuple("NT", ["a", "b"], defaults=[4.0])
+
+
+@dataclasses.dataclass
+class DC:
+    a: float
+    b: float = 3.0
+
+
+def inheritance_namedtuples_dataclasses(x):
+    c = Child(x[0], x[1])
+    n = NoSuper(x[1])
+    p = NT(x[0])
+    q = p._replace(b=x[2] * 3.0)
+    d = DC(x[0])
+    e = dataclasses.replace(d, b=x[2])
+    kw = {"scale": x[1], "shift": x[2]}
+    k = Scaled(x[0], **kw)
+    return (c.g() + c.a + n.g() + p[1] * p.a + q.b * q.a + d.a * d.b + e.a * e.b
+            + k.value())
+
+
+TRICKY = [plus_equals_changes_the_alias, plus_makes_a_new_list, alias_item_set,
+          alias_reverse_insert_pop, chained_assignment_of_an_empty_list, nested_list_alias,
+          closure_over_a_list_appended_later, append_while_iterating, insert_past_the_end,
+          map_and_zip_of_different_lengths, sum_with_a_float_start, generator_next_then_list,
+          generator_source_rebound, iter_of_a_list, chained_comparison_side_effects,
+          chained_comparison_calls_next_once,
+          chained_comparison_prints_once, in_a_dict_and_a_list, unpacking,
+          lambdas_in_a_loop_read_the_last_index, functions_passed_to_a_helper,
+          list_repetition_and_item_updates, lists_swapped_then_appended,
+          objects_with_defaults_and_aliases, inheritance_namedtuples_dataclasses]
+
+
+@pytest.mark.parametrize("fn", TRICKY, ids=lambda fn: fn.__name__)
+def test_tricky_but_right(fn):
+    _assert_exact(fn)
+    _assert_exact(fn, -X[::-1].copy())   # (the other branch of each condition)
+
+
+@pytest.mark.parametrize("fn", [alias_reverse_insert_pop, nested_list_alias, unpacking,
+                                objects_with_defaults_and_aliases],
+                         ids=lambda fn: fn.__name__)
+def test_tricky_but_right_hessian(fn):
+    _assert_hessian(fn)
+
+
+def unpack_too_many(x):
+    a, b = x
+    return a * b
+
+
+def unpack_too_few(x):
+    a, b, c = [x[0], x[1]]
+    return a * b * c
+
+
+@pytest.mark.parametrize("fn", [unpack_too_many, unpack_too_few], ids=lambda fn: fn.__name__)
+def test_unpacking_the_wrong_count_is_refused_at_its_line(fn):
+    with pytest.raises(ValueError):
+        fn(X.copy())
+    for run in (lambda: s2sad.grad(fn)(X.copy()), lambda: s2sad.jvp(fn)(X.copy(), DIRECTION)):
+        with pytest.raises(s2sad.S2SADError, match="unpacking") as info:
+            run()
+        assert info.value.location.line == fn.__code__.co_firstlineno + 1
+
+
+def activation(x, act):
+    return np.sum(act(x) * x)
+
+
+def _scaled_by(k):
+    return lambda t: t * k
+
+
+def test_a_function_argument_is_compiled_for_each_closure():
+    """Two lambdas of one line with different closures: each call is compiled anew."""
+    df = s2sad.grad(activation)
+    for act in (_scaled_by(2.0), _scaled_by(3.0), np.tanh, np.sin):
+        expected = central_difference(activation, {"x": X, "act": act}, "x")
+        np.testing.assert_allclose(df(X.copy(), act), expected, rtol=1e-5, atol=1e-6)
