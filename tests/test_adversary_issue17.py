@@ -4,9 +4,9 @@ semantics Python gives the new constructs (parallel assignment, a walrus's bindi
 closures' and defaults' binding time, aliases of a list, short circuits).
 
 An open defect is a strict xfail whose reason starts with the first line of the wrong
-output or of the crash (a fix shows as XPASS: then drop the marker). Sections 1-4 were
-found wrong or crashing (commit 5269874 added them as xfails; 7a275e7 fixed them) and
-are kept as regression tests, the old wrong value in each comment; the last section
+output or of the crash (a fix shows as XPASS: then drop the marker). Sections 1-6 were
+found wrong or crashing, added as xfails, fixed (1-4 in 7a275e7, 5-6 in 94f4df9), and
+are kept as regression tests, the old wrong output in each comment; the last section
 pins attacks s2sad met from the start. The oracle is central differences
 (conftest.central_difference) and the function's own value.
 """
@@ -185,7 +185,12 @@ def test_nested_def_calls_nested_def():
     _assert_exact(nested_def_calls_nested_def)
 
 
-# -- open: lists handed to NumPy as they are --------------------------------------------
+# -- 5. lists handed to NumPy as they are ----------------------------------------------
+# grad of np.dot(list, x) crashed (TypeError: can't multiply sequence by non-int of type
+# 'float': the adjoint was dg * [vals_0, ...]); the jvp of np.max(list) crashed (TypeError:
+# Field elements must be 2- or 3-tuples: np.result_type of a list of tangents); the jvp of a
+# list filled by index crashed (TypeError: 'Pieces' object does not support item
+# assignment). Fixed in 94f4df9.
 
 def dot_of_a_list(x):
     vals = [x[0] * 2.0, x[1], x[2]]
@@ -216,7 +221,10 @@ def test_max_of_a_list():
     _assert_exact(max_of_a_list)
 
 
-# -- open: a generator is used up by its first consumer ---------------------------------
+# -- 6. a generator is used up by its first consumer ------------------------------------
+# sum(gen) + sum(gen) summed it twice (value_and_grad gave 1.66, f(X) is 0.83); next() of a
+# generator or iter() not differentiated crashed (TypeError: 'list' object is not an
+# iterator; unsupported operand type(s) for +: 'float' and 'iterator'). Fixed in 94f4df9.
 
 def generator_summed_twice(x):
     gen = (v * v for v in x)
@@ -249,6 +257,8 @@ def test_next_of_an_inactive_generator(fn):
 
 
 # -- open: second order of a list holding an array updated after the append -----------
+# grad is right; the Hessian is refused by the alias check run on the generated gradient,
+# and the diagnostic points into that generated code.
 
 def append_then_set(x):
     h = x * 0.9
