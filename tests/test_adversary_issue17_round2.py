@@ -195,6 +195,54 @@ def test_generator_reads_its_closure_when_consumed():
     _assert_exact(generator_reads_its_closure_when_consumed)
 
 
+def any_stops_at_the_first_true(x):
+    gen = (v for v in x)
+    found = any(v < 0.0 for v in gen)               # (takes x[0], x[1]; leaves x[2])
+    return sum(gen) * 3.0 + found
+
+
+def all_stops_at_the_first_false(x):
+    gen = (v for v in x)
+    ok = all(v > 0.0 for v in gen)                  # (takes x[0], x[1]; leaves x[2])
+    return sum(gen) * 3.0 + ok
+
+
+def max_uses_the_generator_up(x):
+    gen = (v * 2.0 for v in x)
+    m = max(gen)
+    return m + sum(gen)                              # (0)
+
+
+def zip_takes_one_more(x):
+    it = iter([x[0], x[1], x[2]])
+    s = sum(a * b for a, b in zip(it, [10.0]))      # (zip takes x[1] too, then stops)
+    return s + sum(it) * 3.0                         # (x[2] only)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(any_stops_at_the_first_true)(X) is "
+                   "(1.0, [0, 0, 0]); f(X) is 2.5, differences [0, 0, 3]")
+def test_any_stops_at_the_first_true():
+    _assert_exact(any_stops_at_the_first_true)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(all_stops_at_the_first_false)(X) is "
+                   "(0.0, [0, 0, 0]); f(X) is 1.5, differences [0, 0, 3]")
+def test_all_stops_at_the_first_false():
+    _assert_exact(all_stops_at_the_first_false)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(max_uses_the_generator_up)(X) is "
+                   "(1.2, [2, 2, 4]); f(X) is 1.0, differences [0, 0, 2]")
+def test_max_uses_the_generator_up():
+    _assert_exact(max_uses_the_generator_up)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(zip_takes_one_more)(X) is (3.0, "
+                   "[10, 0, 0]); f(X) is 4.5, differences [10, 0, 3]")
+def test_zip_takes_one_more():
+    _assert_exact(zip_takes_one_more)
+
+
 # -- 2. lists and objects shared by reference ------------------------------------------
 
 def repeated_inner_list(x):
@@ -216,6 +264,18 @@ def object_holds_a_list_appended_to(x):
     h = Holds(items)
     items.append(x[1] * 3.0)         # (h.items is items)
     return h.total()
+
+
+def repeated_inner_dict(x):
+    lst = [{"a": x[0]}] * 2          # (one dict, twice)
+    lst[0]["a"] = x[1] * 3.0
+    return lst[1]["a"]
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(repeated_inner_dict)(X) is (0.3, "
+                   "[1, 0, 0]); f(X) is -2.1, differences [0, 3, 0]")
+def test_repeated_inner_dict():
+    _assert_exact(repeated_inner_dict)
 
 
 @pytest.mark.xfail(strict=True, reason="value_and_grad(repeated_inner_list)(X) is (1.6, "
@@ -322,6 +382,26 @@ def test_late_binding_lambdas_right_or_refused_for_what_it_is():
         _assert_exact(late_binding_lambdas)
     except s2sad.S2SADError as error:
         assert "used before it is assigned" not in str(error)
+
+
+class Box:
+    def __init__(self, w):
+        self.w = w
+
+
+def write_into_an_objects_array(x):
+    b = Box(x)
+    b.w[0] = 5.0                     # (Python changes the caller's x)
+    return np.sum(b.w * x)
+
+
+@pytest.mark.xfail(strict=True, reason="error: writing into '__init___result' would change "
+                   "the argument 'x', whose array it shares (a name the user never wrote: b.w)")
+def test_write_into_an_objects_array_names_the_users_name():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(write_into_an_objects_array)(X.copy())
+    assert info.value.location.line == write_into_an_objects_array.__code__.co_firstlineno + 2
+    assert "__init__" not in str(info.value)
 
 
 # -- 5. third order of issue 17's constructs --------------------------------------------
@@ -677,6 +757,101 @@ def inheritance_namedtuples_dataclasses(x):
             + k.value())
 
 
+class Root:
+    def __init__(self, a):
+        self.a = a
+
+    def f(self):
+        return self.a
+
+
+class Left(Root):
+    def f(self):
+        return super().f() * 2.0
+
+
+class Right(Root):
+    def f(self):
+        return super().f() * 3.0
+
+
+class Diamond(Left, Right):
+    def f(self):
+        return super().f() * 5.0     # (Left, then Right by the MRO, then Root: 30 a)
+
+
+class Other:
+    def __init__(self, a):
+        self.a = a
+
+    def f(self):
+        return self.a * 11.0
+
+
+def dispatch_and_the_mro(x):
+    s = Diamond(x[0]).f()
+    for o in [Left(x[0]), Other(x[1]), Right(x[2])]:   # (each its own f)
+        s = s + o.f()
+    objs = []
+    for i in range(3):
+        objs.append(Other(x[i] * (i + 1.0)))
+    p = Other(x[0])
+    q = Other(x[1])
+    p, q = q, p
+    p.a = p.a * 3.0
+    for i in range(2):
+        q.a = q.a * x[2] + 1.0
+    b = Box(x.copy())
+    b.w[0] = x[1] * 5.0
+    return s + sum(o.f() for o in objs) + p.f() + q.f() * 2.0 + np.sum(b.w * x)
+
+
+def generators_walked_in_steps(x):
+    gen = (v * 2.0 for v in x)
+    alias = gen
+    s = 0.0
+    for i in range(2):
+        s = s * 3.0 + next(alias)                   # (alias is gen)
+    s = s + sum(gen)
+    e = sum(i * v for i, v in enumerate(v * 2.0 for v in x))
+    m = sum(map(np.sin, (v * 2.0 for v in x)))
+    return s + e + m
+
+
+def shared_and_shallow_copies(x):
+    grid = [[0.0] * 2] * 2
+    grid[0][0] = x[0]                                # (grid[1] is grid[0])
+    rows = []
+    row = []
+    for i in range(2):
+        row.append(x[i])
+        rows.append(row)                             # (one row, twice)
+    a = [[x[0]], [x[1]]]
+    b = a.copy()
+    b[0].append(x[2] * 5.0)                          # (a[0] too: the copy is shallow)
+    d = a[:]
+    d[0] = [x[2]]                                    # (not a[0])
+    t = ([x[0]], [x[1]])
+    u = t
+    u[1].append(x[0] * 9.0)
+    return (grid[1][0] * 3.0 + sum(rows[0]) * 3.0 + len(rows[0]) + sum(a[0])
+            + sum(d[0]) + sum(t[1]) * 2.0)
+
+
+def zip_star_walrus_and_dict_keys(x):
+    pairs = [(x[0], x[1]), (x[2], x[0])]
+    a, b = zip(*pairs)
+    ys = [(y := v * 2.0) for v in x]
+    d = {i % 2: v for i, v in enumerate([x[0], x[1], x[2]])}   # (later keys win)
+    return a[1] * 3.0 + b[0] * 5.0 + sum(a) + y * 10.0 + sum(ys) + d[0] * 3.0 + d[1]
+
+
+def ties(x):
+    s = sorted([x[0], x[0], x[1]])
+    return (max(x[0], x[0] * 1.0, x[1]) + max([x[0], x[0], x[1]]) * 3.0
+            + min(v * 2.0 for v in [x[1], x[1], x[0]]) + s[1] * 3.0 + s[2] * 5.0 + s[0] * 7.0)
+
+
 TRICKY = [plus_equals_changes_the_alias, plus_makes_a_new_list, alias_item_set,
           alias_reverse_insert_pop, chained_assignment_of_an_empty_list, nested_list_alias,
           closure_over_a_list_appended_later, append_while_iterating, insert_past_the_end,
@@ -686,7 +861,9 @@ TRICKY = [plus_equals_changes_the_alias, plus_makes_a_new_list, alias_item_set,
           chained_comparison_prints_once, in_a_dict_and_a_list, unpacking,
           lambdas_in_a_loop_read_the_last_index, functions_passed_to_a_helper,
           list_repetition_and_item_updates, lists_swapped_then_appended,
-          objects_with_defaults_and_aliases, inheritance_namedtuples_dataclasses]
+          objects_with_defaults_and_aliases, inheritance_namedtuples_dataclasses,
+          dispatch_and_the_mro, generators_walked_in_steps, shared_and_shallow_copies,
+          zip_star_walrus_and_dict_keys, ties]
 
 
 @pytest.mark.parametrize("fn", TRICKY, ids=lambda fn: fn.__name__)
