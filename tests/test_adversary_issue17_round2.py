@@ -335,6 +335,63 @@ def test_object_holds_a_list_appended_to():
     _assert_exact(object_holds_a_list_appended_to)
 
 
+# A list or dict chosen by a run-time test (`a = p if c else q`, or in an if) and changed
+# through that name: the change is lost, in p and in q, on both sides of the test.
+
+def chosen_list_item_set(x):
+    p = [x[0], 1.0]
+    q = [x[1], 2.0]
+    a = p if x[0] > 0 else q
+    a[0] = x[2] * 5.0
+    return p[0] * 2.0 + q[0] * 3.0
+
+
+def chosen_list_appended(x):
+    p = [x[0]]
+    q = [x[1]]
+    a = p if x[0] > 0 else q
+    a.append(x[2] * 5.0)
+    return sum(p) * 2.0 + sum(q) * 3.0
+
+
+def chosen_dict_item_set(x):
+    p = {"w": x[0]}
+    q = {"w": x[1]}
+    a = p if x[0] > 0 else q
+    a["w"] = x[2] * 5.0
+    return p["w"] * 2.0 + q["w"] * 3.0
+
+
+def chosen_in_an_if(x):
+    p = [x[0]]
+    q = [x[1]]
+    if x[0] > 0:
+        a = p
+    else:
+        a = q
+    a[0] = a[0] * 7.0
+    return p[0] + q[0] * 10.0
+
+
+def chosen_in_a_loop(x):
+    p = [x[0]]
+    q = [x[1]]
+    for i in range(3):
+        a = p if x[i] > 0 else q
+        a[0] = a[0] * 2.0 + x[i]
+    return p[0] + q[0] * 10.0
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(chosen_list_item_set)(X) is (-2.7, "
+                   "[2, 3, 0]); f(X) is 6.9, differences [2, 0, 15] (the others alike: "
+                   "the change through a is lost, for either x[0] sign)")
+@pytest.mark.parametrize("fn", [chosen_list_item_set, chosen_list_appended, chosen_dict_item_set,
+                                chosen_in_an_if, chosen_in_a_loop], ids=lambda fn: fn.__name__)
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["c_true", "c_false"])
+def test_a_structure_chosen_at_run_time_then_changed(fn, sign):
+    _assert_exact(fn, X * np.array([sign, 1.0, 1.0]))
+
+
 # -- 3. crashes: a local def as a value -------------------------------------------------
 
 def helper_returns_a_closure(x):
