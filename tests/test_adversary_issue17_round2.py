@@ -392,6 +392,27 @@ def test_a_structure_chosen_at_run_time_then_changed(fn, sign):
     _assert_exact(fn, X * np.array([sign, 1.0, 1.0]))
 
 
+def chosen_by_a_bool_argument(x, flag):
+    p = [x[0]]
+    q = [x[1]]
+    if flag:
+        a = p
+    else:
+        a = q
+    a[0] = x[2] * 5.0
+    return p[0] * 2.0 + q[0] * 3.0
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(chosen_by_a_bool_argument)(X, True) is "
+                   "(-1.5, [2, 3, 0]); f is 2.9, differences [0, 3, 10] (wrong at 0e7e773~1 too)")
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_list_chosen_by_a_bool_argument_then_changed(flag):
+    value, gradient = s2sad.value_and_grad(chosen_by_a_bool_argument)(X.copy(), flag)
+    assert value == pytest.approx(chosen_by_a_bool_argument(X.copy(), flag), rel=1e-12)
+    expected = central_difference(chosen_by_a_bool_argument, {"x": X, "flag": flag}, "x")
+    np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+
+
 # -- 3. crashes: a local def as a value -------------------------------------------------
 
 def helper_returns_a_closure(x):
