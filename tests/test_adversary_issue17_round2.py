@@ -441,6 +441,47 @@ def test_a_list_chosen_by_a_bool_argument_then_changed(flag):
     np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
 
 
+# A user's object made in the function answers len(), bool() and `or` by its own
+# __len__ and __bool__; s2sad counts its fields and takes it as true.
+
+class Bag:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def __len__(self):
+        return 5
+
+    def __bool__(self):
+        return False
+
+
+def len_of_an_object(x):
+    v = Bag(x[0], x[1])
+    return len(v) * x[2] + v.a
+
+
+def truth_of_an_object(x):
+    v = Bag(x[0], x[1])
+    if v:
+        return v.a * 100.0
+    return v.b
+
+
+def or_of_objects(x):
+    w = Bag(x[0], x[1]) or Bag(x[2], 1.0)
+    return w.a
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad(len_of_an_object)(X) is (1.3, [1, 0, 2]);"
+                   " f(X) is 2.8, differences [1, 0, 5] (truth_of_an_object: (30.0, [100, 0, 0])"
+                   " for -0.7, [0, 1, 0]; or_of_objects: (0.3, [1, 0, 0]) for 0.5, [0, 0, 1])")
+@pytest.mark.parametrize("fn", [len_of_an_object, truth_of_an_object, or_of_objects],
+                         ids=lambda fn: fn.__name__)
+def test_an_objects_own_len_and_bool(fn):
+    _assert_exact(fn)
+
+
 # -- 3. crashes: a local def as a value -------------------------------------------------
 
 def helper_returns_a_closure(x):
