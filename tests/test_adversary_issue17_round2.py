@@ -699,6 +699,23 @@ def test_an_object_made_by_a_classmethod():
         assert "NumPy function" not in str(error) and "array attributes" not in str(error)
 
 
+def astuple_of_a_dataclass(x):
+    d = DC(x[0], x[1])
+    a, b = dataclasses.astuple(d)
+    return a * 3.0 + b
+
+
+@pytest.mark.xfail(strict=True, reason=".../lib/python3.11/dataclasses.py:1248:16: error: a "
+                   "comprehension over a count known only at run time is not supported (the "
+                   "refusal points into the standard library, not at the user's line)")
+def test_astuple_right_or_refused_at_the_users_line():
+    try:
+        _assert_exact(astuple_of_a_dataclass)
+    except s2sad.S2SADError as error:
+        assert error.location.line == astuple_of_a_dataclass.__code__.co_firstlineno + 2
+        assert "test_adversary_issue17_round2.py" in str(error).splitlines()[0]
+
+
 # -- 5. third order of issue 17's constructs --------------------------------------------
 # grad and grad(grad) accept them; grad(grad(grad(f))) refuses each at the user's line,
 # saying the construct is not supported.
