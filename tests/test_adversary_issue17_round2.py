@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import io
+import logging
 
 import numpy as np
 import pytest
@@ -713,6 +714,25 @@ def test_astuple_right_or_refused_at_the_users_line():
         _assert_exact(astuple_of_a_dataclass)
     except s2sad.S2SADError as error:
         assert error.location.line == astuple_of_a_dataclass.__code__.co_firstlineno + 2
+        assert "test_adversary_issue17_round2.py" in str(error).splitlines()[0]
+
+
+LOG = logging.getLogger("s2sad.tests.adversary_issue17_round2")
+
+
+def log_exception(x):
+    LOG.exception("boom %s", x[0])
+    return x[0] * 2.0
+
+
+@pytest.mark.xfail(strict=True, reason=".../lib/python3.11/logging/__init__.py:1524:8: error: "
+                   "this call does not match error(self, msg, *args, **kwargs) (keywords must be "
+                   "strings) (log.exception: the refusal points into the standard library)")
+def test_log_exception_right_or_refused_at_the_users_line():
+    try:
+        _assert_exact(log_exception)
+    except s2sad.S2SADError as error:
+        assert error.location.line == log_exception.__code__.co_firstlineno + 1
         assert "test_adversary_issue17_round2.py" in str(error).splitlines()[0]
 
 
