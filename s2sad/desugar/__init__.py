@@ -138,8 +138,11 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
             return True
         if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in _OVER_ITEMS \
                 and not (len(node.args) == 2 and get_anno(node.func, "resolved") in (
-                    builtins.max, builtins.min)):
-            return True  # (math.prod([a, b]), sorted([a, b]), zip(x, w), dict(a=x), sum(x))
+                    builtins.max, builtins.min)) and not (
+                    get_anno(node.func, "resolved") in _OVER_ARRAYS and
+                    all(isinstance(a, (gast.Name, gast.Attribute, gast.Subscript))
+                        for a in node.args)):
+            return True  # (math.prod([a, b]), sorted([a, b]), zip(xs, [1.0, 2.0]), sum(x))
         if isinstance(node, (gast.For, gast.BinOp, gast.AugAssign)) and any(
                 isinstance(part, (gast.List, gast.Tuple)) for part in (
                     getattr(node, "iter", None), getattr(node, "left", None),
@@ -169,6 +172,7 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
     return False
 
 
+_OVER_ARRAYS = (builtins.zip, builtins.enumerate, builtins.reversed)  # (lower's loops)
 _OVER_ITEMS = (math.prod, math.fsum, builtins.sorted, builtins.zip, builtins.enumerate,
                builtins.map, builtins.dict, builtins.reversed, builtins.list, builtins.tuple,
                builtins.sum, builtins.max, builtins.min, builtins.iter,
