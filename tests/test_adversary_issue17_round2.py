@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import io
 import logging
+import math
 
 import numpy as np
 import pytest
@@ -1179,6 +1180,50 @@ def ties(x):
             + min(v * 2.0 for v in [x[1], x[1], x[0]]) + s[1] * 3.0 + s[2] * 5.0 + s[0] * 7.0)
 
 
+def attention_over_a_list(x):
+    Wh = np.array([[0.5, -0.2], [0.1, 0.3]])
+    h = np.zeros(2)
+    hs = []
+    for t in range(3):
+        h = np.tanh(Wh @ h + x[t])
+        hs.append(h)                                 # (h is rebound, not changed: no alias)
+    scores = [np.dot(hh, hs[-1]) for hh in hs]
+    m = max(scores)
+    ws = [math.exp(s - m) for s in scores]
+    z = sum(ws)
+    return sum(w / z * np.sum(hh) for w, hh in zip(ws, hs)) + np.sum(np.stack(hs) ** 2)
+
+
+def top_two_and_running_stats(x):
+    vals = sorted([v * v + 0.1 * i for i, v in enumerate(x)], reverse=True)
+    a, b, *_ = vals
+    n = 0
+    mean = 0.0
+    m2 = 0.0
+    for v in x:
+        n += 1
+        d = v - mean
+        mean += d / n
+        m2 += d * (v - mean)
+    return a * 2.0 + b + m2 / (n - 1) + mean ** 2
+
+
+def pairs_and_a_softmax_of_a_dict(x):
+    pts = [np.array([x[0], x[1]]), np.array([x[1], x[2]]), np.array([x[2], x[0]])]
+    spread = sum(np.sum((p - q) ** 2) for i, p in enumerate(pts) for q in pts[i + 1:])
+    logits = {"a": x[0], "b": x[1] * 2.0, "c": x[2]}
+    m = max(logits.values())
+    ex = {k: np.exp(v - m) for k, v in logits.items()}
+    return spread - np.log(ex["b"] / sum(ex.values()))
+
+
+def loss(x):
+    dloss = x[0] * 2.0               # (named like the seed of loss's gradient)
+    dx = [dloss, x[1]]               # (and like x's adjoint)
+    tape = [x[2], dloss]
+    return sum(dx) * dloss + tape[0] * tape[1]
+
+
 TRICKY = [plus_equals_changes_the_alias, plus_makes_a_new_list, alias_item_set,
           alias_reverse_insert_pop, chained_assignment_of_an_empty_list, nested_list_alias,
           closure_over_a_list_appended_later, append_while_iterating, insert_past_the_end,
@@ -1190,7 +1235,8 @@ TRICKY = [plus_equals_changes_the_alias, plus_makes_a_new_list, alias_item_set,
           list_repetition_and_item_updates, lists_swapped_then_appended,
           objects_with_defaults_and_aliases, inheritance_namedtuples_dataclasses,
           dispatch_and_the_mro, generators_walked_in_steps, shared_and_shallow_copies,
-          zip_star_walrus_and_dict_keys, ties]
+          zip_star_walrus_and_dict_keys, ties, attention_over_a_list,
+          top_two_and_running_stats, pairs_and_a_softmax_of_a_dict, loss]
 
 
 @pytest.mark.parametrize("fn", TRICKY, ids=lambda fn: fn.__name__)
@@ -1200,7 +1246,8 @@ def test_tricky_but_right(fn):
 
 
 @pytest.mark.parametrize("fn", [alias_reverse_insert_pop, nested_list_alias, unpacking,
-                                objects_with_defaults_and_aliases],
+                                objects_with_defaults_and_aliases, attention_over_a_list,
+                                top_two_and_running_stats, pairs_and_a_softmax_of_a_dict],
                          ids=lambda fn: fn.__name__)
 def test_tricky_but_right_hessian(fn):
     _assert_hessian(fn)
