@@ -964,9 +964,36 @@ def _list_operations(w: _Writer) -> None:
     w.add(w.pick([f"sum({name})", f"{name}[0] * {name}[-1]", f"sum({name}[1:]) * {name}[0]"]))
 
 
+def _nested_lists(w: _Writer) -> None:
+    # lists of lists: a matrix by comprehension, indexed twice; rows updated in a loop
+    m = w.fresh("m")
+    w.emit(f"{m} = [[{w.item_of('x[i] * x[j]')} for j in range(len(x))] for i in range(len(x))]")
+    kind = w.pick(["trace", "update", "zip", "stack"])
+    if kind == "trace":
+        w.add(f"sum({m}[i][i] for i in range(len(x))) + {m}[0][-1] * {w.scalar()}")
+    elif kind == "update":
+        w.emit("for i in range(len(x)):", f"    {m}[i][0] = {m}[i][0] * {w.scalar()}")
+        w.add(f"sum(sum(row) for row in {m})")
+    elif kind == "zip":
+        w.add(f"sum(a * b for row in {m} for a, b in zip(row, x))")
+    else:
+        w.add(f"np.sum(np.array({m}) @ x) + np.sum(np.stack([np.array(r) for r in {m}]))")
+
+
+def _accumulate_in_helper(w: _Writer) -> None:
+    # a helper that loops, branches and returns early, called in a comprehension
+    h = w.fresh("h")
+    w.emit(f"def {h}(u, k):", "    if k == 0:", f"        return {w.smooth('u')}",
+           "    total = 0.0", "    for j in range(k):", "        total = total + u * x[j]",
+           f"        if total > {w.const(1.0, 3.0)}:", "            return total",
+           "    return total")
+    w.add(f"sum({h}(v, i) for i, v in enumerate(x))" if w.chance(0.5) else
+          f"sum([{h}(x[i], i) for i in range(len(x))])")
+
+
 NESTED = [_loop_of_comprehensions, _def_returning_list, _lambda_in_comprehension,
           _builtin_conversions, _walrus_while, _stepper, _pairs_comprehension, _def_in_loop,
-          _generator_once, _list_operations]
+          _generator_once, _list_operations, _nested_lists, _accumulate_in_helper]
 
 _BY_FAMILY = {"lists": LISTS, "comprehensions": COMPREHENSIONS, "conditions": CONDITIONS,
               "closures": CLOSURES, "statements": STATEMENTS, "nested": NESTED}
