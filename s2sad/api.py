@@ -182,7 +182,9 @@ class GradientFunction:
         self._check_call(args, kwargs)
         call = self._structured(args, kwargs)
         if call is not None:
-            return self._call_structured(call)
+            result = self._call_structured(call)
+            self._enter_plain(call, args, kwargs)
+            return result
         if kwargs:
             compiled = self.for_arguments(args, kwargs)
             self._args_key = None
@@ -289,6 +291,30 @@ class GradientFunction:
         self._last_inner = found[1]
         self._last_shown = self._entries_shown.get(key)
         return found
+
+    def _enter_plain(self, call: structured.Call, args: tuple, kwargs: dict) -> None:
+        """A function read by the desugar stage (an assert, a comprehension) called with
+        plain floats and arrays: the next call of the same types runs its entry at once
+        (no structure to describe), as a plain function's call does."""
+        run = self._last_shown[1] if self._last_shown is not None else None
+        if run is None or kwargs or type(self) is not GradientFunction or self.has_aux or \
+                self._int_constants or self._shape_constants or \
+                len(args) != len(self._param_names) or \
+                any(t is not None for t in call.trees.values()) or \
+                not all(type(a) in (float, np.ndarray) for a in args):
+            return
+        kinds = tuple((type(a), getattr(a, "ndim", None), getattr(a, "dtype", None))
+                      for a in args)
+        flat = self._flat[(call.key, call.shapes, getattr(self.fn, "__code__", None))][0].flat
+
+        def entry(*given: Any) -> Any:
+            if len(given) == len(kinds) and flat.is_current() and all(
+                    type(a) is kind and getattr(a, "ndim", None) == ndim and
+                    getattr(a, "dtype", None) == dtype
+                    for a, (kind, ndim, dtype) in zip(given, kinds)):
+                return run(*given)
+            return self._call_checked(*given)
+        self._entry, self._entry_arity = entry, len(args)
 
     def _structured_entry(self, flattened: structured.Flattened,
                           inner: Optional["GradientFunction"]) -> Optional[tuple]:

@@ -16,13 +16,15 @@ import numpy as np
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
-from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, Super, folded,
+from .values import (Const, Iterator, Leaf, LocalDef, LocalLambda, Method, Static, Struct,
+                     Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
-from .expressions import (Expressions, _FUNCTIONS, _MISSING, _all_identifiers, _param,
+from .iterators import Iterators
+from .expressions import (_FUNCTIONS, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
 
 
-class Calls(Expressions):
+class Calls(Iterators):
     """Calls, on top of the expressions they take."""
 
     def evaluate_Call(self, node: gast.Call) -> Static:
@@ -82,7 +84,7 @@ class Calls(Expressions):
             if not isinstance(arg, gast.Starred):
                 args.append(self.evaluate(arg))
                 rewritten.append(self.materialize(args[-1], arg) if not isinstance(
-                    args[-1], (Struct, Method, LocalLambda, LocalDef)) else arg)
+                    args[-1], (Struct, Method, LocalLambda, LocalDef, Iterator)) else arg)
                 continue
             value = self.evaluate(arg.value)
             if isinstance(value, Struct) and value.kind in pytree.SEQUENCES + (pytree.DICT,):
@@ -160,6 +162,9 @@ class Calls(Expressions):
                      node: gast.Call) -> Optional[Static]:
         """len, list, tuple, zip, enumerate, isinstance, dataclasses.replace of
         structures: known now."""
+        lazy = self.iterator_call(function, args, keywords, node)
+        if lazy is not None:
+            return lazy
         if function in (builtins.enumerate, builtins.zip, builtins.reversed, builtins.list,
                         builtins.tuple, builtins.map):
             # (enumerate("abc"): of a string known now; zip(x, w) of arrays whose shapes
@@ -170,30 +175,6 @@ class Calls(Expressions):
                     all(isinstance(a, Struct) for a in rows):
                 args = rows  # (a comprehension: read item by item)
         first = args[0] if args else None
-        if function is builtins.iter and len(args) == 1 and not keywords:
-            sequence = self.known_sequence(first, node) if not isinstance(first, Leaf) else \
-                self.known_rows(first, node)
-            if isinstance(first, Leaf) and sequence is None:
-                try:  # (iter(x): the call may compile again, for its arrays' shapes)
-                    self.refuse("iter() of an array whose count of rows is known only at "
-                                "run time", node, hint="index the rows: x[0], x[1:]")
-                except UnsupportedSyntaxError as exc:
-                    exc.run_time_count = True
-                    raise
-            if isinstance(sequence, Struct) and sequence.kind in pytree.SEQUENCES + (
-                    pytree.DICT,):
-                items = self.iterated(sequence, node)
-                return Struct(pytree.LIST, None, list(range(len(items))), items,
-                              loop_depth=self.loop_depth, one_shot=True)
-        if function is builtins.next and len(args) in (1, 2) and not keywords and \
-                isinstance(first, Struct) and first.one_shot:
-            if not first.items:
-                if len(args) == 2:
-                    return args[1]
-                self.refuse("next() of a generator whose items are used up (StopIteration)",
-                            node, hint="give next() a default: next(it, 0.0)")
-            first.keys.pop()
-            return first.items.pop(0)
         if function is builtins.map and len(args) >= 2 and not keywords and \
                 all(isinstance(a, Struct) for a in args[1:]):
             return self.mapped(node, args[1:])

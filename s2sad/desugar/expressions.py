@@ -17,7 +17,7 @@ from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
 from ..pytree import Tree
-from .values import (BINARY, Const, Leaf, LocalLambda, Method, Static, Struct, Super,
+from .values import (BINARY, Const, Iterator, Leaf, LocalLambda, Method, Static, Struct, Super,
                      bind_pattern, compared, is_number, known_identity, load_name)
 
 
@@ -51,8 +51,22 @@ class Expressions:
         self.accumulating: Optional[gast.AST] = None  # sum(<this generator>): a loop
         self.unrolling = 0  # inside a comprehension read item by item
         self.wants_rows = 0  # reading a comprehension's iterable: arrays as their rows
+        # the branches and loops decided only at run time being read: (id, is a loop)
+        self.blocks: List[tuple] = []
+        self.blocks_made = 0
         self.reading: List[Any] = [getattr(parsed, "function", None)]  # helpers being read
         self.passing: Dict[int, Static] = {}  # lambdas and defs passed to this reading
+
+    @property
+    def runtime_depth(self) -> int:
+        return len(self.blocks)
+
+    def enter_block(self, loop: bool = False) -> None:
+        self.blocks_made += 1
+        self.blocks.append((self.blocks_made, loop))
+
+    def leave_block(self) -> None:
+        self.blocks.pop()
 
     def refuse(self, message: str, node: gast.AST, hint: str) -> None:
         raise UnsupportedSyntaxError(message, self.parsed.locate(node), hint=hint)
@@ -107,7 +121,13 @@ class Expressions:
             self.refuse("a lambda is used here as a value; s2sad reads a lambda bound to a "
                         "name where it is called", where,
                         hint="call it here, or define the function at module level")
-        raise AssertionError(value)
+        if isinstance(value, Iterator):  # (np.stack(gen): its items, taken here)
+            items = self.taken_all(value, where)
+            return gast.copy_location(gast.List(elts=[self.materialize(i, where)
+                                                      for i in items], ctx=gast.Load()), where)
+        self.refuse("a nested function is used here as a value; s2sad reads a function "
+                    "defined in the function where it is called", where,
+                    hint="call it here, or define the function at module level")
 
     def global_name(self, value: Any, where: gast.AST) -> gast.AST:
         """A name for a function, class or module known now (self.act = np.tanh): a
@@ -151,7 +171,7 @@ class Expressions:
             items = [self.held(item, f"{preferred}_{pytree._identifier_part(key)}", where)
                      for key, item in zip(value.keys, value.items)]
             return Struct(value.kind, value.type, list(value.keys), items, value.whole,
-                          value.loop_depth, one_shot=value.one_shot)
+                          value.loop_depth)
         return value
 
     def is_held(self, value: Static) -> bool:
@@ -393,12 +413,14 @@ class Expressions:
             if isinstance(node.op, gast.Or):
                 test = gast.UnaryOp(op=gast.Not(), operand=test)
             saved, self.out = self.out, []
+            self.enter_block()
             try:
                 value = self.evaluate(operand)
                 self.emit(_assign(flag, self.materialize(value, operand)), operand)
                 body = self.out
             finally:
                 self.out = saved
+                self.leave_block()
             self.emit(gast.If(test=gast.copy_location(test, operand), body=body, orelse=[]),
                       operand)
         return Leaf(gast.copy_location(load_name(flag), node))
@@ -443,7 +465,11 @@ class Expressions:
         if chosen is not None:
             return chosen
         node.test = self.materialize(test, node.test)
-        node.body, node.orelse = self.expression(node.body), self.expression(node.orelse)
+        self.enter_block()
+        try:
+            node.body, node.orelse = self.expression(node.body), self.expression(node.orelse)
+        finally:
+            self.leave_block()
         return Leaf(node)
 
     def chosen_structure(self, node: gast.IfExp, test: Static) -> Optional[Static]:
@@ -451,11 +477,13 @@ class Expressions:
         whose items are chosen one by one (`layer_0 = layers_0_0 if c else layers_1_0`),
         the test computed once. Only where reading either side runs no code."""
         saved, self.out = self.out, []
+        self.enter_block()
         try:
             body, orelse = self.evaluate(clone(node.body)), self.evaluate(clone(node.orelse))
             emitted = self.out
         finally:
             self.out = saved
+            self.leave_block()
         if emitted or not isinstance(body, Struct) or not isinstance(orelse, Struct) or \
                 pytree_layout(body) != pytree_layout(orelse):
             return None
@@ -525,12 +553,6 @@ class Expressions:
 
     def evaluate_ListComp(self, node: gast.ListComp) -> Static:
         return self.comprehension(node, pytree.LIST)
-
-    def evaluate_GeneratorExp(self, node: gast.GeneratorExp) -> Static:
-        made = self.comprehension(node, pytree.LIST)
-        if isinstance(made, Struct):
-            made.one_shot = True  # (summed twice, Python's second sum is 0)
-        return made
 
     def evaluate_DictComp(self, node: gast.DictComp) -> Static:
         return self.comprehension(node, pytree.DICT)
@@ -842,7 +864,9 @@ class Expressions:
 
     def iterated(self, iterable: Static, where: gast.AST) -> Optional[List[Static]]:
         """The items a for loop over a structure takes, one per iteration (a string or
-        a tuple known now: its items, known now)."""
+        a tuple known now: its items, known now; an iterator: its items, used up)."""
+        if isinstance(iterable, Iterator):
+            return self.taken_all(iterable, where)
         if isinstance(iterable, Const) and type(iterable.value) in (str, tuple, range) and \
                 all(is_number(v) or type(v) is str for v in iterable.value):
             return [Const(v) for v in iterable.value]
@@ -850,10 +874,7 @@ class Expressions:
             if iterable.kind == pytree.DICT:
                 return [Const(k) for k in iterable.keys]
             if iterable.kind in pytree.SEQUENCES:
-                items = list(iterable.items)
-                if iterable.one_shot:  # (a generator: its items used up)
-                    iterable.items, iterable.keys = [], []
-                return items
+                return list(iterable.items)
             self.refuse(f"a {iterable.kind} cannot be iterated", where,
                         hint="iterate over a list, a tuple or a dict")
         return None

@@ -13,7 +13,8 @@ import numpy as np
 from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
-from .values import (Const, Leaf, LocalDef, LocalLambda, Method, Static, Struct, copied,
+from .values import (Const, Iterator, Leaf, LocalDef, LocalLambda, Method, Static, Struct,
+                     copied,
                      holds_borrowed, is_number, load_name, same_static, tree_of)
 from .calls import Calls
 from .expressions import (_belongs_to, _describe_key, _path_name, _store_names,
@@ -194,8 +195,11 @@ class Desugar(Calls):
         if isinstance(target, gast.Name):
             literal = isinstance(stmt.value, gast.Constant) and is_number(value.value) \
                 if isinstance(value, Const) else False
-            if isinstance(value, (Struct, Method, LocalLambda)) or isinstance(value, Const) and \
-                    not literal and not self.assigned_in_loop(target.id):
+            if isinstance(value, Iterator):
+                value.named = True
+            if isinstance(value, (Struct, Method, LocalLambda, Iterator)) or \
+                    isinstance(value, Const) and not literal and \
+                    not self.assigned_in_loop(target.id):
                 self.env[target.id] = self.held(value, target.id, stmt)
                 return
             self.env.pop(target.id, None)
@@ -203,6 +207,10 @@ class Desugar(Calls):
             return
         if isinstance(target, (gast.Tuple, gast.List)):
             starred = [k for k, e in enumerate(target.elts) if isinstance(e, gast.Starred)]
+            if isinstance(value, Iterator):  # (a, b = zip(*pairs): its items, taken)
+                items = self.taken_all(value, target)
+                value = Struct(pytree.LIST, None, list(range(len(items))), items,
+                               loop_depth=self.loop_depth)
             if isinstance(value, Leaf) and not _is_shape(value.node) and (
                     starred or not isinstance(value.node, gast.Call)):  # (a, b = x)
                 value = self.rows(value, target.elts[starred[0]] if starred else target,
@@ -422,12 +430,16 @@ class Desugar(Calls):
         before = self.env
         # each branch changes its own copy of the structures (d["k"] = v in one branch
         # only must not be seen on the other path); they are joined after the if
-        self.env = copied(before)
-        stmt.body, body_returns = self.block(stmt.body)
-        body = (self.env, stmt.body, body_returns)
-        self.env = copied(before)
-        stmt.orelse, else_returns = self.block(stmt.orelse)
-        orelse = (self.env, stmt.orelse, else_returns)
+        self.enter_block()
+        try:
+            self.env = copied(before)
+            stmt.body, body_returns = self.block(stmt.body)
+            body = (self.env, stmt.body, body_returns)
+            self.env = copied(before)
+            stmt.orelse, else_returns = self.block(stmt.orelse)
+            orelse = (self.env, stmt.orelse, else_returns)
+        finally:
+            self.leave_block()
         self.env = self.joined(before, body, orelse, stmt)
         if not stmt.body:
             stmt.body = [gast.copy_location(gast.Pass(), stmt)]
@@ -516,6 +528,10 @@ class Desugar(Calls):
             self.out.append(stmt)  # (refused by the subset check)
             return
         iterable = self.evaluate(stmt.iter)
+        if isinstance(iterable, Iterator):  # (each item computed when its trip starts)
+            taken = self.taken_from(iterable, stmt.iter)
+            self.unroll(stmt, [], lambda k: next(taken, None))
+            return
         items = self.iterated(iterable, stmt.iter)
         if items is None and self.known_range(iterable) is not None and \
                 self.reads_structure(stmt.body):
@@ -529,7 +545,8 @@ class Desugar(Calls):
                                                                                stmt.iter)))
 
     def reads_structure(self, body: Sequence[gast.stmt]) -> bool:
-        return any(isinstance(n, gast.Name) and isinstance(self.env.get(n.id), Struct)
+        return any(isinstance(n, gast.Name) and isinstance(self.env.get(n.id),
+                                                           (Struct, Iterator))
                    for stmt in body for n in walk(stmt))
 
     def live_items(self, iterable: Static) -> Optional[Callable[[int], Optional[Static]]]:
@@ -631,10 +648,12 @@ class Desugar(Calls):
         header()
         before = dict(self.env)
         self.loop_depth += 1
+        self.enter_block(loop=True)
         try:
             stmt.body, _ = self.block(stmt.body)
         finally:
             self.loop_depth -= 1
+            self.leave_block()
         for name, value in list(self.env.items()):
             if before.get(name) is not value:
                 if name in before:

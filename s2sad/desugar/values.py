@@ -52,7 +52,6 @@ class Struct(Static):
     borrowed: bool = False  # a helper's view of its caller's structure: read only
     view_of: Optional[tuple] = None  # (dict, "items"): a view of a dict, not a copy
     origin: Optional["Struct"] = None  # the structure a branch's copy was made of
-    one_shot: bool = False  # a generator or iterator: iterating it uses its items up
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
@@ -75,6 +74,17 @@ class LocalLambda(Static):
     defaults: List[Static]
     reader: Any  # the reading of the function that made it
     closure: Optional[Dict[str, Static]] = None  # its free names, passed to a helper
+
+
+@dataclass(eq=False)
+class Iterator(Static):
+    """A generator, iter(), or a zip / map / enumerate / reversed object: `items`
+    computes each item when it is taken (see iterators.py); `depth` is the nesting of
+    run-time branches and loops it was made at."""
+    items: Any  # a Python iterator of Statics
+    depth: int
+    taken_in: Optional[int] = None  # the run-time branch that took from it first
+    named: bool = False  # bound to a name: more than one consumer may take from it
 
 
 @dataclass(eq=False)
@@ -177,8 +187,7 @@ def copied(env: Dict[str, Static]) -> Dict[str, Static]:
         if isinstance(value, Struct):
             if id(value) not in copies:
                 new = Struct(value.kind, value.type, list(value.keys), [], value.whole,
-                             value.loop_depth, value.borrowed, origin=value,
-                             one_shot=value.one_shot)
+                             value.loop_depth, value.borrowed, origin=value)
                 copies[id(value)] = (value, new)
                 new.items = [copy(item) for item in value.items]
             return copies[id(value)][1]
