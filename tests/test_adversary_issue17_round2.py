@@ -317,14 +317,10 @@ def repeated_inner_dict(x):
     return lst[1]["a"]
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(repeated_inner_dict)(X) is (0.3, "
-                   "[1, 0, 0]); f(X) is -2.1, differences [0, 3, 0]")
 def test_repeated_inner_dict():
     _assert_exact(repeated_inner_dict)
 
 
-@pytest.mark.xfail(strict=True, reason="value_and_grad(repeated_inner_list)(X) is (1.6, "
-                   "[2, 0, 0]); f(X) is 1.2, differences [2, 2, 0]")
 def test_repeated_inner_list():
     _assert_exact(repeated_inner_list)
 

@@ -182,6 +182,10 @@ class Calls(Iterators):
                 isinstance(first, Leaf) and not isinstance(first.node, (
                     gast.GeneratorExp, gast.ListComp)) and not keywords:
             return self.over_rows(function, first, node)
+        if function is builtins.len and len(args) == 1 and isinstance(first, Struct) and \
+                first.kind in (pytree.OBJECT, pytree.DATACLASS):
+            self.refuse(f"len() of a {_type_name(first)} (its own __len__ is code s2sad does "
+                        "not read here)", node, hint="call the method that counts directly")
         if function in (builtins.len, np.shape, np.ndim) and len(args) == 1 and \
                 isinstance(first, Leaf) and self.known_shape(first.node) is not None:
             shape = self.known_shape(first.node)
@@ -614,6 +618,13 @@ class Calls(Iterators):
         if not isinstance(made, Struct) or made.kind != pytree.OBJECT:
             self.refuse(f"{init.__qualname__} rebinds self", node, hint="set fields of self")
         receiver.keys, receiver.items = list(made.keys), list(made.items)
+        # (a list given to __init__ that it stores is one object in Python: a change to
+        # it, or to the object's copy, would reach the other)
+        shared = "an object made here holds it (or a copy of what it was given)"
+        for value in list(args) + list(keywords.values()) + list(made.items):
+            if isinstance(value, Struct) and value.kind in (pytree.LIST, pytree.DICT,
+                                                            pytree.OBJECT):
+                value.apart = value.apart or shared
 
     # -- helpers given structures ---------------------------------------------------
 

@@ -151,7 +151,8 @@ class Expressions:
         set_anno(node, "resolved", value)
         return node
 
-    def held(self, value: Static, preferred: str, where: gast.AST) -> Static:
+    def held(self, value: Static, preferred: str, where: gast.AST,
+             memo: Optional[Dict[int, Struct]] = None) -> Static:
         """`value`, with its run-time leaves in names of their own, for a structure
         bound to a name: later reads see these values even if the expressions' names
         are rebound (t = (a, b); a = 2 * a; t[0] is the old a)."""
@@ -168,10 +169,14 @@ class Expressions:
         if isinstance(value, Struct):
             if all(self.is_held(i) for i in value.items):
                 return value
-            items = [self.held(item, f"{preferred}_{pytree._identifier_part(key)}", where)
-                     for key, item in zip(value.keys, value.items)]
-            return Struct(value.kind, value.type, list(value.keys), items, value.whole,
-                          value.loop_depth)
+            memo = {} if memo is None else memo
+            if id(value) in memo:  # ([[v]] * 2: one inner list, held once)
+                return memo[id(value)]
+            made = memo[id(value)] = Struct(value.kind, value.type, list(value.keys), [],
+                                             value.whole, value.loop_depth)
+            made.items = [self.held(item, f"{preferred}_{pytree._identifier_part(key)}",
+                                    where, memo) for key, item in zip(value.keys, value.items)]
+            return made
         return value
 
     def is_held(self, value: Static) -> bool:
@@ -491,9 +496,11 @@ class Expressions:
 
         def choose(a: Static, b: Static) -> Static:
             if isinstance(a, Struct):
-                return Struct(a.kind, a.type, list(a.keys),
+                made = Struct(a.kind, a.type, list(a.keys),
                               [choose(x, y) for x, y in zip(a.items, b.items)],
                               loop_depth=self.loop_depth)
+                made.apart = "it is one of two structures chosen at run time"
+                return made
             if isinstance(a, Const) and isinstance(b, Const) and a.value is b.value:
                 return a
             return Leaf(gast.copy_location(gast.IfExp(
@@ -853,6 +860,13 @@ class Expressions:
         return Leaf(read)
 
     def truth(self, test: Static, where: gast.AST) -> bool:
+        if isinstance(test, Struct) and test.kind in (pytree.OBJECT, pytree.DATACLASS):
+            if any(inspect.getattr_static(test.type, m, None) is not None
+                   for m in ("__bool__", "__len__")):
+                self.refuse(f"{_type_name(test)} decides its truth with code of its own "
+                            "(__bool__ or __len__)", where,
+                            hint="test a field of it instead")
+            return True  # (an object is true)
         if isinstance(test, Struct):
             return bool(test.items)
         try:
@@ -917,6 +931,11 @@ class Expressions:
                         hint="build a new one instead")
 
     def mutating(self, base: Struct, where: gast.AST) -> None:
+        if base.apart is not None:
+            self.refuse(f"this changes a structure s2sad keeps apart from what Python would "
+                        f"change too: {base.apart}", where,
+                        hint="make the changes before choosing it or storing it, or build "
+                             "a new one")
         if base.borrowed:
             self.refuse("this changes a structure its caller holds too (an argument that "
                         "is not differentiated, a helper's argument, or what a helper "

@@ -3,6 +3,7 @@ stores change their items, loops over structures are unrolled, branches on run-t
 data change copies that are joined after them, returns give the output's structure."""
 from __future__ import annotations
 
+import inspect
 import logging
 import types
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -265,6 +266,14 @@ class Desugar(Calls):
             base = self.evaluate(target.value)
             if isinstance(base, Struct) and base.kind == pytree.OBJECT:
                 # (self.w = w in __init__ of an object made in the function)
+                kind = base.type
+                if isinstance(kind, type) and (
+                        inspect.getattr_static(kind, "__setattr__") is not
+                        object.__setattr__ or hasattr(inspect.getattr_static(
+                            kind, target.attr, None), "__set__")):
+                    self.refuse(f"{kind.__name__} sets its attributes with code of its own "
+                                "(__setattr__ or a property setter)", target,
+                                hint="store plain fields in __init__")
                 self.mutating(base, target)
                 held = self.held(value, _path_name(target), stmt)
                 if target.attr in base.keys:
@@ -486,6 +495,8 @@ class Desugar(Calls):
                         and all(j is o for j, o in zip(joint.items, origin.items)):
                     merged[id(a), id(b)] = origin  # (unchanged on both paths: the same one)
                     return origin
+                if a.origin is not b.origin:
+                    joint.apart = "it is one of two structures chosen at run time"
                 return joint
             if isinstance(a, (Leaf, Const)) and isinstance(b, (Leaf, Const)) and not (
                     isinstance(a, Const) and not is_number(a.value) or

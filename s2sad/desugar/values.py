@@ -52,6 +52,9 @@ class Struct(Static):
     borrowed: bool = False  # a helper's view of its caller's structure: read only
     view_of: Optional[tuple] = None  # (dict, "items"): a view of a dict, not a copy
     origin: Optional["Struct"] = None  # the structure a branch's copy was made of
+    # why a change to it would not reach what Python changes: one of two structures
+    # chosen at run time, or one an object made here holds too (None: it would)
+    apart: Optional[str] = None
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
