@@ -783,3 +783,30 @@ def test_np_copyto_is_a_write_the_alias_check_knows():
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(into_the_argument)(x)
     assert "np.copyto(u, u * 2.0)" in str(info.value) and "u = u.copy()" in info.value.hint
+
+
+# -- a nested def that makes a function ----------------------------------------------------
+
+def makes_functions(x):
+    scale = 1.0
+
+    def make_lambda(k):
+        return lambda t: t * k * scale           # (scale read when the lambda is called)
+
+    def make_def(k, p):
+        def power(t):
+            return t ** p * k
+        return power
+
+    times_x = make_lambda(x)
+    square = make_def(x, 2.0)
+    cube = make_def(2.0, 3.0)
+    scale = 3.0
+    return times_x(np.sin(x)) + square(x) + cube(np.cos(x))
+
+
+def test_a_nested_def_returning_a_lambda_or_a_def_makes_a_function():
+    _exact_in_both_modes(lambda v: makes_functions(v[0]) + v[1], np.array([0.7, 0.2]))
+    np.testing.assert_allclose(s2sad.grad(makes_functions)(0.7),
+                               (makes_functions(0.7 + 1e-6) - makes_functions(0.7 - 1e-6)) / 2e-6,
+                               rtol=1e-7)

@@ -59,7 +59,6 @@ LAMBDA_VALUE = ("UnsupportedSyntaxError: a lambda is used here as a value; s2sad
                 "lambda bound to a name where it is called")
 REFUSED = [
     # lambda functions
-    ("lam_made_by_local_factory", "grad jvp hessian", s2sad.S2SADError, LAMBDA_VALUE),
     ("closure_appends_to_enclosing_list", "grad jvp hessian", s2sad.S2SADError,
      "UnsupportedSyntaxError: this changes a structure its caller holds too (an argument "
      "that is not differentiated, a helper's argument, or what a helper returned of its "

@@ -746,6 +746,10 @@ class Calls(Iterators):
                 self.refuse(f"the nested function's parameter {name!r} is not given", node,
                             hint=f"pass {', '.join(params)}")
             arguments[name] = keywords.get(name, defaults.get(name))
+        made = self.made_function(definition, {name: arguments[name] for name in params},
+                                  closure, node)
+        if made is not None:
+            return made
         for name in free:  # (the enclosing function's variables, as they are now)
             arguments[name] = closure[name] if name in closure else \
                 self.evaluate(load_name(name))
@@ -757,6 +761,34 @@ class Calls(Iterators):
         helper.local_names = frozenset(bound_names(definition))
         helper.live_globals, helper.cells = self.parsed.live_globals, self.parsed.cells
         return self.read_for(helper, arguments, function.stub, node)
+
+    def made_function(self, definition: gast.FunctionDef, arguments: Dict[str, Static],
+                      closure: Dict[str, Static], node: gast.AST) -> Optional[Static]:
+        """A nested def that makes a function and returns it (`def make(k): return
+        lambda t: t * k`, or a def inside it returned by name): the function made,
+        its parameters' values (held now, as Python's closure cells hold them) read
+        where it is called; the enclosing function's variables it reads, read then."""
+        body = [s for s in definition.body if not (
+            isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
+        if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None:
+            return None
+        returned = body[-1].value
+        inner_def = body[0] if len(body) == 2 and isinstance(body[0], gast.FunctionDef) \
+            else None
+        if len(body) == 1 and isinstance(returned, gast.Lambda) and \
+                not returned.args.defaults:
+            made: Static = LocalLambda(returned, [], self, {})
+        elif inner_def is not None and isinstance(returned, gast.Name) and \
+                returned.id == inner_def.name and not inner_def.args.defaults and \
+                not inner_def.decorator_list:
+            stub = types.FunctionType(compile("def _(): pass", "<s2sad nested def>", "exec")
+                                      .co_consts[0], {}, inner_def.name)
+            made = LocalDef(inner_def, [], self, stub, {})
+        else:
+            return None
+        held = {name: self.held(value, name, node) for name, value in arguments.items()}
+        made.closure = {**closure, **held}
+        return made
 
     def passed(self, value: Static, param: str, inner: "Calls", params: list,
                call_args: list, where: gast.AST) -> Static:

@@ -198,7 +198,7 @@ class Desugar(Calls):
                 if isinstance(value, Const) else False
             if isinstance(value, Iterator):
                 value.named = True
-            if isinstance(value, (Struct, Method, LocalLambda, Iterator)) or \
+            if isinstance(value, (Struct, Method, LocalLambda, LocalDef, Iterator)) or \
                     isinstance(value, Const) and not literal and \
                     not self.assigned_in_loop(target.id):
                 self.env[target.id] = self.held(value, target.id, stmt)
