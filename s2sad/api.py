@@ -8,10 +8,12 @@ module-level names defined after it; results are cached per function and options
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
 import inspect
+import io
 import numbers
 import types
 import weakref
@@ -20,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import gast
 import numpy as np
 
-from . import callables, codegen, entry, frontend, pipeline, pytree, structured
+from . import callables, codegen, entry, frontend, pipeline, pytree, runtime, structured
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
@@ -1246,10 +1248,11 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
             inputs = forward_fn._differentiated_inputs(*called)
         sizes = [np.size(x) for x in inputs]
         chosen = mode or ("forward" if sum(sizes) < np.size(value) else "reverse")
-        if chosen == "forward":
-            blocks = _jacobian_forward(along, *forward_args, inputs, value)
-        else:
-            blocks = _jacobian_reverse(back, *reverse_args, inputs, value)
+        with _quiet(True):  # (f ran once for its value: its prints and logs are done)
+            if chosen == "forward":
+                blocks = _jacobian_forward(along, *forward_args, inputs, value)
+            else:
+                blocks = _jacobian_reverse(back, *reverse_args, inputs, value)
         if call is not None:
             return forward_fn._regroup(call, counts, blocks)
         return blocks[0] if forward_fn.single else tuple(blocks)
@@ -1403,16 +1406,30 @@ def hessian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = 
 def _hessian_blocks(along: JVPFunction, args: tuple, kwargs: dict, inputs: list) -> tuple:
     """blocks[i][j] = d grad_i / d x_j, from one JVP of the gradient per element of x_j."""
     blocks: List[List[list]] = [[[] for _ in inputs] for _ in inputs]
+    first = True
     for j, x in enumerate(inputs):
         for unit in _units(x):
             tangents = [unit if k == j else _zero_tangent(i) for k, i in enumerate(inputs)]
-            columns = along(*args, tangents[0] if along.single else tuple(tangents),
-                            **kwargs)[1]
+            with _quiet(not first):  # (the function's prints and logs: once a call)
+                columns = along(*args, tangents[0] if along.single else tuple(tangents),
+                                **kwargs)[1]
+            first = False
             columns = (columns,) if len(inputs) == 1 else columns  # wrt=(0,) too
             for i, column in enumerate(columns):
                 blocks[i][j].append(np.asarray(column))
     return tuple(tuple(_block(blocks[i][j], -1, inputs[i], inputs[j])
                        for j in range(len(inputs))) for i in range(len(inputs)))
+
+
+@contextlib.contextmanager
+def _quiet(quiet: bool):
+    """Silence what the function prints or logs in the sweeps after the first, which
+    run the same forward code again (a Hessian's columns)."""
+    if not quiet:
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()), runtime.logging_silenced():
+        yield
 
 
 def _units(x: Any):

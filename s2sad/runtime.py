@@ -5,6 +5,7 @@ may accumulate into the result in place.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import string
@@ -318,11 +319,26 @@ def require_true(condition: Any, message: str = "") -> None:
         raise AssertionError(message) if message else AssertionError()
 
 
+_LOGGING_SILENCED = [False]
+
+
+@contextlib.contextmanager
+def logging_silenced():
+    """log_message does nothing inside (a sweep that runs the forward code again)."""
+    saved, _LOGGING_SILENCED[0] = _LOGGING_SILENCED[0], True
+    try:
+        yield
+    finally:
+        _LOGGING_SILENCED[0] = saved
+
+
 def log_message(logger: Optional[str], level: int, message: Any, *args: Any,
                 **keywords: Any) -> None:
     """A logging call of the differentiated function (`log.info("loss %s", loss)`),
     made where it stood, in the forward sweep: by the logger's name (None: the
     logging module's own functions, which use the root logger)."""
+    if _LOGGING_SILENCED[0]:
+        return
     if logger is None:
         logging.log(level, message, *args, **keywords)
     else:

@@ -810,3 +810,19 @@ def test_a_nested_def_returning_a_lambda_or_a_def_makes_a_function():
     np.testing.assert_allclose(s2sad.grad(makes_functions)(0.7),
                                (makes_functions(0.7 + 1e-6) - makes_functions(0.7 - 1e-6)) / 2e-6,
                                rtol=1e-7)
+
+
+def prints_and_logs(x):
+    print("input", np.round(x, 2))
+    _LOG.warning("sum %.2f", np.sum(x))
+    return np.sum(np.sin(x) * x)
+
+
+@pytest.mark.parametrize("transform", [s2sad.hessian, s2sad.jacobian,
+                                       lambda f: s2sad.jacobian(f, mode="forward")],
+                         ids=["hessian", "jacobian", "jacobian_forward"])
+def test_a_hessian_or_jacobian_prints_and_logs_once_a_call(transform, capsys, caplog):
+    caplog.set_level(logging.WARNING, logger="s2sad.tests.model")
+    transform(prints_and_logs)(XS)
+    assert capsys.readouterr().out.count("input") == 1
+    assert sum(r.getMessage().startswith("sum ") for r in caplog.records) == 1
