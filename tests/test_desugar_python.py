@@ -826,3 +826,22 @@ def test_a_hessian_or_jacobian_prints_and_logs_once_a_call(transform, capsys, ca
     transform(prints_and_logs)(XS)
     assert capsys.readouterr().out.count("input") == 1
     assert sum(r.getMessage().startswith("sum ") for r in caplog.records) == 1
+
+
+def rebinds_its_loop_variable(X, x):
+    t = 0.0
+    for row in X:
+        row = np.tanh(row * 2.0)
+        t = t + np.sum(row ** 2)
+    for i in range(2):
+        i = i * 2
+        t = t + x[i] ** 2
+    return t
+
+
+def test_a_loop_variable_rebound_in_its_body_is_a_new_name_each_trip():
+    X = np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.2]])
+    x = np.array([0.5, -0.7, 0.2])
+    _exact_in_both_modes(lambda v: rebinds_its_loop_variable(X, v), x)
+    _exact_in_both_modes(lambda v: rebinds_its_loop_variable(v.reshape(3, 2), x),
+                         X.ravel())

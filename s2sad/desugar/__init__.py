@@ -148,6 +148,10 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
                     getattr(node, "iter", None), getattr(node, "left", None),
                     getattr(node, "right", None), getattr(node, "value", None))):
             return True  # (for v in [a, b], a + [v], [x] * 3, items += [v])
+        if isinstance(node, gast.For) and isinstance(node.target, gast.Name) and any(
+                isinstance(t, gast.Name) and t.id == node.target.id for inner in node.body
+                for a in walk(inner) if isinstance(a, gast.Assign) for t in a.targets):
+            return True  # (for row in X: row = row * 2.0)
         if isinstance(node, gast.Assign) and (len(node.targets) > 1 or isinstance(
                 node.targets[0], (gast.Tuple, gast.List)) and not isinstance(
                     node.value, gast.Call)):

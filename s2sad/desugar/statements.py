@@ -550,10 +550,35 @@ class Desugar(Calls):
         if items is not None:
             self.unroll(stmt, items, self.live_items(iterable))
             return
+        self.rebound_target_renamed(stmt)
         for name in _store_names(stmt.target):
             self.env.pop(name, None)
         self.dynamic_loop(stmt, lambda: setattr(stmt, "iter", self.materialize(iterable,
                                                                                stmt.iter)))
+
+    def rebound_target_renamed(self, stmt: gast.For) -> None:
+        """`for row in X: row = row * 2.0`: the loop's own variable renamed (row_1),
+        `row = row_1` first in the body, as Python rebinds row each trip; the later
+        stages recompute a loop's variable and keep it unchanged in its body."""
+        if not isinstance(stmt.target, gast.Name):
+            return
+        name = stmt.target.id
+        stores = [n for inner in stmt.body for n in walk(inner)
+                  if isinstance(n, gast.Name) and n.id == name and
+                  isinstance(n.ctx, gast.Store)]
+        plain = [t for inner in stmt.body for a in walk(inner) if isinstance(a, gast.Assign)
+                 for t in a.targets if isinstance(t, gast.Name) and t.id == name]
+        if not stores or len(stores) != len(plain):
+            return  # (none, or an augmented or unpacking store: the later stages decide)
+        fresh = pytree.fresh(name, self.taken)
+        self.assigned_in_function[fresh] = 2
+        self.assigned_in_function[name] = 2
+        stmt.target = gast.copy_location(gast.Name(id=fresh, ctx=gast.Store(),
+                                                   annotation=None, type_comment=None),
+                                         stmt.target)
+        stmt.body = [gast.copy_location(gast.Assign(
+            targets=[gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)],
+            value=load_name(fresh), type_comment=None), stmt)] + list(stmt.body)
 
     def reads_structure(self, body: Sequence[gast.stmt]) -> bool:
         return any(isinstance(n, gast.Name) and isinstance(self.env.get(n.id),
