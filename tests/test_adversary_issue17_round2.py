@@ -553,12 +553,13 @@ def partial_of_a_local_def(x):
     return p(x[0])
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason="a helper returning a nested def is refused ('a nested function is used here as a value'); it crashed with an AssertionError before")
 def test_helper_returns_a_closure():
     _assert_exact(helper_returns_a_closure)
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason="functools.partial of a local def is refused ('a nested function is used here as a value'); it crashed with an AssertionError before")
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError,
+                   reason="functools.partial of a local def is refused ('a nested function is "
+                          "used here as a value'); it crashed with an AssertionError before")
 def test_partial_of_a_local_def():
     _assert_exact(partial_of_a_local_def)
 
@@ -571,7 +572,8 @@ def swap_rows(X2):
     return np.sum(y * np.arange(6.0).reshape(3, 2))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="'y' is updated in place while 'y_1' shares its "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="'y' is updated in place while 'y_1' shares its "
                    "array and is read on line <the def line> (a name the user never wrote, the "
                    "def's line; the hint 'make y its own array (y = ... .copy())' is already so)")
 def test_swap_rows_refusal_names_the_users_line():
@@ -594,7 +596,8 @@ def copyto_where(x):
     return np.sum(y * x)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="hint: remove the del; names go out of scope by "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="hint: remove the del; names go out of scope by "
                    "themselves (for `del vals[0]`: removing the line changes the value)")
 def test_del_of_an_item_hint_keeps_the_value():
     with pytest.raises(s2sad.S2SADError) as info:
@@ -614,7 +617,8 @@ def append_to_a_list_of_an_array(x):
     return sum(v * v for v in vals)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="error: an expression statement (its value is "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="error: an expression statement (its value is "
                    "discarded) is not supported / hint: ... or remove the line (removing it "
                    "changes the value)")
 @pytest.mark.parametrize("fn", [copyto_where, pop_discarded, append_to_a_list_of_an_array],
@@ -630,7 +634,8 @@ def late_binding_lambdas(x):
     return fs[0]() + fs[1]()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="error: 'i' is used before it is assigned / hint: "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="error: 'i' is used before it is assigned / hint: "
                    "assign it first (Python runs it: both lambdas read i == 2)")
 def test_late_binding_lambdas_right_or_refused_for_what_it_is():
     try:
@@ -650,7 +655,8 @@ def write_into_an_objects_array(x):
     return np.sum(b.w * x)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="error: writing into '__init___result' would change "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="error: writing into '__init___result' would change "
                    "the argument 'x', whose array it shares (a name the user never wrote: b.w)")
 def test_write_into_an_objects_array_names_the_users_name():
     with pytest.raises(s2sad.S2SADError) as info:
@@ -676,7 +682,8 @@ def made_by_a_classmethod(x):
     return p.f() + p.a
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="error: the method .f() is not supported / hint: use "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="error: the method .f() is not supported / hint: use "
                    "the NumPy function instead (np.<name>(x, ...)) (p is a Made from "
                    "Made.make: the refusal blames p.f() with an array's hint)")
 def test_an_object_made_by_a_classmethod():
@@ -692,7 +699,8 @@ def astuple_of_a_dataclass(x):
     return a * 3.0 + b
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=".../lib/python3.11/dataclasses.py:1248:16: error: a "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason=".../lib/python3.11/dataclasses.py:1248:16: error: a "
                    "generator over a count known only at run time is not supported (the "
                    "refusal points into the standard library, not at the user's line)")
 def test_astuple_right_or_refused_at_the_users_line():
@@ -711,7 +719,8 @@ def log_exception(x):
     return x[0] * 2.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=".../lib/python3.11/logging/__init__.py:1524:8: error: "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason=".../lib/python3.11/logging/__init__.py:1524:8: error: "
                    "this call does not match error(self, msg, *args, **kwargs) (keywords must be "
                    "strings) (log.exception: the refusal points into the standard library)")
 def test_log_exception_right_or_refused_at_the_users_line():
@@ -786,15 +795,13 @@ def test_printed_source_runs():
             np.testing.assert_allclose(function(x), expected)
 
 
-# -- 7. Hessian: prints once per column --------------------------------------------------
+# -- 7. Hessian: prints once (right since 32458e3) ----------------------------------------
 
 def prints_its_input(x):
     print("x", x)
     return np.sum(x ** 3)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="hessian(prints_its_input)(X) prints 3 lines (one "
-                   "per column), f prints 1")
 def test_hessian_prints_once():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
