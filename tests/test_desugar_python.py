@@ -845,3 +845,28 @@ def test_a_loop_variable_rebound_in_its_body_is_a_new_name_each_trip():
     _exact_in_both_modes(lambda v: rebinds_its_loop_variable(X, v), x)
     _exact_in_both_modes(lambda v: rebinds_its_loop_variable(v.reshape(3, 2), x),
                          X.ravel())
+
+
+def deletes_and_pops(x):
+    vals = [x[0], x[1] * 2.0, x[2], x[3]]
+    del vals[0]
+    vals.pop(0)
+    del vals[-1]
+    d = {"a": x[0], "b": x[1]}
+    del d["a"]
+    return vals[0] * d["b"] + len(vals) + len(d)
+
+
+def test_del_of_an_item_and_a_pop_whose_value_is_unused():
+    _exact_in_both_modes(deletes_and_pops, XS)
+
+
+def test_np_copyto_with_where_is_refused_with_a_hint_that_keeps_the_copy():
+    def f(x):
+        u = x.copy()
+        np.copyto(u, x * 2.0, where=x > 0)
+        return np.sum(u)
+
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(f)(XS)
+    assert "np.copyto with where=" in str(info.value) and "np.where" in info.value.hint

@@ -62,6 +62,11 @@ class Desugar(Calls):
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr) and self.logged(stmt.value):
             pass
+        elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
+                get_anno(stmt.value.func, "resolved") is np.copyto and not _is_copyto(stmt.value):
+            self.refuse("np.copyto with where=, casting= or more arguments is not supported",
+                        stmt.value, hint="write the copy as an assignment: u = np.where(mask, "
+                                         "new, u), or u[mask] = new[mask]")
         elif isinstance(stmt, gast.Expr) and _is_copyto(stmt.value):
             # np.copyto(u, new): u[...] = new, a write the later stages check and know
             target = gast.Subscript(value=stmt.value.args[0], slice=gast.Constant(
@@ -71,7 +76,9 @@ class Desugar(Calls):
                 type_comment=None), stmt))
         elif isinstance(stmt, gast.Expr):
             value = self.evaluate(stmt.value)
-            if isinstance(value, Leaf):
+            if isinstance(value, Leaf) and isinstance(value.node, (gast.Name, gast.Constant)):
+                pass  # (vals.pop(0) alone: the list changed now, the value unused)
+            elif isinstance(value, Leaf):
                 stmt.value = value.node
                 self.out.append(stmt)
             elif isinstance(value, Struct) or isinstance(value, Const) and \
@@ -96,6 +103,8 @@ class Desugar(Calls):
                                                    for t in stmt.targets):
             for target in stmt.targets:  # (del x: the name is not read again)
                 self.env.pop(target.id, None)
+        elif isinstance(stmt, gast.Delete) and all(self.deleted_item(t) for t in stmt.targets):
+            pass  # (del vals[0], del d["k"]: done now, on the structure)
         elif isinstance(stmt, gast.FunctionDef) and not stmt.decorator_list:
             self.define(stmt)
         elif isinstance(stmt, gast.With) and all(_is_errstate(i) for i in stmt.items):
@@ -104,6 +113,27 @@ class Desugar(Calls):
         else:
             self.out.append(stmt)  # pass, break, continue; the rest is refused later
         return False
+
+    def deleted_item(self, target: gast.AST) -> bool:
+        """`del vals[0]`, `del d["k"]` of a structure known now: the item removed;
+        False for another target (refused later)."""
+        if not isinstance(target, gast.Subscript):
+            return False
+        base = self.evaluate(target.value)
+        if not isinstance(base, Struct) or base.kind not in (pytree.LIST, pytree.DICT):
+            return False
+        key = self.static_key(target.slice, base, target)
+        if base.item(key) is None:
+            self.refuse(f"{_describe_key(key)} is not in this {base.kind}", target,
+                        hint="delete an item it holds")
+        self.mutating(base, target)
+        at = key if base.kind == pytree.LIST else base.keys.index(key)
+        del base.items[at]
+        if base.kind == pytree.LIST:
+            base.keys = list(range(len(base.items)))
+        else:
+            del base.keys[at]
+        return True
 
     def define(self, stmt: gast.FunctionDef) -> None:
         """A nested def: known by its name, read where it is called (see calls.py);
