@@ -85,7 +85,7 @@ def has_if(x):
 
 
 def has_del(x):
-    y = [x, x]  # (del of a name is read as the name going out of use)
+    y = x * 2.0  # (del of a name, or of a list's item, is read; of an array's, refused)
     del y[0]  # E:del
     return x
 
