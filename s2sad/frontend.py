@@ -501,7 +501,7 @@ def _parse_tree(func: gast.FunctionDef, filename: str, file_lines: Sequence[str]
 def finish(parsed: Parsed) -> None:
     """The subset check of a desugared function, and its locals found again."""
     check_subset(parsed)
-    local_names = bound_names(parsed.func)
+    local_names = _rename_reserved_locals(parsed, bound_names(parsed.func))
     parsed.local_names = frozenset(local_names)
     _refuse_reserved_names(parsed, local_names)
 
