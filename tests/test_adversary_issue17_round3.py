@@ -430,6 +430,21 @@ def method_changes_its_object(x):
     return c.w * 2.0
 
 
+def append_in_a_for_over_an_array(x):
+    vals = []
+    for v in x:                       # (for i in range(len(x)) with x[i] is accepted)
+        vals.append(v * 2.0)
+    return sum(vals)
+
+
+WEIGHTS = (1.0, 2.0)
+
+
+def comprehension_over_a_global_tuple(x):
+    ys = [x[0] * w for w in WEIGHTS]  # (sum([... for w in WEIGHTS]) inline is accepted)
+    return sum(ys) * x[1]
+
+
 def iterator_in_a_conditional_of_a_known_test(x):
     it = iter([x[0], x[1], x[2]])
     a = next(it) if len(x) > 5 else 0.0   # (len(x) is 3 when compiled)
@@ -445,11 +460,15 @@ def iterator_in_a_conditional_of_a_known_test(x):
     "iterator_in_a_conditional_of_a_known_test: error: an iterator taken from in a branch "
     "decided at run time is used after it. method_changes_its_object: error: this changes a "
     "structure its caller holds too (an argument that is not differentiated, a helper's "
-    "argument, ...) at self.w = ... in Cell.scale"))
+    "argument, ...) at self.w = ... in Cell.scale. append_in_a_for_over_an_array: error: a "
+    "structure made before this loop is changed in it, and the loop's count is known only at"
+    " run time (so at 33bd0be too). comprehension_over_a_global_tuple: error: a "
+    "comprehension over a count known only at run time is not supported"))
 @pytest.mark.parametrize("fn", [isinstance_of_an_argument, class_attribute_read_through_self,
                                 own_list_changed_through_the_object,
                                 iterator_in_a_conditional_of_a_known_test,
-                                method_changes_its_object],
+                                method_changes_its_object, append_in_a_for_over_an_array,
+                                comprehension_over_a_global_tuple],
                          ids=lambda fn: fn.__name__)
 def test_refused_though_known_when_compiled(fn):
     if fn is isinstance_of_an_argument:
