@@ -21,7 +21,7 @@ import re
 import textwrap
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
 import numpy
@@ -833,6 +833,16 @@ def is_check_call(node: gast.AST) -> bool:
         node.func.id in RUNTIME_CHECKS
 
 
+def formatted_parts(node: gast.AST) -> List[gast.AST]:
+    """The values an f-string formats (itself where it is not one): what a print or a
+    log of one computes."""
+    if not isinstance(node, gast.JoinedStr):
+        return [node]
+    return [v.value for v in node.values if isinstance(v, gast.FormattedValue)] + \
+        [part for v in node.values if isinstance(v, gast.FormattedValue) and
+         v.format_spec is not None for part in formatted_parts(v.format_spec)]
+
+
 def is_generated(parsed: Parsed) -> bool:
     """Code s2sad generated (codegen registers it under "<s2sad ...>"), read back to be
     differentiated again: its tape of stored values is allowed."""
@@ -933,6 +943,11 @@ def _check_statement(parsed: Parsed, stmt: gast.stmt, is_docstring: bool,
     if isinstance(stmt, gast.Expr):
         if is_docstring and isinstance(stmt.value, gast.Constant) \
                 and isinstance(stmt.value.value, str):
+            return
+        if is_check_call(stmt.value):  # (print(f"loss {loss:.3f}"): its values checked)
+            for arg in list(stmt.value.args) + [k.value for k in stmt.value.keywords]:
+                for part in formatted_parts(arg):
+                    _check_expression(parsed, part)
             return
         _check_expression(parsed, stmt.value)  # `yield x` is refused as a generator
         if is_check_call(stmt.value) or is_generated(parsed) and (

@@ -41,7 +41,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Un
 import gast
 import numpy as np
 
-from . import frontend
+from . import frontend, runtime
 from .anno import (clone, fingerprint, get_anno, has_anno, names_in, set_anno, subscripts_in,
                    walk)
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
@@ -72,9 +72,10 @@ ARRAY_METHODS = {
     "astype": np.array,  # x.astype(t) copies, as np.array(x, t) does
     "cumprod": np.cumprod, "swapaxes": np.swapaxes, "repeat": np.repeat,
     "take": np.take, "diagonal": np.diagonal, "argsort": np.argsort,
+    "item": runtime.item,  # (no NumPy function returns the Python number)
 }
 ARRAY_ATTRIBUTES = {"T": np.transpose, "shape": np.shape, "ndim": np.ndim,
-                    "size": np.size}
+                    "size": np.size, "real": np.real, "imag": np.imag}
 
 # Operations whose result may share memory with an operand (a view or the object itself).
 VIEW_FUNCTIONS = frozenset({
@@ -695,11 +696,26 @@ class _Lowerer:
             raise UnsupportedSyntaxError(
                 "this print is not supported", self.parsed.locate(call),
                 hint="print values by position (with sep= and end= if you like)")
-        args = [self.aggregate_element(a) for a in call.args]
-        keywords = [gast.keyword(arg=k.arg, value=self.aggregate_element(k.value))
+        args = [self.printed(a) for a in call.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.printed(k.value))
                     for k in call.keywords]
         checked = gast.Call(func=self.global_ref(call.func), args=args, keywords=keywords)
         self.emit(gast.Expr(value=checked), None, call)
+
+    def printed(self, node: gast.AST) -> gast.AST:
+        """An argument of a print or a log: its value, or an f-string of the values it
+        formats (each lowered to an atom)."""
+        if not isinstance(node, gast.JoinedStr):
+            return self.aggregate_element(node)
+        parts = []
+        for part in node.values:
+            if isinstance(part, gast.FormattedValue):
+                part = gast.FormattedValue(
+                    value=self.aggregate_element(part.value), conversion=part.conversion,
+                    format_spec=self.printed(part.format_spec)
+                    if part.format_spec is not None else None)
+            parts.append(part)
+        return gast.JoinedStr(values=parts)
 
     def assign_to(self, target: gast.AST, value: gast.AST) -> None:
         if isinstance(target, gast.Name):
@@ -1348,7 +1364,8 @@ class _Lowerer:
                     receiver = self.emit(raveled, None, node, self._shareable(raveled))
                     node = gast.copy_location(gast.Call(func=func, args=[], keywords=[]), node)
                 resolved = method
-                func = _numpy_callee(method)
+                func = _numpy_callee(method) if method is not runtime.item else \
+                    _runtime_callee(method)
             else:
                 raise UnsupportedSyntaxError(
                     "calling a local variable or the result of an expression is not "
@@ -1615,6 +1632,13 @@ def _numpy_callee(function: Any) -> gast.Attribute:
     attr = gast.Attribute(value=np_name, attr=function.__name__, ctx=gast.Load())
     set_anno(attr, "resolved", function)
     return attr
+
+
+def _runtime_callee(function: Any) -> gast.Name:
+    callee = gast.Name(id=function.__name__, ctx=gast.Load(), annotation=None,
+                       type_comment=None)
+    set_anno(callee, "resolved", function)
+    return callee
 
 
 def _is_scalar_annotation(annotation: Optional[gast.AST]) -> bool:

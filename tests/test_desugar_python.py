@@ -870,3 +870,23 @@ def test_np_copyto_with_where_is_refused_with_a_hint_that_keeps_the_copy():
     with pytest.raises(UnsupportedSyntaxError) as info:
         s2sad.grad(f)(XS)
     assert "np.copyto with where=" in str(info.value) and "np.where" in info.value.hint
+
+
+def prints_formatted(x, w):
+    h = np.tanh(x * w)
+    print(f"h[0]={h[0]:.4f} w={w!r} n={len(x)}")
+    _LOG.info(f"mean {np.mean(h):.3f}")
+    return np.sum(h ** 2)
+
+
+def test_an_f_string_printed_or_logged_runs_once_in_the_forward_sweep(capsys, caplog):
+    caplog.set_level(logging.INFO, logger="s2sad.tests.model")
+    expected = f"h[0]={np.tanh(XS[0] * 0.5):.4f} w=0.5 n=4"
+    g = s2sad.grad(prints_formatted)
+    g(XS, 0.5)
+    s2sad.jvp(prints_formatted)(XS, 0.5, np.ones(4))
+    assert capsys.readouterr().out.splitlines() == [expected, expected]
+    assert [r.getMessage() for r in caplog.records].count(
+        f"mean {np.mean(np.tanh(XS * 0.5)):.3f}") == 2
+    assert "print(f'h[0]=" in g.source
+    _exact_in_both_modes(lambda v: prints_formatted(v, 0.5), XS, hessian=False)
