@@ -475,7 +475,8 @@ class _Forward:
     def from_tangent_template(self, rule: rules.Rule, value: gast.AST, y: gast.AST,
                               location) -> Optional[gast.AST]:
         primal, dots = rules.tangent_split(rule.template)
-        bound = bind_call(primal, rule.template.defaults, value, rule.label, location)
+        bound = bind_call(primal, rule.template.defaults, value, rule.label, location,
+                          rule.template.varargs)
         carried = {p: self.argument_tangent(bound.get(p)) for p in primal}
         for param, argument in bound.items():
             if f"{param}_dot" not in dots and carried.get(param) is not None:

@@ -663,6 +663,15 @@ def broadcast_like(t: Any, y: Any) -> Any:
 __all__ += ["broadcast_like"]
 
 
+def item(a: Any, *args: Any) -> Any:
+    """x.item(...) in user code: the Python number, of an array or a NumPy scalar
+    (a method the lowered code calls as a function)."""
+    return a.item(*args)
+
+
+__all__ += ["item"]
+
+
 def norm_tangent_p(y: Any, x: Any, x_dot: Any, ord: Any, axis: Any, keepdims: bool) -> Any:
     """The tangent of np.linalg.norm(x, ord, axis) for the orders norm_adjoint_p takes."""
     weights = _norm_weights(y, x, ord, axis, keepdims)

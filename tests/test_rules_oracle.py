@@ -186,6 +186,9 @@ AUTOGRAD_CANNOT = [
     (TypeError, r"of type (ArrayBox|float) which has no callable \w+ method$", False,
      "a call autograd does not trace (an ndarray method, a list holding an ArrayBox) "
      "made an object array"),
+    (TypeError, r"^(unsupported operand type\(s\) for divmod\(\)|operand type\(s\) all "
+                r"returned NotImplemented from __array_ufunc__\(<ufunc 'divmod'>)", False,
+     "autograd's ArrayBox has no divmod"),
 ]
 _AUTOGRAD_DIR = autograd.__file__.rsplit("/", 1)[0]
 

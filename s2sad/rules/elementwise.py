@@ -186,3 +186,16 @@ def identity_partials(y, x):
 @partials(np.nan_to_num)
 def nan_to_num_partials(y, x):
     return np.isfinite(x)
+
+
+@partials(np.float_power)
+def float_power_partials(y, x, p):
+    # np.power's, computed in float64 as np.float_power is (0 ** 0 and 0 ** p as there)
+    return p * np.float_power(x, np.where(p, p - 1, 1.0)), \
+        y * np.log(np.where(x, x, 1.0))
+
+
+@partials(np.heaviside)
+def heaviside_partials(y, x1, x2):
+    # a step in x1 (no slope away from 0); x2 is the value where x1 == 0
+    return None, x1 == 0

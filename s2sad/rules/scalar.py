@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from . import adjoint, partials
+from . import adjoint, partials, tangent
 
 
 @partials(operator.add)
@@ -178,13 +178,82 @@ def math_atan2_partials(y, a, b):
             -a / (a * a + b * b) if a * a + b * b != 0 else math.nan)
 
 
-@partials(math.hypot, shape="scalar")
-def math_hypot_partials(y, a, b):
-    # at (0, 0) hypot is |.|-like: 0, as central differences see it (and np.sign(0) for
-    # abs), not a ZeroDivisionError
-    return a / (y if y != 0 else 1.0), b / (y if y != 0 else 1.0)
+@adjoint(math.hypot, shape="scalar", check=False)
+def math_hypot_adjoint(dy, y, *coordinates, position=None):
+    """hypot(*coordinates) = sqrt(sum of squares): each coordinate's share is c / y. At
+    the origin hypot is |.|-like: 0, as central differences see it (and np.sign(0) for
+    abs), not a ZeroDivisionError."""
+    dcoordinates = dy * coordinates[position] / (y if y != 0 else 1.0)
+    return dcoordinates
+
+
+@tangent(math.hypot, check=False)
+def math_hypot_tangent(y, *coordinates, coordinates_dot=()):
+    y_dot = float(np.dot(np.array(coordinates), np.array(coordinates_dot))) / \
+        (y if y != 0 else 1.0)
+    return y_dot
+
+
+@adjoint(math.dist, shape="scalar")
+def math_dist_adjoint(dy, y, p, q):
+    """dist(p, q) = |p - q| over two sequences (or 1-d arrays) of one length: p gets
+    dy * (p - q) / y, q its negative; element i of a list gets entry i. 0 where p == q."""
+    share = dy * (np.array(p) - np.array(q)) / (y if y != 0 else 1.0)
+    dp = share
+    dq = -share
+    return dp, dq
+
+
+@tangent(math.dist)
+def math_dist_tangent(y, p, q, p_dot, q_dot):
+    y_dot = float(np.dot(np.array(p) - np.array(q), np.array(p_dot) - np.array(q_dot))) / \
+        (y if y != 0 else 1.0)
+    return y_dot
 
 
 @partials(math.erf, shape="scalar")
 def math_erf_partials(y, x):
     return 2 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@partials(math.erfc, shape="scalar")
+def math_erfc_partials(y, x):
+    return -2 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@partials(math.copysign, shape="scalar")
+def math_copysign_partials(y, a, b):
+    # |a| with b's sign: the slope is +-1 (away from a == 0), none in b
+    return math.copysign(1.0, a) * math.copysign(1.0, b), None
+
+
+@partials(math.remainder, shape="scalar")
+def math_remainder_partials(y, a, b):
+    # y = a - n * b, n = a / b rounded half to even (away from the jumps): n read back
+    # from y exactly, as an integer
+    return 1, -round((a - y) / b)
+
+
+@adjoint(builtins.divmod, np.divmod, shape="pieces", check=False)
+def divmod_adjoint(dy, y, a, b):
+    """(q, r) = divmod(a, b), q = a // b piecewise constant, r = a - q * b: only r's
+    adjoint dy[1] flows back (the user indexes or unpacks the pair)."""
+    da = unbroadcast(dy[1], a)
+    db = unbroadcast(-np.floor_divide(a, b) * dy[1], b)
+    return da, db
+
+
+@tangent(builtins.divmod, np.divmod, check=False)
+def divmod_tangent(y, a, b, a_dot, b_dot):
+    y_dot = (zeros_like(y[0]), broadcast_like(a_dot - np.floor_divide(a, b) * b_dot, y[1]))
+    return y_dot
+
+
+@partials(math.radians, shape="scalar")
+def math_radians_partials(y, x):
+    return math.pi / 180
+
+
+@partials(math.degrees, shape="scalar")
+def math_degrees_partials(y, x):
+    return 180 / math.pi

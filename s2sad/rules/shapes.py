@@ -1,6 +1,7 @@
 """Shape, selection and reordering functions: adjoints move dy back to the input's layout."""
 import numpy as np
 
+from .. import runtime
 from . import adjoint, tangent
 
 
@@ -123,6 +124,15 @@ def concatenate_adjoint(dy, y, arrays, axis=0):
     return darrays
 
 
+@adjoint(np.append, linear=("arr", "values"))
+def append_adjoint(dy, y, arr, values, axis=None):
+    # np.concatenate((arr, values), axis), of both raveled where axis is None
+    pieces = unconcatenate(dy, (arr, values), axis)
+    darr = pieces[0]
+    dvalues = pieces[1]
+    return darr, dvalues
+
+
 @adjoint(np.stack, linear="arrays")
 def stack_adjoint(dy, y, arrays, axis=0):
     darrays = unstack(dy, arrays, axis)
@@ -159,6 +169,14 @@ def column_stack_adjoint(dy, y, tup):
 def array_adjoint(dy, y, object, dtype=None):
     dobject = dy if dtype is None else unastype(dy, object, dtype)
     return dobject
+
+
+# x.item(): the Python number of a one-element array (or NumPy scalar); its adjoint is
+# shaped, and typed, like x
+@adjoint(runtime.item, check=False, linear="a")
+def item_adjoint(dy, y, a):
+    da = unastype(np.reshape(dy, np.shape(a)), a, None)
+    return da
 
 
 # -- splitting: one array in, a list of arrays out -------------------------------------

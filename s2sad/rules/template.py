@@ -146,6 +146,16 @@ class _Specialise(FastTransformer):
                 return node.body if chosen else node.orelse
         return node
 
+    def visit_Subscript(self, node: gast.Subscript) -> gast.AST:
+        # a *args parameter's element (coordinates[position]) once both are known: the
+        # argument itself, not (a, b)[0], which generated code may not index again
+        self.generic_visit(node)
+        if isinstance(node.value, gast.Tuple) and isinstance(node.slice, gast.Constant) and \
+                type(node.slice.value) is int and -len(node.value.elts) <= node.slice.value \
+                < len(node.value.elts):
+            return node.value.elts[node.slice.value]
+        return node
+
 
 _ATOMS = (gast.Name, gast.Constant)  # what most arguments are: no conditional inside
 
