@@ -344,8 +344,9 @@ def has_function_on_constant(x):
     return np.sum(x * np.conj(W))
 
 
-def has_attribute_real(x):
-    y = 2.0 * x.real  # E:attribute_real
+def has_attribute_flat(x):
+    # (x.real was refused here; it is differentiated since issue 17)
+    y = 2.0 * x.flat[0]  # E:attribute_flat
     return np.sum(y)
 
 

@@ -153,8 +153,8 @@ CASES = [
      ["no derivative rule", "smooth_step"]),
     ("method_conj", ef.has_method_conj, "method_conj", "x.conj",
      NoDerivativeRuleError, ["conj"]),
-    ("attribute_real", ef.has_attribute_real, "attribute_real", "x.real",
-     NoDerivativeRuleError, [".real"]),
+    ("attribute_flat", ef.has_attribute_flat, "attribute_flat", "x.flat",
+     NoDerivativeRuleError, [".flat"]),
     # outputs known at transform time
     ("tuple_output", ef.tuple_output, "tuple_output", "y, x", NonScalarOutputError,
      ["tuple"]),
