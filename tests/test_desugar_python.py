@@ -890,3 +890,23 @@ def test_an_f_string_printed_or_logged_runs_once_in_the_forward_sweep(capsys, ca
         f"mean {np.mean(np.tanh(XS * 0.5)):.3f}") == 2
     assert "print(f'h[0]=" in g.source
     _exact_in_both_modes(lambda v: prints_formatted(v, 0.5), XS, hessian=False)
+
+
+def appends_in_loops_over_rows(x, Y):
+    ys = []
+    for v in x:
+        ys.append(v * 2.0)
+    zs = []
+    for i, row in enumerate(Y):
+        zs.append(np.sum(row ** 2) * (i + 1))
+    ws = []
+    for a, b in zip(x, x[::-1]):
+        ws.append(a * b)
+    return sum(ys) + sum(zs) + np.sum(np.array(ws))
+
+
+def test_append_in_loops_over_an_arrays_rows_enumerate_and_zip():
+    Y = np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.2]])
+    x = np.array([0.5, -0.7, 0.2])
+    _exact_in_both_modes(lambda v: appends_in_loops_over_rows(v, Y), x)
+    _exact_in_both_modes(lambda v: appends_in_loops_over_rows(x, v.reshape(3, 2)), Y.ravel())

@@ -568,7 +568,16 @@ class Desugar(Calls):
         if stmt.orelse:
             self.out.append(stmt)  # (refused by the subset check)
             return
-        iterable = self.evaluate(stmt.iter)
+        # (a body that reads a structure, ys.append(v) in `for v in x`: an array's rows
+        # one by one where the call is compiled for its shape, zip and enumerate too)
+        rows = self.reads_structure(stmt.body)
+        self.wants_rows += rows
+        try:
+            iterable = self.evaluate(stmt.iter)
+        finally:
+            self.wants_rows -= rows
+        if rows and isinstance(iterable, Leaf) and self.known_rows(iterable, stmt.iter):
+            iterable = self.known_rows(iterable, stmt.iter)
         if isinstance(iterable, Iterator):  # (each item computed when its trip starts)
             taken = self.taken_from(iterable, stmt.iter)
             self.unroll(stmt, [], lambda k: next(taken, None))
