@@ -1,6 +1,6 @@
 """Rule table for the rules the Tangent-style corpus found missing (issue 17): math's
 copysign, erfc, remainder, hypot of any count, dist, radians and degrees; divmod;
-np.float_power, np.heaviside, np.append; x.item(), x.real and x.imag.
+np.copysign, np.float_power, np.heaviside, np.append; x.item(), x.real and x.imag.
 
 Domains keep away from the kinks (copysign at a == 0, remainder's and divmod's jumps,
 heaviside's step); a quotient of about 2 gives divmod and remainder a nonzero n.
@@ -36,6 +36,8 @@ TABLE = [
     binary(builtins.divmod, "divmod(a, b)[0] * a + divmod(a, b)[1] * b", NEAR_TWO,
            shapes=[((), ())]),
     binary(np.divmod, "np.divmod(a, b)[1] * a", NEAR_TWO, shapes=PAIRS),
+    binary(np.copysign, "np.copysign(a, b) * b", ((0.3, 2.0), (-2.0, -0.3))),
+    binary(np.copysign, "np.copysign(a, b) * b", ((-2.0, -0.3), ANY)),
     binary(np.float_power, "np.float_power(a, b)", (POSITIVE, ANY)),
     unary(np.float_power, "np.float_power(a, 2.5)", POSITIVE),
     # a - a is exactly 0, also a step away: there heaviside is b, with slope 1 in b

@@ -1,7 +1,7 @@
 """Rules the Tangent-style corpus (tests/corpus_tangent_style.py) found missing, issue 17:
 math.copysign, math.erfc, math.remainder, math.hypot of any count, math.dist, divmod
-(builtin and np.divmod), np.float_power, np.heaviside, np.append, x.item(), x.real and
-x.imag (and math.radians / math.degrees).
+(builtin and np.divmod), np.copysign, np.float_power, np.heaviside, np.append, x.item(),
+x.real and x.imag (and math.radians / math.degrees).
 
 Each was refused before ("no derivative rule for ...", "the method .item() is not
 supported"). Here: the corpus's own programs and other spellings a user might write, in
@@ -71,6 +71,10 @@ def test_the_corpus_programs_are_differentiated(case_id):
 
 def copysign_both(a, b):
     return math.copysign(a * a + 1.0, b) * b + math.copysign(a, -2.0)
+
+
+def np_copysign_of_arrays(x, y):
+    return np.sum(np.copysign(x, y) * y + np.copysign(x * x, -1.0))
 
 
 def erfc_chain(a):
@@ -214,6 +218,7 @@ X3 = np.array([0.3, 0.7, 1.1])
 
 @pytest.mark.parametrize("f, args", [
     (copysign_both, (0.7, -1.3)), (copysign_both, (-0.4, 0.9)),
+    (np_copysign_of_arrays, (X3 - 0.5, np.array([-1.0, 2.0, -0.3]))),
     (erfc_chain, (0.6,)),
     (remainder_active_divisor, (0.37, 0.5)),
     (hypot_four, (0.3, -0.4)), (hypot_one, (0.3, 0.9)), (hypot_of_a_list, (0.3, 0.4)),
@@ -272,8 +277,12 @@ def item_sum(x):
     return x.sum().item() * 2.0
 
 
+def np_copysign_sum(x):
+    return np.sum(np.copysign(x, -1.0) * x)
+
+
 @pytest.mark.parametrize("f", [float_power_sum, item_sum, append_scalar_in_a_loop,
-                               heaviside_step])
+                               heaviside_step, np_copysign_sum])
 def test_float32_arrays_get_float32_gradients(f):
     x = np.array([0.55, 0.8, 1.25, 0.35], np.float32)
     with warnings.catch_warnings():

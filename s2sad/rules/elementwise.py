@@ -199,3 +199,10 @@ def float_power_partials(y, x, p):
 def heaviside_partials(y, x1, x2):
     # a step in x1 (no slope away from 0); x2 is the value where x1 == 0
     return None, x1 == 0
+
+
+@partials(np.copysign)
+def copysign_partials(y, x1, x2):
+    # |x1| with x2's sign: the slope is +-1 (away from x1 == 0), none in x2; a product's
+    # sign is the product of the signs (signed zeros too), in the operands' own dtype
+    return np.copysign(1.0, x1 * x2), None
