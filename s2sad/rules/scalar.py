@@ -178,7 +178,7 @@ def math_atan2_partials(y, a, b):
             -a / (a * a + b * b) if a * a + b * b != 0 else math.nan)
 
 
-@adjoint(math.hypot, shape="scalar", check=False)
+@adjoint(math.hypot, shape="scalar")
 def math_hypot_adjoint(dy, y, *coordinates, position=None):
     """hypot(*coordinates) = sqrt(sum of squares): each coordinate's share is c / y. At
     the origin hypot is |.|-like: 0, as central differences see it (and np.sign(0) for
@@ -187,7 +187,7 @@ def math_hypot_adjoint(dy, y, *coordinates, position=None):
     return dcoordinates
 
 
-@tangent(math.hypot, check=False)
+@tangent(math.hypot)
 def math_hypot_tangent(y, *coordinates, coordinates_dot=()):
     y_dot = float(np.dot(np.array(coordinates), np.array(coordinates_dot))) / \
         (y if y != 0 else 1.0)
@@ -234,6 +234,8 @@ def math_remainder_partials(y, a, b):
     return 1, -round((a - y) / b)
 
 
+# (divmod's own parameter names are x and y, and y is the template's output: the
+# templates name them a and b, which bind by position, as divmod takes them)
 @adjoint(builtins.divmod, np.divmod, shape="pieces", check=False)
 def divmod_adjoint(dy, y, a, b):
     """(q, r) = divmod(a, b), q = a // b piecewise constant, r = a - q * b: only r's
