@@ -678,6 +678,9 @@ class Calls(Iterators):
             else:
                 params.append(_param(arg.id, arg))
                 call_args.append(self.materialize(value, node))
+                shape = self.known_shape(value.node) if isinstance(value, Leaf) else None
+                if shape is not None:  # (the helper loops over its rows too)
+                    inner.shapes[arg.id] = shape
         spread = helper.func.args
         for packed, kind in ((spread.vararg, pytree.TUPLE), (spread.kwarg, pytree.DICT)):
             if packed is None:  # (def h(*vs): vs is a tuple of the call's extra values)
