@@ -916,3 +916,17 @@ def test_append_in_loops_over_an_arrays_rows_enumerate_and_zip():
                                rtol=1e-6)
     np.testing.assert_allclose(gY, _fd_grad(lambda v: appends_in_loops_over_rows(x, v), Y),
                                rtol=1e-6)
+
+
+def lists_of_arrays(x, Y):
+    vals = x.tolist()
+    rows = Y.tolist()
+    return sum(v * v for v in vals) + rows[1][0] * vals[0] + max(vals) * rows[2][1]
+
+
+def test_tolist_of_an_array_is_its_entries():
+    Y = np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.2]])
+    x = np.array([0.5, -0.7, 0.2])
+    gx, gY = s2sad.grad(lists_of_arrays, wrt=(0, 1))(x, Y)
+    np.testing.assert_allclose(gx, _fd_grad(lambda v: lists_of_arrays(v, Y), x), rtol=1e-6)
+    np.testing.assert_allclose(gY, _fd_grad(lambda v: lists_of_arrays(x, v), Y), rtol=1e-6)

@@ -165,6 +165,9 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Call) and \
                 _is_helper(get_anno(node.value.func, "resolved")):
             return True  # (h(x)[0] of a helper returning a tuple)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+                node.func.attr == "tolist":
+            return True  # (vals = x.tolist())
         if isinstance(node, gast.Call) and _is_user_class(get_anno(node.func, "resolved")):
             return True  # (q = Quadratic(2.0, 3.0, x): an object made here)
         if isinstance(node, gast.Call) and _logging_function(node.func) is not None:

@@ -28,6 +28,11 @@ class Calls(Iterators):
     """Calls, on top of the expressions they take."""
 
     def evaluate_Call(self, node: gast.Call) -> Static:
+        if isinstance(node.func, gast.Attribute) and node.func.attr == "tolist" and \
+                not node.args and not node.keywords:
+            listed = self.as_list(self.evaluate(node.func.value), node)
+            if listed is not None:
+                return listed
         callee = self.evaluate(node.func)
         if isinstance(callee, Method):
             return self.method_call(callee, node)
@@ -291,6 +296,42 @@ class Calls(Iterators):
         call = gast.Call(func=self.global_name(np.array, materialized), args=[materialized],
                          keywords=[])
         return gast.copy_location(call, materialized)
+
+    def as_list(self, array: Static, node: gast.Call) -> Optional[Static]:
+        """x.tolist() of an array whose shape the call is compiled for: nested lists of
+        its entries (x[0], x[1][2], ...); None for a value that is not an array."""
+        if not isinstance(array, Leaf):
+            return None
+        shape = self.known_shape(array.node)
+        if shape is None:
+            try:
+                self.refuse(".tolist() of an array whose shape is known only at run time",
+                            node, hint="index the entries: x[0], x[1], ...")
+            except UnsupportedSyntaxError as exc:
+                exc.run_time_count = True  # (the call may compile again for its shapes)
+                raise
+        if not shape:
+            return Leaf(gast.copy_location(gast.Call(func=gast.Name(
+                id="float", ctx=gast.Load(), annotation=None, type_comment=None),
+                args=[array.node], keywords=[]), node))
+        held = self.held(array, "listed", node)
+        rows = self.known_rows(held, node) if self.known_shape(held.node) else None
+        if rows is None:  # (a computed array: its rows by index, the count from the shape)
+            rows = Struct(pytree.LIST, None, list(range(shape[0])), [Leaf(gast.copy_location(
+                gast.Subscript(value=clone(held.node), slice=gast.Constant(value=k, kind=None),
+                               ctx=gast.Load()), node)) for k in range(shape[0])],
+                loop_depth=self.loop_depth)
+        if len(shape) > 1:
+            rows.items = [self.as_nested(item, shape[1:], node) for item in rows.items]
+        return rows
+
+    def as_nested(self, row: Leaf, shape: tuple, node: gast.AST) -> Static:
+        if not shape:
+            return row
+        return Struct(pytree.LIST, None, list(range(shape[0])), [self.as_nested(Leaf(
+            gast.copy_location(gast.Subscript(value=clone(row.node), slice=gast.Constant(
+                value=k, kind=None), ctx=gast.Load()), node)), shape[1:], node)
+            for k in range(shape[0])], loop_depth=self.loop_depth)
 
     def mapped(self, node: gast.Call, sequences: List[Struct]) -> Static:
         """map(f, xs, ...): a list of the calls, as Python makes them (each item read
