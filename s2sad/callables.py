@@ -197,6 +197,10 @@ def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
     if params is None:  # (math.log, math.hypot, max): the parameters its rule names
         if handled:
             names = [p for p in rule.params if p not in rule.template.defaults]
+            if rule.template.varargs in names:
+                # math.hypot(*coordinates), passed itself: its two-argument form, as before
+                # its rule took any number
+                names = ["x", "y"]
             return names, names
         raise SourceUnavailableError(
             f"{name} has no signature s2sad can read, so its arguments are unknown",
