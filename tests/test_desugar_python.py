@@ -930,3 +930,21 @@ def test_tolist_of_an_array_is_its_entries():
     gx, gY = s2sad.grad(lists_of_arrays, wrt=(0, 1))(x, Y)
     np.testing.assert_allclose(gx, _fd_grad(lambda v: lists_of_arrays(v, Y), x), rtol=1e-6)
     np.testing.assert_allclose(gY, _fd_grad(lambda v: lists_of_arrays(x, v), Y), rtol=1e-6)
+
+
+def ordered_by_keys(x):
+    pairs = [(x[0], x[1]), (x[1] * 2.0, x[2]), (x[2], x[0] ** 2)]
+    best = max(pairs, key=lambda p: p[1])
+    low = min([x[0], x[1], x[2]], key=lambda v: (v - 0.5) ** 2)
+    order = sorted(pairs, key=lambda p: p[0], reverse=True)
+    named = max([("a", 2.0), ("b", 3.0)], key=lambda t: t[1])
+    return best[0] * 3.0 + low + order[0][1] * order[2][0] + (1.0 if named[0] == "b" else 0.0)
+
+
+def test_max_min_and_sorted_with_a_key():
+    x = np.array([0.3, 0.8, 1.1])
+    _exact_in_both_modes(ordered_by_keys, x)
+    _exact_in_both_modes(ordered_by_keys, np.array([1.2, -0.4, 0.6]))
+    g = s2sad.grad(ordered_by_keys)
+    g(x)
+    assert "np.argmax(" in g.source and "np.argsort(" in g.source

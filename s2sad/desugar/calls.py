@@ -249,6 +249,11 @@ class Calls(Iterators):
             keys = (list(first.keys) if args else []) + list(keywords)
             items = (list(first.items) if args else []) + list(keywords.values())
             return Struct(pytree.DICT, None, keys, items, loop_depth=self.loop_depth)
+        if function in (builtins.max, builtins.min, builtins.sorted) and "key" in keywords \
+                and len(args) == 1 and isinstance(first, Struct) and \
+                first.kind in pytree.SEQUENCES + (pytree.DICT,) and \
+                not keywords.keys() - {"key", "reverse"}:
+            return self.ordered_by_key(function, first, keywords, node)
         if function in (builtins.max, builtins.min) and not keywords and (
                 len(args) == 1 and isinstance(first, Struct) and
                 first.kind in pytree.SEQUENCES or len(args) > 2) and \
@@ -296,6 +301,70 @@ class Calls(Iterators):
         call = gast.Call(func=self.global_name(np.array, materialized), args=[materialized],
                          keywords=[])
         return gast.copy_location(call, materialized)
+
+    def ordered_by_key(self, function: Any, sequence: Struct, keywords: Dict[str, Static],
+                       node: gast.Call) -> Optional[Static]:
+        """max / min / sorted with key=: the keys known now order the items now, as
+        Python does (the first of equals; sorted is stable); keys known only at run time
+        choose with np.argmax / np.argmin / a stable np.argsort of them, the chosen
+        items read by that index (each its share of the gradient)."""
+        reverse = keywords.get("reverse", Const(False))
+        if not isinstance(reverse, Const) or function is not builtins.sorted and \
+                "reverse" in keywords:
+            return None
+        key_node = next(k.value for k in node.keywords if k.arg == "key")
+        items = self.iterated(sequence, node)
+        if not items:
+            return None
+        keys = [self.evaluate(gast.copy_location(gast.Call(func=clone(key_node), args=[
+            self.materialize(self.held(item, "item", node), node)], keywords=[]), node))
+            for item in items]
+        if all(isinstance(k, Const) for k in keys):
+            values = [k.value for k in keys]
+            order = sorted(range(len(items)), key=lambda k: values[k],
+                           reverse=bool(reverse.value))
+            if function is builtins.sorted:
+                return Struct(pytree.LIST, None, list(range(len(items))),
+                              [items[k] for k in order], loop_depth=self.loop_depth)
+            best = max(values) if function is builtins.max else min(values)
+            return items[values.index(best)]
+        listed = gast.List(elts=[self.materialize(k, node) for k in keys], ctx=gast.Load())
+        key_array = gast.Call(func=self.global_name(np.array, node), args=[listed], keywords=[])
+        if function is builtins.sorted:
+            if reverse.value:
+                key_array = gast.UnaryOp(op=gast.USub(), operand=key_array)
+            chooser = gast.Call(func=self.global_name(np.argsort, node), args=[key_array],
+                                keywords=[gast.keyword(arg="kind", value=gast.Constant(
+                                    value="stable", kind=None))])
+        else:
+            chooser = gast.Call(func=self.global_name(
+                np.argmax if function is builtins.max else np.argmin, node),
+                args=[key_array], keywords=[])
+        index = self.held(Leaf(gast.copy_location(chooser, node)), "chosen", node)
+        if function is not builtins.sorted:
+            return self.picked(items, index.node, node)
+        return Struct(pytree.LIST, None, list(range(len(items))), [self.picked(
+            items, gast.Subscript(value=clone(index.node), slice=gast.Constant(
+                value=k, kind=None), ctx=gast.Load()), node) for k in range(len(items))],
+            loop_depth=self.loop_depth)
+
+    def picked(self, items: List[Static], index: gast.AST, node: gast.AST) -> Static:
+        """The item at a run-time index of items alike: each leaf read from the stack
+        of the items' leaves (np.stack([a, b, c])[i])."""
+        first = items[0]
+        if isinstance(first, Struct):
+            if not all(isinstance(i, Struct) and i.keys == first.keys for i in items):
+                self.refuse("the items chosen by key= differ in structure", node,
+                            hint="choose among items of one structure")
+            return Struct(first.kind, first.type, list(first.keys), [
+                self.picked([i.items[k] for i in items], index, node)
+                for k in range(len(first.keys))], loop_depth=self.loop_depth)
+        if all(isinstance(i, Const) and i.value == first.value for i in items):
+            return first
+        stacked = gast.Call(func=self.global_name(np.stack, node), args=[gast.List(
+            elts=[self.materialize(i, node) for i in items], ctx=gast.Load())], keywords=[])
+        return Leaf(gast.copy_location(gast.Subscript(value=stacked, slice=clone(index),
+                                                      ctx=gast.Load()), node))
 
     def as_list(self, array: Static, node: gast.Call) -> Optional[Static]:
         """x.tolist() of an array whose shape the call is compiled for: nested lists of

@@ -139,12 +139,15 @@ class Expressions:
                                                      ctx=gast.Load()), where)
             set_anno(read, "resolved", value)
             return read
-        for name, existing in list(self.parsed.namespace.items()) + \
-                list(self.added_globals.items()):
+        known = list(self.parsed.namespace.items()) + list(self.added_globals.items())
+        if value is np:  # (np, as people write it, where the module is bound to it)
+            known.sort(key=lambda pair: pair[0] != "np")
+        for name, existing in known:
             if existing is value:
                 break
         else:
-            preferred = getattr(value, "__name__", None) or type(value).__name__.lower()
+            preferred = "np" if value is np else \
+                getattr(value, "__name__", None) or type(value).__name__.lower()
             name = pytree.fresh(pytree._identifier_part(preferred), self.taken)
             self.added_globals[name] = value
         node = gast.copy_location(load_name(name), where)
