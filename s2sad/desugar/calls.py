@@ -202,6 +202,8 @@ class Calls(Iterators):
         if function is builtins.super and not args and not keywords:
             return self.zero_argument_super(node)
         if function is builtins.len and len(args) == 1 and isinstance(first, Struct):
+            if first.view_of is not None and first.view_of[1] in ("items", "keys", "values"):
+                return Const(len(first.view_of[0].keys))  # (a dict's view: as it is now)
             return Const(len(first.items))
         if function in (builtins.list, builtins.tuple) and len(args) == 1 and \
                 isinstance(first, Struct):

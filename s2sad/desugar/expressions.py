@@ -176,7 +176,7 @@ class Expressions:
             if id(value) in memo:  # ([[v]] * 2: one inner list, held once)
                 return memo[id(value)]
             made = memo[id(value)] = Struct(value.kind, value.type, list(value.keys), [],
-                                             value.whole, value.loop_depth)
+                                             value.whole, value.loop_depth, apart=value.apart)
             made.items = [self.held(item, f"{preferred}_{pytree._identifier_part(key)}",
                                     where, memo) for key, item in zip(value.keys, value.items)]
             return made
@@ -437,6 +437,17 @@ class Expressions:
         """`(n := len(x))`: the assignment where it stands, then the name's value. In
         a comprehension read item by item, each item's value is held in a name of its
         own first (the walrus's name is the last item's after it, as in Python)."""
+        statement = getattr(self, "current_statement", None)
+        inside = {id(n) for n in walk(node)}
+        lazy = statement is not None and id(node) not in {id(n) for n in walk(statement)}
+        if statement is not None and any(  # (read before it; or, from a generator taken
+                isinstance(n, gast.Name) and n.id == node.target.id and  # here, anywhere)
+                isinstance(n.ctx, gast.Load) and id(n) not in inside and (
+                    lazy or (n.lineno, n.col_offset) < (node.lineno, node.col_offset))
+                for n in walk(statement) if hasattr(n, "lineno")):
+            self.refuse(f"{node.target.id!r} is read before this walrus assigns it, in the "
+                        "same statement", node,
+                        hint=f"assign {node.target.id} on a line of its own first")
         value = self.evaluate(node.value)
         if self.unrolling and isinstance(value, Leaf):
             value = self.held(value, node.target.id, node)
@@ -495,6 +506,10 @@ class Expressions:
         if emitted or not isinstance(body, Struct) or not isinstance(orelse, Struct) or \
                 pytree_layout(body) != pytree_layout(orelse):
             return None
+        if body is orelse:
+            return body
+        for chosen in (body, orelse):  # (a change to one of them would miss the choice)
+            chosen.apart = chosen.apart or "it was chosen at run time into another name"
         condition = self.held(test, "chosen", node)
 
         def choose(a: Static, b: Static) -> Static:
@@ -887,6 +902,13 @@ class Expressions:
         if isinstance(iterable, Const) and type(iterable.value) in (str, tuple, range) and \
                 all(is_number(v) or type(v) is str for v in iterable.value):
             return [Const(v) for v in iterable.value]
+        if isinstance(iterable, Struct) and iterable.view_of is not None and \
+                iterable.view_of[1] in ("items", "keys", "values"):
+            receiver, name = iterable.view_of  # (a dict's view: the dict as it is now)
+            return [Struct(pytree.TUPLE, None, [0, 1], [Const(k), v],
+                           loop_depth=self.loop_depth) if name == "items" else
+                    Const(k) if name == "keys" else v
+                    for k, v in zip(receiver.keys, receiver.items)]
         if isinstance(iterable, Struct):
             if iterable.kind == pytree.DICT:
                 return [Const(k) for k in iterable.keys]
@@ -934,6 +956,11 @@ class Expressions:
                         hint="build a new one instead")
 
     def mutating(self, base: Struct, where: gast.AST) -> None:
+        if self.runtime_depth and (base.iterated or base.origin is not None and
+                                   base.origin.iterated):
+            self.refuse("this changes, in a branch decided at run time, a list an iterator "
+                        "still reads", where,
+                        hint="make a list of the iterator's items first: items = list(...)")
         if base.apart is not None:
             self.refuse(f"this changes a structure s2sad keeps apart from what Python would "
                         f"change too: {base.apart}", where,

@@ -81,7 +81,8 @@ class Iterators(Expressions):
                 if inner is None:
                     self.count_unknown(node)
                 yield from rows(generators[1:], row, inner)
-        return Iterator(rows(list(node.generators), {}, first), self.runtime_depth)
+        return Iterator(rows(list(node.generators), {}, first), self.runtime_depth,
+                        reads_iterator=isinstance(iterable, Iterator))
 
     def count_unknown(self, node: gast.AST) -> None:
         try:
@@ -98,8 +99,13 @@ class Iterators(Expressions):
         where the count is known only at run time."""
         if isinstance(iterable, Iterator):
             return self.taken_from(iterable, where)
+        if isinstance(iterable, Struct) and iterable.view_of is not None and \
+                iterable.view_of[1] in ("items", "keys", "values"):
+            return self.live_view(iterable, where)
         if isinstance(iterable, Struct) and iterable.kind == pytree.LIST and \
                 iterable.view_of is None:
+            iterable.iterated = True
+
             def live() -> PyIterator[Static]:
                 k = 0
                 while k < len(iterable.items):
@@ -113,6 +119,28 @@ class Iterators(Expressions):
             rows = self.known_rows(iterable, where)
             items = rows.items if rows is not None else None
         return iter(items) if items is not None else None
+
+    def live_view(self, view: Struct, where: gast.AST) -> PyIterator[Static]:
+        """An iterator over d.items() / d.keys() / d.values(): each entry read from the
+        dict when taken (a value set since is seen); a dict that changed size since is
+        Python's RuntimeError, refused here."""
+        receiver, name = view.view_of
+        receiver.iterated = True
+        size = len(receiver.keys)
+
+        def taken() -> PyIterator[Static]:
+            k = 0
+            while k < len(receiver.keys):
+                if len(receiver.keys) != size:
+                    self.refuse("this dict changed size while an iterator runs over it "
+                                "(Python raises RuntimeError)", where,
+                                hint="iterate over a copy: list(d.items())")
+                key, value = receiver.keys[k], receiver.items[k]
+                yield Struct(pytree.TUPLE, None, [0, 1], [Const(key), value],
+                             loop_depth=self.loop_depth) if name == "items" else \
+                    Const(key) if name == "keys" else value
+                k += 1
+        return taken()
 
     def taken_from(self, iterator: Iterator, where: gast.AST) -> PyIterator[Static]:
         """The iterator's own items, taken here. Taken in a branch decided at run time
@@ -152,7 +180,8 @@ class Iterators(Expressions):
             items = self.source(args[0], node)
             if items is None:
                 self.count_unknown(node)
-            return Iterator(items, self.runtime_depth)
+            return Iterator(items, self.runtime_depth,
+                            reads_iterator=isinstance(args[0], Iterator))
         if function is builtins.reversed and len(args) == 1 and not keywords and \
                 isinstance(args[0], Struct) and args[0].kind == pytree.LIST:
             return Iterator(self.reversed_list(args[0]), self.runtime_depth)
@@ -191,10 +220,14 @@ class Iterators(Expressions):
 
     def reversed_list(self, listed: Struct) -> PyIterator[Static]:
         """reversed(lst): from its last item when made, each read when taken."""
-        k = len(listed.items) - 1
-        while 0 <= k < len(listed.items):
-            yield listed.items[k]
-            k -= 1
+        listed.iterated = True
+        start = len(listed.items) - 1
+
+        def taken(k: int) -> PyIterator[Static]:
+            while 0 <= k < len(listed.items):
+                yield listed.items[k]
+                k -= 1
+        return taken(start)
 
     def lazy_object(self, function: Any, args: List[Static], keywords: Dict[str, Static],
                     node: gast.Call) -> Static:
@@ -232,7 +265,8 @@ class Iterators(Expressions):
                 else:
                     yield Struct(pytree.TUPLE, None, list(range(len(row))), row,
                                  loop_depth=self.loop_depth)
-        return Iterator(produced(), self.runtime_depth)
+        return Iterator(produced(), self.runtime_depth,
+                        reads_iterator=any(isinstance(a, Iterator) for a in args))
 
     def mapped_call(self, node: gast.Call, row: List[Static]) -> Static:
         """f(item, ...) of map(f, ...), read where it is taken."""
@@ -250,7 +284,7 @@ class Iterators(Expressions):
                 if self.truth(item, node) == (function is builtins.any):
                     return Const(function is builtins.any)
                 continue
-            if iterator.named:  # (where it stops, and what is left to take, is run-time)
+            if iterator.named or iterator.reads_iterator:  # (where it stops is run-time)
                 self.refuse(f"{function.__name__}() of a generator held in a name, of values "
                             "known only at run time", node,
                             hint=f"{function.__name__}([...]) of a list of the values")

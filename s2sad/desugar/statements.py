@@ -48,6 +48,7 @@ class Desugar(Calls):
             self.out = saved
 
     def statement(self, stmt: gast.stmt) -> bool:
+        self.current_statement = stmt
         if isinstance(stmt, (gast.Assign, gast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
             if stmt.value is None:
@@ -469,11 +470,15 @@ class Desugar(Calls):
         before = self.env
         # each branch changes its own copy of the structures (d["k"] = v in one branch
         # only must not be seen on the other path); they are joined after the if
-        self.enter_block()
+        self.enter_block()  # (each arm a block of its own: see iterators.taken_from)
         try:
             self.env = copied(before)
             stmt.body, body_returns = self.block(stmt.body)
             body = (self.env, stmt.body, body_returns)
+        finally:
+            self.leave_block()
+        self.enter_block()
+        try:
             self.env = copied(before)
             stmt.orelse, else_returns = self.block(stmt.orelse)
             orelse = (self.env, stmt.orelse, else_returns)
@@ -527,6 +532,10 @@ class Desugar(Calls):
                     return origin
                 if a.origin is not b.origin:
                     joint.apart = "it is one of two structures chosen at run time"
+                    for chosen in (a.origin, b.origin):
+                        if chosen is not None:  # (a change to it would miss the choice)
+                            chosen.apart = chosen.apart or "it was chosen at run time " \
+                                "into another name"
                 return joint
             if isinstance(a, (Leaf, Const)) and isinstance(b, (Leaf, Const)) and not (
                     isinstance(a, Const) and not is_number(a.value) or

@@ -55,6 +55,7 @@ class Struct(Static):
     # why a change to it would not reach what Python changes: one of two structures
     # chosen at run time, or one an object made here holds too (None: it would)
     apart: Optional[str] = None
+    iterated: bool = False  # an iterator reads it item by item (see iterators.source)
 
     def item(self, key: Any) -> Optional[Static]:
         if self.kind in pytree.SEQUENCES and isinstance(key, int) and \
@@ -88,6 +89,7 @@ class Iterator(Static):
     depth: int
     taken_in: Optional[int] = None  # the run-time branch that took from it first
     named: bool = False  # bound to a name: more than one consumer may take from it
+    reads_iterator: bool = False  # takes from another iterator (which may be named)
 
 
 @dataclass(eq=False)
