@@ -43,10 +43,11 @@ def helper_writes_param(x):
 
 
 def counter_rebound(x):
-    """Bug 4: a loop variable reassigned in its loop was recomputed in the adjoint."""
+    """Bug 4: a loop variable reassigned in its loop was recomputed in the adjoint (it
+    was refused; the loop now runs over a name of its own, i = that name first)."""
     s = 0.0
     for i in range(4):
-        i = i + 1  # R:counter_rebound
+        i = i + 1
         s = s * x[i] + x[i]
     return s
 

@@ -81,6 +81,8 @@ GRADIENT_CASES = [
     ("equal_fancy_reads_then_update", rl.equal_fancy_reads_then_update, (X5,), 0),
     ("equal_values_then_element_write", rl.equal_values_then_element_write, (X5,), 0),
     ("r2_8_dot_of_stacks", rl.dot_of_stacks, (S222, S222 + 0.5), 0),
+    # a loop variable rebound in its loop: the loop runs over a name of its own now
+    ("4_counter_rebound", rl.counter_rebound, (X5,), 0),
 ]
 
 # (test id, function, arguments, wrt, marker key)
@@ -88,7 +90,6 @@ REFUSAL_CASES = [
     ("1_fancy_rep", rl.fancy_rep, (X5,), 0, "fancy_rep"),
     ("3a_view_write", rl.view_write, (X5,), 0, "view_write"),
     ("3b_helper_writes_param", rl.helper_writes_param, (X5,), 0, "helper_writes_param"),
-    ("4_counter_rebound", rl.counter_rebound, (X5,), 0, "counter_rebound"),
     ("10_int_array_write", rl.int_array_write, (X5 + 0.0123, K5), 0, "int_array_write"),
     ("11a_row_view_loop", rl.row_view_loop, (EYE3,), 0, "row_view_loop"),
     ("11b_row_view_aug", rl.row_view_aug, (EYE3,), 0, "row_view_aug"),
