@@ -1496,14 +1496,33 @@ class _Lowerer:
         arguments = {}
         for param, value in bound.arguments.items():
             if not isinstance(value, gast.AST):
-                if value is not None and not isinstance(value, (bool, int, float, str)):
+                if isinstance(value, np.ndarray) and _is_plain_data(value):
+                    value = self.default_array(fn, param, value)  # (w=WEIGHTS: constant data)
+                elif value is not None and not isinstance(value, (bool, int, float, str)):
                     raise UnsupportedSyntaxError(
                         f"the default value of {fn.__name__}'s parameter {param!r} is "
-                        "not a number", self.parsed.locate(node),
+                        "not a number or an array", self.parsed.locate(node),
                         hint=f"pass {param}=... explicitly")
-                value = constant(value)
+                else:
+                    value = constant(value)
             arguments[param] = value
         return arguments
+
+    def default_array(self, fn: types.FunctionType, param: str, value: np.ndarray) -> gast.AST:
+        """A helper's array default, read as the module-level array it is (a name the
+        generated module binds to it, as a global array is read)."""
+        for key, existing in self.namespace.items():
+            if existing is value:
+                name = key
+                break
+        else:
+            name = f"{fn.__name__.lstrip('_')}_{param}_default"
+            while name in self.namespace or not self.namer.is_free(name):
+                name += "_"
+            self.namespace[name] = value
+        read = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+        set_anno(read, "resolved", value)
+        return self.expr(read)
 
     # -- value numbering -----------------------------------------------------------
 

@@ -948,3 +948,21 @@ def test_max_min_and_sorted_with_a_key():
     g = s2sad.grad(ordered_by_keys)
     g(x)
     assert "np.argmax(" in g.source and "np.argsort(" in g.source
+
+
+_WEIGHTS = np.array([0.5, -1.5, 2.0, 0.25])
+
+
+def _weighted(v, w=_WEIGHTS, shift=0.0):
+    return np.sum(v * w) + shift
+
+
+def uses_an_array_default(x):
+    return _weighted(x) + _weighted(x, x, shift=1.0) * 0.5
+
+
+def test_a_helpers_array_default_is_read_as_the_array_it_is():
+    _exact_in_both_modes(uses_an_array_default, XS)
+    g = s2sad.grad(uses_an_array_default)
+    g(XS)
+    assert "weighted_w_default" in g.source
