@@ -19,6 +19,12 @@ import s2sad
 from s2sad import rules, runtime
 from s2sad.check import numeric_grad
 
+try:  # (scipy.special's rules, in the table where SciPy is installed)
+    import scipy.special
+    SCIPY = {"special": scipy.special}
+except ImportError:
+    SCIPY = {}
+
 from rule_cases import ABOVE_ONE, ANY, POSITIVE, SCALARS, UNIT, Case, binary, scalar_math, unary
 
 TABLE = [
@@ -186,7 +192,7 @@ def test_rule_against_central_differences(case, shapes):
     args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
     body = case.wrap.format(case.expression)
     text = f"def f({', '.join(names)}):\n    return {body}\n"
-    env = {"np": np, "math": math}
+    env = {"np": np, "math": math, **SCIPY}
     primal_namespace = dict(env)
     exec(text, primal_namespace)
     primal = primal_namespace["f"]
@@ -220,7 +226,7 @@ def test_generated_code_helper_rule_against_central_differences(case, shapes):
     names = ["a", "b"][: len(case.domains)]
     args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
     text = f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n"
-    env = {"np": np, "math": math, **HELPERS}
+    env = {"np": np, "math": math, **SCIPY, **HELPERS}
     namespace = dict(env)
     exec(text, namespace)
     wrt = tuple(range(len(names)))
@@ -261,7 +267,7 @@ def test_rule_unoptimized_code_agrees(case):
     args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
     text = f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n"
     wrt = tuple(range(len(names)))
-    env = {"np": np, "math": math}
+    env = {"np": np, "math": math, **SCIPY}
     fast = s2sad.grad_source(text, "f", wrt=wrt, env=env)(*args)
     plain = s2sad.grad_source(text, "f", wrt=wrt, env=env, optimize=False)(*args)
     for got, expected in zip(plain, fast):
@@ -282,7 +288,7 @@ def test_rule_in_forward_mode_agrees_with_reverse_mode(case, shapes):
     args = [_sample(rng, d, s) for d, s in zip(case.domains, shapes)]
     directions = [_sample(rng, (-1.0, 1.0), s) for s in shapes]
     text = f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n"
-    env = {"np": np, "math": math}
+    env = {"np": np, "math": math, **SCIPY}
     wrt = tuple(range(len(names)))
     gradients = s2sad.grad_source(text, "f", wrt=wrt, env=env)(*args)
     forward = s2sad.JVPFunction(None, wrt, parsed=s2sad.frontend.parse_source(

@@ -302,6 +302,11 @@ def all_rules() -> List[Rule]:
 def _load_builtin_rules() -> None:
     from . import (elementwise, generated, indexing, linalg, nondiff,  # noqa: F401
                    reductions, scalar, shapes)
+    try:  # (SciPy's rules where SciPy is installed; nothing of it imported otherwise)
+        import scipy.special  # noqa: F401
+    except ImportError:
+        return
+    from . import scipy_special  # noqa: F401
 
 
 _load_builtin_rules()

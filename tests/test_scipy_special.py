@@ -1,0 +1,130 @@
+"""scipy.special's elementwise rules (issue 18, first part): each function in reverse
+and forward mode and its Hessian against central differences, with exact shapes and
+dtypes, and against autograd's scipy where it has the function; spelled as users
+import them (`from scipy.special import expit`, `special.erf`, `scipy.special.ndtr`)."""
+import numpy as np
+import pytest
+
+scipy_special = pytest.importorskip("scipy.special")
+
+import s2sad  # noqa: E402
+from scipy.special import expit, log_expit  # noqa: E402  (the spelling users import)
+
+special = scipy_special
+UNIT = (0.1, 0.9)          # logit, erfinv's and ndtri's domains (open intervals)
+POSITIVE = (0.2, 2.0)
+ANY = (-1.5, 1.5)
+
+UNARY = [
+    (special.expit, ANY), (special.logit, UNIT), (special.log_expit, ANY),
+    (special.erf, ANY), (special.erfc, ANY), (special.erfcx, ANY),
+    (special.erfinv, (-0.8, 0.8)), (special.erfcinv, (0.2, 1.8)),
+    (special.ndtr, ANY), (special.log_ndtr, ANY), (special.ndtri, UNIT),
+    (special.entr, POSITIVE),
+]
+BINARY = [
+    (special.xlogy, ANY, POSITIVE), (special.xlog1py, ANY, (-0.5, 1.5)),
+    (special.rel_entr, POSITIVE, POSITIVE),
+]
+
+
+def _points(domain, shape, seed):
+    low, high = domain
+    return np.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def _central(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("fn, domain", UNARY, ids=[f.__name__ for f, _ in UNARY])
+def test_unary_function_in_both_modes_and_second_order(fn, domain):
+    def f(x):
+        return np.sum(fn(x) * np.cos(x))
+
+    x = _points(domain, (4,), 1)
+    g = s2sad.grad(f)(x)
+    assert g.shape == x.shape and g.dtype == np.float64
+    np.testing.assert_allclose(g, _central(f, x), rtol=1e-6, atol=1e-8)
+    v = _points((-1, 1), (4,), 2)
+    np.testing.assert_allclose(s2sad.jvp(f)(x, v)[1], _central(f, x) @ v, rtol=1e-6, atol=1e-8)
+    h = s2sad.hessian(f)(x)
+    np.testing.assert_allclose(h, np.stack([_central(lambda t: s2sad.grad(f)(t)[k], x)
+                                            for k in range(4)]), rtol=1e-5, atol=1e-6)
+    scalar = float(x[0])
+    got = s2sad.grad(lambda t: fn(t) * 2.0)(scalar)
+    assert isinstance(got, float)
+    np.testing.assert_allclose(got, (fn(scalar + 1e-6) - fn(scalar - 1e-6)) / 1e-6,
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn, first, second", BINARY, ids=[f.__name__ for f, _, _ in BINARY])
+def test_binary_function_in_each_argument(fn, first, second):
+    def f(a, b):
+        return np.sum(fn(a, b) * (1.0 + a * b))
+
+    a, b = _points(first, (3,), 3), _points(second, (3,), 4)
+    ga, gb = s2sad.grad(f, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(ga, _central(lambda t: f(t, b), a), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, _central(lambda t: f(a, t), b), rtol=1e-6, atol=1e-8)
+    # broadcasting: a number against an array
+    gs = s2sad.grad(lambda s, t: np.sum(fn(s, t)), wrt=0)(float(a[0]), b)
+    assert isinstance(gs, float)
+    _, tangent = s2sad.jvp(f, wrt=1)(a, b, np.ones(3))
+    np.testing.assert_allclose(tangent, _central(lambda t: f(a, t), b).sum(), rtol=1e-6)
+
+
+def test_xlogy_where_x_is_zero_has_the_slope_xlogy_has_there():
+    """xlogy(0, y) is 0 for every y: no slope in y; in x the slope is log(y)."""
+    def f(a, b):
+        return np.sum(special.xlogy(a, b))
+
+    a, b = np.array([0.0, 0.5]), np.array([2.0, 3.0])
+    ga, gb = s2sad.grad(f, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(gb, [0.0, 0.5 / 3.0])
+    np.testing.assert_allclose(ga, [0.0, np.log(3.0)])
+
+
+def logistic_loss(w, X, y):
+    z = X @ w
+    return -np.sum(y * log_expit(z) + (1 - y) * log_expit(-z)) + 0.01 * np.sum(expit(z))
+
+
+def probit_loglik(beta, X, y):
+    p = special.ndtr(X @ beta)
+    return np.sum(special.xlogy(y, p) + special.xlogy(1 - y, 1 - p))
+
+
+@pytest.mark.parametrize("f", [logistic_loss, probit_loglik])
+def test_glm_losses_against_autograd(f):
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    import autograd.scipy.special as aspecial
+    import autograd.scipy.stats.norm as anorm
+    rng = np.random.default_rng(5)
+    X, y, w = rng.normal(size=(6, 3)), (rng.uniform(size=6) > 0.5) * 1.0, rng.normal(size=3)
+
+    def oracle(w):
+        z = anp.dot(X, w)
+        if f is logistic_loss:
+            return -anp.sum(y * -anp.logaddexp(0, -z) + (1 - y) * -anp.logaddexp(0, z)) + \
+                0.01 * anp.sum(aspecial.expit(z))
+        p = anorm.cdf(z)
+        return anp.sum(y * anp.log(p) + (1 - y) * anp.log(1 - p))
+
+    np.testing.assert_allclose(s2sad.grad(f)(w, X, y), autograd.grad(oracle)(w), rtol=1e-9)
+
+
+def test_a_scipy_function_without_a_rule_is_named_as_imported():
+    def f(x):
+        return np.sum(special.gammaln(x))
+
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(f)(np.array([1.5, 2.5]))
+    assert "no derivative rule for scipy.special.gammaln" in str(info.value)
+    assert "@s2sad.adjoint(scipy.special.gammaln)" in str(info.value)
