@@ -4,7 +4,11 @@ family, the error functions and the normal distribution's, xlogy and its kin.
 Loaded only where SciPy is installed (see rules/_load_builtin_rules). Each template
 reads the function's own value `y` where that is the cheap form (expit' = y (1 - y)),
 so the generated code needs nothing from SciPy beyond the function the user called.
+Constants are Python floats (math.sqrt(math.pi)): a float32 input keeps a float32
+gradient.
 """
+import math
+
 import numpy as np
 from scipy import special
 
@@ -28,42 +32,42 @@ def log_expit_partials(y, x):
 
 @partials(special.erf)
 def erf_partials(y, x):
-    return 2 / np.sqrt(np.pi) * np.exp(-x * x)
+    return 2 / math.sqrt(math.pi) * np.exp(-x * x)
 
 
 @partials(special.erfc)
 def erfc_partials(y, x):
-    return -2 / np.sqrt(np.pi) * np.exp(-x * x)
+    return -2 / math.sqrt(math.pi) * np.exp(-x * x)
 
 
 @partials(special.erfcx)
 def erfcx_partials(y, x):
-    return 2 * x * y - 2 / np.sqrt(np.pi)  # (erfcx = exp(x^2) erfc(x))
+    return 2 * x * y - 2 / math.sqrt(math.pi)  # (erfcx = exp(x^2) erfc(x))
 
 
 @partials(special.erfinv)
 def erfinv_partials(y, x):
-    return np.sqrt(np.pi) / 2 * np.exp(y * y)
+    return math.sqrt(math.pi) / 2 * np.exp(y * y)
 
 
 @partials(special.erfcinv)
 def erfcinv_partials(y, x):
-    return -np.sqrt(np.pi) / 2 * np.exp(y * y)
+    return -math.sqrt(math.pi) / 2 * np.exp(y * y)
 
 
 @partials(special.ndtr)
 def ndtr_partials(y, x):
-    return np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+    return np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
 
 
 @partials(special.log_ndtr)
 def log_ndtr_partials(y, x):
-    return np.exp(-x * x / 2 - y) / np.sqrt(2 * np.pi)  # (the pdf over ndtr = exp(y))
+    return np.exp(-x * x / 2 - y) / math.sqrt(2 * math.pi)  # (the pdf over ndtr = exp(y))
 
 
 @partials(special.ndtri)
 def ndtri_partials(y, x):
-    return np.sqrt(2 * np.pi) * np.exp(y * y / 2)
+    return math.sqrt(2 * math.pi) * np.exp(y * y / 2)
 
 
 @partials(special.entr)
