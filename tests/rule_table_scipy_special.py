@@ -29,4 +29,8 @@ TABLE = [] if special is None else [
     binary(special.xlogy, "special.xlogy(a, b)", (ANY, POSITIVE)),
     binary(special.xlog1py, "special.xlog1py(a, b)", (ANY, (-0.5, 1.5))),
     binary(special.rel_entr, "special.rel_entr(a, b)", (POSITIVE, POSITIVE)),
+    unary(special.logsumexp, "special.logsumexp(a)"),
+    unary(special.logsumexp, "special.logsumexp(a, axis=0) * 2.0", shapes=[(3,), (2, 3)]),
+    unary(special.logsumexp, "special.logsumexp(a, axis=-1, keepdims=True) * a",
+          shapes=[(2, 3)]),
 ]

@@ -60,9 +60,6 @@ AUTOGRAD_CASES = {c.name: c for c in AUTOGRAD.CASES}
 
 # Cases failing today: case name -> cause. A fix turns them into XPASS (strict).
 KNOWN = {
-    "log_posterior": "no derivative rule for scipy.special.logsumexp (autograd's "
-                     "neural_net.py uses it; not specific to structures)",
-    "gmm_neg_log_likelihood": "no derivative rule for scipy.special.logsumexp",
 }
 # Cases failing only under value_and_grad / has_aux / mutation checks, by test name.
 KNOWN_BY_TEST = {

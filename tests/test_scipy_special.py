@@ -128,3 +128,33 @@ def test_a_scipy_function_without_a_rule_is_named_as_imported():
         s2sad.grad(f)(np.array([1.5, 2.5]))
     assert "no derivative rule for scipy.special.gammaln" in str(info.value)
     assert "@s2sad.adjoint(scipy.special.gammaln)" in str(info.value)
+
+
+def mixture_loglik(means, x):
+    from_components = -0.5 * (x[:, None] - means[None, :]) ** 2
+    return np.sum(special.logsumexp(from_components, axis=1)) + \
+        special.logsumexp(means) + np.sum(special.logsumexp(from_components, axis=0,
+                                                            keepdims=True) ** 2)
+
+
+def test_logsumexp_over_all_axes_one_axis_and_keepdims():
+    x = np.array([0.3, -1.2, 0.7, 2.0])
+    means = np.array([-0.5, 0.4, 1.1])
+    g = s2sad.grad(mixture_loglik)(means, x)
+    np.testing.assert_allclose(g, _central(lambda m: mixture_loglik(m, x), means), rtol=1e-6)
+    v = np.array([0.2, -0.3, 0.5])
+    np.testing.assert_allclose(s2sad.jvp(mixture_loglik)(means, x, v)[1],
+                               _central(lambda m: mixture_loglik(m, x), means) @ v, rtol=1e-6)
+    h = s2sad.hessian(mixture_loglik)(means, x)
+    np.testing.assert_allclose(h, np.stack([_central(
+        lambda m: s2sad.grad(mixture_loglik)(m, x)[k], means) for k in range(3)]),
+        rtol=1e-5, atol=1e-6)
+
+
+def test_logsumexp_with_weights_is_refused():
+    def f(a):
+        return special.logsumexp(a, b=np.array([1.0, 2.0]))
+
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(f)(np.array([0.3, 0.5]))
+    assert "logsumexp with b=" in str(info.value)

@@ -12,7 +12,8 @@ import math
 import numpy as np
 from scipy import special
 
-from . import partials
+from . import adjoint, partials, tangent
+from .reductions import _reduction_shape
 
 
 @partials(special.expit)
@@ -92,3 +93,20 @@ def xlog1py_partials(y, a, b):
 def rel_entr_partials(y, a, b):
     # a log(a / b) for a, b > 0: log(a / b) + 1 and -a / b
     return np.log(a / b) + 1, -a / b
+
+
+@adjoint(special.logsumexp, shape=_reduction_shape)
+def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
+    # d logsumexp / d a: the softmax of a along the axes, exp(a - y); b= (weights) and
+    # return_sign= are refused (the call does not match without them)
+    da = spread(dy, a, axis, keepdims) * np.exp(a - spread(y, a, axis, keepdims)) \
+        if b is None else no_derivative("scipy.special.logsumexp with b=")
+    return da
+
+
+@tangent(special.logsumexp)
+def logsumexp_tangent(y, a, a_dot, axis=None, b=None, keepdims=False):
+    y_dot = np.sum(np.exp(a - spread(y, a, axis, keepdims)) * a_dot, axis=axis,
+                   keepdims=keepdims) if b is None else \
+        no_derivative("scipy.special.logsumexp with b=")
+    return y_dot
