@@ -180,9 +180,6 @@ class Calls(Iterators):
                     all(isinstance(a, Struct) for a in rows):
                 args = rows  # (a comprehension: read item by item)
         first = args[0] if args else None
-        if function is builtins.map and len(args) >= 2 and not keywords and \
-                all(isinstance(a, Struct) for a in args[1:]):
-            return self.mapped(node, args[1:])
         if function in (builtins.sum, builtins.max, builtins.min) and len(args) == 1 and \
                 isinstance(first, Leaf) and not isinstance(first.node, (
                     gast.GeneratorExp, gast.ListComp)) and not keywords:
@@ -403,19 +400,6 @@ class Calls(Iterators):
             gast.copy_location(gast.Subscript(value=clone(row.node), slice=gast.Constant(
                 value=k, kind=None), ctx=gast.Load()), node)), shape[1:], node)
             for k in range(shape[0])], loop_depth=self.loop_depth)
-
-    def mapped(self, node: gast.Call, sequences: List[Struct]) -> Static:
-        """map(f, xs, ...): a list of the calls, as Python makes them (each item read
-        by f where it is called)."""
-        columns = [self.iterated(s, node) for s in sequences]
-        items = []
-        for row in zip(*columns):
-            call = gast.copy_location(gast.Call(func=clone(node.args[0]), args=[
-                self.materialize(self.held(v, "item", node), node) for v in row],
-                keywords=[]), node)
-            items.append(self.held(self.evaluate(call), "mapped", node))
-        return Struct(pytree.LIST, None, list(range(len(items))), items,
-                      loop_depth=self.loop_depth)
 
     def over_rows(self, function: Any, array: Leaf, node: gast.Call) -> Static:
         """sum(x), max(x), min(x) of an array: Python's loop over its rows. sum is
