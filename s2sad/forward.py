@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from typing import Dict, FrozenSet, List, Optional, Sequence
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence
 
 import gast
 
@@ -31,7 +31,7 @@ from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from .lower import (TAPE_POP, assign, call, constant, is_local, is_push_statement, is_store, name,
                     op_key, stored_name, walk_statements)
 from .reverse import Generated, _is_none, _is_sequence, _shorten, _times, bind_call
-from .rules.template import instantiate
+from .rules.template import bind_modules, instantiate
 
 
 def forward(analysed: Analysed) -> Generated:
@@ -44,6 +44,7 @@ class _Forward:
         self.analysed = analysed
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
+        self.rule_modules: Dict[str, Any] = {}  # modules rule templates read (bind_modules)
         self.tangents: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
         self.function_name = f"jvp_{self.lowered.func.name}"
@@ -75,7 +76,8 @@ class _Forward:
         func = gast.FunctionDef(name=self.function_name, args=self.signature(), body=body,
                                 decorator_list=[], returns=None, type_comment=None,
                                 type_params=[])
-        namespace = dict(self.lowered.namespace or self.lowered.parsed.namespace)
+        namespace = {**(self.lowered.namespace or self.lowered.parsed.namespace),
+                     **self.rule_modules}
         return Generated(func, self.header(outputs), self.lowered.func.name, namespace,
                          self.versions(), self.lowered.parsed.global_names,
                          tuple(self.tangents[p] for p in self.analysed.wrt))
@@ -406,7 +408,8 @@ class _Forward:
         active = {p: self.tangent_of(a) for p, a in bound.items()}
         if not any(t is not None for t in active.values()):
             return None
-        statements, returned = instantiate(rule.template, {"y": y, **bound},
+        statements, returned = instantiate(rule.template, {"y": y, **bound,
+                                           **self.template_modules(rule.template)},
                                            self.namer_temp)
         for statement in statements:
             self.emit(statement)
@@ -491,7 +494,8 @@ class _Forward:
             tangent = carried.get(dot[:-len("_dot")])
             bindings[dot] = tangent if tangent is not None else \
                 self.zero_like(bound[dot[:-len("_dot")]])
-        statements, returned = instantiate(rule.template, bindings, self.namer_temp)
+        statements, returned = instantiate(rule.template, {
+            **bindings, **self.template_modules(rule.template)}, self.namer_temp)
         for statement in statements:
             self.emit(statement)
         return returned
@@ -507,6 +511,10 @@ class _Forward:
 
     def namer_temp(self, local: str) -> str:
         return self.namer.temp()
+
+    def template_modules(self, template) -> Dict[str, gast.AST]:
+        return bind_modules(template, self.lowered.namespace or self.lowered.parsed.namespace,
+                            self.rule_modules, self.namer)
 
 
 def _written_arrays(body: Sequence[gast.stmt], sharing: Dict[str, FrozenSet[str]]) -> set:

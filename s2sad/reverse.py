@@ -32,7 +32,7 @@ from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSynt
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, call, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
                     walk_statements)
-from .rules.template import instantiate
+from .rules.template import bind_modules, instantiate
 
 # A read recorded at a branch with `inside=ENTRY`: code at the branch's entry in the
 # adjoint sweep, which runs after every restore of the branch's body.
@@ -117,6 +117,7 @@ class _Reverse:
         self.index_numbers_only = index_numbers_only
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
+        self.rule_modules: Dict[str, Any] = {}  # modules rule templates read (bind_modules)
         self.adjoints: Dict[str, str] = {}
         self.live: set = set()      # names whose adjoint variable holds its value now
         self.owned: set = set()     # adjoints holding an array no other name can see
@@ -210,7 +211,8 @@ class _Reverse:
         func = gast.FunctionDef(
             name=self.function_name, args=self.signature(seed), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
-        namespace = dict(self.lowered.namespace or self.lowered.parsed.namespace)
+        namespace = {**(self.lowered.namespace or self.lowered.parsed.namespace),
+                     **self.rule_modules}
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
                          (seed,), dict(self.adjoints))
@@ -854,7 +856,8 @@ class _Reverse:
                   if self.analysed.is_active(a) or p in sequences}
         ranks = self.known_ranks(bound) if rule.template.uses_ranks else None
         if rule.kind == "partials":
-            statements, returned = instantiate(rule.template, {"y": y, **bound},
+            statements, returned = instantiate(rule.template, {"y": y, **bound,
+                                               **self.template_modules(rule.template)},
                                                self._template_local, ranks=ranks)
             partials = returned.elts if isinstance(returned, gast.Tuple) else [returned]
             self.emit_all(statements)
@@ -888,7 +891,8 @@ class _Reverse:
         """One instantiation of an adjoint template: d<param> accumulated into the
         argument (or into element `element` of the *args), the rest emitted."""
         keep = tuple(f"d{p}" for p in rule.params)
-        statements, _ = instantiate(rule.template, {"dy": dy, "y": y, **bound},
+        statements, _ = instantiate(rule.template, {"dy": dy, "y": y, **bound,
+                                    **self.template_modules(rule.template)},
                                     self._template_local, keep=keep, ranks=ranks)
         for stmt_ in statements:
             target_ = stmt_.targets[0].id if isinstance(stmt_, gast.Assign) and \
@@ -1093,6 +1097,10 @@ class _Reverse:
 
     def _template_local(self, local: str) -> str:
         return self.namer.temp()
+
+    def template_modules(self, template) -> Dict[str, gast.AST]:
+        return bind_modules(template, self.lowered.namespace or self.lowered.parsed.namespace,
+                            self.rule_modules, self.namer)
 
 
 # -- sweeps as lists of statements and markers -------------------------------------

@@ -122,12 +122,12 @@ def test_glm_losses_against_autograd(f):
 
 def test_a_scipy_function_without_a_rule_is_named_as_imported():
     def f(x):
-        return np.sum(special.gammaln(x))
+        return np.sum(special.ellipe(x))
 
     with pytest.raises(s2sad.S2SADError) as info:
-        s2sad.grad(f)(np.array([1.5, 2.5]))
-    assert "no derivative rule for scipy.special.gammaln" in str(info.value)
-    assert "@s2sad.adjoint(scipy.special.gammaln)" in str(info.value)
+        s2sad.grad(f)(np.array([0.1, 0.5]))
+    assert "no derivative rule for scipy.special.ellipe" in str(info.value)
+    assert "@s2sad.adjoint(scipy.special.ellipe)" in str(info.value)
 
 
 def mixture_loglik(means, x):

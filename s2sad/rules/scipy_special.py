@@ -110,3 +110,13 @@ def logsumexp_tangent(y, a, a_dot, axis=None, b=None, keepdims=False):
                    keepdims=keepdims) if b is None else \
         no_derivative("scipy.special.logsumexp with b=")
     return y_dot
+
+
+@partials(special.gammaln)
+def gammaln_partials(y, x):
+    return special.digamma(x)
+
+
+@partials(special.digamma)
+def digamma_partials(y, x):
+    return special.polygamma(1, x)

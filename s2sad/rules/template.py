@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+import types
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -38,6 +39,7 @@ class Template:
     _uses_ranks: Optional[bool] = None
     _assigned: Optional[List[str]] = None
     _has_conditionals: Optional[bool] = None
+    _modules: Optional[Dict[str, types.ModuleType]] = None
 
     @property
     def name(self) -> str:
@@ -59,6 +61,20 @@ class Template:
         if self._has_conditionals is None:
             self._has_conditionals = _has_conditional(self.node)
         return self._has_conditionals
+
+    @property
+    def modules(self) -> Dict[str, types.ModuleType]:
+        """The modules besides np and math its body reads (scipy's `special`), by the
+        name its own module gives them: generated code binds them (see bind_modules)."""
+        if self._modules is None:
+            scope = self.function.__globals__
+            self._modules = {}
+            for node in walk(self.node):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                        node.id not in ("np", "math") and node.id not in self.params and \
+                        isinstance(scope.get(node.id), types.ModuleType):
+                    self._modules[node.id] = scope[node.id]
+        return self._modules
 
     @property
     def uses_ranks(self) -> bool:
@@ -198,6 +214,24 @@ def _literal_value(node: gast.AST):
     if isinstance(node, gast.Constant):
         return node.value
     return tuple(_literal_value(e) for e in node.elts)
+
+
+def bind_modules(template: Template, namespace: Dict[str, Any],
+                 bound: Dict[str, types.ModuleType], namer: Any) -> Dict[str, gast.AST]:
+    """Bindings that make the template's modules names of the generated module: its own
+    name (`special`), or the user's name for that module (`sp`) in `namespace`, or where
+    neither, its own name if free, else a version of it; `bound` (alias -> module) collects what the generated module's
+    globals must add."""
+    bindings: Dict[str, gast.AST] = {}
+    for name, module in template.modules.items():
+        alias = name if namespace.get(name) is module else next(
+            (a for a, m in [*namespace.items(), *bound.items()] if m is module), None)
+        if alias is None:
+            alias = namer.named(name)
+            bound[alias] = module
+        bindings[name] = gast.Name(id=alias, ctx=gast.Load(), annotation=None,
+                                   type_comment=None)
+    return bindings
 
 
 def instantiate(template: Template, bindings: Dict[str, gast.AST],
