@@ -20,8 +20,10 @@ from s2sad import rules, runtime
 from s2sad.check import numeric_grad
 
 try:  # (scipy.special's rules, in the table where SciPy is installed)
+    import scipy.linalg
     import scipy.special
-    SCIPY = {"special": scipy.special}
+    import scipy.stats
+    SCIPY = {"special": scipy.special, "stats": scipy.stats, "scipy": scipy}
 except ImportError:
     SCIPY = {}
 

@@ -211,8 +211,10 @@ def _autograd_cannot(exc):
 
 
 try:  # (scipy.special's table rows, where SciPy is installed)
+    import scipy.linalg
     import scipy.special
-    SCIPY = {"special": scipy.special}
+    import scipy.stats
+    SCIPY = {"special": scipy.special, "stats": scipy.stats, "scipy": scipy}
 except ImportError:
     SCIPY = {}
 ENV = {"np": np, "math": math, **SCIPY}

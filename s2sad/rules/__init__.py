@@ -23,6 +23,9 @@ whose tangent is the function itself applied to the tangents.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 import difflib
 import inspect
 from dataclasses import dataclass
@@ -307,6 +310,9 @@ def _load_builtin_rules() -> None:
     except ImportError:
         return
     from . import scipy_special  # noqa: F401
+    for domain in ("scipy_stats", "scipy_linalg"):  # (modules of rules in progress)
+        if importlib.util.find_spec(f"{__name__}.{domain}") is not None:
+            importlib.import_module(f"{__name__}.{domain}")
 
 
 _load_builtin_rules()
