@@ -245,8 +245,13 @@ def qualified_name(fn: Any) -> Optional[str]:
     found = _FOUND.get(id(fn))
     if found is not None and found[0] is fn:
         return found[1]
-    holders = [m for m, value in list(sys.modules.items()) if _public(m) and
+    holders = [m for m, value in list(sys.modules.items()) if
                isinstance(value, types.ModuleType) and vars(value).get(name) is fn]
+    # a package with a private module holding it defines it (scipy.special._ufuncs):
+    # its public modules come before a user's module that imported it (model.erfi)
+    homes = {m.split(".")[0] for m in holders if not _public(m)}
+    holders = [m for m in holders if _public(m)]
+    holders = [m for m in holders if m.split(".")[0] in homes] or holders
     if not holders:
         return None
     qualified = min(holders, key=lambda m: (m.count("."), len(m), m)) + "." + name

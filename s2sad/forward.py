@@ -388,7 +388,8 @@ class _Forward:
             return self.from_tangent_template(custom, value, y, location)
         rule = rules.lookup(key)
         if rule is None:
-            raise rules.missing_rule_error(key, location)
+            raise rules.missing_rule_error(
+                key, location, self.lowered.namespace or self.lowered.parsed.namespace)
         bound = bind_call(rule.params, rule.template.defaults, value, rule.label, location,
                           rule.template.varargs)
         if rule.kind == "partials":

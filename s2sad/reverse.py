@@ -843,7 +843,8 @@ class _Reverse:
         rule = rules.lookup(key)
         location = get_anno(value, "location") or get_anno(stmt, "location")
         if rule is None:
-            raise rules.missing_rule_error(key, location)
+            raise rules.missing_rule_error(
+                key, location, self.lowered.namespace or self.lowered.parsed.namespace)
         bound = self.bind(rule, value, location)
         sequences = {p: a for p, a in bound.items() if _is_sequence(a) and any(
             self.analysed.is_active(e) for e in walk(a))}

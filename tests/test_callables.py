@@ -575,15 +575,15 @@ def test_a_library_function_without_a_rule_is_refused_by_its_real_name():
     special = pytest.importorskip("scipy.special")
     assert s2sad.grad(special.expit)(0.0) == pytest.approx(0.25)  # (it has a rule)
     with pytest.raises(s2sad.NoDerivativeRuleError) as info:
-        s2sad.grad(special.gammaln)(1.5)
+        s2sad.grad(special.ellipe)(0.5)
     exc = info.value
-    assert exc.message == "no derivative rule for scipy.special.gammaln"
-    assert "np.gammaln" not in str(exc)
-    assert "@s2sad.adjoint(scipy.special.gammaln)" in exc.hint
-    assert (exc.filename, exc.lineno) == ("<s2sad-wrapper of scipy.special.gammaln>", 2)
+    assert exc.message == "no derivative rule for scipy.special.ellipe"
+    assert "np.ellipe" not in str(exc)
+    assert "@s2sad.adjoint(scipy.special.ellipe)" in exc.hint
+    assert (exc.filename, exc.lineno) == ("<s2sad-wrapper of scipy.special.ellipe>", 2)
     rendered = str(exc).splitlines()
-    index = rendered.index("        return scipy.special.gammaln(x)")
-    assert rendered[index + 1].strip() == "^" * len("scipy.special.gammaln(x)")
+    index = rendered.index("        return scipy.special.ellipe(x)")
+    assert rendered[index + 1].strip() == "^" * len("scipy.special.ellipe(x)")
 
 
 def test_a_numpy_function_without_a_rule_is_refused():

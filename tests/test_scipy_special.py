@@ -126,8 +126,8 @@ def test_a_scipy_function_without_a_rule_is_named_as_imported():
 
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(f)(np.array([0.1, 0.5]))
-    assert "no derivative rule for scipy.special.ellipe" in str(info.value)
-    assert "@s2sad.adjoint(scipy.special.ellipe)" in str(info.value)
+    assert "no derivative rule for special.ellipe" in str(info.value)
+    assert "@s2sad.adjoint(special.ellipe)" in str(info.value)
 
 
 def mixture_loglik(means, x):

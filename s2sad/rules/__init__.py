@@ -28,6 +28,7 @@ import importlib.util
 
 import difflib
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -272,7 +273,29 @@ def callable_label(fn: Any) -> str:
     return f"{module}.{name}" if module else name
 
 
-def missing_rule_error(fn: Any, location: Optional[Location]) -> NoDerivativeRuleError:
+def spelled_name(fn: Any, location: Optional[Location], namespace: Dict[str, Any]) -> Optional[str]:
+    """The dotted name the user's call spells `fn` with at `location` (`special.expit`,
+    `sp.expit`, `expit`), where it names `fn` in the function's globals `namespace`."""
+    if location is None or not location.source_line:
+        return None
+    found = re.match(r"[A-Za-z_][\w.]*", location.source_line[location.col:])
+    if found is None:
+        return None
+    first, *rest = found.group(0).rstrip(".").split(".")
+    value = namespace.get(first, _UNBOUND)
+    for attribute in rest:
+        value = getattr(value, attribute, _UNBOUND)
+    return found.group(0).rstrip(".") if value is fn else None
+
+
+_UNBOUND = object()
+
+
+def missing_rule_error(fn: Any, location: Optional[Location],
+                       namespace: Optional[Dict[str, Any]] = None) -> NoDerivativeRuleError:
+    """No rule for `fn`: named as the call spells it where that names it in the user's
+    module (so the registration example runs as printed), with the nearest rules of
+    its own module."""
     label = callable_label(fn)
     if getattr(fn, "__module__", None) == "s2sad.runtime":
         return NoDerivativeRuleError(
@@ -280,10 +303,9 @@ def missing_rule_error(fn: Any, location: Optional[Location]) -> NoDerivativeRul
             "gradient cannot be differentiated again", location,
             hint="second derivatives through this rule are not supported yet; take "
                  "central differences of the gradient instead")
-    known = sorted({rule.label for rule in REGISTRY.values() if rule.kind != "nondiff"})
-    near = difflib.get_close_matches(label, known, n=3, cutoff=0.6)
-    hint = f"nearest rules: {', '.join(near)}; " if near else ""
     short = getattr(fn, "__name__", "op")
+    shown = spelled_name(fn, location, namespace or {}) or label
+    hint = _nearest_rules(label, shown, short)
     try:
         params = [p for p in inspect.signature(fn).parameters][:1] or ["x"]
     except (TypeError, ValueError):
@@ -291,11 +313,27 @@ def missing_rule_error(fn: Any, location: Optional[Location]) -> NoDerivativeRul
     x = params[0]
     hint += ("if the call's result does not depend on the differentiated inputs, "
              "compute it outside the function; otherwise register a rule:\n"
-             f"    @s2sad.adjoint({label})\n"
+             f"    @s2sad.adjoint({shown})\n"
              f"    def {short}_adjoint(dy, y, {x}):\n"
              f"        d{x} = dy * ...  # the derivative of the output with respect to {x}\n"
              f"        return d{x}")
-    return NoDerivativeRuleError(f"no derivative rule for {label}", location, hint=hint)
+    return NoDerivativeRuleError(f"no derivative rule for {shown}", location, hint=hint)
+
+
+def _nearest_rules(label: str, shown: str, short: str) -> str:
+    """`nearest rules: ...; ` among the rules of label's module (scipy.special's for
+    scipy.special.ellipe), written with the user's prefix for that module (`sp.`)."""
+    known = sorted({rule.label for rule in REGISTRY.values() if rule.kind != "nondiff"})
+    module = label[:-len(short)] if label.endswith("." + short) else ""
+    if module:
+        siblings = [k[len(module):] for k in known if k.startswith(module)
+                    and "." not in k[len(module):]]
+        near = difflib.get_close_matches(short, siblings, n=3, cutoff=0.6)
+        prefix = shown[:-len(short)] if shown.endswith("." + short) else module
+        near = [prefix + n for n in near]
+    else:
+        near = difflib.get_close_matches(label, known, n=3, cutoff=0.6)
+    return f"nearest rules: {', '.join(near)}; " if near else ""
 
 
 def all_rules() -> List[Rule]:
