@@ -95,28 +95,176 @@ def rel_entr_partials(y, a, b):
     return np.log(a / b) + 1, -a / b
 
 
+# -- logsumexp, softmax and log_softmax ---------------------------------------------
+# With b= (weights) logsumexp is log(sum(b exp(a))) over a and b broadcast together:
+# the weights' exp(a - y) and the axes (a negative one counts in that shape) are those
+# of a broadcast to it. return_sign= is refused: the templates do not take it, so the
+# call does not match.
+
 @adjoint(special.logsumexp, shape=_reduction_shape)
 def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
-    # d logsumexp / d a: the softmax of a along the axes, exp(a - y); b= (weights) and
-    # return_sign= are refused (the call does not match without them)
-    da = spread(dy, a, axis, keepdims) * np.exp(a - spread(y, a, axis, keepdims)) \
-        if b is None else no_derivative("scipy.special.logsumexp with b=")
-    return da
+    # d/da: the softmax of a along the axes, exp(a - y), times b; d/db: exp(a - y)
+    full = a if b is None else \
+        np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(b)))
+    share = spread(dy, full, axis, keepdims) * np.exp(full - spread(y, full, axis, keepdims))
+    da = share if b is None else unbroadcast(share * b, a)
+    db = unbroadcast(share, b)
+    return da, db
 
 
 @tangent(special.logsumexp)
-def logsumexp_tangent(y, a, a_dot, axis=None, b=None, keepdims=False):
-    y_dot = np.sum(np.exp(a - spread(y, a, axis, keepdims)) * a_dot, axis=axis,
-                   keepdims=keepdims) if b is None else \
-        no_derivative("scipy.special.logsumexp with b=")
+def logsumexp_tangent(y, a, a_dot, axis=None, b=None, b_dot=None, keepdims=False):
+    full = a if b is None else \
+        np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(b)))
+    weights = np.exp(full - spread(y, full, axis, keepdims))
+    y_dot = np.sum(weights * a_dot if b is None else weights * (b * a_dot + b_dot),
+                   axis=axis, keepdims=keepdims)
     return y_dot
 
 
-@partials(special.gammaln)
+@adjoint(special.softmax, shape="unary")
+def softmax_adjoint(dy, y, x, axis=None):
+    # on each slice along the axes (all of them for None) the Jacobian is diag(y) - y y^T
+    dx = y * (dy - np.sum(dy * y, axis=axis, keepdims=True))
+    return dx
+
+
+@tangent(special.softmax)
+def softmax_tangent(y, x, x_dot, axis=None):
+    return y * (x_dot - np.sum(x_dot * y, axis=axis, keepdims=True))
+
+
+@adjoint(special.log_softmax, shape="unary")
+def log_softmax_adjoint(dy, y, x, axis=None):
+    # y = x - logsumexp(x): the Jacobian is I - softmax(x) 1^T, softmax(x) = exp(y)
+    dx = dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True)
+    return dx
+
+
+@tangent(special.log_softmax)
+def log_softmax_tangent(y, x, x_dot, axis=None):
+    return x_dot - np.sum(np.exp(y) * x_dot, axis=axis, keepdims=True)
+
+
+# -- the gamma family ------------------------------------------------------------------
+# Orders and dimensions (polygamma's n, multigammaln's d) are constants: their partial is
+# a refusal, emitted only where the argument depends on the inputs.
+
+@partials(special.gamma)
+def gamma_partials(y, x):
+    return y * special.digamma(x)
+
+
+@partials(special.rgamma)
+def rgamma_partials(y, x):
+    return -y * special.digamma(x)  # (1 / gamma)
+
+
+@partials(special.gammaln, special.loggamma)
 def gammaln_partials(y, x):
-    return special.digamma(x)
+    return special.digamma(x)  # (log|gamma|; loggamma of a real x, where it is real)
 
 
 @partials(special.digamma)
 def digamma_partials(y, x):
-    return special.polygamma(1, x)
+    return special.polygamma(1, x)  # (special.psi is special.digamma)
+
+
+@partials(special.polygamma)
+def polygamma_partials(y, n, x):
+    return no_derivative("scipy.special.polygamma in its order n (a constant)"), \
+        special.polygamma(n + 1, x)
+
+
+@partials(special.multigammaln)
+def multigammaln_partials(y, a, d):
+    # log Gamma_d(a) = const + sum over j < d of gammaln(a - j / 2)
+    return np.sum(special.digamma(np.expand_dims(a, -1) - np.arange(d) / 2.0), axis=-1), \
+        no_derivative("scipy.special.multigammaln in its dimension d (a constant)")
+
+
+@partials(special.beta)
+def beta_partials(y, a, b):
+    both = special.digamma(a + b)
+    return y * (special.digamma(a) - both), y * (special.digamma(b) - both)
+
+
+@partials(special.betaln)
+def betaln_partials(y, a, b):
+    both = special.digamma(a + b)
+    return special.digamma(a) - both, special.digamma(b) - both
+
+
+@partials(special.kl_div)
+def kl_div_partials(y, a, b):
+    # a log(a / b) - a + b for a, b > 0: log(a / b) and 1 - a / b
+    return np.log(a / b), 1 - a / b
+
+
+# -- Bessel functions ----------------------------------------------------------------
+# Of the first kind (jv, iv) and second (yv), with the order v a constant: the
+# recurrences J' = (J_(v-1) - J_(v+1)) / 2, I' = (I_(v-1) + I_(v+1)) / 2. The
+# exponentially scaled ive = exp(-|x|) iv has the extra term -sign(x) ive.
+
+@partials(special.i0)
+def i0_partials(y, x):
+    return special.i1(x)
+
+
+@partials(special.i1)
+def i1_partials(y, x):
+    return (special.i0(x) + special.iv(2, x)) / 2.0
+
+
+@partials(special.i0e)
+def i0e_partials(y, x):
+    return special.i1e(x) - np.sign(x) * y
+
+
+@partials(special.i1e)
+def i1e_partials(y, x):
+    return (special.i0e(x) + special.ive(2, x)) / 2.0 - np.sign(x) * y
+
+
+@partials(special.iv)
+def iv_partials(y, v, x):
+    return no_derivative("scipy.special.iv in its order v (a constant)"), \
+        (special.iv(v - 1, x) + special.iv(v + 1, x)) / 2.0
+
+
+@partials(special.ive)
+def ive_partials(y, v, x):
+    return no_derivative("scipy.special.ive in its order v (a constant)"), \
+        (special.ive(v - 1, x) + special.ive(v + 1, x)) / 2.0 - np.sign(x) * y
+
+
+@partials(special.jv)
+def jv_partials(y, v, x):
+    return no_derivative("scipy.special.jv in its order v (a constant)"), \
+        (special.jv(v - 1, x) - special.jv(v + 1, x)) / 2.0
+
+
+@partials(special.yv)
+def yv_partials(y, v, x):
+    return no_derivative("scipy.special.yv in its order v (a constant)"), \
+        (special.yv(v - 1, x) - special.yv(v + 1, x)) / 2.0
+
+
+@partials(special.j0)
+def j0_partials(y, x):
+    return -special.j1(x)
+
+
+@partials(special.j1)
+def j1_partials(y, x):
+    return (special.j0(x) - special.jv(2, x)) / 2.0
+
+
+@partials(special.y0)
+def y0_partials(y, x):
+    return -special.y1(x)
+
+
+@partials(special.y1)
+def y1_partials(y, x):
+    return (special.y0(x) - special.yv(2, x)) / 2.0
