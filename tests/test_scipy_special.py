@@ -8,9 +8,12 @@ import pytest
 scipy_special = pytest.importorskip("scipy.special")
 
 import s2sad  # noqa: E402
-from scipy.special import expit, log_expit  # noqa: E402  (the spelling users import)
+import scipy.special as sp  # noqa: E402  (the spellings users import)
+from scipy import special  # noqa: E402
+from scipy.special import (expit, gammaln, i0e, log_expit, log_softmax,  # noqa: E402
+                           logsumexp, xlogy)
 
-special = scipy_special
+from s2sad.check import numeric_grad  # noqa: E402
 UNIT = (0.1, 0.9)          # logit, erfinv's and ndtri's domains (open intervals)
 POSITIVE = (0.2, 2.0)
 ANY = (-1.5, 1.5)
@@ -151,10 +154,128 @@ def test_logsumexp_over_all_axes_one_axis_and_keepdims():
         rtol=1e-5, atol=1e-6)
 
 
-def test_logsumexp_with_weights_is_refused():
+def test_logsumexp_with_return_sign_is_refused_where_it_is_called():
     def f(a):
-        return special.logsumexp(a, b=np.array([1.0, 2.0]))
+        return special.logsumexp(a, return_sign=True)[0]
 
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(f)(np.array([0.3, 0.5]))
-    assert "logsumexp with b=" in str(info.value)
+    assert "return_sign" in str(info.value)
+    assert info.value.lineno == f.__code__.co_firstlineno + 1
+    assert "^^^" in str(info.value)
+
+
+# -- every row of the rule table: second order, float32, and autograd -----------------------
+
+import rule_table_scipy_special  # noqa: E402
+
+ROWS = [pytest.param(case, id=case.expression) for case in rule_table_scipy_special.TABLE]
+
+
+def _row_function(case, tmp_path):
+    """The row's call in sum(sin(...)) as a function in a file (hessian reads source)."""
+    names = ["a", "b"][: len(case.domains)]
+    text = (f"import numpy as np\nfrom scipy import special\n\n\n"
+            f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n")
+    path = tmp_path / f"row_{abs(hash(case.expression))}.py"
+    path.write_text(text)
+    namespace = {}
+    exec(compile(text, str(path), "exec"), namespace)
+    return namespace["f"]
+
+
+def _row_args(case, seed=11):
+    rng = np.random.default_rng(seed)
+    shapes = case.shapes[-1] if len(case.domains) > 1 else (case.shapes[-1],)
+    return [rng.uniform(*domain, size=shape) if shape != () else
+            float(rng.uniform(*domain)) for domain, shape in zip(case.domains, shapes)]
+
+
+def _jacobian_fd(g, args, j, eps=1e-6):
+    """Central differences of array-valued g in argument j: g's shape + args[j]'s."""
+    x = np.asarray(args[j], dtype=float)
+    columns = []
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        up = [*args[:j], x + step if x.ndim else float(x + step), *args[j + 1:]]
+        down = [*args[:j], x - step if x.ndim else float(x - step), *args[j + 1:]]
+        columns.append((np.asarray(g(*up)) - np.asarray(g(*down))) / (2 * eps))
+    out = np.stack(columns, axis=-1)
+    return out.reshape(np.shape(g(*args)) + x.shape)
+
+
+@pytest.mark.parametrize("case", ROWS)
+def test_row_hessian_against_central_differences_of_the_gradient(case, tmp_path):
+    """Second order: the gradient's own calls (digamma, polygamma, iv, ...) have rules."""
+    f = _row_function(case, tmp_path)
+    args = _row_args(case)
+    n = len(args)
+    wrt = tuple(range(n))
+    hessian = s2sad.hessian(f, wrt=wrt if n > 1 else 0)(*args)
+    blocks = hessian if n > 1 else ((hessian,),)
+    for i in range(n):
+        gradient_i = lambda *xs: s2sad.grad(f, wrt=i)(*xs)  # noqa: E731
+        for j in range(n):
+            expected = _jacobian_fd(gradient_i, args, j)
+            assert np.shape(blocks[i][j]) == expected.shape
+            np.testing.assert_allclose(blocks[i][j], expected, rtol=2e-5, atol=1e-6,
+                                       err_msg=f"d2/d{'ab'[i]}d{'ab'[j]}")
+
+
+@pytest.mark.parametrize("case", ROWS)
+def test_row_keeps_float32_where_scipy_does(case, tmp_path):
+    f = _row_function(case, tmp_path)
+    wrt = tuple(range(len(case.domains)))
+    args = [np.asarray(a, dtype=np.float32) for a in _row_args(case)]
+    gradients = s2sad.grad(f, wrt=wrt)(*args)
+    expected = s2sad.grad(f, wrt=wrt)(*[np.asarray(a, dtype=np.float64) for a in args])
+    for arg, got, wanted in zip(args, gradients, expected):
+        assert np.shape(got) == np.shape(arg)
+        if np.result_type(f(*args)) == np.float32:
+            assert np.asarray(got).dtype == np.float32
+        np.testing.assert_allclose(got, wanted, rtol=2e-3, atol=1e-4)
+
+
+def _autograd_rows():
+    """The rows whose every scipy.special function autograd has (autograd.scipy.special)."""
+    try:
+        import autograd.scipy.special as aspecial
+    except ImportError:
+        return []
+    import re
+    rows = []
+    for case in rule_table_scipy_special.TABLE:
+        used = re.findall(r"special\.(\w+)", case.expression)
+        if all(hasattr(aspecial, name) for name in used):
+            rows.append(pytest.param(case, id=case.expression))
+    return rows
+
+
+@pytest.mark.parametrize("case", _autograd_rows())
+def test_row_agrees_with_autograd(case):
+    """tests/test_rules_oracle.py skips scipy's rows (autograd.numpy has no scipy):
+    here `special` is autograd.scipy.special for autograd, at every shape of the row."""
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    import autograd.scipy.special as aspecial
+    names = ["a", "b"][: len(case.domains)]
+    text = f"def f({', '.join(names)}):\n    return {case.wrap.format(case.expression)}\n"
+    ours, theirs = {"np": np, "special": special}, {"np": anp, "special": aspecial}
+    exec(text, theirs)
+    # autograd differentiates logsumexp in a only, not in its weights b, and only where
+    # b does not broadcast a to a larger shape (its gradient then has that shape)
+    weighted = case.keys == (special.logsumexp,) and len(case.domains) == 2
+    for k, shapes in enumerate(case.shapes):
+        shapes = shapes if len(case.domains) > 1 else (shapes,)
+        if weighted and np.broadcast_shapes(*shapes) != shapes[0]:
+            continue
+        rng = np.random.default_rng(k)
+        args = [rng.uniform(*d, size=s) if s != () else float(rng.uniform(*d))
+                for d, s in zip(case.domains, shapes)]
+        for index in range(1 if weighted else len(args)):
+            got = s2sad.grad_source(text, "f", wrt=index, env=ours)(*args)
+            expected = autograd.grad(theirs["f"], index)(*args)
+            assert np.shape(got) == np.shape(expected)
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"d{names[index]} at {shapes}")

@@ -172,7 +172,7 @@ def digamma_partials(y, x):
 
 @partials(special.polygamma)
 def polygamma_partials(y, n, x):
-    return no_derivative("scipy.special.polygamma in its order n (a constant)"), \
+    return no_derivative("scipy.special.polygamma with an order n that depends on the inputs"), \
         special.polygamma(n + 1, x)
 
 
@@ -180,7 +180,8 @@ def polygamma_partials(y, n, x):
 def multigammaln_partials(y, a, d):
     # log Gamma_d(a) = const + sum over j < d of gammaln(a - j / 2)
     return np.sum(special.digamma(np.expand_dims(a, -1) - np.arange(d) / 2.0), axis=-1), \
-        no_derivative("scipy.special.multigammaln in its dimension d (a constant)")
+        no_derivative(
+            "scipy.special.multigammaln with a dimension d that depends on the inputs")
 
 
 @partials(special.beta)
@@ -228,25 +229,25 @@ def i1e_partials(y, x):
 
 @partials(special.iv)
 def iv_partials(y, v, x):
-    return no_derivative("scipy.special.iv in its order v (a constant)"), \
+    return no_derivative("scipy.special.iv with an order v that depends on the inputs"), \
         (special.iv(v - 1, x) + special.iv(v + 1, x)) / 2.0
 
 
 @partials(special.ive)
 def ive_partials(y, v, x):
-    return no_derivative("scipy.special.ive in its order v (a constant)"), \
+    return no_derivative("scipy.special.ive with an order v that depends on the inputs"), \
         (special.ive(v - 1, x) + special.ive(v + 1, x)) / 2.0 - np.sign(x) * y
 
 
 @partials(special.jv)
 def jv_partials(y, v, x):
-    return no_derivative("scipy.special.jv in its order v (a constant)"), \
+    return no_derivative("scipy.special.jv with an order v that depends on the inputs"), \
         (special.jv(v - 1, x) - special.jv(v + 1, x)) / 2.0
 
 
 @partials(special.yv)
 def yv_partials(y, v, x):
-    return no_derivative("scipy.special.yv in its order v (a constant)"), \
+    return no_derivative("scipy.special.yv with an order v that depends on the inputs"), \
         (special.yv(v - 1, x) - special.yv(v + 1, x)) / 2.0
 
 
