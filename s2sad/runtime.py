@@ -592,20 +592,40 @@ def unastype(dy: Any, x: Any, dtype: Any) -> Any:
     return dy
 
 
-def ungradient(dy: Any, f: Any) -> Any:
-    """The adjoint of np.gradient(f) for 1-d f, unit spacing, edge_order 1: the transpose
-    of y_0 = f_1 - f_0, y_i = (f_(i+1) - f_(i-1)) / 2, y_(n-1) = f_(n-1) - f_(n-2)."""
-    if np.ndim(f) != 1 or np.size(f) < 3:
-        raise UnsupportedShapes(f"np.gradient of an array of shape {np.shape(f)} "
-                                "(1-d with at least 3 entries only)")
-    df = np.zeros(np.shape(f), dtype=_float_type(dy, f))
-    df[2:] += dy[1:-1] / 2
-    df[:-2] -= dy[1:-1] / 2
-    df[1] += dy[0]
-    df[0] -= dy[0]
-    df[-1] += dy[-1]
-    df[-2] -= dy[-1]
+def ungradient(dy: Any, f: Any, spacing: tuple = (), axis: Any = None,
+               edge_order: int = 1) -> Any:
+    """The adjoint of np.gradient(f, *spacing, axis=axis, edge_order=edge_order): dy holds
+    one array per axis differentiated along (a sequence, for several), each sent back
+    through the transpose of NumPy's differences along its axis (see _ungradient_along)."""
+    axes = list(range(np.ndim(f))) if axis is None else \
+        [int(axis)] if np.ndim(axis) == 0 else [int(a) for a in axis]
+    axes = [a % np.ndim(f) for a in axes]
+    if len(spacing) not in (0, 1, len(axes)):
+        raise UnsupportedShapes(f"np.gradient with {len(spacing)} spacings for "
+                                f"{len(axes)} axes")
+    steps = [spacing if len(spacing) <= 1 else (spacing[k],) for k in range(len(axes))]
+    pieces = [dy] if len(axes) == 1 else list(dy)
+    df = np.zeros(np.shape(f), dtype=_float_type(dy if len(axes) == 1 else pieces[0], f))
+    for piece, along, step in zip(pieces, axes, steps):
+        df += _ungradient_along(piece, np.shape(f)[along], step, along, edge_order)
     return df
+
+
+def _ungradient_along(dy: Any, n: int, step: tuple, axis: int, edge_order: int) -> Any:
+    """D^T dy along `axis`, for D the (n, n) matrix of np.gradient's differences there.
+    Row i of D reads f[i-2 .. i+2] at most, so np.gradient of the comb [j % 5 == k] holds
+    at row i the entry of D in the one column near i that is k mod 5: D's entries exactly
+    as NumPy computes them, for any spacing and edge order, at O(n) cost."""
+    columns = np.arange(n)
+    combs = (columns % 5 == np.arange(5)[:, None]).astype(np.float64)
+    entries = np.gradient(combs, *step, axis=1, edge_order=edge_order)
+    moved = np.moveaxis(np.asarray(dy), axis, 0)
+    df = np.zeros(moved.shape, dtype=np.result_type(moved, np.float32))
+    for offset in range(-2, 3):  # row i = j + offset sends D[i, j] * dy[i] to column j
+        j = columns[max(0, -offset):n - max(0, offset)]
+        weights = entries[j % 5, j + offset].reshape((-1,) + (1,) * (moved.ndim - 1))
+        df[j] += (weights * moved[j + offset]).astype(df.dtype, copy=False)
+    return np.moveaxis(df, 0, axis)
 
 
 def eigh_adjoint(dy: Any, w: Any, v: Any) -> Any:
@@ -1003,3 +1023,28 @@ def untake_along_axis(dy: Any, arr: Any, indices: Any, axis: Any) -> Any:
 
 
 __all__ += ["rejoin", "restack", "hstack_axis", "as_column", "untake_along_axis"]
+
+
+# -- convolutions: their cotangents live in the full convolution's shape ----------------
+
+def convolution_shape(in1: Any, in2: Any) -> tuple:
+    """The shape of the full convolution of in1 and in2 (n + m - 1 along each axis)."""
+    return tuple(n + m - 1 for n, m in zip(np.shape(in1), np.shape(in2)))
+
+
+def centred_part(a: Any, shape: Any) -> Any:
+    """The centred block of `shape` of a (a convolution's 'same' or 'valid' part of its
+    full result, centred as NumPy and SciPy centre them)."""
+    starts = [(n - k) // 2 for n, k in zip(np.shape(a), shape)]
+    return a[tuple(slice(s, s + k) for s, k in zip(starts, shape))]
+
+
+def centred_in(a: Any, shape: Any) -> Any:
+    """a placed at the centre of zeros of `shape`: centred_part's adjoint."""
+    out = np.zeros(tuple(shape), dtype=np.result_type(a, np.float32))
+    starts = [(n - k) // 2 for n, k in zip(shape, np.shape(a))]
+    out[tuple(slice(s, s + k) for s, k in zip(starts, np.shape(a)))] = a
+    return out
+
+
+__all__ += ["convolution_shape", "centred_part", "centred_in"]

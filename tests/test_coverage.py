@@ -1,10 +1,15 @@
-"""s2sad covers at least the NumPy functions autograd differentiates.
+"""s2sad covers at least the NumPy and SciPy functions autograd differentiates.
 
 autograd's VJP table (autograd.core.primitive_vjps, filled in by autograd.numpy) is
 read at test time, so a new autograd release that adds a NumPy function shows up
 here as a failure, not as a silently smaller coverage. Every NumPy function in it
-must have an s2sad rule, or be named in LEFT_OUT with the reason.
+must have an s2sad rule, or be named in LEFT_OUT with the reason; so must every SciPy
+function of its scipy table (read once autograd.scipy's modules are imported), which
+s2sad users call as the SciPy function itself (`scipy.special.gammaln`,
+`scipy.stats.norm.logpdf`, `scipy.linalg.solve_triangular`).
 """
+import importlib
+import pkgutil
 import operator
 
 import numpy as np
@@ -96,3 +101,63 @@ def test_s2sad_differentiates_at_least_as_many_numpy_functions():
     assert len(ours) >= len(theirs), (len(ours), len(theirs))
     covered = {fn for label, fn in AUTOGRAD.items() if label not in LEFT_OUT}
     assert covered <= ours | {rule.key for rule in rules.all_rules()}
+
+
+# -- SciPy -----------------------------------------------------------------------------
+
+# autograd's own implementations, and the SciPy function an s2sad user calls instead
+AUTOGRAD_SCIPY_SPELLINGS = {"autograd.scipy.signal.convolve": "scipy.signal.convolve"}
+SCIPY_LEFT_OUT = {
+    "scipy.special.gammasgn": "piecewise constant: a rule says so (non-differentiable)",
+}
+
+
+def _autograd_scipy_functions():
+    """(label, the SciPy callable a user writes) for each SciPy entry of autograd's table."""
+    pytest.importorskip("scipy.special")
+    import autograd.scipy
+    for info in pkgutil.walk_packages(autograd.scipy.__path__, "autograd.scipy."):
+        importlib.import_module(info.name)
+    from s2sad.callables import qualified_name
+    found = {}
+    for primitive in autograd_core.primitive_vjps:
+        raw = getattr(primitive, "fun", primitive)
+        name = getattr(raw, "__name__", "")
+        owner = getattr(raw, "__self__", None)
+        module = getattr(raw, "__module__", None) or ""
+        if owner is not None and type(owner).__module__.startswith("scipy.stats"):
+            instance = type(owner).__name__[:-len("_gen")]  # norm_gen -> norm
+            import scipy.stats
+            found[f"scipy.stats.{instance}.{name}"] = getattr(getattr(scipy.stats, instance), name)
+        elif f"{module}.{name}" in AUTOGRAD_SCIPY_SPELLINGS:
+            label = AUTOGRAD_SCIPY_SPELLINGS[f"{module}.{name}"]
+            holder, _, short = label.rpartition(".")
+            found[label] = getattr(importlib.import_module(holder), short)
+        elif module.startswith("scipy") or not module and getattr(np, name, None) is not raw:
+            label = qualified_name(raw)
+            if label is not None and label.startswith("scipy."):
+                found[label] = raw
+    return found
+
+
+@pytest.fixture(scope="module")
+def autograd_scipy():
+    return _autograd_scipy_functions()
+
+
+def test_autograd_scipy_table_was_read(autograd_scipy):
+    """About 70 entries: special's ufuncs, stats' distributions' methods, linalg's solves."""
+    assert len(autograd_scipy) > 50
+    for label in ("scipy.special.gammaln", "scipy.stats.norm.logpdf",
+                  "scipy.linalg.solve_triangular", "scipy.stats.multivariate_normal.logpdf"):
+        assert label in autograd_scipy
+
+
+def test_every_autograd_scipy_function_has_an_s2sad_rule(autograd_scipy):
+    missing = []
+    for label, fn in sorted(autograd_scipy.items()):
+        if label in SCIPY_LEFT_OUT:
+            continue
+        if not rules.has_rule(fn) or rules.lookup(fn).kind == "nondiff":
+            missing.append(label)
+    assert not missing, f"no s2sad rule for {missing}"

@@ -21,9 +21,11 @@ from s2sad.check import numeric_grad
 
 try:  # (scipy.special's rules, in the table where SciPy is installed)
     import scipy.linalg
+    import scipy.signal
     import scipy.special
     import scipy.stats
-    SCIPY = {"special": scipy.special, "stats": scipy.stats, "scipy": scipy}
+    SCIPY = {"special": scipy.special, "stats": scipy.stats, "signal": scipy.signal,
+             "scipy": scipy}
 except ImportError:
     SCIPY = {}
 

@@ -212,9 +212,11 @@ def _autograd_cannot(exc):
 
 try:  # (scipy.special's table rows, where SciPy is installed)
     import scipy.linalg
+    import scipy.signal
     import scipy.special
     import scipy.stats
-    SCIPY = {"special": scipy.special, "stats": scipy.stats, "scipy": scipy}
+    SCIPY = {"special": scipy.special, "stats": scipy.stats, "signal": scipy.signal,
+             "scipy": scipy}
 except ImportError:
     SCIPY = {}
 ENV = {"np": np, "math": math, **SCIPY}
@@ -307,8 +309,8 @@ def test_table_case_agrees_with_autograd(case, shapes, index):
     if "math." in text:
         pytest.skip("autograd cannot: it does not differentiate the math module "
                     "(math functions of an ArrayBox raise)")
-    if "special." in text:  # (tests/test_scipy_special.py compares with autograd's scipy)
-        pytest.skip("scipy.special's rows: autograd differentiates its own scipy wrappers")
+    if any(f"{module}." in text for module in SCIPY):  # (tests/test_scipy_*.py compare
+        pytest.skip("SciPy's rows: autograd differentiates its own scipy wrappers")  # them)
     expected = _autograd_grad(_exec(text, AUTOGRAD_ENV), index, args)
     _assert_same_gradient(got, expected, f"d{NAMES[index]} of {case.expression} at "
                                          f"shapes {shapes}")

@@ -29,6 +29,7 @@ import importlib.util
 import difflib
 import inspect
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -258,6 +259,9 @@ def _walk_names(stmt):
 # -- diagnostics --------------------------------------------------------------
 
 def callable_label(fn: Any) -> str:
+    owner = distribution_label(getattr(fn, "__self__", None))
+    if owner is not None:  # (a bound method of a distribution: scipy.stats.norm.logpdf)
+        return f"{owner}.{fn.__name__}"
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     if type(fn).__name__ == "ufunc" and not module.startswith("numpy"):
@@ -271,6 +275,20 @@ def callable_label(fn: Any) -> str:
     if module in ("math", "builtins", "_operator", "operator"):
         return name if module == "builtins" else f"{module.lstrip('_')}.{name}"
     return f"{module}.{name}" if module else name
+
+
+def distribution_label(value: Any) -> Optional[str]:
+    """scipy.stats.norm for the distribution stats.norm, scipy.stats.norm(...) for one
+    frozen with its parameters; None for anything but a scipy.stats distribution."""
+    if not (getattr(type(value), "__module__", None) or "").startswith("scipy.stats."):
+        return None
+    frozen = getattr(value, "dist", getattr(value, "_dist", None))  # (a copy of it)
+    kind = type(value if frozen is None else frozen)
+    name = next((n for n, v in vars(sys.modules["scipy.stats"]).items()
+                 if type(v) is kind), None)
+    if name is None:
+        return None
+    return f"scipy.stats.{name}" + ("" if frozen is None else "(...)")
 
 
 def spelled_name(fn: Any, location: Optional[Location], namespace: Dict[str, Any]) -> Optional[str]:
@@ -303,6 +321,14 @@ def missing_rule_error(fn: Any, location: Optional[Location],
             "gradient cannot be differentiated again", location,
             hint="second derivatives through this rule are not supported yet; take "
                  "central differences of the gradient instead")
+    if label.startswith("scipy.stats.") and "(...)." in label:
+        dist = label[:label.index("(...).")]
+        return NoDerivativeRuleError(
+            f"no derivative rule for {label}: the method of a distribution frozen with its "
+            "parameters", location,
+            hint=f"pass the parameters to the distribution's own method instead: "
+                 f"{dist}.{fn.__name__}(x, <parameters>), e.g. "
+                 f"scipy.stats.norm.{fn.__name__}(x, loc, scale)")
     short = getattr(fn, "__name__", "op")
     shown = spelled_name(fn, location, namespace or {}) or label
     hint = _nearest_rules(label, shown, short)
@@ -348,7 +374,7 @@ def _load_builtin_rules() -> None:
     except ImportError:
         return
     from . import scipy_special  # noqa: F401
-    for domain in ("scipy_stats", "scipy_linalg"):  # (modules of rules in progress)
+    for domain in ("scipy_stats", "scipy_linalg", "scipy_signal"):  # (modules of rules in progress)
         if importlib.util.find_spec(f"{__name__}.{domain}") is not None:
             importlib.import_module(f"{__name__}.{domain}")
 

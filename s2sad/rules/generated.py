@@ -119,8 +119,9 @@ def unastype_adjoint(dy, y, g, x, dtype):
 
 
 @adjoint(runtime.ungradient, check=False, linear="g")
-def ungradient_adjoint(dy, y, g, f):
-    dg = np.gradient(dy)
+def ungradient_adjoint(dy, y, g, f, spacing=(), axis=None, edge_order=1):
+    # ungradient is np.gradient's transpose, so its own is np.gradient (one array per axis)
+    dg = np.gradient(dy, *spacing, axis=axis, edge_order=edge_order)
     return dg
 
 
@@ -201,3 +202,18 @@ def inner_adjoint_b_adjoint(dy, y, g, a, b):
     dg = np.inner(a, dy)
     da = inner_adjoint_a(g, a, dy)
     return dg, da
+
+
+non_differentiable(runtime.convolution_shape)
+
+
+@adjoint(runtime.centred_part, check=False, linear="a")
+def centred_part_adjoint(dy, y, a, shape):
+    da = centred_in(dy, np.shape(a))
+    return da
+
+
+@adjoint(runtime.centred_in, check=False, linear="a")
+def centred_in_adjoint(dy, y, a, shape):
+    da = centred_part(dy, np.shape(a))
+    return da

@@ -1,0 +1,38 @@
+"""Convolutions: scipy.signal.convolve and correlate (any rank, modes full, same and
+valid) and NumPy's 1-d np.convolve.
+
+A convolution is linear in each operand. Whatever the mode, its result is the centred
+part of the full convolution, so the adjoint puts dy back in the centre of the full
+shape (centred_in) and correlates it with the other operand: for y = a * b (full),
+da = dfull * flip(b) (valid) and db = dfull * flip(a) (valid). A correlation is the
+convolution with the second operand flipped. Loaded only where SciPy is installed.
+"""
+import numpy as np
+from scipy import signal
+
+from . import adjoint, tangent
+
+
+@adjoint(signal.convolve, multilinear=("in1", "in2"))
+def convolve_adjoint(dy, y, in1, in2, mode="full", method="auto"):
+    dfull = centred_in(dy, convolution_shape(in1, in2))
+    din1 = signal.convolve(dfull, np.flip(in2), mode="valid", method=method)
+    din2 = signal.convolve(dfull, np.flip(in1), mode="valid", method=method)
+    return din1, din2
+
+
+@adjoint(signal.correlate, multilinear=("in1", "in2"))
+def correlate_adjoint(dy, y, in1, in2, mode="full", method="auto"):
+    # correlate(in1, in2) = convolve(in1, flip(in2)) for real arrays
+    dfull = centred_in(dy, convolution_shape(in1, in2))
+    din1 = signal.convolve(dfull, in2, mode="valid", method=method)
+    din2 = np.flip(signal.convolve(dfull, np.flip(in1), mode="valid", method=method))
+    return din1, din2
+
+
+@adjoint(np.convolve, multilinear=("a", "v"))
+def np_convolve_adjoint(dy, y, a, v, mode="full"):
+    dfull = centred_in(dy, convolution_shape(a, v))
+    da = np.convolve(dfull, np.flip(v), mode="valid")
+    dv = np.convolve(dfull, np.flip(a), mode="valid")
+    return da, dv
