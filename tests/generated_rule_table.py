@@ -6,6 +6,10 @@ from s2sad import runtime
 from rule_cases import Case, unary
 
 TABLE = [
+    unary(runtime.centred_part, "centred_part(a, (2, 3)) * np.arange(3.0)",
+          shapes=[(4, 5), (2, 3), (3, 6)]),
+    unary(runtime.centred_in, "centred_in(a, (5, 4)) * np.arange(4.0)",
+          shapes=[(2, 3), (5, 4), (4, 1)]),
     unary(runtime.broadcast_like, "broadcast_like(a, np.ones((2, 3))) * np.arange(3.0)",
           shapes=[(), (3,), (1, 3), (2, 3)]),
     unary(runtime.unbroadcast, "unbroadcast(a, np.ones(3)) * np.arange(3.0)",
