@@ -26,7 +26,7 @@ Loaded only where SciPy is installed (see rules/_load_builtin_rules). Convention
 import numpy as np
 from scipy import linalg
 
-from . import adjoint, non_differentiable, tangent
+from . import adjoint, tangent
 
 
 # -- triangular and Cholesky solves --------------------------------------------------------
@@ -38,13 +38,13 @@ def solve_triangular_adjoint(dy, y, a, b, trans=0, lower=False, unit_diagonal=Fa
                              check_finite=True):
     """x = op(A)^-1 b, op(A) = A or A.T:  db = op(A)^-T dx;  d op(A) = -db x.T, on the
     triangle the call reads (its diagonal too unless unit_diagonal)."""
-    flipped = 1 if trans == 0 else 1 if trans == "N" else 0
+    flipped = 1 if trans == 0 else 1 if trans == "N" else 0  # (trans= of the adjoint)
     g_b = linalg.solve_triangular(a, dy, trans=flipped, lower=lower,
                                   unit_diagonal=unit_diagonal)
     db = g_b
     n = np.shape(a)[-1]
     g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
-    g_a = np.swapaxes(g, -1, -2) if flipped == 0 else g
+    g_a = g if trans == 0 else g if trans == "N" else np.swapaxes(g, -1, -2)
     k = 1 if unit_diagonal else 0
     da = np.tril(g_a, -k) if lower else np.triu(g_a, k)
     return da, db
@@ -159,4 +159,253 @@ def cho_solve_tangent(y, c_and_lower, c_and_lower_dot, b, b_dot, check_finite=Tr
     l_dot = np.tril(c_dot) if lower else np.swapaxes(np.triu(c_dot), -1, -2)
     a_dot = l_dot @ np.swapaxes(l, -1, -2) + l @ np.swapaxes(l_dot, -1, -2)
     y_dot = linalg.cho_solve(c_and_lower, b_dot - a_dot @ y)
+    return y_dot
+
+
+# -- LU: the factorisation itself, and solves with it ---------------------------------------
+# With A = P L U (P the pivots' permutation, L unit lower, U upper, lu = L - I + U):
+# P.T M = L U A^-1 M, so P need not be built: lu_solve applies it.
+
+@adjoint(linalg.lu_factor, shape="pieces")
+def lu_factor_adjoint(dy, y, a, check_finite=True):
+    """(lu, piv) = lu_factor(A), pivots fixed near A:  L^-1 P.T dA U^-1 = X, dL = L tril(X, -1),
+    dU = triu(X) U, so with Xbar = tril(L.T dL, -1) + triu(dU U.T),
+    dA = P L^-T Xbar U^-T = A^-T U.T Xbar U^-T (lu_solve with trans=1)."""
+    dlu = dy[0]
+    lu = y[0]
+    n = np.shape(lu)[-1]
+    l = np.tril(lu, -1) + np.eye(n)
+    u = np.triu(lu)
+    xbar = np.tril(np.swapaxes(l, -1, -2) @ np.tril(dlu, -1), -1) + \
+        np.triu(np.triu(dlu) @ np.swapaxes(u, -1, -2))
+    right = np.swapaxes(linalg.solve_triangular(u, np.swapaxes(xbar, -1, -2)), -1, -2)
+    da = linalg.lu_solve(y, np.swapaxes(u, -1, -2) @ right, trans=1)
+    return da
+
+
+@tangent(linalg.lu_factor)
+def lu_factor_tangent(y, a, a_dot, check_finite=True):
+    """X = L^-1 P.T A_dot U^-1 = U A^-1 A_dot U^-1:  lu_dot = L tril(X, -1) + triu(X) U."""
+    lu = y[0]
+    n = np.shape(lu)[-1]
+    l = np.tril(lu, -1) + np.eye(n)
+    u = np.triu(lu)
+    left = u @ linalg.lu_solve(y, a_dot)
+    x = np.swapaxes(linalg.solve_triangular(u, np.swapaxes(left, -1, -2), trans=1), -1, -2)
+    y_dot = (l @ np.tril(x, -1) + np.triu(x) @ u, 0.0)
+    return y_dot
+
+
+@adjoint(linalg.lu_solve)
+def lu_solve_adjoint(dy, y, lu_and_piv, b, trans=0, check_finite=True):
+    """x = op(A)^-1 b:  db = op(A)^-T dx, d op(A) = -db x.T; for A = P L U, with
+    R = P.T dA, dL = tril(R U.T, -1) and dU = triu(L.T R) (lu holds both)."""
+    flipped = 1 if trans == 0 else 0  # (trans= of the adjoint: 0, 1 or 2)
+    g_b = linalg.lu_solve(lu_and_piv, dy, trans=flipped)
+    db = g_b
+    lu = lu_and_piv[0]
+    n = np.shape(lu)[-1]
+    g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
+    g_a = g if trans == 0 else np.swapaxes(g, -1, -2)
+    l = np.tril(lu, -1) + np.eye(n)
+    u = np.triu(lu)
+    r = l @ (u @ linalg.lu_solve(lu_and_piv, g_a))
+    dlu = np.tril(r @ np.swapaxes(u, -1, -2), -1) + np.triu(np.swapaxes(l, -1, -2) @ r)
+    dlu_and_piv = np.stack((dlu, np.zeros_like(dlu)))  # (indexed as the pair is)
+    return dlu_and_piv, db
+
+
+@tangent(linalg.lu_solve)
+def lu_solve_tangent(y, lu_and_piv, lu_and_piv_dot, b, b_dot, trans=0, check_finite=True):
+    """x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot = P (L_dot U + L U_dot): for A x = b,
+    A^-1 A_dot x = U^-1 L^-1 (L_dot U + L U_dot) x; for A.T x = b, A_dot.T x =
+    (L_dot U + L U_dot).T w with w = P.T x = L^-T U^-T b."""
+    lu = lu_and_piv[0]
+    lu_dot = lu_and_piv_dot[0]
+    n = np.shape(lu)[-1]
+    l = np.tril(lu, -1) + np.eye(n)
+    u = np.triu(lu)
+    m_dot = np.tril(lu_dot, -1) @ u + l @ np.triu(lu_dot)
+    solved = linalg.lu_solve(lu_and_piv, b_dot, trans=trans)
+    y_dot = solved - linalg.solve_triangular(
+        lu, linalg.solve_triangular(lu, m_dot @ y, lower=True, unit_diagonal=True)) \
+        if trans == 0 else solved - linalg.lu_solve(
+            lu_and_piv, np.swapaxes(m_dot, -1, -2) @ linalg.solve_triangular(
+                lu, linalg.solve_triangular(lu, b, trans=1), trans=1, lower=True,
+                unit_diagonal=True), trans=1)
+    return y_dot
+
+
+# -- solve, inv, det --------------------------------------------------------------------------
+# assume_a: None, 'gen' and 'general' read all of A; 'sym', 'her', 'pos' (and their long
+# names) the triangle `lower` names, which stands for a symmetric matrix M; other kinds are
+# refused. The gradient G over M lands on that triangle: tril(G + G.T) with the diagonal once.
+
+@adjoint(linalg.solve)
+def solve_adjoint(dy, y, a, b, lower=False, check_finite=True, assume_a=None,
+                  transposed=False):
+    """x = op(M)^-1 b:  db = op(M)^-T dx, d op(M) = -db x.T."""
+    g_b = linalg.solve(a, dy, lower=lower, assume_a=assume_a,
+                       transposed=False if transposed else True)
+    db = g_b
+    n = np.shape(a)[-1]
+    g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
+    g_m = np.swapaxes(g, -1, -2) if transposed else g
+    h = g_m + np.swapaxes(g_m, -1, -2)
+    folded = np.tril(h) - h * np.eye(n) / 2 if lower else np.triu(h) - h * np.eye(n) / 2
+    da = g_m if assume_a is None else g_m if assume_a == "gen" else \
+        g_m if assume_a == "general" else folded if assume_a == "sym" else \
+        folded if assume_a == "pos" else folded if assume_a == "her" else \
+        folded if assume_a == "symmetric" else folded if assume_a == "hermitian" else \
+        folded if assume_a == "positive definite" else \
+        no_derivative("scipy.linalg.solve with assume_a other than 'gen', 'sym', 'her' "
+                      "or 'pos'")
+    return da, db
+
+
+@tangent(linalg.solve)
+def solve_tangent(y, a, a_dot, b, b_dot, lower=False, check_finite=True, assume_a=None,
+                  transposed=False):
+    """x_dot = op(M)^-1 (b_dot - op(M_dot) x)."""
+    read = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2) if lower else \
+        np.triu(a_dot) + np.swapaxes(np.triu(a_dot, 1), -1, -2)
+    m_dot = a_dot if assume_a is None else a_dot if assume_a == "gen" else \
+        a_dot if assume_a == "general" else read if assume_a == "sym" else \
+        read if assume_a == "pos" else read if assume_a == "her" else \
+        read if assume_a == "symmetric" else read if assume_a == "hermitian" else \
+        read if assume_a == "positive definite" else \
+        no_derivative("scipy.linalg.solve with assume_a other than 'gen', 'sym', 'her' "
+                      "or 'pos'")
+    op_m_dot = np.swapaxes(m_dot, -1, -2) if transposed else m_dot
+    y_dot = linalg.solve(a, b_dot - op_m_dot @ y, lower=lower, assume_a=assume_a,
+                         transposed=transposed)
+    return y_dot
+
+
+@adjoint(linalg.inv, check=False)  # (assume_a= and lower= from SciPy 1.15 on)
+def inv_adjoint(dy, y, a, check_finite=True, assume_a=None, lower=False):
+    """Y = M^-1:  dM = -Y.T dY Y.T (M read as solve reads it)."""
+    y_t = np.swapaxes(y, -1, -2)
+    g = -y_t @ dy @ y_t
+    h = g + np.swapaxes(g, -1, -2)
+    n = np.shape(a)[-1]
+    folded = np.tril(h) - h * np.eye(n) / 2 if lower else np.triu(h) - h * np.eye(n) / 2
+    da = g if assume_a is None else g if assume_a == "gen" else \
+        g if assume_a == "general" else folded if assume_a == "sym" else \
+        folded if assume_a == "pos" else folded if assume_a == "her" else \
+        folded if assume_a == "symmetric" else folded if assume_a == "hermitian" else \
+        folded if assume_a == "positive definite" else \
+        no_derivative("scipy.linalg.inv with assume_a other than 'gen', 'sym', 'her' "
+                      "or 'pos'")
+    return da
+
+
+@tangent(linalg.inv, check=False)
+def inv_tangent(y, a, a_dot, check_finite=True, assume_a=None, lower=False):
+    """Y_dot = -Y M_dot Y."""
+    read = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2) if lower else \
+        np.triu(a_dot) + np.swapaxes(np.triu(a_dot, 1), -1, -2)
+    m_dot = a_dot if assume_a is None else a_dot if assume_a == "gen" else \
+        a_dot if assume_a == "general" else read if assume_a == "sym" else \
+        read if assume_a == "pos" else read if assume_a == "her" else \
+        read if assume_a == "symmetric" else read if assume_a == "hermitian" else \
+        read if assume_a == "positive definite" else \
+        no_derivative("scipy.linalg.inv with assume_a other than 'gen', 'sym', 'her' "
+                      "or 'pos'")
+    y_dot = -y @ m_dot @ y
+    return y_dot
+
+
+@adjoint(linalg.det)
+def det_adjoint(dy, y, a, check_finite=True):
+    """y = det(A):  dA = dy * y * inv(A).T."""
+    da = np.expand_dims(dy * y, (-2, -1)) * np.swapaxes(linalg.inv(a), -1, -2)
+    return da
+
+
+@tangent(linalg.det)
+def det_tangent(y, a, a_dot, check_finite=True):
+    """y_dot = y * trace(inv(A) A_dot)."""
+    y_dot = y * np.einsum("...ij,...ji->...", linalg.inv(a), a_dot)
+    return y_dot
+
+
+# -- matrix functions -----------------------------------------------------------------------
+
+@adjoint(linalg.expm)
+def expm_adjoint(dy, y, A):
+    """dA = L_exp(A.T, dY), the upper right block of expm([[A.T, dY], [0, A.T]])."""
+    n = np.shape(A)[-1]
+    a_t = np.swapaxes(A, -1, -2)
+    block = np.concatenate((np.concatenate((a_t, dy), axis=-1),
+                            np.concatenate((np.zeros_like(dy), a_t), axis=-1)), axis=-2)
+    dA = linalg.expm(block)[..., :n, n:]
+    return dA
+
+
+@tangent(linalg.expm)
+def expm_tangent(y, A, A_dot):
+    """Y_dot = L_exp(A, A_dot), the upper right block of expm([[A, A_dot], [0, A]])."""
+    n = np.shape(A)[-1]
+    block = np.concatenate((np.concatenate((A, A_dot), axis=-1),
+                            np.concatenate((np.zeros_like(A_dot), A), axis=-1)), axis=-2)
+    y_dot = linalg.expm(block)[..., :n, n:]
+    return y_dot
+
+
+@adjoint(linalg.logm, check=False)  # (disp= is deprecated: left out)
+def logm_adjoint(dy, y, A):
+    """dA = L_log(A.T, dY), as for expm; a complex logarithm is refused."""
+    require_shapes(np.isrealobj(y), "scipy.linalg.logm of a matrix whose logarithm is "
+                                    "complex (an eigenvalue on the negative real axis)")
+    n = np.shape(A)[-1]
+    a_t = np.swapaxes(A, -1, -2)
+    block = np.concatenate((np.concatenate((a_t, dy), axis=-1),
+                            np.concatenate((np.zeros_like(dy), a_t), axis=-1)), axis=-2)
+    dA = linalg.logm(block)[..., :n, n:]
+    return dA
+
+
+@tangent(linalg.logm, check=False)
+def logm_tangent(y, A, A_dot):
+    require_shapes(np.isrealobj(y), "scipy.linalg.logm of a matrix whose logarithm is "
+                                    "complex (an eigenvalue on the negative real axis)")
+    n = np.shape(A)[-1]
+    block = np.concatenate((np.concatenate((A, A_dot), axis=-1),
+                            np.concatenate((np.zeros_like(A_dot), A), axis=-1)), axis=-2)
+    y_dot = linalg.logm(block)[..., :n, n:]
+    return y_dot
+
+
+@adjoint(linalg.sqrtm, check=False)  # (disp= and blocksize= are deprecated: left out)
+def sqrtm_adjoint(dy, y, A):
+    """X X = A:  X X_dot + X_dot X = A_dot, so dA = solve_sylvester(X.T, X.T, dX)."""
+    require_shapes(np.isrealobj(y), "scipy.linalg.sqrtm of a matrix whose square root is "
+                                    "complex (an eigenvalue on the negative real axis)")
+    x_t = np.swapaxes(y, -1, -2)
+    dA = linalg.solve_sylvester(x_t, x_t, dy)
+    return dA
+
+
+@tangent(linalg.sqrtm, check=False)
+def sqrtm_tangent(y, A, A_dot):
+    require_shapes(np.isrealobj(y), "scipy.linalg.sqrtm of a matrix whose square root is "
+                                    "complex (an eigenvalue on the negative real axis)")
+    y_dot = linalg.solve_sylvester(y, y, A_dot)
+    return y_dot
+
+
+@adjoint(linalg.solve_sylvester)
+def solve_sylvester_adjoint(dy, y, a, b, q):
+    """A X + X B = Q:  dQ = solve_sylvester(A.T, B.T, dX), dA = -dQ X.T, dB = -X.T dQ."""
+    g_q = linalg.solve_sylvester(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), dy)
+    dq = g_q
+    da = -g_q @ np.swapaxes(y, -1, -2)
+    db = -np.swapaxes(y, -1, -2) @ g_q
+    return da, db, dq
+
+
+@tangent(linalg.solve_sylvester)
+def solve_sylvester_tangent(y, a, a_dot, b, b_dot, q, q_dot):
+    y_dot = linalg.solve_sylvester(a, b, q_dot - a_dot @ y - y @ b_dot)
     return y_dot

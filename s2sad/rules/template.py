@@ -160,6 +160,16 @@ class _Specialise(FastTransformer):
             if same is not None:
                 chosen = same if isinstance(test.ops[0], gast.Is) else not same
                 return node.body if chosen else node.orelse
+        # a flag or an option passed as a literal (lower=True, trans="T" == 0)
+        if isinstance(test, gast.Constant) and type(test.value) in (bool, int, str):
+            return node.body if test.value else node.orelse
+        if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (gast.Eq, gast.NotEq)) and \
+                isinstance(test.left, gast.Constant) and \
+                isinstance(test.comparators[0], gast.Constant):
+            same = test.left.value == test.comparators[0].value
+            chosen = same if isinstance(test.ops[0], gast.Eq) else not same
+            return node.body if chosen else node.orelse
         return node
 
     def visit_Subscript(self, node: gast.Subscript) -> gast.AST:
