@@ -65,6 +65,10 @@ TABLE = [] if special is None else [
     unary(special.multigammaln, "special.multigammaln(a, 1)", POSITIVE, shapes=[(), (3,)]),
     binary(special.beta, "special.beta(a, b)", (POSITIVE, POSITIVE)),
     binary(special.betaln, "special.betaln(a, b)", (POSITIVE, (0.3, 4.0))),
+    unary(special.gammainc, "special.gammainc(1.5, a) + special.gammainc(1.0, a)", POSITIVE),
+    unary(special.gammaincc, "special.gammaincc(2.5, a)", POSITIVE),
+    unary(special.betainc, "special.betainc(1.5, 2.0, a) + special.betainc(1.0, 0.5, a)",
+          OPEN_UNIT),
     binary(special.kl_div, "special.kl_div(a, b)", (POSITIVE, POSITIVE)),
     # Bessel functions: the order a constant, J and Y on positive x (Y has a pole at 0)
     unary(special.i0, "special.i0(a)"),
@@ -80,6 +84,7 @@ TABLE = [] if special is None else [
     unary(special.jv, "special.jv(0, a) + special.jv(1.5, a)", POSITIVE),
     unary(special.jv, "special.jn(2, a)"),
     unary(special.yv, "special.yv(0, a) + special.yv(1.5, a)", POSITIVE),
+    unary(special.yn, "special.yn(0, a) + special.yn(2, a)", POSITIVE),
     unary(special.j0, "special.j0(a)"),
     unary(special.j1, "special.j1(a)"),
     unary(special.y0, "special.y0(a)", POSITIVE),

@@ -279,3 +279,203 @@ def test_row_agrees_with_autograd(case):
             assert np.shape(got) == np.shape(expected)
             np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12,
                                        err_msg=f"d{names[index]} at {shapes}")
+
+
+# -- end-to-end programs: likelihoods and losses as users write them --------------------------
+
+def poisson_loglik(beta, X, counts):
+    rate = np.exp(X @ beta)
+    return np.sum(xlogy(counts, rate) - rate - gammaln(counts + 1.0))
+
+
+def negative_binomial_loglik(params, X, y):
+    r = np.exp(params[0])  # the dispersion, a number beside the coefficients
+    mu = np.exp(X @ params[1:])
+    return np.sum(sp.gammaln(y + r) - sp.gammaln(r) - sp.gammaln(y + 1.0)
+                  + sp.xlogy(r, r / (r + mu)) + sp.xlogy(y, mu / (r + mu)))
+
+
+def dirichlet_logpdf(alpha, x):
+    norm = special.gammaln(np.sum(alpha)) - np.sum(special.gammaln(alpha))
+    return norm + np.sum((alpha - 1.0) * np.log(x))
+
+
+def softmax_classifier_loss(W, X, Y):
+    logits = X @ W.T
+    loss = -np.mean(np.sum(Y * log_softmax(logits, axis=1), axis=1))
+    confidence = special.softmax(logits, axis=-1)
+    return loss + 0.1 * np.sum(confidence[:, 0] ** 2) + 0.01 * np.sum(W * W)
+
+
+def weighted_mixture_loglik(mu, weight_logits, x):
+    weights = special.softmax(weight_logits)
+    squares = -0.5 * (x[:, None] - mu[None, :]) ** 2 - 0.5 * np.log(2 * np.pi)
+    return np.sum(logsumexp(squares, axis=1, b=weights))
+
+
+def von_mises_loglik(theta, x):
+    mu, kappa = theta[0], np.exp(theta[1])
+    log_i0 = np.log(i0e(kappa)) + kappa  # log I0(kappa), without overflow
+    return np.sum(kappa * np.cos(x - mu)) - x.size * (np.log(2 * np.pi) + log_i0)
+
+
+RNG = np.random.default_rng(21)
+X_DESIGN = RNG.normal(size=(6, 2)) * 0.5
+PROGRAMS = [
+    (poisson_loglik, (np.array([0.3, -0.2]), X_DESIGN, np.array([0., 2, 1, 4, 0, 3])), 0),
+    (negative_binomial_loglik, (np.array([0.4, 0.3, -0.2]), X_DESIGN,
+                                np.array([0., 2, 1, 4, 0, 3])), 0),
+    (dirichlet_logpdf, (np.array([1.5, 2.0, 0.8]), np.array([0.2, 0.5, 0.3])), (0, 1)),
+    (softmax_classifier_loss, (RNG.normal(size=(3, 2)), X_DESIGN,
+                               np.eye(3)[[0, 1, 2, 1, 0, 2]]), 0),
+    (weighted_mixture_loglik, (np.array([-0.5, 0.3, 1.2]), np.array([0.2, -0.1, 0.4]),
+                               RNG.normal(size=5)), (0, 1)),
+    (von_mises_loglik, (np.array([0.4, 0.7]), RNG.vonmises(0.3, 2.0, size=7)), 0),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+def test_program_in_both_modes_and_second_order(f, args, wrt):
+    indices = wrt if isinstance(wrt, tuple) else (wrt,)
+    got = s2sad.grad(f, wrt=wrt)(*args)
+    got = got if isinstance(wrt, tuple) else (got,)
+    rng = np.random.default_rng(3)
+    directions = tuple(rng.uniform(-1, 1, size=np.shape(args[i])) for i in indices)
+    derivative = 0.0
+    for index, gradient, direction in zip(indices, got, directions):
+        assert np.shape(gradient) == np.shape(args[index])
+        assert np.asarray(gradient).dtype == np.float64
+        np.testing.assert_allclose(gradient, numeric_grad(f, args, index), rtol=1e-6,
+                                   atol=1e-8)
+        derivative += float(np.sum(gradient * direction))
+    _, tangent = s2sad.jvp(f, wrt=wrt)(*args, directions if isinstance(wrt, tuple)
+                                       else directions[0])
+    np.testing.assert_allclose(tangent, derivative, rtol=1e-8, atol=1e-10)
+    hessian = s2sad.hessian(f, wrt=wrt)(*args)
+    blocks = hessian if isinstance(wrt, tuple) else ((hessian,),)
+    for i, first in enumerate(indices):
+        gradient_i = lambda *xs: s2sad.grad(f, wrt=first)(*xs)  # noqa: E731
+        for j, second in enumerate(indices):
+            np.testing.assert_allclose(blocks[i][j], _jacobian_fd(gradient_i, args, second),
+                                       rtol=1e-5, atol=1e-6)
+
+
+def test_count_models_against_autograd():
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    import autograd.scipy.special as aspecial
+    beta, X, counts = PROGRAMS[0][1]
+    params, _, y = PROGRAMS[1][1]
+
+    def poisson(b):
+        rate = anp.exp(anp.dot(X, b))
+        return anp.sum(counts * anp.log(rate) - rate - aspecial.gammaln(counts + 1.0))
+
+    def negative_binomial(p):
+        r, mu = anp.exp(p[0]), anp.exp(anp.dot(X, p[1:]))
+        return anp.sum(aspecial.gammaln(y + r) - aspecial.gammaln(r) + r * anp.log(r / (r + mu))
+                       + y * anp.log(mu / (r + mu)))
+
+    alpha, x = PROGRAMS[2][1]
+
+    def dirichlet(a):
+        return aspecial.gammaln(anp.sum(a)) - anp.sum(aspecial.gammaln(a)) + \
+            anp.sum((a - 1.0) * anp.log(x))
+
+    np.testing.assert_allclose(s2sad.grad(poisson_loglik)(beta, X, counts),
+                               autograd.grad(poisson)(beta), rtol=1e-10)
+    np.testing.assert_allclose(s2sad.grad(negative_binomial_loglik)(params, X, y),
+                               autograd.grad(negative_binomial)(params), rtol=1e-10)
+    np.testing.assert_allclose(s2sad.hessian(dirichlet_logpdf)(alpha, x),
+                               autograd.hessian(dirichlet)(alpha), rtol=1e-10)
+    np.testing.assert_allclose(s2sad.hessian(negative_binomial_loglik)(params, X, y),
+                               autograd.hessian(negative_binomial)(params), rtol=1e-9)
+
+
+# -- orders and dimensions are constants ----------------------------------------------------
+
+def polygamma_in_its_order(x, n):
+    return np.sum(special.polygamma(n, x))
+
+
+def iv_in_its_order(x, v):
+    return np.sum(sp.iv(v, x) + x)
+
+
+def jv_in_its_order(x, v):
+    return np.sum(special.jv(v * 1.0, x))
+
+
+def yv_in_its_order(x, v):
+    return np.sum(special.yv(v, x))
+
+
+def ive_in_its_order(x, v):
+    return np.sum(special.ive(v, x))
+
+
+def yn_in_its_order(x, n):
+    return np.sum(special.yn(n, x))
+
+
+def gammainc_in_its_shape(x, a):
+    return np.sum(special.gammainc(a, x) + special.gammaincc(2.0, x))
+
+
+def betainc_in_its_second_shape(x, b):
+    return np.sum(special.betainc(1.5, b, x / 4.0))
+
+
+@pytest.mark.parametrize("f, what", [
+    (polygamma_in_its_order, "scipy.special.polygamma with an order n"),
+    (iv_in_its_order, "scipy.special.iv with an order v"),
+    (jv_in_its_order, "scipy.special.jv with an order v"),
+    (yv_in_its_order, "scipy.special.yv with an order v"),
+    (ive_in_its_order, "scipy.special.ive with an order v"),
+    (yn_in_its_order, "scipy.special.yn with an order n"),
+    (gammainc_in_its_shape, "scipy.special.gammainc with an a"),
+    (betainc_in_its_second_shape, "scipy.special.betainc with a b"),
+])
+def test_an_order_that_depends_on_the_inputs_is_refused_in_both_modes(f, what):
+    # (multigammaln's d has the same refusal, but SciPy itself takes no float d)
+    x = np.array([2.3, 3.1])
+    order = 2.0
+    for run in (lambda: s2sad.grad(f, wrt=1)(x, order),
+                lambda: s2sad.jvp(f, wrt=1)(x, order, 1.0),
+                lambda: s2sad.grad(f, wrt=(0, 1))(x, order)):
+        with pytest.raises(s2sad.S2SADError) as info:
+            run()
+        assert f"no derivative for {what} that depends on the inputs" in info.value.message
+        assert info.value.lineno == f.__code__.co_firstlineno  # (found when it runs)
+        assert "^" in str(info.value)
+    # a constant order: the derivative in x
+    got = s2sad.grad(f)(x, order)
+    np.testing.assert_allclose(got, numeric_grad(f, [x, order], 0), rtol=1e-6)
+    _, tangent = s2sad.jvp(f)(x, order, np.ones(2))
+    np.testing.assert_allclose(tangent, np.sum(got), rtol=1e-9)
+
+
+def orders_from_shapes(x):
+    n = x.shape[0] - 1  # an int that depends on x's shape only: a constant
+    return np.sum(special.polygamma(n, x) + special.jv(n, x) * sp.iv(len(x), x)) + \
+        special.multigammaln(np.sum(x), len(x))
+
+
+def test_orders_computed_from_shapes_are_constants():
+    x = np.array([2.3, 3.1, 2.7])
+    np.testing.assert_allclose(s2sad.grad(orders_from_shapes)(x),
+                               numeric_grad(orders_from_shapes, [x], 0), rtol=1e-6)
+    np.testing.assert_allclose(s2sad.hessian(orders_from_shapes)(x),
+                               _jacobian_fd(s2sad.grad(orders_from_shapes), [x], 0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_psi_is_digamma_and_jn_is_jv():
+    """One function object under two names: one rule each covers both spellings."""
+    assert special.psi is special.digamma and special.jn is special.jv
+
+    def f(x):
+        return np.sum(sp.psi(x) * special.jn(1, x))
+
+    x = np.array([0.7, 1.9])
+    np.testing.assert_allclose(s2sad.grad(f)(x), numeric_grad(f, [x], 0), rtol=1e-6)

@@ -1,18 +1,23 @@
-"""scipy.special's elementwise functions whose derivatives NumPy can write: the logistic
-family, the error functions and the normal distribution's, xlogy and its kin.
+"""scipy.special's rules: the logistic family, the error functions and the normal
+distribution's, xlogy and its kin, logsumexp (with weights b=), softmax and log_softmax,
+the gamma and beta families, the incomplete gamma and beta functions in x, and the
+Bessel functions.
 
-Loaded only where SciPy is installed (see rules/_load_builtin_rules). Each template
-reads the function's own value `y` where that is the cheap form (expit' = y (1 - y)),
-so the generated code needs nothing from SciPy beyond the function the user called.
-Constants are Python floats (math.sqrt(math.pi)): a float32 input keeps a float32
-gradient.
+Loaded only where SciPy is installed (see rules/_load_builtin_rules). A template reads
+the function's own value `y` where that is the cheap form (expit' = y (1 - y)), and
+calls other scipy.special functions (`special.digamma`) where the derivative is one:
+each has a rule of its own, so the gradient can be differentiated again (hessian).
+Orders and shape parameters (polygamma's n, iv's v, gammainc's a) are constants: a
+call whose order depends on the inputs is refused when the gradient runs. Constants
+are Python floats (math.sqrt(math.pi), / 2.0): a float32 input keeps a float32
+gradient where SciPy keeps float32.
 """
 import math
 
 import numpy as np
 from scipy import special
 
-from . import adjoint, partials, tangent
+from . import adjoint, non_differentiable, partials, tangent
 from .reductions import _reduction_shape
 
 
@@ -184,6 +189,23 @@ def multigammaln_partials(y, a, d):
             "scipy.special.multigammaln with a dimension d that depends on the inputs")
 
 
+@partials(special.gammainc)
+def gammainc_partials(y, a, x):
+    # the regularized lower incomplete gamma function: d/dx = x^(a-1) exp(-x) / gamma(a);
+    # its derivative in a has no closed form
+    return no_derivative("scipy.special.gammainc with an a that depends on the inputs"), \
+        np.exp(special.xlogy(a - 1.0, x) - x - special.gammaln(a))
+
+
+@partials(special.gammaincc)
+def gammaincc_partials(y, a, x):
+    return no_derivative("scipy.special.gammaincc with an a that depends on the inputs"), \
+        -np.exp(special.xlogy(a - 1.0, x) - x - special.gammaln(a))  # (1 - gammainc)
+
+
+non_differentiable(special.gammasgn)  # (the sign of gamma: piecewise constant)
+
+
 @partials(special.beta)
 def beta_partials(y, a, b):
     both = special.digamma(a + b)
@@ -194,6 +216,15 @@ def beta_partials(y, a, b):
 def betaln_partials(y, a, b):
     both = special.digamma(a + b)
     return special.digamma(a) - both, special.digamma(b) - both
+
+
+@partials(special.betainc)
+def betainc_partials(y, a, b, x):
+    # the regularized incomplete beta function: d/dx = x^(a-1) (1-x)^(b-1) / beta(a, b)
+    return no_derivative("scipy.special.betainc with an a that depends on the inputs"), \
+        no_derivative("scipy.special.betainc with a b that depends on the inputs"), \
+        np.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) -
+               special.betaln(a, b))
 
 
 @partials(special.kl_div)
@@ -249,6 +280,12 @@ def jv_partials(y, v, x):
 def yv_partials(y, v, x):
     return no_derivative("scipy.special.yv with an order v that depends on the inputs"), \
         (special.yv(v - 1, x) - special.yv(v + 1, x)) / 2.0
+
+
+@partials(special.yn)
+def yn_partials(y, n, x):
+    return no_derivative("scipy.special.yn with an order n that depends on the inputs"), \
+        (special.yn(n - 1, x) - special.yn(n + 1, x)) / 2.0
 
 
 @partials(special.j0)
