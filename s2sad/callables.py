@@ -181,7 +181,8 @@ def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
     """The wrapper's parameters and the arguments it passes on: a ufunc's inputs; else
     the required parameters, then the optional ones its derivative rule handles with a
     number, string or None as default (`partial(np.sum, axis=0)`, `ord=` of norm), by
-    keyword, up to the first whose default is not one."""
+    keyword; past *args or a parameter left out, keyword-only (np.gradient's axis=,
+    np.std's ddof= and keepdims=, whose default is NumPy's no-value marker: False)."""
     from . import rules
     try:
         params = list(inspect.signature(fn).parameters.values())
@@ -206,8 +207,8 @@ def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
             f"{name} has no signature s2sad can read, so its arguments are unknown",
             hint=f"write a function of your own that calls {name} with the arguments "
                  "it needs (def f(x, y): return ...), and differentiate that")
-    if any(p.kind is p.VAR_POSITIONAL for p in params) or \
-            not any(p.default is p.empty for p in params):
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if not any(p.default is p.empty and p.kind in positional for p in params):
         how = "as *args" if any(p.kind is p.VAR_POSITIONAL for p in params) else \
             "all with defaults"
         raise SourceUnavailableError(
@@ -215,17 +216,23 @@ def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
             hint=f"write a function of your own that calls {name} with the arguments "
                  "it needs (def f(x, y): return ...), and differentiate that")
     written, passed = [], []
+    by_keyword = False  # (past *args or a parameter left out: the rest by keyword only)
     for p in params:
-        if p.kind is p.VAR_KEYWORD:
+        default = False if p.name == "keepdims" and p.default is np._NoValue else p.default
+        if p.kind is p.VAR_KEYWORD or default is p.empty and by_keyword:
             break
-        if p.default is p.empty:
+        if p.kind is p.VAR_POSITIONAL:
+            by_keyword = True
+        elif default is p.empty:
             written.append(p.name)
             passed.append(p.name)
         elif p.kind is p.POSITIONAL_ONLY or \
-                type(p.default) not in (type(None), bool, int, float, str):
-            break
+                type(default) not in (type(None), bool, int, float, str):
+            by_keyword = True
         elif p.name in handled and p.name not in ("out", "dtype"):  # (no derivative)
-            written.append(f"{p.name}={p.default!r}")
+            if by_keyword and "*" not in written:
+                written.append("*")
+            written.append(f"{p.name}={default!r}")
             passed.append(f"{p.name}={p.name}")
     return written, passed
 

@@ -18,6 +18,7 @@ import pytest
 
 import s2sad
 from conftest import central_difference
+from s2sad.check import numeric_grad
 
 X = np.array([0.3, -0.7, 1.1])
 Y = 0.8
@@ -562,7 +563,7 @@ def test_numpy_functions_with_options_through_partial_or_arguments():
     assert s2sad.jacobian(np.reshape)(matrix, (3, 2)).shape == (3, 2, 2, 3)
     # (the wrapper takes the options the rule handles; out= and dtype= have no derivative)
     assert linecache.getline(s2sad.grad(np.sum).fn.__code__.co_filename, 1) == \
-        "def sum(a, axis=None):\n"
+        "def sum(a, axis=None, keepdims=False):\n"
 
 
 def test_a_library_functions_code_reads_as_a_wrapper():
@@ -645,3 +646,20 @@ def test_a_dict_of_parameters_through_a_bound_callable(loss):
     residual = BATCH["X"] @ PARAMS["w"] - BATCH["y"]
     np.testing.assert_allclose(gradient["w"], 2.0 * BATCH["X"].T @ residual, rtol=1e-12)
     assert type(gradient["b"]) is float and gradient["b"] == pytest.approx(0.6, rel=1e-12)
+
+
+def test_library_functions_with_star_args_or_no_value_defaults_take_their_keywords():
+    """np.gradient(f, *varargs, axis=None), np.std(a, ..., ddof=0, keepdims=<no value>):
+    differentiated in the first argument, the keywords after passed on."""
+    x = np.random.default_rng(3).normal(size=(3, 4))
+    for kwargs in ({}, {"keepdims": True}, {"ddof": 1, "axis": 1}, {"axis": None, "keepdims": False}):
+        value, pullback = s2sad.vjp(np.std)(x, **kwargs)
+        np.testing.assert_allclose(value, np.std(x, **kwargs))
+        ct = np.ones_like(value)
+        got = pullback(ct)
+        want = numeric_grad(lambda a: np.sum(np.std(a, **kwargs) * ct), (x,), 0)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    value, pullback = s2sad.vjp(np.gradient)(x, axis=1)
+    np.testing.assert_allclose(pullback(np.ones_like(value)),
+                               numeric_grad(lambda a: np.sum(np.gradient(a, axis=1)), (x,), 0),
+                               rtol=1e-6, atol=1e-8)
