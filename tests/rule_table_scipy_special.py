@@ -61,6 +61,7 @@ TABLE = [] if special is None else [
     unary(special.psi, "special.psi(a)", (-0.9, -0.1)),
     unary(special.polygamma, "special.polygamma(1, a)", POSITIVE),
     unary(special.polygamma, "special.polygamma(0, a) + special.polygamma(3, a)", POSITIVE),
+    unary(special.zeta, "special.zeta(2.0, a) + special.zeta(3.5, a)", (0.3, 4.0)),
     unary(special.multigammaln, "special.multigammaln(a, 3)", (1.5, 3.0)),
     unary(special.multigammaln, "special.multigammaln(a, 1)", POSITIVE, shapes=[(), (3,)]),
     binary(special.beta, "special.beta(a, b)", (POSITIVE, POSITIVE)),

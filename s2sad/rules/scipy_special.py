@@ -102,15 +102,14 @@ def rel_entr_partials(y, a, b):
 
 # -- logsumexp, softmax and log_softmax ---------------------------------------------
 # With b= (weights) logsumexp is log(sum(b exp(a))) over a and b broadcast together:
-# the weights' exp(a - y) and the axes (a negative one counts in that shape) are those
-# of a broadcast to it. return_sign= is refused: the templates do not take it, so the
+# exp(a - y) and the axes (a negative one counts in that shape) are those of `full`, a
+# broadcast to it. return_sign= is refused: the templates do not take it, so the
 # call does not match.
 
 @adjoint(special.logsumexp, shape=_reduction_shape)
 def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
     # d/da: the softmax of a along the axes, exp(a - y), times b; d/db: exp(a - y)
-    full = a if b is None else \
-        np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(b)))
+    full = a if b is None else a + np.zeros_like(b)  # (in the dtype logsumexp gives)
     share = spread(dy, full, axis, keepdims) * np.exp(full - spread(y, full, axis, keepdims))
     da = share if b is None else unbroadcast(share * b, a)
     db = unbroadcast(share, b)
@@ -119,8 +118,7 @@ def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
 
 @tangent(special.logsumexp)
 def logsumexp_tangent(y, a, a_dot, axis=None, b=None, b_dot=None, keepdims=False):
-    full = a if b is None else \
-        np.broadcast_to(a, np.broadcast_shapes(np.shape(a), np.shape(b)))
+    full = a if b is None else a + np.zeros_like(b)
     weights = np.exp(full - spread(y, full, axis, keepdims))
     y_dot = np.sum(weights * a_dot if b is None else weights * (b * a_dot + b_dot),
                    axis=axis, keepdims=keepdims)
@@ -172,7 +170,17 @@ def gammaln_partials(y, x):
 
 @partials(special.digamma)
 def digamma_partials(y, x):
-    return special.polygamma(1, x)  # (special.psi is special.digamma)
+    # trigamma, polygamma(1, x), as zeta(2, x), which keeps float32 (polygamma does not);
+    # special.psi is special.digamma
+    return special.zeta(2.0, x)
+
+
+@partials(special.zeta)
+def zeta_partials(y, x, q=None):
+    # the Hurwitz zeta function, the sum over k of (k + q)^-x: d/dq = -x zeta(x + 1, q);
+    # in x (and the Riemann zeta's, q None) there is no closed form
+    return no_derivative("scipy.special.zeta with an x that depends on the inputs"), \
+        -x * special.zeta(x + 1.0, q)
 
 
 @partials(special.polygamma)
@@ -223,8 +231,8 @@ def betainc_partials(y, a, b, x):
     # the regularized incomplete beta function: d/dx = x^(a-1) (1-x)^(b-1) / beta(a, b)
     return no_derivative("scipy.special.betainc with an a that depends on the inputs"), \
         no_derivative("scipy.special.betainc with a b that depends on the inputs"), \
-        np.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) -
-               special.betaln(a, b))
+        x ** (a - 1.0) * (1.0 - x) ** (b - 1.0) / \
+        special.beta(a, b).astype(np.result_type(y))  # (in betainc's dtype)
 
 
 @partials(special.kl_div)
