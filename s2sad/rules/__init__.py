@@ -303,7 +303,9 @@ def spelled_name(fn: Any, location: Optional[Location], namespace: Dict[str, Any
     value = namespace.get(first, _UNBOUND)
     for attribute in rest:
         value = getattr(value, attribute, _UNBOUND)
-    return found.group(0).rstrip(".") if value is fn else None
+    # (a bound method, stats.norm.ppf, is a new object at each access: equal, not the same)
+    same = value is fn or inspect.ismethod(fn) and value == fn
+    return found.group(0).rstrip(".") if same else None
 
 
 _UNBOUND = object()
@@ -322,13 +324,17 @@ def missing_rule_error(fn: Any, location: Optional[Location],
             hint="second derivatives through this rule are not supported yet; take "
                  "central differences of the gradient instead")
     if label.startswith("scipy.stats.") and "(...)." in label:
-        dist = label[:label.index("(...).")]
+        frozen = fn.__self__  # (its parameters, where they are numbers: norm(0, 2))
+        given = [repr(a) for a in getattr(frozen, "args", ())] + \
+            [f"{k}={v!r}" for k, v in getattr(frozen, "kwds", {}).items()]
         return NoDerivativeRuleError(
             f"no derivative rule for {label}: the method of a distribution frozen with its "
             "parameters", location,
-            hint=f"pass the parameters to the distribution's own method instead: "
-                 f"{dist}.{fn.__name__}(x, <parameters>), e.g. "
-                 f"scipy.stats.norm.{fn.__name__}(x, loc, scale)")
+            hint="call the distribution's own method with the parameters instead: "
+                 f"{label.replace('(...)', '')}({', '.join(['x'] + given)})" if given and
+                 all(len(g) < 30 for g in given) else
+                 "call the distribution's own method with the parameters instead: "
+                 f"{label.replace('(...)', '')}(x, ...the parameters)")
     short = getattr(fn, "__name__", "op")
     shown = spelled_name(fn, location, namespace or {}) or label
     hint = _nearest_rules(label, shown, short)

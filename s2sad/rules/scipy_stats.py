@@ -1,0 +1,488 @@
+"""scipy.stats distributions: logpdf, pdf, logcdf and cdf (logpmf and pmf for the discrete
+ones) in x, loc, scale and the shape parameters whose derivative is elementary.
+
+A rule is keyed by the distribution's bound method (stats.norm.logpdf): each attribute
+access makes a new bound method, but bound methods of one object and one function are
+equal and hash alike, so a dict finds the rule (the frontend resolves the attribute of
+a distribution as it does a module's, see frontend._is_distribution). Templates name the
+parameters as SciPy's signatures do (loc=, scale=, df=, a=, b=, mu=, n=, p=), so
+keyword calls bind; the defaults are SciPy's.
+
+With z = (x - loc) / scale and logpdf = g(z) - log(scale), the partials of logpdf are
+g'(z) / scale in x, -g'(z) / scale in loc and -(g'(z) z + 1) / scale in scale; those of
+pdf are the pdf times them; those of cdf the pdf, -pdf and -pdf z; those of logcdf the
+same times exp(logpdf - logcdf). A cdf's shape parameter (t's df, gamma's a, beta's a
+and b) is a parameter of an incomplete beta or gamma function, whose derivative NumPy
+cannot write: refused where it depends on the inputs, as are the integer counts of the
+discrete distributions (k, n, loc), never a silent zero. Loaded only where SciPy is.
+"""
+import math
+
+import numpy as np
+from scipy import special, stats
+
+from . import adjoint, partials, tangent
+from .template import known_rank
+
+_SHAPE = "other"  # (three or four operands broadcast together: no binary shape rule)
+
+
+def _rules(*functions):
+    """Partials registered for elementwise distribution methods (broadcasting exact)."""
+    return partials(*functions, shape=_SHAPE)
+
+
+# -- normal ---------------------------------------------------------------------------
+
+@_rules(stats.norm.logpdf)
+def norm_logpdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    return -z / scale, z / scale, (z * z - 1) / scale
+
+
+@_rules(stats.norm.pdf)
+def norm_pdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    return -y * z / scale, y * z / scale, y * (z * z - 1) / scale
+
+
+@_rules(stats.norm.cdf)
+def norm_cdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    p = np.exp(-z * z / 2) / (math.sqrt(2 * math.pi) * scale)
+    return p, -p, -p * z
+
+
+@_rules(stats.norm.logcdf)
+def norm_logcdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    r = np.exp(-z * z / 2 - y) / (math.sqrt(2 * math.pi) * scale)  # (pdf over cdf)
+    return r, -r, -r * z
+
+
+# -- Student's t ----------------------------------------------------------------------
+
+@_rules(stats.t.logpdf)
+def t_logpdf_partials(y, x, df, loc=0, scale=1):
+    z = (x - loc) / scale
+    w = (df + 1) * z / (df + z * z)  # (-g'(z))
+    ddf = 0.5 * (special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df -
+                 np.log1p(z * z / df) + z * w / df)
+    return -w / scale, ddf, w / scale, (w * z - 1) / scale
+
+
+@_rules(stats.t.pdf)
+def t_pdf_partials(y, x, df, loc=0, scale=1):
+    z = (x - loc) / scale
+    w = (df + 1) * z / (df + z * z)
+    ddf = 0.5 * (special.digamma((df + 1) / 2) - special.digamma(df / 2) - 1 / df -
+                 np.log1p(z * z / df) + z * w / df)
+    return -y * w / scale, y * ddf, y * w / scale, y * (w * z - 1) / scale
+
+
+@_rules(stats.t.cdf)
+def t_cdf_partials(y, x, df, loc=0, scale=1):
+    p = stats.t.pdf(x, df, loc, scale)
+    return p, no_derivative("scipy.stats.t.cdf in df"), -p, -p * (x - loc) / scale
+
+
+@_rules(stats.t.logcdf)
+def t_logcdf_partials(y, x, df, loc=0, scale=1):
+    r = np.exp(stats.t.logpdf(x, df, loc, scale) - y)
+    return r, no_derivative("scipy.stats.t.logcdf in df"), -r, -r * (x - loc) / scale
+
+
+# -- beta and gamma -------------------------------------------------------------------
+
+@_rules(stats.beta.logpdf)
+def beta_logpdf_partials(y, x, a, b, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (a - 1) / z - (b - 1) / (1 - z)
+    both = special.digamma(a + b)
+    return gz / scale, np.log(z) - special.digamma(a) + both, \
+        np.log1p(-z) - special.digamma(b) + both, -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.beta.pdf)
+def beta_pdf_partials(y, x, a, b, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (a - 1) / z - (b - 1) / (1 - z)
+    both = special.digamma(a + b)
+    return y * gz / scale, y * (np.log(z) - special.digamma(a) + both), \
+        y * (np.log1p(-z) - special.digamma(b) + both), -y * gz / scale, \
+        -y * (gz * z + 1) / scale
+
+
+@_rules(stats.beta.cdf)
+def beta_cdf_partials(y, x, a, b, loc=0, scale=1):
+    p = stats.beta.pdf(x, a, b, loc, scale)
+    return p, no_derivative("scipy.stats.beta.cdf in a"), \
+        no_derivative("scipy.stats.beta.cdf in b"), -p, -p * (x - loc) / scale
+
+
+@_rules(stats.beta.logcdf)
+def beta_logcdf_partials(y, x, a, b, loc=0, scale=1):
+    r = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - y)
+    return r, no_derivative("scipy.stats.beta.logcdf in a"), \
+        no_derivative("scipy.stats.beta.logcdf in b"), -r, -r * (x - loc) / scale
+
+
+@_rules(stats.gamma.logpdf)
+def gamma_logpdf_partials(y, x, a, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (a - 1) / z - 1
+    return gz / scale, np.log(z) - special.digamma(a), -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.gamma.pdf)
+def gamma_pdf_partials(y, x, a, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (a - 1) / z - 1
+    return y * gz / scale, y * (np.log(z) - special.digamma(a)), -y * gz / scale, \
+        -y * (gz * z + 1) / scale
+
+
+@_rules(stats.gamma.cdf)
+def gamma_cdf_partials(y, x, a, loc=0, scale=1):
+    p = stats.gamma.pdf(x, a, loc, scale)
+    return p, no_derivative("scipy.stats.gamma.cdf in a"), -p, -p * (x - loc) / scale
+
+
+@_rules(stats.gamma.logcdf)
+def gamma_logcdf_partials(y, x, a, loc=0, scale=1):
+    r = np.exp(stats.gamma.logpdf(x, a, loc, scale) - y)
+    return r, no_derivative("scipy.stats.gamma.logcdf in a"), -r, -r * (x - loc) / scale
+
+
+@_rules(stats.chi2.logpdf)
+def chi2_logpdf_partials(y, x, df, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (df / 2 - 1) / z - 0.5
+    return gz / scale, 0.5 * (np.log(z / 2) - special.digamma(df / 2)), -gz / scale, \
+        -(gz * z + 1) / scale
+
+
+@_rules(stats.chi2.pdf)
+def chi2_pdf_partials(y, x, df, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (df / 2 - 1) / z - 0.5
+    return y * gz / scale, y * 0.5 * (np.log(z / 2) - special.digamma(df / 2)), \
+        -y * gz / scale, -y * (gz * z + 1) / scale
+
+
+@_rules(stats.chi2.cdf)
+def chi2_cdf_partials(y, x, df, loc=0, scale=1):
+    p = stats.chi2.pdf(x, df, loc, scale)
+    return p, no_derivative("scipy.stats.chi2.cdf in df"), -p, -p * (x - loc) / scale
+
+
+@_rules(stats.chi2.logcdf)
+def chi2_logcdf_partials(y, x, df, loc=0, scale=1):
+    r = np.exp(stats.chi2.logpdf(x, df, loc, scale) - y)
+    return r, no_derivative("scipy.stats.chi2.logcdf in df"), -r, -r * (x - loc) / scale
+
+
+# -- location-scale families without shape parameters ----------------------------------
+
+@_rules(stats.expon.logpdf)
+def expon_logpdf_partials(y, x, loc=0, scale=1):
+    return -1 / scale, 1 / scale, ((x - loc) / scale - 1) / scale
+
+
+@_rules(stats.expon.pdf)
+def expon_pdf_partials(y, x, loc=0, scale=1):
+    return -y / scale, y / scale, y * ((x - loc) / scale - 1) / scale
+
+
+@_rules(stats.expon.cdf)
+def expon_cdf_partials(y, x, loc=0, scale=1):
+    p = stats.expon.pdf(x, loc, scale)
+    return p, -p, -p * (x - loc) / scale
+
+
+@_rules(stats.expon.logcdf)
+def expon_logcdf_partials(y, x, loc=0, scale=1):
+    r = (np.exp(-y) - 1) / scale  # (the pdf over the cdf: exp(-z) / (1 - exp(-z)))
+    return r, -r, -r * (x - loc) / scale
+
+
+@_rules(stats.laplace.logpdf)
+def laplace_logpdf_partials(y, x, loc=0, scale=1):
+    s = np.sign(x - loc)
+    return -s / scale, s / scale, (s * (x - loc) / scale - 1) / scale
+
+
+@_rules(stats.laplace.pdf)
+def laplace_pdf_partials(y, x, loc=0, scale=1):
+    s = np.sign(x - loc)
+    return -y * s / scale, y * s / scale, y * (s * (x - loc) / scale - 1) / scale
+
+
+@_rules(stats.laplace.cdf)
+def laplace_cdf_partials(y, x, loc=0, scale=1):
+    p = stats.laplace.pdf(x, loc, scale)
+    return p, -p, -p * (x - loc) / scale
+
+
+@_rules(stats.laplace.logcdf)
+def laplace_logcdf_partials(y, x, loc=0, scale=1):
+    r = np.exp(stats.laplace.logpdf(x, loc, scale) - y)
+    return r, -r, -r * (x - loc) / scale
+
+
+@_rules(stats.logistic.logpdf)
+def logistic_logpdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -np.tanh(z / 2)
+    return gz / scale, -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.logistic.pdf)
+def logistic_pdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -np.tanh(z / 2)
+    return y * gz / scale, -y * gz / scale, -y * (gz * z + 1) / scale
+
+
+@_rules(stats.logistic.cdf)
+def logistic_cdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    p = y * (1 - y) / scale  # (the cdf is expit(z))
+    return p, -p, -p * z
+
+
+@_rules(stats.logistic.logcdf)
+def logistic_logcdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    r = special.expit(-z) / scale  # (the pdf over the cdf: 1 - expit(z))
+    return r, -r, -r * z
+
+
+@_rules(stats.cauchy.logpdf)
+def cauchy_logpdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -2 * z / (1 + z * z)
+    return gz / scale, -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.cauchy.pdf)
+def cauchy_pdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -2 * z / (1 + z * z)
+    return y * gz / scale, -y * gz / scale, -y * (gz * z + 1) / scale
+
+
+@_rules(stats.cauchy.cdf)
+def cauchy_cdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    p = 1 / (math.pi * scale * (1 + z * z))
+    return p, -p, -p * z
+
+
+@_rules(stats.cauchy.logcdf)
+def cauchy_logcdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    r = np.exp(-y) / (math.pi * scale * (1 + z * z))
+    return r, -r, -r * z
+
+
+# -- discrete: differentiable in the rate or the probability, not in the counts --------
+
+@_rules(stats.poisson.logpmf)
+def poisson_logpmf_partials(y, k, mu, loc=0):
+    return no_derivative("scipy.stats.poisson.logpmf in k (a count)"), (k - loc) / mu - 1, \
+        no_derivative("scipy.stats.poisson.logpmf in loc (a count)")
+
+
+@_rules(stats.poisson.pmf)
+def poisson_pmf_partials(y, k, mu, loc=0):
+    return no_derivative("scipy.stats.poisson.pmf in k (a count)"), \
+        y * ((k - loc) / mu - 1), no_derivative("scipy.stats.poisson.pmf in loc (a count)")
+
+
+@_rules(stats.poisson.cdf)
+def poisson_cdf_partials(y, k, mu, loc=0):
+    # P(K <= k) = Q(floor(k - loc) + 1, mu): its derivative in mu is minus the pmf there
+    return no_derivative("scipy.stats.poisson.cdf in k (a count)"), \
+        -stats.poisson.pmf(np.floor(k), mu, loc), \
+        no_derivative("scipy.stats.poisson.cdf in loc (a count)")
+
+
+@_rules(stats.poisson.logcdf)
+def poisson_logcdf_partials(y, k, mu, loc=0):
+    return no_derivative("scipy.stats.poisson.logcdf in k (a count)"), \
+        -np.exp(stats.poisson.logpmf(np.floor(k), mu, loc) - y), \
+        no_derivative("scipy.stats.poisson.logcdf in loc (a count)")
+
+
+@_rules(stats.binom.logpmf)
+def binom_logpmf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.binom.logpmf in k (a count)"), \
+        no_derivative("scipy.stats.binom.logpmf in n (a count)"), \
+        (k - loc) / p - (n - k + loc) / (1 - p), \
+        no_derivative("scipy.stats.binom.logpmf in loc (a count)")
+
+
+@_rules(stats.binom.pmf)
+def binom_pmf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.binom.pmf in k (a count)"), \
+        no_derivative("scipy.stats.binom.pmf in n (a count)"), \
+        y * ((k - loc) / p - (n - k + loc) / (1 - p)), \
+        no_derivative("scipy.stats.binom.pmf in loc (a count)")
+
+
+@_rules(stats.binom.cdf)
+def binom_cdf_partials(y, k, n, p, loc=0):
+    # d/dp P(K <= k; n, p) = -n P(K = floor(k - loc); n - 1, p)
+    return no_derivative("scipy.stats.binom.cdf in k (a count)"), \
+        no_derivative("scipy.stats.binom.cdf in n (a count)"), \
+        -n * stats.binom.pmf(np.floor(k), n - 1, p, loc), \
+        no_derivative("scipy.stats.binom.cdf in loc (a count)")
+
+
+@_rules(stats.binom.logcdf)
+def binom_logcdf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.binom.logcdf in k (a count)"), \
+        no_derivative("scipy.stats.binom.logcdf in n (a count)"), \
+        -n * np.exp(stats.binom.logpmf(np.floor(k), n - 1, p, loc) - y), \
+        no_derivative("scipy.stats.binom.logcdf in loc (a count)")
+
+
+# -- multivariate: the normal in its mean and covariance, the Dirichlet ----------------
+
+@adjoint(stats.multivariate_normal.logpdf)
+def multivariate_normal_logpdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=False):
+    """With r = x - mean and alpha = cov^-1 r for each point (the last axis of x):
+    dx = -dy alpha, dmean = dy alpha, dcov = dy (alpha alpha^T - cov^-1) / 2, the
+    symmetric gradient (cov is symmetric), summed over the points. A number cov is
+    the identity times it: its gradient is the trace of that matrix's."""
+    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.logpdf with a "
+                                      "1-d cov (write np.diag(cov))")
+    require_shapes(np.ndim(x) > np.ndim(dy), "scipy.stats.multivariate_normal.logpdf of "
+                                             "1-d points given as a vector (write x[:, None])")
+    r = x if mean is None else x - mean
+    size = np.shape(r)[-1]
+    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
+        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
+    inverse = np.linalg.inv(matrix)
+    alpha = r @ inverse
+    g = np.expand_dims(dy, -1) * alpha
+    dx = -unbroadcast(g, x)
+    dmean = unbroadcast(g, mean)
+    dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
+                     np.sum(dy) * inverse)
+    dcov = dmatrix if known_rank(cov) == 2 else np.trace(dmatrix) if known_rank(cov) == 0 \
+        else dmatrix if np.ndim(cov) == 2 else np.trace(dmatrix)
+    return dx, dmean, dcov
+
+
+@tangent(stats.multivariate_normal.logpdf)
+def multivariate_normal_logpdf_tangent(y, x, x_dot, mean=None, mean_dot=None, cov=1,
+                                       cov_dot=None, allow_singular=False):
+    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.logpdf with a "
+                                      "1-d cov (write np.diag(cov))")
+    require_shapes(np.ndim(x) > np.ndim(y), "scipy.stats.multivariate_normal.logpdf of "
+                                            "1-d points given as a vector (write x[:, None])")
+    r = x if mean is None else x - mean
+    r_dot = x_dot if mean is None else x_dot - mean_dot
+    size = np.shape(r)[-1]
+    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
+        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
+    matrix_dot = cov_dot if known_rank(cov) == 2 else cov_dot * np.eye(size) \
+        if known_rank(cov) == 0 else cov_dot if np.ndim(cov) == 2 else cov_dot * np.eye(size)
+    inverse = np.linalg.inv(matrix)
+    alpha = r @ inverse
+    y_dot = 0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
+                   np.sum(inverse * matrix_dot)) - np.sum(alpha * r_dot, axis=-1)
+    return y_dot
+
+
+@adjoint(stats.dirichlet.logpdf)
+def dirichlet_logpdf_adjoint(dy, y, x, alpha):
+    """logpdf = sum_i (alpha_i - 1) log x_i - sum_i gammaln(alpha_i) + gammaln(sum alpha)
+    over the components, x's first axis (x is (K,) or (K, N), N points): dx is dy
+    (alpha - 1) / x, the gradient a softmax or other parametrisation of the simplex
+    projects. x given with K - 1 components (the last implied) is refused."""
+    require_shapes(np.shape(x)[0] == np.shape(alpha)[0], "scipy.stats.dirichlet.logpdf "
+                                                       "of x without its last component")
+    dx = dy * np.transpose((alpha - 1) / np.transpose(x))
+    dalpha = unbroadcast(np.transpose(dy * np.log(x)), alpha) + np.sum(dy) * (
+        special.digamma(np.sum(alpha)) - special.digamma(alpha))
+    return dx, dalpha
+
+
+@tangent(stats.dirichlet.logpdf)
+def dirichlet_logpdf_tangent(y, x, x_dot, alpha, alpha_dot):
+    require_shapes(np.shape(x)[0] == np.shape(alpha)[0], "scipy.stats.dirichlet.logpdf "
+                                                       "of x without its last component")
+    y_dot = np.sum(np.transpose((alpha - 1) / np.transpose(x)) * x_dot, axis=0) + \
+        alpha_dot @ np.log(x) + \
+        np.sum((special.digamma(np.sum(alpha)) - special.digamma(alpha)) * alpha_dot)
+    return y_dot
+
+
+# -- their densities: pdf = exp(logpdf), so the adjoints above with the seed dy * y -------
+
+@adjoint(stats.multivariate_normal.pdf)
+def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=False):
+    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.pdf with a "
+                                      "1-d cov (write np.diag(cov))")
+    require_shapes(np.ndim(x) > np.ndim(dy), "scipy.stats.multivariate_normal.pdf of "
+                                             "1-d points given as a vector (write x[:, None])")
+    r = x if mean is None else x - mean
+    size = np.shape(r)[-1]
+    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
+        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
+    inverse = np.linalg.inv(matrix)
+    alpha = r @ inverse
+    w = dy * y
+    g = np.expand_dims(w, -1) * alpha
+    dx = -unbroadcast(g, x)
+    dmean = unbroadcast(g, mean)
+    dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
+                     np.sum(w) * inverse)
+    dcov = dmatrix if known_rank(cov) == 2 else np.trace(dmatrix) if known_rank(cov) == 0 \
+        else dmatrix if np.ndim(cov) == 2 else np.trace(dmatrix)
+    return dx, dmean, dcov
+
+
+@tangent(stats.multivariate_normal.pdf)
+def multivariate_normal_pdf_tangent(y, x, x_dot, mean=None, mean_dot=None, cov=1,
+                                    cov_dot=None, allow_singular=False):
+    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.pdf with a "
+                                      "1-d cov (write np.diag(cov))")
+    require_shapes(np.ndim(x) > np.ndim(y), "scipy.stats.multivariate_normal.pdf of "
+                                            "1-d points given as a vector (write x[:, None])")
+    r = x if mean is None else x - mean
+    r_dot = x_dot if mean is None else x_dot - mean_dot
+    size = np.shape(r)[-1]
+    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
+        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
+    matrix_dot = cov_dot if known_rank(cov) == 2 else cov_dot * np.eye(size) \
+        if known_rank(cov) == 0 else cov_dot if np.ndim(cov) == 2 else cov_dot * np.eye(size)
+    inverse = np.linalg.inv(matrix)
+    alpha = r @ inverse
+    y_dot = y * (0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
+                        np.sum(inverse * matrix_dot)) - np.sum(alpha * r_dot, axis=-1))
+    return y_dot
+
+
+@adjoint(stats.dirichlet.pdf)
+def dirichlet_pdf_adjoint(dy, y, x, alpha):
+    require_shapes(np.shape(x)[0] == np.shape(alpha)[0], "scipy.stats.dirichlet.pdf "
+                                                       "of x without its last component")
+    w = dy * y
+    dx = w * np.transpose((alpha - 1) / np.transpose(x))
+    dalpha = unbroadcast(np.transpose(w * np.log(x)), alpha) + np.sum(w) * (
+        special.digamma(np.sum(alpha)) - special.digamma(alpha))
+    return dx, dalpha
+
+
+@tangent(stats.dirichlet.pdf)
+def dirichlet_pdf_tangent(y, x, x_dot, alpha, alpha_dot):
+    require_shapes(np.shape(x)[0] == np.shape(alpha)[0], "scipy.stats.dirichlet.pdf "
+                                                       "of x without its last component")
+    y_dot = y * (np.sum(np.transpose((alpha - 1) / np.transpose(x)) * x_dot, axis=0) +
+                 alpha_dot @ np.log(x) +
+                 np.sum((special.digamma(np.sum(alpha)) - special.digamma(alpha)) * alpha_dot))
+    return y_dot
