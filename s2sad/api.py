@@ -92,6 +92,10 @@ class GradientFunction:
         self._shape_constants = False  # lists grown in loops over shapes: compile per shape
         self._entries_shown: Dict[tuple, Optional[tuple]] = {}  # (source, function)
         self._last_shown: Optional[tuple] = None
+        # vjp and jacobian of a function returning a tuple or list of arrays: read with
+        # that output joined into one array (see _joined_twin)
+        self.joins_output = False
+        self._twin: Optional["GradientFunction"] = None
         if fn is not None:
             functools.update_wrapper(self, fn, updated=())
         self.__dict__.setdefault("__name__", self._target.name)  # (a partial has none)
@@ -234,7 +238,8 @@ class GradientFunction:
                 self._desugared = structured.needs_desugar(target)
             call = structured.structured_call(self._signature, target, args, kwargs,
                                               self.wrt_names,
-                                              always=self.has_aux or self._desugared)
+                                              always=self.has_aux or self._desugared or
+                                              self.joins_output)
             if call is not None and self._int_constants:
                 call = structured.with_int_constants(call)
             if call is not None and self._shape_constants:
@@ -261,7 +266,7 @@ class GradientFunction:
                 with pipeline.collector_paused():
                     flattened = structured.flatten_function(
                         self.fn if self.fn is not None else self._source_text, call.trees,
-                        self.wrt_names, dict(call.shapes or ()))
+                        self.wrt_names, dict(call.shapes or ()), self.joins_output)
             except UnsupportedSyntaxError as exc:
                 # a structure indexed through an int argument (for i in range(n_layers):
                 # layers[i]), a list grown in a loop over range(X.shape[0]): the code is
@@ -483,6 +488,21 @@ class GradientFunction:
                 f"{described(value)}", self._output_location(),
                 hint="return one array (np.concatenate or np.stack the parts), or take "
                      f"the {transform} of each part by its own function")
+
+    def _joined_twin(self) -> "GradientFunction":
+        """This transform of the function with its structured output (a tuple or list
+        of arrays) returned as one array, its leaves raveled and joined: vjp's and
+        jacobian's reading of such a function (its arguments as this one takes them)."""
+        if self._twin is None:
+            if self.fn is None:
+                raise NonScalarOutputError(
+                    f"{self.mode} of source text returning a structure is not supported",
+                    self._output_location(), hint="return one array (np.concatenate the "
+                                                  "parts), or pass the function itself")
+            wrt = self.wrt_names[0] if self.single else tuple(self.wrt_names)
+            self._twin = type(self)(self.fn, wrt, optimize=self.optimize)
+            self._twin.joins_output = True
+        return self._twin
 
     def _differentiated_inputs(self, args: tuple, kwargs: dict) -> list:
         _refuse_masked(args, kwargs, self._signature, self.fn)
@@ -1154,9 +1174,26 @@ class VJPFunction(GradientFunction):
             if call is not None:
                 self._flat_transform(call)  # (refuses a function not returning a pair)
             value, aux = value
+        tree = None if self.has_aux else _output_tree(value)
+        if tree is not None:
+            return value, self._structured_pullback(args, kwargs, value, tree)
         self._require_one_output(value, "vjp")
         pullback = self.pullback_at(args, kwargs, value, call)
         return (value, pullback, aux) if self.has_aux else (value, pullback)
+
+    def _structured_pullback(self, args: tuple, kwargs: dict, value: Any,
+                             tree: pytree.Tree) -> Callable:
+        """The pullback of a function returning a tuple or list of arrays: its cotangent
+        has the output's structure (as JAX's); the joined reading's pullback of it."""
+        twin = self._joined_twin()
+        joined = twin.pullback_at(args, kwargs, _joined(value, tree), twin._structured(
+            args, kwargs))
+
+        @entry_point
+        def pullback(cotangent: Any) -> Any:
+            return joined(_joined(_like_output(cotangent, value, tree), tree))
+
+        return pullback
 
     def pullback_at(self, args: tuple, kwargs: dict, value: Any,
                     call: Optional[structured.Call] = None) -> Callable:
@@ -1236,6 +1273,10 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
         forward_fn._check_call(*called)
         call = forward_fn._structured(*called)
         value = _value_on_copies(f, args, kwargs)
+        tree = _output_tree(value)
+        if tree is not None:
+            return _structured_jacobian(forward_fn._joined_twin(), reverse_fn._joined_twin(),
+                                        called, value, tree, mode)
         forward_fn._require_one_output(value, "jacobian")
         # (forward_fn's call passes a method's self itself; the pullback is given it)
         along, back, forward_args, reverse_args = forward_fn, reverse_fn, (args, kwargs), called
@@ -1259,6 +1300,59 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
 
     functools.update_wrapper(jacobian_of, f, updated=())
     return jacobian_of
+
+
+def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tuple,
+                         value: Any, tree: pytree.Tree, mode: Optional[str]) -> Any:
+    """The jacobian of a function returning a tuple or list of arrays, from its joined
+    reading: in the output's structure, one block (or tuple of blocks, for several wrt)
+    per output array, as jax.jacobian gives."""
+    call = along._structured(*called)
+    flattened, flat_along, counts = along._flat_transform(call)
+    flat_back = back._flat_transform(call)[1]
+    flat_args = (tuple(flattened.arguments(call.values)), {})
+    inputs = flat_along._differentiated_inputs(*flat_args)
+    joined = _joined(value, tree)
+    chosen = mode or ("forward" if sum(np.size(x) for x in inputs) < np.size(joined)
+                      else "reverse")
+    with _quiet(True):
+        blocks = _jacobian_forward(flat_along, *flat_args, inputs, joined) \
+            if chosen == "forward" else _jacobian_reverse(flat_back, *flat_args, inputs, joined)
+    leaves = pytree.leaves(value, tree)
+    cuts = np.cumsum([np.size(leaf) for leaf in leaves])[:-1]
+    per_leaf = [np.split(np.reshape(block, (-1,) + np.shape(x)), cuts, axis=0)
+                for block, x in zip(blocks, inputs)]
+    parts = [along._regroup(call, counts, [_block([pieces[k]], 0, leaf, x)
+                                           for pieces, x in zip(per_leaf, inputs)])
+             for k, leaf in enumerate(leaves)]
+    return pytree.rebuild(tree, parts, value)
+
+
+def _output_tree(value: Any) -> Optional[pytree.Tree]:
+    """The structure of a tuple or list output (vjp, jacobian), else None."""
+    if not isinstance(value, (tuple, list)):
+        return None
+    return pytree.describe(value, False, "output")
+
+
+def _joined(value: Any, tree: pytree.Tree) -> np.ndarray:
+    """A structured output's leaves raveled and joined, as its joined reading returns
+    them (desugar.flatten_root)."""
+    return np.concatenate([np.ravel(leaf) for leaf in pytree.leaves(value, tree)])
+
+
+def _like_output(cotangent: Any, value: Any, tree: pytree.Tree) -> Any:
+    """A structured cotangent checked against the output: the same structure, each
+    array of its array's shape."""
+    if not isinstance(cotangent, (tuple, list)) or \
+            pytree.describe(cotangent, False, "cotangent") != tree:
+        raise ArgumentError(f"the cotangent is {described(cotangent)}, the output "
+                            f"{described(value)}",
+                            hint="pass a cotangent of the output's structure, e.g. "
+                                 "[np.ones_like(v) for v in output]")
+    for given, leaf in zip(pytree.leaves(cotangent, tree), pytree.leaves(value, tree)):
+        _tangent_like(given, leaf, "cotangent")
+    return cotangent
 
 
 def _nested_path(param: str, path: Sequence[tuple]) -> Any:

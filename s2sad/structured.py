@@ -160,14 +160,16 @@ def needs_desugar(fn: Callable) -> bool:
 
 def flatten_function(fn: Any, trees: Dict[str, Optional[Tree]],
                      differentiated: Sequence[str],
-                     shapes: Optional[Dict[str, tuple]] = None) -> Flattened:
+                     shapes: Optional[Dict[str, tuple]] = None,
+                     join_output: bool = False) -> Flattened:
     """`fn` read with one parameter per leaf of its structured arguments; `fn` is a
-    function, or the (text, name, filename, env) grad_source was given."""
+    function, or the (text, name, filename, env) grad_source was given. With
+    `join_output`, a structured output comes back as one array (desugar.flatten_root)."""
     found: List[desugar.Flat] = []
 
     def rewrite(parsed: frontend.Parsed) -> None:
         found.append(desugar.flatten_root(parsed, trees, differentiated, frontend.read_function,
-                                          frontend.finish, shapes))
+                                          frontend.finish, shapes, join_output))
 
     if isinstance(fn, SourceText):
         parsed = frontend.parse_source(fn.text, fn.name, fn.filename, fn.env, desugar=rewrite)

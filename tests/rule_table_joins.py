@@ -7,7 +7,7 @@ the wrong part shows.
 """
 import numpy as np
 
-from rule_cases import ANY, Case, binary, unary
+from rule_cases import ANY, POSITIVE, Case, binary, unary
 
 PAIRS = [((3,), (2,)), ((2, 3), (1, 3))]
 
@@ -60,4 +60,27 @@ TABLE = [
            shapes=[((), ())]),
 ]
 
-
+# issue 18: np.append in its keyword spellings, np.row_stack (where NumPy still has it),
+# np.linalg.norm of a list (np.asarray of it)
+TABLE += [
+    binary(np.append, "np.append(arr=a, values=b * 2.0) * np.arange(6.0)",
+           shapes=[((3,), (3,))]),
+    binary(np.append, "np.append(a, b * 2.0) * np.arange(5.0)", shapes=[((), (2, 2))]),
+    binary(np.append, "np.append(a, [b, 1.0], axis=None) * np.arange(4.0)",
+           shapes=[((2,), ())]),
+    binary(np.append, "np.append(a, values=b, axis=-1) * np.arange(5.0)",
+           shapes=[((2, 3), (2, 2))]),
+    binary(np.linalg.norm, "np.linalg.norm([a, b * 2.0, 1.0])", shapes=[((), ())]),
+    binary(np.linalg.norm, "np.linalg.norm((a, b))", shapes=[((3,), (3,))]),
+    binary(np.linalg.norm, "np.linalg.norm([a, b], axis=0) * np.arange(3.0)",
+           shapes=[((3,), (3,))]),
+    binary(np.linalg.norm, "np.linalg.norm([a, b * a], ord=3)", (POSITIVE, POSITIVE),
+           shapes=[((), ())]),
+]
+if hasattr(np, "row_stack"):
+    TABLE += [
+        binary((np.row_stack,), "np.row_stack([a, b]) * np.arange(3.0)",
+               shapes=[((3,), (3,)), ((2, 3), (1, 3))]),
+        binary((np.row_stack,), "np.row_stack((a, np.sin(b), 2.0 * a)) * np.arange(2.0)",
+               shapes=[((2,), (2,))]),
+    ]

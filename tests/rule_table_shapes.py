@@ -110,6 +110,61 @@ TABLE += [
     unary(np.gradient, "np.gradient(a) * np.arange(3.0)", shapes=[(3,)]),
 ]
 
+# issue 18: np.gradient with axis, spacing (numbers, coordinates) and edge_order; several
+# axes give a tuple, read by index
+COORDINATES = "np.array([0.0, 0.3, 1.0, 1.2, 2.0])"
+TABLE += [
+    unary(np.gradient, "np.gradient(a, axis=0) * np.arange(3.0)", shapes=[(4, 3)]),
+    unary(np.gradient, "np.gradient(a, 0.5, axis=-1, edge_order=2) * np.arange(4.0)",
+          shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a, 2.0, edge_order=2) * np.arange(5.0)", shapes=[(5,)]),
+    unary(np.gradient, f"np.gradient(a, {COORDINATES}) * np.arange(5.0)", shapes=[(5,)]),
+    unary(np.gradient, f"np.gradient(a, {COORDINATES}, axis=0, edge_order=2) * np.arange(2.0)",
+          shapes=[(5, 2)]),
+    unary(np.gradient, "np.gradient(a, [0.0, 1.0, 3.0], axis=1) * np.arange(3.0)",
+          shapes=[(2, 3)]),
+    unary(np.gradient, "np.gradient(a, axis=(1,)) * np.arange(4.0)", shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a)[1] * np.arange(4.0)", shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a, 0.5)[0] * np.gradient(a, 0.5)[1]", shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a, 0.5, 0.25)[0] * np.arange(4.0)", shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a, axis=(0, 1), edge_order=2)[1] * np.arange(4.0)",
+          shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a, 1.0, 2.0, axis=(1, 0))[1] * np.arange(4.0)",
+          shapes=[(3, 4)]),
+    unary(np.gradient, "np.gradient(a, 1.0, 2.0, 0.5)[2] * np.arange(4.0)",
+          shapes=[(2, 3, 4)]),
+]
+
+# issue 18: np.repeat with repeats of zero and arrays of repeats (zeros among them)
+TABLE += [
+    unary(np.repeat, "np.sum(np.repeat(a, 0)) + a", shapes=[(3,), (2, 3)]),
+    unary(np.repeat, "np.repeat(a, [0, 2, 1]) * np.arange(3.0)", shapes=[(3,)]),
+    unary(np.repeat, "np.repeat(a, [1, 0, 0, 2, 1, 3]) * np.arange(7.0)", shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, [2, 0], axis=0) * np.arange(3.0)", shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, np.array([1, 0, 3]), axis=-1) * np.arange(4.0)",
+          shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, repeats=[3], axis=1) * np.arange(9.0)", shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, 3) * np.arange(3.0)", shapes=[()]),
+    unary(np.repeat, "a.repeat(2, axis=0) * np.arange(3.0)", shapes=[(2, 3)]),
+]
+
+# issue 18: np.cross along any axis (axis= sets axisa, axisb and axisc), broadcasting,
+# and 2-vectors (deprecated in NumPy 2, still computed: a 3-vector with z = 0)
+TABLE += [
+    binary(np.cross, "np.cross(a, b, axis=0) * np.arange(4.0)",
+           shapes=[((3, 4), (3, 4)), ((3, 1), (3, 4)), ((3, 4), (3,))]),
+    binary(np.cross, "np.cross(a, b, axisa=0, axisb=0) * np.arange(3.0)",
+           shapes=[((3, 4), (3, 4))]),
+    binary(np.cross, "np.cross(a, b, axisa=0, axisc=0) * np.arange(4.0)",
+           shapes=[((3, 4), (4, 3))]),
+    binary(np.cross, "np.cross(a, b, axisb=-2, axisc=-1) * np.arange(3.0)",
+           shapes=[((2, 3), (3, 2)), ((3,), (3, 2))]),
+    binary(np.cross, "np.cross(a, b, -1, 0, 0) * np.arange(2.0)", shapes=[((2, 3), (3, 2))]),
+    binary(np.cross, "np.cross(a, b) * np.arange(3.0)", shapes=[((2,), (3,)), ((4, 3), (2,))]),
+    binary(np.cross, "np.cross(a, b) * np.arange(4.0)", shapes=[((4, 2), (4, 2))]),
+    binary(np.cross, "np.cross(a, b, axis=0) * np.arange(4.0)", shapes=[((2, 4), (2, 4))]),
+]
+
 TABLE += [
     unary(np.fft.fftshift, "np.fft.fftshift(a) * np.arange(5.0)", shapes=[(5,), (2, 5)]),
     unary(np.fft.fftshift, "np.fft.fftshift(a, axes=0) * np.arange(3.0)", shapes=[(3, 3)]),

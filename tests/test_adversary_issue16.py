@@ -680,12 +680,16 @@ def tuple_of_one_output(p, x):
     return (np.tanh(p["W"] @ x),)
 
 
-@pytest.mark.parametrize("transform", [lambda f: s2sad.jacobian(f),
-                                       lambda f: s2sad.jacobian(f, mode="reverse"),
-                                       lambda f: s2sad.vjp(f)])
-def test_tuple_output_refused_for_jacobian_and_vjp(transform):
-    with pytest.raises(s2sad.S2SADError, match="returned a tuple of 1"):
-        transform(tuple_of_one_output)({"W": W.copy()}, X)
+# (refused until issue 18: a tuple output's jacobian is a tuple of blocks, each in the
+# argument's structure, as in JAX; vjp's cotangent is a tuple)
+@pytest.mark.parametrize("mode", [None, "forward", "reverse"])
+def test_tuple_output_of_jacobian_and_vjp(mode):
+    want = (1 - np.tanh(W @ X) ** 2)[:, None] * X
+    (blocks,) = s2sad.jacobian(tuple_of_one_output, mode=mode)({"W": W.copy()}, X)
+    np.testing.assert_allclose(blocks["W"], np.eye(2)[:, :, None] * want[:, None, :],
+                               rtol=1e-12)
+    _, pullback = s2sad.vjp(tuple_of_one_output)({"W": W.copy()}, X)
+    np.testing.assert_allclose(pullback((np.ones(2),))["W"], want, rtol=1e-12)
 
 
 # == CRASH: positional-only parameters when nothing differentiable is in the structures ==

@@ -426,10 +426,11 @@ def test_pullback_refuses_a_cotangent_of_the_wrong_shape(f, args, cotangent):
         pullback(cotangent)
 
 
-def test_vjp_of_a_tuple_output_is_refused():
-    with pytest.raises(s2sad.NonScalarOutputError):
-        _, pullback = s2sad.vjp(two_outputs)(X3)
-        pullback((np.ones(3), 1.0))
+def test_vjp_of_a_tuple_output_takes_a_tuple_cotangent():
+    """(refused until issue 18) JAX's layout: the cotangent has the output's structure."""
+    value, pullback = s2sad.vjp(two_outputs)(X3)
+    assert type(value) is tuple
+    np.testing.assert_allclose(pullback((np.ones(3), 0.5)), np.cos(X3) + X3, rtol=1e-14)
 
 
 # -- jacobian ------------------------------------------------------------------------------
@@ -535,10 +536,13 @@ def test_jacobian_modes_are_the_ones_asked_for(monkeypatch):
     assert calls.reverse > 0 and calls.forward == 0
 
 
-def test_jacobian_of_a_tuple_output_is_refused():
+def test_jacobian_of_a_tuple_output_is_a_tuple_of_blocks():
+    """(refused until issue 18) as jax.jacobian: one block per output."""
     for mode in (None, "forward", "reverse"):
-        with pytest.raises(s2sad.NonScalarOutputError):
-            s2sad.jacobian(two_outputs, mode=mode)(X3)
+        blocks = s2sad.jacobian(two_outputs, mode=mode)(X3)
+        assert type(blocks) is tuple and len(blocks) == 2
+        np.testing.assert_allclose(blocks[0], np.diag(np.cos(X3)), rtol=1e-14)
+        np.testing.assert_allclose(blocks[1], 2 * X3, rtol=1e-14)
 
 
 def test_jacobian_refuses_an_unknown_mode():

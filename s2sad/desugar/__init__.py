@@ -32,6 +32,7 @@ import numpy as np
 from .. import pytree
 from ..anno import get_anno, walk
 from ..pytree import Tree
+from . import numpy_forms
 from .expressions import _FUNCTIONS, _MISSING, _all_identifiers, _param, _positional_params
 from .statements import Desugar, _logging_function
 from .values import Static, load_name, mark_borrowed, static_of
@@ -58,10 +59,12 @@ class Flat:
 
 def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: Sequence[str],
                  read_helper: Callable, check_helper: Callable,
-                 shapes: Optional[Dict[str, tuple]] = None) -> Flat:
+                 shapes: Optional[Dict[str, tuple]] = None, join_output: bool = False) -> Flat:
     """Rewrite `parsed.func` for arguments of structures `trees` (None for an argument
     that is a float, an array or another value passed whole); return its layout. A
-    differentiated structure is only ever read leaf by leaf."""
+    differentiated structure is only ever read leaf by leaf. With `join_output`, a
+    structured output (a tuple or list of arrays, for vjp and jacobian) is returned as
+    one array, its leaves raveled and joined (flat.output keeps its structure)."""
     taken = set(parsed.local_names) | set(parsed.namespace) | _all_identifiers(parsed.func)
     desugar = Desugar(parsed, taken, read_helper, check_helper)
     flat = Flat()
@@ -83,6 +86,8 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
     desugar.shapes = dict(shapes or {})
     parsed.func.body = desugar.function_body(parsed.func.body)
     flat.output = desugar.output
+    if join_output and flat.output is not None and flat.output.kind != pytree.LEAF:
+        _join_returns(parsed.func, desugar)
     flat.constants = desugar.constants
     params: List[gast.AST] = []
     for index, (param, names, _) in enumerate(flat.layout):
@@ -98,6 +103,20 @@ def flatten_root(parsed: Any, trees: Dict[str, Optional[Tree]], differentiated: 
     args.defaults, args.vararg, args.kwarg = [], None, None
     parsed.namespace.update(desugar.added_globals)
     return flat
+
+
+def _join_returns(func: gast.FunctionDef, desugar: Desugar) -> None:
+    """`return a, b` (the leaves of a structured output) as `return
+    np.concatenate([np.ravel(a), np.ravel(b)])`."""
+    for node in walk(func):
+        if not isinstance(node, gast.Return) or node.value is None:
+            continue
+        leaves = node.value.elts if isinstance(node.value, gast.Tuple) else [node.value]
+        raveled = [gast.Call(func=desugar.global_name(np.ravel, leaf), args=[leaf],
+                             keywords=[]) for leaf in leaves]
+        node.value = gast.copy_location(gast.Call(
+            func=desugar.global_name(np.concatenate, node.value),
+            args=[gast.List(elts=raveled, ctx=gast.Load())], keywords=[]), node.value)
 
 
 def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) -> bool:
@@ -168,6 +187,8 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
                 node.func.attr == "tolist":
             return True  # (vals = x.tolist())
+        if numpy_forms.is_rewritten(node):
+            return True  # (np.r_[a, b], np.c_[a, b], np.select([...], [...]))
         if isinstance(node, gast.Call) and _is_user_class(get_anno(node.func, "resolved")):
             return True  # (q = Quadratic(2.0, 3.0, x): an object made here)
         if isinstance(node, gast.Call) and _logging_function(node.func) is not None:

@@ -19,6 +19,7 @@ from ..errors import UnsupportedSyntaxError
 from .values import (Const, Iterator, Leaf, LocalDef, LocalLambda, Method, Static, Struct,
                      Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
+from . import numpy_forms
 from .iterators import Iterators
 from .expressions import (_FUNCTIONS, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
@@ -170,6 +171,8 @@ class Calls(Iterators):
         lazy = self.iterator_call(function, args, keywords, node)
         if lazy is not None:
             return lazy
+        if function is np.select:
+            return numpy_forms.select(self, args, keywords, node)
         if function in (builtins.enumerate, builtins.zip, builtins.reversed, builtins.list,
                         builtins.tuple, builtins.map):
             # (enumerate("abc"): of a string known now; zip(x, w) of arrays whose shapes

@@ -17,6 +17,7 @@ from .. import pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
 from ..pytree import Tree
+from . import numpy_forms
 from .values import (BINARY, Const, Iterator, Leaf, LocalLambda, Method, Static, Struct, Super,
                      bind_pattern, compared, is_number, known_identity, load_name)
 
@@ -689,6 +690,9 @@ class Expressions:
                     self.env[name] = value
 
     def evaluate_Subscript(self, node: gast.Subscript) -> Static:
+        trick = get_anno(node.value, "resolved", None)
+        if any(trick is t for t in numpy_forms.INDEX_TRICKS):  # (np.r_[a, b], np.c_[...])
+            return numpy_forms.index_trick(self, trick, node)
         base = self.evaluate(node.value)
         if isinstance(base, Struct):
             if isinstance(node.slice, gast.Slice) and base.kind in (pytree.LIST, pytree.TUPLE,

@@ -119,8 +119,10 @@ def cumprod_adjoint(dy, y, a, axis=None):
 def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
     # the 2-norm (of the flattened array, or along axis): dx = dy * x / y, 0 at x = 0
     # (|x|-like there, as central differences see it); other orders go to a runtime
-    # helper, which refuses the ones it has no rule for
-    dx = spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * x if ord is None \
+    # helper, which refuses the ones it has no rule for. (x may be a list: the norm of
+    # [a, b] is that of np.asarray([a, b]), whose rule sends dy[i] to each element)
+    dx = spread(dy / np.where(y == 0, np.inf, y), x, axis, keepdims) * np.asarray(x) \
+        if ord is None \
         else norm_adjoint_p(dy, y, x, ord, axis, keepdims)
     # (emitted only where ord depends on the inputs, which is refused)
     dord = no_derivative("np.linalg.norm with an ord that depends on the inputs")
@@ -208,6 +210,7 @@ def cumprod_tangent(y, a, a_dot, axis=None):
 
 @tangent(np.linalg.norm)
 def norm_tangent(y, x, x_dot, ord=None, axis=None, keepdims=False):
-    y_dot = np.sum(x * x_dot, axis=axis, keepdims=keepdims) / np.where(y == 0, np.inf, y) \
+    y_dot = np.sum(np.asarray(x) * np.asarray(x_dot), axis=axis, keepdims=keepdims) / \
+        np.where(y == 0, np.inf, y) \
         if ord is None else norm_tangent_p(y, x, x_dot, ord, axis, keepdims)
     return y_dot

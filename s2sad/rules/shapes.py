@@ -1,4 +1,5 @@
 """Shape, selection and reordering functions: adjoints move dy back to the input's layout."""
+import gast
 import numpy as np
 
 from .. import runtime
@@ -47,14 +48,13 @@ def tile_adjoint(dy, y, A, reps):
 
 @adjoint(np.repeat, linear="a")
 def repeat_adjoint(dy, y, a, repeats, axis=None):
-    # repeats is one int: each element's copies lie next to each other along the axis
-    require_shapes(np.ndim(repeats) == 0, "np.repeat with an array of repeats, or none")
-    require_shapes(np.all(np.greater(repeats, 0)), "np.repeat with an array of repeats, "
-                   "or none")
-    da = np.reshape(np.sum(np.reshape(dy, (-1, repeats)), axis=1), np.shape(a)) \
-        if axis is None else \
-        np.sum(np.reshape(dy, np.insert(np.shape(a), axis % np.ndim(a) + 1, repeats)),
-               axis=axis % np.ndim(a) + 1)
+    # y reads a (raveled where axis is None) at source = np.repeat(np.arange(n), repeats)
+    # along the axis: the copies of each element, none or several, add up back into it
+    along = 0 if axis is None else axis
+    rows = np.ravel(a) if axis is None else np.moveaxis(a, along, 0)
+    source = np.repeat(np.arange(np.shape(rows)[0]), repeats)
+    drows = unindex(np.moveaxis(dy, along, 0), rows, source)
+    da = np.reshape(np.moveaxis(drows, 0, along), np.shape(a))
     return da
 
 
@@ -114,6 +114,30 @@ def clip_adjoint(dy, y, a, a_min=None, a_max=None):
     return da, da_min, da_max
 
 
+# -- products of vectors along an axis ---------------------------------------------------
+
+# (this rule replaces the one of rules/linalg.py, which took 3-vectors along the last axes
+# only: shapes.py is loaded after it)
+@adjoint(np.cross, multilinear=("a", "b"))
+def cross_adjoint(dy, y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """y = a x b of the vectors along a's axisa and b's axisb, along y's axisc (axis= sets
+    all three): <dy, a x b> = <a, b x dy> = <b, dy x a>, worked out with the vectors
+    last. A 2-vector is a 3-vector with z = 0; the product of two is a number, y's z."""
+    vectors_a = np.moveaxis(a, axisa if axis is None else axis, -1)
+    vectors_b = np.moveaxis(b, axisb if axis is None else axis, -1)
+    width_a = np.shape(vectors_a)[-1]
+    width_b = np.shape(vectors_b)[-1]
+    dvectors = np.moveaxis(dy, axisc if axis is None else axis, -1) \
+        if width_a == 3 or width_b == 3 else np.expand_dims(dy, -1) * np.array([0.0, 0.0, 1.0])
+    padded_a = np.pad(vectors_a, [(0, 0)] * (np.ndim(vectors_a) - 1) + [(0, 3 - width_a)])
+    padded_b = np.pad(vectors_b, [(0, 0)] * (np.ndim(vectors_b) - 1) + [(0, 3 - width_b)])
+    da = np.moveaxis(unbroadcast(np.cross(padded_b, dvectors)[..., :width_a], vectors_a),
+                     -1, axisa if axis is None else axis)
+    db = np.moveaxis(unbroadcast(np.cross(dvectors, padded_a)[..., :width_b], vectors_b),
+                     -1, axisb if axis is None else axis)
+    return da, db
+
+
 # -- joining: a list of arrays in, one array out -------------------------------------
 # The adjoint of the list is a list of pieces of dy; element i of the call's list gets
 # piece i (reverse.accumulate_elements).
@@ -145,7 +169,11 @@ def hstack_adjoint(dy, y, tup):
     return dtup
 
 
-@adjoint(np.vstack, linear="tup")
+# np.row_stack, NumPy's old name of vstack, where the installed NumPy still has it
+ROW_STACK = (np.row_stack,) if hasattr(np, "row_stack") else ()
+
+
+@adjoint(np.vstack, *ROW_STACK, linear="tup")
 def vstack_adjoint(dy, y, tup):
     dtup = unvstack(dy, tup)
     return dtup
@@ -320,10 +348,21 @@ def linspace_adjoint(dy, y, start, stop, num=50, endpoint=True):
     return dstart, dstop
 
 
-@adjoint(np.gradient, linear="f")
-def gradient_adjoint(dy, y, f):
-    # 1-d f, unit spacing, edge_order=1 (other calls do not bind, or are refused)
-    df = ungradient(dy, f)
+def _gradient_result(call) -> str:
+    """np.gradient's result is a tuple, one array per axis, where the call names two or
+    more axes (axis=(0, 1)) or spacings (np.gradient(u, dx, dy)). (axis=None with one
+    spacing or none gives a tuple for an n-d array too: its adjoint then comes as the
+    stack of the arrays' adjoints, which ungradient reads as well.)"""
+    axes = [k.value for k in call.keywords if k.arg == "axis"]
+    several = len(call.args) > 2 or bool(axes) and isinstance(axes[0], (gast.Tuple, gast.List)) \
+        and len(axes[0].elts) > 1
+    return "pieces" if several else "other"
+
+
+@adjoint(np.gradient, shape=_gradient_result, linear="f")
+def gradient_adjoint(dy, y, f, *varargs, axis=None, edge_order=1):
+    # the spacings (numbers, or coordinate arrays) are constants
+    df = ungradient(dy, f, varargs, axis, edge_order)
     return df
 
 
