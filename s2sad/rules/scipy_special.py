@@ -103,14 +103,17 @@ def rel_entr_partials(y, a, b):
 # -- logsumexp, softmax and log_softmax ---------------------------------------------
 # With b= (weights) logsumexp is log(sum(b exp(a))) over a and b broadcast together:
 # exp(a - y) and the axes (a negative one counts in that shape) are those of `full`, a
-# broadcast to it. return_sign= is refused: the templates do not take it, so the
-# call does not match.
+# broadcast against b in the dtype logsumexp gives. (Without b, `full` is a: the
+# templates read a itself, so the generated code has no copy of it.) return_sign= is
+# refused: the templates do not take it, so the call does not match.
 
 @adjoint(special.logsumexp, shape=_reduction_shape)
 def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
     # d/da: the softmax of a along the axes, exp(a - y), times b; d/db: exp(a - y)
-    full = a if b is None else a + np.zeros_like(b)  # (in the dtype logsumexp gives)
-    share = spread(dy, full, axis, keepdims) * np.exp(full - spread(y, full, axis, keepdims))
+    full = None if b is None else a + np.zeros_like(b)
+    share = spread(dy, a, axis, keepdims) * np.exp(a - spread(y, a, axis, keepdims)) \
+        if b is None else \
+        spread(dy, full, axis, keepdims) * np.exp(full - spread(y, full, axis, keepdims))
     da = share if b is None else unbroadcast(share * b, a)
     db = unbroadcast(share, b)
     return da, db
@@ -118,10 +121,11 @@ def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
 
 @tangent(special.logsumexp)
 def logsumexp_tangent(y, a, a_dot, axis=None, b=None, b_dot=None, keepdims=False):
-    full = a if b is None else a + np.zeros_like(b)
-    weights = np.exp(full - spread(y, full, axis, keepdims))
-    y_dot = np.sum(weights * a_dot if b is None else weights * (b * a_dot + b_dot),
-                   axis=axis, keepdims=keepdims)
+    full = None if b is None else a + np.zeros_like(b)
+    y_dot = np.sum(np.exp(a - spread(y, a, axis, keepdims)) * a_dot, axis=axis,
+                   keepdims=keepdims) if b is None else \
+        np.sum(np.exp(full - spread(y, full, axis, keepdims)) * (b * a_dot + b_dot),
+               axis=axis, keepdims=keepdims)
     return y_dot
 
 
