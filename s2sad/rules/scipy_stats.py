@@ -286,6 +286,137 @@ def cauchy_logcdf_partials(y, x, loc=0, scale=1):
     return r, -r, -r * z
 
 
+# -- survival functions: sf = 1 - cdf, the cdf's partials negated ----------------------
+
+@_rules(stats.norm.sf)
+def norm_sf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    p = np.exp(-z * z / 2) / (math.sqrt(2 * math.pi) * scale)
+    return -p, p, p * z
+
+
+@_rules(stats.norm.logsf)
+def norm_logsf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    r = np.exp(-z * z / 2 - y) / (math.sqrt(2 * math.pi) * scale)  # (pdf over sf)
+    return -r, r, r * z
+
+
+@_rules(stats.t.sf)
+def t_sf_partials(y, x, df, loc=0, scale=1):
+    p = stats.t.pdf(x, df, loc, scale)
+    return -p, no_derivative("scipy.stats.t.sf in df"), p, p * (x - loc) / scale
+
+
+@_rules(stats.t.logsf)
+def t_logsf_partials(y, x, df, loc=0, scale=1):
+    r = np.exp(stats.t.logpdf(x, df, loc, scale) - y)
+    return -r, no_derivative("scipy.stats.t.logsf in df"), r, r * (x - loc) / scale
+
+
+@_rules(stats.beta.sf)
+def beta_sf_partials(y, x, a, b, loc=0, scale=1):
+    p = stats.beta.pdf(x, a, b, loc, scale)
+    return -p, no_derivative("scipy.stats.beta.sf in a"), \
+        no_derivative("scipy.stats.beta.sf in b"), p, p * (x - loc) / scale
+
+
+@_rules(stats.beta.logsf)
+def beta_logsf_partials(y, x, a, b, loc=0, scale=1):
+    r = np.exp(stats.beta.logpdf(x, a, b, loc, scale) - y)
+    return -r, no_derivative("scipy.stats.beta.logsf in a"), \
+        no_derivative("scipy.stats.beta.logsf in b"), r, r * (x - loc) / scale
+
+
+@_rules(stats.gamma.sf)
+def gamma_sf_partials(y, x, a, loc=0, scale=1):
+    p = stats.gamma.pdf(x, a, loc, scale)
+    return -p, no_derivative("scipy.stats.gamma.sf in a"), p, p * (x - loc) / scale
+
+
+@_rules(stats.gamma.logsf)
+def gamma_logsf_partials(y, x, a, loc=0, scale=1):
+    r = np.exp(stats.gamma.logpdf(x, a, loc, scale) - y)
+    return -r, no_derivative("scipy.stats.gamma.logsf in a"), r, r * (x - loc) / scale
+
+
+@_rules(stats.chi2.sf)
+def chi2_sf_partials(y, x, df, loc=0, scale=1):
+    p = stats.chi2.pdf(x, df, loc, scale)
+    return -p, no_derivative("scipy.stats.chi2.sf in df"), p, p * (x - loc) / scale
+
+
+@_rules(stats.chi2.logsf)
+def chi2_logsf_partials(y, x, df, loc=0, scale=1):
+    r = np.exp(stats.chi2.logpdf(x, df, loc, scale) - y)
+    return -r, no_derivative("scipy.stats.chi2.logsf in df"), r, r * (x - loc) / scale
+
+
+@_rules(stats.expon.sf)
+def expon_sf_partials(y, x, loc=0, scale=1):
+    p = stats.expon.pdf(x, loc, scale)
+    return -p, p, p * (x - loc) / scale
+
+
+@_rules(stats.expon.logsf)
+def expon_logsf_partials(y, x, loc=0, scale=1):
+    return -1 / scale, 1 / scale, (x - loc) / (scale * scale)  # (logsf = -z)
+
+
+@_rules(stats.laplace.sf)
+def laplace_sf_partials(y, x, loc=0, scale=1):
+    p = stats.laplace.pdf(x, loc, scale)
+    return -p, p, p * (x - loc) / scale
+
+
+@_rules(stats.laplace.logsf)
+def laplace_logsf_partials(y, x, loc=0, scale=1):
+    r = np.exp(stats.laplace.logpdf(x, loc, scale) - y)
+    return -r, r, r * (x - loc) / scale
+
+
+@_rules(stats.logistic.sf)
+def logistic_sf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    p = y * (1 - y) / scale  # (the sf is expit(-z))
+    return -p, p, p * z
+
+
+@_rules(stats.logistic.logsf)
+def logistic_logsf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    r = special.expit(z) / scale  # (the pdf over the sf: 1 - expit(-z))
+    return -r, r, r * z
+
+
+@_rules(stats.cauchy.sf)
+def cauchy_sf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    p = 1 / (math.pi * scale * (1 + z * z))
+    return -p, p, p * z
+
+
+@_rules(stats.cauchy.logsf)
+def cauchy_logsf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    r = np.exp(-y) / (math.pi * scale * (1 + z * z))
+    return -r, r, r * z
+
+
+# -- the normal's quantiles: ppf(q) = loc + scale ndtri(q), isf(q) = ppf(1 - q) ----------
+
+@_rules(stats.norm.ppf)
+def norm_ppf_partials(y, q, loc=0, scale=1):
+    z = (y - loc) / scale
+    return scale * math.sqrt(2 * math.pi) * np.exp(z * z / 2), 1.0, z
+
+
+@_rules(stats.norm.isf)
+def norm_isf_partials(y, q, loc=0, scale=1):
+    z = (y - loc) / scale
+    return -scale * math.sqrt(2 * math.pi) * np.exp(z * z / 2), 1.0, z
+
+
 # -- discrete: differentiable in the rate or the probability, not in the counts --------
 
 @_rules(stats.poisson.logpmf)
@@ -346,6 +477,92 @@ def binom_logcdf_partials(y, k, n, p, loc=0):
         no_derivative("scipy.stats.binom.logcdf in n (a count)"), \
         -n * np.exp(stats.binom.logpmf(np.floor(k), n - 1, p, loc) - y), \
         no_derivative("scipy.stats.binom.logcdf in loc (a count)")
+
+
+@_rules(stats.poisson.sf)
+def poisson_sf_partials(y, k, mu, loc=0):
+    return no_derivative("scipy.stats.poisson.sf in k (a count)"), \
+        stats.poisson.pmf(np.floor(k), mu, loc), \
+        no_derivative("scipy.stats.poisson.sf in loc (a count)")
+
+
+@_rules(stats.poisson.logsf)
+def poisson_logsf_partials(y, k, mu, loc=0):
+    return no_derivative("scipy.stats.poisson.logsf in k (a count)"), \
+        np.exp(stats.poisson.logpmf(np.floor(k), mu, loc) - y), \
+        no_derivative("scipy.stats.poisson.logsf in loc (a count)")
+
+
+@_rules(stats.binom.sf)
+def binom_sf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.binom.sf in k (a count)"), \
+        no_derivative("scipy.stats.binom.sf in n (a count)"), \
+        n * stats.binom.pmf(np.floor(k), n - 1, p, loc), \
+        no_derivative("scipy.stats.binom.sf in loc (a count)")
+
+
+@_rules(stats.binom.logsf)
+def binom_logsf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.binom.logsf in k (a count)"), \
+        no_derivative("scipy.stats.binom.logsf in n (a count)"), \
+        n * np.exp(stats.binom.logpmf(np.floor(k), n - 1, p, loc) - y), \
+        no_derivative("scipy.stats.binom.logsf in loc (a count)")
+
+
+# the negative binomial's n is a real dispersion (differentiable where the pmf's gammaln
+# terms are); its cdf in p is the regularized incomplete beta function I_p(n, k + 1),
+# whose derivative in p is p^(n-1) (1-p)^k / B(n, k + 1), and not elementary in n
+
+@_rules(stats.nbinom.logpmf)
+def nbinom_logpmf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.nbinom.logpmf in k (a count)"), \
+        special.digamma(k - loc + n) - special.digamma(n) + np.log(p), \
+        n / p - (k - loc) / (1 - p), \
+        no_derivative("scipy.stats.nbinom.logpmf in loc (a count)")
+
+
+@_rules(stats.nbinom.pmf)
+def nbinom_pmf_partials(y, k, n, p, loc=0):
+    return no_derivative("scipy.stats.nbinom.pmf in k (a count)"), \
+        y * (special.digamma(k - loc + n) - special.digamma(n) + np.log(p)), \
+        y * (n / p - (k - loc) / (1 - p)), \
+        no_derivative("scipy.stats.nbinom.pmf in loc (a count)")
+
+
+@_rules(stats.nbinom.cdf)
+def nbinom_cdf_partials(y, k, n, p, loc=0):
+    j = np.floor(k) - loc
+    return no_derivative("scipy.stats.nbinom.cdf in k (a count)"), \
+        no_derivative("scipy.stats.nbinom.cdf in n"), \
+        np.exp((n - 1) * np.log(p) + j * np.log1p(-p) - special.betaln(n, j + 1)), \
+        no_derivative("scipy.stats.nbinom.cdf in loc (a count)")
+
+
+@_rules(stats.nbinom.logcdf)
+def nbinom_logcdf_partials(y, k, n, p, loc=0):
+    j = np.floor(k) - loc
+    return no_derivative("scipy.stats.nbinom.logcdf in k (a count)"), \
+        no_derivative("scipy.stats.nbinom.logcdf in n"), \
+        np.exp((n - 1) * np.log(p) + j * np.log1p(-p) - special.betaln(n, j + 1) - y), \
+        no_derivative("scipy.stats.nbinom.logcdf in loc (a count)")
+
+
+@_rules(stats.nbinom.sf)
+def nbinom_sf_partials(y, k, n, p, loc=0):
+    j = np.floor(k) - loc
+    return no_derivative("scipy.stats.nbinom.sf in k (a count)"), \
+        no_derivative("scipy.stats.nbinom.sf in n"), \
+        -np.exp((n - 1) * np.log(p) + j * np.log1p(-p) - special.betaln(n, j + 1)), \
+        no_derivative("scipy.stats.nbinom.sf in loc (a count)")
+
+
+@_rules(stats.nbinom.logsf)
+def nbinom_logsf_partials(y, k, n, p, loc=0):
+    j = np.floor(k) - loc
+    return no_derivative("scipy.stats.nbinom.logsf in k (a count)"), \
+        no_derivative("scipy.stats.nbinom.logsf in n"), \
+        -np.exp((n - 1) * np.log(p) + j * np.log1p(-p) - special.betaln(n, j + 1) - y), \
+        no_derivative("scipy.stats.nbinom.logsf in loc (a count)")
 
 
 # -- multivariate: the normal in its mean and covariance, the Dirichlet ----------------
