@@ -8,7 +8,8 @@ import pytest
 scipy_special = pytest.importorskip("scipy.special")
 
 import s2sad  # noqa: E402
-import scipy.special as sp  # noqa: E402  (the spellings users import)
+import scipy.special  # noqa: E402,F401  (the spellings users import)
+import scipy.special as sp  # noqa: E402
 from scipy import special  # noqa: E402
 from scipy.special import (expit, gammaln, i0e, log_expit, log_softmax,  # noqa: E402
                            logsumexp, xlogy)
@@ -324,6 +325,16 @@ def von_mises_loglik(theta, x):
     return np.sum(kappa * np.cos(x - mu)) - x.size * (np.log(2 * np.pi) + log_i0)
 
 
+def beta_binomial_loglik(log_ab, k, n):
+    a, b = np.exp(log_ab)
+    return np.sum(scipy.special.betaln(k + a, n - k + b) - scipy.special.betaln(a, b))
+
+
+def wishart_log_normalizer(nu, log_det_scale):
+    p = 3
+    return nu * p / 2 * np.log(2.0) + nu / 2 * log_det_scale + sp.multigammaln(nu / 2, p)
+
+
 RNG = np.random.default_rng(21)
 X_DESIGN = RNG.normal(size=(6, 2)) * 0.5
 PROGRAMS = [
@@ -336,6 +347,9 @@ PROGRAMS = [
     (weighted_mixture_loglik, (np.array([-0.5, 0.3, 1.2]), np.array([0.2, -0.1, 0.4]),
                                RNG.normal(size=5)), (0, 1)),
     (von_mises_loglik, (np.array([0.4, 0.7]), RNG.vonmises(0.3, 2.0, size=7)), 0),
+    (beta_binomial_loglik, (np.array([0.3, 0.8]), np.array([2., 0, 5, 3]),
+                            np.array([5., 4, 6, 3])), 0),
+    (wishart_log_normalizer, (4.5, 0.7), (0, 1)),
 ]
 
 
