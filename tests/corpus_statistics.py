@@ -1,0 +1,1214 @@
+"""A held-out style corpus of statistical and scientific programs (issue 18).
+
+Written as statisticians and scientists write them, without looking at s2sad's rules:
+likelihoods in location and log-scale, GLMs, mixtures, Gaussian-process marginal
+likelihoods, option prices and greeks, filters, survival and Markov-chain models, spelled
+with every import habit (`from scipy import stats`, `import scipy.stats as st`,
+`from scipy.stats import norm`, `scipy.special.gammaln`, `import scipy.linalg as sla`, ...),
+loops over data, dict and list parameters, and helper functions.
+
+`CASES` lists each program with its inputs, the arguments differentiated and whether its
+Hessian is checked (small inputs only). tests/test_corpus_statistics.py judges them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Tuple
+
+import numpy as np
+import scipy
+import scipy.linalg
+import scipy.linalg as sla
+import scipy.special
+import scipy.special as sp
+import scipy.stats as st
+from numpy.linalg import slogdet
+from scipy import linalg, special, stats
+from scipy.linalg import cho_factor, cho_solve, expm, solve_triangular, sqrtm
+from scipy.special import (betaln, digamma, entr, erf, expit, gammaln, i0e, kl_div,
+                           log_expit, log_ndtr, log_softmax, logsumexp, multigammaln,
+                           ndtr, ndtri, rel_entr, softmax, xlog1py, xlogy)
+from scipy.stats import multivariate_normal, norm
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+@dataclass
+class Case:
+    fn: Callable
+    args: Tuple[Any, ...]
+    wrt: Tuple[int, ...]
+    hessian: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+
+CASES = []
+
+
+def case(*args, wrt=(0,), hessian=False):
+    """Register the decorated program with its inputs."""
+    def register(fn):
+        CASES.append(Case(fn, tuple(args), tuple(wrt), hessian))
+        return fn
+    return register
+
+
+# -- data ----------------------------------------------------------------------------------
+
+_rng = np.random.default_rng(18)
+N_OBS = 8
+X_DESIGN = np.column_stack([np.ones(N_OBS), _rng.normal(size=(N_OBS, 2))])   # (8, 3)
+BETA0 = np.array([0.3, -0.4, 0.25])
+Y_REAL = _rng.normal(0.5, 1.3, size=N_OBS)
+Y_BINARY = (_rng.uniform(size=N_OBS) < expit(X_DESIGN @ BETA0)).astype(float)
+COUNTS = _rng.poisson(np.exp(X_DESIGN @ BETA0)).astype(float)
+Y_POSITIVE = _rng.gamma(2.0, 1.5, size=N_OBS)
+Y_UNIT = _rng.beta(2.0, 3.0, size=N_OBS)
+LABELS = np.array([0, 2, 1, 1, 0, 2, 2, 1])
+ONE_HOT = np.eye(3)[LABELS]
+X_GP = np.linspace(-1.0, 1.0, 6)[:, None] + 0.1 * _rng.normal(size=(6, 1))
+X_GP2 = _rng.normal(size=(6, 2))
+Y_GP = np.sin(3.0 * X_GP[:, 0]) + 0.1 * _rng.normal(size=6)
+MIX_X = np.concatenate([_rng.normal(-1.0, 0.5, 5), _rng.normal(1.5, 0.7, 5)])
+MIX_X2 = np.vstack([_rng.normal([-1.0, 0.0], 0.5, (4, 2)), _rng.normal([1.0, 1.0], 0.6, (4, 2))])
+ANGLES = np.array([0.3, 0.6, -0.2, 0.9, 0.45, 0.1])
+TIMES = np.array([0.8, 1.7, 0.4, 2.6, 1.1, 3.0, 0.9])
+OBSERVED = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+SERIES = np.array([0.2, 0.5, 0.1, -0.3, -0.2, 0.4, 0.7, 0.3])
+DM_COUNTS = np.array([[3.0, 1.0, 4.0], [2.0, 2.0, 1.0], [0.0, 5.0, 2.0]])
+SIMPLEX_ROWS = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.25, 0.25, 0.5]])
+TRANSITION_COUNTS = np.array([[5.0, 2.0, 1.0], [1.0, 6.0, 2.0], [2.0, 1.0, 4.0]])
+TRACK = np.array([[0.1], [0.9], [2.2], [2.8], [4.1]])
+TRIALS = np.array([5.0, 8.0, 6.0, 7.0, 5.0, 9.0, 4.0, 6.0])
+SUCCESSES = np.array([2.0, 5.0, 3.0, 4.0, 1.0, 6.0, 2.0, 3.0])
+ORDINAL = np.array([0, 1, 2, 2, 1, 0, 1, 2])
+TRUNC_LOW = 0.0
+
+
+# -- Gaussian, Student-t, Laplace, Cauchy, logistic likelihoods --------------------------------
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1), hessian=True)
+def gaussian_nll_stats(mu, log_sigma, y):
+    return -np.sum(stats.norm.logpdf(y, mu, np.exp(log_sigma)))
+
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1), hessian=True)
+def gaussian_nll_by_hand(mu, log_sigma, y):
+    sigma = np.exp(log_sigma)
+    n = len(y)
+    return 0.5 * n * LOG_2PI + n * log_sigma + 0.5 * np.sum((y - mu) ** 2) / sigma ** 2
+
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1))
+def gaussian_nll_norm_keywords(mu, log_sigma, y):
+    return -norm.logpdf(y, loc=mu, scale=np.exp(log_sigma)).sum()
+
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1))
+def gaussian_likelihood_pdf_loop(mu, log_sigma, y):
+    total = 0.0
+    for value in y:
+        total -= np.log(norm.pdf(value, mu, np.exp(log_sigma)))
+    return total
+
+
+@case({"loc": 0.3, "log_scale": 0.1, "log_df": 1.2}, Y_REAL, hessian=False)
+def student_t_nll(params, y):
+    df = np.exp(params["log_df"])
+    scale = np.exp(params["log_scale"])
+    return -np.sum(st.t.logpdf(y, df, params["loc"], scale))
+
+
+@case(0.2, 0.3, 1.5, Y_REAL, wrt=(0, 1, 2), hessian=True)
+def student_t_nll_by_hand(loc, log_scale, log_nu, y):
+    nu = np.exp(log_nu)
+    s = np.exp(log_scale)
+    z = (y - loc) / s
+    ll = (gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi) - log_scale
+          - (nu + 1) / 2 * np.log1p(z ** 2 / nu))
+    return -ll.sum()
+
+
+@case(0.35, 0.2, Y_REAL, wrt=(0, 1))
+def laplace_nll(loc, log_b, y):
+    from scipy.stats import laplace
+    return -np.sum(laplace.logpdf(y, loc=loc, scale=np.exp(log_b)))
+
+
+@case(0.35, 0.2, Y_REAL, wrt=(0, 1))
+def laplace_nll_module_level(loc, log_b, y):
+    return -np.sum(st.laplace.logpdf(y, loc, np.exp(log_b)))
+
+
+@case(0.1, -0.2, Y_REAL, wrt=(0, 1), hessian=True)
+def cauchy_nll(loc, log_gamma, y):
+    return -stats.cauchy.logpdf(y, loc, np.exp(log_gamma)).sum()
+
+
+@case(0.1, -0.2, Y_REAL, wrt=(0, 1))
+def cauchy_nll_by_hand(loc, log_gamma, y):
+    gamma = np.exp(log_gamma)
+    return np.sum(np.log(np.pi * gamma) + np.log1p(((y - loc) / gamma) ** 2))
+
+
+@case(np.array([0.3, -0.5]), Y_REAL)
+def logistic_distribution_nll(theta, y):
+    loc, log_s = theta
+    return -np.sum(stats.logistic.logpdf(y, loc, np.exp(log_s)))
+
+
+@case(0.05, Y_REAL, TRUNC_LOW, hessian=True)
+def tobit_nll(mu, y, lower):
+    """Left-censored at `lower`: the censored points contribute log Phi."""
+    sigma = 1.2
+    censored = y <= lower
+    ll = np.sum(np.where(censored, norm.logcdf((lower - mu) / sigma),
+                         norm.logpdf(y, mu, sigma)))
+    return -ll
+
+
+@case(0.05, 0.1, Y_REAL, wrt=(0, 1))
+def right_censored_normal_logsf(mu, log_sigma, y):
+    sigma = np.exp(log_sigma)
+    cens = y > 1.0
+    ll = np.sum(norm.logpdf(y[~cens], mu, sigma)) + np.sum(norm.logsf(1.0, mu, sigma) * cens)
+    return -ll
+
+
+@case(0.3, Y_REAL)
+def truncated_normal_nll(mu, y):
+    """A normal truncated below at -2: log_ndtr normalises."""
+    z = (y - mu)
+    return -np.sum(-0.5 * z ** 2 - 0.5 * LOG_2PI - log_ndtr(mu + 2.0))
+
+
+# -- GLMs --------------------------------------------------------------------------------------
+
+@case(BETA0 * 0.5, 0.1, X_DESIGN, Y_BINARY, wrt=(0, 1), hessian=True)
+def logistic_regression_expit(w, b, X, y):
+    p = expit(X @ w + b)
+    return -np.sum(xlogy(y, p) + xlogy(1 - y, 1 - p))
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY, hessian=True)
+def logistic_regression_log_expit(w, X, y):
+    z = X.dot(w)
+    return -(y * log_expit(z) + (1.0 - y) * log_expit(-z)).mean()
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY, 0.1)
+def logistic_regression_ridge_special(w, X, y, lam):
+    eta = X @ w
+    p = special.expit(eta)
+    nll = -np.sum(y * np.log(p) + (1 - y) * special.xlog1py(1.0, -p))
+    return nll + lam * np.dot(w, w)
+
+
+@case({"w": BETA0[1:] * 0.5, "b": 0.2}, X_DESIGN[:, 1:], Y_BINARY)
+def logistic_regression_dict_logaddexp(params, X, y):
+    s = 2 * y - 1
+    z = X @ params["w"] + params["b"]
+    return np.sum(np.logaddexp(0.0, -s * z))
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY, hessian=True)
+def probit_ndtr(beta, X, y):
+    Phi = ndtr(X @ beta)
+    return -np.sum(y * np.log(Phi) + (1 - y) * np.log1p(-Phi))
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY)
+def probit_norm_cdf(beta, X, y):
+    eta = X @ beta
+    return -np.sum(y * stats.norm.logcdf(eta) + (1 - y) * stats.norm.logcdf(-eta))
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY, hessian=True)
+def probit_log_ndtr(beta, X, y):
+    q = 2.0 * y - 1.0
+    return -np.sum(sp.log_ndtr(q * (X @ beta)))
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY)
+def probit_erf(beta, X, y):
+    p = 0.5 * (1.0 + erf(X @ beta / np.sqrt(2.0)))
+    ll = 0.0
+    for i in range(len(y)):
+        if y[i] > 0.5:
+            ll += np.log(p[i])
+        else:
+            ll += np.log(1.0 - p[i])
+    return -ll
+
+
+@case(BETA0, X_DESIGN, COUNTS, hessian=True)
+def poisson_glm_gammaln(beta, X, counts):
+    eta = X @ beta
+    return -np.sum(counts * eta - np.exp(eta) - sp.gammaln(counts + 1))
+
+
+@case(BETA0, X_DESIGN, COUNTS)
+def poisson_glm_xlogy(beta, X, counts):
+    mu = np.exp(X @ beta)
+    return -(xlogy(counts, mu) - mu - gammaln(counts + 1.0)).sum()
+
+
+@case(BETA0, X_DESIGN, COUNTS)
+def poisson_glm_logpmf(beta, X, counts):
+    rate = np.exp(X @ beta)
+    return -np.sum(stats.poisson.logpmf(counts, rate))
+
+
+@case(BETA0, X_DESIGN, COUNTS, 1.0)
+def poisson_glm_offset_pmf_loop(beta, X, counts, exposure):
+    ll = 0.0
+    for i in range(X.shape[0]):
+        mu_i = exposure * np.exp(np.dot(X[i], beta))
+        ll += np.log(st.poisson.pmf(counts[i], mu_i))
+    return -ll
+
+
+@case(BETA0, 0.3, X_DESIGN, COUNTS, wrt=(0, 1), hessian=True)
+def negative_binomial_nll(beta, log_r, X, counts):
+    r = np.exp(log_r)
+    mu = np.exp(X @ beta)
+    ll = (scipy.special.gammaln(counts + r) - scipy.special.gammaln(r)
+          - scipy.special.gammaln(counts + 1) + r * np.log(r / (r + mu))
+          + counts * np.log(mu / (r + mu)))
+    return -np.sum(ll)
+
+
+@case(BETA0, 0.3, X_DESIGN, COUNTS, wrt=(0, 1))
+def negative_binomial_nbinom(beta, log_r, X, counts):
+    r = np.exp(log_r)
+    mu = np.exp(X @ beta)
+    return -np.sum(stats.nbinom.logpmf(counts, r, r / (r + mu)))
+
+
+@case(BETA0 * 0.3, 0.4, X_DESIGN, Y_POSITIVE, wrt=(0, 1), hessian=True)
+def gamma_regression_stats(beta, log_shape, X, y):
+    shape = np.exp(log_shape)
+    mu = np.exp(X @ beta)
+    return -np.sum(stats.gamma.logpdf(y, shape, scale=mu / shape))
+
+
+@case(BETA0 * 0.3, 0.4, X_DESIGN, Y_POSITIVE, wrt=(0, 1))
+def gamma_regression_by_hand(beta, log_shape, X, y):
+    k = np.exp(log_shape)
+    mu = np.exp(X @ beta)
+    rate = k / mu
+    ll = k * np.log(rate) + xlogy(k - 1.0, y) - rate * y - gammaln(k)
+    return -ll.sum()
+
+
+@case(BETA0 * 0.5, 1.5, X_DESIGN, Y_UNIT, wrt=(0, 1))
+def beta_regression_stats(beta, log_phi, X, y):
+    mu = expit(X @ beta)
+    phi = np.exp(log_phi)
+    return -np.sum(stats.beta.logpdf(y, mu * phi, (1 - mu) * phi))
+
+
+@case(BETA0 * 0.5, 1.5, X_DESIGN, Y_UNIT, wrt=(0, 1), hessian=True)
+def beta_regression_betaln(beta, log_phi, X, y):
+    mu = expit(X @ beta)
+    phi = np.exp(log_phi)
+    a = mu * phi
+    b = (1.0 - mu) * phi
+    ll = (a - 1) * np.log(y) + (b - 1) * np.log1p(-y) - betaln(a, b)
+    return -np.sum(ll)
+
+
+@case(BETA0 * 0.5, X_DESIGN, SUCCESSES, TRIALS)
+def binomial_glm_logpmf(beta, X, k, n):
+    p = expit(X @ beta)
+    return -np.sum(stats.binom.logpmf(k, n, p))
+
+
+@case(np.array([0.2, 0.5]), SUCCESSES, TRIALS, hessian=True)
+def beta_binomial_nll(log_ab, k, n):
+    a, b = np.exp(log_ab[0]), np.exp(log_ab[1])
+    ll = (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+          + betaln(k + a, n - k + b) - betaln(a, b))
+    return -np.sum(ll)
+
+
+@case(np.array([0.4, 0.1, -0.2]), DM_COUNTS, hessian=True)
+def dirichlet_multinomial_nll(log_alpha, counts):
+    alpha = np.exp(log_alpha)
+    A = np.sum(alpha)
+    nll = 0.0
+    for row in counts:
+        n = row.sum()
+        nll -= (gammaln(A) - gammaln(n + A) + np.sum(gammaln(row + alpha) - gammaln(alpha)))
+    return nll
+
+
+@case(np.array([0.4, 0.1, -0.2]), SIMPLEX_ROWS)
+def dirichlet_logpdf_rows(log_alpha, rows):
+    alpha = np.exp(log_alpha)
+    return -sum(stats.dirichlet.logpdf(r, alpha) for r in rows)
+
+
+@case(np.array([0.4, 0.1, -0.2]), SIMPLEX_ROWS, hessian=True)
+def dirichlet_by_hand(log_alpha, rows):
+    alpha = np.exp(log_alpha)
+    log_norm = np.sum(gammaln(alpha)) - gammaln(np.sum(alpha))
+    return -np.sum(np.log(rows) @ (alpha - 1.0) - log_norm)
+
+
+@case(np.array([0.5, -0.3]), ORDINAL, X_DESIGN[:, 1], np.array([-0.5, 0.4]), wrt=(0, 3))
+def ordinal_logit(w, y, x, raw_cuts):
+    cuts = np.array([raw_cuts[0], raw_cuts[0] + np.exp(raw_cuts[1])])
+    eta = w[0] * x + w[1] * x ** 2
+    ll = 0.0
+    for i in range(len(y)):
+        upper = 1.0 if y[i] == 2 else expit(cuts[y[i]] - eta[i])
+        lower = 0.0 if y[i] == 0 else expit(cuts[y[i] - 1] - eta[i])
+        ll += np.log(upper - lower)
+    return -ll
+
+
+@case(np.array([0.2, -0.1]), 0.3, COUNTS, wrt=(0, 1))
+def zero_inflated_poisson(log_rate_and_pad, logit_pi, counts):
+    lam = np.exp(log_rate_and_pad[0])
+    log_pi = log_expit(logit_pi)
+    log_1m_pi = log_expit(-logit_pi)
+    ll_zero = np.logaddexp(log_pi, log_1m_pi - lam)
+    ll_pos = log_1m_pi + counts * np.log(lam) - lam - gammaln(counts + 1)
+    return -np.sum(np.where(counts == 0, ll_zero, ll_pos)) + log_rate_and_pad[1] ** 2
+
+
+# -- mixtures ------------------------------------------------------------------------------------
+
+@case(np.array([-0.8, 1.2]), np.array([-0.5, -0.2]), np.array([0.1, -0.1]), MIX_X,
+      wrt=(0, 1, 2))
+def gmm_logsumexp_norm(means, log_sds, logits, x):
+    log_w = log_softmax(logits)
+    comp = norm.logpdf(x[:, None], means, np.exp(log_sds)) + log_w
+    return -logsumexp(comp, axis=1).sum()
+
+
+@case(np.array([-0.8, 1.2]), np.array([-0.5, -0.2]), np.array([0.1, -0.1]), MIX_X,
+      wrt=(0, 1, 2))
+def gmm_logsumexp_b_weights(means, log_sds, logits, x):
+    w = softmax(logits)
+    sds = np.exp(log_sds)
+    comp = -0.5 * ((x[:, None] - means) / sds) ** 2 - np.log(sds) - 0.5 * LOG_2PI
+    return -np.sum(logsumexp(comp, axis=1, b=w))
+
+
+@case({"mu": [-0.8, 1.2], "log_sd": [-0.5, -0.2], "logit": [0.1, -0.1]}, MIX_X)
+def gmm_list_params_loop(params, x):
+    terms = []
+    for k in range(2):
+        terms.append(params["logit"][k] +
+                     st.norm.logpdf(x, params["mu"][k], np.exp(params["log_sd"][k])))
+    log_norm = logsumexp(np.array(params["logit"]))
+    return -np.sum(sp.logsumexp(np.stack(terms), axis=0) - log_norm)
+
+
+@case(np.array([[-1.0, 0.1], [0.9, 1.1]]), np.array([-0.4, -0.3]), MIX_X2, wrt=(0, 1))
+def gmm_multivariate_normal(means, log_sds, X):
+    logps = []
+    for k in range(2):
+        cov = np.exp(2 * log_sds[k]) * np.eye(2)
+        logps.append(np.log(0.5) + multivariate_normal.logpdf(X, mean=means[k], cov=cov))
+    return -np.sum(logsumexp(np.array(logps), axis=0))
+
+
+@case(np.array([0.1, 0.2]), np.array([[1.0, 0.3], [0.0, 0.8]]), MIX_X2, wrt=(0, 1))
+def mvn_full_cov_logpdf(mean, L_raw, X):
+    L = np.tril(L_raw)
+    cov = L @ L.T + 0.1 * np.eye(2)
+    return -np.sum(stats.multivariate_normal.logpdf(X, mean, cov))
+
+
+@case(np.array([0.1, 0.2]), np.array([[1.0, 0.3], [0.0, 0.8]]), MIX_X2, wrt=(0, 1),
+      hessian=True)
+def mvn_by_hand_cholesky(mean, L_raw, X):
+    L = np.tril(L_raw)
+    cov = L @ L.T + 0.1 * np.eye(2)
+    C = np.linalg.cholesky(cov)
+    diff = X - mean
+    z = solve_triangular(C, diff.T, lower=True)
+    n, d = X.shape
+    return 0.5 * np.sum(z ** 2) + n * np.sum(np.log(np.diag(C))) + 0.5 * n * d * LOG_2PI
+
+
+# -- Gaussian processes ------------------------------------------------------------------------
+
+def rbf(X1, X2, lengthscale, variance):
+    d2 = np.sum((X1[:, None, :] - X2[None, :, :]) ** 2, axis=-1)
+    return variance * np.exp(-0.5 * d2 / lengthscale ** 2)
+
+
+def matern32(X1, X2, lengthscale, variance):
+    d2 = np.sum((X1[:, None, :] - X2[None, :, :]) ** 2, axis=-1)
+    r = np.sqrt(d2)
+    s = np.sqrt(3.0) * r / lengthscale
+    return variance * (1.0 + s) * np.exp(-s)
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP, hessian=True)
+def gp_nll_cho_factor(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    c, low = cho_factor(K)
+    alpha = cho_solve((c, low), y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(c))) + 0.5 * len(y) * LOG_2PI
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_nll_cho_factor_lower(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    factor = cho_factor(K, lower=True)
+    alpha = cho_solve(factor, y)
+    return 0.5 * np.dot(y, alpha) + np.log(np.diag(factor[0])).sum()
+
+
+@case({"log_ell": -0.4, "log_sf": 0.05, "log_sn": -1.0}, X_GP2, Y_GP)
+def gp_nll_cholesky_solve_triangular(hyp, X, y):
+    ell = np.exp(hyp["log_ell"])
+    K = rbf(X, X, ell, np.exp(2 * hyp["log_sf"])) + np.exp(2 * hyp["log_sn"]) * np.eye(X.shape[0])
+    L = sla.cholesky(K, lower=True)
+    a = sla.solve_triangular(L, y, lower=True)
+    return 0.5 * a @ a + np.sum(np.log(np.diag(L))) + 0.5 * len(y) * LOG_2PI
+
+
+@case(np.array([-0.4, 0.05, -1.0]), X_GP2, Y_GP)
+def gp_nll_upper_cholesky(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    U = scipy.linalg.cholesky(K)             # upper: K = U.T @ U
+    v = scipy.linalg.solve_triangular(U, y, trans="T")
+    return 0.5 * v.dot(v) + np.log(U.diagonal()).sum()
+
+
+@case(np.array([-0.3, 0.2, -1.5]), X_GP, Y_GP, hessian=True)
+def gp_nll_matern_slogdet(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = matern32(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    sign, logdet = np.linalg.slogdet(K)
+    alpha = np.linalg.solve(K, y)
+    return 0.5 * (y @ alpha + logdet + len(y) * LOG_2PI)
+
+
+@case(np.array([-0.3, 0.2, -1.5]), X_GP, Y_GP)
+def gp_nll_matern_numpy_cholesky(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = matern32(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    L = np.linalg.cholesky(K)
+    alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([-0.3, 0.2, -1.5]), X_GP, Y_GP)
+def gp_nll_linalg_solve_assume_pos(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    alpha = linalg.solve(K, y, assume_a="pos")
+    _, logdet = slogdet(K)
+    return 0.5 * (y @ alpha + logdet)
+
+
+@case(np.array([-0.3, 0.2, -1.5]), X_GP, Y_GP)
+def gp_nll_lu_det(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    lu_piv = sla.lu_factor(K)
+    alpha = sla.lu_solve(lu_piv, y)
+    return 0.5 * (y @ alpha + np.log(sla.det(K)))
+
+
+@case(np.array([-0.3, 0.2, -1.5]), X_GP, Y_GP)
+def gp_predictive_mean_inv(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    Xs = np.array([[0.25], [-0.6]])
+    Ks = rbf(Xs, X, ell, sf2)
+    mean = Ks @ sla.inv(K) @ y
+    return np.sum((mean - np.array([0.5, -0.4])) ** 2)
+
+
+# -- option pricing ------------------------------------------------------------------------------
+
+def black_scholes_call(S, K, T, r, sigma):
+    d1 = (np.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * np.sqrt(T))
+    d2 = d1 - sigma * np.sqrt(T)
+    return S * ndtr(d1) - K * np.exp(-r * T) * ndtr(d2)
+
+
+@case(100.0, 0.2, 0.03, wrt=(0, 1, 2), hessian=True)
+def black_scholes_ndtr(S, sigma, r):
+    return black_scholes_call(S, 105.0, 0.75, r, sigma)
+
+
+@case(100.0, 0.2, 0.03, wrt=(0, 1, 2))
+def black_scholes_erf(S, sigma, r):
+    K, T = 95.0, 0.5
+    sqrtT = math.sqrt(T)
+    d1 = (np.log(S / K) + (r + sigma ** 2 / 2) * T) / (sigma * sqrtT)
+    d2 = d1 - sigma * sqrtT
+    N = lambda d: 0.5 * (1.0 + erf(d / np.sqrt(2.0)))  # noqa: E731
+    return S * N(d1) - K * np.exp(-r * T) * N(d2)
+
+
+@case(np.array([90.0, 100.0, 110.0]), 0.25, wrt=(0, 1))
+def black_scholes_put_norm_cdf_vector(S, sigma):
+    K, T, r = 100.0, 1.0, 0.01
+    d1 = (np.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * np.sqrt(T))
+    d2 = d1 - sigma * np.sqrt(T)
+    put = K * np.exp(-r * T) * norm.cdf(-d2) - S * norm.cdf(-d1)
+    return np.sum(put)
+
+
+@case(100.0, 0.2, wrt=(0, 1), hessian=True)
+def black_scholes_delta_vega(S, sigma):
+    """A greek as the output: the hedge's sensitivity."""
+    K, T, r = 100.0, 0.5, 0.02
+    d1 = (np.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * np.sqrt(T))
+    delta = stats.norm.cdf(d1)
+    vega = S * stats.norm.pdf(d1) * np.sqrt(T)
+    return delta + 0.01 * vega
+
+
+@case(np.array([98.0, 100.0, 103.0]), 8.0, wrt=(0, 1), hessian=True)
+def bachelier_call(F, sigma):
+    K, T = 100.0, 0.5
+    s = sigma * np.sqrt(T)
+    d = (F - K) / s
+    return np.sum((F - K) * norm.cdf(d) + s * norm.pdf(d))
+
+
+@case(100.0, 0.2, -1.0, wrt=(0, 1, 2))
+def merton_jump_diffusion(S, sigma, log_lam):
+    K, T, r = 100.0, 0.5, 0.02
+    lam = np.exp(log_lam)
+    mu_j, delta_j = -0.1, 0.15
+    kappa = np.exp(mu_j + 0.5 * delta_j ** 2) - 1.0
+    lam_p = lam * (1.0 + kappa)
+    price = 0.0
+    for k in range(12):
+        sigma_k = np.sqrt(sigma ** 2 + k * delta_j ** 2 / T)
+        r_k = r - lam * kappa + k * np.log(1.0 + kappa) / T
+        weight = np.exp(-lam_p * T + k * np.log(lam_p * T) - gammaln(k + 1.0))
+        price = price + weight * black_scholes_call(S, K, T, r_k, sigma_k)
+    return price
+
+
+@case(np.array([0.18, 0.22, 0.27]), np.array([6.0, 3.5, 1.6]))
+def implied_vol_fit_loss(vols, market):
+    """Least squares between model prices at three strikes and quotes."""
+    S, T, r = 100.0, 0.5, 0.01
+    strikes = [95.0, 100.0, 105.0]
+    loss = 0.0
+    for j, K in enumerate(strikes):
+        price = black_scholes_call(S, K, T, r, vols[j])
+        loss += (price - market[j]) ** 2
+    return loss
+
+
+# -- classifiers, information ---------------------------------------------------------------------
+
+@case(np.full((3, 3), 0.1) + 0.05 * np.arange(9.0).reshape(3, 3), X_DESIGN, LABELS, hessian=True)
+def softmax_classifier_log_softmax(W, X, labels):
+    logp = log_softmax(X @ W, axis=1)
+    return -np.mean(logp[np.arange(len(labels)), labels])
+
+
+@case(np.full((3, 3), 0.1) + 0.05 * np.arange(9.0).reshape(3, 3), X_DESIGN, ONE_HOT)
+def softmax_classifier_xlogy(W, X, Y):
+    P = special.softmax(X @ W, axis=1)
+    return -np.sum(xlogy(Y, P))
+
+
+@case(np.full((3, 3), 0.1) + 0.05 * np.arange(9.0).reshape(3, 3), X_DESIGN, ONE_HOT)
+def multinomial_logit_logsumexp_keepdims(W, X, Y):
+    Z = X @ W
+    logp = Z - logsumexp(Z, axis=1, keepdims=True)
+    return -(Y * logp).sum() + 0.01 * np.sum(W ** 2)
+
+
+@case(np.array([0.3, -0.2, 0.5, 0.1]), hessian=True)
+def entropy_entr(theta):
+    p = softmax(theta)
+    return np.sum(entr(p))
+
+
+@case(np.array([0.3, -0.2, 0.5]), np.array([0.1, 0.4, -0.3]), wrt=(0, 1), hessian=True)
+def kl_rel_entr(a, b):
+    p = softmax(a)
+    q = softmax(b)
+    return rel_entr(p, q).sum()
+
+
+@case(np.array([0.3, -0.2, 0.5]), np.array([0.1, 0.4, -0.3]), wrt=(0, 1))
+def kl_div_unnormalised(a, b):
+    return np.sum(kl_div(np.exp(a), np.exp(b)))
+
+
+@case(np.array([0.3, -0.2, 0.5]), np.array([0.25, 0.45, 0.3]), wrt=(0,))
+def cross_entropy_kl_by_hand(logits, target):
+    p = softmax(logits)
+    return np.sum(target * np.log(target / p))
+
+
+# -- circular, survival, time series ----------------------------------------------------------
+
+@case(0.3, 0.7, ANGLES, wrt=(0, 1), hessian=True)
+def von_mises_i0e(mu, log_kappa, theta):
+    kappa = np.exp(log_kappa)
+    log_i0 = np.log(i0e(kappa)) + kappa
+    return -np.sum(kappa * np.cos(theta - mu) - np.log(2 * np.pi) - log_i0)
+
+
+@case(0.3, 0.7, ANGLES, wrt=(0, 1))
+def von_mises_i0(mu, log_kappa, theta):
+    kappa = np.exp(log_kappa)
+    return -np.sum(kappa * np.cos(theta - mu)) + len(theta) * np.log(2 * np.pi * special.i0(kappa))
+
+
+@case(0.2, 0.4, TIMES, OBSERVED, wrt=(0, 1), hessian=True)
+def weibull_survival(log_k, log_lam, t, event):
+    k = np.exp(log_k)
+    lam = np.exp(log_lam)
+    z = t / lam
+    log_h = np.log(k) - np.log(lam) + (k - 1) * np.log(z)
+    cum_h = z ** k
+    return -np.sum(event * log_h - cum_h)
+
+
+@case(np.array([0.2, -0.3]), TIMES, OBSERVED)
+def exponential_survival_expon(log_scales, t, event):
+    scale = np.exp(log_scales[0])
+    ll = event * stats.expon.logpdf(t, scale=scale) + (1 - event) * np.log(
+        1.0 - stats.expon.cdf(t, scale=scale))
+    return -np.sum(ll) + log_scales[1] ** 2
+
+
+@case(-1.0, -0.5, SERIES, wrt=(0, 1), hessian=True)
+def local_level_kalman(log_q, log_r, y):
+    q = np.exp(log_q)
+    r = np.exp(log_r)
+    m, P = 0.0, 10.0
+    nll = 0.0
+    for t in range(len(y)):
+        P_pred = P + q
+        S = P_pred + r
+        v = y[t] - m
+        nll = nll + 0.5 * (np.log(2 * np.pi * S) + v ** 2 / S)
+        K = P_pred / S
+        m = m + K * v
+        P = (1 - K) * P_pred
+    return nll
+
+
+@case({"log_q": -1.0, "log_r": -0.7}, TRACK)
+def tracking_kalman_matrices(params, ys):
+    dt = 1.0
+    F = np.array([[1.0, dt], [0.0, 1.0]])
+    H = np.array([[1.0, 0.0]])
+    Q = np.exp(params["log_q"]) * np.array([[dt ** 3 / 3, dt ** 2 / 2], [dt ** 2 / 2, dt]])
+    R = np.exp(params["log_r"]) * np.eye(1)
+    m = np.zeros(2)
+    P = np.eye(2)
+    ll = 0.0
+    for y in ys:
+        m = F @ m
+        P = F @ P @ F.T + Q
+        S = H @ P @ H.T + R
+        v = y - H @ m
+        K = P @ H.T @ np.linalg.inv(S)
+        ll = ll + stats.norm.logpdf(v[0], 0.0, np.sqrt(S[0, 0]))
+        m = m + K @ v
+        P = P - K @ S @ K.T
+    return -ll
+
+
+@case(0.4, -0.3, SERIES, wrt=(0, 1), hessian=True)
+def ar1_exact_likelihood(phi_raw, log_sigma, y):
+    phi = np.tanh(phi_raw)
+    sigma = np.exp(log_sigma)
+    ll = stats.norm.logpdf(y[0], 0.0, sigma / np.sqrt(1 - phi ** 2))
+    ll += np.sum(stats.norm.logpdf(y[1:], phi * y[:-1], sigma))
+    return -ll
+
+
+@case(0.4, -0.3, SERIES, wrt=(0, 1))
+def ar1_conditional_loop(phi_raw, log_sigma, y):
+    phi = np.tanh(phi_raw)
+    var = np.exp(2 * log_sigma)
+    nll = 0.0
+    prev = y[0]
+    for value in y[1:]:
+        nll += 0.5 * (np.log(2 * np.pi * var) + (value - phi * prev) ** 2 / var)
+        prev = value
+    return nll
+
+
+@case(np.array([-0.5, -1.0, -0.7, -1.2, -0.9, -0.4]), TRANSITION_COUNTS, 0.5)
+def ctmc_expm_likelihood(log_rates, counts, dt):
+    rates = np.exp(log_rates)
+    Q = np.zeros((3, 3))
+    k = 0
+    for i in range(3):
+        for j in range(3):
+            if i != j:
+                Q[i, j] = rates[k]
+                k += 1
+    Q = Q - np.diag(Q.sum(axis=1))
+    P = expm(Q * dt)
+    return -np.sum(counts * np.log(P))
+
+
+@case(np.array([-0.5, -1.0, -0.7]), TRANSITION_COUNTS[:2, :2], 0.5)
+def two_state_expm_scipy_linalg(log_rates, counts, dt):
+    a, b = np.exp(log_rates[0]), np.exp(log_rates[1])
+    Q = np.array([[-a, a], [b, -b]])
+    P = scipy.linalg.expm(dt * Q)
+    return -np.sum(counts * np.log(P)) + log_rates[2] ** 2
+
+
+# -- Bayesian linear regression, spectra, matrices -------------------------------------------------
+
+@case(0.1, 0.5, X_DESIGN, Y_REAL, wrt=(0, 1), hessian=True)
+def bayesian_linear_regression_evidence(log_alpha, log_beta, X, t):
+    alpha = np.exp(log_alpha)
+    beta = np.exp(log_beta)
+    N, M = X.shape
+    A = alpha * np.eye(M) + beta * X.T @ X
+    m = beta * np.linalg.solve(A, X.T @ t)
+    E = beta / 2 * np.sum((t - X @ m) ** 2) + alpha / 2 * m @ m
+    sign, logdet = np.linalg.slogdet(A)
+    return -(M / 2 * np.log(alpha) + N / 2 * np.log(beta) - E - 0.5 * logdet
+             - N / 2 * np.log(2 * np.pi))
+
+
+@case(0.1, 0.5, X_DESIGN, Y_REAL, wrt=(0, 1))
+def blr_evidence_marginal_mvn(log_alpha, log_beta, X, t):
+    cov = np.exp(-log_alpha) * X @ X.T + np.exp(-log_beta) * np.eye(len(t))
+    return -multivariate_normal.logpdf(t, np.zeros(len(t)), cov)
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]), hessian=True)
+def eigh_log_eigenvalues(A_raw):
+    S = A_raw @ A_raw.T + 0.5 * np.eye(3)
+    w, V = np.linalg.eigh(S)
+    return np.sum(np.log(w)) + 0.1 * w[-1]
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def scipy_eigh_top_eigenvector(A_raw):
+    S = A_raw + A_raw.T + np.diag([0.0, 1.0, 3.0])
+    w, V = sla.eigh(S)
+    v = V[:, -1]
+    target = np.array([0.2, 0.3, 0.9])
+    return (v @ target) ** 2 + w[0]
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def scipy_eigvalsh_only(A_raw):
+    S = A_raw + A_raw.T + np.diag([0.0, 1.0, 3.0])
+    w = linalg.eigh(S, eigvals_only=True)
+    return np.sum(w ** 2 * np.array([1.0, 0.5, 0.25]))
+
+
+@case(np.array([[1.0, 0.2], [0.2, 0.7]]), np.array([[0.8, -0.1], [-0.1, 1.2]]), wrt=(0, 1))
+def wasserstein_gaussians_sqrtm(S1_raw, S2_raw):
+    S1 = S1_raw @ S1_raw.T + 0.2 * np.eye(2)
+    S2 = S2_raw @ S2_raw.T + 0.2 * np.eye(2)
+    root = sqrtm(S1)
+    cross = sqrtm(root @ S2 @ root)
+    return np.trace(S1 + S2 - 2.0 * cross)
+
+
+@case(np.array([0.2, 0.5, -0.3, 0.1]), 2.0)
+def wishart_log_normaliser(v, log_df):
+    """multigammaln in a constant degree of freedom, of a scaled input."""
+    p = 2
+    df = np.exp(log_df)
+    S = np.array([[1.0, 0.3], [0.3, 2.0]]) + np.outer(v[:2], v[:2])
+    sign, logdet = np.linalg.slogdet(S)
+    return 0.5 * df * logdet + multigammaln(0.5 * df + np.sum(v ** 2), p)
+
+
+@case(np.array([0.8, 1.2, 2.0]), hessian=True)
+def dirichlet_expected_log_digamma(alpha):
+    """A variational ELBO term: E_q[log p] under q = Dirichlet(alpha)."""
+    target = np.array([0.2, 0.3, 0.5])
+    e_log_p = digamma(alpha) - digamma(np.sum(alpha))
+    return -np.sum(target * e_log_p) + np.sum(gammaln(alpha)) - gammaln(alpha.sum())
+
+
+@case(np.array([0.3, -0.4, 0.9]), np.array([0.2, 0.1, -0.3]), wrt=(0, 1))
+def gaussian_copula_ndtri(theta, v):
+    u = expit(theta)
+    z = ndtri(u)
+    cov = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.3], [0.2, 0.3, 1.0]])
+    return -multivariate_normal.logpdf(z, mean=v, cov=cov) - np.sum(norm.logpdf(z))
+
+
+@case(np.array([0.3, -0.4, 0.9]), hessian=True)
+def logit_normal_nll(mu, y=np.array([0.3, 0.55, 0.8])):
+    z = special.logit(y)
+    return np.sum((z - mu) ** 2) / 2 + np.sum(np.log(y * (1 - y)))
+
+
+@case({"mu": 0.5, "log_tau": 0.1, "eta": np.array([0.2, -0.3, 0.5, 0.1])},
+      np.array([2.0, -1.0, 3.5, 0.4]), np.array([1.0, 1.5, 2.0, 1.2]))
+def eight_schools_noncentred(params, y, sigma):
+    tau = np.exp(params["log_tau"])
+    theta = params["mu"] + tau * params["eta"]
+    lp = np.sum(norm.logpdf(y, theta, sigma))
+    lp += np.sum(norm.logpdf(params["eta"]))
+    lp += norm.logpdf(params["mu"], 0.0, 5.0) + st.cauchy.logpdf(tau, 0.0, 5.0) + params["log_tau"]
+    return -lp
+
+
+@case(np.array([0.5, 0.1]), 1.4, wrt=(0, 1))
+def chi2_variance_likelihood(sample, sigma2):
+    """The sampling distribution of a variance: (n - 1) s^2 / sigma^2 ~ chi2(n - 1)."""
+    n = 6
+    s2 = np.sum(sample ** 2) + 0.3
+    x = (n - 1) * s2 / sigma2
+    return -(stats.chi2.logpdf(x, n - 1) + np.log((n - 1) / sigma2))
+
+
+# -- more spellings: frozen distributions, keywords, lists, mixed libraries ------------------------
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1), hessian=True)
+def gaussian_nll_frozen(mu, log_sigma, y):
+    model = stats.norm(mu, np.exp(log_sigma))
+    return -np.sum(model.logpdf(y))
+
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1))
+def gaussian_nll_frozen_keywords(mu, log_sigma, y):
+    return -scipy.stats.norm(loc=mu, scale=np.exp(log_sigma)).logpdf(y).sum()
+
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1), hessian=True)
+def gaussian_nll_full_module_path(mu, log_sigma, y):
+    return -np.sum(scipy.stats.norm.logpdf(y, loc=mu, scale=np.exp(log_sigma)))
+
+
+@case(0.4, 0.8, Y_REAL, wrt=(0, 1), hessian=True)
+def two_component_logsumexp_list(mu, log_sd, y):
+    """A robust likelihood: 90% N(mu, sd), 10% N(mu, 10)."""
+    sd = np.exp(log_sd)
+    ll = 0.0
+    for v in y:
+        ll += logsumexp([np.log(0.9) + norm.logpdf(v, mu, sd),
+                         np.log(0.1) + norm.logpdf(v, mu, 10.0)])
+    return -ll
+
+
+@case(0.4, 0.8, Y_REAL, wrt=(0, 1))
+def two_component_logaddexp(mu, log_sd, y):
+    sd = np.exp(log_sd)
+    a = np.log(0.9) + norm.logpdf(y, mu, sd)
+    b = np.log(0.1) + norm.logpdf(y, mu, 10.0)
+    return -np.sum(np.logaddexp(a, b))
+
+
+@case(np.array([[0.2, -0.1, 0.4], [0.3, 0.0, -0.2]]), hessian=True)
+def logsumexp_axes_keepdims_b(A):
+    w = np.array([[1.0, 2.0, 0.5], [0.3, 1.0, 1.0]])
+    inner = logsumexp(A, axis=1, b=w, keepdims=True)
+    total = logsumexp(A - inner, axis=(0, 1))
+    return total + special.logsumexp(A, b=w)
+
+
+@case(0.5, 2.0, Y_POSITIVE, wrt=(0, 1))
+def gamma_scalar_keywords_loc(log_shape, scale, y):
+    return -np.sum(stats.gamma.logpdf(y, a=np.exp(log_shape), loc=-0.2, scale=scale))
+
+
+@case(0.2, 0.3, Y_UNIT, wrt=(0, 1))
+def beta_logpdf_keywords(log_a, log_b, y):
+    return -np.sum(st.beta.logpdf(y, a=np.exp(log_a), b=np.exp(log_b)))
+
+
+@case(1.3, 0.1, Y_REAL, wrt=(0, 1))
+def student_t_keyword_df(log_nu, loc, y):
+    return -np.sum(stats.t.logpdf(y, df=np.exp(log_nu), loc=loc))
+
+
+@case(np.array([0.1, 0.2]), 0.6, MIX_X2, wrt=(0, 1))
+def mvn_scalar_covariance(mean, log_var, X):
+    """SciPy reads a number as cov * identity."""
+    return -np.sum(multivariate_normal.logpdf(X, mean, np.exp(log_var)))
+
+
+@case(np.array([0.1, 0.2]), np.array([0.6, -0.2]), MIX_X2, wrt=(0, 1))
+def mvn_diagonal_covariance_vector(mean, log_vars, X):
+    """SciPy reads a vector as the diagonal of the covariance."""
+    return -np.sum(multivariate_normal.logpdf(X, mean=mean, cov=np.exp(log_vars)))
+
+
+@case(np.array([0.1, 0.2]), np.array([[1.0, 0.3], [0.0, 0.8]]), wrt=(0, 1))
+def mvn_single_point_pdf(mean, L_raw):
+    cov = L_raw @ L_raw.T + 0.1 * np.eye(2)
+    return -np.log(multivariate_normal.pdf(np.array([0.3, -0.1]), mean, cov))
+
+
+@case(np.array([0.1, 0.2]), np.array([[1.0, 0.3], [0.0, 0.8]]), MIX_X2, wrt=(0, 1))
+def mvn_frozen(mean, L_raw, X):
+    cov = L_raw @ L_raw.T + 0.1 * np.eye(2)
+    dist = multivariate_normal(mean, cov)
+    return -dist.logpdf(X).sum()
+
+
+@case(np.array([0.3, 0.5, 0.2]), np.array([1.5, 2.0, 2.5]), wrt=(0, 1), hessian=True)
+def dirichlet_logpdf_in_x_and_alpha(p_raw, alpha):
+    p = p_raw / np.sum(p_raw)
+    return stats.dirichlet.logpdf(p, alpha) + np.log(stats.dirichlet.pdf(p, alpha))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP, hessian=True)
+def gp_numpy_cholesky_scipy_cho_solve(log_theta, X, y):
+    """A NumPy factor passed to SciPy's solver (lower=True in the tuple)."""
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    L = np.linalg.cholesky(K)
+    alpha = cho_solve((L, True), y)
+    return 0.5 * y @ alpha + np.log(np.diag(L)).sum()
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, np.column_stack([Y_GP, Y_GP ** 2]))
+def gp_multi_output_cho_solve_matrix(log_theta, X, Y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(X.shape[0])
+    c_and_lower = cho_factor(K, lower=True)
+    A = cho_solve(c_and_lower, Y)
+    return 0.5 * np.sum(Y * A) + Y.shape[1] * np.sum(np.log(np.diag(c_and_lower[0])))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_solve_triangular_trans_one(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    L = sla.cholesky(K, lower=True)
+    v = sla.solve_triangular(L, y, lower=True)
+    alpha = sla.solve_triangular(L, v, lower=True, trans=1)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_solve_assume_sym_and_inv_trace(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    alpha = sla.solve(K, y, assume_a="sym")
+    return 0.5 * y @ alpha + 0.1 * np.trace(sla.inv(K))
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def numpy_eigh_of_nonsymmetric_reads_lower(A):
+    """eigh reads the lower triangle only: the upper's gradient is zero."""
+    w, V = np.linalg.eigh(A + 2.0 * np.eye(3))
+    return np.sum(w ** 3) + np.abs(V[0, -1])
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def numpy_eigh_upper_of_nonsymmetric(A):
+    w, V = np.linalg.eigh(A + 2.0 * np.eye(3), UPLO="U")
+    return np.sum(w ** 3)
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def numpy_cholesky_of_nonsymmetric_reads_lower(A):
+    L = np.linalg.cholesky(A @ A.T + np.triu(A, 1) + np.eye(3))
+    return np.sum(L ** 2 * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def scipy_cholesky_upper_reads_upper(A):
+    U = sla.cholesky(A @ A.T + np.tril(A, -1) + np.eye(3))
+    return np.sum(U ** 2 * np.arange(1.0, 10.0).reshape(3, 3))
+
+
+@case(np.array([[0.3, 0.1], [0.2, 0.4]]), hessian=True)
+def logm_of_spd(A):
+    S = A @ A.T + np.eye(2)
+    return np.sum(sla.logm(S) * np.array([[1.0, 0.5], [0.5, 2.0]]))
+
+
+@case(np.array([[0.3, 0.1], [0.2, 0.4]]))
+def sqrtm_nonsymmetric(A):
+    return np.sum(sqrtm(A + 2.0 * np.eye(2)) * np.array([[1.0, 0.5], [0.2, 2.0]]))
+
+
+@case(np.array([[0.3, 0.1], [-0.2, 0.4]]), np.array([[1.0, 0.2], [0.1, 1.5]]), wrt=(0, 1))
+def lyapunov_sylvester_cost(A_raw, Q):
+    """The stationary covariance of dx = A x dt + dW: A S + S A^T = -Q."""
+    A = A_raw - 1.5 * np.eye(2)
+    S = sla.solve_sylvester(A, A.T, -Q)
+    return np.trace(S) + np.sum(S ** 2)
+
+
+@case(np.array([0.2, -0.1, 0.3]), hessian=True)
+def scipy_special_log1p_expm1(theta):
+    return np.sum(sp.log1p(np.exp(theta)) + special.expm1(0.5 * theta))
+
+
+@case(np.array([1.2, 2.0, 0.7]), hessian=True)
+def fisher_information_trigamma(alpha):
+    """The Dirichlet's Fisher information log-determinant: polygamma(1, .)."""
+    diag = special.polygamma(1, alpha)
+    off = special.polygamma(1, np.sum(alpha))
+    F = np.diag(diag) - off * np.ones((3, 3))
+    return np.linalg.slogdet(F)[1] + np.sum(special.psi(alpha))
+
+
+@case(np.array([1.2, 2.0, 0.7]), hessian=True)
+def gamma_beta_functions(a):
+    return np.sum(special.gamma(a) + special.rgamma(a + 1.0)) + special.beta(a[0], a[1]) \
+        + special.loggamma(a[2])
+
+
+@case(np.array([0.5, 1.5, 2.5]), hessian=True)
+def bessel_orders_constant(kappa):
+    return np.sum(special.iv(1, kappa) + special.ive(0.5, kappa) + special.jv(2, kappa)
+                  + special.i1e(kappa) + special.j0(kappa) + special.y1(kappa + 1.0))
+
+
+@case(np.array([0.2, 0.6, 0.35]), np.array([0.5, -0.3, 0.1]), wrt=(0, 1))
+def quantile_functions(p_raw, z):
+    p = special.expit(p_raw)
+    return np.sum(ndtri(p) ** 2 + special.erfinv(0.5 * p) + special.erfcinv(p + 0.2)
+                  + special.erfcx(z) + special.erfc(z))
+
+
+@case(np.array([0.3, -0.2, 0.5]), np.float32(0.7), wrt=(0, 1))
+def float32_scalar_gammaln(theta, s):
+    return np.sum(gammaln(np.exp(theta) + s)) + expit(s)
+
+
+@case(np.array([0.3, -0.2, 0.5], dtype=np.float32))
+def float32_array_logistic(theta):
+    return np.sum(log_expit(theta) + xlogy(theta ** 2, np.exp(theta)))
+
+
+@case(np.array([0.3, -0.2, 0.5, 0.1]), np.array([[0.5, 0.5], [1.0, 0.0], [0.2, 0.8]]))
+def softmax_axis_none_2d(theta, W):
+    Z = np.outer(W[:, 0], theta[:2]) + theta[2:]
+    return np.sum(softmax(Z) * np.arange(6.0).reshape(3, 2)) + np.sum(log_softmax(Z, axis=0))
+
+
+@case(0.3, -0.4, wrt=(0, 1), hessian=True)
+def scalar_special_functions(a, b):
+    return float(expit(a) * ndtr(b) + gammaln(a + 2.0) + log_ndtr(a - b) + xlogy(a + 1.0, 2.0 + b))
+
+
+@case(np.array([1.0, 2.0, 0.5]), np.array([0.4, 0.2, 0.4]), wrt=(0, 1))
+def binomial_pmf_and_logpmf_p(log_n_pad, p_raw):
+    p = softmax(p_raw)
+    lp = st.binom.logpmf(np.array([2.0, 3.0, 1.0]), np.array([5, 6, 4]), p)
+    return -np.sum(lp) - np.log(st.binom.pmf(1, 3, p[0])) + np.sum(log_n_pad ** 2)
+
+
+@case(np.array([2.0, 1.0]), hessian=True)
+def poisson_cdf_and_pmf(log_mu):
+    mu = np.exp(log_mu)
+    return -np.log(stats.poisson.cdf(3, mu[0])) - stats.poisson.logpmf(2, mu[1]) \
+        - np.log(stats.poisson.pmf(0, mu).sum())
+
+
+@case(np.array([0.5, 1.3, 2.2]), 0.4, wrt=(0, 1))
+def chi2_and_expon_cdfs(x, log_scale):
+    return np.sum(stats.chi2.cdf(x, 3) + stats.chi2.pdf(x, 4)) \
+        + np.sum(stats.expon.logcdf(x, scale=np.exp(log_scale))) \
+        + np.sum(st.expon.pdf(x, 0.1, np.exp(log_scale)))
+
+
+@case(np.array([0.5, -1.3, 2.2]), 0.1, 0.4, wrt=(0, 1, 2), hessian=True)
+def laplace_logistic_cauchy_cdfs(x, loc, log_scale):
+    s = np.exp(log_scale)
+    return np.sum(stats.laplace.logcdf(x, loc, s) + stats.logistic.cdf(x, loc, s)
+                  + stats.cauchy.cdf(x, loc, s) + stats.logistic.logcdf(x, loc, s))
+
+
+@case(np.array([0.5, -1.3, 2.2]), 0.1, 2.0, wrt=(0, 1), hessian=True)
+def t_cdf_in_x_and_loc(x, loc, df):
+    return np.sum(stats.t.cdf(x, df, loc) + stats.t.logcdf(x, df, loc=loc, scale=1.5))
+
+
+@case(np.array([1.5, 2.5]), np.array([0.3, 0.6]), wrt=(0, 1))
+def gamma_beta_cdf_in_x(x, u):
+    return np.sum(stats.gamma.cdf(x, 2.0, scale=1.3) + stats.beta.cdf(u, 2.0, 3.0)
+                  + stats.gamma.logcdf(x, 1.5) + stats.beta.pdf(u, 2.0, 2.5))
+
+
+# -- kernels filled in one triangle, factorisations that read one triangle ------------------------
+
+def lower_kernel(x, ell, sf2, sn2):
+    """K filled below the diagonal only, as a loop over pairs writes it."""
+    n = len(x)
+    K = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            K[i, j] = sf2 * np.exp(-0.5 * (x[i] - x[j]) ** 2 / ell ** 2)
+        K[i, i] += sn2
+    return K
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP[:, 0], Y_GP)
+def gp_lower_filled_numpy_cholesky(log_theta, x, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    L = np.linalg.cholesky(lower_kernel(x, ell, sf2, sn2))
+    a = solve_triangular(L, y, lower=True)
+    return 0.5 * a @ a + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP[:, 0], Y_GP)
+def gp_lower_filled_scipy_cholesky_lower(log_theta, x, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    L = sla.cholesky(lower_kernel(x, ell, sf2, sn2), lower=True)
+    a = sla.solve_triangular(L, y, lower=True)
+    return 0.5 * a @ a + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP[:, 0], Y_GP)
+def gp_lower_filled_cho_factor_lower(log_theta, x, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    c, lower = cho_factor(lower_kernel(x, ell, sf2, sn2), lower=True)
+    alpha = cho_solve((c, lower), y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(c)))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP[:, 0], Y_GP)
+def gp_lower_filled_eigvalsh(log_theta, x, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    w = np.linalg.eigvalsh(lower_kernel(x, ell, sf2, sn2))
+    return np.sum(np.log(w))
+
+
+@case(np.array([[2.0, 0.3, 0.1], [0.9, 2.5, 0.2], [-0.4, 0.7, 3.0]]), np.array([0.5, -0.2, 0.8]),
+      wrt=(0, 1))
+def scipy_solve_pos_reads_upper(K, b):
+    """assume_a='pos' factors the upper triangle: the lower one is not read."""
+    return np.sum(sla.solve(K, b, assume_a="pos") * np.array([1.0, 2.0, 3.0]))
+
+
+@case(np.array([[2.0, 0.3, 0.1], [0.9, 2.5, 0.2], [-0.4, 0.7, 3.0]]), np.array([0.5, -0.2, 0.8]),
+      wrt=(0, 1))
+def cho_factor_default_reads_upper(K, b):
+    c, low = cho_factor(K)
+    return np.sum(cho_solve((c, low), b) * np.array([1.0, 2.0, 3.0])) + np.sum(np.log(np.diag(c)))
+
+
+@case(np.array([[2.0, 0.3, 0.1], [0.9, 2.5, 0.2], [-0.4, 0.7, 3.0]]))
+def scipy_eigh_upper_reads_upper(A):
+    w, V = sla.eigh(A, lower=False)
+    return np.sum(w ** 2 * np.array([1.0, 2.0, 3.0]))
+
+
+@case(np.array([[2.0, 0.3, 0.1], [0.9, 2.5, 0.2], [-0.4, 0.7, 3.0]]))
+def numpy_slogdet_and_inv_of_nonsymmetric(A):
+    sign, logdet = np.linalg.slogdet(A)
+    return logdet + np.sum(np.linalg.inv(A) * np.array([1.0, 2.0, 3.0]))

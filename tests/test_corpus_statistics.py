@@ -1,0 +1,418 @@
+"""The statistical corpus (tests/corpus_statistics.py) judged as a held-out corpus would be.
+
+Each program's gradient (reverse mode) against central differences, its directional
+derivative (forward mode) against directional differences, and, for the small ones, its
+Hessian against differences of the gradient; autograd is a second oracle where it has
+every function a program calls. A case is right if every number matches, refused if
+s2sad raises an S2SADError, wrong if a number differs, a crash on any other exception.
+
+Known refusals and bugs are in KNOWN: {(check, case): (kind, reason)}, marked
+xfail(strict=True) with the exception the kind expects, so a fix shows up as XPASS.
+`python tests/test_corpus_statistics.py` prints every case's verdict.
+"""
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+import zlib
+from typing import Any, Callable, List, Optional, Tuple
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+
+import scipy  # noqa: E402
+import scipy.linalg  # noqa: E402
+import scipy.special  # noqa: E402
+import scipy.stats  # noqa: E402
+
+import corpus_statistics  # noqa: E402
+import s2sad  # noqa: E402
+from corpus_statistics import CASES, Case  # noqa: E402
+
+RTOL, ATOL = 1e-5, 1e-6
+
+# (check, case name) -> (kind, reason); kind is "refused", "wrong" or "crash"
+KNOWN = {}
+CHOLESKY_LOWER = ("wrong", "np.linalg.cholesky reads only the lower triangle, but its adjoint "
+                  "spreads the gradient over both (symmetric); repro: "
+                  "grad(lambda A: np.sum(np.linalg.cholesky(A)))([[2, .5], [.3, 1.5]])")
+for _check in ("reverse", "forward", "hessian"):
+    KNOWN[(_check, "gp_lower_filled_numpy_cholesky")] = CHOLESKY_LOWER
+    KNOWN[(_check, "laplace_nll")] = ("refused", "imports inside the function are not supported")
+    KNOWN[(_check, "right_censored_normal_logsf")] = ("refused", "the operator ~ is not supported")
+    for _name in ("gaussian_nll_frozen", "gaussian_nll_frozen_keywords", "mvn_frozen"):
+        KNOWN[(_check, _name)] = ("refused", "a distribution frozen with its parameters "
+                                             "(stats.norm(...)) is not supported")
+    KNOWN[(_check, "mvn_diagonal_covariance_vector")] = (
+        "refused", "no derivative for scipy.stats.multivariate_normal.logpdf with a 1-d cov")
+    KNOWN[(_check, "scipy_special_log1p_expm1")] = (
+        "refused", "no derivative rule for special.expm1 / sp.log1p")
+for _check in ("reverse", "forward"):
+    KNOWN[(_check, "numpy_cholesky_of_nonsymmetric_reads_lower")] = CHOLESKY_LOWER
+KNOWN[("hessian", "two_component_logsumexp_list")] = (
+    "refused", "second order: the generated gradient's list of values that depend on the "
+               "inputs is refused (logsumexp of a list)")
+
+
+# -- structures of parameters: leaves, rebuilt ---------------------------------------------
+
+def leaves(tree: Any) -> List[Any]:
+    if isinstance(tree, dict):
+        return [leaf for value in tree.values() for leaf in leaves(value)]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for value in tree for leaf in leaves(value)]
+    return [tree]
+
+
+def rebuild(tree: Any, flat: List[Any]) -> Any:
+    """`tree` with its leaves replaced, in order, by `flat` (consumed)."""
+    if isinstance(tree, dict):
+        return {key: rebuild(value, flat) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(rebuild(value, flat) for value in tree)
+    return flat.pop(0)
+
+
+def copied(value: Any) -> Any:
+    return rebuild(value, [np.array(v) if isinstance(v, np.ndarray) else v
+                           for v in leaves(value)])
+
+
+def quiet_call(fn: Callable, *args: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*[copied(a) for a in args])
+
+
+def scalar(fn: Callable, args: List[Any]) -> float:
+    return float(quiet_call(fn, *args))
+
+
+def step(x: float) -> float:
+    return 1e-6 * max(1.0, abs(x))
+
+
+def numeric_gradient(fn: Callable, args: Tuple[Any, ...], index: int) -> Any:
+    """Central differences of scalar fn in every leaf of argument `index`, in its
+    structure (a float for a float leaf)."""
+    tree = args[index]
+    flat = leaves(tree)
+    result = []
+    for k, leaf in enumerate(flat):
+        def at(value, k=k):
+            probe = list(args)
+            parts = list(flat)
+            parts[k] = value
+            probe[index] = rebuild(tree, parts)
+            return scalar(fn, probe)
+        if isinstance(leaf, np.ndarray):
+            g = np.zeros(leaf.shape)
+            for i in np.ndindex(leaf.shape):
+                h = step(leaf[i])
+                up, down = leaf.copy(), leaf.copy()
+                up[i] += h
+                down[i] -= h
+                g[i] = (at(up) - at(down)) / (2 * h)
+            result.append(g)
+        else:
+            h = step(leaf)
+            result.append((at(leaf + h) - at(leaf - h)) / (2 * h))
+    return rebuild(tree, result)
+
+
+def directional_difference(fn: Callable, args: Tuple[Any, ...], wrt: Tuple[int, ...],
+                           tangents: Tuple[Any, ...]) -> float:
+    h = 1e-6 * max(1.0, max(np.max(np.abs(leaf)) for i in wrt for leaf in leaves(args[i])))
+
+    def at(sign):
+        probe = list(args)
+        for i, t in zip(wrt, tangents):
+            probe[i] = rebuild(args[i], [x + sign * h * d for x, d in
+                                         zip(leaves(args[i]), leaves(t))])
+        return scalar(fn, probe)
+    return (at(1.0) - at(-1.0)) / (2 * h)
+
+
+def random_like(tree: Any, seed: str) -> Any:
+    rng = np.random.default_rng(zlib.crc32(seed.encode()))
+    return rebuild(tree, [rng.uniform(-1, 1, size=np.shape(leaf)) if isinstance(leaf, np.ndarray)
+                          else float(rng.uniform(-1, 1)) for leaf in leaves(tree)])
+
+
+def assert_same_structure(got: Any, argument: Any, what: str) -> None:
+    """The gradient has the argument's structure, shapes and kinds: a float for a float,
+    an array of the argument's float dtype for an array, an np.float32 for one."""
+    assert type(got) is type(argument) or (type(argument) is float and
+                                           isinstance(got, float)), \
+        f"{what}: a {type(got).__name__} for a {type(argument).__name__}"
+    if isinstance(argument, dict):
+        assert list(got) == list(argument), what
+    assert len(leaves(got)) == len(leaves(argument)), what
+    for g, e in zip(leaves(got), leaves(argument)):
+        assert type(g) is type(e) or (type(e) is float and isinstance(g, float)), \
+            f"{what}: {type(g).__name__} for {type(e).__name__}"
+        assert np.shape(g) == np.shape(e), f"{what}: shape {np.shape(g)} for {np.shape(e)}"
+        if isinstance(e, (np.ndarray, np.floating)):
+            assert g.dtype == e.dtype, f"{what}: dtype {g.dtype} for {e.dtype}"
+
+
+def in_float64(args: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """The reference derivatives are taken in float64 (differences in float32 are noise)."""
+    return tuple(rebuild(a, [v.astype(np.float64) if isinstance(v, np.ndarray) and
+                             v.dtype == np.float32 else float(v)
+                             if isinstance(v, np.floating) else v
+                             for v in leaves(a)]) for a in args)
+
+
+def single_precision(args: Tuple[Any, ...]) -> bool:
+    return any(getattr(v, "dtype", None) == np.float32 for a in args for v in leaves(a))
+
+
+def assert_close(got: Any, expected: Any, what: str, rtol=RTOL, atol=ATOL) -> None:
+    for g, e in zip(leaves(got), leaves(expected)):
+        np.testing.assert_allclose(g, e, rtol=rtol, atol=atol, err_msg=what)
+
+
+# -- autograd as a second oracle ------------------------------------------------------------
+
+def _autograd_modules():
+    import autograd.numpy as anp
+    import autograd.scipy.linalg as alinalg
+    import autograd.scipy.special as aspecial
+    import autograd.scipy.stats as astats
+    modules = {id(np): anp, id(np.linalg): anp.linalg, id(scipy.special): aspecial,
+               id(scipy.stats): astats, id(scipy.linalg): alinalg}
+    modules[id(scipy)] = types.SimpleNamespace(special=aspecial, stats=astats, linalg=alinalg)
+    return modules, [(scipy.special, aspecial), (scipy.stats, astats),
+                     (scipy.linalg, alinalg), (np, anp), (np.linalg, anp.linalg)]
+
+
+def autograd_version(fn: Callable, done: Optional[dict] = None) -> Optional[Callable]:
+    """fn with its globals read as autograd's modules and functions, or None where
+    autograd lacks one of them (then it is no oracle for this program)."""
+    modules, pairs = _autograd_modules()
+    done = {} if done is None else done
+    if fn in done:
+        return done[fn]
+    namespace = dict(fn.__globals__)
+    code_names = set()
+
+    def collect(code):
+        code_names.update(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                collect(const)
+    collect(fn.__code__)
+    new = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__,
+                             fn.__closure__)
+    done[fn] = new
+    for name in code_names:
+        if name not in namespace:
+            continue
+        value = namespace[name]
+        if isinstance(value, types.ModuleType):
+            if id(value) in modules:
+                namespace[name] = modules[id(value)]
+            elif value.__name__ != "math":
+                return None
+        elif isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
+            inner = autograd_version(value, done)
+            if inner is None:
+                return None
+            namespace[name] = inner
+        elif callable(value) and not isinstance(value, type):
+            replacement = None
+            for original, theirs in pairs:
+                for attribute in dir(original):
+                    if getattr(original, attribute, None) is value:
+                        replacement = getattr(theirs, attribute, None)
+                        break
+                if replacement is not None:
+                    break
+            if replacement is None:
+                return None
+            namespace[name] = replacement
+    return new
+
+
+def autograd_gradient(fn: Callable, args: Tuple[Any, ...], index: int) -> Optional[Any]:
+    import autograd
+    version = autograd_version(fn)
+    if version is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return autograd.grad(version, index)(*[copied(a) for a in args])
+    except Exception:  # noqa: BLE001 - autograd lacking a rule is not our finding
+        return None
+
+
+# -- the checks ------------------------------------------------------------------------------
+
+def check_reverse(case: Case) -> None:
+    single = len(case.wrt) == 1
+    wrt = case.wrt[0] if single else case.wrt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = s2sad.grad(case.fn, wrt=wrt)(*[copied(a) for a in case.args])
+    got = (got,) if single else got
+    assert isinstance(got, tuple) and len(got) == len(case.wrt)
+    rtol = 2e-3 if single_precision(case.args) else RTOL
+    reference = in_float64(case.args)
+    for index, g in zip(case.wrt, got):
+        expected = numeric_gradient(case.fn, reference, index)
+        what = f"{case.name}: d/d(argument {index})"
+        assert_same_structure(g, case.args[index], what)
+        assert_close(g, expected, what, rtol=rtol, atol=rtol / 10)
+        if rtol != RTOL:
+            continue
+        oracle = autograd_gradient(case.fn, case.args, index)
+        if oracle is not None and len(leaves(oracle)) == len(leaves(expected)) and all(
+                np.allclose(o, e, rtol=RTOL, atol=ATOL)
+                for o, e in zip(leaves(oracle), leaves(expected))):
+            assert_close(g, oracle, what + " (autograd)", rtol=1e-7, atol=1e-9)
+
+
+def check_forward(case: Case) -> None:
+    single = len(case.wrt) == 1
+    wrt = case.wrt[0] if single else case.wrt
+    tangents = tuple(random_like(case.args[i], f"{case.name} {i}") for i in case.wrt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, derivative = s2sad.jvp(case.fn, wrt=wrt)(
+            *[copied(a) for a in case.args], tangents[0] if single else tangents)
+    np.testing.assert_allclose(value, scalar(case.fn, list(case.args)), rtol=1e-12,
+                               err_msg=f"{case.name}: the value")
+    assert np.ndim(derivative) == 0, f"{case.name}: derivative of shape {np.shape(derivative)}"
+    rtol = 2e-3 if single_precision(case.args) else RTOL
+    expected = directional_difference(case.fn, in_float64(case.args), case.wrt, tangents)
+    np.testing.assert_allclose(derivative, expected, rtol=rtol, atol=rtol / 10,
+                               err_msg=f"{case.name}: the directional derivative")
+
+
+def _flat(x: Any) -> np.ndarray:
+    return np.concatenate([np.ravel(leaf) for leaf in leaves(x)])
+
+
+def check_hessian(case: Case) -> None:
+    """Every block of the Hessian in the differentiated arguments, against central
+    differences of s2sad's gradient (right by check_reverse)."""
+    single = len(case.wrt) == 1
+    wrt = case.wrt[0] if single else case.wrt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gradient = s2sad.grad(case.fn, wrt=wrt)
+        H = s2sad.hessian(case.fn, wrt=wrt)(*[copied(a) for a in case.args])
+    blocks = ((H,),) if single else H
+
+    def grad_at(probe):
+        g = quiet_call(gradient, *probe)
+        return (g,) if single else g
+
+    for a, i in enumerate(case.wrt):
+        for b, j in enumerate(case.wrt):
+            x = case.args[j]
+            shape = np.shape(x)
+            expected = np.zeros(np.shape(case.args[i]) + shape)
+            for k in np.ndindex(shape):
+                h = 1e-5 * max(1.0, abs(float(np.asarray(x)[k])))
+                probes = []
+                for sign in (1.0, -1.0):
+                    probe = list(case.args)
+                    if isinstance(x, np.ndarray):
+                        moved = x.copy()
+                        moved[k] += sign * h
+                    else:
+                        moved = x + sign * h
+                    probe[j] = moved
+                    probes.append(np.asarray(grad_at(probe)[a], dtype=float))
+                expected[(Ellipsis,) + k] = (probes[0] - probes[1]) / (2 * h)
+            got = blocks[a][b]
+            what = f"{case.name}: Hessian block ({i}, {j})"
+            assert np.shape(got) == expected.shape, f"{what}: shape {np.shape(got)}"
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=what)
+
+
+CHECKS = {"reverse": check_reverse, "forward": check_forward, "hessian": check_hessian}
+KINDS = {"refused": s2sad.S2SADError, "wrong": AssertionError, "crash": Exception}
+
+
+def second_order(case: Case) -> bool:
+    """The Hessian is checked where the case asks, and for every small program of plain
+    arguments (six numbers at most)."""
+    plain = all(isinstance(case.args[i], (float, np.ndarray)) for i in case.wrt) and \
+        not single_precision(case.args)
+    return case.hessian or (plain and sum(np.size(case.args[i]) for i in case.wrt) <= 6)
+
+
+def _params(check: str) -> list:
+    params = []
+    for c in CASES:
+        if check == "hessian" and not second_order(c):
+            continue
+        known = KNOWN.get((check, c.name))
+        marks = [pytest.mark.xfail(strict=True, raises=KINDS[known[0]], reason=known[1])] \
+            if known else []
+        params.append(pytest.param(c, id=c.name, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("case", _params("reverse"))
+def test_reverse_mode(case):
+    check_reverse(case)
+
+
+@pytest.mark.parametrize("case", _params("forward"))
+def test_forward_mode(case):
+    check_forward(case)
+
+
+@pytest.mark.parametrize("case", _params("hessian"))
+def test_hessian(case):
+    check_hessian(case)
+
+
+def test_the_corpus_is_broad():
+    assert len(CASES) >= 60
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+def test_the_known_list_names_real_cases():
+    names = {c.name for c in CASES}
+    assert all(check in CHECKS and name in names for check, name in KNOWN)
+
+
+# -- a verdict per case, for the report ------------------------------------------------------
+
+def verdict(check: Callable, case: Case) -> Tuple[str, str]:
+    try:
+        check(case)
+    except s2sad.S2SADError as exc:
+        return "refused", str(exc).strip().splitlines()[0]
+    except AssertionError as exc:
+        return "wrong", str(exc).strip()[:400]
+    except Exception as exc:  # noqa: BLE001
+        return "crash", f"{type(exc).__name__}: {exc}"[:400]
+    return "right", ""
+
+
+def main() -> None:
+    counts = {}
+    for c in CASES:
+        for name, check in CHECKS.items():
+            if name == "hessian" and not second_order(c):
+                continue
+            kind, message = verdict(check, c)
+            counts[(name, kind)] = counts.get((name, kind), 0) + 1
+            if kind != "right":
+                print(f"{name:8} {c.name:40} {kind:8} {message}")
+    for name in CHECKS:
+        print(name, {k: n for (check, k), n in counts.items() if check == name})
+
+
+if __name__ == "__main__":
+    main()
