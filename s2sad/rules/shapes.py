@@ -360,10 +360,12 @@ def _gradient_result(call) -> str:
 
 
 @adjoint(np.gradient, shape=_gradient_result, linear="f")
-def gradient_adjoint(dy, y, f, *varargs, axis=None, edge_order=1):
-    # the spacings (numbers, or coordinate arrays) are constants
+def gradient_adjoint(dy, y, f, *varargs, axis=None, edge_order=1, position=None):
+    # the spacings (numbers, or coordinate arrays) are constants: dvarargs is emitted
+    # only for a spacing that depends on the inputs, and refuses it
     df = ungradient(dy, f, varargs, axis, edge_order)
-    return df
+    dvarargs = no_derivative("np.gradient with a spacing that depends on the inputs")
+    return df, dvarargs
 
 
 @adjoint(np.fft.fftshift, linear="x")
@@ -402,6 +404,14 @@ def clip_tangent(y, a, a_dot, a_min=None, a_max=None, a_min_dot=0.0, a_max_dot=0
     below = (a < a_min) if a_min is not None else False
     above = (raised > a_max) if a_max is not None else False
     y_dot = np.where(above, a_max_dot, np.where(below, a_min_dot, a_dot))
+    return y_dot
+
+
+@tangent(np.gradient)
+def gradient_tangent(y, f, f_dot, *varargs, axis=None, edge_order=1):
+    # linear in f; a template (not only the linear mark) so that a spacing that depends
+    # on the inputs is refused, not taken as a constant
+    y_dot = np.gradient(f_dot, *varargs, axis=axis, edge_order=edge_order)
     return y_dot
 
 
