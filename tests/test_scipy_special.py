@@ -185,9 +185,11 @@ def _row_function(case, tmp_path):
     return namespace["f"]
 
 
-def _row_args(case, seed=11):
+def _row_args(case, seed=11, shapes=None):
+    """Arguments at the row's last shapes (or those given)."""
     rng = np.random.default_rng(seed)
-    shapes = case.shapes[-1] if len(case.domains) > 1 else (case.shapes[-1],)
+    shapes = shapes or case.shapes[-1]
+    shapes = shapes if len(case.domains) > 1 else (shapes,)
     return [rng.uniform(*domain, size=shape) if shape != () else
             float(rng.uniform(*domain)) for domain, shape in zip(case.domains, shapes)]
 
@@ -230,17 +232,21 @@ def test_row_keeps_float32_where_scipy_does(case, tmp_path):
     SciPy's function does (before the API casts the gradient to the input's dtype)."""
     f = _row_function(case, tmp_path)
     wrt = tuple(range(len(case.domains)))
-    args = [np.asarray(a, dtype=np.float32) for a in _row_args(case)]
-    args = [a[()] if a.ndim == 0 else a for a in args]  # (np.float32 numbers)
     gradient = s2sad.grad(f, wrt=wrt)
-    expected = gradient(*[np.asarray(a, dtype=np.float64) for a in args])
-    for arg, got, wanted in zip(args, gradient(*args), expected):
-        assert np.shape(got) == np.shape(arg) and np.asarray(got).dtype == np.float32
-        np.testing.assert_allclose(got, wanted, rtol=2e-3, atol=1e-4)
-    raw = gradient.for_arguments(tuple(args), {}).function(*args, df=np.float32(1.0))
-    if np.result_type(f(*args)) == np.float32:
-        for got in raw:
-            assert np.asarray(got).dtype == np.float32
+    for shapes in case.shapes:
+        # float32 arrays; numbers stay Python floats (weak: they keep an array's float32)
+        args = [np.asarray(a, dtype=np.float32) if np.ndim(a) else a
+                for a in _row_args(case, shapes=shapes)]
+        expected = gradient(*[np.asarray(a, dtype=np.float64) for a in args])
+        for arg, got, wanted in zip(args, gradient(*args), expected):
+            assert np.shape(got) == np.shape(arg) and type(got) is type(arg)
+            assert np.asarray(got).dtype == np.asarray(arg).dtype
+            np.testing.assert_allclose(got, wanted, rtol=2e-3, atol=1e-4)
+        raw = gradient.for_arguments(tuple(args), {}).function(*args, df=np.float32(1.0))
+        if np.result_type(f(*args)) == np.float32:
+            for arg, got in zip(args, raw):
+                if np.ndim(arg):
+                    assert np.asarray(got).dtype == np.float32, shapes
 
 
 def _autograd_rows():

@@ -110,7 +110,7 @@ def rel_entr_partials(y, a, b):
 @adjoint(special.logsumexp, shape=_reduction_shape)
 def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
     # d/da: the softmax of a along the axes, exp(a - y), times b; d/db: exp(a - y)
-    full = None if b is None else a + np.zeros_like(b)
+    full = None if b is None else a + 0.0 * b
     share = spread(dy, a, axis, keepdims) * np.exp(a - spread(y, a, axis, keepdims)) \
         if b is None else \
         spread(dy, full, axis, keepdims) * np.exp(full - spread(y, full, axis, keepdims))
@@ -121,7 +121,7 @@ def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
 
 @tangent(special.logsumexp)
 def logsumexp_tangent(y, a, a_dot, axis=None, b=None, b_dot=None, keepdims=False):
-    full = None if b is None else a + np.zeros_like(b)
+    full = None if b is None else a + 0.0 * b
     y_dot = np.sum(np.exp(a - spread(y, a, axis, keepdims)) * a_dot, axis=axis,
                    keepdims=keepdims) if b is None else \
         np.sum(np.exp(full - spread(y, full, axis, keepdims)) * (b * a_dot + b_dot),
