@@ -208,27 +208,23 @@ def as_column(a: Any) -> Any:
 
 
 def matmul_adjoint_a(dy: Any, a: Any, b: Any) -> Any:
-    """dA for y = a @ b, for every combination of 1-D and 2-D (and stacked) operands."""
-    if min(np.ndim(a), np.ndim(b)) == 1 and max(np.ndim(a), np.ndim(b)) > 2:
-        _matrices_at_most(a, b, "@")
+    """dA for y = a @ b, vectors, matrices and stacks of any rank that broadcast (a
+    vector operand is a matrix of one row or column for the product, then not)."""
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
             return dy * b
         return np.multiply.outer(dy, b)
     if np.ndim(a) == 1:
-        return np.matmul(b, dy)
-    return np.matmul(dy, np.swapaxes(b, -1, -2)) if np.ndim(dy) == np.ndim(a) else \
-        unbroadcast(np.matmul(dy, np.swapaxes(b, -1, -2)), a)
+        return unbroadcast(np.matmul(b, np.expand_dims(dy, -1))[..., 0], a)
+    return unbroadcast(np.matmul(dy, np.swapaxes(b, -1, -2)), a)
 
 
 def matmul_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
     """dB for y = a @ b."""
-    if min(np.ndim(a), np.ndim(b)) == 1 and max(np.ndim(a), np.ndim(b)) > 2:
-        _matrices_at_most(a, b, "@")
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:
             return dy * a
-        return np.multiply.outer(a, dy)
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(dy, -2), b)
     if np.ndim(b) == 1:
         return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy[..., None])[..., 0], b)
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dy), b)
@@ -236,12 +232,6 @@ def matmul_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
 
 class UnsupportedShapes(ValueError):
     """Raised by an adjoint helper for operand shapes it does not differentiate."""
-
-
-def _matrices_at_most(a: Any, b: Any, what: str) -> None:
-    if np.ndim(a) > 2 or np.ndim(b) > 2:
-        raise UnsupportedShapes(f"{what} of arrays with more than 2 axes "
-                                f"(shapes {np.shape(a)} and {np.shape(b)})")
 
 
 def dot_adjoint_a(dy: Any, a: Any, b: Any) -> Any:

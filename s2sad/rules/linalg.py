@@ -1,12 +1,18 @@
-"""Linear algebra: matrix products (the lecture's dA = dC @ B.T, dB = A.T @ dC), transpose,
-inner/outer products, swapaxes, inv, solve, det, slogdet, cholesky and einsum.
+"""Linear algebra: matrix products (the lecture's dA = dC @ B.T, dB = A.T @ dC; @ over
+broadcast stacks of any rank), transpose, inner/outer/tensor products, swapaxes, inv, solve,
+det, slogdet, cholesky, einsum, pinv, eigh/eigvalsh and svd (np.cross is in shapes.py).
 
 inv, solve, det, slogdet and cholesky differentiate through np.linalg.inv / solve, so
-they need A (or L) nonsingular at the point, as the primal does."""
+they need A (or L) nonsingular at the point, as the primal does. cholesky, eigh and
+eigvalsh read one triangle of A: the gradient lands on that triangle (what central
+differences of the call see; for a symmetric A built by the program it is the usual
+symmetric derivative). Eigenvectors and singular vectors need distinct values (a gradient
+through them at a repeated value is refused); eig (complex in general) has no rule."""
 import operator
 
 import numpy as np
 
+from .. import runtime
 from . import adjoint, tangent
 from .template import known_rank
 
@@ -118,16 +124,19 @@ def det_adjoint(dy, y, a):
 # check=False: `upper` exists only from NumPy 2.0 (the check would refuse it on 1.x)
 @adjoint(np.linalg.cholesky, check=False)
 def cholesky_adjoint(dy, y, a, upper=False):
-    """L = cholesky(A), A = L @ L.T:  dA = sym(L^-T @ Phi(L.T @ dL) @ L^-1),
-    Phi = the lower triangle with its diagonal halved, sym(S) = (S + S.T) / 2.
-    (The gradient over symmetric A; with upper=True, U = L.T and dL = dU.T.)"""
+    """L = cholesky(A), A = L @ L.T, read from A's lower triangle (U = L.T from the upper
+    one with upper=True): with S = L^-T @ Phi(L.T @ dL) @ L^-1, Phi the lower triangle
+    with its diagonal halved, the symmetric gradient is (S + S.T) / 2; on the triangle
+    read (what central differences of the call see), its off-diagonal entries count twice."""
     l = np.swapaxes(y, -1, -2) if upper else y
     dl = np.swapaxes(dy, -1, -2) if upper else dy
     l_inv = np.linalg.inv(l)
     l_inv_t = np.swapaxes(l_inv, -1, -2)
-    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=np.result_type(l)))
+    product = np.swapaxes(l, -1, -2) @ dl
+    phi = np.tril(product, -1) + np.triu(np.tril(product)) / 2
     s = l_inv_t @ phi @ l_inv
-    da = (s + np.swapaxes(s, -1, -2)) / 2
+    folded = np.tril(s + np.swapaxes(s, -1, -2), -1) + np.triu(np.tril(s))
+    da = np.swapaxes(folded, -1, -2) if upper else folded
     return da
 
 
@@ -168,22 +177,31 @@ def tensordot_adjoint_rule(dy, y, a, b, axes=2):
     return da, db
 
 
+# tensordot_adjoint(g, a, b, axes) = (f(g, b), h(a, g)), the gradients of <g, tensordot(a, b)>:
+# f is bilinear in (g, b), h in (a, g), and <dda, f(g, b)> + <ddb, h(a, g)> =
+# <tensordot(dda, b) + tensordot(a, ddb), g>, so it has its own rules (second order).
+
+@adjoint(runtime.tensordot_adjoint, check=False, shape="pieces")
+def tensordot_adjoint_adjoint(dy, y, g, a, b, axes=2):
+    dg = np.tensordot(dy[0], b, axes) + np.tensordot(a, dy[1], axes)
+    da = tensordot_adjoint(g, a, dy[1], axes)[0]
+    db = tensordot_adjoint(g, dy[0], b, axes)[1]
+    return dg, da, db
+
+
+@tangent(runtime.tensordot_adjoint, check=False)
+def tensordot_adjoint_tangent(y, g, g_dot, a, a_dot, b, b_dot, axes=2):
+    moved = tensordot_adjoint(g_dot, a, b, axes)
+    crossed = tensordot_adjoint(g, a_dot, b_dot, axes)
+    y_dot = (moved[0] + crossed[0], moved[1] + crossed[1])
+    return y_dot
+
+
 @adjoint(np.kron, multilinear=("a", "b"))
 def kron_adjoint(dy, y, a, b):
     pair = unkron(dy, a, b)
     da = pair[0]
     db = pair[1]
-    return da, db
-
-
-@adjoint(np.cross, multilinear=("a", "b"))
-def cross_adjoint(dy, y, a, b):
-    """y = a x b of 3-vectors (the last axis): <dy, a x b> = <a, b x dy> = <b, dy x a>.
-    (axisa=, axisb=, axisc=, axis= do not bind: refused.)"""
-    require_shapes(np.shape(a)[-1:] == (3,), "np.cross of vectors that are not 3-vectors")
-    require_shapes(np.shape(b)[-1:] == (3,), "np.cross of vectors that are not 3-vectors")
-    da = unbroadcast(np.cross(b, dy), a)
-    db = unbroadcast(np.cross(dy, a), b)
     return da, db
 
 
@@ -201,11 +219,43 @@ def pinv_adjoint(dy, y, a):
     return da
 
 
+# eigh and svd are written in NumPy (no runtime helper), so a gradient through them can be
+# differentiated again. Off the diagonal, F_ij = 1 / (w_j - w_i) (eigh) or
+# 1 / (s_j^2 - s_i^2) (svd); it is set to 0 where two values coincide, and a gradient that
+# would need it there (through an eigenvector or a singular vector) is refused.
+
 @adjoint(np.linalg.eigh, shape="pieces")
 def eigh_adjoint_rule(dy, y, a, UPLO="L"):
-    """(w, V) = eigh(A) reads A's lower triangle (UPLO='L' only); distinct eigenvalues."""
-    require_shapes(UPLO == "L", "np.linalg.eigh with UPLO='U'")
-    da = eigh_adjoint(dy, y[0], y[1])
+    """(w, V) = eigh(A), A read from the triangle UPLO names:  with the symmetric matrix S
+    that triangle stands for, G = V (diag(dw) + F * (V.T dV)) V.T is the gradient over S;
+    on the triangle read, its off-diagonal entries count twice (G_ij + G_ji)."""
+    w = y[0]
+    v = y[1]
+    dw = dy[0]
+    dv = dy[1]
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    require_shapes(np.logical_or(np.count_nonzero(gaps == 0) == np.size(w),
+                                 np.count_nonzero(dv) == 0),
+                   "np.linalg.eigh with a gradient through an eigenvector of a repeated "
+                   "eigenvalue")
+    v_t = np.swapaxes(v, -1, -2)
+    g = (v * np.expand_dims(dw, -2)) @ v_t + \
+        v @ (1 / np.where(gaps == 0, np.inf, gaps) * (v_t @ dv)) @ v_t
+    h = g + np.swapaxes(g, -1, -2)
+    da = np.tril(h, -1) + np.triu(np.tril(g)) if UPLO == "L" else \
+        np.triu(h, 1) + np.triu(np.tril(g))
+    return da
+
+
+@adjoint(np.linalg.eigvalsh)
+def eigvalsh_adjoint(dy, y, a, UPLO="L"):
+    """w = eigvalsh(A):  G = V diag(dw) V.T, on the triangle read (the eigenvectors are
+    computed again)."""
+    v = np.linalg.eigh(a, UPLO)[1]
+    g = (v * np.expand_dims(dy, -2)) @ np.swapaxes(v, -1, -2)
+    h = g + np.swapaxes(g, -1, -2)
+    da = np.tril(h, -1) + np.triu(np.tril(g)) if UPLO == "L" else \
+        np.triu(h, 1) + np.triu(np.tril(g))
     return da
 
 
@@ -216,10 +266,43 @@ def _svd_result(call) -> str:
 
 
 @adjoint(np.linalg.svd, shape=_svd_result)
-def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True):
-    """Through the singular values only: ds -> U diag(ds) Vh (a gradient reaching U or
-    Vh is refused when it runs)."""
-    da = svd_adjoint(dy, a, full_matrices, compute_uv)
+def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True, hermitian=False):
+    """A = U S Vh (k = min(m, n) singular triples; V = Vh.T), distinct nonzero singular
+    values where U or Vh is differentiated:
+    dA = U [(F * (U.T dU - dU.T U)) S + diag(dS) + S (F * (V.T dV - dV.T V))] Vh
+         + (I - U U.T) dU S^-1 Vh + U S^-1 dV.T (I - V V.T).
+    With full_matrices=True, U's (or Vh's) columns past k are a basis the LAPACK routine
+    chooses: a gradient through them is refused. compute_uv=False: dA = U diag(ds) Vh."""
+    s = y[1] if compute_uv else y
+    k = np.shape(s)[-1]
+    u = y[0][..., :k] if compute_uv else np.linalg.svd(a, full_matrices=False)[0]
+    vh = y[2][..., :k, :] if compute_uv else np.linalg.svd(a, full_matrices=False)[2]
+    ds = dy[1] if compute_uv else dy
+    du = dy[0][..., :k] if compute_uv else np.zeros_like(u)
+    dvh = dy[2][..., :k, :] if compute_uv else np.zeros_like(vh)
+    require_shapes(np.count_nonzero(dy[0][..., k:]) + np.count_nonzero(dy[2][..., k:, :]) == 0
+                   if compute_uv else True,
+                   "np.linalg.svd with a gradient through the columns of U or rows of Vh "
+                   "past min(m, n) (write full_matrices=False)")
+    s2 = s * s
+    gaps = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    require_shapes(np.logical_or(np.count_nonzero(gaps == 0) + np.count_nonzero(s == 0) ==
+                                 np.size(s), np.count_nonzero(du) + np.count_nonzero(dvh) == 0),
+                   "np.linalg.svd with a gradient through U or Vh at a repeated or zero "
+                   "singular value")
+    f = 1 / np.where(gaps == 0, np.inf, gaps)
+    u_t = np.swapaxes(u, -1, -2)
+    dv_t = dvh
+    v = np.swapaxes(vh, -1, -2)
+    du_t = np.swapaxes(du, -1, -2)
+    inner = f * (u_t @ du - du_t @ u) * np.expand_dims(s, -2) + \
+        np.eye(k, dtype=np.result_type(s)) * np.expand_dims(ds, -2) + \
+        np.expand_dims(s, -1) * (f * (vh @ np.swapaxes(dv_t, -1, -2) - dv_t @ v))
+    s_safe = np.where(s == 0, np.inf, s)
+    du_s = du / np.expand_dims(s_safe, -2)
+    dv_s_t = dv_t / np.expand_dims(s_safe, -1)
+    da = u @ inner @ vh + (du_s - u @ (u_t @ du_s)) @ vh + u @ (dv_s_t - (dv_s_t @ v) @ vh) \
+        if compute_uv else (u * np.expand_dims(ds, -2)) @ vh
     return da
 
 
@@ -258,13 +341,14 @@ def slogdet_tangent(y, a, a_dot):
 
 @tangent(np.linalg.cholesky, check=False)
 def cholesky_tangent(y, a, a_dot, upper=False):
-    """L = cholesky(A):  L_dot = L Phi(L^-1 S L^-T), S = (A_dot + A_dot.T) / 2 (the
-    symmetric convention of the adjoint), Phi = lower triangle, diagonal halved."""
+    """L = cholesky(A):  L_dot = L Phi(L^-1 S L^-T), S the symmetric matrix the triangle
+    read of A_dot stands for, Phi = lower triangle, diagonal halved."""
     l = np.swapaxes(y, -1, -2) if upper else y
+    read = np.swapaxes(a_dot, -1, -2) if upper else a_dot
     l_inv = np.linalg.inv(l)
-    s = (a_dot + np.swapaxes(a_dot, -1, -2)) / 2
+    s = np.tril(read) + np.swapaxes(np.tril(read, -1), -1, -2)
     inner = l_inv @ s @ np.swapaxes(l_inv, -1, -2)
-    l_dot = l @ (np.tril(inner) * (1 - 0.5 * np.eye(np.shape(l)[-1], dtype=np.result_type(l))))
+    l_dot = l @ (np.tril(inner, -1) + np.triu(np.tril(inner)) / 2)
     y_dot = np.swapaxes(l_dot, -1, -2) if upper else l_dot
     return y_dot
 
@@ -281,12 +365,58 @@ def pinv_tangent(y, a, a_dot):
 
 @tangent(np.linalg.eigh)
 def eigh_tangent(y, a, a_dot, UPLO="L"):
-    require_shapes(UPLO == "L", "np.linalg.eigh with UPLO='U'")
-    y_dot = eigh_tangents(y[0], y[1], a_dot)
+    """With S_dot the symmetric matrix the triangle read of A_dot stands for and
+    P = V.T S_dot V:  w_dot = diag(P), V_dot = V (F * P) (F infinite at a repeated
+    eigenvalue: forward mode cannot tell whether V is used)."""
+    w = y[0]
+    v = y[1]
+    s_dot = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2) if UPLO == "L" else \
+        np.triu(a_dot) + np.swapaxes(np.triu(a_dot, 1), -1, -2)
+    p = np.swapaxes(v, -1, -2) @ s_dot @ v
+    eye = np.eye(np.shape(w)[-1], dtype=np.result_type(w))
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye
+    y_dot = (np.diagonal(p, 0, -2, -1), v @ ((1 - eye) / gaps * p))
+    return y_dot
+
+
+@tangent(np.linalg.eigvalsh)
+def eigvalsh_tangent(y, a, a_dot, UPLO="L"):
+    v = np.linalg.eigh(a, UPLO)[1]
+    s_dot = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2) if UPLO == "L" else \
+        np.triu(a_dot) + np.swapaxes(np.triu(a_dot, 1), -1, -2)
+    y_dot = np.einsum("...ij,...ik,...kj->...j", v, s_dot, v)
     return y_dot
 
 
 @tangent(np.linalg.svd)
-def svd_tangent(y, a, a_dot, full_matrices=True, compute_uv=True):
-    y_dot = svd_tangents(a, a_dot, compute_uv)
+def svd_tangent(y, a, a_dot, full_matrices=True, compute_uv=True, hermitian=False):
+    """P = U.T A_dot V:  s_dot = diag(P); U_dot = U (F * (P S + S P.T)) + (I - U U.T) A_dot V
+    S^-1, V_dot = V (F * (S P + P.T S)) + (I - V V.T) A_dot.T U S^-1, F infinite at a
+    repeated singular value; with full_matrices=True, the tangents of U's (Vh's) columns
+    (rows) past min(m, n) are nan (forward mode cannot tell whether they are used)."""
+    s = y[1] if compute_uv else y
+    k = np.shape(s)[-1]
+    u = y[0][..., :k] if compute_uv else np.linalg.svd(a, full_matrices=False)[0]
+    vh = y[2][..., :k, :] if compute_uv else np.linalg.svd(a, full_matrices=False)[2]
+    v = np.swapaxes(vh, -1, -2)
+    p = np.swapaxes(u, -1, -2) @ a_dot @ v
+    s_dot = np.diagonal(p, 0, -2, -1)
+    eye = np.eye(k, dtype=np.result_type(s))
+    s2 = s * s
+    f = (1 - eye) / (np.expand_dims(s2, -2) - np.expand_dims(s2, -1) + eye)
+    p_t = np.swapaxes(p, -1, -2)
+    s_row = np.expand_dims(s, -2)
+    s_col = np.expand_dims(s, -1)
+    u_dot = u @ (f * (p * s_row + s_col * p_t)) + \
+        (a_dot @ v - u @ (np.swapaxes(u, -1, -2) @ a_dot @ v)) / s_row
+    v_dot = v @ (f * (s_col * p + p_t * s_row)) + \
+        (np.swapaxes(a_dot, -1, -2) @ u - v @ (vh @ np.swapaxes(a_dot, -1, -2) @ u)) / s_row
+    m = np.shape(a)[-2]
+    n = np.shape(a)[-1]
+    u_full = np.concatenate((u_dot, np.full(np.shape(u_dot)[:-1] + (m - k,), np.nan)), -1) \
+        if full_matrices else u_dot
+    vh_full = np.concatenate((np.swapaxes(v_dot, -1, -2),
+                              np.full(np.shape(v_dot)[:-2] + (n - k, n), np.nan)), -2) \
+        if full_matrices else np.swapaxes(v_dot, -1, -2)
+    y_dot = (u_full, s_dot, vh_full) if compute_uv else s_dot
     return y_dot

@@ -70,14 +70,12 @@ def cholesky_adjoint(dy, y, a, lower=False, check_finite=True):
     read, its off-diagonal entries count twice."""
     l = y if lower else np.swapaxes(y, -1, -2)
     dl = dy if lower else np.swapaxes(dy, -1, -2)
-    n = np.shape(l)[-1]
-    eye = np.eye(n)
-    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - eye / 2)
+    product = np.swapaxes(l, -1, -2) @ dl
+    phi = np.tril(product, -1) + np.triu(np.tril(product)) / 2
     left = linalg.solve_triangular(l, phi, trans=1, lower=True)
     g = np.swapaxes(linalg.solve_triangular(l, np.swapaxes(left, -1, -2), trans=1,
                                             lower=True), -1, -2)
-    h = g + np.swapaxes(g, -1, -2)
-    folded = np.tril(h) - h * eye / 2
+    folded = np.tril(g + np.swapaxes(g, -1, -2), -1) + np.triu(np.tril(g))
     da = folded if lower else np.swapaxes(folded, -1, -2)
     return da
 
@@ -88,12 +86,10 @@ def cholesky_tangent(y, a, a_dot, lower=False, check_finite=True):
     stands for."""
     l = y if lower else np.swapaxes(y, -1, -2)
     read = a_dot if lower else np.swapaxes(a_dot, -1, -2)
-    n = np.shape(l)[-1]
-    eye = np.eye(n)
     s = np.tril(read) + np.swapaxes(np.tril(read, -1), -1, -2)
     left = linalg.solve_triangular(l, s, lower=True)
     inner = linalg.solve_triangular(l, np.swapaxes(left, -1, -2), lower=True)
-    l_dot = l @ (np.tril(inner) * (1 - eye / 2))
+    l_dot = l @ (np.tril(inner, -1) + np.triu(np.tril(inner)) / 2)
     y_dot = l_dot if lower else np.swapaxes(l_dot, -1, -2)
     return y_dot
 
@@ -105,14 +101,12 @@ def cho_factor_adjoint(dy, y, a, lower=False, check_finite=True):
     dc = dy[0]
     l = np.tril(y[0]) if lower else np.swapaxes(np.triu(y[0]), -1, -2)
     dl = np.tril(dc) if lower else np.swapaxes(np.triu(dc), -1, -2)
-    n = np.shape(l)[-1]
-    eye = np.eye(n)
-    phi = np.tril(np.swapaxes(l, -1, -2) @ dl) * (1 - eye / 2)
+    product = np.swapaxes(l, -1, -2) @ dl
+    phi = np.tril(product, -1) + np.triu(np.tril(product)) / 2
     left = linalg.solve_triangular(l, phi, trans=1, lower=True)
     g = np.swapaxes(linalg.solve_triangular(l, np.swapaxes(left, -1, -2), trans=1,
                                             lower=True), -1, -2)
-    h = g + np.swapaxes(g, -1, -2)
-    folded = np.tril(h) - h * eye / 2
+    folded = np.tril(g + np.swapaxes(g, -1, -2), -1) + np.triu(np.tril(g))
     da = folded + np.triu(dc, 1) if lower else np.swapaxes(folded, -1, -2) + np.tril(dc, -1)
     return da
 
@@ -121,12 +115,10 @@ def cho_factor_adjoint(dy, y, a, lower=False, check_finite=True):
 def cho_factor_tangent(y, a, a_dot, lower=False, check_finite=True):
     l = np.tril(y[0]) if lower else np.swapaxes(np.triu(y[0]), -1, -2)
     read = a_dot if lower else np.swapaxes(a_dot, -1, -2)
-    n = np.shape(l)[-1]
-    eye = np.eye(n)
     s = np.tril(read) + np.swapaxes(np.tril(read, -1), -1, -2)
     left = linalg.solve_triangular(l, s, lower=True)
     inner = linalg.solve_triangular(l, np.swapaxes(left, -1, -2), lower=True)
-    l_dot = l @ (np.tril(inner) * (1 - eye / 2))
+    l_dot = l @ (np.tril(inner, -1) + np.triu(np.tril(inner)) / 2)
     c_dot = l_dot + np.triu(a_dot, 1) if lower else \
         np.swapaxes(l_dot, -1, -2) + np.tril(a_dot, -1)
     y_dot = (c_dot, 0.0)
@@ -174,7 +166,7 @@ def lu_factor_adjoint(dy, y, a, check_finite=True):
     dlu = dy[0]
     lu = y[0]
     n = np.shape(lu)[-1]
-    l = np.tril(lu, -1) + np.eye(n)
+    l = np.tril(lu, -1) + np.eye(n, dtype=np.result_type(lu))
     u = np.triu(lu)
     xbar = np.tril(np.swapaxes(l, -1, -2) @ np.tril(dlu, -1), -1) + \
         np.triu(np.triu(dlu) @ np.swapaxes(u, -1, -2))
@@ -188,7 +180,7 @@ def lu_factor_tangent(y, a, a_dot, check_finite=True):
     """X = L^-1 P.T A_dot U^-1 = U A^-1 A_dot U^-1:  lu_dot = L tril(X, -1) + triu(X) U."""
     lu = y[0]
     n = np.shape(lu)[-1]
-    l = np.tril(lu, -1) + np.eye(n)
+    l = np.tril(lu, -1) + np.eye(n, dtype=np.result_type(lu))
     u = np.triu(lu)
     left = u @ linalg.lu_solve(y, a_dot)
     x = np.swapaxes(linalg.solve_triangular(u, np.swapaxes(left, -1, -2), trans=1), -1, -2)
@@ -207,7 +199,7 @@ def lu_solve_adjoint(dy, y, lu_and_piv, b, trans=0, check_finite=True):
     n = np.shape(lu)[-1]
     g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
     g_a = g if trans == 0 else np.swapaxes(g, -1, -2)
-    l = np.tril(lu, -1) + np.eye(n)
+    l = np.tril(lu, -1) + np.eye(n, dtype=np.result_type(lu))
     u = np.triu(lu)
     r = l @ (u @ linalg.lu_solve(lu_and_piv, g_a))
     dlu = np.tril(r @ np.swapaxes(u, -1, -2), -1) + np.triu(np.swapaxes(l, -1, -2) @ r)
@@ -223,7 +215,7 @@ def lu_solve_tangent(y, lu_and_piv, lu_and_piv_dot, b, b_dot, trans=0, check_fin
     lu = lu_and_piv[0]
     lu_dot = lu_and_piv_dot[0]
     n = np.shape(lu)[-1]
-    l = np.tril(lu, -1) + np.eye(n)
+    l = np.tril(lu, -1) + np.eye(n, dtype=np.result_type(lu))
     u = np.triu(lu)
     m_dot = np.tril(lu_dot, -1) @ u + l @ np.triu(lu_dot)
     solved = linalg.lu_solve(lu_and_piv, b_dot, trans=trans)
@@ -252,7 +244,8 @@ def solve_adjoint(dy, y, a, b, lower=False, check_finite=True, assume_a=None,
     g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
     g_m = np.swapaxes(g, -1, -2) if transposed else g
     h = g_m + np.swapaxes(g_m, -1, -2)
-    folded = np.tril(h) - h * np.eye(n) / 2 if lower else np.triu(h) - h * np.eye(n) / 2
+    folded = np.tril(h, -1) + np.triu(np.tril(g_m)) if lower else \
+        np.triu(h, 1) + np.triu(np.tril(g_m))
     da = g_m if assume_a is None else g_m if assume_a == "gen" else \
         g_m if assume_a == "general" else folded if assume_a == "sym" else \
         folded if assume_a == "pos" else folded if assume_a == "her" else \
@@ -288,8 +281,8 @@ def inv_adjoint(dy, y, a, check_finite=True, assume_a=None, lower=False):
     y_t = np.swapaxes(y, -1, -2)
     g = -y_t @ dy @ y_t
     h = g + np.swapaxes(g, -1, -2)
-    n = np.shape(a)[-1]
-    folded = np.tril(h) - h * np.eye(n) / 2 if lower else np.triu(h) - h * np.eye(n) / 2
+    folded = np.tril(h, -1) + np.triu(np.tril(g)) if lower else \
+        np.triu(h, 1) + np.triu(np.tril(g))
     da = g if assume_a is None else g if assume_a == "gen" else \
         g if assume_a == "general" else folded if assume_a == "sym" else \
         folded if assume_a == "pos" else folded if assume_a == "her" else \
@@ -408,4 +401,58 @@ def solve_sylvester_adjoint(dy, y, a, b, q):
 @tangent(linalg.solve_sylvester)
 def solve_sylvester_tangent(y, a, a_dot, b, b_dot, q, q_dot):
     y_dot = linalg.solve_sylvester(a, b, q_dot - a_dot @ y - y @ b_dot)
+    return y_dot
+
+
+# -- eigh ------------------------------------------------------------------------------------
+
+def _eigh_result(call) -> str:
+    """eigh(A, eigvals_only=True) returns the eigenvalues; otherwise a pair (w, V)."""
+    flag = [k.value for k in call.keywords if k.arg == "eigvals_only"]
+    return "other" if flag and getattr(flag[0], "value", False) is True else "pieces"
+
+
+@adjoint(linalg.eigh, shape=_eigh_result)
+def eigh_adjoint(dy, y, a, b=None, lower=True, eigvals_only=False, check_finite=True,
+                 driver=None):
+    """As np.linalg.eigh's (lower= names the triangle read): G = V (diag(dw) + F * (V.T dV))
+    V.T, F_ij = 1 / (w_j - w_i) off the diagonal (0 where they coincide, and a gradient
+    through such an eigenvector refused); eigvals_only computes V again. The generalized
+    problem (b=) is refused."""
+    w = y if eigvals_only else y[0]
+    v = linalg.eigh(a, lower=lower)[1] if eigvals_only else y[1]
+    dw = dy if eigvals_only else dy[0]
+    dv = np.zeros_like(v) if eigvals_only else dy[1]
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    require_shapes(np.logical_or(np.count_nonzero(gaps == 0) == np.size(w),
+                                 np.count_nonzero(dv) == 0),
+                   "scipy.linalg.eigh with a gradient through an eigenvector of a repeated "
+                   "eigenvalue")
+    v_t = np.swapaxes(v, -1, -2)
+    g = (v * np.expand_dims(dw, -2)) @ v_t if eigvals_only else \
+        (v * np.expand_dims(dw, -2)) @ v_t + \
+        v @ (1 / np.where(gaps == 0, np.inf, gaps) * (v_t @ dv)) @ v_t
+    h = g + np.swapaxes(g, -1, -2)
+    folded = np.tril(h, -1) + np.triu(np.tril(g)) if lower else \
+        np.triu(h, 1) + np.triu(np.tril(g))
+    da = folded if b is None else \
+        no_derivative("scipy.linalg.eigh with b= (the generalized eigenproblem)")
+    return da
+
+
+@tangent(linalg.eigh)
+def eigh_tangent(y, a, a_dot, b=None, lower=True, eigvals_only=False, check_finite=True,
+                 driver=None):
+    """P = V.T S_dot V:  w_dot = diag(P), V_dot = V (F * P) (infinite F at a repeated
+    eigenvalue: forward mode cannot tell whether V is used)."""
+    w = y if eigvals_only else y[0]
+    v = linalg.eigh(a, lower=lower)[1] if eigvals_only else y[1]
+    s_dot = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2) if lower else \
+        np.triu(a_dot) + np.swapaxes(np.triu(a_dot, 1), -1, -2)
+    p = np.swapaxes(v, -1, -2) @ s_dot @ v
+    eye = np.eye(np.shape(w)[-1], dtype=np.result_type(w))
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye
+    w_dot = np.diagonal(p, 0, -2, -1)
+    y_dot = w_dot if eigvals_only else (w_dot, v @ ((1 - eye) / gaps * p)) if b is None \
+        else no_derivative("scipy.linalg.eigh with b= (the generalized eigenproblem)")
     return y_dot
