@@ -144,7 +144,8 @@ TABLE = [] if stats is None else [
     unary(stats.nbinom.sf, "stats.nbinom.sf(2.5, 1.5, a)", UNIT_OPEN),
     unary(stats.nbinom.logsf, "stats.nbinom.logsf(np.arange(3.0), 2.5, a)", UNIT_OPEN,
           shapes=[(), (3,), (2, 3)]),
-    # multivariate normal: points (the last axis) and mean; cov a matrix or a number
+    # multivariate normal: points (the last axis) and mean; cov a matrix, a vector (its
+    # diagonal) or a number
     binary(stats.multivariate_normal.logpdf,
            "stats.multivariate_normal.logpdf(a, b, np.eye(3) * 2.0 + 0.5)", shapes=POINTS),
     binary(stats.multivariate_normal.logpdf,
@@ -156,6 +157,9 @@ TABLE = [] if stats is None else [
     binary(stats.multivariate_normal.logpdf,
            "stats.multivariate_normal.logpdf(a, np.zeros(3), b)", (ANY, SCALE),
            shapes=[((4, 3), ()), ((3,), ())]),
+    binary(stats.multivariate_normal.logpdf,
+           "stats.multivariate_normal.logpdf(a, np.ones(3), cov=b)", (ANY, SCALE),
+           shapes=[((4, 3), (3,)), ((3,), (3,))]),
     unary(stats.multivariate_normal.logpdf, "stats.multivariate_normal.logpdf(a, [0.5, 1.0])",
           shapes=[(2,), (5, 2)]),
     binary(stats.multivariate_normal.pdf,
@@ -163,6 +167,8 @@ TABLE = [] if stats is None else [
     binary(stats.multivariate_normal.pdf,
            "stats.multivariate_normal.pdf(a, mean=np.ones(3), cov=b @ b.T + np.eye(3))",
            shapes=COVS),
+    binary(stats.multivariate_normal.pdf, "stats.multivariate_normal.pdf(a, np.ones(3), b)",
+           (ANY, SCALE), shapes=[((4, 3), (3,)), ((3,), ()), ((2, 4, 3), (3,))]),
     # Dirichlet: points on the simplex through a softmax over the components (axis 0),
     # in float64 (SciPy checks the sum to 1e-9, which float32 inputs would not meet)
     binary(stats.dirichlet.logpdf,

@@ -571,16 +571,16 @@ def nbinom_logsf_partials(y, k, n, p, loc=0):
 def multivariate_normal_logpdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=False):
     """With r = x - mean and alpha = cov^-1 r for each point (the last axis of x):
     dx = -dy alpha, dmean = dy alpha, dcov = dy (alpha alpha^T - cov^-1) / 2, the
-    symmetric gradient (cov is symmetric), summed over the points. A number cov is
-    the identity times it: its gradient is the trace of that matrix's."""
-    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.logpdf with a "
-                                      "1-d cov (write np.diag(cov))")
+    symmetric gradient (cov is symmetric), summed over the points. SciPy reads a vector
+    cov as a diagonal and a number as that times the identity: their gradients are the
+    diagonal and the trace of the matrix's."""
     require_shapes(np.ndim(x) > np.ndim(dy), "scipy.stats.multivariate_normal.logpdf of "
                                              "1-d points given as a vector (write x[:, None])")
     r = x if mean is None else x - mean
     size = np.shape(r)[-1]
-    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
-        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
+    matrix = cov if known_rank(cov) == 2 else np.diag(cov) if known_rank(cov) == 1 else \
+        cov * np.eye(size) if known_rank(cov) == 0 else cov if np.ndim(cov) == 2 else \
+        np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     g = np.expand_dims(dy, -1) * alpha
@@ -588,25 +588,24 @@ def multivariate_normal_logpdf_adjoint(dy, y, x, mean=None, cov=1, allow_singula
     dmean = unbroadcast(g, mean)
     dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
                      np.sum(dy) * inverse)
-    dcov = dmatrix if known_rank(cov) == 2 else np.trace(dmatrix) if known_rank(cov) == 0 \
-        else dmatrix if np.ndim(cov) == 2 else np.trace(dmatrix)
+    dcov = dmatrix if known_rank(cov) == 2 else np.diag(dmatrix) if known_rank(cov) == 1 \
+        else np.trace(dmatrix) if known_rank(cov) == 0 else dmatrix if np.ndim(cov) == 2 \
+        else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
     return dx, dmean, dcov
 
 
 @tangent(stats.multivariate_normal.logpdf)
 def multivariate_normal_logpdf_tangent(y, x, x_dot, mean=None, mean_dot=None, cov=1,
                                        cov_dot=None, allow_singular=False):
-    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.logpdf with a "
-                                      "1-d cov (write np.diag(cov))")
     require_shapes(np.ndim(x) > np.ndim(y), "scipy.stats.multivariate_normal.logpdf of "
                                             "1-d points given as a vector (write x[:, None])")
     r = x if mean is None else x - mean
     r_dot = x_dot if mean is None else x_dot - mean_dot
     size = np.shape(r)[-1]
-    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
-        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
-    matrix_dot = cov_dot if known_rank(cov) == 2 else cov_dot * np.eye(size) \
-        if known_rank(cov) == 0 else cov_dot if np.ndim(cov) == 2 else cov_dot * np.eye(size)
+    matrix = cov if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else \
+        cov * np.eye(size)
+    matrix_dot = cov_dot if np.ndim(cov) == 2 else np.diag(cov_dot) if np.ndim(cov) == 1 \
+        else cov_dot * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     y_dot = 0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
@@ -642,14 +641,14 @@ def dirichlet_logpdf_tangent(y, x, x_dot, alpha, alpha_dot):
 
 @adjoint(stats.multivariate_normal.pdf)
 def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=False):
-    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.pdf with a "
-                                      "1-d cov (write np.diag(cov))")
+    """As for logpdf, with the seed dy * y (pdf = exp(logpdf))."""
     require_shapes(np.ndim(x) > np.ndim(dy), "scipy.stats.multivariate_normal.pdf of "
                                              "1-d points given as a vector (write x[:, None])")
     r = x if mean is None else x - mean
     size = np.shape(r)[-1]
-    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
-        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
+    matrix = cov if known_rank(cov) == 2 else np.diag(cov) if known_rank(cov) == 1 else \
+        cov * np.eye(size) if known_rank(cov) == 0 else cov if np.ndim(cov) == 2 else \
+        np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     w = dy * y
@@ -658,25 +657,24 @@ def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=F
     dmean = unbroadcast(g, mean)
     dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
                      np.sum(w) * inverse)
-    dcov = dmatrix if known_rank(cov) == 2 else np.trace(dmatrix) if known_rank(cov) == 0 \
-        else dmatrix if np.ndim(cov) == 2 else np.trace(dmatrix)
+    dcov = dmatrix if known_rank(cov) == 2 else np.diag(dmatrix) if known_rank(cov) == 1 \
+        else np.trace(dmatrix) if known_rank(cov) == 0 else dmatrix if np.ndim(cov) == 2 \
+        else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
     return dx, dmean, dcov
 
 
 @tangent(stats.multivariate_normal.pdf)
 def multivariate_normal_pdf_tangent(y, x, x_dot, mean=None, mean_dot=None, cov=1,
-                                    cov_dot=None, allow_singular=False):
-    require_shapes(np.ndim(cov) != 1, "scipy.stats.multivariate_normal.pdf with a "
-                                      "1-d cov (write np.diag(cov))")
+                                       cov_dot=None, allow_singular=False):
     require_shapes(np.ndim(x) > np.ndim(y), "scipy.stats.multivariate_normal.pdf of "
                                             "1-d points given as a vector (write x[:, None])")
     r = x if mean is None else x - mean
     r_dot = x_dot if mean is None else x_dot - mean_dot
     size = np.shape(r)[-1]
-    matrix = cov if known_rank(cov) == 2 else cov * np.eye(size) if known_rank(cov) == 0 \
-        else cov if np.ndim(cov) == 2 else cov * np.eye(size)
-    matrix_dot = cov_dot if known_rank(cov) == 2 else cov_dot * np.eye(size) \
-        if known_rank(cov) == 0 else cov_dot if np.ndim(cov) == 2 else cov_dot * np.eye(size)
+    matrix = cov if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else \
+        cov * np.eye(size)
+    matrix_dot = cov_dot if np.ndim(cov) == 2 else np.diag(cov_dot) if np.ndim(cov) == 1 \
+        else cov_dot * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     y_dot = y * (0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
