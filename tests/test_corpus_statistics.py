@@ -36,11 +36,7 @@ RTOL, ATOL = 1e-5, 1e-6
 
 # (check, case name) -> (kind, reason); kind is "refused", "wrong" or "crash"
 KNOWN = {}
-CHOLESKY_LOWER = ("wrong", "np.linalg.cholesky reads only the lower triangle, but its adjoint "
-                  "spreads the gradient over both (symmetric); repro: "
-                  "grad(lambda A: np.sum(np.linalg.cholesky(A)))([[2, .5], [.3, 1.5]])")
 for _check in ("reverse", "forward", "hessian"):
-    KNOWN[(_check, "gp_lower_filled_numpy_cholesky")] = CHOLESKY_LOWER
     KNOWN[(_check, "laplace_nll")] = ("refused", "imports inside the function are not supported")
     KNOWN[(_check, "right_censored_normal_logsf")] = ("refused", "the operator ~ is not supported")
     for _name in ("gaussian_nll_frozen", "gaussian_nll_frozen_keywords", "mvn_frozen"):
@@ -50,8 +46,6 @@ for _check in ("reverse", "forward", "hessian"):
         "refused", "no derivative for scipy.stats.multivariate_normal.logpdf with a 1-d cov")
     KNOWN[(_check, "scipy_special_log1p_expm1")] = (
         "refused", "no derivative rule for special.expm1 / sp.log1p")
-for _check in ("reverse", "forward"):
-    KNOWN[(_check, "numpy_cholesky_of_nonsymmetric_reads_lower")] = CHOLESKY_LOWER
 KNOWN[("hessian", "two_component_logsumexp_list")] = (
     "refused", "second order: the generated gradient's list of values that depend on the "
                "inputs is refused (logsumexp of a list)")
