@@ -451,6 +451,10 @@ def betainc_in_its_second_shape(x, b):
     return np.sum(special.betainc(1.5, b, x / 4.0))
 
 
+def zeta_in_its_exponent(x, s):
+    return np.sum(special.zeta(s, x))
+
+
 @pytest.mark.parametrize("f, what", [
     (polygamma_in_its_order, "scipy.special.polygamma with an order n"),
     (iv_in_its_order, "scipy.special.iv with an order v"),
@@ -460,6 +464,7 @@ def betainc_in_its_second_shape(x, b):
     (yn_in_its_order, "scipy.special.yn with an order n"),
     (gammainc_in_its_shape, "scipy.special.gammainc with an a"),
     (betainc_in_its_second_shape, "scipy.special.betainc with a b"),
+    (zeta_in_its_exponent, "scipy.special.zeta with an x"),
 ])
 def test_an_order_that_depends_on_the_inputs_is_refused_in_both_modes(f, what):
     # (multigammaln's d has the same refusal, but SciPy itself takes no float d)
