@@ -27,8 +27,9 @@ import gast
 import numpy
 
 from .anno import PLAIN_VALUES, names_in, set_anno, walk
-from .errors import (Location, NameResolutionError, NoDerivativeRuleError,
-                     SourceUnavailableError, UnsupportedSyntaxError)
+from . import distributions
+from .errors import (Location, NameResolutionError, SourceUnavailableError,
+                     UnsupportedSyntaxError)
 
 
 @dataclass
@@ -658,9 +659,7 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
     for node in nodes:
         if isinstance(node, gast.Attribute):
             _resolve_attribute(parsed, node)
-    for node in nodes:
-        if isinstance(node, gast.Call):
-            _refuse_frozen_distribution(parsed, node)
+    distributions.unfreeze(parsed)
     return used
 
 
@@ -720,7 +719,7 @@ def _resolve_attribute(parsed: Parsed, node: gast.Attribute) -> None:
         _resolve_attribute(parsed, base)
     owner = get_anno(base, "resolved", _MISSING)
     if owner is _MISSING or not isinstance(owner, types.ModuleType) and \
-            not isinstance(owner, type) and not _is_distribution(owner):
+            not isinstance(owner, type) and not distributions.is_distribution(owner):
         return  # an attribute of a local value: x.T, x.shape, x.sum
     value = getattr(owner, node.attr, _MISSING)
     if value is _MISSING:
@@ -730,30 +729,6 @@ def _resolve_attribute(parsed: Parsed, node: gast.Attribute) -> None:
             hint=f"check the spelling; {getattr(owner, '__name__', owner)!s} has no "
                  f"attribute {node.attr!r}")
     set_anno(node, "resolved", value)
-
-
-def _is_distribution(value: Any) -> bool:
-    """A scipy.stats distribution (stats.norm, frozen or not): its methods are library
-    functions (stats.norm.logpdf), called like np.sin, with rules keyed by the method."""
-    return (getattr(type(value), "__module__", None) or "").startswith("scipy.stats.")
-
-
-def _refuse_frozen_distribution(parsed: Parsed, call: gast.Call) -> None:
-    """stats.norm(mu, sigma) freezes the parameters into an object whose methods take
-    x alone; the derivative rules are the distribution's own methods, which take them."""
-    from .anno import get_anno
-    dist = get_anno(call.func, "resolved", None)
-    if not _is_distribution(dist) or not callable(dist):  # (a frozen one is not callable)
-        return
-    method = "logpdf" if hasattr(dist, "logpdf") else "logpmf"
-    spelled = gast.unparse(call.func).strip()
-    given = [gast.unparse(a).strip() for a in call.args] + \
-        [f"{k.arg}={gast.unparse(k.value).strip()}" for k in call.keywords]
-    raise NoDerivativeRuleError(
-        f"a distribution frozen with its parameters ({spelled}(...)) is not supported",
-        parsed.locate(call),
-        hint=f"pass the parameters to the method instead: "
-             f"{spelled}.{method}({', '.join(['x'] + given)})")
 
 
 def _dotted(node: gast.AST) -> str:

@@ -1,0 +1,204 @@
+"""scipy.stats distributions frozen with their parameters, read as calls of the
+distribution's own methods, which the derivative rules are keyed by:
+
+    model = stats.norm(mu, sigma)     ->  model_loc = mu
+                                          model_scale = sigma
+    model.logpdf(y)                   ->  stats.norm.logpdf(y, model_loc, model_scale)
+    stats.norm(mu, s).cdf(x)          ->  stats.norm.cdf(x, mu, s)
+
+A frozen distribution's logpdf (pdf, cdf, sf, ppf, logpmf...) takes x alone and passes
+the parameters it was frozen with after it: the distribution's method takes x, then the
+shape parameters, loc and scale (mean and cov for multivariate_normal). The parameters
+are bound to names where the distribution is made, so a variable assigned again later
+does not change them. A frozen distribution used otherwise (passed on, returned, its
+other methods) is refused where it is made, with the call to write instead.
+
+Runs on the resolved tree (frontend.resolve_names), before the desugar stage.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict, List, Optional, Set
+
+import gast
+
+from .anno import clone, get_anno, set_anno, walk
+from .errors import NoDerivativeRuleError
+
+# the methods of a frozen distribution that take one argument and pass the rest on
+METHODS = frozenset({"logpdf", "pdf", "logcdf", "cdf", "logsf", "sf", "ppf", "isf",
+                     "logpmf", "pmf"})
+
+
+def is_distribution(value: Any) -> bool:
+    """A scipy.stats distribution (stats.norm, frozen or not): its methods are library
+    functions (stats.norm.logpdf), called like np.sin, with rules keyed by the method."""
+    return (getattr(type(value), "__module__", None) or "").startswith("scipy.stats.")
+
+
+def unfreeze(parsed: Any) -> None:
+    """Rewrite the frozen distributions of `parsed.func` (see the module doc); refuse a
+    freezing call that is left."""
+    func = parsed.func
+    calls = _calls(func)
+    if all(_freezing(call) is None for call in calls):
+        return
+    for call in calls:  # stats.norm(mu, s).logpdf(y)
+        if isinstance(call.func, gast.Attribute) and _passes_on(call, call.func.value):
+            _call_method(call, call.func.value, call.func.value.args,
+                         call.func.value.keywords)
+    # (a name the function reads is taken; a global it does not read may be shadowed)
+    taken = {n.id for n in walk(func) if isinstance(n, gast.Name)}
+    calls = _calls(func)
+    for name, made in _named(func, calls).items():
+        _bind_parameters(func, name, made, calls, taken)
+    for call in _calls(func):
+        if _freezing(call) is not None:
+            raise _refusal(parsed, call)
+
+
+def _calls(func: gast.FunctionDef) -> List[gast.Call]:
+    return [n for n in walk(func) if isinstance(n, gast.Call)]
+
+
+def _freezing(node: gast.AST) -> Optional[Any]:
+    """The distribution a call freezes (stats.norm(mu, s)), or None."""
+    if not isinstance(node, gast.Call):
+        return None
+    dist = get_anno(node.func, "resolved", None)
+    if not is_distribution(dist) or not callable(dist):  # (a frozen one is not callable)
+        return None
+    if any(isinstance(a, gast.Starred) for a in node.args) or \
+            any(k.arg is None for k in node.keywords):
+        return None
+    return dist
+
+
+def _passes_on(call: gast.Call, freeze: gast.AST) -> bool:
+    """Is `call` <the distribution `freeze` makes>.<method>(x), whose unfrozen form takes
+    x and then the freezing call's arguments (by the names it gives them)?"""
+    dist = _freezing(freeze)
+    if dist is None or not (
+            isinstance(call.func, gast.Attribute) and call.func.attr in METHODS and
+            len(call.args) == 1 and not call.keywords and
+            not isinstance(call.args[0], gast.Starred) and hasattr(dist, call.func.attr)):
+        return False
+    try:
+        params = inspect.signature(getattr(dist, call.func.attr)).parameters
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return True  # (rv_continuous.logpdf(x, *args, **kwds))
+    names = list(params)
+    return len(freeze.args) < len(names) and \
+        all(k.arg in names[1 + len(freeze.args):] for k in freeze.keywords)
+
+
+def _call_method(call: gast.Call, freeze: gast.Call, args: List[gast.AST],
+                 keywords: List[gast.keyword]) -> None:
+    """call (frozen.method(x)) becomes dist.method(x, *args, **keywords)."""
+    dist = get_anno(freeze.func, "resolved")
+    method = gast.Attribute(value=clone(freeze.func), attr=call.func.attr, ctx=gast.Load())
+    set_anno(method, "resolved", getattr(dist, call.func.attr))
+    call.func = gast.copy_location(method, call.func)
+    call.args = call.args + args
+    call.keywords = keywords
+
+
+def _named(func: gast.FunctionDef, calls: List[gast.Call]) -> Dict[str, List[gast.Assign]]:
+    """name -> the statements `name = stats.norm(...)`, for the names bound only by
+    such statements, of one distribution with the same arguments, and read only as
+    name.<method>(x)."""
+    made: Dict[str, List[gast.Assign]] = {}
+    for node in walk(func):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], gast.Name) and _freezing(node.value) is not None:
+            made.setdefault(node.targets[0].id, []).append(node)
+    read_as_method = {id(c.func.value) for c in calls if isinstance(c.func, gast.Attribute)
+                      and isinstance(c.func.value, gast.Name) and c.func.value.id in made
+                      and _passes_on(c, made[c.func.value.id][0].value)}
+    targets = {id(s.targets[0]) for statements in made.values() for s in statements}
+    for node in walk(func):
+        if isinstance(node, gast.Name) and node.id in made and \
+                id(node) not in (targets if not isinstance(node.ctx, gast.Load)
+                                 else read_as_method):
+            del made[node.id]
+    return {name: statements for name, statements in made.items()
+            if len({_form(s.value) for s in statements}) == 1}
+
+
+def _form(freeze: gast.Call) -> tuple:
+    return (id(_freezing(freeze)), len(freeze.args), tuple(k.arg for k in freeze.keywords))
+
+
+def _bind_parameters(func: gast.FunctionDef, name: str, made: List[gast.Assign],
+                     calls: List[gast.Call], taken: Set[str]) -> None:
+    """`name = stats.norm(mu, s)` becomes `name_loc = mu; name_scale = s`, and each
+    name.logpdf(y) stats.norm.logpdf(y, name_loc, name_scale)."""
+    first = made[0].value
+    labels = _parameter_names(_freezing(first), len(first.args))
+    fresh = [_free(f"{name}_{label}", taken) for label in labels] + \
+        [_free(f"{name}_{k.arg}", taken) for k in first.keywords]
+    replaced = {}
+    for statement in made:
+        values = statement.value.args + [k.value for k in statement.value.keywords]
+        replaced[id(statement)] = [
+            gast.copy_location(gast.Assign(targets=[gast.Name(
+                id=target, ctx=gast.Store(), annotation=None, type_comment=None)],
+                value=value, type_comment=None), statement)
+            for target, value in zip(fresh, values)]
+    _replace_statements(func, replaced)
+    for call in calls:
+        if isinstance(call.func, gast.Attribute) and isinstance(call.func.value, gast.Name) \
+                and call.func.value.id == name:
+            reads = [gast.copy_location(gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                                  type_comment=None), call) for n in fresh]
+            positional = reads[:len(first.args)]
+            keywords = [gast.keyword(arg=k.arg, value=r)
+                        for k, r in zip(first.keywords, reads[len(first.args):])]
+            _call_method(call, first, positional, keywords)
+
+
+def _parameter_names(dist: Any, count: int) -> List[str]:
+    """What the freezing call's positional arguments are: df, loc, scale (mean, cov)."""
+    if hasattr(dist, "shapes") and hasattr(dist, "numargs"):  # (rv_continuous, rv_discrete)
+        names = [s.strip() for s in (dist.shapes or "").split(",") if s.strip()]
+        names += ["loc", "scale"] if hasattr(dist, "pdf") else ["loc"]
+    else:
+        try:
+            names = list(inspect.signature(dist).parameters)
+        except (TypeError, ValueError):
+            names = []
+    return [names[i] if i < len(names) else str(i) for i in range(count)]
+
+
+def _free(preferred: str, taken: Set[str]) -> str:
+    name, counter = preferred, 1
+    while name in taken:
+        counter += 1
+        name = f"{preferred}_{counter}"
+    taken.add(name)
+    return name
+
+
+def _replace_statements(tree: gast.AST, replaced: Dict[int, List[gast.stmt]]) -> None:
+    for node in walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list) and any(id(s) in replaced for s in statements):
+                setattr(node, field, [new for s in statements
+                                      for new in replaced.get(id(s), [s])])
+
+
+def _refusal(parsed: Any, call: gast.Call) -> NoDerivativeRuleError:
+    dist = _freezing(call)
+    method = "logpdf" if hasattr(dist, "logpdf") else "logpmf"
+    spelled = gast.unparse(call.func).strip()
+    given = [gast.unparse(a).strip() for a in call.args] + \
+        [f"{k.arg}={gast.unparse(k.value).strip()}" for k in call.keywords]
+    return NoDerivativeRuleError(
+        f"a distribution frozen with its parameters ({spelled}(...)) is supported only "
+        "where its methods logpdf, pdf, cdf, sf, ppf (and their kin) are called on it",
+        parsed.locate(call),
+        hint=f"call the distribution's method with the parameters instead: "
+             f"{spelled}.{method}({', '.join(['x'] + given)})")
