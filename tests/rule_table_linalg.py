@@ -4,10 +4,12 @@ Matrices that are inverted, solved with, or factorised are built well conditione
 inside the expression (a + 3 * np.eye(3); a @ a.T + 3 * np.eye(3) for Cholesky).
 """
 import inspect
+import operator
 
 import numpy as np
 
-from rule_cases import ANY, POSITIVE, Case, binary, unary  # noqa: F401
+from rule_cases import ANY, POSITIVE, UNIT, Case, binary, unary  # noqa: F401
+from s2sad import runtime
 
 WELL = "(a + 3 * np.eye(3))"
 SPD = "(a @ a.T + 3 * np.eye(3))"
@@ -101,4 +103,30 @@ TABLE += [
     unary(np.linalg.svd, "np.linalg.svd(a)[1] * np.arange(3.0)", shapes=[(3, 3), (4, 3)]),
     unary(np.linalg.svd, "np.linalg.svd(a, full_matrices=False)[1] * np.arange(2.0)",
           shapes=[(2, 3)]),
+]
+
+# (issue 18) eigenvectors, eigvalsh and the triangle these read; the singular vectors;
+# @ over broadcast stacks of any rank; tensordot's adjoint helper (its rules give the
+# second order, tested in tests/test_scipy_linalg.py)
+TABLE += [
+    unary(np.linalg.eigh, "np.linalg.eigh(a + np.diag(np.arange(3.0)) * 4)[1] ** 2 * np.arange(3.0)",
+          UNIT, shapes=[(3, 3)]),
+    unary(np.linalg.eigh, "np.linalg.eigh(a + np.diag(np.arange(3.0)) * 4, 'U')[1] ** 2", UNIT,
+          shapes=[(3, 3)]),
+    unary(np.linalg.eigvalsh, f"np.linalg.eigvalsh({SYMMETRIC})", shapes=[(3, 3)]),
+    unary(np.linalg.eigvalsh, "np.linalg.eigvalsh(a + np.diag(np.arange(3.0)) * 4, UPLO='U')",
+          UNIT, shapes=[(3, 3)]),
+    unary(np.linalg.cholesky, f"np.linalg.cholesky({WELL})", UNIT, shapes=[(3, 3)]),
+    unary(np.linalg.svd, "np.linalg.svd(a, full_matrices=False)[0] ** 2 * np.arange(2.0)",
+          shapes=[(3, 2), (2, 3)]),
+    unary(np.linalg.svd, "np.linalg.svd(a, full_matrices=False)[2] ** 2 * np.arange(3.0)",
+          shapes=[(2, 3), (3, 3)]),
+    unary(np.linalg.svd, "np.linalg.svd(a)[0] ** 2 * np.arange(3.0)", shapes=[(3, 3)]),
+    unary(np.linalg.svd, "np.linalg.svd(a)[2][:2] ** 2 * np.arange(3.0)", shapes=[(2, 3)]),
+    Case((operator.matmul, np.matmul), "a @ b", [ANY, ANY],
+         [((2, 1, 3, 4), (5, 4, 2)), ((3,), (2, 3, 4)), ((2, 3, 4), (4,)),
+          ((4,), (2, 1, 4, 3)), ((1, 3, 4), (2, 4, 2))]),
+    Case((np.matmul,), "np.matmul(a, b)", [ANY, ANY], [((2, 1, 2, 3), (3, 3, 2))]),
+    Case((np.tensordot, runtime.tensordot_adjoint), "np.tensordot(a, b, axes=1)", [ANY, ANY],
+         [((2, 3, 4), (4, 2)), ((4,), (4, 3))]),
 ]

@@ -117,6 +117,10 @@ AUTOGRAD_WRONG = {
         ("autograd's outer VJP does not flatten 2-d operands", ValueError),
     "np.outer(a, b) @ np.arange(4.0) ((2, 3), (2, 2)) db":
         ("autograd's outer VJP does not flatten 2-d operands", ValueError),
+    # linalg.py grad_cholesky spreads the gradient over both triangles (symmetric), where
+    # np.linalg.cholesky reads only the lower one
+    "np.linalg.cholesky((a + 3 * np.eye(3))) ((3, 3),) da":
+        ("autograd's cholesky VJP is the symmetric one, not the lower triangle's", None),
     # linalg.py grad_solve: updim adds an axis to ans, not b's batch axes: dA of shape (1, 1)
     "np.linalg.solve((a + 3 * np.eye(3)), b) ((3, 3), (2, 3, 1)) da":
         ("autograd's solve VJP does not sum over b's batch axes", None),
