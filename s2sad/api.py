@@ -235,7 +235,7 @@ class GradientFunction:
             target = getattr(self, "_source_text", None)  # (grad_source's)
         if target is not None and not isinstance(target, GradientFunction):
             if self._desugared is None:  # (read once: does its body need the stage?)
-                self._desugared = structured.needs_desugar(target)
+                self._desugared = structured.needs_desugar(target, self._parsed)
             call = structured.structured_call(self._signature, target, args, kwargs,
                                               self.wrt_names,
                                               always=self.has_aux or self._desugared or

@@ -18,6 +18,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import desugar, frontend, pytree
+from .anno import walk
+from .desugar import numpy_forms
 from .errors import ArgumentError
 from .pytree import Tree
 
@@ -146,12 +148,14 @@ def _compiled_apart(value: Any) -> bool:
     return pytree.is_structured(value) or pytree.is_function_like(value)
 
 
-def needs_desugar(fn: Callable) -> bool:
+def needs_desugar(fn: Callable, parsed: Optional[frontend.Parsed] = None) -> bool:
     """A function called with plain arguments that still builds or reads structures
     of its own (see desugar.needed); False where its source cannot be read here (the
     usual path gives the diagnostic)."""
-    if isinstance(fn, SourceText):
-        return False  # (source text was read already; it builds no structures here)
+    if isinstance(fn, SourceText):  # (source text, read already as `parsed`: only the
+        # NumPy forms the desugar stage lowers, np.r_[...] and np.select, send it there)
+        return parsed is not None and any(numpy_forms.is_rewritten(node)
+                                          for node in walk(parsed.func))
     try:
         return desugar.needed(frontend.read_function(fn), frontend.read_function)
     except Exception:  # (any refusal is raised again on the usual path, located)

@@ -269,15 +269,15 @@ def polynomial_regression_autograd(w, x, y):
 
 
 def packed(w, b):
-    """Parameters packed with np.r_ (a number, an array, a constant range) and with
+    """Parameters packed with np.r_ (a number, an array, constant ranges) and with
     np.append, read back by slices."""
-    theta = np.r_[w, b, 0:2]
+    theta = np.r_[w, b, 0:2, 0.0:1.0:3j]
     extended = np.append(theta, w * b)
     return np.sum(np.tanh(extended) * np.arange(extended.shape[0]))
 
 
 def packed_autograd(w, b):
-    theta = anp.r_[w, b, 0:2]
+    theta = anp.r_[w, b, 0:2, 0.0:1.0:3j]
     extended = anp.append(theta, w * b)
     return anp.sum(anp.tanh(extended) * anp.arange(extended.shape[0]))
 
@@ -318,6 +318,32 @@ def test_r_and_c_values_are_numpys():
     assert value == pytest.approx(packed(w, 0.6), rel=1e-15)
     value, _ = s2sad.vjp(columns_and_rows)(R[:, :3])
     assert value == pytest.approx(columns_and_rows(R[:, :3]), rel=1e-15)
+
+
+@pytest.mark.parametrize("body, shapes", [
+    ("np.r_[a, 2.0, b, 0:2] * np.arange(6.0)", [(), (2,)]),
+    ("np.r_[a, b * a, 1:7:2] * np.arange(9.0)", [(3,), (3,)]),
+    ("np.r_[a, b] * np.arange(3.0)", [(2, 3), (1, 3)]),
+    ("np.r_['-1', a, b] * np.arange(5.0)", [(2, 3), (2, 2)]),
+    ("np.c_[a, b, np.ones(3)] * np.arange(4.0)", [(3, 2), (3,)]),
+    ("np.c_[a, b] * np.arange(2.0)", [(), ()]),
+    ("np.c_[a, b] * np.arange(4.0)", [(2, 2, 2), (2, 2, 2)]),
+    ("np.select([a > 0, b > 0.5], [a * b, np.sin(a)], default=b)", [(2, 3), (3,)]),
+    ("np.select([a > b], [a], b)", [(3, 1), (1, 4)]),
+    ("np.select(condlist=[b < 0], choicelist=[a ** 2])", [(), (2, 3)]),
+])
+def test_index_tricks_and_select_given_as_source_text(body, shapes):
+    """grad_source reads them too (the desugar stage lowers them for source text)."""
+    text = f"def f(a, b):\n    return np.sum(np.sin({body}))\n"
+    namespace = {"np": np}
+    exec(text, namespace)
+    args = [RNG.uniform(-2.0, 2.0, size=s) if s else float(RNG.uniform(-2.0, 2.0))
+            for s in shapes]
+    grads = s2sad.grad_source(text, "f", wrt=(0, 1))(*args)
+    for k, (got, arg) in enumerate(zip(grads, args)):
+        assert type(got) is type(arg) and np.shape(got) == np.shape(arg)
+        np.testing.assert_allclose(got, numeric_grad(namespace["f"], args, k), rtol=1e-6,
+                                   atol=1e-8)
 
 
 def r_directive(a):
