@@ -109,8 +109,9 @@ TABLE += [
 # @ over broadcast stacks of any rank; tensordot's adjoint helper (its rules give the
 # second order, tested in tests/test_scipy_linalg.py)
 TABLE += [
-    unary(np.linalg.eigh, "np.linalg.eigh(a + np.diag(np.arange(3.0)) * 4)[1] ** 2 * np.arange(3.0)",
-          UNIT, shapes=[(3, 3)]),
+    unary(np.linalg.eigh,
+          "np.linalg.eigh(a + np.diag(np.arange(3.0)) * 4)[1] ** 2 * np.arange(3.0)", UNIT,
+          shapes=[(3, 3)]),
     unary(np.linalg.eigh, "np.linalg.eigh(a + np.diag(np.arange(3.0)) * 4, 'U')[1] ** 2", UNIT,
           shapes=[(3, 3)]),
     unary(np.linalg.eigvalsh, f"np.linalg.eigvalsh({SYMMETRIC})", shapes=[(3, 3)]),

@@ -84,7 +84,8 @@ TABLE = [] if linalg is None else [
          [((3, 3), (3, 3))]),
     # eigh: values, vectors (distinct eigenvalues), either triangle
     unary(linalg.eigh, f"scipy.linalg.eigh({SYMMETRIC})[0]", shapes=[(3, 3)]),
-    unary(linalg.eigh, f"scipy.linalg.eigh({SYMMETRIC})[1] ** 2 * np.arange(3.0)", shapes=[(3, 3)]),
+    unary(linalg.eigh, f"scipy.linalg.eigh({SYMMETRIC})[1] ** 2 * np.arange(3.0)",
+          shapes=[(3, 3)]),
     unary(linalg.eigh, f"scipy.linalg.eigh({SYMMETRIC}, lower=False)[1] ** 2 * np.arange(3.0)",
           shapes=[(3, 3)]),
     unary(linalg.eigh, f"scipy.linalg.eigh({SYMMETRIC}, eigvals_only=True)", shapes=[(3, 3)]),

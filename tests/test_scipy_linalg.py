@@ -351,14 +351,33 @@ def test_solve_with_an_unsupported_structure_is_refused():
     assert "scipy.linalg.solve with assume_a other than 'gen', 'sym', 'her' or 'pos'" in message
 
 
-def test_eig_is_refused_at_its_call_with_eigh_named():
-    def f(A):
-        w, V = np.linalg.eig(A)
-        return np.sum(w)
+def eig_program(A):
+    w, V = np.linalg.eig(A)
+    return np.sum(w)
 
-    with pytest.raises(s2sad.S2SADError) as info:
-        s2sad.grad(f)(np.eye(3))
+
+def scipy_eigvals_program(A):
+    return np.sum(linalg.eigvals(A))
+
+
+@pytest.mark.parametrize("fn, spelled, line, alternative", [
+    (eig_program, "np.linalg.eig", "    w, V = np.linalg.eig(A)", "np.linalg.eigh(a)"),
+    (scipy_eigvals_program, "linalg.eigvals", "    return np.sum(linalg.eigvals(A))",
+     "scipy.linalg.eigh(a, eigvals_only=True)"),
+])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_eig_is_refused_at_its_call_as_complex_with_eigh_as_the_hint(fn, spelled, line,
+                                                                     alternative, mode):
+    with pytest.raises(s2sad.NoDerivativeRuleError) as info:
+        if mode == "reverse":
+            s2sad.grad(fn)(np.eye(3))
+        else:
+            s2sad.jvp(fn)(np.eye(3), np.eye(3))
     message = str(info.value)
-    assert "no derivative rule for np.linalg.eig" in message
-    assert "np.linalg.eigh" in message
-    assert "w, V = np.linalg.eig(A)" in message and "^^^" in message
+    first = message.splitlines()[0]
+    assert f"test_scipy_linalg.py:{fn.__code__.co_firstlineno + 1}:" in first
+    assert f"no derivative rule for {spelled}: " in first and "complex" in first
+    shown = message.splitlines()
+    assert shown[1].strip() == line.strip()
+    assert shown[2].strip().startswith("^") and shown[1][shown[2].index("^"):].startswith(spelled)
+    assert f"hint: for a symmetric matrix write {alternative}" in message

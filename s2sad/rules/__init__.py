@@ -310,6 +310,15 @@ def spelled_name(fn: Any, location: Optional[Location], namespace: Dict[str, Any
 
 _UNBOUND = object()
 
+# Functions left without a rule on purpose: (why, what to write instead), which the
+# refusal gives in place of the registration example (np.linalg.eig is complex).
+WITHOUT_RULE: Dict[Any, Tuple[str, str]] = {}
+
+
+def without_rule(fn: Any, why: str, instead: str) -> None:
+    """Refuse `fn` with its reason and the alternative, not a registration example."""
+    WITHOUT_RULE[fn] = (why, instead)
+
 
 def missing_rule_error(fn: Any, location: Optional[Location],
                        namespace: Optional[Dict[str, Any]] = None) -> NoDerivativeRuleError:
@@ -337,6 +346,10 @@ def missing_rule_error(fn: Any, location: Optional[Location],
                  f"{label.replace('(...)', '')}(x, ...the parameters)")
     short = getattr(fn, "__name__", "op")
     shown = spelled_name(fn, location, namespace or {}) or label
+    why = WITHOUT_RULE.get(fn) if getattr(fn, "__hash__", None) else None
+    if why is not None:
+        return NoDerivativeRuleError(f"no derivative rule for {shown}: {why[0]}", location,
+                                     hint=why[1])
     hint = _nearest_rules(label, shown, short)
     try:
         params = [p for p in inspect.signature(fn).parameters][:1] or ["x"]

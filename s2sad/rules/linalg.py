@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from .. import runtime
-from . import adjoint, tangent
+from . import adjoint, tangent, without_rule
 from .template import known_rank
 
 
@@ -420,3 +420,15 @@ def svd_tangent(y, a, a_dot, full_matrices=True, compute_uv=True, hermitian=Fals
         if full_matrices else np.swapaxes(v_dot, -1, -2)
     y_dot = (u_full, s_dot, vh_full) if compute_uv else s_dot
     return y_dot
+
+
+# -- refused on purpose --------------------------------------------------------------------
+
+without_rule(np.linalg.eig, "the eigenvalues and eigenvectors of a general matrix are "
+             "complex, and s2sad differentiates real values",
+             "for a symmetric matrix write np.linalg.eigh(a) (or scipy.linalg.eigh(a)); "
+             "for its eigenvalues only, np.linalg.eigvalsh(a)")
+without_rule(np.linalg.eigvals, "the eigenvalues of a general matrix are complex, and s2sad "
+             "differentiates real values",
+             "for a symmetric matrix write np.linalg.eigvalsh(a) (or "
+             "scipy.linalg.eigh(a, eigvals_only=True))")

@@ -26,7 +26,7 @@ Loaded only where SciPy is installed (see rules/_load_builtin_rules). Convention
 import numpy as np
 from scipy import linalg
 
-from . import adjoint, tangent
+from . import adjoint, tangent, without_rule
 
 
 # -- triangular and Cholesky solves --------------------------------------------------------
@@ -456,3 +456,12 @@ def eigh_tangent(y, a, a_dot, b=None, lower=True, eigvals_only=False, check_fini
     y_dot = w_dot if eigvals_only else (w_dot, v @ ((1 - eye) / gaps * p)) if b is None \
         else no_derivative("scipy.linalg.eigh with b= (the generalized eigenproblem)")
     return y_dot
+
+
+without_rule(linalg.eig, "the eigenvalues and eigenvectors of a general matrix are complex, "
+             "and s2sad differentiates real values",
+             "for a symmetric matrix write scipy.linalg.eigh(a) (eigvals_only=True for its "
+             "eigenvalues)")
+without_rule(linalg.eigvals, "the eigenvalues of a general matrix are complex, and s2sad "
+             "differentiates real values",
+             "for a symmetric matrix write scipy.linalg.eigh(a, eigvals_only=True)")
