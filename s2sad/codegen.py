@@ -239,6 +239,10 @@ def _import_line(alias: str, value: Any) -> Optional[str]:
         return f"import {real}" if real == alias else f"import {real} as {alias}"
     module = getattr(value, "__module__", None)
     real = getattr(value, "__name__", None)
+    if isinstance(module, str) and "._" in module:  # (scipy.special._logsumexp)
+        from .callables import qualified_name
+        public = qualified_name(value)
+        module = public.rpartition(".")[0] if public else module
     if isinstance(module, str) and isinstance(real, str) and \
             getattr(sys.modules.get(module), real, None) is value and \
             not module.startswith("__main__"):

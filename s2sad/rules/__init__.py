@@ -264,8 +264,10 @@ def callable_label(fn: Any) -> str:
         return f"{owner}.{fn.__name__}"
     module = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    if type(fn).__name__ == "ufunc" and not module.startswith("numpy"):
-        from ..callables import qualified_name  # SciPy's (scipy.special.expit), a user's
+    if not module.startswith("numpy") and (type(fn).__name__ == "ufunc" or "._" in module):
+        # SciPy's (scipy.special.expit; scipy.special.logsumexp, defined in a private
+        # scipy.special._logsumexp), a user's
+        from ..callables import qualified_name
         found = qualified_name(fn)
         if found is not None and not found.startswith("numpy."):
             return found
