@@ -54,6 +54,14 @@ TABLE = [] if linalg is None else [
     unary(linalg.cho_factor, f"scipy.linalg.cho_factor({WELL})[0]", UNIT, shapes=[(3, 3)]),
     unary(linalg.cho_factor, f"scipy.linalg.cho_factor({WELL}, lower=True)[0]", UNIT,
           shapes=[(3, 3)]),
+    # banded solves: ab holds the band, its diagonal (row u) made dominant
+    Case((linalg.solve_banded,), "scipy.linalg.solve_banded((1, 1), a + [[0.0], [4.0], [0.0]], b)",
+         [ANY, ANY], [((3, 5), (5,)), ((3, 5), (5, 2))]),
+    Case((linalg.solve_banded,),
+         "scipy.linalg.solve_banded((2, 1), a + [[0.0], [4.0], [0.0], [0.0]], b)", [ANY, ANY],
+         [((4, 5), (5,))]),
+    Case((linalg.solve_banded,), "scipy.linalg.solve_banded((0, 1), a + [[0.0], [4.0]], b)",
+         [ANY, ANY], [((2, 4), (4, 2))]),
     # LU: the factorisation itself, and solves with it
     pair((linalg.lu_factor, linalg.lu_solve),
          f"scipy.linalg.lu_solve(scipy.linalg.lu_factor({WELL}), b)"),

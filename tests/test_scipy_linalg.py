@@ -135,6 +135,24 @@ def sqrtm_sylvester_loss(A, Q):
     return np.sum(X ** 2) + np.trace(R)
 
 
+def banded_smoother(log_lam, y):
+    """A penalised smoother: (I + lam D.T D) x = y, D the second difference (a band of 2)."""
+    lam = np.exp(log_lam)
+    n = y.shape[0]
+    ab = np.zeros((5, n))
+    ab[0, 2:] = lam
+    ab[1, 1:] = -4 * lam
+    ab[2] = 1 + 6 * lam
+    ab[3, :-1] = -4 * lam
+    ab[4, :-2] = lam
+    x = sla.solve_banded((2, 2), ab, y)
+    return np.sum((x - y) ** 2) + np.sum(np.diff(x, 2) ** 2)
+
+
+def tridiagonal_band(ab, b):
+    return np.sum(np.sin(linalg.solve_banded((1, 1), ab, b)))
+
+
 def stacks_loss(a, b):
     """@ over broadcast stacks, np.dot and np.tensordot above 2-d."""
     c = a @ b                                  # (2, 1, 3, 4) @ (5, 4, 2) -> (2, 5, 3, 2)
@@ -158,6 +176,8 @@ PROGRAMS = [
     (svd_loss, (RNG.normal(size=(4, 3)),)),
     (svd_full_square_loss, (RNG.normal(size=(3, 3)),)),
     (sqrtm_sylvester_loss, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)))),
+    (banded_smoother, (np.array(-0.5), np.sin(np.arange(6.0)))),
+    (tridiagonal_band, (RNG.normal(size=(3, 5)) + [[0.0], [4.0], [0.0]], RNG.normal(size=5))),
     (stacks_loss, (RNG.normal(size=(2, 1, 3, 4)), RNG.normal(size=(5, 4, 2)))),
 ]
 IDS = [fn.__name__ for fn, _ in PROGRAMS]
@@ -244,6 +264,10 @@ def _autograd_svd_loss(A):
         anp.sum((U[:, 1] * anp.arange(4.0)) ** 2) + anp.sum(s ** 3)
 
 
+def _autograd_tridiagonal_band(ab, b):
+    return anp.sum(anp.sin(asla.solve_banded((1, 1), ab, b)))
+
+
 def _autograd_sqrtm_sylvester(A, Q):
     R = asla.sqrtm(anp.dot(A, A.T) + 2 * anp.eye(3))
     X = asla.solve_sylvester(A + 4 * anp.eye(3), R, Q)
@@ -258,8 +282,9 @@ def _autograd_sqrtm_sylvester(A, Q):
     (eigh_loss, _autograd_eigh_loss, PROGRAMS[8][1]),
     (svd_loss, _autograd_svd_loss, PROGRAMS[10][1]),
     (sqrtm_sylvester_loss, _autograd_sqrtm_sylvester, PROGRAMS[12][1]),
+    (tridiagonal_band, _autograd_tridiagonal_band, PROGRAMS[14][1]),
 ], ids=["cholesky_triangular", "cho_factor_vs_cholesky", "slogdet_solve", "eigh", "svd",
-        "sqrtm_sylvester"])
+        "sqrtm_sylvester", "solve_banded"])
 def test_gradient_agrees_with_autograd(ours, theirs, args):
     np.testing.assert_allclose(ours(*args), theirs(*args), rtol=1e-10)
     np.testing.assert_allclose(s2sad.grad(ours)(*args), autograd.grad(theirs)(*args),

@@ -154,6 +154,43 @@ def cho_solve_tangent(y, c_and_lower, c_and_lower_dot, b, b_dot, check_finite=Tr
     return y_dot
 
 
+# -- banded solves -------------------------------------------------------------------------
+# ab holds A's band: A[i, j] = ab[u + i - j, j]. For storage row r and column j, the entry
+# is A[j + r - u, j]; entries whose row falls outside A are not read.
+
+@adjoint(linalg.solve_banded)
+def solve_banded_adjoint(dy, y, l_and_u, ab, b, check_finite=True):
+    """x = A^-1 b:  db = A^-T dx, solved with A.T's band (u, l): row r of it holds
+    ab[l + u - r] moved r - l columns; dA = -db x.T, read back onto the band."""
+    lower = l_and_u[0]
+    upper = l_and_u[1]
+    r = np.expand_dims(np.arange(np.shape(ab)[0]), -1)
+    n = np.shape(ab)[1]
+    ab_t = ab[lower + upper - r, np.clip(np.arange(n) + r - lower, 0, n - 1)]
+    g_b = linalg.solve_banded((upper, lower), ab_t, dy)
+    db = g_b
+    rows = np.arange(n) + r - upper
+    products = np.reshape(g_b, (n, -1))[np.clip(rows, 0, n - 1)] * np.reshape(y, (n, -1))
+    dab = np.where(np.logical_and(rows >= 0, rows < n), -np.sum(products, axis=-1), 0.0)
+    return dab, db
+
+
+@tangent(linalg.solve_banded)
+def solve_banded_tangent(y, l_and_u, ab, ab_dot, b, b_dot, check_finite=True):
+    """x_dot = A^-1 (b_dot - A_dot x), (A_dot x)_i = sum over r of ab_dot[r, j] x_j,
+    j = i + u - r."""
+    upper = l_and_u[1]
+    r = np.expand_dims(np.arange(np.shape(ab)[0]), -1)
+    n = np.shape(ab)[1]
+    columns = np.arange(n) - r + upper
+    at = np.clip(columns, 0, n - 1)
+    terms = np.expand_dims(ab_dot[r, at], -1) * np.reshape(y, (n, -1))[at]
+    a_dot_x = np.sum(np.where(np.expand_dims(np.logical_and(columns >= 0, columns < n), -1),
+                              terms, 0.0), axis=0)
+    y_dot = linalg.solve_banded(l_and_u, ab, b_dot - np.reshape(a_dot_x, np.shape(y)))
+    return y_dot
+
+
 # -- LU: the factorisation itself, and solves with it ---------------------------------------
 # With A = P L U (P the pivots' permutation, L unit lower, U upper, lu = L - I + U):
 # P.T M = L U A^-1 M, so P need not be built: lu_solve applies it.
