@@ -217,6 +217,46 @@ def test_hessian_matches_differences_of_the_gradient(fn, args):
     np.testing.assert_allclose(H, _hessian_by_differences(fn, args), rtol=1e-5, atol=1e-6)
 
 
+# one call of each rule, to second order (the programs above cover them in context)
+WELL = np.eye(3) * 3
+B3 = np.array([0.3, -0.5, 0.8])
+SECOND_ORDER = [
+    lambda a: np.sum(np.sin(sla.solve_triangular(a + WELL, B3, lower=True, trans=1))),
+    lambda a: np.sum(np.sin(sla.solve_triangular(a + WELL, B3, unit_diagonal=True))),
+    lambda a: np.sum(np.sin(sla.cholesky(a @ a.T + WELL))),
+    lambda a: np.sum(np.sin(sla.cho_factor(a + WELL, lower=True)[0])),
+    lambda a: np.sum(np.sin(cho_solve(cho_factor(a @ a.T + WELL), B3))),
+    lambda a: np.sum(np.sin(lu_factor(a + WELL)[0])),
+    lambda a: np.sum(np.sin(lu_solve(lu_factor(a + WELL), B3, trans=1))),
+    lambda a: np.sum(np.sin(sla.solve(a + WELL, B3, assume_a="sym", lower=True))),
+    lambda a: np.sum(np.sin(sla.solve(a + WELL, B3, transposed=True))),
+    lambda a: np.sum(np.sin(sla.inv(a + WELL))),
+    lambda a: np.sin(sla.det(a + WELL)),
+    lambda a: np.sum(np.sin(sla.expm(a))),
+    lambda a: np.sum(np.sin(sla.logm(a + WELL))),
+    lambda a: np.sum(np.sin(sla.sqrtm(a + WELL))),
+    lambda a: np.sum(np.sin(sla.solve_sylvester(a + WELL, a.T + WELL, a))),
+    lambda a: np.sum(np.sin(sla.eigh(a + a.T + np.diag([0.0, 4.0, 8.0]))[1]) ** 2),
+    lambda a: np.sum(np.sin(sla.eigh(a + np.diag([0.0, 4.0, 8.0]), eigvals_only=True))),
+    lambda a: np.sum(np.sin(np.linalg.eigvalsh(a + np.diag([0.0, 4.0, 8.0]), "U"))),
+    lambda a: np.sum(np.sin(np.linalg.eigh(a + np.diag([0.0, 4.0, 8.0]))[1] ** 2)),
+    lambda a: np.sum(np.sin(np.linalg.cholesky(a + WELL, upper=True))),
+    lambda a: np.sum(np.sin(np.linalg.svd(a, full_matrices=False)[0] ** 2)),
+    lambda a: np.sum(np.sin(np.linalg.svd(a)[2] ** 2)),
+    lambda a: np.sum(np.sin(np.linalg.svd(a, compute_uv=False))),
+    lambda a: np.sum(np.sin(sla.solve_banded((1, 1), a + [[0.0], [4.0], [0.0]], B3))),
+]
+
+
+@pytest.mark.parametrize("fn", SECOND_ORDER, ids=[str(k) for k in range(len(SECOND_ORDER))])
+def test_each_rule_to_second_order(fn):
+    a = np.random.default_rng(3).uniform(-0.8, 0.8, size=(3, 3))
+    np.testing.assert_allclose(s2sad.grad(fn)(a), numeric_grad(fn, (a,), 0), rtol=1e-6,
+                               atol=1e-8)
+    np.testing.assert_allclose(s2sad.hessian(fn)(a), _hessian_by_differences(fn, (a,)),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_every_input_of_a_two_argument_program():
     for index in (0, 1):
         g = s2sad.grad(lu_least_squares, wrt=index)(A_LS, B_LS)
