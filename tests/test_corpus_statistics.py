@@ -39,11 +39,6 @@ KNOWN = {}
 for _check in ("reverse", "forward", "hessian"):
     KNOWN[(_check, "laplace_nll")] = ("refused", "imports inside the function are not supported")
     KNOWN[(_check, "right_censored_normal_logsf")] = ("refused", "the operator ~ is not supported")
-    for _name in ("gaussian_nll_frozen", "gaussian_nll_frozen_keywords", "mvn_frozen"):
-        KNOWN[(_check, _name)] = ("refused", "a distribution frozen with its parameters "
-                                             "(stats.norm(...)) is not supported")
-    KNOWN[(_check, "mvn_diagonal_covariance_vector")] = (
-        "refused", "no derivative for scipy.stats.multivariate_normal.logpdf with a 1-d cov")
     KNOWN[(_check, "scipy_special_log1p_expm1")] = (
         "refused", "no derivative rule for special.expm1 / sp.log1p")
 KNOWN[("hessian", "two_component_logsumexp_list")] = (
