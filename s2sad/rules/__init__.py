@@ -65,6 +65,12 @@ TANGENTS: Dict[Any, Rule] = {}
 
 
 def _key(fn: Any) -> Any:
+    # a scipy.stats distribution's method (stats.norm.logpdf), or that of the copy a
+    # frozen one holds: one key for its class's function, whichever instance it is bound to
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and \
+            (getattr(type(owner), "__module__", None) or "").startswith("scipy.stats."):
+        return type(owner), fn.__func__
     return fn
 
 
@@ -335,19 +341,16 @@ def missing_rule_error(fn: Any, location: Optional[Location],
             hint="second derivatives through this rule are not supported yet; take "
                  "central differences of the gradient instead")
     if label.startswith("scipy.stats.") and "(...)." in label:
-        frozen = fn.__self__  # (its parameters, where they are numbers: norm(0, 2))
-        given = [repr(a) for a in getattr(frozen, "args", ())] + \
-            [f"{k}={v!r}" for k, v in getattr(frozen, "kwds", {}).items()]
-        return NoDerivativeRuleError(
-            f"no derivative rule for {label}: the method of a distribution frozen with its "
-            "parameters", location,
-            hint="call the distribution's own method with the parameters instead: "
-                 f"{label.replace('(...)', '')}({', '.join(['x'] + given)})" if given and
-                 all(len(g) < 30 for g in given) else
-                 "call the distribution's own method with the parameters instead: "
-                 f"{label.replace('(...)', '')}(x, ...the parameters)")
+        from ..distributions import frozen_method_error
+        return frozen_method_error(fn, label, location)
     short = getattr(fn, "__name__", "op")
     shown = spelled_name(fn, location, namespace or {}) or label
+    if getattr(fn, "_s2sad_transform", False):
+        return NoDerivativeRuleError(
+            f"{shown} is a derivative s2sad made (of {label}); a differentiated function "
+            "cannot call one", location,
+            hint="differentiate the derivative itself (s2sad.grad(s2sad.grad(f)), "
+                 "s2sad.hessian(f)), or write the derivative out as NumPy code")
     why = WITHOUT_RULE.get(fn) if getattr(fn, "__hash__", None) else None
     if why is not None:
         return NoDerivativeRuleError(f"no derivative rule for {shown}: {why[0]}", location,
