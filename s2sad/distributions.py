@@ -11,7 +11,9 @@ the parameters it was frozen with after it: the distribution's method takes x, t
 shape parameters, loc and scale (mean and cov for multivariate_normal). The parameters
 are bound to names where the distribution is made, so a variable assigned again later
 does not change them. A frozen distribution used otherwise (passed on, returned, its
-other methods) is refused where it is made, with the call to write instead.
+other methods) is refused where it is made, with the call to write instead. One frozen
+outside the function with numbers (PRIOR = stats.norm(0.0, 2.0)) is read with them:
+PRIOR.logpdf(theta) -> PRIOR.dist.logpdf(theta, 0.0, 2.0).
 
 Runs on the resolved tree (frontend.resolve_names), before the desugar stage.
 """
@@ -41,6 +43,10 @@ def unfreeze(parsed: Any) -> None:
     freezing call that is left."""
     func = parsed.func
     calls = _calls(func)
+    for call in calls:  # PRIOR.logpdf(theta), PRIOR = stats.norm(0.0, 2.0) outside
+        frozen = _frozen_outside(call)
+        if frozen is not None:
+            _call_frozen_outside(call, frozen)
     if all(_freezing(call) is None for call in calls):
         return
     for call in calls:  # stats.norm(mu, s).logpdf(y)
@@ -105,6 +111,36 @@ def _call_method(call: gast.Call, freeze: gast.Call, args: List[gast.AST],
     call.keywords = keywords
 
 
+def _frozen_outside(call: gast.Call) -> Optional[Any]:
+    """The distribution a global or closure variable holds, frozen with numbers (a
+    prior: stats.norm(0.0, 2.0)), whose method the call is; None for anything else."""
+    if not (isinstance(call.func, gast.Attribute) and call.func.attr in METHODS and
+            len(call.args) == 1 and not call.keywords and
+            not isinstance(call.args[0], gast.Starred)):
+        return None
+    frozen = get_anno(call.func.value, "resolved", None)
+    if not is_distribution(frozen) or not is_distribution(getattr(frozen, "dist", None)):
+        return None  # (multivariate frozen ones hold arrays, in attributes of their own)
+    given = list(getattr(frozen, "args", ())) + list(getattr(frozen, "kwds", {}).values())
+    return frozen if all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                         for v in given) else None
+
+
+def _call_frozen_outside(call: gast.Call, frozen: Any) -> None:
+    """PRIOR.logpdf(theta) becomes PRIOR.dist.logpdf(theta, 0.0, 2.0): the method of the
+    distribution it holds (a copy of stats.norm, which the rules find by its class)."""
+    holder = gast.Attribute(value=call.func.value, attr="dist", ctx=gast.Load())
+    set_anno(holder, "resolved", frozen.dist)
+    method = gast.Attribute(value=gast.copy_location(holder, call.func), attr=call.func.attr,
+                            ctx=gast.Load())
+    set_anno(method, "resolved", getattr(frozen.dist, call.func.attr))
+    call.func = gast.copy_location(method, call.func)
+    call.args = call.args + [gast.copy_location(gast.Constant(value=float(v), kind=None), call)
+                             for v in frozen.args]
+    call.keywords = [gast.keyword(arg=k, value=gast.copy_location(
+        gast.Constant(value=float(v), kind=None), call)) for k, v in frozen.kwds.items()]
+
+
 def _named(func: gast.FunctionDef, calls: List[gast.Call]) -> Dict[str, List[gast.Assign]]:
     """name -> the statements `name = stats.norm(...)`, for the names bound only by
     such statements, of one distribution with the same arguments, and read only as
@@ -166,7 +202,8 @@ def _parameter_names(dist: Any, count: int) -> List[str]:
         names += ["loc", "scale"] if hasattr(dist, "pdf") else ["loc"]
     else:
         try:
-            names = list(inspect.signature(dist).parameters)
+            names = [p.name for p in inspect.signature(dist).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
             names = []
     return [names[i] if i < len(names) else str(i) for i in range(count)]
@@ -202,3 +239,18 @@ def _refusal(parsed: Any, call: gast.Call) -> NoDerivativeRuleError:
         parsed.locate(call),
         hint=f"call the distribution's method with the parameters instead: "
              f"{spelled}.{method}({', '.join(['x'] + given)})")
+
+
+def frozen_method_error(method: Any, label: str, location: Any) -> NoDerivativeRuleError:
+    """No rule for a method of a distribution frozen outside the function with other
+    than numbers (arrays, a multivariate one): the call to write instead."""
+    frozen = method.__self__
+    dist = getattr(frozen, "dist", getattr(frozen, "_dist", None))
+    names = [n for n in _parameter_names(dist, 8) if not n.isdigit() and
+             n not in ("allow_singular", "seed")]
+    return NoDerivativeRuleError(
+        f"no derivative rule for {label}: the method of a distribution frozen with "
+        "parameters other than numbers", location,
+        hint="call the distribution's own method with the parameters instead: "
+             f"{label.replace('(...)', '')}({', '.join(['x'] + names)})")
+

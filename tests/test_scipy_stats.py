@@ -459,15 +459,45 @@ def test_a_frozen_distribution_used_otherwise_is_refused_where_it_is_made():
 
 
 PRIOR = stats.norm(0.0, 2.0)
+SHAPE_PRIOR = st.gamma(2.0, scale=0.5)
+PRIOR_OF_ARRAYS = stats.norm(np.zeros(2), 1.0)
+POINT_PRIOR = multivariate_normal(np.zeros(2), np.eye(2))
 
 
-def test_a_distribution_frozen_outside_the_function_is_refused_with_its_parameters():
+def log_posterior(theta, s, y):
+    return np.sum(norm.logpdf(y, theta[0] + theta[1], s)) + np.sum(PRIOR.logpdf(theta)) + \
+        SHAPE_PRIOR.logpdf(s) + SHAPE_PRIOR.logsf(s)
+
+
+def test_a_distribution_frozen_outside_with_numbers_is_read_with_them():
+    """A prior made at module level: PRIOR.logpdf(theta) is PRIOR.dist.logpdf(theta,
+    0.0, 2.0), whose rule is found by the class of the copy PRIOR holds."""
+    args = [np.array([0.1, 0.5]), 1.3, Y]
+    got = s2sad.grad(log_posterior, wrt=(0, 1))(*args)
+    for index in (0, 1):
+        np.testing.assert_allclose(got[index], numeric_grad(log_posterior, args, index),
+                                   rtol=1e-7)
+    assert "PRIOR.dist.logpdf(theta, 0.0, 2.0)" in s2sad.grad(log_posterior).source
+    hessian = s2sad.hessian(log_posterior)(*args)
+    gradient = s2sad.grad(log_posterior)
+    expected = np.stack([(gradient(args[0] + e, *args[1:]) - gradient(args[0] - e, *args[1:]))
+                         / 2e-5 for e in np.eye(2) * 1e-5], axis=-1)
+    np.testing.assert_allclose(hessian, expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("frozen, written", [
+    ("PRIOR_OF_ARRAYS", "scipy.stats.norm.logpdf(x, loc, scale)"),
+    ("POINT_PRIOR", "scipy.stats.multivariate_normal.logpdf(x, mean, cov)")])
+def test_a_distribution_frozen_outside_with_arrays_is_refused_naming_the_call(frozen,
+                                                                              written):
+    held = globals()[frozen]
+
     def f(theta):
-        return np.sum(PRIOR.logpdf(theta))
+        return np.sum(held.logpdf(theta))
 
     text = str(_refusal(f, np.array([0.1, 0.4])))
-    assert "no derivative rule for scipy.stats.norm(...).logpdf" in text
-    assert "scipy.stats.norm.logpdf(x, 0.0, 2.0)" in text
+    assert f"no derivative rule for {written.split('.logpdf')[0]}(...).logpdf" in text
+    assert written in text
 
 
 def test_frozen_distributions_bind_their_parameters_where_they_are_made():
