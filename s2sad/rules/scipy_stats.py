@@ -24,12 +24,16 @@ from scipy import special, stats
 from . import adjoint, partials, tangent
 from .template import known_rank
 
-_SHAPE = "other"  # (three or four operands broadcast together: no binary shape rule)
+def _broadcast_shape(call):
+    """Every operand broadcasts into the result: the analysis's unary and binary kinds
+    for one and two operands; three or more it has no kind for."""
+    count = len(call.args) + len(call.keywords)
+    return "unary" if count == 1 else "binary" if count == 2 else "other"
 
 
 def _rules(*functions):
     """Partials registered for elementwise distribution methods (broadcasting exact)."""
-    return partials(*functions, shape=_SHAPE)
+    return partials(*functions, shape=_broadcast_shape)
 
 
 # -- normal ---------------------------------------------------------------------------
