@@ -141,8 +141,8 @@ TABLE += [
     unary(np.repeat, "np.repeat(a, [0, 2, 1]) * np.arange(3.0)", shapes=[(3,)]),
     unary(np.repeat, "np.repeat(a, [1, 0, 0, 2, 1, 3]) * np.arange(7.0)", shapes=[(2, 3)]),
     unary(np.repeat, "np.repeat(a, [2, 0], axis=0) * np.arange(3.0)", shapes=[(2, 3)]),
-    unary(np.repeat, "np.repeat(a, np.array([1, 0, 3]), axis=-1) * np.arange(4.0)",
-          shapes=[(2, 3)]),
+    unary(np.repeat, "np.repeat(a, np.array([1, 0, 3], dtype=int), axis=-1) * "
+          "np.arange(4.0)", shapes=[(2, 3)]),
     unary(np.repeat, "np.repeat(a, repeats=[3], axis=1) * np.arange(9.0)", shapes=[(2, 3)]),
     unary(np.repeat, "np.repeat(a, 3) * np.arange(3.0)", shapes=[()]),
     unary(np.repeat, "a.repeat(2, axis=0) * np.arange(3.0)", shapes=[(2, 3)]),

@@ -130,6 +130,28 @@ AUTOGRAD_WRONG = {
         ("autograd's transpose VJP mishandles negative axes", None),
     "np.transpose(a, (1, -1, 0)) * np.arange(24.0).reshape(3, 4, 2) ((2, 3, 4),) da":
         ("autograd's transpose VJP mishandles negative axes", None),
+    # issue 18's rows (tests/rule_table_shapes.py). numpy_vjps.py grad_repeat: one int of
+    # repeats only (an array of repeats, or a number repeated, raise)
+    **{f"np.repeat(a, {repeats}) * np.arange({n}.0) ({shape},) da":
+       ("autograd's repeat VJP takes one int of repeats", TypeError) for repeats, n, shape in [
+           ("[0, 2, 1]", 3, "(3,)"), ("[1, 0, 0, 2, 1, 3]", 7, "(2, 3)"),
+           ("[2, 0], axis=0", 3, "(2, 3)"),
+           ("np.array([1, 0, 3], dtype=int), axis=-1", 4, "(2, 3)"),
+           ("repeats=[3], axis=1", 9, "(2, 3)"), ("3", 3, "()")]},
+    # its cross VJP neither unbroadcasts nor takes 2-vectors
+    **{f"np.cross(a, b{keywords}) * np.arange({n}.0) ({shapes}) d{x}":
+       ("autograd's cross VJP does not unbroadcast, nor take 2-vectors", None)
+       for keywords, n, shapes, x in [
+           (", axis=0", 4, "(3, 1), (3, 4)", "a"), (", axis=0", 4, "(3, 4), (3,)", "b"),
+           (", axisb=-2, axisc=-1", 3, "(3,), (3, 2)", "a"), ("", 3, "(2,), (3,)", "a"),
+           ("", 3, "(4, 3), (2,)", "b")]},
+    **{f"np.cross(a, b{keywords}) * np.arange(4.0) ({shapes}) d{x}":
+       ("autograd's cross VJP takes no two 2-vectors", ValueError)
+       for keywords, shapes in [("", "(4, 2), (4, 2)"), (", axis=0", "(2, 4), (2, 4)")]
+       for x in "ab"},
+    # np.gradient of a 2-d array returns a tuple, which autograd's boxes do not index
+    "np.gradient(a)[1] * np.arange(4.0) ((3, 4),) da":
+        ("autograd cannot index np.gradient's tuple of arrays", ValueError),
     # numpy_vjps.py grad_tile splits axes 0, 1, ... in reps order; reps shorter than
     # ndim apply to the last axes
     "np.tile(a, 2) * np.arange(6.0) ((2, 3),) da":
