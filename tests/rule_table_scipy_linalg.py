@@ -15,6 +15,7 @@ except ImportError:
 
 WELL = "(a + 3 * np.eye(3))"
 SPD = "(a @ a.T + 3 * np.eye(3))"
+SPD_STACK = "(a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3))"
 SYMMETRIC = "(a + a.T + np.diag(np.arange(3.0)) * 4)"
 MATRIX_VECTOR = [((3, 3), (3,)), ((3, 3), (3, 2))]
 
@@ -70,6 +71,18 @@ TABLE = [] if linalg is None else [
     pair((linalg.lu_factor, linalg.lu_solve),
          f"scipy.linalg.lu_solve(scipy.linalg.lu_factor({WELL}), b, trans=2)"),
     unary(linalg.lu_factor, "scipy.linalg.lu_factor(a)[0]", shapes=[(3, 3)]),
+    unary(linalg.lu, f"scipy.linalg.lu({WELL})[1] + scipy.linalg.lu({WELL})[2]",
+          shapes=[(3, 3)]),
+    unary(linalg.lu, "scipy.linalg.lu(a, permute_l=True)[0] * np.arange(3.0)",
+          shapes=[(3, 3)]),
+    # stacks of matrices (SciPy's batched solves)
+    pair((linalg.solve_triangular, linalg.solve),
+         f"scipy.linalg.solve_triangular({WELL}, b, trans=1) + scipy.linalg.solve({WELL}, b)",
+         shapes=[((2, 3, 3), (2, 3, 2))]),
+    pair((linalg.cho_factor, linalg.cho_solve, linalg.lu_factor, linalg.lu_solve),
+         f"scipy.linalg.cho_solve(scipy.linalg.cho_factor({SPD_STACK}), b)"
+         f" + scipy.linalg.lu_solve(scipy.linalg.lu_factor({WELL}), b)",
+         shapes=[((2, 3, 3), (2, 3, 1))]),
     # solve, inv, det
     pair(linalg.solve, f"scipy.linalg.solve({WELL}, b)"),
     pair(linalg.solve, f"scipy.linalg.solve({WELL}, b, assume_a='gen', transposed=True)"),

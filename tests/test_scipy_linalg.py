@@ -227,6 +227,8 @@ SECOND_ORDER = [
     lambda a: np.sum(np.sin(sla.cho_factor(a + WELL, lower=True)[0])),
     lambda a: np.sum(np.sin(cho_solve(cho_factor(a @ a.T + WELL), B3))),
     lambda a: np.sum(np.sin(lu_factor(a + WELL)[0])),
+    lambda a: np.sum(np.sin(sla.lu(a + WELL)[2])) + np.sum(np.sin(sla.lu(a + WELL)[1])),
+    lambda a: np.sum(np.sin(sla.lu(a + WELL, permute_l=True)[0])),
     lambda a: np.sum(np.sin(lu_solve(lu_factor(a + WELL), B3, trans=1))),
     lambda a: np.sum(np.sin(sla.solve(a + WELL, B3, assume_a="sym", lower=True))),
     lambda a: np.sum(np.sin(sla.solve(a + WELL, B3, transposed=True))),

@@ -1,18 +1,22 @@
-"""scipy.linalg: triangular and Cholesky solves, LU, solve, inv, det, expm, logm, sqrtm,
-eigh and solve_sylvester, in both modes; every template calls only functions that have
-rules themselves (scipy.linalg's and NumPy's), so a gradient can be differentiated again.
+"""scipy.linalg: triangular, banded and Cholesky solves, LU (lu_factor/lu_solve, lu), solve,
+inv, det, expm, logm, sqrtm, eigh and solve_sylvester, in both modes; every template calls
+only functions that have rules themselves (scipy.linalg's and NumPy's), so a gradient can
+be differentiated again. Stacks of matrices work where SciPy's own functions take them.
 
 Loaded only where SciPy is installed (see rules/_load_builtin_rules). Conventions:
 
-* A function that reads one triangle of its input (cholesky, cho_factor, eigh, solve with
-  assume_a='sym' or 'pos') is differentiated as the function of that triangle it is: the
-  gradient lands on the triangle read (what central differences of the call see), and the
-  tangent reads that triangle of the input's tangent. For a symmetric input built by the
-  program (K = X @ X.T + s * I) this is the usual symmetric derivative.
+* A function that reads one triangle of its input (cholesky, cho_factor, eigh, solve and
+  inv with assume_a='sym', 'her' or 'pos') is differentiated as the function of that
+  triangle it is: the gradient lands on the triangle read (what central differences of
+  the call see), and the tangent reads that triangle of the input's tangent. For a
+  symmetric input built by the program (K = X @ X.T + s * I) this is the usual
+  symmetric derivative. On the triangle, tril(G + G.T, -1) + triu(tril(G)) is the
+  gradient G over the symmetric matrix folded: off-diagonal entries count twice.
 * cho_factor's and lu_factor's pairs (c, lower), (lu, piv) are pieces of a tuple: each
   factorisation is differentiated itself (c's other triangle, which LAPACK leaves holding
   a's entries, by the identity), so `cho_solve(cho_factor(K), b)`, `c, low = cho_factor(K)`
-  and `cf = cho_factor(K); cho_solve(cf, b)` all differentiate. The pivots are piecewise
+  and `cf = cho_factor(K); cho_solve(cf, b)` all differentiate; the adjoint of such a
+  pair is np.stack((d_first, zeros)), indexed as the pair is. The pivots are piecewise
   constant.
 * trans= of solve_triangular and lu_solve: 0/'N' solves with A, 1/'T' and 2/'C' (the same
   for real matrices) with A.T.
@@ -21,7 +25,8 @@ Loaded only where SciPy is installed (see rules/_load_builtin_rules). Convention
   sqrtm by the Sylvester equation X X_dot + X_dot X = A_dot. logm and sqrtm need a
   real result (no eigenvalues on the closed negative real axis): refused otherwise.
 * eigh: eigenvalues always, eigenvectors where the eigenvalues are distinct (the
-  derivative of an eigenvector does not exist at a repeated eigenvalue: refused then).
+  derivative of an eigenvector does not exist at a repeated eigenvalue: refused then);
+  eig and eigvals (complex in general) are refused with eigh as the hint.
 """
 import numpy as np
 from scipy import linalg
@@ -30,8 +35,8 @@ from . import adjoint, tangent, without_rule
 
 
 # -- triangular and Cholesky solves --------------------------------------------------------
-# (M.T is written np.swapaxes(M, -1, -2), b's columns np.reshape(b, (n, -1)), so that a
-# vector b and a matrix b share one formula)
+# (M.T is written np.swapaxes(M, -1, -2), and a vector b (one axis fewer than A) is a column
+# for d op(A) = -db x.T, so that vectors, matrices and stacks alike share one formula)
 
 @adjoint(linalg.solve_triangular)
 def solve_triangular_adjoint(dy, y, a, b, trans=0, lower=False, unit_diagonal=False,
@@ -42,8 +47,9 @@ def solve_triangular_adjoint(dy, y, a, b, trans=0, lower=False, unit_diagonal=Fa
     g_b = linalg.solve_triangular(a, dy, trans=flipped, lower=lower,
                                   unit_diagonal=unit_diagonal)
     db = g_b
-    n = np.shape(a)[-1]
-    g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
+    vector = np.ndim(b) == np.ndim(a) - 1
+    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+        np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     g_a = g if trans == 0 else g if trans == "N" else np.swapaxes(g, -1, -2)
     k = 1 if unit_diagonal else 0
     da = np.tril(g_a, -k) if lower else np.triu(g_a, k)
@@ -130,11 +136,12 @@ def cho_solve_adjoint(dy, y, c_and_lower, b, check_finite=True):
     """x = A^-1 b, A = L L.T (or U.T U) from the factor's triangle:  db = A^-1 dx;
     with G = -db x.T, dL = (G + G.T) L (dU = U (G + G.T)) on the factor's triangle."""
     c = c_and_lower[0]
-    lower = c_and_lower[1]
+    lower = np.any(c_and_lower[1])  # (one flag per matrix of a stack)
     g_b = linalg.cho_solve(c_and_lower, dy)
     db = g_b
-    n = np.shape(c)[-1]
-    g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
+    vector = np.ndim(b) == np.ndim(c) - 1
+    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+        np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     h = g + np.swapaxes(g, -1, -2)
     dc = np.tril(h @ np.tril(c)) if lower else np.triu(np.triu(c) @ h)
     dc_and_lower = np.stack((dc, np.zeros_like(dc)))  # (indexed as the pair is)
@@ -145,7 +152,7 @@ def cho_solve_adjoint(dy, y, c_and_lower, b, check_finite=True):
 def cho_solve_tangent(y, c_and_lower, c_and_lower_dot, b, b_dot, check_finite=True):
     """x_dot = A^-1 (b_dot - A_dot x), A_dot = L_dot L.T + L L_dot.T."""
     c = c_and_lower[0]
-    lower = c_and_lower[1]
+    lower = np.any(c_and_lower[1])  # (one flag per matrix of a stack)
     c_dot = c_and_lower_dot[0]
     l = np.tril(c) if lower else np.swapaxes(np.triu(c), -1, -2)
     l_dot = np.tril(c_dot) if lower else np.swapaxes(np.triu(c_dot), -1, -2)
@@ -225,6 +232,42 @@ def lu_factor_tangent(y, a, a_dot, check_finite=True):
     return y_dot
 
 
+@adjoint(linalg.lu, shape="pieces")
+def lu_adjoint(dy, y, a, permute_l=False, check_finite=True):
+    """(P, L, U) = lu(A), A square (permute_l: (P L, U)), as lu_factor's:
+    dA = P L^-T Xbar U^-T, Xbar = tril(L.T dL, -1) + triu(dU U.T)."""
+    require_shapes(np.shape(a)[-1] == np.shape(a)[-2], "scipy.linalg.lu of a matrix that is "
+                                                       "not square")
+    factors = linalg.lu(a) if permute_l else y
+    p = factors[0]
+    l = factors[1]
+    u = y[1] if permute_l else y[2]
+    dl = np.swapaxes(p, -1, -2) @ dy[0] if permute_l else dy[1]
+    du = dy[1] if permute_l else dy[2]
+    xbar = np.tril(np.swapaxes(l, -1, -2) @ dl, -1) + np.triu(du @ np.swapaxes(u, -1, -2))
+    left = linalg.solve_triangular(l, xbar, trans=1, lower=True, unit_diagonal=True)
+    da = p @ np.swapaxes(linalg.solve_triangular(u, np.swapaxes(left, -1, -2)), -1, -2)
+    return da
+
+
+@tangent(linalg.lu)
+def lu_tangent(y, a, a_dot, permute_l=False, check_finite=True):
+    """X = L^-1 P.T A_dot U^-1:  L_dot = L tril(X, -1), U_dot = triu(X) U."""
+    require_shapes(np.shape(a)[-1] == np.shape(a)[-2], "scipy.linalg.lu of a matrix that is "
+                                                       "not square")
+    factors = linalg.lu(a) if permute_l else y
+    p = factors[0]
+    l = factors[1]
+    u = y[1] if permute_l else y[2]
+    left = linalg.solve_triangular(l, np.swapaxes(p, -1, -2) @ a_dot, lower=True,
+                                   unit_diagonal=True)
+    x = np.swapaxes(linalg.solve_triangular(u, np.swapaxes(left, -1, -2), trans=1), -1, -2)
+    l_dot = l @ np.tril(x, -1)
+    u_dot = np.triu(x) @ u
+    y_dot = (p @ l_dot, u_dot) if permute_l else (np.zeros_like(p), l_dot, u_dot)
+    return y_dot
+
+
 @adjoint(linalg.lu_solve)
 def lu_solve_adjoint(dy, y, lu_and_piv, b, trans=0, check_finite=True):
     """x = op(A)^-1 b:  db = op(A)^-T dx, d op(A) = -db x.T; for A = P L U, with
@@ -233,8 +276,10 @@ def lu_solve_adjoint(dy, y, lu_and_piv, b, trans=0, check_finite=True):
     g_b = linalg.lu_solve(lu_and_piv, dy, trans=flipped)
     db = g_b
     lu = lu_and_piv[0]
+    vector = np.ndim(b) == np.ndim(lu) - 1
+    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+        np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     n = np.shape(lu)[-1]
-    g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
     g_a = g if trans == 0 else np.swapaxes(g, -1, -2)
     l = np.tril(lu, -1) + np.eye(n, dtype=np.result_type(lu))
     u = np.triu(lu)
@@ -277,8 +322,9 @@ def solve_adjoint(dy, y, a, b, lower=False, check_finite=True, assume_a=None,
     g_b = linalg.solve(a, dy, lower=lower, assume_a=assume_a,
                        transposed=False if transposed else True)
     db = g_b
-    n = np.shape(a)[-1]
-    g = -np.reshape(g_b, (n, -1)) @ np.swapaxes(np.reshape(y, (n, -1)), -1, -2)
+    vector = np.ndim(b) == np.ndim(a) - 1
+    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+        np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     g_m = np.swapaxes(g, -1, -2) if transposed else g
     h = g_m + np.swapaxes(g_m, -1, -2)
     folded = np.tril(h, -1) + np.triu(np.tril(g_m)) if lower else \
