@@ -550,8 +550,19 @@ def keywords_checked(transform: Callable) -> Callable:
             # takes the differentiated arguments' positions
             raise CallError(f"{transform.__name__}() takes the function (and wrt), then is "
                             f"called with the arguments: {_JAX_FORMS[transform.__name__]}")
+        trailing = _TRAILING_ARGUMENTS.get(transform.__name__)
+        if trailing is not None and args and callables.takes_operands(args[0]):
+            # np.einsum, np.atleast_2d: compiled for each count of arguments a call passes
+            return callables.ForEachArity(
+                lambda fn: transform(fn, *args[1:], **kwargs), args[0], trailing)
         return transform(*args, **kwargs)
     return checked
+
+
+# the transforms whose result is called with the function's arguments, and how many
+# arguments that call passes after them (jvp's tangent, hvp's vector)
+_TRAILING_ARGUMENTS = {"grad": 0, "value_and_grad": 0, "vjp": 0, "jacobian": 0,
+                       "hessian": 0, "elementwise_grad": 0, "jvp": 1, "hvp": 1}
 
 
 # JAX's calling forms of a transform that takes arguments where s2sad takes wrt
@@ -1019,6 +1030,11 @@ def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> Non
         return
     if isinstance(value, numbers.Real):
         return
+    if isinstance(value, str):
+        raise ArgumentError(
+            f"argument {param!r} is a str ({value!r}), which has no derivative", where,
+            hint=f"leave {param!r} out of wrt: pass wrt= the position or name of the "
+                 "array argument(s), e.g. wrt=1")
     raise ArgumentError(
         f"argument {param!r} is a {type(value).__name__}; s2sad differentiates floats "
         "and NumPy float arrays", where, hint="convert it with np.asarray(...)")

@@ -156,17 +156,74 @@ _WRAPPERS: Dict[str, types.FunctionType] = {}
 _TARGET = "__s2sad_wraps__"
 
 
-def _wrapper(fn: Any, name: str) -> types.FunctionType:
+def takes_operands(fn: Any) -> Optional[str]:
+    """The name of the *args of a NumPy or SciPy function with a rule that takes all
+    its arguments that way (np.einsum(*operands), np.atleast_2d(*arys)), else None."""
+    from . import rules
+    if not callable(fn) or isinstance(fn, (types.FunctionType, type)) and \
+            not (getattr(fn, "__module__", None) or "").startswith(("numpy", "scipy")):
+        return None
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    varargs = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+    if varargs is None or any(p.default is p.empty and p.kind in (
+            p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) or \
+            not rules.has_rule(fn) or (qualified_name(fn) or "").split(".")[0] \
+            not in ("numpy", "scipy"):
+        return None
+    return varargs
+
+
+class ForEachArity:
+    """A transform of a function taking its arguments as *args (`grad(np.einsum,
+    wrt=1)`): for each number of arguments a call passes, the same transform of a
+    wrapper taking that many, each by name, so `wrt=1` is the second argument."""
+
+    def __init__(self, make: Callable[[Callable], Any], fn: Any, trailing: int = 0):
+        self._make = make
+        self._fn = fn
+        self._trailing = trailing  # arguments after the function's own (jvp's tangent)
+        self._by_count: Dict[int, Any] = {}
+        self._last: Any = None
+        functools.update_wrapper(self, fn, updated=())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        count = max(len(args) - self._trailing, 0)
+        transform = self._by_count.get(count)
+        if transform is None:
+            name = qualified_name(self._fn)
+            transform = self._by_count[count] = self._make(_wrapper(self._fn, name, count))
+        self._last = transform
+        return transform(*args, **kwargs)
+
+    def __getattr__(self, attribute: str) -> Any:  # .source, .compiled: the last call's
+        if attribute.startswith("_") or self._last is None:
+            raise AttributeError(
+                f"{attribute}: {getattr(self._fn, '__name__', 'this function')} takes its "
+                "arguments as *args, so its code is written for a call's count of "
+                "them: call the transform first")
+        return getattr(self._last, attribute)
+
+
+def _wrapper(fn: Any, name: str, count: Optional[int] = None) -> types.FunctionType:
     """`def tanh(x): return np.tanh(x)` for numpy.tanh, compiled from its text (which
-    linecache holds, so the frontend reads it as any function)."""
-    written, passed = _parameters(fn, name)
+    linecache holds, so the frontend reads it as any function); for a function taking
+    its arguments as *args, `count` of them, each named (`operands_0, operands_1`)."""
+    if count is None:
+        written, passed = _parameters(fn, name)
+    else:
+        varargs = takes_operands(fn)
+        written = passed = [f"{varargs}_{k}" for k in range(count)]
     module, _, short = name.rpartition(".")  # (no module: a builtin)
     top = module.split(".")[0]
     callee = "np" + name[len("numpy"):] if top == "numpy" else name
     if not module:  # (the generated code names the result after the function)
         short = f"builtin_{short}"
     text = f"def {short}({', '.join(written)}):\n    return {callee}({', '.join(passed)})\n"
-    filename = f"<s2sad-wrapper of {name}>"
+    filename = f"<s2sad-wrapper of {name}>" if count is None else \
+        f"<s2sad-wrapper of {name} with {count} arguments>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {"np": np, _TARGET: fn, "__name__": f"s2sad.wrappers.{top or 'builtins'}"}
     if top:
