@@ -1212,3 +1212,351 @@ def scipy_eigh_upper_reads_upper(A):
 def numpy_slogdet_and_inv_of_nonsymmetric(A):
     sign, logdet = np.linalg.slogdet(A)
     return logdet + np.sum(np.linalg.inv(A) * np.array([1.0, 2.0, 3.0]))
+
+
+# -- tails, large arguments: values a careless rule turns into 0/0 ----------------------------------
+
+@case(np.array([-40.0, -12.0, 3.0]), hessian=True)
+def probit_far_tail_log_ndtr(z):
+    return np.sum(log_ndtr(z))
+
+
+@case(np.array([-40.0, -12.0, 3.0]), 0.5, wrt=(0, 1), hessian=True)
+def norm_logcdf_logsf_tails(z, scale):
+    return np.sum(norm.logcdf(z, 0.0, scale) + norm.logsf(-z, 0.0, scale))
+
+
+@case(np.array([-800.0, -30.0, 700.0]), hessian=True)
+def log_expit_and_logsumexp_huge(z):
+    return np.sum(log_expit(z)) + logsumexp(z) + np.sum(log_expit(-z) * 0.1)
+
+
+@case(np.log(np.array([800.0, 50.0])), 0.3, wrt=(0, 1))
+def von_mises_concentrated_i0e(log_kappa, mu):
+    kappa = np.exp(log_kappa)
+    theta = np.array([0.31, 0.28])
+    log_i0 = np.log(i0e(kappa)) + kappa
+    mean_resultant = special.i1e(kappa) / i0e(kappa)
+    return -np.sum(kappa * np.cos(theta - mu) - log_i0) + np.sum(mean_resultant)
+
+
+@case(np.array([30.0, 5.0, -2.0]), hessian=True)
+def erfcx_mills_ratio(x):
+    return np.sum(np.log(special.erfcx(x)) + special.erfc(x / 10.0))
+
+
+# -- in-place habits of performance code ---------------------------------------------------------
+
+@case(-0.4, X_GP, wrt=(0,))
+def kernel_exp_out_in_place(log_ell, X):
+    d2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    K = -0.5 * d2 / np.exp(2 * log_ell)
+    np.exp(K, out=K)
+    return np.sum(K * np.arange(36.0).reshape(6, 6))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_fill_diagonal(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2)
+    np.fill_diagonal(K, K.diagonal() + sn2)
+    L = np.linalg.cholesky(K)
+    a = solve_triangular(L, y, lower=True)
+    return 0.5 * a @ a + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_diag_indices_in_place(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2)
+    K[np.diag_indices_from(K)] += sn2
+    c, low = cho_factor(K, lower=True, check_finite=False)
+    return 0.5 * y @ cho_solve((c, low), y, check_finite=False) + np.sum(np.log(np.diag(c)))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_flat_diagonal_in_place(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2)
+    n = len(y)
+    K.flat[::n + 1] += sn2
+    sign, logdet = np.linalg.slogdet(K)
+    return 0.5 * (y @ np.linalg.solve(K, y) + logdet)
+
+
+@case(np.array([0.1, -0.2, 0.3]), np.array([[1.2, 0.0, 0.0], [0.3, 0.9, 0.0], [-0.2, 0.1, 1.1]]),
+      np.array([0.5, -0.3, 0.8]), wrt=(0, 1))
+def solve_triangular_overwrite_b(m, L, y):
+    """The residual is destroyed by the solve after its own use (the primal is right)."""
+    r = y - m
+    s = np.sum(r ** 3)
+    a = solve_triangular(L, r, lower=True, overwrite_b=True)
+    return s + a @ a
+
+
+@case(np.array([0.1, -0.2, 0.3]), np.array([[1.2, 0.0, 0.0], [0.3, 0.9, 0.0], [-0.2, 0.1, 1.1]]),
+      np.array([0.5, -0.3, 0.8]), wrt=(0, 1))
+def cho_solve_overwrite_b(m, L, y):
+    r = y - m
+    s = np.sum(np.sin(r))
+    a = cho_solve((L, True), r, overwrite_b=True)
+    return s + r @ a
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_cholesky_overwrite_fortran(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = np.asfortranarray(rbf(X, X, ell, sf2) + sn2 * np.eye(len(y)))
+    trace_term = np.sum(K ** 2)
+    c, low = cho_factor(K, overwrite_a=True)
+    return 0.5 * y @ cho_solve((c, low), y) + np.sum(np.log(np.diag(c))) + 0.01 * trace_term
+
+
+# -- distributions and helpers beyond the issue's list: right or refused -----------------------------
+
+@case(0.3, -0.2, Y_POSITIVE, wrt=(0, 1))
+def lognormal_nll_lognorm(mu, log_s, y):
+    return -np.sum(stats.lognorm.logpdf(y, np.exp(log_s), scale=np.exp(mu)))
+
+
+@case(0.3, 0.2, TIMES, wrt=(0, 1))
+def weibull_min_logpdf(log_k, log_lam, t):
+    return -np.sum(stats.weibull_min.logpdf(t, np.exp(log_k), scale=np.exp(log_lam)))
+
+
+@case(0.2, Y_POSITIVE)
+def halfnormal_nll(log_s, y):
+    return -np.sum(stats.halfnorm.logpdf(y, scale=np.exp(log_s)))
+
+
+@case(0.3, 0.7, ANGLES, wrt=(0, 1))
+def von_mises_stats_vonmises(mu, log_kappa, theta):
+    return -np.sum(stats.vonmises.logpdf(theta, np.exp(log_kappa), loc=mu))
+
+
+@case(BETA0 * 0.5, X_DESIGN, Y_BINARY)
+def bernoulli_logpmf(beta, X, y):
+    return -np.sum(stats.bernoulli.logpmf(y, expit(X @ beta)))
+
+
+@case(np.array([0.2, -0.1, 0.4]), DM_COUNTS)
+def multinomial_logpmf(logits, counts):
+    p = softmax(logits)
+    return -sum(stats.multinomial.logpmf(row, row.sum(), p) for row in counts)
+
+
+@case(0.5, 0.2, Y_POSITIVE, wrt=(0, 1))
+def inverse_gamma_nll(log_a, log_b, y):
+    return -np.sum(stats.invgamma.logpdf(y, np.exp(log_a), scale=np.exp(log_b)))
+
+
+@case(np.array([0.3, -0.2, 0.5]), np.array([0.25, 0.45, 0.3]))
+def scipy_stats_entropy_kl(logits, target):
+    return stats.entropy(target, softmax(logits))
+
+
+@case(np.array([0.1, 0.5, 0.9]), 0.2, -0.3, wrt=(1, 2))
+def quantile_norm_ppf(p, loc, log_scale):
+    return np.sum(stats.norm.ppf(p, loc, np.exp(log_scale)) ** 2)
+
+
+@case(0.4, 0.2, wrt=(0, 1))
+def norm_entropy_and_sf(loc, log_scale):
+    return stats.norm.entropy(loc, np.exp(log_scale)) + stats.norm.sf(1.0, loc, np.exp(log_scale))
+
+
+@case(np.array([-0.4, 0.2]), X_GP2, Y_GP)
+def ard_kernel_cdist(log_ells, X, y):
+    from_scipy = scipy.spatial.distance.cdist(X / np.exp(log_ells), X / np.exp(log_ells),
+                                              "sqeuclidean")
+    K = np.exp(-0.5 * from_scipy) + 0.1 * np.eye(len(y))
+    return 0.5 * y @ np.linalg.solve(K, y) + 0.5 * np.linalg.slogdet(K)[1]
+
+
+@case(0.3, np.linspace(0.0, 2.0, 9))
+def density_normaliser_trapezoid(log_rate, grid):
+    density = np.exp(-np.exp(log_rate) * grid)
+    return np.log(scipy.integrate.trapezoid(density, grid)) + np.log(np.trapezoid(density, grid))
+
+
+@case(np.array([0.2, 0.5, -0.1, 0.3, 0.7, 0.1]), np.array([0.25, 0.5, 0.25]))
+def smoothing_fftconvolve(signal_values, kernel):
+    import_free = scipy.signal.fftconvolve(signal_values, kernel, mode="same")
+    return np.sum((import_free - 0.3) ** 2)
+
+
+# -- models with loops over time and particles ------------------------------------------------------
+
+@case(np.array([[0.5, -0.5], [-0.3, 0.8]]), np.array([-0.6, 0.9]), MIX_X[:6], wrt=(0, 1))
+def hmm_forward_logsumexp(trans_logits, means, x):
+    logA = log_softmax(trans_logits, axis=1)
+    log_pi = np.log(np.array([0.5, 0.5]))
+    log_b = norm.logpdf(x[:, None], means, 0.7)      # (T, 2)
+    alpha = log_pi + log_b[0]
+    for t in range(1, len(x)):
+        alpha = logsumexp(alpha[:, None] + logA, axis=0) + log_b[t]
+    return -logsumexp(alpha)
+
+
+@case(np.array([0.2, -0.3]), np.array([-0.4, -0.6]), wrt=(0, 1))
+def vi_elbo_reparameterised(mu, log_sd):
+    rng = np.random.default_rng(0)
+    eps = rng.standard_normal((5, 2))
+    z = mu + np.exp(log_sd) * eps
+    log_lik = np.sum(norm.logpdf(MIX_X2[:, None, :], z[None, :, :], 1.0), axis=(0, 2))
+    log_prior = np.sum(norm.logpdf(z, 0.0, 2.0), axis=1)
+    log_q = np.sum(norm.logpdf(z, mu, np.exp(log_sd)), axis=1)
+    return -np.mean(log_lik + log_prior - log_q)
+
+
+@case(100.0, 0.2, 0.02, wrt=(0, 1, 2))
+def monte_carlo_call_pathwise(S, sigma, r):
+    T, K = 0.5, 105.0
+    z = np.random.RandomState(3).randn(64)
+    ST = S * np.exp((r - 0.5 * sigma ** 2) * T + sigma * np.sqrt(T) * z)
+    return np.exp(-r * T) * np.mean(np.maximum(ST - K, 0.0))
+
+
+@case(100.0, 0.25, wrt=(0, 1))
+def binomial_tree_european(S, sigma):
+    K, T, r, n = 100.0, 1.0, 0.03, 20
+    dt = T / n
+    u = np.exp(sigma * np.sqrt(dt))
+    d = 1.0 / u
+    p = (np.exp(r * dt) - d) / (u - d)
+    j = np.arange(n + 1)
+    V = np.maximum(S * u ** j * d ** (n - j) - K + 0.123, 0.0)
+    for _ in range(n):
+        V = np.exp(-r * dt) * (p * V[1:] + (1.0 - p) * V[:-1])
+    return V[0]
+
+
+@case(0.2, 0.25, wrt=(0, 1))
+def implied_vol_newton(sigma0, target_scale):
+    """A fixed number of Newton steps solving BS(sigma) = price: the derivative of the
+    solution in the quoted price."""
+    S, K, T, r = 100.0, 100.0, 1.0, 0.0
+    price = 10.0 * target_scale + 7.0
+    sigma = sigma0
+    for _ in range(6):
+        d1 = (np.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * np.sqrt(T))
+        vega = S * norm.pdf(d1) * np.sqrt(T)
+        sigma = sigma - (black_scholes_call(S, K, T, r, sigma) - price) / vega
+    return sigma
+
+
+@case(np.array([0.3, -0.5]), X_DESIGN[:, 1:], Y_BINARY)
+def gp_classification_laplace_newton(log_theta, X, y):
+    """GPML's Algorithm 3.1 for a few Newton steps, then the approximate evidence."""
+    ell, sf2 = np.exp(log_theta)
+    n = len(y)
+    K = rbf(X, X, ell, sf2) + 1e-6 * np.eye(n)
+    f = np.zeros(n)
+    for _ in range(5):
+        pi = expit(f)
+        W = pi * (1.0 - pi)
+        sW = np.sqrt(W)
+        B = np.eye(n) + sW[:, None] * K * sW[None, :]
+        L = np.linalg.cholesky(B)
+        b = W * f + (y - pi)
+        v = solve_triangular(L, sW * (K @ b), lower=True)
+        a = b - sW * solve_triangular(L.T, v, lower=False)
+        f = K @ a
+    log_lik = np.sum(y * log_expit(f) + (1 - y) * log_expit(-f))
+    return 0.5 * a @ f - log_lik + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([[0.4, 0.1], [0.2, 0.5]]), MIX_X2)
+def whitening_cov_loss(W, X):
+    Z = X @ W
+    C = np.cov(Z.T)
+    return np.sum((C - np.eye(2)) ** 2) + np.sum(np.corrcoef(Z.T) ** 2)
+
+
+@case(np.array([0.4, -0.2]), X_DESIGN[:, 1:], Y_REAL)
+def median_abs_residual_quantile(w, X, y):
+    r = y - X @ w
+    return np.quantile(r ** 2, 0.5) + np.percentile(np.abs(r), 75.0)
+
+
+@case(np.array([0.1, -0.2, 0.3]), X_DESIGN, Y_REAL, np.array([1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 0.7, 1.2]))
+def weighted_least_squares_average(beta, X, y, weights):
+    r = y - X @ beta
+    return np.average(r ** 2, weights=weights) + 0.5 * stats.norm.logpdf(beta).sum()
+
+
+@case(np.array([0.3, -0.4, 0.9]), X_DESIGN, COUNTS)
+def poisson_softplus_link(beta, X, counts):
+    mu = np.logaddexp(0.0, X @ beta)
+    return -np.sum(special.xlogy(counts, mu) - mu - special.gammaln(counts + 1))
+
+
+@case(np.array([0.4, 0.1, -0.2]), SIMPLEX_ROWS)
+def dirichlet_logpdf_columns(log_alpha, rows):
+    """SciPy reads a (K, N) x as N points, one per column."""
+    return -np.sum(stats.dirichlet.logpdf(rows.T, np.exp(log_alpha)))
+
+
+@case(np.array([0.1, 0.2]), MIX_X2)
+def mvn_default_cov(mean, X):
+    return -np.sum(multivariate_normal.logpdf(X, mean))
+
+
+@case(np.array([[0.5, 0.2, 0.0], [0.1, 0.8, 0.3], [0.0, -0.2, 0.6]]))
+def scipy_eigh_subset_by_index(A_raw):
+    S = A_raw + A_raw.T + np.diag([0.0, 1.0, 3.0])
+    top = sla.eigh(S, subset_by_index=[2, 2], eigvals_only=True)
+    return top[0]
+
+
+@case(np.array([[[0.1, 0.3], [-0.2, 0.1]], [[0.0, 0.5], [0.4, -0.1]]]))
+def expm_of_a_stack(A):
+    return np.sum(expm(A) * np.array([[1.0, 2.0], [0.5, 1.5]]))
+
+
+@case(np.array([[0.5, 0.1, 0.0], [0.2, 0.9, 0.3], [0.1, -0.2, 0.7]]), np.array([0.3, -0.1, 0.2]),
+      wrt=(0, 1))
+def cho_factor_upper_then_solve_triangular(A, y):
+    K = A @ A.T + np.eye(3)
+    c, low = cho_factor(K)
+    a = solve_triangular(c, y, lower=low, trans="T")
+    return a @ a + np.sum(np.log(np.diag(c)))
+
+
+@case(np.array([[0.5, 0.1, 0.0], [0.2, 0.9, 0.3], [0.1, -0.2, 0.7]]), np.array([0.3, -0.1, 0.2]),
+      wrt=(0, 1))
+def lu_solve_transposed(A, b):
+    lu, piv = sla.lu_factor(A + 2.0 * np.eye(3))
+    x = sla.lu_solve((lu, piv), b, trans=1)
+    return np.sum(x * np.array([1.0, -2.0, 0.5]))
+
+
+@case(np.array([[0.5, 0.1, 0.0], [0.2, 0.9, 0.3], [0.1, -0.2, 0.7]]), np.array([0.3, -0.1, 0.2]),
+      wrt=(0, 1))
+def solve_triangular_unit_diagonal(A, b):
+    x = sla.solve_triangular(A, b, lower=True, unit_diagonal=True)
+    y = sla.solve_triangular(A, b, trans=2)
+    return np.sum(x ** 2) + np.sum(y * np.array([1.0, 0.5, 2.0]))
+
+
+@case(np.array([0.2, 0.3, -0.1]), np.array([1.0, 2.0, 3.0]), wrt=(0,))
+def star_args_to_distribution(theta, y):
+    params = (theta[0], np.exp(theta[1]))
+    return -np.sum(norm.logpdf(y, *params)) - np.sum(stats.t.logpdf(y, 3.0, *params)) \
+        + theta[2] ** 2
+
+
+@case(0.4, -0.1, Y_REAL, wrt=(0, 1))
+def norm_logpdf_all_keywords_reordered(mu, log_sigma, y):
+    return -np.sum(stats.norm.logpdf(scale=np.exp(log_sigma), x=y, loc=mu))
+
+
+@case(0.4, 0.3, Y_POSITIVE, wrt=(0, 1))
+def gamma_rate_positional_loc(log_a, log_rate, y):
+    return -np.sum(st.gamma.logpdf(y, np.exp(log_a), 0.0, 1.0 / np.exp(log_rate)))
+
+
+@case(np.array([0.3, -0.2, 0.5]), ONE_HOT[:3])
+def kl_one_hot_rel_entr_kl_div(logits, T):
+    P = softmax(logits[None, :] + np.zeros((3, 1)), axis=1)
+    return np.sum(rel_entr(T, P)) + np.sum(kl_div(T, P)) + np.sum(xlog1py(1 - T, -P))

@@ -41,6 +41,45 @@ for _check in ("reverse", "forward", "hessian"):
     KNOWN[(_check, "right_censored_normal_logsf")] = ("refused", "the operator ~ is not supported")
     KNOWN[(_check, "scipy_special_log1p_expm1")] = (
         "refused", "no derivative rule for special.expm1 / sp.log1p")
+REFUSED_EVERYWHERE = {
+    "kernel_exp_out_in_place": "np.exp(K, out=K): an expression statement is not supported",
+    "gp_fill_diagonal": "np.fill_diagonal: an expression statement is not supported",
+    "gp_diag_indices_in_place": "K[np.diag_indices_from(K)] += ...: writing through an index "
+                                "array is not supported",
+    "gp_flat_diagonal_in_place": "K.flat[::n + 1] += ...: assignment into an element of an "
+                                 "expression is not supported",
+    "solve_triangular_overwrite_b": "solve_triangular's rule does not accept overwrite_b",
+    "cho_solve_overwrite_b": "cho_solve's rule does not accept overwrite_b",
+    "gp_cholesky_overwrite_fortran": "cho_factor's rule does not accept overwrite_a; no rule "
+                                     "for np.asfortranarray",
+    "lognormal_nll_lognorm": "no derivative rule for stats.lognorm.logpdf",
+    "weibull_min_logpdf": "no derivative rule for stats.weibull_min.logpdf",
+    "halfnormal_nll": "no derivative rule for stats.halfnorm.logpdf",
+    "von_mises_stats_vonmises": "no derivative rule for stats.vonmises.logpdf",
+    "bernoulli_logpmf": "no derivative rule for stats.bernoulli.logpmf",
+    "multinomial_logpmf": "no derivative rule for stats.multinomial.logpmf",
+    "inverse_gamma_nll": "no derivative rule for stats.invgamma.logpdf",
+    "scipy_stats_entropy_kl": "no derivative rule for stats.entropy",
+    "norm_entropy_and_sf": "no derivative rule for stats.norm.entropy",
+    "ard_kernel_cdist": "no derivative rule for scipy.spatial.distance.cdist",
+    "density_normaliser_trapezoid": "no derivative rule for np.trapezoid / "
+                                    "scipy.integrate.trapezoid",
+    "smoothing_fftconvolve": "no derivative rule for scipy.signal.fftconvolve",
+    "vi_elbo_reparameterised": "the method .standard_normal() is not supported (a seeded "
+                               "generator's draws are constants)",
+    "monte_carlo_call_pathwise": "the method .randn() is not supported",
+    "whitening_cov_loss": "no derivative rule for np.cov / np.corrcoef",
+    "median_abs_residual_quantile": "no derivative rule for np.quantile / np.percentile",
+    "weighted_least_squares_average": "no derivative rule for np.average",
+    "scipy_eigh_subset_by_index": "scipy.linalg.eigh's rule does not accept subset_by_index",
+}
+for _name, _reason in REFUSED_EVERYWHERE.items():
+    for _check in ("reverse", "forward", "hessian"):
+        KNOWN[(_check, _name)] = ("refused", _reason)
+KNOWN[("forward", "cho_factor_upper_then_solve_triangular")] = (
+    "refused", "forward mode only: 'the tangent rule for scipy.linalg.solve_triangular treats "
+               "lower as a constant, but here it depends on the inputs' for the bool cho_factor "
+               "returns (reverse mode accepts it)")
 KNOWN[("hessian", "two_component_logsumexp_list")] = (
     "refused", "second order: the generated gradient's list of values that depend on the "
                "inputs is refused (logsumexp of a list)")
