@@ -290,6 +290,157 @@ def cauchy_logcdf_partials(y, x, loc=0, scale=1):
     return r, -r, -r * z
 
 
+# -- more families: lognormal and Weibull (shape differentiable in every method too),
+# half-normal, half-Cauchy, inverse gamma, uniform ------------------------------------
+
+@_rules(stats.lognorm.logpdf)
+def lognorm_logpdf_partials(y, x, s, loc=0, scale=1):
+    z = (x - loc) / scale
+    u = np.log(z) / s
+    gz = -(1 + u / s) / z
+    return gz / scale, (u * u - 1) / s, -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.lognorm.pdf)
+def lognorm_pdf_partials(y, x, s, loc=0, scale=1):
+    z = (x - loc) / scale
+    u = np.log(z) / s
+    gz = -(1 + u / s) / z
+    return y * gz / scale, y * (u * u - 1) / s, -y * gz / scale, -y * (gz * z + 1) / scale
+
+
+@_rules(stats.lognorm.cdf)
+def lognorm_cdf_partials(y, x, s, loc=0, scale=1):
+    z = (x - loc) / scale
+    u = np.log(z) / s
+    q = np.exp(-u * u / 2) / math.sqrt(2 * math.pi)  # (the cdf is ndtr(u))
+    return q / (s * z * scale), -q * u / s, -q / (s * z * scale), -q / (s * scale)
+
+
+@_rules(stats.lognorm.logcdf)
+def lognorm_logcdf_partials(y, x, s, loc=0, scale=1):
+    z = (x - loc) / scale
+    u = np.log(z) / s
+    q = np.exp(-u * u / 2 - y) / math.sqrt(2 * math.pi)
+    return q / (s * z * scale), -q * u / s, -q / (s * z * scale), -q / (s * scale)
+
+
+@_rules(stats.lognorm.sf)
+def lognorm_sf_partials(y, x, s, loc=0, scale=1):
+    z = (x - loc) / scale
+    u = np.log(z) / s
+    q = np.exp(-u * u / 2) / math.sqrt(2 * math.pi)
+    return -q / (s * z * scale), q * u / s, q / (s * z * scale), q / (s * scale)
+
+
+@_rules(stats.lognorm.logsf)
+def lognorm_logsf_partials(y, x, s, loc=0, scale=1):
+    z = (x - loc) / scale
+    u = np.log(z) / s
+    q = np.exp(-u * u / 2 - y) / math.sqrt(2 * math.pi)
+    return -q / (s * z * scale), q * u / s, q / (s * z * scale), q / (s * scale)
+
+
+@_rules(stats.weibull_min.logpdf)
+def weibull_min_logpdf_partials(y, x, c, loc=0, scale=1):
+    z = (x - loc) / scale
+    zc = z ** c
+    gz = (c - 1 - c * zc) / z
+    return gz / scale, 1 / c + (1 - zc) * np.log(z), -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.weibull_min.pdf)
+def weibull_min_pdf_partials(y, x, c, loc=0, scale=1):
+    z = (x - loc) / scale
+    zc = z ** c
+    gz = (c - 1 - c * zc) / z
+    return y * gz / scale, y * (1 / c + (1 - zc) * np.log(z)), -y * gz / scale, \
+        -y * (gz * z + 1) / scale
+
+
+@_rules(stats.weibull_min.cdf)
+def weibull_min_cdf_partials(y, x, c, loc=0, scale=1):
+    z = (x - loc) / scale
+    zc = z ** c
+    q = (1 - y) * zc  # (the cdf is 1 - exp(-z^c): q is exp(-z^c) z^c)
+    return q * c / (z * scale), q * np.log(z), -q * c / (z * scale), -q * c / scale
+
+
+@_rules(stats.weibull_min.logcdf)
+def weibull_min_logcdf_partials(y, x, c, loc=0, scale=1):
+    z = (x - loc) / scale
+    zc = z ** c
+    q = zc / np.expm1(zc)  # (exp(-z^c) z^c over the cdf)
+    return q * c / (z * scale), q * np.log(z), -q * c / (z * scale), -q * c / scale
+
+
+@_rules(stats.weibull_min.sf)
+def weibull_min_sf_partials(y, x, c, loc=0, scale=1):
+    z = (x - loc) / scale
+    zc = z ** c
+    q = y * zc  # (the sf is exp(-z^c))
+    return -q * c / (z * scale), -q * np.log(z), q * c / (z * scale), q * c / scale
+
+
+@_rules(stats.weibull_min.logsf)
+def weibull_min_logsf_partials(y, x, c, loc=0, scale=1):
+    z = (x - loc) / scale
+    zc = z ** c  # (the logsf is -z^c)
+    return -zc * c / (z * scale), -zc * np.log(z), zc * c / (z * scale), zc * c / scale
+
+
+@_rules(stats.halfnorm.logpdf)
+def halfnorm_logpdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    return -z / scale, z / scale, (z * z - 1) / scale
+
+
+@_rules(stats.halfnorm.pdf)
+def halfnorm_pdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    return -y * z / scale, y * z / scale, y * (z * z - 1) / scale
+
+
+@_rules(stats.halfcauchy.logpdf)
+def halfcauchy_logpdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -2 * z / (1 + z * z)
+    return gz / scale, -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.halfcauchy.pdf)
+def halfcauchy_pdf_partials(y, x, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -2 * z / (1 + z * z)
+    return y * gz / scale, -y * gz / scale, -y * (gz * z + 1) / scale
+
+
+@_rules(stats.invgamma.logpdf)
+def invgamma_logpdf_partials(y, x, a, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (1 / z - a - 1) / z
+    return gz / scale, -np.log(z) - special.digamma(a), -gz / scale, -(gz * z + 1) / scale
+
+
+@_rules(stats.invgamma.pdf)
+def invgamma_pdf_partials(y, x, a, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = (1 / z - a - 1) / z
+    return y * gz / scale, -y * (np.log(z) + special.digamma(a)), -y * gz / scale, \
+        -y * (gz * z + 1) / scale
+
+
+@_rules(stats.uniform.logpdf)
+def uniform_logpdf_partials(y, x, loc=0, scale=1):
+    # -log(scale) on the support: flat in x and loc (None: a zero, not a refusal)
+    return None, None, -1 / scale
+
+
+@_rules(stats.uniform.pdf)
+def uniform_pdf_partials(y, x, loc=0, scale=1):
+    return None, None, -y / scale
+
+
 # -- survival functions: sf = 1 - cdf, the cdf's partials negated ----------------------
 
 @_rules(stats.norm.sf)
@@ -511,6 +662,55 @@ def binom_logsf_partials(y, k, n, p, loc=0):
         no_derivative("scipy.stats.binom.logsf in n (a count)"), \
         n * np.exp(stats.binom.logpmf(np.floor(k), n - 1, p, loc) - y), \
         no_derivative("scipy.stats.binom.logsf in loc (a count)")
+
+
+@_rules(stats.bernoulli.logpmf)
+def bernoulli_logpmf_partials(y, k, p, loc=0):
+    return no_derivative("scipy.stats.bernoulli.logpmf in k (a count)"), \
+        (k - loc) / p - (1 - k + loc) / (1 - p), \
+        no_derivative("scipy.stats.bernoulli.logpmf in loc (a count)")
+
+
+@_rules(stats.bernoulli.pmf)
+def bernoulli_pmf_partials(y, k, p, loc=0):
+    return no_derivative("scipy.stats.bernoulli.pmf in k (a count)"), \
+        y * ((k - loc) / p - (1 - k + loc) / (1 - p)), \
+        no_derivative("scipy.stats.bernoulli.pmf in loc (a count)")
+
+
+@_rules(stats.geom.logpmf)
+def geom_logpmf_partials(y, k, p, loc=0):
+    return no_derivative("scipy.stats.geom.logpmf in k (a count)"), \
+        1 / p - (k - loc - 1) / (1 - p), \
+        no_derivative("scipy.stats.geom.logpmf in loc (a count)")
+
+
+@_rules(stats.geom.pmf)
+def geom_pmf_partials(y, k, p, loc=0):
+    return no_derivative("scipy.stats.geom.pmf in k (a count)"), \
+        y * (1 / p - (k - loc - 1) / (1 - p)), \
+        no_derivative("scipy.stats.geom.pmf in loc (a count)")
+
+
+@_rules(stats.betabinom.logpmf)
+def betabinom_logpmf_partials(y, k, n, a, b, loc=0):
+    # log C(n, k) + betaln(k + a, n - k + b) - betaln(a, b), in a and b
+    both = special.digamma(a + b) - special.digamma(n + a + b)
+    return no_derivative("scipy.stats.betabinom.logpmf in k (a count)"), \
+        no_derivative("scipy.stats.betabinom.logpmf in n (a count)"), \
+        special.digamma(k - loc + a) - special.digamma(a) + both, \
+        special.digamma(n - k + loc + b) - special.digamma(b) + both, \
+        no_derivative("scipy.stats.betabinom.logpmf in loc (a count)")
+
+
+@_rules(stats.betabinom.pmf)
+def betabinom_pmf_partials(y, k, n, a, b, loc=0):
+    both = special.digamma(a + b) - special.digamma(n + a + b)
+    return no_derivative("scipy.stats.betabinom.pmf in k (a count)"), \
+        no_derivative("scipy.stats.betabinom.pmf in n (a count)"), \
+        y * (special.digamma(k - loc + a) - special.digamma(a) + both), \
+        y * (special.digamma(n - k + loc + b) - special.digamma(b) + both), \
+        no_derivative("scipy.stats.betabinom.pmf in loc (a count)")
 
 
 # the negative binomial's n is a real dispersion (differentiable where the pmf's gammaln
