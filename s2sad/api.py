@@ -1345,8 +1345,8 @@ def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tupl
 
 
 def _output_tree(value: Any) -> Optional[pytree.Tree]:
-    """The structure of a tuple or list output (vjp, jacobian), else None."""
-    if not isinstance(value, (tuple, list)):
+    """The structure of a tuple, list or dict output (vjp, jacobian), else None."""
+    if not isinstance(value, (tuple, list, dict)):
         return None
     return pytree.describe(value, False, "output")
 
@@ -1360,7 +1360,7 @@ def _joined(value: Any, tree: pytree.Tree) -> np.ndarray:
 def _like_output(cotangent: Any, value: Any, tree: pytree.Tree) -> Any:
     """A structured cotangent checked against the output: the same structure, each
     array of its array's shape."""
-    if not isinstance(cotangent, (tuple, list)) or \
+    if not isinstance(cotangent, (tuple, list, dict)) or \
             pytree.describe(cotangent, False, "cotangent") != tree:
         raise ArgumentError(f"the cotangent is {described(cotangent)}, the output "
                             f"{described(value)}",

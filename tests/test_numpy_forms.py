@@ -487,3 +487,33 @@ def test_vjp_of_a_list_and_the_caller_arrays_unchanged():
     np.testing.assert_allclose(pullback(cotangent), want, rtol=1e-10)
     np.testing.assert_array_equal(x, V)
     assert cotangent[0].shape == (3, 3) and cotangent[2] == 0.5
+
+
+def report(x):
+    """A dict holding a nested list: any structure of arrays and numbers."""
+    return {"state": np.sin(x), "extra": [x[0] * x[1], {"cos": np.cos(x)}]}
+
+
+@pytest.mark.parametrize("mode", [None, "forward", "reverse"])
+def test_jacobian_and_vjp_of_a_dict_output_keep_its_structure(mode):
+    blocks = s2sad.jacobian(report, mode=mode)(V)
+    assert set(blocks) == {"state", "extra"} and type(blocks["extra"][1]) is dict
+    np.testing.assert_allclose(blocks["state"], np.diag(np.cos(V)), rtol=1e-14)
+    np.testing.assert_allclose(blocks["extra"][0], [V[1], V[0], 0.0], rtol=1e-14)
+    np.testing.assert_allclose(blocks["extra"][1]["cos"], -np.diag(np.sin(V)), rtol=1e-14)
+    _, pullback = s2sad.vjp(report)(V)
+    cotangent = {"state": np.ones(3), "extra": [2.0, {"cos": np.arange(3.0)}]}
+    np.testing.assert_allclose(pullback(cotangent), np.cos(V) + 2.0 * np.array(
+        [V[1], V[0], 0.0]) - np.arange(3.0) * np.sin(V), rtol=1e-14)
+
+
+def select_of_an_array(x, c):
+    return np.sum(np.select(c > 0, [x, 2.0 * x]))
+
+
+def test_select_of_an_array_of_conditions_is_refused_at_its_line():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="np.select is read with lists") \
+            as info:
+        s2sad.grad(select_of_an_array)(V, np.ones((2, 3)))
+    _refused_at(info, select_of_an_array.__code__.co_firstlineno + 1,
+                "np.select(c > 0, [x, 2.0 * x])")

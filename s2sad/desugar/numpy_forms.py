@@ -4,7 +4,7 @@ would hide that the result depends on the items) become np.concatenate of the it
 np.select(condlist, choicelist, default) of lists known now becomes nested np.where."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import gast
 import numpy as np
@@ -50,16 +50,19 @@ def index_trick(reader: Any, trick: Any, node: gast.Subscript) -> Static:
 
 
 def select(reader: Any, args: List[Static], keywords: Dict[str, Static],
-           node: gast.Call) -> Optional[Static]:
+           node: gast.Call) -> Static:
     """np.select(condlist, choicelist, default) of lists known now: where the first
     condition holds its choice, else where the second ... else default (np.where's rule
-    sends each choice dy where it is chosen). None (no rewrite) for other forms."""
+    sends each choice dy where it is chosen). Other forms are refused."""
     named = dict(zip(("condlist", "choicelist", "default"), args), **keywords)
     conditions, choices = named.get("condlist"), named.get("choicelist")
     if not isinstance(conditions, Struct) or not isinstance(choices, Struct) or \
             not conditions.items or len(conditions.items) != len(choices.items) or \
-            set(named) - {"condlist", "choicelist", "default"}:
-        return None
+            len(args) > 3 or set(named) - {"condlist", "choicelist", "default"}:
+        reader.refuse("np.select is read with lists of conditions and choices of one "
+                      "length, known here", node,
+                      hint="write np.select([c0, c1], [x0, x1], default), or nested "
+                           "np.where(c0, x0, np.where(c1, x1, default))")
     chosen = reader.materialize(named.get("default", Const(0)), node)
     for condition, choice in reversed(list(zip(conditions.items, choices.items))):
         chosen = gast.Call(func=reader.global_name(np.where, node), args=[
