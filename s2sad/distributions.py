@@ -32,10 +32,16 @@ METHODS = frozenset({"logpdf", "pdf", "logcdf", "cdf", "logsf", "sf", "ppf", "is
                      "logpmf", "pmf"})
 
 
+_BASES = frozenset({"rv_generic", "multi_rv_generic", "rv_frozen", "multi_rv_frozen"})
+
+
 def is_distribution(value: Any) -> bool:
     """A scipy.stats distribution (stats.norm, frozen or not): its methods are library
-    functions (stats.norm.logpdf), called like np.sin, with rules keyed by the method."""
-    return (getattr(type(value), "__module__", None) or "").startswith("scipy.stats.")
+    functions (stats.norm.logpdf), called like np.sin, with rules keyed by the method.
+    (Read from its classes' names: nothing of SciPy is imported.)"""
+    kind = type(value)
+    return (getattr(kind, "__module__", None) or "").startswith("scipy.stats.") and \
+        any(base.__name__ in _BASES for base in kind.__mro__)
 
 
 def unfreeze(parsed: Any) -> None:
