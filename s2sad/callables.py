@@ -92,6 +92,9 @@ def target(fn: Any) -> Target:
             hint=f"pass it as its class (or an instance) gives it: "
                  f"{fn.__func__.__qualname__.rpartition('<locals>.')[2]}")
     if isinstance(fn, types.MethodType):
+        library = _library_function(fn) if _distribution_method(fn) else None
+        if library is not None:  # (stats.norm.logpdf: its rule, not SciPy's Python code)
+            return library
         inner = target(fn.__func__)
         return Target(inner.function, (fn.__self__,) + inner.bound, inner.keywords,
                       inner.name)
@@ -137,7 +140,7 @@ def _library_function(fn: Any) -> Optional[Target]:
     """A NumPy, SciPy or math function (or a builtin with a derivative rule) as a
     wrapper written in Python, or None for anything else."""
     from . import rules
-    name = qualified_name(fn)
+    name = qualified_name(fn) or _distribution_method(fn)
     if name is None:
         return None
     differentiable = rules.lookup_tangent(fn) is not None or \
@@ -154,6 +157,13 @@ def _library_function(fn: Any) -> Optional[Target]:
 
 _WRAPPERS: Dict[str, types.FunctionType] = {}
 _TARGET = "__s2sad_wraps__"
+
+
+def _distribution_method(fn: Any) -> Optional[str]:
+    """scipy.stats.norm.logpdf for the bound method stats.norm.logpdf, else None."""
+    from . import rules
+    owner = rules.distribution_label(getattr(fn, "__self__", None))
+    return f"{owner}.{fn.__name__}" if owner is not None and "(" not in owner else None
 
 
 def takes_operands(fn: Any) -> Optional[str]:
@@ -252,6 +262,15 @@ def _parameters(fn: Any, name: str) -> Tuple[List[str], List[str]]:
         return names, names
     rule = rules.lookup(fn) or rules.lookup_tangent(fn)
     handled = rule.params if rule is not None and rule.template is not None else []
+    if handled and params is not None and not rule.template.varargs and \
+            any(p.kind is p.VAR_POSITIONAL for p in params):
+        # (stats.norm.logpdf(x, *args, **kwds)): the parameters its rule names, the
+        # optional ones by keyword with the rule's defaults (SciPy's)
+        defaults = rule.template.defaults
+        required = [p for p in rule.params if p not in defaults and p != "y"]
+        optional = [p for p in rule.params if p in defaults]
+        return required + [f"{p}={defaults[p]!r}" for p in optional], \
+            required + [f"{p}={p}" for p in optional]
     if params is None:  # (math.log, math.hypot, max): the parameters its rule names
         if handled:
             names = [p for p in rule.params if p not in rule.template.defaults]

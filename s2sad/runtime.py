@@ -929,8 +929,9 @@ __all__ += ["inner_adjoint_a", "inner_adjoint_b"]
 
 def spread(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """dy with the axes a reduction of x removed put back as size 1, so that it
-    broadcasts against x: unsum without the copy, for reading (a == spread(y, a))."""
-    if axis is None or keepdims:
+    broadcasts against x: unsum without the copy, for reading (a == spread(y, a)).
+    (A number has no axes to put back: SciPy's reductions take axis=0 of one.)"""
+    if axis is None or keepdims or np.ndim(x) == 0:
         return dy
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     return np.expand_dims(dy, tuple(a % np.ndim(x) for a in axes))

@@ -686,3 +686,22 @@ def test_a_library_function_taking_star_args_is_differentiated_per_count_of_argu
     assert s2sad.hessian(np.einsum, wrt=1)("i,i", a[0], a[0]).shape == (3, 3)
     with pytest.raises(AttributeError, match="call the transform first"):
         s2sad.grad(np.einsum, wrt=1).source
+
+
+def test_a_distributions_method_is_differentiated_by_its_rule_not_scipys_code():
+    """stats.norm.logpdf(x, *args, **kwds) is SciPy's Python: read, it would differentiate
+    its argument checks. Passed to a transform, it is its rule, in x, loc and scale."""
+    stats = pytest.importorskip("scipy.stats")
+    x, loc, scale = np.array([0.1, 0.5]), np.array([0.2, -0.1]), np.array([1.2, 2.0])
+    z = (x - loc) / scale
+    expected = (-z / scale, z / scale, (z * z - 1) / scale)
+    for wrt in range(3):
+        value, pullback = s2sad.vjp(stats.norm.logpdf, wrt=wrt)(x, loc, scale)
+        np.testing.assert_allclose(value, stats.norm.logpdf(x, loc, scale))
+        np.testing.assert_allclose(pullback(np.ones(2)), expected[wrt], rtol=1e-12)
+    g = s2sad.grad(lambda m: np.sum(stats.norm.logpdf(x, m, 1.5)))(-0.4)
+    np.testing.assert_allclose(g, np.sum((x + 0.4) / 1.5 ** 2), rtol=1e-12)
+    _, tangent = s2sad.jvp(stats.norm.logpdf, wrt=2)(x, loc, scale, np.ones(2))
+    np.testing.assert_allclose(tangent, expected[2], rtol=1e-12)
+    assert "scipy.stats.norm.logpdf(x, loc=loc, scale=scale)" in \
+        s2sad.grad(stats.norm.logpdf).source

@@ -509,3 +509,17 @@ def test_psi_is_digamma_and_jn_is_jv():
 
     x = np.array([0.7, 1.9])
     np.testing.assert_allclose(s2sad.grad(f)(x), numeric_grad(f, [x], 0), rtol=1e-6)
+
+
+def test_logsumexp_of_a_number_with_keepdims_and_axis_0_as_scipy_takes_them():
+    """SciPy's logsumexp(1.1, keepdims=True) has shape (1,); axis=0 of a number is
+    accepted: the derivative of the number is a number, its tangent shaped as y."""
+    for axis in (None, 0):
+        for keepdims in (True, False):
+            value, pullback = s2sad.vjp(special.logsumexp)(1.1, axis=axis, keepdims=keepdims)
+            assert np.shape(value) == np.shape(special.logsumexp(1.1, axis=axis,
+                                                                 keepdims=keepdims))
+            assert pullback(np.ones_like(value)) == pytest.approx(1.0)
+            _, tangent = s2sad.jvp(special.logsumexp)(1.1, 2.0, axis=axis, keepdims=keepdims)
+            assert np.shape(tangent) == np.shape(value)
+            np.testing.assert_allclose(tangent, 2.0)

@@ -114,7 +114,9 @@ def logsumexp_adjoint(dy, y, a, axis=None, b=None, keepdims=False):
     share = spread(dy, a, axis, keepdims) * np.exp(a - spread(y, a, axis, keepdims)) \
         if b is None else \
         spread(dy, full, axis, keepdims) * np.exp(full - spread(y, full, axis, keepdims))
-    da = share if b is None else unbroadcast(share * b, a)
+    # (keepdims=True of a number: SciPy's result has shape (1,), its derivative ())
+    da = (unbroadcast(share, a) if keepdims else share) if b is None else \
+        unbroadcast(share * b, a)
     db = unbroadcast(share, b)
     return da, db
 
@@ -126,7 +128,8 @@ def logsumexp_tangent(y, a, a_dot, axis=None, b=None, b_dot=None, keepdims=False
                    keepdims=keepdims) if b is None else \
         np.sum(np.exp(full - spread(y, full, axis, keepdims)) * (b * a_dot + b_dot),
                axis=axis, keepdims=keepdims)
-    return y_dot
+    # (keepdims=True of a number: SciPy's result has shape (1,))
+    return np.reshape(y_dot, np.shape(y)) if keepdims else y_dot
 
 
 @adjoint(special.softmax, shape="unary")
