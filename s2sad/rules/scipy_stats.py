@@ -817,6 +817,25 @@ def multivariate_normal_logpdf_tangent(y, x, x_dot, mean=None, mean_dot=None, co
     return y_dot
 
 
+@adjoint(stats.multivariate_normal.entropy)
+def multivariate_normal_entropy_adjoint(dy, y, mean=None, cov=1):
+    """(d log(2 pi e) + log det cov) / 2: dcov = dy cov^-1 / 2 (symmetric); for a vector
+    cov (a diagonal) dy / (2 cov); for a number, d times that. Flat in the mean."""
+    dmean = np.zeros_like(mean)
+    dcov = 0.5 * dy * (np.linalg.inv(cov) if np.ndim(cov) == 2 else 1 / cov
+                       if np.ndim(cov) == 1 else np.size(mean) / cov)
+    return dmean, dcov
+
+
+@tangent(stats.multivariate_normal.entropy)
+def multivariate_normal_entropy_tangent(y, mean=None, mean_dot=None, cov=1, cov_dot=None):
+    # (flat in the mean: mean_dot is not read)
+    y_dot = 0.5 * (np.sum(np.linalg.inv(cov) * cov_dot) if np.ndim(cov) == 2 else
+                   np.sum(cov_dot / cov) if np.ndim(cov) == 1 else
+                   np.size(mean) * cov_dot / cov)
+    return y_dot
+
+
 @adjoint(stats.dirichlet.logpdf)
 def dirichlet_logpdf_adjoint(dy, y, x, alpha):
     """logpdf = sum_i (alpha_i - 1) log x_i - sum_i gammaln(alpha_i) + gammaln(sum alpha)
