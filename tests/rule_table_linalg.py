@@ -131,3 +131,34 @@ TABLE += [
     Case((np.tensordot, runtime.tensordot_adjoint), "np.tensordot(a, b, axes=1)", [ANY, ANY],
          [((2, 3, 4), (4, 2)), ((4,), (4, 3))]),
 ]
+
+# (issue 18) least squares, QR, matrix powers; NumPy 2's np.linalg spellings
+TABLE += [
+    Case((np.linalg.lstsq,), "np.linalg.lstsq(a, b, rcond=None)[0]", [ANY, ANY],
+         [((5, 3), (5,)), ((5, 3), (5, 2)), ((2, 4), (2,))]),
+    Case((np.linalg.lstsq,), "np.linalg.lstsq(a, b, rcond=None)[1] + "
+         "np.linalg.lstsq(a, b, rcond=None)[3][0]", [ANY, ANY],
+         [((5, 3), (5, 2)), ((5, 3), (5,))]),
+    unary(np.linalg.qr, "np.linalg.qr(a)[0] ** 2 * np.arange(3.0) + np.linalg.qr(a)[1][0]",
+          shapes=[(4, 3), (3, 3)]),
+    unary(np.linalg.qr, "np.linalg.qr(a, mode='r')", shapes=[(4, 3)]),
+    unary(np.linalg.qr, "np.linalg.qr(a, 'complete')[1]", shapes=[(4, 3)]),
+    unary(np.linalg.matrix_power, "np.linalg.matrix_power(a, 3)", shapes=[(3, 3), (2, 2, 2)]),
+    unary(np.linalg.matrix_power, f"np.linalg.matrix_power({WELL}, -2)", shapes=[(3, 3)]),
+    unary(np.linalg.matrix_power, "np.linalg.matrix_power(a, 0) * a", shapes=[(2, 2)]),
+]
+if hasattr(np.linalg, "matrix_transpose"):  # NumPy >= 2.0
+    TABLE += [
+        Case((np.linalg.matmul,), "np.linalg.matmul(a, b)", [ANY, ANY], [((2, 3), (3, 4))]),
+        Case((np.linalg.outer,), "np.linalg.outer(a, b)", [ANY, ANY], [((3,), (4,))]),
+        Case((np.linalg.tensordot,), "np.linalg.tensordot(a, b, axes=1)", [ANY, ANY],
+             [((2, 3), (3, 2))]),
+        unary(np.linalg.matrix_transpose, "np.linalg.matrix_transpose(a) * np.arange(2.0)",
+              shapes=[(2, 3), (4, 2, 3)]),
+        unary(np.linalg.diagonal, "np.linalg.diagonal(a, offset=1)", shapes=[(3, 4), (2, 3, 3)]),
+        Case((np.linalg.vecdot,), "np.linalg.vecdot(a, b)", [ANY, ANY],
+             [((2, 3), (3,)), ((3,), (3,))]),
+        Case((np.linalg.vecdot,), "np.linalg.vecdot(a, b, axis=0)", [ANY, ANY],
+             [((3, 2), (3, 1))]),
+        unary(np.linalg.svdvals, "np.linalg.svdvals(a)", shapes=[(3, 2), (2, 2, 3)]),
+    ]

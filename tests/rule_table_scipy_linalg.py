@@ -112,4 +112,13 @@ TABLE = [] if linalg is None else [
     unary(linalg.eigh, f"scipy.linalg.eigh({SYMMETRIC}, eigvals_only=True)", shapes=[(3, 3)]),
     unary(linalg.eigh, "scipy.linalg.eigh(a + np.diag(np.arange(3.0)) * 4)[1] ** 2", UNIT,
           shapes=[(3, 3)]),
+    unary(linalg.eigvalsh, f"scipy.linalg.eigvalsh({SYMMETRIC})", shapes=[(3, 3)]),
+    unary(linalg.eigvalsh, "scipy.linalg.eigvalsh(a + np.diag(np.arange(3.0)) * 4, lower=False)",
+          UNIT, shapes=[(3, 3)]),
+    # svd, svdvals and pinv as NumPy's
+    unary(linalg.svd, "scipy.linalg.svd(a, full_matrices=False)[2] ** 2 * np.arange(3.0)",
+          shapes=[(2, 3)]),
+    unary(linalg.svd, "scipy.linalg.svd(a, compute_uv=False)", shapes=[(3, 2)]),
+    unary(linalg.svdvals, "scipy.linalg.svdvals(a)", shapes=[(3, 2), (2, 3)]),
+    unary(linalg.pinv, "scipy.linalg.pinv(a) * np.arange(3.0)", shapes=[(3, 2)]),
 ]

@@ -153,6 +153,21 @@ def tridiagonal_band(ab, b):
     return np.sum(np.sin(linalg.solve_banded((1, 1), ab, b)))
 
 
+def linear_regression_by_lstsq(X, y):
+    """Least squares three ways: lstsq's solution and residuals, and the QR solve."""
+    w, residuals, rank, sv = np.linalg.lstsq(X, y, rcond=None)
+    Q, R = np.linalg.qr(X)
+    w_qr = sla.solve_triangular(R, Q.T @ y)
+    return np.sum(w ** 2) + residuals[0] + np.sum((w_qr - w) ** 2) * 1e3 + np.sum(sv)
+
+
+def markov_chain_power(P_raw):
+    """The distribution after five steps of a chain, from a row-softmax transition matrix."""
+    P = np.exp(P_raw) / np.sum(np.exp(P_raw), axis=1, keepdims=True)
+    p5 = np.array([1.0, 0.0, 0.0]) @ np.linalg.matrix_power(P, 5)
+    return np.sum(p5 * np.array([0.0, 1.0, 2.0]))
+
+
 def stacks_loss(a, b):
     """@ over broadcast stacks, np.dot and np.tensordot above 2-d."""
     c = a @ b                                  # (2, 1, 3, 4) @ (5, 4, 2) -> (2, 5, 3, 2)
@@ -178,6 +193,8 @@ PROGRAMS = [
     (sqrtm_sylvester_loss, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)))),
     (banded_smoother, (np.array(-0.5), np.sin(np.arange(6.0)))),
     (tridiagonal_band, (RNG.normal(size=(3, 5)) + [[0.0], [4.0], [0.0]], RNG.normal(size=5))),
+    (linear_regression_by_lstsq, (RNG.normal(size=(6, 3)), RNG.normal(size=6))),
+    (markov_chain_power, (RNG.normal(size=(3, 3)),)),
     (stacks_loss, (RNG.normal(size=(2, 1, 3, 4)), RNG.normal(size=(5, 4, 2)))),
 ]
 IDS = [fn.__name__ for fn, _ in PROGRAMS]
@@ -247,6 +264,12 @@ SECOND_ORDER = [
     lambda a: np.sum(np.sin(np.linalg.svd(a)[2] ** 2)),
     lambda a: np.sum(np.sin(np.linalg.svd(a, compute_uv=False))),
     lambda a: np.sum(np.sin(sla.solve_banded((1, 1), a + [[0.0], [4.0], [0.0]], B3))),
+    lambda a: np.sum(np.sin(np.linalg.lstsq(a[:, :2], B3, rcond=None)[0])),
+    lambda a: np.sum(np.linalg.qr(a)[0] ** 2 * np.arange(3.0)) + np.sum(np.linalg.qr(a)[1]),
+    lambda a: np.sum(np.sin(np.linalg.matrix_power(a, 3))),
+    lambda a: np.sum(np.sin(sla.eigvalsh(a + np.diag([0.0, 4.0, 8.0]), lower=False))),
+    lambda a: np.sum(sla.svdvals(a) ** 3) + np.sum(sla.pinv(a) ** 2),
+    lambda a: np.sum(np.sin(sla.svd(a)[0]) ** 2),
 ]
 
 

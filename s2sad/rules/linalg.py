@@ -16,8 +16,14 @@ from .. import runtime
 from . import adjoint, tangent, without_rule
 from .template import known_rank
 
+# NumPy 2's array-API spellings in np.linalg (positional-only parameters x1, x2: the
+# templates bind them by position)
+_ARRAY_API = hasattr(np.linalg, "matrix_transpose")
+_ARRAY_API_MATMUL = (np.linalg.matmul,) if _ARRAY_API else ()
 
-@adjoint(operator.matmul, np.matmul, check=False, multilinear=("a", "b"))
+
+@adjoint(operator.matmul, np.matmul, *_ARRAY_API_MATMUL, check=False,
+         multilinear=("a", "b"))
 def matmul_adjoint(dy, y, a, b):
     """The lecture's dA = dC @ B.T, dB = A.T @ dC for matrices; a vector operand by its
     rank; stacks of matrices, or ranks not known while compiling, by a runtime helper."""
@@ -77,6 +83,7 @@ def vdot_adjoint(dy, y, a, b):
 
 
 @adjoint(np.outer, multilinear=("a", "b"))
+@adjoint(*((np.linalg.outer,) if _ARRAY_API else ()), check=False, multilinear=("a", "b"))
 def outer_adjoint(dy, y, a, b):
     """y[i, j] = a[i] * b[j] (np.outer flattens its operands first)."""
     da = np.reshape(dy @ np.ravel(b), np.shape(a))
@@ -170,6 +177,7 @@ def slogdet_adjoint(dy, y, a):
 # -- more products ---------------------------------------------------------------------
 
 @adjoint(np.tensordot, multilinear=("a", "b"))
+@adjoint(*((np.linalg.tensordot,) if _ARRAY_API else ()), check=False, multilinear=("a", "b"))
 def tensordot_adjoint_rule(dy, y, a, b, axes=2):
     pair = tensordot_adjoint(dy, a, b, axes)
     da = pair[0]
@@ -205,6 +213,60 @@ def kron_adjoint(dy, y, a, b):
     return da, db
 
 
+@adjoint(np.linalg.matrix_power)
+def matrix_power_adjoint(dy, y, a, n):
+    """Y = A^n (n a constant integer; negative through inv): dA = L(A.T, dY), the upper
+    right block of [[A.T, dY], [0, A.T]]^n (the Frechet derivative's block form)."""
+    k = np.shape(a)[-1]
+    a_t = np.swapaxes(a, -1, -2)
+    block = np.concatenate((np.concatenate((a_t, dy), axis=-1),
+                            np.concatenate((np.zeros_like(dy), a_t), axis=-1)), axis=-2)
+    da = np.linalg.matrix_power(block, n)[..., :k, k:]
+    return da
+
+
+@tangent(np.linalg.matrix_power)
+def matrix_power_tangent(y, a, a_dot, n):
+    k = np.shape(a)[-1]
+    block = np.concatenate((np.concatenate((a, a_dot), axis=-1),
+                            np.concatenate((np.zeros_like(a_dot), a), axis=-1)), axis=-2)
+    y_dot = np.linalg.matrix_power(block, n)[..., :k, k:]
+    return y_dot
+
+
+if _ARRAY_API:
+    @adjoint(np.linalg.matrix_transpose, check=False, linear="x")
+    def matrix_transpose_adjoint(dy, y, x):
+        dx = np.swapaxes(dy, -1, -2)
+        return dx
+
+    @adjoint(np.linalg.diagonal, check=False, linear="x")
+    def linalg_diagonal_adjoint(dy, y, x, offset=0):
+        """np.linalg.diagonal takes the diagonal of the last two axes."""
+        dx = undiagonal(dy, x, offset, -2, -1)
+        return dx
+
+    @adjoint(np.linalg.vecdot, check=False, multilinear=("x1", "x2"))
+    def vecdot_adjoint(dy, y, x1, x2, axis=-1):
+        """y = sum(x1 * x2, axis) (real operands)."""
+        dx1 = unbroadcast(np.expand_dims(dy, axis) * x2, x1)
+        dx2 = unbroadcast(np.expand_dims(dy, axis) * x1, x2)
+        return dx1, dx2
+
+    @adjoint(np.linalg.svdvals, check=False)
+    def svdvals_adjoint(dy, y, x):
+        """s = svdvals(A):  dA = U diag(ds) Vh (the singular vectors computed again)."""
+        usv = np.linalg.svd(x, full_matrices=False)
+        dx = (usv[0] * np.expand_dims(dy, -2)) @ usv[2]
+        return dx
+
+    @tangent(np.linalg.svdvals, check=False)
+    def svdvals_tangent(y, x, x_dot):
+        usv = np.linalg.svd(x, full_matrices=False)
+        y_dot = np.einsum("...ik,...ij,...kj->...k", usv[0], x_dot, usv[2])
+        return y_dot
+
+
 # -- decompositions ------------------------------------------------------------------------
 
 @adjoint(np.linalg.pinv)
@@ -216,6 +278,60 @@ def pinv_adjoint(dy, y, a):
     left = np.eye(np.shape(a)[0], dtype=np.result_type(y)) - a @ y
     right = np.eye(np.shape(a)[1], dtype=np.result_type(y)) - y @ a
     da = -y_t @ dy @ y_t + left @ dy.T @ y @ y_t + y_t @ y @ dy.T @ right
+    return da
+
+
+@adjoint(np.linalg.lstsq, shape="pieces")
+def lstsq_adjoint(dy, y, a, b, rcond=None):
+    """(x, residuals, rank, s) = lstsq(A, b), A of full rank (x = pinv(A) b, rank constant
+    near A): dx through pinv's adjoint with dX = dx b.T, db = pinv(A).T dx; the residuals
+    |A x - b|^2 per column (x minimises them, so only their explicit dependence counts):
+    2 r dres x.T and -2 r dres, r = A x - b; the singular values: U diag(ds) Vh."""
+    require_shapes(y[2] == min(np.shape(a)), "np.linalg.lstsq of a matrix of deficient rank")
+    vector = np.ndim(b) == 1
+    x = np.expand_dims(y[0], -1) if vector else y[0]
+    b_m = np.expand_dims(b, -1) if vector else b
+    dx = np.expand_dims(dy[0], -1) if vector else dy[0]
+    p = np.linalg.pinv(a)
+    g = dx @ b_m.T
+    left = np.eye(np.shape(a)[0], dtype=np.result_type(p)) - a @ p
+    right = np.eye(np.shape(a)[1], dtype=np.result_type(p)) - p @ a
+    r = a @ x - b_m
+    dres = np.zeros(np.shape(x)[-1:], dtype=np.result_type(p)) if np.size(y[1]) == 0 \
+        else dy[1]
+    usv = np.linalg.svd(a, full_matrices=False)
+    da = -p.T @ g @ p.T + left @ g.T @ p @ p.T + p.T @ p @ g.T @ right + \
+        2 * (r * dres) @ x.T + (usv[0] * dy[3]) @ usv[2]
+    g_b = p.T @ dx - 2 * r * dres
+    db = g_b[:, 0] if vector else g_b
+    return da, db
+
+
+def _qr_result(call) -> str:
+    """qr(A, mode='r') returns R; the other modes a pair."""
+    mode = [k.value for k in call.keywords if k.arg == "mode"] + call.args[1:2]
+    return "other" if mode and getattr(mode[0], "value", None) == "r" else "pieces"
+
+
+@adjoint(np.linalg.qr, shape=_qr_result)
+def qr_adjoint(dy, y, a, mode="reduced"):
+    """(Q, R) = qr(A), A (m, n) with m >= n and full rank:  with M = R dR.T - dQ.T Q,
+    dA = (dQ + Q copyltu(M)) R^-T, copyltu(M) = tril(M) + tril(M, -1).T. mode='complete'
+    (m > n): Q's columns past n are a basis LAPACK chooses, a gradient through them is
+    refused; mode='r' computes Q again."""
+    n = np.shape(a)[-1]
+    require_shapes(np.shape(a)[-2] >= n, "np.linalg.qr of a wide matrix (m < n)")
+    require_shapes(mode != "raw", "np.linalg.qr with mode='raw'")
+    q = np.linalg.qr(a)[0] if mode == "r" else y[0][..., :n]
+    r = y[..., :n, :] if mode == "r" else y[1][..., :n, :]
+    dq = np.zeros_like(q) if mode == "r" else dy[0][..., :n]
+    dr = dy[..., :n, :] if mode == "r" else dy[1][..., :n, :]
+    require_shapes(True if mode == "r" else np.count_nonzero(dy[0][..., n:]) == 0,
+                   "np.linalg.qr with a gradient through the columns of Q past n (write "
+                   "mode='reduced')")
+    m = r @ np.swapaxes(dr, -1, -2) - np.swapaxes(dq, -1, -2) @ q
+    copied = np.tril(m) + np.swapaxes(np.tril(m, -1), -1, -2)
+    da = np.swapaxes(np.linalg.solve(r, np.swapaxes(dq + q @ copied, -1, -2)), -1, -2)
     return da
 
 
@@ -360,6 +476,49 @@ def pinv_tangent(y, a, a_dot):
     left = np.eye(np.shape(a)[0], dtype=np.result_type(y)) - a @ y
     right = np.eye(np.shape(a)[1], dtype=np.result_type(y)) - y @ a
     y_dot = -y @ a_dot @ y + y @ y.T @ a_dot.T @ left + right @ a_dot.T @ y.T @ y
+    return y_dot
+
+
+@tangent(np.linalg.lstsq)
+def lstsq_tangent(y, a, a_dot, b, b_dot, rcond=None):
+    """x_dot = X_dot b + X b_dot (X = pinv(A) and pinv's tangent); residuals_dot =
+    2 sum(r * (A_dot x - b_dot)) per column; s_dot = diag(U.T A_dot V); the rank: 0."""
+    require_shapes(y[2] == min(np.shape(a)), "np.linalg.lstsq of a matrix of deficient rank")
+    p = np.linalg.pinv(a)
+    left = np.eye(np.shape(a)[0], dtype=np.result_type(p)) - a @ p
+    right = np.eye(np.shape(a)[1], dtype=np.result_type(p)) - p @ a
+    p_dot = -p @ a_dot @ p + p @ p.T @ a_dot.T @ left + right @ a_dot.T @ p.T @ p
+    x_dot = p_dot @ b + p @ b_dot
+    r = a @ y[0] - b
+    residuals_dot = np.zeros(np.shape(y[1])) if np.size(y[1]) == 0 else \
+        np.reshape(2 * np.sum(r * (a_dot @ y[0] - b_dot), axis=0), np.shape(y[1]))
+    usv = np.linalg.svd(a, full_matrices=False)
+    s_dot = np.einsum("ik,ij,kj->k", usv[0], a_dot, usv[2])
+    y_dot = (x_dot, residuals_dot, 0.0, s_dot)
+    return y_dot
+
+
+@tangent(np.linalg.qr)
+def qr_tangent(y, a, a_dot, mode="reduced"):
+    """C = Q.T A_dot R^-1, Omega = tril(C, -1) - tril(C, -1).T:  R_dot = (C - Omega) R,
+    Q_dot = A_dot R^-1 - Q (C - Omega) (mode='complete': Q's columns past n get nan)."""
+    n = np.shape(a)[-1]
+    require_shapes(np.shape(a)[-2] >= n, "np.linalg.qr of a wide matrix (m < n)")
+    require_shapes(mode != "raw", "np.linalg.qr with mode='raw'")
+    q = np.linalg.qr(a)[0] if mode == "r" else y[0][..., :n]
+    r = y[..., :n, :] if mode == "r" else y[1][..., :n, :]
+    a_dot_r = np.swapaxes(np.linalg.solve(np.swapaxes(r, -1, -2), np.swapaxes(a_dot, -1, -2)),
+                          -1, -2)
+    c = np.swapaxes(q, -1, -2) @ a_dot_r
+    upper = np.triu(c) + np.swapaxes(np.tril(c, -1), -1, -2)
+    r_dot = upper @ r
+    q_dot = a_dot_r - q @ upper
+    extra = np.shape(a)[-2] - n
+    r_full = np.concatenate((r_dot, np.zeros(np.shape(r_dot)[:-2] + (extra, n))), -2) \
+        if mode == "complete" else r_dot
+    q_full = np.concatenate((q_dot, np.full(np.shape(q_dot)[:-1] + (extra,), np.nan)), -1) \
+        if mode == "complete" else q_dot
+    y_dot = r_full if mode == "r" else (q_full, r_full)
     return y_dot
 
 

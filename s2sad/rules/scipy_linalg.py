@@ -32,6 +32,7 @@ import numpy as np
 from scipy import linalg
 
 from . import adjoint, tangent, without_rule
+from .linalg import _svd_result, pinv_adjoint, pinv_tangent, svd_adjoint_rule, svd_tangent
 
 
 # -- triangular and Cholesky solves --------------------------------------------------------
@@ -539,6 +540,52 @@ def eigh_tangent(y, a, a_dot, b=None, lower=True, eigvals_only=False, check_fini
     y_dot = w_dot if eigvals_only else (w_dot, v @ ((1 - eye) / gaps * p)) if b is None \
         else no_derivative("scipy.linalg.eigh with b= (the generalized eigenproblem)")
     return y_dot
+
+
+
+@adjoint(linalg.eigvalsh)
+def eigvalsh_adjoint(dy, y, a, b=None, lower=True, check_finite=True, driver=None):
+    """w = eigvalsh(A):  G = V diag(dw) V.T on the triangle read (V computed again)."""
+    v = linalg.eigh(a, lower=lower)[1]
+    g = (v * np.expand_dims(dy, -2)) @ np.swapaxes(v, -1, -2)
+    h = g + np.swapaxes(g, -1, -2)
+    folded = np.tril(h, -1) + np.triu(np.tril(g)) if lower else \
+        np.triu(h, 1) + np.triu(np.tril(g))
+    da = folded if b is None else \
+        no_derivative("scipy.linalg.eigvalsh with b= (the generalized eigenproblem)")
+    return da
+
+
+@tangent(linalg.eigvalsh)
+def eigvalsh_tangent(y, a, a_dot, b=None, lower=True, check_finite=True, driver=None):
+    v = linalg.eigh(a, lower=lower)[1]
+    s_dot = np.tril(a_dot) + np.swapaxes(np.tril(a_dot, -1), -1, -2) if lower else \
+        np.triu(a_dot) + np.swapaxes(np.triu(a_dot, 1), -1, -2)
+    y_dot = np.einsum("...ij,...ik,...kj->...j", v, s_dot, v) if b is None else \
+        no_derivative("scipy.linalg.eigvalsh with b= (the generalized eigenproblem)")
+    return y_dot
+
+
+@adjoint(linalg.svdvals)
+def svdvals_adjoint(dy, y, a, check_finite=True):
+    """s = svdvals(A):  dA = U diag(ds) Vh (the singular vectors computed again)."""
+    usv = linalg.svd(a, full_matrices=False)
+    da = (usv[0] * np.expand_dims(dy, -2)) @ usv[2]
+    return da
+
+
+@tangent(linalg.svdvals)
+def svdvals_tangent(y, a, a_dot, check_finite=True):
+    usv = linalg.svd(a, full_matrices=False)
+    y_dot = np.einsum("...ik,...ij,...kj->...k", usv[0], a_dot, usv[2])
+    return y_dot
+
+
+# svd and pinv as NumPy's (the same parameters where a call passes them: check=False)
+adjoint(linalg.svd, shape=_svd_result, check=False)(svd_adjoint_rule)
+tangent(linalg.svd, check=False)(svd_tangent)
+adjoint(linalg.pinv, check=False)(pinv_adjoint)
+tangent(linalg.pinv, check=False)(pinv_tangent)
 
 
 without_rule(linalg.eig, "the eigenvalues and eigenvectors of a general matrix are complex, "
