@@ -1165,6 +1165,7 @@ class VJPFunction(GradientFunction):
     the differentiated arguments (a tuple for several)."""
 
     mode = "pullback"
+    structured_outputs = True  # a tuple, list or dict output: a cotangent of its structure
 
     def __init__(self, fn: Callable, wrt: Wrt, *, optimize: bool = True,
                  parsed: Optional[frontend.Parsed] = None, has_aux: bool = False):
@@ -1190,20 +1191,19 @@ class VJPFunction(GradientFunction):
             if call is not None:
                 self._flat_transform(call)  # (refuses a function not returning a pair)
             value, aux = value
-        tree = None if self.has_aux else _output_tree(value)
-        if tree is not None:
-            return value, self._structured_pullback(args, kwargs, value, tree)
+        if not self.has_aux and self.structured_outputs and _is_structured_output(value):
+            return value, self._structured_pullback(args, kwargs, value)
         self._require_one_output(value, "vjp")
         pullback = self.pullback_at(args, kwargs, value, call)
         return (value, pullback, aux) if self.has_aux else (value, pullback)
 
-    def _structured_pullback(self, args: tuple, kwargs: dict, value: Any,
-                             tree: pytree.Tree) -> Callable:
+    def _structured_pullback(self, args: tuple, kwargs: dict, value: Any) -> Callable:
         """The pullback of a function returning a tuple or list of arrays: its cotangent
         has the output's structure (as JAX's); the joined reading's pullback of it."""
         twin = self._joined_twin()
-        joined = twin.pullback_at(args, kwargs, _joined(value, tree), twin._structured(
-            args, kwargs))
+        call = twin._structured(args, kwargs)
+        tree = twin._flat_transform(call)[0].flat.output  # (the leaves it joins)
+        joined = twin.pullback_at(args, kwargs, _joined(value, tree), call)
 
         @entry_point
         def pullback(cotangent: Any) -> Any:
@@ -1289,10 +1289,9 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
         forward_fn._check_call(*called)
         call = forward_fn._structured(*called)
         value = _value_on_copies(f, args, kwargs)
-        tree = _output_tree(value)
-        if tree is not None:
+        if _is_structured_output(value):
             return _structured_jacobian(forward_fn._joined_twin(), reverse_fn._joined_twin(),
-                                        called, value, tree, mode)
+                                        called, value, mode)
         forward_fn._require_one_output(value, "jacobian")
         # (forward_fn's call passes a method's self itself; the pullback is given it)
         along, back, forward_args, reverse_args = forward_fn, reverse_fn, (args, kwargs), called
@@ -1319,13 +1318,14 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
 
 
 def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tuple,
-                         value: Any, tree: pytree.Tree, mode: Optional[str]) -> Any:
+                         value: Any, mode: Optional[str]) -> Any:
     """The jacobian of a function returning a tuple or list of arrays, from its joined
     reading: in the output's structure, one block (or tuple of blocks, for several wrt)
     per output array, as jax.jacobian gives."""
     call = along._structured(*called)
     flattened, flat_along, counts = along._flat_transform(call)
     flat_back = back._flat_transform(call)[1]
+    tree = flattened.flat.output  # (the leaves it joins: numbers too, not strings)
     flat_args = (tuple(flattened.arguments(call.values)), {})
     inputs = flat_along._differentiated_inputs(*flat_args)
     joined = _joined(value, tree)
@@ -1344,24 +1344,21 @@ def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tupl
     return pytree.rebuild(tree, parts, value)
 
 
-def _output_tree(value: Any) -> Optional[pytree.Tree]:
-    """The structure of a tuple, list or dict output (vjp, jacobian), else None."""
-    if not isinstance(value, (tuple, list, dict)):
-        return None
-    return pytree.describe(value, False, "output")
+def _is_structured_output(value: Any) -> bool:
+    """A tuple, list or dict output (vjp and jacobian read it joined)."""
+    return isinstance(value, (tuple, list, dict))
 
 
 def _joined(value: Any, tree: pytree.Tree) -> np.ndarray:
     """A structured output's leaves raveled and joined, as its joined reading returns
-    them (desugar.flatten_root)."""
+    them (desugar.flatten_root; `tree` is the structure it read)."""
     return np.concatenate([np.ravel(leaf) for leaf in pytree.leaves(value, tree)])
 
 
 def _like_output(cotangent: Any, value: Any, tree: pytree.Tree) -> Any:
     """A structured cotangent checked against the output: the same structure, each
     array of its array's shape."""
-    if not isinstance(cotangent, (tuple, list, dict)) or \
-            pytree.describe(cotangent, False, "cotangent") != tree:
+    if not _same_structure(cotangent, tree):
         raise ArgumentError(f"the cotangent is {described(cotangent)}, the output "
                             f"{described(value)}",
                             hint="pass a cotangent of the output's structure, e.g. "
@@ -1369,6 +1366,17 @@ def _like_output(cotangent: Any, value: Any, tree: pytree.Tree) -> Any:
     for given, leaf in zip(pytree.leaves(cotangent, tree), pytree.leaves(value, tree)):
         _tangent_like(given, leaf, "cotangent")
     return cotangent
+
+
+def _same_structure(value: Any, tree: pytree.Tree) -> bool:
+    """The value's lists, tuples and dicts are those of `tree` (a list for a tuple too)."""
+    if tree.kind in (pytree.LEAF, pytree.CONST):
+        return not isinstance(value, (tuple, list, dict))
+    if tree.kind == pytree.DICT:
+        return isinstance(value, dict) and set(value) == set(tree.keys) and all(
+            _same_structure(value[k], child) for k, child in zip(tree.keys, tree.children))
+    return isinstance(value, (tuple, list)) and len(value) == len(tree.children) and all(
+        _same_structure(v, child) for v, child in zip(value, tree.children))
 
 
 def _nested_path(param: str, path: Sequence[tuple]) -> Any:
@@ -1610,6 +1618,8 @@ def hessp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = No
 class ElementwiseGradFunction(VJPFunction):
     """The callable `elementwise_grad` returns: the pullback of a cotangent of ones,
     which for an elementwise f is the derivative of each element (autograd's)."""
+
+    structured_outputs = False  # (of one array: ones like it)
 
     @entry_point
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -645,15 +645,7 @@ def test_jacobian_of_a_dict_output_plain(mode):
                       lambda J: _dict_jacobian_is_right(J, False))
 
 
-VJP_DICT_COTANGENT = ("api.py `pullback_at`: vjp of a function returning {'h': h} gives the "
-                      "value as a dict, but its pullback passes the cotangent to "
-                      "`_tangent_like(cotangent, value, ...)`, which refuses a dict ('the "
-                      "cotangent is a dict; pass a float or a float array shaped like the "
-                      "output') and refuses an array of h's shape (the dict's shape is ()): "
-                      "no cotangent is accepted but a scalar, which seeds sum(h)")
-
-
-@pytest.mark.xfail(strict=True, reason=VJP_DICT_COTANGENT)
+# (fixed with issue 18: vjp's cotangent has the output's structure)
 def test_vjp_of_a_dict_output_takes_a_dict_cotangent():
     def run():
         out, pull = s2sad.vjp(dict_of_one_output)({"W": W.copy()}, X)
@@ -1082,11 +1074,10 @@ def test_hessian_and_jvp_objects_called_with_another_structure():
     np.testing.assert_allclose(tangent, (up - down) / (2 * eps), rtol=1e-6)
 
 
-# (found in review, fixed: the refusal said 'dict literals are not supported')
-def test_jacobian_of_a_dict_output_refusal_says_why():
-    with pytest.raises(s2sad.S2SADError) as info:
-        s2sad.jacobian(dict_of_one_output)({"W": W.copy()}, X)
-    assert "dict literals are not supported" not in str(info.value)
+# (found in review, fixed: the refusal said 'dict literals are not supported'; since
+# issue 18 the jacobian of a dict output is given, in the output's structure)
+def test_jacobian_of_a_dict_output_is_given():
+    _dict_jacobian_is_right(s2sad.jacobian(dict_of_one_output)({"W": W.copy()}, X), True)
 
 
 # == a loop over a structure that the body changes ==================================

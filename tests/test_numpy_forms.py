@@ -517,3 +517,21 @@ def test_select_of_an_array_of_conditions_is_refused_at_its_line():
         s2sad.grad(select_of_an_array)(V, np.ones((2, 3)))
     _refused_at(info, select_of_an_array.__code__.co_firstlineno + 1,
                 "np.select(c > 0, [x, 2.0 * x])")
+
+
+def labelled(x):
+    """Beside the array: a string, None and an int (constants: zero blocks, no cotangent
+    needed beyond a number)."""
+    return np.sin(x), "state", None, x.shape[0]
+
+
+@pytest.mark.parametrize("mode", [None, "forward", "reverse"])
+def test_jacobian_and_vjp_with_constants_in_the_output(mode):
+    blocks = s2sad.jacobian(labelled, mode=mode)(V)
+    assert blocks[1:3] == ("state", None)
+    np.testing.assert_allclose(blocks[0], np.diag(np.cos(V)), rtol=1e-14)
+    np.testing.assert_array_equal(blocks[3], np.zeros(3))
+    value, pullback = s2sad.vjp(labelled)(V)
+    assert value[1:] == ("state", None, 3)
+    np.testing.assert_allclose(pullback((np.ones(3), "state", None, 0.0)), np.cos(V),
+                               rtol=1e-14)
