@@ -23,6 +23,7 @@ import inspect
 from typing import Any, Dict, List, Optional, Set
 
 import gast
+import numpy as np
 
 from .anno import clone, get_anno, set_anno, walk
 from .errors import NoDerivativeRuleError
@@ -44,18 +45,25 @@ def is_distribution(value: Any) -> bool:
         any(base.__name__ in _BASES for base in kind.__mro__)
 
 
-def unfreeze(parsed: Any) -> None:
-    """Rewrite the frozen distributions of `parsed.func` (see the module doc); refuse a
-    freezing call that is left."""
+def rewrite(parsed: Any) -> None:
+    """Rewrite the frozen distributions of `parsed.func` (see the module doc), refusing a
+    freezing call that is left; then give the distributions' methods arrays for lists."""
     func = parsed.func
     calls = _calls(func)
     for call in calls:  # PRIOR.logpdf(theta), PRIOR = stats.norm(0.0, 2.0) outside
         frozen = _frozen_outside(call)
         if frozen is not None:
             _call_frozen_outside(call, frozen)
-    if all(_freezing(call) is None for call in calls):
-        return
-    for call in calls:  # stats.norm(mu, s).logpdf(y)
+    if any(_freezing(call) is not None for call in calls):
+        _unfreeze(parsed)
+    for call in _calls(func):
+        if is_distribution(getattr(get_anno(call.func, "resolved", None), "__self__", None)):
+            _lists_as_arrays(call)
+
+
+def _unfreeze(parsed: Any) -> None:
+    func = parsed.func
+    for call in _calls(func):  # stats.norm(mu, s).logpdf(y)
         if isinstance(call.func, gast.Attribute) and _passes_on(call, call.func.value):
             _call_method(call, call.func.value, call.func.value.args,
                          call.func.value.keywords)
@@ -67,6 +75,23 @@ def unfreeze(parsed: Any) -> None:
     for call in _calls(func):
         if _freezing(call) is not None:
             raise _refusal(parsed, call)
+
+
+def _lists_as_arrays(call: gast.Call) -> None:
+    """norm.logpdf([0.5, 1.0], mu): SciPy reads a list as an array, and so must the
+    derivative's arithmetic (a list minus a number is an error): np.asarray([0.5, 1.0])."""
+    def as_array(node: gast.AST) -> gast.AST:
+        if not isinstance(node, (gast.List, gast.Tuple)):
+            return node
+        np_name = gast.Name(id="np", ctx=gast.Load(), annotation=None, type_comment=None)
+        set_anno(np_name, "resolved", np)
+        callee = gast.Attribute(value=np_name, attr="asarray", ctx=gast.Load())
+        set_anno(callee, "resolved", np.asarray)
+        return gast.copy_location(gast.Call(func=gast.copy_location(callee, node),
+                                            args=[node], keywords=[]), node)
+    call.args = [as_array(a) for a in call.args]
+    for keyword in call.keywords:
+        keyword.value = as_array(keyword.value)
 
 
 def _calls(func: gast.FunctionDef) -> List[gast.Call]:

@@ -659,7 +659,7 @@ def resolve_names(parsed: Parsed, env: Dict[str, Any],
     for node in nodes:
         if isinstance(node, gast.Attribute):
             _resolve_attribute(parsed, node)
-    distributions.unfreeze(parsed)
+    distributions.rewrite(parsed)
     return used
 
 
