@@ -33,6 +33,7 @@ from scipy import linalg
 
 from . import adjoint, tangent, without_rule
 from .linalg import _svd_result, pinv_adjoint, pinv_tangent, svd_adjoint_rule, svd_tangent
+from .template import known_rank
 
 
 # -- triangular and Cholesky solves --------------------------------------------------------
@@ -44,16 +45,17 @@ def solve_triangular_adjoint(dy, y, a, b, trans=0, lower=False, unit_diagonal=Fa
                              check_finite=True):
     """x = op(A)^-1 b, op(A) = A or A.T:  db = op(A)^-T dx;  d op(A) = -db x.T, on the
     triangle the call reads (its diagonal too unless unit_diagonal)."""
-    flipped = 1 if trans == 0 else 1 if trans == "N" else 0  # (trans= of the adjoint)
-    g_b = linalg.solve_triangular(a, dy, trans=flipped, lower=lower,
-                                  unit_diagonal=unit_diagonal)
+    g_b = linalg.solve_triangular(a, dy, trans=1 if trans == 0 else 1 if trans == "N" else 0,
+                                  lower=lower, unit_diagonal=unit_diagonal)
     db = g_b
     vector = np.ndim(b) == np.ndim(a) - 1
-    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+    g = -np.outer(g_b, y) if known_rank(a) == 2 and known_rank(b) == 1 else \
+        -g_b @ np.swapaxes(y, -1, -2) if known_rank(a) == 2 and known_rank(b) == 2 else \
+        -(np.expand_dims(g_b, -1) if vector else g_b) @ \
         np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     g_a = g if trans == 0 else g if trans == "N" else np.swapaxes(g, -1, -2)
-    k = 1 if unit_diagonal else 0
-    da = np.tril(g_a, -k) if lower else np.triu(g_a, k)
+    da = np.tril(g_a, -1 if unit_diagonal else 0) if lower else \
+        np.triu(g_a, 1 if unit_diagonal else 0)
     return da, db
 
 
@@ -61,8 +63,8 @@ def solve_triangular_adjoint(dy, y, a, b, trans=0, lower=False, unit_diagonal=Fa
 def solve_triangular_tangent(y, a, a_dot, b, b_dot, trans=0, lower=False,
                              unit_diagonal=False, check_finite=True):
     """x_dot = op(A)^-1 (b_dot - op(A_dot) x), A_dot read on the triangle A is."""
-    k = 1 if unit_diagonal else 0
-    read = np.tril(a_dot, -k) if lower else np.triu(a_dot, k)
+    read = np.tril(a_dot, -1 if unit_diagonal else 0) if lower else \
+        np.triu(a_dot, 1 if unit_diagonal else 0)
     op_read = read if trans == 0 else read if trans == "N" else np.swapaxes(read, -1, -2)
     y_dot = linalg.solve_triangular(a, b_dot - op_read @ y, trans=trans, lower=lower,
                                     unit_diagonal=unit_diagonal)
@@ -141,7 +143,8 @@ def cho_solve_adjoint(dy, y, c_and_lower, b, check_finite=True):
     g_b = linalg.cho_solve(c_and_lower, dy)
     db = g_b
     vector = np.ndim(b) == np.ndim(c) - 1
-    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+    g = -np.outer(g_b, y) if known_rank(b) == 1 else \
+        -(np.expand_dims(g_b, -1) if vector else g_b) @ \
         np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     h = g + np.swapaxes(g, -1, -2)
     dc = np.tril(h @ np.tril(c)) if lower else np.triu(np.triu(c) @ h)
@@ -278,7 +281,8 @@ def lu_solve_adjoint(dy, y, lu_and_piv, b, trans=0, check_finite=True):
     db = g_b
     lu = lu_and_piv[0]
     vector = np.ndim(b) == np.ndim(lu) - 1
-    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+    g = -np.outer(g_b, y) if known_rank(b) == 1 else \
+        -(np.expand_dims(g_b, -1) if vector else g_b) @ \
         np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     n = np.shape(lu)[-1]
     g_a = g if trans == 0 else np.swapaxes(g, -1, -2)
@@ -324,7 +328,9 @@ def solve_adjoint(dy, y, a, b, lower=False, check_finite=True, assume_a=None,
                        transposed=False if transposed else True)
     db = g_b
     vector = np.ndim(b) == np.ndim(a) - 1
-    g = -(np.expand_dims(g_b, -1) if vector else g_b) @ \
+    g = -np.outer(g_b, y) if known_rank(a) == 2 and known_rank(b) == 1 else \
+        -g_b @ np.swapaxes(y, -1, -2) if known_rank(a) == 2 and known_rank(b) == 2 else \
+        -(np.expand_dims(g_b, -1) if vector else g_b) @ \
         np.swapaxes(np.expand_dims(y, -1) if vector else y, -1, -2)
     g_m = np.swapaxes(g, -1, -2) if transposed else g
     h = g_m + np.swapaxes(g_m, -1, -2)
