@@ -121,4 +121,7 @@ TABLE = [] if linalg is None else [
     unary(linalg.svd, "scipy.linalg.svd(a, compute_uv=False)", shapes=[(3, 2)]),
     unary(linalg.svdvals, "scipy.linalg.svdvals(a)", shapes=[(3, 2), (2, 3)]),
     unary(linalg.pinv, "scipy.linalg.pinv(a) * np.arange(3.0)", shapes=[(3, 2)]),
+    unary(linalg.norm, "scipy.linalg.norm(a)", shapes=[(3,), (2, 3)]),
+    unary(linalg.norm, "scipy.linalg.norm(a, axis=-1) + scipy.linalg.norm(a, 1, axis=0)[0]",
+          (0.3, 2.0), shapes=[(2, 3)]),
 ]

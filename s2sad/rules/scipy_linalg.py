@@ -33,6 +33,7 @@ from scipy import linalg
 
 from . import adjoint, tangent, without_rule
 from .linalg import _svd_result, pinv_adjoint, pinv_tangent, svd_adjoint_rule, svd_tangent
+from .reductions import _reduction_shape, norm_adjoint, norm_tangent
 from .template import known_rank
 
 
@@ -587,11 +588,13 @@ def svdvals_tangent(y, a, a_dot, check_finite=True):
     return y_dot
 
 
-# svd and pinv as NumPy's (the same parameters where a call passes them: check=False)
+# svd, pinv and norm as NumPy's (the same parameters where a call passes them: check=False)
 adjoint(linalg.svd, shape=_svd_result, check=False)(svd_adjoint_rule)
 tangent(linalg.svd, check=False)(svd_tangent)
 adjoint(linalg.pinv, check=False)(pinv_adjoint)
 tangent(linalg.pinv, check=False)(pinv_tangent)
+adjoint(linalg.norm, shape=_reduction_shape, check=False)(norm_adjoint)
+tangent(linalg.norm, check=False)(norm_tangent)
 
 
 without_rule(linalg.eig, "the eigenvalues and eigenvectors of a general matrix are complex, "
