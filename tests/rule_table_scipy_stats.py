@@ -120,6 +120,19 @@ TABLE = [] if stats is None else [
     binary(stats.invgamma.pdf, "stats.invgamma.pdf(a, 3.0, scale=b)", (POSITIVE, SCALE)),
     binary(stats.uniform.logpdf, "stats.uniform.logpdf(0.3, a, b) * a", ((-0.5, 0.2), (1.0, 2.0))),
     binary(stats.uniform.pdf, "stats.uniform.pdf(a, -1.0, b) * a", ((-0.5, 0.5), (1.6, 2.5))),
+    binary(stats.vonmises.logpdf, "stats.vonmises.logpdf(a, b)", (ANY, POSITIVE)),
+    binary(stats.vonmises.logpdf, "stats.vonmises.logpdf(0.5, a, loc=b)", (POSITIVE, ANY)),
+    binary(stats.vonmises.pdf, "stats.vonmises.pdf(a, 1.5, b, 1.2)"),
+    # entropies: log(scale) plus a constant (gamma's in its shape too)
+    unary(stats.norm.entropy, "stats.norm.entropy(scale=a)", POSITIVE),
+    binary(stats.expon.entropy, "stats.expon.entropy(a, b) * a", (ANY, SCALE)),
+    unary(stats.laplace.entropy, "stats.laplace.entropy(0.0, a)", POSITIVE),
+    unary(stats.logistic.entropy, "stats.logistic.entropy(scale=a)", POSITIVE),
+    unary(stats.cauchy.entropy, "stats.cauchy.entropy(0.3, a)", POSITIVE),
+    unary(stats.halfnorm.entropy, "stats.halfnorm.entropy(scale=a)", POSITIVE),
+    unary(stats.halfcauchy.entropy, "stats.halfcauchy.entropy(scale=a)", POSITIVE),
+    unary(stats.uniform.entropy, "stats.uniform.entropy(-1.0, a)", POSITIVE),
+    binary(stats.gamma.entropy, "stats.gamma.entropy(a, scale=b)", (POSITIVE, SCALE)),
     # survival functions and the normal's quantiles
     binary(stats.norm.sf, "stats.norm.sf(a, b, 1.5)"),
     binary(stats.norm.logsf, "stats.norm.logsf(a, scale=b)", (ANY, SCALE)),
@@ -222,6 +235,20 @@ TABLE = [] if stats is None else [
     binary(stats.multivariate_normal.entropy,
            "stats.multivariate_normal.entropy(a, b) * np.sum(a)", (ANY, POSITIVE),
            shapes=[((3,), ()), ((2,), (2,))]),
+    # multinomial: p through a softmax over the last axis (in float64: SciPy checks the
+    # sum); scipy.stats.entropy of pk (and qk) normalised along an axis
+    unary(stats.multinomial.logpmf,
+          "stats.multinomial.logpmf(np.array([1.0, 2.0, 0.0]), 3, "
+          "np.exp(a.astype(float)) / np.sum(np.exp(a.astype(float))))", shapes=[(3,)]),
+    unary(stats.multinomial.logpmf,
+          "stats.multinomial.logpmf(np.array([[1.0, 2.0, 0.0], [0.0, 3.0, 1.0]]), "
+          "np.array([3, 4]), np.exp(a.astype(float)) / np.sum(np.exp(a.astype(float))))",
+          shapes=[(3,)]),
+    unary(stats.entropy, "stats.entropy(np.exp(a))", shapes=[(3,), (2, 3)]),
+    unary(stats.entropy, "stats.entropy(np.exp(a), base=2.0, axis=1, keepdims=True)",
+          shapes=[(2, 3)]),
+    binary(stats.entropy, "stats.entropy(np.exp(a), np.exp(b), axis=-1)",
+           shapes=[((3,), (3,)), ((2, 3), (2, 3)), ((2, 3), (3,))]),
     # Dirichlet: points on the simplex through a softmax over the components (axis 0),
     # in float64 (SciPy checks the sum to 1e-9, which float32 inputs would not meet)
     binary(stats.dirichlet.logpdf,

@@ -441,6 +441,37 @@ def uniform_pdf_partials(y, x, loc=0, scale=1):
     return None, None, -y / scale
 
 
+@_rules(stats.vonmises.logpdf)
+def vonmises_logpdf_partials(y, x, kappa, loc=0, scale=1):
+    # kappa cos(z) - log(2 pi I0(kappa)) - log(scale); I1 / I0 as i1e / i0e (no overflow)
+    z = (x - loc) / scale
+    gz = -kappa * np.sin(z)
+    return gz / scale, np.cos(z) - special.i1e(kappa) / special.i0e(kappa), -gz / scale, \
+        -(gz * z + 1) / scale
+
+
+@_rules(stats.vonmises.pdf)
+def vonmises_pdf_partials(y, x, kappa, loc=0, scale=1):
+    z = (x - loc) / scale
+    gz = -kappa * np.sin(z)
+    return y * gz / scale, y * (np.cos(z) - special.i1e(kappa) / special.i0e(kappa)), \
+        -y * gz / scale, -y * (gz * z + 1) / scale
+
+
+# the entropy of a location-scale family without shape parameters: h0 + log(scale)
+@_rules(stats.norm.entropy, stats.expon.entropy, stats.laplace.entropy,
+        stats.logistic.entropy, stats.cauchy.entropy, stats.halfnorm.entropy,
+        stats.halfcauchy.entropy, stats.uniform.entropy)
+def location_scale_entropy_partials(y, loc=0, scale=1):
+    return None, 1 / scale  # (flat in loc: None, a zero)
+
+
+@_rules(stats.gamma.entropy)
+def gamma_entropy_partials(y, a, loc=0, scale=1):
+    # a + gammaln(a) + (1 - a) digamma(a) + log(scale)
+    return 1 + (1 - a) * special.polygamma(1, a), None, 1 / scale
+
+
 # -- survival functions: sf = 1 - cdf, the cdf's partials negated ----------------------
 
 @_rules(stats.norm.sf)
@@ -833,6 +864,62 @@ def multivariate_normal_entropy_tangent(y, mean=None, mean_dot=None, cov=1, cov_
     y_dot = 0.5 * (np.sum(np.linalg.inv(cov) * cov_dot) if np.ndim(cov) == 2 else
                    np.sum(cov_dot / cov) if np.ndim(cov) == 1 else
                    np.size(mean) * cov_dot / cov)
+    return y_dot
+
+
+@adjoint(stats.multinomial.logpmf)
+def multinomial_logpmf_adjoint(dy, y, x, n, p):
+    """gammaln(n + 1) - sum gammaln(x + 1) + sum xlogy(x, p) over the categories (the
+    last axis): dp = dy x / p (0 where x is 0, as xlogy is flat there). SciPy changes
+    the last probability where p does not sum to 1: refused there."""
+    require_shapes(np.all(np.abs(np.sum(p, axis=-1) - 1) < 1e-9),
+                   "scipy.stats.multinomial.logpmf of p that does not sum to 1")
+    dp = unbroadcast(np.expand_dims(dy, -1) * x / np.where(x == 0, 1.0, p), p)
+    dx = no_derivative("scipy.stats.multinomial.logpmf in x (counts)")
+    dn = no_derivative("scipy.stats.multinomial.logpmf in n (a count)")
+    return dx, dn, dp
+
+
+@tangent(stats.multinomial.logpmf)
+def multinomial_logpmf_tangent(y, x, n, p, p_dot):
+    require_shapes(np.all(np.abs(np.sum(p, axis=-1) - 1) < 1e-9),
+                   "scipy.stats.multinomial.logpmf of p that does not sum to 1")
+    y_dot = np.sum(x / np.where(x == 0, 1.0, p) * p_dot, axis=-1)
+    return y_dot
+
+
+@adjoint(stats.entropy)
+def entropy_adjoint(dy, y, pk, qk=None, base=None, axis=0, nan_policy="propagate",
+                    keepdims=False):
+    """Of pk / sum(pk) (and qk / sum(qk)) along axis: the Shannon entropy S, whose
+    derivative in pk is (-log p - S) / sum(pk); or the divergence D = sum p log(p / q),
+    (log(p / q) - D) / sum(pk) in pk and (1 - p / q) / sum(qk) in qk; over log(base).
+    (pk and qk broadcast together: each adjoint summed back to its operand's shape.)"""
+    total = np.sum(pk, axis=axis, keepdims=True)
+    p = pk / total
+    unit = 1.0 if base is None else np.log(base)
+    level = (y if keepdims else np.expand_dims(y, axis)) * unit
+    seed = (dy if keepdims else np.expand_dims(dy, axis)) / unit
+    dpk = seed * (-np.log(p) - level) / total if qk is None else unbroadcast(
+        seed * (np.log(p * np.sum(qk, axis=axis, keepdims=True) / qk) - level) / total, pk)
+    dqk = unbroadcast(seed * (1 - p * np.sum(qk, axis=axis, keepdims=True) / qk) /
+                      np.sum(qk, axis=axis, keepdims=True), qk)
+    return dpk, dqk
+
+
+@tangent(stats.entropy)
+def entropy_tangent(y, pk, pk_dot, qk=None, qk_dot=None, base=None, axis=0,
+                    nan_policy="propagate", keepdims=False):
+    total = np.sum(pk, axis=axis, keepdims=True)
+    p = pk / total
+    unit = 1.0 if base is None else np.log(base)
+    level = (y if keepdims else np.expand_dims(y, axis)) * unit
+    y_dot = np.sum((-np.log(p) - level) / total * pk_dot, axis=axis,
+                   keepdims=keepdims) / unit if qk is None else \
+        np.sum((np.log(p * np.sum(qk, axis=axis, keepdims=True) / qk) - level) / total *
+               pk_dot + (1 - p * np.sum(qk, axis=axis, keepdims=True) / qk) /
+               np.sum(qk, axis=axis, keepdims=True) * qk_dot, axis=axis,
+               keepdims=keepdims) / unit
     return y_dot
 
 
