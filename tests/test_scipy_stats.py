@@ -100,6 +100,16 @@ def dirichlet_log_density(log_alpha, p_raw):
     return dirichlet.logpdf(p, np.exp(log_alpha))
 
 
+def kl_to_one_hot(logits, target):
+    """scipy.stats.entropy(pk, qk): the divergence from a one-hot target (zeros in pk)."""
+    return stats.entropy(target, special.softmax(logits))
+
+
+def von_mises_and_entropy(mu, log_kappa, theta):
+    return -np.sum(stats.vonmises.logpdf(theta, np.exp(log_kappa), loc=mu)) + \
+        stats.norm.entropy(mu, np.exp(log_kappa))
+
+
 GAMMA_Y = np.array([0.5, 1.3, 2.2, 0.9])
 K, N = np.array([2.0, 5.0, 1.0]), np.array([6.0, 8.0, 4.0])
 PROGRAMS = [
@@ -121,6 +131,8 @@ PROGRAMS = [
                               POINTS), (0, 1)),
     (dirichlet_log_density, (np.array([0.2, 0.5, -0.1]), np.array([0.3, 0.5, 0.2])),
      (0, 1)),
+    (kl_to_one_hot, (np.array([0.3, -0.2, 0.5]), np.array([0.0, 1.0, 0.0])), 0),
+    (von_mises_and_entropy, (0.3, 0.2, np.array([0.1, 1.0, -2.0])), (0, 1)),
 ]
 
 

@@ -914,11 +914,12 @@ def entropy_tangent(y, pk, pk_dot, qk=None, qk_dot=None, base=None, axis=0,
     p = pk / total
     unit = 1.0 if base is None else np.log(base)
     level = (y if keepdims else np.expand_dims(y, axis)) * unit
-    y_dot = np.sum((-np.log(p) - level) / total * pk_dot, axis=axis,
+    # (xlogy: a zero of pk that does not move adds nothing, not 0 * -inf)
+    y_dot = np.sum((-special.xlogy(pk_dot, p) - level * pk_dot) / total, axis=axis,
                    keepdims=keepdims) / unit if qk is None else \
-        np.sum((np.log(p * np.sum(qk, axis=axis, keepdims=True) / qk) - level) / total *
-               pk_dot + (1 - p * np.sum(qk, axis=axis, keepdims=True) / qk) /
-               np.sum(qk, axis=axis, keepdims=True) * qk_dot, axis=axis,
+        np.sum((special.xlogy(pk_dot, p * np.sum(qk, axis=axis, keepdims=True) / qk) -
+                level * pk_dot) / total + (1 - p * np.sum(qk, axis=axis, keepdims=True) / qk)
+               / np.sum(qk, axis=axis, keepdims=True) * qk_dot, axis=axis,
                keepdims=keepdims) / unit
     return y_dot
 
