@@ -1560,3 +1560,38 @@ def gamma_rate_positional_loc(log_a, log_rate, y):
 def kl_one_hot_rel_entr_kl_div(logits, T):
     P = softmax(logits[None, :] + np.zeros((3, 1)), axis=1)
     return np.sum(rel_entr(T, P)) + np.sum(kl_div(T, P)) + np.sum(xlog1py(1 - T, -P))
+
+
+# -- zeros and underflow: where a rule's guard decides ------------------------------------------------
+
+@case(np.array([0.0, 0.3, 0.7]), np.array([0.6, 0.1, 0.3]))
+def em_expected_log_likelihood_zero_responsibility(r, q):
+    """sum_k r_k log q_k in the responsibilities r, one of them exactly zero (as EM's
+    E-step gives for a component far away): its derivative is log q_k all the same."""
+    return -np.sum(xlogy(r, q)) + np.sum(xlog1py(r, -q))
+
+
+@case(np.array([[0.0, -800.0, 1.0], [0.5, -790.0, 0.2]]), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+def kl_one_hot_underflowed_softmax(Z, T):
+    """A class whose probability underflows to 0.0 where the target is 0 too."""
+    P = softmax(Z, axis=1)
+    return np.sum(rel_entr(T, P)) + np.sum(kl_div(T, P))
+
+
+@case(np.array([[0.0, -800.0, 1.0], [0.5, -790.0, 0.2]]), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+def cross_entropy_underflowed_softmax_xlogy(Z, T):
+    return -np.sum(xlogy(T, softmax(Z, axis=1)))
+
+
+@case(np.array([0.0, -800.0, 1.0]))
+def entropy_bonus_underflowed_softmax(z):
+    """entr'(0) is infinite and softmax's derivative there is 0: the product is 0."""
+    return -np.sum(entr(softmax(z)))
+
+
+@case(np.array([[0.1], [0.5], [0.9], [1.6]]), np.array([0.2, -0.1, 0.4, 0.3]))
+def gp_matern_in_its_inputs(X, y):
+    """Inputs optimised (inducing points, warping): r = sqrt(d2) is 0 on the diagonal,
+    where the kernel is smooth."""
+    K = matern32(X, X, 1.0, 1.0) + 0.1 * np.eye(len(y))
+    return 0.5 * y @ np.linalg.solve(K, y)
