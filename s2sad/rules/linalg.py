@@ -270,14 +270,14 @@ if _ARRAY_API:
 # -- decompositions ------------------------------------------------------------------------
 
 @adjoint(np.linalg.pinv)
-def pinv_adjoint(dy, y, a):
-    """X = pinv(A), of constant rank near A (Golub and Pereyra):
+def pinv_adjoint(dy, y, a, rcond=None, hermitian=False):
+    """X = pinv(A), of constant rank near A (Golub and Pereyra), stacks too:
     dA = -X.T dX X.T + (I - A X) dX.T X X.T + X.T X dX.T (I - X A)."""
-    require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
-    y_t = y.T
-    left = np.eye(np.shape(a)[0], dtype=np.result_type(y)) - a @ y
-    right = np.eye(np.shape(a)[1], dtype=np.result_type(y)) - y @ a
-    da = -y_t @ dy @ y_t + left @ dy.T @ y @ y_t + y_t @ y @ dy.T @ right
+    y_t = np.swapaxes(y, -1, -2)
+    dy_t = np.swapaxes(dy, -1, -2)
+    left = np.eye(np.shape(a)[-2], dtype=np.result_type(y)) - a @ y
+    right = np.eye(np.shape(a)[-1], dtype=np.result_type(y)) - y @ a
+    da = -y_t @ dy @ y_t + left @ dy_t @ y @ y_t + y_t @ y @ dy_t @ right
     return da
 
 
@@ -470,12 +470,13 @@ def cholesky_tangent(y, a, a_dot, upper=False):
 
 
 @tangent(np.linalg.pinv)
-def pinv_tangent(y, a, a_dot):
+def pinv_tangent(y, a, a_dot, rcond=None, hermitian=False):
     """X = pinv(A):  X_dot = -X A_dot X + X X.T A_dot.T (I - A X) + (I - X A) A_dot.T X.T X."""
-    require_shapes(np.ndim(a) == 2, "np.linalg.pinv of a stack of matrices")
-    left = np.eye(np.shape(a)[0], dtype=np.result_type(y)) - a @ y
-    right = np.eye(np.shape(a)[1], dtype=np.result_type(y)) - y @ a
-    y_dot = -y @ a_dot @ y + y @ y.T @ a_dot.T @ left + right @ a_dot.T @ y.T @ y
+    y_t = np.swapaxes(y, -1, -2)
+    a_dot_t = np.swapaxes(a_dot, -1, -2)
+    left = np.eye(np.shape(a)[-2], dtype=np.result_type(y)) - a @ y
+    right = np.eye(np.shape(a)[-1], dtype=np.result_type(y)) - y @ a
+    y_dot = -y @ a_dot @ y + y @ y_t @ a_dot_t @ left + right @ a_dot_t @ y_t @ y
     return y_dot
 
 
