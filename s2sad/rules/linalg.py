@@ -1,6 +1,7 @@
 """Linear algebra: matrix products (the lecture's dA = dC @ B.T, dB = A.T @ dC; @ over
 broadcast stacks of any rank), transpose, inner/outer/tensor products, swapaxes, inv, solve,
-det, slogdet, cholesky, einsum, pinv, eigh/eigvalsh and svd (np.cross is in shapes.py).
+det, slogdet, cholesky, einsum, pinv, lstsq, qr, matrix_power, eigh/eigvalsh, svd and
+NumPy 2's np.linalg spellings (np.cross is in shapes.py).
 
 inv, solve, det, slogdet and cholesky differentiate through np.linalg.inv / solve, so
 they need A (or L) nonsingular at the point, as the primal does. cholesky, eigh and
