@@ -12,6 +12,7 @@ Hessian is checked (small inputs only). tests/test_corpus_statistics.py judges t
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Tuple
@@ -43,16 +44,19 @@ class Case:
 
     @property
     def name(self) -> str:
-        return self.fn.__name__
+        fn = self.fn.func if isinstance(self.fn, functools.partial) else self.fn
+        return fn.__qualname__.replace(".", "_")
 
 
 CASES = []
 
 
-def case(*args, wrt=(0,), hessian=False):
-    """Register the decorated program with its inputs."""
+def case(*args, wrt=(0,), hessian=False, **keywords):
+    """Register the decorated program with its inputs (keywords are passed by name to a
+    copy bound with functools.partial: the program is still the user's function)."""
     def register(fn):
-        CASES.append(Case(fn, tuple(args), tuple(wrt), hessian))
+        target = functools.partial(fn, **keywords) if keywords else fn
+        CASES.append(Case(target, tuple(args), tuple(wrt), hessian))
         return fn
     return register
 
@@ -1595,3 +1599,124 @@ def gp_matern_in_its_inputs(X, y):
     where the kernel is smooth."""
     K = matern32(X, X, 1.0, 1.0) + 0.1 * np.eye(len(y))
     return 0.5 * y @ np.linalg.solve(K, y)
+
+
+# -- arrays filled in loops, acquisition functions, classes ---------------------------------------
+
+@case(np.array([[0.5, -0.5], [-0.3, 0.8]]), np.array([-0.6, 0.9]), MIX_X[:6], wrt=(0, 1))
+def hmm_forward_preallocated_rows(trans_logits, means, x):
+    logA = trans_logits - logsumexp(trans_logits, axis=1, keepdims=True)
+    T = len(x)
+    log_alpha = np.zeros((T, 2))
+    log_alpha[0] = np.log(0.5) + norm.logpdf(x[0], means, 0.7)
+    for t in range(1, T):
+        log_alpha[t] = logsumexp(log_alpha[t - 1][:, None] + logA, axis=0) \
+            + norm.logpdf(x[t], means, 0.7)
+    return -logsumexp(log_alpha[-1])
+
+
+@case(0.3, -0.4, SERIES, wrt=(0, 1))
+def loglik_array_filled_in_loop(phi_raw, log_sigma, y):
+    phi = np.tanh(phi_raw)
+    ll = np.zeros(len(y) - 1)
+    for t in range(1, len(y)):
+        ll[t - 1] = stats.norm.logpdf(y[t], phi * y[t - 1], np.exp(log_sigma))
+    return -ll.sum()
+
+
+@case(np.array([0.2, -0.4, 0.1]), np.array([0.6, -0.2, 0.3, 0.1]))
+def particle_weights_normalised_in_place(theta, obs):
+    """Sequential importance weights, normalised in log space after each observation."""
+    particles = np.array([-1.0, 0.0, 1.0]) + theta
+    log_w = np.zeros(3)
+    for y in obs:
+        log_w += norm.logpdf(y, particles, 0.8)
+        log_w -= logsumexp(log_w)
+    return -np.sum(np.exp(log_w) * particles)
+
+
+@case(np.array([-0.52]), X_GP, Y_GP)
+def expected_improvement_at_candidate(x_new, X, y):
+    """Bayesian optimisation: EI at a candidate, differentiated in the candidate."""
+    ell, sf2, sn2 = 0.5, 1.0, 0.01
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    L = np.linalg.cholesky(K)
+    k_star = rbf(x_new[None, :], X, ell, sf2)[0]
+    alpha = cho_solve((L, True), y)
+    mu = k_star @ alpha
+    v = solve_triangular(L, k_star, lower=True)
+    sigma = np.sqrt(sf2 - v @ v)
+    best = np.min(y)
+    z = (best - mu) / sigma
+    return (best - mu) * norm.cdf(z) + sigma * norm.pdf(z)
+
+
+@case(np.array([-0.52]), X_GP, Y_GP)
+def log_probability_of_improvement(x_new, X, y):
+    K = rbf(X, X, 0.5, 1.0) + 0.01 * np.eye(len(y))
+    c = cho_factor(K, lower=True)
+    k_star = rbf(x_new[None, :], X, 0.5, 1.0)[0]
+    mu = k_star @ cho_solve(c, y)
+    var = 1.0 - k_star @ cho_solve(c, k_star)
+    return log_ndtr((np.min(y) - 0.01 - mu) / np.sqrt(var))
+
+
+@case(0.03, 0.4, 0.5, -0.3, wrt=(0, 1, 2, 3), hessian=True)
+def sabr_hagan_implied_vol(F_shift, alpha, nu, rho_raw):
+    F, K, T, beta = 0.03 + F_shift * 0.1, 0.035, 2.0, 0.5
+    rho = np.tanh(rho_raw)
+    FK = F * K
+    logFK = np.log(F / K)
+    z = nu / alpha * FK ** ((1 - beta) / 2) * logFK
+    x = np.log((np.sqrt(1 - 2 * rho * z + z ** 2) + z - rho) / (1 - rho))
+    A = alpha / (FK ** ((1 - beta) / 2) * (1 + (1 - beta) ** 2 / 24 * logFK ** 2))
+    B = 1 + ((1 - beta) ** 2 / 24 * alpha ** 2 / FK ** (1 - beta)
+             + rho * beta * nu * alpha / (4 * FK ** ((1 - beta) / 2))
+             + (2 - 3 * rho ** 2) / 24 * nu ** 2) * T
+    return A * z / x * B
+
+
+@case(-0.5, 0.2, SERIES, wrt=(0, 1), hessian=True)
+def ornstein_uhlenbeck_exact(log_theta, log_sigma, x):
+    theta, sigma, dt, mu = np.exp(log_theta), np.exp(log_sigma), 0.5, 0.1
+    decay = np.exp(-theta * dt)
+    m = mu + (x[:-1] - mu) * decay
+    v = sigma ** 2 / (2 * theta) * (1 - decay ** 2)
+    return -np.sum(norm.logpdf(x[1:], m, np.sqrt(v)))
+
+
+class GaussianModel:
+    """A user's model class: the loss is a method reading attributes."""
+
+    def __init__(self, y, prior_scale):
+        self.y = y
+        self.prior_scale = prior_scale
+
+    def loss(self, theta):
+        mu, log_sigma = theta[0], theta[1]
+        lik = stats.norm.logpdf(self.y, mu, np.exp(log_sigma)).sum()
+        prior = stats.norm.logpdf(mu, 0.0, self.prior_scale)
+        return -(lik + prior)
+
+
+MODEL = GaussianModel(Y_REAL, 3.0)
+
+
+def _method_case():
+    CASES.append(Case(MODEL.loss, (np.array([0.3, -0.2]),), (0,), True))
+
+
+_method_case()
+
+
+@case(0.4, Y_REAL, prior_scale=2.0)
+def keyword_defaults_prior(mu, y, prior_scale=5.0, *, df=4.0):
+    return -np.sum(stats.t.logpdf(y, df, mu)) - norm.logpdf(mu, 0.0, prior_scale)
+
+
+@case(np.array([0.2, -0.1]), X_DESIGN[:, 1:], Y_BINARY, hessian=True)
+def logistic_regression_lambda_and_map(w, X, y):
+    link = lambda eta: expit(eta)  # noqa: E731
+    p = link(X @ w)
+    losses = [-(yi * np.log(pi) + (1 - yi) * np.log1p(-pi)) for yi, pi in zip(y, p)]
+    return sum(losses)

@@ -12,6 +12,7 @@ xfail(strict=True) with the exception the kind expects, so a fix shows up as XPA
 """
 from __future__ import annotations
 
+import functools
 import sys
 import types
 import warnings
@@ -232,6 +233,12 @@ def autograd_version(fn: Callable, done: Optional[dict] = None) -> Optional[Call
     autograd lacks one of them (then it is no oracle for this program)."""
     modules, pairs = _autograd_modules()
     done = {} if done is None else done
+    if isinstance(fn, functools.partial):
+        inner = autograd_version(fn.func, done)
+        return None if inner is None else functools.partial(inner, *fn.args, **fn.keywords)
+    if isinstance(fn, types.MethodType):
+        inner = autograd_version(fn.__func__, done)
+        return None if inner is None else types.MethodType(inner, fn.__self__)
     if fn in done:
         return done[fn]
     namespace = dict(fn.__globals__)
