@@ -17,6 +17,7 @@ pytest.importorskip("scipy.linalg")
 import autograd  # noqa: E402
 import autograd.numpy as anp  # noqa: E402
 import autograd.scipy.linalg as asla  # noqa: E402
+import scipy.linalg  # noqa: E402
 import scipy.linalg as sla  # noqa: E402
 from scipy import linalg  # noqa: E402
 from scipy.linalg import cho_factor, cho_solve, lu_factor, lu_solve  # noqa: E402
@@ -64,6 +65,13 @@ def gp_nll_upper_cholesky(theta, X, y):
     U = sla.cholesky(kernel(theta, X))  # K = U.T @ U
     z = sla.solve_triangular(U, y, trans=1)
     return 0.5 * z @ z + np.sum(np.log(np.diag(U)))
+
+
+def gp_nll_numpy_cholesky_cho_solve(theta, X, y):
+    """A NumPy factor handed to SciPy's cho_solve as a literal pair, spelled in full."""
+    L = np.linalg.cholesky(kernel(theta, X))
+    alpha = scipy.linalg.cho_solve((L, True), y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diagonal(L)))
 
 
 def gp_nll_slogdet_solve(theta, X, y):
@@ -181,6 +189,7 @@ PROGRAMS = [
     (gp_nll_cho_tuple_lower, (THETA, X, Y)),
     (gp_nll_cholesky_triangular, (THETA, X, Y)),
     (gp_nll_upper_cholesky, (THETA, X, Y)),
+    (gp_nll_numpy_cholesky_cho_solve, (THETA, X, Y)),
     (gp_nll_slogdet_solve, (THETA, X, Y)),
     (gp_nll_solve_pos, (THETA, X, Y)),
     (lu_least_squares, (A_LS, B_LS)),
@@ -198,6 +207,7 @@ PROGRAMS = [
     (stacks_loss, (RNG.normal(size=(2, 1, 3, 4)), RNG.normal(size=(5, 4, 2)))),
 ]
 IDS = [fn.__name__ for fn, _ in PROGRAMS]
+ARGS = dict(zip(IDS, (args for _, args in PROGRAMS)))
 
 
 def _hessian_by_differences(fn, args, eps=1e-5):
@@ -291,7 +301,7 @@ def test_every_input_of_a_two_argument_program():
     gq = s2sad.grad(sqrtm_sylvester_loss, wrt=1)(*args)
     np.testing.assert_allclose(gq, numeric_grad(sqrtm_sylvester_loss, args, 1),
                                rtol=1e-6, atol=1e-8)
-    stacks = PROGRAMS[-1][1]
+    stacks = ARGS["stacks_loss"]
     gb = s2sad.grad(stacks_loss, wrt=1)(*stacks)
     np.testing.assert_allclose(gb, numeric_grad(stacks_loss, stacks, 1), rtol=1e-6, atol=1e-8)
 
@@ -344,10 +354,10 @@ def _autograd_sqrtm_sylvester(A, Q):
     (gp_nll_cholesky_triangular, _autograd_gp_triangular, (THETA, X, Y)),
     (gp_nll_cho_pair, _autograd_gp_triangular, (THETA, X, Y)),
     (gp_nll_slogdet_solve, _autograd_gp_slogdet, (THETA, X, Y)),
-    (eigh_loss, _autograd_eigh_loss, PROGRAMS[8][1]),
-    (svd_loss, _autograd_svd_loss, PROGRAMS[10][1]),
-    (sqrtm_sylvester_loss, _autograd_sqrtm_sylvester, PROGRAMS[12][1]),
-    (tridiagonal_band, _autograd_tridiagonal_band, PROGRAMS[14][1]),
+    (eigh_loss, _autograd_eigh_loss, ARGS["eigh_loss"]),
+    (svd_loss, _autograd_svd_loss, ARGS["svd_loss"]),
+    (sqrtm_sylvester_loss, _autograd_sqrtm_sylvester, ARGS["sqrtm_sylvester_loss"]),
+    (tridiagonal_band, _autograd_tridiagonal_band, ARGS["tridiagonal_band"]),
 ], ids=["cholesky_triangular", "cho_factor_vs_cholesky", "slogdet_solve", "eigh", "svd",
         "sqrtm_sylvester", "solve_banded"])
 def test_gradient_agrees_with_autograd(ours, theirs, args):
