@@ -116,8 +116,6 @@ def clip_adjoint(dy, y, a, a_min=None, a_max=None):
 
 # -- products of vectors along an axis ---------------------------------------------------
 
-# (this rule replaces the one of rules/linalg.py, which took 3-vectors along the last axes
-# only: shapes.py is loaded after it)
 @adjoint(np.cross, multilinear=("a", "b"))
 def cross_adjoint(dy, y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """y = a x b of the vectors along a's axisa and b's axisb, along y's axisc (axis= sets
@@ -355,9 +353,9 @@ def _gradient_result(call) -> str:
     spacing or none gives a tuple for an n-d array too: its adjoint then comes as the
     stack of the arrays' adjoints, which ungradient reads as well.)"""
     axes = [k.value for k in call.keywords if k.arg == "axis"]
-    several = len(call.args) > 2 or bool(axes) and isinstance(axes[0], (gast.Tuple, gast.List)) \
-        and len(axes[0].elts) > 1
-    return "pieces" if several else "other"
+    listed = bool(axes) and isinstance(axes[0], (gast.Tuple, gast.List)) and \
+        len(axes[0].elts) > 1
+    return "pieces" if listed or len(call.args) > 2 else "other"
 
 
 @adjoint(np.gradient, shape=_gradient_result, linear="f")
