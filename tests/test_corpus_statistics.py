@@ -87,10 +87,10 @@ NANS = {
 for _name, _reason in NANS.items():
     for _check in ("reverse", "forward", "hessian"):
         KNOWN[(_check, _name)] = ("wrong", "a NaN gradient: " + _reason)
-for _check in ("forward", "hessian"):
+for _check in ("reverse", "forward", "hessian"):
     KNOWN[(_check, "logistic_regression_lambda_and_map")] = (
-        "refused", "forward mode only: 'a comprehension over a count known only at run time' "
-                   "(the list comprehension over zip(y, p); reverse mode accepts it)")
+        "refused", "a comprehension over a count known only at run time (the list "
+                   "comprehension over zip(y, p))")
 KNOWN[("hessian", "two_component_logsumexp_list")] = (
     "refused", "second order: the generated gradient's list of values that depend on the "
                "inputs is refused (logsumexp of a list)")
