@@ -388,7 +388,50 @@ def check_hessian(case: Case) -> None:
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5, err_msg=what)
 
 
-CHECKS = {"reverse": check_reverse, "forward": check_forward, "hessian": check_hessian}
+def check_structured_hessian(case: Case) -> None:
+    """The Hessian in one dict/list argument (blocks keyed like the argument, twice)
+    against central differences of s2sad's gradient, leaf by leaf."""
+    (index,) = case.wrt
+    tree = case.args[index]
+    flat = leaves(tree)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gradient = s2sad.grad(case.fn, wrt=index)
+        H = s2sad.hessian(case.fn, wrt=index)(*[copied(a) for a in case.args])
+    sizes = [int(np.size(leaf)) for leaf in flat]
+    blocks = leaves(H)
+    assert len(blocks) == len(flat) ** 2, f"{case.name}: {len(blocks)} Hessian blocks"
+    got = np.block([[np.reshape(blocks[i * len(flat) + j], (sizes[i], sizes[j]))
+                     for j in range(len(flat))] for i in range(len(flat))])
+    expected = np.zeros_like(got)
+    column = 0
+    for k, leaf in enumerate(flat):
+        for entry in range(sizes[k]):
+            probes = []
+            for sign in (1.0, -1.0):
+                parts = [copied(v) for v in flat]
+                h = 1e-5 * max(1.0, abs(float(np.ravel(leaf)[entry])))
+                if isinstance(leaf, np.ndarray):
+                    parts[k].flat[entry] += sign * h
+                else:
+                    parts[k] = leaf + sign * h
+                probe = list(case.args)
+                probe[index] = rebuild(tree, parts)
+                probes.append(np.concatenate([np.ravel(g) for g in
+                                              leaves(quiet_call(gradient, *probe))]))
+            expected[:, column] = (probes[0] - probes[1]) / (2 * h)
+            column += 1
+    assert np.all(np.isfinite(got)), f"{case.name}: {got}"
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5,
+                               err_msg=f"{case.name}: the structured Hessian")
+
+
+def structured(case: Case) -> bool:
+    return len(case.wrt) == 1 and isinstance(case.args[case.wrt[0]], (dict, list, tuple))
+
+
+CHECKS = {"reverse": check_reverse, "forward": check_forward, "hessian": check_hessian,
+          "structured hessian": check_structured_hessian}
 KINDS = {"refused": s2sad.S2SADError, "wrong": AssertionError, "crash": Exception}
 
 
@@ -400,10 +443,13 @@ def second_order(case: Case) -> bool:
     return case.hessian or (plain and sum(np.size(case.args[i]) for i in case.wrt) <= 6)
 
 
+PARAMETRISED = {"hessian": second_order, "structured hessian": structured}
+
+
 def _params(check: str) -> list:
     params = []
     for c in CASES:
-        if check == "hessian" and not second_order(c):
+        if check in PARAMETRISED and not PARAMETRISED[check](c):
             continue
         known = KNOWN.get((check, c.name))
         marks = [pytest.mark.xfail(strict=True, raises=KINDS[known[0]], reason=known[1])] \
@@ -425,6 +471,11 @@ def test_forward_mode(case):
 @pytest.mark.parametrize("case", _params("hessian"))
 def test_hessian(case):
     check_hessian(case)
+
+
+@pytest.mark.parametrize("case", _params("structured hessian"))
+def test_hessian_of_structured_parameters(case):
+    check_structured_hessian(case)
 
 
 def test_the_corpus_is_broad():
@@ -455,7 +506,7 @@ def main() -> None:
     counts = {}
     for c in CASES:
         for name, check in CHECKS.items():
-            if name == "hessian" and not second_order(c):
+            if name in PARAMETRISED and not PARAMETRISED[name](c):
                 continue
             kind, message = verdict(check, c)
             counts[(name, kind)] = counts.get((name, kind), 0) + 1
