@@ -496,8 +496,6 @@ known("refused", "the function 'func' is used as a value (odeint)",
       ["integrate.odeint (3,) (4,) ((3,), (3,))"], FIRST)
 known("refused", "sqrtm of a matrix whose square root is complex (the peer's symmetric input "
       "has negative eigenvalues)", ["sqrtm (3, 3)"])
-known("refused", "no derivative for np.linalg.pinv of a stack of matrices",
-      [f"pinv{low} (2, 5, {m})" for low in ("", " low rank") for m in range(2, 8)], FIRST)
 known("refused", "second order: s2sad.runtime.norm_adjoint_p has no derivative rule",
       [f"vector_norm_ord {order}" for order in (2, 3, 4)], ("hessian",))
 known("refused", "no derivative for np.linalg.norm with ord='nuc' of a 3-d array",
