@@ -1218,7 +1218,7 @@ def numpy_slogdet_and_inv_of_nonsymmetric(A):
     return logdet + np.sum(np.linalg.inv(A) * np.array([1.0, 2.0, 3.0]))
 
 
-# -- tails, large arguments: values a careless rule turns into 0/0 ----------------------------------
+# -- tails, large arguments: values a careless rule turns into 0/0 --------------------------------
 
 @case(np.array([-40.0, -12.0, 3.0]), hessian=True)
 def probit_far_tail_log_ndtr(z):
@@ -1316,7 +1316,7 @@ def gp_cholesky_overwrite_fortran(log_theta, X, y):
     return 0.5 * y @ cho_solve((c, low), y) + np.sum(np.log(np.diag(c))) + 0.01 * trace_term
 
 
-# -- distributions and helpers beyond the issue's list: right or refused -----------------------------
+# -- distributions and helpers beyond the issue's list: right or refused --------------------------
 
 @case(0.3, -0.2, Y_POSITIVE, wrt=(0, 1))
 def lognormal_nll_lognorm(mu, log_s, y):
@@ -1389,7 +1389,7 @@ def smoothing_fftconvolve(signal_values, kernel):
     return np.sum((import_free - 0.3) ** 2)
 
 
-# -- models with loops over time and particles ------------------------------------------------------
+# -- models with loops over time and particles ----------------------------------------------------
 
 @case(np.array([[0.5, -0.5], [-0.3, 0.8]]), np.array([-0.6, 0.9]), MIX_X[:6], wrt=(0, 1))
 def hmm_forward_logsumexp(trans_logits, means, x):
@@ -1483,7 +1483,8 @@ def median_abs_residual_quantile(w, X, y):
     return np.quantile(r ** 2, 0.5) + np.percentile(np.abs(r), 75.0)
 
 
-@case(np.array([0.1, -0.2, 0.3]), X_DESIGN, Y_REAL, np.array([1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 0.7, 1.2]))
+@case(np.array([0.1, -0.2, 0.3]), X_DESIGN, Y_REAL,
+      np.array([1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 0.7, 1.2]))
 def weighted_least_squares_average(beta, X, y, weights):
     r = y - X @ beta
     return np.average(r ** 2, weights=weights) + 0.5 * stats.norm.logpdf(beta).sum()
@@ -1566,7 +1567,7 @@ def kl_one_hot_rel_entr_kl_div(logits, T):
     return np.sum(rel_entr(T, P)) + np.sum(kl_div(T, P)) + np.sum(xlog1py(1 - T, -P))
 
 
-# -- zeros and underflow: where a rule's guard decides ------------------------------------------------
+# -- zeros and underflow: where a rule's guard decides --------------------------------------------
 
 @case(np.array([0.0, 0.3, 0.7]), np.array([0.6, 0.1, 0.3]))
 def em_expected_log_likelihood_zero_responsibility(r, q):
@@ -1575,14 +1576,16 @@ def em_expected_log_likelihood_zero_responsibility(r, q):
     return -np.sum(xlogy(r, q)) + np.sum(xlog1py(r, -q))
 
 
-@case(np.array([[0.0, -800.0, 1.0], [0.5, -790.0, 0.2]]), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+@case(np.array([[0.0, -800.0, 1.0], [0.5, -790.0, 0.2]]),
+      np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
 def kl_one_hot_underflowed_softmax(Z, T):
     """A class whose probability underflows to 0.0 where the target is 0 too."""
     P = softmax(Z, axis=1)
     return np.sum(rel_entr(T, P)) + np.sum(kl_div(T, P))
 
 
-@case(np.array([[0.0, -800.0, 1.0], [0.5, -790.0, 0.2]]), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+@case(np.array([[0.0, -800.0, 1.0], [0.5, -790.0, 0.2]]),
+      np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
 def cross_entropy_underflowed_softmax_xlogy(Z, T):
     return -np.sum(xlogy(T, softmax(Z, axis=1)))
 

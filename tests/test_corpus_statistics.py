@@ -13,11 +13,10 @@ xfail(strict=True) with the exception the kind expects, so a fix shows up as XPA
 from __future__ import annotations
 
 import functools
-import sys
 import types
 import warnings
 import zlib
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -29,7 +28,6 @@ import scipy.linalg  # noqa: E402
 import scipy.special  # noqa: E402
 import scipy.stats  # noqa: E402
 
-import corpus_statistics  # noqa: E402
 import s2sad  # noqa: E402
 from corpus_statistics import CASES, Case  # noqa: E402
 
@@ -502,16 +500,24 @@ def verdict(check: Callable, case: Case) -> Tuple[str, str]:
     return "right", ""
 
 
+SEVERITY = ["right", "refused", "wrong", "crash"]
+
+
 def main() -> None:
+    rows: Dict[str, int] = {}
     counts = {}
     for c in CASES:
+        worst = 0
         for name, check in CHECKS.items():
             if name in PARAMETRISED and not PARAMETRISED[name](c):
                 continue
             kind, message = verdict(check, c)
             counts[(name, kind)] = counts.get((name, kind), 0) + 1
+            worst = max(worst, SEVERITY.index(kind))
             if kind != "right":
                 print(f"{name:8} {c.name:40} {kind:8} {message}")
+        rows[SEVERITY[worst]] = rows.get(SEVERITY[worst], 0) + 1
+    print("programs (the worst verdict of each):", rows)
     for name in CHECKS:
         print(name, {k: n for (check, k), n in counts.items() if check == name})
 

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import sys
 import tempfile
 import warnings
-import zlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
@@ -154,7 +152,7 @@ for fn in ("pdf", "logpdf"):
     combos(f"dirichlet.{fn} alpha", "x, alpha", f"return stats.dirichlet.{fn}(x, alpha)", (1,),
            [_x], [_alpha])
 
-# -- logsumexp ---------------------------------------------------------------------------------------
+# -- logsumexp ------------------------------------------------------------------------------------
 
 combos("logsumexp1", "x", "return special.logsumexp(x{kw})", (0,), [1.1, R(4), R(3, 4)],
        axis=[None, 0], keepdims=[True, False])
@@ -177,7 +175,7 @@ combos("convolve_2d", "a, b", "return signal.convolve(a, b{kw})", (0, 1),
 NOT_PORTED["convolve_generalization, convolve_ignore, convolve_ignore_dot"] = \
     "autograd's own convolve(axes=, dot_axes=) has no SciPy counterpart"
 
-# -- special ------------------------------------------------------------------------------------------
+# -- special --------------------------------------------------------------------------------------
 
 for fn in ("beta", "betaln"):
     combos(f"special.{fn}", "a, b", f"return special.{fn}(a, b)", (0, 1), [positive(4)],
@@ -227,7 +225,7 @@ def _func(y, t, arg1, arg2):
 combos("integrate.odeint", "y0, t, args", "return integrate.odeint(func, y0, t, args)", (0, 2),
        [R(3)], [np.linspace(0.1, 0.2, 4)], [(R(3), R(3))], order=1)
 
-# -- scipy.linalg ---------------------------------------------------------------------------------------
+# -- scipy.linalg ---------------------------------------------------------------------------------
 
 combos("sqrtm", "x", "return sla.sqrtm(0.5 * (x + x.T))", (0,), [R(3, 3)])
 combos("solve_sylvester", "a, b, q", "return sla.solve_sylvester(a, b, q)", (0, 1, 2),
@@ -235,7 +233,7 @@ combos("solve_sylvester", "a, b, q", "return sla.solve_sylvester(a, b, q)", (0, 
 combos("solve_banded", "l_and_u, ab, b", "return sla.solve_banded(l_and_u, ab, b)", (1, 2),
        [(1, 1)], [R(3, 5)], [R(5)], order=1)
 
-# -- test_linalg ------------------------------------------------------------------------------------------
+# -- test_linalg ----------------------------------------------------------------------------------
 
 
 def linalg(id, params, body, *args, wrt=(0,), order=2):
@@ -552,19 +550,27 @@ def verdict(check, k: int) -> Tuple[str, str]:
     return "right", ""
 
 
+SEVERITY = ["right", "refused", "wrong", "crash"]
+
+
 def main() -> None:
+    rows: Dict[str, int] = {}
     counts: Dict[Tuple[str, str], int] = {}
     for k, row in enumerate(ROWS):
         if not primal_runs(k):
             print(f"primal   {row.id}: the primal raises")
             continue
+        worst = 0
         for name, check in CHECKS.items():
             if name == "hessian" and not second_order(row):
                 continue
             kind, message = verdict(check, k)
             counts[(name, kind)] = counts.get((name, kind), 0) + 1
+            worst = max(worst, SEVERITY.index(kind))
             if kind != "right":
                 print(f"{name:8} {row.id:45} {kind:8} {message}")
+        rows[SEVERITY[worst]] = rows.get(SEVERITY[worst], 0) + 1
+    print("programs (the worst verdict of each):", rows)
     for name in CHECKS:
         print(name, {kind: n for (check, kind), n in counts.items() if check == name})
 
