@@ -1723,3 +1723,24 @@ def logistic_regression_lambda_and_map(w, X, y):
     p = link(X @ w)
     losses = [-(yi * np.log(pi) + (1 - yi) * np.log1p(-pi)) for yi, pi in zip(y, p)]
     return sum(losses)
+
+
+# -- data as plain lists, as textbook code keeps it ---------------------------------------------------
+
+HEIGHTS = [1.62, 1.75, 1.80, 1.68, 1.71]
+GOALS = [1, 0, 3, 2, 1, 0]
+
+
+@case(1.7, -2.5, wrt=(0, 1), hessian=True)
+def gaussian_nll_list_data(mu, log_sigma):
+    return -np.sum(stats.norm.logpdf(HEIGHTS, mu, np.exp(log_sigma)))
+
+
+@case(0.2, GOALS)
+def poisson_list_counts_argument(log_rate, goals):
+    return -np.sum(stats.poisson.logpmf(goals, np.exp(log_rate)))
+
+
+@case(np.array([0.2, -0.4, 0.1]))
+def logsumexp_b_list(a):
+    return logsumexp(a, b=[0.5, 0.3, 0.2])

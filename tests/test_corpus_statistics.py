@@ -89,6 +89,17 @@ for _check in ("reverse", "forward", "hessian"):
     KNOWN[(_check, "logistic_regression_lambda_and_map")] = (
         "refused", "a comprehension over a count known only at run time (the list "
                    "comprehension over zip(y, p))")
+CRASHES = {
+    "gaussian_nll_list_data": "stats.norm.logpdf(a_list, mu, s): TypeError: unsupported operand "
+                              "type(s) for -: 'list' and 'float' in the generated code",
+    "poisson_list_counts_argument": "stats.poisson.logpmf(a_list, mu): TypeError: unsupported "
+                                    "operand type(s) for -: 'list' and 'int'",
+    "logsumexp_b_list": "logsumexp(a, b=a_list): TypeError: can't multiply sequence by non-int "
+                        "of type 'float'",
+}
+for _name, _reason in CRASHES.items():
+    for _check in ("reverse", "forward", "hessian"):
+        KNOWN[(_check, _name)] = ("crash", _reason)
 KNOWN[("hessian", "two_component_logsumexp_list")] = (
     "refused", "second order: the generated gradient's list of values that depend on the "
                "inputs is refused (logsumexp of a list)")
