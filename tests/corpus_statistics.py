@@ -1744,3 +1744,23 @@ def poisson_list_counts_argument(log_rate, goals):
 @case(np.array([0.2, -0.4, 0.1]))
 def logsumexp_b_list(a):
     return logsumexp(a, b=[0.5, 0.3, 0.2])
+
+
+# -- a flat parameter vector, as scipy.optimize.minimize passes it ------------------------------------
+
+@case(np.array([0.3, -0.4, 0.25, -0.2, 0.1]), X_DESIGN, Y_REAL, hessian=True)
+def flat_vector_split_for_minimize(theta, X, y):
+    beta, rest = np.split(theta, [3])
+    log_sigma, log_tau = rest
+    resid = y - X @ beta
+    return -np.sum(stats.norm.logpdf(resid, 0.0, np.exp(log_sigma))) \
+        - np.sum(norm.logpdf(beta, 0.0, np.exp(log_tau)))
+
+
+@case(np.concatenate([np.full(9, 0.1) + 0.05 * np.arange(9.0), [0.2, -0.1, 0.3]]), X_DESIGN,
+      LABELS)
+def flat_vector_reshaped_softmax_regression(theta, X, labels):
+    W = theta[:9].reshape(3, 3)
+    b = theta[9:]
+    logp = log_softmax(X @ W + b, axis=1)
+    return -logp[np.arange(len(labels)), labels].sum() + 0.5 * theta @ theta
