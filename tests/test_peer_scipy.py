@@ -19,8 +19,10 @@ listed in NOT_PORTED. `python tests/test_peer_scipy.py` prints every row's verdi
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import itertools
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -346,6 +348,7 @@ def _module():
     """The table's functions in a module file (s2sad reads their source): f<k> is the
     peer's function, g<k> its inner product with the cotangent C<k> (a number)."""
     folder = tempfile.mkdtemp(prefix="s2sad_peer_scipy_")
+    atexit.register(shutil.rmtree, folder, True)  # (read until the process ends)
     text = HEADER + "".join(f"\n\ndef f{k}({row.params}):\n    {row.body}\n"
                             for k, row in enumerate(ROWS))
     module = _load(text, folder)
