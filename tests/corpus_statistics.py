@@ -1764,3 +1764,17 @@ def flat_vector_reshaped_softmax_regression(theta, X, labels):
     b = theta[9:]
     logp = log_softmax(X @ W + b, axis=1)
     return -logp[np.arange(len(labels)), labels].sum() + 0.5 * theta @ theta
+
+
+@case(np.array([0.1, -0.2, 0.3, 0.4, 0.05, -0.1, 0.2, 0.3, -0.2, 0.1]), MIX_X2)
+def gmm_cholesky_from_tril_indices(theta, X):
+    """Two full-covariance components, each Cholesky factor filled from a flat vector."""
+    rows, cols = np.tril_indices(2)
+    logps = []
+    for k in range(2):
+        chunk = theta[5 * k:5 * k + 5]
+        L = np.zeros((2, 2))
+        L[rows, cols] = chunk[2:]
+        L = L + 0.5 * np.eye(2)
+        logps.append(multivariate_normal.logpdf(X, chunk[:2], L @ L.T))
+    return -np.sum(logsumexp(np.array(logps) + np.log(0.5), axis=0))

@@ -62,6 +62,8 @@ REFUSED_EVERYWHERE = {
     "median_abs_residual_quantile": "no derivative rule for np.quantile / np.percentile",
     "weighted_least_squares_average": "no derivative rule for np.average",
     "scipy_eigh_subset_by_index": "scipy.linalg.eigh's rule does not accept subset_by_index",
+    "gmm_cholesky_from_tril_indices": "L[np.tril_indices(2)] = chunk: writing through an index "
+                                      "array is not supported (an index may repeat)",
     "flat_vector_split_for_minimize": "unpacking np.split's piece: 'unpacking an array needs the "
                                       "count of its rows, known only at run time here'",
 }
