@@ -1778,3 +1778,12 @@ def gmm_cholesky_from_tril_indices(theta, X):
         L = L + 0.5 * np.eye(2)
         logps.append(multivariate_normal.logpdf(X, chunk[:2], L @ L.T))
     return -np.sum(logsumexp(np.array(logps) + np.log(0.5), axis=0))
+
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP[:, 0], Y_GP)
+def gp_mvn_logpdf_lower_filled_kernel(log_theta, x, y):
+    """The marginal likelihood through multivariate_normal.logpdf of a kernel filled below
+    the diagonal only (SciPy reads the lower triangle)."""
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = lower_kernel(x, ell, sf2, sn2)
+    return -multivariate_normal.logpdf(y, np.zeros(len(y)), K)
