@@ -340,7 +340,8 @@ def test_every_rule_template_emits_code_the_frontend_accepts(rule):
     s2sad refuses to differentiate again (the Hessian of np.linalg.solve)."""
     text = _template_as_function(rule)
     parsed = frontend.parse_source(text, "f", filename="<s2sad template>",
-                                   env={"np": np, "numpy": np, "math": math, **RUNTIME})
+                                   env={"np": np, "numpy": np, "math": math, **RUNTIME,
+                                        **rule.template.modules})  # (scipy's `special`)
     lower.lower(parsed, is_pure=rules.has_rule)  # (x.dtype, a function as a value)
 
 
