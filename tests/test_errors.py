@@ -667,6 +667,14 @@ def _svd_vectors(x):
     return np.sum(np.linalg.svd(np.diag(x) + 0.5)[0])
 
 
+def _eigh_repeated(x):
+    return np.sum(np.linalg.eigh(np.eye(3) + 0.0 * x)[1][:, 0] * V)
+
+
+def _svd_extra_columns(x):
+    return np.sum(np.linalg.svd(np.outer(x, x[:2]))[0][:, 2])
+
+
 def _gradient_2d(x):
     return np.sum(np.gradient(np.outer(x, x))[0])
 
@@ -674,14 +682,23 @@ def _gradient_2d(x):
 @pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
 @pytest.mark.parametrize("fn, words", [
     (_pad_reflect, "'constant'"), (_linspace_arrays, "array start"),
-    (_pinv_stack, "stack of matrices"), (_eigh_upper, "UPLO='U'"), (_svd_vectors, "U or Vh"),
-], ids=["pad_reflect", "linspace_arrays", "pinv_stack", "eigh_upper", "svd_U"])
+    (_eigh_repeated, "eigenvector of a repeated eigenvalue"),
+    (_svd_extra_columns, "past min(m, n)"),
+], ids=["pad_reflect", "linspace_arrays", "eigh_repeated", "svd_extra_columns"])
 def test_cases_of_new_rules_without_a_derivative_are_refused_when_the_gradient_runs(fn, words):
     exc = refusal(fn, V)
     assert isinstance(exc, NoDerivativeRuleError)
     assert words in exc.message, exc.message
     lines, first = inspect.getsourcelines(fn)
     assert exc.lineno == first
+
+
+@pytest.mark.parametrize("fn", [_pinv_stack, _eigh_upper, _svd_vectors],
+                         ids=["pinv_stack", "eigh_upper", "svd_U"])
+def test_pinv_of_a_stack_eigh_of_the_upper_triangle_and_singular_vectors_are_differentiated(fn):
+    """(refused until issue 18)"""
+    np.testing.assert_allclose(s2sad.grad(fn)(V), numeric_grad(fn, [V], 0), rtol=1e-6,
+                               atol=1e-8)
 
 
 @pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
