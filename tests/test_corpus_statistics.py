@@ -104,10 +104,6 @@ CRASHES = {
 for _name, _reason in CRASHES.items():
     for _check in ("reverse", "forward", "hessian"):
         KNOWN[(_check, _name)] = ("crash", _reason)
-for _check in ("reverse", "forward"):  # (the Hessian is checked against this gradient)
-    KNOWN[(_check, "gp_mvn_logpdf_lower_filled_kernel")] = (
-        "wrong", "multivariate_normal.logpdf reads only cov's lower triangle (SciPy factors it "
-                 "with eigh(lower=True)); the rule differentiates the whole matrix")
 KNOWN[("hessian", "two_component_logsumexp_list")] = (
     "refused", "second order: the generated gradient's list of values that depend on the "
                "inputs is refused (logsumexp of a list)")
