@@ -551,8 +551,11 @@ def keywords_checked(transform: Callable) -> Callable:
             raise CallError(f"{transform.__name__}() takes the function (and wrt), then is "
                             f"called with the arguments: {_JAX_FORMS[transform.__name__]}")
         trailing = _TRAILING_ARGUMENTS.get(transform.__name__)
-        if trailing is not None and args and callables.takes_operands(args[0]):
-            # np.einsum, np.atleast_2d: compiled for each count of arguments a call passes
+        wrt = kwargs.get("wrt", kwargs.get("argnums", args[1] if len(args) > 1 else 0))
+        if trailing is not None and args and (callables.takes_operands(args[0]) or
+                                              callables.differentiates_star_args(args[0], wrt)):
+            # np.einsum, np.atleast_2d, `def f(x, *rest)` in rest: compiled for each count
+            # of arguments a call passes
             return callables.ForEachArity(
                 lambda fn: transform(fn, *args[1:], **kwargs), args[0], trailing)
         return transform(*args, **kwargs)

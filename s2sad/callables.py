@@ -159,6 +159,44 @@ _WRAPPERS: Dict[str, types.FunctionType] = {}
 _TARGET = "__s2sad_wraps__"
 
 
+def differentiates_star_args(fn: Any, wrt: Any) -> bool:
+    """A function of the user's taking *args, differentiated in one of them (wrt=2 of
+    `def loss(w, *batch)`): written per count of arguments (see ForEachArity)."""
+    if not isinstance(fn, types.FunctionType) or isinstance(wrt, (str, bool)):
+        return False
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not any(p.kind is p.VAR_POSITIONAL for p in params):
+        return False
+    named = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    return any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= named
+               for i in items)
+
+
+def _calling_with(fn: types.FunctionType, count: int) -> types.FunctionType:
+    """`def loss(w, batch_0, batch_1): return loss(w, batch_0, batch_1)` for
+    `def loss(w, *batch)` called with 3 arguments: the user's function read as a helper
+    (its *batch a tuple of the named ones), its keywords passed on."""
+    params = list(inspect.signature(fn).parameters.values())
+    named = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = next(p.name for p in params if p.kind is p.VAR_POSITIONAL)
+    written = named[:count] + [f"{varargs}_{k}" for k in range(count - len(named))]
+    keywords = ["**keywords"] if any(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD)
+                                     for p in params) else []
+    name = fn.__name__ if fn.__name__.isidentifier() else "f"  # (a lambda)
+    inner = f"{name}_called"
+    text = f"def {name}({', '.join(written + keywords)}):\n" \
+           f"    return {inner}({', '.join(written + keywords)})\n"
+    filename = f"<s2sad-wrapper of {fn.__qualname__} with {count} arguments>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace = {inner: fn, "__name__": getattr(fn, "__module__", None) or "__main__"}
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace[name]
+
+
 def _distribution_method(fn: Any) -> Optional[str]:
     """scipy.stats.norm.logpdf for the bound method stats.norm.logpdf, else None."""
     from . import rules
@@ -194,6 +232,9 @@ class ForEachArity:
     def __init__(self, make: Callable[[Callable], Any], fn: Any, trailing: int = 0):
         self._make = make
         self._fn = fn
+        self._wrap = _calling_with if isinstance(fn, types.FunctionType) and \
+            takes_operands(fn) is None else \
+            (lambda fn, count: _wrapper(fn, qualified_name(fn), count))
         self._trailing = trailing  # arguments after the function's own (jvp's tangent)
         self._by_count: Dict[int, Any] = {}
         self._last: Any = None
@@ -203,8 +244,7 @@ class ForEachArity:
         count = max(len(args) - self._trailing, 0)
         transform = self._by_count.get(count)
         if transform is None:
-            name = qualified_name(self._fn)
-            transform = self._by_count[count] = self._make(_wrapper(self._fn, name, count))
+            transform = self._by_count[count] = self._make(self._wrap(self._fn, count))
         self._last = transform
         return transform(*args, **kwargs)
 

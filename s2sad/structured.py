@@ -68,10 +68,19 @@ class Call:
     def as_call(self, signature: inspect.Signature) -> Tuple[tuple, dict]:
         """(args, kwargs) passing these values to a function of `signature`."""
         params = signature.parameters
-        args = tuple(v for k, v in self.values.items()
-                     if params[k].kind is not params[k].KEYWORD_ONLY)
-        return args, {k: v for k, v in self.values.items()
-                      if params[k].kind is params[k].KEYWORD_ONLY}
+        args: list = []
+        kwargs: dict = {}
+        for name, value in self.values.items():
+            kind = params[name].kind
+            if kind is params[name].VAR_POSITIONAL:  # (*args: the tuple bound to it)
+                args.extend(value)
+            elif kind is params[name].VAR_KEYWORD:  # (**kwargs: the dict)
+                kwargs.update(value)
+            elif kind is params[name].KEYWORD_ONLY:
+                kwargs[name] = value
+            else:
+                args.append(value)
+        return tuple(args), kwargs
 
 
 def structured_call(signature: inspect.Signature, fn: Callable, args: tuple, kwargs: dict,

@@ -414,14 +414,15 @@ def starred(tmp_path):
 
 
 @pytest.mark.parametrize("name, wrt, star", [
-    ("total", None, "*args"), ("total", 0, "*args"), ("total", "args", "*args"),
-    ("total", (0, 1), "*args"), ("scaled", 1, "*rest"), ("scaled", "rest", "*rest"),
-    ("scaled", "options", "**options"), ("scaled", (0, 2), "*rest"),
+    ("total", "args", "*args"), ("scaled", "rest", "*rest"),
+    ("scaled", "options", "**options"),
 ])
-def test_wrt_in_starred_parameters_names_them(starred, name, wrt, star):
+def test_wrt_naming_starred_parameters_names_them(starred, name, wrt, star):
+    """By name, *args is the whole tuple and **options a dict: refused; by position,
+    an item of *args is an argument (see the test below)."""
     fn = getattr(starred, name)
     with pytest.raises(s2sad.ArgumentError) as info:
-        s2sad.grad(fn) if wrt is None else s2sad.grad(fn, argnums=wrt)
+        s2sad.grad(fn, argnums=wrt)
     error = info.value
     assert f"s2sad cannot differentiate with respect to {star} " in error.message
     assert "out of range" not in str(error)
@@ -431,6 +432,20 @@ def test_wrt_in_starred_parameters_names_them(starred, name, wrt, star):
     assert error.location.caret().strip() == "^" * len(star)
     assert error.hint.startswith("name the arguments in the def, e.g. def ")
     assert f"in place of {star}" in error.hint
+
+
+@pytest.mark.parametrize("name, wrt", [("total", None), ("total", 0), ("total", (0, 1)),
+                                       ("scaled", 1), ("scaled", (0, 2))])
+def test_wrt_of_positions_in_star_args_differentiates_those_arguments(starred, name, wrt):
+    fn = getattr(starred, name)
+    x, y, z = np.array([1.0, 2.0]), np.array([3.0]), np.array([0.5, 0.25])
+    transform = s2sad.grad(fn) if wrt is None else s2sad.grad(fn, argnums=wrt)
+    got = transform(x, y, z)
+    weights = {"total": {0: 2 * x, 1: np.zeros(1)}, "scaled": {0: 2 * x, 1: np.zeros(1),
+                                                              2: np.zeros(2)}}[name]
+    for index, g in zip((wrt or 0,) if not isinstance(wrt, tuple) else wrt,
+                        (got,) if not isinstance(wrt, tuple) else got):
+        np.testing.assert_allclose(g, weights[index])
 
 
 def test_wrt_past_the_named_parameters_without_star_is_still_out_of_range():

@@ -705,3 +705,25 @@ def test_a_distributions_method_is_differentiated_by_its_rule_not_scipys_code():
     np.testing.assert_allclose(tangent, expected[2], rtol=1e-12)
     assert "scipy.stats.norm.logpdf(x, loc=loc, scale=scale)" in \
         s2sad.grad(stats.norm.logpdf).source
+
+
+def loss_over_batches(w, *batches, scale=1.0):
+    return scale * sum(np.sum((w - b) ** 2) for b in batches)
+
+
+def test_a_function_differentiated_in_its_star_args():
+    """wrt=2 of `def loss(w, *batches)` is the second batch, as in JAX: the function is
+    read for each count of arguments, *batches a tuple of named ones."""
+    w, b0, b1 = 0.5, np.array([1.0, 2.0]), np.array([-1.0, 0.5])
+    g_w, g_b1 = s2sad.grad(loss_over_batches, wrt=(0, 2))(w, b0, b1, scale=2.0)
+    assert g_w == pytest.approx(2.0 * np.sum(2 * (w - b0) + 2 * (w - b1)))
+    np.testing.assert_allclose(g_b1, -4.0 * (w - b1))
+    grad_b0 = s2sad.grad(loss_over_batches, argnums=1)
+    np.testing.assert_allclose(grad_b0(w, b0), -2 * (w - b0))
+    np.testing.assert_allclose(grad_b0(w, b0, b1, b1), -2 * (w - b0))  # (another count)
+    assert "def grad_loss_over_batches(w, batches_0, batches_1, batches_2" in grad_b0.source
+    value, pullback = s2sad.vjp(loss_over_batches, wrt=1)(w, b0, b1)
+    assert value == pytest.approx(loss_over_batches(w, b0, b1))
+    np.testing.assert_allclose(pullback(1.0), -2 * (w - b0))
+    _, tangent = s2sad.jvp(loss_over_batches, wrt=2)(w, b0, b1, np.ones(2))
+    assert tangent == pytest.approx(np.sum(-2 * (w - b1)))
