@@ -6,8 +6,9 @@ on domains inside the support: scale, rates and shapes positive, beta's z in (0,
 expon's and gamma's z positive, laplace away from its kink at x = loc. Shape parameters
 of a cdf (t's df, gamma's a...) and the counts of discrete distributions have no rule
 and are constants here (their refusals are tested in tests/test_scipy_stats.py). The
-covariance of multivariate_normal is differentiated through a symmetric parametrisation
-(b @ b.T + I): central differences in b see its symmetric gradient.
+covariance of multivariate_normal is differentiated through symmetric parametrisations
+(b @ b.T + I) and directly (b / 4 + 2 I, not symmetric: SciPy reads its lower triangle,
+and the gradient lands there).
 """
 from rule_cases import ANY, POSITIVE, binary, unary
 
@@ -210,6 +211,16 @@ TABLE = [] if stats is None else [
     binary(stats.multivariate_normal.logpdf,
            "stats.multivariate_normal.logpdf(a, cov=(b + b.T) / 4 + 2 * np.eye(3))",
            shapes=COVS),
+    # (a cov not symmetric: SciPy reads its lower triangle, and so does the gradient)
+    binary(stats.multivariate_normal.logpdf,
+           "stats.multivariate_normal.logpdf(a, np.ones(3), b / 4 + 2 * np.eye(3))",
+           shapes=COVS),
+    binary(stats.multivariate_normal.pdf,
+           "stats.multivariate_normal.pdf(a, np.ones(3), b / 4 + 2 * np.eye(3))",
+           shapes=COVS),
+    unary(stats.multivariate_normal.entropy,
+          "stats.multivariate_normal.entropy(np.zeros(3), a / 4 + 2 * np.eye(3))",
+          shapes=[(3, 3)]),
     binary(stats.multivariate_normal.logpdf,
            "stats.multivariate_normal.logpdf(a, np.zeros(3), b)", (ANY, SCALE),
            shapes=[((4, 3), ()), ((3,), ())]),

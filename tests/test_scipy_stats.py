@@ -231,10 +231,12 @@ def test_program_agrees_with_autograd(f, args, wrt):
                                    atol=1e-12)
 
 
-def test_the_covariance_gradient_is_the_symmetric_one():
-    """d logpdf / d cov as autograd gives it (symmetric), which central differences in a
-    symmetric parametrisation see; SciPy itself reads one triangle."""
+def test_the_covariance_gradient_lands_on_the_triangle_scipy_reads():
+    """SciPy reads cov's lower triangle: the gradient is autograd's symmetric one folded
+    onto it (off-diagonal entries twice), what central differences in cov see; through a
+    symmetric parametrisation the two agree."""
     autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
     import autograd.scipy.stats as astats
 
     def loglik(mean, cov, X):
@@ -245,14 +247,30 @@ def test_the_covariance_gradient_is_the_symmetric_one():
     cov = A @ A.T + np.eye(3)
     points = RNG.normal(size=(4, 3))
     dmean, dcov = s2sad.grad(loglik, wrt=(0, 1))(mean, cov, points)
-    np.testing.assert_allclose(dcov, dcov.T, rtol=1e-12)
-    theirs = autograd.grad(lambda c: np.sum(astats.multivariate_normal.logpdf(
+    np.testing.assert_allclose(dcov, np.tril(dcov), rtol=0, atol=0)
+    theirs = autograd.grad(lambda c: anp.sum(astats.multivariate_normal.logpdf(
         points, mean, c)), 0)(cov)
-    np.testing.assert_allclose(dcov, theirs, rtol=1e-9)
-    central = numeric_grad(loglik, [mean, cov, points], 1)
-    np.testing.assert_allclose(dcov, (central + central.T) / 2, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dcov, 2 * np.tril(theirs, -1) + np.diag(np.diag(theirs)),
+                               rtol=1e-9)
+    np.testing.assert_allclose(dcov, numeric_grad(loglik, [mean, cov, points], 1), rtol=1e-6,
+                               atol=1e-8)
     np.testing.assert_allclose(dmean, numeric_grad(loglik, [mean, cov, points], 0),
                                rtol=1e-6)
+
+    def through_factor(L):
+        return loglik(mean, L @ L.T + np.eye(3), points)
+
+    np.testing.assert_allclose(s2sad.grad(through_factor)(A),
+                               autograd.grad(lambda L: anp.sum(astats.multivariate_normal.logpdf(
+                                   points, mean, anp.dot(L, L.T) + anp.eye(3))))(A), rtol=1e-9)
+    # a kernel filled below the diagonal only, as SciPy reads it
+    lower = np.tril(cov)
+    np.testing.assert_allclose(s2sad.grad(loglik, wrt=1)(mean, lower, points),
+                               numeric_grad(loglik, [mean, lower, points], 1), rtol=1e-6,
+                               atol=1e-8)
+    _, tangent = s2sad.jvp(loglik, wrt=1)(mean, lower, points, np.triu(np.ones((3, 3))))
+    np.testing.assert_allclose(tangent, np.trace(s2sad.grad(loglik, wrt=1)(mean, lower, points)),
+                               rtol=1e-9)
     # a vector cov is SciPy's diagonal; a number, times the identity
     for given in (np.diag(cov).copy(), 1.7):
         got = s2sad.grad(loglik, wrt=1)(mean, given, points)
@@ -358,8 +376,14 @@ def _autograd_rows():
 
 
 # (row, argument index) where autograd's rule is wrong, checked below to stay so
-AUTOGRAD_WRONG = {("stats.chi2.logpdf(a, b)", 0): "autograd's chi2.logpdf has slope 0 in x "
-                                                  "where df is not an integer"}
+_LOWER = "autograd reads the whole matrix, SciPy its lower triangle"
+AUTOGRAD_WRONG = {
+    ("stats.chi2.logpdf(a, b)", 0): "autograd's chi2.logpdf has slope 0 in x where df is "
+                                    "not an integer",
+    **{(f"stats.multivariate_normal.{m}(a, np.ones(3), b / 4 + 2 * np.eye(3))", i): _LOWER
+       for m in ("logpdf", "pdf") for i in (0, 1)},
+    ("stats.multivariate_normal.entropy(np.zeros(3), a / 4 + 2 * np.eye(3))", 0): _LOWER,
+}
 
 
 def test_autograd_is_wrong_where_excluded():
@@ -368,7 +392,8 @@ def test_autograd_is_wrong_where_excluded():
     import autograd.scipy.stats as astats
     for (expression, index), why in AUTOGRAD_WRONG.items():
         case = next(c for c in rule_table_scipy_stats.TABLE if c.expression == expression)
-        text = f"def f(a, b):\n    return {case.wrap.format(expression)}\n"
+        names = ["a", "b"][: len(case.domains)]
+        text = f"def f({', '.join(names)}):\n    return {case.wrap.format(expression)}\n"
         theirs = {"np": anp, "stats": astats}
         exec(text, theirs)
         args = _row_args(case, case.shapes[0])

@@ -11,18 +11,21 @@ from ..template import known_rank
 
 @adjoint(stats.multivariate_normal.logpdf)
 def multivariate_normal_logpdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=False):
-    """With r = x - mean and alpha = cov^-1 r for each point (the last axis of x):
-    dx = -dy alpha, dmean = dy alpha, dcov = dy (alpha alpha^T - cov^-1) / 2, the
-    symmetric gradient (cov is symmetric), summed over the points. SciPy reads a vector
-    cov as a diagonal and a number as that times the identity: their gradients are the
-    diagonal and the trace of the matrix's."""
+    """With r = x - mean and alpha = S^-1 r for each point (the last axis of x), S the
+    covariance SciPy reads: dx = -dy alpha, dmean = dy alpha, and the gradient over S,
+    G = dy (alpha alpha^T - S^-1) / 2 summed over the points. SciPy reads a matrix's lower
+    triangle (S = tril(cov) + tril(cov, -1).T): G lands on it, its off-diagonal entries
+    counting twice (what central differences in cov see; in a symmetric parametrisation
+    the same as the symmetric G). A vector cov is S's diagonal, a number S / I: their
+    gradients are G's diagonal and trace."""
     require_shapes(np.ndim(x) > np.ndim(dy), "scipy.stats.multivariate_normal.logpdf of "
                                              "1-d points given as a vector (write x[:, None])")
     r = x if mean is None else x - mean
     size = np.shape(r)[-1]
-    matrix = cov if known_rank(cov) == 2 else np.diag(cov) if known_rank(cov) == 1 else \
-        cov * np.eye(size) if known_rank(cov) == 0 else cov if np.ndim(cov) == 2 else \
-        np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
+    matrix = np.tril(cov) + np.tril(cov, -1).T if known_rank(cov) == 2 else \
+        np.diag(cov) if known_rank(cov) == 1 else cov * np.eye(size) \
+        if known_rank(cov) == 0 else np.tril(cov) + np.tril(cov, -1).T \
+        if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     g = np.expand_dims(dy, -1) * alpha
@@ -30,9 +33,10 @@ def multivariate_normal_logpdf_adjoint(dy, y, x, mean=None, cov=1, allow_singula
     dmean = unbroadcast(g, mean)
     dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
                      np.sum(dy) * inverse)
-    dcov = dmatrix if known_rank(cov) == 2 else np.diag(dmatrix) if known_rank(cov) == 1 \
-        else np.trace(dmatrix) if known_rank(cov) == 0 else dmatrix if np.ndim(cov) == 2 \
-        else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
+    dcov = 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if known_rank(cov) == 2 \
+        else np.diag(dmatrix) if known_rank(cov) == 1 else np.trace(dmatrix) \
+        if known_rank(cov) == 0 else 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) \
+        if np.ndim(cov) == 2 else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
     return dx, dmean, dcov
 
 
@@ -44,10 +48,10 @@ def multivariate_normal_logpdf_tangent(y, x, x_dot, mean=None, mean_dot=None, co
     r = x if mean is None else x - mean
     r_dot = x_dot if mean is None else x_dot - mean_dot
     size = np.shape(r)[-1]
-    matrix = cov if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else \
-        cov * np.eye(size)
-    matrix_dot = cov_dot if np.ndim(cov) == 2 else np.diag(cov_dot) if np.ndim(cov) == 1 \
-        else cov_dot * np.eye(size)
+    matrix = np.tril(cov) + np.tril(cov, -1).T if np.ndim(cov) == 2 else np.diag(cov) \
+        if np.ndim(cov) == 1 else cov * np.eye(size)
+    matrix_dot = np.tril(cov_dot) + np.tril(cov_dot, -1).T if np.ndim(cov) == 2 else \
+        np.diag(cov_dot) if np.ndim(cov) == 1 else cov_dot * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     y_dot = 0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
@@ -57,20 +61,24 @@ def multivariate_normal_logpdf_tangent(y, x, x_dot, mean=None, mean_dot=None, co
 
 @adjoint(stats.multivariate_normal.entropy)
 def multivariate_normal_entropy_adjoint(dy, y, mean=None, cov=1):
-    """(d log(2 pi e) + log det cov) / 2: dcov = dy cov^-1 / 2 (symmetric); for a vector
-    cov (a diagonal) dy / (2 cov); for a number, d times that. Flat in the mean."""
+    """(d log(2 pi e) + log det S) / 2, S as logpdf reads it: G = dy S^-1 / 2 on the lower
+    triangle of a matrix cov (off-diagonal entries twice); for a vector cov (a diagonal)
+    dy / (2 cov); for a number, d times that. Flat in the mean."""
     dmean = np.zeros_like(mean)
-    dcov = 0.5 * dy * (np.linalg.inv(cov) if np.ndim(cov) == 2 else 1 / cov
-                       if np.ndim(cov) == 1 else np.size(mean) / cov)
+    dmatrix = 0.5 * dy * np.linalg.inv(np.tril(cov) + np.tril(cov, -1).T) \
+        if np.ndim(cov) == 2 else 0.0
+    dcov = 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if np.ndim(cov) == 2 else \
+        0.5 * dy / cov if np.ndim(cov) == 1 else 0.5 * dy * np.size(mean) / cov
     return dmean, dcov
 
 
 @tangent(stats.multivariate_normal.entropy)
 def multivariate_normal_entropy_tangent(y, mean=None, mean_dot=None, cov=1, cov_dot=None):
     # (flat in the mean: mean_dot is not read)
-    y_dot = 0.5 * (np.sum(np.linalg.inv(cov) * cov_dot) if np.ndim(cov) == 2 else
-                   np.sum(cov_dot / cov) if np.ndim(cov) == 1 else
-                   np.size(mean) * cov_dot / cov)
+    y_dot = 0.5 * np.sum(np.linalg.inv(np.tril(cov) + np.tril(cov, -1).T) *
+                         (np.tril(cov_dot) + np.tril(cov_dot, -1).T)) \
+        if np.ndim(cov) == 2 else 0.5 * np.sum(cov_dot / cov) if np.ndim(cov) == 1 else \
+        0.5 * np.size(mean) * cov_dot / cov
     return y_dot
 
 
@@ -164,9 +172,10 @@ def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=F
                                              "1-d points given as a vector (write x[:, None])")
     r = x if mean is None else x - mean
     size = np.shape(r)[-1]
-    matrix = cov if known_rank(cov) == 2 else np.diag(cov) if known_rank(cov) == 1 else \
-        cov * np.eye(size) if known_rank(cov) == 0 else cov if np.ndim(cov) == 2 else \
-        np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
+    matrix = np.tril(cov) + np.tril(cov, -1).T if known_rank(cov) == 2 else \
+        np.diag(cov) if known_rank(cov) == 1 else cov * np.eye(size) \
+        if known_rank(cov) == 0 else np.tril(cov) + np.tril(cov, -1).T \
+        if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     w = dy * y
@@ -175,9 +184,10 @@ def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=F
     dmean = unbroadcast(g, mean)
     dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
                      np.sum(w) * inverse)
-    dcov = dmatrix if known_rank(cov) == 2 else np.diag(dmatrix) if known_rank(cov) == 1 \
-        else np.trace(dmatrix) if known_rank(cov) == 0 else dmatrix if np.ndim(cov) == 2 \
-        else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
+    dcov = 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if known_rank(cov) == 2 \
+        else np.diag(dmatrix) if known_rank(cov) == 1 else np.trace(dmatrix) \
+        if known_rank(cov) == 0 else 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) \
+        if np.ndim(cov) == 2 else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
     return dx, dmean, dcov
 
 
@@ -189,10 +199,10 @@ def multivariate_normal_pdf_tangent(y, x, x_dot, mean=None, mean_dot=None, cov=1
     r = x if mean is None else x - mean
     r_dot = x_dot if mean is None else x_dot - mean_dot
     size = np.shape(r)[-1]
-    matrix = cov if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else \
-        cov * np.eye(size)
-    matrix_dot = cov_dot if np.ndim(cov) == 2 else np.diag(cov_dot) if np.ndim(cov) == 1 \
-        else cov_dot * np.eye(size)
+    matrix = np.tril(cov) + np.tril(cov, -1).T if np.ndim(cov) == 2 else np.diag(cov) \
+        if np.ndim(cov) == 1 else cov * np.eye(size)
+    matrix_dot = np.tril(cov_dot) + np.tril(cov_dot, -1).T if np.ndim(cov) == 2 else \
+        np.diag(cov_dot) if np.ndim(cov) == 1 else cov_dot * np.eye(size)
     inverse = np.linalg.inv(matrix)
     alpha = r @ inverse
     y_dot = y * (0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
