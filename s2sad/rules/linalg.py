@@ -392,13 +392,15 @@ def svd_adjoint_rule(dy, y, a, full_matrices=True, compute_uv=True, hermitian=Fa
     chooses: a gradient through them is refused. compute_uv=False: dA = U diag(ds) Vh."""
     s = y[1] if compute_uv else y
     k = np.shape(s)[-1]
-    u = y[0][..., :k] if compute_uv else np.linalg.svd(a, full_matrices=False)[0]
-    vh = y[2][..., :k, :] if compute_uv else np.linalg.svd(a, full_matrices=False)[2]
+    u = (y[0][..., :k] if full_matrices else y[0]) if compute_uv else \
+        np.linalg.svd(a, full_matrices=False)[0]
+    vh = (y[2][..., :k, :] if full_matrices else y[2]) if compute_uv else \
+        np.linalg.svd(a, full_matrices=False)[2]
     ds = dy[1] if compute_uv else dy
-    du = dy[0][..., :k] if compute_uv else np.zeros_like(u)
-    dvh = dy[2][..., :k, :] if compute_uv else np.zeros_like(vh)
-    require_shapes(np.count_nonzero(dy[0][..., k:]) + np.count_nonzero(dy[2][..., k:, :]) == 0
-                   if compute_uv else True,
+    du = (dy[0][..., :k] if full_matrices else dy[0]) if compute_uv else np.zeros_like(u)
+    dvh = (dy[2][..., :k, :] if full_matrices else dy[2]) if compute_uv else np.zeros_like(vh)
+    require_shapes((np.count_nonzero(dy[0][..., k:]) + np.count_nonzero(dy[2][..., k:, :]) == 0
+                    if full_matrices else True) if compute_uv else True,
                    "np.linalg.svd with a gradient through the columns of U or rows of Vh "
                    "past min(m, n) (write full_matrices=False)")
     s2 = s * s
