@@ -481,3 +481,15 @@ def test_eig_is_refused_at_its_call_as_complex_with_eigh_as_the_hint(fn, spelled
     assert shown[1].strip() == line.strip()
     assert shown[2].strip().startswith("^") and shown[1][shown[2].index("^"):].startswith(spelled)
     assert f"hint: for a symmetric matrix write {alternative}" in message
+
+
+def test_options_passed_as_literals_leave_no_conditionals_in_the_generated_code():
+    """lower=True, trans='T', unit_diagonal: decided while instantiating the rule."""
+    def f(a, b):
+        x = sla.solve_triangular(a + WELL, b, lower=True, trans="T", unit_diagonal=True)
+        return np.sum(sla.cholesky(a @ a.T + WELL, lower=True) * x[:, None])
+
+    source = s2sad.grad(f).source
+    for leftover in ("if True", "if False", "== 'N'", "'T' == 0", "unit_diagonal=False if"):
+        assert leftover not in source, source
+    assert "trans=0, lower=True, unit_diagonal=True" in source
