@@ -1787,3 +1787,20 @@ def gp_mvn_logpdf_lower_filled_kernel(log_theta, x, y):
     ell, sf2, sn2 = np.exp(log_theta)
     K = lower_kernel(x, ell, sf2, sn2)
     return -multivariate_normal.logpdf(y, np.zeros(len(y)), K)
+
+
+@case(-0.5, -2.0, X_GP, Y_GP, wrt=(0, 1), hessian=True)
+def gp_nll_scalar_hyperparameters_cho(log_ell, log_noise, X, y):
+    """Hyper-parameters as numbers, the factor kept as cho_factor's tuple."""
+    K = rbf(X, X, np.exp(log_ell), 1.0) + np.exp(log_noise) * np.eye(len(y))
+    factor = cho_factor(K)
+    alpha = cho_solve(factor, y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(factor[0])))
+
+
+@case(-0.5, -2.0, X_GP, Y_GP, wrt=(0, 1), hessian=True)
+def gp_nll_scalar_hyperparameters_lu(log_ell, log_noise, X, y):
+    K = rbf(X, X, np.exp(log_ell), 1.0) + np.exp(log_noise) * np.eye(len(y))
+    lu_piv = sla.lu_factor(K)
+    alpha = sla.lu_solve(lu_piv, y)
+    return 0.5 * y @ alpha + 0.5 * np.linalg.slogdet(K)[1]
