@@ -286,6 +286,13 @@ class GradientFunction:
                 if shapes:
                     call = structured.with_shapes(call)
                 return self._flat_transform(call)
+            if self.joins_output and flattened.flat.output is not None and \
+                    flattened.flat.output.kind == pytree.LEAF and \
+                    not self._int_constants and structured.has_int_arguments(call):
+                # a list output whose length an int argument decides (np.split(x, n)):
+                # read for the ints, as a structure indexed through one is
+                self._int_constants = True
+                return self._flat_transform(structured.with_int_constants(call))
             if self.has_aux:
                 self._require_pair(flattened)
             elif self.mode == "reverse" and not isinstance(self.fn, GradientFunction):
@@ -1204,8 +1211,9 @@ class VJPFunction(GradientFunction):
         """The pullback of a function returning a tuple or list of arrays: its cotangent
         has the output's structure (as JAX's); the joined reading's pullback of it."""
         twin = self._joined_twin()
-        call = twin._structured(args, kwargs)
-        tree = twin._flat_transform(call)[0].flat.output  # (the leaves it joins)
+        tree = twin._flat_transform(twin._structured(args, kwargs))[0].flat.output
+        call = twin._structured(args, kwargs)  # (its ints constants, where reading it
+        # decided that: the output's length depends on one, np.split(x, n))
         joined = twin.pullback_at(args, kwargs, _joined(value, tree), call)
 
         @entry_point

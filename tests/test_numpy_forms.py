@@ -535,3 +535,33 @@ def test_jacobian_and_vjp_with_constants_in_the_output(mode):
     assert value[1:] == ("state", None, 3)
     np.testing.assert_allclose(pullback((np.ones(3), "state", None, 0.0)), np.cos(V),
                                rtol=1e-14)
+
+
+# -- a split returned: its parts a list of known length -----------------------------------
+
+def halves_and_rest(x):
+    return np.array_split(x * 2.0, [1, 3])
+
+
+@pytest.mark.parametrize("fn, args", [
+    (np.split, (np.arange(6.0), 3)),
+    (np.array_split, (np.arange(5.0), [1, 3])),
+    (np.hsplit, (np.arange(12.0).reshape(3, 4), 2)),
+    (np.vsplit, (np.arange(12.0).reshape(4, 3), [1])),
+    (np.dsplit, (np.arange(16.0).reshape(2, 2, 4), 2)),
+    (halves_and_rest, (np.arange(5.0),)),
+])
+def test_vjp_and_jacobian_of_a_split_take_and_give_its_list(fn, args):
+    """vjp's cotangent of a returned split is the list of its parts' cotangents (as
+    JAX's); the count or indices, known at the call, decide the list's length."""
+    value, pullback = s2sad.vjp(fn)(*args)
+    assert isinstance(value, list)
+    cotangent = [np.full_like(part, k + 1.0) for k, part in enumerate(value)]
+    got = pullback(cotangent)
+    want = numeric_grad(lambda x, *rest: sum(np.sum(c * p) for c, p in
+                                             zip(cotangent, fn(x, *rest))), args, 0)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    blocks = s2sad.jacobian(fn)(*args)
+    assert isinstance(blocks, list) and len(blocks) == len(value)
+    for block, part in zip(blocks, value):
+        assert block.shape == part.shape + args[0].shape

@@ -173,6 +173,8 @@ class Calls(Iterators):
             return lazy
         if function is np.select:
             return numpy_forms.select(self, args, keywords, node)
+        if any(function is f for f in numpy_forms.SPLITS):
+            return numpy_forms.split(self, function, args, keywords, node)
         if function in (builtins.enumerate, builtins.zip, builtins.reversed, builtins.list,
                         builtins.tuple, builtins.map):
             # (enumerate("abc"): of a string known now; zip(x, w) of arrays whose shapes

@@ -1,7 +1,8 @@
 """NumPy forms the desugar stage rewrites to calls that have rules: the index tricks
 np.r_[...] and np.c_[...] (objects whose [] joins its items: read as a constant, they
 would hide that the result depends on the items) become np.concatenate of the items, and
-np.select(condlist, choicelist, default) of lists known now becomes nested np.where."""
+np.select(condlist, choicelist, default) of lists known now becomes nested np.where;
+np.split and its kin with a count or indices known now are lists of that many parts."""
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -10,9 +11,11 @@ import gast
 import numpy as np
 
 from ..anno import get_anno
+from .. import pytree
 from .values import Const, Leaf, Static, Struct
 
 INDEX_TRICKS = (np.r_, np.c_)
+SPLITS = (np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit)
 
 
 def is_rewritten(node: gast.AST) -> bool:
@@ -123,3 +126,36 @@ def _is_int_text(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def split(reader: Any, function: Any, args: List[Static], keywords: Dict[str, Static],
+          node: gast.Call) -> Any:
+    """np.split(x, 3) and its kin, with a count or a list of indices known now: the list
+    of its parts (parts[0], parts[1], parts[2]), so that what returns or unpacks it
+    knows its length (vjp's cotangent of a returned split is a list); None otherwise."""
+    sections = args[1] if len(args) > 1 else keywords.get("indices_or_sections")
+    count = _parts(sections)
+    if count is None:
+        return None
+    call = gast.Call(func=reader.global_name(function, node),
+                     args=[reader.materialize(a, node) for a in args],
+                     keywords=[gast.keyword(arg=k, value=reader.materialize(v, node))
+                               for k, v in keywords.items()])
+    parts = reader.held(Leaf(gast.copy_location(call, node)), "parts", node)
+    items: List[Static] = [Leaf(gast.Subscript(value=parts.node, slice=_constant(k),
+                                               ctx=gast.Load())) for k in range(count)]
+    return Struct(pytree.LIST, None, list(range(count)), items,
+                  loop_depth=reader.loop_depth)
+
+
+def _parts(sections: Any) -> Any:
+    """How many parts a split makes: a count, or one more than the indices."""
+    if isinstance(sections, Const) and type(sections.value) is int and sections.value > 0:
+        return sections.value
+    if isinstance(sections, Const) and isinstance(sections.value, (list, tuple)) and \
+            all(type(i) is int for i in sections.value):
+        return len(sections.value) + 1
+    if isinstance(sections, Struct) and sections.kind in pytree.SEQUENCES and \
+            all(isinstance(i, Const) and type(i.value) is int for i in sections.items):
+        return len(sections.items) + 1
+    return None
