@@ -35,8 +35,9 @@ pytest.importorskip("scipy")
 
 import s2sad  # noqa: E402
 from corpus_statistics import Case  # noqa: E402
-from test_corpus_statistics import (KINDS, assert_same_structure, check_hessian,  # noqa: E402
-                                    copied, leaves, random_like, rebuild)
+from test_corpus_statistics import (KINDS, assert_same_structure,  # noqa: E402
+                                    check_grad_of_grad, check_hessian, copied, leaves,
+                                    random_like, rebuild)
 
 RTOL, ATOL = 1e-5, 1e-6
 HESSIAN_SIZE = 16     # second order for inputs of at most this many numbers
@@ -477,11 +478,23 @@ def check_second_order(k: int) -> None:
     check_hessian(Case(g, row.args, row.wrt))
 
 
-CHECKS = {"reverse": check_reverse, "forward": check_forward, "hessian": check_second_order}
+def check_nested(k: int) -> None:
+    """grad(grad(.)) of the cotangent's product in each number differentiated."""
+    row = ROWS[k]
+    _, g = functions(k)
+    check_grad_of_grad(Case(g, row.args, row.wrt))
+
+
+def nested_row(row: Row) -> bool:
+    return row.order > 1 and any(type(row.args[i]) is float for i in row.wrt)
+
+
+CHECKS = {"reverse": check_reverse, "forward": check_forward, "hessian": check_second_order,
+          "grad of grad": check_nested}
 
 # (check, row id) -> (kind, reason); kind is "refused", "wrong" or "crash"
 KNOWN: Dict[Tuple[str, str], Tuple[str, str]] = {}
-FIRST, ALL = ("reverse", "forward"), ("reverse", "forward", "hessian")
+FIRST, ALL = ("reverse", "forward"), ("reverse", "forward", "hessian", "grad of grad")
 
 
 def known(kind: str, reason: str, ids, checks=ALL) -> None:
@@ -504,10 +517,13 @@ known("refused", "no derivative for np.linalg.norm with ord='nuc' of a 3-d array
 known("refused", "no derivative rule for np.linalg.eig (complex)", ["eig_real"], FIRST)
 
 
+SELECTED = {"hessian": second_order, "grad of grad": nested_row}
+
+
 def _params(check: str) -> list:
     params = []
     for k, row in enumerate(ROWS):
-        if not primal_runs(k) or (check == "hessian" and not second_order(row)):
+        if not primal_runs(k) or not SELECTED.get(check, lambda row: True)(row):
             continue
         known = KNOWN.get((check, row.id))
         marks = [pytest.mark.xfail(strict=True, raises=KINDS[known[0]], reason=known[1])] \
@@ -529,6 +545,11 @@ def test_forward_mode(k):
 @pytest.mark.parametrize("k", _params("hessian"))
 def test_second_order(k):
     check_second_order(k)
+
+
+@pytest.mark.parametrize("k", _params("grad of grad"))
+def test_grad_of_grad(k):
+    check_nested(k)
 
 
 def test_the_known_list_names_real_rows():
@@ -565,7 +586,7 @@ def main() -> None:
             continue
         worst = 0
         for name, check in CHECKS.items():
-            if name == "hessian" and not second_order(row):
+            if not SELECTED.get(name, lambda row: True)(row):
                 continue
             kind, message = verdict(check, k)
             counts[(name, kind)] = counts.get((name, kind), 0) + 1
