@@ -108,6 +108,9 @@ TABLE = [
     unary(np.trace, "np.trace(a, offset=1)", ANY, shapes=[(2, 3), (3, 3)]),
     unary(np.trace, "np.trace(a, -1)", ANY, shapes=[(3, 2), (3, 3)]),
     unary(np.trace, "a.trace()", ANY, shapes=[(3, 3)]),
+    unary(np.trace, "np.trace(a)", ANY, shapes=[(2, 3, 4), (3, 2, 2, 2)]),
+    unary(np.trace, "np.trace(a, -1, 2, 1)", ANY, shapes=[(2, 3, 4)]),
+    unary(np.trace, "np.trace(a, offset=1, axis1=1, axis2=0)", ANY, shapes=[(3, 4)]),
 ]
 
 

@@ -2,6 +2,7 @@
 linalg.norm; and cumsum, cumprod and trace."""
 import numpy as np
 
+from .template import known_rank
 from . import adjoint, tangent
 
 
@@ -129,11 +130,14 @@ def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
     return dx, dord
 
 
-@adjoint(np.trace, shape="scalar", linear="a")
-def trace_adjoint(dy, y, a, offset=0):
-    # 2-d a only (axis1, axis2 are not accepted): dy on the offset diagonal.
-    require_shapes(np.ndim(a) == 2, "np.trace of an array with more than 2 axes")
-    da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset, dtype=np.result_type(a, dy))
+@adjoint(np.trace, linear="a")
+def trace_adjoint(dy, y, a, offset=0, axis1=0, axis2=1):
+    # dy on the offset diagonal of the axes axis1 and axis2 (a matrix's: dy times an eye;
+    # a stack's: each dy along its diagonal, np.diagonal's adjoint)
+    da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset, dtype=np.result_type(a, dy)) \
+        if known_rank(a) == 2 and axis1 == 0 and axis2 == 1 else \
+        undiagonal(np.broadcast_to(np.expand_dims(dy, -1), np.shape(
+            np.diagonal(a, offset, axis1, axis2))), a, offset, axis1, axis2)
     return da
 
 
