@@ -1804,3 +1804,18 @@ def gp_nll_scalar_hyperparameters_lu(log_ell, log_noise, X, y):
     lu_piv = sla.lu_factor(K)
     alpha = sla.lu_solve(lu_piv, y)
     return 0.5 * y @ alpha + 0.5 * np.linalg.slogdet(K)[1]
+
+
+@case(0.3, np.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]]), hessian=True)
+def shrinkage_covariance_eigh(rho, S):
+    """Ledoit-Wolf style shrinkage in a number: eigen-decomposition of the shrunk matrix."""
+    T = (1.0 - rho) * S + rho * np.trace(S) / 3.0 * np.eye(3)
+    w, V = np.linalg.eigh(T)
+    return np.sum(np.log(w)) + V[0, 2] ** 2
+
+
+@case(0.3, np.array([[0.1, 0.5, -0.2], [0.4, 0.0, 0.3], [-0.1, 0.2, 0.6]]), hessian=True)
+def procrustes_svd_in_a_number(s, B):
+    M = np.eye(3) * 2.0 + s * B
+    U, sv, Vt = np.linalg.svd(M)
+    return np.sum(sv ** 2) + np.sum((U @ Vt) * B)
