@@ -13,6 +13,7 @@ xfail(strict=True) with the exception the kind expects, so a fix shows up as XPA
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 import warnings
 import zlib
@@ -543,6 +544,24 @@ def test_the_corpus_is_broad():
 def test_the_known_list_names_real_cases():
     names = {c.name for c in CASES}
     assert all(check in CHECKS and name in names for check, name in KNOWN)
+
+
+def _t_cdf_in_df(df):
+    x = np.array([0.5, 1.2])
+    p = scipy.stats.t.cdf(x, df)
+    return np.sum(p)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="a refusal decided when the rule runs (t.cdf in df, sqrtm of a matrix "
+                          "with a complex root, qr of a wide matrix) points at the def line")
+def test_a_refusal_decided_at_run_time_points_at_its_call():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(_t_cdf_in_df)(3.3)
+    message = str(info.value)
+    line = inspect.getsourcelines(_t_cdf_in_df)[1] + 2
+    assert "t.cdf" in message and "df" in message
+    assert f":{line}:" in message and "p = scipy.stats.t.cdf(x, df)" in message, message
 
 
 # -- a verdict per case, for the report ------------------------------------------------------
