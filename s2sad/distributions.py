@@ -12,15 +12,16 @@ shape parameters, loc and scale (mean and cov for multivariate_normal). The para
 are bound to names where the distribution is made, so a variable assigned again later
 does not change them. A frozen distribution used otherwise (passed on, returned, its
 other methods) is refused where it is made, with the call to write instead. One frozen
-outside the function with numbers (PRIOR = stats.norm(0.0, 2.0)) is read with them:
-PRIOR.logpdf(theta) -> PRIOR.dist.logpdf(theta, 0.0, 2.0).
+outside the function with numbers (PRIOR = stats.norm(0.0, 2.0), or self.prior) needs no
+rewriting: its method's rule is its distribution's, the numbers as the parameters'
+defaults (frozen_parameters, read by rules.lookup).
 
 Runs on the resolved tree (frontend.resolve_names), before the desugar stage.
 """
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import gast
 import numpy as np
@@ -49,12 +50,7 @@ def rewrite(parsed: Any) -> None:
     """Rewrite the frozen distributions of `parsed.func` (see the module doc), refusing a
     freezing call that is left; then give the distributions' methods arrays for lists."""
     func = parsed.func
-    calls = _calls(func)
-    for call in calls:  # PRIOR.logpdf(theta), PRIOR = stats.norm(0.0, 2.0) outside
-        frozen = _frozen_outside(call)
-        if frozen is not None:
-            _call_frozen_outside(call, frozen)
-    if any(_freezing(call) is not None for call in calls):
+    if any(_freezing(call) is not None for call in _calls(func)):
         _unfreeze(parsed)
     for call in _calls(func):
         if is_distribution(getattr(get_anno(call.func, "resolved", None), "__self__", None)):
@@ -142,34 +138,23 @@ def _call_method(call: gast.Call, freeze: gast.Call, args: List[gast.AST],
     call.keywords = keywords
 
 
-def _frozen_outside(call: gast.Call) -> Optional[Any]:
-    """The distribution a global or closure variable holds, frozen with numbers (a
-    prior: stats.norm(0.0, 2.0)), whose method the call is; None for anything else."""
-    if not (isinstance(call.func, gast.Attribute) and call.func.attr in METHODS and
-            len(call.args) == 1 and not call.keywords and
-            not isinstance(call.args[0], gast.Starred)):
+def frozen_parameters(method: Any) -> Optional[Tuple[Any, Dict[str, float]]]:
+    """For a method of a distribution frozen with numbers outside the function (a prior,
+    PRIOR = stats.norm(0.0, 2.0), or one an object holds): the distribution's own method
+    and {parameter: number}, which its rule takes as the parameters' defaults (see
+    rules.lookup); None for anything else (arrays, a multivariate one)."""
+    frozen = getattr(method, "__self__", None)
+    dist = getattr(frozen, "dist", None)
+    if not is_distribution(frozen) or not is_distribution(dist) or \
+            getattr(method, "__name__", None) not in METHODS:
         return None
-    frozen = get_anno(call.func.value, "resolved", None)
-    if not is_distribution(frozen) or not is_distribution(getattr(frozen, "dist", None)):
-        return None  # (multivariate frozen ones hold arrays, in attributes of their own)
-    given = list(getattr(frozen, "args", ())) + list(getattr(frozen, "kwds", {}).values())
-    return frozen if all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                         for v in given) else None
-
-
-def _call_frozen_outside(call: gast.Call, frozen: Any) -> None:
-    """PRIOR.logpdf(theta) becomes PRIOR.dist.logpdf(theta, 0.0, 2.0): the method of the
-    distribution it holds (a copy of stats.norm, which the rules find by its class)."""
-    holder = gast.Attribute(value=call.func.value, attr="dist", ctx=gast.Load())
-    set_anno(holder, "resolved", frozen.dist)
-    method = gast.Attribute(value=gast.copy_location(holder, call.func), attr=call.func.attr,
-                            ctx=gast.Load())
-    set_anno(method, "resolved", getattr(frozen.dist, call.func.attr))
-    call.func = gast.copy_location(method, call.func)
-    call.args = call.args + [gast.copy_location(gast.Constant(value=float(v), kind=None), call)
-                             for v in frozen.args]
-    call.keywords = [gast.keyword(arg=k, value=gast.copy_location(
-        gast.Constant(value=float(v), kind=None), call)) for k, v in frozen.kwds.items()]
+    args, kwds = getattr(frozen, "args", ()), getattr(frozen, "kwds", {})
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+               for v in list(args) + list(kwds.values())):
+        return None
+    names = _parameter_names(dist, len(args))
+    return getattr(dist, method.__name__), {**{n: float(v) for n, v in zip(names, args)},
+                                            **{k: float(v) for k, v in kwds.items()}}
 
 
 def _named(func: gast.FunctionDef, calls: List[gast.Call]) -> Dict[str, List[gast.Assign]]:

@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .distributions import is_distribution
 from .errors import ArgumentError
 
 LEAF = "leaf"          # a value the code computes with (float, int, array, other object)
@@ -135,7 +136,7 @@ def describe(value: Any, differentiated: bool, path: Any,
             _require_float(value, path_text(path))
         return _LEAF
     if value is None or kind in (str, bool, np.bool_) or isinstance(value, _FUNCTION_LIKE) or \
-            callable(value) and not is_structured(value):
+            callable(value) and not is_structured(value) or is_distribution(value):
         if differentiated and value is not None:
             _require_float(value, path_text(path))
         return Tree(CONST, _Constant(value))

@@ -521,19 +521,41 @@ def log_posterior(theta, s, y):
 
 
 def test_a_distribution_frozen_outside_with_numbers_is_read_with_them():
-    """A prior made at module level: PRIOR.logpdf(theta) is PRIOR.dist.logpdf(theta,
-    0.0, 2.0), whose rule is found by the class of the copy PRIOR holds."""
+    """A prior made at module level: PRIOR.logpdf(theta) has stats.norm.logpdf's rule,
+    with loc 0.0 and scale 2.0 (and SHAPE_PRIOR gamma's, a 2.0 and scale 0.5)."""
     args = [np.array([0.1, 0.5]), 1.3, Y]
     got = s2sad.grad(log_posterior, wrt=(0, 1))(*args)
     for index in (0, 1):
         np.testing.assert_allclose(got[index], numeric_grad(log_posterior, args, index),
                                    rtol=1e-7)
-    assert "PRIOR.dist.logpdf(theta, 0.0, 2.0)" in s2sad.grad(log_posterior).source
+    assert "PRIOR.logpdf(theta)" in s2sad.grad(log_posterior).source
     hessian = s2sad.hessian(log_posterior)(*args)
     gradient = s2sad.grad(log_posterior)
     expected = np.stack([(gradient(args[0] + e, *args[1:]) - gradient(args[0] - e, *args[1:]))
                          / 2e-5 for e in np.eye(2) * 1e-5], axis=-1)
     np.testing.assert_allclose(hessian, expected, rtol=1e-5, atol=1e-7)
+
+
+class Model:
+    """A model holding its prior, frozen, and its noise level."""
+
+    def __init__(self):
+        self.prior = st.norm(0.0, 2.0)
+        self.noise = 0.5
+
+    def loss(self, mu, y):
+        return -np.sum(norm.logpdf(y, mu, self.noise)) - np.sum(self.prior.logpdf(mu))
+
+
+def test_a_frozen_distribution_an_object_holds_is_read_with_its_numbers():
+    model = Model()
+    mu = np.array([0.3, -0.1])
+    got = s2sad.grad(model.loss)(mu, Y[:2])
+    np.testing.assert_allclose(got, numeric_grad(model.loss, [mu, Y[:2]], 0), rtol=1e-7)
+    hessian = s2sad.hessian(model.loss)(mu, Y[:2])
+    np.testing.assert_allclose(hessian, np.diag([1 / 0.25 + 1 / 4.0] * 2), rtol=1e-9)
+    _, tangent = s2sad.jvp(model.loss)(mu, Y[:2], np.array([1.0, 0.0]))
+    np.testing.assert_allclose(tangent, got[0], rtol=1e-9)
 
 
 @pytest.mark.parametrize("frozen, written", [

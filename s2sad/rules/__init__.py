@@ -30,6 +30,7 @@ import difflib
 import inspect
 import re
 import sys
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -80,9 +81,26 @@ def register(rule: Rule) -> None:
 
 def lookup(fn: Any) -> Optional[Rule]:
     try:
-        return REGISTRY.get(_key(fn))
+        key = _key(fn)
+        rule = REGISTRY.get(key)
     except TypeError:  # unhashable callables have no rule
         return None
+    if rule is None and key is not fn:  # (a method of a frozen distribution)
+        rule = _frozen_rule(fn)
+    return rule
+
+
+def _frozen_rule(fn: Any) -> Optional[Rule]:
+    """PRIOR.logpdf, PRIOR = stats.norm(0.0, 2.0): stats.norm.logpdf's rule, with the
+    numbers it was frozen with as the defaults of loc and scale (a call binds x alone)."""
+    from ..distributions import frozen_parameters
+    found = frozen_parameters(fn)
+    base = REGISTRY.get(_key(found[0])) if found is not None else None
+    if base is None or base.template is None:
+        return None
+    template = dataclasses.replace(base.template,
+                                   defaults={**base.template.defaults, **found[1]})
+    return dataclasses.replace(base, key=fn, template=template)
 
 
 def has_rule(fn: Any) -> bool:
