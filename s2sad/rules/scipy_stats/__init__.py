@@ -5,8 +5,10 @@ the multivariate normal, the Dirichlet, the multinomial; entropies.
 A rule is keyed by the distribution's method as the user reaches it (stats.norm.logpdf):
 each attribute access makes a new bound method, and a frozen distribution holds a copy
 of the distribution, so the registry keys a distribution's method by its class and
-function (rules._key). The frontend resolves the attribute of a distribution as it does
-a module's, and reads frozen distributions as calls of these methods (s2sad/distributions.py).
+function (rules._key); the method of one frozen with numbers outside the function takes
+its distribution's rule with those numbers as defaults (rules.lookup). The frontend
+resolves the attribute of a distribution as it does a module's, and reads distributions
+frozen inside the function as calls of these methods (s2sad/distributions.py).
 Templates name the parameters as SciPy's signatures do (loc=, scale=, df=, a=, b=, mu=,
 n=, p=), so keyword calls bind; the defaults are SciPy's.
 
