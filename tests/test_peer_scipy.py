@@ -40,7 +40,7 @@ from test_corpus_statistics import (KINDS, assert_same_structure,  # noqa: E402
                                     random_like, rebuild)
 
 RTOL, ATOL = 1e-5, 1e-6
-HESSIAN_SIZE = 16     # second order for inputs of at most this many numbers
+HESSIAN_SIZE = 27     # second order for inputs of at most this many numbers
 
 
 @dataclass
