@@ -134,8 +134,12 @@ def norm_adjoint(dy, y, x, ord=None, axis=None, keepdims=False):
 def trace_adjoint(dy, y, a, offset=0, axis1=0, axis2=1):
     # dy on the offset diagonal of the axes axis1 and axis2 (a matrix's: dy times an eye;
     # a stack's: each dy along its diagonal, np.diagonal's adjoint)
-    da = dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset, dtype=np.result_type(a, dy)) \
-        if known_rank(a) == 2 and axis1 == 0 and axis2 == 1 else \
+    # (a matrix's first axis first: axis2 is its other one)
+    da = (dy * np.eye(np.shape(a)[0], np.shape(a)[1], offset, dtype=np.result_type(a, dy))
+          if axis1 == 0 else
+          undiagonal(np.broadcast_to(np.expand_dims(dy, -1), np.shape(
+              np.diagonal(a, offset, axis1, axis2))), a, offset, axis1, axis2)) \
+        if known_rank(a) == 2 else \
         undiagonal(np.broadcast_to(np.expand_dims(dy, -1), np.shape(
             np.diagonal(a, offset, axis1, axis2))), a, offset, axis1, axis2)
     return da

@@ -125,8 +125,9 @@ def cross_adjoint(dy, y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     vectors_b = np.moveaxis(b, axisb if axis is None else axis, -1)
     width_a = np.shape(vectors_a)[-1]
     width_b = np.shape(vectors_b)[-1]
+    # (a 3-vector among the two: y's vectors along axisc; two 2-vectors: y is z alone)
     dvectors = np.moveaxis(dy, axisc if axis is None else axis, -1) \
-        if width_a == 3 or width_b == 3 else \
+        if width_a + width_b > 4 else \
         np.expand_dims(dy, -1) * np.array([0.0, 0.0, 1.0], dtype=np.result_type(dy))
     padded_a = np.pad(vectors_a, [(0, 0)] * (np.ndim(vectors_a) - 1) + [(0, 3 - width_a)])
     padded_b = np.pad(vectors_b, [(0, 0)] * (np.ndim(vectors_b) - 1) + [(0, 3 - width_b)])

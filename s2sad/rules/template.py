@@ -172,6 +172,25 @@ class _Specialise(FastTransformer):
             return node.body if chosen else node.orelse
         return node
 
+    def visit_Call(self, node: gast.Call) -> gast.AST:
+        # f(dy, *spacing) once spacing is a tuple of atoms: f(dy, h, x), as written
+        self.generic_visit(node)
+        if any(isinstance(a, gast.Starred) for a in node.args):
+            spliced = []
+            for argument in node.args:
+                if isinstance(argument, gast.Starred) and \
+                        isinstance(argument.value, (gast.Tuple, gast.List)):
+                    spliced.extend(argument.value.elts)
+                elif isinstance(argument, gast.Starred) and \
+                        isinstance(argument.value, gast.Constant) and \
+                        isinstance(argument.value.value, tuple):
+                    spliced.extend(gast.Constant(value=v, kind=None)
+                                   for v in argument.value.value)
+                else:
+                    spliced.append(argument)
+            node.args = spliced
+        return node
+
     def visit_Subscript(self, node: gast.Subscript) -> gast.AST:
         # a *args parameter's element (coordinates[position]) once both are known: the
         # argument itself, not (a, b)[0], which generated code may not index again
@@ -187,7 +206,8 @@ _ATOMS = (gast.Name, gast.Constant)  # what most arguments are: no conditional i
 
 
 def _has_conditional(tree: gast.AST) -> bool:
-    return any(isinstance(node, gast.IfExp) for node in walk(tree))
+    """Something instantiating may decide: an `x if test else y`, a `*spacing` spread."""
+    return any(isinstance(node, (gast.IfExp, gast.Starred)) for node in walk(tree))
 
 
 def _is_known_rank(node: gast.AST) -> bool:
@@ -200,6 +220,8 @@ def _rank_test(test: gast.AST) -> Optional[bool]:
     """`r == k` and `and` of them, once known_rank(...) became a constant r (or None)."""
     if isinstance(test, gast.BoolOp) and isinstance(test.op, gast.And):
         parts = [_rank_test(v) for v in test.values]
+        if False in parts:  # (an unknown rank, or a test decided false: false)
+            return False
         return None if None in parts else all(parts)
     if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
             isinstance(test.ops[0], gast.Eq) and isinstance(test.left, gast.Constant) and \
