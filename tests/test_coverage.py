@@ -108,8 +108,16 @@ def test_s2sad_differentiates_at_least_as_many_numpy_functions():
 # autograd's own implementations, and the SciPy function an s2sad user calls instead
 AUTOGRAD_SCIPY_SPELLINGS = {"autograd.scipy.signal.convolve": "scipy.signal.convolve"}
 SCIPY_LEFT_OUT = {
-    "scipy.special.gammasgn": "piecewise constant: a rule says so (non-differentiable)",
+    # its derivative needs the vjp of the user's right-hand side inside the rule (an
+    # adjoint ODE solved backwards): a function passed as a value to a library call,
+    # which s2sad refuses; issue 21's implicit solves bring that machinery
+    "scipy.integrate.odeint": "takes a function as an argument (refused as 'used as a "
+                              "value'); write the integrator's steps in Python instead",
 }
+
+
+# piecewise constant: the rule that says so (derivative zero) is the right one
+PIECEWISE_CONSTANT = {"scipy.special.gammasgn"}
 
 
 def _autograd_scipy_functions():
@@ -158,6 +166,7 @@ def test_every_autograd_scipy_function_has_an_s2sad_rule(autograd_scipy):
     for label, fn in sorted(autograd_scipy.items()):
         if label in SCIPY_LEFT_OUT:
             continue
-        if not rules.has_rule(fn) or rules.lookup(fn).kind == "nondiff":
+        if not rules.has_rule(fn) or rules.lookup(fn).kind == "nondiff" and \
+                label not in PIECEWISE_CONSTANT:
             missing.append(label)
     assert not missing, f"no s2sad rule for {missing}"
