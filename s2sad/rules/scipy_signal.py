@@ -15,24 +15,36 @@ from . import adjoint, tangent
 
 @adjoint(signal.convolve, multilinear=("in1", "in2"))
 def convolve_adjoint(dy, y, in1, in2, mode="full", method="auto"):
-    dfull = centred_in(dy, convolution_shape(in1, in2))
-    din1 = signal.convolve(dfull, np.flip(in2), mode="valid", method=method)
-    din2 = signal.convolve(dfull, np.flip(in1), mode="valid", method=method)
+    # (the method the call chose, where it chose one)
+    full = convolution_shape(in1, in2)
+    dfull = centred_in(dy, full)
+    flipped2 = np.flip(in2)
+    din1 = signal.convolve(dfull, flipped2, mode="valid") if method == "auto" else \
+        signal.convolve(dfull, flipped2, mode="valid", method=method)
+    flipped1 = np.flip(in1)
+    din2 = signal.convolve(dfull, flipped1, mode="valid") if method == "auto" else \
+        signal.convolve(dfull, flipped1, mode="valid", method=method)
     return din1, din2
 
 
 @adjoint(signal.correlate, multilinear=("in1", "in2"))
 def correlate_adjoint(dy, y, in1, in2, mode="full", method="auto"):
     # correlate(in1, in2) = convolve(in1, flip(in2)) for real arrays
-    dfull = centred_in(dy, convolution_shape(in1, in2))
-    din1 = signal.convolve(dfull, in2, mode="valid", method=method)
-    din2 = np.flip(signal.convolve(dfull, np.flip(in1), mode="valid", method=method))
+    full = convolution_shape(in1, in2)
+    dfull = centred_in(dy, full)
+    din1 = signal.convolve(dfull, in2, mode="valid") if method == "auto" else \
+        signal.convolve(dfull, in2, mode="valid", method=method)
+    flipped1 = np.flip(in1)
+    reversed2 = signal.convolve(dfull, flipped1, mode="valid") if method == "auto" else \
+        signal.convolve(dfull, flipped1, mode="valid", method=method)
+    din2 = np.flip(reversed2)
     return din1, din2
 
 
 @adjoint(np.convolve, multilinear=("a", "v"))
 def np_convolve_adjoint(dy, y, a, v, mode="full"):
-    dfull = centred_in(dy, convolution_shape(a, v))
+    full = convolution_shape(a, v)
+    dfull = centred_in(dy, full)
     da = np.convolve(dfull, np.flip(v), mode="valid")
     dv = np.convolve(dfull, np.flip(a), mode="valid")
     return da, dv
