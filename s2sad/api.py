@@ -432,7 +432,8 @@ class GradientFunction:
                                         compiled.runner, refresh, self._refusal,
                                         self._call_checked,
                                         compiled.is_current if compiled.inlined or
-                                        compiled.cells else None,
+                                        compiled.cells or compiled.distribution_globals
+                                        else None,
                                         floats, compiled.codes)
             found = self._entries[kinds] = (compiled, fast)
         self._entry = found[1]

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 import gast
 
 from . import analysis, codegen, floats, forward, jit, lower, optimize, reverse, rules
+from .distributions import is_distribution
 from .frontend import Parsed
 
 STAGES = (
@@ -46,6 +47,7 @@ class Compiled:
     # the same derivative with math functions, for calls passing Python numbers only
     floats: Optional["Compiled"] = None
     _data_globals: Optional[list] = None
+    _distribution_globals: Optional[list] = None
     # (name, cell, value then) of the closure variables read: read again at each call
     # like globals (a closure variable rebound since is seen)
     cells: tuple = ()
@@ -61,11 +63,26 @@ class Compiled:
 
     def is_current(self) -> bool:
         """No inlined helper has been redefined since (a notebook cell run again), and
-        neither the function nor a helper was given new code in place."""
+        neither the function nor a helper was given new code in place; no global or
+        closure variable holding a scipy.stats distribution (a prior, whose numbers the
+        derivative holds) was rebound."""
         return all(fn.__globals__.get(fn.__name__, fn) is fn for fn in self.inlined) and \
             all(fn.__code__ is code for fn, code in self.codes) and \
             all(_cell_value(cell) is value for _, cell, value in self.cells
-                if callable(value) or isinstance(value, type(gast)))
+                if callable(value) or isinstance(value, type(gast)) or
+                is_distribution(value)) and \
+            all(self.live_globals.get(name) is self.function.__globals__.get(name)
+                for name in self.distribution_globals)
+
+    @property
+    def distribution_globals(self) -> Sequence[str]:
+        """The globals read that hold scipy.stats distributions (compiled in, not data),
+        found once."""
+        if self._distribution_globals is None:
+            namespace = self.function.__globals__
+            self._distribution_globals = [] if self.live_globals is None else \
+                [n for n in self.global_names if is_distribution(namespace.get(n))]
+        return self._distribution_globals
 
     def refresh_globals(self) -> None:
         """Read the user's module globals again: data rebound since is seen. Functions
@@ -87,7 +104,8 @@ class Compiled:
             namespace = self.function.__globals__
             self._data_globals = [n for n in self.global_names
                                   if not callable(namespace.get(n))
-                                  and not isinstance(namespace.get(n), type(gast))]
+                                  and not isinstance(namespace.get(n), type(gast))
+                                  and not is_distribution(namespace.get(n))]
         return self._data_globals
 
 

@@ -558,6 +558,32 @@ def test_a_frozen_distribution_an_object_holds_is_read_with_its_numbers():
     np.testing.assert_allclose(tangent, got[0], rtol=1e-9)
 
 
+def _neg_log_prior(theta):
+    return -np.sum(PRIOR.logpdf(theta))
+
+
+def test_a_prior_rebound_is_read_again():
+    """The derivative holds a frozen prior's numbers: rebinding the global (or the
+    object's attribute) compiles it again, in the same transform too."""
+    global PRIOR
+    theta = np.array([0.4, -0.3])
+    gradient, saved = s2sad.grad(_neg_log_prior), PRIOR
+    try:
+        np.testing.assert_allclose(gradient(theta), theta / 4.0)
+        PRIOR = stats.norm(1.0, 0.5)
+        np.testing.assert_allclose(gradient(theta), (theta - 1.0) / 0.25)
+        np.testing.assert_allclose(gradient(theta), (theta - 1.0) / 0.25)
+    finally:
+        PRIOR = saved
+    model = Model()
+    loss = s2sad.grad(model.loss)
+    np.testing.assert_allclose(loss(theta, Y[:2]), numeric_grad(model.loss, [theta, Y[:2]], 0),
+                               rtol=1e-7)
+    model.prior = st.norm(1.0, 0.5)
+    np.testing.assert_allclose(loss(theta, Y[:2]), numeric_grad(model.loss, [theta, Y[:2]], 0),
+                               rtol=1e-7)
+
+
 @pytest.mark.parametrize("frozen, written", [
     ("PRIOR_OF_ARRAYS", "scipy.stats.norm.logpdf(x, loc, scale)"),
     ("POINT_PRIOR", "scipy.stats.multivariate_normal.logpdf(x, mean, cov)")])
