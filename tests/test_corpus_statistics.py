@@ -2,9 +2,12 @@
 
 Each program's gradient (reverse mode) against central differences, its directional
 derivative (forward mode) against directional differences, and, for the small ones, its
-Hessian against differences of the gradient; autograd is a second oracle where it has
-every function a program calls. A case is right if every number matches, refused if
-s2sad raises an S2SADError, wrong if a number differs, a crash on any other exception.
+Hessian against differences of the gradient (dict and list parameters too), and
+grad(grad(f)) in each number differentiated; autograd is a second oracle where it has
+every function a program calls. A case is right if every number matches (a NaN never
+does), refused if s2sad raises an S2SADError, wrong if a number differs, a crash on any
+other exception. The second-order checks take s2sad's gradient as their reference, so
+they judge a case only where its first order is right.
 
 Known refusals and bugs are in KNOWN: {(check, case): (kind, reason)}, marked
 xfail(strict=True) with the exception the kind expects, so a fix shows up as XPASS.
