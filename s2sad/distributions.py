@@ -74,10 +74,12 @@ def _unfreeze(parsed: Any) -> None:
 
 
 def _lists_as_arrays(call: gast.Call) -> None:
-    """norm.logpdf([0.5, 1.0], mu): SciPy reads a list as an array, and so must the
-    derivative's arithmetic (a list minus a number is an error): np.asarray([0.5, 1.0])."""
+    """norm.logpdf([0.5, 1.0], mu), or of HEIGHTS, a module's list of data: SciPy reads a
+    list as an array, and so must the derivative's arithmetic (a list minus a number is
+    an error): np.asarray([0.5, 1.0]), np.asarray(HEIGHTS)."""
     def as_array(node: gast.AST) -> gast.AST:
-        if not isinstance(node, (gast.List, gast.Tuple)):
+        if not isinstance(node, (gast.List, gast.Tuple)) and \
+                not isinstance(get_anno(node, "resolved", None), (list, tuple)):
             return node
         np_name = gast.Name(id="np", ctx=gast.Load(), annotation=None, type_comment=None)
         set_anno(np_name, "resolved", np)

@@ -289,14 +289,20 @@ def test_inactive_calls_need_no_rule():
                                rtol=1e-7)
 
 
+HEIGHTS = [1.62, 1.75, 1.80, 1.68, 1.71]
+GOALS = [1, 0, 3, 2, 1, 0]
+
+
 def test_lists_are_read_as_arrays():
-    """SciPy reads a list as an array; so does the derivative (its arithmetic would not)."""
+    """SciPy reads a list as an array; so does the derivative (its arithmetic would not):
+    a list written in the call, or a module's list of data."""
     cov = [[1.0, 0.3], [0.3, 2.0]]
 
     def f(mu):
         return np.sum(stats.norm.logpdf([0.5, 1.0], mu, 2.0)) + \
             multivariate_normal.logpdf([0.5, 1.0], [mu, 0.0], cov) + \
-            dirichlet.logpdf([0.2, 0.3, 0.5], [mu + 1.0, 2.0, 3.0])
+            dirichlet.logpdf([0.2, 0.3, 0.5], [mu + 1.0, 2.0, 3.0]) + \
+            np.sum(stats.poisson.logpmf(GOALS, mu + 2.0)) + np.sum(norm.logpdf(HEIGHTS, mu))
 
     np.testing.assert_allclose(s2sad.grad(f)(0.3), numeric_grad(f, [0.3], 0), rtol=1e-7)
     np.testing.assert_allclose(s2sad.jvp(f)(0.3, 1.0)[1], numeric_grad(f, [0.3], 0),
