@@ -36,6 +36,10 @@ def unbroadcast(g: Any, x: Any) -> Any:
         if g.shape == shape:
             return g
     else:
+        if _is_factor_pair(x):  # (its adjoint is stacked already: see _unindex_pieces)
+            return g
+        if isinstance(x, (list, tuple)):  # (eigh's pair's adjoint: by element)
+            return Pieces(unbroadcast(g[k], e) for k, e in enumerate(x))
         shape = np.shape(x)
         if np.shape(g) == shape:
             return g
@@ -140,7 +144,19 @@ class Pieces(tuple):
     __radd__ = __add__
 
 
-def _unindex_pieces(dy: Any, x: Any, index: Any) -> Pieces:
+def _is_factor_pair(x: Any) -> bool:
+    """A factorisation's pair of a float array and its bool flag or int pivots
+    (cho_factor's (c, lower), lu_factor's (lu, piv))."""
+    return isinstance(x, tuple) and len(x) == 2 and \
+        isinstance(x[0], np.ndarray) and x[0].dtype.kind == "f" and \
+        np.asarray(x[1]).dtype.kind in "biu"
+
+
+def _unindex_pieces(dy: Any, x: Any, index: Any) -> Any:
+    if _is_factor_pair(x) and isinstance(index, int):
+        # as the factorisation's rule gives it: np.stack((dc, zeros)), indexed as the pair
+        first = dy if index in (0, -2) else np.zeros_like(x[0], dtype=_float_type(dy, x[0]))
+        return np.stack((first, np.zeros_like(first)))
     pieces = [zeros_like(e) for e in x]
     if isinstance(index, slice):
         for k, position in enumerate(range(len(x))[index]):
