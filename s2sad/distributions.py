@@ -52,9 +52,10 @@ def rewrite(parsed: Any) -> None:
     func = parsed.func
     if any(_freezing(call) is not None for call in _calls(func)):
         _unfreeze(parsed)
+    params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
     for call in _calls(func):
         if is_distribution(getattr(get_anno(call.func, "resolved", None), "__self__", None)):
-            _lists_as_arrays(call)
+            _lists_as_arrays(call, params)
 
 
 def _unfreeze(parsed: Any) -> None:
@@ -73,13 +74,16 @@ def _unfreeze(parsed: Any) -> None:
             raise _refusal(parsed, call)
 
 
-def _lists_as_arrays(call: gast.Call) -> None:
-    """norm.logpdf([0.5, 1.0], mu), or of HEIGHTS, a module's list of data: SciPy reads a
-    list as an array, and so must the derivative's arithmetic (a list minus a number is
-    an error): np.asarray([0.5, 1.0]), np.asarray(HEIGHTS)."""
+def _lists_as_arrays(call: gast.Call, params: Set[str]) -> None:
+    """norm.logpdf([0.5, 1.0], mu), of HEIGHTS, a module's list of data, or of the data a
+    parameter holds (a list, maybe): SciPy reads a list as an array, and so must the
+    derivative's arithmetic (a list minus a number is an error): np.asarray(HEIGHTS)."""
+    data = call.args[0] if call.args else None
+
     def as_array(node: gast.AST) -> gast.AST:
         if not isinstance(node, (gast.List, gast.Tuple)) and \
-                not isinstance(get_anno(node, "resolved", None), (list, tuple)):
+                not isinstance(get_anno(node, "resolved", None), (list, tuple)) and \
+                not (node is data and isinstance(node, gast.Name) and node.id in params):
             return node
         np_name = gast.Name(id="np", ctx=gast.Load(), annotation=None, type_comment=None)
         set_anno(np_name, "resolved", np)

@@ -308,6 +308,16 @@ def test_lists_are_read_as_arrays():
     np.testing.assert_allclose(s2sad.jvp(f)(0.3, 1.0)[1], numeric_grad(f, [0.3], 0),
                                rtol=1e-7)
 
+    def g(log_rate, goals, heights):  # (data passed as lists)
+        return -np.sum(stats.poisson.logpmf(goals, np.exp(log_rate))) - \
+            np.sum(norm.logpdf(heights, log_rate, 0.3))
+
+    args = [0.2, GOALS, HEIGHTS]
+    np.testing.assert_allclose(s2sad.grad(g)(*args), numeric_grad(g, args, 0), rtol=1e-7)
+    np.testing.assert_allclose(s2sad.hessian(g)(*args),
+                               (s2sad.grad(g)(0.2 + 1e-5, GOALS, HEIGHTS) -
+                                s2sad.grad(g)(0.2 - 1e-5, GOALS, HEIGHTS)) / 2e-5, rtol=1e-6)
+
 
 # -- every row of the rule table: second order and autograd --------------------------------
 
@@ -534,7 +544,7 @@ def test_a_distribution_frozen_outside_with_numbers_is_read_with_them():
     for index in (0, 1):
         np.testing.assert_allclose(got[index], numeric_grad(log_posterior, args, index),
                                    rtol=1e-7)
-    assert "PRIOR.logpdf(theta)" in s2sad.grad(log_posterior).source
+    assert "PRIOR.logpdf(" in s2sad.grad(log_posterior).source
     hessian = s2sad.hessian(log_posterior)(*args)
     gradient = s2sad.grad(log_posterior)
     expected = np.stack([(gradient(args[0] + e, *args[1:]) - gradient(args[0] - e, *args[1:]))
@@ -617,7 +627,7 @@ def test_frozen_distributions_bind_their_parameters_where_they_are_made():
     for index in (0, 1):
         np.testing.assert_allclose(got[index], numeric_grad(f, args, index), rtol=1e-7)
     source = s2sad.grad(f, wrt=(0, 1)).source
-    assert "d_loc = mu" in source and "st.norm.logpdf(y, loc=d_loc, scale=d_scale)" in source
+    assert "d_loc = mu" in source and "st.norm.logpdf(" in source and "scale=d_scale)" in source
 
 
 def test_points_given_as_a_vector_to_multivariate_normal_are_refused():
