@@ -16,6 +16,10 @@ outside the function with numbers (PRIOR = stats.norm(0.0, 2.0), or self.prior) 
 rewriting: its method's rule is its distribution's, the numbers as the parameters'
 defaults (frozen_parameters, read by rules.lookup).
 
+A list a distribution's method is given (written in the call, a module's list of data, or
+what a parameter passes as its data) is read as SciPy reads it, as an array:
+np.asarray(HEIGHTS), so the derivative's arithmetic works on it.
+
 Runs on the resolved tree (frontend.resolve_names), before the desugar stage.
 """
 from __future__ import annotations
@@ -50,10 +54,12 @@ def rewrite(parsed: Any) -> None:
     """Rewrite the frozen distributions of `parsed.func` (see the module doc), refusing a
     freezing call that is left; then give the distributions' methods arrays for lists."""
     func = parsed.func
-    if any(_freezing(call) is not None for call in _calls(func)):
+    calls = _calls(func)
+    if any(_freezing(call) is not None for call in calls):
         _unfreeze(parsed)
+        calls = _calls(func)
     params = {a.id for a in func.args.args + func.args.posonlyargs + func.args.kwonlyargs}
-    for call in _calls(func):
+    for call in calls:
         if is_distribution(getattr(get_anno(call.func, "resolved", None), "__self__", None)):
             _lists_as_arrays(call, params)
 
