@@ -1819,3 +1819,20 @@ def procrustes_svd_in_a_number(s, B):
     M = np.eye(3) * 2.0 + s * B
     U, sv, Vt = np.linalg.svd(M)
     return np.sum(sv ** 2) + np.sum((U @ Vt) * B)
+
+
+# -- every keyword spelled out at its default, as copied from SciPy's documentation -------------
+
+@case(np.array([-0.5, 0.1, -2.0]), X_GP, Y_GP)
+def gp_nll_keywords_at_their_defaults(log_theta, X, y):
+    ell, sf2, sn2 = np.exp(log_theta)
+    K = rbf(X, X, ell, sf2) + sn2 * np.eye(len(y))
+    L = sla.cholesky(K, lower=True, overwrite_a=False, check_finite=True)
+    a = sla.solve_triangular(L, y, trans=0, lower=True, unit_diagonal=False, overwrite_b=False,
+                             check_finite=True)
+    return 0.5 * a @ a + np.sum(np.log(np.diag(L)))
+
+
+@case(np.array([0.1, 0.5, -0.3]))
+def logsumexp_return_sign_false(a):
+    return special.logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False)

@@ -69,6 +69,10 @@ REFUSED_EVERYWHERE = {
     "scipy_eigh_subset_by_index": "scipy.linalg.eigh's rule does not accept subset_by_index",
     "gmm_cholesky_from_tril_indices": "L[np.tril_indices(2)] = chunk: writing through an index "
                                       "array is not supported (an index may repeat)",
+    "gp_nll_keywords_at_their_defaults": "overwrite_a=False / overwrite_b=False spelled out: "
+                                         "the rules do not accept the keyword",
+    "logsumexp_return_sign_false": "return_sign=False spelled out: logsumexp's rule does not "
+                                   "accept the keyword",
     "flat_vector_split_for_minimize": "unpacking np.split's piece: 'unpacking an array needs the "
                                       "count of its rows, known only at run time here'",
 }
