@@ -1,0 +1,640 @@
+"""Adversarial review of issue 18 (at 5a7e335): functions taking *args differentiated per
+count of arguments (callables.ForEachArity, api.keywords_checked), the naming of functions
+without a rule (rules.spelled_name, missing_rule_error), rule templates reading modules
+(template.bind_modules), SciPy's convolutions, splits returned to vjp/jacobian, np.trace of
+stacks, logsumexp of a number, and scipy.stats methods passed to transforms directly.
+
+An open defect is a strict xfail whose reason starts with what is wrong; `raises=` pins
+how it fails (a wrong value is an AssertionError, a crash its exception, a misleading
+refusal an S2SADError), so a fix shows as XPASS: then drop the marker. The rest pin tricky
+programs s2sad gets right. Oracles: central differences (s2sad.check.numeric_grad) and,
+where it has the function, autograd.
+"""
+import importlib
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.signal
+import scipy.special
+from scipy import stats
+from scipy.special import logsumexp
+
+import s2sad
+from s2sad import rules
+from s2sad.check import numeric_grad
+
+W = np.array([0.3, 0.7])
+V = np.array([0.4, -0.1])
+B1 = np.array([0.2, 0.5])
+B2 = np.array([1.1, -0.4])
+B3 = np.array([0.9, 0.15])
+C = np.array([0.3, -0.2, 0.5, 1.1])
+X6 = np.array([0.3, -0.2, 0.5, 1.1, 0.7, -0.9])
+
+
+def _close(got, expected, tol=1e-6):
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+def _user_module(tmp_path, name, text):
+    """A module of the user's, written to a file (s2sad reads sources from files)."""
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(text))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def _hessian_by_differences(fn, args, index):
+    gradient = s2sad.grad(fn, wrt=index)
+    size = np.size(args[index])
+    return np.array([np.ravel(numeric_grad(lambda *a: np.ravel(gradient(*a))[k], args, index))
+                     for k in range(size)])
+
+
+# ======================================================================================
+# WRONG
+# ======================================================================================
+
+def star_and_named(w, v, *rest):
+    return np.sum(w * v * rest[0] ** 2) + np.sum(rest[-1] * w)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "wrong gradient: wrt=-1 of def f(w, v, *rest) called with 4 arguments is the "
+    "gradient in v (the last named parameter), not in the last argument as Python, JAX "
+    "and autograd count (differentiates_star_args only looks at wrt >= named; the "
+    "plain path resolves -1 against the signature)"))
+def test_negative_wrt_of_a_star_args_function_counts_the_call():
+    import autograd
+    import autograd.numpy as anp
+    args = (W, V, B1, B2)
+    expected = numeric_grad(star_and_named, args, 3)
+    _close(autograd.grad(lambda w, v, *rest: anp.sum(w * v * rest[0] ** 2) +
+                         anp.sum(rest[-1] * w), -1)(*args), expected)
+    _close(s2sad.grad(star_and_named, wrt=-1)(*args), expected)  # (gives V's: [0.04, 0.25])
+
+
+# ======================================================================================
+# CRASHES (an exception that is not an S2SADError)
+# ======================================================================================
+
+def _right_or_refused(thunk, expected):
+    try:
+        got = thunk()
+    except s2sad.S2SADError:
+        return
+    _close(got, expected)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "crash: hessian (and hvp) of np.einsum passed directly, grad(np.einsum)'s second "
+    "order: ValueError 'format number 2 of \"i,i->\" is not recognized' from "
+    "runtime.zeros_like applied to the subscripts string (the tangent of operands_0)"))
+def test_hessian_of_einsum_passed_directly():
+    # (linear in its operand 1: a zero Hessian; in a lambda it is right)
+    _close(s2sad.hessian(lambda x, y, z: np.einsum("i,i,i->", x, y, z), wrt=1)(C, C, C),
+           np.zeros((4, 4)))
+    _right_or_refused(lambda: s2sad.hessian(np.einsum, wrt=1)("i,i,i->", C, C, C),
+                      np.zeros((4, 4)))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "crash: hvp of np.einsum passed directly: ValueError 'format number 2 of \"i,i->\" "
+    "is not recognized' (zeros_like of the subscripts string)"))
+def test_hvp_of_einsum_passed_directly():
+    _right_or_refused(lambda: s2sad.hvp(np.einsum, wrt=1)("i,i->", C, C, np.ones(4)),
+                      np.zeros(4))
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "crash (a TypeError, s2sad's CallError): grad(np.einsum, wrt=1)(..., optimize=True): "
+    "'numpy.einsum() got an unexpected keyword argument optimize', which np.einsum takes; "
+    "the per-count wrapper passes no keyword"))
+def test_einsum_passed_directly_with_its_optimize_keyword():
+    a = np.array([[0.3, -0.2], [0.5, 1.1]])
+    _right_or_refused(lambda: s2sad.grad(np.einsum, wrt=1)("ij,ij", a, a, optimize=True),
+                      a)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "crash: vjp of np.split(x, np.array([2, 5])) (indices as a NumPy array): ValueError "
+    "'setting an array element with a sequence' in api._joined (the same with the "
+    "indices passed as an argument)"))
+@pytest.mark.parametrize("spelling", ["literal", "argument"])
+def test_vjp_of_a_split_at_an_index_array(spelling):
+    if spelling == "literal":
+        def fn(x):
+            return np.split(x * x, np.array([2, 5]))
+        args = (X6,)
+    else:
+        def fn(x, at):
+            return np.split(x * x, at)
+        args = (X6, np.array([2, 5]))
+    cotangent = [np.ones(2), np.full(3, 2.0), np.full(1, 3.0)]
+    _right_or_refused(lambda: s2sad.vjp(fn)(*args)[1](cotangent),
+                      2 * X6 * np.concatenate(cotangent))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "crash: vjp(np.atleast_1d, wrt=1)(c, 2.0), a list of two arrays: ValueError "
+    "'setting an array element with a sequence' in api._joined"))
+def test_vjp_of_atleast_1d_of_two_operands():
+    _right_or_refused(
+        lambda: s2sad.vjp(np.atleast_1d, wrt=1)(C, 2.0)[1]([np.ones(4), np.full(1, 3.0)]),
+        3.0)
+
+
+def clash_args(args_0, *args):
+    return np.sum(args_0 * args[0] ** 2)
+
+
+def clash_keywords(keywords, *args, k=1.0):
+    return np.sum(keywords * args[0] ** 2) * k
+
+
+@pytest.mark.xfail(strict=True, raises=SyntaxError, reason=(
+    "crash: SyntaxError 'duplicate argument' compiling callables._calling_with's wrapper "
+    "when a named parameter is called args_0 (the name it gives *args[0]) or keywords "
+    "(its **keywords)"))
+@pytest.mark.parametrize("fn", [clash_args, clash_keywords], ids=["args_0", "keywords"])
+def test_star_args_wrapper_names_clash_with_the_users(fn):
+    _right_or_refused(lambda: s2sad.grad(fn, wrt=1)(W, B1), 2 * W * B1)
+
+
+def star_loss(w, *batches):
+    return np.sum(w * batches[1])
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "crash: the printed source of grad(def loss(w, *batches), wrt=2) defines "
+    "grad_loss_of_structures though no argument is structured (dead code), and running it "
+    "as printed raises 'too many values to unpack (expected 1)' (`dbatches_1, = "
+    "grad_loss(...)` of a single array)"))
+def test_printed_source_of_a_star_args_gradient_runs():
+    gradient = s2sad.grad(star_loss, wrt=2)
+    expected = gradient(W, B1, B2)
+    namespace = dict(vars(sys.modules[__name__]))
+    exec(compile(gradient.source, "<printed>", "exec"), namespace)
+    for name in [n for n in namespace if n.startswith("grad_star_loss")]:
+        _close(namespace[name](W, B1, B2), expected)
+
+
+def dict_batch(w, b0, b1):
+    return np.sum(w * b1["x"])
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "crash: the printed grad_<f>_of_structures of a function with a dict argument, run as "
+    "printed on the call's arguments, raises 'too many values to unpack (expected 1)' "
+    "(older than issue 18's commits: structured.py)"))
+def test_printed_structured_entry_runs():
+    gradient = s2sad.grad(dict_batch, wrt=2)
+    expected = gradient(W, B1, {"x": B2})
+    namespace = dict(vars(sys.modules[__name__]))
+    exec(compile(gradient.source, "<printed>", "exec"), namespace)
+    got = namespace["grad_dict_batch_of_structures"](W, B1, {"x": B2})
+    _close(got["x"], expected["x"])
+
+
+# ======================================================================================
+# MISLEADING REFUSALS (the program is fine; the message is wrong or contradicts itself)
+# ======================================================================================
+
+def loss(w, *batches, scale=1.0):
+    total = 0.0
+    for batch in batches:
+        total = total + np.sum(np.sin(w * batch))
+    return total * scale
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: the decorator form s2sad.grad(wrt=2)(loss) of def loss(w, *batches) is "
+    "refused ('only named parameters can be differentiated') while s2sad.grad(loss, "
+    "wrt=2) works: keywords_checked sees no function, so no ForEachArity"))
+def test_decorator_form_of_a_star_args_gradient():
+    expected = numeric_grad(loss, (W, B1, B2), 2)
+    _close(s2sad.grad(loss, wrt=2)(W, B1, B2), expected)
+    _close(s2sad.grad(wrt=2)(loss)(W, B1, B2), expected)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: s2sad.check_grad(loss, w, b1, b2, wrt=2) of def loss(w, *batches) says "
+    "'wrt=2 is out of range: the function has 1 positional parameter(s) [w]' though "
+    "grad(loss, wrt=2) works (check_grad is not in _TRAILING_ARGUMENTS)"))
+def test_check_grad_of_a_star_args_function():
+    assert s2sad.check_grad(loss, W, B1, B2, wrt=2)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: a parameter named f_called (the wrapper's name for the user's "
+    "function) is refused as 'calling a local variable or the result of an expression', "
+    "at the wrapper's line <s2sad-wrapper of ...>:2"))
+def test_star_args_wrapper_callee_name_clash():
+    _close(s2sad.grad(lambda f_called, *a: np.sum(f_called * a[0] ** 2), wrt=1)(W, B1),
+           2 * W * B1)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: jacobian(grad(loss, wrt=2), wrt=2) says 's2sad cannot differentiate "
+    "with respect to *args: only named parameters can be differentiated', though "
+    "hessian(loss, wrt=2) is right (a ForEachArity is not differentiated again)"))
+def test_jacobian_of_a_star_args_gradient():
+    expected = s2sad.hessian(loss, wrt=2)(W, B1, B2)
+    _close(expected, _hessian_by_differences(loss, (W, B1, B2), 2))
+    _close(s2sad.jacobian(s2sad.grad(loss, wrt=2), wrt=2)(W, B1, B2), expected)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: vjp(np.broadcast_arrays, wrt=1) says 'takes its arguments as *args, so "
+    "which to differentiate is unknown' though wrt=1 says which"))
+def test_broadcast_arrays_passed_directly_with_wrt():
+    a = np.arange(6.0).reshape(2, 3)
+    value, pullback = s2sad.vjp(np.broadcast_arrays, wrt=1)(a, C[:3])
+    _close(pullback([np.ones((2, 3)), np.ones((2, 3))]), np.full(3, 2.0))
+
+
+def split_by_int64(x):
+    return np.split(x * x, np.int64(2))
+
+
+def split_by_shape(x):
+    n = x.shape[0] // 2
+    return np.split(x * x, n)
+
+
+def split_by_len(x):
+    return np.split(x * x, len(x) // 3)
+
+
+def split_by(x, n):
+    return np.split(x * x, n)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: vjp of a split whose count is np.int64(2), x.shape[0] // 2, len(x) // 3 "
+    "or an np.int32 argument: 'the cotangent is a list of 3 arrays, the output a list of 3 "
+    "arrays' (contradicts itself; a plain int argument or literal works)"))
+@pytest.mark.parametrize("fn, args", [
+    (split_by_int64, (X6,)), (split_by_shape, (X6,)), (split_by_len, (X6,)),
+    (split_by, (X6, np.int32(3)))], ids=["np.int64", "shape", "len", "np.int32_argument"])
+def test_vjp_of_a_split_counted_at_run_time(fn, args):
+    value, pullback = s2sad.vjp(fn, wrt=0)(*args)
+    cotangent = [np.full(p.shape, k + 1.0) for k, p in enumerate(value)]
+    _close(pullback(cotangent), 2 * X6 * np.concatenate(cotangent))
+
+
+def split_in_a_dict(x, n):
+    return {"parts": np.split(x * x, n), "total": np.sum(x)}
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: vjp of a dict holding a split: 'the cotangent is a dict of 2 values, the "
+    "output a dict of 2 values'"))
+def test_vjp_of_a_split_inside_a_dict():
+    value, pullback = s2sad.vjp(split_in_a_dict, wrt=0)(X6, 3)
+    got = pullback({"parts": [np.ones(2), np.ones(2), np.ones(2)], "total": 2.0})
+    _close(got, 2 * X6 + 2.0)
+
+
+def split_overlapping(x):
+    a, b, c = np.split(x, [4, 2])  # (b empty; a and c share x[2:4])
+    return np.sum(c ** 2) + np.sum(a * 3.0)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: np.split at decreasing indices ([4, 2]: overlapping parts, which NumPy "
+    "allows) gives 'internal error: gradient of shape (8,) for an input of shape (6,)', "
+    "please report (the adjoint concatenates the parts' adjoints; jvp is right)"))
+def test_split_at_decreasing_indices():
+    _close(s2sad.grad(split_overlapping)(X6), numeric_grad(split_overlapping, (X6,), 0))
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: a frozen distribution's method passed directly (grad(stats.norm(0.5, "
+    "2.0).logpdf)) is refused as '**kwargs in a call is not supported' at SciPy's own "
+    "_distn_infrastructure.py line, with the hint 'pass the keyword arguments by name'; "
+    "inside a def (PRIOR.logpdf(x)) it is right"))
+@pytest.mark.parametrize("frozen", [stats.norm(0.5, 2.0), stats.t(4.0, 0.5, 2.0)],
+                         ids=["norm", "t"])
+def test_frozen_distribution_method_passed_directly(frozen):
+    _close(s2sad.grad(frozen.logpdf)(0.3), numeric_grad(frozen.logpdf, (0.3,), 0))
+
+
+REGISTRATION_MODULE = """
+    import numpy as np
+    import scipy.special as sp
+    from scipy import stats
+
+    def ellipeinc_sum(x):
+        return np.sum(sp.ellipeinc(x, 0.3))
+
+    def polyval_sum(x):
+        return np.sum(np.polyval(x, 0.3))
+
+    def t_isf_sum(x):
+        return np.sum(stats.t.isf(x, 3.0))
+    """
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: the registration example printed for a function of two arguments "
+    "(sp.ellipeinc(x, 0.3), np.polyval(p, x), stats.t.isf(q, df)) takes only the first "
+    "(def ellipeinc_adjoint(dy, y, x1)); registered as printed, the same call is then "
+    "refused: 'does not accept this call (too many positional arguments)', hint 'pass "
+    "only those arguments'"))
+@pytest.mark.parametrize("name", ["ellipeinc_sum", "polyval_sum", "t_isf_sum"])
+def test_printed_registration_of_a_two_argument_function_runs(tmp_path, name):
+    user = _user_module(tmp_path, f"adv18_user_{name}", REGISTRATION_MODULE)
+    fn = getattr(user, name)
+    x = np.array([0.3, 0.6])
+    with pytest.raises(s2sad.NoDerivativeRuleError) as refused:
+        s2sad.grad(fn)(x)
+    message = str(refused.value)
+    example = message[message.index("    @s2sad.adjoint"):]
+    code = textwrap.dedent(example).replace("...", "0.0")
+    _user_module(tmp_path, f"adv18_rule_{name}", textwrap.dedent(REGISTRATION_MODULE) +
+                 "import s2sad\n" + code + "\n")
+    target = {"ellipeinc_sum": scipy.special.ellipeinc, "polyval_sum": np.polyval,
+              "t_isf_sum": stats.t.isf}[name]
+    try:
+        s2sad.grad(fn)(x)  # (the registered rule's derivative: 0)
+    finally:
+        rules.REGISTRY.pop(rules._key(target), None)
+        sys.modules.pop(f"adv18_rule_{name}", None)
+    assert rules.lookup(target) is None
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bad refusal: np.emath.log (no rule) is answered 'nearest rules: emath.log, "
+    "emath.log2, emath.log1p': the refused function itself and a name numpy.emath does "
+    "not have (np.log's siblings under the user's prefix; label np.log for numpy.emath.log)"))
+def test_nearest_rules_of_emath_log_exist():
+    from numpy import emath  # noqa: F401 (read by the function through its globals)
+
+    def fn(x):
+        return np.sum(np.emath.log(x))
+    with pytest.raises(s2sad.NoDerivativeRuleError) as refused:
+        s2sad.grad(fn)(np.array([0.3, 0.5]))
+    line = next(l for l in str(refused.value).splitlines() if "nearest rules" in l)
+    assert "emath.log," not in line and "log1p" not in line, line
+
+
+# ======================================================================================
+# RIGHT (pinned)
+# ======================================================================================
+
+STAR_FORMS = {
+    "stack": lambda w, *bs: np.sum(np.stack(bs) ** 2 * w),
+    "concatenate": lambda w, *bs: np.sum(np.concatenate(bs) ** 3) * np.sum(w),
+    "zip_with_tail": lambda w, *bs: sum(np.sum(a * b) for a, b in zip(bs, bs[1:])) +
+    np.sum(w),
+    "enumerate": lambda w, *bs: sum((i + 1.0) * np.sum(b ** 2 * w) for i, b in enumerate(bs)),
+    "reversed": lambda w, *bs: np.sum(np.stack(list(reversed(bs)))[0] * w),
+    "spread_slice": lambda w, *bs: np.sum(np.maximum(*bs[:2]) * w),
+    "len_index": lambda w, *bs: np.sum(bs[len(bs) - 1] ** 2 * w),
+}
+
+
+@pytest.mark.parametrize("form", sorted(STAR_FORMS))
+def test_star_args_read_in_every_way(form):
+    fn = STAR_FORMS[form]
+    args = (W, B1, B2, B3)
+    gradients = s2sad.grad(fn, wrt=(0, 1, 2, 3))(*args)
+    for index, got in enumerate(gradients):
+        _close(got, numeric_grad(fn, args, index))
+
+
+def test_star_args_transforms_agree():
+    args = (W, B1, B2)
+    expected = numeric_grad(loss, args, 2)
+    gradient = s2sad.grad(loss, wrt=2)
+    with pytest.raises(AttributeError, match="call the transform first"):
+        gradient.source
+    _close(gradient(*args), expected)
+    assert "batches_1" in gradient.source
+    _close(gradient(W, B1, B2, B3), numeric_grad(loss, (W, B1, B2, B3), 2))  # another count
+    assert "batches_2" in gradient.source
+    _close(s2sad.grad(loss, wrt=np.int64(2))(*args), expected)
+    _close(s2sad.grad(loss, wrt=2)(*args, scale=2.0), 2 * expected)
+    _close(s2sad.value_and_grad(loss, wrt=(0, 2))(*args)[1][1], expected)
+    _close(s2sad.vjp(loss, wrt=2)(*args)[1](1.0), expected)
+    _close(s2sad.jvp(loss, wrt=2)(*args, B3)[1], expected @ B3)
+    hessian = s2sad.hessian(loss, wrt=2)(*args)
+    _close(hessian, _hessian_by_differences(loss, args, 2))
+    _close(s2sad.hvp(loss, wrt=2)(*args, B3), hessian @ B3)
+    import autograd
+    import autograd.numpy as anp
+    _close(autograd.grad(lambda w, *bs: sum(anp.sum(anp.sin(w * b)) for b in bs), 2)(*args),
+           expected)
+
+
+def test_star_args_structures_aux_and_keywords():
+    def structured(w, *bs):
+        return np.sum(w * bs[0]["x"]) + np.sum(bs[1][0] * w)
+    got = s2sad.grad(structured, wrt=(1, 2))(W, {"x": B1}, [B2])
+    _close(got[0]["x"], W)
+    _close(got[1][0], W)
+
+    def with_aux(w, *bs):
+        return np.sum(w * bs[0] ** 2), bs[0] * 2
+    gradient, aux = s2sad.grad(with_aux, wrt=1, has_aux=True)(W, B1)
+    _close(gradient, 2 * W * B1)
+    _close(aux, 2 * B1)
+
+    def keyword_only(w, *bs, scale=2.0, shift):
+        return np.sum(w * bs[-1] ** 2) * scale + shift
+    _close(s2sad.grad(keyword_only, wrt=2)(W, B1, B2, shift=1.0), 4 * W * B2)
+
+    def both(w, *bs, **kw):
+        return np.sum(w * bs[0] ** 2) * kw["k"]
+    _close(s2sad.grad(both, wrt=1)(W, B1, k=3.0), 6 * W * B1)
+
+
+def test_einsum_and_atleast_passed_directly():
+    import autograd
+    import autograd.numpy as anp
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
+    args = ("ij,jk,k->", a, b, C)
+    for index in (1, 2, 3):
+        expected = numeric_grad(np.einsum, args, index)
+        _close(s2sad.grad(np.einsum, wrt=index)(*args), expected)
+        _close(autograd.grad(anp.einsum, index)(*args), expected)
+    _close(s2sad.grad(np.einsum, wrt=0)(a, [0, 1], a, [0, 1]), a)  # (interleaved)
+    _close(s2sad.jvp(np.atleast_2d)(C, C)[1], C[None])
+    assert s2sad.jacobian(np.atleast_2d)(C).shape == (1, 4, 4)
+
+
+@pytest.mark.parametrize("name", ["special", "signal", "linalg", "stats"])
+def test_template_modules_beside_a_users_global_of_that_name(tmp_path, name):
+    user = _user_module(tmp_path, f"adv18_shadow_{name}", f"""
+        import numpy as np
+        from scipy.special import gammaln
+        from scipy.signal import convolve
+        from scipy.stats import norm
+        import scipy.linalg as sla
+        {name} = 3.0
+
+        def helper(x):
+            return x * {name}
+
+        def fn(x, {name}_too=2.0):
+            y = gammaln(x) + norm.logpdf(x, 0.5, 1.5)
+            z = convolve(x, np.array([1.0, 0.5]))
+            s = np.sum(np.diag(sla.expm(np.diag(x * 0.1))))
+            return np.sum(y * y) + np.sum(z ** 2) + np.sum(helper(x)) * {name}_too + s
+        """)
+    x = np.array([1.3, 2.6, 0.7])
+    gradient = s2sad.grad(user.fn)
+    _close(gradient(x), numeric_grad(user.fn, (x,), 0))
+    namespace = dict(vars(user))
+    exec(compile(gradient.source, "<printed>", "exec"), namespace)
+    _close(namespace["grad_fn"](x), gradient(x), 1e-12)
+    _close(s2sad.hessian(user.fn)(x), _hessian_by_differences(user.fn, (x,), 0), 1e-5)
+    assert getattr(user, name) == 3.0
+
+
+CONVOLUTIONS = [(fname, mode, method, s1, s2)
+                for fname in ("convolve", "correlate")
+                for mode in ("full", "same", "valid")
+                for method in ("auto", "direct", "fft")
+                for s1, s2 in (((5,), (2,)), ((2,), (5,)), ((3, 4), (2, 3)),
+                               ((2, 3, 2), (3, 2, 2)))
+                if not (mode == "valid" and s1[0] < s2[0] and len(s1) > 1)]
+
+
+@pytest.mark.parametrize("fname, mode, method, s1, s2", CONVOLUTIONS)
+def test_convolutions(fname, mode, method, s1, s2):
+    rng = np.random.default_rng(len(s1) * 7 + s1[0])
+    op = getattr(scipy.signal, fname)
+    a, b = rng.normal(size=s1), rng.normal(size=s2)
+    try:
+        weights = rng.normal(size=op(a, b, mode=mode, method=method).shape)
+    except ValueError:
+        pytest.skip("SciPy refuses these shapes")
+
+    def fn(a, b):
+        return np.sum(op(a, b, mode=mode, method=method) * weights)
+    got = s2sad.grad(fn, wrt=(0, 1))(a, b)
+    _close(got[0], numeric_grad(fn, (a, b), 0))
+    _close(got[1], numeric_grad(fn, (a, b), 1))
+
+
+def test_convolution_dtypes_ints_and_second_order():
+    a32, b32 = C.astype(np.float32), B1.astype(np.float32)
+    got = s2sad.grad(lambda a, b: np.sum(scipy.signal.convolve(a, b) ** 2), wrt=(0, 1))(a32, b32)
+    assert [g.dtype for g in got] == [np.float32, np.float32]
+
+    def fn(a, b):
+        return np.sum(scipy.signal.correlate(a, b, mode="valid", method="fft") ** 3)
+    ints = np.array([1, -2, 1])
+    _close(s2sad.grad(fn, wrt=0)(X6, ints), numeric_grad(fn, (X6, ints), 0))
+    _close(s2sad.hessian(fn, wrt=1)(X6, B3), _hessian_by_differences(fn, (X6, B3), 1), 1e-5)
+    value, tangent = s2sad.jvp(lambda a, b: np.convolve(a, b, mode="same"), wrt=1)(C, B3, B1)
+    _close(tangent, np.convolve(C, B1, mode="same"))
+
+
+SPLITS = {
+    "count": (lambda x: np.split(x * x, 3), (6,)),
+    "list": (lambda x: np.split(x * x, [1, 4]), (6,)),
+    "tuple": (lambda x: np.split(x * x, (2, 3)), (6,)),
+    "keyword": (lambda x: np.split(x * x, indices_or_sections=2), (6,)),
+    "axis": (lambda m: np.split(m * m, [1, 5], axis=-1), (4, 6)),
+    "array_split": (lambda x: np.array_split(x * x, 4), (6,)),
+    "array_split_past": (lambda x: np.array_split(x * x, 8), (6,)),
+    "hsplit": (lambda m: np.hsplit(m * m, 3), (4, 6)),
+    "vsplit": (lambda m: np.vsplit(m * m, [1]), (4, 6)),
+    "dsplit": (lambda t: np.dsplit(t * t, 2), (2, 4, 6)),
+    "split_of_split": (lambda m: np.split(np.split(m * m, 2)[1], 3, axis=1), (4, 6)),
+    "negative_index": (lambda x: np.split(x * x, [-2]), (6,)),
+    "index_past_end": (lambda x: np.split(x * x, [2, 10]), (6,)),
+    "tuple_out": (lambda x: tuple(np.split(x * x, 3)), (6,)),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SPLITS))
+def test_vjp_and_jacobian_of_splits(form):
+    fn, shape = SPLITS[form]
+    x = np.linspace(-0.9, 1.1, int(np.prod(shape))).reshape(shape)
+    value, pullback = s2sad.vjp(fn)(x)
+    assert type(value) is type(fn(x)) and len(value) == len(fn(x))
+    cotangent = type(value)(np.full(p.shape, k + 1.0) for k, p in enumerate(value))
+
+    def scalar(x):
+        return sum(float(np.sum(p * c)) for p, c in zip(fn(x), cotangent))
+    _close(pullback(cotangent), numeric_grad(scalar, (x,), 0))
+    jacobian = s2sad.jacobian(fn, mode="reverse")(x)
+    assert [j.shape for j in jacobian] == [p.shape + x.shape for p in value]
+
+
+def test_a_split_transform_follows_the_count_of_each_call():
+    pullback_of = s2sad.vjp(split_by)
+    for n in (3, 2, 6, [1, 4], (2,)):
+        value, pullback = pullback_of(X6, n)
+        assert len(value) == len(np.split(X6, n))
+        cotangent = [np.arange(1.0, 1.0 + p.size) for p in value]
+        _close(pullback(cotangent), 2 * X6 * np.concatenate(cotangent))
+
+    def rejoined(x):
+        a, b, c = np.split(x, 3)
+        return np.sum(np.concatenate([c, a * b, b]) ** 2)
+    _close(s2sad.grad(rejoined)(X6), numeric_grad(rejoined, (X6,), 0))
+
+
+TRACES = [(shape, offset, axis1, axis2)
+          for shape in ((3, 4, 5), (2, 3, 4, 3))
+          for axis1 in range(-len(shape), len(shape))
+          for axis2 in range(-len(shape), len(shape))
+          if axis1 % len(shape) != axis2 % len(shape)
+          for offset in (0, 1, -2)][::3]
+
+
+@pytest.mark.parametrize("shape, offset, axis1, axis2", TRACES)
+def test_trace_of_stacks(shape, offset, axis1, axis2):
+    x = np.linspace(-1.0, 1.2, int(np.prod(shape))).reshape(shape)
+    weights = np.cos(np.arange(np.trace(x, offset, axis1, axis2).size)).reshape(
+        np.trace(x, offset, axis1, axis2).shape)
+
+    def fn(x):
+        return np.sum(np.trace(x, offset=offset, axis1=axis1, axis2=axis2) ** 2 * weights)
+    _close(s2sad.grad(fn)(x), numeric_grad(fn, (x,), 0))
+
+
+def test_trace_second_order_and_forward():
+    def fn(x):
+        return np.sum(np.trace(x, 1, 2, 0) ** 3)
+    x = np.linspace(-1.0, 1.2, 8).reshape(2, 2, 2)
+    _close(s2sad.hessian(fn)(x).reshape(8, 8), _hessian_by_differences(fn, (x,), 0), 1e-5)
+    direction = np.sin(np.arange(60.0)).reshape(3, 4, 5)
+    y = np.linspace(-1.0, 1.2, 60).reshape(3, 4, 5)
+    value, tangent = s2sad.jvp(lambda x: np.trace(x, -1, 2, 1))(y, direction)
+    _close(tangent, np.trace(direction, -1, 2, 1))
+
+
+def test_logsumexp_of_a_number_and_stats_methods_passed_directly():
+    for fn in (lambda x: logsumexp(x, axis=0) * 2.0,
+               lambda x: np.sum(logsumexp(x, axis=0, keepdims=True)),
+               lambda x: logsumexp(x, axis=(0,)),
+               lambda x, b=2.0: logsumexp(x, b=b)):
+        got = s2sad.grad(fn)(0.7)
+        assert isinstance(got, float)
+        _close(got, numeric_grad(fn, (0.7,), 0))
+    with pytest.raises(s2sad.S2SADError, match="scalar output"):  # (SciPy gives array([0.7]))
+        s2sad.grad(lambda x: logsumexp(x, keepdims=True))(0.7)
+    cases = [(stats.norm.logpdf, (0.3, 0.5, 1.7)), (stats.t.logpdf, (0.3, 3.5, 0.5, 1.7)),
+             (stats.gamma.logpdf, (1.3, 2.0, 0.0, 1.5)), (stats.binom.logpmf, (3, 10, 0.4)),
+             (stats.logistic.logcdf, (1.3, 0.2, 2.0))]
+    for method, args in cases:
+        for index in range(1, len(args)):
+            if isinstance(args[index], float):
+                _close(s2sad.grad(method, wrt=index)(*args), numeric_grad(method, args, index))
+    _close(s2sad.hessian(stats.norm.logpdf, wrt=2)(0.3, 0.5, 1.7),
+           numeric_grad(lambda *a: s2sad.grad(stats.norm.logpdf, wrt=2)(*a),
+                        (0.3, 0.5, 1.7), 2))
+    _close(s2sad.grad(stats.t.logpdf)(0.3, 3.5, scale=2.0),
+           numeric_grad(lambda x: stats.t.logpdf(x, 3.5, scale=2.0), (0.3,), 0))
