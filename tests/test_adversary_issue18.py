@@ -325,6 +325,63 @@ def test_frozen_distribution_method_passed_directly(frozen):
     _close(s2sad.grad(frozen.logpdf)(0.3), numeric_grad(frozen.logpdf, (0.3,), 0))
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bad refusal: a *args function without a source file (typed at the REPL, made by "
+    "exec) differentiated in *args is refused as 'no derivative rule for loss_called' "
+    "at the wrapper's line, with a registration example for loss_called (for a lambda "
+    "`def <lambda>_adjoint`, not Python), where a plain function gets "
+    "SourceUnavailableError 'cannot find the source'"))
+@pytest.mark.parametrize("name", ["loss", "lam"])
+def test_star_args_function_without_source_is_refused_as_such(name):
+    namespace = {"np": np}
+    exec(compile("def loss(w, *b):\n    return np.sum(w * b[0])\n"
+                 "lam = lambda w, *b: np.sum(w * b[0])\n", "<stdin>", "exec"), namespace)
+    with pytest.raises(s2sad.S2SADError) as refused:
+        s2sad.grad(namespace[name], wrt=1)(W, B1)
+    assert isinstance(refused.value, s2sad.errors.SourceUnavailableError), str(refused.value)
+
+
+FROZEN_MODULE = """
+    import numpy as np
+    from scipy import stats
+
+    T3 = stats.t(3.0)
+
+    def frozen_isf(x):
+        return np.sum(T3.isf(x))
+
+    def frozen_entropy(s):
+        return stats.norm(0.0, s).entropy()
+    """
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bad refusal: T3 = stats.t(3.0) (frozen with a number) then T3.isf(x), which has no "
+    "rule, is refused as 'the method of a distribution frozen with parameters other than "
+    "numbers' (it was frozen with numbers), hinting scipy.stats.t.isf, which has no rule "
+    "either"))
+def test_frozen_method_without_a_rule_names_the_reason(tmp_path):
+    user = _user_module(tmp_path, "adv18_frozen_isf", FROZEN_MODULE)
+    with pytest.raises(s2sad.NoDerivativeRuleError) as refused:
+        s2sad.grad(user.frozen_isf)(np.array([0.3, 0.6]))
+    assert "other than numbers" not in str(refused.value), str(refused.value)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bad refusal: stats.norm(0.0, s).entropy() is refused with the hint 'call "
+    "stats.norm.logpdf(x, 0.0, s)' (not the entropy), while stats.norm.entropy(0.0, s) "
+    "is differentiated right"))
+def test_frozen_entropy_hint(tmp_path):
+    user = _user_module(tmp_path, "adv18_frozen_entropy", FROZEN_MODULE)
+    _close(s2sad.grad(lambda s: stats.norm.entropy(0.0, s))(1.5), 1 / 1.5)
+    try:
+        got = s2sad.grad(user.frozen_entropy)(1.5)
+    except s2sad.S2SADError as refused:
+        assert "entropy(" in str(refused).split("hint:")[1], str(refused)
+        return
+    _close(got, 1 / 1.5)
+
+
 REGISTRATION_MODULE = """
     import numpy as np
     import scipy.special as sp
