@@ -79,6 +79,19 @@ def test_negative_wrt_of_a_star_args_function_counts_the_call():
     _close(s2sad.grad(star_and_named, wrt=-1)(*args), expected)  # (gives V's: [0.04, 0.25])
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "wrong tangent: jvp(f, wrt=-1) of def f(w, v, *rest) called with 4 arguments is the "
+    "tangent along v, not along the last argument; and argnums=(0, -1) gives w's "
+    "gradient twice"))
+def test_negative_wrt_of_a_star_args_function_forward_and_tuple():
+    args = (W, V, B1, B2)
+    expected = numeric_grad(star_and_named, args, 3)
+    both = s2sad.grad(star_and_named, argnums=(0, -1))(*args)
+    value, tangent = s2sad.jvp(star_and_named, wrt=-1)(*args, B3)
+    _close(tangent, expected @ B3)
+    _close(both[1], expected)
+
+
 # ======================================================================================
 # CRASHES (an exception that is not an S2SADError)
 # ======================================================================================
@@ -164,6 +177,21 @@ def clash_keywords(keywords, *args, k=1.0):
 @pytest.mark.parametrize("fn", [clash_args, clash_keywords], ids=["args_0", "keywords"])
 def test_star_args_wrapper_names_clash_with_the_users(fn):
     _right_or_refused(lambda: s2sad.grad(fn, wrt=1)(W, B1), 2 * W * B1)
+
+
+def keyword_named_like_a_part(w, *bs, bs_1=2.0):
+    return np.sum(w * bs[0] ** 2) * bs_1
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "crash (CallError, a TypeError): a keyword-only parameter named bs_1 beside *bs, "
+    "passed by the call: \"keyword_named_like_a_part() got multiple values for argument "
+    "'bs_1'\" (the wrapper names *bs[1] bs_1); Python runs the call"))
+def test_star_args_wrapper_part_name_clashes_with_a_keyword():
+    assert keyword_named_like_a_part(W, B1, B2, bs_1=3.0) == pytest.approx(
+        3.0 * np.sum(W * B1 ** 2))
+    _right_or_refused(lambda: s2sad.grad(keyword_named_like_a_part, wrt=1)(
+        W, B1, B2, bs_1=3.0), 6 * W * B1)
 
 
 def star_loss(w, *batches):
