@@ -503,9 +503,6 @@ def known(kind: str, reason: str, ids, checks=ALL) -> None:
             KNOWN[(check, id)] = (kind, reason)
 
 
-known("crash", "multivariate_normal.logpdf/pdf with allow_singular=True and a singular cov: "
-      "LinAlgError: Singular matrix from the generated code (the primal runs)",
-      [f"mvn.{fn} singular cov (4,) (4,) (4, 4)" for fn in ("pdf", "logpdf")])
 known("refused", "the function 'func' is used as a value (odeint)",
       ["integrate.odeint (3,) (4,) ((3,), (3,))"], FIRST)
 known("refused", "sqrtm of a matrix whose square root is complex (the peer's symmetric input "

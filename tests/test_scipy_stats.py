@@ -278,6 +278,27 @@ def test_the_covariance_gradient_lands_on_the_triangle_scipy_reads():
                                    rtol=1e-6, atol=1e-8)
 
 
+def test_a_singular_covariance_with_allow_singular():
+    """SciPy's pseudo-inverse: the points and the mean differentiated on the support;
+    the covariance refused, as autograd does (the pseudo-determinant's rank may change)."""
+    singular = np.diag([1.0, 2.0, 0.0])
+
+    def f(x, mean, cov):
+        x = np.concatenate([x[:2], mean[2:]])
+        return np.sum(multivariate_normal.logpdf(x, mean, cov, allow_singular=True))
+
+    args = [np.array([0.3, -0.2, 0.0]), np.array([0.1, 0.4, 0.5]), singular]
+    for index in (0, 1):
+        np.testing.assert_allclose(s2sad.grad(f, wrt=index)(*args),
+                                   numeric_grad(f, args, index), rtol=1e-7, atol=1e-9)
+    with pytest.raises(s2sad.S2SADError, match="in cov with allow_singular=True"):
+        s2sad.grad(f, wrt=2)(*args)
+    # (allow_singular=True with a regular covariance: the points and the mean as usual)
+    regular = np.diag([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(s2sad.grad(f, wrt=1)(args[0], args[1], regular),
+                               numeric_grad(f, [args[0], args[1], regular], 1), rtol=1e-7)
+
+
 def test_inactive_calls_need_no_rule():
     """rvs and ppf of constants are values: no derivative is asked of them."""
     def f(mu, y):

@@ -138,8 +138,9 @@ class _Substitute:
 
 
 class _Specialise(FastTransformer):
-    """Decide a template's `x if arg is None else y` once the argument is known, and
-    its `known_rank(a) == 2 and ...` tests (an unknown rank, None, equals nothing)."""
+    """Decide a template's `x if arg is None else y` once the argument is known, `x if
+    flag else y` once the flag is True or False, and its `known_rank(a) == 2 and ...`
+    tests (an unknown rank, None, equals nothing)."""
 
     def visit_IfExp(self, node: gast.IfExp) -> gast.AST:
         self.generic_visit(node)
@@ -147,6 +148,8 @@ class _Specialise(FastTransformer):
         decided = _rank_test(test)
         if decided is not None:
             return node.body if decided else node.orelse
+        if isinstance(test, gast.Constant) and type(test.value) is bool:
+            return node.body if test.value else node.orelse  # (allow_singular=False)
         if isinstance(test, gast.Compare) and len(test.ops) == 1 and \
                 isinstance(test.ops[0], (gast.Is, gast.IsNot)) and \
                 isinstance(test.left, gast.Attribute) and _is_none(test.comparators[0]):

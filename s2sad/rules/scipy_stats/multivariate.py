@@ -26,17 +26,19 @@ def multivariate_normal_logpdf_adjoint(dy, y, x, mean=None, cov=1, allow_singula
         np.diag(cov) if known_rank(cov) == 1 else cov * np.eye(size) \
         if known_rank(cov) == 0 else np.tril(cov) + np.tril(cov, -1).T \
         if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
-    inverse = np.linalg.inv(matrix)
+    inverse = np.linalg.pinv(matrix) if allow_singular else np.linalg.inv(matrix)
     alpha = r @ inverse
     g = np.expand_dims(dy, -1) * alpha
     dx = -unbroadcast(g, x)
     dmean = unbroadcast(g, mean)
     dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
                      np.sum(dy) * inverse)
-    dcov = 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if known_rank(cov) == 2 \
-        else np.diag(dmatrix) if known_rank(cov) == 1 else np.trace(dmatrix) \
-        if known_rank(cov) == 0 else 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) \
-        if np.ndim(cov) == 2 else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
+    dcov = no_derivative("scipy.stats.multivariate_normal in cov with allow_singular=True") \
+        if allow_singular else 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) \
+        if known_rank(cov) == 2 else np.diag(dmatrix) if known_rank(cov) == 1 else \
+        np.trace(dmatrix) if known_rank(cov) == 0 else \
+        2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if np.ndim(cov) == 2 else \
+        np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
     return dx, dmean, dcov
 
 
@@ -52,10 +54,13 @@ def multivariate_normal_logpdf_tangent(y, x, x_dot, mean=None, mean_dot=None, co
         if np.ndim(cov) == 1 else cov * np.eye(size)
     matrix_dot = np.tril(cov_dot) + np.tril(cov_dot, -1).T if np.ndim(cov) == 2 else \
         np.diag(cov_dot) if np.ndim(cov) == 1 else cov_dot * np.eye(size)
-    inverse = np.linalg.inv(matrix)
+    inverse = np.linalg.pinv(matrix) if allow_singular else np.linalg.inv(matrix)
     alpha = r @ inverse
-    y_dot = 0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
-                   np.sum(inverse * matrix_dot)) - np.sum(alpha * r_dot, axis=-1)
+    spread_dot = 0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
+                        np.sum(inverse * matrix_dot))
+    y_dot = ((no_derivative("scipy.stats.multivariate_normal in cov with allow_singular=True")
+              if np.any(matrix_dot != 0) else spread_dot) if allow_singular else spread_dot) - \
+        np.sum(alpha * r_dot, axis=-1)
     return y_dot
 
 
@@ -176,7 +181,7 @@ def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=F
         np.diag(cov) if known_rank(cov) == 1 else cov * np.eye(size) \
         if known_rank(cov) == 0 else np.tril(cov) + np.tril(cov, -1).T \
         if np.ndim(cov) == 2 else np.diag(cov) if np.ndim(cov) == 1 else cov * np.eye(size)
-    inverse = np.linalg.inv(matrix)
+    inverse = np.linalg.pinv(matrix) if allow_singular else np.linalg.inv(matrix)
     alpha = r @ inverse
     w = dy * y
     g = np.expand_dims(w, -1) * alpha
@@ -184,10 +189,12 @@ def multivariate_normal_pdf_adjoint(dy, y, x, mean=None, cov=1, allow_singular=F
     dmean = unbroadcast(g, mean)
     dmatrix = 0.5 * (np.reshape(g, (-1, size)).T @ np.reshape(alpha, (-1, size)) -
                      np.sum(w) * inverse)
-    dcov = 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if known_rank(cov) == 2 \
-        else np.diag(dmatrix) if known_rank(cov) == 1 else np.trace(dmatrix) \
-        if known_rank(cov) == 0 else 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) \
-        if np.ndim(cov) == 2 else np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
+    dcov = no_derivative("scipy.stats.multivariate_normal in cov with allow_singular=True") \
+        if allow_singular else 2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) \
+        if known_rank(cov) == 2 else np.diag(dmatrix) if known_rank(cov) == 1 else \
+        np.trace(dmatrix) if known_rank(cov) == 0 else \
+        2 * np.tril(dmatrix, -1) + np.triu(np.tril(dmatrix)) if np.ndim(cov) == 2 else \
+        np.diag(dmatrix) if np.ndim(cov) == 1 else np.trace(dmatrix)
     return dx, dmean, dcov
 
 
@@ -203,10 +210,14 @@ def multivariate_normal_pdf_tangent(y, x, x_dot, mean=None, mean_dot=None, cov=1
         if np.ndim(cov) == 1 else cov * np.eye(size)
     matrix_dot = np.tril(cov_dot) + np.tril(cov_dot, -1).T if np.ndim(cov) == 2 else \
         np.diag(cov_dot) if np.ndim(cov) == 1 else cov_dot * np.eye(size)
-    inverse = np.linalg.inv(matrix)
+    inverse = np.linalg.pinv(matrix) if allow_singular else np.linalg.inv(matrix)
     alpha = r @ inverse
-    y_dot = y * (0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
-                        np.sum(inverse * matrix_dot)) - np.sum(alpha * r_dot, axis=-1))
+    spread_dot = 0.5 * (np.sum((alpha @ matrix_dot) * alpha, axis=-1) -
+                        np.sum(inverse * matrix_dot))
+    y_dot = y * (((no_derivative("scipy.stats.multivariate_normal in cov with "
+                                 "allow_singular=True")
+                   if np.any(matrix_dot != 0) else spread_dot) if allow_singular else
+                  spread_dot) - np.sum(alpha * r_dot, axis=-1))
     return y_dot
 
 
