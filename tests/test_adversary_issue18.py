@@ -162,6 +162,26 @@ def test_vjp_of_atleast_1d_of_two_operands():
         3.0)
 
 
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "crash (CallError, a TypeError): np.gradient passed directly with its spacing "
+    "(jacobian/vjp/jvp(np.gradient)(u, 0.5)): 'numpy.gradient() takes 1 positional "
+    "argument but 2 were given', though np.gradient(f, *varargs) takes it (its wrapper "
+    "names f only; takes_operands wants no required argument before *args)"))
+@pytest.mark.parametrize("transform", ["jacobian", "vjp", "jvp"])
+def test_gradient_passed_directly_with_its_spacing(transform):
+    u = np.array([0.3, -0.2, 0.5, 1.1, 0.7])
+    expected = np.array([np.gradient(e, 0.5) for e in np.eye(5)]).T
+    _close(s2sad.jacobian(np.gradient)(u), np.array([np.gradient(e) for e in np.eye(5)]).T)
+    if transform == "jacobian":
+        _right_or_refused(lambda: s2sad.jacobian(np.gradient)(u, 0.5), expected)
+    elif transform == "vjp":
+        _right_or_refused(lambda: s2sad.vjp(np.gradient)(u, 0.5)[1](np.arange(5.0)),
+                          np.arange(5.0) @ expected)
+    else:
+        _right_or_refused(lambda: s2sad.jvp(np.gradient)(u, 0.5, np.arange(5.0))[1],
+                          expected @ np.arange(5.0))
+
+
 def clash_args(args_0, *args):
     return np.sum(args_0 * args[0] ** 2)
 
