@@ -33,9 +33,11 @@ import numpy as np
 from .anno import clone, get_anno, set_anno, walk
 from .errors import NoDerivativeRuleError
 
-# the methods of a frozen distribution that take one argument and pass the rest on
+# the methods of a frozen distribution that take one argument (none: SUMMARIES) and pass
+# the parameters on after it
 METHODS = frozenset({"logpdf", "pdf", "logcdf", "cdf", "logsf", "sf", "ppf", "isf",
                      "logpmf", "pmf"})
+SUMMARIES = frozenset({"entropy", "mean", "median", "var", "std"})
 
 
 _BASES = frozenset({"rv_generic", "multi_rv_generic", "rv_frozen", "multi_rv_frozen"})
@@ -120,13 +122,14 @@ def _freezing(node: gast.AST) -> Optional[Any]:
 
 
 def _passes_on(call: gast.Call, freeze: gast.AST) -> bool:
-    """Is `call` <the distribution `freeze` makes>.<method>(x), whose unfrozen form takes
-    x and then the freezing call's arguments (by the names it gives them)?"""
+    """Is `call` <the distribution `freeze` makes>.<method>(x) (or .entropy()), whose
+    unfrozen form takes x and then the freezing call's arguments (by their names)?"""
     dist = _freezing(freeze)
-    if dist is None or not (
-            isinstance(call.func, gast.Attribute) and call.func.attr in METHODS and
-            len(call.args) == 1 and not call.keywords and
-            not isinstance(call.args[0], gast.Starred) and hasattr(dist, call.func.attr)):
+    if dist is None or not isinstance(call.func, gast.Attribute) or call.keywords or \
+            not hasattr(dist, call.func.attr) or \
+            any(isinstance(a, gast.Starred) for a in call.args) or not (
+                call.func.attr in METHODS and len(call.args) == 1 or
+                call.func.attr in SUMMARIES and not call.args):
         return False
     try:
         params = inspect.signature(getattr(dist, call.func.attr)).parameters
@@ -134,9 +137,9 @@ def _passes_on(call: gast.Call, freeze: gast.AST) -> bool:
         return False
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return True  # (rv_continuous.logpdf(x, *args, **kwds))
-    names = list(params)
-    return len(freeze.args) < len(names) and \
-        all(k.arg in names[1 + len(freeze.args):] for k in freeze.keywords)
+    names = list(params)[len(call.args):]
+    return len(freeze.args) <= len(names) and \
+        all(k.arg in names[len(freeze.args):] for k in freeze.keywords)
 
 
 def _call_method(call: gast.Call, freeze: gast.Call, args: List[gast.AST],
@@ -270,15 +273,22 @@ def _refusal(parsed: Any, call: gast.Call) -> NoDerivativeRuleError:
 
 
 def frozen_method_error(method: Any, label: str, location: Any) -> NoDerivativeRuleError:
-    """No rule for a method of a distribution frozen outside the function with other
-    than numbers (arrays, a multivariate one): the call to write instead."""
+    """No rule for a method of a distribution frozen outside the function: where it was
+    frozen with numbers, its distribution's method has no rule; otherwise (arrays, a
+    multivariate one) the call to write instead."""
     frozen = method.__self__
     dist = getattr(frozen, "dist", getattr(frozen, "_dist", None))
+    base = label.replace("(...)", "")
+    if frozen_parameters(method) is not None or method.__name__ not in METHODS:
+        return NoDerivativeRuleError(
+            f"no derivative rule for {label}: {base} has none", location,
+            hint="where the result does not depend on the differentiated inputs, compute "
+                 "it outside the function; the methods with rules are logpdf, pdf, cdf, "
+                 "sf and their logarithms (logpmf, pmf for counts)")
     names = [n for n in _parameter_names(dist, 8) if not n.isdigit() and
              n not in ("allow_singular", "seed")]
     return NoDerivativeRuleError(
         f"no derivative rule for {label}: the method of a distribution frozen with "
         "parameters other than numbers", location,
         hint="call the distribution's own method with the parameters instead: "
-             f"{label.replace('(...)', '')}({', '.join(['x'] + names)})")
-
+             f"{base}({', '.join(['x'] + names)})")

@@ -534,7 +534,7 @@ def test_the_printed_registration_works_as_printed():
 def test_a_frozen_distribution_used_otherwise_is_refused_where_it_is_made():
     def f(mu, y):
         d = norm(mu, 1.0)
-        return np.sum(d.logpdf(y)) + d.mean()
+        return np.sum(d.logpdf(y)) + d.interval(0.9)[0]
 
     error = _refusal(f, 0.3, Y)
     text = str(error)
@@ -649,6 +649,26 @@ def test_frozen_distributions_bind_their_parameters_where_they_are_made():
         np.testing.assert_allclose(got[index], numeric_grad(f, args, index), rtol=1e-7)
     source = s2sad.grad(f, wrt=(0, 1)).source
     assert "d_loc = mu" in source and "st.norm.logpdf(" in source and "scale=d_scale)" in source
+
+
+T3 = stats.t(3.0)
+
+
+def test_summaries_of_frozen_distributions_and_methods_without_a_rule():
+    """frozen.entropy() is the distribution's entropy of the parameters; a frozen prior's
+    method without a rule is refused as that (not as frozen with arrays)."""
+    def f(s):
+        d = stats.gamma(s, scale=2.0)
+        return d.entropy() + st.norm(0.0, s).entropy()
+
+    np.testing.assert_allclose(s2sad.grad(f)(1.5), numeric_grad(f, [1.5], 0), rtol=1e-7)
+
+    def g(x):
+        return np.sum(T3.isf(x))
+
+    text = str(_refusal(g, np.array([0.3, 0.6])))
+    assert "no derivative rule for scipy.stats.t(...).isf: scipy.stats.t.isf has none" in text
+    assert "other than numbers" not in text
 
 
 def test_points_given_as_a_vector_to_multivariate_normal_are_refused():
