@@ -161,7 +161,8 @@ _TARGET = "__s2sad_wraps__"
 
 def differentiates_star_args(fn: Any, wrt: Any) -> bool:
     """A function of the user's taking *args, differentiated in one of them (wrt=2 of
-    `def loss(w, *batch)`): written per count of arguments (see ForEachArity)."""
+    `def loss(w, *batch)`; a negative wrt counts from the call's last argument, as in
+    Python and JAX): written per count of arguments (see ForEachArity)."""
     if not isinstance(fn, types.FunctionType) or isinstance(wrt, (str, bool)):
         return False
     try:
@@ -172,29 +173,61 @@ def differentiates_star_args(fn: Any, wrt: Any) -> bool:
         return False
     named = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
     items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-    return any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= named
-               for i in items)
+    return any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and
+               (i >= named or i < 0) for i in items)
 
 
-def _calling_with(fn: types.FunctionType, count: int) -> types.FunctionType:
-    """`def loss(w, batch_0, batch_1): return loss(w, batch_0, batch_1)` for
-    `def loss(w, *batch)` called with 3 arguments: the user's function read as a helper
-    (its *batch a tuple of the named ones), its keywords passed on."""
+def _calling_with(fn: Any, count: int, callee: str, namespace: Dict[str, Any],
+                  name: str, label: str) -> types.FunctionType:
+    """`def loss(w, batches_0, batches_1, **keywords): return callee(w, batches_0,
+    batches_1, **keywords)` for `def loss(w, *batches, scale=1.0)` called with 3
+    arguments: the function read for that count, *batches a tuple of named ones (a
+    user's function as a helper; a library function by its rule)."""
     params = list(inspect.signature(fn).parameters.values())
     named = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     varargs = next(p.name for p in params if p.kind is p.VAR_POSITIONAL)
-    written = named[:count] + [f"{varargs}_{k}" for k in range(count - len(named))]
-    keywords = ["**keywords"] if any(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD)
-                                     for p in params) else []
-    name = fn.__name__ if fn.__name__.isidentifier() else "f"  # (a lambda)
-    inner = f"{name}_called"
-    text = f"def {name}({', '.join(written + keywords)}):\n" \
-           f"    return {inner}({', '.join(written + keywords)})\n"
-    filename = f"<s2sad-wrapper of {fn.__qualname__} with {count} arguments>"
+    taken = {p.name for p in params} | {callee.split(".")[0], name}
+
+    def fresh(preferred: str) -> str:
+        while preferred in taken:
+            preferred += "_"
+        taken.add(preferred)
+        return preferred
+
+    written = named[:count] + [fresh(f"{varargs}_{k}") for k in range(count - len(named))]
+    if any(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in params):
+        written.append("**" + fresh("keywords"))
+    text = f"def {name}({', '.join(written)}):\n" \
+           f"    return {callee}({', '.join(written)})\n"
+    filename = f"<s2sad-wrapper of {label} with {count} arguments>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace = {inner: fn, "__name__": getattr(fn, "__module__", None) or "__main__"}
     exec(compile(text, filename, "exec"), namespace)
-    return namespace[name]
+    wrapper = namespace.pop(name)
+    wrapper.__qualname__ = label
+    return wrapper
+
+
+def _user_function_with(fn: types.FunctionType, count: int) -> types.FunctionType:
+    """A user's function taking *args, as _calling_with writes it for `count` arguments."""
+    name = fn.__name__ if fn.__name__.isidentifier() else "f"  # (a lambda)
+    params = set(inspect.signature(fn).parameters)
+    inner = f"{name}_called"
+    while inner in params:
+        inner += "_"
+    namespace = {inner: fn, "__name__": getattr(fn, "__module__", None) or "__main__"}
+    return _calling_with(fn, count, inner, namespace, name, fn.__qualname__)
+
+
+def _library_function_with(fn: Any, count: int) -> types.FunctionType:
+    """A NumPy or SciPy function taking *args (np.einsum, np.gradient), as _calling_with
+    writes it for `count` arguments."""
+    name = qualified_name(fn)
+    module, _, short = name.rpartition(".")
+    top = module.split(".")[0]
+    callee = "np" + name[len("numpy"):] if top == "numpy" else name
+    namespace = {"np": np, _TARGET: fn, "__name__": f"s2sad.wrappers.{top}",
+                 top: sys.modules[top]}
+    return _calling_with(fn, count, callee, namespace, short, name)
 
 
 def _distribution_method(fn: Any) -> Optional[str]:
@@ -205,8 +238,9 @@ def _distribution_method(fn: Any) -> Optional[str]:
 
 
 def takes_operands(fn: Any) -> Optional[str]:
-    """The name of the *args of a NumPy or SciPy function with a rule that takes all
-    its arguments that way (np.einsum(*operands), np.atleast_2d(*arys)), else None."""
+    """The name of the *args of a NumPy or SciPy function with a rule that takes
+    arguments that way (np.einsum(*operands), np.atleast_2d(*arys), np.gradient(f,
+    *varargs)), else None."""
     from . import rules
     if not callable(fn) or isinstance(fn, (types.FunctionType, type)) and \
             not (getattr(fn, "__module__", None) or "").startswith(("numpy", "scipy")):
@@ -216,10 +250,8 @@ def takes_operands(fn: Any) -> Optional[str]:
     except (TypeError, ValueError):
         return None
     varargs = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
-    if varargs is None or any(p.default is p.empty and p.kind in (
-            p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) or \
-            not rules.has_rule(fn) or (qualified_name(fn) or "").split(".")[0] \
-            not in ("numpy", "scipy"):
+    if varargs is None or not (rules.has_rule(fn) or rules.lookup_tangent(fn)) or \
+            (qualified_name(fn) or "").split(".")[0] not in ("numpy", "scipy"):
         return None
     return varargs
 
@@ -232,9 +264,7 @@ class ForEachArity:
     def __init__(self, make: Callable[[Callable], Any], fn: Any, trailing: int = 0):
         self._make = make
         self._fn = fn
-        self._wrap = _calling_with if isinstance(fn, types.FunctionType) and \
-            takes_operands(fn) is None else \
-            (lambda fn, count: _wrapper(fn, qualified_name(fn), count))
+        self._wrap = _library_function_with if takes_operands(fn) else _user_function_with
         self._trailing = trailing  # arguments after the function's own (jvp's tangent)
         self._by_count: Dict[int, Any] = {}
         self._last: Any = None
@@ -257,23 +287,17 @@ class ForEachArity:
         return getattr(self._last, attribute)
 
 
-def _wrapper(fn: Any, name: str, count: Optional[int] = None) -> types.FunctionType:
+def _wrapper(fn: Any, name: str) -> types.FunctionType:
     """`def tanh(x): return np.tanh(x)` for numpy.tanh, compiled from its text (which
-    linecache holds, so the frontend reads it as any function); for a function taking
-    its arguments as *args, `count` of them, each named (`operands_0, operands_1`)."""
-    if count is None:
-        written, passed = _parameters(fn, name)
-    else:
-        varargs = takes_operands(fn)
-        written = passed = [f"{varargs}_{k}" for k in range(count)]
+    linecache holds, so the frontend reads it as any function)."""
+    written, passed = _parameters(fn, name)
     module, _, short = name.rpartition(".")  # (no module: a builtin)
     top = module.split(".")[0]
     callee = "np" + name[len("numpy"):] if top == "numpy" else name
     if not module:  # (the generated code names the result after the function)
         short = f"builtin_{short}"
     text = f"def {short}({', '.join(written)}):\n    return {callee}({', '.join(passed)})\n"
-    filename = f"<s2sad-wrapper of {name}>" if count is None else \
-        f"<s2sad-wrapper of {name} with {count} arguments>"
+    filename = f"<s2sad-wrapper of {name}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace = {"np": np, _TARGET: fn, "__name__": f"s2sad.wrappers.{top or 'builtins'}"}
     if top:
