@@ -453,6 +453,50 @@ def test_frozen_entropy_hint(tmp_path):
     _close(got, 1 / 1.5)
 
 
+DECORATED_MODULE = """
+    import functools
+    import time
+
+    import numpy as np
+
+    def timed(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            out = fn(*args, **kwargs)
+            return out
+        return wrapper
+
+    def timed_unwrapped(fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            out = fn(*args, **kwargs)
+            return out
+        return wrapper
+
+    @timed
+    def loss(w, x):
+        return np.sum(np.sin(w * x))
+
+    @timed_unwrapped
+    def loss_unwrapped(w, x):
+        return np.sum(np.sin(w * x))
+    """
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: a function under a functools.wraps decorator whose wrapper(*args, "
+    "**kwargs) does more than return fn(*args, **kwargs) (a timer) is refused as '**kwargs "
+    "in a call is not supported', hint 'pass the keyword arguments by name' (the call "
+    "passes none); without functools.wraps, or with a one-line wrapper, it is right "
+    "(inspect.signature follows __wrapped__, so the *args path is not taken)"))
+def test_functools_wraps_decorator_with_a_timer(tmp_path):
+    user = _user_module(tmp_path, "adv18_decorated", DECORATED_MODULE)
+    for fn in (user.loss_unwrapped, user.loss):
+        for index in (0, 1):
+            _close(s2sad.grad(fn, wrt=index)(W, B1), numeric_grad(fn, (W, B1), index))
+
+
 REGISTRATION_MODULE = """
     import numpy as np
     import scipy.special as sp
