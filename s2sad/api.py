@@ -1215,7 +1215,8 @@ class VJPFunction(GradientFunction):
         """The pullback of a function returning a tuple or list of arrays: its cotangent
         has the output's structure (as JAX's); the joined reading's pullback of it."""
         twin = self._joined_twin()
-        tree = twin._flat_transform(twin._structured(args, kwargs))[0].flat.output
+        tree = _read_output_structure(
+            twin._flat_transform(twin._structured(args, kwargs))[0].flat.output, value)
         call = twin._structured(args, kwargs)  # (its ints constants, where reading it
         # decided that: the output's length depends on one, np.split(x, n))
         joined = twin.pullback_at(args, kwargs, _joined(value, tree), call)
@@ -1340,7 +1341,7 @@ def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tupl
     call = along._structured(*called)
     flattened, flat_along, counts = along._flat_transform(call)
     flat_back = back._flat_transform(call)[1]
-    tree = flattened.flat.output  # (the leaves it joins: numbers too, not strings)
+    tree = _read_output_structure(flattened.flat.output, value)  # (numbers too, not str)
     flat_args = (tuple(flattened.arguments(call.values)), {})
     inputs = flat_along._differentiated_inputs(*flat_args)
     joined = _joined(value, tree)
@@ -1357,6 +1358,19 @@ def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tupl
                                            for pieces, x in zip(per_leaf, inputs)])
              for k, leaf in enumerate(leaves)]
     return pytree.rebuild(tree, parts, value)
+
+
+def _read_output_structure(tree: Optional[pytree.Tree], value: Any) -> pytree.Tree:
+    """The structure the joined reading found for a tuple or list output; refused where
+    it read one value (a list whose length a run-time value decides: np.split(x, idx)
+    of an index array)."""
+    if tree is None or tree.kind == pytree.LEAF:
+        raise UnsupportedSyntaxError(
+            f"the function returns {described(value)}, whose length s2sad cannot tell "
+            "from the code (it depends on a value known only at run time)",
+            hint="pass counts and indices as Python ints or lists (np.split(x, [2, 5])), "
+                 "or return the parts joined (np.concatenate)")
+    return tree
 
 
 def _is_structured_output(value: Any) -> bool:

@@ -17,9 +17,12 @@ import numpy as np
 def zeros_like(x: Any) -> Any:
     """A zero adjoint for x: 0.0 for a Python number, a fresh float array otherwise.
 
-    (None stands for a name a loop has not bound yet; nothing ever adds to it.)"""
+    (None stands for a name a loop has not bound yet; nothing ever adds to it. A string,
+    np.einsum's subscripts among its operands, has no derivative: it stays itself.)"""
     if x is None or isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, str):
+        return x
     if isinstance(x, (list, tuple)):
         return Pieces(zeros_like(e) for e in x)
     dtype = np.result_type(x, np.float32) if np.issubdtype(np.result_type(x), np.inexact) \

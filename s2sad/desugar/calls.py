@@ -175,6 +175,8 @@ class Calls(Iterators):
             return numpy_forms.select(self, args, keywords, node)
         if any(function is f for f in numpy_forms.SPLITS):
             return numpy_forms.split(self, function, args, keywords, node)
+        if any(function is f for f in numpy_forms.AT_LEAST) and not keywords:
+            return numpy_forms.at_least_each(self, function, args, node)
         if function in (builtins.enumerate, builtins.zip, builtins.reversed, builtins.list,
                         builtins.tuple, builtins.map):
             # (enumerate("abc"): of a string known now; zip(x, w) of arrays whose shapes

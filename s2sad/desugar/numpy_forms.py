@@ -16,6 +16,7 @@ from .values import Const, Leaf, Static, Struct
 
 INDEX_TRICKS = (np.r_, np.c_)
 SPLITS = (np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit)
+AT_LEAST = (np.atleast_1d, np.atleast_2d, np.atleast_3d)
 
 
 def is_rewritten(node: gast.AST) -> bool:
@@ -159,3 +160,15 @@ def _parts(sections: Any) -> Any:
             all(isinstance(i, Const) and type(i.value) is int for i in sections.items):
         return len(sections.items) + 1
     return None
+
+
+def at_least_each(reader: Any, function: Any, args: List[Static], node: gast.Call) -> Any:
+    """np.atleast_2d(a, b) of several arrays: the sequence of each one's (a tuple in
+    NumPy 2, a list before), so that what returns or unpacks it knows its length."""
+    if len(args) < 2:
+        return None
+    items: List[Static] = [Leaf(gast.copy_location(gast.Call(
+        func=reader.global_name(function, node), args=[reader.materialize(a, node)],
+        keywords=[]), node)) for a in args]
+    kind = pytree.TUPLE if isinstance(np.atleast_1d(0.0, 0.0), tuple) else pytree.LIST
+    return Struct(kind, None, list(range(len(items))), items, loop_depth=reader.loop_depth)
