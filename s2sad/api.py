@@ -559,7 +559,8 @@ def keywords_checked(transform: Callable) -> Callable:
             raise CallError(f"{transform.__name__}() takes the function (and wrt), then is "
                             f"called with the arguments: {_JAX_FORMS[transform.__name__]}")
         trailing = _TRAILING_ARGUMENTS.get(transform.__name__)
-        if trailing is not None and (not args or args[0] is None) and "f" not in kwargs:
+        if transform.__name__ in ("grad", "value_and_grad") and \
+                (not args or args[0] is None) and "f" not in kwargs:
             # the decorator form (@grad(wrt=2)): checked as it is given the function
             return entry_point(lambda fn: checked(fn, *args[1:], **kwargs))
         wrt = kwargs.get("wrt", kwargs.get("argnums", args[1] if len(args) > 1 else 0))
