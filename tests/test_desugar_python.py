@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import s2sad
+from s2sad.check import numeric_grad
 from s2sad.errors import UnsupportedSyntaxError
 
 X = np.array([0.5, -0.7, 0.2])
@@ -963,3 +964,24 @@ def test_a_helpers_array_default_is_read_as_the_array_it_is():
     g = s2sad.grad(uses_an_array_default)
     g(XS)
     assert "weighted_w_default" in g.source
+
+
+# -- lambdas bound at module level, called in the function ------------------------------
+
+swap_last = lambda A: np.swapaxes(A, -1, -2)  # noqa: E731
+logistic = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+
+
+def through_module_lambdas(A):
+    return np.sum(logistic(swap_last(A)) * np.arange(3.0))
+
+
+def test_a_module_level_lambda_is_read_where_it_is_called():
+    """`T = lambda A: np.swapaxes(A, -1, -2)` at module level (autograd's tests, everyday
+    code) called in the function: read for its call, as a local lambda is."""
+    A = np.arange(6.0).reshape(3, 2) / 5.0
+    np.testing.assert_allclose(s2sad.grad(through_module_lambdas)(A),
+                               numeric_grad(through_module_lambdas, (A,), 0), rtol=1e-6)
+    _, tangent = s2sad.jvp(through_module_lambdas)(A, np.ones_like(A))
+    assert tangent == pytest.approx(np.sum(numeric_grad(through_module_lambdas, (A,), 0)))
+    assert s2sad.hessian(through_module_lambdas)(A).shape == (3, 2, 3, 2)

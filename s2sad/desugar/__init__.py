@@ -126,7 +126,7 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
     helper of the user's it calls does (read with `read_helper`, a few calls deep).
     (Code s2sad generated, read back, keeps its tape list as the later stages know it.)"""
     from ..frontend import is_generated
-    from .calls import _is_helper, _is_user_class
+    from .calls import _is_helper, _is_lambda, _is_user_class
     if is_generated(parsed):
         return False
     if parsed.func.args.vararg is not None or parsed.func.args.kwarg is not None:
@@ -191,6 +191,8 @@ def needed(parsed: Any, read_helper: Optional[Callable] = None, depth: int = 3) 
             return True  # (np.r_[a, b], np.c_[a, b], np.select([...], [...]))
         if isinstance(node, gast.Call) and _is_user_class(get_anno(node.func, "resolved")):
             return True  # (q = Quadratic(2.0, 3.0, x): an object made here)
+        if isinstance(node, gast.Call) and _is_lambda(get_anno(node.func, "resolved")):
+            return True  # (sigmoid = lambda z: ... at module level, called here)
         if isinstance(node, gast.Call) and _logging_function(node.func) is not None:
             return True  # (log.info("loss %s", loss))
         if isinstance(node, (gast.Name, gast.Attribute)) and id(node) not in called and \

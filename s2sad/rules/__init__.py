@@ -363,6 +363,8 @@ def missing_rule_error(fn: Any, location: Optional[Location],
         return frozen_method_error(fn, label, location)
     short = getattr(fn, "__name__", "op")
     shown = spelled_name(fn, location, namespace or {}) or label
+    if not short.isidentifier():  # (a lambda: named as the call spells it)
+        short = shown.rpartition(".")[2] if shown.rpartition(".")[2].isidentifier() else "f"
     if getattr(fn, "_s2sad_transform", False):
         return NoDerivativeRuleError(
             f"{shown} is a derivative s2sad made (of {label}); a differentiated function "
