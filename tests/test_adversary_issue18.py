@@ -57,18 +57,15 @@ def _hessian_by_differences(fn, args, index):
 
 
 # ======================================================================================
-# WRONG
+# WRONG (fixed in 790befc: negative wrt now counts from the call's last argument; kept as
+# regression tests, as are the crashes and refusals fixed there and in 0807c1a, which
+# have no marker below: their old failure is in each comment)
 # ======================================================================================
 
 def star_and_named(w, v, *rest):
     return np.sum(w * v * rest[0] ** 2) + np.sum(rest[-1] * w)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong gradient: wrt=-1 of def f(w, v, *rest) called with 4 arguments is the "
-    "gradient in v (the last named parameter), not in the last argument as Python, JAX "
-    "and autograd count (differentiates_star_args only looks at wrt >= named; the "
-    "plain path resolves -1 against the signature)"))
 def test_negative_wrt_of_a_star_args_function_counts_the_call():
     import autograd
     import autograd.numpy as anp
@@ -79,10 +76,6 @@ def test_negative_wrt_of_a_star_args_function_counts_the_call():
     _close(s2sad.grad(star_and_named, wrt=-1)(*args), expected)  # (gives V's: [0.04, 0.25])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong tangent: jvp(f, wrt=-1) of def f(w, v, *rest) called with 4 arguments is the "
-    "tangent along v, not along the last argument; and argnums=(0, -1) gives w's "
-    "gradient twice"))
 def test_negative_wrt_of_a_star_args_function_forward_and_tuple():
     args = (W, V, B1, B2)
     expected = numeric_grad(star_and_named, args, 3)
@@ -96,6 +89,10 @@ def test_negative_wrt_of_a_star_args_function_forward_and_tuple():
 # CRASHES (an exception that is not an S2SADError)
 # ======================================================================================
 
+def _right(thunk, expected):
+    _close(thunk(), expected)
+
+
 def _right_or_refused(thunk, expected):
     try:
         got = thunk()
@@ -104,40 +101,31 @@ def _right_or_refused(thunk, expected):
     _close(got, expected)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "crash: hessian (and hvp) of np.einsum passed directly, grad(np.einsum)'s second "
-    "order: ValueError 'format number 2 of \"i,i->\" is not recognized' from "
-    "runtime.zeros_like applied to the subscripts string (the tangent of operands_0)"))
 def test_hessian_of_einsum_passed_directly():
     # (linear in its operand 1: a zero Hessian; in a lambda it is right)
     _close(s2sad.hessian(lambda x, y, z: np.einsum("i,i,i->", x, y, z), wrt=1)(C, C, C),
            np.zeros((4, 4)))
-    _right_or_refused(lambda: s2sad.hessian(np.einsum, wrt=1)("i,i,i->", C, C, C),
+    _right(lambda: s2sad.hessian(np.einsum, wrt=1)("i,i,i->", C, C, C),
                       np.zeros((4, 4)))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "crash: hvp of np.einsum passed directly: ValueError 'format number 2 of \"i,i->\" "
-    "is not recognized' (zeros_like of the subscripts string)"))
 def test_hvp_of_einsum_passed_directly():
-    _right_or_refused(lambda: s2sad.hvp(np.einsum, wrt=1)("i,i->", C, C, np.ones(4)),
+    _right(lambda: s2sad.hvp(np.einsum, wrt=1)("i,i->", C, C, np.ones(4)),
                       np.zeros(4))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "crash (a TypeError, s2sad's CallError): grad(np.einsum, wrt=1)(..., optimize=True): "
-    "'numpy.einsum() got an unexpected keyword argument optimize', which np.einsum takes; "
-    "the per-count wrapper passes no keyword"))
 def test_einsum_passed_directly_with_its_optimize_keyword():
     a = np.array([[0.3, -0.2], [0.5, 1.1]])
-    _right_or_refused(lambda: s2sad.grad(np.einsum, wrt=1)("ij,ij", a, a, optimize=True),
+    _right(lambda: s2sad.grad(np.einsum, wrt=1)("ij,ij", a, a, optimize=True),
                       a)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "crash: vjp of np.split(x, np.array([2, 5])) (indices as a NumPy array): ValueError "
-    "'setting an array element with a sequence' in api._joined (the same with the "
-    "indices passed as an argument)"))
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: vjp of np.split(x, np.array([2, 5])) (indices as a NumPy array, in the "
+    "code or passed): 'the function returns a list of 3 arrays, whose length s2sad cannot "
+    "tell from the code (it depends on a value known only at run time)', with no "
+    "location, though [2, 5] works (it crashed with a ValueError in api._joined before "
+    "790befc)"))
 @pytest.mark.parametrize("spelling", ["literal", "argument"])
 def test_vjp_of_a_split_at_an_index_array(spelling):
     if spelling == "literal":
@@ -149,36 +137,28 @@ def test_vjp_of_a_split_at_an_index_array(spelling):
             return np.split(x * x, at)
         args = (X6, np.array([2, 5]))
     cotangent = [np.ones(2), np.full(3, 2.0), np.full(1, 3.0)]
-    _right_or_refused(lambda: s2sad.vjp(fn)(*args)[1](cotangent),
+    _right(lambda: s2sad.vjp(fn)(*args)[1](cotangent),
                       2 * X6 * np.concatenate(cotangent))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "crash: vjp(np.atleast_1d, wrt=1)(c, 2.0), a list of two arrays: ValueError "
-    "'setting an array element with a sequence' in api._joined"))
 def test_vjp_of_atleast_1d_of_two_operands():
-    _right_or_refused(
+    _right(
         lambda: s2sad.vjp(np.atleast_1d, wrt=1)(C, 2.0)[1]([np.ones(4), np.full(1, 3.0)]),
         3.0)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "crash (CallError, a TypeError): np.gradient passed directly with its spacing "
-    "(jacobian/vjp/jvp(np.gradient)(u, 0.5)): 'numpy.gradient() takes 1 positional "
-    "argument but 2 were given', though np.gradient(f, *varargs) takes it (its wrapper "
-    "names f only; takes_operands wants no required argument before *args)"))
 @pytest.mark.parametrize("transform", ["jacobian", "vjp", "jvp"])
 def test_gradient_passed_directly_with_its_spacing(transform):
     u = np.array([0.3, -0.2, 0.5, 1.1, 0.7])
     expected = np.array([np.gradient(e, 0.5) for e in np.eye(5)]).T
     _close(s2sad.jacobian(np.gradient)(u), np.array([np.gradient(e) for e in np.eye(5)]).T)
     if transform == "jacobian":
-        _right_or_refused(lambda: s2sad.jacobian(np.gradient)(u, 0.5), expected)
+        _right(lambda: s2sad.jacobian(np.gradient)(u, 0.5), expected)
     elif transform == "vjp":
-        _right_or_refused(lambda: s2sad.vjp(np.gradient)(u, 0.5)[1](np.arange(5.0)),
+        _right(lambda: s2sad.vjp(np.gradient)(u, 0.5)[1](np.arange(5.0)),
                           np.arange(5.0) @ expected)
     else:
-        _right_or_refused(lambda: s2sad.jvp(np.gradient)(u, 0.5, np.arange(5.0))[1],
+        _right(lambda: s2sad.jvp(np.gradient)(u, 0.5, np.arange(5.0))[1],
                           expected @ np.arange(5.0))
 
 
@@ -204,27 +184,19 @@ def clash_keywords(keywords, *args, k=1.0):
     return np.sum(keywords * args[0] ** 2) * k
 
 
-@pytest.mark.xfail(strict=True, raises=SyntaxError, reason=(
-    "crash: SyntaxError 'duplicate argument' compiling callables._calling_with's wrapper "
-    "when a named parameter is called args_0 (the name it gives *args[0]) or keywords "
-    "(its **keywords)"))
 @pytest.mark.parametrize("fn", [clash_args, clash_keywords], ids=["args_0", "keywords"])
 def test_star_args_wrapper_names_clash_with_the_users(fn):
-    _right_or_refused(lambda: s2sad.grad(fn, wrt=1)(W, B1), 2 * W * B1)
+    _right(lambda: s2sad.grad(fn, wrt=1)(W, B1), 2 * W * B1)
 
 
 def keyword_named_like_a_part(w, *bs, bs_1=2.0):
     return np.sum(w * bs[0] ** 2) * bs_1
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "crash (CallError, a TypeError): a keyword-only parameter named bs_1 beside *bs, "
-    "passed by the call: \"keyword_named_like_a_part() got multiple values for argument "
-    "'bs_1'\" (the wrapper names *bs[1] bs_1); Python runs the call"))
 def test_star_args_wrapper_part_name_clashes_with_a_keyword():
     assert keyword_named_like_a_part(W, B1, B2, bs_1=3.0) == pytest.approx(
         3.0 * np.sum(W * B1 ** 2))
-    _right_or_refused(lambda: s2sad.grad(keyword_named_like_a_part, wrt=1)(
+    _right(lambda: s2sad.grad(keyword_named_like_a_part, wrt=1)(
         W, B1, B2, bs_1=3.0), 6 * W * B1)
 
 
@@ -274,10 +246,6 @@ def loss(w, *batches, scale=1.0):
     return total * scale
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "bad refusal: the decorator form s2sad.grad(wrt=2)(loss) of def loss(w, *batches) is "
-    "refused ('only named parameters can be differentiated') while s2sad.grad(loss, "
-    "wrt=2) works: keywords_checked sees no function, so no ForEachArity"))
 def test_decorator_form_of_a_star_args_gradient():
     expected = numeric_grad(loss, (W, B1, B2), 2)
     _close(s2sad.grad(loss, wrt=2)(W, B1, B2), expected)
@@ -310,10 +278,6 @@ def test_check_grad_of_a_star_args_function():
     assert s2sad.check_grad(loss, W, B1, B2, wrt=2)
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "bad refusal: a parameter named f_called (the wrapper's name for the user's "
-    "function) is refused as 'calling a local variable or the result of an expression', "
-    "at the wrapper's line <s2sad-wrapper of ...>:2"))
 def test_star_args_wrapper_callee_name_clash():
     _close(s2sad.grad(lambda f_called, *a: np.sum(f_called * a[0] ** 2), wrt=1)(W, B1),
            2 * W * B1)
@@ -405,13 +369,15 @@ def test_frozen_distribution_method_passed_directly(frozen):
     _close(s2sad.grad(frozen.logpdf)(0.3), numeric_grad(frozen.logpdf, (0.3,), 0))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+_NO_SOURCE_LOSS = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "bad refusal: a *args function without a source file (typed at the REPL, made by "
     "exec) differentiated in *args is refused as 'no derivative rule for loss_called' "
-    "at the wrapper's line, with a registration example for loss_called (for a lambda "
-    "`def <lambda>_adjoint`, not Python), where a plain function gets "
+    "at the wrapper's line, with a registration example for loss_called (a lambda's, "
+    "`def <lambda>_adjoint`, was fixed in d2fc00e), where a plain function gets "
     "SourceUnavailableError 'cannot find the source'"))
-@pytest.mark.parametrize("name", ["loss", "lam"])
+
+
+@pytest.mark.parametrize("name", [pytest.param("loss", marks=_NO_SOURCE_LOSS), "lam"])
 def test_star_args_function_without_source_is_refused_as_such(name):
     namespace = {"np": np}
     exec(compile("def loss(w, *b):\n    return np.sum(w * b[0])\n"
