@@ -85,6 +85,51 @@ def test_negative_wrt_of_a_star_args_function_forward_and_tuple():
     _close(both[1], expected)
 
 
+HELPER_MODULE = """
+    scale = 3.0
+
+    def scaled(z):
+        return z * scale
+
+    scaled_lambda = lambda z: z * scale
+    """
+
+HELPER_USER_MODULE = """
+    import numpy as np
+    import adv18_helper
+    from adv18_helper import scaled, scaled_lambda
+
+    def through_def(x):
+        return np.sum(scaled(x) ** 2)
+
+    def through_module(x):
+        return np.sum(adv18_helper.scaled(x) ** 2)
+
+    def through_lambda(x):
+        return np.sum(scaled_lambda(x) ** 2)
+    """
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "wrong value and gradient (older than issue 18: so at 8c99139): a global that an "
+    "inlined helper reads (scale in `def scaled(z): return z * scale`, in the helper's "
+    "module, or a module-level lambda's since d2fc00e) is frozen at the first call: after "
+    "helper.scale = 5.0 the same value_and_grad gives 3.06 and [5.4, -9.0] for 8.5 and "
+    "[15, -25]; a global the function reads itself is re-read at each call"))
+@pytest.mark.parametrize("name", ["through_def", "through_module", "through_lambda"])
+def test_a_helpers_global_rebound_between_calls(tmp_path, name):
+    helper = _user_module(tmp_path, "adv18_helper", HELPER_MODULE)
+    user = _user_module(tmp_path, "adv18_helper_user", HELPER_USER_MODULE)
+    fn = getattr(user, name)
+    x = np.array([0.3, -0.5])
+    value_and_grad = s2sad.value_and_grad(fn)
+    _close(value_and_grad(x)[1], 18 * x)
+    helper.scale = 5.0
+    value, gradient = value_and_grad(x)
+    _close(value, fn(x))
+    _close(gradient, 50 * x)
+
+
 # ======================================================================================
 # CRASHES (an exception that is not an S2SADError)
 # ======================================================================================
