@@ -297,6 +297,23 @@ def test_decorator_form_of_a_star_args_gradient():
     _close(s2sad.grad(wrt=2)(loss)(W, B1, B2), expected)
 
 
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "bad refusal: jvp (forward mode) of np.atleast_1d/2d/3d of several arrays is refused "
+    "as 'the derivative rule for np.atleast_2d does not accept this call (too many "
+    "positional arguments)' at the wrapper, while vjp and jacobian of the same call are "
+    "right since d0a9102"))
+@pytest.mark.parametrize("fn", [np.atleast_1d, np.atleast_2d, np.atleast_3d],
+                         ids=["1d", "2d", "3d"])
+def test_jvp_of_atleast_nd_of_several_arrays(fn):
+    cube = np.arange(8.0).reshape(2, 2, 2)
+    out = fn(2.0, B1, cube)
+    cotangent = [np.full(o.shape, k + 1.0) for k, o in enumerate(out)]
+    _close(s2sad.vjp(fn, wrt=1)(2.0, B1, cube)[1](cotangent), np.full(2, 2.0))
+    value, tangent = s2sad.jvp(fn, wrt=1)(2.0, B1, cube, B2)
+    for got, want in zip(tangent, [np.zeros_like(out[0]), fn(B2), np.zeros_like(out[2])]):
+        _close(got, want)
+
+
 def star_product(w, *bs):
     return np.sum(w * bs[0]) * bs[1] ** 2
 
