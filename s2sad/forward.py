@@ -389,7 +389,8 @@ class _Forward:
         rule = rules.lookup(key)
         if rule is None:
             raise rules.missing_rule_error(
-                key, location, self.lowered.namespace or self.lowered.parsed.namespace)
+                key, location, self.lowered.namespace or self.lowered.parsed.namespace,
+                arity=len(value.args) if isinstance(value, gast.Call) else None)
         bound = bind_call(rule.params, rule.template.defaults, value, rule.label, location,
                           rule.template.varargs)
         if rule.kind == "partials":

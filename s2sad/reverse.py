@@ -844,7 +844,8 @@ class _Reverse:
         location = get_anno(value, "location") or get_anno(stmt, "location")
         if rule is None:
             raise rules.missing_rule_error(
-                key, location, self.lowered.namespace or self.lowered.parsed.namespace)
+                key, location, self.lowered.namespace or self.lowered.parsed.namespace,
+                arity=len(value.args) if isinstance(value, gast.Call) else None)
         bound = self.bind(rule, value, location)
         sequences = {p: a for p, a in bound.items() if _is_sequence(a) and any(
             self.analysed.is_active(e) for e in walk(a))}

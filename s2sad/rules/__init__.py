@@ -23,16 +23,17 @@ whose tangent is the function itself applied to the tangents.
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import importlib
 import importlib.util
-
-import difflib
 import inspect
 import re
 import sys
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+import numpy as np
 
 from ..errors import Location, NoDerivativeRuleError, RuleDefinitionError
 from .template import Template, parse_template, renamed
@@ -347,7 +348,8 @@ def without_rule(fn: Any, why: str, instead: str) -> None:
 
 
 def missing_rule_error(fn: Any, location: Optional[Location],
-                       namespace: Optional[Dict[str, Any]] = None) -> NoDerivativeRuleError:
+                       namespace: Optional[Dict[str, Any]] = None,
+                       arity: Optional[int] = None) -> NoDerivativeRuleError:
     """No rule for `fn`: named as the call spells it where that names it in the user's
     module (so the registration example runs as printed), with the nearest rules of
     its own module."""
@@ -376,18 +378,35 @@ def missing_rule_error(fn: Any, location: Optional[Location],
         return NoDerivativeRuleError(f"no derivative rule for {shown}: {why[0]}", location,
                                      hint=why[1])
     hint = _nearest_rules(label, shown, short)
-    try:
-        params = [p for p in inspect.signature(fn).parameters][:1] or ["x"]
-    except (TypeError, ValueError):
-        params = ["x"]
-    x = params[0]
+    params = _parameter_names(fn, arity)
+    lines = [f"        d{x} = dy * ...  # the derivative of the output with respect to {x}"
+             for x in params]
     hint += ("if the call's result does not depend on the differentiated inputs, "
              "compute it outside the function; otherwise register a rule:\n"
              f"    @s2sad.adjoint({shown})\n"
-             f"    def {short}_adjoint(dy, y, {x}):\n"
-             f"        d{x} = dy * ...  # the derivative of the output with respect to {x}\n"
-             f"        return d{x}")
+             f"    def {short}_adjoint(dy, y, {', '.join(params)}):\n" + "\n".join(lines) +
+             f"\n        return {', '.join('d' + x for x in params)}")
     return NoDerivativeRuleError(f"no derivative rule for {shown}", location, hint=hint)
+
+
+def _parameter_names(fn: Any, arity: Optional[int]) -> List[str]:
+    """The names of the parameters a call of `arity` positional arguments binds (its
+    first one where the call is not known): a ufunc's x1, x2; past the named ones, or
+    with no signature, x, x1, ..."""
+    try:
+        params = [p for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    count = arity or 1
+    if isinstance(fn, np.ufunc):
+        count = min(count, fn.nin)
+        if len(params) < fn.nin:
+            params = []
+    names = [p.name for p in params[:count]]
+    while len(names) < count:
+        names.append("x" if count == 1 else f"x{len(names) + 1}")
+    return names
 
 
 def _nearest_rules(label: str, shown: str, short: str) -> str:
