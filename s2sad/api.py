@@ -561,7 +561,9 @@ def keywords_checked(transform: Callable) -> Callable:
         trailing = _TRAILING_ARGUMENTS.get(transform.__name__)
         if transform.__name__ in ("grad", "value_and_grad") and \
                 (not args or args[0] is None) and "f" not in kwargs:
-            # the decorator form (@grad(wrt=2)): checked as it is given the function
+            # the decorator form (@grad(wrt=2)): its options checked at once (as the
+            # transform's own form checks them), the function as it is given
+            transform(*args, **kwargs)
             return entry_point(lambda fn: checked(fn, *args[1:], **kwargs))
         wrt = kwargs.get("wrt", kwargs.get("argnums", args[1] if len(args) > 1 else 0))
         if trailing is not None and args and (callables.takes_operands(args[0]) or
