@@ -91,7 +91,7 @@ def test_xlogy_where_x_is_zero_has_the_slope_xlogy_has_there():
     a, b = np.array([0.0, 0.5]), np.array([2.0, 3.0])
     ga, gb = s2sad.grad(f, wrt=(0, 1))(a, b)
     np.testing.assert_allclose(gb, [0.0, 0.5 / 3.0])
-    np.testing.assert_allclose(ga, [0.0, np.log(3.0)])
+    np.testing.assert_allclose(ga, [np.log(2.0), np.log(3.0)])  # (at x = 0 too)
 
 
 def logistic_loss(w, X, y):
@@ -523,3 +523,33 @@ def test_logsumexp_of_a_number_with_keepdims_and_axis_0_as_scipy_takes_them():
             _, tangent = s2sad.jvp(special.logsumexp)(1.1, 2.0, axis=axis, keepdims=keepdims)
             assert np.shape(tangent) == np.shape(value)
             np.testing.assert_allclose(tangent, 2.0)
+
+
+def test_zero_arguments_of_the_entropy_family():
+    """xlogy(0, y)'s slope in the first argument is log(y) (it was 0); rel_entr and
+    kl_div of a zero target against an underflowed probability have slope 0 and 1 in
+    it (they were nan); entr at 0, whose slope is infinite, is refused (it was nan)."""
+    q = np.array([0.6, 0.1, 0.3])
+
+    def em_term(p):
+        return -np.sum(special.xlogy(p, q) + special.xlog1py(p, q))
+    p = np.array([0.0, 0.3, 0.7])
+    np.testing.assert_allclose(s2sad.grad(em_term)(p), -np.log(q) - np.log1p(q))
+    np.testing.assert_allclose(s2sad.jvp(em_term)(p, np.ones(3))[1],
+                               np.sum(-np.log(q) - np.log1p(q)))
+    target = np.array([1.0, 0.0, 0.0])
+    z = np.array([0.0, -800.0, 1.0])  # (softmax(z)[1] underflows to 0)
+    for divergence in (special.rel_entr, special.kl_div):
+        def loss(z, divergence=divergence):
+            return np.sum(divergence(target, special.softmax(z)))
+        want = _central(loss, z)
+        np.testing.assert_allclose(s2sad.grad(loss)(z), want, atol=1e-8)
+        np.testing.assert_allclose(s2sad.jvp(loss)(z, np.ones(3))[1], np.sum(want), atol=1e-8)
+
+    def entropy_bonus(z):
+        return np.sum(special.entr(special.softmax(z)))
+    with pytest.raises(s2sad.S2SADError, match="entr at 0"):
+        s2sad.grad(entropy_bonus)(z)
+    z = np.array([0.0, -8.0, 1.0])
+    np.testing.assert_allclose(s2sad.grad(entropy_bonus)(z), _central(entropy_bonus, z),
+                               rtol=1e-6)

@@ -78,26 +78,29 @@ def ndtri_partials(y, x):
 
 @partials(special.entr)
 def entr_partials(y, x):
-    return -np.log(x) - 1  # (-x log x; x > 0)
+    # -x log x for x > 0; at 0 its slope is infinite (an underflowed probability times
+    # that slope would be nan): refused there
+    require_shapes(np.all(x != 0), "scipy.special.entr at 0, where its slope is infinite")
+    return -np.log(x) - 1
 
 
 @partials(special.xlogy)
 def xlogy_partials(y, a, b):
-    # d/da: log(b) (0 where a == 0 and b == 0, as xlogy is there); d/db: a / b
-    return np.where(a == 0, 0.0, np.log(np.where(a == 0, 1.0, b))), \
-        a / np.where(a == 0, 1.0, b)
+    # a log(b): d/da log(b), at a == 0 too; d/db a / b (0 where a == 0, as xlogy is 0
+    # there for every b)
+    return np.log(b), a / np.where(a == 0, 1.0, b)
 
 
 @partials(special.xlog1py)
 def xlog1py_partials(y, a, b):
-    return np.where(a == 0, 0.0, np.log1p(np.where(a == 0, 0.0, b))), \
-        a / np.where(a == 0, 1.0, 1 + b)
+    return np.log1p(b), a / np.where(a == 0, 1.0, 1 + b)
 
 
 @partials(special.rel_entr)
 def rel_entr_partials(y, a, b):
-    # a log(a / b) for a, b > 0: log(a / b) + 1 and -a / b
-    return np.log(a / b) + 1, -a / b
+    # a log(a / b) for a, b > 0 (0 where a == 0): log(a / b) + 1 and -a / b (0 where
+    # a == 0, b == 0 too: an underflowed probability against a zero target)
+    return np.log(a / b) + 1, -a / np.where(a == 0, 1.0, b)
 
 
 # -- logsumexp, softmax and log_softmax ---------------------------------------------
@@ -244,8 +247,8 @@ def betainc_partials(y, a, b, x):
 
 @partials(special.kl_div)
 def kl_div_partials(y, a, b):
-    # a log(a / b) - a + b for a, b > 0: log(a / b) and 1 - a / b
-    return np.log(a / b), 1 - a / b
+    # a log(a / b) - a + b for a, b > 0: log(a / b) and 1 - a / b (1 where a == 0)
+    return np.log(a / b), 1 - a / np.where(a == 0, 1.0, b)
 
 
 # -- Bessel functions ----------------------------------------------------------------
