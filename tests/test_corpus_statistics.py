@@ -83,21 +83,17 @@ KNOWN[("forward", "cho_factor_upper_then_solve_triangular")] = (
     "refused", "forward mode only: 'the tangent rule for scipy.linalg.solve_triangular treats "
                "lower as a constant, but here it depends on the inputs' for the bool cho_factor "
                "returns (reverse mode accepts it)")
-KNOWN[("reverse", "em_expected_log_likelihood_zero_responsibility")] = KNOWN[
-    ("forward", "em_expected_log_likelihood_zero_responsibility")] = (
-    "wrong", "xlogy(x, y) and xlog1py(x, y) give 0 as their derivative in x where x == 0; it is "
-             "log(y) (log1p(y)): grad(lambda p: np.sum(xlogy(p, q)))([0.0, 0.3]) is 0 in p[0]")
 NANS = {
-    "kl_one_hot_underflowed_softmax": "rel_entr(x, y) and kl_div(x, y) give NaN in y where x == y "
-                                      "== 0 (-x / y unguarded; xlogy's rule guards it)",
-    "entropy_bonus_underflowed_softmax": "entr'(0) is infinite and softmax's derivative 0 there: "
-                                         "the chain rule's inf * 0 gives NaN",
     "gp_matern_in_its_inputs": "np.sqrt(d2) at d2 == 0 (the kernel's diagonal): inf * 0 gives "
                                "NaN where the kernel is smooth",
 }
 for _name, _reason in NANS.items():
     for _check in ALL_CHECKS:
         KNOWN[(_check, _name)] = ("wrong", "a NaN gradient: " + _reason)
+for _check in ALL_CHECKS:  # (entr's slope at 0 is infinite: refused, not NaN)
+    KNOWN[(_check, "entropy_bonus_underflowed_softmax")] = (
+        "refused", "scipy.special.entr at 0 (an underflowed probability), where its slope is "
+                   "infinite")
 for _check in ALL_CHECKS:
     KNOWN[(_check, "logistic_regression_lambda_and_map")] = (
         "refused", "a comprehension over a count known only at run time (the list "
