@@ -147,8 +147,9 @@ def _library_function(fn: Any) -> Optional[Target]:
         rules.lookup(fn) is not None and rules.lookup(fn).kind != "nondiff"
     if not differentiable and name.split(".")[0] not in ("numpy", "scipy", "math"):
         return None  # sorted, print, ...: not a function of numbers
-    if not differentiable and _distribution_method(fn):
-        # (stats.t.ppf(q, *args): its signature says nothing of df; refused as it is)
+    if rules.lookup(fn) is None and rules.lookup_tangent(fn) is None:
+        # no rule at all (scipy.integrate.odeint, stats.t.ppf): refused as it is, before
+        # a wrapper written from a signature that may not say what a call passes
         raise rules.missing_rule_error(fn, None)
     if name.startswith("builtins."):
         name = name[len("builtins."):]

@@ -576,15 +576,14 @@ def test_a_library_function_without_a_rule_is_refused_by_its_real_name():
     special = pytest.importorskip("scipy.special")
     assert s2sad.grad(special.expit)(0.0) == pytest.approx(0.25)  # (it has a rule)
     with pytest.raises(s2sad.NoDerivativeRuleError) as info:
-        s2sad.grad(special.ellipe)(0.5)
+        s2sad.grad(special.ellipe)  # (refused at once: no rule, nothing to read)
     exc = info.value
     assert exc.message == "no derivative rule for scipy.special.ellipe"
     assert "np.ellipe" not in str(exc)
     assert "@s2sad.adjoint(scipy.special.ellipe)" in exc.hint
-    assert (exc.filename, exc.lineno) == ("<s2sad-wrapper of scipy.special.ellipe>", 2)
-    rendered = str(exc).splitlines()
-    index = rendered.index("        return scipy.special.ellipe(x)")
-    assert rendered[index + 1].strip() == "^" * len("scipy.special.ellipe(x)")
+    integrate = pytest.importorskip("scipy.integrate")
+    with pytest.raises(s2sad.NoDerivativeRuleError, match="scipy.integrate.odeint"):
+        s2sad.vjp(integrate.odeint, wrt=1)  # (it was a CallError once called with args=)
 
 
 def test_a_numpy_function_without_a_rule_is_refused():
