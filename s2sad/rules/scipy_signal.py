@@ -1,5 +1,5 @@
 """Convolutions: scipy.signal.convolve and correlate (any rank, modes full, same and
-valid) and NumPy's 1-d np.convolve.
+valid), as NumPy's np.convolve (rules/shapes.py).
 
 A convolution is linear in each operand. Whatever the mode, its result is the centred
 part of the full convolution, so the adjoint puts dy back in the centre of the full
@@ -40,11 +40,3 @@ def correlate_adjoint(dy, y, in1, in2, mode="full", method="auto"):
     din2 = np.flip(reversed2)
     return din1, din2
 
-
-@adjoint(np.convolve, multilinear=("a", "v"))
-def np_convolve_adjoint(dy, y, a, v, mode="full"):
-    full = convolution_shape(a, v)
-    dfull = centred_in(dy, full)
-    da = np.convolve(dfull, np.flip(v), mode="valid")
-    dv = np.convolve(dfull, np.flip(a), mode="valid")
-    return da, dv

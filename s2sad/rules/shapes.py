@@ -138,6 +138,18 @@ def cross_adjoint(dy, y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return da, db
 
 
+@adjoint(np.convolve, multilinear=("a", "v"))
+def convolve_adjoint(dy, y, a, v, mode="full"):
+    """Every mode is the centred part of the full convolution: dy back in the centre of
+    the full shape, convolved with the other operand flipped (valid). scipy.signal's
+    convolve and correlate are the same (rules/scipy_signal.py)."""
+    full = convolution_shape(a, v)
+    dfull = centred_in(dy, full)
+    da = np.convolve(dfull, np.flip(v), mode="valid")
+    dv = np.convolve(dfull, np.flip(a), mode="valid")
+    return da, dv
+
+
 # -- joining: a list of arrays in, one array out -------------------------------------
 # The adjoint of the list is a list of pieces of dy; element i of the call's list gets
 # piece i (reverse.accumulate_elements).
