@@ -17,6 +17,7 @@ module); `check_element_writes` refuses writes through index arrays.
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
@@ -92,11 +93,12 @@ def analyse(lowered: Lowered, wrt: Iterable[str],
     `param_ranks` (ndim of each argument, from a call) specialises shapes;
     `scalar_output` (grad) lets shapes be inferred back from a scalar output."""
     wrt = list(wrt)
-    lowered.int_names = _int_names(lowered)
-    ranks = _ranks(lowered, param_ranks or {}, shape_rule)
+    lowered.int_names, lowered.int_tuple_names = _integers(lowered)
+    lengths: Dict[str, Optional[int]] = {}
+    ranks = _ranks(lowered, param_ranks or {}, shape_rule, lengths)
 
     def value_rank(value):
-        return _rank_of_value(value, ranks, lowered.int_names, shape_rule)
+        return _rank_of_value(value, ranks, lowered.int_names, shape_rule, lengths)
     sharing = may_share(lowered, value_rank)
     # (a call's code is checked where the analysis cannot tell: forward mode has no
     # run-time check of `v += e`)
@@ -328,41 +330,88 @@ def _result_class(value: gast.AST, shape_rule, class_of) -> Any:
 
 
 def _int_names(lowered: Lowered) -> frozenset:
-    """Names that hold Python ints on every binding: counters, len(x), n - 1, ..."""
-    candidates = set(lowered.int_names)
+    """Names that hold Python ints on every binding: counters, len(x), n - 1,
+    x.shape[0], n // 2, int(t), ...: every value whose integrality the primal fixes."""
+    ints, _ = _integers(lowered)
+    return ints
+
+
+def _int_tuple_names(lowered: Lowered) -> frozenset:
+    """Names that hold tuples of Python ints on every binding: np.shape(x) (x.shape),
+    (n, m), s[1:], s + (k,)."""
+    _, tuples = _integers(lowered)
+    return tuples
+
+
+def _integers(lowered: Lowered) -> Tuple[frozenset, frozenset]:
+    """(int names, int-tuple names): one optimistic fixed point over both, since
+    `n = s[0]` is an int because `s = np.shape(a)` is a tuple of ints and
+    `s = (n, m)` is one because n and m are ints."""
     bindings = [s for s in walk_statements(lowered.body)
                 if isinstance(s, gast.Assign) and not is_store(s)]
-    candidates |= {s.targets[0].id for s in bindings}
-    candidates -= set(lowered.params)
+    assigned = {s.targets[0].id for s in bindings}
+    ints = (set(lowered.int_names) | assigned) - set(lowered.params)
+    tuples = assigned - set(lowered.params) - set(lowered.int_names)
     changed = True
     while changed:
         changed = False
         for stmt in bindings:
             target = stmt.targets[0].id
-            if target in candidates and not _int_valued(stmt.value, candidates):
-                candidates.discard(target)
+            if target in ints and not _int_valued(stmt.value, ints, tuples):
+                ints.discard(target)
                 changed = True
-    return frozenset(candidates)
+            if target in tuples and not _int_tuple_valued(stmt.value, ints, tuples):
+                tuples.discard(target)
+                changed = True
+    return frozenset(ints), frozenset(tuples - ints)
 
 
-def _int_valued(value: gast.AST, ints) -> bool:
+# calls whose result is a Python int whatever their argument (round: of one number)
+_INT_RESULTS = (len, int, np.size, np.ndim, math.floor, math.ceil, math.trunc,
+                operator.index)  # (not round: round of a 0-d array is an array)
+
+
+def _int_valued(value: gast.AST, ints, tuples=frozenset()) -> bool:
     if isinstance(value, gast.Constant):
         return type(value.value) is int
     if isinstance(value, gast.Name):
         return value.id in ints
     if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Sub, gast.Mult,
                                                                gast.FloorDiv, gast.Mod)):
-        return _int_valued(value.left, ints) and _int_valued(value.right, ints)
-    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
-        return _int_valued(value.operand, ints)
+        return _int_valued(value.left, ints, tuples) and _int_valued(value.right, ints, tuples)
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, (gast.USub, gast.UAdd)):
+        return _int_valued(value.operand, ints, tuples)
+    if isinstance(value, gast.Subscript):  # s[0] of a shape
+        return isinstance(value.value, gast.Name) and value.value.id in tuples and \
+            not isinstance(value.slice, gast.Slice) and _int_valued(value.slice, ints, tuples)
     if isinstance(value, gast.Call):
         callee = get_anno(value.func, "resolved")
-        if callee in (len, int, np.size, np.ndim):
+        if callee in _INT_RESULTS:
             return True
         if callee is TAPE_POP:
             return True  # i = tape.pop() gives i back a value its other bindings gave
-        if callee in (min, max):
-            return all(_int_valued(a, ints) for a in value.args)
+        if callee in (min, max, abs):
+            return bool(value.args) and not value.keywords and \
+                all(_int_valued(a, ints, tuples) for a in value.args)
+        if callee is operator.getitem and len(value.args) == 2:
+            return _int_valued(gast.Subscript(value=value.args[0], slice=value.args[1],
+                                              ctx=gast.Load()), ints, tuples)
+    return False
+
+
+def _int_tuple_valued(value: gast.AST, ints, tuples) -> bool:
+    if isinstance(value, gast.Name):
+        return value.id in tuples
+    if isinstance(value, gast.Tuple):
+        return all(_int_valued(e, ints, tuples) for e in value.elts)
+    if isinstance(value, gast.Subscript):  # s[1:]
+        return isinstance(value.value, gast.Name) and value.value.id in tuples and \
+            isinstance(value.slice, gast.Slice)
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Add):  # s + (k,)
+        return _int_tuple_valued(value.left, ints, tuples) and \
+            _int_tuple_valued(value.right, ints, tuples)
+    if isinstance(value, gast.Call):
+        return get_anno(value.func, "resolved") is np.shape
     return False
 
 
@@ -383,12 +432,15 @@ _LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy, np.a
          np.array}
 
 
-def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) \
-        -> Dict[str, Optional[int]]:
+def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule,
+           lengths: Optional[Dict[str, Optional[int]]] = None) -> Dict[str, Optional[int]]:
     """ndim of each name where it follows from the arguments' (None: unknown).
 
     Only a call specialises (loops with scalar arithmetic then skip `unbroadcast`);
-    without argument ranks only constants and loop counters are known."""
+    without argument ranks only constants, loop counters and shapes are known.
+    `lengths` is filled with the length of each tuple of ints (a shape) where known:
+    np.zeros(a.shape) has a's rank."""
+    lengths = {} if lengths is None else lengths
     ranks: Dict[str, Optional[int]] = {p: param_ranks.get(p) for p in lowered.params}
     ranks.update({p: 0 for p in lowered.scalar_params})
     params = dict(ranks)
@@ -398,31 +450,83 @@ def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule) 
     # precision, so the passes stop
     once = {n for n, k in definitions(lowered).items() if k == 1} - set(lowered.params)
     for _ in range(2 * len(bindings) + 2):
-        before = dict(ranks)
+        before = dict(ranks), dict(lengths)
         proposals: Dict[str, set] = {p: {r} for p, r in params.items()}
+        length_proposals: Dict[str, set] = {}
         for stmt in bindings:
             if isinstance(stmt, gast.For):
                 proposals.setdefault(stmt.target.id, set()).add(0)
                 continue
+            target = stmt.targets[0].id
             placeholder = isinstance(stmt.value, gast.Constant) and stmt.value.value is None
             # (v = None before a loop that stores v: a placeholder, never an operand)
             rank = _ANY if placeholder else \
-                _rank_of_value(stmt.value, ranks, lowered.int_names, shape_rule)
-            proposals.setdefault(stmt.targets[0].id, set()).add(rank)
-            if stmt.targets[0].id in once:
-                ranks[stmt.targets[0].id] = rank
-        joined = {}
-        for target, options in proposals.items():
-            options.discard(_ANY)
-            joined[target] = options.pop() if len(options) == 1 else \
-                _ANY if not options else None
-        ranks = joined
-        if joined == before:
+                _rank_of_value(stmt.value, ranks, lowered.int_names, shape_rule, lengths)
+            proposals.setdefault(target, set()).add(rank)
+            if target in once:
+                ranks[target] = rank
+            if target in lowered.int_tuple_names:
+                length_proposals.setdefault(target, set()).add(
+                    _tuple_length(stmt.value, ranks, lengths))
+        ranks = _joined(proposals)
+        lengths.clear()
+        lengths.update(_joined(length_proposals))
+        if (ranks, lengths) == before:
             break
+    for name, length in list(lengths.items()):
+        lengths[name] = None if length is _ANY else length
+    ranks.update({name: 0 for name in lowered.int_names if name in ranks})
     return {n: (None if r is _ANY else r) for n, r in ranks.items()}
 
 
 _ANY = "any"   # a rank not constrained yet (the optimistic start of _ranks)
+
+
+def _joined(proposals: Dict[str, set]) -> Dict[str, Any]:
+    """One value per name: the one proposed, _ANY if none yet, None if they differ."""
+    joined = {}
+    for target, options in proposals.items():
+        options.discard(_ANY)
+        joined[target] = options.pop() if len(options) == 1 else \
+            _ANY if not options else None
+    return joined
+
+
+def _tuple_length(value: gast.AST, ranks, lengths) -> Any:
+    """How many ints a shape tuple holds: np.shape(x) as many as x has axes."""
+    if isinstance(value, gast.Name):
+        return lengths.get(value.id, _ANY)
+    if isinstance(value, gast.Tuple):
+        return len(value.elts)
+    if isinstance(value, gast.Call) and len(value.args) == 1 and \
+            get_anno(value.func, "resolved") is np.shape:
+        operand = value.args[0]
+        return ranks.get(operand.id, _ANY) if is_local(operand) else None
+    if isinstance(value, gast.BinOp):
+        parts = [_tuple_length(v, ranks, lengths) for v in (value.left, value.right)]
+        return _ANY if _ANY in parts else None if None in parts else sum(parts)
+    if isinstance(value, gast.Subscript) and isinstance(value.slice, gast.Slice):
+        whole = _tuple_length(value.value, ranks, lengths)
+        if whole is _ANY or whole is None:
+            return whole
+        bounds = [_literal_int(b) for b in (value.slice.lower, value.slice.upper,
+                                            value.slice.step)]
+        if any(b is False for b in bounds):
+            return None
+        return len(range(whole)[slice(*bounds)])
+    return None
+
+
+def _literal_int(node: Optional[gast.AST]) -> Any:
+    """A slice bound's value: None if absent, False if not a literal int."""
+    if node is None:
+        return None
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _literal_int(node.operand)
+        return False if inner is None or inner is False else -inner
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    return False
 
 
 def assumed_ranks(lowered: Lowered) -> Dict[str, Optional[int]]:
@@ -485,7 +589,8 @@ def _is_int(node: gast.AST, ranks, int_names) -> bool:
     return False
 
 
-def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[int]:
+def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule,
+                   lengths: Optional[Dict[str, Any]] = None) -> Optional[int]:
     key = op_key(value)
     if key is None:
         return rank_of(value, ranks, int_names)
@@ -511,6 +616,8 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
         shape = value.args[0] if isinstance(value, gast.Call) and value.args else None
         if isinstance(shape, (gast.Tuple, gast.List)):
             return len(shape.elts)
+        if isinstance(shape, gast.Name) and lengths and shape.id in lengths:
+            return lengths[shape.id]  # np.zeros(a.shape)
         return 1 if shape is not None and rank_of(shape, ranks, int_names) == 0 else None
     if key in _LIKE and isinstance(value, gast.Call) and len(value.args) == 1 \
             and not value.keywords:
@@ -528,6 +635,8 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule) -> Optional[in
         shape = value.args[1]  # np.reshape(x, (2, 3)), np.reshape(x, -1)
         if isinstance(shape, gast.Tuple):
             return len(shape.elts)
+        if isinstance(shape, gast.Name) and lengths and shape.id in lengths:
+            return lengths[shape.id]  # np.reshape(x, a.shape)
         return 1 if rank_of(shape, ranks, int_names) == 0 else None
     if key in (len, int, float):
         return 0

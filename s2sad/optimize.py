@@ -7,6 +7,7 @@
   reuse_buffers      t = np.exp(u) -> t = np.exp(u, out=u) when u's array is dead
   accumulate_inplace dv = dv + e -> dv += e when no other name can see dv's array
   accumulate_where   dv += s * hit -> add_where(dv, hit, s) for a comparison's hit
+  read_shapes        d = np.shape(a); n = d[0] -> n = a.shape[0], as a user writes it
 
 `optimize` runs them to a fixed point. The passes work on the function's top-level
 statements; a loop or branch is one opaque statement to them, reading every name
@@ -66,9 +67,67 @@ def optimize(func: gast.FunctionDef, versions: Dict[str, str],
         accumulate_inplace(func)
         if shapes:
             accumulate_where(func, _merged(shapes, renamed))
+        read_shapes(func)
     finally:
         _compound_names.clear()
     return func
+
+
+# -- shapes ----------------------------------------------------------------------
+
+def read_shapes(func: gast.FunctionDef) -> bool:
+    """`d = np.shape(a)` read only as `n = d[0]`, `m = d[-1]` (n, m = a.shape lowers so)
+    becomes `n = a.shape[0]`: one line per size, in the spelling users write, and the
+    same code whether they wrote len(a), a.shape[0] or np.shape(a)[0]. Only where a is
+    bound once (or is a parameter never rebound), so its shape is the same at each read."""
+    bindings: Dict[str, int] = {}
+    loads: Dict[str, int] = {}
+    for node in walk(func):
+        if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Param):
+            table = loads if isinstance(node.ctx, gast.Load) else bindings
+            table[node.id] = table.get(node.id, 0) + 1
+    params = {a.id for a in func.args.args + func.args.kwonlyargs}
+    changed = False
+    for stmt in list(func.body):
+        shape_of = _shape_call_operand(stmt)
+        if shape_of is None:
+            continue
+        tuple_name = stmt.targets[0].id
+        readers = [s for s in func.body if isinstance(s, gast.Assign) and
+                   isinstance(s.targets[0], gast.Name) and _constant_item(s.value, tuple_name)]
+        if not readers or len(readers) != loads.get(tuple_name, 0) or \
+                bindings.get(tuple_name) != 1 or \
+                bindings.get(shape_of, 0) != (0 if shape_of in params else 1):
+            continue
+        for reader in readers:
+            shape = gast.Attribute(value=name(shape_of), attr="shape", ctx=gast.Load())
+            reader.value = gast.Subscript(value=shape, slice=reader.value.slice,
+                                          ctx=gast.Load())
+        _move_comment(stmt, readers[::-1])
+        func.body.remove(stmt)
+        changed = True
+    return changed
+
+
+def _shape_call_operand(stmt: gast.stmt) -> Optional[str]:
+    """a, where stmt is `d = np.shape(a)`."""
+    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call) and \
+            _dotted(stmt.value.func) == "np.shape" and len(stmt.value.args) == 1 and \
+            not stmt.value.keywords and isinstance(stmt.value.args[0], gast.Name):
+        return stmt.value.args[0].id
+    return None
+
+
+def _constant_item(value: gast.AST, tuple_name: str) -> bool:
+    """value is d[k], k a literal int (or -k)."""
+    if not (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and
+            value.value.id == tuple_name):
+        return False
+    index = value.slice
+    if isinstance(index, gast.UnaryOp) and isinstance(index.op, gast.USub):
+        index = index.operand
+    return isinstance(index, gast.Constant) and type(index.value) is int
 
 
 # -- constant folding ------------------------------------------------------------

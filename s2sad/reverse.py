@@ -57,13 +57,18 @@ class Generated:
 
 
 def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False,
-            indexed: bool = False, numbers_only: bool = False) -> Generated:
+            indexed: bool = False, numbers_only: bool = False,
+            seed_each: bool = False) -> Generated:
     """The gradient function; `with_value` also returns the output (value_and_grad).
     A `pullback` (vjp) takes a seed shaped like the output, which may be an array.
     With `indexed`, a loop's stored values go in lists indexed by its counter (see
     indexed_stores) rather than on the stack, which code read back expects; with
-    `numbers_only` (code for Numba), only float numbers do, in float arrays."""
-    return _Reverse(analysed, with_value, pullback, indexed, numbers_only).run()
+    `numbers_only` (code for Numba), only float numbers do, in float arrays.
+    With `seed_each` (checkpoint.py's step_adjoint), a function returning a tuple
+    takes one seed per returned value, as positional parameters after its own."""
+    reversing = _Reverse(analysed, with_value, pullback, indexed, numbers_only)
+    reversing.seed_each = seed_each
+    return reversing.run()
 
 
 def _output_location(analysed: Analysed):
@@ -86,6 +91,10 @@ class _Slot:
         self.stmt = stmt
         self.in_loop = in_loop
         self.stored = False
+        # an index computed from loop counters and values the loop never changes
+        # (x = z + y): the adjoint loop computes it again rather than storing it
+        self.recomputable = False
+        self.recomputed = False
 
     def push(self, tape: str) -> gast.stmt:
         value = clone(self.target)
@@ -103,6 +112,14 @@ class _Slot:
 
 class _Restore:
     """Where the adjoint sweep gets a stored value back (resolved once slots are known)."""
+
+    def __init__(self, slot: _Slot):
+        self.slot = slot
+
+
+class _Recompute:
+    """Where a backward iteration computes a recomputable index again: at the top of
+    its body, before any adjoint that reads it (resolved once slots are known)."""
 
     def __init__(self, slot: _Slot):
         self.slot = slot
@@ -151,6 +168,7 @@ class _Reverse:
         self.stacks = {stmt.value.func.value.id for stmt in statements
                        if is_push_statement(stmt)} & self.analysed.active
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
+        self.loops: List[Any] = []                 # the loops around what is reversed now
         self.spreads: Dict[str, gast.AST] = {}     # da -> ds where da = unsum(ds, a)
         self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
         # names that may share an array (v = C[0:2]): restoring C's elements is for v too
@@ -168,6 +186,10 @@ class _Reverse:
 
     def run(self) -> Generated:
         output = self.lowered.output
+        seeds = []  # (checkpoint.py) one seed per returned value
+        if isinstance(output, tuple) and self.seed_each:
+            seeded = [self._seed_output(o) for o in output]
+            output, seeds = seeded[0][0], [seed for _, seed in seeded]
         if isinstance(output, tuple):
             raise NonScalarOutputError(
                 f"grad needs a scalar output, but {self.lowered.func.name} returns a "
@@ -176,7 +198,7 @@ class _Reverse:
                      "s2sad.jacobian for several outputs")
         if not isinstance(output, gast.Name) or not is_local(output):
             output = self._bind_output(output)
-        seed = self.namer.adjoint(output.id)
+        seed = seeds[0] if seeds else self.namer.adjoint(output.id)
         self.adjoints[output.id] = seed
         self.live.add(output.id)
         primal = self.forward_block(self.lowered.body, in_loop=False)
@@ -209,13 +231,16 @@ class _Reverse:
             body = indexed_stores(body, tape, self.namer,
                                   self.is_float_number if self.index_numbers_only else None)
         func = gast.FunctionDef(
-            name=self.function_name, args=self.signature(seed), body=body,
+            name=self.function_name, args=self.signature(seed, seeds), body=body,
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         namespace = {**(self.lowered.namespace or self.lowered.parsed.namespace),
                      **self.rule_modules}
+        if seeds:
+            seed, output = ", ".join(seeds), gast.Name(
+                id=", ".join(o.id for o in self.lowered.output), ctx=gast.Load())
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
-                         (seed,), dict(self.adjoints))
+                         tuple(seeds) or (seed,), dict(self.adjoints))
 
     def held_value(self, atom: gast.AST, stored: List[_Slot], primal: List[gast.stmt]) -> gast.AST:
         """A value returned beside the gradient (the output, has_aux's values), kept
@@ -263,8 +288,22 @@ class _Reverse:
                 versions[self.adjoints[version]] = f"d{base}"
         return versions
 
-    def signature(self, seed: str) -> gast.arguments:
+    def _seed_output(self, output: gast.AST) -> tuple:
+        """(checkpoint.py) A returned value's name, bound afresh where it is not a local
+        or is returned twice, and its seed."""
+        if not isinstance(output, gast.Name) or not is_local(output) or \
+                output.id in self.adjoints:
+            output = self._bind_output(output)
+        seed = self.namer.adjoint(output.id)
+        self.adjoints[output.id] = seed
+        self.live.add(output.id)
+        return output, seed
+
+    def signature(self, seed: str, seeds: Sequence[str] = ()) -> gast.arguments:
         args = clone(self.lowered.func.args)
+        if seeds:  # (checkpoint.py) step_adjoint(i, y, t, dy, dt): positional seeds
+            args.args.extend(name(s, gast.Param()) for s in seeds)
+            return args
         # keyword-only: one positional argument too many must not become the seed
         args.kwonlyargs.append(name(seed, gast.Param()))
         args.kw_defaults.append(constant(1.0))
@@ -541,8 +580,14 @@ class _Reverse:
             self.live.discard(v)  # nothing outside the loop adds to it
         self.blocks.append([])
         self.pending_comment = None
+        for binding in self.recomputable_indices(loop):
+            slot = self.slots[id(binding)]
+            slot.recomputable = True
+            self.blocks[-1].append(_Recompute(slot))
         enclosing, self.first_element = self.first_element, {v: loop.target.id for v in fresh}
+        self.loops.append(loop)
         self.reverse_block(loop.body)
+        self.loops.pop()
         self.first_element = enclosing
         start = len(self.blocks[-1])
         for v in carried:
@@ -596,6 +641,44 @@ class _Reverse:
             self.blocks[-1].append(gast.If(test=clone(branch.test),
                                            body=finished[0][0] or [gast.Pass()],
                                            orelse=finished[1][0]))
+
+    def recomputable_indices(self, loop) -> List[gast.stmt]:
+        """Integer bindings at the top level of a counted loop's body, `x = z + y`,
+        whose value each backward iteration can compute again: x is bound once, used
+        only in this body and first bound there, and computed by integer arithmetic
+        from the counters of the loops around it and names those loops never bind
+        (or indices recomputed before it)."""
+        if not isinstance(loop, gast.For) or id(loop) in self.counters or \
+                not isinstance(loop.target, gast.Name):
+            return []
+        outermost = (self.loops or [loop])[0]
+        bound_inside = {stored_name(s) for s in walk_statements([outermost])}
+        counters = {l.target.id for l in self.loops + [loop]
+                    if isinstance(l, gast.For) and isinstance(l.target, gast.Name)}
+        if any(stored_name(s) in counters for s in walk_statements(outermost.body)
+               if not isinstance(s, gast.For)):
+            return []  # a counter changed inside the body: keep the plain tape
+        known = set(counters)
+        found = []
+        for stmt in loop.body:
+            if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
+                    not isinstance(stmt.targets[0], gast.Name):
+                continue
+            target = stmt.targets[0].id
+            if target not in self.lowered.int_names or target in self.analysed.active or \
+                    self.analysed.definitions.get(target, 0) != 1 or \
+                    not _index_arithmetic(stmt.value):
+                continue
+            operands = set(local_names_in(stmt.value))
+            if not all(o in known or o not in bound_inside for o in operands):
+                continue
+            mentions = self._count(loop.body, target)
+            if mentions != self._count(self.lowered.body, target) or \
+                    not self._bound_first(target, loop.body, mentions):
+                continue
+            known.add(target)
+            found.append(stmt)
+        return found
 
     # -- what a loop touches --------------------------------------------------------
 
@@ -751,8 +834,14 @@ class _Reverse:
                 sharing = self.sharing.get(slot.name, {slot.name})
                 if any(self._read_after(slot, stmt, inside, order, parents)
                        for read in sharing for stmt, inside in readers.get(read, ())):
-                    slot.stored = True
                     changed = True
+                    if slot.recomputable:
+                        slot.recomputed = True  # its operands are read where it was
+                        for read in set(local_names_in(slot.stmt.value)):
+                            readers.setdefault(read, []).append((slot.stmt, False))
+                        slots.remove(slot)
+                        break
+                    slot.stored = True
                     index_names = set(local_names_in(slot.target)) - {slot.name}
                     for read in index_names:
                         readers.setdefault(read, []).append((slot.stmt, False))
@@ -1129,6 +1218,13 @@ def _resolved(body: List[Any], tape: str) -> List[gast.stmt]:
             if item.slot.stored:
                 out.append(item.slot.pop(tape))
             continue
+        if isinstance(item, _Recompute):
+            if item.slot.recomputed:
+                again = clone(item.slot.stmt)
+                set_anno(again, "comment", f"line {get_anno(item.slot.stmt, 'origin')[0]} "
+                                           f"again: an index, recomputed rather than stored")
+                out.append(again)
+            continue
         if isinstance(item, (gast.For, gast.While, gast.If)):
             item.body = _resolved(item.body, tape) or [gast.Pass()]
             item.orelse = _resolved(item.orelse, tape)
@@ -1136,6 +1232,17 @@ def _resolved(body: List[Any], tape: str) -> List[gast.stmt]:
                 continue
         out.append(item)
     return out
+
+
+def _index_arithmetic(value: gast.AST) -> bool:
+    """Integer arithmetic on names and constants: nothing to store, cheap to redo."""
+    if isinstance(value, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(value, gast.BinOp):
+        return _index_arithmetic(value.left) and _index_arithmetic(value.right)
+    if isinstance(value, gast.UnaryOp):
+        return _index_arithmetic(value.operand)
+    return False
 
 
 def _is_pass(body: List[gast.stmt]) -> bool:

@@ -19,6 +19,7 @@ CASES = [
     ("lecture_grad_F.py", functions.F, (0, 1)),
     ("regression_grad.py", functions.regression, 0),
     ("convolution_grad.py", functions.convolution, (0, 1)),
+    ("lecture_convolution_grad.py", functions.lecture_convolution, (0, 1)),
     ("horner_grad.py", functions.horner, (0, 1)),
 ]
 # Compiled for the ranks of a call: matrices, so `@` takes the lecture's form.
