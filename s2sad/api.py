@@ -149,7 +149,9 @@ class GradientFunction:
     def for_arguments(self, args: tuple, kwargs: dict) -> pipeline.Compiled:
         """The code compiled for these arguments' ranks (a float's gradient needs no
         broadcasting checks); the ranks of a call are its cache key."""
-        if kwargs:
+        # (for Numba, the defaults a call leaves out are bound too: code for any rank
+        # of them calls helpers that branch on types, which Numba cannot compile)
+        if kwargs or self.jit and len(args) < len(self._param_names):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             values = bound.arguments
@@ -619,7 +621,7 @@ def _wrt_or_argnums(wrt: Optional[Wrt], argnums: Optional[Wrt]) -> Wrt:
 @keywords_checked
 def grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
          argnums: Optional[Wrt] = None, has_aux: bool = False, optimize: bool = True,
-         jit: bool = False):
+         jit: bool = False, checkpoint: Optional[int] = None):
     """The gradient of scalar-valued `f` with respect to the argument(s) `wrt`
     (default: the first; `argnums` is JAX's name for the same option).
 
@@ -630,29 +632,48 @@ def grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
     Also a decorator: `@grad` or `@grad(wrt=(0, 1))`. With `jit=True` the generated
     code runs compiled by Numba (an optional dependency) where Numba accepts it, and
     as Python with a warning otherwise. With `has_aux=True`, f returns `(value, aux)`
-    and the call returns `(gradient, aux)`, as jax.grad's.
+    and the call returns `(gradient, aux)`, as jax.grad's. With `checkpoint=k`, the
+    counted loop `for i in range(n)` keeps at most k snapshots of its state and
+    recomputes the rest (binomial checkpointing, see checkpoint.py).
     """
     wrt = _wrt_or_argnums(wrt, argnums)
+    make = _checkpointed(GradientFunction, checkpoint, "grad", jit, has_aux)
     if f is None:
-        return entry_point(lambda fn: GradientFunction(fn, wrt, optimize=optimize, jit=jit,
-                                                       has_aux=has_aux))
-    return GradientFunction(f, wrt, optimize=optimize, jit=jit, has_aux=has_aux)
+        return entry_point(lambda fn: make(fn, wrt, optimize=optimize, jit=jit,
+                                           has_aux=has_aux))
+    return make(f, wrt, optimize=optimize, jit=jit, has_aux=has_aux)
 
 
 @entry_point
 @keywords_checked
 def value_and_grad(f: Optional[Callable] = None, wrt: Optional[Wrt] = None, *,
                    argnums: Optional[Wrt] = None, has_aux: bool = False,
-                   optimize: bool = True, jit: bool = False):
+                   optimize: bool = True, jit: bool = False,
+                   checkpoint: Optional[int] = None):
     """Like `grad`, but returns `(f(*args), gradients)` from one sweep; with
     `has_aux=True`, `((value, aux), gradients)`, as jax.value_and_grad."""
     wrt = _wrt_or_argnums(wrt, argnums)
+    make = _checkpointed(GradientFunction, checkpoint, "value_and_grad", jit, has_aux)
     if f is None:
-        return entry_point(lambda fn: GradientFunction(fn, wrt, with_value=True,
-                                                       optimize=optimize, jit=jit,
-                                                       has_aux=has_aux))
-    return GradientFunction(f, wrt, with_value=True, optimize=optimize, jit=jit,
-                            has_aux=has_aux)
+        return entry_point(lambda fn: make(fn, wrt, with_value=True, optimize=optimize,
+                                           jit=jit, has_aux=has_aux))
+    return make(f, wrt, with_value=True, optimize=optimize, jit=jit, has_aux=has_aux)
+
+
+def _checkpointed(transform: type, checkpoint: Any, name: str, jit: bool = False,
+                  has_aux: bool = False) -> Callable:
+    """The transform's class, or with `checkpoint=` its checkpointed form (checkpoint.py)."""
+    if checkpoint is None:
+        return transform
+    from . import checkpoint as checkpointing
+    checkpointing.snapshots_of(checkpoint, name)
+    if jit or has_aux:
+        raise ArgumentError(f"checkpoint= does not combine with {'jit' if jit else 'has_aux'}"
+                            f"=True yet", hint=f"drop one of them, e.g. s2sad.{name}(f, "
+                            f"checkpoint={checkpoint!r})")
+    made = checkpointing.CheckpointedVJPFunction if transform is VJPFunction else \
+        checkpointing.CheckpointedGradientFunction
+    return functools.partial(made, checkpoint=checkpoint)
 
 
 @entry_point
@@ -1282,11 +1303,13 @@ def jvp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None
 @entry_point
 @keywords_checked
 def vjp(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] = None,
-        has_aux: bool = False, optimize: bool = True) -> VJPFunction:
+        has_aux: bool = False, optimize: bool = True,
+        checkpoint: Optional[int] = None) -> VJPFunction:
     """Reverse mode for any output: `value, pullback = vjp(f, wrt)(*args)`, then
     `pullback(ct)` is `ct @ J` shaped like the arguments (one adjoint sweep per call);
     with `has_aux=True` (f returns `(value, aux)`), `value, pullback, aux`."""
-    return VJPFunction(f, _wrt_or_argnums(wrt, argnums), optimize=optimize, has_aux=has_aux)
+    make = _checkpointed(VJPFunction, checkpoint, "vjp", has_aux=has_aux)
+    return make(f, _wrt_or_argnums(wrt, argnums), optimize=optimize, has_aux=has_aux)
 
 
 @entry_point

@@ -187,8 +187,9 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
     generated = forward.forward(analysed) if mode == "forward" else \
-        reverse.reverse(analysed, with_value=with_value, pullback=mode == "pullback",
-                        indexed=for_call, numbers_only=jit_code)
+        reverse.reverse(analysed, with_value=with_value, pullback=mode in ("pullback", "step"),
+                        indexed=for_call, numbers_only=jit_code,
+                        seed_each=mode == "step")  # (checkpoint.py's step_adjoint)
     if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))

@@ -1,0 +1,158 @@
+"""Binomial checkpointing (Griewank & Walther's revolve): the schedule and its driver.
+
+A counted loop of n steps, state_{j+1} = step(j, state_j), is reversed with at most
+`snapshots` states held at once. Reversing l steps from a held state with c slots
+(the held state's own included) costs T(l, c) forward steps:
+
+    T(l, 1) = l (l - 1) / 2        (every adjoint step advances from the one state)
+    T(l, c) = min over m of  m + T(l - m, c - 1) + T(m, c)
+
+whose minimum is Griewank's binomial bound T(l, c) = r l - C(c + r, r - 1) for the
+r with C(c + r - 1, r - 1) < l <= C(c + r, r). The driver runs one forward sweep of
+all n steps (the loop's output needs the last state), placing the snapshots the
+schedule asks for on the way, so a gradient evaluates `step` T(n, c) + 1 times and
+`step_adjoint` n times.
+"""
+from __future__ import annotations
+
+from math import comb
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+
+def _repetitions(steps: int, slots: int) -> int:
+    """The least r with C(slots + r, r) >= steps: how often a step is run at most."""
+    r = 0
+    while comb(slots + r, r) < steps:
+        r += 1
+    return r
+
+
+def _beta(slots: int, r: int) -> int:
+    return comb(slots + r, slots) if r >= 0 else 0
+
+
+def recomputations(steps: int, slots: int) -> int:
+    """T(steps, slots): the forward steps the optimal reversal of `steps` steps takes
+    from a held state with `slots` snapshots (the held one included)."""
+    if steps <= 1:
+        return 0
+    slots = min(slots, steps)
+    r = _repetitions(steps, slots)
+    return r * steps - _beta(slots + 1, r - 1)
+
+
+def forward_steps(steps: int, snapshots: int) -> int:
+    """How often a checkpointed gradient evaluates the loop's `step`: the optimal
+    reversal plus the last step, whose state the code after the loop reads."""
+    return recomputations(steps, snapshots) + 1 if steps > 0 else 0
+
+
+def split(steps: int, slots: int) -> int:
+    """Where the next snapshot goes, `steps` ahead of a held state with `slots` slots
+    (slots >= 2, steps >= 2): the largest m with m + T(steps - m, slots - 1) +
+    T(m, slots) = T(steps, slots)."""
+    r = _repetitions(steps, slots)
+    return max(1, min(_beta(slots, r - 1), steps - _beta(slots - 1, r - 1), steps - 1))
+
+
+def _copied(state: tuple) -> tuple:
+    """A snapshot's arrays are not the ones a step may write into (c[i] = ...)."""
+    return tuple(np.copy(v) if isinstance(v, np.ndarray) else v for v in state)
+
+
+class Revolve:
+    """The forward sweep and the reversal of one run of a counted loop.
+
+    `step(i, *state, *invariants)` returns the next state (a tuple);
+    `step_adjoint(i, *state, *invariants, *dstate)` returns the adjoints of the
+    differentiated state values (those `differentiated` marks) followed by those of
+    the differentiated invariants. `steps` and `adjoint_steps` count the calls."""
+
+    def __init__(self, step: Callable, step_adjoint: Callable, indices: Sequence[int],
+                 snapshots: int, invariants: tuple, differentiated: Sequence[bool],
+                 invariant_adjoints: int):
+        self.step = step
+        self.step_adjoint = step_adjoint
+        self.indices = indices
+        self.snapshots = max(1, min(snapshots, len(indices)))
+        self.invariants = invariants
+        self.differentiated = list(differentiated)
+        self.invariant_adjoints = invariant_adjoints
+        self.steps = 0
+        self.adjoint_steps = 0
+        self._known: Dict[int, tuple] = {}   # the first sweep's snapshots, by position
+        self._sums: List[Any] = [None] * invariant_adjoints
+
+    def forward(self, state: tuple) -> tuple:
+        """All n steps from `state`, keeping the snapshots of the schedule's first
+        descent (and the state before the last step, which its adjoint starts from)."""
+        n = len(self.indices)
+        if n == 0:
+            return state
+        self._known = {0: _copied(state)}
+        targets = set()
+        low, slots = 0, self.snapshots
+        while n - low > 1 and slots > 1:
+            low += split(n - low, slots)
+            slots -= 1
+            targets.add(low)
+        for j in range(n):
+            if j == n - 1 or j in targets:
+                self._known[j] = _copied(state) if j in targets else state
+            state = self._advance(state, j)
+        return state
+
+    def adjoint(self, dstate: tuple) -> tuple:
+        """(the adjoints of the state before the loop, those of the invariants summed
+        over the steps), from the adjoints of the state after it."""
+        n = len(self.indices)
+        if n > 0:
+            dstate = self._reverse(0, n, self._known.pop(0), self.snapshots, dstate)
+        self._known.clear()
+        return dstate, tuple(self._sums)
+
+    def _advance(self, state: tuple, j: int) -> tuple:
+        self.steps += 1
+        return self.step(self.indices[j], *state, *self.invariants)
+
+    def _state_at(self, target: int, low: int, state: tuple) -> tuple:
+        """The state before step `target`: a first-sweep snapshot, or recomputed from
+        the held state at `low`."""
+        known = self._known.pop(target, None)
+        if known is not None:
+            return known
+        if target > low:
+            state = _copied(state)
+        for j in range(low, target):
+            state = self._advance(state, j)
+        return state
+
+    def _reverse(self, low: int, high: int, state: tuple, slots: int,
+                 dstate: tuple) -> tuple:
+        """Reverse steps low..high-1 from the held state at `low`, given the adjoints
+        of the state at `high`."""
+        while high > low:
+            if high - low == 1 or slots == 1:
+                dstate = self._adjoint_step(high - 1, self._state_at(high - 1, low, state),
+                                            dstate)
+                high -= 1
+                continue
+            middle = low + split(high - low, slots)
+            dstate = self._reverse(middle, high, self._state_at(middle, low, state),
+                                   slots - 1, dstate)
+            high = middle
+        return dstate
+
+    def _adjoint_step(self, j: int, state: tuple, dstate: tuple) -> tuple:
+        self.adjoint_steps += 1
+        seeds = [d if d is not None else 0.0 for d in dstate]
+        grads = self.step_adjoint(self.indices[j], *state, *self.invariants, *seeds)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        grads = list(grads)
+        before = [grads.pop(0) if wanted else None for wanted in self.differentiated]
+        for k, g in enumerate(grads):
+            self._sums[k] = g if self._sums[k] is None else self._sums[k] + g
+        return tuple(before)
