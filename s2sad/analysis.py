@@ -58,6 +58,7 @@ class Analysed:
     # them) -> every name of their group (s2sad.aliasing.may_share)
     sharing: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     _active: Optional[FrozenSet[str]] = None
+    axis_lengths: Optional[Dict[str, Tuple[str, int]]] = None  # n = len(u): (u, 0)
 
     @property
     def active(self) -> FrozenSet[str]:
@@ -81,7 +82,18 @@ class Analysed:
         if isinstance(node, gast.Subscript) and \
                 rank_of(node, self.ranks, self.lowered.int_names) == 0:
             return SCALAR
+        if isinstance(node, gast.Subscript):
+            return part_class(node, self.class_of(node.value), self.lowered.int_names,
+                              self._axis_length)
         return None
+
+    def _axis_length(self, n: str) -> Any:
+        if self.axis_lengths is None:
+            self.axis_lengths = _axis_lengths(self.lowered)
+        if n not in self.axis_lengths:
+            return None
+        array, axis = self.axis_lengths[n]
+        return self.shape_class.get(array), axis
 
 
 def analyse(lowered: Lowered, wrt: Iterable[str],
@@ -278,7 +290,18 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
             return SCALAR if isinstance(node.value, (int, float)) else None
         if is_local(node) and node.id not in mixed:
             return classes.get(node.id)
+        if isinstance(node, gast.Subscript):
+            return part_class(node, class_of(node.value), lowered.int_names, axis_length)
         return None  # (what a name of mixed bindings holds here is no other name's shape)
+
+    lengths = _axis_lengths(lowered)
+
+    def axis_length(n):
+        if n not in lengths:
+            return None
+        array, axis = lengths[n]
+        return class_of(gast.Name(id=array, ctx=gast.Load(), annotation=None,
+                                  type_comment=None)), axis
 
     bindings = [s for s in walk_statements(lowered.body)
                 if isinstance(s, gast.Assign) and not is_store(s)]
@@ -306,9 +329,100 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
     return classes
 
 
+def part_class(part: gast.Subscript, whole: Any, int_names, axis_length=None) -> Any:
+    """The shape class of x[index] given x's: equal for equal classes and indexes
+    of equal shape, so u[1:-1], un[2:] and un[:-2] of equally shaped u and un share
+    one (each has n - 2 elements: a slice [lo:-hi] of constants lo, hi >= 0 keeps
+    max(0, n - lo - hi) of n, whatever n is), and x[i] and x[j] one for any ints.
+    `axis_length(name)` gives (class, axis) for a name holding the length of an axis
+    of arrays of that class (n = len(u)), so u[1:n - 1] is u[1:-1]."""
+    if whole is None or whole == SCALAR:
+        return None
+    parts = part.slice.elts if isinstance(part.slice, gast.Tuple) else [part.slice]
+    keys = []
+    axis = 0
+    for index in parts:
+        if isinstance(index, gast.Slice):
+            key = _slice_key(index, lambda n: axis_length is not None and
+                             axis_length(n) == (whole, axis))
+            axis += 1
+        elif isinstance(index, gast.Constant) and index.value is None:
+            key = "new axis"
+        elif _is_int(index, {}, int_names):
+            key = "one"
+            axis += 1
+        else:
+            return None  # (an index array, a mask: shapes the values decide)
+        if key is None:
+            return None
+        keys.append(key)
+    while keys and keys[-1] == ("drop", 0):
+        keys.pop()  # x[1:-1, :] is x[1:-1]
+    return ("part", whole, tuple(keys)) if keys else whole
+
+
+def _slice_key(index: gast.Slice, is_length) -> Any:
+    """("drop", k) for [lo:-hi] with literal lo, hi >= 0 (k = lo + hi), the literal
+    bounds otherwise, None if a bound or step is not a literal int (or n - k, n the
+    axis's length: `is_length(n)`)."""
+    lower, upper, step = (_bound_value(b, is_length) for b in
+                          (index.lower, index.upper, index.step))
+    if any(b is False for b in (lower, upper, step)) or step not in (None, 1):
+        return None  # (`is False`: a bound 0 is a literal)
+    lower = lower or 0
+    if lower >= 0 and (upper is None or upper < 0):
+        return ("drop", lower - (upper or 0))
+    return ("bounds", lower, upper)
+
+
+def _bound_value(node: Optional[gast.AST], is_length) -> Any:
+    """A slice bound as a literal: n - k is -k (n - 0, n: None) where n is the axis's
+    length; False where it is none of these."""
+    if isinstance(node, gast.Name) and is_length(node.id):
+        return None
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Sub) and \
+            isinstance(node.left, gast.Name) and is_length(node.left.id):
+        k = _literal_int(node.right)
+        return False if k is False or k is None or k < 0 else -k if k else None
+    return _literal_int(node)
+
+
+def _axis_lengths(lowered: Lowered) -> Dict[str, Tuple[str, int]]:
+    """Names bound once to the length of an axis of a name bound at most once:
+    n = len(u) -> (u, 0); n = d[1] with d = np.shape(u) -> (u, 1)."""
+    counts = definitions(lowered)  # (parameters count one)
+    fixed = {n for n in counts if counts[n] == 1}
+    shapes, found = {}, {}
+    for stmt in walk_statements(lowered.body):
+        if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
+                stmt.targets[0].id not in fixed:
+            continue
+        target, value = stmt.targets[0].id, stmt.value
+        if isinstance(value, gast.Call) and len(value.args) == 1 and \
+                isinstance(value.args[0], gast.Name) and value.args[0].id in fixed:
+            callee = get_anno(value.func, "resolved")
+            if callee is np.shape:
+                shapes[target] = value.args[0].id
+            elif callee is len:
+                found[target] = (value.args[0].id, 0)
+        elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
+                value.value.id in shapes:
+            axis = _literal_int(value.slice)
+            if axis is not False and axis is not None and axis >= 0:
+                found[target] = (shapes[value.value.id], axis)
+    return found
+
+
 def _result_class(value: gast.AST, shape_rule, class_of) -> Any:
     key = op_key(value)
     operands = op_operands(value)
+    if key is operator.getitem:  # v = x[1:-1]
+        return class_of(gast.Subscript(value=value.value, slice=value.slice,
+                                       ctx=gast.Load())) \
+            if isinstance(value, gast.Subscript) else None
+    if key in _LIKE and isinstance(value, gast.Call) and value.args and \
+            all(k.arg in _SHAPE_KEEPING for k in value.keywords):
+        return class_of(value.args[0])  # np.copy(x), np.zeros_like(x), x.astype(float)
     if key in _SHAPED_LIKE and isinstance(value, gast.Call) and \
             len(value.args) > _SHAPED_LIKE[key]:
         return class_of(value.args[_SHAPED_LIKE[key]])
@@ -430,6 +544,7 @@ _SAME_RANK = {np.transpose, np.swapaxes, np.moveaxis, np.rollaxis, np.flip, np.f
               np.triu, np.fft.fftshift, np.fft.ifftshift, np.partition}
 _LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy, np.asarray,
          np.array}
+_SHAPE_KEEPING = {"dtype", "order", "copy", "subok"}  # keywords of _LIKE that keep the shape
 
 
 def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule,
@@ -512,7 +627,7 @@ def _tuple_length(value: gast.AST, ranks, lengths) -> Any:
         bounds = [_literal_int(b) for b in (value.slice.lower, value.slice.upper,
                                             value.slice.step)]
         if any(b is False for b in bounds):
-            return None
+            return None  # (`is False`: a bound 0 is a literal)
         return len(range(whole)[slice(*bounds)])
     return None
 
