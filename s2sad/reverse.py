@@ -1061,7 +1061,7 @@ class _Reverse:
         adjoint = self.adjoint_name(base.id)
         self.spreads.pop(adjoint, None)  # about to change element by element
         if base.id not in self.live:
-            self.emit(assign(adjoint, call("np.zeros_like", [name(base.id)])))
+            self.emit(assign(adjoint, call("np.zeros_like", [name(self._same_shape(base.id))])))
             self.live.add(base.id)
         elif adjoint not in self.owned:
             self.emit(assign(adjoint, call("np.copy", [name(adjoint)])))
