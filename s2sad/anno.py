@@ -25,6 +25,7 @@ KEYS = frozenset({
     "scatter",    # c[index] += e read back from np.add.at(c, index, e): indices repeat
     "loop",       # a gradient's forward loop and its adjoint loop: the source loop's id
     "specialised",  # a call of a helper given structures: its desugared reading
+    "pattern",    # the one call a form over several lines computes (patterns.py)
 })
 
 

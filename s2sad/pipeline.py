@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import gast
 
-from . import analysis, codegen, floats, forward, jit, lower, optimize, reverse, rules
+from . import analysis, codegen, floats, forward, jit, lower, optimize, patterns, reverse, rules
 from .distributions import is_distribution
 from .frontend import Parsed
 
@@ -186,6 +186,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     reusing = for_call and not jit_code  # (Numba is given no out= forms)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
+    if optimize_code and mode != "forward":
+        patterns.recognise(analysed)  # forms differentiated as one call (patterns.py)
     generated = forward.forward(analysed) if mode == "forward" else \
         reverse.reverse(analysed, with_value=with_value, pullback=mode in ("pullback", "step"),
                         indexed=for_call, numbers_only=jit_code,

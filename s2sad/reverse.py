@@ -494,7 +494,8 @@ class _Reverse:
         deferred: List[Tuple[gast.AST, gast.AST]] = []
         if target in self.analysed.active and target in self.live:
             self.set_comment(stmt)
-            value = stmt.value
+            # patterns.py: a form's last line differentiated as the one call it computes
+            value = get_anno(stmt, "pattern") or stmt.value
             dy = name(self.adjoints[target])
             key = op_key(value)
             if key is None:

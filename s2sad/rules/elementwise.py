@@ -1,7 +1,8 @@
 """NumPy elementwise functions (ufuncs): partial derivatives, broadcast-exact."""
 import numpy as np
 
-from . import partials
+from .. import patterns
+from . import adjoint, partials
 
 
 @partials(np.sin)
@@ -206,3 +207,35 @@ def copysign_partials(y, x1, x2):
     # |x1| with x2's sign: the slope is +-1 (away from x1 == 0), none in x2; a product's
     # sign is the product of the signs (signed zeros too), in the operands' own dtype
     return np.copysign(1.0, x1 * x2), None
+
+
+# -- forms written over several lines (patterns.py recognises them in the primal) ----------
+
+@partials(patterns.sigmoid)
+def sigmoid_partials(y, z):
+    """1 / (1 + exp(-z)) and its spellings: s * (1 - s), from the value already computed."""
+    return y * (1 - y)
+
+
+@adjoint(patterns.softmax)
+def softmax_adjoint(dy, y, x, axis=None):
+    """p = exp(x - m) / sum(exp(x - m)): dx = p * (dp - sum(dp * p)) along the axis. The
+    shift m (constant along it) cancels in p: its adjoint is exactly zero, not computed."""
+    dx = y * (dy - np.sum(dy * y, axis=axis, keepdims=True))
+    return dx
+
+
+@adjoint(patterns.log_softmax)
+def log_softmax_adjoint(dy, y, x, e, c, axis=None):
+    """l = (x - m) - log(c), c = sum(e), e = exp(x - m): dx = dl - (e / c) * sum(dl),
+    the softmax e / c from the primal's own e and c; the shift cancels."""
+    dx = dy - e / c * np.sum(dy, axis=axis, keepdims=True)
+    return dx
+
+
+@adjoint(patterns.logsumexp)
+def logsumexp_adjoint(dy, y, x, e, c, axis=None):
+    """y = m + log(c), c = sum(e), e = exp(x - m): dx = dy * e / c (the softmax);
+    the shift m cancels, so the max's adjoint is not run."""
+    dx = e * (dy / c)
+    return dx

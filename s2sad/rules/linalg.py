@@ -13,8 +13,8 @@ import operator
 
 import numpy as np
 
-from .. import runtime
-from . import adjoint, tangent, without_rule
+from .. import patterns, runtime
+from . import adjoint, partials, tangent, without_rule
 from .template import known_rank
 
 # NumPy 2's array-API spellings in np.linalg (positional-only parameters x1, x2: the
@@ -583,6 +583,29 @@ def svd_tangent(y, a, a_dot, full_matrices=True, compute_uv=True, hermitian=Fals
         if full_matrices else np.swapaxes(v_dot, -1, -2)
     y_dot = (u_full, s_dot, vh_full) if compute_uv else s_dot
     return y_dot
+
+
+# -- products of a matrix with itself (patterns.py recognises them in the primal) ---------
+
+@adjoint(patterns.gram)
+def gram_adjoint(dy, y, a):
+    """Y = A.T @ A:  dA = A @ (dY + dY.T), one product where the general rule makes two
+    (dY is not assumed symmetric: a program may read one triangle of Y)."""
+    da = a @ (dy + dy.T)
+    return da
+
+
+@adjoint(patterns.gram_outer)
+def gram_outer_adjoint(dy, y, a):
+    """Y = A @ A.T:  dA = (dY + dY.T) @ A."""
+    da = (dy + dy.T) @ a
+    return da
+
+
+@partials(patterns.sum_of_squares, elementwise=False, shape="other")
+def sum_of_squares_partials(y, a):
+    """y = a @ a for a vector a: dy * 2 * a, one product (dy a number)."""
+    return 2 * a
 
 
 # -- refused on purpose --------------------------------------------------------------------

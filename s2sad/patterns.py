@@ -1,0 +1,491 @@
+"""Rules at the level users think: forms written over several lines, differentiated as one.
+
+A stage between analyse and reverse (reverse mode only). People write a Gram product
+as `R.T @ R`, a softmax as `e = np.exp(x - np.max(x, axis=1, keepdims=True)); p = e /
+np.sum(e, axis=1, keepdims=True)`, a sigmoid as `1 / (1 + np.exp(-z))`. Lowered, each
+is a chain of lines, and the chain's adjoints are correct but pay for the spelling: the
+two products of a general `@` where one suffices, the quotient rule and the max's
+tie-aware adjoint although the shift cancels, four lines for `s * (1 - s)`.
+
+This stage reads the lowered primal, where such a form is still visible, and marks the
+line that completes it with the one call the form computes (`softmax(x, axis=1)`, one
+of the functions below). The reverse stage takes that line's adjoint from the call's
+rule (rules/linalg.py, rules/elementwise.py), straight to the form's input. The primal
+is untouched: the user's lines compute the value, as written and as printed. The
+intermediate lines' adjoints then get nothing from this use and are not emitted; an
+intermediate that is used elsewhere too gets that use's contribution and passes it
+on as before, so the gradient is exact either way (the chain rule is a sum over
+paths, and the marked call's adjoint is the sum over the paths inside the form).
+Matching the primal, not the generated adjoint, is what makes this robust: the adjoint
+of a form is a dozen lines whose shape depends on every rule involved, the primal's
+form is three or four lines of one operation each.
+
+A form is taken only where the reading is certain: every intermediate is bound by one
+statement, in the same block as the marked line and before it, and the form's input
+is not rebound in between (so it is the value the chain read). `optimize=False`
+(`--no-optimize`) leaves the chain's own adjoints.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import gast
+import numpy as np
+
+from .anno import clone, get_anno, set_anno
+from .lower import call, constant, is_local, is_store, name, op_key, stored_name
+
+# -- the forms, as functions (their rules are the point; a rule's check runs these) ----
+
+
+def gram(a: Any) -> Any:
+    """a.T @ a of a matrix."""
+    return a.T @ a
+
+
+def gram_outer(a: Any) -> Any:
+    """a @ a.T of a matrix."""
+    return a @ a.T
+
+
+def sum_of_squares(a: Any) -> Any:
+    """a @ a, a.T @ a, np.dot(a, a) of a vector."""
+    return np.sum(a * a)
+
+
+def softmax(x: Any, axis: Any = None) -> Any:
+    """exp(x - m) / sum(exp(x - m), axis, keepdims) for any m constant along axis."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
+    """(x - m) - log(c) with e = exp(x - m), c = sum(e, axis, keepdims=True): the
+    adjoint reads the softmax e / c from the primal's own e and c."""
+    return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+
+def logsumexp(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
+    """m + log(c) with e = exp(x - m), c = sum(e, axis[, keepdims=True]) (or log(c) with
+    e = exp(x)): log(sum(exp(x))); the adjoint reads e / c."""
+    return np.log(np.sum(np.exp(x), axis=axis, keepdims=axis is not None))
+
+
+def sigmoid(z: Any) -> Any:
+    """1 / (1 + exp(-z)), exp(z) / (1 + exp(z)), 0.5 * (tanh(z / 2) + 1)."""
+    return 1 / (1 + np.exp(-z))
+
+
+FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,
+                                 logsumexp, sigmoid)}
+
+# reductions whose keepdims result is constant along the reduced axes (a valid shift)
+_REDUCTIONS = (np.max, np.amax, np.min, np.amin, np.mean, np.sum, np.median)
+_PRODUCTS = (operator.matmul, np.matmul, np.dot)
+
+
+def recognise(analysed: Any) -> int:
+    """Mark every recognised form's last line with its call (anno "pattern"); return
+    how many were marked. Marks from an earlier reading of the same tree are cleared:
+    a form depends on the ranks this reading knows."""
+    reading = _Reading(analysed)
+    marked = 0
+    for block in reading.blocks:
+        for index, stmt in enumerate(block):
+            if not isinstance(stmt, gast.Assign):
+                continue
+            set_anno(stmt, "pattern", None)
+            if is_store(stmt) or not isinstance(stmt.targets[0], gast.Name):
+                continue
+            for match in (_gram, _square, _softmax, _log_softmax, _logsumexp, _sigmoid):
+                found = match(reading, stmt.value)
+                if found is not None and reading.certain(stmt, block, index, *found[1:]):
+                    form = found[0]
+                    set_anno(form, "location", get_anno(stmt.value, "location"))
+                    set_anno(stmt, "pattern", form)
+                    marked += 1
+                    break
+    return marked
+
+
+class _Reading:
+    """What the analysis knows, indexed for matching: each name bound once, by which
+    statement, in which block at which position."""
+
+    def __init__(self, analysed: Any) -> None:
+        self.analysed = analysed
+        self.blocks: List[List[gast.stmt]] = []
+        self.bound: Dict[str, Tuple[gast.Assign, List[gast.stmt], int]] = {}
+        self._collect(analysed.lowered.body)
+
+    def _collect(self, block: List[gast.stmt]) -> None:
+        self.blocks.append(block)
+        for index, stmt in enumerate(block):
+            if isinstance(stmt, gast.Assign) and not is_store(stmt) and \
+                    isinstance(stmt.targets[0], gast.Name) and \
+                    self.analysed.definitions.get(stmt.targets[0].id) == 1:
+                self.bound[stmt.targets[0].id] = (stmt, block, index)
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                    self._collect(inner)
+
+    def value_of(self, node: gast.AST) -> Optional[gast.AST]:
+        """The operation that bound a local name once, or None."""
+        if not is_local(node) or node.id not in self.bound:
+            return None
+        return self.bound[node.id][0].value
+
+    def rank(self, node: gast.AST) -> Optional[int]:
+        rank = self.analysed.ranks.get(node.id) if is_local(node) else None
+        return rank if type(rank) is int else None
+
+    def certain(self, stmt: gast.Assign, block: List[gast.stmt], index: int,
+                chain: Sequence[str], inputs: Sequence[gast.AST]) -> bool:
+        """The chain's lines bound once, before `stmt` in its block; the inputs not
+        rebound from the chain's first line on; the target none of them."""
+        target = stmt.targets[0].id
+        positions = []
+        for link in chain:
+            if link not in self.bound or link == target:
+                return False
+            _, where, at = self.bound[link]
+            if where is not block or at >= index:
+                return False
+            positions.append(at)
+        names = {i.id for i in inputs} - set(chain)
+        if target in names:
+            return False
+        first = min(positions, default=index)
+        for between in block[first:index]:
+            for inner in _statements([between]):
+                if stored_name(inner) in names:
+                    return False
+        return True
+
+
+def _statements(block: Sequence[gast.stmt]) -> List[gast.stmt]:
+    found = []
+    for stmt in block:
+        found.append(stmt)
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                found.extend(_statements(inner))
+    return found
+
+
+# -- matchers: each returns (the form's call, the chain's names, the inputs) or None ----
+
+Match = Optional[Tuple[gast.Call, List[str], List[gast.AST]]]
+
+
+def _gram(reading: _Reading, value: gast.AST) -> Match:
+    """R.T @ R, np.dot(R.T, R), R.T.dot(R), np.transpose(R) @ R, R @ R.T; for a vector
+    R also R @ R, np.dot(R, R), np.inner(R, R), np.vdot(R, R)."""
+    key = op_key(value)
+    if key not in _PRODUCTS and key not in (np.inner, np.vdot) or \
+            len(_operands(value)) != 2:
+        return None
+    left, right = _operands(value)
+    if not (is_local(left) and is_local(right)):
+        return None
+    if left.id == right.id:
+        if reading.rank(left) == 1 or key is np.vdot and reading.rank(left) is not None:
+            return _form("sum_of_squares", [left]), [], [left]
+        return None
+    if key not in _PRODUCTS:
+        return None
+    for transposed, plain, form in ((left, right, "gram"), (right, left, "gram_outer")):
+        source = reading.value_of(transposed)
+        if op_key(source) is np.transpose and len(source.args) == 1 and \
+                not source.keywords and _is_name(source.args[0], plain.id):
+            rank = reading.rank(plain)
+            if rank == 2:
+                return _form(form, [plain]), [transposed.id], [plain]
+            if rank == 1:
+                return _form("sum_of_squares", [plain]), [transposed.id], [plain]
+    return None
+
+
+def _square(reading: _Reading, value: gast.AST) -> Match:
+    """R * R: np.square(R), whose adjoint 2 * dy * R is one product where dy is a
+    number spread by a sum (np.sum(R * R))."""
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult) and \
+            is_local(value.left) and _is_name(value.right, value.left.id):
+        node = call("np.square", [value.left])
+        set_anno(node.func, "resolved", np.square)
+        return node, [], [value.left]
+    return None
+
+
+def _softmax(reading: _Reading, value: gast.AST) -> Match:
+    """p = e / c, c = np.sum(e, axis, keepdims=True), e = np.exp(x - m) (or np.exp(x)),
+    m constant along axis: softmax(x, axis)."""
+    if not _is_op(value, gast.Div, np.divide):
+        return None
+    e, c = _operands(value)
+    found = _sum_of_exp(reading, e, c)
+    if found is None:
+        return None
+    x, axis, chain = found
+    return _form("softmax", [x], axis=axis), chain, [x]
+
+
+def _log_softmax(reading: _Reading, value: gast.AST) -> Match:
+    """l = b - d, d = np.log(c), c = np.sum(e, axis, keepdims=True), e = np.exp(b),
+    b = x - m (m constant along axis) or b itself: log_softmax(x, e, c, axis)."""
+    if not _is_op(value, gast.Sub, np.subtract):
+        return None
+    b, d = _operands(value)
+    log = reading.value_of(d)
+    if op_key(log) is not np.log or len(log.args) != 1 or log.keywords:
+        return None
+    c = log.args[0]
+    e = _exp_summed(reading, c)
+    found = _sum_of_exp(reading, e, c) if e is not None else None
+    if found is None or not _is_name(reading.value_of(e).args[0], b.id):
+        return None
+    x, axis, chain = found
+    return _form("log_softmax", [x, e, c], axis=axis), chain + [d.id], [x, e, c]
+
+
+def _logsumexp(reading: _Reading, value: gast.AST) -> Match:
+    """y = m + d (or d + m), d = np.log(c), c = np.sum(e), e = np.exp(x - m):
+    logsumexp(x, e, c), whatever m is (constant along the sum's axes); and d = np.log(c)
+    itself, c = np.sum(np.exp(b)): logsumexp(b, e, c)."""
+    if op_key(value) is np.log and len(value.args) == 1 and not value.keywords:
+        c = value.args[0]
+        e = _exp_summed(reading, c)
+        if e is None or _sum_of_exp(reading, e, c) is None:
+            return None
+        b = reading.value_of(e).args[0]
+        axis = _axis_node(reading.value_of(c))
+        return _form("logsumexp", [b, e, c], axis=axis), [e.id, c.id], [b, e, c]
+    if not _is_op(value, gast.Add, np.add):
+        return None
+    for m, d in (_operands(value), _operands(value)[::-1]):
+        log = reading.value_of(d)
+        if op_key(log) is not np.log or len(log.args) != 1 or log.keywords:
+            continue
+        c = log.args[0]
+        e = _exp_summed(reading, c)
+        found = _sum_of_exp(reading, e, c) if e is not None else None
+        if found is None or not is_local(m):
+            continue
+        x, axis, chain = found
+        shift = reading.value_of(reading.value_of(e).args[0])
+        if x is reading.value_of(e).args[0] or not _is_name(_operands(shift)[1], m.id):
+            continue  # (no shift: y = m + log(sum(exp(x))) is not a logsumexp of x)
+        return _form("logsumexp", [x, e, c], axis=axis), chain + [d.id], [x, e, c]
+    return None
+
+
+def _sigmoid(reading: _Reading, value: gast.AST) -> Match:
+    """1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)) (either order of the sum),
+    0.5 * (np.tanh(z / 2) + 1) (or 0.5 * z, z * 0.5 inside, (...) / 2 outside)."""
+    if _is_op(value, gast.Div, np.divide):
+        top, bottom = _operands(value)
+        exp = _one_plus(reading, bottom, np.exp)
+        if exp is not None and _is_number(top, 1):  # 1 / (1 + exp(-z))
+            negated = reading.value_of(exp.args[0])
+            if isinstance(negated, gast.UnaryOp) and isinstance(negated.op, gast.USub) or \
+                    op_key(negated) is np.negative and len(negated.args) == 1:
+                z = _operands(negated)[0]
+                if is_local(z):
+                    chain = [bottom.id, _one_plus_term(reading, bottom).id, exp.args[0].id]
+                    return _form("sigmoid", [z]), chain, [z]
+        if exp is not None and _is_name(top, _one_plus_term(reading, bottom).id) and \
+                is_local(exp.args[0]):  # exp(z) / (1 + exp(z))
+            z = exp.args[0]
+            return _form("sigmoid", [z]), [bottom.id, top.id], [z]
+    # 0.5 * (np.tanh(z / 2) + 1), (np.tanh(0.5 * z) + 1) / 2
+    half = _halved(value)
+    tanh = _one_plus(reading, half, np.tanh) if half is not None else None
+    if tanh is None:
+        return None
+    inner = reading.value_of(tanh.args[0])
+    z = _halved(inner) if inner is not None else None
+    if z is None:
+        return None
+    return _form("sigmoid", [z]), [half.id, _one_plus_term(reading, half).id,
+                                   tanh.args[0].id], [z]
+
+
+def _one_plus_term(reading: _Reading, total: gast.AST) -> Optional[gast.AST]:
+    """The name t of total = 1 + t or t + 1."""
+    value = reading.value_of(total)
+    if not _is_op(value, gast.Add, np.add):
+        return None
+    one = [o for o in _operands(value) if _is_number(o, 1)]
+    rest = [o for o in _operands(value) if not _is_number(o, 1)]
+    return rest[0] if len(one) == 1 and len(rest) == 1 and is_local(rest[0]) else None
+
+
+def _one_plus(reading: _Reading, total: gast.AST, function: Any) -> Optional[gast.Call]:
+    """The call function(a) of total = 1 + t (or t + 1), t = function(a), a a name."""
+    term = _one_plus_term(reading, total)
+    called = reading.value_of(term) if term is not None else None
+    if op_key(called) is not function or len(called.args) != 1 or called.keywords or \
+            not is_local(called.args[0]):
+        return None
+    return called
+
+
+# -- pieces of the matchers ------------------------------------------------------------
+
+def _sum_of_exp(reading: _Reading, e: gast.AST, c: gast.AST):
+    """(x, axis, chain) where c = np.sum(e, axis[, keepdims=True]) and e = np.exp(b)
+    with b = x - m, m constant along axis (then x is the form's input: the shift
+    cancels), or else x = b; None otherwise. With an axis the sum keeps its dims, so
+    that e / c is the softmax along it."""
+    if not (is_local(e) and is_local(c)):
+        return None
+    summed = reading.value_of(c)
+    exp = reading.value_of(e)
+    if op_key(summed) is not np.sum or not _is_name(summed.args[0], e.id) or \
+            op_key(exp) is not np.exp or len(exp.args) != 1 or exp.keywords:
+        return None
+    axis, keepdims = _summed_axis(reading, c)
+    if axis is _UNKNOWN or axis is not None and keepdims is not True:
+        return None
+    b = exp.args[0]
+    if not is_local(b) or reading.rank(b) == 0:
+        return None
+    chain = [e.id, c.id]
+    shift = reading.value_of(b)
+    if _is_op(shift, gast.Sub, np.subtract):
+        x, m = _operands(shift)
+        if is_local(x) and _constant_along(reading, m, axis, reading.rank(x)):
+            return x, _axis_node(summed), chain + [b.id]
+    return b, _axis_node(summed), chain
+
+
+_UNKNOWN = object()
+
+
+def _summed_axis(reading: _Reading, c: gast.AST):
+    """(axis, keepdims) of c = np.sum(e, ...): constants, or _UNKNOWN."""
+    summed = reading.value_of(c)
+    bound = _bind(summed, ("a", "axis", "dtype", "out", "keepdims"))
+    if bound is None or set(bound) - {"a", "axis", "keepdims"}:
+        return _UNKNOWN, None
+    axis = _literal(bound.get("axis", constant(None)))
+    keepdims = _literal(bound.get("keepdims", constant(False)))
+    return axis, keepdims
+
+
+def _axis_node(summed: gast.Call) -> gast.AST:
+    bound = _bind(summed, ("a", "axis", "dtype", "out", "keepdims"))
+    return bound.get("axis", constant(None))
+
+
+def _constant_along(reading: _Reading, m: gast.AST, axis: Any, rank: Optional[int]) -> bool:
+    """m has one value along `axis` (all axes for None): a number, or a reduction of
+    anything along the same axes keeping its dims."""
+    if isinstance(m, gast.Constant) or reading.rank(m) == 0:
+        return True
+    reduced = reading.value_of(m)
+    if op_key(reduced) not in _REDUCTIONS:
+        return False
+    bound = _bind(reduced, ("a", "axis"))
+    if bound is None:
+        return False
+    own = _literal(bound.get("axis", constant(None)))
+    if axis is None:
+        return own is None
+    keeps = any(k.arg == "keepdims" and _literal(k.value) is True for k in reduced.keywords)
+    return keeps and _same_axes(own, axis, rank)
+
+
+def _same_axes(one: Any, other: Any, rank: Optional[int]) -> bool:
+    def normal(axis):
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        if any(type(a) is not int for a in axes):
+            return None
+        if rank is None:
+            return axes if all(a >= 0 for a in axes) or all(a < 0 for a in axes) else None
+        return tuple(sorted(a % rank for a in axes))
+    return one is not None and other is not None and normal(one) is not None and \
+        normal(one) == normal(other) and (rank is not None or one == other)
+
+
+def _exp_summed(reading: _Reading, c: gast.AST) -> Optional[gast.AST]:
+    summed = reading.value_of(c)
+    if op_key(summed) is not np.sum or not summed.args or not is_local(summed.args[0]):
+        return None
+    exp = reading.value_of(summed.args[0])
+    if op_key(exp) is not np.exp or len(exp.args) != 1:
+        return None
+    return summed.args[0]
+
+
+def _halved(value: Optional[gast.AST]) -> Optional[gast.AST]:
+    """The name v of 0.5 * v, v * 0.5 or v / 2."""
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+        for half, v in ((value.left, value.right), (value.right, value.left)):
+            if _is_number(half, 0.5) and is_local(v):
+                return v
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Div) and \
+            _is_number(value.right, 2) and is_local(value.left):
+        return value.left
+    return None
+
+
+def _bind(value: gast.Call, params: Sequence[str]) -> Optional[Dict[str, gast.AST]]:
+    """A call's arguments by parameter name (positional ones in `params` order)."""
+    if len(value.args) > len(params):
+        return None
+    bound = dict(zip(params, value.args))
+    for keyword in value.keywords:
+        if keyword.arg is None or keyword.arg in bound:
+            return None
+        bound[keyword.arg] = keyword.value
+    return bound
+
+
+def _literal(node: gast.AST) -> Any:
+    """The value of a constant axis (an int, None, a tuple of ints, -1), else _UNKNOWN."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and \
+            isinstance(node.operand, gast.Constant) and type(node.operand.value) is int:
+        return -node.operand.value
+    if isinstance(node, gast.Tuple):
+        parts = tuple(_literal(e) for e in node.elts)
+        return parts if all(type(p) is int for p in parts) else _UNKNOWN
+    return _UNKNOWN
+
+
+def _is_op(value: Optional[gast.AST], op: type, function: Any) -> bool:
+    if isinstance(value, gast.BinOp):
+        return isinstance(value.op, op)
+    return op_key(value) is function and isinstance(value, gast.Call) and \
+        len(value.args) == 2 and not value.keywords
+
+
+def _operands(value: gast.AST) -> List[gast.AST]:
+    if isinstance(value, gast.BinOp):
+        return [value.left, value.right]
+    if isinstance(value, gast.UnaryOp):
+        return [value.operand]
+    return list(value.args)
+
+
+def _is_number(node: gast.AST, number: float) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float) and \
+        node.value == number
+
+
+def _is_name(node: Optional[gast.AST], identifier: str) -> bool:
+    return isinstance(node, gast.Name) and node.id == identifier
+
+
+def _form(form: str, args: List[gast.AST], axis: Optional[gast.AST] = None) -> gast.Call:
+    """The call `form(*args[, axis=...])`, resolved to the function above."""
+    keywords = [gast.keyword(arg="axis", value=clone(axis))] if axis is not None else []
+    node = call(form, [name(a.id) for a in args], keywords)  # (fresh nodes: reverse
+    # instantiates a template from them)
+    set_anno(node.func, "resolved", FORMS[form])
+    return node

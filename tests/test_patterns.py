@@ -1,0 +1,424 @@
+"""Forms written over several lines, differentiated as one (s2sad/patterns.py).
+
+For each form, in the spellings people write it: the gradient against central
+differences at several random points (exact shape and dtype) and against autograd;
+the generated adjoint is the form's own (before/after: the same function compiled with
+optimize=False keeps the chain's adjoints); second order (s2sad.hessian, and the
+reverse-mode Jacobian of the gradient, which reads the generated code again) agrees
+with differences of the gradient. Near misses (a shift along another axis, a product
+that is not a Gram product) stay exact.
+"""
+import types
+
+import numpy as np
+import pytest
+
+import s2sad
+from conftest import central_difference
+
+anp = pytest.importorskip("autograd.numpy")
+autograd = pytest.importorskip("autograd")
+
+RNG = np.random.default_rng(19)
+W44 = RNG.normal(size=(4, 4))      # a non-symmetric weight: dG is not symmetric
+W35 = RNG.normal(size=(3, 5))
+Y35 = np.eye(5)[[0, 3, 1]]         # one-hot targets for a cross-entropy
+A55 = RNG.normal(size=(5, 5))
+
+
+# -- Gram and quadratic forms ---------------------------------------------------------------
+
+def gram_t_matmul(R):
+    G = R.T @ R
+    return np.sum(G * W44)
+
+
+def gram_np_dot(R):
+    return np.sum(np.dot(R.T, R) * W44)
+
+
+def gram_method_dot(R):
+    return np.sum(R.T.dot(R) * W44)
+
+
+def gram_np_transpose(R):
+    return np.sum(np.sin(np.transpose(R) @ R) * W44)
+
+
+def gram_named_transpose(R):
+    Rt = R.T
+    G = np.matmul(Rt, R)
+    return np.sum(G[0] * G[:, 1]) + np.sum(Rt)
+
+
+def gram_outer(R):
+    return np.sum((R @ R.T) * W44[:3, :3])
+
+
+def gram_one_column(w, X):
+    R = X @ w - 1.0
+    E = R.T @ R
+    return E[0, 0]
+
+
+def squares_vector_matmul(r):
+    return r @ r + np.sin(r[0])
+
+
+def squares_vector_dot(r):
+    return np.cos(np.dot(r, r))
+
+
+def squares_vector_t(r):
+    return np.exp(0.1 * (r.T @ r))
+
+
+def squares_inner(r):
+    return np.inner(r, r) * 3.0
+
+
+def squares_vdot(R):
+    return np.vdot(R, R)
+
+
+def squares_elementwise(R):
+    return np.sum(R * R)
+
+
+def squares_power(R):
+    return np.sum(R ** 2)
+
+
+def quadratic_form(x):
+    return x @ A55 @ x
+
+
+# -- softmax, log-softmax, logsumexp --------------------------------------------------------
+
+def softmax_rows(x):
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * W35)
+
+
+def softmax_methods(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    return -np.sum(Y35 * np.log(p))
+
+
+def softmax_amax_positional(x):
+    shifted = x - np.amax(x, 1, keepdims=True)
+    e = np.exp(shifted)
+    p = np.divide(e, np.sum(e, 1, keepdims=True))
+    return np.sum(np.sin(p))
+
+
+def softmax_mean_shift(x):
+    e = np.exp(x - np.mean(x, axis=1, keepdims=True))
+    return np.sum(e / np.sum(e, axis=1, keepdims=True) * W35)
+
+
+def softmax_no_shift(x):
+    e = np.exp(x)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * W35)
+
+
+def softmax_vector(v):
+    m = np.max(v)
+    e = np.exp(v - m)
+    p = e / np.sum(e)
+    return p @ np.arange(1.0, 6.0)
+
+
+def softmax_scalar_shift_rows(x):
+    e = np.exp(x - np.max(x))
+    return np.sum(e / np.sum(e, axis=1, keepdims=True) * W35)
+
+
+def softmax_other_axis(x):
+    """The shift is the max over columns, the sum over rows: it does not cancel."""
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return np.sum(e / np.sum(e, axis=1, keepdims=True) * W35)
+
+
+def softmax_shift_used_again(x):
+    m = np.max(x, axis=1, keepdims=True)
+    e = np.exp(x - m)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * W35) + np.sum(m ** 2)
+
+
+def log_softmax_vector(v):
+    m = np.max(v)
+    return np.sum(np.arange(1.0, 6.0) * (v - m - np.log(np.sum(np.exp(v - m)))))
+
+
+def log_softmax_rows(x):
+    z = x - np.max(x, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(Y35 * logp)
+
+
+def log_softmax_no_shift(x):
+    logp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))
+    return np.sum(logp * W35)
+
+
+def logsumexp_vector(v):
+    m = np.max(v)
+    return m + np.log(np.sum(np.exp(v - m)))
+
+
+def logsumexp_reversed(v):
+    m = v.max()
+    return np.log(np.sum(np.exp(v - m))) + m
+
+
+def logsumexp_rows(x):
+    m = np.max(x, axis=1, keepdims=True)
+    lse = m + np.log(np.sum(np.exp(x - m), axis=1, keepdims=True))
+    return np.sum(lse * np.arange(1.0, 4.0)[:, None])
+
+
+def logsumexp_no_shift(v):
+    return np.log(np.sum(np.exp(v))) ** 2
+
+
+# -- sigmoid ------------------------------------------------------------------------------
+
+def sigmoid_reciprocal(z):
+    s = 1 / (1 + np.exp(-z))
+    return np.sum(s * s)
+
+
+def sigmoid_floats(z):
+    return np.sum(np.log(1.0 / (np.exp(-z) + 1.0)))
+
+
+def sigmoid_ratio(z):
+    return np.sum(np.exp(z) / (1 + np.exp(z)) * np.arange(1.0, 6.0))
+
+
+def sigmoid_tanh(z):
+    return np.sum(np.cos(0.5 * (np.tanh(z / 2) + 1)))
+
+
+def sigmoid_tanh_other(z):
+    return np.sum((np.tanh(0.5 * z) + 1) / 2 * np.arange(1.0, 6.0))
+
+
+def sigmoid_number(z):
+    return 1.0 / (1.0 + np.exp(-z)) * z
+
+
+def logistic_regression(w, X):
+    p = 1 / (1 + np.exp(-(X @ w)))
+    y = np.array([1.0, 0.0, 1.0])
+    return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def sigmoid_in_loop(h):
+    for t in range(3):
+        h = 1 / (1 + np.exp(-(A55 @ h)))
+    return np.sum(h * np.arange(1.0, 6.0))
+
+
+def softmax_in_loop(x):
+    total = 0.0
+    for t in range(3):
+        e = np.exp(x * (t + 1) - np.max(x * (t + 1), axis=1, keepdims=True))
+        p = e / np.sum(e, axis=1, keepdims=True)
+        total = total + np.sum(p * W35)
+    return total
+
+
+def softmax_then_reassigned(x):
+    for t in range(2):
+        e = np.exp(x - np.max(x, axis=1, keepdims=True))
+        x = e / np.sum(e, axis=1, keepdims=True) * 2.0
+    return np.sum(x * W35)
+
+
+def both_softmax_and_log(x):
+    m = np.max(x, axis=1, keepdims=True)
+    z = x - m
+    e = np.exp(z)
+    c = np.sum(e, axis=1, keepdims=True)
+    p = e / c
+    logp = z - np.log(c)
+    return np.sum(p * W35) - np.sum(Y35 * logp)
+
+
+def matrix(shape):
+    return lambda: RNG.normal(size=shape)
+
+
+# (function, argument makers, a line the pattern's adjoint contains, one only the
+# chain's adjoint contains (compiled with optimize=False))
+CASES = [
+    (gram_t_matmul, [matrix((6, 4))], "dR = R @ (dG + dG.T)", "np.transpose(d"),
+    (gram_np_dot, [matrix((6, 4))], "R @ (d", "np.transpose(d"),
+    (gram_method_dot, [matrix((6, 4))], "R @ (d", "np.transpose(d"),
+    (gram_np_transpose, [matrix((6, 4))], "R @ (d", "np.transpose(d"),
+    (gram_named_transpose, [matrix((6, 4))], "R @ (dG + dG.T)", "dG @ R.T"),
+    (gram_outer, [matrix((3, 4))], "@ R", "np.transpose(d"),
+    (gram_one_column, [matrix((4, 1)), matrix((7, 4))], "dR = R @ (dE + dE.T)",
+     "np.transpose(d"),
+    (squares_vector_matmul, [matrix((5,))], "2 * r", None),
+    (squares_vector_dot, [matrix((5,))], "dr = da * 2 * r", "dr + da * r"),
+    (squares_vector_t, [matrix((5,))], "2 * r", "np.transpose(d"),
+    (squares_inner, [matrix((5,))], "2 * r", None),
+    (squares_vdot, [matrix((3, 4))], "2 * R", "np.ravel"),
+    (squares_elementwise, [matrix((3, 4))], "dR = dsquares_elementwise * 2 * R",
+     "dR + dsquares_elementwise * R"),
+    (squares_power, [matrix((3, 4))], "2 * R", None),
+    (quadratic_form, [matrix((5,))], None, None),
+    (softmax_rows, [matrix((3, 5))], "dx = p * (dp - np.sum(dp * p, axis=1, keepdims=True))",
+     "tie_count"),
+    (softmax_methods, [matrix((3, 5))], "axis=-1, keepdims=True))", "tie_count"),
+    (softmax_amax_positional, [matrix((3, 5))], "dx = p * (dp - np.sum(dp * p, axis=1, "
+     "keepdims=True))", "tie_count"),
+    (softmax_mean_shift, [matrix((3, 5))], "keepdims=True))", "dc = "),
+    (softmax_no_shift, [matrix((3, 5))], "dx = p * (dp - ", "de = "),
+    (softmax_vector, [matrix((5,))], "dv = p * (dp - np.sum(dp * p", "tie_count"),
+    (softmax_scalar_shift_rows, [matrix((3, 5))], "keepdims=True))", "tie_count"),
+    (softmax_other_axis, [matrix((3, 5))], "tie_count", None),
+    (softmax_shift_used_again, [matrix((3, 5))], "dx = p * (dp - ", "de = "),
+    (log_softmax_vector, [matrix((5,))], "np.sum(d", "tie_count"),
+    (log_softmax_rows, [matrix((3, 5))], "np.sum(dlogp, axis=1, keepdims=True)", "tie_count"),
+    (log_softmax_no_shift, [matrix((3, 5))], "np.sum(dlogp, axis=1, keepdims=True)", "dc = "),
+    (logsumexp_vector, [matrix((5,))], "dv = ", "tie_count"),
+    (logsumexp_reversed, [matrix((5,))], "dv = ", "tie_count"),
+    (logsumexp_rows, [matrix((3, 5))], "dx = ", "tie_count"),
+    (logsumexp_no_shift, [matrix((5,))], "dc / b", "da = unsum"),
+    (sigmoid_reciprocal, [matrix((5,))], "dz = ds * s * (1 - s)", "db = dc"),
+    (sigmoid_floats, [matrix((5,))], "* (1 - ", None),
+    (sigmoid_ratio, [matrix((5,))], "dz = dc * c * (1 - c)", "da = da + db"),
+    (sigmoid_tanh, [matrix((5,))], "dz = dd * d * (1 - d)", "(1 - b * b)"),
+    (sigmoid_tanh_other, [matrix((5,))], "dd * d * (1 - d)", "(1 - b * b)"),
+    (sigmoid_number, [lambda: float(RNG.normal())], "dd * d * (1 - d)", "db = dc"),
+    (logistic_regression, [matrix((4,)), matrix((3, 4))], "da = dp * p * (1 - p)",
+     "db = dc * c"),
+    (sigmoid_in_loop, [matrix((5,))], "* (1 - h)", None),
+    (softmax_in_loop, [matrix((3, 5))], "keepdims=True))", "tie_count"),
+    (softmax_then_reassigned, [matrix((3, 5))], None, None),
+    (both_softmax_and_log, [matrix((3, 5))], "keepdims=True))", "tie_count"),
+]
+
+
+def _id(case):
+    return case[0].__name__
+
+
+def _arguments(case, seed):
+    global RNG
+    RNG = np.random.default_rng(seed)
+    return [make() for make in case[1]]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_gradient_matches_central_differences_at_several_points(case):
+    fn = case[0]
+    grad = s2sad.grad(fn, wrt=tuple(range(len(case[1]))))
+    for seed in range(3):
+        args = _arguments(case, seed)
+        before = [np.copy(a) for a in args]
+        got = grad(*args)
+        for a, b in zip(args, before):
+            np.testing.assert_array_equal(a, b)  # the caller's arguments unchanged
+        values = dict(zip(fn.__code__.co_varnames, args))
+        for k, name in enumerate(fn.__code__.co_varnames[:len(args)]):
+            expected = central_difference(fn, values, name)
+            assert type(got[k]) is type(args[k])
+            assert np.shape(got[k]) == np.shape(args[k])
+            np.testing.assert_allclose(got[k], expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_gradient_matches_autograd(case):
+    fn = case[0]
+    if fn in (gram_method_dot, squares_vdot):
+        pytest.skip("autograd has no ndarray.dot on its boxes and no VJP of np.vdot")
+    rebound = types.FunctionType(fn.__code__, {**fn.__globals__, "np": anp}, fn.__name__)
+    args = _arguments(case, 7)
+    wrt = tuple(range(len(args)))
+    got = s2sad.grad(fn, wrt=wrt)(*args)
+    for k in wrt:
+        expected = autograd.grad(rebound, k)(*args)
+        np.testing.assert_allclose(got[k], expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_the_form_is_differentiated_as_one(case):
+    """After: the form's adjoint; before (optimize=False): the chain's own."""
+    fn, makers, after, before = case
+    args = _arguments(case, 3)
+    wrt = tuple(range(len(args)))
+    optimised = s2sad.grad(fn, wrt=wrt)
+    plain = s2sad.grad(fn, wrt=wrt, optimize=False)
+    optimised(*args)
+    plain(*args)
+    if after is not None:
+        assert after in optimised.source, optimised.source
+    if before is not None:
+        assert before not in optimised.source, optimised.source
+        assert before in plain.source, plain.source
+
+
+def test_float32_stays_float32():
+    x = np.random.default_rng(0).normal(size=(3, 5)).astype(np.float32)
+    for fn in (softmax_no_shift, log_softmax_rows, sigmoid_reciprocal, gram_outer):
+        arg = x if fn is not sigmoid_reciprocal else x[0]
+        got = s2sad.grad(fn)(arg)
+        assert got.dtype == np.float32 and got.shape == arg.shape
+
+
+SECOND_ORDER = [gram_t_matmul, gram_outer, squares_vector_dot, softmax_rows, softmax_vector,
+                log_softmax_rows, logsumexp_vector, sigmoid_reciprocal, sigmoid_tanh,
+                sigmoid_ratio, both_softmax_and_log]
+
+
+@pytest.mark.parametrize("fn", SECOND_ORDER, ids=lambda f: f.__name__)
+def test_second_order(fn):
+    """hessian (forward over the generated gradient), the reverse-mode Jacobian of the
+    gradient (patterns read again in generated code), and differences of the gradient."""
+    case = next(c for c in CASES if c[0] is fn)
+    x = _arguments(case, 5)[0]
+    grad = s2sad.grad(fn)
+    hessian = s2sad.hessian(fn)(x)
+    jacobian = s2sad.jacobian(grad, mode="reverse")(x)
+    eps = 1e-5
+    differences = np.zeros(x.shape + x.shape)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += eps
+        down[i] -= eps
+        differences[(Ellipsis,) + i] = (grad(up) - grad(down)) / (2 * eps)
+    assert hessian.shape == x.shape + x.shape
+    np.testing.assert_allclose(hessian, differences, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(jacobian, hessian, rtol=1e-9, atol=1e-12)
+
+
+def test_no_form_without_known_ranks():
+    """The source shown before any call (ranks unknown): a Gram product keeps the
+    general rule, whose adjoint is right for every rank; a call's code takes the form."""
+    shown = s2sad.source(gram_t_matmul)
+    assert "dG + dG.T" not in shown
+    grad = s2sad.grad(gram_t_matmul)
+    grad(np.ones((3, 4)))
+    assert "dR = R @ (dG + dG.T)" in grad.source
+
+
+def test_a_form_marked_for_one_rank_is_not_reused_for_another():
+    """R.T @ R of a matrix (a Gram product) and of a vector (a sum of squares), from one
+    function compiled twice."""
+    def f(R):
+        return np.sum(np.sin(R.T @ R))
+    grad = s2sad.grad(f)
+    matrix_, vector = np.arange(6.0).reshape(3, 2) / 7, np.arange(3.0) / 7
+    for arg in (matrix_, vector, matrix_):
+        values = {"R": arg}
+        np.testing.assert_allclose(grad(arg), central_difference(f, values, "R"),
+                                   rtol=1e-6, atol=1e-8)
