@@ -470,22 +470,23 @@ def rk4_grid_size(y0, lam, ts):
 
 
 def rk4_grid_hand(y0, lam, ts):
-    """The forward loop keeps each step's four stage states; the reverse loop runs the
-    stages backwards (as run.py's rk4_hand, with a step size per step)."""
+    """The forward loop (the primal's own, stage by stage) keeps each step's four stage
+    states; the reverse loop runs the stages backwards (as run.py's rk4_hand, with a step
+    size per step)."""
     steps = len(ts) - 1
     tape = []
     y = y0
     for i in range(steps):
-        t = float(ts[i])
-        h = float(ts[i + 1]) - t
-        s = math.sin(t + 0.5 * h)
-        k1 = -lam * y + math.sin(t)
+        t = ts[i]
+        h = ts[i + 1] - ts[i]
+        s = np.sin(t + 0.5 * h)
+        k1 = -lam * y + np.sin(t)
         y2 = y + 0.5 * h * k1
         k2 = -lam * y2 + s
         y3 = y + 0.5 * h * k2
         k3 = -lam * y3 + s
         y4 = y + h * k3
-        k4 = -lam * y4 + math.sin(t + h)
+        k4 = -lam * y4 + np.sin(t + h)
         tape.append((h, y, y2, y3, y4))
         y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
     dy = 1.0
@@ -506,7 +507,7 @@ def rk4_grid_hand(y0, lam, ts):
         dk1 += 0.5 * h * dy2
         dlam -= dk1 * y
         dy = dy + dy4 + dy3 + dy2 - lam * dk1
-    return dy, dlam
+    return float(dy), float(dlam)
 
 
 def horner_hand(x, c):

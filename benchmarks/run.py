@@ -1,72 +1,62 @@
-"""The benchmark suite of issue 6: s2sad's gradients against hand-written NumPy and other tools.
+"""The benchmark suite of issues 6 and 19: s2sad's gradients against hand-written NumPy.
 
-    python3 benchmarks/run.py                  # the full run, a few minutes
-    python3 benchmarks/run.py --quick          # fewer, shorter repeats: a smoke run (< 1 min)
+    python3 benchmarks/run.py                  # the full run, ~10 minutes
+    python3 benchmarks/run.py --quick          # short rounds, RK4 checkpointing at 10^4
+                                               # steps only: a smoke run (< 60 s)
+    python3 benchmarks/run.py --repeat-check   # the whole timing twice in one process:
+                                               # do the two medians agree within 10%?
     python3 benchmarks/run.py --out DIR        # where results.md and ratios.png go
                                                # (default benchmarks/results)
     python3 benchmarks/run.py --source         # also print each generated gradient
+    python3 benchmarks/run.py --only LSTM      # only the rows whose label contains LSTM
 
-Eight functions, all in one process, each timed as the primal and as its gradient:
+Issue 6's eight functions: seed 002's exp/sin chain and the lecture's sin(x + y)/(x y)
+(scalars), Horner's rule (1000 steps), the lecture's convolution by nested loops (n = 256,
+k = 8), RK4 (1000 scalar steps), a 2-layer tanh MLP with softmax cross-entropy, linear
+regression in matrix form, logsumexp of 10^5 elements (examples/). Then issue 19's rows
+from programs.py, written as a user would and each with a hand-written gradient: a heat
+stencil, softmax cross-entropy over rows, attention, an LSTM, a Gaussian-process
+likelihood (cholesky + solve, and solve + slogdet), logistic regression, n-body; and
+Horner, the convolution, RK4, the heat stencil, the LSTM and n-body in other spellings of
+their lengths (`a.shape[0]`, `np.shape(a)[0]`, `a.size`, `n, m = A.shape`), one row each,
+so that a cost that depends on the spelling shows.
 
-1. seed 002's exp(exp(x) + exp(x)**2) + sin(exp(x) + exp(x)**2), a scalar
-   (examples/seed002.py);
-2. the lecture's sin(x + y) / (x * y), two scalars (examples/lecture_sin_ratio.py);
-3. Horner's rule, a 1000-step Python loop, gradient in x and c (examples/horner.py);
-4. the lecture's convolution by nested loops, n = 256, k = 8, loss sum(c ** 2)
-   (examples/convolution_loops.py);
-5. RK4, 1000 scalar steps, gradient of y(T) in y0 and lam (examples/rk4.py);
-6. a 2-layer tanh MLP with softmax cross-entropy, X 256 x 64, hidden 128, 10 classes,
-   gradient in W1, b1, W2, b2 (examples/mlp.py);
-7. linear regression in matrix form, sum((X @ A - Y) ** 2), X 1000 x 20, A 20 x 1
-   (examples/linear_regression.py);
-8. logsumexp of 10^5 elements, m + log(sum(exp(x - m))) with m = max(x)
-   (examples/losses.py).
+Columns: the primal; s2sad (the `s2sad.grad` wrapper as a user calls it, after a first,
+compiling call; "generated" is the generated function alone); by hand (the reference:
+checked against a central difference of the primal along a random direction, and every
+other gradient is checked against it, rtol 1e-6, float64); autograd on the same source
+with `np` bound to autograd.numpy (where installed and it accepts the program); PyTorch
+eager and JAX (where installed); s2sad jit (the loops, where Numba is installed): its
+first call (transform and Numba's compile) is reported apart; a fallback to Python is
+reported with its reason, not timed.
 
-Gradient columns:
+Timing: every column of a benchmark is timed once per round, a block of calls lasting
+~30 ms (~4 ms with --quick), in a rotating order (round r starts at column r mod ncols,
+so none is always first or always after the same neighbour), 21 rounds (7 with
+--quick), the collector off inside a round. Each ratio (s2sad/hand, gradient/primal,
+autograd/hand, jit/primal, ...) is the MEDIAN OF THE PER-ROUND RATIOS: both calls ran
+within milliseconds of each other, so the machine's drift cancels, and one slow round
+does not move the median. On one thread (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
+MKL_NUM_THREADS default to 1; set them to measure otherwise).
 
-* s2sad: the `s2sad.grad` wrapper as a user calls it, after a first (compiling) call;
-  a second table gives the generated function alone, without the wrapper's argument
-  checks and result conversion;
-* by hand: a hand-written NumPy gradient, written the way a careful person would:
-  closed forms and backpropagation for the vectorised functions; for the loops, the
-  primal's own loop style, keeping what the reverse loop needs in a Python list
-  (Horner, RK4: tighter than loops.py's versions, which box floats in an array or
-  recompute the RK4 stages) or, for the convolution, loops.py's `conv_hand`, the
-  lecture's two accumulations. It is the reference: it is checked against a
-  central difference of the primal along a random direction, and every other
-  gradient is checked against it (rtol 1e-6; everything runs in float64);
-* autograd (if installed): `autograd.grad` on the same source with `np` bound to
-  autograd.numpy (for the convolution the list version from benchmarks/loops.py,
-  since autograd refuses `c[i + k] += ...` into an array);
-* PyTorch eager (if installed): the same computation on float64 tensors, `.backward()`;
-* s2sad jit (the loops, if Numba is installed): `s2sad.grad(f, jit=True)`, the
-  generated code compiled by Numba; its first call (Numba's typing and compile) is
-  reported apart from the steady state, and Numba is imported before it;
-* JAX eager and JAX jit (if `import jax` works, with jax_enable_x64): `jax.grad` and
-  `jax.jit(jax.grad)`; the jit's first call (tracing + XLA compile) is reported apart
-  from the steady state. JAX runs on one thread too, and is timed after all the other
-  columns of all the benchmarks; an eager call that takes over a second is timed once
-  (--quick skips JAX on the loops).
+Peak memory: tracemalloc's peak during one call of the primal and of each gradient
+column (s2sad, by hand, autograd), against the hand-written gradient's.
 
-Timing: `timeit`, garbage collector off, best of R repeats, each of enough calls to
-last ~0.2 s (R = 5; with --quick R = 3 of ~0.02 s), after a warm-up call, taken in
-rounds (each round times the primal and every column of a benchmark once, so that
-the machine's drift moves them alike), on one
-thread (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS default to 1; set
-them to measure otherwise: with PyTorch loaded, its spinning OpenMP workers and
-OpenBLAS's threads fight over a small machine's cores and timings swing). Also
-reported: the transform time of a ~200-line function with loops (transform_speed.py's,
-source text to gradient source; issue 6 asks < 0.2 s), s2sad's transform time per
-benchmark (the first call of `s2sad.grad` on a fresh copy of the function, which
-parses, differentiates and compiles, minus a steady call) and
-the peak memory tracemalloc sees during one gradient call against one primal call.
+Checkpointed RK4: examples/rk4.py's scalar RK4 at 10^4, 10^5 and 10^6 steps (10^4 with
+--quick), `s2sad.grad(rk4, wrt=(0, 1), checkpoint=k)` for k = 10, 30, 100 against the
+plain gradient: time, peak memory, and Griewank's bound on the forward steps for k
+snapshots. Skipped with a note where `checkpoint=` is not accepted.
 
-The issue's targets are in the Markdown and each row is marked met / not met:
-s2sad <= 1.25 x the hand-written gradient on every benchmark; s2sad gradient/primal
-<= 3, except the convolution (<= 6); with jit=True, the loops' gradients <= 0.1 x the
-Python primal, compiling in under 2 s. A script, not a test: the numbers depend on
-the machine. S2SAD_BENCH_TRACEBACK=1 prints the traceback of any failure. The exit
-status is 1 if any gradient failed its check, or if --quick took over 60 s.
+The targets (issue 19) are in the Markdown and each row is marked met / not met:
+s2sad <= 1.25 x the hand-written gradient; the peak memory of a gradient call <= 1.25 x
+the hand-written one's (not held below 4 KiB, a few floats); with jit=True, the loops'
+gradients <= 0.1 x the Python primal, compiling in under 2 s; issue 6's gradient/primal
+<= 3 (the convolution <= 6) on its eight. Also reported: s2sad's transform time per
+benchmark, and the transform of transform_speed.py's ~200-line function with loops
+(issue 6: < 0.2 s). A script, not a test: the numbers depend on the machine (and on
+what else runs on it: the load average is in the header). S2SAD_BENCH_TRACEBACK=1
+prints the traceback of any failure. The exit status is 1 if any gradient failed its
+check or s2sad refused a benchmark, or if --quick took over 60 s.
 """
 import os
 
@@ -84,6 +74,7 @@ import datetime
 import gc
 import math
 import platform
+import statistics
 import sys
 import time
 import tracemalloc
@@ -103,7 +94,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "examples"))
 
 import loops  # noqa: E402  (also puts examples/ on the path)
-from transform_speed import (best_of_each, best_seconds, loops_source,  # noqa: E402
+import programs  # noqa: E402
+from transform_speed import (best_seconds, loops_source,  # noqa: E402
                              transform_times)
 
 import convolution_loops  # noqa: E402
@@ -139,6 +131,9 @@ RATIO_TARGET = 3.0       # s2sad gradient / primal
 CONV_RATIO_TARGET = 6.0
 JIT_TARGET = 0.1         # s2sad jit=True gradient / Python primal, on the loops
 JIT_COMPILE_TARGET = 2.0  # seconds
+MEMORY_TARGET = 1.25    # peak memory of a gradient call / the hand-written one's
+REPEAT_TOLERANCE = 0.10  # --repeat-check: two runs' medians agree within 10%
+MEMORY_FLOOR = 4096      # bytes: below this the hand's peak is a few floats, no target
 TRANSFORM_TARGET = 0.2   # seconds to transform the ~200-line function with loops
 QUICK_BUDGET = 60.0      # seconds: --quick is a smoke run and must stay one
 
@@ -345,12 +340,14 @@ class Benchmark:
     torch_grad: Optional[Callable] = None   # returns the gradients
     jax_fn: Optional[Callable] = None       # what jax.grad differentiates
     jax_static: tuple = ()                  # static argnums for jax.jit
-    ratio_target: float = RATIO_TARGET
+    ratio_target: Optional[float] = None    # issue 6's gradient/primal target, if any
     notes: List[str] = field(default_factory=list)
     jit: bool = False                       # also time s2sad.grad(..., jit=True)
+    family: str = ""                        # rows that spell one program differently
 
 
 def make_benchmarks() -> List[Benchmark]:
+    """Issue 6's eight benchmarks, then programs.py's rows (issue 19)."""
     rng = np.random.default_rng(6)
     horner_case, conv_case, rk4_case = loops.make_cases(quick=False)
 
@@ -377,24 +374,26 @@ def make_benchmarks() -> List[Benchmark]:
         return rebind(mlp.mlp_loss, np=numpy_module, cross_entropy_from_logits=rebind(
             losses.cross_entropy_from_logits, np=numpy_module))
 
-    return [
+    original = [
         Benchmark("seed 002", "seed 002 exp/sin, scalar", seed002.f, (0.5,), (0,),
                   seed002_hand, autograd_fn=on(anp, seed002.f), torch_grad=torch_seed002,
                   jax_fn=on(jnp, seed002.f)),
         Benchmark("sin ratio", "lecture sin(x+y)/(xy), scalars", lecture_sin_ratio.F,
                   (1.0, 2.0), (0, 1), lecture_hand, autograd_fn=on(anp, lecture_sin_ratio.F),
                   torch_grad=torch_lecture, jax_fn=on(jnp, lecture_sin_ratio.F)),
-        Benchmark("Horner", "Horner, 1000-step loop", horner_case.primal, horner_case.args,
-                  (0, 1), horner_hand, autograd_fn=horner_case.autograd,
-                  torch_grad=horner_case.torch, jax_fn=horner_case.primal, jit=True),
-        Benchmark("convolution", "convolution loops, n=256, k=8", conv_case.primal,
+        Benchmark("Horner", "Horner, range(len(c)), 1000-step loop", horner_case.primal,
+                  horner_case.args, (0, 1), horner_hand, autograd_fn=horner_case.autograd,
+                  torch_grad=horner_case.torch, jax_fn=horner_case.primal, jit=True,
+                  family="Horner"),
+        Benchmark("convolution", "convolution loops, len(a), n=256, k=8", conv_case.primal,
                   conv_case.args, (0, 1), conv_case.hand, autograd_fn=conv_case.autograd,
                   torch_grad=conv_case.torch, jax_fn=jax_conv_energy if jax else None,
-                  ratio_target=CONV_RATIO_TARGET, jit=True,
+                  jit=True, family="convolution",
                   notes=[f"autograd, convolution: {conv_case.autograd_note}."]),
-        Benchmark("RK4", "RK4, 1000 scalar steps", rk4_case.primal, rk4_case.args, (0, 1),
-                  rk4_hand, autograd_fn=rk4_case.autograd, torch_grad=rk4_case.torch,
-                  jax_fn=rk4_case.primal, jax_static=(2, 3), jit=True),
+        Benchmark("RK4", "RK4, 1000 scalar steps (steps argument)", rk4_case.primal,
+                  rk4_case.args, (0, 1), rk4_hand, autograd_fn=rk4_case.autograd,
+                  torch_grad=rk4_case.torch, jax_fn=rk4_case.primal, jax_static=(2, 3),
+                  jit=True, family="RK4"),
         Benchmark("MLP", "MLP 256x64, hidden 128, 10 classes", mlp.mlp_loss,
                   (W1, b1, W2, b2, X, labels), (0, 1, 2, 3), mlp_hand,
                   autograd_fn=mlp_on(anp), torch_grad=torch_mlp, jax_fn=mlp_on(jnp)),
@@ -406,6 +405,13 @@ def make_benchmarks() -> List[Benchmark]:
                   logsumexp_hand, autograd_fn=on(anp, losses.logsumexp),
                   torch_grad=torch_logsumexp, jax_fn=on(jnp, losses.logsumexp)),
     ]
+    for b in original:  # issue 6's targets: gradient/primal <= 3, the convolution <= 6
+        b.ratio_target = CONV_RATIO_TARGET if b.key == "convolution" else RATIO_TARGET
+    new = [Benchmark(p.key, p.label, p.primal, p.args, p.wrt, p.hand,
+                     autograd_fn=programs.autograd_version(p, anp), jit=p.jit,
+                     family=p.family)
+           for p in programs.make_programs()]
+    return original + new
 
 
 # -- checking ----------------------------------------------------------------------------------
@@ -455,20 +461,86 @@ def peak_bytes(call: Callable[[], Any]) -> int:
     return peak - base
 
 
+# -- timing: rounds in a rotating order, medians of per-round ratios ------------------------
+
+def calls_per_block(call: Callable[[], Any], budget: float) -> int:
+    """How many calls make one timed block last about `budget` seconds (at least one)."""
+    call()  # warm-up (caches, lazy imports)
+    number = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget / 4 or number >= 1 << 20:
+            return max(1, round(number * budget / max(elapsed, 1e-9)))
+        number *= 4
+
+
+def time_rounds(calls: Dict[str, Callable[[], Any]], numbers: Dict[str, int],
+                rounds: int) -> Dict[str, List[float]]:
+    """Seconds per call of each column in each round. Every round times every column
+    once, one block of `numbers[column]` calls; round r starts at column r mod ncols, so
+    no column is always first (after a pause) or always after the same neighbour. The
+    collector runs between rounds, never inside one (as in `timeit`)."""
+    keys = list(calls)
+    seconds: Dict[str, List[float]] = {key: [] for key in keys}
+    for r in range(rounds):
+        start = r % len(keys)
+        gc.collect()
+        gc.disable()
+        try:
+            for key in keys[start:] + keys[:start]:
+                call, number = calls[key], numbers[key]
+                begin = time.perf_counter()
+                for _ in range(number):
+                    call()
+                seconds[key].append((time.perf_counter() - begin) / number)
+        finally:
+            gc.enable()
+    return seconds
+
+
+def median_ratio(seconds: Dict[str, List[float]], top: str, bottom: str) -> Optional[float]:
+    """The median over rounds of top's time / bottom's time in the same round."""
+    if top not in seconds or bottom not in seconds:
+        return None
+    return statistics.median(t / b for t, b in zip(seconds[top], seconds[bottom]))
+
+
+# the ratios reported, (numerator, denominator), each a median of per-round ratios
+RATIOS = [("s2sad", "by hand"), ("s2sad", "primal"), ("by hand", "primal"),
+          ("autograd", "by hand"), ("PyTorch", "by hand"), ("s2sad jit", "primal"),
+          ("generated", "by hand")]
+
+
 # -- one benchmark ---------------------------------------------------------------------------
 
 @dataclass
 class Result:
     bench: Benchmark
-    primal: float = math.nan
-    times: Dict[str, Optional[float]] = field(default_factory=dict)
+    calls: Dict[str, Callable[[], Any]] = field(default_factory=dict)  # what is timed
+    numbers: Dict[str, int] = field(default_factory=dict)   # calls per timed block
+    passes: List[Dict[str, List[float]]] = field(default_factory=list)  # per-round seconds
+    times: Dict[str, Optional[float]] = field(default_factory=dict)  # JAX's, best of
     status: Dict[str, str] = field(default_factory=dict)   # column -> "ok" / FAIL / refused ...
-    generated: Optional[float] = None        # the generated function alone
     transform: Optional[float] = None        # s2sad's transform + compile time
     jit_compile: Optional[float] = None      # JAX jit's first call less a steady one
     s2sad_jit_compile: Optional[float] = None  # likewise for s2sad.grad(..., jit=True)
+    jit_reason: str = ""                     # why jit=True fell back to Python
     memory: Dict[str, int] = field(default_factory=dict)
     reference_ok: bool = True
+
+    def ratio(self, top: str, bottom: str, run: int = 0) -> Optional[float]:
+        if run >= len(self.passes):
+            return None
+        return median_ratio(self.passes[run], top, bottom)
+
+    def seconds(self, column: str) -> Optional[float]:
+        """The median time per call of a column over the first pass's rounds."""
+        if self.passes and column in self.passes[0]:
+            return statistics.median(self.passes[0][column])
+        return self.times.get(column)
 
 
 def fail(message: str) -> None:
@@ -485,6 +557,11 @@ def try_call(column: str, result: Result, make: Callable[[], Callable], args: tu
         result.status[column] = "refused"
         fail(f"{column}: refused the function:\n"
              + "\n".join("    " + line for line in str(exc).strip().splitlines()[:8]))
+        return None
+    except JitFallback as exc:
+        result.status[column] = "fallback"
+        result.jit_reason = " ".join(str(exc).split())
+        print(f"  --   {column}: fell back to Python: {result.jit_reason[:300]}")
         return None
     except Exception as exc:  # noqa: BLE001 -- one tool failing must not stop the others
         result.status[column] = "error"
@@ -517,7 +594,7 @@ def transform_seconds(b: Benchmark, steady: float, runs: int) -> float:
 
 def first_s2sad_jit_call(b: Benchmark, result: Result) -> Callable:
     """s2sad.grad(..., jit=True) on a fresh copy, its first call (the transform and
-    Numba's compile) timed into the result; a fallback to Python counts as an error."""
+    Numba's compile) timed into the result; a fallback to Python raises JitFallback."""
     import warnings
     gradient = s2sad.grad(rebind(b.primal), wrt=b.wrt, jit=True)
     with warnings.catch_warnings():
@@ -542,11 +619,16 @@ def long_transform_lines(runs: int) -> List[str]:
             f"{verdict(median / 1e3, TRANSFORM_TARGET)} |"]
 
 
-def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
-                  show_source: bool) -> Result:
+def prepare_benchmark(b: Benchmark, budget: float, transform_runs: int, show_source: bool,
+                      quick: bool) -> Result:
+    """Check every gradient against the hand-written one, measure peak memory and the
+    transform, and set up the timed calls (timed later, in time_rounds). A smoke run
+    (quick) leaves out autograd on the loops (a call takes up to a second) and jit=True on
+    issue 19's loops (Numba compiles an LSTM's gradient for tens of seconds)."""
     result = Result(b)
     print(f"\n{b.label}:")
     args = b.args
+    started = time.perf_counter()
 
     reference = as_numpy(b.hand(*args))
     numeric, exact = directional_check(b, reference)
@@ -564,7 +646,9 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
     g = try_call("s2sad", result, lambda: s2sad_grad, args, reference)
     if g is not None:
         gradients["s2sad"] = g
-    if autograd is not None and b.autograd_fn is not None:
+    if quick and b.jit and b.autograd_fn is not None:
+        result.status["autograd"] = "skipped"
+    elif autograd is not None and b.autograd_fn is not None:
         g = try_call("autograd", result,
                      lambda: autograd.grad(b.autograd_fn, argnum=b.wrt), args, reference)
         if g is not None:
@@ -573,7 +657,9 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
         g = try_call("PyTorch", result, lambda: b.torch_grad, args, reference)
         if g is not None:
             gradients["PyTorch"] = g
-    if numba is not None and b.jit:
+    if quick and b.jit and b.ratio_target is None:
+        result.status["s2sad jit"] = "skipped"
+    elif numba is not None and b.jit:
         g = try_call("s2sad jit", result, lambda: first_s2sad_jit_call(b, result), args,
                      reference)
         if g is not None:
@@ -582,28 +668,27 @@ def run_benchmark(b: Benchmark, repeat: int, budget: float, transform_runs: int,
         print(s2sad_grad.source)
 
     primal = b.primal
-    calls = {"primal": lambda: primal(*args)}
+    result.calls["primal"] = lambda: primal(*args)
     for column in COLUMNS:
-        gradient = gradients.get(column)
-        if gradient is not None:
-            gradient(*args)  # warm-up
-            calls[column] = lambda g=gradient: g(*args)
+        if column in gradients:
+            result.calls[column] = lambda g=gradients[column]: g(*args)
     if "s2sad" in gradients:
         s2sad_grad(*args)
         generated = s2sad_grad.compiled.function  # what that call ran (floats.py's code
         # for Python numbers)
-        calls["generated"] = lambda: generated(*args)
-    times = best_of_each(calls, budget=budget, repeat=repeat)  # (in rounds: see there)
-    result.primal = times.pop("primal")
-    result.generated = times.pop("generated", None)
-    result.times.update(times)
+        result.calls["generated"] = lambda: generated(*args)
+    result.numbers = {column: calls_per_block(call, budget)
+                      for column, call in result.calls.items()}
     if "s2sad" in gradients:
-        result.transform = transform_seconds(b, result.times["s2sad"], transform_runs)
+        steady = min(time_rounds({"s2sad": result.calls["s2sad"]}, {"s2sad": 1}, 3)["s2sad"])
+        result.transform = transform_seconds(b, steady, transform_runs)
 
     result.memory["primal"] = peak_bytes(lambda: primal(*args))
-    for column in ("s2sad", "by hand"):
+    for column in ("s2sad", "by hand", "autograd"):
         if column in gradients:
             result.memory[column] = peak_bytes(lambda g=gradients[column]: g(*args))
+    print(f"  ({time.perf_counter() - started:.1f} s)")
+    gc.freeze()  # what this setup made lives to the end: no collection walks it again
     return result
 
 
@@ -642,6 +727,78 @@ def time_jax(b: Benchmark, result: Result, repeat: int, budget: float) -> None:
         result.jit_compile = None
 
 
+# -- checkpointed RK4 (issue 19): s2sad.grad(f, checkpoint=k) at 10^4..10^6 steps -----------
+
+def revolve_forward_steps(steps: int, snapshots: int) -> int:
+    """Griewank's minimal number of forward steps to reverse `steps` steps with
+    `snapshots` checkpoints: r n - C(k + r, r - 1), r the least with C(k + r, k) >= n."""
+    r = 0
+    while math.comb(snapshots + r, snapshots) < steps:
+        r += 1
+    return r * steps - math.comb(snapshots + r, r - 1) if r else 0
+
+
+def checkpoint_lines(quick: bool) -> List[str]:
+    """Time and peak memory of RK4's gradient with k snapshots against the plain gradient
+    (which keeps every step); skipped with a note where checkpoint= is not accepted."""
+    head = ["", "### Checkpointed RK4: `s2sad.grad(rk4, wrt=(0, 1), checkpoint=k)`", ""]
+    import rk4 as rk4_example
+    f = rk4_example.rk4
+    try:
+        gradient = s2sad.grad(f, wrt=(0, 1), checkpoint=10)
+        gradient(1.0, 0.5, 100, 0.1)
+    except (TypeError, s2sad.S2SADError) as exc:
+        print(f"\ncheckpointed RK4: skipped ({loops.first_line(exc)})")
+        return head + [f"Skipped: this checkout does not accept `checkpoint=` yet "
+                       f"({loops.first_line(exc)})."]
+    step_counts = (10_000,) if quick else (10_000, 100_000, 1_000_000)
+    snapshot_counts = (10, 30, 100)
+    lines = head + [
+        "Scalar RK4 (examples/rk4.py) over t in [0, 10]. Time: the median of 5 calls at "
+        "10^4 steps, one call above; peak memory: tracemalloc over one call (a separate "
+        "call). `revolve` is the fewest forward steps any k-snapshot schedule needs, over "
+        "the step count (the plain gradient's is 1). Every gradient is checked against the "
+        "hand-written one (rtol 1e-8).", "",
+        "| steps | gradient | time | time / plain | peak memory | memory / plain | "
+        "revolve forward steps / n | check |",
+        "|---:|---|---:|---:|---:|---:|---:|---|"]
+    for steps in step_counts:
+        args = (1.0, 0.5, steps, 10.0 / steps)
+        reference = rk4_hand(*args)
+        variants = [("plain", None, s2sad.grad(f, wrt=(0, 1)))]
+        variants += [(f"checkpoint={k}", k, s2sad.grad(f, wrt=(0, 1), checkpoint=k))
+                     for k in snapshot_counts]
+        plain_time = plain_memory = None
+        print(f"\ncheckpointed RK4, {steps} steps:")
+        for name, k, g in variants:
+            try:
+                got = g(*args)
+                problem = check_against(name, got, as_numpy(reference), 1e-8)
+                repeats = 5 if steps <= 10_000 else 1
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    g(*args)
+                    times.append(time.perf_counter() - start)
+                seconds = statistics.median(times)
+                memory = peak_bytes(lambda: g(*args))
+            except Exception as exc:  # noqa: BLE001 -- report, go on with the other k
+                print(f"  {name}: {loops.first_line(exc)}")
+                lines.append(f"| {steps:,} | {name} | {type(exc).__name__} | — | — | — | — | "
+                             f"{loops.first_line(exc)[:80]} |")
+                continue
+            if k is None:
+                plain_time, plain_memory = seconds, memory
+            revolve = revolve_forward_steps(steps, k) / steps if k else 1.0
+            rel_time = f"{seconds / plain_time:.2f}" if plain_time else "—"
+            rel_mem = f"{memory / plain_memory:.3f}" if plain_memory else "—"
+            verdict_text = "ok" if problem is None else "**FAIL**"
+            print(f"  {name}: {fmt_time(seconds)}, peak {fmt_bytes(memory)}, {verdict_text}")
+            lines.append(f"| {steps:,} | {name} | {fmt_time(seconds)} | {rel_time} | "
+                         f"{fmt_bytes(memory)} | {rel_mem} | {revolve:.2f} | {verdict_text} |")
+    return lines
+
+
 # -- reporting -------------------------------------------------------------------------------
 
 COLUMNS = ["s2sad", "s2sad jit", "by hand", "autograd", "PyTorch", "JAX", "JAX jit"]
@@ -667,13 +824,16 @@ def fmt_bytes(n: Optional[int]) -> str:
     return f"{n / 1024 / 1024:.1f} MiB"
 
 
-def cell(result: Result, column: str) -> Tuple[str, str]:
-    """(time, ratio) cells of one column, or the reason there is no time."""
-    t = result.times.get(column)
+def fmt_ratio(value: Optional[float], digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def cell(result: Result, column: str) -> str:
+    """A column's median time, or the reason there is none."""
+    t = result.seconds(column)
     if t is not None:
-        return fmt_time(t), f"{t / result.primal:.2f}"
-    status = result.status.get(column)
-    return (status, "—") if status else ("—", "—")
+        return fmt_time(t)
+    return result.status.get(column, "—")
 
 
 def verdict(value: Optional[float], target: float) -> str:
@@ -682,75 +842,178 @@ def verdict(value: Optional[float], target: float) -> str:
     return "met" if value <= target else "**not met**"
 
 
-def tables(results: List[Result], columns: List[str]) -> List[str]:
-    lines = ["| benchmark | primal |"
-             + "".join(f" {c} grad | {c}/primal |" for c in columns)
-             + " s2sad/hand |",
-             "|---|---:|" + "---:|---:|" * len(columns) + "---:|"]
+def memory_ratio(result: Result, column: str) -> Optional[float]:
+    m, h = result.memory.get(column), result.memory.get("by hand")
+    return m / max(h, 1) if m is not None and h is not None else None
+
+
+def memory_verdict(result: Result) -> str:
+    """The memory target's verdict; not held where the hand-written gradient's peak is a
+    few Python objects (a scalar function), where a float more or less decides the ratio."""
+    hand = result.memory.get("by hand")
+    if hand is not None and hand < MEMORY_FLOOR and "s2sad" in result.memory:
+        return "(tiny)"
+    return verdict(memory_ratio(result, "s2sad"), MEMORY_TARGET)
+
+
+def time_table(results: List[Result], columns: List[str]) -> List[str]:
+    others = [c for c in ("autograd", "PyTorch") if c in columns]
+    lines = ["| benchmark | primal |" + "".join(f" {c} |" for c in columns)
+             + " s2sad/hand | s2sad/primal | hand/primal |"
+             + "".join(f" {c}/hand |" for c in others)
+             + (" jit/primal |" if "s2sad jit" in columns else ""),
+             "|---|---:|" + "---:|" * (len(columns) + 3 + len(others)
+                                      + ("s2sad jit" in columns))]
+    for r in results:
+        cells = [cell(r, c) for c in columns]
+        ratios = [r.ratio("s2sad", "by hand"), r.ratio("s2sad", "primal"),
+                  r.ratio("by hand", "primal")] + [r.ratio(c, "by hand") for c in others]
+        if "s2sad jit" in columns:
+            ratios.append(r.ratio("s2sad jit", "primal"))
+        lines.append(f"| {r.bench.label} | {fmt_time(r.seconds('primal'))} | "
+                     + " | ".join(cells) + " | "
+                     + " | ".join(fmt_ratio(x, 3 if x is not None and x < 0.1 else 2)
+                                  for x in ratios) + " |")
+    return lines
+
+
+def target_table(results: List[Result]) -> List[str]:
+    lines = ["| benchmark | s2sad/hand | ≤ 1.25 | peak memory s2sad/hand | ≤ 1.25 | "
+             "jit/primal | ≤ 0.1 | jit first call | < 2 s | grad/primal (issue 6) |",
+             "|---|---:|---|---:|---|---:|---|---:|---|---|"]
+    for r in results:
+        vs_hand = r.ratio("s2sad", "by hand")
+        memory = memory_ratio(r, "s2sad")
+        if r.bench.jit and numba is not None:
+            jit = r.ratio("s2sad jit", "primal")
+            first = r.s2sad_jit_compile
+            jit_cells = [fmt_ratio(jit, 3), verdict(jit, JIT_TARGET)
+                         if jit is not None else r.status.get("s2sad jit", "—"),
+                         fmt_time(first), "—" if first is None
+                         else verdict(first, JIT_COMPILE_TARGET)]
+        else:
+            jit_cells = ["—", "(not a loop)" if not r.bench.jit else "no Numba", "—", "—"]
+        if r.bench.ratio_target is None:
+            issue6 = "—"
+        else:
+            ratio = r.ratio("s2sad", "primal")
+            issue6 = f"{fmt_ratio(ratio)} ≤ {r.bench.ratio_target:g}: " \
+                     f"{verdict(ratio, r.bench.ratio_target)}"
+        lines.append(f"| {r.bench.label} | {fmt_ratio(vs_hand)} | "
+                     f"{verdict(vs_hand, HAND_TARGET)} | {fmt_ratio(memory)} | "
+                     f"{memory_verdict(r)} | " + " | ".join(jit_cells)
+                     + f" | {issue6} |")
+    met = sum(verdict(r.ratio("s2sad", "by hand"), HAND_TARGET) == "met" for r in results)
+    held = [r for r in results if memory_verdict(r) != "(tiny)"]
+    met_memory = sum(memory_verdict(r) == "met" for r in held)
+    loops_ = [r for r in results if r.ratio("s2sad jit", "primal") is not None]
+    met_jit = sum(verdict(r.ratio("s2sad jit", "primal"), JIT_TARGET) == "met"
+                  for r in loops_)
+    lines += ["", f"Met: time {met} of {len(results)}, memory {met_memory} of {len(held)}, "
+                  f"jit {met_jit} of the {len(loops_)} loop benchmarks jit=True compiled."]
+    return lines
+
+
+def memory_table(results: List[Result]) -> List[str]:
+    lines = ["| benchmark | primal | s2sad | by hand | autograd | s2sad/hand | autograd/hand |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        m = r.memory
+        lines.append(f"| {r.bench.label} | {fmt_bytes(m.get('primal'))} | "
+                     f"{fmt_bytes(m.get('s2sad'))} | {fmt_bytes(m.get('by hand'))} | "
+                     f"{fmt_bytes(m.get('autograd'))} | "
+                     f"{fmt_ratio(memory_ratio(r, 's2sad'))} | "
+                     f"{fmt_ratio(memory_ratio(r, 'autograd'))} |")
+    return lines
+
+
+def spelling_table(results: List[Result]) -> List[str]:
+    """Per program written in several spellings of its lengths: how far apart they are."""
+    families: Dict[str, List[Result]] = {}
+    for r in results:
+        if r.bench.family:
+            families.setdefault(r.bench.family, []).append(r)
+    lines = ["| program | spellings | s2sad/hand, each | max / min | peak memory s2sad/hand, "
+             "each | jit, each |", "|---|---:|---|---:|---|---|"]
+    for family, rows in families.items():
+        ratios = [r.ratio("s2sad", "by hand") for r in rows]
+        known = [x for x in ratios if x is not None]
+        spread = fmt_ratio(max(known) / min(known)) if len(known) > 1 else "—"
+        jit = [r.status.get("s2sad jit", "—") for r in rows]
+        lines.append(f"| {family} | {len(rows)} | "
+                     + ", ".join(fmt_ratio(x) for x in ratios) + f" | {spread} | "
+                     + ", ".join(fmt_ratio(memory_ratio(r, "s2sad")) for r in rows) + " | "
+                     + ", ".join(jit) + " |")
+    return lines
+
+
+def repeat_table(results: List[Result]) -> List[str]:
+    lines = ["| benchmark | s2sad/hand, run 1 | run 2 | agree within 10% | "
+             "s2sad/primal, run 1 | run 2 | agree within 10% |",
+             "|---|---:|---:|---|---:|---:|---|"]
+    agreed = 0
     for r in results:
         cells = []
-        for column in columns:
-            cells += cell(r, column)
-        s, h = r.times.get("s2sad"), r.times.get("by hand")
-        vs_hand = f"{s / h:.2f}" if s is not None and h is not None else "—"
-        lines.append(f"| {r.bench.label} | {fmt_time(r.primal)} | " + " | ".join(cells)
-                     + f" | {vs_hand} |")
+        both = True
+        for top, bottom in (("s2sad", "by hand"), ("s2sad", "primal")):
+            first, second = r.ratio(top, bottom, 0), r.ratio(top, bottom, 1)
+            if first is None or second is None:
+                cells += [fmt_ratio(first), fmt_ratio(second), "—"]
+                both = False
+                continue
+            same = max(first, second) / min(first, second) - 1.0 <= REPEAT_TOLERANCE
+            both = both and same
+            cells += [fmt_ratio(first), fmt_ratio(second), "yes" if same else "**no**"]
+        agreed += both
+        lines.append(f"| {r.bench.label} | " + " | ".join(cells) + " |")
+    lines += ["", f"Both ratios agree within {REPEAT_TOLERANCE:.0%} on {agreed} of "
+                  f"{len(results)} benchmarks."]
+    return lines
 
-    lines += ["", "### Targets (issue 6)", "",
-              f"s2sad ≤ {HAND_TARGET}× the hand-written gradient on every benchmark; s2sad "
-              f"gradient/primal ≤ {RATIO_TARGET:g}, except the convolution (≤ "
-              f"{CONV_RATIO_TARGET:g}).", "",
-              "| benchmark | s2sad/hand | ≤ 1.25 | s2sad grad/primal | target | met |",
-              "|---|---:|---|---:|---:|---|"]
+
+def other_table(results: List[Result], jax_columns: bool) -> List[str]:
+    lines = ["| benchmark | s2sad transform | generated fn | generated/hand | grad() wrapper "
+             "overhead |" + (" JAX jit compile |" if jax_columns else ""),
+             "|---|---:|---:|---:|---:|" + ("---:|" if jax_columns else "")]
     for r in results:
-        s, h = r.times.get("s2sad"), r.times.get("by hand")
-        vs_hand = s / h if s is not None and h is not None else None
-        ratio = s / r.primal if s is not None else None
-        lines.append(f"| {r.bench.label} | {'—' if vs_hand is None else f'{vs_hand:.2f}'} | "
-                     f"{verdict(vs_hand, HAND_TARGET)} | "
-                     f"{'—' if ratio is None else f'{ratio:.2f}'} | "
-                     f"≤ {r.bench.ratio_target:g} | "
-                     f"{verdict(ratio, r.bench.ratio_target)} |")
-
-    jitted = [r for r in results if r.bench.jit]
-    if "s2sad jit" in columns:
-        lines += ["", "### Compiled path: `s2sad.grad(f, jit=True)` (Numba)", "",
-                  f"The loops' gradients ≤ {JIT_TARGET:g}× the Python primal, the first "
-                  f"call (transform and Numba's compile, Numba already imported) under "
-                  f"{JIT_COMPILE_TARGET:g} s.", "",
-                  "| benchmark | s2sad jit grad | jit/primal | met | first call | met |",
-                  "|---|---:|---:|---|---:|---|"]
-        for r in jitted:
-            t = r.times.get("s2sad jit")
-            ratio = t / r.primal if t is not None else None
-            first = r.s2sad_jit_compile
-            lines.append(f"| {r.bench.label} | {fmt_time(t)} | "
-                         f"{'—' if ratio is None else f'{ratio:.3f}'} | "
-                         f"{verdict(ratio, JIT_TARGET)} | {fmt_time(first)} | "
-                         f"{verdict(first, JIT_COMPILE_TARGET)} |")
-
-    jit = "JAX jit" in columns
-    lines += ["", "### s2sad transform time, generated code alone, peak memory", "",
-              "| benchmark | s2sad transform | generated fn | generated/hand | grad() wrapper "
-              "overhead |" + (" JAX jit compile |" if jit else "")
-              + " peak mem primal | peak mem s2sad | peak mem by hand | s2sad/primal mem |",
-              "|---|---:|---:|---:|---:|" + ("---:|" if jit else "") + "---:|---:|---:|---:|"]
-    for r in results:
-        s = r.times.get("s2sad")
-        if s is None or r.generated is None:
+        s, generated = r.seconds("s2sad"), r.seconds("generated")
+        if s is None or generated is None:
             overhead = "—"
         else:  # a difference of two timings: below their noise it can come out negative
-            overhead = fmt_time(s - r.generated) if s > r.generated else "≈ 0 (noise)"
-        mp, ms, mh = (r.memory.get(k) for k in ("primal", "s2sad", "by hand"))
-        mem_ratio = f"{ms / max(mp, 1):.1f}" if ms is not None and mp is not None else "—"
-        h = r.times.get("by hand")
-        generated_vs_hand = f"{r.generated / h:.2f}" if r.generated is not None and h \
-            else "—"
-        lines.append(f"| {r.bench.label} | {fmt_time(r.transform)} | {fmt_time(r.generated)} | "
-                     f"{generated_vs_hand} | {overhead} |"
-                     + (f" {fmt_time(r.jit_compile)} |" if jit else "")
-                     + f" {fmt_bytes(mp)} | {fmt_bytes(ms)} | {fmt_bytes(mh)} | {mem_ratio} |")
+            overhead = fmt_time(s - generated) if s > generated else "≈ 0 (noise)"
+        lines.append(f"| {r.bench.label} | {fmt_time(r.transform)} | {fmt_time(generated)} | "
+                     f"{fmt_ratio(r.ratio('generated', 'by hand'))} | {overhead} |"
+                     + (f" {fmt_time(r.jit_compile)} |" if jax_columns else ""))
     return lines
+
+
+def tables(results: List[Result], columns: List[str], repeat_check: bool,
+           rounds: int) -> List[str]:
+    lines = [f"Each cell: the median over {rounds} rounds; a ratio is the median of the "
+             f"per-round ratios (both calls timed in the same round).", ""]
+    lines += time_table(results, columns)
+    lines += ["", "### Targets (issue 19)", "",
+              f"s2sad ≤ {HAND_TARGET}× the hand-written gradient (median of per-round "
+              f"ratios); peak memory of one gradient call ≤ {MEMORY_TARGET}× the "
+              f"hand-written one's; with jit=True, the loops' gradients ≤ {JIT_TARGET:g}× "
+              f"the Python primal, the first call (transform and Numba's compile) under "
+              f"{JIT_COMPILE_TARGET:g} s.", ""]
+    lines += target_table(results)
+    if repeat_check:
+        lines += ["", "### Repeat check: the whole timing run twice in this process", ""]
+        lines += repeat_table(results)
+    lines += ["", "### One program, several spellings of its lengths", ""]
+    lines += spelling_table(results)
+    lines += ["", "### Peak memory (tracemalloc, one call)", ""]
+    lines += memory_table(results)
+    lines += ["", "### s2sad transform time, generated code alone", ""]
+    lines += other_table(results, any(r.jit_compile is not None for r in results))
+    return lines
+
+
+def jit_fallback_notes(results: List[Result]) -> List[str]:
+    reasons = [f"{r.bench.label}: {r.jit_reason[:240]}" for r in results if r.jit_reason]
+    return ["", "jit=True fell back to Python on: " + "; ".join(reasons)] if reasons else []
 
 
 def chart(results: List[Result], columns: List[str], path: str) -> Optional[str]:
@@ -762,20 +1025,21 @@ def chart(results: List[Result], columns: List[str], path: str) -> Optional[str]
     except ImportError:
         return "matplotlib is not installed: no chart"
     width = 0.8 / len(columns)
-    fig, ax = plt.subplots(figsize=(12, 5.5))
+    fig, ax = plt.subplots(figsize=(16, 5.5))
     x = np.arange(len(results))
     for j, column in enumerate(columns):
-        ratios = [r.times[column] / r.primal if r.times.get(column) is not None else np.nan
-                  for r in results]
-        ax.bar(x - 0.4 + width * (j + 0.5), ratios, width, label=column)
+        ratios = [r.ratio(column, "primal") for r in results]
+        ax.bar(x - 0.4 + width * (j + 0.5), [np.nan if v is None else v for v in ratios],
+               width, label=column)
     for i, r in enumerate(results):
-        ax.hlines(r.bench.ratio_target, i - 0.45, i + 0.45, colors="black",
-                  linestyles="dashed", linewidth=1)
+        if r.bench.ratio_target is not None:
+            ax.hlines(r.bench.ratio_target, i - 0.45, i + 0.45, colors="black",
+                      linestyles="dashed", linewidth=1)
     ax.set_yscale("log")
     ax.set_xticks(x)
-    ax.set_xticklabels([r.bench.key for r in results], rotation=20, ha="right")
+    ax.set_xticklabels([r.bench.key for r in results], rotation=40, ha="right")
     ax.set_ylabel("gradient time / primal time (log scale)")
-    ax.set_title("Gradient/primal runtime ratio (dashed: the issue's target for s2sad)")
+    ax.set_title("Gradient/primal runtime ratio (dashed: issue 6's target for s2sad)")
     ax.grid(axis="y", which="both", alpha=0.3)
     ax.legend(ncol=len(columns), fontsize="small")
     fig.tight_layout()
@@ -795,14 +1059,20 @@ def _version(distribution: str) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="3 repeats of ~0.02 s instead of 5 of ~0.2 s: a smoke run")
+                        help="7 rounds of ~5 ms blocks instead of 21 of ~30 ms, checkpointed "
+                             "RK4 at 10^4 steps only: a smoke run (< 60 s)")
+    parser.add_argument("--repeat-check", action="store_true",
+                        help="run the whole timing twice and report whether the two "
+                             "medians agree within 10%%")
     parser.add_argument("--out", default=os.path.join(HERE, "results"),
                         help="directory for results.md and ratios.png "
                              "(default: benchmarks/results)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient of each benchmark")
+    parser.add_argument("--only", default="",
+                        help="only the benchmarks whose label contains this text")
     options = parser.parse_args(argv)
-    repeat, budget, transform_runs = (3, 0.02, 1) if options.quick else (5, 0.2, 3)
+    rounds, budget, transform_runs = (7, 0.004, 1) if options.quick else (21, 0.03, 3)
     started = time.perf_counter()
 
     skipped = "not installed (column skipped)"
@@ -817,54 +1087,66 @@ def main(argv=None):
                     + (f", torch {torch.get_num_threads()}" if torch is not None else ""))
 
     load_before = os.getloadavg()[0]
-    results = [run_benchmark(b, repeat, budget, transform_runs, options.source)
-               for b in make_benchmarks()]
+    benchmarks = [b for b in make_benchmarks() if options.only in b.label]
+    gc.freeze()  # the modules and data loaded so far: gc.collect() between rounds stays cheap
+    results = [prepare_benchmark(b, budget, transform_runs, options.source, options.quick)
+               for b in benchmarks]
+    for run in range(2 if options.repeat_check else 1):
+        print(f"\ntiming{f' (run {run + 1} of 2)' if options.repeat_check else ''}: "
+              f"{rounds} rounds per benchmark", flush=True)
+        for r in results:
+            r.passes.append(time_rounds(r.calls, r.numbers, rounds))
+    checkpoint = checkpoint_lines(options.quick)
     transform_lines = long_transform_lines(5 if options.quick else 15)
     if jax is not None:
         for r in results:
             if r.bench.jax_fn is not None and not (options.quick and r.bench.jit):
-                time_jax(r.bench, r, repeat, budget)  # (a smoke run skips JAX's loops:
+                time_jax(r.bench, r, 3, budget)  # (a smoke run skips JAX's loops:
                 # their eager calls take seconds and their jit compiles minutes)
     load_after = os.getloadavg()[0]   # this process itself adds about 1
     busy = load_after > 1.6   # another process took a core for most of the last minute
     versions.append(f"1-min load average {load_before:.2f} before, {load_after:.2f} after "
                     f"(this run adds ~1)")
 
-    columns = [c for c in COLUMNS if any(c in r.times or c in r.status for r in results)]
+    columns = [c for c in COLUMNS if any(c in r.calls or c in r.times or c in r.status
+                                         for r in results)]
     failures = [(r.bench.label, c, s) for r in results for c, s in r.status.items()
-                if s != "ok"] + [(r.bench.label, "by hand", "disagrees with central differences")
-                                 for r in results if not r.reference_ok]
-    title = (f"## s2sad benchmarks (best of {repeat} × ~{budget:g} s"
+                if s in ("FAIL", "error") or (c == "s2sad" and s != "ok")] + \
+        [(r.bench.label, "by hand", "disagrees with central differences")
+         for r in results if not r.reference_ok]
+    title = (f"## s2sad benchmarks (median of {rounds} rounds × ~{budget * 1e3:g} ms blocks"
              f"{', --quick: a smoke run, not a measurement' if options.quick else ''})")
-    body = tables(results, columns) + transform_lines
-    notes = ["", "Times are per call; `x/primal` is that gradient's time over the primal's. "
-             "Every gradient was checked against the hand-written one (rtol 1e-6, float64) "
-             "before timing; a cell that reads FAIL, refused or error was not timed."]
+    body = tables(results, columns, options.repeat_check, rounds) + checkpoint + \
+        transform_lines
+    notes = ["", "Times are per call. Every gradient was checked against the hand-written one "
+             "(rtol 1e-6, float64) before timing, and the hand-written one against a central "
+             "difference of the primal; a cell that reads FAIL, refused, error or fallback "
+             "was not timed."]
     for r in results:
         notes += [f"{n}" for n in r.bench.notes if autograd is not None]
+    notes += jit_fallback_notes(results)
     if jax is None:
         notes.append("JAX is not installed: its eager and jit columns are skipped.")
-    elif options.quick:
-        notes.append("--quick skips JAX on the loops (eager calls of seconds, jit compiles "
-                     "of minutes).")
-    else:
-        notes.append("JAX was timed after every other column, on one XLA thread; an "
-                     "eager JAX call over a second (the loops) was timed once, after a "
-                     "warm-up call.")
     if torch is None:
         notes.append("PyTorch is not installed: its column is skipped.")
+    if options.quick:
+        notes.append("--quick leaves out autograd on the loops and jit=True on issue 19's "
+                     "loops (Numba's compile of an LSTM gradient takes tens of seconds).")
+    notes.append(f"A peak memory under {fmt_bytes(MEMORY_FLOOR)} (scalar functions) is "
+                 f"not held to the memory target: a few Python floats decide the ratio.")
     notes.append("s2sad transform: the first call of `s2sad.grad` on a fresh copy of the "
                  "function (parse, differentiate, compile for the argument ranks, one run) "
                  "minus a steady call. Peak memory: tracemalloc during one call (PyTorch's "
                  "own allocator is invisible to it, so it has no column).")
-    conv = next(r for r in results if r.bench.primal is convolution_loops.conv_energy)
-    a, b_ = conv.bench.args
-    t_np = best_seconds(lambda: convolution_loops.hand_gradient(a, b_), budget=budget,
-                        repeat=repeat)
-    notes.append(f"For comparison, the convolution's gradient vectorised by hand "
-                 f"(np.convolve + np.correlate, examples/convolution_loops.py): "
-                 f"{fmt_time(t_np)}; the table's `by hand` is the loop version, like the "
-                 f"primal.")
+    conv = [r for r in results if r.bench.primal is convolution_loops.conv_energy]
+    if conv:
+        a, b_ = conv[0].bench.args
+        t_np = best_seconds(lambda: convolution_loops.hand_gradient(a, b_), budget=budget,
+                            repeat=3)
+        notes.append(f"For comparison, the convolution's gradient vectorised by hand "
+                     f"(np.convolve + np.correlate, examples/convolution_loops.py): "
+                     f"{fmt_time(t_np)}; the table's `by hand` is the loop version, like the "
+                     f"primal.")
     if busy:
         notes.append(f"The machine was busy (1-min load average {load_before:.1f} before, "
                      f"{load_after:.1f} after, with {os.cpu_count()} CPUs): other processes "
@@ -879,9 +1161,10 @@ def main(argv=None):
 
     os.makedirs(options.out, exist_ok=True)
     png = os.path.join(options.out, "ratios.png")
-    chart_note = chart(results, columns, png)
+    chart_note = chart(results, [c for c in columns if c != "by hand"] + ["by hand"], png)
     header = [title, "", "Generated by `python3 benchmarks/run.py"
-              + (" --quick" if options.quick else "") + f"` on "
+              + (" --quick" if options.quick else "")
+              + (" --repeat-check" if options.repeat_check else "") + f"` on "
               f"{datetime.date.today().isoformat()}, {platform.machine()}, "
               f"{os.cpu_count()} CPUs; " + "; ".join(versions) + ".", ""]
     chart_line = ["", chart_note] if chart_note else ["", "![gradient/primal ratios](ratios.png)"]
