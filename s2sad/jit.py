@@ -1,23 +1,35 @@
 """The compiled path: generated code handed to Numba (an optional dependency).
 
 `s2sad.grad(f, jit=True)` compiles the generated module as usual, with its loops
-written in the forms Numba's nopython mode accepts (`range(n - 1, -1, -1)` for
-`reversed(range(n))`), and hands that very function to `numba.njit`, with the few
-runtime helpers it may call replaced by compiled ones. Numba types the function at
-its first call; where the code is outside Numba's subset (or Numba is missing) the
-call falls back to the Python function, once, with a `JitFallback` warning that
-says why.
+and stores written in the forms Numba's nopython mode accepts, and hands that very
+function to `numba.njit`; the runtime helpers it calls have Numba implementations
+in jit_runtime.py. The forms (each a plain Python program too, which the fallback
+runs):
+
+- backward loops over `reversed(range(n))` as `range(n - 1, -1, -1)`;
+- one stack per stored value (`a_tape`) instead of one `tape` of all of them, since
+  a Numba list holds one type;
+- a value a loop binds before storing it (`a = None` before the loop, `tape.append(a)`
+  before `a = ...`) stored after it is bound instead, so its stack holds arrays and
+  never None: `a = ...; a_tape.append(a)` in the loop, and in the adjoint
+  `a_tape.pop()` then `a = a_tape[-1]` while the stack holds an older value.
+
+Numba types the function at its first call; where the code is outside Numba's subset
+(or Numba is missing) the call falls back to the Python function, once, with a
+`JitFallback` warning that names what Numba refused and the generated line.
 """
 from __future__ import annotations
 
+import ast
+import linecache
 import re
-import types
 import warnings
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import gast
 
-from .lower import builtin, constant
+from .anno import get_anno, names_in, walk
+from .lower import builtin, call, constant, name
 
 
 class JitFallback(UserWarning):
@@ -25,12 +37,14 @@ class JitFallback(UserWarning):
 
 
 def numba_friendly(func: gast.FunctionDef) -> None:
-    """Rewrite backward loops over `reversed(range(...))` as explicit ranges, in place."""
+    """Rewrite the generated function, in place, into the forms Numba compiles."""
     for node in gast.walk(func):
         if isinstance(node, gast.For):
             explicit = _explicit_range(node.iter)
             if explicit is not None:
                 node.iter = explicit
+    for tape in _tapes(func):
+        _split_tape(func, tape)
 
 
 def _explicit_range(iterate: gast.AST) -> Optional[gast.AST]:
@@ -71,28 +85,150 @@ def _minus(a: gast.AST, k: int) -> gast.AST:
     return gast.BinOp(left=a, op=gast.Sub(), right=constant(k))
 
 
+# -- stores: one stack per stored value ---------------------------------------------
+
+def _tapes(func: gast.FunctionDef) -> List[str]:
+    """The stacks of stored values: names the body binds to [] whose every use is a
+    push statement (`tape.append(v)`) or a pop assignment (`v = tape.pop()`)."""
+    found = []
+    for stmt in func.body:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], gast.Name) and \
+                isinstance(stmt.value, gast.List) and not stmt.value.elts:
+            tape = stmt.targets[0].id
+            uses = sum(1 for n in names_in(func) if n.id == tape)
+            pushes, pops = _calls_on(func, tape, "append"), _calls_on(func, tape, "pop")
+            if uses == 1 + len(pushes) + len(pops):
+                found.append(tape)
+    return found
+
+
+def _blocks(body: List[gast.stmt]):
+    """Every statement list of a body, nested ones too."""
+    yield body
+    for stmt in body:
+        for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)):
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield from _blocks(block)
+
+
+def _calls_on(func: gast.FunctionDef, tape: str, method: str) -> List[tuple]:
+    """(block, statement) of each push (`tape.append(v)`) or pop (`v = tape.pop()`)."""
+    found = []
+    for block in _blocks(func.body):
+        for stmt in block:
+            value = stmt.value if isinstance(stmt, (gast.Expr, gast.Assign)) else None
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                    isinstance(value.func.value, gast.Name) and \
+                    value.func.value.id == tape and value.func.attr == method and \
+                    (isinstance(stmt, gast.Expr) and len(value.args) == 1 if method == "append"
+                     else isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
+                     not value.args):
+                found.append((block, stmt))
+    return found
+
+
+def _stored(stmt: gast.stmt) -> gast.AST:
+    """What a push stores (v of tape.append(v), c[i] of tape.append(c[i].copy())) or
+    a pop restores."""
+    if isinstance(stmt, gast.Assign):
+        return stmt.targets[0]
+    value = stmt.value.args[0]
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            value.func.attr == "copy" and not value.args:
+        return value.func.value
+    return value
+
+
+def _text(node: gast.AST) -> str:
+    return ast.unparse(gast.gast_to_ast(node))
+
+
+def _split_tape(func: gast.FunctionDef, tape: str) -> None:
+    """One stack per stored value in place of `tape` (a Numba list holds one type):
+    the stack is last in, first out and each pop restores what its own push stored,
+    so the pushes and pops of one value keep their order on a stack of their own."""
+    pushes, pops = _calls_on(func, tape, "append"), _calls_on(func, tape, "pop")
+    keys: Dict[str, List[list]] = {}
+    for block, stmt in pushes + pops:
+        keys.setdefault(_text(_stored(stmt)), [[], []])[isinstance(stmt, gast.Assign)].append(
+            (block, stmt))
+    if any(len(found) != len(restored) for found, restored in keys.values()):
+        return  # (a value pushed where it is not popped: left as it is)
+    taken = {n.id for n in names_in(func)}
+    entry = next(s for s in func.body if isinstance(s, gast.Assign) and
+                 isinstance(s.targets[0], gast.Name) and s.targets[0].id == tape)
+    stacks = []
+    for found, restored in keys.values():
+        stored = _stored(found[0][1])
+        while not isinstance(stored, gast.Name):
+            stored = stored.value
+        stack = _fresh(f"{stored.id}_tape", taken)
+        for _, stmt in found + restored:
+            stmt.value.func.value = name(stack)
+        stacks.append(gast.Assign(targets=[name(stack, gast.Store())],
+                                  value=gast.List(elts=[], ctx=gast.Load()),
+                                  type_comment=None))
+        if isinstance(_stored(found[0][1]), gast.Name):
+            _store_after_binding(func, _stored(found[0][1]).id, stack, found, restored)
+    at = func.body.index(entry)
+    func.body[at:at + 1] = stacks
+
+
+def _fresh(wanted: str, taken: set) -> str:
+    candidate, k = wanted, 1
+    while candidate in taken:
+        candidate, k = f"{wanted}_{k}", k + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _store_after_binding(func: gast.FunctionDef, v: str, stack: str, pushes: List[tuple],
+                         pops: List[tuple]) -> None:
+    """A name bound to None before the loop that first binds it (the placeholder its
+    first push stores) is pushed after each binding instead, and restored from the
+    value below the top: a stack of arrays, never None. Only where every binding of
+    the name is one that a push precedes, and the name is read only in the loops
+    that bind it and their adjoint loops (which run only if those did)."""
+    placeholder = next((s for s in func.body if isinstance(s, gast.Assign) and
+                        isinstance(s.targets[0], gast.Name) and s.targets[0].id == v and
+                        isinstance(s.value, gast.Constant) and s.value.value is None), None)
+    if placeholder is None:
+        return
+    bindings = []
+    for block, push in pushes:
+        at = block.index(push)
+        following = block[at + 1] if at + 1 < len(block) else None
+        if not (isinstance(following, gast.Assign) and len(following.targets) == 1 and
+                isinstance(following.targets[0], gast.Name) and following.targets[0].id == v):
+            return
+        bindings.append(following)
+    stores = [n for n in names_in(func) if n.id == v and isinstance(n.ctx, gast.Store)]
+    if len(stores) != 1 + len(pushes) + len(pops):
+        return
+    loops = {get_anno(s, "loop") for s in func.body if isinstance(s, gast.For) and
+             any(b is binding for binding in bindings for b in walk(s))}
+    if None in loops:
+        return
+    outside = [s for s in func.body if not (isinstance(s, gast.For) and
+                                            get_anno(s, "loop") in loops)]
+    if any(n.id == v and isinstance(n.ctx, gast.Load) for s in outside for n in names_in(s)):
+        return
+    func.body.remove(placeholder)
+    for (block, push), binding in zip(pushes, bindings):
+        block.remove(push)
+        block.insert(block.index(binding) + 1, push)
+    for block, pop in pops:
+        at = block.index(pop)
+        popped = gast.Expr(value=call(f"{stack}.pop", []))
+        older = gast.If(test=name(stack), body=[gast.Assign(
+            targets=[name(v, gast.Store())],
+            value=gast.Subscript(value=name(stack), slice=constant(-1), ctx=gast.Load()),
+            type_comment=None)], orelse=[])
+        block[at:at + 1] = [popped, older]
+
+
 # -- compiling ----------------------------------------------------------------------
-
-_HELPERS: Optional[Dict[str, Any]] = None
-
-
-def _compiled_helpers(numba) -> Dict[str, Any]:
-    """The runtime helpers generated loop code calls, compiled."""
-    global _HELPERS
-    if _HELPERS is None:
-        import numpy as np
-
-        @numba.njit(cache=False)
-        def zeros_like(x):
-            return np.zeros_like(x)
-
-        @numba.njit(cache=False)
-        def unsum(dy, x):  # the adjoint of np.sum(x) over all axes (other forms refused)
-            return np.full(x.shape, dy)
-
-        _HELPERS = {"zeros_like": zeros_like, "unsum": unsum}
-    return _HELPERS
-
 
 class JitFunction:
     """The generated function, run compiled where Numba accepts it."""
@@ -107,14 +243,13 @@ class JitFunction:
         except ImportError:
             self.failed = "Numba is not installed (pip install numba)"
             return
-        namespace = dict(function.__globals__)
-        namespace.update(_compiled_helpers(numba))
-        rebound = types.FunctionType(function.__code__, namespace, function.__name__,
-                                     function.__defaults__, function.__closure__)
+        from . import jit_runtime
+        jit_runtime.register()
         # (Numba's linear algebra needs SciPy, and says so with an ImportError when it
         # compiles a product: the code then runs as Python, as for what Numba refuses)
         self._errors = (numba.core.errors.NumbaError, ImportError)
-        self.compiled = numba.njit(rebound)
+        # (NumPy's floats: 1.0 / 0.0 is inf, as in the generated code run as Python)
+        self.compiled = numba.njit(function, error_model="numpy")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.compiled is not None:
@@ -128,11 +263,17 @@ class JitFunction:
                     names = self.function.__code__.co_varnames[len(args):count]
                     filled = defaults[len(defaults) - missing:]
                     kwargs = {**dict(zip(names, filled)), **kwargs}
+            compiled = len(self.compiled.overloads)
             try:
                 return self.compiled(*args, **kwargs)
-            except self._errors as exc:
+            except Exception as exc:
+                if len(self.compiled.overloads) > compiled and \
+                        not isinstance(exc, self._errors):
+                    raise  # (the compiled code ran, and raised)
+                # Numba refused the code (or failed on it: some of its asserts are
+                # bugs it has for constructs it does not take)
                 self.failed = f"Numba cannot compile {self.function.__name__}: " \
-                    f"{_first_line(str(exc)) or type(exc).__name__}"
+                    f"{_reason(exc, self.function)}"
                 self.compiled = None
         if self.failed is not None and not self.warned:
             warnings.warn(f"s2sad jit: running the generated code as Python: {self.failed}",
@@ -141,9 +282,21 @@ class JitFunction:
         return self.function(*args, **kwargs)
 
 
-def _first_line(message: str) -> str:
-    """Numba's first meaningful line, without its terminal colour codes."""
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", message)
+def _reason(exc: Exception, function: Callable) -> str:
+    """What Numba refused, and where in the generated code: its first meaningful line
+    (helpers named plainly, not as Function(<function unindex at 0x...>)) and the
+    line of the generated function its message points at."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    plain = re.sub(r"Function\(<ufunc '(\w+)'>\)", r"np.\1", plain)
+    plain = re.sub(r"Function\(<(?:built-in )?function ([\w.]+)(?: at 0x[0-9a-f]+)?>\)",
+                   r"\1", plain)
     lines = [line.strip() for line in plain.splitlines() if line.strip()]
     meaningful = [line for line in lines if not line.startswith("Failed in")]
-    return (meaningful or lines or [""])[0]
+    what = (meaningful or lines or [""])[0].rstrip(":") or type(exc).__name__
+    filename = function.__code__.co_filename
+    where = re.findall(r'File "' + re.escape(filename) + r'", line (\d+)', plain)
+    if where:
+        line = int(where[0])
+        text = linecache.getline(filename, line).strip()
+        what += f" (line {line} of the generated code: {text})"
+    return what

@@ -6,6 +6,7 @@ arrays indexed by its counter); code outside Numba's subset runs as Python
 with one JitFallback warning naming the reason; without Numba the same.
 Speed is measured in benchmarks/, not here.
 """
+import re
 import sys
 import warnings
 
@@ -112,7 +113,8 @@ def test_stored_integers_stay_on_the_stack_beside_float_arrays():
         warnings.simplefilter("error", JitFallback)
         got = compiled(0.3, c)
     code = compiled.source.split("\n\n\n")[1]
-    assert "tape.append(j)" in code and "j = tape.pop()" in code
+    # (a stored index keeps a stack of its own: a Numba list holds one type)
+    assert "tape.append(" not in code.replace("j_tape.append(j)", "")
     assert "s_stored = np.empty(8)" in code and "s = s_stored[i]" in code
     for g, k in zip(got, (0, 1)):
         np.testing.assert_allclose(g, numeric_grad(stored_index, [0.3, c], k), rtol=1e-7)
@@ -120,19 +122,25 @@ def test_stored_integers_stay_on_the_stack_beside_float_arrays():
         np.testing.assert_allclose(g, e, rtol=1e-13)
 
 
-def broadcasting(x, w):
+def contracted(x, w):
     s = 0.0
     for i in range(3):
-        s = s + np.sum(np.tanh(x * w))
+        s = s + np.einsum("i,i->", np.tanh(x), w)
     return s
 
 
 def test_code_outside_numbas_subset_falls_back_with_one_warning():
-    compiled = s2sad.grad(broadcasting, jit=True)
-    x, w = np.array([0.1, 0.2]), np.array([[1.0], [2.0]])
-    with pytest.warns(JitFallback, match="Numba cannot compile"):
+    compiled = s2sad.grad(contracted, jit=True)
+    x, w = np.array([0.1, 0.2]), np.array([1.0, 2.0])
+    with pytest.warns(JitFallback, match="Numba cannot compile") as caught:
         got = compiled(x, w)
-    np.testing.assert_allclose(got, s2sad.grad(broadcasting)(x, w), rtol=1e-13)
+    np.testing.assert_allclose(got, s2sad.grad(contracted)(x, w), rtol=1e-13)
+    # the reason names the helper Numba has no type for, and the generated line
+    message = str(caught[0].message)
+    assert "einsum_adjoint" in message
+    number, text = re.search(r"\(line (\d+) of the generated code: (.*)\)$", message).groups()
+    assert "einsum_adjoint(" in text
+    assert compiled.source.splitlines()[int(number) - 1].strip() == text
     with warnings.catch_warnings():
         warnings.simplefilter("error", JitFallback)  # warned once only
         compiled(x, w)
@@ -152,3 +160,220 @@ def test_without_numba_the_python_code_runs(monkeypatch):
     with pytest.warns(JitFallback, match="not installed"):
         got = compiled(0.7, C)
     np.testing.assert_allclose(got[1], s2sad.grad(horner, wrt=1)(0.7, C))
+
+
+# -- array loops (issue 19): each compiles, with no fallback -------------------------
+#
+# The same mathematics in several spellings a user might write. Each jitted gradient
+# equals the Python one (same types and shapes) and central differences.
+
+def heat_augmented(u0, r, steps):
+    u = u0.copy()
+    for t in range(steps):
+        u[1:-1] += r * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return np.sum(u ** 2)
+
+
+def heat_assigned(u0, r, steps=6):
+    u = np.copy(u0)
+    for _ in range(steps):
+        u[1:-1] = u[1:-1] + r * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return np.sum(u * u)
+
+
+def heat_fresh_array(u, r, steps):
+    n = len(u)
+    for _ in range(steps):
+        un = u.copy()
+        un[1:n - 1] = u[1:n - 1] + r * (u[2:n] - 2 * u[1:n - 1] + u[0:n - 2])
+        u = un
+    return np.mean(u ** 2)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def lstm_matmul(Wx, Wh, b, xs, h0, c0):
+    h = h0
+    c = c0
+    n = h0.shape[0]
+    for t in range(xs.shape[0]):
+        z = Wx @ xs[t] + Wh @ h + b
+        i = sigmoid(z[:n])
+        f = sigmoid(z[n:2 * n])
+        o = sigmoid(z[2 * n:3 * n])
+        g = np.tanh(z[3 * n:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return np.sum(h ** 2)
+
+
+def lstm_dot(W, U, b, xs):
+    H = U.shape[1]
+    h = np.zeros(H)
+    c = np.zeros(H)
+    for x in xs:
+        gates = np.dot(W, x) + np.dot(U, h) + b
+        i = 1 / (1 + np.exp(-gates[0:H]))
+        f = 1 / (1 + np.exp(-gates[H:2 * H]))
+        o = 1 / (1 + np.exp(-gates[2 * H:3 * H]))
+        g = np.tanh(gates[3 * H:4 * H])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return np.dot(h, h)
+
+
+def nbody_sqrt(x, v, m, dt, steps):
+    n = x.shape[0]
+    for s in range(steps):
+        a = np.zeros_like(x)
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    d = x[j] - x[i]
+                    r = np.sqrt(np.sum(d ** 2) + 0.01)
+                    a[i] += m[j] * d / r ** 3
+        v = v + dt * a
+        x = x + dt * v
+    return np.sum(x ** 2)
+
+
+def nbody_norm(pos, vel, masses, dt=0.01, steps=3):
+    n = len(masses)
+    for _ in range(steps):
+        acc = np.zeros_like(pos)
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    diff = pos[j] - pos[i]
+                    dist = np.linalg.norm(diff) + 0.1
+                    acc[i] = acc[i] + masses[j] * diff / dist ** 3
+        vel = vel + dt * acc
+        pos = pos + dt * vel
+    return np.sum(pos[:, 0])
+
+
+def horner_reversed(coeffs, x):
+    result = 0.0
+    for c in coeffs[::-1]:
+        result = result * x + c
+    return result
+
+
+def rk4_vector(y, k, dt, steps):
+    for _ in range(steps):
+        k1 = -k * y
+        k2 = -k * (y + dt / 2 * k1)
+        k3 = -k * (y + dt / 2 * k2)
+        k4 = -k * (y + dt * k3)
+        y = y + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return np.sum(y ** 2)
+
+
+def convolution_lecture(a, b):
+    """The lecture's loop in its own spelling: x = z - y; c[z] += a[x] * b[y]."""
+    c = np.zeros(len(a) + len(b) - 1)
+    for z in range(len(c)):
+        for y in range(len(b)):
+            x = z - y
+            if 0 <= x < len(a):
+                c[z] += a[x] * b[y]
+    return np.sum(c ** 2)
+
+
+_rng = np.random.default_rng(19)
+_H, _X, _T = 3, 2, 4
+_LSTM = (_rng.normal(size=(4 * _H, _X)) * 0.5, _rng.normal(size=(4 * _H, _H)) * 0.5,
+         _rng.normal(size=4 * _H) * 0.1, _rng.normal(size=(_T, _X)))
+
+LOOP_PROGRAMS = [
+    (heat_augmented, (_rng.random(10), 0.2, 5), 0),
+    (heat_assigned, (_rng.random(10), 0.25), (0, 1)),  # steps left to its default
+    (heat_fresh_array, (_rng.random(9), 0.2, 4), (0, 1)),
+    (lstm_matmul, _LSTM + (_rng.normal(size=_H), _rng.normal(size=_H)), (0, 1, 2, 4)),
+    (lstm_dot, _LSTM, (0, 1, 2, 3)),
+    (nbody_sqrt, (_rng.normal(size=(4, 3)), _rng.normal(size=(4, 3)) * 0.1,
+                  _rng.random(4) + 0.5, 0.01, 3), (0, 1, 2, 3)),
+    (nbody_norm, (_rng.normal(size=(3, 2)), _rng.normal(size=(3, 2)) * 0.1,
+                  _rng.random(3) + 0.5), (0, 1, 2)),
+    (horner_reversed, (_rng.random(6), 0.8), (0, 1)),
+    (rk4_vector, (_rng.random(3), 0.7, 0.05, 10), (0, 1, 2)),
+    (convolution_lecture, (_rng.random(5), _rng.random(3)), (0, 1)),
+]
+
+
+def _flat(values):
+    return values if isinstance(values, tuple) else (values,)
+
+
+@pytest.mark.parametrize("fn, args, wrt", LOOP_PROGRAMS,
+                         ids=[p[0].__name__ for p in LOOP_PROGRAMS])
+def test_array_loops_compile_and_match_the_python_gradient(fn, args, wrt):
+    compiled = s2sad.grad(fn, wrt=wrt, jit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitFallback)
+        got = compiled(*args)
+    assert compiled.compiled.runner.compiled is not None  # Numba's code ran
+    expected = s2sad.grad(fn, wrt=wrt)(*args)
+    for g, e in zip(_flat(got), _flat(expected)):
+        assert type(g) is type(e) and np.shape(g) == np.shape(e)
+        assert np.result_type(g) == np.result_type(e)
+        np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-14)
+    for g, k in zip(_flat(got), _flat(wrt)):
+        np.testing.assert_allclose(g, numeric_grad(fn, args, k), rtol=1e-6, atol=1e-9)
+    assert all(isinstance(a, float) or not np.shares_memory(a, g)
+               for a in args for g in _flat(got))
+
+
+def test_the_rewritten_stores_are_plain_python_too():
+    """The forms written for Numba (a stack per stored value, a value pushed after
+    it is bound) are what the fallback runs: as Python they give the same gradient."""
+    for fn, args, wrt in (LOOP_PROGRAMS[0], LOOP_PROGRAMS[3], LOOP_PROGRAMS[5]):
+        compiled = s2sad.grad(fn, wrt=wrt, jit=True)
+        compiled(*args)
+        code = compiled.source.split("\n\n\n")[1]
+        assert "\n    tape = []" not in code and " = None" not in code
+        python = compiled.compiled.function(*args)
+        for g, e in zip(_flat(python), _flat(s2sad.grad(fn, wrt=wrt)(*args))):
+            np.testing.assert_allclose(g, e, rtol=1e-13)
+
+
+def test_a_value_bound_in_the_loop_is_stored_after_its_binding():
+    """Python's code binds it to None before the loop, and stores it before each
+    binding; Numba's stores it after each binding, so its stack holds no None."""
+    plain = s2sad.grad(lstm_matmul, wrt=0)
+    plain(*LOOP_PROGRAMS[3][1])
+    placeholders = re.findall(r"^    (\w+) = None$", plain.source, re.M)
+    assert placeholders
+    compiled = s2sad.grad(lstm_matmul, wrt=0, jit=True)
+    compiled(*LOOP_PROGRAMS[3][1])
+    lines = [line.strip() for line in compiled.source.splitlines()]
+    for stored in placeholders:
+        pushes = [k for k, line in enumerate(lines) if line == f"{stored}_tape.append({stored})"]
+        assert pushes and all(lines[k - 1].startswith(f"{stored} = ") for k in pushes)
+        pops = [k for k, line in enumerate(lines) if line == f"{stored}_tape.pop()"]
+        assert pops and all(lines[k + 1] == f"if {stored}_tape:" and
+                            lines[k + 2] == f"{stored} = {stored}_tape[-1]" for k in pops)
+
+
+def defaults(x, c, scale=2.0, *, shift=0.5):
+    p = 0.0
+    for i in range(len(c)):
+        p = p * x + scale * c[i] + shift
+    return p
+
+
+def test_defaults_are_bound_before_compiling():
+    compiled = s2sad.grad(defaults, wrt=(0, 1), jit=True)
+    c = np.array([0.5, 1.0, 1.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitFallback)
+        left_out = compiled(0.7, c)
+        passed = compiled(0.7, c, 3.0, shift=0.25)
+    assert "scale scalar" in compiled.source  # the code for the default's rank
+    for g, e in zip(left_out, s2sad.grad(defaults, wrt=(0, 1))(0.7, c)):
+        np.testing.assert_allclose(g, e, rtol=1e-13)
+    for g, k in zip(passed, (0, 1)):
+        np.testing.assert_allclose(g, numeric_grad(lambda x, c: defaults(x, c, 3.0, shift=0.25),
+                                                   [0.7, c], k), rtol=1e-7)
