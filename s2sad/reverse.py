@@ -95,10 +95,14 @@ class _Slot:
         # (x = z + y): the adjoint loop computes it again rather than storing it
         self.recomputable = False
         self.recomputed = False
+        # the adjoint reads it only for its shape and dtype: shape_of(v) is stored
+        self.shape_only = False
 
     def push(self, tape: str) -> gast.stmt:
         value = clone(self.target)
-        if isinstance(value, gast.Subscript):
+        if self.shape_only:
+            value = call("shape_of", [value])
+        elif isinstance(value, gast.Subscript):
             value.ctx = gast.Load()
             value = gast.Call(func=gast.Attribute(value=value, attr="copy", ctx=gast.Load()),
                               args=[], keywords=[])
@@ -210,6 +214,8 @@ class _Reverse:
         results = [self.gradient_of(p) for p in self.analysed.wrt]
         sweep = self.blocks[0]
         stored = self.decide_stores()
+        if self.index_stores and not self.index_numbers_only:
+            self.keep_shapes_only(stored, sweep)
         value = results[0] if len(results) == 1 else gast.Tuple(elts=results,
                                                                  ctx=gast.Load())
         if self.with_value:
@@ -241,6 +247,19 @@ class _Reverse:
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
                          tuple(seeds) or (seed,), dict(self.adjoints))
+
+    def keep_shapes_only(self, stored: List[_Slot], sweep: List[Any]) -> None:
+        """A stored array the adjoint sweep reads only for its shape and dtype (the
+        `l` of `unbroadcast(dl, l)`, `zeros_like(l)`) is stored as shape_of(l): O(1)
+        memory a step instead of a copy of the array (an LSTM step's temporaries)."""
+        reads: Dict[str, List[bool]] = {}
+        _shape_reads(sweep, reads)
+        for slot in stored:
+            v = slot.name
+            if isinstance(slot.target, gast.Name) and v in reads and all(reads[v]) and \
+                    self.sharing.get(v, {v}) == {v} and \
+                    self.analysed.class_of(name(v)) != "scalar":
+                slot.shape_only = True
 
     def held_value(self, atom: gast.AST, stored: List[_Slot], primal: List[gast.stmt]) -> gast.AST:
         """A value returned beside the gradient (the output, has_aux's values), kept
@@ -1235,6 +1254,37 @@ def _resolved(body: List[Any], tape: str) -> List[gast.stmt]:
     return out
 
 
+# helpers of generated code that read an argument (at this position) only for its
+# shape, dtype and number of axes
+_SHAPE_READERS = {"unbroadcast": 1, "unsum": 1, "spread": 1, "zeros_like": 0,
+                  "np.zeros_like": 0, "np.shape": 0, "np.ndim": 0}
+
+
+def _shape_reads(body: List[Any], reads: Dict[str, List[bool]]) -> None:
+    """For each name the code loads, one entry per load: is it a read of its shape?"""
+    for item in body:
+        if isinstance(item, (_Slot, _Restore, _Recompute)):
+            continue
+        shape_arguments = set()
+        for node in walk(item):
+            if isinstance(node, gast.Call) and not node.keywords:
+                position = _SHAPE_READERS.get(_dotted_name(node.func))
+                if position is not None and len(node.args) > position and \
+                        isinstance(node.args[position], gast.Name):
+                    shape_arguments.add(id(node.args[position]))
+        for node in walk(item):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                reads.setdefault(node.id, []).append(id(node) in shape_arguments)
+
+
+def _dotted_name(node: gast.AST) -> str:
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return ""
+
+
 def _index_arithmetic(value: gast.AST) -> bool:
     """Integer arithmetic on names and constants: nothing to store, cheap to redo."""
     if isinstance(value, (gast.Name, gast.Constant)):
@@ -1586,6 +1636,8 @@ def _is_call_on(node: gast.AST, tape: str) -> bool:
 
 def _pushed_name(push: gast.Expr) -> str:
     value = push.value.args[0]
+    if isinstance(value, gast.Call) and _dotted_name(value.func) == "shape_of":
+        value = value.args[0]
     while not isinstance(value, gast.Name):
         value = value.func.value if isinstance(value, gast.Call) else value.value
     return value.id

@@ -281,7 +281,28 @@ def dot_adjoint_b(dy: Any, a: Any, b: Any) -> Any:
 
 
 __all__ = ["unbroadcast", "unsum", "unindex", "matmul_adjoint_a", "matmul_adjoint_b",
-           "dot_adjoint_a", "dot_adjoint_b", "zeros_like"]
+           "dot_adjoint_a", "dot_adjoint_b", "zeros_like", "shape_of"]
+
+
+_SHAPE_VIEWS: dict = {}   # (shape, dtype) -> the read-only view shape_of gives for it
+
+
+def shape_of(x: Any) -> Any:
+    """What a loop stores of an array its adjoint reads only for its shape and dtype
+    (`unbroadcast(dl, l)`, `zeros_like(l)`): a read-only view of one element with x's
+    shape, dtype and ndim, in O(1) memory, not a copy of x's values (one per shape)."""
+    if type(x) is not np.ndarray:
+        return x
+    key = (x.shape, x.dtype)
+    view = _SHAPE_VIEWS.get(key)
+    if view is None:
+        if len(_SHAPE_VIEWS) > 4096:  # (an array growing in a loop: many shapes)
+            _SHAPE_VIEWS.clear()
+        one = np.zeros(1, x.dtype)
+        view = np.ndarray(x.shape, x.dtype, one, 0, (0,) * x.ndim)
+        view.flags.writeable = False
+        _SHAPE_VIEWS[key] = view
+    return view
 # UnsupportedShapes is raised, not called: the API turns it into an S2SADError
 
 

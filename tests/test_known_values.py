@@ -315,3 +315,43 @@ def test_a_stencil_on_tiny_rods_is_right(n):
     gradient = s2sad.grad(heat_len, wrt=0)(*args)
     np.testing.assert_allclose(gradient, central_difference(
         heat_len, {"u0": args[0], "r": 0.2, "steps": 3}, "u0"), rtol=1e-6, atol=1e-8)
+
+
+# -- values read only for their shape are stored as their shape -----------------------------
+
+def gated_recurrence(Wx, Wh, xs):
+    """An LSTM-like cell: `xs[t] @ Wx + h @ Wh` (shapes the compiler cannot prove equal,
+    so the adjoint unbroadcasts against them) whose values the adjoint never reads."""
+    h = np.zeros((xs.shape[1], Wh.shape[0]))
+    for t in range(xs.shape[0]):
+        pre = xs[t] @ Wx + h @ Wh
+        h = np.tanh(pre) * 0.5 + h * 0.5
+    return np.sum(h ** 2)
+
+
+def test_values_read_only_for_their_shape_are_stored_as_shapes():
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(3, 2)), rng.normal(size=(2, 2)), rng.normal(size=(4, 5, 3)))
+    g = s2sad.grad(gated_recurrence, wrt=(0, 1))
+    g(*args)
+    source = g.compiled.source
+    assert "shape_of(" in source
+    # the products' values are never read back, only their shapes
+    for line in source.splitlines():
+        if "_stored[t] = " in line and "shape_of" not in line:
+            stored = line.split("= ")[-1].strip()
+            assert any(f"{stored}" in other and "shape_of" not in other and "=" in other
+                       and "_stored" not in other for other in
+                       source.split("run backwards")[-1].splitlines())
+    _check_gradient(gated_recurrence, args, (0, 1))
+
+
+def test_a_shape_view_is_read_only_and_holds_no_values():
+    from s2sad.runtime import shape_of, unbroadcast, zeros_like
+    x = np.arange(12.0).reshape(3, 4)
+    kept = shape_of(x)
+    assert kept.shape == x.shape and kept.dtype == x.dtype and kept.strides == (0, 0)
+    assert not kept.flags.writeable and kept.nbytes == x.nbytes  # (a view: no copy made)
+    assert zeros_like(kept).flags.writeable and np.all(zeros_like(kept) == 0)
+    assert unbroadcast(np.ones((2, 3, 4)), kept).shape == (3, 4)
+    assert shape_of(2.5) == 2.5
