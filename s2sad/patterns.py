@@ -77,8 +77,26 @@ def sigmoid(z: Any) -> Any:
     return 1 / (1 + np.exp(-z))
 
 
+def ones_times(x: Any, ones: Any) -> Any:
+    """x * np.ones_like(...) or x * np.ones(...): x spread over the ones' shape, whose
+    adjoint is dy itself (summed to x's shape), not dy * ones (a number made an array)."""
+    return x * ones
+
+
+def cholesky_solve(a: Any, b: Any, l: Any) -> Any:
+    """np.linalg.solve(L.T, np.linalg.solve(L, b)) with L = np.linalg.cholesky(a): a^-1 b
+    (a read by its lower triangle, as cholesky reads it)."""
+    return np.linalg.solve(l.T, np.linalg.solve(l, b))
+
+
+def cholesky_logdet(a: Any, l: Any) -> Any:
+    """np.sum(np.log(np.diag(L))) with L = np.linalg.cholesky(a): log det(a) / 2."""
+    return np.sum(np.log(np.diagonal(l)))
+
+
 FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,
-                                 logsumexp, sigmoid)}
+                                 logsumexp, sigmoid, ones_times, cholesky_solve,
+                                 cholesky_logdet)}
 
 # reductions whose keepdims result is constant along the reduced axes (a valid shift)
 _REDUCTIONS = (np.max, np.amax, np.min, np.amin, np.mean, np.sum, np.median)
@@ -98,7 +116,8 @@ def recognise(analysed: Any) -> int:
             set_anno(stmt, "pattern", None)
             if is_store(stmt) or not isinstance(stmt.targets[0], gast.Name):
                 continue
-            for match in (_gram, _square, _softmax, _log_softmax, _logsumexp, _sigmoid):
+            for match in (_gram, _square, _softmax, _log_softmax, _logsumexp, _sigmoid,
+                          _ones_times, _cholesky_solve, _cholesky_logdet):
                 found = match(reading, stmt.value)
                 if found is not None and reading.certain(stmt, block, index, *found[1:]):
                     form = found[0]
@@ -331,6 +350,71 @@ def _one_plus(reading: _Reading, total: gast.AST, function: Any) -> Optional[gas
             not is_local(called.args[0]):
         return None
     return called
+
+
+def _ones_times(reading: _Reading, value: gast.AST) -> Match:
+    """x * w (or w * x), w = np.ones_like(...) or np.ones(...) (no dtype: a float's
+    ones, or an integer's, which x's type decides over): ones_times(x, w)."""
+    if not (isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult)):
+        return None
+    for x, w in ((value.left, value.right), (value.right, value.left)):
+        made = reading.value_of(w)
+        if is_local(x) and op_key(made) in (np.ones_like, np.ones) and \
+                len(made.args) == 1 and not made.keywords:
+            return _form("ones_times", [x, w]), [], [x, w]
+    return None
+
+
+def _cholesky_solve(reading: _Reading, value: gast.AST) -> Match:
+    """x = np.linalg.solve(L.T, np.linalg.solve(L, b)), L = np.linalg.cholesky(A):
+    cholesky_solve(A, b, L), whose adjoint solves with the factor the forward sweep made
+    and does not run cholesky's adjoint (which inverts L) for this use of L."""
+    if op_key(value) is not np.linalg.solve or len(value.args) != 2 or value.keywords:
+        return None
+    outer, inner = value.args
+    transposed = reading.value_of(outer)
+    first = reading.value_of(inner)
+    if op_key(transposed) is not np.transpose or len(transposed.args) != 1 or \
+            transposed.keywords or op_key(first) is not np.linalg.solve or \
+            len(first.args) != 2 or first.keywords or \
+            not _is_name(first.args[0], getattr(transposed.args[0], "id", None)):
+        return None
+    factor = transposed.args[0]
+    a = _cholesky_of(reading, factor)
+    b = first.args[1]
+    if a is None or not is_local(b) or reading.rank(b) not in (1, 2, None):
+        return None
+    return _form("cholesky_solve", [a, b, factor]), [factor.id, outer.id, inner.id], \
+        [a, b, factor]
+
+
+def _cholesky_logdet(reading: _Reading, value: gast.AST) -> Match:
+    """np.sum(np.log(np.diag(L))) (np.diagonal, .sum()), L = np.linalg.cholesky(A):
+    cholesky_logdet(A, L) = log det(A) / 2, whose adjoint is A^-1 / 2 from the factor."""
+    if op_key(value) is not np.sum or len(value.args) != 1 or value.keywords:
+        return None
+    logs = reading.value_of(value.args[0])
+    if op_key(logs) is not np.log or len(logs.args) != 1 or logs.keywords:
+        return None
+    diagonal = reading.value_of(logs.args[0])
+    if op_key(diagonal) not in (np.diag, np.diagonal) or len(diagonal.args) != 1 or \
+            diagonal.keywords or not is_local(diagonal.args[0]):
+        return None
+    factor = diagonal.args[0]
+    a = _cholesky_of(reading, factor)
+    if a is None:
+        return None
+    return _form("cholesky_logdet", [a, factor]), \
+        [factor.id, logs.args[0].id, value.args[0].id], [a, factor]
+
+
+def _cholesky_of(reading: _Reading, factor: gast.AST) -> Optional[gast.AST]:
+    """A of L = np.linalg.cholesky(A) (the lower factor), A a matrix; else None."""
+    made = reading.value_of(factor)
+    if op_key(made) is not np.linalg.cholesky or len(made.args) != 1 or made.keywords or \
+            not is_local(made.args[0]) or reading.rank(made.args[0]) not in (2, None):
+        return None  # (a rank not known: the user's L.T or np.diag(L) says 2, checked)
+    return made.args[0]
 
 
 # -- pieces of the matchers ------------------------------------------------------------

@@ -251,6 +251,15 @@ def both_softmax_and_log(x):
     return np.sum(p * W35) - np.sum(Y35 * logp)
 
 
+def ones_like_weights(x):
+    w = np.ones_like(x)
+    return np.sum(np.sin(x) * w)
+
+
+def ones_spread(x, y):
+    return np.sum((np.ones((3, 4)) * x) * y)
+
+
 def matrix(shape):
     return lambda: RNG.normal(size=shape)
 
@@ -305,6 +314,8 @@ CASES = [
     (softmax_in_loop, [matrix((3, 5))], "keepdims=True))", "tie_count"),
     (softmax_then_reassigned, [matrix((3, 5))], None, None),
     (both_softmax_and_log, [matrix((3, 5))], "keepdims=True))", "tie_count"),
+    (ones_like_weights, [matrix((4,))], None, None),
+    (ones_spread, [matrix((4,)), matrix((3, 4))], "dx = unbroadcast(db, x)", "db * a"),
 ]
 
 
@@ -422,3 +433,113 @@ def test_a_form_marked_for_one_rank_is_not_reused_for_another():
         values = {"R": arg}
         np.testing.assert_allclose(grad(arg), central_difference(f, values, "R"),
                                    rtol=1e-6, atol=1e-8)
+
+
+# -- a Cholesky factor's uses: solves and the log-determinant from the forward's factor -------
+
+X6 = np.linspace(-1.0, 1.0, 6)
+
+
+def gp_from_hyperparameters(theta, y):
+    K = np.exp(theta[0]) * np.exp(-0.5 * (X6[:, None] - X6[None, :]) ** 2 / np.exp(theta[1]))
+    K = K + np.exp(theta[2]) * np.eye(6)
+    L = np.linalg.cholesky(K)
+    alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L)))
+
+
+def gp_of_the_matrix(K, y):
+    """K itself differentiated: cholesky reads its lower triangle (the gradient lands
+    there, as central differences of the call see it)."""
+    L = np.linalg.cholesky(K)
+    z = np.linalg.solve(L, y)
+    alpha = np.linalg.solve(L.T, z)
+    return np.sum(np.sin(alpha)) + 2 * np.log(np.diagonal(L)).sum()
+
+
+def gp_matrix_targets(K, Y):
+    L = np.linalg.cholesky(K)
+    A = np.linalg.solve(np.transpose(L), np.linalg.solve(L, Y))
+    return np.sum(A * Y)
+
+
+def spd(n):
+    def make():
+        a = RNG.normal(size=(n, n))
+        return a @ a.T + n * np.eye(n) + np.triu(RNG.normal(size=(n, n)), 1)  # (upper: unread)
+    return make
+
+
+CHOLESKY_CASES = [
+    (gp_from_hyperparameters, [matrix((3,)), matrix((6,))]),
+    (gp_of_the_matrix, [spd(5), matrix((5,))]),
+    (gp_matrix_targets, [spd(4), matrix((4, 2))]),
+]
+
+
+@pytest.fixture(params=["scipy", "numpy"])
+def factor_rules(request):
+    """The forms' rules with SciPy's triangular solves, and rules/linalg.py's NumPy-only
+    ones (what an install without SciPy uses)."""
+    from s2sad import patterns, rules
+    from s2sad.rules import linalg as numpy_rules
+    saved = {k: rules.REGISTRY[k] for k in (patterns.cholesky_solve, patterns.cholesky_logdet)}
+    if request.param == "numpy":
+        rules.adjoint(patterns.cholesky_solve)(numpy_rules.cholesky_solve_adjoint)
+        rules.adjoint(patterns.cholesky_logdet)(numpy_rules.cholesky_logdet_adjoint)
+    s2sad.api._CACHE.clear()
+    yield request.param
+    rules.REGISTRY.update(saved)
+    s2sad.api._CACHE.clear()
+
+
+@pytest.mark.parametrize("case", CHOLESKY_CASES, ids=_id)
+def test_cholesky_forms_match_central_differences(case, factor_rules):
+    fn = case[0]
+    grad = s2sad.grad(fn, wrt=(0, 1))
+    for seed in range(3):
+        args = _arguments(case, seed)
+        got = grad(*args)
+        values = dict(zip(fn.__code__.co_varnames, args))
+        for k, name in enumerate(fn.__code__.co_varnames[:2]):
+            assert got[k].shape == args[k].shape and got[k].dtype == np.float64
+            np.testing.assert_allclose(got[k], central_difference(fn, values, name),
+                                       rtol=1e-5, atol=1e-7)
+    source = grad.source
+    assert "np.linalg.inv(" not in source.split("adjoint of line")[-1] or \
+        factor_rules == "numpy"
+    assert "np.tril(" in source  # (the forms' fold, not cholesky's adjoint:)
+    assert "np.swapaxes(np.swapaxes(" not in source and "@ dL" not in source
+
+
+def test_cholesky_forms_against_autograd():
+    case = CHOLESKY_CASES[0]
+    fn = case[0]
+    rebound = types.FunctionType(fn.__code__, {**fn.__globals__, "np": anp}, fn.__name__)
+    args = _arguments(case, 11)
+    np.testing.assert_allclose(s2sad.grad(fn)(*args), autograd.grad(rebound)(*args),
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_cholesky_forms_skip_cholesky_adjoint():
+    """Before: L's adjoint (np.linalg.inv(L), three products); after: none of it."""
+    args = _arguments(CHOLESKY_CASES[0], 1)
+    after = s2sad.grad(gp_from_hyperparameters)
+    before = s2sad.grad(gp_from_hyperparameters, optimize=False)
+    after(*args)
+    before(*args)
+    assert "dL" not in after.source and "dL" in before.source
+
+
+def test_cholesky_forms_second_order():
+    case = CHOLESKY_CASES[0]
+    theta = _arguments(case, 2)[0]
+    y = _arguments(case, 2)[1]
+    grad = s2sad.grad(gp_from_hyperparameters)
+    hessian = s2sad.hessian(gp_from_hyperparameters)(theta, y)
+    eps = 1e-5
+    differences = np.array([(grad(theta + eps * e, y) - grad(theta - eps * e, y)) / (2 * eps)
+                            for e in np.eye(3)]).T
+    np.testing.assert_allclose(hessian, differences, rtol=1e-5, atol=1e-7)
+    jacobian = s2sad.jacobian(grad, mode="reverse")(theta, y)
+    np.testing.assert_allclose(jacobian, hessian, rtol=1e-8, atol=1e-10)

@@ -608,6 +608,34 @@ def sum_of_squares_partials(y, a):
     return 2 * a
 
 
+# -- a Cholesky factor's uses (patterns.py recognises them in the primal) -----------------
+# Both read A through L = cholesky(A), so their gradient lands on the lower triangle
+# cholesky reads, folded as cholesky's own adjoint folds it; L's adjoint (an inverse and
+# three products) is not run for these uses.
+
+@adjoint(patterns.cholesky_solve)
+def cholesky_solve_adjoint(dy, y, a, b, l):
+    """x = A^-1 b by the factor:  db = A^-1 dx (two solves with L),  dA = -db x.T."""
+    require_shapes(True if known_rank(l) == 2 else np.ndim(l) == 2,
+                   "np.linalg.solve(L.T, np.linalg.solve(L, b)) of a stack of factors")
+    g = np.linalg.solve(l.T, np.linalg.solve(l, dy))
+    db = g
+    s = -np.outer(g, y) if known_rank(b) == 1 else -(g @ y.T) if known_rank(b) == 2 else \
+        -(np.reshape(g, (np.shape(g)[0], -1)) @ np.reshape(y, (np.shape(y)[0], -1)).T)
+    da = np.tril(s + s.T) - np.diag(np.diagonal(s))
+    return da, db
+
+
+@adjoint(patterns.cholesky_logdet)
+def cholesky_logdet_adjoint(dy, y, a, l):
+    """y = log det(A) / 2:  dA = dy * A^-1 / 2, A^-1 = L^-T L^-1 (symmetric: folded, the
+    lower triangle counts twice and the diagonal once)."""
+    l_inv = np.linalg.inv(l)
+    a_inv = l_inv.T @ l_inv
+    da = dy * (np.tril(a_inv) - np.diag(np.diagonal(a_inv)) / 2)
+    return da
+
+
 # -- refused on purpose --------------------------------------------------------------------
 
 without_rule(np.linalg.eig, "the eigenvalues and eigenvectors of a general matrix are "
