@@ -137,8 +137,12 @@ def cut(parsed: frontend.Parsed, checkpoint: Any) -> Cut:
                        extra=[clone(loop.iter)])
     before_vjp = _function(parsed, "before_loop", params, pre, made_before,
                            parsed.func.lineno)
-    step = _function(parsed, "step", [index] + carried + invariants, loop.body, carried,
-                     loop.lineno)
+    # a step writing into an element of its state writes into a copy (a snapshot's
+    # array, or the caller's, stays as it was)
+    written = sorted(_stored_elements(loop.body) & set(carried), key=order)
+    copies = [_copy(v, loop.lineno) for v in written]
+    step = _function(parsed, "step", [index] + carried + invariants, copies + loop.body,
+                     carried, loop.lineno)
     after = _function(parsed, "after_loop", after_inputs, post, None, loop.lineno)
     return Cut(parsed, loop, snapshots, params, carried, invariants, made_before,
                after_inputs, before, before_vjp, step, after)
@@ -241,6 +245,34 @@ def _stored(stmts: Sequence[gast.stmt]) -> set:
     return names
 
 
+def _stored_elements(stmts: Sequence[gast.stmt]) -> set:
+    """The names whose elements the statements write (c[i] = ..., c[i] += ...)."""
+    names = set()
+    for node in (n for stmt in stmts for n in walk(stmt)):
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            for target in (node.targets if isinstance(node, gast.Assign) else [node.target]):
+                if not isinstance(target, gast.Subscript):
+                    continue
+                while isinstance(target, gast.Subscript):
+                    target = target.value
+                if isinstance(target, gast.Name):
+                    names.add(target.id)
+    return names
+
+
+def _copy(v: str, lineno: int) -> gast.stmt:
+    """v = v.copy(), at the loop's line."""
+    stmt = gast.Assign(
+        targets=[gast.Name(id=v, ctx=gast.Store(), annotation=None, type_comment=None)],
+        value=gast.Call(func=gast.Attribute(
+            value=gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
+            attr="copy", ctx=gast.Load()), args=[], keywords=[]), type_comment=None)
+    for node in walk(stmt):
+        node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = \
+            lineno, 0, None, None
+    return stmt
+
+
 def _read(stmts: Sequence[gast.stmt]) -> set:
     return {n.id for n in names_in(list(stmts)) if isinstance(n.ctx, gast.Load)}
 
@@ -324,6 +356,11 @@ class CheckpointedGradient:
         if self._cut is None:
             fn = self.transform.fn
             if fn is None or structured.needs_desugar(fn):
+                if fn is not None:  # a loop growing a list: said where
+                    raw = frontend.read_function(fn)
+                    for stmt in raw.func.body:
+                        if isinstance(stmt, gast.For) and _is_range(stmt.iter, raw):
+                            _refuse_unsteady(raw, stmt)
                 raise UnsupportedSyntaxError(
                     "checkpoint= reads plain functions: this one needs s2sad's desugar "
                     "stage (a comprehension, a lambda, an assert, structured parameters)",
@@ -489,16 +526,19 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
 
     params = ", ".join(cut.params)
     carried = cut.carried
-    state = _tuple(carried)
+    # a parameter rebound before or in the loop is a name of its own here: the
+    # pullback of before_loop takes the parameters as they were passed
+    var = {v: fresh(v) if v in cut.params else v for v in cut.made_before + carried}
+    state = _tuple([var[v] if v in cut.made_before else v for v in carried])
     kind = "vjp" if transform.mode == "pullback" else \
         "value_and_grad" if transform.with_value else "grad"
     lines = [f"def {kind}_{fname}"
              f"({params}, *, {seed}=1.0):"]
-    made = cut.made_before + ["steps"]
+    made = [var[v] for v in cut.made_before] + ["steps"]
     lines.append(f"    # {_lines_text(cut.before.func.body[:-1])} as written, and the "
                  "loop's range")
     lines.append(f"    {', '.join(made)}{',' if len(made) == 1 else ''} = before_loop({params})")
-    invariants = _tuple(cut.invariants)
+    invariants = _tuple([var.get(v, v) for v in cut.invariants])
     differentiated = _tuple([str(floats[v]) for v in carried])
     step_adjoint = pieces["step_adjoint"]
     inv_float = [v for v in cut.invariants if floats[v]]
@@ -506,9 +546,9 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
                  f"{', '.join(carried) or 'nothing'}")
     lines.append(f"    loop = Revolve(step, {step_adjoint.function_name if step_adjoint else 'None'}"
                  f", steps, {cut.snapshots}, {invariants}, {differentiated}, "
-                 f"{len(inv_float)})")
+                 f"{_tuple([str(floats[v]) for v in cut.invariants])})")
     if carried:
-        lines.append(f"    {assign(carried)}{',' if len(carried) == 1 else ''} = "
+        lines.append(f"    {assign([var[v] for v in carried])}{',' if len(carried) == 1 else ''} = "
                      f"loop.forward({state})")
     after = pieces["after"]
     if after is not None:
@@ -519,9 +559,10 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
         lines.append(f"    # {_lines_text(cut.after.func.body)}: the value and its adjoint")
         lines.append(f"    {value}, {_tuple(grads) if len(grads) > 1 else grads[0]} = "
                      f"{after.function_name}"
-                     f"({', '.join(cut.after_inputs)}, {after.added_params[0]}={seed})")
+                     f"({', '.join(var.get(v, v) for v in cut.after_inputs)}, "
+                     f"{after.added_params[0]}={seed})")
     else:
-        lines.append(f"    {value} = after_loop({', '.join(cut.after_inputs)})")
+        lines.append(f"    {value} = after_loop({', '.join(var.get(v, v) for v in cut.after_inputs)})")
     if step_adjoint is not None:
         lines.append(f"    # adjoint of the loop at line {cut.line}: each step again from the "
                      "nearest snapshot")

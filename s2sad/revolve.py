@@ -68,22 +68,24 @@ class Revolve:
     `step(i, *state, *invariants)` returns the next state (a tuple);
     `step_adjoint(i, *state, *invariants, *dstate)` returns the adjoints of the
     differentiated state values (those `differentiated` marks) followed by those of
-    the differentiated invariants. `steps` and `adjoint_steps` count the calls."""
+    the differentiated invariants (those `invariants_differentiated` marks).
+    `steps` and `adjoint_steps` count the calls."""
 
     def __init__(self, step: Callable, step_adjoint: Callable, indices: Sequence[int],
                  snapshots: int, invariants: tuple, differentiated: Sequence[bool],
-                 invariant_adjoints: int):
+                 invariants_differentiated: Sequence[bool]):
         self.step = step
         self.step_adjoint = step_adjoint
         self.indices = indices
         self.snapshots = max(1, min(snapshots, len(indices)))
         self.invariants = invariants
         self.differentiated = list(differentiated)
-        self.invariant_adjoints = invariant_adjoints
+        self.followed = [v for v, wanted in zip(invariants, invariants_differentiated)
+                         if wanted]
         self.steps = 0
         self.adjoint_steps = 0
         self._known: Dict[int, tuple] = {}   # the first sweep's snapshots, by position
-        self._sums: List[Any] = [None] * invariant_adjoints
+        self._sums: List[Any] = [None] * len(self.followed)
 
     def forward(self, state: tuple) -> tuple:
         """All n steps from `state`, keeping the snapshots of the schedule's first
@@ -106,12 +108,29 @@ class Revolve:
 
     def adjoint(self, dstate: tuple) -> tuple:
         """(the adjoints of the state before the loop, those of the invariants summed
-        over the steps), from the adjoints of the state after it."""
+        over the steps), from the adjoints of the state after it.
+
+        The schedule's recursion (reverse the steps after a new snapshot with one slot
+        fewer, then those before it) runs on an explicit stack of the held snapshots:
+        with k >= n it would be n calls deep."""
         n = len(self.indices)
-        if n > 0:
-            dstate = self._reverse(0, n, self._known.pop(0), self.snapshots, dstate)
+        held = [(0, self._known.pop(0), self.snapshots)] if n else []
+        high = n
+        while held:
+            low, state, slots = held[-1]
+            if high - low == 1 or slots == 1:
+                dstate = self._adjoint_step(high - 1, self._state_at(high - 1, low, state),
+                                            dstate)
+                high -= 1
+                if high == low:
+                    held.pop()
+                continue
+            middle = low + split(high - low, slots)
+            held.append((middle, self._state_at(middle, low, state), slots - 1))
         self._known.clear()
-        return dstate, tuple(self._sums)
+        sums = tuple(np.zeros_like(v) if s is None else s
+                     for s, v in zip(self._sums, self.followed))  # (no step ran)
+        return dstate, sums
 
     def _advance(self, state: tuple, j: int) -> tuple:
         self.steps += 1
@@ -129,30 +148,15 @@ class Revolve:
             state = self._advance(state, j)
         return state
 
-    def _reverse(self, low: int, high: int, state: tuple, slots: int,
-                 dstate: tuple) -> tuple:
-        """Reverse steps low..high-1 from the held state at `low`, given the adjoints
-        of the state at `high`."""
-        while high > low:
-            if high - low == 1 or slots == 1:
-                dstate = self._adjoint_step(high - 1, self._state_at(high - 1, low, state),
-                                            dstate)
-                high -= 1
-                continue
-            middle = low + split(high - low, slots)
-            dstate = self._reverse(middle, high, self._state_at(middle, low, state),
-                                   slots - 1, dstate)
-            high = middle
-        return dstate
-
     def _adjoint_step(self, j: int, state: tuple, dstate: tuple) -> tuple:
         self.adjoint_steps += 1
-        seeds = [d if d is not None else 0.0 for d in dstate]
-        grads = self.step_adjoint(self.indices[j], *state, *self.invariants, *seeds)
-        if not isinstance(grads, tuple):
+        grads = self.step_adjoint(self.indices[j], *state, *self.invariants, *dstate)
+        if type(grads) is not tuple:
             grads = (grads,)
-        grads = list(grads)
-        before = [grads.pop(0) if wanted else None for wanted in self.differentiated]
-        for k, g in enumerate(grads):
+        before, taken = [], 0
+        for wanted in self.differentiated:  # (a value not followed: its adjoint is 0)
+            before.append(grads[taken] if wanted else 0.0)
+            taken += wanted
+        for k, g in enumerate(grads[taken:]):
             self._sums[k] = g if self._sums[k] is None else self._sums[k] + g
         return tuple(before)

@@ -1,0 +1,155 @@
+"""Counted loops for tests/test_checkpoint.py, in the spellings users write them.
+(Kept in a file of their own: the line numbers the refusal tests check are these.)"""
+import numpy as np
+
+
+def rhs(y, theta):
+    return -theta * y + np.sin(y)
+
+
+def rk4(y0, theta, n):
+    h = 0.01
+    y = y0
+    t = 0.0
+    for i in range(n):
+        k1 = rhs(y, theta)
+        k2 = rhs(y + 0.5 * h * k1, theta)
+        k3 = rhs(y + 0.5 * h * k2, theta)
+        k4 = rhs(y + h * k3, theta)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        t = t + h
+    return np.sum(y ** 2) + t * theta
+
+
+def scalar_map(x, a, n):
+    """A scalar state, the parameter itself carried (no line before the loop)."""
+    for _ in range(n):
+        x = a * np.sin(x) + 0.1 * x
+    return x * x
+
+
+def with_index(w, xs):
+    """The index reads data; the count from len(); an accumulated sum."""
+    total = 0.0
+    h = w
+    for k in range(len(xs)):
+        h = np.tanh(h * xs[k] + 0.5)
+        total += h ** 2
+    return total
+
+
+def strided(x, n):
+    """range(start, stop, step); two carried values, one only read after the loop."""
+    s = x
+    p = 1.0
+    for j in range(2, n, 3):
+        p = p * (1.0 + 0.1 * j * s)
+        s = np.cos(s) + 0.01 * j
+    return p + s
+
+
+def nested(A, v, n):
+    """An inner loop in the body (a matrix-vector product written out)."""
+    m = A.shape[0]
+    for step in range(n):
+        u = np.zeros(m)
+        for r in range(m):
+            u[r] = np.dot(A[r], v)
+        v = np.tanh(u) + 0.5 * v
+    return np.sum(v * v)
+
+
+def element_writes(c, theta, n):
+    """The state is an array the body writes element by element."""
+    u = c * 1.0
+    for i in range(n):
+        u[0] = u[0] + theta * np.sin(u[1])
+        u[1] = u[1] - theta * np.cos(u[0])
+    return u[0] * u[1] + np.sum(c)
+
+
+def euler(y0, theta, n):
+    h = 1.0 / (n + 1)
+    y = y0
+    for i in range(n):
+        y = y + h * (-theta * y * y + 1.0)
+    return y
+
+
+def with_while(x, n):
+    i = 0
+    while i < n:
+        x = np.sin(x)
+        i += 1
+    return x
+
+
+def with_break(x, n):
+    for i in range(n):
+        x = np.sin(x)
+        if x < 0.1:
+            break
+    return x
+
+
+def with_append(x, n):
+    xs = [x]
+    for i in range(n):
+        xs.append(np.sin(xs[-1]))
+    return xs[-1]
+
+
+def two_loops(x, n):
+    for i in range(n):
+        x = np.sin(x)
+    for j in range(n):
+        x = np.cos(x)
+    return x
+
+
+def no_loop(x):
+    return x * x
+
+
+def bound_in_loop(x, n):
+    for i in range(n):
+        x = np.sin(x)
+        last = x * 2.0
+    return last
+
+
+def grows(x, n):
+    y = 0.0
+    for i in range(n):
+        y = y + x
+    return np.sum(y)
+
+
+def cubic_field(y, theta):
+    return -theta * y + 0.1 * y ** 3
+
+
+def rk4_cubic(y0, theta, n):
+    """RK4 on a polynomial field (Python floats throughout: cheap to trace)."""
+    h = 0.001
+    y = y0
+    for i in range(n):
+        k1 = cubic_field(y, theta)
+        k2 = cubic_field(y + 0.5 * h * k1, theta)
+        k3 = cubic_field(y + 0.5 * h * k2, theta)
+        k4 = cubic_field(y + h * k3, theta)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return y * y
+
+
+def rk4_linear(y0, theta, n):
+    """RK4 on dy/dt = -theta y (its exact solution is known), Python floats."""
+    h = 0.0001
+    y = y0
+    for i in range(n):
+        k1 = -theta * y
+        k2 = -theta * (y + 0.5 * h * k1)
+        k3 = -theta * (y + 0.5 * h * k2)
+        k4 = -theta * (y + h * k3)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return y * y
