@@ -94,7 +94,22 @@ def cholesky_logdet(a: Any, l: Any) -> Any:
     return np.sum(np.log(np.diagonal(l)))
 
 
-FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,
+def solve_by_inverse(a: Any, b: Any, a_inv: Any) -> Any:
+    """np.linalg.solve(A, b) where the program has also computed A_inv = np.linalg.inv(A)."""
+    return np.linalg.solve(a, b)
+
+
+def slogdet_by_inverse(a: Any, a_inv: Any) -> Any:
+    """np.linalg.slogdet(A) where the program has also computed A_inv = np.linalg.inv(A)."""
+    return np.linalg.slogdet(a)
+
+
+def det_by_inverse(a: Any, a_inv: Any) -> Any:
+    """np.linalg.det(A) where the program has also computed A_inv = np.linalg.inv(A)."""
+    return np.linalg.det(a)
+
+
+FORMS = {f.__name__: f for f in (solve_by_inverse, slogdet_by_inverse, det_by_inverse, gram, gram_outer, sum_of_squares, softmax, log_softmax,
                                  logsumexp, sigmoid, ones_times, cholesky_solve,
                                  cholesky_logdet)}
 
@@ -117,7 +132,7 @@ def recognise(analysed: Any) -> int:
             if is_store(stmt) or not isinstance(stmt.targets[0], gast.Name):
                 continue
             for match in (_gram, _square, _softmax, _log_softmax, _logsumexp, _sigmoid,
-                          _ones_times, _cholesky_solve, _cholesky_logdet):
+                          _ones_times, _cholesky_solve, _cholesky_logdet, _by_inverse):
                 found = match(reading, stmt.value)
                 if found is not None and reading.certain(stmt, block, index, *found[1:]):
                     form = found[0]
@@ -137,6 +152,13 @@ class _Reading:
         self.blocks: List[List[gast.stmt]] = []
         self.bound: Dict[str, Tuple[gast.Assign, List[gast.stmt], int]] = {}
         self._collect(analysed.lowered.body)
+        # A -> A_inv for A_inv = np.linalg.inv(A) (the first such name)
+        self.inverses: Dict[str, str] = {}
+        for target, (stmt, _, _) in self.bound.items():
+            value = stmt.value
+            if op_key(value) is np.linalg.inv and len(value.args) == 1 and \
+                    not value.keywords and is_local(value.args[0]):
+                self.inverses.setdefault(value.args[0].id, target)
 
     def _collect(self, block: List[gast.stmt]) -> None:
         self.blocks.append(block)
@@ -406,6 +428,27 @@ def _cholesky_logdet(reading: _Reading, value: gast.AST) -> Match:
         return None
     return _form("cholesky_logdet", [a, factor]), \
         [factor.id, logs.args[0].id, value.args[0].id], [a, factor]
+
+
+_BY_INVERSE = {np.linalg.solve: "solve_by_inverse", np.linalg.slogdet: "slogdet_by_inverse",
+               np.linalg.det: "det_by_inverse"}
+
+
+def _by_inverse(reading: _Reading, value: gast.AST) -> Match:
+    """np.linalg.solve(A, b), slogdet(A), det(A) where A_inv = np.linalg.inv(A) is
+    computed before in the same block: their adjoints read A_inv (the forward's inverse)
+    instead of solving with A again or inverting it (O(n^2) where it was O(n^3))."""
+    form = _BY_INVERSE.get(op_key(value))
+    if form is None or value.keywords or \
+            len(value.args) != (2 if form == "solve_by_inverse" else 1) or \
+            not is_local(value.args[0]) or reading.rank(value.args[0]) != 2:
+        return None
+    a = value.args[0]
+    inverse = reading.inverses.get(a.id)
+    if inverse is None or not all(is_local(arg) for arg in value.args):
+        return None
+    args = list(value.args) + [name(inverse)]
+    return _form(form, args), [inverse], [a]
 
 
 def _cholesky_of(reading: _Reading, factor: gast.AST) -> Optional[gast.AST]:

@@ -260,6 +260,27 @@ def ones_spread(x, y):
     return np.sum((np.ones((3, 4)) * x) * y)
 
 
+def inverse_and_solve(K, y):
+    Kinv = np.linalg.inv(K)
+    alpha = np.linalg.solve(K, y)
+    return 0.5 * y @ alpha + 0.01 * np.sum(Kinv * W44)
+
+
+def inverse_and_logdet(K):
+    K_inv = np.linalg.inv(K)
+    sign, logdet = np.linalg.slogdet(K)
+    return logdet + np.trace(K_inv @ W44)
+
+
+def inverse_and_det(K, Y):
+    P = np.linalg.inv(K)
+    return np.linalg.det(K) * np.sum(np.linalg.solve(K, Y)) + np.sum(P)
+
+
+def well_conditioned(n):
+    return lambda: RNG.normal(size=(n, n)) + n * np.eye(n)
+
+
 def matrix(shape):
     return lambda: RNG.normal(size=shape)
 
@@ -314,6 +335,11 @@ CASES = [
     (softmax_in_loop, [matrix((3, 5))], "keepdims=True))", "tie_count"),
     (softmax_then_reassigned, [matrix((3, 5))], None, None),
     (both_softmax_and_log, [matrix((3, 5))], "keepdims=True))", "tie_count"),
+    (inverse_and_solve, [well_conditioned(4), matrix((4,))], "Kinv.T @ dalpha",
+     "np.linalg.solve(np.swapaxes(K"),
+    (inverse_and_logdet, [well_conditioned(4)], "K_inv.T", "np.linalg.inv(K), -1, -2)"),
+    (inverse_and_det, [well_conditioned(4), matrix((4, 3))], "P.T",
+     "np.linalg.inv(K), -1, -2)"),
     (ones_like_weights, [matrix((4,))], None, None),
     (ones_spread, [matrix((4,)), matrix((3, 4))], "dx = unbroadcast(db, x)", "db * a"),
 ]
@@ -388,7 +414,7 @@ def test_float32_stays_float32():
 
 SECOND_ORDER = [gram_t_matmul, gram_outer, squares_vector_dot, softmax_rows, softmax_vector,
                 log_softmax_rows, logsumexp_vector, sigmoid_reciprocal, sigmoid_tanh,
-                sigmoid_ratio, both_softmax_and_log]
+                sigmoid_ratio, both_softmax_and_log, inverse_and_logdet]
 
 
 @pytest.mark.parametrize("fn", SECOND_ORDER, ids=lambda f: f.__name__)

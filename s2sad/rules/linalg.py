@@ -636,6 +636,32 @@ def cholesky_logdet_adjoint(dy, y, a, l):
     return da
 
 
+# -- solve, slogdet and det where the program has the inverse (patterns.py) ----------------
+
+@adjoint(patterns.solve_by_inverse)
+def solve_by_inverse_adjoint(dy, y, a, b, a_inv):
+    """x = A^-1 b with A^-1 at hand:  db = A^-T dx,  dA = -db x.T."""
+    g = a_inv.T @ dy
+    db = g
+    da = -np.outer(g, y) if known_rank(b) == 1 else -(g @ y.T) if known_rank(b) == 2 else \
+        -np.outer(g, y) if np.ndim(b) == 1 else -(g @ np.swapaxes(y, -1, -2))
+    return da, db
+
+
+@adjoint(patterns.slogdet_by_inverse, shape="pieces")
+def slogdet_by_inverse_adjoint(dy, y, a, a_inv):
+    """(sign, logdet) = slogdet(A) with A^-1 at hand:  dA = dlogdet * A^-T."""
+    da = dy[1] * a_inv.T
+    return da
+
+
+@adjoint(patterns.det_by_inverse)
+def det_by_inverse_adjoint(dy, y, a, a_inv):
+    """y = det(A) with A^-1 at hand:  dA = dy * y * A^-T."""
+    da = dy * y * a_inv.T
+    return da
+
+
 # -- refused on purpose --------------------------------------------------------------------
 
 without_rule(np.linalg.eig, "the eigenvalues and eigenvectors of a general matrix are "
