@@ -380,10 +380,20 @@ class CheckpointedGradient:
 
     def run(self, args: tuple, kwargs: dict, seed: Any = 1.0) -> Any:
         """(value, gradients as the generated code returns them) of one call."""
-        cut = self.cut
         bound = self.transform._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        values = [bound.arguments[p] for p in cut.params]
+        for p, v in bound.arguments.items():
+            if not isinstance(v, (numbers.Number, np.ndarray, np.generic)):
+                raise ArgumentError(
+                    f"argument {p!r} is a {type(v).__name__}: checkpoint= differentiates "
+                    "functions of numbers and arrays",
+                    hint="pass the arrays themselves as arguments (not in a dict, list or "
+                         "object), or drop checkpoint=")
+        cut = self.cut
+        # the lines before the loop run as written: on copies (x += 1 must not
+        # change the caller's array)
+        values = [np.copy(v) if isinstance(v, np.ndarray) else v
+                  for v in (bound.arguments[p] for p in cut.params)]
         key = tuple((_rank_of(v), _is_float(v)) for v in values)
         driver = self._drivers.get(key)
         if driver is None:

@@ -93,7 +93,8 @@ class Revolve:
         n = len(self.indices)
         if n == 0:
             return state
-        self._known = {0: _copied(state)}
+        self._known = {0: state}
+        state = _copied(state)  # (a step may update its state in place: y *= a)
         targets = set()
         low, slots = 0, self.snapshots
         while n - low > 1 and slots > 1:
@@ -101,8 +102,8 @@ class Revolve:
             slots -= 1
             targets.add(low)
         for j in range(n):
-            if j == n - 1 or j in targets:
-                self._known[j] = _copied(state) if j in targets else state
+            if j > 0 and (j == n - 1 or j in targets):
+                self._known[j] = _copied(state)
             state = self._advance(state, j)
         return state
 

@@ -153,3 +153,49 @@ def rk4_linear(y0, theta, n):
         k4 = -theta * (y + h * k3)
         y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
     return y * y
+
+
+def rnn(W, xs, h0):
+    """An RNN: a matrix invariant, the count from a shape, data read by the index."""
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h ** 2)
+
+
+def branchy(y, a, n):
+    """An if in the body, augmented assignments."""
+    for i in range(n):
+        if i % 2 == 0:
+            y *= a
+        else:
+            y += 0.1 * np.sin(y)
+    return np.sum(y)
+
+
+def counted_from_before(x, xs):
+    """The count computed before the loop; an int carried beside the floats."""
+    m = len(xs) - 1
+    count = 0
+    s = x * 0.5
+    for i in range(1, m):
+        count = count + 1
+        s = s + xs[i] * np.cos(s) / count
+    return s * s + count
+
+
+def with_default(x, n=6):
+    acc = 0.0
+    for i in range(n):
+        acc = acc + np.exp(-x * i)
+    return acc
+
+
+class Model:
+    def __init__(self, decay):
+        self.decay = decay
+
+    def loss(self, x, n):
+        for i in range(n):
+            x = x - self.decay * x ** 3
+        return x

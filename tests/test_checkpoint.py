@@ -30,6 +30,11 @@ PROGRAMS = {
     "nested": (P.nested, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=3), 7), (0, 1)),
     "element_writes": (P.element_writes, (np.array([0.3, 0.5]), 0.2, 9), (0, 1)),
     "euler": (P.euler, (0.5, 0.8, 10), (0, 1)),
+    "rnn": (P.rnn, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(8, 3)),
+                    RNG.normal(size=3)), (0, 2)),
+    "branchy": (P.branchy, (np.array([0.3, 0.8]), 0.9, 7), (0, 1)),
+    "counted_from_before": (P.counted_from_before, (0.4, RNG.normal(size=9)), (0, 1)),
+    "with_default": (P.with_default, (0.3,), 0),
 }
 
 
@@ -111,6 +116,10 @@ def test_spellings_of_the_call():
 
 
 def test_the_arguments_are_not_changed():
+    y = np.array([0.3, 0.8])
+    for k in (1, 2, 50):  # y *= a in the body: in place, as Python runs it
+        s2sad.grad(P.branchy, wrt=(0, 1), checkpoint=k)(y, 0.9, 7)
+        np.testing.assert_array_equal(y, [0.3, 0.8])
     c = np.array([0.3, 0.5])
     kept = c.copy()
     s2sad.grad(P.element_writes, wrt=(0, 1), checkpoint=2)(c, 0.2, 9)
@@ -296,6 +305,14 @@ def test_choosing_one_loop_by_its_line():
     with pytest.raises(s2sad.S2SADError, match="names line 104") as caught:
         s2sad.grad(P.two_loops, checkpoint={104: 2})(0.5, 6)
     assert "lines 103, 105" in caught.value.hint
+
+
+def test_structured_arguments_are_refused():
+    with pytest.raises(s2sad.S2SADError, match="argument 'self' is a Model") as caught:
+        s2sad.grad(P.Model(0.1).loss, checkpoint=2)(0.5, 9)
+    assert "drop checkpoint=" in caught.value.hint
+    assert s2sad.grad(P.Model(0.1).loss)(0.5, 9) == pytest.approx(
+        s2sad.grad(lambda x, n: P.Model(0.1).loss(x, n))(0.5, 9))
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "20", {1: 2, 3: 4}, {5: 0}])
