@@ -252,12 +252,20 @@ def _gram(reading: _Reading, value: gast.AST) -> Match:
 
 def _square(reading: _Reading, value: gast.AST) -> Match:
     """R * R: np.square(R), whose adjoint 2 * dy * R is one product where dy is a
-    number spread by a sum (np.sum(R * R))."""
+    number spread by a sum (np.sum(R * R)); np.linalg.norm(R) ** 2 (the 2-norm of a
+    vector, Frobenius of a matrix): sum_of_squares(R), not through the norm's division."""
     if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult) and \
             is_local(value.left) and _is_name(value.right, value.left.id):
         node = call("np.square", [value.left])
         set_anno(node.func, "resolved", np.square)
         return node, [], [value.left]
+    if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Pow) and \
+            _is_number(value.right, 2) and is_local(value.left):
+        norm = reading.value_of(value.left)
+        if op_key(norm) is np.linalg.norm and len(norm.args) == 1 and not norm.keywords \
+                and is_local(norm.args[0]) and reading.rank(norm.args[0]) in (1, 2):
+            r = norm.args[0]
+            return _form("sum_of_squares", [r]), [value.left.id], [r]
     return None
 
 
@@ -324,10 +332,12 @@ def _logsumexp(reading: _Reading, value: gast.AST) -> Match:
 
 
 def _sigmoid(reading: _Reading, value: gast.AST) -> Match:
-    """1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)) (either order of the sum),
-    0.5 * (np.tanh(z / 2) + 1) (or 0.5 * z, z * 0.5 inside, (...) / 2 outside)."""
-    if _is_op(value, gast.Div, np.divide):
-        top, bottom = _operands(value)
+    """1 / (1 + np.exp(-z)) (np.reciprocal(...), (...) ** -1), np.exp(z) / (1 + np.exp(z))
+    (either order of the sum), 0.5 * (np.tanh(z / 2) + 1) (or 0.5 * z, z * 0.5 inside,
+    (...) / 2 outside)."""
+    fraction = _fraction(value)
+    if fraction is not None:
+        top, bottom = fraction
         exp = _one_plus(reading, bottom, np.exp)
         if exp is not None and _is_number(top, 1):  # 1 / (1 + exp(-z))
             negated = reading.value_of(exp.args[0])
@@ -352,6 +362,27 @@ def _sigmoid(reading: _Reading, value: gast.AST) -> Match:
         return None
     return _form("sigmoid", [z]), [half.id, _one_plus_term(reading, half).id,
                                    tanh.args[0].id], [z]
+
+
+def _fraction(value: gast.AST) -> Optional[Tuple[gast.AST, gast.AST]]:
+    """(top, bottom) of top / bottom, np.divide(top, bottom), np.reciprocal(bottom) and
+    bottom ** -1 (top the constant 1), bottom a name."""
+    if _is_op(value, gast.Div, np.divide):
+        top, bottom = _operands(value)
+    elif op_key(value) is np.reciprocal and len(value.args) == 1 and not value.keywords:
+        top, bottom = constant(1), value.args[0]
+    elif isinstance(value, gast.BinOp) and isinstance(value.op, gast.Pow) and \
+            _is_number(_literal_node(value.right), -1):
+        top, bottom = constant(1), value.left
+    else:
+        return None
+    return (top, bottom) if is_local(bottom) else None
+
+
+def _literal_node(node: gast.AST) -> gast.AST:
+    """-1 written as a unary minus of 1 (as parsed), as one constant."""
+    value = _literal(node)
+    return constant(value) if type(value) in (int, float) else node
 
 
 def _one_plus_term(reading: _Reading, total: gast.AST) -> Optional[gast.AST]:

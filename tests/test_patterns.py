@@ -213,6 +213,22 @@ def sigmoid_number(z):
     return 1.0 / (1.0 + np.exp(-z)) * z
 
 
+def sigmoid_np_reciprocal(z):
+    return np.sum(np.reciprocal(1 + np.exp(-z)) * np.arange(5.0))
+
+
+def sigmoid_power(z):
+    return np.sum((1.0 + np.exp(-z)) ** -1 * np.arange(5.0))
+
+
+def norm_squared(r):
+    return np.linalg.norm(r) ** 2
+
+
+def norm_squared_and_norm(R):
+    return np.linalg.norm(R) ** 2 + np.sin(np.linalg.norm(R))
+
+
 def logistic_regression(w, X):
     p = 1 / (1 + np.exp(-(X @ w)))
     y = np.array([1.0, 0.0, 1.0])
@@ -329,6 +345,10 @@ CASES = [
     (sigmoid_tanh, [matrix((5,))], "dz = dd * d * (1 - d)", "(1 - b * b)"),
     (sigmoid_tanh_other, [matrix((5,))], "dd * d * (1 - d)", "(1 - b * b)"),
     (sigmoid_number, [lambda: float(RNG.normal())], "dd * d * (1 - d)", "db = dc"),
+    (sigmoid_np_reciprocal, [matrix((5,))], "dz = dd * d * (1 - d)", "dc = "),
+    (sigmoid_power, [matrix((5,))], "dz = dd * d * (1 - d)", "dc = "),
+    (norm_squared, [matrix((5,))], "dr = dnorm_squared * 2 * r", "np.where("),
+    (norm_squared_and_norm, [matrix((3, 4))], "2 * R", None),
     (logistic_regression, [matrix((4,)), matrix((3, 4))], "da = dp * p * (1 - p)",
      "db = dc * c"),
     (sigmoid_in_loop, [matrix((5,))], "* (1 - h)", None),
