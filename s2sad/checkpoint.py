@@ -336,6 +336,7 @@ class Driver:
     function: Callable
     source: str
     seed: str
+    probed: bool = True  # a step was run to see what the state becomes (not for n = 0)
 
 
 class CheckpointedGradient:
@@ -397,7 +398,9 @@ class CheckpointedGradient:
         key = tuple((_rank_of(v), _is_float(v)) for v in values)
         driver = self._drivers.get(key)
         if driver is None:
-            driver = self._drivers[key] = self._driver(dict(zip(cut.params, values)))
+            driver = self._driver(dict(zip(cut.params, values)))
+            if driver.probed:
+                self._drivers[key] = driver
         self._last = driver
         try:
             result = driver.function(*values, **{driver.seed: seed})
@@ -415,19 +418,21 @@ class CheckpointedGradient:
         before = _primal(cut.before)
         step = _primal(cut.step)
         env = dict(arguments)
-        floats = {v: v in transform.wrt_names for v in arguments} if generic else \
-            {v: _is_float(x) for v, x in arguments.items()}
+        # what the adjoints follow: the differentiated parameters, and the float values
+        # made before the loop or carried by it
+        floats = {v: v in transform.wrt_names and (generic or _is_float(x))
+                  for v, x in arguments.items()}
         ranks = {v: _rank_of(x) for v, x in arguments.items()}
+        probed = True
         if not generic:
             *made, steps = before(*arguments.values())
             env.update(zip(cut.made_before, made))
-            self._probe(step, steps, env, floats)
-            for v in cut.made_before:
-                floats[v] = floats.get(v) or _is_float(env[v])
-                ranks[v] = _rank_of(env[v])
+            for v in cut.made_before + cut.carried:
+                floats[v], ranks[v] = _is_float(env[v]), _rank_of(env[v])
+            probed = self._probe(step, steps, env, floats)
         else:
-            for v in cut.made_before:
-                floats[v], ranks[v] = True, None
+            for v in cut.made_before + cut.carried:
+                floats[v], ranks[v] = True, ranks.get(v)
         step_inputs = cut.carried + cut.invariants
         mode = "pullback" if getattr(transform, "mode", "") == "pullback" else "reverse"
         pieces = {
@@ -440,7 +445,9 @@ class CheckpointedGradient:
                                              [ranks[v] for v in cut.params], "step")
             if cut.made_before else None,
         }
-        return _write_driver(cut, transform, floats, before, step, pieces, self._revolve)
+        driver = _write_driver(cut, transform, floats, before, step, pieces, self._revolve)
+        driver.probed = probed
+        return driver
 
     def _revolve(self, *args: Any) -> Revolve:
         """Revolve(...), kept as the last call's loop (its counts, for tests)."""
@@ -457,12 +464,14 @@ class CheckpointedGradient:
                         ranks=None if generic else tuple(ranks), mode=mode)
 
     def _probe(self, step: Callable, steps: range, env: Dict[str, Any],
-               floats: Dict[str, bool]) -> None:
+               floats: Dict[str, bool]) -> bool:
         """One step on copies: a carried value must keep its rank (the code is compiled
         for it), and one that becomes a float is followed from the start."""
         cut = self.cut
-        if not len(steps) or not cut.carried:
-            return
+        if not cut.carried:
+            return True
+        if not len(steps):
+            return False
         state = [np.copy(env[v]) if isinstance(env[v], np.ndarray) else env[v]
                  for v in cut.carried]
         after = step(steps[0], *state, *(env[v] for v in cut.invariants))
@@ -474,6 +483,7 @@ class CheckpointedGradient:
                              "one step)", f"start {v} with the shape the loop gives it "
                              f"(e.g. {v} = np.zeros_like(...))")
             floats[v] = floats.get(v) or _is_float(old) or _is_float(new)
+        return True
 
 
 def _primal(parsed: frontend.Parsed) -> Callable:

@@ -331,3 +331,30 @@ def test_transforms_without_a_reverse_sweep_refuse_the_keyword(transform):
 def test_options_it_does_not_combine_with(option):
     with pytest.raises(s2sad.S2SADError, match="does not combine with"):
         s2sad.grad(P.euler, checkpoint=3, **option)
+
+
+def test_a_count_of_zero_first_then_steps():
+    """The first call runs no step (so cannot see t = 0 become a float): the next
+    call, with steps, must still follow t and a carried parameter."""
+    def f(x, a, n):
+        t = 0
+        for i in range(n):
+            t = t + a * x
+            x = x * a
+        return t + x
+
+    g = s2sad.grad(f, wrt=1, checkpoint=2)
+    assert g(0.5, 0.9, 0) == 0.0
+    assert g(0.5, 0.9, 4) == pytest.approx(s2sad.grad(f, wrt=1)(0.5, 0.9, 4), rel=1e-12)
+
+
+def test_parameters_not_differentiated_are_not_followed():
+    """examples/rk4.py's dt: an invariant of the loop, not in wrt."""
+    import sys
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent.parent / "examples"))
+    import rk4
+    g = s2sad.grad(rk4.rk4, wrt=(0, 1), checkpoint=10)
+    args = (1.0, 0.5, 200, 0.05)
+    assert g(*args) == pytest.approx(rk4.hand_gradient(*args), rel=1e-10)
+    assert "def vjp_step(i, y, lam, dt, dy_1):" in g.source
+    assert "return dy, dlam" in g.source
