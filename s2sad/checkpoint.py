@@ -636,7 +636,7 @@ def _module_text(cut: Cut, transform: Any, seed: str, driver: str, before: Calla
         "import numpy as np",
         "from s2sad.revolve import Revolve",
     ]
-    parts = ["\n".join(header), driver,
+    parts = ["\n".join(header) + "\n", driver,
              f"# the lines before the loop, as written\n{before.source}",
              f"# one iteration of the loop at line {cut.line}, as written\n{step.source}"]
     parts += [piece.source for piece in pieces.values() if piece is not None]

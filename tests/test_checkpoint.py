@@ -358,3 +358,19 @@ def test_parameters_not_differentiated_are_not_followed():
     assert g(*args) == pytest.approx(rk4.hand_gradient(*args), rel=1e-10)
     assert "def vjp_step(i, y, lam, dt, dy_1):" in g.source
     assert "return dy, dlam" in g.source
+
+
+def test_golden_source_of_a_checkpointed_loop():
+    """The module a user reads for RK4 with 20 snapshots, pinned byte for byte
+    (S2SAD_UPDATE_GOLDEN=1 to accept a reviewed change)."""
+    import os
+    import pathlib
+    import re
+    gradient = s2sad.grad(P.rk4, wrt=(0, 1), checkpoint=20)
+    gradient(np.ones(3), 0.5, 100)
+    actual = re.sub(r"\(([^()]*/)?checkpoint_programs\.py:", "(checkpoint_programs.py:",
+                    gradient.source)
+    path = pathlib.Path(__file__).parent / "golden" / "rk4_checkpoint_grad.py"
+    if os.environ.get("S2SAD_UPDATE_GOLDEN"):
+        path.write_text(actual)
+    assert actual == path.read_text()
