@@ -50,6 +50,8 @@ def _define() -> None:
         is known (an array's rank would then depend on a run-time value)."""
         if absent(t):
             return False
+        if isinstance(t, bool):  # (a left-out argument's default, as Numba passes it)
+            return t
         if isinstance(t, types.BooleanLiteral):
             return t.literal_value
         if isinstance(t, types.Omitted):
@@ -163,13 +165,16 @@ def _define() -> None:
                 out[...] = dy
                 return out
             return fill
-        if axis_count(axis) is None or flag(keepdims) is None:
+        if axis_count(axis) is None:
             return None
 
         def spread_out(dy, x, axis=None, keepdims=False):
-            shape = kept_shape(x.shape, reduced_mask(axis, n))
             out = np.empty(x.shape, dtype)
-            out[...] = np.ascontiguousarray(dy).reshape(to_fixed_tuple(shape, n))
+            if keepdims:
+                out[...] = dy
+            else:  # the reduced axes back, as size 1
+                shape = kept_shape(x.shape, reduced_mask(axis, n))
+                out[...] = np.ascontiguousarray(dy).reshape(to_fixed_tuple(shape, n))
             return out
         return spread_out
 
@@ -202,7 +207,7 @@ def _define() -> None:
         count, keep = axis_count(axis), flag(keepdims)
         if count is None or keep is None or not is_array(hit):
             return None
-        n = a.ndim
+        n, m = a.ndim, a.ndim - count
         if keep:
             def kept(hit, a, axis=None, keepdims=False):
                 shape = kept_shape(a.shape, reduced_mask(axis, n))
@@ -213,7 +218,7 @@ def _define() -> None:
             mask = reduced_mask(axis, n)
             shape = kept_shape(a.shape, mask)
             summed = accumulate(hit, np.zeros(to_fixed_tuple(shape, n), dtype))
-            return summed.reshape(to_fixed_tuple(dropped_shape(a.shape, mask), n - count))
+            return summed.reshape(to_fixed_tuple(dropped_shape(a.shape, mask), m))
         return dropped
 
     # -- indexing --------------------------------------------------------------------
@@ -295,10 +300,12 @@ def _define() -> None:
             return lambda y: None
         return None  # (a non-scalar output: the Python code raises the refusal)
 
+    plain_sign = numba.njit(runtime.sign)  # (plain Python that Numba compiles as it is)
+
     @overload(runtime.sign)
     def sign(x):
         if is_number(x):
-            return runtime.sign  # (plain Python that Numba compiles as it is)
+            return lambda x: plain_sign(x)
         return None
 
     @overload(runtime.add_where)

@@ -377,3 +377,85 @@ def test_defaults_are_bound_before_compiling():
     for g, k in zip(passed, (0, 1)):
         np.testing.assert_allclose(g, numeric_grad(lambda x, c: defaults(x, c, 3.0, shift=0.25),
                                                    [0.7, c], k), rtol=1e-7)
+
+
+# -- the helpers' Numba implementations (jit_runtime.py) against runtime.py's ---------
+
+from s2sad import runtime  # noqa: E402
+
+_a = np.arange(1.0, 7.0)
+_m = np.arange(1.0, 7.0).reshape(2, 3)
+
+HELPER_CASES = [
+    ("unbroadcast", (_a, np.ones(6))),                 # the identity
+    ("unbroadcast", (_m, np.ones(3))),                 # a leading axis summed
+    ("unbroadcast", (_m, np.ones((1, 3)))),            # a size-1 axis summed
+    ("unbroadcast", (_m, np.ones((2, 1)))),
+    ("unbroadcast", (_m[:, ::2], np.ones((2, 1)))),    # a strided operand
+    ("unbroadcast", (_m, 1.5)),                        # to a number
+    ("unbroadcast", (2.5, np.ones((2, 2)))),           # a number spread
+    ("unbroadcast", (_a[:3], np.ones((2, 3)))),        # a lower rank spread
+    ("unbroadcast", (2.5, 1.0)),
+    ("unsum", (2.0, _m)),
+    ("unsum", (np.arange(3.0), _m, 0)),
+    ("unsum", (np.arange(2.0), _m, 1)),
+    ("unsum", (np.arange(2.0), _m, -1)),
+    ("unsum", (np.arange(3.0).reshape(1, 3), _m, 0, True)),
+    ("unsum", (np.float64(2.0), _m, (0, 1))),
+    ("unsum", (3.0, 1.5)),
+    ("spread", (np.arange(3.0), _m, 0)),
+    ("spread", (np.arange(2.0), _m, 1)),
+    ("spread", (np.arange(2.0), _m)),
+    ("spread", (np.arange(3.0).reshape(1, 3), _m, 0, True)),
+    ("tie_count", (_m == 6.0, _m)),
+    ("tie_count", (_m > 2.0, _m, 0)),
+    ("tie_count", (_m > 2.0, _m, 1, True)),
+    ("zeros_like", (_m,)),
+    ("zeros_like", (_m.astype(np.float32),)),
+    ("zeros_like", (np.arange(3),)),
+    ("zeros_like", (1.5,)),
+    ("unindex", (2.0, _a, 3)),
+    ("unindex", (np.ones(3), _m, 1)),
+    ("unindex", (np.array([1.0, 2.0, 3.0]), _a, np.array([0, 0, 4]))),  # repeats add up
+    ("matmul_adjoint_a", (np.ones(2), _m, np.arange(3.0))),
+    ("matmul_adjoint_b", (np.ones(2), _m, np.arange(3.0))),
+    ("matmul_adjoint_a", (np.ones(3), np.arange(2.0), _m)),
+    ("matmul_adjoint_b", (np.ones(3), np.arange(2.0), _m)),
+    ("matmul_adjoint_a", (np.ones((2, 2)), _m, _m.T.copy())),
+    ("matmul_adjoint_b", (np.ones((2, 2)), _m, _m.T.copy())),
+    ("matmul_adjoint_a", (2.0, _a, _a)),
+    ("matmul_adjoint_b", (2.0, _a, _a)),
+    ("dot_adjoint_a", (np.ones(3), 2.0, _a[:3])),
+    ("dot_adjoint_b", (np.ones(3), 2.0, _a[:3])),
+    ("dot_adjoint_a", (np.ones((2, 2)), _m, _m.T.copy())),
+    ("sign", (-0.5,)),
+    ("sign", (0.0,)),
+]
+
+
+@pytest.mark.parametrize("helper, args", HELPER_CASES,
+                         ids=[f"{h}-{k}" for k, (h, _) in enumerate(HELPER_CASES)])
+def test_a_helper_under_numba_gives_the_python_helpers_result(helper, args):
+    from s2sad import jit_runtime
+    jit_runtime.register()
+    function = getattr(runtime, helper)
+    # the arrays passed, the rest written in the call, as generated code writes them
+    arrays = [a for a in args if isinstance(a, (np.ndarray, float))]
+    names = [f"a{k}" for k in range(len(arrays))]
+    written = iter(names)
+    text = ", ".join(next(written) if isinstance(a, (np.ndarray, float)) else repr(a)
+                     for a in args)
+    compiled = numba.njit(eval(f"lambda {', '.join(names)}: runtime.{helper}({text})"))
+    got, expected = compiled(*arrays), function(*args)
+    assert np.shape(got) == np.shape(expected)
+    assert np.result_type(got) == np.result_type(expected)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_helper_case_numba_has_no_implementation_for_is_refused_by_numba():
+    """(so the gradient falls back to Python, named, rather than computing a wrong one)"""
+    from s2sad import jit_runtime
+    jit_runtime.register()
+    compiled = numba.njit(lambda dy, x, index: runtime.unindex(dy, x, index))
+    with pytest.raises(numba.core.errors.TypingError, match="unindex"):
+        compiled(np.ones((2, 2)), _m, (np.array([0, 1]), np.array([1, 2])))
