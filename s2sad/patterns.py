@@ -16,14 +16,26 @@ intermediate lines' adjoints then get nothing from this use and are not emitted;
 intermediate that is used elsewhere too gets that use's contribution and passes it
 on as before, so the gradient is exact either way (the chain rule is a sum over
 paths, and the marked call's adjoint is the sum over the paths inside the form).
-Matching the primal, not the generated adjoint, is what makes this robust: the adjoint
-of a form is a dozen lines whose shape depends on every rule involved, the primal's
-form is three or four lines of one operation each.
+
+The forms: Gram products (R.T @ R, R @ R.T in their np.dot/matmul/transpose spellings)
+and sums of squares (a @ a of a vector, np.vdot(R, R), R * R, np.linalg.norm(R) ** 2);
+softmax, log-softmax and logsumexp after any shift constant along the summed axes (the
+shift's adjoint is exactly zero: a max's tie-aware adjoint is not run); sigmoid in
+five spellings; x * np.ones_like(...); a NumPy Cholesky factor's solves and
+log-determinant (rules/scipy_linalg.py solves with the triangle where SciPy is
+installed); solve, slogdet and det of a matrix whose inverse the program computes.
+
+Why the primal and not the generated adjoint (the optimiser): matching the primal is
+what makes this robust. The adjoint of a form is a dozen lines whose shape depends on
+every rule involved and on what the optimiser did to them; the primal's form is three
+or four lines of one operation each, and the reverse stage then emits the form's
+adjoint directly, with no dead chain left to remove.
 
 A form is taken only where the reading is certain: every intermediate is bound by one
 statement, in the same block as the marked line and before it, and the form's input
-is not rebound in between (so it is the value the chain read). `optimize=False`
-(`--no-optimize`) leaves the chain's own adjoints.
+is not rebound in between (so it is the value the chain read); where a rule needs a
+rank, the analysis knows it (or the rule checks it as the gradient runs).
+`optimize=False` (`--no-optimize`) leaves the chain's own adjoints.
 """
 from __future__ import annotations
 
@@ -50,7 +62,7 @@ def gram_outer(a: Any) -> Any:
 
 
 def sum_of_squares(a: Any) -> Any:
-    """a @ a, a.T @ a, np.dot(a, a) of a vector."""
+    """a @ a, a.T @ a, np.dot(a, a) of a vector; np.vdot(a, a), np.linalg.norm(a) ** 2."""
     return np.sum(a * a)
 
 
@@ -109,9 +121,10 @@ def det_by_inverse(a: Any, a_inv: Any) -> Any:
     return np.linalg.det(a)
 
 
-FORMS = {f.__name__: f for f in (solve_by_inverse, slogdet_by_inverse, det_by_inverse, gram, gram_outer, sum_of_squares, softmax, log_softmax,
+FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,
                                  logsumexp, sigmoid, ones_times, cholesky_solve,
-                                 cholesky_logdet)}
+                                 cholesky_logdet, solve_by_inverse, slogdet_by_inverse,
+                                 det_by_inverse)}
 
 # reductions whose keepdims result is constant along the reduced axes (a valid shift)
 _REDUCTIONS = (np.max, np.amax, np.min, np.amin, np.mean, np.sum, np.median)

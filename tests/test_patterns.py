@@ -235,6 +235,19 @@ def logistic_regression(w, X):
     return -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
+def softmax_in_place(x):
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return np.sum(p * W35)
+
+
+def sigmoid_in_place(z):
+    s = np.exp(-z)
+    s += 1
+    s = 1 / s
+    return np.sum(s * np.arange(5.0))
+
+
 def sigmoid_in_loop(h):
     for t in range(3):
         h = 1 / (1 + np.exp(-(A55 @ h)))
@@ -351,6 +364,9 @@ CASES = [
     (norm_squared_and_norm, [matrix((3, 4))], "2 * R", None),
     (logistic_regression, [matrix((4,)), matrix((3, 4))], "da = dp * p * (1 - p)",
      "db = dc * c"),
+    (softmax_in_place, [matrix((3, 5))], "dx = p * (dp - np.sum(dp * p, axis=1, "
+     "keepdims=True))", "tie_count"),
+    (sigmoid_in_place, [matrix((5,))], "dz = ds * s * (1 - s)", None),
     (sigmoid_in_loop, [matrix((5,))], "* (1 - h)", None),
     (softmax_in_loop, [matrix((3, 5))], "keepdims=True))", "tie_count"),
     (softmax_then_reassigned, [matrix((3, 5))], None, None),
