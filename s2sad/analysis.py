@@ -346,7 +346,7 @@ def part_class(part: gast.Subscript, whole: Any, int_names, axis_length=None) ->
             key = _slice_key(index, lambda n: axis_length is not None and
                              axis_length(n) == (whole, axis))
             axis += 1
-        elif isinstance(index, gast.Constant) and index.value is None:
+        elif is_new_axis(index):
             key = "new axis"
         elif _is_int(index, {}, int_names):
             key = "one"
@@ -677,7 +677,7 @@ def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optio
             elif len(lists) == 1 and part is lists[0] and part.elts and \
                     all(_is_int(e, ranks, int_names) for e in part.elts):
                 consumed, added = consumed + 1, added + 1  # x[[0, 0, 2]]: one axis
-            elif isinstance(part, gast.Constant) and part.value is None:
+            elif is_new_axis(part):
                 added += 1
             elif _is_int(part, ranks, int_names):
                 consumed += 1
@@ -690,6 +690,13 @@ def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optio
             return _ANY
         return inner.pop() + 1 if len(inner) == 1 and None not in inner else None
     return None
+
+
+def is_new_axis(index: gast.AST) -> bool:
+    """None or np.newaxis in an index."""
+    if isinstance(index, gast.Attribute) and index.attr == "newaxis":
+        return get_anno(index.value, "resolved") is np
+    return isinstance(index, gast.Constant) and index.value is None
 
 
 def _is_int(node: gast.AST, ranks, int_names) -> bool:

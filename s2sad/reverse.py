@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import gast
+import numpy as np
 
 from . import rules
 from .analysis import Analysed, aliased, rank_of
@@ -166,7 +167,7 @@ class _Reverse:
         self._first_definitions: Optional[Dict[str, int]] = None
         self._top_bindings: Optional[Dict[str, int]] = None
         self.statement_of = {id(s): s for s in statements}
-        self._changed_in: Dict[int, set] = {}   # id(outermost loop) -> names it binds
+        self._invariant_in: Dict[int, set] = {}  # id(outermost loop) -> loop_invariants
         # tapes of generated code read back (grad of grad): their adjoints are stacks
         # too, popped where the tape was pushed and pushed where it was popped
         self.stacks = {stmt.value.func.value.id for stmt in statements
@@ -251,13 +252,25 @@ class _Reverse:
     def keep_shapes_only(self, stored: List[_Slot], sweep: List[Any]) -> None:
         """A stored array the adjoint sweep reads only for its shape and dtype (the
         `l` of `unbroadcast(dl, l)`, `zeros_like(l)`) is stored as shape_of(l): O(1)
-        memory a step instead of a copy of the array (an LSTM step's temporaries)."""
-        reads: Dict[str, List[bool]] = {}
-        _shape_reads(sweep, reads)
+        memory a step instead of a copy of the array (an LSTM step's temporaries).
+        Reads before the backward loop that restores it see the last value, not a
+        stored one: they may read values."""
+        order, parents = {}, {}
+        _layout(self.lowered.body, order, parents, ())
+        reads_from: Dict[Optional[int], Dict[str, List[bool]]] = {}
         for slot in stored:
             v = slot.name
+            chain = parents.get(id(slot.stmt), ())
+            outermost = chain[0] if chain else None
+            if outermost not in reads_from:
+                start = next((k for k, item in enumerate(sweep) if outermost is not None and
+                              isinstance(item, gast.For) and
+                              get_anno(item, "loop") == outermost), 0)
+                reads_from[outermost] = {}
+                _shape_reads(sweep[start:], reads_from[outermost])
+            reads = reads_from[outermost]
             if isinstance(slot.target, gast.Name) and v in reads and all(reads[v]) and \
-                    self.sharing.get(v, {v}) == {v} and \
+                    self.sharing.get(v, {v}) == {v} and v not in self.written_by_element and \
                     self.analysed.class_of(name(v)) != "scalar":
                 slot.shape_only = True
 
@@ -333,7 +346,8 @@ class _Reverse:
         active = sorted(self.analysed.active, key=self._definition_order)
         if stored:
             listed = ", ".join(
-                f"{_text(s.target)} (line {get_anno(s.stmt, 'origin')[0]}"
+                f"{'the shape of ' if s.shape_only else ''}{_text(s.target)} "
+                f"(line {get_anno(s.stmt, 'origin')[0]}"
                 f"{', each iteration' if s.in_loop else ''})" for s in stored)
             stores = f"  stored:        {listed}"
         elif any(isinstance(s, (gast.For, gast.While)) for s in self.lowered.body) or \
@@ -892,22 +906,46 @@ class _Reverse:
 
     def _same_every_time(self, slot: _Slot, parents) -> bool:
         """`a = -lam` in a loop that never changes lam: what it overwrites is what it
-        writes (after the first time, and the first value is never read back)."""
+        writes (after the first time, and the first value is never read back). So is
+        `e = 1.0 - d` after `d = np.eye(n)`: d is bound afresh each time, to the same."""
         stmt = slot.stmt
-        if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
-                self.analysed.definitions.get(slot.name, 0) != 1 or not parents[id(stmt)]:
+        if not parents[id(stmt)]:
             return False
-        key = op_key(stmt.value)
-        if key is not None and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp)) \
-                and not rules.has_rule(key) or key in FRESH_ARRAYS or \
-                slot.name in self.written_by_element:
-            return False  # a new value (or a new array, written into) each time
         outermost = parents[id(stmt)][0]
-        changing = self._changed_in.get(outermost)
-        if changing is None:
-            changing = {stored_name(s) for s in walk_statements([self.statement_of[outermost]])}
-            self._changed_in[outermost] = changing
-        return not set(local_names_in(stmt.value)) & (changing | {slot.name})
+        invariant = self._invariant_in.get(outermost)
+        if invariant is None:
+            invariant = self._invariant_in[outermost] = \
+                self.loop_invariants(self.statement_of[outermost])
+        return slot.name in invariant
+
+    def loop_invariants(self, loop) -> set:
+        """Names the loop binds once, each time to the same value: pure operations on
+        names it never changes or on such names, never written into."""
+        statements = list(walk_statements([loop]))
+        changing = {stored_name(s) for s in statements}
+        candidates = {}
+        for stmt in statements:
+            if not isinstance(stmt, gast.Assign) or is_store(stmt) or \
+                    not isinstance(stmt.targets[0], gast.Name):
+                continue
+            target = stmt.targets[0].id
+            key = op_key(stmt.value)
+            if self.analysed.definitions.get(target, 0) != 1 or \
+                    key is not None and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp)) \
+                    and not rules.has_rule(key) and key not in FRESH_ARRAYS or \
+                    self.sharing.get(target, {target}) & self.written_by_element:
+                continue  # a new value (or a new array, written into) each time
+            candidates[target] = set(local_names_in(stmt.value))
+        invariant: set = set()
+        changed = True
+        while changed:
+            changed = False
+            for target, reads in candidates.items():
+                if target not in invariant and target not in reads and \
+                        all(r not in changing or r in invariant for r in reads):
+                    invariant.add(target)
+                    changed = True
+        return invariant
 
     def _bound_before(self, slot: _Slot, order, parents) -> bool:
         """Is the name bound at the top level before the slot's statement can run?"""
@@ -1269,9 +1307,12 @@ def _shape_reads(body: List[Any], reads: Dict[str, List[bool]]) -> None:
         for node in walk(item):
             if isinstance(node, gast.Call) and not node.keywords:
                 position = _SHAPE_READERS.get(_dotted_name(node.func))
-                if position is not None and len(node.args) > position and \
-                        isinstance(node.args[position], gast.Name):
-                    shape_arguments.add(id(node.args[position]))
+                argument = node.args[position] if position is not None and \
+                    len(node.args) > position else None
+                if isinstance(argument, gast.Subscript) and _basic_index(argument.slice):
+                    argument = argument.value  # (x[np.newaxis, :]: x's shape decides)
+                if isinstance(argument, gast.Name):
+                    shape_arguments.add(id(argument))
         for node in walk(item):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                 reads.setdefault(node.id, []).append(id(node) in shape_arguments)
@@ -1498,6 +1539,8 @@ def _basic_index(index: gast.AST, int_names=frozenset()) -> bool:
         return _basic_index(index.operand, int_names)
     if isinstance(index, gast.Name):
         return index.id in int_names
+    if isinstance(index, gast.Attribute) and index.attr == "newaxis":
+        return get_anno(index.value, "resolved") is np  # (np.newaxis is None)
     return isinstance(index, gast.Constant) and (
         index.value is None or index.value is Ellipsis
         or isinstance(index.value, int) and not isinstance(index.value, bool))
