@@ -406,6 +406,7 @@ def test_gradient_matches_central_differences_at_several_points(case):
             expected = central_difference(fn, values, name)
             assert type(got[k]) is type(args[k])
             assert np.shape(got[k]) == np.shape(args[k])
+            assert np.asarray(got[k]).dtype == np.asarray(args[k]).dtype
             np.testing.assert_allclose(got[k], expected, rtol=1e-5, atol=1e-7)
 
 
