@@ -40,6 +40,7 @@ rank, the analysis knows it (or the rule checks it as the gradient runs).
 from __future__ import annotations
 
 import operator
+import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import gast
@@ -432,26 +433,75 @@ def _ones_times(reading: _Reading, value: gast.AST) -> Match:
 
 
 def _cholesky_solve(reading: _Reading, value: gast.AST) -> Match:
-    """x = np.linalg.solve(L.T, np.linalg.solve(L, b)), L = np.linalg.cholesky(A):
+    """x = A^-1 b by a lower Cholesky factor L of A (np.linalg.cholesky(A),
+    scipy.linalg.cholesky(A, lower=True)): np.linalg.solve(L.T, np.linalg.solve(L, b)),
+    solve_triangular(L.T, solve_triangular(L, b, lower=True)) (or the outer one as
+    solve_triangular(L, ., trans='T' or 1, lower=True)), cho_solve((L, True), b):
     cholesky_solve(A, b, L), whose adjoint solves with the factor the forward sweep made
     and does not run cholesky's adjoint (which inverts L) for this use of L."""
-    if op_key(value) is not np.linalg.solve or len(value.args) != 2 or value.keywords:
-        return None
-    outer, inner = value.args
-    transposed = reading.value_of(outer)
-    first = reading.value_of(inner)
-    if op_key(transposed) is not np.transpose or len(transposed.args) != 1 or \
-            transposed.keywords or op_key(first) is not np.linalg.solve or \
-            len(first.args) != 2 or first.keywords or \
-            not _is_name(first.args[0], getattr(transposed.args[0], "id", None)):
-        return None
-    factor = transposed.args[0]
+    key = op_key(value)
+    if key is _scipy_linalg("cho_solve") and key is not None:
+        bound = _bind(value, ("c_and_lower", "b", "overwrite_b", "check_finite"))
+        pair = bound.get("c_and_lower") if bound is not None else None
+        if not isinstance(pair, gast.Tuple) or len(pair.elts) != 2 or \
+                _literal(pair.elts[1]) is not True or not is_local(pair.elts[0]) or \
+                set(bound) - {"c_and_lower", "b", "check_finite"}:
+            return None
+        factor, b, chain = pair.elts[0], bound["b"], []
+    else:
+        inner = _solve_with(reading, value, transposed=True)
+        first = reading.value_of(inner[1]) if inner is not None else None
+        factor = inner[0] if inner is not None else None
+        again = _solve_with(reading, first, transposed=False) if first is not None else None
+        if again is None or not _is_name(again[0], factor.id):
+            return None
+        b, chain = again[1], [inner[1].id] + inner[2]
     a = _cholesky_of(reading, factor)
-    b = first.args[1]
     if a is None or not is_local(b) or reading.rank(b) not in (1, 2, None):
         return None
-    return _form("cholesky_solve", [a, b, factor]), [factor.id, outer.id, inner.id], \
-        [a, b, factor]
+    return _form("cholesky_solve", [a, b, factor]), [factor.id] + chain, [a, b, factor]
+
+
+def _solve_with(reading: _Reading, value: gast.AST, transposed: bool):
+    """(L, b, chain) where `value` solves with L (transposed: with L.T) for b by
+    np.linalg.solve or scipy.linalg.solve_triangular (the triangle given right), L a
+    name; None otherwise."""
+    key = op_key(value)
+    if key is np.linalg.solve:
+        if len(value.args) != 2 or value.keywords:
+            return None
+        matrix, b = value.args
+        trans = False
+    elif key is _scipy_linalg("solve_triangular") and key is not None:
+        bound = _bind(value, ("a", "b", "trans", "lower"))
+        if bound is None or set(bound) - {"a", "b", "trans", "lower", "check_finite"}:
+            return None
+        matrix, b = bound["a"], bound["b"]
+        trans = _literal(bound.get("trans", constant(0))) in (1, "T")
+        lower = _literal(bound.get("lower", constant(False))) is True
+        if _literal(bound.get("trans", constant(0))) not in (0, "N", 1, "T"):
+            return None
+        made = reading.value_of(matrix)
+        flipped = op_key(made) is np.transpose and len(made.args) == 1
+        if lower == flipped:  # (L is lower: L itself with lower=True, L.T with False)
+            return None
+    else:
+        return None
+    if not (is_local(matrix) and is_local(b)):
+        return None
+    made = reading.value_of(matrix)
+    if op_key(made) is np.transpose and len(made.args) == 1 and not made.keywords and \
+            is_local(made.args[0]):
+        factor, chain, trans = made.args[0], [matrix.id], not trans
+    else:
+        factor, chain = matrix, []
+    return (factor, b, chain) if trans == transposed else None
+
+
+def _scipy_linalg(attribute: str) -> Any:
+    """scipy.linalg's function, where the program's process has SciPy loaded."""
+    module = sys.modules.get("scipy.linalg")
+    return getattr(module, attribute, None) if module is not None else None
 
 
 def _cholesky_logdet(reading: _Reading, value: gast.AST) -> Match:
@@ -496,12 +546,23 @@ def _by_inverse(reading: _Reading, value: gast.AST) -> Match:
 
 
 def _cholesky_of(reading: _Reading, factor: gast.AST) -> Optional[gast.AST]:
-    """A of L = np.linalg.cholesky(A) (the lower factor), A a matrix; else None."""
+    """A of L = np.linalg.cholesky(A) or scipy.linalg.cholesky(A, lower=True) (the
+    lower factor), A a matrix; else None."""
     made = reading.value_of(factor)
-    if op_key(made) is not np.linalg.cholesky or len(made.args) != 1 or made.keywords or \
-            not is_local(made.args[0]) or reading.rank(made.args[0]) not in (2, None):
+    key = op_key(made)
+    if key is np.linalg.cholesky and len(made.args) == 1 and not made.keywords:
+        a = made.args[0]
+    elif key is _scipy_linalg("cholesky") and key is not None:
+        bound = _bind(made, ("a", "lower"))
+        if bound is None or _literal(bound.get("lower", constant(False))) is not True or \
+                set(bound) - {"a", "lower", "check_finite"}:
+            return None
+        a = bound["a"]
+    else:
+        return None
+    if not is_local(a) or reading.rank(a) not in (2, None):
         return None  # (a rank not known: the user's L.T or np.diag(L) says 2, checked)
-    return made.args[0]
+    return a
 
 
 # -- pieces of the matchers ------------------------------------------------------------

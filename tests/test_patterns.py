@@ -19,6 +19,11 @@ from conftest import central_difference
 anp = pytest.importorskip("autograd.numpy")
 autograd = pytest.importorskip("autograd")
 
+try:
+    import scipy.linalg as scipy_linalg
+except ImportError:  # (the NumPy-only install: its forms are tested without SciPy's)
+    scipy_linalg = None
+
 RNG = np.random.default_rng(19)
 W44 = RNG.normal(size=(4, 4))      # a non-symmetric weight: dG is not symmetric
 W35 = RNG.normal(size=(3, 5))
@@ -526,6 +531,28 @@ def gp_matrix_targets(K, Y):
     return np.sum(A * Y)
 
 
+def gp_scipy_cho_solve(K, y):
+    L = scipy_linalg.cholesky(K, lower=True)
+    alpha = scipy_linalg.cho_solve((L, True), y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L)))
+
+
+def gp_scipy_triangular(K, y):
+    L = np.linalg.cholesky(K)
+    z = scipy_linalg.solve_triangular(L, y, lower=True)
+    alpha = scipy_linalg.solve_triangular(L.T, z)
+    beta = scipy_linalg.solve_triangular(L, z, trans="T", lower=True)
+    return 0.5 * y @ alpha + np.log(np.diag(L)).sum() + np.sum(np.cos(beta))
+
+
+def gp_wrong_triangle(K, y):
+    """solve_triangular told the wrong triangle of L.T: not a solve with the factor (the
+    general rules differentiate what it computes)."""
+    L = np.linalg.cholesky(K)
+    z = scipy_linalg.solve_triangular(L, y, lower=True)
+    return np.sum(np.sin(scipy_linalg.solve_triangular(L.T, z, lower=True)))
+
+
 def spd(n):
     def make():
         a = RNG.normal(size=(n, n))
@@ -538,6 +565,9 @@ CHOLESKY_CASES = [
     (gp_of_the_matrix, [spd(5), matrix((5,))]),
     (gp_matrix_targets, [spd(4), matrix((4, 2))]),
 ]
+if scipy_linalg is not None:
+    CHOLESKY_CASES += [(gp_scipy_cho_solve, [spd(5), matrix((5,))]),
+                       (gp_scipy_triangular, [spd(5), matrix((5,))])]
 
 
 @pytest.fixture(params=["scipy", "numpy"])
@@ -573,6 +603,19 @@ def test_cholesky_forms_match_central_differences(case, factor_rules):
         factor_rules == "numpy"
     assert "np.tril(" in source  # (the forms' fold, not cholesky's adjoint:)
     assert "np.swapaxes(np.swapaxes(" not in source and "@ dL" not in source
+
+
+@pytest.mark.skipif(scipy_linalg is None, reason="SciPy's spellings")
+def test_a_solve_with_the_wrong_triangle_is_not_a_form():
+    case = (gp_wrong_triangle, [spd(5), matrix((5,))])
+    args = _arguments(case, 4)
+    grad = s2sad.grad(gp_wrong_triangle, wrt=(0, 1))
+    got = grad(*args)
+    values = dict(zip(("K", "y"), args))
+    for k, name in enumerate(("K", "y")):
+        np.testing.assert_allclose(got[k], central_difference(gp_wrong_triangle, values, name),
+                                   rtol=1e-5, atol=1e-7)
+    assert "dL" in grad.source  # (cholesky's own adjoint)
 
 
 def test_cholesky_forms_against_autograd():

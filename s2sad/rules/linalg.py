@@ -617,7 +617,8 @@ def sum_of_squares_partials(y, a):
 def cholesky_solve_adjoint(dy, y, a, b, l):
     """x = A^-1 b by the factor:  db = A^-1 dx (two solves with L),  dA = -db x.T."""
     require_shapes(True if known_rank(l) == 2 else np.ndim(l) == 2,
-                   "np.linalg.solve(L.T, np.linalg.solve(L, b)) of a stack of factors")
+                   "solving with a Cholesky factor L of a stack of matrices (L.T "
+                   "transposes the whole stack)")
     g = np.linalg.solve(l.T, np.linalg.solve(l, dy))
     db = g
     s = -np.outer(g, y) if known_rank(b) == 1 else -(g @ y.T) if known_rank(b) == 2 else \

@@ -82,7 +82,8 @@ def cholesky_solve_by_triangles_adjoint(dy, y, a, b, l):
     """x = A^-1 b, L = cholesky(A):  db = L^-T L^-1 dx,  dA = -db x.T folded on the lower
     triangle (as rules/linalg.py's cholesky_solve_adjoint)."""
     require_shapes(True if known_rank(l) == 2 else np.ndim(l) == 2,
-                   "np.linalg.solve(L.T, np.linalg.solve(L, b)) of a stack of factors")
+                   "solving with a Cholesky factor L of a stack of matrices (L.T "
+                   "transposes the whole stack)")
     g = linalg.solve_triangular(l, linalg.solve_triangular(l, dy, lower=True), trans=1,
                                 lower=True)
     db = g
