@@ -15,6 +15,7 @@ schedule asks for on the way, so a gradient evaluates `step` T(n, c) + 1 times a
 """
 from __future__ import annotations
 
+import functools
 from math import comb
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -49,6 +50,7 @@ def forward_steps(steps: int, snapshots: int) -> int:
     return recomputations(steps, snapshots) + 1 if steps > 0 else 0
 
 
+@functools.lru_cache(maxsize=4096)  # (the schedule asks the same few questions again)
 def split(steps: int, slots: int) -> int:
     """Where the next snapshot goes, `steps` ahead of a held state with `slots` slots
     (slots >= 2, steps >= 2): the largest m with m + T(steps - m, slots - 1) +
@@ -101,11 +103,13 @@ class Revolve:
             low += split(n - low, slots)
             slots -= 1
             targets.add(low)
-        for j in range(n):
-            if j > 0 and (j == n - 1 or j in targets):
-                self._known[j] = _copied(state)
-            state = self._advance(state, j)
-        return state
+        targets.add(n - 1)
+        done = 0
+        for target in sorted(targets - {0}):
+            state = self._advance(state, done, target)
+            self._known[target] = _copied(state)
+            done = target
+        return self._advance(state, done, n)
 
     def adjoint(self, dstate: tuple) -> tuple:
         """(the adjoints of the state before the loop, those of the invariants summed
@@ -133,9 +137,13 @@ class Revolve:
                      for s, v in zip(self._sums, self.followed))  # (no step ran)
         return dstate, sums
 
-    def _advance(self, state: tuple, j: int) -> tuple:
-        self.steps += 1
-        return self.step(self.indices[j], *state, *self.invariants)
+    def _advance(self, state: tuple, low: int, high: int) -> tuple:
+        """The state before step `high` from the one before step `low`."""
+        step, indices, invariants = self.step, self.indices, self.invariants
+        for j in range(low, high):
+            state = step(indices[j], *state, *invariants)
+        self.steps += high - low
+        return state
 
     def _state_at(self, target: int, low: int, state: tuple) -> tuple:
         """The state before step `target`: a first-sweep snapshot, or recomputed from
@@ -143,11 +151,9 @@ class Revolve:
         known = self._known.pop(target, None)
         if known is not None:
             return known
-        if target > low:
-            state = _copied(state)
-        for j in range(low, target):
-            state = self._advance(state, j)
-        return state
+        if target == low:
+            return state
+        return self._advance(_copied(state), low, target)
 
     def _adjoint_step(self, j: int, state: tuple, dstate: tuple) -> tuple:
         self.adjoint_steps += 1

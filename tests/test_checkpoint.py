@@ -374,3 +374,32 @@ def test_golden_source_of_a_checkpointed_loop():
     if os.environ.get("S2SAD_UPDATE_GOLDEN"):
         path.write_text(actual)
     assert actual == path.read_text()
+
+
+def test_autograd_agrees():
+    """A second oracle: autograd on the same RK4 written with autograd.numpy."""
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+
+    def rhs(y, theta):
+        return -theta * y + anp.sin(y)
+
+    def rk4(y0, theta, n):
+        h = 0.01
+        y = y0
+        t = 0.0
+        for i in range(n):
+            k1 = rhs(y, theta)
+            k2 = rhs(y + 0.5 * h * k1, theta)
+            k3 = rhs(y + 0.5 * h * k2, theta)
+            k4 = rhs(y + h * k3, theta)
+            y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            t = t + h
+        return anp.sum(y ** 2) + t * theta
+
+    y0, theta, n = np.array([0.4, -1.2, 2.0]), 0.7, 25
+    expected = autograd.grad(rk4, (0, 1))(y0, theta, n)
+    for k in (1, 3, 8):
+        got = s2sad.grad(P.rk4, wrt=(0, 1), checkpoint=k)(y0, theta, n)
+        np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+        assert got[1] == pytest.approx(expected[1], rel=1e-12)
