@@ -6,7 +6,6 @@ count; what cannot be cut into steps is refused at the loop."""
 from __future__ import annotations
 
 import functools
-import time
 import tracemalloc
 import weakref
 
@@ -230,8 +229,8 @@ def _peak(gradient, n):
 
 def test_memory_does_not_grow_with_the_step_count():
     """RK4 at 10^4 and 10^5 steps: the same peak (a few snapshots); the
-    un-checkpointed gradient's tape at 10^4 steps is many times that."""
-    started = time.perf_counter()
+    un-checkpointed gradient's tape at 10^4 steps is many times that. (About 4 s on a
+    quiet machine: tracemalloc slows Python's float arithmetic some 15 times.)"""
     checkpointed = s2sad.grad(P.rk4_linear, wrt=(0, 1), checkpoint=500)
     checkpointed(0.3, 0.5, 10)  # (compiled outside the measurement)
     small, large = _peak(checkpointed, 10**4), _peak(checkpointed, 10**5)
@@ -239,7 +238,6 @@ def test_memory_does_not_grow_with_the_step_count():
     plain = s2sad.grad(P.rk4_linear, wrt=(0, 1))
     plain(0.3, 0.5, 10)
     assert _peak(plain, 10**4) > 5 * large  # (a tape of 10^4 steps: 10x)
-    assert time.perf_counter() - started < 15  # (about 4 s alone on the 2-core machine)
 
 
 # -- what it shows ----------------------------------------------------------------------
