@@ -98,6 +98,12 @@ def quadratic_form(x):
     return x @ A55 @ x
 
 
+def quadratic_form_both(x, A):
+    """Already one product per operand (dx = dy * (x @ A) + A @ (dy * x), dA an outer
+    product): no form needed, checked here with the others."""
+    return np.dot(x, np.dot(A, x))
+
+
 # -- softmax, log-softmax, logsumexp --------------------------------------------------------
 
 def softmax_rows(x):
@@ -339,6 +345,7 @@ CASES = [
      "dR + dsquares_elementwise * R"),
     (squares_power, [matrix((3, 4))], "2 * R", None),
     (quadratic_form, [matrix((5,))], None, None),
+    (quadratic_form_both, [matrix((5,)), matrix((5, 5))], None, None),
     (softmax_rows, [matrix((3, 5))], "dx = p * (dp - np.sum(dp * p, axis=1, keepdims=True))",
      "tie_count"),
     (softmax_methods, [matrix((3, 5))], "axis=-1, keepdims=True))", "tie_count"),
