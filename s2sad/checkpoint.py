@@ -337,6 +337,30 @@ class Driver:
     source: str
     seed: str
     probed: bool = True  # a step was run to see what the state becomes (not for n = 0)
+    primals: tuple = ()   # the cut's functions as written, run as Python
+    pieces: tuple = ()    # the derivatives s2sad generated
+
+    def is_current(self) -> bool:
+        """No helper redefined since, no distribution rebound (pipeline.Compiled's)."""
+        return all(piece.is_current() for piece in self.pieces)
+
+    def refresh_globals(self, parsed: frontend.Parsed) -> None:
+        """Data globals and closure values read again, as every s2sad call does."""
+        for piece in self.pieces:
+            piece.refresh_globals()
+        for name in parsed.namespace:
+            if name in parsed.cells:
+                try:
+                    value = parsed.cells[name].cell_contents
+                except ValueError:
+                    continue
+            elif parsed.live_globals is not None and name in parsed.live_globals:
+                value = parsed.live_globals[name]
+            else:
+                continue
+            if not callable(value) and not isinstance(value, type(np)):
+                for function in self.primals:
+                    function.__globals__[name] = value
 
 
 class CheckpointedGradient:
@@ -348,6 +372,7 @@ class CheckpointedGradient:
         self.transform = transform
         self.checkpoint = checkpoint
         self._cut: Optional[Cut] = None
+        self._code = None  # the function's code when it was cut
         self._drivers: Dict[tuple, Driver] = {}
         self._last: Optional[Driver] = None
         self.last_loop: Optional[Revolve] = None  # the last call's loop, with its counts
@@ -369,6 +394,7 @@ class CheckpointedGradient:
                          "range(n), or drop checkpoint=")
             with pipeline.collector_paused():
                 self._cut = cut(frontend.parse_function(fn), self.checkpoint)
+            self._code = getattr(fn, "__code__", None)
         return self._cut
 
     @property
@@ -390,6 +416,9 @@ class CheckpointedGradient:
                     "functions of numbers and arrays",
                     hint="pass the arrays themselves as arguments (not in a dict, list or "
                          "object), or drop checkpoint=")
+        fn = self.transform.fn
+        if self._cut is not None and getattr(fn, "__code__", None) is not self._code:
+            self._cut, self._drivers = None, {}  # (the function was given new code)
         cut = self.cut
         # the lines before the loop run as written: on copies (x += 1 must not
         # change the caller's array)
@@ -397,11 +426,12 @@ class CheckpointedGradient:
                   for v in (bound.arguments[p] for p in cut.params)]
         key = tuple((_rank_of(v), _is_float(v)) for v in values)
         driver = self._drivers.get(key)
-        if driver is None:
+        if driver is None or not driver.is_current():
             driver = self._driver(dict(zip(cut.params, values)))
             if driver.probed:
                 self._drivers[key] = driver
         self._last = driver
+        driver.refresh_globals(cut.parsed)
         try:
             result = driver.function(*values, **{driver.seed: seed})
         except REFUSALS as exc:
@@ -608,16 +638,17 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
     lines.append(f"    return {value}, {returned}" if transform.with_value else
                  f"    return {returned}")
     text = "\n".join(lines) + "\n"
+    after_primal = _primal(cut.after) if after is None else None
     namespace = {"__builtins__": builtins, "np": np, "Revolve": revolve,
-                 "before_loop": before, "step": step,
-                 "after_loop": _primal(cut.after) if after is None else None}
+                 "before_loop": before, "step": step, "after_loop": after_primal}
     for piece in pieces.values():
         if piece is not None:
             namespace[piece.function_name] = piece.function
     function = codegen.load(text, lines[0][4:lines[0].index("(")], namespace,
                             f"checkpointed gradient of {parsed.filename}")
     return Driver(function, _module_text(cut, transform, seed, text, before, step, pieces),
-                  seed)
+                  seed, primals=tuple(f for f in (before, step, after_primal) if f),
+                  pieces=tuple(p for p in pieces.values() if p is not None))
 
 
 def _module_text(cut: Cut, transform: Any, seed: str, driver: str, before: Callable,

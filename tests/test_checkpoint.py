@@ -401,3 +401,26 @@ def test_autograd_agrees():
         got = s2sad.grad(P.rk4, wrt=(0, 1), checkpoint=k)(y0, theta, n)
         np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
         assert got[1] == pytest.approx(expected[1], rel=1e-12)
+
+
+SCALE = 2.0
+
+
+def scaled_loop(x, n):
+    for i in range(n):
+        x = np.sin(x) * SCALE
+    return x * SCALE
+
+
+def test_a_rebound_global_is_read_again():
+    global SCALE
+    g = s2sad.grad(scaled_loop, checkpoint=2)
+    plain = s2sad.grad(scaled_loop)
+    first = g(0.3, 4)
+    assert first == pytest.approx(plain(0.3, 4), rel=1e-12)
+    try:
+        SCALE = 0.5
+        assert g(0.3, 4) == pytest.approx(plain(0.3, 4), rel=1e-12)
+        assert g(0.3, 4) != pytest.approx(first)
+    finally:
+        SCALE = 2.0
