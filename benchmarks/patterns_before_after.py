@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
+import scipy.linalg  # noqa: E402
 
 import programs  # noqa: E402
 import s2sad  # noqa: E402
@@ -109,6 +110,20 @@ def gp_inverse_hand(K, y):
     return (0.5 * (K_inv.T - np.outer(alpha, alpha)),)
 
 
+def gp_scipy(K, y):
+    L = scipy.linalg.cholesky(K, lower=True)
+    alpha = scipy.linalg.cho_solve((L, True), y)
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L)))
+
+
+def gp_scipy_hand(K, y):
+    factor = scipy.linalg.cho_factor(K, lower=True)
+    alpha = scipy.linalg.cho_solve(factor, y)
+    W = scipy.linalg.cho_solve(factor, np.eye(len(y)))
+    G = 0.5 * (W - np.outer(alpha, alpha))
+    return (np.tril(2 * G) - np.diag(np.diag(G)),)  # (on the triangle cholesky reads)
+
+
 def own_rows():
     X = rng.normal(size=(20000, 50)); A = rng.normal(size=(50, 1)); Y = rng.normal(size=(20000, 1))
     Xg = rng.normal(size=(500, 32)); Wg = 0.1 * rng.normal(size=(32, 64))
@@ -122,7 +137,8 @@ def own_rows():
             ("logsumexp 1e5", logsumexp_loss, (0,), (x,), logsumexp_hand),
             ("log-softmax rows", logsoftmax_loss, (0,), (Z, Yo), logsoftmax_hand),
             ("sigmoid MLP", mlp_sigmoid, (0, 1), (W1, W2, Xm, Tm), mlp_sigmoid_hand),
-            ("inv + slogdet", gp_inverse, (0,), (K, yk), gp_inverse_hand)]
+            ("inv + slogdet", gp_inverse, (0,), (K, yk), gp_inverse_hand),
+            ("GP scipy cho_solve", gp_scipy, (0,), (K, yk), gp_scipy_hand)]
 
 
 
