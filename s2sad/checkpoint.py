@@ -21,7 +21,7 @@ import builtins
 import dataclasses
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import gast
 import numpy as np
@@ -45,17 +45,6 @@ def snapshots_of(checkpoint: Any, transform: str) -> Any:
             hint=f"pass a positive int, e.g. s2sad.{transform}(f, checkpoint=20), or "
                  "{line: count} to choose one loop, e.g. checkpoint={12: 20}")
     return checkpoint
-
-
-def refuse(transform: str) -> None:
-    """hessian, jvp and the like: checkpointing is for reverse sweeps."""
-    raise ArgumentError(
-        f"checkpoint= is not taken by s2sad.{transform}: checkpointing saves the memory "
-        "of a reverse sweep, and this transform "
-        + ("has none (forward mode keeps no tape)" if transform in ("jvp", "jacobian")
-           else "differentiates a second time (the checkpointed gradient is not read back)"),
-        hint=f"call s2sad.{transform}(f) without checkpoint=, or s2sad.grad(f, "
-             "checkpoint=k) for the gradient")
 
 
 # -- cutting the function at its loop ----------------------------------------------
@@ -594,7 +583,8 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
     inv_float = [v for v in cut.invariants if floats[v]]
     lines.append(f"    # the loop at line {cut.line}: at most {cut.snapshots} snapshots of "
                  f"{', '.join(carried) or 'nothing'}")
-    lines.append(f"    loop = Revolve(step, {step_adjoint.function_name if step_adjoint else 'None'}"
+    adjoint_name = step_adjoint.function_name if step_adjoint else "None"
+    lines.append(f"    loop = Revolve(step, {adjoint_name}"
                  f", steps, {cut.snapshots}, {invariants}, {differentiated}, "
                  f"{_tuple([str(floats[v]) for v in cut.invariants])})")
     if carried:
@@ -612,7 +602,8 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
                      f"({', '.join(var.get(v, v) for v in cut.after_inputs)}, "
                      f"{after.added_params[0]}={seed})")
     else:
-        lines.append(f"    {value} = after_loop({', '.join(var.get(v, v) for v in cut.after_inputs)})")
+        inputs = ", ".join(var.get(v, v) for v in cut.after_inputs)
+        lines.append(f"    {value} = after_loop({inputs})")
     if step_adjoint is not None:
         lines.append(f"    # adjoint of the loop at line {cut.line}: each step again from the "
                      "nearest snapshot")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from math import comb
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
 
