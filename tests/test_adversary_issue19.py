@@ -1,0 +1,543 @@
+"""Adversarial review of issue 19's analysis and store changes (at f257a74): known
+integers (analysis._integers: x.shape[k], np.shape, len, int, math.floor, tuples of
+ints), indices recomputed in the backward loop rather than taped (reverse's
+recomputable_indices, _Recompute), shape classes through slices (analysis.part_class),
+values stored only for their shape (keep_shapes_only, runtime.shape_of), loop-invariant
+values not stored each step (loop_invariants), np.newaxis scatters with +=, and the
+optimiser's read_shapes.
+
+An open defect is a strict xfail whose reason starts with what is wrong; `raises=` pins
+how it fails (a wrong value is an AssertionError, a refusal an S2SADError), so a fix
+shows as XPASS: then drop the marker. The rest pin programs built to break one of the
+assumptions above, which s2sad gets right. Oracles: central differences
+(conftest.central_difference) and, where it has the function, autograd.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import s2sad
+from conftest import central_difference
+
+A6 = np.array([0.31, -0.72, 1.13, 0.44, 0.52, -0.23])
+B3 = np.array([0.7, -0.3, 0.45])
+X3 = np.array([0.31, -0.72, 1.13])
+X4 = np.array([0.31, -0.72, 1.13, 0.44])
+W4 = np.array([0.7, -0.3, 0.45, 0.2])
+M23 = np.array([[0.31, -0.72, 1.13], [0.44, 0.52, -0.23]])
+M34 = np.array([[0.31, -0.72, 1.13, 0.6], [0.44, 0.52, -0.23, 0.1], [0.2, 0.9, -0.4, 0.35]])
+COLUMN = np.array([[0.1], [0.2], [-0.3]])
+
+
+def _close(got, expected, tol=1e-6):
+    assert np.shape(got) == np.shape(expected), (np.shape(got), np.shape(expected))
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+def _check_grad(fn, values, wrt, **options):
+    """s2sad's gradient in each name of `wrt` against central differences, with the
+    type of each argument (a float for a float) and the arguments left unchanged."""
+    names = list(values)
+    args = [values[n] for n in names]
+    before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    positions = tuple(names.index(w) for w in wrt)
+    grads = s2sad.grad(fn, wrt=positions, **options)(*args)
+    for a, b in zip(args, before):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)  # (the caller's arrays are not written)
+    for w, g in zip(wrt, grads):
+        expected = central_difference(fn, values, w)
+        assert isinstance(g, np.ndarray) == isinstance(values[w], np.ndarray), type(g)
+        _close(g, expected)
+    return grads
+
+
+# ======================================================================================
+# REFUSED WRONGLY (an S2SADError for a program s2sad should differentiate)
+# ======================================================================================
+
+def heat_parameter_copied(u, k):
+    u = u.copy()
+    for t in range(3):
+        un = u.copy()
+        u[1:-1] = un[1:-1] + k * (un[2:] - 2 * un[1:-1] + un[:-2])
+    return np.sum(u ** 2)
+
+
+def heat_parameter_np_copied(u, k):
+    n = len(u)
+    u = np.copy(u)
+    for t in range(3):
+        un = np.copy(u)
+        u[1:n - 1] = un[1:n - 1] + k * (un[2:n] - 2 * un[1:n - 1] + un[0:n - 2])
+    return np.sum(u ** 2)
+
+
+def copy_written_in_loop(x, w):
+    w = w.copy()
+    t = 0.0
+    for i in range(3):
+        t = t + np.sum(w * x)
+        w[i] = x[i]
+    return t
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "refused with a hint that does not work (older than issue 19: so at 0aa3f65): after "
+    "`u = u.copy()` (the parameter's name rebound to a copy), an element write to u "
+    "inside a loop is refused as 'assignment into an element of the argument u would "
+    "change the caller's array', hint 'work on a copy: u = u.copy()', which is the "
+    "line already written (lower.store sees the parameter's name in a loop); issue 19's "
+    "heat stencil in this spelling cannot be differentiated; the same write outside a "
+    "loop is accepted"))
+@pytest.mark.parametrize("fn", [heat_parameter_copied, heat_parameter_np_copied])
+def test_heat_stencil_on_the_parameter_rebound_to_a_copy(fn):
+    _check_grad(fn, {"u": A6, "k": 0.3}, ["u", "k"])
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "refused with a hint that does not work (older than issue 19): `w = w.copy()` then "
+    "`w[i] = x[i]` in a loop is refused as a write into the argument w"))
+def test_copy_of_a_parameter_written_in_a_loop():
+    _check_grad(copy_written_in_loop, {"x": X4, "w": W4}, ["x", "w"])
+
+
+def convolution_nested(a, b):
+    n = len(a) - len(b) + 1
+    m = len(b)
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(m):
+            c[z] = c[z] + a[z + y] * b[y]
+    return np.sum(c ** 2)
+
+
+def lecture_convolution(a, b):
+    n = a.shape[0] - b.shape[0] + 1
+    m = b.shape[0]
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(m):
+            x = z + y
+            c[z] += a[x] * b[y]
+    return np.sum(c ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "refused wrongly (checkpoint=k, issue 19 item 4): an element write inside an inner "
+    "loop of the checkpointed loop (c[z] = c[z] + a[z + y] * b[y], the lecture's "
+    "convolution) is refused as 'assignment into an element of the argument c would "
+    "change the caller's array', hint 'c = c.copy()': c is a local np.zeros array, an "
+    "argument only of the step function checkpoint.py builds; a write in the "
+    "checkpointed loop's own body (c[z] = ...) is accepted"))
+@pytest.mark.parametrize("fn", [convolution_nested, lecture_convolution])
+def test_checkpoint_with_an_element_write_in_an_inner_loop(fn):
+    _check_grad(fn, {"a": A6, "b": B3}, ["a", "b"], checkpoint=2)
+
+
+# ======================================================================================
+# HELD: names that look like ints (analysis._integers) but are floats or arrays
+# ======================================================================================
+
+def int_rebound_by_augmented_float(x):
+    n = len(x)
+    n += 0.5
+    return np.sum(x) * n
+
+
+def shape_rebound_to_a_float_in_a_branch(x, c):
+    n = x.shape[0]
+    if c > 0:
+        n = c * 2.0
+    return np.sum(x) * n
+
+
+def shape_rebound_to_an_active_value(x, c):
+    n = x.shape[0]
+    if np.sum(x) > 0:
+        n = np.sum(x) * 1.0
+    return n * c
+
+
+def shape_of_a_list(x):
+    s = np.shape([x[0], x[1]])
+    n = s[0]
+    return x[0] * n
+
+
+def len_of_a_dict(x):
+    d = {"a": x[0], "b": x[1]}
+    n = len(d)
+    return x[0] * n + x[1]
+
+
+def floor_of_an_active_value(x):
+    k = math.floor(x[0] * 10)
+    return x[1] ** 2 * k + x[0]
+
+
+def max_of_an_int_and_a_float(x):
+    n = len(x)
+    m = max(n, x[0])
+    return m * x[1]
+
+
+def abs_of_an_int_minus_a_float(x):
+    n = len(x)
+    m = abs(n - x[0] * 10)
+    return m * x[1]
+
+
+def true_division_of_a_length(x):
+    n = len(x) / 2
+    return np.sum(x[:2]) * n
+
+
+def negative_power_of_a_length(x):
+    n = len(x)
+    m = n ** -1
+    return np.sum(x) * m
+
+
+def counter_times_a_float(x):
+    t = 0.0
+    for i in range(len(x)):
+        k = i * 0.5
+        t = t + x[i] * k
+    return t
+
+
+def length_scaled_in_a_loop(x):
+    n = len(x)
+    for i in range(2):
+        n = n * 1.5
+    return np.sum(x) * n
+
+
+def shape_of_an_array_rebound_in_the_loop(x):
+    a = x
+    t = 0.0
+    for i in range(3):
+        n = a.shape[0]
+        t = t + np.sum(a) * n
+        a = np.concatenate([a, a[:1] * 2.0])
+    return t
+
+
+def shape_tuple_concatenated(a, x):
+    t = a.shape + x.shape
+    z = np.reshape(np.outer(a, x), t)
+    return np.sum(z ** 2)
+
+
+def zeros_of_a_shape(x):
+    z = np.zeros(x.shape)
+    for i in range(2):
+        z = z + np.sin(x) * (i + 1.0)
+    return np.sum(z ** 2)
+
+
+def reshape_to_a_shape_tail(A):
+    s = A.shape[1:]
+    t = 0.0
+    for i in range(A.shape[0]):
+        r = np.reshape(A[i], s)
+        t = t + np.sum(r * r) * t + np.sum(r)
+    return t
+
+
+def ones_of_an_extended_shape(x):
+    s = x.shape + (2,)
+    y = x[..., np.newaxis] * np.ones(s)
+    return np.sum(np.sin(y))
+
+
+def size_and_ndim(A):
+    n = A.size
+    k = A.ndim
+    return np.sum(A ** 2) / n * k
+
+
+INT_LOOKALIKES = [
+    (int_rebound_by_augmented_float, {"x": X4}),
+    (shape_rebound_to_a_float_in_a_branch, {"x": X4, "c": 0.7}),
+    (shape_rebound_to_a_float_in_a_branch, {"x": X4, "c": -0.7}),
+    (shape_rebound_to_an_active_value, {"x": X4, "c": 0.7}),
+    (shape_of_a_list, {"x": X4}),
+    (len_of_a_dict, {"x": X4}),
+    (floor_of_an_active_value, {"x": X4}),
+    (max_of_an_int_and_a_float, {"x": np.array([5.3, 0.2, 0.1, 0.7])}),
+    (abs_of_an_int_minus_a_float, {"x": X4}),
+    (true_division_of_a_length, {"x": X4}),
+    (negative_power_of_a_length, {"x": X4}),
+    (counter_times_a_float, {"x": X4}),
+    (length_scaled_in_a_loop, {"x": X4}),
+    (shape_of_an_array_rebound_in_the_loop, {"x": X4}),
+    (shape_tuple_concatenated, {"a": X4[:2], "x": X4}),
+    (zeros_of_a_shape, {"x": X4}),
+    (zeros_of_a_shape, {"x": M23}),
+    (reshape_to_a_shape_tail, {"A": M23}),
+    (reshape_to_a_shape_tail, {"A": np.arange(12.0).reshape(2, 3, 2) * 0.1 + 0.05}),
+    (ones_of_an_extended_shape, {"x": X4}),
+    (ones_of_an_extended_shape, {"x": M23}),
+    (size_and_ndim, {"A": M23}),
+]
+
+
+@pytest.mark.parametrize("fn, values", INT_LOOKALIKES,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(INT_LOOKALIKES)])
+def test_names_that_look_like_ints(fn, values):
+    _check_grad(fn, values, list(values))
+
+
+# ======================================================================================
+# HELD: indices recomputed in the backward loop (reverse.recomputable_indices)
+# ======================================================================================
+
+def offset_rebound_after_the_loop(a):
+    m = 1
+    t = 0.0
+    for i in range(len(a) - 2):
+        x = i + m
+        t = t + a[x] * a[i] ** 2
+    m = len(a) - 4
+    return t * a[m]
+
+
+def offset_rebound_in_a_later_loop(a):
+    m = 1
+    t = 0.0
+    for i in range(len(a) - 1):
+        x = i + m
+        t = t + a[x] * a[i] ** 2
+    for j in range(2):
+        m = j
+        t = t + a[m] * t
+    return t
+
+
+def offset_rebound_in_a_branch_after(a, c):
+    m = 1
+    t = 0.0
+    for i in range(len(a) - 1):
+        x = i + m
+        t = t + a[x] * a[i] ** 2
+    if c > 0:
+        m = 0
+    return t * a[m]
+
+
+def offset_changed_by_the_outer_loop(a):
+    t = 0.0
+    m = 0
+    for j in range(2):
+        for i in range(len(a) - 2):
+            x = i + m
+            t = t + a[x] * a[i] ** 2
+        m = m + 1
+    return t
+
+
+def offset_changed_in_the_same_body(a):
+    t = 0.0
+    m = 0
+    for i in range(len(a) - 3):
+        x = i + m
+        t = t + a[x] * a[i] ** 2
+        m = i % 3
+    return t
+
+
+def index_rebound_in_the_body(a):
+    t = 0.0
+    for i in range(len(a) - 2):
+        x = i + 1
+        t = t + a[x] * a[i] ** 2
+        x = i + 2
+        t = t + a[x] * a[i]
+    return t
+
+
+def index_read_after_the_loop(a):
+    t = 0.0
+    x = 0
+    for i in range(len(a) - 1):
+        x = i + 1
+        t = t + a[x] * a[i] ** 2
+    return t + a[x]
+
+
+def counter_rebound_in_the_body(a):
+    t = 0.0
+    for i in range(len(a) - 1):
+        x = i + 1
+        t = t + a[x] * a[i] ** 2
+        i = 0
+        t = t + a[i] * a[x]
+    return t
+
+
+def index_in_a_while_loop(a):
+    t = 0.0
+    i = 0
+    while i < len(a) - 1:
+        x = i + 1
+        t = t + a[x] * a[i] ** 2
+        i = i + 1
+    return t
+
+
+def index_before_a_break(a):
+    t = 0.0
+    for i in range(len(a) - 1):
+        x = i + 1
+        if a[x] > 1.0:
+            break
+        t = t + a[x] * a[i] ** 2
+    return t
+
+
+def index_chosen_by_a_branch(a):
+    t = 0.0
+    for i in range(len(a) - 1):
+        if a[i] > 0:
+            x = i + 1
+        else:
+            x = i
+        t = t + a[x] * a[i] ** 2
+    return t
+
+
+def index_wrapping_around(a):
+    t = 0.0
+    n = len(a)
+    for i in range(n):
+        x = (i + 1) % n
+        t = t + a[x] * a[i] ** 2
+    return t
+
+
+def index_of_an_index_array(a, idx):
+    t = 0.0
+    for k in idx:
+        x = k + 1
+        t = t + a[x] * a[k] ** 2
+    return t
+
+
+def inner_counter_read_after_its_loop(a):
+    t = 0.0
+    for z in range(2):
+        for y in range(3):
+            t = t + a[y] * a[z]
+        x = z + y
+        t = t + a[x] * t
+    return t
+
+
+def triangular_loops(a):
+    t = 0.0
+    n = len(a)
+    for z in range(n):
+        for y in range(z):
+            x = z - y - 1
+            t = t + a[x] * a[z] * a[y]
+    return t
+
+
+def inner_count_growing(a):
+    t = 0.0
+    m = 1
+    for z in range(3):
+        for y in range(m):
+            x = z + y
+            t = t + a[x] * a[y] * t + a[x]
+        m = m + 1
+    return t
+
+
+def chained_indices(a):
+    t = 0.0
+    for i in range(len(a) - 2):
+        x = i + 1
+        y = x + 1
+        z = y - 2
+        t = t + a[x] * a[y] * a[z] + t * a[i]
+    return t
+
+
+def index_read_as_a_number(a):
+    t = 0.0
+    for i in range(len(a)):
+        x = i * 2 + 1
+        t = t + np.sin(a[i] * x) * t + a[i]
+    return t
+
+
+def index_from_a_shape_unpacked(A):
+    t = 0.0
+    n, m = A.shape
+    for i in range(n):
+        for j in range(m):
+            k = (i + j) % m
+            t = t + A[i, k] * A[i, j] ** 2
+    return t
+
+
+def element_write_at_a_recomputed_index(a, b):
+    n = len(a)
+    c = np.zeros(n)
+    for i in range(n - 1):
+        x = i + 1
+        c[x] = c[i] * b[i] + a[x]
+    return np.sum(c ** 2)
+
+
+RECOMPUTED = [
+    (lecture_convolution, {"a": A6, "b": B3}),
+    (offset_rebound_after_the_loop, {"a": A6}),
+    (offset_rebound_in_a_later_loop, {"a": A6}),
+    (offset_rebound_in_a_branch_after, {"a": A6, "c": 0.5}),
+    (offset_rebound_in_a_branch_after, {"a": A6, "c": -0.5}),
+    (offset_changed_by_the_outer_loop, {"a": A6}),
+    (offset_changed_in_the_same_body, {"a": A6}),
+    (index_rebound_in_the_body, {"a": A6}),
+    (index_read_after_the_loop, {"a": A6}),
+    (counter_rebound_in_the_body, {"a": A6}),
+    (index_in_a_while_loop, {"a": A6}),
+    (index_before_a_break, {"a": A6}),
+    (index_before_a_break, {"a": np.array([0.3, 0.5, 1.4, 0.2])}),
+    (index_chosen_by_a_branch, {"a": A6}),
+    (index_wrapping_around, {"a": A6}),
+    (index_of_an_index_array, {"a": A6, "idx": np.array([0, 2, 3])}),
+    (inner_counter_read_after_its_loop, {"a": A6}),
+    (triangular_loops, {"a": A6}),
+    (inner_count_growing, {"a": A6}),
+    (chained_indices, {"a": A6}),
+    (index_read_as_a_number, {"a": A6}),
+    (index_from_a_shape_unpacked, {"A": M23}),
+    (element_write_at_a_recomputed_index, {"a": A6, "b": A6[::-1].copy()}),
+]
+
+
+@pytest.mark.parametrize("fn, values", RECOMPUTED,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(RECOMPUTED)])
+def test_indices_recomputed_in_the_backward_loop(fn, values):
+    wrt = [n for n in values if n not in ("c", "idx")]
+    _check_grad(fn, values, wrt)
+
+
+def test_the_lecture_loop_recomputes_its_index_and_matches_autograd():
+    import autograd
+    import autograd.numpy as anp
+
+    def with_autograd(a, b):
+        return anp.sum(anp.array([sum(a[z + y] * b[y] for y in range(3))
+                                  for z in range(4)]) ** 2)
+    gradient = s2sad.grad(lecture_convolution, wrt=(0, 1))
+    da, db = gradient(A6, B3)
+    _close(da, autograd.grad(with_autograd, 0)(A6, B3))
+    _close(db, autograd.grad(with_autograd, 1)(A6, B3))
+    assert "again: an index, recomputed rather than stored" in gradient.source
+    assert "x_stored" not in gradient.source
