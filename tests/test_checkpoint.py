@@ -438,3 +438,15 @@ def test_a_loop_the_output_does_not_depend_on_through_floats():
     g = s2sad.grad(f, checkpoint=2)
     assert g(1.5, 5) == pytest.approx(10.0)
     assert "Revolve(step, None" in g.source
+
+
+def test_vjp_of_an_array_output():
+    y0, ct = np.array([0.3, -0.5, 1.0]), np.array([1.0, 2.0, -1.0])
+    value, pullback = s2sad.vjp(P.trajectory_end, wrt=(0, 1), checkpoint=2)(y0, 0.7, 6)
+    ref_value, ref_pullback = s2sad.vjp(P.trajectory_end, wrt=(0, 1))(y0, 0.7, 6)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-14)
+    for _ in range(2):  # (a pullback may be called again)
+        for x, y in zip(pullback(ct), ref_pullback(ct)):
+            np.testing.assert_allclose(x, y, rtol=1e-12)
+    with pytest.raises(s2sad.S2SADError, match="grad needs a scalar output"):
+        s2sad.grad(P.trajectory_end, checkpoint=2)(y0, 0.7, 6)
