@@ -241,8 +241,8 @@ def _gram(reading: _Reading, value: gast.AST) -> Match:
     R also R @ R, np.dot(R, R), np.inner(R, R), np.vdot(R, R)."""
     key = op_key(value)
     if key not in _PRODUCTS and key not in (np.inner, np.vdot) or \
-            len(_operands(value)) != 2:
-        return None
+            len(_operands(value)) != 2 or getattr(value, "keywords", None):
+        return None  # (np.dot(a, b, out=c) is not a product's value)
     left, right = _operands(value)
     if not (is_local(left) and is_local(right)):
         return None
