@@ -541,3 +541,170 @@ def test_the_lecture_loop_recomputes_its_index_and_matches_autograd():
     _close(db, autograd.grad(with_autograd, 1)(A6, B3))
     assert "again: an index, recomputed rather than stored" in gradient.source
     assert "x_stored" not in gradient.source
+
+
+# ======================================================================================
+# WRONG: patterns.py (issue 19 item 3) reads a form through a name written into by
+# element. `_Reading.bound` takes a name bound once as holding its binding's value, and
+# `certain` checks only that the form's inputs are not rebound; a write into an element
+# (m[0] = 0.0, m[...] = ..., np.copyto) changes the value without a binding, so the
+# form's adjoint is taken for values the program no longer has. All right at 0aa3f65.
+# ======================================================================================
+
+def mask_of_ones(x):
+    m = np.ones(len(x))
+    m[0] = 0.0
+    return np.sum(np.sin(x * m))
+
+
+def ones_like_partly_doubled(x):
+    m = np.ones_like(x)
+    m[1:] = 2.0
+    return np.sum(np.sin(m * x))
+
+
+def ones_scaled_then_times(x, s):
+    w = np.ones(3)
+    w[...] = w * 2.0
+    e = w * s
+    return np.sum(np.sin(e * x))
+
+
+def ones_written_in_a_branch(x, c):
+    m = np.ones(len(x))
+    if c > 0:
+        m[0] = 0.0
+    return np.sum(np.sin(x * m))
+
+
+def ones_written_between_two_products(x):
+    m = np.ones(len(x))
+    y = x * m
+    m[0] = 3.0
+    return np.sum(np.sin(y)) + np.sum(m * x)
+
+
+def ones_doubled_each_step(x, s):
+    w = np.ones(3)
+    t = 0.0
+    for i in range(3):
+        e = w * s
+        t = t + np.sum(np.sin(e * x))
+        np.copyto(w, w * 2.0)
+    return t
+
+
+def ones_doubled_each_step_by_ellipsis(x, s):
+    w = np.ones(3)
+    t = 0.0
+    for i in range(3):
+        e = w * s
+        t = t + np.sum(np.sin(e * x))
+        w[...] = w * 2.0
+    return t
+
+
+ONES_WRITTEN = [
+    (mask_of_ones, {"x": X3}),
+    (ones_like_partly_doubled, {"x": X3}),
+    (ones_scaled_then_times, {"x": X3, "s": 0.4}),
+    (ones_written_in_a_branch, {"x": X3, "c": 0.5}),
+    (ones_written_between_two_products, {"x": X3}),
+    (ones_doubled_each_step, {"x": X3, "s": 0.4}),
+    (ones_doubled_each_step_by_ellipsis, {"x": X3, "s": 0.4}),
+]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "wrong gradient (patterns._ones_times, 77cfd7f): `m = np.ones(n)` then `m[0] = 0.0` "
+    "(a mask), `m[1:] = 2.0`, `w[...] = w * 2.0` or np.copyto(w, ...): x * m is taken as "
+    "x times ones, its adjoint dy itself, as if m were still all ones (mask_of_ones: "
+    "dx[0] = 1.0 for 0.0); _ones_times's match has no chain, so `certain` checks nothing"))
+@pytest.mark.parametrize("fn, values", ONES_WRITTEN,
+                         ids=[f.__name__ for f, _ in ONES_WRITTEN])
+def test_ones_written_into_before_the_product(fn, values):
+    _check_grad(fn, values, [n for n in values if n != "c"])
+
+
+def ones_written_in_the_other_branch(x, c):
+    m = np.ones(len(x))
+    if c > 0:
+        m[0] = 0.0
+    return np.sum(np.sin(x * m))
+
+
+def test_ones_not_written_keep_the_ones_form():
+    """The branch not taken leaves m all ones: the form's adjoint is right there."""
+    _check_grad(ones_written_in_the_other_branch, {"x": X3, "c": -0.5}, ["x"])
+    _check_grad(ones_inplace_scaled, {"x": X3}, ["x"])
+
+
+def ones_inplace_scaled(x):
+    m = np.ones(len(x))
+    m *= 3.0
+    return np.sum(np.sin(x * m))
+
+
+def softmax_with_an_entry_set(x):
+    e = np.exp(x - np.max(x))
+    e[0] = 0.5
+    p = e / np.sum(e)
+    return np.sum(p * np.arange(len(x)))
+
+
+def sigmoid_denominator_entry_set(z):
+    d = 1 + np.exp(-z)
+    d[0] = 2.0
+    y = 1 / d
+    return np.sum(y * z)
+
+
+def sigmoid_exponential_entry_set(z):
+    e = np.exp(-z)
+    e[1] = 0.5
+    y = 1 / (1 + e)
+    return np.sum(y * z)
+
+
+def logsumexp_entry_set(x):
+    e = np.exp(x)
+    e[0] = 1.0
+    return np.log(np.sum(e))
+
+
+def cholesky_factor_entry_set(A, b):
+    K = A @ A.T + np.eye(3)
+    L = np.linalg.cholesky(K)
+    L[2, 2] = 2.0
+    x = np.linalg.solve(L.T, np.linalg.solve(L, b))
+    return np.sum(x)
+
+
+def cholesky_logdet_entry_set(A):
+    K = A @ A.T + np.eye(3)
+    L = np.linalg.cholesky(K)
+    L[1, 1] = 2.0
+    return np.sum(np.log(np.diag(L)))
+
+
+A33 = np.array([[2.3, 0.7, -0.2], [0.5, 0.9, 0.9], [0.15, 0.25, 1.6]])
+CHAIN_WRITTEN = [
+    (softmax_with_an_entry_set, {"x": X3}),
+    (sigmoid_denominator_entry_set, {"z": X3}),
+    (sigmoid_exponential_entry_set, {"z": X3}),
+    (logsumexp_entry_set, {"x": X3}),
+    (cholesky_factor_entry_set, {"A": A33, "b": B3}),
+    (cholesky_logdet_entry_set, {"A": A33}),
+]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "wrong gradient (patterns.py: softmax, sigmoid, logsumexp, cholesky_solve, "
+    "cholesky_logdet): an element of one of the form's intermediates (e, d, the factor "
+    "L) is set between its binding and the marked line; `certain` removes the chain's "
+    "own names from those it checks for writes, so the form's adjoint is that of the "
+    "unwritten chain (softmax_with_an_entry_set: dx[0] = -0.39 for 0)"))
+@pytest.mark.parametrize("fn, values", CHAIN_WRITTEN,
+                         ids=[f.__name__ for f, _ in CHAIN_WRITTEN])
+def test_a_forms_intermediate_written_into(fn, values):
+    _check_grad(fn, values, list(values))
