@@ -21,12 +21,17 @@ Numba types the function at its first call; where the code is outside Numba's su
 from __future__ import annotations
 
 import ast
+import hashlib
 import linecache
+import os
 import re
+import sys
+import types
 import warnings
 from typing import Any, Callable, Dict, List, Optional
 
 import gast
+import numpy as np
 
 from .anno import get_anno, names_in, walk
 from .lower import builtin, call, constant, name
@@ -231,7 +236,13 @@ def _store_after_binding(func: gast.FunctionDef, v: str, stack: str, pushes: Lis
 # -- compiling ----------------------------------------------------------------------
 
 class JitFunction:
-    """The generated function, run compiled where Numba accepts it."""
+    """The generated function, run compiled where Numba accepts it.
+
+    Numba freezes the globals a function reads into its code. Generated code reads
+    the user's data globals live (pipeline.Compiled.refresh_globals), so the values
+    compiled in are kept, and a call that finds one rebound or changed in place
+    compiles again. Code that reads no data is also cached on disk (see `_on_disk`),
+    so a later process loads it instead of compiling it."""
 
     def __init__(self, function: Callable):
         self.function = function
@@ -245,13 +256,37 @@ class JitFunction:
             return
         from . import jit_runtime
         jit_runtime.register()
+        self._numba = numba
         # (Numba's linear algebra needs SciPy, and says so with an ImportError when it
         # compiles a product: the code then runs as Python, as for what Numba refuses)
         self._errors = (numba.core.errors.NumbaError, ImportError)
+        namespace = function.__globals__
+        self._data = [n for n in function.__code__.co_names if n in namespace and
+                      not callable(namespace[n]) and
+                      not isinstance(namespace[n], types.ModuleType)]
+        self._compile()
+
+    def _compile(self) -> None:
+        """A Numba dispatcher of the function (Numba types it at the first call)."""
+        namespace = self.function.__globals__
+        self._frozen = [(n, namespace[n], np.array(namespace[n], copy=True)
+                         if isinstance(namespace[n], np.ndarray) else None)
+                        for n in self._data]
+        function = None if self._data else _on_disk(self.function)
         # (NumPy's floats: 1.0 / 0.0 is inf, as in the generated code run as Python)
-        self.compiled = numba.njit(function, error_model="numpy")
+        self.compiled = self._numba.njit(function or self.function, error_model="numpy",
+                                         cache=function is not None)
+
+    def _stale(self) -> bool:
+        """A data global rebound, or an array changed in place, since it was compiled in."""
+        namespace = self.function.__globals__
+        return any(namespace.get(n) is not value or
+                   copy is not None and not np.array_equal(value, copy, equal_nan=True)
+                   for n, value, copy in self._frozen)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.compiled is not None and self._frozen and self._stale():
+            self._compile()
         if self.compiled is not None:
             if self.function.__kwdefaults__:  # Numba applies no keyword-only defaults
                 kwargs = {**self.function.__kwdefaults__, **kwargs}  # (the seed df=1.0)
@@ -273,7 +308,7 @@ class JitFunction:
                 # Numba refused the code (or failed on it: some of its asserts are
                 # bugs it has for constructs it does not take)
                 self.failed = f"Numba cannot compile {self.function.__name__}: " \
-                    f"{_reason(exc, self.function)}"
+                    f"{_reason(exc, self.function, self.compiled.py_func)}"
                 self.compiled = None
         if self.failed is not None and not self.warned:
             warnings.warn(f"s2sad jit: running the generated code as Python: {self.failed}",
@@ -282,7 +317,45 @@ class JitFunction:
         return self.function(*args, **kwargs)
 
 
-def _reason(exc: Exception, function: Callable) -> str:
+def _on_disk(function: Callable) -> Optional[Callable]:
+    """The function compiled again from a copy of its module written to s2sad's cache
+    directory, so Numba can cache its machine code beside it (Numba caches only
+    functions read from files) and a later process loads it. The file's name is a
+    digest of the source and of the versions of Numba and of the helpers' Numba code,
+    which the machine code depends on. None where the directory cannot be written
+    (S2SAD_CACHE_DIR, else ~/.cache/s2sad; S2SAD_CACHE_DIR=off for none)."""
+    directory = os.environ.get("S2SAD_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "s2sad")
+    lines = linecache.getlines(function.__code__.co_filename)
+    if directory == "off" or not lines or function.__closure__:
+        return None
+    source = "".join(lines)
+    from . import jit_runtime
+    import numba
+    digest = hashlib.sha1("\0".join([source, numba.__version__, jit_runtime.version()])
+                          .encode()).hexdigest()[:16]
+    path = os.path.join(directory, "numba", f"{function.__name__}_{digest}.py")
+    try:
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            partial = f"{path}.{os.getpid()}"
+            with open(partial, "w") as out:
+                out.write(source)
+            os.replace(partial, path)  # (whole, for another process reading it)
+    except OSError:
+        return None
+    # a module Numba finds by name when it loads the cache (it rebuilds the code's
+    # environment from the function's module)
+    name = f"_s2sad_jit_{function.__name__}_{digest}"
+    module = types.ModuleType(name)
+    module.__dict__.update(function.__globals__)
+    module.__name__, module.__file__, module.__spec__ = name, path, None
+    sys.modules[name] = module
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module.__dict__[function.__name__]
+
+
+def _reason(exc: Exception, function: Callable, compiled: Callable) -> str:
     """What Numba refused, and where in the generated code: its first meaningful line
     (helpers named plainly, not as Function(<function unindex at 0x...>)) and the
     line of the generated function its message points at."""
@@ -293,10 +366,13 @@ def _reason(exc: Exception, function: Callable) -> str:
     lines = [line.strip() for line in plain.splitlines() if line.strip()]
     meaningful = [line for line in lines if not line.startswith("Failed in")]
     what = (meaningful or lines or [""])[0].rstrip(":") or type(exc).__name__
-    filename = function.__code__.co_filename
-    where = re.findall(r'File "' + re.escape(filename) + r'", line (\d+)', plain)
+    # (Numba names the file it compiled, the cached copy's path relative to here
+    # where there is one: its lines are the generated module's)
+    names = {os.path.basename(f.__code__.co_filename) for f in (function, compiled)}
+    where = re.findall(r'File "[^"]*?(' + "|".join(map(re.escape, names)) + r')", line (\d+)',
+                       plain)
     if where:
-        line = int(where[0])
-        text = linecache.getline(filename, line).strip()
+        line = int(where[0][1])
+        text = linecache.getline(function.__code__.co_filename, line).strip()
         what += f" (line {line} of the generated code: {text})"
     return what

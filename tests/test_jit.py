@@ -6,6 +6,7 @@ arrays indexed by its counter); code outside Numba's subset runs as Python
 with one JitFallback warning naming the reason; without Numba the same.
 Speed is measured in benchmarks/, not here.
 """
+import os
 import re
 import sys
 import warnings
@@ -459,3 +460,75 @@ def test_a_helper_case_numba_has_no_implementation_for_is_refused_by_numba():
     compiled = numba.njit(lambda dy, x, index: runtime.unindex(dy, x, index))
     with pytest.raises(numba.core.errors.TypingError, match="unindex"):
         compiled(np.ones((2, 2)), _m, (np.array([0, 1]), np.array([1, 2])))
+
+
+# -- what Numba compiles in: data globals, and the cache on disk ---------------------
+
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+
+
+def weighted_horner(x, c):
+    p = 0.0
+    for i in range(len(c)):
+        p = p * x + WEIGHTS[i] * c[i]
+    return p
+
+
+def test_a_data_global_changed_after_compiling_is_read_again(monkeypatch):
+    """Numba freezes the globals it reads; the Python code reads them live. A global
+    rebound or changed in place compiles the code again, so both agree."""
+    compiled = s2sad.grad(weighted_horner, wrt=(0, 1), jit=True)
+    python = s2sad.grad(weighted_horner, wrt=(0, 1))
+    c = np.array([0.5, 1.0, 1.5])
+
+    def check(weights):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", JitFallback)
+            got = compiled(0.7, c)
+        np.testing.assert_allclose(got[1], weights * np.array([0.49, 0.7, 1.0]), rtol=1e-13)
+        for g, e in zip(got, python(0.7, c)):
+            np.testing.assert_allclose(g, e, rtol=1e-13)
+
+    check(np.array([1.0, 2.0, 3.0]))
+    monkeypatch.setitem(globals(), "WEIGHTS", np.array([3.0, 2.0, 1.0]))
+    check(np.array([3.0, 2.0, 1.0]))
+    WEIGHTS[0] = 10.0  # (the rebound array, changed in place)
+    check(np.array([10.0, 2.0, 1.0]))
+
+
+_CACHED_RUN = """
+import warnings
+import numpy as np, s2sad
+from s2sad.jit import JitFallback
+warnings.simplefilter("error", JitFallback)
+def heat(u0, r, steps):
+    u = u0.copy()
+    for t in range(steps):
+        u[1:-1] += r * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return np.sum(u ** 2)
+g = s2sad.grad(heat, jit=True)
+print(g(np.linspace(0.0, 1.0, 8) ** 2, 0.2, 3).tolist())
+print(sum(g.compiled.runner.compiled.stats.cache_hits.values()))
+"""
+
+
+def test_compiled_code_is_cached_on_disk_for_the_next_process(tmp_path):
+    import subprocess
+    script = tmp_path / "cached_heat.py"
+    script.write_text(_CACHED_RUN)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "S2SAD_CACHE_DIR": str(cache)}
+    outputs = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             env=env)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout.strip().splitlines())
+    (first, hits_first), (second, hits_second) = outputs
+    assert first == second
+    assert (hits_first, hits_second) == ("0", "1")  # the second process loaded it
+    assert len(list((cache / "numba").glob("grad_heat_*.py"))) == 1
+    env["S2SAD_CACHE_DIR"] = "off"
+    off = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env)
+    assert off.stdout.strip().splitlines() == [first, "0"]
