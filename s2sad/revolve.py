@@ -15,7 +15,6 @@ schedule asks for on the way, so a gradient evaluates `step` T(n, c) + 1 times a
 """
 from __future__ import annotations
 
-import functools
 from math import comb
 from typing import Any, Callable, Dict, List, Sequence
 
@@ -24,9 +23,10 @@ import numpy as np
 
 def _repetitions(steps: int, slots: int) -> int:
     """The least r with C(slots + r, r) >= steps: how often a step is run at most."""
-    r = 0
-    while comb(slots + r, r) < steps:
+    r, binomial = 0, 1
+    while binomial < steps:  # C(slots + r, r) from C(slots + r - 1, r - 1)
         r += 1
+        binomial = binomial * (slots + r) // r
     return r
 
 
@@ -50,7 +50,6 @@ def forward_steps(steps: int, snapshots: int) -> int:
     return recomputations(steps, snapshots) + 1 if steps > 0 else 0
 
 
-@functools.lru_cache(maxsize=4096)  # (the schedule asks the same few questions again)
 def split(steps: int, slots: int) -> int:
     """Where the next snapshot goes, `steps` ahead of a held state with `slots` slots
     (slots >= 2, steps >= 2): the largest m with m + T(steps - m, slots - 1) +
