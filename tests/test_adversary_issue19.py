@@ -708,3 +708,62 @@ CHAIN_WRITTEN = [
                          ids=[f.__name__ for f, _ in CHAIN_WRITTEN])
 def test_a_forms_intermediate_written_into(fn, values):
     _check_grad(fn, values, list(values))
+
+
+def softmax_of_a_vector_shifted_by_rows(x, Y):
+    m = np.max(Y, axis=1, keepdims=True)
+    e = np.exp(x - m)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * np.arange(3.0) * Y)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "crash (patterns._softmax, 853f55a): a 1-d x shifted by a column m (2, 1) broadcasts "
+    "up to rows, e / np.sum(e, axis=1, keepdims=True) is a softmax of x - m along b's axis "
+    "1, but the form is taken as softmax(x, axis=1) of the 1-d x (_same_axes compares "
+    "axis 1 with x's rank: 1 % 1 == 1 % 1): 'internal error: gradient of shape (2, 3) for "
+    "an input of shape (3,)'; right at 0aa3f65"))
+def test_softmax_whose_shift_adds_axes():
+    _check_grad(softmax_of_a_vector_shifted_by_rows, {"x": M23[0], "Y": M23[::-1].copy()},
+                ["x", "Y"])
+
+
+SOFTMAX_SHIFTS_HELD = [
+    "softmax_shift_by_a_number_of_another", "softmax_shift_along_the_other_axis",
+    "logsumexp_shift_along_the_other_axis", "softmax_shift_by_a_negative_axis",
+]
+
+
+def softmax_shift_by_a_number_of_another(X, y):
+    m = np.max(y)
+    e = np.exp(X - m)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * X)
+
+
+def softmax_shift_along_the_other_axis(X, Y):
+    m = np.max(Y, axis=0, keepdims=True)
+    e = np.exp(X - m)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * np.arange(3.0))
+
+
+def logsumexp_shift_along_the_other_axis(X, Y):
+    m = np.max(X, axis=0, keepdims=True)
+    e = np.exp(X - m)
+    c = np.sum(e, axis=1, keepdims=True)
+    return np.sum(m + np.log(c)) + np.sum(Y)
+
+
+def softmax_shift_by_a_negative_axis(X, Y):
+    m = np.max(X, axis=-1, keepdims=True)
+    e = np.exp(X - m)
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * Y)
+
+
+@pytest.mark.parametrize("fn", SOFTMAX_SHIFTS_HELD)
+def test_softmax_shifts_that_do_not_cancel_or_do(fn):
+    values = {"X": M23, "Y": M23[::-1].copy()} if fn != SOFTMAX_SHIFTS_HELD[0] else \
+        {"X": M23, "y": M23[1].copy()}
+    _check_grad(globals()[fn], values, list(values))
