@@ -272,7 +272,8 @@ def _first_seen(func: gast.FunctionDef) -> Callable[[str], tuple]:
     for k, arg in enumerate(frontend._all_params(func)):
         seen.setdefault(arg.id, (0, k))
     for node in names_in(func.body):
-        seen.setdefault(node.id, (node.lineno or 0, node.col_offset or 0))
+        seen.setdefault(node.id, (getattr(node, "lineno", None) or 0,
+                                 getattr(node, "col_offset", None) or 0))
     return lambda v: (seen.get(v, (1 << 30, 0)), v)
 
 
@@ -370,19 +371,23 @@ class CheckpointedGradient:
     def cut(self) -> Cut:
         if self._cut is None:
             fn = self.transform.fn
-            if fn is None or structured.needs_desugar(fn):
-                if fn is not None:  # a loop growing a list: said where
-                    raw = frontend.read_function(fn)
+            if fn is None:
+                raise UnsupportedSyntaxError(
+                    "checkpoint= reads functions, not source text",
+                    hint="define the function in a file and pass it to s2sad.grad")
+            with pipeline.collector_paused():
+                if structured.needs_desugar(fn):
+                    raw = frontend.read_function(fn)  # (a loop growing a list: said where)
                     for stmt in raw.func.body:
                         if isinstance(stmt, gast.For) and _is_range(stmt.iter, raw):
                             _refuse_unsteady(raw, stmt)
-                raise UnsupportedSyntaxError(
-                    "checkpoint= reads plain functions: this one needs s2sad's desugar "
-                    "stage (a comprehension, a lambda, an assert, structured parameters)",
-                    hint="write the loop's function with plain names and a for loop over "
-                         "range(n), or drop checkpoint=")
-            with pipeline.collector_paused():
-                self._cut = cut(frontend.parse_function(fn), self.checkpoint)
+                    # tuple assignments, comprehensions, lambdas: rewritten first
+                    params = list(self.transform._signature.parameters)
+                    parsed = structured.flatten_function(
+                        fn, {p: None for p in params}, self.transform.wrt_names).parsed
+                else:
+                    parsed = frontend.parse_function(fn)
+                self._cut = cut(parsed, self.checkpoint)
             self._code = getattr(fn, "__code__", None)
         return self._cut
 
@@ -539,7 +544,7 @@ def _lines_text(statements: Sequence[gast.stmt]) -> str:
     lines = sorted({n.lineno for s in statements for n in walk(s)
                     if getattr(n, "lineno", None)})
     if not lines:
-        return "the loop's range"
+        return ""
     return f"line {lines[0]}" if lines[0] == lines[-1] else f"lines {lines[0]}-{lines[-1]}"
 
 
@@ -574,8 +579,9 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
     lines = [f"def {kind}_{fname}"
              f"({params}, *, {seed}=1.0):"]
     made = [var[v] for v in cut.made_before] + ["steps"]
-    lines.append(f"    # {_lines_text(cut.before.func.body[:-1])} as written, and the "
-                 "loop's range")
+    before_lines = _lines_text(cut.before.func.body[:-1])
+    lines.append(f"    # {before_lines} as written, and the loop's range" if before_lines
+                 else "    # the loop's range")
     lines.append(f"    {', '.join(made)}{',' if len(made) == 1 else ''} = before_loop({params})")
     invariants = _tuple([var.get(v, v) for v in cut.invariants])
     differentiated = _tuple([str(floats[v]) for v in carried])

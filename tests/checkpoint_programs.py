@@ -207,3 +207,36 @@ def trajectory_end(y0, theta, n):
     for i in range(n):
         y = y + 0.1 * (-theta * y + np.sin(y))
     return y * 2.0
+
+
+def leapfrog(q0, p0, k, n):
+    """Tuple assignment before the loop (read through the desugar stage)."""
+    q, p = q0, p0
+    dt = 0.05
+    for _ in range(n):
+        p = p - 0.5 * dt * k * q
+        q = q + dt * p
+        p = p - 0.5 * dt * k * q
+    return np.sum(q ** 2 + p ** 2)
+
+
+def swapping(a, b, n):
+    """Tuple assignment in the body."""
+    for i in range(n):
+        a, b = b, a + 0.5 * np.sin(b)
+    return a * b
+
+
+def power_iteration(A, v, n):
+    """A matrix invariant, a normalised vector state."""
+    x = v
+    for i in range(n):
+        x = A @ x
+        x = x / np.linalg.norm(x)
+    return x @ A @ x
+
+
+def keyword_only(x, *, n=5):
+    for i in range(n):
+        x = x * 0.9 + np.sin(x)
+    return x

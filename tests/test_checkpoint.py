@@ -34,6 +34,10 @@ PROGRAMS = {
     "branchy": (P.branchy, (np.array([0.3, 0.8]), 0.9, 7), (0, 1)),
     "counted_from_before": (P.counted_from_before, (0.4, RNG.normal(size=9)), (0, 1)),
     "with_default": (P.with_default, (0.3,), 0),
+    "leapfrog": (P.leapfrog, (RNG.normal(size=3), RNG.normal(size=3), 1.3, 40), (0, 1, 2)),
+    "swapping": (P.swapping, (0.3, 0.7, 9), (0, 1)),
+    "power_iteration": (P.power_iteration, (RNG.normal(size=(3, 3)), RNG.normal(size=3), 6),
+                        (0, 1)),
 }
 
 
@@ -450,3 +454,9 @@ def test_vjp_of_an_array_output():
             np.testing.assert_allclose(x, y, rtol=1e-12)
     with pytest.raises(s2sad.S2SADError, match="grad needs a scalar output"):
         s2sad.grad(P.trajectory_end, checkpoint=2)(y0, 0.7, 6)
+
+
+def test_a_keyword_only_count():
+    g = s2sad.grad(P.keyword_only, checkpoint=2)
+    assert g(0.4, n=7) == pytest.approx(s2sad.grad(P.keyword_only)(0.4, n=7), rel=1e-12)
+    assert g(0.4) == pytest.approx(s2sad.grad(P.keyword_only)(0.4), rel=1e-12)
