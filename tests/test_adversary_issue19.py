@@ -767,3 +767,401 @@ def test_softmax_shifts_that_do_not_cancel_or_do(fn):
     values = {"X": M23, "Y": M23[::-1].copy()} if fn != SOFTMAX_SHIFTS_HELD[0] else \
         {"X": M23, "y": M23[1].copy()}
     _check_grad(globals()[fn], values, list(values))
+
+
+# ======================================================================================
+# HELD: shape classes through slices (analysis.part_class) and arrays whose shape
+# changes in a loop
+# ======================================================================================
+
+def heat_on_a_copy(u0, r):
+    u = u0.copy()
+    for _ in range(3):
+        un = u.copy()
+        u[1:-1] = un[1:-1] + r * (un[2:] - 2 * un[1:-1] + un[:-2])
+    return np.sum(u ** 2)
+
+
+def heat_bounds_from_a_length(u0, r):
+    n = len(u0)
+    u = np.copy(u0)
+    for _ in range(3):
+        un = np.copy(u)
+        u[1:n - 1] = un[1:n - 1] + r * (un[2:n] - 2 * un[1:n - 1] + un[0:n - 2])
+    return np.sum(u ** 2)
+
+
+def heat_length_shrinking(u0, r):
+    n = len(u0)
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        u[1:n - 1] = un[1:n - 1] + r * (un[2:n] - 2 * un[1:n - 1] + un[0:n - 2])
+        n = n - 1
+    return np.sum(u ** 2)
+
+
+def heat_length_of_the_other_axis(u0, r):
+    n = u0.shape[1]
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        u[1:n - 1] = un[1:n - 1] + r * (un[2:n] - 2 * un[1:n - 1] + un[0:n - 2])
+    return np.sum(u ** 2)
+
+
+def heat_columns(u0, r):
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        u[:, 1:-1] = un[:, 1:-1] + r * (un[:, 2:] - 2 * un[:, 1:-1] + un[:, :-2])
+    return np.sum(u ** 2)
+
+
+def heat_rows_and_columns(u0, r):
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        u[1:-1, 1:-1] = un[1:-1, 1:-1] + r * (un[2:, 1:-1] + un[:-2, 1:-1] + un[1:-1, 2:]
+                                              + un[1:-1, :-2] - 4 * un[1:-1, 1:-1])
+    return np.sum(u ** 2)
+
+
+def heat_every_other_point(u0, r):
+    u = u0.copy()
+    for _ in range(2):
+        un = u.copy()
+        u[1:-1:2] = un[1:-1:2] + r * (un[2::2] - un[:-2:2])
+    return np.sum(u ** 2)
+
+
+def heat_rebuilt_by_concatenate(u, r):
+    for t in range(3):
+        lap = u[2:] - 2 * u[1:-1] + u[:-2]
+        u = np.concatenate([u[:1], u[1:-1] + r * lap, u[-1:]])
+    return np.sum(u ** 2)
+
+
+def slices_of_two_lengths(u, w):
+    a = u[1:-1]
+    b = w[1:-1]
+    return np.sum(np.sin(a * b))
+
+
+def rows_times_columns(u):
+    a = u[1:-1]
+    b = u[:, 1:-1]
+    return np.sum(np.sin(a * b))
+
+
+def shifted_past_the_length(u):
+    n = len(u)
+    v = np.sin(u)
+    a = u[:n - 3]
+    b = v[3:]
+    return np.sum((a + b) ** 2) + np.sum(u ** 2)
+
+
+def growing_by_append(u, k):
+    t = 0.0
+    for i in range(3):
+        v = u[1:] * k
+        t = t + np.sum(v * u[:-1])
+        u = np.append(u, u[-1] * 0.5)
+    return t
+
+
+def doubling_by_concatenate(u, k):
+    t = 0.0
+    for i in range(3):
+        a = u[1:-1]
+        t = t + np.sum(a * u[2:] * k)
+        u = np.concatenate([u, u * k])
+    return t
+
+
+def shrinking_by_slices(u, k):
+    t = 0.0
+    for i in range(3):
+        a = u[1:] * k
+        t = t + np.sum(a * u[:-1])
+        u = a
+    return t
+
+
+def reversed_against_forward(u):
+    return np.sum(u[::-1] * u * np.arange(len(u)))
+
+
+def copies_keep_their_class(u, w):
+    c = np.copy(u)
+    z = np.zeros_like(w)
+    a = np.array(u)
+    return np.sum(c * w + z * a + a ** 2)
+
+
+def outer_difference_by_newaxis(x, y):
+    t = 0.0
+    for i in range(2):
+        d = x[:, None] - y[np.newaxis, :]
+        t = t + np.sum(np.exp(-d ** 2))
+        x = x * 1.1
+    return t
+
+
+SLICES = [
+    (heat_on_a_copy, {"u0": A6, "r": 0.3}),
+    (heat_on_a_copy, {"u0": A6[:2], "r": 0.3}),
+    (heat_on_a_copy, {"u0": A6[:1], "r": 0.3}),
+    (heat_bounds_from_a_length, {"u0": A6, "r": 0.3}),
+    (heat_bounds_from_a_length, {"u0": A6[:2], "r": 0.3}),
+    (heat_length_shrinking, {"u0": A6, "r": 0.3}),
+    (heat_length_of_the_other_axis, {"u0": np.vstack([M34, M34[::-1] * 0.7]), "r": 0.3}),
+    (heat_columns, {"u0": M34, "r": 0.3}),
+    (heat_rows_and_columns, {"u0": M34, "r": 0.3}),
+    (heat_every_other_point, {"u0": A6, "r": 0.3}),
+    (heat_rebuilt_by_concatenate, {"u": A6, "r": 0.3}),
+    (heat_on_a_copy, {"u0": np.array([[0.1], [0.2], [-0.3], [0.5]]), "r": 0.3}),
+    (slices_of_two_lengths, {"u": X3, "w": A6}),
+    (slices_of_two_lengths, {"u": A6, "w": X3}),
+    (rows_times_columns, {"u": M34[:, :3]}),
+    (shifted_past_the_length, {"u": A6[:2]}),
+    (shifted_past_the_length, {"u": A6}),
+    (growing_by_append, {"u": X3, "k": 0.4}),
+    (doubling_by_concatenate, {"u": X3, "k": 0.4}),
+    (shrinking_by_slices, {"u": A6, "k": 0.4}),
+    (reversed_against_forward, {"u": A6}),
+    (copies_keep_their_class, {"u": A6, "w": A6[::-1].copy()}),
+    (copies_keep_their_class, {"u": A6[:1], "w": A6}),
+    (outer_difference_by_newaxis, {"x": A6, "y": X3}),
+]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn, values", SLICES,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(SLICES)])
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_slices_and_shapes_that_change(fn, values, jit):
+    _check_grad(fn, values, list(values), jit=jit)
+
+
+# ======================================================================================
+# HELD: values stored as their shape (keep_shapes_only) and loop invariants
+# ======================================================================================
+
+def bias_added_each_step(x, s):
+    t = 0.0
+    for i in range(3):
+        z = x * 1.5
+        y = z + s
+        t = t + np.sum(np.sin(y))
+        x = y
+    return t
+
+
+def bias_read_for_shape_and_value(x, s):
+    t = 0.0
+    for i in range(3):
+        z = np.sin(x)
+        y = z + s
+        t = t + np.sum(y * z)
+        x = y
+    return t
+
+
+def shape_only_value_read_after_the_loop(x, s):
+    t = 0.0
+    z = x
+    for i in range(3):
+        z = np.sin(x) * (i + 1.0)
+        y = z + s
+        t = t + np.sum(y)
+    return t + np.sum(z * x)
+
+
+def parameter_read_before_the_loop(pos, s):
+    t0 = np.sum(pos ** 3)
+    for i in range(3):
+        d = pos * 1.5
+        pos = d + s
+    return np.sum(np.sin(pos)) + t0
+
+
+def one_name_in_two_loops(x, s):
+    t = 0.0
+    for i in range(2):
+        z = np.sin(x)
+        y = z + s
+        t = t + np.sum(y)
+    for i in range(2):
+        z = np.cos(x) + s
+        t = t + np.sum(z * z)
+    return t
+
+
+def shape_only_in_a_while_loop(x, s):
+    t = 0.0
+    i = 0
+    while i < 3:
+        z = np.sin(x)
+        y = z + s
+        t = t + np.sum(y)
+        x = x * 1.1
+        i = i + 1
+    return t
+
+
+def shape_only_of_a_growing_array(x, s):
+    t = 0.0
+    for i in range(3):
+        z = np.sin(x) * s
+        t = t + np.sum(z + s)
+        x = np.concatenate([x, x[:1]])
+    return t
+
+
+def rnn_with_a_bias(W, b, h):
+    t = 0.0
+    for i in range(3):
+        h = np.tanh(W @ h + b)
+        t = t + np.sum(h)
+    return t
+
+
+def nbody_steps(pos, vel, m):
+    n = pos.shape[0]
+    e = 1.0 - np.eye(n)
+    for step in range(3):
+        d = pos[:, np.newaxis, :] - pos[np.newaxis, :, :]
+        r2 = np.sum(d ** 2, axis=2) + np.eye(n)
+        inv = e / r2 ** 1.5
+        acc = np.sum(d * (inv * m[np.newaxis, :])[:, :, np.newaxis], axis=1)
+        vel = vel - 0.01 * acc
+        pos = pos + 0.01 * vel
+    return np.sum(pos ** 2) + np.sum(vel ** 2)
+
+
+def eye_complement_in_the_loop(x):
+    n = len(x)
+    t = 0.0
+    for i in range(3):
+        d = np.eye(n)
+        e = 1.0 - d
+        t = t + x @ e @ x * (i + 1)
+        x = x * 0.9
+    return t
+
+
+def eye_complement_of_a_shrinking_size(x):
+    t = 0.0
+    a = x
+    for i in range(3):
+        n = len(a)
+        e = 1.0 - np.eye(n)
+        t = t + a @ e @ a
+        a = a[1:] * 1.1
+    return t
+
+
+def fresh_array_written_each_step(x):
+    t = 0.0
+    for i in range(3):
+        e = np.zeros(len(x))
+        e[i] = 1.0
+        t = t + np.sum(np.sin(x * e + x))
+    return t
+
+
+def copy_written_after_its_read(x, w):
+    v = np.copy(w)
+    t = 0.0
+    for i in range(3):
+        e = np.sin(v) * 2.0
+        t = t + np.sum(np.sin(x * e))
+        v[i] = v[i] * 0.5
+    return t
+
+
+def invariant_read_before_its_binding(x, w):
+    t = 0.0
+    e = w * 1.0
+    for i in range(3):
+        t = t + np.sum(np.sin(x * e))
+        e = w * 2.0
+    return t
+
+
+def inner_loop_last_counter(x, s):
+    t = 0.0
+    for i in range(1, 4):
+        for j in range(i):
+            t = t + s * 0.5
+        e = x * j
+        t = t + np.sum(np.sin(e))
+    return t
+
+
+def counter_times_an_array(x):
+    t = 0.0
+    for i in range(3):
+        e = x * i
+        t = t + np.sum(np.sin(e))
+    return t
+
+
+def invariant_under_an_outer_change(x, w):
+    t = 0.0
+    v = w * 1.0
+    for i in range(2):
+        for j in range(2):
+            e = np.sin(v) * x
+            t = t + np.sum(e ** 2)
+        v[i] = v[i] * 3.0
+    return t
+
+
+def arange_scaled_each_step(x):
+    t = 0.0
+    for i in range(3):
+        k = np.arange(len(x)) * 1.0
+        t = t + np.sum(np.sin(x * k))
+        x = x * 0.5
+    return t
+
+
+W33 = np.array([[0.3, 0.7, -0.2], [0.5, -1.1, 0.9], [0.15, 0.25, -0.4]])
+POS = np.array([[0.0, 0.1], [1.0, 0.3], [0.4, 1.2]])
+STORES = [
+    (bias_added_each_step, {"x": X3, "s": 0.3}),
+    (bias_added_each_step, {"x": X3, "s": COLUMN}),
+    (bias_read_for_shape_and_value, {"x": X3, "s": COLUMN}),
+    (shape_only_value_read_after_the_loop, {"x": X3, "s": 0.3}),
+    (parameter_read_before_the_loop, {"pos": X3, "s": COLUMN}),
+    (one_name_in_two_loops, {"x": X3, "s": COLUMN}),
+    (shape_only_in_a_while_loop, {"x": X3, "s": COLUMN}),
+    (shape_only_of_a_growing_array, {"x": X3, "s": 0.3}),
+    (rnn_with_a_bias, {"W": W33, "b": B3, "h": X3}),
+    (rnn_with_a_bias, {"W": W33, "b": 0.3, "h": X3}),
+    (nbody_steps, {"pos": POS, "vel": POS[::-1] * 0.1, "m": np.array([1.0, 2.0, 1.5])}),
+    (eye_complement_in_the_loop, {"x": X4}),
+    (eye_complement_of_a_shrinking_size, {"x": X4}),
+    (fresh_array_written_each_step, {"x": X4}),
+    (copy_written_after_its_read, {"x": X4, "w": W4}),
+    (invariant_read_before_its_binding, {"x": X4, "w": W4}),
+    (inner_loop_last_counter, {"x": X4, "s": 0.4}),
+    (counter_times_an_array, {"x": X4}),
+    (invariant_under_an_outer_change, {"x": X4, "w": W4}),
+    (arange_scaled_each_step, {"x": X4}),
+]
+
+
+@pytest.mark.parametrize("fn, values", STORES,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(STORES)])
+def test_stores_kept_as_shapes_and_invariants(fn, values):
+    _check_grad(fn, values, list(values))
+
+
+def test_a_shape_only_store_is_what_the_header_says():
+    gradient = s2sad.grad(bias_added_each_step, wrt=(0, 1))
+    gradient(X3, COLUMN)
+    assert "the shape of z" in gradient.source and "shape_of(z)" in gradient.source
