@@ -1165,3 +1165,124 @@ def test_a_shape_only_store_is_what_the_header_says():
     gradient = s2sad.grad(bias_added_each_step, wrt=(0, 1))
     gradient(X3, COLUMN)
     assert "the shape of z" in gradient.source and "shape_of(z)" in gradient.source
+
+
+# ======================================================================================
+# HELD: the other transforms over programs using the new stores
+# ======================================================================================
+
+def bias_added_with_aux(x, s):
+    t = 0.0
+    for i in range(3):
+        z = x * 1.5
+        y = z + s
+        a = np.sin(y)
+        t = t + np.sum(a)
+        x = y
+    return t, (z, a)
+
+
+def vector_steps(x, s):
+    for i in range(3):
+        z = np.sin(x)
+        y = z * x
+        x = y + s
+    return x * z
+
+
+def test_value_and_grad_and_has_aux_with_shape_only_stores():
+    value, (dx, ds) = s2sad.value_and_grad(bias_added_each_step, wrt=(0, 1))(X3, COLUMN)
+    _close(value, bias_added_each_step(X3, COLUMN))
+    _close(dx, central_difference(bias_added_each_step, {"x": X3, "s": COLUMN}, "x"))
+    _close(ds, central_difference(bias_added_each_step, {"x": X3, "s": COLUMN}, "s"))
+    (value, (z, a)), (dx2, ds2) = s2sad.value_and_grad(
+        bias_added_with_aux, wrt=(0, 1), has_aux=True)(X3, COLUMN)
+    expected_value, (expected_z, expected_a) = bias_added_with_aux(X3, COLUMN)
+    _close(value, expected_value)
+    _close(z, expected_z)  # (z is stored as its shape each step: the aux is its value)
+    _close(a, expected_a)
+    _close(dx2, dx)
+    _close(ds2, ds)
+
+
+def test_second_order_through_shape_only_stores():
+    gradient = s2sad.grad(bias_added_each_step, wrt=0)
+    expected = np.array([central_difference(lambda x, s: gradient(x, s)[k],
+                                            {"x": X3, "s": COLUMN}, "x") for k in range(3)])
+    _close(s2sad.hessian(bias_added_each_step, wrt=0)(X3, COLUMN), expected, 1e-5)
+    by_s = s2sad.grad(bias_added_each_step, wrt=1)
+    _close(s2sad.grad(by_s, wrt=1)(X3, 0.3),
+           central_difference(by_s, {"x": X3, "s": 0.3}, "s"), 1e-5)
+    tangent = np.array([0.3, -0.1, 0.2])
+    value, along = s2sad.jvp(bias_added_each_step, wrt=0)(X3, COLUMN, tangent)
+    _close(along, central_difference(bias_added_each_step, {"x": X3, "s": COLUMN}, "x")
+           @ tangent)
+
+
+def test_second_order_of_the_lecture_loop():
+    gradient = s2sad.grad(lecture_convolution, wrt=0)
+    expected = np.array([central_difference(lambda a, b: gradient(a, b)[k],
+                                            {"a": A6, "b": B3}, "a") for k in range(6)])
+    _close(s2sad.hessian(lecture_convolution, wrt=0)(A6, B3), expected, 1e-5)
+
+
+@pytest.mark.parametrize("s", [0.3, COLUMN], ids=["number", "column"])
+def test_pullback_called_twice_and_reverse_jacobian(s):
+    value, pullback = s2sad.vjp(vector_steps, wrt=0)(X3, s)
+    rows = [np.ravel(pullback(np.eye(value.size)[k].reshape(value.shape)))
+            for k in range(value.size)]
+    again = [np.ravel(pullback(np.eye(value.size)[k].reshape(value.shape)))
+             for k in range(value.size)]
+    expected = np.array([central_difference(lambda x, s: np.ravel(vector_steps(x, s))[k],
+                                            {"x": X3, "s": s}, "x")
+                         for k in range(value.size)])
+    _close(np.array(rows), expected)
+    _close(np.array(again), expected)
+    jacobian = s2sad.jacobian(vector_steps, wrt=0, mode="reverse")(X3, s)
+    _close(np.reshape(jacobian, expected.shape), expected)
+
+
+def rk4_steps(y, k):
+    y = y * 1.0
+    dt = 0.1
+    for i in range(8):
+        a = -k * y
+        b = -k * (y + 0.5 * dt * a)
+        c = -k * (y + 0.5 * dt * b)
+        d = -k * (y + dt * c)
+        y = y + dt / 6 * (a + 2 * b + 2 * c + d)
+    return np.sum(y ** 2)
+
+
+def index_offset_steps(a, s):
+    c = a * 1.0
+    n = len(a)
+    for i in range(n - 1):
+        x = i + 1
+        c[x] = c[x] + c[i] * s
+    return np.sum(c ** 2)
+
+
+def invariant_mask_steps(x, A):
+    n = len(x)
+    for i in range(5):
+        e = 1.0 - np.eye(n)
+        x = np.tanh((A * e) @ x)
+    return np.sum(x)
+
+
+CHECKPOINTED = [
+    (rk4_steps, {"y": X3, "k": 0.7}),
+    (bias_added_each_step, {"x": X3, "s": 0.3}),
+    (heat_on_a_copy, {"u0": A6, "r": 0.3}),
+    (heat_bounds_from_a_length, {"u0": A6, "r": 0.3}),
+    (index_offset_steps, {"a": A6, "s": 0.3}),
+    (invariant_mask_steps, {"x": X3, "A": W33}),
+]
+
+
+@pytest.mark.parametrize("snapshots", [2, 3])
+@pytest.mark.parametrize("fn, values", CHECKPOINTED,
+                         ids=[f.__name__ for f, _ in CHECKPOINTED])
+def test_checkpointed_loops_with_the_new_stores(fn, values, snapshots):
+    _check_grad(fn, values, list(values), checkpoint=snapshots)
