@@ -9,6 +9,7 @@
                                                # (default benchmarks/results)
     python3 benchmarks/run.py --source         # also print each generated gradient
     python3 benchmarks/run.py --only LSTM      # only the rows whose label contains LSTM
+    python3 benchmarks/run.py --clock wall     # wall-clock blocks (default: CPU time)
 
 Issue 6's eight functions: seed 002's exp/sin chain and the lecture's sin(x + y)/(x y)
 (scalars), Horner's rule (1000 steps), the lecture's convolution by nested loops (n = 256,
@@ -31,13 +32,17 @@ first call (transform and Numba's compile) is reported apart; a fallback to Pyth
 reported with its reason, not timed.
 
 Timing: every column of a benchmark is timed once per round, a block of calls lasting
-~30 ms (~4 ms with --quick), in a rotating order (round r starts at column r mod ncols,
-so none is always first or always after the same neighbour), 21 rounds (7 with
---quick), the collector off inside a round. Each ratio (s2sad/hand, gradient/primal,
+~10 ms (~4 ms with --quick), in a rotating order (round r starts at column r mod ncols,
+so none is always first; the cyclic order puts s2sad next to the hand-written gradient
+and the primal next to both), 41 rounds (7 with --quick), the collector off inside a
+round. Each ratio (s2sad/hand, gradient/primal,
 autograd/hand, jit/primal, ...) is the MEDIAN OF THE PER-ROUND RATIOS: both calls ran
 within milliseconds of each other, so the machine's drift cancels, and one slow round
-does not move the median. On one thread (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
-MKL_NUM_THREADS default to 1; set them to measure otherwise).
+does not move the median. A block's time is this process's CPU time (time.process_time):
+on a shared machine another process that preempts a block does not count in it, as it
+does in wall-clock time (--clock wall measures that instead); transform, compile and
+checkpointing times are CPU time too. On one thread (OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS default to 1; set them to measure otherwise).
 
 Peak memory: tracemalloc's peak during one call of the primal and of each gradient
 column (s2sad, by hand, autograd), against the hand-written gradient's.
@@ -477,6 +482,13 @@ def calls_per_block(call: Callable[[], Any], budget: float) -> int:
         number *= 4
 
 
+# The clock of the timed blocks: the CPU time of this process (every thread of it) by
+# default, which other processes on a shared machine do not inflate (a wall-clock block
+# that is preempted counts the other process's time); --clock wall for elapsed time.
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+clock = time.process_time   # main() sets it from --clock; every cost below reads it
+
+
 def time_rounds(calls: Dict[str, Callable[[], Any]], numbers: Dict[str, int],
                 rounds: int) -> Dict[str, List[float]]:
     """Seconds per call of each column in each round. Every round times every column
@@ -492,10 +504,10 @@ def time_rounds(calls: Dict[str, Callable[[], Any]], numbers: Dict[str, int],
         try:
             for key in keys[start:] + keys[:start]:
                 call, number = calls[key], numbers[key]
-                begin = time.perf_counter()
+                begin = clock()
                 for _ in range(number):
                     call()
-                seconds[key].append((time.perf_counter() - begin) / number)
+                seconds[key].append((clock() - begin) / number)
         finally:
             gc.enable()
     return seconds
@@ -507,6 +519,11 @@ def median_ratio(seconds: Dict[str, List[float]], top: str, bottom: str) -> Opti
         return None
     return statistics.median(t / b for t, b in zip(seconds[top], seconds[bottom]))
 
+
+# the cyclic order in which a round times the columns (rotated each round): s2sad next
+# to the hand-written gradient, the primal next to both and to the jit gradient
+TIMING_ORDER = ["s2sad", "by hand", "primal", "s2sad jit", "generated", "autograd",
+                "PyTorch"]
 
 # the ratios reported, (numerator, denominator), each a median of per-round ratios
 RATIOS = [("s2sad", "by hand"), ("s2sad", "primal"), ("by hand", "primal"),
@@ -586,9 +603,9 @@ def transform_seconds(b: Benchmark, steady: float, runs: int) -> float:
     for _ in range(runs):
         fresh = rebind(b.primal)
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         s2sad.grad(fresh, wrt=b.wrt)(*b.args)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return max(best - steady, 0.0)
 
 
@@ -599,9 +616,9 @@ def first_s2sad_jit_call(b: Benchmark, result: Result) -> Callable:
     gradient = s2sad.grad(rebind(b.primal), wrt=b.wrt, jit=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", JitFallback)
-        start = time.perf_counter()
+        start = clock()
         gradient(*b.args)
-        result.s2sad_jit_compile = time.perf_counter() - start
+        result.s2sad_jit_compile = clock() - start
     return gradient
 
 
@@ -668,15 +685,16 @@ def prepare_benchmark(b: Benchmark, budget: float, transform_runs: int, show_sou
         print(s2sad_grad.source)
 
     primal = b.primal
-    result.calls["primal"] = lambda: primal(*args)
-    for column in COLUMNS:
-        if column in gradients:
-            result.calls[column] = lambda g=gradients[column]: g(*args)
+    calls = {"primal": lambda: primal(*args)}
+    for column, gradient in gradients.items():
+        calls[column] = lambda g=gradient: g(*args)
     if "s2sad" in gradients:
         s2sad_grad(*args)
         generated = s2sad_grad.compiled.function  # what that call ran (floats.py's code
         # for Python numbers)
-        result.calls["generated"] = lambda: generated(*args)
+        calls["generated"] = lambda: generated(*args)
+    # the cyclic order of the rounds: the calls a ratio compares next to each other
+    result.calls = {column: calls[column] for column in TIMING_ORDER if column in calls}
     result.numbers = {column: calls_per_block(call, budget)
                       for column, call in result.calls.items()}
     if "s2sad" in gradients:
@@ -738,6 +756,16 @@ def revolve_forward_steps(steps: int, snapshots: int) -> int:
     return r * steps - math.comb(snapshots + r, r - 1) if r else 0
 
 
+def median_seconds(call: Callable[[], Any], repeats: int) -> float:
+    """The median time of `repeats` single calls (for calls of milliseconds to seconds)."""
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        call()
+        times.append(clock() - start)
+    return statistics.median(times)
+
+
 def checkpoint_lines(quick: bool) -> List[str]:
     """Time and peak memory of RK4's gradient with k snapshots against the plain gradient
     (which keeps every step); skipped with a note where checkpoint= is not accepted."""
@@ -755,47 +783,58 @@ def checkpoint_lines(quick: bool) -> List[str]:
     snapshot_counts = (10, 30, 100)
     lines = head + [
         "Scalar RK4 (examples/rk4.py) over t in [0, 10]. Time: the median of 5 calls at "
-        "10^4 steps, one call above; peak memory: tracemalloc over one call (a separate "
-        "call). `revolve` is the fewest forward steps any k-snapshot schedule needs, over "
-        "the step count (the plain gradient's is 1). Every gradient is checked against the "
-        "hand-written one (rtol 1e-8).", "",
-        "| steps | gradient | time | time / plain | peak memory | memory / plain | "
-        "revolve forward steps / n | check |",
-        "|---:|---|---:|---:|---:|---:|---:|---|"]
+        "10^4 steps, of 3 at 10^5, the first call at 10^6 (its ~20 ms transform "
+        "included); peak memory: tracemalloc over one (separate) call (at 10^6 steps only "
+        "for the plain gradient and k = 10: traced, the others take minutes). `revolve steps / "
+        "n`: the fewest forward steps any k-snapshot schedule needs (Griewank), over the "
+        "step count. `bound`: the time that many "
+        "forward steps cost at the primal's speed plus the plain gradient's own reverse "
+        "part (plain − primal); `time / bound` near 1 is revolve's cost, above it the "
+        "driver's overhead. Every gradient is checked against the hand-written one "
+        "(rtol 1e-8).", "",
+        "| steps | gradient | time | time / plain | bound | time / bound | peak memory | "
+        "memory / plain | revolve steps / n | check |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for steps in step_counts:
         args = (1.0, 0.5, steps, 10.0 / steps)
-        reference = rk4_hand(*args)
+        repeats = 5 if steps <= 10_000 else 3 if steps <= 100_000 else 1
+        reference = as_numpy(rk4_hand(*args))
+        primal = median_seconds(lambda: f(*args), repeats)
         variants = [("plain", None, s2sad.grad(f, wrt=(0, 1)))]
         variants += [(f"checkpoint={k}", k, s2sad.grad(f, wrt=(0, 1), checkpoint=k))
                      for k in snapshot_counts]
         plain_time = plain_memory = None
-        print(f"\ncheckpointed RK4, {steps} steps:")
+        print(f"\ncheckpointed RK4, {steps} steps (primal {fmt_time(primal)}):")
         for name, k, g in variants:
             try:
+                start = clock()
                 got = g(*args)
-                problem = check_against(name, got, as_numpy(reference), 1e-8)
-                repeats = 5 if steps <= 10_000 else 1
-                times = []
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    g(*args)
-                    times.append(time.perf_counter() - start)
-                seconds = statistics.median(times)
-                memory = peak_bytes(lambda: g(*args))
+                seconds = clock() - start   # one call at 10^6: this one
+                problem = check_against(name, got, reference, 1e-8)
+                if repeats > 1:
+                    seconds = median_seconds(lambda: g(*args), repeats)
+                # tracemalloc slows revolve's ~10^7 steps of float boxes to minutes: at
+                # 10^6 steps only the plain gradient and the fewest snapshots are traced
+                traced = steps < 1_000_000 or k is None or k == snapshot_counts[0]
+                memory = peak_bytes(lambda: g(*args)) if traced else None
             except Exception as exc:  # noqa: BLE001 -- report, go on with the other k
                 print(f"  {name}: {loops.first_line(exc)}")
-                lines.append(f"| {steps:,} | {name} | {type(exc).__name__} | — | — | — | — | "
-                             f"{loops.first_line(exc)[:80]} |")
+                lines.append(f"| {steps:,} | {name} | {type(exc).__name__} | — | — | — | "
+                             f"— | — | — | {loops.first_line(exc)[:80]} |")
                 continue
             if k is None:
                 plain_time, plain_memory = seconds, memory
             revolve = revolve_forward_steps(steps, k) / steps if k else 1.0
-            rel_time = f"{seconds / plain_time:.2f}" if plain_time else "—"
-            rel_mem = f"{memory / plain_memory:.3f}" if plain_memory else "—"
+            bound = revolve * primal + plain_time - primal if plain_time else None
             verdict_text = "ok" if problem is None else "**FAIL**"
             print(f"  {name}: {fmt_time(seconds)}, peak {fmt_bytes(memory)}, {verdict_text}")
-            lines.append(f"| {steps:,} | {name} | {fmt_time(seconds)} | {rel_time} | "
-                         f"{fmt_bytes(memory)} | {rel_mem} | {revolve:.2f} | {verdict_text} |")
+            lines.append(
+                f"| {steps:,} | {name} | {fmt_time(seconds)} | "
+                f"{fmt_ratio(seconds / plain_time if plain_time else None)} | "
+                f"{fmt_time(bound)} | {fmt_ratio(seconds / bound if bound else None)} | "
+                f"{fmt_bytes(memory)} | "
+                f"{fmt_ratio(memory / plain_memory if memory and plain_memory else None, 3)} | "
+                f"{revolve:.2f} | {verdict_text} |")
     return lines
 
 
@@ -1059,7 +1098,7 @@ def _version(distribution: str) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="7 rounds of ~5 ms blocks instead of 21 of ~30 ms, checkpointed "
+                        help="7 rounds of ~4 ms blocks instead of 41 of ~10 ms, checkpointed "
                              "RK4 at 10^4 steps only: a smoke run (< 60 s)")
     parser.add_argument("--repeat-check", action="store_true",
                         help="run the whole timing twice and report whether the two "
@@ -1069,10 +1108,16 @@ def main(argv=None):
                              "(default: benchmarks/results)")
     parser.add_argument("--source", action="store_true",
                         help="print the generated gradient of each benchmark")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
+                        help="what a timed block measures: this process's CPU time "
+                             "(default; robust on a shared machine) or wall-clock time")
     parser.add_argument("--only", default="",
-                        help="only the benchmarks whose label contains this text")
+                        help="only the benchmarks whose label contains this text (and "
+                             "not the checkpointing and long-transform sections)")
     options = parser.parse_args(argv)
-    rounds, budget, transform_runs = (7, 0.004, 1) if options.quick else (21, 0.03, 3)
+    global clock
+    clock = CLOCKS[options.clock]
+    rounds, budget, transform_runs = (7, 0.004, 1) if options.quick else (41, 0.01, 3)
     started = time.perf_counter()
 
     skipped = "not installed (column skipped)"
@@ -1096,8 +1141,11 @@ def main(argv=None):
               f"{rounds} rounds per benchmark", flush=True)
         for r in results:
             r.passes.append(time_rounds(r.calls, r.numbers, rounds))
-    checkpoint = checkpoint_lines(options.quick)
-    transform_lines = long_transform_lines(5 if options.quick else 15)
+    if options.only:  # a few rows: not the sections that time something else
+        checkpoint, transform_lines = [], []
+    else:
+        checkpoint = checkpoint_lines(options.quick)
+        transform_lines = long_transform_lines(5 if options.quick else 15)
     if jax is not None:
         for r in results:
             if r.bench.jax_fn is not None and not (options.quick and r.bench.jit):
@@ -1114,7 +1162,8 @@ def main(argv=None):
                 if s in ("FAIL", "error") or (c == "s2sad" and s != "ok")] + \
         [(r.bench.label, "by hand", "disagrees with central differences")
          for r in results if not r.reference_ok]
-    title = (f"## s2sad benchmarks (median of {rounds} rounds × ~{budget * 1e3:g} ms blocks"
+    title = (f"## s2sad benchmarks (median of {rounds} rounds × ~{budget * 1e3:g} ms blocks, "
+             f"{'CPU' if options.clock == 'cpu' else 'wall-clock'} time"
              f"{', --quick: a smoke run, not a measurement' if options.quick else ''})")
     body = tables(results, columns, options.repeat_check, rounds) + checkpoint + \
         transform_lines
