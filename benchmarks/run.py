@@ -549,9 +549,15 @@ class Result:
     reference_ok: bool = True
 
     def ratio(self, top: str, bottom: str, run: int = 0) -> Optional[float]:
+        """The median of per-round ratios; for a column timed apart (JAX), the ratio of
+        the times."""
         if run >= len(self.passes):
             return None
-        return median_ratio(self.passes[run], top, bottom)
+        rounds = median_ratio(self.passes[run], top, bottom)
+        if rounds is None and run == 0 and top in self.times:
+            t, b = self.seconds(top), self.seconds(bottom)
+            return t / b if t is not None and b else None
+        return rounds
 
     def seconds(self, column: str) -> Optional[float]:
         """The median time per call of a column over the first pass's rounds."""
