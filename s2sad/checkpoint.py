@@ -63,7 +63,8 @@ class Cut:
     after_inputs: List[str]  # what after_loop takes
     before: frontend.Parsed      # ... and the loop's range, for running it
     before_vjp: frontend.Parsed  # what before_loop returns, for its pullback
-    step: frontend.Parsed
+    step: frontend.Parsed       # one iteration, for its adjoint
+    run_steps: frontend.Parsed  # the loop over a part of its range
     after: frontend.Parsed
 
     @property
@@ -132,9 +133,20 @@ def cut(parsed: frontend.Parsed, checkpoint: Any) -> Cut:
     copies = [_copy(v, loop.lineno) for v in written]
     step = _function(parsed, "step", [index] + carried + invariants, copies + loop.body,
                      carried, loop.lineno)
+    # the loop itself over a part of its range: the steps between two snapshots run
+    # as fast as the primal's
+    part = next(f"part{k or ''}" for k in range(len(parsed.local_names) + 1)
+                if f"part{k or ''}" not in parsed.local_names | set(parsed.namespace))
+    over_part = gast.For(target=clone(loop.target),
+                         iter=gast.Name(id=part, ctx=gast.Load(), annotation=None,
+                                        type_comment=None),
+                         body=loop.body, orelse=[], type_comment=None)
+    over_part.lineno, over_part.col_offset = loop.lineno, loop.col_offset
+    run_steps = _function(parsed, "run_steps", [part] + carried + invariants,
+                          copies + [over_part], carried, loop.lineno)
     after = _function(parsed, "after_loop", after_inputs, post, None, loop.lineno)
     return Cut(parsed, loop, snapshots, params, carried, invariants, made_before,
-               after_inputs, before, before_vjp, step, after)
+               after_inputs, before, before_vjp, step, run_steps, after)
 
 
 def _is_range(node: gast.AST, parsed: frontend.Parsed) -> bool:
@@ -440,7 +452,7 @@ class CheckpointedGradient:
         cut, transform = self.cut, self.transform
         generic = all(v is None for v in arguments.values())
         before = _primal(cut.before)
-        step = _primal(cut.step)
+        step = _primal(cut.run_steps)
         env = dict(arguments)
         # what the adjoints follow: the differentiated parameters, and the float values
         # made before the loop or carried by it
@@ -498,7 +510,7 @@ class CheckpointedGradient:
             return False
         state = [np.copy(env[v]) if isinstance(env[v], np.ndarray) else env[v]
                  for v in cut.carried]
-        after = step(steps[0], *state, *(env[v] for v in cut.invariants))
+        after = step(steps[0:1], *state, *(env[v] for v in cut.invariants))
         for v, old, new in zip(cut.carried, state, after):
             if _rank_of(old) != _rank_of(new):
                 _refuse_name(cut.parsed, cut.loop.body, v,
@@ -556,7 +568,7 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
     parsed = cut.parsed
     fname = parsed.name
     fresh = _Names(set(parsed.local_names) | set(parsed.namespace) |
-                   {"Revolve", "np", "before_loop", "step", "loop", "steps"})
+                   {"Revolve", "np", "before_loop", "run_steps", "loop", "steps"})
     seed = fresh(f"d{fname}")
     value = fresh(f"{fname}_value") if fname in parsed.local_names else fresh(fname)
     contributions: Dict[str, List[str]] = {}
@@ -590,7 +602,7 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
     lines.append(f"    # the loop at line {cut.line}: at most {cut.snapshots} snapshots of "
                  f"{', '.join(carried) or 'nothing'}")
     adjoint_name = step_adjoint.function_name if step_adjoint else "None"
-    lines.append(f"    loop = Revolve(step, {adjoint_name}"
+    lines.append(f"    loop = Revolve(run_steps, {adjoint_name}"
                  f", steps, {cut.snapshots}, {invariants}, {differentiated}, "
                  f"{_tuple([str(floats[v]) for v in cut.invariants])})")
     if carried:
@@ -637,7 +649,7 @@ def _write_driver(cut: Cut, transform: Any, floats: Dict[str, bool], before: Cal
     text = "\n".join(lines) + "\n"
     after_primal = _primal(cut.after) if after is None else None
     namespace = {"__builtins__": builtins, "np": np, "Revolve": revolve,
-                 "before_loop": before, "step": step, "after_loop": after_primal}
+                 "before_loop": before, "run_steps": step, "after_loop": after_primal}
     for piece in pieces.values():
         if piece is not None:
             namespace[piece.function_name] = piece.function
@@ -666,7 +678,8 @@ def _module_text(cut: Cut, transform: Any, seed: str, driver: str, before: Calla
     ]
     parts = ["\n".join(header) + "\n", driver,
              f"# the lines before the loop, as written\n{before.source}",
-             f"# one iteration of the loop at line {cut.line}, as written\n{step.source}"]
+             f"# the loop at line {cut.line} as written, over a part of its range\n"
+             f"{step.source}"]
     parts += [piece.source for piece in pieces.values() if piece is not None]
     return "\n\n".join(parts)
 

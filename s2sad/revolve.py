@@ -53,34 +53,42 @@ def forward_steps(steps: int, snapshots: int) -> int:
 def split(steps: int, slots: int) -> int:
     """Where the next snapshot goes, `steps` ahead of a held state with `slots` slots
     (slots >= 2, steps >= 2): the largest m with m + T(steps - m, slots - 1) +
-    T(m, slots) = T(steps, slots)."""
-    r = _repetitions(steps, slots)
-    return max(1, min(_beta(slots, r - 1), steps - _beta(slots - 1, r - 1), steps - 1))
+    T(m, slots) = T(steps, slots), that is min(C(slots + r - 1, r - 1),
+    steps - C(slots + r - 2, r - 1)) for the r of `_repetitions` (the binomials
+    found on the way, as the driver asks this at every snapshot)."""
+    r, binomial, previous = 0, 1, 0  # C(slots + r, r) and C(slots + r - 1, r - 1)
+    while binomial < steps:
+        r += 1
+        previous, binomial = binomial, binomial * (slots + r) // r
+    fewer = previous * slots // (slots + r - 1) if r else 0  # C(slots + r - 2, r - 1)
+    return max(1, min(previous, steps - fewer, steps - 1))
 
 
 def _copied(state: tuple) -> tuple:
     """A snapshot's arrays are not the ones a step may write into (c[i] = ...)."""
-    return tuple(np.copy(v) if isinstance(v, np.ndarray) else v for v in state)
+    return tuple([np.copy(v) if type(v) is np.ndarray else v for v in state])
 
 
 class Revolve:
     """The forward sweep and the reversal of one run of a counted loop.
 
-    `step(i, *state, *invariants)` returns the next state (a tuple);
+    `run_steps(part, *state, *invariants)` runs the steps of `part` (a range) and
+    returns the state after them (a tuple);
     `step_adjoint(i, *state, *invariants, *dstate)` returns the adjoints of the
     differentiated state values (those `differentiated` marks) followed by those of
     the differentiated invariants (those `invariants_differentiated` marks).
     `steps` and `adjoint_steps` count the calls."""
 
-    def __init__(self, step: Callable, step_adjoint: Callable, indices: Sequence[int],
+    def __init__(self, run_steps: Callable, step_adjoint: Callable, indices: Sequence[int],
                  snapshots: int, invariants: tuple, differentiated: Sequence[bool],
                  invariants_differentiated: Sequence[bool]):
-        self.step = step
+        self.run_steps = run_steps
         self.step_adjoint = step_adjoint
         self.indices = indices
         self.snapshots = max(1, min(snapshots, len(indices)))
         self.invariants = invariants
         self.differentiated = list(differentiated)
+        self._followed_state = sum(map(bool, self.differentiated))
         self.followed = [v for v, wanted in zip(invariants, invariants_differentiated)
                          if wanted]
         self.steps = 0
@@ -118,14 +126,20 @@ class Revolve:
         fewer, then those before it) runs on an explicit stack of the held snapshots:
         with k >= n it would be n calls deep."""
         n = len(self.indices)
-        held = [(0, self._known.pop(0), self.snapshots)] if n else []
+        known, indices = self._known, self.indices
+        held = [(0, known.pop(0), self.snapshots)] if n else []
         high = n
         while held:
             low, state, slots = held[-1]
-            if high - low == 1 or slots == 1:
-                dstate = self._adjoint_step(high - 1, self._state_at(high - 1, low, state),
-                                            dstate)
-                high -= 1
+            if high - low == 1 or slots == 1:  # (the hot path: _state_at written out)
+                j = high - 1
+                at = known.pop(j, None)
+                if at is None:
+                    at = state if j == low else \
+                        self.run_steps(indices[low:j], *_copied(state), *self.invariants)
+                    self.steps += j - low
+                dstate = self._adjoint_step(j, at, dstate)
+                high = j
                 if high == low:
                     held.pop()
                 continue
@@ -138,11 +152,10 @@ class Revolve:
 
     def _advance(self, state: tuple, low: int, high: int) -> tuple:
         """The state before step `high` from the one before step `low`."""
-        step, indices, invariants = self.step, self.indices, self.invariants
-        for j in range(low, high):
-            state = step(indices[j], *state, *invariants)
+        if high == low:
+            return state
         self.steps += high - low
-        return state
+        return self.run_steps(self.indices[low:high], *state, *self.invariants)
 
     def _state_at(self, target: int, low: int, state: tuple) -> tuple:
         """The state before step `target`: a first-sweep snapshot, or recomputed from
@@ -159,10 +172,14 @@ class Revolve:
         grads = self.step_adjoint(self.indices[j], *state, *self.invariants, *dstate)
         if type(grads) is not tuple:
             grads = (grads,)
-        before, taken = [], 0
-        for wanted in self.differentiated:  # (a value not followed: its adjoint is 0)
-            before.append(grads[taken] if wanted else 0.0)
-            taken += wanted
-        for k, g in enumerate(grads[taken:]):
-            self._sums[k] = g if self._sums[k] is None else self._sums[k] + g
-        return tuple(before)
+        taken = self._followed_state
+        if taken == len(self.differentiated):  # (the common case: all of it followed)
+            before = grads[:taken]
+        else:  # a value not followed (an int): its adjoint is 0
+            rest = iter(grads)
+            before = tuple(next(rest) if wanted else 0.0 for wanted in self.differentiated)
+        sums = self._sums
+        for k in range(len(grads) - taken):
+            g = grads[taken + k]
+            sums[k] = g if sums[k] is None else sums[k] + g
+        return before

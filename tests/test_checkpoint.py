@@ -182,6 +182,14 @@ def test_forward_steps_are_the_optimal_count(k):
         assert loop.adjoint_steps == n
 
 
+def test_each_snapshot_goes_where_an_optimal_schedule_puts_it():
+    for slots in range(2, 8):
+        for steps in range(2, 150):
+            m = revolve.split(steps, slots)
+            assert m + _fewest(steps - m, slots - 1) + _fewest(m, slots) == \
+                _fewest(steps, slots), (steps, slots, m)
+
+
 def test_counting_a_known_schedule():
     """By hand: 10 steps, 3 snapshots: r = 2 (C(4, 2) < 10 <= C(5, 2)), so
     2 * 10 - C(5, 1) = 15; RK4's 10^6 steps with 20: r = 8 (C(27, 7) < 10^6 <=
@@ -202,9 +210,11 @@ def test_the_driver_keeps_at_most_k_snapshots():
             self.value = value
             alive.add(self)
 
-    def step(i, x):
-        most[0] = max(most[0], len(alive))
-        return (State(x.value + 1),)
+    def run_steps(part, x):
+        for i in part:
+            most[0] = max(most[0], len(alive))
+            x = State(x.value + 1)
+        return (x,)
 
     def step_adjoint(i, x, dx):
         most[0] = max(most[0], len(alive))
@@ -212,7 +222,7 @@ def test_the_driver_keeps_at_most_k_snapshots():
 
     for n, k in [(200, 1), (200, 2), (200, 3), (200, 7), (30, 100), (5000, 2000)]:
         most[0] = 0
-        loop = revolve.Revolve(step, step_adjoint, range(n), k, (), [True], ())
+        loop = revolve.Revolve(run_steps, step_adjoint, range(n), k, (), [True], ())
         assert loop.forward((State(0),))[0].value == n
         assert loop.adjoint((0,)) == ((n,), ())
         assert loop.steps == revolve.forward_steps(n, k)
@@ -252,10 +262,10 @@ def test_the_header_says_what_is_stored():
     source = gradient.source
     assert "#   stored:        y, t: at most 20 snapshots (binomial checkpointing, " \
         "loop at line 14)" in source
-    assert "loop = Revolve(step, vjp_step, steps, 20, (theta, h), (True, True), " \
+    assert "loop = Revolve(run_steps, vjp_step, steps, 20, (theta, h), (True, True), " \
         "(True, True))" in source
     assert "def vjp_step(i, y, t, theta, h, dy_1, dt_1):" in source
-    assert "def step(i, y, t, theta, h):" in source
+    assert "def run_steps(part, y, t, theta, h):\n    for i in part:" in source
     assert "# adjoint of line 19: y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)" in source
 
 
@@ -441,7 +451,7 @@ def test_a_loop_the_output_does_not_depend_on_through_floats():
 
     g = s2sad.grad(f, checkpoint=2)
     assert g(1.5, 5) == pytest.approx(10.0)
-    assert "Revolve(step, None" in g.source
+    assert "Revolve(run_steps, None" in g.source
 
 
 def test_vjp_of_an_array_output():

@@ -11,7 +11,7 @@ def grad_rk4(y0, theta, n, *, drk4=1.0):
     # lines 11-13 as written, and the loop's range
     h, y, t, steps = before_loop(y0, theta, n)
     # the loop at line 14: at most 20 snapshots of y, t
-    loop = Revolve(step, vjp_step, steps, 20, (theta, h), (True, True), (True, True))
+    loop = Revolve(run_steps, vjp_step, steps, 20, (theta, h), (True, True), (True, True))
     y, t = loop.forward((y, t))
     # line 21: the value and its adjoint
     rk4, (dy, dt, dtheta) = value_and_grad_after_loop(y, t, theta, dafter_loop=drk4)
@@ -30,14 +30,15 @@ def before_loop(y0, theta, n):
     return h, y, t, range(n)
 
 
-# one iteration of the loop at line 14, as written
-def step(i, y, t, theta, h):
-    k1 = rhs(y, theta)
-    k2 = rhs(y + 0.5 * h * k1, theta)
-    k3 = rhs(y + 0.5 * h * k2, theta)
-    k4 = rhs(y + h * k3, theta)
-    y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    t = t + h
+# the loop at line 14 as written, over a part of its range
+def run_steps(part, y, t, theta, h):
+    for i in part:
+        k1 = rhs(y, theta)
+        k2 = rhs(y + 0.5 * h * k1, theta)
+        k3 = rhs(y + 0.5 * h * k2, theta)
+        k4 = rhs(y + h * k3, theta)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        t = t + h
     return y, t
 
 
