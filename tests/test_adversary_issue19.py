@@ -1451,3 +1451,50 @@ def test_forms_in_loops(fn):
     x = M23[0] if fn in (logsumexp_each_step, sigmoid_each_step) else M23
     _check_grad(fn, {"X" if x.ndim == 2 else "x": x, "W": W32},
                 ["X" if x.ndim == 2 else "x", "W"])
+
+
+# ======================================================================================
+# WRONG: loop invariance assumes every call with a rule is pure
+# ======================================================================================
+
+_CALLS = {"count": 0}
+
+
+def jittered(x):
+    """A library op whose value changes from call to call (a dropout mask, a sampler)."""
+    _CALLS["count"] += 1
+    return x * (1.0 + 0.1 * _CALLS["count"])
+
+
+@s2sad.adjoint(jittered)
+def jittered_adjoint(dy, y, x):
+    dx = dy * y / x
+    return dx
+
+
+def averaged_over_draws(x, s):
+    t = 0.0
+    for i in range(3):
+        e = jittered(s)
+        t = t + np.sum(np.sin(x * e))
+    return t
+
+
+def _from_the_first_draw(x, s):
+    _CALLS["count"] = 0
+    return averaged_over_draws(x, s)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "wrong gradient (reverse.loop_invariants; the one-level form of the assumption is "
+    "older, in _same_every_time at 0aa3f65, also wrong there): `e = op(s)` in a loop, op "
+    "a call with a registered rule and s never rebound, is taken to give the same value "
+    "each step, so e is not stored, and since issue 19 neither is anything computed from "
+    "it (x * e, np.sin(...)): 'stored: nothing'; an op with state (a dropout mask, a "
+    "sampler) gets every step's adjoint from the last step's values (dx 1.54 for 1.42)"))
+def test_a_call_with_a_rule_is_not_assumed_pure_in_a_loop():
+    _CALLS["count"] = 0
+    dx, ds = s2sad.grad(averaged_over_draws, wrt=(0, 1))(X3, 0.4)
+    values = {"x": X3, "s": 0.4}
+    _close(dx, central_difference(_from_the_first_draw, values, "x"))
+    _close(ds, central_difference(_from_the_first_draw, values, "s"))
