@@ -556,7 +556,7 @@ def make_programs(small: bool = False) -> List[Program]:
     def sizes(full, tiny):
         return tiny if small else full
 
-    n_horner = sizes(1000, 12)
+    n_horner = sizes(3000, 12)
     coefficients = rng.normal(size=n_horner)
     n_conv, k_conv = sizes((256, 8), (10, 3))
     a, b = rng.normal(size=n_conv), rng.normal(size=k_conv)
@@ -591,7 +591,7 @@ def make_programs(small: bool = False) -> List[Program]:
     yg = np.sin(Xg[:, 0]) * np.cos(Xg[:, 1]) + 0.1 * rng.normal(size=points)
     hyper = (math.log(1.2), math.log(0.9), math.log(0.3))
 
-    samples, dims = sizes((20000, 50), (9, 3))
+    samples, dims = sizes((40000, 50), (9, 3))
     Xl = rng.normal(size=(samples, dims))
     yl = (Xl @ rng.normal(size=dims) + 0.5 * rng.normal(size=samples) > 0).astype(float)
     wl = 0.1 * rng.normal(size=dims)
