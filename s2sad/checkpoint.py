@@ -116,6 +116,16 @@ def cut(parsed: frontend.Parsed, checkpoint: Any) -> Cut:
                      f"{v!r} is first bound inside the checkpointed loop and read after it",
                      f"bind {v} before the loop too (e.g. {v} = 0.0), so it is part of "
                      "the state the snapshots keep")
+    assigned = set()
+    for stmt in loop.body:  # a value read before the body binds it: last iteration's
+        early = (_read([stmt]) & in_body) - _stored([stmt]) - assigned - bound_before
+        for v in sorted(early):
+            _refuse_name(parsed, [stmt], v,
+                         f"{v!r} is read in the checkpointed loop before the body binds it: "
+                         "it carries a value from one iteration to the next",
+                         f"bind {v} before the loop too (e.g. {v} = 0.0), so it is part of "
+                         "the state the snapshots keep")
+        assigned |= _stored([stmt])
     order = _first_seen(parsed.func)
     carried = sorted((in_body & (read_in_body | read_after) & bound_before) - {index},
                      key=order)

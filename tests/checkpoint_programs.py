@@ -240,3 +240,11 @@ def keyword_only(x, *, n=5):
     for i in range(n):
         x = x * 0.9 + np.sin(x)
     return x
+
+
+def carried_unbound(x, n):
+    for i in range(n):
+        if i > 0:
+            x = x + previous
+        previous = np.sin(x)
+    return x

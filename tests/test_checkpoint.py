@@ -294,6 +294,8 @@ REFUSED = {
     "bound_in_loop": ((0.5, 3), 117, "last", "first bound inside the checkpointed loop",
                       "bind last before the loop"),
     "grows": ((np.ones(2), 3), 124, "y", "changes its shape", "np.zeros_like"),
+    "carried_unbound": ((0.5, 4), 248, "previous", "before the body binds it",
+                        "bind previous before the loop"),
 }
 
 
