@@ -1,19 +1,23 @@
 """`grad(f, checkpoint=k)`: binomial checkpointing of a counted loop.
 
-The function's body is cut at its counted loop `for i in range(...)` into three
-functions of their own, each read by the usual stages:
+The function's body is cut at its counted loop `for i in range(...)` into functions
+of their own:
 
-    before_loop(<f's parameters>)      the lines before the loop
-    step(i, <carried>, <invariants>)    one iteration: the loop body, returning the
-                                        carried state (the names it rebinds and
-                                        later code reads)
-    after_loop(<carried>, <others>)     the lines after it, ending in f's return
+    before_loop(<f's parameters>)       the lines before the loop, and its range
+    run_steps(part, <carried>, <inv.>)   the loop as written over a part of its range,
+                                         returning the carried state (the names the
+                                         body rebinds and later code reads)
+    step(i, <carried>, <invariants>)     one iteration, read by the usual stages for
+                                         its pullback vjp_step (one seed per carried
+                                         value: reverse.py's seed_each)
+    after_loop(<carried>, <others>)      the lines after it, ending in f's return
 
-The generated gradient runs `before_loop`, lets `revolve.Revolve` run the steps
-keeping at most k snapshots of the carried state, differentiates `after_loop`,
-has Revolve reverse the steps (each adjoint step is `vjp_step`, the taped step and
-its adjoint, from the nearest snapshot, recomputing the steps in between), and
-ends with the pullback of `before_loop`. Memory is k snapshots whatever the count.
+The generated gradient (a short driver, written out as Python for each set of
+argument ranks) runs `before_loop`, lets `revolve.Revolve` run the steps keeping at
+most k snapshots of the carried state, differentiates `after_loop`, has Revolve
+reverse the steps (each `vjp_step` from the nearest snapshot, the steps in between
+recomputed with `run_steps`), and ends with the pullback of `before_loop`. Memory is
+k snapshots whatever the count; the recomputations are revolve's optimum.
 """
 from __future__ import annotations
 
