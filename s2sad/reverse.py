@@ -174,6 +174,7 @@ class _Reverse:
                        if is_push_statement(stmt)} & self.analysed.active
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
         self.loops: List[Any] = []                 # the loops around what is reversed now
+        self.unsure: set = set()   # owned adjoints a loop's next iteration may not own
         self.spreads: Dict[str, gast.AST] = {}     # da -> ds where da = unsum(ds, a)
         self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
         # names that may share an array (v = C[0:2]): restoring C's elements is for v too
@@ -604,12 +605,20 @@ class _Reverse:
         carried = sorted(touched - local, key=self._definition_order)
         indexed = self.indexed_names(loop.body)
         fresh = self.read_once_per_index(loop, carried)
+        # arrays the loop only reads (a weight matrix): their adjoints, owned on entry,
+        # take each iteration's contribution in place (dW += h.T @ dz, not a new dW)
+        bound = {stored_name(s) for s in walk_statements(loop.body)}
+        owning = indexed | {v for v in carried if v not in bound and
+                            self.analysed.class_of(name(v)) not in (None, "scalar")}
         start = len(self.blocks[-1])
         for v in carried:
-            self.materialize(v, v in indexed)
+            self.materialize(v, v in owning)
         self.record(loop, self.blocks[-1][start:])
         entry_owned = {self.adjoints[v] for v in carried
-                       if v in indexed and self.adjoints[v] in self.owned}
+                       if v in owning and self.adjoints[v] in self.owned}
+        # (owned before the loop, but maybe not when another iteration ends: no +=)
+        unsure, self.unsure = self.unsure, self.unsure | (
+            {self.adjoints[v] for v in carried} - entry_owned)
         for v in local:
             self.live.discard(v)  # nothing outside the loop adds to it
         self.blocks.append([])
@@ -622,6 +631,7 @@ class _Reverse:
         self.loops.append(loop)
         self.reverse_block(loop.body)
         self.loops.pop()
+        self.unsure = unsure
         self.first_element = enclosing
         start = len(self.blocks[-1])
         for v in carried:
@@ -1149,15 +1159,23 @@ class _Reverse:
                 return  # s = s + t: the adjoint of the old s is that of the new one
             self._share_names_in(contribution)
             self.emit(assign(existing, contribution))
+            self.unsure.discard(existing)
             if isinstance(contribution, (gast.BinOp, gast.UnaryOp)):
                 self.owned.add(existing)
             else:
                 self.owned.discard(existing)
         else:
             self.spreads.pop(existing, None)
+            if existing in self.owned and existing not in self.unsure and \
+                    len(self.blocks) > 1:
+                # (in a loop or branch; the optimizer does this at the top level)
+                self.emit(gast.AugAssign(target=name(existing, gast.Store()), op=gast.Add(),
+                                         value=contribution))
+                return
             total = gast.BinOp(left=name(existing), op=gast.Add(), right=contribution)
             self.emit(assign(existing, total))
             self.owned.add(existing)  # arithmetic made a new array
+            self.unsure.discard(existing)
 
     # -- sums spread back: dy is one number until something needs the array ------------
 
