@@ -1498,3 +1498,69 @@ def test_a_call_with_a_rule_is_not_assumed_pure_in_a_loop():
     values = {"x": X3, "s": 0.4}
     _close(dx, central_difference(_from_the_first_draw, values, "x"))
     _close(ds, central_difference(_from_the_first_draw, values, "s"))
+
+
+# ======================================================================================
+# HELD: a form's value written into after the marked line (the form's adjoint reads
+# the value as it was: it is stored before the write)
+# ======================================================================================
+
+def solve_then_its_inverse_written(A, b):
+    A_inv = np.linalg.inv(A)
+    x = np.linalg.solve(A, b)
+    A_inv[0, 0] = 0.0
+    return np.sum(x) + np.sum(A_inv)
+
+
+def slogdet_then_its_inverse_written(A, b):
+    A_inv = np.linalg.inv(A)
+    s, l = np.linalg.slogdet(A)
+    A_inv[1, 1] = 5.0
+    return l + np.sum(A_inv) + np.sum(b)
+
+
+def log_softmax_then_its_exponential_written(X, b):
+    m = np.max(X, axis=1, keepdims=True)
+    z = X - m
+    e = np.exp(z)
+    c = np.sum(e, axis=1, keepdims=True)
+    l = z - np.log(c)
+    e[0, 0] = 0.0
+    return np.sum(l * X) + np.sum(e) + np.sum(b)
+
+
+def cholesky_solve_then_the_factor_written(A, b):
+    K = A @ A.T + np.eye(3)
+    L = np.linalg.cholesky(K)
+    x = np.linalg.solve(L.T, np.linalg.solve(L, b))
+    L[2, 2] = 2.0
+    return np.sum(x) + np.sum(L)
+
+
+def softmax_then_its_value_written(X, b):
+    e = np.exp(X - np.max(X, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    q = p * X
+    p[0, 0] = 0.0
+    return np.sum(q) + np.sum(p) + np.sum(b)
+
+
+def sigmoid_then_its_value_written(X, b):
+    z = X[0]
+    y = 1 / (1 + np.exp(-z))
+    q = y * z
+    y[0] = 0.0
+    return np.sum(q) + np.sum(y) + np.sum(b)
+
+
+WRITTEN_AFTER = [solve_then_its_inverse_written, slogdet_then_its_inverse_written,
+                 log_softmax_then_its_exponential_written,
+                 cholesky_solve_then_the_factor_written, softmax_then_its_value_written,
+                 sigmoid_then_its_value_written]
+
+
+@pytest.mark.parametrize("fn", WRITTEN_AFTER, ids=[f.__name__ for f in WRITTEN_AFTER])
+def test_a_forms_value_written_after_the_form(fn):
+    first = "A" if "A" in fn.__code__.co_varnames[:1] else "X"
+    values = {first: A33 if first == "A" else M23, "b": B3}
+    _check_grad(fn, values, list(values))
