@@ -68,6 +68,7 @@ class Cut:
     before: frontend.Parsed      # ... and the loop's range, for running it
     before_vjp: frontend.Parsed  # what before_loop returns, for its pullback
     step: frontend.Parsed       # one iteration, for its adjoint
+    step_params: List[str]      # its parameters for carried + invariants
     run_steps: frontend.Parsed  # the loop over a part of its range
     after: frontend.Parsed
 
@@ -144,13 +145,18 @@ def cut(parsed: frontend.Parsed, checkpoint: Any) -> Cut:
     # a step writing into an element of its state writes into a copy (a snapshot's
     # array, or the caller's, stays as it was)
     written = sorted(_stored_elements(loop.body) & set(carried), key=order)
-    copies = [_copy(v, loop.lineno) for v in written]
-    step = _function(parsed, "step", [index] + carried + invariants, copies + loop.body,
-                     carried, loop.lineno)
+    copies = [_copy(v, v, loop.lineno) for v in written]
+    # (step takes such a value under a name of its own, c_in, and writes into
+    # c = c_in.copy(): the front end takes c for a local then, in an inner loop too)
+    taken = parsed.local_names | set(parsed.namespace)
+    step_params = [_free(f"{v}_in", taken) if v in written else v
+                   for v in carried] + invariants
+    step = _function(parsed, "step", [index] + step_params,
+                     [_copy(v, p, loop.lineno) for v, p in zip(carried, step_params)
+                      if v in written] + loop.body, carried, loop.lineno)
     # the loop itself over a part of its range: the steps between two snapshots run
     # as fast as the primal's
-    part = next(f"part{k or ''}" for k in range(len(parsed.local_names) + 1)
-                if f"part{k or ''}" not in parsed.local_names | set(parsed.namespace))
+    part = _free("part", taken)
     over_part = gast.For(target=clone(loop.target),
                          iter=gast.Name(id=part, ctx=gast.Load(), annotation=None,
                                         type_comment=None),
@@ -160,7 +166,7 @@ def cut(parsed: frontend.Parsed, checkpoint: Any) -> Cut:
                           copies + [over_part], carried, loop.lineno)
     after = _function(parsed, "after_loop", after_inputs, post, None, loop.lineno)
     return Cut(parsed, loop, snapshots, params, carried, invariants, made_before,
-               after_inputs, before, before_vjp, step, run_steps, after)
+               after_inputs, before, before_vjp, step, step_params, run_steps, after)
 
 
 def _is_range(node: gast.AST, parsed: frontend.Parsed) -> bool:
@@ -275,12 +281,18 @@ def _stored_elements(stmts: Sequence[gast.stmt]) -> set:
     return names
 
 
-def _copy(v: str, lineno: int) -> gast.stmt:
-    """v = v.copy(), at the loop's line."""
+def _free(base: str, taken: set) -> str:
+    """base, or base_1, base_2, ...: a name none of f's names is."""
+    return next(name for name in (base if k == 0 else f"{base}_{k}"
+                                  for k in range(len(taken) + 1)) if name not in taken)
+
+
+def _copy(v: str, source: str, lineno: int) -> gast.stmt:
+    """v = source.copy(), at the loop's line."""
     stmt = gast.Assign(
         targets=[gast.Name(id=v, ctx=gast.Store(), annotation=None, type_comment=None)],
         value=gast.Call(func=gast.Attribute(
-            value=gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
+            value=gast.Name(id=source, ctx=gast.Load(), annotation=None, type_comment=None),
             attr="copy", ctx=gast.Load()), args=[], keywords=[]), type_comment=None)
     for node in walk(stmt):
         node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = \
@@ -486,7 +498,8 @@ class CheckpointedGradient:
         step_inputs = cut.carried + cut.invariants
         mode = "pullback" if getattr(transform, "mode", "") == "pullback" else "reverse"
         pieces = {
-            "step_adjoint": self._compiled(cut.step, [v for v in step_inputs if floats[v]],
+            "step_adjoint": self._compiled(cut.step, [p for v, p in zip(
+                step_inputs, cut.step_params) if floats[v]],
                                            [0] + [ranks[v] for v in step_inputs], "step"),
             "after": self._compiled(cut.after, [v for v in cut.after_inputs if floats[v]],
                                     [ranks[v] for v in cut.after_inputs], mode, True),

@@ -124,15 +124,10 @@ def lecture_convolution(a, b):
     return np.sum(c ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "refused wrongly (checkpoint=k, issue 19 item 4): an element write inside an inner "
-    "loop of the checkpointed loop (c[z] = c[z] + a[z + y] * b[y], the lecture's "
-    "convolution) is refused as 'assignment into an element of the argument c would "
-    "change the caller's array', hint 'c = c.copy()': c is a local np.zeros array, an "
-    "argument only of the step function checkpoint.py builds; a write in the "
-    "checkpointed loop's own body (c[z] = ...) is accepted"))
 @pytest.mark.parametrize("fn", [convolution_nested, lecture_convolution])
 def test_checkpoint_with_an_element_write_in_an_inner_loop(fn):
+    """(was refused: an element write inside an inner loop of the checkpointed loop,
+    c being an argument of the step function checkpoint.py builds)"""
     _check_grad(fn, {"a": A6, "b": B3}, ["a", "b"], checkpoint=2)
 
 
