@@ -1559,3 +1559,116 @@ def test_a_forms_value_written_after_the_form(fn):
     first = "A" if "A" in fn.__code__.co_varnames[:1] else "X"
     values = {first: A33 if first == "A" else M23, "b": B3}
     _check_grad(fn, values, list(values))
+
+
+# ======================================================================================
+# HELD: the lecture's convolution in more spellings (recomputed indices), compiled too
+# ======================================================================================
+
+def convolution_with_continue(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(len(b)):
+            x = z + y
+            if b[y] < 0:
+                continue
+            c[z] += a[x] * b[y]
+    return np.sum(c ** 2)
+
+
+def convolution_with_break(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(len(b)):
+            x = z + y
+            if a[x] > 1.0:
+                break
+            c[z] += a[x] * b[y]
+    return np.sum(c ** 2)
+
+
+def convolution_in_branches(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(len(b)):
+            x = z + y
+            if a[x] > 0:
+                c[z] += a[x] * b[y]
+            else:
+                c[z] -= a[x] * b[y] * a[z]
+    return np.sum(c ** 2)
+
+
+def convolution_by_enumerate(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    for z in range(n):
+        for y, by in enumerate(b):
+            x = z + y
+            c[z] += a[x] * by
+    return np.sum(c ** 2)
+
+
+def convolution_in_a_while_loop(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    z = 0
+    while z < n:
+        for y in range(len(b)):
+            x = z + y
+            c[z] += a[x] * b[y]
+        z += 1
+    return np.sum(c ** 2)
+
+
+def convolution_with_a_stride(a, b):
+    n = (len(a) - len(b)) // 2 + 1
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(len(b)):
+            x = 2 * z + y
+            c[z] += a[x] * b[y]
+    return np.sum(c ** 2)
+
+
+def correlation_of_a_reversed_kernel(a, b):
+    m = len(b)
+    n = len(a) - m + 1
+    c = np.zeros(n)
+    for z in range(n):
+        for y in range(m):
+            x = z + m - 1 - y
+            c[z] += a[x] * b[y]
+    return np.sum(c ** 2)
+
+
+def convolution_2d(a, b):
+    n, m = a.shape
+    p, q = b.shape
+    c = np.zeros((n - p + 1, m - q + 1))
+    for i in range(n - p + 1):
+        for j in range(m - q + 1):
+            for k in range(p):
+                for l in range(q):
+                    r = i + k
+                    s = j + l
+                    c[i, j] += a[r, s] * b[k, l]
+    return np.sum(c ** 2)
+
+
+A7 = np.array([0.31, -0.72, 1.13, 0.44, 0.52, -0.23, 0.8])
+CONVOLUTIONS = [convolution_with_continue, convolution_with_break, convolution_in_branches,
+                convolution_by_enumerate, convolution_in_a_while_loop,
+                convolution_with_a_stride, correlation_of_a_reversed_kernel, convolution_2d]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn", CONVOLUTIONS, ids=[f.__name__ for f in CONVOLUTIONS])
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_convolution_spellings(fn, jit):
+    values = {"a": M34, "b": np.array([[0.3, -0.2], [0.5, 0.1]])} if fn is convolution_2d \
+        else {"a": A7, "b": B3}
+    _check_grad(fn, values, ["a", "b"], jit=jit)
