@@ -243,15 +243,15 @@ def _peak(gradient, n):
 
 def test_memory_does_not_grow_with_the_step_count():
     """RK4 at 10^4 and 10^5 steps: the same peak (a few snapshots); the
-    un-checkpointed gradient's tape at 10^4 steps is many times that. (About 4 s on a
+    un-checkpointed gradient's tape at 10^4 steps is many times that. (About 2 s of CPU on a
     quiet machine: tracemalloc slows Python's float arithmetic some 15 times.)"""
-    checkpointed = s2sad.grad(P.rk4_linear, wrt=(0, 1), checkpoint=500)
+    checkpointed = s2sad.grad(P.rk4_linear, wrt=(0, 1), checkpoint=50)
     checkpointed(0.3, 0.5, 10)  # (compiled outside the measurement)
     small, large = _peak(checkpointed, 10**4), _peak(checkpointed, 10**5)
     assert large < 1.2 * small + 4096, (small, large)
     plain = s2sad.grad(P.rk4_linear, wrt=(0, 1))
     plain(0.3, 0.5, 10)
-    assert _peak(plain, 10**4) > 5 * large  # (a tape of 10^4 steps: 10x)
+    assert _peak(plain, 10**4) > 50 * large  # (a tape of 10^4 steps: some 150x)
 
 
 # -- what it shows ----------------------------------------------------------------------
