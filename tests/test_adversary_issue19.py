@@ -1672,3 +1672,78 @@ def test_convolution_spellings(fn, jit):
     values = {"a": M34, "b": np.array([[0.3, -0.2], [0.5, 0.1]])} if fn is convolution_2d \
         else {"a": A7, "b": B3}
     _check_grad(fn, values, ["a", "b"], jit=jit)
+
+
+# ======================================================================================
+# HELD (after 6d5cdce): checkpoint=k over element writes in inner loops
+# ======================================================================================
+
+def fresh_array_written_in_an_inner_loop(a, b):
+    t = 0.0
+    for z in range(3):
+        c = np.zeros(len(b))
+        for y in range(len(b)):
+            c[y] = a[z + y] * b[y]
+        t = t + np.sum(c ** 2) * 0.5 + t * 0.1
+    return t
+
+
+def two_arrays_written_in_an_inner_loop(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    d = np.zeros(n)
+    for z in range(n):
+        for y in range(len(b)):
+            c[z] += a[z + y] * b[y]
+            d[z] = d[z] + c[z] * b[y]
+    return np.sum(c ** 2) + np.sum(d)
+
+
+def written_two_loops_down(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros((n, 2))
+    for z in range(n):
+        for k in range(2):
+            for y in range(len(b)):
+                c[z, k] += a[z + y] * b[y] * (k + 1.0)
+    return np.sum(c ** 2)
+
+
+def written_then_read_whole(a, b):
+    n = len(a) - len(b) + 1
+    c = np.zeros(n)
+    t = 0.0
+    for z in range(n):
+        for y in range(len(b)):
+            c[z] += a[z + y] * b[y]
+        t = t + np.sum(c) * c[z]
+    return t
+
+
+def stencil_point_by_point(a, b):
+    u = a.copy()
+    n = len(u)
+    for step in range(4):
+        un = u.copy()
+        for i in range(1, n - 1):
+            u[i] = un[i] + b[0] * (un[i + 1] - 2 * un[i] + un[i - 1])
+    return np.sum(u ** 2)
+
+
+def copy_of_an_argument_written_in_an_inner_loop(a, b):
+    c = a.copy()
+    for z in range(3):
+        for y in range(len(b)):
+            c[z + y] = c[z + y] * b[y] + 0.1
+    return np.sum(c ** 2)
+
+
+INNER_WRITES = [fresh_array_written_in_an_inner_loop, two_arrays_written_in_an_inner_loop,
+                written_two_loops_down, written_then_read_whole, stencil_point_by_point,
+                copy_of_an_argument_written_in_an_inner_loop]
+
+
+@pytest.mark.parametrize("snapshots", [2, 3])
+@pytest.mark.parametrize("fn", INNER_WRITES, ids=[f.__name__ for f in INNER_WRITES])
+def test_checkpoint_over_writes_in_inner_loops(fn, snapshots):
+    _check_grad(fn, {"a": A6, "b": B3}, ["a", "b"], checkpoint=snapshots)
