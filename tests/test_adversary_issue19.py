@@ -1747,3 +1747,89 @@ INNER_WRITES = [fresh_array_written_in_an_inner_loop, two_arrays_written_in_an_i
 @pytest.mark.parametrize("fn", INNER_WRITES, ids=[f.__name__ for f in INNER_WRITES])
 def test_checkpoint_over_writes_in_inner_loops(fn, snapshots):
     _check_grad(fn, {"a": A6, "b": B3}, ["a", "b"], checkpoint=snapshots)
+
+
+# ======================================================================================
+# HELD (be960c9): an adjoint the loop body only adds to, accumulated in place
+# ======================================================================================
+
+def weight_read_twice_a_step(W, h):
+    t = 0.0
+    for i in range(3):
+        a = W @ h
+        b = W.T @ a
+        h = np.tanh(b) * 0.5
+        t = t + np.sum(h ** 2)
+    return t
+
+
+def weight_read_before_in_and_after(W, h):
+    t = np.sum(W @ h)
+    for i in range(3):
+        h = np.tanh(W @ h)
+        t = t + np.sum(h)
+    return t + np.sum(W * W)
+
+
+def weight_under_two_names(W, h):
+    V = W
+    t = 0.0
+    for i in range(3):
+        h = np.tanh(V @ h + W @ h)
+        t = t + np.sum(h)
+    return t
+
+
+def weight_in_nested_loops(W, h):
+    t = 0.0
+    for i in range(2):
+        for j in range(2):
+            h = np.tanh(W @ h)
+        t = t + np.sum(h * (W @ h))
+    return t
+
+
+def weight_rebound_after_the_loop(W, h):
+    t = 0.0
+    for i in range(3):
+        h = np.tanh(W @ h)
+        t = t + np.sum(h)
+    W = W * 2.0
+    return t + np.sum(W @ h)
+
+
+def weight_and_its_transpose(W, h):
+    Wt = W.T
+    t = 0.0
+    for i in range(3):
+        h = np.tanh(Wt @ h) + np.tanh(W @ h)
+        t = t + np.sum(h)
+    return t
+
+
+OWNED = [weight_read_twice_a_step, weight_read_before_in_and_after, weight_under_two_names,
+         weight_in_nested_loops, weight_rebound_after_the_loop, weight_and_its_transpose]
+
+
+@pytest.mark.parametrize("fn", OWNED, ids=[f.__name__ for f in OWNED])
+def test_adjoints_accumulated_in_place(fn):
+    _check_grad(fn, {"W": W33, "h": X3}, ["W", "h"])
+
+
+def test_a_pullbacks_seed_is_not_written_and_repeats():
+    value, pullback = s2sad.vjp(weight_and_its_transpose_vector, wrt=(0, 1))(W33, X3)
+    seed = np.array([0.5, -1.0, 2.0])
+    first = [np.copy(g) for g in pullback(seed)]
+    second = pullback(seed)
+    np.testing.assert_array_equal(seed, [0.5, -1.0, 2.0])
+    for a, b in zip(first, second):
+        _close(a, b)
+    _close(first[0], central_difference(lambda W, h: weight_and_its_transpose_vector(W, h)
+                                        @ seed, {"W": W33, "h": X3}, "W"))
+
+
+def weight_and_its_transpose_vector(W, h):
+    y = W @ h
+    for i in range(3):
+        y = y + np.tanh(W @ y) * 0.5
+    return y
