@@ -942,7 +942,7 @@ class _Reverse:
             key = op_key(stmt.value)
             if self.analysed.definitions.get(target, 0) != 1 or \
                     key is not None and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp)) \
-                    and not rules.has_rule(key) and key not in FRESH_ARRAYS or \
+                    and not _library_function(key) and key not in FRESH_ARRAYS or \
                     self.sharing.get(target, {target}) & self.written_by_element:
                 continue  # a new value (or a new array, written into) each time
             candidates[target] = set(local_names_in(stmt.value))
@@ -1308,6 +1308,17 @@ def _resolved(body: List[Any], tape: str) -> List[gast.stmt]:
                 continue
         out.append(item)
     return out
+
+
+def _library_function(key: Any) -> bool:
+    """A NumPy, math or SciPy function with a rule: the same value for the same
+    arguments. (A user's function with a rule may keep state: a sampler, a mask.)"""
+    module = getattr(key, "__module__", None) or ""
+    if isinstance(key, np.ufunc):
+        module = "numpy"
+    return rules.has_rule(key) and module.split(".")[0] in ("numpy", "math", "scipy",
+                                                           "builtins", "_operator") and \
+        not module.startswith("numpy.random")
 
 
 # helpers of generated code that read an argument (at this position) only for its
