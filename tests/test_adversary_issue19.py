@@ -1833,3 +1833,41 @@ def weight_and_its_transpose_vector(W, h):
     for i in range(3):
         y = y + np.tanh(W @ y) * 0.5
     return y
+
+
+# ======================================================================================
+# HELD: lookalikes of patterns.py's forms that are not the form
+# ======================================================================================
+
+def spectral_norm_squared(R):
+    return np.linalg.norm(R, 2) ** 2
+
+
+def nuclear_norm_squared(R):
+    return np.linalg.norm(R, "nuc") ** 2
+
+
+def row_norms_squared(R):
+    return np.sum(np.linalg.norm(R, axis=1) ** 2)
+
+
+def norm_squared_and_itself(R):
+    n = np.linalg.norm(R)
+    return n ** 2 + n
+
+
+def matrix_times_itself(R):
+    return np.sum(np.dot(R, R))
+
+
+def one_norm_squared(R):
+    return np.linalg.norm(R[0], 1) ** 2 + np.linalg.norm(R[1], ord=np.inf) ** 2
+
+
+LOOKALIKES = [spectral_norm_squared, nuclear_norm_squared, row_norms_squared,
+              norm_squared_and_itself, matrix_times_itself, one_norm_squared]
+
+
+@pytest.mark.parametrize("fn", LOOKALIKES, ids=[f.__name__ for f in LOOKALIKES])
+def test_forms_lookalikes(fn):
+    _check_grad(fn, {"R": W33}, ["R"])
