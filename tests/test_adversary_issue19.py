@@ -1449,7 +1449,7 @@ def test_forms_in_loops(fn):
 
 
 # ======================================================================================
-# WRONG: loop invariance assumes every call with a rule is pure
+# FIXED (3fcc7e2): loop invariance assumed every call with a rule is pure
 # ======================================================================================
 
 _CALLS = {"count": 0}
@@ -1477,16 +1477,10 @@ def averaged_over_draws(x, s):
 
 def _from_the_first_draw(x, s):
     _CALLS["count"] = 0
-    return averaged_over_draws(x, s)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong gradient (reverse.loop_invariants; the one-level form of the assumption is "
-    "older, in _same_every_time at 0aa3f65, also wrong there): `e = op(s)` in a loop, op "
-    "a call with a registered rule and s never rebound, is taken to give the same value "
-    "each step, so e is not stored, and since issue 19 neither is anything computed from "
-    "it (x * e, np.sin(...)): 'stored: nothing'; an op with state (a dropout mask, a "
-    "sampler) gets every step's adjoint from the last step's values (dx 1.54 for 1.42)"))
+    return averaged_over_draw# (was a wrong gradient: `e = op(s)` in a loop, op a call with a registered rule and s
+# never rebound, was taken to give the same value each step, so neither e nor what was
+# computed from it was stored: dx 1.54 for 1.42; right since 3fcc7e2)
+ 1.42)"))
 def test_a_call_with_a_rule_is_not_assumed_pure_in_a_loop():
     _CALLS["count"] = 0
     dx, ds = s2sad.grad(averaged_over_draws, wrt=(0, 1))(X3, 0.4)
