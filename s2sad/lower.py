@@ -120,10 +120,10 @@ class Lowered:
     scalar_params: frozenset = frozenset()
     namespace: Dict[str, Any] = field(default_factory=dict)
     int_names: frozenset = frozenset()   # loop counters: Python ints for sure
-    int_tuple_names: frozenset = frozenset()  # shapes: tuples of Python ints for sure
     inlined: tuple = ()                  # the user's functions whose bodies were inlined
     # has_aux: the values returned beside the differentiated output, not differentiated
     aux: Tuple[gast.AST, ...] = ()
+    int_tuple_names: frozenset = frozenset()  # shapes: tuples of Python ints for sure
 
     @property
     def body(self) -> List[gast.stmt]:
