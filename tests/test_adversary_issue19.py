@@ -1477,10 +1477,12 @@ def averaged_over_draws(x, s):
 
 def _from_the_first_draw(x, s):
     _CALLS["count"] = 0
-    return averaged_over_draw# (was a wrong gradient: `e = op(s)` in a loop, op a call with a registered rule and s
+    return averaged_over_draws(x, s)
+
+
+# (was a wrong gradient: `e = op(s)` in a loop, op a call with a registered rule and s
 # never rebound, was taken to give the same value each step, so neither e nor what was
 # computed from it was stored: dx 1.54 for 1.42; right since 3fcc7e2)
- 1.42)"))
 def test_a_call_with_a_rule_is_not_assumed_pure_in_a_loop():
     _CALLS["count"] = 0
     dx, ds = s2sad.grad(averaged_over_draws, wrt=(0, 1))(X3, 0.4)
