@@ -8,7 +8,8 @@ runs):
 
 - backward loops over `reversed(range(n))` as `range(n - 1, -1, -1)`;
 - one stack per stored value (`a_tape`) instead of one `tape` of all of them, since
-  a Numba list holds one type;
+  a Numba list holds one type; an element stored as `np.copy(c[i])`, which Numba
+  compiles for a number too (`c[i].copy()` it does not);
 - a value a loop binds before storing it (`a = None` before the loop, `tape.append(a)`
   before `a = ...`) stored after it is bound instead, so its stack holds arrays and
   never None: `a = ...; a_tape.append(a)` in the loop, and in the adjoint
@@ -54,8 +55,9 @@ def numba_friendly(func: gast.FunctionDef) -> None:
 
 def _explicit_range(iterate: gast.AST) -> Optional[gast.AST]:
     """reversed(range(n)) -> range(n - 1, -1, -1); reversed(range(a, b)) ->
-    range(b - 1, a - 1, -1); reversed(range(n)[:k]) -> range(k - 1, -1, -1). Steps
-    other than 1 are left alone (Numba then refuses, and the call falls back)."""
+    range(b - 1, a - 1, -1); reversed(range(n)[:k]) -> range(k - 1, -1, -1); a
+    constant step, see _stepped_backwards (a step held in a variable is left alone:
+    Numba then refuses, and the call falls back)."""
     if not (_is_call_of(iterate, "reversed") and len(iterate.args) == 1):
         return None
     inner = iterate.args[0]
@@ -64,6 +66,8 @@ def _explicit_range(iterate: gast.AST) -> Optional[gast.AST]:
             inner.slice.lower is None and inner.slice.step is None and \
             inner.slice.upper is not None:
         limit, inner = inner.slice.upper, inner.value
+    if _is_call_of(inner, "range") and len(inner.args) == 3 and limit is None:
+        return _stepped_backwards(*inner.args)
     if not _is_call_of(inner, "range") or not 1 <= len(inner.args) <= 2:
         return None
     start = inner.args[0] if len(inner.args) == 2 else constant(0)
@@ -71,6 +75,25 @@ def _explicit_range(iterate: gast.AST) -> Optional[gast.AST]:
     last = _minus(stop, 1)
     before = _minus(start, 1)
     return gast.Call(func=builtin(range), args=[last, before, constant(-1)], keywords=[])
+
+
+def _stepped_backwards(start: gast.AST, stop: gast.AST, step: gast.AST) -> Optional[gast.AST]:
+    """reversed(range(a, b, s)) for a constant s: from the last value range(a, b, s)
+    takes, a + (b - a - 1) // s * s (s > 0; b - a + 1 for s < 0), back past a by -s;
+    an empty range gives an empty one."""
+    s = step.value if isinstance(step, gast.Constant) else \
+        -step.operand.value if isinstance(step, gast.UnaryOp) and \
+        isinstance(step.op, gast.USub) and isinstance(step.operand, gast.Constant) else None
+    if type(s) is not int or s == 0:
+        return None
+    span = _minus(gast.BinOp(left=stop, op=gast.Sub(), right=start)
+                  if not (isinstance(start, gast.Constant) and start.value == 0) else stop,
+                  1 if s > 0 else -1)
+    trips = gast.BinOp(left=gast.BinOp(left=span, op=gast.FloorDiv(), right=constant(s)),
+                       op=gast.Mult(), right=constant(s))
+    return gast.Call(func=builtin(range), args=[_plus(start, trips), _minus(start, 1 if s > 0
+                                                                             else -1),
+                                                constant(-s)], keywords=[])
 
 
 def _is_call_of(node: gast.AST, builtin_name: str) -> bool:
@@ -87,6 +110,8 @@ def _plus(a: gast.AST, b: gast.AST) -> gast.AST:
 def _minus(a: gast.AST, k: int) -> gast.AST:
     if isinstance(a, gast.Constant) and isinstance(a.value, int):
         return constant(a.value - k)
+    if k < 0:
+        return gast.BinOp(left=a, op=gast.Add(), right=constant(-k))
     return gast.BinOp(left=a, op=gast.Sub(), right=constant(k))
 
 
@@ -171,6 +196,9 @@ def _split_tape(func: gast.FunctionDef, tape: str) -> None:
         stack = _fresh(f"{stored.id}_tape", taken)
         for _, stmt in found + restored:
             stmt.value.func.value = name(stack)
+        for _, push in found:  # (c[i].copy() of a number: Numba has np.copy of one)
+            if push.value.args[0] is not _stored(push):
+                push.value.args[0] = call("np.copy", [_stored(push)])
         stacks.append(gast.Assign(targets=[name(stack, gast.Store())],
                                   value=gast.List(elts=[], ctx=gast.Load()),
                                   type_comment=None))

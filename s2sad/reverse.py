@@ -1649,8 +1649,11 @@ def indexed_stores(body: List[gast.stmt], tape: str, namer: Any,
 
 def _store_list(iterate: gast.Call, numbers: bool) -> gast.AST:
     """np.empty(trips) for float numbers, [None] * trips for anything."""
-    if numbers:
-        return call("np.empty", [_trips(iterate)])
+    if numbers:  # (range(3, 2) runs no trip: np.empty refuses its count, -1)
+        trips = _trips(iterate)
+        if isinstance(trips, gast.Constant):
+            return call("np.empty", [constant(max(trips.value, 0))])
+        return call("np.empty", [call("max", [trips, constant(0)])])
     return gast.BinOp(left=gast.List(elts=[constant(None)], ctx=gast.Load()), op=gast.Mult(),
                       right=_trips(iterate))
 

@@ -99,7 +99,7 @@ def test_stored_float_numbers_go_in_float_arrays_for_numba():
         warnings.simplefilter("error", JitFallback)
         got = compiled(1.0, 0.5, 50, 0.05)
     code = compiled.source.split("\n\n\n")[1]
-    assert "y_stored = np.empty(steps)" in code and "y_stored[i] = y" in code
+    assert "y_stored = np.empty(max(steps, 0))" in code and "y_stored[i] = y" in code
     assert "y = y_stored[i]" in code and "tape" not in code
     expected = [numeric_grad(rk4, [1.0, 0.5, 50, 0.05], k) for k in (0, 1)]
     np.testing.assert_allclose(got, expected, rtol=1e-7)
@@ -532,3 +532,60 @@ def test_compiled_code_is_cached_on_disk_for_the_next_process(tmp_path):
     off = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          env=env)
     assert off.stdout.strip().splitlines() == [first, "0"]
+
+
+# -- corpus loops that fell back or failed before (tests/corpus_loops.py) -----------
+
+import corpus_loops  # noqa: E402
+from test_loops import loop_inputs_for  # noqa: E402
+
+CORPUS_REGRESSIONS = [
+    corpus_loops.range_empty,               # range(len(x), 2): np.empty(-2) raised
+    corpus_loops.range_positive_step,       # reversed(range(a, b, 2)): left to Numba
+    corpus_loops.range_negative_step_two,
+    corpus_loops.write_zeros_like_add,      # c[i].copy() of a number: Numba has none
+    corpus_loops.forward_substitution,
+]
+
+
+@pytest.mark.parametrize("fn", CORPUS_REGRESSIONS, ids=[f.__name__ for f in CORPUS_REGRESSIONS])
+def test_corpus_loops_that_fell_back_compile(fn):
+    call = loop_inputs_for(fn)
+    wrt = tuple(call.wrt_spec(p) for p in call.float_params)
+    compiled = s2sad.grad(fn, wrt=wrt, jit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitFallback)
+        got = compiled(*call.args, **call.kwargs)
+    expected = s2sad.grad(fn, wrt=wrt)(*call.args, **call.kwargs)
+    for g, e in zip(got, expected):
+        assert type(g) is type(e) and np.shape(g) == np.shape(e)
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("start, stop, step", [
+    (0, 7, 3), (5, 0, -2), (0, 0, 1), (3, 3, -1), (2, 11, 4), (10, -3, -3), (4, 1, 2),
+    (1, 4, -2), (0, 5, -1), (7, 0, -1), (0, 9, 1), (-4, 4, 5)])
+def test_a_stepped_backward_range_is_written_explicitly(start, stop, step):
+    import ast
+    import gast
+    from s2sad.jit import _explicit_range
+    loop = gast.parse(f"reversed(range(start, stop, {step}))").body[0].value
+    explicit = ast.unparse(gast.gast_to_ast(_explicit_range(loop)))
+    assert "reversed" not in explicit
+    assert list(eval(explicit)) == list(reversed(range(start, stop, step)))
+
+
+def test_an_empty_counted_loop_stores_into_empty_arrays():
+    def count_down(x, c):
+        p = 0.0
+        for i in range(len(c) - 10):  # no trip: range(-7)
+            p = p * x + c[i]
+        return p + x * np.sum(c)
+    compiled = s2sad.grad(count_down, wrt=(0, 1), jit=True)
+    c = np.array([0.5, 1.0, 1.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitFallback)
+        got = compiled(0.7, c)
+    assert "np.empty(max(" in compiled.source
+    np.testing.assert_allclose(got[0], np.sum(c))
+    np.testing.assert_allclose(got[1], [0.7, 0.7, 0.7])
