@@ -198,26 +198,99 @@ class _Reading:
 
     def certain(self, stmt: gast.Assign, block: List[gast.stmt], index: int,
                 chain: Sequence[str], inputs: Sequence[gast.AST]) -> bool:
-        """The chain's lines bound once, before `stmt` in its block; the inputs not
-        rebound from the chain's first line on; the target none of them."""
+        """The chain's lines bound once, before `stmt` in its block; from the chain's
+        first line on, nothing but those lines binds or writes into (c[i] = v, a call
+        statement, out=) a name of the chain or an input, or a name that may share its
+        array; the target none of them."""
         target = stmt.targets[0].id
-        positions = []
+        positions, own = [], set()
         for link in chain:
             if link not in self.bound or link == target:
                 return False
-            _, where, at = self.bound[link]
+            binding, where, at = self.bound[link]
             if where is not block or at >= index:
                 return False
             positions.append(at)
-        names = {i.id for i in inputs} - set(chain)
+            own.add(id(binding))
+        names = {i.id for i in inputs}
         if target in names:
             return False
+        protected = set(chain) | names
+        shared = set(protected)
+        for n in protected:
+            shared |= self.analysed.sharing.get(n, frozenset())
         first = min(positions, default=index)
         for between in block[first:index]:
             for inner in _statements([between]):
-                if stored_name(inner) in names:
+                if id(inner) not in own and (_binds(inner) & protected or
+                                             _writes_into(inner) & shared):
                     return False
         return True
+
+    def only_read_by_arithmetic(self, v: str) -> bool:
+        """Every use of v, anywhere in the function, is as an operand of an arithmetic
+        operation (so its array is never written into, passed on or aliased)."""
+        if self.analysed.sharing.get(v, frozenset()) - {v}:
+            return False
+        binding = self.bound[v][0]
+        for stmt in _statements(self.analysed.lowered.body):
+            if stmt is binding or v not in _mentions(stmt):
+                continue
+            value = stmt.value if isinstance(stmt, gast.Assign) else None
+            if not (isinstance(value, gast.BinOp) and not is_store(stmt) and
+                    stmt.targets[0].id != v and
+                    v not in _names(*(o for o in (value.left, value.right)
+                                      if not isinstance(o, gast.Name)))):
+                return False
+        return True
+
+
+def _own_parts(stmt: gast.stmt) -> List[gast.AST]:
+    """A statement's own expressions (a compound statement's header, not its body)."""
+    if isinstance(stmt, gast.For):
+        return [stmt.target, stmt.iter]
+    if isinstance(stmt, (gast.If, gast.While)):
+        return [stmt.test]
+    if isinstance(stmt, gast.Assign):
+        return list(stmt.targets) + [stmt.value]
+    if isinstance(stmt, gast.AugAssign):
+        return [stmt.target, stmt.value]
+    return [getattr(stmt, "value", None)]
+
+
+def _mentions(stmt: gast.stmt) -> set:
+    """The local names in a statement's own parts, read or bound."""
+    return _names(*_own_parts(stmt))
+
+
+def _names(*nodes: Any) -> set:
+    return {inner.id for node in nodes if node is not None for inner in gast.walk(node)
+            if isinstance(inner, gast.Name) and is_local(inner)}
+
+
+def _binds(stmt: gast.stmt) -> set:
+    """The name a statement binds (a new value, not into an array)."""
+    if isinstance(stmt, (gast.Assign, gast.For)) and not (
+            isinstance(stmt, gast.Assign) and is_store(stmt)):
+        return {stored_name(stmt)} - {None}
+    return set()
+
+
+def _writes_into(stmt: gast.stmt) -> set:
+    """The names whose array a statement may write into: c of c[i] = v and c += v, every
+    name a call statement passes (np.copyto(w, ...)), out= arrays."""
+    written = set()
+    if isinstance(stmt, gast.AugAssign) or isinstance(stmt, gast.Assign) and is_store(stmt):
+        written.add(stored_name(stmt))
+    if isinstance(stmt, gast.Expr):
+        written |= _mentions(stmt)
+    for part in _own_parts(stmt):
+        for node in gast.walk(part) if part is not None else ():
+            if isinstance(node, gast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg == "out":
+                        written |= _names(keyword.value)
+    return written
 
 
 def _statements(block: Sequence[gast.stmt]) -> List[gast.stmt]:
@@ -427,7 +500,8 @@ def _ones_times(reading: _Reading, value: gast.AST) -> Match:
     for x, w in ((value.left, value.right), (value.right, value.left)):
         made = reading.value_of(w)
         if is_local(x) and op_key(made) in (np.ones_like, np.ones) and \
-                len(made.args) == 1 and not made.keywords:
+                len(made.args) == 1 and not made.keywords and \
+                reading.only_read_by_arithmetic(w.id):  # (still all ones here)
             return _form("ones_times", [x, w]), [], [x, w]
     return None
 
@@ -569,8 +643,8 @@ def _cholesky_of(reading: _Reading, factor: gast.AST) -> Optional[gast.AST]:
 
 def _sum_of_exp(reading: _Reading, e: gast.AST, c: gast.AST):
     """(x, axis, chain) where c = np.sum(e, axis[, keepdims=True]) and e = np.exp(b)
-    with b = x - m, m constant along axis (then x is the form's input: the shift
-    cancels), or else x = b; None otherwise. With an axis the sum keeps its dims, so
+    with b = x - m, m constant along axis and adding no axes to x (then x is the form's
+    input: the shift cancels), or else x = b; None otherwise. With an axis the sum keeps its dims, so
     that e / c is the softmax along it."""
     if not (is_local(e) and is_local(c)):
         return None
@@ -589,7 +663,7 @@ def _sum_of_exp(reading: _Reading, e: gast.AST, c: gast.AST):
     shift = reading.value_of(b)
     if _is_op(shift, gast.Sub, np.subtract):
         x, m = _operands(shift)
-        if is_local(x) and _constant_along(reading, m, axis, reading.rank(x)):
+        if is_local(x) and _constant_along(reading, m, axis, x):
             return x, _axis_node(summed), chain + [b.id]
     return b, _axis_node(summed), chain
 
@@ -613,22 +687,25 @@ def _axis_node(summed: gast.Call) -> gast.AST:
     return bound.get("axis", constant(None))
 
 
-def _constant_along(reading: _Reading, m: gast.AST, axis: Any, rank: Optional[int]) -> bool:
-    """m has one value along `axis` (all axes for None): a number, or a reduction of
-    anything along the same axes keeping its dims."""
-    if isinstance(m, gast.Constant) or reading.rank(m) == 0:
+def _constant_along(reading: _Reading, m: gast.AST, axis: Any, x: gast.Name) -> bool:
+    """m has one value along `axis` (all axes for None) and adds no axes to x, so that
+    x - m has x's shape: a number, or a reduction along the same axes, keeping its dims,
+    of x or of an array of x's shape."""
+    if isinstance(m, gast.Constant) and type(m.value) in (int, float) or \
+            reading.rank(m) == 0:
         return True
     reduced = reading.value_of(m)
     if op_key(reduced) not in _REDUCTIONS:
         return False
     bound = _bind(reduced, ("a", "axis"))
-    if bound is None:
+    if bound is None or not is_local(bound["a"]) or not (
+            bound["a"].id == x.id or reading.analysed.same_shape(bound["a"], x)):
         return False
     own = _literal(bound.get("axis", constant(None)))
     if axis is None:
         return own is None
-    keeps = any(k.arg == "keepdims" and _literal(k.value) is True for k in reduced.keywords)
-    return keeps and _same_axes(own, axis, rank)
+    keeps = _literal(bound.get("keepdims", constant(False))) is True
+    return keeps and _same_axes(own, axis, reading.rank(x))
 
 
 def _same_axes(one: Any, other: Any, rank: Optional[int]) -> bool:

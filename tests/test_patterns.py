@@ -662,3 +662,107 @@ def test_cholesky_forms_second_order():
     np.testing.assert_allclose(hessian, differences, rtol=1e-5, atol=1e-7)
     jacobian = s2sad.jacobian(grad, mode="reverse")(theta, y)
     np.testing.assert_allclose(jacobian, hessian, rtol=1e-8, atol=1e-10)
+
+
+# -- what is not a form: intermediates written into, ones that are not all ones, shifts
+# that add axes (found by the issue 19 adversary; each would give a wrong gradient) ------
+
+def softmax_entry_written(x):
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    e[:, 0] = 0.25
+    return np.sum(e / np.sum(e, axis=1, keepdims=True) * W35)
+
+
+def sigmoid_denominator_written(z):
+    d = 1 + np.exp(-z)
+    d[2] = 3.0
+    return np.sum(np.arange(5.0) * (1 / d))
+
+
+def log_softmax_input_written(x):
+    z = x - np.max(x)
+    e = np.exp(z)
+    np.copyto(z, z * 2.0)
+    return np.sum((z - np.log(np.sum(e))) * np.arange(5.0))
+
+
+def gram_operand_written(R):
+    R = R.copy()
+    Rt = R.T
+    R[0, 0] = 1.0
+    return np.sum((Rt @ R) * W44)
+
+
+def cholesky_factor_written(K, y):
+    L = np.linalg.cholesky(K)
+    L[1, 0] = 0.5
+    return np.sum(np.linalg.solve(L.T, np.linalg.solve(L, y)))
+
+
+def ones_masked(x):
+    m = np.ones_like(x)
+    m[0] = 0.0
+    return np.sum(np.sin(x * m))
+
+
+def ones_doubled_in_a_loop(x):
+    w = np.ones(5)
+    t = 0.0
+    for i in range(3):
+        t = t + np.sum(np.sin(w * x))
+        w[...] = w * 2.0
+    return t
+
+
+def ones_aliased(x):
+    w = np.ones(5)
+    v = w[1:]
+    v[0] = 4.0
+    return np.sum(np.sin(x * w))
+
+
+def softmax_shift_adds_axes(x, Y):
+    m = np.max(Y, axis=1, keepdims=True)
+    e = np.exp(x - m)
+    return np.sum(e / np.sum(e, axis=1, keepdims=True) * Y)
+
+
+NOT_FORMS = [
+    (softmax_entry_written, [matrix((3, 5))]),
+    (sigmoid_denominator_written, [matrix((5,))]),
+    (log_softmax_input_written, [matrix((5,))]),
+    (cholesky_factor_written, [spd(4), matrix((4,))]),
+    (ones_masked, [matrix((5,))]),
+    (ones_doubled_in_a_loop, [matrix((5,))]),
+    (softmax_shift_adds_axes, [matrix((5,)), matrix((3, 5))]),
+]
+
+
+@pytest.mark.parametrize("case", NOT_FORMS, ids=_id)
+def test_what_is_not_a_form_keeps_the_chain(case):
+    fn = case[0]
+    args = _arguments(case, 6)
+    wrt = tuple(range(len(args)))
+    got = s2sad.grad(fn, wrt=wrt)(*args)
+    values = dict(zip(fn.__code__.co_varnames, args))
+    for k in wrt:
+        name = fn.__code__.co_varnames[k]
+        np.testing.assert_allclose(got[k], central_difference(fn, values, name),
+                                   rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("fn", [gram_operand_written, ones_aliased], ids=lambda f: f.__name__)
+def test_an_array_written_through_a_view_is_refused_or_exact(fn):
+    """R written after R.T is taken (a view of it), ones written through a slice: the
+    primal's own semantics, which s2sad differentiates exactly or refuses (the aliasing
+    check); never a form's adjoint."""
+    case = (fn, [matrix((6, 4))] if fn is gram_operand_written else [matrix((5,))])
+    args = _arguments(case, 2)
+    try:
+        got = s2sad.grad(fn)(*args)
+    except s2sad.S2SADError as error:
+        assert "shares its array" in str(error)
+        return
+    name = fn.__code__.co_varnames[0]
+    np.testing.assert_allclose(got, central_difference(fn, {name: args[0]}, name),
+                               rtol=1e-5, atol=1e-7)
