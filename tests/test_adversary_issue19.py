@@ -1867,3 +1867,64 @@ LOOKALIKES = [spectral_norm_squared, nuclear_norm_squared, row_norms_squared,
 @pytest.mark.parametrize("fn", LOOKALIKES, ids=[f.__name__ for f in LOOKALIKES])
 def test_forms_lookalikes(fn):
     _check_grad(fn, {"R": W33}, ["R"])
+
+
+# ======================================================================================
+# HELD: a form's input written into after the form (the form's adjoint reads it as it was)
+# ======================================================================================
+
+def softmax_input_written_after(X):
+    Z = X * 1.0
+    e = np.exp(Z - np.max(Z, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    Z[0, 0] = 5.0
+    return np.sum(p * X) + np.sum(Z * X)
+
+
+def sigmoid_input_written_after(X):
+    z = X[0] * 2.0
+    y = 1 / (1 + np.exp(-z))
+    z[0] = 3.0
+    return np.sum(y * X[0]) + np.sum(z * X[1])
+
+
+def gram_input_written_after(X):
+    R = X * 1.0
+    G = R.T @ R
+    R[0, 0] = 2.0
+    return np.sum(G * G) + np.sum(R * X)
+
+
+def sum_of_squares_input_written_after(X):
+    r = X[0] * 1.0
+    s = r @ r
+    r[0] = 2.0
+    return s + np.sum(r * X[1])
+
+
+def logsumexp_input_written_after(X):
+    z = X[0] * 1.0
+    m = np.max(z)
+    e = np.exp(z - m)
+    l = m + np.log(np.sum(e))
+    z[1] = 0.0
+    return l + np.sum(z * X[1])
+
+
+def ones_times_input_written_after(X):
+    z = X[0] * 1.0
+    m = np.ones_like(z)
+    y = z * m
+    z[0] = 3.0
+    return np.sum(np.sin(y)) + np.sum(z * X[1])
+
+
+INPUT_WRITTEN_AFTER = [softmax_input_written_after, sigmoid_input_written_after,
+                       gram_input_written_after, sum_of_squares_input_written_after,
+                       logsumexp_input_written_after, ones_times_input_written_after]
+
+
+@pytest.mark.parametrize("fn", INPUT_WRITTEN_AFTER,
+                         ids=[f.__name__ for f in INPUT_WRITTEN_AFTER])
+def test_a_forms_input_written_after_the_form(fn):
+    _check_grad(fn, {"X": M23}, ["X"])
