@@ -1928,3 +1928,78 @@ INPUT_WRITTEN_AFTER = [softmax_input_written_after, sigmoid_input_written_after,
                          ids=[f.__name__ for f in INPUT_WRITTEN_AFTER])
 def test_a_forms_input_written_after_the_form(fn):
     _check_grad(fn, {"X": M23}, ["X"])
+
+
+# ======================================================================================
+# HELD: issue 19's new benchmark programs in another spelling, compiled too
+# ======================================================================================
+
+def attention_by_methods(Q, K, V):
+    d = Q.shape[-1]
+    S = Q @ K.T / np.sqrt(d)
+    S = S - S.max(axis=-1, keepdims=True)
+    W = np.exp(S)
+    W = W / W.sum(axis=-1, keepdims=True)
+    return np.sum((W @ V) ** 2)
+
+
+def gaussian_process_nll(X, y, ell):
+    n = X.shape[0]
+    D = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    K = np.exp(-0.5 * D / ell ** 2) + 0.1 * np.eye(n)
+    L = np.linalg.cholesky(K)
+    alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))
+    return 0.5 * y @ alpha + np.sum(np.log(np.diag(L))) + 0.5 * n * np.log(2 * np.pi)
+
+
+def logistic_regression(w, X, y):
+    z = X @ w
+    p = 1.0 / (1.0 + np.exp(-z))
+    eps = 1e-9
+    return -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+
+
+def lstm_gates_sliced(Wx, Wh, xs):
+    T, d = xs.shape
+    k = Wh.shape[0]
+    h = np.zeros(k)
+    c = np.zeros(k)
+    for t in range(T):
+        g = xs[t] @ Wx + h @ Wh
+        i = 1 / (1 + np.exp(-g[:k]))
+        f = 1 / (1 + np.exp(-g[k:2 * k]))
+        o = 1 / (1 + np.exp(-g[2 * k:3 * k]))
+        u = np.tanh(g[3 * k:])
+        c = f * c + i * u
+        h = o * np.tanh(c)
+    return np.sum(h ** 2)
+
+
+def softmax_rows_in_place(X, W):
+    Z = X @ W
+    Z = Z - np.max(Z, axis=1)[:, None]
+    P = np.exp(Z)
+    P /= P.sum(axis=1)[:, None]
+    return -np.sum(np.log(P[:, 0]))
+
+
+_RNG = np.random.default_rng(3)
+BENCHMARKS = [
+    (attention_by_methods, {"Q": _RNG.normal(size=(3, 4)), "K": _RNG.normal(size=(5, 4)),
+                            "V": _RNG.normal(size=(5, 2))}),
+    (gaussian_process_nll, {"X": _RNG.normal(size=(4, 2)), "y": _RNG.normal(size=4),
+                            "ell": 1.3}),
+    (logistic_regression, {"w": _RNG.normal(size=3), "X": _RNG.normal(size=(6, 3)),
+                           "y": (_RNG.random(6) > 0.5) * 1.0}),
+    (lstm_gates_sliced, {"Wx": _RNG.normal(size=(3, 8)) * 0.5,
+                         "Wh": _RNG.normal(size=(2, 8)) * 0.5, "xs": _RNG.normal(size=(4, 3))}),
+    (softmax_rows_in_place, {"X": _RNG.normal(size=(6, 3)), "W": _RNG.normal(size=(3, 3))}),
+]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("fn, values", BENCHMARKS, ids=[f.__name__ for f, _ in BENCHMARKS])
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_benchmark_programs_in_another_spelling(fn, values, jit):
+    _check_grad(fn, values, [n for n in values if not (fn is logistic_regression and n == "y")],
+                jit=jit)
