@@ -49,7 +49,12 @@ import numpy as np
 from .anno import clone, get_anno, set_anno
 from .lower import call, constant, is_local, is_store, name, op_key, stored_name
 
-# -- the forms, as functions (their rules are the point; a rule's check runs these) ----
+# -- the forms, as functions -----------------------------------------------------------------
+# The first five are what they say for any arguments: calling one directly is
+# differentiated by its rule like any NumPy function. The others' rules rest on what the
+# matched lines guarantee (e = exp(x - m) and c = np.sum(e); L = cholesky(a); ones that
+# are ones; a_inv = inv(a)), which a direct call cannot: they only mark forms, and
+# refuse to be called (a program calling one gets that error, never a wrong gradient).
 
 
 def gram(a: Any) -> Any:
@@ -73,53 +78,61 @@ def softmax(x: Any, axis: Any = None) -> Any:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def log_softmax(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
-    """(x - m) - log(c) with e = exp(x - m), c = sum(e, axis, keepdims=True): the
-    adjoint reads the softmax e / c from the primal's own e and c."""
-    return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
-
-
-def logsumexp(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
-    """m + log(c) with e = exp(x - m), c = sum(e, axis[, keepdims=True]) (or log(c) with
-    e = exp(x)): log(sum(exp(x))); the adjoint reads e / c."""
-    return np.log(np.sum(np.exp(x), axis=axis, keepdims=axis is not None))
-
-
 def sigmoid(z: Any) -> Any:
     """1 / (1 + exp(-z)), exp(z) / (1 + exp(z)), 0.5 * (tanh(z / 2) + 1)."""
     return 1 / (1 + np.exp(-z))
 
 
+class FormOnly(TypeError):
+    """A function of this module that only marks a form was called."""
+
+    def __init__(self, form: str) -> None:
+        super().__init__(f"s2sad.patterns.{form} marks a form the reverse stage recognised; "
+                         f"its rule holds only for the lines matched, so it is not called")
+
+
+def log_softmax(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
+    """(x - m) - log(c) with e = exp(x - m), c = sum(e, axis, keepdims=True): the
+    adjoint reads the softmax e / c from the primal's own e and c."""
+    raise FormOnly("log_softmax")
+
+
+def logsumexp(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
+    """m + log(c) with e = exp(x - m), c = sum(e, axis[, keepdims=True]) (or log(c) with
+    e = exp(x)): log(sum(exp(x))); the adjoint reads e / c."""
+    raise FormOnly("logsumexp")
+
+
 def ones_times(x: Any, ones: Any) -> Any:
     """x * np.ones_like(...) or x * np.ones(...): x spread over the ones' shape, whose
     adjoint is dy itself (summed to x's shape), not dy * ones (a number made an array)."""
-    return x * ones
+    raise FormOnly("ones_times")
 
 
 def cholesky_solve(a: Any, b: Any, l: Any) -> Any:
     """np.linalg.solve(L.T, np.linalg.solve(L, b)) with L = np.linalg.cholesky(a): a^-1 b
     (a read by its lower triangle, as cholesky reads it)."""
-    return np.linalg.solve(l.T, np.linalg.solve(l, b))
+    raise FormOnly("cholesky_solve")
 
 
 def cholesky_logdet(a: Any, l: Any) -> Any:
     """np.sum(np.log(np.diag(L))) with L = np.linalg.cholesky(a): log det(a) / 2."""
-    return np.sum(np.log(np.diagonal(l)))
+    raise FormOnly("cholesky_logdet")
 
 
 def solve_by_inverse(a: Any, b: Any, a_inv: Any) -> Any:
     """np.linalg.solve(A, b) where the program has also computed A_inv = np.linalg.inv(A)."""
-    return np.linalg.solve(a, b)
+    raise FormOnly("solve_by_inverse")
 
 
 def slogdet_by_inverse(a: Any, a_inv: Any) -> Any:
     """np.linalg.slogdet(A) where the program has also computed A_inv = np.linalg.inv(A)."""
-    return np.linalg.slogdet(a)
+    raise FormOnly("slogdet_by_inverse")
 
 
 def det_by_inverse(a: Any, a_inv: Any) -> Any:
     """np.linalg.det(A) where the program has also computed A_inv = np.linalg.inv(A)."""
-    return np.linalg.det(a)
+    raise FormOnly("det_by_inverse")
 
 
 FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,

@@ -15,6 +15,7 @@ import pytest
 
 import s2sad
 from conftest import central_difference
+from s2sad import patterns
 
 anp = pytest.importorskip("autograd.numpy")
 autograd = pytest.importorskip("autograd")
@@ -766,3 +767,31 @@ def test_an_array_written_through_a_view_is_refused_or_exact(fn):
     name = fn.__code__.co_varnames[0]
     np.testing.assert_allclose(got, central_difference(fn, {name: args[0]}, name),
                                rtol=1e-5, atol=1e-7)
+
+
+# -- the forms' functions called directly ----------------------------------------------------
+
+def calls_the_self_contained_forms(x):
+    return np.sum(patterns.softmax(x, axis=1) * W35) + np.sum(patterns.sigmoid(x) ** 3) + \
+        np.sum(patterns.gram(x) * A55) + \
+        np.sum(patterns.gram_outer(x) * W44[:3, :3]) + patterns.sum_of_squares(x)
+
+
+def test_the_self_contained_forms_called_directly():
+    """softmax, sigmoid, gram, gram_outer and sum_of_squares are what they say for any
+    argument: a program may call them, and their rules differentiate the call."""
+    x = _arguments((None, [matrix((3, 5))]), 8)[0]
+    got = s2sad.grad(calls_the_self_contained_forms)(x)
+    np.testing.assert_allclose(
+        got, central_difference(calls_the_self_contained_forms, {"x": x}, "x"),
+        rtol=1e-6, atol=1e-8)
+
+
+def calls_a_marking_form(x, e, c):
+    return np.sum(patterns.log_softmax(x, e, c, axis=1))
+
+
+def test_a_form_whose_rule_rests_on_the_matched_lines_is_not_called():
+    x = np.ones((2, 3))
+    with pytest.raises(patterns.FormOnly, match="not called"):
+        s2sad.grad(calls_a_marking_form)(x, x, x)
