@@ -539,7 +539,7 @@ def test_the_lecture_loop_recomputes_its_index_and_matches_autograd():
 
 
 # ======================================================================================
-# WRONG: patterns.py (issue 19 item 3) reads a form through a name written into by
+# FIXED (e8155e0): patterns.py (issue 19 item 3) read a form through a name written into by
 # element. `_Reading.bound` takes a name bound once as holding its binding's value, and
 # `certain` checks only that the form's inputs are not rebound; a write into an element
 # (m[0] = 0.0, m[...] = ..., np.copyto) changes the value without a binding, so the
@@ -610,11 +610,9 @@ ONES_WRITTEN = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong gradient (patterns._ones_times, 77cfd7f): `m = np.ones(n)` then `m[0] = 0.0` "
-    "(a mask), `m[1:] = 2.0`, `w[...] = w * 2.0` or np.copyto(w, ...): x * m is taken as "
-    "x times ones, its adjoint dy itself, as if m were still all ones (mask_of_ones: "
-    "dx[0] = 1.0 for 0.0); _ones_times's match has no chain, so `certain` checks nothing"))
+# (was a wrong gradient, patterns._ones_times since 77cfd7f, right since e8155e0: x * m
+# was taken as x times ones, its adjoint dy itself, as if m were still all ones; for
+# mask_of_ones dx[0] = 1.0 for 0.0)
 @pytest.mark.parametrize("fn, values", ONES_WRITTEN,
                          ids=[f.__name__ for f, _ in ONES_WRITTEN])
 def test_ones_written_into_before_the_product(fn, values):
@@ -693,12 +691,9 @@ CHAIN_WRITTEN = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong gradient (patterns.py: softmax, sigmoid, logsumexp, cholesky_solve, "
-    "cholesky_logdet): an element of one of the form's intermediates (e, d, the factor "
-    "L) is set between its binding and the marked line; `certain` removes the chain's "
-    "own names from those it checks for writes, so the form's adjoint is that of the "
-    "unwritten chain (softmax_with_an_entry_set: dx[0] = -0.39 for 0)"))
+# (was a wrong gradient, patterns.py's `certain`, right since e8155e0: an element of a
+# form's intermediate set between its binding and the marked line was not seen, so the
+# form's adjoint was the unwritten chain's: softmax_with_an_entry_set dx[0] = -0.39 for 0)
 @pytest.mark.parametrize("fn, values", CHAIN_WRITTEN,
                          ids=[f.__name__ for f, _ in CHAIN_WRITTEN])
 def test_a_forms_intermediate_written_into(fn, values):
@@ -712,12 +707,9 @@ def softmax_of_a_vector_shifted_by_rows(x, Y):
     return np.sum(p * np.arange(3.0) * Y)
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "crash (patterns._softmax, 853f55a): a 1-d x shifted by a column m (2, 1) broadcasts "
-    "up to rows, e / np.sum(e, axis=1, keepdims=True) is a softmax of x - m along b's axis "
-    "1, but the form is taken as softmax(x, axis=1) of the 1-d x (_same_axes compares "
-    "axis 1 with x's rank: 1 % 1 == 1 % 1): 'internal error: gradient of shape (2, 3) for "
-    "an input of shape (3,)'; right at 0aa3f65"))
+# (was a crash, patterns._softmax since 853f55a, right since e8155e0: the form was taken
+# as softmax(x, axis=1) of the 1-d x, 'internal error: gradient of shape (2, 3) for an
+# input of shape (3,)')
 def test_softmax_whose_shift_adds_axes():
     _check_grad(softmax_of_a_vector_shifted_by_rows, {"x": M23[0], "Y": M23[::-1].copy()},
                 ["x", "Y"])
@@ -1297,11 +1289,8 @@ def slogdet_beside_an_inverse_written_into(A, b):
     return l + np.sum(A_inv) + np.sum(b)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wrong gradient (patterns._by_inverse, 2d05df4): A_inv = np.linalg.inv(A) then "
-    "A_inv[0, 0] = 0.0: solve(A, b)'s and slogdet(A)'s adjoints read A_inv as A's "
-    "inverse (_Reading.inverses maps A to the first name bound to inv(A), whatever is "
-    "written into it later): db[0] = -0.29 for 0.23; right at 0aa3f65"))
+# (was a wrong gradient, patterns._by_inverse since 2d05df4, right since e8155e0: the
+# adjoints read the written A_inv as A's inverse, db[0] = -0.29 for 0.23)
 @pytest.mark.parametrize("fn", [solve_beside_an_inverse_written_into,
                                 slogdet_beside_an_inverse_written_into])
 def test_an_inverse_written_into_is_not_the_inverse(fn):
