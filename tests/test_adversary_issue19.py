@@ -540,10 +540,10 @@ def test_the_lecture_loop_recomputes_its_index_and_matches_autograd():
 
 # ======================================================================================
 # FIXED (e8155e0): patterns.py (issue 19 item 3) read a form through a name written into by
-# element. `_Reading.bound` takes a name bound once as holding its binding's value, and
-# `certain` checks only that the form's inputs are not rebound; a write into an element
+# element. `_Reading.bound` took a name bound once as holding its binding's value, and
+# `certain` checked only that the form's inputs were not rebound; a write into an element
 # (m[0] = 0.0, m[...] = ..., np.copyto) changes the value without a binding, so the
-# form's adjoint is taken for values the program no longer has. All right at 0aa3f65.
+# form's adjoint was taken for values the program no longer had. All right at 0aa3f65.
 # ======================================================================================
 
 def mask_of_ones(x):
