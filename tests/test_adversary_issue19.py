@@ -1992,3 +1992,52 @@ BENCHMARKS = [
 def test_benchmark_programs_in_another_spelling(fn, values, jit):
     _check_grad(fn, values, [n for n in values if not (fn is logistic_regression and n == "y")],
                 jit=jit)
+
+
+# ======================================================================================
+# HELD (after e8155e0): more writes around patterns.py's forms
+# ======================================================================================
+
+def mask_written_later_in_the_loop(x):
+    m = np.ones(3)
+    t = 0.0
+    for i in range(3):
+        t = t + np.sum(np.sin(x * m))
+        m[i] = 0.0
+    return t
+
+
+def softmax_intermediate_written_on_one_step(x):
+    X = np.reshape(x, (2, 3))
+    t = 0.0
+    for i in range(2):
+        e = np.exp(X - np.max(X, axis=1, keepdims=True))
+        if i == 1:
+            e[0, 0] = 0.5
+        p = e / np.sum(e, axis=1, keepdims=True)
+        t = t + np.sum(p * X)
+        X = np.tanh(X)
+    return t
+
+
+def sigmoid_denominator_added_to(x):
+    d = 1 + np.exp(-x)
+    d += 0.5
+    y = 1 / d
+    return np.sum(y * x)
+
+
+def ones_added_to_in_place(x):
+    m = np.ones(len(x))
+    m += x
+    return np.sum(np.sin(x * m))
+
+
+AROUND_FORMS = [mask_written_later_in_the_loop, softmax_intermediate_written_on_one_step,
+                sigmoid_denominator_added_to, ones_added_to_in_place]
+
+
+@pytest.mark.parametrize("fn", AROUND_FORMS, ids=[f.__name__ for f in AROUND_FORMS])
+def test_writes_around_forms(fn):
+    x = M23.ravel().copy() if fn is softmax_intermediate_written_on_one_step else X3
+    _check_grad(fn, {"x": x}, ["x"])
