@@ -93,7 +93,7 @@ def _define() -> None:
             trailing = trailing and g.shape[extra + d] == out.shape[d]
         if trailing:  # a sum over leading axes only (a bias's adjoint): row by row
             flat = out.reshape(out.size)
-            rows = g.reshape((g.size // out.size, out.size))
+            rows = np.ascontiguousarray(g).reshape((g.size // out.size, out.size))
             for r in range(rows.shape[0]):
                 flat += rows[r]
             return out
