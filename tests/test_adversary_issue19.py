@@ -2041,3 +2041,33 @@ AROUND_FORMS = [mask_written_later_in_the_loop, softmax_intermediate_written_on_
 def test_writes_around_forms(fn):
     x = M23.ravel().copy() if fn is softmax_intermediate_written_on_one_step else X3
     _check_grad(fn, {"x": x}, ["x"])
+
+
+def loop_over_a_list_of_floats(x):
+    t = 0.0
+    for s in [0.5, 1.5, 2.5]:
+        t = t + np.sum(np.sin(x * s)) * s
+    return t
+
+
+def loop_over_a_tuple_of_indices(x):
+    t = 0.0
+    for k in (1, 2):
+        j = k + 1
+        t = t + x[j] * x[k] * t + x[k]
+    return t
+
+
+def loop_over_a_shape(x):
+    t = 0.0
+    for n in x.shape:
+        t = t + np.sum(x) * n
+    return t
+
+
+@pytest.mark.parametrize("fn, x", [(loop_over_a_list_of_floats, X4),
+                                   (loop_over_a_tuple_of_indices, X4),
+                                   (loop_over_a_shape, M23)],
+                         ids=["floats", "tuple-of-indices", "shape"])
+def test_loop_targets_that_are_or_are_not_ints(fn, x):
+    _check_grad(fn, {"x": x}, ["x"])
