@@ -377,13 +377,14 @@ def _slice_key(index: gast.Slice, is_length) -> Any:
 
 def _bound_value(node: Optional[gast.AST], is_length) -> Any:
     """A slice bound as a literal: n - k is -k (n - 0, n: None) where n is the axis's
-    length; False where it is none of these."""
+    length; False where it is none of these. (Only k <= 2: where n < k, n - k counts
+    from the end, 2n - k, which is -k's max(0, n - k) only while k <= 2.)"""
     if isinstance(node, gast.Name) and is_length(node.id):
         return None
     if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Sub) and \
             isinstance(node.left, gast.Name) and is_length(node.left.id):
         k = _literal_int(node.right)
-        return False if k is False or k is None or k < 0 else -k if k else None
+        return False if k is False or k is None or not 0 <= k <= 2 else -k if k else None
     return _literal_int(node)
 
 

@@ -355,3 +355,18 @@ def test_a_shape_view_is_read_only_and_holds_no_values():
     assert zeros_like(kept).flags.writeable and np.all(zeros_like(kept) == 0)
     assert unbroadcast(np.ones((2, 3, 4)), kept).shape == (3, 4)
     assert shape_of(2.5) == 2.5
+
+
+def test_a_bound_n_minus_k_is_not_taken_for_minus_k_where_they_differ():
+    """With n = 2, u[0:n - 3] is u[0:-1] (one element) but u[:-3] is empty: a slice of
+    n - 3 has no class of its own, and its adjoint sums back what it must."""
+    def f(u):
+        n = len(u)
+        return np.sum(u[0:n - 3] * u[:-3]) + np.sum(u[0:n - 3] ** 2)
+    for size in (2, 5):
+        args = (np.linspace(0.5, 1.5, size),)
+        try:
+            expected = central_difference(f, {"u": args[0]}, "u")
+        except ValueError:
+            continue  # (the primal itself cannot broadcast these)
+        np.testing.assert_allclose(s2sad.grad(f)(*args), expected, rtol=1e-6, atol=1e-8)
