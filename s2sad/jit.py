@@ -13,7 +13,9 @@ runs):
 - a value a loop binds before storing it (`a = None` before the loop, `tape.append(a)`
   before `a = ...`) stored after it is bound instead, so its stack holds arrays and
   never None: `a = ...; a_tape.append(a)` in the loop, and in the adjoint
-  `a_tape.pop()` then `a = a_tape[-1]` while the stack holds an older value.
+  `a_tape.pop()` then `a = a_tape[-1]` while the stack holds an older value;
+- `c[index] += e` at indices that may repeat as `add_at(c, index, e)` (np.add.at's,
+  which Numba lacks), not np.add.at.
 
 Numba types the function at its first call; where the code is outside Numba's subset
 (or Numba is missing) the call falls back to the Python function, once, with a
@@ -34,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional
 import gast
 import numpy as np
 
-from .anno import get_anno, names_in, walk
+from .anno import clone, get_anno, names_in, walk
 from .lower import builtin, call, constant, name
 
 
@@ -51,6 +53,15 @@ def numba_friendly(func: gast.FunctionDef) -> None:
                 node.iter = explicit
     for tape in _tapes(func):
         _split_tape(func, tape)
+    for block in _blocks(func.body):
+        for k, stmt in enumerate(block):
+            if isinstance(stmt, gast.AugAssign) and get_anno(stmt, "scatter"):
+                array = clone(stmt.target.value)
+                array.ctx = gast.Load()
+                block[k] = gast.Expr(value=call("add_at", [array, stmt.target.slice,
+                                                           stmt.value]))
+            elif isinstance(stmt, gast.Expr) and _is_add_at(stmt.value):
+                stmt.value.func = name("add_at")
 
 
 def _explicit_range(iterate: gast.AST) -> Optional[gast.AST]:
@@ -94,6 +105,14 @@ def _stepped_backwards(start: gast.AST, stop: gast.AST, step: gast.AST) -> Optio
     return gast.Call(func=builtin(range), args=[_plus(start, trips), _minus(start, 1 if s > 0
                                                                              else -1),
                                                 constant(-s)], keywords=[])
+
+
+def _is_add_at(node: gast.AST) -> bool:
+    """np.add.at(...)"""
+    func = node.func if isinstance(node, gast.Call) else None
+    return isinstance(func, gast.Attribute) and func.attr == "at" and \
+        isinstance(func.value, gast.Attribute) and func.value.attr == "add" and \
+        isinstance(func.value.value, gast.Name) and func.value.value.id == "np"
 
 
 def _is_call_of(node: gast.AST, builtin_name: str) -> bool:
@@ -397,8 +416,9 @@ def _reason(exc: Exception, function: Callable, compiled: Callable) -> str:
     # (Numba names the file it compiled, the cached copy's path relative to here
     # where there is one: its lines are the generated module's)
     names = {os.path.basename(f.__code__.co_filename) for f in (function, compiled)}
-    where = re.findall(r'File "[^"]*?(' + "|".join(map(re.escape, names)) + r')", line (\d+)',
-                       plain)
+    files = "|".join(map(re.escape, names))
+    where = re.findall(r'File "[^"]*?(' + files + r')", line (\d+)', plain) or \
+        re.findall(r"defined at \S*?(" + files + r") \((\d+)\)", plain)
     if where:
         line = int(where[0][1])
         text = linecache.getline(function.__code__.co_filename, line).strip()

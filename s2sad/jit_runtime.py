@@ -264,6 +264,28 @@ def _define() -> None:
             return gathered
         return None
 
+    @overload(runtime.add_at)
+    def add_at(a, index, values):
+        if not is_array(a):
+            return None
+        if isinstance(index, types.Integer):
+            def one(a, index, values):
+                a[index] += values
+            return one
+        if not (is_array(index) and index.ndim == 1 and isinstance(index.dtype, types.Integer)):
+            return None
+        if is_number(values):
+            def each_number(a, index, values):
+                for k in range(index.shape[0]):
+                    a[index[k]] += values
+            return each_number
+        if is_array(values) and values.ndim == a.ndim:  # one value (or row) per index
+            def each(a, index, values):
+                for k in range(index.shape[0]):
+                    a[index[k]] += values[k]
+            return each
+        return None
+
     # -- products (vectors and matrices; stacks have no implementation) --------------
 
     def ranks(a, b):

@@ -402,6 +402,15 @@ _SMALL_ARRAY = 4096  # elements (measured: equal costs near 2,500)
 __all__ += ["add_where"]
 
 
+def add_at(a: np.ndarray, index: Any, values: Any) -> None:
+    """np.add.at(a, index, values): `c[index] += e` adding at repeated indices, as the
+    code given to Numba writes it (Numba has no ufunc.at; jit_runtime.py has this)."""
+    np.add.at(a, index, values)
+
+
+__all__ += ["add_at"]
+
+
 class SharedUpdate(ValueError):
     """Raised where `v += e` would update, in place, an array another name still reads."""
 

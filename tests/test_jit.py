@@ -589,3 +589,36 @@ def test_an_empty_counted_loop_stores_into_empty_arrays():
     assert "np.empty(max(" in compiled.source
     np.testing.assert_allclose(got[0], np.sum(c))
     np.testing.assert_allclose(got[1], [0.7, 0.7, 0.7])
+
+
+def embedding_lookups(E, w, tokens):
+    s = 0.0
+    for t in range(len(tokens)):
+        s = s + np.tanh(np.dot(E[tokens[t]], w))
+    return s
+
+
+def gathered_rows(x, idx, steps):
+    y = np.zeros_like(x)
+    for k in range(steps):
+        y = y + np.sin(x[idx]) * (k + 1)
+    return np.sum(y ** 2)
+
+
+def test_adding_at_repeated_indices_compiles():
+    """np.add.at, which Numba lacks, is written add_at in the code for Numba."""
+    E = np.arange(12.0).reshape(4, 3) / 10
+    w = np.array([0.5, -0.25, 1.0])
+    tokens = np.array([2, 0, 2, 3])
+    x, idx = np.array([0.1, 0.5, -0.3]), np.array([0, 0, 2])
+    for fn, args, wrt in ((embedding_lookups, (E, w, tokens), (0, 1)),
+                          (gathered_rows, (x, idx, 3), 0)):
+        compiled = s2sad.grad(fn, wrt=wrt, jit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", JitFallback)
+            got = compiled(*args)
+        assert "add_at(" in compiled.source and "np.add.at" not in compiled.source
+        for g, k in zip(_flat(got), _flat(wrt)):
+            np.testing.assert_allclose(g, numeric_grad(fn, args, k), rtol=1e-6, atol=1e-9)
+        for g, e in zip(_flat(got), _flat(s2sad.grad(fn, wrt=wrt)(*args))):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
