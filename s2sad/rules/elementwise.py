@@ -229,7 +229,7 @@ def softmax_adjoint(dy, y, x, axis=None):
 def log_softmax_adjoint(dy, y, x, e, c, axis=None):
     """l = (x - m) - log(c), c = sum(e), e = exp(x - m): dx = dl - (e / c) * sum(dl),
     the softmax e / c from the primal's own e and c; the shift cancels."""
-    dx = dy - e / c * np.sum(dy, axis=axis, keepdims=True)
+    dx = dy - e * (np.sum(dy, axis=axis, keepdims=True) / c)  # (one product of e's size)
     return dx
 
 
