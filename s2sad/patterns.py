@@ -21,7 +21,7 @@ The forms: Gram products (R.T @ R, R @ R.T in their np.dot/matmul/transpose spel
 and sums of squares (a @ a of a vector, np.vdot(R, R), R * R, np.linalg.norm(R) ** 2);
 softmax, log-softmax and logsumexp after any shift constant along the summed axes (the
 shift's adjoint is exactly zero: a max's tie-aware adjoint is not run); sigmoid in
-five spellings; x * np.ones_like(...); a NumPy Cholesky factor's solves and
+five spellings, and the log of a sigmoid and of one minus it (a cross-entropy's terms); x * np.ones_like(...); a NumPy Cholesky factor's solves and
 log-determinant (rules/scipy_linalg.py solves with the triangle where SciPy is
 installed); solve, slogdet and det of a matrix whose inverse the program computes.
 
@@ -103,6 +103,17 @@ def logsumexp(x: Any, e: Any, c: Any, axis: Any = None) -> Any:
     raise FormOnly("logsumexp")
 
 
+def log_sigmoid(z: Any, s: Any) -> Any:
+    """np.log(s) with s = sigmoid(z) (in any of its spellings): its slope 1 - s, with no
+    division by s."""
+    raise FormOnly("log_sigmoid")
+
+
+def log_one_minus_sigmoid(z: Any, s: Any) -> Any:
+    """np.log(1 - s) with s = sigmoid(z): its slope -s, with no division by 1 - s."""
+    raise FormOnly("log_one_minus_sigmoid")
+
+
 def ones_times(x: Any, ones: Any) -> Any:
     """x * np.ones_like(...) or x * np.ones(...): x spread over the ones' shape, whose
     adjoint is dy itself (summed to x's shape), not dy * ones (a number made an array)."""
@@ -136,7 +147,8 @@ def det_by_inverse(a: Any, a_inv: Any) -> Any:
 
 
 FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,
-                                 logsumexp, sigmoid, ones_times, cholesky_solve,
+                                 logsumexp, sigmoid, log_sigmoid, log_one_minus_sigmoid,
+                                 ones_times, cholesky_solve,
                                  cholesky_logdet, solve_by_inverse, slogdet_by_inverse,
                                  det_by_inverse)}
 
@@ -159,6 +171,7 @@ def recognise(analysed: Any) -> int:
             if is_store(stmt) or not isinstance(stmt.targets[0], gast.Name):
                 continue
             for match in (_gram, _square, _softmax, _log_softmax, _logsumexp, _sigmoid,
+                          _log_of_sigmoid,
                           _ones_times, _cholesky_solve, _cholesky_logdet, _by_inverse):
                 found = match(reading, stmt.value)
                 if found is not None and reading.certain(stmt, block, index, *found[1:]):
@@ -462,6 +475,25 @@ def _sigmoid(reading: _Reading, value: gast.AST) -> Match:
         return None
     return _form("sigmoid", [z]), [half.id, _one_plus_term(reading, half).id,
                                    tanh.args[0].id], [z]
+
+
+def _log_of_sigmoid(reading: _Reading, value: gast.AST) -> Match:
+    """np.log(s) and np.log(1 - s) of a sigmoid s = 1 / (1 + np.exp(-z)) (any spelling
+    _sigmoid takes): log_sigmoid(z, s), log_one_minus_sigmoid(z, s) (a cross-entropy's
+    terms: dz = dy * (1 - s) and -dy * s, where the chain divides by s and by 1 - s)."""
+    if op_key(value) is not np.log or len(value.args) != 1 or value.keywords or \
+            not is_local(value.args[0]):
+        return None
+    s, form, chain = value.args[0], "log_sigmoid", []
+    made = reading.value_of(s)
+    if isinstance(made, gast.BinOp) and isinstance(made.op, gast.Sub) and \
+            _is_number(made.left, 1) and is_local(made.right):
+        s, form, chain = made.right, "log_one_minus_sigmoid", [s.id]
+    sigmoid = _sigmoid(reading, reading.value_of(s)) if s.id in reading.bound else None
+    if sigmoid is None:
+        return None
+    _, inner, (z,) = sigmoid
+    return _form(form, [z, s]), chain + [s.id] + inner, [z, s]
 
 
 def _fraction(value: gast.AST) -> Optional[Tuple[gast.AST, gast.AST]]:

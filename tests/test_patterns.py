@@ -241,6 +241,12 @@ def norm_squared_and_norm(R):
     return np.linalg.norm(R) ** 2 + np.sin(np.linalg.norm(R))
 
 
+def log_sigmoid_spellings(z):
+    s = np.exp(z) / (1 + np.exp(z))
+    t = 0.5 * (np.tanh(z / 2) + 1)
+    return np.sum(np.log(s) * np.arange(5.0)) + np.sum(np.log(1.0 - t)) + np.sum(s * t)
+
+
 def logistic_regression(w, X):
     p = 1 / (1 + np.exp(-(X @ w)))
     y = np.array([1.0, 0.0, 1.0])
@@ -375,8 +381,9 @@ CASES = [
     (sigmoid_power, [matrix((5,))], "dz = dd * d * (1 - d)", "dc = "),
     (norm_squared, [matrix((5,))], "dr = dnorm_squared * 2 * r", "np.where("),
     (norm_squared_and_norm, [matrix((3, 4))], "2 * R", None),
-    (logistic_regression, [matrix((4,)), matrix((3, 4))], "da = dp * p * (1 - p)",
+    (logistic_regression, [matrix((4,)), matrix((3, 4))], "da = -di * p",
      "db = dc * c"),
+    (log_sigmoid_spellings, [matrix((5,))], "(1 - s)", "/ s"),
     (softmax_in_place, [matrix((3, 5))], "dx = p * (dp - np.sum(dp * p, axis=1, "
      "keepdims=True))", "tie_count"),
     (sigmoid_in_place, [matrix((5,))], "dz = ds * s * (1 - s)", None),
@@ -464,7 +471,7 @@ def test_float32_stays_float32():
 
 SECOND_ORDER = [gram_t_matmul, gram_outer, squares_vector_dot, softmax_rows, softmax_vector,
                 log_softmax_rows, logsumexp_vector, sigmoid_reciprocal, sigmoid_tanh,
-                sigmoid_ratio, both_softmax_and_log, inverse_and_logdet]
+                sigmoid_ratio, both_softmax_and_log, inverse_and_logdet, log_sigmoid_spellings]
 
 
 @pytest.mark.parametrize("fn", SECOND_ORDER, ids=lambda f: f.__name__)

@@ -217,6 +217,18 @@ def sigmoid_partials(y, z):
     return y * (1 - y)
 
 
+@partials(patterns.log_sigmoid)
+def log_sigmoid_partials(y, z, s):
+    """log(s), s = sigmoid(z): 1 - s (the chain's 1 / s * s * (1 - s), no division)."""
+    return 1 - s, None
+
+
+@partials(patterns.log_one_minus_sigmoid)
+def log_one_minus_sigmoid_partials(y, z, s):
+    """log(1 - s), s = sigmoid(z): -s."""
+    return -s, None
+
+
 @adjoint(patterns.softmax)
 def softmax_adjoint(dy, y, x, axis=None):
     """p = exp(x - m) / sum(exp(x - m)): dx = p * (dp - sum(dp * p)) along the axis. The
