@@ -819,6 +819,11 @@ class _Lowerer:
             self.invalidate(base)
             return base
         if user_name in scope.carried and user_name not in scope.aliases:
+            if base in self.params and self.depth == 0:
+                # u = u.copy() before a loop that writes into u: the loop's one name
+                # for u is a name of its own, not the parameter's (the caller's array)
+                base = scope.bases[user_name] = self.namer.version(base)
+                self.versions[base] = user_name
             self.invalidate(base)
             return base
         dest = self.namer.version(base)

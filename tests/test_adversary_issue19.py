@@ -83,22 +83,11 @@ def copy_written_in_loop(x, w):
     return t
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "refused with a hint that does not work (older than issue 19: so at 0aa3f65): after "
-    "`u = u.copy()` (the parameter's name rebound to a copy), an element write to u "
-    "inside a loop is refused as 'assignment into an element of the argument u would "
-    "change the caller's array', hint 'work on a copy: u = u.copy()', which is the "
-    "line already written (lower.store sees the parameter's name in a loop); issue 19's "
-    "heat stencil in this spelling cannot be differentiated; the same write outside a "
-    "loop is accepted"))
 @pytest.mark.parametrize("fn", [heat_parameter_copied, heat_parameter_np_copied])
 def test_heat_stencil_on_the_parameter_rebound_to_a_copy(fn):
     _check_grad(fn, {"u": A6, "k": 0.3}, ["u", "k"])
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "refused with a hint that does not work (older than issue 19): `w = w.copy()` then "
-    "`w[i] = x[i]` in a loop is refused as a write into the argument w"))
 def test_copy_of_a_parameter_written_in_a_loop():
     _check_grad(copy_written_in_loop, {"x": X4, "w": W4}, ["x", "w"])
 
