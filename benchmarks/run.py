@@ -34,8 +34,8 @@ reported with its reason, not timed.
 Timing: every column of a benchmark is timed once per round, a block of calls lasting
 ~10 ms (~4 ms with --quick), in a rotating order (round r starts at column r mod ncols,
 so none is always first; the cyclic order puts s2sad next to the hand-written gradient
-and the primal next to both), 41 rounds (7 with --quick), the collector off inside a
-round. Each ratio (s2sad/hand, gradient/primal,
+and the primal next to both), 41 rounds (7 with --quick), the collector run before each
+block, never inside one. Each ratio (s2sad/hand, gradient/primal,
 autograd/hand, jit/primal, ...) is the MEDIAN OF THE PER-ROUND RATIOS: both calls ran
 within milliseconds of each other, so the machine's drift cancels, and one slow round
 does not move the median. A block's time is this process's CPU time (time.process_time):
@@ -493,17 +493,18 @@ def time_rounds(calls: Dict[str, Callable[[], Any]], numbers: Dict[str, int],
                 rounds: int) -> Dict[str, List[float]]:
     """Seconds per call of each column in each round. Every round times every column
     once, one block of `numbers[column]` calls; round r starts at column r mod ncols, so
-    no column is always first (after a pause) or always after the same neighbour. The
-    collector runs between rounds, never inside one (as in `timeit`)."""
+    no column is always first. The collector runs between blocks, never inside one (as
+    in `timeit`)."""
     keys = list(calls)
     seconds: Dict[str, List[float]] = {key: [] for key in keys}
     for r in range(rounds):
         start = r % len(keys)
-        gc.collect()
         gc.disable()
         try:
             for key in keys[start:] + keys[:start]:
                 call, number = calls[key], numbers[key]
+                gc.collect()  # untimed: no block inherits the cyclic garbage of the last
+                # (autograd's graph of a 3000-step loop made the next block 25% slower)
                 begin = clock()
                 for _ in range(number):
                     call()
@@ -522,8 +523,8 @@ def median_ratio(seconds: Dict[str, List[float]], top: str, bottom: str) -> Opti
 
 # the cyclic order in which a round times the columns (rotated each round): s2sad next
 # to the hand-written gradient, the primal next to both and to the jit gradient
-TIMING_ORDER = ["s2sad", "by hand", "primal", "s2sad jit", "generated", "autograd",
-                "PyTorch"]
+TIMING_ORDER = ["s2sad", "by hand", "primal", "s2sad jit", "autograd", "PyTorch",
+                "generated"]
 
 # the ratios reported, (numerator, denominator), each a median of per-round ratios
 RATIOS = [("s2sad", "by hand"), ("s2sad", "primal"), ("by hand", "primal"),
