@@ -146,11 +146,10 @@ def det_by_inverse(a: Any, a_inv: Any) -> Any:
     raise FormOnly("det_by_inverse")
 
 
-FORMS = {f.__name__: f for f in (gram, gram_outer, sum_of_squares, softmax, log_softmax,
-                                 logsumexp, sigmoid, log_sigmoid, log_one_minus_sigmoid,
-                                 ones_times, cholesky_solve,
-                                 cholesky_logdet, solve_by_inverse, slogdet_by_inverse,
-                                 det_by_inverse)}
+FORMS = {f.__name__: f for f in (
+    gram, gram_outer, sum_of_squares, softmax, sigmoid, log_softmax, logsumexp, log_sigmoid,
+    log_one_minus_sigmoid, ones_times, cholesky_solve, cholesky_logdet, solve_by_inverse,
+    slogdet_by_inverse, det_by_inverse)}
 
 # reductions whose keepdims result is constant along the reduced axes (a valid shift)
 _REDUCTIONS = (np.max, np.amax, np.min, np.amin, np.mean, np.sum, np.median)
@@ -171,8 +170,8 @@ def recognise(analysed: Any) -> int:
             if is_store(stmt) or not isinstance(stmt.targets[0], gast.Name):
                 continue
             for match in (_gram, _square, _softmax, _log_softmax, _logsumexp, _sigmoid,
-                          _log_of_sigmoid,
-                          _ones_times, _cholesky_solve, _cholesky_logdet, _by_inverse):
+                          _log_of_sigmoid, _ones_times, _cholesky_solve, _cholesky_logdet,
+                          _by_inverse):
                 found = match(reading, stmt.value)
                 if found is not None and reading.certain(stmt, block, index, *found[1:]):
                     form = found[0]
