@@ -58,7 +58,7 @@ class Analysed:
     # them) -> every name of their group (s2sad.aliasing.may_share)
     sharing: Dict[str, FrozenSet[str]] = field(default_factory=dict)
     _active: Optional[FrozenSet[str]] = None
-    axis_lengths: Optional[Dict[str, Tuple[str, int]]] = None  # n = len(u): (u, 0)
+    lengths: Optional[Dict[str, Tuple[str, int]]] = None  # n = len(u): (u, 0)
 
     @property
     def active(self) -> FrozenSet[str]:
@@ -88,11 +88,11 @@ class Analysed:
         return None
 
     def _axis_length(self, n: str) -> Any:
-        if self.axis_lengths is None:
-            self.axis_lengths = _axis_lengths(self.lowered)
-        if n not in self.axis_lengths:
+        if self.lengths is None:
+            self.lengths = axis_lengths(self.lowered)
+        if n not in self.lengths:
             return None
-        array, axis = self.axis_lengths[n]
+        array, axis = self.lengths[n]
         return self.shape_class.get(array), axis
 
 
@@ -294,7 +294,7 @@ def _shape_classes(lowered: Lowered, shape_rule, scalars=frozenset()) -> Dict[st
             return part_class(node, class_of(node.value), lowered.int_names, axis_length)
         return None  # (what a name of mixed bindings holds here is no other name's shape)
 
-    lengths = _axis_lengths(lowered)
+    lengths = axis_lengths(lowered)
 
     def axis_length(n):
         if n not in lengths:
@@ -388,7 +388,7 @@ def _bound_value(node: Optional[gast.AST], is_length) -> Any:
     return _literal_int(node)
 
 
-def _axis_lengths(lowered: Lowered) -> Dict[str, Tuple[str, int]]:
+def axis_lengths(lowered: Lowered) -> Dict[str, Tuple[str, int]]:
     """Names bound once to the length of an axis of a name bound at most once:
     n = len(u) -> (u, 0); n = d[1] with d = np.shape(u) -> (u, 1)."""
     counts = definitions(lowered)  # (parameters count one)

@@ -27,7 +27,7 @@ import gast
 import numpy as np
 
 from . import rules
-from .analysis import Analysed, aliased, rank_of
+from .analysis import Analysed, aliased, axis_lengths, rank_of
 from .anno import clone, copy_annos, get_anno, names_in, set_anno, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, call, constant, is_local, is_push_statement,
@@ -174,6 +174,7 @@ class _Reverse:
                        if is_push_statement(stmt)} & self.analysed.active
         self.first_element: Dict[str, str] = {}   # array -> the index of its first write
         self.loops: List[Any] = []                 # the loops around what is reversed now
+        self._aranges: Optional[set] = None        # names bound once to np.arange(...)
         self.unsure: set = set()   # owned adjoints a loop's next iteration may not own
         self.spreads: Dict[str, gast.AST] = {}     # da -> ds where da = unsum(ds, a)
         self.written_by_element = {stored_name(s) for s in statements if is_store(s)}
@@ -1232,13 +1233,40 @@ class _Reverse:
             del self.first_element[atom.value.id]
             target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
             self.emit(gast.Assign(targets=[target], value=contribution, type_comment=None))
-        elif _basic_index(index, self.lowered.int_names):
+        elif _basic_index(index, self.lowered.int_names) or self.unique_pairs(index):
             target = gast.Subscript(value=name(adjoint), slice=index, ctx=gast.Store())
             self.emit(gast.AugAssign(target=target, op=gast.Add(), value=contribution))
         else:
             scatter = call("np.add.at", [name(adjoint), _index_expression(index),
                                           contribution])
             self.emit(gast.Expr(value=scatter))
+
+    def unique_pairs(self, index: gast.AST) -> bool:
+        """p[np.arange(n), labels]: index vectors, one of them an arange, pick each
+        element at most once (the arange's entries differ), so the adjoint adds with +=
+        rather than np.add.at."""
+        if not isinstance(index, gast.Tuple):
+            return False
+        vectors = [e for e in index.elts if not _basic_index(e, self.lowered.int_names)]
+        if not vectors or not all(is_local(e) and self.analysed.ranks.get(e.id) == 1
+                                  for e in vectors):
+            return False
+        if self._aranges is None:  # name -> the array whose length the arange spans
+            lengths = axis_lengths(self.lowered)
+            self._aranges = {}
+            for s in walk_statements(self.lowered.body):
+                if isinstance(s, gast.Assign) and not is_store(s) and \
+                        op_key(s.value) is np.arange and len(s.value.args) == 1 and \
+                        not s.value.keywords and is_local(s.value.args[0]) and \
+                        self.analysed.definitions.get(stored_name(s)) == 1:
+                    spanned = lengths.get(s.value.args[0].id, (None, None))
+                    self._aranges[stored_name(s)] = spanned[0] if spanned[1] == 0 else None
+        names = {e.id for e in vectors}
+        # (the arange as long as every other vector: np.arange(1) against two labels
+        # would broadcast and pick one element twice)
+        return any(e.id in self._aranges and (names == {e.id} or
+                                              names - {e.id} == {self._aranges[e.id]})
+                   for e in vectors)
 
     def _share_names_in(self, expression: gast.AST) -> None:
         """A value that is not computed by arithmetic may be the very array it reads."""

@@ -370,3 +370,31 @@ def test_a_bound_n_minus_k_is_not_taken_for_minus_k_where_they_differ():
         except ValueError:
             continue  # (the primal itself cannot broadcast these)
         np.testing.assert_allclose(s2sad.grad(f)(*args), expected, rtol=1e-6, atol=1e-8)
+
+
+# -- a gather by an arange and a vector: each element picked once -------------------------
+
+def picked_log_likelihood(P, labels):
+    n = len(labels)
+    return -np.sum(np.log(P[np.arange(n), labels]))
+
+
+def picked_twice(P, labels):
+    """np.arange(1) against two labels broadcasts: row 0 is picked twice."""
+    return -np.sum(np.log(P[np.arange(1), labels]))
+
+
+def test_a_gather_by_an_arange_scatters_back_with_plus_equals():
+    P = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    labels = np.array([1, 0])
+    g = s2sad.grad(picked_log_likelihood)
+    expected = np.zeros_like(P)
+    expected[[0, 1], [1, 0]] = [-1 / 0.5, -1 / 0.6]
+    np.testing.assert_allclose(g(P, labels), expected)
+    assert "np.add.at" not in g.compiled.source and "labels] +=" in g.compiled.source
+
+
+def test_a_gather_whose_pairs_repeat_still_adds_every_pick():
+    P = np.array([[0.2, 0.5, 0.3]])
+    labels = np.array([2, 2])
+    np.testing.assert_allclose(s2sad.grad(picked_twice)(P, labels), [[0, 0, -2 / 0.3]])
