@@ -546,6 +546,28 @@ _SAME_RANK = {np.transpose, np.swapaxes, np.moveaxis, np.rollaxis, np.flip, np.f
 _LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy, np.asarray,
          np.array}
 _SHAPE_KEEPING = {"dtype", "order", "copy", "subok"}  # keywords of _LIKE that keep the shape
+_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std}
+
+
+def _reduced_rank(call: gast.Call, rank: int) -> Optional[int]:
+    """np.sum(x, axis=1, keepdims=True) keeps x's rank; axis=1 removes one axis, a
+    tuple of k axes k, no axis all (only literal axes and keepdims are read)."""
+    options = {k.arg: k.value for k in call.keywords}
+    if len(call.args) > 1:
+        options.setdefault("axis", call.args[1])
+    keepdims = options.get("keepdims")
+    if keepdims is not None:
+        if not (isinstance(keepdims, gast.Constant) and isinstance(keepdims.value, bool)):
+            return None
+        if keepdims.value:
+            return rank
+    axis = options.get("axis")
+    if axis is None or isinstance(axis, gast.Constant) and axis.value is None:
+        return 0
+    if isinstance(axis, gast.Tuple) and all(_literal_int(a) not in (None, False)
+                                            for a in axis.elts):
+        return rank - len(axis.elts) if len(axis.elts) <= rank else None
+    return rank - 1 if _literal_int(axis) not in (None, False) and rank >= 1 else None
 
 
 def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule,
@@ -750,6 +772,9 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule,
     if key in _SHAPED_LIKE and isinstance(value, gast.Call) and \
             len(value.args) > _SHAPED_LIKE[key]:
         return operands[_SHAPED_LIKE[key]]
+    if key in _REDUCTIONS and isinstance(value, gast.Call) and operands and \
+            isinstance(operands[0], int):
+        return _reduced_rank(value, operands[0])
     if key is np.ravel:
         return 1
     if key is np.outer:

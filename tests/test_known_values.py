@@ -398,3 +398,22 @@ def test_a_gather_whose_pairs_repeat_still_adds_every_pick():
     P = np.array([[0.2, 0.5, 0.3]])
     labels = np.array([2, 2])
     np.testing.assert_allclose(s2sad.grad(picked_twice)(P, labels), [[0, 0, -2 / 0.3]])
+
+
+def shifted_attention(Wq, X):
+    scores = (X @ Wq) @ X.T
+    scores = scores - scores.max(axis=1, keepdims=True)
+    w = np.exp(scores)
+    w = w / w.sum(axis=1, keepdims=True)
+    return np.sum((w @ X) ** 2) + np.sum(np.max(scores, axis=(0, 1)))
+
+
+def test_a_reduction_keeping_dims_keeps_the_rank():
+    """scores rebound to scores - max(..., keepdims=True) stays a matrix, so its
+    products differentiate as `dA = dC @ B.T`, not through the helpers for any rank."""
+    rng = np.random.default_rng(1)
+    args = (rng.normal(size=(3, 3)) * 0.3, rng.normal(size=(4, 3)))
+    g = s2sad.grad(shifted_attention, wrt=(0, 1))
+    g(*args)
+    assert "matmul_adjoint" not in g.compiled.source
+    _check_gradient(shifted_attention, args, (0, 1))
