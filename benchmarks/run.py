@@ -28,8 +28,9 @@ checked against a central difference of the primal along a random direction, and
 other gradient is checked against it, rtol 1e-6, float64); autograd on the same source
 with `np` bound to autograd.numpy (where installed and it accepts the program); PyTorch
 eager and JAX (where installed); s2sad jit (the loops, where Numba is installed): its
-first call (transform and Numba's compile) is reported apart; a fallback to Python is
-reported with its reason, not timed.
+first call (transform and Numba's compile, cold: S2SAD_CACHE_DIR defaults to a new
+temporary directory) is reported apart; a fallback to Python is reported with its
+reason, not timed.
 
 Timing: every column of a benchmark is timed once per round, a block of calls lasting
 ~10 ms (~4 ms with --quick), in a rotating order (round r starts at column r mod ncols,
@@ -63,13 +64,21 @@ what else runs on it: the load average is in the header). S2SAD_BENCH_TRACEBACK=
 prints the traceback of any failure. The exit status is 1 if any gradient failed its
 check or s2sad refused a benchmark, or if --quick took over 60 s.
 """
+import atexit
 import os
+import shutil
+import tempfile
 
 # One thread for BLAS and PyTorch, unless the environment says otherwise (set before NumPy
 # and PyTorch load). On a small machine PyTorch's spinning OpenMP workers and OpenBLAS's
 # threads otherwise take the cores from each other and the timings swing by 10x.
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+# jit=True's first call compiles cold, as a user's first: Numba's machine code is cached in
+# a directory of this run's own (set S2SAD_CACHE_DIR to time a warm cache instead)
+if "S2SAD_CACHE_DIR" not in os.environ:
+    os.environ["S2SAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="s2sad-bench-")
+    atexit.register(shutil.rmtree, os.environ["S2SAD_CACHE_DIR"], ignore_errors=True)
 # XLA's CPU backend likewise runs on one thread, so JAX is timed on the same footing
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                       "intra_op_parallelism_threads=1")
