@@ -547,6 +547,14 @@ _LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.copy, np.a
          np.array}
 _SHAPE_KEEPING = {"dtype", "order", "copy", "subok"}  # keywords of _LIKE that keep the shape
 _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin, np.var, np.std}
+_SQUARE_SAME_RANK = {np.linalg.cholesky, np.linalg.inv}
+_SOLVES = {np.linalg.solve}
+try:  # (SciPy is optional)
+    import scipy.linalg as _scipy_linalg
+    _SQUARE_SAME_RANK |= {_scipy_linalg.cholesky, _scipy_linalg.inv, _scipy_linalg.expm}
+    _SOLVES |= {_scipy_linalg.solve, _scipy_linalg.solve_triangular, _scipy_linalg.cho_solve}
+except ImportError:  # pragma: no cover
+    pass
 
 
 def _reduced_rank(call: gast.Call, rank: int) -> Optional[int]:
@@ -685,6 +693,9 @@ def rank_of(node: gast.AST, ranks: Dict[str, Optional[int]], int_names) -> Optio
     """ndim of an atom (a name, a constant, an element a[i])."""
     if isinstance(node, gast.Constant):
         return 0 if isinstance(node.value, (int, float)) else None
+    if isinstance(node, gast.Attribute) and \
+            type(get_anno(node, "resolved")) in (int, float):
+        return 0  # np.pi, math.e
     if is_local(node):
         return 0 if node.id in int_names else ranks.get(node.id, _ANY)
     if isinstance(node, gast.Subscript):
@@ -772,6 +783,18 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule,
     if key in _SHAPED_LIKE and isinstance(value, gast.Call) and \
             len(value.args) > _SHAPED_LIKE[key]:
         return operands[_SHAPED_LIKE[key]]
+    if key in (np.eye, np.identity):
+        return 2
+    if key in _SQUARE_SAME_RANK and operands:
+        return operands[0]  # cholesky(K), inv(K): K's rank
+    if key in _SOLVES and len(operands) >= 2 and operands[0] == 2:
+        return operands[1]  # solve(A, b) of one matrix A: b's shape
+    if key is np.diag and operands and operands[0] in (1, 2):
+        return 3 - operands[0]
+    if key is np.diagonal and operands and isinstance(operands[0], int) and \
+            operands[0] >= 2 and isinstance(value, gast.Call) and len(value.args) == 1 \
+            and not value.keywords:
+        return operands[0] - 1
     if key in _REDUCTIONS and isinstance(value, gast.Call) and operands and \
             isinstance(operands[0], int):
         return _reduced_rank(value, operands[0])

@@ -392,7 +392,8 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
             kept.append(stmt)
             continue
         defined = _defined_name(stmt)
-        if defined is not None and defined not in live and not _pops(stmt):
+        if defined is not None and defined not in live and not _pops(stmt) or \
+                _holds_already(stmt):
             changed = True
             _move_comment(stmt, kept)
             continue
@@ -402,6 +403,14 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
         kept.append(stmt)
     func.body = list(reversed(kept))
     return changed
+
+
+def _holds_already(stmt: gast.stmt) -> bool:
+    """require_shapes(True, ...): a check a rule template left that the ranks decided."""
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
+        _dotted(stmt.value.func) in ("require_shapes", "require_true") and \
+        bool(stmt.value.args) and isinstance(stmt.value.args[0], gast.Constant) and \
+        stmt.value.args[0].value is True
 
 
 def _pops(stmt: gast.stmt) -> bool:

@@ -1244,8 +1244,10 @@ class _Reverse:
     def unique_pairs(self, index: gast.AST) -> bool:
         """p[np.arange(n), labels]: index vectors, one of them an arange, pick each
         element at most once (the arange's entries differ), so the adjoint adds with +=
-        rather than np.add.at."""
-        if not isinstance(index, gast.Tuple):
+        rather than np.add.at. (In code compiled for a call only: the frontend, reading
+        code back for a second derivative, refuses a write through index arrays.)"""
+        if not isinstance(index, gast.Tuple) or not self.index_stores or \
+                self.index_numbers_only:
             return False
         vectors = [e for e in index.elts if not _basic_index(e, self.lowered.int_names)]
         if not vectors or not all(is_local(e) and self.analysed.ranks.get(e.id) == 1
