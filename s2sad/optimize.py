@@ -80,6 +80,8 @@ def read_shapes(func: gast.FunctionDef) -> bool:
     becomes `n = a.shape[0]`: one line per size, in the spelling users write, and the
     same code whether they wrote len(a), a.shape[0] or np.shape(a)[0]. Only where a is
     bound once (or is a parameter never rebound), so its shape is the same at each read."""
+    if not any(_shape_call_operand(stmt) is not None for stmt in func.body):
+        return False
     bindings: Dict[str, int] = {}
     loads: Dict[str, int] = {}
     for node in walk(func):
