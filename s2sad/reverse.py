@@ -1085,7 +1085,9 @@ class _Reverse:
         negated = isinstance(contribution, gast.UnaryOp) and \
             isinstance(contribution.op, gast.USub)
         summed = contribution.operand if negated else contribution
-        if self.analysed.class_of(operand) == "scalar":
+        if self.analysed.class_of(operand) == "scalar" and self.is_dot(summed):
+            summed = call("np.vdot", [summed.left, summed.right])  # no product array
+        elif self.analysed.class_of(operand) == "scalar":
             summed = call("np.sum", [summed])
         else:
             summed = call("unbroadcast", [summed, clone(operand)])
@@ -1240,6 +1242,21 @@ class _Reverse:
             scatter = call("np.add.at", [name(adjoint), _index_expression(index),
                                           contribution])
             self.emit(gast.Expr(value=scatter))
+
+    def is_dot(self, product: gast.AST) -> bool:
+        """x * y of two float arrays of one shape (a number's adjoint is its sum):
+        np.vdot(x, y), one BLAS dot. In code compiled for a call, where the ranks
+        are known (not for Numba, whose vdot takes vectors only)."""
+        if not (isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult) and
+                self.index_stores and not self.index_numbers_only):
+            return False
+        primals = {adjoint: primal for primal, adjoint in self.adjoints.items()}
+        factors = [name(primals[f.id]) if isinstance(f, gast.Name) and f.id in primals
+                   else f for f in (product.left, product.right)]  # dd: d's shape
+        return all(isinstance(f, gast.Name) for f in factors) and \
+            self.analysed.class_of(factors[0]) not in (None, "scalar") and \
+            self.analysed.same_shape(*factors) and \
+            all((self.analysed.ranks.get(f.id) or 0) >= 1 for f in factors)
 
     def unique_pairs(self, index: gast.AST) -> bool:
         """p[np.arange(n), labels]: index vectors, one of them an arange, pick each

@@ -88,7 +88,7 @@ def vjp_step(i, y, t, theta, h, dy_1, dt_1):
     # adjoint of line 19: y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
     dy = dy_1
     dt5 = dy_1
-    dx = np.sum(dt5 * t4)
+    dx = np.vdot(dt5, t4)
     dt4 = dt5 * x
     dt3 = dt4
     dk4 = dt4
@@ -105,12 +105,12 @@ def vjp_step(i, y, t, theta, h, dy_1, dt_1):
     du = dw
     dv = dw
     ds = dv * np.cos(s)
-    da = np.sum(du * s)
+    da = np.vdot(du, s)
     ds += du * a
     # adjoint of line 18: k4 = rhs(y + h * k3, theta)
     dy = dy + ds
     dr = ds
-    dh += np.sum(dr * k3)
+    dh += np.vdot(dr, k3)
     dk3 += dr * h
     # adjoint of line 17: k3 = rhs(y + 0.5 * h * k2, theta)
     dq = dk3
@@ -118,12 +118,12 @@ def vjp_step(i, y, t, theta, h, dy_1, dt_1):
     do = dq
     dp = dq
     dn = dp * np.cos(n)
-    da = da + np.sum(do * n)
+    da = da + np.vdot(do, n)
     dn += do * a
     # adjoint of line 17: k3 = rhs(y + 0.5 * h * k2, theta)
     dy += dn
     dm = dn
-    de = np.sum(dm * k2)
+    de = np.vdot(dm, k2)
     dk2 += dm * e
     # adjoint of line 16: k2 = rhs(y + 0.5 * h * k1, theta)
     dl = dk2
@@ -131,12 +131,12 @@ def vjp_step(i, y, t, theta, h, dy_1, dt_1):
     dj = dl
     dk = dl
     dg = dk * np.cos(g)
-    da += np.sum(dj * g)
+    da += np.vdot(dj, g)
     dg += dj * a
     # adjoint of line 16: k2 = rhs(y + 0.5 * h * k1, theta)
     dy += dg
     df = dg
-    de = de + np.sum(df * k1)
+    de = de + np.vdot(df, k1)
     dk1 += df * e
     dh += de * 0.5
     # adjoint of line 15: k1 = rhs(y, theta)
@@ -145,7 +145,7 @@ def vjp_step(i, y, t, theta, h, dy_1, dt_1):
     db = dd
     dc = dd
     dy += dc * np.cos(y)
-    da += np.sum(db * y)
+    da += np.vdot(db, y)
     dy += db * a
     dtheta = -da
     return dy, dt, dtheta, dh
