@@ -292,3 +292,13 @@ class FastTransformer(gast.NodeTransformer):
                 elif replaced is not old:
                     setattr(node, field, replaced)
         return node
+
+
+def dotted(node: gast.AST) -> str:
+    """`np.linalg.solve` for that attribute chain, `f` for a name, "" for anything else."""
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        inner = dotted(node.value)
+        return inner and inner + "." + node.attr
+    return ""

@@ -25,7 +25,7 @@ import gast
 import numpy as np
 
 from .analysis import SCALAR
-from .anno import FastTransformer, clone, copy_annos, get_anno, names_in, walk
+from .anno import FastTransformer, clone, copy_annos, dotted, get_anno, names_in, walk
 from .lower import call, name
 
 _FOLDABLE = {
@@ -115,7 +115,7 @@ def _shape_call_operand(stmt: gast.stmt) -> Optional[str]:
     """a, where stmt is `d = np.shape(a)`."""
     if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
             isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call) and \
-            _dotted(stmt.value.func) == "np.shape" and len(stmt.value.args) == 1 and \
+            dotted(stmt.value.func) == "np.shape" and len(stmt.value.args) == 1 and \
             not stmt.value.keywords and isinstance(stmt.value.args[0], gast.Name):
         return stmt.value.args[0].id
     return None
@@ -281,8 +281,8 @@ class _Folder(FastTransformer):
 
     def visit_Call(self, node: gast.Call) -> gast.AST:
         self.generic_visit(node)
-        dotted = _dotted(node.func)
-        function = _PURE_CALLS.get(dotted)
+        callee = dotted(node.func)
+        function = _PURE_CALLS.get(callee)
         if function is not None and not node.keywords and \
                 all(_number(a) is not None for a in node.args):
             try:
@@ -290,17 +290,17 @@ class _Folder(FastTransformer):
                     value=float(function(*[_number(a) for a in node.args])), kind=None))
             except (ValueError, OverflowError):
                 return node
-        if dotted == "np.where" and len(node.args) == 3 and not node.keywords and \
+        if callee == "np.where" and len(node.args) == 3 and not node.keywords and \
                 _number(node.args[0]) is not None:
             return self._done(node.args[1] if _number(node.args[0]) else node.args[2])
-        if dotted in _REDUCTIONS_WITH_DEFAULTS:
+        if callee in _REDUCTIONS_WITH_DEFAULTS:
             kept = [k for k in node.keywords if not (
                 k.arg in _REDUCTIONS_DEFAULTS and isinstance(k.value, gast.Constant) and
                 k.value.value is _REDUCTIONS_DEFAULTS[k.arg])]
             if len(kept) != len(node.keywords):
                 node.keywords = kept
                 self.changed = True
-        defaults = _HELPER_DEFAULTS.get(dotted)
+        defaults = _HELPER_DEFAULTS.get(callee)
         if defaults is not None:
             extra = node.args[2:]
             while extra and isinstance(extra[-1], gast.Constant) and \
@@ -309,17 +309,9 @@ class _Folder(FastTransformer):
                 extra.pop()
                 node.args.pop()
                 self.changed = True
-            if dotted == "spread" and len(node.args) == 2 and not node.keywords:
+            if callee == "spread" and len(node.args) == 2 and not node.keywords:
                 return self._done(node.args[0])  # over every axis: the value itself
         return node
-
-
-def _dotted(node: gast.AST) -> str:
-    if isinstance(node, gast.Name):
-        return node.id
-    if isinstance(node, gast.Attribute):
-        return _dotted(node.value) + "." + node.attr
-    return ""
 
 
 # -- liveness helpers --------------------------------------------------------------
@@ -374,7 +366,7 @@ def _defined_name(stmt: gast.stmt) -> Optional[str]:
     if isinstance(stmt, gast.AugAssign):
         return _base_name(stmt.target)
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
-            and _dotted(stmt.value.func) == "np.add.at" and stmt.value.args:
+            and dotted(stmt.value.func) == "np.add.at" and stmt.value.args:
         return _base_name(stmt.value.args[0])
     return None
 
@@ -410,7 +402,7 @@ def eliminate_dead(func: gast.FunctionDef) -> bool:
 def _holds_already(stmt: gast.stmt) -> bool:
     """require_shapes(True, ...): a check a rule template left that the ranks decided."""
     return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and \
-        _dotted(stmt.value.func) in ("require_shapes", "require_true") and \
+        dotted(stmt.value.func) in ("require_shapes", "require_true") and \
         bool(stmt.value.args) and isinstance(stmt.value.args[0], gast.Constant) and \
         stmt.value.args[0].value is True
 
@@ -844,14 +836,14 @@ def _into(value: gast.AST, buffer: str, checked: list) -> gast.Call:
     elif isinstance(value, gast.UnaryOp):
         function, args = "np.negative", [value.operand]
     else:
-        function, args = _dotted(value.func), list(value.args)
+        function, args = dotted(value.func), list(value.args)
     out = call("fits", [name(buffer)] + [clone(o) for o in checked]) if checked else \
         name(buffer)
     return call(function, args, [gast.keyword(arg="out", value=out)])
 
 
 def _dotted_call(value: gast.AST) -> str:
-    return _dotted(value.func) if isinstance(value, gast.Call) else ""
+    return dotted(value.func) if isinstance(value, gast.Call) else ""
 
 
 def _generated_shapes(body: List[gast.stmt], known: Dict[str, Shape]) -> Dict[str, Shape]:

@@ -27,8 +27,8 @@ import gast
 import numpy as np
 
 from . import rules
-from .analysis import Analysed, aliased, axis_lengths, rank_of
-from .anno import clone, copy_annos, get_anno, names_in, set_anno, walk
+from .analysis import Analysed, aliased, axis_lengths, is_new_axis, rank_of
+from .anno import clone, copy_annos, dotted, get_anno, names_in, set_anno, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .lower import (FRESH_ARRAYS, TAPE_POP, assign, call, constant, is_local, is_push_statement,
                     is_store, local_names_in, name, op_key, op_operands, stored_name,
@@ -1382,7 +1382,7 @@ def _shape_reads(body: List[Any], reads: Dict[str, List[bool]]) -> None:
         shape_arguments = set()
         for node in walk(item):
             if isinstance(node, gast.Call) and not node.keywords:
-                position = _SHAPE_READERS.get(_dotted_name(node.func))
+                position = _SHAPE_READERS.get(dotted(node.func))
                 argument = node.args[position] if position is not None and \
                     len(node.args) > position else None
                 if isinstance(argument, gast.Subscript) and _basic_index(argument.slice):
@@ -1392,14 +1392,6 @@ def _shape_reads(body: List[Any], reads: Dict[str, List[bool]]) -> None:
         for node in walk(item):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
                 reads.setdefault(node.id, []).append(id(node) in shape_arguments)
-
-
-def _dotted_name(node: gast.AST) -> str:
-    if isinstance(node, gast.Name):
-        return node.id
-    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
-        return f"{node.value.id}.{node.attr}"
-    return ""
 
 
 def _index_arithmetic(value: gast.AST) -> bool:
@@ -1615,8 +1607,8 @@ def _basic_index(index: gast.AST, int_names=frozenset()) -> bool:
         return _basic_index(index.operand, int_names)
     if isinstance(index, gast.Name):
         return index.id in int_names
-    if isinstance(index, gast.Attribute) and index.attr == "newaxis":
-        return get_anno(index.value, "resolved") is np  # (np.newaxis is None)
+    if is_new_axis(index):
+        return True
     return isinstance(index, gast.Constant) and (
         index.value is None or index.value is Ellipsis
         or isinstance(index.value, int) and not isinstance(index.value, bool))
@@ -1758,7 +1750,7 @@ def _is_call_on(node: gast.AST, tape: str) -> bool:
 
 def _pushed_name(push: gast.Expr) -> str:
     value = push.value.args[0]
-    if isinstance(value, gast.Call) and _dotted_name(value.func) == "shape_of":
+    if isinstance(value, gast.Call) and dotted(value.func) == "shape_of":
         value = value.args[0]
     while not isinstance(value, gast.Name):
         value = value.func.value if isinstance(value, gast.Call) else value.value
