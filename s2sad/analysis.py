@@ -820,6 +820,9 @@ def _rank_of_value(value: gast.AST, ranks, int_names, shape_rule,
         return max(operands[:2])
     if isinstance(value, (gast.Compare,)) and None not in operands:
         return max(operands)
+    if key in (np.where, np.clip) and isinstance(value, gast.Call) and \
+            len(value.args) == 3 and not value.keywords and None not in operands[:3]:
+        return max(operands[:3])  # elementwise over its three operands, broadcast
     return None
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import gast
 import numpy as np
 
-from . import callables, codegen, entry, frontend, pipeline, pytree, runtime, structured
+from . import arrays, callables, codegen, entry, frontend, pipeline, pytree, runtime, structured
 from .entry import REFUSALS, like as _like
 from .floats import FLOAT_ERRORS, as_numpy
 from .errors import (ArgumentError, NoDerivativeRuleError, NonScalarOutputError,
@@ -149,15 +149,18 @@ class GradientFunction:
     def for_arguments(self, args: tuple, kwargs: dict) -> pipeline.Compiled:
         """The code compiled for these arguments' ranks (a float's gradient needs no
         broadcasting checks); the ranks of a call are its cache key."""
-        # (for Numba, the defaults a call leaves out are bound too: code for any rank
-        # of them calls helpers that branch on types, which Numba cannot compile)
-        if kwargs or self.jit and len(args) < len(self._param_names):
+        # (for Numba and dask, the defaults a call leaves out are bound too: code for
+        # any rank of them calls helpers that branch on types, which Numba cannot
+        # compile, and np.size, which dask's arrays do not have)
+        key = tuple(map(_rank, args))
+        if kwargs or (self.jit or any(type(k) is arrays.Foreign for k in key)) and \
+                len(args) < len(self._param_names):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             values = bound.arguments
             key = tuple(_rank(values.get(p)) for p in self._param_names)
         else:  # the common case: the ranks of the positional arguments, None after
-            key = tuple(map(_rank, args)) + (None,) * (len(self._param_names) - len(args))
+            key += (None,) * (len(self._param_names) - len(args))
         if key != self._last_key or not self._last.is_current():
             self._last = self.for_ranks(key)
             self._last_key = key
@@ -728,7 +731,7 @@ def _rank(value: Any) -> Optional[int]:
         return 0
     if isinstance(value, np.ndarray) and value.ndim and type(value) is np.ndarray:
         return value.ndim  # (a 0-d array is mutable, unlike a number: no rank)
-    return None
+    return arrays.key_entry(value)  # (dask's, CuPy's: compiled apart)
 
 
 def _call_shape(fn: Optional[Callable], signature: inspect.Signature,
@@ -862,15 +865,15 @@ def _compile(fn: Optional[Callable], parsed: Optional[frontend.Parsed], wrt: tup
         if parsed is None:
             parsed = frontend.parse_function(fn)
         module = getattr(fn, "__module__", None) or "__main__"
-        param_ranks = None
+        param_ranks, foreign = None, None
         if ranks is not None:
             names = [a.id for a in frontend._all_params(parsed.func)]
-            param_ranks = dict(zip(names, ranks))
+            param_ranks, foreign = arrays.ranks_and_types(ranks, names)
         compiled = pipeline.differentiate(parsed, wrt, with_value=with_value,
                                           optimize_code=optimize, user_module=module,
                                           export=export, param_ranks=param_ranks, mode=mode,
                                           jit_code=jit, read_back=read_back or export,
-                                          has_aux=has_aux)
+                                          has_aux=has_aux, foreign=foreign)
     if cacheable:
         _CACHE.setdefault(fn, {})[key] = compiled
     return compiled
@@ -898,17 +901,17 @@ def _compile_again(inner: "GradientFunction", wrt: tuple, with_value: bool, opti
     like any function and differentiated (grad(grad(f)), the Hessian's JVP of grad f)."""
     compiled = inner.generic if ranks is None else inner.for_ranks(ranks, read_back=True)
     parsed = frontend.parse_function(compiled.function)
-    param_ranks = None
+    param_ranks, foreign = None, None
     if ranks is not None:
         names = [a.id for a in frontend._all_params(parsed.func)]
-        param_ranks = dict(zip(names, ranks))
+        param_ranks, foreign = arrays.ranks_and_types(ranks, names)
         if inner.mode == "reverse":  # grad's seed df is a number
             param_ranks.update({seed: 0 for seed in compiled.added_params})
     module = getattr(inner.fn, "__module__", None) or "__main__"
     with pipeline.collector_paused():
         return pipeline.differentiate(parsed, wrt, with_value=with_value,
                                       optimize_code=optimize, user_module=module,
-                                      param_ranks=param_ranks, mode=mode)
+                                      param_ranks=param_ranks, mode=mode, foreign=foreign)
 
 
 def _signature(fn: Optional[Callable], parsed: Optional[frontend.Parsed]) -> inspect.Signature:
@@ -1068,6 +1071,13 @@ def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> Non
         return
     if isinstance(value, numbers.Real):
         return
+    if arrays.is_foreign_array(value):  # dask's, CuPy's: their float arrays
+        if value.dtype.kind != "f":
+            raise ArgumentError(
+                f"argument {param!r} is a {arrays.type_name(value)} of dtype {value.dtype}; "
+                "only float arrays can be differentiated", where,
+                hint=f"convert it, e.g. {param}.astype(float)")
+        return
     if isinstance(value, str):
         raise ArgumentError(
             f"argument {param!r} is a str ({value!r}), which has no derivative", where,
@@ -1075,7 +1085,9 @@ def _check_differentiable(param: str, value: Any, fn: Optional[Callable]) -> Non
                  "array argument(s), e.g. wrt=1")
     raise ArgumentError(
         f"argument {param!r} is a {type(value).__name__}; s2sad differentiates floats "
-        "and NumPy float arrays", where, hint="convert it with np.asarray(...)")
+        "and float arrays (NumPy's, or another library's implementing NumPy's "
+        "__array_function__ protocol: dask, CuPy)", where,
+        hint="convert it with np.asarray(...)")
 
 
 def _distinct(grads: tuple, inputs: list) -> tuple:
@@ -1187,7 +1199,7 @@ class JVPFunction(GradientFunction):
         compiled.refresh_globals()
         try:
             value, derivative = _run_numbers(
-                compiled.function, args, {**kwargs, **dict(zip(compiled.added_params, tangents))})
+                compiled.runner, args, {**kwargs, **dict(zip(compiled.added_params, tangents))})
         except REFUSALS as exc:
             raise self._refusal(exc) from None
         return value, _tangent_of_value(derivative, value)
@@ -1274,7 +1286,7 @@ class VJPFunction(GradientFunction):
         def pullback(cotangent: Any) -> Any:
             seed = {compiled.added_params[0]: _tangent_like(cotangent, value, "cotangent")}
             try:
-                grads = _run_numbers(compiled.function, args, {**kwargs, **seed})
+                grads = _run_numbers(compiled.runner, args, {**kwargs, **seed})
             except REFUSALS as exc:
                 raise transform._refusal(exc) from None
             grads = (grads,) if len(transform.wrt_names) == 1 else grads
@@ -1507,6 +1519,8 @@ def _tangent_like(t: Any, x: Any, param: str) -> Any:
     array, so the caller's is never handed back or written."""
     what, of = ("the cotangent", "output") if param == "cotangent" else \
         (f"the tangent for {param!r}", "argument")
+    if arrays.is_foreign_array(t) or arrays.is_foreign_array(x):
+        return _foreign_tangent(t, x, what, of)
     if not isinstance(t, (numbers.Real, np.ndarray, np.generic)) or \
             isinstance(t, (bool, np.bool_)) or \
             isinstance(t, (np.ndarray, np.generic)) and t.dtype.kind not in "fiu":
@@ -1523,9 +1537,30 @@ def _tangent_like(t: Any, x: Any, param: str) -> Any:
     return float(t)
 
 
+def _foreign_tangent(t: Any, x: Any, what: str, of: str) -> Any:
+    """A tangent where the value or the tangent is a dask or CuPy array: checked by
+    shape and dtype only (its numbers are not read), in the float type of x's."""
+    if tuple(np.shape(t)) != tuple(np.shape(x)):
+        raise ArgumentError(f"{what} has shape {tuple(np.shape(t))}, the {of} "
+                            f"{tuple(np.shape(x))}", hint=f"pass one of the {of}'s shape")
+    dtype = np.result_type(t)
+    if dtype.kind not in "fiu":
+        raise ArgumentError(f"{what} is an array of dtype {dtype}; pass a float or a "
+                            f"float array shaped like the {of}",
+                            hint="e.g. np.ones_like(...) of it")
+    floats = np.result_type(x, np.float32) if np.result_type(x).kind == "f" else \
+        np.dtype(float)
+    if isinstance(t, (numbers.Real, np.generic)):
+        return floats.type(t)
+    return t if t.dtype == floats else t.astype(floats)
+
+
 def _tangent_of_value(derivative: Any, value: Any) -> Any:
     if isinstance(value, (tuple, list)):  # (a list's zero tangent is a Pieces tuple)
         return type(value)(_tangent_of_value(d, v) for d, v in zip(derivative, value))
+    if arrays.is_foreign_array(value):
+        return arrays.gradient_like(derivative, value) if value.dtype.kind == "f" \
+            else derivative
     if isinstance(value, np.ndarray):
         return np.asarray(derivative, dtype=np.result_type(value, np.float32)
                           if np.issubdtype(value.dtype, np.inexact) else float) \

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from .arrays import gradient_like, is_foreign_array
 from .errors import S2SADError
 from .floats import FLOAT_ERRORS
 from .runtime import IntegerArrayWrite, NonScalarOutput, SharedUpdate, UnsupportedShapes
@@ -145,6 +146,8 @@ def like(g: Any, x: Any) -> Any:
             g.shape == x.shape:
         return g  # the common case, already right
     if isinstance(x, np.ndarray):
+        if is_foreign_array(g):  # (from dask data: left lazy, not computed here)
+            return gradient_like(g, x)
         g = np.asarray(g, dtype=x.dtype)
         if g.shape != x.shape:
             raise S2SADError(
@@ -153,4 +156,6 @@ def like(g: Any, x: Any) -> Any:
         return g
     if isinstance(x, np.floating):
         return type(x)(g)
+    if is_foreign_array(x):  # dask's, CuPy's: in x's type (and chunks), lazily
+        return gradient_like(g, x)
     return float(g)

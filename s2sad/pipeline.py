@@ -13,7 +13,8 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import gast
 
-from . import analysis, codegen, floats, forward, jit, lower, optimize, patterns, reverse, rules
+from . import (analysis, arrays, codegen, floats, forward, jit, laziness, lower, optimize,
+               patterns, reverse, rules)
 from .distributions import is_distribution
 from .frontend import Parsed
 
@@ -51,10 +52,16 @@ class Compiled:
     # (name, cell, value then) of the closure variables read: read again at each call
     # like globals (a closure variable rebound since is seen)
     cells: tuple = ()
+    lazy: bool = False          # compiled for dask arrays: a compute inside is refused
 
     @property
     def runner(self) -> Callable:
-        """What a call runs: the function, or (jit) the function compiled by Numba."""
+        """What a call runs: the function, or (jit) the function compiled by Numba, or
+        (dask arrays) the function under a guard refusing any compute."""
+        if self.lazy:
+            if getattr(self, "_guarded", None) is None:
+                self._guarded = _computing_nothing(self.function)
+            return self._guarded
         if not self.jit:
             return self.function
         if getattr(self, "_jitted", None) is None:
@@ -109,6 +116,20 @@ class Compiled:
         return self._data_globals
 
 
+def _computing_nothing(function: Callable) -> Callable:
+    """`function` run with dask's computes refused (see arrays.computes_refused)."""
+    code_file = function.__code__.co_filename
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with arrays.computes_refused(True):
+                return function(*args, **kwargs)
+        except arrays.EagerCompute as exc:
+            raise arrays.eager_compute_error(exc, code_file, function.__name__) from None
+
+    return run
+
+
 def _cell_value(cell: Any) -> Any:
     """A closure variable's value now (NameError where it was deleted, as Python's)."""
     try:
@@ -160,7 +181,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
                   export: bool = False,
                   param_ranks: Optional[Dict[str, Optional[int]]] = None,
                   mode: str = "reverse", jit_code: bool = False,
-                  read_back: bool = True, has_aux: bool = False) -> Compiled:
+                  read_back: bool = True, has_aux: bool = False,
+                  foreign: Optional[Dict[str, str]] = None) -> Compiled:
     """Run every stage; raise an S2SADError before anything is generated, or succeed.
 
     `param_ranks` (the ndim of each argument of a call) lets the code know its
@@ -175,7 +197,13 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     neither form.
 
     With `has_aux`, the function returns a tuple whose first value is differentiated;
-    the others come back beside it (from reverse mode with `with_value`)."""
+    the others come back beside it (from reverse mode with `with_value`).
+
+    `foreign` maps the parameters holding arrays of other libraries (dask.array's,
+    CuPy's: see arrays.py) to their types: the same code, but no writes into dead
+    temporaries' arrays, and for dask's none of a construct that needs its values."""
+    foreign = foreign or {}
+    lazy = arrays.is_lazy(tuple(foreign.values()))
     lowered = lower_function(parsed, param_ranks, mode)
     if has_aux and mode != "forward":
         lowered.output, lowered.aux = _split_aux(lowered)
@@ -183,30 +211,40 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     if assumed:
         param_ranks = analysis.assumed_ranks(lowered)
     for_call = not read_back and not assumed and param_ranks is not None
-    reusing = for_call and not jit_code  # (Numba is given no out= forms)
+    reusing = for_call and not jit_code and not foreign  # (Numba: no out= forms)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
+    if lazy:
+        laziness.check(lowered.func, {p for p, t in foreign.items() if arrays.is_lazy((t,))},
+                       analysed.ranks, parsed.locate)
     if optimize_code and mode != "forward":
         patterns.recognise(analysed)  # forms differentiated as one call (patterns.py)
     generated = forward.forward(analysed) if mode == "forward" else \
         reverse.reverse(analysed, with_value=with_value, pullback=mode in ("pullback", "step"),
                         indexed=for_call, numbers_only=jit_code,
-                        seed_each=mode == "step")  # (checkpoint.py's step_adjoint)
+                        seed_each=mode == "step",  # (checkpoint.py's step_adjoint)
+                        element_writes=not foreign)
     if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))
         if assumed:
             generated.header.append("                 (ranks read from how the body indexes "
                                     "them; a call compiles for its own arguments)")
+    if foreign:
+        generated.header.append(f"  arrays:        {arrays.library(tuple(foreign.values()))}" + (
+            " (lazy: the code builds a graph and computes nothing)" if lazy else ""))
     if jit_code:
         jit.numba_friendly(generated.func)
         generated.header.append("  compiled by:   Numba, where it accepts this code "
                                 "(s2sad.grad(..., jit=True))")
     if optimize_code:
         shapes = _shapes(analysed, generated) if reusing else None
-        optimize.optimize(generated.func, generated.versions, shapes)
+        optimize.optimize(generated.func, generated.versions, shapes, in_place=not foreign)
+    if foreign:
+        optimize.accumulate_by_value(generated.func)
     compiled = _load(generated, parsed, lowered, wrt, user_module, export, jit_code)
-    if param_ranks and mode == "reverse" and not jit_code and not export:
+    compiled.lazy = lazy
+    if param_ranks and mode == "reverse" and not jit_code and not export and not foreign:
         compiled.floats = _python_floats(generated, parsed, lowered, wrt, user_module,
                                          param_ranks)
     return compiled

@@ -59,16 +59,19 @@ class Generated:
 
 def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False,
             indexed: bool = False, numbers_only: bool = False,
-            seed_each: bool = False) -> Generated:
+            seed_each: bool = False, element_writes: bool = True) -> Generated:
     """The gradient function; `with_value` also returns the output (value_and_grad).
     A `pullback` (vjp) takes a seed shaped like the output, which may be an array.
     With `indexed`, a loop's stored values go in lists indexed by its counter (see
     indexed_stores) rather than on the stack, which code read back expects; with
     `numbers_only` (code for Numba), only float numbers do, in float arrays.
     With `seed_each` (checkpoint.py's step_adjoint), a function returning a tuple
-    takes one seed per returned value, as positional parameters after its own."""
+    takes one seed per returned value, as positional parameters after its own.
+    Without `element_writes` (arrays of other libraries: dask's have no np.add.at and
+    no writes through new axes), an element's adjoint is scattered by `unindex`."""
     reversing = _Reverse(analysed, with_value, pullback, indexed, numbers_only)
     reversing.seed_each = seed_each
+    reversing.element_writes = element_writes
     return reversing.run()
 
 
@@ -137,6 +140,8 @@ class _Reverse:
         self.pullback = pullback
         self.index_stores = index_stores
         self.index_numbers_only = index_numbers_only
+        self.seed_each = False
+        self.element_writes = True  # da[i] += e (not for dask's arrays: see reverse())
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
         self.rule_modules: Dict[str, Any] = {}  # modules rule templates read (bind_modules)
@@ -1228,7 +1233,12 @@ class _Reverse:
                 self.accumulate(element, piece)
 
     def accumulate_element(self, atom: gast.Subscript, contribution: gast.AST) -> None:
-        """da[i] += e, or np.add.at(da, index, e) where the index may repeat."""
+        """da[i] += e, or np.add.at(da, index, e) where the index may repeat (or, for
+        arrays of other libraries, da = da + unindex(e, a, index))."""
+        if not self.element_writes:
+            self.accumulate(atom.value, call("unindex", [contribution, clone(atom.value),
+                                                         _index_expression(clone(atom.slice))]))
+            return
         adjoint = self.adjoint_target(atom.value)
         index = clone(atom.slice)
         if _is_name(index, self.first_element.get(atom.value.id)):

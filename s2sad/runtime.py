@@ -2,6 +2,12 @@
 
 Each helper returns a fresh array (never a view of its input), so generated code
 may accumulate into the result in place.
+
+Every helper also takes the arrays of other libraries that run NumPy code (dask's,
+CuPy's: see arrays.py) without reading their values: it builds on them with
+functions that dispatch to their library (np.zeros_like(x) + dy, not np.empty and an
+assignment; never np.asarray), so a gradient of dask arrays stays lazy and in the
+data's chunks.
 """
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ import string
 from typing import Any, Optional, Tuple
 
 import numpy as np
+
+from .arrays import is_foreign_array as _foreign
 
 
 def zeros_like(x: Any) -> Any:
@@ -27,6 +35,8 @@ def zeros_like(x: Any) -> Any:
         return Pieces(zeros_like(e) for e in x)
     dtype = np.result_type(x, np.float32) if np.issubdtype(np.result_type(x), np.inexact) \
         else np.float64
+    if _foreign(x):
+        return np.zeros_like(x, dtype=dtype)  # (dask's: lazy, in x's chunks)
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         return np.zeros((), dtype)[()]
     return np.zeros(np.shape(x), dtype)
@@ -46,6 +56,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
         shape = np.shape(x)
         if np.shape(g) == shape:
             return g
+        if _foreign(x) or _foreign(g):
+            return _unbroadcast_foreign(g, x, shape)
         g = np.asarray(g)
     extra = g.ndim - len(shape)
     if extra < 0:
@@ -58,6 +70,19 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if axes:
         g = summed_to(g, axes, shape)
     return g if shape else g[()]
+
+
+def _unbroadcast_foreign(g: Any, x: Any, shape: tuple) -> Any:
+    """unbroadcast where g or x is a dask or CuPy array: by their own sum and reshape
+    (a NumPy g spread over a dask x by adding it to x's zeros: in x's chunks)."""
+    extra = np.ndim(g) - len(shape)
+    if extra < 0:
+        return zeros_like(x) + g
+    axes = list(range(extra)) + [extra + i for i, n in enumerate(shape)
+                                 if n == 1 and np.shape(g)[extra + i] != 1]
+    if axes:
+        g = np.reshape(np.sum(g, axis=tuple(axes)), shape)
+    return g
 
 
 def summed_to(g: np.ndarray, axes: list, shape: tuple) -> np.ndarray:
@@ -98,6 +123,8 @@ def _ones(size: int, dtype: np.dtype) -> np.ndarray:
 
 def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Spread `dy` back over the axes a sum reduced: the adjoint of np.sum."""
+    if _foreign(x) or _foreign(dy):
+        return _unsum_foreign(dy, x, axis, keepdims)
     shape = np.shape(x)
     dtype = np.float64 if type(x) is np.ndarray and x.dtype == np.float64 and (
         type(dy) is float or type(dy) is np.ndarray and dy.dtype == np.float64) \
@@ -120,6 +147,18 @@ def unsum(dy: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return result
 
 
+def _unsum_foreign(dy: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """unsum where dy or x is a dask or CuPy array: dy, its reduced axes put back,
+    added to x's zeros (in x's chunks; nothing is assigned into)."""
+    dy = spread(dy, x, axis, keepdims)
+    dtype = _float_type(dy, x)
+    if not np.shape(x):
+        return dy.astype(dtype) if _foreign(dy) else dtype.type(dy)
+    if _foreign(x):
+        return np.zeros_like(x, dtype=dtype) + dy
+    return np.broadcast_to(dy, np.shape(x)).astype(dtype)
+
+
 def _float_type(dy: Any, x: Any) -> Any:
     """The dtype an adjoint of x is computed in: float32 stays float32, and a Python
     float is a float64 (NumPy would let float32 decide a dtype of weak numbers alone)."""
@@ -132,8 +171,29 @@ def unindex(dy: Any, x: Any, index: Any) -> Any:
     """Scatter `dy` into zeros shaped like `x`, adding at repeated indices."""
     if isinstance(x, (list, tuple)):
         return _unindex_pieces(dy, x, index)
+    if _foreign(x) or _foreign(dy):
+        return _unindex_foreign(dy, x, index)
     result = np.zeros(np.shape(x), dtype=_float_type(dy, x))
     np.add.at(result, index, dy)
+    return result
+
+
+def _unindex_foreign(dy: Any, x: Any, index: Any) -> Any:
+    """unindex into a dask or CuPy array: an assignment into its zeros where the index
+    is basic (slices, integers: no position twice); they have no np.add.at."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not all(isinstance(p, (int, np.integer, slice, type(None), type(Ellipsis)))
+               for p in parts):
+        raise UnsupportedShapes(
+            f"the adjoint of indexing a {type(x).__module__.split('.')[0]} array with an "
+            "array of indices adds into positions that may repeat (np.add.at), which "
+            "it does not have")
+    result = zeros_like(x) if _foreign(x) else \
+        np.zeros_like(dy, dtype=_float_type(dy, x), shape=np.shape(x))  # (in dy's type)
+    if any(p is None for p in parts):  # (x[:, None]: assigned without its new axes)
+        index = tuple(p for p in parts if p is not None)
+        dy = np.reshape(dy, result[index].shape)
+    result[index] = dy
     return result
 
 
@@ -995,6 +1055,8 @@ def tie_count(hit: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any
     floats in one BLAS product (summed_to): 2.5x (256 x 10) to 8x (10,000 x 3) faster
     than np.count_nonzero's loop per row; a larger one would cost more as a float copy
     (2x at 10^6), and a count over every axis is fast either way."""
+    if _foreign(a):  # (dask's, CuPy's: their own count)
+        return np.sum(hit, axis=axis, keepdims=keepdims, dtype=_float_type(np.float32, a))
     if type(a) is not np.ndarray:
         a = np.asarray(a)
     dtype = a.dtype if a.dtype in _BLAS_FLOATS else _float_type(np.float32, a)

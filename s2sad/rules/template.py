@@ -80,7 +80,8 @@ class Template:
     def uses_ranks(self) -> bool:
         """Its code depends on the operands' ranks: calls to it compile per rank."""
         if self._uses_ranks is None:
-            self._uses_ranks = any(_is_known_rank(node) for node in walk(self.node))
+            self._uses_ranks = any(_is_known_rank(node) or _is_size_or_asarray(node)
+                                   for node in walk(self.node))
         return self._uses_ranks
 
 
@@ -134,6 +135,16 @@ class _Substitute:
                                  type_comment=None)
         elif kind is gast.Call and _is_known_rank(node):
             return gast.Constant(value=self.ranks.get(node.args[0].id), kind=None)
+        elif kind is gast.Call and _is_of_known_rank(node, self.ranks, self.bindings):
+            # np.size(a) of an array of known rank: a.size, which every array type has
+            # (dask's has no np.size), of a number 1; np.asarray(a) of an array: a (a
+            # dask array stays one, not computed)
+            rank, operand = self.ranks[node.args[0].id], self.bindings[node.args[0].id]
+            if node.func.attr == "asarray":
+                return clone(operand) if rank >= 1 else None
+            if rank == 0:
+                return gast.Constant(value=1, kind=None)
+            return gast.Attribute(value=clone(operand), attr="size", ctx=gast.Load())
         return None
 
 
@@ -217,6 +228,21 @@ def _is_known_rank(node: gast.AST) -> bool:
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
         node.func.id == "known_rank" and len(node.args) == 1 and \
         isinstance(node.args[0], gast.Name)
+
+
+def _is_size_or_asarray(node: gast.AST) -> bool:
+    """np.size(a) or np.asarray(a) of one of the template's names."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+        node.func.attr in ("size", "asarray") and isinstance(node.func.value, gast.Name) \
+        and node.func.value.id == "np" and len(node.args) == 1 and not node.keywords and \
+        isinstance(node.args[0], gast.Name)
+
+
+def _is_of_known_rank(node: gast.Call, ranks: Dict[str, Optional[int]],
+                      bindings: Dict[str, gast.AST]) -> bool:
+    """np.size(a) or np.asarray(a) of a parameter bound to a name of known rank."""
+    return _is_size_or_asarray(node) and ranks.get(node.args[0].id) is not None and \
+        isinstance(bindings.get(node.args[0].id), gast.Name)
 
 
 def _rank_test(test: gast.AST) -> Optional[bool]:

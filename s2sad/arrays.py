@@ -1,0 +1,147 @@
+"""Arrays of other libraries: dask.array, CuPy, any float array speaking NumPy's protocols.
+
+The generated code is NumPy code, and an array type that implements NumPy's dispatch
+protocols (`__array_function__`, `__array_ufunc__`) runs it unchanged: `np.exp(X @ w)`
+on a dask array builds a lazy graph, on a CuPy array runs on the GPU. This module is
+what the call path needs to let such arrays in: which values they are, the part of the
+compile key that tells their code apart (no writes into dead temporaries' arrays:
+`out=` means nothing to an immutable dask array), the guard that refuses a compute
+while the gradient of dask arrays is being built (a hidden `np.asarray` or `float()`
+would gather the whole data into one process), and the gradient in its input's type
+and chunks.
+"""
+from __future__ import annotations
+
+import contextlib
+import linecache
+import types
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Optional, Tuple
+
+import numpy as np
+
+from .errors import S2SADError
+
+
+def is_foreign_array(value: Any) -> bool:
+    """An array of another library that runs NumPy code: not an ndarray (nor one of its
+    subclasses), with a shape, a dtype, and both of NumPy's dispatch protocols."""
+    kind = type(value)
+    return not isinstance(value, np.ndarray) and \
+        hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__") and \
+        hasattr(value, "shape") and isinstance(getattr(value, "dtype", None), np.dtype)
+
+
+def type_name(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def foreign_types(values: Iterable[Any]) -> Tuple[str, ...]:
+    """The array types among `values` that are not NumPy's, by name (a compile key part:
+    () for a call with NumPy arrays and numbers only)."""
+    return tuple(sorted({type_name(v) for v in values if is_foreign_array(v)}))
+
+
+def is_lazy(types_: Tuple[str, ...]) -> bool:
+    """Arrays whose values exist only once computed (dask's)."""
+    return any(t.startswith("dask.") for t in types_)
+
+
+def library(types_: Tuple[str, ...]) -> str:
+    """The libraries of these array types, for the code's header (`dask`, `cupy`)."""
+    return ", ".join(sorted({t.split(".")[0] for t in types_}))
+
+
+# -- the guard: no compute while the gradient of dask arrays is built -----------------
+
+class EagerCompute(RuntimeError):
+    """Raised by the scheduler the guard installs: something asked for a dask value."""
+
+
+def _refuse_compute(*args: Any, **kwargs: Any) -> Any:
+    raise EagerCompute()
+
+
+@contextlib.contextmanager
+def computes_refused(lazy: bool) -> Iterator[None]:
+    """While the block runs, any dask compute raises EagerCompute (before it starts);
+    a no-op where `lazy` is false."""
+    if not lazy:
+        yield
+        return
+    import dask
+
+    with dask.config.set(scheduler=_refuse_compute):
+        yield
+
+
+def eager_compute_error(exc: BaseException, code_file: str, name: str) -> S2SADError:
+    """The refusal for a compute the generated code (file `code_file`) asked for: the
+    line of it that did, and what to write instead."""
+    frames = [(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+              for tb in _tracebacks(exc.__traceback__)]
+    line = next((n for f, n in reversed(frames) if f == code_file), None)
+    text = linecache.getline(code_file, line).strip() if line is not None else ""
+    where = f" at line {line} of its code: `{text}`" if text else ""
+    return S2SADError(
+        f"the gradient of {name} on dask arrays would compute a dask value{where}; "
+        "s2sad builds gradients of dask arrays lazily and computes nothing",
+        hint="keep the function vectorised: no Python `if` or `float()` on a value of the "
+             "data, no element loops (np.where(c, a, b) for a branch); or pass NumPy "
+             "arrays (X.compute())")
+
+
+def _tracebacks(tb: Optional[types.TracebackType]) -> Iterator[types.TracebackType]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+# -- the gradient in its input's type -------------------------------------------------
+
+def gradient_like(g: Any, x: Any) -> Any:
+    """The gradient of a foreign array `x` in x's type, dtype and shape, and for a dask
+    array in x's chunks (all lazily: rechunk and astype build graph, compute nothing);
+    a foreign gradient of a NumPy `x` (computed from dask data) stays lazy, in x's dtype."""
+    if is_foreign_array(x) and (not is_foreign_array(g) or type(g) is not type(x)):
+        g = np.zeros_like(x) + g  # (a number, or a NumPy array: in x's type by dispatch)
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    if tuple(g.shape) != tuple(x.shape):
+        raise S2SADError(
+            f"internal error: gradient of shape {tuple(g.shape)} for an input of shape "
+            f"{tuple(x.shape)}", hint="please report this function to the s2sad developers")
+    chunks = getattr(x, "chunks", None)
+    if chunks is not None and getattr(g, "chunks", None) != chunks and hasattr(g, "rechunk"):
+        g = g.rechunk(chunks)
+    return g
+
+
+# -- the compile key --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Foreign:
+    """A compile key's entry for a foreign array argument: its rank (None for 0-d, as
+    for NumPy's) and its type, so that its code is compiled apart from NumPy's."""
+
+    rank: Optional[int]
+    type: str
+
+
+def key_entry(value: Any) -> Optional[Foreign]:
+    """The key entry of a foreign array, or None for any other value."""
+    if not is_foreign_array(value):
+        return None
+    return Foreign(len(value.shape) or None, type_name(value))
+
+
+def ranks_and_types(key: tuple, names: list) -> Tuple[dict, dict]:
+    """{parameter: rank} and {parameter: foreign type} of a compile key."""
+    ranks, foreign = {}, {}
+    for name, entry in zip(names, key):
+        if isinstance(entry, Foreign):
+            ranks[name], foreign[name] = entry.rank, entry.type
+        else:
+            ranks[name] = entry
+    return ranks, foreign
