@@ -71,6 +71,15 @@ class Analysed:
             node = node.value
         return is_local(node) and node.id in self.active
 
+    def known_ranks(self, bound: Dict[str, gast.AST]) -> Dict[str, Optional[int]]:
+        """ndim of each template argument the analysis knows (none unless compiled per
+        rank), for a rule template's known_rank(...) and np.size(...)."""
+        known = {}
+        for param, atom in bound.items():
+            rank = rank_of(atom, self.ranks, self.lowered.int_names)
+            known[param] = rank if type(rank) is int else None
+        return known
+
     def same_shape(self, a: gast.AST, b: gast.AST) -> bool:
         return self.class_of(a) == self.class_of(b) and self.class_of(a) is not None
 
@@ -572,10 +581,11 @@ def _reduced_rank(call: gast.Call, rank: int) -> Optional[int]:
     axis = options.get("axis")
     if axis is None or isinstance(axis, gast.Constant) and axis.value is None:
         return 0
-    if isinstance(axis, gast.Tuple) and all(_literal_int(a) not in (None, False)
+    if isinstance(axis, gast.Tuple) and all(type(_literal_int(a)) is int
                                             for a in axis.elts):
         return rank - len(axis.elts) if len(axis.elts) <= rank else None
-    return rank - 1 if _literal_int(axis) not in (None, False) and rank >= 1 else None
+    # (type(...) is int: axis=0 is a literal too, though 0 == False)
+    return rank - 1 if type(_literal_int(axis)) is int and rank >= 1 else None
 
 
 def _ranks(lowered: Lowered, param_ranks: Dict[str, Optional[int]], shape_rule,

@@ -1558,9 +1558,13 @@ def _foreign_tangent(t: Any, x: Any, what: str, of: str) -> Any:
 def _tangent_of_value(derivative: Any, value: Any) -> Any:
     if isinstance(value, (tuple, list)):  # (a list's zero tangent is a Pieces tuple)
         return type(value)(_tangent_of_value(d, v) for d, v in zip(derivative, value))
-    if arrays.is_foreign_array(value):
-        return arrays.gradient_like(derivative, value) if value.dtype.kind == "f" \
-            else derivative
+    if arrays.is_foreign_array(value) or arrays.is_foreign_array(derivative):
+        # (from dask data: lazy, in the float type NumPy would give; never computed)
+        floats = np.result_type(value, np.float32) if np.result_type(value).kind == "f" \
+            else np.dtype(float)
+        if np.shape(derivative) != np.shape(value):
+            derivative = np.reshape(derivative, np.shape(value))
+        return derivative if derivative.dtype == floats else derivative.astype(floats)
     if isinstance(value, np.ndarray):
         return np.asarray(derivative, dtype=np.result_type(value, np.float32)
                           if np.issubdtype(value.dtype, np.inexact) else float) \

@@ -64,12 +64,10 @@ def _refuse_compute(*args: Any, **kwargs: Any) -> Any:
 
 
 @contextlib.contextmanager
-def computes_refused(lazy: bool) -> Iterator[None]:
-    """While the block runs, any dask compute raises EagerCompute (before it starts);
-    a no-op where `lazy` is false."""
-    if not lazy:
-        yield
-        return
+def computes_refused() -> Iterator[None]:
+    """While the block runs, any dask compute raises EagerCompute (before it starts).
+    (dask's configuration is global: a compute another thread starts meanwhile is
+    refused too; building a gradient's graph takes milliseconds.)"""
     import dask
 
     with dask.config.set(scheduler=_refuse_compute):
@@ -87,9 +85,9 @@ def eager_compute_error(exc: BaseException, code_file: str, name: str) -> S2SADE
     return S2SADError(
         f"the gradient of {name} on dask arrays would compute a dask value{where}; "
         "s2sad builds gradients of dask arrays lazily and computes nothing",
-        hint="keep the function vectorised: no Python `if` or `float()` on a value of the "
-             "data, no element loops (np.where(c, a, b) for a branch); or pass NumPy "
-             "arrays (X.compute())")
+        hint="call only functions dask implements (np.asarray and most of SciPy convert "
+             "their argument to NumPy, which computes it), decide no Python `if` on the "
+             "data (np.where(c, a, b) instead); or pass NumPy arrays (X.compute())")
 
 
 def _tracebacks(tb: Optional[types.TracebackType]) -> Iterator[types.TracebackType]:
@@ -106,12 +104,13 @@ def gradient_like(g: Any, x: Any) -> Any:
     a foreign gradient of a NumPy `x` (computed from dask data) stays lazy, in x's dtype."""
     if is_foreign_array(x) and (not is_foreign_array(g) or type(g) is not type(x)):
         g = np.zeros_like(x) + g  # (a number, or a NumPy array: in x's type by dispatch)
-    if g.dtype != x.dtype:
-        g = g.astype(x.dtype)
-    if tuple(g.shape) != tuple(x.shape):
+    dtype = getattr(x, "dtype", np.dtype(float))  # (a Python float's: float64)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    if tuple(g.shape) != np.shape(x):
         raise S2SADError(
             f"internal error: gradient of shape {tuple(g.shape)} for an input of shape "
-            f"{tuple(x.shape)}", hint="please report this function to the s2sad developers")
+            f"{np.shape(x)}", hint="please report this function to the s2sad developers")
     chunks = getattr(x, "chunks", None)
     if chunks is not None and getattr(g, "chunks", None) != chunks and hasattr(g, "rechunk"):
         g = g.rechunk(chunks)

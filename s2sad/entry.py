@@ -139,15 +139,18 @@ def _conversion(grad: str, name: str, value: Any, arrays: list) -> list:
 
 
 def like(g: Any, x: Any) -> Any:
-    """The gradient in the type and shape of its input (a float for a float)."""
-    if type(x) is float:
-        return g if type(g) is float else float(g)
+    """The gradient in the type and shape of its input (a float for a float; a lazy
+    dask array, never computed here, where dask data made it one)."""
+    if type(x) is float and type(g) is float:
+        return g
     if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype and \
             g.shape == x.shape:
         return g  # the common case, already right
+    if is_foreign_array(g) or is_foreign_array(x):  # dask's, CuPy's: lazily
+        return gradient_like(g, x)
+    if type(x) is float:
+        return float(g)
     if isinstance(x, np.ndarray):
-        if is_foreign_array(g):  # (from dask data: left lazy, not computed here)
-            return gradient_like(g, x)
         g = np.asarray(g, dtype=x.dtype)
         if g.shape != x.shape:
             raise S2SADError(
@@ -156,6 +159,4 @@ def like(g: Any, x: Any) -> Any:
         return g
     if isinstance(x, np.floating):
         return type(x)(g)
-    if is_foreign_array(x):  # dask's, CuPy's: in x's type (and chunks), lazily
-        return gradient_like(g, x)
     return float(g)

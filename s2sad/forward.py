@@ -410,9 +410,11 @@ class _Forward:
         active = {p: self.tangent_of(a) for p, a in bound.items()}
         if not any(t is not None for t in active.values()):
             return None
+        ranks = self.analysed.known_ranks({"y": y, **bound}) \
+            if rule.template.uses_ranks else None
         statements, returned = instantiate(rule.template, {"y": y, **bound,
                                            **self.template_modules(rule.template)},
-                                           self.namer_temp)
+                                           self.namer_temp, ranks=ranks)
         for statement in statements:
             self.emit(statement)
         partials = returned.elts if isinstance(returned, gast.Tuple) else [returned]
@@ -496,8 +498,10 @@ class _Forward:
             tangent = carried.get(dot[:-len("_dot")])
             bindings[dot] = tangent if tangent is not None else \
                 self.zero_like(bound[dot[:-len("_dot")]])
+        ranks = self.analysed.known_ranks(bindings) if rule.template.uses_ranks else None
         statements, returned = instantiate(rule.template, {
-            **bindings, **self.template_modules(rule.template)}, self.namer_temp)
+            **bindings, **self.template_modules(rule.template)}, self.namer_temp,
+            ranks=ranks)
         for statement in statements:
             self.emit(statement)
         return returned

@@ -38,9 +38,9 @@ class LazyArrayWarning(UserWarning):
 
 def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
           ranks: Dict[str, Optional[int]], locate) -> None:
-    """Refuse a construct of `func` (the lowered function) that needs the value of a
-    dask array, and warn of element loops over one; `locate(node)` gives a node's
-    place in the user's file."""
+    """Refuse a construct of `func` (as parsed, before lowering) that needs the value of
+    a dask array, and warn of element loops over one; `ranks` are the parameters';
+    `locate(node)` gives a node's place in the user's file."""
     data = _values_of_data(func, lazy_params)
     for node in gast.walk(func):
         test = None
@@ -84,9 +84,10 @@ def _values_of_data(func: gast.FunctionDef, lazy_params: AbstractSet[str]) -> Se
     while changed:
         changed = False
         for node in gast.walk(func):
-            if isinstance(node, (gast.Assign, gast.AugAssign)):
+            if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign,
+                                 gast.NamedExpr)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
-                if _data_reads(node.value) & data:
+                if node.value is not None and _data_reads(node.value) & data:
                     for target in targets:
                         for name in gast.walk(target):
                             if isinstance(name, gast.Name) and name.id not in data:

@@ -122,7 +122,7 @@ def _computing_nothing(function: Callable) -> Callable:
 
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            with arrays.computes_refused(True):
+            with arrays.computes_refused():
                 return function(*args, **kwargs)
         except arrays.EagerCompute as exc:
             raise arrays.eager_compute_error(exc, code_file, function.__name__) from None
@@ -204,6 +204,9 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     temporaries' arrays, and for dask's none of a construct that needs its values."""
     foreign = foreign or {}
     lazy = arrays.is_lazy(tuple(foreign.values()))
+    if lazy:  # (on the code as written: a refusal points at the user's own line)
+        laziness.check(parsed.func, {p for p, t in foreign.items() if arrays.is_lazy((t,))},
+                       param_ranks or {}, parsed.locate)
     lowered = lower_function(parsed, param_ranks, mode)
     if has_aux and mode != "forward":
         lowered.output, lowered.aux = _split_aux(lowered)
@@ -214,9 +217,6 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     reusing = for_call and not jit_code and not foreign  # (Numba: no out= forms)
     analysed = analysis.analyse(lowered, wrt, rules.is_differentiable, rules.shape_kind,
                                 param_ranks, scalar_output=mode == "reverse")
-    if lazy:
-        laziness.check(lowered.func, {p for p, t in foreign.items() if arrays.is_lazy((t,))},
-                       analysed.ranks, parsed.locate)
     if optimize_code and mode != "forward":
         patterns.recognise(analysed)  # forms differentiated as one call (patterns.py)
     generated = forward.forward(analysed) if mode == "forward" else \

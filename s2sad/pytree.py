@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .arrays import is_foreign_array
 from .distributions import is_distribution
 from .errors import ArgumentError
 
@@ -326,7 +327,7 @@ def _require_float(value: Any, path: str) -> None:
                             "arrays can be differentiated",
                             hint=f"pass a float there (e.g. {float(value)!r}), or move it "
                                  "out of the differentiated argument")
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)) or is_foreign_array(value):
         if value.dtype.kind != "f":
             raise ArgumentError(f"{path} is an array of dtype {value.dtype}; only float "
                                 "arrays can be differentiated",

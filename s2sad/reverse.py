@@ -1019,7 +1019,7 @@ class _Reverse:
                 hint="pass each array on its own, or stack them first (np.stack)")
         active = {p: a for p, a in bound.items()
                   if self.analysed.is_active(a) or p in sequences}
-        ranks = self.known_ranks(bound) if rule.template.uses_ranks else None
+        ranks = self.analysed.known_ranks({"y": y, **bound}) if rule.template.uses_ranks else None
         if rule.kind == "partials":
             statements, returned = instantiate(rule.template, {"y": y, **bound,
                                                **self.template_modules(rule.template)},
@@ -1097,14 +1097,6 @@ class _Reverse:
         else:
             summed = call("unbroadcast", [summed, clone(operand)])
         return gast.UnaryOp(op=gast.USub(), operand=summed) if negated else summed
-
-    def known_ranks(self, bound: Dict[str, gast.AST]) -> Dict[str, Optional[int]]:
-        """ndim of each argument the analysis knows (none unless compiled per rank)."""
-        known = {}
-        for param, atom in bound.items():
-            rank = rank_of(atom, self.analysed.ranks, self.lowered.int_names)
-            known[param] = rank if type(rank) is int else None
-        return known
 
     def bind(self, rule: rules.Rule, value: gast.AST, location) -> Dict[str, gast.AST]:
         """Map the template's parameter names to the call's argument atoms."""

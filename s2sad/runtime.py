@@ -184,10 +184,11 @@ def _unindex_foreign(dy: Any, x: Any, index: Any) -> Any:
     parts = index if isinstance(index, tuple) else (index,)
     if not all(isinstance(p, (int, np.integer, slice, type(None), type(Ellipsis)))
                for p in parts):
+        kind = x if _foreign(x) else dy
         raise UnsupportedShapes(
-            f"the adjoint of indexing a {type(x).__module__.split('.')[0]} array with an "
-            "array of indices adds into positions that may repeat (np.add.at), which "
-            "it does not have")
+            f"the adjoint of indexing with an array of indices adds into positions that "
+            f"may repeat (np.add.at), which a {type(kind).__module__.split('.')[0]} array "
+            "does not have")
     result = zeros_like(x) if _foreign(x) else \
         np.zeros_like(dy, dtype=_float_type(dy, x), shape=np.shape(x))  # (in dy's type)
     if any(p is None for p in parts):  # (x[:, None]: assigned without its new axes)
@@ -235,14 +236,18 @@ def unconcatenate(dy: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> l
     """The adjoint of np.concatenate(arrays, axis): dy cut at the arrays' boundaries, each
     piece shaped like its array. `promote` (np.atleast_2d for vstack, ...) is how the
     joining function raised each array's rank before concatenating."""
-    raised = [promote(a) for a in arrays] if promote else [np.asarray(a) for a in arrays]
+    raised = [promote(a) for a in arrays] if promote else \
+        [a if _foreign(a) else np.asarray(a) for a in arrays]
     if axis is None:
         dy, axis = np.ravel(dy), 0
-        sizes = [np.size(a) for a in raised]
+        sizes = [int(np.prod(np.shape(a))) for a in raised]
     else:
         sizes = [np.shape(a)[axis] for a in raised]
-    cuts = np.cumsum(sizes)[:-1]
-    return [_like_array(piece, a) for piece, a in zip(np.split(dy, cuts, axis), arrays)]
+    # (slices of dy, as np.split cuts them; dask's arrays have no np.split)
+    leading = (slice(None),) * (axis % np.ndim(dy))
+    starts = np.cumsum([0] + sizes[:-1])
+    return [_like_array(dy[leading + (slice(start, start + size),)], a)
+            for start, size, a in zip(starts, sizes, arrays)]
 
 
 def unstack(dy: Any, arrays: Any, axis: int = 0) -> list:
@@ -490,6 +495,8 @@ def fits(buffer: np.ndarray, operand: Any) -> Optional[np.ndarray]:
             return buffer  # the common cases, in 0.15 us
     elif kind is float or kind is int:
         return buffer  # a Python number takes the array's dtype
+    if _foreign(operand) or _foreign(buffer):
+        return None  # (dask's arrays are never written into; nor is NumPy's from one)
     operand = np.asarray(operand)
     shape, theirs = buffer.shape, operand.shape
     if operand.dtype is not buffer.dtype and \
@@ -603,6 +610,8 @@ __all__ += ["Pieces", "unconcatenate", "unstack", "unhstack", "unvstack", "undst
 
 def undiagonal(dy: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """The adjoint of np.diagonal(x, offset, axis1, axis2): dy on that diagonal of zeros."""
+    if _foreign(dy) or _foreign(x):
+        return _undiagonal_foreign(dy, x, offset, axis1, axis2)
     result = np.zeros(np.shape(x), dtype=_float_type(dy, x))
     moved = np.moveaxis(result, (axis1, axis2), (-2, -1))  # a view: writes reach result
     count = np.shape(dy)[-1] if np.ndim(dy) else 0
@@ -610,6 +619,20 @@ def undiagonal(dy: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1)
     cols = np.arange(count) + max(offset, 0)
     moved[..., rows, cols] = dy
     return result
+
+
+def _undiagonal_foreign(dy: Any, x: Any, offset: int, axis1: int, axis2: int) -> Any:
+    """undiagonal for dask's or CuPy's arrays, which cannot be written through a view:
+    dy spread along the diagonal's rows (or columns) times the diagonal's 0/1 mask."""
+    shape = np.shape(x)
+    rows, cols = shape[axis1], shape[axis2]
+    mask = np.eye(rows, cols, k=offset, dtype=_float_type(dy, x))
+    count = np.shape(dy)[-1]
+    if offset >= 0:  # entry k sits in row k: dy along the rows, padded to their count
+        along = np.pad(dy, [(0, 0)] * (np.ndim(dy) - 1) + [(0, rows - count)])[..., :, None]
+    else:  # entry k sits in column k
+        along = np.pad(dy, [(0, 0)] * (np.ndim(dy) - 1) + [(0, cols - count)])[..., None, :]
+    return np.moveaxis(along * mask, (-2, -1), (axis1, axis2))
 
 
 def undiff(dy: Any, n: int = 1, axis: int = -1) -> Any:
@@ -629,6 +652,8 @@ def unpad(dy: Any, array: Any, pad_width: Any) -> Any:
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (np.ndim(array), 2))
     middle = tuple(slice(before, n - after) for (before, after), n in
                    zip(widths, np.shape(dy)))
+    if _foreign(dy):
+        return dy[middle].astype(_float_type(dy, array))
     return np.array(dy[middle], dtype=_float_type(dy, array))
 
 
@@ -929,7 +954,8 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
     if isinstance(operand, (list, tuple)):  # np.einsum('i,i', [a, b], x): an array
         operand = np.asarray(operand)
     shape = np.shape(operand)
-    g = np.asarray(np.einsum(spec, dy, *[args[p] for p in others], optimize=optimize))
+    g = np.einsum(spec, dy, *[args[p] for p in others], optimize=optimize)
+    g = g if _foreign(g) else np.asarray(g)
     size = {c: n for c, n in zip(own, shape)}
     broadcast = tuple(i for i, c in enumerate(kept) if size[c] == 1 and g.shape[i] != 1)
     if broadcast:
@@ -948,7 +974,7 @@ def einsum_adjoint(dy: Any, args: tuple, wrt: Any = None, optimize: Any = False)
         g = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(own)
                                                     if c not in kept)), shape)
         fresh = False  # (a broadcast array is read-only)
-    g = g.astype(dtype, copy=False) if fresh else np.array(g, dtype=dtype)
+    g = g.astype(dtype, copy=False) if fresh or _foreign(g) else np.array(g, dtype=dtype)
     return g if shape else g[()]
 
 
@@ -1085,7 +1111,8 @@ def rejoin(pieces: Any, arrays: Any, axis: Any = 0, promote: Any = None) -> Any:
     from (each first raised as `promote` raised its array). Generated code names
     `promote` ("atleast_2d"): a function passed as a value is not code s2sad reads."""
     promote = _PROMOTIONS.get(promote, promote) if isinstance(promote, str) else promote
-    raised = [np.reshape(p, np.shape(promote(a) if promote else np.asarray(a)))
+    raised = [np.reshape(p, np.shape(promote(a) if promote else
+                                     a if _foreign(a) else np.asarray(a)))
               for p, a in zip(pieces, arrays)]
     if axis is None:
         return np.concatenate([np.ravel(p) for p in raised])
@@ -1105,6 +1132,11 @@ def restack(pieces: Any, arrays: Any, axis: int = 0) -> Any:
 def untake_along_axis(dy: Any, arr: Any, indices: Any, axis: Any) -> Any:
     """The adjoint of np.take_along_axis(arr, indices, axis): dy added back at the
     positions taken (np.add.at: a position taken twice gets both)."""
+    if _foreign(arr) or _foreign(dy):
+        raise UnsupportedShapes(
+            "the adjoint of np.take_along_axis adds into positions that may repeat "
+            f"(np.add.at), which a {type(arr if _foreign(arr) else dy).__module__.split('.')[0]}"
+            " array does not have")
     shape = np.shape(arr)
     total = np.zeros(shape, dtype=np.result_type(dy, arr))
     if axis is None:
