@@ -21,15 +21,7 @@ from typing import Any, Iterable, Iterator, Optional, Tuple
 import numpy as np
 
 from .errors import S2SADError
-
-
-def is_foreign_array(value: Any) -> bool:
-    """An array of another library that runs NumPy code: not an ndarray (nor one of its
-    subclasses), with a shape, a dtype, and both of NumPy's dispatch protocols."""
-    kind = type(value)
-    return not isinstance(value, np.ndarray) and \
-        hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__") and \
-        hasattr(value, "shape") and isinstance(getattr(value, "dtype", None), np.dtype)
+from .runtime import is_foreign_array
 
 
 def type_name(value: Any) -> str:

@@ -19,7 +19,19 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from .arrays import is_foreign_array as _foreign
+
+def is_foreign_array(value: Any) -> bool:
+    """An array of another library that runs NumPy code (dask's, CuPy's): not an
+    ndarray (nor one of its subclasses), with a shape, a dtype, and both of NumPy's
+    dispatch protocols. (Here, not in arrays.py: an exported gradient carries this
+    module's code and nothing else of s2sad.)"""
+    kind = type(value)
+    return not isinstance(value, np.ndarray) and \
+        hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__") and \
+        hasattr(value, "shape") and isinstance(getattr(value, "dtype", None), np.dtype)
+
+
+_foreign = is_foreign_array
 
 
 def zeros_like(x: Any) -> Any:
