@@ -73,6 +73,9 @@ class GradientFunction:
         # all differentiated arguments passed by position iff the call has more than this
         self._last_position = max(p if p is not None else 1 << 30 for p in self._positions)
         self._param_names = list(self._signature.parameters)
+        # a dask array as a default: the calls leaving it out compile for it too
+        self._foreign_defaults = any(arrays.is_foreign_array(p.default)
+                                     for p in self._signature.parameters.values())
         self._call_name, self._arity = _call_shape(self.fn, self._signature, parsed)
         self._compiled: Optional[pipeline.Compiled] = None
         self._specialised: Dict[tuple, pipeline.Compiled] = {}
@@ -153,7 +156,8 @@ class GradientFunction:
         # any rank of them calls helpers that branch on types, which Numba cannot
         # compile, and np.size, which dask's arrays do not have)
         key = tuple(map(_rank, args))
-        if kwargs or (self.jit or any(type(k) is arrays.Foreign for k in key)) and \
+        if kwargs or (self.jit or self._foreign_defaults or
+                      any(type(k) is arrays.Foreign for k in key)) and \
                 len(args) < len(self._param_names):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -1718,7 +1722,8 @@ class ElementwiseGradFunction(VJPFunction):
     @entry_point
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         value, pullback = super().__call__(*args, **kwargs)
-        return pullback(np.ones_like(value) if isinstance(value, np.ndarray) else 1.0)
+        return pullback(np.ones_like(value) if isinstance(value, np.ndarray) or
+                        arrays.is_foreign_array(value) and value.shape else 1.0)
 
     def __repr__(self) -> str:
         return f"<s2sad elementwise_grad of {self._target.name} wrt " \

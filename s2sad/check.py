@@ -8,6 +8,7 @@ import numpy as np
 from . import pytree
 from .api import keywords_checked
 from .errors import S2SADError, entry_point
+from .runtime import is_foreign_array
 
 
 class GradientCheckError(S2SADError):
@@ -103,6 +104,9 @@ def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e
                           for i in items]
     from .api import _copied
     computed = grad(f, wrt=tuple(indices))(*[_copied(a) for a in args])
+    # dask's or CuPy's arrays: their gradient, computed once, against differences of
+    # the same numbers in NumPy (each probe would otherwise be a compute of its own)
+    computed, args = _in_numpy(computed), tuple(_in_numpy(a) for a in args)
     problems = []
     checks = [(index, check) for index, whole in zip(indices, computed)
               for check in _leaf_checks(f, args, index, whole)]
@@ -125,6 +129,25 @@ def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e
             hint="print s2sad.source(f) (and s2sad.source(f, mode='forward')) to read "
                  "the generated code")
     return True
+
+
+def _in_numpy(value: Any) -> Any:
+    """`value` with its dask and CuPy arrays as NumPy's (dask's all computed at once)."""
+    if not any(is_foreign_array(leaf) for leaf in _leaves(value)):
+        return value
+    if pytree.is_structured(value) and not pytree.is_user_object(value):
+        tree = pytree.describe(value, False, "argument")
+        return pytree.rebuild(tree, [_in_numpy(leaf) for leaf in pytree.leaves(value, tree)],
+                              value)
+    if hasattr(value, "compute"):  # dask's
+        return np.asarray(value.compute())
+    return np.asarray(value.get() if hasattr(value, "get") else value)  # CuPy's: .get()
+
+
+def _leaves(value: Any) -> list:
+    if pytree.is_structured(value) and not pytree.is_user_object(value):
+        return pytree.leaves(value, pytree.describe(value, False, "argument"))
+    return [value]
 
 
 def _direction(x: Any, rng: np.random.Generator) -> Any:

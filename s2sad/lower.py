@@ -1257,6 +1257,13 @@ class _Lowerer:
                 f"the function {frontend._dotted(node)!r} is used as a value",
                 self.parsed.locate(node),
                 hint="call it here; passing functions around is not supported")
+        if runtime.is_foreign_array(value):  # (its code must be compiled for it: an argument)
+            raise UnsupportedSyntaxError(
+                f"{frontend._dotted(node)!r} is a {type(value).__module__.split('.')[0]} "
+                "array read from outside the function: code for such arrays is compiled "
+                "for the arguments that hold them", self.parsed.locate(node),
+                hint=f"pass {frontend._dotted(node)} as an argument (wrt= keeps it "
+                     "undifferentiated), or use a NumPy array here")
         if not _is_plain_data(value):
             dotted = frontend._dotted(node)
             raise UnsupportedSyntaxError(

@@ -9,11 +9,8 @@
   accumulate_where   dv += s * hit -> add_where(dv, hit, s) for a comparison's hit
   read_shapes        d = np.shape(a); n = d[0] -> n = a.shape[0], as a user writes it
 
-and, for code compiled for arrays of other libraries (dask's, CuPy's), instead of the
-two in-place passes:
-
-  accumulate_by_value  dv += e -> dv = dv + e (a dask array cannot be written into,
-                       and a NumPy dv cannot take a dask e in place)
+Code for arrays of other libraries (dask's, CuPy's) skips the passes that write into
+arrays (`in_place=False`); dispatch.py rewrites what remains.
 
 `optimize` runs them to a fixed point. The passes work on the function's top-level
 statements; a loop or branch is one opaque statement to them, reading every name
@@ -595,27 +592,6 @@ def accumulate_inplace(func: gast.FunctionDef) -> bool:
                     shared |= group.get(member, set())
                 for member in shared:
                     group[member] = shared
-    return changed
-
-
-def accumulate_by_value(func: gast.FunctionDef) -> bool:
-    """dv += e  ->  dv = dv + e everywhere (loops too): the same value, in a new array
-    (for the arrays of other libraries: a dask array has no in-place update)."""
-    changed = False
-    for node in walk(func):
-        for field_name in ("body", "orelse"):
-            block = getattr(node, field_name, None)
-            if not isinstance(block, list):
-                continue
-            for index, stmt in enumerate(block):
-                if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-                    load = gast.Name(id=stmt.target.id, ctx=gast.Load(), annotation=None,
-                                     type_comment=None)
-                    block[index] = copy_annos(stmt, gast.Assign(
-                        targets=[stmt.target], value=gast.BinOp(left=load, op=stmt.op,
-                                                                right=stmt.value),
-                        type_comment=None))
-                    changed = True
     return changed
 
 

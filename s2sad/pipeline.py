@@ -1,6 +1,9 @@
 """The one ordered list of stages. Every transform runs through `differentiate`.
 
     parse -> lower -> analyse -> reverse | forward -> optimize -> codegen -> load
+
+(for dask arrays, a laziness check after parse; for dask's and CuPy's, dispatch
+after optimize)
 """
 from __future__ import annotations
 
@@ -13,18 +16,20 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import gast
 
-from . import (analysis, arrays, codegen, floats, forward, jit, laziness, lower, optimize,
-               patterns, reverse, rules)
+from . import (analysis, arrays, codegen, dispatch, floats, forward, jit, laziness, lower,
+               optimize, patterns, reverse, rules)
 from .distributions import is_distribution
 from .frontend import Parsed
 
 STAGES = (
     ("parse", "source text -> checked gast function with resolved names"),
+    ("laziness", "(dask) refuse what needs the data's values: if, float(), row loops"),
     ("lower", "one operation per assignment, SSA versions, shared subexpressions"),
     ("analyse", "activity and shape classes"),
     ("reverse", "primal sweep + adjoint sweep from rule templates"),
     ("forward", "(or) each primal line followed by its tangent line"),
     ("optimize", "constant folding, dead code, version coalescing, in-place +="),
+    ("dispatch", "(dask, CuPy) no writes into arrays, their spellings of what they lack"),
     ("codegen", "module text with header, comments and imports; compile"),
 )
 
@@ -241,7 +246,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         shapes = _shapes(analysed, generated) if reusing else None
         optimize.optimize(generated.func, generated.versions, shapes, in_place=not foreign)
     if foreign:
-        optimize.accumulate_by_value(generated.func)
+        dispatch.for_other_arrays(generated.func)
     compiled = _load(generated, parsed, lowered, wrt, user_module, export, jit_code)
     compiled.lazy = lazy
     if param_ranks and mode == "reverse" and not jit_code and not export and not foreign:

@@ -1194,3 +1194,24 @@ def centred_in(a: Any, shape: Any) -> Any:
 
 
 __all__ += ["convolution_shape", "centred_part", "centred_in"]
+
+
+# -- NumPy functions other array libraries lack, as their methods (see dispatch.py) --------
+
+def array_size(x: Any) -> Any:
+    """np.size(x): x.size where x has it (dask's arrays have no np.size)."""
+    return x.size if is_foreign_array(x) else np.size(x)
+
+
+def array_copy(x: Any) -> Any:
+    """np.copy(x): x.copy() where x is a dask or CuPy array (dask has no np.copy)."""
+    return x.copy() if is_foreign_array(x) else np.copy(x)
+
+
+def array_astype(x: Any, dtype: Any) -> Any:
+    """np.array(x, dtype), what x.astype(dtype) lowers to: x.astype(dtype) for a dask or
+    CuPy array (np.array of one would compute it, or copy it to the host)."""
+    return x.astype(dtype) if is_foreign_array(x) else np.array(x, dtype)
+
+
+__all__ += ["array_size", "array_copy", "array_astype"]

@@ -120,6 +120,18 @@ def joined(w, X, t):
     return np.sum(np.sin(Z @ np.concatenate([w, [0.5]])))
 
 
+def method_spellings(w, X, y):
+    """Methods that lower to NumPy functions dask lacks (np.array, np.copy) or spells
+    otherwise (np.reshape(x, -1), np.transpose with computed axes)."""
+    labels = (y > 0.5).astype(float)
+    Z = X.copy() * 2.0
+    flat = Z.reshape(-1)
+    cube = np.transpose(np.reshape(Z, (len(X), FEATURES, 1)), (2, 0, 1))
+    return np.mean(np.logaddexp(0.0, Z @ w) - labels * (X @ w)) + 1e-3 * np.sum(
+        flat.ravel() ** 2) + np.sum(np.tile(w, (len(X), 1)) * X) * 1e-2 + \
+        np.sum(cube.astype(np.float64) ** 3) * 1e-3
+
+
 def _mlp_params():
     rng = np.random.default_rng(7)
     return {"W1": rng.normal(size=(FEATURES, 4)), "b1": rng.normal(size=4),
@@ -143,6 +155,7 @@ CASES = [
     (moments, (W, X_NP), (0, 1)),
     (columns, (W, X_NP), (0, 1)),
     (joined, (W, X_NP, T_NP), (0, 1, 2)),
+    (method_spellings, (W, X_NP, Y01_NP), (0, 1)),
 ]
 
 
