@@ -1243,3 +1243,83 @@ def test_gradient_of_data_of_unknown_count():
         g = s2sad.grad(squared_error, wrt=1)(WN, X, y)
     assert counter.computes == 0
     _close(g.compute(), s2sad.grad(squared_error, wrt=1)(WN, XF, yF))
+
+
+# -- more held-out GLMs and losses ---------------------------------------------------------
+
+SAMPLE_WEIGHTS = RNG.random(N) + 0.5
+CENTRES = RNG.normal(size=(5, D))
+CENTRE_WEIGHTS = RNG.normal(size=5)
+
+
+def softmax_divided(W, X, Y):
+    z = X @ W
+    p = np.exp(z) / np.sum(np.exp(z), axis=1)[:, None]
+    return -np.mean(np.sum(Y * np.log(p), axis=1))
+
+
+def negative_binomial(logr, w, X, c):
+    r = np.exp(logr[0])
+    mu = np.exp(X @ w)
+    ll = (special.gammaln(c + r) - special.gammaln(r) - special.gammaln(c + 1)
+          + r * np.log(r / (r + mu)) + c * np.log(mu / (r + mu)))
+    return -np.sum(ll)
+
+
+def student_t(w, logs, X, y):
+    nu = 4.0
+    z = (y - X @ w) / np.exp(logs)
+    return -np.sum(special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2)
+                   - 0.5 * np.log(nu * np.pi) - logs - (nu + 1) / 2 * np.log1p(z ** 2 / nu))
+
+
+def weighted_least_squares(w, X, y, sw):
+    return np.sum(sw * (X @ w - y) ** 2) / np.sum(sw)
+
+
+def frobenius_multi_output(W, X, Y):
+    return np.linalg.norm(X @ W - Y, "fro") ** 2 / X.shape[0]
+
+
+def rbf_network(C, a, X, y):
+    d2 = np.sum((X[:, None, :] - C[None, :, :]) ** 2, axis=-1)
+    return np.mean((np.exp(-0.5 * d2) @ a - y) ** 2)
+
+
+def mixture_loglik(C, X):
+    L = -0.5 * np.sum((X[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    m = np.max(L, axis=1, keepdims=True)
+    return -np.sum(m[:, 0] + np.log(np.sum(np.exp(L - m), axis=1)))
+
+
+def quantile_loss(w, X, y):
+    r = y - X @ w
+    return np.mean(np.maximum(0.3 * r, (0.3 - 1) * r))
+
+
+def one_minus_r2(w, X, y):
+    p = X @ w
+    return np.sum((y - p) ** 2) / np.sum((y - np.mean(y)) ** 2)
+
+
+@pytest.mark.parametrize("case", ["softmax_divided", "negative_binomial", "student_t",
+                                  "weighted_least_squares", "frobenius_multi_output",
+                                  "rbf_network", "mixture_loglik", "quantile_loss",
+                                  "one_minus_r2"])
+def test_more_held_out_losses(case):
+    X, y = lazy(XN, "columns"), lazy(YN)
+    cases = {
+        "softmax_divided": (softmax_divided, (WK, X, lazy(ONEHOT)), (0, 1)),
+        "negative_binomial": (negative_binomial, (np.array([0.5]), WN, X, lazy(COUNTS)),
+                              (0, 1, 2)),
+        "student_t": (student_t, (WN, 0.3, X, y), (0, 1, 2)),
+        "weighted_least_squares": (weighted_least_squares,
+                                   (WN, X, y, lazy(SAMPLE_WEIGHTS)), (0, 1, 3)),
+        "frobenius_multi_output": (frobenius_multi_output, (WK, X, lazy(ONEHOT)), (0, 1)),
+        "rbf_network": (rbf_network, (CENTRES, CENTRE_WEIGHTS, X, y), (0, 1, 2)),
+        "mixture_loglik": (mixture_loglik, (CENTRES, X), (0, 1)),
+        "quantile_loss": (quantile_loss, (WN, X, y), (0, 1, 2)),
+        "one_minus_r2": (one_minus_r2, (WN, X, y), (0, 1, 2)),
+    }
+    fn, args, wrt = cases[case]
+    _lazy_matches(s2sad.value_and_grad, fn, args, wrt=wrt)
