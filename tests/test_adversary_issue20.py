@@ -1323,3 +1323,49 @@ def test_more_held_out_losses(case):
     }
     fn, args, wrt = cases[case]
     _lazy_matches(s2sad.value_and_grad, fn, args, wrt=wrt)
+
+
+def weighted_or_plain(w, X, y, sample_weight=None):
+    r = (X @ w - y) ** 2
+    if sample_weight is None:
+        return np.mean(r)
+    return np.sum(sample_weight * r) / np.sum(sample_weight)
+
+
+def optional_target(w, X, y=None):
+    z = X @ w
+    if y is not None:
+        z = z - y
+    return np.sum(z ** 2)
+
+
+def optional_target_expression(w, X, y=None):
+    t = 0.0 if y is None else y
+    return np.sum((X @ w - t) ** 2)
+
+
+def type_dispatch(w, X, y):
+    if isinstance(X, np.ndarray):
+        return np.sum(X @ w)
+    return np.sum((X @ w) ** 2)
+
+
+def test_identity_tests_without_dask_argument_accepted():
+    """`if sample_weight is None` with the optional argument left out: accepted."""
+    _lazy_matches(s2sad.grad, weighted_or_plain, (WN, lazy(XN), lazy(YN)), wrt=(0, 1))
+    _lazy_matches(s2sad.grad, optional_target, (WN, lazy(XN)), wrt=(0, 1))
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "WRONG REFUSAL: `if sample_weight is None:` / `if y is not None:` / `0.0 if y is None "
+    "else y` / `isinstance(X, np.ndarray)` with a dask array passed are refused as 'a "
+    "branch on a value computed from a dask array': an identity or type test reads no "
+    "numbers (the sklearn-style optional-argument pattern)"))
+@pytest.mark.parametrize("fn", [weighted_or_plain, optional_target,
+                                optional_target_expression, type_dispatch],
+                         ids=lambda f: f.__name__)
+def test_identity_and_type_tests_on_dask_arguments(fn):
+    args = (WN, lazy(XN), lazy(YN))
+    if fn is weighted_or_plain:
+        args += (lazy(SAMPLE_WEIGHTS),)
+    _lazy_matches(s2sad.grad, fn, args, wrt=(0, 1))
