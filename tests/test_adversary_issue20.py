@@ -1391,3 +1391,37 @@ def test_identity_and_type_tests_on_dask_arguments(fn):
     if fn is weighted_or_plain:
         args += (lazy(SAMPLE_WEIGHTS),)
     _lazy_matches(s2sad.grad, fn, args, wrt=(0, 1))
+
+
+def test_gradient_descent_without_computing_between_steps():
+    """w - lr * g is a dask array after the first step: the next calls take it as the
+    differentiated argument (compiled for dask), all lazy, equal to NumPy's descent."""
+    value_and_grad = s2sad.value_and_grad(logistic_logaddexp)
+    w, reference = np.zeros(D), np.zeros(D)
+    X, y = lazy(XN), lazy(YN)
+    with ComputeCounter() as counter:
+        for _ in range(4):
+            value, g = value_and_grad(w, X, y)
+            w = w - 0.5 * g
+    assert counter.computes == 0 and isinstance(w, dka.Array)
+    for _ in range(4):
+        expected_value, expected = value_and_grad(reference, XN, YN)
+        reference = reference - 0.5 * expected
+    _close(w.compute(), reference)
+    _close(value.compute(), expected_value)
+
+
+def test_loops_over_parameters_and_classes_accepted():
+    def per_class(W, X, Y):
+        total = 0.0
+        for k in range(Y.shape[1]):
+            total = total + np.sum(Y[:, k] * np.tanh(X @ W[:, k]))
+        return total
+
+    def per_column_of_parameters(W, X, Y):
+        total = 0.0
+        for wk in W.T:
+            total = total + np.sum((X @ wk) ** 2)
+        return total
+    for fn in (per_class, per_column_of_parameters):
+        _lazy_matches(s2sad.grad, fn, (WK, lazy(XN), lazy(ONEHOT)), wrt=(0, 1))
