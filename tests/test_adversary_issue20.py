@@ -1425,3 +1425,50 @@ def test_loops_over_parameters_and_classes_accepted():
         return total
     for fn in (per_class, per_column_of_parameters):
         _lazy_matches(s2sad.grad, fn, (WK, lazy(XN), lazy(ONEHOT)), wrt=(0, 1))
+
+
+def astype_by_keyword(w, X):
+    return np.sum(X.astype(dtype=np.float64) @ w)
+
+
+def astype_by_name(w, X):
+    return np.sum(X.astype("float64") @ w)
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "WRONG REFUSAL: X.astype(dtype=np.float64) and X.astype('float64') of dask data are "
+    "refused at compile time as 'np.array(...) of a value computed from a dask array' "
+    "(the lowered spelling, not the user's), with the hint 'x.astype(t) for another "
+    "dtype', which is what the user wrote; X.astype(float) is accepted"))
+@pytest.mark.parametrize("fn", [astype_by_keyword, astype_by_name], ids=lambda f: f.__name__)
+def test_astype_spellings_of_dask_data(fn):
+    _lazy_matches(s2sad.grad, fn, (WN, lazy(XN)), wrt=(0, 1))
+
+
+def reshape_to_a_length(w, X):
+    n = X.shape[0] * X.shape[1]
+    return np.sum(X.reshape(n) ** 3) + np.sum(X @ w)
+
+
+def reshape_to_size(w, X):
+    return np.sum(X.reshape(X.size) ** 3) + np.sum(X @ w)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "X.reshape(n) with n an int variable (or X.size): lowered to np.reshape(X, n), which "
+    "dask's reshape rejects (TypeError: 'int' object is not iterable); the dispatch "
+    "stage wraps only an int literal in a tuple"))
+@pytest.mark.parametrize("fn", [reshape_to_a_length, reshape_to_size], ids=lambda f: f.__name__)
+def test_reshape_to_a_computed_length(fn):
+    _lazy_matches(s2sad.grad, fn, (WN, lazy(XN)), wrt=(0, 1))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "NOT DASK-SPECIFIC: x.astype(np.float32, copy=False) is lowered to np.array(x, "
+    "float32, copy=False), which NumPy 2 refuses ('Unable to avoid copy'): crashes on "
+    "NumPy arrays too"))
+def test_astype_copy_false():
+    def cast_without_copy(w, X):
+        return np.sum(X.astype(np.float32, copy=False) @ w.astype(np.float32))
+    g = s2sad.grad(cast_without_copy)(WN, XN)
+    assert g.dtype == WN.dtype
