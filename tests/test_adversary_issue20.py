@@ -1472,3 +1472,18 @@ def test_astype_copy_false():
         return np.sum(X.astype(np.float32, copy=False) @ w.astype(np.float32))
     g = s2sad.grad(cast_without_copy)(WN, XN)
     assert g.dtype == WN.dtype
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "SILENT COMPUTE: s2sad.jacobian(f) with the default mode chooses forward or reverse "
+    "by np.size(value) (api.jacobian_of), and np.size of a dask value computes the whole "
+    "function, outside the guard"))
+def test_jacobian_default_mode_does_not_compute():
+    with ComputeCounter() as counter:
+        try:
+            J = s2sad.jacobian(predict)(WN, lazy(XN[:12]))
+        except s2sad.S2SADError:
+            J = None
+    assert counter.computes == 0, f"{counter.computes} silent computes"
+    if J is not None:
+        _close(np.asarray(dask.compute(J)[0]), s2sad.jacobian(predict)(WN, XN[:12]))
