@@ -1487,3 +1487,22 @@ def test_jacobian_default_mode_does_not_compute():
     assert counter.computes == 0, f"{counter.computes} silent computes"
     if J is not None:
         _close(np.asarray(dask.compute(J)[0]), s2sad.jacobian(predict)(WN, XN[:12]))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "checkpoint= with dask data is refused with a misleading message: \"argument 'X' is "
+    "a Array: checkpoint= differentiates functions of numbers and arrays\", hint \"pass "
+    "the arrays themselves as arguments (not in a dict, list or object)\" -- X is an "
+    "array passed as an argument; the message should say dask arrays are not supported "
+    "with checkpoint= (or checkpointing should work)"))
+def test_checkpoint_with_dask_data_message():
+    def unrolled(w, X, y):
+        for _ in range(3):
+            w = w - 0.01 * X.T @ (X @ w - y)
+        return np.sum(w ** 2)
+    try:
+        g = s2sad.grad(unrolled, checkpoint=2)(WN, lazy(XN), lazy(YN))
+    except s2sad.S2SADError as exc:
+        assert "dask" in str(exc), str(exc)
+    else:
+        _close(g.compute(), s2sad.grad(unrolled)(WN, XN, YN))
