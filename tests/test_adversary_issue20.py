@@ -1506,3 +1506,28 @@ def test_checkpoint_with_dask_data_message():
         assert "dask" in str(exc), str(exc)
     else:
         _close(g.compute(), s2sad.grad(unrolled)(WN, XN, YN))
+
+
+@pytest.mark.parametrize("shape_case", ["column", "row", "empty_chunk"])
+def test_size_one_axes_broadcast_from_dask(shape_case):
+    column, row = RNG.normal(size=(23, 1)), RNG.normal(size=(1, D))
+    a = {"column": dka.from_array(column, chunks=(7, 1)),
+         "row": dka.from_array(row, chunks=(1, 2)),
+         "empty_chunk": dka.from_array(column, chunks=((0, 10, 13), (1,)))}[shape_case]
+
+    def broadcast_sum(a, w, X):
+        return np.sum(np.tanh(a * w + X) ** 2)
+    _lazy_matches(s2sad.grad, broadcast_sum, (a, WN, dka.from_array(XN[:23], chunks=(7, 2))),
+                  wrt=(0, 1, 2))
+
+
+def test_three_dimensional_batches():
+    X3 = dka.from_array(RNG.normal(size=(11, 7, 3)), chunks=(4, 3, 3))
+    v = RNG.normal(size=3)
+
+    def sequence_scores(v, X3):
+        h = np.einsum("btf,f->bt", X3, v)
+        m = np.mean(np.tanh(h), axis=1)
+        return (np.sum(m ** 2) + np.sum(np.max(X3 * v, axis=(1, 2)))
+                + np.sum(np.mean(X3, axis=(0, 1)) * v) + np.mean(np.sum(np.tanh(X3 @ v), axis=-1)))
+    _lazy_matches(s2sad.grad, sequence_scores, (v, X3), wrt=(0, 1))
