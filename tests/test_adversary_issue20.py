@@ -1531,3 +1531,32 @@ def test_three_dimensional_batches():
         return (np.sum(m ** 2) + np.sum(np.max(X3 * v, axis=(1, 2)))
                 + np.sum(np.mean(X3, axis=(0, 1)) * v) + np.mean(np.sum(np.tanh(X3 @ v), axis=-1)))
     _lazy_matches(s2sad.grad, sequence_scores, (v, X3), wrt=(0, 1))
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
+    "X[-2, ::-1] of dask data: the adjoint assigns into zeros with an integer and a "
+    "reversed slice, which dask's __setitem__ cannot do (IndexError: tuple index out of "
+    "range); a crash, not an S2SADError"))
+def test_integer_and_reversed_slice():
+    def reversed_row(w, X):
+        return np.sum(X[-2, ::-1] * w)
+    _lazy_matches(s2sad.grad, reversed_row, (WN, lazy(XN[:9], "columns")), wrt=(0, 1))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "an empty slice X[5:5] of dask data: the adjoint's assignment of a (0, D) value "
+    "into zeros fails in dask ('shape mismatch ... (0, 6) ... (0, 6)'), a crash"))
+def test_empty_slice():
+    def with_empty_part(w, X):
+        return np.sum(X[5:5] ** 2) + np.sum(X @ w)
+    _lazy_matches(s2sad.grad, with_empty_part, (WN, lazy(XN[:9], "columns")), wrt=(0, 1))
+
+
+@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
+    "a NumPy parameter gathered by an index array (w[[0, 0, 1, ...]], an embedding "
+    "lookup) whose cotangent is a dask array is refused ('np.add.at, which a dask array "
+    "does not have'); the scatter could be a one-hot product or da.bincount"))
+def test_numpy_parameter_gathered_against_dask_data():
+    def gathered(w, X):
+        return np.sum(X @ w[[0, 0, 1, 2, 3, 4]])
+    _lazy_matches(s2sad.grad, gathered, (WN, lazy(XN)), wrt=(0, 1))
