@@ -1474,19 +1474,47 @@ def test_astype_copy_false():
     assert g.dtype == WN.dtype
 
 
+def prediction_and_penalty(w, X):
+    return np.tanh(X @ w), np.sum(w ** 2) * np.mean(X)
+
+
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "SILENT COMPUTE: s2sad.jacobian(f) with the default mode chooses forward or reverse "
     "by np.size(value) (api.jacobian_of), and np.size of a dask value computes the whole "
-    "function, outside the guard"))
-def test_jacobian_default_mode_does_not_compute():
+    "function, outside the guard; the jacobian of a tuple output computes too (np.size "
+    "of the joined value, np.split)"))
+@pytest.mark.parametrize("fn, mode", [(predict, None), (prediction_and_penalty, "forward")],
+                         ids=["default_mode", "tuple_output"])
+def test_jacobian_does_not_compute(fn, mode):
     with ComputeCounter() as counter:
         try:
-            J = s2sad.jacobian(predict)(WN, lazy(XN[:12]))
+            J = s2sad.jacobian(fn, wrt=0, mode=mode)(WN, lazy(XN[:12]))
         except s2sad.S2SADError:
             J = None
     assert counter.computes == 0, f"{counter.computes} silent computes"
     if J is not None:
-        _close(np.asarray(dask.compute(J)[0]), s2sad.jacobian(predict)(WN, XN[:12]))
+        for g, e in zip(leaves(dask.compute(J)[0]), leaves(s2sad.jacobian(fn, wrt=0)(WN, XN[:12]))):
+            _close(g, e)
+
+
+def test_vjp_and_jvp_of_tuple_and_dict_outputs():
+    def as_dict(w, X):
+        return {"pred": X @ w, "reg": np.sum(w ** 2)}
+    cotangent = RNG.normal(size=N)
+    for fn, lazy_ct, ct in [(prediction_and_penalty, (lazy(cotangent), 1.0), (cotangent, 1.0)),
+                            (as_dict, {"pred": lazy(cotangent), "reg": 0.5},
+                             {"pred": cotangent, "reg": 0.5})]:
+        with ComputeCounter() as counter:
+            _, pullback = s2sad.vjp(fn, wrt=(0, 1))(WN, lazy(XN, "columns"))
+            grads = pullback(lazy_ct)
+            _, tangent = s2sad.jvp(fn, wrt=1)(WN, lazy(XN, "columns"), lazy(XN * 0 + 1, "columns"))
+        assert counter.computes == 0
+        expected = s2sad.vjp(fn, wrt=(0, 1))(WN, XN)[1](ct)
+        for g, e in zip(dask.compute(*grads), expected):
+            _close(g, e)
+        expected = s2sad.jvp(fn, wrt=1)(WN, XN, XN * 0 + 1)[1]
+        for g, e in zip(dask.compute(*leaves(tangent)), leaves(expected)):
+            _close(g, e)
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
