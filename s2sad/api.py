@@ -1486,7 +1486,7 @@ def _jacobian_forward(jvp_fn: JVPFunction, args, kwargs, inputs, value) -> list:
             tangents = [unit if i == k else _zero_tangent(other)
                         for i, other in enumerate(inputs)]
             tangent = tangents[0] if jvp_fn.single else tuple(tangents)
-            columns.append(np.asarray(jvp_fn(*args, tangent, **kwargs)[1]))
+            columns.append(_array(jvp_fn(*args, tangent, **kwargs)[1]))
         blocks.append(_block(columns, -1, value, x))
     return blocks
 
@@ -1499,8 +1499,13 @@ def _jacobian_reverse(vjp_fn: VJPFunction, args, kwargs, inputs, value) -> list:
         grads = pullback(seed)
         grads = (grads,) if vjp_fn.single else grads
         for k, g in enumerate(grads):
-            rows[k].append(np.asarray(g))
+            rows[k].append(_array(g))
     return [_block(r, 0, value, x) for r, x in zip(rows, inputs)]
+
+
+def _array(value: Any) -> Any:
+    """A part of a Jacobian as an array: a dask one stays lazy (np.asarray would compute)."""
+    return value if arrays.is_foreign_array(value) else np.asarray(value)
 
 
 def _block(parts: list, axis: int, value: Any, x: Any) -> Any:
@@ -1508,12 +1513,13 @@ def _block(parts: list, axis: int, value: Any, x: Any) -> Any:
     columns (axis -1) or rows (axis 0); in the float type NumPy promotes theirs to (a
     float32 function's stays float32), an empty block where either is empty; a 0-d
     block is a number unless one of the two is an array."""
-    floats = [d for d in (np.asarray(value).dtype, np.asarray(x).dtype) if d.kind == "f"]
+    floats = [d for d in (np.result_type(value), np.result_type(x)) if d.kind == "f"]
     dtype = np.result_type(*floats) if floats else np.dtype(float)
     shape = np.shape(value) + np.shape(x)
     block = np.stack(parts, axis=axis).astype(dtype, copy=False).reshape(shape) if parts \
         else np.zeros(shape, dtype)
-    if block.ndim or isinstance(value, np.ndarray) or isinstance(x, np.ndarray):
+    if block.ndim or isinstance(value, np.ndarray) or isinstance(x, np.ndarray) or \
+            arrays.is_foreign_array(block):
         return block
     return float(block) if dtype == np.float64 else dtype.type(block)
 
@@ -1632,7 +1638,7 @@ def _hessian_blocks(along: JVPFunction, args: tuple, kwargs: dict, inputs: list)
             first = False
             columns = (columns,) if len(inputs) == 1 else columns  # wrt=(0,) too
             for i, column in enumerate(columns):
-                blocks[i][j].append(np.asarray(column))
+                blocks[i][j].append(_array(column))
     return tuple(tuple(_block(blocks[i][j], -1, inputs[i], inputs[j])
                        for j in range(len(inputs))) for i in range(len(inputs)))
 

@@ -3,15 +3,15 @@
 A dask array is a recipe; its numbers exist only once computed, on a cluster. The
 generated code builds the gradient's recipe beside the function's, which is all lazy
 as long as the function is vectorised. A Python `if` (or `while`, `and`, `assert`)
-on a value of the data, `float(...)` of one, or a loop over an array's rows needs the
-numbers at once: dask would compute there, inside the gradient, gathering the data
-into one process. This stage refuses such a construct before anything runs, at the
-user's line; a loop reading the data element by element is lazy but builds a graph
-task per element, so it gets a warning.
+on a value of the data, `float(...)`, `min(...)`, a `math` function or `np.asarray` of
+one needs the numbers at once: dask would compute there, inside the gradient, gathering
+the data into one process. This stage refuses such a construct before anything runs,
+at the user's line; a loop over the data's rows or elements is lazy but builds a graph
+task per row or element, so it gets a warning.
 
 Which values are "of the data": the dask parameters and everything computed from
-them, except their shapes (`X.shape[0]`, `len(X)`, `X.ndim`, `X.dtype`), which dask
-knows without computing.
+them, except their shapes (`X.shape[0]`, `len(X)`, `X.ndim`, `X.dtype`) and identity
+(`w is None`, `isinstance(X, ...)`), which dask knows without computing.
 """
 from __future__ import annotations
 
@@ -23,12 +23,15 @@ import gast
 from .anno import dotted
 from .errors import S2SADError
 
-# reads of an array that need no compute: its shape, rank, size and dtype
-_SHAPE_ATTRIBUTES = {"shape", "ndim", "dtype", "size"}
-_SHAPE_FUNCTIONS = {"len", "np.shape", "np.ndim", "np.size", "np.result_type"}
-# calls that need the value of their argument at once
-_VALUE_CALLS = {"float", "int", "bool", "complex", "math.isfinite", "math.isnan",
-                "math.isinf"}
+# reads of an array that need no compute: its shape, rank, size, dtype, type, identity
+_SHAPE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "chunks"}
+_SHAPE_FUNCTIONS = {"len", "np.shape", "np.ndim", "np.size", "np.result_type", "isinstance",
+                    "type", "callable", "hasattr", "id"}
+# calls that need the value of their argument at once (math's: of a number; np.array
+# with a dtype is x.astype(t), which dispatch.py writes as such)
+_VALUE_CALLS = {"float", "int", "bool", "complex", "min", "max", "sorted", "round",
+                "np.asarray", "np.array", "np.asanyarray", "np.ascontiguousarray",
+                "np.asfortranarray", "np.asfarray"}
 _VALUE_METHODS = {"item", "tolist", "compute", "persist", "__float__", "__bool__"}
 
 
@@ -37,10 +40,12 @@ class LazyArrayWarning(UserWarning):
 
 
 def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
-          ranks: Dict[str, Optional[int]], locate) -> None:
-    """Refuse a construct of `func` (as parsed, before lowering) that needs the value of
-    a dask array, and warn of element loops over one; `ranks` are the parameters';
-    `locate(node)` gives a node's place in the user's file."""
+          ranks: Dict[str, Optional[int]], locate, warn: bool = True) -> None:
+    """Refuse a construct of `func` that needs the value of a dask array, and (with
+    `warn`) warn of element loops over one; `ranks` are the parameters';
+    `locate(node)` gives a node's place in the user's file. Run on the function as
+    parsed (a refusal points at the user's own expression), then as lowered (the
+    user's helpers inlined into it)."""
     data = _values_of_data(func, lazy_params)
     for node in gast.walk(func):
         test = None
@@ -53,26 +58,26 @@ def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
                     gast.BoolOp: "`and`/`or`"}.get(type(node), "a branch")
             raise S2SADError(
                 f"{kind} on a value computed from a dask array needs its numbers: dask "
-                "would compute it inside the gradient", locate(test),
+                "would compute it inside the gradient",
+                locate(test if hasattr(test, "lineno") else node),  # (lowered: a name)
                 hint="choose elementwise with np.where(condition, a, b), or decide it "
                      "before the call (from NumPy data or a computed number)")
         if isinstance(node, gast.Call) and _data_reads(node) & data:
             function = dotted(node.func) or ""
             method = node.func.attr if isinstance(node.func, gast.Attribute) else None
-            if function in _VALUE_CALLS or method in _VALUE_METHODS:
+            astype = function == "np.array" and (len(node.args) > 1 or node.keywords)
+            if (function in _VALUE_CALLS and not astype) or method in _VALUE_METHODS or \
+                    function.startswith("math."):
+                converts = function.startswith("np.a")
                 raise S2SADError(
                     f"{function or method}(...) of a value computed from a dask array "
                     "needs its numbers: dask would compute it inside the gradient",
                     locate(node),
-                    hint="keep it an array (a 0-d dask array works wherever a float "
-                         "does), or compute it before the call")
-        if isinstance(node, gast.For):
-            if _data_reads(node.iter) & data:
-                raise S2SADError(
-                    "a loop over the rows of a dask array: each row would be a task "
-                    "of its own", locate(node.iter),
-                    hint="write the loop's body on the whole array (vectorised), or "
-                         "pass NumPy arrays")
+                    hint="drop it: the value is an array already (x.astype(t) for "
+                         "another dtype)" if converts else
+                    "use NumPy's function (np.exp, np.minimum: a 0-d dask array works "
+                    "wherever a float does), or compute it before the call")
+        if isinstance(node, gast.For) and warn:
             _warn_of_elements(node, data, ranks, locate)
 
 
@@ -107,6 +112,9 @@ def _data_reads(node: gast.AST) -> Set[str]:
         return set()
     if isinstance(node, gast.Call) and dotted(node.func) in _SHAPE_FUNCTIONS:
         return set()
+    if isinstance(node, gast.Compare) and all(isinstance(op, (gast.Is, gast.IsNot))
+                                              for op in node.ops):
+        return set()  # (x is None: the object, not its values)
     if isinstance(node, gast.Name):
         return {node.id} if isinstance(node.ctx, gast.Load) else set()
     reads: Set[str] = set()
@@ -117,20 +125,29 @@ def _data_reads(node: gast.AST) -> Set[str]:
 
 def _warn_of_elements(loop: gast.For, data: Set[str], ranks: Dict[str, Optional[int]],
                       locate) -> None:
-    """Warn once per loop that indexes a dask array down to its elements."""
+    """Warn once per loop over a dask array's rows (`for row in X`, or `X[i]` with the
+    loop's counter), or down to its elements: lazy, but a graph task per row or element."""
+    where = locate(loop.iter)
+    if _data_reads(loop.iter) & data:
+        _warn(where, "runs over the rows of a dask array", "row")
+        return
     counters = {n.id for n in gast.walk(loop.target) if isinstance(n, gast.Name)}
     for node in gast.walk(loop):
         if not (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
                 and node.value.id in data):
             continue
         index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
-        rank = ranks.get(node.value.id)
-        reads = set().union(*(_data_reads(i) for i in index)) | \
-            {n.id for i in index for n in gast.walk(i) if isinstance(n, gast.Name)}
-        if rank is not None and len(index) >= rank and reads & counters and \
-                not any(isinstance(i, gast.Slice) for i in index):
-            warnings.warn(LazyArrayWarning(
-                f"{locate(node).filename}:{locate(node).line}: the loop reads "
-                f"{node.value.id} of a dask array element by element: lazy, but a graph "
-                "task per element (vectorise the loop for speed)"), stacklevel=2)
+        reads = {n.id for i in index for n in gast.walk(i) if isinstance(n, gast.Name)}
+        if reads & counters and not any(isinstance(i, gast.Slice) for i in index):
+            rank = ranks.get(node.value.id)
+            elements = rank is not None and len(index) >= rank
+            _warn(locate(node), f"reads {node.value.id} of a dask array " +
+                  ("element by element" if elements else "row by row"),
+                  "element" if elements else "row")
             return
+
+
+def _warn(where, what: str, unit: str) -> None:
+    warnings.warn(LazyArrayWarning(
+        f"{where.filename}:{where.line}: the loop {what}: lazy, but a graph task per "
+        f"{unit} (vectorise the loop for speed)"), stacklevel=3)

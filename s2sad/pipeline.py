@@ -18,6 +18,7 @@ import gast
 
 from . import (analysis, arrays, codegen, dispatch, floats, forward, jit, laziness, lower,
                optimize, patterns, reverse, rules)
+from .anno import get_anno
 from .distributions import is_distribution
 from .frontend import Parsed
 
@@ -209,10 +210,14 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     temporaries' arrays, and for dask's none of a construct that needs its values."""
     foreign = foreign or {}
     lazy = arrays.is_lazy(tuple(foreign.values()))
+    lazy_params = {p for p, t in foreign.items() if arrays.is_lazy((t,))}
     if lazy:  # (on the code as written: a refusal points at the user's own line)
-        laziness.check(parsed.func, {p for p, t in foreign.items() if arrays.is_lazy((t,))},
-                       param_ranks or {}, parsed.locate)
+        laziness.check(parsed.func, lazy_params, param_ranks or {}, parsed.locate)
     lowered = lower_function(parsed, param_ranks, mode)
+    if lazy:  # (and with the user's helpers inlined)
+        laziness.check(lowered.func, lazy_params, param_ranks or {},
+                       lambda node: get_anno(node, "location") or parsed.locate(node),
+                       warn=False)
     if has_aux and mode != "forward":
         lowered.output, lowered.aux = _split_aux(lowered)
     assumed = param_ranks is None and assumes_ranks(lowered)
