@@ -1660,3 +1660,23 @@ def test_dask_array_namespace_functions():
     assert counter.computes == 0
     _close(g.compute(), s2sad.grad(lambda w, X, y: np.mean(np.log1p(np.exp(X @ w)) - y * (X @ w)))(
         WN, XN, YN))
+
+
+def test_augmented_assignments_on_dask_values():
+    def augmented(W, b, X, y):
+        h = X @ W
+        h += b
+        h = np.tanh(h)
+        h *= 2.0
+        h -= y[:, None]
+        h /= 3.0
+        h **= 2
+        return np.sum(h)
+
+    def augmented_slices(W, b, X, y):
+        h = X @ W
+        h[:, 0] += b[0]
+        h[1:] *= 0.5
+        return np.sum(h ** 2)
+    for fn in (augmented, augmented_slices):
+        _lazy_matches(s2sad.grad, fn, (WK, BK, lazy(XN, "columns"), lazy(YN)), wrt=(0, 1, 2))
