@@ -123,8 +123,17 @@ def fit(X, y, iterations=100, verbose=True):
 
 
 def peak_rss_bytes():
-    """This process's peak resident memory (run on each worker by client.run)."""
-    import resource
+    """This process's peak resident memory (run on each worker by client.run). On Linux
+    the kernel's VmHWM: getrusage's ru_maxrss would report the peak of the process that
+    spawned the worker if that was higher (it survives fork and exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # in kB
+    except OSError:
+        pass
+    import resource  # not on Windows
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # Linux counts KiB
 
@@ -137,7 +146,7 @@ def start_client(args):
         return Client(args.address)
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
                            processes=not args.threads, memory_limit=args.memory_limit,
-                           dashboard_address=None)
+                           dashboard_address=":0")
     return Client(cluster)
 
 
