@@ -95,30 +95,31 @@ def value_and_gradient(theta, X, y):
 
 def fit(X, y, iterations=100, verbose=True):
     """L-BFGS-B from theta = 0, one (value, gradient) pass per evaluation; returns
-    SciPy's OptimizeResult (with .evaluation_seconds, the time of each pass)."""
+    SciPy's OptimizeResult, with .losses (the loss after each iteration) and
+    .evaluation_seconds (the time of each pass)."""
     from scipy.optimize import minimize
-    seconds = []
+    seconds, values, losses = [], [], []
     start = time.perf_counter()
 
     def fun(theta):
         t = time.perf_counter()
         value, grad = value_and_gradient(theta, X, y)
         seconds.append(time.perf_counter() - t)
+        values.append(value)
         return value, grad
 
-    def report(intermediate_result):
+    def report(theta):
+        # an iteration ends at the point its line search evaluated last
+        losses.append(values[-1])
         if verbose:
-            print(f"  iteration {len(report.losses) + 1:3d}: loss {intermediate_result.fun:.12f}"
-                  f"   ({len(seconds)} passes, {time.perf_counter() - start:6.1f} s)",
-                  flush=True)
-        report.losses.append(float(intermediate_result.fun))
+            print(f"  iteration {len(losses):3d}: loss {values[-1]:.12f}   ({len(seconds)} "
+                  f"passes, {time.perf_counter() - start:6.1f} s)", flush=True)
 
-    report.losses = []
     res = minimize(fun, np.zeros(N_FEATURES + 1), jac=True, method="L-BFGS-B",
                    callback=report,
                    options={"maxiter": iterations, "gtol": 1e-9, "ftol": 1e-14})
+    res.losses = losses
     res.evaluation_seconds = seconds
-    res.losses = report.losses
     return res
 
 
