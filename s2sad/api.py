@@ -1360,8 +1360,8 @@ def jacobian(f: Callable, wrt: Optional[Wrt] = None, *, argnums: Optional[Wrt] =
             inputs = along._differentiated_inputs(*forward_args)
         else:
             inputs = forward_fn._differentiated_inputs(*called)
-        sizes = [np.size(x) for x in inputs]
-        chosen = mode or ("forward" if sum(sizes) < np.size(value) else "reverse")
+        sizes = [_size(x) for x in inputs]
+        chosen = mode or ("forward" if sum(sizes) < _size(value) else "reverse")
         with _quiet(True):  # (f ran once for its value: its prints and logs are done)
             if chosen == "forward":
                 blocks = _jacobian_forward(along, *forward_args, inputs, value)
@@ -1387,15 +1387,17 @@ def _structured_jacobian(along: "JVPFunction", back: "VJPFunction", called: tupl
     flat_args = (tuple(flattened.arguments(call.values)), {})
     inputs = flat_along._differentiated_inputs(*flat_args)
     joined = _joined(value, tree)
-    chosen = mode or ("forward" if sum(np.size(x) for x in inputs) < np.size(joined)
+    chosen = mode or ("forward" if sum(_size(x) for x in inputs) < _size(joined)
                       else "reverse")
     with _quiet(True):
         blocks = _jacobian_forward(flat_along, *flat_args, inputs, joined) \
             if chosen == "forward" else _jacobian_reverse(flat_back, *flat_args, inputs, joined)
     leaves = pytree.leaves(value, tree)
-    cuts = np.cumsum([np.size(leaf) for leaf in leaves])[:-1]
-    per_leaf = [np.split(np.reshape(block, (-1,) + np.shape(x)), cuts, axis=0)
-                for block, x in zip(blocks, inputs)]
+    ends = np.cumsum([_size(leaf) for leaf in leaves])
+    starts = np.concatenate([[0], ends[:-1]])  # (slices, as np.split cuts: dask has none)
+    per_leaf = [[rows[start:end] for start, end in zip(starts, ends)]
+                for rows in (np.reshape(block, (-1,) + np.shape(x))
+                             for block, x in zip(blocks, inputs))]
     parts = [along._regroup(call, counts, [_block([pieces[k]], 0, leaf, x)
                                            for pieces, x in zip(per_leaf, inputs)])
              for k, leaf in enumerate(leaves)]
@@ -1501,6 +1503,11 @@ def _jacobian_reverse(vjp_fn: VJPFunction, args, kwargs, inputs, value) -> list:
         for k, g in enumerate(grads):
             rows[k].append(_array(g))
     return [_block(r, 0, value, x) for r, x in zip(rows, inputs)]
+
+
+def _size(value: Any) -> int:
+    """np.size, from the shape alone (np.size of a dask array computes it)."""
+    return int(np.prod(np.shape(value)))
 
 
 def _array(value: Any) -> Any:
@@ -1656,14 +1663,16 @@ def _quiet(quiet: bool):
 
 def _units(x: Any):
     """The unit vectors of x's space, shaped (and typed) like x."""
-    for j in range(np.size(x)):
-        unit = np.zeros(np.size(x))
+    for j in range(_size(x)):
+        unit = np.zeros(_size(x))
         unit[j] = 1.0
-        yield unit.reshape(np.shape(x)) if isinstance(x, np.ndarray) else 1.0
+        yield unit.reshape(np.shape(x)) if isinstance(x, np.ndarray) or \
+            arrays.is_foreign_array(x) else 1.0
 
 
 def _zero_tangent(x: Any) -> Any:
-    return np.zeros(np.shape(x)) if isinstance(x, np.ndarray) else 0.0
+    return np.zeros(np.shape(x)) if isinstance(x, np.ndarray) or \
+        arrays.is_foreign_array(x) else 0.0
 
 
 @entry_point

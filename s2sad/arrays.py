@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import linecache
+import threading
 import types
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Tuple
@@ -51,19 +52,48 @@ class EagerCompute(RuntimeError):
     """Raised by the scheduler the guard installs: something asked for a dask value."""
 
 
-def _refuse_compute(*args: Any, **kwargs: Any) -> Any:
-    raise EagerCompute()
+# The guard installs one scheduler for the whole process (dask's configuration is
+# global) while any thread builds a gradient; it refuses the computes of the threads
+# building one and hands every other thread's to the scheduler configured before.
+_lock = threading.Lock()
+_building = threading.local()
+_guards = 0            # threads inside computes_refused now
+_installed: Any = None  # the configuration change to undo when the last one leaves
+_before: Any = None     # the scheduler configured before it
+
+
+def _guarded_scheduler(dsk: Any, keys: Any, **kwargs: Any) -> Any:
+    if getattr(_building, "active", False):
+        raise EagerCompute()
+    from dask.base import get_scheduler
+    from dask.threaded import get as threaded_get
+
+    scheduler = get_scheduler(scheduler=_before) if _before is not None else threaded_get
+    return scheduler(dsk, keys, **kwargs)
 
 
 @contextlib.contextmanager
 def computes_refused() -> Iterator[None]:
-    """While the block runs, any dask compute raises EagerCompute (before it starts).
-    (dask's configuration is global: a compute another thread starts meanwhile is
-    refused too; building a gradient's graph takes milliseconds.)"""
+    """While the block runs, any dask compute this thread starts raises EagerCompute
+    (before it starts); other threads' computes run as before."""
     import dask
 
-    with dask.config.set(scheduler=_refuse_compute):
+    global _guards, _installed, _before
+    with _lock:
+        if _guards == 0:
+            _before = dask.config.get("scheduler", None)
+            _installed = dask.config.set(scheduler=_guarded_scheduler)
+        _guards += 1
+    _building.active = True
+    try:
         yield
+    finally:
+        _building.active = False
+        with _lock:
+            _guards -= 1
+            if _guards == 0:
+                _installed.__exit__(None, None, None)
+                _installed = _before = None
 
 
 def eager_compute_error(exc: BaseException, code_file: str, name: str) -> S2SADError:
@@ -80,6 +110,11 @@ def eager_compute_error(exc: BaseException, code_file: str, name: str) -> S2SADE
         hint="call only functions dask implements (np.asarray and most of SciPy convert "
              "their argument to NumPy, which computes it), decide no Python `if` on the "
              "data (np.where(c, a, b) instead); or pass NumPy arrays (X.compute())")
+
+
+def _same_shape(a: tuple, b: tuple) -> bool:
+    """Equal shapes, where a length dask does not know (nan) equals another unknown."""
+    return len(a) == len(b) and all(m == n or m != m and n != n for m, n in zip(a, b))
 
 
 def _tracebacks(tb: Optional[types.TracebackType]) -> Iterator[types.TracebackType]:
@@ -99,12 +134,13 @@ def gradient_like(g: Any, x: Any) -> Any:
     dtype = getattr(x, "dtype", np.dtype(float))  # (a Python float's: float64)
     if g.dtype != dtype:
         g = g.astype(dtype)
-    if tuple(g.shape) != np.shape(x):
+    if not _same_shape(tuple(g.shape), np.shape(x)):
         raise S2SADError(
             f"internal error: gradient of shape {tuple(g.shape)} for an input of shape "
             f"{np.shape(x)}", hint="please report this function to the s2sad developers")
     chunks = getattr(x, "chunks", None)
-    if chunks is not None and getattr(g, "chunks", None) != chunks and hasattr(g, "rechunk"):
+    if chunks is not None and getattr(g, "chunks", None) != chunks and hasattr(g, "rechunk") \
+            and not np.isnan(x.shape).any():  # (unknown lengths: chunks not comparable)
         g = g.rechunk(chunks)
     return g
 

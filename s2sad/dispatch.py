@@ -6,7 +6,8 @@ optimizer (the code for NumPy arrays keeps its own):
 
   accumulate_by_value   dv += e -> dv = dv + e: a dask array cannot be written into,
                         and a NumPy dv cannot take a dask e in place
-  array_size            np.size(x) -> array_size(x), x.size (dask has no np.size)
+  array_size            np.size(x), x.size -> array_size(x): x.size (dask has no
+                        np.size), or a lazy count where dask's is unknown (nan)
   array_copy            np.copy(x) -> array_copy(x), x.copy() (nor np.copy)
   array_astype          np.array(x, t), what x.astype(t) lowers to -> array_astype(x, t)
                         (np.array of a dask array computes it)
@@ -28,6 +29,17 @@ def for_other_arrays(func: gast.FunctionDef) -> None:
     for node in walk(func):
         if isinstance(node, gast.Call):
             _respell(node)
+        for field_name, value in gast.iter_fields(node):
+            if _is_size_attribute(value):
+                setattr(node, field_name, call("array_size", [value.value]))
+            elif isinstance(value, list):
+                value[:] = [call("array_size", [v.value]) if _is_size_attribute(v) else v
+                            for v in value]
+
+
+def _is_size_attribute(node: object) -> bool:
+    return isinstance(node, gast.Attribute) and node.attr == "size" and \
+        isinstance(node.ctx, gast.Load) and isinstance(node.value, gast.Name)
 
 
 def accumulate_by_value(func: gast.FunctionDef) -> None:

@@ -1199,13 +1199,17 @@ __all__ += ["convolution_shape", "centred_part", "centred_in"]
 # -- NumPy functions other array libraries lack, as their methods (see dispatch.py) --------
 
 def array_size(x: Any) -> Any:
-    """np.size(x): x.size where x has it (dask's arrays have no np.size)."""
-    return x.size if is_foreign_array(x) else np.size(x)
+    """np.size(x): x.size where x has it (dask's arrays have no np.size); for a dask
+    array of unknown length (rows picked by a mask: its size is nan), a lazy count."""
+    if not is_foreign_array(x):
+        return np.size(x)
+    size = x.size
+    return size if size == size else np.sum(np.ones_like(x, dtype=np.int64))
 
 
-def array_copy(x: Any) -> Any:
-    """np.copy(x): x.copy() where x is a dask or CuPy array (dask has no np.copy)."""
-    return x.copy() if is_foreign_array(x) else np.copy(x)
+def array_copy(a: Any) -> Any:
+    """np.copy(a): a.copy() where a is a dask or CuPy array (dask has no np.copy)."""
+    return a.copy() if is_foreign_array(a) else np.copy(a)
 
 
 def array_astype(x: Any, dtype: Any) -> Any:

@@ -5,12 +5,13 @@ import operator
 
 import numpy as np
 
+from .. import runtime
 from . import non_differentiable
 
 non_differentiable(
     # shapes, sizes, types
     np.shape, np.ndim, np.size, np.result_type, np.dtype, builtins.len, builtins.int, builtins.bool, builtins.range,
-    builtins.round, builtins.isinstance,
+    builtins.round, builtins.isinstance, runtime.array_size,
     # comparisons and logic
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.is_, operator.is_not,

@@ -204,8 +204,9 @@ def column_stack_adjoint(dy, y, tup):
 
 
 # np.array([x, y]) is np.asarray of a list: element i of the list gets dy[i]; x.astype(t)
-# is lowered to np.array(x, t). A cast goes back to the argument's float type.
-@adjoint(np.array, np.asarray, check=False)
+# is lowered to np.array(x, t) (for dask's arrays, array_astype(x, t): dispatch.py). A
+# cast goes back to the argument's float type.
+@adjoint(np.array, np.asarray, runtime.array_astype, check=False)
 def array_adjoint(dy, y, object, dtype=None):
     dobject = dy if dtype is None else unastype(dy, object, dtype)
     return dobject
@@ -427,7 +428,7 @@ def gradient_tangent(y, f, f_dot, *varargs, axis=None, edge_order=1):
     return y_dot
 
 
-@tangent(np.array, np.asarray, check=False)
+@tangent(np.array, np.asarray, runtime.array_astype, check=False)
 def array_tangent(y, object, object_dot, dtype=None):
     # a cast to integers has no tangent; to floats, the tangent keeps its own type
     y_dot = np.array(object_dot) if dtype is None else cast_tangent(object_dot, dtype)
