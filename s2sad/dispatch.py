@@ -11,7 +11,8 @@ optimizer (the code for NumPy arrays keeps its own):
   array_copy            np.copy(x) -> array_copy(x), x.copy() (nor np.copy)
   array_astype          np.array(x, t), what x.astype(t) lowers to -> array_astype(x, t)
                         (np.array of a dask array computes it)
-  reshape to a length   np.reshape(x, -1) -> np.reshape(x, (-1,)) (dask wants a tuple)
+  reshape to a length   np.reshape(x, -1) -> np.reshape(x, (-1,)), np.reshape(x, n) ->
+                        np.reshape(x, array_shape(n)) (dask wants a tuple)
   computed axes         np.transpose(x, axes) -> np.transpose(x, tuple(axes)) where axes
                         is computed (an ndarray, which dask's transpose cannot test)
 """
@@ -65,10 +66,16 @@ def _respell(node: gast.Call) -> None:
     positional = len(node.args)
     if function in _HELPERS and positional == 1 and not node.keywords:
         node.func = name(_HELPERS[function])
-    elif function == "np.array" and positional == 2 and not node.keywords:
+    elif function == "np.array" and positional + len(node.keywords) == 2 and \
+            all(k.arg == "dtype" for k in node.keywords):
         node.func = name("array_astype")
+        node.args += [k.value for k in node.keywords]
+        node.keywords = []
     elif function == "np.reshape" and positional == 2 and _is_int(node.args[1]):
         node.args[1] = gast.Tuple(elts=[node.args[1]], ctx=gast.Load())
+    elif function == "np.reshape" and positional == 2 and \
+            isinstance(node.args[1], (gast.Name, gast.BinOp)):
+        node.args[1] = call("array_shape", [node.args[1]])
     elif function == "np.transpose" and positional == 2 and \
             isinstance(node.args[1], (gast.Name, gast.Call)):
         node.args[1] = call("tuple", [node.args[1]])

@@ -138,9 +138,10 @@ def _warn_of_elements(loop: gast.For, data: Set[str], ranks: Dict[str, Optional[
             continue
         index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
         reads = {n.id for i in index for n in gast.walk(i) if isinstance(n, gast.Name)}
-        if reads & counters and not any(isinstance(i, gast.Slice) for i in index):
+        if reads & counters:
             rank = ranks.get(node.value.id)
-            elements = rank is not None and len(index) >= rank
+            elements = rank is not None and len(index) >= rank and \
+                not any(isinstance(i, gast.Slice) for i in index)
             _warn(locate(node), f"reads {node.value.id} of a dask array " +
                   ("element by element" if elements else "row by row"),
                   "element" if elements else "row")

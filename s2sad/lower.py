@@ -1376,6 +1376,11 @@ class _Lowerer:
                     set_anno(raveled, "location", self.parsed.locate(node))
                     receiver = self.emit(raveled, None, node, self._shareable(raveled))
                     node = gast.copy_location(gast.Call(func=func, args=[], keywords=[]), node)
+                if func.attr == "astype":  # (copy=False lets it skip a copy: np.array's
+                    # copy=False forbids one; either copy, the values are the same)
+                    node = gast.copy_location(gast.Call(
+                        func=func, args=node.args,
+                        keywords=[k for k in node.keywords if k.arg != "copy"]), node)
                 resolved = method
                 func = _numpy_callee(method) if method is not runtime.item else \
                     _runtime_callee(method)

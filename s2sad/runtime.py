@@ -204,10 +204,38 @@ def _unindex_foreign(dy: Any, x: Any, index: Any) -> Any:
     result = zeros_like(x) if _foreign(x) else \
         np.zeros_like(dy, dtype=_float_type(dy, x), shape=np.shape(x))  # (in dy's type)
     if any(p is None for p in parts):  # (x[:, None]: assigned without its new axes)
-        index = tuple(p for p in parts if p is not None)
-        dy = np.reshape(dy, result[index].shape)
-    result[index] = dy
+        parts = tuple(p for p in parts if p is not None)
+        dy = np.reshape(dy, result[parts].shape)
+    parts, flipped = _forward_slices(parts, np.shape(x))
+    if parts is None:
+        return result  # (an empty slice: nothing was read)
+    if flipped:
+        dy = np.flip(dy, flipped)
+    result[parts] = dy
     return result
+
+
+def _forward_slices(parts: tuple, shape: tuple) -> tuple:
+    """A basic index with its slices of negative step turned forward (dask's arrays take
+    no assignment through them), and the axes of the part read to flip to match; None
+    for an index that reads nothing."""
+    if any(p is Ellipsis for p in parts):
+        at = next(k for k, p in enumerate(parts) if p is Ellipsis)
+        parts = parts[:at] + (slice(None),) * (len(shape) - len(parts) + 1) + parts[at + 1:]
+    forward, flipped, axis = [], [], 0  # (axis: of the part read)
+    for part, n in zip(parts, shape):
+        if isinstance(part, slice):
+            start, stop, step = part.indices(n)
+            count = len(range(start, stop, step))
+            if count == 0:
+                return None, ()
+            if step < 0:
+                first = start + (count - 1) * step
+                part = slice(first, start + 1, -step)
+                flipped.append(axis)
+            axis += 1
+        forward.append(part)
+    return tuple(forward), tuple(flipped)
 
 
 class Pieces(tuple):
@@ -1218,4 +1246,9 @@ def array_astype(x: Any, dtype: Any) -> Any:
     return x.astype(dtype) if is_foreign_array(x) else np.array(x, dtype)
 
 
-__all__ += ["array_size", "array_copy", "array_astype"]
+def array_shape(shape: Any) -> tuple:
+    """A shape as a tuple (dask's reshape takes no bare length): n is (n,)."""
+    return (shape,) if np.ndim(shape) == 0 else tuple(shape)
+
+
+__all__ += ["array_size", "array_copy", "array_astype", "array_shape"]

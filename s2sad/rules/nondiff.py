@@ -12,6 +12,7 @@ non_differentiable(
     # shapes, sizes, types
     np.shape, np.ndim, np.size, np.result_type, np.dtype, builtins.len, builtins.int, builtins.bool, builtins.range,
     builtins.round, builtins.isinstance, runtime.array_size,
+    runtime.array_shape,
     # comparisons and logic
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.is_, operator.is_not,
