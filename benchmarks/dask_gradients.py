@@ -389,7 +389,10 @@ def report(options, memory_rows, stream_rows, glm, fit, header, command):
               "worker's peak stays a few chunks above its start whatever the number of rows "
               "(the MLP's, with its rows × 32 hidden layer, more). The machine is shared: "
               "the load average is in the header, and a median of a few passes moves by "
-              "10-20% between runs."]
+              "10-20% between runs. distributed may log \"Detected different `run_spec` "
+              "for key\" here: the primal and the gradient at the same parameters share "
+              "`X @ w`, which dask's graph optimisation fuses differently in the two graphs "
+              "(dask alone does the same: `mean(X @ w)`, then `mean(z), X.T @ z`)."]
     lines += ["", "### 3. Against dask-ml's logistic gradient", ""]
     if glm is None:
         lines.append("dask-ml / dask_glm is not installed: skipped.")
