@@ -31,7 +31,7 @@ _SHAPE_FUNCTIONS = {"len", "np.shape", "np.ndim", "np.size", "np.result_type", "
 # with a dtype is x.astype(t), which dispatch.py writes as such)
 _VALUE_CALLS = {"float", "int", "bool", "complex", "min", "max", "sorted", "round",
                 "np.asarray", "np.array", "np.asanyarray", "np.ascontiguousarray",
-                "np.asfortranarray", "np.asfarray"}
+                "np.asfortranarray", "np.asfarray", "item"}  # (item: x.item() lowered)
 _VALUE_METHODS = {"item", "tolist", "compute", "persist", "__float__", "__bool__"}
 
 
@@ -39,14 +39,16 @@ class LazyArrayWarning(UserWarning):
     """A construct that stays lazy on dask arrays but builds a graph task per element."""
 
 
-def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
-          ranks: Dict[str, Optional[int]], locate, warn: bool = True) -> None:
-    """Refuse a construct of `func` that needs the value of a dask array, and (with
-    `warn`) warn of element loops over one; `ranks` are the parameters';
-    `locate(node)` gives a node's place in the user's file. Run on the function as
-    parsed (a refusal points at the user's own expression), then as lowered (the
-    user's helpers inlined into it)."""
+def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
+                       locate) -> None:
+    """Refuse a construct of `func`, the lowered function, that needs the value of a
+    dask array. (Lowered: the user's helpers are inlined, and a rebound name is a new
+    version, so `A = 2.0` after a dask parameter A is not data.) `locate(node)` gives
+    a node's place in the user's file; a lowered test is a name, placed where the
+    user's expression it holds was."""
     data = _values_of_data(func, lazy_params)
+    definitions = {stmt.targets[0].id: stmt for stmt in gast.walk(func)
+                   if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)}
     for node in gast.walk(func):
         test = None
         if isinstance(node, (gast.If, gast.While, gast.IfExp, gast.Assert)):
@@ -56,10 +58,10 @@ def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
         if test is not None and _data_reads(test) & data:
             kind = {gast.While: "a while loop's condition", gast.Assert: "an assert",
                     gast.BoolOp: "`and`/`or`"}.get(type(node), "a branch")
+            where = definitions.get(test.id, node) if isinstance(test, gast.Name) else test
             raise S2SADError(
                 f"{kind} on a value computed from a dask array needs its numbers: dask "
-                "would compute it inside the gradient",
-                locate(test if hasattr(test, "lineno") else node),  # (lowered: a name)
+                "would compute it inside the gradient", locate(where),
                 hint="choose elementwise with np.where(condition, a, b), or decide it "
                      "before the call (from NumPy data or a computed number)")
         if isinstance(node, gast.Call) and _data_reads(node) & data:
@@ -77,7 +79,15 @@ def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
                          "another dtype)" if converts else
                     "use NumPy's function (np.exp, np.minimum: a 0-d dask array works "
                     "wherever a float does), or compute it before the call")
-        if isinstance(node, gast.For) and warn:
+
+
+def warn_of_element_loops(func: gast.FunctionDef, lazy_params: AbstractSet[str],
+                          ranks: Dict[str, Optional[int]], locate) -> None:
+    """Warn once per loop of `func` (as parsed: the user's own lines) over a dask
+    array's rows or elements; `ranks` are the parameters'."""
+    data = _values_of_data(func, lazy_params)
+    for node in gast.walk(func):
+        if isinstance(node, gast.For):
             _warn_of_elements(node, data, ranks, locate)
 
 
@@ -93,17 +103,28 @@ def _values_of_data(func: gast.FunctionDef, lazy_params: AbstractSet[str]) -> Se
                                  gast.NamedExpr)):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
                 if node.value is not None and _data_reads(node.value) & data:
-                    for target in targets:
-                        for name in gast.walk(target):
-                            if isinstance(name, gast.Name) and name.id not in data:
-                                data.add(name.id)
-                                changed = True
+                    for name in (n for t in targets for n in _bound_names(t)):
+                        if name not in data:
+                            data.add(name)
+                            changed = True
             elif isinstance(node, gast.For) and _data_reads(node.iter) & data:
-                for name in gast.walk(node.target):
-                    if isinstance(name, gast.Name) and name.id not in data:
-                        data.add(name.id)
+                for name in _bound_names(node.target):
+                    if name not in data:
+                        data.add(name)
                         changed = True
     return data
+
+
+def _bound_names(target: gast.AST) -> Set[str]:
+    """The names an assignment to `target` binds or writes into: `a, b`'s a and b,
+    `c[i]`'s c (not i, which it only reads)."""
+    while isinstance(target, (gast.Subscript, gast.Attribute, gast.Starred)):
+        target = target.value
+    if isinstance(target, gast.Name):
+        return {target.id}
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return set().union(*(_bound_names(e) for e in target.elts)) if target.elts else set()
+    return set()
 
 
 def _data_reads(node: gast.AST) -> Set[str]:

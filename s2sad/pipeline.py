@@ -211,13 +211,13 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     foreign = foreign or {}
     lazy = arrays.is_lazy(tuple(foreign.values()))
     lazy_params = {p for p, t in foreign.items() if arrays.is_lazy((t,))}
-    if lazy:  # (on the code as written: a refusal points at the user's own line)
-        laziness.check(parsed.func, lazy_params, param_ranks or {}, parsed.locate)
     lowered = lower_function(parsed, param_ranks, mode)
-    if lazy:  # (and with the user's helpers inlined)
-        laziness.check(lowered.func, lazy_params, param_ranks or {},
-                       lambda node: get_anno(node, "location") or parsed.locate(node),
-                       warn=False)
+    if lazy:
+        laziness.refuse_value_reads(
+            lowered.func, lazy_params,
+            lambda node: get_anno(node, "location") or parsed.locate(node))
+        laziness.warn_of_element_loops(parsed.func, lazy_params, param_ranks or {},
+                                       parsed.locate)
     if has_aux and mode != "forward":
         lowered.output, lowered.aux = _split_aux(lowered)
     assumed = param_ranks is None and assumes_ranks(lowered)
