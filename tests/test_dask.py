@@ -16,6 +16,7 @@ da = pytest.importorskip("dask.array")
 from dask.callbacks import Callback  # noqa: E402
 
 import s2sad  # noqa: E402
+from conftest import run  # noqa: E402
 from s2sad.laziness import LazyArrayWarning  # noqa: E402
 
 ROWS, FEATURES, CLASSES = 103, 5, 3
@@ -451,7 +452,16 @@ def test_advanced_index_adjoint_on_dask_is_refused():
 # -- a cluster -----------------------------------------------------------------------------
 
 def test_on_a_local_cluster():
-    distributed = pytest.importorskip("distributed")
+    """In a Python process of its own (a cluster started in the test process would share
+    its state with every test run in it before; a hang fails at run()'s timeout)."""
+    pytest.importorskip("distributed")
+    done = run("-c", "import sys; sys.path.insert(0, 'tests'); import test_dask; "
+                     "test_dask.on_a_local_cluster(); print('cluster ok')")
+    assert done.returncode == 0 and "cluster ok" in done.stdout, done.stderr
+
+
+def on_a_local_cluster():
+    import distributed
     with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster):

@@ -2,6 +2,7 @@
 weights the data was drawn from, and equals the same fit on NumPy arrays; its gradient
 stays lazy until the one dask.compute per pass. Small sizes (20,000 rows, uneven chunks)
 on a cluster of threads in this process, and once as a script on worker processes."""
+import pickle
 import re
 
 import numpy as np
@@ -25,9 +26,20 @@ def example(examples):
 
 
 @pytest.fixture(scope="module")
-def summary(example):
-    return example.main(["--rows", str(ROWS), "--chunk-rows", str(CHUNK_ROWS), "--threads",
-                         "--check-rows", str(ROWS)])
+def summary(tmp_path_factory):
+    """The example's fit on a cluster of threads, in a Python process of its own: a
+    distributed cluster started here would share this test process's state with every
+    test run in it before (and a hang fails at run()'s timeout, not the suite)."""
+    path = tmp_path_factory.mktemp("dask_example") / "summary.pickle"
+    argv = ["--rows", str(ROWS), "--chunk-rows", str(CHUNK_ROWS), "--threads",
+            "--check-rows", str(ROWS)]
+    done = run("-c", "import pickle, sys; sys.path.insert(0, 'examples'); "
+                     "import dask_logistic_regression as example; "
+                     f"summary = example.main({argv!r}); "
+                     f"pickle.dump(summary, open({str(path)!r}, 'wb'))")
+    assert done.returncode == 0, done.stderr
+    with open(path, "rb") as f:
+        return pickle.load(f)
 
 
 class CountComputes(Callback):
