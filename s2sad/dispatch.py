@@ -9,8 +9,8 @@ optimizer (the code for NumPy arrays keeps its own):
   array_size            np.size(x), x.size -> array_size(x): x.size (dask has no
                         np.size), or a lazy count where dask's is unknown (nan)
   array_copy            np.copy(x) -> array_copy(x), x.copy() (nor np.copy)
-  array_astype          np.array(x, t), what x.astype(t) lowers to -> array_astype(x, t)
-                        (np.array of a dask array computes it)
+  array_astype          np.array(x, t) and np.asarray(x, t), what x.astype(t) lowers to
+                        -> array_astype(x, t) (np.array of a dask array computes it)
   reshape to a length   np.reshape(x, -1) -> np.reshape(x, (-1,)), np.reshape(x, n) ->
                         np.reshape(x, array_shape(n)) (dask wants a tuple)
   computed axes         np.transpose(x, axes) -> np.transpose(x, tuple(axes)) where axes
@@ -66,7 +66,7 @@ def _respell(node: gast.Call) -> None:
     positional = len(node.args)
     if function in _HELPERS and positional == 1 and not node.keywords:
         node.func = name(_HELPERS[function])
-    elif function == "np.array" and positional + len(node.keywords) == 2 and \
+    elif function in ("np.array", "np.asarray") and positional + len(node.keywords) == 2 and \
             all(k.arg == "dtype" for k in node.keywords):
         node.func = name("array_astype")
         node.args += [k.value for k in node.keywords]

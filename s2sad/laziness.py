@@ -67,7 +67,8 @@ def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
         if isinstance(node, gast.Call) and _data_reads(node) & data:
             function = dotted(node.func) or ""
             method = node.func.attr if isinstance(node.func, gast.Attribute) else None
-            astype = function == "np.array" and (len(node.args) > 1 or node.keywords)
+            astype = function in ("np.array", "np.asarray") and \
+                (len(node.args) > 1 or node.keywords)
             if (function in _VALUE_CALLS and not astype) or method in _VALUE_METHODS or \
                     function.startswith("math."):
                 converts = function.startswith("np.a")

@@ -1376,8 +1376,12 @@ class _Lowerer:
                     set_anno(raveled, "location", self.parsed.locate(node))
                     receiver = self.emit(raveled, None, node, self._shareable(raveled))
                     node = gast.copy_location(gast.Call(func=func, args=[], keywords=[]), node)
-                if func.attr == "astype":  # (copy=False lets it skip a copy: np.array's
-                    # copy=False forbids one; either copy, the values are the same)
+                if func.attr == "astype" and any(
+                        k.arg == "copy" and isinstance(k.value, gast.Constant) and
+                        k.value.value is False for k in node.keywords):
+                    # x.astype(t, copy=False) is x itself where x has dtype t, as
+                    # np.asarray(x, t) is (np.array's copy=False forbids a copy instead)
+                    method = np.asarray
                     node = gast.copy_location(gast.Call(
                         func=func, args=node.args,
                         keywords=[k for k in node.keywords if k.arg != "copy"]), node)

@@ -220,9 +220,10 @@ def test_random_program_gradient_matches_central_differences(program, optimize):
 
     df = s2sad.grad_source(program.source, "f", wrt=program.wrt, with_value=True,
                            optimize=optimize)
-    note(df.source)
     arguments = _fresh(program.inputs)
     value, gradients = df(**arguments)
+    note(df.source)  # (the code for these arguments' ranks: the code for any ranks may
+    # refuse what they make safe, a[1] of a vector, which is a number, not a view)
 
     np.testing.assert_allclose(value, f(**_fresh(program.inputs)), rtol=1e-12, atol=1e-12)
     for name in program.inputs:  # the caller's arrays are not written
