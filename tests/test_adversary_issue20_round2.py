@@ -1,0 +1,524 @@
+"""Second adversarial review of issue 20 (gradients of dask arrays), at d5fb28c.
+
+Aimed at the newest parts: the laziness check on the lowered function (wrong and
+missed refusals, and where a refusal points), the per-thread no-compute guard
+(concurrent gradients, other threads' computes and configuration changes, nesting),
+arrays of unknown chunk sizes, the dispatch rewrites (astype/reshape/transpose/copy/
+size spellings, on dask and unchanged on NumPy), and held-out vectorised losses.
+
+The contract (`_lazy_matches`): no dask compute during the call (counted with a dask
+callback), dask arrays out (a dask input's gradient in its chunks), dask.compute of
+them equal to the NumPy gradient to 1e-12. A defect is a strict xfail whose reason
+says what is wrong; `raises=` pins how it fails today, so a fix shows as XPASS.
+"""
+import dataclasses
+import math
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+dask = pytest.importorskip("dask")
+import dask.array as dka  # noqa: E402
+from dask.callbacks import Callback  # noqa: E402
+
+import s2sad  # noqa: E402
+from s2sad import arrays  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:The `numpy.*` function is not implemented")
+
+RNG = np.random.default_rng(2020)
+N, D = 41, 3
+XN = RNG.normal(size=(N, D))
+YN = RNG.normal(size=N)
+WN = RNG.normal(size=D) * 0.5
+X = dka.from_array(XN, chunks=(13, D))
+Y = dka.from_array(YN, chunks=13)
+
+
+class ComputeCounter(Callback):
+    def __init__(self):
+        super().__init__()
+        self.computes = 0
+
+    def _start(self, dsk):
+        self.computes += 1
+
+
+def _numpy(a):
+    if isinstance(a, dka.Array):
+        return a.compute()
+    if isinstance(a, dict):
+        return {k: _numpy(v) for k, v in a.items()}
+    if dataclasses.is_dataclass(a):
+        return dataclasses.replace(a, **{f.name: _numpy(getattr(a, f.name))
+                                         for f in dataclasses.fields(a)})
+    if isinstance(a, (list, tuple)):
+        return type(a)(_numpy(v) for v in a)
+    return a
+
+
+def _leaves(x):
+    if isinstance(x, dict):
+        return [leaf for k in sorted(x) for leaf in _leaves(x[k])]
+    if dataclasses.is_dataclass(x):
+        return [leaf for f in dataclasses.fields(x) for leaf in _leaves(getattr(x, f.name))]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _leaves(v)]
+    return [x]
+
+
+def _lazy_matches(fn, *args, wrt=0, transform=None, tol=1e-12):
+    transform = transform or s2sad.grad
+    expected = transform(fn, wrt=wrt)(*[_numpy(a) for a in args])
+    with ComputeCounter() as counter:
+        got = transform(fn, wrt=wrt)(*args)
+    assert counter.computes == 0, f"{counter.computes} computes inside the call"
+    got_leaves, expected_leaves = _leaves(got), _leaves(expected)
+    assert len(got_leaves) == len(expected_leaves)
+    for g in got_leaves:
+        assert isinstance(g, dka.Array), type(g)
+    if transform is s2sad.grad and not isinstance(wrt, tuple) and \
+            isinstance(args[wrt], dka.Array):
+        assert got.chunks == args[wrt].chunks
+    for g, e in zip(dask.compute(*got_leaves), expected_leaves):
+        e = np.asarray(e)
+        assert np.shape(g) == e.shape
+        scale = max(1.0, float(np.max(np.abs(e))) if e.size else 1.0)
+        np.testing.assert_allclose(g, e, rtol=0, atol=tol * scale)
+    return got
+
+
+def _refused_at(fn, args, line_text, caret_text=None):
+    """fn's gradient refused before any compute, naming the user's line holding
+    `line_text` with the caret under `caret_text`."""
+    with ComputeCounter() as counter:
+        with pytest.raises(s2sad.S2SADError) as info:
+            s2sad.grad(fn)(*args)
+    assert counter.computes == 0
+    message = str(info.value)
+    assert __file__ in message, message
+    lines = message.splitlines()
+    source = next((i for i, t in enumerate(lines) if line_text in t), None)
+    assert source is not None, message
+    if caret_text is not None:
+        start = lines[source].index(caret_text)
+        caret = lines[source + 1]
+        assert caret.index("^") == start, message
+    return message
+
+
+# ======================================================================================
+# (1) the laziness check: shapes, counts, flags and identities are not data
+# ======================================================================================
+
+def shape_threshold(w, X, y):
+    if X.shape[0] > 100:
+        return np.sum(X @ w)
+    return np.mean((X @ w - y) ** 2)
+
+
+def len_arithmetic_branch(w, X, y):
+    n = len(X)
+    m = n * 2 - 1
+    if m > 10:
+        w = w * 2
+    return np.sum((X @ w - y) ** 2) / m
+
+
+def flag_argument(w, X, y, flag=True):
+    if flag:
+        return np.sum((X @ w - y) ** 2)
+    return 0.0
+
+
+def unpacked_shape(w, X, y):
+    n, d = X.shape
+    if n > d:
+        return np.sum((X @ w - y) ** 2) / n
+    return 0.0
+
+
+def size_ternary(w, X, y):
+    s = X.size
+    return np.sum((X @ w - y) ** 2) / s if s > 0 else 0.0
+
+
+def max_of_len(w, X, y):
+    return np.sum((X @ w - y) ** 2) / max(len(X), 1)
+
+
+def math_of_shape(w, X, y):
+    return np.sum((X @ w - y) ** 2) / math.sqrt(X.shape[0]) + float(X.shape[1])
+
+
+def assert_on_shapes(w, X, y):
+    assert X.ndim == 2 and X.shape[1] == w.shape[0]
+    return np.sum((X @ w - y) ** 2)
+
+
+def int_of_prod_of_shape(w, X, y):
+    k = int(np.prod(X.shape))
+    return np.sum(X @ w) / k
+
+
+def none_and_shape(w, X, y, mask=None):
+    if mask is not None and mask.shape[0] > 0:
+        return 0.0
+    return np.sum((X @ w - y) ** 2)
+
+
+def shape_through_a_name(w, X, y):
+    shape = X.shape
+    if shape[0] > 0:
+        return np.sum((X @ w - y) ** 2)
+    return 0.0
+
+
+def min_of_len_batch(w, X, y):
+    batch = min(X.shape[0], 16)
+    return np.sum((X[:batch] @ w - y[:batch]) ** 2)
+
+
+def abs_builtin_of_data(w, X, y):
+    return abs(np.sum((X @ w - y) ** 2))
+
+
+def builtin_sum_over_rows(w, X, y):
+    return sum((X @ w - y) ** 2)
+
+
+def count_nonzero_divides(w, X, y):
+    return np.sum((X @ w - y) ** 2) / np.count_nonzero(y > 0)
+
+
+def comparison_as_number(w, X, y):
+    r = X @ w - y
+    c = np.sum(r > 0) > 3
+    return np.sum(r ** 2) * (c == True)  # noqa: E712
+
+
+@pytest.mark.parametrize("fn", [
+    shape_threshold, len_arithmetic_branch, flag_argument, unpacked_shape, size_ternary,
+    max_of_len, math_of_shape, assert_on_shapes, int_of_prod_of_shape, none_and_shape,
+    shape_through_a_name, min_of_len_batch, abs_builtin_of_data, count_nonzero_divides,
+    comparison_as_number], ids=lambda f: f.__name__)
+def test_shapes_counts_and_flags_are_not_data(fn):
+    _lazy_matches(fn, WN, X, Y)
+
+
+def test_builtin_sum_over_rows_warns_or_stays_lazy():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _lazy_matches(builtin_sum_over_rows, WN, X, Y)
+
+
+# ======================================================================================
+# (1) missed refusals, and where a refusal points
+# ======================================================================================
+
+def _helper_branch(r):
+    if np.sum(r) > 0:
+        return r
+    return -r
+
+
+def branch_in_helper(w, X, y):
+    return np.sum(_helper_branch(X @ w - y) ** 2)
+
+
+def ternary_on_data(w, X, y):
+    r = X @ w - y
+    return np.sum(r ** 2) if np.mean(r) > 0 else np.sum(r)
+
+
+def lambda_ternary(w, X, y):
+    f = lambda r: r if np.sum(r) > 0 else -r  # noqa: E731
+    return np.sum(f(X @ w - y) ** 2)
+
+
+def while_on_data(w, X, y):
+    r = X @ w - y
+    m = np.max(np.abs(r))
+    while m > 1.0:
+        r = r / 2
+        m = m / 2
+    return np.sum(r ** 2)
+
+
+def count_branch(w, X, y):
+    r = X @ w - y
+    n = np.sum(y > 0)
+    if n > 5:
+        return np.sum(r ** 2)
+    return np.sum(r)
+
+
+def int_of_count(w, X, y):
+    r = X @ w - y
+    k = int(np.sum(y > 0))
+    return np.sum(r[:k] ** 2)
+
+
+def element_ternary(w, X, y):
+    r = X @ w - y
+    return np.sum(r ** 2) * (1.0 if y[0] > 0 else 2.0)
+
+
+def branch_inside_row_loop(w, X, y):
+    r = X @ w - y
+    total = 0.0
+    for v in r:
+        if v > 0:
+            total = total + v
+    return total
+
+
+def not_compare_ternary(w, X, y):
+    s = np.sum((X @ w - y) ** 2)
+    return s if not s < 0 else -s
+
+
+def min_of_data(w, X, y):
+    return min(np.sum((X @ w - y) ** 2), 10.0)
+
+
+def math_exp_of_data(w, X, y):
+    return math.exp(np.mean(X @ w - y))
+
+
+def bool_of_data(w, X, y):
+    r = X @ w - y
+    ok = bool(np.all(r < 100))
+    return np.sum(r ** 2) * ok
+
+
+def asarray_of_data(w, X, y):
+    return np.sum((X @ w - y) ** 2) * np.asarray(y).mean()
+
+
+def array_of_list_of_dask(w, X, y):
+    cols = [X[:, j] for j in range(3)]
+    A = np.array(cols)
+    return np.sum(A.T @ w)
+
+
+def float_of_count(w, X, y):
+    return np.sum((X @ w - y) ** 2) / float(np.sum(y > 0))
+
+
+REFUSED = [
+    (branch_in_helper, "if np.sum(r) > 0:", "np.sum(r) > 0"),
+    (ternary_on_data, "if np.mean(r) > 0 else", "np.mean(r) > 0"),
+    (lambda_ternary, "lambda r: r if", "np.sum(r) > 0"),
+    (while_on_data, "while m > 1.0:", "m > 1.0"),
+    (count_branch, "if n > 5:", "n > 5"),
+    (int_of_count, "k = int(np.sum(y > 0))", "int("),
+    (element_ternary, "1.0 if y[0] > 0 else 2.0", "y[0] > 0"),
+    (branch_inside_row_loop, "if v > 0:", "v > 0"),
+    (not_compare_ternary, "s if not s < 0 else -s", "not s < 0"),
+    (min_of_data, "return min(np.sum", "min("),
+    (math_exp_of_data, "return math.exp(", "math.exp("),
+    (bool_of_data, "ok = bool(", "bool("),
+    (asarray_of_data, "np.asarray(y).mean()", "np.asarray(y)"),
+    (array_of_list_of_dask, "A = np.array(cols)", "np.array(cols)"),
+    (float_of_count, "/ float(np.sum(y > 0))", "float("),
+]
+
+
+@pytest.mark.parametrize("fn, line, caret", REFUSED, ids=[c[0].__name__ for c in REFUSED])
+def test_value_reads_refused_at_the_users_expression(fn, line, caret):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _refused_at(fn, (WN, X, Y), line, caret)
+
+
+def truthiness_ternary(w, X, y):
+    r = X @ w - y
+    s = np.sum(r)
+    return np.sum(r ** 2) if s else 0.0
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "a test that is a bare name (`... if s else ...`) is placed at the line defining s "
+    "(`s = np.sum(r)`), not at the ternary the user wrote: the caret points at the "
+    "wrong line (refuse_value_reads: definitions.get(test.id) for the user's own Name)"))
+def test_truthiness_of_data_refused_at_the_ternary():
+    _refused_at(truthiness_ternary, (WN, X, Y), "if s else 0.0", "s else")
+
+
+def assert_on_data(w, X, y):
+    r = X @ w - y
+    assert np.all(np.isfinite(r))
+    return np.sum(r ** 2)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "`assert <data>` is missed by the static check (the lowered function has a "
+    "require_true(c, '') call, not an Assert): it is refused only by the runtime guard, "
+    "naming 'line 17 of its code: require_true(c, '')' instead of the user's line"))
+def test_assert_on_data_refused_at_the_users_line():
+    _refused_at(assert_on_data, (WN, X, Y), "assert np.all(", "np.all(")
+
+
+def argmax_row(w, X, y):
+    r = X @ w - y
+    i = np.argmax(r)
+    return r[i] + np.sum(w * X[i])
+
+
+def test_argmax_row_works_on_numpy():
+    g = s2sad.grad(argmax_row)(WN, XN, YN)
+    i = np.argmax(XN @ WN - YN)
+    np.testing.assert_allclose(g, 2 * XN[i], atol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "r[np.argmax(r)] on dask: refused as 'no derivative for ... np.add.at' placed at the "
+    "`def` line (col 0), not at the user's r[i]; the hint (see the README's table) does "
+    "not say that the index is a lazy 0-d dask array"))
+def test_argmax_index_refusal_names_the_users_line():
+    _refused_at(argmax_row, (WN, X, Y), "return r[i] +", "r[i]")
+
+
+def len_of_nonzero(w, X, y):
+    return np.sum((X @ w - y) ** 2) * len(np.nonzero(y > 0)[0])
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "len() of an array of unknown length (np.nonzero of dask data) crashes with dask's "
+    "ValueError 'Cannot call len() on object with unknown chunk size' instead of a lazy "
+    "count or an S2SADError at the user's line"))
+def test_len_of_unknown_length_not_a_crash():
+    try:
+        _lazy_matches(len_of_nonzero, WN, X, Y)
+    except s2sad.S2SADError:
+        pass
+
+
+# ======================================================================================
+# (2) the per-thread no-compute guard
+# ======================================================================================
+
+def _least_squares(w, X, y):
+    return np.mean((X @ w - y) ** 2)
+
+
+def test_concurrent_gradients_in_threads():
+    expected = s2sad.grad(_least_squares)(WN, XN, YN)
+    results, errors = [None] * 6, []
+
+    def work(i):
+        try:
+            results[i] = s2sad.grad(_least_squares)(WN, X, Y)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for g in dask.compute(*results):
+        np.testing.assert_allclose(g, expected, atol=1e-12)
+    assert dask.config.get("scheduler", None) is None
+
+
+def test_other_threads_compute_while_gradients_build():
+    stop, errors, done = threading.Event(), [], [0]
+
+    def computer():
+        while not stop.is_set():
+            try:
+                X.sum().compute()
+                done[0] += 1
+            except Exception as exc:  # pragma: no cover
+                errors.append(repr(exc))
+                return
+
+    t = threading.Thread(target=computer)
+    t.start()
+    try:
+        for _ in range(10):
+            s2sad.grad(_least_squares)(WN, X, Y)
+    finally:
+        stop.set()
+        t.join()
+    assert not errors and done[0] > 0
+    assert dask.config.get("scheduler", None) is None
+
+
+def test_users_scheduler_kept_and_restored():
+    with dask.config.set(scheduler="synchronous"):
+        g = s2sad.grad(_least_squares)(WN, X, Y)
+        assert dask.config.get("scheduler") == "synchronous"
+        np.testing.assert_allclose(g.compute(), s2sad.grad(_least_squares)(WN, XN, YN))
+    assert dask.config.get("scheduler", None) is None
+
+
+def test_config_restored_after_a_refusal():
+    with pytest.raises(s2sad.S2SADError):
+        s2sad.grad(assert_on_data)(WN, X, Y)
+    assert dask.config.get("scheduler", None) is None
+
+
+def test_gradient_built_inside_a_dask_task():
+    expected = s2sad.grad(_least_squares)(WN, XN, YN)
+
+    def task(_):
+        Xl = dka.from_array(XN, chunks=13)
+        yl = dka.from_array(YN, chunks=13)
+        return s2sad.grad(_least_squares)(WN, Xl, yl).compute()
+
+    np.testing.assert_allclose(dask.delayed(task)(0).compute(), expected, atol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "a thread that enters dask.config.set(scheduler=...) while another builds a "
+    "gradient, and leaves after it: the guard's exit restores the scheduler under the "
+    "user's set, whose exit then restores the GUARD's scheduler for good; the next "
+    "guard takes it as 'the scheduler before' and every other thread's compute during "
+    "a later gradient build recurses (RecursionError)"))
+def test_guard_and_another_threads_config_set_interleaved():
+    a_in, b_set, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def builder():
+        with arrays.computes_refused():
+            a_in.set()
+            b_set.wait(5)
+        a_out.set()
+
+    def configurer():
+        a_in.wait(5)
+        change = dask.config.set(scheduler="synchronous")
+        b_set.set()
+        a_out.wait(5)
+        change.__exit__(None, None, None)
+
+    threads = [threading.Thread(target=builder), threading.Thread(target=configurer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    left = dask.config.get("scheduler", None)
+    if left is not None:  # leave the process as it was for the next tests
+        dask.config.refresh()
+        dask.config.config.pop("scheduler", None)
+    assert left is None, left
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "nested guards in one thread: the inner computes_refused() exit sets "
+    "_building.active = False, so the outer block's later computes run unrefused (a "
+    "flag, not a depth count)"))
+def test_nested_guards_keep_refusing():
+    with arrays.computes_refused():
+        with arrays.computes_refused():
+            pass
+        try:
+            X.sum().compute()
+        except arrays.EagerCompute:
+            return
+    raise AssertionError("a compute ran inside the outer guard")
