@@ -17,7 +17,7 @@ import linecache
 import threading
 import types
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -28,12 +28,6 @@ from .runtime import is_foreign_array
 def type_name(value: Any) -> str:
     kind = type(value)
     return f"{kind.__module__}.{kind.__qualname__}"
-
-
-def foreign_types(values: Iterable[Any]) -> Tuple[str, ...]:
-    """The array types among `values` that are not NumPy's, by name (a compile key part:
-    () for a call with NumPy arrays and numbers only)."""
-    return tuple(sorted({type_name(v) for v in values if is_foreign_array(v)}))
 
 
 def is_lazy(types_: Tuple[str, ...]) -> bool:

@@ -159,8 +159,9 @@ def _warn_of_elements(loop: gast.For, data: Set[str], ranks: Dict[str, Optional[
                 and node.value.id in data):
             continue
         index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
-        reads = {n.id for i in index for n in gast.walk(i) if isinstance(n, gast.Name)}
-        if reads & counters:
+        first = {n.id for n in gast.walk(index[0]) if isinstance(n, gast.Name)}
+        if first & counters and not isinstance(index[0], gast.Slice):  # (X[:, j]: a
+            # column, all rows at once)
             rank = ranks.get(node.value.id)
             elements = rank is not None and len(index) >= rank and \
                 not any(isinstance(i, gast.Slice) for i in index)

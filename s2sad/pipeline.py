@@ -241,7 +241,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
             generated.header.append("                 (ranks read from how the body indexes "
                                     "them; a call compiles for its own arguments)")
     if foreign:
-        generated.header.append(f"  arrays:        {arrays.library(tuple(foreign.values()))}" + (
+        libraries = arrays.library(tuple(foreign.values()))
+        generated.header.append(f"  arrays:        {libraries}" + (
             " (lazy: the code builds a graph and computes nothing)" if lazy else ""))
     if jit_code:
         jit.numba_friendly(generated.func)

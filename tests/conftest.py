@@ -268,6 +268,23 @@ def examples():
         sys.path.remove(EXAMPLES)
 
 
+def compute_counter():
+    """A dask callback that counts the computes dask starts while it is active (`with
+    compute_counter() as counter: ...`, then `counter.computes`): a gradient of dask
+    arrays must start none."""
+    from dask.callbacks import Callback
+
+    class ComputeCounter(Callback):
+        def __init__(self):
+            super().__init__()
+            self.computes = 0
+
+        def _start(self, dsk):
+            self.computes += 1
+
+    return ComputeCounter()
+
+
 def run(*args, cwd=ROOT):
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True,
                           text=True, timeout=120)

@@ -27,9 +27,9 @@ import pytest
 
 dask = pytest.importorskip("dask")
 import dask.array as dka  # noqa: E402
-from dask.callbacks import Callback  # noqa: E402
 
 import s2sad  # noqa: E402
+from conftest import compute_counter  # noqa: E402
 
 special = pytest.importorskip("scipy.special")
 
@@ -53,17 +53,6 @@ B2 = RNG.normal(size=K) * 0.1
 
 # rows per chunk, columns per chunk
 CHUNKINGS = {"one": (N, D), "uneven": (17, D), "columns": (17, 4)}
-
-
-class ComputeCounter(Callback):
-    """Counts the dask computes started while it is active."""
-
-    def __init__(self):
-        super().__init__()
-        self.computes = 0
-
-    def _start(self, dsk):
-        self.computes += 1
 
 
 def lazy(a, chunking="uneven"):
@@ -111,7 +100,7 @@ def _lazy_matches(transform, fn, args, wrt=0, tol=1e-12, **options):
     transform(fn, wrt)(*numpy arguments)."""
     expected = transform(fn, wrt=wrt, **options)(*[numpy_of(a) for a in args])
     names = [(a.name, len(a.dask)) for a in leaves(args) if isinstance(a, dka.Array)]
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         got = transform(fn, wrt=wrt, **options)(*args)
     assert counter.computes == 0, f"{counter.computes} dask computes inside the call"
     got_leaves, expected_leaves = leaves(got), leaves(expected)
@@ -415,7 +404,7 @@ def predict(w, X):
 def test_vjp_with_dask_cotangent():
     X = lazy(XN)
     cotangent = lazy(YN)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, pullback = s2sad.vjp(predict, wrt=(0, 1))(WN, X)
         gw, gX = pullback(cotangent)
     assert counter.computes == 0
@@ -429,7 +418,7 @@ def test_vjp_with_dask_cotangent():
 
 
 def test_vjp_numpy_cotangent_of_dask_output():
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         _, pullback = s2sad.vjp(predict, wrt=1)(WN, lazy(XN))
         gX = pullback(YN)
     assert counter.computes == 0 and isinstance(gX, dka.Array)
@@ -438,7 +427,7 @@ def test_vjp_numpy_cotangent_of_dask_output():
 
 def test_jvp_with_dask_tangents():
     tangent_X = RNG.normal(size=(N, D))
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, t = s2sad.jvp(predict, wrt=(0, 1))(WN, lazy(XN), (np.ones(D), lazy(tangent_X)))
     assert counter.computes == 0 and isinstance(t, dka.Array)
     expected = s2sad.jvp(predict, wrt=(0, 1))(WN, XN, (np.ones(D), tangent_X))
@@ -448,7 +437,7 @@ def test_jvp_with_dask_tangents():
 
 def test_jvp_scalar_loss_dask_tangent():
     tangent_X = RNG.normal(size=(N, D))
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, t = s2sad.jvp(logistic_logaddexp, wrt=1)(WN, lazy(XN), lazy(YN),
                                                         lazy(tangent_X))
     assert counter.computes == 0
@@ -465,7 +454,7 @@ def test_check_grad_numpy_parameters_dask_data():
 def test_one_compute_shares_the_forward_sweep():
     value, (gw, gX) = s2sad.value_and_grad(logistic_logaddexp, wrt=(0, 1))(
         WN, lazy(XN), lazy(YN))
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, gw, gX = dask.compute(value, gw, gX)
     assert counter.computes == 1
     expected_value, (ew, eX) = s2sad.value_and_grad(logistic_logaddexp, wrt=(0, 1))(WN, XN, YN)
@@ -476,7 +465,7 @@ def test_one_compute_shares_the_forward_sweep():
 
 def test_float32_data_keeps_float32():
     X32, y32, w32 = XN.astype(np.float32), YN.astype(np.float32), WN.astype(np.float32)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, (gw, gX) = s2sad.value_and_grad(logistic_logaddexp, wrt=(0, 1))(
             w32, lazy(X32), lazy(y32))
     assert counter.computes == 0
@@ -568,7 +557,7 @@ REFUSED = {branch_on_loss: "if loss > 1.0:", float_of_part: "s = float(part)",
 
 @pytest.mark.parametrize("fn", list(REFUSED), ids=lambda f: f.__name__)
 def test_value_dependent_constructs_refused_before_any_compute(fn):
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         with pytest.raises(s2sad.S2SADError) as info:
             s2sad.grad(fn)(WN, lazy(XN), lazy(YN))
     assert counter.computes == 0
@@ -701,7 +690,7 @@ def test_hessian_vector_product():
     computed: np.size of a temporary in the forward-over-reverse code)"""
     v = RNG.normal(size=D)
     grad = s2sad.grad(logistic_logaddexp)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         _, hv = s2sad.jvp(grad, wrt=0)(WN, lazy(XN), lazy(YN), v)
     assert counter.computes == 0 and isinstance(hv, dka.Array)
     _close(hv.compute(), s2sad.jvp(grad, wrt=0)(WN, XN, YN, v)[1])
@@ -717,7 +706,7 @@ def test_hessian_of_dask_data_values():
 def test_hessian_and_jacobian_do_not_compute_silently(which):
     """(at 426b071 they computed silently, one full pass over the data per column, and
     returned an ndarray)"""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         if which == "hessian":
             got = s2sad.hessian(logistic_logaddexp)(WN, lazy(XN), lazy(YN))
             expected = s2sad.hessian(logistic_logaddexp)(WN, XN, YN)
@@ -751,7 +740,7 @@ def test_hvp_and_hessp_of_dask_data():
                  lambda: s2sad.hvp(logistic_logaddexp)(dka.from_array(WN, chunks=2),
                                                        lazy(XN), lazy(YN), v),
                  lambda: s2sad.hessp(logistic_logaddexp)(WN, v, lazy(XN), lazy(YN))):
-        with ComputeCounter() as counter:
+        with compute_counter() as counter:
             hv = call()
         assert counter.computes == 0 and isinstance(hv, dka.Array)
         _close(hv.compute(), expected)
@@ -798,7 +787,7 @@ def test_check_grad_wrt_dask_data():
 def test_elementwise_grad_of_dask_array():
     """(failed at 1d9db19: elementwise_grad(np.tanh) of a dask array: ArgumentError 'the
     cotangent has shape ()' (its ones cotangent is not built for dask))"""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         g = s2sad.elementwise_grad(np.tanh)(lazy(XN))
     assert counter.computes == 0 and isinstance(g, dka.Array)
     _close(g.compute(), 1 - np.tanh(XN) ** 2)
@@ -878,7 +867,7 @@ def test_dask_default_arguments_no_silent_compute():
     """(failed at 1d9db19: dask arrays as DEFAULT arguments: the compile key sees only the
     passed arguments, so NumPy code runs on dask data without the guard: np.size(d)
     computed the whole loss silently, 1 compute)"""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         try:
             g = s2sad.grad(logistic_default_data)(WN)
         except s2sad.S2SADError:
@@ -902,7 +891,7 @@ def test_dask_data_in_globals_refused_with_a_clear_hint():
     """A loss reading dask data from a global (or a closure) is refused before any
     compute, naming the array and the fix (at 1d9db19 the message read "'X_GLOBAL' is a
     Array object ... cannot tell what indexing it computes")."""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         with pytest.raises(s2sad.S2SADError) as info:
             s2sad.grad(logistic_of_globals)(WN)
     assert counter.computes == 0
@@ -942,7 +931,7 @@ def test_dask_data_by_partial_bound_method_and_containers():
              lambda: s2sad.grad(loss_of_dict)(WN, {"X": X, "y": y}),
              lambda: s2sad.grad(logistic_logaddexp)(WN, X=X, y=y)]
     for call in calls:
-        with ComputeCounter() as counter:
+        with compute_counter() as counter:
             g = call()
         assert counter.computes == 0 and isinstance(g, dka.Array)
         _close(g.compute(), expected)
@@ -1018,7 +1007,7 @@ def test_more_numpy_functions_of_dask_data(fn_name):
     "which computes the tangent"))
 def test_jvp_of_norm():
     tangent = RNG.normal(size=(N, D))
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, t = s2sad.jvp(norm_regression, wrt=1)(WN, lazy(XN), lazy(YN), lazy(tangent))
     assert counter.computes == 0
     expected = s2sad.jvp(norm_regression, wrt=1)(WN, XN, YN, tangent)
@@ -1031,7 +1020,7 @@ def test_jvp_of_norm():
 def test_jvp_of_losses_with_dask_tangents(fn):
     tangents = (RNG.normal(size=D), RNG.normal(size=(N, D)), RNG.normal(size=N))
     y = POSITIVE if fn is gamma_glm else YN
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, t = s2sad.jvp(fn, wrt=(0, 1, 2))(
             WN, lazy(XN, "columns"), lazy(y), (tangents[0], lazy(tangents[1], "columns"),
                                                lazy(tangents[2])))
@@ -1089,7 +1078,7 @@ def float_in_a_helper(w, X, y):
                          ids=lambda f: f.__name__)
 def test_runtime_refusal_names_the_users_line(fn):
     """(at 426b071 a compute refused at run time named only the generated code's line)"""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         with pytest.raises(s2sad.S2SADError) as info:
             s2sad.grad(fn)(WN, lazy(XN), lazy(YN))
     assert counter.computes == 0
@@ -1243,7 +1232,7 @@ def test_mean_over_rows_of_unknown_count(fn):
     X, y, XF, yF = _rows_where_target_positive()
     assert np.isnan(X.shape[0])
     try:
-        with ComputeCounter() as counter:
+        with compute_counter() as counter:
             value, g = s2sad.value_and_grad(fn)(WN, X, y)
     except s2sad.S2SADError:
         return  # (a refusal would be honest)
@@ -1259,7 +1248,7 @@ def test_sum_over_rows_of_unknown_count():
 
     def squared_error(w, X, y):
         return np.sum((X @ w - y) ** 2)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         g = s2sad.grad(squared_error)(WN, X, y)
     assert counter.computes == 0
     _close(g.compute(), s2sad.grad(squared_error)(WN, XF, yF))
@@ -1270,7 +1259,7 @@ def test_gradient_of_data_of_unknown_count():
 
     def squared_error(w, X, y):
         return np.sum((X @ w - y) ** 2)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         g = s2sad.grad(squared_error, wrt=1)(WN, X, y)
     assert counter.computes == 0
     _close(g.compute(), s2sad.grad(squared_error, wrt=1)(WN, XF, yF))
@@ -1394,7 +1383,7 @@ def test_identity_and_type_tests_on_dask_arguments(fn):
     """(refused at 426b071 as 'a branch on a value computed from a dask array')"""
     args = (WN, lazy(XN), lazy(YN))
     if fn is type_dispatch:  # (its dask branch is another function than its NumPy one)
-        with ComputeCounter() as counter:
+        with compute_counter() as counter:
             g = s2sad.grad(fn)(*args)
         assert counter.computes == 0
         _close(g.compute(), s2sad.grad(lambda w, X: np.sum((X @ w) ** 2))(WN, XN))
@@ -1410,7 +1399,7 @@ def test_gradient_descent_without_computing_between_steps():
     value_and_grad = s2sad.value_and_grad(logistic_logaddexp)
     w, reference = np.zeros(D), np.zeros(D)
     X, y = lazy(XN), lazy(YN)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         for _ in range(4):
             value, g = value_and_grad(w, X, y)
             w = w - 0.5 * g
@@ -1483,7 +1472,7 @@ def prediction_and_penalty(w, X):
 @pytest.mark.parametrize("fn, mode", [(predict, None), (prediction_and_penalty, "forward")],
                          ids=["default_mode", "tuple_output"])
 def test_jacobian_does_not_compute(fn, mode):
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         try:
             J = s2sad.jacobian(fn, wrt=0, mode=mode)(WN, lazy(XN[:12]))
         except s2sad.S2SADError:
@@ -1501,7 +1490,7 @@ def test_vjp_and_jvp_of_tuple_and_dict_outputs():
     for fn, lazy_ct, ct in [(prediction_and_penalty, (lazy(cotangent), 1.0), (cotangent, 1.0)),
                             (as_dict, {"pred": lazy(cotangent), "reg": 0.5},
                              {"pred": cotangent, "reg": 0.5})]:
-        with ComputeCounter() as counter:
+        with compute_counter() as counter:
             _, pullback = s2sad.vjp(fn, wrt=(0, 1))(WN, lazy(XN, "columns"))
             grads = pullback(lazy_ct)
             _, tangent = s2sad.jvp(fn, wrt=1)(WN, lazy(XN, "columns"), lazy(XN * 0 + 1, "columns"))
@@ -1616,7 +1605,7 @@ def test_numpy_spellings_module_name_and_from_import():
 def test_dask_array_namespace_functions():
     def dask_spelled(w, X, y):
         return dka.mean(dka.log1p(dka.exp(X @ w)) - y * (X @ w))
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         g = s2sad.grad(dask_spelled)(WN, lazy(XN), lazy(YN))
     assert counter.computes == 0
     _close(g.compute(), s2sad.grad(lambda w, X, y: np.mean(np.log1p(np.exp(X @ w)) - y * (X @ w)))(

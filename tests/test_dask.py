@@ -13,10 +13,9 @@ import pytest
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
-from dask.callbacks import Callback  # noqa: E402
 
 import s2sad  # noqa: E402
-from conftest import run  # noqa: E402
+from conftest import compute_counter, run  # noqa: E402
 from s2sad.laziness import LazyArrayWarning  # noqa: E402
 
 ROWS, FEATURES, CLASSES = 103, 5, 3
@@ -27,17 +26,6 @@ T_NP = RNG.normal(size=ROWS)
 ONE_HOT_NP = np.eye(CLASSES)[RNG.integers(0, CLASSES, ROWS)]
 # one chunk, even chunks, uneven chunks (17 rows: the last has 1), chunks of columns too
 CHUNKINGS = [(ROWS, FEATURES), (26, FEATURES), (17, FEATURES), (40, 2)]
-
-
-class Computes(Callback):
-    """Counts the computes dask starts while it is active."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def _start(self, dsk):
-        self.count += 1
 
 
 def chunked(value, chunks):
@@ -175,9 +163,9 @@ def test_gradient_of_dask_arrays_is_lazy_and_equals_numpys(fn, args, wrt, chunks
     lazy_args = [chunked(a, chunks) for a in args]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (dask warns of a NumPy function it lacks)
-        with Computes() as computes:
+        with compute_counter() as computes:
             value, grads = s2sad.value_and_grad(fn, wrt=wrt)(*lazy_args)
-    assert computes.count == 0
+    assert computes.computes == 0
     assert isinstance(value, da.Array) and value.shape == ()
     for g, x in zip(_leaves(grads), _leaves([lazy_args[k] for k in wrt])):
         if isinstance(x, da.Array):
@@ -230,9 +218,9 @@ def test_float32_data_stays_float32():
 
 
 def test_gradient_of_a_number_from_dask_data_is_a_lazy_0d_array():
-    with Computes() as computes:
+    with compute_counter() as computes:
         g = s2sad.grad(gaussian_nll, wrt=0)(0.2, -0.1, chunked(T_NP, (17,)))
-    assert computes.count == 0
+    assert computes.computes == 0
     assert isinstance(g, da.Array) and g.shape == () and g.dtype == np.float64
     assert float(g) == pytest.approx(s2sad.grad(gaussian_nll)(0.2, -0.1, T_NP), rel=1e-12)
 
@@ -251,13 +239,13 @@ def test_arguments_are_not_changed():
 def test_vjp_jvp_and_hvp_of_dask_arrays_are_lazy():
     X, t = chunked(X_NP, (17, FEATURES)), chunked(T_NP, (17,))
     v = RNG.normal(size=FEATURES)
-    with Computes() as computes:
+    with compute_counter() as computes:
         value, pullback = s2sad.vjp(least_squares)(W, X, t)
         pulled = pullback(2.0)
         _, along = s2sad.jvp(least_squares)(W, X, t, v)
         _, along_data = s2sad.jvp(least_squares, wrt=1)(W, X, t, da.ones_like(X))
         hv = s2sad.hvp(least_squares)(W, X, t, v)
-    assert computes.count == 0
+    assert computes.computes == 0
     grad = s2sad.grad(least_squares, wrt=(0, 1))(W, X_NP, T_NP)
     np.testing.assert_allclose(pulled.compute(), 2.0 * grad[0], rtol=1e-12)
     assert float(along) == pytest.approx(grad[0] @ v, rel=1e-12)
@@ -272,9 +260,9 @@ def test_vjp_of_a_vector_output_takes_a_dask_cotangent():
     X = chunked(X_NP, (17, FEATURES))
     value, pullback = s2sad.vjp(predictions)(W, X)
     cotangent = chunked(T_NP, (17,))
-    with Computes() as computes:
+    with compute_counter() as computes:
         pulled = pullback(cotangent)
-    assert computes.count == 0
+    assert computes.computes == 0
     expected = s2sad.vjp(predictions)(W, X_NP)[1](T_NP)
     np.testing.assert_allclose(pulled.compute(), expected, rtol=1e-12)
 
@@ -337,10 +325,10 @@ def through_scipy(w, X):
 def test_constructs_needing_values_are_refused_before_any_compute(fn, line, underlined,
                                                                   message):
     X = chunked(X_NP, (17, FEATURES))
-    with Computes() as computes:
+    with compute_counter() as computes:
         with pytest.raises(s2sad.S2SADError) as info:
             s2sad.grad(fn)(W, X)
-    assert computes.count == 0
+    assert computes.computes == 0
     error = info.value
     assert message in error.message
     assert error.filename == __file__
@@ -356,10 +344,10 @@ def test_a_compute_inside_the_generated_code_is_refused_with_its_line():
     if logsumexp is None:
         pytest.skip("SciPy is not installed")
     X = chunked(X_NP, (17, FEATURES))
-    with Computes() as computes:
+    with compute_counter() as computes:
         with pytest.raises(s2sad.S2SADError) as info:
             s2sad.grad(through_scipy)(W, X)
-    assert computes.count == 0
+    assert computes.computes == 0
     assert "would compute a dask value at line" in str(info.value)
     assert "logsumexp(" in str(info.value)
     assert "hint: call only functions dask implements" in str(info.value)
@@ -395,9 +383,9 @@ def test_identity_and_type_tests_need_no_values():
     X, t = chunked(X_NP, (17, FEATURES)), chunked(T_NP, (17,))
     weights = chunked(np.abs(T_NP), (17,))
     for extra in ((), (weights,)):
-        with Computes() as computes:
+        with compute_counter() as computes:
             g = s2sad.grad(optional_weights)(W, X, t, *extra)
-        assert computes.count == 0
+        assert computes.computes == 0
         expected = s2sad.grad(optional_weights)(W, X_NP, T_NP,
                                                 *[e.compute() for e in extra])
         np.testing.assert_allclose(g.compute(), expected, rtol=1e-12)
@@ -405,10 +393,10 @@ def test_identity_and_type_tests_need_no_values():
 
 def test_a_loop_over_rows_warns_and_stays_lazy():
     X = da.from_array(X_NP[:12], chunks=(5, FEATURES))
-    with Computes() as computes:
+    with compute_counter() as computes:
         with pytest.warns(LazyArrayWarning, match="row by row|over the rows"):
             g = s2sad.grad(loop_over_rows)(W, X)
-    assert computes.count == 0
+    assert computes.computes == 0
     np.testing.assert_allclose(g.compute(), s2sad.grad(loop_over_rows)(W, X_NP[:12]),
                                rtol=1e-12)
 
@@ -422,10 +410,10 @@ def element_loop(w, x):
 
 def test_element_loops_warn_and_stay_lazy():
     x = chunked(T_NP, (17,))
-    with Computes() as computes:
+    with compute_counter() as computes:
         with pytest.warns(LazyArrayWarning, match="element by element"):
             g = s2sad.grad(element_loop)(0.5, x)
-    assert computes.count == 0
+    assert computes.computes == 0
     assert float(g) == pytest.approx(np.sum(T_NP ** 2), rel=1e-12)
 
 
@@ -543,9 +531,9 @@ def test_runtime_helpers_build_on_dask_arrays_without_computing(helper):
             da.from_array(_C, chunks=4))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with Computes() as computes:
+        with compute_counter() as computes:
             got = HELPERS[helper](*lazy)
-    assert computes.count == 0
+    assert computes.computes == 0
     assert isinstance(got, da.Array)
     assert got.shape == np.shape(expected)
     np.testing.assert_allclose(got.compute(), expected, rtol=1e-13)

@@ -8,13 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from conftest import run
+from conftest import compute_counter, run
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 pytest.importorskip("dask.distributed")
 pytest.importorskip("scipy.optimize")
-from dask.callbacks import Callback  # noqa: E402
 
 ROWS = 20_000
 CHUNK_ROWS = 6_000  # 6000, 6000, 6000, 2000: the last chunk is shorter
@@ -42,17 +41,6 @@ def summary(tmp_path_factory):
         return pickle.load(f)
 
 
-class CountComputes(Callback):
-    """Counts the graphs dask starts to compute (on the local schedulers)."""
-
-    def __init__(self):
-        super().__init__()
-        self.computes = 0
-
-    def _start(self, dsk):
-        self.computes += 1
-
-
 def test_fit_converges_to_the_true_weights(summary):
     res = summary["result"]
     assert res.success, res.message
@@ -72,7 +60,7 @@ def test_fit_equals_the_fit_on_numpy_arrays(summary):
 def test_value_and_gradient_are_lazy_and_equal_numpys(example):
     X, y = example.make_data(ROWS, CHUNK_ROWS, seed=3)
     theta = np.linspace(-1.0, 1.0, example.N_FEATURES + 1)
-    with dask.config.set(scheduler="synchronous"), CountComputes() as counter:
+    with dask.config.set(scheduler="synchronous"), compute_counter() as counter:
         value, grad = example.loss_and_grad(theta, X, y)  # (a compute would be counted)
     assert counter.computes == 0
     assert isinstance(value, da.Array) and value.shape == ()
