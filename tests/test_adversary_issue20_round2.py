@@ -1018,3 +1018,85 @@ def test_functions_dask_lacks_refused_at_the_users_line(fn, args, line, caret):
     args = tuple(_h_dask(a, "uneven") if isinstance(a, np.ndarray) and a.ndim >= 1
                  and a.shape[0] == HN else a for a in args)
     _refused_at(fn, args, line, caret)
+
+
+# ======================================================================================
+# the other transforms: the forward sweep of vjp is not under the no-compute guard
+# ======================================================================================
+
+def all_builtin_of_data(w, X, y):
+    r = X @ w - y
+    good = all(r < 100)
+    return np.sum(r ** 2) * good
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "the builtins all()/any() of dask data are missed by the static check "
+    "(_VALUE_CALLS has no all/any): refused only at run time at the generated line "
+    "(`good = all(b)`)"))
+def test_all_builtin_refused_at_the_users_line():
+    _refused_at(all_builtin_of_data, (WN, X, Y), "good = all(", "all(")
+
+
+def _computes_or_refuses(call):
+    """call() raises an S2SADError or computes nothing."""
+    with ComputeCounter() as counter:
+        try:
+            call()
+        except s2sad.S2SADError:
+            return
+    assert counter.computes == 0, f"{counter.computes} silent dask computes"
+
+
+@pytest.mark.parametrize("fn", [assert_on_data, inner_product_loss],
+                         ids=["assert", "np.inner"])
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "s2sad.vjp(f)(w, X, y) with dask X: the value it returns comes from running the "
+    "user's f itself (api._value_on_copies) outside the no-compute guard, so a construct grad refuses (assert "
+    "on data, np.inner, special.logsumexp: anything dask converts) computes silently "
+    "(1 dask compute, no error)"))
+def test_vjp_forward_sweep_computes_nothing(fn):
+    _computes_or_refuses(lambda: s2sad.vjp(fn)(WN, X, Y))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "elementwise_grad of a function using np.inner (dask lacks it) on dask data "
+    "computes silently (1 compute, no refusal): it goes through vjp's unguarded "
+    "forward sweep"))
+def test_elementwise_grad_computes_nothing():
+    _computes_or_refuses(lambda: s2sad.elementwise_grad(inner_product_loss)(WN, X, Y))
+
+
+@pytest.mark.parametrize("fn", [ternary_on_data, min_of_data, array_of_list_of_dask],
+                         ids=lambda f: f.__name__)
+def test_vjp_refuses_at_the_users_line(fn):
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.vjp(fn)(WN, X, Y)
+    assert info.value.filename == __file__
+
+
+@pytest.mark.parametrize("fn", [ternary_on_data, min_of_data, array_of_list_of_dask],
+                         ids=lambda f: f.__name__)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "vjp refuses a data branch only AFTER computing: VJPFunction.__call__ first runs "
+    "the user's own function on the dask arguments (api._value_on_copies, unguarded) "
+    "for the value, so its `if`/min()/np.array() computes (1-3 dask computes) before "
+    "the laziness check refuses; grad and value_and_grad compute nothing"))
+def test_vjp_refuses_before_any_compute(fn):
+    with ComputeCounter() as counter:
+        with pytest.raises(s2sad.S2SADError):
+            s2sad.vjp(fn)(WN, X, Y)
+    assert counter.computes == 0, f"{counter.computes} computes before the refusal"
+
+
+@pytest.mark.parametrize("transform", ["jvp", "hvp", "hessian"])
+def test_forward_transforms_refuse_before_computing(transform):
+    w_dask = dka.from_array(WN, chunks=2)
+    calls = {"jvp": lambda fn: s2sad.jvp(fn)(WN, X, Y, w_dask),
+             "hvp": lambda fn: s2sad.hvp(fn)(WN, X, Y, WN),
+             "hessian": lambda fn: s2sad.hessian(fn)(WN, X, Y)}
+    for fn in (ternary_on_data, assert_on_data, inner_product_loss):
+        with ComputeCounter() as counter:
+            with pytest.raises(s2sad.S2SADError):
+                calls[transform](fn)
+        assert counter.computes == 0
