@@ -1100,3 +1100,78 @@ def test_forward_transforms_refuse_before_computing(transform):
             with pytest.raises(s2sad.S2SADError):
                 calls[transform](fn)
         assert counter.computes == 0
+
+
+# ======================================================================================
+# np.array / np.asarray with a second argument: the astype exemption is too wide
+# ======================================================================================
+
+def asarray_of_a_list_with_dtype(w, X, y):
+    A = np.asarray([X[:, 0], X[:, 1]], dtype=np.float64)
+    return np.sum(A.T @ w[:2])
+
+
+def asarray_with_order(w, X, y):
+    A = np.asarray(X, order="C")
+    return np.sum(A @ w)
+
+
+def array_with_copy(w, X, y):
+    A = np.array(X, copy=True)
+    return np.sum(A @ w)
+
+
+def array_of_a_list_positional_dtype(w, X, y):
+    A = np.array([X @ w, y], np.float64)
+    return np.sum(A[0] * A[1])
+
+
+def test_array_conversions_with_a_dtype_on_numpy():
+    for fn in (asarray_of_a_list_with_dtype, asarray_with_order, array_with_copy,
+               array_of_a_list_positional_dtype):
+        assert s2sad.grad(fn)(WN, XN, YN).shape == (D,)
+
+
+@pytest.mark.parametrize("fn, line, caret", [
+    (asarray_of_a_list_with_dtype, "A = np.asarray([X[:, 0]", "np.asarray("),
+    (asarray_with_order, 'A = np.asarray(X, order="C")', "np.asarray("),
+    (array_with_copy, "A = np.array(X, copy=True)", "np.array("),
+    (array_of_a_list_positional_dtype, "A = np.array([X @ w, y], np.float64)", "np.array("),
+], ids=["asarray_list_dtype", "asarray_order", "array_copy", "array_list_dtype"])
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "laziness.py exempts any np.array/np.asarray call with a second argument or a "
+    "keyword as 'x.astype(t)': a list of dask arrays with a dtype, order=, copy= are "
+    "not refused statically; the guard refuses them at run time at the generated line "
+    "(`A = array_astype([a, b], np.float64)`), not the user's"))
+def test_array_conversions_refused_at_the_users_line(fn, line, caret):
+    _refused_at(fn, (WN, X, Y), line, caret)
+
+
+def _rows_total(X, w):
+    total = 0.0
+    for row in X:
+        total = total + np.sum(row * w)
+    return total
+
+
+def row_loop_in_a_helper(w, X, y):
+    return _rows_total(X, w) ** 2
+
+
+def test_row_loop_in_a_helper_stays_lazy():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _lazy_matches(row_loop_in_a_helper, WN, X, Y)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "a loop over a dask array's rows inside a helper the user calls is not warned of "
+    "(warn_of_element_loops reads only the differentiated function as written; the "
+    "helper is inlined only in the lowered function): 41 graph tasks, no "
+    "LazyArrayWarning"))
+def test_row_loop_in_a_helper_warns():
+    from s2sad.laziness import LazyArrayWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s2sad.grad(row_loop_in_a_helper)(WN, X, Y)
+    assert any(isinstance(w.message, LazyArrayWarning) for w in caught)
