@@ -1237,9 +1237,14 @@ class VJPFunction(GradientFunction):
         args, kwargs = self._target.arguments(args, kwargs)
         self._check_call(args, kwargs)
         call = self._structured(args, kwargs)
-        value = _value_on_copies(self.fn, *call.as_call(self._signature)) \
-            if call is not None else \
-            _value_on_copies(self.fn, args, kwargs)
+        if _holds_lazy_arrays(args, kwargs) and call is None:
+            try:  # (its checks refuse, at the user's line, what would need the data's
+                # values, before the function runs)
+                self.for_arguments(args, kwargs)
+            except NonScalarOutputError:
+                pass  # (a tuple or list output: its joined twin is compiled below)
+        value = _lazy_value(self.fn, *call.as_call(self._signature)) \
+            if call is not None else _lazy_value(self.fn, args, kwargs)
         aux = None
         if self.has_aux:
             if call is not None:
@@ -1458,6 +1463,34 @@ def _nested_path(param: str, path: Sequence[tuple]) -> Any:
     for kind, key in path:
         nested = (nested, key, "." if kind in ("namedtuple", "dataclass", "object") else "[")
     return nested
+
+
+def _holds_lazy_arrays(args: tuple, kwargs: dict) -> bool:
+    """A dask array among the arguments (in their structures too)."""
+    return any(type(leaf).__module__.startswith("dask.")
+               for value in (*args, *kwargs.values()) for leaf in _leaves_of(value))
+
+
+def _leaves_of(value: Any) -> list:
+    if pytree.is_structured(value) and not pytree.is_user_object(value):
+        return pytree.leaves(value, pytree.describe(value, False, "argument"))
+    return [value]
+
+
+def _lazy_value(f: Callable, args: tuple, kwargs: dict) -> Any:
+    """f's value on copies of the arguments; of dask arrays, a graph: a compute the
+    function asks for (a branch on the data in a helper, SciPy converting it) is
+    refused, with the line of the function that asked."""
+    if not _holds_lazy_arrays(args, kwargs):
+        return _value_on_copies(f, args, kwargs)
+    try:
+        with arrays.computes_refused():
+            return _value_on_copies(f, args, kwargs)
+    except arrays.EagerCompute as exc:
+        code = getattr(f, "__code__", None)
+        raise arrays.eager_compute_error(exc, code.co_filename if code else "",
+                                         getattr(f, "__name__", "f"), generated=False) \
+            from None
 
 
 def _value_on_copies(f: Callable, args: tuple, kwargs: dict) -> Any:

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
 
-from .errors import S2SADError
+from .errors import Location, S2SADError
 from .runtime import is_foreign_array
 
 
@@ -50,57 +50,68 @@ class EagerCompute(RuntimeError):
 # global) while any thread builds a gradient; it refuses the computes of the threads
 # building one and hands every other thread's to the scheduler configured before.
 _lock = threading.Lock()
-_building = threading.local()
-_guards = 0            # threads inside computes_refused now
-_installed: Any = None  # the configuration change to undo when the last one leaves
-_before: Any = None     # the scheduler configured before it
+_building = threading.local()  # .depth: the guards this thread is inside
+_guards = 0                    # the guards of every thread, open now
+_before: Any = None            # the scheduler configured before the first of them
 
 
 def _guarded_scheduler(dsk: Any, keys: Any, **kwargs: Any) -> Any:
-    if getattr(_building, "active", False):
+    if getattr(_building, "depth", 0):
         raise EagerCompute()
     from dask.base import get_scheduler
     from dask.threaded import get as threaded_get
 
-    scheduler = get_scheduler(scheduler=_before) if _before is not None else threaded_get
+    before = _before
+    scheduler = get_scheduler(scheduler=before) \
+        if before is not None and before is not _guarded_scheduler else threaded_get
     return scheduler(dsk, keys, **kwargs)
 
 
 @contextlib.contextmanager
 def computes_refused() -> Iterator[None]:
     """While the block runs, any dask compute this thread starts raises EagerCompute
-    (before it starts); other threads' computes run as before."""
+    (before it starts); other threads' computes run as before. (Installed and removed
+    by assignment, not as a context of dask.config.set: another thread's own set and
+    its undo may interleave with ours; the scheduler hands on whatever is not ours.)"""
     import dask
 
-    global _guards, _installed, _before
+    global _guards, _before
     with _lock:
         if _guards == 0:
-            _before = dask.config.get("scheduler", None)
-            _installed = dask.config.set(scheduler=_guarded_scheduler)
+            current = dask.config.get("scheduler", None)
+            if current is not _guarded_scheduler:  # (left installed by an interleaving)
+                _before = current
+            dask.config.set(scheduler=_guarded_scheduler)
         _guards += 1
-    _building.active = True
+    _building.depth = getattr(_building, "depth", 0) + 1
     try:
         yield
     finally:
-        _building.active = False
+        _building.depth -= 1
         with _lock:
             _guards -= 1
-            if _guards == 0:
-                _installed.__exit__(None, None, None)
-                _installed = _before = None
+            if _guards == 0 and dask.config.get("scheduler", None) is _guarded_scheduler:
+                dask.config.set(scheduler=_before)
+                _before = None
 
 
-def eager_compute_error(exc: BaseException, code_file: str, name: str) -> S2SADError:
-    """The refusal for a compute the generated code (file `code_file`) asked for: the
-    line of it that did, and what to write instead."""
+def eager_compute_error(exc: BaseException, code_file: str, name: str,
+                        generated: bool = True) -> S2SADError:
+    """The refusal for a compute the code in file `code_file` (generated, or the user's
+    function `name`) asked for: the line of it that did, and what to write instead."""
     frames = [(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
               for tb in _tracebacks(exc.__traceback__)]
     line = next((n for f, n in reversed(frames) if f == code_file), None)
     text = linecache.getline(code_file, line).strip() if line is not None else ""
-    where = f" at line {line} of its code: `{text}`" if text else ""
+    where = f" at line {line} of its code: `{text}`" if text and generated else ""
+    location = None
+    if text and not generated:  # (the user's own line: shown as any refusal shows it)
+        source = linecache.getline(code_file, line)
+        location = Location(code_file, line, len(source) - len(source.lstrip()), source)
+    what = f"the gradient of {name}" if generated else name
     return S2SADError(
-        f"the gradient of {name} on dask arrays would compute a dask value{where}; "
-        "s2sad builds gradients of dask arrays lazily and computes nothing",
+        f"{what} on dask arrays would compute a dask value{where}; "
+        "s2sad builds gradients of dask arrays lazily and computes nothing", location,
         hint="call only functions dask implements (np.asarray and most of SciPy convert "
              "their argument to NumPy, which computes it), decide no Python `if` on the "
              "data (np.where(c, a, b) instead); or pass NumPy arrays (X.compute())")

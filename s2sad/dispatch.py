@@ -31,6 +31,8 @@ def for_other_arrays(func: gast.FunctionDef) -> None:
         if isinstance(node, gast.Call):
             _respell(node)
         for field_name, value in gast.iter_fields(node):
+            if field_name == "func":
+                continue  # (np.size(x, 0) itself: an attribute of the module)
             if _is_size_attribute(value):
                 setattr(node, field_name, call("array_size", [value.value]))
             elif isinstance(value, list):
@@ -39,8 +41,10 @@ def for_other_arrays(func: gast.FunctionDef) -> None:
 
 
 def _is_size_attribute(node: object) -> bool:
+    """x.size of a local x (not np.size, the module's function)."""
     return isinstance(node, gast.Attribute) and node.attr == "size" and \
-        isinstance(node.ctx, gast.Load) and isinstance(node.value, gast.Name)
+        isinstance(node.ctx, gast.Load) and isinstance(node.value, gast.Name) and \
+        node.value.id not in ("np", "numpy")
 
 
 def accumulate_by_value(func: gast.FunctionDef) -> None:

@@ -20,7 +20,7 @@ from typing import AbstractSet, Dict, Optional, Set
 
 import gast
 
-from .anno import dotted
+from .anno import dotted, get_anno
 from .errors import S2SADError
 
 # reads of an array that need no compute: its shape, rank, size, dtype, type, identity
@@ -31,7 +31,8 @@ _SHAPE_FUNCTIONS = {"len", "np.shape", "np.ndim", "np.size", "np.result_type", "
 # with a dtype is x.astype(t), which dispatch.py writes as such)
 _VALUE_CALLS = {"float", "int", "bool", "complex", "min", "max", "sorted", "round",
                 "np.asarray", "np.array", "np.asanyarray", "np.ascontiguousarray",
-                "np.asfortranarray", "np.asfarray", "item"}  # (item: x.item() lowered)
+                "np.asfortranarray", "np.asfarray", "all", "any",
+                "item", "require_true"}  # (x.item() and assert, lowered)
 _VALUE_METHODS = {"item", "tolist", "compute", "persist", "__float__", "__bool__"}
 
 
@@ -40,15 +41,18 @@ class LazyArrayWarning(UserWarning):
 
 
 def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
-                       locate) -> None:
+                       locate, user_names: AbstractSet[str] = frozenset()) -> None:
     """Refuse a construct of `func`, the lowered function, that needs the value of a
     dask array. (Lowered: the user's helpers are inlined, and a rebound name is a new
     version, so `A = 2.0` after a dask parameter A is not data.) `locate(node)` gives
     a node's place in the user's file; a lowered test is a name, placed where the
-    user's expression it holds was."""
+    user's expression it holds was (unless it is one of the `user_names`: then where
+    the branch is)."""
     data = _values_of_data(func, lazy_params)
     definitions = {stmt.targets[0].id: stmt for stmt in gast.walk(func)
-                   if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)}
+                   if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                   and get_anno(stmt, "origin") is not None and
+                   stmt.targets[0].id not in user_names}
     for node in gast.walk(func):
         test = None
         if isinstance(node, (gast.If, gast.While, gast.IfExp, gast.Assert)):
@@ -68,7 +72,9 @@ def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
             function = dotted(node.func) or ""
             method = node.func.attr if isinstance(node.func, gast.Attribute) else None
             astype = function in ("np.array", "np.asarray") and \
-                (len(node.args) > 1 or node.keywords)
+                len(node.args) + len(node.keywords) == 2 and \
+                all(k.arg == "dtype" for k in node.keywords) and \
+                not isinstance(node.args[0], (gast.List, gast.Tuple))  # (x.astype(t))
             if (function in _VALUE_CALLS and not astype) or method in _VALUE_METHODS or \
                     function.startswith("math."):
                 converts = function.startswith("np.a")

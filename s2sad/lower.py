@@ -1376,12 +1376,12 @@ class _Lowerer:
                     set_anno(raveled, "location", self.parsed.locate(node))
                     receiver = self.emit(raveled, None, node, self._shareable(raveled))
                     node = gast.copy_location(gast.Call(func=func, args=[], keywords=[]), node)
-                if func.attr == "astype" and any(
-                        k.arg == "copy" and isinstance(k.value, gast.Constant) and
-                        k.value.value is False for k in node.keywords):
+                copy = next((k.value for k in node.keywords if k.arg == "copy"), None)
+                if func.attr == "astype" and isinstance(copy, gast.Constant):
                     # x.astype(t, copy=False) is x itself where x has dtype t, as
-                    # np.asarray(x, t) is (np.array's copy=False forbids a copy instead)
-                    method = np.asarray
+                    # np.asarray(x, t) is (np.array's copy=False forbids a copy instead);
+                    # copy=True is np.array's own default
+                    method = np.array if copy.value else np.asarray
                     node = gast.copy_location(gast.Call(
                         func=func, args=node.args,
                         keywords=[k for k in node.keywords if k.arg != "copy"]), node)

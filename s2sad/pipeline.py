@@ -215,7 +215,8 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     if lazy:
         laziness.refuse_value_reads(
             lowered.func, lazy_params,
-            lambda node: get_anno(node, "location") or parsed.locate(node))
+            lambda node: get_anno(node, "location") or parsed.locate(node),
+            {n.id for n in gast.walk(parsed.func) if isinstance(n, gast.Name)})
         laziness.warn_of_element_loops(parsed.func, lazy_params, param_ranks or {},
                                        parsed.locate)
     if has_aux and mode != "forward":

@@ -494,10 +494,6 @@ def test_guard_and_another_threads_config_set_interleaved():
     assert left is None, left
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "nested guards in one thread: the inner computes_refused() exit sets "
-    "_building.active = False, so the outer block's later computes run unrefused (a "
-    "flag, not a depth count)"))
 def test_nested_guards_keep_refusing():
     with arrays.computes_refused():
         with arrays.computes_refused():
@@ -812,10 +808,6 @@ def astype_copy_true(w, X, y):
     return np.sum(X.astype(np.float64, copy=True) @ w) + np.sum(w.astype(float, copy=True) ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "x.astype(t, copy=True) (NumPy's default spelled out) is refused on NumPy arrays: "
-    "'the derivative rule for np.array does not accept this call (got an unexpected "
-    "keyword argument 'copy')'; only copy=False is lowered"))
 def test_astype_copy_true_on_numpy():
     np.testing.assert_allclose(s2sad.grad(astype_copy_true)(WN, XN, YN),
                                XN.sum(0) + 2 * WN, atol=1e-12)
@@ -825,10 +817,6 @@ def astype_copy_true_data(w, X, y):
     return np.sum(X.astype(np.float64, copy=True) @ w)
 
 
-@pytest.mark.xfail(strict=True, raises=s2sad.S2SADError, reason=(
-    "X.astype(t, copy=True) of dask data: np.array(X, t, copy=True) is not rewritten "
-    "to array_astype (dispatch only takes a dtype keyword), so it would compute: "
-    "refused at run time at the generated line"))
 def test_astype_copy_true_on_dask():
     _lazy_matches(astype_copy_true_data, WN, X, Y)
 
@@ -1030,10 +1018,6 @@ def all_builtin_of_data(w, X, y):
     return np.sum(r ** 2) * good
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the builtins all()/any() of dask data are missed by the static check "
-    "(_VALUE_CALLS has no all/any): refused only at run time at the generated line "
-    "(`good = all(b)`)"))
 def test_all_builtin_refused_at_the_users_line():
     _refused_at(all_builtin_of_data, (WN, X, Y), "good = all(", "all(")
 
@@ -1050,19 +1034,10 @@ def _computes_or_refuses(call):
 
 @pytest.mark.parametrize("fn", [assert_on_data, inner_product_loss],
                          ids=["assert", "np.inner"])
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "s2sad.vjp(f)(w, X, y) with dask X: the value it returns comes from running the "
-    "user's f itself (api._value_on_copies) outside the no-compute guard, so a construct grad refuses (assert "
-    "on data, np.inner, special.logsumexp: anything dask converts) computes silently "
-    "(1 dask compute, no error)"))
 def test_vjp_forward_sweep_computes_nothing(fn):
     _computes_or_refuses(lambda: s2sad.vjp(fn)(WN, X, Y))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "elementwise_grad of a function using np.inner (dask lacks it) on dask data "
-    "computes silently (1 compute, no refusal): it goes through vjp's unguarded "
-    "forward sweep"))
 def test_elementwise_grad_computes_nothing():
     _computes_or_refuses(lambda: s2sad.elementwise_grad(inner_product_loss)(WN, X, Y))
 
@@ -1077,11 +1052,6 @@ def test_vjp_refuses_at_the_users_line(fn):
 
 @pytest.mark.parametrize("fn", [ternary_on_data, min_of_data, array_of_list_of_dask],
                          ids=lambda f: f.__name__)
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "vjp refuses a data branch only AFTER computing: VJPFunction.__call__ first runs "
-    "the user's own function on the dask arguments (api._value_on_copies, unguarded) "
-    "for the value, so its `if`/min()/np.array() computes (1-3 dask computes) before "
-    "the laziness check refuses; grad and value_and_grad compute nothing"))
 def test_vjp_refuses_before_any_compute(fn):
     with ComputeCounter() as counter:
         with pytest.raises(s2sad.S2SADError):
@@ -1138,11 +1108,6 @@ def test_array_conversions_with_a_dtype_on_numpy():
     (array_with_copy, "A = np.array(X, copy=True)", "np.array("),
     (array_of_a_list_positional_dtype, "A = np.array([X @ w, y], np.float64)", "np.array("),
 ], ids=["asarray_list_dtype", "asarray_order", "array_copy", "array_list_dtype"])
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "laziness.py exempts any np.array/np.asarray call with a second argument or a "
-    "keyword as 'x.astype(t)': a list of dask arrays with a dtype, order=, copy= are "
-    "not refused statically; the guard refuses them at run time at the generated line "
-    "(`A = array_astype([a, b], np.float64)`), not the user's"))
 def test_array_conversions_refused_at_the_users_line(fn, line, caret):
     _refused_at(fn, (WN, X, Y), line, caret)
 
