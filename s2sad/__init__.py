@@ -16,6 +16,7 @@ from .check import GradientCheckError, check_grad
 from .errors import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
                      NonScalarOutputError, RuleDefinitionError, S2SADError,
                      SourceUnavailableError, UnsupportedSyntaxError)
+from .laziness import LazyArrayWarning
 from .rules import adjoint, non_differentiable, partials, tangent
 
 __version__ = "0.1.0"
@@ -27,4 +28,5 @@ __all__ = [
     "adjoint", "partials", "tangent", "non_differentiable",
     "S2SADError", "UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",
     "SourceUnavailableError", "NonScalarOutputError", "ArgumentError", "RuleDefinitionError",
+    "LazyArrayWarning",
 ]

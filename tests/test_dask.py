@@ -16,7 +16,7 @@ da = pytest.importorskip("dask.array")
 
 import s2sad  # noqa: E402
 from conftest import compute_counter, run  # noqa: E402
-from s2sad.laziness import LazyArrayWarning  # noqa: E402
+from s2sad import LazyArrayWarning  # noqa: E402
 
 ROWS, FEATURES, CLASSES = 103, 5, 3
 RNG = np.random.default_rng(20)
