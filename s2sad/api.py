@@ -1472,6 +1472,7 @@ def _holds_lazy_arrays(args: tuple, kwargs: dict) -> bool:
 
 
 def _leaves_of(value: Any) -> list:
+    """The leaves of a structured value (dicts, lists, dataclasses), or [value]."""
     if pytree.is_structured(value) and not pytree.is_user_object(value):
         return pytree.leaves(value, pytree.describe(value, False, "argument"))
     return [value]

@@ -6,7 +6,7 @@ from typing import Any, Callable, List, Sequence
 import numpy as np
 
 from . import pytree
-from .api import keywords_checked
+from .api import _leaves_of, keywords_checked
 from .errors import S2SADError, entry_point
 from .runtime import is_foreign_array
 
@@ -132,8 +132,8 @@ def check_grad(f: Callable, *args: Any, wrt=None, argnums=None, rtol: float = 1e
 
 
 def _in_numpy(value: Any) -> Any:
-    """`value` with its dask and CuPy arrays as NumPy's (dask's all computed at once)."""
-    if not any(is_foreign_array(leaf) for leaf in _leaves(value)):
+    """`value` with its dask and CuPy arrays as NumPy's (dask's computed)."""
+    if not any(is_foreign_array(leaf) for leaf in _leaves_of(value)):
         return value
     if pytree.is_structured(value) and not pytree.is_user_object(value):
         tree = pytree.describe(value, False, "argument")
@@ -142,12 +142,6 @@ def _in_numpy(value: Any) -> Any:
     if hasattr(value, "compute"):  # dask's
         return np.asarray(value.compute())
     return np.asarray(value.get() if hasattr(value, "get") else value)  # CuPy's: .get()
-
-
-def _leaves(value: Any) -> list:
-    if pytree.is_structured(value) and not pytree.is_user_object(value):
-        return pytree.leaves(value, pytree.describe(value, False, "argument"))
-    return [value]
 
 
 def _direction(x: Any, rng: np.random.Generator) -> Any:
