@@ -90,8 +90,8 @@ def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
 
 def warn_of_element_loops(func: gast.FunctionDef, lazy_params: AbstractSet[str],
                           ranks: Dict[str, Optional[int]], locate) -> None:
-    """Warn once per loop of `func` (as parsed: the user's own lines) over a dask
-    array's rows or elements; `ranks` are the parameters'."""
+    """Warn once per loop of `func` (lowered: the user's helpers' loops too, each at its
+    own line) over a dask array's rows or elements; `ranks` are the parameters'."""
     data = _values_of_data(func, lazy_params)
     for node in gast.walk(func):
         if isinstance(node, gast.For):
@@ -155,7 +155,7 @@ def _warn_of_elements(loop: gast.For, data: Set[str], ranks: Dict[str, Optional[
                       locate) -> None:
     """Warn once per loop over a dask array's rows (`for row in X`, or `X[i]` with the
     loop's counter), or down to its elements: lazy, but a graph task per row or element."""
-    where = locate(loop.iter)
+    where = locate(loop)
     if _data_reads(loop.iter) & data:
         _warn(where, "runs over the rows of a dask array", "row")
         return
@@ -171,7 +171,7 @@ def _warn_of_elements(loop: gast.For, data: Set[str], ranks: Dict[str, Optional[
             rank = ranks.get(node.value.id)
             elements = rank is not None and len(index) >= rank and \
                 not any(isinstance(i, gast.Slice) for i in index)
-            _warn(locate(node), f"reads {node.value.id} of a dask array " +
+            _warn(where, f"reads {node.value.id} of a dask array " +
                   ("element by element" if elements else "row by row"),
                   "element" if elements else "row")
             return

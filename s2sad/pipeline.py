@@ -217,8 +217,9 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
             lowered.func, lazy_params,
             lambda node: get_anno(node, "location") or parsed.locate(node),
             {n.id for n in gast.walk(parsed.func) if isinstance(n, gast.Name)})
-        laziness.warn_of_element_loops(parsed.func, lazy_params, param_ranks or {},
-                                       parsed.locate)
+        laziness.warn_of_element_loops(
+            lowered.func, lazy_params, param_ranks or {},
+            lambda node: get_anno(node, "location") or parsed.locate(node))
     if has_aux and mode != "forward":
         lowered.output, lowered.aux = _split_aux(lowered)
     assumed = param_ranks is None and assumes_ranks(lowered)
