@@ -42,7 +42,6 @@ import platform
 import statistics
 import sys
 import time
-import tracemalloc
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,7 +49,8 @@ sys.path.insert(0, HERE)
 # first: run.py sets one thread for BLAS before NumPy loads (and the workers, spawned
 # from this process, inherit it); then its timing helpers
 import run as harness  # noqa: E402
-from run import _version, calls_per_block, fmt_bytes, fmt_time, median_ratio, time_rounds  # noqa: E402,E501
+from run import (_version, calls_per_block, fmt_bytes, fmt_time, median_ratio,  # noqa: E402
+                 peak_bytes, time_rounds)
 
 import numpy as np  # noqa: E402
 
@@ -234,16 +234,6 @@ def passes(calls, repeats):
     return {key: statistics.median(s) for key, s in seconds.items()}
 
 
-def client_peak(call):
-    """tracemalloc's peak in this process during one call (the client's share)."""
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def streaming(case, rows, chunk_rows, workers, repeats):
     client = new_client(workers)
     try:
@@ -256,7 +246,7 @@ def streaming(case, rows, chunk_rows, workers, repeats):
             "value_and_grad": lambda: dask.compute(*vg(*case.params, X, y)),
         }
         times = passes(calls, repeats)
-        client_bytes = client_peak(calls["value_and_grad"])
+        client_bytes = peak_bytes(calls["value_and_grad"])  # (the client's share)
         peak = max(client.run(peak_rss_bytes).values())
     finally:
         close(client)

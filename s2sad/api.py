@@ -1467,7 +1467,7 @@ def _nested_path(param: str, path: Sequence[tuple]) -> Any:
 
 def _holds_lazy_arrays(args: tuple, kwargs: dict) -> bool:
     """A dask array among the arguments (in their structures too)."""
-    return any(type(leaf).__module__.startswith("dask.")
+    return any(arrays.is_lazy_array(leaf)
                for value in (*args, *kwargs.values()) for leaf in _leaves_of(value))
 
 

@@ -35,6 +35,11 @@ def is_lazy(types_: Tuple[str, ...]) -> bool:
     return any(t.startswith("dask.") for t in types_)
 
 
+def is_lazy_array(value: Any) -> bool:
+    """A dask array (or another lazy library's, by is_lazy's test of its type)."""
+    return is_foreign_array(value) and is_lazy((type_name(value),))
+
+
 def library(types_: Tuple[str, ...]) -> str:
     """The libraries of these array types, for the code's header (`dask`, `cupy`)."""
     return ", ".join(sorted({t.split(".")[0] for t in types_}))

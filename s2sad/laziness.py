@@ -40,15 +40,25 @@ class LazyArrayWarning(UserWarning):
     """A construct that stays lazy on dask arrays but builds a graph task per element."""
 
 
-def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
-                       locate, user_names: AbstractSet[str] = frozenset()) -> None:
+def check(func: gast.FunctionDef, lazy_params: AbstractSet[str],
+          ranks: Dict[str, Optional[int]], locate,
+          user_names: AbstractSet[str] = frozenset()) -> None:
     """Refuse a construct of `func`, the lowered function, that needs the value of a
-    dask array. (Lowered: the user's helpers are inlined, and a rebound name is a new
-    version, so `A = 2.0` after a dask parameter A is not data.) `locate(node)` gives
-    a node's place in the user's file; a lowered test is a name, placed where the
-    user's expression it holds was (unless it is one of the `user_names`: then where
-    the branch is)."""
+    dask array, and warn once per loop over a dask array's rows or elements. (Lowered:
+    the user's helpers are inlined, and a rebound name is a new version, so `A = 2.0`
+    after a dask parameter A is not data.) `ranks` are the parameters'; `locate(node)`
+    gives a node's place in the user's file; a lowered test is a name, placed where
+    the user's expression it holds was (unless it is one of the `user_names`: then
+    where the branch is)."""
     data = _values_of_data(func, lazy_params)
+    _refuse_value_reads(func, data, locate, user_names)
+    for node in gast.walk(func):
+        if isinstance(node, gast.For):
+            _warn_of_elements(node, data, ranks, locate)
+
+
+def _refuse_value_reads(func: gast.FunctionDef, data: Set[str], locate,
+                        user_names: AbstractSet[str]) -> None:
     definitions = {stmt.targets[0].id: stmt for stmt in gast.walk(func)
                    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                    and get_anno(stmt, "origin") is not None and
@@ -86,16 +96,6 @@ def refuse_value_reads(func: gast.FunctionDef, lazy_params: AbstractSet[str],
                          "another dtype)" if converts else
                     "use NumPy's function (np.exp, np.minimum: a 0-d dask array works "
                     "wherever a float does), or compute it before the call")
-
-
-def warn_of_element_loops(func: gast.FunctionDef, lazy_params: AbstractSet[str],
-                          ranks: Dict[str, Optional[int]], locate) -> None:
-    """Warn once per loop of `func` (lowered: the user's helpers' loops too, each at its
-    own line) over a dask array's rows or elements; `ranks` are the parameters'."""
-    data = _values_of_data(func, lazy_params)
-    for node in gast.walk(func):
-        if isinstance(node, gast.For):
-            _warn_of_elements(node, data, ranks, locate)
 
 
 def _values_of_data(func: gast.FunctionDef, lazy_params: AbstractSet[str]) -> Set[str]:

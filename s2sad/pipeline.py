@@ -2,7 +2,7 @@
 
     parse -> lower -> analyse -> reverse | forward -> optimize -> codegen -> load
 
-(for dask arrays, a laziness check after parse; for dask's and CuPy's, dispatch
+(for dask arrays, a laziness check after lower; for dask's and CuPy's, dispatch
 after optimize)
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ from .frontend import Parsed
 
 STAGES = (
     ("parse", "source text -> checked gast function with resolved names"),
-    ("laziness", "(dask) refuse what needs the data's values: if, float(), row loops"),
     ("lower", "one operation per assignment, SSA versions, shared subexpressions"),
+    ("laziness", "(dask) refuse what needs the data's values: if, float(), row loops"),
     ("analyse", "activity and shape classes"),
     ("reverse", "primal sweep + adjoint sweep from rule templates"),
     ("forward", "(or) each primal line followed by its tangent line"),
@@ -209,17 +209,14 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
     CuPy's: see arrays.py) to their types: the same code, but no writes into dead
     temporaries' arrays, and for dask's none of a construct that needs its values."""
     foreign = foreign or {}
-    lazy = arrays.is_lazy(tuple(foreign.values()))
     lazy_params = {p for p, t in foreign.items() if arrays.is_lazy((t,))}
+    lazy = bool(lazy_params)
     lowered = lower_function(parsed, param_ranks, mode)
-    if lazy:
-        laziness.refuse_value_reads(
-            lowered.func, lazy_params,
-            lambda node: get_anno(node, "location") or parsed.locate(node),
-            {n.id for n in gast.walk(parsed.func) if isinstance(n, gast.Name)})
-        laziness.warn_of_element_loops(
-            lowered.func, lazy_params, param_ranks or {},
-            lambda node: get_anno(node, "location") or parsed.locate(node))
+    if lazy:  # (on the lowered code: its statements keep the user's locations)
+        def locate(node: Any) -> Any:
+            return get_anno(node, "location") or parsed.locate(node)
+        laziness.check(lowered.func, lazy_params, param_ranks or {}, locate,
+                       {n.id for n in gast.walk(parsed.func) if isinstance(n, gast.Name)})
     if has_aux and mode != "forward":
         lowered.output, lowered.aux = _split_aux(lowered)
     assumed = param_ranks is None and assumes_ranks(lowered)

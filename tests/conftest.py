@@ -20,6 +20,7 @@ those cases are marked `xfail(strict=True)`, so a fix shows up as XPASS.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import numbers
@@ -283,6 +284,33 @@ def compute_counter():
             self.computes += 1
 
     return ComputeCounter()
+
+
+def numpy_of(value):
+    """The value with every dask array in it computed (in dicts, lists, tuples and
+    dataclasses too): the NumPy oracle's input for a call on dask arrays."""
+    if hasattr(value, "dask") and hasattr(value, "compute"):
+        return value.compute()
+    if isinstance(value, dict):
+        return {k: numpy_of(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: numpy_of(getattr(value, f.name))
+                                             for f in dataclasses.fields(value)})
+    if isinstance(value, (list, tuple)):
+        return type(value)(numpy_of(v) for v in value)
+    return value
+
+
+def leaves(value):
+    """The leaves of a value in dicts (by sorted key), dataclasses, lists and tuples."""
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in leaves(value[k])]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [leaf for f in dataclasses.fields(value)
+                for leaf in leaves(getattr(value, f.name))]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [value]
 
 
 def run(*args, cwd=ROOT):

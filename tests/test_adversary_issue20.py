@@ -29,7 +29,7 @@ dask = pytest.importorskip("dask")
 import dask.array as dka  # noqa: E402
 
 import s2sad  # noqa: E402
-from conftest import compute_counter  # noqa: E402
+from conftest import compute_counter, leaves, numpy_of  # noqa: E402
 
 special = pytest.importorskip("scipy.special")
 
@@ -61,30 +61,6 @@ def lazy(a, chunking="uneven"):
     if a.ndim == 1:
         return dka.from_array(a, chunks=rows)
     return dka.from_array(a, chunks=(rows, min(cols, a.shape[1])) + a.shape[2:])
-
-
-def numpy_of(a):
-    """The same argument with every dask array computed (the NumPy oracle's input)."""
-    if isinstance(a, dka.Array):
-        return a.compute()
-    if isinstance(a, dict):
-        return {k: numpy_of(v) for k, v in a.items()}
-    if dataclasses.is_dataclass(a):
-        return dataclasses.replace(a, **{f.name: numpy_of(getattr(a, f.name))
-                                         for f in dataclasses.fields(a)})
-    if isinstance(a, (list, tuple)):
-        return type(a)(numpy_of(v) for v in a)
-    return a
-
-
-def leaves(x):
-    if isinstance(x, dict):
-        return [leaf for k in sorted(x) for leaf in leaves(x[k])]
-    if dataclasses.is_dataclass(x):
-        return [leaf for f in dataclasses.fields(x) for leaf in leaves(getattr(x, f.name))]
-    if isinstance(x, (list, tuple)):
-        return [leaf for v in x for leaf in leaves(v)]
-    return [x]
 
 
 def _close(got, expected, tol=1e-12):

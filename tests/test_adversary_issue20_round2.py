@@ -21,9 +21,9 @@ import pytest
 
 dask = pytest.importorskip("dask")
 import dask.array as dka  # noqa: E402
-from dask.callbacks import Callback  # noqa: E402
 
 import s2sad  # noqa: E402
+from conftest import compute_counter, leaves, numpy_of  # noqa: E402
 from s2sad import arrays  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `numpy.*` function is not implemented")
@@ -37,45 +37,13 @@ X = dka.from_array(XN, chunks=(13, D))
 Y = dka.from_array(YN, chunks=13)
 
 
-class ComputeCounter(Callback):
-    def __init__(self):
-        super().__init__()
-        self.computes = 0
-
-    def _start(self, dsk):
-        self.computes += 1
-
-
-def _numpy(a):
-    if isinstance(a, dka.Array):
-        return a.compute()
-    if isinstance(a, dict):
-        return {k: _numpy(v) for k, v in a.items()}
-    if dataclasses.is_dataclass(a):
-        return dataclasses.replace(a, **{f.name: _numpy(getattr(a, f.name))
-                                         for f in dataclasses.fields(a)})
-    if isinstance(a, (list, tuple)):
-        return type(a)(_numpy(v) for v in a)
-    return a
-
-
-def _leaves(x):
-    if isinstance(x, dict):
-        return [leaf for k in sorted(x) for leaf in _leaves(x[k])]
-    if dataclasses.is_dataclass(x):
-        return [leaf for f in dataclasses.fields(x) for leaf in _leaves(getattr(x, f.name))]
-    if isinstance(x, (list, tuple)):
-        return [leaf for v in x for leaf in _leaves(v)]
-    return [x]
-
-
 def _lazy_matches(fn, *args, wrt=0, transform=None, tol=1e-12):
     transform = transform or s2sad.grad
-    expected = transform(fn, wrt=wrt)(*[_numpy(a) for a in args])
-    with ComputeCounter() as counter:
+    expected = transform(fn, wrt=wrt)(*[numpy_of(a) for a in args])
+    with compute_counter() as counter:
         got = transform(fn, wrt=wrt)(*args)
     assert counter.computes == 0, f"{counter.computes} computes inside the call"
-    got_leaves, expected_leaves = _leaves(got), _leaves(expected)
+    got_leaves, expected_leaves = leaves(got), leaves(expected)
     assert len(got_leaves) == len(expected_leaves)
     for g in got_leaves:
         assert isinstance(g, dka.Array), type(g)
@@ -93,7 +61,7 @@ def _lazy_matches(fn, *args, wrt=0, transform=None, tol=1e-12):
 def _refused_at(fn, args, line_text, caret_text=None):
     """fn's gradient refused before any compute, naming the user's line holding
     `line_text` with the caret under `caret_text`."""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         with pytest.raises(s2sad.S2SADError) as info:
             s2sad.grad(fn)(*args)
     assert counter.computes == 0
@@ -518,7 +486,7 @@ def _unknown_matches(fn, wrt=0):
     """As _lazy_matches, for (WN, XM, YM) against (WN, XMN, YMN): the chunks of an
     unknown-length input are not comparable, so only their number is."""
     expected = s2sad.grad(fn, wrt=wrt)(WN, XMN, YMN)
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         got = s2sad.grad(fn, wrt=wrt)(WN, XM, YM)
     assert counter.computes == 0
     assert isinstance(got, dka.Array)
@@ -1024,7 +992,7 @@ def test_all_builtin_refused_at_the_users_line():
 
 def _computes_or_refuses(call):
     """call() raises an S2SADError or computes nothing."""
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         try:
             call()
         except s2sad.S2SADError:
@@ -1053,7 +1021,7 @@ def test_vjp_refuses_at_the_users_line(fn):
 @pytest.mark.parametrize("fn", [ternary_on_data, min_of_data, array_of_list_of_dask],
                          ids=lambda f: f.__name__)
 def test_vjp_refuses_before_any_compute(fn):
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         with pytest.raises(s2sad.S2SADError):
             s2sad.vjp(fn)(WN, X, Y)
     assert counter.computes == 0, f"{counter.computes} computes before the refusal"
@@ -1066,7 +1034,7 @@ def test_forward_transforms_refuse_before_computing(transform):
              "hvp": lambda fn: s2sad.hvp(fn)(WN, X, Y, WN),
              "hessian": lambda fn: s2sad.hessian(fn)(WN, X, Y)}
     for fn in (ternary_on_data, assert_on_data, inner_product_loss):
-        with ComputeCounter() as counter:
+        with compute_counter() as counter:
             with pytest.raises(s2sad.S2SADError):
                 calls[transform](fn)
         assert counter.computes == 0
@@ -1146,7 +1114,7 @@ def test_row_loop_in_a_helper_warns():
 # ======================================================================================
 
 def test_value_and_grad_of_unknown_length_data():
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         value, g = s2sad.value_and_grad(unknown_mse)(WN, XM, YM)
     assert counter.computes == 0
     expected_value, expected = s2sad.value_and_grad(unknown_mse)(WN, XMN, YMN)
@@ -1168,10 +1136,10 @@ def test_forward_modes_of_unknown_length_data(transform):
     calls = {"jvp": lambda X, Y: s2sad.jvp(unknown_mse)(WN, X, Y, WN),
              "hvp": lambda X, Y: s2sad.hvp(unknown_mse)(WN, X, Y, WN),
              "hessian": lambda X, Y: s2sad.hessian(unknown_mse)(WN, X, Y)}
-    with ComputeCounter() as counter:
+    with compute_counter() as counter:
         got = calls[transform](XM, YM)
     assert counter.computes == 0
-    for g, e in zip(dask.compute(*_leaves(got)), _leaves(calls[transform](XMN, YMN))):
+    for g, e in zip(dask.compute(*leaves(got)), leaves(calls[transform](XMN, YMN))):
         np.testing.assert_allclose(g, e, atol=1e-12)
 
 

@@ -15,7 +15,7 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 import s2sad  # noqa: E402
-from conftest import compute_counter, run  # noqa: E402
+from conftest import compute_counter, leaves, run  # noqa: E402
 from s2sad import LazyArrayWarning  # noqa: E402
 
 ROWS, FEATURES, CLASSES = 103, 5, 3
@@ -148,14 +148,6 @@ CASES = [
 ]
 
 
-def _leaves(value):
-    if isinstance(value, dict):
-        return [leaf for v in value.values() for leaf in _leaves(v)]
-    if isinstance(value, (tuple, list)):
-        return [leaf for v in value for leaf in _leaves(v)]
-    return [value]
-
-
 @pytest.mark.parametrize("chunks", CHUNKINGS, ids=lambda c: f"{c[0]}x{c[1]}")
 @pytest.mark.parametrize("fn, args, wrt", CASES, ids=[c[0].__name__ for c in CASES])
 def test_gradient_of_dask_arrays_is_lazy_and_equals_numpys(fn, args, wrt, chunks):
@@ -167,12 +159,12 @@ def test_gradient_of_dask_arrays_is_lazy_and_equals_numpys(fn, args, wrt, chunks
             value, grads = s2sad.value_and_grad(fn, wrt=wrt)(*lazy_args)
     assert computes.computes == 0
     assert isinstance(value, da.Array) and value.shape == ()
-    for g, x in zip(_leaves(grads), _leaves([lazy_args[k] for k in wrt])):
+    for g, x in zip(leaves(grads), leaves([lazy_args[k] for k in wrt])):
         if isinstance(x, da.Array):
             assert isinstance(g, da.Array) and g.chunks == x.chunks and g.dtype == x.dtype
     got_value, got = dask.compute(value, grads)  # (one compute: the sweeps shared)
     assert got_value == pytest.approx(expected[0], rel=1e-12)
-    for g, e in zip(_leaves(got), _leaves(expected[1])):
+    for g, e in zip(leaves(got), leaves(expected[1])):
         assert np.shape(g) == np.shape(e)
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-13)
 
