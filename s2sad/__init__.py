@@ -16,6 +16,7 @@ from .check import GradientCheckError, check_grad
 from .errors import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
                      NonScalarOutputError, RuleDefinitionError, S2SADError,
                      SourceUnavailableError, UnsupportedSyntaxError)
+from .implicit import ConvergenceError, fixed_point, root
 from .laziness import LazyArrayWarning
 from .rules import adjoint, non_differentiable, partials, tangent
 
@@ -28,5 +29,5 @@ __all__ = [
     "adjoint", "partials", "tangent", "non_differentiable",
     "S2SADError", "UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",
     "SourceUnavailableError", "NonScalarOutputError", "ArgumentError", "RuleDefinitionError",
-    "LazyArrayWarning",
+    "LazyArrayWarning", "fixed_point", "root", "ConvergenceError",
 ]

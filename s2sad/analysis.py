@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set
 import gast
 import numpy as np
 
-from . import runtime
+from . import implicit, runtime
 from .aliasing import (aliased, check_aliasing, literal_ranks,  # noqa: F401
                        may_share)  # (aliased: re-exported)
 from .anno import get_anno, subscripts_in
@@ -547,7 +547,8 @@ _CREATORS = {np.zeros, np.ones, np.empty, np.full}
 _SHAPED_LIKE = {runtime.unsum: 1, runtime.unbroadcast: 1, runtime.broadcast_like: 1,
                 runtime.zeros_like: 0, runtime.unindex: 1, runtime.matmul_adjoint_a: 1,
                 runtime.matmul_adjoint_b: 2, runtime.dot_adjoint_a: 1,
-                runtime.dot_adjoint_b: 2}
+                runtime.dot_adjoint_b: 2,
+                implicit.fixed_point: 1, implicit.root: 1}  # (the solution: x0's shape)
 # reorderings: the result has the operand's number of axes (x.T, np.flip(x), ...)
 _SAME_RANK = {np.transpose, np.swapaxes, np.moveaxis, np.rollaxis, np.flip, np.fliplr,
               np.flipud, np.rot90, np.roll, np.sort, np.cumsum, np.cumprod, np.tril,

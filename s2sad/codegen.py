@@ -218,6 +218,8 @@ def _imports(generated: Generated, body: str, user_module: str,
     ours = {"np": np, "math": math}
     bound = []
     for name in sorted(used & set(generated.namespace)):
+        if name in generated.companions:
+            continue  # defined by the modules printed after this one (companions.py)
         value = generated.namespace[name]
         if ours.get(name, None) is value or name in helpers and \
                 getattr(runtime, name, None) is value:

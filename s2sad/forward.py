@@ -23,14 +23,14 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence
 
 import gast
 
-from . import rules
+from . import implicit, rules
 from .aliasing import view_sources
 from .analysis import Analysed
 from .anno import clone, get_anno, set_anno, walk
 from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from .lower import (TAPE_POP, assign, call, constant, is_local, is_push_statement, is_store, name,
                     op_key, stored_name, walk_statements)
-from .reverse import Generated, _is_none, _is_sequence, _shorten, _times, bind_call
+from .reverse import Generated, _is_none, _is_sequence, _shorten, _text, _times, bind_call
 from .rules.template import bind_modules, instantiate
 
 
@@ -45,6 +45,8 @@ class _Forward:
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
         self.rule_modules: Dict[str, Any] = {}  # modules rule templates read (bind_modules)
+        self.companions: Dict[str, str] = {}  # implicit solves' companions (companions.py)
+        self.implicit_solves: List[str] = []  # the header's lines for them
         self.tangents: Dict[str, str] = {}
         self.blocks: List[List[gast.stmt]] = [[]]
         self.function_name = f"jvp_{self.lowered.func.name}"
@@ -80,7 +82,8 @@ class _Forward:
                      **self.rule_modules}
         return Generated(func, self.header(outputs), self.lowered.func.name, namespace,
                          self.versions(), self.lowered.parsed.global_names,
-                         tuple(self.tangents[p] for p in self.analysed.wrt))
+                         tuple(self.tangents[p] for p in self.analysed.wrt),
+                         companions=self.companions)
 
     def output_tangent(self, output: gast.AST) -> gast.AST:
         tangent = self.tangent_of(output)
@@ -110,7 +113,7 @@ class _Forward:
             f"  output:        {shown} (returned with its tangent)",
             f"  differentiate: {', '.join(carried)}",
             f"  active:        {', '.join(self.active_in_order()) or '(none)'}",
-        ]
+        ] + [f"  implicit:      {line}" for line in self.implicit_solves]
 
     def active_in_order(self) -> List[str]:
         order = list(self.lowered.params) + [stored_name(s) for s in
@@ -383,6 +386,8 @@ class _Forward:
             return gast.Subscript(value=base, slice=clone(value.slice),
                                   ctx=gast.Load())
         location = get_anno(value, "location") or get_anno(stmt, "location")
+        if key in implicit.SOLVERS:
+            return self.implicit_tangent(implicit.solve_of(value, location), value, y)
         custom = rules.lookup_tangent(key)
         if custom is not None:  # a tangent rule, with or without an adjoint beside it
             return self.from_tangent_template(custom, value, y, location)
@@ -505,6 +510,33 @@ class _Forward:
         for statement in statements:
             self.emit(statement)
         return returned
+
+    def implicit_tangent(self, solve: "implicit.Solve", value: gast.Call,
+                         y: gast.AST) -> Optional[gast.AST]:
+        """x = fixed_point(g, x0, *θ) (or a root): x_dot from seed 002's tangent
+        equation, (I - ∂g/∂x) x_dot = ∂g/∂θ θ_dot, solved by a companion; x0 has no
+        tangent (the solution does not depend on where the iteration starts)."""
+        x0, params = value.args[1], value.args[2:]
+        dots = {k: self.tangent_of(p) for k, p in enumerate(params)}
+        active = tuple(k for k, d in dots.items() if d is not None)
+        if not active:
+            return None
+        ranks = self.analysed.known_ranks({"x0": x0, **{f"p{k}": p for k, p in
+                                                        enumerate(params)}})
+        ranks = (ranks.get("x0"), *(ranks.get(f"p{k}") for k in range(len(params))))
+        companion = solve.companion("forward", active, None if None in ranks else ranks,
+                                    (_text(y), [_text(p) for p in params]))
+        alias = next((a for a, f in self.rule_modules.items() if f is companion.function),
+                     None)
+        if alias is None:
+            alias = self.namer.named(companion.name)
+            self.rule_modules[alias] = companion.function
+            self.companions[alias] = companion.source
+            self.implicit_solves.append(
+                f"{_text(y)} = {solve.kind}({implicit._name(solve.function)}, ...): "
+                f"tangents by {alias} (below)")
+        return gast.Call(func=name(alias), args=[clone(y)] + [clone(p) for p in params] +
+                         [dots[k] for k in active], keywords=[])
 
     def refuse_sequences(self, rule: rules.Rule, bound: Dict[str, gast.AST]) -> None:
         for argument in bound.values():

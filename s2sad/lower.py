@@ -41,10 +41,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Un
 import gast
 import numpy as np
 
-from . import frontend, runtime
+from . import frontend, implicit, runtime
 from .anno import (clone, fingerprint, get_anno, has_anno, names_in, set_anno, subscripts_in,
                    walk)
-from .errors import NoDerivativeRuleError, UnsupportedSyntaxError
+from .errors import ArgumentError, NoDerivativeRuleError, UnsupportedSyntaxError
 from .frontend import Parsed
 from .naming import Namer
 
@@ -1399,6 +1399,8 @@ class _Lowerer:
                     f"{frontend._dotted(func)!r} is {described_value(resolved)}, not a "
                     "function", self.parsed.locate(func),
                     hint="bind it to a function before taking the gradient")
+            if resolved in implicit.SOLVERS:
+                return self.implicit_solve(node, resolved)
             func = self.global_ref(func)
         if resolved is operator.getitem:  # (the stages take getitem for x[i])
             raise UnsupportedSyntaxError(
@@ -1415,6 +1417,53 @@ class _Lowerer:
                     for k in node.keywords]
         call = gast.Call(func=func, args=args, keywords=keywords)
         set_anno(call, "location", self.parsed.locate(node))
+        return call
+
+    def implicit_solve(self, node: gast.Call, solver: Any) -> gast.Call:
+        """fixed_point(g, x0, *params, tol=...) -> a call of its Solve (g and the options
+        fixed now), which reverse and forward mode differentiate by seed 002's
+        multiplier equation (implicit.py) instead of through the iterations."""
+        kind = implicit.SOLVERS[solver]
+        where = self.parsed.locate(node)
+        usage = f"{kind}(g, x0, W, b) with def g(x, W, b): ... at module level"
+        if len(node.args) < 2 or any(isinstance(a, gast.Starred) for a in node.args):
+            raise UnsupportedSyntaxError(
+                f"{kind} takes the function, the starting point and the parameters, "
+                "each written out", where, hint=usage)
+        function = get_anno(node.args[0], "resolved", _NOT)
+        if not isinstance(function, types.FunctionType) or \
+                isinstance(node.args[0], gast.Name) and node.args[0].id in self.scope.env:
+            raise UnsupportedSyntaxError(
+                f"the function {kind} solves must be one defined at module level (a def "
+                "or a lambda), so that s2sad can read and differentiate it",
+                self.parsed.locate(node.args[0]),
+                hint=f"define it at module level and pass the values it reads as "
+                     f"parameters: {usage}")
+        options: Dict[str, Any] = {"tol": 1e-10, "max_iter": 1000 if kind == "fixed_point"
+                                   else 100, "solve": "auto" if kind == "fixed_point"
+                                   else "dense", "solver": None}
+        for keyword in node.keywords:
+            value = get_anno(keyword.value, "resolved", _NOT) if keyword.arg == "solver" \
+                else _literal_number(keyword.value)
+            if keyword.arg not in options or value is _NOT or \
+                    keyword.arg == "solver" and kind != "root":
+                raise UnsupportedSyntaxError(
+                    f"{kind}'s keyword {keyword.arg!r} must be one of "
+                    f"{', '.join(k for k in options if k != 'solver' or kind == 'root')}, "
+                    "given as a constant (solver=: a module-level function)",
+                    self.parsed.locate(keyword.value), hint=f"{kind}(g, x0, W, tol=1e-10)")
+            options[keyword.arg] = value
+        try:
+            implicit.solve_for(kind, function, options["tol"], options["max_iter"],
+                               options["solve"], options["solver"], where)
+        except ArgumentError as exc:
+            raise UnsupportedSyntaxError(exc.message, where, hint=exc.hint) from None
+        keywords = [gast.keyword(arg=k.arg, value=self.global_ref(k.value) if k.arg == "solver"
+                                 else constant(options[k.arg])) for k in node.keywords]
+        call = gast.Call(func=self.global_ref(node.func),
+                         args=[self.global_ref(node.args[0])] +
+                         [self.aggregate_element(a) for a in node.args[1:]], keywords=keywords)
+        set_anno(call, "location", where)
         return call
 
     def attribute(self, node: gast.Attribute) -> gast.AST:
@@ -1680,6 +1729,18 @@ def _runtime_callee(function: Any) -> gast.Name:
                        type_comment=None)
     set_anno(callee, "resolved", function)
     return callee
+
+
+def _literal_number(node: gast.AST) -> Any:
+    """The value of a constant keyword (tol=1e-10, max_iter=50, solve="dense", -1e-3)."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) and \
+            isinstance(node.operand, gast.Constant) and \
+            isinstance(node.operand.value, (int, float)):
+        return -node.operand.value
+    value = get_anno(node, "resolved", _NOT)
+    return value if isinstance(value, (int, float, str)) else _NOT
 
 
 def _is_scalar_annotation(annotation: Optional[gast.AST]) -> bool:

@@ -293,6 +293,8 @@ def _load(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,
     source = codegen.to_source(generated, user_module, export)
     function = codegen.load(source, generated.func.name, codegen.namespace_for(generated),
                             f"{generated.func.name} of {parsed.filename}")
+    # the implicit solves' companions (companions.py), each loaded from its own text
+    source += "".join(f"\n\n{text}" for text in generated.companions.values() if text)
     used = set(function.__code__.co_names)
     codes = tuple((fn, fn.__code__) for fn in lowered.inlined)  # (read just now)
     if parsed.function is not None:

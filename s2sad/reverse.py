@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import gast
 import numpy as np
 
-from . import rules
+from . import implicit, rules
 from .analysis import Analysed, aliased, axis_lengths, is_new_axis, rank_of
 from .anno import clone, copy_annos, dotted, get_anno, names_in, set_anno, walk
 from .errors import NoDerivativeRuleError, NonScalarOutputError, UnsupportedSyntaxError
@@ -55,6 +55,9 @@ class Generated:
     added_params: tuple = ()
     # primal name -> its adjoint's name (an adjoint has its primal's shape)
     adjoints: Dict[str, str] = field(default_factory=dict)
+    # implicit solves' companion modules (companions.py): names the code calls, and
+    # their texts, printed after the function's
+    companions: Dict[str, str] = field(default_factory=dict)
 
 
 def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False,
@@ -145,6 +148,8 @@ class _Reverse:
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
         self.rule_modules: Dict[str, Any] = {}  # modules rule templates read (bind_modules)
+        self.implicit_solves: List[str] = []  # the header's lines for fixed points and roots
+        self.companions: Dict[str, str] = {}  # their companions: name -> module text
         self.adjoints: Dict[str, str] = {}
         self.live: set = set()      # names whose adjoint variable holds its value now
         self.owned: set = set()     # adjoints holding an array no other name can see
@@ -254,7 +259,7 @@ class _Reverse:
                 id=", ".join(o.id for o in self.lowered.output), ctx=gast.Load())
         return Generated(func, self.header(seed, output.id, stored), self.lowered.func.name,
                          namespace, self.versions(), self.lowered.parsed.global_names,
-                         tuple(seeds) or (seed,), dict(self.adjoints))
+                         tuple(seeds) or (seed,), dict(self.adjoints), self.companions)
 
     def keep_shapes_only(self, stored: List[_Slot], sweep: List[Any]) -> None:
         """A stored array the adjoint sweep reads only for its shape and dtype (the
@@ -371,7 +376,7 @@ class _Reverse:
             f"  differentiate: {', '.join(self.analysed.wrt)}",
             f"  active:        {', '.join(active) or '(none)'}",
             stores,
-        ]
+        ] + [f"  implicit:      {line}" for line in self.implicit_solves]
 
     def _definition_order(self, ssa_name: str) -> int:
         if ssa_name in self.lowered.params:
@@ -1003,6 +1008,10 @@ class _Reverse:
     def apply_rule(self, key: Any, value: gast.AST, y: gast.AST, dy: gast.AST,
                    stmt: gast.stmt, deferred: Optional[list] = None,
                    target: Optional[str] = None) -> None:
+        if key in implicit.SOLVERS:
+            self.implicit_adjoint(implicit.solve_of(value, get_anno(value, "location")),
+                                  value, y, dy)
+            return
         rule = rules.lookup(key)
         location = get_anno(value, "location") or get_anno(stmt, "location")
         if rule is None:
@@ -1083,6 +1092,52 @@ class _Reverse:
                 if isinstance(stmt_, gast.Assign):
                     self._share_names_in(stmt_.value)
                 self.emit(stmt_)
+
+    def implicit_adjoint(self, solve: "implicit.Solve", value: gast.Call, y: gast.AST,
+                         dy: gast.AST) -> None:
+        """x = fixed_point(g, x0, *θ) (or a root): seed 002's multiplier of the cyclic
+        constraint, lam = g_multiplier(dx, x, *θ), then θ̄ += (∂g/∂θ)ᵀ lam; x0 has none
+        (the solution does not depend on where the iteration starts)."""
+        x0, params = value.args[1], value.args[2:]
+        active = tuple(k for k, p in enumerate(params) if self.analysed.is_active(p))
+        if not active:
+            return
+        ranks = self.analysed.known_ranks({"y": y, "x0": x0, **{f"p{k}": p for k, p in
+                                                                 enumerate(params)}})
+        x_rank = ranks.get("y") if ranks.get("y") is not None else ranks.get("x0")
+        ranks = (x_rank, *(ranks.get(f"p{k}") for k in range(len(params))))
+        companion = solve.companion("reverse", active, None if None in ranks else ranks,
+                                    (_text(y), [_text(p) for p in params]))
+        multiplier = self.bound_companion(companion.name, companion.function)
+        pullback = self.bound_companion(companion.pullback_name, companion.pullback)
+        if multiplier not in self.companions:
+            self.implicit_solves.append(
+                f"{_text(y)} = {solve.kind}({implicit._name(solve.function)}, ...): "
+                f"multipliers by {multiplier} (below)")
+        self.companions[multiplier] = companion.source
+        self.companions[pullback] = ""  # (its text is the multiplier's companion's)
+        lam = self.namer.named("lam")
+        self.emit(assign(lam, call(multiplier, [clone(dy), clone(y)] +
+                                   [clone(p) for p in params])))
+        pulled = gast.Call(func=name(pullback), args=[clone(y)] + [clone(p) for p in params],
+                           keywords=[gast.keyword(arg=companion.pullback_seed, value=name(lam))])
+        if len(active) == 1:
+            self.accumulate(params[active[0]], pulled)
+            return
+        held = self.namer.named("dtheta")
+        self.emit(assign(held, pulled))
+        for j, k in enumerate(active):
+            self.accumulate(params[k], gast.Subscript(value=name(held), slice=constant(j),
+                                                      ctx=gast.Load()))
+
+    def bound_companion(self, wanted: str, function: Any) -> str:
+        """A name in the generated module for a companion function (implicit.py)."""
+        for alias, bound in self.rule_modules.items():
+            if bound is function:
+                return alias
+        alias = self.namer.named(wanted)
+        self.rule_modules[alias] = function
+        return alias
 
     def reduced(self, contribution: gast.AST, operand: gast.AST) -> gast.AST:
         """The contribution summed down to the operand's shape: np.sum for a number,

@@ -1,0 +1,178 @@
+"""Companions: the generated modules that differentiate an implicit solve (seed 002).
+
+For `x = fixed_point(g, x0, *θ)` reverse mode writes, in the derivative,
+
+    lam = g_multiplier(dx, x, *θ)           # (I - ∂g/∂x)ᵀ lam = dx
+    dθ = vjp_g_θ(x, *θ, dg=lam)              # θ̄ += (∂g/∂θ)ᵀ lam
+
+and forward mode `x_dot = g_tangent(x, *θ, *θ_dot)`. This module makes those functions:
+the multiplier (tangent) solve as a short text of its own, and s2sad's vjp (jvp) of g
+with respect to x and to the differentiated parameters, compiled by the same pipeline
+for the ranks the call site knows. Each is loaded from the text printed after the
+derivative's, so what a user reads is what runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+from typing import Any, Callable, List, Optional, Tuple
+
+import numpy as np
+
+from . import codegen, implicit
+from .implicit import Companion, Solve
+
+_HELPERS = ("converged", "not_converged", "rows", "identity_minus", "solve_linear")
+
+
+def make(solve: Solve, mode: str, active: Tuple[int, ...], ranks: Optional[tuple],
+         x_name: str, param_names: List[str]) -> Companion:
+    """The companion of `solve` for one mode ("reverse" or "forward")."""
+    g = solve.function
+    gname = implicit._name(g)
+    names = _parameter_names(g, x_name, param_names)
+    x, params = names[0], names[1:]
+    if mode == "reverse":
+        along_x = _derivative(g, (0,), ranks, "vjp", f"vjp_{gname}_{x}")
+        wrt = tuple(1 + k for k in active)
+        pull_name = f"vjp_{gname}_" + ("_".join(params[k] for k in active)
+                                       if len(active) <= 3 else "params")
+        pull = _derivative(g, wrt, ranks, "vjp", pull_name)
+        text, name = _multiplier_text(solve, gname, x, params, along_x)
+        loaded = _load(text, name, {along_x[0]: along_x[1]})
+        return Companion(name, loaded, "\n\n".join([text, along_x[3], pull[3]]),
+                         pull_name, pull[1], pull[2])
+    along_x = _derivative(g, (0,), ranks, "jvp", f"jvp_{gname}_{x}")
+    dots = _derivative(g, tuple(1 + k for k in active), ranks, "jvp", f"jvp_{gname}_params")
+    text, name = _tangent_text(solve, gname, x, params, active, along_x, dots)
+    loaded = _load(text, name, {along_x[0]: along_x[1], dots[0]: dots[1]})
+    return Companion(name, loaded, "\n\n".join([text, along_x[3], dots[3]]))
+
+
+def _parameter_names(g: Callable, x_name: str, param_names: List[str]) -> List[str]:
+    """g's own names for x and the parameters (the call's where g takes *args)."""
+    try:
+        params = [p.name for p in inspect.signature(g).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    wanted = 1 + len(param_names)
+    if len(params) < wanted:
+        params = params + [n for n in [x_name, *param_names][len(params):]]
+    names = params[:wanted]
+    seen: List[str] = []
+    for n in names:  # (distinct, and never one of the helpers' names)
+        while n in seen or n in _HELPERS or n in ("np", "lam", "step", "A", "rhs", "e"):
+            n += "_"
+        seen.append(n)
+    return seen
+
+
+def _derivative(g: Callable, wrt: Tuple[int, ...], ranks: Optional[tuple], kind: str,
+                name: str) -> Tuple[str, Callable, str, str]:
+    """(name, function, seed or tangent names, module text) of s2sad's vjp or jvp of g
+    with respect to the positions `wrt`, renamed `name`."""
+    from .api import JVPFunction, VJPFunction
+    make_ = VJPFunction if kind == "vjp" else JVPFunction
+    transform = make_(g, wrt[0] if len(wrt) == 1 else wrt)
+    compiled = transform.generic if ranks is None else \
+        transform.for_ranks(tuple(ranks) + (None,) * (len(transform._param_names) - len(ranks)))
+    source = compiled.source.replace(f"def {compiled.function_name}(", f"def {name}(", 1)
+    function = _load(source, name, dict(compiled.function.__globals__))
+    added = compiled.added_params[0] if kind == "vjp" else ", ".join(compiled.added_params)
+    return name, function, added, source
+
+
+def _multiplier_text(solve: Solve, gname: str, x: str, params: List[str],
+                     along_x: tuple) -> Tuple[str, str]:
+    name = f"{gname}_multiplier"
+    vjp_name, seed = along_x[0], along_x[2]
+    args = ", ".join([x, *params])
+    dx = f"d{x}"
+    call = f"{solve.kind}({gname}, {x}0, {', '.join(params)})".replace(", )", ")")
+    if solve.kind == "fixed_point":
+        doc = [f"Seed 002: {x} = {gname}({args}) is a cyclic constraint. Its Lagrange",
+               f"multiplier lam solves (I - ∂{gname}/∂{x})ᵀ lam = {dx}: the adjoint {dx} "
+               "carried",
+               f"around the cycle, lam = {dx} + (∂{gname}/∂{x})ᵀ lam."]
+        dense = [f"A = rows(lambda e: {vjp_name}({args}, {seed}=e), {x})  # ∂{gname}/∂{x}",
+                 f"return solve_linear(identity_minus(A).T, {dx})"]
+        iterate = [
+            f"lam = {dx}",
+            f"for step in range({solve.max_iter}):",
+            f"    lam_next = {dx} + {vjp_name}({args}, {seed}=lam)",
+            f"    if converged(lam_next, lam, {solve.tol!r}):",
+            "        return lam_next",
+            "    lam = lam_next",
+            f"raise not_converged('the multiplier of {call}', lam_next, lam, "
+            f"{solve.tol!r}, {solve.max_iter})"]
+        body = _chosen(solve.method, x, dense, iterate)
+    else:
+        doc = [f"Seed 002: {gname}({args}) = 0 is a constraint on {x}. Its Lagrange",
+               f"multiplier lam solves (∂{gname}/∂{x})ᵀ lam = -{dx}."]
+        body = [f"A = rows(lambda e: {vjp_name}({args}, {seed}=e), {x})  # ∂{gname}/∂{x}",
+                f"return solve_linear(A.T, -{dx})"]
+    lines = [f"def {name}({dx}, {args}):", '    """' + doc[0],
+             *["    " + d for d in doc[1:]], '    """', *["    " + b for b in body]]
+    return _module(f"Multiplier of {x} = {call} (seed 002), generated by s2sad.",
+                   lines), name
+
+
+def _tangent_text(solve: Solve, gname: str, x: str, params: List[str],
+                  active: Tuple[int, ...], along_x: tuple, dots: tuple) -> Tuple[str, str]:
+    name = f"{gname}_tangent"
+    args = ", ".join([x, *params])
+    given = [f"{params[k]}_dot" for k in active]
+    x_dot = along_x[2]
+    passed = ", ".join(f"{d}={p}" for d, p in zip(dots[2].split(", "), given))
+    call = f"{solve.kind}({gname}, {x}0, {', '.join(params)})".replace(", )", ")")
+    rhs = f"rhs = {dots[0]}({args}, {passed})[1]  # ∂{gname}/∂θ θ_dot"
+    if solve.kind == "fixed_point":
+        doc = [f"Seed 002's tangent equation for {x} = {gname}({args}):",
+               f"(I - ∂{gname}/∂{x}) {x}_dot = ∂{gname}/∂θ θ_dot."]
+        dense = [f"A = rows(lambda e: {along_x[0]}({args}, {x_dot}=e)[1], {x}).T"
+                 f"  # ∂{gname}/∂{x}",
+                 "return solve_linear(identity_minus(A), rhs)"]
+        iterate = [
+            f"{x}_dot = rhs",
+            f"for step in range({solve.max_iter}):",
+            f"    {x}_dot_next = rhs + {along_x[0]}({args}, {x_dot}={x}_dot)[1]",
+            f"    if converged({x}_dot_next, {x}_dot, {solve.tol!r}):",
+            f"        return {x}_dot_next",
+            f"    {x}_dot = {x}_dot_next",
+            f"raise not_converged('the tangent of {call}', {x}_dot_next, {x}_dot, "
+            f"{solve.tol!r}, {solve.max_iter})"]
+        body = [rhs, *_chosen(solve.method, x, dense, iterate)]
+    else:
+        doc = [f"Seed 002's tangent equation for {gname}({args}) = 0:",
+               f"∂{gname}/∂{x} {x}_dot = -∂{gname}/∂θ θ_dot."]
+        body = [rhs, f"A = rows(lambda e: {along_x[0]}({args}, {x_dot}=e)[1], {x}).T"
+                     f"  # ∂{gname}/∂{x}",
+                f"return solve_linear(A, -rhs)"]
+    lines = [f"def {name}({args}, {', '.join(given)}):", '    """' + doc[0],
+             *["    " + d for d in doc[1:]], '    """', *["    " + b for b in body]]
+    return _module(f"Tangent of {x} = {call} (seed 002), generated by s2sad.", lines), name
+
+
+def _chosen(method: str, x: str, dense: List[str], iterate: List[str]) -> List[str]:
+    if method == "dense":
+        return dense
+    if method == "iterate":
+        return iterate
+    return [f"if np.size({x}) <= {implicit.DENSE_SIZE}:  # small: one dense solve",
+            *["    " + d for d in dense], *iterate]
+
+
+def _module(title: str, lines: List[str]) -> str:
+    used = [h for h in _HELPERS if any(f"{h}(" in line for line in lines)]
+    imports = ["import numpy as np"] if any("np." in line for line in lines) else []
+    imports.append(f"from s2sad.implicit import {', '.join(used)}")
+    return "\n".join([f"# {title}", *imports, "", "", *lines]) + "\n"
+
+
+def _load(source: str, name: str, namespace: dict) -> Callable:
+    scope = {"np": np, "math": math, **{h: getattr(implicit, h) for h in _HELPERS},
+             **namespace}
+    digest = hashlib.sha1(source.encode()).hexdigest()[:8]
+    return codegen.load(source, name, scope, f"{name} {digest}")

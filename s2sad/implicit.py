@@ -1,0 +1,341 @@
+"""Implicit solves: fixed points and roots inside differentiated code (seed 002).
+
+Seed 002 ends on cyclic constraints. Where a value is defined by an equation it stands
+on both sides of, x = g(x, θ), the forward step is an iterative solve, and the
+Lagrange multiplier of that constraint solves a linear equation instead of following a
+recurrence:
+
+    fixed point  x = g(x, θ):   (I - ∂g/∂x)ᵀ λ = x̄,    θ̄ += (∂g/∂θ)ᵀ λ
+    root      F(x, θ) = 0:      (∂F/∂x)ᵀ λ = -x̄,      θ̄ += (∂F/∂θ)ᵀ λ
+
+and forward mode solves the tangent equation (I - ∂g/∂x) ẋ = ∂g/∂θ θ̇ (for a root,
+∂F/∂x ẋ = -∂F/∂θ θ̇). Only the solution x* enters them: nothing of the forward
+iterations is stored, and the derivative is that of the solution, not of the steps
+that happened to reach it.
+
+`fixed_point` and `root` run as plain functions anywhere. Inside a function s2sad
+differentiates, lower turns each call into a call of a `Solve` (the solver, g and the
+options, fixed when the code is compiled); reverse and forward then emit, for it, a
+call of a *companion*: a short generated module holding the multiplier (or tangent)
+solve as readable code, which calls s2sad's generated vjp (jvp) of g. The companions'
+text is printed with the derivative's (`.source`), and is exactly what runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import ArgumentError, Location, S2SADError
+
+__all__ = ["fixed_point", "root", "ConvergenceError", "Solve", "SOLVERS", "DENSE_SIZE"]
+
+# x with at most this many entries: multipliers and tangents by one dense solve (n vjps
+# and an LU), above it by iterating the vjp (fixed points; roots are always dense)
+DENSE_SIZE = 100
+_METHODS = ("auto", "iterate", "dense")
+
+
+class ConvergenceError(S2SADError):
+    """An implicit solve (its forward iteration, its multipliers or tangents) did not
+    reach its tolerance; `residual` is how far it got, `iterations` how many it took."""
+
+    def __init__(self, message: str, residual: float, iterations: int,
+                 location: Optional[Location] = None, hint: Optional[str] = None):
+        self.residual = residual
+        self.iterations = iterations
+        super().__init__(message, location, hint)
+
+
+# -- the solvers, as users call them ----------------------------------------------------
+
+def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
+                max_iter: int = 1000, solve: str = "auto") -> Any:
+    """x* with x* = g(x*, *params), by the iteration x <- g(x, *params) from x0.
+
+    It stops when a step changes no entry by more than `tol` relative to the size of x
+    (max |x_new - x| <= tol * (1 + max |x_new|)), and raises ConvergenceError after
+    `max_iter` steps. Differentiated, its derivative is that of the solution (seed
+    002's multiplier equation), whatever x0 is: `solve` picks how the multipliers are
+    found ("dense": one linear solve, "iterate": lam <- dx + (∂g/∂x)ᵀ lam, "auto":
+    dense for x of at most DENSE_SIZE entries)."""
+    _check_options("fixed_point", g, tol, max_iter, solve)
+    x = _start(x0, "fixed_point")
+    for _ in range(max_iter):
+        x_next = _same_kind(g(x, *params), x, g, "fixed_point")
+        if converged(x_next, x, tol):
+            return x_next
+        x = x_next
+    raise not_converged(f"fixed_point({_name(g)}, ...)", x_next, x, tol, max_iter)
+
+
+def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int = 100,
+         solver: Optional[Callable] = None, solve: str = "dense") -> Any:
+    """x* with F(x*, *params) = 0: Newton's method from x0 with s2sad's own Jacobian of
+    F (halving a step that would increase |F|), or `solver(F, x0, *params)` where one is
+    given. It stops when a Newton step is below `tol` relative to x; a solution whose
+    residual max |F(x*)| is not small (above sqrt(tol)) raises ConvergenceError, as
+    does reaching `max_iter`. Its derivative is seed 002's (∂F/∂x)ᵀ λ = -x̄, solved
+    densely."""
+    _check_options("root", F, tol, max_iter, solve)
+    if solve == "iterate":
+        raise ArgumentError("root's multipliers are found by a dense solve only",
+                            hint="leave solve= out (or pass solve='dense')")
+    x = _start(x0, "root")
+    if solver is not None:
+        x = _same_kind(solver(F, x, *params), x, solver, "root")
+        return _checked_root(F, x, params, tol, 0, _name(solver))
+    jacobian = _newton_jacobian(F)
+    for k in range(max_iter):
+        residual = _same_kind(F(x, *params), x, F, "root")
+        step = _newton_step(jacobian(x, *params), residual, x)
+        t, size = 1.0, _max_abs(residual)
+        while t > 1e-4:  # halve a step that makes |F| grow (Newton far from the root)
+            trial = x - t * step
+            if _max_abs(F(trial, *params)) <= size or not np.isfinite(size):
+                break
+            t /= 2
+        x_next = _like_start(x - t * step, x)
+        if converged(x_next, x, tol):
+            return _checked_root(F, x_next, params, tol, k + 1, f"root({_name(F)}, ...)")
+        x = x_next
+    raise ConvergenceError(
+        f"root({_name(F)}, ...) did not converge: after {max_iter} Newton steps the "
+        f"residual max |F(x)| is {_max_abs(F(x, *params)):.3g}",
+        _max_abs(F(x, *params)), max_iter,
+        hint="start nearer the root (x0), raise max_iter=, or pass solver= a method "
+             "that suits F (scipy.optimize.brentq for a bracketed scalar root)")
+
+
+SOLVERS = {fixed_point: "fixed_point", root: "root"}
+
+
+# -- runtime helpers of the generated companions --------------------------------------
+
+def converged(new: Any, old: Any, tol: float) -> bool:
+    """No entry changed by more than tol relative to the size of `new`; a NaN or an
+    infinity never converges."""
+    change, size = _max_abs(np.subtract(new, old)), _max_abs(new)
+    if not (math.isfinite(change) and math.isfinite(size)):
+        return False
+    return change <= tol * (1.0 + size)
+
+
+def not_converged(what: str, new: Any, old: Any, tol: float, max_iter: int) -> ConvergenceError:
+    change = _max_abs(np.subtract(new, old))
+    return ConvergenceError(
+        f"{what} did not converge: after {max_iter} iterations a step still changes x "
+        f"by {change:.3g} (tol {tol:g} relative to max |x| = {_max_abs(new):.3g})",
+        change, max_iter,
+        hint="raise max_iter= or loosen tol=; the iteration converges only where the map "
+             "is a contraction near the solution (every eigenvalue of its Jacobian "
+             "below 1 in size): a damped map x + a * (g(x) - x) may be one")
+
+
+def rows(linear_map: Callable[[Any], Any], x: Any) -> np.ndarray:
+    """The matrix of a linear map on arrays shaped like x, one row per entry of x:
+    row i is linear_map(e_i), flattened (a vjp gives the Jacobian's rows this way, a
+    jvp its columns)."""
+    size = int(np.size(x))
+    matrix = np.empty((size, size), dtype=np.result_type(x, np.float64))
+    for i in range(size):
+        unit = np.zeros(size, dtype=matrix.dtype)
+        unit[i] = 1.0
+        seed = unit.reshape(np.shape(x)) if np.ndim(x) else unit[0]
+        matrix[i] = np.ravel(linear_map(seed))
+    return matrix
+
+
+def identity_minus(A: np.ndarray) -> np.ndarray:
+    """I - A."""
+    return np.eye(A.shape[0], dtype=A.dtype) - A
+
+
+def solve_linear(A: np.ndarray, b: Any) -> Any:
+    """The solution of A u = b for u shaped like b (a number for a number)."""
+    u = np.linalg.solve(A, np.ravel(b))
+    return u.reshape(np.shape(b)) if np.ndim(b) else u[0]
+
+
+# -- what lower makes of a call -----------------------------------------------------
+
+@dataclass(eq=False)
+class Solve:
+    """One call site's solver: `fixed_point` or `root`, its function g (F) and options,
+    fixed when the code is compiled. Called as `solve(x0, *params)` it runs the solver;
+    reverse and forward mode read it for the companions that differentiate it."""
+
+    kind: str                       # "fixed_point" | "root"
+    function: Callable
+    tol: float
+    max_iter: int
+    method: str                     # "auto" | "iterate" | "dense"
+    solver: Optional[Callable] = None
+    location: Optional[Location] = None
+    _companions: Dict[tuple, "Companion"] = field(default_factory=dict)
+
+    @property
+    def __name__(self) -> str:
+        return f"{_name(self.function)}_{self.kind}"
+
+    def __call__(self, x0: Any, *params: Any) -> Any:
+        try:
+            if self.kind == "fixed_point":
+                return fixed_point(self.function, x0, *params, tol=self.tol,
+                                   max_iter=self.max_iter, solve=self.method)
+            return root(self.function, x0, *params, tol=self.tol, max_iter=self.max_iter,
+                        solver=self.solver, solve=self.method)
+        except ConvergenceError as exc:
+            if exc.location is None and self.location is not None:
+                raise ConvergenceError(exc.message, exc.residual, exc.iterations,
+                                       self.location, exc.hint) from None
+            raise
+
+    def companion(self, mode: str, active: Tuple[int, ...], ranks: Optional[tuple],
+                  names: Tuple[str, Sequence[str]]) -> "Companion":
+        """The generated code differentiating this solve for these differentiated
+        parameters (positions among *params) and ranks (of x, then the parameters):
+        compiled once per such key and names."""
+        key = (mode, active, ranks, names[0], tuple(names[1]))
+        made = self._companions.get(key)
+        if made is None:
+            from . import companions
+            made = companions.make(self, mode, active, ranks, names[0], list(names[1]))
+            self._companions[key] = made
+        return made
+
+
+@dataclass
+class Companion:
+    """A generated module beside the derivative: its text (printed after the
+    derivative's), the function the derivative calls, and for reverse mode the
+    pullback through ∂g/∂θ it calls after it."""
+
+    name: str
+    function: Callable
+    source: str
+    pullback_name: Optional[str] = None  # reverse mode: vjp of g wrt the parameters
+    pullback: Optional[Callable] = None
+    pullback_seed: str = ""
+    header: str = ""
+
+
+_SOLVES: Dict[tuple, Solve] = {}
+
+
+def solve_for(kind: str, function: Callable, tol: float, max_iter: int, method: str,
+              solver: Optional[Callable], location: Optional[Location]) -> Solve:
+    """The Solve of a call site (one object per function, options and place, so that
+    its companions are compiled once)."""
+    _check_options(kind, function, tol, max_iter, method)
+    where = (location.filename, location.line, location.col) if location else None
+    key = (kind, function, tol, max_iter, method, solver, where)
+    made = _SOLVES.get(key)
+    if made is None:
+        made = _SOLVES[key] = Solve(kind, function, tol, max_iter, method, solver, location)
+    return made
+
+
+def solve_of(call: Any, location: Optional[Location]) -> Solve:
+    """The Solve of a lowered call `fixed_point(g, x0, *params, tol=...)` (lower has
+    checked it: g a module-level function, the options constants)."""
+    from .anno import get_anno
+    kind = SOLVERS[get_anno(call.func, "resolved")]
+    options = {k.arg: get_anno(k.value, "resolved") if k.arg == "solver" else k.value.value
+               for k in call.keywords}
+    defaults = {"tol": 1e-10, "max_iter": 1000 if kind == "fixed_point" else 100,
+                "solve": "auto" if kind == "fixed_point" else "dense", "solver": None}
+    options = {**defaults, **options}
+    return solve_for(kind, get_anno(call.args[0], "resolved"), options["tol"],
+                     options["max_iter"], options["solve"], options["solver"], location)
+
+
+# -- details ------------------------------------------------------------------------
+
+def _check_options(what: str, g: Any, tol: Any, max_iter: Any, solve: Any) -> None:
+    if not callable(g):
+        raise ArgumentError(f"{what}'s first argument must be a function, not "
+                            f"{type(g).__name__}", hint=f"{what}(g, x0, *params)")
+    if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not tol > 0:
+        raise ArgumentError(f"{what}'s tol must be a positive number, not {tol!r}",
+                            hint="tol=1e-10")
+    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or \
+            max_iter < 1:
+        raise ArgumentError(f"{what}'s max_iter must be a positive int, not {max_iter!r}",
+                            hint="max_iter=1000")
+    if solve not in _METHODS:
+        raise ArgumentError(f"{what}'s solve must be one of {', '.join(map(repr, _METHODS))}, "
+                            f"not {solve!r}", hint="solve='auto'")
+
+
+def _start(x0: Any, what: str) -> Any:
+    """x0 as the solver iterates it: a float, or a float array of its own (never the
+    caller's, which no step writes into)."""
+    if isinstance(x0, (bool, np.bool_)) or not isinstance(x0, (int, float, np.number,
+                                                             np.ndarray)):
+        raise ArgumentError(f"{what}'s x0 must be a float or a float array, not "
+                            f"{type(x0).__name__}", hint="x0=np.zeros(n) or x0=0.0")
+    if isinstance(x0, np.ndarray):
+        return np.array(x0, dtype=np.result_type(x0, np.float64) if x0.dtype.kind != "f"
+                        else x0.dtype)
+    return float(x0)
+
+
+def _same_kind(value: Any, x: Any, g: Callable, what: str) -> Any:
+    """g's value where x was: the same shape (a float stays a float)."""
+    if np.shape(value) != np.shape(x):
+        raise ArgumentError(
+            f"{what}: {_name(g)} returned shape {np.shape(value)} for x of shape "
+            f"{np.shape(x)}", hint=f"{_name(g)}(x, *params) must return an array shaped "
+                                   "like x (the solution has x0's shape)")
+    return _like_start(value, x)
+
+
+def _like_start(value: Any, x: Any) -> Any:
+    return float(value) if isinstance(x, float) else np.asarray(value)
+
+
+def _max_abs(value: Any) -> float:
+    return float(np.max(np.abs(value))) if np.size(value) else 0.0
+
+
+def _name(function: Any) -> str:
+    name = getattr(function, "__name__", None) or type(function).__name__
+    return "g" if name == "<lambda>" else name
+
+
+_JACOBIANS: Dict[Callable, Callable] = {}
+
+
+def _newton_jacobian(F: Callable) -> Callable:
+    """∂F/∂x by s2sad (forward mode: F is square), compiled once per F."""
+    made = _JACOBIANS.get(F)
+    if made is None:
+        from .api import jacobian
+        made = _JACOBIANS[F] = jacobian(F, wrt=0)
+    return made
+
+
+def _newton_step(J: Any, residual: Any, x: Any) -> Any:
+    size = int(np.size(x))
+    matrix = np.reshape(J, (size, size))
+    try:
+        step = np.linalg.solve(matrix, np.ravel(residual))
+    except np.linalg.LinAlgError:
+        step = np.linalg.lstsq(matrix, np.ravel(residual), rcond=None)[0]
+    return step.reshape(np.shape(x)) if np.ndim(x) else step[0]
+
+
+def _checked_root(F: Callable, x: Any, params: tuple, tol: float, steps: int,
+                  what: str) -> Any:
+    residual = _max_abs(F(x, *params))
+    if not residual <= max(math.sqrt(tol), tol):
+        raise ConvergenceError(
+            f"{what} stopped at a point that is not a root: max |F(x)| is {residual:.3g}",
+            residual, steps,
+            hint="start nearer the root (x0): Newton's steps settled where F has a "
+                 "minimum of |F| but no zero")
+    return x
