@@ -16,7 +16,7 @@ from .check import GradientCheckError, check_grad
 from .errors import (ArgumentError, NameResolutionError, NoDerivativeRuleError,
                      NonScalarOutputError, RuleDefinitionError, S2SADError,
                      SourceUnavailableError, UnsupportedSyntaxError)
-from .implicit import ConvergenceError, fixed_point, root
+from .implicit import ConvergenceError, fixed_point, fixed_point_of, root, root_of
 from .laziness import LazyArrayWarning
 from .rules import adjoint, non_differentiable, partials, tangent
 
@@ -29,5 +29,6 @@ __all__ = [
     "adjoint", "partials", "tangent", "non_differentiable",
     "S2SADError", "UnsupportedSyntaxError", "NoDerivativeRuleError", "NameResolutionError",
     "SourceUnavailableError", "NonScalarOutputError", "ArgumentError", "RuleDefinitionError",
-    "LazyArrayWarning", "fixed_point", "root", "ConvergenceError",
+    "LazyArrayWarning", "fixed_point", "root", "fixed_point_of", "root_of",
+    "ConvergenceError",
 ]

@@ -22,7 +22,7 @@ text is printed with the derivative's (`.source`), and is exactly what runs.
 """
 from __future__ import annotations
 
-import hashlib
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -31,7 +31,8 @@ import numpy as np
 
 from .errors import ArgumentError, Location, S2SADError
 
-__all__ = ["fixed_point", "root", "ConvergenceError", "Solve", "SOLVERS", "DENSE_SIZE"]
+__all__ = ["fixed_point", "root", "fixed_point_of", "root_of", "ConvergenceError", "Solve",
+           "SOLVERS", "DENSE_SIZE"]
 
 # x with at most this many entries: multipliers and tangents by one dense solve (n vjps
 # and an LU), above it by iterating the vjp (fixed points; roots are always dense)
@@ -53,7 +54,8 @@ class ConvergenceError(S2SADError):
 # -- the solvers, as users call them ----------------------------------------------------
 
 def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
-                max_iter: int = 1000, solve: str = "auto") -> Any:
+                max_iter: int = 1000, solve: str = "auto",
+                solver: Optional[Callable] = None) -> Any:
     """x* with x* = g(x*, *params), by the iteration x <- g(x, *params) from x0.
 
     It stops when a step changes no entry by more than `tol` relative to the size of x
@@ -61,9 +63,14 @@ def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
     `max_iter` steps. Differentiated, its derivative is that of the solution (seed
     002's multiplier equation), whatever x0 is: `solve` picks how the multipliers are
     found ("dense": one linear solve, "iterate": lam <- dx + (∂g/∂x)ᵀ lam, "auto":
-    dense for x of at most DENSE_SIZE entries)."""
+    dense for x of at most DENSE_SIZE entries). `solver(g, x0, *params)`, where given,
+    finds x* instead (a function marked with `fixed_point_of` runs its own loop); its
+    answer must satisfy the equation to sqrt(tol), relative to x."""
     _check_options("fixed_point", g, tol, max_iter, solve)
     x = _start(x0, "fixed_point")
+    if solver is not None:
+        x = _same_kind(_run_solver(solver, g, x, params), x, solver, "fixed_point")
+        return _checked_fixed_point(g, x, params, tol, _name(solver))
     for _ in range(max_iter):
         x_next = _same_kind(g(x, *params), x, g, "fixed_point")
         if converged(x_next, x, tol):
@@ -86,7 +93,7 @@ def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int =
                             hint="leave solve= out (or pass solve='dense')")
     x = _start(x0, "root")
     if solver is not None:
-        x = _same_kind(solver(F, x, *params), x, solver, "root")
+        x = _same_kind(_run_solver(solver, F, x, params), x, solver, "root")
         return _checked_root(F, x, params, tol, 0, _name(solver))
     jacobian = _newton_jacobian(F)
     for k in range(max_iter):
@@ -111,6 +118,60 @@ def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int =
 
 
 SOLVERS = {fixed_point: "fixed_point", root: "root"}
+SOLVERS_BY_KIND = {kind: solver for solver, kind in SOLVERS.items()}
+
+
+class MarkedSolver:
+    """A solver the user wrote (a while loop iterating x = g(x, θ), a bisection),
+    marked with what it solves. Called, it runs the user's code, then checks the
+    answer; differentiated, a call is an implicit solve whose forward step is that
+    code: its derivative is seed 002's, and nothing of the loop is stored."""
+
+    def __init__(self, solver: Callable, function: Callable, kind: str, tol: float):
+        _check_options(kind, function, tol, 1, "dense" if kind == "root" else "auto")
+        if not callable(solver):
+            raise ArgumentError(f"{kind}_of(...) marks a function, not "
+                                f"{type(solver).__name__}", hint=f"@s2sad.{kind}_of(g)")
+        self.solver, self.function, self.kind, self.tol = solver, function, kind, tol
+        functools.update_wrapper(self, solver)
+
+    def __call__(self, x0: Any, *params: Any) -> Any:
+        solve = fixed_point if self.kind == "fixed_point" else root
+        return solve(self.function, x0, *params, tol=self.tol, solver=self)
+
+    def __repr__(self) -> str:
+        return f"<{self.solver.__name__}: solves {self.kind} of {_name(self.function)}>"
+
+
+def fixed_point_of(g: Callable, *, tol: float = 1e-10) -> Callable[[Callable], MarkedSolver]:
+    """Mark a function `solve(x0, *params)` written by hand (a loop until a tolerance)
+    as returning x* = g(x*, *params): differentiated, its calls are differentiated
+    implicitly (as s2sad.fixed_point's) instead of through the loop. Its answers must
+    satisfy the equation to sqrt(tol) relative to x, or ConvergenceError is raised."""
+    return lambda solver: MarkedSolver(solver, g, "fixed_point", tol)
+
+
+def root_of(F: Callable, *, tol: float = 1e-10) -> Callable[[Callable], MarkedSolver]:
+    """Mark a function `solve(x0, *params)` written by hand as returning x* with
+    F(x*, *params) = 0 (to sqrt(tol)): differentiated implicitly, as s2sad.root."""
+    return lambda solver: MarkedSolver(solver, F, "root", tol)
+
+
+def _run_solver(solver: Callable, g: Callable, x: Any, params: tuple) -> Any:
+    if isinstance(solver, MarkedSolver):
+        return solver.solver(x, *params)
+    return solver(g, x, *params)
+
+
+def _checked_fixed_point(g: Callable, x: Any, params: tuple, tol: float, what: str) -> Any:
+    residual = _max_abs(np.subtract(g(x, *params), x))
+    if not residual <= math.sqrt(tol) * (1.0 + _max_abs(x)):
+        raise ConvergenceError(
+            f"{what} returned a point that is not a fixed point of {_name(g)}: "
+            f"max |g(x) - x| is {residual:.3g}", residual, 0,
+            hint=f"iterate to a tighter tolerance (below {math.sqrt(tol):g} relative to "
+                 "x), or pass a larger tol= where it is marked")
+    return x
 
 
 # -- runtime helpers of the generated companions --------------------------------------
@@ -156,8 +217,28 @@ def identity_minus(A: np.ndarray) -> np.ndarray:
 
 def solve_linear(A: np.ndarray, b: Any) -> Any:
     """The solution of A u = b for u shaped like b (a number for a number)."""
-    u = np.linalg.solve(A, np.ravel(b))
+    try:
+        u = np.linalg.solve(A, np.ravel(b))
+    except np.linalg.LinAlgError:
+        raise _singular() from None
     return u.reshape(np.shape(b)) if np.ndim(b) else u[0]
+
+
+def nonsingular(a: Any) -> Any:
+    """a, a number the derivative divides by: zero means the solution does not move
+    smoothly with the parameters, so there is no derivative to give."""
+    if a == 0 or not math.isfinite(a):
+        raise _singular()
+    return a
+
+
+def _singular() -> S2SADError:
+    return S2SADError(
+        "the implicit solve's equation is singular at the solution (I - ∂g/∂x, or "
+        "∂F/∂x for a root, has no inverse): the solution does not move smoothly with "
+        "the parameters, so it has no derivative there",
+        hint="check that the solution is isolated (a fixed point where ∂g/∂x = 1, a "
+             "double root, is not); a nearby parameter value may be regular")
 
 
 # -- what lower makes of a call -----------------------------------------------------
@@ -246,11 +327,15 @@ def solve_of(call: Any, location: Optional[Location]) -> Solve:
     kind = SOLVERS[get_anno(call.func, "resolved")]
     options = {k.arg: get_anno(k.value, "resolved") if k.arg == "solver" else k.value.value
                for k in call.keywords}
-    defaults = {"tol": 1e-10, "max_iter": 1000 if kind == "fixed_point" else 100,
-                "solve": "auto" if kind == "fixed_point" else "dense", "solver": None}
-    options = {**defaults, **options}
+    options = {**default_options(kind), **options}
     return solve_for(kind, get_anno(call.args[0], "resolved"), options["tol"],
                      options["max_iter"], options["solve"], options["solver"], location)
+
+
+def default_options(kind: str) -> Dict[str, Any]:
+    """The keywords of fixed_point (root) and their defaults."""
+    return {"tol": 1e-10, "max_iter": 1000 if kind == "fixed_point" else 100,
+            "solve": "auto" if kind == "fixed_point" else "dense", "solver": None}
 
 
 # -- details ------------------------------------------------------------------------

@@ -1399,7 +1399,7 @@ class _Lowerer:
                     f"{frontend._dotted(func)!r} is {described_value(resolved)}, not a "
                     "function", self.parsed.locate(func),
                     hint="bind it to a function before taking the gradient")
-            if resolved in implicit.SOLVERS:
+            if resolved in implicit.SOLVERS or isinstance(resolved, implicit.MarkedSolver):
                 return self.implicit_solve(node, resolved)
             func = self.global_ref(func)
         if resolved is operator.getitem:  # (the stages take getitem for x[i])
@@ -1420,11 +1420,27 @@ class _Lowerer:
         return call
 
     def implicit_solve(self, node: gast.Call, solver: Any) -> gast.Call:
-        """fixed_point(g, x0, *params, tol=...) -> a call of its Solve (g and the options
-        fixed now), which reverse and forward mode differentiate by seed 002's
-        multiplier equation (implicit.py) instead of through the iterations."""
-        kind = implicit.SOLVERS[solver]
+        """fixed_point(g, x0, *params, tol=...) (or root), with g and the options fixed
+        now: reverse and forward mode differentiate it by seed 002's multiplier
+        equation (implicit.py) instead of through the iterations. A call of a solver
+        marked with fixed_point_of(g) is written as the same call, solver=the mark."""
         where = self.parsed.locate(node)
+        if isinstance(solver, implicit.MarkedSolver):
+            if node.keywords or any(isinstance(a, gast.Starred) for a in node.args) or \
+                    not node.args:
+                raise UnsupportedSyntaxError(
+                    f"a solver marked with {solver.kind}_of(...) is called with the "
+                    "starting point and the parameters, each written out", where,
+                    hint=f"{solver.__name__}(x0, W, b)")
+            call = gast.Call(func=self.bound_name(implicit.SOLVERS_BY_KIND[solver.kind]),
+                             args=[self.bound_name(solver.function)] +
+                             [self.aggregate_element(a) for a in node.args],
+                             keywords=[gast.keyword(arg="tol", value=constant(solver.tol)),
+                                       gast.keyword(arg="solver",
+                                                    value=self.global_ref(node.func))])
+            set_anno(call, "location", where)
+            return call
+        kind = implicit.SOLVERS[solver]
         usage = f"{kind}(g, x0, W, b) with def g(x, W, b): ... at module level"
         if len(node.args) < 2 or any(isinstance(a, gast.Starred) for a in node.args):
             raise UnsupportedSyntaxError(
@@ -1434,23 +1450,19 @@ class _Lowerer:
         if not isinstance(function, types.FunctionType) or \
                 isinstance(node.args[0], gast.Name) and node.args[0].id in self.scope.env:
             raise UnsupportedSyntaxError(
-                f"the function {kind} solves must be one defined at module level (a def "
-                "or a lambda), so that s2sad can read and differentiate it",
+                f"the function {kind} solves must be a def or a lambda s2sad can read",
                 self.parsed.locate(node.args[0]),
                 hint=f"define it at module level and pass the values it reads as "
                      f"parameters: {usage}")
-        options: Dict[str, Any] = {"tol": 1e-10, "max_iter": 1000 if kind == "fixed_point"
-                                   else 100, "solve": "auto" if kind == "fixed_point"
-                                   else "dense", "solver": None}
+        options: Dict[str, Any] = implicit.default_options(kind)
         for keyword in node.keywords:
             value = get_anno(keyword.value, "resolved", _NOT) if keyword.arg == "solver" \
                 else _literal_number(keyword.value)
-            if keyword.arg not in options or value is _NOT or \
-                    keyword.arg == "solver" and kind != "root":
+            if keyword.arg not in options or value is _NOT:
                 raise UnsupportedSyntaxError(
                     f"{kind}'s keyword {keyword.arg!r} must be one of "
-                    f"{', '.join(k for k in options if k != 'solver' or kind == 'root')}, "
-                    "given as a constant (solver=: a module-level function)",
+                    f"{', '.join(options)}, given as a constant (solver=: a "
+                    "module-level function)",
                     self.parsed.locate(keyword.value), hint=f"{kind}(g, x0, W, tol=1e-10)")
             options[keyword.arg] = value
         try:
@@ -1465,6 +1477,21 @@ class _Lowerer:
                          [self.aggregate_element(a) for a in node.args[1:]], keywords=keywords)
         set_anno(call, "location", where)
         return call
+
+    def bound_name(self, value: Any) -> gast.Name:
+        """A read of `value` by a module-level name of the generated code: the name
+        the user's module gives it, else its own (or a version of it)."""
+        for key, existing in self.namespace.items():
+            if existing is value:
+                break
+        else:
+            key = implicit._name(value)
+            while key in self.namespace or not self.namer.is_free(key):
+                key += "_"
+            self.namespace[key] = value
+        read = gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
+        set_anno(read, "resolved", value)
+        return read
 
     def attribute(self, node: gast.Attribute) -> gast.AST:
         function = ARRAY_ATTRIBUTES.get(node.attr)

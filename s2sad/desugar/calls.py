@@ -13,13 +13,13 @@ from typing import Any, Dict, List, Optional
 import gast
 import numpy as np
 
-from .. import pytree
+from .. import implicit, pytree
 from ..anno import clone, get_anno, set_anno, walk
 from ..errors import UnsupportedSyntaxError
 from .values import (Const, Iterator, Leaf, LocalDef, LocalLambda, Method, Static, Struct,
                      Super, folded,
                      is_number, load_name, mark_borrowed, static_of)
-from . import numpy_forms
+from . import lifting, numpy_forms
 from .iterators import Iterators
 from .expressions import (_FUNCTIONS, _MISSING, _all_identifiers, _param,
                           _positional_params, _type_name)
@@ -54,6 +54,9 @@ class Calls(Iterators):
         structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
                          isinstance(a, Const) and isinstance(a.value, _FUNCTIONS)
                          for a in list(args) + list(keywords.values()))
+        if resolved in implicit.SOLVERS and args and not spread and \
+                isinstance(args[0], (LocalLambda, LocalDef)):
+            return self.implicit_solve(args, keywords, node, wheres, keyword_wheres)
         if resolved is not _MISSING and not spread and _is_user_class(resolved):
             return self.constructed(resolved, args, keywords, node)
         if resolved is not _MISSING and not spread:
@@ -73,6 +76,42 @@ class Calls(Iterators):
                 node.args = [self.as_array(a, arg) for a, arg in zip(args, node.args)]
             node.keywords = [gast.keyword(arg=k, value=self.materialize(
                 v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
+        return Leaf(node)
+
+    def implicit_solve(self, args: List[Static], keywords: Dict[str, Static],
+                       node: gast.Call, wheres: List[gast.AST], keyword_wheres) -> Static:
+        """fixed_point(lambda z: ..., z0, ...) (or a nested def, or root): the function
+        lifted to the module level, the variables it reads passed after the call's
+        own arguments (lifting.py)."""
+        function, where = args[0], wheres[0]
+        plain, hint = lifting.plain_signature(function.node)
+        if not plain:
+            self.refuse("the function an implicit solve is given must take plain "
+                        "parameters", where, hint=hint)
+        free = _free_names(function.node, function.reader, function.closure or {})
+        values = []
+        for name in free:
+            value = (function.closure or {}).get(name)
+            if value is None:
+                value = function.reader.evaluate(load_name(name))
+            if not isinstance(value, (Leaf, Const)) or isinstance(value, Const) and \
+                    isinstance(value.value, _FUNCTIONS):
+                self.refuse(f"the function this solve is given reads {name!r}, "
+                            f"{'a structure' if isinstance(value, Struct) else 'a function'}"
+                            " of the enclosing function", where,
+                            hint=f"read the arrays it needs before the call and pass them "
+                                 f"as parameters: {name}_W = {name}[...]; then "
+                                 "fixed_point(g, x0, W) with def g(x, W)")
+            values.append(value)
+        user_globals = getattr(self.parsed.function, "__globals__", None) or \
+            dict(self.parsed.namespace)
+        made = lifting.lifted(function.node, free, user_globals, self.parsed.name)
+        node.func = self.materialize(self.evaluate(node.func), node.func)
+        node.args = [self.global_name(made, where)] + \
+            [self.materialize(a, w) for a, w in zip(args[1:], wheres[1:])] + \
+            [self.materialize(v, where) for v in values]
+        node.keywords = [gast.keyword(arg=k, value=self.materialize(
+            v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
         return Leaf(node)
 
     def call_arguments(self, node: gast.Call) -> tuple:

@@ -1,0 +1,65 @@
+"""Lambda lifting for implicit solves: `fixed_point(lambda z: np.tanh(W @ z + b), z0)`.
+
+A fixed point's (a root's) function is differentiated apart from the function that
+solves it (companions.py compiles its vjp), so it must be a function of its own. A
+lambda or nested def given to `s2sad.fixed_point`/`s2sad.root` becomes one: its body as
+a module-level function of the user's module whose parameters are its own, then the
+enclosing function's variables it reads (Python's closure), which the call passes:
+
+    fixed_point(lambda z: np.tanh(W @ z + b), z0)
+        ->  fixed_point(g_lifted, z0, W, b)    with  def g(z, W, b): return np.tanh(W @ z + b)
+
+so that W and b, differentiated, carry their adjoints through the multiplier equation.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import linecache
+import types
+from typing import Any, Dict, List, Tuple
+
+import gast
+
+_LIFTED: Dict[tuple, types.FunctionType] = {}
+
+
+def lifted(node: gast.AST, free: List[str], user_globals: Dict[str, Any],
+           label: str) -> types.FunctionType:
+    """A function of the user's module with `node`'s body (a gast Lambda or
+    FunctionDef), its parameters followed by `free`; one per text and module."""
+    name = node.name if isinstance(node, gast.FunctionDef) else "g"
+    params = [a.id for a in node.args.args]
+    while name in params or name in free:
+        name += "_"
+    body = node.body if isinstance(node, gast.FunctionDef) else \
+        [gast.Return(value=node.body)]
+    function = gast.FunctionDef(
+        name=name, args=gast.arguments(
+            args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
+                  for p in params + free],
+            posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=[]),
+        body=body, decorator_list=[], returns=None, type_comment=None, type_params=[])
+    tree = gast.gast_to_ast(gast.Module(body=[function], type_ignores=[]))
+    text = ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    key = (text, id(user_globals))
+    made = _LIFTED.get(key)
+    if made is None:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        filename = f"<s2sad lifted {name} of {label} {digest}>"
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        code = compile(text, filename, "exec")
+        inner = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+        made = types.FunctionType(inner, user_globals, name)  # (its module's live globals)
+        _LIFTED[key] = made
+    return made
+
+
+def plain_signature(node: gast.AST) -> Tuple[bool, str]:
+    """Whether the lambda or def takes positional parameters only (no defaults, *args,
+    keywords): then its free names can follow them."""
+    args = node.args
+    plain = not (args.defaults or args.vararg or args.kwonlyargs or args.kwarg or
+                 args.posonlyargs)
+    return plain, "give it plain parameters (no defaults, *args or keywords)"
