@@ -524,7 +524,7 @@ class _Forward:
         ranks = self.analysed.known_ranks({"x0": x0, **{f"p{k}": p for k, p in
                                                         enumerate(params)}})
         ranks = (ranks.get("x0"), *(ranks.get(f"p{k}") for k in range(len(params))))
-        companion = solve.companion("forward", active, None if None in ranks else ranks,
+        companion = solve.companion("forward", active, None if all(r is None for r in ranks) else ranks,
                                     (_text(y), [_text(p) for p in params]))
         alias = next((a for a, f in self.rule_modules.items() if f is companion.function),
                      None)

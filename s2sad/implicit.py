@@ -75,8 +75,8 @@ def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
         x_next = _same_kind(g(x, *params), x, g, "fixed_point")
         if converged(x_next, x, tol):
             return x_next
-        x = x_next
-    raise not_converged(f"fixed_point({_name(g)}, ...)", x_next, x, tol, max_iter)
+        x, previous = x_next, x
+    raise not_converged(f"fixed_point({_name(g)}, ...)", x, previous, tol, max_iter)
 
 
 def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int = 100,
@@ -388,8 +388,13 @@ def _max_abs(value: Any) -> float:
 
 
 def _name(function: Any) -> str:
+    """A function's name for generated code: a module-level lambda's is the name its
+    module binds it to."""
     name = getattr(function, "__name__", None) or type(function).__name__
-    return "g" if name == "<lambda>" else name
+    if name != "<lambda>":
+        return name
+    bound = (k for k, v in getattr(function, "__globals__", {}).items() if v is function)
+    return next(bound, "g")
 
 
 _JACOBIANS: Dict[Callable, Callable] = {}

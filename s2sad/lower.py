@@ -1401,6 +1401,14 @@ class _Lowerer:
                     hint="bind it to a function before taking the gradient")
             if resolved in implicit.SOLVERS or isinstance(resolved, implicit.MarkedSolver):
                 return self.implicit_solve(node, resolved)
+            if getattr(resolved, "_s2sad_companion", False):  # (a derivative read back)
+                raise UnsupportedSyntaxError(
+                    "a derivative through an implicit solve (fixed_point, root) is not "
+                    "differentiated again: second derivatives of implicit solves are not "
+                    "supported yet", self.parsed.locate(node),
+                    hint="take the second derivative by finite differences of s2sad's "
+                         "gradient, or write the solve as an explicit linear system "
+                         "(np.linalg.solve) where it is linear")
             func = self.global_ref(func)
         if resolved is operator.getitem:  # (the stages take getitem for x[i])
             raise UnsupportedSyntaxError(

@@ -1106,7 +1106,7 @@ class _Reverse:
                                                                  enumerate(params)}})
         x_rank = ranks.get("y") if ranks.get("y") is not None else ranks.get("x0")
         ranks = (x_rank, *(ranks.get(f"p{k}") for k in range(len(params))))
-        companion = solve.companion("reverse", active, None if None in ranks else ranks,
+        companion = solve.companion("reverse", active, None if all(r is None for r in ranks) else ranks,
                                     (_text(y), [_text(p) for p in params]))
         multiplier = self.bound_companion(companion.name, companion.function)
         pullback = self.bound_companion(companion.pullback_name, companion.pullback)
