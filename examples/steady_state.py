@@ -68,6 +68,13 @@ def flux(v0, ki, vmax, km):
     return vmax[-1] * S[-1] / (km[-1] + S[-1])
 
 
+def total_pool(v0, ki, vmax, km):
+    """The total amount of metabolites at steady state (every S*_i counts, not only the
+    last one, as for the flux)."""
+    S = s2sad.root(rates, np.ones(vmax.shape[0]), v0, ki, vmax, km, tol=TOL)
+    return np.sum(S)
+
+
 def semi_analytic(v0, ki, vmax, km):
     """S* from the scalar equation of the flux J (every step carries J at steady state)."""
     def excess(J):
@@ -126,6 +133,11 @@ def main(n=6, check_time_steps=True):
         else:
             numeric = central_difference(flux, params, index, 1.0)
         errors[f"grad dJ/d{name}"] = relative_error(g, numeric)
+    pool_grads = s2sad.grad(total_pool, wrt=(2, 3))(*params)
+    for name, index, g in zip(("vmax", "km"), (2, 3), pool_grads):
+        numeric = np.array([central_difference(total_pool, params, index, e)
+                            for e in np.eye(n)])
+        errors[f"grad d sum(S*)/d{name}"] = relative_error(g, numeric)
     print(f"  flux J = {J:.6f}; dJ/dv0 = {grads[0]:.6f}, dJ/dki = {grads[1]:.6f}")
     print(f"  dJ/dvmax = {np.round(grads[2], 6)}  (irreversible steps: only the inhibited "
           "inflow and the last step set J)")
