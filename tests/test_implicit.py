@@ -331,3 +331,16 @@ def test_solvers_run_as_plain_functions():
     with pytest.raises(s2sad.ArgumentError, match="max_iter"):
         s2sad.fixed_point(square_root_step, 1.0, 2.0, max_iter=0)
     assert implicit.converged(np.array([1.0, np.nan]), np.array([1.0, np.nan]), 1.0) is False
+
+
+def test_a_dict_of_parameters_is_refused_with_the_way_to_pass_it():
+    def layer_of_dict(z, p, x):
+        return np.tanh(p["W"] @ z + p["b"] + x)
+
+    def loss(p, x):
+        return np.sum(s2sad.fixed_point(layer_of_dict, np.zeros(3), p, x) ** 2)
+
+    p = {"W": 0.1 * np.ones((3, 3)), "b": np.ones(3)}
+    with pytest.raises(s2sad.S2SADError, match="a dict is passed to fixed_point") as info:
+        s2sad.grad(loss)(p, np.ones(3))
+    assert "fixed_point(g, z0, p['W'], p['b'])" in str(info.value)

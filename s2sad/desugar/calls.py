@@ -54,6 +54,15 @@ class Calls(Iterators):
         structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
                          isinstance(a, Const) and isinstance(a.value, _FUNCTIONS)
                          for a in list(args) + list(keywords.values()))
+        if resolved in implicit.SOLVERS and not spread:
+            for value, where in zip(args[1:], wheres[1:]):
+                if isinstance(value, Struct):
+                    self.refuse(f"a {value.kind} is passed to {implicit.SOLVERS[resolved]}, "
+                                "which takes arrays and numbers as the parameters of the "
+                                "function it solves", where,
+                                hint="pass the arrays themselves and take them as "
+                                     "parameters: fixed_point(g, z0, p['W'], p['b']) with "
+                                     "def g(z, W, b)")
         if resolved in implicit.SOLVERS and args and not spread and \
                 isinstance(args[0], (LocalLambda, LocalDef)):
             return self.implicit_solve(args, keywords, node, wheres, keyword_wheres)
