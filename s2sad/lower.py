@@ -501,9 +501,12 @@ def described_value(value: Any) -> str:
 
 
 def _is_user_function(fn: Any) -> bool:
-    """A plain Python function of the user's, to be inlined (library code needs a rule)."""
+    """A plain Python function of the user's, to be inlined (library code needs a rule);
+    or one s2sad generated for an implicit solve, read to differentiate it again."""
     if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
         return False
+    if getattr(fn, "_s2sad_readable", False):
+        return True
     module = getattr(fn, "__module__", None) or ""
     if module.split(".")[0] in _LIBRARY_MODULES:
         return False

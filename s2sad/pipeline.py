@@ -232,7 +232,7 @@ def differentiate(parsed: Parsed, wrt: Sequence[str], *, with_value: bool = Fals
         reverse.reverse(analysed, with_value=with_value, pullback=mode in ("pullback", "step"),
                         indexed=for_call, numbers_only=jit_code,
                         seed_each=mode == "step",  # (checkpoint.py's step_adjoint)
-                        element_writes=not foreign)
+                        element_writes=not foreign, read_back=read_back)
     if param_ranks and any(analysed.ranks.get(p) is not None for p in lowered.params):
         generated.header.append("  compiled for:  " + ", ".join(
             f"{p} {_rank_text(analysed.ranks.get(p))}" for p in lowered.params))

@@ -62,7 +62,8 @@ class Generated:
 
 def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False,
             indexed: bool = False, numbers_only: bool = False,
-            seed_each: bool = False, element_writes: bool = True) -> Generated:
+            seed_each: bool = False, element_writes: bool = True,
+            read_back: bool = False) -> Generated:
     """The gradient function; `with_value` also returns the output (value_and_grad).
     A `pullback` (vjp) takes a seed shaped like the output, which may be an array.
     With `indexed`, a loop's stored values go in lists indexed by its counter (see
@@ -75,6 +76,7 @@ def reverse(analysed: Analysed, with_value: bool = False, pullback: bool = False
     reversing = _Reverse(analysed, with_value, pullback, indexed, numbers_only)
     reversing.seed_each = seed_each
     reversing.element_writes = element_writes
+    reversing.read_back = read_back
     return reversing.run()
 
 
@@ -145,6 +147,7 @@ class _Reverse:
         self.index_numbers_only = index_numbers_only
         self.seed_each = False
         self.element_writes = True  # da[i] += e (not for dask's arrays: see reverse())
+        self.read_back = False  # code to be differentiated again (implicit_adjoint)
         self.lowered = analysed.lowered
         self.namer = clone(self.lowered.namer)
         self.rule_modules: Dict[str, Any] = {}  # modules rule templates read (bind_modules)
@@ -1106,8 +1109,9 @@ class _Reverse:
                                                                  enumerate(params)}})
         x_rank = ranks.get("y") if ranks.get("y") is not None else ranks.get("x0")
         ranks = (x_rank, *(ranks.get(f"p{k}") for k in range(len(params))))
-        companion = solve.companion("reverse", active, None if all(r is None for r in ranks) else ranks,
-                                    (_text(y), [_text(p) for p in params]))
+        mode = "reverse read back" if self.read_back else "reverse"
+        companion = solve.companion(mode, active, None if all(r is None for r in ranks)
+                                    else ranks, (_text(y), [_text(p) for p in params]))
         multiplier = self.bound_companion(companion.name, companion.function)
         pullback = self.bound_companion(companion.pullback_name, companion.pullback)
         if multiplier not in self.companions:
@@ -1117,18 +1121,41 @@ class _Reverse:
         self.companions[multiplier] = companion.source
         self.companions[pullback] = ""  # (its text is the multiplier's companion's)
         lam = self.namer.named("lam")
-        self.emit(assign(lam, call(multiplier, [clone(dy), clone(y)] +
-                                   [clone(p) for p in params])))
+        arguments = [clone(dy), clone(y)] + [clone(p) for p in params]
+        if self.read_back:  # lam = fixed_point(g_multiplier_step, dx, dx, x, *θ), which
+            # the code differentiating this one differentiates implicitly in turn
+            solver = implicit.SOLVERS_BY_KIND[solve.kind]
+            found = gast.Call(func=name(self.bound_companion(solve.kind, solver)),
+                              args=[name(multiplier), clone(dy)] + arguments, keywords=[
+                                  gast.keyword(arg="tol", value=constant(solve.tol)),
+                                  gast.keyword(arg="max_iter", value=constant(solve.max_iter))])
+        else:
+            found = call(multiplier, arguments)
+        self.emit(assign(lam, found))
         pulled = gast.Call(func=name(pullback), args=[clone(y)] + [clone(p) for p in params],
                            keywords=[gast.keyword(arg=companion.pullback_seed, value=name(lam))])
         if len(active) == 1:
             self.accumulate(params[active[0]], pulled)
             return
-        held = self.namer.named("dtheta")
-        self.emit(assign(held, pulled))
-        for j, k in enumerate(active):
-            self.accumulate(params[k], gast.Subscript(value=name(held), slice=constant(j),
-                                                      ctx=gast.Load()))
+        # dW, db = vjp_g_W_b(...): a first adjoint is bound by the unpacking itself
+        parts, direct = [], []
+        for k in active:
+            param = params[k]
+            first = is_local(param) and param.id not in self.live and param.id not in direct
+            parts.append(self.adjoint_name(param.id) if first else self.namer.named(
+                self.adjoint_name(param.id) if is_local(param) else "dtheta"))
+            direct.append(param.id if first else None)
+        self.emit(gast.Assign(targets=[gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
+                                                  ctx=gast.Store())],
+                              value=pulled, type_comment=None))
+        for part, k, bound in zip(parts, active, direct):
+            if bound is None:
+                self.accumulate(params[k], name(part))
+                continue
+            self.spreads.pop(part, None)
+            self.live.add(bound)
+            self.unsure.discard(part)
+            self.owned.discard(part)
 
     def bound_companion(self, wanted: str, function: Any) -> str:
         """A name in the generated module for a companion function (implicit.py)."""

@@ -312,12 +312,41 @@ def test_refusals_point_at_the_call(tmp_path, text, message):
     assert "^" in str(info.value) and "hint:" in str(info.value)
 
 
-def test_second_derivatives_are_refused_with_a_reason():
-    def loss(c):
-        return np.sum(s2sad.fixed_point(lambda x, c: 0.5 * x + c, np.zeros(2), c) ** 3)
+def test_second_order_through_a_linear_fixed_point_is_exact():
+    A = 0.3 * RNG.standard_normal((3, 3))
 
-    with pytest.raises(s2sad.S2SADError, match="second derivatives of implicit solves"):
-        s2sad.hessian(loss)(np.ones(2))
+    def loss(c):
+        return np.sum(s2sad.fixed_point(lambda x, c: A @ x + c, np.zeros(3), c,
+                                        tol=1e-14) ** 3)
+
+    c = RNG.standard_normal(3)
+    M = np.linalg.inv(np.eye(3) - A)  # x = M c, the loss's Hessian M.T diag(6x) M
+    expected = M.T @ np.diag(6 * (M @ c)) @ M
+    np.testing.assert_allclose(s2sad.hessian(loss)(c), expected, rtol=1e-9)
+    v = RNG.standard_normal(3)
+    np.testing.assert_allclose(s2sad.hvp(loss)(c, v), expected @ v, rtol=1e-9)
+
+
+def test_second_order_through_nonlinear_solves_matches_differences_of_the_gradient():
+    def small(z, W, b):
+        return np.tanh(W @ z + b)
+
+    def deq(b):
+        return np.sum(s2sad.fixed_point(small, np.zeros(5), W, b, tol=1e-14) ** 3)
+
+    def cube(a, c):
+        return s2sad.root(gap, 1.0, a, c) ** 2
+
+    for f, args in ((deq, (B,)), (cube, (2.0, 5.0))):
+        wrt = tuple(range(len(args)))
+        H = np.array(s2sad.hessian(f, wrt=wrt if len(wrt) > 1 else 0)(*args))
+        g = s2sad.grad(f, wrt=wrt if len(wrt) > 1 else 0)
+        flat = lambda *a: np.hstack([np.ravel(t) for t in np.atleast_1d(g(*a))])  # noqa
+        if len(args) == 1:
+            expected = central(lambda b: g(b), args, 0, eps=1e-5)
+        else:
+            expected = np.stack([central(flat, args, k, eps=1e-5) for k in wrt], axis=1)
+        np.testing.assert_allclose(H.reshape(expected.shape), expected, atol=1e-7)
 
 
 def test_solvers_run_as_plain_functions():

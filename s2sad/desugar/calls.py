@@ -98,6 +98,15 @@ class Calls(Iterators):
             self.refuse("the function an implicit solve is given must take plain "
                         "parameters", where, hint=hint)
         free = _free_names(function.node, function.reader, function.closure or {})
+        # (and the closure variables of the function it is in: the lifted function has
+        # the module's globals only)
+        cells = getattr(function.reader.parsed, "cells", None) or {}
+        outer = {}  # closure variable -> a resolved read of it, as the lambda has it
+        for read in walk(function.node):
+            if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
+                    read.id in cells and read.id not in free and \
+                    read.id not in _own_names(function.node):
+                outer.setdefault(read.id, read)
         values = []
         for name in free:
             value = (function.closure or {}).get(name)
@@ -114,11 +123,13 @@ class Calls(Iterators):
             values.append(value)
         user_globals = getattr(self.parsed.function, "__globals__", None) or \
             dict(self.parsed.namespace)
-        made = lifting.lifted(function.node, free, user_globals, self.parsed.name)
+        made = lifting.lifted(function.node, free + sorted(outer), user_globals,
+                              self.parsed.name)
         node.func = self.materialize(self.evaluate(node.func), node.func)
         node.args = [self.global_name(made, where)] + \
             [self.materialize(a, w) for a, w in zip(args[1:], wheres[1:])] + \
-            [self.materialize(v, where) for v in values]
+            [self.materialize(v, where) for v in values] + \
+            [clone(outer[n]) for n in sorted(outer)]
         node.keywords = [gast.keyword(arg=k, value=self.materialize(
             v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
         return Leaf(node)
@@ -981,6 +992,13 @@ class Calls(Iterators):
 
 
 _NEEDED: Dict[Any, bool] = {}  # helper code -> whether it needs reading here
+
+
+def _own_names(function: gast.AST) -> set:
+    """The names a lambda or def binds itself (its parameters, its locals)."""
+    from ..frontend import bound_names
+    return bound_names(function) if isinstance(function, gast.FunctionDef) else \
+        {a.id for a in function.args.args}
 
 
 def _free_names(function: gast.AST, reader: "Calls", closure: Dict[str, Static]) -> List[str]:
