@@ -190,3 +190,32 @@ def test_example_runs_as_a_script(script):
     assert "relative errors" in result.stdout or "per parameter" in result.stdout
     assert "_multiplier(" in result.stdout  # the generated multiplier solve is printed
     assert "Traceback" not in result.stderr
+
+
+# -- found while writing the examples ------------------------------------------------
+
+def diverging_loss(W, c):
+    """A DEQ cell whose W (norm 3) does not contract: the forward solve fails."""
+    z = s2sad.fixed_point(deq_cell, np.zeros(3), 3.0 * W, c, max_iter=20)
+    return np.sum(z)
+
+
+def deq_cell(z, W, c):
+    return np.tanh(W @ z + c)
+
+
+@pytest.mark.xfail(strict=True, reason="a ConvergenceError raised by the forward solve "
+                   "inside a generated derivative has no location (the generated code "
+                   "calls s2sad.fixed_point itself, not the call site's Solve, which adds it)")
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jvp"])
+def test_convergence_error_inside_a_derivative_points_at_the_call(transform):
+    rng = np.random.default_rng(0)
+    W, c = rng.normal(size=(3, 3)), rng.normal(size=3)
+    call = {"grad": lambda: s2sad.grad(diverging_loss, wrt=1)(W, c),
+            "value_and_grad": lambda: s2sad.value_and_grad(diverging_loss, wrt=1)(W, c),
+            "jvp": lambda: s2sad.jvp(diverging_loss, wrt=1)(W, c, c)}[transform]
+    with pytest.raises(s2sad.ConvergenceError, match="did not converge") as info:
+        call()
+    assert info.value.location is not None
+    assert info.value.location.filename == __file__
+    assert info.value.location.line == diverging_loss.__code__.co_firstlineno + 2
