@@ -17,9 +17,10 @@ equilibrium, `steady_state_by_time_steps`), which gives the same derivatives.
 Checks printed by the script:
 - S* against a semi-analytic solution (at steady state every flux equals J, so
   S_i = km_i J / (vmax_i - J), and J solves one scalar equation, by brentq);
-- the forward sensitivity dS*/dvmax along a direction (s2sad.jvp) and the gradient of
-  the pathway's flux J with respect to every rate constant (s2sad.grad), against
-  central differences of the converged steady state;
+- the forward sensitivity dS*/dvmax along a direction (s2sad.jvp), the whole matrix
+  dS*/dvmax (s2sad.jacobian, forward and reverse), and the gradients of the pathway's
+  flux J and of the total pool sum(S*) with respect to every rate constant
+  (s2sad.grad), against central differences of the converged steady state;
 - metabolic control analysis' summation theorems, which hold exactly: scaling every
   enzyme (v0 and all vmax) by the same factor scales J by it and leaves S* unchanged,
   so the flux control coefficients (vmax_i / J) dJ/dvmax_i sum to 1 and the jvp of S*

@@ -95,7 +95,7 @@ def test_deq_generated_adjoint_reads_as_the_multiplier_equation(examples):
 
 def test_deq_main_checks_and_trains(examples, capsys):
     deq = examples("deq_layer")
-    result = deq.main(points=80, hidden=6, epochs=40, check_hidden=3, check_points=12)
+    result = deq.main(points=80, hidden=6, epochs=40)
     out = capsys.readouterr().out
     assert max(result["gradient_errors"].values()) < 1e-6
     assert result["losses"][-1] < 0.5 * result["losses"][0]
