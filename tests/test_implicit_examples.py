@@ -192,6 +192,25 @@ def test_example_runs_as_a_script(script):
     assert "Traceback" not in result.stderr
 
 
+def test_memory_benchmark_smoke(tmp_path):
+    """benchmarks/implicit_memory.py runs, forces its iteration counts, and writes its
+    table; the implicit gradients' peak memory stays put while the unrolled one's grows."""
+    result = run(os.path.join("benchmarks", "implicit_memory.py"), "--iterations", "10",
+                 "100", "--rounds", "1", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    table = (tmp_path / "implicit.md").read_text()
+    rows = [line.split("|")[1:-1] for line in table.splitlines()
+            if line.startswith("| 10 |") or line.startswith("| 100 |")]
+    assert len(rows) == 2 and all(row[2].strip() == "ok" for row in rows)
+    units = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2}
+    peaks = [[float(cell.split()[0]) * units[cell.split()[1]] for cell in row[7:11]]
+             for row in rows]  # primal, implicit dense, implicit iterated, unrolled
+    for column in (1, 2):  # the implicit gradients: the same peak at 10 and 100 steps
+        assert abs(peaks[1][column] / peaks[0][column] - 1) < 0.05
+    assert peaks[1][3] > 1.2 * peaks[0][3]  # the unrolled one grows
+    assert "python3 benchmarks/implicit_memory.py --iterations 10 100" in table
+
+
 # -- found while writing the examples ------------------------------------------------
 
 def diverging_loss(W, c):
