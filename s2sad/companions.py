@@ -20,7 +20,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from . import codegen, implicit
+from . import codegen, implicit, structured
 from .implicit import Companion, Solve
 
 _HELPERS = ("converged", "not_converged", "rows", "identity_minus", "solve_linear",
@@ -86,6 +86,11 @@ def _derivative(g: Callable, wrt: Tuple[int, ...], ranks: Optional[tuple], kind:
     from .api import JVPFunction, VJPFunction
     make_ = VJPFunction if kind == "vjp" else JVPFunction
     transform = make_(g, wrt[0] if len(wrt) == 1 else wrt)
+    if structured.needs_desugar(g):  # (a dict or list built inside, a comprehension:
+        # read by the desugar stage, for plain arguments, as a call would read it)
+        trees = {p: None for p in transform._param_names}
+        transform = transform._flat_transform(structured.Call(
+            dict(trees), trees, tuple(trees.values())))[1]
     if ranks is None and not read_back:
         compiled = transform.generic
     else:

@@ -295,7 +295,7 @@ def test_check_grad_compares_with_differences_of_the_solution():
     ("s2sad.fixed_point(step, x, a, solve='newton')", "solve must be one of"),
     ("s2sad.fixed_point(step)", "each written out"),
     ("s2sad.fixed_point(lambda x, a=1.0: x * a, x, a)", "plain parameters"),
-    ("s2sad.fixed_point(lambda x: x * d['a'], x)", "reads 'd', a structure"),
+    ("s2sad.fixed_point(step, d, a)", "starting point of an implicit solve is a structure"),
 ])
 def test_refusals_point_at_the_call(tmp_path, text, message):
     module = tmp_path / "user_solves.py"
@@ -362,14 +362,38 @@ def test_solvers_run_as_plain_functions():
     assert implicit.converged(np.array([1.0, np.nan]), np.array([1.0, np.nan]), 1.0) is False
 
 
-def test_a_dict_of_parameters_is_refused_with_the_way_to_pass_it():
-    def layer_of_dict(z, p, x):
-        return np.tanh(p["W"] @ z + p["b"] + x)
+def dict_layer(z, p, x):
+    return np.tanh(p["W"] @ z + p["b"] + x)
 
-    def loss(p, x):
-        return np.sum(s2sad.fixed_point(layer_of_dict, np.zeros(3), p, x) ** 2)
 
-    p = {"W": 0.1 * np.ones((3, 3)), "b": np.ones(3)}
-    with pytest.raises(s2sad.S2SADError, match="a dict is passed to fixed_point") as info:
-        s2sad.grad(loss)(p, np.ones(3))
-    assert "fixed_point(g, z0, p['W'], p['b'])" in str(info.value)
+def test_dicts_lists_and_tuples_of_parameters():
+    def with_dict(p, x):
+        return np.sum(s2sad.fixed_point(dict_layer, np.zeros(5), p, x, tol=1e-14) ** 2)
+
+    def closing_over_a_dict(p, x):
+        z = s2sad.fixed_point(lambda z: np.tanh(p["W"] @ z + p["b"] + x), np.zeros(5),
+                              tol=1e-14)
+        return np.sum(z ** 2)
+
+    def with_layers(layers, x):
+        W, b = layers[0]
+        z = s2sad.fixed_point(lambda z, Wb: np.tanh(Wb[0] @ z + Wb[1] + x), np.zeros(5),
+                              (W, b), tol=1e-14)
+        return np.sum(z ** 2)
+
+    p = {"W": W, "b": B}
+    x = U @ X
+    expected = s2sad.grad(with_dict)(p, x)
+    assert set(expected) == {"W", "b"}
+    for k, name in enumerate(("W", "b")):
+        def along(v, name=name):
+            return with_dict({**p, name: v}, x)
+        np.testing.assert_allclose(expected[name], central(along, (p[name],), 0), atol=1e-7)
+    got = s2sad.grad(closing_over_a_dict)(p, x)
+    np.testing.assert_allclose(got["W"], expected["W"], atol=1e-12)
+    (gW, gb), = s2sad.grad(with_layers)([(W, B)], x)
+    np.testing.assert_allclose(gW, expected["W"], atol=1e-12)
+    np.testing.assert_allclose(gb, expected["b"], atol=1e-12)
+    g = s2sad.grad(with_dict)
+    g(p, x)
+    assert "dp_W, dp_b = vjp_dict_layer_p_W_p_b(" in g.source

@@ -8,7 +8,7 @@ import dataclasses
 import inspect
 import math
 import types
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import gast
 import numpy as np
@@ -54,17 +54,9 @@ class Calls(Iterators):
         structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
                          isinstance(a, Const) and isinstance(a.value, _FUNCTIONS)
                          for a in list(args) + list(keywords.values()))
-        if resolved in implicit.SOLVERS and not spread:
-            for value, where in zip(args[1:], wheres[1:]):
-                if isinstance(value, Struct):
-                    self.refuse(f"a {value.kind} is passed to {implicit.SOLVERS[resolved]}, "
-                                "which takes arrays and numbers as the parameters of the "
-                                "function it solves", where,
-                                hint="pass the arrays themselves and take them as "
-                                     "parameters: fixed_point(g, z0, p['W'], p['b']) with "
-                                     "def g(z, W, b)")
-        if resolved in implicit.SOLVERS and args and not spread and \
-                isinstance(args[0], (LocalLambda, LocalDef)):
+        if resolved in implicit.SOLVERS and len(args) > 1 and not spread and (
+                isinstance(args[0], (LocalLambda, LocalDef)) or
+                any(isinstance(a, Struct) for a in args[1:])):
             return self.implicit_solve(args, keywords, node, wheres, keyword_wheres)
         if resolved is not _MISSING and not spread and _is_user_class(resolved):
             return self.constructed(resolved, args, keywords, node)
@@ -89,50 +81,107 @@ class Calls(Iterators):
 
     def implicit_solve(self, args: List[Static], keywords: Dict[str, Static],
                        node: gast.Call, wheres: List[gast.AST], keyword_wheres) -> Static:
-        """fixed_point(lambda z: ..., z0, ...) (or a nested def, or root): the function
-        lifted to the module level, the variables it reads passed after the call's
-        own arguments (lifting.py)."""
-        function, where = args[0], wheres[0]
+        """fixed_point(g, z0, ...) where g is a lambda or nested def, or where a
+        parameter is a dict, list or tuple of arrays: the function solved is made a
+        module-level one of arrays (lifting.py): a lambda's free variables passed after
+        the call's arguments, a structure's leaves one by one."""
+        where = wheres[0]
+        solved, values = args[0], list(args[1:])
+        wheres = list(wheres[1:])
+        if isinstance(solved, (LocalLambda, LocalDef)):
+            solved, free = self.lifted(solved, where)
+            values += free
+            wheres += [where] * len(free)
+        elif not (isinstance(solved, Const) and isinstance(solved.value, types.FunctionType)):
+            self.refuse("the function an implicit solve is given must be a def or a "
+                        "lambda s2sad can read", where,
+                        hint="fixed_point(g, x0, W, b) with def g(x, W, b): ...")
+        else:
+            solved = solved.value
+        if isinstance(values[0], Struct):
+            self.refuse("the starting point of an implicit solve is a structure; the "
+                        "solution must be one array", wheres[0],
+                        hint="solve for one array (np.concatenate the parts, then split "
+                             "the solution)")
+        passed: List[Tuple[str, gast.AST]] = []
+        names = _solved_names(solved, len(values))
+        texts = [self.rebuilt(v, n, passed, w) for v, n, w in zip(values, names, wheres)]
+        if any(isinstance(v, Struct) for v in values):
+            solved = lifting.of_leaves(solved, list(zip(names, texts)), [n for n, _ in passed],
+                                       self._user_globals(), self.parsed.name)
+        node.func = self.materialize(self.evaluate(node.func), node.func)
+        node.args = [self.global_name(solved, where)] + [e for _, e in passed]
+        node.keywords = [gast.keyword(arg=k, value=self.materialize(
+            v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
+        return Leaf(node)
+
+    def lifted(self, function: Static, where: gast.AST) -> Tuple[Any, List[Static]]:
+        """A lambda's or nested def's body as a module-level function taking its free
+        variables after its own parameters, and the values of those variables here."""
         plain, hint = lifting.plain_signature(function.node)
         if not plain:
             self.refuse("the function an implicit solve is given must take plain "
                         "parameters", where, hint=hint)
         free = _free_names(function.node, function.reader, function.closure or {})
-        # (and the closure variables of the function it is in: the lifted function has
-        # the module's globals only)
-        cells = getattr(function.reader.parsed, "cells", None) or {}
-        outer = {}  # closure variable -> a resolved read of it, as the lambda has it
-        for read in walk(function.node):
-            if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
-                    read.id in cells and read.id not in free and \
-                    read.id not in _own_names(function.node):
-                outer.setdefault(read.id, read)
-        values = []
+        values: List[Static] = []
         for name in free:
             value = (function.closure or {}).get(name)
             if value is None:
                 value = function.reader.evaluate(load_name(name))
+            if isinstance(value, Struct) and value.kind in (pytree.DICT, pytree.LIST,
+                                                           pytree.TUPLE):
+                values.append(value)  # (its leaves passed one by one: see rebuilt)
+                continue
             if not isinstance(value, (Leaf, Const)) or isinstance(value, Const) and \
                     isinstance(value.value, _FUNCTIONS):
                 self.refuse(f"the function this solve is given reads {name!r}, "
                             f"{'a structure' if isinstance(value, Struct) else 'a function'}"
                             " of the enclosing function", where,
                             hint=f"read the arrays it needs before the call and pass them "
-                                 f"as parameters: {name}_W = {name}[...]; then "
-                                 "fixed_point(g, x0, W) with def g(x, W)")
+                                 f"as parameters: fixed_point(g, x0, W) with def g(x, W)")
             values.append(value)
-        user_globals = getattr(self.parsed.function, "__globals__", None) or \
-            dict(self.parsed.namespace)
-        made = lifting.lifted(function.node, free + sorted(outer), user_globals,
+        # (and the closure variables of the function it is in, read as the lambda reads
+        # them: the lifted function has the module's globals only)
+        cells = getattr(function.reader.parsed, "cells", None) or {}
+        outer: Dict[str, gast.AST] = {}
+        for read in walk(function.node):
+            if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
+                    read.id in cells and read.id not in free and \
+                    read.id not in _own_names(function.node):
+                outer.setdefault(read.id, read)
+        made = lifting.lifted(function.node, free + sorted(outer), self._user_globals(),
                               self.parsed.name)
-        node.func = self.materialize(self.evaluate(node.func), node.func)
-        node.args = [self.global_name(made, where)] + \
-            [self.materialize(a, w) for a, w in zip(args[1:], wheres[1:])] + \
-            [self.materialize(v, where) for v in values] + \
-            [clone(outer[n]) for n in sorted(outer)]
-        node.keywords = [gast.keyword(arg=k, value=self.materialize(
-            v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
-        return Leaf(node)
+        return made, values + [Leaf(clone(outer[n])) for n in sorted(outer)]
+
+    def rebuilt(self, value: Static, stem: str, passed: List[Tuple[str, gast.AST]],
+                where: gast.AST) -> str:
+        """The text rebuilding `value` from parameters named after `stem` (a dict's,
+        list's or tuple's items one by one; a leaf is one parameter), each appended to
+        `passed` with the run-time expression the call passes for it."""
+        if isinstance(value, Struct):
+            if value.kind not in (pytree.DICT, pytree.LIST, pytree.TUPLE) or \
+                    value.kind == pytree.DICT and not all(isinstance(k, (str, int))
+                                                          for k in value.keys):
+                self.refuse(f"a {value.kind} is passed to an implicit solve, which takes "
+                            "arrays, numbers, and dicts, lists and tuples of them", where,
+                            hint="pass its arrays (obj.W, obj.b) as parameters: "
+                                 "fixed_point(g, z0, obj.W, obj.b) with def g(z, W, b)")
+            keys = value.keys if value.kind == pytree.DICT else range(len(value.items))
+            parts = [self.rebuilt(item, f"{stem}_{pytree._identifier_part(str(key))}",
+                                  passed, where) for key, item in zip(keys, value.items)]
+            if value.kind == pytree.DICT:
+                return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(keys, parts)) + "}"
+            if value.kind == pytree.LIST:
+                return "[" + ", ".join(parts) + "]"
+            return "(" + "".join(f"{p}, " for p in parts) + ")"
+        name = stem
+        while any(name == n for n, _ in passed):
+            name += "_"
+        passed.append((name, self.materialize(value, where)))
+        return name
+
+    def _user_globals(self) -> Dict[str, Any]:
+        return getattr(self.parsed.function, "__globals__", None) or dict(self.parsed.namespace)
 
     def call_arguments(self, node: gast.Call) -> tuple:
         """(positional arguments, keyword arguments, whether some are spread at run
@@ -992,6 +1041,16 @@ class Calls(Iterators):
 
 
 _NEEDED: Dict[Any, bool] = {}  # helper code -> whether it needs reading here
+
+
+def _solved_names(function: Any, count: int) -> List[str]:
+    """Names for the arguments of a solve's function: its own parameters' (x, W, b)."""
+    try:
+        own = [p.name for p in inspect.signature(function).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        own = []
+    return [own[k] if k < len(own) else f"p{k}" for k in range(count)]
 
 
 def _own_names(function: gast.AST) -> set:

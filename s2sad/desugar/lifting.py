@@ -47,7 +47,7 @@ def lifted(node: gast.AST, free: List[str], user_globals: Dict[str, Any],
     made = _LIFTED.get(key)
     if made is None:
         digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-        filename = f"<s2sad lifted {name} of {label} {digest}>"
+        filename = f"<s2sad-lifted {name} of {label} {digest}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         code = compile(text, filename, "exec")
         inner = next(c for c in code.co_consts if isinstance(c, types.CodeType))
@@ -63,3 +63,31 @@ def plain_signature(node: gast.AST) -> Tuple[bool, str]:
     plain = not (args.defaults or args.vararg or args.kwonlyargs or args.kwarg or
                  args.posonlyargs)
     return plain, "give it plain parameters (no defaults, *args or keywords)"
+
+
+def of_leaves(function: Any, arguments: List[Tuple[str, str]], params: List[str],
+              user_globals: Dict[str, Any], label: str) -> types.FunctionType:
+    """`function` called with its structured arguments rebuilt from their leaves:
+    `def layer(z, p_W, p_b, x): p = {'W': p_W, 'b': p_b}; return layer(z, p,
+    x)`, so that each array the solve depends on is a parameter of its own.
+    `arguments` holds (name, text rebuilding it) for each argument; the function is
+    read from the closure (`solved`)."""
+    name = getattr(function, '__name__', 'g').replace("<lambda>", "g")
+    bound, passed = [], []
+    for stem, argument in arguments:
+        if argument != stem:  # (a structure: bound to its name first, as users write it)
+            bound.append(f"        {stem} = {argument}\n")
+        passed.append(stem)
+    text = (f"def made(solved):\n    def {name}({', '.join(params)}):\n" + "".join(bound) +
+            f"        return solved({', '.join(passed)})\n    return {name}\n")
+    key = (text, function, id(user_globals))
+    found = _LIFTED.get(key)
+    if found is None:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        filename = f"<s2sad-lifted {name} of {label} {digest}>"
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        code = compile(text, filename, "exec")
+        maker = types.FunctionType(
+            next(c for c in code.co_consts if isinstance(c, types.CodeType)), user_globals)
+        found = _LIFTED[key] = maker(function)  # (its globals: the module's own)
+    return found
