@@ -1164,6 +1164,228 @@ def test_cli_output_file_runs(tmp_path):
     assert check.stdout.strip() == "ok", check.stderr
 
 
+# -- 16b. more maps: helpers, branches, loops, shapes; structures read by lambdas ------------
+
+def act(u):
+    return 0.5 * np.tanh(u) + 0.1
+
+
+def g_calls_a_helper(x, a):
+    return act(a * x)
+
+
+def g_where(x, a):
+    return np.where(x > 0, 0.5 * np.cos(a * x), 0.3 * x + a)
+
+
+def g_loop(x, a):
+    y = x
+    for i in range(3):
+        y = 0.5 * np.sin(y + a)
+    return y
+
+
+def g_shape(x, a):
+    n = x.shape[0]
+    return np.cos(a * x) / n + np.sum(x) / (2 * n * n)
+
+
+def g_scalar_of_vector(x, v):
+    return 0.5 * np.cos(x * np.sum(v))
+
+
+def map_calls_a_helper(a):
+    return np.sum(s2sad.fixed_point(g_calls_a_helper, np.zeros(3), a, tol=1e-14))
+
+
+def map_with_where(a):
+    x = s2sad.fixed_point(g_where, np.zeros(3), a, tol=1e-14)
+    return np.max(x) + np.sum(np.sort(x) * np.arange(3.0))
+
+
+def map_with_a_loop(a):
+    return np.sum(s2sad.fixed_point(g_loop, np.zeros(3), a, tol=1e-14) ** 2)
+
+
+def map_reads_shape(a):
+    return np.sum(s2sad.fixed_point(g_shape, np.zeros(3), a, tol=1e-14))
+
+
+def scalar_solution_vector_parameter(v):
+    x = s2sad.fixed_point(g_scalar_of_vector, 0.0, v, tol=1e-14)
+    return np.sum(x * v)
+
+
+def dict_read_in_lambda(params):
+    z = s2sad.fixed_point(lambda z: np.tanh(params["W"] @ z + params["b"]), np.zeros(3),
+                          tol=1e-14)
+    return np.sum(z ** 2)
+
+
+def dict_items_as_parameters(params):
+    z = s2sad.fixed_point(deq, np.zeros(3), params["W"], params["b"], tol=1e-14)
+    return np.sum(z ** 2)
+
+
+@pytest.mark.parametrize("f", [map_calls_a_helper, map_with_where, map_with_a_loop,
+                               map_reads_shape, scalar_solution_vector_parameter],
+                         ids=lambda f: f.__name__)
+def test_maps_of_every_shape(f):
+    b = np.array([0.35, -0.45, 0.75])
+    want = fd_grad(f, [b])
+    close(s2sad.grad(f)(b), want)
+    close(s2sad.jvp(f)(b, np.ones(3))[1], want @ np.ones(3))
+
+
+@pytest.mark.parametrize("f", [dict_read_in_lambda, dict_items_as_parameters],
+                         ids=lambda f: f.__name__)
+def test_dict_of_parameters(f):
+    params = {"W": W3, "b": B3}
+    got = s2sad.grad(f)(params)
+    assert isinstance(got, dict) and set(got) == {"W", "b"}
+    for key in params:
+        close(got[key], fd_jac(lambda v: f({**params, key: v}), params[key]))
+
+
+class Equilibrium:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def loss_local_copy(self, x):
+        W = self.W
+        z = s2sad.fixed_point(lambda z: np.tanh(W @ z + x), np.zeros(3), tol=1e-14)
+        return np.sum(z ** 2)
+
+    def loss_attributes_as_parameters(self, x):
+        z = s2sad.fixed_point(deq, np.zeros(3), self.W, x, tol=1e-14)
+        return np.sum(z ** 2)
+
+    def loss_lambda_reads_self(self, x):
+        z = s2sad.fixed_point(lambda z: np.tanh(self.W @ z + self.b + x), np.zeros(3),
+                              tol=1e-14)
+        return np.sum(z ** 2)
+
+
+MODEL = Equilibrium(W3, B3)
+
+
+@pytest.mark.parametrize("name", ["loss_local_copy", "loss_attributes_as_parameters"])
+def test_methods_of_a_model(name):
+    f = getattr(MODEL, name)
+    close(s2sad.grad(f)(B3), fd_jac(f, B3))
+
+
+# -- 16c. second order ------------------------------------------------------------------
+
+def hessian_scalar(t):
+    return s2sad.fixed_point(g_cos, 0.5, t, tol=1e-14) ** 2
+
+
+def hessian_deq(b):
+    z = s2sad.fixed_point(deq, np.zeros(3), W3, b, tol=1e-14)
+    return np.sum(z ** 2)
+
+
+def hessian_deq_W(W):
+    z = s2sad.fixed_point(deq, np.zeros(3), W, B3, tol=1e-14)
+    return np.sum(z ** 2)
+
+
+def hessian_parameter_twice(a):
+    return s2sad.fixed_point(g_two, 0.5, a, a, tol=1e-14) ** 2
+
+
+def hessian_root(a):
+    return s2sad.root(cubic, 1.0, a, tol=1e-14) ** 2
+
+
+def hessian_root_system(p):
+    x = s2sad.root(circle_line, np.array([1.0, 1.0]), p, tol=1e-14)
+    return 2 * x[0] + x[1] ** 3
+
+
+def hessian_lambda(b):
+    z = s2sad.fixed_point(lambda z: np.tanh(W3 @ z + b), np.zeros(3), tol=1e-14)
+    return np.sum(z ** 2)
+
+
+def hessian_marked(t):
+    return iterate_cos(0.5, t) ** 2
+
+
+def hessian_chained(t):
+    x = s2sad.fixed_point(g_cos, 0.5, t, tol=1e-14)
+    y = s2sad.fixed_point(g_cos, 0.5, x + 0.3, tol=1e-14)
+    return y * np.exp(x)
+
+
+def hessian_in_loop(t):
+    x = 0.5
+    for i in range(3):
+        x = s2sad.fixed_point(g_cos, x, t * (0.5 + 0.1 * x), tol=1e-14)
+    return x
+
+
+SECOND_ORDER = [(hessian_scalar, 0.7), (hessian_deq, B3), (hessian_deq_W, W3),
+                (hessian_parameter_twice, 0.7), (hessian_root, 2.0),
+                (hessian_root_system, np.array([2.0, 0.5])), (hessian_lambda, B3),
+                (hessian_marked, 0.7), (hessian_chained, 0.7), (hessian_in_loop, 0.7)]
+
+
+@pytest.mark.parametrize("f,x", SECOND_ORDER, ids=[f.__name__ for f, _ in SECOND_ORDER])
+def test_hessian_against_differences_of_the_gradient(f, x):
+    gradient = s2sad.grad(f)
+    want = fd_jac(gradient, x) if isinstance(x, np.ndarray) else fd(gradient, x)
+    close(s2sad.hessian(f)(x), want, 1e-6)
+
+
+def ridge_validation(lam):
+    w = s2sad.root(ridge_gradient, np.zeros(4), lam, X_RIDGE, Y_RIDGE, tol=1e-14)
+    return np.sum((X_RIDGE @ w - Y_RIDGE) ** 2)
+
+
+def ridge_validation_fixed_point(lam):
+    w = s2sad.fixed_point(ridge_step, np.zeros(4), lam, X_RIDGE, Y_RIDGE, tol=1e-15,
+                          max_iter=100000)
+    return np.sum((X_RIDGE @ w - Y_RIDGE) ** 2)
+
+
+def ridge_validation_closed(lam):
+    w = np.linalg.solve(X_RIDGE.T @ X_RIDGE + np.diag(lam * np.ones(4)), X_RIDGE.T @ Y_RIDGE)
+    return np.sum((X_RIDGE @ w - Y_RIDGE) ** 2)
+
+
+def test_ridge_hessian_and_hvp_equal_the_closed_form():
+    """g's parameter is named lam, as the multiplier is."""
+    lams = np.array([0.5, 0.7, 0.9, 1.1])
+    want = s2sad.hessian(ridge_validation_closed)(lams)
+    got = s2sad.hessian(ridge_validation)(lams)
+    close(got, want, 1e-9)
+    np.testing.assert_allclose(got, got.T, atol=1e-14)
+    close(s2sad.jvp(s2sad.grad(ridge_validation))(lams, np.ones(4))[1], want @ np.ones(4),
+          1e-9)
+    close(s2sad.hessian(ridge_validation_fixed_point)(0.7),
+          s2sad.hessian(ridge_validation_closed)(0.7), 1e-8)
+    close(s2sad.grad(s2sad.grad(ridge_validation))(0.7),
+          s2sad.hessian(ridge_validation_closed)(0.7), 1e-9)
+
+
+def test_hessian_float32():
+    t = np.array([0.5, 0.7, 0.9], dtype=np.float32)
+
+    def loss(c):
+        return np.sum(s2sad.fixed_point(g_cos, np.zeros(3), c, tol=1e-14) ** 2)
+    got = s2sad.hessian(sol32_squared)(t)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, s2sad.hessian(loss)(t.astype(np.float64)), rtol=1e-4,
+                               atol=1e-6)
+
+
+def sol32_squared(t):
+    x = s2sad.fixed_point(g_cos, np.zeros(3, dtype=np.float32), t, tol=1e-6)
+    return np.sum(x ** 2)
+
+
 # -- 17. bugs found (strict xfails: each a minimal reproduction) --------------------------
 
 def g_named_dx(x, t, dx):
@@ -1208,10 +1430,8 @@ def test_bug_convergence_error_points_at_the_call():
     assert "test_adversary_issue21.py:" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="the refusal of a nested def that reads a local "
-                   "function has a hint that cannot work as printed: "
-                   "`act_W = act[...]` (indexing a function)")
-def test_bug_local_function_hint_works_as_printed():
+def test_local_function_hint_works_as_printed():
+    """(Was `act_W = act[...]`, indexing a function, before 82cf651.)"""
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(nested_def_calls_a_local_function)(W3, B3)
     assert "act[" not in str(info.value)
@@ -1291,3 +1511,49 @@ def test_bug_tol_from_an_argument_message():
         assert "'tol' must be one of tol" not in str(exc), str(exc)
         return
     close(got, fd(tol_from_an_argument, 0.7))
+
+
+def lambda_reads_self_test_target(x):
+    return MODEL.loss_lambda_reads_self(x)
+
+
+@pytest.mark.xfail(strict=True, reason="a lambda reading self.W inside a method is refused "
+                   "('reads self, a structure of the enclosing function') although a lambda "
+                   "reading params['W'] of a dict argument works, and copying W = self.W "
+                   "first works")
+def test_bug_lambda_reads_self():
+    close(s2sad.grad(MODEL.loss_lambda_reads_self)(B3),
+          fd_jac(MODEL.loss_lambda_reads_self, B3))
+
+
+def repelling_dense(a):
+    x = s2sad.fixed_point(g_unstable, np.zeros(2), a, solver=newton_for_fixed_point,
+                          solve="dense")
+    return np.sum(x ** 3)
+
+
+@pytest.mark.xfail(strict=True, reason="second order iterates the multiplier "
+                   "(fixed_point(g_multiplier_step, ...)) even with solve='dense': at a "
+                   "repelling fixed point found by solver= the gradient is right but the "
+                   "hessian raises ConvergenceError ('changes x by nan', max |x| = inf)")
+def test_bug_hessian_at_a_repelling_fixed_point_with_dense_solve():
+    with np.errstate(all="ignore"):
+        close(s2sad.hessian(repelling_dense)(0.5), fd(s2sad.grad(repelling_dense), 0.5))
+
+
+def test_gradient_at_a_repelling_fixed_point_with_dense_solve():
+    close(s2sad.grad(repelling_dense)(0.5), fd(repelling_dense, 0.5))
+
+
+def hessian_nested_solves(t):
+    return s2sad.fixed_point(outer, 0.0, t, tol=1e-14) ** 2
+
+
+@pytest.mark.xfail(strict=True, reason="hessian of a fixed point whose map itself calls "
+                   "fixed_point: NoDerivativeRuleError 'no derivative rule for vjp_inner_y' "
+                   "at a line of generated code (<s2sad vjp_outer_x ...>), with a hint "
+                   "template `def vjp_inner_y_adjoint(dy, y, y, x, t)`; the gradient and jvp "
+                   "work")
+def test_bug_hessian_of_nested_solves():
+    close(s2sad.hessian(hessian_nested_solves)(0.7),
+          fd(s2sad.grad(hessian_nested_solves), 0.7))
