@@ -238,3 +238,40 @@ def test_convergence_error_inside_a_derivative_points_at_the_call(transform):
     assert info.value.location is not None
     assert info.value.location.filename == __file__
     assert info.value.location.line == diverging_loss.__code__.co_firstlineno + 2
+
+
+def scaled_deq_loss(W, c, scale):
+    Z = s2sad.fixed_point(batch_cell, np.zeros(c.shape), W, c, solve="iterate")
+    return scale * np.sum(Z ** 2)
+
+
+def deq_batch(W, c):
+    return s2sad.fixed_point(batch_cell, np.zeros(c.shape), W, c, solve="iterate")
+
+
+def batch_cell(Z, W, c):
+    return np.tanh(Z @ W + c)
+
+
+def contracting_batch():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(8, 8))
+    return W * (0.9 / np.linalg.norm(W, 2)), rng.normal(size=(30, 8)), rng.normal(size=(30, 8))
+
+
+@pytest.mark.xfail(strict=True, reason="the iterated multiplier stops when a step changes "
+                   "lam by tol * (1 + max|lam|), an absolute test for small multipliers: "
+                   "the gradient of 1e-6 * loss is not 1e-6 * the gradient of loss (off by "
+                   "2.8e-6 relative; 2.8e-3 at 1e-9)")
+def test_iterated_multipliers_are_linear_in_the_seed():
+    W, c, _ = contracting_batch()
+    gradient = s2sad.grad(scaled_deq_loss)
+    np.testing.assert_allclose(gradient(W, c, 1e-6) / 1e-6, gradient(W, c, 1.0), rtol=1e-7)
+
+
+@pytest.mark.xfail(strict=True, reason="the iterated tangent stops on an absolute test "
+                   "too: jvp along 1e-6 * t is not 1e-6 * the jvp along t (1.6e-5 relative)")
+def test_iterated_tangents_are_linear_in_the_tangent():
+    W, c, t = contracting_batch()
+    jvp = s2sad.jvp(deq_batch, wrt=1)
+    np.testing.assert_allclose(jvp(W, c, 1e-6 * t)[1] / 1e-6, jvp(W, c, t)[1], rtol=1e-7)
