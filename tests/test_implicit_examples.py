@@ -275,3 +275,20 @@ def test_iterated_tangents_are_linear_in_the_tangent():
     W, c, t = contracting_batch()
     jvp = s2sad.jvp(deq_batch, wrt=1)
     np.testing.assert_allclose(jvp(W, c, 1e-6 * t)[1] / 1e-6, jvp(W, c, t)[1], rtol=1e-7)
+
+
+def square_gap(x, a):
+    return x ** 2 - a
+
+
+def small_root(a):
+    return s2sad.root(square_gap, 1.0, a)
+
+
+@pytest.mark.xfail(strict=True, reason="root stops when a Newton step is below tol * (1 + "
+                   "|x|), absolute for a small x, and accepts |F| <= sqrt(tol): the root "
+                   "of x^2 = 1e-20 comes back as 1.067e-10 and its derivative 6% off, "
+                   "silently (fixed_point likewise)")
+def test_root_of_small_scale_is_accurate():
+    np.testing.assert_allclose(small_root(1e-20), 1e-10, rtol=1e-8)
+    np.testing.assert_allclose(s2sad.grad(small_root)(1e-20), 0.5e10, rtol=1e-6)
