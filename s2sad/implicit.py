@@ -36,7 +36,7 @@ __all__ = ["fixed_point", "root", "fixed_point_of", "root_of", "ConvergenceError
 
 # x with at most this many entries: multipliers and tangents by one dense solve (n vjps
 # and an LU), above it by iterating the vjp (fixed points; roots are always dense)
-DENSE_SIZE = 100
+DENSE_SIZE = 32
 _METHODS = ("auto", "iterate", "dense")
 
 
