@@ -1386,6 +1386,218 @@ def sol32_squared(t):
     return np.sum(x ** 2)
 
 
+# -- 16d. several differentiated parameters, some constants between them ----------------
+
+def g_gap(x, W, n, s, b):
+    return np.tanh(s * (W @ x) / n + b)
+
+
+def gapped(W, s, b):
+    z = s2sad.fixed_point(g_gap, np.zeros(3), W, 2, s, b, tol=1e-14)
+    return np.sum(z ** 2) + z[1]
+
+
+def gapped_solution(W, b):
+    return s2sad.fixed_point(g_gap, np.zeros(3), W, 2, 0.8, b, tol=1e-14)
+
+
+def test_several_active_parameters_around_a_constant():
+    args = [W3, 0.8, B3]
+    want = [fd_grad(gapped, args, k) for k in range(3)]
+    got = s2sad.grad(gapped, wrt=(0, 1, 2))(*args)
+    for g, w in zip(got, want):
+        close(g, w)
+    got = s2sad.grad(gapped, wrt=(2, 0))(*args)
+    close(got[0], want[2])
+    close(got[1], want[0])
+    tW, ts, tb = 0.3 * np.ones((3, 3)), 0.7, np.array([1.0, -1.0, 0.5])
+    close(s2sad.jvp(gapped, wrt=(0, 1, 2))(*args, (tW, ts, tb))[1],
+          np.sum(want[0] * tW) + want[1] * ts + want[2] @ tb)
+    close(s2sad.jvp(gapped, wrt=(1, 2))(*args, (ts, tb))[1], want[1] * ts + want[2] @ tb)
+    J = s2sad.jacobian(gapped_solution, wrt=(0, 1))(W3, B3)
+    close(J[0], fd_jac(lambda W: gapped_solution(W, B3), W3))
+    close(J[1], fd_jac(lambda b: gapped_solution(W3, b), B3))
+
+
+def gapped_loss(W, s, b):
+    z = s2sad.fixed_point(g_gap, np.zeros(3), W, 2, s, b, tol=1e-14)
+    return np.sum(z ** 2)
+
+
+def test_hessian_blocks_for_two_parameters():
+    (Hss, Hsb), (Hbs, Hbb) = s2sad.hessian(gapped_loss, wrt=(1, 2))(W3, 0.8, B3)
+
+    def gradient(s, b):
+        return s2sad.grad(gapped_loss, wrt=(1, 2))(W3, s, b)
+    close(Hss, fd(lambda s: gradient(s, B3)[0], 0.8))
+    close(Hsb, fd_jac(lambda b: gradient(0.8, b)[0], B3))
+    close(Hbs, fd(lambda s: gradient(s, B3)[1], 0.8))
+    close(Hbb, fd_jac(lambda b: gradient(0.8, b)[1], B3))
+
+
+# -- 16e. other entry points and parameter kinds -----------------------------------------
+
+def test_grad_source_with_a_module_level_map():
+    text = "def f(t):\n    x = fixed_point(g, 0.5, t, tol=1e-14)\n    return x * x\n"
+    env = {"np": np, "fixed_point": s2sad.fixed_point, "g": g_cos}
+    close(s2sad.grad_source(text, "f", env=env)(0.7), fd(lambda t: sol_cos(t) ** 2, 0.7))
+
+
+def deq_loss_b_first(b, W):
+    return deq_loss(W, b)
+
+
+def test_hvp_hessp_and_scipy_trust_ncg():
+    v = np.array([1.0, 0.5, -1.0])
+    want = fd_jac(lambda b: s2sad.grad(deq_loss, wrt=1)(W3, b), B3) @ v
+    close(s2sad.hvp(deq_loss, wrt=1)(W3, B3, v), want)
+    close(s2sad.hessp(deq_loss_b_first)(B3, v, W3), want)
+    result = scipy.optimize.minimize(deq_loss_b_first, B3, args=(W3,),
+                                     jac=s2sad.grad(deq_loss_b_first),
+                                     hessp=s2sad.hessp(deq_loss_b_first), method="trust-ncg")
+    assert result.success
+
+
+def test_jit_falls_back_with_the_same_gradient():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(s2sad.grad(deq_loss, wrt=1, jit=True)(W3, B3), fd_grad(deq_loss, [W3, B3], 1))
+
+
+def g_kind(x, W, b, kind):
+    if kind == "tanh":
+        return np.tanh(W @ x + b)
+    return np.sin(W @ x + b)
+
+
+def g_index(x, v, idx):
+    return 0.5 * np.cos(v[idx] * x)
+
+
+def g_flag(x, a, flip):
+    return -0.5 * np.cos(a * x) if flip else 0.5 * np.cos(a * x)
+
+
+def string_parameter(b):
+    return np.sum(s2sad.fixed_point(g_kind, np.zeros(3), W3, b, "tanh", tol=1e-14) ** 2)
+
+
+def index_parameter(v):
+    return np.sum(s2sad.fixed_point(g_index, np.zeros(3), v, np.array([2, 0, 1]), tol=1e-14))
+
+
+def bool_parameter(v):
+    return np.sum(s2sad.fixed_point(g_flag, np.zeros(3), v, True, tol=1e-14))
+
+
+def g_state(s, a):
+    u, v = s[:2], s[2:]
+    return np.concatenate([0.5 * np.tanh(v + a), 0.5 * np.cos(u)])
+
+
+def stacked_state(a):
+    return np.sum(s2sad.fixed_point(g_state, np.zeros(4), a[:2], tol=1e-14) ** 2)
+
+
+@pytest.mark.parametrize("f", [string_parameter, index_parameter, bool_parameter,
+                               stacked_state], ids=lambda f: f.__name__)
+def test_non_float_parameters_and_stacked_states(f):
+    close(s2sad.grad(f)(B3), fd_grad(f, [B3]))
+
+
+def unused_solution(a):
+    x = s2sad.fixed_point(g_cos, 0.5, a, tol=1e-14)
+    return a ** 2
+
+
+def test_unused_solution():
+    assert s2sad.grad(unused_solution)(0.7) == pytest.approx(1.4, abs=1e-15)
+
+
+def parameters_by_keyword(W, b):
+    return np.sum(s2sad.fixed_point(deq, np.zeros(3), W=W, b=b))
+
+
+def test_parameters_by_keyword_are_refused_at_the_call():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(parameters_by_keyword)(W3, B3)
+    assert "test_adversary_issue21.py:" in str(info.value)
+
+
+def F_as_list(x, p):
+    return [x[0] ** 2 + x[1] ** 2 - p[0], x[0] - p[1] * x[1]]
+
+
+def root_of_list(p):
+    x = s2sad.root(F_as_list, np.array([1.0, 1.0]), p, tol=1e-14)
+    return 2 * x[0] + x[1] ** 3
+
+
+def test_function_returning_a_list_works_or_is_refused_at_its_line():
+    p = np.array([2.0, 0.5])
+    close(root_of_list(p), root_system(p), 1e-12)  # (plainly, a list is fine)
+    refused_or_right(lambda: s2sad.grad(root_of_list)(p), fd_grad(root_of_list, [p]))
+
+
+def solution_written_in_place(b):
+    z = s2sad.fixed_point(deq, np.zeros(3), W3, b, tol=1e-14)
+    z[0] = 2.0
+    return np.sum(z ** 2)
+
+
+def solution_updated(b):
+    z = s2sad.fixed_point(deq, np.zeros(3), W3, b, tol=1e-14)
+    z += 1.0
+    return np.sum(z ** 2)
+
+
+def parameter_written_after(b):
+    c = b * 1.0
+    z = s2sad.fixed_point(deq, np.zeros(3), W3, c, tol=1e-14)
+    c[0] = 5.0
+    return np.sum(z ** 2) + np.sum(c)
+
+
+def start_written_after(b):
+    z0 = np.zeros(3)
+    z = s2sad.fixed_point(deq, z0, W3, b, tol=1e-14)
+    z0[0] = 1.0
+    return np.sum(z ** 2) + np.sum(z0 * b)
+
+
+@pytest.mark.parametrize("f", [solution_written_in_place, solution_updated,
+                               parameter_written_after, start_written_after],
+                         ids=lambda f: f.__name__)
+def test_writes_after_the_solve_are_right_or_refused_with_a_copy_hint(f):
+    refused_or_right(lambda: s2sad.grad(f)(B3), fd_grad(f, [B3]), mentions=("copy",))
+
+
+def make_loss(W):
+    def loss(b):
+        z = s2sad.fixed_point(lambda z: np.tanh(W @ z + b), np.zeros(3), tol=1e-14)
+        return np.sum(z ** 2)
+    return loss
+
+
+def make_solution(k):
+    def g(x, a):
+        return k * np.cos(a * x)
+
+    def f(a):
+        return s2sad.fixed_point(g, 0.5, a, tol=1e-14)
+    return f
+
+
+def test_closures_of_factories():
+    loss = make_loss(W3)
+    close(s2sad.grad(loss)(B3), fd_grad(loss, [B3]))
+    for k in (0.8, 0.6):  # (two closures of one code: each its own k)
+        f = make_solution(k)
+        close(s2sad.grad(f)(0.7), fd(f, 0.7))
+        close(s2sad.jvp(f)(0.7, 1.0)[1], fd(f, 0.7))
+
+
 # -- 17. bugs found (strict xfails: each a minimal reproduction) --------------------------
 
 def g_named_dx(x, t, dx):
@@ -1557,3 +1769,14 @@ def hessian_nested_solves(t):
 def test_bug_hessian_of_nested_solves():
     close(s2sad.hessian(hessian_nested_solves)(0.7),
           fd(s2sad.grad(hessian_nested_solves), 0.7))
+
+
+@pytest.mark.xfail(strict=True, reason="grad_source refuses a lambda given to fixed_point "
+                   "('lambda expressions are not supported') that s2sad.grad accepts (as the "
+                   "CLI: the text path does not lift lambdas)")
+def test_bug_grad_source_lambda():
+    text = ("def f(W, b):\n    z = fixed_point(lambda z: np.tanh(W @ z + b), np.zeros(3), "
+            "tol=1e-14)\n    return np.sum(z ** 2)\n")
+    env = {"np": np, "fixed_point": s2sad.fixed_point}
+    close(s2sad.grad_source(text, "f", wrt=1, env=env)(W3, B3),
+          fd_grad(lambda_closes_over_a_local, [2 * W3, B3], 1))
