@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -66,15 +67,23 @@ def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
     dense for x of at most DENSE_SIZE entries). `solver(g, x0, *params)`, where given,
     finds x* instead (a function marked with `fixed_point_of` runs its own loop); its
     answer must satisfy the equation to sqrt(tol), relative to x."""
+    try:
+        return _fixed_point(g, x0, params, tol, max_iter, solve, solver)
+    except ConvergenceError as exc:
+        raise _located(exc, ("fixed_point", g, tol, max_iter, solve, solver)) from None
+
+
+def _fixed_point(g: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
+                 solve: str, solver: Optional[Callable]) -> Any:
     _check_options("fixed_point", g, tol, max_iter, solve)
     x = _start(x0, "fixed_point")
     if solver is not None:
         x = _same_kind(_run_solver(solver, g, x, params), x, solver, "fixed_point")
-        return _checked_fixed_point(g, x, params, tol, _name(solver))
+        return _fresh(_checked_fixed_point(g, x, params, tol, _name(solver)), params)
     for _ in range(max_iter):
         x_next = _same_kind(g(x, *params), x, g, "fixed_point")
         if converged(x_next, x, tol):
-            return x_next
+            return _fresh(x_next, params)
         x, previous = x_next, x
     raise not_converged(f"fixed_point({_name(g)}, ...)", x, previous, tol, max_iter)
 
@@ -83,10 +92,18 @@ def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int =
          solver: Optional[Callable] = None, solve: str = "dense") -> Any:
     """x* with F(x*, *params) = 0: Newton's method from x0 with s2sad's own Jacobian of
     F (halving a step that would increase |F|), or `solver(F, x0, *params)` where one is
-    given. It stops when a Newton step is below `tol` relative to x; a solution whose
+    given. It stops when a Newton step is below `tol` relative to max |x|; a solution whose
     residual max |F(x*)| is not small (above sqrt(tol)) raises ConvergenceError, as
     does reaching `max_iter`. Its derivative is seed 002's (∂F/∂x)ᵀ λ = -x̄, solved
     densely."""
+    try:
+        return _root(F, x0, params, tol, max_iter, solver, solve)
+    except ConvergenceError as exc:
+        raise _located(exc, ("root", F, tol, max_iter, solve, solver)) from None
+
+
+def _root(F: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
+          solver: Optional[Callable], solve: str) -> Any:
     _check_options("root", F, tol, max_iter, solve)
     if solve == "iterate":
         raise ArgumentError("root's multipliers are found by a dense solve only",
@@ -94,7 +111,7 @@ def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int =
     x = _start(x0, "root")
     if solver is not None:
         x = _same_kind(_run_solver(solver, F, x, params), x, solver, "root")
-        return _checked_root(F, x, params, tol, 0, _name(solver))
+        return _fresh(_checked_root(F, x, params, tol, 0, _name(solver)), params)
     jacobian = _newton_jacobian(F)
     for k in range(max_iter):
         residual = _same_kind(F(x, *params), x, F, "root")
@@ -106,7 +123,7 @@ def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int =
                 break
             t /= 2
         x_next = _like_start(x - t * step, x)
-        if converged(x_next, x, tol):
+        if converged(x_next, x, tol, scale=0.0):  # (relative: Newton gets there fast)
             return _checked_root(F, x_next, params, tol, k + 1, f"root({_name(F)}, ...)")
         x = x_next
     raise ConvergenceError(
@@ -176,12 +193,16 @@ def _checked_fixed_point(g: Callable, x: Any, params: tuple, tol: float, what: s
 
 # -- runtime helpers of the generated companions --------------------------------------
 
-def converged(new: Any, old: Any, tol: float) -> bool:
-    """No entry changed by more than tol relative to the size of `new`; a NaN or an
-    infinity never converges."""
+def converged(new: Any, old: Any, tol: float, scale: Any = None) -> bool:
+    """No entry changed by more than tol relative to the size of `new` (plus one: an
+    absolute test near zero), or, for a linear equation's iteration (multipliers,
+    tangents), relative to the larger of `new` and its right-hand side `scale`, so
+    that the answer scales with the seed; a NaN or an infinity never converges."""
     change, size = _max_abs(np.subtract(new, old)), _max_abs(new)
     if not (math.isfinite(change) and math.isfinite(size)):
         return False
+    if scale is not None:
+        return change <= tol * max(size, _max_abs(scale))
     return change <= tol * (1.0 + size)
 
 
@@ -305,6 +326,22 @@ class Companion:
 
 
 _SOLVES: Dict[tuple, Solve] = {}
+# (solver, function, options) -> where a differentiated function calls it: a solve that
+# fails inside generated code is reported at the user's line
+_SITES: Dict[tuple, Location] = {}
+
+
+def _located(exc: ConvergenceError, key: tuple) -> ConvergenceError:
+    """`exc` at the user's call of the solve, where generated code made the call."""
+    caller = sys._getframe(2).f_code.co_filename
+    try:
+        location = _SITES.get(key) if exc.location is None and \
+            caller.startswith("<s2sad ") else None
+    except TypeError:  # (an unhashable solver)
+        location = None
+    if location is None:
+        return exc
+    return ConvergenceError(exc.message, exc.residual, exc.iterations, location, exc.hint)
 
 
 def solve_for(kind: str, function: Callable, tol: float, max_iter: int, method: str,
@@ -313,6 +350,8 @@ def solve_for(kind: str, function: Callable, tol: float, max_iter: int, method: 
     its companions are compiled once)."""
     _check_options(kind, function, tol, max_iter, method)
     where = (location.filename, location.line, location.col) if location else None
+    if location is not None:
+        _SITES.setdefault((kind, function, tol, max_iter, method, solver), location)
     key = (kind, function, tol, max_iter, method, solver, where)
     made = _SOLVES.get(key)
     if made is None:
@@ -381,6 +420,15 @@ def _same_kind(value: Any, x: Any, g: Callable, what: str) -> Any:
 
 def _like_start(value: Any, x: Any) -> Any:
     return float(value) if isinstance(x, float) else np.asarray(value)
+
+
+def _fresh(x: Any, params: tuple) -> Any:
+    """The solution as an array of its own: g may hand back one of its parameters (or a
+    view), which the caller's code may then write into."""
+    if isinstance(x, np.ndarray) and any(np.shares_memory(x, p) for p in params
+                                         if isinstance(p, np.ndarray)):
+        return x.copy()
+    return x
 
 
 def _max_abs(value: Any) -> float:

@@ -97,6 +97,7 @@ IN_PLACE_FUNCTIONS = frozenset(f for f in (
 FRESH_ARRAYS = frozenset({
     np.copy, np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like,
     np.empty_like, np.full_like, np.array, np.arange, np.linspace, np.eye, np.identity,
+    implicit.fixed_point, implicit.root,  # (a solution shares no memory with what g reads)
 })
 # Names the generated module itself binds, to these modules.
 _GENERATED_MODULES = {"np": np, "math": __import__("math")}
@@ -1499,6 +1500,7 @@ class _Lowerer:
             key = implicit._name(value)
             while key in self.namespace or not self.namer.is_free(key):
                 key += "_"
+            self.namer.reserve(key)  # (no temporary may take it)
             self.namespace[key] = value
         read = gast.Name(id=key, ctx=gast.Load(), annotation=None, type_comment=None)
         set_anno(read, "resolved", value)

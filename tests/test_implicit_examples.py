@@ -223,9 +223,6 @@ def deq_cell(z, W, c):
     return np.tanh(W @ z + c)
 
 
-@pytest.mark.xfail(strict=True, reason="a ConvergenceError raised by the forward solve "
-                   "inside a generated derivative has no location (the generated code "
-                   "calls s2sad.fixed_point itself, not the call site's Solve, which adds it)")
 @pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jvp"])
 def test_convergence_error_inside_a_derivative_points_at_the_call(transform):
     rng = np.random.default_rng(0)
@@ -259,18 +256,12 @@ def contracting_batch():
     return W * (0.9 / np.linalg.norm(W, 2)), rng.normal(size=(30, 8)), rng.normal(size=(30, 8))
 
 
-@pytest.mark.xfail(strict=True, reason="the iterated multiplier stops when a step changes "
-                   "lam by tol * (1 + max|lam|), an absolute test for small multipliers: "
-                   "the gradient of 1e-6 * loss is not 1e-6 * the gradient of loss (off by "
-                   "2.8e-6 relative; 2.8e-3 at 1e-9)")
 def test_iterated_multipliers_are_linear_in_the_seed():
     W, c, _ = contracting_batch()
     gradient = s2sad.grad(scaled_deq_loss)
     np.testing.assert_allclose(gradient(W, c, 1e-6) / 1e-6, gradient(W, c, 1.0), rtol=1e-7)
 
 
-@pytest.mark.xfail(strict=True, reason="the iterated tangent stops on an absolute test "
-                   "too: jvp along 1e-6 * t is not 1e-6 * the jvp along t (1.6e-5 relative)")
 def test_iterated_tangents_are_linear_in_the_tangent():
     W, c, t = contracting_batch()
     jvp = s2sad.jvp(deq_batch, wrt=1)
@@ -285,10 +276,6 @@ def small_root(a):
     return s2sad.root(square_gap, 1.0, a)
 
 
-@pytest.mark.xfail(strict=True, reason="root stops when a Newton step is below tol * (1 + "
-                   "|x|), absolute for a small x, and accepts |F| <= sqrt(tol): the root "
-                   "of x^2 = 1e-20 comes back as 1.067e-10 and its derivative 6% off, "
-                   "silently (fixed_point likewise)")
 def test_root_of_small_scale_is_accurate():
     np.testing.assert_allclose(small_root(1e-20), 1e-10, rtol=1e-8)
     np.testing.assert_allclose(s2sad.grad(small_root)(1e-20), 0.5e10, rtol=1e-6)
