@@ -1924,3 +1924,50 @@ def test_bug_root_from_a_start_with_zero_slope():
         assert "no zero" not in str(exc), str(exc)
         return
     close(got, 2.0 ** (1 / 3), 1e-9)
+
+
+def g_affine(x, a):
+    return a * x + 1.0
+
+
+def two_sites_of_one_map(a, c):
+    x = s2sad.fixed_point(g_affine, 0.0, a, max_iter=50)
+    y = s2sad.fixed_point(g_affine, 0.0, c, max_iter=50)  # (c = 1.5 diverges here)
+    return x + y
+
+
+def one_site_of_the_same_map(c):
+    return s2sad.fixed_point(g_affine, 0.0, c, max_iter=50)  # (diverges here)
+
+
+def _line_of(function, marker):
+    import inspect
+    lines, first = inspect.getsourcelines(function)
+    return first + next(k for k, line in enumerate(lines) if marker in line)
+
+
+@pytest.mark.xfail(strict=True, reason="a ConvergenceError inside generated code is reported "
+                   "at the first place any differentiated function called the same map with "
+                   "the same options (_SITES keyed by function and options, not by site): the "
+                   "second call's divergence is shown at the first call's line, and another "
+                   "function's at the line of the function compiled before it")
+def test_bug_convergence_error_location_is_the_failing_call():
+    with pytest.raises(s2sad.ConvergenceError) as info:
+        s2sad.grad(two_sites_of_one_map, wrt=(0, 1))(0.5, 1.5)
+    assert f"test_adversary_issue21.py:{_line_of(two_sites_of_one_map, 'diverges')}:" in \
+        str(info.value), str(info.value)
+    with pytest.raises(s2sad.ConvergenceError) as info:
+        s2sad.grad(one_site_of_the_same_map)(1.5)
+    assert f"test_adversary_issue21.py:{_line_of(one_site_of_the_same_map, 'diverges')}:" \
+        in str(info.value), str(info.value)
+
+
+@pytest.mark.xfail(strict=True, reason="a solve that does not converge is dropped from the "
+                   "gradient when the output's derivative does not need it: "
+                   "grad(two_sites_of_one_map)(0.5, 1.5) returns 4.0 while the function "
+                   "itself raises ConvergenceError at its second solve (f has no value there)")
+def test_bug_gradient_of_a_function_whose_dead_solve_diverges():
+    with pytest.raises(s2sad.ConvergenceError):
+        two_sites_of_one_map(0.5, 1.5)
+    with pytest.raises(s2sad.ConvergenceError):
+        s2sad.grad(two_sites_of_one_map)(0.5, 1.5)
