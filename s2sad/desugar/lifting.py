@@ -46,13 +46,7 @@ def lifted(node: gast.AST, free: List[str], user_globals: Dict[str, Any],
     key = (text, id(user_globals))
     made = _LIFTED.get(key)
     if made is None:
-        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-        filename = f"<s2sad-lifted {name} of {label} {digest}>"
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-        code = compile(text, filename, "exec")
-        inner = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-        made = types.FunctionType(inner, user_globals, name)  # (its module's live globals)
-        _LIFTED[key] = made
+        made = _LIFTED[key] = _defined(text, name, label, user_globals)
     return made
 
 
@@ -83,11 +77,18 @@ def of_leaves(function: Any, arguments: List[Tuple[str, str]], params: List[str]
     key = (text, function, id(user_globals))
     found = _LIFTED.get(key)
     if found is None:
-        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-        filename = f"<s2sad-lifted {name} of {label} {digest}>"
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-        code = compile(text, filename, "exec")
-        maker = types.FunctionType(
-            next(c for c in code.co_consts if isinstance(c, types.CodeType)), user_globals)
-        found = _LIFTED[key] = maker(function)  # (its globals: the module's own)
+        found = _LIFTED[key] = _defined(text, name, label, user_globals)(function)
     return found
+
+
+def _defined(text: str, name: str, label: str,
+             user_globals: Dict[str, Any]) -> types.FunctionType:
+    """The function `text` defines, its source in linecache (the frontend reads it as
+    any function's) and the user's module globals its own (read live, as the code it
+    was written in reads them)."""
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    filename = f"<s2sad-lifted {name} of {label} {digest}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    code = compile(text, filename, "exec")
+    inner = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return types.FunctionType(inner, user_globals, inner.co_name)
