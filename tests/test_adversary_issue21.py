@@ -1679,6 +1679,105 @@ def test_iterated_tangent_that_diverges_raises():
     assert "tangent" in str(info.value) and info.value.iterations > 0
 
 
+# -- 16g. shapes and names ------------------------------------------------------------------
+
+def shape_one(t):
+    return np.sum(s2sad.fixed_point(g_cos, np.zeros(1), t, tol=1e-14) ** 2)
+
+
+def int_array_start(t):
+    return np.sum(s2sad.fixed_point(g_cos, np.zeros(3, dtype=int), t, tol=1e-14) ** 2)
+
+
+def column_solution(t):
+    return np.sum(s2sad.fixed_point(g_cos, np.zeros((3, 1)), t, tol=1e-14) ** 2)
+
+
+def three_d_solution(t):
+    return np.sum(s2sad.fixed_point(g_cos, np.zeros((2, 2, 2)), t, tol=1e-14) ** 2)
+
+
+def matrix_solution_vector_parameter(t):
+    return np.sum(s2sad.fixed_point(g_cos, np.zeros((2, 3)), t, tol=1e-14) * 2)
+
+
+def root_shape_one(a):
+    return np.sum(s2sad.root(cubic, np.ones(1), a, tol=1e-14) ** 2)
+
+
+@pytest.mark.parametrize("f,x", [
+    (shape_one, np.array([0.7])), (int_array_start, np.array([0.3, 0.7, 1.1])),
+    (column_solution, np.array([[0.3], [0.7], [1.1]])),
+    (three_d_solution, np.linspace(0.2, 1.2, 8).reshape(2, 2, 2)),
+    (matrix_solution_vector_parameter, np.array([0.3, 0.7, 1.1])),
+    (root_shape_one, np.array([2.0]))], ids=lambda v: getattr(v, "__name__", ""))
+def test_solution_shapes(f, x):
+    want = fd_grad(f, [x])
+    got = s2sad.grad(f)(x)
+    assert got.shape == x.shape
+    close(got, want)
+    close(s2sad.jvp(f)(x, np.ones_like(x))[1], np.sum(want))
+
+
+def vector_solution_scalar_parameter(t):
+    return np.sum(s2sad.fixed_point(g_cos, np.zeros(3), t, tol=1e-14) * np.arange(3.0))
+
+
+def test_vector_solution_of_a_scalar_parameter():
+    f = vector_solution_scalar_parameter
+    close(s2sad.grad(f)(0.7), fd(f, 0.7))
+    close(s2sad.jvp(f)(0.7, 1.0)[1], fd(f, 0.7))
+
+
+def g_named_dg(x, dg):
+    return np.cos(dg * x)
+
+
+def g_generated_names(lam, unit, rhs):
+    return np.cos(unit * lam) * rhs
+
+
+def g_helper_names(x, converged, rows):
+    return 0.5 * np.cos(converged * x) + rows
+
+
+def parameter_named_dg(t):
+    return s2sad.fixed_point(g_named_dg, np.zeros(2), t, tol=1e-14)[0] ** 2
+
+
+def parameters_named_as_generated_code(t, r):
+    return np.sum(s2sad.fixed_point(g_generated_names, np.zeros(2), t, r, tol=1e-14))
+
+
+def parameters_named_as_helpers(a):
+    return np.sum(s2sad.fixed_point(g_helper_names, np.zeros(2), a, 0.1, tol=1e-14))
+
+
+def users_variables_named_lam_dx_dtheta(W, b):
+    lam = 0.5
+    dtheta = b * 2
+    dx = W * lam
+    z = s2sad.fixed_point(deq, np.zeros(3), dx, dtheta, tol=1e-14)
+    return np.sum(z ** 2)
+
+
+def test_names_that_meet_the_generated_ones():
+    close(s2sad.grad(parameter_named_dg)(0.7), fd(parameter_named_dg, 0.7))
+    close(s2sad.jvp(parameter_named_dg)(0.7, 1.0)[1], fd(parameter_named_dg, 0.7))
+    close(s2sad.hessian(parameter_named_dg)(0.7), fd(s2sad.grad(parameter_named_dg), 0.7))
+    f = parameters_named_as_generated_code
+    for k in (0, 1):
+        close(s2sad.grad(f, wrt=k)(0.7, 0.9), fd_grad(f, [0.7, 0.9], k))
+    close(s2sad.jvp(f, wrt=(0, 1))(0.7, 0.9, (1.0, 1.0))[1],
+          fd_grad(f, [0.7, 0.9], 0) + fd_grad(f, [0.7, 0.9], 1))
+    close(s2sad.hessian(f)(0.7, 0.9), fd(lambda t: s2sad.grad(f)(t, 0.9), 0.7))
+    close(s2sad.grad(parameters_named_as_helpers)(0.7), fd(parameters_named_as_helpers, 0.7))
+    f = users_variables_named_lam_dx_dtheta
+    gW, gb = s2sad.grad(f, wrt=(0, 1))(W3, B3)
+    close(gW, fd_grad(f, [W3, B3], 0))
+    close(gb, fd_grad(f, [W3, B3], 1))
+
+
 # -- 17. bugs found (strict xfails: each a minimal reproduction) --------------------------
 
 def g_named_dx(x, t, dx):
