@@ -2070,3 +2070,36 @@ def test_bug_gradient_of_a_function_whose_dead_solve_diverges():
         two_sites_of_one_map(0.5, 1.5)
     with pytest.raises(s2sad.ConvergenceError):
         s2sad.grad(two_sites_of_one_map)(0.5, 1.5)
+
+
+def inner_objective(w, lam):
+    return np.sum((X_RIDGE @ w - Y_RIDGE) ** 2) + lam * np.sum(w ** 2)
+
+
+INNER_GRADIENT = s2sad.grad(inner_objective)
+
+
+def inner_optimum_by_root_of_its_gradient(lam):
+    w = s2sad.root(INNER_GRADIENT, np.zeros(4), lam, tol=1e-14)
+    return np.sum(w * np.arange(1.0, 5.0))
+
+
+def inner_gradient_by_hand(w, lam):
+    return INNER_GRADIENT(w, lam)
+
+
+def inner_optimum_through_a_def(lam):
+    w = s2sad.root(inner_gradient_by_hand, np.zeros(4), lam, tol=1e-14)
+    return np.sum(w * np.arange(1.0, 5.0))
+
+
+@pytest.mark.xfail(strict=True, reason="the inner optimum written as the root of s2sad's own "
+                   "gradient, root(s2sad.grad(inner), w0, lam), is refused ('must be a def or "
+                   "a lambda'); the hint's module-level def calling the gradient is refused "
+                   "again ('a differentiated function cannot call' a derivative s2sad made), "
+                   "so the user must write the inner gradient out by hand")
+def test_bug_root_of_s2sads_own_gradient():
+    want = s2sad.grad(ridge_root)(0.7)  # (the same optimum: 2 X^T(Xw - y) + 2 lam w = 0)
+    assert inner_optimum_by_root_of_its_gradient(0.7) == pytest.approx(ridge_root(0.7))
+    for f in (inner_optimum_by_root_of_its_gradient, inner_optimum_through_a_def):
+        close(s2sad.grad(f)(0.7), want, 1e-8)
