@@ -1846,6 +1846,66 @@ def test_structured_parameters_second_order_roots_and_arguments():
     close(got["b"], fd_jac(lambda b: dict_argument({"W": W3, "b": b}, x), B3))
 
 
+def g_reads_activation(x, p):
+    return p["act"](p["W"] @ x + p["b"])
+
+
+def dict_holding_a_function(b):
+    p = {"W": W3, "b": b, "act": np.tanh}
+    return np.sum(s2sad.fixed_point(g_reads_activation, np.zeros(3), p, tol=1e-14) ** 2)
+
+
+def g_mask(x, p):
+    if p["mask"] is None:
+        return np.tanh(p["W"] @ x + p["b"])
+    return np.tanh(p["W"] @ x + p["b"]) * p["mask"]
+
+
+def dict_holding_none(b):
+    p = {"W": W3, "b": b, "mask": None}
+    return np.sum(s2sad.fixed_point(g_mask, np.zeros(3), p, tol=1e-14) ** 2)
+
+
+def g_odd_keys(x, p):
+    return np.tanh(p["W-1"] @ x + p["W_1"] + p[1] + 0.1 * p["again"])
+
+
+def dict_with_odd_keys_and_a_repeated_array(b):
+    p = {"W-1": W3, "W_1": b, 1: 0.1 * b, "again": b}
+    return np.sum(s2sad.fixed_point(g_odd_keys, np.zeros(3), p, tol=1e-14) ** 2)
+
+
+def g_dict_and_leaf(x, p, c):
+    return np.tanh(p["W"] @ x + p["b"] * c)
+
+
+def dict_and_its_leaf(b):
+    p = {"W": W3, "b": b}
+    return np.sum(s2sad.fixed_point(g_dict_and_leaf, np.zeros(3), p, p["b"], tol=1e-14) ** 2)
+
+
+def dict_updated_in_a_loop(b):
+    p = {"W": W3, "b": b}
+    s = 0.0
+    for i in range(2):
+        p["b"] = p["b"] * 0.5
+        z = s2sad.fixed_point(g_dict, np.zeros(3), p, tol=1e-14)
+        s = s + np.sum(z ** 2)
+    return s
+
+
+@pytest.mark.parametrize("f", [dict_holding_none, dict_with_odd_keys_and_a_repeated_array,
+                               dict_and_its_leaf, dict_updated_in_a_loop],
+                         ids=lambda f: f.__name__)
+def test_dicts_of_every_kind(f):
+    close(s2sad.grad(f)(B3), fd_grad(f, [B3]))
+
+
+def test_dict_holding_a_function_works_or_is_refused():
+    refused_or_right(lambda: s2sad.grad(dict_holding_a_function)(B3),
+                     fd_grad(dict_holding_a_function, [B3]))
+
+
 # -- 17. bugs found (strict xfails: each a minimal reproduction) --------------------------
 
 def g_named_dx(x, t, dx):
