@@ -1906,6 +1906,34 @@ def test_dict_holding_a_function_works_or_is_refused():
                      fd_grad(dict_holding_a_function, [B3]))
 
 
+def brent_between(F, x0, a, lo=0.0, hi=2.0):
+    return scipy.optimize.brentq(lambda x: F(x, a), lo, hi, xtol=1e-15)
+
+
+BRENT_PARTIAL = functools.partial(brent_between, lo=0.1, hi=1.5)
+
+
+def root_by_a_partial_solver(a):
+    return s2sad.root(cubic, 1.0, a, solver=BRENT_PARTIAL)
+
+
+def root_by_a_lambda_solver(a):
+    return s2sad.root(cubic, 1.0, a,
+                      solver=lambda F, x0, a: scipy.optimize.brentq(lambda x: F(x, a), 0, 2))
+
+
+def test_solver_spellings():
+    close(s2sad.grad(root_by_a_partial_solver)(2.0), fd(root_by_a_partial_solver, 2.0))
+    refused_or_right(lambda: s2sad.grad(root_by_a_lambda_solver)(2.0),
+                     fd(root_by_a_lambda_solver, 2.0))
+
+
+def test_dask_parameters_are_refused():
+    dask_array = pytest.importorskip("dask.array")
+    with pytest.raises(s2sad.S2SADError):
+        s2sad.grad(deq_loss, wrt=1)(W3, dask_array.from_array(B3, chunks=2))
+
+
 # -- 17. bugs found (strict xfails: each a minimal reproduction) --------------------------
 
 def g_named_dx(x, t, dx):
@@ -2252,3 +2280,35 @@ def marked_solver_with_a_dict(W, b):
 def test_bug_marked_solver_with_a_dict():
     close(s2sad.grad(marked_solver_with_a_dict, wrt=1)(W3, B3),
           fd_grad(marked_solver_with_a_dict, [W3, B3], 1))
+
+
+class BrentSolver:
+    """A solver object (configured, compared by value: unhashable)."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def __eq__(self, other):
+        return isinstance(other, BrentSolver) and (self.lo, self.hi) == (other.lo, other.hi)
+
+    def __call__(self, F, x0, a):
+        return scipy.optimize.brentq(lambda x: F(x, a), self.lo, self.hi, xtol=1e-15)
+
+
+BRENT_OBJECT = BrentSolver(0.0, 2.0)
+
+
+def root_by_a_solver_object(a):
+    return s2sad.root(cubic, 1.0, a, solver=BRENT_OBJECT)
+
+
+@pytest.mark.xfail(strict=True, reason="solver= a callable object that defines __eq__ (so is "
+                   "unhashable) crashes grad with a bare TypeError 'unhashable type' (the "
+                   "solve's cache key holds the solver); the plain call works")
+def test_bug_unhashable_solver_object():
+    assert root_by_a_solver_object(2.0) == pytest.approx(root_scalar(2.0), abs=1e-12)
+    try:
+        got = s2sad.grad(root_by_a_solver_object)(2.0)
+    except s2sad.S2SADError:
+        return
+    close(got, fd(root_by_a_solver_object, 2.0))
