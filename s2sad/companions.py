@@ -70,9 +70,11 @@ def _parameter_names(g: Callable, x_name: str, param_names: List[str]) -> List[s
         params = params + [n for n in [x_name, *param_names][len(params):]]
     names = params[:wanted]
     seen: List[str] = []
-    for n in names:  # (distinct, and never one of the helpers' names)
-        while n in seen or n in _HELPERS or n in ("np", "lam", "lam_next", "rhs", "unit") \
-                or n.startswith("d") and "_d" in n:
+    for n in names:  # (distinct, and never a name the companions' code makes of them)
+        made = {f"d{x}" for x in seen[:1]} | {f"{x}_dot" for x in seen[:1]} | \
+            {f"{x}_dot_next" for x in seen[:1]} | {f"{p}_dot" for p in seen[1:]}
+        while n in seen or n in made or n in _HELPERS or n.startswith("d") and "_d" in n \
+                or n in ("np", "lam", "lam_next", "rhs", "unit", "solved"):
             n += "_"
         seen.append(n)
     return seen

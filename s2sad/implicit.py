@@ -117,6 +117,12 @@ def _root(F: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
         residual = _same_kind(F(x, *params), x, F, "root")
         step = _newton_step(jacobian(x, *params), residual, x)
         t, size = 1.0, _max_abs(residual)
+        if _max_abs(step) == 0.0 and size > 0.0:
+            raise ConvergenceError(
+                f"root({_name(F)}, ...) cannot move from x = {_shown(x)}: ∂F/∂x is "
+                f"singular there (a zero slope), and max |F(x)| is {size:.3g}",
+                size, k, hint="start where F has a nonzero slope (x0), or pass solver= a "
+                              "method that needs none (scipy.optimize.brentq)")
         while t > 1e-4:  # halve a step that makes |F| grow (Newton far from the root)
             trial = x - t * step
             if _max_abs(F(trial, *params)) <= size or not np.isfinite(size):
@@ -331,14 +337,21 @@ _SOLVES: Dict[tuple, Solve] = {}
 _SITES: Dict[tuple, Location] = {}
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:  # (a solver object defining __eq__ without __hash__)
+        return False
+    return True
+
+
 def _located(exc: ConvergenceError, key: tuple) -> ConvergenceError:
     """`exc` at the user's call of the solve, where generated code made the call."""
     caller = sys._getframe(2).f_code.co_filename
-    try:
-        location = _SITES.get(key) if exc.location is None and \
-            caller.startswith("<s2sad ") else None
-    except TypeError:  # (an unhashable solver)
-        location = None
+    solver = key[-1]
+    key = key[:-1] + (solver if _hashable(solver) else ("id", id(solver)),)
+    location = _SITES.get(key) if exc.location is None and \
+        caller.startswith("<s2sad ") else None
     if location is None:
         return exc
     return ConvergenceError(exc.message, exc.residual, exc.iterations, location, exc.hint)
@@ -350,9 +363,10 @@ def solve_for(kind: str, function: Callable, tol: float, max_iter: int, method: 
     its companions are compiled once)."""
     _check_options(kind, function, tol, max_iter, method)
     where = (location.filename, location.line, location.col) if location else None
+    solver_key = solver if _hashable(solver) else ("id", id(solver))
     if location is not None:
-        _SITES.setdefault((kind, function, tol, max_iter, method, solver), location)
-    key = (kind, function, tol, max_iter, method, solver, where)
+        _SITES.setdefault((kind, function, tol, max_iter, method, solver_key), location)
+    key = (kind, function, tol, max_iter, method, solver_key, where)
     made = _SOLVES.get(key)
     if made is None:
         made = _SOLVES[key] = Solve(kind, function, tol, max_iter, method, solver, location)
@@ -398,6 +412,10 @@ def _check_options(what: str, g: Any, tol: Any, max_iter: Any, solve: Any) -> No
 def _start(x0: Any, what: str) -> Any:
     """x0 as the solver iterates it: a float, or a float array of its own (never the
     caller's, which no step writes into)."""
+    if isinstance(x0, (list, tuple)) and all(
+            isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+            for v in np.ravel(np.asarray(x0, dtype=object))):
+        x0 = np.asarray(x0, dtype=np.float64)  # ([0.0, 0.0]: as np.array would read it)
     if isinstance(x0, (bool, np.bool_)) or not isinstance(x0, (int, float, np.number,
                                                              np.ndarray)):
         raise ArgumentError(f"{what}'s x0 must be a float or a float array, not "
@@ -420,6 +438,10 @@ def _same_kind(value: Any, x: Any, g: Callable, what: str) -> Any:
 
 def _like_start(value: Any, x: Any) -> Any:
     return float(value) if isinstance(x, float) else np.asarray(value)
+
+
+def _shown(x: Any) -> str:
+    return f"{x:.6g}" if np.ndim(x) == 0 else f"an array with max |x| = {_max_abs(x):.3g}"
 
 
 def _fresh(x: Any, params: tuple) -> Any:

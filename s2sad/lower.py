@@ -1470,12 +1470,21 @@ class _Lowerer:
         for keyword in node.keywords:
             value = get_anno(keyword.value, "resolved", _NOT) if keyword.arg == "solver" \
                 else _literal_number(keyword.value)
-            if keyword.arg not in options or value is _NOT:
+            if keyword.arg not in options:
                 raise UnsupportedSyntaxError(
-                    f"{kind}'s keyword {keyword.arg!r} must be one of "
-                    f"{', '.join(options)}, given as a constant (solver=: a "
-                    "module-level function)",
-                    self.parsed.locate(keyword.value), hint=f"{kind}(g, x0, W, tol=1e-10)")
+                    f"{kind} has no keyword {keyword.arg!r}: its keywords are "
+                    f"{', '.join(options)}", self.parsed.locate(keyword.value),
+                    hint=f"{kind}(g, x0, W, tol=1e-10)")
+            if value is _NOT:
+                raise UnsupportedSyntaxError(
+                    f"{kind}'s {keyword.arg}= must be known when the code is compiled: a "
+                    "number or string written in the call or a module-level constant"
+                    + (" (solver=: a module-level function)" if keyword.arg == "solver"
+                       else ""), self.parsed.locate(keyword.value),
+                    hint=f"{kind}(g, x0, W, {keyword.arg}=" +
+                         ("1e-10)" if keyword.arg == "tol" else "100)" if keyword.arg ==
+                          "max_iter" else "'dense')" if keyword.arg == "solve" else
+                          "my_solver)"))
             options[keyword.arg] = value
         try:
             implicit.solve_for(kind, function, options["tol"], options["max_iter"],

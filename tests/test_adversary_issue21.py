@@ -1946,9 +1946,6 @@ def parameter_named_dx(t, dx):
     return s2sad.fixed_point(g_named_dx, 0.5, t, dx, tol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="a parameter of g named dx (x named x) meets the "
-                   "multiplier's own dx: the companion is `def g_multiplier(dx, x, t, dx)`, "
-                   "a SyntaxError 'duplicate argument' instead of a gradient")
 def test_bug_parameter_named_dx():
     close(s2sad.grad(parameter_named_dx, wrt=1)(0.7, 0.9),
           fd_grad(parameter_named_dx, [0.7, 0.9], 1))
@@ -2013,9 +2010,6 @@ def list_start(b):
     return np.sum(s2sad.fixed_point(deq, [0.0, 0.0, 0.0], W3, b, tol=1e-14))
 
 
-@pytest.mark.xfail(strict=True, reason="x0 written as a list ([0.0, 0.0, 0.0]) is refused "
-                   "(ArgumentError 'x0 must be a float or a float array, not list'), and "
-                   "inside grad the error has no file:line; NumPy takes lists everywhere")
 def test_bug_list_start():
     refused_or_right(lambda: s2sad.grad(list_start)(B3), fd_grad(list_start, [B3]))
 
@@ -2047,9 +2041,6 @@ def test_bug_bound_method_map():
     close(got, fd(method_map, 0.7))
 
 
-@pytest.mark.xfail(strict=True, reason="tol= read from an argument is refused with a "
-                   "self-contradictory message: \"keyword 'tol' must be one of tol, "
-                   "max_iter, solve, solver, given as a constant\"")
 def test_bug_tol_from_an_argument_message():
     try:
         got = s2sad.grad(tol_from_an_argument)(0.7)
@@ -2168,10 +2159,6 @@ def cube_minus(x, a):
     return x ** 3 - a
 
 
-@pytest.mark.xfail(strict=True, reason="root from a start where dF/dx = 0 (x0 = 0 for "
-                   "x^3 - a): the least-squares Newton step is 0, it stops at once and reports "
-                   "'settled where F has a minimum of |F| but no zero' although F has a zero "
-                   "and |F| no minimum there")
 def test_bug_root_from_a_start_with_zero_slope():
     try:
         got = s2sad.root(cube_minus, 0.0, 2.0)
@@ -2302,9 +2289,6 @@ def root_by_a_solver_object(a):
     return s2sad.root(cubic, 1.0, a, solver=BRENT_OBJECT)
 
 
-@pytest.mark.xfail(strict=True, reason="solver= a callable object that defines __eq__ (so is "
-                   "unhashable) crashes grad with a bare TypeError 'unhashable type' (the "
-                   "solve's cache key holds the solver); the plain call works")
 def test_bug_unhashable_solver_object():
     assert root_by_a_solver_object(2.0) == pytest.approx(root_scalar(2.0), abs=1e-12)
     try:
