@@ -89,10 +89,12 @@ GRADIENTS = {"implicit, dense": s2sad.grad(loss, wrt=(0, 1)),
 
 def iterations(W, c, limit):
     """How many steps of z <- cell(z) from z = 0 fixed_point takes (None past limit)."""
-    z = np.zeros(c.shape[0])
+    z, scale = np.zeros(c.shape[0]), None
     for k in range(1, limit + 1):
         z_next = cell(z, W, c)
-        if converged(z_next, z, TOL):
+        if scale is None:  # (fixed_point's scale: max |z0|, or the first step's size)
+            scale = max(np.max(np.abs(z)), np.max(np.abs(z_next - z)))
+        if converged(z_next, z, TOL, scale):
             return k
         z = z_next
     return None

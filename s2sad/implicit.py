@@ -60,8 +60,9 @@ def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
     """x* with x* = g(x*, *params), by the iteration x <- g(x, *params) from x0.
 
     It stops when a step changes no entry by more than `tol` relative to the size of x
-    (max |x_new - x| <= tol * (1 + max |x_new|)), and raises ConvergenceError after
-    `max_iter` steps. Differentiated, its derivative is that of the solution (seed
+    (max |x_new - x| <= tol * max(max |x_new|, s), where s, the problem's scale, is the
+    larger of max |x0| and the first step's size: a solution near zero is found as
+    precisely as one far from it), and raises ConvergenceError after `max_iter` steps. Differentiated, its derivative is that of the solution (seed
     002's multiplier equation), whatever x0 is: `solve` picks how the multipliers are
     found ("dense": one linear solve, "iterate": lam <- dx + (∂g/∂x)ᵀ lam, "auto":
     dense for x of at most DENSE_SIZE entries). `solver(g, x0, *params)`, where given,
@@ -80,9 +81,12 @@ def _fixed_point(g: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
     if solver is not None:
         x = _same_kind(_run_solver(solver, g, x, params), x, solver, "fixed_point")
         return _fresh(_checked_fixed_point(g, x, params, tol, _name(solver)), params)
+    scale = None  # the problem's size: max |x0|, or the first step's (see converged)
     for _ in range(max_iter):
         x_next = _same_kind(g(x, *params), x, g, "fixed_point")
-        if converged(x_next, x, tol):
+        if scale is None:
+            scale = max(_max_abs(x), _max_abs(np.subtract(x_next, x)))
+        if converged(x_next, x, tol, scale):
             return _fresh(x_next, params)
         x, previous = x_next, x
     raise not_converged(f"fixed_point({_name(g)}, ...)", x, previous, tol, max_iter)
@@ -200,10 +204,10 @@ def _checked_fixed_point(g: Callable, x: Any, params: tuple, tol: float, what: s
 # -- runtime helpers of the generated companions --------------------------------------
 
 def converged(new: Any, old: Any, tol: float, scale: Any = None) -> bool:
-    """No entry changed by more than tol relative to the size of `new` (plus one: an
-    absolute test near zero), or, for a linear equation's iteration (multipliers,
-    tangents), relative to the larger of `new` and its right-hand side `scale`, so
-    that the answer scales with the seed; a NaN or an infinity never converges."""
+    """No entry changed by more than tol relative to the larger of the size of `new`
+    and that of `scale` (for a linear equation's iteration, its right-hand side, so
+    that multipliers and tangents scale with the seed), or without one, of 1 + the size
+    of `new`; a NaN or an infinity never converges."""
     change, size = _max_abs(np.subtract(new, old)), _max_abs(new)
     if not (math.isfinite(change) and math.isfinite(size)):
         return False

@@ -2144,12 +2144,6 @@ def log_of_small_solution(a):
     return np.log(s2sad.fixed_point(g_half, 0.0, a))
 
 
-@pytest.mark.xfail(strict=True, reason="fixed_point's default stopping test is absolute for "
-                   "|x| < 1 (tol * (1 + max|x|)): x = 0.5 x + a with a = 1e-7 stops at "
-                   "1.999e-7 instead of 2e-7 and d log(x*)/da = 1.0005e7 instead of 1e7, "
-                   "silently (at a = 1e-12 it stops after one step, half of x*, and the "
-                   "gradient is 2e12 instead of 1e12); the same as root's xfail in "
-                   "test_implicit_examples.py")
 def test_bug_fixed_point_stopping_test_is_absolute_for_small_solutions():
     a = 1e-7
     close(s2sad.grad(log_of_small_solution)(a) * a, 1.0, 1e-6)
