@@ -38,6 +38,9 @@ __all__ = ["fixed_point", "root", "fixed_point_of", "root_of", "ConvergenceError
 # x with at most this many entries: multipliers and tangents by one dense solve (n vjps
 # and an LU), above it by iterating the vjp (fixed points; roots are always dense)
 DENSE_SIZE = 32
+# where a solver of the user's found x (the map need not contract there, so iterating
+# the multipliers may diverge): dense up to this many entries
+DENSE_SIZE_SOLVED = 400
 _METHODS = ("auto", "iterate", "dense")
 
 
@@ -224,7 +227,22 @@ def not_converged(what: str, new: Any, old: Any, tol: float, max_iter: int) -> C
         change, max_iter,
         hint="raise max_iter= or loosen tol=; the iteration converges only where the map "
              "is a contraction near the solution (every eigenvalue of its Jacobian "
-             "below 1 in size): a damped map x + a * (g(x) - x) may be one")
+             "below 1 in size): a damped map x + a * (g(x) - x) may be one; for the "
+             "multipliers or tangents of a solution found by a solver of yours, pass "
+             "solve='dense'")
+
+
+def affine_fixed_point(h: Callable, lam0: Any, *params: Any) -> Any:
+    """A solver for fixed_point(h, lam0, *params, solver=affine_fixed_point) where h is
+    affine in lam (seed 002's multiplier step, lam -> dx + Aᵀ lam): small, one dense
+    solve of (I - A) lam = h(0); large, the iteration."""
+    size = int(np.size(lam0))
+    if size > DENSE_SIZE_SOLVED:
+        return fixed_point(h, lam0, *params)
+    zero = np.zeros_like(lam0) if np.ndim(lam0) else 0.0
+    offset = h(zero, *params)
+    linear = rows(lambda unit: np.subtract(h(unit, *params), offset), lam0).T
+    return solve_linear(identity_minus(linear), offset)
 
 
 def rows(linear_map: Callable[[Any], Any], x: Any) -> np.ndarray:

@@ -1125,10 +1125,14 @@ class _Reverse:
         if self.read_back:  # lam = fixed_point(g_multiplier_step, dx, dx, x, *θ), which
             # the code differentiating this one differentiates implicitly in turn
             solver = implicit.SOLVERS_BY_KIND[solve.kind]
+            options = [gast.keyword(arg="tol", value=constant(solve.tol)),
+                       gast.keyword(arg="max_iter", value=constant(solve.max_iter))]
+            if solve.kind == "fixed_point" and solve.method != "iterate":
+                options.append(gast.keyword(arg="solver", value=name(self.bound_companion(
+                    "affine_fixed_point", implicit.affine_fixed_point))))
             found = gast.Call(func=name(self.bound_companion(solve.kind, solver)),
-                              args=[name(multiplier), clone(dy)] + arguments, keywords=[
-                                  gast.keyword(arg="tol", value=constant(solve.tol)),
-                                  gast.keyword(arg="max_iter", value=constant(solve.max_iter))])
+                              args=[name(multiplier), clone(dy)] + arguments,
+                              keywords=options)
         else:
             found = call(multiplier, arguments)
         self.emit(assign(lam, found))

@@ -2069,10 +2069,6 @@ def repelling_dense(a):
     return np.sum(x ** 3)
 
 
-@pytest.mark.xfail(strict=True, reason="second order iterates the multiplier "
-                   "(fixed_point(g_multiplier_step, ...)) even with solve='dense': at a "
-                   "repelling fixed point found by solver= the gradient is right but the "
-                   "hessian raises ConvergenceError ('changes x by nan', max |x| = inf)")
 def test_bug_hessian_at_a_repelling_fixed_point_with_dense_solve():
     with np.errstate(all="ignore"):
         close(s2sad.hessian(repelling_dense)(0.5), fd(s2sad.grad(repelling_dense), 0.5))
@@ -2122,10 +2118,6 @@ def test_repelling_fixed_point_of_40_entries_dense():
     close(s2sad.grad(repelling_dense_40)(0.5), fd(repelling_dense_40, 0.5))
 
 
-@pytest.mark.xfail(strict=True, reason="solve='auto' with solver= at a repelling fixed point "
-                   "of more than DENSE_SIZE (32) entries iterates the multipliers (and "
-                   "tangents) 1000 times into inf/nan, then hints 'raise max_iter= or loosen "
-                   "tol=', neither of which helps; solve='dense' gives the right gradient")
 def test_bug_auto_with_a_solver_at_a_repelling_fixed_point():
     with np.errstate(all="ignore"):
         try:
