@@ -483,6 +483,8 @@ def _name(function: Any) -> str:
     """A function's name for generated code: a module-level lambda's is the name its
     module binds it to."""
     name = getattr(function, "__name__", None) or type(function).__name__
+    if getattr(function, "_s2sad_transform", False):  # (root(s2sad.grad(f), ...))
+        return f"{function.mode if function.mode != 'reverse' else 'grad'}_{name}"
     if name != "<lambda>":
         return name
     bound = (k for k, v in getattr(function, "__globals__", {}).items() if v is function)

@@ -1459,7 +1459,8 @@ class _Lowerer:
                 f"{kind} takes the function, the starting point and the parameters, "
                 "each written out", where, hint=usage)
         function = get_anno(node.args[0], "resolved", _NOT)
-        if not isinstance(function, types.FunctionType) or \
+        if not (isinstance(function, types.FunctionType) or
+                getattr(function, "_s2sad_transform", False)) or \
                 isinstance(node.args[0], gast.Name) and node.args[0].id in self.scope.env:
             raise UnsupportedSyntaxError(
                 f"the function {kind} solves must be a def or a lambda s2sad can read",

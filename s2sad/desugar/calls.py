@@ -92,7 +92,9 @@ class Calls(Iterators):
             solved, free = self.lifted(solved, where)
             values += free
             wheres += [where] * len(free)
-        elif not (isinstance(solved, Const) and isinstance(solved.value, types.FunctionType)):
+        elif not (isinstance(solved, Const) and (
+                isinstance(solved.value, types.FunctionType) or
+                getattr(solved.value, "_s2sad_transform", False))):
             self.refuse("the function an implicit solve is given must be a def or a "
                         "lambda s2sad can read", where,
                         hint="fixed_point(g, x0, W, b) with def g(x, W, b): ...")
