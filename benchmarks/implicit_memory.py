@@ -69,6 +69,12 @@ def loss(W, c, target):
     return 0.5 * np.sum((z - target) ** 2)
 
 
+def loss_dense(W, c, target):
+    z = s2sad.fixed_point(cell, np.zeros(c.shape[0]), W, c, tol=TOL, max_iter=MAX_ITER,
+                          solve="dense")
+    return 0.5 * np.sum((z - target) ** 2)
+
+
 def loss_iterated(W, c, target):
     z = s2sad.fixed_point(cell, np.zeros(c.shape[0]), W, c, tol=TOL, max_iter=MAX_ITER,
                           solve="iterate")
@@ -82,7 +88,7 @@ def loss_unrolled(W, c, target, steps):
     return 0.5 * np.sum((z - target) ** 2)
 
 
-GRADIENTS = {"implicit, dense": s2sad.grad(loss, wrt=(0, 1)),
+GRADIENTS = {"implicit, dense": s2sad.grad(loss_dense, wrt=(0, 1)),
              "implicit, iterated": s2sad.grad(loss_iterated, wrt=(0, 1)),
              "unrolled": s2sad.grad(loss_unrolled, wrt=(0, 1))}
 

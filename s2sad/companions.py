@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
+import types
 from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
@@ -240,8 +241,13 @@ def _load(source: str, name: str, namespace: dict, readable: bool = False) -> Ca
              **namespace}
     digest = hashlib.sha1(source.encode()).hexdigest()[:8]
     function = codegen.load(source, name, scope, f"{name} {digest}")
-    if readable:
-        function._s2sad_readable = True
-    else:
-        function._s2sad_companion = True
+    filename = function.__code__.co_filename
+    for defined in list(function.__globals__.values()):  # (and the companions of solves
+        # inside g, whose text its module holds too)
+        if isinstance(defined, types.FunctionType) and \
+                defined.__code__.co_filename == filename:
+            if readable:
+                defined._s2sad_readable = True
+            else:
+                defined._s2sad_companion = True
     return function

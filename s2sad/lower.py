@@ -1407,12 +1407,11 @@ class _Lowerer:
                 return self.implicit_solve(node, resolved)
             if getattr(resolved, "_s2sad_companion", False):  # (a derivative read back)
                 raise UnsupportedSyntaxError(
-                    "a derivative through an implicit solve (fixed_point, root) is not "
-                    "differentiated again: second derivatives of implicit solves are not "
-                    "supported yet", self.parsed.locate(node),
-                    hint="take the second derivative by finite differences of s2sad's "
-                         "gradient, or write the solve as an explicit linear system "
-                         "(np.linalg.solve) where it is linear")
+                    f"{resolved.__name__} is code s2sad generated for an implicit solve's "
+                    "derivative, in a form that is run, not differentiated again",
+                    self.parsed.locate(node),
+                    hint="differentiate the function that calls fixed_point or root "
+                         "itself again (s2sad.hessian(f), s2sad.grad(s2sad.grad(f)))")
             func = self.global_ref(func)
         if resolved is operator.getitem:  # (the stages take getitem for x[i])
             raise UnsupportedSyntaxError(

@@ -2082,11 +2082,6 @@ def hessian_nested_solves(t):
     return s2sad.fixed_point(outer, 0.0, t, tol=1e-14) ** 2
 
 
-@pytest.mark.xfail(strict=True, reason="hessian of a fixed point whose map itself calls "
-                   "fixed_point: NoDerivativeRuleError 'no derivative rule for vjp_inner_y' "
-                   "at a line of generated code (<s2sad vjp_outer_x ...>), with a hint "
-                   "template `def vjp_inner_y_adjoint(dy, y, y, x, t)`; the gradient and jvp "
-                   "work")
 def test_bug_hessian_of_nested_solves():
     close(s2sad.hessian(hessian_nested_solves)(0.7),
           fd(s2sad.grad(hessian_nested_solves), 0.7))
