@@ -173,6 +173,18 @@ class MarkedSolver:
         return f"<{self.solver.__name__}: solves {self.kind} of {_name(self.function)}>"
 
 
+_OF_LEAVES: Dict[tuple, MarkedSolver] = {}
+
+
+def marked_of_leaves(marked: MarkedSolver, solver: Callable, function: Callable) -> MarkedSolver:
+    """The mark of `marked`'s solver and map taking a structure's leaves one by one (one
+    object per pair, so that a solve's companions are compiled once)."""
+    key = (marked, solver, function)
+    if key not in _OF_LEAVES:
+        _OF_LEAVES[key] = MarkedSolver(solver, function, marked.kind, marked.tol)
+    return _OF_LEAVES[key]
+
+
 def fixed_point_of(g: Callable, *, tol: float = 1e-10) -> Callable[[Callable], MarkedSolver]:
     """Mark a function `solve(x0, *params)` written by hand (a loop until a tolerance)
     as returning x* = g(x*, *params): differentiated, its calls are differentiated

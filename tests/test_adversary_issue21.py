@@ -2029,16 +2029,9 @@ def method_map(a):
     return s2sad.fixed_point(STEPPER.step, 0.5, a, tol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="a bound method as the map is refused with "
-                   "'the method .step is used as a value', hint 'call it here': a hint that "
-                   "cannot work for fixed_point, which takes the function itself")
 def test_bug_bound_method_map():
-    try:
-        got = s2sad.grad(method_map)(0.7)
-    except s2sad.S2SADError as exc:
-        assert "call it here" not in str(exc), str(exc)
-        return
-    close(got, fd(method_map, 0.7))
+    """(Refused in 6bdb28b with the hint 'call it here'.)"""
+    close(s2sad.grad(method_map)(0.7), fd(method_map, 0.7))
 
 
 def test_bug_tol_from_an_argument_message():
@@ -2243,10 +2236,6 @@ def marked_solver_with_a_dict(W, b):
     return np.sum(iterate_dict(np.zeros(3), {"W": W, "b": b}) ** 2)
 
 
-@pytest.mark.xfail(strict=True, reason="a solver marked with fixed_point_of, called with a "
-                   "dict of parameters, is refused ('a dict is used here as a value') while "
-                   "s2sad.fixed_point(g, x0, {...}) with the same dict works (README: the "
-                   "marked loop takes the same parameters)")
 def test_bug_marked_solver_with_a_dict():
     close(s2sad.grad(marked_solver_with_a_dict, wrt=1)(W3, B3),
           fd_grad(marked_solver_with_a_dict, [W3, B3], 1))

@@ -54,8 +54,11 @@ class Calls(Iterators):
         structured = any(isinstance(a, (Struct, LocalLambda, LocalDef)) or
                          isinstance(a, Const) and isinstance(a.value, _FUNCTIONS)
                          for a in list(args) + list(keywords.values()))
+        if isinstance(resolved, implicit.MarkedSolver) and len(args) > 1 and not spread \
+                and not keywords and any(isinstance(a, Struct) for a in args[1:]):
+            return self.marked_solve(resolved, args, node, wheres)
         if resolved in implicit.SOLVERS and len(args) > 1 and not spread and (
-                isinstance(args[0], (LocalLambda, LocalDef)) or
+                isinstance(args[0], (LocalLambda, LocalDef, Method)) or
                 any(isinstance(a, Struct) for a in args[1:])):
             return self.implicit_solve(args, keywords, node, wheres, keyword_wheres)
         if resolved is not _MISSING and not spread and _is_user_class(resolved):
@@ -92,12 +95,21 @@ class Calls(Iterators):
             solved, free = self.lifted(solved, where)
             values += free
             wheres += [where] * len(free)
+        elif isinstance(solved, Method) and isinstance(solved.receiver, Const):
+            # (model.step of an object outside the function: its attributes constants,
+            # as where the method is called)
+            bound = getattr(solved.receiver.value, solved.name)
+            names = _solved_names(bound, len(values))
+            solved = lifting.of_leaves(getattr(bound, "__func__", bound),
+                                       [(n, n) for n in names], names, self._user_globals(),
+                                       self.parsed.name, receiver=solved.receiver.value)
         elif not (isinstance(solved, Const) and (
                 isinstance(solved.value, types.FunctionType) or
                 getattr(solved.value, "_s2sad_transform", False))):
             self.refuse("the function an implicit solve is given must be a def or a "
-                        "lambda s2sad can read", where,
-                        hint="fixed_point(g, x0, W, b) with def g(x, W, b): ...")
+                        "lambda s2sad can read (a method of an argument is not one)", where,
+                        hint="a function of the arrays it reads: fixed_point(g, x0, "
+                             "self.W, self.b) with def g(x, W, b): ...")
         else:
             solved = solved.value
         if isinstance(values[0], Struct):
@@ -115,6 +127,33 @@ class Calls(Iterators):
         node.args = [self.global_name(solved, where)] + [e for _, e in passed]
         node.keywords = [gast.keyword(arg=k, value=self.materialize(
             v, keyword_wheres.get(k, node))) for k, v in keywords.items()]
+        return Leaf(node)
+
+    def marked_solve(self, marked: Any, args: List[Static], node: gast.Call,
+                     wheres: List[gast.AST]) -> Static:
+        """solve(z0, params, x) of a solver marked with fixed_point_of(g), given a dict
+        (list, tuple) of arrays: the same solve of functions of the leaves, both the
+        map and the user's solver called with the structures rebuilt (lifting.py)."""
+        if isinstance(args[0], Struct):
+            self.refuse("the starting point of an implicit solve is a structure; the "
+                        "solution must be one array", wheres[0],
+                        hint="solve for one array (np.concatenate the parts, then split "
+                             "the solution)")
+        passed: List[Tuple[str, gast.AST]] = []
+        names = _solved_names(marked.function, len(args))
+        texts = [self.rebuilt(v, n, passed, w) for v, n, w in zip(args, names, wheres)]
+        leaves = [n for n, _ in passed]
+        shape = list(zip(names, texts))
+        function = lifting.of_leaves(marked.function, shape, leaves, self._user_globals(),
+                                     self.parsed.name)
+        solver = lifting.of_leaves(marked.solver, shape, leaves, self._user_globals(),
+                                   self.parsed.name)
+        of_leaves = implicit.marked_of_leaves(marked, solver, function)
+        node.func = self.global_name(implicit.SOLVERS_BY_KIND[marked.kind], node.func)
+        node.args = [self.global_name(function, wheres[0])] + [e for _, e in passed]
+        node.keywords = [gast.keyword(arg="tol", value=gast.Constant(value=marked.tol,
+                                                                     kind=None)),
+                         gast.keyword(arg="solver", value=self.global_name(of_leaves, node))]
         return Leaf(node)
 
     def lifted(self, function: Static, where: gast.AST) -> Tuple[Any, List[Static]]:
@@ -136,11 +175,11 @@ class Calls(Iterators):
                 continue
             if not isinstance(value, (Leaf, Const)) or isinstance(value, Const) and \
                     isinstance(value.value, _FUNCTIONS):
-                self.refuse(f"the function this solve is given reads {name!r}, "
-                            f"{'a structure' if isinstance(value, Struct) else 'a function'}"
-                            " of the enclosing function", where,
-                            hint=f"read the arrays it needs before the call and pass them "
-                                 f"as parameters: fixed_point(g, x0, W) with def g(x, W)")
+                kind = f"a {value.kind}" if isinstance(value, Struct) else "a function"
+                self.refuse(f"the function this solve is given reads {name!r}, {kind} of "
+                            "the enclosing function", where,
+                            hint=f"read the arrays it needs into names before the call "
+                                 f"(W = {name}.W) and use those in the function")
             values.append(value)
         # (and the closure variables of the function it is in, read as the lambda reads
         # them: the lifted function has the module's globals only)

@@ -60,7 +60,8 @@ def plain_signature(node: gast.AST) -> Tuple[bool, str]:
 
 
 def of_leaves(function: Any, arguments: List[Tuple[str, str]], params: List[str],
-              user_globals: Dict[str, Any], label: str) -> types.FunctionType:
+              user_globals: Dict[str, Any], label: str,
+              receiver: Any = None) -> types.FunctionType:
     """`function` called with its structured arguments rebuilt from their leaves:
     `def layer(z, p_W, p_b, x): p = {'W': p_W, 'b': p_b}; return layer(z, p,
     x)`, so that each array the solve depends on is a parameter of its own.
@@ -72,12 +73,15 @@ def of_leaves(function: Any, arguments: List[Tuple[str, str]], params: List[str]
         if argument != stem:  # (a structure: bound to its name first, as users write it)
             bound.append(f"        {stem} = {argument}\n")
         passed.append(stem)
-    text = (f"def made(solved):\n    def {name}({', '.join(params)}):\n" + "".join(bound) +
-            f"        return solved({', '.join(passed)})\n    return {name}\n")
-    key = (text, function, id(user_globals))
+    # (a method of an object: called on it, as users write it, `receiver.step(x, a)`)
+    called = f"receiver.{name}" if receiver is not None else "solved"
+    text = (f"def made(solved, receiver):\n    def {name}({', '.join(params)}):\n" +
+            "".join(bound) + f"        return {called}({', '.join(passed)})\n"
+            f"    return {name}\n")
+    key = (text, function, id(receiver), id(user_globals))
     found = _LIFTED.get(key)
     if found is None:
-        found = _LIFTED[key] = _defined(text, name, label, user_globals)(function)
+        found = _LIFTED[key] = _defined(text, name, label, user_globals)(function, receiver)
     return found
 
 
