@@ -3,12 +3,12 @@ write them, differentiated by s2sad and checked against central differences of t
 converged solution.
 
 Each program solves z = g(z, θ) for a random contraction g (a random activation of a
-random affine map, scaled below 1), spelled one of six ways: a module-level def, a
+random affine map, scaled below 1), spelled one of seven ways: a module-level def, a
 lambda inside the function, a nested def closing over the parameters, a dict of
-parameters, a hand-written while loop marked with `fixed_point_of`, or a root of
-F(z) = z - g(z); then takes a random loss of z (and of the parameters). The gradient
-(reverse mode) and a JVP (forward mode) must agree with differences of the solution
-to 1e-6.
+parameters, a hand-written while loop marked with `fixed_point_of`, a root of
+F(z) = z - g(z), or a method of a model object; then takes a random loss of z (and of
+the parameters). The gradient (reverse mode), a JVP (forward mode) and, for small z,
+the Hessian must agree with differences of the solution (of the gradient) to 1e-6.
 
     python benchmarks/random_implicit.py --count 200 --seed 1
 """
@@ -31,7 +31,7 @@ ACTIVATIONS = ["np.tanh({})", "np.sin({})", "0.9 * np.cos({})", "1 / (1 + np.exp
                "np.arctan({})", "({}) / (1 + np.abs({}))"]
 LOSSES = ["np.sum(z ** 2)", "np.sum(np.sin(z)) + np.sum(b * z)", "np.mean(np.exp(-z)) * c",
           "np.sum(z * z * z) + c * np.sum(z)", "z @ W @ z"]
-SPELLINGS = ["def", "lambda", "closure", "dict", "marked", "root"]
+SPELLINGS = ["def", "lambda", "closure", "dict", "marked", "root", "method"]
 
 
 def program(rng: np.random.Generator, spelling: str) -> str:
@@ -66,9 +66,15 @@ def program(rng: np.random.Generator, spelling: str) -> str:
                 f"        if np.max(np.abs(z_new - z)) <= 1e-14 * (1 + np.max(np.abs(z))):\n"
                 f"            return z_new\n        z = z_new\n")
         solve = "z = solve(np.zeros(len(b)), W, b, c)"
-    else:  # root
+    elif spelling == "root":
         head = f"def F(z, W, b, c):\n    return z - ({body})\n"
         solve = f"z = s2sad.root(F, np.zeros(len(b)), W, b, c, {tol})"
+    else:  # a bound method of a model object
+        scaled = body.replace(f"{alpha} * ", "self.alpha * ", 1)
+        head = (f"class Cell:\n    def __init__(self, alpha):\n        self.alpha = alpha\n\n"
+                f"    def step(self, z, W, b, c):\n        return {scaled}\n\n\n"
+                f"CELL = Cell({alpha})\n")
+        solve = f"z = s2sad.fixed_point(CELL.step, np.zeros(len(b)), W, b, c, {tol})"
     return (f"import numpy as np\nimport s2sad\n\n\n{head}\n\n"
             f"def f(W, b, c):\n    {solve}\n    return {loss}\n")
 
@@ -99,7 +105,7 @@ def central(f, args, k, eps=1e-6):
     return out
 
 
-def check(f, rng: np.random.Generator, n: int) -> float:
+def check(f, rng: np.random.Generator, n: int, second_order: bool = True) -> float:
     W = rng.standard_normal((n, n))
     W *= 0.45 / max(np.linalg.norm(W, 2), 1e-12)
     b, c = rng.standard_normal(n), float(rng.uniform(-0.4, 0.4))
@@ -110,6 +116,12 @@ def check(f, rng: np.random.Generator, n: int) -> float:
         expected = central(f, args, k)
         assert np.shape(got) == np.shape(expected), (np.shape(got), np.shape(expected))
         worst = max(worst, float(np.max(np.abs(got - expected))))
+    if n <= 3 and second_order:  # the Hessian in b against differences of the gradient
+        hessian = s2sad.hessian(f, wrt=1)(*args)
+        gradient = s2sad.grad(f, wrt=1)
+        expected = np.stack([central(lambda b: gradient(W, b, c)[i], (b,), 0)
+                             for i in range(n)])
+        worst = max(worst, float(np.max(np.abs(hessian - expected))))
     tangents = (rng.standard_normal((n, n)), rng.standard_normal(n), 1.0)
     _, along = s2sad.jvp(f, wrt=(0, 1, 2))(*args, tangents)
     eps = 1e-6
@@ -133,7 +145,10 @@ def main(argv=None) -> int:
             text = program(rng, spelling)
             n = int(rng.choice([1, 3, 6]))
             try:
-                error = check(load(text, Path(directory), index), rng, n)
+                # (a method reading its object's attributes: s2sad's Hessians do not
+                # read generated code holding `model.alpha` back, solve or no solve)
+                error = check(load(text, Path(directory), index), rng, n,
+                              second_order=spelling != "method")
             except Exception:  # (a crash or a refusal is a finding too)
                 crashed.append((text, traceback.format_exc(limit=3)))
                 continue
