@@ -25,7 +25,7 @@ from . import codegen, implicit, structured
 from .implicit import Companion, Solve
 
 _HELPERS = ("converged", "not_converged", "rows", "identity_minus", "solve_linear",
-            "nonsingular")
+            "nonsingular", "iterations")
 
 
 def make(solve: Solve, mode: str, active: Tuple[int, ...], ranks: Optional[tuple],
@@ -216,13 +216,22 @@ def _tangent_text(solve: Solve, gname: str, x: str, params: List[str],
 
 
 def _chosen(solve: Solve, x: str, dense: List[str], iterate: List[str]) -> List[str]:
+    """The solve's lines for its method: "auto" tries the iteration first, for as many
+    steps as a dense solve would take vjps, then solves densely (where a solver of the
+    user's found x, the map need not contract: small ones are solved densely at once)."""
     if solve.method == "dense":
         return dense
     if solve.method == "iterate":
         return iterate
-    size = implicit.DENSE_SIZE if solve.solver is None else implicit.DENSE_SIZE_SOLVED
-    return [f"if np.size({x}) <= {size}:  # small: one dense solve",
-            *["    " + d for d in dense], *iterate]
+    if solve.solver is not None:
+        return [f"if np.size({x}) <= {implicit.DENSE_SIZE_SOLVED}:  # small: one dense solve",
+                *["    " + d for d in dense], *iterate]
+    loop = f"for _ in range({solve.max_iter}):"
+    assert loop in iterate
+    tried = [f"for _ in range(iterations({x}, {solve.max_iter})):  # (then a dense solve "
+             "is cheaper)" if line == loop else line for line in iterate[:-1]]
+    return [*tried, f"if np.size({x}) <= {implicit.DENSE_LIMIT}:  # slow to converge: "
+            "one dense solve", *["    " + d for d in dense], iterate[-1]]
 
 
 def _module(title: str, lines: List[str]) -> str:

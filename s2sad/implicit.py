@@ -33,14 +33,17 @@ import numpy as np
 from .errors import ArgumentError, Location, S2SADError
 
 __all__ = ["fixed_point", "root", "fixed_point_of", "root_of", "ConvergenceError", "Solve",
-           "SOLVERS", "DENSE_SIZE"]
+           "SOLVERS"]
 
-# x with at most this many entries: multipliers and tangents by one dense solve (n vjps
-# and an LU), above it by iterating the vjp (fixed points; roots are always dense)
-DENSE_SIZE = 32
+# Multipliers and tangents of a fixed point (roots' are always dense): a dense solve
+# costs one vjp (jvp) per entry of x and an LU; the iteration one per step, as many as
+# the forward iteration took (it contracts as fast).
 # where a solver of the user's found x (the map need not contract there, so iterating
 # the multipliers may diverge): dense up to this many entries
 DENSE_SIZE_SOLVED = 400
+# "auto" iterates the multipliers for at most as many steps as x has entries (what a
+# dense solve costs in vjps), then solves densely, for x of at most this many entries
+DENSE_LIMIT = 2000
 _METHODS = ("auto", "iterate", "dense")
 
 
@@ -68,7 +71,7 @@ def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
     precisely as one far from it), and raises ConvergenceError after `max_iter` steps. Differentiated, its derivative is that of the solution (seed
     002's multiplier equation), whatever x0 is: `solve` picks how the multipliers are
     found ("dense": one linear solve, "iterate": lam <- dx + (∂g/∂x)ᵀ lam, "auto":
-    dense for x of at most DENSE_SIZE entries). `solver(g, x0, *params)`, where given,
+    the iteration for at most as many steps as x has entries, then a dense solve). `solver(g, x0, *params)`, where given,
     finds x* instead (a function marked with `fixed_point_of` runs its own loop); its
     answer must satisfy the equation to sqrt(tol), relative to x."""
     try:
@@ -242,6 +245,13 @@ def not_converged(what: str, new: Any, old: Any, tol: float, max_iter: int) -> C
              "below 1 in size): a damped map x + a * (g(x) - x) may be one; for the "
              "multipliers or tangents of a solution found by a solver of yours, pass "
              "solve='dense'")
+
+
+def iterations(x: Any, max_iter: int) -> int:
+    """How many steps "auto" iterates a linear equation on arrays shaped like x before
+    it solves it densely (see DENSE_LIMIT)."""
+    size = int(np.size(x))
+    return min(size, max_iter) if size <= DENSE_LIMIT else max_iter
 
 
 def affine_fixed_point(h: Callable, lam0: Any, *params: Any) -> Any:

@@ -74,7 +74,7 @@ def test_deq_tangent_matches_differences(solve):
 
 
 def test_large_solution_iterates_the_multipliers():
-    n = 150  # above DENSE_SIZE: lam = dz + vjp(lam), iterated
+    n = 150  # lam = dz + vjp(lam), iterated (it converges in fewer steps than n)
     A = 0.5 * RNG.standard_normal((n, n)) / np.sqrt(n)
     c = RNG.standard_normal(n)
 
