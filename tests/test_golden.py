@@ -34,6 +34,9 @@ CALLED = [
      (np.array([0.5, -1.0, 2.0]), 0.3)),
     ("layer_norms_grad.py", functions.layer_norms, 0,
      ({"W1": np.ones((2, 2)), "W2": np.ones(3)},)),
+    # a cyclic constraint (issue 21): seed 002's multiplier solve, then the vjps of cell
+    ("deq_grad.py", functions.deq, (0, 2),
+     (0.1 * np.eye(3), np.ones((3, 2)), np.ones(3) * 0.5, np.ones(2))),
 ]
 
 

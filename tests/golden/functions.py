@@ -1,6 +1,8 @@
 """The canonical examples whose generated source is pinned in this folder."""
 import numpy as np
 
+import s2sad
+
 
 def f(x):
     return np.exp(np.exp(x) + np.exp(x) ** 2) + np.sin(np.exp(x) + np.exp(x) ** 2)
@@ -80,3 +82,12 @@ def lecture_convolution(a, b):
             x = z + y
             c[z] += a[x] * b[y]
     return np.sum(c ** 2)
+
+
+def cell(z, W, U, b, x):
+    return np.tanh(W @ z + U @ x + b)
+
+
+def deq(W, U, b, x):
+    z = s2sad.fixed_point(cell, np.zeros(b.shape[0]), W, U, b, x)
+    return np.sum(z ** 2)
