@@ -517,3 +517,399 @@ def test_sinkhorn_plan_jacobian_forward_equals_reverse():
     Jr = s2sad.jacobian(plan, mode="reverse")(SC)
     close(Jf, Jr, 1e-6)
     close(Jr, fd_jac(plan, SC), 1e-5)
+
+
+def transport_cost_dense(C, a, b):
+    K = np.exp(-C / 0.5)
+    u = s2sad.fixed_point(sinkhorn_map, np.ones(a.shape[0]), K, a, b, tol=1e-12,
+                          solve="dense")
+    v = b / (K.T @ u)
+    return np.sum(u[:, None] * K * v[None, :] * C)
+
+
+def test_sinkhorn_dense_multipliers_of_a_singular_equation_are_right_or_refused():
+    """I - ∂g/∂u is singular (u is fixed only up to scale): a dense solve must give the
+    right gradient of the scale-free loss, or refuse; not a number at random."""
+    try:
+        got = s2sad.grad(transport_cost_dense)(SC, SA, SB)
+    except s2sad.S2SADError as exc:
+        assert "test_adversary_issue21_round2.py:" in str(exc)
+        return
+    close(got, fd_arg(lambda C: transport_cost_tight(C, SA, SB), (SC,), 0), 1e-5)
+
+
+# -- 8. implicit Euler in a time loop: one root per step ---------------------------------
+
+def decay_residual(y_new, y_old, k, h):
+    """Implicit Euler for dy/dt = -k y³ + sin(y): y_new - y_old - h f(y_new) = 0."""
+    return y_new - y_old - h * (-k * y_new ** 3 + np.sin(y_new))
+
+
+def integrate(k, y0):
+    y = y0
+    for step in range(20):
+        y = s2sad.root(decay_residual, y, y, k, 0.05)
+    return y
+
+
+def integrate_tight(k, y0):
+    y = y0
+    for step in range(20):
+        y = s2sad.root(decay_residual, y, y, k, 0.05, tol=1e-15)
+    return y
+
+
+def integrate_vector(k, y0):
+    y = y0
+    trajectory = []
+    for step in range(20):
+        y = s2sad.root(decay_residual, y, y, k, 0.05)
+        trajectory.append(np.sum(y ** 2))
+    return sum(trajectory) / 20
+
+
+def integrate_vector_tight(k, y0):
+    y = y0
+    trajectory = []
+    for step in range(20):
+        y = s2sad.root(decay_residual, y, y, k, 0.05, tol=1e-15)
+        trajectory.append(np.sum(y ** 2))
+    return sum(trajectory) / 20
+
+
+def test_implicit_euler_twenty_steps_scalar():
+    gk, gy = s2sad.grad(integrate, wrt=(0, 1))(2.0, 1.5)
+    close(gk, fd_arg(integrate_tight, (2.0, 1.5), 0))
+    close(gy, fd_arg(integrate_tight, (2.0, 1.5), 1))
+    _, tangent = s2sad.jvp(integrate)(2.0, 1.5, 1.0)
+    close(tangent, gk, 1e-9)
+
+
+def test_implicit_euler_twenty_steps_vector_state():
+    y0 = np.array([1.5, -0.7, 0.3])
+    k = np.array([2.0, 1.0, 0.5])
+    gk, gy = s2sad.grad(integrate_vector, wrt=(0, 1))(k, y0)
+    close(gk, fd_arg(integrate_vector_tight, (k, y0), 0))
+    close(gy, fd_arg(integrate_vector_tight, (k, y0), 1))
+
+
+def integrate_accumulated(k, y0):
+    y = y0
+    total = 0.0
+    for step in range(20):
+        y = s2sad.root(decay_residual, y, y, k, 0.05)
+        total = total + np.sum(y ** 2)
+    return total / 20
+
+
+def test_implicit_euler_checkpointed_time_loop():
+    y0 = np.array([1.5, -0.7, 0.3])
+    k = np.array([2.0, 1.0, 0.5])
+    want = s2sad.grad(integrate_vector, wrt=0)(k, y0)
+    close(s2sad.grad(integrate_accumulated, wrt=0)(k, y0), want, 1e-10)
+    close(s2sad.grad(integrate_accumulated, wrt=0, checkpoint=4)(k, y0), want, 1e-10)
+
+
+# -- 9. a fixed point inside a loop over epochs -------------------------------------------
+
+def epochs(W, b, x):
+    z = np.zeros(b.shape[0])
+    total = 0.0
+    for epoch in range(4):
+        z = s2sad.fixed_point(deq_cell_1d, z, W, b + 0.1 * epoch, x)
+        total = total + np.sum(z * np.arange(1.0, z.shape[0] + 1))
+        W = 0.9 * W + 0.01 * np.outer(z, z)
+    return total
+
+
+def epochs_tight(W, b, x):
+    z = np.zeros(b.shape[0])
+    total = 0.0
+    for epoch in range(4):
+        z = s2sad.fixed_point(deq_cell_1d, z, W, b + 0.1 * epoch, x, tol=1e-14)
+        total = total + np.sum(z * np.arange(1.0, z.shape[0] + 1))
+        W = 0.9 * W + 0.01 * np.outer(z, z)
+    return total
+
+
+def deq_cell_1d(z, W, b, x):
+    return np.tanh(W @ z + b + x)
+
+
+EW = 0.3 * RNG.standard_normal((4, 4))
+EB = 0.2 * RNG.standard_normal(4)
+EX = RNG.standard_normal(4)
+
+
+def test_fixed_point_inside_an_epoch_loop():
+    args = (EW, EB, EX)
+    got = s2sad.grad(epochs, wrt=(0, 1, 2))(*args)
+    for k in range(3):
+        close(got[k], fd_arg(epochs_tight, args, k))
+
+
+def test_fixed_point_inside_an_epoch_loop_forward_and_checkpointed():
+    args = (EW, EB, EX)
+    want = s2sad.grad(epochs, wrt=1)(*args)
+    close(s2sad.grad(epochs, wrt=1, checkpoint=2)(*args), want, 1e-10)
+    v = RNG.standard_normal(4)
+    _, tangent = s2sad.jvp(epochs, wrt=1)(*args, v)
+    assert tangent == pytest.approx(want @ v, rel=1e-8)
+
+
+def epochs_while(W, b, x):
+    z = np.zeros(b.shape[0])
+    epoch = 0
+    total = 0.0
+    while epoch < 3:
+        z = s2sad.fixed_point(deq_cell_1d, z, W, b, x)
+        total = total + np.sum(z ** 2)
+        b = b - 0.1 * z
+        epoch += 1
+    return total
+
+
+def _epochs_while_total(W, b, x):
+    z = np.zeros(b.shape[0])
+    total = 0.0
+    for epoch in range(3):
+        z = s2sad.fixed_point(deq_cell_1d, z, W, b, x, tol=1e-14)
+        total = total + np.sum(z ** 2)
+        b = b - 0.1 * z
+    return total
+
+
+def test_fixed_point_inside_a_while_loop():
+    args = (EW, EB, EX)
+    got = s2sad.grad(epochs_while, wrt=1)(*args)
+    close(got, fd_arg(_epochs_while_total, args, 1))
+
+
+# -- 10. dtypes and starts --------------------------------------------------------------
+
+def contraction(x, A, c):
+    return np.tanh(A @ x) * 0.5 + c
+
+
+A3 = 0.4 * RNG.standard_normal((3, 3))
+C3 = RNG.standard_normal(3)
+
+
+def solve_float32(A, c):
+    x = s2sad.fixed_point(contraction, np.zeros(3, dtype=np.float32), A, c, tol=1e-6)
+    return np.sum(x ** 2)
+
+
+def solve_int_start(A, c):
+    x = s2sad.fixed_point(contraction, np.zeros(3, dtype=int), A, c, tol=1e-13)
+    return np.sum(x ** 2)
+
+
+def solve_list_start(A, c):
+    x = s2sad.fixed_point(contraction, [0.0, 0.0, 0.0], A, c, tol=1e-13)
+    return np.sum(x ** 2)
+
+
+def solve_int_list_start(A, c):
+    x = s2sad.fixed_point(contraction, [0, 1, 0], A, c, tol=1e-13)
+    return np.sum(x ** 2)
+
+
+def solve_ref(A, c):
+    x = s2sad.fixed_point(contraction, np.zeros(3), A, c, tol=1e-14)
+    return np.sum(x ** 2)
+
+
+def test_float32_inputs_give_float32_gradients_close_to_float64():
+    A32, c32 = A3.astype(np.float32), C3.astype(np.float32)
+    gA, gc = s2sad.grad(solve_float32, wrt=(0, 1))(A32, c32)
+    assert gA.dtype == np.float32 and gc.dtype == np.float32
+    want = s2sad.grad(solve_ref, wrt=1)(A3, C3)
+    close(gc, want, 1e-4)
+
+
+def test_start_as_an_int_array():
+    got = s2sad.grad(solve_int_start, wrt=1)(A3, C3)
+    close(got, fd_arg(solve_ref, (A3, C3), 1))
+    assert got.dtype == np.float64
+
+
+def test_list_start_works_when_called_plainly():
+    assert solve_list_start(A3, C3) == pytest.approx(solve_ref(A3, C3), rel=1e-10)
+    assert solve_int_list_start(A3, C3) == pytest.approx(solve_ref(A3, C3), rel=1e-10)
+
+
+@pytest.mark.xfail(strict=True, reason="x0 written as a list of numbers ([0.0, 0.0, 0.0], as "
+                   "fixed_point accepts when called plainly) is refused under grad as 'a "
+                   "structure', and the hint 'np.concatenate the parts' fails as printed: "
+                   "np.concatenate([0.0, 0.0, 0.0]) raises 'zero-dimensional arrays cannot be "
+                   "concatenated'; a list of numbers is one array (np.asarray)")
+@pytest.mark.parametrize("f", [solve_list_start, solve_int_list_start])
+def test_bug_list_of_numbers_as_start(f):
+    got = s2sad.grad(f, wrt=1)(A3, C3)
+    close(got, fd_arg(solve_ref, (A3, C3), 1))
+
+
+def test_list_start_hint_fails_as_printed():
+    """(Pins the reason of test_bug_list_of_numbers_as_start.)"""
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(solve_list_start, wrt=1)(A3, C3)
+    assert "np.concatenate" in str(info.value)
+    with pytest.raises(ValueError):
+        np.concatenate([0.0, 0.0, 0.0])
+
+
+def root_int_start(a):
+    return s2sad.root(kepler, 1, 0.5, a, tol=1e-14)
+
+
+def test_root_from_an_int_start_and_int_parameters():
+    """An int M (the parameter) is refused or differentiated; an int x0 is fine."""
+    assert s2sad.grad(root_int_start)(1.0) == pytest.approx(
+        1.0 / (1.0 - 0.5 * math.cos(root_int_start(1.0))), rel=1e-10)
+
+
+def float32_scalar_root(M):
+    return s2sad.root(kepler, np.float32(1.0), np.float32(0.5), M, tol=1e-6)
+
+
+def test_float32_scalar_root_gradient_dtype():
+    M = np.float32(1.0)
+    g = s2sad.grad(float32_scalar_root)(M)
+    assert np.asarray(g).dtype == np.float32
+    E = s2sad.root(kepler, 1.0, 0.5, 1.0, tol=1e-14)
+    assert float(g) == pytest.approx(1.0 / (1.0 - 0.5 * math.cos(E)), rel=1e-4)
+
+
+# -- 11. numerical edge cases -----------------------------------------------------------
+
+def tiny_map(x, a):
+    return 0.5 * np.tanh(x) + a
+
+
+def tiny_solution(a):
+    return s2sad.fixed_point(tiny_map, 0.0, a)
+
+
+def huge_map(x, a):
+    return 0.5 * x + a + 1e3 * np.sin(x / 1e8)
+
+
+def huge_solution(a):
+    return s2sad.fixed_point(huge_map, 0.0, a)
+
+
+def test_solution_at_1e_minus_8_scale():
+    a = 1e-8
+    x = tiny_solution(a)
+    assert x == pytest.approx(2e-8, rel=1e-6)
+    want = 1.0 / (1.0 - 0.5 / math.cosh(x) ** 2)
+    assert s2sad.grad(tiny_solution)(a) == pytest.approx(want, rel=1e-8)
+
+
+def test_solution_at_1e8_scale():
+    a = 1e8
+    x = huge_solution(a)
+    assert x == pytest.approx(0.5 * x + a + 1e3 * math.sin(x / 1e8), rel=1e-10)
+    want = 1.0 / (0.5 - 1e-5 * math.cos(x / 1e8))
+    assert s2sad.grad(huge_solution)(a) == pytest.approx(want, rel=1e-8)
+    _, tangent = s2sad.jvp(huge_solution)(a, 1.0)
+    assert tangent == pytest.approx(want, rel=1e-8)
+
+
+def tiny_root(F_scale):
+    return s2sad.root(scaled_cubic, 1e-8, F_scale)
+
+
+def scaled_cubic(x, a):
+    return x ** 3 + x - a
+
+
+def test_root_at_1e_minus_8_scale():
+    a = 3e-8
+    x = tiny_root(a)
+    assert x == pytest.approx(a, rel=1e-6)
+    assert s2sad.grad(tiny_root)(a) == pytest.approx(1.0 / (3 * x ** 2 + 1.0), rel=1e-10)
+
+
+ROT = np.array([[0.6, -0.8, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]])
+
+
+def ill_conditioned(c):
+    x = s2sad.fixed_point(linear_map, np.zeros(3), 0.999 * ROT, c, tol=1e-12, max_iter=100000)
+    return x @ np.array([1.0, 2.0, 3.0])
+
+
+def ill_conditioned_iterate(c):
+    x = s2sad.fixed_point(linear_map, np.zeros(3), 0.999 * ROT, c, tol=1e-12, max_iter=100000,
+                          solve="iterate")
+    return x @ np.array([1.0, 2.0, 3.0])
+
+
+def linear_map(x, A, c):
+    return A @ x + c
+
+
+def test_ill_conditioned_contraction_rho_0999():
+    c = np.array([1.0, -0.5, 0.2])
+    want = np.linalg.solve((np.eye(3) - 0.999 * ROT).T, np.array([1.0, 2.0, 3.0]))
+    close(s2sad.grad(ill_conditioned)(c), want, 1e-7)
+    close(s2sad.grad(ill_conditioned_iterate)(c), want, 1e-7)
+    _, tangent = s2sad.jvp(ill_conditioned)(c, np.array([0.0, 0.0, 1.0]))
+    assert tangent == pytest.approx(want[2], rel=1e-7)
+
+
+def loose(c):
+    x = s2sad.fixed_point(contraction, np.zeros(3), A3, c, tol=1e-6)
+    return np.sum(x ** 2)
+
+
+def test_gradient_accuracy_follows_a_loose_tol():
+    """tol=1e-6: the gradient is that of the equation at the (loosely) converged x, so
+    its error is of the order of tol, not worse."""
+    got = s2sad.grad(loose)(C3)
+    want = fd_arg(lambda c: solve_ref(A3, c), (C3,), 0)
+    err = np.max(np.abs(got - want)) / (1 + np.max(np.abs(want)))
+    assert err < 1e-4, err
+
+
+def count_steps(g, x0, *params, tol):
+    n = 1
+    while True:
+        try:
+            s2sad.fixed_point(g, x0, *params, tol=tol, max_iter=n)
+            return n
+        except s2sad.ConvergenceError:
+            n += 1
+
+
+def exact_budget(c):
+    x = s2sad.fixed_point(contraction, np.zeros(3), A3, c, tol=1e-10, max_iter=NEEDED)
+    return np.sum(x ** 2)
+
+
+def exact_budget_iterate(c):
+    x = s2sad.fixed_point(contraction, np.zeros(3), A3, c, tol=1e-10, max_iter=NEEDED,
+                          solve="iterate")
+    return np.sum(x ** 2)
+
+
+def short_budget(c):
+    x = s2sad.fixed_point(contraction, np.zeros(3), A3, c, tol=1e-10, max_iter=SHORT)
+    return np.sum(x ** 2)
+
+
+NEEDED = count_steps(contraction, np.zeros(3), A3, C3, tol=1e-10)
+SHORT = NEEDED - 1
+
+
+def test_max_iter_exactly_the_needed_count():
+    want = fd_arg(lambda c: solve_ref(A3, c), (C3,), 0)
+    close(s2sad.grad(exact_budget)(C3), want)
+    close(s2sad.grad(exact_budget_iterate)(C3), want)
+    _, t = s2sad.jvp(exact_budget_iterate)(C3, np.ones(3))
+    assert t == pytest.approx(want.sum(), rel=1e-7)
+    with pytest.raises(s2sad.ConvergenceError) as info:
+        s2sad.grad(short_budget)(C3)
+    assert info.value.iterations == NEEDED - 1
+    assert "test_adversary_issue21_round2.py:" in str(info.value)
