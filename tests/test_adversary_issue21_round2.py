@@ -913,3 +913,155 @@ def test_max_iter_exactly_the_needed_count():
         s2sad.grad(short_budget)(C3)
     assert info.value.iterations == NEEDED - 1
     assert "test_adversary_issue21_round2.py:" in str(info.value)
+
+
+# -- 12. interactions with the other options ---------------------------------------------
+
+def elementwise_solution(a):
+    x = s2sad.fixed_point(tiny_map, np.zeros_like(a), a, tol=1e-13)
+    return np.sum(np.sin(x))
+
+
+def test_the_same_gradient_on_solutions_of_every_rank():
+    """One gradient function called with a 1-D, then a 2-D, then a 0-D argument, then
+    1-D again: compiled per rank, each right."""
+    grad = s2sad.grad(elementwise_solution)
+    for a in (np.array([0.1, -0.3, 0.7]), np.array([[0.2, 0.4], [-0.1, 0.05]]),
+              np.float64(0.3), np.array([0.5, -0.6]), 0.25):
+        x = s2sad.fixed_point(tiny_map, np.zeros_like(a), a, tol=1e-14)
+        want = np.cos(x) / (1.0 - 0.5 / np.cosh(x) ** 2)
+        got = grad(a)
+        assert np.shape(got) == np.shape(a)
+        close(got, want, 1e-9)
+
+
+def test_jit_optimize_false_and_argnums_agree():
+    want = s2sad.grad(deq_loss, wrt=(0, 2))(*DEQ_ARGS)
+    for grad in (s2sad.grad(deq_loss, argnums=(0, 2)),
+                 s2sad.grad(deq_loss, wrt=("W", "b"), optimize=False),
+                 s2sad.grad(deq_loss, wrt=(0, 2), jit=True)):
+        got = grad(*DEQ_ARGS)
+        close(got[0], want[0], 1e-10)
+        close(got[1], want[1], 1e-10)
+
+
+def loss_with_aux(b, W, x):
+    z = s2sad.fixed_point(deq_cell_1d, np.zeros(4), W, b, x, tol=1e-13)
+    return np.sum(z ** 2), {"z": z, "norm": np.linalg.norm(z)}
+
+
+def test_has_aux_returns_the_solution_untouched():
+    (value, aux), g1 = s2sad.value_and_grad(loss_with_aux, has_aux=True)(EB, EW, EX)
+    g, aux2 = s2sad.grad(loss_with_aux, has_aux=True)(EB, EW, EX)
+    close(g1, g, 1e-12)
+    z = s2sad.fixed_point(deq_cell_1d, np.zeros(4), EW, EB, EX, tol=1e-14)
+    close(aux["z"], z, 1e-12)
+    close(aux2["z"], z, 1e-12)
+    close(g, fd_arg(lambda b, W, x: loss_with_aux(b, W, x)[0], (EB, EW, EX), 0))
+    value3, pullback, aux3 = s2sad.vjp(lambda b: loss_with_aux(b, EW, EX), has_aux=True)(EB)
+    close(pullback(1.0), g, 1e-10)
+
+
+def test_two_threads_differentiate_different_solves_at_once():
+    results, errors = {}, []
+    jobs = {
+        "deq": (lambda: s2sad.grad(deq_loss, wrt=2)(*DEQ_ARGS),
+                lambda: fd_arg(deq_loss_tight, DEQ_ARGS, 2)),
+        "kepler": (lambda: s2sad.grad(true_anomaly, wrt=0)(1.3, 0.6),
+                   lambda: fd_arg(true_anomaly, (1.3, 0.6), 0)),
+        "euler": (lambda: s2sad.grad(integrate, wrt=0)(2.0, 1.5),
+                  lambda: fd_arg(integrate_tight, (2.0, 1.5), 0)),
+        "toggle": (lambda: s2sad.grad(steady_output)(TOGGLE)["gamma"],
+                   lambda: _fd_dict(steady_output_tight, TOGGLE)["gamma"]),
+    }
+
+    def run(name):
+        try:
+            for _ in range(3):
+                results[name] = jobs[name][0]()
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append((name, repr(exc)))
+    threads = [threading.Thread(target=run, args=(name,)) for name in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for name, (_, oracle) in jobs.items():
+        close(results[name], oracle())
+
+
+# -- 13. every API on structured inputs and outputs --------------------------------------
+
+def dict_model(params, x):
+    z = s2sad.fixed_point(dict_cell, np.zeros(params["b"].shape[0]), params, x, tol=1e-13)
+    return {"energy": np.sum(z ** 2), "first": z[0]}
+
+
+def dict_cell(z, params, x):
+    return np.tanh(params["W"] @ z + params["U"] @ x + params["b"])
+
+
+def dict_loss(params, x):
+    out = dict_model(params, x)
+    return out["energy"] + 2.0 * out["first"]
+
+
+PARAMS = {"W": 0.3 * RNG.standard_normal((3, 3)), "U": RNG.standard_normal((3, 2)),
+          "b": RNG.standard_normal(3)}
+PX = RNG.standard_normal(2)
+
+
+def _fd_params(f):
+    return _fd_dict(lambda p: f(p, PX), PARAMS)
+
+
+def test_every_api_on_dict_parameters():
+    want = _fd_params(dict_loss)
+    got = s2sad.grad(dict_loss)(PARAMS, PX)
+    value, got2 = s2sad.value_and_grad(dict_loss)(PARAMS, PX)
+    assert value == pytest.approx(dict_loss(PARAMS, PX), rel=1e-12)
+    for k in PARAMS:
+        close(got[k], want[k])
+        close(got2[k], want[k])
+    assert s2sad.check_grad(dict_loss, PARAMS, PX)
+    tangent_in = {k: np.ones_like(v) for k, v in PARAMS.items()}
+    _, tangent = s2sad.jvp(dict_loss)(PARAMS, PX, tangent_in)
+    assert tangent == pytest.approx(sum(np.sum(want[k]) for k in PARAMS), rel=1e-6)
+    _, pullback = s2sad.vjp(dict_model)(PARAMS, PX)
+    back = pullback({"energy": 1.0, "first": 2.0})
+    for k in PARAMS:
+        close(back[k], want[k])
+    for mode in ("forward", "reverse"):
+        J = s2sad.jacobian(dict_model, mode=mode)(PARAMS, PX)
+        for k in PARAMS:
+            close(J["energy"][k] + 2.0 * J["first"][k], want[k])
+
+
+def test_hessian_and_hvp_on_dict_parameters():
+    grad = s2sad.grad(dict_loss)
+    v = {k: RNG.standard_normal(np.shape(val)) for k, val in PARAMS.items()}
+    hv = s2sad.hvp(dict_loss)(PARAMS, PX, v)
+
+    def along(t):
+        g = grad({k: PARAMS[k] + t * v[k] for k in PARAMS}, PX)
+        return np.concatenate([np.ravel(g[k]) for k in PARAMS])
+    want = fd(along, 0.0, 1e-5)
+    close(np.concatenate([np.ravel(hv[k]) for k in PARAMS]), want, 1e-5)
+    Hb = s2sad.hessian(dict_loss_of_b)(PARAMS["b"])
+    close(Hb @ v["b"], fd(lambda t: grad({**PARAMS, "b": PARAMS["b"] + t * v["b"]}, PX)["b"],
+                          0.0, 1e-5), 1e-5)
+
+
+def dict_loss_of_b(b):
+    return dict_loss({"W": PARAMS["W"], "U": PARAMS["U"], "b": b}, PX)
+
+
+def test_vjp_of_an_array_output_and_elementwise_grad():
+    def solution(b):
+        return s2sad.fixed_point(deq_cell_1d, np.zeros(4), EW, b, EX, tol=1e-14)
+    J = fd_jac(solution, EB)
+    _, pullback = s2sad.vjp(solution)(EB)
+    ct = np.array([1.0, -2.0, 0.5, 3.0])
+    close(pullback(ct), ct @ J)
+    close(s2sad.elementwise_grad(solution)(EB), J.sum(axis=0))
