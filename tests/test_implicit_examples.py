@@ -88,8 +88,9 @@ def test_deq_generated_adjoint_reads_as_the_multiplier_equation(examples):
         in source
     assert "lam = cell_multiplier(dZ, Z, W, U, b, X)" in source
     assert "(I - ∂cell/∂Z)ᵀ lam = dZ" in source
-    assert "lam_next = dZ + vjp_cell_Z(Z, W, U, b, X, dcell=lam)" in source
-    assert "def vjp_cell_Z(" in source and "def vjp_cell_W_U_b(" in source
+    assert "vjp = vjp_cell_Z_at(Z, W, U, b, X)" in source
+    assert "lam_next = dZ + vjp(lam)" in source
+    assert "def vjp_cell_Z_at(" in source and "def vjp_cell_W_U_b(" in source
     assert "stored:        nothing" in source  # no iterate of the forward solve kept
 
 
