@@ -1212,3 +1212,82 @@ def test_cli_dict_parameter_is_refused_with_a_hint_for_the_api(tmp_path):
     done = _cli(tmp_path, "equilibrium_energy", "--wrt", "p")
     assert done.returncode == 1 and "kepler_prog.py:11:" in done.stderr
     assert "^" in done.stderr and ".source" in done.stderr
+
+
+# -- 15. refusals met on the way: located, with a caret, and hints that work as printed ---
+
+def oscillating(x, b):
+    return -1.5 * np.tanh(x) + b
+
+
+def undamped(b):
+    return s2sad.fixed_point(oscillating, 0.0, b, max_iter=200) ** 2
+
+
+def damped_as_the_hint_says(b):
+    x = s2sad.fixed_point(lambda x, b: x + 0.5 * (oscillating(x, b) - x), 0.0, b, max_iter=200)
+    return x ** 2
+
+
+def test_non_contracting_map_refused_and_its_damping_hint_works():
+    with pytest.raises(s2sad.ConvergenceError) as info:
+        s2sad.grad(undamped)(0.3)
+    text = str(info.value)
+    assert "test_adversary_issue21_round2.py:" in text and "^^^" in text
+    assert "x + a * (g(x) - x)" in text and info.value.iterations == 200
+    x = s2sad.fixed_point(lambda x, b: x + 0.5 * (oscillating(x, b) - x), 0.0, 0.3, tol=1e-14)
+    slope = -1.5 / math.cosh(x) ** 2            # x = g(x, b): dx/db = 1 / (1 - g')
+    assert s2sad.grad(damped_as_the_hint_says)(0.3) == pytest.approx(2 * x / (1 - slope),
+                                                                     rel=1e-9)
+
+
+def cube_minus(x, a):
+    return x ** 3 - a
+
+
+def root_from_a_flat_start(a):
+    return s2sad.root(cube_minus, 0.0, a) * 2
+
+
+def test_flat_start_refused_at_the_call():
+    with pytest.raises(s2sad.ConvergenceError) as info:
+        s2sad.grad(root_from_a_flat_start)(2.0)
+    text = str(info.value)
+    assert "test_adversary_issue21_round2.py:" in text and "^^^" in text
+    assert "solver=" in text and "scipy.optimize.brentq" in text
+
+
+@pytest.mark.xfail(strict=True, reason="root's hint 'pass solver= a method that needs none "
+                   "(scipy.optimize.brentq)' fails as printed: root calls solver(F, x0, "
+                   "*params), which brentq reads as brentq(F, a=x0, b=param) and then calls "
+                   "F(x) without its parameters: TypeError \"cube_minus() missing 1 required "
+                   "positional argument: 'a'\" (not an S2SADError, no location)")
+def test_bug_root_hint_solver_brentq_works_as_printed():
+    import scipy.optimize
+    got = s2sad.root(cube_minus, 0.0, 2.0, solver=scipy.optimize.brentq)
+    assert got == pytest.approx(2.0 ** (1 / 3), rel=1e-10)
+
+
+def bad_cell(x, b):
+    return np.tanh(x[:2]) + b
+
+
+def wrong_shape(b):
+    return np.sum(s2sad.fixed_point(bad_cell, np.zeros(3), b))
+
+
+@pytest.mark.xfail(strict=True, reason="a map returning the wrong shape, under grad, raises "
+                   "ArgumentError 'fixed_point: bad_cell returned shape (2,) for x of shape "
+                   "(3,)' with no file:line:col and no caret (a ConvergenceError there is "
+                   "located at the call; this refusal is not)")
+def test_bug_wrong_shape_refusal_is_located():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(wrong_shape)(np.array([0.1, 0.2]))
+    assert "test_adversary_issue21_round2.py:" in str(info.value)
+    assert "^" in str(info.value)
+
+
+def test_wrong_shape_refusal_names_the_shapes():
+    with pytest.raises(s2sad.ArgumentError) as info:
+        s2sad.grad(wrong_shape)(np.array([0.1, 0.2]))
+    assert "(2,)" in str(info.value) and "(3,)" in str(info.value)
