@@ -1291,3 +1291,77 @@ def test_wrong_shape_refusal_names_the_shapes():
     with pytest.raises(s2sad.ArgumentError) as info:
         s2sad.grad(wrong_shape)(np.array([0.1, 0.2]))
     assert "(2,)" in str(info.value) and "(3,)" in str(info.value)
+
+
+# -- 16. a solver of the user's: Anderson acceleration, passed or marked ------------------
+
+def anderson(g, x0, *params, m=5, iters=200, beta=1.0):
+    """Anderson acceleration as people write it (flattening whatever shape x has)."""
+    shape = np.shape(x0)
+    x = np.ravel(x0).astype(float)
+    X, F = [], []
+    for _ in range(iters):
+        fx = np.ravel(g(x.reshape(shape), *params))
+        r = fx - x
+        if np.max(np.abs(r)) < 1e-14 * (1 + np.max(np.abs(x))):
+            break
+        X.append(x.copy())
+        F.append(r)
+        X, F = X[-m:], F[-m:]
+        if len(F) > 1:
+            dF = np.array(F[1:]) - np.array(F[:-1])
+            dX = np.array(X[1:]) - np.array(X[:-1])
+            gamma = np.linalg.lstsq(dF.T, r, rcond=None)[0]
+            x = x + beta * r - (dX.T + beta * dF.T) @ gamma
+        else:
+            x = x + beta * r
+    return x.reshape(shape)
+
+
+def deq_by_anderson(W, U, b, X, V, Y):
+    Z = s2sad.fixed_point(deq_cell, np.zeros((X.shape[0], W.shape[0])), W, U, b, X,
+                          solver=anderson)
+    return np.mean((Z @ V - Y) ** 2)
+
+
+@s2sad.fixed_point_of(deq_cell)
+def deq_equilibrium(Z0, W, U, b, X):
+    return anderson(deq_cell, Z0, W, U, b, X)
+
+
+def deq_by_marked_anderson(W, U, b, X, V, Y):
+    Z = deq_equilibrium(np.zeros((X.shape[0], W.shape[0])), W, U, b, X)
+    return np.mean((Z @ V - Y) ** 2)
+
+
+@pytest.mark.parametrize("f", [deq_by_anderson, deq_by_marked_anderson])
+def test_batched_deq_by_anderson_acceleration(f):
+    want = s2sad.grad(deq_loss, wrt=(0, 2))(*DEQ_ARGS)
+    got = s2sad.grad(f, wrt=(0, 2))(*DEQ_ARGS)
+    close(got[0], want[0], 1e-9)
+    close(got[1], want[1], 1e-9)
+    _, tangent = s2sad.jvp(f, wrt=2)(*DEQ_ARGS, np.ones(HID))
+    assert tangent == pytest.approx(np.sum(want[1]), rel=1e-8)
+
+
+def test_many_threads_compile_the_same_solve_at_once():
+    """Eight threads make and call fresh gradients of one solve together: the shared
+    caches of solves and companions must not mix them up."""
+    results, errors = [], []
+    barrier = threading.Barrier(8)
+
+    def run(k):
+        try:
+            barrier.wait()
+            grad = s2sad.grad(deq_by_marked_anderson if k % 2 else deq_loss, wrt=2)
+            results.append(grad(*DEQ_ARGS))
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for got in results:
+        close(got, results[0], 1e-9)
