@@ -1365,3 +1365,57 @@ def test_many_threads_compile_the_same_solve_at_once():
     assert not errors, errors
     for got in results:
         close(got, results[0], 1e-9)
+
+
+# -- 17. second order through the realistic programs -------------------------------------
+
+def test_hessian_through_twenty_implicit_euler_steps():
+    Hm = s2sad.hessian(integrate, wrt=(0, 1))(2.0, 1.5)
+    grad = s2sad.grad(integrate_tight, wrt=(0, 1))
+    want = np.array([fd(lambda s: np.array(grad(s, 1.5)), 2.0, 1e-5),
+                     fd(lambda s: np.array(grad(2.0, s)), 1.5, 1e-5)])
+    close(np.array([[Hm[0][0], Hm[0][1]], [Hm[1][0], Hm[1][1]]]), want, 1e-6)
+
+
+def test_hessian_of_the_validation_loss_and_the_welfare():
+    grad = s2sad.grad(validation_loss_tight)
+    assert s2sad.hessian(validation_loss)(*LOG_ARGS) == pytest.approx(
+        float(fd(lambda s: grad(s, *LOG_ARGS[1:]), LOG_ARGS[0], 1e-5)), rel=1e-6)
+    grad = s2sad.grad(welfare_tight)
+    close(s2sad.hessian(welfare)(COSTS, 10.0, 4.0),
+          fd_jac(lambda c: grad(c, 10.0, 4.0), COSTS, 1e-5), 1e-6)
+
+
+def test_hvp_of_the_batched_deq():
+    v = np.array([1.0, -0.5, 0.25, 2.0])
+    grad = s2sad.grad(deq_loss_tight, wrt=2)
+    close(s2sad.hvp(deq_loss, wrt=2)(*DEQ_ARGS, v),
+          fd(lambda s: grad(DW, DU, DB + s * v, DX, DV, DY), 0.0, 1e-5), 1e-6)
+
+
+def shape_read_in_a_loop(b):
+    z = np.zeros(3)
+    total = 0.0
+    for epoch in range(2):
+        z = np.tanh(b + z)
+        total = total + np.sum(z * np.arange(1.0, z.shape[0] + 1))
+    return total
+
+
+@pytest.mark.xfail(strict=True, reason="(not implicit-specific) hvp/hessian of a loop that "
+                   "reads the shape of a loop-carried value, np.arange(1.0, z.shape[0] + 1), "
+                   "fails: 'no derivative rule for np.arange', located in the generated "
+                   "gradient '<s2sad grad_...>:25:12', not in the user's file; the epoch loop "
+                   "of section 9 (a fixed point per epoch) meets it")
+@pytest.mark.parametrize("f, args", [(shape_read_in_a_loop, (np.array([0.1, 0.2, -0.3]),)),
+                                     (epochs, (EB,))])
+def test_bug_hvp_of_a_loop_reading_a_shape(f, args):
+    if f is epochs:
+        v = np.array([1.0, -1.0, 0.5, 0.2])
+        grad = s2sad.grad(epochs_tight, wrt=1)
+        got = s2sad.hvp(epochs, wrt=1)(EW, EB, EX, v)
+        close(got, fd(lambda s: grad(EW, EB + s * v, EX), 0.0, 1e-5), 1e-6)
+    else:
+        v = np.ones(3)
+        grad = s2sad.grad(f)
+        close(s2sad.hvp(f)(*args, v), fd(lambda s: grad(args[0] + s * v), 0.0, 1e-5), 1e-6)
