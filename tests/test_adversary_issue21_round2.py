@@ -1419,3 +1419,78 @@ def test_bug_hvp_of_a_loop_reading_a_shape(f, args):
         v = np.ones(3)
         grad = s2sad.grad(f)
         close(s2sad.hvp(f)(*args, v), fd(lambda s: grad(args[0] + s * v), 0.0, 1e-5), 1e-6)
+
+
+# -- 18. more spellings people write around a solve ---------------------------------------
+
+A2 = np.array([[0.3, -0.2], [0.1, 0.25]])
+
+
+def cell2(z, W, b):
+    return np.tanh(W @ z + b)
+
+
+def star_params(b):
+    params = (A2, b)
+    z = s2sad.fixed_point(cell2, np.zeros(2), *params, tol=1e-13)
+    return np.sum(z ** 2)
+
+
+def unpacked_solution(b):
+    u, v = s2sad.fixed_point(cell2, np.zeros(2), A2, b, tol=1e-13)
+    return u * v ** 2
+
+
+def closure_reassigned_after(b):
+    c = b * 2
+    z = s2sad.fixed_point(lambda z: np.tanh(A2 @ z + c), np.zeros(2), tol=1e-13)
+    c = c + 1
+    return np.sum(z) + np.sum(c ** 2)
+
+
+def closure_written_before(b):
+    c = b * 2
+    c[0] = c[0] + 0.5
+    z = s2sad.fixed_point(lambda z: np.tanh(A2 @ z + c), np.zeros(2), tol=1e-13)
+    return np.sum(z ** 3)
+
+
+def chained_solves(b):
+    z1 = s2sad.fixed_point(cell2, np.zeros(2), A2, b, tol=1e-13)
+    z2 = s2sad.fixed_point(lambda z: np.tanh(A2.T @ z + z1), z1, tol=1e-13)
+    return np.sum(z2 ** 2)
+
+
+def shadowed_name(z):
+    w = s2sad.fixed_point(lambda z: np.tanh(A2 @ z + 0.5), z, tol=1e-13)
+    return np.sum(w * z)
+
+
+def two_unknowns(x, p):
+    u, v = x[0], x[1]
+    return np.array([u - 0.5 * np.cos(v) - p[0], v - 0.5 * np.sin(u) - p[1]])
+
+
+def two_unknowns_unpacked(p):
+    u, v = s2sad.root(two_unknowns, np.zeros(2), p, tol=1e-13)
+    return u ** 2 + 3 * v
+
+
+def column_solution(b):
+    z = s2sad.fixed_point(cell2, np.zeros((2, 1)), A2, b[:, None], tol=1e-13)
+    return np.sum(z ** 2)
+
+
+def local_named_lam(b):
+    lam = 0.5
+    g = lambda z: lam * np.tanh(A2 @ z + b)  # noqa: E731
+    return np.sum(s2sad.fixed_point(g, np.zeros(2), tol=1e-13) ** 2)
+
+
+@pytest.mark.parametrize("f", [star_params, unpacked_solution, closure_reassigned_after,
+                               closure_written_before, chained_solves, shadowed_name,
+                               two_unknowns_unpacked, column_solution, local_named_lam])
+def test_spellings_around_a_solve(f):
+    b = np.array([0.3, -0.4])
+    close(s2sad.grad(f)(b.copy()), fd_arg(f, (b.copy(),), 0), 1e-6)
+    assert np.array_equal(b, [0.3, -0.4])
