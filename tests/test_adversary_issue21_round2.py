@@ -1494,3 +1494,50 @@ def test_spellings_around_a_solve(f):
     b = np.array([0.3, -0.4])
     close(s2sad.grad(f)(b.copy()), fd_arg(f, (b.copy(),), 0), 1e-6)
     assert np.array_equal(b, [0.3, -0.4])
+
+
+class DEQModel:
+    """A model whose loss is differentiated as a bound method (self is an argument)."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def cell(self, z, x):
+        return np.tanh(self.W @ z + x + self.b)
+
+    def loss(self, x):
+        z = s2sad.fixed_point(self.cell, np.zeros(2), x, tol=1e-13)
+        return np.sum(z ** 2)
+
+    def loss_as_the_hint_says(self, x):
+        z = s2sad.fixed_point(cell_of_arrays, np.zeros(2), self.W, self.b, x, tol=1e-13)
+        return np.sum(z ** 2)
+
+
+def cell_of_arrays(z, W, b, x):
+    return np.tanh(W @ z + x + b)
+
+
+def test_method_of_an_argument_refused_and_its_hint_works():
+    model = DEQModel(A2, np.array([0.1, 0.2]))
+    x = np.array([0.3, -0.4])
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(model.loss)(x)
+    text = str(info.value)
+    assert "test_adversary_issue21_round2.py:" in text and "^^^" in text
+    assert "fixed_point(g, x0, self.W, self.b) with def g(x, W, b)" in text
+    close(s2sad.grad(model.loss_as_the_hint_says)(x),
+          fd_arg(model.loss_as_the_hint_says, (x,), 0))
+
+
+def root_iterated(b):
+    return np.sum(s2sad.root(two_unknowns, np.zeros(2), b, solve="iterate"))
+
+
+@pytest.mark.xfail(strict=True, reason="root(..., solve='iterate') under grad is refused by "
+                   "ArgumentError \"root's multipliers are found by a dense solve only\" with "
+                   "no file:line:col and no caret")
+def test_bug_root_solve_iterate_refusal_is_located():
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(root_iterated)(np.array([0.3, -0.4]))
+    assert "test_adversary_issue21_round2.py:" in str(info.value)
