@@ -1541,3 +1541,47 @@ def test_bug_root_solve_iterate_refusal_is_located():
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(root_iterated)(np.array([0.3, -0.4]))
     assert "test_adversary_issue21_round2.py:" in str(info.value)
+
+
+def branching_cell(z, b, mode):
+    if mode == "tanh":
+        return np.tanh(A2 @ z + b)
+    elif mode > "s":
+        return np.sin(A2 @ z + b)
+    return 0.5 * np.cos(A2 @ z + b)
+
+
+def branching_solve(b, mode):
+    return np.sum(s2sad.fixed_point(branching_cell, np.zeros(2), b, mode, tol=1e-13) ** 2)
+
+
+def repeated_cell(z, b, n):
+    y = z
+    for _ in range(n):
+        y = 0.5 * np.tanh(A2 @ y + b)
+    return y
+
+
+def repeated_solve(b, n):
+    return np.sum(s2sad.fixed_point(repeated_cell, np.zeros(2), b, n, tol=1e-13) ** 2)
+
+
+def test_one_gradient_over_maps_that_branch_on_a_string_or_loop_an_int_parameter():
+    b = np.array([0.3, -0.4])
+    grad = s2sad.grad(branching_solve)
+    for mode in ("tanh", "sin", "cos", "tanh"):
+        close(grad(b, mode), fd_arg(branching_solve, (b, mode), 0))
+    grad = s2sad.grad(repeated_solve)
+    for n in (1, 3, 2):
+        close(grad(b, n), fd_arg(repeated_solve, (b, n), 0))
+
+
+def test_one_pullback_called_with_many_cotangents():
+    def solution(b):
+        return s2sad.fixed_point(deq_cell_1d, np.zeros(4), EW, b, EX, tol=1e-14)
+    _, pullback = s2sad.vjp(solution)(EB)
+    J = fd_jac(solution, EB)
+    for k in range(4):
+        ct = np.eye(4)[k]
+        close(pullback(ct), J[k])
+    close(pullback(np.ones(4)), J.sum(axis=0))
