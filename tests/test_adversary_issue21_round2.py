@@ -1585,3 +1585,43 @@ def test_one_pullback_called_with_many_cotangents():
         ct = np.eye(4)[k]
         close(pullback(ct), J[k])
     close(pullback(np.ones(4)), J.sum(axis=0))
+
+
+# -- 19. memory does not grow with the forward iterations --------------------------------
+
+def quick_cell(z, b):
+    return 0.5 * np.tanh(z) + b
+
+
+def slow_cell(z, b):
+    return 0.9995 * np.tanh(z) + b
+
+
+def few_iterations(b):
+    z = s2sad.fixed_point(quick_cell, np.zeros(200), b, tol=1e-12, max_iter=100000,
+                          solve="iterate")
+    return np.sum(z ** 2)
+
+
+def many_iterations(b):
+    z = s2sad.fixed_point(slow_cell, np.zeros(200), b, tol=1e-12, max_iter=100000,
+                          solve="iterate")
+    return np.sum(z ** 2)
+
+
+def test_peak_memory_of_the_gradient_does_not_follow_the_iteration_count():
+    """~40 forward steps against ~50 000: the gradient's peak allocation stays a few
+    copies of z (tracemalloc counts NumPy's buffers)."""
+    import tracemalloc
+    b = np.full(200, 1e-3)
+    peaks = {}
+    for f in (few_iterations, many_iterations):
+        grad = s2sad.grad(f)
+        grad(b)
+        tracemalloc.start()
+        try:
+            grad(b)
+            peaks[f.__name__] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peaks["many_iterations"] < 3 * peaks["few_iterations"] + 50_000, peaks
