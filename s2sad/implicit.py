@@ -76,7 +76,7 @@ def fixed_point(g: Callable, x0: Any, *params: Any, tol: float = 1e-10,
     answer must satisfy the equation to sqrt(tol), relative to x."""
     try:
         return _fixed_point(g, x0, params, tol, max_iter, solve, solver)
-    except ConvergenceError as exc:
+    except (ConvergenceError, ArgumentError) as exc:
         raise _located(exc, ("fixed_point", g, tol, max_iter, solve, solver)) from None
 
 
@@ -108,16 +108,13 @@ def root(F: Callable, x0: Any, *params: Any, tol: float = 1e-10, max_iter: int =
     densely."""
     try:
         return _root(F, x0, params, tol, max_iter, solver, solve)
-    except ConvergenceError as exc:
+    except (ConvergenceError, ArgumentError) as exc:
         raise _located(exc, ("root", F, tol, max_iter, solve, solver)) from None
 
 
 def _root(F: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
           solver: Optional[Callable], solve: str) -> Any:
     _check_options("root", F, tol, max_iter, solve)
-    if solve == "iterate":
-        raise ArgumentError("root's multipliers are found by a dense solve only",
-                            hint="leave solve= out (or pass solve='dense')")
     x = _start(x0, "root")
     if solver is not None:
         x = _same_kind(_run_solver(solver, F, x, params), x, solver, "root")
@@ -132,7 +129,9 @@ def _root(F: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
                 f"root({_name(F)}, ...) cannot move from x = {_shown(x)}: ∂F/∂x is "
                 f"singular there (a zero slope), and max |F(x)| is {size:.3g}",
                 size, k, hint="start where F has a nonzero slope (x0), or pass solver= a "
-                              "method that needs none (scipy.optimize.brentq)")
+                              "method that needs none, called as solver(F, x0, *params): "
+                              "solver=lambda F, x0, *p: scipy.optimize.brentq(F, lo, hi, "
+                              "args=p)")
         while t > 1e-4:  # halve a step that makes |F| grow (Newton far from the root)
             trial = x - t * step
             if _max_abs(F(trial, *params)) <= size or not np.isfinite(size):
@@ -147,7 +146,8 @@ def _root(F: Callable, x0: Any, params: tuple, tol: float, max_iter: int,
         f"residual max |F(x)| is {_max_abs(F(x, *params)):.3g}",
         _max_abs(F(x, *params)), max_iter,
         hint="start nearer the root (x0), raise max_iter=, or pass solver= a method "
-             "that suits F (scipy.optimize.brentq for a bracketed scalar root)")
+             "that suits F, called as solver(F, x0, *params): for a bracketed scalar "
+             "root, solver=lambda F, x0, *p: scipy.optimize.brentq(F, lo, hi, args=p)")
 
 
 SOLVERS = {fixed_point: "fixed_point", root: "root"}
@@ -229,6 +229,9 @@ def converged(new: Any, old: Any, tol: float, scale: Any = None) -> bool:
     change, size = _max_abs(np.subtract(new, old)), _max_abs(new)
     if not (math.isfinite(change) and math.isfinite(size)):
         return False
+    kind = np.result_type(new)
+    if kind.kind == "f":  # (no tighter than the dtype resolves: float32 steps cycle
+        tol = max(tol, 4 * float(np.finfo(kind).eps))  # an ulp apart below 1e-7)
     if scale is not None:
         return change <= tol * max(size, _max_abs(scale))
     return change <= tol * (1.0 + size)
@@ -389,7 +392,7 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def _located(exc: ConvergenceError, key: tuple) -> ConvergenceError:
+def _located(exc: S2SADError, key: tuple) -> S2SADError:
     """`exc` at the user's call of the solve, where generated code made the call."""
     caller = sys._getframe(2).f_code.co_filename
     solver = key[-1]
@@ -398,7 +401,9 @@ def _located(exc: ConvergenceError, key: tuple) -> ConvergenceError:
         caller.startswith("<s2sad ") else None
     if location is None:
         return exc
-    return ConvergenceError(exc.message, exc.residual, exc.iterations, location, exc.hint)
+    if isinstance(exc, ConvergenceError):
+        return ConvergenceError(exc.message, exc.residual, exc.iterations, location, exc.hint)
+    return type(exc)(exc.message, location, exc.hint)
 
 
 def solve_for(kind: str, function: Callable, tol: float, max_iter: int, method: str,
@@ -451,6 +456,9 @@ def _check_options(what: str, g: Any, tol: Any, max_iter: Any, solve: Any) -> No
     if solve not in _METHODS:
         raise ArgumentError(f"{what}'s solve must be one of {', '.join(map(repr, _METHODS))}, "
                             f"not {solve!r}", hint="solve='auto'")
+    if what == "root" and solve == "iterate":
+        raise ArgumentError("root's multipliers are found by a dense solve only",
+                            hint="leave solve= out (or pass solve='dense')")
 
 
 def _start(x0: Any, what: str) -> Any:
@@ -467,6 +475,8 @@ def _start(x0: Any, what: str) -> Any:
     if isinstance(x0, np.ndarray):
         return np.array(x0, dtype=np.result_type(x0, np.float64) if x0.dtype.kind != "f"
                         else x0.dtype)
+    if isinstance(x0, np.floating):
+        return x0  # (np.float32(0.0): its precision kept)
     return float(x0)
 
 
@@ -481,6 +491,8 @@ def _same_kind(value: Any, x: Any, g: Callable, what: str) -> Any:
 
 
 def _like_start(value: Any, x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return np.asarray(value)[()]
     return float(value) if isinstance(x, float) else np.asarray(value)
 
 

@@ -1458,6 +1458,8 @@ class _Lowerer:
                 f"{kind} takes the function, the starting point and the parameters, "
                 "each written out", where, hint=usage)
         function = get_anno(node.args[0], "resolved", _NOT)
+        if function is _NOT and isinstance(node.args[0], gast.Call):
+            function = self.made_gradient(node.args[0])  # root(s2sad.grad(inner), ...)
         if not (isinstance(function, types.FunctionType) or
                 getattr(function, "_s2sad_transform", False)) or \
                 isinstance(node.args[0], gast.Name) and node.args[0].id in self.scope.env:
@@ -1493,11 +1495,29 @@ class _Lowerer:
             raise UnsupportedSyntaxError(exc.message, where, hint=exc.hint) from None
         keywords = [gast.keyword(arg=k.arg, value=self.global_ref(k.value) if k.arg == "solver"
                                  else constant(options[k.arg])) for k in node.keywords]
-        call = gast.Call(func=self.global_ref(node.func),
-                         args=[self.global_ref(node.args[0])] +
-                         [self.aggregate_element(a) for a in node.args[1:]], keywords=keywords)
+        solved = self.global_ref(node.args[0]) if has_anno(node.args[0], "resolved") \
+            else self.bound_name(function)
+        call = gast.Call(func=self.global_ref(node.func), args=[solved] + [
+            self.aggregate_element(a) for a in node.args[1:]], keywords=keywords)
         set_anno(call, "location", where)
         return call
+
+    def made_gradient(self, node: gast.Call) -> Any:
+        """s2sad.grad(inner) written in the call of a solve, its arguments known now
+        (functions, constants): the gradient function it makes, made now."""
+        from . import api
+        if get_anno(node.func, "resolved", _NOT) is not api.grad:
+            return _NOT
+        args = [get_anno(a, "resolved", _NOT) if not isinstance(a, gast.Constant)
+                else a.value for a in node.args]
+        keywords = {k.arg: _literal_number(k.value) if not isinstance(k.value, gast.Tuple)
+                    else tuple(_literal_number(e) for e in k.value.elts)
+                    for k in node.keywords}
+        if _NOT in args or _NOT in keywords.values() or any(
+                _NOT in v for v in keywords.values() if isinstance(v, tuple)) or \
+                None in keywords:
+            return _NOT
+        return api.grad(*args, **keywords)
 
     def bound_name(self, value: Any) -> gast.Name:
         """A read of `value` by a module-level name of the generated code: the name

@@ -1139,10 +1139,10 @@ class _Reverse:
         pulled = gast.Call(func=name(pullback), args=[clone(y)] + [clone(p) for p in params],
                            keywords=[gast.keyword(arg=companion.pullback_seed, value=name(lam))])
         g, x = implicit._name(solve.function), _text(y)
-        self.comment_next = (f"seed 002: lam solves (I - ∂{g}/∂{x})ᵀ lam = {_text(dy)}, "
-                             f"then dθ = (∂{g}/∂θ)ᵀ lam" if solve.kind == "fixed_point" else
-                             f"seed 002: lam solves (∂{g}/∂{x})ᵀ lam = -{_text(dy)}, "
-                             f"then dθ = (∂{g}/∂θ)ᵀ lam")
+        self.comment_next = (f"seed 002: {lam} solves (I - ∂{g}/∂{x})ᵀ {lam} = {_text(dy)}, "
+                             f"then dθ = (∂{g}/∂θ)ᵀ {lam}" if solve.kind == "fixed_point"
+                             else f"seed 002: {lam} solves (∂{g}/∂{x})ᵀ {lam} = "
+                             f"-{_text(dy)}, then dθ = (∂{g}/∂θ)ᵀ {lam}")
         if len(active) == 1:
             self.accumulate(params[active[0]], pulled)
             return

@@ -189,11 +189,6 @@ def test_logistic_hypergradient_hand_written_gradient():
     assert isinstance(got, float)
 
 
-@pytest.mark.xfail(strict=True, reason="root(s2sad.grad(inner), ...) written inline in the "
-                   "differentiated function (the spelling commit 1410b77 names) is refused: "
-                   "'the function root solves must be a def or a lambda s2sad can read'; its "
-                   "hint (a module-level def) leads to another refusal (a def calling a "
-                   "derivative s2sad made); only a module-level INNER = s2sad.grad(...) works")
 def test_bug_logistic_hypergradient_through_inline_s2sad_grad():
     got = s2sad.grad(validation_loss_by_grad)(*LOG_ARGS)
     close(got, fd_arg(validation_loss_tight, LOG_ARGS, 0))
@@ -739,24 +734,10 @@ def test_list_start_works_when_called_plainly():
     assert solve_int_list_start(A3, C3) == pytest.approx(solve_ref(A3, C3), rel=1e-10)
 
 
-@pytest.mark.xfail(strict=True, reason="x0 written as a list of numbers ([0.0, 0.0, 0.0], as "
-                   "fixed_point accepts when called plainly) is refused under grad as 'a "
-                   "structure', and the hint 'np.concatenate the parts' fails as printed: "
-                   "np.concatenate([0.0, 0.0, 0.0]) raises 'zero-dimensional arrays cannot be "
-                   "concatenated'; a list of numbers is one array (np.asarray)")
 @pytest.mark.parametrize("f", [solve_list_start, solve_int_list_start])
 def test_bug_list_of_numbers_as_start(f):
     got = s2sad.grad(f, wrt=1)(A3, C3)
     close(got, fd_arg(solve_ref, (A3, C3), 1))
-
-
-def test_list_start_hint_fails_as_printed():
-    """(Pins the reason of test_bug_list_of_numbers_as_start.)"""
-    with pytest.raises(s2sad.S2SADError) as info:
-        s2sad.grad(solve_list_start, wrt=1)(A3, C3)
-    assert "np.concatenate" in str(info.value)
-    with pytest.raises(ValueError):
-        np.concatenate([0.0, 0.0, 0.0])
 
 
 def root_int_start(a):
@@ -1138,10 +1119,6 @@ def test_bug_lifted_map_comment_names_a_line_the_user_wrote():
     assert "solved(x, p)" not in grad.source
 
 
-@pytest.mark.xfail(strict=True, reason="where the user's code has a variable named lam (a "
-                   "regularisation strength), the multiplier is renamed lam_1 in the code but "
-                   "the seed-002 comment beside it still says 'lam solves (∂F/∂w)ᵀ lam = -dw': "
-                   "the comment names the user's other value, not the multiplier")
 def test_bug_multiplier_comment_names_the_renamed_multiplier():
     grad = s2sad.grad(validation_loss)
     grad(*LOG_ARGS)
@@ -1257,14 +1234,17 @@ def test_flat_start_refused_at_the_call():
     assert "solver=" in text and "scipy.optimize.brentq" in text
 
 
-@pytest.mark.xfail(strict=True, reason="root's hint 'pass solver= a method that needs none "
-                   "(scipy.optimize.brentq)' fails as printed: root calls solver(F, x0, "
-                   "*params), which brentq reads as brentq(F, a=x0, b=param) and then calls "
-                   "F(x) without its parameters: TypeError \"cube_minus() missing 1 required "
-                   "positional argument: 'a'\" (not an S2SADError, no location)")
-def test_bug_root_hint_solver_brentq_works_as_printed():
+def test_root_hint_solver_brentq_works_as_printed():
+    """(The hint said 'scipy.optimize.brentq', which root cannot call as solver(F, x0,
+    *params); it now prints the call that works.)"""
     import scipy.optimize
-    got = s2sad.root(cube_minus, 0.0, 2.0, solver=scipy.optimize.brentq)
+    with pytest.raises(s2sad.ConvergenceError) as info:
+        s2sad.root(cube_minus, 0.0, 2.0)
+    assert "solver=lambda F, x0, *p: scipy.optimize.brentq(F, lo, hi, args=p)" in \
+        str(info.value)
+    lo, hi = 0.0, 2.0
+    got = s2sad.root(cube_minus, 0.0, 2.0,
+                     solver=lambda F, x0, *p: scipy.optimize.brentq(F, lo, hi, args=p))
     assert got == pytest.approx(2.0 ** (1 / 3), rel=1e-10)
 
 
@@ -1276,10 +1256,6 @@ def wrong_shape(b):
     return np.sum(s2sad.fixed_point(bad_cell, np.zeros(3), b))
 
 
-@pytest.mark.xfail(strict=True, reason="a map returning the wrong shape, under grad, raises "
-                   "ArgumentError 'fixed_point: bad_cell returned shape (2,) for x of shape "
-                   "(3,)' with no file:line:col and no caret (a ConvergenceError there is "
-                   "located at the call; this refusal is not)")
 def test_bug_wrong_shape_refusal_is_located():
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(wrong_shape)(np.array([0.1, 0.2]))
@@ -1534,9 +1510,6 @@ def root_iterated(b):
     return np.sum(s2sad.root(two_unknowns, np.zeros(2), b, solve="iterate"))
 
 
-@pytest.mark.xfail(strict=True, reason="root(..., solve='iterate') under grad is refused by "
-                   "ArgumentError \"root's multipliers are found by a dense solve only\" with "
-                   "no file:line:col and no caret")
 def test_bug_root_solve_iterate_refusal_is_located():
     with pytest.raises(s2sad.S2SADError) as info:
         s2sad.grad(root_iterated)(np.array([0.3, -0.4]))
@@ -1637,21 +1610,6 @@ def float32_default_tol(t):
     return s2sad.fixed_point(cos_map, np.float32(0.0), t) ** 2
 
 
-def test_float32_default_tol_raising_max_iter_does_not_help():
-    """(Pins the reason of the xfail below: the iteration cycles between neighbouring
-    float32 numbers, so the hint's first advice, raise max_iter=, cannot help.)"""
-    with pytest.raises(s2sad.ConvergenceError) as info:
-        s2sad.fixed_point(cos_map, np.float32(0.0), np.float32(0.8), max_iter=20000)
-    assert "raise max_iter=" in str(info.value)
-    assert info.value.residual < 1e-7
-
-
-@pytest.mark.xfail(strict=True, reason="float32 inputs with the default tol=1e-10 (below "
-                   "float32's resolution, 1.2e-7): fixed_point(cos_map, np.float32(0.0), "
-                   "np.float32(0.8)) raises ConvergenceError ('a step still changes x by "
-                   "5.96e-08', one ulp) after any max_iter; 23 of 60 values of t in [0.3, 1.2] "
-                   "fail, and 3 of 20 random float32 batched DEQs; the hint says raise "
-                   "max_iter= first. The stopping test could allow the dtype's eps")
 def test_bug_float32_with_the_default_tol():
     t = np.float32(0.8)
     x = s2sad.fixed_point(cos_map, np.float32(0.0), t)

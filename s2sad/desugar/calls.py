@@ -112,11 +112,7 @@ class Calls(Iterators):
                              "self.W, self.b) with def g(x, W, b): ...")
         else:
             solved = solved.value
-        if isinstance(values[0], Struct):
-            self.refuse("the starting point of an implicit solve is a structure; the "
-                        "solution must be one array", wheres[0],
-                        hint="solve for one array (np.concatenate the parts, then split "
-                             "the solution)")
+        values[0] = self.starting_point(values[0], wheres[0])
         passed: List[Tuple[str, gast.AST]] = []
         names = _solved_names(solved, len(values))
         texts = [self.rebuilt(v, n, passed, w) for v, n, w in zip(values, names, wheres)]
@@ -134,11 +130,7 @@ class Calls(Iterators):
         """solve(z0, params, x) of a solver marked with fixed_point_of(g), given a dict
         (list, tuple) of arrays: the same solve of functions of the leaves, both the
         map and the user's solver called with the structures rebuilt (lifting.py)."""
-        if isinstance(args[0], Struct):
-            self.refuse("the starting point of an implicit solve is a structure; the "
-                        "solution must be one array", wheres[0],
-                        hint="solve for one array (np.concatenate the parts, then split "
-                             "the solution)")
+        args = [self.starting_point(args[0], wheres[0])] + list(args[1:])
         passed: List[Tuple[str, gast.AST]] = []
         names = _solved_names(marked.function, len(args))
         texts = [self.rebuilt(v, n, passed, w) for v, n, w in zip(args, names, wheres)]
@@ -155,6 +147,23 @@ class Calls(Iterators):
                                                                      kind=None)),
                          gast.keyword(arg="solver", value=self.global_name(of_leaves, node))]
         return Leaf(node)
+
+    def starting_point(self, value: Static, where: gast.AST) -> Static:
+        """x0 of a solve: an array; a list or tuple of numbers read as np.array reads it."""
+        if not isinstance(value, Struct):
+            return value
+        if value.kind not in (pytree.LIST, pytree.TUPLE) or \
+                any(isinstance(i, Struct) for i in value.items):
+            self.refuse("the starting point of an implicit solve is a structure; the "
+                        "solution must be one array", where,
+                        hint="solve for one array: x0 = np.concatenate([np.ravel(a), "
+                             "np.ravel(b)]), then split the solution")
+        items = gast.List(elts=[self.materialize(i, where) for i in value.items],
+                          ctx=gast.Load())
+        return Leaf(gast.copy_location(gast.Call(
+            func=self.global_name(np.array, where), args=[items],
+            keywords=[gast.keyword(arg="dtype", value=self.global_name(float, where))]),
+            where))
 
     def lifted(self, function: Static, where: gast.AST) -> Tuple[Any, List[Static]]:
         """A lambda's or nested def's body as a module-level function taking its free
