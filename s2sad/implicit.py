@@ -381,7 +381,7 @@ class Companion:
 _SOLVES: Dict[tuple, Solve] = {}
 # (solver, function, options) -> where a differentiated function calls it: a solve that
 # fails inside generated code is reported at the user's line
-_SITES: Dict[tuple, Location] = {}
+_SITES: Dict[tuple, Location] = {}  # (the first such call, where no line is known)
 
 
 def _hashable(value: Any) -> bool:
@@ -392,13 +392,40 @@ def _hashable(value: Any) -> bool:
     return True
 
 
+# (generated code's file, line) -> the user's call of the solve that line makes
+_CALL_SITES: Dict[Tuple[str, int], Location] = {}
+
+
+def note_call_sites(function: Callable, source: str, func: Any) -> None:
+    """Where the generated `function` (from `source`, made of the gast `func`) calls
+    fixed_point or root, which call of the user's each line came from: both trees'
+    solver calls, in the same (breadth-first) order."""
+    import ast
+    import gast
+    from .anno import get_anno
+    made = [get_anno(node, "location") for node in gast.walk(func)
+            if isinstance(node, gast.Call) and get_anno(node.func, "resolved") in SOLVERS]
+    if not any(made):
+        return
+    tree = next((n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and
+                 n.name == func.name), None)
+    lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and
+             ast.unparse(node.func).rpartition(".")[2] in SOLVERS_BY_KIND] if tree else []
+    if len(lines) == len(made):
+        filename = function.__code__.co_filename
+        for line, location in zip(lines, made):
+            if location is not None:
+                _CALL_SITES[(filename, line)] = location
+
+
 def _located(exc: S2SADError, key: tuple) -> S2SADError:
     """`exc` at the user's call of the solve, where generated code made the call."""
-    caller = sys._getframe(2).f_code.co_filename
+    frame = sys._getframe(2)
+    caller = frame.f_code.co_filename
     solver = key[-1]
     key = key[:-1] + (solver if _hashable(solver) else ("id", id(solver)),)
-    location = _SITES.get(key) if exc.location is None and \
-        caller.startswith("<s2sad ") else None
+    location = (_CALL_SITES.get((caller, frame.f_lineno)) or _SITES.get(key)) \
+        if exc.location is None and caller.startswith("<s2sad ") else None
     if location is None:
         return exc
     if isinstance(exc, ConvergenceError):

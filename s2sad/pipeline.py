@@ -16,8 +16,8 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import gast
 
-from . import (analysis, arrays, codegen, dispatch, floats, forward, jit, laziness, lower,
-               optimize, patterns, reverse, rules)
+from . import (analysis, arrays, codegen, dispatch, floats, forward, implicit, jit, laziness,
+               lower, optimize, patterns, reverse, rules)
 from .anno import get_anno
 from .distributions import is_distribution
 from .frontend import Parsed
@@ -293,6 +293,8 @@ def _load(generated: reverse.Generated, parsed: Parsed, lowered: lower.Lowered,
     source = codegen.to_source(generated, user_module, export)
     function = codegen.load(source, generated.func.name, codegen.namespace_for(generated),
                             f"{generated.func.name} of {parsed.filename}")
+    if generated.companions or "fixed_point" in source or "root" in source:
+        implicit.note_call_sites(function, source, generated.func)  # (for its errors)
     # the implicit solves' companions (companions.py), each loaded from its own text
     source += "".join(f"\n\n{text}" for text in generated.companions.values() if text)
     used = set(function.__code__.co_names)

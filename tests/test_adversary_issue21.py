@@ -2162,11 +2162,6 @@ def _line_of(function, marker):
     return first + next(k for k, line in enumerate(lines) if marker in line)
 
 
-@pytest.mark.xfail(strict=True, reason="a ConvergenceError inside generated code is reported "
-                   "at the first place any differentiated function called the same map with "
-                   "the same options (_SITES keyed by function and options, not by site): the "
-                   "second call's divergence is shown at the first call's line, and another "
-                   "function's at the line of the function compiled before it")
 def test_bug_convergence_error_location_is_the_failing_call():
     with pytest.raises(s2sad.ConvergenceError) as info:
         s2sad.grad(two_sites_of_one_map, wrt=(0, 1))(0.5, 1.5)
