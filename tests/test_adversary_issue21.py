@@ -2047,10 +2047,6 @@ def lambda_reads_self_test_target(x):
     return MODEL.loss_lambda_reads_self(x)
 
 
-@pytest.mark.xfail(strict=True, reason="a lambda reading self.W inside a method is refused "
-                   "('reads self, a structure of the enclosing function') although a lambda "
-                   "reading params['W'] of a dict argument works, and copying W = self.W "
-                   "first works")
 def test_bug_lambda_reads_self():
     close(s2sad.grad(MODEL.loss_lambda_reads_self)(B3),
           fd_jac(MODEL.loss_lambda_reads_self, B3))

@@ -4,6 +4,8 @@ Each derivative is checked against central differences of the converged solution
 forward solves run to 1e-13), in reverse and forward mode, for the three ways the
 multipliers are found (dense, iterate, auto) and the ways g is written (module-level
 def or lambda, a lambda or nested def in the function, a marked hand-written loop)."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -399,3 +401,30 @@ def test_dicts_lists_and_tuples_of_parameters():
     g = s2sad.grad(with_dict)
     g(p, x)
     assert "dp_W, dp_b = vjp_dict_layer_p_W_p_b(" in g.source
+
+
+@dataclasses.dataclass
+class Equilibrium:
+    """A model whose method solves with a lambda reading its fields (self.W, self.b)."""
+
+    W: np.ndarray
+    b: np.ndarray
+
+    def loss(self, x):
+        z = s2sad.fixed_point(lambda z: np.tanh(self.W @ z + self.b + x), np.zeros(5),
+                              tol=1e-14)
+        return np.sum(z ** 2)
+
+
+def model_loss(model, x):
+    return model.loss(x)
+
+
+def test_a_lambda_reading_fields_of_self():
+    model, x = Equilibrium(W, B), U @ X
+    g = s2sad.grad(model_loss)(model, x)
+    assert isinstance(g, Equilibrium)
+    np.testing.assert_allclose(
+        g.W, central(lambda W: model_loss(Equilibrium(W, B), x), (W,), 0), atol=1e-7)
+    np.testing.assert_allclose(s2sad.grad(model.loss)(x),
+                               central(model.loss, (x,), 0), atol=1e-7)

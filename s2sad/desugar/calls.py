@@ -172,15 +172,25 @@ class Calls(Iterators):
         if not plain:
             self.refuse("the function an implicit solve is given must take plain "
                         "parameters", where, hint=hint)
-        free = _free_names(function.node, function.reader, function.closure or {})
+        node = clone(function.node)
+        names = _free_names(node, function.reader, function.closure or {})
+        free: List[str] = []  # (its parameters after its own, as values lists them)
         values: List[Static] = []
-        for name in free:
+        for name in names:
             value = (function.closure or {}).get(name)
             if value is None:
                 value = function.reader.evaluate(load_name(name))
             if isinstance(value, Struct) and value.kind in (pytree.DICT, pytree.LIST,
                                                            pytree.TUPLE):
+                free.append(name)
                 values.append(value)  # (its leaves passed one by one: see rebuilt)
+                continue
+            if isinstance(value, Struct) and lifting.reads_fields_only(node, name):
+                # (self.W in a method's lambda: each field read is a variable of its own)
+                for field in lifting.fields_read(node, name):
+                    free.append(lifting.field_name(name, field))
+                    values.append(function.reader.evaluate(gast.Attribute(
+                        value=load_name(name), attr=field, ctx=gast.Load())))
                 continue
             if not isinstance(value, (Leaf, Const)) or isinstance(value, Const) and \
                     isinstance(value.value, _FUNCTIONS):
@@ -189,17 +199,18 @@ class Calls(Iterators):
                             "the enclosing function", where,
                             hint=f"read the arrays it needs into names before the call "
                                  f"(W = {name}.W) and use those in the function")
+            free.append(name)
             values.append(value)
         # (and the closure variables of the function it is in, read as the lambda reads
         # them: the lifted function has the module's globals only)
         cells = getattr(function.reader.parsed, "cells", None) or {}
         outer: Dict[str, gast.AST] = {}
-        for read in walk(function.node):
+        for read in walk(node):
             if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
                     read.id in cells and read.id not in free and \
-                    read.id not in _own_names(function.node):
+                    read.id not in _own_names(node):
                 outer.setdefault(read.id, read)
-        made = lifting.lifted(function.node, free + sorted(outer), self._user_globals(),
+        made = lifting.lifted(node, free + sorted(outer), self._user_globals(),
                               self.parsed.name)
         return made, values + [Leaf(clone(outer[n])) for n in sorted(outer)]
 

@@ -50,6 +50,41 @@ def lifted(node: gast.AST, free: List[str], user_globals: Dict[str, Any],
     return made
 
 
+def reads_fields_only(node: gast.AST, name: str) -> bool:
+    """`name` appears in the lambda or def only as `name.field` read (self.W, self.b):
+    an object's fields can then be passed one by one (see field_name)."""
+    fields = {id(n.value) for n in gast.walk(node) if isinstance(n, gast.Attribute) and
+              isinstance(n.value, gast.Name) and n.value.id == name and
+              isinstance(n.ctx, gast.Load)}
+    uses = [n for n in gast.walk(node) if isinstance(n, gast.Name) and n.id == name]
+    return bool(uses) and all(id(n) in fields for n in uses)
+
+
+def fields_read(node: gast.AST, name: str) -> List[str]:
+    """The fields of `name` read, in order, and each read rewritten to the variable
+    field_name(name, field) (node is the lifted copy, rewritten in place)."""
+    found: List[str] = []
+    for parent in gast.walk(node):
+        for field, value in gast.iter_fields(parent):
+            items = value if isinstance(value, list) else [value]
+            for k, item in enumerate(items):
+                if isinstance(item, gast.Attribute) and isinstance(item.value, gast.Name) \
+                        and item.value.id == name:
+                    read = gast.Name(id=field_name(name, item.attr), ctx=gast.Load(),
+                                     annotation=None, type_comment=None)
+                    if isinstance(value, list):
+                        value[k] = read
+                    else:
+                        setattr(parent, field, read)
+                    if item.attr not in found:
+                        found.append(item.attr)
+    return found
+
+
+def field_name(name: str, field: str) -> str:
+    return f"{name}_{field}"
+
+
 def plain_signature(node: gast.AST) -> Tuple[bool, str]:
     """Whether the lambda or def takes positional parameters only (no defaults, *args,
     keywords): then its free names can follow them."""
