@@ -1122,20 +1122,8 @@ class _Reverse:
         self.companions[pullback] = ""  # (its text is the multiplier's companion's)
         lam = self.namer.named("lam")
         arguments = [clone(dy), clone(y)] + [clone(p) for p in params]
-        if self.read_back:  # lam = fixed_point(g_multiplier_step, dx, dx, x, *θ), which
-            # the code differentiating this one differentiates implicitly in turn
-            solver = implicit.SOLVERS_BY_KIND[solve.kind]
-            options = [gast.keyword(arg="tol", value=constant(solve.tol)),
-                       gast.keyword(arg="max_iter", value=constant(solve.max_iter))]
-            if solve.kind == "fixed_point" and solve.method != "iterate":
-                options.append(gast.keyword(arg="solver", value=name(self.bound_companion(
-                    "affine_fixed_point", implicit.affine_fixed_point))))
-            found = gast.Call(func=name(self.bound_companion(solve.kind, solver)),
-                              args=[name(multiplier), clone(dy)] + arguments,
-                              keywords=options)
-        else:
-            found = call(multiplier, arguments)
-        self.emit(assign(lam, found))
+        self.emit(assign(lam, self.multiplier_solve(solve, multiplier, arguments)
+                         if self.read_back else call(multiplier, arguments)))
         pulled = gast.Call(func=name(pullback), args=[clone(y)] + [clone(p) for p in params],
                            keywords=[gast.keyword(arg=companion.pullback_seed, value=name(lam))])
         g, x = implicit._name(solve.function), _text(y)
@@ -1145,21 +1133,40 @@ class _Reverse:
                              f"-{_text(dy)}, then dθ = (∂{g}/∂θ)ᵀ {lam}")
         if len(active) == 1:
             self.accumulate(params[active[0]], pulled)
-            return
-        # dW, db = vjp_g_W_b(...): a first adjoint is bound by the unpacking itself
+        else:
+            self.accumulate_unpacked([params[k] for k in active], pulled)
+
+    def multiplier_solve(self, solve: "implicit.Solve", step: str,
+                         arguments: List[gast.AST]) -> gast.Call:
+        """For code read back to be differentiated again: the multiplier as an implicit
+        solve in turn, `fixed_point(g_multiplier_step, dx, dx, x, *θ)` (a root's
+        residual for a root), which that code differentiates implicitly too."""
+        options = [gast.keyword(arg="tol", value=constant(solve.tol)),
+                   gast.keyword(arg="max_iter", value=constant(solve.max_iter))]
+        if solve.kind == "fixed_point" and solve.method != "iterate":  # (the step is
+            # affine: one dense solve, where the map need not contract)
+            options.append(gast.keyword(arg="solver", value=name(self.bound_companion(
+                "affine_fixed_point", implicit.affine_fixed_point))))
+        solver = self.bound_companion(solve.kind, implicit.SOLVERS_BY_KIND[solve.kind])
+        return gast.Call(func=name(solver), args=[name(step), clone(arguments[0])] +
+                         arguments, keywords=options)
+
+    def accumulate_unpacked(self, operands: List[gast.AST], value: gast.AST) -> None:
+        """`value` a tuple of the operands' adjoint contributions, in order: `dW, db =
+        value`, a first adjoint bound by the unpacking itself, others accumulated."""
         parts, direct = [], []
-        for k in active:
-            param = params[k]
-            first = is_local(param) and param.id not in self.live and param.id not in direct
-            parts.append(self.adjoint_name(param.id) if first else self.namer.named(
-                self.adjoint_name(param.id) if is_local(param) else "dtheta"))
-            direct.append(param.id if first else None)
+        for operand in operands:
+            first = is_local(operand) and operand.id not in self.live and \
+                operand.id not in direct
+            parts.append(self.adjoint_name(operand.id) if first else self.namer.named(
+                self.adjoint_name(operand.id) if is_local(operand) else "dtheta"))
+            direct.append(operand.id if first else None)
         self.emit(gast.Assign(targets=[gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
                                                   ctx=gast.Store())],
-                              value=pulled, type_comment=None))
-        for part, k, bound in zip(parts, active, direct):
+                              value=value, type_comment=None))
+        for part, operand, bound in zip(parts, operands, direct):
             if bound is None:
-                self.accumulate(params[k], name(part))
+                self.accumulate(operand, name(part))
                 continue
             self.spreads.pop(part, None)
             self.live.add(bound)
