@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import inspect
 import math
 import types
 from dataclasses import dataclass
@@ -159,17 +158,8 @@ def _hoisted(source: str, name: str, new_name: str, inputs: List[str]) -> Option
 
 def _parameter_names(g: Callable, x_name: str, param_names: List[str]) -> List[str]:
     """g's own names for x and the parameters (the call's where g takes *args)."""
-    try:
-        params = [p.name for p in inspect.signature(g).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
-    wanted = 1 + len(param_names)
-    if len(params) < wanted:
-        params = params + [n for n in [x_name, *param_names][len(params):]]
-    names = params[:wanted]
     seen: List[str] = []
-    for n in names:  # (distinct, and never a name the companions' code makes of them)
+    for n in implicit.argument_names(g, [x_name, *param_names]):  # (distinct, and never a name the companions' code makes of them)
         made = {f"d{x}" for x in seen[:1]} | {f"{x}_dot" for x in seen[:1]} | \
             {f"{x}_dot_next" for x in seen[:1]} | {f"{p}_dot" for p in seen[1:]}
         while n in seen or n in made or n in _HELPERS or n.startswith("d") and "_d" in n \

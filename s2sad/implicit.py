@@ -14,15 +14,17 @@ iterations is stored, and the derivative is that of the solution, not of the ste
 that happened to reach it.
 
 `fixed_point` and `root` run as plain functions anywhere. Inside a function s2sad
-differentiates, lower turns each call into a call of a `Solve` (the solver, g and the
-options, fixed when the code is compiled); reverse and forward then emit, for it, a
-call of a *companion*: a short generated module holding the multiplier (or tangent)
-solve as readable code, which calls s2sad's generated vjp (jvp) of g. The companions'
-text is printed with the derivative's (`.source`), and is exactly what runs.
+differentiates, lower keeps each call as one call, g and the options checked and fixed
+when the code is compiled (its `Solve`); reverse and forward then emit, for it, a call
+of a *companion* (companions.py): a short generated module holding the multiplier (or
+tangent) solve as readable code, which calls s2sad's generated vjp (jvp) of g. The
+companions' text is printed with the derivative's (`.source`), and is exactly what
+runs.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import sys
 from dataclasses import dataclass, field
@@ -38,8 +40,9 @@ __all__ = ["fixed_point", "root", "fixed_point_of", "root_of", "ConvergenceError
 # Multipliers and tangents of a fixed point (roots' are always dense): a dense solve
 # costs one vjp (jvp) per entry of x and an LU; the iteration one per step, as many as
 # the forward iteration took (it contracts as fast).
-# where a solver of the user's found x (the map need not contract there, so iterating
-# the multipliers may diverge): dense up to this many entries
+#
+# Where a solver of the user's found x (the map need not contract there, so iterating
+# the multipliers may diverge): dense up to this many entries.
 DENSE_SIZE_SOLVED = 400
 # "auto" iterates the multipliers for at most as many steps as x has entries (what a
 # dense solve costs in vjps), then solves densely, for x of at most this many entries
@@ -319,9 +322,10 @@ def _singular() -> S2SADError:
 
 @dataclass(eq=False)
 class Solve:
-    """One call site's solver: `fixed_point` or `root`, its function g (F) and options,
-    fixed when the code is compiled. Called as `solve(x0, *params)` it runs the solver;
-    reverse and forward mode read it for the companions that differentiate it."""
+    """A solver as a differentiated call uses it: `fixed_point` or `root`, its function
+    g (F) and options, fixed when the code is compiled; reverse and forward mode read it
+    for the companions that differentiate it (one Solve per function and options, so
+    that they are compiled once)."""
 
     kind: str                       # "fixed_point" | "root"
     function: Callable
@@ -329,25 +333,7 @@ class Solve:
     max_iter: int
     method: str                     # "auto" | "iterate" | "dense"
     solver: Optional[Callable] = None
-    location: Optional[Location] = None
     _companions: Dict[tuple, "Companion"] = field(default_factory=dict)
-
-    @property
-    def __name__(self) -> str:
-        return f"{_name(self.function)}_{self.kind}"
-
-    def __call__(self, x0: Any, *params: Any) -> Any:
-        try:
-            if self.kind == "fixed_point":
-                return fixed_point(self.function, x0, *params, tol=self.tol,
-                                   max_iter=self.max_iter, solve=self.method)
-            return root(self.function, x0, *params, tol=self.tol, max_iter=self.max_iter,
-                        solver=self.solver, solve=self.method)
-        except ConvergenceError as exc:
-            if exc.location is None and self.location is not None:
-                raise ConvergenceError(exc.message, exc.residual, exc.iterations,
-                                       self.location, exc.hint) from None
-            raise
 
     def companion(self, mode: str, active: Tuple[int, ...], ranks: Optional[tuple],
                   names: Tuple[str, Sequence[str]]) -> "Companion":
@@ -375,7 +361,6 @@ class Companion:
     pullback_name: Optional[str] = None  # reverse mode: vjp of g wrt the parameters
     pullback: Optional[Callable] = None
     pullback_seed: str = ""
-    header: str = ""
 
 
 _SOLVES: Dict[tuple, Solve] = {}
@@ -418,14 +403,20 @@ def note_call_sites(function: Callable, source: str, func: Any) -> None:
                 _CALL_SITES[(filename, line)] = location
 
 
+def _options_key(kind: str, function: Callable, tol: float, max_iter: int, method: str,
+                 solver: Optional[Callable]) -> tuple:
+    """A solve's function and options as a dict key (an unhashable solver by identity)."""
+    return (kind, function, tol, max_iter, method,
+            solver if _hashable(solver) else ("id", id(solver)))
+
+
 def _located(exc: S2SADError, key: tuple) -> S2SADError:
     """`exc` at the user's call of the solve, where generated code made the call."""
     frame = sys._getframe(2)
     caller = frame.f_code.co_filename
-    solver = key[-1]
-    key = key[:-1] + (solver if _hashable(solver) else ("id", id(solver)),)
-    location = (_CALL_SITES.get((caller, frame.f_lineno)) or _SITES.get(key)) \
-        if exc.location is None and caller.startswith("<s2sad ") else None
+    location = (_CALL_SITES.get((caller, frame.f_lineno)) or _SITES.get(
+        _options_key(*key))) if exc.location is None and caller.startswith("<s2sad ") \
+        else None
     if location is None:
         return exc
     if isinstance(exc, ConvergenceError):
@@ -435,17 +426,16 @@ def _located(exc: S2SADError, key: tuple) -> S2SADError:
 
 def solve_for(kind: str, function: Callable, tol: float, max_iter: int, method: str,
               solver: Optional[Callable], location: Optional[Location]) -> Solve:
-    """The Solve of a call site (one object per function, options and place, so that
-    its companions are compiled once)."""
+    """The Solve of a function and options (one object for each, so that its companions
+    are compiled once), noting the call's location for the errors of a solve run where
+    no generated line is known (see note_call_sites)."""
     _check_options(kind, function, tol, max_iter, method)
-    where = (location.filename, location.line, location.col) if location else None
-    solver_key = solver if _hashable(solver) else ("id", id(solver))
+    key = _options_key(kind, function, tol, max_iter, method, solver)
     if location is not None:
-        _SITES.setdefault((kind, function, tol, max_iter, method, solver_key), location)
-    key = (kind, function, tol, max_iter, method, solver_key, where)
+        _SITES.setdefault(key, location)
     made = _SOLVES.get(key)
     if made is None:
-        made = _SOLVES[key] = Solve(kind, function, tol, max_iter, method, solver, location)
+        made = _SOLVES[key] = Solve(kind, function, tol, max_iter, method, solver)
     return made
 
 
@@ -538,6 +528,17 @@ def _fresh(x: Any, params: tuple) -> Any:
 
 def _max_abs(value: Any) -> float:
     return float(np.max(np.abs(value))) if np.size(value) else 0.0
+
+
+def argument_names(function: Callable, fallback: List[str]) -> List[str]:
+    """Names for the arguments a solve passes its function (x, then the parameters):
+    the function's own positional parameters', then `fallback`'s (where it takes *args)."""
+    try:
+        own = [p.name for p in inspect.signature(function).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        own = []
+    return (own + fallback[len(own):])[:len(fallback)]
 
 
 def _name(function: Any) -> str:

@@ -300,20 +300,54 @@ def test_check_grad_compares_with_differences_of_the_solution():
     ("s2sad.fixed_point(step)", "each written out"),
     ("s2sad.fixed_point(lambda x, a=1.0: x * a, x, a)", "plain parameters"),
     ("s2sad.fixed_point(step, d, a)", "starting point of an implicit solve is a structure"),
+    ("s2sad.fixed_point(step, x, Holder(a))", "an object is passed to an implicit solve"),
+    ("s2sad.fixed_point(lambda x: half(x) + a, x)",
+     "reads 'half', a function of the enclosing function"),
+    ("s2sad.fixed_point(Holder(a).step, x, a)", "a method of an argument is not one"),
+    ("by_hand(x, a, sweeps=3)", "is called with the starting point and the parameters"),
 ])
 def test_refusals_point_at_the_call(tmp_path, text, message):
     module = tmp_path / "user_solves.py"
-    module.write_text(
+    source = (
         "import numpy as np\nimport s2sad\n\n\ndef step(x, a):\n    return 0.5 * x + a\n\n\n"
-        f"def f(x, a):\n    args = (a,)\n    d = {{'a': a}}\n    return {text}\n")
+        "class Holder:\n    def __init__(self, a):\n        self.a = a\n\n"
+        "    def step(self, x, a):\n        return 0.5 * x + a * self.a\n\n\n"
+        "@s2sad.fixed_point_of(step)\ndef by_hand(x, a, sweeps=100):\n"
+        "    for _ in range(sweeps):\n        x = step(x, a)\n    return x\n\n\n"
+        f"def f(x, a):\n    args = (a,)\n    d = {{'a': a}}\n    half = lambda t: 0.5 * t\n"
+        f"    return {text}\n")
+    module.write_text(source)
     import importlib.util
     spec = importlib.util.spec_from_file_location("user_solves", module)
     user = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(user)
     with pytest.raises(s2sad.S2SADError, match=message) as info:
         s2sad.grad(user.f, wrt=1)(0.0, 0.5)
-    assert info.value.location.line == 12 and info.value.location.filename == str(module)
+    line = source.splitlines().index(f"    return {text}") + 1
+    assert info.value.location.line == line and info.value.location.filename == str(module)
     assert "^" in str(info.value) and "hint:" in str(info.value)
+
+
+def test_a_companion_is_not_differentiated_as_user_code():
+    def loss(W, b):
+        return np.sum(s2sad.fixed_point(layer, np.zeros(5), W, U, b, X) ** 2)
+
+    g = s2sad.grad(loss, wrt=(0, 1))
+    g(W, B)
+    multiplier = g.compiled.function.__globals__["layer_multiplier"]
+
+    def misuse(dz):
+        return np.sum(multiplier(dz, np.zeros(5), W, U, B, X))
+
+    with pytest.raises(s2sad.S2SADError, match="code s2sad generated for an implicit solve"):
+        s2sad.grad(misuse)(np.ones(5))
+
+
+def test_newton_from_a_zero_slope_says_so():
+    with pytest.raises(s2sad.ConvergenceError, match="cannot move from x = 0: ∂F/∂x is "
+                                                     "singular there") as info:
+        s2sad.root(lambda x, a: x ** 3 - a, 0.0, 2.0)
+    assert info.value.residual == 2.0 and "brentq(F, lo, hi, args=p)" in str(info.value)
 
 
 def test_second_order_through_a_linear_fixed_point_is_exact():
@@ -428,3 +462,22 @@ def test_a_lambda_reading_fields_of_self():
         g.W, central(lambda W: model_loss(Equilibrium(W, B), x), (W,), 0), atol=1e-7)
     np.testing.assert_allclose(s2sad.grad(model.loss)(x),
                                central(model.loss, (x,), 0), atol=1e-7)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: s2sad.fixed_point(square_root_step, 1.0, 2.0, tol=-1.0),
+     "tol must be a positive number"),
+    (lambda: s2sad.fixed_point(square_root_step, 1.0, 2.0, max_iter=2.5),
+     "max_iter must be a positive int"),
+    (lambda: s2sad.fixed_point(square_root_step, "1.0", 2.0), "x0 must be a float"),
+    (lambda: s2sad.fixed_point(3.0, 1.0), "first argument must be a function"),
+    (lambda: s2sad.fixed_point_of(square_root_step)(3.0), "marks a function"),
+    (lambda: s2sad.root(gap, 1.0, 2.0, 5.0, solve="iterate"),
+     "multipliers are found by a dense solve only"),
+    (lambda: s2sad.root(gap, 1.0, 2.0, 5.0, solver=lambda F, x0, a, c: x0),
+     "stopped at a point that is not a root"),
+])
+def test_plain_calls_refuse_with_a_hint(call, message):
+    with pytest.raises(s2sad.S2SADError, match=message) as info:
+        call()
+    assert info.value.hint

@@ -194,7 +194,7 @@ class Calls(Iterators):
                 continue
             if not isinstance(value, (Leaf, Const)) or isinstance(value, Const) and \
                     isinstance(value.value, _FUNCTIONS):
-                kind = f"a {value.kind}" if isinstance(value, Struct) else "a function"
+                kind = _a(value.kind) if isinstance(value, Struct) else "a function"
                 self.refuse(f"the function this solve is given reads {name!r}, {kind} of "
                             "the enclosing function", where,
                             hint=f"read the arrays it needs into names before the call "
@@ -223,7 +223,7 @@ class Calls(Iterators):
             if value.kind not in (pytree.DICT, pytree.LIST, pytree.TUPLE) or \
                     value.kind == pytree.DICT and not all(isinstance(k, (str, int))
                                                           for k in value.keys):
-                self.refuse(f"a {value.kind} is passed to an implicit solve, which takes "
+                self.refuse(f"{_a(value.kind)} is passed to an implicit solve, which takes "
                             "arrays, numbers, and dicts, lists and tuples of them", where,
                             hint="pass its arrays (obj.W, obj.b) as parameters: "
                                  "fixed_point(g, z0, obj.W, obj.b) with def g(z, W, b)")
@@ -1104,14 +1104,14 @@ class Calls(Iterators):
 _NEEDED: Dict[Any, bool] = {}  # helper code -> whether it needs reading here
 
 
+def _a(kind: str) -> str:
+    """A structure's kind with its article: a dict, a dataclass, an object."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _solved_names(function: Any, count: int) -> List[str]:
     """Names for the arguments of a solve's function: its own parameters' (x, W, b)."""
-    try:
-        own = [p.name for p in inspect.signature(function).parameters.values()
-               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        own = []
-    return [own[k] if k < len(own) else f"p{k}" for k in range(count)]
+    return implicit.argument_names(function, [f"p{k}" for k in range(count)])
 
 
 def _own_names(function: gast.AST) -> set:
